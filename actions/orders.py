@@ -1,0 +1,71 @@
+"""Order status: the form asks for the number, the action answers from the CRM."""
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from sqlalchemy.exc import SQLAlchemyError
+
+from actions.common import crm, customer_id, day
+from crm_store.errors import InvalidOrderNumber, OrderNotFound
+from crm_store.services import orders
+
+log = logging.getLogger(__name__)
+
+_DETAILS = {
+    "pending": "We're waiting for the payment to clear.",
+    "paid": "It's paid and will be packed soon.",
+    "packed": "It's packed and will leave our warehouse shortly.",
+    "shipped": "It's on its way.",
+    "delivered": "It has been delivered.",
+    "cancelled": "It was cancelled.",
+    "returned": "It was returned.",
+}
+
+
+class ActionCheckOrder(Action):
+    def name(self) -> str:
+        return "action_check_order"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict]:
+        number = tracker.get_slot("order_id")
+        try:
+            uow = crm()
+            order = orders.lookup(uow, number or "", customer_id(uow, tracker))
+        except (OrderNotFound, InvalidOrderNumber):
+            dispatcher.utter_message(response="utter_order_not_found", order_id=number)
+            return [SlotSet("order_id", None)]
+        except SQLAlchemyError:
+            log.exception("order look-up failed", extra={"sender_id": tracker.sender_id})
+            dispatcher.utter_message(response="utter_crm_unavailable")
+            return [SlotSet("order_id", None)]
+        details = _DETAILS.get(order.status, "")
+        if order.tracking_code and order.status == "shipped":
+            details += f" Tracking code: {order.tracking_code}."
+        dispatcher.utter_message(
+            response="utter_order_status",
+            order_id=order.number,
+            status=order.status,
+            status_date=day(order.status_since),
+            placed_date=day(order.placed_at),
+            details=details,
+        )
+        return [SlotSet("order_id", None)]
+
+
+class ValidateOrderStatusForm(FormValidationAction):
+    def name(self) -> str:
+        return "validate_order_status_form"
+
+    def validate_order_id(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> dict:
+        candidates = value if isinstance(value, list) else [value]
+        for candidate in candidates:
+            try:
+                return {"order_id": orders.canonical_number(str(candidate))}
+            except InvalidOrderNumber:
+                continue
+        dispatcher.utter_message(response="utter_order_id_invalid")
+        return {"order_id": None}

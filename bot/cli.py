@@ -1,0 +1,173 @@
+"""`crmbot`: run, chat with, seed, train and evaluate the assistant."""
+from __future__ import annotations
+
+import argparse
+import logging
+import socket
+import sys
+import time
+from typing import Callable
+
+from crm_store.errors import CrmError
+from crm_store.settings import PROJECT_ROOT, Settings, load_settings
+
+log = logging.getLogger(__name__)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="crmbot", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("migrate", help="apply CRM database migrations")
+    seed_p = sub.add_parser("seed", help="fill the CRM with demo data")
+    seed_p.add_argument("--size", type=int, default=50, help="customers besides the demo customer")
+    seed_p.add_argument("--seed", type=int, default=42)
+    seed_p.add_argument("--if-empty", action="store_true", help="do nothing when the CRM has customers")
+    train_p = sub.add_parser("train", help="train the model if its inputs changed")
+    train_p.add_argument("--force", action="store_true")
+    sub.add_parser("prepare", help="migrate, seed an empty CRM and train a stale model")
+    sub.add_parser("run", help="prepare, then run Rasa and the action server, supervised")
+    chat_p = sub.add_parser("chat", help="chat with the running assistant in the terminal")
+    chat_p.add_argument("--sender", default="demo", help="conversation id (the demo customer is 'demo')")
+    sub.add_parser("eval", help="NLU accuracy on the held-out split", add_help=False)
+    args, rest = parser.parse_known_args(argv)
+    if args.command == "eval":
+        from nlu.evaluation import main as eval_main
+
+        return eval_main(rest)
+    if rest:
+        parser.error(f"unrecognized arguments: {' '.join(rest)}")
+    try:
+        settings = load_settings()
+        _setup_logging(settings)
+        return COMMANDS[args.command](settings, args)
+    except CrmError as exc:
+        print(f"crmbot: {exc}", file=sys.stderr)
+        return 2
+
+
+def _setup_logging(settings: Settings) -> None:
+    from crm_store.logs import setup_logging
+
+    setup_logging(settings.log_level)
+
+
+def cmd_migrate(settings: Settings, args: argparse.Namespace) -> int:
+    from crm_store.db import check_connection, engine_for, migrate
+
+    engine = engine_for(settings.database_url)
+    check_connection(engine)
+    migrate(engine)
+    print("CRM schema is up to date")
+    return 0
+
+
+def cmd_seed(settings: Settings, args: argparse.Namespace) -> int:
+    from crm_store.db import unit_of_work
+    from crm_store.seed import is_empty, seed
+
+    cmd_migrate(settings, args)
+    uow = unit_of_work(settings)
+    if not is_empty(uow):
+        if args.if_empty:
+            print("CRM already has data; not seeding")
+            return 0
+        raise CrmError("The CRM already has customers; seed only fills an empty database (use a new DATABASE_URL).")
+    result = seed(uow, size=args.size, seed=args.seed)
+    print(f"seeded {result.customers} customers, {result.products} products, {result.orders} orders, "
+          f"{result.tickets} tickets, {result.returns} returns, {result.deals} deals")
+    return 0
+
+
+def cmd_train(settings: Settings, args: argparse.Namespace) -> int:
+    from nlu.training import ensure_model
+
+    started = time.monotonic()
+    model, trained = ensure_model(settings.model_path, force=getattr(args, "force", False))
+    took = time.monotonic() - started
+    print(f"{'trained' if trained else 'model is up to date:'} {model.relative_to(PROJECT_ROOT) if model.is_relative_to(PROJECT_ROOT) else model}"
+          + (f" in {took / 60:.1f} min" if trained else ""))
+    return 0
+
+
+def cmd_prepare(settings: Settings, args: argparse.Namespace) -> int:
+    args.if_empty, args.size, args.seed = True, 50, 42
+    cmd_seed(settings, args)
+    if settings.tracker_database_url:
+        from crm_store.db import check_connection, engine_for
+
+        check_connection(engine_for(settings.tracker_database_url), "TRACKER_DATABASE_URL")
+    return cmd_train(settings, args)
+
+
+def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.supervisor import Child, Supervisor, python_module
+    from nlu.training import model_file
+
+    for var, port in (("RASA_PORT", settings.rasa_port), ("ACTION_PORT", settings.action_port)):
+        ensure_port_free(settings.host, port, var)
+    cmd_prepare(settings, args)
+    model = model_file(settings.model_path)
+    env = {"ACTION_ENDPOINT_URL": settings.action_url}
+    rasa = Child(
+        "rasa server",
+        python_module("rasa", "run", "--enable-api", "-i", settings.host, "-p", str(settings.rasa_port),
+                      "--model", str(model), "--endpoints", "endpoints.yml", "--credentials", "credentials.yml", "--cors", "*"),
+        f"{settings.rasa_url}/status",
+        env,
+    )
+    actions = Child(
+        "action server",
+        python_module("rasa_sdk", "--actions", "actions", "-p", str(settings.action_port)),
+        f"http://{settings.host}:{settings.action_port}/health",
+        env,
+    )
+    print(telegram_notice(settings))
+    return Supervisor([actions, rasa], cwd=str(PROJECT_ROOT)).run(ready_banner(settings))
+
+
+def cmd_chat(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.chat import repl
+
+    return repl(settings.rasa_url, args.sender)
+
+
+def ensure_port_free(host: str, port: int, var: str) -> None:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except OSError:
+            raise CrmError(f"{var}={port} is already in use on {host}; stop what runs there or set {var} to a free port") from None
+
+
+def telegram_notice(settings: Settings) -> str:
+    if not settings.telegram_token:
+        return "Telegram: not started (TELEGRAM_TOKEN is not set)"
+    return f"Telegram: {settings.telegram_mode} mode"
+
+
+def ready_banner(settings: Settings) -> str:
+    rest = f"{settings.rasa_url}/webhooks/rest/webhook"
+    return "\n".join([
+        "",
+        "The assistant is ready.",
+        f"  web chat:  {settings.rasa_url}/chat",
+        "  terminal:  uv run crmbot chat        (you are the demo customer; try: where is my order A-10423?)",
+        f"  REST:      curl -s {rest} -H 'Content-Type: application/json' \\",
+        "               -d '{\"sender\": \"demo\", \"message\": \"where is my order A-10423?\"}'",
+        "Ctrl-C stops everything.",
+        "",
+    ])
+
+
+COMMANDS: dict[str, Callable[[Settings, argparse.Namespace], int]] = {
+    "migrate": cmd_migrate,
+    "seed": cmd_seed,
+    "train": cmd_train,
+    "prepare": cmd_prepare,
+    "run": cmd_run,
+    "chat": cmd_chat,
+}
+
+if __name__ == "__main__":
+    sys.exit(main())

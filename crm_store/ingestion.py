@@ -1,0 +1,227 @@
+"""Tracker events -> CRM rows, idempotently.
+
+Every event gets a key: the sha256 of its canonical JSON. Messages and other
+events are inserted with ON CONFLICT DO NOTHING on that key, so a replayed or
+redelivered event never makes a second row, even with two writers racing.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from datetime import datetime
+from typing import Any, Mapping
+
+from sqlalchemy import select
+
+from crm_store.db import UnitOfWork
+from crm_store.models import Attachment, Conversation, ConversationEvent, Message, utc_from_timestamp
+from crm_store.services.customers import resolve_identity
+from crm_store.sql import insert_ignoring_conflict
+
+log = logging.getLogger(__name__)
+
+TrackerEvent = Mapping[str, Any]
+
+# Noise for the CRM: the session-start action precedes the session_started event.
+_SKIPPED_ACTIONS = {"action_session_start"}
+
+
+class MalformedEvent(ValueError):
+    """The event lacks what every tracker event has (sender_id, event, timestamp)."""
+
+
+def event_key(event: TrackerEvent) -> str:
+    canonical = json.dumps(event, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def ingest(uow: UnitOfWork, event: TrackerEvent) -> bool:
+    """Store one tracker event; True if it made a new row, False if it was already there."""
+    sender, kind, at = _validate(event)
+    if kind == "action" and event.get("name") in _SKIPPED_ACTIONS:
+        return False
+    key = event_key(event)
+    with uow:
+        session = uow.session
+        if kind == "session_started":
+            stored = insert_ignoring_conflict(
+                session,
+                Conversation,
+                {"sender_id": sender, "opened_by_event": key, "started_at": at, "last_event_at": at, "paused": False, "status": "open"},
+                key=["opened_by_event"],
+            )
+            uow.commit()
+            return stored
+        conversation = _conversation_for(uow, sender, at, key)
+        if kind == "user":
+            stored = _store_user(uow, conversation, event, key, at)
+        elif kind == "bot":
+            stored = _store_bot(uow, conversation, event, key, at)
+        else:
+            stored = _store_event(uow, conversation, event, kind, key, at)
+        if stored and at > conversation.last_event_at:
+            conversation.last_event_at = at
+        uow.commit()
+        return stored
+
+
+def _validate(event: TrackerEvent) -> tuple[str, str, datetime]:
+    if not isinstance(event, Mapping):
+        raise MalformedEvent(f"event is a {type(event).__name__}, not an object")
+    sender, kind, ts = event.get("sender_id"), event.get("event"), event.get("timestamp")
+    if not isinstance(sender, str) or not sender or not isinstance(kind, str) or not isinstance(ts, (int, float)):
+        raise MalformedEvent("event lacks sender_id, event or a numeric timestamp")
+    return sender, kind, utc_from_timestamp(float(ts))
+
+
+def _conversation_for(uow: UnitOfWork, sender: str, at: datetime, key: str) -> Conversation:
+    """The sender's session that was open at `at`; the first event of a sender opens one."""
+    session = uow.session
+    stmt = (
+        select(Conversation)
+        .where(Conversation.sender_id == sender, Conversation.started_at <= at)
+        .order_by(Conversation.started_at.desc(), Conversation.id.desc())
+        .limit(1)
+    )
+    conversation = session.scalars(stmt).first()
+    if conversation is None:
+        # An event older than every session we know (or no session at all): use the earliest one.
+        stmt = select(Conversation).where(Conversation.sender_id == sender).order_by(Conversation.started_at).limit(1)
+        conversation = session.scalars(stmt).first()
+    if conversation is None:
+        insert_ignoring_conflict(
+            session,
+            Conversation,
+            {"sender_id": sender, "opened_by_event": key, "started_at": at, "last_event_at": at, "paused": False, "status": "open"},
+            key=["opened_by_event"],
+        )
+        conversation = session.scalars(select(Conversation).where(Conversation.opened_by_event == key)).one()
+    return conversation
+
+
+def _store_user(uow: UnitOfWork, conversation: Conversation, event: TrackerEvent, key: str, at: datetime) -> bool:
+    parse = event.get("parse_data") or {}
+    intent = parse.get("intent") or {}
+    metadata = event.get("metadata") or {}
+    channel = event.get("input_channel") or conversation.channel or "unknown"
+    if conversation.identity_id is None:
+        display = metadata.get("display_name") if isinstance(metadata.get("display_name"), str) else None
+        identity = resolve_identity(uow, channel, conversation.sender_id, at, display_name=display)
+        conversation.identity_id = identity.identity_id
+        conversation.customer_id = identity.customer_id
+        conversation.channel = channel
+    entities = [
+        {k: e.get(k) for k in ("entity", "value", "start", "end", "extractor", "confidence_entity") if k in e}
+        for e in (event.get("entities") or parse.get("entities") or [])
+        if isinstance(e, Mapping)
+    ]
+    stored = insert_ignoring_conflict(
+        uow.session,
+        Message,
+        {
+            "conversation_id": conversation.id,
+            "event_key": key,
+            "direction": "in",
+            "text": event.get("text"),
+            "intent": intent.get("name"),
+            "confidence": _float(intent.get("confidence")),
+            "entities": entities,
+            "message_id": event.get("message_id"),
+            "sent_at": at,
+        },
+        key=["event_key"],
+    )
+    if stored:
+        _store_attachments(uow, conversation, key, metadata, at)
+    return stored
+
+
+def _store_attachments(uow: UnitOfWork, conversation: Conversation, key: str, metadata: Mapping, at: datetime) -> None:
+    attachments = metadata.get("attachments") or []
+    if not isinstance(attachments, list) or not attachments:
+        return
+    message_id = uow.session.scalars(select(Message.id).where(Message.event_key == key)).one()
+    for item in attachments:
+        if not isinstance(item, Mapping) or not item.get("path"):
+            log.warning("attachment without a path ignored", extra={"conversation_id": conversation.id})
+            continue
+        insert_ignoring_conflict(
+            uow.session,
+            Attachment,
+            {
+                "conversation_id": conversation.id,
+                "message_id": message_id,
+                "kind": str(item.get("kind") or "file")[:20],
+                "file_name": _str(item.get("file_name"), 255),
+                "mime_type": _str(item.get("mime_type"), 100),
+                "size": item.get("size") if isinstance(item.get("size"), int) else None,
+                "path": str(item["path"])[:500],
+                "created_at": at,
+            },
+            key=["message_id", "path"],
+        )
+
+
+def _store_bot(uow: UnitOfWork, conversation: Conversation, event: TrackerEvent, key: str, at: datetime) -> bool:
+    data = event.get("data") or {}
+    metadata = event.get("metadata") or {}
+    action = metadata.get("utter_action") or _last_action(uow, conversation.id, at)
+    return insert_ignoring_conflict(
+        uow.session,
+        Message,
+        {
+            "conversation_id": conversation.id,
+            "event_key": key,
+            "direction": "out",
+            "text": event.get("text"),
+            "action": action,
+            "buttons": data.get("buttons") or None,
+            "sent_at": at,
+        },
+        key=["event_key"],
+    )
+
+
+def _store_event(uow: UnitOfWork, conversation: Conversation, event: TrackerEvent, kind: str, key: str, at: datetime) -> bool:
+    if kind == "pause":
+        conversation.paused = True
+    elif kind == "resume":
+        conversation.paused = False
+    payload = {k: v for k, v in event.items() if k not in ("sender_id", "event", "timestamp")}
+    return insert_ignoring_conflict(
+        uow.session,
+        ConversationEvent,
+        {
+            "conversation_id": conversation.id,
+            "event_key": key,
+            "kind": kind[:40],
+            "name": _str(event.get("name"), 100),
+            "payload": payload,
+            "occurred_at": at,
+        },
+        key=["event_key"],
+    )
+
+
+def _last_action(uow: UnitOfWork, conversation_id: int, at: datetime) -> str | None:
+    stmt = (
+        select(ConversationEvent.name)
+        .where(
+            ConversationEvent.conversation_id == conversation_id,
+            ConversationEvent.kind == "action",
+            ConversationEvent.name != "action_listen",
+            ConversationEvent.occurred_at <= at,
+        )
+        .order_by(ConversationEvent.occurred_at.desc(), ConversationEvent.id.desc())
+        .limit(1)
+    )
+    return uow.session.scalars(stmt).first()
+
+
+def _float(value: Any) -> float | None:
+    return float(value) if isinstance(value, (int, float)) else None
+
+
+def _str(value: Any, limit: int) -> str | None:
+    return str(value)[:limit] if value is not None else None

@@ -1,0 +1,1 @@
+"""Services: the only code that touches the session. One module per process."""

@@ -1,0 +1,51 @@
+"""Conversations as the CRM sees them: transcripts for the widget and the console."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import select
+
+from crm_store.db import UnitOfWork
+from crm_store.models import Conversation, Message
+
+
+@dataclass(frozen=True)
+class MessageView:
+    direction: str  # "in" | "out"
+    text: str
+    created_at: datetime
+    buttons: list[dict] = field(default_factory=list)
+    intent: str | None = None
+    confidence: float | None = None
+
+
+def recent_messages(uow: UnitOfWork, channel: str, external_id: str, limit: int = 50) -> list[MessageView]:
+    """The last `limit` messages of this sender on this channel, oldest first."""
+    with uow:
+        stmt = (
+            select(Message)
+            .join(Conversation, Message.conversation_id == Conversation.id)
+            .where(Conversation.sender_id == external_id, Conversation.channel == channel)
+            .order_by(Message.sent_at.desc(), Message.id.desc())
+            .limit(limit)
+        )
+        rows = list(uow.session.scalars(stmt))
+        return [_view(m) for m in reversed(rows)]
+
+
+def transcript(uow: UnitOfWork, conversation_id: int) -> list[MessageView]:
+    with uow:
+        stmt = select(Message).where(Message.conversation_id == conversation_id).order_by(Message.sent_at, Message.id)
+        return [_view(m) for m in uow.session.scalars(stmt)]
+
+
+def _view(m: Message) -> MessageView:
+    return MessageView(
+        direction=m.direction,
+        text=m.text or "",
+        created_at=m.sent_at,
+        buttons=list(m.buttons or []),
+        intent=m.intent,
+        confidence=m.confidence,
+    )

@@ -1,0 +1,62 @@
+"""Train the Rasa model only when its inputs changed.
+
+The fingerprint is a sha256 over config, domain, training data and the custom
+NLU component sources; the model file carries it in its name, so an unchanged
+project finds its model and skips training entirely.
+"""
+from __future__ import annotations
+
+import hashlib
+import logging
+import subprocess
+import sys
+from pathlib import Path
+
+from crm_store.settings import PROJECT_ROOT
+
+log = logging.getLogger(__name__)
+
+MODEL_PREFIX = "crmbot-"
+
+
+def training_inputs(root: Path = PROJECT_ROOT) -> list[Path]:
+    files = [root / "config.yml", root / "domain.yml"]
+    files += sorted((root / "nlu").rglob("*.yml"))
+    files += sorted((root / "nlu").rglob("*.py"))
+    return [f for f in files if f.is_file() and "__pycache__" not in f.parts]
+
+
+def fingerprint(root: Path = PROJECT_ROOT) -> str:
+    digest = hashlib.sha256()
+    for path in training_inputs(root):
+        digest.update(str(path.relative_to(root)).encode())
+        digest.update(b"\0")
+        digest.update(path.read_bytes())
+        digest.update(b"\0")
+    return digest.hexdigest()[:16]
+
+
+def model_file(model_dir: Path, root: Path = PROJECT_ROOT) -> Path:
+    return model_dir / f"{MODEL_PREFIX}{fingerprint(root)}.tar.gz"
+
+
+def ensure_model(model_dir: Path, force: bool = False, root: Path = PROJECT_ROOT) -> tuple[Path, bool]:
+    """Path of a model matching the current inputs, and whether it had to be trained."""
+    target = model_file(model_dir, root)
+    if target.exists() and not force:
+        return target, False
+    model_dir.mkdir(parents=True, exist_ok=True)
+    cmd = [
+        sys.executable, "-m", "rasa", "train",
+        "--config", str(root / "config.yml"),
+        "--domain", str(root / "domain.yml"),
+        "--data", str(root / "nlu"),
+        "--out", str(model_dir),
+        "--fixed-model-name", target.name[: -len(".tar.gz")],
+    ]
+    log.info("training the model", extra={"model": target.name})
+    subprocess.run(cmd, cwd=root, check=True)
+    for old in model_dir.glob(f"{MODEL_PREFIX}*.tar.gz"):
+        if old != target:
+            old.unlink()
+    return target, True
