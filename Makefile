@@ -1,0 +1,67 @@
+# Two commands: `make run` starts the whole system, `make test` runs every test.
+# Both install what they need: uv, Python 3.10, the locked environment, and for the
+# tests the Debian packages (chromium, tesseract-ocr) when they are missing.
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+UV := $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
+RUN := $(UV) run --frozen --no-sync
+PYTEST_ARGS ?=
+
+.PHONY: help run test install system-deps chat eval bench clean
+
+help:
+	@echo "make run    start the assistant (Rasa, actions, CRM ingestion) on localhost"
+	@echo "make test   run the whole test suite"
+	@echo "make chat   chat with the running assistant in this terminal"
+	@echo "make eval   NLU accuracy on the held-out split"
+	@echo "make bench  BANKING77 benchmark against a TF-IDF baseline"
+
+run: install
+	$(RUN) crmbot run
+
+test: install system-deps
+	$(RUN) pytest $(PYTEST_ARGS)
+
+chat: install
+	$(RUN) crmbot chat
+
+eval: install
+	$(RUN) crmbot eval
+
+bench: install
+	$(RUN) python bench/nlu_banking77.py
+
+install: $(UV)
+	@py="$$($(UV) python find '>=3.10,<3.11' 2>/dev/null || true)"; \
+	if [ -z "$$py" ]; then \
+	  for cand in $$(pyenv root 2>/dev/null || echo $(HOME)/.pyenv)/versions/3.10*/bin/python3.10 /usr/bin/python3.10 /usr/local/bin/python3.10; do \
+	    if [ -x "$$cand" ] && "$$cand" -c 'import sys; assert sys.version_info[:2] == (3, 10)' 2>/dev/null; then py="$$cand"; fi; \
+	  done; \
+	fi; \
+	if [ -z "$$py" ]; then \
+	  echo "no Python 3.10 found; asking uv to install one"; \
+	  $(UV) python install 3.10 || { echo "Python 3.10 is required (Rasa 3.6 supports nothing newer) and could not be installed"; exit 1; }; \
+	  py="$$($(UV) python find 3.10)"; \
+	fi; \
+	$(UV) sync --frozen --quiet -p "$$py"
+
+$(UV):
+	@echo "installing uv"
+	@python3 -m pip install --user --quiet uv 2>/dev/null \
+	  || python3 -m pip install --user --quiet --break-system-packages uv 2>/dev/null \
+	  || { apt-get update -qq && apt-get install -y -qq python3-pip >/dev/null && python3 -m pip install --user --quiet --break-system-packages uv; }
+
+system-deps:
+	@missing=""; \
+	command -v tesseract >/dev/null || missing="$$missing tesseract-ocr tesseract-ocr-eng"; \
+	[ -x /usr/bin/chromium ] || missing="$$missing chromium"; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing Debian packages:$$missing"; \
+	  SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null; \
+	fi
+
+clean:
+	rm -rf var models results test-results

@@ -1,0 +1,349 @@
+"""The Telegram channel against a local fake Bot API: real Update JSON in, recorded API calls out.
+
+Rasa's own ``register`` mounts the channel on a Sanic app, as ``rasa run`` does; the
+agent is a stand-in whose ``handle_message`` records the UserMessage and answers through
+the output channel it was given (the channel's contract with Rasa, not an internet mock).
+"""
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import socket
+import time
+import uuid
+from pathlib import Path
+from typing import Any, AsyncIterator
+
+import aiohttp
+import pytest
+from rasa.core.channels.channel import UserMessage, register
+from sanic import Sanic
+
+from bot.channels.outbound import ChannelUnavailable, DeliveryFailed, send_to_chat
+from bot.channels.telegram import NOT_STARTED, SECRET_HEADER, UNSUPPORTED_REPLY, TelegramInput
+from bot.channels.telegram_send import RetryPolicy
+from crm_store.settings import Settings, reset_settings_cache
+from tests.support.fake_telegram import FakeTelegram
+
+SECRET = "test-secret_42"
+FAST = RetryPolicy(attempts=4, base_delay=0.05, max_delay=0.2)
+USER = {"id": 777, "is_bot": False, "first_name": "Ada", "last_name": "Lovelace",
+        "username": "ada_l", "language_code": "en"}
+CHAT = {"id": 777, "type": "private", "first_name": "Ada", "last_name": "Lovelace", "username": "ada_l"}
+PNG = b"\x89PNG\r\n\x1a\n" + b"receipt" * 100
+pytestmark = pytest.mark.timeout(60)
+
+
+class StandInAgent:
+    """What Rasa's Agent does for the channel: take the message, answer through its output."""
+
+    def __init__(self) -> None:
+        self.messages: list[UserMessage] = []
+        self.replies: dict[str, list[dict[str, Any]]] = {}
+
+    async def handle_message(self, message: UserMessage) -> None:
+        self.messages.append(message)
+        default = [{"text": f"Got {len(message.text or '')} characters"}]
+        for reply in self.replies.get(message.text or "", default):
+            await message.output_channel.send_response(message.sender_id, dict(reply))
+
+
+def message_update(update_id: int, **content: Any) -> dict[str, Any]:
+    message = {"message_id": 500 + update_id, "date": 1_700_000_000, "chat": CHAT, "from": USER}
+    return {"update_id": update_id, "message": {**message, **content}}
+
+
+def callback_update(update_id: int, data: str, message_id: int = 42) -> dict[str, Any]:
+    return {
+        "update_id": update_id,
+        "callback_query": {
+            "id": f"cbq-{update_id}",
+            "from": USER,
+            "chat_instance": "-555",
+            "data": data,
+            "message": {"message_id": message_id, "date": 1_700_000_000, "chat": CHAT,
+                        "from": {"id": 123456789, "is_bot": True, "first_name": "Shop"},
+                        "text": "Pick one"},
+        },
+    }
+
+
+@pytest.fixture
+async def fake() -> AsyncIterator[FakeTelegram]:
+    server = await FakeTelegram().start()
+    yield server
+    await server.stop()
+
+
+def settings_for(fake: FakeTelegram, tmp_path: Path, **overrides: Any) -> Settings:
+    values: dict[str, Any] = dict(
+        telegram_token=fake.token,
+        telegram_secret_token=SECRET,
+        telegram_api_url=fake.api_url,
+        telegram_file_url=fake.file_url,
+        var_dir=str(tmp_path / "var"),
+    )
+    values.update(overrides)
+    return Settings(**values)
+
+
+@contextlib.asynccontextmanager
+async def serve(channel: TelegramInput) -> AsyncIterator[tuple[str, StandInAgent]]:
+    """A Sanic app with the channel mounted by Rasa's register(), on a free local port."""
+    app = Sanic(f"tg_test_{uuid.uuid4().hex[:8]}")
+    agent = StandInAgent()
+    app.ctx.agent = agent
+    register([channel], app, route="/webhooks/")
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    server = await app.create_server(sock=sock, return_asyncio_server=True, access_log=False)
+    await server.startup()
+    await server.before_start()
+    await server.after_start()
+    try:
+        yield f"http://127.0.0.1:{port}/webhooks/telegram/webhook", agent
+    finally:
+        await server.before_stop()
+        server.close()
+        await server.wait_closed()
+        await server.after_stop()
+
+
+@pytest.fixture
+async def webhook(fake: FakeTelegram, tmp_path: Path) -> AsyncIterator[tuple[str, StandInAgent]]:
+    async with serve(TelegramInput(settings_for(fake, tmp_path), policy=FAST)) as running:
+        await fake.wait_for("getMe")
+        yield running
+
+
+async def post(url: str, update: Any, secret: str | None = SECRET) -> tuple[int, dict]:
+    headers = {SECRET_HEADER: secret} if secret is not None else {}
+    async with aiohttp.ClientSession() as http:
+        async with http.post(url, json=update, headers=headers) as resp:
+            return resp.status, await resp.json(content_type=None)
+
+
+async def test_text_message_reaches_rasa_with_identity_and_reply_goes_out(fake, webhook):
+    url, agent = webhook
+    status, body = await post(url, message_update(1, text="where is my order?"))
+    assert status == 200 and body["outcome"] == "handled"
+    [msg] = agent.messages
+    assert msg.text == "where is my order?"
+    assert msg.sender_id == "777" and msg.input_channel == "telegram"
+    assert msg.metadata == {
+        "telegram": {"user_id": 777, "username": "ada_l", "first_name": "Ada",
+                     "last_name": "Lovelace", "language_code": "en"},
+        "display_name": "Ada Lovelace",
+        "attachments": [],
+    }
+    assert msg.message_id == "telegram-123456789-1"
+    [sent] = fake.calls_to("sendMessage")
+    assert sent["chat_id"] == 777 and sent["text"] == "Got 18 characters"
+    assert {"chat_id": 777, "action": "typing"} in fake.calls_to("sendChatAction")
+
+
+async def test_start_and_commands_are_normalised(fake, webhook):
+    url, agent = webhook
+    await post(url, message_update(1, text="/start"))
+    await post(url, message_update(2, text="/start ref-campaign-7"))
+    await post(url, message_update(3, text="/order_status@shop_test_bot"))
+    assert [m.text for m in agent.messages] == ["/start", "/start", "/order_status"]
+
+
+async def test_buttons_become_an_inline_keyboard_and_a_press_is_answered(fake, webhook):
+    url, agent = webhook
+    long_payload = '/inform{"order_id":"A-10423","note":"' + "x" * 80 + '"}'
+    agent.replies["/start"] = [{"text": "How can I help?", "buttons": [
+        {"title": "Order status", "payload": "/order_status"},
+        {"title": "Order A-10423", "payload": '/inform{"order_id":"A-10423"}'},
+        {"title": "Long one", "payload": long_payload},
+    ]}]
+    await post(url, message_update(1, text="/start"))
+    [sent] = fake.calls_to("sendMessage")
+    [row] = sent["reply_markup"]["inline_keyboard"]
+    assert [b["callback_data"] for b in row[:2]] == ["/order_status", '/inform{"order_id":"A-10423"}']
+    assert len(row[2]["callback_data"].encode()) <= 64
+
+    status, body = await post(url, callback_update(2, '/inform{"order_id":"A-10423"}'))
+    assert status == 200 and body["outcome"] == "handled"
+    await post(url, callback_update(3, row[2]["callback_data"]))
+    assert [m.text for m in agent.messages[1:]] == ['/inform{"order_id":"A-10423"}', long_payload]
+    assert agent.messages[1].sender_id == "777"
+    assert [c["callback_query_id"] for c in fake.calls_to("answerCallbackQuery")] == ["cbq-2", "cbq-3"]
+    assert fake.calls_to("editMessageReplyMarkup")[0]["message_id"] == 42
+
+
+async def test_photo_is_downloaded_through_get_file_and_described(fake, webhook, tmp_path):
+    url, agent = webhook
+    fake.add_file("big-photo", PNG, "photos/file_7.jpg")
+    photo = [
+        {"file_id": "small-photo", "file_unique_id": "AQADs", "width": 90, "height": 90, "file_size": 100},
+        {"file_id": "big-photo", "file_unique_id": "AQADb", "width": 1280, "height": 960,
+         "file_size": len(PNG)},
+    ]
+    await post(url, message_update(1, photo=photo))
+    await post(url, message_update(2, photo=photo, caption="my receipt"))
+    assert [c["file_id"] for c in fake.calls_to("getFile")] == ["big-photo", "big-photo"]
+    first, second = agent.messages
+    assert first.text == "/send_photo" and second.text == "my receipt"
+    [attachment] = first.metadata["attachments"]
+    assert attachment["kind"] == "photo" and attachment["mime_type"] == "image/jpeg"
+    assert attachment["size"] == len(PNG)
+    assert attachment["path"] == "uploads/telegram/777/1-AQADb.jpg"
+    assert (tmp_path / "var" / attachment["path"]).read_bytes() == PNG
+
+
+async def test_pdf_document_is_stored_other_documents_are_declined(fake, webhook, tmp_path):
+    url, agent = webhook
+    fake.add_file("doc-1", b"%PDF-1.4 receipt", "documents/file_3.pdf")
+    document = {"file_id": "doc-1", "file_unique_id": "AgADd", "file_name": "../../etc/receipt.pdf",
+                "mime_type": "application/pdf", "file_size": 16}
+    await post(url, message_update(1, document=document, caption="invoice"))
+    [msg] = agent.messages
+    [attachment] = msg.metadata["attachments"]
+    assert attachment == {"kind": "document", "file_name": "../../etc/receipt.pdf",
+                          "mime_type": "application/pdf", "size": 16,
+                          "path": "uploads/telegram/777/1-AgADd.pdf"}
+    assert (tmp_path / "var" / attachment["path"]).exists()
+
+    zip_doc = {**document, "file_id": "doc-2", "mime_type": "application/zip", "file_name": "x.zip"}
+    _, body = await post(url, message_update(2, document=zip_doc))
+    assert body["outcome"] == "unsupported" and len(agent.messages) == 1
+    big = {**document, "file_id": "doc-3", "file_size": 50 * 1024 * 1024}
+    _, body = await post(url, message_update(3, document=big))
+    assert body["outcome"] == "too_large"
+
+
+@pytest.mark.parametrize("content", [
+    {"sticker": {"file_id": "st", "file_unique_id": "st1", "width": 512, "height": 512,
+                 "is_animated": False, "is_video": False, "type": "regular"}},
+    {"voice": {"file_id": "vo", "file_unique_id": "vo1", "duration": 3}},
+    {"location": {"latitude": 52.5, "longitude": 13.4}},
+])
+async def test_stickers_voice_and_other_content_get_a_polite_answer(fake, webhook, content):
+    url, agent = webhook
+    _, body = await post(url, message_update(1, **content))
+    assert body["outcome"] == "unsupported"
+    assert agent.messages == []
+    assert fake.calls_to("sendMessage") == [{"chat_id": 777, "text": UNSUPPORTED_REPLY}]
+    assert fake.calls_to("getFile") == []
+
+
+async def test_duplicate_update_id_is_processed_once_even_after_a_restart(fake, tmp_path):
+    update = message_update(5, text="hello")
+    async with serve(TelegramInput(settings_for(fake, tmp_path), policy=FAST)) as (url, agent):
+        results = await asyncio.gather(post(url, update), post(url, update))
+        assert sorted(body["outcome"] for _, body in results) == ["duplicate", "handled"]
+        assert len(agent.messages) == 1
+    async with serve(TelegramInput(settings_for(fake, tmp_path), policy=FAST)) as (url, agent):
+        status, body = await post(url, update)
+        assert status == 200 and body["outcome"] == "duplicate"
+        assert agent.messages == []
+    assert len(fake.calls_to("sendMessage")) == 1
+
+
+@pytest.mark.parametrize("secret", [None, "wrong", ""])
+async def test_webhook_without_the_secret_token_is_refused(fake, webhook, secret):
+    url, agent = webhook
+    status, _ = await post(url, message_update(1, text="hi"), secret=secret)
+    assert status == 403
+    assert agent.messages == [] and fake.calls_to("sendMessage") == []
+
+
+async def test_malformed_body_is_a_bad_request(fake, webhook):
+    url, agent = webhook
+    status, _ = await post(url, ["not", "an", "update"])
+    assert status == 400 and agent.messages == []
+
+
+async def test_long_reply_is_split_under_telegram_limit(fake, webhook):
+    url, agent = webhook
+    paragraph = "Your order history. " * 100  # ~2000 chars
+    long_text = "\n\n".join([paragraph.strip()] * 3) + "\n\n" + "z" * 500
+    assert len(long_text) > 4097
+    agent.replies["history"] = [{"text": long_text, "buttons": [{"title": "More", "payload": "/more"}]}]
+    await post(url, message_update(1, text="history"))
+    sent = fake.calls_to("sendMessage")
+    assert len(sent) >= 2
+    assert all(len(c["text"]) <= 4096 for c in sent)
+    assert "".join(c["text"] for c in sent).replace("\n", "") == long_text.replace("\n", "")
+    assert [("reply_markup" in c) for c in sent] == [False] * (len(sent) - 1) + [True]
+
+
+async def test_429_retry_after_is_waited_out(fake, webhook):
+    url, agent = webhook
+    fake.fail_next("sendMessage", "429", retry_after=1)
+    _, body = await post(url, message_update(1, text="hi"))
+    assert body["outcome"] == "handled"
+    first, second = [c for c in fake.calls if c.method == "sendMessage"]
+    assert second.at - first.at >= 0.95
+    assert second.params["text"] == "Got 2 characters"
+
+
+async def test_dropped_connection_is_retried(fake, webhook):
+    url, agent = webhook
+    fake.fail_next("sendMessage", "drop")
+    _, body = await post(url, message_update(1, text="hi"))
+    assert body["outcome"] == "handled"
+    assert len(fake.calls_to("sendMessage")) == 2
+
+
+async def test_without_token_the_channel_does_not_start_and_answers_503(tmp_path, caplog):
+    caplog.set_level(logging.WARNING)
+    channel = TelegramInput(Settings(var_dir=str(tmp_path)))
+    assert NOT_STARTED in caplog.text
+    assert channel.get_output_channel() is None
+    async with serve(channel) as (url, agent):
+        status, body = await post(url, message_update(1, text="hi"))
+    assert status == 503 and NOT_STARTED in body["error"]
+
+
+async def test_webhook_is_registered_with_the_secret_token(fake, tmp_path):
+    settings = settings_for(fake, tmp_path, telegram_webhook_url="https://shop.example")
+    async with serve(TelegramInput(settings, policy=FAST)):
+        [call] = await fake.wait_for("setWebhook")
+    assert call["url"] == "https://shop.example/webhooks/telegram/webhook"
+    assert call["secret_token"] == SECRET
+    assert call["allowed_updates"] == ["message", "callback_query"]
+
+
+async def test_polling_mode_reads_get_updates_and_confirms_offsets(fake, tmp_path):
+    fake.webhook = {"url": "https://old.example/hook"}  # polling must remove it first
+    fake.queue_update(message_update(10, text="first"))
+    fake.queue_update(callback_update(11, "/order_status"))
+    settings = settings_for(fake, tmp_path, telegram_mode="polling")
+    async with serve(TelegramInput(settings, policy=FAST, poll_timeout=1)) as (_, agent):
+        await fake.wait_for("sendMessage", 2)
+        fake.queue_update(message_update(12, text="third"))
+        fake.queue_update(message_update(12, text="third"))  # a re-delivery
+        await fake.wait_for("sendMessage", 3)
+        await asyncio.sleep(0.3)
+    assert fake.calls_to("deleteWebhook")
+    assert [m.text for m in agent.messages] == ["first", "/order_status", "third"]
+    offsets = [c.get("offset") for c in fake.calls_to("getUpdates")]
+    assert offsets[0] is None and 12 in offsets and 13 in offsets
+    assert fake.calls_to("answerCallbackQuery")[0]["callback_query_id"] == "cbq-11"
+
+
+async def test_outbound_message_by_chat_id_uses_the_same_channel(fake, tmp_path, monkeypatch):
+    for var, value in {"TELEGRAM_TOKEN": fake.token, "TELEGRAM_API_URL": fake.api_url,
+                       "TELEGRAM_FILE_URL": fake.file_url, "VAR_DIR": str(tmp_path)}.items():
+        monkeypatch.setenv(var, value)
+    reset_settings_cache()
+    try:
+        fake.fail_next("sendMessage", "429", retry_after=1)
+        started = time.monotonic()
+        await send_to_chat("telegram", "777", "An agent replied: " + "y" * 5000,
+                           buttons=[{"title": "Thanks", "payload": "/thankyou"}])
+        assert time.monotonic() - started >= 0.95
+        sent = fake.calls_to("sendMessage")
+        assert len(sent) == 3 and all(c["chat_id"] == 777 for c in sent)
+        assert sent[-1]["reply_markup"]["inline_keyboard"][0][0]["callback_data"] == "/thankyou"
+        with pytest.raises(ChannelUnavailable, match="whatsapp"):
+            await send_to_chat("whatsapp", "777", "hi")
+        with pytest.raises(DeliveryFailed):
+            await send_to_chat("telegram", "not-a-chat", "hi")
+    finally:
+        reset_settings_cache()
