@@ -166,7 +166,8 @@ def _store_attachments(uow: UnitOfWork, conversation: Conversation, key: str, me
 def _store_bot(uow: UnitOfWork, conversation: Conversation, event: TrackerEvent, key: str, at: datetime) -> bool:
     data = event.get("data") or {}
     metadata = event.get("metadata") or {}
-    action = metadata.get("utter_action") or _last_action(uow, conversation.id, at)
+    # The action that ran (action_check_order) says more than the response it used.
+    action = _last_action(uow, conversation.id, at) or metadata.get("utter_action")
     return insert_ignoring_conflict(
         uow.session,
         Message,

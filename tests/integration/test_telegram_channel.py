@@ -91,6 +91,7 @@ def settings_for(fake: FakeTelegram, tmp_path: Path, **overrides: Any) -> Settin
 @contextlib.asynccontextmanager
 async def serve(channel: TelegramInput) -> AsyncIterator[tuple[str, StandInAgent]]:
     """A Sanic app with the channel mounted by Rasa's register(), on a free local port."""
+    Sanic.test_mode = True  # lets Sanic start several apps in one process (TouchUp, registry)
     app = Sanic(f"tg_test_{uuid.uuid4().hex[:8]}")
     agent = StandInAgent()
     app.ctx.agent = agent

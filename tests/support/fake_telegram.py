@@ -95,6 +95,8 @@ class FakeTelegram:
         return self
 
     async def stop(self) -> None:
+        self._new_update.set()  # releases long polls still waiting
+        await asyncio.sleep(0.05)
         if self._runner is not None:
             await self._runner.cleanup()
 

@@ -1,0 +1,94 @@
+"""Channel -> Rasa -> action -> CRM store, through the REST channel of a running `crmbot run`."""
+from __future__ import annotations
+
+import random
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import select
+
+from crm_store import stages
+from crm_store.db import UnitOfWork
+from crm_store.models import ChannelIdentity, Customer, Order
+from tests.support.events import unique_sender
+from tests.support.queries import messages_of
+from tests.support.stack import Stack, eventually
+
+pytestmark = pytest.mark.e2e
+
+
+def customer_with_order(stack: Stack, status: str = "shipped") -> tuple[str, str]:
+    """A new customer known on the REST channel, owning one order; returns (sender, order number)."""
+    sender = unique_sender("e2e")
+    number = f"A-{random.randint(20000, 99999)}"
+    placed = datetime.utcnow() - timedelta(days=4)
+    uow = UnitOfWork(stack.engine)
+    with uow:
+        customer = uow.customers.add(Customer(name="Test Person", created_at=placed))
+        uow.identities.add(ChannelIdentity(customer_id=customer.id, channel="rest", external_id=sender, created_at=placed))
+        order = uow.orders.add(Order(number=number, customer_id=customer.id, status="pending", stage_entered_at=placed,
+                                     placed_at=placed, total=Decimal("49.90")))
+        for step, stage in enumerate(["paid", "packed", "shipped"][: ["paid", "packed", "shipped"].index(status) + 1]):
+            stages.move(uow.session, "order", order, stage, placed + timedelta(days=step + 1))
+        uow.commit()
+    return sender, number
+
+
+def texts(replies: list[dict]) -> str:
+    return " ".join(r.get("text", "") for r in replies)
+
+
+def test_where_is_my_order_answers_from_the_crm_and_logs_the_conversation(stack: Stack):
+    sender, number = customer_with_order(stack)
+
+    replies = stack.say(sender, f"where is my order {number}?")
+
+    answer = texts(replies)
+    shipped_on = datetime.utcnow() - timedelta(days=1)
+    assert f"Order {number} is shipped" in answer, stack.log()
+    assert f"{shipped_on.day} {shipped_on:%b %Y}" in answer
+    rows = eventually(lambda: [r for r in messages_of(stack.engine, sender) if r["direction"] == "out"] and messages_of(stack.engine, sender))
+    user = [r for r in rows if r["direction"] == "in"]
+    bot = [r for r in rows if r["direction"] == "out"]
+    assert user[0]["text"] == f"where is my order {number}?"
+    assert user[0]["intent"] == "order_status" and 0.4 < user[0]["confidence"] <= 1.0
+    assert any(b["action"] == "action_check_order" and number in b["text"] for b in bot)
+    assert {r["channel"] for r in rows} == {"rest"}
+
+
+def test_order_number_is_asked_for_when_missing(stack: Stack):
+    sender, number = customer_with_order(stack, status="paid")
+
+    first = stack.say(sender, "can you check the status of my order please")
+    second = stack.say(sender, number)
+
+    assert "A-10423" in texts(first)  # the prompt shows the format
+    assert f"Order {number} is paid" in texts(second)
+
+
+def test_unknown_or_foreign_order_gets_a_helpful_answer(stack: Stack):
+    sender, _ = customer_with_order(stack)
+    _, someone_elses = customer_with_order(stack)
+
+    unknown = texts(stack.say(sender, "where is my order A-00001?"))
+    foreign = texts(stack.say(sender, f"where is order {someone_elses}"))
+
+    assert "couldn't find order A-00001" in unknown
+    assert f"couldn't find order {someone_elses}" in foreign
+    assert "shipped" not in foreign
+
+
+def test_first_contact_creates_a_customer_identity(stack: Stack):
+    sender = unique_sender("new")
+
+    replies = stack.say(sender, "hello")
+
+    assert texts(replies)
+    with stack.engine.connect() as conn:
+        identity = eventually(lambda: conn.execute(
+            select(ChannelIdentity.customer_id).where(ChannelIdentity.channel == "rest", ChannelIdentity.external_id == sender)
+        ).first())
+    assert identity is not None
+    greeting = eventually(lambda: [r for r in messages_of(stack.engine, sender) if r["direction"] == "in"])
+    assert greeting[0]["intent"] == "greet"
