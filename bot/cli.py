@@ -28,6 +28,7 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("run", help="prepare, then run Rasa and the action server, supervised")
     chat_p = sub.add_parser("chat", help="chat with the running assistant in the terminal")
     chat_p.add_argument("--sender", default="demo", help="conversation id (the demo customer is 'demo')")
+    sub.add_parser("ingest", help="consume tracker events from RabbitMQ into the CRM (scale-out profile)")
     sub.add_parser("eval", help="NLU accuracy on the held-out split", add_help=False)
     args, rest = parser.parse_known_args(argv)
     if args.command == "eval":
@@ -121,8 +122,37 @@ def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
         f"http://{settings.host}:{settings.action_port}/health",
         env,
     )
+    children = [actions, rasa]
+    if settings.event_broker_url:
+        children.insert(0, Child("crm ingestion", python_module("bot.cli", "ingest"), None, env))
     print(telegram_notice(settings))
-    return Supervisor([actions, rasa], cwd=str(PROJECT_ROOT)).run(ready_banner(settings))
+    return Supervisor(children, cwd=str(PROJECT_ROOT)).run(ready_banner(settings))
+
+
+def cmd_ingest(settings: Settings, args: argparse.Namespace) -> int:
+    import asyncio
+    import signal
+
+    from crm_store.consumer import consume
+    from crm_store.db import unit_of_work
+
+    if not settings.event_broker_url:
+        raise CrmError("EVENT_BROKER_URL is not set: in the embedded profile Rasa ingests events in-process.")
+
+    async def main() -> int:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        print(f"ingesting events from queue {settings.event_queue!r}")
+        await consume(settings.event_broker_url, settings.event_queue, lambda: unit_of_work(settings),
+                      settings.var_path / "ingest-dead.jsonl", stop)
+        return 0
+
+    try:
+        return asyncio.run(main())
+    except OSError as exc:
+        raise CrmError(f"EVENT_BROKER_URL cannot be reached: {exc}") from None
 
 
 def cmd_chat(settings: Settings, args: argparse.Namespace) -> int:
@@ -167,6 +197,7 @@ COMMANDS: dict[str, Callable[[Settings, argparse.Namespace], int]] = {
     "prepare": cmd_prepare,
     "run": cmd_run,
     "chat": cmd_chat,
+    "ingest": cmd_ingest,
 }
 
 if __name__ == "__main__":

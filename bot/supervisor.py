@@ -22,7 +22,7 @@ RESTART_WINDOW = 300.0
 class Child:
     name: str
     cmd: list[str]
-    health_url: str
+    health_url: str | None  # None: up once it has run for a second
     env: dict[str, str] = field(default_factory=dict)
     process: subprocess.Popen | None = None
     restarts: list[float] = field(default_factory=list)
@@ -30,8 +30,11 @@ class Child:
     def start(self, cwd: str) -> None:
         env = {**os.environ, **self.env}
         self.process = subprocess.Popen(self.cmd, cwd=cwd, env=env, start_new_session=True)
+        self._started = time.monotonic()
 
     def healthy(self) -> bool:
+        if self.health_url is None:
+            return self.process is not None and self.process.poll() is None and time.monotonic() - self._started > 1
         try:
             with urllib.request.urlopen(self.health_url, timeout=2) as resp:
                 return resp.status < 500
@@ -90,7 +93,7 @@ class Supervisor:
                     self.say(f"{child.name} exited with code {child.process.returncode} while starting; stopping everything")
                     return False
                 if child.healthy():
-                    self.say(f"{child.name} is up ({child.health_url})")
+                    self.say(f"{child.name} is up" + (f" ({child.health_url})" if child.health_url else ""))
                     pending.remove(child)
             if time.monotonic() > deadline:
                 self.say(f"timed out waiting for {', '.join(c.name for c in pending)}")

@@ -147,8 +147,10 @@ class CrmEventBroker(EventBroker):
     @classmethod
     async def from_endpoint_config(
         cls, broker_config: EndpointConfig | None, event_loop: asyncio.AbstractEventLoop | None = None
-    ) -> CrmEventBroker:
+    ) -> EventBroker:
         settings = get_settings()
+        if settings.event_broker_url:
+            return await _rabbitmq_broker(settings.event_broker_url, settings.event_queue, event_loop)
         sink = EventSink(lambda: unit_of_work(settings), settings.var_path)
         sink.start()
         log.info("CRM ingestion started in-process")
@@ -162,3 +164,25 @@ class CrmEventBroker(EventBroker):
 
     async def close(self) -> None:
         await asyncio.get_running_loop().run_in_executor(None, self.sink.stop)
+
+
+async def _rabbitmq_broker(url: str, queue: str, loop: asyncio.AbstractEventLoop | None) -> EventBroker:
+    """Scale-out profile: Rasa's own Pika broker; `crmbot ingest` consumes the queue."""
+    from urllib.parse import urlsplit
+
+    from rasa.core.brokers.pika import PikaEventBroker
+
+    parts = urlsplit(url)
+    broker = PikaEventBroker(
+        host=parts.hostname or "localhost",
+        username=parts.username or "guest",
+        password=parts.password or "guest",
+        port=parts.port or 5672,
+        queues=[queue],
+        event_loop=loop,
+        connection_attempts=3,
+        retry_delay_in_seconds=2,
+    )
+    await broker.connect()
+    log.info("events go to RabbitMQ", extra={"queue": queue})
+    return broker

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import base64
 import json
 import os
 import re
@@ -28,11 +27,6 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
 
-# A 1x1 blue PNG: the "photo of your parcel" the scripted bot sends back.
-PARCEL_PNG = base64.b64decode(
-    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk0P9fDwAD"
-    "2AHNBt3k2gAAAABJRU5ErkJggg=="
-)
 ORDER_BUTTONS = [
     {"title": "Where is my order?", "payload": "/order_status"},
     {"title": "Start a return", "payload": "/start_return"},
@@ -138,7 +132,8 @@ def main() -> None:
 
     @app.route("/test/parcel.png")
     async def parcel(_: Any) -> Any:
-        return response.raw(PARCEL_PNG, content_type="image/png")
+        # The "photo of your parcel" the scripted bot sends back.
+        return response.raw(png_bytes(240, 160, (196, 160, 110)), content_type="image/png")
 
     @app.route("/test/shop")
     async def shop(_: Any) -> Any:
@@ -152,6 +147,27 @@ def main() -> None:
         )
 
     app.run(host="127.0.0.1", port=args.port, access_log=False, motd=False, workers=1)
+
+
+def png_bytes(width: int = 160, height: int = 110, rgb: tuple[int, int, int] = (236, 201, 120)) -> bytes:
+    """A valid PNG of one colour with a darker border, `width` x `height` pixels."""
+    import struct
+    import zlib
+
+    dark = bytes(max(c - 70, 0) for c in rgb)
+    rows = []
+    for y in range(height):
+        row = bytearray(b"\x00")
+        for x in range(width):
+            edge = x < 4 or y < 4 or x >= width - 4 or y >= height - 4 or (y % 18 == 9 and 16 < x < width - 16)
+            row += dark if edge else bytes(rgb)
+        rows.append(bytes(row))
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"".join(rows))) + chunk(b"IEND", b"")
 
 
 def free_port() -> int:

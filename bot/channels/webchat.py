@@ -1,0 +1,253 @@
+"""The web chat widget channel: Rasa's socket.io channel plus the page, script and upload routes.
+
+Routes (absolute, whatever prefix Rasa asks for):
+  GET  /chat                   full-page chat for customers
+  GET  /chat/widget.js|.css    the embeddable widget (one <script> tag on any shop page)
+  GET  /chat/socket.io.min.js  the vendored socket.io client (no CDN at run time)
+  GET  /chat/config            limits the widget checks before uploading
+  GET  /chat/history           the transcript of a session, from the CRM
+  POST /chat/upload            one image (multipart), delivered to Rasa as "/send_photo"
+  *    /socket.io/             socket.io (engine.io) endpoint
+
+The browser keeps a session id in localStorage and asks for it with `session_request`;
+that id is the Rasa sender_id, so a reload (or a second tab) continues the same conversation.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+import uuid
+from pathlib import Path
+from typing import Any, Awaitable, Callable, Dict, Optional, Text
+
+from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
+from rasa.core.channels.socketio import SocketBlueprint, SocketIOInput, SocketIOOutput
+from sanic import Blueprint, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+from socketio import AsyncServer
+
+from bot.channels.webchat_history import HistoryLoader, crm_history
+from bot.channels.webchat_uploads import ACCEPTED_TYPES, UploadRejected, check_image, store_image
+from crm_store.settings import Settings, get_settings
+
+log = logging.getLogger(__name__)
+
+STATIC_DIR = Path(__file__).parent / "static"
+SEND_PHOTO = "/send_photo"
+MAX_TEXT_CHARS = 2000
+MAX_NAME_CHARS = 100
+# Session ids are the only key to a conversation and its history, so they must be
+# long random tokens; anything else gets a fresh one from the server.
+_SESSION_ID = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
+_STATIC_FILES = {
+    "widget.js": "application/javascript; charset=utf-8",
+    "widget.css": "text/css; charset=utf-8",
+    "socket.io.min.js": "application/javascript; charset=utf-8",
+}
+# The widget runs on shop pages of other origins; these routes hold nothing
+# without the session id, which the shop page itself never sees.
+_CORS = {"Access-Control-Allow-Origin": "*"}
+
+
+def valid_session_id(value: Any) -> bool:
+    return isinstance(value, str) and bool(_SESSION_ID.match(value))
+
+
+def clean_metadata(raw: Any) -> dict[str, Any]:
+    """Keep only what the widget may tell us; attachments come from /chat/upload alone."""
+    if not isinstance(raw, dict):
+        return {}
+    name = raw.get("display_name")
+    if isinstance(name, str) and name.strip():
+        return {"display_name": name.strip()[:MAX_NAME_CHARS]}
+    return {}
+
+
+def json_error(status: int, message: str) -> HTTPResponse:
+    return response.json({"error": message}, status=status, headers=_CORS)
+
+
+class WebChatOutput(SocketIOOutput):
+    """Rasa's socket.io output; its own name lets domain responses vary by `channel: webchat`."""
+
+    @classmethod
+    def name(cls) -> Text:
+        return "webchat"
+
+
+class WebChatInput(SocketIOInput):
+    """Rasa's socket.io channel with session persistence, serving the widget it talks to."""
+
+    @classmethod
+    def name(cls) -> Text:
+        return "webchat"
+
+    @classmethod
+    def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> InputChannel:
+        credentials = credentials or {}
+        return cls(
+            user_message_evt=credentials.get("user_message_evt", "user_uttered"),
+            bot_message_evt=credentials.get("bot_message_evt", "bot_uttered"),
+            socketio_path=credentials.get("socketio_path", "/socket.io"),
+        )
+
+    def __init__(
+        self,
+        user_message_evt: Text = "user_uttered",
+        bot_message_evt: Text = "bot_uttered",
+        socketio_path: Text = "/socket.io",
+        settings: Settings | None = None,
+        history: HistoryLoader = crm_history,
+    ) -> None:
+        super().__init__(
+            user_message_evt=user_message_evt,
+            bot_message_evt=bot_message_evt,
+            namespace=None,
+            session_persistence=True,
+            socketio_path=socketio_path,
+        )
+        self._settings = settings
+        self._history = history
+
+    @property
+    def settings(self) -> Settings:
+        return self._settings or get_settings()
+
+    def url_prefix(self) -> Text:
+        # "/" makes Sanic mount the routes as written (/chat, ...), not under /webhooks/webchat.
+        return "/"
+
+    def get_output_channel(self) -> Optional[OutputChannel]:
+        if self.sio is None:
+            return super().get_output_channel()
+        return WebChatOutput(self.sio, self.bot_message_evt)
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        sio = AsyncServer(async_mode="sanic", cors_allowed_origins=[])
+        self.sio = sio
+        bp = SocketBlueprint(sio, self.socketio_path, "webchat", __name__)
+        self._add_socket_handlers(sio, on_new_message)
+        self._add_http_routes(bp, on_new_message)
+        return bp
+
+    # --- socket.io -----------------------------------------------------------------
+
+    def _add_socket_handlers(self, sio: AsyncServer, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> None:
+        @sio.on("connect")
+        async def connect(sid: Text, environ: Dict, auth: Optional[Dict] = None) -> bool:
+            return True
+
+        @sio.on("session_request")
+        async def session_request(sid: Text, data: Optional[Dict]) -> None:
+            asked = (data or {}).get("session_id") if isinstance(data, dict) else None
+            session_id = asked if valid_session_id(asked) else uuid.uuid4().hex
+            await sio.save_session(sid, {"session_id": session_id})
+            await sio.enter_room(sid, session_id)
+            await sio.emit("session_confirm", session_id, room=sid)
+
+        @sio.on(self.user_message_evt)
+        async def handle_message(sid: Text, data: Any) -> None:
+            if not isinstance(data, dict):
+                return
+            text = data.get("message")
+            if not isinstance(text, str) or not text.strip():
+                return
+            session_id = (await sio.get_session(sid)).get("session_id")
+            if session_id is None:
+                # A message racing a reconnect's session_request: accept its own id.
+                if not valid_session_id(data.get("session_id")):
+                    log.warning("webchat message without a session was ignored", extra={"sid": sid})
+                    return
+                session_id = data["session_id"]
+                await sio.save_session(sid, {"session_id": session_id})
+                await sio.enter_room(sid, session_id)
+            message = UserMessage(
+                text.strip()[:MAX_TEXT_CHARS],
+                WebChatOutput(sio, self.bot_message_evt),
+                session_id,
+                input_channel=self.name(),
+                metadata=clean_metadata(data.get(self.metadata_key)),
+            )
+            try:
+                await on_new_message(message)
+            except Exception:
+                log.exception("webchat message could not be handled", extra={"sender_id": session_id})
+                await sio.emit("webchat_error", {"error": "Sorry, something went wrong. Please try again."}, room=sid)
+
+    # --- HTTP ----------------------------------------------------------------------
+
+    def _add_http_routes(self, bp: Blueprint, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> None:
+        @bp.route("/chat", methods=["GET"])
+        async def chat_page(_: Request) -> HTTPResponse:
+            return await response.file(
+                STATIC_DIR / "chat.html",
+                mime_type="text/html; charset=utf-8",
+                headers={"Cache-Control": "no-cache", "X-Content-Type-Options": "nosniff"},
+            )
+
+        @bp.route("/chat/<name:(widget\\.js|widget\\.css|socket\\.io\\.min\\.js)>", methods=["GET"])
+        async def static_file(_: Request, name: str) -> HTTPResponse:
+            # Our own files change with deploys; the vendored client only with its version.
+            cache = "public, max-age=86400" if name == "socket.io.min.js" else "no-cache"
+            return await response.file(
+                STATIC_DIR / name,
+                mime_type=_STATIC_FILES[name],
+                headers={"Cache-Control": cache, "X-Content-Type-Options": "nosniff", **_CORS},
+            )
+
+        @bp.route("/chat/config", methods=["GET"])
+        async def config(_: Request) -> HTTPResponse:
+            return response.json(
+                {
+                    "max_upload_bytes": self.settings.max_upload_bytes,
+                    "accepted_types": sorted(ACCEPTED_TYPES),
+                    "socketio_path": self.socketio_path,
+                },
+                headers=_CORS,
+            )
+
+        @bp.route("/chat/history", methods=["GET"])
+        async def history(request: Request) -> HTTPResponse:
+            session_id = request.args.get("session_id")
+            if not valid_session_id(session_id):
+                return json_error(400, "A valid session_id is required.")
+            try:
+                messages = await asyncio.get_running_loop().run_in_executor(None, self._history, session_id, 50)
+            except Exception:
+                # History is a nicety: the widget carries on without it.
+                log.exception("webchat history unavailable", extra={"sender_id": session_id})
+                return json_error(503, "The conversation history is not available right now.")
+            return response.json({"session_id": session_id, "messages": messages}, headers=_CORS)
+
+        @bp.route("/chat/upload", methods=["POST"])
+        async def upload(request: Request) -> HTTPResponse:
+            session_id = request.form.get("session_id") if request.form else None
+            if not valid_session_id(session_id):
+                return json_error(400, "A valid session_id is required.")
+            file = request.files.get("file") if request.files else None
+            if file is None:
+                return json_error(400, "Attach one image in the form field 'file'.")
+            try:
+                mime_type = check_image(file.body, file.type, self.settings.max_upload_bytes)
+            except UploadRejected as rejected:
+                return json_error(rejected.status, rejected.message)
+            attachment = store_image(self.settings.var_path, session_id, file.name, mime_type, file.body)
+            log.info("webchat photo stored", extra={"sender_id": session_id, "size": attachment["size"]})
+            metadata: dict[str, Any] = {"attachments": [attachment]}
+            metadata.update(clean_metadata({"display_name": request.form.get("display_name")}))
+            message = UserMessage(
+                SEND_PHOTO,
+                WebChatOutput(self.sio, self.bot_message_evt),
+                session_id,
+                input_channel=self.name(),
+                metadata=metadata,
+            )
+            try:
+                await on_new_message(message)
+            except Exception:
+                log.exception("webchat photo could not be delivered", extra={"sender_id": session_id})
+                return json_error(500, "The photo was saved but could not be delivered. Please try again.")
+            shown = {k: attachment[k] for k in ("kind", "file_name", "mime_type", "size")}  # type: ignore[literal-required]
+            return response.json({"attachment": shown}, headers=_CORS)
