@@ -49,3 +49,26 @@ def _view(m: Message) -> MessageView:
         intent=m.intent,
         confidence=m.confidence,
     )
+
+
+@dataclass(frozen=True)
+class Reachable:
+    conversation_id: int
+    sender_id: str
+    channel: str
+
+
+PUSH_CHANNELS = ("telegram", "webchat")
+
+
+def reachable_conversation(uow: UnitOfWork, customer_id: int) -> Reachable | None:
+    """The customer's most recent conversation on a channel we can write to unprompted."""
+    with uow:
+        stmt = (
+            select(Conversation)
+            .where(Conversation.customer_id == customer_id, Conversation.channel.in_(PUSH_CHANNELS))
+            .order_by(Conversation.last_event_at.desc(), Conversation.id.desc())
+            .limit(1)
+        )
+        row = uow.session.scalars(stmt).first()
+        return Reachable(row.id, row.sender_id, row.channel) if row else None

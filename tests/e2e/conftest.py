@@ -2,12 +2,32 @@ from __future__ import annotations
 
 import pytest
 
+from tests.support.background import BackgroundLoop
+from tests.support.fake_telegram import TOKEN, FakeTelegram
 from tests.support.stack import Stack, start_stack, stop_stack
+
+TELEGRAM_SECRET = "e2e-webhook-secret"
 
 
 @pytest.fixture(scope="session")
-def stack(tmp_path_factory) -> Stack:  # type: ignore[no-untyped-def]
-    running = start_stack(tmp_path_factory.mktemp("stack"))
+def telegram() -> FakeTelegram:  # type: ignore[misc]
+    """The local fake of Telegram's Bot API that the whole stack talks to."""
+    loop = BackgroundLoop()
+    fake = loop.run(FakeTelegram().start())
+    fake.loop = loop  # type: ignore[attr-defined]
+    yield fake
+    loop.run(fake.stop())
+    loop.close()
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory, telegram: FakeTelegram) -> Stack:  # type: ignore[no-untyped-def]
+    running = start_stack(tmp_path_factory.mktemp("stack"), {
+        "TELEGRAM_TOKEN": TOKEN,
+        "TELEGRAM_API_URL": telegram.api_url,
+        "TELEGRAM_FILE_URL": telegram.file_url,
+        "TELEGRAM_SECRET_TOKEN": TELEGRAM_SECRET,
+    })
     yield running
     code = stop_stack(running)
     assert code == 0, f"crmbot run did not stop cleanly on Ctrl-C (exit {code}):\n{running.log()}"

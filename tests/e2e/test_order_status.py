@@ -18,15 +18,15 @@ from tests.support.stack import Stack, eventually
 pytestmark = pytest.mark.e2e
 
 
-def customer_with_order(stack: Stack, status: str = "shipped") -> tuple[str, str]:
-    """A new customer known on the REST channel, owning one order; returns (sender, order number)."""
-    sender = unique_sender("e2e")
+def customer_with_order(stack: Stack, status: str = "shipped", channel: str = "rest", sender: str | None = None) -> tuple[str, str]:
+    """A new customer known on `channel`, owning one order; returns (sender, order number)."""
+    sender = sender or unique_sender("e2e")
     number = f"A-{random.randint(20000, 99999)}"
     placed = datetime.utcnow() - timedelta(days=4)
     uow = UnitOfWork(stack.engine)
     with uow:
         customer = uow.customers.add(Customer(name="Test Person", created_at=placed))
-        uow.identities.add(ChannelIdentity(customer_id=customer.id, channel="rest", external_id=sender, created_at=placed))
+        uow.identities.add(ChannelIdentity(customer_id=customer.id, channel=channel, external_id=sender, created_at=placed))
         order = uow.orders.add(Order(number=number, customer_id=customer.id, status="pending", stage_entered_at=placed,
                                      placed_at=placed, total=Decimal("49.90")))
         for step, stage in enumerate(["paid", "packed", "shipped"][: ["paid", "packed", "shipped"].index(status) + 1]):

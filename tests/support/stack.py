@@ -50,7 +50,7 @@ class Stack:
 def start_stack(workdir: Path, extra_env: dict[str, str] | None = None, timeout: float = 900.0) -> Stack:
     rasa_port, action_port = free_port(), free_port()
     env = {
-        **os.environ,
+        **{k: v for k, v in os.environ.items() if not k.startswith("TELEGRAM_")},
         "DATABASE_URL": f"sqlite:///{workdir / 'crm.db'}",
         "VAR_DIR": str(workdir / "var"),
         "RASA_PORT": str(rasa_port),
@@ -58,7 +58,6 @@ def start_stack(workdir: Path, extra_env: dict[str, str] | None = None, timeout:
         "LOG_LEVEL": "INFO",
         **(extra_env or {}),
     }
-    env.pop("TELEGRAM_TOKEN", None)
     log_path = workdir / "stack.log"
     process = subprocess.Popen([sys.executable, "-m", "bot.cli", "run"], cwd=PROJECT_ROOT, env=env,
                                stdout=log_path.open("w"), stderr=subprocess.STDOUT, start_new_session=True)
