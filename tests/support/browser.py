@@ -44,6 +44,10 @@ def require_chromium() -> str:
     """The Chromium executable, or skip: install it with `apt-get install -y chromium`."""
     path = shutil.which(CHROMIUM) or (CHROMIUM if Path(CHROMIUM).exists() else None)
     if path is None:
+        from tests.support.db import in_ci
+
+        if in_ci():
+            pytest.fail(f"no Chromium at {CHROMIUM}: `make test` installs Debian's chromium; CI must run browser tests")
         pytest.skip(f"no Chromium at {CHROMIUM}: apt-get install -y chromium (or set CHROMIUM_PATH)")
     return path
 
