@@ -1,0 +1,48 @@
+"""The web chat in headless Chromium against the whole running system (real model, actions, CRM)."""
+from __future__ import annotations
+
+import shutil
+
+import pytest
+from sqlalchemy import select
+
+from crm_store.models import ChannelIdentity
+from tests.support.browser import DESKTOP, ChatPage, launch_chromium, require_chromium
+from tests.support.queries import messages_of
+from tests.support.stack import Stack, eventually
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture(scope="module")
+def browser():  # type: ignore[no-untyped-def]
+    require_chromium()
+    with launch_chromium() as b:
+        yield b
+
+
+def test_web_chat_talks_to_the_assistant_and_keeps_history(stack: Stack, browser):  # type: ignore[no-untyped-def]
+    context = browser.new_context(viewport=DESKTOP)
+    chat = ChatPage(context.new_page(), stack.rasa_url).open()
+    try:
+        chat.send("hello")
+        chat.wait_for_bot("shop assistant")
+        chat.send("I want to know where my order is")
+        chat.wait_for_bot("Which order is it about?")
+        session = chat.session_id()
+
+        chat.reload()
+        chat.wait_for_bot("Which order is it about?")
+        shot = chat.screenshot("webchat-full-stack")
+
+        assert ("user", "hello") in chat.messages()
+        assert chat.session_id() == session
+    finally:
+        context.close()
+    rows = eventually(lambda: len(messages_of(stack.engine, session)) >= 4 and messages_of(stack.engine, session))
+    assert rows and {r["channel"] for r in rows} == {"webchat"}
+    assert [r["intent"] for r in rows if r["direction"] == "in"] == ["greet", "order_status"]
+    with stack.engine.connect() as conn:
+        assert conn.execute(select(ChannelIdentity.id).where(ChannelIdentity.channel == "webchat",
+                                                              ChannelIdentity.external_id == session)).first()
+    shutil.copy(shot, shot.parent / "webchat-full-stack-last.png")
