@@ -99,12 +99,15 @@ def parse_update(update: Update, max_bytes: int) -> Incoming | None:
 
 
 def normalize_command(text: str) -> str:
-    """"/help@shop_bot" -> "/help"; "/start <deep-link payload>" -> "/start"."""
+    """"/help@shop_bot" -> "/help"; "/start <deep-link payload>" -> "/greet".
+
+    Telegram sends /start when a customer opens the bot: to the assistant that is a greeting.
+    """
     match = _COMMAND.match(text.strip())
     if not match:
         return text
     if match["name"] == "start":
-        return "/start"
+        return "/greet"
     return "/" + match["name"] + match["rest"]
 
 

@@ -150,13 +150,13 @@ async def test_start_and_commands_are_normalised(fake, webhook):
     await post(url, message_update(1, text="/start"))
     await post(url, message_update(2, text="/start ref-campaign-7"))
     await post(url, message_update(3, text="/order_status@shop_test_bot"))
-    assert [m.text for m in agent.messages] == ["/start", "/start", "/order_status"]
+    assert [m.text for m in agent.messages] == ["/greet", "/greet", "/order_status"]
 
 
 async def test_buttons_become_an_inline_keyboard_and_a_press_is_answered(fake, webhook):
     url, agent = webhook
     long_payload = '/inform{"order_id":"A-10423","note":"' + "x" * 80 + '"}'
-    agent.replies["/start"] = [{"text": "How can I help?", "buttons": [
+    agent.replies["/greet"] = [{"text": "How can I help?", "buttons": [
         {"title": "Order status", "payload": "/order_status"},
         {"title": "Order A-10423", "payload": '/inform{"order_id":"A-10423"}'},
         {"title": "Long one", "payload": long_payload},

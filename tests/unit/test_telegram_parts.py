@@ -36,8 +36,8 @@ def test_split_without_breaks_cuts_hard_and_never_inside_an_emoji():
 
 
 @pytest.mark.parametrize("text, expected", [
-    ("/start", "/start"),
-    ("/start deep-link-payload", "/start"),
+    ("/start", "/greet"),
+    ("/start deep-link-payload", "/greet"),
     ("/help@shop_bot", "/help"),
     ('/inform{"order_id":"A-1"}', '/inform{"order_id":"A-1"}'),
     ("hello /start", "hello /start"),
