@@ -1,7 +1,40 @@
 """Custom actions for the Rasa action server (`rasa run actions --actions actions`).
 
 Thin by design: each action reads slots, calls one crm_store service and replies.
+One module per topic; the form validators sit next to the action their form ends in.
 """
+from actions.address import ActionChangeAddress, ValidateAddressForm
+from actions.cancel import ActionCancelOrder, ValidateCancelOrderForm
+from actions.fallback import ActionDefaultAskAffirmation
+from actions.feedback import ActionSaveFeedback, ValidateFeedbackForm
+from actions.forms import ActionLeaveForm
+from actions.handoff import ActionHandoff
+from actions.leads import ActionCreateLead, ValidateLeadForm
 from actions.orders import ActionCheckOrder, ValidateOrderStatusForm
+from actions.products import ActionProductAvailability, ActionProductInfo
+from actions.refunds import ActionRefundStatus
+from actions.returns import ActionCreateReturn, ValidateReturnForm
+from actions.tickets import ActionOpenTicket, ActionTicketStatus
 
-__all__ = ["ActionCheckOrder", "ValidateOrderStatusForm"]
+__all__ = [
+    "ActionCancelOrder",
+    "ActionChangeAddress",
+    "ActionCheckOrder",
+    "ActionCreateLead",
+    "ActionCreateReturn",
+    "ActionDefaultAskAffirmation",
+    "ActionHandoff",
+    "ActionLeaveForm",
+    "ActionOpenTicket",
+    "ActionProductAvailability",
+    "ActionProductInfo",
+    "ActionRefundStatus",
+    "ActionSaveFeedback",
+    "ActionTicketStatus",
+    "ValidateAddressForm",
+    "ValidateCancelOrderForm",
+    "ValidateFeedbackForm",
+    "ValidateLeadForm",
+    "ValidateOrderStatusForm",
+    "ValidateReturnForm",
+]

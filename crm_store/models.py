@@ -271,6 +271,18 @@ class DigestSent(Base):
     sent_at = Column(DateTime, nullable=False)
 
 
+class Feedback(Base):
+    """A customer's rating (1-5) and comment, given in chat."""
+
+    __tablename__ = "feedback"
+    id = Column(Integer, primary_key=True)
+    customer_id = Column(ForeignKey("customers.id"), nullable=False, index=True)
+    conversation_id = Column(ForeignKey("conversations.id"))
+    rating = Column(Integer, nullable=False)
+    comment = Column(Text)
+    created_at = Column(DateTime, nullable=False)
+
+
 def utc_from_timestamp(ts: float) -> datetime:
     """Naive UTC datetime from a Rasa event timestamp (all CRM times are naive UTC)."""
     return datetime.utcfromtimestamp(ts)

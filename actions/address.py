@@ -1,0 +1,69 @@
+"""Change the shipping address of an order that has not shipped yet."""
+from __future__ import annotations
+
+import logging
+import re
+from datetime import datetime
+from typing import Any
+
+from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk.executor import CollectingDispatcher
+from sqlalchemy.exc import SQLAlchemyError
+
+from actions.common import crm, customer_id
+from actions.forms import give_up, order_number, reject, reset_form_slots
+from crm_store import stages
+from crm_store.errors import CrmError, OrderNotFound
+from crm_store.services import orders
+
+log = logging.getLogger(__name__)
+
+
+class ValidateAddressForm(FormValidationAction):
+    def name(self) -> str:
+        return "validate_address_form"
+
+    def validate_order_id(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> dict:
+        number = order_number(value)
+        if number is None:
+            return reject(dispatcher, tracker, "order_id", "utter_order_id_invalid")
+        try:
+            uow = crm()
+            order = orders.lookup(uow, number, customer_id(uow, tracker))
+        except OrderNotFound:
+            return reject(dispatcher, tracker, "order_id", "utter_order_not_found", order_id=number)
+        except SQLAlchemyError:
+            log.exception("order look-up failed", extra={"sender_id": tracker.sender_id})
+            dispatcher.utter_message(response="utter_crm_unavailable")
+            return give_up("order_id")
+        if order.status not in stages.ADDRESS_CHANGEABLE_STATUSES:
+            hint = " The carrier's tracking page may let you redirect the parcel." if order.status == "shipped" else ""
+            dispatcher.utter_message(response="utter_cannot_change_address", order_id=order.number, status=order.status, hint=hint)
+            return give_up("order_id")
+        return {"order_id": order.number}
+
+    def validate_address(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> dict:
+        address = " ".join(str(value or "").split())
+        # A street line needs a house number and a few words; a one-word answer is not an address.
+        if not 10 <= len(address) <= 300 or not re.search(r"\d", address) or len(re.findall(r"[^\W\d_]{2,}", address)) < 2:
+            return reject(dispatcher, tracker, "address", "utter_address_invalid")
+        return {"address": address}
+
+
+class ActionChangeAddress(Action):
+    def name(self) -> str:
+        return "action_change_address"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict]:
+        number, address = tracker.get_slot("order_id"), tracker.get_slot("address")
+        if number and address:
+            try:
+                uow = crm()
+                order = orders.change_address(uow, number, customer_id(uow, tracker), address, datetime.utcnow())
+                dispatcher.utter_message(response="utter_address_changed", order_id=order.number, address=address)
+            except CrmError as exc:
+                dispatcher.utter_message(text=str(exc))
+            except SQLAlchemyError:
+                log.exception("address change failed", extra={"sender_id": tracker.sender_id})
+                dispatcher.utter_message(response="utter_crm_unavailable")
+        return reset_form_slots()

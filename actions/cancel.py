@@ -1,0 +1,65 @@
+"""Cancel an order: the form asks for the order and a yes/no, the action cancels."""
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from typing import Any
+
+from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk.executor import CollectingDispatcher
+from sqlalchemy.exc import SQLAlchemyError
+
+from actions.common import crm, customer_id
+from actions.forms import give_up, order_number, reject, reset_form_slots
+from crm_store import stages
+from crm_store.errors import CrmError, OrderNotFound
+from crm_store.services import orders
+
+log = logging.getLogger(__name__)
+
+_RETURN_HINT = ' Once it has arrived, you can return it instead: just say "I want to return an item".'
+
+
+class ValidateCancelOrderForm(FormValidationAction):
+    def name(self) -> str:
+        return "validate_cancel_order_form"
+
+    def validate_order_id(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> dict:
+        number = order_number(value)
+        if number is None:
+            return reject(dispatcher, tracker, "order_id", "utter_order_id_invalid")
+        try:
+            uow = crm()
+            order = orders.lookup(uow, number, customer_id(uow, tracker))
+        except OrderNotFound:
+            return reject(dispatcher, tracker, "order_id", "utter_order_not_found", order_id=number)
+        except SQLAlchemyError:
+            log.exception("order look-up failed", extra={"sender_id": tracker.sender_id})
+            dispatcher.utter_message(response="utter_crm_unavailable")
+            return give_up("order_id")
+        if order.status not in stages.CANCELLABLE_ORDER_STATUSES:
+            hint = _RETURN_HINT if order.status in ("shipped", "delivered") else ""
+            dispatcher.utter_message(response="utter_cannot_cancel", order_id=order.number, status=order.status, hint=hint)
+            return give_up("order_id")
+        return {"order_id": order.number}
+
+
+class ActionCancelOrder(Action):
+    def name(self) -> str:
+        return "action_cancel_order"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict]:
+        number, answer = tracker.get_slot("order_id"), tracker.get_slot("confirm_cancel")
+        if answer == "no":
+            dispatcher.utter_message(response="utter_cancel_kept", order_id=number)
+        elif answer == "yes" and number:
+            try:
+                uow = crm()
+                order = orders.cancel(uow, number, customer_id(uow, tracker), now=datetime.utcnow())
+                dispatcher.utter_message(response="utter_order_cancelled", order_id=order.number)
+            except CrmError as exc:  # e.g. it shipped while we were talking
+                dispatcher.utter_message(text=str(exc))
+            except SQLAlchemyError:
+                log.exception("order cancel failed", extra={"sender_id": tracker.sender_id})
+                dispatcher.utter_message(response="utter_crm_unavailable")
+        return reset_form_slots()

@@ -1,0 +1,46 @@
+"""First stage of the two-stage fallback: suggest the likeliest skills as buttons.
+
+Overrides Rasa's action_default_ask_affirmation (which offers one intent by its raw
+name). Rasa's action_two_stage_fallback calls it, then asks to rephrase, then runs
+action_default_fallback (utter_default, which offers a person).
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+# Only skills a button can start without more words; faq needs the question itself.
+TITLES = {
+    "order_status": "Where is my order?",
+    "cancel_order": "Cancel an order",
+    "return_item": "Return an item",
+    "refund_status": "Where is my refund?",
+    "ticket_status": "Status of my ticket",
+    "change_address": "Change my delivery address",
+    "product_info": "Product information",
+    "product_availability": "Is a product in stock?",
+    "payment_problem": "A problem with a payment",
+    "account_help": "Help with my account",
+    "complaint": "Make a complaint",
+    "request_human": "Talk to a person",
+    "give_feedback": "Give feedback",
+    "business_inquiry": "Business / bulk orders",
+}
+MAX_SUGGESTIONS = 3
+DEFAULT_SUGGESTIONS = ("order_status", "return_item", "request_human")
+
+
+class ActionDefaultAskAffirmation(Action):
+    def name(self) -> str:
+        return "action_default_ask_affirmation"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict]:
+        ranking = tracker.latest_message.get("intent_ranking") or []
+        top = [r["name"] for r in ranking if r.get("name") in TITLES][:MAX_SUGGESTIONS]
+        top = top or list(DEFAULT_SUGGESTIONS)  # nothing plausible: offer the common skills
+        buttons = [{"title": TITLES[name], "payload": f"/{name}"} for name in top]
+        buttons.append({"title": "Something else", "payload": "/out_of_scope"})
+        dispatcher.utter_message(response="utter_ask_affirmation", buttons=buttons)
+        return []

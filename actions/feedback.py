@@ -1,0 +1,59 @@
+"""Feedback: a 1-5 rating and a comment, stored in the CRM."""
+from __future__ import annotations
+
+import logging
+import re
+from datetime import datetime
+from typing import Any
+
+from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk.executor import CollectingDispatcher
+from sqlalchemy.exc import SQLAlchemyError
+
+from actions.common import crm, customer_id
+from actions.forms import reject, reset_form_slots
+from crm_store.services import feedback
+
+log = logging.getLogger(__name__)
+
+_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5}
+_RATING = re.compile(r"(?<![\d.])([1-5])(?:\s*(?:/|out of)\s*5)?(?![\d.])|\b(one|two|three|four|five)\b", re.IGNORECASE)
+_NOTHING = {"no", "nope", "nothing", "no comment", "none", "n/a", "-", "no thanks", "that's all", "nothing else"}
+
+
+def parse_rating(text: str) -> int | None:
+    """'5', 'five', '4 stars', '4/5', 'I give it a 3' -> int; two different numbers -> None."""
+    found = {int(m.group(1)) if m.group(1) else _WORDS[m.group(2).lower()] for m in _RATING.finditer(text or "")}
+    return found.pop() if len(found) == 1 else None
+
+
+class ValidateFeedbackForm(FormValidationAction):
+    def name(self) -> str:
+        return "validate_feedback_form"
+
+    def validate_rating(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> dict:
+        rating = parse_rating(str(value[0] if isinstance(value, list) else value))
+        if rating is None:
+            return reject(dispatcher, tracker, "rating", "utter_rating_invalid")
+        return {"rating": float(rating)}
+
+    def validate_feedback_comment(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> dict:
+        comment = " ".join(str(value or "").split())
+        return {"feedback_comment": "" if comment.lower().strip(".! ") in _NOTHING else comment[:4000]}
+
+
+class ActionSaveFeedback(Action):
+    def name(self) -> str:
+        return "action_save_feedback"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict]:
+        rating, comment = tracker.get_slot("rating"), tracker.get_slot("feedback_comment")
+        if rating is not None:
+            try:
+                uow = crm()
+                feedback.save_feedback(uow, customer_id(uow, tracker), int(rating), comment, datetime.utcnow(), tracker.sender_id)
+                dispatcher.utter_message(response="utter_feedback_thanks" if rating >= 4 else "utter_feedback_sorry")
+            except SQLAlchemyError:
+                log.exception("feedback failed", extra={"sender_id": tracker.sender_id})
+                dispatcher.utter_message(response="utter_crm_unavailable")
+        return reset_form_slots()

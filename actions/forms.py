@@ -1,0 +1,74 @@
+"""What the form validators share: failure counting, early exits, leaving a form.
+
+Two failed answers in one form offer a person (the counter lives in the
+`failed_attempts` slot and is reset whenever a form ends).
+"""
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from nlu.extraction import normalize_order_id
+
+log = logging.getLogger(__name__)
+
+FORM_SLOTS = {
+    "order_status_form": ("order_id",),
+    "cancel_order_form": ("order_id", "confirm_cancel"),
+    "return_form": ("order_id", "item", "reason"),
+    "address_form": ("order_id", "address"),
+    "lead_form": ("contact_name", "company", "email", "phone", "volume"),
+    "feedback_form": ("rating", "feedback_comment"),
+}
+ALL_FORM_SLOTS = tuple(sorted({s for slots in FORM_SLOTS.values() for s in slots} | {"product"}))
+MAX_FAILURES = 2
+
+
+def reject(dispatcher: CollectingDispatcher, tracker: Tracker, slot: str, response: str, **kwargs: Any) -> dict[str, Any]:
+    """Re-ask with a clear reason; from the second failure on, also offer a person."""
+    failures = int(tracker.get_slot("failed_attempts") or 0) + 1
+    dispatcher.utter_message(response=response, **kwargs)
+    if failures >= MAX_FAILURES:
+        dispatcher.utter_message(response="utter_offer_human")
+    return {slot: None, "failed_attempts": float(failures)}
+
+
+def give_up(slot: str) -> dict[str, Any]:
+    """End the form early (Rasa stops a form whose validator clears requested_slot)."""
+    return {slot: None, "requested_slot": None}
+
+
+def reset_form_slots() -> list[dict[str, Any]]:
+    return [SlotSet(s, None) for s in ALL_FORM_SLOTS] + [SlotSet("failed_attempts", 0.0)]
+
+
+def order_number(value: Any) -> str | None:
+    """The first candidate that reads as an order number (entities may come as a list)."""
+    for candidate in value if isinstance(value, list) else [value]:
+        number = normalize_order_id(str(candidate or ""))
+        if number:
+            return number
+    return None
+
+
+def last_user_text(tracker: Tracker, intents: tuple[str, ...]) -> str:
+    """Text of the latest user message with one of `intents` (a button click has none)."""
+    for event in reversed(tracker.events):
+        if event.get("event") == "user" and (event.get("parse_data") or {}).get("intent", {}).get("name") in intents:
+            return event.get("text") or ""
+    return tracker.latest_message.get("text") or ""
+
+
+class ActionLeaveForm(Action):
+    """After action_deactivate_loop on "stop": forget the half-filled form."""
+
+    def name(self) -> str:
+        return "action_leave_form"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict]:
+        dispatcher.utter_message(response="utter_form_stopped")
+        return reset_form_slots()

@@ -1,0 +1,57 @@
+"""Product info and availability, straight from the product table."""
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from sqlalchemy.exc import SQLAlchemyError
+
+from actions.common import crm
+from crm_store.services import products
+from crm_store.services.products import ProductView
+
+log = logging.getLogger(__name__)
+
+
+def _find(dispatcher: CollectingDispatcher, tracker: Tracker) -> ProductView | None:
+    """The product slot (from the entity) or else the words of the message, fuzzily matched."""
+    query = tracker.get_slot("product") or tracker.latest_message.get("text") or ""
+    try:
+        found = products.find_product(crm(), query)
+    except SQLAlchemyError:
+        log.exception("product look-up failed", extra={"sender_id": tracker.sender_id})
+        dispatcher.utter_message(response="utter_crm_unavailable")
+        return None
+    if found is None:
+        dispatcher.utter_message(response="utter_product_not_found")
+    return found
+
+
+class ActionProductInfo(Action):
+    def name(self) -> str:
+        return "action_product_info"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict]:
+        product = _find(dispatcher, tracker)
+        if product:
+            stock = f"in stock ({product.stock} available)" if product.stock else "currently out of stock"
+            dispatcher.utter_message(response="utter_product_info", product=product.name, price=f"{product.price:.2f}",
+                                     description=product.description or "", stock=stock)
+        return [SlotSet("product", None)]
+
+
+class ActionProductAvailability(Action):
+    def name(self) -> str:
+        return "action_product_availability"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict]:
+        product = _find(dispatcher, tracker)
+        if product and product.stock > 0:
+            dispatcher.utter_message(response="utter_product_in_stock", product=product.name, stock=product.stock,
+                                     price=f"{product.price:.2f}")
+        elif product:
+            dispatcher.utter_message(response="utter_product_out_of_stock", product=product.name)
+        return [SlotSet("product", None)]

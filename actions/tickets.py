@@ -1,0 +1,64 @@
+"""Tickets: a complaint or a problem opens one; ticket status lists the open ones."""
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from sqlalchemy.exc import SQLAlchemyError
+
+from actions.common import crm, customer_id, day
+from actions.forms import last_user_text, order_number
+from crm_store.services import tickets
+
+log = logging.getLogger(__name__)
+
+_TOPICS = {"complaint": "Complaint", "payment_problem": "Payment problem", "account_help": "Account problem"}
+
+
+class ActionOpenTicket(Action):
+    def name(self) -> str:
+        return "action_open_ticket"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict]:
+        text = last_user_text(tracker, tuple(_TOPICS))
+        topic = next((e["parse_data"]["intent"]["name"] for e in reversed(tracker.events) if e.get("event") == "user"
+                      and e["parse_data"]["intent"].get("name") in _TOPICS), "complaint")
+        priority = tickets.priority_for(text)
+        try:
+            uow = crm()
+            ticket = tickets.open_ticket(uow, customer_id(uow, tracker), tickets.subject_from(text, _TOPICS[topic]),
+                                         datetime.utcnow(), description=text, priority=priority,
+                                         order_number=order_number(tracker.get_slot("order_id")), sender_id=tracker.sender_id)
+        except SQLAlchemyError:
+            log.exception("ticket failed", extra={"sender_id": tracker.sender_id})
+            dispatcher.utter_message(response="utter_crm_unavailable")
+            return []
+        log.info("ticket opened", extra={"ticket_id": ticket.id, "priority": priority})
+        response = "utter_ticket_opened_urgent" if priority == "high" else "utter_ticket_opened"
+        dispatcher.utter_message(response=response, ticket_id=ticket.number)
+        return [SlotSet("order_id", None)]
+
+
+class ActionTicketStatus(Action):
+    def name(self) -> str:
+        return "action_ticket_status"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict]:
+        try:
+            uow = crm()
+            rows = tickets.open_tickets(uow, customer_id(uow, tracker))
+        except SQLAlchemyError:
+            log.exception("ticket look-up failed", extra={"sender_id": tracker.sender_id})
+            dispatcher.utter_message(response="utter_crm_unavailable")
+            return []
+        if not rows:
+            dispatcher.utter_message(response="utter_no_open_tickets")
+            return []
+        lines = [f"- {t.number} \"{t.subject}\": {t.status.replace('_', ' ')} since {day(t.status_since)}"
+                 f"{' (high priority)' if t.priority == 'high' else ''}" for t in rows]
+        dispatcher.utter_message(response="utter_ticket_status", tickets="\n".join(lines))
+        return []
