@@ -10,7 +10,7 @@ from actions.feedback import ActionSaveFeedback, ValidateFeedbackForm
 from actions.forms import ActionLeaveForm
 from actions.handoff import ActionHandoff
 from actions.leads import ActionCreateLead, ValidateLeadForm
-from actions.orders import ActionCheckOrder, ValidateOrderStatusForm
+from actions.orders import ActionCheckOrder, ActionLinkAccount, ValidateOrderStatusForm
 from actions.products import ActionProductAvailability, ActionProductInfo
 from actions.refunds import ActionRefundStatus
 from actions.returns import ActionCreateReturn, ValidateReturnForm
@@ -20,6 +20,7 @@ __all__ = [
     "ActionCancelOrder",
     "ActionChangeAddress",
     "ActionCheckOrder",
+    "ActionLinkAccount",
     "ActionCreateLead",
     "ActionCreateReturn",
     "ActionDefaultAskAffirmation",

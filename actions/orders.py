@@ -5,13 +5,16 @@ import logging
 from typing import Any
 
 from rasa_sdk import Action, FormValidationAction, Tracker
+from datetime import datetime
+
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.exc import SQLAlchemyError
 
 from actions.common import crm, customer_id, day
-from crm_store.errors import InvalidOrderNumber, OrderNotFound
-from crm_store.services import orders
+from crm_store.errors import InvalidOrderNumber, OrderNotFound, VerificationFailed
+from crm_store.services import customers, orders
+from nlu.extraction import normalize_email
 
 log = logging.getLogger(__name__)
 
@@ -34,26 +37,57 @@ class ActionCheckOrder(Action):
         number = tracker.get_slot("order_id")
         try:
             uow = crm()
-            order = orders.lookup(uow, number or "", customer_id(uow, tracker))
+            answer_status(dispatcher, orders.lookup(uow, number or "", customer_id(uow, tracker)))
         except (OrderNotFound, InvalidOrderNumber):
+            if number and orders.exists(crm(), number):
+                # Someone's order, not linked to this chat: offer to prove it with the order's email.
+                dispatcher.utter_message(response="utter_order_needs_verification", order_id=number)
+                return [SlotSet("order_id", None), SlotSet("unverified_order", number)]
             dispatcher.utter_message(response="utter_order_not_found", order_id=number)
-            return [SlotSet("order_id", None)]
         except SQLAlchemyError:
             log.exception("order look-up failed", extra={"sender_id": tracker.sender_id})
             dispatcher.utter_message(response="utter_crm_unavailable")
-            return [SlotSet("order_id", None)]
-        details = _DETAILS.get(order.status, "")
-        if order.tracking_code and order.status == "shipped":
-            details += f" Tracking code: {order.tracking_code}."
-        dispatcher.utter_message(
-            response="utter_order_status",
-            order_id=order.number,
-            status=order.status,
-            status_date=day(order.status_since),
-            placed_date=day(order.placed_at),
-            details=details,
-        )
         return [SlotSet("order_id", None)]
+
+
+class ActionLinkAccount(Action):
+    """The customer sends the email on an order we could not show them: link and answer."""
+
+    def name(self) -> str:
+        return "action_link_account"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict]:
+        number = tracker.get_slot("unverified_order")
+        email = next(tracker.get_latest_entity_values("email"), None) or normalize_email(tracker.latest_message.get("text") or "")
+        if not number or not email:
+            dispatcher.utter_message(response="utter_default")
+            return []
+        channel = tracker.get_latest_input_channel() or "rest"
+        try:
+            uow = crm()
+            owner = customers.link_by_order_email(uow, channel, tracker.sender_id, number, email, datetime.utcnow())
+            dispatcher.utter_message(response="utter_account_linked")
+            answer_status(dispatcher, orders.lookup(uow, number, owner))
+        except VerificationFailed:
+            dispatcher.utter_message(response="utter_verification_failed", order_id=number)
+        except SQLAlchemyError:
+            log.exception("account link failed", extra={"sender_id": tracker.sender_id})
+            dispatcher.utter_message(response="utter_crm_unavailable")
+        return [SlotSet("unverified_order", None)]
+
+
+def answer_status(dispatcher: CollectingDispatcher, order: orders.OrderView) -> None:
+    details = _DETAILS.get(order.status, "")
+    if order.tracking_code and order.status == "shipped":
+        details += f" Tracking code: {order.tracking_code}."
+    dispatcher.utter_message(
+        response="utter_order_status",
+        order_id=order.number,
+        status=order.status,
+        status_date=day(order.status_since),
+        placed_date=day(order.placed_at),
+        details=details,
+    )
 
 
 class ValidateOrderStatusForm(FormValidationAction):

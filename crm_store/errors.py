@@ -41,3 +41,7 @@ class InvalidOrderNumber(CrmError):
 
 class InvalidTransition(CrmError):
     """A process cannot move from its current stage to the asked one."""
+
+
+class VerificationFailed(CrmError):
+    """The customer could not prove an order is theirs."""

@@ -109,3 +109,9 @@ def _view(order: Order) -> OrderView:
         tracking_code=order.tracking_code,
         shipping_address=order.shipping_address,
     )
+
+
+def exists(uow: UnitOfWork, number: str) -> bool:
+    """Whether any customer has this order (to offer verification, never to show it)."""
+    with uow:
+        return uow.orders.one_by(number=canonical_number(number)) is not None

@@ -75,7 +75,7 @@ def test_unknown_or_foreign_order_gets_a_helpful_answer(stack: Stack):
     foreign = texts(stack.say(sender, f"where is order {someone_elses}"))
 
     assert "couldn't find order A-00001" in unknown
-    assert f"couldn't find order {someone_elses}" in foreign
+    assert f"Order {someone_elses} isn't linked to this chat" in foreign
     assert "shipped" not in foreign
 
 
@@ -92,3 +92,25 @@ def test_first_contact_creates_a_customer_identity(stack: Stack):
     assert identity is not None
     greeting = eventually(lambda: [r for r in messages_of(stack.engine, sender) if r["direction"] == "in"])
     assert greeting[0]["intent"] == "greet"
+
+
+def test_a_new_chat_proves_an_order_with_its_email_and_gets_linked(stack: Stack):
+    owner_sender, number = customer_with_order(stack)
+    with stack.engine.begin() as conn:
+        conn.execute(Customer.__table__.update()
+                     .where(Customer.id == select(ChannelIdentity.customer_id).where(ChannelIdentity.external_id == owner_sender).scalar_subquery())
+                     .values(email=f"{owner_sender}@example.com"))
+    visitor = unique_sender("visitor")
+
+    asked = texts(stack.say(visitor, f"where is my order {number}"))
+    wrong = texts(stack.say(visitor, "my email is someone.else@example.com"))
+    again = texts(stack.say(visitor, f"where is my order {number}"))
+    right = texts(stack.say(visitor, f"it's {owner_sender.upper()}@example.com"))
+
+    assert "isn't linked to this chat" in asked and "shipped" not in asked
+    assert "doesn't match" in wrong and "shipped" not in wrong
+    assert "isn't linked to this chat" in again
+    assert "now linked to your account" in right and f"Order {number} is shipped" in right
+    with stack.engine.connect() as conn:
+        linked = conn.execute(select(ChannelIdentity.customer_id).where(ChannelIdentity.external_id.in_([owner_sender, visitor]))).scalars().all()
+    assert len(linked) == 2 and len(set(linked)) == 1
