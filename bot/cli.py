@@ -108,7 +108,8 @@ def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
         ensure_port_free(settings.host, port, var)
     cmd_prepare(settings, args)
     model = model_file(settings.model_path)
-    env = {"ACTION_ENDPOINT_URL": settings.action_url}
+    # Library deprecation chatter and TensorFlow's start-up notes bury what a person needs to read.
+    env = {"ACTION_ENDPOINT_URL": settings.action_url, "PYTHONWARNINGS": "ignore", "TF_CPP_MIN_LOG_LEVEL": "2"}
     rasa = Child(
         "rasa server",
         python_module("rasa", "run", "--enable-api", "-i", settings.host, "-p", str(settings.rasa_port),
