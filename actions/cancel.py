@@ -10,9 +10,9 @@ from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.exc import SQLAlchemyError
 
 from actions.common import crm, customer_id
-from actions.forms import give_up, order_number, reject, reset_form_slots
+from actions.forms import give_up, own_order, reject, reset_form_slots
 from crm_store import stages
-from crm_store.errors import CrmError, OrderNotFound
+from crm_store.errors import CrmError
 from crm_store.services import orders
 
 log = logging.getLogger(__name__)
@@ -25,18 +25,9 @@ class ValidateCancelOrderForm(FormValidationAction):
         return "validate_cancel_order_form"
 
     def validate_order_id(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> dict:
-        number = order_number(value)
-        if number is None:
-            return reject(dispatcher, tracker, "order_id", "utter_order_id_invalid")
-        try:
-            uow = crm()
-            order = orders.lookup(uow, number, customer_id(uow, tracker))
-        except OrderNotFound:
-            return reject(dispatcher, tracker, "order_id", "utter_order_not_found", order_id=number)
-        except SQLAlchemyError:
-            log.exception("order look-up failed", extra={"sender_id": tracker.sender_id})
-            dispatcher.utter_message(response="utter_crm_unavailable")
-            return give_up("order_id")
+        order = own_order(value, dispatcher, tracker)
+        if isinstance(order, dict):
+            return order
         if order.status not in stages.CANCELLABLE_ORDER_STATUSES:
             hint = _RETURN_HINT if order.status in ("shipped", "delivered") else ""
             dispatcher.utter_message(response="utter_cannot_cancel", order_id=order.number, status=order.status, hint=hint)

@@ -12,6 +12,11 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from sqlalchemy.exc import SQLAlchemyError
+
+from actions.common import crm, customer_id
+from crm_store.errors import OrderNotFound
+from crm_store.services import orders
 from nlu.extraction import normalize_order_id
 
 log = logging.getLogger(__name__)
@@ -53,6 +58,22 @@ def order_number(value: Any) -> str | None:
         if number:
             return number
     return None
+
+
+def own_order(value: Any, dispatcher: CollectingDispatcher, tracker: Tracker) -> orders.OrderView | dict[str, Any]:
+    """The customer's order named by a form answer, or the slot update that re-asks or gives up."""
+    number = order_number(value)
+    if number is None:
+        return reject(dispatcher, tracker, "order_id", "utter_order_id_invalid")
+    try:
+        uow = crm()
+        return orders.lookup(uow, number, customer_id(uow, tracker))
+    except OrderNotFound:
+        return reject(dispatcher, tracker, "order_id", "utter_order_not_found", order_id=number)
+    except SQLAlchemyError:
+        log.exception("order look-up failed", extra={"sender_id": tracker.sender_id})
+        dispatcher.utter_message(response="utter_crm_unavailable")
+        return give_up("order_id")
 
 
 def last_user_text(tracker: Tracker, intents: tuple[str, ...]) -> str:

