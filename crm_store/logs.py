@@ -28,3 +28,5 @@ def setup_logging(level: str = "INFO") -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
+    # Alembic narrates every plugin it loads at INFO; its migration lines are enough at WARNING.
+    logging.getLogger("alembic").setLevel(logging.WARNING)
