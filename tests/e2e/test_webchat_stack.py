@@ -46,3 +46,18 @@ def test_web_chat_talks_to_the_assistant_and_keeps_history(stack: Stack, browser
         assert conn.execute(select(ChannelIdentity.id).where(ChannelIdentity.channel == "webchat",
                                                               ChannelIdentity.external_id == session)).first()
     shutil.copy(shot, shot.parent / "webchat-full-stack-last.png")
+
+
+def test_a_web_visitor_proves_the_demo_order_and_sees_its_status(stack: Stack, browser):  # type: ignore[no-untyped-def]
+    context = browser.new_context(viewport=DESKTOP)
+    chat = ChatPage(context.new_page(), stack.rasa_url).open()
+    try:
+        chat.send("hi")
+        chat.wait_for_bot("shop assistant")
+        chat.send("where is my order A-10423?")
+        chat.wait_for_bot("isn't linked to this chat yet")
+        chat.send("alex.demo@example.com")
+        chat.wait_for_bot("Order A-10423 is shipped")
+        chat.screenshot("webchat-demo-order")
+    finally:
+        context.close()
