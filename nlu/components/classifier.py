@@ -80,7 +80,8 @@ class MiniLMIntentClassifier(GraphComponent, IntentClassifier):
             # Inverse regularisation strength of the logistic regression.
             "C": 10.0,
             # Weight of the (unit-length) embedding block next to the TF-IDF blocks.
-            "embedding_weight": 1.0,
+            # 2.0 beat 1.0/1.5/2.5/3.0 on a BANKING77 validation split of train.csv.
+            "embedding_weight": 2.0,
             "char_min_df": 2,
             # 0 keeps the packaged encoder; >0 fine-tunes a copy on the intents.
             "fine_tune_epochs": 0,
@@ -110,6 +111,8 @@ class MiniLMIntentClassifier(GraphComponent, IntentClassifier):
         self._char: TfidfVectorizer | None = None
         self._coef: np.ndarray | None = None
         self._intercept: np.ndarray | None = None
+        # (coef, word, char, embedding weight blocks) for fast prediction.
+        self._blocks: tuple[np.ndarray, ...] | None = None
         self._labels: list[str] = []
         self._responses: dict[str, list[dict[str, Any]]] = {}
 
@@ -229,6 +232,8 @@ class MiniLMIntentClassifier(GraphComponent, IntentClassifier):
             "labels": self._labels,
             "responses": self._responses,
             "fine_tuned": (model_dir / "encoder").exists(),
+            # The weights were fitted at this scale; predictions must reuse it.
+            "embedding_weight": float(self.component_config["embedding_weight"]),
         }
         for name, vectorizer in (("word", self._word), ("char", self._char)):
             meta[f"{name}_vocabulary"] = {
@@ -259,6 +264,10 @@ class MiniLMIntentClassifier(GraphComponent, IntentClassifier):
                 weights = np.load(model_dir / "weights.npz")
                 component._labels = list(meta["labels"])
                 component._responses = dict(meta["responses"])
+                # Models saved before the weight was persisted used 1.0.
+                component.component_config["embedding_weight"] = float(
+                    meta.get("embedding_weight", 1.0)
+                )
                 component._coef = weights["coef"]
                 component._intercept = weights["intercept"]
                 component._word = _vectorizer(
@@ -280,11 +289,36 @@ class MiniLMIntentClassifier(GraphComponent, IntentClassifier):
     def predict_proba(self, texts: list[str]) -> np.ndarray:
         """Probabilities over the full labels (``self.labels``) for each text."""
         assert self._coef is not None and self._intercept is not None
-        logits = self._features(texts) @ self._coef.T + self._intercept
-        logits = np.asarray(logits)
+        word_w, char_w, emb_w = self._weight_blocks()
+        embeddings = self.encoder.embed(texts) * float(
+            self.component_config["embedding_weight"]
+        )
+        # Same as _features(texts) @ coef.T, block by block against contiguous
+        # (features x labels) copies: about 4 ms less per message than
+        # stacking the sparse blocks and multiplying by the row-major coef.
+        logits = (
+            np.asarray(self._word.transform(texts) @ word_w)
+            + np.asarray(self._char.transform(texts) @ char_w)
+            + embeddings @ emb_w
+            + self._intercept
+        )
         logits -= logits.max(axis=1, keepdims=True)
         probs = np.exp(logits)
         return probs / probs.sum(axis=1, keepdims=True)
+
+    def _weight_blocks(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Word, char and embedding slices of coef.T, contiguous, cached."""
+        assert self._coef is not None
+        assert self._word is not None and self._char is not None
+        if self._blocks is None or self._blocks[0] is not self._coef:
+            n_word = len(self._word.vocabulary_)
+            n_char = len(self._char.vocabulary_)
+            bounds = ((0, n_word), (n_word, n_word + n_char), (n_word + n_char, None))
+            self._blocks = (
+                self._coef,
+                *(np.ascontiguousarray(self._coef[:, a:b].T) for a, b in bounds),
+            )
+        return self._blocks[1], self._blocks[2], self._blocks[3]
 
     @property
     def labels(self) -> list[str]:
