@@ -205,6 +205,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=ROOT / "results" / "nlu_banking77.json")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
+    # Rasa logs through structlog too, at debug level unless told otherwise: one line per parse.
+    from rasa.utils.log_utils import configure_structlog
+
+    configure_structlog(logging.WARNING)
 
     train = pd.read_csv(args.data / "train.csv")
     test = pd.read_csv(args.data / "test.csv")

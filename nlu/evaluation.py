@@ -190,6 +190,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=42)
     args = parser.parse_args(argv)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    import logging
+
+    from rasa.utils.log_utils import configure_structlog
+
+    # Training logs bury the report; Rasa's structlog is at debug level unless configured.
+    logging.basicConfig(level=logging.WARNING)
+    configure_structlog(logging.WARNING)
     if str(ROOT) not in sys.path:
         sys.path.insert(0, str(ROOT))
 
