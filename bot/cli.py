@@ -104,17 +104,21 @@ def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
     from bot.supervisor import Child, Supervisor, python_module
     from nlu.training import model_file
 
+    if settings.host not in ("127.0.0.1", "localhost", "::1") and not settings.rasa_auth_token:
+        raise CrmError(f"HOST={settings.host} exposes Rasa's HTTP API beyond this machine; set RASA_AUTH_TOKEN too")
     for var, port in (("RASA_PORT", settings.rasa_port), ("ACTION_PORT", settings.action_port)):
         ensure_port_free(settings.host, port, var)
     cmd_prepare(settings, args)
     model = model_file(settings.model_path)
     # Library deprecation chatter and TensorFlow's start-up notes bury what a person needs to read.
     env = {"ACTION_ENDPOINT_URL": settings.action_url, "PYTHONWARNINGS": "ignore", "TF_CPP_MIN_LOG_LEVEL": "2"}
+    token = ["--auth-token", settings.rasa_auth_token] if settings.rasa_auth_token else []
     rasa = Child(
         "rasa server",
-        python_module("rasa", "run", "--enable-api", "-i", settings.host, "-p", str(settings.rasa_port),
+        python_module("rasa", "run", "--enable-api", *token, "-i", settings.host, "-p", str(settings.rasa_port),
                       "--model", str(model), "--endpoints", "endpoints.yml", "--credentials", "credentials.yml", "--cors", "*"),
-        f"{settings.rasa_url}/status",
+        # "/" needs no API token and answers only once the model is loaded (before_server_start).
+        f"{settings.rasa_url}/",
         env,
     )
     actions = Child(

@@ -29,6 +29,8 @@ class Settings:
     rasa_port: int = 5005
     action_port: int = 5055
     console_port: int = 8080
+    # Guards Rasa's HTTP API (trackers, events); needed whenever HOST is not loopback.
+    rasa_auth_token: str | None = field(default=None, repr=False)
     model_dir: str = "models"
     var_dir: str = "var"
     telegram_token: str | None = field(default=None, repr=False)
@@ -87,6 +89,7 @@ _ENV = {
     "rasa_port": "RASA_PORT",
     "action_port": "ACTION_PORT",
     "console_port": "CONSOLE_PORT",
+    "rasa_auth_token": "RASA_AUTH_TOKEN",
     "model_dir": "MODEL_DIR",
     "var_dir": "VAR_DIR",
     "telegram_token": "TELEGRAM_TOKEN",

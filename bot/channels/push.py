@@ -37,7 +37,11 @@ async def send_to_customer(uow: UnitOfWork, customer_id: int, text: str, source:
     event = [{"event": "bot", "text": text, "metadata": {"source": source}}]
     try:
         async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30)) as session:
-            async with session.post(url, params={"output_channel": target.channel, "execute_side_effects": "true"}, data=json.dumps(event),
+            params = {"output_channel": target.channel, "execute_side_effects": "true"}
+            token = get_settings().rasa_auth_token
+            if token:
+                params["token"] = token
+            async with session.post(url, params=params, data=json.dumps(event),
                                     headers={"Content-Type": "application/json"}) as resp:
                 if resp.status >= 400:
                     log.warning("rasa refused an outbound message", extra={"status": resp.status, "conversation_id": target.conversation_id})

@@ -7,6 +7,7 @@ from tests.support.fake_telegram import TOKEN, FakeTelegram
 from tests.support.stack import Stack, start_stack, stop_stack
 
 TELEGRAM_SECRET = "e2e-webhook-secret"
+RASA_TOKEN = "e2e-rasa-api-token"
 
 
 @pytest.fixture(scope="session")
@@ -27,6 +28,7 @@ def stack(tmp_path_factory, telegram: FakeTelegram) -> Stack:  # type: ignore[no
         "TELEGRAM_API_URL": telegram.api_url,
         "TELEGRAM_FILE_URL": telegram.file_url,
         "TELEGRAM_SECRET_TOKEN": TELEGRAM_SECRET,
+        "RASA_AUTH_TOKEN": RASA_TOKEN,
     })
     yield running
     code = stop_stack(running)

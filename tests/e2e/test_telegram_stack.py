@@ -14,7 +14,8 @@ from sqlalchemy import select
 from bot.channels.push import CustomerUnreachable, send_to_customer
 from crm_store.db import UnitOfWork
 from crm_store.models import ChannelIdentity
-from tests.e2e.conftest import TELEGRAM_SECRET
+from crm_store.settings import reset_settings_cache
+from tests.e2e.conftest import RASA_TOKEN, TELEGRAM_SECRET
 from tests.e2e.test_order_status import customer_with_order
 from tests.support.queries import messages_of
 from tests.support.stack import Stack, eventually
@@ -76,7 +77,10 @@ def test_webhook_without_the_secret_is_refused_and_not_processed(stack: Stack, t
         assert conn.execute(select(ChannelIdentity).where(ChannelIdentity.external_id == str(chat_id))).first() is None
 
 
-def test_agent_message_reaches_the_customer_on_telegram_and_the_transcript(stack: Stack, telegram):  # type: ignore[no-untyped-def]
+def test_agent_message_reaches_the_customer_on_telegram_and_the_transcript(stack: Stack, telegram, monkeypatch):  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("RASA_AUTH_TOKEN", RASA_TOKEN)
+    reset_settings_cache()
+    monkeypatch.setattr("crm_store.settings._cached", None)
     chat_id = random.randint(10**8, 10**9)
     post_update(stack, text_update(chat_id, "hello"))
     sender = str(chat_id)

@@ -49,3 +49,10 @@ def test_seed_fills_an_empty_database_once(tmp_path):
     assert first.returncode == 0, first.stderr
     assert "seeded 6 customers, 30 products" in first.stdout
     assert "not seeding" in again.stdout
+
+
+def test_an_exposed_host_without_an_api_token_is_refused(tmp_path):
+    result = crmbot("run", HOST="0.0.0.0", DATABASE_URL=f"sqlite:///{tmp_path / 'crm.db'}")
+
+    assert result.returncode == 2
+    assert result.stderr.strip() == "crmbot: HOST=0.0.0.0 exposes Rasa's HTTP API beyond this machine; set RASA_AUTH_TOKEN too"
