@@ -16,6 +16,7 @@ from sqlalchemy import select
 
 from crm_store.db import UnitOfWork
 from crm_store.models import Attachment, Conversation, ConversationEvent, Message, utc_from_timestamp
+from crm_store.services.conversations import conversation_at
 from crm_store.services.customers import resolve_identity
 from crm_store.sql import insert_ignoring_conflict
 
@@ -53,7 +54,7 @@ def ingest(uow: UnitOfWork, event: TrackerEvent) -> bool:
             )
             uow.commit()
             return stored
-        conversation = _conversation_for(uow, sender, at, key)
+        conversation = conversation_at(uow, sender, at, key)
         if kind == "user":
             stored = _store_user(uow, conversation, event, key, at)
         elif kind == "bot":
@@ -73,31 +74,6 @@ def _validate(event: TrackerEvent) -> tuple[str, str, datetime]:
     if not isinstance(sender, str) or not sender or not isinstance(kind, str) or not isinstance(ts, (int, float)):
         raise MalformedEvent("event lacks sender_id, event or a numeric timestamp")
     return sender, kind, utc_from_timestamp(float(ts))
-
-
-def _conversation_for(uow: UnitOfWork, sender: str, at: datetime, key: str) -> Conversation:
-    """The sender's session that was open at `at`; the first event of a sender opens one."""
-    session = uow.session
-    stmt = (
-        select(Conversation)
-        .where(Conversation.sender_id == sender, Conversation.started_at <= at)
-        .order_by(Conversation.started_at.desc(), Conversation.id.desc())
-        .limit(1)
-    )
-    conversation = session.scalars(stmt).first()
-    if conversation is None:
-        # An event older than every session we know (or no session at all): use the earliest one.
-        stmt = select(Conversation).where(Conversation.sender_id == sender).order_by(Conversation.started_at).limit(1)
-        conversation = session.scalars(stmt).first()
-    if conversation is None:
-        insert_ignoring_conflict(
-            session,
-            Conversation,
-            {"sender_id": sender, "opened_by_event": key, "started_at": at, "last_event_at": at, "paused": False, "status": "open"},
-            key=["opened_by_event"],
-        )
-        conversation = session.scalars(select(Conversation).where(Conversation.opened_by_event == key)).one()
-    return conversation
 
 
 def _store_user(uow: UnitOfWork, conversation: Conversation, event: TrackerEvent, key: str, at: datetime) -> bool:

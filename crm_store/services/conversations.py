@@ -1,6 +1,7 @@
 """Conversations as the CRM sees them: transcripts for the widget and the console."""
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -8,6 +9,7 @@ from sqlalchemy import select
 
 from crm_store.db import UnitOfWork
 from crm_store.models import Conversation, Message
+from crm_store.sql import insert_ignoring_conflict
 
 
 @dataclass(frozen=True)
@@ -72,3 +74,38 @@ def reachable_conversation(uow: UnitOfWork, customer_id: int) -> Reachable | Non
         )
         row = uow.session.scalars(stmt).first()
         return Reachable(row.id, row.sender_id, row.channel) if row else None
+
+
+def conversation_at(uow: UnitOfWork, sender: str, at: datetime, key: str) -> Conversation:
+    """The sender's session that was open at `at`, inside an open unit of work.
+
+    A sender with no conversation yet gets one, keyed by `key` (the first event's key, or
+    the action's own when an action gets there before the broker), so a replay finds it.
+    """
+    session = uow.session
+    stmt = (
+        select(Conversation)
+        .where(Conversation.sender_id == sender, Conversation.started_at <= at)
+        .order_by(Conversation.started_at.desc(), Conversation.id.desc())
+        .limit(1)
+    )
+    conversation = session.scalars(stmt).first()
+    if conversation is None:
+        # An event older than every session we know (or no session at all): use the earliest one.
+        stmt = select(Conversation).where(Conversation.sender_id == sender).order_by(Conversation.started_at).limit(1)
+        conversation = session.scalars(stmt).first()
+    if conversation is None:
+        insert_ignoring_conflict(
+            session,
+            Conversation,
+            {"sender_id": sender, "opened_by_event": key, "started_at": at, "last_event_at": at, "paused": False, "status": "open"},
+            key=["opened_by_event"],
+        )
+        conversation = session.scalars(select(Conversation).where(Conversation.opened_by_event == key)).one()
+    return conversation
+
+
+def conversation_for_sender(uow: UnitOfWork, sender_id: str, now: datetime) -> int:
+    """The sender's current CRM conversation; opened here the way ingestion would if the broker lags."""
+    key = hashlib.sha256(f"action:{sender_id}:{now.isoformat()}".encode()).hexdigest()
+    return conversation_at(uow, sender_id, now, key).id

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from crm_store.db import UnitOfWork
 from crm_store.errors import CrmError, UnknownCustomer
 from crm_store.models import Feedback
-from crm_store.services.handoffs import conversation_for_sender
+from crm_store.services.conversations import conversation_for_sender
 
 
 class InvalidRating(CrmError):

@@ -1,7 +1,6 @@
 """Handoffs: a conversation queued for a person; the agent console claims and resolves it."""
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -9,7 +8,7 @@ from sqlalchemy import select
 
 from crm_store.db import UnitOfWork
 from crm_store.models import Conversation, Handoff
-from crm_store.sql import insert_ignoring_conflict
+from crm_store.services.conversations import conversation_for_sender
 
 OPEN_STATUSES = ("queued", "claimed")
 
@@ -21,33 +20,6 @@ class HandoffView:
     status: str
     reason: str | None
     requested_at: datetime
-
-
-def conversation_for_sender(uow: UnitOfWork, sender_id: str, now: datetime) -> int:
-    """The sender's current CRM conversation, inside an open unit of work.
-
-    Ingestion normally opened it already; if the broker lags behind the action, we open it the
-    way ingestion would, and ingestion files later events of this sender under it.
-    """
-    session = uow.session
-    assert session is not None
-    stmt = (
-        select(Conversation.id)
-        .where(Conversation.sender_id == sender_id)
-        .order_by(Conversation.started_at.desc(), Conversation.id.desc())
-        .limit(1)
-    )
-    found = session.scalars(stmt).first()
-    if found is not None:
-        return found
-    key = hashlib.sha256(f"action:{sender_id}:{now.isoformat()}".encode()).hexdigest()
-    insert_ignoring_conflict(
-        session,
-        Conversation,
-        {"sender_id": sender_id, "opened_by_event": key, "started_at": now, "last_event_at": now, "paused": False, "status": "open"},
-        key=["opened_by_event"],
-    )
-    return session.scalars(select(Conversation.id).where(Conversation.opened_by_event == key)).one()
 
 
 def request_handoff(uow: UnitOfWork, sender_id: str, reason: str, now: datetime) -> HandoffView:

@@ -11,7 +11,7 @@ from crm_store import stages
 from crm_store.db import UnitOfWork
 from crm_store.errors import UnknownCustomer
 from crm_store.models import Order, Ticket
-from crm_store.services.handoffs import conversation_for_sender
+from crm_store.services.conversations import conversation_for_sender
 
 # Anger, physical damage and money taken twice go to the top of the queue.
 _URGENT = re.compile(

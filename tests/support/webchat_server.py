@@ -5,7 +5,7 @@ that records each UserMessage (one JSON line in --record) and replies through th
 message's own output channel, the way Rasa's agent does. The blueprint is mounted with
 Rasa's own `register()`, so the routes land where `rasa run` puts them.
 
-    python tests/support/webchat_server.py --port 5099 --record /tmp/messages.jsonl
+    python tests/support/webchat_server.py --port 5099 --record var/messages.jsonl
 
 Settings (VAR_DIR, MAX_UPLOAD_BYTES, DATABASE_URL) come from the environment as usual.
 `WebchatServer` starts and stops it as a subprocess.
