@@ -1,7 +1,6 @@
 """Change the shipping address of an order that has not shipped yet."""
 from __future__ import annotations
 
-import logging
 import re
 from datetime import datetime
 from typing import Any
@@ -10,14 +9,11 @@ from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.exc import SQLAlchemyError
 
-from actions.common import crm, customer_id
+from actions.common import crm, crm_unavailable, customer_id
 from actions.forms import give_up, own_order, reject, reset_form_slots
 from crm_store import stages
 from crm_store.errors import CrmError
 from crm_store.services import orders
-
-log = logging.getLogger(__name__)
-
 
 class ValidateAddressForm(FormValidationAction):
     def name(self) -> str:
@@ -55,6 +51,5 @@ class ActionChangeAddress(Action):
             except CrmError as exc:
                 dispatcher.utter_message(text=str(exc))
             except SQLAlchemyError:
-                log.exception("address change failed", extra={"sender_id": tracker.sender_id})
-                dispatcher.utter_message(response="utter_crm_unavailable")
+                crm_unavailable(dispatcher, tracker, "address change")
         return reset_form_slots()

@@ -1,7 +1,6 @@
 """Cancel an order: the form asks for the order and a yes/no, the action cancels."""
 from __future__ import annotations
 
-import logging
 from datetime import datetime
 from typing import Any
 
@@ -9,13 +8,11 @@ from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.exc import SQLAlchemyError
 
-from actions.common import crm, customer_id
+from actions.common import crm, crm_unavailable, customer_id
 from actions.forms import give_up, own_order, reject, reset_form_slots
 from crm_store import stages
 from crm_store.errors import CrmError
 from crm_store.services import orders
-
-log = logging.getLogger(__name__)
 
 _RETURN_HINT = ' Once it has arrived, you can return it instead: just say "I want to return an item".'
 
@@ -51,6 +48,5 @@ class ActionCancelOrder(Action):
             except CrmError as exc:  # e.g. it shipped while we were talking
                 dispatcher.utter_message(text=str(exc))
             except SQLAlchemyError:
-                log.exception("order cancel failed", extra={"sender_id": tracker.sender_id})
-                dispatcher.utter_message(response="utter_crm_unavailable")
+                crm_unavailable(dispatcher, tracker, "order cancel")
         return reset_form_slots()

@@ -5,6 +5,7 @@ import logging
 from datetime import datetime
 
 from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
 
 from crm_store.db import UnitOfWork, unit_of_work
 from crm_store.services.customers import resolve_identity
@@ -23,6 +24,12 @@ def customer_id(uow: UnitOfWork, tracker: Tracker) -> int:
         identity = resolve_identity(uow, channel, tracker.sender_id, datetime.utcnow())
         uow.commit()
         return identity.customer_id
+
+
+def crm_unavailable(dispatcher: CollectingDispatcher, tracker: Tracker, what: str) -> None:
+    """The CRM database failed under an action: log it with the sender id, tell the customer."""
+    log.exception(f"{what} failed", extra={"sender_id": tracker.sender_id})
+    dispatcher.utter_message(response="utter_crm_unavailable")
 
 
 def day(value: datetime) -> str:

@@ -1,7 +1,6 @@
 """Feedback: a 1-5 rating and a comment, stored in the CRM."""
 from __future__ import annotations
 
-import logging
 import re
 from datetime import datetime
 from typing import Any
@@ -10,11 +9,9 @@ from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.exc import SQLAlchemyError
 
-from actions.common import crm, customer_id
+from actions.common import crm, crm_unavailable, customer_id
 from actions.forms import reject, reset_form_slots
 from crm_store.services import feedback
-
-log = logging.getLogger(__name__)
 
 _WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5}
 _RATING = re.compile(r"(?<![\d.])([1-5])(?:\s*(?:/|out of)\s*5)?(?![\d.])|\b(one|two|three|four|five)\b", re.IGNORECASE)
@@ -54,6 +51,5 @@ class ActionSaveFeedback(Action):
                 feedback.save_feedback(uow, customer_id(uow, tracker), int(rating), comment, datetime.utcnow(), tracker.sender_id)
                 dispatcher.utter_message(response="utter_feedback_thanks" if rating >= 4 else "utter_feedback_sorry")
             except SQLAlchemyError:
-                log.exception("feedback failed", extra={"sender_id": tracker.sender_id})
-                dispatcher.utter_message(response="utter_crm_unavailable")
+                crm_unavailable(dispatcher, tracker, "feedback")
         return reset_form_slots()

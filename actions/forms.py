@@ -5,7 +5,6 @@ Two failed answers in one form offer a person (the counter lives in the
 """
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 from rasa_sdk import Action, Tracker
@@ -14,12 +13,10 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from actions.common import crm, customer_id
+from actions.common import crm, crm_unavailable, customer_id
 from crm_store.errors import OrderNotFound
 from crm_store.services import orders
 from nlu.extraction import normalize_order_id
-
-log = logging.getLogger(__name__)
 
 FORM_SLOTS = {
     "order_status_form": ("order_id",),
@@ -71,8 +68,7 @@ def own_order(value: Any, dispatcher: CollectingDispatcher, tracker: Tracker) ->
     except OrderNotFound:
         return reject(dispatcher, tracker, "order_id", "utter_order_not_found", order_id=number)
     except SQLAlchemyError:
-        log.exception("order look-up failed", extra={"sender_id": tracker.sender_id})
-        dispatcher.utter_message(response="utter_crm_unavailable")
+        crm_unavailable(dispatcher, tracker, "order look-up")
         return give_up("order_id")
 
 

@@ -10,7 +10,7 @@ from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.exc import SQLAlchemyError
 
-from actions.common import crm, customer_id
+from actions.common import crm, crm_unavailable, customer_id
 from actions.forms import reject, reset_form_slots
 from crm_store.services import deals
 from nlu.extraction import normalize_email, normalize_phone, parse_quantity
@@ -72,6 +72,5 @@ class ActionCreateLead(Action):
                 log.info("lead captured", extra={"deal_id": deal.id})
                 dispatcher.utter_message(response="utter_lead_created", deal_id=deal.number, **values)
             except SQLAlchemyError:
-                log.exception("lead failed", extra={"sender_id": tracker.sender_id})
-                dispatcher.utter_message(response="utter_crm_unavailable")
+                crm_unavailable(dispatcher, tracker, "lead")
         return reset_form_slots()

@@ -1,7 +1,6 @@
 """Order status: the form asks for the number, the action answers from the CRM."""
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 from rasa_sdk import Action, FormValidationAction, Tracker
@@ -11,12 +10,10 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.exc import SQLAlchemyError
 
-from actions.common import crm, customer_id, day
+from actions.common import crm, crm_unavailable, customer_id, day
 from crm_store.errors import InvalidOrderNumber, OrderNotFound, VerificationFailed
 from crm_store.services import customers, orders
 from nlu.extraction import normalize_email
-
-log = logging.getLogger(__name__)
 
 _DETAILS = {
     "pending": "We're waiting for the payment to clear.",
@@ -45,8 +42,7 @@ class ActionCheckOrder(Action):
                 return [SlotSet("order_id", None), SlotSet("unverified_order", number)]
             dispatcher.utter_message(response="utter_order_not_found", order_id=number)
         except SQLAlchemyError:
-            log.exception("order look-up failed", extra={"sender_id": tracker.sender_id})
-            dispatcher.utter_message(response="utter_crm_unavailable")
+            crm_unavailable(dispatcher, tracker, "order look-up")
         return [SlotSet("order_id", None)]
 
 
@@ -71,8 +67,7 @@ class ActionLinkAccount(Action):
         except VerificationFailed:
             dispatcher.utter_message(response="utter_verification_failed", order_id=number)
         except SQLAlchemyError:
-            log.exception("account link failed", extra={"sender_id": tracker.sender_id})
-            dispatcher.utter_message(response="utter_crm_unavailable")
+            crm_unavailable(dispatcher, tracker, "account link")
         return [SlotSet("unverified_order", None)]
 
 

@@ -1,7 +1,6 @@
 """Product info and availability, straight from the product table."""
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 from rasa_sdk import Action, Tracker
@@ -9,12 +8,9 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.exc import SQLAlchemyError
 
-from actions.common import crm
+from actions.common import crm, crm_unavailable
 from crm_store.services import products
 from crm_store.services.products import ProductView
-
-log = logging.getLogger(__name__)
-
 
 def _find(dispatcher: CollectingDispatcher, tracker: Tracker) -> ProductView | None:
     """The product slot (from the entity) or else the words of the message, fuzzily matched."""
@@ -22,8 +18,7 @@ def _find(dispatcher: CollectingDispatcher, tracker: Tracker) -> ProductView | N
     try:
         found = products.find_product(crm(), query)
     except SQLAlchemyError:
-        log.exception("product look-up failed", extra={"sender_id": tracker.sender_id})
-        dispatcher.utter_message(response="utter_crm_unavailable")
+        crm_unavailable(dispatcher, tracker, "product look-up")
         return None
     if found is None:
         dispatcher.utter_message(response="utter_product_not_found")

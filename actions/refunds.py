@@ -1,17 +1,14 @@
 """Refund status: the customer's returns and where their money is."""
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.exc import SQLAlchemyError
 
-from actions.common import crm, customer_id, day
+from actions.common import crm, crm_unavailable, customer_id, day
 from crm_store.services import returns
-
-log = logging.getLogger(__name__)
 
 _STATE = {
     "requested": "being reviewed",
@@ -31,8 +28,7 @@ class ActionRefundStatus(Action):
             uow = crm()
             rows = returns.returns_of(uow, customer_id(uow, tracker))
         except SQLAlchemyError:
-            log.exception("refund look-up failed", extra={"sender_id": tracker.sender_id})
-            dispatcher.utter_message(response="utter_crm_unavailable")
+            crm_unavailable(dispatcher, tracker, "refund look-up")
             return []
         if not rows:
             dispatcher.utter_message(response="utter_no_returns")

@@ -1,7 +1,6 @@
 """Returns: the form collects order, item and reason; the action opens the return."""
 from __future__ import annotations
 
-import logging
 from datetime import datetime
 from typing import Any
 
@@ -9,13 +8,10 @@ from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.exc import SQLAlchemyError
 
-from actions.common import crm, customer_id
+from actions.common import crm, crm_unavailable, customer_id
 from actions.forms import give_up, order_number, reject, reset_form_slots
 from crm_store.errors import CrmError, InvalidTransition, OrderNotFound
 from crm_store.services import returns
-
-log = logging.getLogger(__name__)
-
 
 def _items(tracker: Tracker, number: str) -> tuple[str, ...]:
     uow = crm()
@@ -43,8 +39,7 @@ class ValidateReturnForm(FormValidationAction):
             dispatcher.utter_message(response="utter_cannot_return", reason=str(exc))
             return give_up("order_id")
         except SQLAlchemyError:
-            log.exception("return look-up failed", extra={"sender_id": tracker.sender_id})
-            dispatcher.utter_message(response="utter_crm_unavailable")
+            crm_unavailable(dispatcher, tracker, "return look-up")
             return give_up("order_id")
         item = tracker.get_slot("item")
         matched = returns.match_item(items, item) if item else None
@@ -82,6 +77,5 @@ class ActionCreateReturn(Action):
             except CrmError as exc:
                 dispatcher.utter_message(text=str(exc))
             except SQLAlchemyError:
-                log.exception("return failed", extra={"sender_id": tracker.sender_id})
-                dispatcher.utter_message(response="utter_crm_unavailable")
+                crm_unavailable(dispatcher, tracker, "return")
         return reset_form_slots()

@@ -10,7 +10,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.exc import SQLAlchemyError
 
-from actions.common import crm, customer_id, day
+from actions.common import crm, crm_unavailable, customer_id, day
 from actions.forms import last_user_text, order_number
 from crm_store.services import tickets
 
@@ -34,8 +34,7 @@ class ActionOpenTicket(Action):
                                          datetime.utcnow(), description=text, priority=priority,
                                          order_number=order_number(tracker.get_slot("order_id")), sender_id=tracker.sender_id)
         except SQLAlchemyError:
-            log.exception("ticket failed", extra={"sender_id": tracker.sender_id})
-            dispatcher.utter_message(response="utter_crm_unavailable")
+            crm_unavailable(dispatcher, tracker, "ticket")
             return []
         log.info("ticket opened", extra={"ticket_id": ticket.id, "priority": priority})
         response = "utter_ticket_opened_urgent" if priority == "high" else "utter_ticket_opened"
@@ -52,8 +51,7 @@ class ActionTicketStatus(Action):
             uow = crm()
             rows = tickets.open_tickets(uow, customer_id(uow, tracker))
         except SQLAlchemyError:
-            log.exception("ticket look-up failed", extra={"sender_id": tracker.sender_id})
-            dispatcher.utter_message(response="utter_crm_unavailable")
+            crm_unavailable(dispatcher, tracker, "ticket look-up")
             return []
         if not rows:
             dispatcher.utter_message(response="utter_no_open_tickets")

@@ -74,7 +74,7 @@ def run_rasa(
 ) -> dict[str, Any]:
     import yaml
     from rasa.core.agent import Agent
-    from rasa.model_training import train_nlu
+    from nlu.training import train_nlu_model
 
     with tempfile.TemporaryDirectory(prefix="bench-b77-") as tmp:
         folder = Path(tmp)
@@ -85,16 +85,8 @@ def run_rasa(
         )
         data = write_rasa_data(train, folder)
         started = time.perf_counter()
-        # train_nlu imports custom components relative to the working directory.
-        cwd = os.getcwd()
-        os.chdir(ROOT)
-        try:
-            model = train_nlu(str(config), str(data), str(folder / "models"))
-        finally:
-            os.chdir(cwd)
+        model = train_nlu_model(config, data, folder / "models")
         train_minutes = (time.perf_counter() - started) / 60
-        if model is None:
-            raise RuntimeError(f"{name}: training produced no model")
         agent = Agent.load(model)
         predictions, raw_predictions, latencies = asyncio.run(parse_all(agent, test.text.tolist()))
     return {

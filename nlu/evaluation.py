@@ -52,21 +52,13 @@ def fallback_threshold(config_path: Path) -> float:
 
 
 def train_model(config: Path, train_data: Any, workdir: Path) -> str:
-    from rasa.model_training import train_nlu
     from rasa.shared.nlu.training_data.formats.rasa_yaml import RasaYAMLWriter
+
+    from nlu.training import train_nlu_model
 
     data_file = workdir / "train.yml"
     RasaYAMLWriter().dump(data_file, train_data)
-    # Custom components (nlu.components.*) are imported relative to the project.
-    cwd = os.getcwd()
-    os.chdir(ROOT)
-    try:
-        model = train_nlu(str(config), str(data_file), str(workdir / "models"))
-    finally:
-        os.chdir(cwd)
-    if model is None:
-        raise RuntimeError("NLU training produced no model")
-    return model
+    return train_nlu_model(config, data_file, workdir / "models")
 
 
 async def predict(agent: Any, messages: list[Any]) -> list[Prediction]:

@@ -60,3 +60,24 @@ def ensure_model(model_dir: Path, force: bool = False, root: Path = PROJECT_ROOT
         if old != target:
             old.unlink()
     return target, True
+
+
+def train_nlu_model(config: Path, data: Path, out: Path, root: Path = PROJECT_ROOT) -> str:
+    """Train an NLU-only model (evaluation, benchmarks); returns the model file's path.
+
+    Rasa imports custom components (nlu.components.*) relative to the working directory,
+    so training runs from the project root.
+    """
+    import os
+
+    from rasa.model_training import train_nlu
+
+    cwd = os.getcwd()
+    os.chdir(root)
+    try:
+        model = train_nlu(str(config), str(data), str(out))
+    finally:
+        os.chdir(cwd)
+    if model is None:
+        raise RuntimeError(f"NLU training on {data.name} produced no model")
+    return model
