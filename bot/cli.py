@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 import logging
 import socket
 import sys
@@ -30,6 +31,9 @@ def main(argv: list[str] | None = None) -> int:
     chat_p.add_argument("--sender", default="demo", help="conversation id (the demo customer is 'demo')")
     sub.add_parser("ingest", help="consume tracker events from RabbitMQ into the CRM (scale-out profile)")
     sub.add_parser("eval", help="NLU accuracy on the held-out split", add_help=False)
+    commands = dict(COMMANDS)
+    for module_name in EXTENSIONS:
+        commands.update(importlib.import_module(module_name).register(sub))
     args, rest = parser.parse_known_args(argv)
     if args.command == "eval":
         from nlu.evaluation import main as eval_main
@@ -40,7 +44,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         settings = load_settings()
         _setup_logging(settings)
-        return COMMANDS[args.command](settings, args)
+        return commands[args.command](settings, args)
     except CrmError as exc:
         print(f"crmbot: {exc}", file=sys.stderr)
         return 2
@@ -204,6 +208,11 @@ COMMANDS: dict[str, Callable[[Settings, argparse.Namespace], int]] = {
     "chat": cmd_chat,
     "ingest": cmd_ingest,
 }
+
+# Command groups that live in their own modules (`crmbot customer ...`, `crmbot job ...`).
+# Each module has `register(sub) -> {command name: handler}`; handlers take (settings, args).
+EXTENSIONS: tuple[str, ...] = (
+)
 
 if __name__ == "__main__":
     sys.exit(main())
