@@ -28,6 +28,7 @@ log = logging.getLogger(__name__)
 
 # Modules whose import registers jobs; later issues add theirs (e.g. "analytics.digest").
 JOB_MODULES: tuple[str, ...] = (
+    "analytics.segmentation",
     "analytics.stalled",
 )
 
@@ -44,6 +45,7 @@ class JobContext:
     uow_factory: Callable[[], UnitOfWork]
     now: datetime
     progress: Progress = no_progress
+    run_id: int | None = None
     # What the run found, for `crmbot job run` and job_runs.summary (JSON-serialisable values).
     summary: dict[str, Any] = field(default_factory=dict)
 
@@ -118,7 +120,7 @@ def run_job(spec: JobSpec, settings: Settings, engine: Engine, now: datetime, sc
             log.info("job run already taken by another scheduler", extra={"job": spec.name, "scheduled_for": str(scheduled_for)})
             return RunResult(0, spec.name, "skipped", None, None, {})
         run_id = result.inserted_primary_key[0]
-    ctx = JobContext(settings=settings, uow_factory=lambda: UnitOfWork(engine), now=now, progress=progress)
+    ctx = JobContext(settings=settings, uow_factory=lambda: UnitOfWork(engine), now=now, progress=progress, run_id=run_id)
     log.info("job started", extra={"job": spec.name, "run_id": run_id})
     try:
         rows = int(spec.func(ctx))
