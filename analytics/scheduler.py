@@ -144,6 +144,7 @@ class AnalyticsScheduler:
     def run(self) -> None:
         """Block until stop(): hold the lease and schedule, or wait for it."""
         interval = max(1.0, self.settings.scheduler_lease_seconds / 3)
+        load_jobs()  # heavy imports (scikit-learn) now, not while holding a fresh lease
         try:
             while not self.stopped.is_set():
                 self.tick()
@@ -197,9 +198,17 @@ class AnalyticsScheduler:
         scheduler.start(paused=True)
         try:
             sync_jobs(scheduler, self.settings)
+            # Starting may have outlasted the lease: resume only if it is still ours.
+            still_held = self._acquire_or_renew()
         except Exception:
+            scheduler.remove_jobstore("default")
             scheduler.shutdown(wait=False)
             raise
+        if not still_held:
+            scheduler.remove_jobstore("default")
+            scheduler.shutdown(wait=False)
+            log.warning("scheduler lease lost while starting; standing by", extra={"holder": self.holder})
+            return
         _active = self
         self.scheduler = scheduler
         scheduler.resume()
@@ -208,6 +217,9 @@ class AnalyticsScheduler:
     def _stop_scheduling(self) -> None:
         global _active
         if self.scheduler is not None:
+            # Detached first: on its way out APScheduler would process due jobs once more,
+            # moving their next run time on without running them.
+            self.scheduler.remove_jobstore("default")
             self.scheduler.shutdown(wait=True)
             self.scheduler = None
         if _active is self:

@@ -73,7 +73,7 @@ def test_two_schedulers_started_at_once_run_each_missed_job_once(tmp_path):
         store.shutdown(wait=True)
         names = set(load_jobs())
         url = f"{POSTGRES_URL}?options={quote(f'-csearch_path={schema}')}"
-        env = {**os.environ, "DATABASE_URL": url, "SCHEDULER_LEASE_SECONDS": "3", "LOG_LEVEL": "INFO"}
+        env = {**os.environ, "DATABASE_URL": url, "SCHEDULER_LEASE_SECONDS": "6", "LOG_LEVEL": "INFO"}
         procs = [_scheduler(env, tmp_path / f"scheduler{i}.log") for i in range(2)]
         try:
             deadline = time.monotonic() + 90
@@ -83,7 +83,7 @@ def test_two_schedulers_started_at_once_run_each_missed_job_once(tmp_path):
                 if done >= len(names):
                     break
                 time.sleep(0.5)
-            time.sleep(4)  # room for a second run, if there were one
+            time.sleep(7)  # room for a second run, if there were one
         finally:
             for p in procs:
                 os.killpg(p.pid, signal.SIGTERM)
