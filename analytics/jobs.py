@@ -30,6 +30,7 @@ log = logging.getLogger(__name__)
 JOB_MODULES: tuple[str, ...] = (
     "analytics.segmentation",
     "analytics.stalled",
+    "analytics.followups",
 )
 
 Progress = Callable[[int, "int | None", str], None]
