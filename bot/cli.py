@@ -134,6 +134,8 @@ def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
     children = [actions, rasa]
     if settings.event_broker_url:
         children.insert(0, Child("crm ingestion", python_module("bot.cli", "ingest"), None, env))
+    if settings.scheduler_enabled:
+        children.append(Child("analytics scheduler", python_module("bot.cli", "scheduler"), None, env))
     print(telegram_notice(settings))
     return Supervisor(children, cwd=str(PROJECT_ROOT)).run(ready_banner(settings))
 
@@ -212,6 +214,7 @@ COMMANDS: dict[str, Callable[[Settings, argparse.Namespace], int]] = {
 # Command groups that live in their own modules (`crmbot customer ...`, `crmbot job ...`).
 # Each module has `register(sub) -> {command name: handler}`; handlers take (settings, args).
 EXTENSIONS: tuple[str, ...] = (
+    "analytics.cli",
 )
 
 if __name__ == "__main__":

@@ -24,6 +24,7 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 from sqlalchemy.orm import declarative_base, relationship
+from sqlalchemy.sql.expression import true
 
 # Named constraints keep Alembic migrations identical on SQLite and PostgreSQL.
 NAMING = {
@@ -286,3 +287,95 @@ class Feedback(Base):
 def utc_from_timestamp(ts: float) -> datetime:
     """Naive UTC datetime from a Rasa event timestamp (all CRM times are naive UTC)."""
     return datetime.utcfromtimestamp(ts)
+
+
+# --- issue 12: scheduled analytics (job runs, stage thresholds, follow-ups, segment history) ---
+
+
+class JobRun(Base):
+    """One run of a scheduled job; (job, scheduled_for) is unique so a fire time runs once."""
+
+    __tablename__ = "job_runs"
+    __table_args__ = (UniqueConstraint("job", "scheduled_for", name="uq_job_runs_job_scheduled_for"),)
+    id = Column(Integer, primary_key=True)
+    job = Column(String(60), nullable=False, index=True)
+    scheduled_for = Column(DateTime)  # None for a run started by hand
+    started_at = Column(DateTime, nullable=False)
+    finished_at = Column(DateTime)
+    status = Column(String(20), nullable=False)  # running | ok | failed
+    rows = Column(Integer)
+    error = Column(Text)
+    summary = Column(JSON)
+    host = Column(String(200))
+
+
+class StageThreshold(Base):
+    """When a process counts as stalled in a stage: the SLA if configured, else the recomputed p90."""
+
+    __tablename__ = "stage_thresholds"
+    __table_args__ = (UniqueConstraint("process", "stage", name="uq_stage_thresholds_process_stage"),)
+    id = Column(Integer, primary_key=True)
+    process = Column(String(20), nullable=False)
+    stage = Column(String(30), nullable=False)
+    sla_hours = Column(Float)
+    p50_hours = Column(Float)
+    p90_hours = Column(Float)
+    samples = Column(Integer, nullable=False, default=0)
+    computed_at = Column(DateTime, nullable=False)
+
+
+class FollowUp(Base):
+    """A message we owe a customer (e.g. after an abandoned form); source_key makes it once only."""
+
+    __tablename__ = "follow_ups"
+    id = Column(Integer, primary_key=True)
+    source_key = Column(String(100), nullable=False, unique=True)
+    kind = Column(String(40), nullable=False)
+    customer_id = Column(ForeignKey("customers.id"), nullable=False, index=True)
+    conversation_id = Column(ForeignKey("conversations.id"))
+    text = Column(Text, nullable=False)
+    due_at = Column(DateTime, nullable=False, index=True)
+    status = Column(String(20), nullable=False)  # pending | sending | sent | failed
+    attempts = Column(Integer, nullable=False, default=0)
+    channel = Column(String(40))
+    last_error = Column(Text)
+    created_at = Column(DateTime, nullable=False)
+    sent_at = Column(DateTime)
+
+
+class SchedulerLease(Base):
+    """Who runs the scheduler: one holder at a time, renewed before expires_at."""
+
+    __tablename__ = "scheduler_leases"
+    name = Column(String(40), primary_key=True)
+    holder = Column(String(200))
+    expires_at = Column(DateTime, nullable=False)
+
+
+class SegmentChange(Base):
+    """A customer moved from one segment to another (None: joined or left the segmentation)."""
+
+    __tablename__ = "segment_changes"
+    id = Column(Integer, primary_key=True)
+    customer_id = Column(ForeignKey("customers.id"), nullable=False, index=True)
+    from_segment_id = Column(ForeignKey("segments.id"))
+    to_segment_id = Column(ForeignKey("segments.id"))
+    changed_at = Column(DateTime, nullable=False, index=True)
+    run_id = Column(Integer)
+
+
+# Columns issue 12 adds to earlier tables (migration 0007); declared here so the ORM sees them.
+Segment.active = Column(Boolean, nullable=False, default=True, server_default=true())
+Segment.centroid = Column(JSON)  # feature name -> value, in the features' own units
+Segment.size = Column(Integer)
+Segment.updated_at = Column(DateTime)
+SegmentMembership.previous_segment_id = Column(ForeignKey("segments.id"))
+SegmentMembership.run_id = Column(Integer)
+Flag.stage = Column(String(30))
+Flag.owner = Column(String(100))
+Flag.customer_id = Column(Integer, index=True)
+Flag.stage_entered_at = Column(DateTime)
+Flag.threshold_hours = Column(Float)
+# One open flag per process, kind and stage, even with two writers racing.
+Index("uq_flags_open", Flag.process, Flag.process_id, Flag.kind, Flag.stage, unique=True,
+      sqlite_where=Flag.cleared_at.is_(None), postgresql_where=Flag.cleared_at.is_(None))

@@ -48,6 +48,18 @@ class Settings:
     mail_from: str = "crmbot@localhost"
     digest_recipients: str = ""
     log_level: str = "INFO"
+    # Scheduled analytics (analytics/jobs.py): SCHEDULE_<JOB> overrides a job's default cron.
+    scheduler_enabled: bool = True
+    scheduler_timezone: str = "UTC"
+    scheduler_misfire_grace_seconds: int = 86400
+    scheduler_lease_seconds: int = 60
+    schedule_segment_customers: str | None = None
+    schedule_flag_stalled: str | None = None
+    schedule_send_follow_ups: str | None = None
+    # "process.stage=hours" pairs, e.g. "ticket.open=24,return.received=72"; other stages use their p90.
+    stage_slas: str = ""
+    form_abandon_hours: int = 24
+    segment_max_k: int = 8
 
     @property
     def resolved_tracker_url(self) -> str:
@@ -107,10 +119,22 @@ _ENV = {
     "mail_from": "MAIL_FROM",
     "digest_recipients": "DIGEST_RECIPIENTS",
     "log_level": "LOG_LEVEL",
+    "scheduler_enabled": "SCHEDULER_ENABLED",
+    "scheduler_timezone": "SCHEDULER_TIMEZONE",
+    "scheduler_misfire_grace_seconds": "SCHEDULER_MISFIRE_GRACE_SECONDS",
+    "scheduler_lease_seconds": "SCHEDULER_LEASE_SECONDS",
+    "schedule_segment_customers": "SCHEDULE_SEGMENT_CUSTOMERS",
+    "schedule_flag_stalled": "SCHEDULE_FLAG_STALLED",
+    "schedule_send_follow_ups": "SCHEDULE_SEND_FOLLOW_UPS",
+    "stage_slas": "STAGE_SLAS",
+    "form_abandon_hours": "FORM_ABANDON_HOURS",
+    "segment_max_k": "SEGMENT_MAX_K",
 }
-_INTS = {"rasa_port", "action_port", "console_port", "smtp_port", "max_upload_bytes"}
+_INTS = {"rasa_port", "action_port", "console_port", "smtp_port", "max_upload_bytes",
+         "scheduler_misfire_grace_seconds", "scheduler_lease_seconds", "form_abandon_hours", "segment_max_k"}
+_CRONS = {"schedule_segment_customers", "schedule_flag_stalled", "schedule_send_follow_ups"}
 _PORTS = {"rasa_port", "action_port", "console_port", "smtp_port"}
-_BOOLS = {"smtp_starttls"}
+_BOOLS = {"smtp_starttls", "scheduler_enabled"}
 _CHOICES = {"telegram_mode": ("webhook", "polling"), "log_level": ("DEBUG", "INFO", "WARNING", "ERROR")}
 _URL_PREFIXES = {
     "database_url": ("sqlite:///", "postgresql://", "postgresql+psycopg2://"),
@@ -155,10 +179,42 @@ def _parse(name: str, var: str, raw: str) -> object:
         if value not in _CHOICES[name]:
             raise SettingsError(f"{var}={raw!r} is not one of {', '.join(_CHOICES[name])}")
         return value
+    if name in _CRONS or name.startswith("schedule_"):
+        if len(raw.split()) != 5:
+            raise SettingsError(f"{var}={raw!r} is not a cron expression (five fields: minute hour day month weekday)")
+    if name == "scheduler_timezone":
+        _check_timezone(var, raw)
+    if name == "stage_slas":
+        parse_stage_slas(raw, var)
     if name in _URL_PREFIXES and not raw.startswith(_URL_PREFIXES[name]):
         shown = "<hidden>" if "@" in raw else repr(raw)
         raise SettingsError(f"{var}={shown} must start with one of {', '.join(_URL_PREFIXES[name])}")
     return raw
+
+
+def _check_timezone(var: str, raw: str) -> None:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(raw)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise SettingsError(f"{var}={raw!r} is not a time zone name (e.g. UTC, Europe/Berlin)") from None
+
+
+def parse_stage_slas(raw: str, var: str = "STAGE_SLAS") -> dict[tuple[str, str], float]:
+    """"ticket.open=24, return.received=72" -> {("ticket", "open"): 24.0, ...}."""
+    slas: dict[tuple[str, str], float] = {}
+    for part in filter(None, (p.strip() for p in raw.split(","))):
+        key, _, hours = part.partition("=")
+        process, _, stage = key.strip().partition(".")
+        try:
+            value = float(hours)
+        except ValueError:
+            value = -1.0
+        if not process or not stage or value <= 0:
+            raise SettingsError(f"{var}: {part!r} is not process.stage=hours (e.g. ticket.open=24)")
+        slas[(process, stage.strip())] = value
+    return slas
 
 
 _cached: Settings | None = None

@@ -1,0 +1,67 @@
+"""What `crmbot report` prints: open stalled flags with their age, bottlenecks, segments."""
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+from sqlalchemy import func, select
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
+
+from analytics.bottlenecks import PIPELINES, bottleneck_report, funnel_chart_png
+from analytics.pipelines import human_duration
+from analytics.stalled import KIND
+from crm_store.db import UnitOfWork
+from crm_store.models import Flag, Segment, SegmentChange
+
+
+def print_stalled(engine: Engine, now: datetime, chart_dir: str | None = None) -> int:
+    with Session(engine, future=True) as s:
+        flags = s.scalars(select(Flag).where(Flag.kind == KIND, Flag.cleared_at.is_(None))
+                          .order_by(Flag.stage_entered_at, Flag.id)).all()
+    print(f"{len(flags)} stalled (open flags), oldest first:")
+    print(f"{'age':>9}  {'owner':<20} reason")
+    for f in flags:
+        age = human_duration((now - (f.stage_entered_at or f.raised_at)).total_seconds() / 3600)
+        print(f"{age:>9}  {(f.owner or '-'):<20} {f.reason}")
+    print()
+    print("bottlenecks (median / p90 hours in stage, conversion from the previous stage):")
+    for pipeline in PIPELINES:
+        report = bottleneck_report(UnitOfWork(engine), pipeline, now)
+        parts = []
+        for st in report.stages:
+            med = f"{st.median_hours:.1f}" if st.median_hours is not None else "-"
+            p90 = f"{st.p90_hours:.1f}" if st.p90_hours is not None else "-"
+            conv = f" {st.conversion:.0%}" if st.conversion is not None else ""
+            parts.append(f"{st.stage} {st.entered}{conv} ({med}/{p90} h{', ' + str(st.stalled) + ' stalled' if st.stalled else ''})")
+        worst = f"  <- most stalled: {report.bottleneck}" if report.bottleneck else ""
+        print(f"  {pipeline:<8} " + " → ".join(parts) + worst)
+        if chart_dir:
+            path = Path(chart_dir) / f"funnel-{pipeline}.png"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(funnel_chart_png(report))
+    if chart_dir:
+        print(f"funnel charts written to {chart_dir}/funnel-<pipeline>.png")
+    return 0
+
+
+def print_segments(engine: Engine) -> int:
+    with Session(engine, future=True) as s:
+        segments = s.scalars(select(Segment).where(Segment.active.is_(True)).order_by(Segment.size.desc(), Segment.id)).all()
+        shifts = s.execute(
+            select(SegmentChange.from_segment_id, SegmentChange.to_segment_id, func.count())
+            .where(SegmentChange.from_segment_id.is_not(None), SegmentChange.to_segment_id.is_not(None))
+            .group_by(SegmentChange.from_segment_id, SegmentChange.to_segment_id)
+            .order_by(func.count().desc()).limit(10)).all()
+        names = dict(s.execute(select(Segment.id, Segment.name)).all())
+    if not segments:
+        print("no segments yet: run `crmbot job run segment_customers`")
+        return 0
+    print(f"{'segment':<26} {'customers':>9}  profile")
+    for seg in segments:
+        print(f"{seg.name:<26} {seg.size or 0:>9}  {seg.description or ''}")
+    if shifts:
+        print("\nmoves between segments (all runs):")
+        for a, b, n in shifts:
+            print(f"  {names.get(a)} → {names.get(b)}: {n}")
+    return 0

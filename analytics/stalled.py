@@ -1,0 +1,321 @@
+"""Stalled processes: thresholds per stage, then one open flag per stalled process and stage.
+
+A process is stalled when its time in the current stage exceeds the stage's threshold: the
+configured SLA (STAGE_SLAS) where one exists, else the stage's historical 90th percentile,
+recomputed here from stage_history on every run. Abandoned forms (a form started in a
+conversation and not finished within FORM_ABANDON_HOURS) are processes too.
+
+All the heavy lifting is set-based SQL in the database; Python only formats the reasons of
+the stalled rows it is handed.
+"""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Iterable
+
+from sqlalchemy import and_, delete, exists, func, insert, literal, or_, select, text, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection
+
+from analytics.jobs import JobContext, JobSpec, register
+from analytics.pipelines import FINAL_STAGES, FOLLOW_UP_FORMS, FORM_TOPICS, OWNERS, human_duration, label, waiting_phrase
+from crm_store.models import (
+    Conversation, ConversationEvent, Deal, Flag, FollowUp, Handoff, Order, Return, StageThreshold, Ticket,
+)
+from crm_store.settings import parse_stage_slas
+
+log = logging.getLogger(__name__)
+
+MIN_SAMPLES = 5  # fewer finished stays than this and a p90 means little: only an SLA flags the stage
+KIND = "stalled"
+BATCH = 5000
+
+
+@dataclass(frozen=True)
+class Threshold:
+    process: str
+    stage: str
+    sla_hours: float | None
+    p50_hours: float | None
+    p90_hours: float | None
+    samples: int
+
+    @property
+    def hours(self) -> float | None:
+        if self.sla_hours is not None:
+            return self.sla_hours
+        return self.p90_hours if self.samples >= MIN_SAMPLES else None
+
+    @property
+    def source(self) -> str:
+        return "SLA" if self.sla_hours is not None else "p90"
+
+
+def hours_between(dialect: str, start: str, end: str) -> str:
+    if dialect == "postgresql":
+        return f"(EXTRACT(EPOCH FROM ({end} - {start})) / 3600.0)"
+    return f"((julianday({end}) - julianday({start})) * 24.0)"
+
+
+def stage_quantiles(conn: Connection, process: str | None = None) -> dict[tuple[str, str], tuple[int, float, float]]:
+    """(process, stage) -> (finished stays, median hours, p90 hours), from stage history and handoffs.
+
+    Nearest-rank quantiles by ROW_NUMBER, so one query runs on SQLite and PostgreSQL alike.
+    """
+    hours = hours_between(conn.dialect.name, "entered_at", "left_at")
+    where = "WHERE process = :process" if process else ""
+    handoffs = "" if process not in (None, "handoff") else """
+        UNION ALL
+        SELECT 'handoff' AS process, 'queued' AS stage, requested_at AS entered_at,
+               COALESCE(claimed_at, closed_at) AS left_at
+        FROM handoffs WHERE status <> 'queued'"""
+    sql = f"""
+    WITH stays AS (
+        SELECT process, stage, entered_at,
+               LEAD(entered_at) OVER (PARTITION BY process, process_id ORDER BY entered_at, id) AS left_at
+        FROM stage_history {where}
+        {handoffs}
+    ), d AS (
+        SELECT process, stage, {hours} AS h FROM stays WHERE left_at IS NOT NULL
+    ), r AS (
+        SELECT process, stage, h,
+               ROW_NUMBER() OVER (PARTITION BY process, stage ORDER BY h) AS rn,
+               COUNT(*) OVER (PARTITION BY process, stage) AS n
+        FROM d
+    )
+    SELECT process, stage, MAX(n),
+           MAX(CASE WHEN rn = (n - 1) / 2 + 1 THEN h END),
+           MAX(CASE WHEN rn = ((n - 1) * 9) / 10 + 1 THEN h END)
+    FROM r GROUP BY process, stage
+    """
+    rows = conn.execute(text(sql), {"process": process} if process else {})
+    return {(p, s): (int(n), float(p50), float(p90)) for p, s, n, p50, p90 in rows}
+
+
+def recompute_thresholds(conn: Connection, now: datetime, slas: dict[tuple[str, str], float]) -> dict[tuple[str, str], Threshold]:
+    quantiles = stage_quantiles(conn)
+    keys = set(quantiles) | set(slas)
+    thresholds = {}
+    for key in sorted(keys):
+        n, p50, p90 = quantiles.get(key, (0, None, None))
+        thresholds[key] = Threshold(key[0], key[1], slas.get(key), p50, p90, n)
+    conn.execute(delete(StageThreshold))
+    if thresholds:
+        conn.execute(insert(StageThreshold), [
+            {"process": t.process, "stage": t.stage, "sla_hours": t.sla_hours, "p50_hours": t.p50_hours,
+             "p90_hours": t.p90_hours, "samples": t.samples, "computed_at": now}
+            for t in thresholds.values()
+        ])
+    return thresholds
+
+
+# process -> (table, stage column, display number column or None)
+TABLES: dict[str, tuple[Any, Any, Any]] = {
+    "order": (Order, Order.status, Order.number),
+    "ticket": (Ticket, Ticket.status, None),
+    "return": (Return, Return.status, Return.number),
+    "deal": (Deal, Deal.stage, None),
+}
+
+
+@dataclass(frozen=True)
+class Stalled:
+    process: str
+    process_id: int
+    stage: str
+    entered_at: datetime
+    customer_id: int | None
+    owner: str
+    threshold_hours: float
+    reason: str
+
+
+def stalled_processes(conn: Connection, now: datetime, thresholds: dict[tuple[str, str], Threshold]) -> Iterable[Stalled]:
+    for process, (model, stage_col, number_col) in TABLES.items():
+        conditions = []
+        for (p, stage), t in thresholds.items():
+            if p == process and stage not in FINAL_STAGES[process] and t.hours is not None:
+                conditions.append(and_(stage_col == stage, model.stage_entered_at < now - timedelta(hours=t.hours)))
+        if not conditions:
+            continue
+        number = number_col if number_col is not None else literal(None)
+        stmt = select(model.id, stage_col, model.stage_entered_at, model.customer_id, number).where(or_(*conditions))
+        for pid, stage, entered, customer_id, num in conn.execute(stmt):
+            t = thresholds[(process, stage)]
+            yield _stalled(process, pid, stage, entered, customer_id, OWNERS[process], t, now, num)
+    t = thresholds.get(("handoff", "queued"))
+    if t is not None and t.hours is not None:
+        stmt = (
+            select(Handoff.id, Handoff.requested_at, Conversation.customer_id, Handoff.agent)
+            .join(Conversation, Conversation.id == Handoff.conversation_id)
+            .where(Handoff.status == "queued", Handoff.requested_at < now - timedelta(hours=t.hours))
+        )
+        for hid, entered, customer_id, agent in conn.execute(stmt):
+            yield _stalled("handoff", hid, "queued", entered, customer_id, agent or OWNERS["handoff"], t, now, None)
+
+
+def _stalled(process: str, pid: int, stage: str, entered: datetime, customer_id: int | None, owner: str,
+             t: Threshold, now: datetime, number: str | None) -> Stalled:
+    waited = (now - entered).total_seconds() / 3600
+    limit = t.hours or 0.0
+    reason = (f"{label(process, pid, number)} {waiting_phrase(process, stage)} {human_duration(waited)}, "
+              f"{t.source} for this stage is {human_duration(limit)}")
+    return Stalled(process, pid, stage, entered, customer_id, owner, limit, reason)
+
+
+def _later_active_loop(event: Any) -> Any:
+    later = ConversationEvent.__table__.alias("later")
+    return exists().where(
+        later.c.conversation_id == event.conversation_id,
+        later.c.kind == "active_loop",
+        or_(later.c.occurred_at > event.occurred_at, and_(later.c.occurred_at == event.occurred_at, later.c.id > event.id)),
+    )
+
+
+@dataclass(frozen=True)
+class AbandonedForm:
+    event_id: int
+    conversation_id: int
+    form: str
+    started_at: datetime
+    customer_id: int | None
+
+
+def abandoned_forms(conn: Connection, now: datetime, after_hours: float) -> list[AbandonedForm]:
+    """Forms whose last activation is older than `after_hours` with nothing after it in their conversation."""
+    e = ConversationEvent.__table__
+    stmt = (
+        select(e.c.id, e.c.conversation_id, e.c.name, e.c.occurred_at, Conversation.customer_id)
+        .join(Conversation, Conversation.id == e.c.conversation_id)
+        .where(e.c.kind == "active_loop", e.c.name.is_not(None), e.c.occurred_at < now - timedelta(hours=after_hours))
+        .where(~_later_active_loop(e.c))
+    )
+    return [AbandonedForm(*row) for row in conn.execute(stmt)]
+
+
+def _form_stalled(form: AbandonedForm, now: datetime, after_hours: float) -> Stalled:
+    waited = (now - form.started_at).total_seconds() / 3600
+    topic = FORM_TOPICS.get(form.form, form.form.replace("_", " "))
+    reason = (f"{topic} ({form.form}) started in conversation {form.conversation_id} and not finished for "
+              f"{human_duration(waited)}; forms count as abandoned after {human_duration(after_hours)}")
+    return Stalled("form", form.event_id, form.form[:30], form.started_at, form.customer_id, OWNERS["form"], after_hours, reason)
+
+
+def close_moved_on(conn: Connection, now: datetime) -> int:
+    """Clear open stalled flags whose process left the stage it was flagged in."""
+    closed = 0
+    open_flag = and_(Flag.kind == KIND, Flag.cleared_at.is_(None))
+    for process, (model, stage_col, _) in TABLES.items():
+        still = exists().where(model.id == Flag.process_id, stage_col == Flag.stage, model.stage_entered_at == Flag.stage_entered_at)
+        closed += conn.execute(update(Flag).where(open_flag, Flag.process == process, ~still).values(cleared_at=now)
+                               .execution_options(synchronize_session=False)).rowcount
+    still = exists().where(Handoff.id == Flag.process_id, Handoff.status == "queued")
+    closed += conn.execute(update(Flag).where(open_flag, Flag.process == "handoff", ~still).values(cleared_at=now)
+                           .execution_options(synchronize_session=False)).rowcount
+    e = ConversationEvent.__table__.alias("started")
+    gone = exists().where(e.c.id == Flag.process_id).where(_later_active_loop(e.c))
+    closed += conn.execute(update(Flag).where(open_flag, Flag.process == "form", gone).values(cleared_at=now)
+                           .execution_options(synchronize_session=False)).rowcount
+    return closed
+
+
+def write_flags(conn: Connection, now: datetime, items: Iterable[Stalled]) -> int:
+    """Upsert one open flag per (process, id, stage): new ones are raised, open ones get a fresh reason."""
+    module = postgresql if conn.dialect.name == "postgresql" else sqlite
+    before = _open_count(conn)
+    batch: list[dict[str, Any]] = []
+
+    def flush() -> None:
+        if not batch:
+            return
+        stmt = module.insert(Flag.__table__)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["process", "process_id", "kind", "stage"],
+            index_where=Flag.cleared_at.is_(None),
+            set_={"reason": stmt.excluded.reason, "threshold_hours": stmt.excluded.threshold_hours, "owner": stmt.excluded.owner},
+        )
+        conn.execute(stmt, batch)
+        batch.clear()
+
+    for s in items:
+        batch.append({"process": s.process, "process_id": s.process_id, "kind": KIND, "stage": s.stage, "reason": s.reason,
+                      "raised_at": now, "cleared_at": None, "owner": s.owner, "customer_id": s.customer_id,
+                      "stage_entered_at": s.entered_at, "threshold_hours": s.threshold_hours})
+        if len(batch) >= BATCH:
+            flush()
+    flush()
+    return _open_count(conn) - before
+
+
+def _open_count(conn: Connection) -> int:
+    return conn.execute(select(func.count()).select_from(Flag).where(Flag.kind == KIND, Flag.cleared_at.is_(None))).scalar_one()
+
+
+def schedule_follow_ups(conn: Connection, now: datetime, forms: list[AbandonedForm]) -> int:
+    """One durable follow-up per abandoned form of a known customer (the source key keeps it single)."""
+    module = postgresql if conn.dialect.name == "postgresql" else sqlite
+    created = 0
+    for form in forms:
+        if form.customer_id is None or form.form not in FOLLOW_UP_FORMS:
+            continue
+        order = _slot_value(conn, form.conversation_id, "order_id", form.started_at)
+        topic = FORM_TOPICS[form.form]
+        message = f"You were starting {topic}{f' for {order}' if order else ''}: shall we finish it?"
+        stmt = module.insert(FollowUp.__table__).values(
+            source_key=f"form:{form.event_id}", kind="abandoned_form", customer_id=form.customer_id,
+            conversation_id=form.conversation_id, text=message, due_at=now, status="pending", attempts=0, created_at=now,
+        ).on_conflict_do_nothing(index_elements=["source_key"])
+        created += conn.execute(stmt).rowcount
+    return created
+
+
+def _slot_value(conn: Connection, conversation_id: int, slot: str, before: datetime) -> str | None:
+    e = ConversationEvent.__table__
+    stmt = (
+        select(e.c.payload).where(e.c.conversation_id == conversation_id, e.c.kind == "slot", e.c.name == slot)
+        .order_by(e.c.occurred_at.desc(), e.c.id.desc()).limit(1)
+    )
+    payload = conn.execute(stmt).scalar()
+    value = payload.get("value") if isinstance(payload, dict) else None
+    return str(value)[:40] if value else None
+
+
+@dataclass(frozen=True)
+class FlagRunResult:
+    raised: int
+    closed: int
+    open: int
+    follow_ups: int
+    thresholds: int
+
+
+def flag_stalled_processes(conn: Connection, now: datetime, slas: dict[tuple[str, str], float],
+                           form_abandon_hours: float) -> FlagRunResult:
+    thresholds = recompute_thresholds(conn, now, slas)
+    closed = close_moved_on(conn, now)
+    forms = abandoned_forms(conn, now, form_abandon_hours)
+
+    def items() -> Iterable[Stalled]:
+        yield from stalled_processes(conn, now, thresholds)
+        for form in forms:
+            yield _form_stalled(form, now, form_abandon_hours)
+
+    raised = write_flags(conn, now, items())
+    follow_ups = schedule_follow_ups(conn, now, forms)
+    return FlagRunResult(raised, closed, _open_count(conn), follow_ups, len(thresholds))
+
+
+def flag_stalled_job(ctx: JobContext) -> int:
+    slas = parse_stage_slas(ctx.settings.stage_slas)
+    with ctx.engine.begin() as conn:
+        result = flag_stalled_processes(conn, ctx.now, slas, ctx.settings.form_abandon_hours)
+    ctx.summary.update(raised=result.raised, closed=result.closed, open=result.open, follow_ups=result.follow_ups,
+                       thresholds=result.thresholds)
+    log.info("stalled processes flagged", extra=ctx.summary)
+    return result.raised + result.closed + result.follow_ups
+
+
+register(JobSpec("flag_stalled", flag_stalled_job, "0 * * * *",
+                 "flag processes stalled beyond their stage's SLA or p90; follow up abandoned forms"))

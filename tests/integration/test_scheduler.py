@@ -1,0 +1,100 @@
+"""The scheduler as processes meet it: one active per database, missed runs run once,
+a failing job is recorded and does not stop anything."""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from datetime import datetime, timedelta
+from urllib.parse import quote
+
+import pytest
+from sqlalchemy import func, select, text
+
+from analytics.jobs import JOBS, JobSpec, load_jobs, run_job
+from analytics.scheduler import build_scheduler, sync_jobs
+from crm_store.db import migrate
+from crm_store.models import JobRun, SchedulerLease
+from crm_store.settings import PROJECT_ROOT, Settings
+from tests.support.db import POSTGRES_URL, postgres_available, postgres_schema, require_service
+
+
+def test_a_failing_job_is_recorded_with_its_error_and_the_next_run_works(engine):
+    calls = []
+
+    def flaky(ctx):  # type: ignore[no-untyped-def]
+        calls.append(ctx.now)
+        if len(calls) == 1:
+            raise RuntimeError("the warehouse API timed out")
+        return 7
+
+    spec = JobSpec("flaky", flaky, "* * * * *", "fails once")
+    now = datetime(2026, 11, 30, 12, 0)
+
+    first = run_job(spec, Settings(), engine, now, scheduled_for=now)
+    second = run_job(spec, Settings(), engine, now + timedelta(minutes=1), scheduled_for=now + timedelta(minutes=1))
+
+    assert (first.status, first.error) == ("failed", "RuntimeError: the warehouse API timed out")
+    assert (second.status, second.rows) == ("ok", 7)
+    with engine.connect() as conn:
+        rows = conn.execute(select(JobRun.status, JobRun.rows, JobRun.error).order_by(JobRun.id)).all()
+    assert [tuple(r) for r in rows] == [("failed", None, "RuntimeError: the warehouse API timed out"), ("ok", 7, None)]
+
+
+def test_the_same_fire_time_runs_once(engine):
+    spec = JobSpec("once", lambda ctx: 1, "* * * * *", "")
+    at = datetime(2026, 11, 30, 12, 0)
+
+    results = [run_job(spec, Settings(), engine, at, scheduled_for=at).status for _ in range(2)]
+
+    assert results == ["ok", "skipped"]
+
+
+def _scheduler(env: dict[str, str], log_path) -> subprocess.Popen:  # type: ignore[no-untyped-def]
+    return subprocess.Popen([sys.executable, "-m", "bot.cli", "scheduler"], cwd=PROJECT_ROOT, env=env,
+                            stdout=log_path.open("w"), stderr=subprocess.STDOUT, start_new_session=True)
+
+
+def test_two_schedulers_started_at_once_run_each_missed_job_once(tmp_path):
+    require_service(postgres_available(), "PostgreSQL at 127.0.0.1:5432")
+    with postgres_schema() as (engine, schema):
+        migrate(engine)
+        settings = Settings(scheduler_lease_seconds=3)
+        # Every job was due three hours ago (the system was down): coalesced, each runs once.
+        store = build_scheduler(settings, engine)
+        store.start(paused=True)
+        sync_jobs(store, settings)
+        for job in store.get_jobs():
+            store.modify_job(job.id, next_run_time=datetime.now().astimezone() - timedelta(hours=3))
+        # Detached first: a stopping APScheduler processes due jobs once more on its way out.
+        store.remove_jobstore("default")
+        store.shutdown(wait=True)
+        names = set(load_jobs())
+        url = f"{POSTGRES_URL}?options={quote(f'-csearch_path={schema}')}"
+        env = {**os.environ, "DATABASE_URL": url, "SCHEDULER_LEASE_SECONDS": "6", "LOG_LEVEL": "INFO"}
+        procs = [_scheduler(env, tmp_path / f"scheduler{i}.log") for i in range(2)]
+        try:
+            deadline = time.monotonic() + 90
+            while time.monotonic() < deadline:
+                with engine.connect() as conn:
+                    done = conn.execute(select(func.count()).select_from(JobRun).where(JobRun.finished_at.is_not(None))).scalar_one()
+                if done >= len(names):
+                    break
+                time.sleep(0.5)
+            time.sleep(7)  # room for a second run, if there were one
+        finally:
+            for p in procs:
+                os.killpg(p.pid, signal.SIGTERM)
+            codes = [p.wait(30) for p in procs]
+        logs = "\n".join((tmp_path / f"scheduler{i}.log").read_text() for i in range(2))
+        with engine.connect() as conn:
+            runs = conn.execute(select(JobRun.job, JobRun.status, JobRun.host)).all()
+            lease = conn.execute(select(SchedulerLease.holder)).scalar_one()
+        assert codes == [0, 0], logs
+        assert sorted(r.job for r in runs) == sorted(names), logs
+        assert {r.status for r in runs} == {"ok"}, runs
+        assert len({r.host for r in runs}) == 1  # one active scheduler ran them all
+        assert logs.count('"scheduler active"') == 1, logs
+        assert lease is None  # released on a clean stop
