@@ -49,6 +49,7 @@ class Settings:
     digest_recipients: str = ""
     # issue 13: digests and import
     smtp_timeout: int = 10
+    smtp_ca_file: str | None = None  # CA bundle for STARTTLS to a relay with a private CA
     smtp_retries: int = 3  # tries per digest before it is recorded as failed
     smtp_retry_delay: float = 2.0  # seconds before the 2nd try, doubled for each next one
     digest_top_n: int = 5  # stalled processes and unanswered-message groups listed
@@ -116,6 +117,7 @@ _ENV = {
     "mail_from": "MAIL_FROM",
     "digest_recipients": "DIGEST_RECIPIENTS",
     "smtp_timeout": "SMTP_TIMEOUT",
+    "smtp_ca_file": "SMTP_CA_FILE",
     "smtp_retries": "SMTP_RETRIES",
     "smtp_retry_delay": "SMTP_RETRY_DELAY",
     "digest_top_n": "DIGEST_TOP_N",

@@ -60,7 +60,7 @@ def send(settings: Settings, msg: EmailMessage, sleep: Callable[[float], None] =
         try:
             with smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=settings.smtp_timeout) as smtp:
                 if settings.smtp_starttls:
-                    smtp.starttls(context=ssl.create_default_context())
+                    smtp.starttls(context=ssl.create_default_context(cafile=settings.smtp_ca_file))
                 if settings.smtp_user:
                     smtp.login(settings.smtp_user, settings.smtp_password or "")
                 smtp.send_message(msg)
