@@ -270,6 +270,11 @@ class DigestSent(Base):
     period_start = Column(DateTime)
     period_end = Column(DateTime)
     sent_at = Column(DateTime, nullable=False)
+    # issue 13: one row per (kind, recipient, period); a re-run finds it and sends nothing.
+    __table_args__ = (UniqueConstraint("kind", "recipients", "period_start", name="uq_digests_sent_period"),)
+    status = Column(String(10), nullable=False, default="sent", server_default="sent")  # sending | sent | failed
+    attempts = Column(Integer, nullable=False, default=0, server_default="0")
+    error = Column(Text)
 
 
 class Feedback(Base):
@@ -282,6 +287,37 @@ class Feedback(Base):
     rating = Column(Integer, nullable=False)
     comment = Column(Text)
     created_at = Column(DateTime, nullable=False)
+
+
+
+# --- issue 13: digest recipients and the customer-import merge log ---
+class DigestRecipient(Base):
+    """A manager who gets digests: how often (daily | weekly | both) and which sections (None = all)."""
+
+    __tablename__ = "digest_recipients"
+    id = Column(Integer, primary_key=True)
+    email = Column(String(320), nullable=False, unique=True)
+    name = Column(String(200))
+    frequency = Column(String(10), nullable=False, default="daily")
+    sections = Column(JSON)
+    active = Column(Boolean, nullable=False, default=True)
+    created_at = Column(DateTime, nullable=False)
+
+
+class CustomerMerge(Base):
+    """One imported row merged into an existing customer; `changes` is what undo puts back."""
+
+    __tablename__ = "customer_merges"
+    id = Column(Integer, primary_key=True)
+    import_run = Column(String(40), nullable=False, index=True)
+    kept_customer_id = Column(ForeignKey("customers.id"), nullable=False, index=True)
+    source = Column(String(300), nullable=False)  # "customers.csv line 12"
+    reason = Column(String(200), nullable=False)  # "same email", "close name and same city"
+    row = Column(JSON, nullable=False)  # the normalised imported row
+    changes = Column(JSON, nullable=False)  # {"fields": {name: old value}, "identity_ids": [...]}
+    merged_at = Column(DateTime, nullable=False)
+    undone_at = Column(DateTime)
+    split_customer_id = Column(Integer)  # the customer undo made from the row
 
 
 def utc_from_timestamp(ts: float) -> datetime:

@@ -47,6 +47,16 @@ class Settings:
     smtp_starttls: bool = False
     mail_from: str = "crmbot@localhost"
     digest_recipients: str = ""
+    # issue 13: digests and import
+    smtp_timeout: int = 10
+    smtp_ca_file: str | None = None  # CA bundle for STARTTLS to a relay with a private CA
+    smtp_retries: int = 3  # tries per digest before it is recorded as failed
+    smtp_retry_delay: float = 2.0  # seconds before the 2nd try, doubled for each next one
+    digest_top_n: int = 5  # stalled processes and unanswered-message groups listed
+    digest_history: int = 8  # past periods behind the "usual range" of each KPI
+    default_phone_region: str = "DE"  # phones without +country in imported files
+    import_batch_size: int = 500  # rows per transaction
+    import_max_amount: int = 100_000  # an order total above this is flagged, not imported
     log_level: str = "INFO"
     # Scheduled analytics (analytics/jobs.py): SCHEDULE_<JOB> overrides a job's default cron.
     scheduler_enabled: bool = True
@@ -118,6 +128,15 @@ _ENV = {
     "smtp_starttls": "SMTP_STARTTLS",
     "mail_from": "MAIL_FROM",
     "digest_recipients": "DIGEST_RECIPIENTS",
+    "smtp_timeout": "SMTP_TIMEOUT",
+    "smtp_ca_file": "SMTP_CA_FILE",
+    "smtp_retries": "SMTP_RETRIES",
+    "smtp_retry_delay": "SMTP_RETRY_DELAY",
+    "digest_top_n": "DIGEST_TOP_N",
+    "digest_history": "DIGEST_HISTORY",
+    "default_phone_region": "DEFAULT_PHONE_REGION",
+    "import_batch_size": "IMPORT_BATCH_SIZE",
+    "import_max_amount": "IMPORT_MAX_AMOUNT",
     "log_level": "LOG_LEVEL",
     "scheduler_enabled": "SCHEDULER_ENABLED",
     "scheduler_timezone": "SCHEDULER_TIMEZONE",
@@ -133,6 +152,8 @@ _ENV = {
 _INTS = {"rasa_port", "action_port", "console_port", "smtp_port", "max_upload_bytes",
          "scheduler_misfire_grace_seconds", "scheduler_lease_seconds", "form_abandon_hours", "segment_max_k"}
 _CRONS = {"schedule_segment_customers", "schedule_flag_stalled", "schedule_send_follow_ups"}
+_INTS |= {"smtp_timeout", "smtp_retries", "digest_top_n", "digest_history", "import_batch_size", "import_max_amount"}
+_FLOATS = {"smtp_retry_delay"}
 _PORTS = {"rasa_port", "action_port", "console_port", "smtp_port"}
 _BOOLS = {"smtp_starttls", "scheduler_enabled"}
 _CHOICES = {"telegram_mode": ("webhook", "polling"), "log_level": ("DEBUG", "INFO", "WARNING", "ERROR")}
@@ -168,6 +189,20 @@ def _parse(name: str, var: str, raw: str) -> object:
         if number <= 0:
             raise SettingsError(f"{var}={raw!r} must be positive")
         return number
+    if name in _FLOATS:
+        try:
+            seconds = float(raw)
+        except ValueError:
+            raise SettingsError(f"{var}={raw!r} is not a number") from None
+        if not 0 <= seconds < 3600:
+            raise SettingsError(f"{var}={raw!r} must be between 0 and 3600 seconds")
+        return seconds
+    if name == "default_phone_region":
+        import phonenumbers
+
+        if raw.upper() not in phonenumbers.SUPPORTED_REGIONS:
+            raise SettingsError(f"{var}={raw!r} is not a region code such as DE or GB")
+        return raw.upper()
     if name in _BOOLS:
         if raw.lower() in ("1", "true", "yes", "on"):
             return True

@@ -1,0 +1,14 @@
+"""Managers' digests: KPIs, anomalies, stalled processes, segments and unanswered questions by email.
+
+`send_due_digests(settings, uow_factory, now)` is the scheduled entry point (daily; it sends the
+weekly digest on Mondays too). `preview_html` writes what a recipient would get, for a browser.
+"""
+from __future__ import annotations
+
+from analytics.digest.delivery import send_digest_now, send_due_digests
+from analytics.digest.periods import Period, last_complete
+from analytics.digest.render import render_html, render_text, subject
+from analytics.digest.report import SECTIONS, Digest, build_digest
+
+__all__ = ["SECTIONS", "Digest", "Period", "build_digest", "last_complete", "render_html", "render_text",
+           "send_digest_now", "send_due_digests", "subject"]

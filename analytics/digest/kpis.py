@@ -1,0 +1,141 @@
+"""KPI queries for one period: plain numbers from the CRM tables, portable SQL (SQLite and PostgreSQL).
+
+Rates are None when their denominator is zero: an empty period says "no data", never divides by zero.
+Medians are taken in Python so both databases give the same answer.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from statistics import median
+
+from sqlalchemy import and_, func, select
+from sqlalchemy.orm import Session
+
+from analytics.digest.periods import Period
+from crm_store.models import Conversation, Feedback, Handoff, Message, Order, Return, StageHistory, Ticket
+
+FALLBACK_INTENT = "nlu_fallback"
+CLOSED_STAGES = {
+    "order": ("delivered", "cancelled", "returned"),
+    "return": ("refunded", "rejected"),
+    "ticket": ("resolved",),
+}
+
+# name -> (label, unit); unit "n" counts, "%" rates (0..1), "min" minutes, "/5" ratings.
+KPIS: dict[str, tuple[str, str]] = {
+    "conversations": ("Conversations", "n"),
+    "messages": ("Messages", "n"),
+    "containment": ("Resolved by the assistant", "%"),
+    "fallback_rate": ("Fallback rate", "%"),
+    "handoff_rate": ("Handoff rate", "%"),
+    "handoffs": ("Handoffs", "n"),
+    "first_response_min": ("Median first response", "min"),
+    "resolution_min": ("Median resolution", "min"),
+    "csat": ("CSAT", "/5"),
+    "ratings": ("Ratings given", "n"),
+    "orders_opened": ("Orders placed", "n"),
+    "orders_closed": ("Orders closed", "n"),
+    "returns_opened": ("Returns opened", "n"),
+    "returns_closed": ("Returns closed", "n"),
+    "tickets_opened": ("Tickets opened", "n"),
+    "tickets_closed": ("Tickets closed", "n"),
+}
+
+
+@dataclass(frozen=True)
+class ChannelRow:
+    channel: str
+    conversations: int
+    messages: int
+
+
+def _count(session: Session, stmt) -> int:  # type: ignore[no-untyped-def]
+    return int(session.scalar(stmt) or 0)
+
+
+def _in(column, period: Period):  # type: ignore[no-untyped-def]
+    return and_(column >= period.start, column < period.end)
+
+
+def by_channel(session: Session, period: Period) -> list[ChannelRow]:
+    """Conversations started and messages sent in the period, per channel (None -> "unknown")."""
+    conv = dict(session.execute(
+        select(Conversation.channel, func.count()).where(_in(Conversation.started_at, period)).group_by(Conversation.channel)
+    ).all())
+    msgs = dict(session.execute(
+        select(Conversation.channel, func.count())
+        .select_from(Message).join(Conversation, Message.conversation_id == Conversation.id)
+        .where(_in(Message.sent_at, period)).group_by(Conversation.channel)
+    ).all())
+    channels = sorted(set(conv) | set(msgs), key=lambda c: (-(conv.get(c) or 0), str(c)))
+    return [ChannelRow(c or "unknown", int(conv.get(c) or 0), int(msgs.get(c) or 0)) for c in channels]
+
+
+def core_kpis(session: Session, period: Period) -> dict[str, float | None]:
+    """Every number in KPIS for one period."""
+    k: dict[str, float | None] = {}
+    conv_ids = select(Conversation.id).where(_in(Conversation.started_at, period))
+    conversations = _count(session, select(func.count()).select_from(conv_ids.subquery()))
+    k["conversations"] = conversations
+    k["messages"] = _count(session, select(func.count()).select_from(Message).where(_in(Message.sent_at, period)))
+
+    inbound = select(func.count()).select_from(Message).where(Message.direction == "in", _in(Message.sent_at, period))
+    n_in = _count(session, inbound)
+    n_fallback = _count(session, inbound.where(Message.intent == FALLBACK_INTENT))
+    k["fallback_rate"] = n_fallback / n_in if n_in else None
+
+    handed = set(session.scalars(select(Handoff.conversation_id).where(Handoff.conversation_id.in_(conv_ids))))
+    k["handoffs"] = _count(session, select(func.count()).select_from(Handoff).where(_in(Handoff.requested_at, period)))
+    k["handoff_rate"] = len(handed) / conversations if conversations else None
+    k["containment"] = _containment(session, conv_ids, handed, conversations)
+
+    claimed = session.execute(
+        select(Handoff.requested_at, Handoff.claimed_at).where(Handoff.claimed_at.is_not(None), _in(Handoff.claimed_at, period))
+    ).all()
+    k["first_response_min"] = _median_minutes(claimed)
+    closed = session.execute(
+        select(Handoff.requested_at, Handoff.closed_at)
+        .where(Handoff.closed_at.is_not(None), Handoff.status == "resolved", _in(Handoff.closed_at, period))
+    ).all()
+    k["resolution_min"] = _median_minutes(closed)
+    ratings = list(session.scalars(select(Feedback.rating).where(_in(Feedback.created_at, period))))
+    k["ratings"] = len(ratings)
+    k["csat"] = sum(ratings) / len(ratings) if ratings else None
+
+    k["orders_opened"] = _count(session, select(func.count()).select_from(Order).where(_in(Order.placed_at, period)))
+    k["returns_opened"] = _count(session, select(func.count()).select_from(Return).where(_in(Return.created_at, period)))
+    k["tickets_opened"] = _count(session, select(func.count()).select_from(Ticket).where(_in(Ticket.created_at, period)))
+    for process, stages in CLOSED_STAGES.items():
+        k[f"{process}s_closed"] = _count(session, select(func.count()).select_from(StageHistory).where(
+            StageHistory.process == process, StageHistory.stage.in_(stages), _in(StageHistory.entered_at, period)))
+    return k
+
+
+def _containment(session: Session, conv_ids, handed: set[int], conversations: int) -> float | None:  # type: ignore[no-untyped-def]
+    """Share of the period's conversations that no person joined and whose last customer message
+    the assistant understood (not a fallback)."""
+    if not conversations:
+        return None
+    last_in = (
+        select(Message.conversation_id, func.max(Message.id).label("last_id"))
+        .where(Message.direction == "in", Message.conversation_id.in_(conv_ids))
+        .group_by(Message.conversation_id).subquery()
+    )
+    unresolved = set(session.scalars(
+        select(last_in.c.conversation_id).join(Message, Message.id == last_in.c.last_id).where(Message.intent == FALLBACK_INTENT)
+    ))
+    return (conversations - len(handed | unresolved)) / conversations
+
+
+def _median_minutes(pairs: list[tuple[datetime, datetime]]) -> float | None:
+    spans = [(b - a).total_seconds() / 60 for a, b in pairs if a is not None and b is not None and b >= a]
+    return median(spans) if spans else None
+
+
+def handoff_reasons(session: Session, period: Period, limit: int = 5) -> list[tuple[str, int]]:
+    rows = session.execute(
+        select(Handoff.reason, func.count()).where(_in(Handoff.requested_at, period))
+        .group_by(Handoff.reason).order_by(func.count().desc(), Handoff.reason).limit(limit)
+    ).all()
+    return [(reason or "no reason given", int(n)) for reason, n in rows]

@@ -1,0 +1,76 @@
+"""The digest as a MIME message, and SMTP delivery with retries and backoff.
+
+Structure: multipart/alternative [text/plain, multipart/related [text/html, image/png ...]];
+each PNG carries the Content-ID the HTML's cid: reference names.
+"""
+from __future__ import annotations
+
+import logging
+import smtplib
+import ssl
+import time
+from email.message import EmailMessage
+from email.utils import formatdate, make_msgid
+from typing import Callable
+
+from analytics.digest.render import charts_used, cid, render_html, render_text, subject
+from analytics.digest.report import Digest
+from crm_store.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+class SendFailed(Exception):
+    def __init__(self, reason: str, attempts: int) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.attempts = attempts
+
+
+def build_message(settings: Settings, digest: Digest, to: str, sections: list[str] | None) -> EmailMessage:
+    msg = EmailMessage()
+    msg["Subject"] = subject(digest)
+    msg["From"] = settings.mail_from
+    msg["To"] = to
+    msg["Date"] = formatdate(usegmt=True)
+    msg["Message-ID"] = make_msgid(domain=settings.mail_from.rpartition("@")[2] or "crmbot")
+    msg.set_content(render_text(digest, sections))
+    msg.add_alternative(render_html(digest, sections), subtype="html")
+    html_part = msg.get_payload()[1]
+    for name, png in charts_used(digest, sections).items():
+        html_part.add_related(png, "image", "png", cid=f"<{cid(name)}>", filename=f"{name}.png", disposition="inline")
+    return msg
+
+
+def _permanent(exc: Exception) -> bool:
+    """5xx answers and refused logins will not get better by trying again."""
+    if isinstance(exc, smtplib.SMTPAuthenticationError):
+        return True
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        return all(code >= 500 for code, _ in exc.recipients.values())
+    code = getattr(exc, "smtp_code", None)
+    return isinstance(code, int) and code >= 500
+
+
+def send(settings: Settings, msg: EmailMessage, sleep: Callable[[float], None] = time.sleep) -> int:
+    """Deliver msg; returns the attempts it took. Raises SendFailed after SMTP_RETRIES tries
+    (or at once for a permanent refusal)."""
+    delay = settings.smtp_retry_delay
+    for attempt in range(1, settings.smtp_retries + 1):
+        try:
+            with smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=settings.smtp_timeout) as smtp:
+                if settings.smtp_starttls:
+                    smtp.starttls(context=ssl.create_default_context(cafile=settings.smtp_ca_file))
+                if settings.smtp_user:
+                    smtp.login(settings.smtp_user, settings.smtp_password or "")
+                smtp.send_message(msg)
+            return attempt
+        except (smtplib.SMTPException, OSError) as exc:
+            reason = f"{type(exc).__name__}: {exc}".strip()[:500]
+            if _permanent(exc) or attempt == settings.smtp_retries:
+                log.warning("digest email not delivered", extra={"attempts": attempt, "error": type(exc).__name__})
+                raise SendFailed(reason, attempt) from None
+            log.info("SMTP failed, retrying", extra={"attempt": attempt, "delay": delay, "error": type(exc).__name__})
+            sleep(delay)
+            delay *= 2
+    raise AssertionError("unreachable")

@@ -1,0 +1,102 @@
+"""The digest as HTML (inline PNGs by Content-ID, or data: URIs for a browser preview) and plain text."""
+from __future__ import annotations
+
+import base64
+from pathlib import Path
+from typing import Callable
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+from analytics.digest.kpis import KPIS
+from analytics.digest.report import SECTIONS, Digest
+
+TEMPLATES = Path(__file__).parent / "templates"
+# Whether a rise is good news (True), bad news (False) or neither (None): it picks the colour.
+UP_IS_GOOD = {"containment": True, "csat": True, "orders_opened": True, "orders_closed": True, "tickets_closed": True,
+              "returns_closed": True, "fallback_rate": False, "handoff_rate": False, "first_response_min": False,
+              "resolution_min": False, "tickets_opened": False, "returns_opened": False}
+
+
+def fmt(value: float | None, unit: str) -> str:
+    if value is None:
+        return "no data"
+    if unit == "%":
+        return f"{value * 100:.0f}%"
+    if unit == "min":
+        return f"{value:.0f} min" if value < 90 else f"{value / 60:.1f} h"
+    if unit == "/5":
+        return f"{value:.1f} / 5"
+    return f"{value:,.0f}"
+
+
+def change(digest: Digest, kpi: str) -> tuple[str, str]:
+    """("+3 (+12%)", "good" | "bad" | "flat" | "none") against the previous period."""
+    unit = KPIS[kpi][1]
+    now, before = digest.kpis.get(kpi), digest.previous.get(kpi)
+    if now is None or before is None:
+        return ("no comparison" if now is not None else "", "none")
+    diff = now - before
+    if abs(diff) < 1e-9:
+        return ("no change", "flat")
+    sign = "+" if diff > 0 else "−"
+    if unit == "%":
+        text = f"{sign}{abs(diff) * 100:.0f} pts"
+    elif unit == "min":
+        text = f"{sign}{fmt(abs(diff), 'min')}"
+    elif unit == "/5":
+        text = f"{sign}{abs(diff):.1f}"
+    else:
+        text = f"{sign}{abs(diff):,.0f}" + (f" ({sign}{abs(diff) / before * 100:.0f}%)" if before else "")
+    good = UP_IS_GOOD.get(kpi)
+    tone = "flat" if good is None else ("good" if (diff > 0) == good else "bad")
+    return (text, tone)
+
+
+def subject(digest: Digest) -> str:
+    what = "Daily" if digest.period.kind == "day" else "Weekly"
+    if digest.empty:
+        return f"{what} digest, {digest.period.label}: a quiet {digest.period.kind}, nothing happened"
+    bits = [f"{fmt(digest.kpis['conversations'], 'n')} conversations"]
+    if digest.anomalies:
+        bits.append(f"{len(digest.anomalies)} KPI{'s' if len(digest.anomalies) > 1 else ''} out of range")
+    if digest.stalled:
+        bits.append(f"{digest.open_flags} stalled")
+    return f"{what} digest, {digest.period.label}: " + ", ".join(bits)
+
+
+def _env() -> Environment:
+    env = Environment(loader=FileSystemLoader(str(TEMPLATES)), autoescape=select_autoescape(["html"]),
+                      undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+    env.globals.update(KPIS=KPIS, SECTIONS=SECTIONS, fmt=fmt)
+    return env
+
+
+def _context(digest: Digest, sections: list[str] | None, image_src: Callable[[str], str]) -> dict:
+    return {
+        "d": digest, "sections": [s for s in SECTIONS if sections is None or s in sections],
+        "img": image_src, "change": lambda kpi: change(digest, kpi), "subject": subject(digest),
+        "kpi": lambda name: fmt(digest.kpis.get(name), KPIS[name][1]),
+    }
+
+
+def cid(name: str) -> str:
+    return f"{name}.digest@crmbot"
+
+
+def render_html(digest: Digest, sections: list[str] | None = None, inline: bool = False) -> str:
+    """inline=False: images as cid: references (email); inline=True: data: URIs (browser preview)."""
+    def src(name: str) -> str:
+        if inline:
+            return "data:image/png;base64," + base64.b64encode(digest.charts[name]).decode()
+        return f"cid:{cid(name)}"
+    return _env().get_template("digest.html").render(**_context(digest, sections, src))
+
+
+def render_text(digest: Digest, sections: list[str] | None = None) -> str:
+    return _env().get_template("digest.txt").render(**_context(digest, sections, lambda name: ""))
+
+
+def charts_used(digest: Digest, sections: list[str] | None) -> dict[str, bytes]:
+    """The charts a digest with these sections shows (only those are attached)."""
+    wanted = {"channels": "volume", "trend": "assistant", "funnel": "stalled"}
+    return {n: png for n, png in digest.charts.items() if sections is None or wanted.get(n) in sections}

@@ -1,0 +1,55 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+from analytics.digest.anomalies import find_anomalies, usual_range
+from analytics.digest.periods import last_complete
+from analytics.digest.unanswered import clean, cluster, nlu_yaml
+
+
+def test_last_complete_periods():
+    now = datetime(2026, 11, 18, 7, 30)  # Wednesday
+    day, week = last_complete("day", now), last_complete("week", now)
+    assert (day.start, day.end) == (datetime(2026, 11, 17), datetime(2026, 11, 18))
+    assert (week.start, week.end) == (datetime(2026, 11, 9), datetime(2026, 11, 16))
+    assert week.previous().start == datetime(2026, 11, 2)
+
+
+def test_a_kpi_far_outside_its_history_is_an_anomaly():
+    history = [{"conversations": v} for v in (10, 12, 11, 9, 10, 13, 11, 10)]
+
+    found, unknown = find_anomalies({"conversations": 40}, history, ["conversations"])
+    calm, _ = find_anomalies({"conversations": 12}, history, ["conversations"])
+
+    assert [a.kpi for a in found] == ["conversations"] and unknown == []
+    assert found[0].low <= 12 <= found[0].high
+    assert calm == []
+
+
+def test_too_little_history_is_said_not_guessed():
+    found, unknown = find_anomalies({"csat": 1.0}, [{"csat": 4.5}, {"csat": None}, {"csat": 4.4}], ["csat"])
+    assert found == [] and unknown == ["csat"]
+
+
+def test_a_flat_history_still_has_a_range():
+    med, low, high = usual_range([5, 5, 5, 5, 5])
+    assert low < 5 < high
+
+
+def test_similar_questions_share_a_group():
+    texts = ["do you ship to switzerland", "do you deliver to Switzerland?", "shipping to switzerland possible?",
+             "can I pay with paypal", "do you take paypal", "can I pay with paypal"]
+
+    groups = cluster(texts)
+
+    assert [g.count for g in groups] == [3, 3]
+    assert {frozenset(g.examples) for g in groups} == {
+        frozenset({"do you ship to switzerland", "do you deliver to Switzerland?", "shipping to switzerland possible?"}),
+        frozenset({"can I pay with paypal", "do you take paypal"}),
+    }
+    yaml = nlu_yaml(groups)
+    assert yaml.startswith('version: "3.1"') and yaml.count("- intent: candidate_") == 2
+
+
+def test_personal_data_is_masked_in_unanswered_texts():
+    assert clean("mail me at jo.doe@example.com or +49 30 5550100 ") == "mail me at [email] or [phone]"
