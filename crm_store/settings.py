@@ -48,6 +48,11 @@ class Settings:
     mail_from: str = "crmbot@localhost"
     digest_recipients: str = ""
     log_level: str = "INFO"
+    # OCR of receipt photos (crm_store/ocr): tesseract languages joined by "+", e.g. eng+deu.
+    ocr_languages: str = "eng"
+    ocr_timeout_seconds: int = 20
+    ocr_max_bytes: int = 10 * 1024 * 1024
+    ocr_max_pixels: int = 40_000_000
 
     @property
     def resolved_tracker_url(self) -> str:
@@ -107,8 +112,13 @@ _ENV = {
     "mail_from": "MAIL_FROM",
     "digest_recipients": "DIGEST_RECIPIENTS",
     "log_level": "LOG_LEVEL",
+    "ocr_languages": "OCR_LANGUAGES",
+    "ocr_timeout_seconds": "OCR_TIMEOUT_SECONDS",
+    "ocr_max_bytes": "OCR_MAX_BYTES",
+    "ocr_max_pixels": "OCR_MAX_PIXELS",
 }
 _INTS = {"rasa_port", "action_port", "console_port", "smtp_port", "max_upload_bytes"}
+_INTS |= {"ocr_timeout_seconds", "ocr_max_bytes", "ocr_max_pixels"}
 _PORTS = {"rasa_port", "action_port", "console_port", "smtp_port"}
 _BOOLS = {"smtp_starttls"}
 _CHOICES = {"telegram_mode": ("webhook", "polling"), "log_level": ("DEBUG", "INFO", "WARNING", "ERROR")}
