@@ -216,6 +216,7 @@ COMMANDS: dict[str, Callable[[Settings, argparse.Namespace], int]] = {
 EXTENSIONS: tuple[str, ...] = (
     "analytics.cli",
     "analytics.digest.cli",
+    "bot.cli_ocr",
 )
 
 if __name__ == "__main__":

@@ -319,6 +319,35 @@ class CustomerMerge(Base):
     undone_at = Column(DateTime)
     split_customer_id = Column(Integer)  # the customer undo made from the row
 
+# --- issue 15: receipts read from customers' photos (OCR) ---
+class ReceiptReading(Base):
+    """What OCR read on one photo, and once the customer confirmed it, where it was attached.
+
+    status: read (waiting for the customer's yes) | confirmed | rejected.
+    process/process_id: the return, ticket or order the confirmed receipt belongs to.
+    The image stays where its channel stored it (image_path, relative to VAR_DIR);
+    attachment_id links the conversation's attachment row once ingestion has stored it.
+    """
+
+    __tablename__ = "receipt_readings"
+    __table_args__ = (Index("ix_receipt_readings_process", "process", "process_id"),)
+    id = Column(Integer, primary_key=True)
+    customer_id = Column(ForeignKey("customers.id"), nullable=False, index=True)
+    sender_id = Column(String(200), nullable=False)
+    attachment_id = Column(ForeignKey("attachments.id"))
+    image_path = Column(String(500), nullable=False)
+    ocr_text = Column(Text)
+    fields = Column(JSON)
+    order_number = Column(String(20))
+    receipt_date = Column(String(10))  # ISO date as read
+    total = Column(Numeric(10, 2))
+    currency = Column(String(3))
+    merchant = Column(String(200))
+    status = Column(String(20), nullable=False)
+    process = Column(String(20))
+    process_id = Column(Integer)
+    created_at = Column(DateTime, nullable=False)
+    confirmed_at = Column(DateTime)
 
 def utc_from_timestamp(ts: float) -> datetime:
     """Naive UTC datetime from a Rasa event timestamp (all CRM times are naive UTC)."""

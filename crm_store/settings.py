@@ -70,6 +70,11 @@ class Settings:
     stage_slas: str = ""
     form_abandon_hours: int = 24
     segment_max_k: int = 8
+    # OCR of receipt photos (crm_store/ocr): tesseract languages joined by "+", e.g. eng+deu.
+    ocr_languages: str = "eng"
+    ocr_timeout_seconds: int = 20
+    ocr_max_bytes: int = 10 * 1024 * 1024
+    ocr_max_pixels: int = 40_000_000
 
     @property
     def resolved_tracker_url(self) -> str:
@@ -148,12 +153,17 @@ _ENV = {
     "stage_slas": "STAGE_SLAS",
     "form_abandon_hours": "FORM_ABANDON_HOURS",
     "segment_max_k": "SEGMENT_MAX_K",
+    "ocr_languages": "OCR_LANGUAGES",
+    "ocr_timeout_seconds": "OCR_TIMEOUT_SECONDS",
+    "ocr_max_bytes": "OCR_MAX_BYTES",
+    "ocr_max_pixels": "OCR_MAX_PIXELS",
 }
 _INTS = {"rasa_port", "action_port", "console_port", "smtp_port", "max_upload_bytes",
          "scheduler_misfire_grace_seconds", "scheduler_lease_seconds", "form_abandon_hours", "segment_max_k"}
 _CRONS = {"schedule_segment_customers", "schedule_flag_stalled", "schedule_send_follow_ups"}
 _INTS |= {"smtp_timeout", "smtp_retries", "digest_top_n", "digest_history", "import_batch_size", "import_max_amount"}
 _FLOATS = {"smtp_retry_delay"}
+_INTS |= {"ocr_timeout_seconds", "ocr_max_bytes", "ocr_max_pixels"}
 _PORTS = {"rasa_port", "action_port", "console_port", "smtp_port"}
 _BOOLS = {"smtp_starttls", "scheduler_enabled"}
 _CHOICES = {"telegram_mode": ("webhook", "polling"), "log_level": ("DEBUG", "INFO", "WARNING", "ERROR")}

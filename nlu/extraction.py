@@ -120,6 +120,12 @@ def _decimal(raw: str) -> Decimal | None:
         return None
 
 
+def parse_number(text: str) -> Decimal | None:
+    """A bare money figure without a currency ('1.299,00', '89.90') as a Decimal, or None."""
+    raw = (text or "").strip()
+    return _decimal(raw) if re.fullmatch(_NUM, raw) else None
+
+
 def parse_amount(text: str) -> tuple[str, str] | None:
     """First amount in text as ('49.90', 'EUR'), or None."""
     found = next(_amounts(text or ""), None)
