@@ -19,16 +19,13 @@ from typing import Any, Callable
 
 from rasa.core.brokers.broker import EventBroker
 from rasa.utils.endpoints import EndpointConfig
-from sqlalchemy.exc import DBAPIError, OperationalError
-
 from crm_store.db import UnitOfWork, unit_of_work
-from crm_store.ingestion import MalformedEvent, ingest
+from crm_store.ingestion import describe, ingest, is_temporary
 from crm_store.settings import get_settings
 
 log = logging.getLogger(__name__)
 
 _STOP = object()
-_TRANSIENT = (OperationalError, DBAPIError, OSError)
 
 
 class EventSink:
@@ -98,16 +95,12 @@ class EventSink:
             if self._ingest(self._uow_factory(), event):
                 self.stored += 1
             return True
-        except MalformedEvent as exc:
-            log.warning("malformed event kept in dead-letter file: %s", exc)
-            self._append(self.dead_path, event)
-            return True
-        except _TRANSIENT:
-            log.warning("database unavailable; event spooled for retry", exc_info=True)
-            return False
-        except Exception:
-            log.exception("event could not be ingested; kept in dead-letter file")
-            self._append(self.dead_path, event)
+        except Exception as exc:  # noqa: BLE001 - sorted below: retry later, or dead-letter this one event
+            if is_temporary(exc):
+                log.warning("database unavailable; event spooled for retry", extra={"error": type(exc).__name__})
+                return False
+            log.warning("event cannot be stored; kept in the dead letters", extra={"error": type(exc).__name__})
+            self._append(self.dead_path, dead_letter(event, exc))
             return True
 
     def _drain_spool(self) -> bool:
@@ -118,8 +111,8 @@ class EventSink:
         for index, line in enumerate(lines):
             try:
                 event = json.loads(line)
-            except json.JSONDecodeError:
-                self._append_raw(self.dead_path, line)
+            except json.JSONDecodeError as exc:
+                self._append(self.dead_path, {"error": describe(exc), "raw": line})
                 continue
             if not self._handle(event):
                 remaining = "\n".join(lines[index:]) + "\n"
@@ -136,6 +129,11 @@ class EventSink:
     def _append_raw(path: Path, line: str) -> None:
         with path.open("a", encoding="utf-8") as fh:
             fh.write(line + "\n")
+
+
+def dead_letter(event: Any, exc: BaseException) -> dict[str, Any]:
+    """What the dead letters keep: the event as received and why it could not be stored."""
+    return {"error": describe(exc), "failed_at": time.time(), "event": event}
 
 
 class CrmEventBroker(EventBroker):

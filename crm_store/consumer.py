@@ -9,14 +9,13 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import time
 from pathlib import Path
 from typing import Callable
 
 import aio_pika
-from sqlalchemy.exc import DBAPIError, OperationalError
-
 from crm_store.db import UnitOfWork
-from crm_store.ingestion import MalformedEvent, ingest
+from crm_store.ingestion import describe, ingest, is_temporary
 
 log = logging.getLogger(__name__)
 
@@ -57,8 +56,8 @@ async def consume(
 async def _handle(loop, message, uow_factory, dead_letter: Path, stop: asyncio.Event) -> int:  # type: ignore[no-untyped-def]
     try:
         event = json.loads(message.body)
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        _keep(dead_letter, message.body.decode("utf-8", "replace"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        _keep(dead_letter, json.dumps({"error": describe(exc), "raw": message.body.decode("utf-8", "replace")}))
         await message.ack()
         return 0
     backoff = 0.5
@@ -67,12 +66,12 @@ async def _handle(loop, message, uow_factory, dead_letter: Path, stop: asyncio.E
             new = await loop.run_in_executor(None, ingest, uow_factory(), event)
             await message.ack()
             return int(new)
-        except MalformedEvent as exc:
-            log.warning("malformed event kept in dead-letter file: %s", exc)
-            _keep(dead_letter, json.dumps(event, default=str))
-            await message.ack()
-            return 0
-        except (OperationalError, DBAPIError, OSError):
+        except Exception as exc:  # noqa: BLE001 - sorted below: retry, or dead-letter this one event
+            if not is_temporary(exc):
+                log.warning("event cannot be stored; kept in the dead letters", extra={"error": type(exc).__name__})
+                _keep(dead_letter, json.dumps({"error": describe(exc), "failed_at": time.time(), "event": event}, default=str))
+                await message.ack()
+                return 0
             log.warning("database unavailable; retrying", extra={"retry_in": backoff})
             if stop.is_set():
                 await message.nack(requeue=True)

@@ -78,7 +78,8 @@ def test_an_event_that_cannot_be_ingested_is_kept_not_dropped(uow_factory, tmp_p
 
     assert sink.wait_idle(10)
     kept = [json.loads(line) for line in sink.dead_path.read_text().splitlines()]
-    assert kept == [{"event": "user", "text": "no sender"}]
+    assert [k["event"] for k in kept] == [{"event": "user", "text": "no sender"}]
+    assert kept[0]["error"].startswith("MalformedEvent")
     sink.stop()
 
 
