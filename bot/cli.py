@@ -29,7 +29,10 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("run", help="prepare, then run Rasa and the action server, supervised")
     chat_p = sub.add_parser("chat", help="chat with the running assistant in the terminal")
     chat_p.add_argument("--sender", default="demo", help="conversation id (the demo customer is 'demo')")
-    sub.add_parser("ingest", help="consume tracker events from RabbitMQ into the CRM (scale-out profile)")
+    ingest_p = sub.add_parser("ingest", help="consume tracker events from RabbitMQ into the CRM (scale-out profile); "
+                                            "`ingest status`, `ingest replay-dead`")
+    ingest_p.add_argument("action", nargs="?", default="consume", choices=("consume", "status", "replay-dead"))
+    ingest_p.add_argument("--json", action="store_true", help="status as JSON")
     sub.add_parser("eval", help="NLU accuracy on the held-out split", add_help=False)
     commands = dict(COMMANDS)
     for module_name in EXTENSIONS:
@@ -124,6 +127,7 @@ def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
         # "/" needs no API token and answers only once the model is loaded (before_server_start).
         f"{settings.rasa_url}/",
         env,
+        check=ingestion_check(settings, "rasa"),
     )
     actions = Child(
         "action server",
@@ -133,19 +137,38 @@ def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
     )
     children = [actions, rasa]
     if settings.event_broker_url:
-        children.insert(0, Child("crm ingestion", python_module("bot.cli", "ingest"), None, env))
+        children.insert(0, Child("crm ingestion", python_module("bot.cli", "ingest"), None, env,
+                                 check=ingestion_check(settings, "consumer")))
     if settings.scheduler_enabled:
         children.append(Child("analytics scheduler", python_module("bot.cli", "scheduler"), None, env))
     print(telegram_notice(settings))
-    return Supervisor(children, cwd=str(PROJECT_ROOT)).run(ready_banner(settings))
+    return Supervisor(children, cwd=str(PROJECT_ROOT), hang_seconds=settings.hang_seconds).run(ready_banner(settings))
+
+
+def ingestion_check(settings: Settings, part: str):  # type: ignore[no-untyped-def]
+    """The heartbeat of the ingestion worker living in that child: part of its health."""
+    from bot.ingest_cli import heartbeat_check
+    from crm_store.consumer import CONSUMER_STATUS
+    from crm_store.spool import STATUS
+
+    return heartbeat_check(settings.var_path, STATUS if part == "rasa" else CONSUMER_STATUS)
 
 
 def cmd_ingest(settings: Settings, args: argparse.Namespace) -> int:
     import asyncio
     import signal
 
+    from bot.ingest_cli import ingest_status, replay_dead
+
+    action = getattr(args, "action", "consume")
+    if action == "status":
+        return ingest_status(settings, args)
+    if action == "replay-dead":
+        return replay_dead(settings, args)
+
     from crm_store.consumer import consume
     from crm_store.db import unit_of_work
+    from crm_store.rabbit import topology_from
 
     if not settings.event_broker_url:
         raise CrmError("EVENT_BROKER_URL is not set: in the embedded profile Rasa ingests events in-process.")
@@ -156,8 +179,8 @@ def cmd_ingest(settings: Settings, args: argparse.Namespace) -> int:
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
         print(f"ingesting events from queue {settings.event_queue!r}")
-        await consume(settings.event_broker_url, settings.event_queue, lambda: unit_of_work(settings),
-                      settings.var_path / "ingest-dead.jsonl", stop)
+        await consume(settings.event_broker_url or "", topology_from(settings), lambda: unit_of_work(settings), stop,
+                      settings.var_path)
         return 0
 
     try:

@@ -1,141 +1,44 @@
-"""The in-process Rasa event broker: every tracker event goes to CRM ingestion.
+"""Rasa's event broker for the CRM: every tracker event goes through the spool on disk.
 
-`publish` only puts the event on a queue, so Rasa's event loop never waits for
-the database. One worker thread ingests in order. While the database is down,
-events go to a spool file under var/ (in order) and are replayed once it is
-back; events that cannot be ingested at all go to a dead-letter file. Nothing
-accepted is dropped silently.
+`publish` appends the event to the spool (crm_store.spool) before Rasa goes on,
+and the tracker store syncs the spool once per saved turn, so an accepted event
+is on disk before the reply leaves. The spool's worker then delivers it:
+straight into the CRM database (embedded profile), or to RabbitMQ with
+publisher confirms for `crmbot ingest` (scale-out profile, EVENT_BROKER_URL).
+A model reload (`PUT /model`) gets the running sink, never a second writer.
 """
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
-import queue
-import threading
-import time
-from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from rasa.core.brokers.broker import EventBroker
 from rasa.utils.endpoints import EndpointConfig
-from sqlalchemy.exc import DBAPIError, OperationalError
 
-from crm_store.db import UnitOfWork, unit_of_work
-from crm_store.ingestion import MalformedEvent, ingest
-from crm_store.settings import get_settings
+from crm_store.db import unit_of_work
+from crm_store.settings import Settings, get_settings
+from crm_store.spool import EventSink, dead_letter, shared_sink
+
+__all__ = ["CrmEventBroker", "EventSink", "dead_letter", "sink_for"]
 
 log = logging.getLogger(__name__)
 
-_STOP = object()
-_TRANSIENT = (OperationalError, DBAPIError, OSError)
 
+def sink_for(settings: Settings) -> EventSink:
+    """The spool of this deployment's var/, delivering where the profile says."""
 
-class EventSink:
-    """Ordered, non-blocking, durable hand-over of events to ingestion."""
+    def build() -> EventSink:
+        if settings.event_broker_url:
+            from crm_store.rabbit import ConfirmedPublisher, topology_from
 
-    def __init__(
-        self,
-        uow_factory: Callable[[], UnitOfWork],
-        spool_dir: Path,
-        retry_seconds: float = 2.0,
-        ingest_fn: Callable[[UnitOfWork, dict], bool] = ingest,
-    ) -> None:
-        self._uow_factory = uow_factory
-        self._ingest = ingest_fn
-        self._queue: queue.Queue[Any] = queue.Queue()
-        self._retry_seconds = retry_seconds
-        spool_dir.mkdir(parents=True, exist_ok=True)
-        self.spool_path = spool_dir / "ingest-spool.jsonl"
-        self.dead_path = spool_dir / "ingest-dead.jsonl"
-        self._thread = threading.Thread(target=self._run, name="crm-ingestion", daemon=True)
-        self._idle = threading.Event()
-        self.stored = 0
+            publisher = ConfirmedPublisher(settings.event_broker_url, topology_from(settings))
+            # The event itself is valid JSON from the spool: every failure to publish is the broker's.
+            return EventSink(None, settings.var_path, deliver=publisher, temporary=lambda exc: True,
+                             destination="rabbitmq", fsync=settings.ingest_fsync)
+        return EventSink(lambda: unit_of_work(settings), settings.var_path, fsync=settings.ingest_fsync)
 
-    def start(self) -> None:
-        self._thread.start()
-
-    def put(self, event: dict) -> None:
-        self._idle.clear()
-        self._queue.put(event)
-
-    def wait_idle(self, timeout: float = 10.0) -> bool:
-        """Block until every queued event is handled (for tests and shutdown)."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self._queue.unfinished_tasks == 0 and not self.spool_path.exists():
-                return True
-            time.sleep(0.02)
-        return False
-
-    def stop(self, timeout: float = 10.0) -> None:
-        self._queue.put(_STOP)
-        self._thread.join(timeout)
-
-    # -- worker thread ------------------------------------------------------
-    def _run(self) -> None:
-        self._drain_spool()
-        while True:
-            try:
-                item = self._queue.get(timeout=self._retry_seconds)
-            except queue.Empty:
-                self._drain_spool()
-                continue
-            try:
-                if item is _STOP:
-                    return
-                if self.spool_path.exists() and not self._drain_spool():
-                    self._append(self.spool_path, item)  # keep order behind older spooled events
-                    continue
-                if not self._handle(item):
-                    self._append(self.spool_path, item)
-            finally:
-                self._queue.task_done()
-
-    def _handle(self, event: dict) -> bool:
-        """True when the event is done with (stored, duplicate or dead-lettered)."""
-        try:
-            if self._ingest(self._uow_factory(), event):
-                self.stored += 1
-            return True
-        except MalformedEvent as exc:
-            log.warning("malformed event kept in dead-letter file: %s", exc)
-            self._append(self.dead_path, event)
-            return True
-        except _TRANSIENT:
-            log.warning("database unavailable; event spooled for retry", exc_info=True)
-            return False
-        except Exception:
-            log.exception("event could not be ingested; kept in dead-letter file")
-            self._append(self.dead_path, event)
-            return True
-
-    def _drain_spool(self) -> bool:
-        """Replay spooled events in order; True when the spool is empty afterwards."""
-        if not self.spool_path.exists():
-            return True
-        lines = self.spool_path.read_text(encoding="utf-8").splitlines()
-        for index, line in enumerate(lines):
-            try:
-                event = json.loads(line)
-            except json.JSONDecodeError:
-                self._append_raw(self.dead_path, line)
-                continue
-            if not self._handle(event):
-                remaining = "\n".join(lines[index:]) + "\n"
-                self.spool_path.write_text(remaining, encoding="utf-8")
-                return False
-        self.spool_path.unlink()
-        log.info("spooled events replayed", extra={"events": len(lines)})
-        return True
-
-    def _append(self, path: Path, event: Any) -> None:
-        self._append_raw(path, json.dumps(event, default=str))
-
-    @staticmethod
-    def _append_raw(path: Path, line: str) -> None:
-        with path.open("a", encoding="utf-8") as fh:
-            fh.write(line + "\n")
+    return shared_sink(settings.var_path, build)
 
 
 class CrmEventBroker(EventBroker):
@@ -148,41 +51,18 @@ class CrmEventBroker(EventBroker):
     async def from_endpoint_config(
         cls, broker_config: EndpointConfig | None, event_loop: asyncio.AbstractEventLoop | None = None
     ) -> EventBroker:
-        settings = get_settings()
-        if settings.event_broker_url:
-            return await _rabbitmq_broker(settings.event_broker_url, settings.event_queue, event_loop)
-        sink = EventSink(lambda: unit_of_work(settings), settings.var_path)
-        sink.start()
-        log.info("CRM ingestion started in-process")
+        sink = sink_for(get_settings())
+        log.info("CRM events are spooled", extra={"destination": sink.destination})
         return cls(sink)
 
     def publish(self, event: dict[str, Any]) -> None:
         self.sink.put(event)
+
+    def sync(self) -> None:
+        self.sink.sync()
 
     def is_ready(self) -> bool:
         return True
 
     async def close(self) -> None:
         await asyncio.get_running_loop().run_in_executor(None, self.sink.stop)
-
-
-async def _rabbitmq_broker(url: str, queue: str, loop: asyncio.AbstractEventLoop | None) -> EventBroker:
-    """Scale-out profile: Rasa's own Pika broker; `crmbot ingest` consumes the queue."""
-    from urllib.parse import urlsplit
-
-    from rasa.core.brokers.pika import PikaEventBroker
-
-    parts = urlsplit(url)
-    broker = PikaEventBroker(
-        host=parts.hostname or "localhost",
-        username=parts.username or "guest",
-        password=parts.password or "guest",
-        port=parts.port or 5672,
-        queues=[queue],
-        event_loop=loop,
-        connection_attempts=3,
-        retry_delay_in_seconds=2,
-    )
-    await broker.connect()
-    log.info("events go to RabbitMQ", extra={"queue": queue})
-    return broker

@@ -1,87 +1,139 @@
 """Scale-out ingestion: consume Rasa's events from RabbitMQ into the CRM (`crmbot ingest`).
 
-A message is acknowledged only after its event is stored (or recognised as a
-duplicate), so a crash or a database outage leaves it on the queue; a message
-that can never be ingested goes to the dead-letter file and is acknowledged.
+A message is acknowledged only after its event is committed (or recognised as
+a duplicate), so a crash or a database outage leaves it on the queue; while the
+database is down the same message is retried with backoff, in order. A message
+that can never be stored (undecodable, or a data error) is rejected without
+requeue, and RabbitMQ moves it to `<queue>.dead`; the next one goes on.
+The consumer's heartbeat is in var/ingest-consumer.json for the supervisor.
 """
 from __future__ import annotations
 
 import asyncio
 import json
 import logging
+import os
+import time
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable
 
 import aio_pika
-from sqlalchemy.exc import DBAPIError, OperationalError
 
 from crm_store.db import UnitOfWork
-from crm_store.ingestion import MalformedEvent, ingest
+from crm_store.ingestion import describe, ingest, is_temporary
+from crm_store.rabbit import Topology
 
 log = logging.getLogger(__name__)
 
 MAX_BACKOFF = 30.0
+CONSUMER_STATUS = "ingest-consumer.json"
 
 
 async def consume(
     url: str,
-    queue_name: str,
+    topology: Topology,
     uow_factory: Callable[[], UnitOfWork],
-    dead_letter: Path,
     stop: asyncio.Event,
-    exchange_name: str = "rasa-exchange",
+    status_dir: Path | None = None,
 ) -> int:
     """Ingest until `stop` is set; returns how many new rows were stored."""
     connection = await aio_pika.connect_robust(url)
-    stored = 0
+    state = _Status(status_dir)
     try:
         channel = await connection.channel()
         await channel.set_qos(prefetch_count=20)
-        exchange = await channel.declare_exchange(exchange_name, type=aio_pika.ExchangeType.FANOUT)
-        queue = await channel.declare_queue(queue_name, durable=True)
-        await queue.bind(exchange, "")
+        _exchange, queue, _dead = await topology.declare(channel)
         loop = asyncio.get_running_loop()
         # One message at a time, in queue order: a conversation's events depend on
         # the ones before them (the session opens before its messages land in it).
         while not stop.is_set():
+            state.beat()
             message = await queue.get(no_ack=False, fail=False)
             if message is None:
                 await asyncio.sleep(0.2)
                 continue
-            stored += await _handle(loop, message, uow_factory, dead_letter, stop)
+            await _handle(loop, message, uow_factory, stop, state)
     finally:
+        state.beat(force=True, running=False)
         await connection.close()
-    return stored
+    return state.stored
 
 
-async def _handle(loop, message, uow_factory, dead_letter: Path, stop: asyncio.Event) -> int:  # type: ignore[no-untyped-def]
+async def _handle(loop: asyncio.AbstractEventLoop, message: Any, uow_factory: Callable[[], UnitOfWork],
+                  stop: asyncio.Event, state: _Status) -> None:
     try:
         event = json.loads(message.body)
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        _keep(dead_letter, message.body.decode("utf-8", "replace"))
-        await message.ack()
-        return 0
+    except ValueError as exc:
+        log.warning("undecodable message sent to the dead-letter queue", extra={"error": describe(exc)})
+        await message.reject(requeue=False)
+        state.dead += 1
+        return
     backoff = 0.5
     while True:
         try:
             new = await loop.run_in_executor(None, ingest, uow_factory(), event)
             await message.ack()
-            return int(new)
-        except MalformedEvent as exc:
-            log.warning("malformed event kept in dead-letter file: %s", exc)
-            _keep(dead_letter, json.dumps(event, default=str))
-            await message.ack()
-            return 0
-        except (OperationalError, DBAPIError, OSError):
+            state.stored += int(new)
+            state.last_stored_at = time.time()
+            state.retrying_since = None
+            return
+        except Exception as exc:  # noqa: BLE001 - sorted: retry, or dead-letter this one event
+            if not is_temporary(exc):
+                log.warning("event cannot be stored; sent to the dead-letter queue", extra={"error": describe(exc)})
+                await message.reject(requeue=False)
+                state.dead += 1
+                return
+            if state.retrying_since is None:
+                state.retrying_since = time.time()
+            state.last_error = describe(exc)
+            state.beat()
             log.warning("database unavailable; retrying", extra={"retry_in": backoff})
             if stop.is_set():
                 await message.nack(requeue=True)
-                return 0
+                return
             await asyncio.sleep(backoff)
             backoff = min(MAX_BACKOFF, backoff * 2)
 
 
-def _keep(path: Path, line: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("a", encoding="utf-8") as fh:
-        fh.write(line + "\n")
+class _Status:
+    def __init__(self, directory: Path | None) -> None:
+        self.path = directory / CONSUMER_STATUS if directory else None
+        self.stored = 0
+        self.dead = 0
+        self.last_stored_at: float | None = None
+        self.retrying_since: float | None = None
+        self.last_error: str | None = None
+        self._last = 0.0
+
+    def beat(self, force: bool = False, running: bool = True) -> None:
+        now = time.time()
+        if self.path is None or (not force and now - self._last < 1.0):
+            return
+        self._last = now
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self.path.with_suffix(".tmp")
+        tmp.write_text(json.dumps({
+            "pid": os.getpid(), "heartbeat": now, "state": ("retrying" if self.retrying_since else "running") if running else "stopped",
+            "stored": self.stored, "dead_letters": self.dead, "last_stored_at": self.last_stored_at,
+            "retrying_since": self.retrying_since, "last_error": self.last_error if self.retrying_since else None,
+        }))
+        os.replace(tmp, self.path)
+
+
+def read_consumer_status(var_path: Path) -> dict[str, Any]:
+    try:
+        status = json.loads((var_path / CONSUMER_STATUS).read_text())
+    except (FileNotFoundError, ValueError):
+        return {}
+    status["heartbeat_age"] = time.time() - status["heartbeat"] if status.get("heartbeat") else None
+    return status
+
+
+async def queue_depths(url: str, topology: Topology) -> dict[str, int]:
+    connection = await aio_pika.connect(url)
+    try:
+        channel = await connection.channel()
+        _exchange, queue, dead = await topology.declare(channel)
+        return {"queued": queue.declaration_result.message_count, "dead_letters": dead.declaration_result.message_count}
+    finally:
+        await connection.close()

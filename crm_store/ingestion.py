@@ -3,6 +3,12 @@
 Every event gets a key: the sha256 of its canonical JSON. Messages and other
 events are inserted with ON CONFLICT DO NOTHING on that key, so a replayed or
 redelivered event never makes a second row, even with two writers racing.
+
+Strings are cleaned here, at the edge (crm_store.cleaning): an event with a NUL,
+a lone surrogate or an overlong sender id is stored, repaired, and its originals
+are kept in a `cleaned` conversation event. `is_temporary` sorts failures: a
+connection-class error means "try again later", anything else means this one
+event cannot be stored and belongs in the dead letters, so the next one goes on.
 """
 from __future__ import annotations
 
@@ -12,8 +18,10 @@ import logging
 from datetime import datetime
 from typing import Any, Mapping
 
+from sqlalchemy import exc as sa_exc
 from sqlalchemy import select
 
+from crm_store.cleaning import clean_event, clean_str
 from crm_store.db import UnitOfWork
 from crm_store.models import Attachment, Conversation, ConversationEvent, Message, utc_from_timestamp
 from crm_store.services.conversations import conversation_at
@@ -33,16 +41,38 @@ class MalformedEvent(ValueError):
 
 
 def event_key(event: TrackerEvent) -> str:
+    # ensure_ascii (the default) escapes NUL and lone surrogates, so any event has a key.
     canonical = json.dumps(event, sort_keys=True, separators=(",", ":"), default=str)
-    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+    return hashlib.sha256(canonical.encode("ascii")).hexdigest()
+
+
+def is_temporary(exc: BaseException) -> bool:
+    """True for connection-class failures (retry later), False for errors of this one event."""
+    if isinstance(exc, (sa_exc.DisconnectionError, sa_exc.TimeoutError)):
+        return True
+    if isinstance(exc, sa_exc.DBAPIError):
+        # OperationalError: server gone, connection refused, "database is locked", statement timeout.
+        return exc.connection_invalidated or isinstance(exc, (sa_exc.OperationalError, sa_exc.InterfaceError))
+    if isinstance(exc, sa_exc.SQLAlchemyError):
+        return False
+    return isinstance(exc, (ConnectionError, TimeoutError)) or type(exc) is OSError
+
+
+def describe(exc: BaseException) -> str:
+    """One line naming the error, for the dead letters (no values from the event)."""
+    cause = getattr(exc, "orig", None) or exc
+    first = (str(cause).strip().splitlines() or [""])[0]
+    return f"{type(cause).__name__}: {first[:300]}"
 
 
 def ingest(uow: UnitOfWork, event: TrackerEvent) -> bool:
     """Store one tracker event; True if it made a new row, False if it was already there."""
+    _validate(event)
+    key = event_key(event)
+    event, originals = clean_event(dict(event))
     sender, kind, at = _validate(event)
     if kind == "action" and event.get("name") in _SKIPPED_ACTIONS:
         return False
-    key = event_key(event)
     with uow:
         session = uow.session
         if kind == "session_started":
@@ -61,6 +91,8 @@ def ingest(uow: UnitOfWork, event: TrackerEvent) -> bool:
             stored = _store_bot(uow, conversation, event, key, at)
         else:
             stored = _store_event(uow, conversation, event, kind, key, at)
+        if stored and originals:
+            _keep_originals(uow, conversation, kind, key, originals, at)
         if stored and at > conversation.last_event_at:
             conversation.last_event_at = at
         uow.commit()
@@ -80,9 +112,9 @@ def _store_user(uow: UnitOfWork, conversation: Conversation, event: TrackerEvent
     parse = event.get("parse_data") or {}
     intent = parse.get("intent") or {}
     metadata = event.get("metadata") or {}
-    channel = event.get("input_channel") or conversation.channel or "unknown"
+    channel = clean_str(event.get("input_channel") or conversation.channel or "unknown", 40)
     if conversation.identity_id is None:
-        display = metadata.get("display_name") if isinstance(metadata.get("display_name"), str) else None
+        display = _str(metadata.get("display_name"), 200) if isinstance(metadata.get("display_name"), str) else None
         identity = resolve_identity(uow, channel, conversation.sender_id, at, display_name=display)
         conversation.identity_id = identity.identity_id
         conversation.customer_id = identity.customer_id
@@ -100,10 +132,10 @@ def _store_user(uow: UnitOfWork, conversation: Conversation, event: TrackerEvent
             "event_key": key,
             "direction": "in",
             "text": event.get("text"),
-            "intent": intent.get("name"),
+            "intent": _str(intent.get("name"), 100),
             "confidence": _float(intent.get("confidence")),
             "entities": entities,
-            "message_id": event.get("message_id"),
+            "message_id": _str(event.get("message_id"), 100),
             "sent_at": at,
         },
         key=["event_key"],
@@ -152,7 +184,7 @@ def _store_bot(uow: UnitOfWork, conversation: Conversation, event: TrackerEvent,
             "event_key": key,
             "direction": "out",
             "text": event.get("text"),
-            "action": action,
+            "action": _str(action, 100),
             "buttons": data.get("buttons") or None,
             "sent_at": at,
         },
@@ -175,6 +207,24 @@ def _store_event(uow: UnitOfWork, conversation: Conversation, event: TrackerEven
             "kind": kind[:40],
             "name": _str(event.get("name"), 100),
             "payload": payload,
+            "occurred_at": at,
+        },
+        key=["event_key"],
+    )
+
+
+def _keep_originals(uow: UnitOfWork, conversation: Conversation, kind: str, key: str, originals: dict, at: datetime) -> None:
+    # The stored row holds the repaired strings; the originals stay here, escaped to ASCII.
+    log.warning("event strings cleaned before storing", extra={"conversation_id": conversation.id, "fields": sorted(originals)})
+    insert_ignoring_conflict(
+        uow.session,
+        ConversationEvent,
+        {
+            "conversation_id": conversation.id,
+            "event_key": hashlib.sha256(f"cleaned:{key}".encode()).hexdigest(),
+            "kind": "cleaned",
+            "name": kind[:100],
+            "payload": {"event_key": key, "originals": originals},
             "occurred_at": at,
         },
         key=["event_key"],

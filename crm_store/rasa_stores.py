@@ -2,6 +2,7 @@
 no URLs and the one settings object decides the profile."""
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Any
 from urllib.parse import urlsplit
@@ -25,6 +26,13 @@ class CrmTrackerStore(SQLTrackerStore):
 
             Path(url[len("sqlite:///") :]).parent.mkdir(parents=True, exist_ok=True)
         super().__init__(domain=domain, host=url, event_broker=event_broker, **kwargs)
+
+    async def save(self, tracker: Any) -> None:
+        await super().save(tracker)
+        # The turn's events are in the spool; put them on the disk itself before the reply leaves.
+        sync = getattr(self.event_broker, "sync", None)
+        if sync is not None:
+            await asyncio.get_running_loop().run_in_executor(None, sync)
 
 
 class CrmLockStore:

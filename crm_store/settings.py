@@ -25,6 +25,12 @@ class Settings:
     lock_store_url: str | None = None  # redis://host:port/db, None = in memory
     event_broker_url: str | None = None  # amqp://..., None = in-process broker
     event_queue: str = "crm_events"
+    # The fanout exchange Rasa's events go to; None = "<EVENT_QUEUE>.events" (one per deployment).
+    event_exchange: str | None = None
+    # fsync the ingestion spool once per turn, before the reply (off: a killed process still loses nothing).
+    ingest_fsync: bool = True
+    # A child that does not answer its health check for this long is restarted like a crashed one.
+    hang_seconds: int = 60
     host: str = "127.0.0.1"
     rasa_port: int = 5005
     action_port: int = 5055
@@ -85,6 +91,10 @@ class Settings:
         return self.database_url
 
     @property
+    def resolved_event_exchange(self) -> str:
+        return self.event_exchange or f"{self.event_queue}.events"
+
+    @property
     def var_path(self) -> Path:
         return _in_project(self.var_dir)
 
@@ -112,6 +122,9 @@ _ENV = {
     "lock_store_url": "LOCK_STORE_URL",
     "event_broker_url": "EVENT_BROKER_URL",
     "event_queue": "EVENT_QUEUE",
+    "event_exchange": "EVENT_EXCHANGE",
+    "ingest_fsync": "INGEST_FSYNC",
+    "hang_seconds": "HANG_SECONDS",
     "host": "HOST",
     "rasa_port": "RASA_PORT",
     "action_port": "ACTION_PORT",
@@ -166,6 +179,8 @@ _FLOATS = {"smtp_retry_delay"}
 _INTS |= {"ocr_timeout_seconds", "ocr_max_bytes", "ocr_max_pixels"}
 _PORTS = {"rasa_port", "action_port", "console_port", "smtp_port"}
 _BOOLS = {"smtp_starttls", "scheduler_enabled"}
+_INTS |= {"hang_seconds"}
+_BOOLS |= {"ingest_fsync"}
 _CHOICES = {"telegram_mode": ("webhook", "polling"), "log_level": ("DEBUG", "INFO", "WARNING", "ERROR")}
 _URL_PREFIXES = {
     "database_url": ("sqlite:///", "postgresql://", "postgresql+psycopg2://"),

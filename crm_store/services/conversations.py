@@ -7,6 +7,7 @@ from datetime import datetime
 
 from sqlalchemy import select
 
+from crm_store.cleaning import clean_sender
 from crm_store.db import UnitOfWork
 from crm_store.models import Conversation, Message
 from crm_store.sql import insert_ignoring_conflict
@@ -83,6 +84,7 @@ def conversation_at(uow: UnitOfWork, sender: str, at: datetime, key: str) -> Con
     the action's own when an action gets there before the broker), so a replay finds it.
     """
     session = uow.session
+    sender = clean_sender(sender)  # the same storable id ingestion uses
     stmt = (
         select(Conversation)
         .where(Conversation.sender_id == sender, Conversation.started_at <= at)

@@ -1,20 +1,28 @@
-"""The scale-out profile on the machine's real RabbitMQ and Redis."""
+"""The scale-out profile on the machine's real RabbitMQ and Redis: spool -> confirmed publish -> queue -> CRM."""
 from __future__ import annotations
 
 import asyncio
+import shutil
 import socket
+import subprocess
+import time
 import uuid
 
+import aio_pika
 import pytest
-from rasa.core.brokers.pika import PikaEventBroker
 from rasa.core.lock_store import RedisLockStore
 
 from crm_store.consumer import consume
+from crm_store.rabbit import ConfirmedPublisher, Topology
 from crm_store.rasa_stores import CrmLockStore
 from crm_store.settings import reset_settings_cache
+from crm_store.spool import EventSink
 from tests.support.db import require_service
 from tests.support.events import recorded_stream, unique_sender, user_uttered
 from tests.support.queries import messages_of, row_counts
+from tests.support.tcp_proxy import TcpProxy
+
+RABBIT = "amqp://guest:guest@127.0.0.1:5672/"
 
 
 def reachable(port: int) -> bool:
@@ -23,16 +31,32 @@ def reachable(port: int) -> bool:
         return sock.connect_ex(("127.0.0.1", port)) == 0
 
 
-async def publish_all(queue: str, events: list[dict]) -> None:
-    broker = PikaEventBroker("localhost", "guest", "guest", queues=[queue], exchange_name=f"ex-{queue}")
-    await broker.connect()
-    for event in events:
-        broker.publish(event)
-    await asyncio.sleep(0.5)  # Rasa's publish schedules the send on the loop
-    await broker.close()
+@pytest.fixture
+def topology() -> Topology:
+    require_service(reachable(5672), "RabbitMQ at 127.0.0.1:5672")
+    name = f"crm-test-{uuid.uuid4().hex[:8]}"
+    yield Topology(f"{name}.events", name)
+    asyncio.run(_delete(RABBIT, name))
 
 
-async def consume_until(queue: str, uow_factory, dead_letter, done, seconds: float = 20) -> int:  # type: ignore[no-untyped-def]
+async def _delete(url: str, name: str) -> None:
+    connection = await aio_pika.connect(url)
+    async with connection:
+        channel = await connection.channel()
+        for queue in (name, f"{name}.dead"):
+            await channel.queue_delete(queue)
+        await channel.exchange_delete(f"{name}.events")
+
+
+def publishing_sink(tmp_path, url: str, topology: Topology) -> EventSink:  # type: ignore[no-untyped-def]
+    """What Rasa runs in the scale-out profile (crm_store.broker.sink_for)."""
+    sink = EventSink(None, tmp_path / "var", retry_seconds=0.2, max_backoff=0.5, deliver=ConfirmedPublisher(url, topology),
+                     temporary=lambda exc: True, destination="rabbitmq")
+    sink.start()
+    return sink
+
+
+async def consume_until(topology: Topology, uow_factory, done, seconds: float = 20, url: str = RABBIT) -> int:  # type: ignore[no-untyped-def]
     stop = asyncio.Event()
 
     async def watch() -> None:
@@ -43,43 +67,106 @@ async def consume_until(queue: str, uow_factory, dead_letter, done, seconds: flo
         stop.set()
 
     watcher = asyncio.create_task(watch())
-    stored = await consume("amqp://guest:guest@127.0.0.1:5672/", queue, uow_factory, dead_letter, stop, exchange_name=f"ex-{queue}")
+    stored = await consume(url, topology, uow_factory, stop)
     await watcher
     return stored
 
 
-async def test_events_published_by_rasa_reach_the_crm_once(uow_factory, engine, tmp_path):
-    require_service(reachable(5672), "RabbitMQ at 127.0.0.1:5672")
-    queue = f"crm-test-{uuid.uuid4().hex[:8]}"
+async def dead_queue_bodies(topology: Topology) -> list[bytes]:
+    connection = await aio_pika.connect(RABBIT)
+    async with connection:
+        channel = await connection.channel()
+        queue = await channel.declare_queue(topology.dead_queue, durable=True)
+        bodies = []
+        while (message := await queue.get(no_ack=True, fail=False)) is not None:
+            bodies.append(message.body)
+        return bodies
+
+
+async def test_events_published_by_rasa_reach_the_crm_once(uow_factory, engine, tmp_path, topology):
     stream = recorded_stream()
     expected_messages = sum(1 for e in stream if e["event"] in ("user", "bot"))
     expected_events = sum(1 for e in stream if e["event"] not in ("user", "bot", "session_started")
                           and e.get("name") != "action_session_start")
-    await consume_until(queue, uow_factory, tmp_path / "dead.jsonl", lambda: True)  # declares and binds the queue
+    sink = publishing_sink(tmp_path, RABBIT, topology)
 
-    await publish_all(queue, stream + stream)  # delivered twice, as after a redelivery
-    await consume_until(queue, uow_factory, tmp_path / "dead.jsonl",
-                        lambda: row_counts(engine)["conversation_events"] >= expected_events)
+    for event in stream + stream:  # delivered twice, as after a redelivery
+        sink.put(event)
+    assert sink.wait_idle(30)
+    await consume_until(topology, uow_factory, lambda: row_counts(engine)["conversation_events"] >= expected_events)
     first = row_counts(engine)
-    await publish_all(queue, stream)
-    await consume_until(queue, uow_factory, tmp_path / "dead.jsonl", lambda: False, seconds=3)
+    for event in stream:
+        sink.put(event)
+    assert sink.wait_idle(30)
+    sink.stop()
+    await consume_until(topology, uow_factory, lambda: False, seconds=3)
 
     assert first["messages"] == expected_messages and first["conversation_events"] == expected_events
     assert row_counts(engine) == first
 
 
-async def test_undecodable_message_goes_to_the_dead_letter_file(uow_factory, engine, tmp_path):
-    require_service(reachable(5672), "RabbitMQ at 127.0.0.1:5672")
-    queue = f"crm-test-{uuid.uuid4().hex[:8]}"
+async def test_undecodable_and_poison_messages_go_to_the_dead_letter_queue_and_the_next_goes_on(uow_factory, engine, topology):
     sender = unique_sender()
-    dead = tmp_path / "dead.jsonl"
-    await consume_until(queue, uow_factory, dead, lambda: True)
+    poison = user_uttered(sender, "from the far future", ts=1e300)
+    connection = await aio_pika.connect(RABBIT)
+    async with connection:
+        channel = await connection.channel()
+        exchange, _queue, _dead = await topology.declare(channel)
+        for body in (b"\xff\xfe{not json", aio_pika.Message(b"").body):
+            await exchange.publish(aio_pika.Message(body), routing_key="")
+    publisher = ConfirmedPublisher(RABBIT, topology)
+    publisher(poison)
+    publisher(user_uttered(sender, "hello", intent="greet", ts=1_800_000_000))
+    publisher.close()
 
-    await publish_all(queue, [{"event": "user"}, user_uttered(sender, "hello", intent="greet")])
-    await consume_until(queue, uow_factory, dead, lambda: len(messages_of(engine, sender)) == 1)
+    await consume_until(topology, uow_factory, lambda: len(messages_of(engine, sender)) == 1)
 
-    assert len(messages_of(engine, sender)) == 1
-    assert dead.read_text().strip() == '{"event": "user"}'
+    assert [m["text"] for m in messages_of(engine, sender)] == ["hello"]
+    dead = await dead_queue_bodies(topology)
+    assert dead[:2] == [b"\xff\xfe{not json", b""] and len(dead) == 3 and b"far future" in dead[2]
+
+
+async def test_rabbitmq_down_for_a_while_loses_nothing(uow_factory, engine, tmp_path, topology):
+    sender = unique_sender()
+    proxy = TcpProxy(5672).up()
+    sink = publishing_sink(tmp_path, f"amqp://guest:guest@127.0.0.1:{proxy.port}/", topology)
+    try:
+        sink.put(user_uttered(sender, "message 0", intent="greet", ts=1_800_000_000))
+        assert sink.wait_idle(20)
+        proxy.down()
+        for i in range(1, 40):
+            sink.put(user_uttered(sender, f"message {i}", intent="greet", ts=1_800_000_000 + i))
+        time.sleep(3)
+        assert sink.pending() == 39, "the broker is gone: every event waits in the spool"
+        proxy.up()
+        assert sink.wait_idle(30)
+    finally:
+        sink.stop()
+        proxy.close()
+
+    await consume_until(topology, uow_factory, lambda: len(messages_of(engine, sender)) == 40)
+
+    assert [m["text"] for m in messages_of(engine, sender)] == [f"message {i}" for i in range(40)]
+
+
+def test_deployments_sharing_a_vhost_keep_apart_and_the_vhost_is_kept(tmp_path):
+    require_service(reachable(5672), "RabbitMQ at 127.0.0.1:5672")
+    require_service(bool(shutil.which("rabbitmqctl")), "rabbitmqctl to create a vhost")
+    vhost = f"crm-test-{uuid.uuid4().hex[:8]}"
+    subprocess.run(["rabbitmqctl", "-q", "add_vhost", vhost], check=True, timeout=60)
+    try:
+        subprocess.run(["rabbitmqctl", "-q", "set_permissions", "-p", vhost, "guest", ".*", ".*", ".*"], check=True, timeout=60)
+        url = f"amqp://guest:guest@127.0.0.1:5672/{vhost}"
+        shop_a, shop_b = Topology("shop-a.events", "shop-a"), Topology("shop-b.events", "shop-b")
+        ConfirmedPublisher(url, shop_a)({"sender_id": "a", "event": "user", "timestamp": 1.0})
+        ConfirmedPublisher(url, shop_b)({"sender_id": "b", "event": "user", "timestamp": 1.0})
+
+        listing = subprocess.run(["rabbitmqctl", "-q", "list_queues", "-p", vhost, "name", "messages"],
+                                 check=True, capture_output=True, text=True, timeout=60).stdout
+        depths = dict(line.split() for line in listing.strip().splitlines() if line.strip() and not line.startswith("name"))
+        assert depths == {"shop-a": "1", "shop-a.dead": "0", "shop-b": "1", "shop-b.dead": "0"}
+    finally:
+        subprocess.run(["rabbitmqctl", "-q", "delete_vhost", vhost], timeout=60)
 
 
 def test_lock_store_uses_redis_when_configured(monkeypatch):
