@@ -8,10 +8,14 @@ from typing import Callable
 
 
 def send(rasa_url: str, sender: str, text: str, timeout: float = 30.0) -> list[dict]:
+    from crm_store.settings import get_settings
+
     body = json.dumps({"sender": sender, "message": text}).encode()
-    req = urllib.request.Request(
-        f"{rasa_url}/webhooks/rest/webhook", data=body, headers={"Content-Type": "application/json"}
-    )
+    headers = {"Content-Type": "application/json"}
+    token = get_settings().rest_token
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    req = urllib.request.Request(f"{rasa_url}/webhooks/rest/webhook", data=body, headers=headers)
     with urllib.request.urlopen(req, timeout=timeout) as resp:
         return json.loads(resp.read() or b"[]")
 

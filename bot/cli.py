@@ -108,22 +108,32 @@ def cmd_prepare(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
+    import secrets
+
+    from bot.keys import ensure_key_file
     from bot.supervisor import Child, Supervisor, python_module
     from nlu.training import model_file
 
-    if settings.host not in ("127.0.0.1", "localhost", "::1") and not settings.rasa_auth_token:
+    if not settings.on_loopback and not settings.rasa_auth_token:
         raise CrmError(f"HOST={settings.host} exposes Rasa's HTTP API beyond this machine; set RASA_AUTH_TOKEN too")
     for var, port in (("RASA_PORT", settings.rasa_port), ("ACTION_PORT", settings.action_port)):
         ensure_port_free(settings.host, port, var)
     cmd_prepare(settings, args)
     model = model_file(settings.model_path)
-    # Library deprecation chatter and TensorFlow's start-up notes bury what a person needs to read.
-    env = {"ACTION_ENDPOINT_URL": settings.action_url, "PYTHONWARNINGS": "ignore", "TF_CPP_MIN_LOG_LEVEL": "2"}
-    token = ["--auth-token", settings.rasa_auth_token] if settings.rasa_auth_token else []
+    if not settings.rasa_auth_token:
+        # Even on loopback the API needs a token: any web page open in a browser here could call it.
+        ensure_key_file(settings.rasa_token_path)
+    # Secrets travel to the children in their environment, never on a command line (`ps` shows those).
+    env = {
+        "ACTION_ENDPOINT_URL": settings.action_url,
+        "ACTION_SERVER_TOKEN": settings.action_server_token or secrets.token_urlsafe(32),
+        # Library deprecation chatter and TensorFlow's start-up notes bury what a person needs to read.
+        "PYTHONWARNINGS": "ignore",
+        "TF_CPP_MIN_LOG_LEVEL": "2",
+    }
     rasa = Child(
         "rasa server",
-        python_module("rasa", "run", "--enable-api", *token, "-i", settings.host, "-p", str(settings.rasa_port),
-                      "--model", str(model), "--endpoints", "endpoints.yml", "--credentials", "credentials.yml", "--cors", "*"),
+        python_module("bot.rasa_server", "--model", str(model), "--endpoints", "endpoints.yml", "--credentials", "credentials.yml"),
         # "/" needs no API token and answers only once the model is loaded (before_server_start).
         f"{settings.rasa_url}/",
         env,
@@ -131,7 +141,7 @@ def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
     )
     actions = Child(
         "action server",
-        python_module("rasa_sdk", "--actions", "actions", "-p", str(settings.action_port)),
+        python_module("bot.action_server"),
         f"http://{settings.host}:{settings.action_port}/health",
         env,
     )

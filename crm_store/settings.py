@@ -81,6 +81,20 @@ class Settings:
     ocr_timeout_seconds: int = 20
     ocr_max_bytes: int = 10 * 1024 * 1024
     ocr_max_pixels: int = 40_000_000
+    # --- issue 8: who may reach what, and how much ---
+    allowed_origins: str = ""  # comma-separated shop origins allowed to call us from a browser
+    rasa_auth_token_file: str | None = None  # default var/rasa-api.token (created by `crmbot run`)
+    action_server_token: str | None = field(default=None, repr=False)  # default: a fresh one per `crmbot run`
+    rest_token: str | None = field(default=None, repr=False)  # turns the REST channel on off loopback
+    webchat_secret: str | None = field(default=None, repr=False)  # default: var/webchat.key
+    max_request_bytes: int = 64 * 1024  # every request body except uploads
+    max_message_chars: int = 2000
+    messages_per_minute: int = 20  # per chat
+    messages_per_minute_per_ip: int = 60
+    uploads_per_hour: int = 10  # per chat
+    new_customers_per_ip_per_hour: int = 100
+    link_code_delivery: str = "console"  # console (demo: printed by crmbot run) | email
+    link_attempts_per_hour: int = 5  # code requests per chat and per customer
 
     @property
     def resolved_tracker_url(self) -> str:
@@ -93,6 +107,33 @@ class Settings:
     @property
     def resolved_event_exchange(self) -> str:
         return self.event_exchange or f"{self.event_queue}.events"
+
+    @property
+    def origins(self) -> tuple[str, ...]:
+        return tuple(o.strip().rstrip("/") for o in self.allowed_origins.split(",") if o.strip())
+
+    @property
+    def on_loopback(self) -> bool:
+        return self.host in ("127.0.0.1", "localhost", "::1")
+
+    @property
+    def rest_enabled(self) -> bool:
+        """REST is a development channel: open on loopback, elsewhere only with its own token."""
+        return self.on_loopback or bool(self.rest_token)
+
+    @property
+    def rasa_token_path(self) -> Path:
+        return _in_project(self.rasa_auth_token_file) if self.rasa_auth_token_file else self.var_path / "rasa-api.token"
+
+    @property
+    def rasa_api_token(self) -> str | None:
+        """RASA_AUTH_TOKEN, else the token file that `crmbot run` writes (never a command-line argument)."""
+        if self.rasa_auth_token:
+            return self.rasa_auth_token
+        try:
+            return self.rasa_token_path.read_text().strip() or None
+        except OSError:
+            return None
 
     @property
     def var_path(self) -> Path:
@@ -170,6 +211,19 @@ _ENV = {
     "ocr_timeout_seconds": "OCR_TIMEOUT_SECONDS",
     "ocr_max_bytes": "OCR_MAX_BYTES",
     "ocr_max_pixels": "OCR_MAX_PIXELS",
+    "allowed_origins": "ALLOWED_ORIGINS",
+    "rasa_auth_token_file": "RASA_AUTH_TOKEN_FILE",
+    "action_server_token": "ACTION_SERVER_TOKEN",
+    "rest_token": "REST_TOKEN",
+    "webchat_secret": "WEBCHAT_SECRET",
+    "max_request_bytes": "MAX_REQUEST_BYTES",
+    "max_message_chars": "MAX_MESSAGE_CHARS",
+    "messages_per_minute": "MESSAGES_PER_MINUTE",
+    "messages_per_minute_per_ip": "MESSAGES_PER_MINUTE_PER_IP",
+    "uploads_per_hour": "UPLOADS_PER_HOUR",
+    "new_customers_per_ip_per_hour": "NEW_CUSTOMERS_PER_IP_PER_HOUR",
+    "link_code_delivery": "LINK_CODE_DELIVERY",
+    "link_attempts_per_hour": "LINK_ATTEMPTS_PER_HOUR",
 }
 _INTS = {"rasa_port", "action_port", "console_port", "smtp_port", "max_upload_bytes",
          "scheduler_misfire_grace_seconds", "scheduler_lease_seconds", "form_abandon_hours", "segment_max_k"}
@@ -181,7 +235,9 @@ _PORTS = {"rasa_port", "action_port", "console_port", "smtp_port"}
 _BOOLS = {"smtp_starttls", "scheduler_enabled"}
 _INTS |= {"hang_seconds"}
 _BOOLS |= {"ingest_fsync"}
-_CHOICES = {"telegram_mode": ("webhook", "polling"), "log_level": ("DEBUG", "INFO", "WARNING", "ERROR")}
+_CHOICES = {"telegram_mode": ("webhook", "polling"), "link_code_delivery": ("console", "email"), "log_level": ("DEBUG", "INFO", "WARNING", "ERROR")}
+_INTS |= {"max_request_bytes", "max_message_chars", "messages_per_minute", "messages_per_minute_per_ip",
+          "uploads_per_hour", "new_customers_per_ip_per_hour", "link_attempts_per_hour"}
 _URL_PREFIXES = {
     "database_url": ("sqlite:///", "postgresql://", "postgresql+psycopg2://"),
     "tracker_database_url": ("sqlite:///", "postgresql://", "postgresql+psycopg2://"),

@@ -38,7 +38,7 @@ async def send_to_customer(uow: UnitOfWork, customer_id: int, text: str, source:
     try:
         async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30)) as session:
             params = {"output_channel": target.channel, "execute_side_effects": "true"}
-            token = get_settings().rasa_auth_token
+            token = get_settings().rasa_api_token
             if token:
                 params["token"] = token
             async with session.post(url, params=params, data=json.dumps(event),

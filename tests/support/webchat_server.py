@@ -1,4 +1,4 @@
-"""A Sanic server with only the web chat channel, for the integration and browser tests.
+"""A Sanic server with only our web chat and REST channels, for the integration and browser tests.
 
 Rasa hands every input channel an `on_new_message` coroutine; here it is a small script
 that records each UserMessage (one JSON line in --record) and replies through the
@@ -117,18 +117,22 @@ def main() -> None:
 
     from sanic import Sanic, response
 
+    from bot.channels.limits import install_request_limits
+    from bot.channels.rest import RestInput
     from bot.channels.webchat import WebChatInput
+    from crm_store.settings import get_settings
 
     app = Sanic("webchat_test_server")
-    channel = WebChatInput()
+    install_request_limits(app, get_settings())
 
     async def on_new_message(message: Any) -> None:
         await scripted_bot(message, args.record, args.delay, crm)
 
     from urllib.parse import urljoin
 
-    # The same URL prefix rule as rasa.core.channels.channel.register().
-    app.blueprint(channel.blueprint(on_new_message), url_prefix=urljoin("/webhooks/", channel.url_prefix()))
+    for channel in (WebChatInput(), RestInput()):
+        # The same URL prefix rule as rasa.core.channels.channel.register().
+        app.blueprint(channel.blueprint(on_new_message), url_prefix=urljoin("/webhooks/", channel.url_prefix()))
 
     @app.route("/test/parcel.png")
     async def parcel(_: Any) -> Any:

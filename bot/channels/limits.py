@@ -1,0 +1,106 @@
+"""Request limits shared by the customer channels: body size, message length, rates.
+
+Counters live in the memory of the Rasa process (one per machine in both profiles);
+several Rasa servers behind a load balancer each count their own share.
+"""
+from __future__ import annotations
+
+import threading
+import time
+from collections import defaultdict, deque
+from typing import Any, Callable
+
+from sanic import Sanic
+from sanic.exceptions import PayloadTooLarge
+from sanic.request import Request
+
+from crm_store.settings import Settings
+
+UPLOAD_PATH = "/chat/upload"
+MINUTE, HOUR = 60.0, 3600.0
+
+TOO_LONG = "That message is too long for me (the limit is {limit} characters). Could you send it in shorter parts?"
+TOO_FAST = "You're sending messages faster than I can answer. Please wait a minute and try again."
+TOO_MANY_UPLOADS = "That's more photos than I can take in an hour. Please try again later or ask for a person."
+TOO_MANY_NEW = "Too many new conversations have started from your network. Please try again later."
+
+
+class RateLimiter:
+    """Sliding-window counters: `allow(key, limit, window)` records a hit unless it is one too many."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self._hits: dict[str, deque[float]] = defaultdict(deque)
+        self._lock = threading.Lock()
+        self._clock = clock
+
+    def allow(self, key: str, limit: int, window: float) -> bool:
+        now = self._clock()
+        with self._lock:
+            hits = self._hits[key]
+            while hits and now - hits[0] >= window:
+                hits.popleft()
+            if len(hits) >= limit:
+                return False
+            hits.append(now)
+            if len(self._hits) > 100_000:  # forget idle keys so memory stays bounded
+                for stale in [k for k, v in self._hits.items() if not v or now - v[-1] >= HOUR]:
+                    del self._hits[stale]
+            return True
+
+
+class ChannelLimits:
+    """The limits from settings, checked at each channel before anything reaches Rasa."""
+
+    def __init__(self, settings: Settings, limiter: RateLimiter | None = None) -> None:
+        self.settings = settings
+        self.limiter = limiter or RateLimiter()
+        self._known: set[str] = set()
+
+    def message_problem(self, channel: str, sender: str, ip: str, text: str) -> str | None:
+        """None when the message may go on, else the sentence to answer with."""
+        s = self.settings
+        if len(text) > s.max_message_chars:
+            return TOO_LONG.format(limit=s.max_message_chars)
+        if not self.limiter.allow(f"ip:{ip}", s.messages_per_minute_per_ip, MINUTE):
+            return TOO_FAST
+        if not self.limiter.allow(f"chat:{channel}:{sender}", s.messages_per_minute, MINUTE):
+            return TOO_FAST
+        return None
+
+    def upload_problem(self, channel: str, sender: str) -> str | None:
+        if not self.limiter.allow(f"upload:{channel}:{sender}", self.settings.uploads_per_hour, HOUR):
+            return TOO_MANY_UPLOADS
+        return None
+
+    def newcomer_problem(self, channel: str, sender: str, ip: str) -> str | None:
+        """A chat this process has not seen counts against its address's hourly allowance of new customers."""
+        key = f"{channel}:{sender}"
+        if key in self._known:
+            return None
+        if not self.limiter.allow(f"new:{ip}", self.settings.new_customers_per_ip_per_hour, HOUR):
+            return TOO_MANY_NEW
+        self._known.add(key)
+        return None
+
+
+def client_ip(request: Request) -> str:
+    return request.remote_addr or request.ip or "unknown"
+
+
+def install_request_limits(app: Sanic, settings: Settings) -> None:
+    """Refuse oversized bodies from their Content-Length, before a byte of them is read.
+
+    Sanic's own REQUEST_MAX_SIZE (default 100 MB) becomes the upload limit; every other
+    route gets MAX_REQUEST_BYTES. The routing signal runs before Sanic reads the body.
+    """
+    upload_limit = settings.max_upload_bytes + 64 * 1024  # the multipart envelope around the image
+    app.config.REQUEST_MAX_SIZE = max(upload_limit, settings.max_request_bytes)
+
+    @app.signal("http.routing.after")
+    async def limit_body(request: Request, route: Any = None, kwargs: Any = None, handler: Any = None) -> None:
+        limit = upload_limit if request.path == UPLOAD_PATH else settings.max_request_bytes
+        declared = request.headers.get("content-length")
+        if declared and declared.isdigit() and int(declared) > limit:
+            raise PayloadTooLarge(f"Request body exceeds the size limit of {limit} bytes")
+        if request.stream is not None:
+            request.stream.request_max_size = min(request.stream.request_max_size, limit)

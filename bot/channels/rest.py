@@ -1,0 +1,108 @@
+"""The REST channel (`POST /webhooks/rest/webhook`), a development channel.
+
+It owns the identity of what it receives: the channel name is always "rest", the
+sender must be given (no shared `default` conversation), and the body cannot claim
+another channel. It is open on a loopback HOST; anywhere else it is off unless
+REST_TOKEN is set, and then every call must carry `Authorization: Bearer <token>`.
+"""
+from __future__ import annotations
+
+import hmac
+import logging
+import re
+from typing import Any, Awaitable, Callable, Dict, Optional, Text
+
+from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
+from sanic import Blueprint, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+
+from bot.channels.limits import ChannelLimits, client_ip
+from bot.channels.metadata import clean_metadata
+from crm_store.settings import Settings, get_settings
+
+log = logging.getLogger(__name__)
+
+_SENDER = re.compile(r"^[A-Za-z0-9_.:@-]{1,64}$")
+
+
+class RestInput(InputChannel):
+    @classmethod
+    def name(cls) -> Text:
+        return "rest"
+
+    @classmethod
+    def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> InputChannel:
+        return cls()
+
+    def __init__(self, settings: Settings | None = None, limits: ChannelLimits | None = None) -> None:
+        self._settings = settings
+        self._limits = limits
+
+    @property
+    def settings(self) -> Settings:
+        return self._settings or get_settings()
+
+    @property
+    def limits(self) -> ChannelLimits:
+        if self._limits is None:
+            self._limits = ChannelLimits(self.settings)
+        return self._limits
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        bp = Blueprint("custom_webhook_RestInput", __name__)
+
+        @bp.route("/", methods=["GET"])
+        async def health(_: Request) -> HTTPResponse:
+            return response.json({"status": "ok" if self.settings.rest_enabled else "off"})
+
+        @bp.route("/webhook", methods=["POST"])
+        async def receive(request: Request) -> HTTPResponse:
+            refused = self._refusal(request)
+            if refused is not None:
+                return refused
+            body = _json_body(request)
+            sender = body.get("sender")
+            text = body.get("message")
+            if not isinstance(sender, str) or not _SENDER.match(sender):
+                return response.json({"error": "'sender' is required: 1-64 letters, digits or _.:@-"}, status=400)
+            if not isinstance(text, str) or not text.strip():
+                return response.json({"error": "'message' is required"}, status=400)
+            ip = client_ip(request)
+            problem = self.limits.newcomer_problem(self.name(), sender, ip)
+            status = 429
+            if problem is None:
+                problem = self.limits.message_problem(self.name(), sender, ip, text)
+                status = 200 if problem and len(text) > self.settings.max_message_chars else 429
+            if problem is not None:
+                return response.json([{"recipient_id": sender, "text": problem}], status=status)
+            collector = CollectingOutputChannel()
+            message = UserMessage(text.strip(), collector, sender, input_channel=self.name(),
+                                  metadata=clean_metadata(body.get("metadata")))
+            try:
+                await on_new_message(message)
+            except Exception:
+                log.exception("rest message could not be handled", extra={"sender_id": sender})
+                return response.json({"error": "The message could not be handled; please try again."}, status=500)
+            return response.json(collector.messages)
+
+        return bp
+
+    def _refusal(self, request: Request) -> HTTPResponse | None:
+        settings = self.settings
+        if not settings.rest_enabled:
+            return response.json({"error": "The REST channel is off on this server."}, status=404)
+        if settings.rest_token:
+            given = request.headers.get("authorization", "")
+            expected = f"Bearer {settings.rest_token}"
+            if not hmac.compare_digest(given.encode(), expected.encode()):
+                return response.json({"error": "This channel needs 'Authorization: Bearer <REST_TOKEN>'."}, status=401)
+        return None
+
+
+def _json_body(request: Request) -> dict[str, Any]:
+    try:
+        body = request.json
+    except Exception:  # Sanic raises InvalidUsage on malformed JSON
+        return {}
+    return body if isinstance(body, dict) else {}

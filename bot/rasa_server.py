@@ -1,0 +1,119 @@
+"""The Rasa server as `crmbot run` starts it: Rasa's own app, with our guards.
+
+What differs from `rasa run --enable-api`:
+- the API token comes from settings (RASA_AUTH_TOKEN or the token file), never from argv,
+  and there is always one;
+- CORS allows only the shop origins in ALLOWED_ORIGINS (none by default), never a
+  reflected origin;
+- a model can be loaded or tested only from a file inside MODEL_DIR;
+- request bodies are limited before they are read (bot.channels.limits);
+- no access log (its URLs carry sender ids).
+
+    python -m bot.rasa_server --model models/crmbot-….tar.gz
+"""
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+import warnings
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+from crm_store.errors import CrmError
+from crm_store.settings import PROJECT_ROOT, Settings, load_settings
+
+log = logging.getLogger(__name__)
+
+
+def inside(path: str, folder: Path) -> bool:
+    try:
+        return Path(path).resolve().is_relative_to(folder.resolve())
+    except (OSError, ValueError):
+        return False
+
+
+def install_model_guard(app: Any, model_dir: Path) -> None:
+    """Refuse to load or evaluate a model from anywhere but the model directory."""
+    from sanic import response
+
+    @app.middleware("request")
+    async def only_local_models(request: Any) -> Any:
+        if not request.path.startswith("/model"):
+            return None
+        asked = [request.args.get("model")]
+        if request.method == "PUT" and request.path.rstrip("/") == "/model":
+            try:
+                body = request.json or {}
+            except Exception:
+                body = {}
+            if not isinstance(body, dict) or body.get("model_server") or body.get("remote_storage"):
+                return response.json({"error": "Models load only from the model directory."}, status=403)
+            asked.append(body.get("model_file") or "")
+        for path in asked:
+            if path is not None and not inside(path, model_dir):
+                log.warning("model request outside the model directory refused", extra={"path": request.path})
+                return response.json({"error": "Models load only from the model directory."}, status=403)
+        return None
+
+
+def create_rasa_app(settings: Settings, model: Path, credentials: str, endpoints_file: str) -> Any:
+    from rasa.core.run import close_resources, configure_app, create_http_input_channels, load_agent_on_start
+    from rasa.core.utils import AvailableEndpoints
+
+    from bot.channels.limits import install_request_limits
+
+    token = settings.rasa_api_token
+    if not token:
+        raise CrmError("Rasa's HTTP API needs a token: set RASA_AUTH_TOKEN or write one to RASA_AUTH_TOKEN_FILE")
+    endpoints = AvailableEndpoints.read_endpoints(endpoints_file)
+    app = configure_app(
+        create_http_input_channels(None, credentials),
+        cors=list(settings.origins) or None,
+        auth_token=token,
+        enable_api=True,
+        endpoints=endpoints,
+        port=settings.rasa_port,
+    )
+    app.config.ACCESS_LOG = False
+    install_request_limits(app, settings)
+    install_model_guard(app, settings.model_path)
+    app.register_listener(partial(load_agent_on_start, str(model), endpoints, None), "before_server_start")
+    app.register_listener(close_resources, "after_server_stop")
+    app.ctx.crmbot_endpoints = endpoints
+    return app
+
+
+def main(argv: list[str] | None = None) -> int:
+    import rasa.core.utils
+
+    from crm_store.logs import setup_logging
+
+    parser = argparse.ArgumentParser(prog="python -m bot.rasa_server")
+    parser.add_argument("--model", required=True)
+    parser.add_argument("--credentials", default="credentials.yml")
+    parser.add_argument("--endpoints", default="endpoints.yml")
+    args = parser.parse_args(argv)
+    if "ignore" in sys.warnoptions:
+        # Some libraries re-enable their deprecation warnings at import time; PYTHONWARNINGS=ignore means quiet.
+        warnings.showwarning = lambda *a, **k: None
+    try:
+        settings = load_settings()
+        setup_logging(settings.log_level)
+        if not inside(args.model, settings.model_path):
+            raise CrmError(f"--model must be a file in MODEL_DIR ({settings.model_path})")
+        os.chdir(PROJECT_ROOT)
+        app = create_rasa_app(settings, Path(args.model), args.credentials, args.endpoints)
+    except CrmError as exc:
+        print(f"rasa server: {exc}", file=sys.stderr)
+        return 2
+    workers = rasa.core.utils.number_of_sanic_workers(app.ctx.crmbot_endpoints.lock_store)
+    log.info("rasa server listening", extra={"host": settings.host, "port": settings.rasa_port})
+    app.run(host=settings.host, port=settings.rasa_port, workers=workers, backlog=100, access_log=False, motd=False)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
