@@ -48,6 +48,24 @@ class Settings:
     mail_from: str = "crmbot@localhost"
     digest_recipients: str = ""
     log_level: str = "INFO"
+    # issue 11: handoffs and the agent console
+    business_hours: str = "mon-sun 00:00-24:00"
+    business_timezone: str = "UTC"
+    business_holidays: str = ""
+    handoff_escalate_minutes: int = 10
+    handoff_expire_minutes: int = 60
+    handoff_no_agent_minutes: int = 5
+    handoff_notice_minutes: int = 2
+    support_team_email: str = "support@localhost"
+    console_secret: str | None = field(default=None, repr=False)
+    console_secure_cookies: bool = False
+    console_demo_users: bool = True
+
+    @property
+    def calendar(self):  # -> BusinessHours (imported here: settings stays import-light)
+        from crm_store.business_hours import BusinessHours
+
+        return BusinessHours.parse(self.business_hours, self.business_timezone, self.business_holidays)
 
     @property
     def resolved_tracker_url(self) -> str:
@@ -107,10 +125,22 @@ _ENV = {
     "mail_from": "MAIL_FROM",
     "digest_recipients": "DIGEST_RECIPIENTS",
     "log_level": "LOG_LEVEL",
+    "business_hours": "BUSINESS_HOURS",
+    "business_timezone": "BUSINESS_TIMEZONE",
+    "business_holidays": "BUSINESS_HOLIDAYS",
+    "handoff_escalate_minutes": "HANDOFF_ESCALATE_MINUTES",
+    "handoff_expire_minutes": "HANDOFF_EXPIRE_MINUTES",
+    "handoff_no_agent_minutes": "HANDOFF_NO_AGENT_MINUTES",
+    "handoff_notice_minutes": "HANDOFF_NOTICE_MINUTES",
+    "support_team_email": "SUPPORT_TEAM_EMAIL",
+    "console_secret": "CONSOLE_SECRET",
+    "console_secure_cookies": "CONSOLE_SECURE_COOKIES",
+    "console_demo_users": "CONSOLE_DEMO_USERS",
 }
-_INTS = {"rasa_port", "action_port", "console_port", "smtp_port", "max_upload_bytes"}
+_INTS = {"rasa_port", "action_port", "console_port", "smtp_port", "max_upload_bytes",
+         "handoff_escalate_minutes", "handoff_expire_minutes", "handoff_no_agent_minutes", "handoff_notice_minutes"}
 _PORTS = {"rasa_port", "action_port", "console_port", "smtp_port"}
-_BOOLS = {"smtp_starttls"}
+_BOOLS = {"smtp_starttls", "console_secure_cookies", "console_demo_users"}
 _CHOICES = {"telegram_mode": ("webhook", "polling"), "log_level": ("DEBUG", "INFO", "WARNING", "ERROR")}
 _URL_PREFIXES = {
     "database_url": ("sqlite:///", "postgresql://", "postgresql+psycopg2://"),
@@ -130,7 +160,9 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
             continue
         raw = raw.strip()
         values[name] = _parse(name, var, raw)
-    return Settings(**values)  # type: ignore[arg-type]
+    settings = Settings(**values)  # type: ignore[arg-type]
+    settings.calendar  # a bad BUSINESS_HOURS / _TIMEZONE / _HOLIDAYS stops startup here, in one line
+    return settings
 
 
 def _parse(name: str, var: str, raw: str) -> object:
