@@ -153,7 +153,7 @@ def cancel_handoff(uow: UnitOfWork, handoff_id: int, now: datetime) -> HandoffVi
     """The customer no longer needs a person (only while still queued)."""
     with uow:
         row = _get(uow, handoff_id)
-        stages.move(uow.session, "handoff", row, "cancelled", now, note="cancelled by the customer")
+        _move_queued(uow, row, "cancelled", now, "cancelled by the customer")
         row.closed_at = now
         uow.commit()
         return _view(row)
@@ -204,6 +204,68 @@ def note_first_response(uow: UnitOfWork, handoff_id: int, now: datetime) -> None
         if row.first_response_at is None:
             row.first_response_at = now
             uow.commit()
+
+
+@dataclass(frozen=True)
+class PendingReturn:
+    """An ended handoff whose conversation still waits for ConversationResumed."""
+
+    handoff: HandoffView
+    sender_id: str
+    channel: str | None
+
+
+def pending_returns(uow: UnitOfWork) -> list[PendingReturn]:
+    with uow:
+        rows = uow.session.execute(
+            select(Handoff, Conversation.sender_id, Conversation.channel)
+            .join(Conversation, Handoff.conversation_id == Conversation.id)
+            .where(Handoff.status.in_(END_STATUSES), Handoff.returned_at.is_(None)).order_by(Handoff.id)
+        ).all()
+        return [PendingReturn(_view(h), sender, channel) for h, sender, channel in rows]
+
+
+@dataclass(frozen=True)
+class QueuedChat:
+    """A queued handoff with the customer messages that arrived since the monitor last looked."""
+
+    handoff: HandoffView
+    sender_id: str
+    channel: str | None
+    new_messages: tuple[tuple[int, str, str | None], ...]  # (message id, text, intent)
+    last_notice_at: datetime
+    escalated_at: datetime | None
+
+
+def queued_chats(uow: UnitOfWork) -> list[QueuedChat]:
+    with uow:
+        rows = uow.session.execute(
+            select(Handoff, Conversation.sender_id, Conversation.channel)
+            .join(Conversation, Handoff.conversation_id == Conversation.id)
+            .where(Handoff.status == "queued").order_by(Handoff.id)
+        ).all()
+        chats = []
+        for h, sender, channel in rows:
+            new = uow.session.execute(
+                select(Message.id, Message.text, Message.intent).where(
+                    Message.conversation_id == h.conversation_id, Message.direction == "in",
+                    Message.id > (h.seen_message_id or 0), Message.sent_at > h.requested_at,
+                ).order_by(Message.id)
+            ).all()
+            chats.append(QueuedChat(_view(h), sender, channel, tuple((i, t or "", n) for i, t, n in new),
+                                    h.last_notice_at or h.requested_at, h.escalated_at))
+        return chats
+
+
+def note_monitor(uow: UnitOfWork, handoff_id: int, seen_message_id: int | None = None, notice_at: datetime | None = None) -> None:
+    """Remember what the queue monitor has read and when it last told the customer something."""
+    with uow:
+        row = _get(uow, handoff_id)
+        if seen_message_id is not None:
+            row.seen_message_id = max(seen_message_id, row.seen_message_id or 0)
+        if notice_at is not None:
+            row.last_notice_at = notice_at
+        uow.commit()
 
 
 def record_csat(uow: UnitOfWork, sender_id: str, rating: int, now: datetime) -> int | None:
@@ -292,8 +354,24 @@ def _move_claimed(uow: UnitOfWork, handoff_id: int, by: str, manager: bool, now:
         return _view(row)
 
 
+def _move_queued(uow: UnitOfWork, row: Handoff, target: str, now: datetime, note: str) -> None:
+    """queued -> target, conditional on the row still being queued (an agent may claim it meanwhile)."""
+    if not stages.can_move("handoff", row.status, target):
+        _refuse(row.status, target)
+    changed = uow.session.execute(
+        update(Handoff).where(Handoff.id == row.id, Handoff.status == "queued")
+        .values(status=target, stage_entered_at=now).execution_options(synchronize_session=False)
+    ).rowcount
+    if changed != 1:
+        uow.session.refresh(row)
+        raise AlreadyClaimed(row.agent) if row.status == "claimed" else InvalidTransition(
+            f"A handoff that is {row.status} cannot become {target}.")
+    row.status, row.stage_entered_at = target, now
+    stages.record_stage(uow.session, "handoff", row.id, target, now, note=note)
+
+
 def _to_ticket(uow: UnitOfWork, row: Handoff, now: datetime, why: str, channel: str | None, status: str = "ticket") -> None:
-    stages.move(uow.session, "handoff", row, status, now, note=why)
+    _move_queued(uow, row, status, now, why)
     conversation = uow.conversations.get(row.conversation_id)
     customer_id = conversation.customer_id
     if customer_id is None:  # the broker has not stored the first message yet
