@@ -8,7 +8,7 @@ from actions.cancel import ActionCancelOrder, ValidateCancelOrderForm
 from actions.fallback import ActionDefaultAskAffirmation
 from actions.feedback import ActionSaveFeedback, ValidateFeedbackForm
 from actions.forms import ActionLeaveForm
-from actions.handoff import ActionHandoff
+from actions.handoff import ActionDefaultFallback, ActionHandoff, ActionSaveCsat, ValidateCsatForm
 from actions.leads import ActionCreateLead, ValidateLeadForm
 from actions.orders import ActionCheckOrder, ActionLinkAccount, ValidateOrderStatusForm
 from actions.products import ActionProductAvailability, ActionProductInfo
@@ -24,16 +24,19 @@ __all__ = [
     "ActionCreateLead",
     "ActionCreateReturn",
     "ActionDefaultAskAffirmation",
+    "ActionDefaultFallback",
     "ActionHandoff",
     "ActionLeaveForm",
     "ActionOpenTicket",
     "ActionProductAvailability",
     "ActionProductInfo",
     "ActionRefundStatus",
+    "ActionSaveCsat",
     "ActionSaveFeedback",
     "ActionTicketStatus",
     "ValidateAddressForm",
     "ValidateCancelOrderForm",
+    "ValidateCsatForm",
     "ValidateFeedbackForm",
     "ValidateLeadForm",
     "ValidateOrderStatusForm",

@@ -4,12 +4,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.exc import SQLAlchemyError
 
 from actions.common import crm, crm_unavailable, customer_id
-from actions.forms import give_up, own_order, reject, reset_form_slots
+from actions.forms import HandoffFormValidation, give_up, own_order, reject, reset_form_slots
 from crm_store import stages
 from crm_store.errors import CrmError
 from crm_store.services import orders
@@ -17,7 +17,7 @@ from crm_store.services import orders
 _RETURN_HINT = ' Once it has arrived, you can return it instead: just say "I want to return an item".'
 
 
-class ValidateCancelOrderForm(FormValidationAction):
+class ValidateCancelOrderForm(HandoffFormValidation):
     def name(self) -> str:
         return "validate_cancel_order_form"
 

@@ -5,12 +5,12 @@ import re
 from datetime import datetime
 from typing import Any
 
-from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.exc import SQLAlchemyError
 
 from actions.common import crm, crm_unavailable, customer_id
-from actions.forms import reject, reset_form_slots
+from actions.forms import HandoffFormValidation, reject, reset_form_slots
 from crm_store.services import feedback
 
 _WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5}
@@ -24,7 +24,7 @@ def parse_rating(text: str) -> int | None:
     return found.pop() if len(found) == 1 else None
 
 
-class ValidateFeedbackForm(FormValidationAction):
+class ValidateFeedbackForm(HandoffFormValidation):
     def name(self) -> str:
         return "validate_feedback_form"
 

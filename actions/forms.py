@@ -1,13 +1,13 @@
 """What the form validators share: failure counting, early exits, leaving a form.
 
-Two failed answers in one form offer a person (the counter lives in the
-`failed_attempts` slot and is reset whenever a form ends).
+Two failed answers in one form hand the customer to a person (the counter lives in the
+`failed_attempts` slot and is reset whenever a form ends; HandoffFormValidation acts on it).
 """
 from __future__ import annotations
 
 from typing import Any
 
-from rasa_sdk import Action, Tracker
+from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
@@ -31,12 +31,25 @@ MAX_FAILURES = 2
 
 
 def reject(dispatcher: CollectingDispatcher, tracker: Tracker, slot: str, response: str, **kwargs: Any) -> dict[str, Any]:
-    """Re-ask with a clear reason; from the second failure on, also offer a person."""
+    """Say what was wrong and count it; the second failure hands over (HandoffFormValidation)."""
     failures = int(tracker.get_slot("failed_attempts") or 0) + 1
     dispatcher.utter_message(response=response, **kwargs)
-    if failures >= MAX_FAILURES:
-        dispatcher.utter_message(response="utter_offer_human")
     return {slot: None, "failed_attempts": float(failures)}
+
+
+class HandoffFormValidation(FormValidationAction):
+    """A form validator whose second failed answer ends the form and queues a person."""
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[dict[str, Any]]:
+        events = await super().run(dispatcher, tracker, domain)
+        failures = [e.get("value") for e in events if e.get("event") == "slot" and e.get("name") == "failed_attempts"]
+        if not failures or (failures[-1] or 0) < MAX_FAILURES:
+            return events
+        from actions.handoff import hand_over  # actions.handoff imports this module
+
+        form = self.name().removeprefix("validate_")
+        return [*events, SlotSet("requested_slot", None),
+                *hand_over(dispatcher, tracker, "form", f"two failed answers in {form.replace('_', ' ')}")]
 
 
 def give_up(slot: str) -> dict[str, Any]:

@@ -1,7 +1,12 @@
 """Handoff to a person: queue the conversation in the CRM and pause the assistant.
 
-ConversationPaused makes Rasa stop predicting for this sender; the agent console
-(a later issue) claims the Handoff row and sends ConversationResumed when it hands back.
+ConversationPaused makes Rasa stop predicting for this sender; the agent console claims the
+Handoff row and, when it hands back, sends ConversationResumed and runs `csat_form`.
+Triggers: request_human (rules), the second failed fallback (`action_default_fallback`), the
+second failed answer in a form (`actions.forms.HandoffFormValidation`), a complaint in strong
+words (`actions/tickets.py`) and a payment problem asked about again after the help
+(nlu/rules/handoff.yml). Outside business hours the CRM opens a ticket instead and the
+assistant carries on; the customer is told so once.
 """
 from __future__ import annotations
 
@@ -9,16 +14,48 @@ import logging
 from datetime import datetime
 from typing import Any
 
-from rasa_sdk import Action, Tracker
-from rasa_sdk.events import ConversationPaused
+from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk.events import ConversationPaused, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.exc import SQLAlchemyError
 
 from actions.common import crm
+from actions.feedback import parse_rating
 from actions.forms import reset_form_slots
-from crm_store.services import handoffs
+from crm_store.services import handoff_queue, handoffs
+from crm_store.settings import get_settings
 
 log = logging.getLogger(__name__)
+
+TRIGGERS = {"request_human": "asked for a person", "payment_problem": "payment problem not solved",
+            "complaint": "complaint in strong words", "nlu_fallback": "the assistant did not understand twice"}
+
+
+def hand_over(dispatcher: CollectingDispatcher, tracker: Tracker, trigger: str, reason: str) -> list[dict]:
+    """Queue (or ticket) the conversation, tell the customer what happens next; the events to return."""
+    settings, now = get_settings(), datetime.utcnow()
+    try:
+        handoff = handoffs.request_handoff(crm(), tracker.sender_id, reason, now, trigger=trigger,
+                                           calendar=settings.calendar, channel=tracker.get_latest_input_channel())
+        wait = handoff_queue.expected_wait(crm(), handoff.id, now) if handoff.status == "queued" else None
+    except SQLAlchemyError:
+        log.exception("handoff failed", extra={"sender_id": tracker.sender_id})
+        dispatcher.utter_message(response="utter_handoff_unavailable")
+        return []
+    log.info("handoff requested", extra={"handoff_id": handoff.id, "status": handoff.status, "trigger": trigger})
+    if handoff.status == "ticket":
+        opening = settings.calendar.next_opening(now)
+        dispatcher.utter_message(
+            response="utter_handoff_ticket_exists" if handoff.repeated else "utter_handoff_out_of_hours",
+            ticket_id=handoff.ticket_number, hours=settings.calendar.describe(),
+            opening=f"{opening:%A %H:%M}" if opening else "after the holidays",
+        )
+        return []
+    if handoff.status == "claimed":
+        dispatcher.utter_message(response="utter_handoff_claimed", agent=handoff.agent)
+    else:
+        dispatcher.utter_message(response="utter_handoff", wait=handoff_queue.describe_wait(wait, settings.handoff_no_agent_minutes))
+    return [*reset_form_slots(), ConversationPaused()]
 
 
 class ActionHandoff(Action):
@@ -27,13 +64,46 @@ class ActionHandoff(Action):
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict]:
         intent = (tracker.latest_message.get("intent") or {}).get("name") or "unknown"
-        reason = "asked for a person" if intent == "request_human" else f"offered after: {intent}"
-        try:
-            handoff = handoffs.request_handoff(crm(), tracker.sender_id, reason, datetime.utcnow())
-        except SQLAlchemyError:
-            log.exception("handoff failed", extra={"sender_id": tracker.sender_id})
-            dispatcher.utter_message(response="utter_handoff_unavailable")
+        trigger = intent if intent in TRIGGERS else "request_human"
+        return hand_over(dispatcher, tracker, trigger, TRIGGERS.get(intent, f"offered after: {intent}"))
+
+
+class ActionDefaultFallback(Action):
+    """The end of the two-stage fallback (understood nothing twice): a person takes over."""
+
+    def name(self) -> str:
+        return "action_default_fallback"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict]:
+        dispatcher.utter_message(response="utter_fallback_handoff")
+        return hand_over(dispatcher, tracker, "fallback", TRIGGERS["nlu_fallback"])
+
+
+class ValidateCsatForm(FormValidationAction):
+    """The 1-5 rating asked after an agent handed back; anything else ends the question."""
+
+    def name(self) -> str:
+        return "validate_csat_form"
+
+    def validate_csat(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> dict:
+        rating = parse_rating(str(value or ""))
+        if rating is None:
+            dispatcher.utter_message(response="utter_csat_skipped")
+            return {"csat": None, "requested_slot": None}
+        return {"csat": float(rating)}
+
+
+class ActionSaveCsat(Action):
+    def name(self) -> str:
+        return "action_save_csat"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict]:
+        rating = tracker.get_slot("csat")
+        if rating is None:
             return []
-        log.info("handoff queued", extra={"handoff_id": handoff.id, "conversation_id": handoff.conversation_id})
-        dispatcher.utter_message(response="utter_handoff")
-        return [*reset_form_slots(), ConversationPaused()]
+        try:
+            handoffs.record_csat(crm(), tracker.sender_id, int(rating), datetime.utcnow())
+        except SQLAlchemyError:
+            log.exception("csat not stored", extra={"sender_id": tracker.sender_id})
+        dispatcher.utter_message(response="utter_csat_thanks" if rating >= 4 else "utter_csat_sorry")
+        return [SlotSet("csat", None)]

@@ -6,12 +6,12 @@ import re
 from datetime import datetime
 from typing import Any
 
-from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.exc import SQLAlchemyError
 
 from actions.common import crm, crm_unavailable, customer_id
-from actions.forms import reject, reset_form_slots
+from actions.forms import HandoffFormValidation, reject, reset_form_slots
 from crm_store.services import deals
 from nlu.extraction import normalize_email, normalize_phone, parse_quantity
 
@@ -25,7 +25,7 @@ def _text(value: Any) -> str:
     return " ".join(str(v) for v in value) if isinstance(value, list) else " ".join(str(value or "").split())
 
 
-class ValidateLeadForm(FormValidationAction):
+class ValidateLeadForm(HandoffFormValidation):
     def name(self) -> str:
         return "validate_lead_form"
 

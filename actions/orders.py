@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk import Action, Tracker
 from datetime import datetime
 
 from rasa_sdk.events import SlotSet
@@ -11,6 +11,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.exc import SQLAlchemyError
 
 from actions.common import crm, crm_unavailable, customer_id, day
+from actions.forms import HandoffFormValidation
 from crm_store.errors import InvalidOrderNumber, OrderNotFound, VerificationFailed
 from crm_store.services import customers, orders
 from nlu.extraction import normalize_email
@@ -85,7 +86,7 @@ def answer_status(dispatcher: CollectingDispatcher, order: orders.OrderView) -> 
     )
 
 
-class ValidateOrderStatusForm(FormValidationAction):
+class ValidateOrderStatusForm(HandoffFormValidation):
     def name(self) -> str:
         return "validate_order_status_form"
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.exc import SQLAlchemyError
 
 from actions.common import crm, crm_unavailable, customer_id
-from actions.forms import give_up, order_number, reject, reset_form_slots
+from actions.forms import HandoffFormValidation, give_up, order_number, reject, reset_form_slots
 from crm_store.errors import CrmError, InvalidTransition, OrderNotFound
 from crm_store.services import returns
 
@@ -18,7 +18,7 @@ def _items(tracker: Tracker, number: str) -> tuple[str, ...]:
     return returns.returnable_items(uow, number, customer_id(uow, tracker))
 
 
-class ValidateReturnForm(FormValidationAction):
+class ValidateReturnForm(HandoffFormValidation):
     def name(self) -> str:
         return "validate_return_form"
 

@@ -12,6 +12,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from actions.common import crm, crm_unavailable, customer_id, day
 from actions.forms import last_user_text, order_number
+from actions.handoff import hand_over
 from crm_store.services import tickets
 
 log = logging.getLogger(__name__)
@@ -37,6 +38,10 @@ class ActionOpenTicket(Action):
             crm_unavailable(dispatcher, tracker, "ticket")
             return []
         log.info("ticket opened", extra={"ticket_id": ticket.id, "priority": priority})
+        if topic == "complaint" and priority == "high":
+            # A complaint in strong words does not wait for the ticket queue: a person takes over now.
+            dispatcher.utter_message(response="utter_ticket_opened", ticket_id=ticket.number)
+            return [SlotSet("order_id", None), *hand_over(dispatcher, tracker, "complaint", "complaint in strong words")]
         response = "utter_ticket_opened_urgent" if priority == "high" else "utter_ticket_opened"
         dispatcher.utter_message(response=response, ticket_id=ticket.number)
         return [SlotSet("order_id", None)]

@@ -116,7 +116,8 @@ def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
 
     if not settings.on_loopback and not settings.rasa_auth_token:
         raise CrmError(f"HOST={settings.host} exposes Rasa's HTTP API beyond this machine; set RASA_AUTH_TOKEN too")
-    for var, port in (("RASA_PORT", settings.rasa_port), ("ACTION_PORT", settings.action_port)):
+    for var, port in (("RASA_PORT", settings.rasa_port), ("ACTION_PORT", settings.action_port),
+                      ("CONSOLE_PORT", settings.console_port)):
         ensure_port_free(settings.host, port, var)
     cmd_prepare(settings, args)
     model = model_file(settings.model_path)
@@ -145,7 +146,9 @@ def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
         f"http://{settings.host}:{settings.action_port}/health",
         env,
     )
-    children = [actions, rasa]
+    console = Child("agent console", python_module("bot.cli", "console"),
+                    f"http://{settings.host}:{settings.console_port}/health", env)
+    children = [actions, rasa, console]
     if settings.event_broker_url:
         children.insert(0, Child("crm ingestion", python_module("bot.cli", "ingest"), None, env,
                                  check=ingestion_check(settings, "consumer")))
@@ -226,6 +229,9 @@ def ready_banner(settings: Settings) -> str:
         "",
         "The assistant is ready.",
         f"  web chat:  {settings.rasa_url}/chat",
+        f"  console:   http://{settings.host}:{settings.console_port}/" + (
+            "  (demo log-ins: agent / agent-demo-pass, manager / manager-demo-pass)"
+            if settings.console_demo_users and settings.host in ("127.0.0.1", "localhost", "::1") else ""),
         "  terminal:  uv run crmbot chat        (you are the demo customer; try: where is my order A-10423?)",
         f"  REST:      curl -s {rest} -H 'Content-Type: application/json' \\",
         "               -d '{\"sender\": \"demo\", \"message\": \"where is my order A-10423?\"}'",
@@ -250,6 +256,7 @@ EXTENSIONS: tuple[str, ...] = (
     "analytics.cli",
     "analytics.digest.cli",
     "bot.cli_ocr",
+    "bot.console.commands",
 )
 
 if __name__ == "__main__":

@@ -174,8 +174,11 @@ def _store_attachments(uow: UnitOfWork, conversation: Conversation, key: str, me
 def _store_bot(uow: UnitOfWork, conversation: Conversation, event: TrackerEvent, key: str, at: datetime) -> bool:
     data = event.get("data") or {}
     metadata = event.get("metadata") or {}
+    # issue 11: a message an agent (or the handoff queue) sent through bot/channels/push.py
+    # arrives as a bot event marked in its metadata; it is the agent's turn, not the assistant's.
+    author = metadata.get("source") if metadata.get("source") in ("agent", "handoff") else None
     # The action that ran (action_check_order) says more than the response it used.
-    action = _last_action(uow, conversation.id, at) or metadata.get("utter_action")
+    action = None if author else _last_action(uow, conversation.id, at) or metadata.get("utter_action")
     return insert_ignoring_conflict(
         uow.session,
         Message,
@@ -187,6 +190,8 @@ def _store_bot(uow: UnitOfWork, conversation: Conversation, event: TrackerEvent,
             "action": _str(action, 100),
             "buttons": data.get("buttons") or None,
             "sent_at": at,
+            "author": author,
+            "author_name": _str(metadata.get("agent"), 100) if author else None,
         },
         key=["event_key"],
     )

@@ -93,6 +93,10 @@ class Message(Base):
     buttons = Column(JSON)
     message_id = Column(String(100))
     sent_at = Column(DateTime, nullable=False, index=True)
+    # issue 11: who wrote an outgoing message: None = the assistant, "agent", or "handoff"
+    # (the handoff service's queue notices); author_name is the agent's user name.
+    author = Column(String(20))
+    author_name = Column(String(100))
 
 
 class ConversationEvent(Base):
@@ -222,11 +226,23 @@ class Handoff(Base):
     id = Column(Integer, primary_key=True)
     conversation_id = Column(ForeignKey("conversations.id"), nullable=False, index=True)
     reason = Column(String(200))
-    status = Column(String(20), nullable=False)  # queued | claimed | resolved | returned
+    status = Column(String(20), nullable=False)  # stages.TRANSITIONS["handoff"]
     agent = Column(String(100))
     requested_at = Column(DateTime, nullable=False)
     claimed_at = Column(DateTime)
     closed_at = Column(DateTime)
+    # issue 11: the handoff lifecycle (migration 0006)
+    trigger = Column(String(40))  # request_human | fallback | form | complaint | payment
+    priority = Column(String(10), nullable=False, default="normal", server_default="normal")
+    stage_entered_at = Column(DateTime)
+    first_response_at = Column(DateTime)
+    escalated_at = Column(DateTime)
+    returned_at = Column(DateTime)
+    ticket_id = Column(ForeignKey("tickets.id"))
+    csat = Column(Integer)
+    csat_at = Column(DateTime)
+    last_notice_at = Column(DateTime)
+    seen_message_id = Column(Integer)  # the queue monitor's cursor over customer messages
 
 
 class Segment(Base):
@@ -444,3 +460,38 @@ Flag.threshold_hours = Column(Float)
 # One open flag per process, kind and stage, even with two writers racing.
 Index("uq_flags_open", Flag.process, Flag.process_id, Flag.kind, Flag.stage, unique=True,
       sqlite_where=Flag.cleared_at.is_(None), postgresql_where=Flag.cleared_at.is_(None))
+
+
+# --- issue 11: agent console accounts, private notes, canned replies ---
+class ConsoleUser(Base):
+    """A person who logs into the agent console: role is agent | manager | admin."""
+
+    __tablename__ = "console_users"
+    id = Column(Integer, primary_key=True)
+    username = Column(String(100), nullable=False, unique=True)
+    role = Column(String(20), nullable=False)
+    password_hash = Column(String(200), nullable=False)
+    active = Column(Boolean, nullable=False, default=True)
+    created_at = Column(DateTime, nullable=False)
+    last_seen_at = Column(DateTime)
+
+
+class ConversationNote(Base):
+    """A private note an agent wrote on a conversation; never shown to the customer."""
+
+    __tablename__ = "conversation_notes"
+    id = Column(Integer, primary_key=True)
+    conversation_id = Column(ForeignKey("conversations.id"), nullable=False, index=True)
+    author = Column(String(100), nullable=False)
+    text = Column(Text, nullable=False)
+    created_at = Column(DateTime, nullable=False)
+
+
+class CannedReply(Base):
+    """A reply template with {first_name}, {order_id} ... filled in from the CRM profile."""
+
+    __tablename__ = "canned_replies"
+    id = Column(Integer, primary_key=True)
+    title = Column(String(100), nullable=False, unique=True)
+    body = Column(Text, nullable=False)
+    created_at = Column(DateTime, nullable=False)

@@ -95,6 +95,24 @@ class Settings:
     new_customers_per_ip_per_hour: int = 100
     link_code_delivery: str = "console"  # console (demo: printed by crmbot run) | email
     link_attempts_per_hour: int = 5  # code requests per chat and per customer
+    # issue 11: handoffs and the agent console
+    business_hours: str = "mon-sun 00:00-24:00"
+    business_timezone: str = "UTC"
+    business_holidays: str = ""
+    handoff_escalate_minutes: int = 10
+    handoff_expire_minutes: int = 60
+    handoff_no_agent_minutes: int = 5
+    handoff_notice_minutes: int = 2
+    support_team_email: str = "support@localhost"
+    console_secret: str | None = field(default=None, repr=False)
+    console_secure_cookies: bool = False
+    console_demo_users: bool = True
+
+    @property
+    def calendar(self):  # -> BusinessHours (imported here: settings stays import-light)
+        from crm_store.business_hours import BusinessHours
+
+        return BusinessHours.parse(self.business_hours, self.business_timezone, self.business_holidays)
 
     @property
     def resolved_tracker_url(self) -> str:
@@ -224,6 +242,17 @@ _ENV = {
     "new_customers_per_ip_per_hour": "NEW_CUSTOMERS_PER_IP_PER_HOUR",
     "link_code_delivery": "LINK_CODE_DELIVERY",
     "link_attempts_per_hour": "LINK_ATTEMPTS_PER_HOUR",
+    "business_hours": "BUSINESS_HOURS",
+    "business_timezone": "BUSINESS_TIMEZONE",
+    "business_holidays": "BUSINESS_HOLIDAYS",
+    "handoff_escalate_minutes": "HANDOFF_ESCALATE_MINUTES",
+    "handoff_expire_minutes": "HANDOFF_EXPIRE_MINUTES",
+    "handoff_no_agent_minutes": "HANDOFF_NO_AGENT_MINUTES",
+    "handoff_notice_minutes": "HANDOFF_NOTICE_MINUTES",
+    "support_team_email": "SUPPORT_TEAM_EMAIL",
+    "console_secret": "CONSOLE_SECRET",
+    "console_secure_cookies": "CONSOLE_SECURE_COOKIES",
+    "console_demo_users": "CONSOLE_DEMO_USERS",
 }
 _INTS = {"rasa_port", "action_port", "console_port", "smtp_port", "max_upload_bytes",
          "scheduler_misfire_grace_seconds", "scheduler_lease_seconds", "form_abandon_hours", "segment_max_k"}
@@ -238,6 +267,8 @@ _BOOLS |= {"ingest_fsync"}
 _CHOICES = {"telegram_mode": ("webhook", "polling"), "link_code_delivery": ("console", "email"), "log_level": ("DEBUG", "INFO", "WARNING", "ERROR")}
 _INTS |= {"max_request_bytes", "max_message_chars", "messages_per_minute", "messages_per_minute_per_ip",
           "uploads_per_hour", "new_customers_per_ip_per_hour", "link_attempts_per_hour"}
+_INTS |= {"handoff_escalate_minutes", "handoff_expire_minutes", "handoff_no_agent_minutes", "handoff_notice_minutes"}
+_BOOLS |= {"console_secure_cookies", "console_demo_users"}
 _URL_PREFIXES = {
     "database_url": ("sqlite:///", "postgresql://", "postgresql+psycopg2://"),
     "tracker_database_url": ("sqlite:///", "postgresql://", "postgresql+psycopg2://"),
@@ -256,7 +287,9 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
             continue
         raw = raw.strip()
         values[name] = _parse(name, var, raw)
-    return Settings(**values)  # type: ignore[arg-type]
+    settings = Settings(**values)  # type: ignore[arg-type]
+    settings.calendar  # a bad BUSINESS_HOURS / _TIMEZONE / _HOLIDAYS stops startup here, in one line
+    return settings
 
 
 def _parse(name: str, var: str, raw: str) -> object:

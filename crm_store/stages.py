@@ -38,8 +38,21 @@ TRANSITIONS: dict[str, dict[str, tuple[str, ...]]] = {
         "won": (),
         "lost": (),
     },
+    # A conversation is with the assistant ("bot") until a handoff queues it. claimed -> claimed
+    # is a transfer, claimed -> queued a release. Every end state hands the conversation back to
+    # the assistant: that is written to stage_history as stage "bot" (with returned_at on the
+    # row), while the row's status keeps the outcome (resolved, expired, ticket, cancelled).
+    "handoff": {
+        "queued": ("claimed", "expired", "ticket", "cancelled"),
+        "claimed": ("claimed", "queued", "resolved"),
+        "resolved": ("bot",),
+        "expired": ("bot",),
+        "ticket": ("bot",),
+        "cancelled": ("bot",),
+        "bot": (),
+    },
 }
-INITIAL = {"order": "pending", "ticket": "open", "return": "requested", "deal": "new"}
+INITIAL = {"order": "pending", "ticket": "open", "return": "requested", "deal": "new", "handoff": "queued"}
 CANCELLABLE_ORDER_STATUSES = ("pending", "paid", "packed")
 ADDRESS_CHANGEABLE_STATUSES = ("pending", "paid", "packed")
 

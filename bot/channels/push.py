@@ -33,20 +33,44 @@ async def send_to_customer(uow: UnitOfWork, customer_id: int, text: str, source:
     target = reachable_conversation(uow, customer_id)
     if target is None:
         raise CustomerUnreachable(customer_id)
-    url = f"{rasa_url or get_settings().rasa_url}/conversations/{quote(target.sender_id, safe='')}/tracker/events"
-    event = [{"event": "bot", "text": text, "metadata": {"source": source}}]
+    await send_to_conversation(target.sender_id, target.channel, text, source, rasa_url=rasa_url)
+    return target.channel
+
+
+async def send_to_conversation(sender_id: str, channel: str, text: str, source: str = "agent",
+                               agent: str | None = None, rasa_url: str | None = None) -> None:
+    """Deliver `text` into one conversation (an agent's reply goes where the customer wrote).
+
+    `source` ("agent", "handoff") travels in the event's metadata, so ingestion stores the
+    message as the agent's (or the queue's) turn, not as the assistant's.
+    """
+    metadata = {"source": source, **({"agent": agent} if agent else {})}
+    await post_events(sender_id, channel, [{"event": "bot", "text": text, "metadata": metadata}], rasa_url)
+    log.info("outbound message sent", extra={"channel": channel, "source": source})
+
+
+async def post_events(sender_id: str, channel: str, events: list[dict], rasa_url: str | None = None) -> None:
+    """Append events to a conversation; bot messages among them are sent through `channel`."""
+    await _call_rasa(sender_id, channel, "tracker/events", events, rasa_url)
+
+
+async def run_action(sender_id: str, channel: str, action: str, rasa_url: str | None = None) -> None:
+    """Run one action (e.g. `csat_form`) in a conversation; its messages go out through `channel`."""
+    await _call_rasa(sender_id, channel, "execute", {"name": action}, rasa_url)
+
+
+async def _call_rasa(sender_id: str, channel: str, path: str, body: object, rasa_url: str | None) -> None:
+    url = f"{rasa_url or get_settings().rasa_url}/conversations/{quote(sender_id, safe='')}/{path}"
+    params = {"output_channel": channel, "execute_side_effects": "true"}
+    token = get_settings().rasa_api_token
+    if token:
+        params["token"] = token
     try:
         async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30)) as session:
-            params = {"output_channel": target.channel, "execute_side_effects": "true"}
-            token = get_settings().rasa_api_token
-            if token:
-                params["token"] = token
-            async with session.post(url, params=params, data=json.dumps(event),
+            async with session.post(url, params=params, data=json.dumps(body),
                                     headers={"Content-Type": "application/json"}) as resp:
                 if resp.status >= 400:
-                    log.warning("rasa refused an outbound message", extra={"status": resp.status, "conversation_id": target.conversation_id})
-                    raise DeliveryFailed(target.channel, target.sender_id, f"the assistant answered HTTP {resp.status}")
+                    log.warning("rasa refused an outbound call", extra={"status": resp.status, "path": path})
+                    raise DeliveryFailed(channel, sender_id, f"the assistant answered HTTP {resp.status}")
     except aiohttp.ClientError:
-        raise ChannelUnavailable(target.channel, "the assistant (Rasa server) cannot be reached") from None
-    log.info("outbound message sent", extra={"channel": target.channel, "conversation_id": target.conversation_id, "source": source})
-    return target.channel
+        raise ChannelUnavailable(channel, "the assistant (Rasa server) cannot be reached") from None

@@ -21,6 +21,9 @@ class MessageView:
     buttons: list[dict] = field(default_factory=list)
     intent: str | None = None
     confidence: float | None = None
+    author: str | None = None  # None: the customer ("in") or the assistant ("out"); "agent" | "handoff"
+    author_name: str | None = None
+    id: int | None = None
 
 
 def recent_messages(uow: UnitOfWork, channel: str, external_id: str, limit: int = 50) -> list[MessageView]:
@@ -51,6 +54,9 @@ def _view(m: Message) -> MessageView:
         buttons=list(m.buttons or []),
         intent=m.intent,
         confidence=m.confidence,
+        author=m.author,
+        author_name=m.author_name,
+        id=m.id,
     )
 
 

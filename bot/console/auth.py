@@ -1,0 +1,129 @@
+"""Console sessions: signed HttpOnly SameSite cookies, CSRF tokens, a login rate limit, roles.
+
+The session cookie holds only the user id and the session's CSRF token, signed with
+CONSOLE_SECRET (or a random key kept in VAR_DIR/console-secret, so sessions survive a
+restart). Every POST must carry that token (form field `csrf` or header X-CSRF-Token).
+"""
+from __future__ import annotations
+
+import hmac
+import os
+import secrets
+import time
+from collections import defaultdict, deque
+from functools import wraps
+from typing import Awaitable, Callable
+
+from itsdangerous import BadSignature, URLSafeTimedSerializer
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, RedirectResponse, Response
+
+from crm_store.services.console_users import UserView, get_user
+from crm_store.settings import Settings
+
+SESSION_COOKIE = "crmbot_console"
+LOGIN_COOKIE = "crmbot_login"  # carries the login form's CSRF token before anyone is logged in
+SESSION_SECONDS = 12 * 3600
+MAX_FAILURES = 5
+LOCKOUT_SECONDS = 300
+
+
+def console_secret(settings: Settings) -> str:
+    if settings.console_secret:
+        return settings.console_secret
+    path = settings.var_path / "console-secret"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(secrets.token_urlsafe(48))
+    return path.read_text().strip()
+
+
+class Sessions:
+    def __init__(self, settings: Settings) -> None:
+        self.serializer = URLSafeTimedSerializer(console_secret(settings), salt="crmbot-console")
+        self.secure = settings.console_secure_cookies
+
+    def read(self, request: Request, cookie: str = SESSION_COOKIE) -> dict | None:
+        raw = request.cookies.get(cookie)
+        if not raw:
+            return None
+        try:
+            data = self.serializer.loads(raw, max_age=SESSION_SECONDS)
+        except BadSignature:
+            return None
+        return data if isinstance(data, dict) else None
+
+    def write(self, response: Response, data: dict, cookie: str = SESSION_COOKIE) -> None:
+        response.set_cookie(cookie, self.serializer.dumps(data), max_age=SESSION_SECONDS, httponly=True,
+                            samesite="strict", secure=self.secure, path="/")
+
+    def clear(self, response: Response) -> None:
+        response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="strict", secure=self.secure)
+
+
+class LoginLimiter:
+    """At most MAX_FAILURES failed logins per user name and per address in LOCKOUT_SECONDS."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self.clock = clock
+        self.failures: dict[str, deque[float]] = defaultdict(deque)
+
+    def _recent(self, key: str) -> deque[float]:
+        q, now = self.failures[key], self.clock()
+        while q and now - q[0] > LOCKOUT_SECONDS:
+            q.popleft()
+        return q
+
+    def locked_for(self, *keys: str) -> int:
+        """Seconds until these keys may try again (0 = now)."""
+        waits = [LOCKOUT_SECONDS - (self.clock() - q[0]) for q in map(self._recent, keys) if len(q) >= MAX_FAILURES]
+        return int(max(waits)) + 1 if waits else 0
+
+    def failed(self, *keys: str) -> None:
+        for key in keys:
+            self._recent(key).append(self.clock())
+
+    def succeeded(self, *keys: str) -> None:
+        for key in keys:
+            self.failures.pop(key, None)
+
+
+def csrf_ok(request: Request, expected: str | None, form: dict) -> bool:
+    sent = form.get("csrf") or request.headers.get("x-csrf-token") or ""
+    return bool(expected) and hmac.compare_digest(str(sent), str(expected))
+
+
+Handler = Callable[[Request], Awaitable[Response]]
+
+
+def requires(role: str) -> Callable[[Handler], Handler]:
+    """Log-in and role check, plus CSRF on every state-changing request.
+
+    The handler finds the user in request.state.user and the parsed form in request.state.form.
+    """
+    def decorate(handler: Handler) -> Handler:
+        @wraps(handler)
+        async def wrapper(request: Request) -> Response:
+            console = request.app.state.console
+            data = console.sessions.read(request)
+            user: UserView | None = get_user(console.uow(), int(data["uid"])) if data and "uid" in data else None
+            if user is None:
+                accept = request.headers.get("accept", "")
+                if request.method == "GET" and "text/event-stream" not in accept and "application/json" not in accept:
+                    return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
+                return PlainTextResponse("Please log in.", status_code=401)
+            if not user.at_least(role):
+                return PlainTextResponse(f"This page is for the {role} role; you are logged in as {user.role}.", status_code=403)
+            request.state.user, request.state.csrf, request.state.form = user, data["csrf"], {}
+            if request.method == "POST":
+                form = dict(await request.form())
+                if not csrf_ok(request, data.get("csrf"), form):
+                    return PlainTextResponse("The form's security token is missing or wrong; reload the page and try again.",
+                                             status_code=403)
+                request.state.form = form
+            console.seen(user)
+            return await handler(request)
+        return wrapper
+    return decorate

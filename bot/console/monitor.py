@@ -1,0 +1,134 @@
+"""The handoff service's own voice towards a waiting customer, run inside the console process.
+
+While a conversation is paused, Rasa predicts nothing: the assistant sends no reply of its own.
+What a queued customer still hears comes from here, the handoff service, never from the
+assistant's policy, and it is stored with author "handoff" (not as an assistant turn):
+- a short "you're still in the queue, position N" when they write, at most once per
+  HANDOFF_NOTICE_MINUTES, and an honest update when the watchdog escalated their chat;
+- "cancel, I don't need a person anymore" takes them out of the queue;
+- every ended handoff (resolved, cancelled, expired, ticket) is handed back: ConversationResumed,
+  a sentence saying what happened, and after a resolve the rating question (csat_form).
+All of it is driven by rows (returned_at, seen_message_id, last_notice_at), so a restart
+neither repeats nor loses a step; a delivery that fails is retried on the next tick.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from datetime import datetime, timedelta
+from typing import Callable
+
+from bot.channels import push
+from crm_store.db import UnitOfWork
+from crm_store.errors import CrmError
+from crm_store.services import handoff_queue, handoffs
+from crm_store.services.handoff_watchdog import escalate_stale_handoffs
+from crm_store.settings import Settings
+
+log = logging.getLogger(__name__)
+
+_CANCEL = re.compile(
+    r"\b(cancel|never\s*mind|nevermind|forget it)\b|\b(don'?t|do not|no longer)\s+need\b|\bnot\s+needed\s+any\s*more\b",
+    re.IGNORECASE,
+)
+_ABOUT_AN_ORDER = re.compile(r"\border\b|\b[A-Z]-?\d{5}\b", re.IGNORECASE)
+WATCHDOG_EVERY = 30.0
+
+GREET_BACK = "Thanks for your patience! You're back with me, the shop assistant."
+ENDINGS = {
+    "cancelled": "OK, I've taken you out of the queue. You're back with me, the shop assistant: what can I do for you?",
+    "ticket": ("Nobody from our team can take the chat right now, so I've opened ticket {ticket} with this conversation; "
+               "the team will answer it by email. Meanwhile you're back with me, the shop assistant."),
+    "expired": ("Sorry, nobody from our team could take the chat in time. I've opened ticket {ticket} with this "
+                "conversation and the team will answer it by email. Meanwhile you're back with me, the shop assistant."),
+}
+
+
+def wants_to_cancel(text: str, intent: str | None) -> bool:
+    """"cancel, I don't need a person anymore" (but not "cancel my order A-10424")."""
+    if _ABOUT_AN_ORDER.search(text or ""):
+        return False
+    return intent == "stop" or bool(_CANCEL.search(text or ""))
+
+
+class QueueMonitor:
+    def __init__(self, uow_factory: Callable[[], UnitOfWork], settings: Settings,
+                 clock: Callable[[], datetime] = datetime.utcnow) -> None:
+        self.uow_factory = uow_factory
+        self.settings = settings
+        self.clock = clock
+        self._lock: asyncio.Lock | None = None
+
+    async def run(self, stop: asyncio.Event, interval: float = 0.4) -> None:
+        last_watchdog = 0.0
+        loop = asyncio.get_running_loop()
+        while not stop.is_set():
+            try:
+                if loop.time() - last_watchdog >= WATCHDOG_EVERY:
+                    last_watchdog = loop.time()
+                    await asyncio.to_thread(escalate_stale_handoffs, self.uow_factory, self.settings, self.clock())
+                await self.tick()
+            except Exception:  # noqa: BLE001 - the outermost edge of a background loop: log, go on
+                log.exception("handoff monitor tick failed")
+            try:
+                await asyncio.wait_for(stop.wait(), interval)
+            except asyncio.TimeoutError:
+                pass
+
+    async def tick(self) -> None:
+        # The background loop and a console request (resolve) may tick at once: one at a time,
+        # so a conversation is handed back (and asked for its rating) exactly once.
+        self._lock = self._lock or asyncio.Lock()
+        async with self._lock:
+            for pending in await asyncio.to_thread(handoffs.pending_returns, self.uow_factory()):
+                await self.hand_back(pending)
+            for chat in await asyncio.to_thread(handoffs.queued_chats, self.uow_factory()):
+                await self.answer_queued(chat)
+
+    async def hand_back(self, pending: handoffs.PendingReturn) -> None:
+        h, channel = pending.handoff, pending.channel or "latest"
+        try:
+            if h.status == "resolved":
+                await push.post_events(pending.sender_id, channel, [
+                    {"event": "resume"}, _notice(GREET_BACK)])
+                await push.run_action(pending.sender_id, channel, "csat_form")
+            else:
+                text = ENDINGS[h.status].format(ticket=h.ticket_number or "")
+                await push.post_events(pending.sender_id, channel, [{"event": "resume"}, _notice(text)])
+        except CrmError as exc:
+            log.warning("hand-back not delivered; will retry", extra={"handoff_id": h.id, "error": type(exc).__name__})
+            return
+        await asyncio.to_thread(handoffs.mark_returned, self.uow_factory(), h.id, self.clock())
+        log.info("conversation handed back to the assistant", extra={"handoff_id": h.id, "status": h.status})
+
+    async def answer_queued(self, chat: handoffs.QueuedChat) -> None:
+        h, now = chat.handoff, self.clock()
+        if chat.new_messages:
+            await asyncio.to_thread(handoffs.note_monitor, self.uow_factory(), h.id, chat.new_messages[-1][0])
+            if any(wants_to_cancel(text, intent) for _id, text, intent in chat.new_messages):
+                try:
+                    await asyncio.to_thread(handoffs.cancel_handoff, self.uow_factory(), h.id, now)
+                except CrmError:
+                    return  # an agent took it meanwhile: the agent answers
+                return  # the next tick hands it back with ENDINGS["cancelled"]
+        escalated = chat.escalated_at is not None and chat.escalated_at > chat.last_notice_at
+        due = chat.new_messages and now - chat.last_notice_at >= timedelta(minutes=self.settings.handoff_notice_minutes)
+        if not (escalated or due):
+            return
+        wait = await asyncio.to_thread(handoff_queue.expected_wait, self.uow_factory(), h.id, now)
+        text = handoff_queue.describe_wait(wait, self.settings.handoff_no_agent_minutes)
+        if escalated:
+            text = f"Sorry for the wait. I've flagged your chat as urgent to our team. {text}"
+        else:
+            text = f"You're still in the queue for a person. {text}"
+        try:
+            await push.post_events(chat.sender_id, chat.channel or "latest", [_notice(text)])
+        except CrmError as exc:
+            log.warning("queue notice not delivered", extra={"handoff_id": h.id, "error": type(exc).__name__})
+            return
+        await asyncio.to_thread(handoffs.note_monitor, self.uow_factory(), h.id, None, now)
+
+
+def _notice(text: str) -> dict:
+    return {"event": "bot", "text": text, "metadata": {"source": "handoff"}}

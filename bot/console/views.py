@@ -1,0 +1,270 @@
+"""Console pages for agents: log-in, the queue, one handed-off conversation, live updates."""
+from __future__ import annotations
+
+import asyncio
+import json
+import secrets
+from typing import AsyncIterator
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, RedirectResponse, Response, StreamingResponse
+
+from bot.channels import push
+from bot.console.auth import LOGIN_COOKIE, csrf_ok, requires
+from crm_store.errors import CrmError
+from crm_store.services import console_users, console_views, handoff_queue, handoffs
+
+POLL_SECONDS = 0.3
+PING_SECONDS = 20.0
+
+
+def _console(request: Request):  # type: ignore[no-untyped-def]
+    return request.app.state.console
+
+
+# -- log-in ---------------------------------------------------------------------------------
+
+async def login(request: Request) -> Response:
+    console = _console(request)
+    if request.method == "GET":
+        token = secrets.token_urlsafe(24)
+        response = console.render(request, "login.html", login_csrf=token, next=request.query_params.get("next", "/"))
+        console.sessions.write(response, {"csrf": token}, cookie=LOGIN_COOKIE)
+        return response
+    form = dict(await request.form())
+    pre = console.sessions.read(request, cookie=LOGIN_COOKIE) or {}
+    target = str(form.get("next") or "/")
+    target = target if target.startswith("/") and not target.startswith("//") else "/"
+    username = str(form.get("username") or "").strip()
+    if not csrf_ok(request, pre.get("csrf"), form):
+        return console.render(request, "login.html", 403, login_csrf=pre.get("csrf", ""), next=target,
+                              error="The form's security token is missing or wrong; reload the page and try again.")
+    keys = (f"user:{username.lower()}", f"addr:{request.client.host if request.client else '?'}")
+    locked = console.limiter.locked_for(*keys)
+    if locked:
+        return console.render(request, "login.html", 429, login_csrf=pre["csrf"], next=target, username=username,
+                              error=f"Too many failed log-ins. Try again in {(locked + 59) // 60} minutes.")
+    user = await asyncio.to_thread(console_users.authenticate, console.uow(), username, str(form.get("password") or ""))
+    if user is None:
+        console.limiter.failed(*keys)
+        return console.render(request, "login.html", 401, login_csrf=pre["csrf"], next=target, username=username,
+                              error="Wrong user name or password.")
+    console.limiter.succeeded(keys[0])
+    response = RedirectResponse(target, status_code=303)
+    console.sessions.write(response, {"uid": user.id, "csrf": secrets.token_urlsafe(24)})
+    response.delete_cookie(LOGIN_COOKIE, path="/")
+    return response
+
+
+@requires("agent")
+async def logout(request: Request) -> Response:
+    response = RedirectResponse("/login", status_code=303)
+    _console(request).sessions.clear(response)
+    return response
+
+
+@requires("agent")
+async def home(request: Request) -> Response:
+    return RedirectResponse("/queue", status_code=303)
+
+
+# -- the queue ------------------------------------------------------------------------------
+
+@requires("agent")
+async def queue_page(request: Request, error: str | None = None, status_code: int = 200) -> Response:
+    console = _console(request)
+    items = await asyncio.to_thread(handoff_queue.queue, console.uow())
+    return console.render(request, "queue.html", status_code, items=items, error=error,
+                          now=console.clock(), escalate_minutes=console.settings.handoff_escalate_minutes)
+
+
+@requires("agent")
+async def queue_rows(request: Request) -> Response:
+    console = _console(request)
+    items = await asyncio.to_thread(handoff_queue.queue, console.uow())
+    return console.render(request, "_queue_rows.html", items=items, now=console.clock(),
+                          escalate_minutes=console.settings.handoff_escalate_minutes)
+
+
+@requires("agent")
+async def queue_events(request: Request) -> Response:
+    console, user = _console(request), request.state.user
+
+    async def stream() -> AsyncIterator[str]:
+        last, idle = None, 0.0
+        while not await request.is_disconnected():
+            signature = await asyncio.to_thread(handoff_queue.queue_signature, console.uow())
+            if signature != last:
+                last = signature
+                yield f"event: queue\ndata: {len(signature)}\n\n"
+            idle += POLL_SECONDS
+            if idle >= PING_SECONDS:
+                idle = 0.0
+                await asyncio.to_thread(console.seen, user)
+                yield ": ping\n\n"
+            await asyncio.sleep(POLL_SECONDS)
+
+    return _sse(stream())
+
+
+@requires("agent")
+async def claim(request: Request) -> Response:
+    console, user = _console(request), request.state.user
+    handoff_id = request.path_params["id"]
+    try:
+        await asyncio.to_thread(handoffs.claim_handoff, console.uow(), handoff_id, user.username, console.clock())
+    except handoffs.AlreadyClaimed as exc:
+        return await queue_page.__wrapped__(request, error=str(exc), status_code=409)  # type: ignore[attr-defined]
+    except CrmError as exc:
+        return await queue_page.__wrapped__(request, error=str(exc), status_code=409)  # type: ignore[attr-defined]
+    chat = await asyncio.to_thread(console_views.chat_of, console.uow(), handoff_id)
+    try:
+        await push.send_to_conversation(chat.sender_id, chat.channel or "latest",
+                                        f"{user.username} from our team has joined the chat.", "handoff")
+    except CrmError:
+        pass  # the agent's own first reply will reach them, or show the error
+    return RedirectResponse(f"/handoffs/{handoff_id}", status_code=303)
+
+
+# -- one conversation -----------------------------------------------------------------------
+
+@requires("agent")
+async def handoff_page(request: Request) -> Response:
+    console, user = _console(request), request.state.user
+    handoff_id = request.path_params["id"]
+    try:
+        handoff = await asyncio.to_thread(handoffs.get_handoff, console.uow(), handoff_id)
+    except handoffs.UnknownHandoff as exc:
+        return console.render(request, "error.html", 404, message=str(exc))
+    chat = await asyncio.to_thread(console_views.chat_of, console.uow(), handoff_id)
+    messages = await asyncio.to_thread(console_views.messages_after, console.uow(), handoff.conversation_id, 0)
+    profile = await asyncio.to_thread(console_views.profile_for_conversation, console.uow(), handoff.conversation_id)
+    notes = await asyncio.to_thread(console_views.notes_of, console.uow(), handoff.conversation_id)
+    variables = {**profile.variables, "agent": user.username}
+    canned = [(c.title, console_views.fill(c.body, variables)) for c in await asyncio.to_thread(console_views.canned_replies, console.uow())]
+    agents = [u for u in await asyncio.to_thread(console_users.list_users, console.uow())
+              if u.active and u.role in ("agent", "manager") and u.username != handoff.agent]
+    return console.render(request, "handoff.html", handoff=handoff, chat=chat, messages=messages, profile=profile,
+                          notes=notes, canned=canned, agents=agents, mine=handoff.agent == user.username,
+                          manager=user.at_least("manager"), last_id=max((m.id for m in messages), default=0))
+
+
+@requires("agent")
+async def handoff_messages(request: Request) -> Response:
+    console = _console(request)
+    chat = await asyncio.to_thread(console_views.chat_of, console.uow(), request.path_params["id"])
+    if chat is None:
+        return Response("Not found", status_code=404)
+    after = int(request.query_params.get("after", "0") or 0)
+    messages = await asyncio.to_thread(console_views.messages_after, console.uow(), chat.conversation_id, after)
+    return console.render(request, "_messages.html", messages=messages)
+
+
+@requires("agent")
+async def handoff_events(request: Request) -> Response:
+    console, user = _console(request), request.state.user
+    handoff_id = request.path_params["id"]
+    chat = await asyncio.to_thread(console_views.chat_of, console.uow(), handoff_id)
+    if chat is None:
+        return Response("Not found", status_code=404)
+    try:
+        after = int(request.query_params.get("after", "0") or 0)
+    except ValueError:
+        after = 0
+    template = console.env.get_template("_messages.html")
+
+    async def stream() -> AsyncIterator[str]:
+        nonlocal after
+        state, idle = None, 0.0
+        while not await request.is_disconnected():
+            messages = await asyncio.to_thread(console_views.messages_after, console.uow(), chat.conversation_id, after)
+            if messages:
+                after = max(m.id for m in messages)
+                html = template.render(messages=messages)
+                yield f"event: messages\ndata: {json.dumps({'html': html, 'last': after})}\n\n"
+            h = await asyncio.to_thread(handoffs.get_handoff, console.uow(), handoff_id)
+            if (h.status, h.agent, h.returned_at) != state:
+                state = (h.status, h.agent, h.returned_at)
+                body = {"status": h.status, "agent": h.agent, "returned": h.returned_at is not None, "csat": h.csat}
+                yield f"event: status\ndata: {json.dumps(body)}\n\n"
+            idle += POLL_SECONDS
+            if idle >= PING_SECONDS:
+                idle = 0.0
+                await asyncio.to_thread(console.seen, user)
+                yield ": ping\n\n"
+            await asyncio.sleep(POLL_SECONDS)
+
+    return _sse(stream())
+
+
+@requires("agent")
+async def reply(request: Request) -> Response:
+    console, user = _console(request), request.state.user
+    handoff_id = request.path_params["id"]
+    text = str(request.state.form.get("text") or "").strip()
+    if not text:
+        return JSONResponse({"error": "Write a message first."}, status_code=400)
+    handoff = await asyncio.to_thread(handoffs.get_handoff, console.uow(), handoff_id)
+    if handoff.status != "claimed" or (handoff.agent != user.username and not user.at_least("manager")):
+        return JSONResponse({"error": "Take the conversation first: only its agent can reply."}, status_code=409)
+    chat = await asyncio.to_thread(console_views.chat_of, console.uow(), handoff_id)
+    try:
+        await push.send_to_conversation(chat.sender_id, chat.channel or "latest", text[:4000], "agent", agent=user.username)
+    except CrmError as exc:
+        return JSONResponse({"error": str(exc)}, status_code=502)
+    await asyncio.to_thread(handoffs.note_first_response, console.uow(), handoff_id, console.clock())
+    if "application/json" in request.headers.get("accept", ""):
+        return JSONResponse({"sent": True})
+    return RedirectResponse(f"/handoffs/{handoff_id}", status_code=303)
+
+
+async def _act(request: Request, action) -> Response:  # type: ignore[no-untyped-def]
+    console, user = _console(request), request.state.user
+    handoff_id = request.path_params["id"]
+    try:
+        await asyncio.to_thread(action, console, user, handoff_id)
+    except CrmError as exc:
+        return console.render(request, "error.html", 409, message=str(exc), back=f"/handoffs/{handoff_id}")
+    await console.monitor.tick()  # hand a finished conversation back now, not on the next tick
+    return RedirectResponse(f"/handoffs/{handoff_id}", status_code=303)
+
+
+@requires("agent")
+async def transfer(request: Request) -> Response:
+    to = str(request.state.form.get("to") or "")
+
+    def act(console, user, handoff_id):  # type: ignore[no-untyped-def]
+        names = {u.username for u in console_users.list_users(console.uow()) if u.active and u.role in ("agent", "manager")}
+        if to not in names:
+            raise CrmError(f"{to!r} is not an active agent.")
+        handoffs.transfer_handoff(console.uow(), handoff_id, user.username, to, console.clock(), manager=user.at_least("manager"))
+
+    return await _act(request, act)
+
+
+@requires("agent")
+async def release(request: Request) -> Response:
+    return await _act(request, lambda c, u, h: handoffs.release_handoff(c.uow(), h, u.username, c.clock(), manager=u.at_least("manager")))
+
+
+@requires("agent")
+async def resolve(request: Request) -> Response:
+    return await _act(request, lambda c, u, h: handoffs.resolve_handoff(c.uow(), h, u.username, c.clock(), manager=u.at_least("manager")))
+
+
+@requires("agent")
+async def add_note(request: Request) -> Response:
+    text = str(request.state.form.get("text") or "").strip()
+
+    def act(console, user, handoff_id):  # type: ignore[no-untyped-def]
+        if not text:
+            raise CrmError("A note needs some text.")
+        chat = console_views.chat_of(console.uow(), handoff_id)
+        console_views.add_note(console.uow(), chat.conversation_id, user.username, text, console.clock())
+
+    return await _act(request, act)
+
+
+def _sse(stream: AsyncIterator[str]) -> StreamingResponse:
+    return StreamingResponse(stream, media_type="text/event-stream",
+                             headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})

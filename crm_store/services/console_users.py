@@ -1,0 +1,121 @@
+"""Agent console accounts: argon2 password hashes, roles, and who is online."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import func, select
+
+from crm_store.db import UnitOfWork
+from crm_store.errors import CrmError
+from crm_store.models import ConsoleUser
+
+ROLES = ("agent", "manager", "admin")
+RANK = {role: i for i, role in enumerate(ROLES)}
+# An agent whose console polled within this window counts as online (the console pings every 20 s).
+ONLINE_WINDOW = timedelta(seconds=90)
+_hasher = PasswordHasher()
+# Verifying against this when the user does not exist costs the same time as a real check.
+_DUMMY_HASH = _hasher.hash("not a password anyone has")
+
+
+class BadUser(CrmError):
+    """A user name, role or password that cannot be used."""
+
+
+@dataclass(frozen=True)
+class UserView:
+    id: int
+    username: str
+    role: str
+    active: bool
+    last_seen_at: datetime | None
+
+    def at_least(self, role: str) -> bool:
+        return RANK[self.role] >= RANK[role]
+
+
+def add_user(uow: UnitOfWork, username: str, role: str, password: str, now: datetime) -> UserView:
+    username = username.strip()
+    if not username or len(username) > 100 or any(c.isspace() for c in username):
+        raise BadUser(f"{username!r} is not a user name (1-100 characters, no spaces).")
+    if role not in ROLES:
+        raise BadUser(f"{role!r} is not a role: use one of {', '.join(ROLES)}.")
+    if len(password) < 8:
+        raise BadUser("The password needs at least 8 characters.")
+    with uow:
+        if uow.session.scalars(select(ConsoleUser).where(ConsoleUser.username == username)).first():
+            raise BadUser(f"There is already a user {username!r}.")
+        row = ConsoleUser(username=username, role=role, password_hash=_hasher.hash(password), active=True, created_at=now)
+        uow.session.add(row)
+        uow.commit()
+        return _view(row)
+
+
+def ensure_user(uow: UnitOfWork, username: str, role: str, password: str, now: datetime) -> bool:
+    """Create the user unless one of that name exists; True when created."""
+    with uow:
+        if uow.session.scalars(select(ConsoleUser.id).where(ConsoleUser.username == username)).first():
+            return False
+    add_user(uow, username, role, password, now)
+    return True
+
+
+def authenticate(uow: UnitOfWork, username: str, password: str) -> UserView | None:
+    with uow:
+        row = uow.session.scalars(select(ConsoleUser).where(ConsoleUser.username == username)).first()
+        try:
+            _hasher.verify(row.password_hash if row else _DUMMY_HASH, password)
+        except (VerificationError, InvalidHashError):
+            return None
+        if row is None or not row.active:
+            return None
+        if _hasher.check_needs_rehash(row.password_hash):
+            row.password_hash = _hasher.hash(password)
+            uow.commit()
+        return _view(row)
+
+
+def get_user(uow: UnitOfWork, user_id: int) -> UserView | None:
+    with uow:
+        row = uow.session.get(ConsoleUser, user_id)
+        return _view(row) if row and row.active else None
+
+
+def list_users(uow: UnitOfWork) -> list[UserView]:
+    with uow:
+        return [_view(r) for r in uow.session.scalars(select(ConsoleUser).order_by(ConsoleUser.username))]
+
+
+def set_active(uow: UnitOfWork, user_id: int, active: bool) -> None:
+    with uow:
+        row = uow.session.get(ConsoleUser, user_id)
+        if row is None:
+            raise BadUser(f"There is no user {user_id}.")
+        row.active = active
+        uow.commit()
+
+
+def touch(uow: UnitOfWork, user_id: int, now: datetime) -> None:
+    with uow:
+        row = uow.session.get(ConsoleUser, user_id)
+        if row is not None and (row.last_seen_at is None or now - row.last_seen_at > timedelta(seconds=10)):
+            row.last_seen_at = now
+            uow.commit()
+
+
+def agents_online(uow: UnitOfWork, now: datetime) -> int:
+    """Agents and managers whose console was open in the last ONLINE_WINDOW."""
+    with uow:
+        return uow.session.scalar(
+            select(func.count()).select_from(ConsoleUser).where(
+                ConsoleUser.active.is_(True), ConsoleUser.role.in_(("agent", "manager")),
+                ConsoleUser.last_seen_at >= now - ONLINE_WINDOW,
+            )
+        ) or 0
+
+
+def _view(row: ConsoleUser) -> UserView:
+    return UserView(row.id, row.username, row.role, bool(row.active), row.last_seen_at)
