@@ -31,6 +31,11 @@ TRANSITIONS: dict[str, dict[str, tuple[str, ...]]] = {
         "refunded": (),
         "rejected": (),
     },
+    "refund": {
+        "requested": ("processing", "paid"),
+        "processing": ("paid",),
+        "paid": (),
+    },
     "deal": {
         "new": ("qualified", "lost"),
         "qualified": ("proposal", "lost"),
@@ -39,7 +44,7 @@ TRANSITIONS: dict[str, dict[str, tuple[str, ...]]] = {
         "lost": (),
     },
 }
-INITIAL = {"order": "pending", "ticket": "open", "return": "requested", "deal": "new"}
+INITIAL = {"order": "pending", "ticket": "open", "return": "requested", "deal": "new", "refund": "requested"}
 CANCELLABLE_ORDER_STATUSES = ("pending", "paid", "packed")
 ADDRESS_CHANGEABLE_STATUSES = ("pending", "paid", "packed")
 
