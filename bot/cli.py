@@ -82,7 +82,8 @@ def cmd_seed(settings: Settings, args: argparse.Namespace) -> int:
         raise CrmError("The CRM already has customers; seed only fills an empty database (use a new DATABASE_URL).")
     result = seed(uow, size=args.size, seed=args.seed)
     print(f"seeded {result.customers} customers, {result.products} products, {result.orders} orders, "
-          f"{result.tickets} tickets, {result.returns} returns, {result.deals} deals")
+          f"{result.tickets} tickets, {result.returns} returns, {result.deals} deals, "
+          f"{result.shipments} shipments, {result.payments} payments")
     return 0
 
 

@@ -203,6 +203,10 @@ class Return(Base):
     refund_amount = Column(Numeric(10, 2))
     receipt_attachment_id = Column(ForeignKey("attachments.id"))
     created_at = Column(DateTime, nullable=False)
+    # issue 10: an exchange (another size/colour) or a replacement (damaged, part missing)
+    # is a return whose goods come back as `wanted` instead of money.
+    kind = Column(String(20), nullable=False, default="return", server_default="return")
+    wanted = Column(Text)
 
 
 class Deal(Base):
@@ -364,6 +368,55 @@ class ReceiptReading(Base):
     process_id = Column(Integer)
     created_at = Column(DateTime, nullable=False)
     confirmed_at = Column(DateTime)
+
+
+# --- issue 10: shipments, payments and refunds (the data order questions are answered from) ---
+class Shipment(Base):
+    """The parcel of an order: carrier, tracking, dates, failed attempts and proof of delivery."""
+
+    __tablename__ = "shipments"
+    id = Column(Integer, primary_key=True)
+    order_id = Column(ForeignKey("orders.id"), nullable=False, unique=True)
+    carrier = Column(String(40), nullable=False)
+    tracking_code = Column(String(60))
+    tracking_url = Column(String(300))
+    status = Column(String(20), nullable=False)  # in_transit | out_for_delivery | delivered | returned_to_sender
+    dispatched_at = Column(DateTime)
+    eta = Column(DateTime)
+    delivered_at = Column(DateTime)
+    delivery_attempts = Column(Integer, nullable=False, default=0)
+    proof_of_delivery = Column(String(300))  # the carrier's words: "left at front door", "signed by neighbour"
+
+
+class Payment(Base):
+    """Money movement on an order; a second capture of the same order is `duplicate_of` the first."""
+
+    __tablename__ = "payments"
+    id = Column(Integer, primary_key=True)
+    order_id = Column(ForeignKey("orders.id"), nullable=False, index=True)
+    method = Column(String(20), nullable=False)  # card | paypal
+    amount = Column(Numeric(10, 2), nullable=False)
+    status = Column(String(20), nullable=False)  # captured | failed | refunded
+    duplicate_of = Column(ForeignKey("payments.id"))
+    reference = Column(String(40))
+    created_at = Column(DateTime, nullable=False)
+
+
+class Refund(Base):
+    """Money going back, with its stage history (process 'refund') as the customer's timeline."""
+
+    __tablename__ = "refunds"
+    id = Column(Integer, primary_key=True)
+    order_id = Column(ForeignKey("orders.id"), nullable=False, index=True)
+    payment_id = Column(ForeignKey("payments.id"))
+    return_id = Column(ForeignKey("returns.id"))
+    amount = Column(Numeric(10, 2), nullable=False)
+    reason = Column(String(200), nullable=False)
+    status = Column(String(20), nullable=False)  # requested | processing | paid
+    stage_entered_at = Column(DateTime, nullable=False)
+    expected_by = Column(DateTime)
+    created_at = Column(DateTime, nullable=False)
+
 
 def utc_from_timestamp(ts: float) -> datetime:
     """Naive UTC datetime from a Rasa event timestamp (all CRM times are naive UTC)."""

@@ -16,7 +16,8 @@ from sqlalchemy import func, select
 
 from crm_store import stages
 from crm_store.db import UnitOfWork
-from crm_store.models import ChannelIdentity, Customer, Deal, Order, OrderItem, Product, Return, Ticket
+from crm_store.models import ChannelIdentity, Customer, Deal, Order, OrderItem, Payment, Product, Refund, Return, Shipment, Ticket
+from crm_store.services.shipments import tracking_url
 
 CATALOGUE = [
     ("wireless earbuds", "audio", "49.90"), ("bluetooth speaker", "audio", "59.00"),
@@ -49,6 +50,8 @@ class SeedResult:
     tickets: int
     returns: int
     deals: int
+    shipments: int = 0
+    payments: int = 0
 
 
 def is_empty(uow: UnitOfWork) -> bool:
@@ -103,8 +106,68 @@ def seed(uow: UnitOfWork, size: int = 50, seed: int = 42, now: datetime | None =
             if rng.random() < 0.1:
                 _deal(s, rng, fake, customer, now)
                 counts["deals"] += 1
+        # A separate random stream, so the rows above stay what they were before shipments existed.
+        shipped, paid = _money_and_parcels(s, random.Random(seed + 1), now)
         uow.commit()
-        return SeedResult(size + 1, len(products), counts["orders"], counts["tickets"], counts["returns"], counts["deals"])
+        return SeedResult(size + 1, len(products), counts["orders"], counts["tickets"], counts["returns"], counts["deals"],
+                          shipped, paid)
+
+
+# The demo orders: A-10423 on its way (arrives in two days), A-10424 paid and charged twice,
+# A-10425 delivered to the front door 30 days ago.
+_DEMO_PARCELS = {"A-10423": {"eta_days": 2}, "A-10425": {"proof": "left at the front door"}}
+_DEMO_DUPLICATES = {"A-10424"}
+_PROOFS = ["handed to the recipient", "left at the front door", "signed for by a neighbour", "left in the parcel box"]
+
+
+def _money_and_parcels(s, rng: random.Random, now: datetime) -> tuple[int, int]:  # type: ignore[no-untyped-def]
+    """Payments for every paid order and a shipment for every one that left the warehouse."""
+    shipments = payments = 0
+    for order in s.scalars(select(Order).order_by(Order.id)):
+        if order.status == "pending":
+            if rng.random() < 0.3:
+                s.add(Payment(order_id=order.id, method="card", amount=order.total, status="failed",
+                              reference=f"PAY-{rng.randint(10**7, 10**8 - 1)}", created_at=order.placed_at))
+                payments += 1
+            continue
+        method = rng.choice(["card", "card", "paypal"])
+        first = Payment(order_id=order.id, method=method, amount=order.total, status="captured",
+                        reference=f"PAY-{rng.randint(10**7, 10**8 - 1)}", created_at=order.placed_at + timedelta(minutes=2))
+        s.add(first)
+        s.flush()
+        payments += 1
+        if order.number in _DEMO_DUPLICATES or (order.number not in ("A-10423", "A-10425") and rng.random() < 0.03):
+            s.add(Payment(order_id=order.id, method=method, amount=order.total, status="captured", duplicate_of=first.id,
+                          reference=f"PAY-{rng.randint(10**7, 10**8 - 1)}", created_at=order.placed_at + timedelta(minutes=3)))
+            payments += 1
+        if order.status in ("cancelled", "returned"):
+            first.status = "refunded"
+            refund = Refund(order_id=order.id, payment_id=first.id, amount=order.total, reason=f"order {order.status}",
+                            status="paid", stage_entered_at=order.stage_entered_at, created_at=order.stage_entered_at,
+                            expected_by=order.stage_entered_at + timedelta(days=7))
+            s.add(refund)
+            s.flush()
+            stages.record_stage(s, "refund", refund.id, "requested", order.stage_entered_at)
+            stages.record_stage(s, "refund", refund.id, "paid", order.stage_entered_at + timedelta(days=rng.randint(2, 5)))
+        if order.status in ("shipped", "delivered", "returned"):
+            shipments += 1
+            s.add(_shipment(rng, order, now))
+    return shipments, payments
+
+
+def _shipment(rng: random.Random, order: Order, now: datetime) -> Shipment:
+    demo = _DEMO_PARCELS.get(order.number, {})
+    code = order.tracking_code or f"DHL{rng.randint(10**9, 10**10 - 1)}"
+    dispatched = order.placed_at + timedelta(days=1)
+    if order.status == "shipped":
+        eta = now + timedelta(days=demo.get("eta_days", rng.randint(1, 3)))
+        return Shipment(order_id=order.id, carrier="DHL", tracking_code=code, tracking_url=tracking_url("DHL", code),
+                        status="in_transit", dispatched_at=dispatched, eta=eta.replace(hour=18, minute=0, second=0),
+                        delivery_attempts=0)
+    delivered = order.stage_entered_at if order.status == "delivered" else dispatched + timedelta(days=2)
+    return Shipment(order_id=order.id, carrier="DHL", tracking_code=code, tracking_url=tracking_url("DHL", code),
+                    status="delivered", dispatched_at=dispatched, eta=delivered, delivered_at=delivered,
+                    delivery_attempts=rng.choice([0, 0, 0, 1]), proof_of_delivery=demo.get("proof", rng.choice(_PROOFS)))
 
 
 def _status_for_age(rng: random.Random, age_days: int) -> str:

@@ -31,6 +31,11 @@ TRANSITIONS: dict[str, dict[str, tuple[str, ...]]] = {
         "refunded": (),
         "rejected": (),
     },
+    "refund": {
+        "requested": ("processing", "paid"),
+        "processing": ("paid",),
+        "paid": (),
+    },
     "deal": {
         "new": ("qualified", "lost"),
         "qualified": ("proposal", "lost"),
@@ -52,7 +57,7 @@ TRANSITIONS: dict[str, dict[str, tuple[str, ...]]] = {
         "bot": (),
     },
 }
-INITIAL = {"order": "pending", "ticket": "open", "return": "requested", "deal": "new", "handoff": "queued"}
+INITIAL = {"order": "pending", "ticket": "open", "return": "requested", "deal": "new", "handoff": "queued", "refund": "requested"}
 CANCELLABLE_ORDER_STATUSES = ("pending", "paid", "packed")
 ADDRESS_CHANGEABLE_STATUSES = ("pending", "paid", "packed")
 

@@ -34,6 +34,11 @@ class ReturnView:
     status: str
     status_since: datetime
     refund_amount: Decimal | None
+    kind: str = "return"
+    wanted: str | None = None
+
+
+KINDS = ("return", "exchange", "replacement")
 
 
 def return_number(return_id: int) -> str:
@@ -55,7 +60,11 @@ def match_item(items: tuple[str, ...], text: str) -> str | None:
     return best_match(items, text)
 
 
-def open_return(uow: UnitOfWork, customer_id: int, order_number: str, item: str, reason: str, now: datetime) -> ReturnView:
+def open_return(uow: UnitOfWork, customer_id: int, order_number: str, item: str, reason: str, now: datetime,
+                kind: str = "return", wanted: str | None = None) -> ReturnView:
+    """A return (money back), exchange (another size or colour) or replacement (a damaged or incomplete item)."""
+    if kind not in KINDS:
+        raise CrmError(f"{kind!r} is not a kind of return.")
     canonical = canonical_number(order_number)
     with uow:
         order = _returnable_order(uow, canonical, customer_id)
@@ -66,6 +75,7 @@ def open_return(uow: UnitOfWork, customer_id: int, order_number: str, item: str,
         ret = uow.returns.add(Return(
             number=f"P-{uuid.uuid4().hex[:12]}", customer_id=customer_id, order_id=order.id, item=name,
             reason=reason[:2000], status=stages.INITIAL["return"], stage_entered_at=now, created_at=now,
+            kind=kind, wanted=wanted[:2000] if wanted else None,
         ))
         ret.number = return_number(ret.id)
         stages.record_stage(uow.session, "return", ret.id, ret.status, now, note="requested in chat")
@@ -96,4 +106,5 @@ def _returnable_order(uow: UnitOfWork, canonical: str, customer_id: int) -> Orde
 
 def _view(row: Return, order_number: str) -> ReturnView:
     amount = Decimal(row.refund_amount) if row.refund_amount is not None else None
-    return ReturnView(row.id, row.number, order_number, row.item, row.reason, row.status, row.stage_entered_at, amount)
+    return ReturnView(row.id, row.number, order_number, row.item, row.reason, row.status, row.stage_entered_at, amount,
+                      row.kind or "return", row.wanted)
