@@ -1,7 +1,7 @@
 """digests and import: digest recipients, once-per-period digests_sent, customer merge log
 
 Revision ID: 0008
-Revises: 0002
+Revises: 0007
 Create Date: 2026-12-01 01:00:00
 """
 from __future__ import annotations
@@ -11,7 +11,7 @@ from alembic import op
 
 
 revision = '0008'
-down_revision = '0002'
+down_revision = '0007'
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """receipt_readings: fields read by OCR from customers' receipt photos
 
 Revision ID: 0009
-Revises: 0002
+Revises: 0008
 Create Date: 2026-12-01 01:00:00
 """
 from __future__ import annotations
@@ -11,7 +11,7 @@ from alembic import op
 
 
 revision = '0009'
-down_revision = '0002'
+down_revision = '0008'
 branch_labels = None
 depends_on = None
 
