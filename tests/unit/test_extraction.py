@@ -405,11 +405,13 @@ def test_offsets_count_characters_after_emoji():
     ],
 )
 def test_long_text_is_handled_quickly(text):
+    # A guard against catastrophic backtracking (minutes), not a speed target: the machine is
+    # shared, so the bound is loose; bench/ measures speed.
     started = time.perf_counter()
 
     entities = extract_all(text, FRIDAY)
 
-    assert time.perf_counter() - started < 2.0
+    assert time.perf_counter() - started < 10.0
     assert all(0 <= e.start < e.end <= len(text) for e in entities)
 
 
