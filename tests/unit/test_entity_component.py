@@ -129,17 +129,6 @@ def test_very_long_text_is_processed(make_extractor):
     assert all(0 <= e["start"] < e["end"] <= len(text) for e in entities)
 
 
-def test_typical_message_is_cheap(make_extractor):
-    extractor = make_extractor()
-    messages = [Message(data={"text": "hi, is A-10423 shipped? I paid €49,90"})
-                for _ in range(200)]
-
-    started = time.perf_counter()
-    extractor.process(messages)
-
-    assert (time.perf_counter() - started) / len(messages) < 0.001
-
-
 def test_component_builds_into_a_rasa_nlu_graph():
     config = {
         "recipe": "default.v1",
