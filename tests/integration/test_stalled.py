@@ -116,3 +116,24 @@ def test_an_abandoned_form_of_a_known_customer_gets_one_follow_up(engine):
         follow_ups = s.scalars(select(FollowUp)).all()
     assert [f.text for f in follow_ups] == ["You were starting a return for A-10423: shall we finish it?"]
     assert follow_ups[0].status == "pending"
+
+
+def test_bottleneck_report_times_conversion_and_the_most_stalled_stage(engine):
+    from analytics.bottlenecks import bottleneck_report, funnel_chart_png
+    from crm_store.db import UnitOfWork
+
+    plant(engine)
+    run(engine)
+
+    report = bottleneck_report(UnitOfWork(engine), "return", NOW)
+
+    stages = {s.stage: s for s in report.stages}
+    assert [s.stage for s in report.stages] == ["requested", "approved", "received", "refunded"]
+    assert (stages["received"].entered, stages["refunded"].entered) == (12, 10)
+    assert stages["refunded"].conversion == 10 / 12
+    assert (stages["received"].median_hours, stages["received"].p90_hours) == (24 * 5, 24 * 9)
+    assert (stages["received"].current, stages["received"].stalled) == (2, 1)
+    assert report.bottleneck == "received"
+    assert bottleneck_report(UnitOfWork(engine), "order", NOW).bottleneck == "packed"
+    png = funnel_chart_png(report)
+    assert png.startswith(b"\x89PNG\r\n\x1a\n") and len(png) > 5000
