@@ -135,6 +135,7 @@ def _store_memberships(conn: Connection, customer_ids: Any, segment_ids: Any, di
         cursor.close()
     else:
         conn.exec_driver_sql("INSERT INTO segment_assign (customer_id, segment_id, score) VALUES (?, ?, ?)", rows)
+    conn.execute(text("ANALYZE segment_assign"))  # temporary tables get no statistics by themselves
     params = [bindparam("now", type_=DateTime()), bindparam("run", type_=Integer())]
     moved = conn.execute(text("""
         INSERT INTO segment_changes (customer_id, from_segment_id, to_segment_id, changed_at, run_id)
