@@ -25,6 +25,7 @@ def register(sub: Any) -> dict[str, Callable[[Settings, argparse.Namespace], int
     report_sub.add_parser("segments", help="customer segments, their sizes and recent shifts")
     stalled = report_sub.add_parser("stalled", help="open stalled flags and the bottleneck per pipeline")
     stalled.add_argument("--chart-dir", default=None, help="also write one funnel PNG per pipeline here")
+    stalled.add_argument("--limit", type=int, default=50, help="show at most this many flags (oldest first)")
     return {"job": cmd_job, "scheduler": cmd_scheduler, "report": cmd_report}
 
 
@@ -123,4 +124,4 @@ def cmd_report(settings: Settings, args: argparse.Namespace) -> int:
         return print_segments(engine)
     from analytics.reports import print_stalled
 
-    return print_stalled(engine, datetime.utcnow().replace(microsecond=0), args.chart_dir)
+    return print_stalled(engine, datetime.utcnow().replace(microsecond=0), args.chart_dir, args.limit)

@@ -15,11 +15,13 @@ from crm_store.db import UnitOfWork
 from crm_store.models import Flag, Segment, SegmentChange
 
 
-def print_stalled(engine: Engine, now: datetime, chart_dir: str | None = None) -> int:
+def print_stalled(engine: Engine, now: datetime, chart_dir: str | None = None, limit: int = 50) -> int:
+    open_flag = (Flag.kind == KIND) & Flag.cleared_at.is_(None)
     with Session(engine, future=True) as s:
-        flags = s.scalars(select(Flag).where(Flag.kind == KIND, Flag.cleared_at.is_(None))
-                          .order_by(Flag.stage_entered_at, Flag.id)).all()
-    print(f"{len(flags)} stalled (open flags), oldest first:")
+        total = s.scalar(select(func.count()).select_from(Flag).where(open_flag))
+        flags = s.scalars(select(Flag).where(open_flag).order_by(Flag.stage_entered_at, Flag.id).limit(limit)).all()
+    shown = f" (the oldest {len(flags)} shown)" if total > len(flags) else ""
+    print(f"{total} stalled (open flags), oldest first{shown}:")
     print(f"{'age':>9}  {'owner':<20} reason")
     for f in flags:
         age = human_duration((now - (f.stage_entered_at or f.raised_at)).total_seconds() / 3600)

@@ -12,14 +12,19 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime
 
-import numpy as np
+from typing import TYPE_CHECKING, Any
+
 from sqlalchemy import DateTime, Integer, bindparam, select, text, update
 from sqlalchemy.engine import Connection, Engine
 
-from analytics.clustering import Clustering, cluster, match_previous, name_clusters
-from analytics.features import FEATURES, Scaler, clean, customer_features
 from analytics.jobs import JobContext, JobSpec, Progress, no_progress, register
 from crm_store.models import Segment
+
+if TYPE_CHECKING:
+    from analytics.clustering import Clustering
+    from analytics.features import Scaler
+
+# numpy, pandas and scikit-learn load when the job runs, so `crmbot job list` stays quick.
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +46,11 @@ class SegmentationResult:
 
 def segment_customers(engine: Engine, now: datetime, max_k: int = 8, run_id: int | None = None,
                       progress: Progress = no_progress) -> SegmentationResult | None:
+    import numpy as np
+
+    from analytics.clustering import cluster
+    from analytics.features import Scaler, clean, customer_features
+
     progress(0, 4, "features")
     with engine.connect() as conn:
         raw = customer_features(conn, now)
@@ -64,8 +74,13 @@ def segment_customers(engine: Engine, now: datetime, max_k: int = 8, run_id: int
                               cleaning.missing, cleaning.clipped, kept)
 
 
-def _store_segments(conn: Connection, result: Clustering, scaler: Scaler, now: datetime) -> tuple[np.ndarray, list[str], int]:
+def _store_segments(conn: Connection, result: Clustering, scaler: Scaler, now: datetime) -> tuple[Any, list[str], int]:
     """Segment id and name per cluster; previous segments that found no match are retired."""
+    import numpy as np
+
+    from analytics.clustering import match_previous, name_clusters
+    from analytics.features import FEATURES
+
     previous = conn.execute(select(Segment.id, Segment.name, Segment.centroid)
                             .where(Segment.active.is_(True), Segment.centroid.is_not(None))).all()
     prev_scaled = scaler.transform(np.array([[float(p.centroid.get(f, 0.0)) for f in FEATURES] for p in previous])) \
@@ -105,11 +120,14 @@ def describe(centroid: dict[str, float]) -> str:
             f"customer for {c['tenure_days']:.0f} days")
 
 
-def _store_memberships(conn: Connection, customer_ids: np.ndarray, segment_ids: np.ndarray, distances: np.ndarray,
+def _store_memberships(conn: Connection, customer_ids: Any, segment_ids: Any, distances: Any,
                        now: datetime, run_id: int | None) -> int:
     """Set-based: stage the new assignment, log the moves, update the moved, insert the new."""
+    import numpy as np
+
     conn.execute(text("DROP TABLE IF EXISTS segment_assign"))
-    conn.execute(text("CREATE TEMPORARY TABLE segment_assign (customer_id INTEGER PRIMARY KEY, segment_id INTEGER NOT NULL, score FLOAT)"))
+    conn.execute(text("CREATE TEMPORARY TABLE segment_assign (customer_id INTEGER PRIMARY KEY, segment_id INTEGER NOT NULL, "
+                      "score FLOAT, known INTEGER NOT NULL DEFAULT 0)"))
     rows = list(zip(customer_ids.tolist(), segment_ids.tolist(), np.round(distances, 4).tolist()))
     if conn.dialect.name == "postgresql":
         buf = io.StringIO("".join(f"{c}\t{s}\t{d}\n" for c, s, d in rows))
@@ -118,6 +136,11 @@ def _store_memberships(conn: Connection, customer_ids: np.ndarray, segment_ids: 
         cursor.close()
     else:
         conn.exec_driver_sql("INSERT INTO segment_assign (customer_id, segment_id, score) VALUES (?, ?, ?)", rows)
+    conn.execute(text("ANALYZE segment_assign"))  # temporary tables get no statistics by themselves
+    # Who already has a membership, decided before any insert: an INSERT that probes the table it
+    # fills can scan its own new rows for every row (measured quadratic on PostgreSQL).
+    conn.execute(text("UPDATE segment_assign SET known = 1 WHERE EXISTS "
+                      "(SELECT 1 FROM segment_memberships m WHERE m.customer_id = segment_assign.customer_id)"))
     params = [bindparam("now", type_=DateTime()), bindparam("run", type_=Integer())]
     moved = conn.execute(text("""
         INSERT INTO segment_changes (customer_id, from_segment_id, to_segment_id, changed_at, run_id)
@@ -133,10 +156,11 @@ def _store_memberships(conn: Connection, customer_ids: np.ndarray, segment_ids: 
         """).bindparams(*params), {"now": now, "run": run_id})
     conn.execute(text("""
         INSERT INTO segment_memberships (segment_id, customer_id, score, assigned_at, run_id)
-        SELECT t.segment_id, t.customer_id, t.score, :now, :run FROM segment_assign t
-        WHERE NOT EXISTS (SELECT 1 FROM segment_memberships m WHERE m.customer_id = t.customer_id)
+        SELECT t.segment_id, t.customer_id, t.score, :now, :run FROM segment_assign t WHERE t.known = 0
         """).bindparams(*params), {"now": now, "run": run_id})
     conn.execute(text("DROP TABLE segment_assign"))
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("ANALYZE segment_memberships"))  # fresh statistics for the next run's joins
     return moved
 
 

@@ -19,7 +19,7 @@ from sqlalchemy import and_, delete, exists, func, insert, literal, or_, select,
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
-from analytics.jobs import JobContext, JobSpec, register
+from analytics.jobs import JobContext, JobSpec, Progress, no_progress, register
 from analytics.pipelines import FINAL_STAGES, FOLLOW_UP_FORMS, FORM_TOPICS, OWNERS, human_duration, label, waiting_phrase
 from crm_store.models import (
     Conversation, ConversationEvent, Deal, Flag, FollowUp, Handoff, Order, Return, StageThreshold, Ticket,
@@ -292,10 +292,13 @@ class FlagRunResult:
 
 
 def flag_stalled_processes(conn: Connection, now: datetime, slas: dict[tuple[str, str], float],
-                           form_abandon_hours: float) -> FlagRunResult:
+                           form_abandon_hours: float, progress: Progress = no_progress) -> FlagRunResult:
+    progress(0, 4, "thresholds")
     thresholds = recompute_thresholds(conn, now, slas)
+    progress(1, 4, "closing flags of processes that moved on")
     closed = close_moved_on(conn, now)
     forms = abandoned_forms(conn, now, form_abandon_hours)
+    progress(2, 4, "raising flags")
 
     def items() -> Iterable[Stalled]:
         yield from stalled_processes(conn, now, thresholds)
@@ -303,14 +306,16 @@ def flag_stalled_processes(conn: Connection, now: datetime, slas: dict[tuple[str
             yield _form_stalled(form, now, form_abandon_hours)
 
     raised = write_flags(conn, now, items())
+    progress(3, 4, "follow-ups")
     follow_ups = schedule_follow_ups(conn, now, forms)
+    progress(4, 4, "done")
     return FlagRunResult(raised, closed, _open_count(conn), follow_ups, len(thresholds))
 
 
 def flag_stalled_job(ctx: JobContext) -> int:
     slas = parse_stage_slas(ctx.settings.stage_slas)
     with ctx.engine.begin() as conn:
-        result = flag_stalled_processes(conn, ctx.now, slas, ctx.settings.form_abandon_hours)
+        result = flag_stalled_processes(conn, ctx.now, slas, ctx.settings.form_abandon_hours, ctx.progress)
     ctx.summary.update(raised=result.raised, closed=result.closed, open=result.open, follow_ups=result.follow_ups,
                        thresholds=result.thresholds)
     log.info("stalled processes flagged", extra=ctx.summary)

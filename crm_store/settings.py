@@ -329,8 +329,7 @@ def _parse(name: str, var: str, raw: str) -> object:
             raise SettingsError(f"{var}={raw!r} is not one of {', '.join(_CHOICES[name])}")
         return value
     if name in _CRONS or name.startswith("schedule_"):
-        if len(raw.split()) != 5:
-            raise SettingsError(f"{var}={raw!r} is not a cron expression (five fields: minute hour day month weekday)")
+        _check_cron(var, raw)
     if name == "scheduler_timezone":
         _check_timezone(var, raw)
     if name == "stage_slas":
@@ -339,6 +338,17 @@ def _parse(name: str, var: str, raw: str) -> object:
         shown = "<hidden>" if "@" in raw else repr(raw)
         raise SettingsError(f"{var}={shown} must start with one of {', '.join(_URL_PREFIXES[name])}")
     return raw
+
+
+def _check_cron(var: str, raw: str) -> None:
+    from apscheduler.triggers.cron import CronTrigger
+
+    try:
+        if len(raw.split()) != 5:
+            raise ValueError
+        CronTrigger.from_crontab(raw, timezone="UTC")
+    except ValueError:
+        raise SettingsError(f"{var}={raw!r} is not a cron expression (minute hour day month weekday, e.g. '0 * * * *')") from None
 
 
 def _check_timezone(var: str, raw: str) -> None:

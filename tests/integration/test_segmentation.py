@@ -12,6 +12,8 @@ from sqlalchemy.orm import Session
 
 from analytics.jobs import get_job, run_job
 from crm_store.models import Conversation, Customer, Handoff, Order, Segment, SegmentChange, SegmentMembership, Ticket
+from crm_store.db import UnitOfWork
+from crm_store.services.segments import segment_of
 from crm_store.settings import Settings
 
 NOW = datetime(2026, 11, 30, 12, 0, 0)
@@ -99,3 +101,5 @@ def test_names_persist_across_runs_and_a_move_is_recorded(engine):
     assert [(names.get(a), names[b]) for a, b, _ in change] == [(None, "lapsed buyers"), ("lapsed buyers", "loyal high spenders")]
     assert change[-1][2] == NOW + timedelta(days=1)
     assert names[row.previous_segment_id] == "lapsed buyers"
+    view = segment_of(UnitOfWork(engine), mover)
+    assert (view.name, view.previous, view.since) == ("loyal high spenders", "lapsed buyers", NOW + timedelta(days=1))

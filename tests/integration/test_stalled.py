@@ -2,6 +2,7 @@
 once, with readable reasons, and clears a flag when its process moves on."""
 from __future__ import annotations
 
+import uuid
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
@@ -9,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from analytics.jobs import get_job, run_job
 from crm_store import stages
-from crm_store.models import Flag, FollowUp, Return, StageThreshold
+from crm_store.models import ConversationEvent, Flag, FollowUp, Return, StageThreshold
 from crm_store.settings import Settings
 from tests.support import planted
 
@@ -52,6 +53,7 @@ def plant(engine):  # type: ignore[no-untyped-def]
         s.commit()
         expected = {("return", stalled_return.id), ("order", stalled_order.id), ("ticket", stalled_ticket.id),
                     ("handoff", stalled_handoff.id), ("form", form.id), ("form", anon_form.id)}
+        plant.abandoned = abandoned.id, form.id  # type: ignore[attr-defined]
         return expected, stalled_return.id
 
 
@@ -98,9 +100,14 @@ def test_a_second_run_raises_nothing_and_a_process_that_moves_on_is_cleared(engi
         ret = s.get(Return, return_id)
         stages.move(s, "return", ret, "refunded", NOW + timedelta(minutes=10))
         s.commit()
+        conversation_id, form_id = plant.abandoned  # type: ignore[attr-defined]
+        # The customer came back and finished the form.
+        s.add(ConversationEvent(conversation_id=conversation_id, event_key=uuid.uuid4().hex, kind="active_loop", name=None,
+                                payload={}, occurred_at=NOW + timedelta(minutes=12)))
+        s.commit()
     later = run(engine, NOW + timedelta(minutes=15))
-    assert later.summary["closed"] == 1
-    assert set(open_flags(engine)) == expected - {("return", return_id)}
+    assert later.summary["closed"] == 2
+    assert set(open_flags(engine)) == expected - {("return", return_id), ("form", form_id)}
     with Session(engine, future=True) as s:
         cleared = s.scalars(select(Flag).where(Flag.process == "return", Flag.process_id == return_id)).one()
     assert cleared.cleared_at == NOW + timedelta(minutes=15)
@@ -116,3 +123,24 @@ def test_an_abandoned_form_of_a_known_customer_gets_one_follow_up(engine):
         follow_ups = s.scalars(select(FollowUp)).all()
     assert [f.text for f in follow_ups] == ["You were starting a return for A-10423: shall we finish it?"]
     assert follow_ups[0].status == "pending"
+
+
+def test_bottleneck_report_times_conversion_and_the_most_stalled_stage(engine):
+    from analytics.bottlenecks import bottleneck_report, funnel_chart_png
+    from crm_store.db import UnitOfWork
+
+    plant(engine)
+    run(engine)
+
+    report = bottleneck_report(UnitOfWork(engine), "return", NOW)
+
+    stages = {s.stage: s for s in report.stages}
+    assert [s.stage for s in report.stages] == ["requested", "approved", "received", "refunded"]
+    assert (stages["received"].entered, stages["refunded"].entered) == (12, 10)
+    assert stages["refunded"].conversion == 10 / 12
+    assert (stages["received"].median_hours, stages["received"].p90_hours) == (24 * 5, 24 * 9)
+    assert (stages["received"].current, stages["received"].stalled) == (2, 1)
+    assert report.bottleneck == "received"
+    assert bottleneck_report(UnitOfWork(engine), "order", NOW).bottleneck == "packed"
+    png = funnel_chart_png(report)
+    assert png.startswith(b"\x89PNG\r\n\x1a\n") and len(png) > 5000

@@ -77,9 +77,6 @@ def upgrade() -> None:
     sa.Column('to_segment_id', sa.Integer(), nullable=True),
     sa.Column('changed_at', sa.DateTime(), nullable=False),
     sa.Column('run_id', sa.Integer(), nullable=True),
-    sa.ForeignKeyConstraint(['customer_id'], ['customers.id'], name=op.f('fk_segment_changes_customer_id_customers')),
-    sa.ForeignKeyConstraint(['from_segment_id'], ['segments.id'], name=op.f('fk_segment_changes_from_segment_id_segments')),
-    sa.ForeignKeyConstraint(['to_segment_id'], ['segments.id'], name=op.f('fk_segment_changes_to_segment_id_segments')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_segment_changes'))
     )
     op.create_index(op.f('ix_segment_changes_customer_id'), 'segment_changes', ['customer_id'], unique=False)
@@ -92,7 +89,6 @@ def upgrade() -> None:
     with op.batch_alter_table('segment_memberships', schema=None) as batch_op:
         batch_op.add_column(sa.Column('previous_segment_id', sa.Integer(), nullable=True))
         batch_op.add_column(sa.Column('run_id', sa.Integer(), nullable=True))
-        batch_op.create_foreign_key(batch_op.f('fk_segment_memberships_previous_segment_id_segments'), 'segments', ['previous_segment_id'], ['id'])
     with op.batch_alter_table('flags', schema=None) as batch_op:
         batch_op.add_column(sa.Column('stage', sa.String(length=30), nullable=True))
         batch_op.add_column(sa.Column('owner', sa.String(length=100), nullable=True))
@@ -114,7 +110,6 @@ def downgrade() -> None:
         batch_op.drop_column('owner')
         batch_op.drop_column('stage')
     with op.batch_alter_table('segment_memberships', schema=None) as batch_op:
-        batch_op.drop_constraint(batch_op.f('fk_segment_memberships_previous_segment_id_segments'), type_='foreignkey')
         batch_op.drop_column('run_id')
         batch_op.drop_column('previous_segment_id')
     with op.batch_alter_table('segments', schema=None) as batch_op:
