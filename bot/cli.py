@@ -213,6 +213,7 @@ COMMANDS: dict[str, Callable[[Settings, argparse.Namespace], int]] = {
 # Each module has `register(sub) -> {command name: handler}`; handlers take (settings, args).
 EXTENSIONS: tuple[str, ...] = (
     "analytics.digest.cli",
+    "analytics.importing.cli",
 )
 
 if __name__ == "__main__":
