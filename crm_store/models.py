@@ -317,6 +317,7 @@ class CustomerMerge(Base):
     merged_at = Column(DateTime, nullable=False)
     undone_at = Column(DateTime)
     split_customer_id = Column(Integer)  # the customer undo made from the row
+    kept = relationship("Customer")
 
 
 def utc_from_timestamp(ts: float) -> datetime:

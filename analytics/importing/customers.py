@@ -78,7 +78,6 @@ def import_customers(uow_factory: Callable[[], UnitOfWork], path: Path, now: dat
     report = ImportReport("customers", path.name, uuid.uuid4().hex[:12], dry_run, mapping)
     matcher = Matcher()
     _index_crm(uow_factory(), matcher)
-    created: dict[int, int] = {}  # id of a customer this import created -> its line
     dry_uow = uow_factory() if dry_run else None
     if dry_uow is not None:
         dry_uow.__enter__()
@@ -87,14 +86,22 @@ def import_customers(uow_factory: Callable[[], UnitOfWork], path: Path, now: dat
             uow = dry_uow or uow_factory()
             with uow:
                 last = 0
+                made: list[Ref] = []
+                logged: list[tuple[CustomerMerge, list[ChannelIdentity]]] = []
                 for line, raw in batch:
                     report.rows += 1
                     last = line
                     row = clean_customer(line, raw, mapping, region, now, report)
                     if row is not None:
-                        _place(uow, row, matcher, created, report, path.name, now)
+                        _place(uow, row, matcher, made, logged, report, path.name, now)
                     if progress:
                         progress(1)
+                # One flush per batch gives every new customer and identity its id.
+                uow.flush()
+                for merge, identities in logged:
+                    merge.changes = {**merge.changes, "identity_ids": [i.id for i in identities]}
+                for ref in made:
+                    ref.id, ref.pending = ref.pending.id, None
                 if dry_uow is None:
                     uow.commit()
                     report.committed_through = last
@@ -117,39 +124,51 @@ def _batches(it: Iterator, size: int) -> Iterator[list]:
         yield batch
 
 
+class Ref:
+    """Whom the matcher points at: a CRM customer (line None) or one this import made from a line.
+    Holds the ORM object only until its batch is flushed, so a million rows keep a million small refs."""
+
+    __slots__ = ("id", "line", "pending")
+
+    def __init__(self, id: int | None = None, line: int | None = None, pending: Customer | None = None) -> None:
+        self.id, self.line, self.pending = id, line, pending
+
+
 def _index_crm(uow: UnitOfWork, matcher: Matcher) -> None:
+    refs: dict[int, Ref] = {}
     with uow:
         s = uow.session
         for cid, name, email, phone, address in s.execute(select(Customer.id, Customer.name, Customer.email, Customer.phone, Customer.address)):
-            matcher.add(cid, (email or "").lower() or None, phone if phone and phone.startswith("+") else None,
+            refs[cid] = Ref(cid)
+            matcher.add(refs[cid], (email or "").lower() or None, phone if phone and phone.startswith("+") else None,
                         name, city_from_address(address))
         for cid, channel, external in s.execute(select(ChannelIdentity.customer_id, ChannelIdentity.channel, ChannelIdentity.external_id)
                                                 .where(ChannelIdentity.channel.in_(("email", "phone")))):
-            matcher.add(cid, external if channel == "email" else None, external if channel == "phone" else None)
+            matcher.add(refs.get(cid) or Ref(cid), external if channel == "email" else None, external if channel == "phone" else None)
 
 
-def _place(uow: UnitOfWork, row: CustomerRow, matcher: Matcher, created: dict[int, int], report: ImportReport,
-           source: str, now: datetime) -> None:
+def _place(uow: UnitOfWork, row: CustomerRow, matcher: Matcher, made: list[Ref],
+           logged: list[tuple[CustomerMerge, list[ChannelIdentity]]], report: ImportReport, source: str, now: datetime) -> None:
     found = matcher.find(row.email, row.phone, row.name, row.city or city_from_address(row.address))
     if found is None:
         customer = Customer(name=row.name, email=row.email, phone=row.phone, address=_address(row),
                             created_at=row.created_at or now)
         uow.session.add(customer)
-        uow.session.flush()
-        created[customer.id] = row.line
-        target: Hashable = customer.id
+        ref = Ref(None, row.line, customer)
+        made.append(ref)
         report.created += 1
     else:
-        target = customer_id = found.target  # type: ignore[assignment]
-        created_here = created.get(customer_id)
-        merged = merge_row(uow, customer_id, row, found.reason, f"{source} line {row.line}", report.run_id, now,
-                           log_even_if_unchanged=created_here is not None)
-        if merged:
-            into = f"customer #{customer_id}" + (f" (line {created_here})" if created_here else "")
+        ref = found.target  # type: ignore[assignment]
+        customer = ref.pending if ref.pending is not None else uow.session.get(Customer, ref.id)
+        merge = merge_row(uow, customer, row, found.reason, f"{source} line {row.line}", report.run_id, now,
+                          log_even_if_unchanged=ref.line is not None)
+        if merge is not None:
+            logged.append(merge)
+            into = f"the customer from line {ref.line}" if ref.line is not None else f"customer #{ref.id}"
             report.merged.append((row.line, into, found.reason))
         else:
             report.unchanged += 1
-    matcher.add(target, row.email, row.phone, row.name, row.city or city_from_address(row.address))
+    matcher.add(ref, row.email, row.phone, row.name, row.city or city_from_address(row.address))
 
 
 def _address(row: CustomerRow) -> str | None:
@@ -158,14 +177,15 @@ def _address(row: CustomerRow) -> str | None:
     return row.address or row.city
 
 
-def merge_row(uow: UnitOfWork, customer_id: int, row: CustomerRow, reason: str, source: str, run_id: str,
-              now: datetime, log_even_if_unchanged: bool = False) -> bool:
-    """Merge an imported row into a customer. False (nothing logged) when the row adds nothing to a
-    customer that was already in the CRM: that is a re-import, not a duplicate."""
+def merge_row(uow: UnitOfWork, customer: Customer, row: CustomerRow, reason: str, source: str, run_id: str,
+              now: datetime, log_even_if_unchanged: bool = False) -> tuple[CustomerMerge, list[ChannelIdentity]] | None:
+    """Merge an imported row into a customer: fill what the customer lacks, keep a second email or
+    phone as an identity, and log it. None (nothing logged) when the row adds nothing to a customer
+    that was already in the CRM: that is a re-import, not a duplicate. Identity ids are known after
+    the caller's flush, which then writes them into the log entry."""
     s = uow.session
-    customer = s.get(Customer, customer_id)
     old: dict[str, str | None] = {}
-    identity_ids: list[int] = []
+    identities: list[ChannelIdentity] = []
     for field, value in (("email", row.email), ("phone", row.phone), ("address", _address(row))):
         if value and not getattr(customer, field):
             if field == "email" and s.scalar(select(Customer.id).where(Customer.email == value)) is not None:
@@ -176,14 +196,12 @@ def merge_row(uow: UnitOfWork, customer_id: int, row: CustomerRow, reason: str, 
         if value and value != (getattr(customer, channel) or "").lower() and channel not in old:
             exists = s.scalar(select(ChannelIdentity.id).where(ChannelIdentity.channel == channel, ChannelIdentity.external_id == value))
             if exists is None:
-                identity = ChannelIdentity(customer_id=customer_id, channel=channel, external_id=value,
-                                           display_name=row.name, created_at=now)
+                identity = ChannelIdentity(customer=customer, channel=channel, external_id=value, display_name=row.name, created_at=now)
                 s.add(identity)
-                s.flush()
-                identity_ids.append(identity.id)
-    if not old and not identity_ids and not log_even_if_unchanged:
-        return False
-    s.add(CustomerMerge(import_run=run_id, kept_customer_id=customer_id, source=source[:300], reason=reason,
-                        row=row.as_json(), changes={"fields": old, "identity_ids": identity_ids}, merged_at=now))
-    return True
-
+                identities.append(identity)
+    if not old and not identities and not log_even_if_unchanged:
+        return None
+    merge = CustomerMerge(import_run=run_id, kept=customer, source=source[:300], reason=reason, row=row.as_json(),
+                          changes={"fields": old, "identity_ids": []}, merged_at=now)
+    s.add(merge)
+    return merge, identities

@@ -65,7 +65,7 @@ def test_a_messy_file_is_cleaned_merged_and_reported(uow_factory, tmp_path):
     assert created == datetime(2022, 3, 3)
     assert [m.source for m in list_merges(uow_factory(), report.run_id)] == ["customers.csv line 4", "customers.csv line 7"]
     text = "\n".join(report.lines())
-    assert "line 5: email 'not-an-email' is not a valid address" in text and "line 4: into customer #" in text
+    assert "line 5: email 'not-an-email' is not a valid address" in text and "line 4: into the customer from line 2 (close name and same city)" in text
 
     again = import_customers(uow_factory, write(tmp_path, MESSY), NOW)
 
