@@ -53,3 +53,19 @@ def test_similar_questions_share_a_group():
 
 def test_personal_data_is_masked_in_unanswered_texts():
     assert clean("mail me at jo.doe@example.com or +49 30 5550100 ") == "mail me at [email] or [phone]"
+
+
+def test_import_value_cleaning():
+    import pytest
+
+    from analytics.importing.values import BadValue, clean_email, clean_name, clean_phone, parse_total, parse_when
+
+    assert clean_email(" Anna.Schmidt@Example.COM ") == "anna.schmidt@example.com"
+    assert clean_email("Jürgen@Bücher.de") == "jürgen@bücher.de"  # non-ASCII: the full email-validator path
+    for bad in ("a..b@example.com", "nobody@", "x@localhost", "@example.com", "a b@example.com"):
+        with pytest.raises(BadValue):
+            clean_email(bad)
+    assert clean_phone("030 5550 1234", "DE") == "+493055501234"
+    assert clean_name("  ANNA   SCHMIDT ") == "Anna Schmidt" and clean_name("Ann McDonald") == "Ann McDonald"
+    assert parse_when("01.02.2023").date().isoformat() == "2023-02-01"
+    assert str(parse_total("€1.234,50")) == "1234.50" and str(parse_total("-12,00 EUR")) == "-12.00"
