@@ -29,12 +29,12 @@ def register(sub: argparse._SubParsersAction) -> dict[str, Callable[[Settings, a
 
 
 def cmd_import(settings: Settings, args: argparse.Namespace) -> int:
-    from analytics.digest.cli import _uow_factory
+    from analytics.digest.cli import migrated_uow_factory
     from analytics.importing import ImportInterrupted, import_customers, import_orders, list_merges, undo_merge
     from analytics.importing.columns import parse_overrides
     from analytics.importing.csvfile import count_rows
 
-    uow_factory = _uow_factory(settings)
+    uow_factory = migrated_uow_factory(settings)
     now = datetime.utcnow().replace(microsecond=0)
     if args.import_command == "merges":
         merges = list_merges(uow_factory(), args.run)
