@@ -1,4 +1,5 @@
-"""Who is the same customer: same email, same phone, or a close name in the same city.
+"""Who is the same customer: same email, same phone, or a close name in the same city (unless
+both have a phone number and the numbers differ).
 
 One pass in file order: each row is looked up in an index of the CRM's customers and the rows
 before it. A close-name comparison only runs inside a block of the same city and the same
@@ -50,7 +51,7 @@ class Matcher:
     def __init__(self) -> None:
         self._email: dict[str, Hashable] = {}
         self._phone: dict[str, Hashable] = {}
-        self._names: dict[tuple[str, str], list[tuple[str, Hashable]]] = {}
+        self._names: dict[tuple[str, str], list[tuple[str, Hashable, str | None]]] = {}
 
     def add(self, target: Hashable, email: str | None = None, phone: str | None = None, name: str | None = None,
             city: str | None = None) -> None:
@@ -60,7 +61,7 @@ class Matcher:
             self._phone.setdefault(phone, target)
         key, place = name_key(name), city_key(city)
         if key and place:
-            self._names.setdefault((place, _initials(key)), []).append((key, target))
+            self._names.setdefault((place, _initials(key)), []).append((key, target, phone))
 
     def find(self, email: str | None = None, phone: str | None = None, name: str | None = None,
              city: str | None = None) -> Match | None:
@@ -70,7 +71,9 @@ class Matcher:
             return Match(self._phone[phone], "same phone")
         key, place = name_key(name), city_key(city)
         if key and place:
-            for other, target in self._names.get((place, _initials(key)), ()):
+            for other, target, other_phone in self._names.get((place, _initials(key)), ()):
+                if phone and other_phone and phone != other_phone:
+                    continue  # namesakes in one city with different phones are two people
                 if other == key or SequenceMatcher(None, key, other).ratio() >= NAME_SIMILARITY:
                     return Match(target, "close name and same city")
         return None

@@ -69,3 +69,15 @@ def test_import_value_cleaning():
     assert clean_name("  ANNA   SCHMIDT ") == "Anna Schmidt" and clean_name("Ann McDonald") == "Ann McDonald"
     assert parse_when("01.02.2023").date().isoformat() == "2023-02-01"
     assert str(parse_total("€1.234,50")) == "1234.50" and str(parse_total("-12,00 EUR")) == "-12.00"
+
+
+def test_close_names_in_one_city_match_unless_their_phones_differ():
+    from analytics.importing.duplicates import Matcher
+
+    m = Matcher()
+    m.add("anna", email="anna@a.example", phone="+4930111", name="Anna Schmidt", city="Berlin")
+
+    assert m.find(name="Schmidt, Ana", city="berlin").reason == "close name and same city"
+    assert m.find(name="Anna Schmidt", city="Hamburg") is None
+    assert m.find(name="Anna Schmidt", city="Berlin", phone="+4930999") is None
+    assert m.find(email="x@b.example", phone="+4930111").reason == "same phone"
