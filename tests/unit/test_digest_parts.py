@@ -81,3 +81,19 @@ def test_close_names_in_one_city_match_unless_their_phones_differ():
     assert m.find(name="Anna Schmidt", city="Hamburg") is None
     assert m.find(name="Anna Schmidt", city="Berlin", phone="+4930999") is None
     assert m.find(email="x@b.example", phone="+4930111").reason == "same phone"
+
+
+def test_digest_and_import_settings_give_one_line_errors():
+    import pytest
+
+    from crm_store.errors import SettingsError
+    from crm_store.settings import load_settings
+
+    ok = load_settings({"SMTP_RETRY_DELAY": "0.5", "DEFAULT_PHONE_REGION": "gb", "SMTP_RETRIES": "5"})
+    assert (ok.smtp_retry_delay, ok.default_phone_region, ok.smtp_retries) == (0.5, "GB", 5)
+    with pytest.raises(SettingsError, match="SMTP_RETRY_DELAY='soon' is not a number"):
+        load_settings({"SMTP_RETRY_DELAY": "soon"})
+    with pytest.raises(SettingsError, match="DEFAULT_PHONE_REGION='Germany' is not a region code"):
+        load_settings({"DEFAULT_PHONE_REGION": "Germany"})
+    with pytest.raises(SettingsError, match="IMPORT_BATCH_SIZE='0' must be positive"):
+        load_settings({"IMPORT_BATCH_SIZE": "0"})
