@@ -258,6 +258,7 @@ EXTENSIONS: tuple[str, ...] = (
     "analytics.digest.cli",
     "bot.cli_ocr",
     "bot.console.commands",
+    "analytics.importing.cli",
 )
 
 if __name__ == "__main__":

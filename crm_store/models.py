@@ -338,6 +338,7 @@ class CustomerMerge(Base):
     merged_at = Column(DateTime, nullable=False)
     undone_at = Column(DateTime)
     split_customer_id = Column(Integer)  # the customer undo made from the row
+    kept = relationship("Customer")
 
 # --- issue 15: receipts read from customers' photos (OCR) ---
 class ReceiptReading(Base):

@@ -1,7 +1,9 @@
 """Managers' digests: KPIs, anomalies, stalled processes, segments and unanswered questions by email.
 
-`send_due_digests(settings, uow_factory, now)` is the scheduled entry point (daily; it sends the
-weekly digest on Mondays too). `preview_html` writes what a recipient would get, for a browser.
+`send_due_digests(settings, uow_factory, now)` is the scheduled entry point: run it daily (any
+hour); each run sends the last complete day's digest to daily recipients and the last complete
+week's (Monday to Sunday) to weekly ones, each at most once (`digests_sent`), so running it more
+often, or again after a failure, is safe. `crmbot digest preview` writes what a recipient would get.
 """
 from __future__ import annotations
 

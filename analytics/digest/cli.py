@@ -49,7 +49,8 @@ def register(sub: argparse._SubParsersAction) -> dict[str, Handler]:
     return {"digest": cmd_digest, "nlu": cmd_nlu}
 
 
-def _uow_factory(settings: Settings):  # type: ignore[no-untyped-def]
+def migrated_uow_factory(settings: Settings):  # type: ignore[no-untyped-def]
+    """Units of work on DATABASE_URL after checking it answers and bringing its schema up to date."""
     from crm_store.db import check_connection, engine_for, migrate, unit_of_work
 
     engine = engine_for(settings.database_url)
@@ -65,7 +66,7 @@ def _now() -> datetime:
 def cmd_digest(settings: Settings, args: argparse.Namespace) -> int:
     if args.digest_command == "recipients":
         return _recipients(settings, args)
-    uow_factory = _uow_factory(settings)
+    uow_factory = migrated_uow_factory(settings)
     if args.digest_command == "preview":
         from analytics.digest import build_digest, last_complete, render_html
         from analytics.digest.recipients import parse_sections
@@ -94,7 +95,7 @@ def cmd_digest(settings: Settings, args: argparse.Namespace) -> int:
 def _recipients(settings: Settings, args: argparse.Namespace) -> int:
     from analytics.digest.recipients import add_recipient, list_recipients, parse_sections, remove_recipient, update_recipient
 
-    uow_factory = _uow_factory(settings)
+    uow_factory = migrated_uow_factory(settings)
     cmd = args.recipients_command
     if cmd == "list":
         rows = list_recipients(uow_factory(), settings)
@@ -124,7 +125,7 @@ def _recipients(settings: Settings, args: argparse.Namespace) -> int:
 def cmd_nlu(settings: Settings, args: argparse.Namespace) -> int:
     from analytics.digest.unanswered import cluster, nlu_yaml, unanswered_texts
 
-    uow = _uow_factory(settings)()
+    uow = migrated_uow_factory(settings)()
     now = _now()
     with uow:
         texts = unanswered_texts(uow.session, now - timedelta(days=args.days), now)

@@ -1,0 +1,69 @@
+"""`crmbot import customers|orders FILE.csv`, `crmbot import merges`, `crmbot import undo MERGE_ID`."""
+from __future__ import annotations
+
+import argparse
+import sys
+from datetime import datetime
+from pathlib import Path
+from typing import Callable
+
+from crm_store.settings import Settings
+
+
+def register(sub: argparse._SubParsersAction) -> dict[str, Callable[[Settings, argparse.Namespace], int]]:
+    imp = sub.add_parser("import", help="bring customers and orders in from CSV files, cleaned and de-duplicated")
+    isub = imp.add_subparsers(dest="import_command", required=True)
+    for kind in ("customers", "orders"):
+        p = isub.add_parser(kind, help=f"import {kind} from a CSV file")
+        p.add_argument("file", type=Path)
+        p.add_argument("--map", help="FIELD=COLUMN pairs, comma-separated, where detection guesses wrong")
+        p.add_argument("--dry-run", action="store_true", help="show what would change and write nothing")
+        p.add_argument("--batch-size", type=int, help="rows per transaction (default IMPORT_BATCH_SIZE)")
+        p.add_argument("--region", help="region of phones without +country (default DEFAULT_PHONE_REGION)")
+        p.add_argument("--all", action="store_true", help="list every bad, flagged and merged row (default: 20 each)")
+    m = isub.add_parser("merges", help="list the merge log")
+    m.add_argument("--run", help="only this import run")
+    u = isub.add_parser("undo", help="undo one merge: the row becomes its own customer again")
+    u.add_argument("merge_id", type=int)
+    return {"import": cmd_import}
+
+
+def cmd_import(settings: Settings, args: argparse.Namespace) -> int:
+    from analytics.digest.cli import migrated_uow_factory
+    from analytics.importing import ImportInterrupted, import_customers, import_orders, list_merges, undo_merge
+    from analytics.importing.columns import parse_overrides
+    from analytics.importing.csvfile import count_rows
+
+    uow_factory = migrated_uow_factory(settings)
+    now = datetime.utcnow().replace(microsecond=0)
+    if args.import_command == "merges":
+        merges = list_merges(uow_factory(), args.run)
+        for m in merges:
+            state = f"undone {m.undone_at:%Y-%m-%d}, now customer #{m.split_customer_id}" if m.undone_at else ""
+            print(f"{m.id:6}  {m.merged_at:%Y-%m-%d %H:%M}  run {m.import_run}  {m.source} -> customer #{m.kept_customer_id} ({m.reason})  {state}")
+        if not merges:
+            print("no merges logged")
+        return 0
+    if args.import_command == "undo":
+        m = undo_merge(uow_factory(), args.merge_id, now)
+        print(f"undid merge {m.id}: {m.source} is customer #{m.split_customer_id} again, apart from customer #{m.kept_customer_id}")
+        return 0
+    from tqdm import tqdm
+
+    kwargs = dict(now=now, region=args.region or settings.default_phone_region,
+                  batch_size=args.batch_size or settings.import_batch_size, overrides=parse_overrides(args.map),
+                  dry_run=args.dry_run)
+    # The bar goes to stderr and only on a terminal, so piped output is the report alone.
+    with tqdm(total=count_rows(args.file) if args.file.is_file() else None, unit=" rows", file=sys.stderr,
+              disable=not sys.stderr.isatty(), mininterval=0.5) as bar:
+        try:
+            if args.import_command == "customers":
+                report = import_customers(uow_factory, args.file, progress=bar.update, **kwargs)
+            else:
+                report = import_orders(uow_factory, args.file, max_amount=settings.import_max_amount, progress=bar.update, **kwargs)
+        except ImportInterrupted as exc:
+            bar.close()
+            print("\n".join(exc.report.lines(limit=20)))
+            raise
+    print("\n".join(report.lines(limit=10**9 if args.all else 20)))
+    return 0

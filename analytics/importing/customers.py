@@ -1,0 +1,207 @@
+"""`crmbot import customers FILE.csv`: clean, de-duplicate, merge reversibly, in atomic batches.
+
+Rows stream through in batches (IMPORT_BATCH_SIZE, one transaction each). A row that matches a
+customer already in the CRM, or an earlier row of the file, is merged into that customer: missing
+fields are filled, a second email or phone becomes an identity, and the merge log keeps what undo
+needs. A dry run does the same work in one transaction and rolls it back.
+"""
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Callable, Hashable, Iterator
+
+from sqlalchemy import select
+
+from analytics.importing import columns
+from analytics.importing.csvfile import open_csv, rows
+from analytics.importing.duplicates import Matcher, city_from_address
+from analytics.importing.report import ImportInterrupted, ImportReport
+from analytics.importing.values import BadValue, clean_email, clean_name, clean_phone, parse_when
+from crm_store.db import UnitOfWork
+from crm_store.models import ChannelIdentity, Customer, CustomerMerge
+
+EARLIEST = datetime(1990, 1, 1)
+
+
+@dataclass(slots=True)
+class CustomerRow:
+    line: int
+    name: str
+    email: str | None
+    phone: str | None
+    city: str | None
+    address: str | None
+    created_at: datetime | None
+
+    def as_json(self) -> dict:
+        return {"name": self.name, "email": self.email, "phone": self.phone, "city": self.city, "address": self.address,
+                "created_at": self.created_at.isoformat() if self.created_at else None}
+
+
+def clean_customer(line: int, raw: dict[str, str], mapping: dict[str, str], region: str, now: datetime,
+                   report: ImportReport) -> CustomerRow | None:
+    """A clean row, or None after noting it as bad or flagged."""
+    get = lambda f: raw.get(mapping[f], "").strip() if f in mapping else ""  # noqa: E731
+    if "__extra__" in raw:
+        report.bad.append((line, "more values than columns (an unquoted delimiter?)"))
+        return None
+    try:
+        name = clean_name(get("name") or f"{get('first_name')} {get('last_name')}")
+        email = clean_email(get("email")) if get("email") else None
+        phone = clean_phone(get("phone"), region) if get("phone") else None
+        created = parse_when(get("created_at")) if get("created_at") else None
+    except BadValue as exc:
+        report.bad.append((line, str(exc)))
+        return None
+    for f, value in (("name", name), ("email", email), ("phone", phone), ("city", get("city"))):
+        if f in mapping or f == "name":
+            if not value:
+                report.missing[f] += 1
+    if not (name or email or phone):
+        report.bad.append((line, "no name, email or phone"))
+        return None
+    if created is not None and (created > now + timedelta(days=1) or created < EARLIEST):
+        report.flagged.append((line, f"customer since {created:%Y-%m-%d} is {'in the future' if created > now else 'before 1990'}"))
+        return None
+    city = " ".join(get("city").split()).title() if get("city") else None
+    return CustomerRow(line, name or (email or phone or "").split("@")[0], email, phone, city, get("address") or None, created)
+
+
+def import_customers(uow_factory: Callable[[], UnitOfWork], path: Path, now: datetime, region: str = "DE",
+                     batch_size: int = 500, overrides: dict[str, str] | None = None, dry_run: bool = False,
+                     progress: Callable[[int], None] | None = None) -> ImportReport:
+    f = open_csv(path)
+    mapping = columns.detect("customers", f.header, overrides)
+    report = ImportReport("customers", path.name, uuid.uuid4().hex[:12], dry_run, mapping)
+    matcher = Matcher()
+    _index_crm(uow_factory(), matcher)
+    dry_uow = uow_factory() if dry_run else None
+    if dry_uow is not None:
+        dry_uow.__enter__()
+    try:
+        for batch in _batches(rows(f), batch_size):
+            uow = dry_uow or uow_factory()
+            with uow:
+                last = 0
+                made: list[Ref] = []
+                logged: list[tuple[CustomerMerge, list[ChannelIdentity]]] = []
+                for line, raw in batch:
+                    report.rows += 1
+                    last = line
+                    row = clean_customer(line, raw, mapping, region, now, report)
+                    if row is not None:
+                        _place(uow, row, matcher, made, logged, report, path.name, now)
+                    if progress:
+                        progress(1)
+                # One flush per batch gives every new customer and identity its id.
+                uow.flush()
+                for merge, identities in logged:
+                    merge.changes = {**merge.changes, "identity_ids": [i.id for i in identities]}
+                for ref in made:
+                    ref.id, ref.pending = ref.pending.id, None
+                if dry_uow is None:
+                    uow.commit()
+                    report.committed_through = last
+    except Exception as exc:
+        raise ImportInterrupted(report, exc) from exc
+    finally:
+        if dry_uow is not None:
+            dry_uow.__exit__(None, None, None)  # rolls everything back
+    return report
+
+
+def _batches(it: Iterator, size: int) -> Iterator[list]:
+    batch = []
+    for item in it:
+        batch.append(item)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+class Ref:
+    """Whom the matcher points at: a CRM customer (line None) or one this import made from a line.
+    Holds the ORM object only until its batch is flushed, so a million rows keep a million small refs."""
+
+    __slots__ = ("id", "line", "pending")
+
+    def __init__(self, id: int | None = None, line: int | None = None, pending: Customer | None = None) -> None:
+        self.id, self.line, self.pending = id, line, pending
+
+
+def _index_crm(uow: UnitOfWork, matcher: Matcher) -> None:
+    refs: dict[int, Ref] = {}
+    with uow:
+        s = uow.session
+        for cid, name, email, phone, address in s.execute(select(Customer.id, Customer.name, Customer.email, Customer.phone, Customer.address)):
+            refs[cid] = Ref(cid)
+            matcher.add(refs[cid], (email or "").lower() or None, phone if phone and phone.startswith("+") else None,
+                        name, city_from_address(address))
+        for cid, channel, external in s.execute(select(ChannelIdentity.customer_id, ChannelIdentity.channel, ChannelIdentity.external_id)
+                                                .where(ChannelIdentity.channel.in_(("email", "phone")))):
+            matcher.add(refs.get(cid) or Ref(cid), external if channel == "email" else None, external if channel == "phone" else None)
+
+
+def _place(uow: UnitOfWork, row: CustomerRow, matcher: Matcher, made: list[Ref],
+           logged: list[tuple[CustomerMerge, list[ChannelIdentity]]], report: ImportReport, source: str, now: datetime) -> None:
+    found = matcher.find(row.email, row.phone, row.name, row.city or city_from_address(row.address))
+    if found is None:
+        customer = Customer(name=row.name, email=row.email, phone=row.phone, address=_address(row),
+                            created_at=row.created_at or now)
+        uow.session.add(customer)
+        ref = Ref(None, row.line, customer)
+        made.append(ref)
+        report.created += 1
+    else:
+        ref = found.target  # type: ignore[assignment]
+        customer = ref.pending if ref.pending is not None else uow.session.get(Customer, ref.id)
+        merge = merge_row(uow, customer, row, found.reason, f"{source} line {row.line}", report.run_id, now,
+                          log_even_if_unchanged=ref.line is not None)
+        if merge is not None:
+            logged.append(merge)
+            into = f"the customer from line {ref.line}" if ref.line is not None else f"customer #{ref.id}"
+            report.merged.append((row.line, into, found.reason))
+        else:
+            report.unchanged += 1
+    matcher.add(ref, row.email, row.phone, row.name, row.city or city_from_address(row.address))
+
+
+def _address(row: CustomerRow) -> str | None:
+    if row.address and row.city and row.city.lower() not in row.address.lower():
+        return f"{row.address}, {row.city}"
+    return row.address or row.city
+
+
+def merge_row(uow: UnitOfWork, customer: Customer, row: CustomerRow, reason: str, source: str, run_id: str,
+              now: datetime, log_even_if_unchanged: bool = False) -> tuple[CustomerMerge, list[ChannelIdentity]] | None:
+    """Merge an imported row into a customer: fill what the customer lacks, keep a second email or
+    phone as an identity, and log it. None (nothing logged) when the row adds nothing to a customer
+    that was already in the CRM: that is a re-import, not a duplicate. Identity ids are known after
+    the caller's flush, which then writes them into the log entry."""
+    s = uow.session
+    old: dict[str, str | None] = {}
+    identities: list[ChannelIdentity] = []
+    for field, value in (("email", row.email), ("phone", row.phone), ("address", _address(row))):
+        if value and not getattr(customer, field):
+            if field == "email" and s.scalar(select(Customer.id).where(Customer.email == value)) is not None:
+                continue
+            old[field] = None
+            setattr(customer, field, value)
+    for channel, value in (("email", row.email), ("phone", row.phone)):
+        if value and value != (getattr(customer, channel) or "").lower() and channel not in old:
+            exists = s.scalar(select(ChannelIdentity.id).where(ChannelIdentity.channel == channel, ChannelIdentity.external_id == value))
+            if exists is None:
+                identity = ChannelIdentity(customer=customer, channel=channel, external_id=value, display_name=row.name, created_at=now)
+                s.add(identity)
+                identities.append(identity)
+    if not old and not identities and not log_even_if_unchanged:
+        return None
+    merge = CustomerMerge(import_run=run_id, kept=customer, source=source[:300], reason=reason, row=row.as_json(),
+                          changes={"fields": old, "identity_ids": []}, merged_at=now)
+    s.add(merge)
+    return merge, identities
