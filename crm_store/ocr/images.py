@@ -20,8 +20,8 @@ from crm_store.ocr.errors import ImageRejected
 TARGET_WIDTH = 1400  # px: narrower images are upscaled to this width
 MAX_UPSCALE = 4.0
 DESKEW_RANGE = 12.0  # degrees either way
-THRESHOLD_WINDOW = 31  # px at TARGET_WIDTH; about two text lines
-THRESHOLD_OFFSET = 12  # a pixel is ink when darker than its neighbourhood by this much
+THRESHOLD_WINDOW = 101  # px at TARGET_WIDTH: wider than the thickest glyph, or letters turn hollow
+THRESHOLD_OFFSET = 20  # a pixel is ink when darker than its neighbourhood by this much (above noise)
 
 
 def load_image(path: Path, max_bytes: int, max_pixels: int) -> Image.Image:
