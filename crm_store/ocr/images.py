@@ -58,8 +58,9 @@ def load_image(path: Path, max_bytes: int, max_pixels: int) -> Image.Image:
 def preprocess(image: Image.Image) -> Image.Image:
     """Upright, grayscale, upscaled, binarised and deskewed (mode "L", 0 or 255)."""
     image = ImageOps.exif_transpose(image)
-    gray = _upscale(image.convert("L"))
-    gray = gray.filter(ImageFilter.MedianFilter(3))  # sensor noise would survive the threshold
+    # Sensor noise would survive the threshold. A light blur after upscaling read better
+    # than a median filter (before or after) on the development set, and costs less.
+    gray = _upscale(image.convert("L")).filter(ImageFilter.GaussianBlur(1))
     binary = adaptive_threshold(gray)
     binary = _blank_background(gray, binary)
     return deskew(binary)
