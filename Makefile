@@ -1,6 +1,6 @@
 # Two commands: `make run` starts the whole system, `make test` runs every test.
 # Both install what they need: uv, Python 3.10, the locked environment, and for the
-# tests the Debian packages (chromium, tesseract-ocr) when they are missing.
+# tests the Debian packages (chromium, tesseract-ocr, the fonts of the synthetic receipts) when they are missing.
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
 .DEFAULT_GOAL := help
@@ -56,6 +56,8 @@ $(UV):
 system-deps:
 	@missing=""; \
 	command -v tesseract >/dev/null || missing="$$missing tesseract-ocr tesseract-ocr-eng"; \
+	[ -d /usr/share/fonts/truetype/dejavu ] || missing="$$missing fonts-dejavu-core"; \
+	[ -d /usr/share/fonts/truetype/liberation ] || missing="$$missing fonts-liberation"; \
 	[ -x /usr/bin/chromium ] || missing="$$missing chromium"; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing Debian packages:$$missing"; \
