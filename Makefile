@@ -1,6 +1,6 @@
 # Two commands: `make run` starts the whole system, `make test` runs every test.
 # Both install what they need: uv, Python 3.10, the locked environment, and for the
-# tests the Debian packages (chromium, tesseract-ocr) when they are missing.
+# tests the Debian packages (chromium, tesseract-ocr, the fonts of the synthetic receipts) when they are missing.
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
 .DEFAULT_GOAL := help
@@ -9,7 +9,7 @@ UV := $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
 RUN := $(UV) run --frozen --no-sync
 PYTEST_ARGS ?=
 
-.PHONY: help run test install system-deps chat eval bench clean
+.PHONY: help run test install system-deps ocr-deps chat eval bench clean
 
 help:
 	@echo "make run    start the assistant (Rasa, actions, CRM ingestion) on localhost"
@@ -18,7 +18,7 @@ help:
 	@echo "make eval   NLU accuracy on the held-out split"
 	@echo "make bench  BANKING77 benchmark against a TF-IDF baseline"
 
-run: install
+run: install ocr-deps
 	$(RUN) crmbot run
 
 test: install system-deps
@@ -53,9 +53,18 @@ $(UV):
 	  || python3 -m pip install --user --quiet --break-system-packages uv 2>/dev/null \
 	  || { apt-get update -qq && apt-get install -y -qq python3-pip >/dev/null && python3 -m pip install --user --quiet --break-system-packages uv; }
 
-system-deps:
+# The assistant reads receipt photos with tesseract: `make run` needs it too.
+ocr-deps:
+	@if ! command -v tesseract >/dev/null; then \
+	  echo "installing Debian packages: tesseract-ocr tesseract-ocr-eng"; \
+	  SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq tesseract-ocr tesseract-ocr-eng >/dev/null; \
+	fi
+
+system-deps: ocr-deps
 	@missing=""; \
-	command -v tesseract >/dev/null || missing="$$missing tesseract-ocr tesseract-ocr-eng"; \
+	[ -d /usr/share/fonts/truetype/dejavu ] || missing="$$missing fonts-dejavu-core"; \
+	[ -d /usr/share/fonts/truetype/liberation ] || missing="$$missing fonts-liberation"; \
 	[ -x /usr/bin/chromium ] || missing="$$missing chromium"; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing Debian packages:$$missing"; \

@@ -12,6 +12,9 @@ from actions.handoff import ActionDefaultFallback, ActionHandoff, ActionSaveCsat
 from actions.leads import ActionCreateLead, ValidateLeadForm
 from actions.orders import ActionCheckOrder, ActionLinkAccount, ValidateOrderStatusForm
 from actions.products import ActionProductAvailability, ActionProductInfo
+from actions.receipts import (
+    ActionAskReceiptValue, ActionConfirmReceipt, ActionCorrectReceipt, ActionReadReceipt, ValidateReceiptCorrectionForm,
+)
 from actions.refunds import ActionRefundStatus
 from actions.returns import ActionCreateReturn, ValidateReturnForm
 from actions.tickets import ActionOpenTicket, ActionTicketStatus
@@ -41,4 +44,10 @@ __all__ = [
     "ValidateLeadForm",
     "ValidateOrderStatusForm",
     "ValidateReturnForm",
+    # issue 15: receipt photos
+    "ActionAskReceiptValue",
+    "ActionConfirmReceipt",
+    "ActionCorrectReceipt",
+    "ActionReadReceipt",
+    "ValidateReceiptCorrectionForm",
 ]

@@ -344,7 +344,7 @@ class CustomerMerge(Base):
 class ReceiptReading(Base):
     """What OCR read on one photo, and once the customer confirmed it, where it was attached.
 
-    status: read (waiting for the customer's yes) | confirmed | rejected.
+    status: read (waiting for the customer's yes) | confirmed.
     process/process_id: the return, ticket or order the confirmed receipt belongs to.
     The image stays where its channel stored it (image_path, relative to VAR_DIR);
     attachment_id links the conversation's attachment row once ingestion has stored it.

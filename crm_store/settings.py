@@ -7,6 +7,7 @@ names the variable.
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Mapping
@@ -334,6 +335,8 @@ def _parse(name: str, var: str, raw: str) -> object:
         _check_timezone(var, raw)
     if name == "stage_slas":
         parse_stage_slas(raw, var)
+    if name == "ocr_languages" and not re.fullmatch(r"[a-z_]+(\+[a-z_]+)*", raw):
+        raise SettingsError(f"{var}={raw!r} is not a list of tesseract languages like eng+deu")
     if name in _URL_PREFIXES and not raw.startswith(_URL_PREFIXES[name]):
         shown = "<hidden>" if "@" in raw else repr(raw)
         raise SettingsError(f"{var}={shown} must start with one of {', '.join(_URL_PREFIXES[name])}")

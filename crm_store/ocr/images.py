@@ -20,8 +20,8 @@ from crm_store.ocr.errors import ImageRejected
 TARGET_WIDTH = 1400  # px: narrower images are upscaled to this width
 MAX_UPSCALE = 4.0
 DESKEW_RANGE = 12.0  # degrees either way
-THRESHOLD_WINDOW = 31  # px at TARGET_WIDTH; about two text lines
-THRESHOLD_OFFSET = 12  # a pixel is ink when darker than its neighbourhood by this much
+THRESHOLD_WINDOW = 101  # px at TARGET_WIDTH: wider than the thickest glyph, or letters turn hollow
+THRESHOLD_OFFSET = 20  # a pixel is ink when darker than its neighbourhood by this much (above noise)
 
 
 def load_image(path: Path, max_bytes: int, max_pixels: int) -> Image.Image:
@@ -58,8 +58,9 @@ def load_image(path: Path, max_bytes: int, max_pixels: int) -> Image.Image:
 def preprocess(image: Image.Image) -> Image.Image:
     """Upright, grayscale, upscaled, binarised and deskewed (mode "L", 0 or 255)."""
     image = ImageOps.exif_transpose(image)
-    gray = _upscale(image.convert("L"))
-    gray = gray.filter(ImageFilter.MedianFilter(3))  # sensor noise would survive the threshold
+    # Sensor noise would survive the threshold. A light blur after upscaling read better
+    # than a median filter (before or after) on the development set, and costs less.
+    gray = _upscale(image.convert("L")).filter(ImageFilter.GaussianBlur(1))
     binary = adaptive_threshold(gray)
     binary = _blank_background(gray, binary)
     return deskew(binary)

@@ -13,7 +13,6 @@ import time
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Any
 
 import pytesseract
 from PIL import Image
@@ -52,9 +51,6 @@ class Reading:
     text: str
     fields: ReceiptFields
     seconds: float
-
-    def as_dict(self) -> dict[str, Any]:
-        return {"fields": self.fields.as_dict(), "text": self.text, "seconds": round(self.seconds, 3)}
 
 
 def recognise(image: Image.Image, options: OcrOptions) -> str:

@@ -19,12 +19,11 @@ from crm_store.db import UnitOfWork
 from crm_store.errors import CrmError
 from crm_store.models import Attachment, Order, ReceiptReading, Return, Ticket
 from crm_store.ocr.fields import ReceiptFields
+from crm_store.services.conversations import conversation_for_sender
 from crm_store.services.returns import return_number
 from crm_store.services.tickets import OPEN_STATUSES, ticket_number
-from crm_store.services.conversations import conversation_for_sender
 
 CORRECTABLE = ("order_number", "date", "total")
-CONTEXTS = ("return", "payment", None)
 
 
 class ReadingNotFound(CrmError):
@@ -119,17 +118,6 @@ def confirm_reading(
             attachment.ocr_text = row.ocr_text
         uow.commit()
         return _view(row, number)
-
-
-def reject_reading(uow: UnitOfWork, reading_id: int, customer_id: int) -> None:
-    with uow:
-        _waiting(uow, reading_id, customer_id).status = "rejected"
-        uow.commit()
-
-
-def reading(uow: UnitOfWork, reading_id: int, customer_id: int) -> ReadingView:
-    with uow:
-        return _view(_waiting(uow, reading_id, customer_id), None)
 
 
 def _waiting(uow: UnitOfWork, reading_id: int, customer_id: int) -> ReceiptReading:
