@@ -51,7 +51,8 @@ async def _delete(url: str, name: str) -> None:
 
 def publishing_sink(tmp_path, url: str, topology: Topology) -> EventSink:  # type: ignore[no-untyped-def]
     """What Rasa runs in the scale-out profile (crm_store.broker.sink_for)."""
-    sink = EventSink(None, tmp_path / "var", retry_seconds=0.2, max_backoff=0.5, deliver=ConfirmedPublisher(url, topology),
+    publisher = ConfirmedPublisher(url, topology)
+    sink = EventSink(None, tmp_path / "var", retry_seconds=0.2, max_backoff=0.5, deliver=publisher, deliver_batch=publisher.batch,
                      temporary=lambda exc: True, destination="rabbitmq")
     sink.start()
     return sink
