@@ -34,7 +34,7 @@ def sink_for(settings: Settings) -> EventSink:
 
             publisher = ConfirmedPublisher(settings.event_broker_url, topology_from(settings))
             # The event itself is valid JSON from the spool: every failure to publish is the broker's.
-            return EventSink(None, settings.var_path, deliver=publisher, temporary=lambda exc: True,
+            return EventSink(None, settings.var_path, deliver=publisher, deliver_batch=publisher.batch, temporary=lambda exc: True,
                              destination="rabbitmq", fsync=settings.ingest_fsync)
         return EventSink(lambda: unit_of_work(settings), settings.var_path, fsync=settings.ingest_fsync)
 

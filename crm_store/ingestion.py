@@ -67,36 +67,51 @@ def describe(exc: BaseException) -> str:
 
 def ingest(uow: UnitOfWork, event: TrackerEvent) -> bool:
     """Store one tracker event; True if it made a new row, False if it was already there."""
+    with uow:
+        stored = _ingest(uow, event)
+        uow.commit()
+        return stored
+
+
+def ingest_batch(uow: UnitOfWork, events: list[TrackerEvent]) -> list[bool]:
+    """Store events in order in one transaction (one commit for a whole turn or more).
+
+    Any failure rolls the whole batch back and raises; the caller then retries
+    it, or goes one event at a time to dead-letter only the bad one.
+    """
+    with uow:
+        stored = [_ingest(uow, event) for event in events]
+        uow.commit()
+        return stored
+
+
+def _ingest(uow: UnitOfWork, event: TrackerEvent) -> bool:
     _validate(event)
     key = event_key(event)
     event, originals = clean_event(dict(event))
     sender, kind, at = _validate(event)
     if kind == "action" and event.get("name") in _SKIPPED_ACTIONS:
         return False
-    with uow:
-        session = uow.session
-        if kind == "session_started":
-            stored = insert_ignoring_conflict(
-                session,
-                Conversation,
-                {"sender_id": sender, "opened_by_event": key, "started_at": at, "last_event_at": at, "paused": False, "status": "open"},
-                key=["opened_by_event"],
-            )
-            uow.commit()
-            return stored
-        conversation = conversation_at(uow, sender, at, key)
-        if kind == "user":
-            stored = _store_user(uow, conversation, event, key, at)
-        elif kind == "bot":
-            stored = _store_bot(uow, conversation, event, key, at)
-        else:
-            stored = _store_event(uow, conversation, event, kind, key, at)
-        if stored and originals:
-            _keep_originals(uow, conversation, kind, key, originals, at)
-        if stored and at > conversation.last_event_at:
-            conversation.last_event_at = at
-        uow.commit()
-        return stored
+    session = uow.session
+    if kind == "session_started":
+        return insert_ignoring_conflict(
+            session,
+            Conversation,
+            {"sender_id": sender, "opened_by_event": key, "started_at": at, "last_event_at": at, "paused": False, "status": "open"},
+            key=["opened_by_event"],
+        )
+    conversation = conversation_at(uow, sender, at, key)
+    if kind == "user":
+        stored = _store_user(uow, conversation, event, key, at)
+    elif kind == "bot":
+        stored = _store_bot(uow, conversation, event, key, at)
+    else:
+        stored = _store_event(uow, conversation, event, kind, key, at)
+    if stored and originals:
+        _keep_originals(uow, conversation, kind, key, originals, at)
+    if stored and at > conversation.last_event_at:
+        conversation.last_event_at = at
+    return stored
 
 
 def _validate(event: TrackerEvent) -> tuple[str, str, datetime]:

@@ -79,15 +79,23 @@ class ConfirmedPublisher:
         future.result()
         return True
 
-    async def _publish(self, event: dict) -> None:
+    def batch(self, events: list[dict]) -> list[bool]:
+        """Publish several events at once and wait for all their confirms (a retry may repeat some)."""
+        future = asyncio.run_coroutine_threadsafe(asyncio.wait_for(self._publish(*events), self.timeout), self._loop)
+        future.result()
+        return [True] * len(events)
+
+    async def _publish(self, *events: dict) -> None:
         for attempt in (1, 2):  # a connection that went stale while idle gets one fresh try
             try:
                 if self._exchange is None:
                     await self._connect()
                 # A nack or a returned (unroutable) message raises; only Basic.Ack comes back.
-                confirmation = await self._exchange.publish(event_message(event), routing_key="", mandatory=True)
-                if not isinstance(confirmation, spec.Basic.Ack):
-                    raise ConnectionError(f"RabbitMQ did not confirm the event ({type(confirmation).__name__})")
+                confirmations = await asyncio.gather(*(self._exchange.publish(event_message(event), routing_key="", mandatory=True)
+                                                       for event in events))
+                for confirmation in confirmations:
+                    if not isinstance(confirmation, spec.Basic.Ack):
+                        raise ConnectionError(f"RabbitMQ did not confirm the event ({type(confirmation).__name__})")
                 return
             except Exception:
                 await self._drop()

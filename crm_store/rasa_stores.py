@@ -3,11 +3,12 @@ no URLs and the one settings object decides the profile."""
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from typing import Any
 from urllib.parse import urlsplit
 
-from rasa.core.lock_store import InMemoryLockStore, LockStore, RedisLockStore
+from rasa.core.lock_store import LOCK_LIFETIME, InMemoryLockStore, LockStore, RedisLockStore
 from rasa.core.tracker_store import SQLTrackerStore
 
 from crm_store.db import resolve_url
@@ -27,12 +28,77 @@ class CrmTrackerStore(SQLTrackerStore):
             Path(url[len("sqlite:///") :]).parent.mkdir(parents=True, exist_ok=True)
         super().__init__(domain=domain, host=url, event_broker=event_broker, **kwargs)
 
+        from crm_store import rasa_guards
+
+        rasa_guards.install()  # no silent in-memory fallback, honest replies (see the module)
+
     async def save(self, tracker: Any) -> None:
-        await super().save(tracker)
+        """Store the turn's new events, then hand them to the CRM spool, then sync the spool.
+
+        Rasa's own save publishes first and reads the whole tracker back to find
+        what is new; here one count query finds it, and the tracker is committed
+        before anything is published, so a database failure leaves no half turn.
+        """
+        with self.session_scope() as session:
+            new = [(event.type_name, event.as_dict()) for event in self._additional_events(session, tracker)]
+            for type_name, data in new:
+                session.add(self.SQLEvent(
+                    sender_id=tracker.sender_id,
+                    type_name=type_name,
+                    timestamp=data.get("timestamp"),
+                    intent_name=(data.get("parse_data") or {}).get("intent", {}).get("name"),
+                    action_name=data.get("name"),
+                    data=json.dumps(data),
+                ))
+            session.commit()
+        if self.event_broker is None:
+            return
+        for _type_name, data in new:
+            self.event_broker.publish({"sender_id": tracker.sender_id, **data})
         # The turn's events are in the spool; put them on the disk itself before the reply leaves.
         sync = getattr(self.event_broker, "sync", None)
         if sync is not None:
             await asyncio.get_running_loop().run_in_executor(None, sync)
+
+
+class AtomicRedisLockStore(RedisLockStore):
+    """Rasa's Redis lock store, with every read-modify-write of a lock done under a Redis mutex.
+
+    Rasa reads a conversation's ticket lock, changes it and writes it back; two
+    Rasa servers doing that at the same moment overwrite each other's tickets,
+    and then two turns of one sender run at once (lost turns, LockError). The
+    mutex makes each change atomic across servers, so a sender's messages are
+    taken strictly one after the other, in ticket order, whichever server got them.
+    """
+
+    MUTEX_SECONDS = 10
+
+    def _mutex(self, conversation_id: str) -> Any:
+        return self.red.lock(f"{self.key_prefix}mutex:{conversation_id}", timeout=self.MUTEX_SECONDS,
+                             blocking_timeout=self.MUTEX_SECONDS)
+
+    def issue_ticket(self, conversation_id: str, lock_lifetime: float = LOCK_LIFETIME) -> int:
+        with self._mutex(conversation_id):
+            return super().issue_ticket(conversation_id, lock_lifetime)
+
+    def update_lock(self, conversation_id: str) -> None:
+        with self._mutex(conversation_id):
+            super().update_lock(conversation_id)
+
+    def finish_serving(self, conversation_id: str, ticket_number: int) -> None:
+        with self._mutex(conversation_id):
+            super().finish_serving(conversation_id, ticket_number)
+
+    def cleanup(self, conversation_id: str, ticket_number: int) -> None:
+        with self._mutex(conversation_id):
+            lock = self.get_lock(conversation_id)
+            if lock is None:
+                return
+            lock.remove_ticket_for(ticket_number)
+            if lock.is_someone_waiting():
+                self.save_lock(lock)
+            else:
+                self.delete_lock(conversation_id)
 
 
 class CrmLockStore:
@@ -45,7 +111,7 @@ class CrmLockStore:
         parts = urlsplit(url)
         db = int(parts.path.strip("/") or 1)
         log.info("Redis lock store", extra={"redis_host": parts.hostname, "redis_db": db})
-        return RedisLockStore(
+        return AtomicRedisLockStore(
             host=parts.hostname or "localhost",
             port=parts.port or 6379,
             db=db,

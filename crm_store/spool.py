@@ -29,7 +29,7 @@ from typing import Any, Callable
 
 from crm_store.db import UnitOfWork
 from crm_store.errors import CrmError
-from crm_store.ingestion import describe, ingest, is_temporary
+from crm_store.ingestion import describe, ingest, ingest_batch, is_temporary
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +40,7 @@ STATUS = "ingest-status.json"
 LOCK = "ingest-spool.lock"
 HEARTBEAT_SECONDS = 1.0
 _OFFSET_EVERY = 50  # events between offset writes; a crash replays at most these (idempotently)
+BATCH = 64  # events delivered in one transaction (or one burst of confirmed publishes)
 
 
 class SpoolBusy(CrmError):
@@ -57,6 +58,7 @@ class EventSink:
         ingest_fn: Callable[[UnitOfWork, dict], bool] = ingest,
         *,
         deliver: Callable[[dict], bool] | None = None,
+        deliver_batch: Callable[[list[dict]], list[bool]] | None = None,
         temporary: Callable[[BaseException], bool] = is_temporary,
         destination: str = "crm database",
         fsync: bool = False,
@@ -65,7 +67,10 @@ class EventSink:
         if deliver is None:
             assert uow_factory is not None
             deliver = lambda event: ingest_fn(uow_factory(), event)  # noqa: E731
+            if ingest_fn is ingest:
+                deliver_batch = lambda events: ingest_batch(uow_factory(), events)  # noqa: E731
         self._deliver = deliver
+        self._deliver_batch = deliver_batch
         self._temporary = temporary
         self.destination = destination
         self._fsync = fsync
@@ -178,8 +183,8 @@ class EventSink:
             reader.seek(offset)
             while not self._stopping.is_set():
                 self._beat()
-                line = reader.readline()
-                if not line.endswith(b"\n"):  # caught up (or a line still being written)
+                lines = self._read_batch(reader)
+                if not lines:  # caught up (or a line still being written)
                     if since_saved:
                         self._save_offset(offset)
                         since_saved = 0
@@ -188,16 +193,45 @@ class EventSink:
                     self._wake.wait(HEARTBEAT_SECONDS)
                     self._wake.clear()
                     continue
-                if not self._handle(line):
-                    reader.seek(offset)  # the same event again, after the backoff
-                    continue
-                offset += len(line)
-                self._handled += 1
-                since_saved += 1
+                done = self._handle_batch(lines)
+                offset += sum(len(line) for line in lines[:done])
+                reader.seek(offset)
+                self._handled += done
+                since_saved += done
                 if since_saved >= _OFFSET_EVERY:
                     self._save_offset(offset)
                     since_saved = 0
             self._save_offset(offset)
+
+    @staticmethod
+    def _read_batch(reader: Any) -> list[bytes]:
+        lines: list[bytes] = []
+        while len(lines) < BATCH:
+            line = reader.readline()
+            if not line.endswith(b"\n"):
+                break
+            lines.append(line)
+        return lines
+
+    def _handle_batch(self, lines: list[bytes]) -> int:
+        """Deliver lines in order; returns how many are done with (all, unless we are stopping)."""
+        if self._deliver_batch is not None and len(lines) > 1:
+            try:
+                events = [json.loads(line) for line in lines]
+            except ValueError:
+                events = None
+            if events is not None:
+                outcome, stored = self._attempt(lambda: self._deliver_batch(events))  # type: ignore[misc]
+                if outcome == "done":
+                    self.stored += sum(bool(s) for s in stored)
+                    return len(lines)
+                if outcome == "stopping":
+                    return 0
+                # A data error somewhere in the batch: one at a time, so only the bad event is dead-lettered.
+        for index, line in enumerate(lines):
+            if not self._handle(line):
+                return index
+        return len(lines)
 
     def _handle(self, line: bytes) -> bool:
         """True when the event is done with (stored, duplicate or dead-lettered)."""
@@ -206,21 +240,33 @@ class EventSink:
         except ValueError as exc:
             self._dead({"error": describe(exc), "failed_at": time.time(), "raw": line.decode("ascii", "replace").rstrip("\n")})
             return True
+        outcome, result = self._attempt(lambda: self._deliver(event))
+        if outcome == "done":
+            self.stored += bool(result)
+            return True
+        if outcome == "failed":
+            log.warning("event cannot be stored; kept in the dead letters", extra={"error": type(result).__name__})
+            self._dead(dead_letter(event, result))
+            return True
+        return False
+
+    def _attempt(self, deliver: Callable[[], Any]) -> tuple[str, Any]:
+        """("done", result), ("failed", error) for an error of the data, or ("stopping", None).
+
+        Temporary failures are retried here with backoff, for as long as they last.
+        """
         backoff = self._retry_seconds
         while True:
             try:
-                if self._deliver(event):
-                    self.stored += 1
+                result = deliver()
                 self.last_stored_at = time.time()
                 if self.retrying_since is not None:
                     log.info("event delivery works again", extra={"destination": self.destination})
                 self.retrying_since = None
-                return True
-            except Exception as exc:  # noqa: BLE001 - sorted: retry later, or dead-letter this one event
+                return "done", result
+            except Exception as exc:  # noqa: BLE001 - sorted: retry later, or this data cannot be stored
                 if not self._temporary(exc):
-                    log.warning("event cannot be stored; kept in the dead letters", extra={"error": type(exc).__name__})
-                    self._dead(dead_letter(event, exc))
-                    return True
+                    return "failed", exc
                 if self.retrying_since is None:
                     self.retrying_since = time.time()
                     log.warning("event delivery failed; retrying with backoff",
@@ -228,7 +274,7 @@ class EventSink:
                 self.last_error = describe(exc)
                 self._beat(state="retrying")
                 if self._stopping.wait(backoff):
-                    return False
+                    return "stopping", None
                 backoff = min(self._max_backoff, backoff * 2)
 
     def _truncate_if_drained(self, offset: int) -> int:

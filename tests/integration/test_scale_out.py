@@ -5,6 +5,7 @@ import asyncio
 import shutil
 import socket
 import subprocess
+import threading
 import time
 import uuid
 
@@ -50,7 +51,8 @@ async def _delete(url: str, name: str) -> None:
 
 def publishing_sink(tmp_path, url: str, topology: Topology) -> EventSink:  # type: ignore[no-untyped-def]
     """What Rasa runs in the scale-out profile (crm_store.broker.sink_for)."""
-    sink = EventSink(None, tmp_path / "var", retry_seconds=0.2, max_backoff=0.5, deliver=ConfirmedPublisher(url, topology),
+    publisher = ConfirmedPublisher(url, topology)
+    sink = EventSink(None, tmp_path / "var", retry_seconds=0.2, max_backoff=0.5, deliver=publisher, deliver_batch=publisher.batch,
                      temporary=lambda exc: True, destination="rabbitmq")
     sink.start()
     return sink
@@ -195,3 +197,49 @@ def test_lock_store_is_in_memory_by_default(monkeypatch):
         assert isinstance(CrmLockStore(), InMemoryLockStore)
     finally:
         reset_settings_cache()
+
+
+def _two_servers_take_turns(store_class: type, conversation: str, turns: int = 15) -> tuple[int, int, list[int]]:
+    """Two 'Rasa servers' (own store, own thread and loop) each take `turns` messages of one sender at once.
+
+    Returns (most turns inside the lock at one moment, LockErrors, order in which tickets were served).
+    """
+    from rasa.core.lock_store import LockError
+
+    inside, most, errors, served = [0], [0], [0], []
+    guard = threading.Lock()
+
+    async def turn(store: RedisLockStore) -> None:
+        try:
+            async with store.lock(conversation, lock_lifetime=30, wait_time_in_seconds=0.02) as lock:
+                with guard:
+                    inside[0] += 1
+                    most[0] = max(most[0], inside[0])
+                    served.append(lock.now_serving)
+                await asyncio.sleep(0.01)  # the turn's work
+                with guard:
+                    inside[0] -= 1
+        except LockError:
+            with guard:
+                errors[0] += 1
+
+    async def server() -> None:
+        store = store_class(host="127.0.0.1", port=6379, db=3, key_prefix="crmbot-test")
+        await asyncio.gather(*(turn(store) for _ in range(turns)))
+
+    threads = [threading.Thread(target=lambda: asyncio.run(server())) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    return most[0], errors[0], served
+
+
+def test_two_servers_take_one_senders_messages_one_at_a_time():
+    require_service(reachable(6379), "Redis at 127.0.0.1:6379")
+    from crm_store.rasa_stores import AtomicRedisLockStore
+
+    most, errors, served = _two_servers_take_turns(AtomicRedisLockStore, unique_sender())
+
+    assert (most, errors, len(served)) == (1, 0, 30)
+    assert served == sorted(served), "tickets are served in the order they were issued"

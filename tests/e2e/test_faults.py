@@ -1,0 +1,81 @@
+"""Faults on the running system (`crmbot run`): each turn is answered honestly and the counts stay whole."""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import urllib.request
+
+import pytest
+from sqlalchemy import func, select
+
+from crm_store.models import Conversation
+from crm_store.rasa_guards import ACTION_FAILED, TRY_AGAIN
+from tests.e2e.test_order_status import customer_with_order, texts
+from tests.support.events import unique_sender
+from tests.support.queries import messages_of
+from tests.support.stack import Stack, eventually
+
+pytestmark = pytest.mark.e2e
+
+
+def tracker_texts(stack: Stack, sender: str) -> list[str]:
+    with sqlite3.connect(stack.env["VAR_DIR"] + "/tracker.db") as conn:
+        rows = conn.execute("SELECT data FROM events WHERE sender_id = ? AND type_name = 'user' ORDER BY id", (sender,))
+        return [json.loads(data)["text"] for (data,) in rows]
+
+
+def conversations_of(stack: Stack, sender: str) -> int:
+    with stack.engine.connect() as conn:
+        return conn.execute(select(func.count()).select_from(Conversation).where(Conversation.sender_id == sender)).scalar_one()
+
+
+def test_a_turn_the_tracker_store_cannot_load_or_save_gets_an_honest_reply_and_nothing_half_done(stack: Stack):
+    sender = unique_sender("outage")
+    assert texts(stack.say(sender, "hello"))
+    locker = sqlite3.connect(stack.env["VAR_DIR"] + "/tracker.db", timeout=30, isolation_level=None)
+
+    locker.execute("BEGIN EXCLUSIVE")  # the tracker store is unavailable for this turn
+    try:
+        during = stack.say(sender, "I want to know where my order is")
+    finally:
+        locker.execute("ROLLBACK")
+        locker.close()
+    after = stack.say(sender, "hello")
+
+    assert during == [{"recipient_id": sender, "text": TRY_AGAIN}]
+    assert texts(after) and TRY_AGAIN not in texts(after)
+    assert tracker_texts(stack, sender) == ["hello", "hello"]
+    rows = eventually(lambda: len([r for r in messages_of(stack.engine, sender) if r["direction"] == "in"]) >= 2
+                      and messages_of(stack.engine, sender))
+    assert [r["text"] for r in rows if r["direction"] == "in"] == ["hello", "hello"]
+    assert conversations_of(stack, sender) == 1, "the outage did not split the CRM conversation"
+
+
+def action_server_pid(stack: Stack) -> int:
+    port = stack.env["ACTION_PORT"]
+    out = subprocess.run(["ss", "-Hltnp", f"sport = :{port}"], capture_output=True, text=True, check=True).stdout
+    return int(out.split("pid=")[1].split(",")[0])
+
+
+def test_a_failed_action_call_is_retried_then_apologised_for(stack: Stack):
+    sender, number = customer_with_order(stack)
+    health = f"http://127.0.0.1:{stack.env['ACTION_PORT']}/health"
+
+    os.kill(action_server_pid(stack), signal.SIGKILL)  # the supervisor restarts it, but not in 0.3 s
+    replies = stack.say(sender, f"where is my order {number}?")
+
+    assert ACTION_FAILED in texts(replies), replies
+    assert eventually(lambda: _answers(health), timeout=180), stack.log()  # back for the next tests
+    assert "action server crashed (exit code -9); restarting it" in stack.log()
+    assert f"Order {number} is shipped" in texts(stack.say(sender, f"where is my order {number}?"))
+
+
+def _answers(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=2):
+            return True
+    except OSError:
+        return False
