@@ -222,6 +222,7 @@ COMMANDS: dict[str, Callable[[Settings, argparse.Namespace], int]] = {
 # Command groups that live in their own modules (`crmbot customer ...`, `crmbot job ...`).
 # Each module has `register(sub) -> {command name: handler}`; handlers take (settings, args).
 EXTENSIONS: tuple[str, ...] = (
+    "bot.cli_customer",
 )
 
 if __name__ == "__main__":
