@@ -44,13 +44,14 @@ def test_cancel_on_a_chat_linked_long_ago_asks_for_a_fresh_code(stack: Stack):
     visitor = unique_sender("linked")
     stack.say(visitor, f"where is my order {number}")
     stack.say(visitor, email)
-    stack.say(visitor, eventually(lambda: demo_code(stack, email)))
+    linked = texts(stack.say(visitor, eventually(lambda: demo_code(stack, email))))
     with stack.engine.begin() as conn:  # the link was made an hour ago
         conn.execute(update(LinkCode).where(LinkCode.external_id == visitor).values(used_at=datetime.utcnow() - timedelta(hours=1)))
 
-    stack.say(visitor, f"I want to cancel order {number}")
+    first = texts(stack.say(visitor, f"please cancel my order {number}"))
     asked = texts(stack.say(visitor, "yes"))
 
+    assert "now linked" in linked and f"Order {number} can still be cancelled" in first
     assert "sent a 6-digit code" in asked and "cancelled" not in asked
     with stack.engine.connect() as conn:
         assert conn.execute(select(Order.status).where(Order.number == number)).scalar() == "paid"
