@@ -3,6 +3,7 @@
 Thin by design: each action reads slots, calls one crm_store service and replies.
 One module per topic; the form validators sit next to the action their form ends in.
 """
+from actions.account import ActionLinkAccount, ActionRequestErasure, ActionUnlinkAccount, ActionVerifyCode
 from actions.address import ActionChangeAddress, ValidateAddressForm
 from actions.cancel import ActionCancelOrder, ValidateCancelOrderForm
 from actions.fallback import ActionDefaultAskAffirmation
@@ -10,7 +11,7 @@ from actions.feedback import ActionSaveFeedback, ValidateFeedbackForm
 from actions.forms import ActionLeaveForm
 from actions.handoff import ActionDefaultFallback, ActionHandoff, ActionSaveCsat, ValidateCsatForm
 from actions.leads import ActionCreateLead, ValidateLeadForm
-from actions.orders import ActionCheckOrder, ActionLinkAccount, ValidateOrderStatusForm
+from actions.orders import ActionCheckOrder, ValidateOrderStatusForm
 from actions.products import ActionProductAvailability, ActionProductInfo
 from actions.receipts import (
     ActionAskReceiptValue, ActionConfirmReceipt, ActionCorrectReceipt, ActionReadReceipt, ValidateReceiptCorrectionForm,
@@ -24,6 +25,9 @@ __all__ = [
     "ActionChangeAddress",
     "ActionCheckOrder",
     "ActionLinkAccount",
+    "ActionRequestErasure",
+    "ActionUnlinkAccount",
+    "ActionVerifyCode",
     "ActionCreateLead",
     "ActionCreateReturn",
     "ActionDefaultAskAffirmation",

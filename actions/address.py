@@ -9,6 +9,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.exc import SQLAlchemyError
 
+from actions.account import fresh_code_needed
 from actions.common import crm, crm_unavailable, customer_id
 from actions.forms import HandoffFormValidation, give_up, own_order, reject, reset_form_slots
 from crm_store import stages
@@ -46,7 +47,10 @@ class ActionChangeAddress(Action):
         if number and address:
             try:
                 uow = crm()
-                order = orders.change_address(uow, number, customer_id(uow, tracker), address, datetime.utcnow())
+                owner = customer_id(uow, tracker)
+                if fresh_code_needed(dispatcher, tracker, owner):  # a chat linked by code confirms again
+                    return reset_form_slots()
+                order = orders.change_address(uow, number, owner, address, datetime.utcnow())
                 dispatcher.utter_message(response="utter_address_changed", order_id=order.number, address=address)
             except CrmError as exc:
                 dispatcher.utter_message(text=str(exc))

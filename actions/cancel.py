@@ -8,6 +8,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.exc import SQLAlchemyError
 
+from actions.account import fresh_code_needed
 from actions.common import crm, crm_unavailable, customer_id
 from actions.forms import HandoffFormValidation, give_up, own_order, reject, reset_form_slots
 from crm_store import stages
@@ -43,7 +44,10 @@ class ActionCancelOrder(Action):
         elif answer == "yes" and number:
             try:
                 uow = crm()
-                order = orders.cancel(uow, number, customer_id(uow, tracker), now=datetime.utcnow())
+                owner = customer_id(uow, tracker)
+                if fresh_code_needed(dispatcher, tracker, owner):  # a chat linked by code confirms again
+                    return reset_form_slots()
+                order = orders.cancel(uow, number, owner, now=datetime.utcnow())
                 dispatcher.utter_message(response="utter_order_cancelled", order_id=order.number)
             except CrmError as exc:  # e.g. it shipped while we were talking
                 dispatcher.utter_message(text=str(exc))

@@ -3,18 +3,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from rasa_sdk import Action, Tracker
-from datetime import datetime
-
+from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.exc import SQLAlchemyError
 
 from actions.common import crm, crm_unavailable, customer_id, day
 from actions.forms import HandoffFormValidation
-from crm_store.errors import InvalidOrderNumber, OrderNotFound, VerificationFailed
-from crm_store.services import customers, orders
-from nlu.extraction import normalize_email
+from crm_store.errors import InvalidOrderNumber, OrderNotFound
+from crm_store.services import orders
 
 _DETAILS = {
     "pending": "We're waiting for the payment to clear.",
@@ -37,39 +34,15 @@ class ActionCheckOrder(Action):
             uow = crm()
             answer_status(dispatcher, orders.lookup(uow, number or "", customer_id(uow, tracker)))
         except (OrderNotFound, InvalidOrderNumber):
-            if number and orders.exists(crm(), number):
-                # Someone's order, not linked to this chat: offer to prove it with the order's email.
+            if number:
+                # Not on this chat's account. One reply whether or not the order exists (a stranger must
+                # not learn which numbers do); if it is theirs, a code to its email links this chat.
                 dispatcher.utter_message(response="utter_order_needs_verification", order_id=number)
                 return [SlotSet("order_id", None), SlotSet("unverified_order", number)]
             dispatcher.utter_message(response="utter_order_not_found", order_id=number)
         except SQLAlchemyError:
             crm_unavailable(dispatcher, tracker, "order look-up")
         return [SlotSet("order_id", None)]
-
-
-class ActionLinkAccount(Action):
-    """The customer sends the email on an order we could not show them: link and answer."""
-
-    def name(self) -> str:
-        return "action_link_account"
-
-    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict]:
-        number = tracker.get_slot("unverified_order")
-        email = next(tracker.get_latest_entity_values("email"), None) or normalize_email(tracker.latest_message.get("text") or "")
-        if not number or not email:
-            dispatcher.utter_message(response="utter_default")
-            return []
-        channel = tracker.get_latest_input_channel() or "rest"
-        try:
-            uow = crm()
-            owner = customers.link_by_order_email(uow, channel, tracker.sender_id, number, email, datetime.utcnow())
-            dispatcher.utter_message(response="utter_account_linked")
-            answer_status(dispatcher, orders.lookup(uow, number, owner))
-        except VerificationFailed:
-            dispatcher.utter_message(response="utter_verification_failed", order_id=number)
-        except SQLAlchemyError:
-            crm_unavailable(dispatcher, tracker, "account link")
-        return [SlotSet("unverified_order", None)]
 
 
 def answer_status(dispatcher: CollectingDispatcher, order: orders.OrderView) -> None:

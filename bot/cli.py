@@ -259,6 +259,7 @@ EXTENSIONS: tuple[str, ...] = (
     "bot.cli_ocr",
     "bot.console.commands",
     "analytics.importing.cli",
+    "bot.cli_customer",
 )
 
 if __name__ == "__main__":

@@ -59,6 +59,12 @@ def install_model_guard(app: Any, model_dir: Path) -> None:
         return None
 
 
+async def warm_up(app: Any, _loop: Any) -> None:
+    """Parse one message before the port opens: the first parse builds TensorFlow's graphs,
+    which takes many seconds on a busy machine, and the first customer should not wait for it."""
+    await app.ctx.agent.parse_message("hello")
+
+
 def create_rasa_app(settings: Settings, model: Path, credentials: str, endpoints_file: str) -> Any:
     from rasa.core.run import close_resources, configure_app, create_http_input_channels, load_agent_on_start
     from rasa.core.utils import AvailableEndpoints
@@ -81,6 +87,7 @@ def create_rasa_app(settings: Settings, model: Path, credentials: str, endpoints
     install_request_limits(app, settings)
     install_model_guard(app, settings.model_path)
     app.register_listener(partial(load_agent_on_start, str(model), endpoints, None), "before_server_start")
+    app.register_listener(warm_up, "before_server_start")
     app.register_listener(close_resources, "after_server_stop")
     app.ctx.crmbot_endpoints = endpoints
     return app
@@ -101,6 +108,10 @@ def main(argv: list[str] | None = None) -> int:
         warnings.showwarning = lambda *a, **k: None
     try:
         settings = load_settings()
+        from rasa.utils.log_utils import configure_structlog
+
+        # Rasa's structlog lines go through the standard logging set up next (JSON, PII masked).
+        configure_structlog(logging.getLevelName(settings.log_level))
         setup_logging(settings.log_level)
         if not inside(args.model, settings.model_path):
             raise CrmError(f"--model must be a file in MODEL_DIR ({settings.model_path})")

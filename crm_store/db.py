@@ -30,15 +30,20 @@ _engines: dict[str, Engine] = {}
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
-    """A new engine; SQLite files get WAL mode and a busy timeout, their folder is created."""
+    """A new engine; SQLite files get WAL mode and a busy timeout, their folder is created.
+
+    hide_parameters: a failed statement's error names no bound values (they hold names,
+    emails and message texts), so logging it leaks no personal data.
+    """
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, future=True, connect_args={"timeout": 30, "check_same_thread": False}, **kwargs)
+        engine = create_engine(url, future=True, hide_parameters=True,
+                               connect_args={"timeout": 30, "check_same_thread": False}, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    return create_engine(url, future=True, pool_pre_ping=True, **kwargs)
+    return create_engine(url, future=True, pool_pre_ping=True, hide_parameters=True, **kwargs)
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:

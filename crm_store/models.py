@@ -419,6 +419,46 @@ class Refund(Base):
     created_at = Column(DateTime, nullable=False)
 
 
+# --- issue 8: one-time codes and the audit log ---
+
+
+class LinkCode(Base):
+    """A one-time code sent to a customer's email to prove a chat is theirs.
+
+    Every request leaves a row, matched or not (customer_id is then NULL and no code
+    exists), so requests are rate-limited per chat and per customer alike. The code
+    itself is stored only as an argon2 hash. purpose: link | reauth | forget.
+    """
+
+    __tablename__ = "link_codes"
+    __table_args__ = (Index("ix_link_codes_chat", "channel", "external_id"),)
+    id = Column(Integer, primary_key=True)
+    channel = Column(String(40), nullable=False)
+    external_id = Column(String(200), nullable=False)
+    customer_id = Column(ForeignKey("customers.id"), index=True)
+    purpose = Column(String(10), nullable=False)
+    order_number = Column(String(20))
+    code_hash = Column(String(200))
+    attempts = Column(Integer, nullable=False, default=0)
+    created_at = Column(DateTime, nullable=False)
+    expires_at = Column(DateTime, nullable=False)
+    used_at = Column(DateTime)
+
+
+class AuditEntry(Base):
+    """Who saw or changed what: one row per access to or change of personal data."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = (Index("ix_audit_log_subject", "subject_type", "subject_id"),)
+    id = Column(Integer, primary_key=True)
+    at = Column(DateTime, nullable=False, index=True)
+    actor = Column(String(100), nullable=False)  # "agent:ana", "cli", "customer:12", "system"
+    action = Column(String(40), nullable=False)  # "view", "export", "forget", "link", ...
+    subject_type = Column(String(40), nullable=False)  # "customer", "conversation", ...
+    subject_id = Column(Integer)
+    detail = Column(JSON)
+
+
 def utc_from_timestamp(ts: float) -> datetime:
     """Naive UTC datetime from a Rasa event timestamp (all CRM times are naive UTC)."""
     return datetime.utcfromtimestamp(ts)

@@ -27,6 +27,8 @@ class CrmTrackerStore(SQLTrackerStore):
 
             Path(url[len("sqlite:///") :]).parent.mkdir(parents=True, exist_ok=True)
         super().__init__(domain=domain, host=url, event_broker=event_broker, **kwargs)
+        # Like every engine of ours: SQL errors never carry bound values (message texts, names) into logs.
+        self.engine.hide_parameters = True
 
         from crm_store import rasa_guards
 

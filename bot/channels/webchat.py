@@ -5,21 +5,23 @@ Routes (absolute, whatever prefix Rasa asks for):
   GET  /chat/widget.js|.css    the embeddable widget (one <script> tag on any shop page)
   GET  /chat/socket.io.min.js  the vendored socket.io client (no CDN at run time)
   GET  /chat/config            limits the widget checks before uploading
-  GET  /chat/history           the transcript of a session, from the CRM
+  POST /chat/history           the transcript of the session whose token is posted, from the CRM
   POST /chat/upload            one image (multipart), delivered to Rasa as "/send_photo"
   *    /socket.io/             socket.io (engine.io) endpoint
 
-The browser keeps a session id in localStorage and asks for it with `session_request`;
-that id is the Rasa sender_id, so a reload (or a second tab) continues the same conversation.
+The server issues every session: `session_request` with a token we signed continues that
+conversation, anything else starts a new one (bot.channels.webchat_sessions). The session id
+inside the token is the Rasa sender_id. Browsers on other origins reach these routes only
+when their origin is in ALLOWED_ORIGINS; the CORS header comes from the app (Rasa's CORS
+set up by bot.rasa_server), so there is exactly one.
 """
 from __future__ import annotations
 
 import asyncio
 import logging
-import re
-import uuid
 from pathlib import Path
 from typing import Any, Awaitable, Callable, Dict, Optional, Text
+from urllib.parse import urlsplit
 
 from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
 from rasa.core.channels.socketio import SocketBlueprint, SocketIOInput, SocketIOOutput
@@ -28,7 +30,10 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 from socketio import AsyncServer
 
+from bot.channels.limits import ChannelLimits, client_ip
+from bot.channels.metadata import clean_metadata
 from bot.channels.webchat_history import HistoryLoader, crm_history
+from bot.channels.webchat_sessions import SessionSigner
 from bot.channels.webchat_uploads import ACCEPTED_TYPES, UploadRejected, check_image, store_image
 from crm_store.settings import Settings, get_settings
 
@@ -36,37 +41,22 @@ log = logging.getLogger(__name__)
 
 STATIC_DIR = Path(__file__).parent / "static"
 SEND_PHOTO = "/send_photo"
-MAX_TEXT_CHARS = 2000
-MAX_NAME_CHARS = 100
-# Session ids are the only key to a conversation and its history, so they must be
-# long random tokens; anything else gets a fresh one from the server.
-_SESSION_ID = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 _STATIC_FILES = {
     "widget.js": "application/javascript; charset=utf-8",
     "widget.css": "text/css; charset=utf-8",
     "socket.io.min.js": "application/javascript; charset=utf-8",
 }
-# The widget runs on shop pages of other origins; these routes hold nothing
-# without the session id, which the shop page itself never sees.
-_CORS = {"Access-Control-Allow-Origin": "*"}
-
-
-def valid_session_id(value: Any) -> bool:
-    return isinstance(value, str) and bool(_SESSION_ID.match(value))
-
-
-def clean_metadata(raw: Any) -> dict[str, Any]:
-    """Keep only what the widget may tell us; attachments come from /chat/upload alone."""
-    if not isinstance(raw, dict):
-        return {}
-    name = raw.get("display_name")
-    if isinstance(name, str) and name.strip():
-        return {"display_name": name.strip()[:MAX_NAME_CHARS]}
-    return {}
 
 
 def json_error(status: int, message: str) -> HTTPResponse:
-    return response.json({"error": message}, status=status, headers=_CORS)
+    return response.json({"error": message}, status=status)
+
+
+def asked_token(data: Any) -> Any:
+    """The session token a client sends (`session`, or Rasa's socket.io name `session_id`)."""
+    if not isinstance(data, dict):
+        return None
+    return data.get("session") or data.get("session_id")
 
 
 class WebChatOutput(SocketIOOutput):
@@ -110,10 +100,30 @@ class WebChatInput(SocketIOInput):
         )
         self._settings = settings
         self._history = history
+        self._limits: ChannelLimits | None = None
+        self._signer: SessionSigner | None = None
 
     @property
     def settings(self) -> Settings:
         return self._settings or get_settings()
+
+    @property
+    def limits(self) -> ChannelLimits:
+        if self._limits is None:
+            self._limits = ChannelLimits(self.settings)
+        return self._limits
+
+    @property
+    def signer(self) -> SessionSigner:
+        if self._signer is None:
+            self._signer = SessionSigner.from_settings(self.settings)
+        return self._signer
+
+    def origin_allowed(self, origin: str | None, host: str | None) -> bool:
+        """No Origin (not a browser), our own origin, or a shop origin from ALLOWED_ORIGINS."""
+        if not origin:
+            return True
+        return origin.rstrip("/") in self.settings.origins or urlsplit(origin).netloc == (host or "")
 
     def url_prefix(self) -> Text:
         # "/" makes Sanic mount the routes as written (/chat, ...), not under /webhooks/webchat.
@@ -137,15 +147,29 @@ class WebChatInput(SocketIOInput):
     def _add_socket_handlers(self, sio: AsyncServer, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> None:
         @sio.on("connect")
         async def connect(sid: Text, environ: Dict, auth: Optional[Dict] = None) -> bool:
-            return True
+            request = environ.get("sanic.request")
+            await sio.save_session(sid, {"ip": client_ip(request) if request is not None else "unknown"})
+            # WebSockets ignore CORS: the origin check is ours.
+            return self.origin_allowed(environ.get("HTTP_ORIGIN"), environ.get("HTTP_HOST"))
+
+        async def join(sid: Text, session_id: str) -> None:
+            state = await sio.get_session(sid)
+            await sio.save_session(sid, {**state, "session_id": session_id})
+            await sio.enter_room(sid, session_id)
 
         @sio.on("session_request")
         async def session_request(sid: Text, data: Optional[Dict]) -> None:
-            asked = (data or {}).get("session_id") if isinstance(data, dict) else None
-            session_id = asked if valid_session_id(asked) else uuid.uuid4().hex
-            await sio.save_session(sid, {"session_id": session_id})
-            await sio.enter_room(sid, session_id)
-            await sio.emit("session_confirm", session_id, room=sid)
+            token = asked_token(data)
+            session_id = self.signer.verify(token)
+            if session_id is None:
+                ip = (await sio.get_session(sid)).get("ip", "unknown")
+                session_id, token = self.signer.issue()
+                problem = self.limits.newcomer_problem(self.name(), session_id, ip)
+                if problem:
+                    await sio.emit("webchat_error", {"error": problem}, room=sid)
+                    return
+            await join(sid, session_id)
+            await sio.emit("session_confirm", token, room=sid)
 
         @sio.on(self.user_message_evt)
         async def handle_message(sid: Text, data: Any) -> None:
@@ -154,17 +178,21 @@ class WebChatInput(SocketIOInput):
             text = data.get("message")
             if not isinstance(text, str) or not text.strip():
                 return
-            session_id = (await sio.get_session(sid)).get("session_id")
+            state = await sio.get_session(sid)
+            session_id = state.get("session_id")
             if session_id is None:
-                # A message racing a reconnect's session_request: accept its own id.
-                if not valid_session_id(data.get("session_id")):
+                # A message racing a reconnect's session_request: it must carry a token we issued.
+                session_id = self.signer.verify(asked_token(data))
+                if session_id is None:
                     log.warning("webchat message without a session was ignored", extra={"sid": sid})
                     return
-                session_id = data["session_id"]
-                await sio.save_session(sid, {"session_id": session_id})
-                await sio.enter_room(sid, session_id)
+                await join(sid, session_id)
+            problem = self.limits.message_problem(self.name(), session_id, state.get("ip", "unknown"), text)
+            if problem:
+                await sio.emit(self.bot_message_evt, {"text": problem}, room=sid)
+                return
             message = UserMessage(
-                text.strip()[:MAX_TEXT_CHARS],
+                text.strip(),
                 WebChatOutput(sio, self.bot_message_evt),
                 session_id,
                 input_channel=self.name(),
@@ -194,7 +222,7 @@ class WebChatInput(SocketIOInput):
             return await response.file(
                 STATIC_DIR / name,
                 mime_type=_STATIC_FILES[name],
-                headers={"Cache-Control": cache, "X-Content-Type-Options": "nosniff", **_CORS},
+                headers={"Cache-Control": cache, "X-Content-Type-Options": "nosniff"},
             )
 
         @bp.route("/chat/config", methods=["GET"])
@@ -204,28 +232,28 @@ class WebChatInput(SocketIOInput):
                     "max_upload_bytes": self.settings.max_upload_bytes,
                     "accepted_types": sorted(ACCEPTED_TYPES),
                     "socketio_path": self.socketio_path,
+                    "max_message_chars": self.settings.max_message_chars,
                 },
-                headers=_CORS,
             )
 
-        @bp.route("/chat/history", methods=["GET"])
+        @bp.route("/chat/history", methods=["POST"])
         async def history(request: Request) -> HTTPResponse:
-            session_id = request.args.get("session_id")
-            if not valid_session_id(session_id):
-                return json_error(400, "A valid session_id is required.")
+            session_id = self.signer.verify(request.form.get("session") if request.form else None)
+            if session_id is None:
+                return json_error(403, "This chat session is not valid; the widget will start a new one.")
             try:
                 messages = await asyncio.get_running_loop().run_in_executor(None, self._history, session_id, 50)
             except Exception:
                 # History is a nicety: the widget carries on without it.
                 log.exception("webchat history unavailable", extra={"sender_id": session_id})
                 return json_error(503, "The conversation history is not available right now.")
-            return response.json({"session_id": session_id, "messages": messages}, headers=_CORS)
+            return response.json({"session_id": session_id, "messages": messages})
 
         @bp.route("/chat/upload", methods=["POST"])
         async def upload(request: Request) -> HTTPResponse:
-            session_id = request.form.get("session_id") if request.form else None
-            if not valid_session_id(session_id):
-                return json_error(400, "A valid session_id is required.")
+            session_id = self.signer.verify(request.form.get("session") if request.form else None)
+            if session_id is None:
+                return json_error(403, "This chat session is not valid; please reload the page.")
             file = request.files.get("file") if request.files else None
             if file is None:
                 return json_error(400, "Attach one image in the form field 'file'.")
@@ -233,6 +261,9 @@ class WebChatInput(SocketIOInput):
                 mime_type = check_image(file.body, file.type, self.settings.max_upload_bytes)
             except UploadRejected as rejected:
                 return json_error(rejected.status, rejected.message)
+            problem = self.limits.upload_problem(self.name(), session_id)
+            if problem:
+                return json_error(429, problem)
             attachment = store_image(self.settings.var_path, session_id, file.name, mime_type, file.body)
             log.info("webchat photo stored", extra={"sender_id": session_id, "size": attachment["size"]})
             metadata: dict[str, Any] = {"attachments": [attachment]}
@@ -250,4 +281,4 @@ class WebChatInput(SocketIOInput):
                 log.exception("webchat photo could not be delivered", extra={"sender_id": session_id})
                 return json_error(500, "The photo was saved but could not be delivered. Please try again.")
             shown = {k: attachment[k] for k in ("kind", "file_name", "mime_type", "size")}  # type: ignore[literal-required]
-            return response.json({"attachment": shown}, headers=_CORS)
+            return response.json({"attachment": shown})

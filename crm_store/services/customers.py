@@ -105,33 +105,3 @@ def _identity(uow: UnitOfWork, channel: str, external_id: str) -> ChannelIdentit
 def _view(row: ChannelIdentity) -> Identity:
     return Identity(row.id, row.customer_id, row.channel, row.external_id, row.display_name)
 
-
-def link_by_order_email(
-    uow: UnitOfWork, channel: str, external_id: str, order_number: str, email: str, now: datetime
-) -> int:
-    """Link this chat to the customer who placed `order_number`, if `email` is theirs.
-
-    A customer writing from a new chat (a web visitor, a new Telegram account) proves an
-    order is theirs with the email on it; from then on this identity is that customer.
-    Returns the customer id; raises VerificationFailed without saying which part was wrong.
-    """
-    from crm_store.errors import VerificationFailed
-    from crm_store.models import Conversation, Order
-
-    with uow:
-        session = uow.session
-        order = uow.orders.one_by(number=order_number)
-        owner = uow.customers.get(order.customer_id) if order else None
-        if owner is None or not owner.email or owner.email.strip().lower() != email.strip().lower():
-            raise VerificationFailed(f"The email address does not match order {order_number}.")
-        identity = _identity(uow, channel, external_id)
-        if identity is None:
-            session.add(ChannelIdentity(customer_id=owner.id, channel=channel, external_id=external_id, created_at=now))
-        else:
-            identity.customer_id = owner.id
-        for conversation in session.scalars(
-            select(Conversation).where(Conversation.sender_id == external_id, Conversation.channel == channel)
-        ):
-            conversation.customer_id = owner.id
-        uow.commit()
-        return owner.id

@@ -216,3 +216,29 @@ def test_widget_reconnects_after_the_server_restarts(browser, tmp_path):
             assert [m["sender_id"] for m in own_server.messages()] == [session_id, session_id]
         finally:
             context.close()
+
+
+def test_widget_on_an_allowed_shop_origin_works_and_elsewhere_cannot_connect(browser, tmp_path):
+    server = WebchatServer(tmp_path, crm=False, delay=0.05)
+    # localhost and 127.0.0.1 are different origins: the shop is one, the chat server the other.
+    shop, other = f"http://localhost:{server.port}", f"http://127.0.0.1:{server.port}"
+    server.env["ALLOWED_ORIGINS"] = shop
+    with server:
+        context = browser.new_context(viewport=DESKTOP)
+        try:
+            page = context.new_page()
+            failed: list[str] = []
+            page.on("requestfailed", lambda r: failed.append(r.url))
+            chat = ChatPage(page, shop, path=f"/test/shop?bot={other}").open(floating=True)
+            chat.send("where is my order")
+            chat.wait_for_bot("What do you need?")
+            assert not [u for u in failed if "/chat/config" in u]
+
+            stranger = context.new_page()
+            # A page on an origin not in ALLOWED_ORIGINS embeds the same widget.
+            stranger.goto(f"{other}/test/shop?bot={shop}")
+            stranger.get_by_role("button", name="Chat with us").click()
+            expect(stranger.locator(".crmbot-banner")).to_contain_text("Cannot reach the chat server")
+            assert stranger.locator(".crmbot-root[data-session-ready]").count() == 0
+        finally:
+            context.close()

@@ -1,6 +1,8 @@
 """Channel -> Rasa -> action -> CRM store, through the REST channel of a running `crmbot run`."""
 from __future__ import annotations
 
+import re
+
 import random
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -74,8 +76,9 @@ def test_unknown_or_foreign_order_gets_a_helpful_answer(stack: Stack):
     unknown = texts(stack.say(sender, "where is my order A-00001?"))
     foreign = texts(stack.say(sender, f"where is order {someone_elses}"))
 
-    assert "couldn't find order A-00001" in unknown
-    assert f"Order {someone_elses} isn't linked to this chat" in foreign
+    # One reply whether or not the order exists: a stranger learns nothing about which numbers do.
+    assert unknown.replace("A-00001", "X") == foreign.replace(someone_elses, "X")
+    assert "send me the email address" in foreign and "one-time code" in foreign
     assert "shipped" not in foreign
 
 
@@ -94,23 +97,46 @@ def test_first_contact_creates_a_customer_identity(stack: Stack):
     assert greeting[0]["intent"] == "greet"
 
 
-def test_a_new_chat_proves_an_order_with_its_email_and_gets_linked(stack: Stack):
+def test_a_new_chat_proves_an_order_with_a_code_sent_to_its_email_and_gets_linked(stack: Stack):
     owner_sender, number = customer_with_order(stack)
+    email = f"{owner_sender}@example.com"
     with stack.engine.begin() as conn:
         conn.execute(Customer.__table__.update()
                      .where(Customer.id == select(ChannelIdentity.customer_id).where(ChannelIdentity.external_id == owner_sender).scalar_subquery())
-                     .values(email=f"{owner_sender}@example.com"))
+                     .values(email=email))
     visitor = unique_sender("visitor")
 
     asked = texts(stack.say(visitor, f"where is my order {number}"))
-    wrong = texts(stack.say(visitor, "my email is someone.else@example.com"))
-    again = texts(stack.say(visitor, f"where is my order {number}"))
-    right = texts(stack.say(visitor, f"it's {owner_sender.upper()}@example.com"))
+    wrong_email = texts(stack.say(visitor, "my email is someone.else@example.com"))
+    right_email = texts(stack.say(visitor, f"it's {owner_sender.upper()}@example.com"))
+    code = eventually(lambda: demo_code(stack, email))
+    wrong_code = texts(stack.say(visitor, f"the code is {(int(code) + 1) % 10**6:06d}"))
+    right_code = texts(stack.say(visitor, code))
 
-    assert "isn't linked to this chat" in asked and "shipped" not in asked
-    assert "doesn't match" in wrong and "shipped" not in wrong
-    assert "isn't linked to this chat" in again
-    assert "now linked to your account" in right and f"Order {number} is shipped" in right
+    assert "can't show order" in asked and "shipped" not in asked
+    # The same answer for a wrong and a right email: the email is not a password any more.
+    assert wrong_email == right_email and "6-digit code" in right_email and "shipped" not in right_email
+    assert "isn't right" in wrong_code and "shipped" not in wrong_code
+    assert "now linked to your account" in right_code and f"Order {number} is shipped" in right_code
     with stack.engine.connect() as conn:
         linked = conn.execute(select(ChannelIdentity.customer_id).where(ChannelIdentity.external_id.in_([owner_sender, visitor]))).scalars().all()
     assert len(linked) == 2 and len(set(linked)) == 1
+
+
+def test_a_wrong_email_never_links_however_often_it_is_tried(stack: Stack):
+    _, number = customer_with_order(stack)
+    visitor = unique_sender("guesser")
+    stack.say(visitor, f"where is my order {number}")
+
+    replies = [texts(stack.say(visitor, f"guess{i}@example.com")) for i in range(6)]
+    codes = [texts(stack.say(visitor, f"{i:06d}")) for i in range(3)]
+
+    assert "too many codes" in replies[-1]
+    assert not [r for r in replies + codes if "linked to your account" in r or "shipped" in r]
+
+
+def demo_code(stack: Stack, email: str) -> str | None:
+    """The last one-time code `crmbot run` printed for `email` (LINK_CODE_DELIVERY=console)."""
+    masked = f"{email[0]}***@{email.split('@')[1]}"
+    found = re.findall(r"one-time code (\d{6}) for " + re.escape(masked), stack.log_path.read_text(errors="replace"))
+    return found[-1] if found else None

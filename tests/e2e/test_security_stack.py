@@ -1,6 +1,7 @@
 """Who may reach what on a running `crmbot run`: Rasa's API, its CORS, the action server."""
 from __future__ import annotations
 
+import uuid
 from pathlib import Path
 
 import httpx
@@ -68,3 +69,15 @@ def test_the_action_server_answers_only_rasa(stack: Stack):
 
     assert reply.status_code == 401
     assert "A-10423" not in reply.text
+
+
+def test_personal_data_in_messages_never_reaches_the_logs(stack: Stack):
+    email, phone, text = "plant.e2e@example.org", "+49 160 9876 5432", "a private sentence about my parcel"
+    sender = "pii-" + uuid.uuid4().hex[:10]
+
+    stack.say(sender, f"{text}, write to {email} or call {phone}")
+    httpx.post(f"{stack.rasa_url}/webhooks/rest/webhook", content=f"{{'sender': '{sender}', 'message': '{email}".encode())
+    stack.say(sender, f"where is my order A-99999? my email is {email}")
+    logged = stack.log_path.read_text(errors="replace")
+
+    assert email not in logged and phone not in logged and text not in logged

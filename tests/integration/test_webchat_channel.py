@@ -20,14 +20,18 @@ ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from bot.channels.webchat_sessions import SessionSigner  # noqa: E402
 from tests.support.webchat_server import WebchatServer, png_bytes  # noqa: E402
 
 MAX_UPLOAD = 60_000
+SECRET = "webchat-test-secret"
+SHOP = "http://shop.example"
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    with WebchatServer(tmp_path_factory.mktemp("webchat"), env={"MAX_UPLOAD_BYTES": str(MAX_UPLOAD)}, delay=0.05) as srv:
+    env = {"MAX_UPLOAD_BYTES": str(MAX_UPLOAD), "WEBCHAT_SECRET": SECRET, "ALLOWED_ORIGINS": SHOP}
+    with WebchatServer(tmp_path_factory.mktemp("webchat"), env=env, delay=0.05) as srv:
         yield srv
 
 
@@ -38,7 +42,12 @@ def http(server):
 
 
 def new_session_id() -> str:
-    return uuid.uuid4().hex
+    """A session token as the server issues it (`<session id>.<signature>`)."""
+    return SessionSigner(SECRET).issue()[1]
+
+
+def plain_id(token: str) -> str:
+    return token.split(".")[0]
 
 
 class SocketUser:
@@ -49,22 +58,29 @@ class SocketUser:
         self.events: asyncio.Queue = asyncio.Queue()
         self.client.on("session_confirm", lambda sid: self.events.put_nowait(("session_confirm", sid)))
         self.client.on("bot_uttered", lambda msg: self.events.put_nowait(("bot_uttered", msg)))
+        self.client.on("webchat_error", lambda msg: self.events.put_nowait(("webchat_error", msg)))
         self.session_id: str | None = None
+        self.token: str | None = None
 
-    async def connect(self, url: str, session_id: str | None) -> str:
+    async def connect(self, url: str, token: str | None, headers: dict | None = None) -> str:
+        """Ask for the session of `token`; returns the session id the server confirms."""
         # Polling: the websocket transport of python-engineio needs a newer aiohttp than Rasa pins.
-        await self.client.connect(url, transports=["polling"], socketio_path="/socket.io")
-        await self.client.emit("session_request", {"session_id": session_id})
-        kind, self.session_id = await self.next("session_confirm")
+        await self.client.connect(url, transports=["polling"], socketio_path="/socket.io", headers=headers or {})
+        await self.client.emit("session_request", {"session": token})
+        kind, self.token = await self.next("session_confirm")
+        self.session_id = plain_id(self.token)
         return self.session_id
 
     async def say(self, text: str, metadata: dict | None = None) -> None:
-        await self.client.emit("user_uttered", {"message": text, "session_id": self.session_id, "metadata": metadata or {}})
+        await self.client.emit("user_uttered", {"message": text, "session": self.token, "metadata": metadata or {}})
 
     async def next(self, kind: str, timeout: float = 10):
+        return await self.next_of((kind,), timeout)
+
+    async def next_of(self, kinds: tuple[str, ...], timeout: float = 10):
         while True:
             got = await asyncio.wait_for(self.events.get(), timeout)
-            if got[0] == kind:
+            if got[0] in kinds:
                 return got
 
     async def close(self) -> None:
@@ -86,8 +102,8 @@ async def user(server):
     await u.close()
 
 
-def messages_for(server: WebchatServer, session_id: str) -> list[dict]:
-    return [m for m in server.messages() if m["sender_id"] == session_id]
+def messages_for(server: WebchatServer, session: str) -> list[dict]:
+    return [m for m in server.messages() if m["sender_id"] == plain_id(session)]
 
 
 # --- static routes ---------------------------------------------------------------------
@@ -111,11 +127,12 @@ def test_chat_page_loads_the_widget_from_our_own_server(http):
     ],
 )
 def test_widget_files_are_served_for_any_shop_origin(http, path, kind, marker):
-    reply = http.get(path)
+    reply = http.get(path, headers={"Origin": "http://any-shop.example"})
 
     assert reply.status_code == 200
     assert reply.headers["content-type"].startswith(kind)
-    assert reply.headers["access-control-allow-origin"] == "*"
+    # <script> and <link> tags need no CORS header, so none is sent.
+    assert "access-control-allow-origin" not in reply.headers
     assert marker in reply.text
 
 
@@ -148,6 +165,7 @@ def test_config_tells_the_widget_the_upload_limits(http):
         "max_upload_bytes": MAX_UPLOAD,
         "accepted_types": ["image/jpeg", "image/png", "image/webp"],
         "socketio_path": "/socket.io",
+        "max_message_chars": 2000,
     }
 
 
@@ -155,11 +173,11 @@ def test_config_tells_the_widget_the_upload_limits(http):
 
 
 def upload(http, session_id: str, name: str, body: bytes, mime: str) -> httpx.Response:
-    return http.post("/chat/upload", data={"session_id": session_id}, files={"file": (name, body, mime)})
+    return http.post("/chat/upload", data={"session": session_id}, files={"file": (name, body, mime)})
 
 
 def stored_files(server: WebchatServer, session_id: str) -> list[Path]:
-    folder = server.var_dir / "uploads" / "webchat" / session_id
+    folder = server.var_dir / "uploads" / "webchat" / plain_id(session_id)
     return sorted(folder.iterdir()) if folder.exists() else []
 
 
@@ -198,8 +216,9 @@ def test_wrong_type_is_refused_with_415(server, http, name, body, mime):
 
 
 def test_upload_needs_a_session_and_a_file(http):
-    assert upload(http, "short", "a.png", png_bytes(8, 8), "image/png").status_code == 400
-    no_file = http.post("/chat/upload", data={"session_id": new_session_id()})
+    assert upload(http, "short", "a.png", png_bytes(8, 8), "image/png").status_code == 403
+    assert upload(http, uuid.uuid4().hex, "a.png", png_bytes(8, 8), "image/png").status_code == 403
+    no_file = http.post("/chat/upload", data={"session": new_session_id()})
     assert no_file.status_code == 400
     assert no_file.json()["error"] == "Attach one image in the form field 'file'."
 
@@ -211,7 +230,7 @@ async def test_good_image_is_stored_and_delivered_to_rasa_as_send_photo(server, 
     async with httpx.AsyncClient(base_url=server.url) as http:
         reply = await http.post(
             "/chat/upload",
-            data={"session_id": session_id, "display_name": "Ada"},
+            data={"session": user.token, "display_name": "Ada"},
             files={"file": ("../../receipt march.png", body, "image/png")},
         )
 
@@ -266,17 +285,25 @@ async def test_session_id_is_the_sender_id_and_metadata_is_filtered(server, user
     }
 
 
-async def test_unusable_session_id_gets_a_fresh_one(server, user):
-    session_id = await user.connect(server.url, "1234")
+@pytest.mark.parametrize("asked", ["1234", "aaaaaaaaaaaaaaaa", uuid.uuid4().hex, f"{uuid.uuid4().hex}.forged"])
+async def test_a_session_the_server_did_not_sign_gets_a_fresh_one(server, user, asked):
+    session_id = await user.connect(server.url, asked)
 
-    assert session_id != "1234" and len(session_id) == 32
+    assert session_id != asked.split(".")[0] and len(session_id) == 32
+    assert SessionSigner(SECRET).verify(user.token) == session_id
+
+
+async def test_a_token_we_issued_continues_its_session(server, user):
+    token = new_session_id()
+
+    assert await user.connect(server.url, token) == plain_id(token)
 
 
 async def test_second_tab_of_a_session_receives_the_answers(server, user):
     session_id = await user.connect(server.url, new_session_id())
     other_tab = SocketUser()
     try:
-        assert await other_tab.connect(server.url, session_id) == session_id
+        assert await other_tab.connect(server.url, user.token) == session_id
 
         await user.say("/order_status")
 
@@ -298,7 +325,7 @@ async def test_history_is_the_crm_transcript_of_the_session(server, user):
 
     async with httpx.AsyncClient(base_url=server.url) as http:
         for _ in range(50):  # ingestion of the last reply may trail the socket event by a moment
-            history = (await http.get("/chat/history", params={"session_id": session_id})).json()
+            history = (await http.post("/chat/history", data={"session": user.token})).json()
             if len(history["messages"]) == 4:
                 break
             await asyncio.sleep(0.1)
@@ -314,26 +341,140 @@ async def test_history_is_the_crm_transcript_of_the_session(server, user):
     assert all(m["created_at"][:2] == "20" for m in history["messages"])
 
 
-def test_history_of_an_unknown_session_is_empty(http):
-    session_id = new_session_id()
+def test_history_of_a_new_session_is_empty(http):
+    token = new_session_id()
 
-    assert http.get("/chat/history", params={"session_id": session_id}).json() == {"session_id": session_id, "messages": []}
+    assert http.post("/chat/history", data={"session": token}).json() == {"session_id": plain_id(token), "messages": []}
 
 
-def test_history_needs_a_valid_session_id(http):
-    reply = http.get("/chat/history", params={"session_id": "x' OR 1=1 --"})
+@pytest.mark.parametrize("session", ["x' OR 1=1 --", None])
+def test_history_needs_a_session_token(http, session):
+    reply = http.post("/chat/history", data={"session": session} if session else {})
 
-    assert reply.status_code == 400
-    assert reply.json() == {"error": "A valid session_id is required."}
+    assert reply.status_code == 403
+    assert reply.json() == {"error": "This chat session is not valid; the widget will start a new one."}
+
+
+async def test_no_one_reads_a_session_history_with_its_id_alone(server, user):
+    session_id = await user.connect(server.url, None)
+    await user.say("my secret order question")
+    await user.next("bot_uttered")
+
+    async with httpx.AsyncClient(base_url=server.url) as http:
+        by_id = await http.post("/chat/history", data={"session": session_id})
+        old_style = await http.get("/chat/history", params={"session_id": session_id})
+        forged = await http.post("/chat/history", data={"session": f"{session_id}.AAAAAAAAAAAAAAAAAAAAAAAAAAA"})
+
+    assert by_id.status_code == 403 and forged.status_code == 403
+    assert old_style.status_code in (403, 404, 405)
+    assert "secret order" not in by_id.text + old_style.text + forged.text
 
 
 def test_history_when_the_crm_database_is_down_is_a_503_and_chat_goes_on(tmp_path):
     # Nothing listens on port 1: every connection to this database fails at once.
-    down = {"DATABASE_URL": "postgresql://crm@127.0.0.1:1/crm"}
+    down = {"DATABASE_URL": "postgresql://crm@127.0.0.1:1/crm", "WEBCHAT_SECRET": SECRET}
     with WebchatServer(tmp_path, env=down, crm=False, delay=0.05) as srv, httpx.Client(base_url=srv.url) as http:
-        reply = http.get("/chat/history", params={"session_id": new_session_id()})
+        reply = http.post("/chat/history", data={"session": new_session_id()})
         page = http.get("/chat")
 
     assert reply.status_code == 503
     assert reply.json() == {"error": "The conversation history is not available right now."}
     assert page.status_code == 200
+
+
+# --- origins and limits ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("path, method", [("/chat/config", "GET"), ("/chat/history", "POST")])
+def test_a_shop_origin_gets_exactly_one_cors_header_and_others_none(http, path, method):
+    data = {"session": new_session_id()} if method == "POST" else None
+
+    shop = http.request(method, path, headers={"Origin": SHOP}, data=data)
+    evil = http.request(method, path, headers={"Origin": "http://evil.example"}, data=data)
+
+    assert shop.headers.get_list("access-control-allow-origin") == [SHOP]
+    assert "access-control-allow-credentials" not in shop.headers
+    assert evil.headers.get_list("access-control-allow-origin") == []
+
+
+async def test_a_socket_from_a_foreign_origin_is_refused(server):
+    evil = SocketUser()
+    try:
+        with pytest.raises(socketio.exceptions.ConnectionError):
+            await evil.connect(server.url, None, headers={"Origin": "http://evil.example"})
+    finally:
+        await evil.close()
+
+
+async def test_a_shop_origin_socket_is_served(server):
+    shop = SocketUser()
+    try:
+        assert len(await shop.connect(server.url, None, headers={"Origin": SHOP})) == 32
+    finally:
+        await shop.close()
+
+
+@pytest.fixture(scope="module")
+def strict_server(tmp_path_factory):
+    env = {"WEBCHAT_SECRET": SECRET, "MAX_MESSAGE_CHARS": "100", "MESSAGES_PER_MINUTE": "3",
+           "UPLOADS_PER_HOUR": "2", "NEW_CUSTOMERS_PER_IP_PER_HOUR": "6"}
+    with WebchatServer(tmp_path_factory.mktemp("strict"), env=env, delay=0, crm=False) as srv:
+        yield srv
+
+
+async def test_a_too_long_message_gets_a_polite_reply_and_goes_no_further(strict_server):
+    user = SocketUser()
+    try:
+        await user.connect(strict_server.url, new_session_id())
+        await user.say("x" * 101)
+        _, reply = await user.next("bot_uttered")
+    finally:
+        await user.close()
+
+    assert "too long" in reply["text"] and "100 characters" in reply["text"]
+    assert messages_for(strict_server, user.session_id) == []
+
+
+async def test_messages_per_minute_per_session_are_limited(strict_server):
+    user = SocketUser()
+    try:
+        await user.connect(strict_server.url, new_session_id())
+        replies = []
+        for i in range(4):
+            await user.say(f"hello {i}")
+            replies.append((await user.next("bot_uttered"))[1]["text"])
+    finally:
+        await user.close()
+
+    assert replies[:3] == ["You said: hello 0", "You said: hello 1", "You said: hello 2"]
+    assert "faster than I can answer" in replies[3]
+    assert len(messages_for(strict_server, user.session_id)) == 3
+
+
+def test_uploads_per_session_and_hour_are_limited(strict_server):
+    token = new_session_id()
+    with httpx.Client(base_url=strict_server.url) as http:
+        statuses = [upload(http, token, f"{i}.png", png_bytes(8, 8), "image/png").status_code for i in range(3)]
+        last = upload(http, token, "x.png", png_bytes(8, 8), "image/png").json()
+
+    assert statuses == [200, 200, 429]
+    assert "more photos than I can take in an hour" in last["error"]
+    assert len(stored_files(strict_server, token)) == 2
+
+
+async def test_new_sessions_per_address_and_hour_are_limited(strict_server):
+    confirmed, refused = 0, None
+    for _ in range(8):
+        user = SocketUser()
+        try:
+            await user.client.connect(strict_server.url, transports=["polling"], socketio_path="/socket.io")
+            await user.client.emit("session_request", {})
+            kind, payload = await user.next_of(("session_confirm", "webchat_error"))
+            if kind == "session_confirm":
+                confirmed += 1
+            else:
+                refused = payload["error"]
+        finally:
+            await user.close()
+
+    assert confirmed <= 6 and refused and "Too many new conversations" in refused

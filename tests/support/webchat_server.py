@@ -122,7 +122,12 @@ def main() -> None:
     from bot.channels.webchat import WebChatInput
     from crm_store.settings import get_settings
 
+    from sanic_cors import CORS
+
     app = Sanic("webchat_test_server")
+    # What rasa.server.configure_cors does in the Rasa server (bot.rasa_server): shop origins
+    # from settings only (importing rasa.server here would cost this server seconds of start-up).
+    CORS(app, resources={r"/*": {"origins": list(get_settings().origins) or ""}}, automatic_options=True)
     install_request_limits(app, get_settings())
 
     async def on_new_message(message: Any) -> None:
@@ -140,14 +145,17 @@ def main() -> None:
         return response.raw(png_bytes(240, 160, (196, 160, 110)), content_type="image/png")
 
     @app.route("/test/shop")
-    async def shop(_: Any) -> Any:
-        # A shop page that embeds the widget with one script tag.
+    async def shop(request: Any) -> Any:
+        # A shop page that embeds the widget with one script tag; ?bot=ORIGIN loads it from another origin.
+        bot = request.args.get("bot", "")
+        if not re.fullmatch(r"(https?://[A-Za-z0-9.:-]+)?", bot):
+            return response.text("bad bot origin", status=400)
         return response.html(
             "<!doctype html><html lang=en><head><meta charset=utf-8>"
             "<meta name=viewport content='width=device-width, initial-scale=1'>"
             "<title>Acme Shop</title></head><body style='font-family:system-ui;margin:40px'>"
             "<h1>Acme Shop</h1><p>Fine things for fine people.</p>"
-            "<script src='/chat/widget.js' data-title='Acme support' defer></script></body></html>"
+            f"<script src='{bot}/chat/widget.js' data-title='Acme support' defer></script></body></html>"
         )
 
     app.run(host="127.0.0.1", port=args.port, access_log=False, motd=False, workers=1)

@@ -26,6 +26,7 @@
     max_upload_bytes: 5 * 1024 * 1024,
     accepted_types: ["image/jpeg", "image/png", "image/webp"],
     socketio_path: "/socket.io",
+    max_message_chars: 2000,
   };
 
   // --- small helpers ----------------------------------------------------------------
@@ -340,15 +341,18 @@
 
   // --- talking to the server ----------------------------------------------------------
 
+  // The server issues and signs the session token ("<session id>.<signature>"); we only keep it.
   var socket = null;
-  var sessionId = storeGet(STORAGE_KEY);
+  var sessionToken = storeGet(STORAGE_KEY);
+  function sessionIdOf(token) { return token ? String(token).split(".")[0] : null; }
   var historyLoaded = false;
   var everConnected = false;
 
-  function loadHistory(id) {
-    if (historyLoaded || !id) return;
+  function loadHistory(token) {
+    if (historyLoaded || !token) return;
     historyLoaded = true;
-    fetch(chatBase + "history?session_id=" + encodeURIComponent(id))
+    // A form POST is a "simple" request: no CORS preflight, and the token stays out of URLs.
+    fetch(chatBase + "history", { method: "POST", body: new URLSearchParams({ session: token }) })
       .then(function (r) { return r.ok ? r.json() : null; })
       .then(function (data) { if (data && Array.isArray(data.messages)) renderHistory(data.messages); })
       .catch(function () { /* history is a nicety; the chat works without it */ });
@@ -360,6 +364,7 @@
       .then(function (data) {
         if (data) Object.keys(config).forEach(function (k) { if (data[k] !== undefined) config[k] = data[k]; });
         fileInput.setAttribute("accept", config.accepted_types.join(","));
+        input.setAttribute("maxlength", String(config.max_message_chars));
       })
       .catch(function () { /* keep the defaults */ });
   }
@@ -378,7 +383,7 @@
     disableOpenButtons();
     addText("user", shown || text);
     showTyping();
-    socket.emit("user_uttered", { message: text, session_id: sessionId, metadata: metadata() });
+    socket.emit("user_uttered", { message: text, session: sessionToken, metadata: metadata() });
   }
 
   function connect() {
@@ -392,12 +397,12 @@
     });
     socket.on("connect", function () {
       // On every (re)connect: the server forgets rooms on restart, so ask for our session again.
-      socket.emit("session_request", { session_id: sessionId });
+      socket.emit("session_request", { session: sessionToken });
     });
-    socket.on("session_confirm", function (id) {
-      if (sessionId && id !== sessionId) historyBox.textContent = "";
-      sessionId = id;
-      storeSet(STORAGE_KEY, id);
+    socket.on("session_confirm", function (token) {
+      if (sessionToken && token !== sessionToken) historyBox.textContent = "";
+      sessionToken = token;
+      storeSet(STORAGE_KEY, token);
       everConnected = true;
       hideBanner();
       setStatus("Online", true);
@@ -433,7 +438,7 @@
       addNotice("That file is too large. The limit is " + humanSize(config.max_upload_bytes) + ".");
       return;
     }
-    if (!sessionId) {
+    if (!sessionToken) {
       addNotice("Still connecting. Please try again in a moment.");
       return;
     }
@@ -441,7 +446,7 @@
     var row = addImage("user", URL.createObjectURL(file), "Your photo", file.name);
     row.classList.add("crmbot-uploading");
     var body = new FormData();
-    body.append("session_id", sessionId);
+    body.append("session", sessionToken);
     body.append("file", file, file.name);
     if (displayName) body.append("display_name", displayName);
     showTyping();
@@ -505,12 +510,12 @@
   window.CrmbotChat = {
     open: open,
     close: close,
-    sessionId: function () { return sessionId; },
+    sessionId: function () { return sessionIdOf(sessionToken); },
   };
 
   function start() {
     mount();
-    loadHistory(sessionId);
+    loadHistory(sessionToken);
     loadConfig().then(function () {
       if (typeof window.io !== "function") loadScript(chatBase + "socket.io.min.js", connect);
       else connect();

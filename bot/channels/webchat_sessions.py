@@ -1,0 +1,41 @@
+"""Web chat session ids: issued and signed by the server, never chosen by a browser.
+
+A session token is `<session id>.<signature>` (itsdangerous, HMAC with WEBCHAT_SECRET or the
+key in var/webchat.key). The session id is the Rasa sender id; only the holder of the
+token the server issued for it can continue that conversation or read its history.
+"""
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from itsdangerous import BadSignature, Signer
+
+from bot.keys import ensure_key_file
+from crm_store.settings import Settings
+
+_SALT = "crmbot.webchat.session"
+
+
+class SessionSigner:
+    def __init__(self, secret: str) -> None:
+        self._signer = Signer(secret, salt=_SALT)
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> SessionSigner:
+        return cls(settings.webchat_secret or ensure_key_file(settings.var_path / "webchat.key"))
+
+    def issue(self) -> tuple[str, str]:
+        """A fresh (session id, token)."""
+        session_id = uuid.uuid4().hex
+        return session_id, self._signer.sign(session_id).decode()
+
+    def verify(self, token: Any) -> str | None:
+        """The session id of a token we issued, else None."""
+        if not isinstance(token, str) or len(token) > 200:
+            return None
+        try:
+            session_id = self._signer.unsign(token).decode()
+        except BadSignature:
+            return None
+        return session_id if len(session_id) == 32 and session_id.isalnum() else None
