@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from rasa_sdk import Action, Tracker
+from rasa_sdk import Action, FormValidationAction, Tracker
 from datetime import datetime
 
 from rasa_sdk.events import SlotSet
@@ -86,7 +86,7 @@ def answer_status(dispatcher: CollectingDispatcher, order: orders.OrderView) -> 
     )
 
 
-class ValidateOrderStatusForm(HandoffFormValidation):
+class ValidateOrderStatusForm(HandoffFormValidation, FormValidationAction):
     def name(self) -> str:
         return "validate_order_status_form"
 

@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from crm_store.db import UnitOfWork
 from crm_store.models import Attachment, Conversation, ConversationEvent, Message, utc_from_timestamp
-from crm_store.services.conversations import conversation_at
+from crm_store.services.conversations import adopt_action_conversation, conversation_at
 from crm_store.services.customers import resolve_identity
 from crm_store.sql import insert_ignoring_conflict
 
@@ -46,7 +46,8 @@ def ingest(uow: UnitOfWork, event: TrackerEvent) -> bool:
     with uow:
         session = uow.session
         if kind == "session_started":
-            stored = insert_ignoring_conflict(
+            # issue 11: an action in this session's first turn may have opened the row already.
+            stored = adopt_action_conversation(uow, sender, at, key) or insert_ignoring_conflict(
                 session,
                 Conversation,
                 {"sender_id": sender, "opened_by_event": key, "started_at": at, "last_event_at": at, "paused": False, "status": "open"},
