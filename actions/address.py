@@ -5,7 +5,7 @@ import re
 from datetime import datetime
 from typing import Any
 
-from rasa_sdk import Action, Tracker
+from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -16,7 +16,7 @@ from crm_store import stages
 from crm_store.errors import CrmError
 from crm_store.services import orders
 
-class ValidateAddressForm(HandoffFormValidation):
+class ValidateAddressForm(HandoffFormValidation, FormValidationAction):
     def name(self) -> str:
         return "validate_address_form"
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from rasa_sdk import Action, Tracker
+from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -18,7 +18,7 @@ from crm_store.services import orders
 _RETURN_HINT = ' Once it has arrived, you can return it instead: just say "I want to return an item".'
 
 
-class ValidateCancelOrderForm(HandoffFormValidation):
+class ValidateCancelOrderForm(HandoffFormValidation, FormValidationAction):
     def name(self) -> str:
         return "validate_cancel_order_form"
 

@@ -5,7 +5,7 @@ import re
 from datetime import datetime
 from typing import Any
 
-from rasa_sdk import Action, Tracker
+from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -24,7 +24,7 @@ def parse_rating(text: str) -> int | None:
     return found.pop() if len(found) == 1 else None
 
 
-class ValidateFeedbackForm(HandoffFormValidation):
+class ValidateFeedbackForm(HandoffFormValidation, FormValidationAction):
     def name(self) -> str:
         return "validate_feedback_form"
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
@@ -37,17 +37,20 @@ def reject(dispatcher: CollectingDispatcher, tracker: Tracker, slot: str, respon
     return {slot: None, "failed_attempts": float(failures)}
 
 
-class HandoffFormValidation(FormValidationAction):
-    """A form validator whose second failed answer ends the form and queues a person."""
+class HandoffFormValidation:
+    """Mixin before FormValidationAction: the second failed answer ends the form and queues a person.
+
+    Not an Action itself, so the action server does not try to register it.
+    """
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[dict[str, Any]]:
-        events = await super().run(dispatcher, tracker, domain)
+        events = await super().run(dispatcher, tracker, domain)  # type: ignore[misc]
         failures = [e.get("value") for e in events if e.get("event") == "slot" and e.get("name") == "failed_attempts"]
         if not failures or (failures[-1] or 0) < MAX_FAILURES:
             return events
         from actions.handoff import hand_over  # actions.handoff imports this module
 
-        form = self.name().removeprefix("validate_")
+        form = self.name().removeprefix("validate_")  # type: ignore[attr-defined]
         return [*events, SlotSet("requested_slot", None),
                 *hand_over(dispatcher, tracker, "form", f"two failed answers in {form.replace('_', ' ')}")]
 

@@ -22,6 +22,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from actions.common import crm
 from actions.feedback import parse_rating
 from actions.forms import reset_form_slots
+from crm_store.models import utc_from_timestamp
 from crm_store.services import handoff_queue, handoffs
 from crm_store.settings import get_settings
 
@@ -36,7 +37,8 @@ def hand_over(dispatcher: CollectingDispatcher, tracker: Tracker, trigger: str, 
     settings, now = get_settings(), datetime.utcnow()
     try:
         handoff = handoffs.request_handoff(crm(), tracker.sender_id, reason, now, trigger=trigger,
-                                           calendar=settings.calendar, channel=tracker.get_latest_input_channel())
+                                           calendar=settings.calendar, channel=tracker.get_latest_input_channel(),
+                                           session_started_at=session_start(tracker))
         wait = handoff_queue.expected_wait(crm(), handoff.id, now) if handoff.status == "queued" else None
     except SQLAlchemyError:
         log.exception("handoff failed", extra={"sender_id": tracker.sender_id})
@@ -56,6 +58,12 @@ def hand_over(dispatcher: CollectingDispatcher, tracker: Tracker, trigger: str, 
     else:
         dispatcher.utter_message(response="utter_handoff", wait=handoff_queue.describe_wait(wait, settings.handoff_no_agent_minutes))
     return [*reset_form_slots(), ConversationPaused()]
+
+
+def session_start(tracker: Tracker) -> datetime | None:
+    """When this Rasa session started: the CRM may not have heard of it yet (see conversation_for_sender)."""
+    ts = next((e.get("timestamp") for e in reversed(tracker.events) if e.get("event") == "session_started"), None)
+    return utc_from_timestamp(float(ts)) if isinstance(ts, (int, float)) else None
 
 
 class ActionHandoff(Action):

@@ -6,7 +6,7 @@ import re
 from datetime import datetime
 from typing import Any
 
-from rasa_sdk import Action, Tracker
+from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -25,7 +25,7 @@ def _text(value: Any) -> str:
     return " ".join(str(v) for v in value) if isinstance(value, list) else " ".join(str(value or "").split())
 
 
-class ValidateLeadForm(HandoffFormValidation):
+class ValidateLeadForm(HandoffFormValidation, FormValidationAction):
     def name(self) -> str:
         return "validate_lead_form"
 

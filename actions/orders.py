@@ -59,7 +59,7 @@ def answer_status(dispatcher: CollectingDispatcher, order: orders.OrderView) -> 
     )
 
 
-class ValidateOrderStatusForm(HandoffFormValidation):
+class ValidateOrderStatusForm(HandoffFormValidation, FormValidationAction):
     def name(self) -> str:
         return "validate_order_status_form"
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from rasa_sdk import Action, Tracker
+from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -18,7 +18,7 @@ def _items(tracker: Tracker, number: str) -> tuple[str, ...]:
     return returns.returnable_items(uow, number, customer_id(uow, tracker))
 
 
-class ValidateReturnForm(HandoffFormValidation):
+class ValidateReturnForm(HandoffFormValidation, FormValidationAction):
     def name(self) -> str:
         return "validate_return_form"
 

@@ -24,7 +24,7 @@ from sqlalchemy import select
 from crm_store.cleaning import clean_event, clean_str
 from crm_store.db import UnitOfWork
 from crm_store.models import Attachment, Conversation, ConversationEvent, Message, utc_from_timestamp
-from crm_store.services.conversations import conversation_at
+from crm_store.services.conversations import adopt_action_conversation, conversation_at
 from crm_store.services.customers import resolve_identity
 from crm_store.sql import insert_ignoring_conflict
 
@@ -94,7 +94,8 @@ def _ingest(uow: UnitOfWork, event: TrackerEvent) -> bool:
         return False
     session = uow.session
     if kind == "session_started":
-        return insert_ignoring_conflict(
+        # An action in this session's first turn may have opened the row already (issue 11).
+        return adopt_action_conversation(uow, sender, at, key) or insert_ignoring_conflict(
             session,
             Conversation,
             {"sender_id": sender, "opened_by_event": key, "started_at": at, "last_event_at": at, "paused": False, "status": "open"},

@@ -53,5 +53,6 @@ def cmd_console(settings: Settings, args: argparse.Namespace) -> int:
     check_connection(engine)
     migrate(engine)
     uvicorn.run(create_app(settings), host=settings.host, port=settings.console_port, log_level="warning",
-                access_log=False, timeout_graceful_shutdown=3)
+                access_log=False, timeout_graceful_shutdown=3,
+                ws="none")  # Rasa pins an old `websockets` that uvicorn's auto-detection cannot import
     return 0

@@ -93,6 +93,9 @@ class QueueMonitor:
                 await push.post_events(pending.sender_id, channel, [
                     {"event": "resume"}, _notice(GREET_BACK)])
                 await push.run_action(pending.sender_id, channel, "csat_form")
+                # /execute runs one action and stops; without the listen a user turn normally ends
+                # with, Rasa would take the customer's rating for the end of the form's turn.
+                await push.post_events(pending.sender_id, channel, [{"event": "action", "name": "action_listen"}])
             else:
                 text = ENDINGS[h.status].format(ticket=h.ticket_number or "")
                 await push.post_events(pending.sender_id, channel, [{"event": "resume"}, _notice(text)])

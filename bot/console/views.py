@@ -183,8 +183,8 @@ async def handoff_events(request: Request) -> Response:
                 html = template.render(messages=messages)
                 yield f"event: messages\ndata: {json.dumps({'html': html, 'last': after})}\n\n"
             h = await asyncio.to_thread(handoffs.get_handoff, console.uow(), handoff_id)
-            if (h.status, h.agent, h.returned_at) != state:
-                state = (h.status, h.agent, h.returned_at)
+            if (h.status, h.agent, h.returned_at, h.csat) != state:
+                state = (h.status, h.agent, h.returned_at, h.csat)
                 body = {"status": h.status, "agent": h.agent, "returned": h.returned_at is not None, "csat": h.csat}
                 yield f"event: status\ndata: {json.dumps(body)}\n\n"
             idle += POLL_SECONDS

@@ -113,7 +113,49 @@ def conversation_at(uow: UnitOfWork, sender: str, at: datetime, key: str) -> Con
     return conversation
 
 
-def conversation_for_sender(uow: UnitOfWork, sender_id: str, now: datetime) -> int:
-    """The sender's current CRM conversation; opened here the way ingestion would if the broker lags."""
-    key = hashlib.sha256(f"action:{sender_id}:{now.isoformat()}".encode()).hexdigest()
+ACTION_KEY_PREFIX = "action:"
+
+
+def conversation_for_sender(uow: UnitOfWork, sender_id: str, now: datetime, session_started_at: datetime | None = None) -> int:
+    """The sender's current CRM conversation; opened here the way ingestion would if the broker lags.
+
+    Rasa publishes a turn's events only when the turn ends, so an action in the first turn of a
+    session runs before the CRM has heard of that session. Given the tracker's session start
+    (`session_started_at`), such an action opens the new session's row itself instead of
+    writing into the previous session's; ingestion adopts that row (adopt_action_conversation).
+    """
+    key = ACTION_KEY_PREFIX + hashlib.sha256(f"action:{sender_id}:{now.isoformat()}".encode()).hexdigest()[:57]
+    if session_started_at is not None:
+        current = uow.session.scalars(
+            select(Conversation).where(Conversation.sender_id == sender_id, Conversation.started_at <= now)
+            .order_by(Conversation.started_at.desc(), Conversation.id.desc()).limit(1)
+        ).first()
+        if current is None or current.started_at < session_started_at:
+            return _open(uow, sender_id, session_started_at, key)
     return conversation_at(uow, sender_id, now, key).id
+
+
+def _open(uow: UnitOfWork, sender: str, at: datetime, key: str) -> int:
+    insert_ignoring_conflict(
+        uow.session, Conversation,
+        {"sender_id": sender, "opened_by_event": key, "started_at": at, "last_event_at": at, "paused": False, "status": "open"},
+        key=["opened_by_event"],
+    )
+    return uow.session.scalars(select(Conversation.id).where(Conversation.opened_by_event == key)).one()
+
+
+def adopt_action_conversation(uow: UnitOfWork, sender: str, at: datetime, key: str) -> bool:
+    """A session_started that an action got ahead of: that action's row becomes the session's.
+
+    Ingestion is ordered, so a row an action opened at or after this session's start belongs to
+    this session; taking over its key keeps a replayed session_started from adopting anything.
+    """
+    row = uow.session.scalars(
+        select(Conversation).where(Conversation.sender_id == sender, Conversation.started_at >= at,
+                                   Conversation.opened_by_event.like(f"{ACTION_KEY_PREFIX}%"))
+        .order_by(Conversation.started_at, Conversation.id).limit(1)
+    ).first()
+    if row is None:
+        return False
+    row.opened_by_event, row.started_at = key, at
+    return True

@@ -76,6 +76,7 @@ def request_handoff(
     trigger: str = "request_human",
     calendar: BusinessHours | None = None,
     channel: str | None = None,
+    session_started_at: datetime | None = None,
 ) -> HandoffView:
     """Queue the sender's conversation for a person; asking twice keeps the one open handoff.
 
@@ -83,7 +84,7 @@ def request_handoff(
     conversation stays with the assistant; asking again in that conversation finds that ticket.
     """
     with uow:
-        conversation_id = conversation_for_sender(uow, sender_id, now)
+        conversation_id = conversation_for_sender(uow, sender_id, now, session_started_at)
         latest = uow.session.scalars(
             select(Handoff).where(Handoff.conversation_id == conversation_id).order_by(Handoff.id.desc()).limit(1)
         ).first()

@@ -83,8 +83,13 @@ def test_complaint_opens_a_high_priority_ticket_with_its_number(stack: Stack):
     ticket_id, priority, status = tickets[0]
     assert (priority, status) == ("high", "open")
     assert f"T-{ticket_id:05d}" in reply
-    listed = texts(stack.say(sender, "what is the status of my ticket"))
-    assert f"T-{ticket_id:05d}" in listed
+    # Strong words: a person takes over at once (issue 11), and the assistant stays silent.
+    assert "handing you over to a person" in reply
+    assert stack.say(sender, "what is the status of my ticket") == []
+    handoffs = eventually(lambda: rows(stack, select(Handoff.status, Handoff.trigger)
+                                       .join(Conversation, Conversation.id == Handoff.conversation_id)
+                                       .where(Conversation.sender_id == sender)))
+    assert handoffs == [("queued", "complaint")]
 
 
 def test_return_form_creates_a_return_with_a_number(stack: Stack):

@@ -140,3 +140,32 @@ def test_expected_wait_comes_from_the_queue_and_recent_first_responses(uow_facto
     assert "number 2" in text and "about 6 minutes" in text and "about 12 minutes" in text
     handoffs.escalate_handoff(uow_factory(), second.id, NOW + timedelta(minutes=11))
     assert handoff_queue.queued_order(uow_factory())[:2] == [second.id, first.id]
+
+
+def test_a_handoff_in_a_sessions_first_turn_keeps_the_transcript_whole(uow_factory):
+    """Rasa publishes a turn's events when the turn ends, after the handoff action ran."""
+    from crm_store.ingestion import ingest
+    from crm_store.models import utc_from_timestamp
+    from tests.support.events import bot_uttered, session_started, unique_sender, user_uttered
+
+    sender, t0 = unique_sender("w"), 1_780_000_000.0
+    for event in (session_started(sender, t0), user_uttered(sender, "hi", "greet", channel="webchat", ts=t0 + 1)):
+        ingest(uow_factory(), event)  # an earlier session of the same customer
+    t1 = t0 + 7200
+
+    handoff = handoffs.request_handoff(uow_factory(), sender, "asked for a person", utc_from_timestamp(t1 + 2),
+                                       session_started_at=utc_from_timestamp(t1))
+    new_session = session_started(sender, t1)
+    for event in (new_session, user_uttered(sender, "I want a person", "request_human", channel="webchat", ts=t1 + 1),
+                  bot_uttered(sender, "I'm handing you over", ts=t1 + 2), new_session):  # the last one: a replay
+        ingest(uow_factory(), event)
+
+    uow = uow_factory()
+    with uow:
+        conversations = uow.session.scalars(select(Conversation.id).where(Conversation.sender_id == sender)
+                                            .order_by(Conversation.started_at)).all()
+        assert len(conversations) == 2
+        texts = uow.session.scalars(select(Message.text).where(Message.conversation_id == handoff.conversation_id)
+                                    .order_by(Message.id)).all()
+    assert handoff.conversation_id == conversations[1]
+    assert texts == ["I want a person", "I'm handing you over"]

@@ -33,6 +33,7 @@ class Stack:
     engine: Engine
     process: subprocess.Popen
     log_path: Path
+    console_url: str = ""
 
     def say(self, sender: str, text: str, metadata: dict | None = None) -> list[dict]:
         body: dict[str, Any] = {"sender": sender, "message": text}
@@ -48,20 +49,22 @@ class Stack:
 
 
 def start_stack(workdir: Path, extra_env: dict[str, str] | None = None, timeout: float = 900.0) -> Stack:
-    rasa_port, action_port = free_port(), free_port()
+    rasa_port, action_port, console_port = free_port(), free_port(), free_port()
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith("TELEGRAM_")},
         "DATABASE_URL": f"sqlite:///{workdir / 'crm.db'}",
         "VAR_DIR": str(workdir / "var"),
         "RASA_PORT": str(rasa_port),
         "ACTION_PORT": str(action_port),
+        "CONSOLE_PORT": str(console_port),
         "LOG_LEVEL": "INFO",
         **(extra_env or {}),
     }
     log_path = workdir / "stack.log"
     process = subprocess.Popen([sys.executable, "-m", "bot.cli", "run"], cwd=PROJECT_ROOT, env=env,
                                stdout=log_path.open("w"), stderr=subprocess.STDOUT, start_new_session=True)
-    stack = Stack(f"http://127.0.0.1:{rasa_port}", env, make_engine(env["DATABASE_URL"]), process, log_path)
+    stack = Stack(f"http://127.0.0.1:{rasa_port}", env, make_engine(env["DATABASE_URL"]), process, log_path,
+                  f"http://127.0.0.1:{console_port}")
     deadline = time.monotonic() + timeout
     while "The assistant is ready." not in log_path.read_text(errors="replace"):
         if process.poll() is not None:
