@@ -9,7 +9,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.exc import SQLAlchemyError
 
 from actions.common import crm, crm_unavailable, customer_id
-from actions.forms import give_up, own_order, reject, reset_form_slots
+from actions.forms import OrderIdExtraction, own_order, reset_form_slots
 from crm_store import stages
 from crm_store.errors import CrmError
 from crm_store.services import orders
@@ -17,7 +17,12 @@ from crm_store.services import orders
 _RETURN_HINT = ' Once it has arrived, you can return it instead: just say "I want to return an item".'
 
 
-class ValidateCancelOrderForm(FormValidationAction):
+def summary(order: orders.OrderView) -> str:
+    """'1 x yoga mat, 29.90 EUR': what a cancellation takes back, read to the customer first."""
+    return f"{', '.join(order.items)}, {order.total:.2f} EUR"
+
+
+class ValidateCancelOrderForm(OrderIdExtraction, FormValidationAction):
     def name(self) -> str:
         return "validate_cancel_order_form"
 
@@ -28,8 +33,9 @@ class ValidateCancelOrderForm(FormValidationAction):
         if order.status not in stages.CANCELLABLE_ORDER_STATUSES:
             hint = _RETURN_HINT if order.status in ("shipped", "delivered") else ""
             dispatcher.utter_message(response="utter_cannot_cancel", order_id=order.number, status=order.status, hint=hint)
-            return give_up("order_id")
-        return {"order_id": order.number}
+            # The form ends, and the order stays in focus ("then how do I return it?").
+            return {"order_id": order.number, "requested_slot": None}
+        return {"order_id": order.number, "order_summary": summary(order)}
 
 
 class ActionCancelOrder(Action):
@@ -44,7 +50,7 @@ class ActionCancelOrder(Action):
             try:
                 uow = crm()
                 order = orders.cancel(uow, number, customer_id(uow, tracker), now=datetime.utcnow())
-                dispatcher.utter_message(response="utter_order_cancelled", order_id=order.number)
+                dispatcher.utter_message(response="utter_order_cancelled", order_id=order.number, order_summary=summary(order))
             except CrmError as exc:  # e.g. it shipped while we were talking
                 dispatcher.utter_message(text=str(exc))
             except SQLAlchemyError:
