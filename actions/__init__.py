@@ -4,6 +4,10 @@ Thin by design: each action reads slots, calls one crm_store service and replies
 One module per topic; the form validators sit next to the action their form ends in.
 """
 from actions.account import ActionLinkAccount, ActionRequestErasure, ActionUnlinkAccount, ActionVerifyCode
+from actions.answers import ActionAnswer, ActionClose, ActionWelcome
+from actions.delivery import ActionParcelMissing
+from actions.login import ActionAccountHelp, ActionResendReset
+from actions.payments import ActionPaymentProblem
 from actions.address import ActionChangeAddress, ValidateAddressForm
 from actions.cancel import ActionCancelOrder, ValidateCancelOrderForm
 from actions.fallback import ActionDefaultAskAffirmation
@@ -21,6 +25,13 @@ from actions.returns import ActionCreateReturn, ValidateReturnForm
 from actions.tickets import ActionOpenTicket, ActionTicketStatus
 
 __all__ = [
+    "ActionAccountHelp",
+    "ActionAnswer",
+    "ActionClose",
+    "ActionParcelMissing",
+    "ActionPaymentProblem",
+    "ActionResendReset",
+    "ActionWelcome",
     "ActionCancelOrder",
     "ActionChangeAddress",
     "ActionCheckOrder",

@@ -11,12 +11,24 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from actions.account import fresh_code_needed
 from actions.common import crm, crm_unavailable, customer_id
-from actions.forms import HandoffFormValidation, give_up, own_order, reject, reset_form_slots
+from actions.forms import HandoffFormValidation, OrderIdExtraction, give_up, own_order, reject, reset_form_slots, yes_or_no
 from crm_store import stages
 from crm_store.errors import CrmError
 from crm_store.services import orders
+from actions.postal import parse_address
 
-class ValidateAddressForm(HandoffFormValidation, FormValidationAction):
+
+def confirmation(slot: str, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, on_no: dict[str, Any]) -> dict:
+    """The yes/no after a read-back: 'no' applies `on_no` (re-ask what was wrong), anything else asks again."""
+    answer = yes_or_no((tracker.latest_message.get("intent") or {}).get("name"), str(value or ""))
+    if answer == "no":
+        return {slot: None, **on_no}
+    if answer is None:
+        return reject(dispatcher, tracker, slot, "utter_please_confirm")
+    return {slot: "yes"}
+
+
+class ValidateAddressForm(HandoffFormValidation, OrderIdExtraction, FormValidationAction):
     def name(self) -> str:
         return "validate_address_form"
 
@@ -27,10 +39,23 @@ class ValidateAddressForm(HandoffFormValidation, FormValidationAction):
         if order.status not in stages.ADDRESS_CHANGEABLE_STATUSES:
             hint = " The carrier's tracking page may let you redirect the parcel." if order.status == "shipped" else ""
             dispatcher.utter_message(response="utter_cannot_change_address", order_id=order.number, status=order.status, hint=hint)
-            return give_up("order_id")
+            return {"order_id": order.number, "requested_slot": None}
         return {"order_id": order.number}
 
+    async def extract_address(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> dict:
+        # An address already in the message ("change A-10424 to Torstrasse 5, 10119 Berlin") is taken, not asked for.
+        if tracker.get_slot("address") or tracker.get_slot("requested_slot") == "address":
+            return {}
+        found = parse_address(tracker.latest_message.get("text") or "")
+        return {"address": str(found)} if found else {}
+
+    def validate_confirmed(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> dict:
+        return confirmation("confirmed", value, dispatcher, tracker, on_no={"address": None})
+
     def validate_address(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> dict:
+        found = parse_address(str(value or ""))
+        if found:
+            return {"address": str(found)}
         address = " ".join(str(value or "").split())
         # A street line needs a house number and a few words; a one-word answer is not an address.
         if not 10 <= len(address) <= 300 or not re.search(r"\d", address) or len(re.findall(r"[^\W\d_]{2,}", address)) < 2:
@@ -44,7 +69,7 @@ class ActionChangeAddress(Action):
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict]:
         number, address = tracker.get_slot("order_id"), tracker.get_slot("address")
-        if number and address:
+        if number and address and tracker.get_slot("confirmed") == "yes":
             try:
                 uow = crm()
                 owner = customer_id(uow, tracker)

@@ -10,7 +10,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from actions.account import fresh_code_needed
 from actions.common import crm, crm_unavailable, customer_id
-from actions.forms import HandoffFormValidation, give_up, own_order, reject, reset_form_slots
+from actions.forms import HandoffFormValidation, OrderIdExtraction, give_up, own_order, reject, reset_form_slots
 from crm_store import stages
 from crm_store.errors import CrmError
 from crm_store.services import orders
@@ -18,7 +18,12 @@ from crm_store.services import orders
 _RETURN_HINT = ' Once it has arrived, you can return it instead: just say "I want to return an item".'
 
 
-class ValidateCancelOrderForm(HandoffFormValidation, FormValidationAction):
+def summary(order: orders.OrderView) -> str:
+    """'1 x yoga mat, 29.90 EUR': what a cancellation takes back, read to the customer first."""
+    return f"{', '.join(order.items)}, {order.total:.2f} EUR"
+
+
+class ValidateCancelOrderForm(HandoffFormValidation, OrderIdExtraction, FormValidationAction):
     def name(self) -> str:
         return "validate_cancel_order_form"
 
@@ -29,8 +34,9 @@ class ValidateCancelOrderForm(HandoffFormValidation, FormValidationAction):
         if order.status not in stages.CANCELLABLE_ORDER_STATUSES:
             hint = _RETURN_HINT if order.status in ("shipped", "delivered") else ""
             dispatcher.utter_message(response="utter_cannot_cancel", order_id=order.number, status=order.status, hint=hint)
-            return give_up("order_id")
-        return {"order_id": order.number}
+            # The form ends, and the order stays in focus ("then how do I return it?").
+            return {"order_id": order.number, "requested_slot": None}
+        return {"order_id": order.number, "order_summary": summary(order)}
 
 
 class ActionCancelOrder(Action):
@@ -48,7 +54,7 @@ class ActionCancelOrder(Action):
                 if fresh_code_needed(dispatcher, tracker, owner):  # a chat linked by code confirms again
                     return reset_form_slots()
                 order = orders.cancel(uow, number, owner, now=datetime.utcnow())
-                dispatcher.utter_message(response="utter_order_cancelled", order_id=order.number)
+                dispatcher.utter_message(response="utter_order_cancelled", order_id=order.number, order_summary=summary(order))
             except CrmError as exc:  # e.g. it shipped while we were talking
                 dispatcher.utter_message(text=str(exc))
             except SQLAlchemyError:

@@ -34,3 +34,40 @@ def crm_unavailable(dispatcher: CollectingDispatcher, tracker: Tracker, what: st
 
 def day(value: datetime) -> str:
     return f"{value.day} {value:%b %Y}"
+
+
+def session_events(tracker: Tracker) -> list[dict]:
+    """The events of the current Rasa session (since the last session_started)."""
+    events = list(tracker.events)
+    for index in range(len(events) - 1, -1, -1):
+        if events[index].get("event") == "session_started":
+            return events[index + 1:]
+    return events
+
+
+def ran_before(tracker: Tracker, action: str) -> int:
+    """How often `action` already ran in this session."""
+    return sum(1 for e in session_events(tracker) if e.get("event") == "action" and e.get("name") == action)
+
+
+def focused_order(tracker: Tracker) -> str | None:
+    """The order being discussed: named in this message, else the one in focus."""
+    from actions.forms import order_number
+
+    return order_number(list(tracker.get_latest_entity_values("order_id"))) or order_number(tracker.get_slot("order_id"))
+
+
+def handoff_summary(tracker: Tracker, why: str) -> str:
+    """One line for the agent: why, which order, what the customer asked and what was tried."""
+    asked, tried = [], []
+    for e in session_events(tracker):
+        if e.get("event") == "user":
+            name = ((e.get("parse_data") or {}).get("intent") or {}).get("name")
+            if name and name not in asked and name not in ("affirm", "deny", "inform", "greet", "nlu_fallback"):
+                asked.append(name)
+        elif e.get("event") == "action" and str(e.get("name", "")).startswith("action_") and e["name"] not in (
+                "action_listen", "action_session_start", "action_answer") and e["name"] not in tried:
+            tried.append(e["name"])
+    order = focused_order(tracker)
+    return "; ".join(p for p in (why, f"order {order}" if order else "", f"asked: {', '.join(asked)}" if asked else "",
+                                 f"tried: {', '.join(t.removeprefix('action_') for t in tried)}" if tried else "") if p)[:200]

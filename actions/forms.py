@@ -5,6 +5,7 @@ Two failed answers in one form hand the customer to a person (the counter lives 
 """
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from rasa_sdk import Action, Tracker
@@ -21,13 +22,20 @@ from nlu.extraction import normalize_order_id
 FORM_SLOTS = {
     "order_status_form": ("order_id",),
     "cancel_order_form": ("order_id", "confirm_cancel"),
-    "return_form": ("order_id", "item", "reason"),
-    "address_form": ("order_id", "address"),
-    "lead_form": ("contact_name", "company", "email", "phone", "volume"),
+    "return_form": ("order_id", "item", "reason", "confirmed"),
+    "address_form": ("order_id", "address", "confirmed"),
+    "lead_form": ("contact_name", "company", "email", "phone", "volume", "confirmed"),
     "feedback_form": ("rating", "feedback_comment"),
 }
-ALL_FORM_SLOTS = tuple(sorted({s for slots in FORM_SLOTS.values() for s in slots} | {"product"}))
+# The order and product being discussed stay in focus after a form ("when will *it* arrive?")
+# until the customer names another; everything else a form collected is forgotten.
+FOCUS_SLOTS = ("order_id", "product")
+_HELPER_SLOTS = ("order_summary", "return_kind", "wanted", "requested_info")
+ALL_FORM_SLOTS = tuple(sorted(({s for slots in FORM_SLOTS.values() for s in slots} | set(_HELPER_SLOTS)) - set(FOCUS_SLOTS)))
 MAX_FAILURES = 2
+# Something typed as an order number that is not one ("AB-12", "A-1042", "#123456").
+_ORDER_ATTEMPT = re.compile(r"(?<![\w@.])(?:[A-Za-z]{1,3}\s?-?\s?|#\s?)?\d{2,9}(?![\w@.])")
+_ORDER_WORDS = re.compile(r"\b(?:order|number|no\.?|nr\.?|#)\b", re.IGNORECASE)
 
 
 def reject(dispatcher: CollectingDispatcher, tracker: Tracker, slot: str, response: str, **kwargs: Any) -> dict[str, Any]:
@@ -62,6 +70,39 @@ def give_up(slot: str) -> dict[str, Any]:
 
 def reset_form_slots() -> list[dict[str, Any]]:
     return [SlotSet(s, None) for s in ALL_FORM_SLOTS] + [SlotSet("failed_attempts", 0.0)]
+
+
+def looks_like_bad_order_number(text: str) -> bool:
+    """A reply that tries to be an order number and is not one (so we can say what the format is)."""
+    text = (text or "").strip()
+    if normalize_order_id(text) or len(text) > 40:
+        return False
+    attempt = _ORDER_ATTEMPT.search(text)
+    leftover = _ORDER_ATTEMPT.sub("", text)
+    return bool(attempt) and len(_ORDER_WORDS.sub("", leftover).strip(" .,:;!?-")) <= 12
+
+
+class OrderIdExtraction:
+    """Form validators mix this in: a malformed order number is answered with the expected format."""
+
+    async def extract_order_id(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> dict:
+        if tracker.get_slot("requested_slot") != "order_id" or next(tracker.get_latest_entity_values("order_id"), None):
+            return {}
+        text = tracker.latest_message.get("text") or ""
+        return {"order_id": f"invalid:{text}"} if looks_like_bad_order_number(text) else {}
+
+
+_YES = re.compile(r"^\W*(y|ya|yes+|yeah|yep|yup|sure|ok(ay)?|correct|right|do it|go ahead|please do|confirm(ed)?|👍|✅|👌)\b", re.IGNORECASE)
+_NO = re.compile(r"^\W*(n|no+|nope|nah|don'?t|do not|wrong|incorrect|not (that|right)|cancel that|👎|❌)\b", re.IGNORECASE)
+
+
+def yes_or_no(intent: str | None, text: str) -> str | None:
+    """'yes' / 'no' for a confirmation answer, from the intent or, failing that, the words or emoji."""
+    if intent == "affirm" or (intent != "deny" and _YES.match(text or "")) or (text or "").strip() in ("👍", "✅", "👌"):
+        return "yes"
+    if intent in ("deny", "stop") or _NO.match(text or "") or (text or "").strip() in ("👎", "❌"):
+        return "no"
+    return None
 
 
 def order_number(value: Any) -> str | None:

@@ -11,6 +11,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.exc import SQLAlchemyError
 
 from actions.common import crm, crm_unavailable, customer_id
+from actions.address import confirmation
 from actions.forms import HandoffFormValidation, reject, reset_form_slots
 from crm_store.services import deals
 from nlu.extraction import normalize_email, normalize_phone, parse_quantity
@@ -52,6 +53,11 @@ class ValidateLeadForm(HandoffFormValidation, FormValidationAction):
         phone = normalize_phone(raw) or (raw if _PHONE_LIKE.match(raw) and 7 <= len(digits) <= 15 else None)
         return {"phone": phone} if phone else reject(dispatcher, tracker, "phone", "utter_phone_invalid")
 
+    def validate_confirmed(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> dict:
+        # "no" asks again from the name on; what the customer corrects replaces the old value.
+        return confirmation("confirmed", value, dispatcher, tracker,
+                            on_no={"contact_name": None, "company": None, "email": None, "phone": None, "volume": None})
+
     def validate_volume(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> dict:
         volume = _text(value)
         if not (parse_quantity(volume) or re.search(r"\d", volume) or _NUMBER_WORDS.search(volume)) or len(volume) > 100:
@@ -65,7 +71,7 @@ class ActionCreateLead(Action):
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict]:
         values = {s: tracker.get_slot(s) for s in ("contact_name", "company", "email", "phone", "volume")}
-        if all(values.values()):
+        if all(values.values()) and tracker.get_slot("confirmed") == "yes":
             try:
                 uow = crm()
                 deal = deals.create_lead(uow, deals.Lead(**values), datetime.utcnow(), customer_id(uow, tracker))

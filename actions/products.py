@@ -13,10 +13,15 @@ from crm_store.services import products
 from crm_store.services.products import ProductView
 
 def _find(dispatcher: CollectingDispatcher, tracker: Tracker) -> ProductView | None:
-    """The product slot (from the entity) or else the words of the message, fuzzily matched."""
-    query = tracker.get_slot("product") or tracker.latest_message.get("text") or ""
+    """A product named in this message, else the one in focus ("is *it* in stock?"), else the message's words."""
+    named = next(tracker.get_latest_entity_values("product"), None)
+    text = tracker.latest_message.get("text") or ""
     try:
-        found = products.find_product(crm(), query)
+        found = products.find_product(crm(), named) if named else None
+        if found is None and tracker.get_slot("product"):
+            found = products.find_product(crm(), tracker.get_slot("product"))
+        if found is None:
+            found = products.find_product(crm(), text)
     except SQLAlchemyError:
         crm_unavailable(dispatcher, tracker, "product look-up")
         return None
@@ -35,7 +40,7 @@ class ActionProductInfo(Action):
             stock = f"in stock ({product.stock} available)" if product.stock else "currently out of stock"
             dispatcher.utter_message(response="utter_product_info", product=product.name, price=f"{product.price:.2f}",
                                      description=product.description or "", stock=stock)
-        return [SlotSet("product", None)]
+        return [SlotSet("product", product.name)] if product else []
 
 
 class ActionProductAvailability(Action):
@@ -49,4 +54,4 @@ class ActionProductAvailability(Action):
                                      price=f"{product.price:.2f}")
         elif product:
             dispatcher.utter_message(response="utter_product_out_of_stock", product=product.name)
-        return [SlotSet("product", None)]
+        return [SlotSet("product", product.name)] if product else []

@@ -9,23 +9,47 @@ from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.exc import SQLAlchemyError
 
 from actions.common import crm, crm_unavailable, customer_id
-from actions.forms import HandoffFormValidation, give_up, order_number, reject, reset_form_slots
+from actions.address import confirmation
+from actions.forms import HandoffFormValidation, OrderIdExtraction, give_up, order_number, reject, reset_form_slots
 from crm_store.errors import CrmError, InvalidTransition, OrderNotFound
 from crm_store.services import returns
+from actions.problems import exchange_kind, reason_category
+
+
+def reason_with_category(text: str) -> str:
+    """'wrong size (it's too small for me)': the category we act on and the customer's own words."""
+    words = " ".join(text.split())
+    category = reason_category(words)
+    if category == "other" or words.lower() == category:
+        return words
+    return f"{category} ({words[:200]})"
 
 def _items(tracker: Tracker, number: str) -> tuple[str, ...]:
     uow = crm()
     return returns.returnable_items(uow, number, customer_id(uow, tracker))
 
 
-class ValidateReturnForm(HandoffFormValidation, FormValidationAction):
+class ValidateReturnForm(HandoffFormValidation, OrderIdExtraction, FormValidationAction):
     def name(self) -> str:
         return "validate_return_form"
 
     async def extract_item(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> dict:
         # A product named in the message that started the form ("return the earbuds") counts.
-        product = tracker.get_slot("product")
+        # So does the product in focus when the form starts ("how much is the lamp?" ... "return it").
+        product = next(tracker.get_latest_entity_values("product"), None)
+        if product is None and tracker.get_slot("requested_slot") is None:
+            product = tracker.get_slot("product")
         return {"item": product} if product and not tracker.get_slot("item") else {}
+
+    async def extract_reason(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> dict:
+        # "I want to return the shoes, they're too small": the reason is in the opening message.
+        if tracker.get_slot("reason") or tracker.get_slot("requested_slot") in ("reason", "confirmed", "item", "order_id"):
+            return {}
+        text = tracker.latest_message.get("text") or ""
+        return {"reason": text} if reason_category(text) != "other" else {}
+
+    def validate_confirmed(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> dict:
+        return confirmation("confirmed", value, dispatcher, tracker, on_no={"reason": None, "item": None})
 
     def validate_order_id(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> dict:
         number = order_number(value)
@@ -37,13 +61,15 @@ class ValidateReturnForm(HandoffFormValidation, FormValidationAction):
             return reject(dispatcher, tracker, "order_id", "utter_order_not_found", order_id=number)
         except InvalidTransition as exc:
             dispatcher.utter_message(response="utter_cannot_return", reason=str(exc))
-            return give_up("order_id")
+            return {"order_id": number, "requested_slot": None}
         except SQLAlchemyError:
             crm_unavailable(dispatcher, tracker, "return look-up")
             return give_up("order_id")
         item = tracker.get_slot("item")
         matched = returns.match_item(items, item) if item else None
-        return {"order_id": number, "item": matched, "product": None}
+        if matched is None and len(items) == 1:
+            matched = items[0]  # one item in the order: nothing to ask
+        return {"order_id": number, "item": matched}
 
     def validate_item(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> dict:
         number = tracker.get_slot("order_id")
@@ -52,15 +78,20 @@ class ValidateReturnForm(HandoffFormValidation, FormValidationAction):
         items = _items(tracker, number)
         matched = returns.match_item(items, str(value))
         if matched is None:
-            answer = reject(dispatcher, tracker, "item", "utter_item_not_in_order", order_id=number, items=", ".join(items))
-            return {**answer, "product": None}
-        return {"item": matched, "product": None}
+            return reject(dispatcher, tracker, "item", "utter_item_not_in_order", order_id=number, items=", ".join(items))
+        return {"item": matched}
 
     def validate_reason(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> dict:
         reason = " ".join(value) if isinstance(value, list) else str(value or "").strip()
+        said = (tracker.latest_message.get("text") or "").strip()
+        if tracker.get_slot("requested_slot") == "reason" and said and not said.startswith("/"):
+            reason = said  # the customer's own words, not only the phrase the entity extractor saw
         if len(reason) < 3:
             return reject(dispatcher, tracker, "reason", "utter_reason_too_short")
-        return {"reason": reason}
+        kind = tracker.get_slot("return_kind") or "return"
+        if kind == "swap":  # asked for an exchange_item: another size / colour, or the same item intact?
+            kind = exchange_kind(f"{reason} {tracker.latest_message.get('text') or ''}")
+        return {"reason": reason_with_category(reason), "return_kind": kind}
 
 
 class ActionCreateReturn(Action):
@@ -69,11 +100,15 @@ class ActionCreateReturn(Action):
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict]:
         number, item, reason = (tracker.get_slot(s) for s in ("order_id", "item", "reason"))
-        if number and item and reason:
+        kind = {"swap": "exchange", None: "return"}.get(tracker.get_slot("return_kind"), tracker.get_slot("return_kind"))
+        if number and item and reason and tracker.get_slot("confirmed") == "yes":
+            wanted = None if kind == "return" else ("the same item, intact and complete" if kind == "replacement" else reason)
             try:
                 uow = crm()
-                ret = returns.open_return(uow, customer_id(uow, tracker), number, item, reason, datetime.utcnow())
-                dispatcher.utter_message(response="utter_return_created", return_id=ret.number, item=ret.item, order_id=number)
+                ret = returns.open_return(uow, customer_id(uow, tracker), number, item, reason, datetime.utcnow(),
+                                          kind=kind, wanted=wanted)
+                response = "utter_return_created" if kind == "return" else "utter_exchange_created"
+                dispatcher.utter_message(response=response, return_id=ret.number, item=ret.item, order_id=number, return_kind=kind)
             except CrmError as exc:
                 dispatcher.utter_message(text=str(exc))
             except SQLAlchemyError:

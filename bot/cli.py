@@ -33,15 +33,21 @@ def main(argv: list[str] | None = None) -> int:
                                             "`ingest status`, `ingest replay-dead`")
     ingest_p.add_argument("action", nargs="?", default="consume", choices=("consume", "status", "replay-dead"))
     ingest_p.add_argument("--json", action="store_true", help="status as JSON")
-    sub.add_parser("eval", help="NLU accuracy on the held-out split", add_help=False)
+    sub.add_parser("eval", help="NLU accuracy on the held-out split, then the conversation pass rate", add_help=False)
     commands = dict(COMMANDS)
     for module_name in EXTENSIONS:
         commands.update(importlib.import_module(module_name).register(sub))
     args, rest = parser.parse_known_args(argv)
     if args.command == "eval":
+        from bot.conversation_suite import main as conversations_main
         from nlu.evaluation import main as eval_main
 
-        return eval_main(rest)
+        # NLU accuracy, then the conversation pass rate (issue 10); either can be left out.
+        conversation_flags = ("--conversations", "--conversations-out", "--verbose")
+        nlu_args = [a for i, a in enumerate(rest) if a not in ("--no-conversations", "--conversations-only", *conversation_flags)
+                    and not (i and rest[i - 1] in conversation_flags[:2])]
+        code = 0 if "--conversations-only" in rest else eval_main(nlu_args)
+        return code or (0 if "--no-conversations" in rest else conversations_main(rest))
     if rest:
         parser.error(f"unrecognized arguments: {' '.join(rest)}")
     try:

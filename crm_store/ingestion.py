@@ -115,6 +115,26 @@ def _ingest(uow: UnitOfWork, event: TrackerEvent) -> bool:
     return stored
 
 
+def _adopt_early_conversation(uow: UnitOfWork, sender: str, key: str, at: datetime) -> bool:
+    """An action (a ticket, a handoff) in the session's first turn may have opened the row before
+    this session_started event arrived: that row becomes this session's, so the transcript stays whole.
+
+    Events of one sender are ingested in order, so a row of this sender that started after this
+    session start can only come from such an action.
+    """
+    session = uow.session
+    if session.scalars(select(Conversation.id).where(Conversation.opened_by_event == key)).first() is not None:
+        return False  # a replay: already stored
+    early = session.scalars(
+        select(Conversation).where(Conversation.sender_id == sender, Conversation.started_at >= at)
+        .order_by(Conversation.started_at, Conversation.id).limit(1)
+    ).first()
+    if early is None:
+        return False
+    early.opened_by_event, early.started_at = key, at
+    return True
+
+
 def _validate(event: TrackerEvent) -> tuple[str, str, datetime]:
     if not isinstance(event, Mapping):
         raise MalformedEvent(f"event is a {type(event).__name__}, not an object")
@@ -140,6 +160,9 @@ def _store_user(uow: UnitOfWork, conversation: Conversation, event: TrackerEvent
         for e in (event.get("entities") or parse.get("entities") or [])
         if isinstance(e, Mapping)
     ]
+    message_id = event.get("message_id")
+    if message_id and _clarified(uow, conversation.id, message_id, intent.get("name")):
+        return False
     stored = insert_ignoring_conflict(
         uow.session,
         Message,
@@ -159,6 +182,20 @@ def _store_user(uow: UnitOfWork, conversation: Conversation, event: TrackerEvent
     if stored:
         _store_attachments(uow, conversation, key, metadata, at)
     return stored
+
+
+def _clarified(uow: UnitOfWork, conversation_id: int, message_id: str, intent: str | None) -> bool:
+    """The two-stage fallback re-sends a message the customer confirmed as a copy with the same
+    message_id: keep the one row, with the intent it was confirmed as."""
+    row = uow.session.scalars(
+        select(Message).where(Message.conversation_id == conversation_id, Message.direction == "in",
+                              Message.message_id == message_id).limit(1)
+    ).first()
+    if row is None:
+        return False
+    if intent:
+        row.intent = intent
+    return True
 
 
 def _store_attachments(uow: UnitOfWork, conversation: Conversation, key: str, metadata: Mapping, at: datetime) -> None:

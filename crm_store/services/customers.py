@@ -105,3 +105,21 @@ def _identity(uow: UnitOfWork, channel: str, external_id: str) -> ChannelIdentit
 def _view(row: ChannelIdentity) -> Identity:
     return Identity(row.id, row.customer_id, row.channel, row.external_id, row.display_name)
 
+
+def adopt_placeholder(uow: UnitOfWork, placeholder_id: int, owner_id: int) -> None:
+    """A chat proved to be `owner_id`: what it did before that (tickets, returns, feedback, leads)
+    moves from the placeholder customer its first message created to the real one.
+
+    Only a placeholder (no email, no other identity) gives its records away; inside an open unit of work.
+    """
+    from sqlalchemy import update
+
+    from crm_store.models import Deal, Feedback, Return, Ticket
+
+    session = uow.session
+    placeholder = uow.customers.get(placeholder_id)
+    others = session.scalars(select(ChannelIdentity.id).where(ChannelIdentity.customer_id == placeholder_id)).first()
+    if placeholder is None or placeholder.email or others is not None:
+        return
+    for model in (Ticket, Return, Feedback, Deal):
+        session.execute(update(model).where(model.customer_id == placeholder_id).values(customer_id=owner_id))

@@ -160,7 +160,13 @@ def _link(uow: UnitOfWork, channel: str, external_id: str, customer_id: int, now
     if identity is None:
         session.add(ChannelIdentity(customer_id=customer_id, channel=channel, external_id=external_id, created_at=now))
     else:
-        identity.customer_id = customer_id
+        placeholder, identity.customer_id = identity.customer_id, customer_id
+        if placeholder != customer_id:
+            # What the chat did before it proved who it is (tickets, returns, leads) moves too.
+            from crm_store.services.customers import adopt_placeholder
+
+            session.flush()
+            adopt_placeholder(uow, placeholder, customer_id)
     for conversation in session.scalars(select(Conversation).where(
             Conversation.sender_id == external_id, or_(Conversation.channel == channel, Conversation.channel.is_(None)))):
         conversation.customer_id = customer_id

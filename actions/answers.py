@@ -1,0 +1,138 @@
+"""Plain answers outside a form: "A-10423", "yes", "no, keep it", "5", "👍", "that's all".
+
+The assistant remembers what it last asked outside a form in the `requested_info` slot:
+  order:<purpose>   "which order?"          -> a number runs <purpose> for that order
+  ticket:<topic>    "shall I open a ticket?" -> yes opens it, no leaves it
+  handoff           "shall I get a person?"  -> yes hands off
+  rating            "how would you rate us?" -> a digit (or stars) is stored as feedback
+  anything_else     "anything else?"         -> no / that's all closes politely
+With nothing asked, a bare order number is looked up and a bare yes / no gets a sensible turn.
+"""
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from sqlalchemy.exc import SQLAlchemyError
+
+from actions.common import crm, crm_unavailable, customer_id, session_events
+from actions.delivery import ActionParcelMissing
+from actions.feedback import parse_rating
+from actions.forms import looks_like_bad_order_number, order_number, yes_or_no
+from actions.handoff import ActionHandoff
+from actions.account import ActionLinkAccount
+from actions.orders import ActionCheckOrder
+from actions.payments import ActionPaymentProblem
+from actions.tickets import ActionOpenTicket
+from crm_store.services import feedback
+from nlu.extraction import normalize_email
+
+_PURPOSES = {"status": ActionCheckOrder, "parcel_missing": ActionParcelMissing, "payment": ActionPaymentProblem}
+_STARS = re.compile(r"^\s*(⭐|★){1,5}\s*$")
+_CLOSING = re.compile(r"\b(that'?s (?:all|it|everything)|nothing(?: else)?|all good|no(?:pe)?,? thanks?|i'?m good|bye)\b", re.I)
+
+
+def _rating(text: str) -> int | None:
+    stripped = (text or "").strip()
+    if _STARS.match(stripped):
+        return stripped.count("⭐") + stripped.count("★")
+    if stripped in ("👍", "😊", "🙂"):
+        return None
+    return parse_rating(stripped) if len(stripped) <= 30 else None
+
+
+def _run(action: Action, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any], **slots: Any) -> list[dict]:
+    """Run another action's skill on this turn, with `slots` as it should see them."""
+    tracker.slots.update(slots)
+    return [*[SlotSet(k, v) for k, v in slots.items()], *action.run(dispatcher, tracker, domain)]
+
+
+def close(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[dict]:
+    """Goodbye, and a rating question once per session if the customer has not rated us yet."""
+    offered = any(e.get("event") == "slot" and e.get("name") == "requested_info" and e.get("value") == "rating"
+                  for e in session_events(tracker))
+    if offered or any(e.get("event") == "action" and e.get("name") == "action_save_feedback" for e in session_events(tracker)):
+        dispatcher.utter_message(response="utter_goodbye")
+        return [SlotSet("requested_info", None)]
+    dispatcher.utter_message(response="utter_goodbye_rate")
+    return [SlotSet("requested_info", "rating")]
+
+
+class ActionAnswer(Action):
+    def name(self) -> str:
+        return "action_answer"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict]:
+        asked = tracker.get_slot("requested_info") or ""
+        intent = (tracker.latest_message.get("intent") or {}).get("name")
+        text = tracker.latest_message.get("text") or ""
+        number = order_number(list(tracker.get_latest_entity_values("order_id"))) or order_number(text)
+        email = next(tracker.get_latest_entity_values("email"), None) or normalize_email(text)
+        answer = yes_or_no(intent, text)
+
+        if tracker.get_slot("unverified_order") and email:
+            return ActionLinkAccount().run(dispatcher, tracker, domain)
+        if asked == "rating" and _rating(text) is not None:
+            return self._rate(dispatcher, tracker, _rating(text) or 0)
+        if number:
+            purpose = asked.split(":", 1)[1] if asked.startswith("order:") else "status"
+            # requested_info stays as it is for the skill that asked; each skill clears it when done.
+            return _run(_PURPOSES.get(purpose, ActionCheckOrder)(), dispatcher, tracker, domain, order_id=number)
+        if looks_like_bad_order_number(text):
+            dispatcher.utter_message(response="utter_order_id_invalid")
+            return []
+        if asked.startswith("ticket:") and answer:
+            if answer == "no":
+                dispatcher.utter_message(response="utter_anything_else")
+                return [SlotSet("requested_info", "anything_else")]
+            return [SlotSet("requested_info", None), *ActionOpenTicket().run(dispatcher, tracker, domain)]
+        if asked == "handoff" and answer == "yes":
+            return ActionHandoff().run(dispatcher, tracker, domain)
+        if intent == "goodbye" or _CLOSING.search(text) or (answer == "no" and asked in ("", "anything_else", "handoff", "rating")):
+            return close(dispatcher, tracker)
+        if answer == "yes" or intent == "affirm":
+            dispatcher.utter_message(response="utter_how_can_i_help")
+            return [SlotSet("requested_info", None)]
+        if asked.startswith("order:"):
+            dispatcher.utter_message(response="utter_ask_order_id")
+            return []
+        dispatcher.utter_message(response="utter_what_about_it")
+        return [SlotSet("requested_info", None)]
+
+    @staticmethod
+    def _rate(dispatcher: CollectingDispatcher, tracker: Tracker, rating: int) -> list[dict]:
+        try:
+            uow = crm()
+            feedback.save_feedback(uow, customer_id(uow, tracker), rating, None, datetime.utcnow(), tracker.sender_id)
+        except SQLAlchemyError:
+            crm_unavailable(dispatcher, tracker, "feedback")
+            return []
+        dispatcher.utter_message(response="utter_feedback_thanks" if rating >= 4 else "utter_feedback_sorry")
+        return [SlotSet("requested_info", None)]
+
+
+class ActionClose(Action):
+    """Goodbye / "that's all": close politely and offer the rating once."""
+
+    def name(self) -> str:
+        return "action_close"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict]:
+        return close(dispatcher, tracker)
+
+
+class ActionWelcome(Action):
+    """Thanks: "you're welcome, anything else?", and a "no" after it closes."""
+
+    def name(self) -> str:
+        return "action_welcome"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict]:
+        if _CLOSING.search(tracker.latest_message.get("text") or ""):
+            return close(dispatcher, tracker)
+        dispatcher.utter_message(response="utter_you_are_welcome")
+        return [SlotSet("requested_info", "anything_else")]

@@ -1,0 +1,49 @@
+"""Delivery problems: "it says delivered but nothing came" is checked against the carrier's record."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from sqlalchemy.exc import SQLAlchemyError
+
+from actions.common import crm, crm_unavailable, customer_id, day, focused_order
+from actions.orders import answer_status
+from crm_store.errors import OrderNotFound
+from crm_store.services import orders, shipments, tickets
+
+
+class ActionParcelMissing(Action):
+    def name(self) -> str:
+        return "action_parcel_missing"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict]:
+        number = focused_order(tracker)
+        if not number:
+            dispatcher.utter_message(response="utter_ask_order_id")
+            return [SlotSet("requested_info", "order:parcel_missing")]
+        try:
+            uow = crm()
+            owner = customer_id(uow, tracker)
+            order = orders.lookup(uow, number, owner)
+            parcel = shipments.shipment_of(crm(), number, owner)
+            if order.status != "delivered" or parcel is None or parcel.delivered_at is None:
+                answer_status(dispatcher, order)  # not delivered yet: where it is and when it comes
+                return [SlotSet("order_id", order.number), SlotSet("requested_info", None)]
+            proof = f"{parcel.carrier} recorded it as delivered on {day(parcel.delivered_at)}" + (
+                f", {parcel.proof_of_delivery}" if parcel.proof_of_delivery else "")
+            ticket = tickets.open_ticket(
+                crm(), owner, f"Parcel not received: {order.number}", datetime.utcnow(),
+                description=f"Customer says the parcel never arrived. {proof}. Customer's words: "
+                            f"{tracker.latest_message.get('text') or ''}",
+                priority="high", order_number=order.number, sender_id=tracker.sender_id)
+        except OrderNotFound:
+            dispatcher.utter_message(response="utter_order_not_found", order_id=number)
+            return [SlotSet("order_id", None)]
+        except SQLAlchemyError:
+            crm_unavailable(dispatcher, tracker, "missing parcel")
+            return []
+        dispatcher.utter_message(response="utter_parcel_missing", order_id=order.number, proof=proof, ticket_id=ticket.number)
+        return [SlotSet("order_id", order.number), SlotSet("requested_info", None)]

@@ -1,0 +1,54 @@
+"""What went wrong, in the customer's words: problem kinds in a message and the category of a reason.
+
+Pure. A long message can hold several problems ("the mug is broken, the lid is missing and
+I've waited two weeks"); each kind found is handled in turn.
+"""
+from __future__ import annotations
+
+import re
+
+# (kind, title for the customer and the ticket subject, pattern)
+PROBLEMS: tuple[tuple[str, str, re.Pattern[str]], ...] = (
+    ("damaged", "Item arrived damaged", re.compile(
+        r"\b(damaged|broken|broke|smashed|cracked|crushed|shattered|dented|torn|ripped|scratched|defective|faulty|doesn'?t work|does not work|not working|stopped working)\b", re.I)),
+    ("missing_item", "Item missing from the parcel", re.compile(
+        r"\b(missing|wasn'?t in|was not in|not in the (?:box|parcel|package)|only got \w+ of|didn'?t include|did not include|forgot to (?:send|include))\b", re.I)),
+    ("wrong_item", "Wrong item delivered", re.compile(
+        r"\b(wrong (?:item|size|colou?r|product|one|thing)|not what i ordered|sent me the wrong|different (?:item|product) than)\b", re.I)),
+    ("double_charge", "Charged twice", re.compile(
+        r"\b(charged (?:me )?twice|double[- ]?charged?|charged double|two charges|paid twice|duplicate (?:charge|payment))\b", re.I)),
+    ("late", "Late delivery", re.compile(
+        r"\b(late|still (?:not|hasn'?t|haven'?t|no)|(?:weeks?|days?) (?:and|now|already)|where is|never (?:came|arrived)|not (?:arrived|here yet)|hasn'?t (?:arrived|come))\b", re.I)),
+)
+_FRUSTRATION = re.compile(
+    r"\b(fed up|sick of|ridiculous|unacceptable|furious|angry|annoyed|frustrat\w*|disappointed|terrible|awful|worst|"
+    r"joke|wtf|f+u+c+k+\w*|sh[i1]t+\w*|crap|bloody|damn)\b|!{2,}", re.I)
+
+REASON_CATEGORIES: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("wrong size", re.compile(r"\b(size|too (?:small|big|large|tight|loose|short|long)|doesn'?t fit|does not fit|didn'?t fit)\b", re.I)),
+    ("damaged", re.compile(r"\b(damaged|broken|smashed|cracked|crushed|shattered|dented|torn|scratched)\b", re.I)),
+    ("defective", re.compile(r"\b(defective|faulty|doesn'?t work|does not work|not working|stopped working|won'?t (?:turn|switch) on)\b", re.I)),
+    ("missing part", re.compile(r"\b(missing|incomplete|no (?:lid|cable|charger|manual|strap))\b", re.I)),
+    ("wrong item", re.compile(r"\b(wrong (?:item|colou?r|product|one)|not what i ordered)\b", re.I)),
+    ("not as described", re.compile(r"\b(not as (?:described|pictured|advertised)|looks different|different from the (?:photo|picture))\b", re.I)),
+    ("changed my mind", re.compile(r"\b(changed my mind|don'?t (?:want|need|like) it|no longer (?:want|need)|ordered by mistake)\b", re.I)),
+)
+
+
+def problems_in(text: str) -> list[tuple[str, str]]:
+    """(kind, title) of every problem kind the message names, in a fixed order."""
+    return [(kind, title) for kind, title, pattern in PROBLEMS if pattern.search(text or "")]
+
+
+def is_frustrated(text: str) -> bool:
+    return bool(_FRUSTRATION.search(text or ""))
+
+
+def reason_category(text: str) -> str:
+    """'wrong size', 'damaged', … or 'other' for the customer's reason."""
+    return next((name for name, pattern in REASON_CATEGORIES if pattern.search(text or "")), "other")
+
+
+def exchange_kind(text: str) -> str:
+    """An exchange (another size or colour) or a replacement (the same item again, intact)."""
+    return "exchange" if re.search(r"\b(size|colou?r|bigger|smaller|larger|different one)\b", text or "", re.I) else "replacement"
