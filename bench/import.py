@@ -40,9 +40,9 @@ def generate(path: Path, n: int, seed: int = 13) -> tuple[set[tuple[int, int]], 
     rng = random.Random(seed)
     fake = Faker("de_DE")
     fake.seed_instance(seed)
-    first = list({fake.first_name() for _ in range(3000)})
-    last = list({fake.last_name() for _ in range(3000)})
-    cities = list({fake.city() for _ in range(2000)})
+    first = sorted({fake.first_name() for _ in range(3000)})  # sorted: set order changes with PYTHONHASHSEED
+    last = sorted({fake.last_name() for _ in range(3000)})
+    cities = sorted({fake.city() for _ in range(2000)})
     pairs: set[tuple[int, int]] = set()
     people: list[tuple[int, str, str, str, str]] = []  # (line, name, email, phone digits, city)
     bad = 0
