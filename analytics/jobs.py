@@ -31,6 +31,7 @@ JOB_MODULES: tuple[str, ...] = (
     "analytics.segmentation",
     "analytics.stalled",
     "analytics.followups",
+    "analytics.digest.job",
 )
 
 Progress = Callable[[int, "int | None", str], None]

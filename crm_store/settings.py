@@ -73,6 +73,7 @@ class Settings:
     schedule_segment_customers: str | None = None
     schedule_flag_stalled: str | None = None
     schedule_send_follow_ups: str | None = None
+    schedule_send_digests: str | None = None
     # "process.stage=hours" pairs, e.g. "ticket.open=24,return.received=72"; other stages use their p90.
     stage_slas: str = ""
     form_abandon_hours: int = 24
@@ -223,6 +224,7 @@ _ENV = {
     "schedule_segment_customers": "SCHEDULE_SEGMENT_CUSTOMERS",
     "schedule_flag_stalled": "SCHEDULE_FLAG_STALLED",
     "schedule_send_follow_ups": "SCHEDULE_SEND_FOLLOW_UPS",
+    "schedule_send_digests": "SCHEDULE_SEND_DIGESTS",
     "stage_slas": "STAGE_SLAS",
     "form_abandon_hours": "FORM_ABANDON_HOURS",
     "segment_max_k": "SEGMENT_MAX_K",
@@ -257,7 +259,7 @@ _ENV = {
 }
 _INTS = {"rasa_port", "action_port", "console_port", "smtp_port", "max_upload_bytes",
          "scheduler_misfire_grace_seconds", "scheduler_lease_seconds", "form_abandon_hours", "segment_max_k"}
-_CRONS = {"schedule_segment_customers", "schedule_flag_stalled", "schedule_send_follow_ups"}
+_CRONS = {"schedule_segment_customers", "schedule_flag_stalled", "schedule_send_follow_ups", "schedule_send_digests"}
 _INTS |= {"smtp_timeout", "smtp_retries", "digest_top_n", "digest_history", "import_batch_size", "import_max_amount"}
 _FLOATS = {"smtp_retry_delay"}
 _INTS |= {"ocr_timeout_seconds", "ocr_max_bytes", "ocr_max_pixels"}

@@ -109,3 +109,21 @@ def test_starttls_and_login_from_settings(uow_factory, tmp_path):
         assert send_due_digests(good, uow_factory, NOW) == 1
 
     assert smtp.logins == ["digest-bot"] and len(smtp.messages) == 1
+
+
+def test_the_scheduler_sends_digests_as_a_recorded_job(uow_factory):
+    from analytics.jobs import get_job, load_jobs, run_job
+
+    plant_activity(uow_factory(), MIDNIGHT, days=3)
+    add_recipient(uow_factory(), "ops@shop.example", NOW, frequency="daily")
+    load_jobs()
+
+    with SmtpServer() as smtp:
+        first = run_job(get_job("send_digests"), settings_for(smtp.port), uow_factory().engine, NOW, scheduled_for=NOW)
+        second = run_job(get_job("send_digests"), settings_for(smtp.port), uow_factory().engine, NOW + timedelta(days=0, hours=1),
+                         scheduled_for=NOW + timedelta(hours=1))
+        received = [m["To"] for m in smtp.messages]
+
+    assert (first.status, first.rows) == ("ok", 1)
+    assert (second.status, second.rows) == ("ok", 0)
+    assert received == ["ops@shop.example"]
