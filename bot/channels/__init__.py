@@ -19,6 +19,11 @@ _EXPORTS = {
     # web chat widget (socket.io)
     "WebChatInput": "bot.channels.webchat",
     "WebChatOutput": "bot.channels.webchat",
+    # REST (development channel) and the guards every channel shares
+    "RestInput": "bot.channels.rest",
+    "ChannelLimits": "bot.channels.limits",
+    "clean_metadata": "bot.channels.metadata",
+    "SessionSigner": "bot.channels.webchat_sessions",
     # outbound messages (agent replies, follow-ups)
     "send_to_chat": "bot.channels.outbound",
     "ChannelUnavailable": "bot.channels.outbound",

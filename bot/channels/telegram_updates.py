@@ -10,6 +10,7 @@ from typing import Any
 
 from telegram import Message, Update, User
 
+from bot.channels.metadata import clean_display_name
 from bot.channels.telegram_send import TelegramSender
 from crm_store.errors import CrmError
 
@@ -123,7 +124,8 @@ def _who(user: User | None) -> dict[str, Any]:
             "last_name": user.last_name,
             "language_code": user.language_code,
         },
-        "display_name": names or (user.username or ""),
+        # Telegram names are chosen by their owners: plain text of bounded length, like every channel's.
+        "display_name": clean_display_name(names or (user.username or "")) or "",
     }
 
 

@@ -135,7 +135,8 @@ class WebChatInput(SocketIOInput):
         return WebChatOutput(self.sio, self.bot_message_evt)
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
-        sio = AsyncServer(async_mode="sanic", cors_allowed_origins=[])
+        # Origins are checked in `connect` (WebSockets ignore CORS); a frame larger than any request body is refused.
+        sio = AsyncServer(async_mode="sanic", cors_allowed_origins=[], max_http_buffer_size=self.settings.max_request_bytes)
         self.sio = sio
         bp = SocketBlueprint(sio, self.socketio_path, "webchat", __name__)
         self._add_socket_handlers(sio, on_new_message)
