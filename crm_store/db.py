@@ -16,6 +16,7 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import QueuePool
 
 from crm_store.errors import DatabaseUnavailable
 from crm_store.repositories import Repositories
@@ -35,6 +36,10 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
+        # SQLAlchemy 1.4 gives file SQLite a NullPool: a new connection (and its PRAGMAs) for every unit
+        # of work, a fifth of ingestion's CPU under load. A pool keeps them, as SQLAlchemy 2.0 does.
+        if path and path != ":memory:":
+            kwargs.setdefault("poolclass", QueuePool)
         engine = create_engine(url, future=True, connect_args={"timeout": 30, "check_same_thread": False}, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine

@@ -27,6 +27,15 @@ class CrmTrackerStore(SQLTrackerStore):
 
             Path(url[len("sqlite:///") :]).parent.mkdir(parents=True, exist_ok=True)
         super().__init__(domain=domain, host=url, event_broker=event_broker, **kwargs)
+        if url.startswith("sqlite"):
+            # SQLAlchemy 1.4 gives file SQLite a NullPool: a new connection for every read and write.
+            from sqlalchemy import create_engine
+            from sqlalchemy.orm import sessionmaker
+            from sqlalchemy.pool import QueuePool
+
+            self.engine.dispose()
+            self.engine = create_engine(url, poolclass=QueuePool, connect_args={"check_same_thread": False})
+            self.sessionmaker = sessionmaker(bind=self.engine)
 
         from crm_store import rasa_guards
 
