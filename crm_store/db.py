@@ -41,12 +41,12 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         if path and path != ":memory:":
             kwargs.setdefault("poolclass", QueuePool)
         engine = create_engine(url, future=True, connect_args={"timeout": 30, "check_same_thread": False}, **kwargs)
-        event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "connect", sqlite_pragmas)
         return engine
     return create_engine(url, future=True, pool_pre_ping=True, **kwargs)
 
 
-def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+def sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cursor = dbapi_conn.cursor()
     # WAL lets the console and scheduler read while ingestion writes.
     cursor.execute("PRAGMA journal_mode=WAL")

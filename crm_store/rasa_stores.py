@@ -29,12 +29,16 @@ class CrmTrackerStore(SQLTrackerStore):
         super().__init__(domain=domain, host=url, event_broker=event_broker, **kwargs)
         if url.startswith("sqlite"):
             # SQLAlchemy 1.4 gives file SQLite a NullPool: a new connection for every read and write.
-            from sqlalchemy import create_engine
+            from sqlalchemy import create_engine, event
             from sqlalchemy.orm import sessionmaker
             from sqlalchemy.pool import QueuePool
 
+            from crm_store.db import sqlite_pragmas
+
             self.engine.dispose()
             self.engine = create_engine(url, poolclass=QueuePool, connect_args={"check_same_thread": False})
+            # WAL, like the CRM: a commit appends to the log instead of fsyncing a rollback journal.
+            event.listen(self.engine, "connect", sqlite_pragmas)
             self.sessionmaker = sessionmaker(bind=self.engine)
 
         from crm_store import rasa_guards
