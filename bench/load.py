@@ -220,11 +220,11 @@ def chart(results: list[dict], path: Path) -> None:
     import matplotlib.pyplot as plt
 
     fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4))
-    for target, style in (("plain rasa", "--o"), ("crmbot", "-o")):
+    for target, style, color in (("plain rasa", "--o", "tab:blue"), ("crmbot", "-o", "tab:orange")):
         rows = [r for r in results if r["target"] == target]
-        left.plot([r["customers"] for r in rows], [r["msgs_s"] for r in rows], style, label=target)
-        right.plot([r["customers"] for r in rows], [r["p95_ms"] for r in rows], style, label=f"{target} p95")
-        right.plot([r["customers"] for r in rows], [r["p50_ms"] for r in rows], style, alpha=0.4, label=f"{target} p50")
+        left.plot([r["customers"] for r in rows], [r["msgs_s"] for r in rows], style, color=color, label=target)
+        right.plot([r["customers"] for r in rows], [r["p95_ms"] for r in rows], style, color=color, label=f"{target} p95")
+        right.plot([r["customers"] for r in rows], [r["p50_ms"] for r in rows], style, color=color, alpha=0.4, label=f"{target} p50")
     left.set(xlabel="simulated customers", ylabel="messages / s", title="Throughput (REST)")
     right.set(xlabel="simulated customers", ylabel="latency (ms)", title="Latency", yscale="log")
     for ax in (left, right):
