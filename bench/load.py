@@ -192,9 +192,16 @@ def start_plain_rasa(work: Path, model: Path, action_port: str) -> tuple[subproc
     return proc, f"http://127.0.0.1:{port}"
 
 
-def listening_pid(port: str) -> int:
-    out = subprocess.run(["ss", "-Hltnp", f"sport = :{port}"], capture_output=True, text=True, check=True).stdout
-    return int(out.split("pid=")[1].split(",")[0])
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process (all its threads) so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def rasa_child(supervisor: subprocess.Popen) -> int:
+    """The pid of the Rasa server that `crmbot run` (pid given) supervises."""
+    out = subprocess.run(["pgrep", "-P", str(supervisor.pid), "-f", "rasa run"], capture_output=True, text=True).stdout
+    return int(out.split()[0])
 
 
 def stop(proc: subprocess.Popen) -> None:
@@ -213,11 +220,11 @@ def chart(results: list[dict], path: Path) -> None:
     import matplotlib.pyplot as plt
 
     fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4))
-    for target, style in (("plain rasa", "--o"), ("crmbot", "-o")):
+    for target, style, color in (("plain rasa", "--o", "tab:blue"), ("crmbot", "-o", "tab:orange")):
         rows = [r for r in results if r["target"] == target]
-        left.plot([r["customers"] for r in rows], [r["msgs_s"] for r in rows], style, label=target)
-        right.plot([r["customers"] for r in rows], [r["p95_ms"] for r in rows], style, label=f"{target} p95")
-        right.plot([r["customers"] for r in rows], [r["p50_ms"] for r in rows], style, alpha=0.4, label=f"{target} p50")
+        left.plot([r["customers"] for r in rows], [r["msgs_s"] for r in rows], style, color=color, label=target)
+        right.plot([r["customers"] for r in rows], [r["p95_ms"] for r in rows], style, color=color, label=f"{target} p95")
+        right.plot([r["customers"] for r in rows], [r["p50_ms"] for r in rows], style, color=color, alpha=0.4, label=f"{target} p50")
     left.set(xlabel="simulated customers", ylabel="messages / s", title="Throughput (REST)")
     right.set(xlabel="simulated customers", ylabel="latency (ms)", title="Latency", yscale="log")
     for ax in (left, right):
@@ -260,9 +267,10 @@ def main(argv: list[str] | None = None) -> int:
         plain, plain_url = start_plain_rasa(work, model, env["ACTION_PORT"])
         wait_http(f"{plain_url}/", plain)
         urls = {"plain rasa": plain_url, "crmbot": f"http://127.0.0.1:{env['RASA_PORT']}"}
+        rasa_pids = {"plain rasa": plain.pid, "crmbot": rasa_child(assistant)}
         for url in urls.values():  # the first turn loads TensorFlow graphs; keep it out of the figures
             httpx.post(f"{url}/webhooks/rest/webhook", json={"sender": f"warmup-{run_id}", "message": "hello"}, timeout=300)
-        print(f"{'target':<11} {'C':>4} {'msgs/s':>8} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'errors':>7} {'empty':>6}  CRM check")
+        print(f"{'target':<11} {'C':>4} {'msgs/s':>8} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'CPU ms/msg':>10} {'errors':>7} {'empty':>6}  CRM check")
         for c in levels:
             by_target = {}
             for target in ("plain rasa", "crmbot"):
@@ -270,12 +278,15 @@ def main(argv: list[str] | None = None) -> int:
                 spy = None
                 if args.profile and target == "crmbot" and c == levels[-1]:
                     spy = subprocess.Popen([str(Path(sys.executable).parent / "py-spy"), "record", "--format", "raw", "--rate", "100",
-                                            "--nonblocking", "-p", str(listening_pid(env["RASA_PORT"])), "-d", str(int(args.seconds)),
+                                            "--nonblocking", "-p", str(rasa_child(assistant)), "-d", str(int(args.seconds)),
                                             "-o", str(args.profile)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                pid = rasa_pids[target]
+                cpu_before = cpu_seconds(pid)
                 asyncio.run(run_level(urls[target], level, orders, args.seconds))
                 if spy is not None:
                     spy.wait(60)
                 figures = level.figures()
+                figures["cpu_ms_per_msg"] = (cpu_seconds(pid) - cpu_before) * 1000 / max(1, len(level.latencies))
                 check = ""
                 if target == "crmbot":
                     ok, counts = check_counts(engine, level)
@@ -284,12 +295,14 @@ def main(argv: list[str] | None = None) -> int:
                     if not ok:
                         failed.append(f"C={c}: {check}")
                 print(f"{target:<11} {c:>4} {figures['msgs_s']:>8.1f} {figures['p50_ms']:>8.0f} {figures['p95_ms']:>8.0f} "
-                      f"{figures['p99_ms']:>8.0f} {level.errors:>7} {level.empty:>6}  {check}", flush=True)
+                      f"{figures['p99_ms']:>8.0f} {figures['cpu_ms_per_msg']:>10.0f} {level.errors:>7} {level.empty:>6}  {check}", flush=True)
                 by_target[target] = figures
                 results.append({"target": target, "customers": c, **figures, "errors": level.errors, "empty": level.empty,
                                 "sent": level.sent})
             overhead = by_target["plain rasa"]["msgs_s"] / by_target["crmbot"]["msgs_s"] - 1 if by_target["crmbot"]["msgs_s"] else float("inf")
-            print(f"{'':<11} {c:>4} overhead vs plain Rasa: {overhead:+.1%} msgs/s (target <= {TARGET_OVERHEAD:.0%})", flush=True)
+            cpu = by_target["crmbot"]["cpu_ms_per_msg"] / by_target["plain rasa"]["cpu_ms_per_msg"] - 1
+            print(f"{'':<11} {c:>4} overhead vs plain Rasa: {overhead:+.1%} msgs/s, {cpu:+.1%} Rasa CPU per message "
+                  f"(target <= {TARGET_OVERHEAD:.0%})", flush=True)
     finally:
         if plain is not None:
             stop(plain)

@@ -18,7 +18,7 @@ PARTS: list[tuple[str, tuple[str, ...]]] = [
     ("CRM spool + ingestion (worker thread)", ("crm_store/spool.py", "crm_store/ingestion.py")),
     ("tracker store: save", ("crm_store/rasa_stores.py", "save (rasa/core/tracker_store.py")),
     ("tracker store: read", ("rasa/core/tracker_store.py",)),
-    ("action call (HTTP to the action server)", ("actions/action.py", "aiohttp/client")),
+    ("action call (HTTP + JSON-schema check)", ("actions/action.py", "aiohttp/client", "jsonschema/")),
     ("NLU: language-model featurizer (MiniLM)", ("lm_featurizer", "transformers/")),
     ("NLU: other components", ("rasa/nlu/", "nlu/components")),
     ("dialogue: TED policy", ("ted_policy",)),
@@ -30,11 +30,15 @@ PARTS: list[tuple[str, tuple[str, ...]]] = [
 ]
 
 
+# Leaf frames of threads that only wait (py-spy cannot always tell): not part of a turn's cost.
+IDLE = ("_worker (concurrent/futures/thread.py", "serve (sanic/server/runners.py", "wait (threading.py", "select (selectors.py")
+
+
 def parse(lines: list[str]) -> Counter:
     samples: Counter = Counter()
     for line in lines:
         stack, _, count = line.rstrip().rpartition(" ")
-        if not stack or not count.isdigit():
+        if not stack or not count.isdigit() or stack.rsplit(";", 1)[-1].startswith(IDLE):
             continue
         for part, markers in PARTS:
             if any(m in stack for m in markers):

@@ -80,12 +80,31 @@ def ingest_batch(uow: UnitOfWork, events: list[TrackerEvent]) -> list[bool]:
     it, or goes one event at a time to dead-letter only the bad one.
     """
     with uow:
-        stored = [_ingest(uow, event) for event in events]
+        seen = _Seen()
+        stored = [_ingest(uow, event, seen) for event in events]
         uow.commit()
         return stored
 
 
-def _ingest(uow: UnitOfWork, event: TrackerEvent) -> bool:
+class _Seen:
+    """What a batch already looked up: a turn's events share one conversation and its last action."""
+
+    def __init__(self) -> None:
+        self.conversations: dict[str, Conversation] = {}
+        self.last_action: dict[int, str] = {}
+
+    def conversation(self, uow: UnitOfWork, sender: str, at: datetime, key: str) -> Conversation:
+        known = self.conversations.get(sender)
+        if known is not None and known.started_at <= at:
+            return known
+        conversation = self.conversations[sender] = conversation_at(uow, sender, at, key)
+        return conversation
+
+    def session_started(self, sender: str) -> None:
+        self.conversations.pop(sender, None)
+
+
+def _ingest(uow: UnitOfWork, event: TrackerEvent, seen: _Seen | None = None) -> bool:
     _validate(event)
     key = event_key(event)
     event, originals = clean_event(dict(event))
@@ -94,6 +113,8 @@ def _ingest(uow: UnitOfWork, event: TrackerEvent) -> bool:
         return False
     session = uow.session
     if kind == "session_started":
+        if seen is not None:
+            seen.session_started(sender)
         # An action in this session's first turn may have opened the row already (issue 11).
         return adopt_action_conversation(uow, sender, at, key) or insert_ignoring_conflict(
             session,
@@ -101,13 +122,15 @@ def _ingest(uow: UnitOfWork, event: TrackerEvent) -> bool:
             {"sender_id": sender, "opened_by_event": key, "started_at": at, "last_event_at": at, "paused": False, "status": "open"},
             key=["opened_by_event"],
         )
-    conversation = conversation_at(uow, sender, at, key)
+    conversation = seen.conversation(uow, sender, at, key) if seen is not None else conversation_at(uow, sender, at, key)
     if kind == "user":
         stored = _store_user(uow, conversation, event, key, at)
     elif kind == "bot":
-        stored = _store_bot(uow, conversation, event, key, at)
+        stored = _store_bot(uow, conversation, event, key, at, seen)
     else:
         stored = _store_event(uow, conversation, event, kind, key, at)
+        if seen is not None and kind == "action" and event.get("name") != "action_listen":
+            seen.last_action[conversation.id] = _str(event.get("name"), 100) or ""
     if stored and originals:
         _keep_originals(uow, conversation, kind, key, originals, at)
     if stored and at > conversation.last_event_at:
@@ -224,14 +247,16 @@ def _store_attachments(uow: UnitOfWork, conversation: Conversation, key: str, me
         )
 
 
-def _store_bot(uow: UnitOfWork, conversation: Conversation, event: TrackerEvent, key: str, at: datetime) -> bool:
+def _store_bot(uow: UnitOfWork, conversation: Conversation, event: TrackerEvent, key: str, at: datetime,
+               seen: _Seen | None = None) -> bool:
     data = event.get("data") or {}
     metadata = event.get("metadata") or {}
     # issue 11: a message an agent (or the handoff queue) sent through bot/channels/push.py
     # arrives as a bot event marked in its metadata; it is the agent's turn, not the assistant's.
     author = metadata.get("source") if metadata.get("source") in ("agent", "handoff") else None
     # The action that ran (action_check_order) says more than the response it used.
-    action = None if author else _last_action(uow, conversation.id, at) or metadata.get("utter_action")
+    action = None if author else ((seen.last_action.get(conversation.id) if seen is not None else None)
+                                  or _last_action(uow, conversation.id, at) or metadata.get("utter_action"))
     return insert_ignoring_conflict(
         uow.session,
         Message,

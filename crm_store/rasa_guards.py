@@ -13,6 +13,10 @@ store is built, inside the Rasa process only) adjusts three of its classes:
   before it publishes the events. (An action's own writes to the CRM stay.)
 - RemoteAction.run: a call to the action server that fails on the connection
   is tried once more; if it still fails the customer gets an apology, not silence.
+- RemoteAction._validate_action_result: the same JSON-schema check of the action
+  server's answer, with the validator built once instead of on every call
+  (jsonschema.validate re-checks the schema itself each time: about 6 % of a
+  turn's CPU in the Rasa server, measured with py-spy; see README).
 """
 from __future__ import annotations
 
@@ -42,6 +46,7 @@ def install() -> None:
     _no_silent_fallback()
     _honest_turns()
     _retried_actions()
+    _compiled_action_schema()
 
 
 def _no_silent_fallback() -> None:
@@ -139,3 +144,22 @@ def _retried_actions() -> None:
         return []
 
     RemoteAction.run = run  # type: ignore[method-assign]
+
+
+def _compiled_action_schema() -> None:
+    from jsonschema import ValidationError
+    from jsonschema.validators import validator_for
+    from rasa.core.actions.action import RemoteAction
+
+    spec = RemoteAction.action_response_format_spec()
+    validator = validator_for(spec)(spec)
+
+    def validate(self: Any, result: dict) -> bool:
+        try:
+            validator.validate(result)
+            return True
+        except ValidationError as e:
+            e.message += ". Failed to validate Action server response from API."
+            raise e
+
+    RemoteAction._validate_action_result = validate  # type: ignore[method-assign]

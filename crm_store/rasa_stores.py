@@ -27,6 +27,20 @@ class CrmTrackerStore(SQLTrackerStore):
 
             Path(url[len("sqlite:///") :]).parent.mkdir(parents=True, exist_ok=True)
         super().__init__(domain=domain, host=url, event_broker=event_broker, **kwargs)
+        if url.startswith("sqlite"):
+            # SQLAlchemy 1.4 gives file SQLite a NullPool: a new connection for every read and write.
+            from sqlalchemy import create_engine, event
+            from sqlalchemy.orm import sessionmaker
+            from sqlalchemy.pool import QueuePool
+
+            from crm_store.db import sqlite_pragmas
+
+            self.engine.dispose()
+            self.engine = create_engine(url, poolclass=QueuePool, hide_parameters=True,
+                                        connect_args={"check_same_thread": False})
+            # WAL, like the CRM: a commit appends to the log instead of fsyncing a rollback journal.
+            event.listen(self.engine, "connect", sqlite_pragmas)
+            self.sessionmaker = sessionmaker(bind=self.engine)
         # Like every engine of ours: SQL errors never carry bound values (message texts, names) into logs.
         self.engine.hide_parameters = True
 

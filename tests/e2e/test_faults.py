@@ -6,6 +6,7 @@ import os
 import signal
 import sqlite3
 import subprocess
+import sys
 import urllib.request
 
 import pytest
@@ -13,6 +14,7 @@ from sqlalchemy import func, select
 
 from crm_store.models import Conversation
 from crm_store.rasa_guards import ACTION_FAILED, TRY_AGAIN
+from crm_store.settings import PROJECT_ROOT
 from tests.e2e.test_order_status import customer_with_order, texts
 from tests.support.events import unique_sender
 from tests.support.queries import messages_of
@@ -79,3 +81,17 @@ def _answers(url: str) -> bool:
             return True
     except OSError:
         return False
+
+
+def test_ingest_status_reports_the_running_worker_as_healthy(stack: Stack):
+    sender = unique_sender("status")
+    stack.say(sender, "hello")
+    eventually(lambda: messages_of(stack.engine, sender))
+
+    result = subprocess.run([sys.executable, "-m", "bot.cli", "ingest", "status", "--json"], cwd=PROJECT_ROOT,
+                            env=stack.env, capture_output=True, text=True, timeout=120)
+
+    report = json.loads(result.stdout)
+    assert result.returncode == 0, report
+    assert report["healthy"] and report["spool"]["state"] == "running"
+    assert report["spool"]["queued"] == 0 and report["spool"]["last_stored_at"]

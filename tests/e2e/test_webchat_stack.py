@@ -7,7 +7,7 @@ import shutil
 import pytest
 from sqlalchemy import select
 
-from crm_store.models import ChannelIdentity
+from crm_store.models import ChannelIdentity, Customer
 from tests.support.browser import DESKTOP, ChatPage, launch_chromium, require_chromium
 from tests.support.queries import messages_of
 from tests.support.stack import Stack, eventually
@@ -63,5 +63,18 @@ def test_a_web_visitor_proves_the_demo_order_and_sees_its_status(stack: Stack, b
         chat.send(code)
         chat.wait_for_bot("Order A-10423 is shipped")
         chat.screenshot("webchat-demo-order")
+        session = chat.session_id()
+        shown = chat.messages()
     finally:
         context.close()
+
+    # What the visitor saw is what the CRM holds: every turn, in order, on the demo customer.
+    rows = eventually(lambda: (r := messages_of(stack.engine, session)) and any("A-10423 is shipped" in (m["text"] or "") for m in r) and r)
+    assert rows, stack.log()
+    assert [r["text"] for r in rows if r["direction"] == "in"] == ["hi", "where is my order A-10423?", "alex.demo@example.com"]
+    outbound = [r["text"] for r in rows if r["direction"] == "out"]
+    assert len(outbound) == len([1 for who, _ in shown if who == "bot"]), (outbound, shown)
+    assert "Order A-10423 is shipped" in outbound[-1]
+    with stack.engine.connect() as conn:
+        demo = conn.execute(select(Customer.id).where(Customer.email == "alex.demo@example.com")).scalar_one()
+    assert {r["customer_id"] for r in rows} == {demo}

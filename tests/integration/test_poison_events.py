@@ -4,13 +4,13 @@ from __future__ import annotations
 import json
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import func, select, text
 
 from crm_store.broker import EventSink
 from crm_store.db import make_engine
-from crm_store.ingestion import ingest, is_temporary
+from crm_store.ingestion import ingest, ingest_batch, is_temporary
 from crm_store.models import Conversation, ConversationEvent
-from tests.support.events import unique_sender, user_uttered
+from tests.support.events import recorded_stream, unique_sender, user_uttered
 from tests.support.queries import messages_of
 
 
@@ -77,3 +77,22 @@ def test_errors_are_sorted_into_temporary_and_this_event_only(engine):
 
     assert not is_temporary(data_error.value)
     assert is_temporary(down.value)
+
+
+def test_a_batch_stores_exactly_what_one_at_a_time_stores(engine, uow_factory):
+    one, batched = unique_sender("one"), unique_sender("batch")
+    stream = recorded_stream()
+
+    for event in stream:
+        ingest(uow_factory(), {**event, "sender_id": one})
+    for start in range(0, len(stream), 16):
+        ingest_batch(uow_factory(), [{**e, "sender_id": batched} for e in stream[start:start + 16]])
+
+    def rows(sender: str) -> list[tuple]:
+        return [(m["direction"], m["text"], m["intent"], m["action"], m["channel"]) for m in messages_of(engine, sender)]
+
+    assert rows(batched) == rows(one) and len(rows(one)) > 4
+    assert any(r[3] and r[3].startswith("action_") for r in rows(one))
+    with engine.connect() as conn:
+        count = lambda s: conn.execute(select(func.count()).select_from(Conversation).where(Conversation.sender_id == s)).scalar_one()  # noqa: E731
+        assert count(batched) == count(one)
