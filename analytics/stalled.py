@@ -10,6 +10,7 @@ the stalled rows it is handed.
 """
 from __future__ import annotations
 
+import io
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -30,7 +31,7 @@ log = logging.getLogger(__name__)
 
 MIN_SAMPLES = 5  # fewer finished stays than this and a p90 means little: only an SLA flags the stage
 KIND = "stalled"
-BATCH = 5000
+BATCH = 10_000  # rows staged per COPY / executemany
 
 
 @dataclass(frozen=True)
@@ -131,6 +132,11 @@ class Stalled:
     threshold_hours: float
     reason: str
 
+    @property
+    def stage_entered_at_text(self) -> str:
+        # The format SQLAlchemy stores DateTime in on SQLite, so flags compare equal to the process row.
+        return self.entered_at.strftime("%Y-%m-%d %H:%M:%S.%f")
+
 
 def stalled_processes(conn: Connection, now: datetime, thresholds: dict[tuple[str, str], Threshold]) -> Iterable[Stalled]:
     for process, (model, stage_col, number_col) in TABLES.items():
@@ -221,32 +227,59 @@ def close_moved_on(conn: Connection, now: datetime) -> int:
     return closed
 
 
+_COLUMNS = ("process", "process_id", "kind", "stage", "reason", "raised_at", "owner", "customer_id", "stage_entered_at",
+            "threshold_hours")
+
+
 def write_flags(conn: Connection, now: datetime, items: Iterable[Stalled]) -> int:
-    """Upsert one open flag per (process, id, stage): new ones are raised, open ones get a fresh reason."""
-    module = postgresql if conn.dialect.name == "postgresql" else sqlite
+    """Upsert one open flag per (process, id, stage): new ones are raised, open ones get a fresh reason.
+
+    The stalled rows are staged in a temporary table (COPY on PostgreSQL) and upserted by one
+    INSERT ... SELECT ... ON CONFLICT on the partial unique index of open flags.
+    """
     before = _open_count(conn)
-    batch: list[dict[str, Any]] = []
-
-    def flush() -> None:
-        if not batch:
-            return
-        stmt = module.insert(Flag.__table__)
-        stmt = stmt.on_conflict_do_update(
-            index_elements=["process", "process_id", "kind", "stage"],
-            index_where=Flag.cleared_at.is_(None),
-            set_={"reason": stmt.excluded.reason, "threshold_hours": stmt.excluded.threshold_hours, "owner": stmt.excluded.owner},
-        )
-        conn.execute(stmt, batch)
-        batch.clear()
-
-    for s in items:
-        batch.append({"process": s.process, "process_id": s.process_id, "kind": KIND, "stage": s.stage, "reason": s.reason,
-                      "raised_at": now, "cleared_at": None, "owner": s.owner, "customer_id": s.customer_id,
-                      "stage_entered_at": s.entered_at, "threshold_hours": s.threshold_hours})
-        if len(batch) >= BATCH:
-            flush()
-    flush()
+    conn.execute(text("DROP TABLE IF EXISTS flag_candidates"))
+    conn.execute(text(
+        "CREATE TEMPORARY TABLE flag_candidates (process VARCHAR(20), process_id INTEGER, kind VARCHAR(40), stage VARCHAR(30), "
+        "reason TEXT, raised_at TIMESTAMP, owner VARCHAR(100), customer_id INTEGER, stage_entered_at TIMESTAMP, threshold_hours FLOAT)"))
+    stamp = now.strftime("%Y-%m-%d %H:%M:%S.%f")
+    rows = ((s.process, s.process_id, KIND, s.stage, s.reason, stamp, s.owner, s.customer_id,
+             s.stage_entered_at_text, s.threshold_hours) for s in items)
+    _stage(conn, "flag_candidates", _COLUMNS, rows)
+    cols = ", ".join(_COLUMNS)
+    # SQLite needs a WHERE in INSERT ... SELECT ... ON CONFLICT to parse it; "WHERE 1 = 1" is that.
+    conn.execute(text(f"""
+        INSERT INTO flags ({cols}) SELECT {cols} FROM flag_candidates WHERE 1 = 1
+        ON CONFLICT (process, process_id, kind, stage) WHERE cleared_at IS NULL
+        DO UPDATE SET reason = excluded.reason, threshold_hours = excluded.threshold_hours, owner = excluded.owner"""))
+    conn.execute(text("DROP TABLE flag_candidates"))
     return _open_count(conn) - before
+
+
+def _stage(conn: Connection, table: str, columns: tuple[str, ...], rows: Iterable[tuple]) -> None:
+    batch: list[tuple] = []
+    for row in rows:
+        batch.append(row)
+        if len(batch) >= BATCH:
+            _copy(conn, table, columns, batch)
+    _copy(conn, table, columns, batch)
+
+
+def _copy(conn: Connection, table: str, columns: tuple[str, ...], batch: list[tuple]) -> None:
+    if not batch:
+        return
+    if conn.dialect.name == "postgresql":
+        def cell(v: Any) -> str:
+            if v is None:
+                return "\\N"
+            return str(v).replace("\\", "\\\\").replace("\t", " ").replace("\n", " ")
+        buf = io.StringIO("".join("\t".join(cell(v) for v in row) + "\n" for row in batch))
+        cursor = conn.connection.cursor()
+        cursor.copy_expert(f"COPY {table} ({', '.join(columns)}) FROM STDIN", buf)
+        cursor.close()
+    else:
+        conn.exec_driver_sql(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})", batch)
+    batch.clear()
 
 
 def _open_count(conn: Connection) -> int:
