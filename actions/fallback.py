@@ -11,6 +11,9 @@ from typing import Any
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.problems import problems_in
+from actions.tickets import ActionOpenTicket
+
 # Only skills a button can start without more words; faq needs the question itself.
 TITLES = {
     "order_status": "Where is my order?",
@@ -37,6 +40,10 @@ class ActionDefaultAskAffirmation(Action):
         return "action_default_ask_affirmation"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict]:
+        # A long message naming several problems is often unsure between complaint, return and order
+        # status: it is still clear what went wrong, so each problem gets its ticket instead of a menu.
+        if len(problems_in(tracker.latest_message.get("text") or "")) > 1:
+            return ActionOpenTicket().run(dispatcher, tracker, domain)
         ranking = tracker.latest_message.get("intent_ranking") or []
         top = [r["name"] for r in ranking if r.get("name") in TITLES][:MAX_SUGGESTIONS]
         top = top or list(DEFAULT_SUGGESTIONS)  # nothing plausible: offer the common skills

@@ -26,7 +26,9 @@ class ActionOpenTicket(Action):
         return "action_open_ticket"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict]:
-        text = last_user_text(tracker, tuple(_TOPICS))
+        latest = (tracker.latest_message.get("intent") or {}).get("name")
+        # The message itself, unless it is only the "yes" to a ticket offered after an earlier message.
+        text = tracker.latest_message.get("text") or "" if latest in (*_TOPICS, "nlu_fallback") else last_user_text(tracker, tuple(_TOPICS))
         topic = next((e["parse_data"]["intent"]["name"] for e in reversed(tracker.events) if e.get("event") == "user"
                       and e["parse_data"]["intent"].get("name") in _TOPICS), "complaint")
         priority = tickets.priority_for(text)
