@@ -24,7 +24,7 @@ from actions.delivery import ActionParcelMissing
 from actions.feedback import parse_rating
 from actions.forms import looks_like_bad_order_number, order_number, yes_or_no
 from actions.handoff import ActionHandoff
-from actions.account import ActionLinkAccount
+from actions.account import ActionLinkAccount, ActionVerifyCode
 from actions.orders import ActionCheckOrder
 from actions.payments import ActionPaymentProblem
 from actions.tickets import ActionOpenTicket
@@ -61,6 +61,8 @@ def close(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[dict]:
     dispatcher.utter_message(response="utter_goodbye_rate")
     return [SlotSet("requested_info", "rating")]
 
+_ONE_TIME_CODE = re.compile(r"\s*\d{6}\s*")
+
 
 class ActionAnswer(Action):
     def name(self) -> str:
@@ -76,6 +78,10 @@ class ActionAnswer(Action):
 
         if tracker.get_slot("unverified_order") and email:
             return ActionLinkAccount().run(dispatcher, tracker, domain)
+        if _ONE_TIME_CODE.fullmatch(text):
+            # Six bare digits are the one-time code we just sent (linking, erasure, a fresh check),
+            # whichever intent the classifier guessed for them.
+            return ActionVerifyCode().run(dispatcher, tracker, domain)
         if asked == "rating" and _rating(text) is not None:
             return self._rate(dispatcher, tracker, _rating(text) or 0)
         if number:

@@ -20,7 +20,8 @@ _RETURN_HINT = ' Once it has arrived, you can return it instead: just say "I wan
 
 def summary(order: orders.OrderView) -> str:
     """'1 x yoga mat, 29.90 EUR': what a cancellation takes back, read to the customer first."""
-    return f"{', '.join(order.items)}, {order.total:.2f} EUR"
+    amount = f"{order.total:.2f} EUR"
+    return f"{', '.join(order.items)}, {amount}" if order.items else amount
 
 
 class ValidateCancelOrderForm(HandoffFormValidation, OrderIdExtraction, FormValidationAction):
