@@ -19,7 +19,7 @@ from rasa_sdk.events import ConversationPaused, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.exc import SQLAlchemyError
 
-from actions.common import crm
+from actions.common import crm, handoff_summary
 from actions.feedback import parse_rating
 from actions.forms import reset_form_slots
 from crm_store.models import utc_from_timestamp
@@ -35,6 +35,8 @@ TRIGGERS = {"request_human": "asked for a person", "payment_problem": "payment p
 def hand_over(dispatcher: CollectingDispatcher, tracker: Tracker, trigger: str, reason: str) -> list[dict]:
     """Queue (or ticket) the conversation, tell the customer what happens next; the events to return."""
     settings, now = get_settings(), datetime.utcnow()
+    # The agent reads why, which order, what was asked and what the assistant already tried.
+    reason = tracker.get_slot("handoff_summary") or handoff_summary(tracker, reason)
     try:
         handoff = handoffs.request_handoff(crm(), tracker.sender_id, reason, now, trigger=trigger,
                                            calendar=settings.calendar, channel=tracker.get_latest_input_channel(),
