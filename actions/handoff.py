@@ -59,7 +59,7 @@ def hand_over(dispatcher: CollectingDispatcher, tracker: Tracker, trigger: str, 
         dispatcher.utter_message(response="utter_handoff_claimed", agent=handoff.agent)
     else:
         dispatcher.utter_message(response="utter_handoff", wait=handoff_queue.describe_wait(wait, settings.handoff_no_agent_minutes))
-    return [*reset_form_slots(), ConversationPaused()]
+    return [*reset_form_slots(), SlotSet("handoff_summary", None), ConversationPaused()]
 
 
 def session_start(tracker: Tracker) -> datetime | None:
