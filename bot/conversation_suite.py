@@ -11,6 +11,7 @@ import json
 import random
 import re
 import time
+import urllib.parse
 import urllib.request
 import uuid
 from dataclasses import dataclass, field
@@ -110,10 +111,12 @@ class RestChat:
 class WebChat:
     """The widget's socket.io protocol: session_request / session_confirm, user_uttered, bot_uttered."""
 
-    def __init__(self, rasa_url: str) -> None:
+    def __init__(self, rasa_url: str, api_token: str | None = None) -> None:
         import socketio  # the client half of python-socketio, installed with Rasa
 
         self.rasa_url = rasa_url
+        self.api_token = api_token
+        self.token = ""  # the signed session token the server issued (the widget's credential)
         self.channel = "webchat"
         self.client = socketio.Client(reconnection=False)
         self.received: list[dict] = []
@@ -131,10 +134,13 @@ class WebChat:
             time.sleep(0.05)
         if not self._confirmed:
             raise RuntimeError("the web chat did not confirm a session")
-        self.sender = self._confirmed[0]
+        # The server signs the session id: "<session id>.<signature>"; the id is Rasa's sender.
+        self.token = self._confirmed[0]
+        self.sender = self.token.rsplit(".", 1)[0]
 
     def _tracker(self) -> dict:
-        with urllib.request.urlopen(f"{self.rasa_url}/conversations/{self.sender}/tracker", timeout=30) as resp:
+        query = f"?token={urllib.parse.quote(self.api_token)}" if self.api_token else ""
+        with urllib.request.urlopen(f"{self.rasa_url}/conversations/{self.sender}/tracker{query}", timeout=30) as resp:
             return json.loads(resp.read())
 
     def _user_events(self) -> int:
@@ -143,7 +149,7 @@ class WebChat:
     def say(self, text: str) -> list[dict]:
         before = self._user_events()
         start = len(self.received)
-        self.client.emit("user_uttered", {"message": text, "session_id": self.sender})
+        self.client.emit("user_uttered", {"message": text, "session_id": self.token})
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline:
             time.sleep(0.15)
@@ -393,14 +399,28 @@ def check_crm(engine: Engine, want: dict[str, Any], given: Given, channel: str, 
     return problems
 
 
-def run_conversation(rasa_url: str, engine: Engine, conv: dict[str, Any], crm_wait: float = 8.0) -> ConversationResult:
-    chat: RestChat | WebChat = WebChat(rasa_url) if conv.get("channel") == "webchat" else RestChat(rasa_url)
+def demo_code_in(log_path: Path, email: str) -> str | None:
+    """The last one-time code `crmbot run` printed for `email` (LINK_CODE_DELIVERY=console)."""
+    masked = f"{email[0]}***@{email.split('@')[1]}"
+    found = re.findall(r"one-time code (\d{6}) for " + re.escape(masked), log_path.read_text(errors="replace"))
+    return found[-1] if found else None
+
+
+def run_conversation(rasa_url: str, engine: Engine, conv: dict[str, Any], crm_wait: float = 8.0,
+                     api_token: str | None = None, log_path: Path | None = None) -> ConversationResult:
+    """Run one conversation; `{code}` in a user turn is the one-time code the stack printed to `log_path`."""
+    chat: RestChat | WebChat = WebChat(rasa_url, api_token) if conv.get("channel") == "webchat" else RestChat(rasa_url)
     results: list[TurnResult] = []
     chat.open()
     try:
         given = arrange(engine, conv.get("given") or {}, chat.channel, chat.sender)
         for index, turn in enumerate(conv.get("turns") or [], start=1):
             text = "/session_start" if turn.get("new_session") else fill(str(turn.get("user", "")), given.values)
+            if "{code}" in text and log_path is not None:
+                deadline = time.monotonic() + crm_wait
+                while (code := demo_code_in(log_path, str(given.values.get("email", "")))) is None and time.monotonic() < deadline:
+                    time.sleep(0.3)
+                text = text.replace("{code}", code or "000000")
             expect = fill(turn.get("expect") or {}, given.values)
             replies = chat.say(text)
             problems = [] if turn.get("new_session") and not expect else check_reply(expect, replies)
@@ -440,11 +460,23 @@ def score(results: list[ConversationResult]) -> Score:
                  sum(t.passed for r in results for t in r.turns))
 
 
+def api_token_of(stack: Any) -> str | None:
+    """The token of a running stack's Rasa API: RASA_AUTH_TOKEN, else the file `crmbot run` wrote."""
+    token = stack.env.get("RASA_AUTH_TOKEN")
+    if token:
+        return token
+    try:
+        return (Path(stack.env["VAR_DIR"]) / "rasa-api.token").read_text().strip() or None
+    except (KeyError, OSError):
+        return None
+
+
 def run_all(rasa_url: str, engine: Engine, convs: list[dict[str, Any]],
-            progress: Callable[[ConversationResult], None] | None = None) -> list[ConversationResult]:
+            progress: Callable[[ConversationResult], None] | None = None, api_token: str | None = None,
+            log_path: Path | None = None) -> list[ConversationResult]:
     results = []
     for conv in convs:
-        result = run_conversation(rasa_url, engine, conv)
+        result = run_conversation(rasa_url, engine, conv, api_token=api_token, log_path=log_path)
         results.append(result)
         if progress:
             progress(result)
@@ -474,7 +506,7 @@ def main(argv: list[str] | None = None) -> int:
                 if not convs:
                     print(f"{label}: no conversations in {args.conversations}")
                     continue
-                results = run_all(stack.rasa_url, stack.engine, convs)
+                results = run_all(stack.rasa_url, stack.engine, convs, api_token=api_token_of(stack), log_path=stack.log_path)
                 total = score(results)
                 print(total.line(label))
                 if args.verbose:

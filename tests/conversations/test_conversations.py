@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.conversation_suite import load, run_conversation, score
+from bot.conversation_suite import api_token_of, load, run_conversation, score
 from tests.support.stack import Stack, start_stack, stop_stack
 
 pytestmark = pytest.mark.e2e
@@ -37,7 +37,8 @@ def test_the_own_set_is_big_enough():
 
 @pytest.mark.parametrize("conversation", OWN, ids=[f"{c['source']}:{c['name']}" for c in OWN])
 def test_conversation(stack: Stack, conversation: dict):
-    result = run_conversation(stack.rasa_url, stack.engine, conversation)
+    result = run_conversation(stack.rasa_url, stack.engine, conversation, api_token=api_token_of(stack),
+                              log_path=stack.log_path)
 
     assert result.passed, result.report()
 
@@ -45,7 +46,8 @@ def test_conversation(stack: Stack, conversation: dict):
 def test_blind_set(stack: Stack):
     if not BLIND:
         pytest.skip("no blind conversations yet (tests/conversations/blind/)")
-    results = [run_conversation(stack.rasa_url, stack.engine, c) for c in BLIND]
+    results = [run_conversation(stack.rasa_url, stack.engine, c, api_token=api_token_of(stack), log_path=stack.log_path)
+               for c in BLIND]
     total = score(results)
     print(total.line("blind set"))
 

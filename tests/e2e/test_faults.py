@@ -71,7 +71,7 @@ def test_a_failed_action_call_is_retried_then_apologised_for(stack: Stack):
 
     assert ACTION_FAILED in texts(replies), replies
     assert eventually(lambda: _answers(health), timeout=180), stack.log()  # back for the next tests
-    assert "action server crashed (exit code -9); restarting it" in stack.log()
+    assert "action server crashed (exit code -9); restarting it" in stack.log_path.read_text(errors="replace"), stack.log()
     assert f"Order {number} is shipped" in texts(stack.say(sender, f"where is my order {number}?"))
 
 

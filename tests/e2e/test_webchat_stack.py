@@ -71,7 +71,7 @@ def test_a_web_visitor_proves_the_demo_order_and_sees_its_status(stack: Stack, b
     # What the visitor saw is what the CRM holds: every turn, in order, on the demo customer.
     rows = eventually(lambda: (r := messages_of(stack.engine, session)) and any("A-10423 is shipped" in (m["text"] or "") for m in r) and r)
     assert rows, stack.log()
-    assert [r["text"] for r in rows if r["direction"] == "in"] == ["hi", "where is my order A-10423?", "alex.demo@example.com"]
+    assert [r["text"] for r in rows if r["direction"] == "in"] == ["hi", "where is my order A-10423?", "alex.demo@example.com", code]
     outbound = [r["text"] for r in rows if r["direction"] == "out"]
     assert len(outbound) == len([1 for who, _ in shown if who == "bot"]), (outbound, shown)
     assert "Order A-10423 is shipped" in outbound[-1]
