@@ -104,3 +104,22 @@ def install_request_limits(app: Sanic, settings: Settings) -> None:
             raise PayloadTooLarge(f"Request body exceeds the size limit of {limit} bytes")
         if request.stream is not None:
             request.stream.request_max_size = min(request.stream.request_max_size, limit)
+
+
+class LimitedChannel:
+    """Mixed into our input channels: this process's settings and the limits they set, built once."""
+
+    _settings: Settings | None = None
+    _limits: ChannelLimits | None = None
+
+    @property
+    def settings(self) -> Settings:
+        from crm_store.settings import get_settings
+
+        return self._settings or get_settings()
+
+    @property
+    def limits(self) -> ChannelLimits:
+        if self._limits is None:
+            self._limits = ChannelLimits(self.settings)
+        return self._limits

@@ -17,16 +17,16 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot.channels.limits import ChannelLimits, client_ip
+from bot.channels.limits import ChannelLimits, LimitedChannel, client_ip
 from bot.channels.metadata import clean_metadata
-from crm_store.settings import Settings, get_settings
+from crm_store.settings import Settings
 
 log = logging.getLogger(__name__)
 
 _SENDER = re.compile(r"^[A-Za-z0-9_.:@-]{1,64}$")
 
 
-class RestInput(InputChannel):
+class RestInput(LimitedChannel, InputChannel):
     @classmethod
     def name(cls) -> Text:
         return "rest"
@@ -38,16 +38,6 @@ class RestInput(InputChannel):
     def __init__(self, settings: Settings | None = None, limits: ChannelLimits | None = None) -> None:
         self._settings = settings
         self._limits = limits
-
-    @property
-    def settings(self) -> Settings:
-        return self._settings or get_settings()
-
-    @property
-    def limits(self) -> ChannelLimits:
-        if self._limits is None:
-            self._limits = ChannelLimits(self.settings)
-        return self._limits
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         bp = Blueprint("custom_webhook_RestInput", __name__)

@@ -30,12 +30,12 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 from socketio import AsyncServer
 
-from bot.channels.limits import ChannelLimits, client_ip
+from bot.channels.limits import ChannelLimits, LimitedChannel, client_ip
 from bot.channels.metadata import clean_metadata
 from bot.channels.webchat_history import HistoryLoader, crm_history
 from bot.channels.webchat_sessions import SessionSigner
 from bot.channels.webchat_uploads import ACCEPTED_TYPES, UploadRejected, check_image, store_image
-from crm_store.settings import Settings, get_settings
+from crm_store.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -67,7 +67,7 @@ class WebChatOutput(SocketIOOutput):
         return "webchat"
 
 
-class WebChatInput(SocketIOInput):
+class WebChatInput(LimitedChannel, SocketIOInput):
     """Rasa's socket.io channel with session persistence, serving the widget it talks to."""
 
     @classmethod
@@ -102,16 +102,6 @@ class WebChatInput(SocketIOInput):
         self._history = history
         self._limits: ChannelLimits | None = None
         self._signer: SessionSigner | None = None
-
-    @property
-    def settings(self) -> Settings:
-        return self._settings or get_settings()
-
-    @property
-    def limits(self) -> ChannelLimits:
-        if self._limits is None:
-            self._limits = ChannelLimits(self.settings)
-        return self._limits
 
     @property
     def signer(self) -> SessionSigner:
