@@ -6,11 +6,11 @@ without a mail server. Never through logging: log lines must not carry codes.
 """
 from __future__ import annotations
 
-import smtplib
 import sys
 from email.message import EmailMessage
 
 from crm_store.errors import CrmError
+from crm_store.mail import SMTP_ERRORS, deliver
 from crm_store.settings import Settings
 
 _WHY = {
@@ -40,11 +40,6 @@ def deliver_code(settings: Settings, email: str, code: str, purpose: str) -> Non
     message.set_content(f"Your one-time code is {code}. It is valid for 10 minutes and was asked for {why}.\n\n"
                         "If you did not ask for it, ignore this email; nothing changes without the code.")
     try:
-        with smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=20) as smtp:
-            if settings.smtp_starttls:
-                smtp.starttls()
-            if settings.smtp_user:
-                smtp.login(settings.smtp_user, settings.smtp_password or "")
-            smtp.send_message(message)
-    except (OSError, smtplib.SMTPException):
+        deliver(settings, message)
+    except SMTP_ERRORS:
         raise DeliveryFailed() from None

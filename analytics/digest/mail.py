@@ -6,8 +6,6 @@ each PNG carries the Content-ID the HTML's cid: reference names.
 from __future__ import annotations
 
 import logging
-import smtplib
-import ssl
 import time
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
@@ -15,6 +13,7 @@ from typing import Callable
 
 from analytics.digest.render import charts_used, cid, render_html, render_text, subject
 from analytics.digest.report import Digest
+from crm_store.mail import SMTP_ERRORS, deliver, permanent
 from crm_store.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -42,32 +41,17 @@ def build_message(settings: Settings, digest: Digest, to: str, sections: list[st
     return msg
 
 
-def _permanent(exc: Exception) -> bool:
-    """5xx answers and refused logins will not get better by trying again."""
-    if isinstance(exc, smtplib.SMTPAuthenticationError):
-        return True
-    if isinstance(exc, smtplib.SMTPRecipientsRefused):
-        return all(code >= 500 for code, _ in exc.recipients.values())
-    code = getattr(exc, "smtp_code", None)
-    return isinstance(code, int) and code >= 500
-
-
 def send(settings: Settings, msg: EmailMessage, sleep: Callable[[float], None] = time.sleep) -> int:
     """Deliver msg; returns the attempts it took. Raises SendFailed after SMTP_RETRIES tries
     (or at once for a permanent refusal)."""
     delay = settings.smtp_retry_delay
     for attempt in range(1, settings.smtp_retries + 1):
         try:
-            with smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=settings.smtp_timeout) as smtp:
-                if settings.smtp_starttls:
-                    smtp.starttls(context=ssl.create_default_context(cafile=settings.smtp_ca_file))
-                if settings.smtp_user:
-                    smtp.login(settings.smtp_user, settings.smtp_password or "")
-                smtp.send_message(msg)
+            deliver(settings, msg)
             return attempt
-        except (smtplib.SMTPException, OSError) as exc:
+        except SMTP_ERRORS as exc:
             reason = f"{type(exc).__name__}: {exc}".strip()[:500]
-            if _permanent(exc) or attempt == settings.smtp_retries:
+            if permanent(exc) or attempt == settings.smtp_retries:
                 log.warning("digest email not delivered", extra={"attempts": attempt, "error": type(exc).__name__})
                 raise SendFailed(reason, attempt) from None
             log.info("SMTP failed, retrying", extra={"attempt": attempt, "delay": delay, "error": type(exc).__name__})

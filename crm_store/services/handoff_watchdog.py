@@ -14,7 +14,6 @@ If the email cannot be sent, the handoff stays unescalated and the next run trie
 from __future__ import annotations
 
 import logging
-import smtplib
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 from typing import Callable
@@ -23,6 +22,7 @@ from sqlalchemy import select
 
 from crm_store.db import UnitOfWork
 from crm_store.errors import CrmError
+from crm_store.mail import SMTP_ERRORS, deliver
 from crm_store.models import Handoff
 from crm_store.services import handoffs
 from crm_store.services.console_users import agents_online
@@ -74,13 +74,8 @@ def _mail_team(settings: Settings, handoff_id: int, waited: timedelta, reason: s
         f"Open it in the agent console: http://{settings.host}:{settings.console_port}/handoffs/{handoff_id}\n"
     )
     try:
-        with smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=10) as smtp:
-            if settings.smtp_starttls:
-                smtp.starttls()
-            if settings.smtp_user:
-                smtp.login(settings.smtp_user, settings.smtp_password or "")
-            smtp.send_message(msg)
-    except (OSError, smtplib.SMTPException) as exc:
+        deliver(settings, msg)
+    except SMTP_ERRORS as exc:
         log.warning("escalation email not sent; will retry", extra={"handoff_id": handoff_id, "error": type(exc).__name__})
         return False
     return True
