@@ -63,6 +63,8 @@ async def export(request: Request) -> Response:
     messages = await asyncio.to_thread(console_views.messages_after, console.uow(), handoff.conversation_id, 0)
     profile = await asyncio.to_thread(console_views.profile_for_conversation, console.uow(), handoff.conversation_id)
     notes = await asyncio.to_thread(console_views.notes_of, console.uow(), handoff.conversation_id)
+    await asyncio.to_thread(console_views.record_viewed, console.uow(), request.state.user.username, "export",
+                            handoff_id, handoff.conversation_id, profile.customer_id, console.clock())
     name = f"conversation-{handoff.conversation_id}.{fmt}"
     headers = {"Content-Disposition": f'attachment; filename="{name}"'}
     turns = [{"at": m.created_at.isoformat(), "speaker": _speaker(m), "text": m.text, "intent": m.intent,

@@ -140,6 +140,8 @@ async def handoff_page(request: Request) -> Response:
     messages = await asyncio.to_thread(console_views.messages_after, console.uow(), handoff.conversation_id, 0)
     profile = await asyncio.to_thread(console_views.profile_for_conversation, console.uow(), handoff.conversation_id)
     notes = await asyncio.to_thread(console_views.notes_of, console.uow(), handoff.conversation_id)
+    await asyncio.to_thread(console_views.record_viewed, console.uow(), user.username, "view", handoff_id,
+                            handoff.conversation_id, profile.customer_id, console.clock())
     variables = {**profile.variables, "agent": user.username}
     canned = [(c.title, console_views.fill(c.body, variables)) for c in await asyncio.to_thread(console_views.canned_replies, console.uow())]
     agents = [u for u in await asyncio.to_thread(console_users.list_users, console.uow())

@@ -13,6 +13,7 @@ from crm_store.db import UnitOfWork
 from crm_store.models import (
     CannedReply, ChannelIdentity, Conversation, ConversationNote, Customer, Deal, Handoff, Message, Order, Return, Ticket,
 )
+from crm_store.services import audit
 from crm_store.services.tickets import ticket_number
 
 DEFAULT_CANNED = {
@@ -271,3 +272,12 @@ def messages_after(uow: UnitOfWork, conversation_id: int, after_id: int = 0) -> 
         rows = uow.session.scalars(select(Message).where(Message.conversation_id == conversation_id, Message.id > after_id)
                                    .order_by(Message.sent_at, Message.id))
         return [_view(m) for m in rows]
+
+
+def record_viewed(uow: UnitOfWork, agent: str, action: str, handoff_id: int, conversation_id: int,
+                  customer_id: int | None, now: datetime) -> None:
+    """An agent opened (action "view") or exported ("export") a handed-off conversation and the
+    customer's profile beside it: one audit row, on the customer when the chat is linked to one."""
+    subject = ("customer", customer_id) if customer_id is not None else ("conversation", conversation_id)
+    audit.record(uow, f"agent:{agent}", action, subject[0], subject[1], now,
+                 {"handoff_id": handoff_id, "conversation_id": conversation_id})

@@ -15,7 +15,7 @@ from starlette.testclient import TestClient
 from bot.console.app import create_app
 from crm_store.db import unit_of_work
 from crm_store.models import Conversation, Customer, Message, Order
-from crm_store.services import console_users, handoffs
+from crm_store.services import audit, console_users, handoffs
 from crm_store.settings import Settings
 
 HOSTILE_NAME = '<script>alert("name")</script>'
@@ -183,3 +183,9 @@ def test_notes_search_overview_and_export(app, settings):
     assert exported["transcript"][0]["text"] == HOSTILE_TEXT and exported["notes"][0]["text"] == "prefers email"
     assert f"/handoffs/{handoff_id}" in found and f"/handoffs/{handoff_id}" in by_order
     assert "active" in overview and f"/handoffs/{handoff_id}" in active
+    # who saw and who took away the customer's data: the audit log names the agent and the chat
+    seen = [(e.action, e.subject_type, e.detail["conversation_id"]) for e in audit.recent(unit_of_work(settings), actor="agent:ana")
+            if e.detail and e.detail.get("handoff_id") == handoff_id]
+    conversation = exported["handoff"]["conversation_id"]
+    # newest first: the export, then the page opens (after the claim, the note and by hand)
+    assert seen == [("export", "customer", conversation)] + [("view", "customer", conversation)] * 3
