@@ -193,7 +193,8 @@ def _store_user(uow: UnitOfWork, conversation: Conversation, event: TrackerEvent
             "conversation_id": conversation.id,
             "event_key": key,
             "direction": "in",
-            "text": event.get("text"),
+            # a photo's caption is what the customer wrote; the assistant itself got /send_photo
+            "text": _str(metadata.get("caption"), 4000) or event.get("text"),
             "intent": _str(intent.get("name"), 100),
             "confidence": _float(intent.get("confidence")),
             "entities": entities,

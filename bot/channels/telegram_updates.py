@@ -60,6 +60,7 @@ class Incoming:
     media: MediaRef | None = None
     callback_query_id: str | None = None
     message_id: int | None = None  # the message whose keyboard was pressed
+    caption: str | None = None  # the text sent with a photo or document
 
 
 def parse_update(update: Update, max_bytes: int) -> Incoming | None:
@@ -88,7 +89,9 @@ def parse_update(update: Update, max_bytes: int) -> Incoming | None:
     base = dict(update_id=update.update_id, chat_id=message.chat.id, **_who(message.from_user))
     if message.text is not None:
         return Incoming(kind="text", text=normalize_command(message.text), **base)
-    caption = (message.caption or "").strip() or SEND_PHOTO
+    # A photo is a receipt to read whatever its caption says ("my receipt", "is this right?"):
+    # the assistant gets /send_photo, and the caption travels in the metadata.
+    caption = (message.caption or "").strip() or None
     media = _media(message, max_bytes)
     if media is None:
         return Incoming(kind="unsupported", **base)
@@ -96,7 +99,7 @@ def parse_update(update: Update, max_bytes: int) -> Incoming | None:
         return Incoming(kind="unsupported", **base)
     if media.size is not None and media.size > max_bytes:
         return Incoming(kind="too_large", media=media, **base)
-    return Incoming(kind="media", text=caption, media=media, **base)
+    return Incoming(kind="media", text=SEND_PHOTO, media=media, caption=caption, **base)
 
 
 def normalize_command(text: str) -> str:
@@ -150,6 +153,7 @@ def user_metadata(incoming: Incoming, attachments: list[dict[str, Any]]) -> dict
         "telegram": dict(incoming.user),
         "display_name": incoming.display_name,
         "attachments": attachments,
+        **({"caption": incoming.caption} if incoming.caption else {}),
     }
 
 

@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import select
 
 from crm_store.ingestion import MalformedEvent, ingest
-from crm_store.models import Attachment, ChannelIdentity, Conversation, ConversationEvent
+from crm_store.models import Attachment, ChannelIdentity, Conversation, ConversationEvent, Message
 from tests.support.events import action, bot_uttered, paused, recorded_stream, resumed, session_started, unique_sender, user_uttered
 from tests.support.queries import messages_of, row_counts
 
@@ -107,6 +107,20 @@ def test_attachments_in_metadata_are_stored_once(uow_factory, engine):
     with engine.connect() as conn:
         rows = conn.execute(select(Attachment.kind, Attachment.path, Attachment.size)).all()
     assert [tuple(r) for r in rows] == [("photo", f"uploads/telegram/{sender}.jpg", 2048)]
+
+
+def test_a_photos_caption_is_the_message_text_in_the_crm(uow_factory, engine):
+    sender = unique_sender()
+    meta = {"caption": "my receipt from Tuesday", "attachments": [
+        {"kind": "photo", "file_name": None, "mime_type": "image/jpeg", "size": 10, "path": f"uploads/telegram/{sender}.jpg"}]}
+    ingest(uow_factory(), user_uttered(sender, "/send_photo", intent="send_photo", channel="telegram", metadata=meta))
+    ingest(uow_factory(), user_uttered(sender, "/send_photo", intent="send_photo", channel="telegram", ts=time.time() + 1,
+                                       metadata={"attachments": meta["attachments"]}))
+
+    with engine.connect() as conn:
+        texts = conn.execute(select(Message.text).join(Conversation).where(Conversation.sender_id == sender)
+                             .order_by(Message.id)).scalars().all()
+    assert texts == ["my receipt from Tuesday", "/send_photo"]
 
 
 @pytest.mark.parametrize("bad", [{}, {"event": "user"}, {"sender_id": "x", "event": "user", "timestamp": "soon"}, ["not", "a", "dict"]])

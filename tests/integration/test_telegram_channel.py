@@ -188,7 +188,9 @@ async def test_photo_is_downloaded_through_get_file_and_described(fake, webhook,
     await post(url, message_update(2, photo=photo, caption="my receipt"))
     assert [c["file_id"] for c in fake.calls_to("getFile")] == ["big-photo", "big-photo"]
     first, second = agent.messages
-    assert first.text == "/send_photo" and second.text == "my receipt"
+    # a caption does not turn the photo into a text message: the receipt is read either way
+    assert first.text == second.text == "/send_photo"
+    assert "caption" not in first.metadata and second.metadata["caption"] == "my receipt"
     [attachment] = first.metadata["attachments"]
     assert attachment["kind"] == "photo" and attachment["mime_type"] == "image/jpeg"
     assert attachment["size"] == len(PNG)
