@@ -30,7 +30,7 @@ FORM_SLOTS = {
 # The order and product being discussed stay in focus after a form ("when will *it* arrive?")
 # until the customer names another; everything else a form collected is forgotten.
 FOCUS_SLOTS = ("order_id", "product")
-_HELPER_SLOTS = ("order_summary", "return_kind", "wanted", "requested_info")
+_HELPER_SLOTS = ("order_summary", "return_kind", "requested_info")
 ALL_FORM_SLOTS = tuple(sorted(({s for slots in FORM_SLOTS.values() for s in slots} | set(_HELPER_SLOTS)) - set(FOCUS_SLOTS)))
 MAX_FAILURES = 2
 # Something typed as an order number that is not one ("AB-12", "A-1042", "#123456").

@@ -75,7 +75,16 @@ class ValidateReturnForm(HandoffFormValidation, OrderIdExtraction, FormValidatio
         number = tracker.get_slot("order_id")
         if not number:  # checked against the order once we know it
             return {"item": value}
-        items = _items(tracker, number)
+        try:
+            items = _items(tracker, number)
+        except InvalidTransition as exc:  # the order named meanwhile cannot be returned (not shipped yet)
+            dispatcher.utter_message(response="utter_cannot_return", reason=str(exc))
+            return {"item": None, "requested_slot": None}
+        except OrderNotFound:
+            return reject(dispatcher, tracker, "order_id", "utter_order_not_found", order_id=number)
+        except SQLAlchemyError:
+            crm_unavailable(dispatcher, tracker, "return look-up")
+            return give_up("item")
         matched = returns.match_item(items, str(value))
         if matched is None:
             return reject(dispatcher, tracker, "item", "utter_item_not_in_order", order_id=number, items=", ".join(items))
