@@ -8,8 +8,10 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.exc import SQLAlchemyError
 
-from actions.common import crm, crm_unavailable
-from crm_store.services import products
+from actions.cancel import summary as order_summary
+from actions.common import crm, crm_unavailable, customer_id
+from crm_store.errors import CrmError
+from crm_store.services import orders, products
 from crm_store.services.products import ProductView
 
 def _find(dispatcher: CollectingDispatcher, tracker: Tracker) -> ProductView | None:
@@ -30,11 +32,31 @@ def _find(dispatcher: CollectingDispatcher, tracker: Tracker) -> ProductView | N
     return found
 
 
+def _order_in_focus(dispatcher: CollectingDispatcher, tracker: Tracker) -> bool:
+    """"How much did *it* cost?" right after an order was discussed, with no product named or in
+    focus, asks what that order cost: answer with its items and total."""
+    number = tracker.get_slot("order_id")
+    if not number or tracker.get_slot("product") or next(tracker.get_latest_entity_values("product"), None):
+        return False
+    try:
+        uow = crm()
+        order = orders.lookup(uow, number, customer_id(uow, tracker))
+    except CrmError:  # not this customer's order (or gone): no answer from it
+        return False
+    except SQLAlchemyError:
+        crm_unavailable(dispatcher, tracker, "order look-up")
+        return True
+    dispatcher.utter_message(response="utter_order_total", order_id=order.number, summary=order_summary(order))
+    return True
+
+
 class ActionProductInfo(Action):
     def name(self) -> str:
         return "action_product_info"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict]:
+        if _order_in_focus(dispatcher, tracker):
+            return []
         product = _find(dispatcher, tracker)
         if product:
             stock = f"in stock ({product.stock} available)" if product.stock else "currently out of stock"
