@@ -78,6 +78,20 @@ def _counts(conn: Connection, pipeline: str) -> tuple[dict[str, int], dict[str, 
     return entered, current
 
 
+def summary_line(report: BottleneckReport) -> str:
+    """'return  requested 12 (3.1/9.0 h) → approved 10 83% (...)  <- most stalled: approved':
+    one pipeline in one line, for `crmbot report` and the managers' digest."""
+    parts = []
+    for st in report.stages:
+        med = f"{st.median_hours:.1f}" if st.median_hours is not None else "-"
+        p90 = f"{st.p90_hours:.1f}" if st.p90_hours is not None else "-"
+        conv = f" {st.conversion:.0%}" if st.conversion is not None else ""
+        stalled = f", {st.stalled} stalled" if st.stalled else ""
+        parts.append(f"{st.stage} {st.entered}{conv} ({med}/{p90} h{stalled})")
+    worst = f"  <- most stalled: {report.bottleneck}" if report.bottleneck else ""
+    return f"{report.pipeline:<8} " + " → ".join(parts) + worst
+
+
 def funnel_chart_png(report: BottleneckReport) -> bytes:
     """A funnel of the main path: bar width = processes that entered the stage; the
     bottleneck stage is drawn in red with its stalled count."""

@@ -73,8 +73,13 @@ def register(spec: JobSpec) -> JobSpec:
 
 
 def load_jobs() -> dict[str, JobSpec]:
+    """Every job, in JOB_MODULES order whichever module happened to be imported first."""
     for module in JOB_MODULES:
         importlib.import_module(module)
+    rank = {module: i for i, module in enumerate(JOB_MODULES)}
+    ordered = sorted(JOBS.values(), key=lambda spec: rank.get(spec.func.__module__, len(rank)))
+    JOBS.clear()
+    JOBS.update((spec.name, spec) for spec in ordered)
     return JOBS
 
 

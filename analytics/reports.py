@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from analytics.bottlenecks import PIPELINES, bottleneck_report, funnel_chart_png
+from analytics.bottlenecks import PIPELINES, bottleneck_report, funnel_chart_png, summary_line
 from analytics.pipelines import human_duration
 from analytics.stalled import KIND
 from crm_store.db import UnitOfWork
@@ -30,14 +30,7 @@ def print_stalled(engine: Engine, now: datetime, chart_dir: str | None = None, l
     print("bottlenecks (median / p90 hours in stage, conversion from the previous stage):")
     for pipeline in PIPELINES:
         report = bottleneck_report(UnitOfWork(engine), pipeline, now)
-        parts = []
-        for st in report.stages:
-            med = f"{st.median_hours:.1f}" if st.median_hours is not None else "-"
-            p90 = f"{st.p90_hours:.1f}" if st.p90_hours is not None else "-"
-            conv = f" {st.conversion:.0%}" if st.conversion is not None else ""
-            parts.append(f"{st.stage} {st.entered}{conv} ({med}/{p90} h{', ' + str(st.stalled) + ' stalled' if st.stalled else ''})")
-        worst = f"  <- most stalled: {report.bottleneck}" if report.bottleneck else ""
-        print(f"  {pipeline:<8} " + " → ".join(parts) + worst)
+        print(f"  {summary_line(report)}")
         if chart_dir:
             path = Path(chart_dir) / f"funnel-{pipeline}.png"
             path.parent.mkdir(parents=True, exist_ok=True)

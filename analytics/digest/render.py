@@ -9,6 +9,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 
 from analytics.digest.kpis import KPIS
 from analytics.digest.report import SECTIONS, Digest
+from analytics.pipelines import human_duration
 
 TEMPLATES = Path(__file__).parent / "templates"
 # Whether a rise is good news (True), bad news (False) or neither (None): it picks the colour.
@@ -75,7 +76,7 @@ def _context(digest: Digest, sections: list[str] | None, image_src: Callable[[st
     return {
         "d": digest, "sections": [s for s in SECTIONS if sections is None or s in sections],
         "img": image_src, "change": lambda kpi: change(digest, kpi), "subject": subject(digest),
-        "kpi": lambda name: fmt(digest.kpis.get(name), KPIS[name][1]),
+        "kpi": lambda name: fmt(digest.kpis.get(name), KPIS[name][1]), "hours": human_duration,
     }
 
 

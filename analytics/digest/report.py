@@ -5,6 +5,7 @@ import logging
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from analytics.bottlenecks import PIPELINES, BottleneckReport, bottleneck_report, funnel_chart_png
 from analytics.digest import charts
 from analytics.digest.anomalies import Anomaly, find_anomalies
 from analytics.digest.kpis import ChannelRow, by_channel, core_kpis, handoff_reasons
@@ -12,6 +13,7 @@ from analytics.digest.periods import Period
 from analytics.digest.segments import Move, SegmentRow, moves, segment_sizes
 from analytics.digest.stalled import StalledRow, open_flag_count, stalled_processes
 from analytics.digest.unanswered import Group, cluster, unanswered_texts
+from analytics.pipelines import human_duration
 from crm_store.db import UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -30,10 +32,37 @@ SECTIONS = {
 }
 
 
+@dataclass(frozen=True)
+class PipelineRow:
+    """One pipeline as a manager reads it: how many started, how many got to the end, where
+    time goes, where items are stuck."""
+
+    pipeline: str
+    entered: int
+    finished: int
+    last_stage: str
+    slowest_stage: str | None
+    slowest_median_hours: float | None
+    stalled_stage: str | None
+    stalled: int
+
+    @property
+    def line(self) -> str:
+        share = f" ({self.finished / self.entered:.0%})" if self.entered else ""
+        slow = (f"slowest stage {self.slowest_stage} (median {human_duration(self.slowest_median_hours)})"
+                if self.slowest_stage and self.slowest_median_hours is not None else "no stage timings yet")
+        stuck = f"most stalled: {self.stalled_stage} ({self.stalled})" if self.stalled_stage else "nothing stalled"
+        return f"{self.pipeline}: {self.entered} entered, {self.finished} reached {self.last_stage}{share}; {slow}; {stuck}"
+
+
 @dataclass
 class Bottlenecks:
-    lines: list[str]
+    rows: list[PipelineRow]
     png: bytes | None
+
+    @property
+    def lines(self) -> list[str]:
+        return [row.line for row in self.rows]
 
 
 @dataclass
@@ -119,20 +148,29 @@ def _draw(digest: Digest, past: list[Period]) -> None:
 
 
 def _bottlenecks(uow: UnitOfWork, period: Period, now: datetime) -> Bottlenecks | None:
-    """The analytics issue's bottleneck report and funnel chart, when that module exists."""
+    """One line per pipeline (time per stage, conversion, the most stalled stage) and the funnel
+    of the pipeline with most stalled items; None while no process has entered any stage."""
+    # A failure in this section must not cost the managers their digest: logged, and the
+    # section says "not computed yet".
     try:
-        from analytics.bottlenecks import bottleneck_report, funnel_chart_png  # type: ignore[import-not-found]
-    except ImportError:
-        return None
-    # Another team's module behind a guessed interface (uow, now): a failure there must not cost
-    # the managers their digest, so it is logged and the section says "not computed yet".
-    try:
-        report = bottleneck_report(uow, now)
-        png = funnel_chart_png(uow, now)
-    except Exception:  # noqa: BLE001
+        reports = [bottleneck_report(uow, pipeline, now) for pipeline in PIPELINES]
+        reports = [r for r in reports if any(st.entered for st in r.stages)]
+        if not reports:
+            return None
+        worst = max(reports, key=lambda r: r.total_stalled)
+        return Bottlenecks([_pipeline_row(r) for r in reports], funnel_chart_png(worst))
+    except Exception:  # noqa: BLE001 - the edge of one optional section
         log.exception("bottleneck report failed; the digest goes out without it")
         return None
-    if report is None:
-        return None
-    lines = report.splitlines() if isinstance(report, str) else [str(item) for item in report]
-    return Bottlenecks([line for line in lines if line.strip()], png if isinstance(png, (bytes, bytearray)) else None)
+
+
+def _pipeline_row(report: BottleneckReport) -> PipelineRow:
+    timed = [st for st in report.stages if st.median_hours is not None]
+    slowest = max(timed, key=lambda st: st.median_hours or 0.0, default=None)
+    stuck = next((st for st in report.stages if st.stage == report.bottleneck), None)
+    return PipelineRow(
+        pipeline=report.pipeline, entered=report.stages[0].entered, finished=report.stages[-1].entered,
+        last_stage=report.stages[-1].stage, slowest_stage=slowest.stage if slowest else None,
+        slowest_median_hours=slowest.median_hours if slowest else None,
+        stalled_stage=stuck.stage if stuck else None, stalled=stuck.stalled if stuck else 0,
+    )

@@ -144,3 +144,24 @@ def test_bottleneck_report_times_conversion_and_the_most_stalled_stage(engine):
     assert bottleneck_report(UnitOfWork(engine), "order", NOW).bottleneck == "packed"
     png = funnel_chart_png(report)
     assert png.startswith(b"\x89PNG\r\n\x1a\n") and len(png) > 5000
+
+
+def test_the_digest_shows_every_pipelines_bottleneck_and_the_worst_funnel(engine):
+    from analytics.digest import build_digest, last_complete, render_html, render_text
+    from crm_store.db import UnitOfWork
+
+    plant(engine)
+    run(engine)
+
+    digest = build_digest(UnitOfWork(engine), last_complete("week", NOW), NOW)
+
+    rows = {row.pipeline: row for row in digest.bottlenecks.rows}
+    # 12 returns entered, 10 were refunded; "received" takes longest and holds the stalled one
+    assert (rows["return"].entered, rows["return"].finished, rows["return"].last_stage) == (12, 10, "refunded")
+    assert (rows["return"].slowest_stage, rows["return"].slowest_median_hours) == ("received", 24 * 5)
+    assert (rows["return"].stalled_stage, rows["return"].stalled) == ("received", 1)
+    assert rows["order"].stalled_stage == "packed"
+    assert digest.charts["funnel"].startswith(b"\x89PNG")
+    assert "return: 12 entered, 10 reached refunded (83%); slowest stage received (median 5 days); most stalled: received (1)" in render_text(digest)
+    html = render_html(digest)
+    assert "received: 1" in html and "cid:funnel" in html
