@@ -57,7 +57,7 @@ def test_each_manager_gets_a_whole_digest_once(uow_factory):
     html_part, *images = related.get_payload()
     html, text = html_part.get_content(), text_part.get_content()
     cids = {img["Content-ID"].strip("<>") for img in images}
-    assert len(images) == 2 and all(img.get_content_type() == "image/png" for img in images)
+    assert len(images) == 3 and all(img.get_content_type() == "image/png" for img in images)  # channels, trend, funnel
     assert all(img.get_content().startswith(b"\x89PNG") for img in images)
     referenced = {part.split('"')[0] for part in html.split('src="cid:')[1:]}
     assert referenced == cids
