@@ -361,6 +361,13 @@ def shared_sink(spool_dir: Path, build: Callable[[], EventSink]) -> EventSink:
         return sink
 
 
+def running_sink(spool_dir: Path) -> EventSink | None:
+    """The sink already running for this spool in this process (Rasa's broker), or None."""
+    with _sinks_lock:
+        sink = _sinks.get(spool_dir.resolve())
+    return sink if sink is not None and sink._fh is not None else None
+
+
 def read_status(var_path: Path) -> dict[str, Any]:
     """What `crmbot ingest status` and the supervisor know about ingestion, from the files alone."""
     status: dict[str, Any] = {}
