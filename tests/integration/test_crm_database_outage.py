@@ -1,22 +1,27 @@
-"""The CRM's PostgreSQL goes away under a running spool worker and comes back: nothing is lost.
+"""The CRM's PostgreSQL goes away under the spool worker and under the action server, and comes back.
 
 The server is a private one (tests/support/private_postgres.py) that the test really stops,
 with the worker's pooled connections open, not a wrong URL swapped in.
 """
 from __future__ import annotations
 
+import argparse
+import asyncio
+import contextlib
+import io
 import json
 import time
-from typing import Iterator
+from typing import Callable, Iterator
 
 import pytest
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
+from bot.ingest_cli import ingest_status
 from crm_store.db import UnitOfWork, make_engine, migrate
 from crm_store.models import Conversation, Message
-from crm_store.spool import EventSink
-from tests.integration.test_cli import crmbot
+from crm_store.settings import Settings, reset_settings_cache
+from crm_store.spool import EventSink, read_status
 from tests.support.db import in_ci
 from tests.support.events import unique_sender, user_uttered
 from tests.support.private_postgres import PrivatePostgres, postgres_bin
@@ -51,8 +56,11 @@ def texts_in_arrival_order(engine: Engine, sender: str) -> list[str]:
 
 
 def status_of(var: str, url: str) -> dict:
-    result = crmbot("ingest", "status", "--json", DATABASE_URL=url, VAR_DIR=var)
-    return {"exit": result.returncode, **json.loads(result.stdout)}
+    """`crmbot ingest status --json` (its command function, without a new interpreter)."""
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        code = ingest_status(Settings(database_url=url, var_dir=var), argparse.Namespace(json=True))
+    return {"exit": code, **json.loads(out.getvalue())}
 
 
 def test_events_wait_in_the_spool_while_postgres_is_gone_and_all_arrive_in_order(private_pg, tmp_path):
@@ -74,8 +82,8 @@ def test_events_wait_in_the_spool_while_postgres_is_gone_and_all_arrive_in_order
             started = time.perf_counter()
             sink.put(user_uttered(sender, texts[i], intent="greet", ts=1_800_000_000 + i))
             slowest = max(slowest, time.perf_counter() - started)
-        while_down = eventually(lambda: (s := status_of(str(var), private_pg.url))["spool"].get("state") == "retrying" and s,
-                                timeout=20)
+        assert eventually(lambda: read_status(var).get("state") == "retrying", timeout=20)
+        while_down = status_of(str(var), private_pg.url)  # what the operator sees meanwhile
         pending_while_down = sink.pending()
 
         private_pg.start()
@@ -93,4 +101,46 @@ def test_events_wait_in_the_spool_while_postgres_is_gone_and_all_arrive_in_order
     counts = row_counts(engine)
     assert counts["messages"] - before["messages"] == 25
     assert after["exit"] == 0 and after["spool"]["state"] == "running" and after["spool"]["queued"] == 0, after
+    engine.dispose()
+
+
+@pytest.fixture
+def run_action(private_pg, monkeypatch) -> Callable[[dict], dict]:
+    """Actions as the action server runs them (rasa-sdk's executor), on the private CRM."""
+    from rasa_sdk.executor import ActionExecutor
+
+    monkeypatch.setenv("DATABASE_URL", private_pg.url)
+    reset_settings_cache()
+    executor = ActionExecutor()
+    executor.register_package("actions")
+    yield lambda call: asyncio.run(executor.run(call)) or {}
+    reset_settings_cache()
+
+
+def check_order(run_action: Callable[[dict], dict], sender: str) -> list[str]:
+    """What Rasa sends the action server for "where is my order A-10423?" once the form has the number."""
+    tracker = {"sender_id": sender, "slots": {"order_id": "A-10423"}, "latest_message": {"text": "where is my order"},
+               "events": [], "paused": False, "followup_action": None, "active_loop": {},
+               "latest_action_name": "order_form", "latest_input_channel": "rest"}
+    call = {"next_action": "action_check_order", "sender_id": sender, "tracker": tracker,
+            "domain": {"responses": {}}, "version": "3.6.21"}
+    return [r.get("response") for r in run_action(call).get("responses", [])]
+
+
+def test_an_action_with_the_crm_gone_says_so_and_works_again_once_it_is_back(private_pg, run_action):
+    sender = unique_sender()
+    engine = make_engine(private_pg.url)
+    assert check_order(run_action, sender) == ["utter_order_needs_verification"]
+    counts = row_counts(engine)
+
+    private_pg.stop()
+    try:
+        during = check_order(run_action, unique_sender())
+    finally:
+        private_pg.start()
+    after = check_order(run_action, sender)
+
+    assert during == ["utter_crm_unavailable"], "an honest answer, not an exception and an empty reply"
+    assert after == ["utter_order_needs_verification"], "the engine's pool recovered by itself"
+    assert row_counts(engine) == counts, "nothing half-written for the customer of the outage"
     engine.dispose()
