@@ -57,6 +57,7 @@ class FakeTelegram:
         self._new_update = asyncio.Event()
         self._failures: dict[str, list[tuple[str, int]]] = {}
         self.delivered: list[dict[str, Any]] = []  # sendMessage / sendPhoto calls answered "ok"
+        self.blocked: set[int] = set()  # chats whose customer blocked the bot: every send gets 403
         self._message_id = 1000
         self._runner: web.AppRunner | None = None
         self.port = 0
@@ -124,6 +125,8 @@ class FakeTelegram:
         method = request.match_info["method"]
         params = await _params(request)
         self.calls.append(Call(method, params))
+        if method.startswith("send") and params.get("chat_id") in self.blocked:
+            return _error(*_FAILURES["403"])
         failures = self._failures.get(method)
         if failures:
             kind, retry_after = failures.pop(0)
