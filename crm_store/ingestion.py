@@ -9,6 +9,8 @@ a lone surrogate or an overlong sender id is stored, repaired, and its originals
 are kept in a `cleaned` conversation event. `is_temporary` sorts failures: a
 connection-class error means "try again later", anything else means this one
 event cannot be stored and belongs in the dead letters, so the next one goes on.
+A lock held on the CRM (a long transaction, a migration, another SQLite writer) is
+waited for at most LOCK_WAIT_SECONDS, then it is a temporary failure like any other.
 """
 from __future__ import annotations
 
@@ -19,7 +21,7 @@ from datetime import datetime
 from typing import Any, Mapping
 
 from sqlalchemy import exc as sa_exc
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from crm_store.cleaning import clean_event, clean_str
 from crm_store.db import UnitOfWork
@@ -31,6 +33,11 @@ from crm_store.sql import insert_ignoring_conflict
 log = logging.getLogger(__name__)
 
 TrackerEvent = Mapping[str, Any]
+
+# How long one ingestion transaction waits for a lock before it fails and is retried with
+# backoff. Below the worker's staleness limit (bot.ingest_cli.STALE_SECONDS, 10 s): a worker
+# stuck behind a lock for longer would look hung, and the supervisor would restart Rasa for it.
+LOCK_WAIT_SECONDS = 5.0
 
 # Noise for the CRM: the session-start action precedes the session_started event.
 _SKIPPED_ACTIONS = {"action_session_start"}
@@ -68,6 +75,7 @@ def describe(exc: BaseException) -> str:
 def ingest(uow: UnitOfWork, event: TrackerEvent) -> bool:
     """Store one tracker event; True if it made a new row, False if it was already there."""
     with uow:
+        _bound_lock_waits(uow)
         stored = _ingest(uow, event)
         uow.commit()
         return stored
@@ -80,10 +88,21 @@ def ingest_batch(uow: UnitOfWork, events: list[TrackerEvent]) -> list[bool]:
     it, or goes one event at a time to dead-letter only the bad one.
     """
     with uow:
+        _bound_lock_waits(uow)
         seen = _Seen()
         stored = [_ingest(uow, event, seen) for event in events]
         uow.commit()
         return stored
+
+
+def _bound_lock_waits(uow: UnitOfWork) -> None:
+    """Wait at most LOCK_WAIT_SECONDS for a lock in this transaction (SQLite: on this connection)."""
+    ms = int(LOCK_WAIT_SECONDS * 1000)
+    dialect = uow.engine.dialect.name
+    if dialect == "postgresql":
+        uow.session.execute(text(f"SET LOCAL lock_timeout = {ms}"))
+    elif dialect == "sqlite":
+        uow.session.execute(text(f"PRAGMA busy_timeout = {ms}"))
 
 
 class _Seen:

@@ -262,17 +262,19 @@ class EventSink:
                 self.last_stored_at = time.time()
                 if self.retrying_since is not None:
                     log.info("event delivery works again", extra={"destination": self.destination})
-                self.retrying_since = None
+                    self.retrying_since = None
+                    self._beat(force=True)  # status says so at once, not at the next heartbeat
                 return "done", result
             except Exception as exc:  # noqa: BLE001 - sorted: retry later, or this data cannot be stored
                 if not self._temporary(exc):
                     return "failed", exc
-                if self.retrying_since is None:
+                first_failure = self.retrying_since is None
+                if first_failure:
                     self.retrying_since = time.time()
                     log.warning("event delivery failed; retrying with backoff",
                                 extra={"destination": self.destination, "error": type(exc).__name__})
                 self.last_error = describe(exc)
-                self._beat(state="retrying")
+                self._beat(force=first_failure, state="retrying")
                 if self._stopping.wait(backoff):
                     return "stopping", None
                 backoff = min(self._max_backoff, backoff * 2)
@@ -359,6 +361,13 @@ def shared_sink(spool_dir: Path, build: Callable[[], EventSink]) -> EventSink:
             sink.start()
             _sinks[key] = sink
         return sink
+
+
+def running_sink(spool_dir: Path) -> EventSink | None:
+    """The sink already running for this spool in this process (Rasa's broker), or None."""
+    with _sinks_lock:
+        sink = _sinks.get(spool_dir.resolve())
+    return sink if sink is not None and sink._fh is not None else None
 
 
 def read_status(var_path: Path) -> dict[str, Any]:

@@ -59,12 +59,19 @@ class ChannelLimits:
     def message_problem(self, channel: str, sender: str, ip: str, text: str) -> str | None:
         """None when the message may go on, else the sentence to answer with."""
         s = self.settings
-        if len(text) > s.max_message_chars:
-            return TOO_LONG.format(limit=s.max_message_chars)
+        too_long = self.length_problem(text)
+        if too_long is not None:
+            return too_long
         if not self.limiter.allow(f"ip:{ip}", s.messages_per_minute_per_ip, MINUTE):
             return TOO_FAST
         if not self.limiter.allow(f"chat:{channel}:{sender}", s.messages_per_minute, MINUTE):
             return TOO_FAST
+        return None
+
+    def length_problem(self, text: str) -> str | None:
+        """The polite refusal for a message over MAX_MESSAGE_CHARS, checked by every channel."""
+        if len(text) > self.settings.max_message_chars:
+            return TOO_LONG.format(limit=self.settings.max_message_chars)
         return None
 
     def upload_problem(self, channel: str, sender: str) -> str | None:

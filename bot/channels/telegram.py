@@ -4,6 +4,9 @@ Webhook mode (default): Telegram posts updates to /webhooks/telegram/webhook; a 
 without the right X-Telegram-Bot-Api-Secret-Token gets 403 and is not looked at.
 Polling mode (TELEGRAM_MODE=polling): a getUpdates loop runs on Rasa's Sanic loop.
 Without TELEGRAM_TOKEN the channel does not start, says so once, and its routes answer 503.
+A text or caption longer than MAX_MESSAGE_CHARS gets the same polite reply as on the other
+channels and never reaches Rasa. A reply Telegram will not take is logged and recorded in
+the CRM as a `delivery_failed` event (telegram_output.py).
 """
 from __future__ import annotations
 
@@ -12,6 +15,7 @@ import contextlib
 import hashlib
 import hmac
 import logging
+import time
 from typing import Any, Awaitable, Callable, Dict, Optional, Text
 
 from rasa.core.channels.channel import InputChannel, UserMessage
@@ -22,12 +26,14 @@ from sanic.response import HTTPResponse
 from telegram import Bot, Update
 from telegram.error import InvalidToken, TelegramError
 
-from bot.channels.telegram_output import TelegramOutput
+from bot.channels.limits import LimitedChannel
+from bot.channels.telegram_output import OnUndelivered, TelegramOutput
 from bot.channels.telegram_polling import ALLOWED_UPDATES, poll_updates
 from bot.channels.telegram_send import RetryPolicy, TelegramSender, bot_id_of, call_with_retry, make_bot
 from bot.channels.telegram_store import TelegramStore
 from bot.channels.telegram_updates import FileTooLarge, Incoming, download, parse_update, user_metadata
 from crm_store.settings import Settings, get_settings
+from crm_store.spool import running_sink
 
 log = logging.getLogger(__name__)
 
@@ -60,7 +66,22 @@ def webhook_secret(settings: Settings) -> str:
     return hmac.new(token, b"crmbot telegram webhook", hashlib.sha256).hexdigest()
 
 
-class TelegramInput(InputChannel):
+def record_in_crm(settings: Settings) -> OnUndelivered:
+    """Undelivered replies become `delivery_failed` events in the CRM spool of this Rasa process,
+    so the transcript shows that the customer never got the reply before them."""
+
+    def record(chat_id: str, error: str, description: str, permanent: bool) -> None:
+        sink = running_sink(settings.var_path)
+        if sink is None:  # no event broker in this process (a test, or the console): the log line stays
+            return
+        sink.put({"event": "delivery_failed", "sender_id": chat_id, "timestamp": time.time(),
+                  "input_channel": "telegram", "error": error, "description": description,
+                  "permanent": permanent})
+
+    return record
+
+
+class TelegramInput(LimitedChannel, InputChannel):
     @classmethod
     def name(cls) -> Text:
         return "telegram"
@@ -71,9 +92,16 @@ class TelegramInput(InputChannel):
         return cls(get_settings())
 
     def __init__(
-        self, settings: Settings, *, policy: RetryPolicy | None = None, poll_timeout: float = 30.0
+        self,
+        settings: Settings,
+        *,
+        policy: RetryPolicy | None = None,
+        poll_timeout: float = 30.0,
+        on_undelivered: OnUndelivered | None = None,
     ) -> None:
-        self.settings = settings
+        self._settings = settings
+        self._limits = None
+        self.on_undelivered = on_undelivered or record_in_crm(settings)
         self.enabled = bool(settings.telegram_token)
         self.policy = policy or RetryPolicy()
         self.poll_timeout = poll_timeout
@@ -98,7 +126,7 @@ class TelegramInput(InputChannel):
         if not self.enabled:
             return None
         if self._output is None:
-            self._output = TelegramOutput(self.sender)
+            self._output = TelegramOutput(self.sender, self.on_undelivered)
         return self._output
 
     def blueprint(self, on_new_message: OnNewMessage) -> Blueprint:
@@ -215,6 +243,11 @@ class TelegramInput(InputChannel):
         elif incoming.kind == "too_large":
             await sender.send_text(chat_id, self._too_large())
             return "too_large"
+        else:  # text, or a caption: capped like the other channels' messages, before Rasa sees it
+            too_long = self.limits.length_problem(text)
+            if too_long is not None:
+                await sender.send_text(chat_id, too_long)
+                return "too_long"
         async with sender.typing(chat_id):
             attachments = []
             if incoming.kind == "media":

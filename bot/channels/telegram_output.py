@@ -2,35 +2,47 @@
 from __future__ import annotations
 
 import logging
-from typing import Any, Dict, List, Optional, Text
+from typing import Any, Callable, Dict, List, Optional, Text
 
 from rasa.core.channels.channel import OutputChannel
-from telegram.error import Forbidden
+from telegram.error import TelegramError
 
-from bot.channels.telegram_send import TelegramSender
+from bot.channels.telegram_send import TelegramSender, is_permanent
 
 log = logging.getLogger(__name__)
+
+# (chat id, error class, Telegram's description, permanent?) for a reply that did not get out
+OnUndelivered = Callable[[str, str, str, bool], None]
 
 
 class TelegramOutput(OutputChannel):
     """Sends Rasa responses with splitting, retries and inline keyboards.
 
-    A customer who blocked the bot (403) is logged and skipped, so the turn still ends
-    normally; other Telegram errors propagate after the retries are spent.
+    A reply that cannot be sent, at once (blocked bot, unknown chat) or after the
+    retries (5xx, network, long flood waits), is logged as an error and handed to
+    `on_undelivered`, which records it in the CRM; the turn still ends normally and the
+    turn's other replies are still tried.
     """
 
     @classmethod
     def name(cls) -> Text:
         return "telegram"
 
-    def __init__(self, sender: TelegramSender) -> None:
+    def __init__(self, sender: TelegramSender, on_undelivered: OnUndelivered | None = None) -> None:
         self.sender = sender
+        self.on_undelivered = on_undelivered
 
     async def _guard(self, recipient_id: Text, coro: Any) -> None:
         try:
             await coro
-        except Forbidden:
-            log.warning("telegram chat unreachable (bot blocked?)", extra={"chat_id": recipient_id})
+        except TelegramError as exc:
+            permanent = is_permanent(exc)
+            log.error(
+                "telegram reply not delivered",
+                extra={"chat_id": recipient_id, "error": type(exc).__name__, "permanent": permanent},
+            )
+            if self.on_undelivered is not None:
+                self.on_undelivered(str(recipient_id), type(exc).__name__, exc.message[:200], permanent)
 
     async def send_text_message(self, recipient_id: Text, text: Text, **kwargs: Any) -> None:
         await self._guard(recipient_id, self.sender.send_text(recipient_id, text))

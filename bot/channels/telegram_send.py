@@ -99,8 +99,20 @@ def retry_after_seconds(exc: RetryAfter) -> float:
     return value.total_seconds() if isinstance(value, timedelta) else float(value)
 
 
+def is_permanent(exc: TelegramError) -> bool:
+    """True when sending again cannot help: 400 (chat not found, bad message), 403 (bot blocked),
+    401/404 (token), 409. Network errors, timeouts, 5xx and 429 are temporary."""
+    return isinstance(exc, BadRequest) or not isinstance(exc, (NetworkError, RetryAfter))
+
+
 async def call_with_retry(call: Callable[[], Awaitable[T]], policy: RetryPolicy, what: str) -> T:
-    """Run one Bot API call; wait out 429 retry_after and back off on network errors."""
+    """Run one Bot API call; wait out 429 retry_after and back off on network errors and 5xx.
+
+    Permanent errors (see is_permanent) are raised at once; temporary ones after
+    policy.attempts tries. A dropped connection is retried: Telegram has no idempotency
+    key, so if it had already delivered the message the customer sees it twice, which
+    we prefer to losing it.
+    """
     attempt = 1
     while True:
         try:
@@ -111,7 +123,7 @@ async def call_with_retry(call: Callable[[], Awaitable[T]], policy: RetryPolicy,
                 raise
         except BadRequest:  # a NetworkError subclass in PTB, but retrying cannot help
             raise
-        except NetworkError:  # includes TimedOut and dropped connections
+        except NetworkError:  # includes TimedOut, dropped connections and 5xx answers
             if attempt >= policy.attempts:
                 raise
             delay = min(policy.max_delay, policy.base_delay * 2 ** (attempt - 1))

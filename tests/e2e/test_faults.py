@@ -7,6 +7,7 @@ import signal
 import sqlite3
 import subprocess
 import sys
+import time
 import urllib.request
 
 import pytest
@@ -36,7 +37,8 @@ def conversations_of(stack: Stack, sender: str) -> int:
 
 def test_a_turn_the_tracker_store_cannot_load_or_save_gets_an_honest_reply_and_nothing_half_done(stack: Stack):
     sender = unique_sender("outage")
-    assert texts(stack.say(sender, "hello"))
+    before = stack.say(sender, "hello")
+    assert texts(before)
     locker = sqlite3.connect(stack.env["VAR_DIR"] + "/tracker.db", timeout=30, isolation_level=None)
 
     locker.execute("BEGIN EXCLUSIVE")  # the tracker store is unavailable for this turn
@@ -50,9 +52,10 @@ def test_a_turn_the_tracker_store_cannot_load_or_save_gets_an_honest_reply_and_n
     assert during == [{"recipient_id": sender, "text": TRY_AGAIN}]
     assert texts(after) and TRY_AGAIN not in texts(after)
     assert tracker_texts(stack, sender) == ["hello", "hello"]
-    rows = eventually(lambda: len([r for r in messages_of(stack.engine, sender) if r["direction"] == "in"]) >= 2
-                      and messages_of(stack.engine, sender))
+    rows = crm_rows_once_settled(stack, sender, inbound=2, outbound=len(before) + len(after))
     assert [r["text"] for r in rows if r["direction"] == "in"] == ["hello", "hello"]
+    assert [r["text"] for r in rows if r["direction"] == "out"] == [r["text"] for r in before + after], \
+        "every reply the customer got is in the CRM once; the apology of the lost turn is not a turn"
     assert conversations_of(stack, sender) == 1, "the outage did not split the CRM conversation"
 
 
@@ -72,7 +75,23 @@ def test_a_failed_action_call_is_retried_then_apologised_for(stack: Stack):
     assert ACTION_FAILED in texts(replies), replies
     assert eventually(lambda: _answers(health), timeout=180), stack.log()  # back for the next tests
     assert "action server crashed (exit code -9); restarting it" in stack.log_path.read_text(errors="replace"), stack.log()
-    assert f"Order {number} is shipped" in texts(stack.say(sender, f"where is my order {number}?"))
+    again = stack.say(sender, f"where is my order {number}?")
+    assert f"Order {number} is shipped" in texts(again)
+    rows = crm_rows_once_settled(stack, sender, inbound=2, outbound=len(replies) + len(again))
+    assert [r["text"] for r in rows if r["direction"] == "out"] == [r["text"] for r in replies + again], \
+        "the apology and the later answer are in the CRM, each once"
+
+
+def crm_rows_once_settled(stack: Stack, sender: str, inbound: int, outbound: int) -> list[dict]:
+    """The sender's CRM messages once ingestion has caught up, checked to be exactly these counts."""
+    def counts() -> tuple[int, int]:
+        rows = messages_of(stack.engine, sender)
+        return sum(r["direction"] == "in" for r in rows), sum(r["direction"] == "out" for r in rows)
+
+    eventually(lambda: all(got >= want for got, want in zip(counts(), (inbound, outbound))), timeout=30)
+    time.sleep(0.5)  # anything extra (a duplicate) would have arrived with the rest
+    assert counts() == (inbound, outbound), stack.log()
+    return messages_of(stack.engine, sender)
 
 
 def _answers(url: str) -> bool:

@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from bot.channels.push import CustomerUnreachable, send_to_customer
 from crm_store.db import UnitOfWork
-from crm_store.models import ChannelIdentity
+from crm_store.models import ChannelIdentity, Conversation, ConversationEvent
 from crm_store.settings import reset_settings_cache
 from tests.e2e.conftest import RASA_TOKEN, TELEGRAM_SECRET
 from tests.e2e.test_order_status import customer_with_order
@@ -106,3 +106,34 @@ def test_customer_without_a_push_channel_is_reported(stack: Stack, telegram):  #
 
     with pytest.raises(CustomerUnreachable):
         telegram.loop.run(send_to_customer(UnitOfWork(stack.engine), customer_id, "hello", rasa_url=stack.rasa_url))
+
+
+def undelivered(stack: Stack, sender: str) -> list[dict]:
+    """The payloads of the sender's `delivery_failed` events in the CRM."""
+    with stack.engine.connect() as conn:
+        return [row.payload for row in conn.execute(
+            select(ConversationEvent.payload).join(Conversation)
+            .where(Conversation.sender_id == sender, ConversationEvent.kind == "delivery_failed"))]
+
+
+def outbound_rows(stack: Stack, sender: str) -> list[dict]:
+    return [r for r in messages_of(stack.engine, sender) if r["direction"] == "out"]
+
+
+def test_replies_to_a_chat_that_blocked_the_bot_are_recorded_as_undelivered(stack: Stack, telegram):  # type: ignore[no-untyped-def]
+    chat_id = random.randint(10**8, 10**9)
+    sender = str(chat_id)
+    telegram.blocked.add(chat_id)
+
+    status = post_update(stack, text_update(chat_id, "hello"))
+
+    assert status == 200
+    eventually(lambda: outbound_rows(stack, sender) and len(undelivered(stack, sender)) >= len(outbound_rows(stack, sender)),
+               timeout=60)
+    time.sleep(0.5)  # a duplicate would have arrived with the rest
+    failed, outbound = undelivered(stack, sender), outbound_rows(stack, sender)
+    assert failed and all(f["permanent"] and f["error"] == "Forbidden" for f in failed), failed
+    assert len(failed) == len(outbound) >= 1, "each reply in the transcript is marked as never delivered"
+    assert telegram.delivered_to(chat_id) == []
+    assert len([c for c in telegram.calls_to("sendMessage") if c.get("chat_id") == chat_id]) == len(outbound), \
+        "a blocked chat is not retried"

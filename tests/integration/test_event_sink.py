@@ -8,16 +8,19 @@ import subprocess
 import sys
 import time
 import uuid
+from types import SimpleNamespace
 
 import pytest
 from sqlalchemy import text
 
+from bot.ingest_cli import heartbeat_check
 from crm_store.broker import CrmEventBroker, EventSink
 from crm_store.db import UnitOfWork, make_engine
 from crm_store.settings import PROJECT_ROOT, reset_settings_cache
-from crm_store.spool import SpoolBusy, read_status
+from crm_store.spool import STATUS, SpoolBusy, read_status
 from tests.support.events import unique_sender, user_uttered
 from tests.support.queries import messages_of
+from tests.support.stack import eventually
 
 DOWN_URL = "postgresql://postgres@127.0.0.1:1/test"
 
@@ -28,9 +31,12 @@ def _sink(factory, tmp_path, retry=0.2) -> EventSink:  # type: ignore[no-untyped
     return sink
 
 
-def test_publish_does_not_wait_for_a_locked_database(engine, uow_factory, tmp_path):
+def test_publish_does_not_wait_for_a_locked_database_and_the_worker_says_it_is_retrying(engine, uow_factory, tmp_path,
+                                                                                         monkeypatch):
+    monkeypatch.setattr("crm_store.ingestion.LOCK_WAIT_SECONDS", 1.0)  # 5 s in production, under STALE_SECONDS
     sender = unique_sender()
     sink = _sink(uow_factory, tmp_path)
+    healthy = heartbeat_check(tmp_path / "var", STATUS, max_age=4.0)  # stricter than the supervisor's 10 s
     blocker = engine.connect()
     tx = blocker.begin()
     if engine.dialect.name == "sqlite":
@@ -42,7 +48,12 @@ def test_publish_does_not_wait_for_a_locked_database(engine, uow_factory, tmp_pa
         started = time.perf_counter()
         sink.put(user_uttered(sender, "hello", intent="greet"))
         took = time.perf_counter() - started
-        time.sleep(0.5)
+        # A lock held for long must not make the worker go silent (the supervisor would restart Rasa):
+        # it gives up waiting after LOCK_WAIT_SECONDS and reports "retrying" while it backs off.
+        status = eventually(lambda: (st := read_status(sink.spool_path.parent)).get("state") == "retrying" and st, timeout=10)
+        time.sleep(2.5)
+        assert healthy(SimpleNamespace(pid=os.getpid())) is None, "the worker kept reporting while it waited"
+        assert status and "lock" in status["last_error"].lower(), status
         assert messages_of(engine, sender) == []
         assert sink.pending() == 1
     finally:

@@ -2,9 +2,13 @@
 from __future__ import annotations
 
 import asyncio
+import json
+import os
 import shutil
+import signal
 import socket
 import subprocess
+import sys
 import threading
 import time
 import uuid
@@ -13,14 +17,16 @@ import aio_pika
 import pytest
 from rasa.core.lock_store import RedisLockStore
 
-from crm_store.consumer import consume
+from crm_store.consumer import CONSUMER_STATUS, consume
+from crm_store.db import UnitOfWork, make_engine
 from crm_store.rabbit import ConfirmedPublisher, Topology
 from crm_store.rasa_stores import CrmLockStore
-from crm_store.settings import reset_settings_cache
+from crm_store.settings import PROJECT_ROOT, reset_settings_cache
 from crm_store.spool import EventSink
-from tests.support.db import require_service
+from tests.support.db import migrated, require_service
 from tests.support.events import recorded_stream, unique_sender, user_uttered
 from tests.support.queries import messages_of, row_counts
+from tests.support.stack import eventually
 from tests.support.tcp_proxy import TcpProxy
 
 RABBIT = "amqp://guest:guest@127.0.0.1:5672/"
@@ -149,6 +155,56 @@ async def test_rabbitmq_down_for_a_while_loses_nothing(uow_factory, engine, tmp_
     await consume_until(topology, uow_factory, lambda: len(messages_of(engine, sender)) == 40)
 
     assert [m["text"] for m in messages_of(engine, sender)] == [f"message {i}" for i in range(40)]
+
+
+_CONSUMER = """
+import asyncio, sys
+from pathlib import Path
+from crm_store.consumer import CONSUMER_STATUS, consume
+from crm_store.db import UnitOfWork, make_engine
+from crm_store.db import UnitOfWork, make_engine
+from crm_store.rabbit import Topology
+import crm_store.ingestion
+crm_store.ingestion.LOCK_WAIT_SECONDS = 0.5  # 5 s in production; the test need not wait that long
+url, db, exchange, queue, status_dir = sys.argv[1:]
+crm = make_engine(db)
+asyncio.run(consume(url, Topology(exchange, queue), lambda: UnitOfWork(crm), asyncio.Event(), Path(status_dir)))
+"""
+
+
+async def test_an_ingest_consumer_killed_while_it_holds_an_event_loses_nothing(tmp_path, topology):
+    db = f"sqlite:///{tmp_path / 'crm.db'}"
+    engine = migrated(make_engine(db))
+    sender = unique_sender()
+    texts = [f"message {i}" for i in range(10)]
+    publisher = ConfirmedPublisher(RABBIT, topology)
+    for i, text in enumerate(texts):
+        publisher(user_uttered(sender, text, intent="greet", ts=1_800_000_000 + i))
+    publisher.close()
+    status = tmp_path / CONSUMER_STATUS
+    blocker = engine.connect()
+    tx = blocker.begin()
+    blocker.exec_driver_sql("INSERT INTO segments (name, created_at) VALUES ('lock', '2026-01-01')")
+    try:  # the CRM is locked: the consumer takes the first event and retries it, unacknowledged
+        consumer = subprocess.Popen([sys.executable, "-c", _CONSUMER, RABBIT, db, topology.exchange, topology.queue,
+                                     str(tmp_path)], cwd=PROJECT_ROOT)
+        try:
+            holding = eventually(lambda: status.exists() and json.loads(status.read_text() or "{}").get("retrying_since"),
+                                 timeout=60)
+        finally:
+            os.kill(consumer.pid, signal.SIGKILL)
+            consumer.wait()
+    finally:
+        tx.rollback()
+        blocker.close()
+
+    await consume_until(topology, lambda: UnitOfWork(engine), lambda: len(messages_of(engine, sender)) == 10)
+
+    assert holding, "the consumer never got to the locked CRM"
+    assert [m["text"] for m in messages_of(engine, sender)] == texts, "the held event came back to the queue"
+    assert row_counts(engine)["messages"] == 10
+    assert await dead_queue_bodies(topology) == []
+    engine.dispose()
 
 
 def test_deployments_sharing_a_vhost_keep_apart_and_the_vhost_is_kept(tmp_path):

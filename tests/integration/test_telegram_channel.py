@@ -13,17 +13,23 @@ import socket
 import time
 import uuid
 from pathlib import Path
-from typing import Any, AsyncIterator
+from typing import Any, AsyncIterator, Iterator
 
 import aiohttp
 import pytest
 from rasa.core.channels.channel import UserMessage, register
 from sanic import Sanic
+from sqlalchemy import select
+from sqlalchemy.engine import Engine
 
+from bot.channels.limits import TOO_LONG
 from bot.channels.outbound import ChannelUnavailable, DeliveryFailed, send_to_chat
 from bot.channels.telegram import NOT_STARTED, SECRET_HEADER, UNSUPPORTED_REPLY, TelegramInput
 from bot.channels.telegram_send import RetryPolicy
+from crm_store.db import UnitOfWork, make_engine, migrate
+from crm_store.models import ConversationEvent
 from crm_store.settings import Settings, reset_settings_cache
+from crm_store.spool import EventSink, shared_sink
 from tests.support.fake_telegram import FakeTelegram
 
 SECRET = "test-secret_42"
@@ -285,12 +291,66 @@ async def test_429_retry_after_is_waited_out(fake, webhook):
     assert second.params["text"] == "Got 2 characters"
 
 
-async def test_dropped_connection_is_retried(fake, webhook):
+@pytest.mark.parametrize("kind", ["500", "502", "drop"])
+async def test_5xx_and_dropped_connections_are_retried_and_each_reply_delivered_once(fake, webhook, kind):
     url, agent = webhook
-    fake.fail_next("sendMessage", "drop")
-    _, body = await post(url, message_update(1, text="hi"))
+    agent.replies["hi"] = [{"text": "one"}, {"text": "two"}, {"text": "three"}]
+    await post(url, message_update(1, text="hi"))
+    fake.fail_next("sendMessage", kind, times=2)  # the second reply needs three tries
+
+    _, body = await post(url, message_update(2, text="hi"))
+
     assert body["outcome"] == "handled"
-    assert len(fake.calls_to("sendMessage")) == 2
+    assert fake.delivered_to(777) == ["one", "two", "three"] * 2
+    assert len(fake.calls_to("sendMessage")) == 6 + 2
+
+
+@pytest.fixture
+def crm_spool(tmp_path: Path) -> Iterator[tuple[Engine, EventSink]]:
+    """The CRM (SQLite) and a running spool for tmp_path/var, as Rasa's event broker has one."""
+    engine = make_engine(f"sqlite:///{tmp_path / 'crm.db'}")
+    migrate(engine)
+    sink = shared_sink(tmp_path / "var", lambda: EventSink(lambda: UnitOfWork(engine), tmp_path / "var"))
+    yield engine, sink
+    sink.stop()
+    engine.dispose()
+
+
+@pytest.mark.parametrize("kind, permanent, calls", [("400", True, 1), ("403", True, 1), ("502", False, FAST.attempts)])
+async def test_a_reply_that_cannot_be_sent_is_logged_and_recorded_in_the_crm(fake, tmp_path, crm_spool, caplog,
+                                                                            kind, permanent, calls):
+    engine, sink = crm_spool
+    agent_replies = [{"text": "lost"}, {"text": "after it"}]
+    async with serve(TelegramInput(settings_for(fake, tmp_path), policy=FAST)) as (url, agent):
+        agent.replies["hi"] = agent_replies
+        fake.fail_next("sendMessage", kind, times=calls)
+
+        _, body = await post(url, message_update(1, text="hi"))
+
+    assert body["outcome"] == "handled", "the turn ends normally"
+    assert fake.delivered_to(777) == ["after it"], "the turn's other replies still go out"
+    assert len(fake.calls_to("sendMessage")) == calls + 1, "a permanent error is not retried; others a bounded number of times"
+    assert "telegram reply not delivered" in caplog.text
+    assert sink.wait_idle(10)
+    with engine.connect() as conn:
+        rows = conn.execute(select(ConversationEvent.payload).where(ConversationEvent.kind == "delivery_failed")).all()
+    assert [r.payload["permanent"] for r in rows] == [permanent]
+    assert rows[0].payload["input_channel"] == "telegram"
+
+
+async def test_an_overlong_message_gets_the_polite_reply_and_never_reaches_rasa(fake, tmp_path):
+    settings = settings_for(fake, tmp_path, max_message_chars=50)
+    fake.add_file("big-photo", PNG, "photos/file_7.jpg")
+    photo = [{"file_id": "big-photo", "file_unique_id": "AQADb", "width": 9, "height": 9, "file_size": len(PNG)}]
+    async with serve(TelegramInput(settings, policy=FAST)) as (url, agent):
+        _, too_long = await post(url, message_update(1, text="x" * 51))
+        _, long_caption = await post(url, message_update(2, photo=photo, caption="y" * 51))
+        _, at_limit = await post(url, message_update(3, text="z" * 50))
+
+    assert (too_long["outcome"], long_caption["outcome"], at_limit["outcome"]) == ("too_long", "too_long", "handled")
+    assert [m.text for m in agent.messages] == ["z" * 50]
+    assert fake.delivered_to(777) == [TOO_LONG.format(limit=50)] * 2 + ["Got 50 characters"]
+    assert fake.calls_to("getFile") == []
 
 
 async def test_without_token_the_channel_does_not_start_and_answers_503(tmp_path, caplog):

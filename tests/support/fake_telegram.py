@@ -4,8 +4,10 @@ An aiohttp app on 127.0.0.1 and a random port. Point python-telegram-bot at it w
 ``base_url=fake.api_url`` and ``base_file_url=fake.file_url``. It answers like Telegram
 (``{"ok": true, "result": ...}`` or ``{"ok": false, "error_code", "description"}``),
 records every call, serves queued updates through getUpdates and files through getFile
-and /file/bot<token>/<file_path>, and can be told to fail a method once (429 with
-retry_after, or a dropped connection).
+and /file/bot<token>/<file_path>, and can be told to fail a method (429 with
+retry_after, 500, 502, a dropped connection, or Telegram's permanent 400 "chat not found"
+and 403 "bot was blocked"). ``delivered`` lists what reached a chat: a call the fake
+failed delivered nothing.
 """
 from __future__ import annotations
 
@@ -27,6 +29,13 @@ BOT_USER = {
     "can_read_all_group_messages": False,
     "supports_inline_queries": False,
 }
+_FAILURES = {
+    "429": (429, "Too Many Requests: retry after "),
+    "500": (500, "Internal Server Error"),
+    "502": (502, "Bad Gateway"),
+    "400": (400, "Bad Request: chat not found"),
+    "403": (403, "Forbidden: bot was blocked by the user"),
+}
 _JSON_FIELDS = {"reply_markup", "allowed_updates", "entities", "link_preview_options"}
 _INT_FIELDS = {"chat_id", "message_id", "offset", "limit", "timeout", "cache_time", "max_connections"}
 
@@ -47,6 +56,8 @@ class FakeTelegram:
         self._updates: list[dict[str, Any]] = []
         self._new_update = asyncio.Event()
         self._failures: dict[str, list[tuple[str, int]]] = {}
+        self.delivered: list[dict[str, Any]] = []  # sendMessage / sendPhoto calls answered "ok"
+        self.blocked: set[int] = set()  # chats whose customer blocked the bot: every send gets 403
         self._message_id = 1000
         self._runner: web.AppRunner | None = None
         self.port = 0
@@ -67,9 +78,16 @@ class FakeTelegram:
         self._updates.append(update)
         self._new_update.set()
 
-    def fail_next(self, method: str, kind: str, retry_after: int = 1) -> None:
-        """Make the next call of `method` fail: kind "429" or "drop" (connection closed)."""
-        self._failures.setdefault(method, []).append((kind, retry_after))
+    def fail_next(self, method: str, kind: str, retry_after: int = 1, times: int = 1) -> None:
+        """Make the next `times` calls of `method` fail: kind "429", "500", "502", "drop"
+        (connection closed before an answer), "400" (chat not found) or "403" (bot blocked)."""
+        if kind not in _FAILURES and kind != "drop":
+            raise ValueError(f"unknown failure kind {kind!r}")
+        self._failures.setdefault(method, []).extend([(kind, retry_after)] * times)
+
+    def delivered_to(self, chat_id: int) -> list[str]:
+        """Texts (or captions) that reached this chat, in order."""
+        return [str(p.get("text") or p.get("caption") or "") for p in self.delivered if p.get("chat_id") == chat_id]
 
     def calls_to(self, method: str) -> list[dict[str, Any]]:
         return [c.params for c in self.calls if c.method == method]
@@ -107,19 +125,27 @@ class FakeTelegram:
         method = request.match_info["method"]
         params = await _params(request)
         self.calls.append(Call(method, params))
+        if method.startswith("send") and params.get("chat_id") in self.blocked:
+            return _error(*_FAILURES["403"])
         failures = self._failures.get(method)
         if failures:
             kind, retry_after = failures.pop(0)
             if kind == "drop":
                 request.transport.close()  # type: ignore[union-attr]
                 raise ConnectionResetError("dropped on purpose")
-            return _error(
-                429, f"Too Many Requests: retry after {retry_after}", {"retry_after": retry_after}
-            )
+            code, description = _FAILURES[kind]
+            if kind == "429":
+                return _error(code, f"{description}{retry_after}", {"retry_after": retry_after})
+            if kind == "502":  # Telegram's front proxy answers this one in HTML, not JSON
+                return web.Response(status=502, text="<html><h1>502 Bad Gateway</h1></html>", content_type="text/html")
+            return _error(code, description)
         handler = getattr(self, "_m_" + method, None)
         if handler is None:
             return _error(404, "Not Found: method not found")
-        return await handler(params)
+        answer = await handler(params)
+        if method in ("sendMessage", "sendPhoto") and answer.status == 200:
+            self.delivered.append(params)
+        return answer
 
     async def _m_getMe(self, params: dict) -> web.Response:
         return _ok(BOT_USER)
