@@ -30,8 +30,8 @@ def main(argv: list[str] | None = None) -> int:
     chat_p = sub.add_parser("chat", help="chat with the running assistant in the terminal")
     chat_p.add_argument("--sender", default="demo", help="conversation id (the demo customer is 'demo')")
     ingest_p = sub.add_parser("ingest", help="consume tracker events from RabbitMQ into the CRM (scale-out profile); "
-                                            "`ingest status`, `ingest replay-dead`")
-    ingest_p.add_argument("action", nargs="?", default="consume", choices=("consume", "status", "replay-dead"))
+                                            "`ingest status`, `ingest replay-dead`, `ingest spool` (INGEST_WORKER=process)")
+    ingest_p.add_argument("action", nargs="?", default="consume", choices=("consume", "status", "replay-dead", "spool"))
     ingest_p.add_argument("--json", action="store_true", help="status as JSON")
     sub.add_parser("eval", help="NLU accuracy on the held-out split, then the conversation pass rate", add_help=False)
     commands = dict(COMMANDS)
@@ -139,13 +139,14 @@ def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
         "PYTHONWARNINGS": "ignore",
         "TF_CPP_MIN_LOG_LEVEL": "2",
     }
+    separate_worker = settings.ingest_worker == "process"
     rasa = Child(
         "rasa server",
         python_module("bot.rasa_server", "--model", str(model), "--endpoints", "endpoints.yml", "--credentials", "credentials.yml"),
         # "/" needs no API token and answers only once the model is loaded (before_server_start).
         f"{settings.rasa_url}/",
         env,
-        check=ingestion_check(settings, "rasa"),
+        check=None if separate_worker else ingestion_check(settings, "rasa"),
     )
     actions = Child(
         "action server",
@@ -156,6 +157,10 @@ def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
     console = Child("agent console", python_module("bot.cli", "console"),
                     f"http://{settings.host}:{settings.console_port}/health", env)
     children = [actions, rasa, console]
+    if separate_worker:
+        # Rasa only appends to the spool; this child delivers it (to the CRM, or to RabbitMQ in scale-out).
+        children.insert(0, Child("spool worker", python_module("bot.cli", "ingest", "spool"), None, env,
+                                 check=ingestion_check(settings, "spool")))
     if settings.event_broker_url:
         children.insert(0, Child("crm ingestion", python_module("bot.cli", "ingest"), None, env,
                                  check=ingestion_check(settings, "consumer")))
@@ -171,7 +176,7 @@ def ingestion_check(settings: Settings, part: str):  # type: ignore[no-untyped-d
     from crm_store.consumer import CONSUMER_STATUS
     from crm_store.spool import STATUS
 
-    return heartbeat_check(settings.var_path, STATUS if part == "rasa" else CONSUMER_STATUS)
+    return heartbeat_check(settings.var_path, CONSUMER_STATUS if part == "consumer" else STATUS)
 
 
 def cmd_ingest(settings: Settings, args: argparse.Namespace) -> int:
@@ -185,6 +190,10 @@ def cmd_ingest(settings: Settings, args: argparse.Namespace) -> int:
         return ingest_status(settings, args)
     if action == "replay-dead":
         return replay_dead(settings, args)
+    if action == "spool":
+        from bot.ingest_cli import deliver_spool
+
+        return deliver_spool(settings)
 
     from crm_store.consumer import consume
     from crm_store.db import unit_of_work

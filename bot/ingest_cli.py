@@ -4,6 +4,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import sys
 import time
 from pathlib import Path
 from typing import Any, Callable
@@ -123,6 +124,29 @@ def replay_dead(settings: Settings, args: argparse.Namespace) -> int:
             raise CrmError(f"EVENT_BROKER_URL cannot be reached: {exc}") from None
         print(f"rabbitmq: {moved} dead letter(s) moved back to the queue")
     return 0 if not failed else 1
+
+
+def deliver_spool(settings: Settings) -> int:
+    """`crmbot ingest spool`: deliver this deployment's spool (INGEST_WORKER=process) until SIGINT or SIGTERM."""
+    import signal
+    import threading
+
+    from crm_store.broker import build_sink
+
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    sink = build_sink(settings, role="reader")
+    sink.start()
+    print(f"delivering {sink.spool_path} to the {sink.destination}", flush=True)
+    try:
+        while not stop.wait(1.0):
+            if not sink._thread.is_alive():
+                print("the spool worker thread died", file=sys.stderr)
+                return 1
+    finally:
+        sink.stop()
+    return 0
 
 
 def heartbeat_check(var_path: Path, status_file: str, max_age: float = STALE_SECONDS) -> Callable[[Any], str | None]:

@@ -20,25 +20,30 @@ from crm_store.db import unit_of_work
 from crm_store.settings import Settings, get_settings
 from crm_store.spool import EventSink, dead_letter, shared_sink
 
-__all__ = ["CrmEventBroker", "EventSink", "dead_letter", "sink_for"]
+__all__ = ["CrmEventBroker", "EventSink", "build_sink", "dead_letter", "sink_for"]
 
 log = logging.getLogger(__name__)
 
 
+def build_sink(settings: Settings, role: str = "both") -> EventSink:
+    """A sink on this deployment's spool, delivering where the profile says (role: see crm_store.spool)."""
+    if role == "writer":
+        return EventSink(None, settings.var_path, fsync=settings.ingest_fsync, role=role)
+    if settings.event_broker_url:
+        from crm_store.rabbit import ConfirmedPublisher, topology_from
+
+        publisher = ConfirmedPublisher(settings.event_broker_url, topology_from(settings))
+        # The event itself is valid JSON from the spool: every failure to publish is the broker's.
+        return EventSink(None, settings.var_path, deliver=publisher, deliver_batch=publisher.batch, temporary=lambda exc: True,
+                         destination="rabbitmq", fsync=settings.ingest_fsync, role=role)
+    return EventSink(lambda: unit_of_work(settings), settings.var_path, fsync=settings.ingest_fsync, role=role)
+
+
 def sink_for(settings: Settings) -> EventSink:
-    """The spool of this deployment's var/, delivering where the profile says."""
-
-    def build() -> EventSink:
-        if settings.event_broker_url:
-            from crm_store.rabbit import ConfirmedPublisher, topology_from
-
-            publisher = ConfirmedPublisher(settings.event_broker_url, topology_from(settings))
-            # The event itself is valid JSON from the spool: every failure to publish is the broker's.
-            return EventSink(None, settings.var_path, deliver=publisher, deliver_batch=publisher.batch, temporary=lambda exc: True,
-                             destination="rabbitmq", fsync=settings.ingest_fsync)
-        return EventSink(lambda: unit_of_work(settings), settings.var_path, fsync=settings.ingest_fsync)
-
-    return shared_sink(settings.var_path, build)
+    """The spool of this deployment's var/ as Rasa holds it: appending, and delivering too unless
+    INGEST_WORKER=process gives delivery to its own process (`crmbot ingest spool`)."""
+    role = "writer" if settings.ingest_worker == "process" else "both"
+    return shared_sink(settings.var_path, lambda: build_sink(settings, role))
 
 
 class CrmEventBroker(EventBroker):

@@ -30,6 +30,7 @@ class Settings:
     event_exchange: str | None = None
     # fsync the ingestion spool once per turn, before the reply (off: a killed process still loses nothing).
     ingest_fsync: bool = True
+    ingest_worker: str = "thread"  # thread: delivered from inside Rasa | process: by its own child of `crmbot run`
     # A child that does not answer its health check for this long is restarted like a crashed one.
     hang_seconds: int = 60
     host: str = "127.0.0.1"
@@ -224,6 +225,7 @@ _ENV = {
     "schedule_segment_customers": "SCHEDULE_SEGMENT_CUSTOMERS",
     "schedule_flag_stalled": "SCHEDULE_FLAG_STALLED",
     "schedule_send_follow_ups": "SCHEDULE_SEND_FOLLOW_UPS",
+    "ingest_worker": "INGEST_WORKER",
     "schedule_send_digests": "SCHEDULE_SEND_DIGESTS",
     "stage_slas": "STAGE_SLAS",
     "form_abandon_hours": "FORM_ABANDON_HOURS",
@@ -267,7 +269,7 @@ _PORTS = {"rasa_port", "action_port", "console_port", "smtp_port"}
 _BOOLS = {"smtp_starttls", "scheduler_enabled"}
 _INTS |= {"hang_seconds"}
 _BOOLS |= {"ingest_fsync"}
-_CHOICES = {"telegram_mode": ("webhook", "polling"), "link_code_delivery": ("console", "email"), "log_level": ("DEBUG", "INFO", "WARNING", "ERROR")}
+_CHOICES = {"ingest_worker": ("thread", "process"), "telegram_mode": ("webhook", "polling"), "link_code_delivery": ("console", "email"), "log_level": ("DEBUG", "INFO", "WARNING", "ERROR")}
 _INTS |= {"max_request_bytes", "max_message_chars", "messages_per_minute", "messages_per_minute_per_ip",
           "uploads_per_hour", "new_customers_per_ip_per_hour", "link_attempts_per_hour"}
 _INTS |= {"handoff_escalate_minutes", "handoff_expire_minutes", "handoff_no_agent_minutes", "handoff_notice_minutes"}

@@ -15,6 +15,14 @@ One writer per spool: the sink holds an exclusive lock on `ingest-spool.lock`
 reloaded model instead of starting a second worker on the same file.
 The worker's heartbeat and figures are in `ingest-status.json`, read by
 `crmbot ingest status` and the supervisor's health check.
+
+Roles (INGEST_WORKER): "both" runs the worker thread in the writing process (Rasa);
+with "writer" Rasa only appends and fsyncs, and a separate process (`crmbot ingest
+spool`, role "reader", supervised by `crmbot run`) delivers, so the CRM's SQL
+does not compete with turns for Rasa's interpreter lock. Each role has its own
+lock file, so there is still one appender and one deliverer per spool; the
+reader empties the spool only under an flock of the spool file that the writer
+also takes for each append (it appends with O_APPEND, so it writes at the new end).
 """
 from __future__ import annotations
 
@@ -38,6 +46,9 @@ OFFSET = "ingest-spool.offset"
 DEAD = "ingest-dead.jsonl"
 STATUS = "ingest-status.json"
 LOCK = "ingest-spool.lock"
+READER_LOCK = "ingest-spool.reader.lock"
+ROLES = ("both", "writer", "reader")
+READER_POLL = 0.05  # seconds: how often a reader in another process looks for new lines when idle
 HEARTBEAT_SECONDS = 1.0
 _OFFSET_EVERY = 50  # events between offset writes; a crash replays at most these (idempotently)
 BATCH = 64  # events delivered in one transaction (or one burst of confirmed publishes)
@@ -63,7 +74,13 @@ class EventSink:
         destination: str = "crm database",
         fsync: bool = False,
         max_backoff: float = 30.0,
+        role: str = "both",
     ) -> None:
+        if role not in ROLES:
+            raise ValueError(f"role must be one of {ROLES}")
+        self.role = role
+        if deliver is None and role == "writer":
+            deliver = lambda event: False  # noqa: E731 - a writer never delivers
         if deliver is None:
             assert uow_factory is not None
             deliver = lambda event: ingest_fn(uow_factory(), event)  # noqa: E731
@@ -82,6 +99,8 @@ class EventSink:
         self.dead_path = spool_dir / DEAD
         self.status_path = spool_dir / STATUS
         self._lock_path = spool_dir / LOCK
+        self._reader_lock_path = spool_dir / READER_LOCK
+        self._reader_lock_fh: Any = None
         self._write_lock = threading.Lock()
         self._wake = threading.Event()
         self._stopping = threading.Event()
@@ -102,12 +121,22 @@ class EventSink:
 
     # -- the writer side (Rasa's event loop) ----------------------------------
     def start(self) -> None:
-        self._lock_fh = self._lock_path.open("a")
-        try:
-            fcntl.flock(self._lock_fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            self._lock_fh.close()
-            raise SpoolBusy(f"another process already writes {self.spool_path}; give each Rasa server its own VAR_DIR") from None
+        if self.role != "reader":
+            self._lock_fh = _exclusive(self._lock_path, f"another process already writes {self.spool_path}; "
+                                                        "give each Rasa server its own VAR_DIR")
+        if self.role != "writer":
+            try:
+                self._reader_lock_fh = _exclusive(self._reader_lock_path, f"another process already delivers {self.spool_path}")
+            except SpoolBusy:
+                if self._lock_fh is not None:
+                    self._lock_fh.close()
+                    self._lock_fh = None
+                raise
+        if self.role == "reader":
+            self.spool_path.touch()
+            self._backlog = self._count_pending(self._read_offset())
+            self._thread.start()
+            return
         self._fh = self.spool_path.open("ab")
         size = self._fh.tell()
         if size:
@@ -116,6 +145,8 @@ class EventSink:
                 if fh.read(1) != b"\n":  # a line cut by a crash stays one (undecodable) line
                     self._fh.write(b"\n")
                     self._fh.flush()
+        if self.role == "writer":
+            return
         self._backlog = self._count_pending(self._read_offset())
         if self._backlog:
             log.info("spooled events from an earlier run will be delivered", extra={"events": self._backlog})
@@ -127,8 +158,17 @@ class EventSink:
         with self._write_lock:
             if self._fh is None:
                 raise CrmError("CRM ingestion is stopped; the event was not accepted")
-            self._fh.write(line)
-            self._fh.flush()
+            if self.role == "writer":
+                # The reader in another process empties the spool only while it holds this lock.
+                fcntl.flock(self._fh, fcntl.LOCK_EX)
+                try:
+                    self._fh.write(line)
+                    self._fh.flush()
+                finally:
+                    fcntl.flock(self._fh, fcntl.LOCK_UN)
+            else:
+                self._fh.write(line)
+                self._fh.flush()
             self._appended += 1
             self._unsynced = True
             self._drained.clear()
@@ -170,10 +210,13 @@ class EventSink:
         close = getattr(self._deliver, "close", None)
         if close is not None and not self._thread.is_alive():
             close()
-        self._beat(force=True, state="stopped")
-        if self._lock_fh is not None:
-            self._lock_fh.close()
-            self._lock_fh = None
+        if self.role != "writer":  # the status file is the deliverer's
+            self._beat(force=True, state="stopped")
+        for name in ("_lock_fh", "_reader_lock_fh"):
+            fh = getattr(self, name)
+            if fh is not None:
+                fh.close()
+                setattr(self, name, None)
 
     # -- the worker thread ---------------------------------------------------------
     def _run(self) -> None:
@@ -190,7 +233,7 @@ class EventSink:
                         since_saved = 0
                     offset = self._truncate_if_drained(offset)
                     reader.seek(offset)
-                    self._wake.wait(HEARTBEAT_SECONDS)
+                    self._wake.wait(READER_POLL if self.role == "reader" else HEARTBEAT_SECONDS)
                     self._wake.clear()
                     continue
                 done = self._handle_batch(lines)
@@ -281,6 +324,8 @@ class EventSink:
 
     def _truncate_if_drained(self, offset: int) -> int:
         """Empty the spool once everything in it is delivered; returns the new read offset."""
+        if self.role == "reader":
+            return self._truncate_shared(offset)
         with self._write_lock:
             if self._fh is None or self._fh.tell() != offset:
                 return offset
@@ -289,6 +334,23 @@ class EventSink:
                 self._fh.seek(0)
                 self._save_offset(0)
             self._drained.set()
+        return 0
+
+    def _truncate_shared(self, offset: int) -> int:
+        """The reader's half of emptying the spool: under the flock the writer takes for each append."""
+        if not offset:
+            self._drained.set()
+            return 0
+        with self.spool_path.open("r+b") as fh:
+            fcntl.flock(fh, fcntl.LOCK_EX)
+            try:
+                if os.fstat(fh.fileno()).st_size != offset:
+                    return offset
+                fh.truncate(0)
+                self._save_offset(0)
+            finally:
+                fcntl.flock(fh, fcntl.LOCK_UN)
+        self._drained.set()
         return 0
 
     def _dead(self, record: dict) -> None:
@@ -331,6 +393,16 @@ class EventSink:
         tmp = self.status_path.with_suffix(".tmp")
         tmp.write_text(json.dumps(status))
         os.replace(tmp, self.status_path)
+
+
+def _exclusive(path: Path, busy: str) -> Any:
+    fh = path.open("a")
+    try:
+        fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        fh.close()
+        raise SpoolBusy(busy) from None
+    return fh
 
 
 def dead_letter(event: Any, exc: BaseException) -> dict[str, Any]:

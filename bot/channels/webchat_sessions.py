@@ -28,7 +28,11 @@ class SessionSigner:
     def issue(self) -> tuple[str, str]:
         """A fresh (session id, token)."""
         session_id = uuid.uuid4().hex
-        return session_id, self._signer.sign(session_id).decode()
+        return session_id, self.token_for(session_id)
+
+    def token_for(self, session_id: str) -> str:
+        """The token of a session id this server issues (the load bench plans its sessions ahead)."""
+        return self._signer.sign(session_id).decode()
 
     def verify(self, token: Any) -> str | None:
         """The session id of a token we issued, else None."""

@@ -180,3 +180,42 @@ def _spooled(sink: EventSink) -> list[dict]:
     if not sink.spool_path.exists():
         return []
     return [json.loads(line) for line in sink.spool_path.read_text().splitlines() if line.strip()]
+
+
+def test_a_separate_spool_worker_delivers_in_order_what_rasa_only_appends(tmp_path):
+    """INGEST_WORKER=process: Rasa's sink appends; `crmbot ingest spool` delivers, empties the spool, reports."""
+    sender = unique_sender()
+    url = f"sqlite:///{tmp_path / 'crm.db'}"
+    from crm_store.db import migrate
+
+    engine = make_engine(url)
+    migrate(engine)
+    var = tmp_path / "var"
+    rasa = EventSink(None, var, role="writer")
+    rasa.start()
+    env = {**{k: v for k, v in os.environ.items() if k != "EVENT_BROKER_URL"}, "DATABASE_URL": url, "VAR_DIR": str(var),
+           "INGEST_WORKER": "process", "LOG_LEVEL": "WARNING"}
+    worker = subprocess.Popen([sys.executable, "-m", "bot.cli", "ingest", "spool"], cwd=PROJECT_ROOT, env=env)
+    try:
+        for i in range(40):
+            rasa.put(user_uttered(sender, f"message {i}", intent="greet", ts=1_800_000_000 + i))
+            if i == 20:
+                time.sleep(1.0)  # the worker may empty the spool between two appends
+        deadline = time.monotonic() + 60
+        while len(messages_of(engine, sender)) < 40 and time.monotonic() < deadline:
+            time.sleep(0.2)
+        while rasa.spool_path.stat().st_size and time.monotonic() < deadline:
+            time.sleep(0.2)
+
+        assert [m["text"] for m in messages_of(engine, sender)] == [f"message {i}" for i in range(40)]
+        assert rasa.spool_path.stat().st_size == 0
+        status = read_status(var)
+        assert (status["pid"], status["state"], status["queued"]) == (worker.pid, "running", 0)
+        with pytest.raises(SpoolBusy):  # one deliverer per spool
+            EventSink(None, var, deliver=lambda e: True, role="reader").start()
+    finally:
+        worker.send_signal(signal.SIGTERM)
+        worker.wait(30)
+        rasa.stop()
+        engine.dispose()
+    assert read_status(var)["state"] == "stopped"

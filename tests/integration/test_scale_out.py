@@ -17,7 +17,7 @@ import aio_pika
 import pytest
 from rasa.core.lock_store import RedisLockStore
 
-from crm_store.consumer import CONSUMER_STATUS, consume
+from crm_store.consumer import CONSUMER_STATUS, consume, read_consumer_status
 from crm_store.db import UnitOfWork, make_engine
 from crm_store.rabbit import ConfirmedPublisher, Topology
 from crm_store.rasa_stores import CrmLockStore
@@ -205,6 +205,48 @@ async def test_an_ingest_consumer_killed_while_it_holds_an_event_loses_nothing(t
     assert row_counts(engine)["messages"] == 10
     assert await dead_queue_bodies(topology) == []
     engine.dispose()
+
+
+async def _status_is(directory, state: str, seconds: float = 30) -> None:  # type: ignore[no-untyped-def]
+    for _ in range(int(seconds * 10)):
+        if read_consumer_status(directory).get("state") == state:
+            return
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"consumer in {directory} never reached {state!r}: {read_consumer_status(directory)}")
+
+
+async def test_two_consumers_of_one_queue_take_turns_instead_of_interleaving(uow_factory, engine, tmp_path, topology):
+    """Each `crmbot run` of a scale-out deployment starts a consumer: one is active, the other waits and takes over."""
+    if engine.dialect.name != "postgresql":
+        pytest.skip("the active-consumer lock lives in PostgreSQL (an SQLite CRM means one machine)")
+    sender = unique_sender()
+    stops = {"first": asyncio.Event(), "second": asyncio.Event()}
+    first = asyncio.create_task(consume(RABBIT, topology, uow_factory, stops["first"], tmp_path / "first"))
+    await _status_is(tmp_path / "first", "running")
+    second = asyncio.create_task(consume(RABBIT, topology, uow_factory, stops["second"], tmp_path / "second"))
+    await _status_is(tmp_path / "second", "standby")
+    publisher = ConfirmedPublisher(RABBIT, topology)
+    for i in range(20):
+        publisher(user_uttered(sender, f"message {i}", intent="greet", ts=1_800_000_000 + i))
+    for _ in range(300):
+        if len(messages_of(engine, sender)) == 20:
+            break
+        await asyncio.sleep(0.1)
+
+    stops["first"].set()
+    assert await first == 20
+    await _status_is(tmp_path / "second", "running")
+    for i in range(20, 25):
+        publisher(user_uttered(sender, f"message {i}", intent="greet", ts=1_800_000_000 + i))
+    publisher.close()
+    for _ in range(300):
+        if len(messages_of(engine, sender)) == 25:
+            break
+        await asyncio.sleep(0.1)
+    stops["second"].set()
+
+    assert await second == 5
+    assert [m["text"] for m in messages_of(engine, sender)] == [f"message {i}" for i in range(25)]
 
 
 def test_deployments_sharing_a_vhost_keep_apart_and_the_vhost_is_kept(tmp_path):
