@@ -1,4 +1,4 @@
-"""RuleEntityExtractor: the rules in nlu/extraction.py as a Rasa 3.6 NLU component.
+"""RuleEntityExtractor: the value parsers in crm_store/values as a Rasa 3.6 NLU component.
 
 Put it after any learned extractor (DIETClassifier) in config.yml: for the entity types
 it handles, a learned entity overlapping one of its spans is dropped, because the rules
@@ -28,7 +28,7 @@ from rasa.shared.nlu.constants import (
 )
 from rasa.shared.nlu.training_data.message import Message
 
-from nlu.extraction import DEFAULT_REGION, ENTITY_TYPES, FALLBACK_REGIONS, extract_all
+from crm_store.values import DEFAULT_REGION, ENTITY_TYPES, FALLBACK_REGIONS, extract_all
 
 log = logging.getLogger(__name__)
 
