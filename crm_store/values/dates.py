@@ -42,10 +42,11 @@ _PATTERNS = (
     ("calendar", re.compile(rf"\b{_DAY}\s+(?:of\s+)?{_MONTH}(?!\w){_YEAR}", re.I)),
     ("calendar", re.compile(rf"\b{_MONTH}\s+(?:the\s+)?{_DAY}\b{_YEAR}", re.I)),
     # "the 12th": only where it cannot be "the 2nd one" (after on/since/... or at a stop).
-    ("relative", re.compile(
-        r"(?:(?<=\bon\s)|(?<=\bsince\s)|(?<=\buntil\s)|(?<=\bby\s)|(?<=\bfrom\s)"
-        r"|(?<=\bbefore\s)|(?<=\bafter\s))the\s+(?:3[01]|[12]\d|0?[1-9])(?:st|nd|rd|th)\b"
-        r"|\bthe\s+(?:3[01]|[12]\d|0?[1-9])(?:st|nd|rd|th)(?=\s*(?:$|[.,!?;]))",
+    # The span is the ordinal alone, as nlu/data annotates it ("on the [3rd](date)").
+    ("ordinal", re.compile(
+        r"\b(?:(?:on|since|until|by|from|before|after)\s+the\s+(?P<d1>(?:3[01]|[12]\d|0?[1-9])"
+        r"(?:st|nd|rd|th))\b"
+        r"|the\s+(?P<d2>(?:3[01]|[12]\d|0?[1-9])(?:st|nd|rd|th))(?=\s*(?:$|[.,!?;])))",
         re.I)),
     ("relative", re.compile(r"\b(?:the\s+)?day\s+(?:before\s+yesterday|after\s+tomorrow)\b",
                             re.I)),
@@ -118,6 +119,8 @@ def _resolve(kind: str, phrase: str, groups: dict[str, str | None], today: date,
         ago = phrase.lower().endswith("ago")
         n, unit = count(groups["n"]), groups["unit"].lower()
         return _read(f"{n} {unit}s ago" if ago else f"in {n} {unit}s", today, order)
+    if kind == "ordinal":
+        return _read(f"the {groups['d1'] or groups['d2']}", today, order)
     phrase = phrase.lower()
     return _read(_SYNONYMS.get(phrase, phrase), today, order)
 
@@ -126,8 +129,10 @@ def find_dates(text: str, today: date, dayfirst: bool = True) -> Iterator[Match]
     for kind, pattern in _PATTERNS:
         for found in pattern.finditer(text):
             resolved = _resolve(kind, found.group(), found.groupdict(), today, dayfirst)
-            if resolved is not None:
-                yield found.start(), found.end(), resolved.isoformat()
+            if resolved is None:
+                continue
+            group = "d1" if kind == "ordinal" and found.group("d1") else "d2" if kind == "ordinal" else 0
+            yield found.start(group), found.end(group), resolved.isoformat()
 
 
 def parse_date(text: str, today: date | None = None, dayfirst: bool = True) -> str | None:

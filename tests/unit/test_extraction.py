@@ -337,7 +337,8 @@ def test_impossible_dates_are_not_dates(text):
 @pytest.mark.parametrize(
     "text, value, span",
     [
-        ("it came on the 12th", "2025-03-12", "the 12th"),
+        ("it came on the 12th", "2025-03-12", "12th"),
+        ("the 3rd.", "2025-03-03", "3rd"),
         ("I ordered it last week", "2025-03-07", "last week"),
         ("can you deliver next Monday?", "2025-03-17", "next Monday"),
         ("since last month", "2025-02-14", "last month"),
