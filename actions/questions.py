@@ -2,8 +2,10 @@
 
 The classifier ranks the FAQ topics of the whole message in `response_selector`; a message
 labelled faq+faq asks two of them, so the two best-ranked topics are answered, in turn.
-A second topic far behind the first (under MIN_SHARE of the FAQ ranking) is not one the
-customer asked: then only the first is answered.
+The first topic often takes most of the ranking ("how much is shipping and can I pay with
+PayPal": shipping cost 0.97, payment methods 0.02, the rest 0.00), so a further topic counts
+when it has MIN_SHARE, or when it stands out from the topics after it (STANDOUT times the next
+one, and at least FLOOR). Otherwise only the first is answered.
 """
 from __future__ import annotations
 
@@ -14,6 +16,8 @@ from rasa_sdk.executor import CollectingDispatcher
 
 MULTI_INTENT_SEPARATOR = "+"
 MIN_SHARE = 0.1
+STANDOUT = 3.0
+FLOOR = 0.01
 
 
 def faq_topics(latest_message: dict[str, Any]) -> list[str]:
@@ -22,12 +26,13 @@ def faq_topics(latest_message: dict[str, Any]) -> list[str]:
     wanted = intent.split(MULTI_INTENT_SEPARATOR).count("faq")
     faq = (latest_message.get("response_selector") or {}).get("faq") or {}
     ranking = faq.get("ranking") or []
+    shares = [(entry.get("intent_response_key"), float(entry.get("confidence") or 0.0)) for entry in ranking]
     topics: list[str] = []
-    for entry in ranking:
-        key, share = entry.get("intent_response_key"), float(entry.get("confidence") or 0.0)
+    for index, (key, share) in enumerate(shares):
         if len(topics) == wanted or not key:
             break
-        if topics and share < MIN_SHARE:
+        after = shares[index + 1][1] if index + 1 < len(shares) else 0.0
+        if topics and share < MIN_SHARE and (share < FLOOR or share < STANDOUT * after):
             break
         if key not in topics:
             topics.append(key)

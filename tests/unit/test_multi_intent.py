@@ -23,8 +23,16 @@ def test_two_faq_questions_get_the_two_best_ranked_topics():
     assert faq_topics(message) == ["faq/shipping_countries", "faq/delivery_time"]
 
 
-def test_a_second_topic_far_behind_is_not_answered():
-    message = latest("faq+faq", [("faq/delivery_time", 0.95), ("faq/shipping_cost", 0.03)])
+def test_a_second_topic_that_stands_out_from_the_rest_is_answered():
+    message = latest("faq+faq", [("faq/shipping_cost", 0.97), ("faq/payment_methods", 0.02),
+                                 ("faq/contact", 0.004)])
+
+    assert faq_topics(message) == ["faq/shipping_cost", "faq/payment_methods"]
+
+
+def test_a_second_topic_no_better_than_the_rest_is_not_answered():
+    message = latest("faq+faq", [("faq/delivery_time", 0.95), ("faq/shipping_cost", 0.02),
+                                 ("faq/contact", 0.015), ("faq/warranty", 0.015)])
 
     assert faq_topics(message) == ["faq/delivery_time"]
 
