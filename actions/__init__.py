@@ -14,9 +14,11 @@ from actions.fallback import ActionDefaultAskAffirmation
 from actions.feedback import ActionSaveFeedback, ValidateFeedbackForm
 from actions.forms import ActionLeaveForm
 from actions.handoff import ActionDefaultFallback, ActionHandoff, ActionSaveCsat, ValidateCsatForm
+from actions.languages import ActionReplyInLanguage
 from actions.leads import ActionCreateLead, ValidateLeadForm
 from actions.orders import ActionCheckOrder, ValidateOrderStatusForm
 from actions.products import ActionProductAvailability, ActionProductInfo
+from actions.questions import ActionAnswerQuestions
 from actions.receipts import (
     ActionAskReceiptValue, ActionConfirmReceipt, ActionCorrectReceipt, ActionReadReceipt, ValidateReceiptCorrectionForm,
 )
@@ -25,6 +27,8 @@ from actions.returns import ActionCreateReturn, ValidateReturnForm
 from actions.tickets import ActionOpenTicket, ActionTicketStatus
 
 __all__ = [
+    "ActionAnswerQuestions",
+    "ActionReplyInLanguage",
     "ActionAccountHelp",
     "ActionAnswer",
     "ActionClose",

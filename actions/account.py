@@ -20,7 +20,7 @@ from crm_store.code_delivery import DeliveryFailed, deliver_code
 from crm_store.errors import CrmError, VerificationFailed
 from crm_store.services import linking, orders, tickets
 from crm_store.settings import get_settings
-from nlu.extraction import normalize_email
+from crm_store.values import normalize_email
 
 _CODE = re.compile(r"(?<!\d)(\d{6})(?!\d)")
 

@@ -29,7 +29,7 @@ from actions.orders import ActionCheckOrder
 from actions.payments import ActionPaymentProblem
 from actions.tickets import ActionOpenTicket
 from crm_store.services import feedback
-from nlu.extraction import normalize_email
+from crm_store.values import normalize_email
 
 _PURPOSES = {"status": ActionCheckOrder, "parcel_missing": ActionParcelMissing, "payment": ActionPaymentProblem}
 _STARS = re.compile(r"^\s*(⭐|★){1,5}\s*$")

@@ -17,7 +17,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from actions.common import crm, crm_unavailable, customer_id
 from crm_store.errors import OrderNotFound
 from crm_store.services import orders
-from nlu.extraction import normalize_order_id
+from crm_store.values import normalize_order_id
 
 FORM_SLOTS = {
     "order_status_form": ("order_id",),

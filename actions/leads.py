@@ -14,7 +14,7 @@ from actions.common import crm, crm_unavailable, customer_id
 from actions.address import confirmation
 from actions.forms import HandoffFormValidation, reject, reset_form_slots
 from crm_store.services import deals
-from nlu.extraction import normalize_email, normalize_phone, parse_quantity
+from crm_store.values import normalize_email, normalize_phone, parse_quantity
 
 log = logging.getLogger(__name__)
 

@@ -24,7 +24,7 @@ from crm_store.errors import CrmError
 from crm_store.ocr import ImageRejected, OcrOptions, UnreadableImage, read_receipt_async
 from crm_store.services import receipts
 from crm_store.settings import get_settings
-from nlu.extraction import parse_amount, parse_date, parse_number
+from crm_store.values import parse_amount, parse_date, parse_number
 
 log = logging.getLogger(__name__)
 

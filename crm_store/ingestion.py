@@ -217,6 +217,7 @@ def _store_user(uow: UnitOfWork, conversation: Conversation, event: TrackerEvent
             "intent": _str(intent.get("name"), 100),
             "confidence": _float(intent.get("confidence")),
             "entities": entities,
+            "language": _language(parse),
             "message_id": _str(event.get("message_id"), 100),
             "sent_at": at,
         },
@@ -225,6 +226,14 @@ def _store_user(uow: UnitOfWork, conversation: Conversation, event: TrackerEvent
     if stored:
         _store_attachments(uow, conversation, key, metadata, at)
     return stored
+
+
+def _language(parse: Mapping[str, Any]) -> str | None:
+    """The detected language code; None when the detector could not tell (too short)."""
+    found = parse.get("language")
+    if not isinstance(found, Mapping) or found.get("confidence") is None:
+        return None
+    return _str(found.get("code"), 8)
 
 
 def _clarified(uow: UnitOfWork, conversation_id: int, message_id: str, intent: str | None) -> bool:

@@ -97,6 +97,9 @@ class Message(Base):
     # (the handoff service's queue notices); author_name is the agent's user name.
     author = Column(String(20))
     author_name = Column(String(100))
+    # issue 14: ISO 639-1 code of a customer message's language (nlu/components/language.py);
+    # None when the message was too short to tell, and on outgoing messages.
+    language = Column(String(8))
 
 
 class ConversationEvent(Base):

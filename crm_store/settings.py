@@ -110,6 +110,13 @@ class Settings:
     console_secret: str | None = field(default=None, repr=False)
     console_secure_cookies: bool = False
     console_demo_users: bool = True
+    # issue 14: languages people on the team answer in (ISO 639-1, comma-separated). A customer
+    # writing in one of them is offered a colleague who speaks it; the console queue shows it.
+    agent_languages: str = "en"
+
+    @property
+    def served_languages(self) -> tuple[str, ...]:
+        return tuple(code.strip().lower() for code in self.agent_languages.split(",") if code.strip())
 
     @property
     def calendar(self):  # -> BusinessHours (imported here: settings stays import-light)
@@ -258,6 +265,7 @@ _ENV = {
     "console_secret": "CONSOLE_SECRET",
     "console_secure_cookies": "CONSOLE_SECURE_COOKIES",
     "console_demo_users": "CONSOLE_DEMO_USERS",
+    "agent_languages": "AGENT_LANGUAGES",
 }
 _INTS = {"rasa_port", "action_port", "console_port", "smtp_port", "max_upload_bytes",
          "scheduler_misfire_grace_seconds", "scheduler_lease_seconds", "form_abandon_hours", "segment_max_k"}
@@ -339,6 +347,8 @@ def _parse(name: str, var: str, raw: str) -> object:
         _check_timezone(var, raw)
     if name == "stage_slas":
         parse_stage_slas(raw, var)
+    if name == "agent_languages" and not re.fullmatch(r"[a-zA-Z]{2}(\s*,\s*[a-zA-Z]{2})*", raw):
+        raise SettingsError(f"{var}={raw!r} is not a list of two-letter language codes like en,de")
     if name == "ocr_languages" and not re.fullmatch(r"[a-z_]+(\+[a-z_]+)*", raw):
         raise SettingsError(f"{var}={raw!r} is not a list of tesseract languages like eng+deu")
     if name in _URL_PREFIXES and not raw.startswith(_URL_PREFIXES[name]):

@@ -8,7 +8,7 @@ from functools import lru_cache
 
 from email_validator import EmailNotValidError, validate_email
 
-from nlu.extraction import normalize_email, normalize_phone
+from crm_store.values import normalize_email, normalize_phone
 
 _PLAIN_NUMBER = re.compile(r"^-?\d+(?:\.\d+)?$")
 _DATE_FORMATS = ("%Y-%m-%d", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%d.%m.%Y", "%d/%m/%Y", "%Y/%m/%d")

@@ -1,6 +1,6 @@
 """Receipt fields from OCR text: a pure function, no I/O.
 
-Each kind of value is parsed by the project's one parser for it (nlu/extraction.py):
+Each kind of value is parsed by the project's one parser for it (crm_store/values/):
 order numbers, dates, amounts, emails and phones. This module only decides *where*
 on a receipt each value sits: the total on the last line that says "total", line
 items between the header and the total, the merchant on the first line of words.
@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import date
 from typing import Any
 
-from nlu.extraction import extract_all, normalize_order_id, parse_amount, parse_date, parse_number
+from crm_store.values import extract_all, normalize_order_id, parse_amount, parse_date, parse_number
 
 FIELD_NAMES = ("order_number", "date", "total", "currency", "merchant", "email", "phone", "items")
 

@@ -46,6 +46,8 @@ class QueueItem:
     channel: str | None
     last_message: str | None
     escalated: bool
+    # issue 14: the language of the customer's latest message that had enough words to tell
+    language: str | None = None
 
 
 def queued_order(uow: UnitOfWork) -> list[int]:
@@ -105,8 +107,14 @@ def queue(uow: UnitOfWork, statuses: tuple[str, ...] = ("queued", "claimed")) ->
             select(Message.text).where(Message.conversation_id == Handoff.conversation_id, Message.direction == "in")
             .order_by(Message.sent_at.desc(), Message.id.desc()).limit(1).correlate(Handoff).scalar_subquery()
         )
+        language = (
+            select(Message.language).where(Message.conversation_id == Handoff.conversation_id, Message.direction == "in",
+                                           Message.language.is_not(None))
+            .order_by(Message.sent_at.desc(), Message.id.desc()).limit(1).correlate(Handoff).scalar_subquery()
+        )
         rows = uow.session.execute(
-            select(Handoff, Conversation.customer_id, Conversation.channel, Customer.name, ChannelIdentity.display_name, last)
+            select(Handoff, Conversation.customer_id, Conversation.channel, Customer.name, ChannelIdentity.display_name, last,
+                   language)
             .join(Conversation, Handoff.conversation_id == Conversation.id)
             .outerjoin(Customer, Conversation.customer_id == Customer.id)
             .outerjoin(ChannelIdentity, Conversation.identity_id == ChannelIdentity.id)
@@ -116,8 +124,8 @@ def queue(uow: UnitOfWork, statuses: tuple[str, ...] = ("queued", "claimed")) ->
         return [
             QueueItem(h.id, h.conversation_id, h.status, h.priority or "normal", h.reason, h.trigger, h.agent,
                       h.requested_at, h.claimed_at, customer_id, name or display or "unknown customer", channel,
-                      text, h.escalated_at is not None)
-            for h, customer_id, channel, name, display, text in rows
+                      text, h.escalated_at is not None, lang)
+            for h, customer_id, channel, name, display, text, lang in rows
         ]
 
 

@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from nlu.extraction import (
+from crm_store.values import (
     Entity,
     extract_all,
     normalize_email,
@@ -191,6 +191,24 @@ def test_default_region_wins_for_ambiguous_national_numbers():
     assert [e.value for e in extract_all("07911 123456", region="GB")] == ["+447911123456"]
 
 
+@pytest.mark.parametrize(
+    "text, value, span",
+    [
+        ("+44 7700 900123", "+447700900123", "+44 7700 900123"),
+        ("re my order, call me on +44 7700 900123", "+447700900123", "+44 7700 900123"),
+        ("about my order, my number is 07700 900123", "+497700900123", "07700 900123"),
+        ("order 07700 900123", "+497700900123", "07700 900123"),
+    ],
+)
+def test_a_uk_mobile_number_is_a_phone_not_an_order_id(text, value, span):
+    assert found(text) == [("phone", value, span)]
+
+
+def test_uk_mobile_in_the_gb_region():
+    assert [e.value for e in extract_all("07911 123456", region="GB")] == ["+447911123456"]
+    assert normalize_phone("+44 7700 900123") == "+447700900123"
+
+
 def test_two_phones_in_one_message():
     assert of_type("+49 30 1234567 or +44 20 7946 0958", "phone") == [
         "+49301234567", "+442079460958"
@@ -316,6 +334,45 @@ def test_impossible_dates_are_not_dates(text):
     assert of_type(text, "date") == []
 
 
+@pytest.mark.parametrize(
+    "text, value, span",
+    [
+        ("it came on the 12th", "2025-03-12", "12th"),
+        ("the 3rd.", "2025-03-03", "3rd"),
+        ("I ordered it last week", "2025-03-07", "last week"),
+        ("can you deliver next Monday?", "2025-03-17", "next Monday"),
+        ("since last month", "2025-02-14", "last month"),
+        ("twenty-five days ago", "2025-02-17", "twenty-five days ago"),
+        ("tonight", "2025-03-14", "tonight"),
+    ],
+)
+def test_dates_read_by_dateparser(text, value, span):
+    assert found(text) == [("date", value, span)]
+
+
+def test_an_ordinal_that_is_not_a_day_is_not_a_date():
+    assert found("the 2nd one broke") == []
+
+
+@pytest.mark.parametrize(
+    "text, value, span",
+    [
+        ("I waited 3 days", "P3D", "3 days"),
+        ("for two weeks now", "P2W", "two weeks"),
+        ("it took 4 hours", "PT4H", "4 hours"),
+        ("delivery takes 5 working days", "P5D", "5 working days"),
+    ],
+)
+def test_durations_are_durations_not_dates(text, value, span):
+    assert found(text) == [("duration", value, span)]
+
+
+def test_a_date_and_a_duration_in_one_message():
+    assert found("shipped 2 days ago and takes 5 days") == [
+        ("date", "2025-03-12", "2 days ago"), ("duration", "P5D", "5 days")
+    ]
+
+
 def test_parse_date_defaults_to_real_today():
     assert parse_date("today") == date.today().isoformat()
     assert parse_date("on 3 March 2024") == "2024-03-03"
@@ -351,7 +408,7 @@ def test_quantities(text, value, span):
         "I waited 3 days",
         "at 3 pm",
         "size 42 shoes",
-        "1000 items",
+        "1000000 items",
         "0 items",
         "the one I ordered",
         "one more thing",
@@ -366,6 +423,20 @@ def test_quantities(text, value, span):
 )
 def test_no_quantity_outside_quantity_context(text):
     assert of_type(text, "quantity") == []
+
+
+@pytest.mark.parametrize(
+    "text, value, span",
+    [
+        ("I need 1000 items", "1000", "1000"),
+        ("1,200 pieces", "1200", "1,200"),
+        ("we want 1.500 units", "1500", "1.500"),
+        ("2500 pcs", "2500", "2500"),
+        ("qty 12000", "12000", "12000"),
+    ],
+)
+def test_quantities_above_999(text, value, span):
+    assert found(text) == [("quantity", value, span)]
 
 
 def test_two_quantities_in_one_message():

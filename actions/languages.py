@@ -1,0 +1,71 @@
+"""The one reply to a message in a language the assistant does not speak.
+
+nlu/components/language.py sets the intent unsupported_language and the message's
+`language`; this action answers in that language when it has the words for it (English
+otherwise), with two buttons: a person (request_human) or carrying on in English. When
+the team answers in that language (AGENT_LANGUAGES), the reply says so.
+"""
+from __future__ import annotations
+
+from typing import Any, NamedTuple
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+from crm_store.settings import get_settings
+
+
+class Wording(NamedTuple):
+    only_english: str
+    team_speaks_it: str
+    connect: str
+    english: str
+
+
+WORDINGS = {
+    "en": Wording("I can only help in English. Shall I connect you with a colleague?",
+                  "", "Connect me", "Continue in English"),
+    "de": Wording("Ich kann leider nur auf Englisch helfen. Soll ich Sie mit einer Kollegin oder einem "
+                  "Kollegen verbinden?", "Unser Team antwortet Ihnen auch auf Deutsch.",
+                  "Ja, bitte verbinden", "Weiter auf Englisch"),
+    "fr": Wording("Je ne peux vous aider qu'en anglais. Voulez-vous que je vous mette en relation avec un "
+                  "collègue ?", "Notre équipe peut aussi vous répondre en français.",
+                  "Oui, me mettre en relation", "Continuer en anglais"),
+    "es": Wording("Solo puedo ayudarle en inglés. ¿Quiere que le ponga en contacto con un compañero?",
+                  "Nuestro equipo también puede responderle en español.",
+                  "Sí, contactar", "Seguir en inglés"),
+    "it": Wording("Posso aiutarla solo in inglese. Vuole che la metta in contatto con un collega?",
+                  "Il nostro team può risponderle anche in italiano.",
+                  "Sì, mettetemi in contatto", "Continua in inglese"),
+    "nl": Wording("Ik kan alleen in het Engels helpen. Zal ik u doorverbinden met een collega?",
+                  "Ons team kan u ook in het Nederlands antwoorden.",
+                  "Ja, verbind me door", "Verder in het Engels"),
+    "pt": Wording("Só posso ajudar em inglês. Quer que o ponha em contacto com um colega?",
+                  "A nossa equipa também pode responder em português.",
+                  "Sim, falar com um colega", "Continuar em inglês"),
+    "pl": Wording("Mogę pomóc tylko po angielsku. Czy połączyć Cię z konsultantem?",
+                  "Nasz zespół może też odpowiedzieć po polsku.",
+                  "Tak, połącz mnie", "Kontynuuj po angielsku"),
+}
+
+
+def language_of(tracker: Tracker) -> str | None:
+    found = tracker.latest_message.get("language") or {}
+    code = found.get("code") if isinstance(found, dict) else None
+    return code if isinstance(code, str) else None
+
+
+class ActionReplyInLanguage(Action):
+    def name(self) -> str:
+        return "action_reply_in_language"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict]:
+        code = language_of(tracker) or "en"
+        words = WORDINGS.get(code, WORDINGS["en"])
+        served = code != "en" and code in get_settings().served_languages
+        text = f"{words.only_english} {words.team_speaks_it}" if served else words.only_english
+        dispatcher.utter_message(text=text, buttons=[
+            {"title": words.connect, "payload": "/request_human"},
+            {"title": words.english, "payload": "/continue_in_english"},
+        ])
+        return []
