@@ -54,6 +54,8 @@ from nlu.components.encoder import SentenceEncoder, shared_encoder
 log = logging.getLogger(__name__)
 
 RETRIEVAL_SEPARATOR = "/"
+# Parse-output key of the out-of-scope score (bench/nlu_oos.py reads it).
+IN_SCOPE_SCORE_KEY = "in_scope_score"
 _WORD_PARAMS: dict[str, Any] = {
     "analyzer": "word",
     "ngram_range": (1, 2),
@@ -92,6 +94,16 @@ class MiniLMIntentClassifier(GraphComponent, IntentClassifier):
             # Predict full retrieval labels (faq/x) and fill response_selector.
             "retrieval_intents": True,
             "random_seed": 42,
+            # Out-of-scope rejection (issue 14; README "Accuracy"): in_scope_score is
+            # the mean cosine similarity of the message's embedding to its
+            # `rejection_neighbours` nearest in-scope training examples, times the
+            # top intent's probability. Below `rejection_threshold` the message is
+            # given `rejection_intent`; None only reports the score.
+            "rejection_threshold": None,
+            "rejection_neighbours": 5,
+            "rejection_intent": "nlu_fallback",
+            # Intents that are themselves "not for us": never neighbours of in-scope text.
+            "out_of_scope_intents": ["out_of_scope"],
         }
 
     def __init__(
@@ -114,6 +126,8 @@ class MiniLMIntentClassifier(GraphComponent, IntentClassifier):
         # (coef, word, char, embedding weight blocks) for fast prediction.
         self._blocks: tuple[np.ndarray, ...] | None = None
         self._labels: list[str] = []
+        # Unit embeddings of the in-scope training examples (the kNN support set).
+        self._support: np.ndarray | None = None
         self._responses: dict[str, list[dict[str, Any]]] = {}
 
     @classmethod
@@ -175,7 +189,8 @@ class MiniLMIntentClassifier(GraphComponent, IntentClassifier):
             self._char = TfidfVectorizer(
                 **_CHAR_PARAMS, min_df=min_df if len(texts) > 500 else 1
             ).fit(texts)
-            features = self._features(texts)
+            embeddings = self.encoder.embed(texts)
+            features = self._features(texts, embeddings)
             clf = LogisticRegression(
                 C=float(self.component_config["C"]),
                 max_iter=2000,
@@ -189,6 +204,9 @@ class MiniLMIntentClassifier(GraphComponent, IntentClassifier):
                 self._intercept = np.array(
                     [-self._intercept[0] / 2, self._intercept[0] / 2], np.float32
                 )
+            excluded = set(self.component_config["out_of_scope_intents"])
+            in_scope = [str(m.get(INTENT)) not in excluded for m in examples]
+            self._support = embeddings[np.array(in_scope, dtype=bool)].astype(np.float16)
             self._responses = {
                 key: list(value)
                 for key, value in training_data.responses.items()
@@ -205,16 +223,14 @@ class MiniLMIntentClassifier(GraphComponent, IntentClassifier):
         )
         return self._resource
 
-    def _features(self, texts: list[str]) -> sparse.csr_matrix:
+    def _features(self, texts: list[str], embeddings: np.ndarray) -> sparse.csr_matrix:
         assert self._word is not None and self._char is not None
-        embeddings = self.encoder.embed(texts) * float(
-            self.component_config["embedding_weight"]
-        )
+        weight = float(self.component_config["embedding_weight"])
         return sparse.hstack(
             [
                 self._word.transform(texts),
                 self._char.transform(texts),
-                sparse.csr_matrix(embeddings),
+                sparse.csr_matrix(embeddings * weight),
             ]
         ).tocsr()
 
@@ -246,6 +262,7 @@ class MiniLMIntentClassifier(GraphComponent, IntentClassifier):
             intercept=self._intercept,
             word_idf=self._word.idf_,
             char_idf=self._char.idf_,
+            support=self._support,
         )
 
     @classmethod
@@ -269,6 +286,9 @@ class MiniLMIntentClassifier(GraphComponent, IntentClassifier):
                     meta.get("embedding_weight", 1.0)
                 )
                 component._coef = weights["coef"]
+                # Models saved before issue 14 have no support set: no in_scope_score.
+                if "support" in weights.files and weights["support"].ndim == 2:
+                    component._support = weights["support"].astype(np.float32)
                 component._intercept = weights["intercept"]
                 component._word = _vectorizer(
                     _WORD_PARAMS, meta["word_vocabulary"], weights["word_idf"]
@@ -288,11 +308,19 @@ class MiniLMIntentClassifier(GraphComponent, IntentClassifier):
     # -------------------------------------------------------------- prediction
     def predict_proba(self, texts: list[str]) -> np.ndarray:
         """Probabilities over the full labels (``self.labels``) for each text."""
+        return self._predict(texts)[0]
+
+    def in_scope_scores(self, texts: list[str]) -> np.ndarray:
+        """How much each text looks like something this assistant was trained for."""
+        probs, embeddings = self._predict(texts)
+        return self._in_scope(probs, embeddings)
+
+    def _predict(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        """Label probabilities and unit sentence embeddings of ``texts``."""
         assert self._coef is not None and self._intercept is not None
         word_w, char_w, emb_w = self._weight_blocks()
-        embeddings = self.encoder.embed(texts) * float(
-            self.component_config["embedding_weight"]
-        )
+        unit = self.encoder.embed(texts)
+        embeddings = unit * float(self.component_config["embedding_weight"])
         # Same as _features(texts) @ coef.T, block by block against contiguous
         # (features x labels) copies: about 4 ms less per message than
         # stacking the sparse blocks and multiplying by the row-major coef.
@@ -304,7 +332,26 @@ class MiniLMIntentClassifier(GraphComponent, IntentClassifier):
         )
         logits -= logits.max(axis=1, keepdims=True)
         probs = np.exp(logits)
-        return probs / probs.sum(axis=1, keepdims=True)
+        return probs / probs.sum(axis=1, keepdims=True), unit
+
+    def _in_scope(self, probs: np.ndarray, embeddings: np.ndarray) -> np.ndarray:
+        """Top in-scope probability times the mean similarity to the nearest examples.
+
+        Max-probability alone is sure of itself on text that resembles no
+        training example (a softmax always picks someone); the neighbours'
+        similarity says how far the text is from everything we were taught.
+        """
+        excluded = set(self.component_config["out_of_scope_intents"])
+        in_scope = np.array(
+            [label.split(RETRIEVAL_SEPARATOR, 1)[0] not in excluded for label in self._labels]
+        )
+        top = probs[:, in_scope].max(axis=1) if in_scope.any() else probs.max(axis=1)
+        if self._support is None or not len(self._support):
+            return top
+        k = min(int(self.component_config["rejection_neighbours"]), len(self._support))
+        similarity = embeddings @ self._support.T
+        nearest = -np.partition(-similarity, k - 1, axis=1)[:, :k]
+        return top * nearest.mean(axis=1)
 
     def _weight_blocks(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Word, char and embedding slices of coef.T, contiguous, cached."""
@@ -331,9 +378,27 @@ class MiniLMIntentClassifier(GraphComponent, IntentClassifier):
                 message.set(INTENT, None, add_to_output=True)
                 message.set(INTENT_RANKING_KEY, [], add_to_output=True)
             return messages
-        for message, probs in zip(messages, self.predict_proba(texts)):
-            self._annotate(message, probs)
+        probs, embeddings = self._predict(texts)
+        scores = self._in_scope(probs, embeddings)
+        for message, p, score in zip(messages, probs, scores):
+            self._annotate(message, p)
+            self._reject_if_out_of_scope(message, float(score))
         return messages
+
+    def _reject_if_out_of_scope(self, message: Message, score: float) -> None:
+        message.set(IN_SCOPE_SCORE_KEY, score, add_to_output=True)
+        threshold = self.component_config["rejection_threshold"]
+        if threshold is None or score >= float(threshold):
+            return
+        if message.get(INTENT)["name"] in self.component_config["out_of_scope_intents"]:
+            return  # already rejected by the explicit class
+        # Like FallbackClassifier: the rejection leads the ranking, and the
+        # classifier's own ranking stays below it for the fallback's buttons.
+        name = str(self.component_config["rejection_intent"])
+        rejection = {"name": name, PREDICTED_CONFIDENCE_KEY: min(1.0, max(0.0, 1.0 - score))}
+        ranking = [r for r in message.get(INTENT_RANKING_KEY) or [] if r["name"] != name]
+        message.set(INTENT, rejection, add_to_output=True)
+        message.set(INTENT_RANKING_KEY, [rejection, *ranking], add_to_output=True)
 
     def _annotate(self, message: Message, probs: np.ndarray) -> None:
         by_intent: dict[str, float] = defaultdict(float)
