@@ -47,7 +47,7 @@ EXAMPLES = {
 
 # Between the scores of a paraphrase of a training example and of a sentence
 # about botany, for this tiny training set.
-REJECTION_THRESHOLD = 0.2
+REJECTION_THRESHOLD = 0.5
 
 
 def _message(text: str, label: str) -> Message:
