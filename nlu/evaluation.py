@@ -4,9 +4,12 @@ Splits nlu/data with Rasa's stratified ``train_test_split`` (80/20, seed 42),
 trains the pipeline of config.yml on the 80 % (NLU only), parses the held-out
 messages through the loaded Agent and reports intent accuracy, macro-F1,
 faq/* response accuracy, entity F1 (exact span and type; per entity and
-micro), the top confusion pairs and the out-of-scope false-acceptance rate.
-The same model is also scored on tests/nlu/unseen.yml (written by others,
-never trained on) when that file exists.
+micro), the top confusion pairs, the in-scope accuracy and the out-of-scope
+false-acceptance rate (an out_of_scope message that ends as an in-scope
+intent, after the classifier's rejection and the FallbackClassifier).
+The same model is also scored on separately written sets, never trained on:
+tests/nlu/unseen.yml, tests/nlu/blind.yml and tests/nlu/near_misses.yml (a
+shop's words for another business), those of them that exist.
 """
 from __future__ import annotations
 
@@ -28,6 +31,7 @@ ROOT = Path(__file__).resolve().parents[1]
 FALLBACK_INTENT = "nlu_fallback"
 OUT_OF_SCOPE = "out_of_scope"
 DEFAULT_THRESHOLD = 0.4
+DEFAULT_SETS = tuple(ROOT / "tests" / "nlu" / f"{name}.yml" for name in ("unseen", "blind", "near_misses"))
 
 
 class Prediction(TypedDict):
@@ -35,6 +39,7 @@ class Prediction(TypedDict):
     intent: str  # after FallbackClassifier
     classifier_intent: str  # best ranked intent that is not the fallback
     confidence: float  # of classifier_intent
+    in_scope_score: float | None  # the classifier's out-of-scope score (issue 14)
     gold_response: str | None
     response: str | None
     gold_entities: list[tuple[str, int, int]]
@@ -76,6 +81,7 @@ async def predict(agent: Any, messages: list[Any]) -> list[Prediction]:
                 intent=parsed["intent"]["name"],
                 classifier_intent=best["name"],
                 confidence=float(best["confidence"]),
+                in_scope_score=parsed.get("in_scope_score"),
                 gold_response=message.get("intent_response_key"),
                 response=response,
                 gold_entities=_spans(message.get("entities") or []),
@@ -102,14 +108,14 @@ def score(predictions: list[Prediction], threshold: float) -> dict[str, Any]:
     confusions = Counter((g, c) for g, c in zip(gold, classifier) if g != c)
     retrieval = [p for p in predictions if p["gold_response"]]
     oos = [p for p in predictions if p["gold_intent"] == OUT_OF_SCOPE]
-    accepted = [
-        p
-        for p in oos
-        if p["classifier_intent"] not in (OUT_OF_SCOPE, FALLBACK_INTENT) and p["confidence"] >= threshold
-    ]
+    # What the dialogue sees: an out_of_scope message answered as an in-scope intent.
+    accepted = [p for p in oos if p["intent"] not in (OUT_OF_SCOPE, FALLBACK_INTENT)]
+    in_scope = [(g, f) for g, f in zip(gold, final) if g != OUT_OF_SCOPE]
     return {
         "messages": len(predictions),
         "intent_accuracy": _mean(g == f for g, f in zip(gold, final)),
+        "in_scope_accuracy": _mean(g == f for g, f in in_scope),
+        "in_scope_messages": len(in_scope),
         "classifier_accuracy": _mean(g == c for g, c in zip(gold, classifier)),
         "intent_macro_f1": float(f1_score(gold, classifier, average="macro")) if gold else 0.0,
         "fallback_rate": _mean(p["intent"] == FALLBACK_INTENT for p in predictions),
@@ -122,7 +128,28 @@ def score(predictions: list[Prediction], threshold: float) -> dict[str, Any]:
         "out_of_scope_messages": len(oos),
         "out_of_scope_false_acceptance": len(accepted) / len(oos) if oos else None,
         "fallback_threshold": threshold,
+        "rejection_sweep": rejection_sweep(predictions),
     }
+
+
+def rejection_sweep(predictions: list[Prediction]) -> list[dict[str, float]]:
+    """What a rejection threshold on in_scope_score would do, alone (choosing it)."""
+    scored = [p for p in predictions if p["in_scope_score"] is not None]
+    oos = [p["in_scope_score"] for p in scored if p["gold_intent"] == OUT_OF_SCOPE]
+    ins = [p for p in scored if p["gold_intent"] != OUT_OF_SCOPE]
+    sweep = []
+    for threshold in (0.3, 0.4, 0.5, 0.55, 0.6, 0.65, 0.7, 0.8):
+        sweep.append(
+            {
+                "threshold": threshold,
+                "out_of_scope_accepted": _mean(s >= threshold for s in oos),
+                "in_scope_rejected": _mean(p["in_scope_score"] < threshold for p in ins),
+                "correct_in_scope_rejected": _mean(
+                    p["in_scope_score"] < threshold and p["classifier_intent"] == p["gold_intent"] for p in ins
+                ),
+            }
+        )
+    return sweep
 
 
 def entity_scores(predictions: list[Prediction]) -> dict[str, dict[str, float]]:
@@ -157,13 +184,21 @@ def _fmt(value: float | None) -> str:
 def print_report(title: str, result: dict[str, Any]) -> None:
     print(f"== {title}: {result['messages']} messages")
     print(f"intent accuracy (after fallback)  {_fmt(result['intent_accuracy'])}")
+    print(f"in-scope accuracy (after fallback) {_fmt(result['in_scope_accuracy'])} ({result['in_scope_messages']} messages)")
     print(f"classifier accuracy / macro-F1    {_fmt(result['classifier_accuracy'])} / {result['intent_macro_f1']:.4f}")
     print(f"fallback rate                     {_fmt(result['fallback_rate'])}")
     print(f"faq response accuracy             {_fmt(result['response_accuracy'])} ({result['response_messages']} messages)")
     print(
         f"out-of-scope false acceptance     {_fmt(result['out_of_scope_false_acceptance'])} "
-        f"({result['out_of_scope_messages']} messages, confidence >= {result['fallback_threshold']})"
+        f"({result['out_of_scope_messages']} messages; fallback threshold {result['fallback_threshold']})"
     )
+    if result["rejection_sweep"] and result["rejection_sweep"][0]["in_scope_rejected"] is not None:
+        print("in_scope_score threshold alone: OOS accepted / in-scope rejected / correct in-scope rejected")
+        for row in result["rejection_sweep"]:
+            print(
+                f"  {row['threshold']:.2f}: {_fmt(row['out_of_scope_accepted'])} / "
+                f"{_fmt(row['in_scope_rejected'])} / {_fmt(row['correct_in_scope_rejected'])}"
+            )
     print("entity F1:")
     for name, s in result["entities"].items():
         print(f"  {name:12s} P {s['precision']:.3f}  R {s['recall']:.3f}  F1 {s['f1']:.3f}  (n={s['support']})")
@@ -176,7 +211,14 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="crmbot eval", description="Held-out NLU evaluation.")
     parser.add_argument("--data", type=Path, default=ROOT / "nlu" / "data")
     parser.add_argument("--config", type=Path, default=ROOT / "config.yml")
-    parser.add_argument("--unseen", type=Path, default=ROOT / "tests" / "nlu" / "unseen.yml")
+    parser.add_argument(
+        "--unseen",
+        type=Path,
+        action="append",
+        help="a separately written set to score too (repeatable; default: "
+        + ", ".join(str(p.relative_to(ROOT)) for p in DEFAULT_SETS)
+        + ")",
+    )
     parser.add_argument("--out", type=Path, default=ROOT / "results" / "nlu_eval.json")
     parser.add_argument("--train-fraction", type=float, default=0.8)
     parser.add_argument("--seed", type=int, default=42)
@@ -212,10 +254,11 @@ def main(argv: list[str] | None = None) -> int:
         agent = Agent.load(model)
         report["held_out"] = score(asyncio.run(predict(agent, held_out.intent_examples)), threshold)
         print_report(f"held-out {1 - args.train_fraction:.0%} of {args.data}", report["held_out"])
-        if args.unseen.is_file():
-            unseen = load_data(str(args.unseen))
-            report["unseen"] = score(asyncio.run(predict(agent, unseen.intent_examples)), threshold)
-            print_report(f"unseen set {args.unseen}", report["unseen"])
+        for path in args.unseen or DEFAULT_SETS:
+            if path.is_file():
+                examples = load_data(str(path)).intent_examples
+                report[path.stem] = score(asyncio.run(predict(agent, examples)), threshold)
+                print_report(f"separately written set {path}", report[path.stem])
     print(f"training took {report['train_seconds']} s")
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(report, indent=2), "utf-8")

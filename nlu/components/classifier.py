@@ -54,6 +54,8 @@ from nlu.components.encoder import SentenceEncoder, shared_encoder
 log = logging.getLogger(__name__)
 
 RETRIEVAL_SEPARATOR = "/"
+# Parse-output key of the out-of-scope score (bench/nlu_oos.py reads it).
+IN_SCOPE_SCORE_KEY = "in_scope_score"
 _WORD_PARAMS: dict[str, Any] = {
     "analyzer": "word",
     "ngram_range": (1, 2),
@@ -92,6 +94,24 @@ class MiniLMIntentClassifier(GraphComponent, IntentClassifier):
             # Predict full retrieval labels (faq/x) and fill response_selector.
             "retrieval_intents": True,
             "random_seed": 42,
+            # kNN vote blended into the LR probabilities: per label, the mean
+            # cosine similarity of the `knn_neighbours` nearest training examples,
+            # softmax at `knn_temperature`, weighted `knn_weight` (0 turns it off).
+            # k=3, T=0.03, w=0.3 won on a validation split of BANKING77 train
+            # (93.75 % vs 92.95 % without; README "Benchmarks").
+            "knn_weight": 0.3,
+            "knn_neighbours": 3,
+            "knn_temperature": 0.03,
+            # Out-of-scope rejection (issue 14; README "Accuracy" and "Benchmarks"):
+            # in_scope_score is the cosine similarity of the message to the centroid
+            # of its predicted intent's examples plus `rejection_probability_weight`
+            # times that intent's probability. Below `rejection_threshold` the
+            # message is given `rejection_intent`; None only reports the score.
+            "rejection_threshold": None,
+            "rejection_probability_weight": 0.4,
+            "rejection_intent": "nlu_fallback",
+            # Intents that are themselves "not for us": never neighbours of in-scope text.
+            "out_of_scope_intents": ["out_of_scope"],
         }
 
     def __init__(
@@ -114,6 +134,11 @@ class MiniLMIntentClassifier(GraphComponent, IntentClassifier):
         # (coef, word, char, embedding weight blocks) for fast prediction.
         self._blocks: tuple[np.ndarray, ...] | None = None
         self._labels: list[str] = []
+        # Unit embeddings of the training examples sorted by label (the kNN
+        # support set), and where each label's rows start (len(labels) + 1 bounds).
+        self._support: np.ndarray | None = None
+        self._bounds: np.ndarray | None = None
+        self._centroids: np.ndarray | None = None
         self._responses: dict[str, list[dict[str, Any]]] = {}
 
     @classmethod
@@ -175,7 +200,8 @@ class MiniLMIntentClassifier(GraphComponent, IntentClassifier):
             self._char = TfidfVectorizer(
                 **_CHAR_PARAMS, min_df=min_df if len(texts) > 500 else 1
             ).fit(texts)
-            features = self._features(texts)
+            embeddings = self.encoder.embed(texts)
+            features = self._features(texts, embeddings)
             clf = LogisticRegression(
                 C=float(self.component_config["C"]),
                 max_iter=2000,
@@ -189,6 +215,10 @@ class MiniLMIntentClassifier(GraphComponent, IntentClassifier):
                 self._intercept = np.array(
                     [-self._intercept[0] / 2, self._intercept[0] / 2], np.float32
                 )
+            order = np.argsort(y, kind="stable")
+            self._support = embeddings[order].astype(np.float16)
+            self._bounds = np.searchsorted(y[order], np.arange(len(self._labels) + 1))
+            self._centroids = None
             self._responses = {
                 key: list(value)
                 for key, value in training_data.responses.items()
@@ -205,16 +235,14 @@ class MiniLMIntentClassifier(GraphComponent, IntentClassifier):
         )
         return self._resource
 
-    def _features(self, texts: list[str]) -> sparse.csr_matrix:
+    def _features(self, texts: list[str], embeddings: np.ndarray) -> sparse.csr_matrix:
         assert self._word is not None and self._char is not None
-        embeddings = self.encoder.embed(texts) * float(
-            self.component_config["embedding_weight"]
-        )
+        weight = float(self.component_config["embedding_weight"])
         return sparse.hstack(
             [
                 self._word.transform(texts),
                 self._char.transform(texts),
-                sparse.csr_matrix(embeddings),
+                sparse.csr_matrix(embeddings * weight),
             ]
         ).tocsr()
 
@@ -246,6 +274,8 @@ class MiniLMIntentClassifier(GraphComponent, IntentClassifier):
             intercept=self._intercept,
             word_idf=self._word.idf_,
             char_idf=self._char.idf_,
+            support=self._support,
+            bounds=self._bounds,
         )
 
     @classmethod
@@ -269,6 +299,10 @@ class MiniLMIntentClassifier(GraphComponent, IntentClassifier):
                     meta.get("embedding_weight", 1.0)
                 )
                 component._coef = weights["coef"]
+                # Models saved before issue 14 have no support set: no in_scope_score.
+                if "bounds" in weights.files and weights["bounds"].ndim == 1:
+                    component._support = weights["support"].astype(np.float32)
+                    component._bounds = weights["bounds"]
                 component._intercept = weights["intercept"]
                 component._word = _vectorizer(
                     _WORD_PARAMS, meta["word_vocabulary"], weights["word_idf"]
@@ -288,11 +322,19 @@ class MiniLMIntentClassifier(GraphComponent, IntentClassifier):
     # -------------------------------------------------------------- prediction
     def predict_proba(self, texts: list[str]) -> np.ndarray:
         """Probabilities over the full labels (``self.labels``) for each text."""
+        return self._predict(texts)[0]
+
+    def in_scope_scores(self, texts: list[str]) -> np.ndarray:
+        """How much each text looks like something this assistant was trained for."""
+        probs, unit = self._predict(texts)
+        return self._in_scope(probs, unit)
+
+    def _predict(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        """Label probabilities and unit sentence embeddings of ``texts``."""
         assert self._coef is not None and self._intercept is not None
         word_w, char_w, emb_w = self._weight_blocks()
-        embeddings = self.encoder.embed(texts) * float(
-            self.component_config["embedding_weight"]
-        )
+        unit = self.encoder.embed(texts)
+        embeddings = unit * float(self.component_config["embedding_weight"])
         # Same as _features(texts) @ coef.T, block by block against contiguous
         # (features x labels) copies: about 4 ms less per message than
         # stacking the sparse blocks and multiplying by the row-major coef.
@@ -302,9 +344,54 @@ class MiniLMIntentClassifier(GraphComponent, IntentClassifier):
             + embeddings @ emb_w
             + self._intercept
         )
-        logits -= logits.max(axis=1, keepdims=True)
-        probs = np.exp(logits)
-        return probs / probs.sum(axis=1, keepdims=True)
+        probs = _softmax(logits)
+        weight = float(self.component_config["knn_weight"])
+        if weight > 0 and self._support is not None:
+            votes = self._knn_votes(unit @ self._support.T)
+            probs = (probs + weight * votes) / (1.0 + weight)
+        return probs, unit
+
+    def _knn_votes(self, similarity: np.ndarray) -> np.ndarray:
+        """Softmax over labels of the mean similarity of each label's nearest examples."""
+        assert self._bounds is not None
+        k = int(self.component_config["knn_neighbours"])
+        scores = np.full((len(similarity), len(self._labels)), -1.0, np.float32)
+        for i, (start, end) in enumerate(zip(self._bounds[:-1], self._bounds[1:])):
+            n = min(k, end - start)
+            if n > 0:
+                block = -similarity[:, start:end]
+                scores[:, i] = -np.partition(block, n - 1, axis=1)[:, :n].mean(axis=1)
+        return _softmax(scores / float(self.component_config["knn_temperature"]))
+
+    def _in_scope(self, probs: np.ndarray, unit: np.ndarray) -> np.ndarray:
+        """Similarity to the predicted intent's centroid, plus a share of its probability.
+
+        Max-probability alone is sure of itself on text that resembles no
+        training example (a softmax always picks someone). The centroid says how
+        far the text is from what this intent was taught with; of the candidates
+        measured on BANKING77-OOS valid (kNN, Mahalanobis, max centroid, an
+        explicit class) it caught the most held-out banking intents.
+        """
+        excluded = set(self.component_config["out_of_scope_intents"])
+        in_scope = np.array(
+            [label.split(RETRIEVAL_SEPARATOR, 1)[0] not in excluded for label in self._labels]
+        )
+        masked = np.where(in_scope, probs, -1.0) if in_scope.any() else probs
+        best = masked.argmax(axis=1)
+        top = probs[np.arange(len(probs)), best]
+        centroids = self._label_centroids()
+        if centroids is None:
+            return top
+        similarity = np.einsum("ij,ij->i", unit, centroids[best])
+        return similarity + float(self.component_config["rejection_probability_weight"]) * top
+
+    def _label_centroids(self) -> np.ndarray | None:
+        """Unit mean embedding of each label's training examples, cached."""
+        if self._centroids is None and self._support is not None and self._bounds is not None:
+            sums = np.add.reduceat(self._support.astype(np.float32), self._bounds[:-1], axis=0)
+            # reduceat on an empty slice returns the next row: labels always have examples.
+            self._centroids = sums / np.maximum(np.linalg.norm(sums, axis=1, keepdims=True), 1e-12)
+        return self._centroids
 
     def _weight_blocks(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Word, char and embedding slices of coef.T, contiguous, cached."""
@@ -331,9 +418,27 @@ class MiniLMIntentClassifier(GraphComponent, IntentClassifier):
                 message.set(INTENT, None, add_to_output=True)
                 message.set(INTENT_RANKING_KEY, [], add_to_output=True)
             return messages
-        for message, probs in zip(messages, self.predict_proba(texts)):
-            self._annotate(message, probs)
+        probs, unit = self._predict(texts)
+        scores = self._in_scope(probs, unit)
+        for message, p, score in zip(messages, probs, scores):
+            self._annotate(message, p)
+            self._reject_if_out_of_scope(message, float(score))
         return messages
+
+    def _reject_if_out_of_scope(self, message: Message, score: float) -> None:
+        message.set(IN_SCOPE_SCORE_KEY, score, add_to_output=True)
+        threshold = self.component_config["rejection_threshold"]
+        if threshold is None or score >= float(threshold):
+            return
+        if message.get(INTENT)["name"] in self.component_config["out_of_scope_intents"]:
+            return  # already rejected by the explicit class
+        # Like FallbackClassifier: the rejection leads the ranking, and the
+        # classifier's own ranking stays below it for the fallback's buttons.
+        name = str(self.component_config["rejection_intent"])
+        rejection = {"name": name, PREDICTED_CONFIDENCE_KEY: min(1.0, max(0.0, 1.0 - score))}
+        ranking = [r for r in message.get(INTENT_RANKING_KEY) or [] if r["name"] != name]
+        message.set(INTENT, rejection, add_to_output=True)
+        message.set(INTENT_RANKING_KEY, [rejection, *ranking], add_to_output=True)
 
     def _annotate(self, message: Message, probs: np.ndarray) -> None:
         by_intent: dict[str, float] = defaultdict(float)
@@ -388,6 +493,11 @@ class MiniLMIntentClassifier(GraphComponent, IntentClassifier):
                 ],
             }
         message.set(RESPONSE_SELECTOR_PROPERTY_NAME, properties, add_to_output=True)
+
+
+def _softmax(logits: np.ndarray) -> np.ndarray:
+    exp = np.exp(logits - logits.max(axis=1, keepdims=True))
+    return exp / exp.sum(axis=1, keepdims=True)
 
 
 def _vectorizer(

@@ -45,6 +45,11 @@ EXAMPLES = {
 }
 
 
+# Between the scores of a paraphrase of a training example and of a sentence
+# about botany, for this tiny training set.
+REJECTION_THRESHOLD = 0.5
+
+
 def _message(text: str, label: str) -> Message:
     data = {"text": text, "intent": label.split("/")[0]}
     if "/" in label:
@@ -53,7 +58,9 @@ def _message(text: str, label: str) -> Message:
 
 
 @pytest.fixture(scope="module")
-def trained(tmp_path_factory: pytest.TempPathFactory) -> MiniLMIntentClassifier:
+def stored(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> tuple[LocalModelStorage, Resource, ExecutionContext]:
     storage = LocalModelStorage(Path(tmp_path_factory.mktemp("models")))
     resource = Resource("intent_classifier")
     context = ExecutionContext(GraphSchema({}), "test")
@@ -69,7 +76,15 @@ def trained(tmp_path_factory: pytest.TempPathFactory) -> MiniLMIntentClassifier:
 
     component.train(data)
 
-    return MiniLMIntentClassifier.load(config, storage, resource, context)
+    return storage, resource, context
+
+
+@pytest.fixture(scope="module")
+def trained(
+    stored: tuple[LocalModelStorage, Resource, ExecutionContext],
+) -> MiniLMIntentClassifier:
+    config = MiniLMIntentClassifier.get_default_config()
+    return MiniLMIntentClassifier.load(config, *stored)
 
 
 def _parse(component: MiniLMIntentClassifier, text: str) -> Message:
@@ -142,3 +157,34 @@ def test_untrained_model_loads_and_predicts_nothing(tmp_path: Path) -> None:
 
     assert message.get("intent") is None
     assert message.get("intent_ranking") == []
+
+
+def test_rejection_turns_far_away_text_into_the_rejection_intent(
+    stored: tuple[LocalModelStorage, Resource, ExecutionContext],
+) -> None:
+    config = {
+        **MiniLMIntentClassifier.get_default_config(),
+        "rejection_threshold": REJECTION_THRESHOLD,
+        "rejection_intent": "out_of_scope",
+    }
+    component = MiniLMIntentClassifier.load(config, *stored)
+
+    near = _parse(component, "where is my order right now")
+    far = _parse(component, "photosynthesis turns sunlight into sugar in the leaves")
+
+    assert near.get("intent")["name"] == "order_status"
+    assert near.get("in_scope_score") >= REJECTION_THRESHOLD
+    assert far.get("intent")["name"] == "out_of_scope"
+    assert far.get("in_scope_score") < REJECTION_THRESHOLD
+    # The classifier's own guesses stay below the rejection (for fallback buttons).
+    assert [r["name"] for r in far.get("intent_ranking")][0] == "out_of_scope"
+    assert len(far.get("intent_ranking")) == 5
+
+
+def test_without_a_threshold_the_score_is_only_reported(
+    trained: MiniLMIntentClassifier,
+) -> None:
+    far = _parse(trained, "photosynthesis turns sunlight into sugar in the leaves")
+
+    assert far.get("intent")["name"] in {"greet", "order_status", "cancel_order", "faq"}
+    assert far.get("in_scope_score") < REJECTION_THRESHOLD
