@@ -14,7 +14,7 @@ from actions.fallback import ActionDefaultAskAffirmation
 from actions.feedback import ActionSaveFeedback, ValidateFeedbackForm
 from actions.forms import ActionLeaveForm
 from actions.handoff import ActionDefaultFallback, ActionHandoff, ActionSaveCsat, ValidateCsatForm
-from actions.leads import ActionCreateLead, ValidateLeadForm
+from actions.leads import ActionAskLeadFormConfirmed, ActionCreateLead, ValidateLeadForm
 from actions.orders import ActionCheckOrder, ValidateOrderStatusForm
 from actions.products import ActionProductAvailability, ActionProductInfo
 from actions.receipts import (
@@ -39,6 +39,7 @@ __all__ = [
     "ActionRequestErasure",
     "ActionUnlinkAccount",
     "ActionVerifyCode",
+    "ActionAskLeadFormConfirmed",
     "ActionCreateLead",
     "ActionCreateReturn",
     "ActionDefaultAskAffirmation",
