@@ -15,7 +15,7 @@ from actions.feedback import ActionSaveFeedback, ValidateFeedbackForm
 from actions.forms import ActionLeaveForm
 from actions.handoff import ActionDefaultFallback, ActionHandoff, ActionSaveCsat, ValidateCsatForm
 from actions.languages import ActionReplyInLanguage
-from actions.leads import ActionCreateLead, ValidateLeadForm
+from actions.leads import ActionAskLeadFormConfirmed, ActionCreateLead, ValidateLeadForm
 from actions.orders import ActionCheckOrder, ValidateOrderStatusForm
 from actions.products import ActionProductAvailability, ActionProductInfo
 from actions.questions import ActionAnswerQuestions
@@ -43,6 +43,7 @@ __all__ = [
     "ActionRequestErasure",
     "ActionUnlinkAccount",
     "ActionVerifyCode",
+    "ActionAskLeadFormConfirmed",
     "ActionCreateLead",
     "ActionCreateReturn",
     "ActionDefaultAskAffirmation",

@@ -11,7 +11,9 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from actions.account import fresh_code_needed
 from actions.common import crm, crm_unavailable, customer_id
-from actions.forms import HandoffFormValidation, OrderIdExtraction, give_up, own_order, reject, reset_form_slots, yes_or_no
+from actions.forms import (
+    HandoffFormValidation, OrderIdExtraction, give_up, own_order, reject, reset_form_slots, slot_before_this_turn, yes_or_no,
+)
 from crm_store import stages
 from crm_store.errors import CrmError
 from crm_store.services import orders
@@ -33,6 +35,10 @@ class ValidateAddressForm(HandoffFormValidation, OrderIdExtraction, FormValidati
         return "validate_address_form"
 
     def validate_order_id(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> dict:
+        earlier = slot_before_this_turn(tracker, "order_id")
+        if earlier and tracker.get_slot("requested_slot") in ("address", "confirmed"):
+            # "Lindenweg 12, 50667 Koeln" answers "what's the new address?": its postcode is no order number.
+            return {"order_id": earlier}
         order = own_order(value, dispatcher, tracker)
         if isinstance(order, dict):
             return order

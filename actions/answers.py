@@ -27,11 +27,14 @@ from actions.handoff import ActionHandoff
 from actions.account import ActionLinkAccount, ActionVerifyCode
 from actions.orders import ActionCheckOrder
 from actions.payments import ActionPaymentProblem
+from actions.products import ActionProductInfo
+from actions.refunds import ActionRefundStatus
 from actions.tickets import ActionOpenTicket
 from crm_store.services import feedback
 from crm_store.values import normalize_email
 
-_PURPOSES = {"status": ActionCheckOrder, "parcel_missing": ActionParcelMissing, "payment": ActionPaymentProblem}
+_PURPOSES = {"status": ActionCheckOrder, "parcel_missing": ActionParcelMissing, "payment": ActionPaymentProblem,
+             "refund": ActionRefundStatus}
 _STARS = re.compile(r"^\s*(⭐|★){1,5}\s*$")
 _CLOSING = re.compile(r"\b(that'?s (?:all|it|everything)|nothing(?: else)?|all good|no(?:pe)?,? thanks?|i'?m good|bye)\b", re.I)
 
@@ -61,6 +64,7 @@ def close(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[dict]:
     dispatcher.utter_message(response="utter_goodbye_rate")
     return [SlotSet("requested_info", "rating")]
 
+_ABOUT_DELIVERY = re.compile(r"\b(when|arriv\w*|coming|get here|track\w*|deliver\w*|ship\w*|status)\b", re.I)
 _ONE_TIME_CODE = re.compile(r"\s*\d{6}\s*")
 
 
@@ -82,12 +86,20 @@ class ActionAnswer(Action):
             # Six bare digits are the one-time code we just sent (linking, erasure, a fresh check),
             # whichever intent the classifier guessed for them.
             return ActionVerifyCode().run(dispatcher, tracker, domain)
+        if asked == "details:complaint" and text.strip() and not answer:
+            return ActionOpenTicket().run(dispatcher, tracker, domain)
         if asked == "rating" and _rating(text) is not None:
             return self._rate(dispatcher, tracker, _rating(text) or 0)
         if number:
             purpose = asked.split(":", 1)[1] if asked.startswith("order:") else "status"
             # requested_info stays as it is for the skill that asked; each skill clears it when done.
             return _run(_PURPOSES.get(purpose, ActionCheckOrder)(), dispatcher, tracker, domain, order_id=number)
+        if next(tracker.get_latest_entity_values("product"), None):
+            # "and the over-ear headphones?" after a product question: the same question about this one.
+            return ActionProductInfo().run(dispatcher, tracker, domain)
+        if tracker.get_slot("order_id") and _ABOUT_DELIVERY.search(text):
+            # "and when is it coming?" with an order in focus.
+            return ActionCheckOrder().run(dispatcher, tracker, domain)
         if looks_like_bad_order_number(text):
             dispatcher.utter_message(response="utter_order_id_invalid")
             return []

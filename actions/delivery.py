@@ -34,8 +34,15 @@ class ActionParcelMissing(Action):
                 return [SlotSet("order_id", order.number), SlotSet("requested_info", None)]
             proof = f"{parcel.carrier} recorded it as delivered on {day(parcel.delivered_at)}" + (
                 f", {parcel.proof_of_delivery}" if parcel.proof_of_delivery else "")
+            subject = f"Parcel not received: {order.number}"
+            claim = next((t for t in tickets.open_tickets(crm(), owner) if t.subject == subject), None)
+            if claim is not None:
+                # "Checked with the neighbours, still nothing": the claim already runs; no second ticket.
+                dispatcher.utter_message(response="utter_parcel_claim_open", order_id=order.number, ticket_id=claim.number,
+                                         carrier=parcel.carrier)
+                return [SlotSet("order_id", order.number), SlotSet("requested_info", None)]
             ticket = tickets.open_ticket(
-                crm(), owner, f"Parcel not received: {order.number}", datetime.utcnow(),
+                crm(), owner, subject, datetime.utcnow(),
                 description=f"Customer says the parcel never arrived. {proof}. Customer's words: "
                             f"{tracker.latest_message.get('text') or ''}",
                 priority="high", order_number=order.number, sender_id=tracker.sender_id)

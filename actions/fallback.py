@@ -9,10 +9,13 @@ from __future__ import annotations
 from typing import Any
 
 from rasa_sdk import Action, Tracker
+from rasa_sdk.events import ActiveLoop, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.forms import bad_order_number_in, order_number
+from actions.orders import ActionCheckOrder
 from actions.problems import problems_in
-from actions.tickets import ActionOpenTicket
+from actions.tickets import ActionOpenTicket, asks_for_new_ticket
 
 # Only skills a button can start without more words; faq needs the question itself.
 TITLES = {
@@ -42,8 +45,22 @@ class ActionDefaultAskAffirmation(Action):
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict]:
         # A long message naming several problems is often unsure between complaint, return and order
         # status: it is still clear what went wrong, so each problem gets its ticket instead of a menu.
-        if len(problems_in(tracker.latest_message.get("text") or "")) > 1:
+        text = tracker.latest_message.get("text") or ""
+        if len(problems_in(text)) > 1:
             return ActionOpenTicket().run(dispatcher, tracker, domain)
+        # What the message clearly asks for is done (and the fallback loop ends) instead of offering a menu.
+        if asks_for_new_ticket(text):
+            return [*ActionOpenTicket().run(dispatcher, tracker, domain), ActiveLoop(None)]
+        if bad_order_number_in(text):
+            # "can u check A-1042": whatever the rest meant, the number is the problem; say its format.
+            dispatcher.utter_message(response="utter_order_id_invalid")
+            return [SlotSet("requested_info", "order:status"), ActiveLoop(None)]
+        number = order_number(list(tracker.get_latest_entity_values("order_id")))
+        if number:
+            # "i have a problem with A-10423", "the pan in A-10423 arrived cracked": the order named is the
+            # subject; its status (or, for a problem with a delivered item, the remedies) answers it.
+            tracker.slots["order_id"] = number
+            return [SlotSet("order_id", number), *ActionCheckOrder().run(dispatcher, tracker, domain), ActiveLoop(None)]
         ranking = tracker.latest_message.get("intent_ranking") or []
         top = [r["name"] for r in ranking if r.get("name") in TITLES][:MAX_SUGGESTIONS]
         top = top or list(DEFAULT_SUGGESTIONS)  # nothing plausible: offer the common skills

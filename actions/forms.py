@@ -82,13 +82,31 @@ def looks_like_bad_order_number(text: str) -> bool:
     return bool(attempt) and len(_ORDER_WORDS.sub("", leftover).strip(" .,:;!?-")) <= 12
 
 
+# Inside a longer message: something written as an order number that is not one ("where is AB-12",
+# "check A-1042"). Ticket, return, deal and refund numbers (T-, R-, D-, F-) are not attempts.
+_ORDER_ATTEMPT_IN_TEXT = re.compile(r"(?<![\w@.-])(?![TRDFtrdf]-\d)(?:[A-Za-z]{1,2}-\d{1,9}|[Aa]\d{3,9}|#\s?\d{1,9})(?![\w@.-])")
+
+
+def bad_order_number_in(text: str) -> str | None:
+    """An order-number attempt in a message that does not read as a valid order number."""
+    for match in _ORDER_ATTEMPT_IN_TEXT.finditer(text or ""):
+        if not normalize_order_id(match.group(0)):
+            return match.group(0)
+    return None
+
+
 class OrderIdExtraction:
     """Form validators mix this in: a malformed order number is answered with the expected format."""
 
     async def extract_order_id(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> dict:
-        if tracker.get_slot("requested_slot") != "order_id" or next(tracker.get_latest_entity_values("order_id"), None):
+        if next(tracker.get_latest_entity_values("order_id"), None) or tracker.get_slot("order_id"):
             return {}
         text = tracker.latest_message.get("text") or ""
+        if tracker.get_slot("requested_slot") is None:  # the opening message: "where is order AB-12"
+            bad = bad_order_number_in(text)
+            return {"order_id": f"invalid:{bad}"} if bad else {}
+        if tracker.get_slot("requested_slot") != "order_id":
+            return {}
         return {"order_id": f"invalid:{text}"} if looks_like_bad_order_number(text) else {}
 
 
@@ -127,6 +145,13 @@ def own_order(value: Any, dispatcher: CollectingDispatcher, tracker: Tracker) ->
     except SQLAlchemyError:
         crm_unavailable(dispatcher, tracker, "order look-up")
         return give_up("order_id")
+
+
+def slot_before_this_turn(tracker: Tracker, slot: str) -> Any:
+    """The value `slot` had before the latest customer message (its extraction may have overwritten it)."""
+    events = list(tracker.events)
+    last_user = max((i for i, e in enumerate(events) if e.get("event") == "user"), default=len(events))
+    return next((e.get("value") for e in reversed(events[:last_user]) if e.get("event") == "slot" and e.get("name") == slot), None)
 
 
 def last_user_text(tracker: Tracker, intents: tuple[str, ...]) -> str:

@@ -74,6 +74,15 @@ class ActionHandoff(Action):
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict]:
         intent = (tracker.latest_message.get("intent") or {}).get("name") or "unknown"
+        text = tracker.latest_message.get("text") or ""
+        if intent == "escalate" and next(tracker.get_latest_entity_values("order_id"), None):
+            from actions.problems import escalation_cue
+
+            if not escalation_cue(text):
+                # "Where the hell is A-10423": annoyed, but a concrete question comes first.
+                from actions.orders import ActionCheckOrder  # actions.orders imports this module
+
+                return ActionCheckOrder().run(dispatcher, tracker, domain)
         trigger = intent if intent in TRIGGERS else "request_human"
         return hand_over(dispatcher, tracker, trigger, TRIGGERS.get(intent, f"offered after: {intent}"))
 

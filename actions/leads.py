@@ -19,6 +19,39 @@ from crm_store.values import normalize_email, normalize_phone, parse_quantity
 log = logging.getLogger(__name__)
 
 _PHONE_LIKE = re.compile(r"^\+?[\d\s()./-]{7,22}$")
+# Details given all at once ("company is Bohnenhaus, email …, phone …, about 40 presses a quarter").
+_EMAIL_IN = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+_PHONE_IN = re.compile(r"(?<![\w@])\+?\d[\d ()/.-]{5,20}\d(?![\w@])")
+_COMPANY_IN = re.compile(
+    r"\b(?:company(?: name)? is|company:|we are|we're|i'm from|i am from|i work (?:at|for)|on behalf of)\s+"
+    r"(?:a |an |the )?(?:[a-z]+ )?\(?([A-Z][\w&'.-]*(?:\s+(?:[A-Z][\w&'.-]*|GmbH|AG|Ltd|Inc|LLC|&))*)"
+    r"|\(([A-Z][\w&'.-]*(?:\s+[A-Z][\w&'.-]*)*)\)")
+_VOLUME_IN = re.compile(
+    r"(?:\b(?:about|around|roughly|approx\.?|some|maybe)\s+)?\b\d[\d,.]*\s+(?!\d)[a-z][a-z -]{1,40}?"
+    r"(?:\s+(?:a|per|every|each)\s+(?:month|week|year|quarter)|(?=[,.;!?]|$|\s+(?:and\s+\d|contact|email|phone|call)))"
+    r"(?:\s+and\s+\d[\d,.]*\s+[a-z][a-z -]{1,40}?(?=[,.;!?]|$|\s+(?:contact|email|phone|call)))?", re.I)
+
+
+def details_in(text: str) -> dict[str, str]:
+    """Company, email, phone and volume found in one message (each only when it is clearly there)."""
+    found: dict[str, str] = {}
+    email = _EMAIL_IN.search(text or "")
+    if email and normalize_email(email.group(0)):
+        found["email"] = normalize_email(email.group(0)) or ""
+    rest = _EMAIL_IN.sub(" ", text or "")
+    for match in _PHONE_IN.finditer(rest):
+        digits = re.sub(r"\D", "", match.group(0))
+        if 7 <= len(digits) <= 15 and (normalize_phone(match.group(0).strip()) or _PHONE_LIKE.match(match.group(0).strip())):
+            found["phone"] = normalize_phone(match.group(0).strip()) or match.group(0).strip()
+            rest = rest.replace(match.group(0), " ")
+            break
+    company = _COMPANY_IN.search(rest)
+    if company:
+        found["company"] = (company.group(1) or company.group(2)).strip(" .,")
+    volume = _VOLUME_IN.search(rest)
+    if volume:
+        found["volume"] = " ".join(volume.group(0).split())
+    return found
 _NUMBER_WORDS = re.compile(r"\b(dozens?|hundreds?|thousands?|million|k)\b", re.IGNORECASE)
 
 
@@ -30,8 +63,37 @@ class ValidateLeadForm(HandoffFormValidation, FormValidationAction):
     def name(self) -> str:
         return "validate_lead_form"
 
+    async def required_slots(self, domain_slots: list[str], dispatcher: CollectingDispatcher, tracker: Tracker,
+                             domain: dict) -> list[str]:
+        # A customer who sent the business details at once is not held up for a name: the team
+        # writes to the email given (and the read-back lets them add a name if they like).
+        given = sum(1 for s in ("company", "email", "phone") if tracker.get_slot(s))
+        if not tracker.get_slot("contact_name") and given >= 2:
+            return [s for s in domain_slots if s != "contact_name"]
+        return domain_slots
+
+    async def _extract_detail(self, slot: str, tracker: Tracker) -> dict:
+        if tracker.get_slot(slot) or tracker.get_slot("requested_slot") == slot:
+            return {}
+        value = details_in(tracker.latest_message.get("text") or "").get(slot)
+        return {slot: value} if value else {}
+
+    async def extract_company(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> dict:
+        return await self._extract_detail("company", tracker)
+
+    async def extract_email(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> dict:
+        return await self._extract_detail("email", tracker)
+
+    async def extract_phone(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> dict:
+        return await self._extract_detail("phone", tracker)
+
+    async def extract_volume(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> dict:
+        return await self._extract_detail("volume", tracker)
+
     def validate_contact_name(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> dict:
         name = _text(value)
+        if len(details_in(tracker.latest_message.get("text") or "")) >= 2:
+            return {"contact_name": None}  # the answer was the business details, taken by the extractors
         if not 2 <= len(name) <= 100 or re.search(r"[\d@]", name):
             return reject(dispatcher, tracker, "contact_name", "utter_contact_name_invalid")
         return {"contact_name": name}
@@ -71,12 +133,30 @@ class ActionCreateLead(Action):
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict]:
         values = {s: tracker.get_slot(s) for s in ("contact_name", "company", "email", "phone", "volume")}
-        if all(values.values()) and tracker.get_slot("confirmed") == "yes":
+        values["contact_name"] = values["contact_name"] or ""
+        if all(v for k, v in values.items() if k != "contact_name") and tracker.get_slot("confirmed") == "yes":
             try:
                 uow = crm()
                 deal = deals.create_lead(uow, deals.Lead(**values), datetime.utcnow(), customer_id(uow, tracker))
                 log.info("lead captured", extra={"deal_id": deal.id})
-                dispatcher.utter_message(response="utter_lead_created", deal_id=deal.number, **values)
+                dispatcher.utter_message(response="utter_lead_created", deal_id=deal.number,
+                                         **{**values, "contact_name": values["contact_name"] or values["company"]})
             except SQLAlchemyError:
                 crm_unavailable(dispatcher, tracker, "lead")
         return reset_form_slots()
+
+
+class ActionAskLeadFormConfirmed(Action):
+    """The read-back before a lead goes to sales (with or without a contact name)."""
+
+    def name(self) -> str:
+        return "action_ask_lead_form_confirmed"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict]:
+        name, company, email, phone, volume = (tracker.get_slot(s) for s in ("contact_name", "company", "email", "phone", "volume"))
+        who = f"{name} from {company}" if name else company
+        dispatcher.utter_message(
+            text=f"Let me read that back: {who}, email {email}, phone {phone}, volume {volume}. "
+                 "Shall I pass this to our business team?",
+            buttons=[{"title": "Yes, send it", "payload": "/affirm"}, {"title": "No", "payload": "/deny"}])
+        return []

@@ -13,6 +13,8 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from actions.common import crm, crm_unavailable, customer_id, day
 from actions.forms import HandoffFormValidation, OrderIdExtraction
+from actions.handoff import hand_over
+from actions.problems import escalation_cue, item_problem
 from crm_store.errors import InvalidOrderNumber, OrderNotFound
 from crm_store.services import orders, shipments
 
@@ -33,9 +35,24 @@ class ActionCheckOrder(Action):
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict]:
         number = tracker.get_slot("order_id")
+        if tracker.get_slot("requested_info") == "details:complaint":
+            # We asked "what happened, and which order?": this answer, order number and all, is the complaint.
+            from actions.tickets import ActionOpenTicket  # actions.tickets needs nothing from here
+
+            return ActionOpenTicket().run(dispatcher, tracker, domain)
         try:
             uow = crm()
-            answer_status(dispatcher, orders.lookup(uow, number or "", customer_id(uow, tracker)))
+            order = orders.lookup(uow, number or "", customer_id(uow, tracker))
+            text = tracker.latest_message.get("text") or ""
+            if order.status == "delivered" and item_problem(text) and not escalation_cue(text):
+                # "the pan in A-10423 arrived cracked": not a status question; say sorry and offer the remedies.
+                offer_remedy(dispatcher, order, item_problem(text) or "", text)
+                return [SlotSet("requested_info", None)]
+            answer_status(dispatcher, order)
+            # "I wrote to you about this before … where is it": the answer, and a person as well.
+            cue = escalation_cue(tracker.latest_message.get("text") or "")
+            if cue:
+                return [SlotSet("requested_info", None), *hand_over(dispatcher, tracker, "request_human", cue)]
             return [SlotSet("requested_info", None)]  # the order stays in focus for "when will it arrive?", "cancel it"
         except (OrderNotFound, InvalidOrderNumber):
             if number:
@@ -63,7 +80,12 @@ def parcel_details(order: orders.OrderView) -> str:
     text = ""
     if order.status == "shipped":
         text += f" It left us on {day(parcel.dispatched_at)} with {parcel.carrier}" if parcel.dispatched_at else f" It's with {parcel.carrier}"
-        text += f" and should arrive by {parcel.eta:%A}, {day(parcel.eta)}." if parcel.eta else "."
+        if parcel.eta and parcel.eta.date() < datetime.utcnow().date():
+            # Past its date: say so and say sorry, instead of a cheerful "should arrive by" in the past.
+            text += (f" and should have arrived by {day(parcel.eta)}. I'm sorry it's late; {parcel.carrier} still shows it in transit."
+                     " If it hasn't come within 2 working days, tell me and I'll open a ticket so our team chases the carrier.")
+        else:
+            text += f" and should arrive by {parcel.eta:%A}, {day(parcel.eta)}." if parcel.eta else "."
         if parcel.delivery_attempts:
             text += f" {parcel.carrier} tried to deliver it {parcel.delivery_attempts} time(s) and will try again."
     elif order.status == "delivered" and parcel.delivered_at:
@@ -76,15 +98,32 @@ def parcel_details(order: orders.OrderView) -> str:
 
 
 def answer_status(dispatcher: CollectingDispatcher, order: orders.OrderView) -> None:
+    from actions.refunds import money_back  # actions.refunds is independent of this module; keep import order simple
+
     details = _DETAILS.get(order.status, "") + parcel_details(order)
+    if order.status in ("cancelled", "returned"):
+        details += money_back(order)
     dispatcher.utter_message(
         response="utter_order_status",
         order_id=order.number,
+        contents=f"{', '.join(order.items)}; {order.total:.2f} EUR" if order.items else f"{order.total:.2f} EUR",
         status=order.status,
         status_date=day(order.status_since),
         placed_date=day(order.placed_at),
         details=details,
     )
+
+
+_PROBLEM_WORDS = {"wrong size": "is the wrong size", "damaged": "arrived damaged", "defective": "doesn't work properly",
+                  "missing part": "is missing a part", "wrong item": "isn't what you ordered", "not as described": "isn't as described"}
+
+
+def offer_remedy(dispatcher: CollectingDispatcher, order: orders.OrderView, problem: str, text: str) -> None:
+    """Sorry, and what we can do about an item from a delivered order: a replacement, an exchange or a refund."""
+    names = [i.split(" x ", 1)[-1] for i in order.items]
+    what = names[0] if len(names) == 1 else next((n for n in names if n.lower() in text.lower()), "item")
+    dispatcher.utter_message(response="utter_offer_remedy", order_id=order.number, item=what,
+                             problem=_PROBLEM_WORDS.get(problem, "has a problem"))
 
 
 class ValidateOrderStatusForm(HandoffFormValidation, OrderIdExtraction, FormValidationAction):

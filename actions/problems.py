@@ -22,7 +22,14 @@ PROBLEMS: tuple[tuple[str, str, re.Pattern[str]], ...] = (
 )
 _FRUSTRATION = re.compile(
     r"\b(fed up|sick of|ridiculous|unacceptable|furious|angry|annoyed|frustrat\w*|disappointed|terrible|awful|worst|"
-    r"joke|wtf|f+u+c+k+\w*|sh[i1]t+\w*|crap|bloody|damn)\b|!{2,}", re.I)
+    r"joke|wtf|f+u+c+k+\w*|sh[i1]t+\w*|bullsh[i1]t\w*|crap|bloody|damn)\b|!{2,}", re.I)
+# Cues that a person should take over even when the message also asks for something else.
+_WANTS_PERSON = re.compile(
+    r"\b(?:(?:real|actual) (?:person|human)|(?:a |an? )?(?:human|manager|supervisor)\b(?! resources)|speak to (?:someone|somebody|a person)|"
+    r"customer service (?:rep|agent)|talk to (?:someone|somebody|a person))", re.I)
+_REPEATED = re.compile(
+    r"\b(?:(?:wrote|written|writing|contacted|contacting|emailed|called|told) (?:to )?(?:you|u)?\s*(?:about (?:this|it) )?(?:before|already|again|twice)|"
+    r"(?:second|third|fourth|3rd|2nd|4th) time (?:contacting|writing|asking|i)|already (?:wrote|told|contacted|emailed|asked))", re.I)
 
 REASON_CATEGORIES: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("wrong size", re.compile(r"\b(size|too (?:small|big|large|tight|loose|short|long)|doesn'?t fit|does not fit|didn'?t fit)\b", re.I)),
@@ -31,7 +38,7 @@ REASON_CATEGORIES: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("missing part", re.compile(r"\b(missing|incomplete|no (?:lid|cable|charger|manual|strap))\b", re.I)),
     ("wrong item", re.compile(r"\b(wrong (?:item|colou?r|product|one)|not what i ordered)\b", re.I)),
     ("not as described", re.compile(r"\b(not as (?:described|pictured|advertised)|looks different|different from the (?:photo|picture))\b", re.I)),
-    ("changed my mind", re.compile(r"\b(changed my mind|don'?t (?:want|need|like) it|no longer (?:want|need)|ordered by mistake)\b", re.I)),
+    ("changed my mind", re.compile(r"\b(changed my mind|don'?t (?:want|need|like) (?:it|them|how)|no longer (?:want|need)|ordered by mistake)\b", re.I)),
 )
 
 
@@ -44,6 +51,15 @@ def is_frustrated(text: str) -> bool:
     return bool(_FRUSTRATION.search(text or ""))
 
 
+def escalation_cue(text: str) -> str | None:
+    """Why a person should take over this message besides answering it: asked for one, or writes again."""
+    if _WANTS_PERSON.search(text or ""):
+        return "asked for a person"
+    if _REPEATED.search(text or ""):
+        return "has contacted us about this before"
+    return None
+
+
 def reason_category(text: str) -> str:
     """'wrong size', 'damaged', … or 'other' for the customer's reason."""
     return next((name for name, pattern in REASON_CATEGORIES if pattern.search(text or "")), "other")
@@ -52,3 +68,12 @@ def reason_category(text: str) -> str:
 def exchange_kind(text: str) -> str:
     """An exchange (another size or colour) or a replacement (the same item again, intact)."""
     return "exchange" if re.search(r"\b(size|colou?r|bigger|smaller|larger|different one)\b", text or "", re.I) else "replacement"
+
+
+_ITEM_PROBLEMS = ("wrong size", "damaged", "defective", "missing part", "wrong item", "not as described")
+
+
+def item_problem(text: str) -> str | None:
+    """The category of a problem with a delivered item ("arrived cracked", "no cable in the box"), if any."""
+    category = reason_category(text)
+    return category if category in _ITEM_PROBLEMS else None

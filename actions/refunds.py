@@ -1,14 +1,22 @@
-"""Refund status: the customer's returns and where their money is."""
+"""Refund status: where the customer's money is, from returns, refunds and the order's payments.
+
+"Where is my money?" is answered for the order in focus when there is one (a refunded payment, a
+refund on its way, a cancelled or returned order whose refund follows), else from every return
+and refund on record; with nothing on record and orders to ask about, the assistant asks which.
+"""
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from rasa_sdk import Action, Tracker
+from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.exc import SQLAlchemyError
 
-from actions.common import crm, crm_unavailable, customer_id, day
-from crm_store.services import returns
+from actions.common import crm, crm_unavailable, customer_id, day, focused_order
+from crm_store.errors import OrderNotFound
+from crm_store.services import orders, payments, returns
 
 _STATE = {
     "requested": "being reviewed",
@@ -17,6 +25,34 @@ _STATE = {
     "refunded": "refunded",
     "rejected": "not approved (we've emailed you why)",
 }
+_REFUND_STATE = {"requested": "on its way", "processing": "being paid out", "paid": "paid out"}
+
+
+def refund_line(refund: payments.RefundView) -> str:
+    expected = f", expected on your account by {day(refund.expected_by)}" if refund.expected_by and refund.status != "paid" else ""
+    return (f"- refund {refund.number} of {refund.amount:.2f} EUR for order {refund.order_number} ({refund.reason}): "
+            f"{_REFUND_STATE.get(refund.status, refund.status)}{expected}")
+
+
+def money_back(order: orders.OrderView) -> str:
+    """One sentence on the refund of an order (empty when no money is due back)."""
+    try:
+        paid = payments.payments_of(crm(), order.number, order.customer_id)
+        refunds = [r for r in payments.refunds_of(crm(), order.customer_id, limit=50) if r.order_number == order.number]
+    except (SQLAlchemyError, OrderNotFound):
+        return ""
+    if refunds:
+        return " " + " ".join(refund_line(r).removeprefix("- ").capitalize() + "." for r in refunds)
+    refunded = [p for p in paid if p.status == "refunded"]
+    if refunded:
+        amount = sum((p.amount for p in refunded), start=type(refunded[0].amount)(0))
+        return (f" The refund of {amount:.2f} EUR has been issued to your {refunded[0].method}; banks take up to "
+                f"5 working days to show it on your statement.")
+    captured = [p for p in paid if p.status == "captured"]
+    if order.status in ("cancelled", "returned") and captured:
+        due = order.status_since + timedelta(days=payments.REFUND_DAYS)
+        return f" The refund of {order.total:.2f} EUR goes back to your {captured[0].method} within 5 working days (by {day(due)})."
+    return ""
 
 
 class ActionRefundStatus(Action):
@@ -24,20 +60,41 @@ class ActionRefundStatus(Action):
         return "action_refund_status"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict]:
+        number = focused_order(tracker)
         try:
             uow = crm()
-            rows = returns.returns_of(uow, customer_id(uow, tracker))
+            owner = customer_id(uow, tracker)
+            if number:
+                try:
+                    order = orders.lookup(crm(), number, owner)
+                except OrderNotFound:
+                    dispatcher.utter_message(response="utter_order_not_found", order_id=number)
+                    return [SlotSet("order_id", None)]
+                about = money_back(order) or (f" No refund is due on it: it is {order.status}, and nothing was refunded or returned."
+                                              if order.status not in ("cancelled", "returned") else
+                                              " Its refund is being prepared; you'll get an email when it is paid.")
+                dispatcher.utter_message(response="utter_refund_for_order", order_id=order.number, status=order.status, refund=about.strip(),
+                                         contents=f"{', '.join(order.items)}; {order.total:.2f} EUR")
+                return [SlotSet("order_id", order.number), SlotSet("requested_info", None)]
+            rows = returns.returns_of(crm(), owner)
+            refunds = payments.refunds_of(crm(), owner)
+            mine = orders.orders_of(crm(), owner)
         except SQLAlchemyError:
             crm_unavailable(dispatcher, tracker, "refund look-up")
-            return []
-        if not rows:
-            dispatcher.utter_message(response="utter_no_returns")
             return []
         lines = [
             f"- {r.number} ({r.item}, order {r.order_number}): {_STATE.get(r.status, r.status)}"
             + (f", {r.refund_amount} EUR" if r.status == "refunded" and r.refund_amount else "")
             + f" (since {day(r.status_since)})"
             for r in rows
-        ]
-        dispatcher.utter_message(response="utter_refund_status", returns="\n".join(lines))
+        ] + [refund_line(r) for r in refunds]
+        lines += [f"- order {o.number}: {money_back(o).strip()}" for o in mine
+                  if o.status in ("cancelled", "returned") and not any(o.number in line for line in lines) and money_back(o)]
+        if lines:
+            dispatcher.utter_message(response="utter_refund_status", returns="\n".join(lines))
+            return [SlotSet("requested_info", None)]
+        if mine:
+            dispatcher.utter_message(response="utter_ask_order_id_refund")
+            return [SlotSet("requested_info", "order:refund")]
+        dispatcher.utter_message(response="utter_no_returns")
         return []

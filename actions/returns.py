@@ -1,19 +1,32 @@
 """Returns: the form collects order, item and reason; the action opens the return."""
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Any
 
 from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.exc import SQLAlchemyError
 
 from actions.common import crm, crm_unavailable, customer_id
 from actions.address import confirmation
-from actions.forms import HandoffFormValidation, OrderIdExtraction, give_up, order_number, reject, reset_form_slots
+from actions.forms import HandoffFormValidation, OrderIdExtraction, give_up, order_number, reject, reset_form_slots, yes_or_no
 from crm_store.errors import CrmError, InvalidTransition, OrderNotFound
 from crm_store.services import returns
 from actions.problems import exchange_kind, reason_category
+
+
+_REQUEST = re.compile(r"\b(return|send (?:it |them )?back|refund|exchange|swap|replace|money back|order|a-\d{5})\b", re.I)
+_GREETING = re.compile(r"^\s*(hi|hello|hey|hiya|good (?:morning|afternoon|evening))\b[\s,!.]*$", re.I)
+
+
+def reason_clause(text: str) -> str | None:
+    """The part of an opening message that says why ("…, they hurt my ears after an hour"), if any."""
+    clauses = [c.strip(" .!?") for c in re.split(r"[,;.!?]|\b(?:because|as|since|but|coz|cause)\b", text or "") if c and c.strip(" .!?")]
+    why = [c for c in clauses if not _REQUEST.search(c) and not _GREETING.match(c) and len(c.split()) >= 3]
+    return why[-1] if why else None
 
 
 def reason_with_category(text: str) -> str:
@@ -29,9 +42,22 @@ def _items(tracker: Tracker, number: str) -> tuple[str, ...]:
     return returns.returnable_items(uow, number, customer_id(uow, tracker))
 
 
+_HOW_TO_SEND = re.compile(r"^\W*(?:so |and |ok )?(?:how|where|what)\b.*\b(?:send|post|ship|return|drop|label|pack)", re.I)
+
+
 class ValidateReturnForm(HandoffFormValidation, OrderIdExtraction, FormValidationAction):
     def name(self) -> str:
         return "validate_return_form"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[dict]:
+        opened = tracker.get_slot("return_id")
+        text = tracker.latest_message.get("text") or ""
+        if opened and tracker.get_slot("requested_slot") is None and _HOW_TO_SEND.search(text) \
+                and not next(tracker.get_latest_entity_values("order_id"), None):
+            # "How do I send them back?" right after we opened the return: how, not a second return.
+            dispatcher.utter_message(response="utter_return_how", return_id=opened)
+            return [SlotSet("requested_slot", None)]
+        return await super().run(dispatcher, tracker, domain)
 
     async def extract_item(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> dict:
         # A product named in the message that started the form ("return the earbuds") counts.
@@ -42,11 +68,15 @@ class ValidateReturnForm(HandoffFormValidation, OrderIdExtraction, FormValidatio
         return {"item": product} if product and not tracker.get_slot("item") else {}
 
     async def extract_reason(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> dict:
-        # "I want to return the shoes, they're too small": the reason is in the opening message.
+        # "I want to return the shoes, they're too small": the reason is in the opening message,
+        # named by its category or said in a clause of its own ("…, they hurt my ears").
         if tracker.get_slot("reason") or tracker.get_slot("requested_slot") in ("reason", "confirmed", "item", "order_id"):
             return {}
         text = tracker.latest_message.get("text") or ""
-        return {"reason": text} if reason_category(text) != "other" else {}
+        if reason_category(text) != "other":
+            return {"reason": text}
+        clause = reason_clause(text)
+        return {"reason": clause} if clause else {}
 
     def validate_confirmed(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> dict:
         return confirmation("confirmed", value, dispatcher, tracker, on_no={"reason": None, "item": None})
@@ -93,8 +123,14 @@ class ValidateReturnForm(HandoffFormValidation, OrderIdExtraction, FormValidatio
     def validate_reason(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> dict:
         reason = " ".join(value) if isinstance(value, list) else str(value or "").strip()
         said = (tracker.latest_message.get("text") or "").strip()
-        if tracker.get_slot("requested_slot") == "reason" and said and not said.startswith("/"):
+        asked = tracker.get_slot("requested_slot")
+        if asked == "reason" and said and not said.startswith("/"):
+            if yes_or_no((tracker.latest_message.get("intent") or {}).get("name"), said) and len(said.split()) <= 3:
+                return reject(dispatcher, tracker, "reason", "utter_reason_too_short")  # "yes" / "hmm no" is not a reason
             reason = said  # the customer's own words, not only the phrase the entity extractor saw
+        elif asked is None and said and not said.startswith("/") and reason.lower() in said.lower() and len(reason) < len(said):
+            # Opening message: keep the customer's words around the reason phrase ("too small … swap for a 43").
+            reason = said
         if len(reason) < 3:
             return reject(dispatcher, tracker, "reason", "utter_reason_too_short")
         kind = tracker.get_slot("return_kind") or "return"
@@ -118,6 +154,7 @@ class ActionCreateReturn(Action):
                                           kind=kind, wanted=wanted)
                 response = "utter_return_created" if kind == "return" else "utter_exchange_created"
                 dispatcher.utter_message(response=response, return_id=ret.number, item=ret.item, order_id=number, return_kind=kind)
+                return [*reset_form_slots(), SlotSet("return_id", ret.number)]
             except CrmError as exc:
                 dispatcher.utter_message(text=str(exc))
             except SQLAlchemyError:

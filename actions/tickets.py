@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from datetime import datetime
 from typing import Any
 
@@ -14,11 +15,27 @@ from actions.common import crm, crm_unavailable, customer_id, day, focused_order
 from actions.forms import last_user_text, order_number
 from actions.handoff import hand_over
 from crm_store.services import tickets
-from actions.problems import is_frustrated, problems_in
+from actions.problems import escalation_cue, is_frustrated, problems_in
 
 log = logging.getLogger(__name__)
 
 _TOPICS = {"complaint": "Complaint", "payment_problem": "Payment problem", "account_help": "Account problem"}
+
+
+# "Any update on my complaint?" and "please open a ticket" share their words with the other intent;
+# the question asked decides, so a misread intent still gets the right skill.
+_ASKS_UPDATE = re.compile(r"\b(?:any|an?)\s+(?:update|news|progress)\b|\banything (?:new|happened)\b|\bheard back\b|"
+                          r"\bstatus of (?:my|the) (?:ticket|complaint|case)\b", re.I)
+_ASKS_NEW_TICKET = re.compile(r"\b(?:open|create|raise|file|log|make|start|submit)\s+(?:a |an |me a )?(?:new )?(?:ticket|complaint|case)\b", re.I)
+# What is left of "i want to make a complaint" once the request itself is taken out: nothing to act on.
+_REQUEST_WORDS = re.compile(
+    r"\b(?:hi|hello|hey|i|i'?d|i'?m|want|wanna|would|like|to|make|file|log|open|raise|submit|lodge|a|an|the|new|formal|"
+    r"complaint|complain|ticket|case|please|pls|can|could|you|u|me|need|have|got|something|about|there|is|it|this|one|just|do)\b", re.I)
+DETAILS = "details:complaint"  # requested_info: "what happened?" after a complaint with no details
+
+
+def asks_for_new_ticket(text: str) -> bool:
+    return bool(_ASKS_NEW_TICKET.search(text or ""))
 
 
 class ActionOpenTicket(Action):
@@ -27,13 +44,34 @@ class ActionOpenTicket(Action):
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict]:
         latest = (tracker.latest_message.get("intent") or {}).get("name")
+        asked = tracker.get_slot("requested_info") or ""
         # The message itself, unless it is only the "yes" to a ticket offered after an earlier message.
-        text = tracker.latest_message.get("text") or "" if latest in (*_TOPICS, "nlu_fallback") else last_user_text(tracker, tuple(_TOPICS))
+        text = tracker.latest_message.get("text") or "" if latest in (*_TOPICS, "nlu_fallback", "ticket_status") or asked == DETAILS \
+            else last_user_text(tracker, tuple(_TOPICS))
+        if asked == DETAILS:  # the answer to "what happened / which order?" goes with what was said before it
+            said = [e.get("text") or "" for e in tracker.events if e.get("event") == "user"]
+            text = " ".join(t for t in said[-2:] if t and not t.startswith("/"))
         topic = next((e["parse_data"]["intent"]["name"] for e in reversed(tracker.events) if e.get("event") == "user"
                       and e["parse_data"]["intent"].get("name") in _TOPICS), "complaint")
-        priority = tickets.priority_for(text)
         number = focused_order(tracker)
         problems = problems_in(text)
+        if latest == "complaint" and _ASKS_UPDATE.search(text) and not asks_for_new_ticket(text):
+            return ActionTicketStatus().run(dispatcher, tracker, domain)
+        if latest == "complaint" and asked != DETAILS and not next(tracker.get_latest_entity_values("order_id"), None) \
+                and len(_REQUEST_WORDS.sub(" ", re.sub(r"[^\w' ]", " ", text)).split()) < 2:
+            dispatcher.utter_message(response="utter_ask_complaint_details")
+            return [SlotSet("requested_info", DETAILS)]
+        earlier = tracker.get_slot("ticket_id")
+        if earlier and latest == "complaint" and not problems and not next(tracker.get_latest_entity_values("order_id"), None):
+            # "Just log the complaint please" right after we did: the same complaint, not a second ticket.
+            dispatcher.utter_message(response="utter_ticket_already_open", ticket_id=earlier)
+            return [SlotSet("requested_info", None)]
+        cue = escalation_cue(text)
+        if cue and latest == "complaint":
+            # "I've written to you before" / "get me a human": a person takes it from here; the handoff
+            # carries the summary, and any ticket already open stays the one ticket.
+            return hand_over(dispatcher, tracker, "complaint", cue)
+        priority = tickets.priority_for(text)
         try:
             uow = crm()
             owner = customer_id(uow, tracker)
@@ -46,13 +84,15 @@ class ActionOpenTicket(Action):
             crm_unavailable(dispatcher, tracker, "ticket")
             return []
         log.info("ticket opened", extra={"ticket_id": ticket.id, "priority": priority})
-        if topic == "complaint" and priority == "high":
-            # A complaint in strong words does not wait for the ticket queue: a person takes over now.
+        cue = cue or ("complaint in strong words" if topic == "complaint" and is_frustrated(text) else None)
+        if cue:
+            # Anger or a request for a person does not wait for the ticket queue: a person takes over now.
+            # (Damage alone raises the priority, not the handoff.)
             dispatcher.utter_message(response="utter_ticket_opened", ticket_id=ticket.number)
-            return [SlotSet("order_id", None), *hand_over(dispatcher, tracker, "complaint", "complaint in strong words")]
+            return [SlotSet("ticket_id", ticket.number), *hand_over(dispatcher, tracker, "complaint", cue)]
         response = "utter_ticket_opened_urgent" if priority == "high" else "utter_ticket_opened"
         dispatcher.utter_message(response=response, ticket_id=ticket.number)
-        return [SlotSet("requested_info", None)]
+        return [SlotSet("requested_info", None), SlotSet("ticket_id", ticket.number)]
 
     @staticmethod
     def _each_problem(dispatcher: CollectingDispatcher, tracker: Tracker, owner: int, text: str,
@@ -74,6 +114,8 @@ class ActionTicketStatus(Action):
         return "action_ticket_status"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict]:
+        if asks_for_new_ticket(tracker.latest_message.get("text") or ""):
+            return ActionOpenTicket().run(dispatcher, tracker, domain)
         try:
             uow = crm()
             rows = tickets.open_tickets(uow, customer_id(uow, tracker))

@@ -189,6 +189,9 @@ def _validate(event: TrackerEvent) -> tuple[str, str, datetime]:
 def _store_user(uow: UnitOfWork, conversation: Conversation, event: TrackerEvent, key: str, at: datetime) -> bool:
     parse = event.get("parse_data") or {}
     intent = parse.get("intent") or {}
+    if intent.get("name") == "session_start" and str(event.get("text") or "").strip() == "/session_start":
+        # A client's "start a new session" command (REST clients send it), not something the customer wrote.
+        return False
     metadata = event.get("metadata") or {}
     channel = clean_str(event.get("input_channel") or conversation.channel or "unknown", 40)
     if conversation.identity_id is None:
