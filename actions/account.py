@@ -104,6 +104,8 @@ class ActionVerifyCode(Action):
                 if number:
                     try:
                         answer_status(dispatcher, orders.lookup(uow, number, owner))
+                        # Now it is theirs, it is the order in focus ("when will it arrive?", "return it").
+                        return [SlotSet("unverified_order", None), SlotSet("order_id", number)]
                     except CrmError:
                         pass
                 return [SlotSet("unverified_order", None)]
