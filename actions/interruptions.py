@@ -2,12 +2,12 @@
 
 Pure. Every form validator asks `interruption()` first (`actions.forms.HandoffFormValidation`):
 
-  LEAVE  another task ("I was charged twice for A-10424", "actually, cancel my order") or closing
-         words ("thanks, that's all"): the form ends with nothing written and the rules handle the
-         message as if no form had been running (a payment check, a new form, a polite close)
+  LEAVE  another task ("I was charged twice for A-10424", "actually, cancel my order"), thanks or
+         closing words ("thanks, that's all"): the form ends with nothing written and the rules
+         handle the message as if no form had been running (a payment check, a new form, a close)
   ASIDE  a question (price, stock, FAQ, refund or ticket status), or stop / a person: the form steps
          aside for this turn and the rules answer it; after a question the form asks again
-  REASK  a bare yes / no / thanks where no yes-or-no question was asked: the question is asked again
+  REASK  a bare yes / no where no yes-or-no question was asked: the question is asked again
 
 A message that fits the question (a product for "which item?", an address, a bare "yes" at a
 read-back, a reason with a category) is an answer whatever the classifier guessed, and so is a
@@ -34,7 +34,7 @@ QUESTIONS = frozenset({"faq", "product_info", "product_availability", "refund_st
                        "bot_challenge", "chitchat"})
 # Rules in nlu/rules/ say what these do inside a form (leave it, hand off, read the photo).
 RULED = frozenset({"stop", "request_human", "escalate", "send_photo"})
-ACKNOWLEDGEMENTS = frozenset({"affirm", "deny", "thank"})
+ACKNOWLEDGEMENTS = frozenset({"affirm", "deny"})
 # Intents that are another request, not an attempt at an answer (a failed answer is not counted).
 REQUESTS = TASKS | QUESTIONS | RULED | {"goodbye", "thank"}
 
@@ -47,12 +47,17 @@ OWN_INTENTS = {
     "feedback_form": frozenset({"give_feedback", "complaint"}),
 }
 # Intents that are answers to one question in particular: "the quality is awful" is a reason.
-ANSWER_INTENTS = {"reason": frozenset({"complaint"})}
+ANSWER_INTENTS = {"reason": frozenset({"complaint", "give_feedback"})}
 YES_NO_SLOTS = frozenset({"confirmed", "confirm_cancel"})
 
 _CLOSING = re.compile(
     r"\b(that'?s (?:all|everything)|that will be all|nothing else|no more questions|(?:good)?bye|"
     r"i'?m (?:good|done|all set)|all good|have a (?:nice|good) (?:day|one|evening))\b", re.IGNORECASE)
+
+
+# A question intent on a statement ("the material feels cheap" -> product_info) is a free-text answer.
+_ASKS = re.compile(r"\?|^\W*(?:how|what|when|where|which|who|why|is|are|do|does|did|can|could|will|would|has|have)\b",
+                   re.IGNORECASE)
 
 
 def closing(text: str) -> bool:
@@ -66,12 +71,12 @@ def interruption(form: str, slot: str | None, intent: str | None, confidence: fl
     """
     if slot is None or intent is None:
         return None
+    if intent in RULED:
+        return ASIDE  # even with a value in it: "talk to a person, it's A-10423" reaches a person
     if fits:
         return None
-    if intent in RULED:
-        return ASIDE
     sure = confidence >= SWITCH_CONFIDENCE
-    if (intent == "goodbye" and sure) or closing(text):
+    if (intent in ("goodbye", "thank") and sure and slot not in YES_NO_SLOTS) or closing(text):
         return LEAVE
     if intent in ANSWER_INTENTS.get(slot, ()):
         return None
@@ -81,7 +86,7 @@ def interruption(form: str, slot: str | None, intent: str | None, confidence: fl
         return LEAVE if slot in YES_NO_SLOTS and sure else None
     if intent in TASKS and sure:
         return LEAVE
-    if intent in QUESTIONS and sure:
+    if intent in QUESTIONS and sure and _ASKS.search(text):
         return ASIDE
     if intent in ACKNOWLEDGEMENTS and slot not in YES_NO_SLOTS and slot != "feedback_comment":
         return REASK

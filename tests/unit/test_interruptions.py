@@ -34,7 +34,12 @@ def test_a_question_steps_aside_and_the_form_asks_again_after():
 
 def test_a_stray_yes_where_no_yes_or_no_was_asked_asks_again():
     assert interruption("return_form", "order_id", "affirm", 0.95, "yes", fits=False) == REASK
-    assert interruption("order_status_form", "order_id", "thank", 0.9, "ok thanks", fits=False) == REASK
+    assert interruption("address_form", "address", "deny", 0.9, "no", fits=False) == REASK
+
+
+def test_thanks_leaves_a_question_but_not_a_read_back():
+    assert interruption("order_status_form", "order_id", "thank", 0.9, "ok never mind, thanks", fits=False) == LEAVE
+    assert interruption("return_form", "confirmed", "thank", 0.9, "thanks", fits=False) is None
 
 
 @pytest.mark.parametrize("form, slot, intent, confidence, text, fits", [
@@ -45,6 +50,8 @@ def test_a_stray_yes_where_no_yes_or_no_was_asked_asks_again():
     # the form's own request, reworded, and a complaint given as the reason for a return
     ("return_form", "item", "return_item", 0.9, "I want to send back the lamp", False),
     ("return_form", "reason", "complaint", 0.9, "the quality is awful", False),
+    # a question intent on a statement
+    ("return_form", "reason", "product_info", 0.64, "honestly the material feels cheap", False),
     # the classifier is guessing: read as an attempt to answer
     ("lead_form", "company", "complaint", 0.35, "Nordwind Handel", False),
     ("return_form", "reason", "inform", 0.9, "I just don't like it much", False),
