@@ -76,8 +76,10 @@ def interruption(form: str, slot: str | None, intent: str | None, confidence: fl
     if fits:
         return None
     sure = confidence >= SWITCH_CONFIDENCE
-    if (intent in ("goodbye", "thank") and sure and slot not in YES_NO_SLOTS) or closing(text):
+    if (intent == "goodbye" and sure) or closing(text):
         return LEAVE
+    if intent == "thank" and sure and slot not in YES_NO_SLOTS:
+        return LEAVE  # "ok thanks" to "which order?" is done; to "shall I go ahead?" it is unclear
     if intent in ANSWER_INTENTS.get(slot, ()):
         return None
     if intent in OWN_INTENTS.get(form, ()):

@@ -21,6 +21,7 @@ def test_a_confident_other_task_leaves_the_form(form, slot, intent, text):
     ("confirmed", "thank", "thanks, that's all"),
     ("item", "goodbye", "bye"),
     ("address", "deny", "no, I'm good"),
+    ("confirmed", "goodbye", "see you"),
 ])
 def test_closing_words_leave_the_form(slot, intent, text):
     assert interruption("return_form", slot, intent, 0.8, text, fits=False) == LEAVE
