@@ -20,7 +20,7 @@ from crm_store.code_delivery import DeliveryFailed, deliver_code
 from crm_store.errors import CrmError, VerificationFailed
 from crm_store.services import linking, orders, tickets
 from crm_store.settings import get_settings
-from crm_store.values import normalize_email
+from crm_store.values import normalize_email, normalize_order_id
 
 _CODE = re.compile(r"(?<!\d)(\d{6})(?!\d)")
 
@@ -90,6 +90,11 @@ class ActionVerifyCode(Action):
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict]:
         found = _CODE.search(tracker.latest_message.get("text") or "")
+        if not found and normalize_order_id(tracker.latest_message.get("text") or ""):
+            # The classifier sees digits: a bare order number read as a code is a plain answer.
+            from actions.answers import ActionAnswer  # actions.answers imports this module
+
+            return ActionAnswer().run(dispatcher, tracker, domain)
         if not found:
             dispatcher.utter_message(response="utter_code_wrong")
             return []
@@ -104,6 +109,8 @@ class ActionVerifyCode(Action):
                 if number:
                     try:
                         answer_status(dispatcher, orders.lookup(uow, number, owner))
+                        # Now it is theirs, it is the order in focus ("when will it arrive?", "return it").
+                        return [SlotSet("unverified_order", None), SlotSet("order_id", number)]
                     except CrmError:
                         pass
                 return [SlotSet("unverified_order", None)]

@@ -112,7 +112,8 @@ class ActionAnswer(Action):
             return ActionHandoff().run(dispatcher, tracker, domain)
         if intent == "goodbye" or _CLOSING.search(text) or (answer == "no" and asked in ("", "anything_else", "handoff", "rating")):
             return close(dispatcher, tracker)
-        if answer == "yes" or intent == "affirm":
+        if (answer == "yes" or intent == "affirm") and not asked.startswith("order:"):
+            # A yes that answers no question is a fresh start; after "which order?" it is not.
             dispatcher.utter_message(response="utter_how_can_i_help")
             return [SlotSet("requested_info", None)]
         if asked.startswith("order:"):

@@ -2,6 +2,9 @@
 
 Two failed answers in one form hand the customer to a person (the counter lives in the
 `failed_attempts` slot and is reset whenever a form ends; HandoffFormValidation acts on it).
+A message that is not an answer (another request, closing words, a stray "yes") is recognised
+before any slot is validated (actions/interruptions.py): the form is left, steps aside for a
+question, or asks again, and no failure is counted.
 """
 from __future__ import annotations
 
@@ -9,15 +12,18 @@ import re
 from typing import Any
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import SlotSet
+from rasa_sdk.events import ActionExecutionRejected, ActiveLoop, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from sqlalchemy.exc import SQLAlchemyError
 
+from actions import interruptions
 from actions.common import crm, crm_unavailable, customer_id
+from actions.postal import parse_address
+from actions.problems import reason_category
 from crm_store.errors import OrderNotFound
 from crm_store.services import orders
-from crm_store.values import normalize_order_id
+from crm_store.values import normalize_email, normalize_order_id, normalize_phone
 
 FORM_SLOTS = {
     "order_status_form": ("order_id",),
@@ -33,32 +39,138 @@ FOCUS_SLOTS = ("order_id", "product")
 _HELPER_SLOTS = ("order_summary", "return_kind", "requested_info")
 ALL_FORM_SLOTS = tuple(sorted(({s for slots in FORM_SLOTS.values() for s in slots} | set(_HELPER_SLOTS)) - set(FOCUS_SLOTS)))
 MAX_FAILURES = 2
+# What a form is in the customer's words, for "OK, I'll leave the return for now".
+FORM_TOPICS = {"cancel_order_form": "cancellation", "return_form": "return", "address_form": "address change",
+               "lead_form": "business inquiry", "feedback_form": "feedback"}
 # Something typed as an order number that is not one ("AB-12", "A-1042", "#123456").
 _ORDER_ATTEMPT = re.compile(r"(?<![\w@.])(?:[A-Za-z]{1,3}\s?-?\s?|#\s?)?\d{2,9}(?![\w@.])")
 _ORDER_WORDS = re.compile(r"\b(?:order|number|no\.?|nr\.?|#)\b", re.IGNORECASE)
 
 
+def _intent(tracker: Tracker) -> tuple[str | None, float]:
+    intent = tracker.latest_message.get("intent") or {}
+    return intent.get("name"), float(intent.get("confidence") or 0.0)
+
+
 def reject(dispatcher: CollectingDispatcher, tracker: Tracker, slot: str, response: str, **kwargs: Any) -> dict[str, Any]:
-    """Say what was wrong and count it; the second failure hands over (HandoffFormValidation)."""
-    failures = int(tracker.get_slot("failed_attempts") or 0) + 1
+    """Say what was wrong and count it; the second failure hands over (HandoffFormValidation).
+
+    A message that was another request ("thanks", a confident question) is not a failed answer.
+    """
+    failures = int(tracker.get_slot("failed_attempts") or 0) + interruptions.meant_as_answer(*_intent(tracker))
     dispatcher.utter_message(response=response, **kwargs)
     return {slot: None, "failed_attempts": float(failures)}
 
 
+def _words(tracker: Tracker) -> list[str]:
+    return (tracker.latest_message.get("text") or "").split()
+
+
+def _entity(tracker: Tracker, name: str) -> bool:
+    return next(tracker.get_latest_entity_values(name), None) is not None
+
+
+def _short(tracker: Tracker, most: int) -> bool:
+    """A name or a company: a few words, no question, no order number."""
+    text = tracker.latest_message.get("text") or ""
+    return 0 < len(text.split()) <= most and "?" not in text and not _entity(tracker, "order_id")
+
+
+def _rating(tracker: Tracker) -> bool:
+    from actions.feedback import parse_rating  # actions.feedback imports this module
+
+    return parse_rating(tracker.latest_message.get("text") or "") is not None
+
+
+# How a message is recognised as a value for each slot, whatever the classifier said about it. Slots
+# not listed (and values these miss) are weighed by intent alone (actions/interruptions.py).
+_FITS = {
+    "order_id": lambda t: _entity(t, "order_id") and len(_words(t)) <= 4,
+    "item": lambda t: _entity(t, "product"),
+    "reason": lambda t: reason_category(t.latest_message.get("text") or "") != "other",
+    "address": lambda t: parse_address(t.latest_message.get("text") or "") is not None,
+    "confirmed": lambda t: yes_or_no(None, t.latest_message.get("text") or "") is not None and len(_words(t)) <= 3,
+    "confirm_cancel": lambda t: yes_or_no(None, t.latest_message.get("text") or "") is not None and len(_words(t)) <= 3,
+    "contact_name": lambda t: _short(t, 4),
+    "company": lambda t: _short(t, 5),
+    "email": lambda t: _entity(t, "email") or bool(normalize_email(t.latest_message.get("text") or "")),
+    "phone": lambda t: _entity(t, "phone") or bool(normalize_phone(t.latest_message.get("text") or "")),
+    "volume": lambda t: bool(re.search(r"\d", t.latest_message.get("text") or "")) and len(_words(t)) <= 8,
+    "rating": _rating,
+    "feedback_comment": lambda t: True,
+}
+
+
+def _just_asked(tracker: Tracker, form: str) -> bool:
+    """The validator runs on the customer's reply to the form's question (not on a resume after
+    another action answered a question, nor when the form starts)."""
+    if (tracker.active_loop or {}).get("name") != form or not tracker.get_slot("requested_slot"):
+        return False
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            return True
+        if event.get("event") == "action" and event.get("name") not in (form, "action_extract_slots", "action_listen"):
+            return False
+    return False
+
+
+def _before_this_message(tracker: Tracker, slot: str) -> Any:
+    """A slot's value before the latest message's extraction set it."""
+    seen_user = False
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            seen_user = True
+        elif seen_user and event.get("event") == "slot" and event.get("name") == slot:
+            return event.get("value")
+    return None
+
+
+def _interrupt(kind: str, form: str, dispatcher: CollectingDispatcher, tracker: Tracker) -> list[dict[str, Any]]:
+    """The events for a message that is not an answer (see actions/interruptions.py).
+
+    LEAVE and ASIDE reject the form's turn (ActionExecutionRejected: the form is not recorded as
+    having run), so the rules in nlu/rules/ see the message as the customer's latest request; LEAVE
+    also ends the form first, so those are the rules outside any form.
+    """
+    slot = tracker.get_slot("requested_slot")
+    if kind == interruptions.REASK:
+        return [SlotSet(slot, None)]  # the form asks its question again
+    if kind == interruptions.ASIDE:
+        undo = [SlotSet(s, _before_this_message(tracker, s)) for s in tracker.slots_to_validate()]
+        return [ActionExecutionRejected(form), *undo]
+    # What the form collected is forgotten; an order or product the new message names stays in focus.
+    left = [ActionExecutionRejected(form), *reset_form_slots(), SlotSet("requested_slot", None), ActiveLoop(None)]
+    if _intent(tracker)[0] in interruptions.OWN_INTENTS.get(form, ()):
+        # The form's own request again ("no wait, return the headphones instead") starts it afresh.
+        # Rasa predicts no action just rejected, so the form is named as the follow-up.
+        return [*left, FollowupAction(form)]
+    if form in FORM_TOPICS:
+        dispatcher.utter_message(response="utter_form_left", topic=FORM_TOPICS[form])
+    return left
+
+
 class HandoffFormValidation:
-    """Mixin before FormValidationAction: the second failed answer ends the form and queues a person.
+    """Mixin before FormValidationAction: a message that is not an answer leaves the form, steps
+    aside or asks again (actions/interruptions.py); the second failed answer ends the form and
+    queues a person.
 
     Not an Action itself, so the action server does not try to register it.
     """
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[dict[str, Any]]:
+        form = self.name().removeprefix("validate_")  # type: ignore[attr-defined]
+        if _just_asked(tracker, form):
+            slot = tracker.get_slot("requested_slot")
+            fits = slot in _FITS and _FITS[slot](tracker)
+            kind = interruptions.interruption(form, slot, *_intent(tracker), tracker.latest_message.get("text") or "", fits)
+            if kind:
+                return _interrupt(kind, form, dispatcher, tracker)
         events = await super().run(dispatcher, tracker, domain)  # type: ignore[misc]
         failures = [e.get("value") for e in events if e.get("event") == "slot" and e.get("name") == "failed_attempts"]
         if not failures or (failures[-1] or 0) < MAX_FAILURES:
             return events
         from actions.handoff import hand_over  # actions.handoff imports this module
 
-        form = self.name().removeprefix("validate_")  # type: ignore[attr-defined]
         return [*events, SlotSet("requested_slot", None),
                 *hand_over(dispatcher, tracker, "form", f"two failed answers in {form.replace('_', ' ')}")]
 
@@ -96,10 +208,18 @@ def bad_order_number_in(text: str) -> str | None:
 
 
 class OrderIdExtraction:
-    """Form validators mix this in: a malformed order number is answered with the expected format."""
+    """Form validators mix this in: a malformed order number is answered with the expected format,
+    and an order this chat asked about but may not see yet stays the order in focus."""
 
     async def extract_order_id(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> dict:
-        if next(tracker.get_latest_entity_values("order_id"), None) or tracker.get_slot("order_id"):
+        if next(tracker.get_latest_entity_values("order_id"), None):
+            return {}
+        unverified = tracker.get_slot("unverified_order")
+        if tracker.get_slot("requested_slot") is None and not tracker.get_slot("order_id") and unverified:
+            # "where is A-10423?" (not linked yet) ... "when will it arrive?": still A-10423, whose
+            # look-up then repeats the linking step instead of asking "which order?".
+            return {"order_id": unverified}
+        if tracker.get_slot("order_id"):
             return {}
         text = tracker.latest_message.get("text") or ""
         if tracker.get_slot("requested_slot") is None:  # the opening message: "where is order AB-12"
@@ -141,7 +261,7 @@ def own_order(value: Any, dispatcher: CollectingDispatcher, tracker: Tracker) ->
         uow = crm()
         return orders.lookup(uow, number, customer_id(uow, tracker))
     except OrderNotFound:
-        return reject(dispatcher, tracker, "order_id", "utter_order_not_found", order_id=number)
+        return order_not_found(dispatcher, tracker, number)
     except SQLAlchemyError:
         crm_unavailable(dispatcher, tracker, "order look-up")
         return give_up("order_id")
@@ -152,6 +272,15 @@ def slot_before_this_turn(tracker: Tracker, slot: str) -> Any:
     events = list(tracker.events)
     last_user = max((i for i, e in enumerate(events) if e.get("event") == "user"), default=len(events))
     return next((e.get("value") for e in reversed(events[:last_user]) if e.get("event") == "slot" and e.get("name") == slot), None)
+
+
+def order_not_found(dispatcher: CollectingDispatcher, tracker: Tracker, number: str) -> dict[str, Any]:
+    """An order number the customer's account does not have. The one this chat still has to link
+    (unverified_order) gets the linking step again and ends the form; any other is asked again."""
+    if number == tracker.get_slot("unverified_order"):
+        dispatcher.utter_message(response="utter_order_needs_verification", order_id=number)
+        return {"order_id": None, "requested_slot": None}
+    return reject(dispatcher, tracker, "order_id", "utter_order_not_found", order_id=number)
 
 
 def last_user_text(tracker: Tracker, intents: tuple[str, ...]) -> str:

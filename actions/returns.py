@@ -12,7 +12,9 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from actions.common import crm, crm_unavailable, customer_id
 from actions.address import confirmation
-from actions.forms import HandoffFormValidation, OrderIdExtraction, give_up, order_number, reject, reset_form_slots, yes_or_no
+from actions.forms import (
+    HandoffFormValidation, OrderIdExtraction, give_up, order_not_found, order_number, reject, reset_form_slots, yes_or_no,
+)
 from crm_store.errors import CrmError, InvalidTransition, OrderNotFound
 from crm_store.services import returns
 from actions.problems import exchange_kind, reason_category
@@ -88,7 +90,7 @@ class ValidateReturnForm(HandoffFormValidation, OrderIdExtraction, FormValidatio
         try:
             items = _items(tracker, number)
         except OrderNotFound:
-            return reject(dispatcher, tracker, "order_id", "utter_order_not_found", order_id=number)
+            return order_not_found(dispatcher, tracker, number)
         except InvalidTransition as exc:
             dispatcher.utter_message(response="utter_cannot_return", reason=str(exc))
             return {"order_id": number, "requested_slot": None}
@@ -111,7 +113,7 @@ class ValidateReturnForm(HandoffFormValidation, OrderIdExtraction, FormValidatio
             dispatcher.utter_message(response="utter_cannot_return", reason=str(exc))
             return {"item": None, "requested_slot": None}
         except OrderNotFound:
-            return reject(dispatcher, tracker, "order_id", "utter_order_not_found", order_id=number)
+            return order_not_found(dispatcher, tracker, number)
         except SQLAlchemyError:
             crm_unavailable(dispatcher, tracker, "return look-up")
             return give_up("item")
