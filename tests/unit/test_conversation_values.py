@@ -95,7 +95,7 @@ def test_a_problem_with_a_delivered_item(text: str, problem: str | None):
 def test_business_details_sent_at_once_are_each_found():
     text = "we are Nordlicht Hotels, roughly 300 bath towel sets a year; reach me at ops@nordlicht.example or +44 7700 900123"
 
-    assert details_in(text) == {"email": "ops@nordlicht.example", "phone": "+44 7700 900123", "company": "Nordlicht Hotels",
+    assert details_in(text) == {"email": "ops@nordlicht.example", "phone": "+447700900123", "company": "Nordlicht Hotels",
                                 "volume": "roughly 300 bath towel sets a year"}
 
 
