@@ -49,6 +49,8 @@ _NOT_NOUNS = frozenset("""
     you he she it we they me him her us them my your his its our their more less than but
     so if the a an as not no yes any some all this that these those which who what when
     where why how st nd rd th star stars out x
+    mah wh kwh watt watts w kw volt volts v mb gb tb mp megapixel megapixels hz khz rpm
+    lumen lumens lm dpi kcal calories mg
 """.split())
 _NOT_BEFORE = frozenset("""
     size number no nr n # room floor version page step option code id model street str

@@ -439,6 +439,11 @@ def test_quantities_above_999(text, value, span):
     assert found(text) == [("quantity", value, span)]
 
 
+@pytest.mark.parametrize("text", ["my powerbank has 10000 mah", "a 2000 watt kettle", "the 1200 rpm motor"])
+def test_a_large_number_with_a_unit_of_measure_is_not_a_quantity(text):
+    assert of_type(text, "quantity") == []
+
+
 def test_two_quantities_in_one_message():
     assert of_type("I got 2 yoga mats and 3 blocks", "quantity") == ["2", "3"]
 
