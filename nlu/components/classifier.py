@@ -110,8 +110,11 @@ class MiniLMIntentClassifier(GraphComponent, IntentClassifier):
             "rejection_threshold": None,
             "rejection_probability_weight": 0.4,
             "rejection_intent": "nlu_fallback",
-            # Intents that are themselves "not for us": never neighbours of in-scope text.
+            # Intents that are themselves "not for us": not in-scope candidates.
             "out_of_scope_intents": ["out_of_scope"],
+            # Intents never rejected: short answers ("yes", "5", a code) whose
+            # meaning comes from the conversation, not from their distance to a centroid.
+            "rejection_exempt_intents": [],
         }
 
     def __init__(
@@ -430,8 +433,11 @@ class MiniLMIntentClassifier(GraphComponent, IntentClassifier):
         threshold = self.component_config["rejection_threshold"]
         if threshold is None or score >= float(threshold):
             return
-        if message.get(INTENT)["name"] in self.component_config["out_of_scope_intents"]:
-            return  # already rejected by the explicit class
+        if message.get(INTENT)["name"] in (
+            *self.component_config["out_of_scope_intents"],
+            *self.component_config["rejection_exempt_intents"],
+        ):
+            return  # already rejected by the explicit class, or an answer in a conversation
         # Like FallbackClassifier: the rejection leads the ranking, and the
         # classifier's own ranking stays below it for the fallback's buttons.
         name = str(self.component_config["rejection_intent"])
