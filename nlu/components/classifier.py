@@ -7,9 +7,14 @@ the summed probability, and the sub-intent goes to ``response_selector`` in the
 shape Rasa's ResponseSelector writes, so ``utter_faq`` works without a DIET-based
 ResponseSelector in the pipeline.
 
+The logistic regression's probabilities are blended with a kNN vote over the
+stored training embeddings, and the same embeddings give ``in_scope_score``
+(similarity to the predicted intent's centroid + a share of its probability):
+below ``rejection_threshold`` the message gets ``rejection_intent`` (issue 14).
+
 Everything persisted is plain JSON / numpy (no pickle): the TF-IDF vocabularies
-and idf weights, the logistic-regression coefficients, and, when the encoder was
-fine-tuned, its weights.
+and idf weights, the logistic-regression coefficients, the training embeddings
+(float16, sorted by label), and, when the encoder was fine-tuned, its weights.
 """
 from __future__ import annotations
 
