@@ -129,6 +129,10 @@ def score(predictions: list[Prediction], threshold: float) -> dict[str, Any]:
         "out_of_scope_false_acceptance": len(accepted) / len(oos) if oos else None,
         "fallback_threshold": threshold,
         "rejection_sweep": rejection_sweep(predictions),
+        "predictions": [
+            {k: p[k] for k in ("gold_intent", "intent", "classifier_intent", "confidence", "in_scope_score")}
+            for p in predictions
+        ],
     }
 
 

@@ -7,9 +7,14 @@ the summed probability, and the sub-intent goes to ``response_selector`` in the
 shape Rasa's ResponseSelector writes, so ``utter_faq`` works without a DIET-based
 ResponseSelector in the pipeline.
 
+The logistic regression's probabilities are blended with a kNN vote over the
+stored training embeddings, and the same embeddings give ``in_scope_score``
+(similarity to the predicted intent's centroid + a share of its probability):
+below ``rejection_threshold`` the message gets ``rejection_intent`` (issue 14).
+
 Everything persisted is plain JSON / numpy (no pickle): the TF-IDF vocabularies
-and idf weights, the logistic-regression coefficients, and, when the encoder was
-fine-tuned, its weights.
+and idf weights, the logistic-regression coefficients, the training embeddings
+(float16, sorted by label), and, when the encoder was fine-tuned, its weights.
 """
 from __future__ import annotations
 
@@ -110,8 +115,11 @@ class MiniLMIntentClassifier(GraphComponent, IntentClassifier):
             "rejection_threshold": None,
             "rejection_probability_weight": 0.4,
             "rejection_intent": "nlu_fallback",
-            # Intents that are themselves "not for us": never neighbours of in-scope text.
+            # Intents that are themselves "not for us": not in-scope candidates.
             "out_of_scope_intents": ["out_of_scope"],
+            # Intents never rejected: short answers ("yes", "5", a code) whose
+            # meaning comes from the conversation, not from their distance to a centroid.
+            "rejection_exempt_intents": [],
         }
 
     def __init__(
@@ -430,8 +438,11 @@ class MiniLMIntentClassifier(GraphComponent, IntentClassifier):
         threshold = self.component_config["rejection_threshold"]
         if threshold is None or score >= float(threshold):
             return
-        if message.get(INTENT)["name"] in self.component_config["out_of_scope_intents"]:
-            return  # already rejected by the explicit class
+        if message.get(INTENT)["name"] in (
+            *self.component_config["out_of_scope_intents"],
+            *self.component_config["rejection_exempt_intents"],
+        ):
+            return  # already rejected by the explicit class, or an answer in a conversation
         # Like FallbackClassifier: the rejection leads the ranking, and the
         # classifier's own ranking stays below it for the fallback's buttons.
         name = str(self.component_config["rejection_intent"])
