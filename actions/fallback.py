@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import ActiveLoop, SlotSet
+from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.forms import bad_order_number_in, order_number
@@ -48,19 +48,19 @@ class ActionDefaultAskAffirmation(Action):
         text = tracker.latest_message.get("text") or ""
         if len(problems_in(text)) > 1:
             return ActionOpenTicket().run(dispatcher, tracker, domain)
-        # What the message clearly asks for is done (and the fallback loop ends) instead of offering a menu.
+        # What the message clearly asks for is done instead of offering a menu (a clear next message ends the loop).
         if asks_for_new_ticket(text):
-            return [*ActionOpenTicket().run(dispatcher, tracker, domain), ActiveLoop(None)]
+            return ActionOpenTicket().run(dispatcher, tracker, domain)
         if bad_order_number_in(text):
             # "can u check A-1042": whatever the rest meant, the number is the problem; say its format.
             dispatcher.utter_message(response="utter_order_id_invalid")
-            return [SlotSet("requested_info", "order:status"), ActiveLoop(None)]
+            return [SlotSet("requested_info", "order:status")]
         number = order_number(list(tracker.get_latest_entity_values("order_id")))
         if number:
             # "i have a problem with A-10423", "the pan in A-10423 arrived cracked": the order named is the
             # subject; its status (or, for a problem with a delivered item, the remedies) answers it.
             tracker.slots["order_id"] = number
-            return [SlotSet("order_id", number), *ActionCheckOrder().run(dispatcher, tracker, domain), ActiveLoop(None)]
+            return [SlotSet("order_id", number), *ActionCheckOrder().run(dispatcher, tracker, domain)]
         ranking = tracker.latest_message.get("intent_ranking") or []
         top = [r["name"] for r in ranking if r.get("name") in TITLES][:MAX_SUGGESTIONS]
         top = top or list(DEFAULT_SUGGESTIONS)  # nothing plausible: offer the common skills

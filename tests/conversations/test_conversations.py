@@ -18,9 +18,13 @@ pytestmark = pytest.mark.e2e
 HERE = Path(__file__).parent
 OWN = load(sorted(HERE.glob("*.yml")))
 BLIND = load(sorted((HERE / "blind").glob("*.yml")))
-# The blind set measures how the assistant does on conversations written without seeing it. Its
-# pass rate is a figure to report (`crmbot eval`, README), like an accuracy, not a gate: the test
-# checks that every blind conversation runs to its end against the live stack and prints the rate.
+# The blind set measures how the assistant does on conversations written without seeing it (its
+# rate is in the README and `crmbot eval`). It is a gate at the measured level (173 of 187 turns,
+# 92.5 %, 2026-12-01) minus a margin for run-to-run noise (the classifier sees the random order
+# numbers): a change that costs more than about six blind turns fails here. Seven failed turns
+# expect a visitor's chat to be linked on a typed email alone (which the one-time-code rule forbids)
+# or a reply from a chat already waiting for a person, so 100 % is out of reach by design.
+BLIND_TURN_RATE_FLOOR = 0.89
 
 
 @pytest.fixture(scope="module")
@@ -54,4 +58,5 @@ def test_blind_set(stack: Stack):
     assert len(results) == len(BLIND)
     assert all(len(r.turns) == len(c.get("turns") or []) for r, c in zip(results, BLIND))
     assert total.turns > 0 and any(t.replies for r in results for t in r.turns), "the stack answered nothing"
-    assert total.turn_rate > 0, "not one blind turn passed: the stack or the harness is broken"
+    assert total.turn_rate >= BLIND_TURN_RATE_FLOOR, total.line("blind set") + "\n" + "\n".join(
+        r.report() for r in results if not r.passed)

@@ -21,6 +21,16 @@ def test_replayed_event_is_stored_once(uow_factory, engine):
     assert len(messages_of(engine, event["sender_id"])) == 1
 
 
+def test_a_clients_session_start_command_is_not_a_customer_message(uow_factory, engine):
+    sender, t = unique_sender(), time.time()
+    ingest(uow_factory(), user_uttered(sender, "my lamp flickers", intent="complaint", ts=t))
+
+    ingest(uow_factory(), user_uttered(sender, "/session_start", intent="session_start", confidence=1.0, ts=t + 60))
+    ingest(uow_factory(), user_uttered(sender, "any news on it?", intent="ticket_status", ts=t + 61))
+
+    assert [m["text"] for m in messages_of(engine, sender)] == ["my lamp flickers", "any news on it?"]
+
+
 def test_replaying_a_recorded_stream_twice_gives_identical_counts(uow_factory, engine):
     stream = recorded_stream()
     for event in stream:
