@@ -6,13 +6,16 @@ action_default_fallback (utter_default, which offers a person).
 """
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.answers import ActionAnswer
 from actions.problems import problems_in
 from actions.tickets import ActionOpenTicket
+from nlu.extraction import normalize_email, normalize_order_id
 
 # Only skills a button can start without more words; faq needs the question itself.
 TITLES = {
@@ -44,6 +47,11 @@ class ActionDefaultAskAffirmation(Action):
         # status: it is still clear what went wrong, so each problem gets its ticket instead of a menu.
         if len(problems_in(tracker.latest_message.get("text") or "")) > 1:
             return ActionOpenTicket().run(dispatcher, tracker, domain)
+        # A bare one-time code, order number or email the classifier could not place (it sees the
+        # digits) is a plain answer to what was asked: no menu of skills for it.
+        text = (tracker.latest_message.get("text") or "").strip()
+        if re.fullmatch(r"\d{6}", text) or normalize_order_id(text) or normalize_email(text):
+            return ActionAnswer().run(dispatcher, tracker, domain)
         ranking = tracker.latest_message.get("intent_ranking") or []
         top = [r["name"] for r in ranking if r.get("name") in TITLES][:MAX_SUGGESTIONS]
         top = top or list(DEFAULT_SUGGESTIONS)  # nothing plausible: offer the common skills
