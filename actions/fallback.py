@@ -6,16 +6,19 @@ action_default_fallback (utter_default, which offers a person).
 """
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.answers import ActionAnswer
 from actions.forms import bad_order_number_in, order_number
 from actions.orders import ActionCheckOrder
 from actions.problems import problems_in
 from actions.tickets import ActionOpenTicket, asks_for_new_ticket
+from crm_store.values import normalize_email, normalize_order_id
 
 # Only skills a button can start without more words; faq needs the question itself.
 TITLES = {
@@ -51,6 +54,11 @@ class ActionDefaultAskAffirmation(Action):
         # What the message clearly asks for is done instead of offering a menu (a clear next message ends the loop).
         if asks_for_new_ticket(text):
             return ActionOpenTicket().run(dispatcher, tracker, domain)
+        # A bare one-time code, order number or email the classifier could not place (it sees the
+        # digits) is a plain answer to what was asked: no menu of skills for it.
+        bare = text.strip()
+        if re.fullmatch(r"\d{6}", bare) or normalize_order_id(bare) or normalize_email(bare):
+            return ActionAnswer().run(dispatcher, tracker, domain)
         if bad_order_number_in(text):
             # "can u check A-1042": whatever the rest meant, the number is the problem; say its format.
             dispatcher.utter_message(response="utter_order_id_invalid")

@@ -140,6 +140,10 @@ def _interrupt(kind: str, form: str, dispatcher: CollectingDispatcher, tracker: 
         return [ActionExecutionRejected(form), *undo]
     # What the form collected is forgotten; an order or product the new message names stays in focus.
     left = [ActionExecutionRejected(form), *reset_form_slots(), SlotSet("requested_slot", None), ActiveLoop(None)]
+    if kind == interruptions.STOP:
+        # Nothing else in the message to handle: say so and wait ("no" to "anything else?" closes).
+        dispatcher.utter_message(response="utter_form_stopped")
+        return [*left, SlotSet("requested_info", "anything_else"), FollowupAction("action_listen")]
     if _intent(tracker)[0] in interruptions.OWN_INTENTS.get(form, ()):
         # The form's own request again ("no wait, return the headphones instead") starts it afresh.
         # Rasa predicts no action just rejected, so the form is named as the follow-up.

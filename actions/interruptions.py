@@ -8,6 +8,8 @@ Pure. Every form validator asks `interruption()` first (`actions.forms.HandoffFo
   ASIDE  a question (price, stock, FAQ, refund or ticket status), or stop / a person: the form steps
          aside for this turn and the rules answer it; after a question the form asks again
   REASK  a bare yes / no where no yes-or-no question was asked: the question is asked again
+  STOP   a change of mind about the form itself ("I'll keep them after all"): the form ends,
+         nothing is written, and that is all this turn says
 
 A message that fits the question (a product for "which item?", an address, a bare "yes" at a
 read-back, a reason with a category) is an answer whatever the classifier guessed, and so is a
@@ -18,7 +20,7 @@ from __future__ import annotations
 
 import re
 
-LEAVE, ASIDE, REASK = "leave", "aside", "reask"
+LEAVE, ASIDE, REASK, STOP = "leave", "aside", "reask", "stop"
 
 # Below this the classifier is guessing; the message is read as an attempt to answer. Parsed
 # answers (an address, a product, a reason category) never get here, so this only weighs
@@ -60,6 +62,12 @@ _ASKS = re.compile(r"\?|^\W*(?:how|what|when|where|which|who|why|is|are|do|does|
                    re.IGNORECASE)
 
 
+_KEEP = re.compile(
+    r"\b(?:i'?ll|i will|i'?d rather|let me|i'?m going to|gonna|i(?:'d| would)? like to|i want to) (?:just )?keep "
+    r"(?:it|them|this|that|the \w+)|\bkeep (?:it|them) after all\b|\b(?:don'?t|do not) (?:want|need) to "
+    r"(?:return|send back|cancel|change) (?:it|them|anything)", re.IGNORECASE)
+
+
 def closing(text: str) -> bool:
     return bool(_CLOSING.search(text or ""))
 
@@ -75,6 +83,8 @@ def interruption(form: str, slot: str | None, intent: str | None, confidence: fl
         return ASIDE  # even with a value in it: "talk to a person, it's A-10423" reaches a person
     if fits:
         return None
+    if _KEEP.search(text):
+        return STOP
     sure = confidence >= SWITCH_CONFIDENCE
     if (intent == "goodbye" and sure) or closing(text):
         return LEAVE

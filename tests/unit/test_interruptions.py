@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from actions.interruptions import ASIDE, LEAVE, REASK, interruption, meant_as_answer
+from actions.interruptions import ASIDE, LEAVE, REASK, STOP, interruption, meant_as_answer
 
 
 @pytest.mark.parametrize("form, slot, intent, text", [
@@ -59,6 +59,15 @@ def test_thanks_leaves_a_question_but_not_a_read_back():
 ])
 def test_answers_stay_answers(form, slot, intent, confidence, text, fits):
     assert interruption(form, slot, intent, confidence, text, fits) is None
+
+
+@pytest.mark.parametrize("slot, text", [
+    ("reason", "i'll keep them after all, thanks"),
+    ("confirmed", "actually I'd rather keep it"),
+    ("address", "I don't want to change anything anymore"),
+])
+def test_a_change_of_mind_about_the_form_itself_stops_it(slot, text):
+    assert interruption("return_form", slot, "goodbye", 0.42, text, fits=False) == STOP
 
 
 def test_the_forms_own_request_at_a_read_back_starts_it_afresh():
