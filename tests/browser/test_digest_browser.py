@@ -40,7 +40,7 @@ def test_the_preview_reads_well_at_600_px(browser, tmp_path):
 
     assert page.evaluate("document.documentElement.scrollWidth") <= MAIL_WIDTH["width"]  # no sideways scrolling
     sizes = page.evaluate("Array.from(document.images).map(i => [i.naturalWidth, i.getBoundingClientRect().width])")
-    assert len(sizes) == 2 and all(natural > 0 and 0 < shown <= 560 for natural, shown in sizes)
+    assert len(sizes) == 3 and all(natural > 0 and 0 < shown <= 560 for natural, shown in sizes)  # channels, trend, funnel
     headings = page.locator("h2").all_inner_texts()
     assert headings[:3] == ["Out of the usual range", "Conversations and messages", "The assistant"]
     assert {"Stalled processes", "Segments", "What the assistant could not answer"} <= set(headings)
