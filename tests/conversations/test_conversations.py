@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.conversation_suite import api_token_of, load, run_conversation, score
+from bot.conversation_suite import SUITE_ENV, api_token_of, load, run_conversation, score
 from tests.support.stack import Stack, start_stack, stop_stack
 
 pytestmark = pytest.mark.e2e
@@ -29,7 +29,7 @@ BLIND_TURN_RATE_FLOOR = 0.89
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory) -> Stack:  # type: ignore[misc, no-untyped-def]
-    running = start_stack(tmp_path_factory.mktemp("conversations"))
+    running = start_stack(tmp_path_factory.mktemp("conversations"), SUITE_ENV)
     yield running
     stop_stack(running)
 
