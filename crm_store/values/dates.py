@@ -101,6 +101,8 @@ def _nearest_year(found: date, today: date) -> date:
 def _resolve(kind: str, phrase: str, groups: dict[str, str | None], today: date,
              dayfirst: bool) -> date | None:
     if kind == "numeric":
+        if phrase[:4].isdigit():  # ISO "2026-02-11": dateparser reads it day-first under DMY
+            return _read(phrase, today, "YMD")
         # "12/31/2025" is a US date even in a day-first shop: try the other order.
         first = "DMY" if dayfirst or groups.get("sep") == "." else "MDY"
         second = "MDY" if first == "DMY" else "DMY"

@@ -48,7 +48,7 @@ def test_where_is_my_order_answers_from_the_crm_and_logs_the_conversation(stack:
 
     answer = texts(replies)
     shipped_on = datetime.utcnow() - timedelta(days=1)
-    assert f"Order {number} is shipped" in answer, stack.log()
+    assert f"Order {number} (" in answer and ") is shipped" in answer, stack.log()  # "(items; total)" between
     assert f"{shipped_on.day} {shipped_on:%b %Y}" in answer
     rows = eventually(lambda: [r for r in messages_of(stack.engine, sender) if r["direction"] == "out"] and messages_of(stack.engine, sender))
     user = [r for r in rows if r["direction"] == "in"]
@@ -66,7 +66,7 @@ def test_order_number_is_asked_for_when_missing(stack: Stack):
     second = stack.say(sender, number)
 
     assert "A-10423" in texts(first)  # the prompt shows the format
-    assert f"Order {number} is paid" in texts(second)
+    assert f"Order {number} (" in texts(second) and ") is paid" in texts(second)
 
 
 def test_unknown_or_foreign_order_gets_a_helpful_answer(stack: Stack):
@@ -117,7 +117,7 @@ def test_a_new_chat_proves_an_order_with_a_code_sent_to_its_email_and_gets_linke
     # The same answer for a wrong and a right email: the email is not a password any more.
     assert wrong_email == right_email and "6-digit code" in right_email and "shipped" not in right_email
     assert "isn't right" in wrong_code and "shipped" not in wrong_code
-    assert "now linked to your account" in right_code and f"Order {number} is shipped" in right_code
+    assert "now linked to your account" in right_code and f"Order {number} (" in right_code and ") is shipped" in right_code
     with stack.engine.connect() as conn:
         linked = conn.execute(select(ChannelIdentity.customer_id).where(ChannelIdentity.external_id.in_([owner_sender, visitor]))).scalars().all()
     assert len(linked) == 2 and len(set(linked)) == 1

@@ -60,7 +60,7 @@ def test_order_status_over_telegram(stack: Stack, telegram):  # type: ignore[no-
 
     assert status == 200
     answers = eventually(lambda: replies_to(telegram, chat_id), timeout=60)
-    assert any(f"Order {number} is shipped" in a for a in answers), stack.log()
+    assert any(f"Order {number} (" in a and ") is shipped" in a for a in answers), stack.log()
     rows = eventually(lambda: [r for r in messages_of(stack.engine, sender) if r["direction"] == "out"] and messages_of(stack.engine, sender))
     assert rows[0]["channel"] == "telegram" and rows[0]["intent"] == "order_status"
 

@@ -61,7 +61,7 @@ def test_a_web_visitor_proves_the_demo_order_and_sees_its_status(stack: Stack, b
         chat.wait_for_bot("6-digit code")
         code = eventually(lambda: re.findall(r"one-time code (\d{6}) for a\*\*\*@example.com", stack.log_path.read_text(errors="replace")))[-1]
         chat.send(code)
-        chat.wait_for_bot("Order A-10423 is shipped")
+        chat.wait_for_bot("Order A-10423 (")
         chat.screenshot("webchat-demo-order")
         session = chat.session_id()
         shown = chat.messages()
@@ -69,12 +69,12 @@ def test_a_web_visitor_proves_the_demo_order_and_sees_its_status(stack: Stack, b
         context.close()
 
     # What the visitor saw is what the CRM holds: every turn, in order, on the demo customer.
-    rows = eventually(lambda: (r := messages_of(stack.engine, session)) and any("A-10423 is shipped" in (m["text"] or "") for m in r) and r)
+    rows = eventually(lambda: (r := messages_of(stack.engine, session)) and any("Order A-10423 (" in (m["text"] or "") for m in r) and r)
     assert rows, stack.log()
     assert [r["text"] for r in rows if r["direction"] == "in"] == ["hi", "where is my order A-10423?", "alex.demo@example.com", code]
     outbound = [r["text"] for r in rows if r["direction"] == "out"]
     assert len(outbound) == len([1 for who, _ in shown if who == "bot"]), (outbound, shown)
-    assert "Order A-10423 is shipped" in outbound[-1]
+    assert "Order A-10423 (" in outbound[-1] and ") is shipped" in outbound[-1]
     with stack.engine.connect() as conn:
         demo = conn.execute(select(Customer.id).where(Customer.email == "alex.demo@example.com")).scalar_one()
     assert {r["customer_id"] for r in rows} == {demo}
