@@ -244,7 +244,7 @@ class TelegramInput(LimitedChannel, InputChannel):
             await sender.send_text(chat_id, self._too_large())
             return "too_large"
         else:  # text, or a caption: capped like the other channels' messages, before Rasa sees it
-            too_long = self.limits.length_problem(text)
+            too_long = self.limits.length_problem(incoming.caption or text)
             if too_long is not None:
                 await sender.send_text(chat_id, too_long)
                 return "too_long"
