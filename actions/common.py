@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+import textwrap
 from datetime import datetime
 
 from rasa_sdk import Tracker
@@ -69,5 +70,7 @@ def handoff_summary(tracker: Tracker, why: str) -> str:
                 "action_listen", "action_session_start", "action_answer") and e["name"] not in tried:
             tried.append(e["name"])
     order = focused_order(tracker)
-    return "; ".join(p for p in (why, f"order {order}" if order else "", f"asked: {', '.join(asked)}" if asked else "",
-                                 f"tried: {', '.join(t.removeprefix('action_') for t in tried)}" if tried else "") if p)[:200]
+    summary = "; ".join(p for p in (why, f"order {order}" if order else "", f"asked: {', '.join(asked)}" if asked else "",
+                                    f"tried: {', '.join(t.removeprefix('action_') for t in tried)}" if tried else "") if p)
+    # The handoff's reason column holds 200 characters: end on a whole word, and say it goes on.
+    return textwrap.shorten(summary, width=200, placeholder=" …")
