@@ -39,6 +39,7 @@ from sqlalchemy import text  # noqa: E402
 from bench.load import (HEADER, SCRIPT, Level, assistant_env, check_counts, check_line, children, cpu_seconds,  # noqa: E402
                         free_port, plan_senders, row_line, run_level, seed_customers, start_assistant, stop, wait_http)
 from crm_store.db import make_engine, migrate  # noqa: E402
+from crm_store.rabbit import Topology  # noqa: E402
 
 POSTGRES = os.environ.get("BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 REDIS = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/6")
@@ -83,17 +84,6 @@ def drop_schema(name: str) -> None:
     with admin.begin() as conn:
         conn.execute(text(f'DROP SCHEMA IF EXISTS "{name}" CASCADE'))
     admin.dispose()
-
-
-async def delete_queue(queue: str) -> None:
-    import aio_pika
-
-    connection = await aio_pika.connect(RABBIT)
-    async with connection:
-        channel = await connection.channel()
-        for name in (queue, f"{queue}.dead"):
-            await channel.queue_delete(name)
-        await channel.exchange_delete(f"{queue}.events")
 
 
 def stack_cpu(nodes: list[subprocess.Popen]) -> float:
@@ -174,7 +164,7 @@ def main(argv: list[str] | None = None) -> int:
             stop(node)
         engine.dispose()
         drop_schema(schema)
-        asyncio.run(delete_queue(queue))
+        asyncio.run(Topology(f"{queue}.events", queue).remove(RABBIT))
     for line in failed:
         print(f"FAILED {line}")
     return 1 if failed else 0

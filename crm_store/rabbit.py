@@ -46,6 +46,15 @@ class Topology:
         await queue.bind(exchange, "")
         return exchange, queue, dead
 
+    async def remove(self, url: str) -> None:
+        """Delete the queue, its dead-letter queue and the exchange (a deployment taken down)."""
+        connection = await aio_pika.connect(url)
+        async with connection:
+            channel = await connection.channel()
+            for name in (self.queue, self.dead_queue):
+                await channel.queue_delete(name)
+            await channel.exchange_delete(self.exchange)
+
 
 def topology_from(settings: Any) -> Topology:
     return Topology(settings.resolved_event_exchange, settings.event_queue)

@@ -15,13 +15,13 @@ import subprocess
 import time
 import uuid
 
-import aio_pika
 import pytest
 from sqlalchemy import func, select, text
 
 from crm_store.cleaning import REPLACEMENT
 from crm_store.db import make_engine
 from crm_store.models import Conversation
+from crm_store.rabbit import Topology
 from tests.support.db import POSTGRES_URL, postgres_available, require_service
 from tests.support.events import unique_sender
 from tests.support.queries import messages_of
@@ -37,15 +37,6 @@ def _reachable(port: int) -> bool:
     with socket.socket() as sock:
         sock.settimeout(1)
         return sock.connect_ex(("127.0.0.1", port)) == 0
-
-
-async def _delete_queue(queue: str) -> None:
-    connection = await aio_pika.connect(RABBIT)
-    async with connection:
-        channel = await connection.channel()
-        for name in (queue, f"{queue}.dead"):
-            await channel.queue_delete(name)
-        await channel.exchange_delete(f"{queue}.events")
 
 
 @pytest.fixture(scope="module")
@@ -71,7 +62,7 @@ def pg_stack(tmp_path_factory) -> Stack:  # type: ignore[no-untyped-def]
         if running is not None:
             code = stop_stack(running)
             assert code == 0, f"crmbot run did not stop cleanly on Ctrl-C (exit {code}):\n{running.log()}"
-        asyncio.run(_delete_queue(queue))
+        asyncio.run(Topology(f"{queue}.events", queue).remove(RABBIT))
         with admin.begin() as conn:
             conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
         admin.dispose()

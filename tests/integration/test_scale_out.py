@@ -42,17 +42,9 @@ def reachable(port: int) -> bool:
 def topology() -> Topology:
     require_service(reachable(5672), "RabbitMQ at 127.0.0.1:5672")
     name = f"crm-test-{uuid.uuid4().hex[:8]}"
-    yield Topology(f"{name}.events", name)
-    asyncio.run(_delete(RABBIT, name))
-
-
-async def _delete(url: str, name: str) -> None:
-    connection = await aio_pika.connect(url)
-    async with connection:
-        channel = await connection.channel()
-        for queue in (name, f"{name}.dead"):
-            await channel.queue_delete(queue)
-        await channel.exchange_delete(f"{name}.events")
+    topology = Topology(f"{name}.events", name)
+    yield topology
+    asyncio.run(topology.remove(RABBIT))
 
 
 def publishing_sink(tmp_path, url: str, topology: Topology) -> EventSink:  # type: ignore[no-untyped-def]
