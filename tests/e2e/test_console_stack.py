@@ -174,34 +174,39 @@ def test_telegram_handoff_agent_reply_silence_and_rating(stack: Stack, telegram)
 GREETING = "Hi! I'm the shop assistant"
 
 
-@pytest.mark.parametrize("before, ending", [
-    ("nothing", "ticket"),           # nobody could take the chat: a ticket, and back to the assistant
-    ("return_form", "ticket"),       # asked for a person in the middle of a form
-    ("order_question", "expired"),   # "which order?" asked outside a form (requested_info)
-    ("nothing", "resolved"),         # an agent resolved it; the customer asks on, ignoring the rating question
+@pytest.mark.parametrize("before, ending, first", [
+    ("nothing", "ticket", "hi"),                 # nobody could take the chat: a ticket, and back to the assistant
+    ("return_form", "ticket", "hi"),             # asked for a person in the middle of a form
+    ("order_question", "expired", "question"),   # "which order?" pending outside a form (requested_info)
+    ("nothing", "cancelled", "hi"),              # "cancel, I don't need a person anymore" while queued
+    ("nothing", "resolved", "question"),         # an agent resolved it; a question instead of the rating
+    ("return_form", "resolved", "hi"),           # ... and a greeting instead of the rating
 ])
-def test_after_a_hand_back_the_assistant_answers_the_next_message(stack: Stack, before: str, ending: str):  # type: ignore[no-untyped-def]
+def test_after_a_hand_back_the_assistant_answers_the_next_message(stack: Stack, before: str, ending: str, first: str):  # type: ignore[no-untyped-def]
     sender, number = customer_with_order(stack)
     if before == "return_form":
         assert "order" in texts(stack.say(sender, "I want to return my shoes")).lower()
     elif before == "order_question":
         assert "A-10423" in texts(stack.say(sender, "can you check the status of my order please"))
     assert "handing you over" in texts(stack.say(sender, "I want to talk to a person")), stack.log()
-    assert stack.say(sender, "hello? anyone there?") == []  # queued: the assistant itself stays silent
     handoff_id = eventually(lambda: handoff_of(stack, sender))["id"]
     now = datetime.utcnow()
+    if ending == "cancelled":
+        assert stack.say(sender, "cancel, I don't need a person anymore") == []  # the queue monitor answers, not the assistant
+    else:
+        assert stack.say(sender, "hello? anyone there?") == []  # queued: the assistant itself stays silent
     if ending == "resolved":
         handoffs.claim_handoff(UnitOfWork(stack.engine), handoff_id, "agent", now)
         handoffs.resolve_handoff(UnitOfWork(stack.engine), handoff_id, "agent", now)
     elif ending == "expired":
         handoffs.expire_handoff(UnitOfWork(stack.engine), handoff_id, now, "nobody took it in time", "rest")
-    else:
+    elif ending == "ticket":
         handoffs.ticket_handoff(UnitOfWork(stack.engine), handoff_id, now, "no agent available", "rest")
     assert eventually(lambda: (handoff_of(stack, sender) or {}).get("returned_at"), timeout=30), stack.log()
+    assert handoff_of(stack, sender)["status"] == ending
 
-    # After a resolve the rating question is pending: a question instead of a rating goes first.
     question = f"where is my order {number}?"
-    said = ["hi", question] if ending != "resolved" else [question, "hi"]
+    said = ["hi", question] if first == "hi" else [question, "hi"]
     replies = {text: texts(stack.say(sender, text)) for text in said}
 
     assert GREETING in replies["hi"], (replies, stack.log())
