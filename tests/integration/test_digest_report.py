@@ -7,6 +7,7 @@ from analytics.digest import build_digest, last_complete, render_html, render_te
 from analytics.digest.kpis import KPIS
 from analytics.digest.render import fmt
 from analytics.jobs import get_job, run_job
+from crm_store.models import Customer, Segment, SegmentChange, SegmentMembership
 from crm_store.settings import Settings
 from tests.integration.test_segmentation import buy_like_a_loyal_customer, plant as plant_customers
 from tests.support.digest_data import plant_activity
@@ -126,3 +127,29 @@ def test_segment_sizes_are_those_at_the_period_end_not_the_current_ones(engine, 
     sizes = {r.name: r.size - r.previous for r in next_week.segments.rows}
     assert sizes == {"loyal high spenders": 1, "lapsed buyers": -1, "support-heavy": 0}
     assert [(m.from_segment, m.to_segment) for m in next_week.moves] == [("lapsed buyers", "loyal high spenders")]
+
+
+def test_memberships_older_than_the_change_log_count_where_they_were(uow_factory):
+    week = last_complete("week", NOW)
+    before, during, after = week.start - timedelta(days=20), week.start + timedelta(days=2), week.end + timedelta(hours=3)
+    uow = uow_factory()
+    with uow:
+        s = uow.session
+        a, b = Segment(name="a", created_at=before), Segment(name="b", created_at=before)
+        c1, c2, c3 = (Customer(name=n, created_at=before) for n in ("Stays In A", "Left A Today", "Joined B"))
+        s.add_all([a, b, c1, c2, c3])
+        s.flush()
+        s.add_all([  # c1 and c2 were in a before the log began; c2 moved to b this morning, c3 joined b in the week
+            SegmentMembership(segment_id=a.id, customer_id=c1.id, assigned_at=before),
+            SegmentMembership(segment_id=b.id, customer_id=c2.id, assigned_at=after, previous_segment_id=a.id),
+            SegmentChange(customer_id=c2.id, from_segment_id=a.id, to_segment_id=b.id, changed_at=after),
+            SegmentMembership(segment_id=b.id, customer_id=c3.id, assigned_at=during),
+            SegmentChange(customer_id=c3.id, from_segment_id=None, to_segment_id=b.id, changed_at=during),
+        ])
+        uow.commit()
+
+    digest = build_digest(uow_factory(), week, NOW)
+
+    assert digest.segments.as_of is None
+    assert {r.name: (r.size, r.previous) for r in digest.segments.rows} == {"a": (2, 2), "b": (1, 0)}
+    assert [(m.customer, m.from_segment, m.to_segment) for m in digest.moves] == [("Joined B", None, "b")]
