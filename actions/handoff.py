@@ -15,10 +15,11 @@ from datetime import datetime
 from typing import Any
 
 from rasa_sdk import Action, FormValidationAction, Tracker
-from rasa_sdk.events import ConversationPaused, SlotSet
+from rasa_sdk.events import ActionExecutionRejected, ActiveLoop, ConversationPaused, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.exc import SQLAlchemyError
 
+from actions import interruptions
 from actions.common import crm, handoff_summary
 from actions.feedback import parse_rating
 from actions.forms import reset_form_slots
@@ -28,6 +29,7 @@ from crm_store.settings import get_settings
 
 log = logging.getLogger(__name__)
 
+_NOT_A_RATING = interruptions.TASKS | interruptions.QUESTIONS | {"greet", "request_human", "escalate"}
 TRIGGERS = {"request_human": "asked for a person", "payment_problem": "payment problem not solved",
             "complaint": "complaint in strong words", "nlu_fallback": "the assistant did not understand twice"}
 
@@ -99,10 +101,23 @@ class ActionDefaultFallback(Action):
 
 
 class ValidateCsatForm(FormValidationAction):
-    """The 1-5 rating asked after an agent handed back; anything else ends the question."""
+    """The 1-5 rating asked after an agent handed back; anything else ends the question.
+
+    A greeting, question or request instead of a rating leaves the form without a word about
+    the rating (ActionExecutionRejected, as actions.forms does for another task), so the rules
+    answer it as the customer's first message back with the assistant.
+    """
 
     def name(self) -> str:
         return "validate_csat_form"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict]:
+        intent = tracker.latest_message.get("intent") or {}
+        if (parse_rating(tracker.latest_message.get("text") or "") is None and intent.get("name") in _NOT_A_RATING
+                and float(intent.get("confidence") or 0.0) >= interruptions.SWITCH_CONFIDENCE):
+            return [ActionExecutionRejected("csat_form"), SlotSet("csat", None), SlotSet("requested_slot", None),
+                    ActiveLoop(None)]
+        return await super().run(dispatcher, tracker, domain)
 
     def validate_csat(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> dict:
         rating = parse_rating(str(value or ""))

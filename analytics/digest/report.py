@@ -10,7 +10,7 @@ from analytics.digest import charts
 from analytics.digest.anomalies import Anomaly, find_anomalies
 from analytics.digest.kpis import ChannelRow, by_channel, core_kpis, handoff_reasons
 from analytics.digest.periods import Period
-from analytics.digest.segments import Move, SegmentRow, moves, segment_sizes
+from analytics.digest.segments import Move, SegmentSizes, moves, segment_sizes
 from analytics.digest.stalled import StalledRow, open_flag_count, stalled_processes
 from analytics.digest.unanswered import Group, cluster, unanswered_texts
 from analytics.pipelines import human_duration
@@ -77,7 +77,7 @@ class Digest:
     handoff_reasons: list[tuple[str, int]]
     stalled: list[StalledRow] | None
     open_flags: int
-    segments: list[SegmentRow] | None
+    segments: SegmentSizes | None
     moves: list[Move]
     unanswered: list[Group]
     unanswered_total: int

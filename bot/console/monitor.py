@@ -34,6 +34,16 @@ _CANCEL = re.compile(
 )
 _ABOUT_AN_ORDER = re.compile(r"\border\b|\b[A-Z]-?\d{5}\b", re.IGNORECASE)
 WATCHDOG_EVERY = 30.0
+# Back with the assistant, nothing half-asked: no form, no question waiting for an answer. A
+# form or "which order?" left active would take the customer's next message as its answer.
+RESUME = [{"event": "resume"}, {"event": "active_loop", "name": None},
+          {"event": "slot", "name": "requested_slot", "value": None},
+          {"event": "slot", "name": "requested_info", "value": None}]
+# A paused conversation's last action is the one that paused it (action_handoff), not the
+# action_listen a turn ends with; the policies (rules, memoization) read the customer's next
+# message as coming after action_listen, and without it predicted nonsense (a fallback that
+# handed off again, action_create_return). /execute (csat_form) also stops without one.
+LISTEN = {"event": "action", "name": "action_listen"}
 
 GREET_BACK = "Thanks for your patience! You're back with me, the shop assistant."
 ENDINGS = {
@@ -90,15 +100,12 @@ class QueueMonitor:
         h, channel = pending.handoff, pending.channel or "latest"
         try:
             if h.status == "resolved":
-                await push.post_events(pending.sender_id, channel, [
-                    {"event": "resume"}, _notice(GREET_BACK)])
+                await push.post_events(pending.sender_id, channel, [*RESUME, _notice(GREET_BACK)])
                 await push.run_action(pending.sender_id, channel, "csat_form")
-                # /execute runs one action and stops; without the listen a user turn normally ends
-                # with, Rasa would take the customer's rating for the end of the form's turn.
-                await push.post_events(pending.sender_id, channel, [{"event": "action", "name": "action_listen"}])
+                await push.post_events(pending.sender_id, channel, [LISTEN])
             else:
                 text = ENDINGS[h.status].format(ticket=h.ticket_number or "")
-                await push.post_events(pending.sender_id, channel, [{"event": "resume"}, _notice(text)])
+                await push.post_events(pending.sender_id, channel, [*RESUME, _notice(text), LISTEN])
         except CrmError as exc:
             log.warning("hand-back not delivered; will retry", extra={"handoff_id": h.id, "error": type(exc).__name__})
             return

@@ -6,7 +6,7 @@ Claim, transfer and release are one conditional UPDATE each: with two agents cli
 the database lets exactly one row change, and the other is told who took it.
 Each end state (resolved, expired, ticket, cancelled) leaves `returned_at` empty until the
 conversation is really back with the assistant (ConversationResumed sent, see
-bot/console/courier.py); `mark_returned` then writes stage "bot".
+bot/console/monitor.py); `mark_returned` then writes stage "bot".
 """
 from __future__ import annotations
 

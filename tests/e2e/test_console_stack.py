@@ -16,7 +16,8 @@ from sqlalchemy import select
 
 from crm_store.db import UnitOfWork
 from crm_store.models import Conversation, Handoff, Message
-from crm_store.services import console_users
+from crm_store.services import console_users, handoffs
+from tests.e2e.test_order_status import customer_with_order, texts
 from tests.e2e.test_telegram_stack import post_update, replies_to, text_update
 from tests.support.browser import ROOT, ChatPage, launch_chromium, require_chromium
 from tests.support.stack import Stack, eventually
@@ -168,3 +169,45 @@ def test_telegram_handoff_agent_reply_silence_and_rating(stack: Stack, telegram)
     post_update(stack, text_update(chat_id, "4"))
     eventually(lambda: (handoff_of(stack, sender) or {}).get("csat") == 4)
     assert (handoff_of(stack, sender) or {})["status"] == "resolved"
+
+
+GREETING = "Hi! I'm the shop assistant"
+
+
+@pytest.mark.parametrize("before, ending, first", [
+    ("nothing", "ticket", "hi"),                 # nobody could take the chat: a ticket, and back to the assistant
+    ("return_form", "ticket", "hi"),             # asked for a person in the middle of a form
+    ("order_question", "expired", "question"),   # "which order?" pending outside a form (requested_info)
+    ("nothing", "cancelled", "hi"),              # "cancel, I don't need a person anymore" while queued
+    ("nothing", "resolved", "question"),         # an agent resolved it; a question instead of the rating
+    ("return_form", "resolved", "hi"),           # ... and a greeting instead of the rating
+])
+def test_after_a_hand_back_the_assistant_answers_the_next_message(stack: Stack, before: str, ending: str, first: str):  # type: ignore[no-untyped-def]
+    sender, number = customer_with_order(stack)
+    if before == "return_form":
+        assert "order" in texts(stack.say(sender, "I want to return my shoes")).lower()
+    elif before == "order_question":
+        assert "A-10423" in texts(stack.say(sender, "can you check the status of my order please"))
+    assert "handing you over" in texts(stack.say(sender, "I want to talk to a person")), stack.log()
+    handoff_id = eventually(lambda: handoff_of(stack, sender))["id"]
+    now = datetime.utcnow()
+    if ending == "cancelled":
+        assert stack.say(sender, "cancel, I don't need a person anymore") == []  # the queue monitor answers, not the assistant
+    else:
+        assert stack.say(sender, "hello? anyone there?") == []  # queued: the assistant itself stays silent
+    if ending == "resolved":
+        handoffs.claim_handoff(UnitOfWork(stack.engine), handoff_id, "agent", now)
+        handoffs.resolve_handoff(UnitOfWork(stack.engine), handoff_id, "agent", now)
+    elif ending == "expired":
+        handoffs.expire_handoff(UnitOfWork(stack.engine), handoff_id, now, "nobody took it in time", "rest")
+    elif ending == "ticket":
+        handoffs.ticket_handoff(UnitOfWork(stack.engine), handoff_id, now, "no agent available", "rest")
+    assert eventually(lambda: (handoff_of(stack, sender) or {}).get("returned_at"), timeout=30), stack.log()
+    assert handoff_of(stack, sender)["status"] == ending
+
+    question = f"where is my order {number}?"
+    said = ["hi", question] if first == "hi" else [question, "hi"]
+    replies = {text: texts(stack.say(sender, text)) for text in said}
+
+    assert GREETING in replies["hi"], (replies, stack.log())
+    assert f"Order {number} (" in replies[question] and ") is shipped" in replies[question], replies

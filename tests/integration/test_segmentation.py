@@ -20,8 +20,9 @@ NOW = datetime(2026, 11, 30, 12, 0, 0)
 GROUP = 60
 
 
-def plant(engine) -> dict[str, list[int]]:  # type: ignore[no-untyped-def]
-    """loyal: many recent, large orders; lapsed: a few small orders a year ago; support: tickets and handoffs."""
+def plant(engine, now: datetime = NOW) -> dict[str, list[int]]:  # type: ignore[no-untyped-def]
+    """loyal: many recent, large orders; lapsed: a few small orders a year ago; support: tickets and handoffs
+    (as seen at `now`)."""
     rng = random.Random(5)
     groups: dict[str, list[int]] = {"loyal high spenders": [], "lapsed buyers": [], "support-heavy": []}
     orders, tickets, handoffs = [], [], []
@@ -29,7 +30,7 @@ def plant(engine) -> dict[str, list[int]]:  # type: ignore[no-untyped-def]
         for name, ids in groups.items():
             for _ in range(GROUP):
                 cid = conn.execute(insert(Customer).values(name="x", email=f"{uuid.uuid4().hex[:12]}@example.com",
-                                                           created_at=NOW - timedelta(days=rng.randint(500, 700)))).inserted_primary_key[0]
+                                                           created_at=now - timedelta(days=rng.randint(500, 700)))).inserted_primary_key[0]
                 ids.append(cid)
                 if name == "loyal high spenders":
                     spans = [(rng.randint(1, 60), rng.randint(150, 400)) for _ in range(rng.randint(10, 14))]
@@ -37,13 +38,13 @@ def plant(engine) -> dict[str, list[int]]:  # type: ignore[no-untyped-def]
                     spans = [(rng.randint(300, 450), rng.randint(20, 60)) for _ in range(rng.randint(1, 3))]
                 else:
                     spans = [(rng.randint(60, 120), rng.randint(20, 60)) for _ in range(rng.randint(1, 2))]
-                    tickets += [{"customer_id": cid, "subject": "help", "status": "open", "stage_entered_at": NOW,
-                                 "created_at": NOW} for _ in range(rng.randint(5, 8))]
+                    tickets += [{"customer_id": cid, "subject": "help", "status": "open", "stage_entered_at": now,
+                                 "created_at": now} for _ in range(rng.randint(5, 8))]
                     conv = conn.execute(insert(Conversation).values(sender_id=uuid.uuid4().hex, channel="webchat", customer_id=cid,
-                                                                    started_at=NOW, last_event_at=NOW, paused=False, status="open")).inserted_primary_key[0]
-                    handoffs += [{"conversation_id": conv, "status": "resolved", "requested_at": NOW} for _ in range(rng.randint(3, 5))]
+                                                                    started_at=now, last_event_at=now, paused=False, status="open")).inserted_primary_key[0]
+                    handoffs += [{"conversation_id": conv, "status": "resolved", "requested_at": now} for _ in range(rng.randint(3, 5))]
                 for days, total in spans:
-                    at = NOW - timedelta(days=days)
+                    at = now - timedelta(days=days)
                     orders.append({"number": f"P-{uuid.uuid4().hex[:10]}", "customer_id": cid, "status": "delivered",
                                    "stage_entered_at": at, "placed_at": at, "total": total})
         conn.execute(insert(Order), orders)
@@ -64,6 +65,14 @@ def run(engine, now=NOW):  # type: ignore[no-untyped-def]
     return result
 
 
+def buy_like_a_loyal_customer(engine, customer_id: int, now: datetime) -> None:  # type: ignore[no-untyped-def]
+    """A lapsed customer comes back: twelve large orders in the twelve days before `now`."""
+    with engine.begin() as conn:
+        conn.execute(insert(Order), [{"number": f"M-{uuid.uuid4().hex[:10]}", "customer_id": customer_id, "status": "delivered",
+                                      "stage_entered_at": now - timedelta(days=d), "placed_at": now - timedelta(days=d),
+                                      "total": 300} for d in range(1, 13)])
+
+
 def test_the_job_finds_the_planted_segments_and_names_them(engine):
     groups = plant(engine)
 
@@ -82,10 +91,7 @@ def test_names_persist_across_runs_and_a_move_is_recorded(engine):
     run(engine)
     first_ids = dict(memberships(engine))
     mover = groups["lapsed buyers"][0]
-    with engine.begin() as conn:  # the lapsed customer comes back and buys like a loyal one
-        conn.execute(insert(Order), [{"number": f"M-{uuid.uuid4().hex[:10]}", "customer_id": mover, "status": "delivered",
-                                      "stage_entered_at": NOW - timedelta(days=d), "placed_at": NOW - timedelta(days=d),
-                                      "total": 300} for d in range(1, 13)])
+    buy_like_a_loyal_customer(engine, mover, NOW)
 
     again = run(engine, NOW + timedelta(days=1))
 
