@@ -189,3 +189,18 @@ def test_notes_search_overview_and_export(app, settings):
     conversation = exported["handoff"]["conversation_id"]
     # newest first: the export, then the page opens (after the claim, the note and by hand)
     assert seen == [("export", "customer", conversation)] + [("view", "customer", conversation)] * 3
+
+
+def test_the_customer_is_told_by_name_who_joined_in_a_sentence_that_starts_with_a_capital(app, settings, monkeypatch):
+    sent: list[tuple[str, str]] = []
+
+    async def to_customer(sender_id, channel, text, source="agent", agent=None, rasa_url=None):  # the Rasa call, not a person
+        sent.append((text, source))
+
+    monkeypatch.setattr("bot.channels.push.send_to_conversation", to_customer)
+    handoff_id = hostile_handoff(settings)
+    ana = login(app, "ana")
+
+    ana.post(f"/handoffs/{handoff_id}/claim", data={"csrf": csrf_of(ana)}, follow_redirects=False)
+
+    assert sent == [("Ana from our team has joined the chat.", "handoff")]
