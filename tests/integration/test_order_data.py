@@ -85,3 +85,21 @@ def test_seeded_parcels_leave_when_their_order_was_shipped_and_arrive_when_it_wa
             assert parcel.dispatched_at == entered[(parcel.order_id, "shipped")]
             if parcel.delivered_at is not None:
                 assert parcel.delivered_at == entered[(parcel.order_id, "delivered")]
+
+
+def test_a_delivered_order_says_once_when_and_how_it_was_delivered(uow_factory, monkeypatch):  # type: ignore[no-untyped-def]
+    from rasa_sdk.executor import CollectingDispatcher
+
+    from actions import orders as order_actions
+    from crm_store.services import orders
+
+    seed(uow_factory(), size=3, seed=7, now=NOW)
+    monkeypatch.setattr(order_actions, "crm", uow_factory)  # the action's CRM is this test's database
+    dispatcher = CollectingDispatcher()
+
+    order_actions.answer_status(dispatcher, orders.lookup(uow_factory(), "A-10425", demo_id(uow_factory)))
+
+    [reply] = dispatcher.messages
+    assert reply["response"] == "utter_order_status" and reply["status"] == "delivered"
+    assert reply["details"].startswith("DHL delivered it on ") and reply["details"].endswith("(left at the front door).")
+    assert "has been delivered" not in reply["details"]
