@@ -134,6 +134,16 @@ def test_each_route_checks_the_role(app):
     assert "eve" not in admin.get("/admin/users").text
 
 
+def test_a_page_above_the_agents_role_says_so_inside_the_console_with_a_way_back(app):
+    agent = login(app, "ana")
+
+    page = agent.get("/overview", headers={"Accept": "text/html,application/xhtml+xml"})
+
+    assert page.status_code == 403 and page.headers["content-type"].startswith("text/html")
+    assert "This page is for the manager role; you are logged in as agent." in page.text
+    assert 'href="/queue"' in page.text and "Log out" in page.text
+
+
 def test_hostile_customer_text_is_escaped_everywhere(app, settings):
     handoff_id = hostile_handoff(settings)
     agent = login(app, "ana")
