@@ -288,6 +288,15 @@ def order_not_found(dispatcher: CollectingDispatcher, tracker: Tracker, number: 
     return reject(dispatcher, tracker, "order_id", "utter_order_not_found", order_id=number)
 
 
+def order_not_on_account(dispatcher: CollectingDispatcher, tracker: Tracker, number: str) -> list[dict[str, Any]]:
+    """The same answer outside a form (a double charge, a refund, a missing parcel), as events."""
+    if number == tracker.get_slot("unverified_order") or not _known_customer(tracker):
+        dispatcher.utter_message(response="utter_order_needs_verification", order_id=number)
+        return [SlotSet("order_id", None), SlotSet("unverified_order", number)]
+    dispatcher.utter_message(response="utter_order_not_found", order_id=number)
+    return [SlotSet("order_id", None)]
+
+
 def _known_customer(tracker: Tracker) -> bool:
     """Whether this chat belongs to a customer with an email on record (a visitor's has none)."""
     try:
