@@ -10,6 +10,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.exc import SQLAlchemyError
 
 from actions.common import crm, crm_unavailable, customer_id, day, focused_order
+from actions.forms import order_not_on_account
 from actions.orders import answer_status
 from crm_store.errors import OrderNotFound
 from crm_store.services import orders, shipments, tickets
@@ -47,8 +48,7 @@ class ActionParcelMissing(Action):
                             f"{tracker.latest_message.get('text') or ''}",
                 priority="high", order_number=order.number, sender_id=tracker.sender_id)
         except OrderNotFound:
-            dispatcher.utter_message(response="utter_order_not_found", order_id=number)
-            return [SlotSet("order_id", None)]
+            return order_not_on_account(dispatcher, tracker, number)
         except SQLAlchemyError:
             crm_unavailable(dispatcher, tracker, "missing parcel")
             return []

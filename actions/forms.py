@@ -22,7 +22,7 @@ from actions.common import crm, crm_unavailable, customer_id
 from actions.postal import parse_address
 from actions.problems import reason_category
 from crm_store.errors import OrderNotFound
-from crm_store.services import orders
+from crm_store.services import customers, orders
 from crm_store.values import normalize_email, normalize_order_id, normalize_phone
 
 FORM_SLOTS = {
@@ -279,12 +279,31 @@ def slot_before_this_turn(tracker: Tracker, slot: str) -> Any:
 
 
 def order_not_found(dispatcher: CollectingDispatcher, tracker: Tracker, number: str) -> dict[str, Any]:
-    """An order number the customer's account does not have. The one this chat still has to link
-    (unverified_order) gets the linking step again and ends the form; any other is asked again."""
-    if number == tracker.get_slot("unverified_order"):
+    """An order number the customer's account does not have. A chat nobody is linked to yet (a new
+    web visitor: no email on record) and the order this chat still has to link (unverified_order) get
+    the linking step, as "where is my order …" does, and end the form; a known customer is asked again."""
+    if number == tracker.get_slot("unverified_order") or not _known_customer(tracker):
         dispatcher.utter_message(response="utter_order_needs_verification", order_id=number)
-        return {"order_id": None, "requested_slot": None}
+        return {"order_id": None, "requested_slot": None, "unverified_order": number}
     return reject(dispatcher, tracker, "order_id", "utter_order_not_found", order_id=number)
+
+
+def order_not_on_account(dispatcher: CollectingDispatcher, tracker: Tracker, number: str) -> list[dict[str, Any]]:
+    """The same answer outside a form (a double charge, a refund, a missing parcel), as events."""
+    if number == tracker.get_slot("unverified_order") or not _known_customer(tracker):
+        dispatcher.utter_message(response="utter_order_needs_verification", order_id=number)
+        return [SlotSet("order_id", None), SlotSet("unverified_order", number)]
+    dispatcher.utter_message(response="utter_order_not_found", order_id=number)
+    return [SlotSet("order_id", None)]
+
+
+def _known_customer(tracker: Tracker) -> bool:
+    """Whether this chat belongs to a customer with an email on record (a visitor's has none)."""
+    try:
+        uow = crm()
+        return bool(customers.profile(crm(), customer_id(uow, tracker)).email)
+    except SQLAlchemyError:
+        return True  # the usual "couldn't find it" then; the look-up itself just worked
 
 
 def last_user_text(tracker: Tracker, intents: tuple[str, ...]) -> str:

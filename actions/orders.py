@@ -100,7 +100,10 @@ def parcel_details(order: orders.OrderView) -> str:
 def answer_status(dispatcher: CollectingDispatcher, order: orders.OrderView) -> None:
     from actions.refunds import money_back  # actions.refunds is independent of this module; keep import order simple
 
-    details = _DETAILS.get(order.status, "") + parcel_details(order)
+    parcel = parcel_details(order)
+    # "DHL delivered it on 10 Nov" says it already; with the generic sentence too the reply read
+    # "is delivered (since 10 Nov …). It has been delivered. DHL delivered it on 10 Nov".
+    details = ("" if order.status == "delivered" and parcel else _DETAILS.get(order.status, "")) + parcel
     if order.status in ("cancelled", "returned"):
         details += money_back(order)
     dispatcher.utter_message(
@@ -110,7 +113,7 @@ def answer_status(dispatcher: CollectingDispatcher, order: orders.OrderView) -> 
         status=order.status,
         status_date=day(order.status_since),
         placed_date=day(order.placed_at),
-        details=details,
+        details=details.strip(),
     )
 
 

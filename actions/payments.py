@@ -12,7 +12,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.exc import SQLAlchemyError
 
 from actions.common import crm, crm_unavailable, customer_id, day, focused_order, handoff_summary, session_events
-from actions.forms import order_number
+from actions.forms import order_not_on_account, order_number
 from actions.handoff import ActionHandoff
 from actions.orders import answer_status
 from crm_store.errors import OrderNotFound
@@ -96,8 +96,7 @@ class ActionPaymentProblem(Action):
             charges = [p for p in payments.payments_of(uow, number, owner) if p.status == "captured"]
             refunds = payments.refund_duplicate_charges(crm(), number, owner, datetime.utcnow())
         except OrderNotFound:
-            dispatcher.utter_message(response="utter_order_not_found", order_id=number)
-            return [SlotSet("order_id", None), SlotSet("requested_info", None)]
+            return [*order_not_on_account(dispatcher, tracker, number), SlotSet("requested_info", None)]
         except SQLAlchemyError:
             crm_unavailable(dispatcher, tracker, "payment check")
             return []

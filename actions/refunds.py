@@ -15,6 +15,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.exc import SQLAlchemyError
 
 from actions.common import crm, crm_unavailable, customer_id, day, focused_order
+from actions.forms import order_not_on_account
 from crm_store.errors import OrderNotFound
 from crm_store.services import orders, payments, returns
 
@@ -68,8 +69,7 @@ class ActionRefundStatus(Action):
                 try:
                     order = orders.lookup(crm(), number, owner)
                 except OrderNotFound:
-                    dispatcher.utter_message(response="utter_order_not_found", order_id=number)
-                    return [SlotSet("order_id", None)]
+                    return order_not_on_account(dispatcher, tracker, number)
                 about = money_back(order) or (f" No refund is due on it: it is {order.status}, and nothing was refunded or returned."
                                               if order.status not in ("cancelled", "returned") else
                                               " Its refund is being prepared; you'll get an email when it is paid.")

@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 
 from crm_store import stages
 from crm_store.db import UnitOfWork
-from crm_store.models import ChannelIdentity, Customer, Deal, Order, OrderItem, Payment, Product, Refund, Return, Shipment, Ticket
+from crm_store.models import ChannelIdentity, Customer, Deal, Order, OrderItem, Payment, Product, Refund, Return, Shipment, StageHistory, Ticket
 from crm_store.services.shipments import tracking_url
 
 CATALOGUE = [
@@ -151,20 +151,28 @@ def _money_and_parcels(s, rng: random.Random, now: datetime) -> tuple[int, int]:
             stages.record_stage(s, "refund", refund.id, "paid", order.stage_entered_at + timedelta(days=rng.randint(2, 5)))
         if order.status in ("shipped", "delivered", "returned"):
             shipments += 1
-            s.add(_shipment(rng, order, now))
+            s.add(_shipment(rng, order, now, _stage_times(s, order)))
     return shipments, payments
 
 
-def _shipment(rng: random.Random, order: Order, now: datetime) -> Shipment:
+def _stage_times(s, order: Order) -> dict[str, datetime]:  # type: ignore[no-untyped-def]
+    rows = s.execute(select(StageHistory.stage, StageHistory.entered_at)
+                     .where(StageHistory.process == "order", StageHistory.process_id == order.id))
+    return {stage: at for stage, at in rows}
+
+
+def _shipment(rng: random.Random, order: Order, now: datetime, stage_times: dict[str, datetime]) -> Shipment:
+    """The parcel of a shipped, delivered or returned order, dated by the order's own stages, so a
+    customer is never told "shipped since 2 Dec" and "it left us on 1 Dec" about one order."""
     demo = _DEMO_PARCELS.get(order.number, {})
     code = order.tracking_code or f"DHL{rng.randint(10**9, 10**10 - 1)}"
-    dispatched = order.placed_at + timedelta(days=1)
+    dispatched = stage_times["shipped"]
     if order.status == "shipped":
         eta = now + timedelta(days=demo.get("eta_days", rng.randint(1, 3)))
         return Shipment(order_id=order.id, carrier="DHL", tracking_code=code, tracking_url=tracking_url("DHL", code),
                         status="in_transit", dispatched_at=dispatched, eta=eta.replace(hour=18, minute=0, second=0),
                         delivery_attempts=0)
-    delivered = order.stage_entered_at if order.status == "delivered" else dispatched + timedelta(days=2)
+    delivered = stage_times["delivered"]
     return Shipment(order_id=order.id, carrier="DHL", tracking_code=code, tracking_url=tracking_url("DHL", code),
                     status="delivered", dispatched_at=dispatched, eta=delivered, delivered_at=delivered,
                     delivery_attempts=rng.choice([0, 0, 0, 1]), proof_of_delivery=demo.get("proof", rng.choice(_PROOFS)))

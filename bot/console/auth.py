@@ -115,7 +115,13 @@ def requires(role: str) -> Callable[[Handler], Handler]:
                     return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
                 return PlainTextResponse("Please log in.", status_code=401)
             if not user.at_least(role):
-                return PlainTextResponse(f"This page is for the {role} role; you are logged in as {user.role}.", status_code=403)
+                refusal = f"This page is for the {role} role; you are logged in as {user.role}."
+                if request.method == "GET" and "text/html" in request.headers.get("accept", ""):
+                    # A person who followed a link (a manager's digest, a bookmark) gets the console
+                    # around the sentence and a way back, not a bare line of text.
+                    request.state.user, request.state.csrf = user, data["csrf"]
+                    return console.render(request, "error.html", 403, message=refusal, back="/queue")
+                return PlainTextResponse(refusal, status_code=403)
             request.state.user, request.state.csrf, request.state.form = user, data["csrf"], {}
             if request.method == "POST":
                 form = dict(await request.form())

@@ -119,8 +119,9 @@ async def claim(request: Request) -> Response:
         return await queue_page.__wrapped__(request, error=str(exc), status_code=409)  # type: ignore[attr-defined]
     chat = await asyncio.to_thread(console_views.chat_of, console.uow(), handoff_id)
     try:
-        await push.send_to_conversation(chat.sender_id, chat.channel or "latest",
-                                        f"{user.username} from our team has joined the chat.", "handoff")
+        # The sentence starts with the agent's name, and user names are often lower case ("agent", "sam").
+        name = user.username[:1].upper() + user.username[1:]
+        await push.send_to_conversation(chat.sender_id, chat.channel or "latest", f"{name} from our team has joined the chat.", "handoff")
     except CrmError:
         pass  # the agent's own first reply will reach them, or show the error
     return RedirectResponse(f"/handoffs/{handoff_id}", status_code=303)

@@ -136,6 +136,24 @@ def test_markup_in_messages_stays_text(chat, page, attack):
     chat.screenshot("webchat-xss-" + ("img" if "img" in attack else "script"))
 
 
+def test_a_web_address_from_the_assistant_is_a_link_and_the_customers_stays_text(chat, page):
+    address = "https://www.dhl.de/en/privatkunden/dhl-sendungsverfolgung.html?piececode=DHL5710360983"
+    chat.open()
+
+    chat.send(f"track it here: {address}.")
+    chat.wait_for_bot("You said:")
+    live = page.locator(".crmbot-bot .crmbot-bubble a").last.get_attribute("href")
+    chat.reload()  # the history from the CRM is linked the same way
+    page.get_by_text("Earlier messages").wait_for()
+
+    links = page.locator(".crmbot-bot .crmbot-bubble a")
+    expect(links).to_have_count(1)
+    assert live == address and links.first.get_attribute("href") == address  # the full stop is not part of it
+    assert links.first.get_attribute("target") == "_blank" and "noopener" in links.first.get_attribute("rel")
+    assert page.locator(".crmbot-user a").count() == 0
+    assert chat.messages() == [("user", f"track it here: {address}."), ("bot", f"You said: track it here: {address}.")]
+
+
 def test_floating_widget_works_from_the_keyboard(browser, server):
     context = browser.new_context(viewport=DESKTOP)
     page = context.new_page()

@@ -134,6 +134,16 @@ def test_each_route_checks_the_role(app):
     assert "eve" not in admin.get("/admin/users").text
 
 
+def test_a_page_above_the_agents_role_says_so_inside_the_console_with_a_way_back(app):
+    agent = login(app, "ana")
+
+    page = agent.get("/overview", headers={"Accept": "text/html,application/xhtml+xml"})
+
+    assert page.status_code == 403 and page.headers["content-type"].startswith("text/html")
+    assert "This page is for the manager role; you are logged in as agent." in page.text
+    assert 'href="/queue"' in page.text and "Log out" in page.text
+
+
 def test_hostile_customer_text_is_escaped_everywhere(app, settings):
     handoff_id = hostile_handoff(settings)
     agent = login(app, "ana")
@@ -189,3 +199,18 @@ def test_notes_search_overview_and_export(app, settings):
     conversation = exported["handoff"]["conversation_id"]
     # newest first: the export, then the page opens (after the claim, the note and by hand)
     assert seen == [("export", "customer", conversation)] + [("view", "customer", conversation)] * 3
+
+
+def test_the_customer_is_told_by_name_who_joined_in_a_sentence_that_starts_with_a_capital(app, settings, monkeypatch):
+    sent: list[tuple[str, str]] = []
+
+    async def to_customer(sender_id, channel, text, source="agent", agent=None, rasa_url=None):  # the Rasa call, not a person
+        sent.append((text, source))
+
+    monkeypatch.setattr("bot.channels.push.send_to_conversation", to_customer)
+    handoff_id = hostile_handoff(settings)
+    ana = login(app, "ana")
+
+    ana.post(f"/handoffs/{handoff_id}/claim", data={"csrf": csrf_of(ana)}, follow_redirects=False)
+
+    assert sent == [("Ana from our team has joined the chat.", "handoff")]

@@ -70,3 +70,36 @@ def test_an_exchange_is_a_return_of_kind_exchange(uow_factory):  # type: ignore[
     listed = returns.returns_of(uow_factory(), demo)
     assert (made.kind, made.wanted) == ("exchange", "one size bigger")
     assert listed[0].number == made.number and listed[0].kind == "exchange"
+
+
+def test_seeded_parcels_leave_when_their_order_was_shipped_and_arrive_when_it_was_delivered(uow_factory):  # type: ignore[no-untyped-def]
+    seed(uow_factory(), size=40, seed=7, now=NOW)
+    uow = uow_factory()
+    with uow:
+        entered = {(p, s): at for p, s, at in uow.session.execute(
+            select(StageHistory.process_id, StageHistory.stage, StageHistory.entered_at).where(StageHistory.process == "order"))}
+        parcels = uow.session.scalars(select(Shipment)).all()
+
+        assert len(parcels) >= 10
+        for parcel in parcels:
+            assert parcel.dispatched_at == entered[(parcel.order_id, "shipped")]
+            if parcel.delivered_at is not None:
+                assert parcel.delivered_at == entered[(parcel.order_id, "delivered")]
+
+
+def test_a_delivered_order_says_once_when_and_how_it_was_delivered(uow_factory, monkeypatch):  # type: ignore[no-untyped-def]
+    from rasa_sdk.executor import CollectingDispatcher
+
+    from actions import orders as order_actions
+    from crm_store.services import orders
+
+    seed(uow_factory(), size=3, seed=7, now=NOW)
+    monkeypatch.setattr(order_actions, "crm", uow_factory)  # the action's CRM is this test's database
+    dispatcher = CollectingDispatcher()
+
+    order_actions.answer_status(dispatcher, orders.lookup(uow_factory(), "A-10425", demo_id(uow_factory)))
+
+    [reply] = dispatcher.messages
+    assert reply["response"] == "utter_order_status" and reply["status"] == "delivered"
+    assert reply["details"].startswith("DHL delivered it on ") and reply["details"].endswith("(left at the front door).")
+    assert "has been delivered" not in reply["details"]

@@ -205,11 +205,28 @@
     return row;
   }
 
+  // Web addresses in the assistant's and the team's messages (a parcel's tracking page) open in a
+  // new tab. The text is never parsed as HTML: only http(s) addresses become links, node by node.
+  var URL_IN_TEXT = /https?:\/\/[^\s<>"']+/g;
+  function appendLinked(node, text) {
+    var at = 0;
+    String(text).replace(URL_IN_TEXT, function (found, offset) {
+      var address = found.replace(/[.,;:!?)\]]+$/, "");
+      node.appendChild(document.createTextNode(text.slice(at, offset)));
+      node.appendChild(el("a", { href: address, target: "_blank", rel: "noopener noreferrer" }, address));
+      at = offset + address.length;
+      return found;
+    });
+    node.appendChild(document.createTextNode(text.slice(at)));
+    return node;
+  }
+
   function addText(who, text, box) {
     var row = messageRow(who, box);
     var prefix = who === "user" ? "You: " : who === "bot" ? "Assistant: " : "";
     if (prefix) row.appendChild(el("span", { className: "crmbot-sr" }, prefix));
-    row.appendChild(el("div", { className: "crmbot-bubble" }, text));
+    var bubble = el("div", { className: "crmbot-bubble" }, who === "bot" ? null : text);
+    row.appendChild(who === "bot" ? appendLinked(bubble, String(text)) : bubble);
     scrollDown();
     return row;
   }
