@@ -70,7 +70,10 @@ def handoff_summary(tracker: Tracker, why: str) -> str:
                 "action_listen", "action_session_start", "action_answer") and e["name"] not in tried:
             tried.append(e["name"])
     order = focused_order(tracker)
+    # An agent reads words, not identifiers: "payment_problem" -> "payment problem".
+    asked = [name.replace("_", " ").replace("/", ": ") for name in asked]
+    tried = [name.removeprefix("action_").replace("_", " ") for name in tried]
     summary = "; ".join(p for p in (why, f"order {order}" if order else "", f"asked: {', '.join(asked)}" if asked else "",
-                                    f"tried: {', '.join(t.removeprefix('action_') for t in tried)}" if tried else "") if p)
+                                    f"tried: {', '.join(tried)}" if tried else "") if p)
     # The handoff's reason column holds 200 characters: end on a whole word, and say it goes on.
     return textwrap.shorten(summary, width=200, placeholder=" …")

@@ -17,8 +17,8 @@ def _tracker(intents: list[str], actions: list[str]) -> Tracker:
 def test_the_summary_names_why_what_was_asked_and_tried():
     summary = handoff_summary(_tracker(["payment_problem", "request_human"],
                                        ["action_payment_problem", "action_handoff"]), "asked for a person")
-    assert summary == ("asked for a person; asked: payment_problem, request_human; "
-                       "tried: payment_problem, handoff")
+    assert summary == ("asked for a person; asked: payment problem, request human; "
+                       "tried: payment problem, handoff")
 
 
 def test_a_long_summary_ends_on_a_whole_word_within_the_column():
@@ -28,4 +28,4 @@ def test_a_long_summary_ends_on_a_whole_word_within_the_column():
     assert len(summary) <= 200
     assert summary.endswith(" …")
     kept = summary.removesuffix(" …").split(" ")[-1].rstrip(",;")
-    assert kept in {*intents, *(a.removeprefix("action_") for a in actions), "asked:", "tried:"}
+    assert kept in {"intent", "number", "step", "asked:", "tried:"} or kept.isdigit()
