@@ -93,7 +93,17 @@ def create_rasa_app(settings: Settings, model: Path, credentials: str, endpoints
     return app
 
 
+# TensorFlow's own thread pools, read when TensorFlow starts (so before Rasa imports it). The
+# server encodes one message at a time (MiniLM, batch of one): with the default pools (one
+# thread per core, spinning while they wait for work) an encode cost 12 ms of CPU; on one
+# thread 8 ms, and no slower (bench/turn_cpu.py, README "Where a turn's CPU goes"). The
+# environment can still set other values.
+TF_THREADS = {"TF_NUM_INTRAOP_THREADS": "1", "TF_NUM_INTEROP_THREADS": "1"}
+
+
 def main(argv: list[str] | None = None) -> int:
+    for name, value in TF_THREADS.items():
+        os.environ.setdefault(name, value)
     import rasa.core.utils
 
     from crm_store.logs import setup_logging
