@@ -65,6 +65,13 @@ async def warm_up(app: Any, _loop: Any) -> None:
     await app.ctx.agent.parse_message("hello")
 
 
+async def close_action_calls(_app: Any, _loop: Any) -> None:
+    """The keep-alive connections to the action server (crm_store.rasa_guards)."""
+    from crm_store.rasa_guards import close_action_sessions
+
+    await close_action_sessions()
+
+
 def create_rasa_app(settings: Settings, model: Path, credentials: str, endpoints_file: str) -> Any:
     from rasa.core.run import close_resources, configure_app, create_http_input_channels, load_agent_on_start
     from rasa.core.utils import AvailableEndpoints
@@ -89,6 +96,7 @@ def create_rasa_app(settings: Settings, model: Path, credentials: str, endpoints
     app.register_listener(partial(load_agent_on_start, str(model), endpoints, None), "before_server_start")
     app.register_listener(warm_up, "before_server_start")
     app.register_listener(close_resources, "after_server_stop")
+    app.register_listener(close_action_calls, "after_server_stop")
     app.ctx.crmbot_endpoints = endpoints
     return app
 
