@@ -66,8 +66,8 @@ async def warm_up(app: Any, _loop: Any) -> None:
 
 
 async def close_action_calls(_app: Any, _loop: Any) -> None:
-    """The keep-alive connections to the action server (crm_store.rasa_guards)."""
-    from crm_store.rasa_guards import close_action_sessions
+    """The keep-alive connections to the action server (crm_store.rasa_speedups)."""
+    from crm_store.rasa_speedups import close_action_sessions
 
     await close_action_sessions()
 

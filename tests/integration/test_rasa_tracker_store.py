@@ -115,7 +115,7 @@ def test_a_new_session_and_a_tracker_built_elsewhere_store_only_what_is_new(stor
 def test_action_calls_share_a_kept_alive_connection_and_survive_its_loss(store) -> None:  # type: ignore[no-untyped-def]
     from rasa.utils.endpoints import EndpointConfig
 
-    from crm_store.rasa_guards import close_action_sessions
+    from crm_store.rasa_speedups import close_action_sessions
 
     peers: list[int] = []
 
