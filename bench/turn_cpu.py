@@ -67,6 +67,21 @@ class Meter:
                 self._stack[-1][1] = end
 
 
+def threads_cpu() -> dict[str, float]:
+    """CPU seconds of this process's threads so far: "main" (the event loop's) and "others"."""
+    by_kind: dict[str, float] = defaultdict(float)
+    tick = os.sysconf("SC_CLK_TCK")
+    for task in Path("/proc/self/task").iterdir():
+        try:
+            values = (task / "stat").read_text().rsplit(")", 1)[1].split()
+        except FileNotFoundError:
+            continue
+        by_kind["main" if int(task.name) == os.getpid() else "others"] += (int(values[11]) + int(values[12])) / tick
+        if os.environ.get("TURN_CPU_THREADS"):
+            by_kind[f"tid {task.name}"] += (int(values[11]) + int(values[12])) / tick
+    return by_kind
+
+
 def instrument(meter: Meter) -> None:
     """Wrap the stages of a turn (classes, so every instance the agent builds is measured)."""
     from rasa.core.actions.action import RemoteAction
@@ -140,9 +155,9 @@ def main(argv: list[str] | None = None) -> int:
         "ACTION_ENDPOINT_URL": f"http://127.0.0.1:{action_port}/webhook", "LOG_LEVEL": "WARNING",
         "TF_CPP_MIN_LOG_LEVEL": "2", "PYTHONWARNINGS": "ignore",
         **dict(item.split("=", 1) for item in args.env)})
-    from bot.rasa_server import TF_THREADS
+    from bot.rasa_server import THREAD_POOLS
 
-    for name, value in TF_THREADS.items():  # as the Rasa server starts TensorFlow
+    for name, value in THREAD_POOLS.items():  # as the Rasa server starts its numeric libraries
         os.environ.setdefault(name, value)
     from crm_store.db import make_engine, migrate
     from crm_store.logs import setup_logging
@@ -203,6 +218,7 @@ async def run(args: argparse.Namespace, senders: list[str], orders: dict[str, st
         await asyncio.sleep(1.0)
     messages = replies = 0
     started_cpu, started = time.process_time(), time.perf_counter()
+    threads_before = threads_cpu()
     for sender in senders[1:]:
         for template in SCRIPT:
             with meter.stage("rest of the turn"):
@@ -210,6 +226,7 @@ async def run(args: argparse.Namespace, senders: list[str], orders: dict[str, st
             messages += 1
     total_cpu = time.process_time() - started_cpu
     wall = time.perf_counter() - started
+    threads_after = threads_cpu()
     if spy is not None:
         spy.send_signal(signal.SIGINT)
         spy.wait(60)
@@ -221,10 +238,18 @@ async def run(args: argparse.Namespace, senders: list[str], orders: dict[str, st
         calls = meter.calls[name] / messages
         print(f"{name:<60} {ms:>10.1f} {calls:>9.2f}")
     print(f"{'total (process)':<60} {total_cpu * 1000 / messages:>10.1f}   wall {wall * 1000 / messages:.1f} ms/msg")
+    print("by thread (CPU ms/msg):", ", ".join(
+        f"{name} {(threads_after[name] - threads_before.get(name, 0.0)) * 1000 / messages:.1f}"
+        for name in sorted(threads_after, key=lambda n: threads_before.get(n, 0.0) - threads_after[n])
+        if threads_after[name] - threads_before.get(name, 0.0) > 0))
     if args.json:
         args.json.write_text(json.dumps({"messages": messages, "cpu_ms": rows, "total_cpu_ms": total_cpu * 1000 / messages,
                                          "wall_ms": wall * 1000 / messages}, indent=2))
-    await agent.tracker_store.event_broker.close() if agent.tracker_store.event_broker else None
+    from crm_store.rasa_speedups import close_action_sessions
+
+    await close_action_sessions()
+    if agent.tracker_store.event_broker:
+        await agent.tracker_store.event_broker.close()
     return 0
 
 

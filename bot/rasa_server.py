@@ -101,16 +101,20 @@ def create_rasa_app(settings: Settings, model: Path, credentials: str, endpoints
     return app
 
 
-# TensorFlow's own thread pools, read when TensorFlow starts (so before Rasa imports it). The
-# server encodes one message at a time (MiniLM, batch of one): with the default pools (one
-# thread per core, spinning while they wait for work) an encode cost 12 ms of CPU; on one
-# thread 8 ms, and no slower (bench/turn_cpu.py, README "Where a turn's CPU goes"). The
-# environment can still set other values.
-TF_THREADS = {"TF_NUM_INTRAOP_THREADS": "1", "TF_NUM_INTEROP_THREADS": "1"}
+# Thread pools of the numeric libraries, read when each library starts (so before Rasa imports
+# them). The server works on one message at a time, and the sizes are small (MiniLM on one
+# sentence, one embedding against the classifier's 2567 examples), so extra threads only cost:
+# - OpenBLAS (numpy's and scipy's) hands a matrix-vector product to a second thread, which then
+#   spins (sched_yield) for a long while waiting for more: 28 ms of CPU per message;
+# - TensorFlow's default pools (a thread per core, spinning too): an encode cost 12 ms of CPU,
+#   on one thread 8 ms, and no slower.
+# (bench/turn_cpu.py and perf, README "Where a turn's CPU goes".) The environment may still set others.
+THREAD_POOLS = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1",
+                "TF_NUM_INTRAOP_THREADS": "1", "TF_NUM_INTEROP_THREADS": "1"}
 
 
 def main(argv: list[str] | None = None) -> int:
-    for name, value in TF_THREADS.items():
+    for name, value in THREAD_POOLS.items():
         os.environ.setdefault(name, value)
     import rasa.core.utils
 
