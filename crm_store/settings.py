@@ -30,7 +30,9 @@ class Settings:
     event_exchange: str | None = None
     # fsync the ingestion spool once per turn, before the reply (off: a killed process still loses nothing).
     ingest_fsync: bool = True
-    ingest_worker: str = "thread"  # thread: delivered from inside Rasa | process: by its own child of `crmbot run`
+    # process: delivered by its own child of `crmbot run`, so the CRM's SQL does not take turns' CPU
+    # from Rasa (README "Where a turn's CPU goes") | thread: delivered from inside the Rasa server.
+    ingest_worker: str = "process"
     # A child that does not answer its health check for this long is restarted like a crashed one.
     hang_seconds: int = 60
     host: str = "127.0.0.1"
