@@ -17,7 +17,9 @@ process, TensorFlow's included) to the stage of a turn that was running:
 - action calls (Rasa's side only: the request, the answer's schema check),
 - the rest of the turn (Rasa's processor, events, our guards).
 
-One customer at a time, so nothing else runs in the process meanwhile.
+One customer at a time, so nothing else runs in the process meanwhile. It also prints the
+CPU of the main (event loop) thread and of the others; with TURN_CPU_THREADS=1 each thread's
+own, so that `perf record -e cpu-clock -t TID` can name what a busy native thread does.
 """
 from __future__ import annotations
 
@@ -144,7 +146,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--env", action="append", default=[], metavar="NAME=VALUE")
     args = parser.parse_args(argv)
 
-    from bench.load import SCRIPT, free_port, seed_customers, wait_http
+    from bot.rasa_server import THREAD_POOLS
+    from bench.load import free_port, seed_customers, wait_http
 
     work = Path(tempfile.mkdtemp(prefix="crmbot-turn-cpu-"))
     token = secrets.token_urlsafe(32)
@@ -155,14 +158,13 @@ def main(argv: list[str] | None = None) -> int:
         "ACTION_ENDPOINT_URL": f"http://127.0.0.1:{action_port}/webhook", "LOG_LEVEL": "WARNING",
         "TF_CPP_MIN_LOG_LEVEL": "2", "PYTHONWARNINGS": "ignore",
         **dict(item.split("=", 1) for item in args.env)})
-    from bot.rasa_server import THREAD_POOLS
-
     for name, value in THREAD_POOLS.items():  # as the Rasa server starts its numeric libraries
         os.environ.setdefault(name, value)
+    if "numpy" in sys.modules:
+        raise SystemExit("numpy was loaded before its thread pools were set")
     from crm_store.db import make_engine, migrate
     from crm_store.logs import setup_logging
     from crm_store.settings import load_settings
-    from nlu.training import model_file
 
     settings = load_settings()
     from rasa.utils.log_utils import configure_structlog
