@@ -1,8 +1,10 @@
-"""CrmTrackerStore keeps every event of a conversation once, in order, turn after turn (real SQLite),
+"""CrmTrackerStore keeps every event of a conversation once, in order, turn after turn (real SQLite and
+PostgreSQL),
 and Rasa's action calls share keep-alive connections to the action server."""
 from __future__ import annotations
 
 import asyncio
+from contextlib import ExitStack
 
 import pytest
 from aiohttp import web
@@ -16,6 +18,7 @@ from sqlalchemy import create_engine, text
 
 from crm_store.rasa_stores import CrmTrackerStore
 from crm_store.settings import reset_settings_cache
+from tests.support.db import POSTGRES_URL, postgres_available, postgres_schema, require_service
 from tests.support.events import unique_sender
 
 DOMAIN = Domain.from_yaml("""
@@ -30,16 +33,24 @@ responses:
 """)
 
 
-@pytest.fixture()
-def store(tmp_path, monkeypatch):  # type: ignore[no-untyped-def]
-    url = f"sqlite:///{tmp_path / 'tracker.db'}"
-    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'crm.db'}")
-    monkeypatch.setenv("TRACKER_DATABASE_URL", url)
-    reset_settings_cache()
-    made = CrmTrackerStore(domain=DOMAIN)
-    yield made, create_engine(url)
-    made.engine.dispose()
-    reset_settings_cache()
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store(request, tmp_path, monkeypatch):  # type: ignore[no-untyped-def]
+    with ExitStack() as stack:
+        if request.param == "sqlite":
+            url = f"sqlite:///{tmp_path / 'tracker.db'}"
+        else:
+            require_service(postgres_available(), "PostgreSQL")
+            _engine, schema = stack.enter_context(postgres_schema())
+            url = f"{POSTGRES_URL}?options=-csearch_path%3D{schema}"
+        monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'crm.db'}")
+        monkeypatch.setenv("TRACKER_DATABASE_URL", url)
+        reset_settings_cache()
+        made = CrmTrackerStore(domain=DOMAIN)
+        engine = create_engine(url)
+        yield made, engine
+        engine.dispose()
+        made.engine.dispose()
+        reset_settings_cache()
 
 
 def stored_rows(engine, sender: str) -> list[tuple[str, str | None]]:  # type: ignore[no-untyped-def]
