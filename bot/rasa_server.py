@@ -65,6 +65,13 @@ async def warm_up(app: Any, _loop: Any) -> None:
     await app.ctx.agent.parse_message("hello")
 
 
+async def close_action_calls(_app: Any, _loop: Any) -> None:
+    """The keep-alive connections to the action server (crm_store.rasa_speedups)."""
+    from crm_store.rasa_speedups import close_action_sessions
+
+    await close_action_sessions()
+
+
 def create_rasa_app(settings: Settings, model: Path, credentials: str, endpoints_file: str) -> Any:
     from rasa.core.run import close_resources, configure_app, create_http_input_channels, load_agent_on_start
     from rasa.core.utils import AvailableEndpoints
@@ -89,11 +96,26 @@ def create_rasa_app(settings: Settings, model: Path, credentials: str, endpoints
     app.register_listener(partial(load_agent_on_start, str(model), endpoints, None), "before_server_start")
     app.register_listener(warm_up, "before_server_start")
     app.register_listener(close_resources, "after_server_stop")
+    app.register_listener(close_action_calls, "after_server_stop")
     app.ctx.crmbot_endpoints = endpoints
     return app
 
 
+# Thread pools of the numeric libraries, read when each library starts (so before Rasa imports
+# them). The server works on one message at a time, and the sizes are small (MiniLM on one
+# sentence, one embedding against the classifier's 2567 examples), so extra threads only cost:
+# - OpenBLAS (numpy's and scipy's) hands a matrix-vector product to a second thread, which then
+#   spins (sched_yield) for a long while waiting for more: 28 ms of CPU per message;
+# - TensorFlow's default pools (a thread per core, spinning too): an encode cost 12 ms of CPU,
+#   on one thread 8 ms, and no slower.
+# (bench/turn_cpu.py and perf, README "Where a turn's CPU goes".) The environment may still set others.
+THREAD_POOLS = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1",
+                "TF_NUM_INTRAOP_THREADS": "1", "TF_NUM_INTEROP_THREADS": "1"}
+
+
 def main(argv: list[str] | None = None) -> int:
+    for name, value in THREAD_POOLS.items():
+        os.environ.setdefault(name, value)
     import rasa.core.utils
 
     from crm_store.logs import setup_logging

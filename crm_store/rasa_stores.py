@@ -3,6 +3,7 @@ no URLs and the one settings object decides the profile."""
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import logging
 from typing import Any
@@ -10,11 +11,15 @@ from urllib.parse import urlsplit
 
 from rasa.core.lock_store import LOCK_LIFETIME, InMemoryLockStore, LockStore, RedisLockStore
 from rasa.core.tracker_store import SQLTrackerStore
+from sqlalchemy import insert
 
 from crm_store.db import resolve_url
 from crm_store.settings import get_settings
 
 log = logging.getLogger(__name__)
+
+# On a tracker object: how many of its events (from the first) are in the tracker database.
+_STORED = "_crm_events_stored"
 
 
 class CrmTrackerStore(SQLTrackerStore):
@@ -48,32 +53,60 @@ class CrmTrackerStore(SQLTrackerStore):
 
         rasa_guards.install()  # no silent in-memory fallback, honest replies (see the module)
 
+    async def retrieve(self, sender_id: str) -> Any:
+        tracker = await super().retrieve(sender_id)
+        if tracker is not None:
+            # Every event of this tracker object came from the database (its latest session).
+            setattr(tracker, _STORED, len(tracker.events))
+        return tracker
+
+    def _unsaved_events(self, session: Any, tracker: Any) -> list:
+        """The tracker's events that are not in the database yet.
+
+        Rasa counts the stored events of the latest session with a query on every save. A
+        tracker this store read (or saved) knows how many of its events are stored: the
+        turn appends to them and nothing else writes this sender's events meanwhile (the
+        lock store holds the conversation). Any other tracker (a new one, one built by the
+        HTTP API, a copy) and one whose event list drops old events still gets Rasa's query.
+        """
+        stored = getattr(tracker, _STORED, None)
+        if stored is None or tracker.events.maxlen is not None or stored > len(tracker.events):
+            return list(self._additional_events(session, tracker))
+        return list(itertools.islice(tracker.events, stored, None))
+
     async def save(self, tracker: Any) -> None:
         """Store the turn's new events, then hand them to the CRM spool, then sync the spool.
 
         Rasa's own save publishes first and reads the whole tracker back to find
-        what is new; here one count query finds it, and the tracker is committed
-        before anything is published, so a database failure leaves no half turn.
+        what is new; here the tracker itself says what is new (`_unsaved_events`), the
+        rows go in with one executemany, and the tracker is committed before anything is
+        published, so a database failure leaves no half turn.
         """
         with self.session_scope() as session:
-            new = [(event.type_name, event.as_dict()) for event in self._additional_events(session, tracker)]
-            for type_name, data in new:
-                session.add(self.SQLEvent(
-                    sender_id=tracker.sender_id,
-                    type_name=type_name,
-                    timestamp=data.get("timestamp"),
-                    intent_name=(data.get("parse_data") or {}).get("intent", {}).get("name"),
-                    action_name=data.get("name"),
-                    data=json.dumps(data),
-                ))
-            session.commit()
+            new = [(event.type_name, event.as_dict()) for event in self._unsaved_events(session, tracker)]
+            if new:
+                # One executemany instead of an ORM object and INSERT per event (the ORM
+                # fetches each new id, which nothing here reads).
+                session.execute(insert(self.SQLEvent.__table__), [
+                    {
+                        "sender_id": tracker.sender_id,
+                        "type_name": type_name,
+                        "timestamp": data.get("timestamp"),
+                        "intent_name": (data.get("parse_data") or {}).get("intent", {}).get("name"),
+                        "action_name": data.get("name"),
+                        "data": json.dumps(data),
+                    }
+                    for type_name, data in new
+                ])
+                session.commit()
+        setattr(tracker, _STORED, len(tracker.events))
         if self.event_broker is None:
             return
         for _type_name, data in new:
             self.event_broker.publish({"sender_id": tracker.sender_id, **data})
         # The turn's events are in the spool; put them on the disk itself before the reply leaves.
         sync = getattr(self.event_broker, "sync", None)
-        if sync is not None:
+        if sync is not None and new:  # nothing appended, nothing to sync: no hop to a thread
             await asyncio.get_running_loop().run_in_executor(None, sync)
 
 

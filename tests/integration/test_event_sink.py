@@ -151,6 +151,7 @@ def test_events_accepted_before_a_kill_reach_the_crm_after_restart(engine, uow_f
 
 def test_a_spool_has_one_writer_whatever_the_model_reloads(tmp_path, monkeypatch):
     sender = unique_sender()
+    monkeypatch.setenv("INGEST_WORKER", "thread")  # the worker inside Rasa, which a reload must not double
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'crm.db'}")
     monkeypatch.setenv("VAR_DIR", str(tmp_path / "var"))
     reset_settings_cache()
@@ -173,6 +174,41 @@ def test_a_spool_has_one_writer_whatever_the_model_reloads(tmp_path, monkeypatch
         assert [m["text"] for m in messages_of(engine, sender)] == ["before the reload", "after the reload"]
     finally:
         first.sink.stop()
+        reset_settings_cache()
+
+
+def test_with_a_separate_worker_a_reload_keeps_one_appender(tmp_path, monkeypatch):
+    """INGEST_WORKER=process: a reloaded model appends through the same writer, a second writer on the
+    spool is refused, and the one deliverer stores both events in order."""
+    sender = unique_sender()
+    monkeypatch.setenv("INGEST_WORKER", "process")
+    monkeypatch.delenv("EVENT_BROKER_URL", raising=False)
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'crm.db'}")
+    monkeypatch.setenv("VAR_DIR", str(tmp_path / "var"))
+    reset_settings_cache()
+    from crm_store.broker import build_sink
+    from crm_store.db import engine_for, migrate
+    from crm_store.settings import get_settings
+
+    engine = engine_for(f"sqlite:///{tmp_path / 'crm.db'}")
+    migrate(engine)
+    import asyncio
+
+    deliverer = build_sink(get_settings(), "reader")  # what `crmbot ingest spool` runs
+    try:
+        first = asyncio.run(CrmEventBroker.from_endpoint_config(None))
+        reloaded = asyncio.run(CrmEventBroker.from_endpoint_config(None))  # what PUT /model does
+        first.publish(user_uttered(sender, "before the reload", intent="greet", ts=1_800_000_000))
+        reloaded.publish(user_uttered(sender, "after the reload", intent="greet", ts=1_800_000_001))
+        with pytest.raises(SpoolBusy):
+            EventSink(None, tmp_path / "var", role="writer").start()
+        deliverer.start()
+
+        assert get_settings().ingest_worker == "process" and first.sink is reloaded.sink and first.sink.role == "writer"
+        assert eventually(lambda: [m["text"] for m in messages_of(engine, sender)] == ["before the reload", "after the reload"], 20)
+    finally:
+        first.sink.stop()
+        deliverer.stop()
         reset_settings_cache()
 
 

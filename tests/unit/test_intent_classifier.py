@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 from rasa.engine.graph import ExecutionContext, GraphSchema
 from rasa.engine.storage.local_model_storage import LocalModelStorage
@@ -188,3 +189,24 @@ def test_without_a_threshold_the_score_is_only_reported(
 
     assert far.get("intent")["name"] in {"greet", "order_status", "cancel_order", "faq"}
     assert far.get("in_scope_score") < REJECTION_THRESHOLD
+
+
+def test_probabilities_are_the_logistic_regression_over_the_stacked_features(
+    trained: MiniLMIntentClassifier,
+) -> None:
+    # The serving path multiplies block by block (cached, pre-converted weights); it must give
+    # the very numbers of the model as trained: softmax(features @ coef.T + intercept).
+    texts = ["where is my order B-10012?", "how much is shipping?", "hello"]
+    trained.component_config["knn_weight"] = 0.0
+    try:
+        probs = trained.predict_proba(texts)
+        probs_again = trained.predict_proba(texts)
+    finally:
+        trained.component_config["knn_weight"] = MiniLMIntentClassifier.get_default_config()["knn_weight"]
+    features = trained._features(texts, trained.encoder.embed(texts))
+    logits = np.asarray(features @ trained._coef.T) + trained._intercept
+    expected = np.exp(logits - logits.max(axis=1, keepdims=True))
+    expected /= expected.sum(axis=1, keepdims=True)
+
+    np.testing.assert_allclose(probs, expected, rtol=1e-6, atol=1e-9)
+    np.testing.assert_array_equal(probs, probs_again)
