@@ -28,6 +28,7 @@ from crm_store.db import UnitOfWork
 from crm_store.models import Attachment, Conversation, ConversationEvent, Message, utc_from_timestamp
 from crm_store.services.conversations import adopt_action_conversation, conversation_at
 from crm_store.services.customers import resolve_identity
+from crm_store.services.receipts import link_late_attachment
 from crm_store.sql import insert_ignoring_conflict
 
 log = logging.getLogger(__name__)
@@ -262,7 +263,8 @@ def _store_attachments(uow: UnitOfWork, conversation: Conversation, key: str, me
         if not isinstance(item, Mapping) or not item.get("path"):
             log.warning("attachment without a path ignored", extra={"conversation_id": conversation.id})
             continue
-        insert_ignoring_conflict(
+        path = str(item["path"])[:500]
+        stored = insert_ignoring_conflict(
             uow.session,
             Attachment,
             {
@@ -272,11 +274,15 @@ def _store_attachments(uow: UnitOfWork, conversation: Conversation, key: str, me
                 "file_name": _str(item.get("file_name"), 255),
                 "mime_type": _str(item.get("mime_type"), 100),
                 "size": item.get("size") if isinstance(item.get("size"), int) else None,
-                "path": str(item["path"])[:500],
+                "path": path,
                 "created_at": at,
             },
             key=["message_id", "path"],
         )
+        if stored:
+            attachment_id = uow.session.scalars(select(Attachment.id).where(
+                Attachment.message_id == message_id, Attachment.path == path)).one()
+            link_late_attachment(uow.session, attachment_id, path)
 
 
 def _store_bot(uow: UnitOfWork, conversation: Conversation, event: TrackerEvent, key: str, at: datetime,

@@ -13,6 +13,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from crm_store import stages
 from crm_store.db import UnitOfWork
@@ -127,9 +128,29 @@ def _waiting(uow: UnitOfWork, reading_id: int, customer_id: int) -> ReceiptReadi
     return row
 
 
+def link_late_attachment(session: Session, attachment_id: int, path: str) -> None:
+    """Ingestion stored a photo's attachment: link it to a reading confirmed before it arrived.
+
+    Ingestion runs behind the conversation (a thread of Rasa, or with INGEST_WORKER=process
+    another process), so a customer's quick "yes" can confirm a reading before the photo's
+    own turn is in the CRM. confirm_reading then finds no attachment; this puts it where
+    confirm_reading would have (the reading, its text, the return it went to).
+    """
+    for row in session.scalars(select(ReceiptReading).where(
+            ReceiptReading.image_path == path, ReceiptReading.status == "confirmed",
+            ReceiptReading.attachment_id.is_(None))):
+        attachment = session.get(Attachment, attachment_id)
+        row.attachment_id = attachment_id
+        attachment.ocr_text = row.ocr_text
+        if row.process == "return":
+            ret = session.get(Return, row.process_id)
+            if ret is not None and ret.receipt_attachment_id is None:
+                ret.receipt_attachment_id = attachment_id
+
+
 def _attachment(uow: UnitOfWork, row: ReceiptReading) -> Attachment | None:
     # Ingestion stores the attachment after the turn that carried the photo; by the
-    # customer's yes it is normally there (if not, image_path still names the file).
+    # customer's yes it is normally there (if not, link_late_attachment links it on arrival).
     return uow.session.scalars(
         select(Attachment).where(Attachment.path == row.image_path).order_by(Attachment.id).limit(1)
     ).first()

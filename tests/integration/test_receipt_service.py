@@ -80,3 +80,27 @@ def test_someone_elses_order_is_never_touched_and_a_reading_is_confirmed_once(uo
     uow = uow_factory()
     with uow:
         assert uow.session.scalars(select(ReceiptReading).where(ReceiptReading.process == "order")).all() == []
+
+
+def test_a_reading_confirmed_before_its_photo_is_ingested_gets_the_photo_when_it_arrives(uow_factory):
+    """Ingestion runs behind the chat: a quick "yes" can come before the photo's turn is in the CRM."""
+    from crm_store.ingestion import ingest
+    from tests.support.events import user_uttered
+
+    customer = a_customer(uow_factory)
+    number = an_order(uow_factory, customer, "delivered", ("Yoga Mat",))
+    ret = returns.open_return(uow_factory(), customer, number, "yoga mat", "too thin", NOW)
+    sender, path = f"s-{uuid.uuid4().hex}", f"uploads/telegram/{uuid.uuid4().hex}.jpg"
+    read = receipts.record_reading(uow_factory(), customer, sender, path, "ORDER ... TOTAL 49.90", fields_for(number), NOW)
+    receipts.confirm_reading(uow_factory(), read.id, customer, "return", NOW - timedelta(hours=1), NOW)
+
+    photo = user_uttered(sender, "/send_photo", intent="send_photo", channel="telegram",
+                         metadata={"attachments": [{"kind": "photo", "mime_type": "image/jpeg", "size": 10, "path": path}]})
+    ingest(uow_factory(), photo)
+
+    uow = uow_factory()
+    with uow:
+        attachment = uow.session.scalars(select(Attachment).where(Attachment.path == path)).one()
+        assert uow.session.get(ReceiptReading, read.id).attachment_id == attachment.id
+        assert uow.session.get(Return, ret.id).receipt_attachment_id == attachment.id
+        assert attachment.ocr_text == "ORDER ... TOTAL 49.90"
