@@ -30,10 +30,9 @@ class Settings:
     event_exchange: str | None = None
     # fsync the ingestion spool once per turn, before the reply (off: a killed process still loses nothing).
     ingest_fsync: bool = True
-    # thread: delivered from inside the Rasa server | process: by its own child of `crmbot run`, so the
-    # CRM's SQL does not take turns' CPU from Rasa. Not the default yet: a receipt confirmed right
-    # after its photo can miss the photo's attachment (README "Where a turn's CPU goes").
-    ingest_worker: str = "thread"
+    # process: delivered by its own child of `crmbot run`, so the CRM's SQL does not take turns' CPU
+    # from Rasa (README "Where a turn's CPU goes") | thread: delivered from inside the Rasa server.
+    ingest_worker: str = "process"
     # A child that does not answer its health check for this long is restarted like a crashed one.
     hang_seconds: int = 60
     host: str = "127.0.0.1"

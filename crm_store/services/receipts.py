@@ -94,6 +94,11 @@ def confirm_reading(
     """
     with uow:
         row = _waiting(uow, reading_id, customer_id)
+        # Confirmed first, then the photo looked up: the write takes SQLite's write lock (PostgreSQL:
+        # the row's lock, which link_late_attachment waits for), so ingestion storing the photo at
+        # this moment either finished before (found here) or sees the reading confirmed (links it).
+        row.status, row.confirmed_at = "confirmed", now
+        uow.session.flush()
         attachment = _attachment(uow, row)
         process, process_id, number = None, None, None
         if context == "return":
@@ -138,7 +143,7 @@ def link_late_attachment(session: Session, attachment_id: int, path: str) -> Non
     """
     for row in session.scalars(select(ReceiptReading).where(
             ReceiptReading.image_path == path, ReceiptReading.status == "confirmed",
-            ReceiptReading.attachment_id.is_(None))):
+            ReceiptReading.attachment_id.is_(None)).with_for_update()):
         attachment = session.get(Attachment, attachment_id)
         row.attachment_id = attachment_id
         attachment.ocr_text = row.ocr_text

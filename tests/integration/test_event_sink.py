@@ -177,11 +177,11 @@ def test_a_spool_has_one_writer_whatever_the_model_reloads(tmp_path, monkeypatch
         reset_settings_cache()
 
 
-def test_with_a_separate_worker_a_reload_keeps_one_appender(tmp_path, monkeypatch):
-    """INGEST_WORKER=process: a reloaded model appends through the same writer, a second writer on the
-    spool is refused, and the one deliverer stores both events in order."""
+def test_with_the_default_separate_worker_a_reload_keeps_one_appender(tmp_path, monkeypatch):
+    """INGEST_WORKER=process (the default): a reloaded model appends through the same writer, a second
+    writer on the spool is refused, and the one deliverer stores both events in order."""
     sender = unique_sender()
-    monkeypatch.setenv("INGEST_WORKER", "process")
+    monkeypatch.delenv("INGEST_WORKER", raising=False)
     monkeypatch.delenv("EVENT_BROKER_URL", raising=False)
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'crm.db'}")
     monkeypatch.setenv("VAR_DIR", str(tmp_path / "var"))
