@@ -105,7 +105,8 @@ def test_a_conversation_with_a_poison_message_reaches_the_crm_whole_on_postgresq
 
 
 def _consumer_pid(stack: Stack) -> int:
-    out = subprocess.run(["pgrep", "-P", str(stack.process.pid), "-f", "bot.cli ingest"],
+    # `bot.cli ingest` (the RabbitMQ consumer), not `bot.cli ingest spool` (the spool's deliverer).
+    out = subprocess.run(["pgrep", "-P", str(stack.process.pid), "-f", r"bot\.cli ingest$"],
                          capture_output=True, text=True).stdout.split()
     assert len(out) == 1, f"one consumer expected, found {out}:\n{stack.log()}"
     return int(out[0])
