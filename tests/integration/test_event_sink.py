@@ -1,6 +1,8 @@
 """The spool between Rasa and the CRM: never blocks Rasa, loses nothing, one writer per spool."""
 from __future__ import annotations
 
+import asyncio
+
 import json
 import os
 import signal
@@ -149,17 +151,22 @@ def test_events_accepted_before_a_kill_reach_the_crm_after_restart(engine, uow_f
     assert [m["text"] for m in messages_of(engine, sender)] == [f"message {i}" for i in range(30)]
 
 
-def test_a_spool_has_one_writer_whatever_the_model_reloads(tmp_path, monkeypatch):
-    sender = unique_sender()
-    monkeypatch.setenv("INGEST_WORKER", "thread")  # the worker inside Rasa, which a reload must not double
+def _embedded_crm(tmp_path, monkeypatch):  # type: ignore[no-untyped-def]
+    """Settings of an embedded deployment in tmp_path, and its migrated CRM."""
+    from crm_store.db import engine_for, migrate
+
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'crm.db'}")
     monkeypatch.setenv("VAR_DIR", str(tmp_path / "var"))
     reset_settings_cache()
-    from crm_store.db import engine_for, migrate
-
     engine = engine_for(f"sqlite:///{tmp_path / 'crm.db'}")
     migrate(engine)
-    import asyncio
+    return engine
+
+
+def test_a_spool_has_one_writer_whatever_the_model_reloads(tmp_path, monkeypatch):
+    sender = unique_sender()
+    monkeypatch.setenv("INGEST_WORKER", "thread")  # the worker inside Rasa, which a reload must not double
+    engine = _embedded_crm(tmp_path, monkeypatch)
 
     try:
         first = asyncio.run(CrmEventBroker.from_endpoint_config(None))
@@ -183,16 +190,9 @@ def test_with_the_default_separate_worker_a_reload_keeps_one_appender(tmp_path, 
     sender = unique_sender()
     monkeypatch.delenv("INGEST_WORKER", raising=False)
     monkeypatch.delenv("EVENT_BROKER_URL", raising=False)
-    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'crm.db'}")
-    monkeypatch.setenv("VAR_DIR", str(tmp_path / "var"))
-    reset_settings_cache()
+    engine = _embedded_crm(tmp_path, monkeypatch)
     from crm_store.broker import build_sink
-    from crm_store.db import engine_for, migrate
     from crm_store.settings import get_settings
-
-    engine = engine_for(f"sqlite:///{tmp_path / 'crm.db'}")
-    migrate(engine)
-    import asyncio
 
     deliverer = build_sink(get_settings(), "reader")  # what `crmbot ingest spool` runs
     try:
