@@ -24,10 +24,20 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from tests.support.browser import ChatPage, launch_chromium  # noqa: E402
-from tests.support.stack import eventually, start_stack, stop_stack  # noqa: E402
-from tests.e2e.test_console_stack import handoff_of  # noqa: E402
+from bot.local_stack import eventually, start_stack, stop_stack  # noqa: E402
+from sqlalchemy import select  # noqa: E402
+
+from crm_store.models import Conversation, Handoff  # noqa: E402
 
 TARGET_SECONDS = 1.0
+
+
+def handoff_of(stack, sender: str) -> dict | None:
+    """The newest handoff of this web chat visitor's conversation, as the CRM holds it."""
+    with stack.engine.connect() as conn:
+        row = conn.execute(select(Handoff.id).join(Conversation, Handoff.conversation_id == Conversation.id)
+                           .where(Conversation.sender_id == sender).order_by(Handoff.id.desc())).first()
+    return dict(row._mapping) if row else None
 
 
 def percentile(values: list[float], q: float) -> float:

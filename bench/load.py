@@ -341,7 +341,7 @@ def children(pid: int, pattern: str | None = None) -> list[int]:
 
 def rasa_child(supervisor: subprocess.Popen) -> int:
     """The pid of the Rasa server that `crmbot run` (pid given) supervises."""
-    return children(supervisor.pid, "bot.rasa_server")[0]
+    return children(supervisor.pid, "bot.rasa.server")[0]
 
 
 def stop(proc: subprocess.Popen) -> None:

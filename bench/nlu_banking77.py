@@ -25,7 +25,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bot.rasa_server import THREAD_POOLS  # noqa: E402
+from bot.rasa.server import THREAD_POOLS  # noqa: E402
 
 # Parse as the Rasa server serves: numpy's BLAS and TensorFlow on one thread each, set before
 # either loads (a second BLAS thread spun for 28 ms of CPU a message; README "Where a turn's CPU goes").

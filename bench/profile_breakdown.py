@@ -15,9 +15,9 @@ from pathlib import Path
 
 # (part of a turn, markers in a stack); first match wins.
 PARTS: list[tuple[str, tuple[str, ...]]] = [
-    ("CRM spool + ingestion (worker thread)", ("crm_store/spool.py", "crm_store/ingestion.py")),
-    ("tracker store: save", ("save (crm_store/rasa_stores.py", "save (rasa/core/tracker_store.py")),
-    ("tracker store: read", ("rasa/core/tracker_store.py", "crm_store/rasa_stores.py")),
+    ("CRM spool + ingestion (worker thread)", ("crm_store/ingestion/spool.py", "crm_store/ingestion/events.py")),
+    ("tracker store: save", ("save (bot/rasa/stores.py", "save (rasa/core/tracker_store.py")),
+    ("tracker store: read", ("rasa/core/tracker_store.py", "bot/rasa/stores.py")),
     ("action call (HTTP + JSON-schema check)", ("actions/action.py", "aiohttp/client", "jsonschema/")),
     ("NLU: language-model featurizer (MiniLM)", ("lm_featurizer", "transformers/")),
     ("NLU: other components", ("rasa/nlu/", "nlu/components")),

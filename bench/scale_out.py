@@ -39,7 +39,7 @@ from sqlalchemy import text  # noqa: E402
 from bench.load import (HEADER, SCRIPT, Level, assistant_env, check_counts, check_line, children, cpu_seconds,  # noqa: E402
                         free_port, plan_senders, row_line, run_level, seed_customers, start_assistant, stop, wait_http)
 from crm_store.db import make_engine, migrate  # noqa: E402
-from crm_store.rabbit import Topology  # noqa: E402
+from crm_store.ingestion.rabbit import Topology  # noqa: E402
 
 POSTGRES = os.environ.get("BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 REDIS = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/6")

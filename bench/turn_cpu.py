@@ -94,8 +94,8 @@ def instrument(meter: Meter) -> None:
     from nlu.components.classifier import MiniLMIntentClassifier
     from nlu.components.encoder import SentenceEncoder
 
-    from crm_store.broker import CrmEventBroker
-    from crm_store.rasa_stores import CrmTrackerStore
+    from bot.rasa.broker import CrmEventBroker
+    from bot.rasa.stores import CrmTrackerStore
 
     def wrap_async(cls: Any, name: str, stage: str) -> None:
         original = getattr(cls, name)
@@ -146,7 +146,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--env", action="append", default=[], metavar="NAME=VALUE")
     args = parser.parse_args(argv)
 
-    from bot.rasa_server import THREAD_POOLS
+    from bot.rasa.server import THREAD_POOLS
     from bench.load import free_port, seed_customers, wait_http
 
     work = Path(tempfile.mkdtemp(prefix="crmbot-turn-cpu-"))
@@ -169,7 +169,7 @@ def main(argv: list[str] | None = None) -> int:
     settings = load_settings()
     from rasa.utils.log_utils import configure_structlog
 
-    configure_structlog(logging.getLevelName(settings.log_level))  # as bot.rasa_server does
+    configure_structlog(logging.getLevelName(settings.log_level))  # as bot.rasa.server does
     setup_logging(settings.log_level)
     engine = make_engine(os.environ["DATABASE_URL"])
     migrate(engine)
@@ -247,7 +247,7 @@ async def run(args: argparse.Namespace, senders: list[str], orders: dict[str, st
     if args.json:
         args.json.write_text(json.dumps({"messages": messages, "cpu_ms": rows, "total_cpu_ms": total_cpu * 1000 / messages,
                                          "wall_ms": wall * 1000 / messages}, indent=2))
-    from crm_store.rasa_speedups import close_action_sessions
+    from bot.rasa.speedups import close_action_sessions
 
     await close_action_sessions()
     if agent.tracker_store.event_broker:

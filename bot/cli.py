@@ -142,7 +142,7 @@ def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
     separate_worker = settings.ingest_worker == "process"
     rasa = Child(
         "rasa server",
-        python_module("bot.rasa_server", "--model", str(model), "--endpoints", "endpoints.yml", "--credentials", "credentials.yml"),
+        python_module("bot.rasa.server", "--model", str(model), "--endpoints", "endpoints.yml", "--credentials", "credentials.yml"),
         # "/" needs no API token and answers only once the model is loaded (before_server_start).
         f"{settings.rasa_url}/",
         env,
@@ -173,8 +173,8 @@ def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
 def ingestion_check(settings: Settings, part: str):  # type: ignore[no-untyped-def]
     """The heartbeat of the ingestion worker living in that child: part of its health."""
     from bot.ingest_cli import heartbeat_check
-    from crm_store.consumer import CONSUMER_STATUS
-    from crm_store.spool import STATUS
+    from crm_store.ingestion.consumer import CONSUMER_STATUS
+    from crm_store.ingestion.spool import STATUS
 
     return heartbeat_check(settings.var_path, CONSUMER_STATUS if part == "consumer" else STATUS)
 
@@ -195,9 +195,9 @@ def cmd_ingest(settings: Settings, args: argparse.Namespace) -> int:
 
         return deliver_spool(settings)
 
-    from crm_store.consumer import consume
+    from crm_store.ingestion.consumer import consume
     from crm_store.db import unit_of_work
-    from crm_store.rabbit import topology_from
+    from crm_store.ingestion.rabbit import topology_from
 
     if not settings.event_broker_url:
         raise CrmError("EVENT_BROKER_URL is not set: in the embedded profile Rasa ingests events in-process.")

@@ -505,7 +505,7 @@ def main(argv: list[str] | None = None) -> int:
     import tempfile
 
     from crm_store.settings import PROJECT_ROOT
-    from tests.support.stack import start_stack, stop_stack
+    from bot.local_stack import start_stack, stop_stack
 
     parser = argparse.ArgumentParser(prog="crmbot eval", description="Conversation pass rates.")
     parser.add_argument("--conversations", type=Path, default=PROJECT_ROOT / "tests" / "conversations")

@@ -17,8 +17,8 @@ STALE_SECONDS = 10.0
 
 def ingest_status(settings: Settings, args: argparse.Namespace) -> int:
     """Print the queue, spool, dead letters and last event stored; exit 1 when ingestion is not healthy."""
-    from crm_store.consumer import read_consumer_status
-    from crm_store.spool import read_status
+    from crm_store.ingestion.consumer import read_consumer_status
+    from crm_store.ingestion.spool import read_status
 
     report: dict[str, Any] = {"spool": read_status(settings.var_path)}
     if settings.event_broker_url:
@@ -73,8 +73,8 @@ def _ago(ts: float | None) -> str:
 
 
 def _rabbit_depths(settings: Settings) -> dict[str, Any]:
-    from crm_store.consumer import queue_depths
-    from crm_store.rabbit import topology_from
+    from crm_store.ingestion.consumer import queue_depths
+    from crm_store.ingestion.rabbit import topology_from
 
     try:
         return asyncio.run(queue_depths(settings.event_broker_url or "", topology_from(settings)))
@@ -85,8 +85,8 @@ def _rabbit_depths(settings: Settings) -> dict[str, Any]:
 def replay_dead(settings: Settings, args: argparse.Namespace) -> int:
     """Ingest the dead letters again (after a fix); what still fails goes back to the dead letters."""
     from crm_store.db import unit_of_work
-    from crm_store.ingestion import ingest, is_temporary
-    from crm_store.spool import DEAD, dead_letter
+    from crm_store.ingestion.events import ingest, is_temporary
+    from crm_store.ingestion.spool import DEAD, dead_letter
 
     dead_path = settings.var_path / DEAD
     replayed = failed = still_dead = 0
@@ -116,7 +116,7 @@ def replay_dead(settings: Settings, args: argparse.Namespace) -> int:
         still_dead = len(keep)
     print(f"dead letters replayed: {replayed} stored, {still_dead} still dead")
     if settings.event_broker_url:
-        from crm_store.rabbit import replay_dead as rabbit_replay, topology_from
+        from crm_store.ingestion.rabbit import replay_dead as rabbit_replay, topology_from
 
         try:
             moved = asyncio.run(rabbit_replay(settings.event_broker_url, topology_from(settings)))
@@ -131,7 +131,7 @@ def deliver_spool(settings: Settings) -> int:
     import signal
     import threading
 
-    from crm_store.broker import build_sink
+    from crm_store.ingestion.sinks import build_sink
 
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):

@@ -33,7 +33,7 @@ from bot.channels.telegram_send import RetryPolicy, TelegramSender, bot_id_of, c
 from bot.channels.telegram_store import TelegramStore
 from bot.channels.telegram_updates import FileTooLarge, Incoming, download, parse_update, user_metadata
 from crm_store.settings import Settings, get_settings
-from crm_store.spool import running_sink
+from crm_store.ingestion.spool import running_sink
 
 log = logging.getLogger(__name__)
 

@@ -13,7 +13,7 @@ The server issues every session: `session_request` with a token we signed contin
 conversation, anything else starts a new one (bot.channels.webchat_sessions). The session id
 inside the token is the Rasa sender_id. Browsers on other origins reach these routes only
 when their origin is in ALLOWED_ORIGINS; the CORS header comes from the app (Rasa's CORS
-set up by bot.rasa_server), so there is exactly one.
+set up by bot.rasa.server), so there is exactly one.
 """
 from __future__ import annotations
 

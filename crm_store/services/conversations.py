@@ -7,7 +7,7 @@ from datetime import datetime
 
 from sqlalchemy import select
 
-from crm_store.cleaning import clean_sender
+from crm_store.ingestion.cleaning import clean_sender
 from crm_store.db import UnitOfWork
 from crm_store.models import Conversation, Message
 from crm_store.sql import insert_ignoring_conflict

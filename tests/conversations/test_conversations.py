@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from bot.conversation_suite import SUITE_ENV, api_token_of, load, run_conversation, score
-from tests.support.stack import Stack, start_stack, stop_stack
+from bot.local_stack import Stack, start_stack, stop_stack
 
 pytestmark = pytest.mark.e2e
 

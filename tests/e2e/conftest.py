@@ -4,7 +4,7 @@ import pytest
 
 from tests.support.background import BackgroundLoop
 from tests.support.fake_telegram import TOKEN, FakeTelegram
-from tests.support.stack import Stack, start_stack, stop_stack
+from bot.local_stack import Stack, start_stack, stop_stack
 
 TELEGRAM_SECRET = "e2e-webhook-secret"
 RASA_TOKEN = "e2e-rasa-api-token"

@@ -20,7 +20,7 @@ from crm_store.services import console_users, handoffs
 from tests.e2e.test_order_status import customer_with_order, texts
 from tests.e2e.test_telegram_stack import post_update, replies_to, text_update
 from tests.support.browser import ROOT, ChatPage, launch_chromium, require_chromium
-from tests.support.stack import Stack, eventually
+from bot.local_stack import Stack, eventually
 
 pytestmark = pytest.mark.e2e
 PASSWORD = "second-agent-pass"

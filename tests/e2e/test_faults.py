@@ -14,12 +14,12 @@ import pytest
 from sqlalchemy import func, select
 
 from crm_store.models import Conversation
-from crm_store.rasa_guards import ACTION_FAILED, TRY_AGAIN
+from bot.rasa.guards import ACTION_FAILED, TRY_AGAIN
 from crm_store.settings import PROJECT_ROOT
 from tests.e2e.test_order_status import customer_with_order, texts
 from tests.support.events import unique_sender
 from tests.support.queries import messages_of
-from tests.support.stack import Stack, eventually
+from bot.local_stack import Stack, eventually
 
 pytestmark = pytest.mark.e2e
 

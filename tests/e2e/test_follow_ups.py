@@ -13,7 +13,7 @@ from crm_store.models import ChannelIdentity, Conversation, ConversationEvent, F
 from tests.e2e.test_telegram_stack import post_update, replies_to, text_update
 from tests.integration.test_cli import crmbot
 from tests.support.queries import messages_of
-from tests.support.stack import Stack, eventually
+from bot.local_stack import Stack, eventually
 
 pytestmark = pytest.mark.e2e
 

@@ -15,7 +15,7 @@ from crm_store.db import UnitOfWork
 from crm_store.models import ChannelIdentity, Customer, Order
 from tests.support.events import unique_sender
 from tests.support.queries import messages_of
-from tests.support.stack import Stack, eventually
+from bot.local_stack import Stack, eventually
 
 pytestmark = pytest.mark.e2e
 

@@ -9,7 +9,7 @@ from sqlalchemy import select, update
 from crm_store.models import ChannelIdentity, Customer, LinkCode, Order, Ticket
 from tests.e2e.test_order_status import customer_with_order, demo_code, texts
 from tests.support.events import unique_sender
-from tests.support.stack import Stack, eventually
+from bot.local_stack import Stack, eventually
 
 pytestmark = pytest.mark.e2e
 

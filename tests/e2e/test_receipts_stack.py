@@ -21,7 +21,7 @@ from tests.e2e.test_telegram_stack import post_update, replies_to, text_update
 from tests.support.browser import DESKTOP, ChatPage, launch_chromium, require_chromium
 from tests.support.events import unique_sender
 from tests.support.receipts import make_receipt, write_receipt
-from tests.support.stack import Stack, eventually
+from bot.local_stack import Stack, eventually
 
 pytestmark = pytest.mark.e2e
 

@@ -18,14 +18,14 @@ import uuid
 import pytest
 from sqlalchemy import func, select, text
 
-from crm_store.cleaning import REPLACEMENT
+from crm_store.ingestion.cleaning import REPLACEMENT
 from crm_store.db import make_engine
 from crm_store.models import Conversation
-from crm_store.rabbit import Topology
+from crm_store.ingestion.rabbit import Topology
 from tests.support.db import POSTGRES_URL, postgres_available, require_service
 from tests.support.events import unique_sender
 from tests.support.queries import messages_of
-from tests.support.stack import Stack, eventually, start_stack, stop_stack
+from bot.local_stack import Stack, eventually, start_stack, stop_stack
 
 pytestmark = pytest.mark.e2e
 

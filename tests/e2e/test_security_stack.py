@@ -8,7 +8,7 @@ import httpx
 import pytest
 
 from tests.e2e.conftest import RASA_TOKEN
-from tests.support.stack import Stack
+from bot.local_stack import Stack
 
 pytestmark = pytest.mark.e2e
 

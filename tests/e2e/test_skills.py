@@ -14,7 +14,7 @@ from crm_store.models import (
     ChannelIdentity, Conversation, Customer, Deal, Feedback, Handoff, Order, OrderItem, Product, Return, StageHistory, Ticket,
 )
 from tests.support.events import unique_sender
-from tests.support.stack import Stack, eventually
+from bot.local_stack import Stack, eventually
 
 pytestmark = pytest.mark.e2e
 

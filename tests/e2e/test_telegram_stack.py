@@ -18,7 +18,7 @@ from crm_store.settings import reset_settings_cache
 from tests.e2e.conftest import RASA_TOKEN, TELEGRAM_SECRET
 from tests.e2e.test_order_status import customer_with_order
 from tests.support.queries import messages_of
-from tests.support.stack import Stack, eventually
+from bot.local_stack import Stack, eventually
 
 pytestmark = pytest.mark.e2e
 

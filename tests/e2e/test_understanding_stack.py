@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from crm_store.models import Conversation, Message
 from tests.support.events import unique_sender
-from tests.support.stack import Stack, eventually
+from bot.local_stack import Stack, eventually
 
 pytestmark = pytest.mark.e2e
 

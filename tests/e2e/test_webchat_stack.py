@@ -10,7 +10,7 @@ from sqlalchemy import select
 from crm_store.models import ChannelIdentity, Customer
 from tests.support.browser import DESKTOP, ChatPage, launch_chromium, require_chromium
 from tests.support.queries import messages_of
-from tests.support.stack import Stack, eventually
+from bot.local_stack import Stack, eventually
 
 pytestmark = pytest.mark.e2e
 

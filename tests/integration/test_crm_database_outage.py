@@ -21,12 +21,12 @@ from bot.ingest_cli import ingest_status
 from crm_store.db import UnitOfWork, make_engine, migrate
 from crm_store.models import Conversation, Message
 from crm_store.settings import Settings, reset_settings_cache
-from crm_store.spool import EventSink, read_status
+from crm_store.ingestion.spool import EventSink, read_status
 from tests.support.db import in_ci
 from tests.support.events import unique_sender, user_uttered
 from tests.support.private_postgres import PrivatePostgres, postgres_bin
 from tests.support.queries import messages_of, row_counts
-from tests.support.stack import eventually
+from bot.local_stack import eventually
 
 pytestmark = pytest.mark.timeout(120)
 

@@ -16,13 +16,13 @@ import pytest
 from sqlalchemy import text
 
 from bot.ingest_cli import heartbeat_check
-from crm_store.broker import CrmEventBroker, EventSink
+from bot.rasa.broker import CrmEventBroker, EventSink
 from crm_store.db import UnitOfWork, make_engine
 from crm_store.settings import PROJECT_ROOT, reset_settings_cache
-from crm_store.spool import STATUS, SpoolBusy, read_status
+from crm_store.ingestion.spool import STATUS, SpoolBusy, read_status
 from tests.support.events import unique_sender, user_uttered
 from tests.support.queries import messages_of
-from tests.support.stack import eventually
+from bot.local_stack import eventually
 
 DOWN_URL = "postgresql://postgres@127.0.0.1:1/test"
 
@@ -35,7 +35,7 @@ def _sink(factory, tmp_path, retry=0.2) -> EventSink:  # type: ignore[no-untyped
 
 def test_publish_does_not_wait_for_a_locked_database_and_the_worker_says_it_is_retrying(engine, uow_factory, tmp_path,
                                                                                          monkeypatch):
-    monkeypatch.setattr("crm_store.ingestion.LOCK_WAIT_SECONDS", 1.0)  # 5 s in production, under STALE_SECONDS
+    monkeypatch.setattr("crm_store.ingestion.events.LOCK_WAIT_SECONDS", 1.0)  # 5 s in production, under STALE_SECONDS
     sender = unique_sender()
     sink = _sink(uow_factory, tmp_path)
     healthy = heartbeat_check(tmp_path / "var", STATUS, max_age=4.0)  # stricter than the supervisor's 10 s
@@ -105,7 +105,7 @@ _WRITER = """
 import sys, time
 from pathlib import Path
 from crm_store.db import UnitOfWork, make_engine
-from crm_store.spool import EventSink
+from crm_store.ingestion.spool import EventSink
 from tests.support.events import user_uttered
 var, url, schema, sender, count = sys.argv[1:]
 crm = make_engine(url, connect_args={"options": f"-csearch_path={schema}"}) if schema else make_engine(url)
@@ -191,7 +191,7 @@ def test_with_the_default_separate_worker_a_reload_keeps_one_appender(tmp_path, 
     monkeypatch.delenv("INGEST_WORKER", raising=False)
     monkeypatch.delenv("EVENT_BROKER_URL", raising=False)
     engine = _embedded_crm(tmp_path, monkeypatch)
-    from crm_store.broker import build_sink
+    from crm_store.ingestion.sinks import build_sink
     from crm_store.settings import get_settings
 
     deliverer = build_sink(get_settings(), "reader")  # what `crmbot ingest spool` runs

@@ -144,7 +144,7 @@ def test_expected_wait_comes_from_the_queue_and_recent_first_responses(uow_facto
 
 def test_a_handoff_in_a_sessions_first_turn_keeps_the_transcript_whole(uow_factory):
     """Rasa publishes a turn's events when the turn ends, after the handoff action ran."""
-    from crm_store.ingestion import ingest
+    from crm_store.ingestion.events import ingest
     from crm_store.models import utc_from_timestamp
     from tests.support.events import bot_uttered, session_started, unique_sender, user_uttered
 

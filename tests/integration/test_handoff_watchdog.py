@@ -13,7 +13,7 @@ from crm_store.services import console_users, handoffs
 from crm_store.services.handoff_watchdog import escalate_stale_handoffs
 from crm_store.settings import Settings
 from tests.integration.test_handoff_lifecycle import a_chat
-from tests.support.stack import free_port
+from bot.local_stack import free_port
 
 T = datetime(2026, 12, 1, 10, 0)
 

@@ -6,7 +6,7 @@ import time
 import pytest
 from sqlalchemy import select
 
-from crm_store.ingestion import MalformedEvent, ingest
+from crm_store.ingestion.events import MalformedEvent, ingest
 from crm_store.models import Attachment, ChannelIdentity, Conversation, ConversationEvent, Message
 from tests.support.events import action, bot_uttered, paused, recorded_stream, resumed, session_started, unique_sender, user_uttered
 from tests.support.queries import messages_of, row_counts

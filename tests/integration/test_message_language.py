@@ -7,7 +7,7 @@ from datetime import datetime
 
 from sqlalchemy import select
 
-from crm_store.ingestion import ingest
+from crm_store.ingestion.events import ingest
 from crm_store.models import Conversation, Message
 from crm_store.services import handoff_queue, handoffs
 from tests.support.events import unique_sender, user_uttered

@@ -40,7 +40,7 @@ SCRIPT = textwrap.dedent(f'''
             log.exception("customer insert failed")
 
     # 2. ingestion through the in-process broker while the database is down, then a malformed event
-    from crm_store.broker import EventSink
+    from crm_store.ingestion.spool import EventSink
     down = lambda: UnitOfWork(make_engine("postgresql://crm@127.0.0.1:1/crm"))
     sink = EventSink(down, tmp, retry_seconds=0.2)
     sink.start()

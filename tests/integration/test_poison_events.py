@@ -6,9 +6,9 @@ import json
 import pytest
 from sqlalchemy import func, select, text
 
-from crm_store.broker import EventSink
+from crm_store.ingestion.spool import EventSink
 from crm_store.db import make_engine
-from crm_store.ingestion import ingest, ingest_batch, is_temporary
+from crm_store.ingestion.events import ingest, ingest_batch, is_temporary
 from crm_store.models import Conversation, ConversationEvent
 from tests.support.events import recorded_stream, unique_sender, user_uttered
 from tests.support.queries import messages_of

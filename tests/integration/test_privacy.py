@@ -13,7 +13,7 @@ from decimal import Decimal
 from sqlalchemy import func, select, text
 
 from crm_store.db import UnitOfWork, make_engine, migrate
-from crm_store.ingestion import ingest
+from crm_store.ingestion.events import ingest
 from crm_store.models import (
     Attachment, AuditEntry, ChannelIdentity, Conversation, Customer, Deal, Feedback, Message, Order, Ticket,
 )

@@ -16,7 +16,7 @@ from rasa.shared.core.events import ActionExecuted, BotUttered, SessionStarted, 
 from rasa.shared.core.trackers import DialogueStateTracker
 from sqlalchemy import create_engine, text
 
-from crm_store.rasa_stores import CrmTrackerStore
+from bot.rasa.stores import CrmTrackerStore
 from crm_store.settings import reset_settings_cache
 from tests.support.db import POSTGRES_URL, postgres_available, postgres_schema, require_service
 from tests.support.events import unique_sender
@@ -126,7 +126,7 @@ def test_a_new_session_and_a_tracker_built_elsewhere_store_only_what_is_new(stor
 def test_action_calls_share_a_kept_alive_connection_and_survive_its_loss(store) -> None:  # type: ignore[no-untyped-def]
     from rasa.utils.endpoints import EndpointConfig
 
-    from crm_store.rasa_speedups import close_action_sessions
+    from bot.rasa.speedups import close_action_sessions
 
     peers: list[int] = []
 

@@ -84,7 +84,7 @@ def test_someone_elses_order_is_never_touched_and_a_reading_is_confirmed_once(uo
 
 def test_a_reading_confirmed_before_its_photo_is_ingested_gets_the_photo_when_it_arrives(uow_factory):
     """Ingestion runs behind the chat: a quick "yes" can come before the photo's turn is in the CRM."""
-    from crm_store.ingestion import ingest
+    from crm_store.ingestion.events import ingest
     from tests.support.events import user_uttered
 
     customer = a_customer(uow_factory)

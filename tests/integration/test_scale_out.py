@@ -17,16 +17,16 @@ import aio_pika
 import pytest
 from rasa.core.lock_store import RedisLockStore
 
-from crm_store.consumer import CONSUMER_STATUS, consume, read_consumer_status
+from crm_store.ingestion.consumer import CONSUMER_STATUS, consume, read_consumer_status
 from crm_store.db import UnitOfWork, make_engine
-from crm_store.rabbit import ConfirmedPublisher, Topology
-from crm_store.rasa_stores import CrmLockStore
+from crm_store.ingestion.rabbit import ConfirmedPublisher, Topology
+from bot.rasa.stores import CrmLockStore
 from crm_store.settings import PROJECT_ROOT, reset_settings_cache
-from crm_store.spool import EventSink
+from crm_store.ingestion.spool import EventSink
 from tests.support.db import migrated, require_service
 from tests.support.events import recorded_stream, unique_sender, user_uttered
 from tests.support.queries import messages_of, row_counts
-from tests.support.stack import eventually
+from bot.local_stack import eventually
 from tests.support.tcp_proxy import TcpProxy
 
 RABBIT = "amqp://guest:guest@127.0.0.1:5672/"
@@ -48,7 +48,7 @@ def topology() -> Topology:
 
 
 def publishing_sink(tmp_path, url: str, topology: Topology) -> EventSink:  # type: ignore[no-untyped-def]
-    """What Rasa runs in the scale-out profile (crm_store.broker.sink_for)."""
+    """What Rasa runs in the scale-out profile (crm_store.ingestion.sinks.sink_for)."""
     publisher = ConfirmedPublisher(url, topology)
     sink = EventSink(None, tmp_path / "var", retry_seconds=0.2, max_backoff=0.5, deliver=publisher, deliver_batch=publisher.batch,
                      temporary=lambda exc: True, destination="rabbitmq")
@@ -152,12 +152,12 @@ async def test_rabbitmq_down_for_a_while_loses_nothing(uow_factory, engine, tmp_
 _CONSUMER = """
 import asyncio, sys
 from pathlib import Path
-from crm_store.consumer import CONSUMER_STATUS, consume
+from crm_store.ingestion.consumer import CONSUMER_STATUS, consume
 from crm_store.db import UnitOfWork, make_engine
 from crm_store.db import UnitOfWork, make_engine
-from crm_store.rabbit import Topology
-import crm_store.ingestion
-crm_store.ingestion.LOCK_WAIT_SECONDS = 0.5  # 5 s in production; the test need not wait that long
+from crm_store.ingestion.rabbit import Topology
+import crm_store.ingestion.events
+crm_store.ingestion.events.LOCK_WAIT_SECONDS = 0.5  # 5 s in production; the test need not wait that long
 url, db, exchange, queue, status_dir = sys.argv[1:]
 crm = make_engine(db)
 asyncio.run(consume(url, Topology(exchange, queue), lambda: UnitOfWork(crm), asyncio.Event(), Path(status_dir)))
@@ -327,7 +327,7 @@ def _two_servers_take_turns(store_class: type, conversation: str, turns: int = 1
 
 def test_two_servers_take_one_senders_messages_one_at_a_time():
     require_service(reachable(6379), "Redis at 127.0.0.1:6379")
-    from crm_store.rasa_stores import AtomicRedisLockStore
+    from bot.rasa.stores import AtomicRedisLockStore
 
     most, errors, served = _two_servers_take_turns(AtomicRedisLockStore, unique_sender())
 

@@ -9,7 +9,7 @@ import threading
 
 from bot.ingest_cli import heartbeat_check
 from bot.supervisor import Child, Supervisor
-from crm_store.spool import STATUS
+from crm_store.ingestion.spool import STATUS
 
 
 def run_keeping_signal_handlers(supervisor: Supervisor) -> int:

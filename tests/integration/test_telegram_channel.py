@@ -29,7 +29,7 @@ from bot.channels.telegram_send import RetryPolicy
 from crm_store.db import UnitOfWork, make_engine, migrate
 from crm_store.models import ConversationEvent
 from crm_store.settings import Settings, reset_settings_cache
-from crm_store.spool import EventSink, shared_sink
+from crm_store.ingestion.spool import EventSink, shared_sink
 from tests.support.fake_telegram import FakeTelegram
 
 SECRET = "test-secret_42"

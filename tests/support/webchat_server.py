@@ -48,7 +48,7 @@ class CrmTranscript:
         if not self.enabled:
             return
         from crm_store.db import unit_of_work
-        from crm_store.ingestion import ingest
+        from crm_store.ingestion.events import ingest
 
         event = {"timestamp": time.time(), **event}
         await asyncio.get_running_loop().run_in_executor(None, ingest, unit_of_work(), event)
@@ -125,7 +125,7 @@ def main() -> None:
     from sanic_cors import CORS
 
     app = Sanic("webchat_test_server")
-    # What rasa.server.configure_cors does in the Rasa server (bot.rasa_server): shop origins
+    # What rasa.server.configure_cors does in the Rasa server (bot.rasa.server): shop origins
     # from settings only (importing rasa.server here would cost this server seconds of start-up).
     CORS(app, resources={r"/*": {"origins": list(get_settings().origins) or ""}}, automatic_options=True)
     install_request_limits(app, get_settings())

@@ -1,4 +1,4 @@
-"""crm_store.rasa_speedups gives Rasa's own answers: the check of an action server's answer accepts and
+"""bot.rasa.speedups gives Rasa's own answers: the check of an action server's answer accepts and
 refuses what Rasa's schema does, and an event kind resolves to the class Rasa's walk finds."""
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ from rasa.core.actions.action import RemoteAction
 from rasa.shared.core.events import Event, SlotSet, UserUttered
 from rasa.shared.utils.common import all_subclasses
 
-from crm_store import rasa_speedups
-from crm_store.rasa_speedups import _EventsCheck
+from bot.rasa import speedups as rasa_speedups
+from bot.rasa.speedups import _EventsCheck
 
 SPEC = RemoteAction.action_response_format_spec()
 

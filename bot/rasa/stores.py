@@ -49,7 +49,7 @@ class CrmTrackerStore(SQLTrackerStore):
         # Like every engine of ours: SQL errors never carry bound values (message texts, names) into logs.
         self.engine.hide_parameters = True
 
-        from crm_store import rasa_guards
+        from bot.rasa import guards as rasa_guards
 
         rasa_guards.install()  # no silent in-memory fallback, honest replies (see the module)
 

@@ -4,7 +4,7 @@ Every event gets a key: the sha256 of its canonical JSON. Messages and other
 events are inserted with ON CONFLICT DO NOTHING on that key, so a replayed or
 redelivered event never makes a second row, even with two writers racing.
 
-Strings are cleaned here, at the edge (crm_store.cleaning): an event with a NUL,
+Strings are cleaned here, at the edge (crm_store.ingestion.cleaning): an event with a NUL,
 a lone surrogate or an overlong sender id is stored, repaired, and its originals
 are kept in a `cleaned` conversation event. `is_temporary` sorts failures: a
 connection-class error means "try again later", anything else means this one
@@ -23,7 +23,7 @@ from typing import Any, Mapping
 from sqlalchemy import exc as sa_exc
 from sqlalchemy import select, text
 
-from crm_store.cleaning import clean_event, clean_str
+from crm_store.ingestion.cleaning import clean_event, clean_str
 from crm_store.db import UnitOfWork
 from crm_store.models import Attachment, Conversation, ConversationEvent, Message, utc_from_timestamp
 from crm_store.services.conversations import adopt_action_conversation, conversation_at

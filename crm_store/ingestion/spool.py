@@ -37,7 +37,7 @@ from typing import Any, Callable
 
 from crm_store.db import UnitOfWork
 from crm_store.errors import CrmError
-from crm_store.ingestion import describe, ingest, ingest_batch, is_temporary
+from crm_store.ingestion.events import describe, ingest, ingest_batch, is_temporary
 
 log = logging.getLogger(__name__)
 

@@ -9,7 +9,7 @@ What differs from `rasa run --enable-api`:
 - request bodies are limited before they are read (bot.channels.limits);
 - no access log (its URLs carry sender ids).
 
-    python -m bot.rasa_server --model models/crmbot-….tar.gz
+    python -m bot.rasa.server --model models/crmbot-….tar.gz
 """
 from __future__ import annotations
 
@@ -66,8 +66,8 @@ async def warm_up(app: Any, _loop: Any) -> None:
 
 
 async def close_action_calls(_app: Any, _loop: Any) -> None:
-    """The keep-alive connections to the action server (crm_store.rasa_speedups)."""
-    from crm_store.rasa_speedups import close_action_sessions
+    """The keep-alive connections to the action server (bot.rasa.speedups)."""
+    from bot.rasa.speedups import close_action_sessions
 
     await close_action_sessions()
 
@@ -120,7 +120,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from crm_store.logs import setup_logging
 
-    parser = argparse.ArgumentParser(prog="python -m bot.rasa_server")
+    parser = argparse.ArgumentParser(prog="python -m bot.rasa.server")
     parser.add_argument("--model", required=True)
     parser.add_argument("--credentials", default="credentials.yml")
     parser.add_argument("--endpoints", default="endpoints.yml")

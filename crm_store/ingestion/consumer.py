@@ -30,8 +30,8 @@ from sqlalchemy import text
 from sqlalchemy.engine import Connection, Engine
 
 from crm_store.db import UnitOfWork
-from crm_store.ingestion import describe, ingest, is_temporary
-from crm_store.rabbit import Topology
+from crm_store.ingestion.events import describe, ingest, is_temporary
+from crm_store.ingestion.rabbit import Topology
 
 log = logging.getLogger(__name__)
 

@@ -1,6 +1,6 @@
 """Parts of a Rasa 3.6 turn made cheaper, with the same results.
 
-Installed with `crm_store.rasa_guards` (when our tracker store is built, inside the
+Installed with `bot.rasa.guards` (when our tracker store is built, inside the
 Rasa server only). Each was found with bench/turn_cpu.py or py-spy and is measured in
 the README ("Where a turn's CPU goes, and what was cut"):
 

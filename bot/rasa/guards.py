@@ -14,7 +14,7 @@ store is built, inside the Rasa process only) adjusts three of its methods:
 - RemoteAction.run: a call to the action server that fails on the connection
   is tried once more; if it still fails the customer gets an apology, not silence.
 
-`crm_store.rasa_speedups` (installed with these) makes other parts of a turn cheaper
+`bot.rasa.speedups` (installed with these) makes other parts of a turn cheaper
 without changing what they do.
 """
 from __future__ import annotations
@@ -42,7 +42,7 @@ def install() -> None:
     if _installed:
         return
     _installed = True
-    from crm_store import rasa_speedups
+    from bot.rasa import speedups as rasa_speedups
 
     rasa_speedups.install()  # first: the retries below wrap its action calls
     _no_silent_fallback()
