@@ -43,9 +43,9 @@ def main(argv: list[str] | None = None) -> int:
         from nlu.evaluation import main as eval_main
 
         # NLU accuracy, then the conversation pass rate (issue 10); either can be left out.
-        conversation_flags = ("--conversations", "--conversations-out", "--verbose")
-        nlu_args = [a for i, a in enumerate(rest) if a not in ("--no-conversations", "--conversations-only", *conversation_flags)
-                    and not (i and rest[i - 1] in conversation_flags[:2])]
+        with_value = ("--conversations", "--conversations-out", "--set", "--jobs")
+        nlu_args = [a for i, a in enumerate(rest) if a not in ("--no-conversations", "--conversations-only", "--verbose", *with_value)
+                    and not (i and rest[i - 1] in with_value)]
         code = 0 if "--conversations-only" in rest else eval_main(nlu_args)
         return code or (0 if "--no-conversations" in rest else conversations_main(rest))
     if rest:

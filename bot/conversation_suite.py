@@ -13,6 +13,7 @@ import time
 import urllib.parse
 import urllib.request
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
@@ -333,14 +334,18 @@ def api_token_of(stack: Any) -> str | None:
 
 def run_all(rasa_url: str, engine: Engine, convs: list[dict[str, Any]],
             progress: Callable[[ConversationResult], None] | None = None, api_token: str | None = None,
-            log_path: Path | None = None) -> list[ConversationResult]:
-    results = []
-    for conv in convs:
+            log_path: Path | None = None, jobs: int = 1) -> list[ConversationResult]:
+    """Every conversation, `jobs` at a time (each has its own chat and customer); results in file order."""
+    def one(conv: dict[str, Any]) -> ConversationResult:
         result = run_conversation(rasa_url, engine, conv, api_token=api_token, log_path=log_path)
-        results.append(result)
         if progress:
             progress(result)
-    return results
+        return result
+
+    if jobs <= 1:
+        return [one(conv) for conv in convs]
+    with ThreadPoolExecutor(max_workers=jobs) as pool:
+        return list(pool.map(one, convs))
 
 
 # Every conversation of a suite comes from this one machine's address, as a hundred customers
@@ -362,6 +367,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--conversations", type=Path, default=PROJECT_ROOT / "tests" / "conversations")
     parser.add_argument("--conversations-out", type=Path, default=PROJECT_ROOT / "results" / "conversations.json")
     parser.add_argument("--verbose", action="store_true", help="print every failed conversation turn by turn")
+    parser.add_argument("--jobs", type=int, default=1, help="conversations run at the same time (default 1)")
     parser.add_argument("--set", action="append", dest="only", metavar="NAME",
                         help="run only this set (own, blind, blind2, heldout, ...); repeatable")
     args, _ = parser.parse_known_args(argv)
@@ -378,7 +384,8 @@ def main(argv: list[str] | None = None) -> int:
         try:
             for name, convs in loaded.items():
                 label = f"{name} set"
-                results = run_all(stack.rasa_url, stack.engine, convs, api_token=api_token_of(stack), log_path=stack.log_path)
+                results = run_all(stack.rasa_url, stack.engine, convs, api_token=api_token_of(stack), log_path=stack.log_path,
+                                  jobs=args.jobs)
                 total = score(results, convs)
                 print(total.line(label), flush=True)
                 if args.verbose:
