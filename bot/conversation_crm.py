@@ -28,6 +28,9 @@ FLOW = ["pending", "paid", "packed", "shipped", "delivered"]
 NAMES = ["Jana Novak", "Sam Carter", "Priya Shah", "Lukas Weber", "Emma Brown", "Tom Fischer", "Ana Silva", "Chris Lee"]
 # The kinds of record a conversation may only create when it says so.
 WRITE_KINDS = ("ticket", "return", "handoff", "deal", "refund", "feedback")
+# A handoff the customer asked for, or the documented one after two failed tries (whose turn
+# already fails on the fallback reply), is never an unasked write.
+ASKED_HANDOFF_TRIGGERS = ("request_human", "fallback")
 
 
 @dataclass
@@ -153,7 +156,10 @@ def _compare(row: dict[str, Any], want: dict[str, Any]) -> list[str]:
             continue
         field_name = key.removesuffix("_contains")
         actual = row.get(field_name)
-        if key.endswith("_contains"):
+        if key == "phone_contains":  # "+49 30 5551234" is stored as "+49305551234"
+            if re.sub(r"\D", "", str(expected)) not in re.sub(r"\D", "", str(actual or "")):
+                problems.append(f"{field_name}={actual!r} lacks {expected!r}")
+        elif key.endswith("_contains"):
             if not matches(str(actual or ""), expected):
                 problems.append(f"{field_name}={actual!r} lacks {expected!r}")
         elif expected is None:
@@ -181,7 +187,7 @@ def _rows(conn: Any, kind: str, customers: list[int], sender: str) -> list[dict[
                        Return.customer_id.label("customer"))
                 .join(Order, Return.order_id == Order.id).where(Return.customer_id.in_(customers)).order_by(Return.id))
     elif kind == "handoff":
-        stmt = (select(Handoff.status, Handoff.reason).join(Conversation, Handoff.conversation_id == Conversation.id)
+        stmt = (select(Handoff.status, Handoff.reason, Handoff.trigger).join(Conversation, Handoff.conversation_id == Conversation.id)
                 .where(Conversation.sender_id == sender).order_by(Handoff.id))
     elif kind == "deal":
         stmt = (select(Deal.company, Deal.email, Deal.phone, Deal.volume, Deal.stage, Deal.contact_name)
@@ -224,7 +230,7 @@ def check_crm(engine: Engine, want: dict[str, Any], given: Given, channel: str, 
                 problems += [f"messages {k}={actual[k]}, expected {v}" for k, v in spec.items() if actual.get(k) != v]
             else:
                 rows = _rows(conn, kind, customers, sender)
-                if "count" in spec and len(rows) != int(spec["count"]):
+                if "count" in spec and len(rows) not in counts_of(spec["count"]):
                     problems.append(f"{len(rows)} {kind} record(s), expected {spec['count']}")
                 elif not rows and any(k != "count" for k in spec):
                     problems.append(f"no {kind} record")
@@ -233,6 +239,11 @@ def check_crm(engine: Engine, want: dict[str, Any], given: Given, channel: str, 
     return problems
 
 
+
+
+def counts_of(value: Any) -> list[int]:
+    """`count: 1` or `count: [0, 1]` (either is right, e.g. a ticket or a return for a missing part)."""
+    return [int(v or 0) for v in value] if isinstance(value, list) else [int(value or 0)]
 
 
 def allowed_after(turn_crm: dict[str, Any] | None, allowed: dict[str, int], baseline: dict[str, int]) -> dict[str, int]:
@@ -245,28 +256,31 @@ def allowed_after(turn_crm: dict[str, Any] | None, allowed: dict[str, int], base
         if kind not in WRITE_KINDS or not isinstance(spec, dict):
             continue
         if "count" in spec:
-            allowed[kind] = max(allowed[kind], int(spec["count"] or 0))
+            allowed[kind] = max(allowed[kind], *counts_of(spec["count"]))
         elif spec:
             allowed[kind] = max(allowed[kind], baseline[kind] + 1)
     return allowed
 
 
 def unasked_writes(engine: Engine, given: Given, channel: str, sender: str, allowed: dict[str, int],
-                   stated_orders: set[str]) -> list[str]:
-    """Records beyond what the conversation stated so far, and order changes it never checked."""
-    problems = []
+                   stated_orders: set[str]) -> list[tuple[str, tuple[str, int]]]:
+    """Records beyond what the conversation stated so far, and order changes it never checked:
+    each as (problem, (kind or order key, records now))."""
+    problems: list[tuple[str, tuple[str, int]]] = []
     with engine.connect() as conn:
         customers = _customers(conn, given, channel, sender)
         for kind in WRITE_KINDS:
             rows = _rows(conn, kind, customers, sender)
+            if kind == "handoff":
+                rows = [r for r in rows if r.get("trigger") not in ASKED_HANDOFF_TRIGGERS]
             if len(rows) > allowed[kind]:
                 newest = {k: v for k, v in rows[-1].items() if k in ("subject", "item", "reason", "status", "order", "rating")}
-                problems.append(f"unasked write: {len(rows)} {kind} record(s), the conversation stated {allowed[kind]} "
-                                f"(newest: {newest})")
+                problems.append((f"unasked write: {len(rows)} {kind} record(s), the conversation stated {allowed[kind]} "
+                                 f"(newest: {newest})", (kind, len(rows))))
         for key, order in given.orders.items():
             if key in stated_orders:
                 continue
             status, address = conn.execute(select(Order.status, Order.shipping_address).where(Order.number == order["number"])).one()
             if (status, address) != (order["status"], order["address"]):
-                problems.append(f"unasked write: {key} changed to {status}, {address!r}")
+                problems.append((f"unasked write: {key} changed to {status}, {address!r}", (key, 0)))
     return problems

@@ -102,7 +102,8 @@ def _has_positive_crm(crm: Any) -> bool:
             if any(k != "unchanged" for k in spec) or kind == "messages":
                 return True
             continue
-        if int(spec.get("count", 1) or 0) > 0 and spec:
+        count = spec.get("count", 1)
+        if spec and min(count if isinstance(count, list) and count else [count]) > 0:
             return True
     return False
 

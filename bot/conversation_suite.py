@@ -285,7 +285,13 @@ def _turns(chat: RestChat | WebChat, rasa_url: str, engine: Engine, conv: dict[s
             problems += wrong
         allowed = allowed_after(crm, allowed, given.counts)
         stated_orders |= {k for k in crm if k in given.orders}
-        problems += unasked_writes(engine, given, chat.channel, chat.sender, allowed, stated_orders)
+        unasked = unasked_writes(engine, given, chat.channel, chat.sender, allowed, stated_orders)
+        problems += [p for p, _ in unasked]
+        for _, seen in unasked:  # each unasked write fails the turn it appears in, not every later one
+            if seen[0] in given.orders:
+                stated_orders.add(seen[0])
+            else:
+                allowed[seen[0]] = max(allowed[seen[0]], seen[1])
         results.append(TurnResult(index, text, [r.get("text") or "" for r in replies], not problems, problems,
                                   sorted((facts or {}).get("intents", [])), list((facts or {}).get("actions", []))))
 
