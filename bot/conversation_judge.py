@@ -155,6 +155,43 @@ def turn_errors(turn: Any, index: int, placeholders: set[str]) -> list[str]:
     return errors
 
 
+CONVERSATION_KEYS = {"name", "class", "channel", "given", "turns", "note"}
+GIVEN_KEYS = {"customer", "name", "email", "orders", "tickets"}
+ORDER_KEYS = {"status", "items", "days_ago", "shipment", "payments"}
+ORDER_STATUSES = {"pending", "paid", "packed", "shipped", "delivered", "cancelled", "returned"}
+PAYMENTS = {"captured", "duplicate", "failed", "refunded"}
+CARRIERS = {"DHL", "DPD", "UPS"}
+
+
+def given_errors(given: Any) -> list[str]:
+    """A `given` the runner could not set up (an unknown product, status or carrier), found at load."""
+    from crm_store.seed import CATALOGUE
+
+    if not isinstance(given, dict):
+        return ["given: must be a mapping"]
+    products = {name for name, _category, _price in CATALOGUE}
+    errors = [f"given: unknown key {k!r}" for k in given if k not in GIVEN_KEYS]
+    if given.get("customer", "known") not in ("known", "visitor"):
+        errors.append(f"given: customer {given['customer']!r} is neither known nor visitor")
+    for i, order in enumerate(given.get("orders") or [], start=1):
+        if not isinstance(order, dict):
+            errors.append(f"given order {i}: must be a mapping")
+            continue
+        errors += [f"given order {i}: unknown key {k!r}" for k in order if k not in ORDER_KEYS]
+        if order.get("status", "delivered") not in ORDER_STATUSES:
+            errors.append(f"given order {i}: status {order['status']!r} is not one of {sorted(ORDER_STATUSES)}")
+        for raw in order.get("items") or []:
+            name = re.sub(r"^\s*\d+\s*x\s*", "", str(raw)).strip()
+            if name not in products:
+                errors.append(f"given order {i}: {name!r} is not in the catalogue (docs/shop.md)")
+        errors += [f"given order {i}: payment {k!r} is not one of {sorted(PAYMENTS)}"
+                   for k in order.get("payments") or [] if k not in PAYMENTS]
+        carrier = (order.get("shipment") or {}).get("carrier", "DHL")
+        if carrier not in CARRIERS:
+            errors.append(f"given order {i}: carrier {carrier!r} is not one of {sorted(CARRIERS)}")
+    return errors
+
+
 def conversation_errors(conv: Any) -> list[str]:
     if not isinstance(conv, dict):
         return ["a conversation must be a mapping"]
@@ -165,6 +202,12 @@ def conversation_errors(conv: Any) -> list[str]:
     for i, _ in enumerate(given.get("tickets") or [], start=1):
         placeholders.add(f"ticket{i}")
     errors = [] if conv.get("name") else ["a conversation needs a `name`"]
+    errors += [f"unknown key {k!r}" for k in conv if k not in CONVERSATION_KEYS]
+    if conv.get("channel", "rest") not in ("rest", "webchat"):
+        errors.append(f"channel {conv['channel']!r} is neither rest nor webchat")
+    errors += given_errors(given)
+    if not isinstance(given, dict):
+        return errors
     turns = conv.get("turns") or []
     if not turns:
         errors.append("no turns")

@@ -135,3 +135,24 @@ def test_every_directory_is_its_own_set(tmp_path: Path):
     sets = sets_in(tmp_path)
     assert list(sets) == ["own", "blind", "blind2", "heldout"]
     assert [p.name for p in sets["blind2"]] == ["batch1.yml", "batch2.yml"]
+
+
+def test_a_given_the_runner_could_not_set_up_is_an_error_at_load():
+    conv = {"name": "x", "chanel": "rest", "given": {"orders": [
+        {"status": "shipped", "items": ["2 x yoga mat", "frying pan"], "shipment": {"carrier": "Hermes"}},
+        {"status": "lost", "payments": ["chargeback"]}]},
+        "turns": [{"user": "hi", "expect": {"says": ["hello"]}}]}
+    errors = conversation_errors(conv)
+    assert "unknown key 'chanel'" in errors
+    assert "given order 1: 'frying pan' is not in the catalogue (docs/shop.md)" in errors
+    assert not any("yoga mat" in e for e in errors)
+    assert any("carrier 'Hermes'" in e for e in errors)
+    assert any("status 'lost'" in e for e in errors) and any("payment 'chargeback'" in e for e in errors)
+
+
+def test_a_count_that_allows_none_is_not_a_positive_check():
+    cases = [({"ticket": {"count": [0, 1]}}, False), ({"ticket": {"count": [1, 2]}}, True),
+             ({"return": {"item": "yoga mat"}}, True), ({"linked": False}, False)]
+    for crm, positive in cases:
+        conv = {"name": "x", "turns": [{"user": "hi", "expect": {"crm": crm}}]}
+        assert (not any("no positive check" in e for e in conversation_errors(conv))) == positive, crm
