@@ -116,7 +116,8 @@ def sets_in(root: Path) -> dict[str, list[Path]]:
 
 def tracker_events(rasa_url: str, sender: str, api_token: str | None) -> list[dict] | None:
     """The conversation's events from Rasa's HTTP API, or None when it cannot be read."""
-    query = f"?token={urllib.parse.quote(api_token)}" if api_token else ""
+    # ALL: a restart inside the conversation must not hide the events the turns are counted by.
+    query = "?include_events=ALL" + (f"&token={urllib.parse.quote(api_token)}" if api_token else "")
     try:
         with urllib.request.urlopen(f"{rasa_url}/conversations/{urllib.parse.quote(sender)}/tracker{query}", timeout=30) as resp:
             return json.loads(resp.read()).get("events") or []

@@ -156,3 +156,10 @@ def test_a_count_that_allows_none_is_not_a_positive_check():
     for crm, positive in cases:
         conv = {"name": "x", "turns": [{"user": "hi", "expect": {"crm": crm}}]}
         assert (not any("no positive check" in e for e in conversation_errors(conv))) == positive, crm
+
+
+def test_the_example_in_the_format_readme_is_a_valid_file(tmp_path: Path):
+    readme = (Path(__file__).parents[1] / "conversations" / "README.md").read_text("utf-8")
+    example = tmp_path / "example.yml"
+    example.write_text(readme.split("```yaml\n", 1)[1].split("```", 1)[0], "utf-8")
+    assert [c["name"] for c in load([example])] == ['a bare order number after "which order?" looks the order up']
