@@ -58,3 +58,26 @@ def test_field_checks_are_whole_words(engine: Engine):
                      "conv-test") == []
     assert check_crm(engine, {"ticket": {"subject_contains": "rive"}}, given, "rest", "conv-test") == [
         "ticket: subject='Order arrived late' lacks 'rive'"]
+
+
+def test_a_handoff_is_unasked_unless_the_customer_asked_or_the_fallback_rule_made_it(engine: Engine):
+    from crm_store.models import Conversation, Handoff
+
+    given = _setup(engine)
+    now = datetime.utcnow()
+    with UnitOfWork(engine) as uow:
+        conversation = Conversation(sender_id="conv-test", channel="rest", customer_id=given.customer_id, started_at=now,
+                                    last_event_at=now)
+        uow.session.add(conversation)
+        uow.session.flush()
+        for trigger in ("request_human", "fallback"):
+            uow.session.add(Handoff(conversation_id=conversation.id, status="queued", requested_at=now, trigger=trigger))
+        uow.commit()
+    assert unasked_writes(engine, given, "rest", "conv-test", dict(given.counts), set()) == []
+
+    with UnitOfWork(engine) as uow:
+        uow.session.add(Handoff(conversation_id=conversation.id, status="queued", requested_at=now, trigger="complaint",
+                                reason="complaint in strong words"))
+        uow.commit()
+    problems = unasked_writes(engine, given, "rest", "conv-test", dict(given.counts), set())
+    assert [kind for _, kind in problems] == [("handoff", 1)]
