@@ -28,6 +28,7 @@ FLOW = ["pending", "paid", "packed", "shipped", "delivered"]
 NAMES = ["Jana Novak", "Sam Carter", "Priya Shah", "Lukas Weber", "Emma Brown", "Tom Fischer", "Ana Silva", "Chris Lee"]
 # The kinds of record a conversation may only create when it says so.
 WRITE_KINDS = ("ticket", "return", "handoff", "deal", "refund", "feedback")
+RETURN_FLOW = ["requested", "approved", "received", "refunded"]
 # A handoff the customer asked for, or the documented one after two failed tries (whose turn
 # already fails on the fallback reply), is never an unasked write.
 ASKED_HANDOFF_TRIGGERS = ("request_human", "fallback")
@@ -69,25 +70,52 @@ def arrange(engine: Engine, given: dict[str, Any], channel: str, sender: str, no
             s.add(ChannelIdentity(customer_id=person.id, channel=channel, external_id=sender, display_name=name, created_at=now))
         values = {"email": email, "name": name, "first_name": name.split()[0]}
         orders: dict[str, dict[str, Any]] = {}
+        made: list[Order] = []
         for i, spec in enumerate(given.get("orders") or [], start=1):
             order = _order(s, rng, person.id, spec, now)
+            made.append(order)
             values[f"order{i}"] = order.number
             values[f"total{i}"] = f"{Decimal(order.total):.2f}"
             orders[f"order{i}"] = {"number": order.number, "status": order.status, "address": order.shipping_address}
         for i, spec in enumerate(given.get("tickets") or [], start=1):
             created = now - timedelta(days=int(spec.get("days_ago", 3)))
             ticket = Ticket(customer_id=person.id, subject=spec.get("subject", "Problem with my order"), priority=spec.get("priority", "normal"),
-                            status="open", stage_entered_at=created, created_at=created)
+                            status="open", stage_entered_at=created, created_at=created,
+                            order_id=made[int(spec["order"]) - 1].id if spec.get("order") else None)
             s.add(ticket)
             s.flush()
             stages.record_stage(s, "ticket", ticket.id, "open", created)
             if spec.get("status", "open") != "open":
                 stages.move(s, "ticket", ticket, spec["status"], created + timedelta(hours=2))
             values[f"ticket{i}"] = f"T-{ticket.id:05d}"
+        for i, spec in enumerate(given.get("returns") or [], start=1):
+            values[f"return{i}"] = _return(s, person.id, made[int(spec.get("order", 1)) - 1], spec, now)
         uow.commit()
         counts = {kind: 0 for kind in WRITE_KINDS}
         counts["ticket"] = len(given.get("tickets") or [])
+        counts["return"] = len(given.get("returns") or [])
         return Given(person.id, values, orders, counts)
+
+
+def _return(s: Any, customer_id: int, order: Order, spec: dict[str, Any], now: datetime) -> str:
+    """An earlier return of one of the given orders, moved along requested -> approved -> received -> refunded."""
+    created = now - timedelta(days=int(spec.get("days_ago", 5)))
+    item = spec.get("item") or s.scalar(select(Product.name).where(Product.id == order.items[0].product_id))
+    ret = Return(number=f"P-{uuid.uuid4().hex[:12]}", customer_id=customer_id, order_id=order.id, item=item,
+                 reason=spec.get("reason", "wrong size"), status="requested", stage_entered_at=created, created_at=created,
+                 kind=spec.get("kind", "return"))
+    s.add(ret)
+    s.flush()
+    ret.number = f"R-{ret.id:05d}"
+    stages.record_stage(s, "return", ret.id, "requested", created)
+    target = spec.get("status", "requested")
+    path = RETURN_FLOW[1: RETURN_FLOW.index(target) + 1] if target in RETURN_FLOW else [target]
+    for step, at in zip(path, (created + timedelta(days=d) for d in range(1, 10))):
+        stages.move(s, "return", ret, step, min(at, now - timedelta(hours=1)))
+    if ret.status == "refunded":
+        ret.refund_amount = sum((Decimal(i.unit_price) * i.quantity for i in order.items
+                                 if s.scalar(select(Product.name).where(Product.id == i.product_id)) == item), Decimal(0))
+    return str(ret.number)
 
 
 def _order(s: Any, rng: random.Random, customer_id: int, spec: dict[str, Any], now: datetime) -> Order:

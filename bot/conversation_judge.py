@@ -156,7 +156,10 @@ def turn_errors(turn: Any, index: int, placeholders: set[str]) -> list[str]:
 
 
 CONVERSATION_KEYS = {"name", "class", "channel", "given", "turns", "note"}
-GIVEN_KEYS = {"customer", "name", "email", "orders", "tickets"}
+GIVEN_KEYS = {"customer", "name", "email", "orders", "tickets", "returns"}
+TICKET_KEYS = {"subject", "status", "priority", "days_ago", "order"}
+RETURN_KEYS = {"order", "item", "reason", "status", "kind", "days_ago"}
+RETURN_STATUSES = {"requested", "approved", "rejected", "received", "refunded"}
 ORDER_KEYS = {"status", "items", "days_ago", "shipment", "payments"}
 ORDER_STATUSES = {"pending", "paid", "packed", "shipped", "delivered", "cancelled", "returned"}
 PAYMENTS = {"captured", "duplicate", "failed", "refunded"}
@@ -189,6 +192,24 @@ def given_errors(given: Any) -> list[str]:
         carrier = (order.get("shipment") or {}).get("carrier", "DHL")
         if carrier not in CARRIERS:
             errors.append(f"given order {i}: carrier {carrier!r} is not one of {sorted(CARRIERS)}")
+    orders = given.get("orders") or []
+    for what, keys in (("ticket", TICKET_KEYS), ("return", RETURN_KEYS)):
+        for i, spec in enumerate(given.get(f"{what}s") or [], start=1):
+            if not isinstance(spec, dict):
+                errors.append(f"given {what} {i}: must be a mapping")
+                continue
+            errors += [f"given {what} {i}: unknown key {k!r}" for k in spec if k not in keys]
+            number = spec.get("order", 1 if what == "return" else None)
+            if number is not None and not (isinstance(number, int) and 1 <= number <= len(orders)):
+                errors.append(f"given {what} {i}: order {number!r} is not the number of a given order (1, 2, ...)")
+            elif what == "return":
+                ordered = [re.sub(r"^\s*\d+\s*x\s*", "", str(x)).strip() for x in orders[number - 1].get("items") or ["yoga mat"]]
+                if spec.get("item") and spec["item"] not in ordered:
+                    errors.append(f"given return {i}: {spec['item']!r} is not in order {number}")
+                if spec.get("status", "requested") not in RETURN_STATUSES:
+                    errors.append(f"given return {i}: status {spec['status']!r} is not one of {sorted(RETURN_STATUSES)}")
+                if spec.get("kind", "return") not in ("return", "exchange", "replacement"):
+                    errors.append(f"given return {i}: kind {spec['kind']!r} is not return, exchange or replacement")
     return errors
 
 
@@ -201,6 +222,8 @@ def conversation_errors(conv: Any) -> list[str]:
         placeholders |= {f"order{i}", f"total{i}"}
     for i, _ in enumerate(given.get("tickets") or [], start=1):
         placeholders.add(f"ticket{i}")
+    for i, _ in enumerate(given.get("returns") or [], start=1):
+        placeholders.add(f"return{i}")
     errors = [] if conv.get("name") else ["a conversation needs a `name`"]
     errors += [f"unknown key {k!r}" for k in conv if k not in CONVERSATION_KEYS]
     if conv.get("channel", "rest") not in ("rest", "webchat"):

@@ -3,6 +3,7 @@ and records or order changes nobody asked for."""
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 
 from sqlalchemy.engine import Engine
 
@@ -81,3 +82,28 @@ def test_a_handoff_is_unasked_unless_the_customer_asked_or_the_fallback_rule_mad
         uow.commit()
     problems = unasked_writes(engine, given, "rest", "conv-test", dict(given.counts), set())
     assert [kind for _, kind in problems] == [("handoff", 1)]
+
+
+def test_given_returns_and_a_ticket_on_an_order(engine: Engine):
+    from sqlalchemy import select
+
+    from crm_store.models import Order, Return, Ticket
+
+    seed(UnitOfWork(engine), size=0)
+    spec = {"orders": [{"status": "delivered", "items": ["yoga mat", "cotton t-shirt"]}, {"status": "returned"}],
+            "tickets": [{"subject": "Parcel arrived damaged", "order": 2, "status": "in_progress"}],
+            "returns": [{"order": 1, "item": "cotton t-shirt", "status": "refunded", "reason": "too small"},
+                        {"order": 2, "status": "received", "kind": "exchange"}]}
+    given = arrange(engine, spec, "rest", "conv-returns", seed="returns")
+    assert given.counts["return"] == 2 and given.counts["ticket"] == 1
+    with engine.connect() as conn:
+        rows = conn.execute(select(Return.number, Return.item, Return.status, Return.kind, Return.refund_amount, Order.number)
+                            .join(Order, Return.order_id == Order.id).order_by(Return.id)).all()
+        ticket_order = conn.scalar(select(Order.number).join(Ticket, Ticket.order_id == Order.id))
+    assert [r[0] for r in rows] == [given.values["return1"], given.values["return2"]]
+    assert [(r[1], r[2], r[3], r[5]) for r in rows] == [
+        ("cotton t-shirt", "refunded", "return", given.values["order1"]), ("yoga mat", "received", "exchange", given.values["order2"])]
+    assert Decimal(str(rows[0][4])).quantize(Decimal("0.01")) == Decimal("19.90")
+    assert ticket_order == given.values["order2"]
+    assert check_crm(engine, {"return": {"count": 2, "status": "received", "order": given.values["order2"]}}, given,
+                     "rest", "conv-returns") == []

@@ -163,3 +163,15 @@ def test_the_example_in_the_format_readme_is_a_valid_file(tmp_path: Path):
     example = tmp_path / "example.yml"
     example.write_text(readme.split("```yaml\n", 1)[1].split("```", 1)[0], "utf-8")
     assert [c["name"] for c in load([example])] == ['a bare order number after "which order?" looks the order up']
+
+
+def test_given_returns_and_tickets_name_a_given_order_and_its_item():
+    conv = {"name": "x", "given": {"orders": [{"status": "delivered", "items": ["yoga mat"]}],
+                                   "tickets": [{"subject": "late", "order": 2}],
+                                   "returns": [{"order": 1, "item": "backpack", "status": "lost", "kind": "swap"}]},
+            "turns": [{"user": "where is my refund for {return1}", "expect": {"says": ["{return1}"]}}]}
+    errors = conversation_errors(conv)
+    assert "given ticket 1: order 2 is not the number of a given order (1, 2, ...)" in errors
+    assert "given return 1: 'backpack' is not in order 1" in errors
+    assert any("status 'lost'" in e for e in errors) and any("kind 'swap'" in e for e in errors)
+    assert not any("placeholder" in e for e in errors)
