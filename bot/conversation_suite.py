@@ -1,8 +1,9 @@
 """Whole conversations against the running assistant: the format is in tests/conversations/README.md.
 
-`run_conversation` sets up the CRM as the conversation's `given` says, sends each turn over REST
-or the web chat (socket.io), and checks the reply and the CRM after every turn. `crmbot eval` and
-tests/conversations use it; both start the real stack first.
+`run_conversation` sets up the CRM as the conversation's `given` says (bot/conversation_crm.py),
+sends each turn over REST or the web chat (bot/conversation_channels.py), and has every turn judged
+by bot/conversation_judge.py (the reply, the tracker's intent / actions / form) and the CRM checks.
+`crmbot eval` and tests/conversations use it; both start the real stack first.
 """
 from __future__ import annotations
 
@@ -12,15 +13,16 @@ import re
 import time
 import urllib.parse
 import urllib.request
-import uuid
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import yaml
 from sqlalchemy.engine import Engine
 
+from bot.conversation_channels import RestChat, WebChat
 from bot.conversation_crm import Given, allowed_after, arrange, check_crm, unasked_writes
 from bot.conversation_judge import check_reply, conversation_errors, turn_facts
 
@@ -135,89 +137,6 @@ def events_of_turn(events: list[dict], users_before: int) -> list[dict]:
             if seen > users_before:
                 return events[index:]
     return []
-
-
-# ------------------------------------------------------------------ channels
-
-class RestChat:
-    def __init__(self, rasa_url: str) -> None:
-        self.rasa_url = rasa_url
-        self.sender = f"conv-{uuid.uuid4().hex[:16]}"
-        self.channel = "rest"
-
-    def open(self) -> None:
-        pass
-
-    def say(self, text: str) -> list[dict]:
-        body = json.dumps({"sender": self.sender, "message": text}).encode()
-        req = urllib.request.Request(f"{self.rasa_url}/webhooks/rest/webhook", data=body, headers={"Content-Type": "application/json"})
-        with urllib.request.urlopen(req, timeout=120) as resp:
-            return json.loads(resp.read())
-
-    def close(self) -> None:
-        pass
-
-
-class WebChat:
-    """The widget's socket.io protocol: session_request / session_confirm, user_uttered, bot_uttered."""
-
-    def __init__(self, rasa_url: str, api_token: str | None = None) -> None:
-        import socketio  # the client half of python-socketio, installed with Rasa
-
-        self.rasa_url = rasa_url
-        self.api_token = api_token
-        self.token = ""  # the signed session token the server issued (the widget's credential)
-        self.channel = "webchat"
-        self.client = socketio.Client(reconnection=False)
-        self.received: list[dict] = []
-        self.sender = ""
-        confirmed: list[str] = []
-        self.client.on("session_confirm", lambda sid: confirmed.append(sid if isinstance(sid, str) else sid.get("session_id")))
-        self.client.on("bot_uttered", lambda data: self.received.append(data))
-        self._confirmed = confirmed
-
-    def open(self) -> None:
-        self.client.connect(self.rasa_url, socketio_path="/socket.io", transports=["polling"])
-        self.client.emit("session_request", {"session_id": None})
-        deadline = time.monotonic() + 20
-        while not self._confirmed and time.monotonic() < deadline:
-            time.sleep(0.05)
-        if not self._confirmed:
-            raise RuntimeError("the web chat did not confirm a session")
-        # The server signs the session id: "<session id>.<signature>"; the id is Rasa's sender.
-        self.token = self._confirmed[0]
-        self.sender = self.token.rsplit(".", 1)[0]
-
-    def _tracker(self) -> dict:
-        query = f"?token={urllib.parse.quote(self.api_token)}" if self.api_token else ""
-        with urllib.request.urlopen(f"{self.rasa_url}/conversations/{self.sender}/tracker{query}", timeout=30) as resp:
-            return json.loads(resp.read())
-
-    def _user_events(self) -> int:
-        return sum(1 for e in self._tracker().get("events") or [] if e.get("event") == "user")
-
-    def say(self, text: str) -> list[dict]:
-        before = self._user_events()
-        start = len(self.received)
-        self.client.emit("user_uttered", {"message": text, "session_id": self.token})
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:
-            time.sleep(0.15)
-            tracker = self._tracker()
-            events = tracker.get("events") or []
-            users = sum(1 for e in events if e.get("event") == "user")
-            last = events[-1] if events else {}
-            if users > before and (last.get("event") == "action" and last.get("name") == "action_listen" or tracker.get("paused")):
-                break
-        time.sleep(0.3)  # the last emits may still be on the wire
-        return [{"text": m.get("text", ""), "buttons": m.get("quick_replies") or m.get("buttons") or []}
-                for m in self.received[start:]]
-
-    def close(self) -> None:
-        # socketio's disconnect() waits for engineio's pending long-poll to come back, which the
-        # server holds for up to its ping interval (25 s): that was most of a web chat
-        # conversation's time. The conversation is over; close without waiting for it.
-        self.client.eio.disconnect(abort=True)
 
 
 def fill(value: Any, values: dict[str, str]) -> Any:

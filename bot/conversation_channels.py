@@ -1,0 +1,90 @@
+"""The two ways a test conversation reaches the assistant: Rasa's REST webhook, and the web chat
+widget's socket.io protocol (session_request / session_confirm, user_uttered, bot_uttered)."""
+from __future__ import annotations
+
+import json
+import time
+import urllib.parse
+import urllib.request
+import uuid
+
+
+class RestChat:
+    def __init__(self, rasa_url: str) -> None:
+        self.rasa_url = rasa_url
+        self.sender = f"conv-{uuid.uuid4().hex[:16]}"
+        self.channel = "rest"
+
+    def open(self) -> None:
+        pass
+
+    def say(self, text: str) -> list[dict]:
+        body = json.dumps({"sender": self.sender, "message": text}).encode()
+        req = urllib.request.Request(f"{self.rasa_url}/webhooks/rest/webhook", data=body, headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(req, timeout=120) as resp:
+            return json.loads(resp.read())
+
+    def close(self) -> None:
+        pass
+
+
+class WebChat:
+    """The widget's socket.io protocol: session_request / session_confirm, user_uttered, bot_uttered."""
+
+    def __init__(self, rasa_url: str, api_token: str | None = None) -> None:
+        import socketio  # the client half of python-socketio, installed with Rasa
+
+        self.rasa_url = rasa_url
+        self.api_token = api_token
+        self.token = ""  # the signed session token the server issued (the widget's credential)
+        self.channel = "webchat"
+        self.client = socketio.Client(reconnection=False)
+        self.received: list[dict] = []
+        self.sender = ""
+        confirmed: list[str] = []
+        self.client.on("session_confirm", lambda sid: confirmed.append(sid if isinstance(sid, str) else sid.get("session_id")))
+        self.client.on("bot_uttered", lambda data: self.received.append(data))
+        self._confirmed = confirmed
+
+    def open(self) -> None:
+        self.client.connect(self.rasa_url, socketio_path="/socket.io", transports=["polling"])
+        self.client.emit("session_request", {"session_id": None})
+        deadline = time.monotonic() + 20
+        while not self._confirmed and time.monotonic() < deadline:
+            time.sleep(0.05)
+        if not self._confirmed:
+            raise RuntimeError("the web chat did not confirm a session")
+        # The server signs the session id: "<session id>.<signature>"; the id is Rasa's sender.
+        self.token = self._confirmed[0]
+        self.sender = self.token.rsplit(".", 1)[0]
+
+    def _tracker(self) -> dict:
+        query = f"?token={urllib.parse.quote(self.api_token)}" if self.api_token else ""
+        with urllib.request.urlopen(f"{self.rasa_url}/conversations/{self.sender}/tracker{query}", timeout=30) as resp:
+            return json.loads(resp.read())
+
+    def _user_events(self) -> int:
+        return sum(1 for e in self._tracker().get("events") or [] if e.get("event") == "user")
+
+    def say(self, text: str) -> list[dict]:
+        before = self._user_events()
+        start = len(self.received)
+        self.client.emit("user_uttered", {"message": text, "session_id": self.token})
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            time.sleep(0.15)
+            tracker = self._tracker()
+            events = tracker.get("events") or []
+            users = sum(1 for e in events if e.get("event") == "user")
+            last = events[-1] if events else {}
+            if users > before and (last.get("event") == "action" and last.get("name") == "action_listen" or tracker.get("paused")):
+                break
+        time.sleep(0.3)  # the last emits may still be on the wire
+        return [{"text": m.get("text", ""), "buttons": m.get("quick_replies") or m.get("buttons") or []}
+                for m in self.received[start:]]
+
+    def close(self) -> None:
+        # socketio's disconnect() waits for engineio's pending long-poll to come back, which the
+        # server holds for up to its ping interval (25 s): that was most of a web chat
+        # conversation's time. The conversation is over; close without waiting for it.
+        self.client.eio.disconnect(abort=True)
