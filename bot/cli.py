@@ -135,8 +135,8 @@ def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
     env = {
         "ACTION_ENDPOINT_URL": settings.action_url,
         "ACTION_SERVER_TOKEN": settings.action_server_token or secrets.token_urlsafe(32),
-        # Library deprecation chatter and TensorFlow's start-up notes bury what a person needs to read.
-        "PYTHONWARNINGS": "ignore",
+        # TensorFlow's start-up notes bury what a person needs to read (library deprecation warnings
+        # are filtered by category and module in each child: crm_store.logs.filter_library_warnings).
         "TF_CPP_MIN_LOG_LEVEL": "2",
     }
     separate_worker = settings.ingest_worker == "process"

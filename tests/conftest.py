@@ -3,10 +3,15 @@ from __future__ import annotations
 from typing import Iterator
 
 import pytest
+import sanic  # noqa: F401
 from sqlalchemy.engine import Engine
 
 from crm_store.db import UnitOfWork, make_engine, migrate
 from tests.support.db import postgres_available, postgres_schema, require_service
+
+# Sanic adds a filter showing every DeprecationWarning once, in front of pyproject's filters, when
+# it is first imported. Imported here, during pytest's start-up, that filter is dropped with the
+# start-up's own warning filters and never overrides the module filters in the test modules.
 
 
 @pytest.fixture(params=["sqlite", "postgres"])

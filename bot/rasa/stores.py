@@ -49,10 +49,6 @@ class CrmTrackerStore(SQLTrackerStore):
         # Like every engine of ours: SQL errors never carry bound values (message texts, names) into logs.
         self.engine.hide_parameters = True
 
-        from bot.rasa import guards as rasa_guards
-
-        rasa_guards.install()  # no silent in-memory fallback, honest replies (see the module)
-
     async def retrieve(self, sender_id: str) -> Any:
         tracker = await super().retrieve(sender_id)
         if tracker is not None:
