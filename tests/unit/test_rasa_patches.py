@@ -70,6 +70,8 @@ def test_the_rasa_server_does_not_start_on_another_rasa(monkeypatch: pytest.Monk
                                                         capsys: pytest.CaptureFixture[str]) -> None:
     from bot.rasa import server
 
+    for name in server.THREAD_POOLS:  # main() sets them for its own process; not for this one's children
+        monkeypatch.delenv(name, raising=False)
     monkeypatch.setattr(patches, "installed_rasa_version", lambda: "3.7.0")
 
     assert server.main(["--model", "models/none.tar.gz"]) == 2
