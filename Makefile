@@ -8,12 +8,15 @@ SHELL := /bin/bash
 UV := $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
 RUN := $(UV) run --frozen --no-sync
 PYTEST_ARGS ?=
+# Two workers; the end-to-end tests form one group (one stack, started once) on one of them, the
+# rest spread over both (tests/conftest.py). `make test PYTEST_XDIST=` runs everything in one process.
+PYTEST_XDIST ?= -n 2 --dist loadgroup
 
-.PHONY: help run test install system-deps ocr-deps chat eval bench clean
+.PHONY: help run test checks lint docs install system-deps ocr-deps chat eval bench clean
 
 help:
 	@echo "make run    start the assistant (Rasa, actions, CRM ingestion) on localhost"
-	@echo "make test   run the whole test suite"
+	@echo "make test   run the checks (ruff, mypy, the docs build) and the whole test suite"
 	@echo "make chat   chat with the running assistant in this terminal"
 	@echo "make eval   NLU accuracy on the held-out split"
 	@echo "make bench  BANKING77 benchmark against a TF-IDF baseline"
@@ -21,8 +24,21 @@ help:
 run: install ocr-deps
 	$(RUN) crmbot run
 
-test: install system-deps
-	$(RUN) pytest $(PYTEST_ARGS)
+test: install system-deps checks
+	$(RUN) pytest $(PYTEST_XDIST) $(PYTEST_ARGS)
+
+# Lint, types and the documentation site (--strict: a broken link or a page missing from the nav fails).
+checks: install
+	$(RUN) ruff check .
+	$(RUN) mypy
+	$(RUN) mkdocs build --strict --quiet --site-dir site
+
+# The format check; `test` runs it once the whole tree has been formatted with `ruff format .`.
+lint: install
+	$(RUN) ruff format --check .
+
+docs: install
+	$(RUN) mkdocs serve
 
 chat: install
 	$(RUN) crmbot chat
@@ -73,4 +89,4 @@ system-deps: ocr-deps
 	fi
 
 clean:
-	rm -rf var models results test-results
+	rm -rf var models results test-results site

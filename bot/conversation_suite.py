@@ -6,7 +6,6 @@ tests/conversations use it; both start the real stack first.
 """
 from __future__ import annotations
 
-import asyncio
 import json
 import random
 import re

@@ -23,7 +23,8 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
-from sqlalchemy.orm import declarative_base, relationship
+from sqlalchemy.orm import registry, relationship
+from sqlalchemy.orm.decl_api import DeclarativeMeta
 from sqlalchemy.sql.expression import true
 
 # Named constraints keep Alembic migrations identical on SQLite and PostgreSQL.
@@ -34,7 +35,16 @@ NAMING = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
-Base = declarative_base(metadata=MetaData(naming_convention=NAMING))
+_registry = registry(metadata=MetaData(naming_convention=NAMING))
+
+
+class Base(metaclass=DeclarativeMeta):
+    """What declarative_base() returns, written as a class so type checkers see a base class."""
+
+    __abstract__ = True
+    registry = _registry
+    metadata = _registry.metadata
+    __init__ = _registry.constructor
 
 
 class Customer(Base):

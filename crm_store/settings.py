@@ -303,7 +303,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         raw = raw.strip()
         values[name] = _parse(name, var, raw)
     settings = Settings(**values)  # type: ignore[arg-type]
-    settings.calendar  # a bad BUSINESS_HOURS / _TIMEZONE / _HOLIDAYS stops startup here, in one line
+    settings.calendar  # noqa: B018 - a bad BUSINESS_HOURS / _TIMEZONE / _HOLIDAYS stops startup here, in one line
     return settings
 
 

@@ -14,6 +14,15 @@ from tests.support.db import postgres_available, postgres_schema, require_servic
 # start-up's own warning filters and never overrides the module filters in the test modules.
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    # Under pytest-xdist (`make test`: --dist loadgroup) the end-to-end tests share one worker, so one
+    # stack (Rasa, actions, console; the session fixture in tests/e2e/conftest.py) serves them all and
+    # two workers never train the shared project model at once.
+    for item in items:
+        if "tests/e2e/" in item.nodeid:
+            item.add_marker(pytest.mark.xdist_group("stack"))
+
+
 @pytest.fixture(params=["sqlite", "postgres"])
 def engine(request: pytest.FixtureRequest, tmp_path) -> Iterator[Engine]:  # type: ignore[no-untyped-def]
     """A migrated CRM database, on SQLite and on the machine's PostgreSQL."""

@@ -40,7 +40,7 @@ class CrmTrackerStore(SQLTrackerStore):
 
             from crm_store.db import sqlite_pragmas
 
-            self.engine.dispose()
+            self.engine.dispose()  # type: ignore[has-type]  # set by SQLTrackerStore, which has no annotations
             self.engine = create_engine(url, poolclass=QueuePool, hide_parameters=True,
                                         connect_args={"check_same_thread": False})
             # WAL, like the CRM: a commit appends to the log instead of fsyncing a rollback journal.

@@ -18,7 +18,7 @@ import hashlib
 import json
 import logging
 from datetime import datetime
-from typing import Any, Mapping
+from typing import Any, Mapping, Sequence
 
 from sqlalchemy import exc as sa_exc
 from sqlalchemy import select, text
@@ -82,7 +82,7 @@ def ingest(uow: UnitOfWork, event: TrackerEvent) -> bool:
         return stored
 
 
-def ingest_batch(uow: UnitOfWork, events: list[TrackerEvent]) -> list[bool]:
+def ingest_batch(uow: UnitOfWork, events: Sequence[TrackerEvent]) -> list[bool]:
     """Store events in order in one transaction (one commit for a whole turn or more).
 
     Any failure rolls the whole batch back and raises; the caller then retries

@@ -19,7 +19,6 @@ from crm_store.models import Attachment, ChannelIdentity, Customer, Order, Order
 from tests.e2e.test_order_status import demo_code
 from tests.e2e.test_telegram_stack import post_update, replies_to, text_update
 from tests.support.browser import DESKTOP, ChatPage, launch_chromium, require_chromium
-from tests.support.events import unique_sender
 from tests.support.receipts import make_receipt, write_receipt
 from bot.local_stack import Stack, eventually
 

@@ -5,7 +5,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 
-from crm_store.models import Customer, Payment, Refund, Shipment, StageHistory
+from crm_store.models import Customer, Refund, Shipment, StageHistory
 from crm_store.seed import seed
 from crm_store.services import payments, returns, shipments
 
