@@ -135,7 +135,7 @@ def _ingest(uow: UnitOfWork, event: TrackerEvent, seen: _Seen | None = None) -> 
     if kind == "session_started":
         if seen is not None:
             seen.session_started(sender)
-        # An action in this session's first turn may have opened the row already (issue 11).
+        # An action in this session's first turn may have opened the row already.
         return adopt_action_conversation(uow, sender, at, key) or insert_ignoring_conflict(
             session,
             Conversation,
@@ -289,7 +289,7 @@ def _store_bot(uow: UnitOfWork, conversation: Conversation, event: TrackerEvent,
                seen: _Seen | None = None) -> bool:
     data = event.get("data") or {}
     metadata = event.get("metadata") or {}
-    # issue 11: a message an agent (or the handoff queue) sent through bot/channels/push.py
+    # A message an agent (or the handoff queue) sent through bot/channels/push.py
     # arrives as a bot event marked in its metadata; it is the agent's turn, not the assistant's.
     author = metadata.get("source") if metadata.get("source") in ("agent", "handoff") else None
     # The action that ran (action_check_order) says more than the response it used.

@@ -95,7 +95,7 @@ def tg_photo(telegram, chat_id: int, content: bytes) -> dict:  # type: ignore[no
     return photo_update(chat_id, file_id, len(content))
 
 
-# The REST channel takes no attachments (a client must not name server files: issue 8), so the
+# The REST channel takes no attachments (a client must not name server files), so the
 # photo flows run over Telegram, whose channel fetches and stores the file itself.
 def test_telegram_receipt_after_a_return_is_confirmed_onto_the_return(stack: Stack, telegram, tmp_path):  # type: ignore[no-untyped-def]
     chat_id = random.randint(10**8, 10**9)

@@ -1,4 +1,4 @@
-"""Shipments, payments, refunds and exchanges: the data order questions are answered from (issue 10)."""
+"""Shipments, payments, refunds and exchanges: the data order questions are answered from."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta

@@ -1,4 +1,4 @@
-"""CRM transcript defects (issue 10): one conversation row per session, a clarified message
+"""CRM transcript defects: one conversation row per session, a clarified message
 stored once, tickets of an unlinked chat moved to the customer it proves to be."""
 from __future__ import annotations
 
