@@ -31,14 +31,14 @@ test: install system-deps checks
 checks: install
 	$(RUN) ruff check .
 	$(RUN) mypy
-	$(RUN) mkdocs build --strict --quiet --site-dir site
+	NO_MKDOCS_2_WARNING=1 $(RUN) mkdocs build --strict --quiet --site-dir site
 
 # The format check; `test` runs it once the whole tree has been formatted with `ruff format .`.
 lint: install
 	$(RUN) ruff format --check .
 
 docs: install
-	$(RUN) mkdocs serve
+	NO_MKDOCS_2_WARNING=1 $(RUN) mkdocs serve
 
 chat: install
 	$(RUN) crmbot chat
