@@ -31,7 +31,7 @@ class Settings:
     # fsync the ingestion spool once per turn, before the reply (off: a killed process still loses nothing).
     ingest_fsync: bool = True
     # process: delivered by its own child of `crmbot run`, so the CRM's SQL does not take turns' CPU
-    # from Rasa (README "Where a turn's CPU goes") | thread: delivered from inside the Rasa server.
+    # from Rasa (docs/benchmarks.md, "Where a turn's CPU goes") | thread: delivered from inside the Rasa server.
     ingest_worker: str = "process"
     # A child that does not answer its health check for this long is restarted like a crashed one.
     hang_seconds: int = 60

@@ -109,7 +109,7 @@ def create_rasa_app(settings: Settings, model: Path, credentials: str, endpoints
 #   spins (sched_yield) for a long while waiting for more: 28 ms of CPU per message;
 # - TensorFlow's default pools (a thread per core, spinning too): an encode cost 12 ms of CPU,
 #   on one thread 8 ms, and no slower.
-# (bench/turn_cpu.py and perf, README "Where a turn's CPU goes".) The environment may still set others.
+# (bench/turn_cpu.py and perf, docs/benchmarks.md, "Where a turn's CPU goes".) The environment may still set others.
 THREAD_POOLS = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1",
                 "TF_NUM_INTRAOP_THREADS": "1", "TF_NUM_INTEROP_THREADS": "1"}
 

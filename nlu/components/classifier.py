@@ -103,7 +103,7 @@ class MiniLMIntentClassifier(GraphComponent, IntentClassifier):
             # cosine similarity of the `knn_neighbours` nearest training examples,
             # softmax at `knn_temperature`, weighted `knn_weight` (0 turns it off).
             # k=3, T=0.03, w=0.3 won on a validation split of BANKING77 train
-            # (93.75 % vs 92.95 % without; README "Benchmarks").
+            # (93.75 % vs 92.95 % without; docs/benchmarks.md, "Benchmarks").
             "knn_weight": 0.3,
             "knn_neighbours": 3,
             "knn_temperature": 0.03,

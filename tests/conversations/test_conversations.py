@@ -1,7 +1,7 @@
 """Whole conversations end to end (REST and web chat) against one running stack for the module.
 
 Every conversation in tests/conversations/*.yml must pass turn by turn; the separately written
-set in tests/conversations/blind/ is scored as a whole (its pass rate goes in the README).
+set in tests/conversations/blind/ is scored as a whole (its pass rate goes in docs/reference/conversations.md).
 Format: tests/conversations/README.md.
 """
 from __future__ import annotations
@@ -19,7 +19,7 @@ HERE = Path(__file__).parent
 OWN = load(sorted(HERE.glob("*.yml")))
 BLIND = load(sorted((HERE / "blind").glob("*.yml")))
 # The blind set measures how the assistant does on conversations written without seeing it (its
-# rate is in the README and `crmbot eval`). It is a gate at the measured level (173 of 187 turns,
+# rate is in docs/reference/conversations.md and `crmbot eval`). It is a gate at the measured level (173 of 187 turns,
 # 92.5 %, 2026-12-01) minus a margin for run-to-run noise (the classifier sees the random order
 # numbers): a change that costs more than about six blind turns fails here. Seven failed turns
 # expect a visitor's chat to be linked on a typed email alone (which the one-time-code rule forbids)
