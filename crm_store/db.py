@@ -75,12 +75,6 @@ def engine_for(url: str) -> Engine:
     return _engines[url]
 
 
-def dispose_engines() -> None:
-    for engine in _engines.values():
-        engine.dispose()
-    _engines.clear()
-
-
 class UnitOfWork:
     """One transaction: `with uow: ...; uow.commit()`. Leaving without commit rolls back."""
 

@@ -158,26 +158,6 @@ def _ingest(uow: UnitOfWork, event: TrackerEvent, seen: _Seen | None = None) -> 
     return stored
 
 
-def _adopt_early_conversation(uow: UnitOfWork, sender: str, key: str, at: datetime) -> bool:
-    """An action (a ticket, a handoff) in the session's first turn may have opened the row before
-    this session_started event arrived: that row becomes this session's, so the transcript stays whole.
-
-    Events of one sender are ingested in order, so a row of this sender that started after this
-    session start can only come from such an action.
-    """
-    session = uow.session
-    if session.scalars(select(Conversation.id).where(Conversation.opened_by_event == key)).first() is not None:
-        return False  # a replay: already stored
-    early = session.scalars(
-        select(Conversation).where(Conversation.sender_id == sender, Conversation.started_at >= at)
-        .order_by(Conversation.started_at, Conversation.id).limit(1)
-    ).first()
-    if early is None:
-        return False
-    early.opened_by_event, early.started_at = key, at
-    return True
-
-
 def _validate(event: TrackerEvent) -> tuple[str, str, datetime]:
     if not isinstance(event, Mapping):
         raise MalformedEvent(f"event is a {type(event).__name__}, not an object")
