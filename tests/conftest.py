@@ -14,13 +14,15 @@ from tests.support.db import postgres_available, postgres_schema, require_servic
 # start-up's own warning filters and never overrides the module filters in the test modules.
 
 
+@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    # Under pytest-xdist (`make test`: --dist loadgroup) the end-to-end tests share one worker, so one
-    # stack (Rasa, actions, console; the session fixture in tests/e2e/conftest.py) serves them all and
-    # two workers never train the shared project model at once.
+    # Under pytest-xdist (`make test`: --dist loadgroup) each test file stays on one worker, so its
+    # module fixtures (a trained classifier, a server) are built once; and the end-to-end tests all
+    # share one worker, so one stack (Rasa, actions, console; the session fixture in
+    # tests/e2e/conftest.py) serves them all and two workers never train the project model at once.
     for item in items:
-        if "tests/e2e/" in item.nodeid:
-            item.add_marker(pytest.mark.xdist_group("stack"))
+        path = item.nodeid.split("::")[0]
+        item.add_marker(pytest.mark.xdist_group("stack" if path.startswith("tests/e2e/") else path))
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
