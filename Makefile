@@ -8,9 +8,11 @@ SHELL := /bin/bash
 UV := $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
 RUN := $(UV) run --frozen --no-sync
 PYTEST_ARGS ?=
-# Two workers; the end-to-end tests form one group (one stack, started once) on one of them, the
-# rest spread over both (tests/conftest.py). `make test PYTEST_XDIST=` runs everything in one process.
-PYTEST_XDIST ?= -n 2 --dist loadgroup
+# Two workers when the machine has a core to spare (load average below the core count): each test
+# file stays on one worker and the end-to-end tests share one (tests/conftest.py). On a machine
+# already busy a second worker only adds its start-up (docs/development.md), so then one process.
+# `make test PYTEST_XDIST="-n 2 --dist loadgroup"` or `PYTEST_XDIST=` decides it by hand.
+PYTEST_XDIST ?= $(shell awk -v cores="$$(nproc)" '$$1 < cores { print "-n 2 --dist loadgroup" }' /proc/loadavg)
 
 .PHONY: help run test checks lint docs install system-deps ocr-deps chat eval bench clean
 
