@@ -8,12 +8,17 @@ SHELL := /bin/bash
 UV := $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
 RUN := $(UV) run --frozen --no-sync
 PYTEST_ARGS ?=
+# Two workers when the machine has a core to spare (load average below the core count): each test
+# file stays on one worker and the end-to-end tests share one (tests/conftest.py). On a machine
+# already busy a second worker only adds its start-up (docs/development.md), so then one process.
+# `make test PYTEST_XDIST="-n 2 --dist loadgroup"` or `PYTEST_XDIST=` decides it by hand.
+PYTEST_XDIST ?= $(shell awk -v cores="$$(nproc)" '$$1 < cores { print "-n 2 --dist loadgroup" }' /proc/loadavg)
 
-.PHONY: help run test install system-deps ocr-deps chat eval bench clean
+.PHONY: help run test checks lint docs install system-deps ocr-deps chat eval bench clean
 
 help:
 	@echo "make run    start the assistant (Rasa, actions, CRM ingestion) on localhost"
-	@echo "make test   run the whole test suite"
+	@echo "make test   run the checks (ruff, mypy, the docs build) and the whole test suite"
 	@echo "make chat   chat with the running assistant in this terminal"
 	@echo "make eval   NLU accuracy on the held-out split"
 	@echo "make bench  BANKING77 benchmark against a TF-IDF baseline"
@@ -21,8 +26,21 @@ help:
 run: install ocr-deps
 	$(RUN) crmbot run
 
-test: install system-deps
-	$(RUN) pytest $(PYTEST_ARGS)
+test: install system-deps checks
+	$(RUN) pytest $(PYTEST_XDIST) $(PYTEST_ARGS)
+
+# Lint, types and the documentation site (--strict: a broken link or a page missing from the nav fails).
+checks: install
+	$(RUN) ruff check .
+	$(RUN) mypy
+	NO_MKDOCS_2_WARNING=1 $(RUN) mkdocs build --strict --quiet --site-dir site
+
+# The format check; `test` runs it once the whole tree has been formatted with `ruff format .`.
+lint: install
+	$(RUN) ruff format --check .
+
+docs: install
+	NO_MKDOCS_2_WARNING=1 $(RUN) mkdocs serve
 
 chat: install
 	$(RUN) crmbot chat
@@ -73,4 +91,4 @@ system-deps: ocr-deps
 	fi
 
 clean:
-	rm -rf var models results test-results
+	rm -rf var models results test-results site

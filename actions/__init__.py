@@ -64,7 +64,7 @@ __all__ = [
     "ValidateLeadForm",
     "ValidateOrderStatusForm",
     "ValidateReturnForm",
-    # issue 15: receipt photos
+    # Receipt photos
     "ActionAskReceiptValue",
     "ActionConfirmReceipt",
     "ActionCorrectReceipt",

@@ -136,6 +136,7 @@ class AnalyticsScheduler:
         self.holder = holder or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
         self.scheduler: BackgroundScheduler | None = None
         self.stopped = threading.Event()
+        self._said_standing_by = False
 
     @property
     def leading(self) -> bool:
@@ -164,6 +165,10 @@ class AnalyticsScheduler:
         elif not held and self.leading:
             log.warning("scheduler lease lost; standing by", extra={"holder": self.holder})
             self._stop_scheduling()
+        elif not held and not self._said_standing_by:
+            # Once, so an operator sees which process waits (and tests see that it has looked).
+            self._said_standing_by = True
+            log.info("scheduler standing by", extra={"holder": self.holder})
 
     def stop(self) -> None:
         self.stopped.set()

@@ -47,7 +47,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 import httpx  # noqa: E402
-from sqlalchemy import func, select  # noqa: E402
+from sqlalchemy import select  # noqa: E402
 
 from crm_store import stages  # noqa: E402
 from crm_store.db import UnitOfWork, make_engine, migrate  # noqa: E402
@@ -297,7 +297,7 @@ def check_line(level: Level, ok: bool, counts: dict[str, int]) -> str:
 def assistant_env(work: Path, name: str = "crmbot", **extra: str) -> dict[str, str]:
     env = {**os.environ, "DATABASE_URL": f"sqlite:///{work / 'crm.db'}", "VAR_DIR": str(work / f"var-{name}"),
            "RASA_PORT": str(free_port()), "ACTION_PORT": str(free_port()), "CONSOLE_PORT": str(free_port()),
-           "LOG_LEVEL": "WARNING", "PYTHONWARNINGS": "ignore", "TF_CPP_MIN_LOG_LEVEL": "2",
+           "LOG_LEVEL": "WARNING", "TF_CPP_MIN_LOG_LEVEL": "2",
            "WEBCHAT_SECRET": secrets.token_urlsafe(32), "ACTION_SERVER_TOKEN": secrets.token_urlsafe(32), **UNLIMITED, **extra}
     return {k: v for k, v in env.items() if not k.startswith("TELEGRAM_")}
 

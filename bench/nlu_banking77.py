@@ -28,7 +28,7 @@ sys.path.insert(0, str(ROOT))
 from bot.rasa.server import THREAD_POOLS  # noqa: E402
 
 # Parse as the Rasa server serves: numpy's BLAS and TensorFlow on one thread each, set before
-# either loads (a second BLAS thread spun for 28 ms of CPU a message; README "Where a turn's CPU goes").
+# either loads (a second BLAS thread spun for 28 ms of CPU a message; docs/benchmarks.md, "Where a turn's CPU goes").
 for _name, _value in THREAD_POOLS.items():
     os.environ.setdefault(_name, _value)
 

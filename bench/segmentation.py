@@ -121,7 +121,7 @@ def main() -> int:
               f"features {m['features_s']:.1f}s, clustering {m['clustering_s']:.1f}s, storing {m['storing_s']:.1f}s, "
               f"peak {m['peak_mib']:.0f} MiB; k={m['k']} silhouette {m['silhouette']}", flush=True)
     print()
-    print(f"| customers | features (SQL) | clustering | storing memberships | job total | peak RSS | growth vs previous size (time / size) |")
+    print("| customers | features (SQL) | clustering | storing memberships | job total | peak RSS | growth vs previous size (time / size) |")
     print("|---|---|---|---|---|---|---|")
     prev = None
     for m in results:

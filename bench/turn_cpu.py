@@ -156,7 +156,7 @@ def main(argv: list[str] | None = None) -> int:
         "DATABASE_URL": f"sqlite:///{work / 'crm.db'}", "VAR_DIR": str(work / "var"), "INGEST_WORKER": "process",
         "ACTION_PORT": str(action_port), "ACTION_SERVER_TOKEN": token,
         "ACTION_ENDPOINT_URL": f"http://127.0.0.1:{action_port}/webhook", "LOG_LEVEL": "WARNING",
-        "TF_CPP_MIN_LOG_LEVEL": "2", "PYTHONWARNINGS": "ignore",
+        "TF_CPP_MIN_LOG_LEVEL": "2",
         **dict(item.split("=", 1) for item in args.env)})
     for name, value in THREAD_POOLS.items():  # as the Rasa server starts its numeric libraries
         os.environ.setdefault(name, value)
@@ -171,6 +171,9 @@ def main(argv: list[str] | None = None) -> int:
 
     configure_structlog(logging.getLevelName(settings.log_level))  # as bot.rasa.server does
     setup_logging(settings.log_level)
+    from bot.rasa.patches import install_patches
+
+    install_patches()  # as bot.rasa.server does before it builds the app
     engine = make_engine(os.environ["DATABASE_URL"])
     migrate(engine)
     senders = [f"cpu-{secrets.token_hex(4)}-{k}" for k in range(args.scripts + 1)]

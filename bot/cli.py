@@ -42,7 +42,7 @@ def main(argv: list[str] | None = None) -> int:
         from bot.conversation_suite import main as conversations_main
         from nlu.evaluation import main as eval_main
 
-        # NLU accuracy, then the conversation pass rate (issue 10); either can be left out.
+        # NLU accuracy, then the conversation pass rate; either can be left out.
         with_value = ("--conversations", "--conversations-out", "--set", "--jobs")
         nlu_args = [a for i, a in enumerate(rest) if a not in ("--no-conversations", "--conversations-only", "--verbose", *with_value)
                     and not (i and rest[i - 1] in with_value)]

@@ -75,36 +75,37 @@ def engine_for(url: str) -> Engine:
     return _engines[url]
 
 
-def dispose_engines() -> None:
-    for engine in _engines.values():
-        engine.dispose()
-    _engines.clear()
-
-
 class UnitOfWork:
     """One transaction: `with uow: ...; uow.commit()`. Leaving without commit rolls back."""
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self._factory = sessionmaker(bind=engine, future=True, expire_on_commit=False)
-        self.session: Session | None = None
+        self._session: Session | None = None
         self._depth = 0
+
+    @property
+    def session(self) -> Session:
+        """The open session; only inside `with uow:`."""
+        if self._session is None:
+            raise RuntimeError("the unit of work is used outside `with uow:`")
+        return self._session
 
     def __enter__(self) -> UnitOfWork:
         if self._depth == 0:
-            self.session = self._factory()
-            self.repos = Repositories(self.session)
+            self._session = self._factory()
+            self.repos = Repositories(self._session)
         self._depth += 1
         return self
 
     def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
         self._depth -= 1
-        if self._depth == 0 and self.session is not None:
+        if self._depth == 0 and self._session is not None:
             try:
-                self.session.rollback()
+                self._session.rollback()
             finally:
-                self.session.close()
-                self.session = None
+                self._session.close()
+                self._session = None
 
     def __getattr__(self, name: str) -> Any:
         # uow.customers, uow.orders ... are the repositories of the open session.
@@ -114,11 +115,9 @@ class UnitOfWork:
         raise AttributeError(name)
 
     def commit(self) -> None:
-        assert self.session is not None, "commit outside `with uow:`"
         self.session.commit()
 
     def flush(self) -> None:
-        assert self.session is not None
         self.session.flush()
 
 

@@ -23,7 +23,8 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
-from sqlalchemy.orm import declarative_base, relationship
+from sqlalchemy.orm import registry, relationship
+from sqlalchemy.orm.decl_api import DeclarativeMeta
 from sqlalchemy.sql.expression import true
 
 # Named constraints keep Alembic migrations identical on SQLite and PostgreSQL.
@@ -34,7 +35,16 @@ NAMING = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
-Base = declarative_base(metadata=MetaData(naming_convention=NAMING))
+_registry = registry(metadata=MetaData(naming_convention=NAMING))
+
+
+class Base(metaclass=DeclarativeMeta):
+    """What declarative_base() returns, written as a class so type checkers see a base class."""
+
+    __abstract__ = True
+    registry = _registry
+    metadata = _registry.metadata
+    __init__ = _registry.constructor
 
 
 class Customer(Base):
@@ -93,11 +103,11 @@ class Message(Base):
     buttons = Column(JSON)
     message_id = Column(String(100))
     sent_at = Column(DateTime, nullable=False, index=True)
-    # issue 11: who wrote an outgoing message: None = the assistant, "agent", or "handoff"
+    # Who wrote an outgoing message: None = the assistant, "agent", or "handoff"
     # (the handoff service's queue notices); author_name is the agent's user name.
     author = Column(String(20))
     author_name = Column(String(100))
-    # issue 14: ISO 639-1 code of a customer message's language (nlu/components/language.py);
+    # ISO 639-1 code of a customer message's language (nlu/components/language.py);
     # None when the message was too short to tell, and on outgoing messages.
     language = Column(String(8))
 
@@ -206,7 +216,7 @@ class Return(Base):
     refund_amount = Column(Numeric(10, 2))
     receipt_attachment_id = Column(ForeignKey("attachments.id"))
     created_at = Column(DateTime, nullable=False)
-    # issue 10: an exchange (another size/colour) or a replacement (damaged, part missing)
+    # An exchange (another size/colour) or a replacement (damaged, part missing)
     # is a return whose goods come back as `wanted` instead of money.
     kind = Column(String(20), nullable=False, default="return", server_default="return")
     wanted = Column(Text)
@@ -238,7 +248,7 @@ class Handoff(Base):
     requested_at = Column(DateTime, nullable=False)
     claimed_at = Column(DateTime)
     closed_at = Column(DateTime)
-    # issue 11: the handoff lifecycle (migration 0006)
+    # The handoff lifecycle (migration 0006)
     trigger = Column(String(40))  # request_human | fallback | form | complaint | payment
     priority = Column(String(10), nullable=False, default="normal", server_default="normal")
     stage_entered_at = Column(DateTime)
@@ -293,7 +303,7 @@ class DigestSent(Base):
     period_start = Column(DateTime)
     period_end = Column(DateTime)
     sent_at = Column(DateTime, nullable=False)
-    # issue 13: one row per (kind, recipient, period); a re-run finds it and sends nothing.
+    # One row per (kind, recipient, period); a re-run finds it and sends nothing.
     __table_args__ = (UniqueConstraint("kind", "recipients", "period_start", name="uq_digests_sent_period"),)
     status = Column(String(10), nullable=False, default="sent", server_default="sent")  # sending | sent | failed
     attempts = Column(Integer, nullable=False, default=0, server_default="0")
@@ -313,7 +323,7 @@ class Feedback(Base):
 
 
 
-# --- issue 13: digest recipients and the customer-import merge log ---
+# --- Digest recipients and the customer-import merge log ---
 class DigestRecipient(Base):
     """A manager who gets digests: how often (daily | weekly | both) and which sections (None = all)."""
 
@@ -343,7 +353,7 @@ class CustomerMerge(Base):
     split_customer_id = Column(Integer)  # the customer undo made from the row
     kept = relationship("Customer")
 
-# --- issue 15: receipts read from customers' photos (OCR) ---
+# --- Receipts read from customers' photos (OCR) ---
 class ReceiptReading(Base):
     """What OCR read on one photo, and once the customer confirmed it, where it was attached.
 
@@ -374,7 +384,7 @@ class ReceiptReading(Base):
     confirmed_at = Column(DateTime)
 
 
-# --- issue 10: shipments, payments and refunds (the data order questions are answered from) ---
+# --- Shipments, payments and refunds (the data order questions are answered from) ---
 class Shipment(Base):
     """The parcel of an order: carrier, tracking, dates, failed attempts and proof of delivery."""
 
@@ -422,7 +432,7 @@ class Refund(Base):
     created_at = Column(DateTime, nullable=False)
 
 
-# --- issue 8: one-time codes and the audit log ---
+# --- One-time codes and the audit log ---
 
 
 class LinkCode(Base):
@@ -467,7 +477,7 @@ def utc_from_timestamp(ts: float) -> datetime:
     return datetime.utcfromtimestamp(ts)
 
 
-# --- issue 12: scheduled analytics (job runs, stage thresholds, follow-ups, segment history) ---
+# --- Scheduled analytics (job runs, stage thresholds, follow-ups, segment history) ---
 
 
 class JobRun(Base):
@@ -546,7 +556,7 @@ class SegmentChange(Base):
     run_id = Column(Integer)
 
 
-# Columns issue 12 adds to earlier tables (migration 0007); declared here so the ORM sees them.
+# Columns the scheduled analytics add to earlier tables (migration 0007); declared here so the ORM sees them.
 Segment.active = Column(Boolean, nullable=False, default=True, server_default=true())
 Segment.centroid = Column(JSON)  # feature name -> value, in the features' own units
 Segment.size = Column(Integer)
@@ -563,7 +573,7 @@ Index("uq_flags_open", Flag.process, Flag.process_id, Flag.kind, Flag.stage, uni
       sqlite_where=Flag.cleared_at.is_(None), postgresql_where=Flag.cleared_at.is_(None))
 
 
-# --- issue 11: agent console accounts, private notes, canned replies ---
+# --- Agent console accounts, private notes, canned replies ---
 class ConsoleUser(Base):
     """A person who logs into the agent console: role is agent | manager | admin."""
 

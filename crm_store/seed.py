@@ -10,6 +10,7 @@ import random
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 from faker import Faker
 from sqlalchemy import func, select
@@ -115,7 +116,7 @@ def seed(uow: UnitOfWork, size: int = 50, seed: int = 42, now: datetime | None =
 
 # The demo orders: A-10423 on its way (arrives in two days), A-10424 paid and charged twice,
 # A-10425 delivered to the front door 30 days ago.
-_DEMO_PARCELS = {"A-10423": {"eta_days": 2}, "A-10425": {"proof": "left at the front door"}}
+_DEMO_PARCELS: dict[str, dict[str, Any]] = {"A-10423": {"eta_days": 2}, "A-10425": {"proof": "left at the front door"}}
 _DEMO_DUPLICATES = {"A-10424"}
 _PROOFS = ["handed to the recipient", "left at the front door", "signed for by a neighbour", "left in the parcel box"]
 

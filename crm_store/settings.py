@@ -31,7 +31,7 @@ class Settings:
     # fsync the ingestion spool once per turn, before the reply (off: a killed process still loses nothing).
     ingest_fsync: bool = True
     # process: delivered by its own child of `crmbot run`, so the CRM's SQL does not take turns' CPU
-    # from Rasa (README "Where a turn's CPU goes") | thread: delivered from inside the Rasa server.
+    # from Rasa (docs/benchmarks.md, "Where a turn's CPU goes") | thread: delivered from inside the Rasa server.
     ingest_worker: str = "process"
     # A child that does not answer its health check for this long is restarted like a crashed one.
     hang_seconds: int = 60
@@ -57,7 +57,7 @@ class Settings:
     smtp_starttls: bool = False
     mail_from: str = "crmbot@localhost"
     digest_recipients: str = ""
-    # issue 13: digests and import
+    # Digests and import
     smtp_timeout: int = 10
     smtp_ca_file: str | None = None  # CA bundle for STARTTLS to a relay with a private CA
     smtp_retries: int = 3  # tries per digest before it is recorded as failed
@@ -86,7 +86,7 @@ class Settings:
     ocr_timeout_seconds: int = 20
     ocr_max_bytes: int = 10 * 1024 * 1024
     ocr_max_pixels: int = 40_000_000
-    # --- issue 8: who may reach what, and how much ---
+    # --- Who may reach what, and how much ---
     allowed_origins: str = ""  # comma-separated shop origins allowed to call us from a browser
     rasa_auth_token_file: str | None = None  # default var/rasa-api.token (created by `crmbot run`)
     action_server_token: str | None = field(default=None, repr=False)  # default: a fresh one per `crmbot run`
@@ -100,7 +100,7 @@ class Settings:
     new_customers_per_ip_per_hour: int = 100
     link_code_delivery: str = "console"  # console (demo: printed by crmbot run) | email
     link_attempts_per_hour: int = 5  # code requests per chat and per customer
-    # issue 11: handoffs and the agent console
+    # Handoffs and the agent console
     business_hours: str = "mon-sun 00:00-24:00"
     business_timezone: str = "UTC"
     business_holidays: str = ""
@@ -112,7 +112,7 @@ class Settings:
     console_secret: str | None = field(default=None, repr=False)
     console_secure_cookies: bool = False
     console_demo_users: bool = True
-    # issue 14: languages people on the team answer in (ISO 639-1, comma-separated). A customer
+    # Languages people on the team answer in (ISO 639-1, comma-separated). A customer
     # writing in one of them is offered a colleague who speaks it; the console queue shows it.
     agent_languages: str = "en"
 
@@ -303,7 +303,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         raw = raw.strip()
         values[name] = _parse(name, var, raw)
     settings = Settings(**values)  # type: ignore[arg-type]
-    settings.calendar  # a bad BUSINESS_HOURS / _TIMEZONE / _HOLIDAYS stops startup here, in one line
+    settings.calendar  # noqa: B018 - a bad BUSINESS_HOURS / _TIMEZONE / _HOLIDAYS stops startup here, in one line
     return settings
 
 

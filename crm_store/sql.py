@@ -7,7 +7,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 
-def insert_ignoring_conflict(session: Session, model: type, values: dict[str, Any], key: list[str]) -> bool:
+def insert_ignoring_conflict(session: Session, model: Any, values: dict[str, Any], key: list[str]) -> bool:
     """INSERT ... ON CONFLICT DO NOTHING; True when a row was inserted.
 
     The unique key decides, not a look-up first, so two writers racing on the

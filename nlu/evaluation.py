@@ -39,7 +39,7 @@ class Prediction(TypedDict):
     intent: str  # after FallbackClassifier
     classifier_intent: str  # best ranked intent that is not the fallback
     confidence: float  # of classifier_intent
-    in_scope_score: float | None  # the classifier's out-of-scope score (issue 14)
+    in_scope_score: float | None  # the classifier's out-of-scope score
     gold_response: str | None
     response: str | None
     gold_entities: list[tuple[str, int, int]]

@@ -14,6 +14,7 @@ from typing import Callable
 from analytics.digest.render import charts_used, cid, render_html, render_text, subject
 from analytics.digest.report import Digest
 from crm_store.mail import SMTP_ERRORS, deliver, permanent
+from crm_store.retry import doubling, retry_call
 from crm_store.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -44,17 +45,20 @@ def build_message(settings: Settings, digest: Digest, to: str, sections: list[st
 def send(settings: Settings, msg: EmailMessage, sleep: Callable[[float], None] = time.sleep) -> int:
     """Deliver msg; returns the attempts it took. Raises SendFailed after SMTP_RETRIES tries
     (or at once for a permanent refusal)."""
-    delay = settings.smtp_retry_delay
-    for attempt in range(1, settings.smtp_retries + 1):
-        try:
-            deliver(settings, msg)
-            return attempt
-        except SMTP_ERRORS as exc:
-            reason = f"{type(exc).__name__}: {exc}".strip()[:500]
-            if permanent(exc) or attempt == settings.smtp_retries:
-                log.warning("digest email not delivered", extra={"attempts": attempt, "error": type(exc).__name__})
-                raise SendFailed(reason, attempt) from None
-            log.info("SMTP failed, retrying", extra={"attempt": attempt, "delay": delay, "error": type(exc).__name__})
-            sleep(delay)
-            delay *= 2
-    raise AssertionError("unreachable")
+    attempts = 0
+
+    def once() -> None:
+        nonlocal attempts
+        attempts += 1
+        deliver(settings, msg)
+
+    def failed(exc: BaseException, attempt: int, wait: float) -> None:
+        log.info("SMTP failed, retrying", extra={"attempt": attempt, "delay": wait, "error": type(exc).__name__})
+
+    try:
+        retry_call(once, lambda exc: isinstance(exc, SMTP_ERRORS) and not permanent(exc),
+                   attempts=settings.smtp_retries, delay=doubling(settings.smtp_retry_delay), on_retry=failed, sleep=sleep)
+    except SMTP_ERRORS as exc:
+        log.warning("digest email not delivered", extra={"attempts": attempts, "error": type(exc).__name__})
+        raise SendFailed(f"{type(exc).__name__}: {exc}".strip()[:500], attempts) from None
+    return attempts

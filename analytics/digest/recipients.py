@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import select
 
 from analytics.digest.report import SECTIONS
@@ -13,6 +12,7 @@ from crm_store.db import UnitOfWork
 from crm_store.errors import CrmError
 from crm_store.models import DigestRecipient
 from crm_store.settings import Settings
+from crm_store.values.emails import InvalidEmail, check_email
 
 FREQUENCIES = ("daily", "weekly", "both")
 
@@ -36,8 +36,8 @@ class Recipient:
 
 def normalise_email(address: str) -> str:
     try:
-        return validate_email(address.strip(), check_deliverability=False).normalized.lower()
-    except EmailNotValidError as exc:
+        return check_email(address).lower()
+    except InvalidEmail as exc:
         raise RecipientError(f"{address!r} is not an email address: {exc}") from None
 
 

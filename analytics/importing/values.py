@@ -4,11 +4,9 @@ from __future__ import annotations
 import re
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
-from functools import lru_cache
-
-from email_validator import EmailNotValidError, validate_email
 
 from crm_store.values import normalize_email, normalize_phone
+from crm_store.values.emails import InvalidEmail, check_domain
 
 _PLAIN_NUMBER = re.compile(r"^-?\d+(?:\.\d+)?$")
 _DATE_FORMATS = ("%Y-%m-%d", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%d.%m.%Y", "%d/%m/%Y", "%Y/%m/%d")
@@ -29,11 +27,6 @@ def clean_name(raw: str) -> str:
 _DOT_ATOM = re.compile(r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*$")
 
 
-@lru_cache(maxsize=100_000)
-def _domain(domain: str) -> str:
-    return validate_email("x@" + domain, check_deliverability=False).domain
-
-
 def clean_email(raw: str) -> str:
     """Lower-cased address checked by email-validator. A plain ASCII local part is checked by its
     dot-atom grammar and the domain by email-validator once per domain: a million rows share a few
@@ -42,8 +35,8 @@ def clean_email(raw: str) -> str:
     local, at, domain = text.rpartition("@")
     if at and text.isascii() and len(local) <= 64 and len(text) <= 254 and _DOT_ATOM.match(local):
         try:
-            return f"{local}@{_domain(domain.lower())}".lower()
-        except EmailNotValidError:
+            return f"{local}@{check_domain(domain.lower())}".lower()
+        except InvalidEmail:
             raise BadValue(f"email {raw!r} is not a valid address") from None
     value = normalize_email(raw)
     if value is None:

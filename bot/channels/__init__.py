@@ -25,7 +25,6 @@ _EXPORTS = {
     "clean_metadata": "bot.channels.metadata",
     "SessionSigner": "bot.channels.webchat_sessions",
     # outbound messages (agent replies, follow-ups)
-    "send_to_chat": "bot.channels.outbound",
     "ChannelUnavailable": "bot.channels.outbound",
     "DeliveryFailed": "bot.channels.outbound",
 }

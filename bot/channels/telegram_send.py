@@ -21,6 +21,7 @@ from telegram.request import HTTPXRequest
 from telegram.warnings import PTBDeprecationWarning
 
 from bot.channels.telegram_store import TelegramStore
+from crm_store.retry import retry_async
 from crm_store.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -113,27 +114,23 @@ async def call_with_retry(call: Callable[[], Awaitable[T]], policy: RetryPolicy,
     key, so if it had already delivered the message the customer sees it twice, which
     we prefer to losing it.
     """
-    attempt = 1
-    while True:
-        try:
-            return await call()
-        except RetryAfter as exc:
-            delay = retry_after_seconds(exc)
-            if attempt >= policy.attempts or delay > policy.max_retry_after:
-                raise
-        except BadRequest:  # a NetworkError subclass in PTB, but retrying cannot help
-            raise
-        except NetworkError:  # includes TimedOut, dropped connections and 5xx answers
-            if attempt >= policy.attempts:
-                raise
-            delay = min(policy.max_delay, policy.base_delay * 2 ** (attempt - 1))
-            delay *= 1 + random.random() / 4
-        log.warning(
-            "telegram call failed, retrying",
-            extra={"method": what, "attempt": attempt, "delay_s": round(delay, 2)},
-        )
-        await asyncio.sleep(delay)
-        attempt += 1
+    def temporary(exc: BaseException) -> bool:
+        if isinstance(exc, RetryAfter):
+            return retry_after_seconds(exc) <= policy.max_retry_after
+        # BadRequest is a NetworkError subclass in PTB, but retrying cannot help. NetworkError
+        # includes TimedOut, dropped connections and 5xx answers.
+        return isinstance(exc, NetworkError) and not isinstance(exc, BadRequest)
+
+    def delay(exc: BaseException, attempt: int) -> float:
+        if isinstance(exc, RetryAfter):
+            return retry_after_seconds(exc)
+        return min(policy.max_delay, policy.base_delay * 2 ** (attempt - 1)) * (1 + random.random() / 4)
+
+    def failed(_exc: BaseException, attempt: int, wait: float) -> None:
+        log.warning("telegram call failed, retrying", extra={"method": what, "attempt": attempt, "delay_s": round(wait, 2)})
+
+    return await retry_async(call, temporary, attempts=policy.attempts, delay=delay, on_retry=failed,
+                             sleep=lambda seconds: asyncio.sleep(seconds))
 
 
 class TelegramSender:

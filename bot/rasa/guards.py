@@ -1,7 +1,8 @@
 """Honest turns inside the Rasa server: no silent fallbacks, no empty replies.
 
-Rasa 3.6 has no settings for these, so `install()` (called when our tracker
-store is built, inside the Rasa process only) adjusts three of its methods:
+Rasa 3.6 has no settings for these, so three patches adjust its methods. Each is a
+function here; `bot.rasa.patches.install_patches()` applies them, once and in a fixed
+order, from the Rasa server's entry point (bot/rasa/server.py):
 
 - FailSafeTrackerStore: Rasa answers a tracker store error by carrying on with
   an in-memory tracker (retrieve gives None, so a new conversation starts;
@@ -14,8 +15,7 @@ store is built, inside the Rasa process only) adjusts three of its methods:
 - RemoteAction.run: a call to the action server that fails on the connection
   is tried once more; if it still fails the customer gets an apology, not silence.
 
-`bot.rasa.speedups` (installed with these) makes other parts of a turn cheaper
-without changing what they do.
+`bot.rasa.speedups` makes other parts of a turn cheaper without changing what they do.
 """
 from __future__ import annotations
 
@@ -30,27 +30,12 @@ ACTION_FAILED = "Sorry, something went wrong on our side and I couldn't do that.
 ACTION_ATTEMPTS = 2
 ACTION_RETRY_DELAY = 0.3
 
-_installed = False
-
-
 class TrackerStoreUnavailable(Exception):
     """The conversation could not be loaded or saved; the turn was not processed."""
 
 
-def install() -> None:
-    global _installed
-    if _installed:
-        return
-    _installed = True
-    from bot.rasa import speedups as rasa_speedups
-
-    rasa_speedups.install()  # first: the retries below wrap its action calls
-    _no_silent_fallback()
-    _honest_turns()
-    _retried_actions()
-
-
-def _no_silent_fallback() -> None:
+def no_silent_fallback() -> None:
+    """FailSafeTrackerStore lets a store error through as TrackerStoreUnavailable."""
     from rasa.core.tracker_store import FailSafeTrackerStore
 
     def passthrough(name: str) -> Any:
@@ -89,7 +74,8 @@ class _HeldReplies:
             await self._channel.send_response(recipient_id, message)
 
 
-def _honest_turns() -> None:
+def honest_turns() -> None:
+    """Agent.handle_message holds the replies until the turn is saved; a failed turn gets TRY_AGAIN."""
     from rasa.core.agent import Agent
     from rasa.core.channels.channel import CollectingOutputChannel
     from rasa.core.lock_store import LockError
@@ -117,7 +103,8 @@ def _honest_turns() -> None:
     Agent.handle_message = handle_message  # type: ignore[method-assign]
 
 
-def _retried_actions() -> None:
+def retried_actions() -> None:
+    """RemoteAction.run tries a call that never reached the action server once more, then apologises."""
     import aiohttp
     from rasa.core.actions.action import ActionExecutionRejection, RemoteAction
     from rasa.shared.core.events import BotUttered

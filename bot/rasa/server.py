@@ -1,6 +1,8 @@
 """The Rasa server as `crmbot run` starts it: Rasa's own app, with our guards.
 
 What differs from `rasa run --enable-api`:
+- it refuses to start on a Rasa other than the one bot.rasa.patches was written for, and
+  installs those patches (explicitly, once, in their order) before it builds the app;
 - the API token comes from settings (RASA_AUTH_TOKEN or the token file), never from argv,
   and there is always one;
 - CORS allows only the shop origins in ALLOWED_ORIGINS (none by default), never a
@@ -17,7 +19,6 @@ import argparse
 import logging
 import os
 import sys
-import warnings
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -108,7 +109,7 @@ def create_rasa_app(settings: Settings, model: Path, credentials: str, endpoints
 #   spins (sched_yield) for a long while waiting for more: 28 ms of CPU per message;
 # - TensorFlow's default pools (a thread per core, spinning too): an encode cost 12 ms of CPU,
 #   on one thread 8 ms, and no slower.
-# (bench/turn_cpu.py and perf, README "Where a turn's CPU goes".) The environment may still set others.
+# (bench/turn_cpu.py and perf, docs/benchmarks.md, "Where a turn's CPU goes".) The environment may still set others.
 THREAD_POOLS = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1",
                 "TF_NUM_INTRAOP_THREADS": "1", "TF_NUM_INTEROP_THREADS": "1"}
 
@@ -125,16 +126,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--credentials", default="credentials.yml")
     parser.add_argument("--endpoints", default="endpoints.yml")
     args = parser.parse_args(argv)
-    if "ignore" in sys.warnoptions:
-        # Some libraries re-enable their deprecation warnings at import time; PYTHONWARNINGS=ignore means quiet.
-        warnings.showwarning = lambda *a, **k: None
     try:
+        from bot.rasa.patches import check_rasa_version, install_patches
+
+        check_rasa_version()
         settings = load_settings()
         from rasa.utils.log_utils import configure_structlog
 
         # Rasa's structlog lines go through the standard logging set up next (JSON, PII masked).
         configure_structlog(logging.getLevelName(settings.log_level))
         setup_logging(settings.log_level)
+        install_patches()
         if not inside(args.model, settings.model_path):
             raise CrmError(f"--model must be a file in MODEL_DIR ({settings.model_path})")
         os.chdir(PROJECT_ROOT)

@@ -1,8 +1,8 @@
 """Parts of a Rasa 3.6 turn made cheaper, with the same results.
 
-Installed with `bot.rasa.guards` (when our tracker store is built, inside the
-Rasa server only). Each was found with bench/turn_cpu.py or py-spy and is measured in
-the README ("Where a turn's CPU goes, and what was cut"):
+Each is a function here, applied by `bot.rasa.patches.install_patches()` (once, in a fixed
+order, from the Rasa server's entry point). Each was found with bench/turn_cpu.py or py-spy
+(docs/benchmarks.md, "Where a turn's CPU goes"):
 
 - RemoteAction._validate_action_result: the same JSON-schema check of the action
   server's answer, with the validators built once instead of on every call
@@ -28,19 +28,6 @@ log = logging.getLogger(__name__)
 # Sanic's KEEP_ALIVE_TIMEOUT (5 s), so the client, not the server, closes an idle connection and
 # a call is never sent on one the server is closing.
 ACTION_KEEPALIVE_SECONDS = 2.0
-
-_installed = False
-
-
-def install() -> None:
-    global _installed
-    if _installed:
-        return
-    _installed = True
-    _compiled_action_schema()
-    _pooled_action_calls()
-    _event_kinds_table()
-
 
 class _BorrowedSession:
     """`async with` gives the shared session and leaves it open (Rasa's request closes its own)."""
@@ -100,7 +87,8 @@ async def close_action_sessions() -> None:
         await session.close()
 
 
-def _pooled_action_calls() -> None:
+def pooled_action_calls() -> None:
+    """RemoteAction.run sends through one kept-alive session per event loop and endpoint."""
     from rasa.core.actions.action import RemoteAction
 
     original = RemoteAction.run
@@ -113,7 +101,8 @@ def _pooled_action_calls() -> None:
     RemoteAction.run = run  # type: ignore[method-assign]
 
 
-def _event_kinds_table() -> None:
+def event_kinds_table() -> None:
+    """Event.resolve_by_type looks a kind up in a table before walking Event's subclasses."""
     from rasa.shared.core.events import Event
 
     original = Event.resolve_by_type
@@ -174,7 +163,8 @@ class _EventsCheck:
             self.full.validate(result)
 
 
-def _compiled_action_schema() -> None:
+def compiled_action_schema() -> None:
+    """RemoteAction._validate_action_result checks with validators built once (`_EventsCheck`)."""
     from jsonschema import ValidationError
     from rasa.core.actions.action import RemoteAction
 

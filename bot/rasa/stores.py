@@ -40,7 +40,7 @@ class CrmTrackerStore(SQLTrackerStore):
 
             from crm_store.db import sqlite_pragmas
 
-            self.engine.dispose()
+            self.engine.dispose()  # type: ignore[has-type]  # set by SQLTrackerStore, which has no annotations
             self.engine = create_engine(url, poolclass=QueuePool, hide_parameters=True,
                                         connect_args={"check_same_thread": False})
             # WAL, like the CRM: a commit appends to the log instead of fsyncing a rollback journal.
@@ -48,10 +48,6 @@ class CrmTrackerStore(SQLTrackerStore):
             self.sessionmaker = sessionmaker(bind=self.engine)
         # Like every engine of ours: SQL errors never carry bound values (message texts, names) into logs.
         self.engine.hide_parameters = True
-
-        from bot.rasa import guards as rasa_guards
-
-        rasa_guards.install()  # no silent in-memory fallback, honest replies (see the module)
 
     async def retrieve(self, sender_id: str) -> Any:
         tracker = await super().retrieve(sender_id)

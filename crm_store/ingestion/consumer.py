@@ -32,6 +32,7 @@ from sqlalchemy.engine import Connection, Engine
 from crm_store.db import UnitOfWork
 from crm_store.ingestion.events import describe, ingest, is_temporary
 from crm_store.ingestion.rabbit import Topology
+from crm_store.retry import RetryStopped, doubling, retry_async
 
 log = logging.getLogger(__name__)
 
@@ -135,31 +136,32 @@ async def _handle(loop: asyncio.AbstractEventLoop, message: Any, uow_factory: Ca
         await message.reject(requeue=False)
         state.dead += 1
         return
-    backoff = 0.5
-    while True:
-        try:
-            new = await loop.run_in_executor(None, ingest, uow_factory(), event)
-            await message.ack()
-            state.stored += int(new)
-            state.last_stored_at = time.time()
-            state.retrying_since = None
-            return
-        except Exception as exc:  # noqa: BLE001 - sorted: retry, or dead-letter this one event
-            if not is_temporary(exc):
-                log.warning("event cannot be stored; sent to the dead-letter queue", extra={"error": describe(exc)})
-                await message.reject(requeue=False)
-                state.dead += 1
-                return
-            if state.retrying_since is None:
-                state.retrying_since = time.time()
-            state.last_error = describe(exc)
-            state.beat()
-            log.warning("database unavailable; retrying", extra={"retry_in": backoff})
-            if stop.is_set():
-                await message.nack(requeue=True)
-                return
-            await asyncio.sleep(backoff)
-            backoff = min(MAX_BACKOFF, backoff * 2)
+
+    async def store() -> bool:
+        new = await loop.run_in_executor(None, ingest, uow_factory(), event)
+        await message.ack()  # inside the retry: ingestion is idempotent, so storing again is safe
+        return new
+
+    def failed(exc: BaseException, _attempt: int, wait: float) -> None:
+        if state.retrying_since is None:
+            state.retrying_since = time.time()
+        state.last_error = describe(exc)
+        state.beat()
+        log.warning("database unavailable; retrying", extra={"retry_in": wait})
+
+    try:
+        new = await retry_async(store, is_temporary, delay=doubling(0.5, MAX_BACKOFF), on_retry=failed, stop=stop)
+    except RetryStopped:
+        await message.nack(requeue=True)
+        return
+    except Exception as exc:  # noqa: BLE001 - not temporary: dead-letter this one event
+        log.warning("event cannot be stored; sent to the dead-letter queue", extra={"error": describe(exc)})
+        await message.reject(requeue=False)
+        state.dead += 1
+        return
+    state.stored += int(new)
+    state.last_stored_at = time.time()
+    state.retrying_since = None
 
 
 class _Status:

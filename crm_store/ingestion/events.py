@@ -18,7 +18,7 @@ import hashlib
 import json
 import logging
 from datetime import datetime
-from typing import Any, Mapping
+from typing import Any, Mapping, Sequence
 
 from sqlalchemy import exc as sa_exc
 from sqlalchemy import select, text
@@ -82,7 +82,7 @@ def ingest(uow: UnitOfWork, event: TrackerEvent) -> bool:
         return stored
 
 
-def ingest_batch(uow: UnitOfWork, events: list[TrackerEvent]) -> list[bool]:
+def ingest_batch(uow: UnitOfWork, events: Sequence[TrackerEvent]) -> list[bool]:
     """Store events in order in one transaction (one commit for a whole turn or more).
 
     Any failure rolls the whole batch back and raises; the caller then retries
@@ -135,7 +135,7 @@ def _ingest(uow: UnitOfWork, event: TrackerEvent, seen: _Seen | None = None) -> 
     if kind == "session_started":
         if seen is not None:
             seen.session_started(sender)
-        # An action in this session's first turn may have opened the row already (issue 11).
+        # An action in this session's first turn may have opened the row already.
         return adopt_action_conversation(uow, sender, at, key) or insert_ignoring_conflict(
             session,
             Conversation,
@@ -156,26 +156,6 @@ def _ingest(uow: UnitOfWork, event: TrackerEvent, seen: _Seen | None = None) -> 
     if stored and at > conversation.last_event_at:
         conversation.last_event_at = at
     return stored
-
-
-def _adopt_early_conversation(uow: UnitOfWork, sender: str, key: str, at: datetime) -> bool:
-    """An action (a ticket, a handoff) in the session's first turn may have opened the row before
-    this session_started event arrived: that row becomes this session's, so the transcript stays whole.
-
-    Events of one sender are ingested in order, so a row of this sender that started after this
-    session start can only come from such an action.
-    """
-    session = uow.session
-    if session.scalars(select(Conversation.id).where(Conversation.opened_by_event == key)).first() is not None:
-        return False  # a replay: already stored
-    early = session.scalars(
-        select(Conversation).where(Conversation.sender_id == sender, Conversation.started_at >= at)
-        .order_by(Conversation.started_at, Conversation.id).limit(1)
-    ).first()
-    if early is None:
-        return False
-    early.opened_by_event, early.started_at = key, at
-    return True
 
 
 def _validate(event: TrackerEvent) -> tuple[str, str, datetime]:
@@ -289,7 +269,7 @@ def _store_bot(uow: UnitOfWork, conversation: Conversation, event: TrackerEvent,
                seen: _Seen | None = None) -> bool:
     data = event.get("data") or {}
     metadata = event.get("metadata") or {}
-    # issue 11: a message an agent (or the handoff queue) sent through bot/channels/push.py
+    # A message an agent (or the handoff queue) sent through bot/channels/push.py
     # arrives as a bot event marked in its metadata; it is the agent's turn, not the assistant's.
     author = metadata.get("source") if metadata.get("source") in ("agent", "handoff") else None
     # The action that ran (action_check_order) says more than the response it used.

@@ -18,6 +18,7 @@ from aiormq import spec
 from aiormq.exceptions import ChannelPreconditionFailed
 
 from crm_store.errors import CrmError
+from crm_store.retry import retry_async
 
 log = logging.getLogger(__name__)
 
@@ -95,7 +96,7 @@ class ConfirmedPublisher:
         return [True] * len(events)
 
     async def _publish(self, *events: dict) -> None:
-        for attempt in (1, 2):  # a connection that went stale while idle gets one fresh try
+        async def once() -> None:
             try:
                 if self._exchange is None:
                     await self._connect()
@@ -105,11 +106,12 @@ class ConfirmedPublisher:
                 for confirmation in confirmations:
                     if not isinstance(confirmation, spec.Basic.Ack):
                         raise ConnectionError(f"RabbitMQ did not confirm the event ({type(confirmation).__name__})")
-                return
             except Exception:
                 await self._drop()
-                if attempt == 2:
-                    raise
+                raise
+
+        # A connection that went stale while idle gets one fresh try, at once (the spool retries the rest).
+        await retry_async(once, lambda exc: isinstance(exc, Exception), attempts=2, delay=lambda _exc, _attempt: 0.0)
 
     async def _connect(self) -> None:
         self._connection = await aio_pika.connect(self.url, timeout=self.timeout)

@@ -38,6 +38,7 @@ from typing import Any, Callable
 from crm_store.db import UnitOfWork
 from crm_store.errors import CrmError
 from crm_store.ingestion.events import describe, ingest, ingest_batch, is_temporary
+from crm_store.retry import RetryStopped, doubling, retry_call
 
 log = logging.getLogger(__name__)
 
@@ -298,29 +299,28 @@ class EventSink:
 
         Temporary failures are retried here with backoff, for as long as they last.
         """
-        backoff = self._retry_seconds
-        while True:
-            try:
-                result = deliver()
-                self.last_stored_at = time.time()
-                if self.retrying_since is not None:
-                    log.info("event delivery works again", extra={"destination": self.destination})
-                    self.retrying_since = None
-                    self._beat(force=True)  # status says so at once, not at the next heartbeat
-                return "done", result
-            except Exception as exc:  # noqa: BLE001 - sorted: retry later, or this data cannot be stored
-                if not self._temporary(exc):
-                    return "failed", exc
-                first_failure = self.retrying_since is None
-                if first_failure:
-                    self.retrying_since = time.time()
-                    log.warning("event delivery failed; retrying with backoff",
-                                extra={"destination": self.destination, "error": type(exc).__name__})
-                self.last_error = describe(exc)
-                self._beat(force=first_failure, state="retrying")
-                if self._stopping.wait(backoff):
-                    return "stopping", None
-                backoff = min(self._max_backoff, backoff * 2)
+        def failed(exc: BaseException, _attempt: int, _wait: float) -> None:
+            first_failure = self.retrying_since is None
+            if first_failure:
+                self.retrying_since = time.time()
+                log.warning("event delivery failed; retrying with backoff",
+                            extra={"destination": self.destination, "error": type(exc).__name__})
+            self.last_error = describe(exc)
+            self._beat(force=first_failure, state="retrying")
+
+        try:
+            result = retry_call(deliver, self._temporary, delay=doubling(self._retry_seconds, self._max_backoff),
+                                on_retry=failed, stop=self._stopping)
+        except RetryStopped:
+            return "stopping", None
+        except Exception as exc:  # noqa: BLE001 - not temporary: this data cannot be stored
+            return "failed", exc
+        self.last_stored_at = time.time()
+        if self.retrying_since is not None:
+            log.info("event delivery works again", extra={"destination": self.destination})
+            self.retrying_since = None
+            self._beat(force=True)  # status says so at once, not at the next heartbeat
+        return "done", result
 
     def _truncate_if_drained(self, offset: int) -> int:
         """Empty the spool once everything in it is delivered; returns the new read offset."""

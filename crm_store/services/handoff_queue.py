@@ -46,7 +46,7 @@ class QueueItem:
     channel: str | None
     last_message: str | None
     escalated: bool
-    # issue 14: the language of the customer's latest message that had enough words to tell
+    # The language of the customer's latest message that had enough words to tell
     language: str | None = None
 
 

@@ -21,7 +21,7 @@ from sqlalchemy.engine import Engine
 from crm_store.db import UnitOfWork
 from crm_store.errors import UnknownCustomer
 from crm_store.models import (
-    Attachment, AuditEntry, ChannelIdentity, Conversation, ConversationEvent, Customer, Deal, Feedback, Handoff,
+    Attachment, AuditEntry, ChannelIdentity, Conversation, ConversationEvent, Deal, Feedback, Handoff,
     LinkCode, Message, Order, OrderItem, Return, Ticket,
 )
 from crm_store.services import audit

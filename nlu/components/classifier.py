@@ -10,7 +10,7 @@ ResponseSelector in the pipeline.
 The logistic regression's probabilities are blended with a kNN vote over the
 stored training embeddings, and the same embeddings give ``in_scope_score``
 (similarity to the predicted intent's centroid + a share of its probability):
-below ``rejection_threshold`` the message gets ``rejection_intent`` (issue 14).
+below ``rejection_threshold`` the message gets ``rejection_intent``.
 
 Everything persisted is plain JSON / numpy (no pickle): the TF-IDF vocabularies
 and idf weights, the logistic-regression coefficients, the training embeddings
@@ -103,11 +103,11 @@ class MiniLMIntentClassifier(GraphComponent, IntentClassifier):
             # cosine similarity of the `knn_neighbours` nearest training examples,
             # softmax at `knn_temperature`, weighted `knn_weight` (0 turns it off).
             # k=3, T=0.03, w=0.3 won on a validation split of BANKING77 train
-            # (93.75 % vs 92.95 % without; README "Benchmarks").
+            # (93.75 % vs 92.95 % without; docs/benchmarks.md, "Benchmarks").
             "knn_weight": 0.3,
             "knn_neighbours": 3,
             "knn_temperature": 0.03,
-            # Out-of-scope rejection (issue 14; README "Accuracy" and "Benchmarks"):
+            # Out-of-scope rejection (docs/benchmarks.md, "Accuracy" and "BANKING77-OOS"):
             # in_scope_score is the cosine similarity of the message to the centroid
             # of its predicted intent's examples plus `rejection_probability_weight`
             # times that intent's probability. Below `rejection_threshold` the
@@ -307,7 +307,7 @@ class MiniLMIntentClassifier(GraphComponent, IntentClassifier):
                     meta.get("embedding_weight", 1.0)
                 )
                 component._coef = weights["coef"]
-                # Models saved before issue 14 have no support set: no in_scope_score.
+                # Models saved before the out-of-scope rejection have no support set: no in_scope_score.
                 if "bounds" in weights.files and weights["bounds"].ndim == 1:
                     component._support = weights["support"].astype(np.float32)
                     component._bounds = weights["bounds"]

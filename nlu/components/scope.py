@@ -1,6 +1,6 @@
 """BusinessContextCheck: a shop request about a business the shop does not run is out of scope.
 
-The classifier's rejection (issue 14) judges how far a message is from the training
+The classifier's out-of-scope rejection judges how far a message is from the training
 examples; "cancel my yoga class booking" or "return a library book" is close to
 cancel_order and return_item in embedding space, because only the thing being cancelled
 or returned is foreign. This second stage looks for exactly that: a message predicted as

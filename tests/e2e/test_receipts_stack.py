@@ -19,7 +19,6 @@ from crm_store.models import Attachment, ChannelIdentity, Customer, Order, Order
 from tests.e2e.test_order_status import demo_code
 from tests.e2e.test_telegram_stack import post_update, replies_to, text_update
 from tests.support.browser import DESKTOP, ChatPage, launch_chromium, require_chromium
-from tests.support.events import unique_sender
 from tests.support.receipts import make_receipt, write_receipt
 from bot.local_stack import Stack, eventually
 
@@ -96,7 +95,7 @@ def tg_photo(telegram, chat_id: int, content: bytes) -> dict:  # type: ignore[no
     return photo_update(chat_id, file_id, len(content))
 
 
-# The REST channel takes no attachments (a client must not name server files: issue 8), so the
+# The REST channel takes no attachments (a client must not name server files), so the
 # photo flows run over Telegram, whose channel fetches and stores the file itself.
 def test_telegram_receipt_after_a_return_is_confirmed_onto_the_return(stack: Stack, telegram, tmp_path):  # type: ignore[no-untyped-def]
     chat_id = random.randint(10**8, 10**9)

@@ -84,7 +84,7 @@ def test_complaint_opens_a_high_priority_ticket_with_its_number(stack: Stack):
     ticket_id, priority, status = tickets[0]
     assert (priority, status) == ("high", "open")
     assert f"T-{ticket_id:05d}" in reply
-    # Strong words: a person takes over at once (issue 11), and the assistant stays silent.
+    # Strong words: a person takes over at once, and the assistant stays silent.
     assert "handing you over to a person" in reply
     assert stack.say(sender, "what is the status of my ticket") == []
     handoffs = eventually(lambda: rows(stack, select(Handoff.status, Handoff.trigger)

@@ -1,4 +1,4 @@
-"""Understanding, round 2 (issue 14) through the running stack: a message in another language and
+"""Understanding (languages, two questions in one message, another business) through the running stack: a message in another language and
 two questions in one message. Uses the session's stack (tests/e2e/conftest.py): no new processes."""
 from __future__ import annotations
 

@@ -32,7 +32,7 @@ def action_server(tmp_path_factory):
     port = free_port()
     log = tmp_path_factory.mktemp("actions") / "actions.log"
     env = {**os.environ, "HOST": "127.0.0.1", "ACTION_PORT": str(port), "ACTION_SERVER_TOKEN": TOKEN,
-           "DATABASE_URL": f"sqlite:///{log.parent / 'crm.db'}", "PYTHONWARNINGS": "ignore"}
+           "DATABASE_URL": f"sqlite:///{log.parent / 'crm.db'}"}
     proc = subprocess.Popen([sys.executable, "-m", "bot.action_server"], cwd=PROJECT_ROOT, env=env,
                             stdout=log.open("w"), stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"

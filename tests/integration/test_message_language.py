@@ -1,4 +1,4 @@
-"""The language of each customer message in the CRM (issue 14): ingestion stores it from the
+"""The language of each customer message in the CRM: ingestion stores it from the
 parse data, and the handoff queue shows the customer's language to agents."""
 from __future__ import annotations
 

@@ -5,7 +5,6 @@ import asyncio
 import random
 import struct
 import zlib
-from pathlib import Path
 
 import pytest
 from PIL import Image, ImageFilter

@@ -1,11 +1,11 @@
-"""Shipments, payments, refunds and exchanges: the data order questions are answered from (issue 10)."""
+"""Shipments, payments, refunds and exchanges: the data order questions are answered from."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 
-from crm_store.models import Customer, Payment, Refund, Shipment, StageHistory
+from crm_store.models import Customer, Refund, Shipment, StageHistory
 from crm_store.seed import seed
 from crm_store.services import payments, returns, shipments
 

@@ -126,8 +126,10 @@ def test_a_new_session_and_a_tracker_built_elsewhere_store_only_what_is_new(stor
 def test_action_calls_share_a_kept_alive_connection_and_survive_its_loss(store) -> None:  # type: ignore[no-untyped-def]
     from rasa.utils.endpoints import EndpointConfig
 
+    from bot.rasa.patches import install_patches
     from bot.rasa.speedups import close_action_sessions
 
+    install_patches()  # as the Rasa server's entry point does
     peers: list[int] = []
 
     async def webhook(request: web.Request) -> web.Response:

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from crm_store import stages
 from crm_store.errors import InvalidTransition, OrderNotFound
 from crm_store.models import (
-    ChannelIdentity, Conversation, Customer, Deal, Feedback, Handoff, Order, OrderItem, Product, StageHistory, Ticket,
+    Conversation, Customer, Feedback, Handoff, Order, OrderItem, Product, StageHistory,
 )
 from crm_store.services import deals, feedback, handoffs, products, returns, tickets
 

@@ -10,7 +10,6 @@ import asyncio
 import contextlib
 import logging
 import socket
-import time
 import uuid
 from pathlib import Path
 from typing import Any, AsyncIterator, Iterator
@@ -23,12 +22,11 @@ from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
 from bot.channels.limits import TOO_LONG
-from bot.channels.outbound import ChannelUnavailable, DeliveryFailed, send_to_chat
 from bot.channels.telegram import NOT_STARTED, SECRET_HEADER, UNSUPPORTED_REPLY, TelegramInput
 from bot.channels.telegram_send import RetryPolicy
 from crm_store.db import UnitOfWork, make_engine, migrate
 from crm_store.models import ConversationEvent
-from crm_store.settings import Settings, reset_settings_cache
+from crm_store.settings import Settings
 from crm_store.ingestion.spool import EventSink, shared_sink
 from tests.support.fake_telegram import FakeTelegram
 
@@ -390,23 +388,3 @@ async def test_polling_mode_reads_get_updates_and_confirms_offsets(fake, tmp_pat
     assert fake.calls_to("answerCallbackQuery")[0]["callback_query_id"] == "cbq-11"
 
 
-async def test_outbound_message_by_chat_id_uses_the_same_channel(fake, tmp_path, monkeypatch):
-    for var, value in {"TELEGRAM_TOKEN": fake.token, "TELEGRAM_API_URL": fake.api_url,
-                       "TELEGRAM_FILE_URL": fake.file_url, "VAR_DIR": str(tmp_path)}.items():
-        monkeypatch.setenv(var, value)
-    reset_settings_cache()
-    try:
-        fake.fail_next("sendMessage", "429", retry_after=1)
-        started = time.monotonic()
-        await send_to_chat("telegram", "777", "An agent replied: " + "y" * 5000,
-                           buttons=[{"title": "Thanks", "payload": "/thankyou"}])
-        assert time.monotonic() - started >= 0.95
-        sent = fake.calls_to("sendMessage")
-        assert len(sent) == 3 and all(c["chat_id"] == 777 for c in sent)
-        assert sent[-1]["reply_markup"]["inline_keyboard"][0][0]["callback_data"] == "/thankyou"
-        with pytest.raises(ChannelUnavailable, match="whatsapp"):
-            await send_to_chat("whatsapp", "777", "hi")
-        with pytest.raises(DeliveryFailed):
-            await send_to_chat("telegram", "not-a-chat", "hi")
-    finally:
-        reset_settings_cache()

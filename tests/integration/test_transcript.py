@@ -1,4 +1,4 @@
-"""CRM transcript defects (issue 10): one conversation row per session, a clarified message
+"""CRM transcript defects: one conversation row per session, a clarified message
 stored once, tickets of an unlinked chat moved to the customer it proves to be."""
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from crm_store.ingestion.events import ingest
 from crm_store.models import ChannelIdentity, Conversation, Customer, Order, Ticket
-from crm_store.services import customers, linking, tickets
+from crm_store.services import linking, tickets
 from tests.support.events import bot_uttered, session_started, unique_sender, user_uttered
 from tests.support.queries import messages_of
 

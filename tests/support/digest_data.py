@@ -51,7 +51,7 @@ def plant_activity(uow: UnitOfWork, until: datetime, days: int = 28, seed: int =
             day = until - timedelta(days=d)
             c = planted[day]
             n = round(rng.randint(8, 14) * (busy_last_day if d == 1 else 1))
-            for i in range(n):
+            for _ in range(n):
                 channel = rng.choices(CHANNELS, weights=[5, 3, 1])[0]
                 start = day + timedelta(minutes=rng.randint(0, 23 * 60))
                 conv = Conversation(sender_id=f"p-{uuid.uuid4().hex[:12]}", channel=channel, customer_id=customer.id,

@@ -1,4 +1,4 @@
-"""BusinessContextCheck (issue 14): a shop request about another business is out of scope.
+"""BusinessContextCheck: a shop request about another business is out of scope.
 
 The component is trained on the project's own nlu/data (its foreign_business and product
 lookups), so these tests hold the shipped lexicon to account, and loaded back from the

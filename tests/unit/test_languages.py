@@ -1,4 +1,4 @@
-"""Languages (issue 14): the detector component, the reply in the customer's language, the setting."""
+"""Languages: the detector component, the reply in the customer's language, the setting."""
 from __future__ import annotations
 
 import pytest

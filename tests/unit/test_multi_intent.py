@@ -1,4 +1,4 @@
-"""Two questions in one message (issue 14): which FAQ answers a multi-intent message gets."""
+"""Two questions in one message: which FAQ answers a multi-intent message gets."""
 from __future__ import annotations
 
 from rasa_sdk import Tracker

@@ -12,7 +12,7 @@ from rasa.core.actions.action import RemoteAction
 from rasa.shared.core.events import Event, SlotSet, UserUttered
 from rasa.shared.utils.common import all_subclasses
 
-from bot.rasa import speedups as rasa_speedups
+from bot.rasa.patches import install_patches
 from bot.rasa.speedups import _EventsCheck
 
 SPEC = RemoteAction.action_response_format_spec()
@@ -68,7 +68,7 @@ def test_every_kind_rasa_knows_is_checked_by_its_own_alternative() -> None:
 
 
 def test_each_event_kind_resolves_to_the_class_rasas_walk_finds() -> None:
-    rasa_speedups.install()
+    install_patches()
     walk = {}
     for cls in all_subclasses(Event):
         walk.setdefault(cls.type_name, cls)

@@ -1,4 +1,4 @@
-"""message language: the language each customer message was written in (issue 14)
+"""message language: the language each customer message was written in
 
 Revision ID: 0010
 Revises: 0009
