@@ -24,6 +24,7 @@ from bot.console import manage, views
 from bot.console.auth import LoginLimiter, Sessions
 from bot.console.monitor import QueueMonitor
 from crm_store.db import UnitOfWork, unit_of_work
+from crm_store.rate_limits import Limiter, storage_url
 from crm_store.services import console_users, console_views
 from crm_store.settings import Settings
 
@@ -40,7 +41,7 @@ class Console:
         self.settings = settings
         self.clock = clock
         self.sessions = Sessions(settings)
-        self.limiter = LoginLimiter()
+        self.limiter = LoginLimiter(Limiter(storage_url(settings)))
         self.env = Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=select_autoescape(default=True))
         self.env.filters["ago"] = lambda at: _ago(self.clock(), at)
         self.env.filters["iso"] = lambda at: at.isoformat(timespec="seconds") + "Z" if at else ""

@@ -4,13 +4,14 @@ from __future__ import annotations
 import asyncio
 import json
 import secrets
+from datetime import datetime, timedelta
 from typing import AsyncIterator
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response, StreamingResponse
 
 from bot.channels import push
-from bot.console.auth import LOGIN_COOKIE, csrf_ok, requires
+from bot.console.auth import LOGIN_COOKIE, SESSION_SECONDS, csrf_ok, requires
 from crm_store.errors import CrmError
 from crm_store.services import console_users, console_views, handoff_queue, handoffs
 
@@ -40,26 +41,30 @@ async def login(request: Request) -> Response:
         return console.render(request, "login.html", 403, login_csrf=pre.get("csrf", ""), next=target,
                               error="The form's security token is missing or wrong; reload the page and try again.")
     keys = (f"user:{username.lower()}", f"addr:{request.client.host if request.client else '?'}")
-    locked = console.limiter.locked_for(*keys)
+    locked = console.limiter.attempt(*keys)
     if locked:
         return console.render(request, "login.html", 429, login_csrf=pre["csrf"], next=target, username=username,
                               error=f"Too many failed log-ins. Try again in {(locked + 59) // 60} minutes.")
     user = await asyncio.to_thread(console_users.authenticate, console.uow(), username, str(form.get("password") or ""))
     if user is None:
-        console.limiter.failed(*keys)
         return console.render(request, "login.html", 401, login_csrf=pre["csrf"], next=target, username=username,
                               error="Wrong user name or password.")
-    console.limiter.succeeded(keys[0])
+    console.limiter.succeeded(*keys)
+    session_id = await asyncio.to_thread(console_users.start_session, console.uow(), user.id, datetime.utcnow(),
+                                         timedelta(seconds=SESSION_SECONDS))
     response = RedirectResponse(target, status_code=303)
-    console.sessions.write(response, {"uid": user.id, "csrf": secrets.token_urlsafe(24)})
+    console.sessions.write(response, {"sid": session_id, "csrf": secrets.token_urlsafe(24)})
     response.delete_cookie(LOGIN_COOKIE, path="/")
     return response
 
 
 @requires("agent")
 async def logout(request: Request) -> Response:
+    console = _console(request)
+    data = console.sessions.read(request) or {}
+    await asyncio.to_thread(console_users.end_session, console.uow(), str(data.get("sid", "")))
     response = RedirectResponse("/login", status_code=303)
-    _console(request).sessions.clear(response)
+    console.sessions.clear(response)
     return response
 
 
