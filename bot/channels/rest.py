@@ -24,6 +24,9 @@ from crm_store.settings import Settings
 log = logging.getLogger(__name__)
 
 _SENDER = re.compile(r"^[A-Za-z0-9_.:@-]{1,64}$")
+# Sender ids other channels issue (a web chat session id, a Telegram chat id): Rasa keys
+# conversations by sender alone, so REST must not write into theirs.
+_OTHER_CHANNELS = re.compile(r"^(?:[0-9a-f]{32}|-?[0-9]+)$")
 
 
 class RestInput(LimitedChannel, InputChannel):
@@ -51,11 +54,16 @@ class RestInput(LimitedChannel, InputChannel):
             refused = self._refusal(request)
             if refused is not None:
                 return refused
+            if (request.headers.get("content-type") or "").split(";")[0].strip().lower() != "application/json":
+                # A page in the user's browser can post text/plain without a CORS preflight; JSON needs one.
+                return response.json({"error": "Send the message as Content-Type: application/json."}, status=415)
             body = _json_body(request)
             sender = body.get("sender")
             text = body.get("message")
             if not isinstance(sender, str) or not _SENDER.match(sender):
                 return response.json({"error": "'sender' is required: 1-64 letters, digits or _.:@-"}, status=400)
+            if _OTHER_CHANNELS.match(sender):
+                return response.json({"error": "That sender id belongs to another channel; pick another."}, status=400)
             if not isinstance(text, str) or not text.strip():
                 return response.json({"error": "'message' is required"}, status=400)
             ip = client_ip(request)
