@@ -6,6 +6,8 @@ servers behind a load balancer share one count.
 """
 from __future__ import annotations
 
+import hashlib
+import hmac
 from typing import Any
 
 from sanic import Sanic
@@ -30,6 +32,18 @@ class ChannelLimits:
     def __init__(self, settings: Settings, limiter: Limiter | None = None) -> None:
         self.settings = settings
         self.limiter = limiter or limiter_for(settings)
+        self._network_secret: bytes | None = None
+
+    def network_of(self, ip: str) -> str:
+        """The client's address as a keyed hash: actions can count per address (one-time codes)
+        while the address itself never reaches the tracker store. Shared by servers that share
+        WEBCHAT_SECRET, so a count holds across them."""
+        if self._network_secret is None:
+            from bot.keys import ensure_key_file
+
+            s = self.settings
+            self._network_secret = (s.webchat_secret or ensure_key_file(s.var_path / "webchat.key")).encode()
+        return hmac.new(self._network_secret, ip.encode(), hashlib.sha256).hexdigest()[:24]
 
     def message_problem(self, channel: str, sender: str, ip: str, text: str) -> str | None:
         """None when the message may go on, else the sentence to answer with."""

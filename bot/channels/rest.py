@@ -76,7 +76,7 @@ class RestInput(LimitedChannel, InputChannel):
                 return response.json([{"recipient_id": sender, "text": problem}], status=status)
             collector = CollectingOutputChannel()
             message = UserMessage(text.strip(), collector, sender, input_channel=self.name(),
-                                  metadata=clean_metadata(body.get("metadata")))
+                                  metadata={**clean_metadata(body.get("metadata")), "network": self.limits.network_of(ip)})
             try:
                 await on_new_message(message)
             except Exception:

@@ -189,7 +189,8 @@ class WebChatInput(LimitedChannel, SocketIOInput):
                 WebChatOutput(sio, self.bot_message_evt),
                 session_id,
                 input_channel=self.name(),
-                metadata=clean_metadata(data.get(self.metadata_key)),
+                metadata={**clean_metadata(data.get(self.metadata_key)),
+                          "network": self.limits.network_of(state.get("ip", "unknown"))},
             )
             try:
                 await on_new_message(message)

@@ -82,7 +82,7 @@ def test_metadata_keeps_only_a_plain_display_name(server, http):
     }})
 
     [message] = recorded(server, someone)
-    assert set(message["metadata"]) == {"display_name"}
+    assert set(message["metadata"]) == {"display_name", "network"}
     name = message["metadata"]["display_name"]
     assert name.startswith("Evil x") and "<" not in name and "\u0007" not in name and len(name) <= 60
 
