@@ -17,6 +17,7 @@ from starlette.middleware import Middleware
 from starlette.middleware.base import BaseHTTPMiddleware
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, PlainTextResponse, Response
+from starlette.convertors import Convertor, register_url_convertor
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
@@ -25,7 +26,7 @@ from bot.console.auth import LoginLimiter, Sessions
 from bot.console.monitor import QueueMonitor
 from crm_store.db import UnitOfWork, unit_of_work
 from crm_store.rate_limits import Limiter, storage_url
-from crm_store.services import console_users, console_views
+from crm_store.services import console_users, console_views, handoffs
 from crm_store.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -57,6 +58,29 @@ class Console:
         user = getattr(request.state, "user", None)
         html = self.env.get_template(template).render(user=user, csrf=getattr(request.state, "csrf", ""), **context)
         return HTMLResponse(html, status_code=status_code)
+
+
+class RowId(Convertor):
+    """A database row id: digits that fit a 64-bit integer, so a longer number is "no such page"
+    (404) instead of an overflow in the database driver (500)."""
+
+    regex = "[0-9]{1,18}"
+
+    def convert(self, value: str) -> int:
+        return int(value)
+
+    def to_string(self, value: int) -> str:
+        return str(value)
+
+
+register_url_convertor("rowid", RowId())
+
+
+async def _unknown_handoff(request: Request, exc: Exception) -> Response:
+    console = request.app.state.console
+    if "text/html" in request.headers.get("accept", ""):
+        return console.render(request, "error.html", 404, message=str(exc), back="/queue")
+    return PlainTextResponse(str(exc), status_code=404)
 
 
 class SecurityHeaders(BaseHTTPMiddleware):
@@ -104,24 +128,25 @@ def create_app(settings: Settings, run_monitor: bool = True) -> Starlette:
         Route("/queue", views.queue_page),
         Route("/queue/_rows", views.queue_rows),
         Route("/events/queue", views.queue_events),
-        Route("/handoffs/{id:int}", views.handoff_page),
-        Route("/handoffs/{id:int}/_messages", views.handoff_messages),
-        Route("/events/handoffs/{id:int}", views.handoff_events),
-        Route("/handoffs/{id:int}/claim", views.claim, methods=["POST"]),
-        Route("/handoffs/{id:int}/reply", views.reply, methods=["POST"]),
-        Route("/handoffs/{id:int}/transfer", views.transfer, methods=["POST"]),
-        Route("/handoffs/{id:int}/release", views.release, methods=["POST"]),
-        Route("/handoffs/{id:int}/resolve", views.resolve, methods=["POST"]),
-        Route("/handoffs/{id:int}/notes", views.add_note, methods=["POST"]),
-        Route("/handoffs/{id:int}/export.{fmt:str}", manage.export),
+        Route("/handoffs/{id:rowid}", views.handoff_page),
+        Route("/handoffs/{id:rowid}/_messages", views.handoff_messages),
+        Route("/events/handoffs/{id:rowid}", views.handoff_events),
+        Route("/handoffs/{id:rowid}/claim", views.claim, methods=["POST"]),
+        Route("/handoffs/{id:rowid}/reply", views.reply, methods=["POST"]),
+        Route("/handoffs/{id:rowid}/transfer", views.transfer, methods=["POST"]),
+        Route("/handoffs/{id:rowid}/release", views.release, methods=["POST"]),
+        Route("/handoffs/{id:rowid}/resolve", views.resolve, methods=["POST"]),
+        Route("/handoffs/{id:rowid}/notes", views.add_note, methods=["POST"]),
+        Route("/handoffs/{id:rowid}/export.{fmt:str}", manage.export),
         Route("/search", manage.search_page),
         Route("/overview", manage.overview_page),
         Route("/overview/{what:str}", manage.overview_list),
         Route("/admin/users", manage.users_page, methods=["GET", "POST"]),
-        Route("/admin/users/{uid:int}/active", manage.user_active, methods=["POST"]),
+        Route("/admin/users/{uid:rowid}/active", manage.user_active, methods=["POST"]),
         Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
     ]
-    app = Starlette(routes=routes, lifespan=lifespan, middleware=[Middleware(SecurityHeaders)])
+    app = Starlette(routes=routes, lifespan=lifespan, middleware=[Middleware(SecurityHeaders)],
+                    exception_handlers={handoffs.UnknownHandoff: _unknown_handoff})
     app.state.console = console
     return app
 

@@ -163,8 +163,10 @@ async def handoff_messages(request: Request) -> Response:
     chat = await asyncio.to_thread(console_views.chat_of, console.uow(), request.path_params["id"])
     if chat is None:
         return Response("Not found", status_code=404)
-    after = int(request.query_params.get("after", "0") or 0)
-    messages = await asyncio.to_thread(console_views.messages_after, console.uow(), chat.conversation_id, after)
+    after = request.query_params.get("after", "0") or "0"
+    if not after.isdigit() or len(after) > 18:
+        return Response("'after' must be a message id.", status_code=400)
+    messages = await asyncio.to_thread(console_views.messages_after, console.uow(), chat.conversation_id, int(after))
     return console.render(request, "_messages.html", messages=messages)
 
 
@@ -179,6 +181,7 @@ async def handoff_events(request: Request) -> Response:
         after = int(request.query_params.get("after", "0") or 0)
     except ValueError:
         after = 0
+    after = after if 0 <= after < 2**63 else 0
     template = console.env.get_template("_messages.html")
 
     async def stream() -> AsyncIterator[str]:
@@ -268,6 +271,8 @@ async def add_note(request: Request) -> Response:
         if not text:
             raise CrmError("A note needs some text.")
         chat = console_views.chat_of(console.uow(), handoff_id)
+        if chat is None:
+            raise handoffs.UnknownHandoff(handoff_id)
         console_views.add_note(console.uow(), chat.conversation_id, user.username, text, console.clock())
 
     return await _act(request, act)

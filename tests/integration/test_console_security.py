@@ -122,3 +122,65 @@ def test_a_configured_proxy_may_name_the_client(tmp_path):
         codes = wrong_logins_from_forged_addresses(url, 7)
 
     assert codes == [401] * 7  # seven different clients behind the proxy, one guess each
+
+
+def a_handoff(settings: Settings, email: str) -> int:
+    import uuid
+
+    from crm_store.models import Conversation, Customer, Message
+    from crm_store.services import handoffs
+
+    uow, now = unit_of_work(settings), datetime.utcnow()
+    with uow:
+        customer = uow.customers.add(Customer(name="Eve", email=email, phone="+4930123456", created_at=now))
+        conv = uow.conversations.add(Conversation(sender_id=f"w-{uuid.uuid4().hex[:8]}", channel="webchat", customer_id=customer.id,
+                                                  opened_by_event=uuid.uuid4().hex, started_at=now, last_event_at=now))
+        uow.messages.add(Message(conversation_id=conv.id, event_key=uuid.uuid4().hex, direction="in", text="a person please",
+                                 intent="request_human", confidence=0.9, sent_at=now))
+        uow.commit()
+        sender = conv.sender_id
+    return handoffs.request_handoff(unit_of_work(settings), sender, "asked for a person", now).id
+
+
+def logged_in(app, name: str = "ana") -> tuple[TestClient, str]:
+    c = TestClient(app, base_url="http://127.0.0.1", raise_server_exceptions=False)
+    token = login_token(c.get("/login").text)
+    c.post("/login", data={"username": name, "password": PASSWORD, "csrf": token})
+    return c, re.search(r'data-csrf="([^"]+)"', c.get("/queue").text).group(1)
+
+
+def test_malformed_or_unknown_ids_answer_4xx_on_every_route(settings):
+    console_users.ensure_user(unit_of_work(settings), "root", "admin", PASSWORD, datetime.utcnow())
+    app = create_app(settings, run_monitor=False)
+    real = a_handoff(settings, "eve@example.com")
+    c, csrf = logged_in(app, "root")
+    answers = {}
+    for route in app.routes:
+        if not getattr(route, "param_convertors", None) or route.path.startswith("/static"):
+            continue
+        for value in ("9" * 25, "424242"):
+            path = re.sub(r"\{(\w+):\w+\}", lambda m: "csv" if m.group(1) == "fmt" else ("x" if m.group(1) == "what" else value),
+                          route.path)
+            for method in sorted(route.methods - {"HEAD"}):
+                r = c.request(method, path, data={"csrf": csrf, "text": "hi", "to": "root"} if method == "POST" else None,
+                              follow_redirects=False)
+                answers[f"{method} {path}"] = r.status_code
+    answers["GET _messages?after=abc"] = c.get(f"/handoffs/{real}/_messages?after=abc").status_code
+
+    assert {k: v for k, v in answers.items() if not 400 <= v < 500} == {}
+    assert len(answers) > 20
+
+
+def test_the_csv_export_cannot_smuggle_a_formula_in_the_email(settings):
+    import csv
+    import io
+
+    app = create_app(settings, run_monitor=False)
+    handoff_id = a_handoff(settings, '=HYPERLINK("http://evil.example")@example.com')
+    c, _ = logged_in(app)
+
+    rows = list(csv.reader(io.StringIO(c.get(f"/handoffs/{handoff_id}/export.csv").text)))
+
+    [customer] = [r for r in rows if r and r[0] == "customer"]
+    assert customer[2] == "'" + '=HYPERLINK("http://evil.example")@example.com'
+    assert customer[3] == "'+4930123456"
