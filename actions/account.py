@@ -107,7 +107,9 @@ class ActionVerifyCode(Action):
         found = _CODE.search(tracker.latest_message.get("text") or "")
         if not found and normalize_order_id(tracker.latest_message.get("text") or ""):
             # The classifier sees digits: a bare order number read as a code is a plain answer.
-            from actions.answers import ActionAnswer  # actions.answers imports this module
+            from actions.answers import (
+                ActionAnswer,  # actions.answers imports this module
+            )
 
             return ActionAnswer().run(dispatcher, tracker, domain)
         if not found:

@@ -60,6 +60,9 @@ def create_action_app(settings: Settings) -> Sanic:
         return response.json({"error": "the action failed"}, status=500)
 
     app.error_handler.add(Exception, action_failed)
+    from bot.heartbeat import install_sanic_heartbeat
+
+    install_sanic_heartbeat(app, settings.var_path, "actions")
     return app
 
 

@@ -13,17 +13,18 @@ from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.applications import Starlette
+from starlette.convertors import Convertor, register_url_convertor
 from starlette.middleware import Middleware
 from starlette.middleware.base import BaseHTTPMiddleware
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, PlainTextResponse, Response
-from starlette.convertors import Convertor, register_url_convertor
+from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from bot.console import manage, views
 from bot.console.auth import LoginLimiter, Sessions
 from bot.console.monitor import QueueMonitor
+from bot.heartbeat import LoopHeartbeat, stack_health
 from crm_store.db import UnitOfWork, unit_of_work
 from crm_store.rate_limits import Limiter, storage_url
 from crm_store.services import console_users, console_views, handoffs
@@ -110,15 +111,19 @@ def create_app(settings: Settings, run_monitor: bool = True) -> Starlette:
         await asyncio.to_thread(prepare, settings, console.clock())
         stop = asyncio.Event()
         task = asyncio.create_task(console.monitor.run(stop)) if run_monitor else None
+        heartbeat = LoopHeartbeat(settings.var_path, "console")
+        if run_monitor:
+            heartbeat.start()
         try:
             yield
         finally:
+            heartbeat.stop()
             stop.set()
             if task:
                 await task
 
     async def health(_request: Request) -> Response:
-        return PlainTextResponse("ok")
+        return JSONResponse(stack_health(settings.var_path))
 
     routes = [
         Route("/health", health),

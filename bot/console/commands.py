@@ -47,10 +47,11 @@ def cmd_console(settings: Settings, args: argparse.Namespace) -> int:
     import uvicorn
 
     from bot.console.app import create_app
-    from crm_store.db import check_connection, engine_for, migrate
+    from bot.dependencies import needs_of, wait_for
+    from crm_store.db import engine_for, migrate
 
+    wait_for(settings, "console", needs_of(settings, "console"))  # the CRM down: wait, beating "degraded"
     engine = engine_for(settings.database_url)
-    check_connection(engine)
     migrate(engine)
     uvicorn.run(create_app(settings), host=settings.host, port=settings.console_port, log_level="warning",
                 access_log=False, timeout_graceful_shutdown=3,

@@ -8,7 +8,12 @@ from datetime import datetime, timedelta
 from typing import AsyncIterator
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse, RedirectResponse, Response, StreamingResponse
+from starlette.responses import (
+    JSONResponse,
+    RedirectResponse,
+    Response,
+    StreamingResponse,
+)
 
 from bot.channels import push
 from bot.console.auth import LOGIN_COOKIE, SESSION_SECONDS, csrf_ok, requires
