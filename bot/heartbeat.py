@@ -24,11 +24,12 @@ def beat_path(var_path: Path, name: str) -> Path:
     return var_path / HEALTH_DIR / f"{name}.json"
 
 
-def write_beat(var_path: Path, name: str, degraded: str | None = None, lag: float = 0.0) -> None:
+def write_beat(var_path: Path, name: str, degraded: str | None = None, lag: float = 0.0, max_lag: float = 0.0) -> None:
     path = beat_path(var_path, name)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(f".{os.getpid()}.tmp")
-    tmp.write_text(json.dumps({"pid": os.getpid(), "at": time.time(), "lag": round(lag, 3), "degraded": degraded}))
+    tmp.write_text(json.dumps({"pid": os.getpid(), "at": time.time(), "lag": round(lag, 3), "max_lag": round(max_lag, 3),
+                               "degraded": degraded}))
     os.replace(tmp, path)
 
 
@@ -65,7 +66,7 @@ class LoopHeartbeat:
         while True:
             lag = max(0.0, time.monotonic() - expected)
             self.max_lag = max(self.max_lag, lag)
-            write_beat(self.var_path, self.name, self.degraded, lag)
+            write_beat(self.var_path, self.name, self.degraded, lag, self.max_lag)
             expected = time.monotonic() + EVERY
             await asyncio.sleep(EVERY)
 
