@@ -86,7 +86,7 @@ def install_sanic_heartbeat(app: Any, var_path: Path, name: str) -> LoopHeartbea
     return heartbeat
 
 
-def stack_health(var_path: Path, stale: float = 10.0) -> dict[str, Any]:
+def stack_health(var_path: Path, stale: float = 30.0) -> dict[str, Any]:
     """Every beating process of this deployment: "ok", "degraded" (with why) or "silent"."""
     parts: dict[str, Any] = {}
     folder = var_path / HEALTH_DIR
