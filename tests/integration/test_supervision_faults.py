@@ -158,3 +158,33 @@ def test_rabbitmq_down_for_longer_than_the_hang_limit_degrades_and_nothing_is_lo
     finally:
         proxy.close()
         asyncio.run(topology.remove(RABBIT))
+
+
+def test_the_console_waits_for_a_postgresql_that_is_down_and_comes_up_when_it_is_back(tmp_path):
+    from tests.support.db import POSTGRES_URL, postgres_available, postgres_schema
+
+    if not postgres_available():
+        pytest.skip("PostgreSQL is not reachable")
+    with postgres_schema() as (engine, schema):
+        migrate(engine)
+        proxy = TcpProxy(5432)  # not listening yet: PostgreSQL is "down" when the console starts
+        port = free_port()
+        base = POSTGRES_URL.rsplit("@", 1)[0]
+        database = f"{base}@127.0.0.1:{proxy.port}/test?options=-csearch_path%3D{schema}"
+        env = {"DATABASE_URL": database, "VAR_DIR": str(tmp_path / "var"), "CONSOLE_PORT": str(port),
+               "CONSOLE_DEMO_USERS": "false", "CONSOLE_SECRET": "test-only", "PYTHONWARNINGS": "ignore"}
+        console = Child("agent console", python_module("bot.cli", "console"), f"http://127.0.0.1:{port}/health", env,
+                        heartbeat="console", var_path=tmp_path / "var")
+        try:
+            with Watched(Supervisor([console], cwd=str(PROJECT_ROOT), max_restarts=1, hang_seconds=3)) as watched:
+                watched.wait_for(lambda: any("agent console is degraded: waiting for the CRM database" in s for s in watched.said),
+                                 60, "degraded")
+                proxy.up()
+                watched.wait_for(lambda: "all up" in watched.said, 90, "the console coming up")
+                import httpx
+
+                health = httpx.get(f"http://127.0.0.1:{port}/health", timeout=5).json()
+            assert health["parts"]["console"]["state"] == "ok"
+            assert not [s for s in watched.said if "hung" in s or "crashed" in s or "stopping everything" in s], watched.said
+        finally:
+            proxy.close()
