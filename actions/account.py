@@ -18,11 +18,14 @@ from actions.common import crm, crm_unavailable, customer_id
 from actions.orders import answer_status
 from crm_store.code_delivery import DeliveryFailed, deliver_code
 from crm_store.errors import CrmError, VerificationFailed
+from crm_store.rate_limits import Limiter, limiter_for
 from crm_store.services import linking, orders, tickets
 from crm_store.settings import get_settings
 from crm_store.values import normalize_email, normalize_order_id
 
 _CODE = re.compile(r"(?<!\d)(\d{6})(?!\d)")
+# Several people can share one address (an office, a mobile carrier): it gets a few chats' worth.
+CHATS_PER_ADDRESS = 4
 
 
 def _chat(tracker: Tracker) -> tuple[str, str]:
@@ -37,6 +40,9 @@ def send_code(dispatcher: CollectingDispatcher, tracker: Tracker, purpose: str, 
     """
     channel, sender = _chat(tracker)
     settings = get_settings()
+    if not network_allows(limiter_for(settings), tracker, settings.link_attempts_per_hour):
+        dispatcher.utter_message(response="utter_code_too_many")
+        return False
     try:
         to_send = linking.request_code(crm(), channel, sender, datetime.utcnow(), settings.link_attempts_per_hour,
                                        purpose=purpose, **ask)
@@ -53,6 +59,15 @@ def send_code(dispatcher: CollectingDispatcher, tracker: Tracker, purpose: str, 
         return False
     dispatcher.utter_message(response=response, order_id=ask.get("order_number"))
     return True
+
+
+def network_allows(limiter: Limiter, tracker: Tracker, per_chat_per_hour: int) -> bool:
+    """Count this code request against the network address the channel saw (a keyed hash in the
+    message's metadata; Telegram has none); False when that address asked too often this hour."""
+    network = (tracker.latest_message.get("metadata") or {}).get("network")
+    if not isinstance(network, str) or not network:
+        return True
+    return limiter.hit(f"code:{network}", per_chat_per_hour * CHATS_PER_ADDRESS, 3600)
 
 
 def fresh_code_needed(dispatcher: CollectingDispatcher, tracker: Tracker, owner: int) -> bool:
@@ -92,7 +107,9 @@ class ActionVerifyCode(Action):
         found = _CODE.search(tracker.latest_message.get("text") or "")
         if not found and normalize_order_id(tracker.latest_message.get("text") or ""):
             # The classifier sees digits: a bare order number read as a code is a plain answer.
-            from actions.answers import ActionAnswer  # actions.answers imports this module
+            from actions.answers import (
+                ActionAnswer,  # actions.answers imports this module
+            )
 
             return ActionAnswer().run(dispatcher, tracker, domain)
         if not found:

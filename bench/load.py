@@ -409,6 +409,7 @@ def main(argv: list[str] | None = None) -> int:
     transports = ["rest", "webchat"] if args.transport == "both" else [args.transport]
 
     from bot.channels.webchat_sessions import SessionSigner
+    from bot.heartbeat import read_beat
     from nlu.training import model_file
 
     model = model_file(ROOT / "models")
@@ -466,6 +467,9 @@ def main(argv: list[str] | None = None) -> int:
                     if target == "crmbot":
                         ok, counts = check_counts(engine, level)
                         check = check_line(level, ok, counts)
+                        beat = read_beat(Path(env["VAR_DIR"]), "rasa") or {}
+                        # How late the Rasa loop's heartbeat came: what the supervisor's BEAT_STALE must allow.
+                        check += f"; rasa loop lag max {beat.get('max_lag', '?')} s"
                         if not ok:
                             failed.append(f"C={c} {transport}: {check}")
                     print(row_line(level, figures, check), flush=True)

@@ -2,7 +2,8 @@
 
 Rasa sends the shared secret (ACTION_SERVER_TOKEN, endpoints.yml `X-Action-Token`)
 with every call; anything without it gets 401 before an action runs. `/health`
-stays open for the supervisor.
+stays open for the supervisor. Actions run in a bounded thread pool, never on the
+event loop, with bounded database statements (bot/action_runner.py).
 
     python -m bot.action_server        (what `crmbot run` starts)
 """
@@ -25,12 +26,21 @@ TOKEN_HEADER = "X-Action-Token"
 
 
 def create_action_app(settings: Settings) -> Sanic:
-    from rasa_sdk.endpoint import create_app
+    from rasa_sdk import endpoint
+
+    from bot.action_runner import OffLoopExecutor, bound_statements
+    from crm_store.db import engine_for
 
     if not settings.action_server_token:
         raise CrmError("ACTION_SERVER_TOKEN is not set: the action server answers only calls that carry it")
-    # No CORS: browsers have no business here.
-    app = create_app("actions", cors_origins=None)
+    bound_statements(engine_for(settings.database_url), settings.action_db_seconds)
+    # rasa-sdk builds its executor inside create_app: ours runs actions off the event loop.
+    plain_executor = endpoint.ActionExecutor
+    endpoint.ActionExecutor = lambda: OffLoopExecutor(settings)  # type: ignore[assignment,misc]
+    try:
+        app = endpoint.create_app("actions", cors_origins=None)  # no CORS: browsers have no business here
+    finally:
+        endpoint.ActionExecutor = plain_executor  # type: ignore[misc]
     expected = settings.action_server_token.encode()
     app.config.REQUEST_MAX_SIZE = 10 * 1024 * 1024  # a long tracker, not an upload
 
@@ -50,6 +60,9 @@ def create_action_app(settings: Settings) -> Sanic:
         return response.json({"error": "the action failed"}, status=500)
 
     app.error_handler.add(Exception, action_failed)
+    from bot.heartbeat import install_sanic_heartbeat
+
+    install_sanic_heartbeat(app, settings.var_path, "actions")
     return app
 
 

@@ -9,7 +9,7 @@ import sys
 import time
 from typing import Callable
 
-from crm_store.errors import CrmError
+from crm_store.errors import CrmError, DatabaseUnavailable
 from crm_store.settings import PROJECT_ROOT, Settings, load_settings
 
 log = logging.getLogger(__name__)
@@ -54,6 +54,12 @@ def main(argv: list[str] | None = None) -> int:
         settings = load_settings()
         _setup_logging(settings)
         return commands[args.command](settings, args)
+    except DatabaseUnavailable as exc:
+        from bot.dependencies import EX_TEMPFAIL
+
+        # Not a crash: under `crmbot run` the supervisor starts this again after a back-off.
+        print(f"crmbot: {exc}", file=sys.stderr)
+        return EX_TEMPFAIL
     except CrmError as exc:
         print(f"crmbot: {exc}", file=sys.stderr)
         return 2
@@ -140,6 +146,7 @@ def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
         "TF_CPP_MIN_LOG_LEVEL": "2",
     }
     separate_worker = settings.ingest_worker == "process"
+    var = settings.var_path
     rasa = Child(
         "rasa server",
         python_module("bot.rasa.server", "--model", str(model), "--endpoints", "endpoints.yml", "--credentials", "credentials.yml"),
@@ -147,23 +154,26 @@ def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
         f"{settings.rasa_url}/",
         env,
         check=None if separate_worker else ingestion_check(settings, "rasa"),
+        heartbeat="rasa", var_path=var,
     )
     actions = Child(
         "action server",
         python_module("bot.action_server"),
         f"http://{settings.host}:{settings.action_port}/health",
         env,
+        heartbeat="actions", var_path=var,
     )
     console = Child("agent console", python_module("bot.cli", "console"),
-                    f"http://{settings.host}:{settings.console_port}/health", env)
+                    f"http://{settings.host}:{settings.console_port}/health", env, heartbeat="console", var_path=var)
     children = [actions, rasa, console]
     if separate_worker:
         # Rasa only appends to the spool; this child delivers it (to the CRM, or to RabbitMQ in scale-out).
         children.insert(0, Child("spool worker", python_module("bot.cli", "ingest", "spool"), None, env,
-                                 check=ingestion_check(settings, "spool")))
+                                 check=ingestion_check(settings, "spool"), degraded_check=ingestion_degraded(settings, "spool")))
     if settings.event_broker_url:
         children.insert(0, Child("crm ingestion", python_module("bot.cli", "ingest"), None, env,
-                                 check=ingestion_check(settings, "consumer")))
+                                 check=ingestion_check(settings, "consumer"),
+                                 degraded_check=ingestion_degraded(settings, "consumer")))
     if settings.scheduler_enabled:
         children.append(Child("analytics scheduler", python_module("bot.cli", "scheduler"), None, env))
     print(telegram_notice(settings))
@@ -177,6 +187,15 @@ def ingestion_check(settings: Settings, part: str):  # type: ignore[no-untyped-d
     from crm_store.ingestion.spool import STATUS
 
     return heartbeat_check(settings.var_path, CONSUMER_STATUS if part == "consumer" else STATUS)
+
+
+def ingestion_degraded(settings: Settings, part: str):  # type: ignore[no-untyped-def]
+    """Why that ingestion worker, alive, cannot deliver now (its database or RabbitMQ is down)."""
+    from bot.ingest_cli import degraded_check
+    from crm_store.ingestion.consumer import CONSUMER_STATUS
+    from crm_store.ingestion.spool import STATUS
+
+    return degraded_check(settings.var_path, CONSUMER_STATUS if part == "consumer" else STATUS)
 
 
 def cmd_ingest(settings: Settings, args: argparse.Namespace) -> int:
@@ -195,12 +214,14 @@ def cmd_ingest(settings: Settings, args: argparse.Namespace) -> int:
 
         return deliver_spool(settings)
 
-    from crm_store.ingestion.consumer import consume
     from crm_store.db import unit_of_work
+    from crm_store.ingestion.consumer import consume
     from crm_store.ingestion.rabbit import topology_from
 
     if not settings.event_broker_url:
         raise CrmError("EVENT_BROKER_URL is not set: in the embedded profile Rasa ingests events in-process.")
+
+    from bot.ingest_cli import waiting_beat
 
     async def main() -> int:
         stop = asyncio.Event()
@@ -208,14 +229,23 @@ def cmd_ingest(settings: Settings, args: argparse.Namespace) -> int:
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
         print(f"ingesting events from queue {settings.event_queue!r}")
-        await consume(settings.event_broker_url or "", topology_from(settings), lambda: unit_of_work(settings), stop,
-                      settings.var_path)
+        while not stop.is_set():
+            # RabbitMQ or the CRM down is a wait, not a crash: what is queued stays queued, the spool keeps the rest.
+            if not await loop.run_in_executor(None, lambda: wait_for(settings, "consumer", needs_of(settings, "consumer"),
+                                                                     waiting_beat(settings.var_path), stop.is_set)):
+                break
+            try:
+                await consume(settings.event_broker_url or "", topology_from(settings), lambda: unit_of_work(settings), stop,
+                              settings.var_path)
+            except (OSError, AMQPError, ChannelInvalidStateError, asyncio.TimeoutError) as exc:
+                log.warning("lost RabbitMQ; waiting for it", extra={"error": type(exc).__name__})
         return 0
 
-    try:
-        return asyncio.run(main())
-    except OSError as exc:
-        raise CrmError(f"EVENT_BROKER_URL cannot be reached: {exc}") from None
+    from aiormq.exceptions import AMQPError, ChannelInvalidStateError
+
+    from bot.dependencies import needs_of, wait_for
+
+    return asyncio.run(main())
 
 
 def cmd_chat(settings: Settings, args: argparse.Namespace) -> int:

@@ -4,6 +4,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import sys
 import time
 from pathlib import Path
@@ -55,8 +56,8 @@ def health_problems(report: dict[str, Any]) -> list[str]:
             problems.append(f"{name} worker is not running")
         elif part["heartbeat_age"] > STALE_SECONDS:
             problems.append(f"{name} worker has not reported for {part['heartbeat_age']:.0f} s")
-        elif part.get("state") == "retrying":
-            problems.append(f"{name} worker is retrying since {_ago(part.get('retrying_since'))}: {part.get('last_error')}")
+        elif part.get("state") in ("retrying", "waiting"):
+            problems.append(f"{name} worker is {part['state']} since {_ago(part.get('retrying_since'))}: {part.get('last_error')}")
     return problems
 
 
@@ -116,7 +117,8 @@ def replay_dead(settings: Settings, args: argparse.Namespace) -> int:
         still_dead = len(keep)
     print(f"dead letters replayed: {replayed} stored, {still_dead} still dead")
     if settings.event_broker_url:
-        from crm_store.ingestion.rabbit import replay_dead as rabbit_replay, topology_from
+        from crm_store.ingestion.rabbit import replay_dead as rabbit_replay
+        from crm_store.ingestion.rabbit import topology_from
 
         try:
             moved = asyncio.run(rabbit_replay(settings.event_broker_url, topology_from(settings)))
@@ -165,3 +167,39 @@ def heartbeat_check(var_path: Path, status_file: str, max_age: float = STALE_SEC
         return None
 
     return check
+
+
+def degraded_check(var_path: Path, status_file: str) -> Callable[[Any], str | None]:
+    """A supervisor check: why the child's ingestion worker, alive, is not delivering (or None)."""
+
+    def check(child: Any) -> str | None:
+        try:
+            status = json.loads((var_path / status_file).read_text())
+        except (FileNotFoundError, ValueError):
+            return None
+        if status.get("pid") != child.pid or status.get("state") not in ("waiting", "retrying"):
+            return None
+        return f"ingestion {status['state']}: {status.get('last_error') or 'a dependency is down'}"
+
+    return check
+
+
+def waiting_beat(var_path: Path) -> Callable[[str | None], None]:
+    """The consumer's status while it waits for RabbitMQ or the CRM: alive, state "waiting"."""
+    from crm_store.ingestion.consumer import CONSUMER_STATUS
+
+    since: list[float] = []
+
+    def beat(degraded: str | None) -> None:
+        if degraded is None:
+            return
+        since[:] = since or [time.time()]
+        path = var_path / CONSUMER_STATUS
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".waiting.tmp")
+        tmp.write_text(json.dumps({"pid": os.getpid(), "heartbeat": time.time(), "state": "waiting", "stored": 0,
+                                   "dead_letters": 0, "last_stored_at": None, "retrying_since": since[0],
+                                   "last_error": degraded}))
+        os.replace(tmp, path)
+
+    return beat

@@ -1,11 +1,18 @@
 """Run the Rasa server and the action server as one supervised command.
 
 One Ctrl-C (or SIGTERM) stops every child. A child that crashes (a non-zero
-exit) or hangs (no answer on its health URL, or its own health check failing,
-for `hang_seconds`) is reported, stopped and restarted, at most `max_restarts`
-times in five minutes; then the whole system stops with a non-zero exit instead
-of limping on half dead. A clean exit (code 0) is not a crash: the child is
-started again without counting against it.
+exit) or hangs is reported, stopped and restarted, at most `max_restarts`
+times in five minutes. A child that fails too often is left stopped while the
+others keep serving (the console still shows the queue); only when none is left
+does the supervisor exit non-zero. What is not a crash, and never counts:
+- a clean exit (code 0): the child is started again;
+- a dependency that is down: the child waits for it itself and beats "degraded"
+  (bot/dependencies.py), or exits with EX_TEMPFAIL (75) and is started again after
+  a back-off;
+- being busy: a child with a heartbeat (bot/heartbeat.py) is alive while its event
+  loop beats, however slowly its HTTP health answers under load.
+A hung child is asked to stop (SIGTERM: servers finish the turns in flight) and
+given DRAIN_SECONDS before it is killed.
 """
 from __future__ import annotations
 
@@ -16,10 +23,18 @@ import sys
 import time
 import urllib.request
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Callable
 
 RESTART_WINDOW = 300.0
 CHECK_EVERY = 2.0
+EX_TEMPFAIL = 75
+# A loop's beat comes late by its lag. Measured with bench/load.py on a 2-core machine that other
+# work kept at load 13-15: worst 0.7 s with ten customers, 9.8 s with a hundred (docs/operating.md).
+# Three times the worst seen before a beat counts as missing.
+BEAT_STALE = 30.0
+DRAIN_SECONDS = 20.0  # Sanic's graceful shutdown waits 15 s for requests in flight
+MAX_TEMPFAIL_WAIT = 30.0
 
 
 @dataclass
@@ -30,10 +45,19 @@ class Child:
     env: dict[str, str] = field(default_factory=dict)
     # More than "it answers": returns a problem in words, or None (e.g. the ingestion worker's heartbeat).
     check: Callable[[Child], str | None] | None = None
+    # The name its process beats under in VAR_DIR/health (None: judged by health_url alone).
+    heartbeat: str | None = None
+    var_path: Path | None = None
+    # Why it is degraded (a dependency down) though alive, e.g. its ingestion worker waiting for RabbitMQ.
+    degraded_check: Callable[[Child], str | None] | None = None
     process: subprocess.Popen | None = None
     restarts: list[float] = field(default_factory=list)
     ready: bool = False
     unhealthy_since: float | None = None
+    tempfails: int = 0
+    not_before: float = 0.0
+    given_up: bool = False  # failed for its own reasons too often: left stopped while the others serve
+    said_degraded: str | None = None
 
     def start(self, cwd: str) -> None:
         env = {**os.environ, **self.env}
@@ -53,6 +77,14 @@ class Child:
         """Why the child is not healthy now, or None."""
         if self.process is None or self.process.poll() is not None:
             return "not running"
+        beat = self.beat()
+        if beat is not None:
+            # Alive while its loop beats; its HTTP answer is not asked, load must not look like a hang.
+            age = time.time() - float(beat.get("at") or 0)
+            if age > BEAT_STALE:
+                return f"its event loop has not beaten for {age:.0f} s"
+            if beat.get("degraded") or self.ready:
+                return self.check(self) if self.check is not None else None
         if self.health_url is None:
             if time.monotonic() - self._started <= 1:
                 return "starting"
@@ -64,6 +96,22 @@ class Child:
             except OSError:
                 return f"no answer from {self.health_url}"
         return self.check(self) if self.check is not None else None
+
+    def beat(self) -> dict | None:
+        """This process's latest heartbeat, if it beats."""
+        if self.heartbeat is None or self.var_path is None or self.process is None:
+            return None
+        from bot.heartbeat import read_beat
+
+        beat = read_beat(self.var_path, self.heartbeat)
+        return beat if beat is not None and beat.get("pid") == self.process.pid else None
+
+    def degraded(self) -> str | None:
+        """Why the child, alive, cannot do all its work now (a dependency down), or None."""
+        beat = self.beat()
+        if beat is not None and beat.get("degraded"):
+            return str(beat["degraded"])
+        return self.degraded_check(self) if self.degraded_check is not None else None
 
     def stop(self, timeout: float = 15.0) -> None:
         if self.process is None or self.process.poll() is not None:
@@ -117,12 +165,23 @@ class Supervisor:
         pending = list(self.children)
         while pending and not self._stopping:
             for child in list(pending):
+                if child.process and child.process.poll() == EX_TEMPFAIL:
+                    self._start_after_back_off(child)
+                    deadline = max(deadline, time.monotonic() + timeout)
+                    continue
                 if child.process and child.process.poll() is not None:
                     self.say(f"{child.name} exited with code {child.process.returncode} while starting; stopping everything")
                     return False
+                degraded = child.degraded()
+                if degraded and child.problem() is None:
+                    if degraded != child.said_degraded:
+                        self.say(f"{child.name} is degraded: {degraded}")
+                        child.said_degraded = degraded
+                    deadline = max(deadline, time.monotonic() + timeout)  # waiting for a dependency is not a failed start
+                    continue
                 if child.healthy():
                     self.say(f"{child.name} is up" + (f" ({child.health_url})" if child.health_url else ""))
-                    child.ready = True
+                    child.ready, child.said_degraded = True, None
                     pending.remove(child)
             if time.monotonic() > deadline:
                 self.say(f"timed out waiting for {', '.join(c.name for c in pending)}")
@@ -139,12 +198,19 @@ class Supervisor:
             for child in self.children:
                 if self._stopping:
                     break
+                if child.given_up:
+                    continue
                 code = child.process.poll() if child.process else 0
                 if code is None:
                     what = self._hung(child) if check_now else None
+                    if check_now and what is None:
+                        self._report_degraded(child)
                     if what is None:
                         continue
-                    child.stop(timeout=5)  # a hung child may not heed SIGTERM
+                    child.stop(timeout=DRAIN_SECONDS)  # SIGTERM first: turns in flight finish
+                elif code == EX_TEMPFAIL:
+                    self._start_after_back_off(child)
+                    continue
                 elif code == 0:
                     self.say(f"{child.name} exited cleanly; starting it again")
                     child.start(self.cwd)
@@ -152,16 +218,43 @@ class Supervisor:
                 else:
                     what = f"crashed (exit code {code})"
                 if not self._count_restart(child, what):
-                    return 1
+                    child.given_up = True
+                    if all(c.given_up for c in self.children):
+                        return 1
+                    continue
                 child.start(self.cwd)
             time.sleep(0.5)
         return 0
+
+    def _start_after_back_off(self, child: Child) -> None:
+        """A child that exited because a dependency is down: start it again later, no crash counted."""
+        now = time.monotonic()
+        if child.not_before == 0.0:
+            delay = min(MAX_TEMPFAIL_WAIT, 2.0 ** child.tempfails)
+            child.tempfails += 1
+            child.not_before = now + delay
+            self.say(f"{child.name} is waiting for a dependency; starting it again in {delay:.0f} s")
+        if now >= child.not_before:
+            child.not_before = 0.0
+            child.start(self.cwd)
+
+    def _report_degraded(self, child: Child) -> None:
+        degraded = child.degraded()
+        if degraded != child.said_degraded:
+            self.say(f"{child.name} is degraded: {degraded}" if degraded else f"{child.name} is no longer degraded")
+            child.said_degraded = degraded
 
     def _count_restart(self, child: Child, what: str) -> bool:
         now = time.monotonic()
         child.restarts = [t for t in child.restarts if now - t < RESTART_WINDOW] + [now]
         if len(child.restarts) > self.max_restarts:
-            self.say(f"{child.name} {what} {len(child.restarts)} times in 5 minutes; stopping everything")
+            others = [c for c in self.children if c is not child and not c.given_up]
+            if others:
+                # The rest keep serving what they can: the console still shows the queue without Rasa.
+                self.say(f"{child.name} {what} {len(child.restarts)} times in 5 minutes; leaving it stopped, "
+                         f"{', '.join(c.name for c in others)} go on")
+            else:
+                self.say(f"{child.name} {what} {len(child.restarts)} times in 5 minutes; stopping everything")
             return False
         self.say(f"{child.name} {what}; restarting it ({len(child.restarts)}/{self.max_restarts})")
         return True
@@ -171,9 +264,11 @@ class Supervisor:
         problem = child.problem()
         now = time.monotonic()
         if problem is None:
+            if child.degraded() and not child.ready:
+                return None  # alive and waiting for a dependency: neither up nor hung
             if not child.ready:
                 self.say(f"{child.name} is up again")
-            child.ready, child.unhealthy_since = True, None
+            child.ready, child.unhealthy_since, child.tempfails = True, None, 0
             return None
         if not child.ready:
             waited = now - child._started

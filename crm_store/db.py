@@ -47,7 +47,33 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         engine = create_engine(url, future=True, hide_parameters=True, connect_args={"timeout": 30, "check_same_thread": False}, **kwargs)
         event.listen(engine, "connect", sqlite_pragmas)
         return engine
-    return create_engine(url, future=True, pool_pre_ping=True, hide_parameters=True, **kwargs)
+    engine = create_engine(url, future=True, pool_pre_ping=True, hide_parameters=True, **kwargs)
+    event.listen(engine, "connect", postgres_session)
+    return engine
+
+
+_told_about_error_statements = False
+
+
+def postgres_session(dbapi_conn: Any, _record: Any) -> None:
+    """PostgreSQL writes a failed statement into its own log with the values in it (a lock timeout
+    on a message insert would put the message text there), and a unique violation's DETAIL names
+    the key's value (an email): this session's failures log the error line only. Changing it takes a superuser; otherwise the operator sets it once for the role
+    (docs/security.md) and we say so once."""
+    global _told_about_error_statements
+    cursor = dbapi_conn.cursor()
+    try:
+        cursor.execute("SET log_min_error_statement = 'panic'")
+        cursor.execute("SET log_error_verbosity = 'terse'")
+        dbapi_conn.commit()
+    except Exception:  # the driver's InsufficientPrivilege; the session is usable after the rollback
+        dbapi_conn.rollback()
+        if not _told_about_error_statements:
+            _told_about_error_statements = True
+            log.warning("cannot keep failed statements out of PostgreSQL's log as this role; "
+                        "run ALTER ROLE <role> SET log_min_error_statement = panic; ALTER ROLE <role> SET log_error_verbosity = terse")
+    finally:
+        cursor.close()
 
 
 def sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:

@@ -587,6 +587,16 @@ class ConsoleUser(Base):
     last_seen_at = Column(DateTime)
 
 
+class ConsoleSession(Base):
+    """A console log-in: the cookie names it by id, logging out deletes it, so a copied cookie dies too."""
+
+    __tablename__ = "console_sessions"
+    id = Column(String(64), primary_key=True)  # sha256 of the random id the cookie carries
+    user_id = Column(ForeignKey("console_users.id"), nullable=False, index=True)
+    created_at = Column(DateTime, nullable=False)
+    expires_at = Column(DateTime, nullable=False)
+
+
 class ConversationNote(Base):
     """A private note an agent wrote on a conversation; never shown to the customer."""
 

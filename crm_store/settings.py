@@ -115,6 +115,13 @@ class Settings:
     # Languages people on the team answer in (ISO 639-1, comma-separated). A customer
     # writing in one of them is offered a colleague who speaks it; the console queue shows it.
     agent_languages: str = "en"
+    # --- staying up and keeping limits (rate limits, proxies, sessions, slow databases) ---
+    redis_url: str | None = None  # shared rate-limit counters; default LOCK_STORE_URL, None = in memory
+    trusted_proxies: str = ""  # addresses whose X-Forwarded-For the console believes (comma-separated)
+    webchat_session_hours: int = 72  # a web chat token not used for this long starts a new conversation
+    action_db_seconds: int = 5  # a statement an action runs is cancelled after this long
+    action_reply_seconds: int = 8  # an action still running after this long answers "one moment"
+    action_threads: int = 8  # actions that may wait on the database at once
 
     @property
     def served_languages(self) -> tuple[str, ...]:
@@ -141,6 +148,10 @@ class Settings:
     @property
     def origins(self) -> tuple[str, ...]:
         return tuple(o.strip().rstrip("/") for o in self.allowed_origins.split(",") if o.strip())
+
+    @property
+    def proxies(self) -> tuple[str, ...]:
+        return tuple(p.strip() for p in self.trusted_proxies.split(",") if p.strip())
 
     @property
     def on_loopback(self) -> bool:
@@ -268,6 +279,12 @@ _ENV = {
     "console_secure_cookies": "CONSOLE_SECURE_COOKIES",
     "console_demo_users": "CONSOLE_DEMO_USERS",
     "agent_languages": "AGENT_LANGUAGES",
+    "redis_url": "REDIS_URL",
+    "trusted_proxies": "TRUSTED_PROXIES",
+    "webchat_session_hours": "WEBCHAT_SESSION_HOURS",
+    "action_db_seconds": "ACTION_DB_SECONDS",
+    "action_reply_seconds": "ACTION_REPLY_SECONDS",
+    "action_threads": "ACTION_THREADS",
 }
 _INTS = {"rasa_port", "action_port", "console_port", "smtp_port", "max_upload_bytes",
          "scheduler_misfire_grace_seconds", "scheduler_lease_seconds", "form_abandon_hours", "segment_max_k"}
@@ -284,10 +301,12 @@ _INTS |= {"max_request_bytes", "max_message_chars", "messages_per_minute", "mess
           "uploads_per_hour", "new_customers_per_ip_per_hour", "link_attempts_per_hour"}
 _INTS |= {"handoff_escalate_minutes", "handoff_expire_minutes", "handoff_no_agent_minutes", "handoff_notice_minutes"}
 _BOOLS |= {"console_secure_cookies", "console_demo_users"}
+_INTS |= {"webchat_session_hours", "action_db_seconds", "action_reply_seconds", "action_threads"}
 _URL_PREFIXES = {
     "database_url": ("sqlite:///", "postgresql://", "postgresql+psycopg2://"),
     "tracker_database_url": ("sqlite:///", "postgresql://", "postgresql+psycopg2://"),
     "lock_store_url": ("redis://",),
+    "redis_url": ("redis://",),
     "event_broker_url": ("amqp://", "amqps://"),
 }
 

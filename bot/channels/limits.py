@@ -1,23 +1,24 @@
 """Request limits shared by the customer channels: body size, message length, rates.
 
-Counters live in the memory of the Rasa process (one per machine in both profiles);
-several Rasa servers behind a load balancer each count their own share.
+Rates are counted by the one limiter (crm_store.rate_limits): in this process's memory in
+the embedded profile, in Redis when REDIS_URL or LOCK_STORE_URL is set, so several Rasa
+servers behind a load balancer share one count.
 """
 from __future__ import annotations
 
-import threading
-import time
-from collections import defaultdict, deque
-from typing import Any, Callable
+import hashlib
+import hmac
+from typing import Any
 
 from sanic import Sanic
 from sanic.exceptions import PayloadTooLarge
 from sanic.request import Request
 
+from crm_store.rate_limits import Limiter, limiter_for
 from crm_store.settings import Settings
 
 UPLOAD_PATH = "/chat/upload"
-MINUTE, HOUR = 60.0, 3600.0
+MINUTE, HOUR, DAY = 60.0, 3600.0, 86400.0
 
 TOO_LONG = "That message is too long for me (the limit is {limit} characters). Could you send it in shorter parts?"
 TOO_FAST = "You're sending messages faster than I can answer. Please wait a minute and try again."
@@ -25,36 +26,24 @@ TOO_MANY_UPLOADS = "That's more photos than I can take in an hour. Please try ag
 TOO_MANY_NEW = "Too many new conversations have started from your network. Please try again later."
 
 
-class RateLimiter:
-    """Sliding-window counters: `allow(key, limit, window)` records a hit unless it is one too many."""
-
-    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
-        self._hits: dict[str, deque[float]] = defaultdict(deque)
-        self._lock = threading.Lock()
-        self._clock = clock
-
-    def allow(self, key: str, limit: int, window: float) -> bool:
-        now = self._clock()
-        with self._lock:
-            hits = self._hits[key]
-            while hits and now - hits[0] >= window:
-                hits.popleft()
-            if len(hits) >= limit:
-                return False
-            hits.append(now)
-            if len(self._hits) > 100_000:  # forget idle keys so memory stays bounded
-                for stale in [k for k, v in self._hits.items() if not v or now - v[-1] >= HOUR]:
-                    del self._hits[stale]
-            return True
-
-
 class ChannelLimits:
     """The limits from settings, checked at each channel before anything reaches Rasa."""
 
-    def __init__(self, settings: Settings, limiter: RateLimiter | None = None) -> None:
+    def __init__(self, settings: Settings, limiter: Limiter | None = None) -> None:
         self.settings = settings
-        self.limiter = limiter or RateLimiter()
-        self._known: set[str] = set()
+        self.limiter = limiter or limiter_for(settings)
+        self._network_secret: bytes | None = None
+
+    def network_of(self, ip: str) -> str:
+        """The client's address as a keyed hash: actions can count per address (one-time codes)
+        while the address itself never reaches the tracker store. Shared by servers that share
+        WEBCHAT_SECRET, so a count holds across them."""
+        if self._network_secret is None:
+            from bot.keys import ensure_key_file
+
+            s = self.settings
+            self._network_secret = (s.webchat_secret or ensure_key_file(s.var_path / "webchat.key")).encode()
+        return hmac.new(self._network_secret, ip.encode(), hashlib.sha256).hexdigest()[:24]
 
     def message_problem(self, channel: str, sender: str, ip: str, text: str) -> str | None:
         """None when the message may go on, else the sentence to answer with."""
@@ -62,9 +51,9 @@ class ChannelLimits:
         too_long = self.length_problem(text)
         if too_long is not None:
             return too_long
-        if not self.limiter.allow(f"ip:{ip}", s.messages_per_minute_per_ip, MINUTE):
+        if not self.limiter.hit(f"ip:{ip}", s.messages_per_minute_per_ip, MINUTE):
             return TOO_FAST
-        if not self.limiter.allow(f"chat:{channel}:{sender}", s.messages_per_minute, MINUTE):
+        if not self.limiter.hit(f"chat:{channel}:{sender}", s.messages_per_minute, MINUTE):
             return TOO_FAST
         return None
 
@@ -75,18 +64,21 @@ class ChannelLimits:
         return None
 
     def upload_problem(self, channel: str, sender: str) -> str | None:
-        if not self.limiter.allow(f"upload:{channel}:{sender}", self.settings.uploads_per_hour, HOUR):
+        if not self.limiter.hit(f"upload:{channel}:{sender}", self.settings.uploads_per_hour, HOUR):
             return TOO_MANY_UPLOADS
         return None
 
     def newcomer_problem(self, channel: str, sender: str, ip: str) -> str | None:
-        """A chat this process has not seen counts against its address's hourly allowance of new customers."""
-        key = f"{channel}:{sender}"
-        if key in self._known:
+        """A chat not seen in the last day counts against its address's hourly allowance of new customers.
+
+        "Seen" is a one-per-day counter in the same storage, so it expires instead of growing.
+        """
+        seen = f"seen:{channel}:{sender}"
+        if not self.limiter.allowed(seen, 1, DAY):
             return None
-        if not self.limiter.allow(f"new:{ip}", self.settings.new_customers_per_ip_per_hour, HOUR):
+        if not self.limiter.hit(f"new:{ip}", self.settings.new_customers_per_ip_per_hour, HOUR):
             return TOO_MANY_NEW
-        self._known.add(key)
+        self.limiter.hit(seen, 1, DAY)
         return None
 
 

@@ -12,7 +12,11 @@ import logging
 import re
 from typing import Any, Awaitable, Callable, Dict, Optional, Text
 
-from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
+from rasa.core.channels.channel import (
+    CollectingOutputChannel,
+    InputChannel,
+    UserMessage,
+)
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
@@ -24,6 +28,9 @@ from crm_store.settings import Settings
 log = logging.getLogger(__name__)
 
 _SENDER = re.compile(r"^[A-Za-z0-9_.:@-]{1,64}$")
+# Sender ids other channels issue (a web chat session id, a Telegram chat id): Rasa keys
+# conversations by sender alone, so REST must not write into theirs.
+_OTHER_CHANNELS = re.compile(r"^(?:[0-9a-f]{32}|-?[0-9]+)$")
 
 
 class RestInput(LimitedChannel, InputChannel):
@@ -51,11 +58,16 @@ class RestInput(LimitedChannel, InputChannel):
             refused = self._refusal(request)
             if refused is not None:
                 return refused
+            if (request.headers.get("content-type") or "").split(";")[0].strip().lower() != "application/json":
+                # A page in the user's browser can post text/plain without a CORS preflight; JSON needs one.
+                return response.json({"error": "Send the message as Content-Type: application/json."}, status=415)
             body = _json_body(request)
             sender = body.get("sender")
             text = body.get("message")
             if not isinstance(sender, str) or not _SENDER.match(sender):
                 return response.json({"error": "'sender' is required: 1-64 letters, digits or _.:@-"}, status=400)
+            if _OTHER_CHANNELS.match(sender):
+                return response.json({"error": "That sender id belongs to another channel; pick another."}, status=400)
             if not isinstance(text, str) or not text.strip():
                 return response.json({"error": "'message' is required"}, status=400)
             ip = client_ip(request)
@@ -68,7 +80,7 @@ class RestInput(LimitedChannel, InputChannel):
                 return response.json([{"recipient_id": sender, "text": problem}], status=status)
             collector = CollectingOutputChannel()
             message = UserMessage(text.strip(), collector, sender, input_channel=self.name(),
-                                  metadata=clean_metadata(body.get("metadata")))
+                                  metadata={**clean_metadata(body.get("metadata")), "network": self.limits.network_of(ip)})
             try:
                 await on_new_message(message)
             except Exception:

@@ -152,7 +152,9 @@ class WebChatInput(LimitedChannel, SocketIOInput):
         async def session_request(sid: Text, data: Optional[Dict]) -> None:
             token = asked_token(data)
             session_id = self.signer.verify(token)
-            if session_id is None:
+            if session_id is not None:
+                token = self.signer.token_for(session_id)  # renewed: a live session keeps going
+            else:
                 ip = (await sio.get_session(sid)).get("ip", "unknown")
                 session_id, token = self.signer.issue()
                 problem = self.limits.newcomer_problem(self.name(), session_id, ip)
@@ -187,7 +189,8 @@ class WebChatInput(LimitedChannel, SocketIOInput):
                 WebChatOutput(sio, self.bot_message_evt),
                 session_id,
                 input_channel=self.name(),
-                metadata=clean_metadata(data.get(self.metadata_key)),
+                metadata={**clean_metadata(data.get(self.metadata_key)),
+                          "network": self.limits.network_of(state.get("ip", "unknown"))},
             )
             try:
                 await on_new_message(message)

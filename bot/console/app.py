@@ -13,18 +13,21 @@ from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.applications import Starlette
+from starlette.convertors import Convertor, register_url_convertor
 from starlette.middleware import Middleware
 from starlette.middleware.base import BaseHTTPMiddleware
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, PlainTextResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from bot.console import manage, views
 from bot.console.auth import LoginLimiter, Sessions
 from bot.console.monitor import QueueMonitor
+from bot.heartbeat import LoopHeartbeat, stack_health
 from crm_store.db import UnitOfWork, unit_of_work
-from crm_store.services import console_users, console_views
+from crm_store.rate_limits import Limiter, storage_url
+from crm_store.services import console_users, console_views, handoffs
 from crm_store.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -40,7 +43,7 @@ class Console:
         self.settings = settings
         self.clock = clock
         self.sessions = Sessions(settings)
-        self.limiter = LoginLimiter()
+        self.limiter = LoginLimiter(Limiter(storage_url(settings)))
         self.env = Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=select_autoescape(default=True))
         self.env.filters["ago"] = lambda at: _ago(self.clock(), at)
         self.env.filters["iso"] = lambda at: at.isoformat(timespec="seconds") + "Z" if at else ""
@@ -56,6 +59,29 @@ class Console:
         user = getattr(request.state, "user", None)
         html = self.env.get_template(template).render(user=user, csrf=getattr(request.state, "csrf", ""), **context)
         return HTMLResponse(html, status_code=status_code)
+
+
+class RowId(Convertor):
+    """A database row id: digits that fit a 64-bit integer, so a longer number is "no such page"
+    (404) instead of an overflow in the database driver (500)."""
+
+    regex = "[0-9]{1,18}"
+
+    def convert(self, value: str) -> int:
+        return int(value)
+
+    def to_string(self, value: int) -> str:
+        return str(value)
+
+
+register_url_convertor("rowid", RowId())
+
+
+async def _unknown_handoff(request: Request, exc: Exception) -> Response:
+    console = request.app.state.console
+    if "text/html" in request.headers.get("accept", ""):
+        return console.render(request, "error.html", 404, message=str(exc), back="/queue")
+    return PlainTextResponse(str(exc), status_code=404)
 
 
 class SecurityHeaders(BaseHTTPMiddleware):
@@ -85,15 +111,19 @@ def create_app(settings: Settings, run_monitor: bool = True) -> Starlette:
         await asyncio.to_thread(prepare, settings, console.clock())
         stop = asyncio.Event()
         task = asyncio.create_task(console.monitor.run(stop)) if run_monitor else None
+        heartbeat = LoopHeartbeat(settings.var_path, "console")
+        if run_monitor:
+            heartbeat.start()
         try:
             yield
         finally:
+            heartbeat.stop()
             stop.set()
             if task:
                 await task
 
     async def health(_request: Request) -> Response:
-        return PlainTextResponse("ok")
+        return JSONResponse(stack_health(settings.var_path))
 
     routes = [
         Route("/health", health),
@@ -103,24 +133,25 @@ def create_app(settings: Settings, run_monitor: bool = True) -> Starlette:
         Route("/queue", views.queue_page),
         Route("/queue/_rows", views.queue_rows),
         Route("/events/queue", views.queue_events),
-        Route("/handoffs/{id:int}", views.handoff_page),
-        Route("/handoffs/{id:int}/_messages", views.handoff_messages),
-        Route("/events/handoffs/{id:int}", views.handoff_events),
-        Route("/handoffs/{id:int}/claim", views.claim, methods=["POST"]),
-        Route("/handoffs/{id:int}/reply", views.reply, methods=["POST"]),
-        Route("/handoffs/{id:int}/transfer", views.transfer, methods=["POST"]),
-        Route("/handoffs/{id:int}/release", views.release, methods=["POST"]),
-        Route("/handoffs/{id:int}/resolve", views.resolve, methods=["POST"]),
-        Route("/handoffs/{id:int}/notes", views.add_note, methods=["POST"]),
-        Route("/handoffs/{id:int}/export.{fmt:str}", manage.export),
+        Route("/handoffs/{id:rowid}", views.handoff_page),
+        Route("/handoffs/{id:rowid}/_messages", views.handoff_messages),
+        Route("/events/handoffs/{id:rowid}", views.handoff_events),
+        Route("/handoffs/{id:rowid}/claim", views.claim, methods=["POST"]),
+        Route("/handoffs/{id:rowid}/reply", views.reply, methods=["POST"]),
+        Route("/handoffs/{id:rowid}/transfer", views.transfer, methods=["POST"]),
+        Route("/handoffs/{id:rowid}/release", views.release, methods=["POST"]),
+        Route("/handoffs/{id:rowid}/resolve", views.resolve, methods=["POST"]),
+        Route("/handoffs/{id:rowid}/notes", views.add_note, methods=["POST"]),
+        Route("/handoffs/{id:rowid}/export.{fmt:str}", manage.export),
         Route("/search", manage.search_page),
         Route("/overview", manage.overview_page),
         Route("/overview/{what:str}", manage.overview_list),
         Route("/admin/users", manage.users_page, methods=["GET", "POST"]),
-        Route("/admin/users/{uid:int}/active", manage.user_active, methods=["POST"]),
+        Route("/admin/users/{uid:rowid}/active", manage.user_active, methods=["POST"]),
         Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
     ]
-    app = Starlette(routes=routes, lifespan=lifespan, middleware=[Middleware(SecurityHeaders)])
+    app = Starlette(routes=routes, lifespan=lifespan, middleware=[Middleware(SecurityHeaders)],
+                    exception_handlers={handoffs.UnknownHandoff: _unknown_handoff})
     app.state.console = console
     return app
 

@@ -1,16 +1,18 @@
 """Console sessions: signed HttpOnly SameSite cookies, CSRF tokens, a login rate limit, roles.
 
-The session cookie holds only the user id and the session's CSRF token, signed with
-CONSOLE_SECRET (or a random key kept in VAR_DIR/console-secret, so sessions survive a
-restart). Every POST must carry that token (form field `csrf` or header X-CSRF-Token).
+The session cookie holds the session's id and its CSRF token, signed with CONSOLE_SECRET
+(or a random key kept in VAR_DIR/console-secret). The session itself lives in the CRM
+(console_sessions), so it survives a restart and logging out ends it on the server: a
+copied cookie stops working too. Every POST must carry the CSRF token (form field `csrf`
+or header X-CSRF-Token).
 """
 from __future__ import annotations
 
+import asyncio
 import hmac
 import os
 import secrets
-import time
-from collections import defaultdict, deque
+from datetime import datetime
 from functools import wraps
 from typing import Awaitable, Callable
 
@@ -18,7 +20,8 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, RedirectResponse, Response
 
-from crm_store.services.console_users import UserView, get_user
+from crm_store.rate_limits import Limiter
+from crm_store.services.console_users import UserView, session_user
 from crm_store.settings import Settings
 
 SESSION_COOKIE = "crmbot_console"
@@ -64,30 +67,24 @@ class Sessions:
 
 
 class LoginLimiter:
-    """At most MAX_FAILURES failed logins per user name and per address in LOCKOUT_SECONDS."""
+    """At most MAX_FAILURES log-in attempts per user name and per address in LOCKOUT_SECONDS.
 
-    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
-        self.clock = clock
-        self.failures: dict[str, deque[float]] = defaultdict(deque)
+    An attempt is counted before its password is checked, atomically in the limiter's storage;
+    a right password clears both counts. So a burst of parallel guesses gets MAX_FAILURES
+    checks at most, and the right password among the rest is refused like the others.
+    """
 
-    def _recent(self, key: str) -> deque[float]:
-        q, now = self.failures[key], self.clock()
-        while q and now - q[0] > LOCKOUT_SECONDS:
-            q.popleft()
-        return q
+    def __init__(self, limiter: Limiter) -> None:
+        self.limiter = limiter
 
-    def locked_for(self, *keys: str) -> int:
-        """Seconds until these keys may try again (0 = now)."""
-        waits = [LOCKOUT_SECONDS - (self.clock() - q[0]) for q in map(self._recent, keys) if len(q) >= MAX_FAILURES]
-        return int(max(waits)) + 1 if waits else 0
-
-    def failed(self, *keys: str) -> None:
-        for key in keys:
-            self._recent(key).append(self.clock())
+    def attempt(self, *keys: str) -> int:
+        """Count one attempt on every key; 0 when it may go on, else seconds until it may."""
+        over = [key for key in keys if not self.limiter.hit(f"login:{key}", MAX_FAILURES, LOCKOUT_SECONDS)]
+        return max((self.limiter.retry_after(f"login:{key}", MAX_FAILURES, LOCKOUT_SECONDS) for key in over), default=0)
 
     def succeeded(self, *keys: str) -> None:
         for key in keys:
-            self.failures.pop(key, None)
+            self.limiter.clear(f"login:{key}", MAX_FAILURES, LOCKOUT_SECONDS)
 
 
 def csrf_ok(request: Request, expected: str | None, form: dict) -> bool:
@@ -108,7 +105,9 @@ def requires(role: str) -> Callable[[Handler], Handler]:
         async def wrapper(request: Request) -> Response:
             console = request.app.state.console
             data = console.sessions.read(request)
-            user: UserView | None = get_user(console.uow(), int(data["uid"])) if data and "uid" in data else None
+            user: UserView | None = None
+            if data and isinstance(data.get("sid"), str):
+                user = await asyncio.to_thread(session_user, console.uow(), data["sid"], datetime.utcnow())
             if user is None:
                 accept = request.headers.get("accept", "")
                 if request.method == "GET" and "text/event-stream" not in accept and "application/json" not in accept:

@@ -47,12 +47,22 @@ def cmd_console(settings: Settings, args: argparse.Namespace) -> int:
     import uvicorn
 
     from bot.console.app import create_app
-    from crm_store.db import check_connection, engine_for, migrate
+    from bot.dependencies import needs_of, wait_for
+    from crm_store.db import engine_for, migrate
 
+    wait_for(settings, "console", needs_of(settings, "console"))  # the CRM down: wait, beating "degraded"
     engine = engine_for(settings.database_url)
-    check_connection(engine)
     migrate(engine)
     uvicorn.run(create_app(settings), host=settings.host, port=settings.console_port, log_level="warning",
                 access_log=False, timeout_graceful_shutdown=3,
-                ws="none")  # Rasa pins an old `websockets` that uvicorn's auto-detection cannot import
+                ws="none",  # Rasa pins an old `websockets` that uvicorn's auto-detection cannot import
+                **proxy_options(settings))
     return 0
+
+
+def proxy_options(settings: Settings) -> dict[str, object]:
+    """uvicorn believes X-Forwarded-For from 127.0.0.1 by default, so anyone on the machine could
+    pick the address the log-in limit counts: only the proxies in TRUSTED_PROXIES may set it."""
+    if not settings.proxies:
+        return {"proxy_headers": False}
+    return {"proxy_headers": True, "forwarded_allow_ips": ",".join(settings.proxies)}

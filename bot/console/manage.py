@@ -78,7 +78,7 @@ async def export(request: Request) -> Response:
     for t in turns:
         writer.writerow([t["at"], t["speaker"], _safe_cell(t["text"]), t["intent"] or "", t["confidence"] or ""])
     writer.writerow([])
-    writer.writerow(["customer", _safe_cell(profile.name), profile.email or "", profile.phone or ""])
+    writer.writerow(["customer", _safe_cell(profile.name), _safe_cell(profile.email), _safe_cell(profile.phone)])
     for o in profile.orders:
         writer.writerow(["order", o.label, o.status, o.at.isoformat() if o.at else ""])
     for t in profile.tickets:

@@ -4,13 +4,19 @@ from __future__ import annotations
 import asyncio
 import json
 import secrets
+from datetime import datetime, timedelta
 from typing import AsyncIterator
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse, RedirectResponse, Response, StreamingResponse
+from starlette.responses import (
+    JSONResponse,
+    RedirectResponse,
+    Response,
+    StreamingResponse,
+)
 
 from bot.channels import push
-from bot.console.auth import LOGIN_COOKIE, csrf_ok, requires
+from bot.console.auth import LOGIN_COOKIE, SESSION_SECONDS, csrf_ok, requires
 from crm_store.errors import CrmError
 from crm_store.services import console_users, console_views, handoff_queue, handoffs
 
@@ -40,26 +46,30 @@ async def login(request: Request) -> Response:
         return console.render(request, "login.html", 403, login_csrf=pre.get("csrf", ""), next=target,
                               error="The form's security token is missing or wrong; reload the page and try again.")
     keys = (f"user:{username.lower()}", f"addr:{request.client.host if request.client else '?'}")
-    locked = console.limiter.locked_for(*keys)
+    locked = console.limiter.attempt(*keys)
     if locked:
         return console.render(request, "login.html", 429, login_csrf=pre["csrf"], next=target, username=username,
                               error=f"Too many failed log-ins. Try again in {(locked + 59) // 60} minutes.")
     user = await asyncio.to_thread(console_users.authenticate, console.uow(), username, str(form.get("password") or ""))
     if user is None:
-        console.limiter.failed(*keys)
         return console.render(request, "login.html", 401, login_csrf=pre["csrf"], next=target, username=username,
                               error="Wrong user name or password.")
-    console.limiter.succeeded(keys[0])
+    console.limiter.succeeded(*keys)
+    session_id = await asyncio.to_thread(console_users.start_session, console.uow(), user.id, datetime.utcnow(),
+                                         timedelta(seconds=SESSION_SECONDS))
     response = RedirectResponse(target, status_code=303)
-    console.sessions.write(response, {"uid": user.id, "csrf": secrets.token_urlsafe(24)})
+    console.sessions.write(response, {"sid": session_id, "csrf": secrets.token_urlsafe(24)})
     response.delete_cookie(LOGIN_COOKIE, path="/")
     return response
 
 
 @requires("agent")
 async def logout(request: Request) -> Response:
+    console = _console(request)
+    data = console.sessions.read(request) or {}
+    await asyncio.to_thread(console_users.end_session, console.uow(), str(data.get("sid", "")))
     response = RedirectResponse("/login", status_code=303)
-    _console(request).sessions.clear(response)
+    console.sessions.clear(response)
     return response
 
 
@@ -158,8 +168,10 @@ async def handoff_messages(request: Request) -> Response:
     chat = await asyncio.to_thread(console_views.chat_of, console.uow(), request.path_params["id"])
     if chat is None:
         return Response("Not found", status_code=404)
-    after = int(request.query_params.get("after", "0") or 0)
-    messages = await asyncio.to_thread(console_views.messages_after, console.uow(), chat.conversation_id, after)
+    after = request.query_params.get("after", "0") or "0"
+    if not after.isdigit() or len(after) > 18:
+        return Response("'after' must be a message id.", status_code=400)
+    messages = await asyncio.to_thread(console_views.messages_after, console.uow(), chat.conversation_id, int(after))
     return console.render(request, "_messages.html", messages=messages)
 
 
@@ -174,6 +186,7 @@ async def handoff_events(request: Request) -> Response:
         after = int(request.query_params.get("after", "0") or 0)
     except ValueError:
         after = 0
+    after = after if 0 <= after < 2**63 else 0
     template = console.env.get_template("_messages.html")
 
     async def stream() -> AsyncIterator[str]:
@@ -263,6 +276,8 @@ async def add_note(request: Request) -> Response:
         if not text:
             raise CrmError("A note needs some text.")
         chat = console_views.chat_of(console.uow(), handoff_id)
+        if chat is None:
+            raise handoffs.UnknownHandoff(handoff_id)
         console_views.add_note(console.uow(), chat.conversation_id, user.username, text, console.clock())
 
     return await _act(request, act)

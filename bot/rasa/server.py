@@ -74,7 +74,12 @@ async def close_action_calls(_app: Any, _loop: Any) -> None:
 
 
 def create_rasa_app(settings: Settings, model: Path, credentials: str, endpoints_file: str) -> Any:
-    from rasa.core.run import close_resources, configure_app, create_http_input_channels, load_agent_on_start
+    from rasa.core.run import (
+        close_resources,
+        configure_app,
+        create_http_input_channels,
+        load_agent_on_start,
+    )
     from rasa.core.utils import AvailableEndpoints
 
     from bot.channels.limits import install_request_limits
@@ -144,6 +149,12 @@ def main(argv: list[str] | None = None) -> int:
     except CrmError as exc:
         print(f"rasa server: {exc}", file=sys.stderr)
         return 2
+    from bot.dependencies import needs_of, wait_for
+    from bot.heartbeat import install_sanic_heartbeat
+
+    # The tracker database (and Redis in scale-out) down is a wait, beating "degraded", not a crash.
+    wait_for(settings, "rasa", needs_of(settings, "rasa"))
+    install_sanic_heartbeat(app, settings.var_path, "rasa")
     workers = rasa.core.utils.number_of_sanic_workers(app.ctx.crmbot_endpoints.lock_store)
     log.info("rasa server listening", extra={"host": settings.host, "port": settings.rasa_port})
     app.run(host=settings.host, port=settings.rasa_port, workers=workers, backlog=100, access_log=False, motd=False)

@@ -50,7 +50,9 @@ async def consume(
     status_dir: Path | None = None,
 ) -> int:
     """Ingest until `stop` is set; returns how many new rows were stored."""
-    connection = await aio_pika.connect_robust(url)
+    # Not connect_robust: its silent reconnect loop stopped the heartbeat, and the supervisor took
+    # the wait for a hang. A lost connection now ends consume(); `crmbot ingest` waits and comes back.
+    connection = await aio_pika.connect(url)
     state = _Status(status_dir)
     active = ActiveConsumerLock(uow_factory().engine, topology.queue)
     try:

@@ -42,6 +42,7 @@ LOCK_WAIT_SECONDS = 5.0
 
 # Noise for the CRM: the session-start action precedes the session_started event.
 _SKIPPED_ACTIONS = {"action_session_start"}
+_SESSION_METADATA_SLOT = "session_started_metadata"
 
 
 class MalformedEvent(ValueError):
@@ -130,6 +131,11 @@ def _ingest(uow: UnitOfWork, event: TrackerEvent, seen: _Seen | None = None) -> 
     event, originals = clean_event(dict(event))
     sender, kind, at = _validate(event)
     if kind == "action" and event.get("name") in _SKIPPED_ACTIONS:
+        return False
+    if kind == "slot" and event.get("name") == _SESSION_METADATA_SLOT:
+        # Rasa sets this slot just before the session_started of a message that carries metadata
+        # (Telegram's always do): stored, it would open a conversation of its own with no messages.
+        # The same metadata arrives with the user's message.
         return False
     session = uow.session
     if kind == "session_started":

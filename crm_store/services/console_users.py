@@ -1,16 +1,18 @@
 """Agent console accounts: argon2 password hashes, roles, and who is online."""
 from __future__ import annotations
 
+import hashlib
+import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 
 from crm_store.db import UnitOfWork
 from crm_store.errors import CrmError
-from crm_store.models import ConsoleUser
+from crm_store.models import ConsoleSession, ConsoleUser
 
 ROLES = ("agent", "manager", "admin")
 RANK = {role: i for i, role in enumerate(ROLES)}
@@ -82,6 +84,36 @@ def get_user(uow: UnitOfWork, user_id: int) -> UserView | None:
     with uow:
         row = uow.session.get(ConsoleUser, user_id)
         return _view(row) if row and row.active else None
+
+
+def start_session(uow: UnitOfWork, user_id: int, now: datetime, lifetime: timedelta) -> str:
+    """A new log-in of this user; returns the id its cookie carries (only its hash is stored)."""
+    session_id = secrets.token_urlsafe(32)
+    with uow:
+        uow.session.execute(delete(ConsoleSession).where(ConsoleSession.expires_at <= now))
+        uow.session.add(ConsoleSession(id=_digest(session_id), user_id=user_id, created_at=now, expires_at=now + lifetime))
+        uow.commit()
+    return session_id
+
+
+def session_user(uow: UnitOfWork, session_id: str, now: datetime) -> UserView | None:
+    """The active user of a live session, else None (logged out, expired, or deactivated)."""
+    with uow:
+        row = uow.session.get(ConsoleSession, _digest(session_id))
+        if row is None or row.expires_at <= now:
+            return None
+        user = uow.session.get(ConsoleUser, row.user_id)
+        return _view(user) if user and user.active else None
+
+
+def end_session(uow: UnitOfWork, session_id: str) -> None:
+    with uow:
+        uow.session.execute(delete(ConsoleSession).where(ConsoleSession.id == _digest(session_id)))
+        uow.commit()
+
+
+def _digest(session_id: str) -> str:
+    return hashlib.sha256(session_id.encode()).hexdigest()
 
 
 def list_users(uow: UnitOfWork) -> list[UserView]:

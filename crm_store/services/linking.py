@@ -3,7 +3,9 @@
 A code has six digits, lives ten minutes, allows five tries and is stored as an
 argon2 hash. Asking for one gives the same answer whether or not the order or
 email exists (`request_code` returns the code only for the caller to deliver).
-Requests are limited per chat and per customer (LINK_ATTEMPTS_PER_HOUR).
+Requests are limited per chat here (LINK_ATTEMPTS_PER_HOUR) and per network address by
+the caller; never per customer, since a count that only a matching email raises would tell
+a stranger the email is right, and would let anyone block the owner's linking.
 """
 from __future__ import annotations
 
@@ -56,9 +58,7 @@ def request_code(uow: UnitOfWork, channel: str, external_id: str, now: datetime,
         since = now - timedelta(hours=1)
         by_chat = session.scalar(select(func.count(LinkCode.id)).where(
             LinkCode.channel == channel, LinkCode.external_id == external_id, LinkCode.created_at > since))
-        by_customer = session.scalar(select(func.count(LinkCode.id)).where(
-            LinkCode.customer_id == owner.id, LinkCode.created_at > since)) if owner else 0
-        if by_chat >= limit_per_hour or by_customer >= limit_per_hour:
+        if by_chat >= limit_per_hour:
             raise TooManyRequests()
         # Older codes of this chat stop working: only the newest is valid.
         for old in session.scalars(select(LinkCode).where(

@@ -21,8 +21,9 @@ from sqlalchemy.engine import Engine
 from crm_store.db import UnitOfWork
 from crm_store.errors import UnknownCustomer
 from crm_store.models import (
-    Attachment, AuditEntry, ChannelIdentity, Conversation, ConversationEvent, Deal, Feedback, Handoff,
-    LinkCode, Message, Order, OrderItem, Return, Ticket,
+    Attachment, AuditEntry, ChannelIdentity, Conversation, ConversationEvent, ConversationNote, Customer, CustomerMerge,
+    Deal, Feedback, FollowUp, Handoff, LinkCode, Message, Order, OrderItem, ReceiptReading, Refund, Return, Shipment,
+    Ticket,
 )
 from crm_store.services import audit
 
@@ -78,6 +79,7 @@ def export_customer(uow: UnitOfWork, customer_id: int, actor: str, now: datetime
             "returns": [_row(r) for r in s.scalars(select(Return).where(Return.customer_id == customer_id))],
             "deals": [_row(d) for d in s.scalars(select(Deal).where(Deal.customer_id == customer_id))],
             "feedback": [_row(f) for f in s.scalars(select(Feedback).where(Feedback.customer_id == customer_id))],
+            "receipt_readings": [_row(r) for r in s.scalars(select(ReceiptReading).where(ReceiptReading.customer_id == customer_id))],
             "audit": [_row(a) for a in s.scalars(select(AuditEntry).where(
                 AuditEntry.subject_type == "customer", AuditEntry.subject_id == customer_id))],
         }
@@ -122,17 +124,43 @@ def forget_customer(uow: UnitOfWork, customer_id: int, actor: str, now: datetime
         for ticket in s.scalars(select(Ticket).where(Ticket.customer_id == customer_id)):
             ticket.subject, ticket.description = ERASED, None
         for ret in s.scalars(select(Return).where(Return.customer_id == customer_id)):
-            ret.reason = ERASED
+            ret.reason, ret.wanted = ERASED, None
         for deal in s.scalars(select(Deal).where(Deal.customer_id == customer_id)):
             deal.contact_name = deal.company = deal.email = deal.phone = None
         for feedback in s.scalars(select(Feedback).where(Feedback.customer_id == customer_id)):
             feedback.comment = None
         s.execute(delete(LinkCode).where(LinkCode.customer_id == customer_id))
+        deleted_files += _forget_around(s, customer_id, conv_ids, var_path)
         uow.commit()
     tracker_rows = _forget_trackers(tracker_engine, sender_ids) if tracker_engine is not None else 0
     report = ForgetReport(customer_id, len(identities), len(conv_ids), messages, deleted_files, tracker_rows)
     audit.record(uow, actor, "forget", "customer", customer_id, now, {k: v for k, v in asdict(report).items() if k != "customer_id"})
     return report
+
+
+def _forget_around(s: Any, customer_id: int, conv_ids: list[int], var_path: Path) -> int:
+    """The rest that can carry what a customer wrote or showed: receipt photos and their OCR text,
+    agents' notes, messages we owed them, imported rows, refund reasons, a courier's note."""
+    deleted = 0
+    for reading in s.scalars(select(ReceiptReading).where(ReceiptReading.customer_id == customer_id)):
+        deleted += _delete_file(var_path, reading.image_path)
+        reading.image_path, reading.sender_id = ERASED, f"forgotten-{reading.id}"
+        reading.ocr_text = reading.fields = reading.merchant = None
+    if conv_ids:
+        for note in s.scalars(select(ConversationNote).where(ConversationNote.conversation_id.in_(conv_ids))):
+            note.text = ERASED
+    for follow_up in s.scalars(select(FollowUp).where(FollowUp.customer_id == customer_id)):
+        follow_up.text, follow_up.last_error = ERASED, None
+    for merge in s.scalars(select(CustomerMerge).where(
+            (CustomerMerge.kept_customer_id == customer_id) | (CustomerMerge.split_customer_id == customer_id))):
+        merge.row, merge.changes = {}, {"fields": {}, "identity_ids": []}
+    order_ids = list(s.scalars(select(Order.id).where(Order.customer_id == customer_id)))
+    if order_ids:
+        for refund in s.scalars(select(Refund).where(Refund.order_id.in_(order_ids))):
+            refund.reason = ERASED
+        for shipment in s.scalars(select(Shipment).where(Shipment.order_id.in_(order_ids))):
+            shipment.proof_of_delivery = None
+    return deleted
 
 
 def _delete_file(var_path: Path, relative: str | None) -> int:

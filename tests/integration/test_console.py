@@ -13,6 +13,8 @@ import pytest
 from starlette.testclient import TestClient
 
 from bot.console.app import create_app
+from bot.console.auth import LoginLimiter
+from crm_store.rate_limits import Limiter
 from crm_store.db import unit_of_work
 from crm_store.models import Conversation, Customer, Message, Order
 from crm_store.services import audit, console_users, handoffs
@@ -101,7 +103,7 @@ def test_wrong_passwords_lock_the_account_with_a_message(app):
 
     assert codes == [401] * 5
     assert locked.status_code == 429 and "Too many failed log-ins" in locked.text
-    app.state.console.limiter.failures.clear()
+    app.state.console.limiter = LoginLimiter(Limiter())
 
 
 def test_login_and_state_changes_without_the_csrf_token_are_refused(app, settings):

@@ -31,6 +31,25 @@ def test_a_clients_session_start_command_is_not_a_customer_message(uow_factory, 
     assert [m["text"] for m in messages_of(engine, sender)] == ["my lamp flickers", "any news on it?"]
 
 
+def test_a_first_message_with_metadata_makes_one_conversation(uow_factory, engine):
+    from rasa.shared.core.events import SlotSet
+
+    from tests.support.events import published
+
+    sender, t, meta = unique_sender(), time.time(), {"display_name": "Ada"}
+    # What Rasa publishes for a new chat's first message with metadata: the metadata slot first.
+    turn = [published(sender, SlotSet("session_started_metadata", meta, timestamp=t)), session_started(sender, ts=t + 0.001),
+            action(sender, "action_listen", ts=t + 0.002), user_uttered(sender, "hello", intent="greet", ts=t + 0.003, metadata=meta),
+            bot_uttered(sender, "Hi!", ts=t + 0.004)]
+    for event in turn:
+        ingest(uow_factory(), event)
+
+    with engine.connect() as conn:
+        conversations = conn.execute(select(Conversation.id).where(Conversation.sender_id == sender)).all()
+    assert len(conversations) == 1
+    assert [m["text"] for m in messages_of(engine, sender)] == ["hello", "Hi!"]
+
+
 def test_replaying_a_recorded_stream_twice_gives_identical_counts(uow_factory, engine):
     stream = recorded_stream()
     for event in stream:

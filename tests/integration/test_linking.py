@@ -131,20 +131,48 @@ def test_a_code_expires_after_ten_minutes(uow_factory, owner):
         linking.verify_code(uow_factory(), "webchat", sender, sent.code, NOW + timedelta(minutes=10, seconds=1))
 
 
-def test_requests_are_limited_per_chat_and_per_customer(uow_factory, owner):
+def test_requests_are_limited_per_chat_whatever_the_email(uow_factory, owner):
     _, number, email = owner
-    sender = visitor(uow_factory)
+    guesser, prober = visitor(uow_factory), visitor(uow_factory)
     for i in range(3):
-        ask(uow_factory, sender, number, "wrong@example.com", NOW + timedelta(minutes=i), limit=3)
-    with pytest.raises(linking.TooManyRequests):
-        ask(uow_factory, sender, number, email, NOW + timedelta(minutes=5), limit=3)
-    assert ask(uow_factory, sender, number, email, NOW + timedelta(minutes=61), limit=3) is not None
+        ask(uow_factory, guesser, number, "wrong@example.com", NOW + timedelta(minutes=i), limit=3)
+        ask(uow_factory, prober, number, email, NOW + timedelta(minutes=i), limit=3)
 
-    others = [visitor(uow_factory) for _ in range(3)]
-    for other in others[:2]:
-        ask(uow_factory, other, number, email, NOW + timedelta(minutes=62), limit=3)
-    with pytest.raises(linking.TooManyRequests):  # the customer's fourth code in the hour, from a third chat
-        ask(uow_factory, others[2], number, email, NOW + timedelta(minutes=63), limit=3)
+    # The fourth request says the same whether the email was right or wrong.
+    for sender, tried in ((guesser, email), (guesser, "wrong@example.com"), (prober, email), (prober, "wrong@example.com")):
+        with pytest.raises(linking.TooManyRequests):
+            ask(uow_factory, sender, number, tried, NOW + timedelta(minutes=5), limit=3)
+    assert ask(uow_factory, guesser, number, email, NOW + timedelta(minutes=61), limit=3) is not None
+
+
+def test_strangers_asking_for_the_owners_codes_cannot_lock_the_owner_out(uow_factory, owner):
+    _, number, email = owner
+    for stranger in [visitor(uow_factory) for _ in range(4)]:
+        for i in range(3):
+            ask(uow_factory, stranger, number, email, NOW + timedelta(minutes=i), limit=3)
+
+    owners_chat = visitor(uow_factory)
+    sent = ask(uow_factory, owners_chat, number, email, NOW + timedelta(minutes=5), limit=3)
+
+    assert sent is not None and sent.email == email
+
+
+def test_code_requests_are_counted_per_network_address():
+    from rasa_sdk import Tracker
+
+    from actions.account import CHATS_PER_ADDRESS, network_allows
+    from crm_store.rate_limits import Limiter
+
+    def chat(network: str | None) -> Tracker:
+        metadata = {"network": network} if network else {}
+        return Tracker(uuid.uuid4().hex, {}, {"text": "me@example.com", "metadata": metadata}, [], False, None, {}, "")
+
+    limiter, office = Limiter(), uuid.uuid4().hex[:24]
+    allowed = [network_allows(limiter, chat(office), 2) for _ in range(2 * CHATS_PER_ADDRESS + 1)]
+
+    assert allowed == [True] * (2 * CHATS_PER_ADDRESS) + [False]
+    assert network_allows(limiter, chat(uuid.uuid4().hex[:24]), 2)  # another address
+    assert network_allows(limiter, chat(None), 2)  # Telegram: no address, the per-chat limit applies
 
 
 def test_only_the_newest_code_of_a_chat_works(uow_factory, owner):

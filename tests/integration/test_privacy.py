@@ -134,3 +134,75 @@ def test_crmbot_customer_export_and_forget(tmp_path):
     engine.dispose()
 
 
+
+
+# Every table that can hold something about a customer, and what in it this test fills with
+# their words; forget must leave none of them behind. A new table that points at a customer,
+# a conversation or an order fails the first assertion until it is listed here (and erased).
+PERSONAL_TABLES = {
+    "customers": "name, email, phone, address", "channel_identities": "chat id, display name",
+    "conversations": "chat id", "messages": "text", "conversation_events": "payload", "attachments": "file, OCR text",
+    "handoffs": "reason", "orders": "shipping address", "tickets": "subject, description", "deals": "contact",
+    "feedback": "comment", "link_codes": "chat id", "receipt_readings": "photo, OCR text, fields, chat id",
+    "conversation_notes": "agent's note", "follow_ups": "text owed", "customer_merges": "imported row",
+    "refunds": "reason", "shipments": "courier's note",
+    # ids, numbers and system words only:
+    "returns": "reason, what they want",
+    "order_items": "", "payments": "", "flags": "", "segment_memberships": "",
+    "segment_changes": "", "audit_log": "",
+}
+
+
+def _tables_about_customers() -> set[str]:
+    from crm_store.models import Base
+
+    roots = {"customers", "conversations", "orders", "tickets", "returns", "payments"}
+    found = set(roots)
+    for table in Base.metadata.sorted_tables:
+        if any(fk.column.table.name in roots for fk in table.foreign_keys) or "customer_id" in table.columns:
+            found.add(table.name)
+    return found | {"audit_log"}
+
+
+def test_forget_cleans_every_table_that_holds_customer_data(uow_factory, tmp_path):
+    from crm_store.models import Base, ConversationNote, CustomerMerge, FollowUp, ReceiptReading, Refund, Return, Shipment
+
+    assert _tables_about_customers() <= set(PERSONAL_TABLES), _tables_about_customers() - set(PERSONAL_TABLES)
+    customer_id, sender = a_customer_with_everything(uow_factory, tmp_path)
+    photo = tmp_path / "uploads" / "receipts" / f"{sender}.jpg"
+    photo.parent.mkdir(parents=True, exist_ok=True)
+    photo.write_bytes(b"jpg")
+    uow = uow_factory()
+    with uow:
+        s = uow.session
+        conversation = s.scalars(select(Conversation).where(Conversation.customer_id == customer_id)).one()
+        order = s.scalars(select(Order).where(Order.customer_id == customer_id)).one()
+        s.add(ReceiptReading(customer_id=customer_id, sender_id=sender, image_path=photo.relative_to(tmp_path).as_posix(),
+                             ocr_text=f"Gina Data\n{EMAIL}\nTOTAL 20.00", fields={"name": "Gina Data", "email": EMAIL},
+                             merchant="Gina Data's shop", status="read", created_at=NOW))
+        s.add(ConversationNote(conversation_id=conversation.id, author="ana", text=f"she said: {SECRET}", created_at=NOW))
+        s.add(FollowUp(source_key=uuid.uuid4().hex, kind="abandoned_form", customer_id=customer_id, conversation_id=conversation.id,
+                       text="Hi Gina Data, about your return", due_at=NOW, status="failed", attempts=1,
+                       last_error=f"no chat for {EMAIL}", created_at=NOW))
+        s.add(CustomerMerge(import_run="r1", kept_customer_id=customer_id, source="customers.csv line 2", reason="same email",
+                            row={"name": "Gina Data", "email": EMAIL, "phone": PHONE}, changes={"fields": {"phone": PHONE}},
+                            merged_at=NOW))
+        s.add(Refund(order_id=order.id, amount=Decimal("5.00"), reason=SECRET, status="requested", stage_entered_at=NOW,
+                     created_at=NOW))
+        s.add(Shipment(order_id=order.id, carrier="DHL", status="delivered", proof_of_delivery="signed by Gina Data",
+                       delivery_attempts=1))
+        s.add(Return(number=f"R-{uuid.uuid4().int % 90000 + 10000}", customer_id=customer_id, order_id=order.id, item="lamp",
+                     reason=SECRET, wanted=f"refund, call {PHONE}", status="requested", stage_entered_at=NOW, created_at=NOW))
+        uow.commit()
+
+    privacy.forget_customer(uow_factory(), customer_id, "cli", NOW, tmp_path)
+
+    left = {}
+    with uow.engine.connect() as conn:
+        for table in Base.metadata.sorted_tables:
+            dumped = json.dumps([list(r) for r in conn.execute(table.select())], default=str)
+            found = [w for w in (EMAIL, PHONE, SECRET, sender, "Gina Data", "Hauptstr") if w in dumped]
+            if found:
+                left[table.name] = found
+    assert left == {}
+    assert not photo.exists()

@@ -42,6 +42,27 @@ def test_the_body_cannot_claim_another_channel(server, http):
     assert [m["input_channel"] for m in recorded(server, someone)] == ["rest"]
 
 
+def test_only_json_bodies_are_accepted(server, http):
+    someone = sender()
+    body = f'{{"sender": "{someone}", "message": "cancel my order"}}'
+
+    # What a page open in the same browser can send without asking (a "simple" CORS request).
+    plain = http.post(WEBHOOK, content=body.encode(), headers={"Content-Type": "text/plain"})
+    form = http.post(WEBHOOK, content=body.encode(), headers={"Content-Type": "application/x-www-form-urlencoded"})
+
+    assert plain.status_code == 415 and form.status_code == 415
+    assert recorded(server, someone) == []
+    assert http.post(WEBHOOK, content=body.encode(), headers={"Content-Type": "application/json; charset=utf-8"}).status_code == 200
+
+
+@pytest.mark.parametrize("other", [uuid.uuid4().hex, "123456789", "-100200300"])
+def test_a_sender_id_of_another_channel_is_refused(server, http, other):
+    reply = http.post(WEBHOOK, json={"sender": other, "message": "show me my conversation"})
+
+    assert reply.status_code == 400 and "another channel" in reply.json()["error"]
+    assert recorded(server, other) == []
+
+
 def test_no_sender_is_refused_instead_of_sharing_default(server, http):
     before = len(server.messages())
 
@@ -61,7 +82,7 @@ def test_metadata_keeps_only_a_plain_display_name(server, http):
     }})
 
     [message] = recorded(server, someone)
-    assert set(message["metadata"]) == {"display_name"}
+    assert set(message["metadata"]) == {"display_name", "network"}
     name = message["metadata"]["display_name"]
     assert name.startswith("Evil x") and "<" not in name and "\u0007" not in name and len(name) <= 60
 

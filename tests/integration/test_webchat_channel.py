@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import sys
+import re
 import uuid
 from pathlib import Path
 
@@ -277,12 +278,15 @@ async def test_session_id_is_the_sender_id_and_metadata_is_filtered(server, user
     assert answer["text"] == "I can help with your order. What do you need?"
     assert [b["payload"] for b in answer["quick_replies"]] == ["/order_status", "/start_return", "/human_handoff"]
     [message] = messages_for(server, session_id)
+    network = message["metadata"].pop("network")
     assert message == {
         "text": "where is my order",
         "sender_id": session_id,
         "input_channel": "webchat",
         "metadata": {"display_name": "Ada"},
     }
+    # The address as a keyed hash for per-address limits, never the address itself.
+    assert re.fullmatch(r"[0-9a-f]{24}", network) and "127.0.0.1" not in network
 
 
 @pytest.mark.parametrize("asked", ["1234", "aaaaaaaaaaaaaaaa", uuid.uuid4().hex, f"{uuid.uuid4().hex}.forged"])

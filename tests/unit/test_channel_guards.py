@@ -1,12 +1,16 @@
 """The small pure parts of the channel guards: metadata, rate windows, session tokens, log masking."""
 from __future__ import annotations
 
+import time
+
 import pytest
 
-from bot.channels.limits import RateLimiter
+from bot.channels.limits import ChannelLimits
 from bot.channels.metadata import clean_display_name, clean_metadata
 from bot.channels.webchat_sessions import SessionSigner
 from crm_store.logs import mask
+from crm_store.rate_limits import Limiter
+from crm_store.settings import Settings
 
 
 @pytest.mark.parametrize("raw, clean", [
@@ -28,15 +32,27 @@ def test_metadata_keeps_only_the_display_name():
 
 
 def test_rate_window_slides():
-    now = [0.0]
-    limiter = RateLimiter(clock=lambda: now[0])
+    limiter = Limiter()
 
-    allowed = [limiter.allow("k", 2, 60) for _ in range(3)]
-    now[0] = 61.0
-
+    allowed = [limiter.hit("k", 2, 1) for _ in range(3)]
     assert allowed == [True, True, False]
-    assert limiter.allow("k", 2, 60) is True
-    assert limiter.allow("other", 2, 60) is True
+    assert limiter.hit("other", 2, 1) is True
+    deadline = time.monotonic() + 5
+    while not limiter.allowed("k", 2, 1):
+        assert time.monotonic() < deadline, "the window never slid"
+        time.sleep(0.05)
+    assert limiter.hit("k", 2, 1) is True
+
+
+def test_a_known_chat_is_not_a_newcomer_again_and_newcomers_are_counted_per_address():
+    limits = ChannelLimits(Settings(new_customers_per_ip_per_hour=2), Limiter())
+
+    first = [limits.newcomer_problem("rest", "a", "10.0.0.1") for _ in range(3)]
+    more = [limits.newcomer_problem("rest", s, "10.0.0.1") for s in ("b", "c")]
+
+    assert first == [None, None, None]
+    assert more[0] is None and more[1] is not None
+    assert limits.newcomer_problem("rest", "c", "10.0.0.2") is None
 
 
 def test_session_tokens_verify_only_when_signed_with_our_secret():
@@ -51,6 +67,20 @@ def test_session_tokens_verify_only_when_signed_with_our_secret():
     at = token.index(".") + 1
     assert ours.verify(token[:at] + ("A" if token[at] != "A" else "B") + token[at + 1:]) is None
     assert ours.verify(None) is None
+
+
+def test_session_tokens_expire_and_a_renewed_one_lives_on(monkeypatch):
+    signer = SessionSigner("secret-a", max_age_seconds=72 * 3600)
+    session_id, token = signer.issue()
+    now = time.time()
+
+    monkeypatch.setattr(time, "time", lambda: now + 71 * 3600)
+    renewed = signer.token_for(session_id)
+    assert signer.verify(token) == session_id
+    monkeypatch.setattr(time, "time", lambda: now + 73 * 3600)
+
+    assert signer.verify(token) is None
+    assert signer.verify(renewed) == session_id
 
 
 @pytest.mark.parametrize("line, gone, kept", [
