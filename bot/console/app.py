@@ -25,6 +25,7 @@ from bot.console.auth import LoginLimiter, Sessions
 from bot.console.monitor import QueueMonitor
 from crm_store.db import UnitOfWork, unit_of_work
 from crm_store.services import console_users, console_views
+from crm_store.services.agents import display_name, initials
 from crm_store.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -43,6 +44,8 @@ class Console:
         self.limiter = LoginLimiter()
         self.env = Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=select_autoescape(default=True))
         self.env.filters["ago"] = lambda at: _ago(self.clock(), at)
+        self.env.filters["display_name"] = display_name
+        self.env.filters["initials"] = initials
         self.env.filters["iso"] = lambda at: at.isoformat(timespec="seconds") + "Z" if at else ""
         self.monitor = QueueMonitor(self.uow, settings, clock)
 
@@ -112,6 +115,7 @@ def create_app(settings: Settings, run_monitor: bool = True) -> Starlette:
         Route("/handoffs/{id:int}/release", views.release, methods=["POST"]),
         Route("/handoffs/{id:int}/resolve", views.resolve, methods=["POST"]),
         Route("/handoffs/{id:int}/notes", views.add_note, methods=["POST"]),
+        Route("/handoffs/{id:int}/ticket", views.ticket, methods=["POST"]),
         Route("/handoffs/{id:int}/export.{fmt:str}", manage.export),
         Route("/search", manage.search_page),
         Route("/overview", manage.overview_page),

@@ -23,6 +23,7 @@ from bot.channels import push
 from crm_store.db import UnitOfWork
 from crm_store.errors import CrmError
 from crm_store.services import handoff_queue, handoffs
+from crm_store.services.agents import display_name
 from crm_store.services.handoff_watchdog import escalate_stale_handoffs
 from crm_store.settings import Settings
 
@@ -100,7 +101,9 @@ class QueueMonitor:
         h, channel = pending.handoff, pending.channel or "latest"
         try:
             if h.status == "resolved":
-                await push.post_events(pending.sender_id, channel, [*RESUME, _notice(GREET_BACK)])
+                # Said by the team, so the customer knows the person has gone and who speaks next.
+                back = f"{display_name(h.agent)} from our team has handed the chat back. {GREET_BACK}" if h.agent else GREET_BACK
+                await push.post_events(pending.sender_id, channel, [*RESUME, _notice(back)])
                 await push.run_action(pending.sender_id, channel, "csat_form")
                 await push.post_events(pending.sender_id, channel, [LISTEN])
             else:

@@ -13,8 +13,11 @@ from bot.channels import push
 from bot.console.auth import LOGIN_COOKIE, csrf_ok, requires
 from crm_store.errors import CrmError
 from crm_store.services import console_users, console_views, handoff_queue, handoffs
+from crm_store.services.agents import display_name
 
 POLL_SECONDS = 0.3
+CANNOT_REACH = ("This customer cannot receive live messages (their channel shows only replies to what they send): "
+                "open a ticket instead, and the team answers by email.")
 PING_SECONDS = 20.0
 
 
@@ -117,14 +120,17 @@ async def claim(request: Request) -> Response:
         return await queue_page.__wrapped__(request, error=str(exc), status_code=409)  # type: ignore[attr-defined]
     except CrmError as exc:
         return await queue_page.__wrapped__(request, error=str(exc), status_code=409)  # type: ignore[attr-defined]
+    await announce(console, handoff_id, f"{display_name(user.username)} from our team has joined the chat.")
+    return RedirectResponse(f"/handoffs/{handoff_id}", status_code=303)
+
+
+async def announce(console, handoff_id: int, text: str) -> None:  # type: ignore[no-untyped-def]
+    """Tell the customer, in the team's voice, who is with them now; it is also in the transcript."""
     chat = await asyncio.to_thread(console_views.chat_of, console.uow(), handoff_id)
     try:
-        # The sentence starts with the agent's name, and user names are often lower case ("agent", "sam").
-        name = user.username[:1].upper() + user.username[1:]
-        await push.send_to_conversation(chat.sender_id, chat.channel or "latest", f"{name} from our team has joined the chat.", "handoff")
+        await push.send_to_conversation(chat.sender_id, chat.channel or "latest", text, "handoff")
     except CrmError:
         pass  # the agent's own first reply will reach them, or show the error
-    return RedirectResponse(f"/handoffs/{handoff_id}", status_code=303)
 
 
 # -- one conversation -----------------------------------------------------------------------
@@ -147,8 +153,9 @@ async def handoff_page(request: Request) -> Response:
     canned = [(c.title, console_views.fill(c.body, variables)) for c in await asyncio.to_thread(console_views.canned_replies, console.uow())]
     agents = [u for u in await asyncio.to_thread(console_users.list_users, console.uow())
               if u.active and u.role in ("agent", "manager") and u.username != handoff.agent]
+    live = await push.can_reach_live(chat.sender_id, chat.channel)
     return console.render(request, "handoff.html", handoff=handoff, chat=chat, messages=messages, profile=profile,
-                          notes=notes, canned=canned, agents=agents, mine=handoff.agent == user.username,
+                          notes=notes, canned=canned, agents=agents, mine=handoff.agent == user.username, live=live,
                           manager=user.at_least("manager"), last_id=max((m.id for m in messages), default=0))
 
 
@@ -211,6 +218,8 @@ async def reply(request: Request) -> Response:
     if handoff.status != "claimed" or (handoff.agent != user.username and not user.at_least("manager")):
         return JSONResponse({"error": "Take the conversation first: only its agent can reply."}, status_code=409)
     chat = await asyncio.to_thread(console_views.chat_of, console.uow(), handoff_id)
+    if not await push.can_reach_live(chat.sender_id, chat.channel):
+        return JSONResponse({"error": CANNOT_REACH}, status_code=409)
     try:
         await push.send_to_conversation(chat.sender_id, chat.channel or "latest", text[:4000], "agent", agent=user.username)
     except CrmError as exc:
@@ -221,13 +230,15 @@ async def reply(request: Request) -> Response:
     return RedirectResponse(f"/handoffs/{handoff_id}", status_code=303)
 
 
-async def _act(request: Request, action) -> Response:  # type: ignore[no-untyped-def]
+async def _act(request: Request, action, announcement: str | None = None) -> Response:  # type: ignore[no-untyped-def]
     console, user = _console(request), request.state.user
     handoff_id = request.path_params["id"]
     try:
         await asyncio.to_thread(action, console, user, handoff_id)
     except CrmError as exc:
         return console.render(request, "error.html", 409, message=str(exc), back=f"/handoffs/{handoff_id}")
+    if announcement:
+        await announce(console, handoff_id, announcement)
     await console.monitor.tick()  # hand a finished conversation back now, not on the next tick
     return RedirectResponse(f"/handoffs/{handoff_id}", status_code=303)
 
@@ -242,12 +253,26 @@ async def transfer(request: Request) -> Response:
             raise CrmError(f"{to!r} is not an active agent.")
         handoffs.transfer_handoff(console.uow(), handoff_id, user.username, to, console.clock(), manager=user.at_least("manager"))
 
-    return await _act(request, act)
+    return await _act(request, act, f"{display_name(to)} from our team has taken over the chat.")
 
 
 @requires("agent")
 async def release(request: Request) -> Response:
-    return await _act(request, lambda c, u, h: handoffs.release_handoff(c.uow(), h, u.username, c.clock(), manager=u.at_least("manager")))
+    return await _act(request, lambda c, u, h: handoffs.release_handoff(c.uow(), h, u.username, c.clock(), manager=u.at_least("manager")),
+                      "You're back in the queue; the next person from our team will take over here.")
+
+
+@requires("agent")
+async def ticket(request: Request) -> Response:
+    """A customer who cannot receive live messages gets a ticket (answered by email) instead."""
+
+    def act(console, user, handoff_id):  # type: ignore[no-untyped-def]
+        handoff = handoffs.get_handoff(console.uow(), handoff_id)
+        if handoff.status == "claimed":
+            handoffs.release_handoff(console.uow(), handoff_id, user.username, console.clock(), manager=user.at_least("manager"))
+        handoffs.ticket_handoff(console.uow(), handoff_id, console.clock(), f"opened by {user.username}: no live channel")
+
+    return await _act(request, act)
 
 
 @requires("agent")
