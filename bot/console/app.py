@@ -20,7 +20,7 @@ from starlette.responses import HTMLResponse, PlainTextResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from bot.console import manage, views
+from bot.console import manage, views, workspace
 from bot.console.auth import LoginLimiter, Sessions
 from bot.console.monitor import QueueMonitor
 from crm_store.db import UnitOfWork, unit_of_work
@@ -105,10 +105,11 @@ def create_app(settings: Settings, run_monitor: bool = True) -> Starlette:
         Route("/", views.home),
         Route("/queue", views.queue_page),
         Route("/queue/_rows", views.queue_rows),
-        Route("/events/queue", views.queue_events),
+        Route("/events", workspace.live_events),
+        Route("/next", workspace.next_chat),
+        Route("/conversations/{id:int}", workspace.conversation_page),
         Route("/handoffs/{id:int}", views.handoff_page),
         Route("/handoffs/{id:int}/_messages", views.handoff_messages),
-        Route("/events/handoffs/{id:int}", views.handoff_events),
         Route("/handoffs/{id:int}/claim", views.claim, methods=["POST"]),
         Route("/handoffs/{id:int}/reply", views.reply, methods=["POST"]),
         Route("/handoffs/{id:int}/transfer", views.transfer, methods=["POST"]),

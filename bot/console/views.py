@@ -2,23 +2,19 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import secrets
-from typing import AsyncIterator
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse, RedirectResponse, Response, StreamingResponse
+from starlette.responses import JSONResponse, RedirectResponse, Response
 
 from bot.channels import push
 from bot.console.auth import LOGIN_COOKIE, csrf_ok, requires
 from crm_store.errors import CrmError
-from crm_store.services import console_users, console_views, handoff_queue, handoffs
+from crm_store.services import console_users, console_views, handoff_queue, handoffs, workspace
 from crm_store.services.agents import display_name
 
-POLL_SECONDS = 0.3
 CANNOT_REACH = ("This customer cannot receive live messages (their channel shows only replies to what they send): "
                 "open a ticket instead, and the team answers by email.")
-PING_SECONDS = 20.0
 
 
 def _console(request: Request):  # type: ignore[no-untyped-def]
@@ -76,38 +72,23 @@ async def home(request: Request) -> Response:
 @requires("agent")
 async def queue_page(request: Request, error: str | None = None, status_code: int = 200) -> Response:
     console = _console(request)
-    items = await asyncio.to_thread(handoff_queue.queue, console.uow())
-    return console.render(request, "queue.html", status_code, items=items, error=error,
-                          now=console.clock(), escalate_minutes=console.settings.handoff_escalate_minutes)
+    return console.render(request, "queue.html", status_code, error=error, **await inbox(request))
 
 
 @requires("agent")
 async def queue_rows(request: Request) -> Response:
     console = _console(request)
-    items = await asyncio.to_thread(handoff_queue.queue, console.uow())
-    return console.render(request, "_queue_rows.html", items=items, now=console.clock(),
-                          escalate_minutes=console.settings.handoff_escalate_minutes)
+    open_id = int(request.query_params.get("open", "0") or 0) if request.query_params.get("open", "").isdigit() else None
+    return console.render(request, "_queue_rows.html", **await inbox(request, open_id))
 
 
-@requires("agent")
-async def queue_events(request: Request) -> Response:
+async def inbox(request: Request, open_id: int | None = None) -> dict:
+    """The left column of the workspace: the queue, the agent's own chats (with unread), others'."""
     console, user = _console(request), request.state.user
-
-    async def stream() -> AsyncIterator[str]:
-        last, idle = None, 0.0
-        while not await request.is_disconnected():
-            signature = await asyncio.to_thread(handoff_queue.queue_signature, console.uow())
-            if signature != last:
-                last = signature
-                yield f"event: queue\ndata: {len(signature)}\n\n"
-            idle += POLL_SECONDS
-            if idle >= PING_SECONDS:
-                idle = 0.0
-                await asyncio.to_thread(console.seen, user)
-                yield ": ping\n\n"
-            await asyncio.sleep(POLL_SECONDS)
-
-    return _sse(stream())
+    items = await asyncio.to_thread(handoff_queue.queue, console.uow())
+    unread = await asyncio.to_thread(workspace.unread_by_handoff, console.uow(), user.username)
+    return {"items": items, "unread": unread, "open_id": open_id, "now": console.clock(),
+            "escalate_minutes": console.settings.handoff_escalate_minutes}
 
 
 @requires("agent")
@@ -154,7 +135,7 @@ async def handoff_page(request: Request) -> Response:
     agents = [u for u in await asyncio.to_thread(console_users.list_users, console.uow())
               if u.active and u.role in ("agent", "manager") and u.username != handoff.agent]
     live = await push.can_reach_live(chat.sender_id, chat.channel)
-    return console.render(request, "handoff.html", handoff=handoff, chat=chat, messages=messages, profile=profile,
+    return console.render(request, "handoff.html", **await inbox(request, handoff_id), handoff=handoff, chat=chat, messages=messages, profile=profile,
                           notes=notes, canned=canned, agents=agents, mine=handoff.agent == user.username, live=live,
                           manager=user.at_least("manager"), last_id=max((m.id for m in messages), default=0))
 
@@ -168,43 +149,6 @@ async def handoff_messages(request: Request) -> Response:
     after = int(request.query_params.get("after", "0") or 0)
     messages = await asyncio.to_thread(console_views.messages_after, console.uow(), chat.conversation_id, after)
     return console.render(request, "_messages.html", messages=messages)
-
-
-@requires("agent")
-async def handoff_events(request: Request) -> Response:
-    console, user = _console(request), request.state.user
-    handoff_id = request.path_params["id"]
-    chat = await asyncio.to_thread(console_views.chat_of, console.uow(), handoff_id)
-    if chat is None:
-        return Response("Not found", status_code=404)
-    try:
-        after = int(request.query_params.get("after", "0") or 0)
-    except ValueError:
-        after = 0
-    template = console.env.get_template("_messages.html")
-
-    async def stream() -> AsyncIterator[str]:
-        nonlocal after
-        state, idle = None, 0.0
-        while not await request.is_disconnected():
-            messages = await asyncio.to_thread(console_views.messages_after, console.uow(), chat.conversation_id, after)
-            if messages:
-                after = max(m.id for m in messages)
-                html = template.render(messages=messages)
-                yield f"event: messages\ndata: {json.dumps({'html': html, 'last': after})}\n\n"
-            h = await asyncio.to_thread(handoffs.get_handoff, console.uow(), handoff_id)
-            if (h.status, h.agent, h.returned_at, h.csat) != state:
-                state = (h.status, h.agent, h.returned_at, h.csat)
-                body = {"status": h.status, "agent": h.agent, "returned": h.returned_at is not None, "csat": h.csat}
-                yield f"event: status\ndata: {json.dumps(body)}\n\n"
-            idle += POLL_SECONDS
-            if idle >= PING_SECONDS:
-                idle = 0.0
-                await asyncio.to_thread(console.seen, user)
-                yield ": ping\n\n"
-            await asyncio.sleep(POLL_SECONDS)
-
-    return _sse(stream())
 
 
 @requires("agent")
@@ -277,7 +221,13 @@ async def ticket(request: Request) -> Response:
 
 @requires("agent")
 async def resolve(request: Request) -> Response:
-    return await _act(request, lambda c, u, h: handoffs.resolve_handoff(c.uow(), h, u.username, c.clock(), manager=u.at_least("manager")))
+    response = await _act(request, lambda c, u, h: handoffs.resolve_handoff(c.uow(), h, u.username, c.clock(), manager=u.at_least("manager")))
+    if response.status_code != 303:
+        return response
+    # Straight on to the next customer waiting; with nobody waiting the agent stays to see the rating come in.
+    console, handoff_id = _console(request), request.path_params["id"]
+    waiting = await asyncio.to_thread(handoff_queue.queued_order, console.uow())
+    return RedirectResponse(f"/handoffs/{waiting[0]}" if waiting else f"/handoffs/{handoff_id}", status_code=303)
 
 
 @requires("agent")
@@ -291,8 +241,3 @@ async def add_note(request: Request) -> Response:
         console_views.add_note(console.uow(), chat.conversation_id, user.username, text, console.clock())
 
     return await _act(request, act)
-
-
-def _sse(stream: AsyncIterator[str]) -> StreamingResponse:
-    return StreamingResponse(stream, media_type="text/event-stream",
-                             headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})

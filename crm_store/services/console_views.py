@@ -66,16 +66,25 @@ def profile_for_conversation(uow: UnitOfWork, conversation_id: int) -> Profile:
                                     .where(Handoff.conversation_id.in_([c.id for c in convs])).group_by(Handoff.conversation_id)).all())
         return Profile(
             customer.id, customer.name, customer.email, customer.phone,
-            tuple(f"{i.channel}: {i.display_name or i.external_id}" for i in customer.identities),
+            _identities(customer.identities),
             tuple(Row(o.number, o.status, o.placed_at) for o in orders),
             tuple(Row(f"{ticket_number(t.id)} {t.subject}", f"{t.status} ({t.priority})", t.created_at) for t in tickets),
             tuple(Row(f"{r.number} {r.item}", r.status, r.created_at) for r in returns),
             tuple(Row(d.title, d.stage, d.created_at) for d in deals),
-            tuple(Row(f"{c.channel or 'chat'} #{c.id}", c.status, c.started_at,
-                      f"/handoffs/{handoff_of[c.id]}" if c.id in handoff_of else None) for c in convs if c.id != conversation_id),
+            tuple(Row(f"{c.channel or 'chat'} #{c.id}{' (handed off)' if c.id in handoff_of else ''}", c.status, c.started_at,
+                      f"/conversations/{c.id}") for c in convs if c.id != conversation_id),
             {"first_name": (customer.name or "there").split()[0], "order_id": orders[0].number if orders else "your order",
              "name": customer.name, "email": customer.email or ""},
         )
+
+
+def _identities(rows: list[ChannelIdentity]) -> tuple[str, ...]:
+    """Each channel identity once, by its id on that channel (a display name can repeat)."""
+    seen: dict[tuple[str, str], str | None] = {}
+    for i in rows:
+        seen.setdefault((i.channel, i.external_id), i.display_name)
+    return tuple(f"{channel}: {external_id}" + (f" ({name})" if name and name != external_id else "")
+                 for (channel, external_id), name in sorted(seen.items()))
 
 
 _VARIABLE = re.compile(r"\{(\w+)\}")

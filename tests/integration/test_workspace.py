@@ -1,0 +1,112 @@
+"""The agent workspace over HTTP (Starlette's test client, a real SQLite CRM): counts and unread,
+the next chat after a resolve, conversations without a handoff, identities, and a customer who
+cannot receive live messages. Live delivery is covered by tests/e2e/test_workspace_shift.py."""
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta
+
+import pytest
+
+from crm_store.db import unit_of_work
+from crm_store.models import ChannelIdentity, Conversation, Customer, Message
+from crm_store.services import console_views, handoffs, workspace
+from tests.integration.test_console import app, csrf_of, login, settings  # noqa: F401 - fixtures
+
+pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
+
+
+def chat(settings, channel: str = "webchat", text: str = "I want a person", handoff: bool = True,  # noqa: F811
+         names: tuple[str, ...] = ()) -> tuple[int, int | None]:
+    """A customer's conversation with one message; (conversation id, handoff id or None)."""
+    now = datetime.utcnow()
+    uow = unit_of_work(settings)
+    with uow:
+        customer = uow.customers.add(Customer(name="Alex Demo", created_at=now))
+        for name in names:
+            uow.identities.add(ChannelIdentity(customer_id=customer.id, channel="rest", external_id=f"r-{uuid.uuid4().hex[:6]}",
+                                               display_name=name, created_at=now))
+        conv = uow.conversations.add(Conversation(sender_id=f"s-{uuid.uuid4().hex[:8]}", channel=channel, customer_id=customer.id,
+                                                  opened_by_event=uuid.uuid4().hex, started_at=now, last_event_at=now))
+        uow.messages.add(Message(conversation_id=conv.id, event_key=uuid.uuid4().hex, direction="in", text=text,
+                                 sent_at=now - timedelta(seconds=5)))
+        uow.commit()
+        conv_id, sender = conv.id, conv.sender_id
+    if not handoff:
+        return conv_id, None
+    return conv_id, handoffs.request_handoff(unit_of_work(settings), sender, "asked for a person", now - timedelta(seconds=4)).id
+
+
+def say(settings, conversation_id: int, text: str, direction: str = "in", author: str | None = None) -> None:  # noqa: F811
+    uow = unit_of_work(settings)
+    with uow:
+        uow.messages.add(Message(conversation_id=conversation_id, event_key=uuid.uuid4().hex, direction=direction, text=text,
+                                 author=author, author_name="ana" if author else None, sent_at=datetime.utcnow()))
+        uow.commit()
+
+
+def test_a_shift_in_one_page_counts_unread_and_goes_on_to_the_next_waiting_customer(app, settings):  # noqa: F811
+    first_conv, first = chat(settings)
+    _, second = chat(settings)
+    ana = login(app, "ana")
+    token = csrf_of(ana)
+    assert workspace.counts(unit_of_work(settings), "ana").waiting == 2
+
+    assert ana.post(f"/handoffs/{first}/claim", data={"csrf": token}, follow_redirects=False).status_code == 303
+    say(settings, first_conv, "hello? my parcel arrived damaged")
+    say(settings, first_conv, "are you there?")
+    page = ana.get(f"/handoffs/{first}").text
+    assert workspace.counts(unit_of_work(settings), "ana") == workspace.Counts(waiting=1, mine=1, unread=2)
+    assert f'data-handoff="{second}"' in page and 'class="unread"' in page  # the queue and my chats beside the chat
+    say(settings, first_conv, "Sorry to hear that, checking now.", "out", "agent")
+    assert workspace.counts(unit_of_work(settings), "ana").unread == 0
+
+    resolved = ana.post(f"/handoffs/{first}/resolve", data={"csrf": token}, follow_redirects=False)
+    assert resolved.headers["location"] == f"/handoffs/{second}"  # straight on to the next customer waiting
+    assert ana.get("/next", follow_redirects=False).headers["location"] == f"/handoffs/{second}"
+    ana.post(f"/handoffs/{second}/claim", data={"csrf": token})
+    last = ana.post(f"/handoffs/{second}/resolve", data={"csrf": token}, follow_redirects=False)
+    assert last.headers["location"] == f"/handoffs/{second}"  # nobody waiting: stay and see the rating come in
+    assert ana.get("/next", follow_redirects=False).headers["location"] == "/queue"
+
+
+def test_any_conversation_found_by_search_opens_with_or_without_a_handoff(app, settings):  # noqa: F811
+    word = f"zebra{uuid.uuid4().hex[:5]}"
+    plain, _ = chat(settings, text=f"do you sell {word} print shirts?", handoff=False)
+    handed_conv, handed = chat(settings, text=f"{word} shirt arrived torn, get me a person")
+    ana = login(app, "ana")
+
+    found = ana.get("/search", params={"q": word}).text
+    opened = ana.get(f"/conversations/{plain}")
+
+    assert f"/conversations/{plain}" in found and f"/handoffs/{handed}" in found
+    assert opened.status_code == 200 and f"do you sell {word} print shirts?" in opened.text
+    assert "never handed to a person" in opened.text
+    assert ana.get(f"/conversations/{handed_conv}", follow_redirects=False).headers["location"] == f"/handoffs/{handed}"
+    assert ana.get("/conversations/999999").status_code == 404
+
+
+def test_identities_are_listed_once_each_by_channel_and_id(settings):  # noqa: F811
+    conv, _ = chat(settings, handoff=False, names=("Alex Demo", "Alex Demo", "Alex Demo"))
+
+    shown = console_views.profile_for_conversation(unit_of_work(settings), conv).identities
+
+    assert len(shown) == 3 and len(set(shown)) == 3
+    assert all(s.startswith("rest: r-") and s.endswith("(Alex Demo)") for s in shown)
+
+
+def test_a_customer_who_cannot_receive_live_messages_is_shown_before_the_agent_types(app, settings):  # noqa: F811
+    _, handoff_id = chat(settings, channel="rest")  # a REST caller whose client fetches nothing
+    ana = login(app, "ana")
+    token = csrf_of(ana)
+    ana.post(f"/handoffs/{handoff_id}/claim", data={"csrf": token})
+
+    page = ana.get(f"/handoffs/{handoff_id}").text
+    refused = ana.post(f"/handoffs/{handoff_id}/reply", data={"csrf": token, "text": "hello"}, headers={"Accept": "application/json"})
+    ticket = ana.post(f"/handoffs/{handoff_id}/ticket", data={"csrf": token}, follow_redirects=False)
+
+    assert "This customer cannot receive live messages" in page and 'id="reply-text"' not in page
+    assert refused.status_code == 409 and "cannot receive live messages" in refused.json()["error"]
+    assert ticket.status_code == 303
+    view = handoffs.get_handoff(unit_of_work(settings), handoff_id)
+    assert view.status == "ticket" and view.ticket_id is not None
