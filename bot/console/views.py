@@ -10,7 +10,14 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from bot.channels import push
 from bot.console.auth import LOGIN_COOKIE, csrf_ok, requires
 from crm_store.errors import CrmError
-from crm_store.services import console_users, console_views, handoff_queue, handoffs, workspace
+from crm_store.services import (
+    audit,
+    console_users,
+    console_views,
+    handoff_queue,
+    handoffs,
+    workspace,
+)
 from crm_store.services.agents import display_name
 
 CANNOT_REACH = ("This customer cannot receive live messages (their channel shows only replies to what they send): "
@@ -87,8 +94,17 @@ async def inbox(request: Request, open_id: int | None = None) -> dict:
     console, user = _console(request), request.state.user
     items = await asyncio.to_thread(handoff_queue.queue, console.uow())
     unread = await asyncio.to_thread(workspace.unread_by_handoff, console.uow(), user.username)
-    return {"items": items, "unread": unread, "open_id": open_id, "now": console.clock(),
+    labels = await asyncio.to_thread(workspace.labels_by_conversation, console.uow(), [i.conversation_id for i in items])
+    away = await asyncio.to_thread(workspace.is_away, console.uow(), user.username)
+    return {"items": items, "unread": unread, "labels": labels, "away": away, "open_id": open_id, "now": console.clock(),
             "escalate_minutes": console.settings.handoff_escalate_minutes}
+
+
+async def audited(request: Request, action: str, handoff_id: int, **detail: object) -> None:
+    """Claims, replies, transfers, notes, resolves and tickets, in the audit log by agent."""
+    console, user = _console(request), request.state.user
+    await asyncio.to_thread(audit.record, console.uow(), f"agent:{user.username}", action, "handoff", handoff_id,
+                            console.clock(), detail or None)
 
 
 @requires("agent")
@@ -101,6 +117,7 @@ async def claim(request: Request) -> Response:
         return await queue_page.__wrapped__(request, error=str(exc), status_code=409)  # type: ignore[attr-defined]
     except CrmError as exc:
         return await queue_page.__wrapped__(request, error=str(exc), status_code=409)  # type: ignore[attr-defined]
+    await audited(request, "claim", handoff_id)
     await announce(console, handoff_id, f"{display_name(user.username)} from our team has joined the chat.")
     return RedirectResponse(f"/handoffs/{handoff_id}", status_code=303)
 
@@ -135,7 +152,8 @@ async def handoff_page(request: Request) -> Response:
     agents = [u for u in await asyncio.to_thread(console_users.list_users, console.uow())
               if u.active and u.role in ("agent", "manager") and u.username != handoff.agent]
     live = await push.can_reach_live(chat.sender_id, chat.channel)
-    return console.render(request, "handoff.html", **await inbox(request, handoff_id), handoff=handoff, chat=chat, messages=messages, profile=profile,
+    labels = (await asyncio.to_thread(workspace.labels_by_conversation, console.uow(), [handoff.conversation_id])).get(handoff.conversation_id, [])
+    return console.render(request, "handoff.html", **await inbox(request, handoff_id), conversation_labels=labels, handoff=handoff, chat=chat, messages=messages, profile=profile,
                           notes=notes, canned=canned, agents=agents, mine=handoff.agent == user.username, live=live,
                           manager=user.at_least("manager"), last_id=max((m.id for m in messages), default=0))
 
@@ -169,18 +187,22 @@ async def reply(request: Request) -> Response:
     except CrmError as exc:
         return JSONResponse({"error": str(exc)}, status_code=502)
     await asyncio.to_thread(handoffs.note_first_response, console.uow(), handoff_id, console.clock())
+    await audited(request, "reply", handoff_id, chars=len(text))  # the text stays in the transcript, not in the log
     if "application/json" in request.headers.get("accept", ""):
         return JSONResponse({"sent": True})
     return RedirectResponse(f"/handoffs/{handoff_id}", status_code=303)
 
 
-async def _act(request: Request, action, announcement: str | None = None) -> Response:  # type: ignore[no-untyped-def]
+async def _act(request: Request, action, announcement: str | None = None, audit_as: str = "",  # type: ignore[no-untyped-def]
+               **detail: object) -> Response:
     console, user = _console(request), request.state.user
     handoff_id = request.path_params["id"]
     try:
         await asyncio.to_thread(action, console, user, handoff_id)
     except CrmError as exc:
         return console.render(request, "error.html", 409, message=str(exc), back=f"/handoffs/{handoff_id}")
+    if audit_as:
+        await audited(request, audit_as, handoff_id, **detail)
     if announcement:
         await announce(console, handoff_id, announcement)
     await console.monitor.tick()  # hand a finished conversation back now, not on the next tick
@@ -197,13 +219,13 @@ async def transfer(request: Request) -> Response:
             raise CrmError(f"{to!r} is not an active agent.")
         handoffs.transfer_handoff(console.uow(), handoff_id, user.username, to, console.clock(), manager=user.at_least("manager"))
 
-    return await _act(request, act, f"{display_name(to)} from our team has taken over the chat.")
+    return await _act(request, act, f"{display_name(to)} from our team has taken over the chat.", "transfer", to=to)
 
 
 @requires("agent")
 async def release(request: Request) -> Response:
     return await _act(request, lambda c, u, h: handoffs.release_handoff(c.uow(), h, u.username, c.clock(), manager=u.at_least("manager")),
-                      "You're back in the queue; the next person from our team will take over here.")
+                      "You're back in the queue; the next person from our team will take over here.", "release")
 
 
 @requires("agent")
@@ -216,12 +238,13 @@ async def ticket(request: Request) -> Response:
             handoffs.release_handoff(console.uow(), handoff_id, user.username, console.clock(), manager=user.at_least("manager"))
         handoffs.ticket_handoff(console.uow(), handoff_id, console.clock(), f"opened by {user.username}: no live channel")
 
-    return await _act(request, act)
+    return await _act(request, act, audit_as="ticket")
 
 
 @requires("agent")
 async def resolve(request: Request) -> Response:
-    response = await _act(request, lambda c, u, h: handoffs.resolve_handoff(c.uow(), h, u.username, c.clock(), manager=u.at_least("manager")))
+    response = await _act(request, lambda c, u, h: handoffs.resolve_handoff(c.uow(), h, u.username, c.clock(), manager=u.at_least("manager")),
+                          audit_as="resolve")
     if response.status_code != 303:
         return response
     # Straight on to the next customer waiting; with nobody waiting the agent stays to see the rating come in.
@@ -240,4 +263,4 @@ async def add_note(request: Request) -> Response:
         chat = console_views.chat_of(console.uow(), handoff_id)
         console_views.add_note(console.uow(), chat.conversation_id, user.username, text, console.clock())
 
-    return await _act(request, act)
+    return await _act(request, act, audit_as="note")

@@ -13,8 +13,10 @@ from collections.abc import AsyncIterator
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response, StreamingResponse
 
+from bot.console import views
 from bot.console.auth import requires
-from crm_store.services import console_views, handoff_queue, handoffs, workspace
+from crm_store.errors import CrmError
+from crm_store.services import audit, console_views, handoff_queue, handoffs, workspace
 
 POLL_SECONDS = 0.3
 PING_SECONDS = 20.0
@@ -108,8 +110,48 @@ async def conversation_page(request: Request) -> Response:
     notes = await asyncio.to_thread(console_views.notes_of, console.uow(), conversation_id)
     await asyncio.to_thread(console_views.record_viewed, console.uow(), user.username, "view", None, conversation_id,
                             profile.customer_id, console.clock())
-    items = await asyncio.to_thread(handoff_queue.queue, console.uow())
-    unread = await asyncio.to_thread(workspace.unread_by_handoff, console.uow(), user.username)
-    return console.render(request, "conversation.html", conversation_id=conversation_id, messages=messages,
-                          profile=profile, notes=notes, items=items, unread=unread, open_id=None, now=console.clock(),
-                          escalate_minutes=console.settings.handoff_escalate_minutes)
+    labels = (await asyncio.to_thread(workspace.labels_by_conversation, console.uow(), [conversation_id])).get(conversation_id, [])
+    return console.render(request, "conversation.html", **await views.inbox(request), conversation_id=conversation_id,
+                          messages=messages, profile=profile, notes=notes, conversation_labels=labels)
+
+
+@requires("agent")
+async def set_status(request: Request) -> Response:
+    """Online or away: an away agent is not counted in the expected wait customers are told."""
+    console, user = _console(request), request.state.user
+    away = str(request.state.form.get("status") or "") == "away"
+    await asyncio.to_thread(workspace.set_away, console.uow(), user.username, away, console.clock())
+    await asyncio.to_thread(audit.record, console.uow(), f"agent:{user.username}", "away" if away else "online",
+                            "console_user", user.id, console.clock())
+    return RedirectResponse(_back(request), status_code=303)
+
+
+@requires("agent")
+async def add_label(request: Request) -> Response:
+    console, user = _console(request), request.state.user
+    conversation_id = request.path_params["id"]
+    try:
+        label = await asyncio.to_thread(workspace.add_label, console.uow(), conversation_id,
+                                        str(request.state.form.get("label") or ""), user.username, console.clock())
+    except CrmError as exc:
+        return console.render(request, "error.html", 400, message=str(exc), back=_back(request))
+    await asyncio.to_thread(audit.record, console.uow(), f"agent:{user.username}", "label", "conversation", conversation_id,
+                            console.clock(), {"label": label})
+    return RedirectResponse(_back(request), status_code=303)
+
+
+@requires("agent")
+async def remove_label(request: Request) -> Response:
+    console, user = _console(request), request.state.user
+    conversation_id, label = request.path_params["id"], str(request.state.form.get("label") or "")
+    await asyncio.to_thread(workspace.remove_label, console.uow(), conversation_id, label)
+    await asyncio.to_thread(audit.record, console.uow(), f"agent:{user.username}", "unlabel", "conversation", conversation_id,
+                            console.clock(), {"label": label})
+    return RedirectResponse(_back(request), status_code=303)
+
+
+def _back(request: Request) -> str:
+    """The console page the form was on (same origin only), else the queue."""
+    referer = request.headers.get("referer", "")
+    origin = f"{request.url.scheme}://{request.url.netloc}"
+    return referer[len(origin):] if referer.startswith(origin + "/") else "/queue"

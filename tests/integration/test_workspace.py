@@ -110,3 +110,35 @@ def test_a_customer_who_cannot_receive_live_messages_is_shown_before_the_agent_t
     assert ticket.status_code == 303
     view = handoffs.get_handoff(unit_of_work(settings), handoff_id)
     assert view.status == "ticket" and view.ticket_id is not None
+
+
+def test_labels_away_status_and_the_audit_log(app, settings):  # noqa: F811
+    from crm_store.services import audit, handoff_queue
+
+    conv, handoff_id = chat(settings)
+    ben = login(app, "ben")
+    token = csrf_of(ben)
+    page = f"http://127.0.0.1/handoffs/{handoff_id}"
+    ben.post(f"/handoffs/{handoff_id}/claim", data={"csrf": token})
+    ben.post(f"/conversations/{conv}/labels", data={"csrf": token, "label": "  Damaged   Parcel "}, headers={"referer": page})
+    ben.post(f"/conversations/{conv}/labels", data={"csrf": token, "label": "vip"}, headers={"referer": page})
+    ben.post(f"/conversations/{conv}/labels/remove", data={"csrf": token, "label": "vip"}, headers={"referer": page})
+    bad = ben.post(f"/conversations/{conv}/labels", data={"csrf": token, "label": "<b>"})
+
+    assert workspace.labels_by_conversation(unit_of_work(settings), [conv]) == {conv: ["damaged parcel"]}
+    assert bad.status_code == 400 and "A label is" in bad.text
+    assert "damaged parcel" in ben.get("/queue").text  # on the chat in the left column
+
+    online_before = handoff_queue.agents_online(unit_of_work(settings), datetime.utcnow())
+    ben.post("/status", data={"csrf": token, "status": "away"})
+    assert "I'm back" in ben.get("/queue").text
+    assert handoff_queue.agents_online(unit_of_work(settings), datetime.utcnow()) == online_before - 1
+    ben.post("/status", data={"csrf": token, "status": "online"})
+    assert handoff_queue.agents_online(unit_of_work(settings), datetime.utcnow()) == online_before
+
+    ben.post(f"/handoffs/{handoff_id}/notes", data={"csrf": token, "text": "photo of the box requested"})
+    ben.post(f"/handoffs/{handoff_id}/resolve", data={"csrf": token})
+    logged = [(e.action, e.subject_type) for e in audit.recent(unit_of_work(settings), actor="agent:ben")]
+    for action, subject in (("claim", "handoff"), ("label", "conversation"), ("unlabel", "conversation"), ("away", "console_user"),
+                            ("online", "console_user"), ("note", "handoff"), ("resolve", "handoff")):
+        assert (action, subject) in logged, (action, logged)
