@@ -147,7 +147,7 @@ async def handoff_page(request: Request) -> Response:
     notes = await asyncio.to_thread(console_views.notes_of, console.uow(), handoff.conversation_id)
     await asyncio.to_thread(console_views.record_viewed, console.uow(), user.username, "view", handoff_id,
                             handoff.conversation_id, profile.customer_id, console.clock())
-    variables = {**profile.variables, "agent": user.username}
+    variables = {**profile.variables, "agent": display_name(user.username)}
     canned = [(c.title, console_views.fill(c.body, variables)) for c in await asyncio.to_thread(console_views.canned_replies, console.uow())]
     agents = [u for u in await asyncio.to_thread(console_users.list_users, console.uow())
               if u.active and u.role in ("agent", "manager") and u.username != handoff.agent]
