@@ -24,7 +24,7 @@ from bot.console import manage, views, workspace
 from bot.console.auth import LoginLimiter, Sessions
 from bot.console.monitor import QueueMonitor
 from crm_store.db import UnitOfWork, unit_of_work
-from crm_store.services import console_users, console_views
+from crm_store.services import canned, console_users
 from crm_store.services.agents import display_name, initials
 from crm_store.settings import Settings
 
@@ -73,7 +73,7 @@ class SecurityHeaders(BaseHTTPMiddleware):
 
 def prepare(settings: Settings, now: datetime) -> list[str]:
     """Canned replies, and the demo accounts on a loopback console; the demo names created."""
-    console_views.ensure_canned_replies(unit_of_work(settings), now)
+    canned.ensure_canned_replies(unit_of_work(settings), now)
     if not settings.console_demo_users or settings.host not in LOOPBACK:
         return []
     return [name for name, role, password in DEMO_USERS

@@ -18,6 +18,7 @@ from crm_store.services import (
     handoffs,
     workspace,
 )
+from crm_store.services import canned as canned_replies
 from crm_store.services.agents import display_name
 
 CANNOT_REACH = ("This customer cannot receive live messages (their channel shows only replies to what they send): "
@@ -147,8 +148,9 @@ async def handoff_page(request: Request) -> Response:
     notes = await asyncio.to_thread(console_views.notes_of, console.uow(), handoff.conversation_id)
     await asyncio.to_thread(console_views.record_viewed, console.uow(), user.username, "view", handoff_id,
                             handoff.conversation_id, profile.customer_id, console.clock())
-    variables = {**profile.variables, "agent": display_name(user.username)}
-    canned = [(c.title, console_views.fill(c.body, variables)) for c in await asyncio.to_thread(console_views.canned_replies, console.uow())]
+    variables = await asyncio.to_thread(canned_replies.conversation_variables, console.uow(), handoff.conversation_id,
+                                        display_name(user.username))
+    canned = [(c.title, canned_replies.fill(c.body, variables)) for c in await asyncio.to_thread(console_views.canned_replies, console.uow())]
     agents = [u for u in await asyncio.to_thread(console_users.list_users, console.uow())
               if u.active and u.role in ("agent", "manager") and u.username != handoff.agent]
     live = await push.can_reach_live(chat.sender_id, chat.channel)

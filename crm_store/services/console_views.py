@@ -1,10 +1,9 @@
 """What the agent console reads: a customer's CRM profile, notes, canned replies, search,
-the manager overview and the conversation export. Frozen views only."""
+the manager overview and the conversation export. Frozen views only (canned replies: canned.py)."""
 from __future__ import annotations
 
-import re
 import statistics
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, or_, select
@@ -15,14 +14,6 @@ from crm_store.models import (
 )
 from crm_store.services import audit
 from crm_store.services.tickets import ticket_number
-
-DEFAULT_CANNED = {
-    "Greeting": "Hi {first_name}, this is {agent} from the support team. I'm reading your chat now.",
-    "Order check": "Thanks {first_name}, I'm checking order {order_id} for you right now.",
-    "Anything else": "Is there anything else I can do for you, {first_name}?",
-    "Goodbye": "Glad I could help, {first_name}. I'm handing you back to our assistant now. Have a good day!",
-}
-
 
 @dataclass(frozen=True)
 class Row:
@@ -46,7 +37,6 @@ class Profile:
     returns: tuple[Row, ...] = ()
     deals: tuple[Row, ...] = ()
     conversations: tuple[Row, ...] = ()
-    variables: dict = field(default_factory=dict)
 
 
 def profile_for_conversation(uow: UnitOfWork, conversation_id: int) -> Profile:
@@ -54,7 +44,7 @@ def profile_for_conversation(uow: UnitOfWork, conversation_id: int) -> Profile:
         conv = uow.conversations.get(conversation_id)
         customer = uow.customers.get(conv.customer_id) if conv and conv.customer_id else None
         if customer is None:
-            return Profile(None, "unknown customer", None, None, variables={"first_name": "there", "order_id": "your order"})
+            return Profile(None, "unknown customer", None, None)
         s = uow.session
         orders = s.scalars(select(Order).where(Order.customer_id == customer.id).order_by(Order.placed_at.desc()).limit(10)).all()
         tickets = s.scalars(select(Ticket).where(Ticket.customer_id == customer.id).order_by(Ticket.created_at.desc()).limit(10)).all()
@@ -73,8 +63,6 @@ def profile_for_conversation(uow: UnitOfWork, conversation_id: int) -> Profile:
             tuple(Row(d.title, d.stage, d.created_at) for d in deals),
             tuple(Row(f"{c.channel or 'chat'} #{c.id}{' (handed off)' if c.id in handoff_of else ''}", c.status, c.started_at,
                       f"/conversations/{c.id}") for c in convs if c.id != conversation_id),
-            {"first_name": (customer.name or "there").split()[0], "order_id": orders[0].number if orders else "your order",
-             "name": customer.name, "email": customer.email or ""},
         )
 
 
@@ -87,14 +75,6 @@ def _identities(rows: list[ChannelIdentity]) -> tuple[str, ...]:
                  for (channel, external_id), name in sorted(seen.items()))
 
 
-_VARIABLE = re.compile(r"\{(\w+)\}")
-
-
-def fill(template: str, variables: dict) -> str:
-    """{first_name}, {order_id}, {agent} ... from the profile; unknown names stay as written."""
-    return _VARIABLE.sub(lambda m: str(variables.get(m.group(1), m.group(0))), template)
-
-
 @dataclass(frozen=True)
 class Canned:
     id: int
@@ -105,18 +85,6 @@ class Canned:
 def canned_replies(uow: UnitOfWork) -> list[Canned]:
     with uow:
         return [Canned(c.id, c.title, c.body) for c in uow.session.scalars(select(CannedReply).order_by(CannedReply.title))]
-
-
-def ensure_canned_replies(uow: UnitOfWork, now: datetime) -> int:
-    with uow:
-        have = set(uow.session.scalars(select(CannedReply.title)))
-        added = 0
-        for title, body in DEFAULT_CANNED.items():
-            if title not in have:
-                uow.session.add(CannedReply(title=title, body=body, created_at=now))
-                added += 1
-        uow.commit()
-        return added
 
 
 @dataclass(frozen=True)

@@ -142,3 +142,40 @@ def test_labels_away_status_and_the_audit_log(app, settings):  # noqa: F811
     for action, subject in (("claim", "handoff"), ("label", "conversation"), ("unlabel", "conversation"), ("away", "console_user"),
                             ("online", "console_user"), ("note", "handoff"), ("resolve", "handoff")):
         assert (action, subject) in logged, (action, logged)
+
+
+def test_canned_replies_fill_from_the_conversation_and_never_show_a_placeholder(app, settings):  # noqa: F811
+    from crm_store.models import Order, Ticket
+    from crm_store.services import canned
+    from crm_store.services.tickets import ticket_number
+
+    visitor_conv, _ = chat(settings, text="hello", handoff=False)
+    uow = unit_of_work(settings)
+    with uow:
+        conv = uow.session.get(Conversation, visitor_conv)
+        uow.session.get(Customer, conv.customer_id).name = "webchat customer 3f9c0a1b2c3d"  # made up for a visitor
+        uow.commit()
+    known_conv, _ = chat(settings, text="my parcel A-10423 arrived damaged", handoff=False)
+    now = datetime.utcnow()
+    with uow:
+        conv = uow.session.get(Conversation, known_conv)
+        customer = uow.session.get(Customer, conv.customer_id)
+        customer.name = "Alex Demo"
+        uow.orders.add(Order(number="A-99999", customer_id=customer.id, status="pending", stage_entered_at=now,
+                             placed_at=now, total=5))  # newer, but not the one the chat is about
+        ticket = Ticket(customer_id=customer.id, conversation_id=known_conv, subject="damaged parcel", status="open",
+                        priority="normal", stage_entered_at=now, created_at=now)
+        uow.session.add(ticket)
+        uow.commit()
+        ticket_id = ticket.id
+
+    visitor = canned.conversation_variables(unit_of_work(settings), visitor_conv, "Sam")
+    known = canned.conversation_variables(unit_of_work(settings), known_conv, "Sam")
+    check, opened = canned.DEFAULT_CANNED["Order check"], canned.DEFAULT_CANNED["Ticket opened"]
+
+    assert canned.fill(check, visitor) == "Thanks, I'm checking your order for you right now."
+    assert canned.fill(check, known) == "Thanks Alex, I'm checking order A-10423 for you right now."
+    assert canned.fill(opened, known) == f"I've opened ticket {ticket_number(ticket_id)} for this; our team answers it by email."
+    for body in canned.DEFAULT_CANNED.values():
+        for filled in (canned.fill(body, visitor), canned.fill(body, {})):
+            assert "{" not in filled and "[" not in filled and "  " not in filled and " ," not in filled, filled
