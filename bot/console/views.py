@@ -15,6 +15,7 @@ from crm_store.services import (
     console_users,
     console_views,
     handoff_queue,
+    handoff_reasons,
     handoffs,
     workspace,
 )
@@ -97,7 +98,8 @@ async def inbox(request: Request, open_id: int | None = None) -> dict:
     unread = await asyncio.to_thread(workspace.unread_by_handoff, console.uow(), user.username)
     labels = await asyncio.to_thread(workspace.labels_by_conversation, console.uow(), [i.conversation_id for i in items])
     away = await asyncio.to_thread(workspace.is_away, console.uow(), user.username)
-    return {"items": items, "unread": unread, "labels": labels, "away": away, "open_id": open_id, "now": console.clock(),
+    reasons = await asyncio.to_thread(handoff_reasons.plain_reasons, console.uow, [i.handoff_id for i in items])
+    return {"items": items, "unread": unread, "labels": labels, "away": away, "reasons": reasons, "open_id": open_id, "now": console.clock(),
             "escalate_minutes": console.settings.handoff_escalate_minutes}
 
 
@@ -155,7 +157,8 @@ async def handoff_page(request: Request) -> Response:
               if u.active and u.role in ("agent", "manager") and u.username != handoff.agent]
     live = await push.can_reach_live(chat.sender_id, chat.channel)
     labels = (await asyncio.to_thread(workspace.labels_by_conversation, console.uow(), [handoff.conversation_id])).get(handoff.conversation_id, [])
-    return console.render(request, "handoff.html", **await inbox(request, handoff_id), conversation_labels=labels, handoff=handoff, chat=chat, messages=messages, profile=profile,
+    reason = await asyncio.to_thread(handoff_reasons.plain_reason, console.uow(), handoff_id)
+    return console.render(request, "handoff.html", **await inbox(request, handoff_id), conversation_labels=labels, reason=reason, handoff=handoff, chat=chat, messages=messages, profile=profile,
                           notes=notes, canned=canned, agents=agents, mine=handoff.agent == user.username, live=live,
                           manager=user.at_least("manager"), last_id=max((m.id for m in messages), default=0))
 

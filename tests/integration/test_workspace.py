@@ -179,3 +179,13 @@ def test_canned_replies_fill_from_the_conversation_and_never_show_a_placeholder(
     for body in canned.DEFAULT_CANNED.values():
         for filled in (canned.fill(body, visitor), canned.fill(body, {})):
             assert "{" not in filled and "[" not in filled and "  " not in filled and " ," not in filled, filled
+
+
+def test_the_handoff_reason_is_the_customers_request_in_plain_words(app, settings):  # noqa: F811
+    conv, handoff_id = chat(settings, text="My parcel A-10423 arrived damaged, I want a human")
+    ana = login(app, "ana")
+
+    queue_page, page = ana.get("/queue").text, ana.get(f"/handoffs/{handoff_id}").text
+
+    plain = "parcel arrived damaged (order A-10423); asked for a person"
+    assert plain in queue_page and f"Reason: {plain}" in page
