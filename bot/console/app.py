@@ -1,7 +1,8 @@
 """The agent console: a Starlette app served by `crmbot console` (and by `crmbot run`).
 
 Handlers call services and render Jinja2 templates (autoescaped); live updates come over
-server-sent events; the queue monitor and the watchdog run in this process's lifespan.
+server-sent events; the queue monitor runs in this process's lifespan (the watchdog is a
+scheduler job, analytics/handoffs.py).
 """
 from __future__ import annotations
 
