@@ -58,8 +58,18 @@ class Terminal:
         self.thread.join(10)
 
 
+# A desktop notification needs a desktop: the page's Notification is replaced by one that records.
+RECORD_NOTIFICATIONS = """
+window.__notifications = [];
+window.Notification = function (title, options) { window.__notifications.push([title, (options || {}).body]); };
+window.Notification.permission = "granted";
+window.Notification.requestPermission = function () { return Promise.resolve("granted"); };
+"""
+
+
 def agent_page(browser, stack: Stack, name: str, password: str, width: int):  # type: ignore[no-untyped-def]
     context = browser.new_context(viewport={"width": width, "height": 1000 if width > 1500 else 860})
+    context.add_init_script(RECORD_NOTIFICATIONS)
     page = context.new_page()
     page.set_default_timeout(30_000)
     page.goto(f"{stack.console_url}/login")
@@ -96,11 +106,16 @@ def test_a_shift_two_agents_three_customers_every_channel(stack: Stack, browser,
     others: list[str] = []
     try:
         before = waiting_count(ana)
+        ana.get_by_label("Sound and desktop alert when a customer starts waiting").check()  # Ana opts in; Sam does not
         # Three customers ask for a person: web chat, Telegram, terminal, in that order.
         web.send("I want to talk to a person")
         web.wait_for_bot("handing you over to a person")
         web_sender = web.session_id()
         web_handoff = eventually(lambda: handoff_of(stack, web_sender))["id"]
+        notified = eventually(lambda: ana.evaluate("window.__notifications"))
+        assert notified[0][0] == "A customer is waiting", notified
+        sam_page.locator(f'#queue-rows tr.queued[data-handoff="{web_handoff}"]').wait_for()
+        assert sam_page.evaluate("window.__notifications") == []  # Sam did not opt in
         assert post_update(stack, text_update(chat_id, "I need to speak to a human please")) == 200
         eventually(lambda: any("handing you over" in t for t in replies_to(telegram, chat_id)))
         tg_handoff = eventually(lambda: handoff_of(stack, str(chat_id)))["id"]
@@ -156,6 +171,7 @@ def test_a_shift_two_agents_three_customers_every_channel(stack: Stack, browser,
         web.wait_for_bot(f"{sam_name} from our team has taken over the chat")
         ana.locator("#transcript .msg.service", has_text="has taken over the chat").wait_for()
         sam_page.locator(f'#queue-rows tr.mine[data-handoff="{web_handoff}"]').wait_for()
+        web.page.screenshot(path=str(ROOT / "test-results" / "webchat-who-speaks.png"))
 
         # The customers' last messages before the hand-back: a question (web), a greeting (Telegram).
         web.send("hello? where is my order A-10423?")
@@ -209,5 +225,5 @@ def test_a_shift_two_agents_three_customers_every_channel(stack: Stack, browser,
         for ctx in (ana_ctx, sam_ctx, web_ctx):
             ctx.close()
     (ROOT / "docs" / "img").mkdir(parents=True, exist_ok=True)
-    for name in ("workspace-queue-1280", "workspace-chat-1920", "workspace-resolved-1280"):
+    for name in ("workspace-queue-1280", "workspace-chat-1920", "workspace-resolved-1280", "webchat-who-speaks"):
         shutil.copyfile(ROOT / "test-results" / f"{name}.png", ROOT / "docs" / "img" / f"{name}.png")

@@ -55,3 +55,20 @@ def test_the_terminal_shows_who_speaks_and_a_number_presses_the_rating_button():
     assert lines[1] == "team> Sam from our team has joined the chat."
     assert lines[2] == "bot> How would you rate us?"
     assert screen.payload("2") == "5" and screen.payload("7") == "7"
+
+
+def test_the_web_chat_history_says_who_spoke():
+    from datetime import datetime
+
+    from bot.channels.webchat_history import to_wire
+    from crm_store.services.conversations import MessageView
+
+    at = datetime(2026, 12, 7, 10, 0)
+    agent = to_wire(MessageView("out", "On its way.", at, author="agent", author_name="anna.lee"))
+    notice = to_wire(MessageView("out", "Anna Lee from our team has joined the chat.", at, author="handoff"))
+    assistant = to_wire(MessageView("out", "Order A-10423 is shipped.", at))
+    customer = to_wire(MessageView("in", "thanks", at))
+
+    assert agent["sender"] == {"role": "agent", "name": "Anna Lee", "initials": "AL"}
+    assert notice["sender"]["role"] == "team"
+    assert "sender" not in assistant and "sender" not in customer
