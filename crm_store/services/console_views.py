@@ -10,7 +10,7 @@ from sqlalchemy import func, or_, select
 
 from crm_store.db import UnitOfWork
 from crm_store.models import (
-    CannedReply, ChannelIdentity, Conversation, ConversationNote, Customer, Deal, Handoff, Message, Order, Return, Ticket,
+    CannedReply, ChannelIdentity, Conversation, ConversationLabel, ConversationNote, Customer, Deal, Handoff, Message, Order, Return, Ticket,
 )
 from crm_store.services import audit
 from crm_store.services.tickets import ticket_number
@@ -118,7 +118,7 @@ class Hit:
 
 
 def search(uow: UnitOfWork, query: str, limit: int = 30) -> list[Hit]:
-    """Conversations by customer name, email, phone, order number or message text."""
+    """Conversations by customer name, email, phone, order number, message text or label."""
     query = query.strip()
     if len(query) < 2:
         return []
@@ -130,11 +130,12 @@ def search(uow: UnitOfWork, query: str, limit: int = 30) -> list[Hit]:
         by_order = select(Order.customer_id).where(func.lower(Order.number).like(like))
         by_identity = select(ChannelIdentity.customer_id).where(func.lower(ChannelIdentity.display_name).like(like))
         by_text = select(Message.conversation_id).where(func.lower(Message.text).like(like))
+        by_label = select(ConversationLabel.conversation_id).where(ConversationLabel.label.like(like))
         rows = s.execute(
             select(Conversation, Customer.name)
             .outerjoin(Customer, Conversation.customer_id == Customer.id)
             .where(or_(Conversation.customer_id.in_(customers), Conversation.customer_id.in_(by_order),
-                       Conversation.customer_id.in_(by_identity), Conversation.id.in_(by_text)))
+                       Conversation.customer_id.in_(by_identity), Conversation.id.in_(by_text), Conversation.id.in_(by_label)))
             .order_by(Conversation.last_event_at.desc()).limit(limit)
         ).all()
         hits = []
@@ -251,7 +252,7 @@ def messages_after(uow: UnitOfWork, conversation_id: int, after_id: int = 0) -> 
         return [_view(m) for m in rows]
 
 
-def record_viewed(uow: UnitOfWork, agent: str, action: str, handoff_id: int, conversation_id: int,
+def record_viewed(uow: UnitOfWork, agent: str, action: str, handoff_id: int | None, conversation_id: int,
                   customer_id: int | None, now: datetime) -> None:
     """An agent opened (action "view") or exported ("export") a handed-off conversation and the
     customer's profile beside it: one audit row, on the customer when the chat is linked to one."""

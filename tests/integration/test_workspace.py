@@ -189,3 +189,11 @@ def test_the_handoff_reason_is_the_customers_request_in_plain_words(app, setting
 
     plain = "parcel arrived damaged (order A-10423); asked for a person"
     assert plain in queue_page and f"Reason: {plain}" in page
+
+
+def test_a_label_finds_its_conversations(app, settings):  # noqa: F811
+    conv, _ = chat(settings, text="the box was wet", handoff=False)
+    workspace.add_label(unit_of_work(settings), conv, "Water damage", "ana", datetime.utcnow())
+    ana = login(app, "ana")
+
+    assert f"/conversations/{conv}" in ana.get("/search", params={"q": "water damage"}).text
