@@ -21,16 +21,16 @@ class Speaker(TypedDict):
 def speaker(message: Mapping[str, Any]) -> Speaker | None:
     """The agent or the team behind a message; None for the assistant."""
     source = message.get("source")
-    if source == "agent":
+    if source == "agent" and message.get("agent"):
         name = display_name(message.get("agent"))
         return Speaker(role="agent", name=name, initials=initials(name))
-    if source == "handoff":
+    if source in ("agent", "handoff"):  # the team as a whole (a follow-up, a notice): no one person
         return Speaker(role="team", name="Shop team", initials="")
     return None
 
 
 def with_prefix(text: str, message: Mapping[str, Any]) -> str:
     """An agent's text with the agent's name in front, for channels that show text only."""
-    if message.get("source") == "agent":
+    if message.get("source") == "agent" and message.get("agent"):
         return speaker_prefix(message.get("agent")) + text
     return text

@@ -24,6 +24,9 @@ def test_agents_and_the_team_are_told_apart_from_the_assistant():
     assert with_prefix("On its way.", {"source": "agent", "agent": "anna.lee"}) == "Anna Lee (our team): On its way."
     assert with_prefix("On its way.", {"source": "handoff"}) == "On its way."
     assert with_prefix("On its way.", {}) == "On its way."
+    # sent for the team by no one person (send_to_customer, a follow-up): no name to show
+    assert with_prefix("Your refund was approved.", {"source": "agent"}) == "Your refund was approved."
+    assert speaker({"source": "agent"})["role"] == "team"
 
 
 def test_the_outbox_keeps_messages_until_fetched_and_knows_who_listens():
