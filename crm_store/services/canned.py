@@ -14,7 +14,14 @@ from datetime import datetime
 from sqlalchemy import select
 
 from crm_store.db import UnitOfWork
-from crm_store.models import CannedReply, ChannelIdentity, Conversation, Customer, Message, Ticket
+from crm_store.models import (
+    CannedReply,
+    ChannelIdentity,
+    Conversation,
+    Customer,
+    Message,
+    Ticket,
+)
 from crm_store.services.tickets import ticket_number
 from crm_store.values import normalize_order_id
 

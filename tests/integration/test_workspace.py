@@ -182,7 +182,7 @@ def test_canned_replies_fill_from_the_conversation_and_never_show_a_placeholder(
 
 
 def test_the_handoff_reason_is_the_customers_request_in_plain_words(app, settings):  # noqa: F811
-    conv, handoff_id = chat(settings, text="My parcel A-10423 arrived damaged, I want a human")
+    _conv, handoff_id = chat(settings, text="My parcel A-10423 arrived damaged, I want a human")
     ana = login(app, "ana")
 
     queue_page, page = ana.get("/queue").text, ana.get(f"/handoffs/{handoff_id}").text
