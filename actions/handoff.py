@@ -22,7 +22,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from actions import interruptions
 from actions.common import crm, handoff_summary
 from actions.feedback import parse_rating
-from actions.forms import reset_form_slots
+from actions.forms import _just_asked, reset_form_slots
 from crm_store.models import utc_from_timestamp
 from crm_store.services import handoff_queue, handoffs
 from crm_store.settings import get_settings
@@ -113,7 +113,11 @@ class ValidateCsatForm(FormValidationAction):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict]:
         intent = tracker.latest_message.get("intent") or {}
-        if (parse_rating(tracker.latest_message.get("text") or "") is None and intent.get("name") in _NOT_A_RATING
+        # The console starts this form after the hand-back, when the latest message is still the
+        # customer's last one to the agent ("hello? where is my order?"): only a reply to the
+        # rating question itself can end the question.
+        if (_just_asked(tracker, "csat_form") and parse_rating(tracker.latest_message.get("text") or "") is None
+                and intent.get("name") in _NOT_A_RATING
                 and float(intent.get("confidence") or 0.0) >= interruptions.SWITCH_CONFIDENCE):
             return [ActionExecutionRejected("csat_form"), SlotSet("csat", None), SlotSet("requested_slot", None),
                     ActiveLoop(None)]

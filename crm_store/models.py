@@ -585,6 +585,19 @@ class ConsoleUser(Base):
     active = Column(Boolean, nullable=False, default=True)
     created_at = Column(DateTime, nullable=False)
     last_seen_at = Column(DateTime)
+    away_since = Column(DateTime)  # set while the agent is away: not counted as online for the expected wait
+
+
+class ConversationLabel(Base):
+    """A short tag an agent puts on a conversation ("damaged", "vip"), for the queue and search."""
+
+    __tablename__ = "conversation_labels"
+    __table_args__ = (UniqueConstraint("conversation_id", "label", name="uq_conversation_label"),)
+    id = Column(Integer, primary_key=True)
+    conversation_id = Column(ForeignKey("conversations.id"), nullable=False)
+    label = Column(String(40), nullable=False, index=True)
+    added_by = Column(String(100), nullable=False)
+    created_at = Column(DateTime, nullable=False)
 
 
 class ConsoleSession(Base):

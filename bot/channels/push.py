@@ -49,6 +49,28 @@ async def send_to_conversation(sender_id: str, channel: str, text: str, source: 
     log.info("outbound message sent", extra={"channel": channel, "source": source})
 
 
+# Channels that show a message the moment it is sent; a REST caller sees it only if its client
+# fetches its outbox (the terminal client does, bot.channels.rest_outbox).
+LIVE_CHANNELS = ("webchat", "telegram")
+
+
+async def can_reach_live(sender_id: str, channel: str | None, rasa_url: str | None = None) -> bool:
+    """Whether a message sent now reaches this customer while they are in the chat."""
+    if channel in LIVE_CHANNELS:
+        return True
+    if channel != "rest":
+        return False
+    settings = get_settings()
+    headers = {"Authorization": f"Bearer {settings.rest_token}"} if settings.rest_token else {}
+    try:
+        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=5)) as session:
+            async with session.get(f"{rasa_url or settings.rasa_url}/webhooks/rest/listening",
+                                   params={"sender": sender_id}, headers=headers) as resp:
+                return resp.status == 200 and bool((await resp.json()).get("listening"))
+    except (aiohttp.ClientError, ValueError, TimeoutError):
+        return False
+
+
 async def post_events(sender_id: str, channel: str, events: list[dict], rasa_url: str | None = None) -> None:
     """Append events to a conversation; bot messages among them are sent through `channel`."""
     await _call_rasa(sender_id, channel, "tracker/events", events, rasa_url)

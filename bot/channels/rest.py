@@ -4,25 +4,27 @@ It owns the identity of what it receives: the channel name is always "rest", the
 sender must be given (no shared `default` conversation), and the body cannot claim
 another channel. It is open on a loopback HOST; anywhere else it is off unless
 REST_TOKEN is set, and then every call must carry `Authorization: Bearer <token>`.
+
+What reaches a sender outside its own turn (an agent's reply, the team's notices, the rating
+question) waits in an outbox: `GET /webhooks/rest/messages?sender=...&after=<last id>` returns
+it, and every webhook answer names that address in a `Link` header (bot.channels.rest_outbox).
 """
 from __future__ import annotations
 
 import hmac
 import logging
 import re
+from urllib.parse import quote
 from typing import Any, Awaitable, Callable, Dict, Optional, Text
 
-from rasa.core.channels.channel import (
-    CollectingOutputChannel,
-    InputChannel,
-    UserMessage,
-)
+from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, OutputChannel, UserMessage
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot.channels.limits import ChannelLimits, LimitedChannel, client_ip
 from bot.channels.metadata import clean_metadata
+from bot.channels.rest_outbox import Outbox, OutboxOutput
 from crm_store.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -45,6 +47,10 @@ class RestInput(LimitedChannel, InputChannel):
     def __init__(self, settings: Settings | None = None, limits: ChannelLimits | None = None) -> None:
         self._settings = settings
         self._limits = limits
+        self.outbox = Outbox()
+
+    def get_output_channel(self) -> Optional[OutputChannel]:
+        return OutboxOutput(self.outbox)
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         bp = Blueprint("custom_webhook_RestInput", __name__)
@@ -86,7 +92,28 @@ class RestInput(LimitedChannel, InputChannel):
             except Exception:
                 log.exception("rest message could not be handled", extra={"sender_id": sender})
                 return response.json({"error": "The message could not be handled; please try again."}, status=500)
-            return response.json(collector.messages)
+            return response.json(collector.messages, headers=_messages_link(sender))
+
+        @bp.route("/messages", methods=["GET"])
+        async def messages(request: Request) -> HTTPResponse:
+            refused = self._refusal(request)
+            if refused is not None:
+                return refused
+            sender = request.args.get("sender")
+            if not isinstance(sender, str) or not _SENDER.match(sender):
+                return response.json({"error": "'sender' is required: 1-64 letters, digits or _.:@-"}, status=400)
+            after = request.args.get("after", "0")
+            if not after.isdigit():
+                return response.json({"error": "'after' is the id of the last message you have (a whole number)"}, status=400)
+            return response.json({"messages": self.outbox.fetch(sender, int(after))})
+
+        @bp.route("/listening", methods=["GET"])
+        async def listening(request: Request) -> HTTPResponse:
+            refused = self._refusal(request)
+            if refused is not None:
+                return refused
+            sender = request.args.get("sender") or ""
+            return response.json({"sender": sender, "listening": self.outbox.listening(sender)})
 
         return bp
 
@@ -108,3 +135,8 @@ def _json_body(request: Request) -> dict[str, Any]:
     except Exception:  # Sanic raises InvalidUsage on malformed JSON
         return {}
     return body if isinstance(body, dict) else {}
+
+
+def _messages_link(sender: str) -> dict[str, str]:
+    """Where this sender fetches what the team sends between its turns."""
+    return {"Link": f'</webhooks/rest/messages?sender={quote(sender)}&after=0>; rel="messages"'}

@@ -7,6 +7,7 @@ from typing import Any, Callable, Dict, List, Optional, Text
 from rasa.core.channels.channel import OutputChannel
 from telegram.error import TelegramError
 
+from bot.channels.speakers import with_prefix
 from bot.channels.telegram_send import TelegramSender, is_permanent
 
 log = logging.getLogger(__name__)
@@ -45,7 +46,8 @@ class TelegramOutput(OutputChannel):
                 self.on_undelivered(str(recipient_id), type(exc).__name__, exc.message[:200], permanent)
 
     async def send_text_message(self, recipient_id: Text, text: Text, **kwargs: Any) -> None:
-        await self._guard(recipient_id, self.sender.send_text(recipient_id, text))
+        # An agent's reply starts with the agent's name: Telegram shows every message as the bot's.
+        await self._guard(recipient_id, self.sender.send_text(recipient_id, with_prefix(text, kwargs)))
 
     async def send_text_with_buttons(
         self,

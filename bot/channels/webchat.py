@@ -32,6 +32,7 @@ from socketio import AsyncServer
 
 from bot.channels.limits import ChannelLimits, LimitedChannel, client_ip
 from bot.channels.metadata import clean_metadata
+from bot.channels.speakers import speaker
 from bot.channels.webchat_history import HistoryLoader, crm_history
 from bot.channels.webchat_sessions import SessionSigner
 from bot.channels.webchat_uploads import ACCEPTED_TYPES, UploadRejected, check_image, store_image
@@ -60,11 +61,22 @@ def asked_token(data: Any) -> Any:
 
 
 class WebChatOutput(SocketIOOutput):
-    """Rasa's socket.io output; its own name lets domain responses vary by `channel: webchat`."""
+    """Rasa's socket.io output; its own name lets domain responses vary by `channel: webchat`.
+
+    A message an agent wrote, or the team's announcement (joined, taken over, handed back),
+    carries `sender` so the widget shows who is speaking (name and initials, or a team notice).
+    """
 
     @classmethod
     def name(cls) -> Text:
         return "webchat"
+
+    async def send_text_message(self, recipient_id: Text, text: Text, **kwargs: Any) -> None:
+        sender = speaker(kwargs)
+        if sender is None:
+            await super().send_text_message(recipient_id, text, **kwargs)
+            return
+        await self._send_message(recipient_id, {"text": text.strip(), "sender": sender})
 
 
 class WebChatInput(LimitedChannel, SocketIOInput):

@@ -3,6 +3,10 @@ from __future__ import annotations
 
 from typing import Any, Callable, TypedDict
 
+from typing_extensions import NotRequired
+
+from bot.channels.speakers import Speaker, speaker
+
 
 class ButtonWire(TypedDict):
     title: str
@@ -14,6 +18,7 @@ class HistoryMessage(TypedDict):
     text: str
     created_at: str  # ISO 8601
     buttons: list[ButtonWire]
+    sender: NotRequired[Speaker]  # an agent's message or a team notice: who spoke
 
 
 HistoryLoader = Callable[[str, int], "list[HistoryMessage]"]
@@ -30,7 +35,7 @@ def crm_history(session_id: str, limit: int = 50) -> list[HistoryMessage]:
 
 
 def to_wire(view: Any) -> HistoryMessage:
-    return HistoryMessage(
+    wire = HistoryMessage(
         direction="in" if view.direction == "in" else "out",
         text=view.text or "",
         created_at=view.created_at.isoformat(),
@@ -40,3 +45,7 @@ def to_wire(view: Any) -> HistoryMessage:
             if isinstance(b, dict)
         ],
     )
+    who = speaker({"source": getattr(view, "author", None), "agent": getattr(view, "author_name", None)})
+    if who is not None and view.direction != "in":
+        wire["sender"] = who
+    return wire

@@ -1,7 +1,8 @@
 """The agent console: a Starlette app served by `crmbot console` (and by `crmbot run`).
 
 Handlers call services and render Jinja2 templates (autoescaped); live updates come over
-server-sent events; the queue monitor and the watchdog run in this process's lifespan.
+server-sent events; the queue monitor runs in this process's lifespan (the watchdog is a
+scheduler job, analytics/handoffs.py).
 """
 from __future__ import annotations
 
@@ -21,13 +22,14 @@ from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, R
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from bot.console import manage, views
+from bot.console import manage, views, workspace
 from bot.console.auth import LoginLimiter, Sessions
 from bot.console.monitor import QueueMonitor
 from bot.heartbeat import LoopHeartbeat, stack_health
 from crm_store.db import UnitOfWork, unit_of_work
 from crm_store.rate_limits import Limiter, storage_url
-from crm_store.services import console_users, console_views, handoffs
+from crm_store.services import canned, console_users, handoffs
+from crm_store.services.agents import display_name, initials
 from crm_store.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -46,6 +48,8 @@ class Console:
         self.limiter = LoginLimiter(Limiter(storage_url(settings)))
         self.env = Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=select_autoescape(default=True))
         self.env.filters["ago"] = lambda at: _ago(self.clock(), at)
+        self.env.filters["display_name"] = display_name
+        self.env.filters["initials"] = initials
         self.env.filters["iso"] = lambda at: at.isoformat(timespec="seconds") + "Z" if at else ""
         self.monitor = QueueMonitor(self.uow, settings, clock)
 
@@ -96,7 +100,7 @@ class SecurityHeaders(BaseHTTPMiddleware):
 
 def prepare(settings: Settings, now: datetime) -> list[str]:
     """Canned replies, and the demo accounts on a loopback console; the demo names created."""
-    console_views.ensure_canned_replies(unit_of_work(settings), now)
+    canned.ensure_canned_replies(unit_of_work(settings), now)
     if not settings.console_demo_users or settings.host not in LOOPBACK:
         return []
     return [name for name, role, password in DEMO_USERS
@@ -132,16 +136,21 @@ def create_app(settings: Settings, run_monitor: bool = True) -> Starlette:
         Route("/", views.home),
         Route("/queue", views.queue_page),
         Route("/queue/_rows", views.queue_rows),
-        Route("/events/queue", views.queue_events),
+        Route("/events", workspace.live_events),
+        Route("/next", workspace.next_chat),
+        Route("/conversations/{id:rowid}", workspace.conversation_page),
+        Route("/conversations/{id:rowid}/labels", workspace.add_label, methods=["POST"]),
+        Route("/conversations/{id:rowid}/labels/remove", workspace.remove_label, methods=["POST"]),
+        Route("/status", workspace.set_status, methods=["POST"]),
         Route("/handoffs/{id:rowid}", views.handoff_page),
         Route("/handoffs/{id:rowid}/_messages", views.handoff_messages),
-        Route("/events/handoffs/{id:rowid}", views.handoff_events),
         Route("/handoffs/{id:rowid}/claim", views.claim, methods=["POST"]),
         Route("/handoffs/{id:rowid}/reply", views.reply, methods=["POST"]),
         Route("/handoffs/{id:rowid}/transfer", views.transfer, methods=["POST"]),
         Route("/handoffs/{id:rowid}/release", views.release, methods=["POST"]),
         Route("/handoffs/{id:rowid}/resolve", views.resolve, methods=["POST"]),
         Route("/handoffs/{id:rowid}/notes", views.add_note, methods=["POST"]),
+        Route("/handoffs/{id:rowid}/ticket", views.ticket, methods=["POST"]),
         Route("/handoffs/{id:rowid}/export.{fmt:str}", manage.export),
         Route("/search", manage.search_page),
         Route("/overview", manage.overview_page),

@@ -23,7 +23,7 @@ from bot.channels import push
 from crm_store.db import UnitOfWork
 from crm_store.errors import CrmError
 from crm_store.services import handoff_queue, handoffs
-from crm_store.services.handoff_watchdog import escalate_stale_handoffs
+from crm_store.services.agents import display_name
 from crm_store.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -33,7 +33,6 @@ _CANCEL = re.compile(
     re.IGNORECASE,
 )
 _ABOUT_AN_ORDER = re.compile(r"\border\b|\b[A-Z]-?\d{5}\b", re.IGNORECASE)
-WATCHDOG_EVERY = 30.0
 # Back with the assistant, nothing half-asked: no form, no question waiting for an answer. A
 # form or "which order?" left active would take the customer's next message as its answer.
 RESUME = [{"event": "resume"}, {"event": "active_loop", "name": None},
@@ -71,13 +70,10 @@ class QueueMonitor:
         self._lock: asyncio.Lock | None = None
 
     async def run(self, stop: asyncio.Event, interval: float = 0.4) -> None:
-        last_watchdog = 0.0
-        loop = asyncio.get_running_loop()
+        # The watchdog that escalates and tickets stale handoffs is a job of the shared
+        # scheduler (analytics/handoffs.py); this loop only speaks to customers.
         while not stop.is_set():
             try:
-                if loop.time() - last_watchdog >= WATCHDOG_EVERY:
-                    last_watchdog = loop.time()
-                    await asyncio.to_thread(escalate_stale_handoffs, self.uow_factory, self.settings, self.clock())
                 await self.tick()
             except Exception:  # noqa: BLE001 - the outermost edge of a background loop: log, go on
                 log.exception("handoff monitor tick failed")
@@ -100,7 +96,9 @@ class QueueMonitor:
         h, channel = pending.handoff, pending.channel or "latest"
         try:
             if h.status == "resolved":
-                await push.post_events(pending.sender_id, channel, [*RESUME, _notice(GREET_BACK)])
+                # Said by the team, so the customer knows the person has gone and who speaks next.
+                back = f"{display_name(h.agent)} from our team has handed the chat back. {GREET_BACK}" if h.agent else GREET_BACK
+                await push.post_events(pending.sender_id, channel, [*RESUME, _notice(back)])
                 await push.run_action(pending.sender_id, channel, "csat_form")
                 await push.post_events(pending.sender_id, channel, [LISTEN])
             else:

@@ -2,26 +2,29 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import secrets
 from datetime import datetime, timedelta
-from typing import AsyncIterator
 
 from starlette.requests import Request
-from starlette.responses import (
-    JSONResponse,
-    RedirectResponse,
-    Response,
-    StreamingResponse,
-)
+from starlette.responses import JSONResponse, RedirectResponse, Response
 
 from bot.channels import push
 from bot.console.auth import LOGIN_COOKIE, SESSION_SECONDS, csrf_ok, requires
 from crm_store.errors import CrmError
-from crm_store.services import console_users, console_views, handoff_queue, handoffs
+from crm_store.services import (
+    audit,
+    console_users,
+    console_views,
+    handoff_queue,
+    handoff_reasons,
+    handoffs,
+    workspace,
+)
+from crm_store.services import canned as canned_replies
+from crm_store.services.agents import display_name
 
-POLL_SECONDS = 0.3
-PING_SECONDS = 20.0
+CANNOT_REACH = ("This customer cannot receive live messages (their channel shows only replies to what they send): "
+                "open a ticket instead, and the team answers by email.")
 
 
 def _console(request: Request):  # type: ignore[no-untyped-def]
@@ -83,38 +86,33 @@ async def home(request: Request) -> Response:
 @requires("agent")
 async def queue_page(request: Request, error: str | None = None, status_code: int = 200) -> Response:
     console = _console(request)
-    items = await asyncio.to_thread(handoff_queue.queue, console.uow())
-    return console.render(request, "queue.html", status_code, items=items, error=error,
-                          now=console.clock(), escalate_minutes=console.settings.handoff_escalate_minutes)
+    return console.render(request, "queue.html", status_code, error=error, **await inbox(request))
 
 
 @requires("agent")
 async def queue_rows(request: Request) -> Response:
     console = _console(request)
-    items = await asyncio.to_thread(handoff_queue.queue, console.uow())
-    return console.render(request, "_queue_rows.html", items=items, now=console.clock(),
-                          escalate_minutes=console.settings.handoff_escalate_minutes)
+    open_id = int(request.query_params.get("open", "0") or 0) if request.query_params.get("open", "").isdigit() else None
+    return console.render(request, "_queue_rows.html", **await inbox(request, open_id))
 
 
-@requires("agent")
-async def queue_events(request: Request) -> Response:
+async def inbox(request: Request, open_id: int | None = None) -> dict:
+    """The left column of the workspace: the queue, the agent's own chats (with unread), others'."""
     console, user = _console(request), request.state.user
+    items = await asyncio.to_thread(handoff_queue.queue, console.uow())
+    unread = await asyncio.to_thread(workspace.unread_by_handoff, console.uow(), user.username)
+    labels = await asyncio.to_thread(workspace.labels_by_conversation, console.uow(), [i.conversation_id for i in items])
+    away = await asyncio.to_thread(workspace.is_away, console.uow(), user.username)
+    reasons = await asyncio.to_thread(handoff_reasons.plain_reasons, console.uow, [i.handoff_id for i in items])
+    return {"items": items, "unread": unread, "labels": labels, "away": away, "reasons": reasons, "open_id": open_id, "now": console.clock(),
+            "escalate_minutes": console.settings.handoff_escalate_minutes}
 
-    async def stream() -> AsyncIterator[str]:
-        last, idle = None, 0.0
-        while not await request.is_disconnected():
-            signature = await asyncio.to_thread(handoff_queue.queue_signature, console.uow())
-            if signature != last:
-                last = signature
-                yield f"event: queue\ndata: {len(signature)}\n\n"
-            idle += POLL_SECONDS
-            if idle >= PING_SECONDS:
-                idle = 0.0
-                await asyncio.to_thread(console.seen, user)
-                yield ": ping\n\n"
-            await asyncio.sleep(POLL_SECONDS)
 
-    return _sse(stream())
+async def audited(request: Request, action: str, handoff_id: int, **detail: object) -> None:
+    """Claims, replies, transfers, notes, resolves and tickets, in the audit log by agent."""
+    console, user = _console(request), request.state.user
+    await asyncio.to_thread(audit.record, console.uow(), f"agent:{user.username}", action, "handoff", handoff_id,
+                            console.clock(), detail or None)
 
 
 @requires("agent")
@@ -127,14 +125,18 @@ async def claim(request: Request) -> Response:
         return await queue_page.__wrapped__(request, error=str(exc), status_code=409)  # type: ignore[attr-defined]
     except CrmError as exc:
         return await queue_page.__wrapped__(request, error=str(exc), status_code=409)  # type: ignore[attr-defined]
+    await audited(request, "claim", handoff_id)
+    await announce(console, handoff_id, f"{display_name(user.username)} from our team has joined the chat.")
+    return RedirectResponse(f"/handoffs/{handoff_id}", status_code=303)
+
+
+async def announce(console, handoff_id: int, text: str) -> None:  # type: ignore[no-untyped-def]
+    """Tell the customer, in the team's voice, who is with them now; it is also in the transcript."""
     chat = await asyncio.to_thread(console_views.chat_of, console.uow(), handoff_id)
     try:
-        # The sentence starts with the agent's name, and user names are often lower case ("agent", "sam").
-        name = user.username[:1].upper() + user.username[1:]
-        await push.send_to_conversation(chat.sender_id, chat.channel or "latest", f"{name} from our team has joined the chat.", "handoff")
+        await push.send_to_conversation(chat.sender_id, chat.channel or "latest", text, "handoff")
     except CrmError:
         pass  # the agent's own first reply will reach them, or show the error
-    return RedirectResponse(f"/handoffs/{handoff_id}", status_code=303)
 
 
 # -- one conversation -----------------------------------------------------------------------
@@ -153,12 +155,16 @@ async def handoff_page(request: Request) -> Response:
     notes = await asyncio.to_thread(console_views.notes_of, console.uow(), handoff.conversation_id)
     await asyncio.to_thread(console_views.record_viewed, console.uow(), user.username, "view", handoff_id,
                             handoff.conversation_id, profile.customer_id, console.clock())
-    variables = {**profile.variables, "agent": user.username}
-    canned = [(c.title, console_views.fill(c.body, variables)) for c in await asyncio.to_thread(console_views.canned_replies, console.uow())]
+    variables = await asyncio.to_thread(canned_replies.conversation_variables, console.uow(), handoff.conversation_id,
+                                        display_name(user.username))
+    canned = [(c.title, canned_replies.fill(c.body, variables)) for c in await asyncio.to_thread(console_views.canned_replies, console.uow())]
     agents = [u for u in await asyncio.to_thread(console_users.list_users, console.uow())
               if u.active and u.role in ("agent", "manager") and u.username != handoff.agent]
-    return console.render(request, "handoff.html", handoff=handoff, chat=chat, messages=messages, profile=profile,
-                          notes=notes, canned=canned, agents=agents, mine=handoff.agent == user.username,
+    live = await push.can_reach_live(chat.sender_id, chat.channel)
+    labels = (await asyncio.to_thread(workspace.labels_by_conversation, console.uow(), [handoff.conversation_id])).get(handoff.conversation_id, [])
+    reason = await asyncio.to_thread(handoff_reasons.plain_reason, console.uow(), handoff_id)
+    return console.render(request, "handoff.html", **await inbox(request, handoff_id), conversation_labels=labels, reason=reason, handoff=handoff, chat=chat, messages=messages, profile=profile,
+                          notes=notes, canned=canned, agents=agents, mine=handoff.agent == user.username, live=live,
                           manager=user.at_least("manager"), last_id=max((m.id for m in messages), default=0))
 
 
@@ -176,44 +182,6 @@ async def handoff_messages(request: Request) -> Response:
 
 
 @requires("agent")
-async def handoff_events(request: Request) -> Response:
-    console, user = _console(request), request.state.user
-    handoff_id = request.path_params["id"]
-    chat = await asyncio.to_thread(console_views.chat_of, console.uow(), handoff_id)
-    if chat is None:
-        return Response("Not found", status_code=404)
-    try:
-        after = int(request.query_params.get("after", "0") or 0)
-    except ValueError:
-        after = 0
-    after = after if 0 <= after < 2**63 else 0
-    template = console.env.get_template("_messages.html")
-
-    async def stream() -> AsyncIterator[str]:
-        nonlocal after
-        state, idle = None, 0.0
-        while not await request.is_disconnected():
-            messages = await asyncio.to_thread(console_views.messages_after, console.uow(), chat.conversation_id, after)
-            if messages:
-                after = max(m.id for m in messages)
-                html = template.render(messages=messages)
-                yield f"event: messages\ndata: {json.dumps({'html': html, 'last': after})}\n\n"
-            h = await asyncio.to_thread(handoffs.get_handoff, console.uow(), handoff_id)
-            if (h.status, h.agent, h.returned_at, h.csat) != state:
-                state = (h.status, h.agent, h.returned_at, h.csat)
-                body = {"status": h.status, "agent": h.agent, "returned": h.returned_at is not None, "csat": h.csat}
-                yield f"event: status\ndata: {json.dumps(body)}\n\n"
-            idle += POLL_SECONDS
-            if idle >= PING_SECONDS:
-                idle = 0.0
-                await asyncio.to_thread(console.seen, user)
-                yield ": ping\n\n"
-            await asyncio.sleep(POLL_SECONDS)
-
-    return _sse(stream())
-
-
-@requires("agent")
 async def reply(request: Request) -> Response:
     console, user = _console(request), request.state.user
     handoff_id = request.path_params["id"]
@@ -224,23 +192,31 @@ async def reply(request: Request) -> Response:
     if handoff.status != "claimed" or (handoff.agent != user.username and not user.at_least("manager")):
         return JSONResponse({"error": "Take the conversation first: only its agent can reply."}, status_code=409)
     chat = await asyncio.to_thread(console_views.chat_of, console.uow(), handoff_id)
+    if not await push.can_reach_live(chat.sender_id, chat.channel):
+        return JSONResponse({"error": CANNOT_REACH}, status_code=409)
     try:
         await push.send_to_conversation(chat.sender_id, chat.channel or "latest", text[:4000], "agent", agent=user.username)
     except CrmError as exc:
         return JSONResponse({"error": str(exc)}, status_code=502)
     await asyncio.to_thread(handoffs.note_first_response, console.uow(), handoff_id, console.clock())
+    await audited(request, "reply", handoff_id, chars=len(text))  # the text stays in the transcript, not in the log
     if "application/json" in request.headers.get("accept", ""):
         return JSONResponse({"sent": True})
     return RedirectResponse(f"/handoffs/{handoff_id}", status_code=303)
 
 
-async def _act(request: Request, action) -> Response:  # type: ignore[no-untyped-def]
+async def _act(request: Request, action, announcement: str | None = None, audit_as: str = "",  # type: ignore[no-untyped-def]
+               **detail: object) -> Response:
     console, user = _console(request), request.state.user
     handoff_id = request.path_params["id"]
     try:
         await asyncio.to_thread(action, console, user, handoff_id)
     except CrmError as exc:
         return console.render(request, "error.html", 409, message=str(exc), back=f"/handoffs/{handoff_id}")
+    if audit_as:
+        await audited(request, audit_as, handoff_id, **detail)
+    if announcement:
+        await announce(console, handoff_id, announcement)
     await console.monitor.tick()  # hand a finished conversation back now, not on the next tick
     return RedirectResponse(f"/handoffs/{handoff_id}", status_code=303)
 
@@ -255,17 +231,38 @@ async def transfer(request: Request) -> Response:
             raise CrmError(f"{to!r} is not an active agent.")
         handoffs.transfer_handoff(console.uow(), handoff_id, user.username, to, console.clock(), manager=user.at_least("manager"))
 
-    return await _act(request, act)
+    return await _act(request, act, f"{display_name(to)} from our team has taken over the chat.", "transfer", to=to)
 
 
 @requires("agent")
 async def release(request: Request) -> Response:
-    return await _act(request, lambda c, u, h: handoffs.release_handoff(c.uow(), h, u.username, c.clock(), manager=u.at_least("manager")))
+    return await _act(request, lambda c, u, h: handoffs.release_handoff(c.uow(), h, u.username, c.clock(), manager=u.at_least("manager")),
+                      "You're back in the queue; the next person from our team will take over here.", "release")
+
+
+@requires("agent")
+async def ticket(request: Request) -> Response:
+    """A customer who cannot receive live messages gets a ticket (answered by email) instead."""
+
+    def act(console, user, handoff_id):  # type: ignore[no-untyped-def]
+        handoff = handoffs.get_handoff(console.uow(), handoff_id)
+        if handoff.status == "claimed":
+            handoffs.release_handoff(console.uow(), handoff_id, user.username, console.clock(), manager=user.at_least("manager"))
+        handoffs.ticket_handoff(console.uow(), handoff_id, console.clock(), f"opened by {user.username}: no live channel")
+
+    return await _act(request, act, audit_as="ticket")
 
 
 @requires("agent")
 async def resolve(request: Request) -> Response:
-    return await _act(request, lambda c, u, h: handoffs.resolve_handoff(c.uow(), h, u.username, c.clock(), manager=u.at_least("manager")))
+    response = await _act(request, lambda c, u, h: handoffs.resolve_handoff(c.uow(), h, u.username, c.clock(), manager=u.at_least("manager")),
+                          audit_as="resolve")
+    if response.status_code != 303:
+        return response
+    # Straight on to the next customer waiting; with nobody waiting the agent stays to see the rating come in.
+    console, handoff_id = _console(request), request.path_params["id"]
+    waiting = await asyncio.to_thread(handoff_queue.queued_order, console.uow())
+    return RedirectResponse(f"/handoffs/{waiting[0]}" if waiting else f"/handoffs/{handoff_id}", status_code=303)
 
 
 @requires("agent")
@@ -280,9 +277,4 @@ async def add_note(request: Request) -> Response:
             raise handoffs.UnknownHandoff(handoff_id)
         console_views.add_note(console.uow(), chat.conversation_id, user.username, text, console.clock())
 
-    return await _act(request, act)
-
-
-def _sse(stream: AsyncIterator[str]) -> StreamingResponse:
-    return StreamingResponse(stream, media_type="text/event-stream",
-                             headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
+    return await _act(request, act, audit_as="note")

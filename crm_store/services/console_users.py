@@ -144,7 +144,7 @@ def agents_online(uow: UnitOfWork, now: datetime) -> int:
         return uow.session.scalar(
             select(func.count()).select_from(ConsoleUser).where(
                 ConsoleUser.active.is_(True), ConsoleUser.role.in_(("agent", "manager")),
-                ConsoleUser.last_seen_at >= now - ONLINE_WINDOW,
+                ConsoleUser.last_seen_at >= now - ONLINE_WINDOW, ConsoleUser.away_since.is_(None),
             )
         ) or 0
 

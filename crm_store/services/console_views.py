@@ -1,28 +1,19 @@
 """What the agent console reads: a customer's CRM profile, notes, canned replies, search,
-the manager overview and the conversation export. Frozen views only."""
+the manager overview and the conversation export. Frozen views only (canned replies: canned.py)."""
 from __future__ import annotations
 
-import re
 import statistics
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, or_, select
 
 from crm_store.db import UnitOfWork
 from crm_store.models import (
-    CannedReply, ChannelIdentity, Conversation, ConversationNote, Customer, Deal, Handoff, Message, Order, Return, Ticket,
+    CannedReply, ChannelIdentity, Conversation, ConversationLabel, ConversationNote, Customer, Deal, Handoff, Message, Order, Return, Ticket,
 )
 from crm_store.services import audit
 from crm_store.services.tickets import ticket_number
-
-DEFAULT_CANNED = {
-    "Greeting": "Hi {first_name}, this is {agent} from the support team. I'm reading your chat now.",
-    "Order check": "Thanks {first_name}, I'm checking order {order_id} for you right now.",
-    "Anything else": "Is there anything else I can do for you, {first_name}?",
-    "Goodbye": "Glad I could help, {first_name}. I'm handing you back to our assistant now. Have a good day!",
-}
-
 
 @dataclass(frozen=True)
 class Row:
@@ -46,7 +37,6 @@ class Profile:
     returns: tuple[Row, ...] = ()
     deals: tuple[Row, ...] = ()
     conversations: tuple[Row, ...] = ()
-    variables: dict = field(default_factory=dict)
 
 
 def profile_for_conversation(uow: UnitOfWork, conversation_id: int) -> Profile:
@@ -54,7 +44,7 @@ def profile_for_conversation(uow: UnitOfWork, conversation_id: int) -> Profile:
         conv = uow.conversations.get(conversation_id)
         customer = uow.customers.get(conv.customer_id) if conv and conv.customer_id else None
         if customer is None:
-            return Profile(None, "unknown customer", None, None, variables={"first_name": "there", "order_id": "your order"})
+            return Profile(None, "unknown customer", None, None)
         s = uow.session
         orders = s.scalars(select(Order).where(Order.customer_id == customer.id).order_by(Order.placed_at.desc()).limit(10)).all()
         tickets = s.scalars(select(Ticket).where(Ticket.customer_id == customer.id).order_by(Ticket.created_at.desc()).limit(10)).all()
@@ -66,24 +56,23 @@ def profile_for_conversation(uow: UnitOfWork, conversation_id: int) -> Profile:
                                     .where(Handoff.conversation_id.in_([c.id for c in convs])).group_by(Handoff.conversation_id)).all())
         return Profile(
             customer.id, customer.name, customer.email, customer.phone,
-            tuple(f"{i.channel}: {i.display_name or i.external_id}" for i in customer.identities),
+            _identities(customer.identities),
             tuple(Row(o.number, o.status, o.placed_at) for o in orders),
             tuple(Row(f"{ticket_number(t.id)} {t.subject}", f"{t.status} ({t.priority})", t.created_at) for t in tickets),
             tuple(Row(f"{r.number} {r.item}", r.status, r.created_at) for r in returns),
             tuple(Row(d.title, d.stage, d.created_at) for d in deals),
-            tuple(Row(f"{c.channel or 'chat'} #{c.id}", c.status, c.started_at,
-                      f"/handoffs/{handoff_of[c.id]}" if c.id in handoff_of else None) for c in convs if c.id != conversation_id),
-            {"first_name": (customer.name or "there").split()[0], "order_id": orders[0].number if orders else "your order",
-             "name": customer.name, "email": customer.email or ""},
+            tuple(Row(f"{c.channel or 'chat'} #{c.id}{' (handed off)' if c.id in handoff_of else ''}", c.status, c.started_at,
+                      f"/conversations/{c.id}") for c in convs if c.id != conversation_id),
         )
 
 
-_VARIABLE = re.compile(r"\{(\w+)\}")
-
-
-def fill(template: str, variables: dict) -> str:
-    """{first_name}, {order_id}, {agent} ... from the profile; unknown names stay as written."""
-    return _VARIABLE.sub(lambda m: str(variables.get(m.group(1), m.group(0))), template)
+def _identities(rows: list[ChannelIdentity]) -> tuple[str, ...]:
+    """Each channel identity once, by its id on that channel (a display name can repeat)."""
+    seen: dict[tuple[str, str], str | None] = {}
+    for i in rows:
+        seen.setdefault((i.channel, i.external_id), i.display_name)
+    return tuple(f"{channel}: {external_id}" + (f" ({name})" if name and name != external_id else "")
+                 for (channel, external_id), name in sorted(seen.items()))
 
 
 @dataclass(frozen=True)
@@ -96,18 +85,6 @@ class Canned:
 def canned_replies(uow: UnitOfWork) -> list[Canned]:
     with uow:
         return [Canned(c.id, c.title, c.body) for c in uow.session.scalars(select(CannedReply).order_by(CannedReply.title))]
-
-
-def ensure_canned_replies(uow: UnitOfWork, now: datetime) -> int:
-    with uow:
-        have = set(uow.session.scalars(select(CannedReply.title)))
-        added = 0
-        for title, body in DEFAULT_CANNED.items():
-            if title not in have:
-                uow.session.add(CannedReply(title=title, body=body, created_at=now))
-                added += 1
-        uow.commit()
-        return added
 
 
 @dataclass(frozen=True)
@@ -141,7 +118,7 @@ class Hit:
 
 
 def search(uow: UnitOfWork, query: str, limit: int = 30) -> list[Hit]:
-    """Conversations by customer name, email, phone, order number or message text."""
+    """Conversations by customer name, email, phone, order number, message text or label."""
     query = query.strip()
     if len(query) < 2:
         return []
@@ -153,11 +130,12 @@ def search(uow: UnitOfWork, query: str, limit: int = 30) -> list[Hit]:
         by_order = select(Order.customer_id).where(func.lower(Order.number).like(like))
         by_identity = select(ChannelIdentity.customer_id).where(func.lower(ChannelIdentity.display_name).like(like))
         by_text = select(Message.conversation_id).where(func.lower(Message.text).like(like))
+        by_label = select(ConversationLabel.conversation_id).where(ConversationLabel.label.like(like))
         rows = s.execute(
             select(Conversation, Customer.name)
             .outerjoin(Customer, Conversation.customer_id == Customer.id)
             .where(or_(Conversation.customer_id.in_(customers), Conversation.customer_id.in_(by_order),
-                       Conversation.customer_id.in_(by_identity), Conversation.id.in_(by_text)))
+                       Conversation.customer_id.in_(by_identity), Conversation.id.in_(by_text), Conversation.id.in_(by_label)))
             .order_by(Conversation.last_event_at.desc()).limit(limit)
         ).all()
         hits = []
@@ -274,7 +252,7 @@ def messages_after(uow: UnitOfWork, conversation_id: int, after_id: int = 0) -> 
         return [_view(m) for m in rows]
 
 
-def record_viewed(uow: UnitOfWork, agent: str, action: str, handoff_id: int, conversation_id: int,
+def record_viewed(uow: UnitOfWork, agent: str, action: str, handoff_id: int | None, conversation_id: int,
                   customer_id: int | None, now: datetime) -> None:
     """An agent opened (action "view") or exported ("export") a handed-off conversation and the
     customer's profile beside it: one audit row, on the customer when the chat is linked to one."""

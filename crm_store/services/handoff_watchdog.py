@@ -1,7 +1,7 @@
 """The handoff watchdog: no handed-off conversation sits unnoticed.
 
-A scheduled job (`escalate_stale_handoffs(uow_factory, settings, now) -> int`). Until the
-shared scheduler lands it runs every 30 s inside the agent console process. Everything it
+A scheduled job (`escalate_stale_handoffs(uow_factory, settings, now) -> int`), run every
+minute by the shared scheduler (analytics/handoffs.py, job `handoff_watchdog`). Everything it
 knows lives in the database (requested_at, stage_entered_at, escalated_at, agents'
 last_seen_at), so a restart neither loses nor repeats an escalation:
 - unclaimed for HANDOFF_ESCALATE_MINUTES: priority high, an email to SUPPORT_TEAM_EMAIL;

@@ -260,3 +260,27 @@ def test_widget_on_an_allowed_shop_origin_works_and_elsewhere_cannot_connect(bro
             assert stranger.locator(".crmbot-root[data-session-ready]").count() == 0
         finally:
             context.close()
+
+
+def test_an_agents_message_shows_the_agents_name_and_initials_and_team_notices_stand_apart(chat, server, page):
+    import httpx
+
+    chat.open()
+    chat.send("hello")
+    chat.wait_for_bot("You said: hello")
+    session = chat.session_id()
+
+    def push(message: dict) -> None:
+        httpx.post(f"{server.url}/test/push", json={"channel": "webchat", "sender": session, "message": message}, timeout=10)
+
+    push({"text": "Anna Lee from our team has joined the chat.", "source": "handoff"})
+    push({"text": "Hi, I'm checking your parcel now.", "source": "agent", "agent": "anna.lee"})
+    chat.wait_for_bot("checking your parcel")
+
+    agent_row = page.locator(".crmbot-agent", has_text="checking your parcel")
+    expect(agent_row.locator(".crmbot-name")).to_have_text("Anna Lee · our team")
+    expect(agent_row.locator(".crmbot-initials")).to_have_text("AL")
+    expect(page.locator(".crmbot-team", has_text="has joined the chat")).to_be_visible()
+    assistant_row = page.locator(".crmbot-bot", has_text="You said: hello")
+    expect(assistant_row.locator(".crmbot-speaker")).to_have_count(0)
+    chat.screenshot("webchat-agent")

@@ -17,6 +17,7 @@ from sqlalchemy import select
 from crm_store.db import UnitOfWork
 from crm_store.models import Conversation, Handoff, Message
 from crm_store.services import console_users, handoffs
+from crm_store.services.agents import display_name
 from tests.e2e.test_order_status import customer_with_order, texts
 from tests.e2e.test_telegram_stack import post_update, replies_to, text_update
 from tests.support.browser import ROOT, ChatPage, launch_chromium, require_chromium
@@ -101,7 +102,7 @@ def test_two_agents_a_web_customer_live_both_ways_then_the_rating(stack: Stack, 
             else (bea, ana, second_agent, "agent")
         loser.get_by_text(f"{winner_name} has already taken this conversation").wait_for()
         assert handoff_of(stack, sender)["agent"] == winner_name
-        chat.wait_for_bot(f"{winner_name} from our team has joined the chat")
+        chat.wait_for_bot(f"{display_name(winner_name)} from our team has joined the chat")
 
         # Agent -> customer, live, and stored as the agent's message.
         winner.get_by_label("Reply to the customer").fill("Hello, I'm looking at your order now.")
@@ -159,10 +160,11 @@ def test_telegram_handoff_agent_reply_silence_and_rating(stack: Stack, telegram)
     r = agent.post(f"/handoffs/{handoff['id']}/reply", data={"csrf": csrf, "text": "Hi, Max here. How can I help?"},
                    headers={"Accept": "application/json"})
     assert r.status_code == 200, r.text
-    eventually(lambda: "Hi, Max here. How can I help?" in replies_to(telegram, chat_id))
+    # Telegram shows every message as the bot's: the agent's name goes in front.
+    eventually(lambda: "Manager (our team): Hi, Max here. How can I help?" in replies_to(telegram, chat_id))
     time.sleep(2)
     during = replies_to(telegram, chat_id)[before:]
-    assert during == ["Hi, Max here. How can I help?"]
+    assert during == ["Manager (our team): Hi, Max here. How can I help?"]
 
     agent.post(f"/handoffs/{handoff['id']}/resolve", data={"csrf": csrf})
     eventually(lambda: any("How would you rate" in t for t in replies_to(telegram, chat_id)))

@@ -8,8 +8,9 @@ import pytest
 from aiosmtpd.controller import Controller
 from sqlalchemy import select
 
+from analytics.jobs import load_jobs, run_job
 from crm_store.models import Ticket
-from crm_store.services import console_users, handoffs
+from crm_store.services import console_users, handoffs, workspace
 from crm_store.services.handoff_watchdog import escalate_stale_handoffs
 from crm_store.settings import Settings
 from tests.integration.test_handoff_lifecycle import a_chat
@@ -115,3 +116,16 @@ def test_a_claimed_handoff_is_left_alone(uow_factory, smtp):
 
     assert escalate_stale_handoffs(uow_factory, settings_for(controller.port), T + timedelta(hours=3)) == 0
     assert handoffs.get_handoff(uow_factory(), handoff.id).status == "claimed" and inbox.messages == []
+
+
+def test_the_watchdog_is_a_job_of_the_shared_scheduler(engine, uow_factory, smtp):
+    controller, _inbox = smtp
+    handoff = handoffs.request_handoff(uow_factory(), a_chat(uow_factory), "asked for a person", T)
+    away = console_users.add_user(uow_factory(), f"bo-{uuid.uuid4().hex[:6]}", "agent", "secret-password", T)
+    console_users.touch(uow_factory(), away.id, T + timedelta(minutes=5))
+    workspace.set_away(uow_factory(), away.username, True, T + timedelta(minutes=5))  # at the console, but away
+
+    result = run_job(load_jobs()["handoff_watchdog"], settings_for(controller.port), engine, T + timedelta(minutes=5))
+
+    assert (result.status, result.rows, result.summary) == ("ok", 1, {"acted_on": 1})
+    assert handoffs.get_handoff(uow_factory(), handoff.id).status == "ticket"  # nobody online: a ticket

@@ -129,3 +129,22 @@ def test_off_loopback_rest_is_off_unless_its_token_is_set_and_sent(tmp_path, env
 
         assert reply.status_code == status
         assert len(srv.messages()) == (1 if status == 200 else 0)
+
+
+def test_what_the_team_sends_between_turns_waits_for_the_caller_who_is_then_listening(server, http):
+    someone = sender()
+    answer = http.post(WEBHOOK, json={"sender": someone, "message": "hello"})
+    link = answer.headers["link"]
+    assert f"/webhooks/rest/messages?sender={someone}" in link and 'rel="messages"' in link
+    assert http.get("/webhooks/rest/listening", params={"sender": someone}).json()["listening"] is False
+
+    http.post("/test/push", json={"channel": "rest", "sender": someone,
+                                  "message": {"text": "Hi, Sam here.", "source": "agent", "agent": "sam"}})
+    first = http.get("/webhooks/rest/messages", params={"sender": someone}).json()["messages"]
+    again = http.get("/webhooks/rest/messages", params={"sender": someone, "after": first[-1]["id"]}).json()["messages"]
+
+    assert [(m["text"], m["sender"]["name"]) for m in first] == [("Hi, Sam here.", "Sam")]
+    assert again == []
+    assert http.get("/webhooks/rest/listening", params={"sender": someone}).json()["listening"] is True
+    assert http.get("/webhooks/rest/messages", params={"sender": someone, "after": "x"}).status_code == 400
+    assert http.get("/webhooks/rest/messages").status_code == 400

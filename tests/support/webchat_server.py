@@ -135,9 +135,20 @@ def main() -> None:
 
     from urllib.parse import urljoin
 
-    for channel in (WebChatInput(), RestInput()):
+    channels = {c.name(): c for c in (WebChatInput(), RestInput())}
+    for channel in channels.values():
         # The same URL prefix rule as rasa.core.channels.channel.register().
         app.blueprint(channel.blueprint(on_new_message), url_prefix=urljoin("/webhooks/", channel.url_prefix()))
+
+    @app.route("/test/push", methods=["POST"])
+    async def push(request: Any) -> Any:
+        # What Rasa does for the console's POST /conversations/<sender>/tracker/events: the bot
+        # event's message (its metadata merged in, BotUttered.message()) goes to the channel's
+        # output channel, outside any turn of the customer's.
+        body = request.json
+        output = channels[body["channel"]].get_output_channel()
+        await output.send_response(body["sender"], dict(body["message"]))
+        return response.json({"sent": True})
 
     @app.route("/test/parcel.png")
     async def parcel(_: Any) -> Any:

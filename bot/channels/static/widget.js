@@ -221,10 +221,26 @@
     return node;
   }
 
-  function addText(who, text, box) {
+  // Who wrote an outgoing message: an agent (name and initials), the team's own notice, or
+  // (no sender) the assistant. Names are set as text, never as HTML.
+  function addSpeaker(row, sender) {
+    if (sender.role === "agent") {
+      row.classList.add("crmbot-agent");
+      var by = el("div", { className: "crmbot-speaker" });
+      by.appendChild(el("span", { className: "crmbot-initials", "aria-hidden": "true" }, String(sender.initials || "")));
+      by.appendChild(el("span", { className: "crmbot-name" }, String(sender.name || "") + " · our team"));
+      row.appendChild(by);
+      return String(sender.name || "Our team") + " (our team): ";
+    }
+    row.classList.add("crmbot-team");
+    return "Shop team: ";
+  }
+
+  function addText(who, text, box, sender) {
     var row = messageRow(who, box);
     var prefix = who === "user" ? "You: " : who === "bot" ? "Assistant: " : "";
-    if (prefix) row.appendChild(el("span", { className: "crmbot-sr" }, prefix));
+    if (who === "bot" && sender && typeof sender === "object") prefix = addSpeaker(row, sender);
+    if (prefix) row.insertBefore(el("span", { className: "crmbot-sr" }, prefix), row.firstChild);
     var bubble = el("div", { className: "crmbot-bubble" }, who === "bot" ? null : text);
     row.appendChild(who === "bot" ? appendLinked(bubble, String(text)) : bubble);
     scrollDown();
@@ -279,7 +295,7 @@
   function renderBotMessage(msg) {
     if (!msg || typeof msg !== "object") return;
     var row = null;
-    if (typeof msg.text === "string" && msg.text !== "") row = addText("bot", msg.text);
+    if (typeof msg.text === "string" && msg.text !== "") row = addText("bot", msg.text, null, msg.sender);
     var quick = Array.isArray(msg.quick_replies) ? msg.quick_replies : Array.isArray(msg.buttons) ? msg.buttons : [];
     if (quick.length) addButtons(row || messageRow("bot"), quick, true);
     var att = msg.attachment;
@@ -311,7 +327,7 @@
     messages.forEach(function (item, index) {
       var isLast = index === messages.length - 1 && !liveBox.childNodes.length;
       var who = item.direction === "in" ? "user" : "bot";
-      var row = addText(who, historyText(item, lastOut), historyBox);
+      var row = addText(who, historyText(item, lastOut), historyBox, item.sender);
       row.classList.add("crmbot-from-history");
       if (item.direction === "in" && lastGroup) {
         var chosen = lastGroup.querySelectorAll("button")[clickedButton(item, lastOut)];
