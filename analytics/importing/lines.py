@@ -15,8 +15,8 @@ The rules, in the order they apply (docs/import.md says the same in plain words)
 """
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
+from typing import Callable
 
 import numpy as np
 import pandas as pd
@@ -26,7 +26,10 @@ from analytics.importing.values import BadValue, parse_total, parse_when
 
 EARLIEST = pd.Timestamp(1990, 1, 1)
 ADJUSTMENT_SKUS = frozenset({"POST", "DOT", "C2", "M", "D", "S", "B", "BANK CHARGES", "AMAZONFEE", "CRUK", "ADJUST"})
-ADJUSTMENT_WORDS = r"\b(?:postage|carriage|shipping|delivery charge|fees?|bank charges?|manual|discount|commission|adjust(?:ment)?)\b"
+# A description that is only a charge's name, with at most two words before it ("Next Day Carriage",
+# "AMAZON FEE"): "FRENCH CARRIAGE LANTERN" is a product.
+ADJUSTMENT_WORDS = (r"^\s*(?:\S+\s+){0,2}(?:postage|carriage|shipping|delivery charges?|fees?|bank charges?|manual|discount|"
+                    r"commission|adjust|adjustment)\s*$")
 CANCEL_PREFIX = r"^C(?=\d)"
 CANCEL_STATUSES = {"cancelled": "cancelled", "canceled": "cancelled", "voided": "cancelled", "void": "cancelled",
                    "refunded": "returned", "returned": "returned"}
@@ -56,6 +59,7 @@ class Cleaned:
     flagged: list[tuple[int, str]] = field(default_factory=list)  # held back, for a person to check
     checks: list[tuple[int, str]] = field(default_factory=list)  # imported, but worth a look
     dated_stages: tuple[str, ...] = ()
+    missing: dict[str, int] = field(default_factory=dict)  # field -> lines without a value
 
 
 def clean_orders(frame: pd.DataFrame, header: list[str], mapping: dict[str, str], rules: Rules,
@@ -71,65 +75,72 @@ def clean_orders(frame: pd.DataFrame, header: list[str], mapping: dict[str, str]
     df = df[keep]
     table = [("lines read", lines_read, ""), ("exact duplicate lines", int(dup.sum()), "dropped")]
 
-    df["number"] = col("number").str.upper()
+    df["number"] = distinct(col("number"), lambda u: u.str.upper())
     _fail(reason, df["number"] == "", "no order number")
-    _fail(reason, df["number"].str.len() > 20, "order number longer than 20 characters")
+    _fail(reason, distinct(df["number"], lambda u: u.str.len() > 20), "order number longer than 20 characters")
     line_level = "quantity" in mapping
+    repeated = pd.Series(False, index=df.index)
     if line_level:
         df["quantity"], why = _whole(col("quantity"))
         _fail(reason, why.notna(), why)
         df["price_e4"], why = _money_e4(col("unit_price"), "unit price")
         _fail(reason, why.notna(), why)
-        df["sku"] = (col("sku") if "sku" in mapping else col("description")).str.upper()
+        df["sku"] = distinct(col("sku") if "sku" in mapping else col("description"), lambda u: u.str.upper())
         _fail(reason, df["sku"] == "", "no SKU")
-        _fail(reason, df["sku"].str.len() > 40, "SKU longer than 40 characters")
-        df["description"] = col("description").str.slice(0, 200)
+        _fail(reason, distinct(df["sku"], lambda u: u.str.len() > 40), "SKU longer than 40 characters")
+        df["description"] = distinct(col("description"), lambda u: u.str.slice(0, 200))
     else:
         df["quantity"] = 1
         df["price_e4"], why = _money_e4(col("total"), "total")
         _fail(reason, why.notna(), why)
         df["sku"], df["description"] = "", ""
-        first = df["number"].duplicated(keep="first")
+        again = df["number"].duplicated(keep="first") & (df["number"] != "")
         first_line = pd.Series(df.index, index=df.index).groupby(df["number"]).transform("first")
-        _fail(reason, first & (df["number"] != ""), "order " + df["number"] + " is already on line " + first_line.astype(str))
+        repeated = again & reason.isna()  # a later copy is bad, and spoils no earlier order
+        _fail(reason, again, "order " + df["number"][again] + " is already on line " + first_line[again].astype(str))
     df["placed_at"], why = _dates(col("placed_at"), "date") if "placed_at" in mapping else (pd.Series(rules.now, index=df.index), None)
     if why is not None:
         _fail(reason, why.notna(), why)
+    df["placed_at"] = df["placed_at"].fillna(rules.now)
     dated = [stage for f, stage in STAGE_DATES if f in mapping]
     for f, _stage in STAGE_DATES[1:]:
         if f in mapping:
             df[f], why = _dates(col(f), f.replace("_at", " date"))
             _fail(reason, why.notna(), why)
-    status = col("status").str.lower().str.replace(" ", "_")
+    status = distinct(col("status"), lambda u: u.str.lower().str.replace(" ", "_"))
     known = status.isin(list(rules.statuses) + list(CANCEL_STATUSES)) | (status == "")
-    _fail(reason, ~known, "status '" + col("status") + "' is not one of " + ", ".join(rules.statuses))
+    _fail(reason, ~known, "status '" + col("status")[~known] + "' is not one of " + ", ".join(rules.statuses))
     df["status"] = status.replace(CANCEL_STATUSES)
     cancelled_status = status.isin(list(CANCEL_STATUSES))
     for c in ("ext", "email", "phone", "key"):
         df[c] = customer_keys[c]
     _fail(reason, customer_keys["bad"].notna(), customer_keys["bad"])
-    df["country"] = col("country").str.slice(0, 60)
+    df["country"] = distinct(col("country"), lambda u: u.str.slice(0, 60))
 
     bad_lines = reason.notna()
+    out_missing = {f: int((col(f) == "").sum()) for f in ("placed_at", "status", "total", "quantity", "unit_price")
+                   if f in mapping and (col(f) == "").any()}
     out = Cleaned(pd.DataFrame(), pd.DataFrame(), pd.DataFrame(), pd.DataFrame(), table)
     out.bad = list(zip(df.index[bad_lines].tolist(), reason[bad_lines].tolist()))
     out.dated_stages = tuple(dated)
+    out.missing = out_missing
 
-    prefix = df["number"].str.contains(rules.cancel_prefix, regex=True)
+    prefix = distinct(df["number"], lambda u: u.str.contains(rules.cancel_prefix, regex=True))
     amount = df["quantity"] * df["price_e4"]
     held = pd.Series(None, index=df.index, dtype=object)
-    held[df["price_e4"] < 0] = "unit price " + _e4_text(df["price_e4"]) + " is negative (a write-off, not a sale)"
-    write_off = (df["quantity"] < 0) & (df["price_e4"] == 0) & ~prefix & ~cancelled_status
-    held[write_off & held.isna()] = "quantity " + df["quantity"].astype(str) + " at price 0 with no cancellation mark: a stock correction, not a sale"
-    late = df["placed_at"] > rules.now + pd.Timedelta(days=1)
-    early = df["placed_at"] < EARLIEST
-    held[late & held.isna()] = "order date " + df["placed_at"].dt.strftime("%Y-%m-%d") + " is in the future"
-    held[early & held.isna()] = "order date " + df["placed_at"].dt.strftime("%Y-%m-%d") + " is before 1990"
+    below = df["price_e4"] < 0
+    held[below] = "unit price " + _e4_text(df["price_e4"][below]) + " is negative (a write-off, not a sale)"
+    write_off = (df["quantity"] < 0) & (df["price_e4"] == 0) & ~prefix & ~cancelled_status & held.isna()
+    held[write_off] = "quantity " + df["quantity"][write_off].astype(str) + " at price 0 with no cancellation mark: a stock correction, not a sale"
+    late = (df["placed_at"] > rules.now + pd.Timedelta(days=1)) & held.isna()
+    held[late] = "order date " + df["placed_at"][late].dt.strftime("%Y-%m-%d") + " is in the future"
+    early = (df["placed_at"] < EARLIEST) & held.isna()
+    held[early] = "order date " + df["placed_at"][early].dt.strftime("%Y-%m-%d") + " is before 1990"
     held[bad_lines] = None
     flagged = held.notna()
     out.flagged = list(zip(df.index[flagged].tolist(), held[flagged].tolist()))
 
-    spoiled = set(df.loc[bad_lines | flagged, "number"])
+    spoiled = set(df.loc[(bad_lines & ~repeated) | flagged, "number"])
     whole = ~df["number"].isin(spoiled)
     table.append(("bad lines", int(bad_lines.sum()), "reported with the reason; their orders held back"))
     table.append(("held back: no sale or impossible date", int(flagged.sum()), "reported with the reason; their orders held back"))
@@ -147,7 +158,7 @@ def clean_orders(frame: pd.DataFrame, header: list[str], mapping: dict[str, str]
     df["kind"] = np.where(prefix | all_negative, "credit_note", "order")
     credit = df["kind"] == "credit_note"
     if line_level:
-        words = df["description"].str.contains(rules.adjustment_words, case=False, regex=True)
+        words = distinct(df["description"], lambda u: u.str.contains(rules.adjustment_words, case=False, regex=True))
         adjust = df["sku"].isin(rules.adjustment_skus) | words
     else:
         adjust = pd.Series(False, index=df.index)
@@ -182,7 +193,8 @@ def clean_orders(frame: pd.DataFrame, header: list[str], mapping: dict[str, str]
         out.adjustments = pd.DataFrame(columns=["number", "code", "description", "quantity", "amount_e4"])
         out.products = pd.DataFrame(columns=["sku", "name", "price_e4"])
     table.append(("orders to import", int((out.orders["kind"] == "order").sum()),
-                  f"{int((out.orders['key'] == '').sum())} of them and credit notes anonymous"))
+                  f"and {int((out.orders['kind'] == 'credit_note').sum())} credit notes; "
+                  f"{int((out.orders['key'] == '').sum())} of all these anonymous"))
     return out
 
 
@@ -245,6 +257,13 @@ def _products(items: pd.DataFrame) -> pd.DataFrame:
     return products.reset_index()
 
 
+def distinct(values: pd.Series, fn: Callable[[pd.Series], pd.Series]) -> pd.Series:
+    """fn applied to each distinct value once: exports repeat their SKUs, numbers and countries thousands of times."""
+    codes, uniques = pd.factorize(values.to_numpy(), use_na_sentinel=False)
+    mapped = fn(pd.Series(uniques, dtype=object)).to_numpy()
+    return pd.Series(mapped[codes], index=values.index)
+
+
 def _fail(reason: pd.Series, mask: pd.Series, why: str | pd.Series) -> None:
     hit = mask & reason.isna()
     if hit.any():
@@ -271,7 +290,8 @@ def _money_e4(text: pd.Series, what: str) -> tuple[pd.Series, pd.Series]:
             why[text == value] = f"{what} {value!r} is not a number"
     why[text == ""] = f"no {what}"
     number = number.fillna(0)
-    why[number.abs() >= 10**8] = f"{what} " + text + " is beyond 100,000,000"
+    huge = number.abs() >= 10**8
+    why[huge] = f"{what} " + text[huge] + " is beyond 100,000,000"
     return (number.where(why.isna(), 0) * 10_000).round().astype("int64"), why
 
 
@@ -310,7 +330,7 @@ def customer_columns(frame: pd.DataFrame, mapping: dict[str, str], region: str) 
 
     out = pd.DataFrame(index=frame.index)
     ext = frame[mapping["customer_id"]] if "customer_id" in mapping else pd.Series("", index=frame.index)
-    out["ext"] = ext.str.replace(r"\.0$", "", regex=True).str.slice(0, 200)  # a spreadsheet's 12346.0
+    out["ext"] = distinct(ext, lambda u: u.str.replace(r"\.0$", "", regex=True).str.slice(0, 200))  # a spreadsheet's 12346.0
     out["bad"] = None
     for f, cleaner in (("email", clean_email), ("phone", lambda v: clean_phone(v, region))):
         raw = frame[mapping[f]] if f in mapping else pd.Series("", index=frame.index)

@@ -9,6 +9,7 @@ stopped finishes with the same command.
 from __future__ import annotations
 
 import logging
+import time
 import uuid
 from datetime import datetime
 from pathlib import Path
@@ -38,9 +39,11 @@ def import_orders(uow_factory: Callable[[], UnitOfWork], path: Path, now: dateti
                   skip_anonymous: bool = False, adjustment_skus: frozenset[str] | None = None,
                   total: Callable[[int], None] | None = None) -> ImportReport:
     """batch_size: order lines per transaction (an order is never split)."""
+    clock = time.perf_counter()
     sheet = read_sheet(path)
     mapping = columns.detect("orders", sheet.header, overrides)
     report = ImportReport("orders", sheet.name, uuid.uuid4().hex[:12], dry_run, mapping)
+    report.seconds["read"] = time.perf_counter() - clock
     if total:
         total(len(sheet.frame))
     rules = Rules(pd.Timestamp(now), max_amount, adjustment_skus or ADJUSTMENT_SKUS, skip_anonymous=skip_anonymous,
@@ -50,7 +53,10 @@ def import_orders(uow_factory: Callable[[], UnitOfWork], path: Path, now: dateti
     report.rows = cleaned.table[0][1]
     report.table, report.bad, report.flagged, report.checks = cleaned.table, cleaned.bad, cleaned.flagged, cleaned.checks
     report.notes.append(_stage_note(cleaned.dated_stages, mapping))
+    report.missing.update(cleaned.missing)
     orders = cleaned.orders
+    report.seconds["clean"] = time.perf_counter() - clock - report.seconds["read"]
+    clock = time.perf_counter()
     try:
         uow = uow_factory()
         with uow:
@@ -64,6 +70,8 @@ def import_orders(uow_factory: Callable[[], UnitOfWork], path: Path, now: dateti
             report.table.append(("products new to the CRM", new_products, "created by SKU"))
             if not dry_run:
                 uow.commit()
+        report.seconds["customers and products"] = time.perf_counter() - clock
+        clock = time.perf_counter()
         if dry_run:
             report.created = len(todo)
             return report
@@ -80,6 +88,7 @@ def import_orders(uow_factory: Callable[[], UnitOfWork], path: Path, now: dateti
             report.created += len(batch)
             if progress:
                 progress(int(batch["lines"].sum()))
+        report.seconds["orders"] = time.perf_counter() - clock
     except Exception as exc:
         raise ImportInterrupted(report, exc) from exc
     log.info("orders imported", extra={"run_id": report.run_id, "orders": report.created, "unchanged": report.unchanged})

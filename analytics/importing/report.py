@@ -25,6 +25,7 @@ class ImportReport:
     table: list[tuple[str, int, str]] = field(default_factory=list)  # the cleaning table of an order import
     checks: list[tuple[int, str]] = field(default_factory=list)  # imported, but worth a look
     notes: list[str] = field(default_factory=list)  # what the file cannot tell, in words
+    seconds: dict[str, float] = field(default_factory=dict)  # wall time per phase: read, clean, reference, write
 
     def lines(self, limit: int = 20) -> list[str]:
         verb = "would import" if self.dry_run else "imported"

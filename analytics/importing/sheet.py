@@ -48,7 +48,7 @@ def read_sheet(path: Path) -> Sheet:
         raise ImportFileError(f"{path.name}: the header names {', '.join(map(repr, twice))} more than once")
     frame = pd.DataFrame(values, columns=header, index=pd.Index(lines, name="line"), dtype=object)
     frame[BAD] = pd.Series(bad, index=frame.index, dtype=object)
-    _check_values(frame, header, encoding)
+    _check_values(frame, header, {"utf-8-sig": "UTF-8", "cp1252": "Windows-1252"}.get(encoding, encoding))
     return Sheet(path.name, header, frame, encoding)
 
 
@@ -70,16 +70,18 @@ def _sniff(path: Path) -> tuple[str, type[csv.Dialect] | csv.Dialect]:
             raise ImportFileError(f"{path.name} is not a readable gzip file ({exc})") from None
     if b"\x00" in raw:
         raise ImportFileError(f"{path.name} is not plain text (UTF-16 or a binary file?): save it as CSV in UTF-8")
-    for encoding in ("utf-8-sig", "cp1252"):
-        try:
-            sample = raw.decode(encoding)
-            break
-        except UnicodeDecodeError as exc:
-            if encoding == "utf-8-sig" and exc.start >= len(raw) - 3:  # a character cut by the sample's end
-                sample = raw[:exc.start].decode(encoding)
-                break
-    else:  # pragma: no cover - cp1252 decodes nearly anything
-        raise ImportFileError(f"{path.name} is neither UTF-8 nor Windows-1252 text")
+    try:
+        sample, encoding = raw.decode("utf-8-sig"), "utf-8-sig"
+    except UnicodeDecodeError as exc:
+        sample = raw.decode("utf-8-sig", errors="replace")
+        broken = sample.count("\ufffd")
+        fine = sum(1 for ch in sample if ord(ch) > 127) - broken
+        # Mostly UTF-8 with a few stray bytes (one line pasted from elsewhere): read it as UTF-8 and let
+        # those lines be reported. No UTF-8 at all: a Windows export.
+        if exc.start >= len(raw) - 3 or fine > broken:
+            encoding = "utf-8-sig"
+        else:
+            sample, encoding = raw.decode("cp1252", errors="replace"), "cp1252"
     try:
         dialect = csv.Sniffer().sniff(sample.split("\n", 1)[0], delimiters=",;\t|")
     except csv.Error:
