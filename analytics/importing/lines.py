@@ -128,7 +128,7 @@ def clean_orders(frame: pd.DataFrame, header: list[str], mapping: dict[str, str]
     prefix = distinct(df["number"], lambda u: u.str.contains(rules.cancel_prefix, regex=True))
     amount = df["quantity"] * df["price_e4"]
     held = pd.Series(None, index=df.index, dtype=object)
-    below = df["price_e4"] < 0
+    below = (df["price_e4"] < 0) if line_level else pd.Series(False, index=df.index)  # a negative order total is a refund
     held[below] = "unit price " + _e4_text(df["price_e4"][below]) + " is negative (a write-off, not a sale)"
     write_off = (df["quantity"] < 0) & (df["price_e4"] == 0) & ~prefix & ~cancelled_status & held.isna()
     held[write_off] = "quantity " + df["quantity"][write_off].astype(str) + " at price 0 with no cancellation mark: a stock correction, not a sale"
@@ -141,7 +141,7 @@ def clean_orders(frame: pd.DataFrame, header: list[str], mapping: dict[str, str]
     out.flagged = list(zip(df.index[flagged].tolist(), held[flagged].tolist()))
 
     spoiled = set(df.loc[(bad_lines & ~repeated) | flagged, "number"])
-    whole = ~df["number"].isin(spoiled)
+    whole = ~df["number"].isin(spoiled) & ~bad_lines & ~flagged
     table.append(("bad lines", int(bad_lines.sum()), "reported with the reason; their orders held back"))
     table.append(("held back: no sale or impossible date", int(flagged.sum()), "reported with the reason; their orders held back"))
     table.append(("other lines of held-back orders", int((~whole & ~bad_lines & ~flagged).sum()), "held back whole"))
@@ -211,8 +211,10 @@ def _orders(df: pd.DataFrame, amount: pd.Series, rules: Rules, dated: list[str],
     for f, stage in STAGE_DATES[1:]:
         if f in orders:
             last_dated = last_dated.where(orders[f].isna() | (stage == "cancelled"), stage)
-    orders["status"] = orders["status"].where(orders["status"] != "",
-                                              np.where(orders["kind"] == "credit_note", "cancelled", last_dated))
+    orders["status"] = orders["status"].where(orders["status"] != "", last_dated)
+    # A credit note is the cancellation (or, where the file says so, the return): never "delivered".
+    credit = orders["kind"] == "credit_note"
+    orders.loc[credit & (orders["status"] != "returned"), "status"] = "cancelled"
     return orders.reset_index().sort_values(["placed_at", "number"], kind="stable").reset_index(drop=True)
 
 
