@@ -94,25 +94,39 @@ def _csv(fh: IO[str], dialect: type[csv.Dialect] | csv.Dialect) -> tuple[list[st
     reader = csv.reader(fh, dialect)
     header = next(reader, None) or []
     n = len(header)
+    try:
+        rows = list(reader)
+    except csv.Error as exc:
+        raise ImportFileError(f"line {reader.line_num}: the file cannot be read as CSV ({exc})") from None
+    # One physical line per row (no quoted line breaks): a row's line number is its position.
+    if reader.line_num != len(rows) + 1:
+        fh.seek(0)
+        reader = csv.reader(fh, dialect)
+        next(reader, None)
+        numbers = []
+        for _row in reader:
+            numbers.append(reader.line_num)
+    else:
+        numbers = list(range(2, len(rows) + 2))
     lines: list[int] = []
     values: list[list[str]] = []
     bad: list[str | None] = []
-    try:
-        for row in reader:
-            if len(row) == n:
-                values.append(row)
-                bad.append(None)
-            elif not any(v.strip() for v in row):
-                continue
-            elif len(row) > n:
-                values.append(row[:n])
-                bad.append(f"{len(row)} values for {n} columns (an unquoted delimiter?)")
-            else:
-                values.append(row + [""] * (n - len(row)))
-                bad.append(f"{len(row)} values for {n} columns (a cut-off line?)")
-            lines.append(reader.line_num)
-    except csv.Error as exc:
-        raise ImportFileError(f"line {reader.line_num}: the file cannot be read as CSV ({exc})") from None
+    odd = {i for i, row in enumerate(rows) if len(row) != n}
+    if not odd:
+        return header, numbers, rows, [None] * len(rows)
+    for i, row in enumerate(rows):
+        if i not in odd:
+            values.append(row)
+            bad.append(None)
+        elif not any(v.strip() for v in row):
+            continue
+        elif len(row) > n:
+            values.append(row[:n])
+            bad.append(f"{len(row)} values for {n} columns (an unquoted delimiter?)")
+        else:
+            values.append(row + [""] * (n - len(row)))
+            bad.append(f"{len(row)} values for {n} columns (a cut-off line?)")
+        lines.append(numbers[i])
     return header, lines, values, bad
 
 
