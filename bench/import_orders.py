@@ -102,7 +102,7 @@ def run_orders_bench(path: Path, databases: tuple[str, ...]) -> int:
             else:
                 result = _run(_import, f"sqlite:///{tmp}/import.db", None, str(path))
                 base = _run(_baseline, f"sqlite:///{tmp}/baseline.db", None, str(path))
-        took, cpu, peak_kb, rows, created, lines, seconds, again_created, again_unchanged, again_took, net = result
+        took, cpu, peak_kb, rows, _created, lines, seconds, again_created, again_unchanged, again_took, net = result
         base_took, base_rows = base
         name = "PostgreSQL" if db == "postgres" else "SQLite"
         print(f"== {name} ==")

@@ -15,8 +15,8 @@ The rules, in the order they apply (docs/import.md says the same in plain words)
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 import numpy as np
 import pandas as pd
@@ -66,7 +66,7 @@ def clean_orders(frame: pd.DataFrame, header: list[str], mapping: dict[str, str]
                  customer_keys: pd.DataFrame) -> Cleaned:
     """customer_keys: per row (same index) ext, email, phone and key (clean, "" where none): see customer_columns."""
     df = pd.DataFrame(index=frame.index)
-    col = lambda f: frame[mapping[f]] if f in mapping else pd.Series("", index=frame.index)  # noqa: E731
+    col = lambda f: frame[mapping[f]] if f in mapping else pd.Series("", index=frame.index)
     reason = frame[BAD].copy()
     lines_read = len(frame)
     dup = frame.duplicated(subset=header, keep="first").to_numpy()
@@ -178,8 +178,8 @@ def clean_orders(frame: pd.DataFrame, header: list[str], mapping: dict[str, str]
     out.orders, df, amount, adjust = _mirror_cancelled(out.orders, df, amount, adjust)
     n_credit = int((out.orders["kind"] == "credit_note").sum())
     linked = int(out.orders["credit_for"].notna().sum())
-    table.append(("credit notes", n_credit, f"{linked} linked to the order they cancel, {n_credit - linked} with no "
-                  "earlier order of the same customer and SKU in the file"))
+    table.append(("credit notes", n_credit, (f"{linked} linked to the order they cancel, {n_credit - linked} with no "
+                                             "earlier order of the same customer and SKU in the file")))
     table.append(("net amount of credit notes", n_credit, _money_text(out.orders.loc[out.orders["kind"] == "credit_note", "total_e4"].sum())))
     if line_level:
         items = df[~adjust]
@@ -193,8 +193,8 @@ def clean_orders(frame: pd.DataFrame, header: list[str], mapping: dict[str, str]
         out.adjustments = pd.DataFrame(columns=["number", "code", "description", "quantity", "amount_e4"])
         out.products = pd.DataFrame(columns=["sku", "name", "price_e4"])
     table.append(("orders to import", int((out.orders["kind"] == "order").sum()),
-                  f"and {int((out.orders['kind'] == 'credit_note').sum())} credit notes; "
-                  f"{int((out.orders['key'] == '').sum())} of all these anonymous"))
+                  (f"and {int((out.orders['kind'] == 'credit_note').sum())} credit notes; "
+                   f"{int((out.orders['key'] == '').sum())} of all these anonymous")))
     return out
 
 

@@ -11,17 +11,29 @@ from __future__ import annotations
 import logging
 import time
 import uuid
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
-from typing import Callable
 
 import pandas as pd
 from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
 from analytics.importing import columns
-from analytics.importing.bulk import allocate_ids, cents, decimal_text, insert_frame, when
-from analytics.importing.lines import ADJUSTMENT_SKUS, Rules, clean_orders, customer_columns, stage_history
+from analytics.importing.bulk import (
+    allocate_ids,
+    cents,
+    decimal_text,
+    insert_frame,
+    when,
+)
+from analytics.importing.lines import (
+    ADJUSTMENT_SKUS,
+    Rules,
+    clean_orders,
+    customer_columns,
+    stage_history,
+)
 from analytics.importing.report import ImportInterrupted, ImportReport
 from analytics.importing.sheet import read_sheet
 from crm_store import stages

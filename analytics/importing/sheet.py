@@ -9,10 +9,11 @@ from __future__ import annotations
 import csv
 import gzip
 import io
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
-from typing import IO, Iterator
+from typing import IO
 
 import pandas as pd
 
@@ -53,7 +54,7 @@ def read_sheet(path: Path) -> Sheet:
 
 
 def _open_text(path: Path, encoding: str) -> IO[str]:
-    raw = gzip.open(path, "rb") if _is_gzip(path) else path.open("rb")
+    raw = gzip.open(path, "rb") if _is_gzip(path) else path.open("rb")  # noqa: SIM115 - the wrapper closes it
     return io.TextIOWrapper(raw, encoding=encoding, errors="replace", newline="")
 
 
@@ -136,7 +137,7 @@ def _xlsx(path: Path) -> tuple[list[str], list[int], list[list[str]], list[str |
     try:
         # data_only=False: a formula comes back as its text ("=B2*C2"), so it is reported, not read as empty.
         book = load_workbook(path, read_only=True, data_only=False)
-    except Exception as exc:  # openpyxl raises zipfile, KeyError and its own errors for a broken file
+    except Exception as exc:  # noqa: BLE001 - openpyxl raises zipfile, KeyError and its own errors for a broken file
         raise ImportFileError(f"{path.name} cannot be read as an .xlsx workbook ({type(exc).__name__})") from None
     try:
         rows: Iterator[tuple] = book.worksheets[0].iter_rows(values_only=True)

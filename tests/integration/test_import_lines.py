@@ -18,7 +18,12 @@ from sqlalchemy import text
 from analytics.importing import ImportInterrupted, import_orders
 from crm_store.db import make_engine, migrate
 from tests.integration.test_cli import PROJECT_ROOT, crmbot
-from tests.support.db import POSTGRES_URL, postgres_available, postgres_schema, require_service
+from tests.support.db import (
+    POSTGRES_URL,
+    postgres_available,
+    postgres_schema,
+    require_service,
+)
 
 SAMPLE = Path(__file__).resolve().parents[1] / "fixtures" / "import" / "online_retail_sample.csv"
 NOW = datetime(2026, 12, 7)
@@ -115,7 +120,8 @@ def test_an_import_killed_halfway_is_finished_by_the_same_command(tmp_path):
         "import_orders(lambda: UnitOfWork(engine), Path(sys.argv[1]), datetime(2026, 12, 7), batch_size=60,\n"
         "              progress=lambda n: os.kill(os.getpid(), signal.SIGKILL))\n"
     )
-    killed = subprocess.run([sys.executable, "-c", script, str(SAMPLE)], cwd=PROJECT_ROOT, capture_output=True, timeout=120)
+    killed = subprocess.run([sys.executable, "-c", script, str(SAMPLE)], check=False, cwd=PROJECT_ROOT,
+                            capture_output=True, timeout=120)
     engine = make_engine(url)
     part = scalar(engine, "SELECT COUNT(*) FROM orders")
 
