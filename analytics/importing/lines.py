@@ -33,6 +33,7 @@ ADJUSTMENT_WORDS = (r"^\s*(?:\S+\s+){0,2}(?:postage|carriage|shipping|delivery c
 CANCEL_PREFIX = r"^C(?=\d)"
 CANCEL_STATUSES = {"cancelled": "cancelled", "canceled": "cancelled", "voided": "cancelled", "void": "cancelled",
                    "refunded": "returned", "returned": "returned"}
+UNDATED_NOTE = "the file has no date for this stage: the order's last known date"
 STAGE_DATES = (("placed_at", "pending"), ("paid_at", "paid"), ("shipped_at", "shipped"), ("delivered_at", "delivered"),
                ("cancelled_at", "cancelled"))
 
@@ -363,5 +364,5 @@ def stage_history(orders: pd.DataFrame, dated: tuple[str, ...]) -> pd.DataFrame:
     missing = ~current.set_index(["number", "stage"]).index.isin(have.set_index(["number", "stage"]).index)
     last = have.groupby("number")["entered_at"].max()
     filler = current[missing].assign(entered_at=lambda d: d["number"].map(last).fillna(d["placed_at"]),
-                                     note="the file has no date for this stage: the order's last known date")
+                                     note=UNDATED_NOTE)
     return pd.concat([have, filler[["number", "stage", "entered_at", "note"]]], ignore_index=True)

@@ -106,6 +106,11 @@ def test_a_real_export_is_imported_net_with_its_defects_reported(database_url):
     finally:
         engine.dispose()
     assert again.returncode == 0 and "imported 0 new orders" in again.stdout and f"{orders} already in the CRM" in again.stdout
+    flagged = crmbot("job", "run", "flag_stalled", DATABASE_URL=database_url)
+    funnel = crmbot("report", "stalled", DATABASE_URL=database_url)
+    assert flagged.returncode == 0 and "0 rows touched" in flagged.stdout  # every imported order is in a final stage
+    assert "order    pending 29 " in funnel.stdout and "→ delivered 29 " in funnel.stdout
+    assert "29 of these orders were imported from a file with no date for their final stage" in funnel.stdout
 
 
 def test_an_import_killed_halfway_is_finished_by_the_same_command(tmp_path):
