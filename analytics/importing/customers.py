@@ -183,16 +183,19 @@ def _insert_new(uow: UnitOfWork, made: list[tuple[Ref, CustomerRow]], now: datet
 def _merge_found(uow: UnitOfWork, found: list[tuple[Ref, CustomerRow, str]], report: ImportReport, source: str,
                  now: datetime) -> None:
     logged = []
-    for ref, row, reason in found:
-        customer = uow.session.get(Customer, ref.id)
-        merge = merge_row(uow, customer, row, reason, f"{source} line {row.line}", report.run_id, now,
-                          log_even_if_unchanged=ref.line is not None)
-        if merge is not None:
-            logged.append(merge)
-            into = f"the customer from line {ref.line}" if ref.line is not None else f"customer #{ref.id}"
-            report.merged.append((row.line, into, reason))
-        else:
-            report.unchanged += 1
+    taken: set[tuple[str, str]] = set()
+    # No autoflush: one flush for the batch instead of one per merge; `taken` stands in for what is unflushed.
+    with uow.session.no_autoflush:
+        for ref, row, reason in found:
+            customer = uow.session.get(Customer, ref.id)
+            merge = merge_row(uow, customer, row, reason, f"{source} line {row.line}", report.run_id, now,
+                              log_even_if_unchanged=ref.line is not None, taken=taken)
+            if merge is not None:
+                logged.append(merge)
+                into = f"the customer from line {ref.line}" if ref.line is not None else f"customer #{ref.id}"
+                report.merged.append((row.line, into, reason))
+            else:
+                report.unchanged += 1
     # One flush gives every new identity its id; the merge log keeps them for undo.
     uow.flush()
     for merge, identities in logged:
@@ -206,24 +209,32 @@ def _address(row: CustomerRow) -> str | None:
 
 
 def merge_row(uow: UnitOfWork, customer: Customer, row: CustomerRow, reason: str, source: str, run_id: str,
-              now: datetime, log_even_if_unchanged: bool = False) -> tuple[CustomerMerge, list[ChannelIdentity]] | None:
+              now: datetime, log_even_if_unchanged: bool = False,
+              taken: set[tuple[str, str]] | None = None) -> tuple[CustomerMerge, list[ChannelIdentity]] | None:
     """Merge an imported row into a customer: fill what the customer lacks, keep a second email or
     phone as an identity, and log it. None (nothing logged) when the row adds nothing to a customer
     that was already in the CRM: that is a re-import, not a duplicate. Identity ids are known after
-    the caller's flush, which then writes them into the log entry."""
+    the caller's flush, which then writes them into the log entry. taken: the emails and identities
+    this batch gave out and has not flushed yet, for a caller that merges without autoflush."""
+    taken = taken if taken is not None else set()
     s = uow.session
     old: dict[str, str | None] = {}
     identities: list[ChannelIdentity] = []
     for field, value in (("email", row.email), ("phone", row.phone), ("address", _address(row))):
         if value and not getattr(customer, field):
-            if field == "email" and s.scalar(select(Customer.id).where(Customer.email == value)) is not None:
+            if field == "email" and (("customer_email", value) in taken or
+                                     s.scalar(select(Customer.id).where(Customer.email == value)) is not None):
                 continue
+            if field == "email":
+                taken.add(("customer_email", value))
             old[field] = None
             setattr(customer, field, value)
     for channel, value in (("email", row.email), ("phone", row.phone)):
         if value and value != (getattr(customer, channel) or "").lower() and channel not in old:
-            exists = s.scalar(select(ChannelIdentity.id).where(ChannelIdentity.channel == channel, ChannelIdentity.external_id == value))
-            if exists is None:
+            exists = (channel, value) in taken or s.scalar(
+                select(ChannelIdentity.id).where(ChannelIdentity.channel == channel, ChannelIdentity.external_id == value))
+            if not exists:
+                taken.add((channel, value))
                 identity = ChannelIdentity(customer=customer, channel=channel, external_id=value, display_name=row.name, created_at=now)
                 s.add(identity)
                 identities.append(identity)
