@@ -19,7 +19,8 @@ def register(sub: argparse._SubParsersAction) -> dict[str, Callable[[Settings, a
         p.add_argument("file", type=Path)
         p.add_argument("--map", help="FIELD=COLUMN pairs, comma-separated, where detection guesses wrong")
         p.add_argument("--dry-run", action="store_true", help="show what would change and write nothing")
-        p.add_argument("--batch-size", type=int, help="rows per transaction (default IMPORT_BATCH_SIZE)")
+        p.add_argument("--batch-size", type=int, help="rows per transaction (default IMPORT_BATCH_SIZE)" if kind == "customers"
+                       else "order lines per transaction, an order never split (default IMPORT_ORDER_LINES_PER_BATCH)")
         p.add_argument("--region", help="region of phones without +country (default DEFAULT_PHONE_REGION)")
         p.add_argument("--all", action="store_true", help="list every bad, flagged and merged row (default: 20 each)")
         if kind == "orders":

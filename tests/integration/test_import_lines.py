@@ -245,3 +245,11 @@ def test_a_utf16_file_is_refused_with_a_reason_and_writes_nothing(uow_factory, t
         import_orders(uow_factory, path, NOW)
 
     assert scalar(uow_factory().engine, "SELECT COUNT(*) FROM orders") == 0
+
+
+def test_lines_with_no_customer_can_be_left_out(uow_factory):
+    report = import_orders(uow_factory, SAMPLE, NOW, skip_anonymous=True)
+
+    assert ("lines with no customer", 6, "skipped (--skip-anonymous)") in report.table
+    assert report.created == 33
+    assert scalar(uow_factory().engine, "SELECT COUNT(*) FROM orders WHERE customer_id IS NULL") == 0
