@@ -12,7 +12,7 @@ from analytics.bottlenecks import PIPELINES, bottleneck_report, funnel_chart_png
 from analytics.pipelines import human_duration
 from analytics.stalled import KIND
 from crm_store.db import UnitOfWork
-from crm_store.models import Flag, Segment, SegmentChange
+from crm_store.models import Flag, Order, Segment, SegmentChange, StageHistory
 
 
 def print_stalled(engine: Engine, now: datetime, chart_dir: str | None = None, limit: int = 50) -> int:
@@ -31,6 +31,12 @@ def print_stalled(engine: Engine, now: datetime, chart_dir: str | None = None, l
     for pipeline in PIPELINES:
         report = bottleneck_report(UnitOfWork(engine), pipeline, now)
         print(f"  {summary_line(report)}")
+        if pipeline == "order":
+            undated = _undated_imported_orders(engine)
+            if undated:
+                print(f"           {undated:,} of these orders were imported from a file with no date for their final "
+                      "stage or the ones before it: they are counted as pending and then in that stage, and say "
+                      "nothing about time per stage or stalls.")
         if chart_dir:
             path = Path(chart_dir) / f"funnel-{pipeline}.png"
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -38,6 +44,15 @@ def print_stalled(engine: Engine, now: datetime, chart_dir: str | None = None, l
     if chart_dir:
         print(f"funnel charts written to {chart_dir}/funnel-<pipeline>.png")
     return 0
+
+
+def _undated_imported_orders(engine: Engine) -> int:
+    from analytics.importing.lines import UNDATED_NOTE
+
+    with Session(engine, future=True) as s:
+        return s.scalar(select(func.count(func.distinct(StageHistory.process_id))).join(
+            Order, Order.id == StageHistory.process_id).where(
+            StageHistory.process == "order", Order.kind == "order", StageHistory.note.like(f"%{UNDATED_NOTE}%"))) or 0
 
 
 def print_segments(engine: Engine) -> int:

@@ -1,6 +1,16 @@
-"""Customer import benchmark: generated rows with planted duplicates and bad rows.
+"""Import benchmarks: a real shop's order lines (UCI Online Retail), and generated customers.
 
+    nice .venv/bin/python bench/import.py --online-retail PATH/online_retail.csv.gz
     nice .venv/bin/python bench/import.py [--rows 1000000] [--postgres]
+
+Orders (--online-retail): the whole file through `crmbot import orders`' code on a fresh
+PostgreSQL schema and a fresh SQLite file: wall time, rows/s, CPU seconds, peak memory, the
+cleaning table, a re-import (must add nothing), and, in the same run, the baseline: pandas
+read_csv + to_sql of the raw lines into the same kind of database (rows/s, and the ratio).
+Then the check against the data: net revenue per customer in the CRM after the import equals
+a pandas computation on the file, for every customer (rules in bench/import_check.py).
+
+Customers (default):
 
 Generates a CSV (names, emails, phones in mixed formats, cities), plants duplicates of
 three kinds (same email in other case, same phone in another format without an email,
@@ -164,7 +174,13 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--rows", type=int, default=1_000_000)
     ap.add_argument("--postgres", action="store_true", help="import into a fresh PostgreSQL schema instead of SQLite")
+    ap.add_argument("--online-retail", type=Path, help="the UCI Online Retail export (.csv.gz): run the order bench on it")
+    ap.add_argument("--only", choices=("postgres", "sqlite"), help="order bench on one database only")
     args = ap.parse_args()
+    if args.online_retail:
+        from bench.import_orders import run_orders_bench
+
+        return run_orders_bench(args.online_retail, ("postgres", "sqlite") if not args.only else (args.only,))
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "customers.csv"
         t = time.perf_counter()

@@ -55,6 +55,7 @@ class Customer(Base):
     phone = Column(String(40))
     address = Column(Text)
     created_at = Column(DateTime, nullable=False)
+    country = Column(String(60))  # as the shop's export names it ("United Kingdom")
     identities = relationship("ChannelIdentity", back_populates="customer")
 
 
@@ -155,13 +156,18 @@ class Order(Base):
     __tablename__ = "orders"
     id = Column(Integer, primary_key=True)
     number = Column(String(20), nullable=False, unique=True)  # "A-10423"
-    customer_id = Column(ForeignKey("customers.id"), nullable=False, index=True)
+    # None for an anonymous order: a shop export's line with no customer still counts for products.
+    customer_id = Column(ForeignKey("customers.id"), nullable=True, index=True)
     status = Column(String(20), nullable=False)
     stage_entered_at = Column(DateTime, nullable=False)
     placed_at = Column(DateTime, nullable=False)
+    # Signed: a credit note's total is negative, so SUM(total) per customer is their net revenue.
     total = Column(Numeric(10, 2), nullable=False)
     shipping_address = Column(Text)
     tracking_code = Column(String(60))
+    kind = Column(String(20), nullable=False, default="order", server_default="order")  # order | credit_note
+    credit_for_order_id = Column(ForeignKey("orders.id"), index=True)  # the order a credit note cancels, where found
+    country = Column(String(60))
     items = relationship("OrderItem", back_populates="order")
 
 
@@ -170,10 +176,22 @@ class OrderItem(Base):
     id = Column(Integer, primary_key=True)
     order_id = Column(ForeignKey("orders.id"), nullable=False, index=True)
     product_id = Column(ForeignKey("products.id"), nullable=False)
-    quantity = Column(Integer, nullable=False)
-    unit_price = Column(Numeric(10, 2), nullable=False)
+    quantity = Column(Integer, nullable=False)  # negative on a credit note's lines
+    unit_price = Column(Numeric(12, 4), nullable=False)  # as the file gives it (shops price to 0.001)
     order = relationship("Order", back_populates="items")
     product = relationship("Product")
+
+
+class OrderAdjustment(Base):
+    """A line of an order that is no product: postage, fees, discounts, manual corrections.
+    Counted in the order's total, kept out of order_items so product and basket figures stay clean."""
+    __tablename__ = "order_adjustments"
+    id = Column(Integer, primary_key=True)
+    order_id = Column(ForeignKey("orders.id"), nullable=False, index=True)
+    code = Column(String(40), nullable=False)  # the file's SKU: "POST", "M", "BANK CHARGES"
+    description = Column(String(200))
+    quantity = Column(Integer, nullable=False)
+    amount = Column(Numeric(12, 2), nullable=False)  # signed, quantity x unit price
 
 
 class StageHistory(Base):

@@ -66,7 +66,9 @@ class Settings:
     digest_history: int = 8  # past periods behind the "usual range" of each KPI
     default_phone_region: str = "DE"  # phones without +country in imported files
     import_batch_size: int = 500  # rows per transaction
-    import_max_amount: int = 100_000  # an order total above this is flagged, not imported
+    import_max_amount: int = 100_000  # an order line beyond this is imported and listed for a person to check
+    import_order_lines_per_batch: int = 50_000  # order lines per transaction (an order is never split)
+    import_adjustment_skus: str | None = None  # comma-separated; None: the built-in list (POST, M, BANK CHARGES, ...)
     log_level: str = "INFO"
     # Scheduled analytics (analytics/jobs.py): SCHEDULE_<JOB> overrides a job's default cron.
     scheduler_enabled: bool = True
@@ -237,6 +239,8 @@ _ENV = {
     "default_phone_region": "DEFAULT_PHONE_REGION",
     "import_batch_size": "IMPORT_BATCH_SIZE",
     "import_max_amount": "IMPORT_MAX_AMOUNT",
+    "import_order_lines_per_batch": "IMPORT_ORDER_LINES_PER_BATCH",
+    "import_adjustment_skus": "IMPORT_ADJUSTMENT_SKUS",
     "log_level": "LOG_LEVEL",
     "scheduler_enabled": "SCHEDULER_ENABLED",
     "scheduler_timezone": "SCHEDULER_TIMEZONE",
@@ -289,7 +293,8 @@ _ENV = {
 _INTS = {"rasa_port", "action_port", "console_port", "smtp_port", "max_upload_bytes",
          "scheduler_misfire_grace_seconds", "scheduler_lease_seconds", "form_abandon_hours", "segment_max_k"}
 _CRONS = {"schedule_segment_customers", "schedule_flag_stalled", "schedule_send_follow_ups", "schedule_send_digests"}
-_INTS |= {"smtp_timeout", "smtp_retries", "digest_top_n", "digest_history", "import_batch_size", "import_max_amount"}
+_INTS |= {"smtp_timeout", "smtp_retries", "digest_top_n", "digest_history", "import_batch_size", "import_max_amount",
+          "import_order_lines_per_batch"}
 _FLOATS = {"smtp_retry_delay"}
 _INTS |= {"ocr_timeout_seconds", "ocr_max_bytes", "ocr_max_pixels"}
 _PORTS = {"rasa_port", "action_port", "console_port", "smtp_port"}

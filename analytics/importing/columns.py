@@ -17,16 +17,29 @@ SYNONYMS: dict[str, dict[str, tuple[str, ...]]] = {
         "created_at": ("created", "created at", "customer since", "signup date", "signed up", "registered", "date"),
     },
     "orders": {
-        "number": ("number", "order", "order number", "order no", "order id", "bestellnummer"),
+        "number": ("number", "order", "order number", "order no", "order id", "invoiceno", "invoice no", "invoice",
+                   "invoice number", "bestellnummer"),
+        "customer_id": ("customerid", "customer id", "customer number", "customer no", "client id", "kundennummer"),
         "email": ("email", "e mail", "customer email", "mail", "email address"),
         "phone": ("phone", "customer phone", "telephone", "mobile"),
-        "placed_at": ("date", "order date", "placed", "placed at", "created", "created at", "datum"),
+        "placed_at": ("date", "order date", "invoicedate", "invoice date", "placed", "placed at", "created",
+                      "created at", "datum"),
+        "paid_at": ("paid at", "paid", "payment date", "paid date"),
+        "shipped_at": ("shipped at", "shipped", "fulfilled at", "shipping date", "ship date"),
+        "delivered_at": ("delivered at", "delivered", "delivery date"),
+        "cancelled_at": ("cancelled at", "canceled at", "cancelled", "cancellation date"),
+        "sku": ("stockcode", "stock code", "sku", "lineitem sku", "product code", "item code", "product sku",
+                "artikelnummer"),
+        "description": ("description", "lineitem name", "product name", "item name", "product", "title"),
+        "quantity": ("quantity", "qty", "lineitem quantity", "menge"),
+        "unit_price": ("unitprice", "unit price", "lineitem price", "item price", "price per unit", "einzelpreis"),
         "total": ("total", "amount", "order total", "sum", "price", "value", "betrag"),
-        "status": ("status", "state", "order status"),
+        "status": ("status", "state", "order status", "financial status"),
+        "country": ("country", "billing country", "shipping country", "land"),
     },
 }
 REQUIRED = {"customers": (("name", "first_name", "last_name", "email", "phone"),),
-            "orders": (("number",), ("email", "phone"), ("total",))}
+            "orders": (("number",), ("total", "quantity"))}
 
 
 def _key(header: str) -> str:
@@ -49,6 +62,10 @@ def detect(kind: str, header: list[str], overrides: dict[str, str] | None = None
         if column not in header:
             raise ImportFileError(f"--map {field}={column}: the file has no column {column!r}")
         mapping[field] = column
+    if kind == "orders" and ("quantity" in mapping) != ("unit_price" in mapping):
+        has, lacks = ("quantity", "unit_price") if "quantity" in mapping else ("unit_price", "quantity")
+        raise ImportFileError(f"order lines need {lacks} as well as {has} (columns: {', '.join(header)}); "
+                              f"name it with --map {lacks}=COLUMN")
     for needed in REQUIRED[kind]:
         if not any(f in mapping for f in needed):
             raise ImportFileError(f"no column found for {' or '.join(needed)} (columns: {', '.join(header)}); "

@@ -8,18 +8,26 @@ needs. A dry run does the same work in one transaction and rolls it back.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Callable, Hashable, Iterator
 
+import pandas as pd
 from sqlalchemy import select
 
 from analytics.importing import columns
+from analytics.importing.bulk import allocate_ids, insert_frame, when
 from analytics.importing.csvfile import open_csv, rows
 from analytics.importing.duplicates import Matcher, city_from_address
 from analytics.importing.report import ImportInterrupted, ImportReport
-from analytics.importing.values import BadValue, clean_email, clean_name, clean_phone, parse_when
+from analytics.importing.values import (
+    BadValue,
+    clean_email,
+    clean_name,
+    clean_phone,
+    parse_when,
+)
 from crm_store.db import UnitOfWork
 from crm_store.models import ChannelIdentity, Customer, CustomerMerge
 
@@ -44,7 +52,7 @@ class CustomerRow:
 def clean_customer(line: int, raw: dict[str, str], mapping: dict[str, str], region: str, now: datetime,
                    report: ImportReport) -> CustomerRow | None:
     """A clean row, or None after noting it as bad or flagged."""
-    get = lambda f: raw.get(mapping[f], "").strip() if f in mapping else ""  # noqa: E731
+    get = lambda f: raw.get(mapping[f], "").strip() if f in mapping else ""
     if "__extra__" in raw:
         report.bad.append((line, "more values than columns (an unquoted delimiter?)"))
         return None
@@ -86,22 +94,19 @@ def import_customers(uow_factory: Callable[[], UnitOfWork], path: Path, now: dat
             uow = dry_uow or uow_factory()
             with uow:
                 last = 0
-                made: list[Ref] = []
-                logged: list[tuple[CustomerMerge, list[ChannelIdentity]]] = []
+                made: list[tuple[Ref, CustomerRow]] = []
+                found: list[tuple[Ref, CustomerRow, str]] = []
                 for line, raw in batch:
                     report.rows += 1
                     last = line
                     row = clean_customer(line, raw, mapping, region, now, report)
                     if row is not None:
-                        _place(uow, row, matcher, made, logged, report, path.name, now)
+                        _place(row, matcher, made, found)
                     if progress:
                         progress(1)
-                # One flush per batch gives every new customer and identity its id.
-                uow.flush()
-                for merge, identities in logged:
-                    merge.changes = {**merge.changes, "identity_ids": [i.id for i in identities]}
-                for ref in made:
-                    ref.id, ref.pending = ref.pending.id, None
+                _insert_new(uow, made, now)
+                report.created += len(made)
+                _merge_found(uow, found, report, path.name, now)
                 if dry_uow is None:
                     uow.commit()
                     report.committed_through = last
@@ -126,12 +131,12 @@ def _batches(it: Iterator, size: int) -> Iterator[list]:
 
 class Ref:
     """Whom the matcher points at: a CRM customer (line None) or one this import made from a line.
-    Holds the ORM object only until its batch is flushed, so a million rows keep a million small refs."""
+    Its id is known once the batch's new customers are inserted, before any merge into them."""
 
-    __slots__ = ("id", "line", "pending")
+    __slots__ = ("id", "line")
 
-    def __init__(self, id: int | None = None, line: int | None = None, pending: Customer | None = None) -> None:
-        self.id, self.line, self.pending = id, line, pending
+    def __init__(self, id: int | None = None, line: int | None = None) -> None:
+        self.id, self.line = id, line
 
 
 def _index_crm(uow: UnitOfWork, matcher: Matcher) -> None:
@@ -147,28 +152,54 @@ def _index_crm(uow: UnitOfWork, matcher: Matcher) -> None:
             matcher.add(refs.get(cid) or Ref(cid), external if channel == "email" else None, external if channel == "phone" else None)
 
 
-def _place(uow: UnitOfWork, row: CustomerRow, matcher: Matcher, made: list[Ref],
-           logged: list[tuple[CustomerMerge, list[ChannelIdentity]]], report: ImportReport, source: str, now: datetime) -> None:
-    found = matcher.find(row.email, row.phone, row.name, row.city or city_from_address(row.address))
-    if found is None:
-        customer = Customer(name=row.name, email=row.email, phone=row.phone, address=_address(row),
-                            created_at=row.created_at or now)
-        uow.session.add(customer)
-        ref = Ref(None, row.line, customer)
-        made.append(ref)
-        report.created += 1
+def _place(row: CustomerRow, matcher: Matcher, made: list[tuple[Ref, CustomerRow]],
+           found: list[tuple[Ref, CustomerRow, str]]) -> None:
+    match = matcher.find(row.email, row.phone, row.name, row.city or city_from_address(row.address))
+    if match is None:
+        ref = Ref(None, row.line)
+        made.append((ref, row))
     else:
-        ref = found.target  # type: ignore[assignment]
-        customer = ref.pending if ref.pending is not None else uow.session.get(Customer, ref.id)
-        merge = merge_row(uow, customer, row, found.reason, f"{source} line {row.line}", report.run_id, now,
-                          log_even_if_unchanged=ref.line is not None)
-        if merge is not None:
-            logged.append(merge)
-            into = f"the customer from line {ref.line}" if ref.line is not None else f"customer #{ref.id}"
-            report.merged.append((row.line, into, found.reason))
-        else:
-            report.unchanged += 1
+        ref = match.target  # type: ignore[assignment]
+        found.append((ref, row, match.reason))
     matcher.add(ref, row.email, row.phone, row.name, row.city or city_from_address(row.address))
+
+
+def _insert_new(uow: UnitOfWork, made: list[tuple[Ref, CustomerRow]], now: datetime) -> None:
+    """The batch's new customers in one bulk insert (COPY on PostgreSQL), with ids taken up front
+    so the rows merged into them in this batch can point at them."""
+    if not made:
+        return
+    conn = uow.session.connection()
+    ids = allocate_ids(conn, "customers", len(made))
+    for (ref, _row), cid in zip(made, ids):
+        ref.id = cid
+    frame = pd.DataFrame({"id": ids, "name": [r.name[:200] for _, r in made], "email": [r.email for _, r in made],
+                          "phone": [r.phone for _, r in made], "address": [_address(r) for _, r in made],
+                          "created_at": [r.created_at or now for _, r in made]})
+    frame["created_at"] = when(frame["created_at"], conn)
+    insert_frame(conn, "customers", frame)
+
+
+def _merge_found(uow: UnitOfWork, found: list[tuple[Ref, CustomerRow, str]], report: ImportReport, source: str,
+                 now: datetime) -> None:
+    logged = []
+    taken: set[tuple[str, str]] = set()
+    # No autoflush: one flush for the batch instead of one per merge; `taken` stands in for what is unflushed.
+    with uow.session.no_autoflush:
+        for ref, row, reason in found:
+            customer = uow.session.get(Customer, ref.id)
+            merge = merge_row(uow, customer, row, reason, f"{source} line {row.line}", report.run_id, now,
+                              log_even_if_unchanged=ref.line is not None, taken=taken)
+            if merge is not None:
+                logged.append(merge)
+                into = f"the customer from line {ref.line}" if ref.line is not None else f"customer #{ref.id}"
+                report.merged.append((row.line, into, reason))
+            else:
+                report.unchanged += 1
+    # One flush gives every new identity its id; the merge log keeps them for undo.
+    uow.flush()
+    for merge, identities in logged:
+        merge.changes = {**merge.changes, "identity_ids": [i.id for i in identities]}
 
 
 def _address(row: CustomerRow) -> str | None:
@@ -178,24 +209,32 @@ def _address(row: CustomerRow) -> str | None:
 
 
 def merge_row(uow: UnitOfWork, customer: Customer, row: CustomerRow, reason: str, source: str, run_id: str,
-              now: datetime, log_even_if_unchanged: bool = False) -> tuple[CustomerMerge, list[ChannelIdentity]] | None:
+              now: datetime, log_even_if_unchanged: bool = False,
+              taken: set[tuple[str, str]] | None = None) -> tuple[CustomerMerge, list[ChannelIdentity]] | None:
     """Merge an imported row into a customer: fill what the customer lacks, keep a second email or
     phone as an identity, and log it. None (nothing logged) when the row adds nothing to a customer
     that was already in the CRM: that is a re-import, not a duplicate. Identity ids are known after
-    the caller's flush, which then writes them into the log entry."""
+    the caller's flush, which then writes them into the log entry. taken: the emails and identities
+    this batch gave out and has not flushed yet, for a caller that merges without autoflush."""
+    taken = taken if taken is not None else set()
     s = uow.session
     old: dict[str, str | None] = {}
     identities: list[ChannelIdentity] = []
     for field, value in (("email", row.email), ("phone", row.phone), ("address", _address(row))):
         if value and not getattr(customer, field):
-            if field == "email" and s.scalar(select(Customer.id).where(Customer.email == value)) is not None:
+            if field == "email" and (("customer_email", value) in taken or
+                                     s.scalar(select(Customer.id).where(Customer.email == value)) is not None):
                 continue
+            if field == "email":
+                taken.add(("customer_email", value))
             old[field] = None
             setattr(customer, field, value)
     for channel, value in (("email", row.email), ("phone", row.phone)):
         if value and value != (getattr(customer, channel) or "").lower() and channel not in old:
-            exists = s.scalar(select(ChannelIdentity.id).where(ChannelIdentity.channel == channel, ChannelIdentity.external_id == value))
-            if exists is None:
+            exists = (channel, value) in taken or s.scalar(
+                select(ChannelIdentity.id).where(ChannelIdentity.channel == channel, ChannelIdentity.external_id == value))
+            if not exists:
+                taken.add((channel, value))
                 identity = ChannelIdentity(customer=customer, channel=channel, external_id=value, display_name=row.name, created_at=now)
                 s.add(identity)
                 identities.append(identity)

@@ -146,19 +146,42 @@ def test_orders_are_imported_with_outliers_flagged(uow_factory, tmp_path):
 
     report = import_orders(uow_factory, write(tmp_path, ORDERS, "orders.csv"), NOW, max_amount=100_000)
 
-    assert report.created == 3
-    assert report.flagged == [(4, "total -12.00 is negative"), (5, "total 250000.00 is above 100000"),
-                              (6, "order date 2027-05-01 is in the future")]
-    assert report.bad == [(7, "no customer with this email or phone in the CRM (import customers first)"),
-                          (8, "order A-9001 is already on line 2"),
+    assert report.created == 6
+    assert report.flagged == [(6, "order date 2027-05-01 is in the future")]
+    assert report.checks == [(5, "line amount 250,000.00 is beyond 100,000: check it")]
+    assert report.bad == [(8, "order A-9001 is already on line 2"),
                           (9, "status 'teleported' is not one of " + ", ".join(
                               ("pending", "paid", "packed", "shipped", "delivered", "cancelled", "returned")))]
     assert report.missing == {"placed_at": 1, "status": 1}
     uow = uow_factory()
     with uow:
-        orders = uow.session.execute(select(Order.number, Order.total, Order.status).order_by(Order.number)).all()
+        orders = uow.session.execute(select(Order.number, Order.total, Order.status, Order.kind).order_by(Order.number)).all()
         history = uow.session.scalar(select(func.count()).select_from(StageHistory).where(StageHistory.process == "order"))
-    assert [tuple(o) for o in orders] == [("A-9001", Decimal("49.90"), "delivered"), ("A-9002", Decimal("1234.50"), "shipped"),
-                                         ("A-9008", Decimal("12.00"), "delivered")]
-    assert history == 3
-    assert import_orders(uow_factory, write(tmp_path, ORDERS, "orders.csv"), NOW).unchanged == 3
+        nobody = uow.session.scalar(select(Customer.id).where(Customer.email == "nobody@example.com"))
+    # A negative total is a refund: a credit note, counted negative. An unknown email is a new customer, not a bad row.
+    assert [tuple(o) for o in orders] == [("A-9001", Decimal("49.90"), "delivered", "order"),
+                                         ("A-9002", Decimal("1234.50"), "shipped", "order"),
+                                         ("A-9003", Decimal("-12.00"), "cancelled", "credit_note"),
+                                         ("A-9004", Decimal("250000.00"), "delivered", "order"),
+                                         ("A-9006", Decimal("10.00"), "delivered", "order"),
+                                         ("A-9008", Decimal("12.00"), "delivered", "order")]
+    assert nobody is not None
+    assert history == 6 + 5  # every order was placed (pending) and reached its stage; the credit note was cancelled
+    assert import_orders(uow_factory, write(tmp_path, ORDERS, "orders.csv"), NOW).unchanged == 6
+
+
+def test_a_cancelled_status_is_netted_by_a_credit_note(uow_factory, tmp_path):
+    path = write(tmp_path, "order,email,date,total,status\nW-1,eva@example.com,2026-10-01,80.00,completed\n"
+                           "W-2,eva@example.com,2026-10-03,30.00,cancelled\n".replace("completed", "delivered"), "woo.csv")
+
+    report = import_orders(uow_factory, path, NOW)
+
+    uow = uow_factory()
+    with uow:
+        rows = uow.session.execute(select(Order.number, Order.total, Order.status, Order.kind).order_by(Order.number)).all()
+        net = uow.session.scalar(select(func.sum(Order.total)))
+    assert report.created == 3
+    assert [tuple(r) for r in rows] == [("W-1", Decimal("80.00"), "delivered", "order"),
+                                       ("W-2", Decimal("30.00"), "cancelled", "order"),
+                                       ("W-2-C", Decimal("-30.00"), "cancelled", "credit_note")]
+    assert Decimal(str(net)) == Decimal("80.00")
