@@ -1,0 +1,93 @@
+"""The shop's name from the top block of a receipt.
+
+The name is printed above the address, the phone and the first date. Above it or
+among it may stand a logo that OCR turns into noise ("Y ae 7"), and document titles
+("SIMPLIFIED TAX INVOICE", "CASH BILL"). Lines with low word confidence, few letters,
+or that are titles, addresses, phones or registration numbers are passed over; a line
+that carries a company form (Sdn Bhd, Enterprise, GmbH, Ltd) is preferred, and a
+name broken over two lines ("AIK HUAT HARDWARE ENTERPRISE" / "(SETIA ALAM) SDN BHD")
+is joined again.
+"""
+from __future__ import annotations
+
+import re
+
+from crm_store.ocr.layout import Line
+
+TOP_LINES = 8
+MIN_CONFIDENCE = 45.0
+
+_TITLE = re.compile(
+    r"^(?:simplified\s+)?(?:full\s+)?(?:tax\s+)?(?:invoice|receipt|bill)\b|^(?:official|cash|sales|tax)\s+"
+    r"(?:receipt|bill|sales?|invoice)|^(?:cash\s+)?(?:bill|receipt|invoice)$|^welcome|^thank|^copy|^duplicate"
+    r"|^(?:tax\s+)?invoice|^quotation|^delivery\s+order|^order\s*(?:no|#)|^table|^date|^cashier|^receipt",
+    re.I,
+)
+_CONTACT = re.compile(
+    r"\b(?:tel|fax|phone|h/?p|mobile|email|e-mail|www|http|gst|sst|reg|roc|co\.?\s*no|company\s+no|tin)\b", re.I
+)
+_ADDRESS = re.compile(
+    r"\b(?:jalan|jln|lorong|taman|tmn|street|road|strasse|str\.|no\.\s*\d|lot\s+\d|blok|block|batu|km\s*\d)\b", re.I
+)
+_COMPANY = re.compile(
+    r"\b(?:s[dao]n\.?,?\s*bhd|s/b|bhd|berhad|enterprise|trading|restoran|restaurant|cafe|mart|market|supermarket"
+    r"|hardware|store|stores|shop|ltd|limited|plc|llp|plt|gmbh|ag|inc|co\.|company|kedai|perniagaan"
+    r"|pharmacy|bakery|bookstore|stationery|station|hotel|centre|center)\b",
+    re.I,
+)
+_REGISTRATION = re.compile(r"\s*[\(\[]?\s*(?:co\.?\s*(?:reg\.?\s*)?no\.?\s*:?\s*)?\d[\d\s-]{3,}[-\s]?[a-z]?\s*[\)\]]?\s*$", re.I)
+
+
+def _letters(text: str) -> int:
+    return sum(ch.isalpha() for ch in text)
+
+
+def _name_like(line: Line) -> bool:
+    text = line.text
+    letters = _letters(text)
+    visible = len(text.replace(" ", ""))
+    words = [w for w in re.findall(r"[A-Za-z]+", text)]
+    long_words = [w for w in words if len(w) >= 3]
+    return (
+        line.confidence >= MIN_CONFIDENCE
+        and letters >= 4
+        and letters >= 0.6 * visible
+        and bool(long_words)
+        and "@" not in text
+        and not _TITLE.search(text.strip(" .:*-"))
+        and not _CONTACT.search(text)
+        and (not _ADDRESS.search(text) or bool(_COMPANY.search(text)))
+    )
+
+
+_FORM_END = re.compile(r"\b(?:s[dao]n\.?,?\s*bhd|berhad|s/b|ltd|limited|gmbh|plt|llp|inc)\b\.?\)?", re.I)
+
+
+def _tidy(text: str) -> str:
+    # Whatever follows "SDN BHD" on the name's line is a registration number or logo noise.
+    ends = list(_FORM_END.finditer(text))
+    if ends:
+        text = text[: ends[-1].end()]
+    return _REGISTRATION.sub("", text).strip(" .,:;*-_|")
+
+
+def merchant(lines: list[Line]) -> str | None:
+    top = lines[:TOP_LINES]
+    names = [(i, line) for i, line in enumerate(top) if _name_like(line)]
+    # A line all in lower case is a note or a stamp more often than the shop's printed name.
+    names = [n for n in names if not n[1].text.islower()] or names
+    if not names:
+        return None
+    with_form = [(i, line) for i, line in names if _COMPANY.search(line.text)]
+    index, line = with_form[0] if with_form else names[0]
+    text = _tidy(line.text)
+    # "(SETIA ALAM) SDN BHD" or "SDN BHD" alone under the first half of the name.
+    if index + 1 < len(top) and not _COMPANY.search(text):
+        below = top[index + 1]
+        if _name_like(below) and re.search(r"sdn\.?\s*bhd|s/b|bhd|ltd|gmbh|enterprise", below.text, re.I) \
+                and len(below.text.split()) <= 5:
+            text = f"{text} {_tidy(below.text)}"
+    elif index > 0 and _letters(_COMPANY.sub("", text)) < 3 and _name_like(top[index - 1]) \
+            and not _COMPANY.search(top[index - 1].text) and not top[index - 1].text.islower():
+        text = f"{_tidy(top[index - 1].text)} {text}"
+    return text or None
