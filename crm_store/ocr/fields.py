@@ -16,7 +16,7 @@ from typing import Any
 
 from crm_store.ocr.layout import Line, lines_from_text
 from crm_store.ocr.merchant import merchant
-from crm_store.ocr.totals import grand_total
+from crm_store.ocr.evidence import grand_total
 from crm_store.values import extract_all, normalize_order_id, parse_number
 from crm_store.values.currencies import dominant_currency
 from crm_store.values.printed_dates import find_printed_dates
@@ -123,7 +123,7 @@ _SPLIT_DOMAIN = re.compile(r"(@[\w-]+)[.,]\s(\w)")
 
 
 def _meaningful(token: str) -> bool:
-    return any(ch.isalnum() or ch in "€$£" for ch in token)
+    return any(ch.isalnum() or ch in "€$£&" for ch in token)
 
 
 def clean_line(line: str) -> str:

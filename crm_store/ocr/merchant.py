@@ -15,7 +15,7 @@ import re
 from crm_store.ocr.layout import Line
 
 TOP_LINES = 8
-MIN_CONFIDENCE = 45.0
+MIN_CONFIDENCE = 30.0
 
 _TITLE = re.compile(
     r"^(?:simplified\s+)?(?:full\s+)?(?:tax\s+)?(?:invoice|receipt|bill)\b|^(?:official|cash|sales|tax)\s+"
@@ -23,11 +23,15 @@ _TITLE = re.compile(
     r"|^(?:tax\s+)?invoice|^quotation|^delivery\s+order|^order\s*(?:no|#)|^table|^date|^cashier|^receipt",
     re.I,
 )
+_TITLE_WORDS = re.compile(r"\b(?:invoice|receipt|cash\s+bill|cash\s+sales?|tax\s+inv|kwitansi|rechnung|quittung)\b|^\W*cash\W*$", re.I)
 _CONTACT = re.compile(
     r"\b(?:tel|fax|phone|h/?p|mobile|email|e-mail|www|http|gst|sst|reg|roc|co\.?\s*no|company\s+no|tin)\b", re.I
 )
 _ADDRESS = re.compile(
-    r"\b(?:jalan|jln|lorong|taman|tmn|street|road|strasse|str\.|no\.\s*\d|lot\s+\d|blok|block|batu|km\s*\d)\b", re.I
+    r"\b(?:jalan|jln|lorong|taman|tmn|kawasan|perindustrian|industrial|bandar|darul|ehsan|malaysia|street|road"
+    r"|avenue|lane|plaza|mall|floor|level|unit|building|strasse|str\.|no\.\s*\d|lot\s+\d|blok|block|batu|km\s*\d)\b"
+    r"|\b\d{5}\b",
+    re.I,
 )
 _COMPANY = re.compile(
     r"\b(?:s[dao]n\.?,?\s*bhd|s/b|bhd|berhad|enterprise|trading|restoran|restaurant|cafe|mart|market|supermarket"
@@ -55,6 +59,7 @@ def _name_like(line: Line) -> bool:
         and bool(long_words)
         and "@" not in text
         and not _TITLE.search(text.strip(" .:*-"))
+        and not _TITLE_WORDS.search(text)
         and not _CONTACT.search(text)
         and (not _ADDRESS.search(text) or bool(_COMPANY.search(text)))
     )
@@ -81,13 +86,15 @@ def merchant(lines: list[Line]) -> str | None:
     with_form = [(i, line) for i, line in names if _COMPANY.search(line.text)]
     index, line = with_form[0] if with_form else names[0]
     text = _tidy(line.text)
-    # "(SETIA ALAM) SDN BHD" or "SDN BHD" alone under the first half of the name.
-    if index + 1 < len(top) and not _COMPANY.search(text):
-        below = top[index + 1]
-        if _name_like(below) and re.search(r"sdn\.?\s*bhd|s/b|bhd|ltd|gmbh|enterprise", below.text, re.I) \
-                and len(below.text.split()) <= 5:
-            text = f"{text} {_tidy(below.text)}"
-    elif index > 0 and _letters(_COMPANY.sub("", text)) < 3 and _name_like(top[index - 1]) \
-            and not _COMPANY.search(top[index - 1].text) and not top[index - 1].text.islower():
-        text = f"{_tidy(top[index - 1].text)} {text}"
+    below = top[index + 1] if index + 1 < len(top) else None
+    above = top[index - 1] if index > 0 else None
+    # A name broken over two lines: "HOME MASTER HARDWARE &" / "ELECTRICAL",
+    # "AIK HUAT HARDWARE ENTERPRISE" / "(SETIA ALAM) SDN BHD", or "MR. D.I.Y." / "SDN BHD".
+    if below is not None and _name_like(below) and (
+            re.search(r"(?:&|\band)$", text, re.I)
+            or (not _FORM_END.search(text) and _FORM_END.search(below.text) and len(below.text.split()) <= 5)):
+        text = f"{text} {_tidy(below.text)}"
+    elif above is not None and _letters(_COMPANY.sub("", text)) < 3 and _name_like(above) \
+            and not _COMPANY.search(above.text) and not above.text.islower():
+        text = f"{_tidy(above.text)} {text}"
     return text or None

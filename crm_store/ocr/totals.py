@@ -7,10 +7,8 @@ gets a rank: the words that name the amount to pay (rounded total, grand total, 
 total, amount due, jumlah) rank highest, a plain "total" next; any word that names
 something else (subtotal, tax, service charge, savings, change, cash tendered,
 rounding, quantity) rules the line out, and so do the rows of a tax summary table.
-The amount with the best rank and the most evidence wins, the later one on a tie (the
-total after the rounding line, not before it). Evidence: the cash tendered minus the
-change, the same amount under another total label, and after a rounding line the
-total before it plus the adjustment (a "rounded total" that is not is a misread).
+Which candidate is the total is decided in evidence.py, by the amounts that must agree
+with it.
 """
 from __future__ import annotations
 
@@ -27,7 +25,7 @@ _BEST = re.compile(
     r"|jumlah|to\s*pay|total\s*incl|total\s*inclusive|incl(?:usive)?\.?\s*(?:of\s*)?(?:gst|tax|vat|sst)"
     r"|total\s*sales?\s*\(?incl|total\s*amount|net\s*amt|nett|(?<!ex)clu[s5]iv"
 )
-_TOTAL = re.compile(r"t[o0]ta[l1i]|amount|amt|summe|gesamt|totale|payable")
+_TOTAL = re.compile(r"t[oa0]t[a4][l1i]|tota|otal|amount|amt|summe|gesamt|totale|payable|jumlah")
 _NOT_TOTAL = re.compile(
     r"sub\s*-?\s*t[o0]tal|excl|exclusive|before|total\s*(?:gst|tax|vat|sst)|(?:gst|tax|vat|sst)\s*(?:amount|amt|total|payable)"
     r"|service|svc|srv|s\.?\s?charge|sav(?:e|ing)|discount|disc\b|change|chanqe|baki|kembali|cash|tender|paid"
@@ -64,10 +62,17 @@ def label_of(text: str) -> str:
     return label.lower().translate(_LABEL_SLIPS) if label else ""
 
 
-def _amount_for(lines: list[str], index: int) -> Decimal | None:
+# At the end of a labelled line only: "RM 28 60" (the point lost), "174.9" (a cent digit lost).
+_LOOSE_END = re.compile(r"(?<![\d.,])(\d{1,5})(?:\s|[.,]\s?)(\d{1,2})\W{0,3}$")
+
+
+def amount_for(lines: list[str], index: int) -> Decimal | None:
     amounts = amounts_in(lines[index])
     if amounts:
         return amounts[-1]
+    loose = _LOOSE_END.search(lines[index])
+    if loose and sum(ch.isalpha() for ch in lines[index]) >= 2:
+        return Decimal(f"{loose.group(1)}.{loose.group(2).ljust(2, '0')}")
     # A label alone on its line: the amount printed under it, on a line of its own.
     if index + 1 < len(lines):
         below = lines[index + 1]
@@ -100,7 +105,7 @@ def candidates(lines: list[str]) -> list[Candidate]:
             continue
         if best and re.search(r"included\s+in|excl|sav(?:e|ing)|change|tender|\bgst\b\s*@", label):
             continue
-        amount = _amount_for(lines, index)
+        amount = amount_for(lines, index)
         if amount is not None and amount > 0:
             found.append(Candidate(index, amount, 2 if best else 1))
     return found + _unlabelled(lines, found)
@@ -118,56 +123,3 @@ def _unlabelled(lines: list[str], found: list[Candidate]) -> list[Candidate]:
         if amounts and sum(ch.isalpha() for ch in label_of(lines[index])) <= 3 and amounts[-1] > 0:
             extra.append(Candidate(index, amounts[-1], 0))
     return extra
-
-
-def tendered_minus_change(lines: list[str], start: int = 0) -> Decimal | None:
-    """Cash tendered minus change, read from the lines after `start` (the first total)."""
-    cash = change = None
-    for index, line in enumerate(lines[start:], start):
-        label = label_of(line)
-        if _CHANGE.search(label) and change is None:
-            change = _amount_for(lines, index)
-        elif _CASH.search(label) and cash is None and not _TOTAL.search(label):
-            cash = _amount_for(lines, index)
-    if cash is None or change is None or change < 0 or cash <= change:
-        return None
-    return cash - change
-
-
-def _rounding(lines: list[str]) -> tuple[int, Decimal] | None:
-    for index, line in enumerate(lines):
-        label = label_of(line)
-        if _ROUNDING.search(label) and not _BEST.search(label):
-            amount = _amount_for(lines, index)
-            if amount is not None and abs(amount) < Decimal("0.10"):
-                return index, amount
-    return None
-
-
-def _score(candidate: Candidate, found: list[Candidate], lines: list[str], paid: Decimal | None,
-           rounding: tuple[int, Decimal] | None) -> float:
-    """The label's rank plus the evidence that agrees with the amount (or disagrees)."""
-    score = float(candidate.rank)
-    if paid is not None and candidate.amount == paid:
-        score += 2.5  # two legible amounts agreeing by chance is rare
-    if any(other.index != candidate.index and other.amount == candidate.amount for other in found):
-        score += 0.5
-    if rounding is not None and candidate.index > rounding[0]:
-        before = [c for c in found if c.index < rounding[0]]
-        if before:
-            expected = before[-1].amount + rounding[1]
-            # Rounding moves an amount by a few cents; a total after it that is not
-            # the total before it plus the adjustment is a misread.
-            score += 1.0 if candidate.amount == expected else -1.0
-    return score
-
-
-def grand_total(lines: list[str]) -> tuple[int | None, Decimal | None]:
-    """(line index, amount) of the total to pay, or (None, None)."""
-    found = candidates(lines)
-    if not found:
-        return None, None
-    paid = tendered_minus_change(lines, min(c.index for c in found))
-    rounding = _rounding(lines)
-    chosen = max(found, key=lambda c: (_score(c, found, lines, paid, rounding), c.index))
-    return chosen.index, chosen.amount
