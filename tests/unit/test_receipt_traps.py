@@ -42,15 +42,26 @@ def test_gst_summary_row_is_not_the_total_and_registration_is_not_a_phone():
     assert fields.merchant == "SOON HUAT MACHINERY ENTERPRISE"
 
 
+def test_gst_summary_row_after_the_total_gives_the_tax_not_the_total():
+    text = """HOCK HUAT TRADING
+Date 11/01/2019
+TOTAL RM 439.00
+GST Summary Amount(RM) Tax(RM)
+SR @ 6% 414.15 24.85
+Total : 439.00 26.34"""
+
+    assert parse_receipt(text, TODAY, MY).total == "439.00"
+
+
 def test_tax_included_in_total_and_savings_are_not_the_total():
     text = """FAMILY MART SDN BHD
 SIMPLIFIED TAX INVOICE
 05-Jan-2017 13:02
 BREAD RM 3.50
 MILK RM 8.20
-TOTAL SAVING: RM 5.30
 TOTAL RM 11.70
 GST @6% included in total RM 0.66
+TOTAL SAVING: RM 5.30
 YOUR SAVINGS FOR TODAY RM 5.30"""
     fields = parse_receipt(text, TODAY, MY)
 
