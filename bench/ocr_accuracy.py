@@ -129,13 +129,20 @@ def real_pipeline(path: Path) -> dict[str, Any] | None:
     return {"date": fields.date, "total": fields.total, "shop": fields.merchant}
 
 
+def _cpu() -> float:
+    """CPU seconds of this process and its finished children (tesseract): the time on an idle core."""
+    times = os.times()
+    return times.user + times.system + times.children_user + times.children_system
+
+
 def _read_both(path: Path) -> dict[str, Any]:
     # Both readers take turns on each image, so a busy machine slows them alike.
     row: dict[str, Any] = {"image": path.name}
     for name, reader in (("pipeline", real_pipeline), ("baseline", sroie.baseline)):
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), _cpu()
         row[name] = reader(path)
         row[f"{name}_seconds"] = time.perf_counter() - started
+        row[f"{name}_cpu"] = _cpu() - cpu
     return row
 
 
@@ -148,7 +155,8 @@ def run_real(root: Path, half: str, limit: int | None, jobs: int) -> dict[str, A
             rows.append(row)
             print(f"\r{len(rows)}/{len(chosen)} images", end="", file=sys.stderr, flush=True)
     print(file=sys.stderr)
-    results: dict[str, Any] = {"half": half, "count": len(rows), "jobs": jobs, "images": rows}
+    results: dict[str, Any] = {"half": half, "count": len(rows), "jobs": jobs, "images": rows,
+                               "load_average": os.getloadavg()[0]}
     for name in ("pipeline", "baseline"):
         field_hits = {f: [] for f in sroie.REAL_FIELDS}
         for row in rows:
@@ -161,6 +169,7 @@ def run_real(root: Path, half: str, limit: int | None, jobs: int) -> dict[str, A
             "keyed": {f: len(h) for f, h in field_hits.items()},
             "correct": sum(sum(h) for h in field_hits.values()),
             "seconds_per_image": sum(r[f"{name}_seconds"] for r in rows) / max(len(rows), 1),
+            "cpu_seconds_per_image": sum(r[f"{name}_cpu"] for r in rows) / max(len(rows), 1),
             "unreadable": sum(r[name] is None for r in rows),
         }
     return results
@@ -168,18 +177,22 @@ def run_real(root: Path, half: str, limit: int | None, jobs: int) -> dict[str, A
 
 def report_real(results: dict[str, Any]) -> str:
     p, b = results["pipeline"], results["baseline"]
-    rows = [f"{results['count']} SROIE receipts ({results['half']} half, {results['jobs']} worker(s))", "",
+    load = results.get("load_average")
+    rows = [f"{results['count']} SROIE receipts ({results['half']} half, {results['jobs']} worker(s), "
+            f"load average at the end {load:.1f} on {os.cpu_count()} cores)", "",
             "| field | pipeline | baseline (plain image_to_string + naive regexes) | target |", "|---|---|---|---|"]
     for name in sroie.REAL_FIELDS:
         rows.append(f"| {name} (of {p['keyed'][name]}) | {p[name]:.1%} | {b[name]:.1%} | >= {REAL_TARGETS[name]:.0%} |")
-    rows.append(f"| seconds per image | {p['seconds_per_image']:.2f} | {b['seconds_per_image']:.2f} | <= 2 |")
+    rows.append(f"| seconds per image (wall) | {p['seconds_per_image']:.2f} | {b['seconds_per_image']:.2f} | <= 2 |")
+    rows.append(f"| CPU seconds per image | {p['cpu_seconds_per_image']:.2f} | {b['cpu_seconds_per_image']:.2f} | |")
     rows.append(f"| unreadable images | {p['unreadable']} | {b['unreadable']} | |")
     ratio = p["correct"] / max(b["correct"], 1)
     rows += ["", f"correct fields: pipeline {p['correct']}, baseline {b['correct']}, ratio x{ratio:.2f} "
              f"(target x{REAL_TARGETS['ratio']})"]
     verdicts = [(name, p[name] >= REAL_TARGETS[name]) for name in sroie.REAL_FIELDS]
     verdicts += [("ratio", ratio >= REAL_TARGETS["ratio"]),
-                 ("seconds", p["seconds_per_image"] <= REAL_TARGETS["seconds_per_image"])]
+                 ("seconds (wall)", p["seconds_per_image"] <= REAL_TARGETS["seconds_per_image"]),
+                 ("seconds (CPU)", p["cpu_seconds_per_image"] <= REAL_TARGETS["seconds_per_image"])]
     rows.append("targets: " + ", ".join(f"{n} {'PASS' if ok else 'FAIL'}" for n, ok in verdicts))
     return "\n".join(rows)
 
