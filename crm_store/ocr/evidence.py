@@ -64,10 +64,14 @@ def subtotal_plus_tax(lines: list[str], rounding: Decimal | None) -> set[Decimal
     if subtotal is None or tax is None or not 0 <= tax < subtotal:
         return set()
     exact = subtotal + tax
-    implied = {exact, (exact / _NICKEL).quantize(Decimal(1), rounding=ROUND_HALF_UP) * _NICKEL}
+    implied = {exact, _nickel(exact)}
     if rounding is not None:
         implied.add(exact + rounding)
     return {amount.quantize(Decimal("0.01")) for amount in implied}
+
+
+def _nickel(amount: Decimal) -> Decimal:
+    return ((amount / _NICKEL).quantize(Decimal(1), rounding=ROUND_HALF_UP) * _NICKEL).quantize(Decimal("0.01"))
 
 
 def _one_slip(read: Decimal, other: Decimal) -> bool:
@@ -94,15 +98,15 @@ def _score(candidate: Candidate, found: list[Candidate], lines: list[str], paid:
     if rounding is not None and candidate.index > rounding[0]:
         before = [c for c in found if c.index < rounding[0]]
         if before:
-            expected = before[-1].amount + rounding[1]
+            expected = {before[-1].amount + rounding[1], _nickel(before[-1].amount)}
             # Rounding moves an amount by a few cents; a total after it that is not
             # the total before it plus the adjustment is a misread.
-            score += 1.0 if candidate.amount == expected else -1.0
+            score += 1.0 if candidate.amount in expected else -1.0
     return score
 
 
-def grand_total(lines: list[str]) -> tuple[int | None, Decimal | None]:
-    """(line index, amount) of the total to pay, or (None, None)."""
+def grand_total(lines: list[str]) -> tuple[int | None, Decimal | None, bool]:
+    """(line index, amount) of the total to pay, or (None, None); and whether other amounts confirm it."""
     found = candidates(lines)
     start = min((c.index for c in found), default=0)
     paid = tendered_minus_change(lines, start)
@@ -111,19 +115,21 @@ def grand_total(lines: list[str]) -> tuple[int | None, Decimal | None]:
     evidence = {value for value in (paid, *implied) if value is not None}
     chosen = max(found, key=lambda c: (_score(c, found, lines, paid, rounding, implied), c.index), default=None)
     if chosen is not None and chosen.amount in evidence:
-        return chosen.index, chosen.amount
+        return chosen.index, chosen.amount, True
     # A line whose label OCR garbled ("TOze RM 73.00") that states the amount the rest implies.
     for index, line in enumerate(lines):
         amounts = amounts_in(line)
         label = label_of(line)
         stated = amounts and amounts[-1] in implied
         if stated and not any(p.search(label) for p in (_CASH, _CHANGE, _SUBTOTAL, _TAX)):
-            return index, amounts[-1]
+            return index, amounts[-1], True
     if chosen is None:
-        return None, None
+        return None, None, False
+    if sum(c.amount == chosen.amount for c in found) > 1:  # two labels agree: trust them over arithmetic
+        return chosen.index, chosen.amount, True
     if paid is not None and paid in implied:
-        return chosen.index, paid
+        return chosen.index, paid, True
     repairs = {value for value in evidence if _one_slip(chosen.amount, value)}
     if len(repairs) == 1:
-        return chosen.index, repairs.pop()
-    return chosen.index, chosen.amount
+        return chosen.index, repairs.pop(), True
+    return chosen.index, chosen.amount, False

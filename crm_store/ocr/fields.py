@@ -59,9 +59,12 @@ class ReceiptFields:
     email: str | None = None
     phone: str | None = None  # E.164
     items: tuple[LineItem, ...] = field(default_factory=tuple)
+    # The total agrees with other amounts on the receipt (tendered - change, subtotal + tax...).
+    total_checked: bool = field(default=False, compare=False)
 
     def as_dict(self) -> dict[str, Any]:
         data = asdict(self)
+        data.pop("total_checked")
         data["items"] = [asdict(i) for i in self.items]
         return data
 
@@ -103,7 +106,7 @@ def parse_lines(raw_lines: list[Line], today: date | None = None, locale: Receip
     first: dict[str, str] = {}
     for entity in entities:
         first.setdefault(entity.entity, entity.value)
-    total_index, total = grand_total(lines)
+    total_index, total, checked = grand_total(lines)
     currency = dominant_currency("\n".join(lines), locale.currency)
     return ReceiptFields(
         order_number=_order_number(lines) or first.get("order_id"),
@@ -114,6 +117,24 @@ def parse_lines(raw_lines: list[Line], today: date | None = None, locale: Receip
         email=first.get("email"),
         phone=first.get("phone"),
         items=_items(lines[: total_index if total_index is not None else len(lines)]),
+        total_checked=checked,
+    )
+
+
+def merge(first: ReceiptFields, second: ReceiptFields) -> ReceiptFields:
+    """Two readings of one receipt (two images of it): each field from the reading that is surer of it."""
+    use_second = (second.total_checked and not first.total_checked) or (first.total is None and second.total)
+    total_from = second if use_second else first
+    return ReceiptFields(
+        order_number=first.order_number or second.order_number,
+        date=first.date or second.date,
+        total=total_from.total,
+        currency=total_from.currency,
+        merchant=first.merchant or second.merchant,
+        email=first.email or second.email,
+        phone=first.phone or second.phone,
+        items=total_from.items,
+        total_checked=total_from.total_checked,
     )
 
 

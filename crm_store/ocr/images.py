@@ -57,21 +57,28 @@ def load_image(path: Path, max_bytes: int, max_pixels: int) -> Image.Image:
     return image
 
 
-def prepare(image: Image.Image) -> Image.Image:
+def prepare(image: Image.Image) -> tuple[Image.Image, bool]:
     """What tesseract reads best, for a phone photo or a flat scan alike.
 
     A photo (paper on a darker surface) is binarised and deskewed by preprocess().
     A scan is already flat, upright and evenly lit; tesseract's own threshold reads it
     better than ours, so it stays grayscale, only reduced when it is larger than
     tesseract needs (a 5,000 x 7,000 px A4 scan costs seconds and reads no better).
+    Returns the image and whether it is a scan.
     """
     image = ImageOps.exif_transpose(image)
     gray = image.convert("L")
     if _surface_share(gray) > PHOTO_SURFACE:
-        return preprocess(gray)
+        return preprocess(gray), False
     if gray.width > SCAN_MAX_WIDTH:
         gray = gray.resize((SCAN_MAX_WIDTH, round(gray.height * SCAN_MAX_WIDTH / gray.width)), Image.LANCZOS)
-    return gray
+    return gray, True
+
+
+def darken(gray: Image.Image) -> Image.Image:
+    """Faint thermal print made darker: contrast stretched, then mid-tones pulled toward black."""
+    stretched = ImageOps.autocontrast(gray, cutoff=1)
+    return stretched.point([round(255 * (value / 255) ** 2.0) for value in range(256)])
 
 
 def _surface_share(gray: Image.Image) -> float:

@@ -61,7 +61,8 @@ def _name_like(line: Line) -> bool:
         and not _TITLE.search(text.strip(" .:*-"))
         and not _TITLE_WORDS.search(text)
         and not _CONTACT.search(text)
-        and (not _ADDRESS.search(text) or bool(_COMPANY.search(text)))
+        # "BOOK TA .K (TAMAN DAYA) SDN BHD" is a name with a place in it; "Market Street 44" an address.
+        and (not _ADDRESS.search(text) or (bool(_COMPANY.search(text)) and not re.search(r"\d", text)))
     )
 
 

@@ -18,8 +18,8 @@ import pytesseract
 from PIL import Image
 
 from crm_store.ocr.errors import ImageRejected, UnreadableImage
-from crm_store.ocr.fields import ReceiptFields, ReceiptLocale, parse_lines
-from crm_store.ocr.images import load_image, prepare
+from crm_store.ocr.fields import ReceiptFields, ReceiptLocale, merge, parse_lines
+from crm_store.ocr.images import darken, load_image, prepare
 from crm_store.ocr.layout import Line, lines_from_data
 from crm_store.settings import Settings
 
@@ -89,11 +89,16 @@ def read_receipt(path: Path, options: OcrOptions | None = None, today: date | No
     options = options or OcrOptions()
     started = time.perf_counter()
     image = load_image(Path(path), options.max_bytes, options.max_pixels)
-    lines = recognise(prepare(image), options)
+    prepared, scan = prepare(image)
+    lines = recognise(prepared, options)
     text = "\n".join(line.text for line in lines)
     if sum(ch.isalnum() for ch in text) < MIN_TEXT_CHARS:
         raise UnreadableImage("I could not find any text in the image.")
     fields = parse_lines(lines, today, options.locale)
+    if scan and not (fields.total_checked and fields.date):
+        # Faint thermal print loses digits; a darker copy reads them (and costs a second pass,
+        # only for receipts whose total nothing else confirmed or whose date was not found).
+        fields = merge(fields, parse_lines(recognise(darken(prepared), options), today, options.locale))
     return Reading(text=text, fields=fields, seconds=time.perf_counter() - started)
 
 

@@ -23,14 +23,16 @@ _BEST = re.compile(
     r"round(?:ed|ing)?\s*total|total\s*(?:after\s+)?round|total\s*\(?rounded|grand\s*total|net+\s*total"
     r"|net+\s*amount|amount\s*due|total\s*due|balance\s*due|(?:total\s*)?amount\s*payable|total\s*payable"
     r"|jumlah|to\s*pay|total\s*incl|total\s*inclusive|incl(?:usive)?\.?\s*(?:of\s*)?(?:gst|tax|vat|sst)"
-    r"|total\s*sales?\s*\(?incl|total\s*amount|net\s*amt|nett|(?<!ex)clu[s5]iv"
+    r"|total\s*sales?\s*\(?incl|total\s*amount|net\s*amt|nett|(?<!ex)clu[s5]iv|total\s*with|total\s*after|after\s*round"
+    r"|nclud(?:es|ing)\s*(?:gst|tax|vat|sst)"
+    r"|am(?:oun)?t\s*payable"
 )
 _TOTAL = re.compile(r"t[oa0]t[a4][l1i]|tota|otal|amount|amt|summe|gesamt|totale|payable|jumlah")
 _NOT_TOTAL = re.compile(
     r"sub\s*-?\s*t[o0]tal|excl|exclusive|before|total\s*(?:gst|tax|vat|sst)|(?:gst|tax|vat|sst)\s*(?:amount|amt|total|payable)"
     r"|service|svc|srv|s\.?\s?charge|sav(?:e|ing)|discount|disc\b|change|chanqe|baki|kembali|cash|tender|paid"
     r"|payment|visa|master|card|credit|debit|included\s+in|round(?:ing)?\s*(?:adj|adjustment)?\s*[:\-]?\s*$"
-    r"|\bround(?:ing)?\s*adj|adjust|qty|quantity|items?\b|pcs|no\.?\s*of|point|pts|deposit|voucher|tip\b"
+    r"|\bround(?:ing)?\s*adj|adjust|[qo]ty|quantity|items?\b|pcs|price|desc|\brsp\b|u/p|no\.?\s*of|point|pts|deposit|voucher|tip\b"
     r"|\bgst\b\s*@|@\s*\d+\s*%|\btax\b|\bvat\b|\bsst\b|\bgst\b(?!.*(?:incl|clusiv))|zwischensumme|mwst"
 )
 _SUMMARY = re.compile(r"summary|tax\s*code|amount\s*\(?rm\)?\s*tax|gst\s*\(?rm\)|\btax\s*\(rm\)|code\s+amount")
@@ -98,12 +100,12 @@ def candidates(lines: list[str]) -> list[Candidate]:
         if _SUMMARY.search(label) and not amounts_in(line):
             summary_until = index + 4
             continue
-        if not _TOTAL.search(label):
-            continue
         best = bool(_BEST.search(label))
+        if not (_TOTAL.search(label) or best):
+            continue
         if index <= summary_until or _tax_pair(amounts_in(line)) or (_NOT_TOTAL.search(label) and not best):
             continue
-        if best and re.search(r"included\s+in|excl|sav(?:e|ing)|change|tender|\bgst\b\s*@", label):
+        if best and re.search(r"included\s+in|excl|sav(?:e|ing)|change|tender", label):
             continue
         amount = amount_for(lines, index)
         if amount is not None and amount > 0:
