@@ -47,7 +47,7 @@ def _letters(text: str) -> int:
 
 
 def _name_like(line: Line) -> bool:
-    text = line.text
+    text = _tidy(line.text)  # "AEON CO. (M) BHD. (126926-H)": the number is not part of the name
     letters = _letters(text)
     visible = len(text.replace(" ", ""))
     words = [w for w in re.findall(r"[A-Za-z]+", text)]
@@ -57,10 +57,10 @@ def _name_like(line: Line) -> bool:
         and letters >= 4
         and letters >= 0.6 * visible
         and bool(long_words)
-        and "@" not in text
+        and "@" not in line.text
         and not _TITLE.search(text.strip(" .:*-"))
         and not _TITLE_WORDS.search(text)
-        and not _CONTACT.search(text)
+        and not _CONTACT.search(line.text)
         # "BOOK TA .K (TAMAN DAYA) SDN BHD" is a name with a place in it; "Market Street 44" an address.
         and (not _ADDRESS.search(text) or (bool(_COMPANY.search(text)) and not re.search(r"\d", text)))
     )
