@@ -145,3 +145,17 @@ def test_shop_name_skips_titles_and_logo_noise():
              Line("NO. 17-6, JALAN SETIA INDAH", 90.0)]
 
     assert merchant(lines) == "AIK HUAT HARDWARE ENTERPRISE (SETIA ALAM) SDN BHD"
+
+
+def test_one_phone_region_setting_for_every_parser(monkeypatch):
+    from crm_store.settings import reset_settings_cache
+    from crm_store.values import extract_all, normalize_phone
+
+    monkeypatch.setenv("DEFAULT_PHONE_REGION", "MY")
+    reset_settings_cache()
+    try:
+        assert normalize_phone("07-354 1303") == "+6073541303"
+        assert [e.value for e in extract_all("call us on 07-354 1303") if e.entity == "phone"] == ["+6073541303"]
+        assert parse_receipt("SHOP\nTEL 07-354 1303\nTOTAL 5.00", TODAY).phone == "+6073541303"
+    finally:
+        reset_settings_cache()
