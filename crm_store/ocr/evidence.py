@@ -86,7 +86,7 @@ def _one_slip(read: Decimal, other: Decimal) -> bool:
 
 
 def _score(candidate: Candidate, found: list[Candidate], lines: list[str], paid: Decimal | None,
-           rounding: tuple[int, Decimal] | None, implied: set[Decimal] = frozenset()) -> float:
+           rounding: tuple[int, Decimal] | None, implied: set[Decimal]) -> float:
     """The label's rank plus the evidence that agrees with the amount (or disagrees)."""
     score = float(candidate.rank)
     if paid is not None and candidate.amount == paid:

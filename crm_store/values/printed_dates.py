@@ -24,15 +24,19 @@ _MONTH_WORD = (r"(?P<mon>jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|me
                r"|aug(?:ust)?|ogos|sep(?:t(?:ember)?)?|o[ck]t(?:ober)?|nov(?:ember)?|d[ei][cs](?:ember)?)\.?")
 _D = r"[0-9OoIl]"  # a digit as OCR may print it
 _SEP = r"\s?[/.\-]\s?"
+_YEAR4 = r"(?P<y>(?:19|20)\d\d)(?!\d)"
 _PATTERNS = (
     # 2018-03-23, 2018/03/23
-    ("ymd", re.compile(rf"(?<![\d/.-])(?P<y>(?:19|20)\d\d)(?P<s>[/.-])(?P<m>\d{{1,2}})(?P=s)(?P<d>\d{{1,2}})(?![\d/])")),
+    ("ymd", re.compile(r"(?<![\d/.-])(?P<y>(?:19|20)\d\d)(?P<s>[/.-])(?P<m>\d{1,2})(?P=s)(?P<d>\d{1,2})(?![\d/])")),
     # 25/12/2018, 12-01-19, 25.12.2018, 2S/l2/2018 (slips repaired below)
-    ("num", re.compile(rf"(?<![\w/.:-])(?P<a>{_D}{{1,2}})(?P<s>{_SEP})(?P<b>{_D}{{1,2}})(?P=s)(?P<y>{_D}{{4}}|{_D}{{2}})(?![\d/]|[.,]\d)")),
+    ("num", re.compile(rf"(?<![\w/.:-])(?P<a>{_D}{{1,2}})(?P<s>{_SEP})(?P<b>{_D}{{1,2}})(?P=s)"
+                       rf"(?P<y>{_D}{{4}}|{_D}{{2}})(?![\d/]|[.,]\d)")),
     # 05-Jan-2017, 18Mar 2018, 05 MAR 2018, 5 March, 2018, 05/Mar/18
-    ("dmy", re.compile(rf"(?<![\d])(?P<d>\d{{1,2}})(?:st|nd|rd|th)?\s?[-/.\s]?\s?{_MONTH_WORD}\s?[-/.,\s]?\s?(?P<y>(?:19|20)?\d\d)(?!\d)", re.I)),
+    ("dmy", re.compile(rf"(?<![\d])(?P<d>\d{{1,2}})(?:st|nd|rd|th)?\s?[-/.\s]?\s?{_MONTH_WORD}"
+                       rf"\s?[-/.,\s]?\s?(?P<y>(?:19|20)?\d\d)(?!\d)", re.I)),
     # March 5, 2018, Mar-05-2018
-    ("mdy", re.compile(rf"(?<![a-z]){_MONTH_WORD}\s?[-/.\s]\s?(?P<d>\d{{1,2}})(?:st|nd|rd|th)?,?\s?[-/.\s]?\s?(?P<y>(?:19|20)\d\d)(?!\d)", re.I)),
+    ("mdy", re.compile(rf"(?<![a-z]){_MONTH_WORD}\s?[-/.\s]\s?(?P<d>\d{{1,2}})(?:st|nd|rd|th)?,?\s?[-/.\s]?\s?{_YEAR4}",
+                       re.I)),
     # 20180304 next to a date label only (see find_printed_dates)
     ("compact", re.compile(r"(?<!\d)(?P<y>20\d\d)(?P<m>[01]\d)(?P<d>[0-3]\d)(?!\d)")),
 )
