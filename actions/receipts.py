@@ -25,10 +25,10 @@ from crm_store.ocr import ImageRejected, OcrOptions, UnreadableImage, read_recei
 from crm_store.services import receipts
 from crm_store.settings import get_settings
 from crm_store.values import parse_amount, parse_date, parse_number
+from crm_store.values.currencies import SYMBOLS
 
 log = logging.getLogger(__name__)
 
-_SYMBOLS = {"EUR": "€", "USD": "$", "GBP": "£"}
 _LABELS = {"order_number": "order number", "date": "date", "total": "total"}
 _EXAMPLES = {"order_number": "It looks like A-10423.", "date": "For example 12 March 2026 or 12.03.2026.",
              "total": "For example 89.90."}
@@ -95,7 +95,7 @@ def summary(view: receipts.ReadingView, today: date | None = None) -> str:
         parts.append(f"from {day.day} {day:%B}" + (f" {day.year}" if day.year != today.year else ""))
     text = " ".join(parts)
     if view.total is not None:
-        symbol = _SYMBOLS.get(view.currency or "")
+        symbol = SYMBOLS.get(view.currency or "")
         money = f"{symbol}{view.total:.2f}" if symbol else f"{view.total:.2f} {view.currency or ''}".strip()
         text += f", total {money}"
     return text

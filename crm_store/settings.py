@@ -64,7 +64,12 @@ class Settings:
     smtp_retry_delay: float = 2.0  # seconds before the 2nd try, doubled for each next one
     digest_top_n: int = 5  # stalled processes and unanswered-message groups listed
     digest_history: int = 8  # past periods behind the "usual range" of each KPI
-    default_phone_region: str = "DE"  # phones without +country in imported files
+    # The shop's region for phones written without +country: every parser (chat, receipts, import).
+    default_phone_region: str = "DE"
+    # The shop's locale decides day/month order on receipts ("04/05/2018"); en_US reads the month first.
+    shop_locale: str = "en_GB"
+    # Amounts with no currency mark on a receipt are in the shop's currency (ISO 4217).
+    shop_currency: str = "EUR"
     import_batch_size: int = 500  # rows per transaction
     import_max_amount: int = 100_000  # an order line beyond this is imported and listed for a person to check
     import_order_lines_per_batch: int = 50_000  # order lines per transaction (an order is never split)
@@ -237,6 +242,8 @@ _ENV = {
     "digest_top_n": "DIGEST_TOP_N",
     "digest_history": "DIGEST_HISTORY",
     "default_phone_region": "DEFAULT_PHONE_REGION",
+    "shop_locale": "SHOP_LOCALE",
+    "shop_currency": "SHOP_CURRENCY",
     "import_batch_size": "IMPORT_BATCH_SIZE",
     "import_max_amount": "IMPORT_MAX_AMOUNT",
     "import_order_lines_per_batch": "IMPORT_ORDER_LINES_PER_BATCH",
@@ -355,6 +362,20 @@ def _parse(name: str, var: str, raw: str) -> object:
 
         if raw.upper() not in phonenumbers.SUPPORTED_REGIONS:
             raise SettingsError(f"{var}={raw!r} is not a region code such as DE or GB")
+        return raw.upper()
+    if name == "shop_locale":
+        from babel import Locale, UnknownLocaleError
+
+        try:
+            Locale.parse(raw.replace("-", "_"))
+        except (UnknownLocaleError, ValueError):
+            raise SettingsError(f"{var}={raw!r} is not a locale such as en_GB, de_DE or ms_MY") from None
+        return raw.replace("-", "_")
+    if name == "shop_currency":
+        from crm_store.values.currencies import CURRENCY_CODES
+
+        if raw.upper() not in CURRENCY_CODES:
+            raise SettingsError(f"{var}={raw!r} is not one of {', '.join(CURRENCY_CODES)}")
         return raw.upper()
     if name in _BOOLS:
         if raw.lower() in ("1", "true", "yes", "on"):

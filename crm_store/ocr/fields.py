@@ -1,36 +1,38 @@
-"""Receipt fields from OCR text: a pure function, no I/O.
+"""Receipt fields from OCR lines: a pure function, no I/O.
 
 Each kind of value is parsed by the project's one parser for it (crm_store/values/):
-order numbers, dates, amounts, emails and phones. This module only decides *where*
-on a receipt each value sits: the total on the last line that says "total", line
-items between the header and the total, the merchant on the first line of words.
-OCR's usual confusions (O for 0, l for 1) are repaired inside number-shaped tokens only.
+order numbers, printed dates, amounts, currencies, emails and phones. This module only
+decides *where* on a receipt each value sits: the total by the label beside it
+(totals.py), the date on a line that says "date" before any other, the shop's name in
+the top block (merchant.py), line items above the total. OCR's usual confusions
+(O for 0, l for 1) are repaired inside number-shaped tokens only.
 """
 from __future__ import annotations
 
 import re
-from collections import Counter
 from dataclasses import asdict, dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
-from crm_store.values import extract_all, normalize_order_id, parse_amount, parse_date, parse_number
+from crm_store.ocr.layout import Line, lines_from_text
+from crm_store.ocr.merchant import merchant
+from crm_store.ocr.evidence import grand_total
+from crm_store.values import extract_all, normalize_order_id, parse_number
+from crm_store.values.currencies import dominant_currency
+from crm_store.values.printed_dates import find_printed_dates
 
 FIELD_NAMES = ("order_number", "date", "total", "currency", "merchant", "email", "phone", "items")
 
-_TOTAL_WORDS = re.compile(
-    r"\b(?:grand\s+total|total|amount\s+due|balance\s+due|to\s+pay|summe|gesamt|totale)\b", re.I
-)
-_NOT_TOTAL = re.compile(r"\b(?:sub[\s-]?total|zwischensumme|tax|vat|mwst|items?\s+total)\b", re.I)
 _NOT_ITEM = re.compile(
-    r"\b(?:total|subtotal|sub-total|tax|vat|mwst|change|cash|card|paid|tip|discount|balance|due"
-    r"|summe|gesamt|visa|mastercard)\b",
+    r"\b(?:total|subtotal|sub-total|tax|vat|mwst|gst|change|cash|card|paid|tip|discount|balance|due"
+    r"|summe|gesamt|visa|mastercard|rounding)\b",
     re.I,
 )
-_CURRENCY_MARKS = {"€": "EUR", "eur": "EUR", "$": "USD", "usd": "USD", "£": "GBP", "gbp": "GBP", "chf": "CHF"}
-_CURRENCY = re.compile(r"€|\$|£|\b(?:EUR|USD|GBP|CHF)\b", re.I)
+# Registration and tax numbers look like phone numbers; a line that names one is not searched for phones.
+_REGISTRATION = re.compile(r"\b(?:gst|sst|vat|tax|tin|reg|roc|brn|co\.?\s*no|company|ust|mwst|steuer)", re.I)
+_DATE_LABEL = re.compile(r"\b(?:date|dated|tarikh|datum|data|dt)\b", re.I)
+_EARLIEST_YEAR = 1990
 _MONEY = r"-?\d{1,3}(?:[.,']\d{3})*[.,]\d{2}"
-_LAST_MONEY = re.compile(rf"({_MONEY})(?!.*\d)")
 _ITEM = re.compile(
     rf"^(?:(?P<qty>\d{{1,3}})\s*[xX×*]\s+)?(?P<desc>.*?[A-Za-z]{{2}}.*?)\s+"
     rf"(?:[€$£]\s?)?(?P<price>{_MONEY})\s*(?:€|EUR|\$|USD|£|GBP)?$"
@@ -57,9 +59,12 @@ class ReceiptFields:
     email: str | None = None
     phone: str | None = None  # E.164
     items: tuple[LineItem, ...] = field(default_factory=tuple)
+    # The total agrees with other amounts on the receipt (tendered - change, subtotal + tax...).
+    total_checked: bool = field(default=False, compare=False)
 
     def as_dict(self) -> dict[str, Any]:
         data = asdict(self)
+        data.pop("total_checked")
         data["items"] = [asdict(i) for i in self.items]
         return data
 
@@ -74,26 +79,62 @@ class ReceiptFields:
         return bool(self.order_number or (self.total and self.date))
 
 
-def parse_receipt(text: str, today: date | None = None) -> ReceiptFields:
-    lines = [clean_line(line) for line in (text or "").splitlines()]
-    lines = [line for line in lines if line]
+@dataclass(frozen=True)
+class ReceiptLocale:
+    """What the shop's settings say about receipts that do not say it themselves."""
+
+    dayfirst: bool = True  # "04/05/2018" is 4 May
+    currency: str | None = None  # for amounts with no mark anywhere on the receipt
+    phone_region: str | None = None  # None: the shop's DEFAULT_PHONE_REGION
+
+
+def parse_receipt(text: str, today: date | None = None, locale: ReceiptLocale | None = None) -> ReceiptFields:
+    """Fields of a receipt given as plain OCR text."""
+    return parse_lines(lines_from_text(text), today, locale)
+
+
+def parse_lines(raw_lines: list[Line], today: date | None = None, locale: ReceiptLocale | None = None) -> ReceiptFields:
+    """Fields of a receipt given as OCR lines (with their confidence, from word boxes)."""
+    locale = locale or ReceiptLocale()
+    lines_info = [Line(clean_line(line.text), line.confidence, line.top, line.bottom) for line in raw_lines]
+    lines_info = [line for line in lines_info if line.text]
+    lines = [line.text for line in lines_info]
     if not lines:
         return ReceiptFields()
-    entities = extract_all("\n".join(lines), today)
-    first = {}
+    searchable = "\n".join(line for line in lines if not _REGISTRATION.search(line))
+    entities = extract_all(searchable, today, region=locale.phone_region, dayfirst=locale.dayfirst)
+    first: dict[str, str] = {}
     for entity in entities:
         first.setdefault(entity.entity, entity.value)
-    total_index, total, currency = _total(lines)
-    currency = currency or _dominant_currency(lines)
+    total_index, total, checked = grand_total(lines)
+    currency = dominant_currency("\n".join(lines), locale.currency)
     return ReceiptFields(
         order_number=_order_number(lines) or first.get("order_id"),
-        date=_date(lines, today),
-        total=total,
-        currency=currency if total else None,
-        merchant=_merchant(lines),
+        date=_date(lines, today, locale.dayfirst),
+        total=f"{total}" if total is not None else None,
+        currency=currency if total is not None else None,
+        merchant=merchant(lines_info),
         email=first.get("email"),
         phone=first.get("phone"),
         items=_items(lines[: total_index if total_index is not None else len(lines)]),
+        total_checked=checked,
+    )
+
+
+def merge(first: ReceiptFields, second: ReceiptFields) -> ReceiptFields:
+    """Two readings of one receipt (two images of it): each field from the reading that is surer of it."""
+    use_second = (second.total_checked and not first.total_checked) or (first.total is None and second.total)
+    total_from = second if use_second else first
+    return ReceiptFields(
+        order_number=first.order_number or second.order_number,
+        date=first.date or second.date,
+        total=total_from.total,
+        currency=total_from.currency,
+        merchant=first.merchant or second.merchant,
+        email=first.email or second.email,
+        phone=first.phone or second.phone,
+        items=total_from.items,
+        total_checked=total_from.total_checked,
     )
 
 
@@ -103,7 +144,7 @@ _SPLIT_DOMAIN = re.compile(r"(@[\w-]+)[.,]\s(\w)")
 
 
 def _meaningful(token: str) -> bool:
-    return any(ch.isalnum() or ch in "€$£" for ch in token)
+    return any(ch.isalnum() or ch in "€$£&" for ch in token)
 
 
 def clean_line(line: str) -> str:
@@ -132,43 +173,22 @@ def _order_number(lines: list[str]) -> str | None:
 _MIXED_SEPARATORS = re.compile(r"\b(\d{1,2})[.,]\s?(\d{1,2})[.,]\s?(\d{4})\b")
 
 
-def _date(lines: list[str], today: date | None) -> str | None:
-    labelled = [line for line in lines if re.search(r"\bdate\b|\bdatum\b", line, re.I)]
-    for line in labelled + lines:
-        # "12, 06.2026": OCR mixes up the separators the numeric date parser insists on.
+def _date(lines: list[str], today: date | None, dayfirst: bool) -> str | None:
+    """The receipt's own date: on a line labelled "date" first, else the first one printed.
+
+    Only full printed dates count (never "today" in a promotion), and never one after
+    the day of reading: a receipt cannot come from the future.
+    """
+    latest = (today or date.today()) + timedelta(days=1)
+    labelled = [line for line in lines if _DATE_LABEL.search(line)]
+    for number, line in enumerate(labelled + lines):
+        # "12, 06.2026": OCR mixes up the separators of a numeric date.
         line = _MIXED_SEPARATORS.sub(r"\1.\2.\3", line)
-        found = parse_date(line, today)
+        compact = number < len(labelled)  # "20180304" only beside a date label
+        found = sorted((position, day) for position, day in find_printed_dates(line, dayfirst, compact)
+                       if _EARLIEST_YEAR <= day.year and day <= latest)
         if found:
-            return found
-    return None
-
-
-def _total(lines: list[str]) -> tuple[int | None, str | None, str | None]:
-    """Index of the last total line, its amount and its currency."""
-    for index in range(len(lines) - 1, -1, -1):
-        line = lines[index]
-        if not _TOTAL_WORDS.search(line) or _NOT_TOTAL.search(line):
-            continue
-        amount = parse_amount(line)
-        if amount:
-            return index, amount[0], amount[1]
-        money = _LAST_MONEY.search(line)
-        number = parse_number(money.group(1)) if money else None
-        if number is not None:
-            return index, f"{number}", None
-    return None, None, None
-
-
-def _dominant_currency(lines: list[str]) -> str | None:
-    marks = Counter(_CURRENCY_MARKS[m.lower()] for line in lines for m in _CURRENCY.findall(line))
-    return marks.most_common(1)[0][0] if marks else None
-
-
-def _merchant(lines: list[str]) -> str | None:
-    for line in lines[:4]:
-        letters = sum(ch.isalpha() for ch in line)
-        if letters >= 3 and letters >= 0.6 * len(line.replace(" ", "")) and "@" not in line:
-            return line
+            return found[0][1].isoformat()
     return None
 
 

@@ -17,7 +17,9 @@ from PIL import Image, ImageFilter, ImageOps, UnidentifiedImageError
 
 from crm_store.ocr.errors import ImageRejected
 
-TARGET_WIDTH = 1400  # px: narrower images are upscaled to this width
+TARGET_WIDTH = 1400  # px: narrower photos are upscaled to this width
+SCAN_MAX_WIDTH = 2000  # px: a wider scan (an A4 page at 600 dpi) is reduced to this first
+PHOTO_SURFACE = 0.05  # share of the image that is dark surface around the paper: a photo, not a scan
 MAX_UPSCALE = 4.0
 DESKEW_RANGE = 12.0  # degrees either way
 THRESHOLD_WINDOW = 101  # px at TARGET_WIDTH: wider than the thickest glyph, or letters turn hollow
@@ -53,6 +55,39 @@ def load_image(path: Path, max_bytes: int, max_pixels: int) -> Image.Image:
         except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
             raise ImageRejected("The file is not an image I can open (JPEG, PNG, WebP, TIFF or GIF).") from None
     return image
+
+
+def prepare(image: Image.Image) -> tuple[Image.Image, bool]:
+    """What tesseract reads best, for a phone photo or a flat scan alike.
+
+    A photo (paper on a darker surface) is binarised and deskewed by preprocess().
+    A scan is already flat, upright and evenly lit; tesseract's own threshold reads it
+    better than ours, so it stays grayscale, only reduced when it is larger than
+    tesseract needs (a 5,000 x 7,000 px A4 scan costs seconds and reads no better).
+    Returns the image and whether it is a scan.
+    """
+    image = ImageOps.exif_transpose(image)
+    gray = image.convert("L")
+    if _surface_share(gray) > PHOTO_SURFACE:
+        return preprocess(gray), False
+    if gray.width > SCAN_MAX_WIDTH:
+        gray = gray.resize((SCAN_MAX_WIDTH, round(gray.height * SCAN_MAX_WIDTH / gray.width)), Image.LANCZOS)
+    return gray, True
+
+
+def darken(gray: Image.Image) -> Image.Image:
+    """Faint thermal print made darker: contrast stretched, then mid-tones pulled toward black."""
+    stretched = ImageOps.autocontrast(gray, cutoff=1)
+    return stretched.point([round(255 * (value / 255) ** 2.0) for value in range(256)])
+
+
+def _surface_share(gray: Image.Image) -> float:
+    small = gray.copy()
+    small.thumbnail((350, 350))
+    pixels = np.asarray(small)
+    dark = Image.fromarray(np.where(pixels < _otsu(pixels), 255, 0).astype(np.uint8))
+    surfaces = dark.filter(ImageFilter.MinFilter(5)).filter(ImageFilter.MaxFilter(9))
+    return float((np.asarray(surfaces) > 0).mean())
 
 
 def preprocess(image: Image.Image) -> Image.Image:

@@ -1,4 +1,4 @@
-"""Read a receipt image: load within limits, preprocess, tesseract, parse the fields.
+"""Read a receipt image: load within limits, prepare, tesseract's word boxes, parse the fields.
 
 Tesseract is a subprocess (pytesseract), killed when it exceeds the timeout; the
 async entry point also runs the whole read in a worker thread under the same
@@ -18,8 +18,9 @@ import pytesseract
 from PIL import Image
 
 from crm_store.ocr.errors import ImageRejected, UnreadableImage
-from crm_store.ocr.fields import ReceiptFields, parse_receipt
-from crm_store.ocr.images import load_image, preprocess
+from crm_store.ocr.fields import ReceiptFields, ReceiptLocale, merge, parse_lines
+from crm_store.ocr.images import darken, load_image, prepare
+from crm_store.ocr.layout import Line, lines_from_data
 from crm_store.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -35,6 +36,7 @@ class OcrOptions:
     timeout_seconds: float = 20.0
     max_bytes: int = 10 * 1024 * 1024
     max_pixels: int = 40_000_000
+    locale: ReceiptLocale = ReceiptLocale()
 
     @classmethod
     def from_settings(cls, settings: Settings) -> "OcrOptions":
@@ -43,7 +45,17 @@ class OcrOptions:
             timeout_seconds=float(settings.ocr_timeout_seconds),
             max_bytes=settings.ocr_max_bytes,
             max_pixels=settings.ocr_max_pixels,
+            locale=ReceiptLocale(dayfirst=dayfirst(settings.shop_locale), currency=settings.shop_currency,
+                                 phone_region=settings.default_phone_region),
         )
+
+
+def dayfirst(locale: str) -> bool:
+    """Whether the locale writes the day before the month in a short date (en_GB yes, en_US no)."""
+    from babel import Locale
+
+    pattern = Locale.parse(locale).date_formats["short"].pattern
+    return pattern.find("d") < pattern.find("M")
 
 
 @dataclass(frozen=True)
@@ -53,14 +65,15 @@ class Reading:
     seconds: float
 
 
-def recognise(image: Image.Image, options: OcrOptions) -> str:
-    """Tesseract's text for an already preprocessed image."""
+def recognise(image: Image.Image, options: OcrOptions) -> list[Line]:
+    """Tesseract's lines (words with boxes and confidence) for a prepared image."""
     # One thread per tesseract: on a shared 2-core machine OpenMP threads only fight.
     os.environ.setdefault("OMP_THREAD_LIMIT", "1")
     try:
-        return pytesseract.image_to_string(
-            image, lang=options.languages, config=TESSERACT_CONFIG, timeout=options.timeout_seconds
-        )
+        return lines_from_data(pytesseract.image_to_data(
+            image, lang=options.languages, config=TESSERACT_CONFIG, timeout=options.timeout_seconds,
+            output_type=pytesseract.Output.DICT,
+        ))
     except RuntimeError as exc:  # pytesseract's way of saying "timeout"
         raise UnreadableImage("Reading the image took too long.") from exc
     except pytesseract.TesseractError as exc:
@@ -76,10 +89,17 @@ def read_receipt(path: Path, options: OcrOptions | None = None, today: date | No
     options = options or OcrOptions()
     started = time.perf_counter()
     image = load_image(Path(path), options.max_bytes, options.max_pixels)
-    text = recognise(preprocess(image), options)
+    prepared, scan = prepare(image)
+    lines = recognise(prepared, options)
+    text = "\n".join(line.text for line in lines)
     if sum(ch.isalnum() for ch in text) < MIN_TEXT_CHARS:
         raise UnreadableImage("I could not find any text in the image.")
-    return Reading(text=text, fields=parse_receipt(text, today), seconds=time.perf_counter() - started)
+    fields = parse_lines(lines, today, options.locale)
+    if scan and not (fields.total_checked and fields.date):
+        # Faint thermal print loses digits; a darker copy reads them (and costs a second pass,
+        # only for receipts whose total nothing else confirmed or whose date was not found).
+        fields = merge(fields, parse_lines(recognise(darken(prepared), options), today, options.locale))
+    return Reading(text=text, fields=fields, seconds=time.perf_counter() - started)
 
 
 async def read_receipt_async(path: Path, options: OcrOptions | None = None, today: date | None = None) -> Reading:

@@ -17,11 +17,11 @@ from crm_store.values.dates import parse_date
 from crm_store.values.emails import normalize_email
 from crm_store.values.entities import ENTITY_TYPES, extract_all, parse_quantity
 from crm_store.values.order_ids import normalize_order_id
-from crm_store.values.phones import DEFAULT_REGION, FALLBACK_REGIONS, normalize_phone
+from crm_store.values.phones import DEFAULT_REGION, FALLBACK_REGIONS, normalize_phone, shop_region
 from crm_store.values.spans import Entity
 
 __all__ = [
     "DEFAULT_REGION", "ENTITY_TYPES", "FALLBACK_REGIONS", "Entity", "extract_all",
     "normalize_email", "normalize_order_id", "normalize_phone", "parse_amount", "parse_date",
-    "parse_number", "parse_quantity",
+    "parse_number", "parse_quantity", "shop_region",
 ]

@@ -15,7 +15,7 @@ from crm_store.values.dates import find_dates
 from crm_store.values.durations import find_durations
 from crm_store.values.emails import find_emails
 from crm_store.values.order_ids import find_order_ids
-from crm_store.values.phones import DEFAULT_REGION, FALLBACK_REGIONS, find_phones
+from crm_store.values.phones import FALLBACK_REGIONS, find_phones, shop_region
 from crm_store.values.quantities import find_quantities
 from crm_store.values.spans import Entity, Match, masked, pick
 
@@ -26,7 +26,7 @@ def extract_all(
     text: str,
     today: date | None = None,
     *,
-    region: str = DEFAULT_REGION,
+    region: str | None = None,
     fallback_regions: Iterable[str] = FALLBACK_REGIONS,
     dayfirst: bool = True,
 ) -> list[Entity]:
@@ -34,7 +34,7 @@ def extract_all(
     if not text:
         return []
     today = today or date.today()
-    regions = (region, *fallback_regions)
+    regions = (region or shop_region(), *fallback_regions)
     finders: dict[str, Callable[[str], Iterable[Match]]] = {
         "email": find_emails,
         "date": lambda rest: find_dates(rest, today, dayfirst),

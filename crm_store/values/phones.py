@@ -14,8 +14,19 @@ import phonenumbers
 
 from crm_store.values.spans import Match
 
-DEFAULT_REGION = "DE"
+DEFAULT_REGION = "DE"  # only where no settings can be read; the shop's region is DEFAULT_PHONE_REGION
 FALLBACK_REGIONS = ("GB", "US")
+
+
+def shop_region() -> str:
+    """The shop's default phone region: the one setting DEFAULT_PHONE_REGION, for every parser."""
+    from crm_store.errors import SettingsError
+    from crm_store.settings import get_settings  # late: importing values reads no environment
+
+    try:
+        return get_settings().default_phone_region
+    except SettingsError:  # a bad setting stops startup elsewhere, with its own message
+        return DEFAULT_REGION
 
 _PHONE_CANDIDATE = re.compile(r"(?<![\w+.,/-])\+?\(?\d[\d \t().\-/]{4,22}\d(?!\w)")
 _PHONE_CONTEXT = re.compile(
@@ -40,10 +51,11 @@ def _prefix_ok(raw: str, region: str) -> bool:
 
 
 def normalize_phone(
-    text: str, region: str = DEFAULT_REGION, fallback_regions: Iterable[str] = FALLBACK_REGIONS
+    text: str, region: str | None = None, fallback_regions: Iterable[str] = FALLBACK_REGIONS
 ) -> str | None:
-    """A whole string such as a form answer as an E.164 number, or None."""
+    """A whole string such as a form answer as an E.164 number, or None (region: the shop's)."""
     raw = (text or "").strip()
+    region = region or shop_region()
     for candidate_region in (region, *fallback_regions):
         try:
             number = phonenumbers.parse(raw, candidate_region)

@@ -28,7 +28,7 @@ from rasa.shared.nlu.constants import (
 )
 from rasa.shared.nlu.training_data.message import Message
 
-from crm_store.values import DEFAULT_REGION, ENTITY_TYPES, FALLBACK_REGIONS, extract_all
+from crm_store.values import ENTITY_TYPES, FALLBACK_REGIONS, extract_all
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +46,7 @@ class RuleEntityExtractor(GraphComponent, EntityExtractorMixin):
             # ("3 days") only keep those words from being a date or a quantity: the
             # domain has no duration entity and the training data leaves them unannotated.
             "entities": [kind for kind in ENTITY_TYPES if kind != "duration"],
-            "region": DEFAULT_REGION,
+            "region": None,  # None: the shop's DEFAULT_PHONE_REGION setting
             "fallback_regions": list(FALLBACK_REGIONS),
             # 03/04/2025 is 3 April (the shop is in Europe); False reads it US-style
             "dayfirst": True,

@@ -54,6 +54,7 @@ class Receipt:
     blur: float = 0.0
     jpeg_quality: int | None = None
     hard: bool = False
+    scan: bool = False  # a flat scan on white, not a photo of paper lying on a table
     meta: dict[str, Any] = field(default_factory=dict)
 
 
@@ -121,9 +122,9 @@ def render(receipt: Receipt, seed: int = 0) -> Image.Image:
     draw = ImageDraw.Draw(paper)
     for index, line in enumerate(receipt.lines):
         draw.text((receipt.font_size, receipt.font_size + index * line_height), line, font=font, fill=25)
-    # The receipt lies on a darker table, as in a photo.
+    # The receipt lies on a darker table, as in a photo (a scanner's lid is white).
     margin = 3 * receipt.font_size
-    photo = Image.new("L", (width + 2 * margin, height + 2 * margin), 120)
+    photo = Image.new("L", (width + 2 * margin, height + 2 * margin), 250 if receipt.scan else 120)
     photo.paste(paper, (margin, margin))
     if receipt.rotation:
         photo = photo.rotate(receipt.rotation, resample=Image.BICUBIC, expand=True, fillcolor=120)
@@ -155,6 +156,12 @@ def encode(image: Image.Image, jpeg_quality: int | None) -> bytes:
     else:
         image.save(buffer, "PNG")
     return buffer.getvalue()
+
+
+def scanned_receipt(lines: list[str], font_size: int = 22, font: str = "DejaVuSansMono.ttf") -> Receipt:
+    """A receipt with exactly these lines, as a flat scan (light noise, JPEG), for trap tests."""
+    path = next((p for p in font_paths() if p.name == font), None) or font_paths()[0]
+    return Receipt(fields={}, lines=lines, font=str(path), font_size=font_size, noise=4.0, jpeg_quality=85, scan=True)
 
 
 def receipt_set(count: int, seed: int = 15) -> list[Receipt]:

@@ -22,6 +22,11 @@ def test_summary_reads_like_the_confirmation_question():
         "a receipt from 1 December 2025, total 89.90 CHF"
 
 
+def test_summary_names_the_month_and_the_ringgit():
+    assert summary(view(order_number=None, date="2018-12-05", total=Decimal("9.00"), currency="MYR"),
+                   today=date(2026, 12, 7)) == "a receipt from 5 December 2018, total RM 9.00"
+
+
 def test_only_the_senders_own_upload_can_be_read(tmp_path):
     own = tmp_path / "uploads" / "webchat" / "session-a" / "x.png"
     other = tmp_path / "uploads" / "webchat" / "session-b" / "y.png"

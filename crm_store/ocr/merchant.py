@@ -1,0 +1,101 @@
+"""The shop's name from the top block of a receipt.
+
+The name is printed above the address, the phone and the first date. Above it or
+among it may stand a logo that OCR turns into noise ("Y ae 7"), and document titles
+("SIMPLIFIED TAX INVOICE", "CASH BILL"). Lines with low word confidence, few letters,
+or that are titles, addresses, phones or registration numbers are passed over; a line
+that carries a company form (Sdn Bhd, Enterprise, GmbH, Ltd) is preferred, and a
+name broken over two lines ("AIK HUAT HARDWARE ENTERPRISE" / "(SETIA ALAM) SDN BHD")
+is joined again.
+"""
+from __future__ import annotations
+
+import re
+
+from crm_store.ocr.layout import Line
+
+TOP_LINES = 8
+MIN_CONFIDENCE = 30.0
+
+_TITLE = re.compile(
+    r"^(?:simplified\s+)?(?:full\s+)?(?:tax\s+)?(?:invoice|receipt|bill)\b|^(?:official|cash|sales|tax)\s+"
+    r"(?:receipt|bill|sales?|invoice)|^(?:cash\s+)?(?:bill|receipt|invoice)$|^welcome|^thank|^copy|^duplicate"
+    r"|^(?:tax\s+)?invoice|^quotation|^delivery\s+order|^order\s*(?:no|#)|^table|^date|^cashier|^receipt",
+    re.I,
+)
+_TITLE_WORDS = re.compile(r"\b(?:invoice|receipt|cash\s+bill|cash\s+sales?|tax\s+inv|kwitansi|rechnung|quittung)\b|^\W*cash\W*$", re.I)
+_CONTACT = re.compile(
+    r"\b(?:tel|fax|phone|h/?p|mobile|email|e-mail|www|http|gst|sst|reg|roc|co\.?\s*no|company\s+no|tin)\b", re.I
+)
+_ADDRESS = re.compile(
+    r"\b(?:jalan|jln|lorong|taman|tmn|kawasan|perindustrian|industrial|bandar|darul|ehsan|malaysia|street|road"
+    r"|avenue|lane|plaza|mall|floor|level|unit|building|strasse|str\.|no\.\s*\d|lot\s+\d|blok|block|batu|km\s*\d)\b"
+    r"|\b\d{5}\b",
+    re.I,
+)
+_COMPANY = re.compile(
+    r"\b(?:s[dao]n\.?,?\s*bhd|s/b|bhd|berhad|enterprise|trading|restoran|restaurant|cafe|mart|market|supermarket"
+    r"|hardware|store|stores|shop|ltd|limited|plc|llp|plt|gmbh|ag|inc|co\.|company|kedai|perniagaan"
+    r"|pharmacy|bakery|bookstore|stationery|station|hotel|centre|center)\b",
+    re.I,
+)
+_REGISTRATION = re.compile(r"\s*[\(\[]?\s*(?:co\.?\s*(?:reg\.?\s*)?no\.?\s*:?\s*)?\d[\d\s-]{3,}[-\s]?[a-z]?\s*[\)\]]?\s*$", re.I)
+
+
+def _letters(text: str) -> int:
+    return sum(ch.isalpha() for ch in text)
+
+
+def _name_like(line: Line) -> bool:
+    text = _tidy(line.text)  # "AEON CO. (M) BHD. (126926-H)": the number is not part of the name
+    letters = _letters(text)
+    visible = len(text.replace(" ", ""))
+    words = [w for w in re.findall(r"[A-Za-z]+", text)]
+    long_words = [w for w in words if len(w) >= 3]
+    return (
+        line.confidence >= MIN_CONFIDENCE
+        and letters >= 4
+        and letters >= 0.6 * visible
+        and bool(long_words)
+        and "@" not in line.text
+        and not _TITLE.search(text.strip(" .:*-"))
+        and not _TITLE_WORDS.search(text)
+        and not _CONTACT.search(line.text)
+        # "BOOK TA .K (TAMAN DAYA) SDN BHD" is a name with a place in it; "Market Street 44" an address.
+        and (not _ADDRESS.search(text) or (bool(_COMPANY.search(text)) and not re.search(r"\d", text)))
+    )
+
+
+_FORM_END = re.compile(r"\b(?:s[dao]n\.?,?\s*bhd|berhad|s/b|ltd|limited|gmbh|plt|llp|inc)\b\.?\)?", re.I)
+
+
+def _tidy(text: str) -> str:
+    # Whatever follows "SDN BHD" on the name's line is a registration number or logo noise.
+    ends = list(_FORM_END.finditer(text))
+    if ends:
+        text = text[: ends[-1].end()]
+    return _REGISTRATION.sub("", text).strip(" .,:;*-_|")
+
+
+def merchant(lines: list[Line]) -> str | None:
+    top = lines[:TOP_LINES]
+    names = [(i, line) for i, line in enumerate(top) if _name_like(line)]
+    # A line all in lower case is a note or a stamp more often than the shop's printed name.
+    names = [n for n in names if not n[1].text.islower()] or names
+    if not names:
+        return None
+    with_form = [(i, line) for i, line in names if _COMPANY.search(line.text)]
+    index, line = with_form[0] if with_form else names[0]
+    text = _tidy(line.text)
+    below = top[index + 1] if index + 1 < len(top) else None
+    above = top[index - 1] if index > 0 else None
+    # A name broken over two lines: "HOME MASTER HARDWARE &" / "ELECTRICAL",
+    # "AIK HUAT HARDWARE ENTERPRISE" / "(SETIA ALAM) SDN BHD", or "MR. D.I.Y." / "SDN BHD".
+    if below is not None and _name_like(below) and (
+            re.search(r"(?:&|\band)$", text, re.I)
+            or (not _FORM_END.search(text) and _FORM_END.search(below.text) and len(below.text.split()) <= 5)):
+        text = f"{text} {_tidy(below.text)}"
+    elif above is not None and _letters(_COMPANY.sub("", text)) < 3 and _name_like(above) \
+            and not _COMPANY.search(above.text) and not above.text.islower():
+        text = f"{_tidy(above.text)} {text}"
+    return text or None

@@ -1,0 +1,161 @@
+"""Real-receipt traps in OCR text: the total, the date, the currency and the shop, each
+where a plausible wrong answer sits beside the right one (as on scanned receipts)."""
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from crm_store.ocr.fields import ReceiptLocale, parse_receipt
+from crm_store.ocr.layout import Line
+from crm_store.ocr.merchant import merchant
+from crm_store.values.currencies import dominant_currency
+from crm_store.values.printed_dates import parse_printed_date
+
+TODAY = date(2026, 12, 7)
+MY = ReceiptLocale(dayfirst=True, currency="MYR", phone_region="MY")
+
+GST_SUMMARY = """SOON HUAT MACHINERY ENTERPRISE
+(JM0078109-W)
+NO.53, JALAN SAGU 18, TAMAN DAYA
+TEL : 07-354 1303
+GST REG NO : 000306020352
+TAX INVOICE
+Invoice No : CS00012 Date : 11/01/2019
+1 x SPRAYER PUMP 414.15
+Total Sales (Excluding GST) 414.15
+Total GST 24.85
+Total Sales (Inclusive of GST) 439.00
+CASH 500.00
+CHANGE 61.00
+GST Summary Amount(RM) Tax(RM)
+SR @ 6% 414.15 24.85
+Total : 439.00 26.34"""
+
+
+def test_gst_summary_row_is_not_the_total_and_registration_is_not_a_phone():
+    fields = parse_receipt(GST_SUMMARY, TODAY, MY)
+
+    assert (fields.total, fields.currency) == ("439.00", "MYR")
+    assert fields.date == "2019-01-11"
+    assert fields.phone == "+6073541303"
+    assert fields.merchant == "SOON HUAT MACHINERY ENTERPRISE"
+
+
+def test_gst_summary_row_after_the_total_gives_the_tax_not_the_total():
+    text = """HOCK HUAT TRADING
+Date 11/01/2019
+TOTAL RM 439.00
+GST Summary Amount(RM) Tax(RM)
+SR @ 6% 414.15 24.85
+Total : 439.00 26.34"""
+
+    assert parse_receipt(text, TODAY, MY).total == "439.00"
+
+
+def test_tax_included_in_total_and_savings_are_not_the_total():
+    text = """FAMILY MART SDN BHD
+SIMPLIFIED TAX INVOICE
+05-Jan-2017 13:02
+BREAD RM 3.50
+MILK RM 8.20
+TOTAL RM 11.70
+GST @6% included in total RM 0.66
+TOTAL SAVING: RM 5.30
+YOUR SAVINGS FOR TODAY RM 5.30"""
+    fields = parse_receipt(text, TODAY, MY)
+
+    assert (fields.total, fields.currency) == ("11.70", "MYR")
+    assert fields.date == "2017-01-05"
+
+
+def test_total_after_rounding_not_before():
+    text = """KEDAI RUNCIT AH KOW
+Date: 18Mar 2018
+Total 9.02
+Rounding Adj -0.02
+Total 9.00
+Cash 10.00
+Change 1.00"""
+
+    assert parse_receipt(text, TODAY, MY).total == "9.00"
+
+
+def test_a_misread_rounded_total_loses_to_what_the_receipt_agrees_on():
+    text = """BOOK TA .K (TAMAN DAYA) SDN BHD
+Date 25/12/2018 8:13:39 PM
+1 PC * 9.00 9.00
+Total 9.00
+Rounding Adjustment 0.00
+Rounded Total (RM): 9.60
+Cash 10.00
+CHANGE 1.00"""
+
+    assert parse_receipt(text, TODAY, MY).total == "9.00"
+
+
+def test_today_on_a_receipt_is_never_a_date():
+    text = """GREEN LEAF MARKET
+YOUR SAVINGS FOR TODAY RM 2.00
+TOTAL RM 12.00"""
+
+    fields = parse_receipt(text, TODAY, MY)
+
+    assert fields.date is None and fields.total == "12.00"
+
+
+@pytest.mark.parametrize(("printed", "iso"), [
+    ("05-Jan-2017", "2017-01-05"), ("18Mar 2018", "2018-03-18"), ("05 MAR 2018", "2018-03-05"),
+    ("12-01-19", "2019-01-12"), ("25/12/2018", "2018-12-25"), ("12/28/2017", "2017-12-28"),
+    ("2018-03-23", "2018-03-23"), ("March 5, 2018", "2018-03-05"), ("2S/l2/2O18", None),
+    ("Date: 04/05/2018", "2018-05-04"), ("8 Okt 2018", "2018-10-08"),
+])
+def test_printed_date_forms(printed: str, iso: str | None):
+    assert parse_printed_date(printed) == iso
+
+
+def test_ambiguous_day_and_month_follow_the_shop_locale():
+    assert parse_printed_date("04/05/2018", dayfirst=True) == "2018-05-04"
+    assert parse_printed_date("04/05/2018", dayfirst=False) == "2018-04-05"
+    us = ReceiptLocale(dayfirst=False, currency="USD", phone_region="US")
+    assert parse_receipt("DINER\nDate 04/05/2018\nTotal $12.00", TODAY, us).date == "2018-04-05"
+
+
+def test_a_date_after_the_reading_is_not_the_receipts():
+    assert parse_receipt("SHOP\nValid until 31/12/2030\nDate 01/12/2026\nTotal 5.00", TODAY, MY).date == "2026-12-01"
+
+
+@pytest.mark.parametrize(("text", "code"), [
+    ("TOTAL RM 9.00", "MYR"), ("Total MYR 9.00", "MYR"), ("Total S$ 9.00", "SGD"), ("Total Rp 15.000", "IDR"),
+    ("Total ₹ 250.00", "INR"), ("Razem 12,50 zł", "PLN"), ("Total CHF 9.00", "CHF"), ("Total £9.00", "GBP"),
+    ("Summe 9,00 €", "EUR"), ("Total $9.00", "USD"),
+])
+def test_currency_marks(text: str, code: str):
+    assert dominant_currency(text) == code
+
+
+def test_no_mark_means_the_shops_currency():
+    assert dominant_currency("TOTAL 9.00", "MYR") == "MYR"
+    assert parse_receipt("SHOP\nDate 01/12/2026\nTOTAL 9.00", TODAY, MY).currency == "MYR"
+
+
+def test_shop_name_skips_titles_and_logo_noise():
+    lines = [Line("Y ae 7", 21.0), Line("SIMPLIFIED TAX INVOICE", 95.0), Line("tan woon yann", 92.0),
+             Line("AIK HUAT HARDWARE ENTERPRISE", 90.0), Line("(SETIA ALAM) SDN BHD", 88.0),
+             Line("NO. 17-6, JALAN SETIA INDAH", 90.0)]
+
+    assert merchant(lines) == "AIK HUAT HARDWARE ENTERPRISE (SETIA ALAM) SDN BHD"
+
+
+def test_one_phone_region_setting_for_every_parser(monkeypatch):
+    from crm_store.settings import reset_settings_cache
+    from crm_store.values import extract_all, normalize_phone
+
+    monkeypatch.setenv("DEFAULT_PHONE_REGION", "MY")
+    reset_settings_cache()
+    try:
+        assert normalize_phone("07-354 1303") == "+6073541303"
+        assert [e.value for e in extract_all("call us on 07-354 1303") if e.entity == "phone"] == ["+6073541303"]
+        assert parse_receipt("SHOP\nTEL 07-354 1303\nTOTAL 5.00", TODAY).phone == "+6073541303"
+    finally:
+        reset_settings_cache()
