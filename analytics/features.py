@@ -11,7 +11,7 @@ from datetime import datetime
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import text
+from sqlalchemy import DateTime, bindparam, text
 from sqlalchemy.engine import Connection
 
 log = logging.getLogger(__name__)
@@ -29,7 +29,8 @@ def _days(dialect: str, start: str) -> str:
 
 
 def customer_features(conn: Connection, now: datetime) -> pd.DataFrame:
-    """One row per customer (index customer_id) with the raw FEATURES; NaN where there is nothing to measure."""
+    """One row per customer known at `now` (index customer_id) with the raw FEATURES, counting only what
+    happened up to `now` (the run's as-of); NaN where there is nothing to measure."""
     d = conn.dialect.name
     sql = f"""
     SELECT c.id AS customer_id,
@@ -46,19 +47,21 @@ def customer_features(conn: Connection, now: datetime) -> pd.DataFrame:
            {_days(d, 'c.created_at')} AS tenure_days
     FROM customers c
     LEFT JOIN (SELECT customer_id, COUNT(*) AS n, SUM(total) AS spent, MAX(placed_at) AS last_order
-               FROM orders GROUP BY customer_id) o ON o.customer_id = c.id
-    LEFT JOIN (SELECT customer_id, COUNT(*) AS n FROM returns GROUP BY customer_id) r ON r.customer_id = c.id
-    LEFT JOIN (SELECT customer_id, COUNT(*) AS n FROM tickets GROUP BY customer_id) t ON t.customer_id = c.id
+               FROM orders WHERE placed_at <= :now GROUP BY customer_id) o ON o.customer_id = c.id
+    LEFT JOIN (SELECT customer_id, COUNT(*) AS n FROM returns WHERE created_at <= :now GROUP BY customer_id) r ON r.customer_id = c.id
+    LEFT JOIN (SELECT customer_id, COUNT(*) AS n FROM tickets WHERE created_at <= :now GROUP BY customer_id) t ON t.customer_id = c.id
     LEFT JOIN (SELECT customer_id, COUNT(*) AS n, SUM(CASE WHEN channel = 'telegram' THEN 1 ELSE 0 END) AS telegram
-               FROM conversations WHERE customer_id IS NOT NULL GROUP BY customer_id) cv ON cv.customer_id = c.id
+               FROM conversations WHERE customer_id IS NOT NULL AND started_at <= :now GROUP BY customer_id) cv ON cv.customer_id = c.id
     LEFT JOIN (SELECT v.customer_id, COUNT(*) AS n FROM handoffs x JOIN conversations v ON v.id = x.conversation_id
-               WHERE v.customer_id IS NOT NULL GROUP BY v.customer_id) h ON h.customer_id = c.id
+               WHERE v.customer_id IS NOT NULL AND x.requested_at <= :now GROUP BY v.customer_id) h ON h.customer_id = c.id
     LEFT JOIN (SELECT v.customer_id, COUNT(*) AS n FROM messages m JOIN conversations v ON v.id = m.conversation_id
-               WHERE v.customer_id IS NOT NULL AND m.direction = 'in' AND m.intent = 'nlu_fallback'
+               WHERE v.customer_id IS NOT NULL AND m.direction = 'in' AND m.intent = 'nlu_fallback' AND m.sent_at <= :now
                GROUP BY v.customer_id) fb ON fb.customer_id = c.id
-    LEFT JOIN (SELECT customer_id, AVG(rating) AS csat FROM feedback GROUP BY customer_id) f ON f.customer_id = c.id
+    LEFT JOIN (SELECT customer_id, AVG(rating) AS csat FROM feedback WHERE created_at <= :now GROUP BY customer_id) f ON f.customer_id = c.id
+    WHERE c.created_at <= :now
     """
-    result = conn.execute(text(sql), {"now": now})
+    # Typed, so SQLite compares it in the stored text format (a bare datetime binds without microseconds).
+    result = conn.execute(text(sql).bindparams(bindparam("now", type_=DateTime())), {"now": now})
     frame = pd.DataFrame(result.fetchall(), columns=list(result.keys()))
     frame = frame.set_index("customer_id").astype(float)
     orders = frame["frequency"]
