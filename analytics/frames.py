@@ -13,7 +13,7 @@ from __future__ import annotations
 from datetime import datetime
 
 import pandas as pd
-from sqlalchemy import select
+from sqlalchemy import Float, cast, select
 from sqlalchemy.engine import Connection
 
 from crm_store.models import Customer, Order, OrderItem, Product
@@ -33,7 +33,7 @@ def load_customers(conn: Connection, as_of: datetime) -> pd.DataFrame:
 
 
 def load_orders(conn: Connection, as_of: datetime) -> pd.DataFrame:
-    stmt = (select(Order.id, Order.number, Order.customer_id, Order.placed_at, Order.total)
+    stmt = (select(Order.id, Order.number, Order.customer_id, Order.placed_at, cast(Order.total, Float))
             .where(Order.placed_at <= as_of, Order.status.not_in(NOT_A_SALE)))
     frame = _frame(conn, stmt, ["id", "number", "customer_id", "placed_at", "total"])
     frame["placed_at"] = pd.to_datetime(frame["placed_at"])
@@ -42,7 +42,7 @@ def load_orders(conn: Connection, as_of: datetime) -> pd.DataFrame:
 
 
 def load_lines(conn: Connection, as_of: datetime) -> pd.DataFrame:
-    stmt = (select(OrderItem.order_id, OrderItem.product_id, OrderItem.quantity, OrderItem.unit_price)
+    stmt = (select(OrderItem.order_id, OrderItem.product_id, OrderItem.quantity, cast(OrderItem.unit_price, Float))
             .join(Order, Order.id == OrderItem.order_id)
             .where(Order.placed_at <= as_of, Order.status.not_in(NOT_A_SALE)))
     frame = _frame(conn, stmt, ["order_id", "product_id", "quantity", "unit_price"])

@@ -32,6 +32,7 @@ JOB_MODULES: tuple[str, ...] = (
     "analytics.stalled",
     "analytics.followups",
     "analytics.digest.job",
+    "analytics.basket_job",
 )
 
 Progress = Callable[[int, "int | None", str], None]
