@@ -33,6 +33,7 @@ JOB_MODULES: tuple[str, ...] = (
     "analytics.followups",
     "analytics.digest.job",
     "analytics.basket_job",
+    "analytics.propensity_job",
 )
 
 Progress = Callable[[int, "int | None", str], None]
