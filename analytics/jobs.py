@@ -34,6 +34,7 @@ JOB_MODULES: tuple[str, ...] = (
     "analytics.digest.job",
     "analytics.basket_job",
     "analytics.propensity_job",
+    "analytics.forecast_job",
 )
 
 Progress = Callable[[int, "int | None", str], None]
