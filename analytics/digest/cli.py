@@ -98,7 +98,13 @@ def cmd_digest(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _recipients(settings: Settings, args: argparse.Namespace) -> int:
-    from analytics.digest.recipients import add_recipient, list_recipients, parse_sections, remove_recipient, update_recipient
+    from analytics.digest.recipients import (
+        add_recipient,
+        list_recipients,
+        parse_sections,
+        remove_recipient,
+        update_recipient,
+    )
 
     uow_factory = migrated_uow_factory(settings)
     cmd = args.recipients_command

@@ -38,7 +38,7 @@ def test_numbers_match_the_planted_data(uow_factory):
     assert f"+{truth['conversations'] - before['conversations']}" in text
     # Three times the usual traffic is out of the usual range, and said so with the range.
     assert "conversations" in {a.kpi for a in digest.anomalies}
-    assert f"Conversations was {truth['conversations']}; usually" in text
+    assert f"Conversations was {truth['conversations']}, above its usual range of" in text
     assert "OUT OF THE USUAL RANGE" in text
     # The unanswered groups hold the planted fallback topics, each counted.
     assert sum(g.count for g in digest.unanswered) <= digest.unanswered_total
