@@ -6,7 +6,7 @@ import io
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select, text
+from sqlalchemy import DateTime, bindparam, func, select, text
 from sqlalchemy.engine import Connection
 
 from analytics.pipelines import MAIN_PATHS
@@ -40,15 +40,20 @@ class BottleneckReport:
         return sum(s.stalled for s in self.stages)
 
 
-def bottleneck_report(uow: UnitOfWork, pipeline: str, now: datetime) -> BottleneckReport:
+def bottleneck_report(uow: UnitOfWork, pipeline: str, now: datetime,
+                      window: tuple[datetime, datetime] | None = None) -> BottleneckReport:
+    """All time up to now; with a window (a digest's period), only what entered or finished a
+    stage inside it and the flags open at its end, so a finished period reads the same later."""
     if pipeline not in MAIN_PATHS:
         raise ValueError(f"unknown pipeline {pipeline!r}; one of {', '.join(PIPELINES)}")
     with uow:
         conn = uow.session.connection()
-        entered, current = _counts(conn, pipeline)
-        quantiles = stage_quantiles(conn, pipeline)
+        entered, current = _counts(conn, pipeline, window)
+        quantiles = stage_quantiles(conn, pipeline, window)
+        open_at = Flag.cleared_at.is_(None) if window is None else \
+            (Flag.raised_at < window[1]) & (Flag.cleared_at.is_(None) | (Flag.cleared_at >= window[1]))
         stalled = dict(conn.execute(
-            select(Flag.stage, func.count()).where(Flag.process == pipeline, Flag.kind == KIND, Flag.cleared_at.is_(None))
+            select(Flag.stage, func.count()).where(Flag.process == pipeline, Flag.kind == KIND, open_at)
             .group_by(Flag.stage)).all())
     stages = []
     previous: int | None = None
@@ -62,7 +67,10 @@ def bottleneck_report(uow: UnitOfWork, pipeline: str, now: datetime) -> Bottlene
     return BottleneckReport(pipeline, now, tuple(stages), worst.stage if worst.stalled else None)
 
 
-def _counts(conn: Connection, pipeline: str) -> tuple[dict[str, int], dict[str, int]]:
+def _counts(conn: Connection, pipeline: str,
+            window: tuple[datetime, datetime] | None = None) -> tuple[dict[str, int], dict[str, int]]:
+    if window is not None:
+        return _window_counts(conn, pipeline, window), {}
     if pipeline == "handoff":
         row = conn.execute(select(
             func.count(), func.count(Handoff.claimed_at),
@@ -76,6 +84,21 @@ def _counts(conn: Connection, pipeline: str) -> tuple[dict[str, int], dict[str, 
     model, stage_col, _ = TABLES[pipeline]
     current = dict(conn.execute(select(stage_col, func.count()).group_by(stage_col)).all())
     return entered, current
+
+
+def _window_counts(conn: Connection, pipeline: str, window: tuple[datetime, datetime]) -> dict[str, int]:
+    start, end = window
+    if pipeline == "handoff":
+        def n(column) -> int:  # type: ignore[no-untyped-def]
+            return int(conn.scalar(select(func.count()).select_from(Handoff).where(column >= start, column < end)) or 0)
+        resolved = int(conn.scalar(select(func.count()).select_from(Handoff).where(
+            Handoff.status == "resolved", Handoff.closed_at >= start, Handoff.closed_at < end)) or 0)
+        return {"queued": n(Handoff.requested_at), "claimed": n(Handoff.claimed_at), "resolved": resolved}
+    rows = conn.execute(text(
+        "SELECT stage, COUNT(DISTINCT process_id) FROM stage_history WHERE process = :p AND entered_at >= :start "
+        "AND entered_at < :end GROUP BY stage").bindparams(bindparam("start", type_=DateTime()), bindparam("end", type_=DateTime())),
+        {"p": pipeline, "start": start, "end": end}).all()
+    return {stage: int(n) for stage, n in rows}
 
 
 def summary_line(report: BottleneckReport) -> str:

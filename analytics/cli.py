@@ -4,9 +4,9 @@ from __future__ import annotations
 import argparse
 import signal
 import sys
-from datetime import datetime
 from typing import Any, Callable
 
+from analytics.asof import add_as_of, parse_as_of
 from crm_store.settings import Settings
 
 
@@ -16,14 +16,16 @@ def register(sub: Any) -> dict[str, Callable[[Settings, argparse.Namespace], int
     job_sub.add_parser("list", help="every job with its schedule and next run")
     run_p = job_sub.add_parser("run", help="run one job now (recorded like a scheduled run)")
     run_p.add_argument("name")
+    add_as_of(run_p)
     hist = job_sub.add_parser("history", help="recent runs: started, status, rows touched, error")
     hist.add_argument("--job", default=None)
     hist.add_argument("--limit", type=int, default=20)
     sub.add_parser("scheduler", help="run the analytics scheduler (one active per database); crmbot run starts it")
     report = sub.add_parser("report", help="analytics results: segments, stalled processes and bottlenecks")
     report_sub = report.add_subparsers(dest="report_command", required=True)
-    report_sub.add_parser("segments", help="customer segments, their sizes and recent shifts")
+    add_as_of(report_sub.add_parser("segments", help="customer segments, their sizes and recent shifts"))
     stalled = report_sub.add_parser("stalled", help="open stalled flags and the bottleneck per pipeline")
+    add_as_of(stalled)
     stalled.add_argument("--chart-dir", default=None, help="also write one funnel PNG per pipeline here")
     stalled.add_argument("--limit", type=int, default=50, help="show at most this many flags (oldest first)")
     return {"job": cmd_job, "scheduler": cmd_scheduler, "report": cmd_report}
@@ -57,7 +59,7 @@ def cmd_job(settings: Settings, args: argparse.Namespace) -> int:
     if args.job_command == "run":
         spec = get_job(args.name)
         bar = _ProgressBar()
-        result = run_job(spec, settings, engine, datetime.utcnow().replace(microsecond=0), progress=bar)
+        result = run_job(spec, settings, engine, parse_as_of(args.as_of), progress=bar)
         bar.close()
         for key, value in result.summary.items():
             print(f"  {key}: {_show(value)}")
@@ -124,4 +126,4 @@ def cmd_report(settings: Settings, args: argparse.Namespace) -> int:
         return print_segments(engine)
     from analytics.reports import print_stalled
 
-    return print_stalled(engine, datetime.utcnow().replace(microsecond=0), args.chart_dir, args.limit)
+    return print_stalled(engine, parse_as_of(args.as_of), args.chart_dir, args.limit)

@@ -1,5 +1,6 @@
-"""Pure clustering: k by silhouette, a Gaussian mixture for comparison, readable names from
-centroids, and matching new centroids to the previous run's so names persist."""
+"""Pure clustering: k by silhouette (without collapsing into a few huge groups), a Gaussian
+mixture for comparison, and matching new centroids to the previous run's so names persist.
+Names come from the members (analytics/naming.py)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -11,12 +12,17 @@ from sklearn.metrics import adjusted_rand_score, silhouette_score
 from sklearn.mixture import GaussianMixture
 from threadpoolctl import threadpool_limits
 
-from analytics.features import FEATURES
-
 SAMPLE = 5000  # rows used to choose k and to compare models; the final fit sees every row
 MINIBATCH_ABOVE = 50_000
 MATCH_DISTANCE = 1.5  # in standard deviations: farther than this, a new cluster is a new segment
 SEED = 7
+# On real customer data the silhouette is often flat across k, and its maximum at k = 2 or 3
+# lumps champions with mid-value regulars: any k this close to the best is as good a partition,
+# and the finer one is the one a manager can act on.
+SILHOUETTE_MARGIN = 0.03
+MAX_SHARE = 0.35  # no segment above this share of customers, unless the data has no structure
+NO_STRUCTURE = 0.15  # a best silhouette below this: nothing to find, the best k stands
+CLEAR_STRUCTURE = 0.6  # a best silhouette above this: the data says which k, and it stands
 
 
 @dataclass(frozen=True)
@@ -27,6 +33,8 @@ class Clustering:
     distances: np.ndarray  # each row's distance to its centroid
     silhouettes: dict[int, float]  # k -> silhouette on the sample
     comparison: dict[str, float]  # the Gaussian mixture against k-means on the sample
+    largest_share: dict[int, float]  # k -> share of the sample in its largest cluster
+    why: str  # how k was chosen, in words
 
 
 def cluster(scaled: np.ndarray, k_range: range) -> Clustering:
@@ -41,13 +49,15 @@ def _cluster(scaled: np.ndarray, k_range: range) -> Clustering:
     n = len(scaled)
     sample = scaled[rng.choice(n, size=min(n, SAMPLE), replace=False)]
     silhouettes: dict[int, float] = {}
+    largest: dict[int, float] = {}
     for k in k_range:
         if k >= len(sample):
             break
         labels = KMeans(n_clusters=k, n_init=4, random_state=SEED).fit_predict(sample)
         if len(set(labels)) > 1:
             silhouettes[k] = float(silhouette_score(sample, labels, random_state=SEED))
-    best = max(silhouettes, key=lambda k: silhouettes[k])
+            largest[k] = float(np.bincount(labels).max() / len(labels))
+    best, why = choose_k(silhouettes, largest)
     if n > MINIBATCH_ABOVE:
         model = MiniBatchKMeans(n_clusters=best, batch_size=4096, n_init=3, random_state=SEED).fit(scaled)
     else:
@@ -55,7 +65,29 @@ def _cluster(scaled: np.ndarray, k_range: range) -> Clustering:
     labels = model.predict(scaled)
     centroids = model.cluster_centers_
     distances = np.linalg.norm(scaled - centroids[labels], axis=1)
-    return Clustering(best, labels, centroids, distances, silhouettes, compare_gmm(sample, model, best))
+    return Clustering(best, labels, centroids, distances, silhouettes, compare_gmm(sample, model, best), largest, why)
+
+
+def choose_k(silhouettes: dict[int, float], largest: dict[int, float]) -> tuple[int, str]:
+    """With clear structure, the best k. Otherwise the largest k within SILHOUETTE_MARGIN of the best silhouette whose largest segment holds
+    at most MAX_SHARE; failing that, the balanced k with the best silhouette within three
+    margins; failing that (or with no structure at all), the largest k within the margin."""
+    top = max(silhouettes, key=lambda k: silhouettes[k])
+    best = silhouettes[top]
+    if best >= CLEAR_STRUCTURE:
+        return top, f"clear structure: the best silhouette ({best:.2f})"
+    near = [k for k in silhouettes if silhouettes[k] >= best - SILHOUETTE_MARGIN]
+    if best < NO_STRUCTURE:
+        return max(near), f"little structure (best silhouette {best:.2f}): largest k within {SILHOUETTE_MARGIN} of it"
+    balanced = [k for k in near if largest[k] <= MAX_SHARE]
+    if balanced:
+        return max(balanced), f"largest k within {SILHOUETTE_MARGIN} of the best silhouette ({best:.2f} at k={top}) with no segment above {MAX_SHARE:.0%}"
+    wider = [k for k in silhouettes if silhouettes[k] >= best - 3 * SILHOUETTE_MARGIN and largest[k] <= MAX_SHARE]
+    if wider:
+        pick = max(wider, key=lambda k: silhouettes[k])
+        return pick, (f"no k near the best silhouette ({best:.2f} at k={top}) keeps segments under {MAX_SHARE:.0%}: "
+                      f"the best balanced k, silhouette {silhouettes[pick]:.2f}")
+    return max(near), f"every k leaves a segment above {MAX_SHARE:.0%}: largest k within {SILHOUETTE_MARGIN} of the best silhouette"
 
 
 def compare_gmm(sample: np.ndarray, kmeans: KMeans, k: int) -> dict[str, float]:
@@ -67,54 +99,6 @@ def compare_gmm(sample: np.ndarray, kmeans: KMeans, k: int) -> dict[str, float]:
            "adjusted_rand_kmeans_vs_gmm": float(adjusted_rand_score(km, gm))}
     out["gmm_silhouette"] = float(silhouette_score(sample, gm, random_state=SEED)) if len(set(gm)) > 1 else float("nan")
     return out
-
-
-# A name describes a centroid: each archetype weighs the features' z-scores (scaled centroid),
-# and fits only a centroid that stands out on its key feature (feature, lowest z, or highest z).
-ARCHETYPES: dict[str, tuple[dict[str, float], tuple[str, float, float]] | tuple[dict[str, float], None]] = {
-    "loyal high spenders": ({"frequency": 1.0, "monetary": 1.0, "recency_days": -0.6}, ("monetary", 0.4, np.inf)),
-    "lapsed buyers": ({"recency_days": 1.0, "frequency": 0.3}, ("recency_days", 0.4, np.inf)),
-    "support-heavy": ({"ticket_rate": 1.0, "handoffs": 1.0, "fallbacks": 0.5, "conversations": 0.3}, ("ticket_rate", 0.4, np.inf)),
-    "frequent returners": ({"return_rate": 1.5, "frequency": 0.2}, ("return_rate", 0.4, np.inf)),
-    "new customers": ({"tenure_days": -1.0, "frequency": -0.2}, ("tenure_days", -np.inf, -0.4)),
-    "chatty browsers": ({"conversations": 1.0, "frequency": -0.8}, ("conversations", 0.4, np.inf)),
-    "unhappy customers": ({"csat": -1.5}, ("csat", -np.inf, -0.4)),
-    "no orders yet": ({"frequency": -1.0, "monetary": -1.0}, ("frequency", -np.inf, -0.8)),
-    "occasional buyers": ({"frequency": -0.6, "monetary": -0.6, "recency_days": -0.2}, ("frequency", -np.inf, 0.0)),
-    "telegram regulars": ({"telegram_share": 1.0, "conversations": 0.4}, ("telegram_share", 0.4, np.inf)),
-    "steady regulars": ({}, None),
-}
-UNFIT = -10.0
-
-
-def archetype_scores(centroids: np.ndarray) -> np.ndarray:
-    """clusters x archetypes; "steady regulars" fits a centroid near the average profile."""
-    scores = np.zeros((len(centroids), len(ARCHETYPES)))
-    for j, (weights, key) in enumerate(ARCHETYPES.values()):
-        if not weights:
-            scores[:, j] = 0.5 - np.abs(centroids).mean(axis=1)
-            continue
-        w = np.array([weights.get(f, 0.0) for f in FEATURES])
-        scores[:, j] = centroids @ w / np.linalg.norm(w)
-        if key is not None:
-            z = centroids[:, FEATURES.index(key[0])]
-            scores[(z < key[1]) | (z > key[2]), j] = UNFIT
-    return scores
-
-
-def name_clusters(centroids: np.ndarray, taken: set[str] | None = None) -> list[str]:
-    """One distinct archetype name per centroid (best total fit), skipping names already taken."""
-    taken = taken or set()
-    names = [n for n in ARCHETYPES if n not in taken]
-    scores = archetype_scores(centroids)[:, [list(ARCHETYPES).index(n) for n in names]]
-    result = [""] * len(centroids)
-    rows, cols = linear_sum_assignment(-scores)
-    for r, c in zip(rows, cols):
-        result[r] = names[c]
-    for i, name in enumerate(result):  # more clusters than archetypes
-        if not name:
-            result[i] = f"segment {i + 1}"
-    return result
 
 
 def match_previous(new: np.ndarray, previous: np.ndarray) -> dict[int, int]:

@@ -11,7 +11,7 @@ from datetime import datetime
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import text
+from sqlalchemy import DateTime, bindparam, text
 from sqlalchemy.engine import Connection
 
 log = logging.getLogger(__name__)
@@ -29,7 +29,8 @@ def _days(dialect: str, start: str) -> str:
 
 
 def customer_features(conn: Connection, now: datetime) -> pd.DataFrame:
-    """One row per customer (index customer_id) with the raw FEATURES; NaN where there is nothing to measure."""
+    """One row per customer known at `now` (index customer_id) with the raw FEATURES, counting only what
+    happened up to `now` (the run's as-of); NaN where there is nothing to measure."""
     d = conn.dialect.name
     sql = f"""
     SELECT c.id AS customer_id,
@@ -46,19 +47,21 @@ def customer_features(conn: Connection, now: datetime) -> pd.DataFrame:
            {_days(d, 'c.created_at')} AS tenure_days
     FROM customers c
     LEFT JOIN (SELECT customer_id, COUNT(*) AS n, SUM(total) AS spent, MAX(placed_at) AS last_order
-               FROM orders GROUP BY customer_id) o ON o.customer_id = c.id
-    LEFT JOIN (SELECT customer_id, COUNT(*) AS n FROM returns GROUP BY customer_id) r ON r.customer_id = c.id
-    LEFT JOIN (SELECT customer_id, COUNT(*) AS n FROM tickets GROUP BY customer_id) t ON t.customer_id = c.id
+               FROM orders WHERE placed_at <= :now AND status <> 'cancelled' GROUP BY customer_id) o ON o.customer_id = c.id
+    LEFT JOIN (SELECT customer_id, COUNT(*) AS n FROM returns WHERE created_at <= :now GROUP BY customer_id) r ON r.customer_id = c.id
+    LEFT JOIN (SELECT customer_id, COUNT(*) AS n FROM tickets WHERE created_at <= :now GROUP BY customer_id) t ON t.customer_id = c.id
     LEFT JOIN (SELECT customer_id, COUNT(*) AS n, SUM(CASE WHEN channel = 'telegram' THEN 1 ELSE 0 END) AS telegram
-               FROM conversations WHERE customer_id IS NOT NULL GROUP BY customer_id) cv ON cv.customer_id = c.id
+               FROM conversations WHERE customer_id IS NOT NULL AND started_at <= :now GROUP BY customer_id) cv ON cv.customer_id = c.id
     LEFT JOIN (SELECT v.customer_id, COUNT(*) AS n FROM handoffs x JOIN conversations v ON v.id = x.conversation_id
-               WHERE v.customer_id IS NOT NULL GROUP BY v.customer_id) h ON h.customer_id = c.id
+               WHERE v.customer_id IS NOT NULL AND x.requested_at <= :now GROUP BY v.customer_id) h ON h.customer_id = c.id
     LEFT JOIN (SELECT v.customer_id, COUNT(*) AS n FROM messages m JOIN conversations v ON v.id = m.conversation_id
-               WHERE v.customer_id IS NOT NULL AND m.direction = 'in' AND m.intent = 'nlu_fallback'
+               WHERE v.customer_id IS NOT NULL AND m.direction = 'in' AND m.intent = 'nlu_fallback' AND m.sent_at <= :now
                GROUP BY v.customer_id) fb ON fb.customer_id = c.id
-    LEFT JOIN (SELECT customer_id, AVG(rating) AS csat FROM feedback GROUP BY customer_id) f ON f.customer_id = c.id
+    LEFT JOIN (SELECT customer_id, AVG(rating) AS csat FROM feedback WHERE created_at <= :now GROUP BY customer_id) f ON f.customer_id = c.id
+    WHERE c.created_at <= :now
     """
-    result = conn.execute(text(sql), {"now": now})
+    # Typed, so SQLite compares it in the stored text format (a bare datetime binds without microseconds).
+    result = conn.execute(text(sql).bindparams(bindparam("now", type_=DateTime())), {"now": now})
     frame = pd.DataFrame(result.fetchall(), columns=list(result.keys()))
     frame = frame.set_index("customer_id").astype(float)
     orders = frame["frequency"]
@@ -68,73 +71,117 @@ def customer_features(conn: Connection, now: datetime) -> pd.DataFrame:
     return frame[list(FEATURES)]
 
 
+def features_from_frames(customers: pd.DataFrame, orders: pd.DataFrame, now: datetime) -> pd.DataFrame:
+    """The same FEATURES as `customer_features`, from frames shaped like the CRM tables:
+    customers (id, created_at) and orders (customer_id, placed_at, total). A shop without chat
+    history has no tickets, chats or ratings: those columns are 0 or missing, as SQL gives them."""
+    known = customers[customers["created_at"] <= now]
+    placed = orders[orders["placed_at"] <= now]
+    per = placed.groupby("customer_id").agg(frequency=("total", "size"), monetary=("total", "sum"), last=("placed_at", "max"))
+    frame = pd.DataFrame(index=pd.Index(known["id"].to_numpy(), name="customer_id"))
+    frame = frame.join(per)
+    day = np.timedelta64(1, "D")
+    frame["recency_days"] = (now - frame["last"]) / day
+    frame["frequency"] = frame["frequency"].fillna(0.0)
+    frame["monetary"] = frame["monetary"].fillna(0.0).astype(float)
+    frame["return_rate"] = np.where(frame["frequency"] > 0, 0.0, np.nan)
+    frame["ticket_rate"] = 0.0
+    frame[["conversations", "handoffs", "fallbacks"]] = 0.0
+    frame["csat"] = np.nan
+    frame["telegram_share"] = np.nan
+    frame["tenure_days"] = ((now - known.set_index("id")["created_at"]) / day).reindex(frame.index).to_numpy()
+    return frame[list(FEATURES)].astype(float)
+
+
 @dataclass(frozen=True)
 class Cleaning:
-    missing: dict[str, int]
+    missing: dict[str, int]  # left missing (counted as neutral when clustering), except recency
     clipped: dict[str, int]
     bounds: dict[str, tuple[float, float]]
-    fill: dict[str, float]
+    dropped: dict[str, str]  # feature -> why it was left out of clustering
+
+
+# A feature where this share of customers has one and the same value separates nobody.
+FLAT_SHARE = 0.97
 
 
 def clean(frame: pd.DataFrame) -> tuple[pd.DataFrame, Cleaning]:
-    """Fill missing values, winsorise outliers at the 0.5 % / 99.5 % quantiles; counts are logged."""
+    """Winsorise outliers at the 0.5 % / 99.5 % quantiles and leave out flat features; counts are logged.
+
+    A missing rate, share or rating stays missing: filling a missing Telegram share with 0.5
+    made customers who never chatted look like the most Telegram-minded ones. Only recency is
+    filled (never bought: as lapsed as their whole tenure), because "no order" is a fact about it.
+    """
     data = frame.copy()
-    missing = {c: int(n) for c, n in data.isna().sum().items() if n}
-    fill: dict[str, float] = {}
-    # Never bought: as lapsed as their whole tenure. No rating: the typical rating. No chat: no channel lean.
+    missing = {c: int(n) for c, n in data.isna().sum().items() if n and c != "recency_days"}
     data["recency_days"] = data["recency_days"].fillna(data["tenure_days"])
-    data["return_rate"] = data["return_rate"].fillna(0.0)
-    csat_median = float(data["csat"].median()) if data["csat"].notna().any() else 3.0
-    data["csat"] = data["csat"].fillna(csat_median)
-    fill["csat"] = csat_median
-    data["telegram_share"] = data["telegram_share"].fillna(0.5)
-    data = data.fillna(0.0)
+    dropped: dict[str, str] = {}
+    for column in list(data.columns):
+        values = data[column]
+        top = float(values.value_counts(dropna=False, normalize=True).iloc[0]) if len(values) else 1.0
+        if values.notna().sum() == 0:
+            dropped[column] = "missing for every customer"
+        elif values.nunique(dropna=True) < 2:
+            dropped[column] = "the same for every customer"
+        elif top >= FLAT_SHARE:
+            dropped[column] = f"the same for {top:.0%} of customers"
+    data = data.drop(columns=list(dropped))
     clipped: dict[str, int] = {}
     bounds: dict[str, tuple[float, float]] = {}
     for column in data.columns:
         lo, hi = (float(v) for v in data[column].quantile([0.005, 0.995]))
         if hi <= lo:
-            continue  # almost constant (e.g. nearly nobody has a handoff): nothing to clip
+            continue
         outside = int(((data[column] < lo) | (data[column] > hi)).sum())
         if outside:
             clipped[column] = outside
             data[column] = data[column].clip(lo, hi)
         bounds[column] = (lo, hi)
-    data["recency_days"] = data["recency_days"].clip(lower=0)
-    data["tenure_days"] = data["tenure_days"].clip(lower=0)
-    report = Cleaning(missing, clipped, bounds, fill)
-    log.info("customer features cleaned", extra={"customers": len(data), "missing": missing, "clipped": clipped})
+    for column in ("recency_days", "tenure_days"):
+        if column in data:
+            data[column] = data[column].clip(lower=0)
+    report = Cleaning(missing, clipped, bounds, dropped)
+    log.info("customer features cleaned", extra={"customers": len(data), "missing": missing, "clipped": clipped,
+                                                 "dropped": list(dropped)})
     return data, report
 
 
 @dataclass(frozen=True)
 class Scaler:
+    """Log where heavy-tailed, then z-scores; a missing value becomes 0, the average, so it pulls
+    a customer toward no segment in particular."""
+
+    columns: tuple[str, ...]
     mean: np.ndarray
     std: np.ndarray
 
     @staticmethod
     def fit(data: pd.DataFrame) -> Scaler:
-        logged = to_log(data.to_numpy())
-        std = logged.std(axis=0)
-        return Scaler(logged.mean(axis=0), np.where(std > 0, std, 1.0))
+        columns = tuple(data.columns)
+        logged = to_log(data.to_numpy(dtype=float), columns)
+        mean, std = np.nanmean(logged, axis=0), np.nanstd(logged, axis=0)
+        return Scaler(columns, mean, np.where(std > 0, std, 1.0))
 
     def transform(self, values: np.ndarray) -> np.ndarray:
-        return (to_log(values) - self.mean) / self.std
+        return np.nan_to_num((to_log(values, self.columns) - self.mean) / self.std, nan=0.0)
 
     def inverse(self, scaled: np.ndarray) -> np.ndarray:
-        return from_log(scaled * self.std + self.mean)
+        return from_log(scaled * self.std + self.mean, self.columns)
 
 
-_LOG_MASK = np.array([f in LOG_SCALED for f in FEATURES])
+def _log_mask(columns: tuple[str, ...]) -> np.ndarray:
+    return np.array([c in LOG_SCALED for c in columns], dtype=bool)
 
 
-def to_log(values: np.ndarray) -> np.ndarray:
+def to_log(values: np.ndarray, columns: tuple[str, ...] = FEATURES) -> np.ndarray:
     out = np.array(values, dtype=float, copy=True)
-    out[..., _LOG_MASK] = np.log1p(np.clip(out[..., _LOG_MASK], 0, None))
+    mask = _log_mask(columns)
+    out[..., mask] = np.log1p(np.clip(out[..., mask], 0, None))
     return out
 
 
-def from_log(values: np.ndarray) -> np.ndarray:
+def from_log(values: np.ndarray, columns: tuple[str, ...] = FEATURES) -> np.ndarray:
     out = np.array(values, dtype=float, copy=True)
-    out[..., _LOG_MASK] = np.expm1(out[..., _LOG_MASK])
+    mask = _log_mask(columns)
+    out[..., mask] = np.expm1(out[..., mask])
     return out

@@ -33,6 +33,9 @@ JOB_MODULES: tuple[str, ...] = (
     "analytics.followups",
     "analytics.digest.job",
     "analytics.handoffs",
+    "analytics.basket_job",
+    "analytics.propensity_job",
+    "analytics.forecast_job",
 )
 
 Progress = Callable[[int, "int | None", str], None]
@@ -119,7 +122,9 @@ def run_job(spec: JobSpec, settings: Settings, engine: Engine, now: datetime, sc
     fire time, even if two schedulers overlapped for a moment.
     """
     host = f"{socket.gethostname()}:{os.getpid()}"
-    values = {"job": spec.name, "scheduled_for": scheduled_for, "started_at": now, "status": "running", "host": host}
+    # `now` is the run's as-of (what it counts from); the record keeps the wall clock.
+    values = {"job": spec.name, "scheduled_for": scheduled_for, "started_at": datetime.utcnow().replace(microsecond=0),
+              "status": "running", "host": host}
     with engine.begin() as conn:
         module = postgresql if conn.dialect.name == "postgresql" else sqlite
         stmt = module.insert(JobRun.__table__).values(**values).on_conflict_do_nothing(index_elements=["job", "scheduled_for"])
@@ -128,7 +133,8 @@ def run_job(spec: JobSpec, settings: Settings, engine: Engine, now: datetime, sc
             log.info("job run already taken by another scheduler", extra={"job": spec.name, "scheduled_for": str(scheduled_for)})
             return RunResult(0, spec.name, "skipped", None, None, {})
         run_id = result.inserted_primary_key[0]
-    ctx = JobContext(settings=settings, uow_factory=lambda: UnitOfWork(engine), now=now, progress=progress, run_id=run_id)
+    ctx = JobContext(settings=settings, uow_factory=lambda: UnitOfWork(engine), now=now, progress=progress, run_id=run_id,
+                     summary={"as_of": now.isoformat()})
     log.info("job started", extra={"job": spec.name, "run_id": run_id})
     try:
         rows = int(spec.func(ctx))

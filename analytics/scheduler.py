@@ -116,15 +116,16 @@ def fire(name: str) -> None:
     if runner is None:
         log.warning("a job fired with no active scheduler in this process", extra={"job": name})
         return
-    now = datetime.utcnow().replace(microsecond=0)
+    fired = datetime.utcnow().replace(second=0, microsecond=0)
     try:
         spec = get_job(name)
     except CrmError:
         log.warning("a stored job is no longer registered", extra={"job": name})
         return
     # Cron has minute granularity: the minute names the fire time, so two schedulers that
-    # overlapped for a moment insert the same (job, scheduled_for) and only one runs it.
-    run_job(spec, runner.settings, runner.engine, now, scheduled_for=now.replace(second=0))
+    # overlapped for a moment insert the same (job, scheduled_for) and only one runs it. The
+    # job counts from that fire time too (its as-of), so a late start does not shift its periods.
+    run_job(spec, runner.settings, runner.engine, fired, scheduled_for=fired)
 
 
 class AnalyticsScheduler:

@@ -1,7 +1,8 @@
 """The segment_customers job: SQL features -> cleaning -> k-means -> named, stable segments.
 
 Segments keep their names across runs: each new centroid is matched to the nearest previous
-one (within MATCH_DISTANCE standard deviations) and takes over its segment row and name.
+one (within MATCH_DISTANCE standard deviations) and takes over its name while its members
+still bear it out (analytics/naming.py).
 Memberships hold each customer's current segment (with the one before it); every move is
 also written to segment_changes, so the digest can report shifts.
 """
@@ -21,8 +22,7 @@ from analytics.jobs import JobContext, JobSpec, Progress, no_progress, register
 from crm_store.models import Segment
 
 if TYPE_CHECKING:
-    from analytics.clustering import Clustering
-    from analytics.features import Scaler
+    from analytics.segment_fit import SegmentFit
 
 # numpy, pandas and scikit-learn load when the job runs, so `crmbot job list` stays quick.
 
@@ -42,82 +42,58 @@ class SegmentationResult:
     missing: dict[str, int]
     clipped: dict[str, int]
     renamed_from_previous: int  # segments that kept a previous run's name
+    dropped: dict[str, str]  # features left out of clustering, and why
+    k_choice: str
+    largest_share: float
 
 
 def segment_customers(engine: Engine, now: datetime, max_k: int = 8, run_id: int | None = None,
                       progress: Progress = no_progress) -> SegmentationResult | None:
-    import numpy as np
-
-    from analytics.clustering import cluster
-    from analytics.features import Scaler, clean, customer_features
+    from analytics.features import customer_features
+    from analytics.segment_fit import fit_segments
 
     progress(0, 4, "features")
     with engine.connect() as conn:
         raw = customer_features(conn, now)
+        previous = [(p.name, p.centroid) for p in conn.execute(
+            select(Segment.name, Segment.centroid).where(Segment.active.is_(True), Segment.centroid.is_not(None))
+            .order_by(Segment.id)).all()]
     if len(raw) < MIN_CUSTOMERS:
         log.info("too few customers to segment", extra={"customers": len(raw)})
         return None
-    data, cleaning = clean(raw)
-    scaler = Scaler.fit(data)
-    scaled = scaler.transform(data.to_numpy())
     progress(1, 4, "clustering")
-    result = cluster(scaled, range(2, max(2, max_k) + 1))
+    fit = fit_segments(raw, range(2, max(2, max_k) + 1), previous)
     progress(2, 4, "naming")
     with engine.begin() as conn:
-        ids, names, kept = _store_segments(conn, result, scaler, now)
+        ids = _store_segments(conn, fit, now)
         progress(3, 4, "memberships")
-        customer_ids = data.index.to_numpy(dtype=np.int64)
-        moved = _store_memberships(conn, customer_ids, ids[result.labels], result.distances, now, run_id)
-    sizes = {names[i]: int((result.labels == i).sum()) for i in range(result.k)}
+        moved = _store_memberships(conn, fit.customer_ids, ids[fit.clustering.labels], fit.clustering.distances, now, run_id)
     progress(4, 4, "done")
-    return SegmentationResult(len(raw), result.k, sizes, moved, result.silhouettes, result.comparison,
-                              cleaning.missing, cleaning.clipped, kept)
+    c = fit.clustering
+    return SegmentationResult(len(raw), c.k, fit.sizes, moved, c.silhouettes, c.comparison,
+                              fit.cleaning.missing, fit.cleaning.clipped, len(fit.matched), fit.cleaning.dropped,
+                              c.why, max(p.size for p in fit.profiles) / len(raw))
 
 
-def _store_segments(conn: Connection, result: Clustering, scaler: Scaler, now: datetime) -> tuple[Any, list[str], int]:
-    """Segment id and name per cluster; previous segments that found no match are retired."""
+def _store_segments(conn: Connection, fit: SegmentFit, now: datetime) -> Any:
+    """Segment id per cluster, by name; active segments not named this run are retired."""
     import numpy as np
 
-    from analytics.clustering import match_previous, name_clusters
-    from analytics.features import FEATURES
+    from analytics.naming import describe
 
-    previous = conn.execute(select(Segment.id, Segment.name, Segment.centroid)
-                            .where(Segment.active.is_(True), Segment.centroid.is_not(None))).all()
-    prev_scaled = scaler.transform(np.array([[float(p.centroid.get(f, 0.0)) for f in FEATURES] for p in previous])) \
-        if previous else np.zeros((0, len(FEATURES)))
-    matches = match_previous(result.centroids, prev_scaled)
-    fresh = [i for i in range(result.k) if i not in matches]
-    fresh_names = name_clusters(result.centroids[fresh], {previous[j].name for j in matches.values()}) if fresh else []
-    names = [""] * result.k
-    for i, j in matches.items():
-        names[i] = previous[j].name
-    for i, name in zip(fresh, fresh_names):
-        names[i] = name
-    raw_centroids = scaler.inverse(result.centroids)
     existing = dict(conn.execute(select(Segment.name, Segment.id)).all())
-    ids = np.zeros(result.k, dtype=np.int64)
-    for i, name in enumerate(names):
-        centroid = {f: round(float(v), 4) for f, v in zip(FEATURES, raw_centroids[i])}
-        values = {"description": describe(centroid), "centroid": centroid, "size": int((result.labels == i).sum()),
+    ids = np.zeros(len(fit.names), dtype=np.int64)
+    for i, name in enumerate(fit.names):
+        values = {"description": describe(fit.profiles[i]), "centroid": fit.centroids[i], "size": fit.profiles[i].size,
                   "active": True, "updated_at": now}
         if name in existing:
             conn.execute(update(Segment).where(Segment.id == existing[name]).values(**values))
             ids[i] = existing[name]
         else:
             ids[i] = conn.execute(Segment.__table__.insert().values(name=name, created_at=now, **values)).inserted_primary_key[0]
-    retired = [p.id for j, p in enumerate(previous) if j not in matches.values() and p.name not in names]
-    if retired:
-        conn.execute(update(Segment).where(Segment.id.in_(retired)).values(active=False, size=0, updated_at=now))
-    return ids, names, len(matches)
-
-
-def describe(centroid: dict[str, float]) -> str:
-    c = {k: max(0.0, v) for k, v in centroid.items()}
-    buying = (f"{c['frequency']:.1f} orders, {c['monetary']:.0f} spent, last order {c['recency_days']:.0f} days ago"
-              if c["frequency"] >= 0.5 else "no orders")
-    return (f"{buying}, returns {c['return_rate']:.0%} of orders, {c['ticket_rate']:.1f} tickets per order, "
-            f"{c['conversations']:.1f} chats, {c['handoffs']:.1f} handoffs, CSAT {c['csat']:.1f}, "
-            f"customer for {c['tenure_days']:.0f} days")
+    conn.execute(update(Segment).where(Segment.active.is_(True), Segment.name.not_in(fit.names))
+                 .values(active=False, size=0, updated_at=now))
+    return ids
 
 
 def _store_memberships(conn: Connection, customer_ids: Any, segment_ids: Any, distances: Any,
@@ -174,7 +150,9 @@ def segment_customers_job(ctx: JobContext) -> int:
         kept_names=result.renamed_from_previous,
         silhouette_by_k={str(k): round(v, 3) for k, v in result.silhouettes.items()},
         gmm_comparison={k: round(v, 3) for k, v in result.comparison.items()},
-        missing_filled=result.missing, outliers_clipped=result.clipped,
+        missing_left_missing=result.missing, outliers_clipped=result.clipped,
+        features_left_out=result.dropped or "none", k_choice=result.k_choice,
+        largest_segment_share=round(result.largest_share, 3),
     )
     log.info("customers segmented", extra={"customers": result.customers, "k": result.k, "moved": result.moved})
     return result.moved

@@ -16,14 +16,44 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Iterable
 
-from sqlalchemy import and_, delete, exists, func, insert, literal, or_, select, text, update
+from sqlalchemy import (
+    DateTime,
+    and_,
+    bindparam,
+    delete,
+    exists,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
 from analytics.jobs import JobContext, JobSpec, Progress, no_progress, register
-from analytics.pipelines import FINAL_STAGES, FOLLOW_UP_FORMS, FORM_TOPICS, OWNERS, human_duration, label, waiting_phrase
+from analytics.pipelines import (
+    FINAL_STAGES,
+    FOLLOW_UP_FORMS,
+    FORM_TOPICS,
+    OWNERS,
+    human_duration,
+    label,
+    waiting_phrase,
+)
 from crm_store.models import (
-    Conversation, ConversationEvent, Deal, Flag, FollowUp, Handoff, Order, Return, StageThreshold, Ticket,
+    Conversation,
+    ConversationEvent,
+    Deal,
+    Flag,
+    FollowUp,
+    Handoff,
+    Order,
+    Return,
+    StageThreshold,
+    Ticket,
 )
 from crm_store.settings import parse_stage_slas
 
@@ -60,8 +90,10 @@ def hours_between(dialect: str, start: str, end: str) -> str:
     return f"((julianday({end}) - julianday({start})) * 24.0)"
 
 
-def stage_quantiles(conn: Connection, process: str | None = None) -> dict[tuple[str, str], tuple[int, float, float]]:
-    """(process, stage) -> (finished stays, median hours, p90 hours), from stage history and handoffs.
+def stage_quantiles(conn: Connection, process: str | None = None,
+                    window: tuple[datetime, datetime] | None = None) -> dict[tuple[str, str], tuple[int, float, float]]:
+    """(process, stage) -> (finished stays, median hours, p90 hours), from stage history and handoffs;
+    with a window, only stays that ended inside it (so a finished period's figures never change).
 
     Nearest-rank quantiles by ROW_NUMBER, so one query runs on SQLite and PostgreSQL alike.
     """
@@ -79,7 +111,7 @@ def stage_quantiles(conn: Connection, process: str | None = None) -> dict[tuple[
         FROM stage_history {where}
         {handoffs}
     ), d AS (
-        SELECT process, stage, {hours} AS h FROM stays WHERE left_at IS NOT NULL
+        SELECT process, stage, {hours} AS h FROM stays WHERE left_at IS NOT NULL {"AND left_at >= :start AND left_at < :end" if window else ""}
     ), r AS (
         SELECT process, stage, h,
                ROW_NUMBER() OVER (PARTITION BY process, stage ORDER BY h) AS rn,
@@ -91,7 +123,12 @@ def stage_quantiles(conn: Connection, process: str | None = None) -> dict[tuple[
            MAX(CASE WHEN rn = ((n - 1) * 9) / 10 + 1 THEN h END)
     FROM r GROUP BY process, stage
     """
-    rows = conn.execute(text(sql), {"process": process} if process else {})
+    params: dict = {"process": process} if process else {}
+    stmt = text(sql)
+    if window:
+        stmt = stmt.bindparams(bindparam("start", type_=DateTime()), bindparam("end", type_=DateTime()))
+        params.update(start=window[0], end=window[1])
+    rows = conn.execute(stmt, params)
     return {(p, s): (int(n), float(p50), float(p90)) for p, s, n, p50, p90 in rows}
 
 

@@ -647,3 +647,55 @@ class CannedReply(Base):
     title = Column(String(100), nullable=False, unique=True)
     body = Column(Text, nullable=False)
     created_at = Column(DateTime, nullable=False)
+
+
+# --- analytics results: basket rules, purchase propensity, sales forecasts ---
+
+class BasketRule(Base):
+    """"Bought with A, also bought B": one association rule over order lines, as of a date.
+
+    Items are product ids; the keys are the sorted ids joined by commas, so "often bought with
+    product 12" is an indexed lookup on antecedent_key = '12'. Each run replaces the rules.
+    """
+
+    __tablename__ = "basket_rules"
+    id = Column(Integer, primary_key=True)
+    antecedent_key = Column(String(200), nullable=False, index=True)
+    consequent_key = Column(String(200), nullable=False)
+    antecedent = Column(JSON, nullable=False)  # [product_id, ...]
+    consequent = Column(JSON, nullable=False)
+    support = Column(Float, nullable=False)  # share of orders with every item of the rule
+    confidence = Column(Float, nullable=False)
+    lift = Column(Float, nullable=False)
+    orders = Column(Integer, nullable=False)  # orders with every item of the rule
+    as_of = Column(DateTime, nullable=False)
+    run_id = Column(Integer)
+
+
+class PurchasePropensity(Base):
+    """How likely a customer is to order within horizon_days after as_of (0..1), one row per
+    customer and as-of date; the model's held-out validation is in the job run's summary."""
+
+    __tablename__ = "purchase_propensity"
+    __table_args__ = (UniqueConstraint("customer_id", "as_of", name="uq_propensity_customer_as_of"),)
+    id = Column(Integer, primary_key=True)
+    customer_id = Column(Integer, nullable=False, index=True)  # no FK: written in bulk
+    score = Column(Float, nullable=False)
+    horizon_days = Column(Integer, nullable=False)
+    as_of = Column(DateTime, nullable=False, index=True)
+    run_id = Column(Integer)
+
+
+class SalesForecast(Base):
+    """Forecast sales for one future period (week or month) with an 80 % interval, as of a date."""
+
+    __tablename__ = "sales_forecasts"
+    __table_args__ = (UniqueConstraint("kind", "period_start", "as_of", name="uq_forecast_kind_period_as_of"),)
+    id = Column(Integer, primary_key=True)
+    kind = Column(String(10), nullable=False)  # week | month
+    period_start = Column(DateTime, nullable=False)
+    revenue = Column(Float, nullable=False)
+    lower = Column(Float, nullable=False)
+    upper = Column(Float, nullable=False)
+    as_of = Column(DateTime, nullable=False, index=True)
+    run_id = Column(Integer)

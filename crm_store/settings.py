@@ -117,6 +117,7 @@ class Settings:
     handoff_notice_minutes: int = 2
     support_team_email: str = "support@localhost"
     console_secret: str | None = field(default=None, repr=False)
+    console_url: str | None = None  # how managers reach the console (digest links); default http://HOST:CONSOLE_PORT
     console_secure_cookies: bool = False
     console_demo_users: bool = True
     # Languages people on the team answer in (ISO 639-1, comma-separated). A customer
@@ -287,6 +288,7 @@ _ENV = {
     "handoff_notice_minutes": "HANDOFF_NOTICE_MINUTES",
     "support_team_email": "SUPPORT_TEAM_EMAIL",
     "console_secret": "CONSOLE_SECRET",
+    "console_url": "CONSOLE_URL",
     "console_secure_cookies": "CONSOLE_SECURE_COOKIES",
     "console_demo_users": "CONSOLE_DEMO_USERS",
     "agent_languages": "AGENT_LANGUAGES",

@@ -6,6 +6,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Callable
 
+from analytics.asof import add_as_of, parse_as_of
 from crm_store.settings import Settings
 
 Handler = Callable[[Settings, argparse.Namespace], int]
@@ -18,10 +19,12 @@ def register(sub: argparse._SubParsersAction) -> dict[str, Handler]:
     preview.add_argument("--period", choices=("day", "week"), default="day")
     preview.add_argument("--out", default="var/digest-preview.html", help="HTML file to write")
     preview.add_argument("--sections", help="comma-separated sections (default: all)")
+    add_as_of(preview)
     send = dsub.add_parser("send", help="send the last complete period's digest now (once per recipient)")
     send.add_argument("--period", choices=("day", "week"), default="day")
     send.add_argument("--to", help="send only to this address")
     send.add_argument("--again", action="store_true", help="send even to whom it was already sent")
+    add_as_of(send)
     rec = dsub.add_parser("recipients", help="who gets which digest")
     rsub = rec.add_subparsers(dest="recipients_command", required=True)
     rsub.add_parser("list", help="list recipients")
@@ -46,6 +49,7 @@ def register(sub: argparse._SubParsersAction) -> dict[str, Handler]:
     cand.add_argument("--days", type=int, default=30, help="look back this many days")
     cand.add_argument("--out", help="YAML file to write (default: print)")
     cand.add_argument("--examples", type=int, default=20, help="examples per group at most")
+    add_as_of(cand)
     return {"digest": cmd_digest, "nlu": cmd_nlu}
 
 
@@ -72,7 +76,8 @@ def cmd_digest(settings: Settings, args: argparse.Namespace) -> int:
         from analytics.digest.recipients import parse_sections
 
         sections = parse_sections(args.sections)
-        digest = build_digest(uow_factory(), last_complete(args.period, _now()), _now(), settings.digest_top_n, settings.digest_history)
+        as_of = parse_as_of(args.as_of)
+        digest = build_digest(uow_factory(), last_complete(args.period, as_of), as_of, settings.digest_top_n, settings.digest_history)
         out = Path(args.out)
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(render_html(digest, list(sections) if sections else None, inline=True), encoding="utf-8")
@@ -80,7 +85,7 @@ def cmd_digest(settings: Settings, args: argparse.Namespace) -> int:
         return 0
     from analytics.digest import send_digest_now
 
-    report = send_digest_now(settings, uow_factory, _now(), args.period, to=args.to, again=args.again)
+    report = send_digest_now(settings, uow_factory, parse_as_of(args.as_of), args.period, to=args.to, again=args.again)
     for email in report.sent:
         print(f"sent to {email}")
     for email in report.skipped:
@@ -93,7 +98,13 @@ def cmd_digest(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _recipients(settings: Settings, args: argparse.Namespace) -> int:
-    from analytics.digest.recipients import add_recipient, list_recipients, parse_sections, remove_recipient, update_recipient
+    from analytics.digest.recipients import (
+        add_recipient,
+        list_recipients,
+        parse_sections,
+        remove_recipient,
+        update_recipient,
+    )
 
     uow_factory = migrated_uow_factory(settings)
     cmd = args.recipients_command
@@ -126,7 +137,7 @@ def cmd_nlu(settings: Settings, args: argparse.Namespace) -> int:
     from analytics.digest.unanswered import cluster, nlu_yaml, unanswered_texts
 
     uow = migrated_uow_factory(settings)()
-    now = _now()
+    now = parse_as_of(args.as_of)
     with uow:
         texts = unanswered_texts(uow.session, now - timedelta(days=args.days), now)
     groups = cluster(texts, max_examples=args.examples)

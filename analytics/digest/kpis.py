@@ -9,11 +9,20 @@ from dataclasses import dataclass
 from datetime import datetime
 from statistics import median
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import Float, and_, cast, func, select
 from sqlalchemy.orm import Session
 
 from analytics.digest.periods import Period
-from crm_store.models import Conversation, Feedback, Handoff, Message, Order, Return, StageHistory, Ticket
+from crm_store.models import (
+    Conversation,
+    Feedback,
+    Handoff,
+    Message,
+    Order,
+    Return,
+    StageHistory,
+    Ticket,
+)
 
 FALLBACK_INTENT = "nlu_fallback"
 CLOSED_STAGES = {
@@ -34,6 +43,8 @@ KPIS: dict[str, tuple[str, str]] = {
     "resolution_min": ("Median resolution", "min"),
     "csat": ("CSAT", "/5"),
     "ratings": ("Ratings given", "n"),
+    "revenue": ("Revenue", "money"),
+    "aov": ("Average order value", "money"),
     "orders_opened": ("Orders placed", "n"),
     "orders_closed": ("Orders closed", "n"),
     "returns_opened": ("Returns opened", "n"),
@@ -104,6 +115,14 @@ def core_kpis(session: Session, period: Period) -> dict[str, float | None]:
     k["csat"] = sum(ratings) / len(ratings) if ratings else None
 
     k["orders_opened"] = _count(session, select(func.count()).select_from(Order).where(_in(Order.placed_at, period)))
+    # An order cancelled before the period ended is no sale; one cancelled later stays in this
+    # period's revenue, so a finished period's figure never changes.
+    cancelled = select(StageHistory.process_id).where(StageHistory.process == "order", StageHistory.stage == "cancelled",
+                                                      StageHistory.entered_at < period.end)
+    sold = session.execute(select(func.count(), func.sum(cast(Order.total, Float))).where(
+        _in(Order.placed_at, period), Order.id.not_in(cancelled))).one()
+    k["revenue"] = float(sold[1] or 0.0)
+    k["aov"] = float(sold[1]) / sold[0] if sold[0] else None
     k["returns_opened"] = _count(session, select(func.count()).select_from(Return).where(_in(Return.created_at, period)))
     k["tickets_opened"] = _count(session, select(func.count()).select_from(Ticket).where(_in(Ticket.created_at, period)))
     for process, stages in CLOSED_STAGES.items():

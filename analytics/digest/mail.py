@@ -11,6 +11,7 @@ from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 from typing import Callable
 
+from analytics.digest.links import links_for
 from analytics.digest.render import charts_used, cid, render_html, render_text, subject
 from analytics.digest.report import Digest
 from crm_store.mail import SMTP_ERRORS, deliver, permanent
@@ -34,8 +35,9 @@ def build_message(settings: Settings, digest: Digest, to: str, sections: list[st
     msg["To"] = to
     msg["Date"] = formatdate(usegmt=True)
     msg["Message-ID"] = make_msgid(domain=settings.mail_from.rpartition("@")[2] or "crmbot")
-    msg.set_content(render_text(digest, sections))
-    msg.add_alternative(render_html(digest, sections), subtype="html")
+    links = links_for(settings, to)
+    msg.set_content(render_text(digest, sections, links))
+    msg.add_alternative(render_html(digest, sections, links=links), subtype="html")
     html_part = msg.get_payload()[1]
     for name, png in charts_used(digest, sections).items():
         html_part.add_related(png, "image", "png", cid=f"<{cid(name)}>", filename=f"{name}.png", disposition="inline")

@@ -7,13 +7,15 @@ from typing import Callable
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
+from analytics.digest.anomalies import Anomaly
 from analytics.digest.kpis import KPIS
+from analytics.digest.links import Links
 from analytics.digest.report import SECTIONS, Digest
 from analytics.pipelines import human_duration
 
 TEMPLATES = Path(__file__).parent / "templates"
 # Whether a rise is good news (True), bad news (False) or neither (None): it picks the colour.
-UP_IS_GOOD = {"containment": True, "csat": True, "orders_opened": True, "orders_closed": True, "tickets_closed": True,
+UP_IS_GOOD = {"revenue": True, "aov": True, "containment": True, "csat": True, "orders_opened": True, "orders_closed": True, "tickets_closed": True,
               "returns_closed": True, "fallback_rate": False, "handoff_rate": False, "first_response_min": False,
               "resolution_min": False, "tickets_opened": False, "returns_opened": False}
 
@@ -27,6 +29,8 @@ def fmt(value: float | None, unit: str) -> str:
         return f"{value:.0f} min" if value < 90 else f"{value / 60:.1f} h"
     if unit == "/5":
         return f"{value:.1f} / 5"
+    if unit == "money":
+        return f"{value:,.2f}"
     return f"{value:,.0f}"
 
 
@@ -47,7 +51,8 @@ def change(digest: Digest, kpi: str) -> tuple[str, str]:
     elif unit == "/5":
         text = f"{sign}{abs(diff):.1f}"
     else:
-        text = f"{sign}{abs(diff):,.0f}" + (f" ({sign}{abs(diff) / before * 100:.0f}%)" if before else "")
+        amount = f"{abs(diff):,.2f}" if unit == "money" else f"{abs(diff):,.0f}"
+        text = f"{sign}{amount}" + (f" ({sign}{abs(diff) / before * 100:.0f}%)" if before else "")
     good = UP_IS_GOOD.get(kpi)
     tone = "flat" if good is None else ("good" if (diff > 0) == good else "bad")
     return (text, tone)
@@ -72,11 +77,30 @@ def _env() -> Environment:
     return env
 
 
-def _context(digest: Digest, sections: list[str] | None, image_src: Callable[[str], str]) -> dict:
+def anomaly_note(a: Anomaly, kind: str, periods: int) -> tuple[str, str]:
+    """("good" | "bad" | "neither", why it counts as unusual and which way is good), for one anomaly."""
+    label, unit = KPIS[a.kpi]
+    up = a.value > a.high
+    good = UP_IS_GOOD.get(a.kpi)
+    tone = "neither" if good is None else ("good" if up == good else "bad")
+    side = "above" if up else "below"
+    better = "" if good is None else f" Higher is {'better' if good else 'worse'} for {label.lower()}."
+    why = (f"{side} its usual range of {fmt(a.low, unit)} to {fmt(a.high, unit)} (the middle of the last {periods} "
+           f"{kind}s, give or take 3.5 typical deviations).{better}")
+    return tone, why
+
+
+def _context(digest: Digest, sections: list[str] | None, image_src: Callable[[str], str],
+             links: Links | None = None) -> dict:
+    periods = len([h for h in digest.history if h])
     return {
         "d": digest, "sections": [s for s in SECTIONS if sections is None or s in sections],
         "img": image_src, "change": lambda kpi: change(digest, kpi), "subject": subject(digest),
         "kpi": lambda name: fmt(digest.kpis.get(name), KPIS[name][1]), "hours": human_duration,
+        "note": lambda a: anomaly_note(a, digest.period.kind, periods), "links": links,
+        "chats": bool(digest.kpis.get("conversations") or digest.kpis.get("messages")),
+        "anomalies_tone": "bad" if any(anomaly_note(a, digest.period.kind, periods)[0] == "bad" for a in digest.anomalies)
+        else "good" if any(anomaly_note(a, digest.period.kind, periods)[0] == "good" for a in digest.anomalies) else "neither",
     }
 
 
@@ -84,17 +108,17 @@ def cid(name: str) -> str:
     return f"{name}.digest@crmbot"
 
 
-def render_html(digest: Digest, sections: list[str] | None = None, inline: bool = False) -> str:
+def render_html(digest: Digest, sections: list[str] | None = None, inline: bool = False, links: Links | None = None) -> str:
     """inline=False: images as cid: references (email); inline=True: data: URIs (browser preview)."""
     def src(name: str) -> str:
         if inline:
             return "data:image/png;base64," + base64.b64encode(digest.charts[name]).decode()
         return f"cid:{cid(name)}"
-    return _env().get_template("digest.html").render(**_context(digest, sections, src))
+    return _env().get_template("digest.html").render(**_context(digest, sections, src, links))
 
 
-def render_text(digest: Digest, sections: list[str] | None = None) -> str:
-    return _env().get_template("digest.txt").render(**_context(digest, sections, lambda name: ""))
+def render_text(digest: Digest, sections: list[str] | None = None, links: Links | None = None) -> str:
+    return _env().get_template("digest.txt").render(**_context(digest, sections, lambda name: "", links))
 
 
 def charts_used(digest: Digest, sections: list[str] | None) -> dict[str, bytes]:

@@ -5,7 +5,12 @@ import logging
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from analytics.bottlenecks import PIPELINES, BottleneckReport, bottleneck_report, funnel_chart_png
+from analytics.bottlenecks import (
+    PIPELINES,
+    BottleneckReport,
+    bottleneck_report,
+    funnel_chart_png,
+)
 from analytics.digest import charts
 from analytics.digest.anomalies import Anomaly, find_anomalies
 from analytics.digest.kpis import ChannelRow, by_channel, core_kpis, handoff_reasons
@@ -18,8 +23,8 @@ from crm_store.db import UnitOfWork
 
 log = logging.getLogger(__name__)
 
-ANOMALY_KPIS = ["conversations", "messages", "containment", "fallback_rate", "handoff_rate", "first_response_min",
-                "csat", "orders_opened", "tickets_opened", "returns_opened"]
+ANOMALY_KPIS = ["revenue", "orders_opened", "aov", "conversations", "messages", "containment", "fallback_rate", "handoff_rate", "first_response_min",
+                "csat", "tickets_opened", "returns_opened"]
 SECTIONS = {
     "volume": "Conversations and messages",
     "assistant": "The assistant",
@@ -119,7 +124,7 @@ def build_digest(uow: UnitOfWork, period: Period, now: datetime, top_n: int = 5,
             period=period, now=now, kpis=kpis, previous=history[-1] if history else core_kpis(s, period.previous()),
             history=history, channels=channels, previous_channels=previous_channels,
             handoff_reasons=handoff_reasons(s, period, top_n),
-            stalled=stalled_processes(s, now, top_n), open_flags=open_flag_count(s),
+            stalled=stalled_processes(s, period.end, top_n), open_flags=open_flag_count(s, period.end),
             segments=segment_sizes(s, period), moves=moves(s, period, top_n),
             unanswered=groups[:top_n], unanswered_total=len(texts),
             anomalies=anomalies, little_history=little, bottlenecks=_bottlenecks(uow, period, now),
@@ -153,7 +158,7 @@ def _bottlenecks(uow: UnitOfWork, period: Period, now: datetime) -> Bottlenecks 
     # A failure in this section must not cost the managers their digest: logged, and the
     # section says "not computed yet".
     try:
-        reports = [bottleneck_report(uow, pipeline, now) for pipeline in PIPELINES]
+        reports = [bottleneck_report(uow, pipeline, period.end, (period.start, period.end)) for pipeline in PIPELINES]
         reports = [r for r in reports if any(st.entered for st in r.stages)]
         if not reports:
             return None

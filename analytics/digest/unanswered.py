@@ -15,6 +15,8 @@ from sqlalchemy.orm import Session
 from analytics.digest.kpis import FALLBACK_INTENT
 from crm_store.models import Handoff, Message
 
+# "Can I talk to a person?" says nothing about what was not answered: the question before it does.
+ASKING_FOR_A_PERSON = ("request_human", "escalate")
 MAX_TEXTS = 2000  # the pairwise distance matrix is MAX_TEXTS² floats
 DISTANCE = 0.75  # cosine distance (character n-grams) below which two messages share a group
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+\.[\w.-]+")
@@ -31,7 +33,8 @@ class Group:
 
 
 def unanswered_texts(session: Session, start: datetime, end: datetime) -> list[str]:
-    """Fallback messages, plus the customer's last message before each handoff, in [start, end)."""
+    """Fallback messages, plus the customer's last question before each handoff (not the request
+    for a person), in [start, end)."""
     fallback = session.scalars(
         select(Message.text).where(Message.direction == "in", Message.intent == FALLBACK_INTENT,
                                    Message.sent_at >= start, Message.sent_at < end).order_by(Message.id).limit(MAX_TEXTS)
@@ -43,9 +46,12 @@ def unanswered_texts(session: Session, start: datetime, end: datetime) -> list[s
     ):
         last_id = session.scalar(select(func.max(Message.id)).where(
             Message.conversation_id == conversation_id, Message.direction == "in", Message.sent_at <= requested_at,
-            Message.intent != FALLBACK_INTENT))  # a fallback message is counted once, above
-        if last_id is not None:
-            before_handoff.append(session.get(Message, last_id).text)
+            Message.intent.is_(None) | Message.intent.not_in(ASKING_FOR_A_PERSON)))
+        last = session.get(Message, last_id) if last_id is not None else None
+        if last is not None and last.intent == FALLBACK_INTENT:
+            continue  # counted once, above
+        if last is not None:
+            before_handoff.append(last.text)
     texts = [clean(t) for t in [*fallback, *before_handoff] if t]
     return [t for t in texts if t and not t.startswith("/")][:MAX_TEXTS]
 

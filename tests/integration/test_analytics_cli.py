@@ -24,3 +24,14 @@ def test_jobs_run_print_what_they_did_and_the_reports_show_it(tmp_path):
     assert "customers  profile" in segments.stdout and len(segments.stdout.splitlines()) >= 3
     assert [line.split()[1] for line in history.stdout.splitlines()[1:]] == ["segment_customers", "flag_stalled"]
     assert unknown.returncode == 2 and "no job called 'nope'" in unknown.stderr
+
+
+def test_job_run_counts_from_the_as_of_date_and_refuses_a_bad_one(tmp_path):
+    env = {"DATABASE_URL": f"sqlite:///{tmp_path / 'crm.db'}", "LOG_LEVEL": "WARNING"}
+    assert crmbot("seed", "--size", "40", **env).returncode == 0
+
+    dated = crmbot("job", "run", "flag_stalled", "--as-of", "2030-01-06T07:00", **env)
+    bad = crmbot("job", "run", "flag_stalled", "--as-of", "next monday", **env)
+
+    assert "as_of: 2030-01-06T07:00:00" in dated.stdout, dated.stderr
+    assert bad.returncode != 0 and "is not a date" in bad.stderr

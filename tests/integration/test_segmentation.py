@@ -24,7 +24,7 @@ def plant(engine, now: datetime = NOW) -> dict[str, list[int]]:  # type: ignore[
     """loyal: many recent, large orders; lapsed: a few small orders a year ago; support: tickets and handoffs
     (as seen at `now`)."""
     rng = random.Random(5)
-    groups: dict[str, list[int]] = {"loyal high spenders": [], "lapsed buyers": [], "support-heavy": []}
+    groups: dict[str, list[int]] = {"champions": [], "hibernating": [], "support-heavy": []}
     orders, tickets, handoffs = [], [], []
     with engine.begin() as conn:
         for name, ids in groups.items():
@@ -32,9 +32,9 @@ def plant(engine, now: datetime = NOW) -> dict[str, list[int]]:  # type: ignore[
                 cid = conn.execute(insert(Customer).values(name="x", email=f"{uuid.uuid4().hex[:12]}@example.com",
                                                            created_at=now - timedelta(days=rng.randint(500, 700)))).inserted_primary_key[0]
                 ids.append(cid)
-                if name == "loyal high spenders":
+                if name == "champions":
                     spans = [(rng.randint(1, 60), rng.randint(150, 400)) for _ in range(rng.randint(10, 14))]
-                elif name == "lapsed buyers":
+                elif name == "hibernating":
                     spans = [(rng.randint(300, 450), rng.randint(20, 60)) for _ in range(rng.randint(1, 3))]
                 else:
                     spans = [(rng.randint(60, 120), rng.randint(20, 60)) for _ in range(rng.randint(1, 2))]
@@ -83,20 +83,20 @@ def test_the_job_finds_the_planted_segments_and_names_them(engine):
     for name, ids in groups.items():
         assert Counter(assigned[c] for c in ids) == Counter({name: GROUP}), name
     assert set(result.summary["gmm_comparison"]) == {"kmeans_silhouette", "gmm_silhouette", "adjusted_rand_kmeans_vs_gmm"}
-    assert result.summary["missing_filled"]["csat"] == 3 * GROUP  # nobody rated: filled, and counted
+    assert result.summary["missing_left_missing"]["csat"] == 3 * GROUP  # nobody rated: left missing, and counted
 
 
 def test_names_persist_across_runs_and_a_move_is_recorded(engine):
     groups = plant(engine)
     run(engine)
     first_ids = dict(memberships(engine))
-    mover = groups["lapsed buyers"][0]
+    mover = groups["hibernating"][0]
     buy_like_a_loyal_customer(engine, mover, NOW)
 
     again = run(engine, NOW + timedelta(days=1))
 
     after = memberships(engine)
-    assert after[mover] == "loyal high spenders"
+    assert after[mover] == "champions"
     assert {c: n for c, n in after.items() if c != mover} == {c: n for c, n in first_ids.items() if c != mover}
     assert again.summary["moved"] == 1 and again.summary["kept_names"] == 3
     with Session(engine, future=True) as s:
@@ -104,8 +104,8 @@ def test_names_persist_across_runs_and_a_move_is_recorded(engine):
         change = s.execute(select(SegmentChange.from_segment_id, SegmentChange.to_segment_id, SegmentChange.changed_at)
                            .where(SegmentChange.customer_id == mover).order_by(SegmentChange.id)).all()
         row = s.scalars(select(SegmentMembership).where(SegmentMembership.customer_id == mover)).one()
-    assert [(names.get(a), names[b]) for a, b, _ in change] == [(None, "lapsed buyers"), ("lapsed buyers", "loyal high spenders")]
+    assert [(names.get(a), names[b]) for a, b, _ in change] == [(None, "hibernating"), ("hibernating", "champions")]
     assert change[-1][2] == NOW + timedelta(days=1)
-    assert names[row.previous_segment_id] == "lapsed buyers"
+    assert names[row.previous_segment_id] == "hibernating"
     view = segment_of(UnitOfWork(engine), mover)
-    assert (view.name, view.previous, view.since) == ("loyal high spenders", "lapsed buyers", NOW + timedelta(days=1))
+    assert (view.name, view.previous, view.since) == ("champions", "hibernating", NOW + timedelta(days=1))

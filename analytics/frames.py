@@ -1,0 +1,54 @@
+"""The thin loader: CRM tables as pandas frames, as they stood at an as-of date.
+
+The analytics functions (baskets, propensity, forecast, features_from_frames) are pure pandas
+over these frames, so the benchmarks can build the same frames from a CSV export.
+
+    customers: id, created_at
+    orders:    id, number, customer_id, placed_at, total   (cancelled orders left out)
+    lines:     order_id, product_id, quantity, unit_price
+    products:  id, sku, name
+"""
+from __future__ import annotations
+
+from datetime import datetime
+
+import pandas as pd
+from sqlalchemy import Float, cast, select
+from sqlalchemy.engine import Connection
+
+from crm_store.models import Customer, Order, OrderItem, Product
+
+# Orders in these states never became a sale.
+NOT_A_SALE = ("cancelled", "canceled")
+
+
+def _frame(conn: Connection, stmt, columns: list[str]) -> pd.DataFrame:  # type: ignore[no-untyped-def]
+    return pd.DataFrame(conn.execute(stmt).all(), columns=columns)
+
+
+def load_customers(conn: Connection, as_of: datetime) -> pd.DataFrame:
+    frame = _frame(conn, select(Customer.id, Customer.created_at).where(Customer.created_at <= as_of), ["id", "created_at"])
+    frame["created_at"] = pd.to_datetime(frame["created_at"])
+    return frame
+
+
+def load_orders(conn: Connection, as_of: datetime) -> pd.DataFrame:
+    stmt = (select(Order.id, Order.number, Order.customer_id, Order.placed_at, cast(Order.total, Float))
+            .where(Order.placed_at <= as_of, Order.status.not_in(NOT_A_SALE)))
+    frame = _frame(conn, stmt, ["id", "number", "customer_id", "placed_at", "total"])
+    frame["placed_at"] = pd.to_datetime(frame["placed_at"])
+    frame["total"] = frame["total"].astype(float)
+    return frame
+
+
+def load_lines(conn: Connection, as_of: datetime) -> pd.DataFrame:
+    stmt = (select(OrderItem.order_id, OrderItem.product_id, OrderItem.quantity, cast(OrderItem.unit_price, Float))
+            .join(Order, Order.id == OrderItem.order_id)
+            .where(Order.placed_at <= as_of, Order.status.not_in(NOT_A_SALE)))
+    frame = _frame(conn, stmt, ["order_id", "product_id", "quantity", "unit_price"])
+    frame["unit_price"] = frame["unit_price"].astype(float)
+    return frame
+
+
+def load_products(conn: Connection) -> pd.DataFrame:
+    return _frame(conn, select(Product.id, Product.sku, Product.name), ["id", "sku", "name"])

@@ -1,0 +1,88 @@
+"""The digest's numbers for a finished week: checked against SQL, the same on a second run
+after more happened, with the flag's owner, and no claims over empty data."""
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta
+
+from sqlalchemy import insert, text
+
+from analytics.digest import build_digest, last_complete, render_text
+from analytics.digest.links import email_from_token, links_for, manage_token
+from analytics.stalled import KIND
+from crm_store.db import UnitOfWork
+from crm_store.models import Customer, Flag, Order, StageHistory
+from crm_store.settings import Settings
+
+NOW = datetime(2026, 11, 30, 7, 0)  # Monday: the week of 23-29 November has ended
+WEEK = last_complete("week", NOW)
+
+
+def _order(conn, cid: int, at: datetime, total: float, cancelled_at: datetime | None = None) -> int:  # type: ignore[no-untyped-def]
+    oid = conn.execute(insert(Order).values(number=f"D-{uuid.uuid4().hex[:8]}", customer_id=cid, status="cancelled" if cancelled_at else "paid",
+                                            stage_entered_at=cancelled_at or at, placed_at=at, total=total)).inserted_primary_key[0]
+    conn.execute(insert(StageHistory).values(process="order", process_id=oid, stage="pending", entered_at=at))
+    if cancelled_at:
+        conn.execute(insert(StageHistory).values(process="order", process_id=oid, stage="cancelled", entered_at=cancelled_at))
+    return oid
+
+
+def plant(engine) -> int:  # type: ignore[no-untyped-def]
+    start = WEEK.start
+    with engine.begin() as conn:
+        cid = conn.execute(insert(Customer).values(name="Lydia Byrne", email=f"{uuid.uuid4().hex[:8]}@example.com",
+                                                   created_at=start - timedelta(days=90))).inserted_primary_key[0]
+        for day, total in ((0, 10.0), (1, 20.0), (2, 30.0)):
+            _order(conn, cid, start + timedelta(days=day, hours=9), total)
+        _order(conn, cid, start + timedelta(days=3), 100.0, cancelled_at=start + timedelta(days=4))  # no sale
+        _order(conn, cid, start + timedelta(days=5), 40.0, cancelled_at=start + timedelta(days=9))  # cancelled next week
+        _order(conn, cid, start - timedelta(days=3), 500.0)  # the week before
+        stuck = _order(conn, cid, start - timedelta(days=6), 15.0)
+        conn.execute(insert(Flag).values(process="order", process_id=stuck, kind=KIND, reason="pending for 6 days",
+                                         raised_at=start + timedelta(days=1), stage="pending", owner="returns desk",
+                                         customer_id=cid, stage_entered_at=start - timedelta(days=6), threshold_hours=48))
+    return cid
+
+
+def sql_sales(engine) -> tuple[float, int]:  # type: ignore[no-untyped-def]
+    with engine.connect() as conn:
+        row = conn.execute(text(
+            "SELECT SUM(total), COUNT(*) FROM orders WHERE placed_at >= :s AND placed_at < :e AND id NOT IN "
+            "(SELECT process_id FROM stage_history WHERE process = 'order' AND stage = 'cancelled' AND entered_at < :e)"),
+            {"s": WEEK.start.isoformat(sep=" "), "e": WEEK.end.isoformat(sep=" ")}).one()
+    return float(row[0]), int(row[1])
+
+
+def test_a_finished_week_reads_the_same_twice_and_matches_sql(engine):
+    cid = plant(engine)
+
+    first = build_digest(UnitOfWork(engine), WEEK, NOW)
+    with engine.begin() as conn:  # what happens after the week must not change it
+        _order(conn, cid, WEEK.end + timedelta(hours=3), 999.0)
+        conn.execute(text("UPDATE flags SET cleared_at = :c"), {"c": (WEEK.end + timedelta(days=1)).isoformat(sep=" ")})
+    second = build_digest(UnitOfWork(engine), WEEK, NOW + timedelta(days=2))
+
+    revenue, sold = sql_sales(engine)
+    for digest in (first, second):
+        assert digest.kpis["revenue"] == revenue == 100.0
+        assert digest.kpis["aov"] == revenue / sold == 25.0
+        assert digest.kpis["orders_opened"] == 5
+        assert digest.previous["revenue"] == 515.0  # the week before: 500 and the stuck 15
+        assert [(r.what.split()[0], r.owner, round(r.overdue or 0, 1)) for r in digest.stalled or []] == [("order", "returns desk", 6.5)]
+    assert first.kpis == second.kpis and first.stalled == second.stalled and first.open_flags == second.open_flags == 1
+    text_ = render_text(first)
+    assert "customer Lydia Byrne" not in text_ and "owner: returns desk" in text_
+    assert "No conversations in this period: nothing to judge." in text_ and "Every question was answered" not in text_
+    assert "Revenue" in text_ and "Average order value" in text_
+
+
+def test_the_manage_link_is_signed_for_its_recipient(tmp_path):
+    settings = Settings(console_secret="test-only-secret", console_url="https://crm.shop.example/console/", var_dir=str(tmp_path))
+
+    token = manage_token(settings, "Ops.Lead@Shop.example")
+    links = links_for(settings, "ops.lead@shop.example")
+
+    assert email_from_token(settings, token) == "ops.lead@shop.example"
+    assert email_from_token(settings, token[:-2] + "xx") is None
+    assert email_from_token(Settings(console_secret="another", var_dir=str(tmp_path)), token) is None
+    assert links.manage == f"https://crm.shop.example/console/digest/manage?t={token}"
