@@ -23,6 +23,7 @@ from actions.receipts import (
     ActionAskReceiptValue, ActionConfirmReceipt, ActionCorrectReceipt, ActionReadReceipt, ValidateReceiptCorrectionForm,
 )
 from actions.refunds import ActionRefundStatus
+from actions.resolving import ActionAskOrderId
 from actions.returns import ActionCreateReturn, ValidateReturnForm
 from actions.tickets import ActionOpenTicket, ActionTicketStatus
 
@@ -44,6 +45,7 @@ __all__ = [
     "ActionUnlinkAccount",
     "ActionVerifyCode",
     "ActionAskLeadFormConfirmed",
+    "ActionAskOrderId",
     "ActionCreateLead",
     "ActionCreateReturn",
     "ActionDefaultAskAffirmation",

@@ -20,7 +20,8 @@ from crm_store.code_delivery import DeliveryFailed, deliver_code
 from crm_store.errors import CrmError, VerificationFailed
 from crm_store.services import linking, orders, tickets
 from crm_store.settings import get_settings
-from crm_store.values import normalize_email, normalize_order_id
+from crm_store.values import normalize_email
+from crm_store.values.references import order_numbers
 
 _CODE = re.compile(r"(?<!\d)(\d{6})(?!\d)")
 
@@ -90,7 +91,7 @@ class ActionVerifyCode(Action):
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict]:
         found = _CODE.search(tracker.latest_message.get("text") or "")
-        if not found and normalize_order_id(tracker.latest_message.get("text") or ""):
+        if not found and order_numbers(tracker.latest_message.get("text") or ""):
             # The classifier sees digits: a bare order number read as a code is a plain answer.
             from actions.answers import ActionAnswer  # actions.answers imports this module
 

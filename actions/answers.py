@@ -28,6 +28,7 @@ from actions.account import ActionLinkAccount, ActionVerifyCode
 from actions.orders import ActionCheckOrder
 from actions.payments import ActionPaymentProblem
 from actions.products import ActionProductInfo
+from actions.resolving import ask_which, correction_number, resolve, say_taken
 from actions.refunds import ActionRefundStatus
 from actions.tickets import ActionOpenTicket
 from crm_store.services import feedback
@@ -76,7 +77,8 @@ class ActionAnswer(Action):
         asked = tracker.get_slot("requested_info") or ""
         intent = (tracker.latest_message.get("intent") or {}).get("name")
         text = tracker.latest_message.get("text") or ""
-        number = order_number(list(tracker.get_latest_entity_values("order_id"))) or order_number(text)
+        number = order_number(list(tracker.get_latest_entity_values("order_id"))) or order_number(text) \
+            or correction_number(tracker)
         email = next(tracker.get_latest_entity_values("email"), None) or normalize_email(text)
         answer = yes_or_no(intent, text)
 
@@ -117,10 +119,20 @@ class ActionAnswer(Action):
             dispatcher.utter_message(response="utter_how_can_i_help")
             return [SlotSet("requested_info", None)]
         if asked.startswith("order:"):
-            dispatcher.utter_message(response="utter_ask_order_id")
-            return []
+            return self._which_order(dispatcher, tracker, domain, asked.split(":", 1)[1])
         dispatcher.utter_message(response="utter_what_about_it")
         return [SlotSet("requested_info", None)]
+
+    @staticmethod
+    def _which_order(dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any], purpose: str) -> list[dict]:
+        """After "which order?": "the second one", "the one from March 3", "the headphones" name it too."""
+        found = resolve(tracker, purpose)
+        if found is not None and found.chosen:
+            say_taken(dispatcher, tracker, found)
+            return _run(_PURPOSES.get(purpose, ActionCheckOrder)(), dispatcher, tracker, domain, order_id=found.chosen)
+        if not ask_which(dispatcher, tracker, purpose):
+            dispatcher.utter_message(response="utter_ask_order_id")
+        return []
 
     @staticmethod
     def _rate(dispatcher: CollectingDispatcher, tracker: Tracker, rating: int) -> list[dict]:

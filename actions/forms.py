@@ -20,6 +20,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from actions import interruptions
 from actions.common import crm, crm_unavailable, customer_id
 from actions.postal import parse_address
+from actions.resolving import FORM_PURPOSES, correction_number, resolve, say_taken
 from actions.problems import reason_category
 from crm_store.errors import OrderNotFound
 from crm_store.services import customers, orders
@@ -163,13 +164,17 @@ class HandoffFormValidation:
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[dict[str, Any]]:
         form = self.name().removeprefix("validate_")  # type: ignore[attr-defined]
-        if _just_asked(tracker, form):
+        if _just_asked(tracker, form) and not ("order_id" in FORM_SLOTS.get(form, ()) and correction_number(tracker)):
             slot = tracker.get_slot("requested_slot")
             fits = slot in _FITS and _FITS[slot](tracker)
             kind = interruptions.interruption(form, slot, *_intent(tracker), tracker.latest_message.get("text") or "", fits)
             if kind:
                 return _interrupt(kind, form, dispatcher, tracker)
         events = await super().run(dispatcher, tracker, domain)  # type: ignore[misc]
+        if correction_number(tracker) and "order_id" in FORM_SLOTS.get(form, ()):
+            kept = [e.get("value") for e in events if e.get("event") == "slot" and e.get("name") == "order_id"]
+            if kept and kept[-1]:
+                events += [SlotSet(s, None) for s in _ORDER_DEPENDENT if s in FORM_SLOTS[form]]
         failures = [e.get("value") for e in events if e.get("event") == "slot" and e.get("name") == "failed_attempts"]
         if not failures or (failures[-1] or 0) < MAX_FAILURES:
             return events
@@ -216,8 +221,18 @@ class OrderIdExtraction:
     and an order this chat asked about but may not see yet stays the order in focus."""
 
     async def extract_order_id(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> dict:
+        corrected = correction_number(tracker)
+        if corrected and tracker.get_slot("order_id") and corrected != slot_before_this_turn(tracker, "order_id") \
+                and tracker.get_slot("requested_slot") not in (None, "order_id"):
+            # "no, I meant 10424" while we ask about A-10423: the new order replaces it and what was
+            # asked about the old one is asked again.
+            return {"order_id": corrected}
         if next(tracker.get_latest_entity_values("order_id"), None):
             return {}
+        if not tracker.get_slot("order_id") and tracker.get_slot("requested_slot") in (None, "order_id"):
+            found = self._resolved(dispatcher, tracker)
+            if found:
+                return {"order_id": found}
         unverified = tracker.get_slot("unverified_order")
         if tracker.get_slot("requested_slot") is None and not tracker.get_slot("order_id") and unverified:
             # "where is A-10423?" (not linked yet) ... "when will it arrive?": still A-10423, whose
@@ -226,12 +241,28 @@ class OrderIdExtraction:
         if tracker.get_slot("order_id"):
             return {}
         text = tracker.latest_message.get("text") or ""
+        if correction_number(tracker):
+            return {"order_id": correction_number(tracker)}
         if tracker.get_slot("requested_slot") is None:  # the opening message: "where is order AB-12"
             bad = bad_order_number_in(text)
             return {"order_id": f"invalid:{bad}"} if bad else {}
         if tracker.get_slot("requested_slot") != "order_id":
             return {}
         return {"order_id": f"invalid:{text}"} if looks_like_bad_order_number(text) else {}
+
+
+    def _resolved(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> str | None:
+        """The one order of this customer's that the message (or the request alone) fits, said aloud."""
+        form = self.name().removeprefix("validate_")  # type: ignore[attr-defined]
+        found = resolve(tracker, FORM_PURPOSES.get(form, "status"))
+        if found is None or not found.chosen:
+            return None
+        say_taken(dispatcher, tracker, found)
+        return found.chosen
+
+
+# A yes given about the order in focus; a corrected order number asks for it again.
+_ORDER_DEPENDENT = ("confirmed", "confirm_cancel")
 
 
 _YES = re.compile(r"^\W*(y|ya|yes+|yeah|yep|yup|sure|ok(ay)?|correct|right|do it|go ahead|please do|confirm(ed)?|👍|✅|👌)\b", re.IGNORECASE)
