@@ -6,75 +6,20 @@ is replaced.
 from __future__ import annotations
 
 import asyncio
-import uuid
-from datetime import datetime, timedelta
-from decimal import Decimal
-from pathlib import Path
+from datetime import datetime
 
 import pytest
-import yaml
-from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from crm_store import stages
-from crm_store.db import UnitOfWork
-from crm_store.models import ChannelIdentity, Customer, Order, OrderItem, Product
 from crm_store.services.order_resolver import resolve_order
+from tests.support.action_calls import DOMAIN, an_order, linked_chat, point_actions_at, replies, slot, tracker
 
-DOMAIN = yaml.safe_load((Path(__file__).resolve().parents[2] / "domain.yml").read_text("utf-8"))
 NOW = datetime.utcnow()
-
 
 @pytest.fixture
 def chat(uow_factory, monkeypatch):  # type: ignore[no-untyped-def]
-    """A REST chat linked to a customer; the actions' CRM is the test database."""
-    import actions.answers
-    import actions.forms
-    import actions.orders
-    import actions.resolving
-
-    for module in (actions.answers, actions.forms, actions.orders, actions.resolving):
-        monkeypatch.setattr(module, "crm", uow_factory)
-    sender = f"resolve-{uuid.uuid4().hex[:8]}"
-    uow = uow_factory()
-    with uow:
-        person = uow.customers.add(Customer(name="Test Person", email=f"{sender}@example.com", created_at=NOW - timedelta(days=90)))
-        uow.identities.add(ChannelIdentity(customer_id=person.id, channel="rest", external_id=sender, created_at=NOW))
-        uow.commit()
-        return sender, person.id
-
-
-def an_order(uow_factory, customer_id: int, status: str, product: str, days_ago: int) -> str:  # type: ignore[no-untyped-def]
-    number = f"A-{uuid.uuid4().int % 90000 + 10000}"
-    placed = NOW - timedelta(days=days_ago)
-    uow: UnitOfWork = uow_factory()
-    with uow:
-        item = uow.products.add(Product(sku=f"SKU-{uuid.uuid4().hex[:8]}", name=product, price=Decimal("20.00"), stock=3))
-        order = uow.orders.add(Order(number=number, customer_id=customer_id, status="pending", stage_entered_at=placed,
-                                     placed_at=placed, total=Decimal("20.00"), shipping_address="Torstrasse 1, 10119 Berlin"))
-        uow.session.add(OrderItem(order_id=order.id, product_id=item.id, quantity=1, unit_price=Decimal("20.00")))
-        flow = ["paid", "packed", "shipped", "delivered"]
-        for step, stage in enumerate(flow[: flow.index(status) + 1] if status in flow else []):
-            stages.move(uow.session, "order", order, stage, placed + timedelta(hours=step + 1))
-        uow.commit()
-    return number
-
-
-def tracker(sender: str, text: str, slots: dict | None = None, events: list | None = None, form: str | None = None,
-            entities: list | None = None, intent: str = "inform") -> Tracker:
-    return Tracker(sender, {**(slots or {})}, {"text": text, "intent": {"name": intent, "confidence": 0.9},
-                                               "entities": entities or []},
-                   [*(events or []), {"event": "user", "text": text}], False, None,
-                   {"name": form} if form else {}, "action_listen")
-
-
-def replies(dispatcher: CollectingDispatcher) -> str:
-    return " ".join(str(m.get("text") or m.get("response") or "") for m in dispatcher.messages)
-
-
-def slot(events: list[dict], name: str):  # type: ignore[no-untyped-def]
-    values = [e["value"] for e in events if e.get("event") == "slot" and e.get("name") == name]
-    return values[-1] if values else "unset"
+    point_actions_at(monkeypatch, uow_factory)
+    return linked_chat(uow_factory)
 
 
 def test_the_service_picks_by_item_words_over_the_customers_own_orders(uow_factory, chat):
