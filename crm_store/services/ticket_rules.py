@@ -22,7 +22,7 @@ from typing import Iterable
 
 ANGRY, ANNOYED, CALM = "angry", "annoyed", "calm"
 
-_PROFANITY = re.compile(r"\b(?:f+u+c+k+\w*|f\*+k\w*|sh[i1]t+\w*|bullsh[i1]t\w*|crap\w*|bloody|damn\w*|wtf|piss\w*|arse\w*|ass(?:hole)?s?)\b", re.I)
+_PROFANITY = re.compile(r"\b(?:the hell|f+u+c+k+\w*|f\*+k\w*|sh[i1]t+\w*|bullsh[i1]t\w*|crap\w*|bloody|damn\w*|wtf|piss\w*|arse\w*|ass(?:hole)?s?)\b", re.I)
 _ANGER = re.compile(
     r"\b(?:angry|furious|livid|outraged?|outrageous|unacceptable|disgust\w*|scam\w*|fraud\w*|lawyer|sue|"
     r"fed up|sick (?:and tired )?of|never (?:again|order(?:ing)? (?:again|from you))|rip-?off|thie(?:f|ves))\b", re.I)
@@ -57,10 +57,37 @@ def anger_reason(text: str) -> str | None:
     """Why a complaint goes to a person at once, in words for the handoff reason; None when it does not."""
     text = text or ""
     if _PROFANITY.search(text):
-        return "rule: profanity in a complaint"
+        return "rule: profanity"
     if _ANGER.search(text) or _SHOUTING.search(text):
-        return "rule: strong anger in a complaint"
+        return "rule: strong anger"
     return None
+
+
+_LONG_WAIT = re.compile(r"\b(?:wait\w*|for|since|over|more than)\s+(?:\w+\s+)?(?:\d+|two|three|four|several|many)\s+(?:weeks?|months?)\b"
+                        r"|\b(?:weeks?|months?) (?:now|already|and (?:still )?nothing)\b", re.I)
+
+
+_STILL_WAITING = re.compile(r"\bstill waiting\b|\bfor ages\b|\bhello\?{2,}", re.I)
+_NOT_HELPED = re.compile(
+    r"\b(?:useless|not listening|same (?:answer|message|reply)|repeating myself|had enough|kidding me|"
+    r"nobody (?:ever )?(?:answers|responds|replies|respond|answer)|no (?:answer|reply|response)|nothing (?:happened|happens)|"
+    r"any(?:one|body) (?:there|home))\b", re.I)
+
+
+def handoff_rule(text: str) -> str | None:
+    """The stated rule that sends a frustrated message to a person without being asked; None: offer one instead.
+
+    Rules: profanity or strong anger; waited weeks (or "still waiting"); the assistant is not helping
+    ("useless", "same answer", "nobody answers"). Milder words ("annoying", "disappointed") offer a person.
+    """
+    text = text or ""
+    if only_waiting(text):
+        return None
+    if _LONG_WAIT.search(text) or _STILL_WAITING.search(text):
+        return "rule: waited long"
+    if _NOT_HELPED.search(text):
+        return "rule: the assistant is not helping"
+    return anger_reason(text)
 
 
 def priority_for(text: str) -> str:

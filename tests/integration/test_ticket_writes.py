@@ -74,7 +74,7 @@ def test_profanity_is_high_priority_and_the_handoff_names_the_rule(engine, uow_f
     assert [r[1] for r in tickets_of(engine, owner)] == ["high"]
     with engine.connect() as conn:
         reasons = conn.scalars(select(Handoff.reason)).all()
-    assert any(r and r.startswith("rule: profanity in a complaint") for r in reasons)
+    assert any(r and r.startswith("rule: profanity") for r in reasons)
 
 
 def test_a_return_without_fault_is_no_complaint(engine, uow_factory, chat):
@@ -84,3 +84,30 @@ def test_a_return_without_fault_is_no_complaint(engine, uow_factory, chat):
 
     assert tickets_of(engine, owner) == []
     assert {"event": "followup", "name": "return_form"} in [{k: e.get(k) for k in ("event", "name")} for e in events]
+
+
+def handoff_reasons(engine) -> list[str]:  # type: ignore[no-untyped-def]
+    with engine.connect() as conn:
+        return [r or "" for r in conn.scalars(select(Handoff.reason)).all()]
+
+
+def test_mild_frustration_offers_a_person_and_writes_no_handoff(engine, uow_factory, chat):
+    from actions.handoff import ActionHandoff
+
+    sender, _ = chat
+    dispatcher = CollectingDispatcher()
+
+    events = ActionHandoff().run(dispatcher, tracker(sender, "this is a bit annoying", intent="escalate"), DOMAIN)
+
+    assert handoff_reasons(engine) == []
+    assert slot(events, "requested_info") == "handoff" and "get a person" in replies(dispatcher)
+
+
+def test_a_stated_rule_hands_over_and_the_reason_names_it(engine, uow_factory, chat):
+    from actions.handoff import ActionHandoff
+
+    sender, _ = chat
+
+    ActionHandoff().run(CollectingDispatcher(), tracker(sender, "i've been waiting 3 weeks for this", intent="escalate"), DOMAIN)
+
+    assert [r.split(";")[0] for r in handoff_reasons(engine)] == ["rule: waited long"]

@@ -23,8 +23,8 @@ def test_priority_is_high_for_profanity_anger_damage_and_double_charges_not_for_
 
 
 def test_only_an_angry_complaint_names_a_rule_for_going_to_a_person():
-    assert rules.anger_reason("this is bullshit") == "rule: profanity in a complaint"
-    assert rules.anger_reason("I'm fed up with you") == "rule: strong anger in a complaint"
+    assert rules.anger_reason("this is bullshit") == "rule: profanity"
+    assert rules.anger_reason("I'm fed up with you") == "rule: strong anger"
     assert rules.anger_reason("a bit disappointed") is None
 
 
@@ -42,3 +42,14 @@ def test_saying_one_will_wait_is_not_a_request(text, waiting):
 def test_the_subject_is_plain_words_and_the_order_not_the_customers_text():
     assert rules.subject_for("Complaint", ["late"], "A-10423") == "Complaint: late delivery (A-10423)"
     assert rules.subject_for("Payment problem", [], None) == "Payment problem"
+
+
+@pytest.mark.parametrize("text, rule", [
+    ("this is fucking ridiculous", "rule: profanity"),
+    ("i've been waiting 3 weeks", "rule: waited long"),
+    ("this bot is useless", "rule: the assistant is not helping"),
+    ("this is a bit annoying", None),
+    ("ok I'll wait", None),
+])
+def test_a_frustrated_message_goes_to_a_person_only_by_a_named_rule(text, rule):
+    assert rules.handoff_rule(text) == rule
