@@ -29,9 +29,11 @@ from actions.orders import ActionCheckOrder
 from actions.payments import ActionPaymentProblem
 from actions.products import ActionProductInfo
 from actions.resolving import ask_which, correction_number, resolve, say_taken
+from actions.verification import code_expected
 from actions.refunds import ActionRefundStatus
 from actions.tickets import ActionOpenTicket
-from crm_store.services import feedback
+from crm_store.services import customers, feedback
+from crm_store.values.codes import is_only_code
 from crm_store.values import normalize_email
 
 _PURPOSES = {"status": ActionCheckOrder, "parcel_missing": ActionParcelMissing, "payment": ActionPaymentProblem,
@@ -66,7 +68,15 @@ def close(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[dict]:
     return [SlotSet("requested_info", "rating")]
 
 _ABOUT_DELIVERY = re.compile(r"\b(when|arriv\w*|coming|get here|track\w*|deliver\w*|ship\w*|status)\b", re.I)
-_ONE_TIME_CODE = re.compile(r"\s*\d{6}\s*")
+
+
+def _has_email(tracker: Tracker) -> bool:
+    """Whether this chat's customer has an email on record (a new visitor's has none)."""
+    try:
+        uow = crm()
+        return bool(customers.profile(crm(), customer_id(uow, tracker)).email)
+    except SQLAlchemyError:
+        return True  # the plain answer then, as before
 
 
 class ActionAnswer(Action):
@@ -82,11 +92,12 @@ class ActionAnswer(Action):
         email = next(tracker.get_latest_entity_values("email"), None) or normalize_email(text)
         answer = yes_or_no(intent, text)
 
-        if tracker.get_slot("unverified_order") and email:
+        if email and (tracker.get_slot("unverified_order") or asked.startswith("email:") or not _has_email(tracker)):
+            # The email of an order we could not show, or a visitor's email alone: a code goes there.
             return ActionLinkAccount().run(dispatcher, tracker, domain)
-        if _ONE_TIME_CODE.fullmatch(text):
-            # Six bare digits are the one-time code we just sent (linking, erasure, a fresh check),
-            # whichever intent the classifier guessed for them.
+        if is_only_code(text) and code_expected(tracker):
+            # "123456", "123 456", "123-456" right after we sent a code (linking, erasure, a fresh check),
+            # whichever intent the classifier guessed for them; six digits at any other time are no code.
             return ActionVerifyCode().run(dispatcher, tracker, domain)
         if asked == "details:complaint" and text.strip() and not answer:
             return ActionOpenTicket().run(dispatcher, tracker, domain)

@@ -18,6 +18,7 @@ from actions.forms import bad_order_number_in, order_number
 from actions.orders import ActionCheckOrder
 from actions.problems import problems_in
 from actions.tickets import ActionOpenTicket, asks_for_new_ticket
+from crm_store.values.codes import is_only_code
 from crm_store.values import normalize_email, normalize_order_id
 
 # Only skills a button can start without more words; faq needs the question itself.
@@ -57,7 +58,7 @@ class ActionDefaultAskAffirmation(Action):
         # A bare one-time code, order number or email the classifier could not place (it sees the
         # digits) is a plain answer to what was asked: no menu of skills for it.
         bare = text.strip()
-        if re.fullmatch(r"\d{6}", bare) or normalize_order_id(bare) or normalize_email(bare):
+        if is_only_code(bare) or normalize_order_id(bare) or normalize_email(bare):
             return ActionAnswer().run(dispatcher, tracker, domain)
         if bad_order_number_in(text):
             # "can u check A-1042": whatever the rest meant, the number is the problem; say its format.

@@ -164,6 +164,13 @@ class HandoffFormValidation:
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[dict[str, Any]]:
         form = self.name().removeprefix("validate_")  # type: ignore[attr-defined]
+        text = tracker.latest_message.get("text") or ""
+        if tracker.get_slot("requested_slot") == "order_id" and normalize_email(text) and not _known_customer(tracker):
+            # A visitor answers "which order?" with their email: a code goes there, and the request
+            # goes on once it is typed (actions/verification.py).
+            from actions.account import ActionLinkAccount  # actions.account imports actions.orders, which imports this module
+
+            return [*ActionLinkAccount().run(dispatcher, tracker, domain), SlotSet("order_id", None), SlotSet("requested_slot", None)]
         if _just_asked(tracker, form) and not ("order_id" in FORM_SLOTS.get(form, ()) and correction_number(tracker)):
             slot = tracker.get_slot("requested_slot")
             fits = slot in _FITS and _FITS[slot](tracker)

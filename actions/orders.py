@@ -15,6 +15,7 @@ from actions.common import crm, crm_unavailable, customer_id, day
 from actions.forms import HandoffFormValidation, OrderIdExtraction
 from actions.handoff import hand_over
 from actions.problems import escalation_cue, item_problem
+from actions.verification import code_expected
 from crm_store.errors import InvalidOrderNumber, OrderNotFound
 from crm_store.services import orders, shipments
 
@@ -55,6 +56,8 @@ class ActionCheckOrder(Action):
                 return [SlotSet("requested_info", None), *hand_over(dispatcher, tracker, "request_human", cue)]
             return [SlotSet("requested_info", None)]  # the order stays in focus for "when will it arrive?", "cancel it"
         except (OrderNotFound, InvalidOrderNumber):
+            if not number and (tracker.get_slot("unverified_order") or code_expected(tracker)):
+                return [SlotSet("requested_info", None)]  # the way to prove the order was just said
             if number:
                 # Not on this chat's account. One reply whether or not the order exists (a stranger must
                 # not learn which numbers do); if it is theirs, a code to its email links this chat.

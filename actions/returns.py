@@ -17,6 +17,7 @@ from actions.forms import (
 )
 from crm_store.errors import CrmError, InvalidTransition, OrderNotFound
 from crm_store.services import returns
+from crm_store.values import normalize_order_id
 from actions.problems import exchange_kind, reason_category
 
 
@@ -126,6 +127,8 @@ class ValidateReturnForm(HandoffFormValidation, OrderIdExtraction, FormValidatio
         reason = " ".join(value) if isinstance(value, list) else str(value or "").strip()
         said = (tracker.latest_message.get("text") or "").strip()
         asked = tracker.get_slot("requested_slot")
+        if asked == "reason" and normalize_order_id(said):
+            return {"reason": None}  # the order number typed again is no reason: the question stands
         if asked == "reason" and said and not said.startswith("/"):
             if yes_or_no((tracker.latest_message.get("intent") or {}).get("name"), said) and len(said.split()) <= 3:
                 return reject(dispatcher, tracker, "reason", "utter_reason_too_short")  # "yes" / "hmm no" is not a reason
