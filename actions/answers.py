@@ -22,7 +22,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from actions.common import crm, crm_unavailable, customer_id, session_events
 from actions.delivery import ActionParcelMissing
 from actions.feedback import parse_rating
-from actions.forms import looks_like_bad_order_number, order_number, yes_or_no
+from actions.forms import emoji_only, looks_like_bad_order_number, order_number, yes_or_no
 from actions.handoff import ActionHandoff
 from actions.account import ActionLinkAccount, ActionVerifyCode
 from actions.orders import ActionCheckOrder
@@ -125,7 +125,7 @@ class ActionAnswer(Action):
             return ActionHandoff().run(dispatcher, tracker, domain)
         if intent == "goodbye" or _CLOSING.search(text) or (answer == "no" and asked in ("", "anything_else", "handoff", "rating")):
             return close(dispatcher, tracker)
-        if (answer == "yes" or intent == "affirm") and not asked.startswith("order:"):
+        if (answer == "yes" or (intent == "affirm" and not emoji_only(text))) and not asked.startswith("order:"):
             # A yes that answers no question is a fresh start; after "which order?" it is not.
             dispatcher.utter_message(response="utter_how_can_i_help")
             return [SlotSet("requested_info", None)]

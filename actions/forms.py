@@ -19,7 +19,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from actions import interruptions
 from actions.common import crm, crm_unavailable, customer_id
-from actions.postal import parse_address
+from crm_store.values.addresses import parse_address
 from actions.resolving import FORM_PURPOSES, correction_number, resolve, say_taken
 from actions.problems import reason_category
 from crm_store.errors import OrderNotFound
@@ -276,8 +276,24 @@ _YES = re.compile(r"^\W*(y|ya|yes+|yeah|yep|yup|sure|ok(ay)?|correct|right|do it
 _NO = re.compile(r"^\W*(n|no+|nope|nah|don'?t|do not|wrong|incorrect|not (that|right)|cancel that|👎|❌)\b", re.IGNORECASE)
 
 
+_YES_EMOJI, _NO_EMOJI = ("👍", "✅", "👌", "👍🏻", "👍🏼", "👍🏽", "👍🏾", "👍🏿"), ("👎", "❌")
+
+
+def emoji_only(text: str) -> bool:
+    """No letters or digits at all ("🙂", "😂😂", "🤔"): punctuation and pictures only."""
+    stripped = (text or "").strip()
+    return bool(stripped) and not any(ch.isalnum() for ch in stripped)
+
+
 def yes_or_no(intent: str | None, text: str) -> str | None:
-    """'yes' / 'no' for a confirmation answer, from the intent or, failing that, the words or emoji."""
+    """'yes' / 'no' for a confirmation answer, from the intent or, failing that, the words or emoji.
+
+    An emoji alone is yes or no only when it is a thumbs-up / tick or thumbs-down / cross: a smile
+    or a laugh is no consent, whatever the classifier made of it.
+    """
+    if emoji_only(text):
+        emojis = (text or "").strip()
+        return "yes" if emojis in _YES_EMOJI else "no" if emojis in _NO_EMOJI else None
     if intent == "affirm" or (intent != "deny" and _YES.match(text or "")) or (text or "").strip() in ("👍", "✅", "👌"):
         return "yes"
     if intent in ("deny", "stop") or _NO.match(text or "") or (text or "").strip() in ("👎", "❌"):
