@@ -15,7 +15,7 @@ from actions.common import crm, crm_unavailable, customer_id, day, focused_order
 from actions.forms import last_user_text, order_number
 from actions.handoff import hand_over
 from crm_store.services import ticket_rules as rules
-from crm_store.services import tickets
+from crm_store.services import ticket_updates, tickets
 from actions.problems import escalation_cue, is_frustrated, problems_in, reason_category
 
 log = logging.getLogger(__name__)
@@ -135,16 +135,23 @@ class ActionTicketStatus(Action):
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict]:
         if asks_for_new_ticket(tracker.latest_message.get("text") or ""):
             return ActionOpenTicket().run(dispatcher, tracker, domain)
+        named = ticket_updates.ticket_numbers(tracker.latest_message.get("text") or "")
         try:
             uow = crm()
-            rows = tickets.open_tickets(uow, customer_id(uow, tracker))
+            owner = customer_id(uow, tracker)
+            rows = tickets.open_tickets(crm(), owner)
+            news = ticket_updates.latest_update(crm(), owner, named[0] if named else None)
         except SQLAlchemyError:
             crm_unavailable(dispatcher, tracker, "ticket look-up")
             return []
-        if not rows:
+        if not rows and news is None:
             dispatcher.utter_message(response="utter_no_open_tickets")
             return []
-        lines = [f"- {t.number} \"{t.subject}\": {t.status.replace('_', ' ')} since {day(t.status_since)}"
-                 f"{' (high priority)' if t.priority == 'high' else ''}" for t in rows]
-        dispatcher.utter_message(response="utter_ticket_status", tickets="\n".join(lines))
+        if rows:
+            lines = [f"- {t.number} \"{t.subject}\": {t.status.replace('_', ' ')} since {day(t.status_since)}"
+                     f"{' (high priority)' if t.priority == 'high' else ''}" for t in rows]
+            dispatcher.utter_message(response="utter_ticket_status", tickets="\n".join(lines))
+        # "Any news?": the latest thing the team did or wrote, not only the status.
+        dispatcher.utter_message(text=f"Latest update on {news.ticket} ({day(news.at)}): {news.text}." if news else
+                                 "There's no update from our team yet; you'll hear from us as soon as there is.")
         return []
