@@ -6,6 +6,7 @@ One module per topic; the form validators sit next to the action their form ends
 from actions.account import ActionLinkAccount, ActionRequestErasure, ActionUnlinkAccount, ActionVerifyCode
 from actions.answers import ActionAnswer, ActionClose, ActionWelcome
 from actions.delivery import ActionParcelMissing
+from actions.everyday import ActionInvoiceCopy, ActionOutOfScope
 from actions.login import ActionAccountHelp, ActionResendReset
 from actions.payments import ActionPaymentProblem
 from actions.address import ActionChangeAddress, ValidateAddressForm
@@ -32,6 +33,8 @@ __all__ = [
     "ActionReplyInLanguage",
     "ActionAccountHelp",
     "ActionAnswer",
+    "ActionInvoiceCopy",
+    "ActionOutOfScope",
     "ActionClose",
     "ActionParcelMissing",
     "ActionPaymentProblem",

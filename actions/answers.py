@@ -21,6 +21,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from actions.common import crm, crm_unavailable, customer_id, session_events
 from actions.delivery import ActionParcelMissing
+from actions.everyday import ActionInvoiceCopy
 from actions.feedback import parse_rating
 from actions.forms import emoji_only, looks_like_bad_order_number, order_number, yes_or_no
 from actions.handoff import ActionHandoff
@@ -37,7 +38,7 @@ from crm_store.values.codes import is_only_code
 from crm_store.values import normalize_email
 
 _PURPOSES = {"status": ActionCheckOrder, "parcel_missing": ActionParcelMissing, "payment": ActionPaymentProblem,
-             "refund": ActionRefundStatus}
+             "refund": ActionRefundStatus, "invoice": ActionInvoiceCopy}
 _STARS = re.compile(r"^\s*(⭐|★){1,5}\s*$")
 _CLOSING = re.compile(r"\b(that'?s (?:all|it|everything)|nothing(?: else)?|all good|no(?:pe)?,? thanks?|i'?m good|bye)\b", re.I)
 

@@ -115,6 +115,14 @@ class Settings:
     # issue 14: languages people on the team answer in (ISO 639-1, comma-separated). A customer
     # writing in one of them is offered a colleague who speaks it; the console queue shows it.
     agent_languages: str = "en"
+    # Everyday answers the assistant gives from configuration, never guessed (docs/conversations.md).
+    refund_processing_days: int = 5  # a received return to the refund paid out
+    refund_bank_days: int = 3  # a refund paid out to the money on the customer's account
+    return_window_days: int = 30  # after delivery; later, a fault goes the warranty route
+    warranty_months: int = 24
+    price_match_policy: str = ""  # empty: the shop does not match prices
+    promo_policy: str = ""  # empty: no discount codes are given in chat
+    invoice_url: str = ""  # "https://shop.example/account/orders/{order}/invoice"; empty: the team emails a copy
 
     @property
     def served_languages(self) -> tuple[str, ...]:
@@ -268,6 +276,13 @@ _ENV = {
     "console_secure_cookies": "CONSOLE_SECURE_COOKIES",
     "console_demo_users": "CONSOLE_DEMO_USERS",
     "agent_languages": "AGENT_LANGUAGES",
+    "refund_processing_days": "REFUND_PROCESSING_DAYS",
+    "refund_bank_days": "REFUND_BANK_DAYS",
+    "return_window_days": "RETURN_WINDOW_DAYS",
+    "warranty_months": "WARRANTY_MONTHS",
+    "price_match_policy": "PRICE_MATCH_POLICY",
+    "promo_policy": "PROMO_POLICY",
+    "invoice_url": "INVOICE_URL",
 }
 _INTS = {"rasa_port", "action_port", "console_port", "smtp_port", "max_upload_bytes",
          "scheduler_misfire_grace_seconds", "scheduler_lease_seconds", "form_abandon_hours", "segment_max_k"}
@@ -284,6 +299,7 @@ _INTS |= {"max_request_bytes", "max_message_chars", "messages_per_minute", "mess
           "uploads_per_hour", "new_customers_per_ip_per_hour", "link_attempts_per_hour"}
 _INTS |= {"handoff_escalate_minutes", "handoff_expire_minutes", "handoff_no_agent_minutes", "handoff_notice_minutes"}
 _BOOLS |= {"console_secure_cookies", "console_demo_users"}
+_INTS |= {"refund_processing_days", "refund_bank_days", "return_window_days", "warranty_months"}
 _URL_PREFIXES = {
     "database_url": ("sqlite:///", "postgresql://", "postgresql+psycopg2://"),
     "tracker_database_url": ("sqlite:///", "postgresql://", "postgresql+psycopg2://"),

@@ -27,6 +27,7 @@ PURPOSE_STATUSES: dict[str, frozenset[str]] = {
     "address": frozenset(stages.ADDRESS_CHANGEABLE_STATUSES),
     "return": frozenset({"delivered"}),
     "refund": frozenset({"cancelled", "returned", "delivered"}),
+    "invoice": frozenset({"paid", "packed", "shipped", "delivered", "returned"}),
 }
 MAX_OFFERED = 4
 _WORD = re.compile(r"[a-z0-9]+")

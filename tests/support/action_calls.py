@@ -19,7 +19,8 @@ from crm_store.models import ChannelIdentity, Customer, Order, OrderItem, Produc
 DOMAIN = yaml.safe_load((Path(__file__).resolve().parents[2] / "domain.yml").read_text("utf-8"))
 # The action modules that open a unit of work through their own `crm` name.
 ACTION_MODULES = ("actions.answers", "actions.forms", "actions.orders", "actions.resolving", "actions.tickets",
-                  "actions.handoff", "actions.account", "actions.delivery", "actions.payments", "actions.refunds")
+                  "actions.handoff", "actions.account", "actions.delivery", "actions.payments", "actions.refunds",
+                  "actions.everyday", "actions.cancel", "actions.address", "actions.returns", "actions.products")
 
 
 def point_actions_at(monkeypatch: Any, uow_factory: Callable[[], UnitOfWork]) -> None:
