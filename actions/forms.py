@@ -236,10 +236,6 @@ class OrderIdExtraction:
             return {"order_id": corrected}
         if next(tracker.get_latest_entity_values("order_id"), None):
             return {}
-        if not tracker.get_slot("order_id") and tracker.get_slot("requested_slot") in (None, "order_id"):
-            found = self._resolved(dispatcher, tracker)
-            if found:
-                return {"order_id": found}
         unverified = tracker.get_slot("unverified_order")
         if tracker.get_slot("requested_slot") is None and not tracker.get_slot("order_id") and unverified:
             # "where is A-10423?" (not linked yet) ... "when will it arrive?": still A-10423, whose
@@ -250,13 +246,17 @@ class OrderIdExtraction:
         text = tracker.latest_message.get("text") or ""
         if correction_number(tracker):
             return {"order_id": correction_number(tracker)}
-        if tracker.get_slot("requested_slot") is None:  # the opening message: "where is order AB-12"
-            bad = bad_order_number_in(text)
-            return {"order_id": f"invalid:{bad}"} if bad else {}
-        if tracker.get_slot("requested_slot") != "order_id":
-            return {}
-        return {"order_id": f"invalid:{text}"} if looks_like_bad_order_number(text) else {}
-
+        asked = tracker.get_slot("requested_slot")
+        if asked is None and bad_order_number_in(text):  # the opening message: "where is order AB-12"
+            return {"order_id": f"invalid:{bad_order_number_in(text)}"}
+        if asked == "order_id" and looks_like_bad_order_number(text):
+            return {"order_id": f"invalid:{text}"}
+        if asked in (None, "order_id"):
+            # No number: "the second one", "the lamp", or the request alone may fit exactly one order.
+            found = self._resolved(dispatcher, tracker)
+            if found:
+                return {"order_id": found}
+        return {}
 
     def _resolved(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> str | None:
         """The one order of this customer's that the message (or the request alone) fits, said aloud."""
