@@ -6,7 +6,6 @@ action_default_fallback (utter_default, which offers a person).
 """
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from rasa_sdk import Action, Tracker

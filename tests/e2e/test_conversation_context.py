@@ -66,3 +66,17 @@ def test_a_queued_customer_hears_back_within_seconds_of_the_handoff(stack: Stack
 
     notices = eventually(lambda: [m["text"] for m in outgoing(stack, sender) if m["author"] == "handoff"], timeout=20)
     assert "your agent will see this message" in notices[0] and "in the queue" in notices[0]
+
+
+def test_an_invoice_request_is_answered_not_turned_away(stack: Stack):
+    from crm_store.models import Order, Ticket
+
+    sender, owner, number = customer(stack, "delivered")
+
+    reply = texts(stack.say(sender, "can I get a copy of the invoice for my yoga mat?"))
+
+    assert "Sorry, I can't help with that" not in reply, stack.log()
+    assert number in reply and "invoice" in reply
+    with stack.engine.connect() as conn:  # no INVOICE_URL configured: the team is asked, with the order on it
+        rows = conn.execute(select(Ticket.subject).join(Order, Order.id == Ticket.order_id).where(Ticket.customer_id == owner)).all()
+    assert rows == [(f"Invoice copy ({number})",)]
