@@ -6,6 +6,7 @@ One module per topic; the form validators sit next to the action their form ends
 from actions.account import ActionLinkAccount, ActionRequestErasure, ActionUnlinkAccount, ActionVerifyCode
 from actions.answers import ActionAnswer, ActionClose, ActionWelcome
 from actions.delivery import ActionParcelMissing
+from actions.everyday import ActionInvoiceCopy, ActionOutOfScope
 from actions.login import ActionAccountHelp, ActionResendReset
 from actions.payments import ActionPaymentProblem
 from actions.address import ActionChangeAddress, ValidateAddressForm
@@ -23,6 +24,7 @@ from actions.receipts import (
     ActionAskReceiptValue, ActionConfirmReceipt, ActionCorrectReceipt, ActionReadReceipt, ValidateReceiptCorrectionForm,
 )
 from actions.refunds import ActionRefundStatus
+from actions.resolving import ActionAskOrderId
 from actions.returns import ActionCreateReturn, ValidateReturnForm
 from actions.tickets import ActionOpenTicket, ActionTicketStatus
 
@@ -31,6 +33,8 @@ __all__ = [
     "ActionReplyInLanguage",
     "ActionAccountHelp",
     "ActionAnswer",
+    "ActionInvoiceCopy",
+    "ActionOutOfScope",
     "ActionClose",
     "ActionParcelMissing",
     "ActionPaymentProblem",
@@ -44,6 +48,7 @@ __all__ = [
     "ActionUnlinkAccount",
     "ActionVerifyCode",
     "ActionAskLeadFormConfirmed",
+    "ActionAskOrderId",
     "ActionCreateLead",
     "ActionCreateReturn",
     "ActionDefaultAskAffirmation",

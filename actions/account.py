@@ -5,7 +5,6 @@ here and `action_verify_code` finishes whatever it was asked for.
 """
 from __future__ import annotations
 
-import re
 from datetime import datetime
 from typing import Any
 
@@ -16,14 +15,16 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from actions.common import crm, crm_unavailable, customer_id
 from actions.orders import answer_status
+from actions.verification import EMAIL_CODE_SENT, code_expected, continue_after_link, open_erasure_ticket
 from crm_store.code_delivery import DeliveryFailed, deliver_code
 from crm_store.errors import CrmError, VerificationFailed
 from crm_store.rate_limits import Limiter, limiter_for
-from crm_store.services import linking, orders, tickets
+from crm_store.services import customers, linking, orders
 from crm_store.settings import get_settings
-from crm_store.values import normalize_email, normalize_order_id
+from crm_store.values import normalize_email
+from crm_store.values.codes import find_code
+from crm_store.values.references import order_numbers
 
-_CODE = re.compile(r"(?<!\d)(\d{6})(?!\d)")
 # Several people can share one address (an office, a mobile carrier): it gets a few chats' worth.
 CHATS_PER_ADDRESS = 4
 
@@ -32,7 +33,8 @@ def _chat(tracker: Tracker) -> tuple[str, str]:
     return tracker.get_latest_input_channel() or "rest", tracker.sender_id
 
 
-def send_code(dispatcher: CollectingDispatcher, tracker: Tracker, purpose: str, response: str, **ask: Any) -> bool:
+def send_code(dispatcher: CollectingDispatcher, tracker: Tracker, purpose: str, response: str | None, text: str | None = None,
+              **ask: Any) -> bool:
     """Ask for a code and tell the customer; False when none was sent.
 
     For "link" the reply is the same whether or not anything matched; for the other
@@ -57,7 +59,10 @@ def send_code(dispatcher: CollectingDispatcher, tracker: Tracker, purpose: str, 
     except DeliveryFailed:
         dispatcher.utter_message(response="utter_code_not_sent")
         return False
-    dispatcher.utter_message(response=response, order_id=ask.get("order_number"))
+    if response:
+        dispatcher.utter_message(response=response, order_id=ask.get("order_number"))
+    else:
+        dispatcher.utter_message(text=text)
     return True
 
 
@@ -88,12 +93,17 @@ class ActionLinkAccount(Action):
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict]:
         number = tracker.get_slot("unverified_order")
         email = next(tracker.get_latest_entity_values("email"), None) or normalize_email(tracker.latest_message.get("text") or "")
-        if not number or not email:
+        if not email:
             dispatcher.utter_message(response="utter_default")
             return []
         try:
             # The same reply whether or not the order or the email exists.
-            send_code(dispatcher, tracker, "link", "utter_link_code_sent", order_number=number, email=email)
+            if number:
+                send_code(dispatcher, tracker, "link", "utter_link_code_sent", order_number=number, email=email)
+            else:
+                send_code(dispatcher, tracker, "link", None, email=email, text=(
+                    f"If {email} belongs to an account with us, {EMAIL_CODE_SENT}. Please type the code here; "
+                    "it's valid for 10 minutes."))
         except SQLAlchemyError:
             crm_unavailable(dispatcher, tracker, "link code")
         return []
@@ -104,12 +114,11 @@ class ActionVerifyCode(Action):
         return "action_verify_code"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict]:
-        found = _CODE.search(tracker.latest_message.get("text") or "")
-        if not found and normalize_order_id(tracker.latest_message.get("text") or ""):
-            # The classifier sees digits: a bare order number read as a code is a plain answer.
-            from actions.answers import (
-                ActionAnswer,  # actions.answers imports this module
-            )
+        text = tracker.latest_message.get("text") or ""
+        found = find_code(text) if code_expected(tracker) else None
+        if not found and (order_numbers(text) or not code_expected(tracker)):
+            # The classifier sees digits: an order number (or digits when no code was sent) is a plain answer.
+            from actions.answers import ActionAnswer  # actions.answers imports this module
 
             return ActionAnswer().run(dispatcher, tracker, domain)
         if not found:
@@ -119,10 +128,13 @@ class ActionVerifyCode(Action):
         now = datetime.utcnow()
         try:
             uow = crm()
-            purpose, owner = linking.verify_code(uow, channel, sender, found.group(1), now)
+            purpose, owner = linking.verify_code(uow, channel, sender, found, now)
             if purpose == "link":
                 dispatcher.utter_message(response="utter_account_linked")
                 number = tracker.get_slot("unverified_order")
+                carried = continue_after_link(dispatcher, tracker, domain, uow, owner, number)
+                if carried is not None:
+                    return carried
                 if number:
                     try:
                         answer_status(dispatcher, orders.lookup(uow, number, owner))
@@ -132,10 +144,7 @@ class ActionVerifyCode(Action):
                         pass
                 return [SlotSet("unverified_order", None)]
             if purpose == "forget":
-                ticket = tickets.open_ticket(uow, owner, "Delete my personal data (GDPR request, verified by code)", now,
-                                             description="Run `crmbot customer forget` after checking open orders and returns.",
-                                             priority="high", sender_id=sender)
-                dispatcher.utter_message(response="utter_forget_requested", ticket=ticket.number)
+                dispatcher.utter_message(response="utter_forget_requested", ticket=open_erasure_ticket(uow, owner, sender, now))
                 return []
             dispatcher.utter_message(response="utter_reauth_ok")
         except VerificationFailed:
@@ -154,7 +163,14 @@ class ActionRequestErasure(Action):
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict]:
         try:
             uow = crm()
-            send_code(dispatcher, tracker, "forget", "utter_forget_code_sent", customer_id=customer_id(uow, tracker))
+            owner = customer_id(uow, tracker)
+            if not customers.profile(crm(), owner).email:
+                # A visitor's chat has no email on record: the account's email, then a code there,
+                # and the erasure goes on once the code proved it is theirs.
+                dispatcher.utter_message(text="I can do that. First I need to confirm it's your account: please send me "
+                                              "the email address you use with us, and I'll send a one-time code there.")
+                return [SlotSet("requested_info", "email:delete_my_data")]
+            send_code(dispatcher, tracker, "forget", "utter_forget_code_sent", customer_id=owner)
         except SQLAlchemyError:
             crm_unavailable(dispatcher, tracker, "erasure request")
         return []

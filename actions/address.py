@@ -12,17 +12,20 @@ from sqlalchemy.exc import SQLAlchemyError
 from actions.account import fresh_code_needed
 from actions.common import crm, crm_unavailable, customer_id
 from actions.forms import (
-    HandoffFormValidation, OrderIdExtraction, give_up, own_order, reject, reset_form_slots, slot_before_this_turn, yes_or_no,
+    HandoffFormValidation, OrderIdExtraction, emoji_only, give_up, own_order, reject, reset_form_slots, slot_before_this_turn,
+    yes_or_no,
 )
 from crm_store import stages
 from crm_store.errors import CrmError
 from crm_store.services import orders
-from actions.postal import parse_address
+from crm_store.values.addresses import parse_address
 
 
 def confirmation(slot: str, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, on_no: dict[str, Any]) -> dict:
     """The yes/no after a read-back: 'no' applies `on_no` (re-ask what was wrong), anything else asks again."""
-    answer = yes_or_no((tracker.latest_message.get("intent") or {}).get("name"), str(value or ""))
+    said = tracker.latest_message.get("text") or ""
+    # The slot mapping turns any affirm into "yes"; an emoji alone is judged on itself.
+    answer = yes_or_no((tracker.latest_message.get("intent") or {}).get("name"), said if emoji_only(said) else str(value or ""))
     if answer == "no":
         return {slot: None, **on_no}
     if answer is None:

@@ -21,20 +21,24 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from actions.common import crm, crm_unavailable, customer_id, session_events
 from actions.delivery import ActionParcelMissing
+from actions.everyday import ActionInvoiceCopy
 from actions.feedback import parse_rating
-from actions.forms import looks_like_bad_order_number, order_number, yes_or_no
+from actions.forms import emoji_only, looks_like_bad_order_number, order_number, yes_or_no
 from actions.handoff import ActionHandoff
 from actions.account import ActionLinkAccount, ActionVerifyCode
 from actions.orders import ActionCheckOrder
 from actions.payments import ActionPaymentProblem
 from actions.products import ActionProductInfo
+from actions.resolving import ask_which, correction_number, resolve, say_taken
+from actions.verification import code_expected
 from actions.refunds import ActionRefundStatus
 from actions.tickets import ActionOpenTicket
-from crm_store.services import feedback
+from crm_store.services import customers, feedback
+from crm_store.values.codes import is_only_code
 from crm_store.values import normalize_email
 
 _PURPOSES = {"status": ActionCheckOrder, "parcel_missing": ActionParcelMissing, "payment": ActionPaymentProblem,
-             "refund": ActionRefundStatus}
+             "refund": ActionRefundStatus, "invoice": ActionInvoiceCopy}
 _STARS = re.compile(r"^\s*(⭐|★){1,5}\s*$")
 _CLOSING = re.compile(r"\b(that'?s (?:all|it|everything)|nothing(?: else)?|all good|no(?:pe)?,? thanks?|i'?m good|bye)\b", re.I)
 
@@ -65,7 +69,15 @@ def close(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[dict]:
     return [SlotSet("requested_info", "rating")]
 
 _ABOUT_DELIVERY = re.compile(r"\b(when|arriv\w*|coming|get here|track\w*|deliver\w*|ship\w*|status)\b", re.I)
-_ONE_TIME_CODE = re.compile(r"\s*\d{6}\s*")
+
+
+def _has_email(tracker: Tracker) -> bool:
+    """Whether this chat's customer has an email on record (a new visitor's has none)."""
+    try:
+        uow = crm()
+        return bool(customers.profile(crm(), customer_id(uow, tracker)).email)
+    except SQLAlchemyError:
+        return True  # the plain answer then, as before
 
 
 class ActionAnswer(Action):
@@ -76,15 +88,17 @@ class ActionAnswer(Action):
         asked = tracker.get_slot("requested_info") or ""
         intent = (tracker.latest_message.get("intent") or {}).get("name")
         text = tracker.latest_message.get("text") or ""
-        number = order_number(list(tracker.get_latest_entity_values("order_id"))) or order_number(text)
+        number = order_number(list(tracker.get_latest_entity_values("order_id"))) or order_number(text) \
+            or correction_number(tracker)
         email = next(tracker.get_latest_entity_values("email"), None) or normalize_email(text)
         answer = yes_or_no(intent, text)
 
-        if tracker.get_slot("unverified_order") and email:
+        if email and (tracker.get_slot("unverified_order") or asked.startswith("email:") or not _has_email(tracker)):
+            # The email of an order we could not show, or a visitor's email alone: a code goes there.
             return ActionLinkAccount().run(dispatcher, tracker, domain)
-        if _ONE_TIME_CODE.fullmatch(text):
-            # Six bare digits are the one-time code we just sent (linking, erasure, a fresh check),
-            # whichever intent the classifier guessed for them.
+        if is_only_code(text) and code_expected(tracker):
+            # "123456", "123 456", "123-456" right after we sent a code (linking, erasure, a fresh check),
+            # whichever intent the classifier guessed for them; six digits at any other time are no code.
             return ActionVerifyCode().run(dispatcher, tracker, domain)
         if asked == "details:complaint" and text.strip() and not answer:
             return ActionOpenTicket().run(dispatcher, tracker, domain)
@@ -112,15 +126,25 @@ class ActionAnswer(Action):
             return ActionHandoff().run(dispatcher, tracker, domain)
         if intent == "goodbye" or _CLOSING.search(text) or (answer == "no" and asked in ("", "anything_else", "handoff", "rating")):
             return close(dispatcher, tracker)
-        if (answer == "yes" or intent == "affirm") and not asked.startswith("order:"):
+        if (answer == "yes" or (intent == "affirm" and not emoji_only(text))) and not asked.startswith("order:"):
             # A yes that answers no question is a fresh start; after "which order?" it is not.
             dispatcher.utter_message(response="utter_how_can_i_help")
             return [SlotSet("requested_info", None)]
         if asked.startswith("order:"):
-            dispatcher.utter_message(response="utter_ask_order_id")
-            return []
+            return self._which_order(dispatcher, tracker, domain, asked.split(":", 1)[1])
         dispatcher.utter_message(response="utter_what_about_it")
         return [SlotSet("requested_info", None)]
+
+    @staticmethod
+    def _which_order(dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any], purpose: str) -> list[dict]:
+        """After "which order?": "the second one", "the one from March 3", "the headphones" name it too."""
+        found = resolve(tracker, purpose)
+        if found is not None and found.chosen:
+            say_taken(dispatcher, tracker, found)
+            return _run(_PURPOSES.get(purpose, ActionCheckOrder)(), dispatcher, tracker, domain, order_id=found.chosen)
+        if not ask_which(dispatcher, tracker, purpose):
+            dispatcher.utter_message(response="utter_ask_order_id")
+        return []
 
     @staticmethod
     def _rate(dispatcher: CollectingDispatcher, tracker: Tracker, rating: int) -> list[dict]:

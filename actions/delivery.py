@@ -9,9 +9,10 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.exc import SQLAlchemyError
 
-from actions.common import crm, crm_unavailable, customer_id, day, focused_order
+from actions.common import crm, crm_unavailable, customer_id, day
 from actions.forms import order_not_on_account
 from actions.orders import answer_status
+from actions.resolving import ask_for_order, order_in_focus
 from crm_store.errors import OrderNotFound
 from crm_store.services import orders, shipments, tickets
 
@@ -21,9 +22,9 @@ class ActionParcelMissing(Action):
         return "action_parcel_missing"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict]:
-        number = focused_order(tracker)
+        number = order_in_focus(dispatcher, tracker, "parcel_missing")
         if not number:
-            dispatcher.utter_message(response="utter_ask_order_id")
+            ask_for_order(dispatcher, tracker, "parcel_missing", "utter_ask_order_id")
             return [SlotSet("requested_info", "order:parcel_missing")]
         try:
             uow = crm()

@@ -6,7 +6,6 @@ action_default_fallback (utter_default, which offers a person).
 """
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from rasa_sdk import Action, Tracker
@@ -18,6 +17,8 @@ from actions.forms import bad_order_number_in, order_number
 from actions.orders import ActionCheckOrder
 from actions.problems import problems_in
 from actions.tickets import ActionOpenTicket, asks_for_new_ticket
+from crm_store.services import shop_answers
+from crm_store.values.codes import is_only_code
 from crm_store.values import normalize_email, normalize_order_id
 
 # Only skills a button can start without more words; faq needs the question itself.
@@ -56,8 +57,13 @@ class ActionDefaultAskAffirmation(Action):
             return ActionOpenTicket().run(dispatcher, tracker, domain)
         # A bare one-time code, order number or email the classifier could not place (it sees the
         # digits) is a plain answer to what was asked: no menu of skills for it.
+        if shop_answers.everyday_request(text):
+            # "can I get a copy of my invoice?": an everyday request, answered, not a menu.
+            from actions.everyday import ActionOutOfScope
+
+            return ActionOutOfScope().run(dispatcher, tracker, domain)
         bare = text.strip()
-        if re.fullmatch(r"\d{6}", bare) or normalize_order_id(bare) or normalize_email(bare):
+        if is_only_code(bare) or normalize_order_id(bare) or normalize_email(bare):
             return ActionAnswer().run(dispatcher, tracker, domain)
         if bad_order_number_in(text):
             # "can u check A-1042": whatever the rest meant, the number is the problem; say its format.

@@ -19,7 +19,8 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from actions import interruptions
 from actions.common import crm, crm_unavailable, customer_id
-from actions.postal import parse_address
+from crm_store.values.addresses import parse_address
+from actions.resolving import FORM_PURPOSES, correction_number, resolve, say_taken
 from actions.problems import reason_category
 from crm_store.errors import OrderNotFound
 from crm_store.services import customers, orders
@@ -163,13 +164,24 @@ class HandoffFormValidation:
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[dict[str, Any]]:
         form = self.name().removeprefix("validate_")  # type: ignore[attr-defined]
-        if _just_asked(tracker, form):
+        text = tracker.latest_message.get("text") or ""
+        if tracker.get_slot("requested_slot") == "order_id" and normalize_email(text) and not _known_customer(tracker):
+            # A visitor answers "which order?" with their email: a code goes there, and the request
+            # goes on once it is typed (actions/verification.py).
+            from actions.account import ActionLinkAccount  # actions.account imports actions.orders, which imports this module
+
+            return [*ActionLinkAccount().run(dispatcher, tracker, domain), SlotSet("order_id", None), SlotSet("requested_slot", None)]
+        if _just_asked(tracker, form) and not ("order_id" in FORM_SLOTS.get(form, ()) and correction_number(tracker)):
             slot = tracker.get_slot("requested_slot")
             fits = slot in _FITS and _FITS[slot](tracker)
             kind = interruptions.interruption(form, slot, *_intent(tracker), tracker.latest_message.get("text") or "", fits)
             if kind:
                 return _interrupt(kind, form, dispatcher, tracker)
         events = await super().run(dispatcher, tracker, domain)  # type: ignore[misc]
+        if correction_number(tracker) and "order_id" in FORM_SLOTS.get(form, ()):
+            kept = [e.get("value") for e in events if e.get("event") == "slot" and e.get("name") == "order_id"]
+            if kept and kept[-1]:
+                events += [SlotSet(s, None) for s in _ORDER_DEPENDENT if s in FORM_SLOTS[form]]
         failures = [e.get("value") for e in events if e.get("event") == "slot" and e.get("name") == "failed_attempts"]
         if not failures or (failures[-1] or 0) < MAX_FAILURES:
             return events
@@ -216,6 +228,12 @@ class OrderIdExtraction:
     and an order this chat asked about but may not see yet stays the order in focus."""
 
     async def extract_order_id(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> dict:
+        corrected = correction_number(tracker)
+        if corrected and tracker.get_slot("order_id") and corrected != slot_before_this_turn(tracker, "order_id") \
+                and tracker.get_slot("requested_slot") not in (None, "order_id"):
+            # "no, I meant 10424" while we ask about A-10423: the new order replaces it and what was
+            # asked about the old one is asked again.
+            return {"order_id": corrected}
         if next(tracker.get_latest_entity_values("order_id"), None):
             return {}
         unverified = tracker.get_slot("unverified_order")
@@ -226,20 +244,56 @@ class OrderIdExtraction:
         if tracker.get_slot("order_id"):
             return {}
         text = tracker.latest_message.get("text") or ""
-        if tracker.get_slot("requested_slot") is None:  # the opening message: "where is order AB-12"
-            bad = bad_order_number_in(text)
-            return {"order_id": f"invalid:{bad}"} if bad else {}
-        if tracker.get_slot("requested_slot") != "order_id":
-            return {}
-        return {"order_id": f"invalid:{text}"} if looks_like_bad_order_number(text) else {}
+        if correction_number(tracker):
+            return {"order_id": correction_number(tracker)}
+        asked = tracker.get_slot("requested_slot")
+        if asked is None and bad_order_number_in(text):  # the opening message: "where is order AB-12"
+            return {"order_id": f"invalid:{bad_order_number_in(text)}"}
+        if asked == "order_id" and looks_like_bad_order_number(text):
+            return {"order_id": f"invalid:{text}"}
+        if asked in (None, "order_id"):
+            # No number: "the second one", "the lamp", or the request alone may fit exactly one order.
+            found = self._resolved(dispatcher, tracker)
+            if found:
+                return {"order_id": found}
+        return {}
+
+    def _resolved(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> str | None:
+        """The one order of this customer's that the message (or the request alone) fits, said aloud."""
+        form = self.name().removeprefix("validate_")  # type: ignore[attr-defined]
+        found = resolve(tracker, FORM_PURPOSES.get(form, "status"))
+        if found is None or not found.chosen:
+            return None
+        say_taken(dispatcher, tracker, found)
+        return found.chosen
+
+
+# A yes given about the order in focus; a corrected order number asks for it again.
+_ORDER_DEPENDENT = ("confirmed", "confirm_cancel")
 
 
 _YES = re.compile(r"^\W*(y|ya|yes+|yeah|yep|yup|sure|ok(ay)?|correct|right|do it|go ahead|please do|confirm(ed)?|👍|✅|👌)\b", re.IGNORECASE)
 _NO = re.compile(r"^\W*(n|no+|nope|nah|don'?t|do not|wrong|incorrect|not (that|right)|cancel that|👎|❌)\b", re.IGNORECASE)
 
 
+_YES_EMOJI, _NO_EMOJI = ("👍", "✅", "👌", "👍🏻", "👍🏼", "👍🏽", "👍🏾", "👍🏿"), ("👎", "❌")
+
+
+def emoji_only(text: str) -> bool:
+    """No letters or digits at all ("🙂", "😂😂", "🤔"): punctuation and pictures only."""
+    stripped = (text or "").strip()
+    return bool(stripped) and not any(ch.isalnum() for ch in stripped)
+
+
 def yes_or_no(intent: str | None, text: str) -> str | None:
-    """'yes' / 'no' for a confirmation answer, from the intent or, failing that, the words or emoji."""
+    """'yes' / 'no' for a confirmation answer, from the intent or, failing that, the words or emoji.
+
+    An emoji alone is yes or no only when it is a thumbs-up / tick or thumbs-down / cross: a smile
+    or a laugh is no consent, whatever the classifier made of it.
+    """
+    if emoji_only(text):
+        emojis = (text or "").strip()
+        return "yes" if emojis in _YES_EMOJI else "no" if emojis in _NO_EMOJI else None
     if intent == "affirm" or (intent != "deny" and _YES.match(text or "")) or (text or "").strip() in ("👍", "✅", "👌"):
         return "yes"
     if intent in ("deny", "stop") or _NO.match(text or "") or (text or "").strip() in ("👎", "❌"):

@@ -24,7 +24,7 @@ from actions.common import crm, handoff_summary
 from actions.feedback import parse_rating
 from actions.forms import _just_asked, reset_form_slots
 from crm_store.models import utc_from_timestamp
-from crm_store.services import handoff_queue, handoffs
+from crm_store.services import handoff_queue, handoffs, ticket_rules
 from crm_store.settings import get_settings
 
 log = logging.getLogger(__name__)
@@ -85,6 +85,17 @@ class ActionHandoff(Action):
                 from actions.orders import ActionCheckOrder  # actions.orders imports this module
 
                 return ActionCheckOrder().run(dispatcher, tracker, domain)
+        if intent == "escalate":
+            from actions.problems import escalation_cue
+
+            rule = escalation_cue(text) or ticket_rules.handoff_rule(text)
+            if rule is None:
+                # Annoyed, or "I'll wait then": not a request for a person, and no rule says so.
+                waiting = ticket_rules.only_waiting(text)
+                dispatcher.utter_message(text="All right, thanks for your patience. If it still hasn't come by then, write to me and I'll get our team on it."
+                                         if waiting else "I'm sorry about that. Would you like me to get a person from our team?")
+                return [SlotSet("requested_info", "anything_else" if waiting else "handoff")]
+            return hand_over(dispatcher, tracker, "request_human", rule)
         trigger = intent if intent in TRIGGERS else "request_human"
         return hand_over(dispatcher, tracker, trigger, TRIGGERS.get(intent, f"offered after: {intent}"))
 

@@ -68,6 +68,18 @@ _KEEP = re.compile(
     r"(?:return|send back|cancel|change) (?:it|them|anything)", re.IGNORECASE)
 
 
+# What stopping a form sounds like: the whole message is the wish to stop (a few words at most).
+_STOP = re.compile(
+    r"^\W*(?:(?:ok|okay|no|please|actually|just|oh)\W+)*(?:stop|cancel|quit|exit|abort|end|enough|never\s*mind|nvm|forget (?:it|this|about it)"
+    r"|leave it|drop it|skip (?:it|this)|i'?m done|i changed my mind|don'?t bother|(?:i )?(?:don'?t|do not) want to (?:continue|go on|do this))"
+    r"(?:\W+(?:it|this|that|the form|now|please|thanks?|then|asking|already))*\W*$", re.IGNORECASE)
+
+
+def means_stop(text: str) -> bool:
+    """Whether a message classified as stop really asks to stop (not "drop it off at the door")."""
+    return bool(_STOP.match(text or ""))
+
+
 def closing(text: str) -> bool:
     return bool(_CLOSING.search(text or ""))
 
@@ -79,6 +91,9 @@ def interruption(form: str, slot: str | None, intent: str | None, confidence: fl
     """
     if slot is None or intent is None:
         return None
+    if intent == "stop" and not means_stop(text):
+        # "drop it off at the back", "the strap came off", "stop by the neighbours": the word, not the wish.
+        intent, confidence = "inform", 0.0
     if intent in RULED:
         return ASIDE  # even with a value in it: "talk to a person, it's A-10423" reaches a person
     if fits:

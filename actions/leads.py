@@ -15,6 +15,7 @@ from actions.address import confirmation
 from actions.forms import HandoffFormValidation, reject, reset_form_slots
 from crm_store.services import deals
 from crm_store.values import normalize_email, normalize_phone, parse_quantity
+from crm_store.values.people import parse_company, parse_person_name
 
 log = logging.getLogger(__name__)
 
@@ -26,6 +27,8 @@ _COMPANY_IN = re.compile(
     r"\b(?:company(?: name)? is|company:|we are|we're|i'm from|i am from|i work (?:at|for)|on behalf of)\s+"
     r"(?:a |an |the )?(?:[a-z]+ )?\(?([A-Z][\w&'.-]*(?:\s+(?:[A-Z][\w&'.-]*|GmbH|AG|Ltd|Inc|LLC|&))*)"
     r"|\(([A-Z][\w&'.-]*(?:\s+[A-Z][\w&'.-]*)*)\)")
+_NAME_IN = re.compile(r"\b(?i:my name is|my name's|i'm|i am|this is)\s+([A-Z][\w'-]+(?:\s+[A-Z][\w'-]+){0,2})"
+                      r"(?:\s+(?i:from|at|with)\s+([A-Z][\w&'.-]*(?:\s+(?:[A-Z][\w&'.-]*|GmbH|AG|Ltd|Inc|LLC|&))*))?")
 _VOLUME_IN = re.compile(
     r"(?:\b(?:about|around|roughly|approx\.?|some|maybe)\s+)?\b\d[\d,.]*\s+(?!\d)[a-z][a-z -]{1,40}?"
     r"(?:\s+(?:a|per|every|each)\s+(?:month|week|year|quarter)|(?=[,.;!?]|$|\s+(?:and\s+\d|contact|email|phone|call)))"
@@ -48,6 +51,11 @@ def details_in(text: str) -> dict[str, str]:
     company = _COMPANY_IN.search(rest)
     if company:
         found["company"] = (company.group(1) or company.group(2)).strip(" .,")
+    name = _NAME_IN.search(rest)
+    if name and parse_person_name(name.group(1)):
+        found["contact_name"] = parse_person_name(name.group(1)) or ""
+        if name.group(2) and "company" not in found:  # "I'm Jana Novak from Bohnenhaus GmbH"
+            found["company"] = name.group(2).strip(" .,")
     volume = _VOLUME_IN.search(rest)
     if volume:
         found["volume"] = " ".join(volume.group(0).split())
@@ -57,6 +65,11 @@ _NUMBER_WORDS = re.compile(r"\b(dozens?|hundreds?|thousands?|million|k)\b", re.I
 
 def _text(value: Any) -> str:
     return " ".join(str(v) for v in value) if isinstance(value, list) else " ".join(str(value or "").split())
+
+
+def _unfilled(tracker: Tracker, details: dict[str, str]) -> dict[str, str]:
+    """Details found in the message for slots still empty (several values in one message fill several slots)."""
+    return {slot: value for slot, value in details.items() if value and not tracker.get_slot(slot)}
 
 
 class ValidateLeadForm(HandoffFormValidation, FormValidationAction):
@@ -78,6 +91,9 @@ class ValidateLeadForm(HandoffFormValidation, FormValidationAction):
         value = details_in(tracker.latest_message.get("text") or "").get(slot)
         return {slot: value} if value else {}
 
+    async def extract_contact_name(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> dict:
+        return await self._extract_detail("contact_name", tracker)
+
     async def extract_company(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> dict:
         return await self._extract_detail("company", tracker)
 
@@ -91,18 +107,24 @@ class ValidateLeadForm(HandoffFormValidation, FormValidationAction):
         return await self._extract_detail("volume", tracker)
 
     def validate_contact_name(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> dict:
-        name = _text(value)
-        if len(details_in(tracker.latest_message.get("text") or "")) >= 2:
-            return {"contact_name": None}  # the answer was the business details, taken by the extractors
-        if not 2 <= len(name) <= 100 or re.search(r"[\d@]", name):
-            return reject(dispatcher, tracker, "contact_name", "utter_contact_name_invalid")
-        return {"contact_name": name}
+        said = tracker.latest_message.get("text") or ""
+        details = details_in(said)
+        # Only the name is stored ("my name is Jana Novak, thanks" -> "Jana Novak"); details given with it fill their slots.
+        name = parse_person_name(_text(value)) or details.get("contact_name")
+        if name and 2 <= len(name) <= 100:
+            return {**_unfilled(tracker, details), "contact_name": name}
+        if len(details) >= 2:
+            return {**_unfilled(tracker, details), "contact_name": None}  # the business details, no name: not asked again
+        return {**_unfilled(tracker, details), **reject(dispatcher, tracker, "contact_name", "utter_contact_name_invalid")}
 
     def validate_company(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> dict:
-        company = _text(value)
-        if not 2 <= len(company) <= 150:
-            return reject(dispatcher, tracker, "company", "utter_company_invalid")
-        return {"company": company}
+        said = tracker.latest_message.get("text") or ""
+        company = parse_company(_text(value)) if tracker.get_slot("requested_slot") == "company" else parse_company(_text(value)) or _text(value)
+        details = details_in(said)
+        if company and 2 <= len(company) <= 150:
+            return {**_unfilled(tracker, details), "company": company}
+        # An email or phone given instead of the company fills its own slot, never this one.
+        return {**_unfilled(tracker, details), **reject(dispatcher, tracker, "company", "utter_company_invalid")}
 
     def validate_email(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> dict:
         email = normalize_email(_text(value))

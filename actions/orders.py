@@ -15,8 +15,10 @@ from actions.common import crm, crm_unavailable, customer_id, day
 from actions.forms import HandoffFormValidation, OrderIdExtraction
 from actions.handoff import hand_over
 from actions.problems import escalation_cue, item_problem
+from actions.verification import code_expected
 from crm_store.errors import InvalidOrderNumber, OrderNotFound
-from crm_store.services import orders, shipments
+from crm_store.services import orders, shipments, shop_answers
+from crm_store.settings import get_settings
 
 _DETAILS = {
     "pending": "We're waiting for the payment to clear.",
@@ -55,6 +57,8 @@ class ActionCheckOrder(Action):
                 return [SlotSet("requested_info", None), *hand_over(dispatcher, tracker, "request_human", cue)]
             return [SlotSet("requested_info", None)]  # the order stays in focus for "when will it arrive?", "cancel it"
         except (OrderNotFound, InvalidOrderNumber):
+            if not number and (tracker.get_slot("unverified_order") or code_expected(tracker)):
+                return [SlotSet("requested_info", None)]  # the way to prove the order was just said
             if number:
                 # Not on this chat's account. One reply whether or not the order exists (a stranger must
                 # not learn which numbers do); if it is theirs, a code to its email links this chat.
@@ -87,7 +91,9 @@ def parcel_details(order: orders.OrderView) -> str:
         else:
             text += f" and should arrive by {parcel.eta:%A}, {day(parcel.eta)}." if parcel.eta else "."
         if parcel.delivery_attempts:
-            text += f" {parcel.carrier} tried to deliver it {parcel.delivery_attempts} time(s) and will try again."
+            # A failed delivery: what happens next and what the customer can choose, from the carrier's page.
+            text += (f" {parcel.carrier} tried to deliver it {parcel.delivery_attempts} time(s) and will try again, usually on "
+                     f"the next working day; on {parcel.carrier}'s tracking page you can pick another day or a pickup point instead.")
     elif order.status == "delivered" and parcel.delivered_at:
         text += f" {parcel.carrier} delivered it on {day(parcel.delivered_at)}" + (f" ({parcel.proof_of_delivery})." if parcel.proof_of_delivery else ".")
     if parcel.tracking_url and order.status == "shipped":
@@ -125,6 +131,13 @@ def offer_remedy(dispatcher: CollectingDispatcher, order: orders.OrderView, prob
     """Sorry, and what we can do about an item from a delivered order: a replacement, an exchange or a refund."""
     names = [i.split(" x ", 1)[-1] for i in order.items]
     what = names[0] if len(names) == 1 else next((n for n in names if n.lower() in text.lower()), "item")
+    settings = get_settings()
+    warranty = shop_answers.warranty_route(order.status_since, datetime.utcnow(), settings.return_window_days,
+                                           settings.warranty_months) if problem in ("defective", "damaged", "missing part") else None
+    if warranty:
+        # Past the return window a fault is a warranty claim, not a return.
+        dispatcher.utter_message(text=f"I'm sorry the {what} from order {order.number} {_PROBLEM_WORDS.get(problem, 'has a problem')}. {warranty}")
+        return
     dispatcher.utter_message(response="utter_offer_remedy", order_id=order.number, item=what,
                              problem=_PROBLEM_WORDS.get(problem, "has a problem"))
 

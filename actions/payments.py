@@ -15,6 +15,7 @@ from actions.common import crm, crm_unavailable, customer_id, day, focused_order
 from actions.forms import order_not_on_account, order_number
 from actions.handoff import ActionHandoff
 from actions.orders import answer_status
+from actions.resolving import ask_for_order, order_in_focus
 from crm_store.errors import OrderNotFound
 from crm_store.services import orders, payments
 from actions.problems import escalation_cue, problems_in
@@ -83,12 +84,12 @@ class ActionPaymentProblem(Action):
             dispatcher.utter_message(response="utter_payment_help")
             return [SlotSet("requested_info", "ticket:payment_problem")]
         named = [n for n in (order_number(v) for v in tracker.get_latest_entity_values("order_id")) if n]
-        number = self._charged_twice(tracker, named) or focused_order(tracker)
+        number = self._charged_twice(tracker, named) or order_in_focus(dispatcher, tracker, "payment")
         for other in dict.fromkeys(n for n in named if n != number):
             # "first A-1 is late, second A-2 was charged twice": each order named gets its answer.
             self._status(dispatcher, tracker, other)
         if not number:
-            dispatcher.utter_message(response="utter_ask_order_id_charge")
+            ask_for_order(dispatcher, tracker, "payment", "utter_ask_order_id_charge")
             return [SlotSet("requested_info", "order:payment")]
         try:
             uow = crm()

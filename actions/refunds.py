@@ -17,7 +17,8 @@ from sqlalchemy.exc import SQLAlchemyError
 from actions.common import crm, crm_unavailable, customer_id, day, focused_order
 from actions.forms import order_not_on_account
 from crm_store.errors import OrderNotFound
-from crm_store.services import orders, payments, returns
+from crm_store.services import orders, payments, returns, shop_answers
+from crm_store.settings import get_settings
 
 _STATE = {
     "requested": "being reviewed",
@@ -30,9 +31,25 @@ _REFUND_STATE = {"requested": "on its way", "processing": "being paid out", "pai
 
 
 def refund_line(refund: payments.RefundView) -> str:
-    expected = f", expected on your account by {day(refund.expected_by)}" if refund.expected_by and refund.status != "paid" else ""
+    settings = get_settings()
+    paid_on = next((at.date() for stage, at in refund.timeline if stage == "paid"), None) if refund.status == "paid" else None
+    arrival = shop_answers.refund_arrival(None, paid_on, refund.expected_by.date() if refund.expected_by else None,
+                                          settings.refund_processing_days, settings.refund_bank_days)
     return (f"- refund {refund.number} of {refund.amount:.2f} EUR for order {refund.order_number} ({refund.reason}): "
-            f"{_REFUND_STATE.get(refund.status, refund.status)}{expected}")
+            f"{_REFUND_STATE.get(refund.status, refund.status)}" + (f"; {arrival}" if arrival else ""))
+
+
+def return_line(ret: returns.ReturnView) -> str:
+    """A return and, once the item is back with us, when the money reaches the customer's account."""
+    settings = get_settings()
+    state = _STATE.get(ret.status, ret.status)
+    if ret.status == "received":
+        arrival = shop_answers.refund_arrival(ret.status_since.date(), None, None, settings.refund_processing_days,
+                                              settings.refund_bank_days)
+        state = f"item received on {day(ret.status_since)}; {arrival}"
+    return (f"- {ret.number} ({ret.item}, order {ret.order_number}): {state}"
+            + (f", {ret.refund_amount} EUR" if ret.status == "refunded" and ret.refund_amount else "")
+            + ("" if ret.status == "received" else f" (since {day(ret.status_since)})"))
 
 
 def money_back(order: orders.OrderView) -> str:
@@ -48,7 +65,7 @@ def money_back(order: orders.OrderView) -> str:
     if refunded:
         amount = sum((p.amount for p in refunded), start=type(refunded[0].amount)(0))
         return (f" The refund of {amount:.2f} EUR has been issued to your {refunded[0].method}; banks take up to "
-                f"5 working days to show it on your statement.")
+                f"{get_settings().refund_bank_days} working days to show it on your statement.")
     captured = [p for p in paid if p.status == "captured"]
     if order.status in ("cancelled", "returned") and captured:
         due = order.status_since + timedelta(days=payments.REFUND_DAYS)
@@ -82,12 +99,7 @@ class ActionRefundStatus(Action):
         except SQLAlchemyError:
             crm_unavailable(dispatcher, tracker, "refund look-up")
             return []
-        lines = [
-            f"- {r.number} ({r.item}, order {r.order_number}): {_STATE.get(r.status, r.status)}"
-            + (f", {r.refund_amount} EUR" if r.status == "refunded" and r.refund_amount else "")
-            + f" (since {day(r.status_since)})"
-            for r in rows
-        ] + [refund_line(r) for r in refunds]
+        lines = [return_line(r) for r in rows] + [refund_line(r) for r in refunds]
         lines += [f"- order {o.number}: {money_back(o).strip()}" for o in mine
                   if o.status in ("cancelled", "returned") and not any(o.number in line for line in lines) and money_back(o)]
         if lines:

@@ -17,6 +17,8 @@ from actions.forms import (
 )
 from crm_store.errors import CrmError, InvalidTransition, OrderNotFound
 from crm_store.services import returns
+from crm_store.values import normalize_order_id
+from crm_store.values.sizes import parse_size
 from actions.problems import exchange_kind, reason_category
 
 
@@ -126,6 +128,8 @@ class ValidateReturnForm(HandoffFormValidation, OrderIdExtraction, FormValidatio
         reason = " ".join(value) if isinstance(value, list) else str(value or "").strip()
         said = (tracker.latest_message.get("text") or "").strip()
         asked = tracker.get_slot("requested_slot")
+        if asked == "reason" and normalize_order_id(said):
+            return {"reason": None}  # the order number typed again is no reason: the question stands
         if asked == "reason" and said and not said.startswith("/"):
             if yes_or_no((tracker.latest_message.get("intent") or {}).get("name"), said) and len(said.split()) <= 3:
                 return reject(dispatcher, tracker, "reason", "utter_reason_too_short")  # "yes" / "hmm no" is not a reason
@@ -149,7 +153,9 @@ class ActionCreateReturn(Action):
         number, item, reason = (tracker.get_slot(s) for s in ("order_id", "item", "reason"))
         kind = {"swap": "exchange", None: "return"}.get(tracker.get_slot("return_kind"), tracker.get_slot("return_kind"))
         if number and item and reason and tracker.get_slot("confirmed") == "yes":
-            wanted = None if kind == "return" else ("the same item, intact and complete" if kind == "replacement" else reason)
+            # An exchange stores the size wanted ("size 43"), not the sentence it was asked in.
+            wanted = None if kind == "return" else ("the same item, intact and complete" if kind == "replacement"
+                                                    else parse_size(reason) or reason)
             try:
                 uow = crm()
                 ret = returns.open_return(uow, customer_id(uow, tracker), number, item, reason, datetime.utcnow(),

@@ -7,15 +7,16 @@ from datetime import datetime
 from typing import Any
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import SlotSet
+from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.exc import SQLAlchemyError
 
 from actions.common import crm, crm_unavailable, customer_id, day, focused_order
 from actions.forms import last_user_text, order_number
 from actions.handoff import hand_over
-from crm_store.services import tickets
-from actions.problems import escalation_cue, is_frustrated, problems_in
+from crm_store.services import ticket_rules as rules
+from crm_store.services import ticket_updates, tickets
+from actions.problems import escalation_cue, is_frustrated, problems_in, reason_category
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +32,8 @@ _ASKS_NEW_TICKET = re.compile(r"\b(?:open|create|raise|file|log|make|start|submi
 _REQUEST_WORDS = re.compile(
     r"\b(?:hi|hello|hey|i|i'?d|i'?m|want|wanna|would|like|to|make|file|log|open|raise|submit|lodge|a|an|the|new|formal|"
     r"complaint|complain|ticket|case|please|pls|can|could|you|u|me|need|have|got|something|about|there|is|it|this|one|just|do)\b", re.I)
+_RETURN_WORDS = re.compile(r"\b(?:return|send (?:it|them|\w+) back|exchange|swap|refund|money back)\b", re.I)
+_NO_FAULT = ("wrong size", "changed my mind")
 DETAILS = "details:complaint"  # requested_info: "what happened?" after a complaint with no details
 
 
@@ -61,12 +64,28 @@ class ActionOpenTicket(Action):
                 and len(_REQUEST_WORDS.sub(" ", re.sub(r"[^\w' ]", " ", text)).split()) < 2:
             dispatcher.utter_message(response="utter_ask_complaint_details")
             return [SlotSet("requested_info", DETAILS)]
+        if rules.only_waiting(text) and not asks_for_new_ticket(text):
+            # "OK, I'll wait a few more days": nothing to open; the way back is said.
+            dispatcher.utter_message(text="All right. If it still hasn't come by then, just write to me and I'll have our team look into it straight away.")
+            return [SlotSet("requested_info", "anything_else")]
         earlier = tracker.get_slot("ticket_id")
-        if earlier and latest == "complaint" and not problems and not next(tracker.get_latest_entity_values("order_id"), None):
+        if earlier and (latest == "complaint" or (latest == "affirm" and topic == "complaint")) and not asks_for_new_ticket(text) \
+                and not problems and not next(tracker.get_latest_entity_values("order_id"), None):
             # "Just log the complaint please" right after we did: the same complaint, not a second ticket.
             dispatcher.utter_message(response="utter_ticket_already_open", ticket_id=earlier)
             return [SlotSet("requested_info", None)]
         cue = escalation_cue(text)
+        kinds = [kind for kind, _ in problems]
+        if latest == "complaint" and not kinds and _RETURN_WORDS.search(text) and reason_category(text) in _NO_FAULT:
+            # "These shoes are too small, I want to send them back": a return, not a complaint about us.
+            return [SlotSet("requested_info", None), FollowupAction("return_form")]
+        if latest == "complaint" and asked != DETAILS and not cue and not rules.asks_for_a_ticket(text) \
+                and not rules.opened_by_rule(kinds) and rules.tone(text) != rules.ANGRY:
+            # Annoyed, or a late parcel mentioned, but nothing asked for: offer, do not write.
+            dispatcher.utter_message(text="I'm sorry about that. Shall I open a ticket so our team looks into it?",
+                                     buttons=[{"title": "Yes, open a ticket", "payload": "/affirm"},
+                                              {"title": "No, thanks", "payload": "/deny"}])
+            return [SlotSet("requested_info", "ticket:complaint")]
         if cue and latest == "complaint":
             # "I've written to you before" / "get me a human": a person takes it from here; the handoff
             # carries the summary, and any ticket already open stays the one ticket.
@@ -77,14 +96,14 @@ class ActionOpenTicket(Action):
             owner = customer_id(uow, tracker)
             if len(problems) > 1:
                 return self._each_problem(dispatcher, tracker, owner, text, problems, number)
-            ticket = tickets.open_ticket(crm(), owner, tickets.subject_from(text, _TOPICS[topic]),
+            ticket = tickets.open_ticket(crm(), owner, rules.subject_for(_TOPICS[topic], kinds, number),
                                          datetime.utcnow(), description=text, priority=priority,
                                          order_number=number, sender_id=tracker.sender_id)
         except SQLAlchemyError:
             crm_unavailable(dispatcher, tracker, "ticket")
             return []
         log.info("ticket opened", extra={"ticket_id": ticket.id, "priority": priority})
-        cue = cue or ("complaint in strong words" if topic == "complaint" and is_frustrated(text) else None)
+        cue = cue or (rules.anger_reason(text) if topic == "complaint" else None)
         if cue:
             # Anger or a request for a person does not wait for the ticket queue: a person takes over now.
             # (Damage alone raises the priority, not the handoff.)
@@ -116,16 +135,23 @@ class ActionTicketStatus(Action):
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict]:
         if asks_for_new_ticket(tracker.latest_message.get("text") or ""):
             return ActionOpenTicket().run(dispatcher, tracker, domain)
+        named = ticket_updates.ticket_numbers(tracker.latest_message.get("text") or "")
         try:
             uow = crm()
-            rows = tickets.open_tickets(uow, customer_id(uow, tracker))
+            owner = customer_id(uow, tracker)
+            rows = tickets.open_tickets(crm(), owner)
+            news = ticket_updates.latest_update(crm(), owner, named[0] if named else None)
         except SQLAlchemyError:
             crm_unavailable(dispatcher, tracker, "ticket look-up")
             return []
-        if not rows:
+        if not rows and news is None:
             dispatcher.utter_message(response="utter_no_open_tickets")
             return []
-        lines = [f"- {t.number} \"{t.subject}\": {t.status.replace('_', ' ')} since {day(t.status_since)}"
-                 f"{' (high priority)' if t.priority == 'high' else ''}" for t in rows]
-        dispatcher.utter_message(response="utter_ticket_status", tickets="\n".join(lines))
+        if rows:
+            lines = [f"- {t.number} \"{t.subject}\": {t.status.replace('_', ' ')} since {day(t.status_since)}"
+                     f"{' (high priority)' if t.priority == 'high' else ''}" for t in rows]
+            dispatcher.utter_message(response="utter_ticket_status", tickets="\n".join(lines))
+        # "Any news?": the latest thing the team did or wrote, not only the status.
+        dispatcher.utter_message(text=f"Latest update on {news.ticket} ({day(news.at)}): {news.text}." if news else
+                                 "There's no update from our team yet; you'll hear from us as soon as there is.")
         return []

@@ -130,6 +130,14 @@ class Settings:
     action_db_seconds: int = 5  # a statement an action runs is cancelled after this long
     action_reply_seconds: int = 8  # an action still running after this long answers "one moment"
     action_threads: int = 8  # actions that may wait on the database at once
+    # Everyday answers the assistant gives from configuration, never guessed (docs/conversations.md).
+    refund_processing_days: int = 5  # a received return to the refund paid out
+    refund_bank_days: int = 3  # a refund paid out to the money on the customer's account
+    return_window_days: int = 30  # after delivery; later, a fault goes the warranty route
+    warranty_months: int = 24
+    price_match_policy: str = ""  # empty: the shop does not match prices
+    promo_policy: str = ""  # empty: no discount codes are given in chat
+    invoice_url: str = ""  # "https://shop.example/account/orders/{order}/invoice"; empty: the team emails a copy
 
     @property
     def served_languages(self) -> tuple[str, ...]:
@@ -298,6 +306,13 @@ _ENV = {
     "action_db_seconds": "ACTION_DB_SECONDS",
     "action_reply_seconds": "ACTION_REPLY_SECONDS",
     "action_threads": "ACTION_THREADS",
+    "refund_processing_days": "REFUND_PROCESSING_DAYS",
+    "refund_bank_days": "REFUND_BANK_DAYS",
+    "return_window_days": "RETURN_WINDOW_DAYS",
+    "warranty_months": "WARRANTY_MONTHS",
+    "price_match_policy": "PRICE_MATCH_POLICY",
+    "promo_policy": "PROMO_POLICY",
+    "invoice_url": "INVOICE_URL",
 }
 _INTS = {"rasa_port", "action_port", "console_port", "smtp_port", "max_upload_bytes",
          "scheduler_misfire_grace_seconds", "scheduler_lease_seconds", "form_abandon_hours", "segment_max_k"}
@@ -316,6 +331,7 @@ _INTS |= {"max_request_bytes", "max_message_chars", "messages_per_minute", "mess
 _INTS |= {"handoff_escalate_minutes", "handoff_expire_minutes", "handoff_no_agent_minutes", "handoff_notice_minutes"}
 _BOOLS |= {"console_secure_cookies", "console_demo_users"}
 _INTS |= {"webchat_session_hours", "action_db_seconds", "action_reply_seconds", "action_threads"}
+_INTS |= {"refund_processing_days", "refund_bank_days", "return_window_days", "warranty_months"}
 _URL_PREFIXES = {
     "database_url": ("sqlite:///", "postgresql://", "postgresql+psycopg2://"),
     "tracker_database_url": ("sqlite:///", "postgresql://", "postgresql+psycopg2://"),

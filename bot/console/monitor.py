@@ -4,7 +4,8 @@ While a conversation is paused, Rasa predicts nothing: the assistant sends no re
 What a queued customer still hears comes from here, the handoff service, never from the
 assistant's policy, and it is stored with author "handoff" (not as an assistant turn):
 - a short "you're still in the queue, position N" when they write, at most once per
-  HANDOFF_NOTICE_MINUTES, and an honest update when the watchdog escalated their chat;
+  HANDOFF_NOTICE_MINUTES, an answer to every message in between ("your agent will see this
+  message", with the expected wait), and an honest update when the watchdog escalated their chat;
 - "cancel, I don't need a person anymore" takes them out of the queue;
 - every ended handoff (resolved, cancelled, expired, ticket) is handed back: ConversationResumed,
   a sentence saying what happened, and after a resolve the rating question (csat_form).
@@ -121,21 +122,26 @@ class QueueMonitor:
                     return  # an agent took it meanwhile: the agent answers
                 return  # the next tick hands it back with ENDINGS["cancelled"]
         escalated = chat.escalated_at is not None and chat.escalated_at > chat.last_notice_at
-        due = chat.new_messages and now - chat.last_notice_at >= timedelta(minutes=self.settings.handoff_notice_minutes)
-        if not (escalated or due):
+        due = bool(chat.new_messages) and now - chat.last_notice_at >= timedelta(minutes=self.settings.handoff_notice_minutes)
+        if not (escalated or due or chat.new_messages):
             return
         wait = await asyncio.to_thread(handoff_queue.expected_wait, self.uow_factory(), h.id, now)
         text = handoff_queue.describe_wait(wait, self.settings.handoff_no_agent_minutes)
         if escalated:
             text = f"Sorry for the wait. I've flagged your chat as urgent to our team. {text}"
-        else:
+        elif due:
             text = f"You're still in the queue for a person. {text}"
+        else:
+            # Between two queue notices a message still gets an answer, from the first second of the
+            # handoff: silence reads as being ignored.
+            text = f"Thanks, your agent will see this message when they take your chat. {text}"
         try:
             await push.post_events(chat.sender_id, chat.channel or "latest", [_notice(text)])
         except CrmError as exc:
             log.warning("queue notice not delivered", extra={"handoff_id": h.id, "error": type(exc).__name__})
             return
-        await asyncio.to_thread(handoffs.note_monitor, self.uow_factory(), h.id, None, now)
+        if escalated or due:
+            await asyncio.to_thread(handoffs.note_monitor, self.uow_factory(), h.id, None, now)
 
 
 def _notice(text: str) -> dict:

@@ -48,7 +48,8 @@ def request_code(uow: UnitOfWork, channel: str, external_id: str, now: datetime,
                  customer_id: int | None = None) -> CodeToSend | None:
     """Record a code request; return the code to send, or None when nothing matched.
 
-    purpose "link": the customer who placed `order_number`, if `email` is theirs.
+    purpose "link": the customer who placed `order_number`, if `email` is theirs; with no order
+    number, the customer whose email it is.
     purpose "reauth" / "forget": `customer_id`, the customer this chat already is.
     """
     assert purpose in PURPOSES
@@ -136,6 +137,10 @@ def unlink(uow: UnitOfWork, channel: str, external_id: str, now: datetime) -> in
 
 def _owner(uow: UnitOfWork, purpose: str, order_number: str | None, email: str | None,
            customer_id: int | None) -> Customer | None:
+    if purpose == "link" and not order_number and email:
+        # An email alone (a visitor with no order number at hand): the customer it belongs to, if any.
+        return uow.session.scalars(select(Customer).where(func.lower(Customer.email) == email.strip().lower())
+                                   .order_by(Customer.id)).first()
     if purpose == "link":
         order = uow.orders.one_by(number=order_number) if order_number else None
         owner = uow.customers.get(order.customer_id) if order else None

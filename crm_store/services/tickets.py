@@ -40,9 +40,10 @@ def ticket_number(ticket_id: int) -> str:
 
 
 def priority_for(text: str) -> str:
-    """'high' for angry words, damage or a double charge; else 'normal'."""
-    text = text or ""
-    return "high" if _URGENT.search(text) or _SHOUTING.search(text) else "normal"
+    """The one priority rule (crm_store/services/ticket_rules.py): an angry tone, damage or a double charge is high."""
+    from crm_store.services.ticket_rules import priority_for as rule
+
+    return rule(text)
 
 
 def subject_from(text: str, fallback: str, limit: int = 120) -> str:

@@ -61,12 +61,28 @@ def test_where_is_my_order_answers_from_the_crm_and_logs_the_conversation(stack:
 
 def test_order_number_is_asked_for_when_missing(stack: Stack):
     sender, number = customer_with_order(stack, status="paid")
+    other = f"A-{random.randint(20000, 99999)}"
+    with UnitOfWork(stack.engine) as uow:  # a second order on its way: "my order" could be either
+        mine = uow.orders.one_by(number=number)
+        uow.orders.add(Order(number=other, customer_id=mine.customer_id, status="paid", stage_entered_at=mine.placed_at,
+                             placed_at=mine.placed_at - timedelta(days=1), total=Decimal("19.90")))
+        uow.commit()
 
     first = stack.say(sender, "can you check the status of my order please")
     second = stack.say(sender, number)
 
     assert "A-10423" in texts(first)  # the prompt shows the format
+    buttons = [b["payload"] for r in first for b in r.get("buttons") or []]
+    assert any(number in b for b in buttons) and any(other in b for b in buttons), first  # both offered
     assert f"Order {number} (" in texts(second) and ") is paid" in texts(second)
+
+
+def test_the_only_order_is_taken_without_asking_and_named(stack: Stack):
+    sender, number = customer_with_order(stack, status="paid")
+
+    reply = texts(stack.say(sender, "can you check the status of my order please"))
+
+    assert f"I've taken order {number}" in reply and f"Order {number} (" in reply and ") is paid" in reply
 
 
 def test_unknown_or_foreign_order_gets_a_helpful_answer(stack: Stack):

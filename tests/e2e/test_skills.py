@@ -96,13 +96,15 @@ def test_complaint_opens_a_high_priority_ticket_with_its_number(stack: Stack):
 def test_return_form_creates_a_return_with_a_number(stack: Stack):
     sender, customer_id, number = customer(stack, "delivered")
 
-    stack.say(sender, "I want to return an item")
-    why = texts(stack.say(sender, number))  # the order's only item needs no question
+    # Their only delivered order is taken without asking (and named); its only item needs no question.
+    why = texts(stack.say(sender, "I want to return an item"))
+    again = texts(stack.say(sender, number))  # the number typed anyway is no reason
     check = texts(stack.say(sender, "it is the wrong size"))
     before = rows(stack, select(Return.id).where(Return.customer_id == customer_id))
     reply = texts(stack.say(sender, "yes"))
 
-    assert "Why are you returning it?" in why
+    assert f"I've taken order {number} (1 x yoga mat" in why and "Why are you returning it?" in why
+    assert "Why are you returning it?" in again and "reason:" not in again
     assert f"return of the yoga mat from order {number}, reason: wrong size (it is the wrong size)" in check
     assert before == []
     returned = rows(stack, select(Return.number, Return.item, Return.reason, Return.status).where(Return.customer_id == customer_id))

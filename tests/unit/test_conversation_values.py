@@ -5,7 +5,7 @@ import pytest
 
 from actions.forms import bad_order_number_in, looks_like_bad_order_number, yes_or_no
 from actions.leads import details_in
-from actions.postal import parse_address
+from crm_store.values.addresses import parse_address
 from actions.problems import escalation_cue, item_problem, problems_in, reason_category
 from actions.returns import reason_clause
 

@@ -1,0 +1,75 @@
+"""Everyday requests the classifier files as out of scope: a copy of an invoice, price match, discount
+codes. Each is answered from the shop's configuration (crm_store/services/shop_answers.py) or the
+CRM; anything else gets the out-of-scope answer as before."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from sqlalchemy.exc import SQLAlchemyError
+
+from actions.common import crm, crm_unavailable, customer_id
+from actions.forms import order_not_on_account
+from actions.resolving import ask_for_order, order_in_focus
+from crm_store.errors import CrmError, OrderNotFound
+from crm_store.services import orders, shop_answers, tickets
+from crm_store.settings import get_settings
+
+
+class ActionInvoiceCopy(Action):
+    """A copy of an order's invoice: the download link the shop configured, else the team emails one."""
+
+    def name(self) -> str:
+        return "action_invoice_copy"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict]:
+        number = order_in_focus(dispatcher, tracker, "invoice")
+        if not number:
+            ask_for_order(dispatcher, tracker, "invoice", "utter_ask_order_id")
+            return [SlotSet("requested_info", "order:invoice")]
+        settings = get_settings()
+        try:
+            uow = crm()
+            owner = customer_id(uow, tracker)
+            order = orders.lookup(crm(), number, owner)
+            link = shop_answers.invoice_link(settings.invoice_url, order.number)
+            if link:
+                dispatcher.utter_message(text=f"Here's the invoice for order {order.number} as a PDF: {link}")
+                return [SlotSet("order_id", order.number), SlotSet("requested_info", None)]
+            # No download link configured: the customer asked for a copy, so the team sends one.
+            ticket = tickets.open_ticket(crm(), owner, f"Invoice copy ({order.number})", datetime.utcnow(),
+                                         description="The customer asked in chat for a copy of the invoice.",
+                                         order_number=order.number, sender_id=tracker.sender_id)
+        except OrderNotFound:
+            return order_not_on_account(dispatcher, tracker, number)
+        except CrmError:
+            dispatcher.utter_message(response="utter_order_id_invalid")
+            return []
+        except SQLAlchemyError:
+            crm_unavailable(dispatcher, tracker, "invoice copy")
+            return []
+        dispatcher.utter_message(text=f"I've asked our team to email you a copy of the invoice for order {order.number} "
+                                      f"(request {ticket.number}); it usually arrives within one working day.")
+        return [SlotSet("order_id", order.number), SlotSet("requested_info", None)]
+
+
+class ActionOutOfScope(Action):
+    def name(self) -> str:
+        return "action_out_of_scope"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict]:
+        kind = shop_answers.everyday_request(tracker.latest_message.get("text") or "")
+        settings = get_settings()
+        if kind == shop_answers.INVOICE:
+            return ActionInvoiceCopy().run(dispatcher, tracker, domain)
+        if kind == shop_answers.PRICE_MATCH:
+            dispatcher.utter_message(text=shop_answers.price_match_answer(settings.price_match_policy))
+            return []
+        if kind == shop_answers.PROMO:
+            dispatcher.utter_message(text=shop_answers.promo_answer(settings.promo_policy))
+            return []
+        dispatcher.utter_message(response="utter_out_of_scope")
+        return []

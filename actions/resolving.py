@@ -1,0 +1,146 @@
+"""Which order the customer means, for every skill: the glue between the tracker and
+crm_store/services/order_resolver.py.
+
+The list "just shown" is read back from the assistant's last message that named two or more
+orders (in its text or its buttons), so "the second one" needs no slot of its own.
+"""
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.executor import CollectingDispatcher
+from sqlalchemy.exc import SQLAlchemyError
+
+from actions.common import crm, customer_id, day
+from crm_store.errors import CrmError
+from crm_store.services import orders
+from crm_store.services.order_resolver import Resolution, resolve_order
+from crm_store.values.order_ids import find_order_ids
+from crm_store.values.references import is_correction, order_numbers
+
+log = logging.getLogger(__name__)
+
+FORM_PURPOSES = {"order_status_form": "status", "cancel_order_form": "cancel", "return_form": "return",
+                 "address_form": "address"}
+# Said when an order is taken without its number having been written, so the customer can object.
+_TAKEN = {
+    "only": "I've taken order {number} ({what}), the only one of yours that fits.",
+    "same": "That's order {number} ({what}), the same one we were talking about.",
+}
+_TAKEN_DEFAULT = "I take it you mean order {number} ({what})."
+
+
+def shown_orders(tracker: Tracker) -> tuple[str, ...]:
+    """Order numbers, in order, of the assistant's last message that listed two or more."""
+    for event in reversed(list(tracker.events)):
+        if event.get("event") != "bot":
+            continue
+        data = event.get("data") or {}
+        parts = [event.get("text") or ""] + [f"{b.get('title', '')} {b.get('payload', '')}" for b in data.get("buttons") or []]
+        numbers = tuple(dict.fromkeys(v for part in parts for _, _, v in find_order_ids(part)))
+        if len(numbers) >= 2:
+            return numbers
+    return ()
+
+
+def correction_number(tracker: Tracker) -> str | None:
+    """The order number in "no, I meant 10424" (a bare number counts here, as it does not elsewhere)."""
+    text = tracker.latest_message.get("text") or ""
+    if not is_correction(text):
+        return None
+    numbers = order_numbers(text)
+    return numbers[0] if numbers else None
+
+
+def resolve(tracker: Tracker, purpose: str, text: str | None = None) -> Resolution | None:
+    """The order the latest message (or `text`) means, over this chat's customer's orders; None
+    when the CRM cannot be read (the caller then asks as it always did)."""
+    said = tracker.latest_message.get("text") or "" if text is None else text
+    if said.startswith("/"):
+        return None  # a button payload carries its own entities
+    try:
+        uow = crm()
+        return resolve_order(uow, customer_id(uow, tracker), said, datetime.utcnow().date(), purpose,
+                             shown_orders(tracker), tracker.get_slot("order_id"))
+    except SQLAlchemyError:
+        log.warning("order resolution skipped: CRM unavailable", extra={"sender_id": tracker.sender_id})
+        return None
+
+
+def summary(view: orders.OrderView) -> str:
+    what = ", ".join(view.items) if view.items else f"{view.total:.2f} EUR"
+    return f"{what}, placed {day(view.placed_at)}"
+
+
+def say_taken(dispatcher: CollectingDispatcher, tracker: Tracker, found: Resolution) -> None:
+    """One line naming the order taken, unless the customer wrote its number."""
+    if not found.chosen or found.how == "number":
+        return
+    try:
+        uow = crm()
+        view = orders.lookup(uow, found.chosen, customer_id(uow, tracker))
+    except (SQLAlchemyError, CrmError):  # a missing summary must not stop the skill
+        log.warning("order summary unavailable", extra={"sender_id": tracker.sender_id})
+        return
+    dispatcher.utter_message(text=_TAKEN.get(found.how, _TAKEN_DEFAULT).format(number=found.chosen, what=summary(view)))
+
+
+def order_buttons(tracker: Tracker, numbers: tuple[str, ...]) -> list[dict[str, str]]:
+    """One button per order, its number and what is in it; clicking it names the order."""
+    try:
+        uow = crm()
+        owner = customer_id(uow, tracker)
+        views = {v.number: v for v in orders.orders_of(crm(), owner, 20)}
+    except SQLAlchemyError:
+        views = {}
+    return [{"title": f"{n} ({summary(views[n])})" if n in views else n, "payload": f'/inform{{"order_id":"{n}"}}'}
+            for n in numbers]
+
+
+def ask_which(dispatcher: CollectingDispatcher, tracker: Tracker, purpose: str) -> bool:
+    """Offer the customer's fitting orders as buttons; False when there is nothing to offer."""
+    found = resolve(tracker, purpose, text="")
+    if found is None:
+        return False
+    numbers = found.candidates or ((found.chosen,) if found.chosen else ())
+    if not numbers:
+        return False
+    dispatcher.utter_message(text="Which order is it about? Pick one below, or write its number (like A-10423).",
+                             buttons=order_buttons(tracker, numbers))
+    return True
+
+
+class ActionAskOrderId(Action):
+    """The forms' "which order?": the customer's own orders that fit the request as buttons, else the plain question."""
+
+    def name(self) -> str:
+        return "action_ask_order_id"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict]:
+        purpose = FORM_PURPOSES.get((tracker.active_loop or {}).get("name") or "", "status")
+        if not ask_which(dispatcher, tracker, purpose):
+            dispatcher.utter_message(response="utter_ask_order_id")
+        return []
+
+
+def order_in_focus(dispatcher: CollectingDispatcher, tracker: Tracker, purpose: str) -> str | None:
+    """The order named or in focus; else the one order of the customer's the request fits (said aloud)."""
+    from actions.common import focused_order  # imports actions.forms, which imports this module
+
+    number = focused_order(tracker)
+    if number:
+        return number
+    found = resolve(tracker, purpose)
+    if found is None or not found.chosen:
+        return None
+    say_taken(dispatcher, tracker, found)
+    return found.chosen
+
+
+def ask_for_order(dispatcher: CollectingDispatcher, tracker: Tracker, purpose: str, response: str) -> None:
+    """ "Which order?": the fitting orders as buttons when the customer has any, else `response`."""
+    if not ask_which(dispatcher, tracker, purpose):
+        dispatcher.utter_message(response=response)

@@ -1,0 +1,99 @@
+"""Verification that keeps the request: when a code is expected, and what happens after it.
+
+A code is expected from the moment the assistant said it sent one until it was used (read back
+from the session's bot messages, so no slot is needed). After a link code, the request that
+needed it (the last request in the session: a status, a cancellation, a return, erasure …)
+goes on where it stopped instead of always showing an order status.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from rasa_sdk import Tracker
+from rasa_sdk.events import FollowupAction, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.common import session_events
+from crm_store.db import UnitOfWork
+from crm_store.services import tickets
+
+CODE_SENT = {"utter_link_code_sent", "utter_forget_code_sent", "utter_reauth_needed"}
+CODE_DONE = {"utter_account_linked", "utter_forget_requested", "utter_reauth_ok", "utter_code_too_many"}
+# Said by the email-only flow (a text message, no response name).
+EMAIL_CODE_SENT = "I've just sent a 6-digit code to it"
+# Requests that may have to wait for a code, and the form that carries each on.
+REQUESTS = ("order_status", "cancel_order", "return_item", "exchange_item", "change_address", "refund_status",
+            "delete_my_data", "parcel_missing", "ticket_status", "payment_problem")
+FORMS = {"cancel_order": "cancel_order_form", "return_item": "return_form", "exchange_item": "return_form",
+         "change_address": "address_form"}
+
+
+def _utter(event: dict) -> str:
+    return str((event.get("metadata") or {}).get("utter_action") or "")
+
+
+def code_expected(tracker: Tracker) -> bool:
+    """Whether the assistant sent a code in this session that has not been used yet."""
+    for event in reversed(session_events(tracker)):
+        if event.get("event") != "bot":
+            continue
+        if _utter(event) in CODE_DONE:
+            return False
+        if _utter(event) in CODE_SENT or EMAIL_CODE_SENT in (event.get("text") or ""):
+            return True
+    return False
+
+
+def interrupted_request(tracker: Tracker) -> tuple[str | None, str]:
+    """(intent, text) of the last request in this session before the code, or (None, "")."""
+    for event in reversed(session_events(tracker)):
+        if event.get("event") != "user":
+            continue
+        intent = ((event.get("parse_data") or {}).get("intent") or {}).get("name")
+        if intent in REQUESTS:
+            return intent, event.get("text") or ""
+    return None, ""
+
+
+def open_erasure_ticket(uow: UnitOfWork, owner: int, sender: str, now: datetime) -> str:
+    ticket = tickets.open_ticket(uow, owner, "Delete my personal data (GDPR request, verified by code)", now,
+                                 description="Run `crmbot customer forget` after checking open orders and returns.",
+                                 priority="high", sender_id=sender)
+    return ticket.number
+
+
+def continue_after_link(dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any], uow: UnitOfWork,
+                        owner: int, number: str | None) -> list[dict] | None:
+    """Carry on the request the code interrupted; None when it was an order status (the caller shows it)."""
+    intent, text = interrupted_request(tracker)
+    now = datetime.utcnow()
+    if intent == "delete_my_data":
+        # The code just proved who this is: no second code for the erasure itself.
+        dispatcher.utter_message(response="utter_forget_requested", ticket=open_erasure_ticket(uow, owner, tracker.sender_id, now))
+        return [SlotSet("unverified_order", None), SlotSet("requested_info", None)]
+    if intent in FORMS:
+        return [SlotSet("unverified_order", None), SlotSet("order_id", number), FollowupAction(FORMS[intent])]
+    if intent in ("refund_status", "parcel_missing", "ticket_status"):
+        from actions.delivery import ActionParcelMissing
+        from actions.refunds import ActionRefundStatus
+        from actions.tickets import ActionTicketStatus
+
+        action = {"refund_status": ActionRefundStatus, "parcel_missing": ActionParcelMissing,
+                  "ticket_status": ActionTicketStatus}[intent]()
+        tracker.slots.update({"order_id": number})
+        return [SlotSet("unverified_order", None), SlotSet("order_id", number), *action.run(dispatcher, tracker, domain)]
+    if number is None:
+        # A status asked with no number (the email-only flow): which order, over the now linked account.
+        from actions.orders import answer_status
+        from actions.resolving import ask_which, resolve, say_taken
+        from crm_store.services import orders
+
+        found = resolve(tracker, "status", text=text)
+        if found is not None and found.chosen:
+            say_taken(dispatcher, tracker, found)
+            answer_status(dispatcher, orders.lookup(uow, found.chosen, owner))
+            return [SlotSet("unverified_order", None), SlotSet("order_id", found.chosen)]
+        if intent == "order_status" and ask_which(dispatcher, tracker, "status"):
+            return [SlotSet("unverified_order", None), SlotSet("requested_info", "order:status")]
+    return None

@@ -1,0 +1,98 @@
+"""Everyday requests on CRM data through the real actions (SQLite and PostgreSQL): an invoice copy,
+when a refund reaches the bank, the warranty route outside the return window."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import pytest
+from rasa_sdk.executor import CollectingDispatcher
+from sqlalchemy import select
+
+from crm_store import stages
+from crm_store.models import Order, Return, Ticket
+from crm_store.services import returns
+from crm_store.settings import Settings
+from tests.support.action_calls import DOMAIN, an_order, linked_chat, point_actions_at, replies, slot, tracker
+
+
+@pytest.fixture
+def chat(uow_factory, monkeypatch):  # type: ignore[no-untyped-def]
+    point_actions_at(monkeypatch, uow_factory)
+    return linked_chat(uow_factory)
+
+
+def out_of_scope(sender: str, text: str) -> tuple[CollectingDispatcher, list]:
+    from actions.everyday import ActionOutOfScope
+
+    dispatcher = CollectingDispatcher()
+    return dispatcher, ActionOutOfScope().run(dispatcher, tracker(sender, text, intent="out_of_scope"), DOMAIN)
+
+
+def test_an_invoice_copy_is_a_link_when_the_shop_configured_one(uow_factory, chat, monkeypatch):
+    import actions.everyday
+
+    monkeypatch.setattr(actions.everyday, "get_settings", lambda: Settings(invoice_url="https://shop.example/orders/{order}/invoice.pdf"))
+    sender, owner = chat
+    number = an_order(uow_factory, owner, "delivered", "desk lamp", 5)
+
+    dispatcher, events = out_of_scope(sender, "can I get a copy of my invoice please")
+
+    assert f"https://shop.example/orders/{number}/invoice.pdf" in replies(dispatcher)
+    assert slot(events, "order_id") == number
+
+
+def test_without_a_link_the_team_is_asked_to_email_it_with_the_order_on_the_request(engine, uow_factory, chat):
+    sender, owner = chat
+    number = an_order(uow_factory, owner, "delivered", "desk lamp", 5)
+
+    dispatcher, _ = out_of_scope(sender, "I need the receipt for my lamp")
+
+    with engine.connect() as conn:
+        rows = conn.execute(select(Ticket.subject, Order.number).join(Order, Order.id == Ticket.order_id)
+                            .where(Ticket.customer_id == owner)).all()
+    assert rows == [(f"Invoice copy ({number})", number)]
+    assert "email you a copy" in replies(dispatcher)
+
+
+def test_other_out_of_scope_messages_get_the_usual_answer_and_no_row(engine, uow_factory, chat):
+    sender, owner = chat
+
+    dispatcher, _ = out_of_scope(sender, "what's the weather in Berlin")
+
+    assert [m.get("response") for m in dispatcher.messages] == ["utter_out_of_scope"]
+    with engine.connect() as conn:
+        assert conn.execute(select(Ticket.id).where(Ticket.customer_id == owner)).all() == []
+
+
+def test_a_received_return_says_when_the_money_reaches_the_bank(uow_factory, chat):
+    from actions.refunds import ActionRefundStatus
+
+    sender, owner = chat
+    number = an_order(uow_factory, owner, "delivered", "desk lamp", 12)
+    ret = returns.open_return(uow_factory(), owner, number, "desk lamp", "changed my mind", datetime.utcnow() - timedelta(days=3))
+    received = datetime(2026, 11, 30, 9)  # a Monday
+    uow = uow_factory()
+    with uow:
+        row = uow.session.get(Return, ret.id)
+        stages.move(uow.session, "return", row, "approved", received - timedelta(days=1))
+        stages.move(uow.session, "return", row, "received", received)
+        uow.commit()
+    dispatcher = CollectingDispatcher()
+
+    ActionRefundStatus().run(dispatcher, tracker(sender, "when will I get my money back?", intent="refund_status"), DOMAIN)
+
+    said = " ".join(str(m.get("returns") or "") for m in dispatcher.messages)
+    assert "item received on 30 Nov 2026" in said and "pay it out by 7 Dec 2026" in said and "on your account by 10 Dec 2026" in said
+
+
+def test_a_fault_after_the_return_window_goes_the_warranty_route(uow_factory, chat):
+    from actions.orders import ActionCheckOrder
+
+    sender, owner = chat
+    number = an_order(uow_factory, owner, "delivered", "desk lamp", 90)
+    dispatcher = CollectingDispatcher()
+
+    ActionCheckOrder().run(dispatcher, tracker(sender, f"the desk lamp from {number} stopped working", {"order_id": number}), DOMAIN)
+
+    assert "return window has passed" in replies(dispatcher) and "warranty" in replies(dispatcher)
+    assert "utter_offer_remedy" not in replies(dispatcher)
