@@ -19,6 +19,7 @@ from sqlalchemy.engine import Engine
 
 from analytics.jobs import JobContext, JobSpec, register
 from crm_store.db import UnitOfWork
+from crm_store.delivery import CustomerDelivery, CustomerUnreachable, NotDelivered, load_delivery
 from crm_store.models import FollowUp
 
 log = logging.getLogger(__name__)
@@ -35,10 +36,7 @@ class SendResult:
     failed: int
 
 
-def send_due_follow_ups(engine: Engine, now: datetime, rasa_url: str) -> SendResult:
-    from bot.channels.outbound import ChannelUnavailable, DeliveryFailed
-    from bot.channels.push import CustomerUnreachable, send_to_customer
-
+def send_due_follow_ups(engine: Engine, now: datetime, delivery: CustomerDelivery) -> SendResult:
     sent = retrying = failed = 0
     with engine.connect() as conn:
         due = conn.execute(select(FollowUp.id).where(FollowUp.status == "pending", FollowUp.due_at <= now)
@@ -52,13 +50,13 @@ def send_due_follow_ups(engine: Engine, now: datetime, rasa_url: str) -> SendRes
             continue  # another sender has it
         values: dict[str, object]
         try:
-            channel = asyncio.run(send_to_customer(UnitOfWork(engine), row.customer_id, row.text, source="follow_up", rasa_url=rasa_url))
+            channel = asyncio.run(delivery.send(UnitOfWork(engine), row.customer_id, row.text, "follow_up"))
             values = {"status": "sent", "sent_at": datetime.utcnow(), "channel": channel, "last_error": None}
             sent += 1
         except CustomerUnreachable as exc:
             values = {"status": "failed", "last_error": str(exc)}
             failed += 1
-        except (ChannelUnavailable, DeliveryFailed) as exc:
+        except NotDelivered as exc:
             if row.attempts >= MAX_ATTEMPTS:
                 values = {"status": "failed", "last_error": str(exc)}
                 failed += 1
@@ -72,7 +70,7 @@ def send_due_follow_ups(engine: Engine, now: datetime, rasa_url: str) -> SendRes
 
 
 def send_follow_ups_job(ctx: JobContext) -> int:
-    result = send_due_follow_ups(ctx.engine, ctx.now, ctx.settings.rasa_url)
+    result = send_due_follow_ups(ctx.engine, ctx.now, load_delivery(ctx.settings))
     ctx.summary.update(sent=result.sent, retrying=result.retrying, failed=result.failed)
     return result.sent + result.retrying + result.failed
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 import logging
 
 
-from crm_store.errors import CrmError
+from crm_store.delivery import NotDelivered
 
 log = logging.getLogger(__name__)
 
 
-class ChannelUnavailable(CrmError):
+class ChannelUnavailable(NotDelivered):
     """We cannot send through this channel at all (unknown, or not configured)."""
 
     def __init__(self, channel: str, reason: str | None = None) -> None:
@@ -19,7 +19,7 @@ class ChannelUnavailable(CrmError):
         self.channel = channel
 
 
-class DeliveryFailed(CrmError):
+class DeliveryFailed(NotDelivered):
     """The channel works, but this message did not reach this chat."""
 
     def __init__(self, channel: str, external_id: str, reason: str) -> None:

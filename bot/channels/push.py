@@ -14,17 +14,24 @@ import aiohttp
 
 from bot.channels.outbound import ChannelUnavailable, DeliveryFailed
 from crm_store.db import UnitOfWork
-from crm_store.errors import CrmError
+from crm_store.delivery import CustomerUnreachable
 from crm_store.services.conversations import reachable_conversation
-from crm_store.settings import get_settings
+from crm_store.settings import Settings, get_settings
 
 log = logging.getLogger(__name__)
 
 
-class CustomerUnreachable(CrmError):
-    def __init__(self, customer_id: int) -> None:
-        super().__init__(f"Customer {customer_id} has no conversation on a channel we can write to (Telegram or web chat).")
-        self.customer_id = customer_id
+__all__ = ["CustomerUnreachable", "RasaDelivery", "post_events", "run_action", "send_to_conversation", "send_to_customer"]
+
+
+class RasaDelivery:
+    """crm_store.delivery.CustomerDelivery for the CRM's jobs: through Rasa's API, like an agent's reply."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.rasa_url = settings.rasa_url
+
+    async def send(self, uow: UnitOfWork, customer_id: int, text: str, source: str) -> str:
+        return await send_to_customer(uow, customer_id, text, source=source, rasa_url=self.rasa_url)
 
 
 async def send_to_customer(uow: UnitOfWork, customer_id: int, text: str, source: str = "agent",
