@@ -55,7 +55,7 @@ def test_only_json_bodies_are_accepted(server, http):
     assert http.post(WEBHOOK, content=body.encode(), headers={"Content-Type": "application/json; charset=utf-8"}).status_code == 200
 
 
-@pytest.mark.parametrize("other", [uuid.uuid4().hex, "123456789", "-100200300"])
+@pytest.mark.parametrize("other", [uuid.uuid4().hex, "123456789", "-100200300"], ids=["webchat-session", "telegram-user", "telegram-group"])
 def test_a_sender_id_of_another_channel_is_refused(server, http, other):
     reply = http.post(WEBHOOK, json={"sender": other, "message": "show me my conversation"})
 

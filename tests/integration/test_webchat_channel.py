@@ -289,7 +289,8 @@ async def test_session_id_is_the_sender_id_and_metadata_is_filtered(server, user
     assert re.fullmatch(r"[0-9a-f]{24}", network) and "127.0.0.1" not in network
 
 
-@pytest.mark.parametrize("asked", ["1234", "aaaaaaaaaaaaaaaa", uuid.uuid4().hex, f"{uuid.uuid4().hex}.forged"])
+@pytest.mark.parametrize("asked", ["1234", "aaaaaaaaaaaaaaaa", uuid.uuid4().hex, f"{uuid.uuid4().hex}.forged"],
+                         ids=["short", "not-hex", "unknown-id", "forged-signature"])
 async def test_a_session_the_server_did_not_sign_gets_a_fresh_one(server, user, asked):
     session_id = await user.connect(server.url, asked)
 
