@@ -60,9 +60,9 @@ def create_action_app(settings: Settings) -> Sanic:
         return response.json({"error": "the action failed"}, status=500)
 
     app.error_handler.add(Exception, action_failed)
-    from bot.heartbeat import install_sanic_heartbeat
+    from bot.heartbeat import dependency_probe, install_sanic_heartbeat
 
-    install_sanic_heartbeat(app, settings.var_path, "actions")
+    install_sanic_heartbeat(app, settings.var_path, "actions", dependency_probe(settings, ("crm",)))
     return app
 
 

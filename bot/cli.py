@@ -13,6 +13,7 @@ from crm_store.errors import CrmError, DatabaseUnavailable
 from crm_store.settings import PROJECT_ROOT, Settings, load_settings
 
 log = logging.getLogger(__name__)
+SUPERVISED = ("console", "scheduler", "ingest")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -57,9 +58,9 @@ def main(argv: list[str] | None = None) -> int:
     except DatabaseUnavailable as exc:
         from bot.dependencies import EX_TEMPFAIL
 
-        # Not a crash: under `crmbot run` the supervisor starts this again after a back-off.
         print(f"crmbot: {exc}", file=sys.stderr)
-        return EX_TEMPFAIL
+        # Not a crash for what `crmbot run` supervises: it is started again after a back-off.
+        return EX_TEMPFAIL if args.command in SUPERVISED else 2
     except CrmError as exc:
         print(f"crmbot: {exc}", file=sys.stderr)
         return 2

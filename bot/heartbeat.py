@@ -14,10 +14,11 @@ import json
 import os
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 HEALTH_DIR = "health"
 EVERY = 1.0
+PROBE_EVERY = 5.0
 
 
 def beat_path(var_path: Path, name: str) -> Path:
@@ -44,11 +45,16 @@ def read_beat(var_path: Path, name: str) -> dict[str, Any] | None:
 class LoopHeartbeat:
     """Beats from a running event loop until cancelled; `degraded` may be set by the process."""
 
-    def __init__(self, var_path: Path, name: str) -> None:
+    def __init__(self, var_path: Path, name: str, probe: Callable[[], str | None] | None = None) -> None:
         self.var_path, self.name = var_path, name
         self.degraded: str | None = None
         self.max_lag = 0.0
+        # Asked every PROBE_EVERY seconds in a worker thread (never on the loop): why the process is
+        # degraded now, e.g. its database stopped answering while it runs.
+        self.probe = probe
         self._task: asyncio.Task | None = None
+        self._probing: asyncio.Future | None = None
+        self._probed_at = 0.0
 
     def start(self) -> None:
         self._task = asyncio.get_running_loop().create_task(self._run())
@@ -66,14 +72,41 @@ class LoopHeartbeat:
         while True:
             lag = max(0.0, time.monotonic() - expected)
             self.max_lag = max(self.max_lag, lag)
+            self._probe()
             write_beat(self.var_path, self.name, self.degraded, lag, self.max_lag)
             expected = time.monotonic() + EVERY
             await asyncio.sleep(EVERY)
 
 
-def install_sanic_heartbeat(app: Any, var_path: Path, name: str) -> LoopHeartbeat:
+    def _probe(self) -> None:
+        if self.probe is None:
+            return
+        if self._probing is not None and self._probing.done():
+            try:
+                self.degraded = self._probing.result()
+            except Exception as exc:  # noqa: BLE001 - a probe that fails says so, it does not stop the beat
+                self.degraded = f"health probe failed ({type(exc).__name__})"
+            self._probing = None
+        if self._probing is None and time.monotonic() - self._probed_at >= PROBE_EVERY:
+            self._probed_at = time.monotonic()
+            self._probing = asyncio.get_running_loop().run_in_executor(None, self.probe)
+
+
+def dependency_probe(settings: Any, needs: tuple[str, ...]) -> Callable[[], str | None]:
+    """A probe: "waiting for <what>" while any of `needs` does not answer (bot/dependencies.py)."""
+    from bot.dependencies import problems
+
+    def probe() -> str | None:
+        down = problems(settings, needs)
+        return "waiting for " + ", ".join(down) if down else None
+
+    return probe
+
+
+def install_sanic_heartbeat(app: Any, var_path: Path, name: str,
+                            probe: Callable[[], str | None] | None = None) -> LoopHeartbeat:
     """Beat from a Sanic app's loop once it serves (Rasa, the action server)."""
-    heartbeat = LoopHeartbeat(var_path, name)
+    heartbeat = LoopHeartbeat(var_path, name, probe)
 
     async def start(_app: Any, _loop: Any) -> None:
         heartbeat.start()

@@ -25,7 +25,7 @@ from starlette.staticfiles import StaticFiles
 from bot.console import manage, views, workspace
 from bot.console.auth import LoginLimiter, Sessions
 from bot.console.monitor import QueueMonitor
-from bot.heartbeat import LoopHeartbeat, stack_health
+from bot.heartbeat import LoopHeartbeat, dependency_probe, stack_health
 from crm_store.db import UnitOfWork, unit_of_work
 from crm_store.rate_limits import Limiter, storage_url
 from crm_store.services import canned, console_users, handoffs
@@ -115,7 +115,7 @@ def create_app(settings: Settings, run_monitor: bool = True) -> Starlette:
         await asyncio.to_thread(prepare, settings, console.clock())
         stop = asyncio.Event()
         task = asyncio.create_task(console.monitor.run(stop)) if run_monitor else None
-        heartbeat = LoopHeartbeat(settings.var_path, "console")
+        heartbeat = LoopHeartbeat(settings.var_path, "console", dependency_probe(settings, ("crm",)))
         if run_monitor:
             heartbeat.start()
         try:

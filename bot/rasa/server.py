@@ -150,11 +150,12 @@ def main(argv: list[str] | None = None) -> int:
         print(f"rasa server: {exc}", file=sys.stderr)
         return 2
     from bot.dependencies import needs_of, wait_for
-    from bot.heartbeat import install_sanic_heartbeat
+    from bot.heartbeat import dependency_probe, install_sanic_heartbeat
 
     # The tracker database (and Redis in scale-out) down is a wait, beating "degraded", not a crash.
-    wait_for(settings, "rasa", needs_of(settings, "rasa"))
-    install_sanic_heartbeat(app, settings.var_path, "rasa")
+    needs = needs_of(settings, "rasa")
+    wait_for(settings, "rasa", needs)
+    install_sanic_heartbeat(app, settings.var_path, "rasa", dependency_probe(settings, needs))
     workers = rasa.core.utils.number_of_sanic_workers(app.ctx.crmbot_endpoints.lock_store)
     log.info("rasa server listening", extra={"host": settings.host, "port": settings.rasa_port})
     app.run(host=settings.host, port=settings.rasa_port, workers=workers, backlog=100, access_log=False, motd=False)

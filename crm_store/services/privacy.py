@@ -21,7 +21,7 @@ from sqlalchemy.engine import Engine
 from crm_store.db import UnitOfWork
 from crm_store.errors import UnknownCustomer
 from crm_store.models import (
-    Attachment, AuditEntry, ChannelIdentity, Conversation, ConversationEvent, ConversationNote, Customer, CustomerMerge,
+    Attachment, AuditEntry, ChannelIdentity, Conversation, ConversationEvent, ConversationNote, CustomerMerge,
     Deal, Feedback, FollowUp, Handoff, LinkCode, Message, Order, OrderItem, ReceiptReading, Refund, Return, Shipment,
     Ticket,
 )

@@ -159,7 +159,7 @@ def test_malformed_or_unknown_ids_answer_4xx_on_every_route(settings):
         if not getattr(route, "param_convertors", None) or route.path.startswith("/static"):
             continue
         for value in ("9" * 25, "424242"):
-            path = re.sub(r"\{(\w+):\w+\}", lambda m: "csv" if m.group(1) == "fmt" else ("x" if m.group(1) == "what" else value),
+            path = re.sub(r"\{(\w+):\w+\}", lambda m, v=value: "csv" if m.group(1) == "fmt" else ("x" if m.group(1) == "what" else v),
                           route.path)
             for method in sorted(route.methods - {"HEAD"}):
                 r = c.request(method, path, data={"csrf": csrf, "text": "hi", "to": "root"} if method == "POST" else None,

@@ -43,3 +43,29 @@ def test_a_loop_beats_while_it_runs_and_leaves_nothing_behind_when_stopped(tmp_p
 
     assert first is not None and first["degraded"] is None and max_lag < 5
     assert read_beat(tmp_path, "rasa") is None
+
+
+def test_a_probe_that_finds_a_dependency_down_makes_the_beat_degraded_and_then_not(tmp_path, monkeypatch):
+    import bot.heartbeat as heartbeat_module
+
+    monkeypatch.setattr(heartbeat_module, "PROBE_EVERY", 0.0)
+    down = ["waiting for the CRM database (OperationalError)"]
+
+    async def run() -> list[str | None]:
+        heartbeat = LoopHeartbeat(tmp_path, "actions", probe=lambda: down[0])
+        heartbeat.start()
+        seen: list[str | None] = []
+        deadline = time.monotonic() + 10
+        while len(seen) < 2:
+            assert time.monotonic() < deadline, seen
+            beat = read_beat(tmp_path, "actions")
+            if beat and beat["degraded"] and not seen:
+                seen.append(beat["degraded"])
+                down[0] = None  # the database answers again
+            elif beat and seen and beat["degraded"] is None:
+                seen.append(None)
+            await asyncio.sleep(0.1)
+        heartbeat.stop()
+        return seen
+
+    assert asyncio.run(run()) == ["waiting for the CRM database (OperationalError)", None]
