@@ -3,11 +3,11 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
-from typing import Callable
 
-from analytics.importing.lines import ADJUSTMENT_SKUS
+from analytics.importing.columns import ADJUSTMENT_SKUS
 from crm_store.settings import Settings
 
 
@@ -37,7 +37,13 @@ def register(sub: argparse._SubParsersAction) -> dict[str, Callable[[Settings, a
 
 def cmd_import(settings: Settings, args: argparse.Namespace) -> int:
     from analytics.digest.cli import migrated_uow_factory
-    from analytics.importing import ImportInterrupted, import_customers, import_orders, list_merges, undo_merge
+    from analytics.importing import (
+        ImportInterrupted,
+        import_customers,
+        import_orders,
+        list_merges,
+        undo_merge,
+    )
     from analytics.importing.columns import parse_overrides
     from analytics.importing.csvfile import count_rows
 

@@ -38,6 +38,8 @@ SYNONYMS: dict[str, dict[str, tuple[str, ...]]] = {
         "country": ("country", "billing country", "shipping country", "land"),
     },
 }
+# Order lines that are charges, not products (the Online Retail set's postage, manual, bank charges, ...).
+ADJUSTMENT_SKUS = frozenset({"POST", "DOT", "C2", "M", "D", "S", "B", "BANK CHARGES", "AMAZONFEE", "CRUK", "ADJUST"})
 REQUIRED = {"customers": (("name", "first_name", "last_name", "email", "phone"),),
             "orders": (("number",), ("total", "quantity"))}
 

@@ -13,11 +13,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
-import pandas as pd
 from sqlalchemy import select
 
 from analytics.importing import columns
-from analytics.importing.bulk import allocate_ids, insert_frame, when
 from analytics.importing.csvfile import open_csv, rows
 from analytics.importing.duplicates import Matcher, city_from_address
 from analytics.importing.report import ImportInterrupted, ImportReport
@@ -169,6 +167,10 @@ def _insert_new(uow: UnitOfWork, made: list[tuple[Ref, CustomerRow]], now: datet
     so the rows merged into them in this batch can point at them."""
     if not made:
         return
+    import pandas as pd
+
+    from analytics.importing.bulk import allocate_ids, insert_frame, when
+
     conn = uow.session.connection()
     ids = allocate_ids(conn, "customers", len(made))
     for (ref, _row), cid in zip(made, ids):

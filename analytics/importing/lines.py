@@ -15,17 +15,24 @@ The rules, in the order they apply (docs/import.md says the same in plain words)
 """
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
+from analytics.importing.columns import ADJUSTMENT_SKUS
+from analytics.importing.columnvalues import (
+    dates,
+    distinct,
+    e4_text,
+    fail,
+    money_e4,
+    money_text,
+    whole_numbers,
+)
 from analytics.importing.sheet import BAD
-from analytics.importing.values import BadValue, parse_total, parse_when
 
 EARLIEST = pd.Timestamp(1990, 1, 1)
-ADJUSTMENT_SKUS = frozenset({"POST", "DOT", "C2", "M", "D", "S", "B", "BANK CHARGES", "AMAZONFEE", "CRUK", "ADJUST"})
 # A description that is only a charge's name, with at most two words before it ("Next Day Carriage",
 # "AMAZON FEE"): "FRENCH CARRIAGE LANTERN" is a product.
 ADJUSTMENT_WORDS = (r"^\s*(?:\S+\s+){0,2}(?:postage|carriage|shipping|delivery charges?|fees?|bank charges?|manual|discount|"
@@ -77,45 +84,45 @@ def clean_orders(frame: pd.DataFrame, header: list[str], mapping: dict[str, str]
     table = [("lines read", lines_read, ""), ("exact duplicate lines", int(dup.sum()), "dropped")]
 
     df["number"] = distinct(col("number"), lambda u: u.str.upper())
-    _fail(reason, df["number"] == "", "no order number")
-    _fail(reason, distinct(df["number"], lambda u: u.str.len() > 20), "order number longer than 20 characters")
+    fail(reason, df["number"] == "", "no order number")
+    fail(reason, distinct(df["number"], lambda u: u.str.len() > 20), "order number longer than 20 characters")
     line_level = "quantity" in mapping
     repeated = pd.Series(False, index=df.index)
     if line_level:
-        df["quantity"], why = _whole(col("quantity"))
-        _fail(reason, why.notna(), why)
-        df["price_e4"], why = _money_e4(col("unit_price"), "unit price")
-        _fail(reason, why.notna(), why)
+        df["quantity"], why = whole_numbers(col("quantity"))
+        fail(reason, why.notna(), why)
+        df["price_e4"], why = money_e4(col("unit_price"), "unit price")
+        fail(reason, why.notna(), why)
         df["sku"] = distinct(col("sku") if "sku" in mapping else col("description"), lambda u: u.str.upper())
-        _fail(reason, df["sku"] == "", "no SKU")
-        _fail(reason, distinct(df["sku"], lambda u: u.str.len() > 40), "SKU longer than 40 characters")
+        fail(reason, df["sku"] == "", "no SKU")
+        fail(reason, distinct(df["sku"], lambda u: u.str.len() > 40), "SKU longer than 40 characters")
         df["description"] = distinct(col("description"), lambda u: u.str.slice(0, 200))
     else:
         df["quantity"] = 1
-        df["price_e4"], why = _money_e4(col("total"), "total")
-        _fail(reason, why.notna(), why)
+        df["price_e4"], why = money_e4(col("total"), "total")
+        fail(reason, why.notna(), why)
         df["sku"], df["description"] = "", ""
         again = df["number"].duplicated(keep="first") & (df["number"] != "")
         first_line = pd.Series(df.index, index=df.index).groupby(df["number"]).transform("first")
         repeated = again & reason.isna()  # a later copy is bad, and spoils no earlier order
-        _fail(reason, again, "order " + df["number"][again] + " is already on line " + first_line[again].astype(str))
-    df["placed_at"], why = _dates(col("placed_at"), "date") if "placed_at" in mapping else (pd.Series(rules.now, index=df.index), None)
+        fail(reason, again, "order " + df["number"][again] + " is already on line " + first_line[again].astype(str))
+    df["placed_at"], why = dates(col("placed_at"), "date") if "placed_at" in mapping else (pd.Series(rules.now, index=df.index), None)
     if why is not None:
-        _fail(reason, why.notna(), why)
+        fail(reason, why.notna(), why)
     df["placed_at"] = df["placed_at"].fillna(rules.now)
     dated = [stage for f, stage in STAGE_DATES if f in mapping]
     for f, _stage in STAGE_DATES[1:]:
         if f in mapping:
-            df[f], why = _dates(col(f), f.replace("_at", " date"))
-            _fail(reason, why.notna(), why)
+            df[f], why = dates(col(f), f.replace("_at", " date"))
+            fail(reason, why.notna(), why)
     status = distinct(col("status"), lambda u: u.str.lower().str.replace(" ", "_"))
     known = status.isin(list(rules.statuses) + list(CANCEL_STATUSES)) | (status == "")
-    _fail(reason, ~known, "status '" + col("status")[~known] + "' is not one of " + ", ".join(rules.statuses))
+    fail(reason, ~known, "status '" + col("status")[~known] + "' is not one of " + ", ".join(rules.statuses))
     df["status"] = status.replace(CANCEL_STATUSES)
     cancelled_status = status.isin(list(CANCEL_STATUSES))
     for c in ("ext", "email", "phone", "key"):
         df[c] = customer_keys[c]
-    _fail(reason, customer_keys["bad"].notna(), customer_keys["bad"])
+    fail(reason, customer_keys["bad"].notna(), customer_keys["bad"])
     df["country"] = distinct(col("country"), lambda u: u.str.slice(0, 60))
 
     bad_lines = reason.notna()
@@ -130,7 +137,7 @@ def clean_orders(frame: pd.DataFrame, header: list[str], mapping: dict[str, str]
     amount = df["quantity"] * df["price_e4"]
     held = pd.Series(None, index=df.index, dtype=object)
     below = (df["price_e4"] < 0) if line_level else pd.Series(False, index=df.index)  # a negative order total is a refund
-    held[below] = "unit price " + _e4_text(df["price_e4"][below]) + " is negative (a write-off, not a sale)"
+    held[below] = "unit price " + e4_text(df["price_e4"][below]) + " is negative (a write-off, not a sale)"
     write_off = (df["quantity"] < 0) & (df["price_e4"] == 0) & ~prefix & ~cancelled_status & held.isna()
     held[write_off] = "quantity " + df["quantity"][write_off].astype(str) + " at price 0 with no cancellation mark: a stock correction, not a sale"
     late = (df["placed_at"] > rules.now + pd.Timedelta(days=1)) & held.isna()
@@ -165,11 +172,11 @@ def clean_orders(frame: pd.DataFrame, header: list[str], mapping: dict[str, str]
         adjust = pd.Series(False, index=df.index)
     free = (df["price_e4"] == 0) & ~adjust
     huge = amount.abs() > rules.max_amount * 10_000
-    out.checks = [(ln, f"line amount {_e4_text(pd.Series([a]))[0]} is beyond {rules.max_amount:,}: check it")
+    out.checks = [(ln, f"line amount {e4_text(pd.Series([a]))[0]} is beyond {rules.max_amount:,}: check it")
                   for ln, a in zip(df.index[huge].tolist(), amount[huge].tolist())]
     table.append(("cancellation lines", int(credit.sum()), "imported as credit notes (negative), see below"))
     table.append(("adjustment lines (postage, fees, manual)", int(adjust.sum()),
-                  f"kept apart from products, counted in totals: {_money_text(amount[adjust].sum())}"))
+                  f"kept apart from products, counted in totals: {money_text(amount[adjust].sum())}"))
     table.append(("free lines (unit price 0)", int(free.sum()), "imported at price 0"))
     table.append(("lines beyond the amount limit", int(huge.sum()), "imported, listed to check"))
     table.append(("lines with no customer", int((df["key"] == "").sum()), "imported as anonymous orders"))
@@ -181,7 +188,7 @@ def clean_orders(frame: pd.DataFrame, header: list[str], mapping: dict[str, str]
     linked = int(out.orders["credit_for"].notna().sum())
     table.append(("credit notes", n_credit, (f"{linked} linked to the order they cancel, {n_credit - linked} with no "
                                              "earlier order of the same customer and SKU in the file")))
-    table.append(("net amount of credit notes", n_credit, _money_text(out.orders.loc[out.orders["kind"] == "credit_note", "total_e4"].sum())))
+    table.append(("net amount of credit notes", n_credit, money_text(out.orders.loc[out.orders["kind"] == "credit_note", "total_e4"].sum())))
     if line_level:
         items = df[~adjust]
         out.items = items[["number", "sku", "quantity", "price_e4"]].reset_index(drop=True)
@@ -264,111 +271,3 @@ def _products(items: pd.DataFrame) -> pd.DataFrame:
     products["name"] = names.reindex(products.index)
     products["name"] = products["name"].fillna(pd.Series(products.index, index=products.index))
     return products.reset_index()
-
-
-def distinct(values: pd.Series, fn: Callable[[pd.Series], pd.Series]) -> pd.Series:
-    """fn applied to each distinct value once: exports repeat their SKUs, numbers and countries thousands of times."""
-    codes, uniques = pd.factorize(values.to_numpy(), use_na_sentinel=False)
-    mapped = fn(pd.Series(uniques, dtype=object)).to_numpy()
-    return pd.Series(mapped[codes], index=values.index)
-
-
-def _fail(reason: pd.Series, mask: pd.Series, why: str | pd.Series) -> None:
-    hit = mask & reason.isna()
-    if hit.any():
-        reason[hit] = why[hit] if isinstance(why, pd.Series) else why
-
-
-def _whole(text: pd.Series) -> tuple[pd.Series, pd.Series]:
-    number = pd.to_numeric(text, errors="coerce")
-    ok = number.notna() & (number == number.round()) & (number.abs() < 2**31)
-    why = pd.Series(None, index=text.index, dtype=object)
-    why[~ok] = "quantity '" + text[~ok] + "' is not a whole number"
-    return number.where(ok, 0).astype("int64"), why
-
-
-def _money_e4(text: pd.Series, what: str) -> tuple[pd.Series, pd.Series]:
-    """Amounts in 1/10,000 as int64: exact for the file's own decimals, which floats are not."""
-    number = pd.to_numeric(text, errors="coerce")
-    why = pd.Series(None, index=text.index, dtype=object)
-    odd = number.isna() & (text != "")
-    for value in pd.unique(text[odd]):  # "€1.234,50", "12,00 EUR": few distinct values, parsed one by one
-        try:
-            number[text == value] = float(parse_total(value))
-        except BadValue:
-            why[text == value] = f"{what} {value!r} is not a number"
-    why[text == ""] = f"no {what}"
-    number = number.fillna(0)
-    huge = number.abs() >= 10**8
-    why[huge] = f"{what} " + text[huge] + " is beyond 100,000,000"
-    return (number.where(why.isna(), 0) * 10_000).round().astype("int64"), why
-
-
-def _dates(text: pd.Series, what: str) -> tuple[pd.Series, pd.Series]:
-    distinct = pd.Series(pd.unique(text.to_numpy()), dtype=object)
-    parsed = pd.Series(pd.NaT, index=distinct.index, dtype="datetime64[ns]")
-    for fmt in ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d", "%Y-%m-%dT%H:%M:%S", "%d.%m.%Y", "%d/%m/%Y"):
-        todo = parsed.isna() & (distinct != "")
-        if not todo.any():
-            break
-        parsed[todo] = pd.to_datetime(distinct[todo], format=fmt, errors="coerce")
-    failed: dict[str, str] = {}
-    for i in parsed.index[parsed.isna() & (distinct != "")]:
-        try:
-            parsed[i] = parse_when(distinct[i])
-        except (BadValue, OverflowError, ValueError):
-            failed[distinct[i]] = f"{what} {distinct[i]!r} cannot be read"
-    by_text = pd.Series(parsed.to_numpy(), index=distinct.to_numpy())
-    dates = text.map(by_text)
-    why = text.map(failed).astype(object)
-    why = why.where(why.notna(), None)
-    return pd.to_datetime(dates), why
-
-
-def _e4_text(values: pd.Series) -> pd.Series:
-    return (values / 10_000).map(lambda v: f"{v:,.2f}")
-
-
-def _money_text(e4: int) -> str:
-    return f"{e4 / 10_000:,.2f}"
-
-
-def customer_columns(frame: pd.DataFrame, mapping: dict[str, str], region: str) -> pd.DataFrame:
-    """ext, email, phone, key ("x:…", "e:…", "p:…" or "") and bad (a reason or None), row by row."""
-    from analytics.importing.values import clean_email, clean_phone
-
-    out = pd.DataFrame(index=frame.index)
-    ext = frame[mapping["customer_id"]] if "customer_id" in mapping else pd.Series("", index=frame.index)
-    out["ext"] = distinct(ext, lambda u: u.str.replace(r"\.0$", "", regex=True).str.slice(0, 200))  # a spreadsheet's 12346.0
-    out["bad"] = None
-    for f, cleaner in (("email", clean_email), ("phone", lambda v: clean_phone(v, region))):
-        raw = frame[mapping[f]] if f in mapping else pd.Series("", index=frame.index)
-        clean: dict[str, str] = {}
-        for value in pd.unique(raw[raw != ""]):
-            try:
-                clean[value] = cleaner(value)
-            except BadValue as exc:
-                out.loc[(raw == value) & out["bad"].isna(), "bad"] = str(exc)
-        out[f] = raw.map(clean).fillna("")
-    key = np.where(out["ext"] != "", "x:" + out["ext"], np.where(out["email"] != "", "e:" + out["email"],
-                   np.where(out["phone"] != "", "p:" + out["phone"], "")))
-    out["key"] = key
-    return out
-
-
-def stage_history(orders: pd.DataFrame, dated: tuple[str, ...]) -> pd.DataFrame:
-    """number, stage, entered_at, note: a row per dated stage, and the current stage when the file has no date for it."""
-    parts = []
-    sales = orders["kind"] == "order"
-    for f, stage in STAGE_DATES:
-        if stage not in dated or f not in orders:
-            continue
-        mask = orders[f].notna() & (sales if stage != "cancelled" else True)
-        parts.append(pd.DataFrame({"number": orders.loc[mask, "number"], "stage": stage, "entered_at": orders.loc[mask, f], "note": None}))
-    have = pd.concat(parts) if parts else pd.DataFrame(columns=["number", "stage", "entered_at", "note"])
-    current = orders[["number", "status", "placed_at"]].rename(columns={"status": "stage"})
-    missing = ~current.set_index(["number", "stage"]).index.isin(have.set_index(["number", "stage"]).index)
-    last = have.groupby("number")["entered_at"].max()
-    filler = current[missing].assign(entered_at=lambda d: d["number"].map(last).fillna(d["placed_at"]),
-                                     note=UNDATED_NOTE)
-    return pd.concat([have, filler[["number", "stage", "entered_at", "note"]]], ignore_index=True)

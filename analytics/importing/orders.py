@@ -27,13 +27,10 @@ from analytics.importing.bulk import (
     insert_frame,
     when,
 )
-from analytics.importing.lines import (
-    ADJUSTMENT_SKUS,
-    Rules,
-    clean_orders,
-    customer_columns,
-    stage_history,
-)
+from analytics.importing.columns import ADJUSTMENT_SKUS
+from analytics.importing.columnvalues import customer_columns
+from analytics.importing.history import stage_history, stage_note
+from analytics.importing.lines import Rules, clean_orders
 from analytics.importing.report import ImportInterrupted, ImportReport
 from analytics.importing.sheet import read_sheet
 from crm_store import stages
@@ -64,7 +61,7 @@ def import_orders(uow_factory: Callable[[], UnitOfWork], path: Path, now: dateti
     del sheet
     report.rows = cleaned.table[0][1]
     report.table, report.bad, report.flagged, report.checks = cleaned.table, cleaned.bad, cleaned.flagged, cleaned.checks
-    report.notes.append(_stage_note(cleaned.dated_stages, mapping))
+    report.notes.append(stage_note(cleaned.dated_stages, mapping))
     report.missing.update(cleaned.missing)
     orders = cleaned.orders
     report.seconds["clean"] = time.perf_counter() - clock - report.seconds["read"]
@@ -205,15 +202,3 @@ def _products(conn: Connection, products: pd.DataFrame, write: bool) -> tuple[di
             "price": decimal_text(new["price_e4"], 2).to_numpy(), "stock": 0}))
         known.update(zip(new["sku"], ids))
     return known, len(new)
-
-
-def _stage_note(dated: tuple[str, ...], mapping: dict[str, str]) -> str:
-    if len(dated) > 1:
-        return ("stage history: each order gets the stages the file dates (" + ", ".join(dated) +
-                "); its current stage without a date of its own takes the order's last known date")
-    if dated:
-        return (f"stage history: the file dates only when an order was placed ({mapping['placed_at']!r}); it has no "
-                "payment, shipping or delivery dates, so each order is recorded as placed and then in its final stage on "
-                "that same date. Time per stage and stalled-order checks say nothing about these orders.")
-    return ("stage history: the file has no dates at all, so orders are dated by the import and their stage history "
-            "says nothing about how long each stage took")
