@@ -29,6 +29,7 @@ from bot.heartbeat import LoopHeartbeat, dependency_probe, stack_health
 from crm_store.db import UnitOfWork, unit_of_work
 from crm_store.rate_limits import Limiter, storage_url
 from crm_store.services import canned, console_users, handoffs
+from crm_store.services import workspace as workspace_service
 from crm_store.services.agents import display_name, initials
 from crm_store.settings import Settings
 
@@ -81,7 +82,7 @@ class RowId(Convertor):
 register_url_convertor("rowid", RowId())
 
 
-async def _unknown_handoff(request: Request, exc: Exception) -> Response:
+async def _unknown_record(request: Request, exc: Exception) -> Response:
     console = request.app.state.console
     if "text/html" in request.headers.get("accept", ""):
         return console.render(request, "error.html", 404, message=str(exc), back="/queue")
@@ -160,7 +161,8 @@ def create_app(settings: Settings, run_monitor: bool = True) -> Starlette:
         Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
     ]
     app = Starlette(routes=routes, lifespan=lifespan, middleware=[Middleware(SecurityHeaders)],
-                    exception_handlers={handoffs.UnknownHandoff: _unknown_handoff})
+                    exception_handlers={handoffs.UnknownHandoff: _unknown_record,
+                                        workspace_service.UnknownConversation: _unknown_record})
     app.state.console = console
     return app
 

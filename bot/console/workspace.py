@@ -133,6 +133,8 @@ async def add_label(request: Request) -> Response:
     try:
         label = await asyncio.to_thread(workspace.add_label, console.uow(), conversation_id,
                                         str(request.state.form.get("label") or ""), user.username, console.clock())
+    except workspace.UnknownConversation:
+        raise
     except CrmError as exc:
         return console.render(request, "error.html", 400, message=str(exc), back=_back(request))
     await asyncio.to_thread(audit.record, console.uow(), f"agent:{user.username}", "label", "conversation", conversation_id,

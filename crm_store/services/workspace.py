@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from crm_store.db import UnitOfWork
 from crm_store.errors import CrmError
-from crm_store.models import ConsoleUser, ConversationLabel, Handoff, Message
+from crm_store.models import ConsoleUser, Conversation, ConversationLabel, Handoff, Message
 from crm_store.services.handoff_queue import queued_order
 
 
@@ -79,12 +79,23 @@ def is_away(uow: UnitOfWork, username: str) -> bool:
 _LABEL = re.compile(r"^[\w][\w \-]{0,39}$")
 
 
+class UnknownConversation(CrmError):
+    def __init__(self, conversation_id: int) -> None:
+        super().__init__(f"There is no conversation {conversation_id}.")
+
+
+def _require_conversation(uow: UnitOfWork, conversation_id: int) -> None:
+    if uow.session.get(Conversation, conversation_id) is None:
+        raise UnknownConversation(conversation_id)
+
+
 def add_label(uow: UnitOfWork, conversation_id: int, label: str, by: str, now: datetime) -> str:
     """Tag a conversation; the label is kept lower case, once per conversation."""
     label = " ".join(label.split()).lower()
     if not _LABEL.match(label):
         raise CrmError("A label is 1-40 letters, digits, spaces or dashes.")
     with uow:
+        _require_conversation(uow, conversation_id)
         exists = uow.session.scalar(select(ConversationLabel.id).where(ConversationLabel.conversation_id == conversation_id,
                                                                        ConversationLabel.label == label))
         if exists is None:
@@ -95,6 +106,7 @@ def add_label(uow: UnitOfWork, conversation_id: int, label: str, by: str, now: d
 
 def remove_label(uow: UnitOfWork, conversation_id: int, label: str) -> None:
     with uow:
+        _require_conversation(uow, conversation_id)
         for row in uow.session.scalars(select(ConversationLabel).where(ConversationLabel.conversation_id == conversation_id,
                                                                        ConversationLabel.label == label)):
             uow.session.delete(row)
