@@ -65,6 +65,13 @@ class ActionOutOfScope(Action):
         settings = get_settings()
         if kind == shop_answers.INVOICE:
             return ActionInvoiceCopy().run(dispatcher, tracker, domain)
+        if kind == shop_answers.INVOICE_FIX:
+            # A wrong name or address on an invoice: only the team can reissue it; offered, not forced.
+            dispatcher.utter_message(text="Sorry about that. Correcting an invoice needs someone from our team. "
+                                          "Shall I put you through to a person?",
+                                     buttons=[{"title": "Yes, a person please", "payload": "/affirm"},
+                                              {"title": "No, thanks", "payload": "/deny"}])
+            return [SlotSet("requested_info", "handoff")]
         if kind == shop_answers.PRICE_MATCH:
             dispatcher.utter_message(text=shop_answers.price_match_answer(settings.price_match_policy))
             return []

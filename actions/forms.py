@@ -171,14 +171,14 @@ class HandoffFormValidation:
             from actions.account import ActionLinkAccount  # actions.account imports actions.orders, which imports this module
 
             return [*ActionLinkAccount().run(dispatcher, tracker, domain), SlotSet("order_id", None), SlotSet("requested_slot", None)]
-        if _just_asked(tracker, form) and not ("order_id" in FORM_SLOTS.get(form, ()) and correction_number(tracker)):
+        if _just_asked(tracker, form) and not ("order_id" in FORM_SLOTS.get(form, ()) and correction_number(tracker, form)):
             slot = tracker.get_slot("requested_slot")
             fits = slot in _FITS and _FITS[slot](tracker)
             kind = interruptions.interruption(form, slot, *_intent(tracker), tracker.latest_message.get("text") or "", fits)
             if kind:
                 return _interrupt(kind, form, dispatcher, tracker)
         events = await super().run(dispatcher, tracker, domain)  # type: ignore[misc]
-        if correction_number(tracker) and "order_id" in FORM_SLOTS.get(form, ()):
+        if correction_number(tracker, form) and "order_id" in FORM_SLOTS.get(form, ()):
             kept = [e.get("value") for e in events if e.get("event") == "slot" and e.get("name") == "order_id"]
             if kept and kept[-1]:
                 events += [SlotSet(s, None) for s in _ORDER_DEPENDENT if s in FORM_SLOTS[form]]
@@ -228,7 +228,8 @@ class OrderIdExtraction:
     and an order this chat asked about but may not see yet stays the order in focus."""
 
     async def extract_order_id(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> dict:
-        corrected = correction_number(tracker)
+        form = self.name().removeprefix("validate_")  # type: ignore[attr-defined]
+        corrected = correction_number(tracker, form)
         if corrected and tracker.get_slot("order_id") and corrected != slot_before_this_turn(tracker, "order_id") \
                 and tracker.get_slot("requested_slot") not in (None, "order_id"):
             # "no, I meant 10424" while we ask about A-10423: the new order replaces it and what was
@@ -244,8 +245,8 @@ class OrderIdExtraction:
         if tracker.get_slot("order_id"):
             return {}
         text = tracker.latest_message.get("text") or ""
-        if correction_number(tracker):
-            return {"order_id": correction_number(tracker)}
+        if correction_number(tracker, form):
+            return {"order_id": correction_number(tracker, form)}
         asked = tracker.get_slot("requested_slot")
         if asked is None and bad_order_number_in(text):  # the opening message: "where is order AB-12"
             return {"order_id": f"invalid:{bad_order_number_in(text)}"}

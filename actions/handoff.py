@@ -96,6 +96,8 @@ class ActionHandoff(Action):
                                          if waiting else "I'm sorry about that. Would you like me to get a person from our team?")
                 return [SlotSet("requested_info", "anything_else" if waiting else "handoff")]
             return hand_over(dispatcher, tracker, "request_human", rule)
+        if intent == "affirm" and tracker.get_slot("requested_info") == "handoff":
+            return hand_over(dispatcher, tracker, "request_human", "asked for a person (accepted the offer)")
         trigger = intent if intent in TRIGGERS else "request_human"
         return hand_over(dispatcher, tracker, trigger, TRIGGERS.get(intent, f"offered after: {intent}"))
 

@@ -6,6 +6,7 @@ and refund on record; with nothing on record and orders to ask about, the assist
 """
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from typing import Any
 
@@ -27,6 +28,7 @@ _STATE = {
     "refunded": "refunded",
     "rejected": "not approved (we've emailed you why)",
 }
+_RETURN_OR_REFUND = re.compile(r"(?<![\w-])[RF]-\d{5}(?![\w-])")
 _REFUND_STATE = {"requested": "on its way", "processing": "being paid out", "paid": "paid out"}
 
 
@@ -99,6 +101,10 @@ class ActionRefundStatus(Action):
         except SQLAlchemyError:
             crm_unavailable(dispatcher, tracker, "refund look-up")
             return []
+        named = set(_RETURN_OR_REFUND.findall((tracker.latest_message.get("text") or "").upper()))
+        if named & ({r.number for r in rows} | {r.number for r in refunds}):
+            # "where's my refund for R-00012?": that one, not the whole list.
+            rows, refunds = [r for r in rows if r.number in named], [r for r in refunds if r.number in named]
         lines = [return_line(r) for r in rows] + [refund_line(r) for r in refunds]
         lines += [f"- order {o.number}: {money_back(o).strip()}" for o in mine
                   if o.status in ("cancelled", "returned") and not any(o.number in line for line in lines) and money_back(o)]

@@ -14,6 +14,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.exc import SQLAlchemyError
 
+from actions import interruptions
 from actions.common import crm, customer_id, day
 from crm_store.errors import CrmError
 from crm_store.services import orders
@@ -46,10 +47,18 @@ def shown_orders(tracker: Tracker) -> tuple[str, ...]:
     return ()
 
 
-def correction_number(tracker: Tracker) -> str | None:
-    """The order number in "no, I meant 10424" (a bare number counts here, as it does not elsewhere)."""
+def correction_number(tracker: Tracker, form: str | None = None) -> str | None:
+    """The order number in "no, I meant 10424" (a bare number counts here, as it does not elsewhere).
+
+    Inside `form`, a message that is clearly another task ("actually I'd rather cancel my other order
+    A-57616" in a return) is that task, not a corrected number for this form.
+    """
     text = tracker.latest_message.get("text") or ""
     if not is_correction(text):
+        return None
+    intent = tracker.latest_message.get("intent") or {}
+    if form and intent.get("name") in interruptions.TASKS and intent.get("name") not in interruptions.OWN_INTENTS.get(form, ()) \
+            and float(intent.get("confidence") or 0.0) >= interruptions.SWITCH_CONFIDENCE:
         return None
     numbers = order_numbers(text)
     return numbers[0] if numbers else None

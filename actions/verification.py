@@ -25,6 +25,7 @@ EMAIL_CODE_SENT = "I've just sent a 6-digit code to it"
 # Requests that may have to wait for a code, and the form that carries each on.
 REQUESTS = ("order_status", "cancel_order", "return_item", "exchange_item", "change_address", "refund_status",
             "delete_my_data", "parcel_missing", "ticket_status", "payment_problem")
+_TOPICS = {"cancel_order": "cancellation", "return_item": "return", "exchange_item": "exchange", "change_address": "address change"}
 FORMS = {"cancel_order": "cancel_order_form", "return_item": "return_form", "exchange_item": "return_form",
          "change_address": "address_form"}
 
@@ -73,6 +74,8 @@ def continue_after_link(dispatcher: CollectingDispatcher, tracker: Tracker, doma
         dispatcher.utter_message(response="utter_forget_requested", ticket=open_erasure_ticket(uow, owner, tracker.sender_id, now))
         return [SlotSet("unverified_order", None), SlotSet("requested_info", None)]
     if intent in FORMS:
+        if number:
+            dispatcher.utter_message(text=f"Now, the {_TOPICS[intent]} for order {number}:")
         return [SlotSet("unverified_order", None), SlotSet("order_id", number), FollowupAction(FORMS[intent])]
     if intent in ("refund_status", "parcel_missing", "ticket_status"):
         from actions.delivery import ActionParcelMissing

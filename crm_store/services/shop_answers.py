@@ -9,7 +9,9 @@ from __future__ import annotations
 import re
 from datetime import date, datetime, timedelta
 
-INVOICE, PRICE_MATCH, PROMO = "invoice", "price_match", "promo"
+INVOICE, INVOICE_FIX, PRICE_MATCH, PROMO = "invoice", "invoice_fix", "price_match", "promo"
+# Something wrong on an invoice (a name, an address, a VAT number) is for the team, not a copy.
+_FIX = re.compile(r"\b(?:wrong|incorrect|mistake|error|typo|misspel\w*|change|correct\w*|fix|update|amend|instead of|says \w+ instead)\b", re.I)
 _CUES = (
     (INVOICE, re.compile(r"\b(?:invoice|receipt|bill|vat (?:invoice|receipt)|proof of purchase)s?\b", re.I)),
     (PRICE_MATCH, re.compile(r"\b(?:price ?match\w*|match (?:the|a|their|that) price|cheaper (?:at|on|elsewhere|somewhere)|"
@@ -19,8 +21,9 @@ _CUES = (
 
 
 def everyday_request(text: str) -> str | None:
-    """INVOICE, PRICE_MATCH, PROMO or None for a message the classifier could not place."""
-    return next((kind for kind, cue in _CUES if cue.search(text or "")), None)
+    """INVOICE, INVOICE_FIX, PRICE_MATCH, PROMO or None for a message the classifier could not place."""
+    kind = next((kind for kind, cue in _CUES if cue.search(text or "")), None)
+    return INVOICE_FIX if kind == INVOICE and _FIX.search(text or "") else kind
 
 
 def price_match_answer(policy: str) -> str:

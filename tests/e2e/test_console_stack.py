@@ -9,13 +9,14 @@ import shutil
 import time
 import uuid
 from datetime import datetime
+from decimal import Decimal
 
 import httpx
 import pytest
 from sqlalchemy import select
 
 from crm_store.db import UnitOfWork
-from crm_store.models import Conversation, Handoff, Message
+from crm_store.models import Conversation, Handoff, Message, Order
 from crm_store.services import console_users, handoffs
 from crm_store.services.agents import display_name
 from tests.e2e.test_order_status import customer_with_order, texts
@@ -176,6 +177,17 @@ def test_telegram_handoff_agent_reply_silence_and_rating(stack: Stack, telegram)
 GREETING = "Hi! I'm the shop assistant"
 
 
+def second_order(stack: Stack, number: str) -> str:
+    """Another order on its way for the customer who owns `number`."""
+    other = f"A-{random.randint(20000, 99999)}"
+    with UnitOfWork(stack.engine) as uow:
+        mine = uow.orders.one_by(number=number)
+        uow.orders.add(Order(number=other, customer_id=mine.customer_id, status="paid", stage_entered_at=mine.placed_at,
+                             placed_at=mine.placed_at, total=Decimal("19.90")))
+        uow.commit()
+    return other
+
+
 @pytest.mark.parametrize("before, ending, first", [
     ("nothing", "ticket", "hi"),                 # nobody could take the chat: a ticket, and back to the assistant
     ("return_form", "ticket", "hi"),             # asked for a person in the middle of a form
@@ -189,6 +201,7 @@ def test_after_a_hand_back_the_assistant_answers_the_next_message(stack: Stack, 
     if before == "return_form":
         assert "order" in texts(stack.say(sender, "I want to return my shoes")).lower()
     elif before == "order_question":
+        second_order(stack, number)  # with one order on its way it would be taken without asking
         assert "A-10423" in texts(stack.say(sender, "can you check the status of my order please"))
     assert "handing you over" in texts(stack.say(sender, "I want to talk to a person")), stack.log()
     handoff_id = eventually(lambda: handoff_of(stack, sender))["id"]

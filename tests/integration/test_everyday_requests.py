@@ -96,3 +96,19 @@ def test_a_fault_after_the_return_window_goes_the_warranty_route(uow_factory, ch
 
     assert "return window has passed" in replies(dispatcher) and "warranty" in replies(dispatcher)
     assert "utter_offer_remedy" not in replies(dispatcher)
+
+
+def test_a_named_return_is_answered_alone(uow_factory, chat):
+    from actions.refunds import ActionRefundStatus
+
+    sender, owner = chat
+    lamp = an_order(uow_factory, owner, "delivered", "desk lamp", 12)
+    mat = an_order(uow_factory, owner, "delivered", "yoga mat", 12)
+    first = returns.open_return(uow_factory(), owner, lamp, "desk lamp", "changed my mind", datetime.utcnow())
+    second = returns.open_return(uow_factory(), owner, mat, "yoga mat", "changed my mind", datetime.utcnow())
+    dispatcher = CollectingDispatcher()
+
+    ActionRefundStatus().run(dispatcher, tracker(sender, f"any news on {second.number.lower()}?", intent="refund_status"), DOMAIN)
+
+    said = " ".join(str(m.get("returns") or "") for m in dispatcher.messages)
+    assert second.number in said and first.number not in said

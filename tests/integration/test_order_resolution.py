@@ -113,3 +113,22 @@ def test_a_correction_while_confirming_a_cancellation_replaces_the_order_and_ask
     assert slot(events, "order_id") == second
     assert slot(events, "confirm_cancel") is None
     assert first not in {e.get("value") for e in events if e.get("name") == "order_id"}
+
+
+def test_another_task_with_an_order_number_inside_a_form_is_that_task_not_a_correction(uow_factory, chat):
+    from actions.returns import ValidateReturnForm
+
+    sender, owner = chat
+    delivered = an_order(uow_factory, owner, "delivered", "french press", 10)
+    other = an_order(uow_factory, owner, "paid", "office chair", 1)
+    asked = [{"event": "slot", "name": "requested_slot", "value": "item"}, {"event": "action", "name": "return_form"}]
+    text = f"hmm actually I'd rather cancel my other order {other}"
+    turn = tracker(sender, text, {"order_id": delivered, "requested_slot": "item"}, asked, form="return_form",
+                   intent="cancel_order", entities=[{"entity": "order_id", "value": other}])
+
+    events = asyncio.run(ValidateReturnForm().run(CollectingDispatcher(), turn, DOMAIN))
+
+    # The return form steps out (rejected) so the cancellation is handled; the return's order is not replaced.
+    assert {"event": "action_execution_rejected", "name": "return_form"} in [
+        {k: e.get(k) for k in ("event", "name")} for e in events]
+    assert slot(events, "order_id") != other

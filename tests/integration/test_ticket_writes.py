@@ -111,3 +111,13 @@ def test_a_stated_rule_hands_over_and_the_reason_names_it(engine, uow_factory, c
     ActionHandoff().run(CollectingDispatcher(), tracker(sender, "i've been waiting 3 weeks for this", intent="escalate"), DOMAIN)
 
     assert [r.split(";")[0] for r in handoff_reasons(engine)] == ["rule: waited long"]
+
+
+def test_the_yes_to_an_offered_person_is_recorded_as_the_customers_request(engine, uow_factory, chat):
+    from actions.handoff import ActionHandoff
+
+    sender, _ = chat
+
+    ActionHandoff().run(CollectingDispatcher(), tracker(sender, "yes please", {"requested_info": "handoff"}, intent="affirm"), DOMAIN)
+
+    assert [r.split(";")[0] for r in handoff_reasons(engine)] == ["asked for a person (accepted the offer)"]

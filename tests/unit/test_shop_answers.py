@@ -45,3 +45,8 @@ def test_an_invoice_link_only_from_a_configured_template():
     assert answers.invoice_link("https://shop.example/orders/{order}/invoice.pdf", "A-10423") == \
         "https://shop.example/orders/A-10423/invoice.pdf"
     assert answers.invoice_link("", "A-10423") is None
+
+
+def test_a_wrong_invoice_is_a_correction_for_the_team_not_a_copy():
+    assert answers.everyday_request("the invoice for my last order says Mueller instead of Miller") == answers.INVOICE_FIX
+    assert answers.everyday_request("there's a mistake on my invoice") == answers.INVOICE_FIX
