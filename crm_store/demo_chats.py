@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import logging
 import random
+from collections.abc import Mapping
 from datetime import datetime, timedelta, timezone
+from typing import Any
 
 from sqlalchemy import select
 
@@ -60,7 +62,7 @@ def seed_conversations(uow: UnitOfWork, now: datetime, weeks: int = 4, seed: int
             at = (now - timedelta(days=day)).replace(hour=rng.randint(8, 20), minute=rng.randint(0, 59), second=0, microsecond=0)
             intent, confidence, text, reply = rng.choice(TURNS)
             # A visit is a new Rasa session of the same sender: its own conversation row.
-            events = [
+            events: list[Mapping[str, Any]] = [
                 {"sender_id": sender, "event": "session_started", "timestamp": _ts(at)},
                 {"sender_id": sender, "event": "user", "timestamp": _ts(at + timedelta(seconds=5)), "text": text,
                  "input_channel": channel, "message_id": f"{sender}-{day}-{n}", "metadata": {},

@@ -2,17 +2,21 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Protocol
+from typing import Protocol, Sequence
 
 
 class _Ahead(Protocol):
-    period_start: datetime
-    revenue: float
-    lower: float
-    upper: float
+    @property
+    def period_start(self) -> datetime: ...
+    @property
+    def revenue(self) -> float: ...
+    @property
+    def lower(self) -> float: ...
+    @property
+    def upper(self) -> float: ...
 
 
-def forecast_svg(actual: list[tuple[datetime, float]], ahead: list[_Ahead], width: int = 720, height: int = 220) -> str:
+def forecast_svg(actual: list[tuple[datetime, float]], ahead: Sequence[_Ahead], width: int = 720, height: int = 220) -> str:
     """Weekly revenue (line), the forecast (dashed) and its 80 % interval (band); '' with no data."""
     if not actual and not ahead:
         return ""
