@@ -11,7 +11,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from actions.cancel import summary as order_summary
 from actions.common import crm, crm_unavailable, customer_id
 from crm_store.errors import CrmError
-from crm_store.services import orders, products
+from crm_store.services import baskets, orders, products
 from crm_store.services.products import ProductView
 
 def _find(dispatcher: CollectingDispatcher, tracker: Tracker) -> ProductView | None:
@@ -50,6 +50,14 @@ def _order_in_focus(dispatcher: CollectingDispatcher, tracker: Tracker) -> bool:
     return True
 
 
+def often_bought_with(product_id: int) -> list[str]:
+    """What the nightly basket rules pair with this product; nothing when the CRM cannot say."""
+    try:
+        return [r.consequent[0] for r in baskets.often_bought_with(crm(), product_id, 2)]
+    except SQLAlchemyError:  # an extra line, never worth failing the product answer for
+        return []
+
+
 class ActionProductInfo(Action):
     def name(self) -> str:
         return "action_product_info"
@@ -62,6 +70,9 @@ class ActionProductInfo(Action):
             stock = f"in stock ({product.stock} available)" if product.stock else "currently out of stock"
             dispatcher.utter_message(response="utter_product_info", product=product.name, price=f"{product.price:.2f}",
                                      description=product.description or "", stock=stock)
+            also = often_bought_with(product.id)
+            if also:
+                dispatcher.utter_message(text=f"Customers often buy it with: {', '.join(also)}.")
         return [SlotSet("product", product.name)] if product else []
 
 

@@ -35,16 +35,13 @@ def baskets(lines: pd.DataFrame, min_basket: int = 2, min_support: float = 0.0) 
     n = pairs["order_id"].nunique()
     share = pairs["product_id"].value_counts() / max(n, 1)
     pairs = pairs[pairs["product_id"].isin(share.index[share >= min_support])]
-    table = pd.crosstab(pairs["order_id"], pairs["product_id"]).astype(bool)
-    return _all_orders(table, n)
-
-
-def _all_orders(table: pd.DataFrame, n: int) -> pd.DataFrame:
-    # Orders whose every product was too rare still count in the denominator of support.
-    missing = n - len(table)
-    if missing > 0:
-        table = pd.concat([table, pd.DataFrame(False, index=pd.RangeIndex(-missing, 0), columns=table.columns)])
-    return table
+    # Orders whose every product was too rare keep an empty row: they still count in the
+    # denominator of support. (Built as an array: pd.crosstab took 20 s on 500 k lines.)
+    orders = pd.Categorical(pairs["order_id"])
+    products = pd.Categorical(pairs["product_id"])
+    table = np.zeros((max(n, len(orders.categories)), len(products.categories)), dtype=bool)
+    table[orders.codes, products.codes] = True
+    return pd.DataFrame(table, columns=products.categories.astype(np.int64))
 
 
 def association_rules(lines: pd.DataFrame, settings: BasketSettings = BasketSettings()) -> pd.DataFrame:

@@ -71,7 +71,8 @@ def _cluster(scaled: np.ndarray, k_range: range) -> Clustering:
 def choose_k(silhouettes: dict[int, float], largest: dict[int, float]) -> tuple[int, str]:
     """With clear structure, the best k. Otherwise the largest k within SILHOUETTE_MARGIN of the best silhouette whose largest segment holds
     at most MAX_SHARE; failing that, the balanced k with the best silhouette within three
-    margins; failing that (or with no structure at all), the largest k within the margin."""
+    margins; failing that, the k with the smallest largest segment among those with at least half
+    the best silhouette. With no structure at all, the largest k within the margin."""
     top = max(silhouettes, key=lambda k: silhouettes[k])
     best = silhouettes[top]
     if best >= CLEAR_STRUCTURE:
@@ -87,7 +88,12 @@ def choose_k(silhouettes: dict[int, float], largest: dict[int, float]) -> tuple[
         pick = max(wider, key=lambda k: silhouettes[k])
         return pick, (f"no k near the best silhouette ({best:.2f} at k={top}) keeps segments under {MAX_SHARE:.0%}: "
                       f"the best balanced k, silhouette {silhouettes[pick]:.2f}")
-    return max(near), f"every k leaves a segment above {MAX_SHARE:.0%}: largest k within {SILHOUETTE_MARGIN} of the best silhouette"
+    # Still one dominant group at every k near the best: of the k that keep real structure, the
+    # one whose largest segment is smallest (a 60 %+ "everyone else" segment helps nobody).
+    usable = [k for k in silhouettes if silhouettes[k] >= max(NO_STRUCTURE, best / 2)]
+    pick = min(usable, key=lambda k: (round(largest[k], 2), -silhouettes[k]))
+    return pick, (f"every k near the best silhouette ({best:.2f} at k={top}) leaves a segment above {MAX_SHARE:.0%}: "
+                  f"the k with the smallest largest segment ({largest[pick]:.0%}), silhouette {silhouettes[pick]:.2f}")
 
 
 def compare_gmm(sample: np.ndarray, kmeans: KMeans, k: int) -> dict[str, float]:

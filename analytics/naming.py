@@ -84,21 +84,25 @@ def _buying(p: Profile) -> bool:
 
 
 # In priority order: each name goes to the fitting segment it describes best, then the next name.
-# The fit takes the profile and the whole base's support contacts per customer.
+# The fit takes the profile and the whole base's support contacts per customer. Quintiles are
+# relative, so buying names also hold an absolute bound on recency: on a base of lapsed
+# customers the most recent fifth is still not "loyal" if it last bought half a year ago.
 RULES: dict[str, Rule] = {
     "no orders yet": (lambda p, s: p.buyers <= 0.2 and p.chatted < 0.5, lambda p: 1 - p.buyers),
     "chatty browsers": (lambda p, s: p.buyers <= 0.3 and p.chatted >= 0.8, lambda p: p.chatted),
     "support-heavy": (lambda p, s: p.support >= 0.6 and p.support_per_customer >= 2 * max(s, 0.5),
                       lambda p: p.support_per_customer),
-    "champions": (lambda p, s: _buying(p) and p.r >= 3.7 and p.f >= 3.7 and p.m >= 3.5, lambda p: p.r + p.f + p.m),
+    "champions": (lambda p, s: _buying(p) and p.r >= 3.7 and p.f >= 3.7 and p.m >= 3.5 and p.median_recency_days <= 60,
+                  lambda p: p.r + p.f + p.m),
     "new customers": (lambda p, s: _buying(p) and p.new >= 0.5, lambda p: p.new),
     "unhappy customers": (lambda p, s: p.csat <= 2.5, lambda p: -p.csat),
     "frequent returners": (lambda p, s: _buying(p) and p.return_rate >= 0.25, lambda p: p.return_rate),
-    "at risk": (lambda p, s: _buying(p) and p.r <= 2.5 and p.f >= 3.0, lambda p: p.f + p.m - p.r),
+    "at risk": (lambda p, s: _buying(p) and (p.r <= 2.5 or p.median_recency_days > 120) and p.f >= 3.0 and p.median_orders >= 2,
+                lambda p: p.f + p.m - p.r),
     "big spenders": (lambda p, s: _buying(p) and p.m >= 3.5 and p.m - p.f >= 0.5, lambda p: p.m - p.f),
-    "loyal": (lambda p, s: _buying(p) and p.f >= 3.3 and p.r >= 2.7 and p.median_orders >= 3, lambda p: p.f + p.r),
+    "loyal": (lambda p, s: _buying(p) and p.f >= 3.3 and p.r >= 2.7 and p.median_orders >= 3 and p.median_recency_days <= 90, lambda p: p.f + p.r),
     "hibernating": (lambda p, s: _buying(p) and p.r <= 2.2 and p.f < 3.0, lambda p: -(p.r + p.f)),
-    "promising": (lambda p, s: _buying(p) and p.r >= 3.5 and p.f <= 2.5, lambda p: p.r - p.f),
+    "promising": (lambda p, s: _buying(p) and p.r >= 3.5 and p.f <= 2.5 and p.median_recency_days <= 60, lambda p: p.r - p.f),
     "needs attention": (lambda p, s: _buying(p) and 2.2 < p.r < 3.7 and 2.0 <= p.f < 3.7, lambda p: -abs(p.r - 3) - abs(p.f - 3)),
 }
 

@@ -12,7 +12,6 @@ import io
 import logging
 from dataclasses import dataclass
 from datetime import datetime
-
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import DateTime, Integer, bindparam, select, text, update

@@ -33,8 +33,8 @@ def peak_mib() -> float:
 
 def measure(url: str) -> dict:
     """The segment_customers job's phases, timed one by one (what the job runs, in order)."""
-    from analytics.clustering import cluster
-    from analytics.features import Scaler, clean, customer_features
+    from analytics.features import customer_features
+    from analytics.segment_fit import fit_segments
     from analytics.segmentation import _store_memberships, _store_segments
     from bench.generate import NOW
     from crm_store.db import make_engine
@@ -47,19 +47,16 @@ def measure(url: str) -> dict:
     out["features_s"] = time.perf_counter() - t
     out["features_peak_mib"] = peak_mib()
     t = time.perf_counter()
-    data, _ = clean(raw)
-    scaler = Scaler.fit(data)
-    scaled = scaler.transform(data.to_numpy())
-    result = cluster(scaled, range(2, 9))
+    fit = fit_segments(raw, range(2, 9))  # cleaning, clustering and naming from members, as the job runs them
     out["clustering_s"] = time.perf_counter() - t
     t = time.perf_counter()
     with engine.begin() as conn:
-        ids, names, _ = _store_segments(conn, result, scaler, NOW)
-        _store_memberships(conn, data.index.to_numpy(), ids[result.labels], result.distances, NOW, None)
+        ids = _store_segments(conn, fit, NOW)
+        _store_memberships(conn, fit.customer_ids, ids[fit.clustering.labels], fit.clustering.distances, NOW, None)
     out["storing_s"] = time.perf_counter() - t
-    out["k"] = result.k
-    out["silhouette"] = round(result.silhouettes[result.k], 3)
-    out["segments"] = {n: int((result.labels == i).sum()) for i, n in enumerate(names)}
+    out["k"] = fit.clustering.k
+    out["silhouette"] = round(fit.clustering.silhouettes[fit.clustering.k], 3)
+    out["segments"] = fit.sizes
     out["peak_mib"] = peak_mib()
     return out
 

@@ -94,9 +94,14 @@ def cmd_seed(settings: Settings, args: argparse.Namespace) -> int:
             return 0
         raise CrmError("The CRM already has customers; seed only fills an empty database (use a new DATABASE_URL).")
     result = seed(uow, size=args.size, seed=args.seed)
+    from datetime import datetime
+
+    from crm_store.demo_chats import seed_conversations
+
+    chats = seed_conversations(unit_of_work(settings), datetime.utcnow().replace(microsecond=0), seed=args.seed)
     print(f"seeded {result.customers} customers, {result.products} products, {result.orders} orders, "
           f"{result.tickets} tickets, {result.returns} returns, {result.deals} deals, "
-          f"{result.shipments} shipments, {result.payments} payments")
+          f"{result.shipments} shipments, {result.payments} payments, {chats} conversations")
     return 0
 
 

@@ -22,7 +22,7 @@ from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, R
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from bot.console import manage, views, workspace
+from bot.console import insight, manage, views, workspace
 from bot.console.auth import LoginLimiter, Sessions
 from bot.console.monitor import QueueMonitor
 from bot.heartbeat import LoopHeartbeat, dependency_probe, stack_health
@@ -157,6 +157,9 @@ def create_app(settings: Settings, run_monitor: bool = True) -> Starlette:
         Route("/overview", manage.overview_page),
         Route("/overview/{what:str}", manage.overview_list),
         Route("/admin/users", manage.users_page, methods=["GET", "POST"]),
+        Route("/analytics", insight.analytics_page),
+        Route("/analytics/segments/{id:rowid}", insight.segment_page),
+        Route("/digest/manage", insight.digest_manage, methods=["GET", "POST"]),
         Route("/admin/users/{uid:rowid}/active", manage.user_active, methods=["POST"]),
         Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
     ]

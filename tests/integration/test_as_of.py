@@ -10,7 +10,13 @@ from sqlalchemy import insert
 from analytics.asof import BadAsOf, parse_as_of
 from analytics.features import customer_features
 from crm_store.models import Customer
-from tests.integration.test_segmentation import NOW, buy_like_a_loyal_customer, memberships, plant, run
+from tests.integration.test_segmentation import (
+    NOW,
+    buy_like_a_loyal_customer,
+    memberships,
+    plant,
+    run,
+)
 
 
 def test_later_data_changes_nothing_as_of_the_same_date(engine):

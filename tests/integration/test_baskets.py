@@ -76,3 +76,29 @@ def test_the_job_stores_the_rules_and_a_product_knows_what_comes_with_it(engine)
     assert top_rules(UnitOfWork(engine), 1)[0].lift == pytest.approx(3.0)
     with engine.connect() as conn:
         assert conn.scalar(select(func.count()).select_from(BasketRule)) == result.rows == again.rows
+
+
+def test_the_product_answer_mentions_what_is_often_bought_with_it(engine, monkeypatch):
+    from rasa_sdk import Tracker
+    from rasa_sdk.executor import CollectingDispatcher
+
+    from actions import products as product_actions
+
+    with engine.begin() as conn:
+        lamp = conn.execute(insert(Product).values(sku="L-1", name="desk lamp", price=30, stock=4)).inserted_primary_key[0]
+        bulb = conn.execute(insert(Product).values(sku="B-1", name="led bulb", price=5, stock=40)).inserted_primary_key[0]
+        conn.execute(insert(BasketRule).values(antecedent_key=str(lamp), consequent_key=str(bulb), antecedent=[lamp],
+                                               consequent=[bulb], support=0.1, confidence=0.7, lift=4.0, orders=20, as_of=AS_OF))
+    monkeypatch.setattr(product_actions, "crm", lambda: UnitOfWork(engine))
+    dispatcher = CollectingDispatcher()
+    tracker = Tracker("s1", {}, {"text": "tell me about the desk lamp", "entities": [{"entity": "product", "value": "desk lamp"}]},
+                      [], False, None, {}, "action_listen")
+
+    product_actions.ActionProductInfo().run(dispatcher, tracker, {})
+    plain = CollectingDispatcher()
+    product_actions.ActionProductInfo().run(plain, Tracker("s2", {}, {"text": "tell me about the led bulb", "entities": [
+        {"entity": "product", "value": "led bulb"}]}, [], False, None, {}, "action_listen"), {})
+
+    assert [m.get("response") or m.get("text") for m in dispatcher.messages] == [
+        "utter_product_info", "Customers often buy it with: led bulb."]
+    assert [m.get("response") for m in plain.messages] == ["utter_product_info"]  # no rule from the bulb: nothing extra

@@ -58,7 +58,7 @@ def test_an_empty_period_says_so_without_charts(uow_factory):
     text, html = render_text(digest), render_html(digest, inline=True)
     for part in (text, html):
         assert "A quiet week" in part
-        assert "Stalled processes: not computed yet" in part
+        assert "No stall check had run by the end of this week" in part
         assert "Segments: not computed yet" in part
         assert "Bottlenecks: not computed yet" in part
         assert "Too little history" in part

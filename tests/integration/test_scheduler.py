@@ -97,11 +97,12 @@ def test_two_schedulers_started_at_once_run_each_missed_job_once(tmp_path):
             codes = [p.wait(30) for p in procs]
         logs = "\n".join((tmp_path / f"scheduler{i}.log").read_text() for i in range(2))
         with engine.connect() as conn:
-            runs = conn.execute(select(JobRun.job, JobRun.status, JobRun.host)).all()
+            runs = conn.execute(select(JobRun.job, JobRun.status, JobRun.host, JobRun.scheduled_for, JobRun.summary)).all()
             lease = conn.execute(select(SchedulerLease.holder)).scalar_one()
         assert codes == [0, 0], logs
         assert sorted(r.job for r in runs) == sorted(names), logs
         assert {r.status for r in runs} == {"ok"}, runs
         assert len({r.host for r in runs}) == 1  # one active scheduler ran them all
+        assert all(r.summary["as_of"] == r.scheduled_for.isoformat() for r in runs), runs  # each counts from its fire time
         assert logs.count('"scheduler active"') == 1, logs
         assert lease is None  # released on a clean stop

@@ -147,10 +147,9 @@ def test_bottleneck_report_times_conversion_and_the_most_stalled_stage(engine):
 
 
 def test_the_digest_shows_every_pipelines_bottleneck_and_the_worst_funnel(engine):
-    from analytics.digest import build_digest, last_complete, render_html, render_text
-    from crm_store.db import UnitOfWork
-
+    from analytics.digest import build_digest, render_html, render_text
     from analytics.digest.periods import Period
+    from crm_store.db import UnitOfWork
 
     plant(engine)
     run(engine)

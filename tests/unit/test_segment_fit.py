@@ -94,6 +94,9 @@ def test_a_flat_silhouette_does_not_collapse_into_two_huge_groups():
     assert choose_k(silhouettes, largest)[0] == 4
     assert choose_k({2: 0.50, 3: 0.49, 4: 0.48, 5: 0.30}, {2: 0.5, 3: 0.34, 4: 0.3, 5: 0.2})[0] == 4
     assert choose_k({2: 0.8, 3: 0.78}, {2: 0.5, 3: 0.4})[0] == 2  # structure is clear: no balance bought with it
+    # One dominant group near the best k (generated data): the k with the smallest largest segment.
+    assert choose_k({2: 0.414, 3: 0.276, 4: 0.274, 5: 0.30, 6: 0.277, 7: 0.268},
+                    {2: 0.83, 3: 0.65, 4: 0.56, 5: 0.51, 6: 0.37, 7: 0.37})[0] == 6
     assert MAX_SHARE == 0.35
 
 
