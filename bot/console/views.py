@@ -27,6 +27,13 @@ CANNOT_REACH = ("This customer cannot receive live messages (their channel shows
                 "open a ticket instead, and the team answers by email.")
 
 
+async def profile_insight(console, customer_id: int | None) -> dict | None:  # type: ignore[no-untyped-def]
+    """Segment, purchase propensity and open flags for the profile panel (none for an unknown visitor)."""
+    from bot.console.insight import customer_insight
+
+    return None if customer_id is None else await asyncio.to_thread(customer_insight, console.uow, customer_id)
+
+
 def _console(request: Request):  # type: ignore[no-untyped-def]
     return request.app.state.console
 
@@ -163,7 +170,8 @@ async def handoff_page(request: Request) -> Response:
     live = await push.can_reach_live(chat.sender_id, chat.channel)
     labels = (await asyncio.to_thread(workspace.labels_by_conversation, console.uow(), [handoff.conversation_id])).get(handoff.conversation_id, [])
     reason = await asyncio.to_thread(handoff_reasons.plain_reason, console.uow(), handoff_id)
-    return console.render(request, "handoff.html", **await inbox(request, handoff_id), conversation_labels=labels, reason=reason, handoff=handoff, chat=chat, messages=messages, profile=profile,
+    facts = await profile_insight(console, profile.customer_id)
+    return console.render(request, "handoff.html", **await inbox(request, handoff_id), conversation_labels=labels, reason=reason, handoff=handoff, chat=chat, messages=messages, profile=profile, insight=facts,
                           notes=notes, canned=canned, agents=agents, mine=handoff.agent == user.username, live=live,
                           manager=user.at_least("manager"), last_id=max((m.id for m in messages), default=0))
 

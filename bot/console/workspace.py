@@ -111,8 +111,9 @@ async def conversation_page(request: Request) -> Response:
     await asyncio.to_thread(console_views.record_viewed, console.uow(), user.username, "view", None, conversation_id,
                             profile.customer_id, console.clock())
     labels = (await asyncio.to_thread(workspace.labels_by_conversation, console.uow(), [conversation_id])).get(conversation_id, [])
+    facts = await views.profile_insight(console, profile.customer_id)
     return console.render(request, "conversation.html", **await views.inbox(request), conversation_id=conversation_id,
-                          messages=messages, profile=profile, notes=notes, conversation_labels=labels)
+                          messages=messages, profile=profile, notes=notes, conversation_labels=labels, insight=facts)
 
 
 @requires("agent")

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 import pytest
 
 from crm_store.db import unit_of_work
-from crm_store.models import ChannelIdentity, Conversation, Customer, Message
+from crm_store.models import ChannelIdentity, Conversation, Customer, Message, Segment, SegmentMembership
 from crm_store.services import console_views, handoffs, workspace
 from tests.integration.test_console import app, csrf_of, login, settings  # noqa: F401 - fixtures
 
@@ -197,3 +197,24 @@ def test_a_label_finds_its_conversations(app, settings):  # noqa: F811
     ana = login(app, "ana")
 
     assert f"/conversations/{conv}" in ana.get("/search", params={"q": "water damage"}).text
+
+
+def test_the_profile_shows_the_customers_segment_beside_the_conversation(app, settings):  # noqa: F811
+    conv_id, _ = chat(settings, handoff=False)
+    now = datetime.utcnow()
+    uow = unit_of_work(settings)
+    with uow:
+        customer_id = uow.session.get(Conversation, conv_id).customer_id
+        segment = Segment(name=f"champions {uuid.uuid4().hex[:6]}", description="bought often and lately", created_at=now,
+                          active=True)
+        uow.session.add(segment)
+        uow.session.flush()
+        uow.session.add(SegmentMembership(segment_id=segment.id, customer_id=customer_id, assigned_at=now))
+        uow.commit()
+        name = segment.name
+    ana = login(app, "ana")
+
+    page = ana.get(f"/conversations/{conv_id}").text
+
+    assert f"<dt>Segment</dt><dd>{name}</dd>" in page
+    assert "not scored yet" in page  # no propensity run yet: said, not invented
