@@ -84,6 +84,10 @@ class Settings:
     schedule_flag_stalled: str | None = None
     schedule_send_follow_ups: str | None = None
     schedule_send_digests: str | None = None
+    schedule_handoff_watchdog: str | None = None
+    schedule_mine_basket_rules: str | None = None
+    schedule_score_propensity: str | None = None
+    schedule_forecast_sales: str | None = None
     # "process.stage=hours" pairs, e.g. "ticket.open=24,return.received=72"; other stages use their p90.
     stage_slas: str = ""
     form_abandon_hours: int = 24
@@ -267,6 +271,10 @@ _ENV = {
     "schedule_send_follow_ups": "SCHEDULE_SEND_FOLLOW_UPS",
     "ingest_worker": "INGEST_WORKER",
     "schedule_send_digests": "SCHEDULE_SEND_DIGESTS",
+    "schedule_handoff_watchdog": "SCHEDULE_HANDOFF_WATCHDOG",
+    "schedule_mine_basket_rules": "SCHEDULE_MINE_BASKET_RULES",
+    "schedule_score_propensity": "SCHEDULE_SCORE_PROPENSITY",
+    "schedule_forecast_sales": "SCHEDULE_FORECAST_SALES",
     "stage_slas": "STAGE_SLAS",
     "form_abandon_hours": "FORM_ABANDON_HOURS",
     "segment_max_k": "SEGMENT_MAX_K",

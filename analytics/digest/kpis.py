@@ -110,7 +110,9 @@ def core_kpis(session: Session, period: Period) -> dict[str, float | None]:
         .where(Handoff.closed_at.is_not(None), Handoff.status == "resolved", _in(Handoff.closed_at, period))
     ).all()
     k["resolution_min"] = _median_minutes(closed)
+    # Two places hold ratings: the feedback form, and the question after an agent hands back.
     ratings = list(session.scalars(select(Feedback.rating).where(_in(Feedback.created_at, period))))
+    ratings += session.scalars(select(Handoff.csat).where(Handoff.csat.is_not(None), _in(Handoff.csat_at, period)))
     k["ratings"] = len(ratings)
     k["csat"] = sum(ratings) / len(ratings) if ratings else None
 

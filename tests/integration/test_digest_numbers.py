@@ -86,3 +86,33 @@ def test_the_manage_link_is_signed_for_its_recipient(tmp_path):
     assert email_from_token(settings, token[:-2] + "xx") is None
     assert email_from_token(Settings(console_secret="another", var_dir=str(tmp_path)), token) is None
     assert links.manage == f"https://crm.shop.example/console/digest/manage?t={token}"
+
+
+def test_csat_counts_the_rating_after_a_hand_back_as_well_as_the_feedback_form(engine):
+    from analytics.digest.kpis import core_kpis
+    from crm_store.models import Conversation, Feedback, Handoff
+
+    start = WEEK.start
+    with engine.begin() as conn:
+        cid = conn.execute(insert(Customer).values(name="Rita Moss", email=f"{uuid.uuid4().hex[:8]}@example.com",
+                                                   created_at=start - timedelta(days=30))).inserted_primary_key[0]
+        conv = conn.execute(insert(Conversation).values(sender_id=uuid.uuid4().hex, customer_id=cid, channel="webchat",
+                                                        started_at=start + timedelta(days=1), last_event_at=start + timedelta(days=1),
+                                                        paused=False, status="open")).inserted_primary_key[0]
+        at = start + timedelta(days=1, hours=1)
+        conn.execute(insert(Handoff).values(conversation_id=conv, reason="asked for a person", status="resolved", agent="agent",
+                                            requested_at=at, claimed_at=at + timedelta(minutes=2),
+                                            closed_at=at + timedelta(minutes=9), priority="normal",
+                                            csat=5, csat_at=at + timedelta(minutes=10)))
+        conn.execute(insert(Handoff).values(conversation_id=conv, reason="rated the week before", status="resolved",
+                                            agent="agent", requested_at=start - timedelta(days=2),
+                                            closed_at=start - timedelta(days=2), priority="normal",
+                                            csat=1, csat_at=start - timedelta(days=2)))
+        conn.execute(insert(Feedback).values(customer_id=cid, conversation_id=conv, rating=2,
+                                             created_at=start + timedelta(days=2)))
+
+    with UnitOfWork(engine) as uow:
+        kpis = core_kpis(uow.session, WEEK)
+
+    assert kpis["ratings"] == 2
+    assert kpis["csat"] == 3.5

@@ -30,3 +30,12 @@ def test_bad_analytics_settings_stop_startup_with_one_line(env, message):
 
 def test_stage_slas_parse_into_hours_per_stage():
     assert parse_stage_slas("ticket.open=24, return.received=72.5") == {("ticket", "open"): 24.0, ("return", "received"): 72.5}
+
+
+def test_every_registered_job_has_a_schedule_setting_that_overrides_it():
+    from analytics.jobs import load_jobs
+
+    for name, spec in load_jobs().items():
+        settings = load_settings({f"SCHEDULE_{name.upper()}": "7 7 * * *"})
+
+        assert cron_of(spec, settings) == "7 7 * * *", f"SCHEDULE_{name.upper()} is ignored"
