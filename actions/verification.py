@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from rasa_sdk import Tracker
+from rasa_sdk import Action, Tracker
 from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
@@ -82,7 +82,7 @@ def continue_after_link(dispatcher: CollectingDispatcher, tracker: Tracker, doma
         from actions.refunds import ActionRefundStatus
         from actions.tickets import ActionTicketStatus
 
-        action = {"refund_status": ActionRefundStatus, "parcel_missing": ActionParcelMissing,
+        action: Action = {"refund_status": ActionRefundStatus, "parcel_missing": ActionParcelMissing,
                   "ticket_status": ActionTicketStatus}[intent]()
         tracker.slots.update({"order_id": number})
         return [SlotSet("unverified_order", None), SlotSet("order_id", number), *action.run(dispatcher, tracker, domain)]

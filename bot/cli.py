@@ -135,9 +135,9 @@ def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
 
     if not settings.on_loopback and not settings.rasa_auth_token:
         raise CrmError(f"HOST={settings.host} exposes Rasa's HTTP API beyond this machine; set RASA_AUTH_TOKEN too")
-    for var, port in (("RASA_PORT", settings.rasa_port), ("ACTION_PORT", settings.action_port),
-                      ("CONSOLE_PORT", settings.console_port)):
-        ensure_port_free(settings.host, port, var)
+    for name, port in (("RASA_PORT", settings.rasa_port), ("ACTION_PORT", settings.action_port),
+                       ("CONSOLE_PORT", settings.console_port)):
+        ensure_port_free(settings.host, port, name)
     cmd_prepare(settings, args)
     model = model_file(settings.model_path)
     if not settings.rasa_auth_token:

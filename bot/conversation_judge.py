@@ -203,7 +203,7 @@ def given_errors(given: Any) -> list[str]:
             if number is not None and not (isinstance(number, int) and 1 <= number <= len(orders)):
                 errors.append(f"given {what} {i}: order {number!r} is not the number of a given order (1, 2, ...)")
             elif what == "return":
-                ordered = [re.sub(r"^\s*\d+\s*x\s*", "", str(x)).strip() for x in orders[number - 1].get("items") or ["yoga mat"]]
+                ordered = [re.sub(r"^\s*\d+\s*x\s*", "", str(x)).strip() for x in orders[(number or 1) - 1].get("items") or ["yoga mat"]]
                 if spec.get("item") and spec["item"] not in ordered:
                     errors.append(f"given return {i}: {spec['item']!r} is not in order {number}")
                 if spec.get("status", "requested") not in RETURN_STATUSES:

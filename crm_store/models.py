@@ -310,6 +310,11 @@ class Flag(Base):
     reason = Column(Text)
     raised_at = Column(DateTime, nullable=False)
     cleared_at = Column(DateTime)
+    stage = Column(String(30))
+    owner = Column(String(100))
+    customer_id = Column(Integer, index=True)
+    stage_entered_at = Column(DateTime)
+    threshold_hours = Column(Float)
 
 
 class DigestSent(Base):
@@ -581,11 +586,6 @@ Segment.size = Column(Integer)
 Segment.updated_at = Column(DateTime)
 SegmentMembership.previous_segment_id = Column(Integer)  # segments.id (no FK: written in bulk)
 SegmentMembership.run_id = Column(Integer)
-Flag.stage = Column(String(30))
-Flag.owner = Column(String(100))
-Flag.customer_id = Column(Integer, index=True)
-Flag.stage_entered_at = Column(DateTime)
-Flag.threshold_hours = Column(Float)
 # One open flag per process, kind and stage, even with two writers racing.
 Index("uq_flags_open", Flag.process, Flag.process_id, Flag.kind, Flag.stage, unique=True,
       sqlite_where=Flag.cleared_at.is_(None), postgresql_where=Flag.cleared_at.is_(None))

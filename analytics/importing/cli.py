@@ -37,13 +37,8 @@ def register(sub: argparse._SubParsersAction) -> dict[str, Callable[[Settings, a
 
 def cmd_import(settings: Settings, args: argparse.Namespace) -> int:
     from analytics.digest.cli import migrated_uow_factory
-    from analytics.importing import (
-        ImportInterrupted,
-        import_customers,
-        import_orders,
-        list_merges,
-        undo_merge,
-    )
+    from analytics.importing import ImportInterrupted, import_customers, list_merges, undo_merge
+    from analytics.importing.orders import import_orders
     from analytics.importing.columns import parse_overrides
     from analytics.importing.csvfile import count_rows
 

@@ -50,7 +50,9 @@ class CustomerRow:
 def clean_customer(line: int, raw: dict[str, str], mapping: dict[str, str], region: str, now: datetime,
                    report: ImportReport) -> CustomerRow | None:
     """A clean row, or None after noting it as bad or flagged."""
-    get = lambda f: raw.get(mapping[f], "").strip() if f in mapping else ""
+    def get(f: str) -> str:
+        return raw.get(mapping[f], "").strip() if f in mapping else ""
+
     if "__extra__" in raw:
         report.bad.append((line, "more values than columns (an unquoted delimiter?)"))
         return None
@@ -190,10 +192,10 @@ def _merge_found(uow: UnitOfWork, found: list[tuple[Ref, CustomerRow, str]], rep
     with uow.session.no_autoflush:
         for ref, row, reason in found:
             customer = uow.session.get(Customer, ref.id)
-            merge = merge_row(uow, customer, row, reason, f"{source} line {row.line}", report.run_id, now,
-                              log_even_if_unchanged=ref.line is not None, taken=taken)
-            if merge is not None:
-                logged.append(merge)
+            merged = merge_row(uow, customer, row, reason, f"{source} line {row.line}", report.run_id, now,
+                               log_even_if_unchanged=ref.line is not None, taken=taken)
+            if merged is not None:
+                logged.append(merged)
                 into = f"the customer from line {ref.line}" if ref.line is not None else f"customer #{ref.id}"
                 report.merged.append((row.line, into, reason))
             else:

@@ -74,7 +74,9 @@ def clean_orders(frame: pd.DataFrame, header: list[str], mapping: dict[str, str]
                  customer_keys: pd.DataFrame) -> Cleaned:
     """customer_keys: per row (same index) ext, email, phone and key (clean, "" where none): see customer_columns."""
     df = pd.DataFrame(index=frame.index)
-    col = lambda f: frame[mapping[f]] if f in mapping else pd.Series("", index=frame.index)
+    def col(f: str) -> pd.Series:
+        return frame[mapping[f]] if f in mapping else pd.Series("", index=frame.index)
+
     reason = frame[BAD].copy()
     lines_read = len(frame)
     dup = frame.duplicated(subset=header, keep="first").to_numpy()
@@ -126,7 +128,7 @@ def clean_orders(frame: pd.DataFrame, header: list[str], mapping: dict[str, str]
     df["country"] = distinct(col("country"), lambda u: u.str.slice(0, 60))
 
     bad_lines = reason.notna()
-    out_missing = {f: int((col(f) == "").sum()) for f in ("placed_at", "status", "total", "quantity", "unit_price")
+    out_missing: dict[str, int] = {f: int((col(f) == "").sum()) for f in ("placed_at", "status", "total", "quantity", "unit_price")
                    if f in mapping and (col(f) == "").any()}
     out = Cleaned(pd.DataFrame(), pd.DataFrame(), pd.DataFrame(), pd.DataFrame(), table)
     out.bad = list(zip(df.index[bad_lines].tolist(), reason[bad_lines].tolist()))

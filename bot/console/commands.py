@@ -5,7 +5,7 @@ import argparse
 import getpass
 import sys
 from datetime import datetime
-from typing import Callable
+from typing import Any, Callable
 
 from crm_store.errors import CrmError
 from crm_store.settings import Settings
@@ -60,7 +60,7 @@ def cmd_console(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
-def proxy_options(settings: Settings) -> dict[str, object]:
+def proxy_options(settings: Settings) -> dict[str, Any]:
     """uvicorn believes X-Forwarded-For from 127.0.0.1 by default, so anyone on the machine could
     pick the address the log-in limit counts: only the proxies in TRUSTED_PROXIES may set it."""
     if not settings.proxies:

@@ -31,7 +31,7 @@ from crm_store.services import console_users  # noqa: E402
 from crm_store.settings import Settings  # noqa: E402
 from tests.integration.test_baskets import planted_lines  # noqa: E402
 from tests.integration.test_propensity import AS_OF  # noqa: E402
-from tests.integration.test_propensity import plant as plant_buyers
+from tests.integration.test_propensity import plant as plant_buyers  # noqa: E402
 from tests.support.browser import DESKTOP, screenshot_path  # noqa: E402
 
 PASSWORD = "manager-test-pass-1"
