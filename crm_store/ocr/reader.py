@@ -92,10 +92,15 @@ def read_receipt(path: Path, options: OcrOptions | None = None, today: date | No
     prepared, scan = prepare(image)
     lines = recognise(prepared, options)
     text = "\n".join(line.text for line in lines)
+    darker = None
+    if scan and sum(ch.isalnum() for ch in text) < MIN_TEXT_CHARS:
+        # A scan of very faint print: the darker copy may hold the text the first pass missed.
+        darker = recognise(darken(prepared), options)
+        lines, text = darker, "\n".join(line.text for line in darker)
     if sum(ch.isalnum() for ch in text) < MIN_TEXT_CHARS:
         raise UnreadableImage("I could not find any text in the image.")
     fields = parse_lines(lines, today, options.locale)
-    if scan and not (fields.total_checked and fields.date):
+    if scan and darker is None and not (fields.total_checked and fields.date):
         # Faint thermal print loses digits; a darker copy reads them (and costs a second pass,
         # only for receipts whose total nothing else confirmed or whose date was not found).
         fields = merge(fields, parse_lines(recognise(darken(prepared), options), today, options.locale))
