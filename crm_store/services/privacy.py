@@ -21,7 +21,7 @@ from sqlalchemy.engine import Engine
 from crm_store.db import UnitOfWork
 from crm_store.errors import UnknownCustomer
 from crm_store.models import (
-    Attachment, AuditEntry, ChannelIdentity, Conversation, ConversationEvent, ConversationNote, CustomerMerge,
+    Attachment, AuditEntry, ChannelIdentity, Conversation, ConversationEvent, ConversationLabel, ConversationNote, CustomerMerge,
     Deal, Feedback, FollowUp, Handoff, LinkCode, Message, Order, OrderItem, ReceiptReading, Refund, Return, Shipment,
     Ticket,
 )
@@ -149,6 +149,8 @@ def _forget_around(s: Any, customer_id: int, conv_ids: list[int], var_path: Path
     if conv_ids:
         for note in s.scalars(select(ConversationNote).where(ConversationNote.conversation_id.in_(conv_ids))):
             note.text = ERASED
+        # Agents' labels are free text about the person ("angry", "asked for the manager").
+        s.execute(delete(ConversationLabel).where(ConversationLabel.conversation_id.in_(conv_ids)))
     for follow_up in s.scalars(select(FollowUp).where(FollowUp.customer_id == customer_id)):
         follow_up.text, follow_up.last_error = ERASED, None
     for merge in s.scalars(select(CustomerMerge).where(

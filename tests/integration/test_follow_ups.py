@@ -42,7 +42,7 @@ def test_a_channel_that_is_down_is_retried_later_and_an_unreachable_customer_is_
 
     result = run_job(get_job("send_follow_ups"), settings, engine, NOW)
 
-    assert result.status == "ok" and result.summary == {"sent": 0, "retrying": 1, "failed": 1}
+    assert result.status == "ok" and result.summary == {"sent": 0, "retrying": 1, "failed": 1, "as_of": NOW.isoformat()}
     with Session(engine, future=True) as s:
         rows = {f.id: f for f in s.scalars(select(FollowUp))}
     assert (rows[waiting].status, rows[waiting].attempts, rows[waiting].due_at) == ("pending", 1, NOW + timedelta(minutes=15))

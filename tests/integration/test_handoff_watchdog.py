@@ -127,5 +127,6 @@ def test_the_watchdog_is_a_job_of_the_shared_scheduler(engine, uow_factory, smtp
 
     result = run_job(load_jobs()["handoff_watchdog"], settings_for(controller.port), engine, T + timedelta(minutes=5))
 
-    assert (result.status, result.rows, result.summary) == ("ok", 1, {"acted_on": 1})
+    at = T + timedelta(minutes=5)
+    assert (result.status, result.rows, result.summary) == ("ok", 1, {"acted_on": 1, "as_of": at.isoformat()})
     assert handoffs.get_handoff(uow_factory(), handoff.id).status == "ticket"  # nobody online: a ticket

@@ -145,11 +145,11 @@ PERSONAL_TABLES = {
     "handoffs": "reason", "orders": "shipping address", "tickets": "subject, description", "deals": "contact",
     "feedback": "comment", "link_codes": "chat id", "receipt_readings": "photo, OCR text, fields, chat id",
     "conversation_notes": "agent's note", "follow_ups": "text owed", "customer_merges": "imported row",
-    "refunds": "reason", "shipments": "courier's note",
+    "refunds": "reason", "shipments": "courier's note", "conversation_labels": "agent's label",
     # ids, numbers and system words only:
     "returns": "reason, what they want",
     "order_items": "", "payments": "", "flags": "", "segment_memberships": "",
-    "segment_changes": "", "audit_log": "",
+    "segment_changes": "", "audit_log": "", "order_adjustments": "", "purchase_propensity": "",
 }
 
 
@@ -165,7 +165,7 @@ def _tables_about_customers() -> set[str]:
 
 
 def test_forget_cleans_every_table_that_holds_customer_data(uow_factory, tmp_path):
-    from crm_store.models import Base, ConversationNote, CustomerMerge, FollowUp, ReceiptReading, Refund, Return, Shipment
+    from crm_store.models import Base, ConversationLabel, ConversationNote, CustomerMerge, FollowUp, ReceiptReading, Refund, Return, Shipment
 
     assert _tables_about_customers() <= set(PERSONAL_TABLES), _tables_about_customers() - set(PERSONAL_TABLES)
     customer_id, sender = a_customer_with_everything(uow_factory, tmp_path)
@@ -181,6 +181,7 @@ def test_forget_cleans_every_table_that_holds_customer_data(uow_factory, tmp_pat
                              ocr_text=f"Gina Data\n{EMAIL}\nTOTAL 20.00", fields={"name": "Gina Data", "email": EMAIL},
                              merchant="Gina Data's shop", status="read", created_at=NOW))
         s.add(ConversationNote(conversation_id=conversation.id, author="ana", text=f"she said: {SECRET}", created_at=NOW))
+        s.add(ConversationLabel(conversation_id=conversation.id, label="called Gina Data twice", added_by="ana", created_at=NOW))
         s.add(FollowUp(source_key=uuid.uuid4().hex, kind="abandoned_form", customer_id=customer_id, conversation_id=conversation.id,
                        text="Hi Gina Data, about your return", due_at=NOW, status="failed", attempts=1,
                        last_error=f"no chat for {EMAIL}", created_at=NOW))
