@@ -87,7 +87,7 @@ def test_a_language_the_team_speaks_is_offered(monkeypatch):
 def test_a_language_without_words_gets_the_english_offer(monkeypatch):
     message = reply("sv", "en", monkeypatch)
 
-    assert message["text"] == "I can only help in English. Shall I connect you with a colleague?"
+    assert message["text"] == "I can help in English, German, French or Spanish. Shall I connect you with a colleague?"
     assert [b["payload"] for b in message["buttons"]] == ["/request_human", "/continue_in_english"]
 
 
