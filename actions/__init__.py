@@ -32,6 +32,7 @@ from actions.tickets import ActionOpenTicket, ActionTicketStatus
 __all__ = [
     "ActionAnswerQuestions",
     "ActionReplyInLanguage",
+    "ActionDetectLanguage",
     "ActionAccountHelp",
     "ActionAnswer",
     "ActionInvoiceCopy",

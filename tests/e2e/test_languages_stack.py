@@ -14,7 +14,9 @@ from sqlalchemy import select
 from bot.local_stack import Stack, eventually
 from crm_store import stages
 from crm_store.db import UnitOfWork
-from crm_store.models import ChannelIdentity, Conversation, Customer, Feedback, Message, Order, OrderItem, Product, Return
+from crm_store.models import (
+    ChannelIdentity, Conversation, Customer, Feedback, Handoff, Message, Order, OrderItem, Product, Return,
+)
 from tests.support.events import unique_sender
 
 pytestmark = pytest.mark.e2e
@@ -157,3 +159,19 @@ def test_a_customer_switching_language_is_answered_in_the_new_one(stack: Stack):
     assert "est annulée" in oui, oui  # the one-word answer kept French
     assert "English" in english, english
     assert f"Order {shipped} (1 x yoga mat, 29.90 EUR) is shipped" in status, status
+
+
+@pytest.mark.parametrize("ask, answer", [
+    ("Ich möchte bitte mit einem Menschen sprechen", "Ich verbinde Sie mit einer Kollegin oder einem Kollegen"),
+    ("Je voudrais parler à un conseiller s'il vous plaît", "Je vous mets en relation avec une personne"),
+    ("Quiero hablar con una persona, por favor", "Le paso con una persona de nuestro equipo"),
+], ids=["de", "fr", "es"])
+def test_asking_for_a_person_is_answered_in_the_language_and_queues_a_handoff(stack: Stack, ask: str, answer: str):
+    sender, _, _ = customer_with_orders(stack)
+
+    reply = texts(stack.say(sender, ask))
+
+    assert answer in reply, reply
+    handoffs = eventually(lambda: rows(stack, select(Handoff.status).join(Conversation, Conversation.id == Handoff.conversation_id)
+                                       .where(Conversation.sender_id == sender)))
+    assert handoffs == [("queued",)]
