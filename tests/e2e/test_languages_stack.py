@@ -88,7 +88,7 @@ SCRIPTS = [
            "Vielen Dank für die Hilfe", "Gern geschehen", "Tschüss, bis bald", "Wie bewerten Sie dieses Gespräch",
            "Danke für Ihr Feedback"),
     Script("fr", "Bonjour, je voudrais de l'aide s'il vous plaît", "Je suis l'assistant de la boutique",
-           "Où en est ma commande {number} ?", "La commande {number} (1 x yoga mat, 29,90\u202f€) est expédiée",
+           "Où en est ma commande {number} ?", "La commande {number} (1 x yoga mat, 29,90\xa0€) est expédiée",
            "Je veux annuler ma commande {number}", "peut encore être annulée", "oui",
            "est annulée", "Je voudrais retourner un article de la commande {number}", "Pourquoi le retournez-vous ?",
            "Le tapis est beaucoup trop petit pour moi", "Pour vérifier : retour", "J'ai ouvert le retour",
