@@ -28,15 +28,6 @@ class Wording(NamedTuple):
 WORDINGS = {
     "en": Wording("I can help in English, German, French or Spanish. Shall I connect you with a colleague?",
                   "", "Connect me", "Continue in English"),
-    "de": Wording("Ich kann leider nur auf Englisch helfen. Soll ich Sie mit einer Kollegin oder einem "
-                  "Kollegen verbinden?", "Unser Team antwortet Ihnen auch auf Deutsch.",
-                  "Ja, bitte verbinden", "Weiter auf Englisch"),
-    "fr": Wording("Je ne peux vous aider qu'en anglais. Voulez-vous que je vous mette en relation avec un "
-                  "collègue ?", "Notre équipe peut aussi vous répondre en français.",
-                  "Oui, me mettre en relation", "Continuer en anglais"),
-    "es": Wording("Solo puedo ayudarle en inglés. ¿Quiere que le ponga en contacto con un compañero?",
-                  "Nuestro equipo también puede responderle en español.",
-                  "Sí, contactar", "Seguir en inglés"),
     "it": Wording("Posso aiutarla in inglese, tedesco, francese o spagnolo. Vuole che la metta in contatto con un collega?",
                   "Il nostro team può risponderle anche in italiano.",
                   "Sì, mettetemi in contatto", "Continua in inglese"),
