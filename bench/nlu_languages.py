@@ -59,6 +59,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--model", type=Path, default=None)
     parser.add_argument("--out", type=Path, default=ROOT / "results" / "nlu_languages.json")
     args = parser.parse_args(argv)
+    import logging
+
+    from rasa.utils.log_utils import configure_structlog
+
+    # Rasa's structlog logs every parse (with its text) at debug level unless configured.
+    logging.basicConfig(level=logging.WARNING)
+    configure_structlog(logging.WARNING)
     from rasa.core.agent import Agent
     from rasa.shared.nlu.training_data.loading import load_data
 
