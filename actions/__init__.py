@@ -15,6 +15,7 @@ from actions.fallback import ActionDefaultAskAffirmation
 from actions.feedback import ActionSaveFeedback, ValidateFeedbackForm
 from actions.forms import ActionLeaveForm
 from actions.handoff import ActionDefaultFallback, ActionHandoff, ActionSaveCsat, ValidateCsatForm
+from actions.language_slot import ActionDetectLanguage
 from actions.languages import ActionReplyInLanguage
 from actions.leads import ActionAskLeadFormConfirmed, ActionCreateLead, ValidateLeadForm
 from actions.orders import ActionCheckOrder, ValidateOrderStatusForm
@@ -31,6 +32,7 @@ from actions.tickets import ActionOpenTicket, ActionTicketStatus
 __all__ = [
     "ActionAnswerQuestions",
     "ActionReplyInLanguage",
+    "ActionDetectLanguage",
     "ActionAccountHelp",
     "ActionAnswer",
     "ActionInvoiceCopy",

@@ -11,6 +11,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from actions.account import fresh_code_needed
 from actions.common import crm, crm_unavailable, customer_id
 from actions.forms import HandoffFormValidation, OrderIdExtraction, give_up, own_order, reject, reset_form_slots
+from actions.locales import language_of, order_summary
 from crm_store import stages
 from crm_store.errors import CrmError
 from crm_store.services import orders
@@ -18,10 +19,9 @@ from crm_store.services import orders
 _RETURN_HINT = ' Once it has arrived, you can return it instead: just say "I want to return an item".'
 
 
-def summary(order: orders.OrderView) -> str:
+def summary(order: orders.OrderView, language: str = "en") -> str:
     """'1 x yoga mat, 29.90 EUR': what a cancellation takes back, read to the customer first."""
-    amount = f"{order.total:.2f} EUR"
-    return f"{', '.join(order.items)}, {amount}" if order.items else amount
+    return order_summary(tuple(order.items), order.total, language)
 
 
 class ValidateCancelOrderForm(HandoffFormValidation, OrderIdExtraction, FormValidationAction):
@@ -37,7 +37,7 @@ class ValidateCancelOrderForm(HandoffFormValidation, OrderIdExtraction, FormVali
             dispatcher.utter_message(response="utter_cannot_cancel", order_id=order.number, status=order.status, hint=hint)
             # The form ends, and the order stays in focus ("then how do I return it?").
             return {"order_id": order.number, "requested_slot": None}
-        return {"order_id": order.number, "order_summary": summary(order)}
+        return {"order_id": order.number, "order_summary": summary(order, language_of(tracker))}
 
 
 class ActionCancelOrder(Action):
@@ -55,7 +55,7 @@ class ActionCancelOrder(Action):
                 if fresh_code_needed(dispatcher, tracker, owner):  # a chat linked by code confirms again
                     return reset_form_slots()
                 order = orders.cancel(uow, number, owner, now=datetime.utcnow())
-                dispatcher.utter_message(response="utter_order_cancelled", order_id=order.number, order_summary=summary(order))
+                dispatcher.utter_message(response="utter_order_cancelled", order_id=order.number, order_summary=summary(order, language_of(tracker)))
             except CrmError as exc:  # e.g. it shipped while we were talking
                 dispatcher.utter_message(text=str(exc))
             except SQLAlchemyError:

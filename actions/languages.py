@@ -1,5 +1,8 @@
 """The one reply to a message in a language the assistant does not speak.
 
+English, German, French and Spanish are served (actions/language_slot.py, actions/locales.py);
+this reply is for the others, and says which languages the assistant speaks.
+
 nlu/components/language.py sets the intent unsupported_language and the message's
 `language`; this action answers in that language when it has the words for it (English
 otherwise), with two buttons: a person (request_human) or carrying on in English. When
@@ -23,27 +26,18 @@ class Wording(NamedTuple):
 
 
 WORDINGS = {
-    "en": Wording("I can only help in English. Shall I connect you with a colleague?",
+    "en": Wording("I can help in English, German, French or Spanish. Shall I connect you with a colleague?",
                   "", "Connect me", "Continue in English"),
-    "de": Wording("Ich kann leider nur auf Englisch helfen. Soll ich Sie mit einer Kollegin oder einem "
-                  "Kollegen verbinden?", "Unser Team antwortet Ihnen auch auf Deutsch.",
-                  "Ja, bitte verbinden", "Weiter auf Englisch"),
-    "fr": Wording("Je ne peux vous aider qu'en anglais. Voulez-vous que je vous mette en relation avec un "
-                  "collègue ?", "Notre équipe peut aussi vous répondre en français.",
-                  "Oui, me mettre en relation", "Continuer en anglais"),
-    "es": Wording("Solo puedo ayudarle en inglés. ¿Quiere que le ponga en contacto con un compañero?",
-                  "Nuestro equipo también puede responderle en español.",
-                  "Sí, contactar", "Seguir en inglés"),
-    "it": Wording("Posso aiutarla solo in inglese. Vuole che la metta in contatto con un collega?",
+    "it": Wording("Posso aiutarla in inglese, tedesco, francese o spagnolo. Vuole che la metta in contatto con un collega?",
                   "Il nostro team può risponderle anche in italiano.",
                   "Sì, mettetemi in contatto", "Continua in inglese"),
-    "nl": Wording("Ik kan alleen in het Engels helpen. Zal ik u doorverbinden met een collega?",
+    "nl": Wording("Ik kan helpen in het Engels, Duits, Frans of Spaans. Zal ik u doorverbinden met een collega?",
                   "Ons team kan u ook in het Nederlands antwoorden.",
                   "Ja, verbind me door", "Verder in het Engels"),
-    "pt": Wording("Só posso ajudar em inglês. Quer que o ponha em contacto com um colega?",
+    "pt": Wording("Posso ajudar em inglês, alemão, francês ou espanhol. Quer que o ponha em contacto com um colega?",
                   "A nossa equipa também pode responder em português.",
                   "Sim, falar com um colega", "Continuar em inglês"),
-    "pl": Wording("Mogę pomóc tylko po angielsku. Czy połączyć Cię z konsultantem?",
+    "pl": Wording("Mogę pomóc po angielsku, niemiecku, francusku lub hiszpańsku. Czy połączyć Cię z konsultantem?",
                   "Nasz zespół może też odpowiedzieć po polsku.",
                   "Tak, połącz mnie", "Kontynuuj po angielsku"),
 }

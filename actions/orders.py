@@ -14,6 +14,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from actions.common import crm, crm_unavailable, customer_id, day
 from actions.forms import HandoffFormValidation, OrderIdExtraction
 from actions.handoff import hand_over
+from actions.locales import order_fields
 from actions.problems import escalation_cue, item_problem
 from actions.verification import code_expected
 from crm_store.errors import InvalidOrderNumber, OrderNotFound
@@ -120,6 +121,7 @@ def answer_status(dispatcher: CollectingDispatcher, order: orders.OrderView) -> 
         status_date=day(order.status_since),
         placed_date=day(order.placed_at),
         details=details.strip(),
+        **order_fields(order),
     )
 
 

@@ -1,4 +1,8 @@
-"""LanguageDetector: the language of each message, and a clear intent when it is not English.
+"""LanguageDetector: the language of each message, and a clear intent when it is not served.
+
+The languages in `supported` (config.yml: English, German, French, Spanish) keep the
+classifier's intent; the slot `language` (actions/language_slot.py) then picks the reply's
+language. The paragraphs below describe the others.
 
 Every message gets `language` in its parse data ({"code": "de", "confidence": 0.97}),
 which the event broker carries to the CRM (messages.language). A message written in a
@@ -137,9 +141,11 @@ class LanguageDetector(GraphComponent, IntentClassifier):
         values = self.detector.compute_language_confidence_values(" ".join(words))
         scores = {v.language.iso_code_639_1.name.lower(): float(v.value) for v in values}
         code = max(scores, key=scores.__getitem__)
-        if code not in self._supported and (
+        # Any language but the default needs a clear majority and (almost) nothing for the
+        # other supported ones: an English sentence naming a German street stays English.
+        if code != self._supported[0] and (
             scores[code] < self._min_confidence
-            or max(scores.get(s, 0.0) for s in self._supported) > self._max_supported
+            or max((scores.get(s, 0.0) for s in self._supported if s != code), default=0.0) > self._max_supported
         ):
             return {"code": self._supported[0], "confidence": None}
         return {"code": code, "confidence": round(scores[code], 4)}

@@ -20,13 +20,14 @@ def texts(replies: list[dict]) -> str:
     return " ".join(r.get("text", "") for r in replies)
 
 
-def test_a_message_in_german_gets_one_reply_in_german_with_buttons(stack: Stack):
+def test_a_message_in_a_language_we_do_not_speak_gets_one_reply_in_it_with_buttons(stack: Stack):
+    # German, French and Spanish are served (tests/e2e/test_languages_stack.py); Italian is not.
     sender = unique_sender("lang")
 
-    replies = stack.say(sender, "wo ist meine bestellung, ich warte schon seit einer woche")
+    replies = stack.say(sender, "dov'è il mio ordine, aspetto da una settimana")
 
     assert len(replies) == 1, replies
-    assert replies[0]["text"].startswith("Ich kann leider nur auf Englisch helfen"), stack.log()
+    assert replies[0]["text"].startswith("Posso aiutarla in inglese, tedesco, francese o spagnolo"), stack.log()
     assert [b["payload"] for b in replies[0]["buttons"]] == ["/request_human", "/continue_in_english"]
 
     def stored() -> list[str | None]:
@@ -36,7 +37,7 @@ def test_a_message_in_german_gets_one_reply_in_german_with_buttons(stack: Stack)
                 .where(Conversation.sender_id == sender, Message.direction == "in")
             ).scalars())
 
-    assert eventually(stored) == ["de"]
+    assert eventually(stored) == ["it"]
     assert "English" in texts(stack.say(sender, "/continue_in_english"))
 
 

@@ -69,25 +69,25 @@ def reply(code: str | None, agent_languages: str, monkeypatch) -> dict:
 
 
 def test_the_reply_is_in_the_customers_language_with_two_buttons(monkeypatch):
-    message = reply("de", "en", monkeypatch)
+    message = reply("it", "en", monkeypatch)
 
-    assert message["text"] == WORDINGS["de"].only_english
-    assert message["text"].startswith("Ich kann leider nur auf Englisch helfen")
+    assert message["text"] == WORDINGS["it"].only_english
+    assert message["text"].startswith("Posso aiutarla in inglese, tedesco, francese o spagnolo")
     assert [(b["title"], b["payload"]) for b in message["buttons"]] == [
-        ("Ja, bitte verbinden", "/request_human"), ("Weiter auf Englisch", "/continue_in_english"),
+        ("Sì, mettetemi in contatto", "/request_human"), ("Continua in inglese", "/continue_in_english"),
     ]
 
 
 def test_a_language_the_team_speaks_is_offered(monkeypatch):
-    message = reply("de", "en,de", monkeypatch)
+    message = reply("it", "en,it", monkeypatch)
 
-    assert message["text"].endswith("Unser Team antwortet Ihnen auch auf Deutsch.")
+    assert message["text"].endswith("Il nostro team può risponderle anche in italiano.")
 
 
 def test_a_language_without_words_gets_the_english_offer(monkeypatch):
     message = reply("sv", "en", monkeypatch)
 
-    assert message["text"] == "I can only help in English. Shall I connect you with a colleague?"
+    assert message["text"] == "I can help in English, German, French or Spanish. Shall I connect you with a colleague?"
     assert [b["payload"] for b in message["buttons"]] == ["/request_human", "/continue_in_english"]
 
 
