@@ -9,7 +9,6 @@ from analytics.bottlenecks import (
     PIPELINES,
     BottleneckReport,
     bottleneck_report,
-    funnel_chart_png,
 )
 from analytics.digest import charts
 from analytics.digest.anomalies import Anomaly, find_anomalies
@@ -170,7 +169,7 @@ def _bottlenecks(uow: UnitOfWork, period: Period, now: datetime) -> Bottlenecks 
         if not reports:
             return None
         worst = max(reports, key=lambda r: r.total_stalled)
-        return Bottlenecks([_pipeline_row(r) for r in reports], funnel_chart_png(worst))
+        return Bottlenecks([_pipeline_row(r) for r in reports], charts.funnel_png(worst))
     except Exception:  # noqa: BLE001 - the edge of one optional section
         log.exception("bottleneck report failed; the digest goes out without it")
         return None
