@@ -8,7 +8,8 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from analytics.bottlenecks import PIPELINES, bottleneck_report, funnel_chart_png, summary_line
+from analytics.bottlenecks import PIPELINES, bottleneck_report, summary_line
+from analytics.digest.charts import funnel_png
 from analytics.pipelines import human_duration
 from analytics.stalled import KIND
 from crm_store.db import UnitOfWork
@@ -40,7 +41,7 @@ def print_stalled(engine: Engine, now: datetime, chart_dir: str | None = None, l
         if chart_dir:
             path = Path(chart_dir) / f"funnel-{pipeline}.png"
             path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_bytes(funnel_chart_png(report))
+            path.write_bytes(funnel_png(report))
     if chart_dir:
         print(f"funnel charts written to {chart_dir}/funnel-<pipeline>.png")
     return 0

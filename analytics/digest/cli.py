@@ -21,7 +21,7 @@ def register(sub: argparse._SubParsersAction) -> dict[str, Handler]:
     preview.add_argument("--sections", help="comma-separated sections (default: all)")
     add_as_of(preview)
     send = dsub.add_parser("send", help="send the last complete period's digest now (once per recipient)")
-    send.add_argument("--period", choices=("day", "week"), default="day")
+    send.add_argument("--period", choices=("day", "week"), help="day (the default) or week")
     send.add_argument("--to", help="send only to this address")
     send.add_argument("--again", action="store_true", help="send even to whom it was already sent")
     add_as_of(send)
@@ -77,7 +77,8 @@ def cmd_digest(settings: Settings, args: argparse.Namespace) -> int:
 
         sections = parse_sections(args.sections)
         as_of = parse_as_of(args.as_of)
-        digest = build_digest(uow_factory(), last_complete(args.period, as_of), as_of, settings.digest_top_n, settings.digest_history)
+        digest = build_digest(uow_factory(), last_complete(args.period, as_of), as_of, settings.digest_top_n, settings.digest_history,
+                              settings.shop_currency, settings.shop_locale)
         out = Path(args.out)
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(render_html(digest, list(sections) if sections else None, inline=True), encoding="utf-8")
@@ -85,7 +86,8 @@ def cmd_digest(settings: Settings, args: argparse.Namespace) -> int:
         return 0
     from analytics.digest import send_digest_now
 
-    report = send_digest_now(settings, uow_factory, parse_as_of(args.as_of), args.period, to=args.to, again=args.again)
+    as_of = parse_as_of(args.as_of)
+    report = send_digest_now(settings, uow_factory, as_of, args.period or "day", to=args.to, again=args.again)
     for email in report.sent:
         print(f"sent to {email}")
     for email in report.skipped:
@@ -93,8 +95,25 @@ def cmd_digest(settings: Settings, args: argparse.Namespace) -> int:
     for email, reason in report.failed:
         print(f"FAILED for {email}: {reason}")
     if not (report.sent or report.skipped or report.failed):
-        print("nobody gets this digest: add someone with `crmbot digest recipients add EMAIL` or use --to")
+        print(_nobody(settings, uow_factory, as_of, args.period))
     return 1 if report.failed else 0
+
+
+def _nobody(settings: Settings, uow_factory, as_of: datetime, asked: str | None) -> str:  # type: ignore[no-untyped-def]
+    """Why nothing went out, naming the period meant and who gets the other one."""
+    from analytics.digest.periods import KINDS, last_complete
+    from analytics.digest.recipients import list_recipients
+
+    kind = asked or "day"
+    period = last_complete(kind, as_of)
+    default = "" if asked else ", the default without --period"
+    line = f"nobody gets the {KINDS[kind]} digest ({period.label}{default})"
+    other = "week" if kind == "day" else "day"
+    others = [r for r in list_recipients(uow_factory(), settings) if r.gets(KINDS[other])]
+    if others:
+        who = "1 recipient gets" if len(others) == 1 else f"{len(others)} recipients get"
+        return f"{line}; {who} the {KINDS[other]} one: send it with `crmbot digest send --period {other}`"
+    return f"{line}: add someone with `crmbot digest recipients add EMAIL` or use --to"
 
 
 def _recipients(settings: Settings, args: argparse.Namespace) -> int:

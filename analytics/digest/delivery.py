@@ -63,7 +63,8 @@ def send_period(settings: Settings, uow_factory: Callable[[], UnitOfWork], perio
             report.skipped.append(recipient.email)
             continue
         if digest is None:  # built only when someone is due
-            digest = build_digest(uow_factory(), period, now, settings.digest_top_n, settings.digest_history)
+            digest = build_digest(uow_factory(), period, now, settings.digest_top_n, settings.digest_history,
+                                  settings.shop_currency, settings.shop_locale)
         sections = list(recipient.sections) if recipient.sections else None
         msg = build_message(settings, digest, recipient.email, sections)
         try:

@@ -5,6 +5,7 @@ Medians are taken in Python so both databases give the same answer.
 """
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
 from statistics import median
@@ -23,8 +24,10 @@ from crm_store.models import (
     StageHistory,
     Ticket,
 )
+from crm_store.services.handoff_reasons import describe
 
 FALLBACK_INTENT = "nlu_fallback"
+REASON_MESSAGES = 10  # the customer's last messages before a handoff that its plain reason is read from, as in the console
 CLOSED_STAGES = {
     "order": ("delivered", "cancelled", "returned"),
     "return": ("refunded", "rejected"),
@@ -155,8 +158,25 @@ def _median_minutes(pairs: list[tuple[datetime, datetime]]) -> float | None:
 
 
 def handoff_reasons(session: Session, period: Period, limit: int = 5) -> list[tuple[str, int]]:
-    rows = session.execute(
-        select(Handoff.reason, func.count()).where(_in(Handoff.requested_at, period))
-        .group_by(Handoff.reason).order_by(func.count().desc(), Handoff.reason).limit(limit)
+    """The period's handoffs in the customer's own words, the line the agents' queue shows
+    ("parcel arrived damaged (order A-10423); asked for a person"), the commonest first.
+
+    The stored reason names the intents and actions the assistant tried, which means nothing to
+    a manager; the words come from what the customer wrote before the handoff."""
+    handoffs = session.execute(
+        select(Handoff.conversation_id, Handoff.requested_at, Handoff.reason).where(_in(Handoff.requested_at, period))
     ).all()
-    return [(reason or "no reason given", int(n)) for reason, n in rows]
+    if not handoffs:
+        return []
+    said: dict[int, list[tuple[datetime, str | None]]] = {}
+    for conv, at, text in session.execute(
+        select(Message.conversation_id, Message.sent_at, Message.text)
+        .where(Message.conversation_id.in_({h.conversation_id for h in handoffs}), Message.direction == "in",
+               Message.sent_at < period.end)
+        .order_by(Message.sent_at.desc(), Message.id.desc())
+    ):
+        said.setdefault(conv, []).append((at, text))
+    counts = Counter(
+        describe([text for at, text in said.get(h.conversation_id, []) if at <= h.requested_at][:REASON_MESSAGES], h.reason)
+        for h in handoffs)
+    return sorted(counts.items(), key=lambda item: (-item[1], item[0]))[:limit]

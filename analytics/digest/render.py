@@ -20,7 +20,8 @@ UP_IS_GOOD = {"revenue": True, "aov": True, "containment": True, "csat": True, "
               "resolution_min": False, "tickets_opened": False, "returns_opened": False}
 
 
-def fmt(value: float | None, unit: str) -> str:
+def fmt(value: float | None, unit: str, currency: str | None = None, locale: str = "en_GB") -> str:
+    """A KPI value as read in the digest; money in `currency` (ISO 4217) written the `locale` way."""
     if value is None:
         return "no data"
     if unit == "%":
@@ -30,6 +31,10 @@ def fmt(value: float | None, unit: str) -> str:
     if unit == "/5":
         return f"{value:.1f} / 5"
     if unit == "money":
+        if currency:
+            from babel.numbers import format_currency
+
+            return format_currency(value, currency, locale=locale)
         return f"{value:,.2f}"
     return f"{value:,.0f}"
 
@@ -51,11 +56,15 @@ def change(digest: Digest, kpi: str) -> tuple[str, str]:
     elif unit == "/5":
         text = f"{sign}{abs(diff):.1f}"
     else:
-        amount = f"{abs(diff):,.2f}" if unit == "money" else f"{abs(diff):,.0f}"
+        amount = money(digest, abs(diff)) if unit == "money" else f"{abs(diff):,.0f}"
         text = f"{sign}{amount}" + (f" ({sign}{abs(diff) / before * 100:.0f}%)" if before else "")
     good = UP_IS_GOOD.get(kpi)
     tone = "flat" if good is None else ("good" if (diff > 0) == good else "bad")
     return (text, tone)
+
+
+def money(digest: Digest, value: float | None) -> str:
+    return fmt(value, "money", digest.currency, digest.locale)
 
 
 def subject(digest: Digest) -> str:
@@ -77,7 +86,7 @@ def _env() -> Environment:
     return env
 
 
-def anomaly_note(a: Anomaly, kind: str, periods: int) -> tuple[str, str]:
+def anomaly_note(a: Anomaly, kind: str, periods: int, currency: str | None = None, locale: str = "en_GB") -> tuple[str, str]:
     """("good" | "bad" | "neither", why it counts as unusual and which way is good), for one anomaly."""
     label, unit = KPIS[a.kpi]
     up = a.value > a.high
@@ -85,7 +94,7 @@ def anomaly_note(a: Anomaly, kind: str, periods: int) -> tuple[str, str]:
     tone = "neither" if good is None else ("good" if up == good else "bad")
     side = "above" if up else "below"
     better = "" if good is None else f" Higher is {'better' if good else 'worse'} for {label.lower()}."
-    why = (f"{side} its usual range of {fmt(a.low, unit)} to {fmt(a.high, unit)} (the middle of the last {periods} "
+    why = (f"{side} its usual range of {fmt(a.low, unit, currency, locale)} to {fmt(a.high, unit, currency, locale)} (the middle of the last {periods} "
            f"{kind}s, give or take 3.5 typical deviations).{better}")
     return tone, why
 
@@ -93,14 +102,21 @@ def anomaly_note(a: Anomaly, kind: str, periods: int) -> tuple[str, str]:
 def _context(digest: Digest, sections: list[str] | None, image_src: Callable[[str], str],
              links: Links | None = None) -> dict:
     periods = len([h for h in digest.history if h])
+
+    def note(a: Anomaly) -> tuple[str, str]:
+        return anomaly_note(a, digest.period.kind, periods, digest.currency, digest.locale)
+
+    def value(v: float | None, unit: str) -> str:
+        return fmt(v, unit, digest.currency, digest.locale)
+
     return {
         "d": digest, "sections": [s for s in SECTIONS if sections is None or s in sections],
         "img": image_src, "change": lambda kpi: change(digest, kpi), "subject": subject(digest),
-        "kpi": lambda name: fmt(digest.kpis.get(name), KPIS[name][1]), "hours": human_duration,
-        "note": lambda a: anomaly_note(a, digest.period.kind, periods), "links": links,
+        "kpi": lambda name: value(digest.kpis.get(name), KPIS[name][1]), "hours": human_duration,
+        "note": note, "fmt": value, "links": links,
         "chats": bool(digest.kpis.get("conversations") or digest.kpis.get("messages")),
-        "anomalies_tone": "bad" if any(anomaly_note(a, digest.period.kind, periods)[0] == "bad" for a in digest.anomalies)
-        else "good" if any(anomaly_note(a, digest.period.kind, periods)[0] == "good" for a in digest.anomalies) else "neither",
+        "anomalies_tone": "bad" if any(note(a)[0] == "bad" for a in digest.anomalies)
+        else "good" if any(note(a)[0] == "good" for a in digest.anomalies) else "neither",
     }
 
 

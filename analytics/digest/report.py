@@ -9,7 +9,6 @@ from analytics.bottlenecks import (
     PIPELINES,
     BottleneckReport,
     bottleneck_report,
-    funnel_chart_png,
 )
 from analytics.digest import charts
 from analytics.digest.anomalies import Anomaly, find_anomalies
@@ -20,6 +19,7 @@ from analytics.digest.stalled import StalledRow, open_flag_count, stalled_proces
 from analytics.digest.unanswered import Group, cluster, unanswered_texts
 from analytics.pipelines import human_duration
 from crm_store.db import UnitOfWork
+from crm_store.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -90,6 +90,8 @@ class Digest:
     little_history: list[str]
     bottlenecks: Bottlenecks | None
     charts: dict[str, bytes] = field(default_factory=dict)
+    currency: str | None = None  # ISO 4217 code of revenue and order values; None: bare numbers
+    locale: str = "en_GB"  # how amounts are written (Babel)
 
     @property
     def empty(self) -> bool:
@@ -108,7 +110,10 @@ def _active(kpis: dict[str, float | None]) -> bool:
                                       "returns_opened", "returns_closed", "tickets_opened", "tickets_closed"))
 
 
-def build_digest(uow: UnitOfWork, period: Period, now: datetime, top_n: int = 5, history_periods: int = 8) -> Digest:
+def build_digest(uow: UnitOfWork, period: Period, now: datetime, top_n: int = 5, history_periods: int = 8,
+                 currency: str | None = Settings.shop_currency, locale: str = Settings.shop_locale) -> Digest:
+    """`currency` and `locale` are the shop's (SHOP_CURRENCY, SHOP_LOCALE): revenue and order
+    values are written with them."""
     with uow:
         s = uow.session
         past = period.history(history_periods)
@@ -128,6 +133,7 @@ def build_digest(uow: UnitOfWork, period: Period, now: datetime, top_n: int = 5,
             segments=segment_sizes(s, period), moves=moves(s, period, top_n),
             unanswered=groups[:top_n], unanswered_total=len(texts),
             anomalies=anomalies, little_history=little, bottlenecks=_bottlenecks(uow, period, now),
+            currency=currency, locale=locale,
         )
     _draw(digest, past)
     return digest
@@ -163,7 +169,7 @@ def _bottlenecks(uow: UnitOfWork, period: Period, now: datetime) -> Bottlenecks 
         if not reports:
             return None
         worst = max(reports, key=lambda r: r.total_stalled)
-        return Bottlenecks([_pipeline_row(r) for r in reports], funnel_chart_png(worst))
+        return Bottlenecks([_pipeline_row(r) for r in reports], charts.funnel_png(worst))
     except Exception:  # noqa: BLE001 - the edge of one optional section
         log.exception("bottleneck report failed; the digest goes out without it")
         return None

@@ -75,3 +75,30 @@ def test_send_now_delivers_once_then_says_already_sent(tmp_path):
     assert second.stdout.strip().startswith("already sent to ops@shop.example")
     assert forced.stdout.strip() == "sent to ops@shop.example"
     assert [m["To"] for m in smtp.messages] == ["ops@shop.example", "ops@shop.example"]
+
+
+def test_send_without_period_names_the_day_and_points_to_the_weekly_recipients(tmp_path):
+    url = f"sqlite:///{tmp_path / 'crm.db'}"
+    crmbot("digest", "recipients", "add", "boss@shop.example", "--frequency", "weekly", DATABASE_URL=url)
+
+    result = crmbot("digest", "send", "--as-of", "2026-12-02T08:00", DATABASE_URL=url)
+    weekly_nobody = crmbot("digest", "recipients", "set", "boss@shop.example", "--pause", DATABASE_URL=url)
+    nobody = crmbot("digest", "send", "--period", "week", "--as-of", "2026-12-02T08:00", DATABASE_URL=url)
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == (
+        "nobody gets the daily digest (Tue 01 Dec 2026, the default without --period); "
+        "1 recipient gets the weekly one: send it with `crmbot digest send --period week`")
+    assert weekly_nobody.returncode == 0, weekly_nobody.stderr
+    assert nobody.stdout.strip() == ("nobody gets the weekly digest (week 48, 23 Nov – 29 Nov 2026): "
+                                     "add someone with `crmbot digest recipients add EMAIL` or use --to")
+
+
+def test_preview_writes_money_in_the_shops_currency(tmp_path):
+    out = tmp_path / "digest.html"
+
+    result = crmbot("digest", "preview", "--period", "week", "--out", str(out), DATABASE_URL=f"sqlite:///{tmp_path / 'crm.db'}",
+                    SHOP_CURRENCY="GBP", SHOP_LOCALE="en_GB")
+
+    assert result.returncode == 0, result.stderr
+    assert "£0.00" in out.read_text()

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import insert, text
 
-from analytics.digest import build_digest, last_complete, render_text
+from analytics.digest import build_digest, last_complete, render_html, render_text
 from analytics.digest.links import email_from_token, links_for, manage_token
 from analytics.stalled import KIND
 from crm_store.db import UnitOfWork
@@ -116,3 +116,21 @@ def test_csat_counts_the_rating_after_a_hand_back_as_well_as_the_feedback_form(e
 
     assert kpis["ratings"] == 2
     assert kpis["csat"] == 3.5
+
+
+def test_revenue_and_order_value_are_written_in_the_shops_currency(engine):
+    plant(engine)
+
+    euro = render_text(build_digest(UnitOfWork(engine), WEEK, NOW, currency="EUR", locale="de_DE"))
+    pound = build_digest(UnitOfWork(engine), WEEK, NOW, currency="GBP", locale="en_GB")
+    text_, html = render_text(pound), render_html(pound)
+
+    assert _kpi_line(euro, "Revenue").split()[1:3] == ["100,00", "€"]
+    assert _kpi_line(euro, "Average order value").split()[3:5] == ["25,00", "€"]
+    assert _kpi_line(text_, "Revenue").split()[1] == "£100.00"
+    assert "−£415.00 (−81%)" in _kpi_line(text_, "Revenue")  # against the week before's £515.00
+    assert "£25.00" in html and "£100.00" in html
+
+
+def _kpi_line(text_: str, label: str) -> str:
+    return next(line for line in text_.splitlines() if line.strip().startswith(label + " "))
