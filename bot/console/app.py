@@ -18,7 +18,7 @@ from starlette.convertors import Convertor, register_url_convertor
 from starlette.middleware import Middleware
 from starlette.middleware.base import BaseHTTPMiddleware
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
+from starlette.responses import FileResponse, HTMLResponse, JSONResponse, PlainTextResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
@@ -53,9 +53,19 @@ class Console:
         self.env.filters["initials"] = initials
         self.env.filters["iso"] = lambda at: at.isoformat(timespec="seconds") + "Z" if at else ""
         self.monitor = QueueMonitor(self.uow, settings, clock)
+        self.read: dict[str, dict[int, int]] = {}
 
     def uow(self) -> UnitOfWork:
         return unit_of_work(self.settings)
+
+    def mark_read(self, username: str, handoff_id: int, message_id: int) -> None:
+        """The agent's page showed this chat up to `message_id`: those messages are not unread.
+        Kept in memory: after a restart a chat counts as unread until the agent writes in it."""
+        marks = self.read.setdefault(username, {})
+        marks[handoff_id] = max(message_id, marks.get(handoff_id, 0))
+
+    def read_marks(self, username: str) -> dict[int, int]:
+        return dict(self.read.get(username, {}))
 
     def seen(self, user: console_users.UserView) -> None:
         console_users.touch(self.uow(), user.id, self.clock())
@@ -130,8 +140,14 @@ def create_app(settings: Settings, run_monitor: bool = True) -> Starlette:
     async def health(_request: Request) -> Response:
         return JSONResponse(stack_health(settings.var_path))
 
+    async def favicon(_request: Request) -> Response:
+        # Browsers ask for /favicon.ico whatever the page links; a 404 shows as a console error.
+        return FileResponse(HERE / "static" / "favicon.svg", media_type="image/svg+xml",
+                            headers={"Cache-Control": "public, max-age=86400"})
+
     routes = [
         Route("/health", health),
+        Route("/favicon.ico", favicon),
         Route("/login", views.login, methods=["GET", "POST"]),
         Route("/logout", views.logout, methods=["POST"]),
         Route("/", views.home),
@@ -140,6 +156,7 @@ def create_app(settings: Settings, run_monitor: bool = True) -> Starlette:
         Route("/events", workspace.live_events),
         Route("/next", workspace.next_chat),
         Route("/conversations/{id:rowid}", workspace.conversation_page),
+        Route("/customers/{id:rowid}", workspace.customer_page),
         Route("/conversations/{id:rowid}/labels", workspace.add_label, methods=["POST"]),
         Route("/conversations/{id:rowid}/labels/remove", workspace.remove_label, methods=["POST"]),
         Route("/status", workspace.set_status, methods=["POST"]),

@@ -24,7 +24,8 @@ async def search_page(request: Request) -> Response:
     console = _console(request)
     query = request.query_params.get("q", "")
     hits = await asyncio.to_thread(console_views.search, console.uow(), query) if query else []
-    return console.render(request, "search.html", q=query, hits=hits)
+    customers = await asyncio.to_thread(console_views.search_customers, console.uow(), query) if query else []
+    return console.render(request, "search.html", q=query, hits=hits, customers=customers)
 
 
 @requires("manager")

@@ -4,8 +4,10 @@ While a conversation is paused, Rasa predicts nothing: the assistant sends no re
 What a queued customer still hears comes from here, the handoff service, never from the
 assistant's policy, and it is stored with author "handoff" (not as an assistant turn):
 - a short "you're still in the queue, position N" when they write, at most once per
-  HANDOFF_NOTICE_MINUTES, an answer to every message in between ("your agent will see this
-  message", with the expected wait), and an honest update when the watchdog escalated their chat;
+  HANDOFF_NOTICE_MINUTES, an answer to every message in between ("the next person from our team
+  will see this message", with the expected wait); messages written while an agent had the chat
+  (before a release) are not answered again; and an honest update when the watchdog escalated
+  their chat;
 - "cancel, I don't need a person anymore" takes them out of the queue;
 - every ended handoff (resolved, cancelled, expired, ticket) is handed back: ConversationResumed,
   a sentence saying what happened, and after a resolve the rating question (csat_form).
@@ -113,17 +115,21 @@ class QueueMonitor:
 
     async def answer_queued(self, chat: handoffs.QueuedChat) -> None:
         h, now = chat.handoff, self.clock()
-        if chat.new_messages:
-            await asyncio.to_thread(handoffs.note_monitor, self.uow_factory(), h.id, chat.new_messages[-1][0])
-            if any(wants_to_cancel(text, intent) for _id, text, intent in chat.new_messages):
+        new_messages = chat.new_messages
+        if new_messages:
+            await asyncio.to_thread(handoffs.note_monitor, self.uow_factory(), h.id, new_messages[-1][0])
+            fresh = await asyncio.to_thread(handoff_queue.written_while_queued, self.uow_factory(), h.id,
+                                            [m[0] for m in new_messages])
+            new_messages = tuple(m for m in new_messages if m[0] in fresh)
+            if any(wants_to_cancel(text, intent) for _id, text, intent in new_messages):
                 try:
                     await asyncio.to_thread(handoffs.cancel_handoff, self.uow_factory(), h.id, now)
                 except CrmError:
                     return  # an agent took it meanwhile: the agent answers
                 return  # the next tick hands it back with ENDINGS["cancelled"]
         escalated = chat.escalated_at is not None and chat.escalated_at > chat.last_notice_at
-        due = bool(chat.new_messages) and now - chat.last_notice_at >= timedelta(minutes=self.settings.handoff_notice_minutes)
-        if not (escalated or due or chat.new_messages):
+        due = bool(new_messages) and now - chat.last_notice_at >= timedelta(minutes=self.settings.handoff_notice_minutes)
+        if not (escalated or due or new_messages):
             return
         wait = await asyncio.to_thread(handoff_queue.expected_wait, self.uow_factory(), h.id, now)
         text = handoff_queue.describe_wait(wait, self.settings.handoff_no_agent_minutes)
@@ -134,7 +140,9 @@ class QueueMonitor:
         else:
             # Between two queue notices a message still gets an answer, from the first second of the
             # handoff: silence reads as being ignored.
-            text = f"Thanks, your agent will see this message when they take your chat. {text}"
+            # Worded like the release notice ("the next person from our team will take over"): after a
+            # release there is no "your agent" any more.
+            text = f"Thanks, the next person from our team will see this message when they take your chat. {text}"
         try:
             await push.post_events(chat.sender_id, chat.channel or "latest", [_notice(text)])
         except CrmError as exc:

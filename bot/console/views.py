@@ -107,11 +107,12 @@ async def inbox(request: Request, open_id: int | None = None) -> dict:
     """The left column of the workspace: the queue, the agent's own chats (with unread), others'."""
     console, user = _console(request), request.state.user
     items = await asyncio.to_thread(handoff_queue.queue, console.uow())
-    unread = await asyncio.to_thread(workspace.unread_by_handoff, console.uow(), user.username)
+    unread = await asyncio.to_thread(workspace.unread_by_handoff, console.uow(), user.username, console.read_marks(user.username))
     labels = await asyncio.to_thread(workspace.labels_by_conversation, console.uow(), [i.conversation_id for i in items])
     away = await asyncio.to_thread(workspace.is_away, console.uow(), user.username)
+    counted = await asyncio.to_thread(console_users.works_queue, console.uow(), user.username)
     reasons = await asyncio.to_thread(handoff_reasons.plain_reasons, console.uow, [i.handoff_id for i in items])
-    return {"items": items, "unread": unread, "labels": labels, "away": away, "reasons": reasons, "open_id": open_id, "now": console.clock(),
+    return {"items": items, "unread": unread, "labels": labels, "away": away, "counted": counted, "reasons": reasons, "open_id": open_id, "now": console.clock(),
             "escalate_minutes": console.settings.handoff_escalate_minutes}
 
 
@@ -162,6 +163,8 @@ async def handoff_page(request: Request) -> Response:
     notes = await asyncio.to_thread(console_views.notes_of, console.uow(), handoff.conversation_id)
     await asyncio.to_thread(console_views.record_viewed, console.uow(), user.username, "view", handoff_id,
                             handoff.conversation_id, profile.customer_id, console.clock())
+    # The open page shows every message so far, so none of them is unread any more.
+    console.mark_read(user.username, handoff_id, max((m.id for m in messages if m.direction == "in"), default=0))
     variables = await asyncio.to_thread(canned_replies.conversation_variables, console.uow(), handoff.conversation_id,
                                         display_name(user.username))
     canned = [(c.title, canned_replies.fill(c.body, variables)) for c in await asyncio.to_thread(console_views.canned_replies, console.uow())]

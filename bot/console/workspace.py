@@ -43,10 +43,13 @@ async def live_events(request: Request) -> Response:
     def snapshot() -> tuple:
         """Everything the page follows, read in one worker-thread hop."""
         uow = console.uow
-        queue = handoff_queue.queue_signature(uow())
-        unread = workspace.unread_by_handoff(uow(), user.username)
-        counts = {"waiting": sum(1 for row in queue if row[1] == "queued"), "mine": len(unread), "unread": sum(unread.values())}
         new = console_views.messages_after(uow(), chat.conversation_id, after) if chat else []
+        if new:
+            # Shown live on the open page, so read: not counted as unread, nor offered by "next".
+            console.mark_read(user.username, handoff_id, max(m.id for m in new))
+        queue = handoff_queue.queue_signature(uow())
+        unread = workspace.unread_by_handoff(uow(), user.username, console.read_marks(user.username))
+        counts = {"waiting": sum(1 for row in queue if row[1] == "queued"), "mine": len(unread), "unread": sum(unread.values())}
         h = handoffs.get_handoff(uow(), handoff_id) if chat else None
         return queue, tuple(sorted(unread.items())), counts, new, h
 
@@ -90,7 +93,7 @@ async def next_chat(request: Request) -> Response:
     """N, and after a resolve: the next waiting customer, else the agent's chat with the most unread."""
     console, user = _console(request), request.state.user
     leaving = _int(request.query_params.get("after")) or None
-    target = await asyncio.to_thread(workspace.next_chat, console.uow(), user.username, leaving)
+    target = await asyncio.to_thread(workspace.next_chat, console.uow(), user.username, leaving, console.read_marks(user.username))
     return RedirectResponse(f"/handoffs/{target}" if target else "/queue", status_code=303)
 
 
@@ -114,6 +117,23 @@ async def conversation_page(request: Request) -> Response:
     facts = await views.profile_insight(console, profile.customer_id)
     return console.render(request, "conversation.html", **await views.inbox(request), conversation_id=conversation_id,
                           messages=messages, profile=profile, notes=notes, conversation_labels=labels, insight=facts)
+
+
+@requires("agent")
+async def customer_page(request: Request) -> Response:
+    """A customer who never chatted (found by search, e.g. by an imported order): the profile alone;
+    one who did opens their latest conversation."""
+    console, user = _console(request), request.state.user
+    customer_id = request.path_params["id"]
+    latest = await asyncio.to_thread(workspace.latest_conversation, console.uow(), customer_id)
+    if latest:
+        return RedirectResponse(f"/conversations/{latest}", status_code=303)
+    profile = await asyncio.to_thread(console_views.profile_of_customer, console.uow(), customer_id)
+    if profile.customer_id is None:
+        return console.render(request, "error.html", 404, message=f"There is no customer {customer_id}.")
+    await asyncio.to_thread(audit.record, console.uow(), f"agent:{user.username}", "view", "customer", customer_id, console.clock())
+    facts = await views.profile_insight(console, customer_id)
+    return console.render(request, "customer.html", **await views.inbox(request), profile=profile, insight=facts)
 
 
 @requires("agent")

@@ -8,11 +8,11 @@ from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, or_, select
 
 from crm_store.db import UnitOfWork
 from crm_store.errors import CrmError
-from crm_store.models import ConsoleSession, ConsoleUser
+from crm_store.models import AuditEntry, ConsoleSession, ConsoleUser
 
 ROLES = ("agent", "manager", "admin")
 RANK = {role: i for i, role in enumerate(ROLES)}
@@ -138,15 +138,33 @@ def touch(uow: UnitOfWork, user_id: int, now: datetime) -> None:
             uow.commit()
 
 
+def _works_queue():  # type: ignore[no-untyped-def]
+    """Who works the queue: every agent, and a manager or admin whose latest status in the
+    workspace is "online" (they pressed "Take chats"); one who only browses is not counted."""
+    latest = (select(AuditEntry.action)
+              .where(AuditEntry.subject_type == "console_user", AuditEntry.subject_id == ConsoleUser.id,
+                     AuditEntry.action.in_(("online", "away")))
+              .order_by(AuditEntry.id.desc()).limit(1).correlate(ConsoleUser).scalar_subquery())
+    return or_(ConsoleUser.role == "agent", latest == "online")
+
+
 def agents_online(uow: UnitOfWork, now: datetime) -> int:
-    """Agents and managers whose console was open in the last ONLINE_WINDOW."""
+    """People working the queue (see _works_queue), not away, whose console was open in the last
+    ONLINE_WINDOW: the count the expected wait customers are told is divided by."""
     with uow:
         return uow.session.scalar(
             select(func.count()).select_from(ConsoleUser).where(
-                ConsoleUser.active.is_(True), ConsoleUser.role.in_(("agent", "manager")),
+                ConsoleUser.active.is_(True), _works_queue(),
                 ConsoleUser.last_seen_at >= now - ONLINE_WINDOW, ConsoleUser.away_since.is_(None),
             )
         ) or 0
+
+
+def works_queue(uow: UnitOfWork, username: str) -> bool:
+    """True for an agent, and for a manager or admin who set themselves online in the workspace."""
+    with uow:
+        return uow.session.scalar(select(func.count()).select_from(ConsoleUser)
+                                  .where(ConsoleUser.username == username, _works_queue())) == 1
 
 
 def _view(row: ConsoleUser) -> UserView:

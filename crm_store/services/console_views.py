@@ -26,12 +26,28 @@ class Row:
 
 
 @dataclass(frozen=True)
+class Identity:
+    """A customer's id on one channel; web chat ids are 32 characters, so the console shows a short one."""
+
+    channel: str
+    external_id: str
+    name: str | None = None
+
+    @property
+    def short_id(self) -> str:
+        return self.external_id if len(self.external_id) <= 12 else self.external_id[:8] + "…"
+
+    def __str__(self) -> str:
+        return f"{self.channel}: {self.external_id}" + (f" ({self.name})" if self.name else "")
+
+
+@dataclass(frozen=True)
 class Profile:
     customer_id: int | None
     name: str
     email: str | None
     phone: str | None
-    identities: tuple[str, ...] = ()
+    identities: tuple[Identity, ...] = ()
     orders: tuple[Row, ...] = ()
     tickets: tuple[Row, ...] = ()
     returns: tuple[Row, ...] = ()
@@ -42,7 +58,14 @@ class Profile:
 def profile_for_conversation(uow: UnitOfWork, conversation_id: int) -> Profile:
     with uow:
         conv = uow.conversations.get(conversation_id)
-        customer = uow.customers.get(conv.customer_id) if conv and conv.customer_id else None
+        customer_id = conv.customer_id if conv else None
+    return profile_of_customer(uow, customer_id, conversation_id) if customer_id else Profile(None, "unknown customer", None, None)
+
+
+def profile_of_customer(uow: UnitOfWork, customer_id: int, conversation_id: int | None = None) -> Profile:
+    """A customer's CRM profile; its conversation list leaves out `conversation_id` (the open one)."""
+    with uow:
+        customer = uow.customers.get(customer_id)
         if customer is None:
             return Profile(None, "unknown customer", None, None)
         s = uow.session
@@ -66,12 +89,12 @@ def profile_for_conversation(uow: UnitOfWork, conversation_id: int) -> Profile:
         )
 
 
-def _identities(rows: list[ChannelIdentity]) -> tuple[str, ...]:
+def _identities(rows: list[ChannelIdentity]) -> tuple[Identity, ...]:
     """Each channel identity once, by its id on that channel (a display name can repeat)."""
     seen: dict[tuple[str, str], str | None] = {}
     for i in rows:
         seen.setdefault((i.channel, i.external_id), i.display_name)
-    return tuple(f"{channel}: {external_id}" + (f" ({name})" if name and name != external_id else "")
+    return tuple(Identity(channel, external_id, name if name and name != external_id else None)
                  for (channel, external_id), name in sorted(seen.items()))
 
 
@@ -117,25 +140,34 @@ class Hit:
     at: datetime
 
 
+def _matching_customers(query: str):  # type: ignore[no-untyped-def]
+    """Customers by name, email, phone, order number, a channel name or their exact id on a channel
+    (a shop's own customer number from an import, a Telegram id)."""
+    like = f"%{query.lower()}%"
+    return or_(
+        Customer.id.in_(select(Customer.id).where(or_(func.lower(Customer.name).like(like), func.lower(Customer.email).like(like),
+                                                      Customer.phone.like(f"%{query}%")))),
+        Customer.id.in_(select(Order.customer_id).where(func.lower(Order.number).like(like))),
+        Customer.id.in_(select(ChannelIdentity.customer_id).where(or_(func.lower(ChannelIdentity.display_name).like(like),
+                                                                      func.lower(ChannelIdentity.external_id) == query.lower()))),
+    )
+
+
 def search(uow: UnitOfWork, query: str, limit: int = 30) -> list[Hit]:
-    """Conversations by customer name, email, phone, order number, message text or label."""
+    """Conversations by customer name, email, phone, order number, external id, message text or label."""
     query = query.strip()
     if len(query) < 2:
         return []
     like = f"%{query.lower()}%"
     with uow:
         s = uow.session
-        customers = select(Customer.id).where(or_(func.lower(Customer.name).like(like), func.lower(Customer.email).like(like),
-                                                  Customer.phone.like(f"%{query}%")))
-        by_order = select(Order.customer_id).where(func.lower(Order.number).like(like))
-        by_identity = select(ChannelIdentity.customer_id).where(func.lower(ChannelIdentity.display_name).like(like))
+        customers = select(Customer.id).where(_matching_customers(query))
         by_text = select(Message.conversation_id).where(func.lower(Message.text).like(like))
         by_label = select(ConversationLabel.conversation_id).where(ConversationLabel.label.like(like))
         rows = s.execute(
             select(Conversation, Customer.name)
             .outerjoin(Customer, Conversation.customer_id == Customer.id)
-            .where(or_(Conversation.customer_id.in_(customers), Conversation.customer_id.in_(by_order),
-                       Conversation.customer_id.in_(by_identity), Conversation.id.in_(by_text), Conversation.id.in_(by_label)))
+            .where(or_(Conversation.customer_id.in_(customers), Conversation.id.in_(by_text), Conversation.id.in_(by_label)))
             .order_by(Conversation.last_event_at.desc()).limit(limit)
         ).all()
         hits = []
@@ -145,6 +177,30 @@ def search(uow: UnitOfWork, query: str, limit: int = 30) -> list[Hit]:
                                .order_by(Message.id.desc()).limit(1)) or ""
             hits.append(Hit(handoff_id, conv.id, name or "unknown customer", conv.channel, snippet[:160], conv.last_event_at))
         return hits
+
+
+@dataclass(frozen=True)
+class CustomerHit:
+    """A customer the search found who never chatted (imported from the shop): opens their profile."""
+
+    customer_id: int
+    name: str
+    email: str | None
+    orders: int
+
+
+def search_customers(uow: UnitOfWork, query: str, limit: int = 30) -> list[CustomerHit]:
+    query = query.strip()
+    if len(query) < 2:
+        return []
+    with uow:
+        orders = select(func.count(Order.id)).where(Order.customer_id == Customer.id).correlate(Customer).scalar_subquery()
+        rows = uow.session.execute(
+            select(Customer.id, Customer.name, Customer.email, orders)
+            .where(_matching_customers(query), ~Customer.id.in_(select(Conversation.customer_id).where(Conversation.customer_id.is_not(None))))
+            .order_by(Customer.name, Customer.id).limit(limit)
+        ).all()
+        return [CustomerHit(cid, name, email, int(n or 0)) for cid, name, email, n in rows]
 
 
 @dataclass(frozen=True)

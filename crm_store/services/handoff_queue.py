@@ -100,6 +100,20 @@ def describe_wait(wait: WaitEstimate, no_agent_minutes: int) -> str:
             f"so the expected wait is about {wait.minutes} minute{'s' if wait.minutes != 1 else ''}.")
 
 
+def written_while_queued(uow: UnitOfWork, handoff_id: int, message_ids: list[int]) -> set[int]:
+    """Of these customer messages, those written since the handoff last entered the queue. After a
+    release, what the customer wrote while an agent had the chat was read by that agent: it is not
+    a message waiting for the next person, and the queue does not acknowledge it."""
+    if not message_ids:
+        return set()
+    with uow:
+        h = uow.session.get(Handoff, handoff_id)
+        if h is None:
+            return set()
+        since = h.stage_entered_at or h.requested_at
+        return set(uow.session.scalars(select(Message.id).where(Message.id.in_(message_ids), Message.sent_at >= since)))
+
+
 def queue(uow: UnitOfWork, statuses: tuple[str, ...] = ("queued", "claimed")) -> list[QueueItem]:
     """Open handoffs for the console: queued ones in queue order, then claimed ones."""
     with uow:

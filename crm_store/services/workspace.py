@@ -21,8 +21,9 @@ class Counts:
     unread: int  # customer messages in this agent's chats since the agent last wrote (or took it)
 
 
-def unread_by_handoff(uow: UnitOfWork, agent: str) -> dict[int, int]:
-    """For each chat the agent holds: the customer's messages since the agent last wrote in it."""
+def unread_by_handoff(uow: UnitOfWork, agent: str, read_upto: dict[int, int] | None = None) -> dict[int, int]:
+    """For each chat the agent holds: the customer's messages since the agent last wrote in it,
+    less those the agent's open page already showed (`read_upto`: handoff id -> message id)."""
     with uow:
         mine = uow.session.execute(
             select(Handoff.id, Handoff.conversation_id, Handoff.claimed_at)
@@ -35,23 +36,25 @@ def unread_by_handoff(uow: UnitOfWork, agent: str) -> dict[int, int]:
                                                    Message.author == "agent"))
             since = select(func.count(Message.id)).where(Message.conversation_id == conversation_id, Message.direction == "in")
             since = since.where(Message.id > last_out) if last_out else since.where(Message.sent_at >= claimed_at)
+            if read_upto and read_upto.get(handoff_id):
+                since = since.where(Message.id > read_upto[handoff_id])
             unread[handoff_id] = int(uow.session.scalar(since) or 0)
         return unread
 
 
-def counts(uow: UnitOfWork, agent: str) -> Counts:
+def counts(uow: UnitOfWork, agent: str, read_upto: dict[int, int] | None = None) -> Counts:
     waiting = len(queued_order(uow))
-    unread = unread_by_handoff(uow, agent)
+    unread = unread_by_handoff(uow, agent, read_upto)
     return Counts(waiting, len(unread), sum(unread.values()))
 
 
-def next_chat(uow: UnitOfWork, agent: str, leaving: int | None = None) -> int | None:
+def next_chat(uow: UnitOfWork, agent: str, leaving: int | None = None, read_upto: dict[int, int] | None = None) -> int | None:
     """The chat to open after `leaving`: the next one waiting in the queue, else the agent's own
     chat with the most unread messages, else none."""
     waiting = [h for h in queued_order(uow) if h != leaving]
     if waiting:
         return waiting[0]
-    unread = {h: n for h, n in unread_by_handoff(uow, agent).items() if h != leaving}
+    unread = {h: n for h, n in unread_by_handoff(uow, agent, read_upto).items() if h != leaving}
     return max(unread, key=lambda h: (unread[h], -h)) if unread else None
 
 
@@ -59,6 +62,11 @@ def latest_handoff(uow: UnitOfWork, conversation_id: int) -> int | None:
     with uow:
         return uow.session.scalar(select(func.max(Handoff.id)).where(Handoff.conversation_id == conversation_id))
 
+
+def latest_conversation(uow: UnitOfWork, customer_id: int) -> int | None:
+    with uow:
+        return uow.session.scalar(select(Conversation.id).where(Conversation.customer_id == customer_id)
+                                  .order_by(Conversation.last_event_at.desc(), Conversation.id.desc()).limit(1))
 
 
 def set_away(uow: UnitOfWork, username: str, away: bool, now: datetime) -> None:

@@ -57,7 +57,12 @@ def test_a_shift_in_one_page_counts_unread_and_goes_on_to_the_next_waiting_custo
     say(settings, first_conv, "are you there?")
     page = ana.get(f"/handoffs/{first}").text
     assert workspace.counts(unit_of_work(settings), "ana") == workspace.Counts(waiting=1, mine=1, unread=2)
-    assert f'data-handoff="{second}"' in page and 'class="unread"' in page  # the queue and my chats beside the chat
+    assert f'data-handoff="{second}"' in page  # the queue and my chats beside the chat
+    # The open page shows both messages: read, in this page and the next (the header's count too).
+    assert 'class="unread"' not in page and 'class="unread"' not in ana.get("/queue").text
+    say(settings, first_conv, "still waiting")
+    assert '<span class="unread" title="unread messages">1</span>' in ana.get("/queue").text  # arrived while away from the chat
+    ana.get(f"/handoffs/{first}")
     say(settings, first_conv, "Sorry to hear that, checking now.", "out", "agent")
     assert workspace.counts(unit_of_work(settings), "ana").unread == 0
 
@@ -92,7 +97,7 @@ def test_identities_are_listed_once_each_by_channel_and_id(settings):  # noqa: F
     shown = console_views.profile_for_conversation(unit_of_work(settings), conv).identities
 
     assert len(shown) == 3 and len(set(shown)) == 3
-    assert all(s.startswith("rest: r-") and s.endswith("(Alex Demo)") for s in shown)
+    assert all(str(s).startswith("rest: r-") and str(s).endswith("(Alex Demo)") for s in shown)
 
 
 def test_a_customer_who_cannot_receive_live_messages_is_shown_before_the_agent_types(app, settings):  # noqa: F811
