@@ -433,7 +433,8 @@
       socket.emit("session_request", { session: sessionToken });
     });
     socket.on("session_confirm", function (token) {
-      if (sessionToken && token !== sessionToken) historyBox.textContent = "";
+      // A renewed token of the same session keeps the history shown; another session starts afresh.
+      if (sessionToken && sessionIdOf(token) !== sessionIdOf(sessionToken)) historyBox.textContent = "";
       sessionToken = token;
       storeSet(STORAGE_KEY, token);
       everConnected = true;
