@@ -54,9 +54,11 @@ class WebChat:
             time.sleep(0.05)
         if not self._confirmed:
             raise RuntimeError("the web chat did not confirm a session")
-        # The server signs the session id: "<session id>.<signature>"; the id is Rasa's sender.
+        # The server signs the session id: "<session id>.<time>.<signature>"; the id (32 hex
+        # digits, no dot) is Rasa's sender. Reading the wrong sender made every turn wait out
+        # its deadline, because the tracker polled was an empty one.
         self.token = self._confirmed[0]
-        self.sender = self.token.rsplit(".", 1)[0]
+        self.sender = self.token.split(".", 1)[0]
 
     def _tracker(self) -> dict:
         query = f"?token={urllib.parse.quote(self.api_token)}" if self.api_token else ""

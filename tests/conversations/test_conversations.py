@@ -22,12 +22,13 @@ pytestmark = pytest.mark.e2e
 
 HERE = Path(__file__).parent
 SETS = sets_in(HERE)
-# Turn rates measured with the strict judge (`crmbot eval --conversations-only --jobs 2` and this
-# module, 2026-12-07, the same in both runs): own 165 of 166, blind 151 of 187 -- see
+# Turn rates measured with the strict judge on the merged code (`crmbot eval --conversations-only
+# --jobs 2 --set own --set batch1 --set batch2 --set batch3 --set blind`, 2026-12-07) -- see
 # docs/conversation-judge.md. The order numbers are seeded per conversation, but replies under
 # load can still arrive late on the web chat and earlier rounds saw a turn or two move between
-# runs, so each gate sits MARGIN below the measured rate: about four turns of ~170.
-MEASURED_TURN_RATE = {"own": 165 / 166, "blind": 151 / 187}
+# runs, so each gate sits MARGIN below the measured rate: about four turns of ~170, three of ~120.
+MEASURED_TURN_RATE = {"own": 165 / 166, "blind": 154 / 187, "batch1": 47 / 124, "batch2": 47 / 113,
+                      "batch3": 61 / 127}
 MARGIN = 0.025
 UNGATED = {"heldout"}
 # Conversations run two at a time: the stack waits on its action server and database as much as
