@@ -1,20 +1,25 @@
 """Cancel an order: the form asks for the order and a yes/no, the action cancels."""
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Any
 
 from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk.events import FollowupAction
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.exc import SQLAlchemyError
 
 from actions.account import fresh_code_needed
-from actions.common import crm, crm_unavailable, customer_id
+from actions.common import crm, crm_unavailable, customer_id, focused_order
 from actions.forms import HandoffFormValidation, OrderIdExtraction, give_up, own_order, reject, reset_form_slots
 from actions.locales import language_of, order_summary
 from crm_store import stages
 from crm_store.errors import CrmError
 from crm_store.services import orders
+
+# "cancel it", "cancel that", "call it off": with nothing running, what is cancelled is the order in focus.
+_CANCEL = re.compile(r"\b(cancel\w*|call (?:it|that|this) off|scrap|void)\b", re.I)
 
 _RETURN_HINT = ' Once it has arrived, you can return it instead: just say "I want to return an item".'
 
@@ -61,3 +66,22 @@ class ActionCancelOrder(Action):
             except SQLAlchemyError:
                 crm_unavailable(dispatcher, tracker, "order cancel")
         return reset_form_slots()
+
+
+class ActionStrayStop(Action):
+    """"stop" / "cancel it" when no form is running.
+
+    Read as stop by the classifier ("cancel that" leaves a form), but with no form to leave and an
+    order in focus ("where is A-10424?" ... "cancel it") it asks to cancel that order: the
+    cancellation starts with its read-back, which asks before anything is written.
+    """
+
+    def name(self) -> str:
+        return "action_stray_stop"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict]:
+        text = tracker.latest_message.get("text") or ""
+        if not tracker.active_loop_name and focused_order(tracker) and _CANCEL.search(text):
+            return [FollowupAction("cancel_order_form")]
+        dispatcher.utter_message(response="utter_anything_else")
+        return []

@@ -33,7 +33,7 @@ TASKS = frozenset({
     "business_inquiry", "give_feedback",
 })
 QUESTIONS = frozenset({"faq", "product_info", "product_availability", "refund_status", "ticket_status",
-                       "bot_challenge", "chitchat"})
+                       "bot_challenge", "chitchat", "capabilities"})
 # Rules in nlu/rules/ say what these do inside a form (leave it, hand off, read the photo).
 RULED = frozenset({"stop", "request_human", "escalate", "send_photo"})
 ACKNOWLEDGEMENTS = frozenset({"affirm", "deny"})

@@ -1,9 +1,9 @@
 """Order status: the form asks for the number, the action answers from the CRM."""
 from __future__ import annotations
 
-from typing import Any
-
+import re
 from datetime import datetime
+from typing import Any
 
 from rasa_sdk import Action, FormValidationAction, Tracker
 
@@ -11,8 +11,8 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.exc import SQLAlchemyError
 
-from actions.common import crm, crm_unavailable, customer_id, day
-from actions.forms import HandoffFormValidation, OrderIdExtraction
+from actions.common import crm, crm_unavailable, customer_id, day, ran_before
+from actions.forms import HandoffFormValidation, OrderIdExtraction, order_number
 from actions.handoff import hand_over
 from actions.locales import order_fields
 from actions.problems import escalation_cue, item_problem
@@ -51,6 +51,9 @@ class ActionCheckOrder(Action):
                 # "the pan in A-10423 arrived cracked": not a status question; say sorry and offer the remedies.
                 offer_remedy(dispatcher, order, item_problem(text) or "", text)
                 return [SlotSet("requested_info", None)]
+            if _follow_up_on_delivery(tracker, text):
+                answer_delivery(dispatcher, order)
+                return [SlotSet("requested_info", None)]
             answer_status(dispatcher, order)
             # "I wrote to you about this before … where is it": the answer, and a person as well.
             cue = escalation_cue(tracker.latest_message.get("text") or "")
@@ -70,6 +73,26 @@ class ActionCheckOrder(Action):
         except SQLAlchemyError:
             crm_unavailable(dispatcher, tracker, "order look-up")
             return []
+
+
+# "when will it arrive?", "how long until I get it?", "where can I track it?": the delivery, not the status.
+_WHEN = re.compile(r"\b(when|how (?:long|many days|soon)|eta|arriv\w*|get here|track\w*|expect\w*)\b", re.I)
+
+
+def _follow_up_on_delivery(tracker: Tracker, text: str) -> bool:
+    """A question about the delivery of the order whose status was just given (not named again)."""
+    named = order_number(list(tracker.get_latest_entity_values("order_id"))) or order_number(text)
+    return bool(_WHEN.search(text)) and not named and ran_before(tracker, "action_check_order") > 0
+
+
+def answer_delivery(dispatcher: CollectingDispatcher, order: orders.OrderView) -> None:
+    """Carrier, ETA and tracking only: the status paragraph was already said in this chat."""
+    parcel = parcel_details(order).strip()
+    if not parcel:
+        parcel = {"pending": "It ships once the payment has cleared; orders usually ship within 1-2 working days after that.",
+                  "delivered": f"It was delivered on {day(order.status_since)}."}.get(
+            order.status, f"It is {order.status}, so there is no delivery on the way.")
+    dispatcher.utter_message(response="utter_order_delivery", order_id=order.number, details=parcel)
 
 
 def parcel_details(order: orders.OrderView) -> str:

@@ -13,7 +13,8 @@ from sqlalchemy.exc import SQLAlchemyError
 from actions.common import crm, crm_unavailable, customer_id
 from actions.address import confirmation
 from actions.forms import (
-    HandoffFormValidation, OrderIdExtraction, give_up, order_not_found, order_number, reject, reset_form_slots, yes_or_no,
+    HandoffFormValidation, OrderIdExtraction, give_up, order_not_found, order_number, reject, reset_form_slots,
+    slot_before_this_turn, yes_or_no,
 )
 from crm_store.errors import CrmError, InvalidTransition, OrderNotFound
 from crm_store.services import returns
@@ -131,8 +132,10 @@ class ValidateReturnForm(HandoffFormValidation, OrderIdExtraction, FormValidatio
         if asked == "reason" and normalize_order_id(said):
             return {"reason": None}  # the order number typed again is no reason: the question stands
         if asked == "reason" and said and not said.startswith("/"):
-            if yes_or_no((tracker.latest_message.get("intent") or {}).get("name"), said) and len(said.split()) <= 3:
-                return reject(dispatcher, tracker, "reason", "utter_reason_too_short")  # "yes" / "hmm no" is not a reason
+            if _bare_yes_or_no(tracker):
+                # "yes" / "hmm no" is no reason, and no failed answer either: the question did not ask
+                # for yes or no. action_ask_reason asks it again in other words, with choices.
+                return {"reason": None}
             reason = said  # the customer's own words, not only the phrase the entity extractor saw
         elif asked is None and said and not said.startswith("/") and reason.lower() in said.lower() and len(reason) < len(said):
             # Opening message: keep the customer's words around the reason phrase ("too small … swap for a 43").
@@ -143,6 +146,26 @@ class ValidateReturnForm(HandoffFormValidation, OrderIdExtraction, FormValidatio
         if kind == "swap":  # asked for an exchange_item: another size / colour, or the same item intact?
             kind = exchange_kind(f"{reason} {tracker.latest_message.get('text') or ''}")
         return {"reason": reason_with_category(reason), "return_kind": kind}
+
+
+def _bare_yes_or_no(tracker: Tracker) -> bool:
+    said = (tracker.latest_message.get("text") or "").strip()
+    return bool(yes_or_no((tracker.latest_message.get("intent") or {}).get("name"), said)) and len(said.split()) <= 3
+
+
+class ActionAskReason(Action):
+    """"Why are you returning it?"; after a bare "yes" or "no" to it, the same question in other
+    words with the usual reasons as buttons (the first wording evidently did not land)."""
+
+    def name(self) -> str:
+        return "action_ask_reason"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict]:
+        if slot_before_this_turn(tracker, "requested_slot") == "reason" and _bare_yes_or_no(tracker):
+            dispatcher.utter_message(response="utter_ask_reason_choices")
+        else:
+            dispatcher.utter_message(response="utter_ask_reason")
+        return []
 
 
 class ActionCreateReturn(Action):
