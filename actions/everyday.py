@@ -14,9 +14,11 @@ from sqlalchemy.exc import SQLAlchemyError
 from actions.common import crm, crm_unavailable, customer_id
 from actions.forms import order_not_on_account
 from actions.resolving import ask_for_order, order_in_focus
+from actions.verification import code_expected
 from crm_store.errors import CrmError, OrderNotFound
 from crm_store.services import orders, shop_answers, tickets
 from crm_store.settings import get_settings
+from crm_store.values.codes import find_code
 
 
 class ActionInvoiceCopy(Action):
@@ -61,7 +63,14 @@ class ActionOutOfScope(Action):
         return "action_out_of_scope"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict]:
-        kind = shop_answers.everyday_request(tracker.latest_message.get("text") or "")
+        text = tracker.latest_message.get("text") or ""
+        if code_expected(tracker) and find_code(text):
+            # Six digits typed with a space ("117 023") may read as nothing the classifier knows;
+            # while a code is expected they are the code.
+            from actions.account import ActionVerifyCode  # actions.account imports the forms this module uses
+
+            return ActionVerifyCode().run(dispatcher, tracker, domain)
+        kind = shop_answers.everyday_request(text)
         settings = get_settings()
         if kind == shop_answers.INVOICE:
             return ActionInvoiceCopy().run(dispatcher, tracker, domain)

@@ -101,3 +101,23 @@ def test_six_digits_when_no_code_was_sent_are_not_checked_as_a_code(uow_factory,
                        DOMAIN)
 
     assert "utter_code_wrong" not in replies(dispatcher) and "utter_account_linked" not in replies(dispatcher)
+
+
+def test_a_spaced_code_read_as_out_of_scope_still_links_while_a_code_is_expected(engine, uow_factory, visitor, capsys):
+    from actions.answers import ActionAnswer
+    from actions.everyday import ActionOutOfScope
+
+    sender, owner, email = visitor
+    number = an_order(uow_factory, owner, "shipped", "desk lamp", 3)
+    history = [user("where is my order?", "order_status"), bot("Which order is it about?", "utter_ask_order_id")]
+    first = CollectingDispatcher()
+    ActionAnswer().run(first, tracker(sender, email, {}, history, entities=[{"entity": "email", "value": email}]), DOMAIN)
+    code = printed_code(capsys)
+
+    history += [user(email, "inform"), bot(replies(first))]
+    second = CollectingDispatcher()
+    events = ActionOutOfScope().run(second, tracker(sender, f"{code[:3]} {code[3:]}", {}, history, intent="out_of_scope"),
+                                    DOMAIN)
+
+    assert slot(events, "order_id") == number
+    assert "utter_out_of_scope" not in [m.get("response") for m in second.messages]
