@@ -3,6 +3,7 @@
 Thin by design: each action reads slots, calls one crm_store service and replies.
 One module per topic; the form validators sit next to the action their form ends in.
 """
+
 from actions.account import ActionLinkAccount, ActionRequestErasure, ActionUnlinkAccount, ActionVerifyCode
 from actions.answers import ActionAnswer, ActionClose, ActionWelcome
 from actions.delivery import ActionParcelMissing
@@ -22,7 +23,11 @@ from actions.orders import ActionCheckOrder, ValidateOrderStatusForm
 from actions.products import ActionProductAvailability, ActionProductInfo
 from actions.questions import ActionAnswerQuestions
 from actions.receipts import (
-    ActionAskReceiptValue, ActionConfirmReceipt, ActionCorrectReceipt, ActionReadReceipt, ValidateReceiptCorrectionForm,
+    ActionAskReceiptValue,
+    ActionConfirmReceipt,
+    ActionCorrectReceipt,
+    ActionReadReceipt,
+    ValidateReceiptCorrectionForm,
 )
 from actions.refunds import ActionRefundStatus
 from actions.resolving import ActionAskOrderId

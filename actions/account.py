@@ -3,6 +3,7 @@
 The code goes to the email on record (crm_store.code_delivery); the customer types it
 here and `action_verify_code` finishes whatever it was asked for.
 """
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -33,8 +34,14 @@ def _chat(tracker: Tracker) -> tuple[str, str]:
     return tracker.get_latest_input_channel() or "rest", tracker.sender_id
 
 
-def send_code(dispatcher: CollectingDispatcher, tracker: Tracker, purpose: str, response: str | None, text: str | None = None,
-              **ask: Any) -> bool:
+def send_code(
+    dispatcher: CollectingDispatcher,
+    tracker: Tracker,
+    purpose: str,
+    response: str | None,
+    text: str | None = None,
+    **ask: Any,
+) -> bool:
     """Ask for a code and tell the customer; False when none was sent.
 
     For "link" the reply is the same whether or not anything matched; for the other
@@ -46,8 +53,9 @@ def send_code(dispatcher: CollectingDispatcher, tracker: Tracker, purpose: str, 
         dispatcher.utter_message(response="utter_code_too_many")
         return False
     try:
-        to_send = linking.request_code(crm(), channel, sender, datetime.utcnow(), settings.link_attempts_per_hour,
-                                       purpose=purpose, **ask)
+        to_send = linking.request_code(
+            crm(), channel, sender, datetime.utcnow(), settings.link_attempts_per_hour, purpose=purpose, **ask
+        )
         if to_send is None and purpose != "link":
             dispatcher.utter_message(response="utter_code_no_email")
             return False
@@ -92,7 +100,9 @@ class ActionLinkAccount(Action):
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict]:
         number = tracker.get_slot("unverified_order")
-        email = next(tracker.get_latest_entity_values("email"), None) or normalize_email(tracker.latest_message.get("text") or "")
+        email = next(tracker.get_latest_entity_values("email"), None) or normalize_email(
+            tracker.latest_message.get("text") or ""
+        )
         if not email:
             dispatcher.utter_message(response="utter_default")
             return []
@@ -101,9 +111,17 @@ class ActionLinkAccount(Action):
             if number:
                 send_code(dispatcher, tracker, "link", "utter_link_code_sent", order_number=number, email=email)
             else:
-                send_code(dispatcher, tracker, "link", None, email=email, text=(
-                    f"If {email} belongs to an account with us, {EMAIL_CODE_SENT}. Please type the code here; "
-                    "it's valid for 10 minutes."))
+                send_code(
+                    dispatcher,
+                    tracker,
+                    "link",
+                    None,
+                    email=email,
+                    text=(
+                        f"If {email} belongs to an account with us, {EMAIL_CODE_SENT}. Please type the code here; "
+                        "it's valid for 10 minutes."
+                    ),
+                )
         except SQLAlchemyError:
             crm_unavailable(dispatcher, tracker, "link code")
         return []
@@ -144,7 +162,9 @@ class ActionVerifyCode(Action):
                         pass
                 return [SlotSet("unverified_order", None)]
             if purpose == "forget":
-                dispatcher.utter_message(response="utter_forget_requested", ticket=open_erasure_ticket(uow, owner, sender, now))
+                dispatcher.utter_message(
+                    response="utter_forget_requested", ticket=open_erasure_ticket(uow, owner, sender, now)
+                )
                 return []
             dispatcher.utter_message(response="utter_reauth_ok")
         except VerificationFailed:
@@ -155,7 +175,7 @@ class ActionVerifyCode(Action):
 
 
 class ActionRequestErasure(Action):
-    """"Delete my data": a code to the email on record, then a ticket for the team."""
+    """ "Delete my data": a code to the email on record, then a ticket for the team."""
 
     def name(self) -> str:
         return "action_request_erasure"
@@ -167,8 +187,10 @@ class ActionRequestErasure(Action):
             if not customers.profile(crm(), owner).email:
                 # A visitor's chat has no email on record: the account's email, then a code there,
                 # and the erasure goes on once the code proved it is theirs.
-                dispatcher.utter_message(text="I can do that. First I need to confirm it's your account: please send me "
-                                              "the email address you use with us, and I'll send a one-time code there.")
+                dispatcher.utter_message(
+                    text="I can do that. First I need to confirm it's your account: please send me "
+                    "the email address you use with us, and I'll send a one-time code there."
+                )
                 return [SlotSet("requested_info", "email:delete_my_data")]
             send_code(dispatcher, tracker, "forget", "utter_forget_code_sent", customer_id=owner)
         except SQLAlchemyError:

@@ -1,4 +1,5 @@
 """Change the shipping address of an order that has not shipped yet."""
+
 from __future__ import annotations
 
 import re
@@ -12,7 +13,14 @@ from sqlalchemy.exc import SQLAlchemyError
 from actions.account import fresh_code_needed
 from actions.common import crm, crm_unavailable, customer_id
 from actions.forms import (
-    HandoffFormValidation, OrderIdExtraction, emoji_only, give_up, own_order, reject, reset_form_slots, slot_before_this_turn,
+    HandoffFormValidation,
+    OrderIdExtraction,
+    emoji_only,
+    give_up,
+    own_order,
+    reject,
+    reset_form_slots,
+    slot_before_this_turn,
     yes_or_no,
 )
 from crm_store import stages
@@ -21,11 +29,15 @@ from crm_store.services import orders
 from crm_store.values.addresses import parse_address
 
 
-def confirmation(slot: str, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, on_no: dict[str, Any]) -> dict:
+def confirmation(
+    slot: str, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, on_no: dict[str, Any]
+) -> dict:
     """The yes/no after a read-back: 'no' applies `on_no` (re-ask what was wrong), anything else asks again."""
     said = tracker.latest_message.get("text") or ""
     # The slot mapping turns any affirm into "yes"; an emoji alone is judged on itself.
-    answer = yes_or_no((tracker.latest_message.get("intent") or {}).get("name"), said if emoji_only(said) else str(value or ""))
+    answer = yes_or_no(
+        (tracker.latest_message.get("intent") or {}).get("name"), said if emoji_only(said) else str(value or "")
+    )
     if answer == "no":
         return {slot: None, **on_no}
     if answer is None:
@@ -47,7 +59,9 @@ class ValidateAddressForm(HandoffFormValidation, OrderIdExtraction, FormValidati
             return order
         if order.status not in stages.ADDRESS_CHANGEABLE_STATUSES:
             hint = " The carrier's tracking page may let you redirect the parcel." if order.status == "shipped" else ""
-            dispatcher.utter_message(response="utter_cannot_change_address", order_id=order.number, status=order.status, hint=hint)
+            dispatcher.utter_message(
+                response="utter_cannot_change_address", order_id=order.number, status=order.status, hint=hint
+            )
             return {"order_id": order.number, "requested_slot": None}
         return {"order_id": order.number}
 
@@ -67,7 +81,11 @@ class ValidateAddressForm(HandoffFormValidation, OrderIdExtraction, FormValidati
             return {"address": str(found)}
         address = " ".join(str(value or "").split())
         # A street line needs a house number and a few words; a one-word answer is not an address.
-        if not 10 <= len(address) <= 300 or not re.search(r"\d", address) or len(re.findall(r"[^\W\d_]{2,}", address)) < 2:
+        if (
+            not 10 <= len(address) <= 300
+            or not re.search(r"\d", address)
+            or len(re.findall(r"[^\W\d_]{2,}", address)) < 2
+        ):
             return reject(dispatcher, tracker, "address", "utter_address_invalid")
         return {"address": address}
 

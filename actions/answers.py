@@ -8,6 +8,7 @@ The assistant remembers what it last asked outside a form in the `requested_info
   anything_else     "anything else?"         -> no / that's all closes politely
 With nothing asked, a bare order number is looked up and a bare yes / no gets a sensible turn.
 """
+
 from __future__ import annotations
 
 import re
@@ -37,10 +38,17 @@ from crm_store.services import customers, feedback
 from crm_store.values.codes import is_only_code
 from crm_store.values import normalize_email
 
-_PURPOSES = {"status": ActionCheckOrder, "parcel_missing": ActionParcelMissing, "payment": ActionPaymentProblem,
-             "refund": ActionRefundStatus, "invoice": ActionInvoiceCopy}
+_PURPOSES = {
+    "status": ActionCheckOrder,
+    "parcel_missing": ActionParcelMissing,
+    "payment": ActionPaymentProblem,
+    "refund": ActionRefundStatus,
+    "invoice": ActionInvoiceCopy,
+}
 _STARS = re.compile(r"^\s*(⭐|★){1,5}\s*$")
-_CLOSING = re.compile(r"\b(that'?s (?:all|it|everything)|nothing(?: else)?|all good|no(?:pe)?,? thanks?|i'?m good|bye)\b", re.I)
+_CLOSING = re.compile(
+    r"\b(that'?s (?:all|it|everything)|nothing(?: else)?|all good|no(?:pe)?,? thanks?|i'?m good|bye)\b", re.I
+)
 
 
 def _rating(text: str) -> int | None:
@@ -52,7 +60,9 @@ def _rating(text: str) -> int | None:
     return parse_rating(stripped) if len(stripped) <= 30 else None
 
 
-def _run(action: Action, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any], **slots: Any) -> list[dict]:
+def _run(
+    action: Action, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any], **slots: Any
+) -> list[dict]:
     """Run another action's skill on this turn, with `slots` as it should see them."""
     tracker.slots.update(slots)
     return [*[SlotSet(k, v) for k, v in slots.items()], *action.run(dispatcher, tracker, domain)]
@@ -60,13 +70,18 @@ def _run(action: Action, dispatcher: CollectingDispatcher, tracker: Tracker, dom
 
 def close(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[dict]:
     """Goodbye, and a rating question once per session if the customer has not rated us yet."""
-    offered = any(e.get("event") == "slot" and e.get("name") == "requested_info" and e.get("value") == "rating"
-                  for e in session_events(tracker))
-    if offered or any(e.get("event") == "action" and e.get("name") == "action_save_feedback" for e in session_events(tracker)):
+    offered = any(
+        e.get("event") == "slot" and e.get("name") == "requested_info" and e.get("value") == "rating"
+        for e in session_events(tracker)
+    )
+    if offered or any(
+        e.get("event") == "action" and e.get("name") == "action_save_feedback" for e in session_events(tracker)
+    ):
         dispatcher.utter_message(response="utter_goodbye")
         return [SlotSet("requested_info", None)]
     dispatcher.utter_message(response="utter_goodbye_rate")
     return [SlotSet("requested_info", "rating")]
+
 
 _ABOUT_DELIVERY = re.compile(r"\b(when|arriv\w*|coming|get here|track\w*|deliver\w*|ship\w*|status)\b", re.I)
 
@@ -88,8 +103,11 @@ class ActionAnswer(Action):
         asked = tracker.get_slot("requested_info") or ""
         intent = (tracker.latest_message.get("intent") or {}).get("name")
         text = tracker.latest_message.get("text") or ""
-        number = order_number(list(tracker.get_latest_entity_values("order_id"))) or order_number(text) \
+        number = (
+            order_number(list(tracker.get_latest_entity_values("order_id")))
+            or order_number(text)
             or correction_number(tracker)
+        )
         email = next(tracker.get_latest_entity_values("email"), None) or normalize_email(text)
         answer = yes_or_no(intent, text)
 
@@ -124,7 +142,11 @@ class ActionAnswer(Action):
             return [SlotSet("requested_info", None), *ActionOpenTicket().run(dispatcher, tracker, domain)]
         if asked == "handoff" and answer == "yes":
             return ActionHandoff().run(dispatcher, tracker, domain)
-        if intent == "goodbye" or _CLOSING.search(text) or (answer == "no" and asked in ("", "anything_else", "handoff", "rating")):
+        if (
+            intent == "goodbye"
+            or _CLOSING.search(text)
+            or (answer == "no" and asked in ("", "anything_else", "handoff", "rating"))
+        ):
             return close(dispatcher, tracker)
         if (answer == "yes" or (intent == "affirm" and not emoji_only(text))) and not asked.startswith("order:"):
             # A yes that answers no question is a fresh start; after "which order?" it is not.
@@ -136,7 +158,9 @@ class ActionAnswer(Action):
         return [SlotSet("requested_info", None)]
 
     @staticmethod
-    def _which_order(dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any], purpose: str) -> list[dict]:
+    def _which_order(
+        dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any], purpose: str
+    ) -> list[dict]:
         """After "which order?": "the second one", "the one from March 3", "the headphones" name it too."""
         found = resolve(tracker, purpose)
         if found is not None and found.chosen:

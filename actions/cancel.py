@@ -1,4 +1,5 @@
 """Cancel an order: the form asks for the order and a yes/no, the action cancels."""
+
 from __future__ import annotations
 
 import re
@@ -39,7 +40,9 @@ class ValidateCancelOrderForm(HandoffFormValidation, OrderIdExtraction, FormVali
             return order
         if order.status not in stages.CANCELLABLE_ORDER_STATUSES:
             hint = _RETURN_HINT if order.status in ("shipped", "delivered") else ""
-            dispatcher.utter_message(response="utter_cannot_cancel", order_id=order.number, status=order.status, hint=hint)
+            dispatcher.utter_message(
+                response="utter_cannot_cancel", order_id=order.number, status=order.status, hint=hint
+            )
             # The form ends, and the order stays in focus ("then how do I return it?").
             return {"order_id": order.number, "requested_slot": None}
         return {"order_id": order.number, "order_summary": summary(order, language_of(tracker))}
@@ -60,7 +63,11 @@ class ActionCancelOrder(Action):
                 if fresh_code_needed(dispatcher, tracker, owner):  # a chat linked by code confirms again
                     return reset_form_slots()
                 order = orders.cancel(uow, number, owner, now=datetime.utcnow())
-                dispatcher.utter_message(response="utter_order_cancelled", order_id=order.number, order_summary=summary(order, language_of(tracker)))
+                dispatcher.utter_message(
+                    response="utter_order_cancelled",
+                    order_id=order.number,
+                    order_summary=summary(order, language_of(tracker)),
+                )
             except CrmError as exc:  # e.g. it shipped while we were talking
                 dispatcher.utter_message(text=str(exc))
             except SQLAlchemyError:
@@ -69,7 +76,7 @@ class ActionCancelOrder(Action):
 
 
 class ActionStrayStop(Action):
-    """"stop" / "cancel it" when no form is running.
+    """ "stop" / "cancel it" when no form is running.
 
     Read as stop by the classifier ("cancel that" leaves a form), but with no form to leave and an
     order in focus ("where is A-10424?" ... "cancel it") it asks to cancel that order: the

@@ -1,4 +1,5 @@
 """What every action needs: the CRM unit of work and the customer behind the tracker."""
+
 from __future__ import annotations
 
 import logging
@@ -42,7 +43,7 @@ def session_events(tracker: Tracker) -> list[dict]:
     events = list(tracker.events)
     for index in range(len(events) - 1, -1, -1):
         if events[index].get("event") == "session_started":
-            return events[index + 1:]
+            return events[index + 1 :]
     return events
 
 
@@ -55,7 +56,9 @@ def focused_order(tracker: Tracker) -> str | None:
     """The order being discussed: named in this message, else the one in focus."""
     from actions.forms import order_number
 
-    return order_number(list(tracker.get_latest_entity_values("order_id"))) or order_number(tracker.get_slot("order_id"))
+    return order_number(list(tracker.get_latest_entity_values("order_id"))) or order_number(
+        tracker.get_slot("order_id")
+    )
 
 
 def handoff_summary(tracker: Tracker, why: str) -> str:
@@ -66,14 +69,26 @@ def handoff_summary(tracker: Tracker, why: str) -> str:
             name = ((e.get("parse_data") or {}).get("intent") or {}).get("name")
             if name and name not in asked and name not in ("affirm", "deny", "inform", "greet", "nlu_fallback"):
                 asked.append(name)
-        elif e.get("event") == "action" and str(e.get("name", "")).startswith("action_") and e["name"] not in (
-                "action_listen", "action_session_start", "action_answer") and e["name"] not in tried:
+        elif (
+            e.get("event") == "action"
+            and str(e.get("name", "")).startswith("action_")
+            and e["name"] not in ("action_listen", "action_session_start", "action_answer")
+            and e["name"] not in tried
+        ):
             tried.append(e["name"])
     order = focused_order(tracker)
     # An agent reads words, not identifiers: "payment_problem" -> "payment problem".
     asked = [name.replace("_", " ").replace("/", ": ") for name in asked]
     tried = [name.removeprefix("action_").replace("_", " ") for name in tried]
-    summary = "; ".join(p for p in (why, f"order {order}" if order else "", f"asked: {', '.join(asked)}" if asked else "",
-                                    f"tried: {', '.join(tried)}" if tried else "") if p)
+    summary = "; ".join(
+        p
+        for p in (
+            why,
+            f"order {order}" if order else "",
+            f"asked: {', '.join(asked)}" if asked else "",
+            f"tried: {', '.join(tried)}" if tried else "",
+        )
+        if p
+    )
     # The handoff's reason column holds 200 characters: end on a whole word, and say it goes on.
     return textwrap.shorten(summary, width=200, placeholder=" …")

@@ -1,4 +1,5 @@
 """Delivery problems: "it says delivered but nothing came" is checked against the carrier's record."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -35,23 +36,36 @@ class ActionParcelMissing(Action):
                 answer_status(dispatcher, order)  # not delivered yet: where it is and when it comes
                 return [SlotSet("order_id", order.number), SlotSet("requested_info", None)]
             proof = f"{parcel.carrier} recorded it as delivered on {day(parcel.delivered_at)}" + (
-                f", {parcel.proof_of_delivery}" if parcel.proof_of_delivery else "")
+                f", {parcel.proof_of_delivery}" if parcel.proof_of_delivery else ""
+            )
             subject = f"Parcel not received: {order.number}"
             claim = next((t for t in tickets.open_tickets(crm(), owner) if t.subject == subject), None)
             if claim is not None:
                 # "Checked with the neighbours, still nothing": the claim already runs; no second ticket.
-                dispatcher.utter_message(response="utter_parcel_claim_open", order_id=order.number, ticket_id=claim.number,
-                                         carrier=parcel.carrier)
+                dispatcher.utter_message(
+                    response="utter_parcel_claim_open",
+                    order_id=order.number,
+                    ticket_id=claim.number,
+                    carrier=parcel.carrier,
+                )
                 return [SlotSet("order_id", order.number), SlotSet("requested_info", None)]
             ticket = tickets.open_ticket(
-                crm(), owner, subject, datetime.utcnow(),
+                crm(),
+                owner,
+                subject,
+                datetime.utcnow(),
                 description=f"Customer says the parcel never arrived. {proof}. Customer's words: "
-                            f"{tracker.latest_message.get('text') or ''}",
-                priority="high", order_number=order.number, sender_id=tracker.sender_id)
+                f"{tracker.latest_message.get('text') or ''}",
+                priority="high",
+                order_number=order.number,
+                sender_id=tracker.sender_id,
+            )
         except OrderNotFound:
             return order_not_on_account(dispatcher, tracker, number)
         except SQLAlchemyError:
             crm_unavailable(dispatcher, tracker, "missing parcel")
             return []
-        dispatcher.utter_message(response="utter_parcel_missing", order_id=order.number, proof=proof, ticket_id=ticket.number)
+        dispatcher.utter_message(
+            response="utter_parcel_missing", order_id=order.number, proof=proof, ticket_id=ticket.number
+        )
         return [SlotSet("order_id", order.number), SlotSet("requested_info", None)]

@@ -1,6 +1,7 @@
 """Everyday requests the classifier files as out of scope: a copy of an invoice, price match, discount
 codes. Each is answered from the shop's configuration (crm_store/services/shop_answers.py) or the
 CRM; anything else gets the out-of-scope answer as before."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -42,9 +43,15 @@ class ActionInvoiceCopy(Action):
                 dispatcher.utter_message(text=f"Here's the invoice for order {order.number} as a PDF: {link}")
                 return [SlotSet("order_id", order.number), SlotSet("requested_info", None)]
             # No download link configured: the customer asked for a copy, so the team sends one.
-            ticket = tickets.open_ticket(crm(), owner, f"Invoice copy ({order.number})", datetime.utcnow(),
-                                         description="The customer asked in chat for a copy of the invoice.",
-                                         order_number=order.number, sender_id=tracker.sender_id)
+            ticket = tickets.open_ticket(
+                crm(),
+                owner,
+                f"Invoice copy ({order.number})",
+                datetime.utcnow(),
+                description="The customer asked in chat for a copy of the invoice.",
+                order_number=order.number,
+                sender_id=tracker.sender_id,
+            )
         except OrderNotFound:
             return order_not_on_account(dispatcher, tracker, number)
         except CrmError:
@@ -53,8 +60,10 @@ class ActionInvoiceCopy(Action):
         except SQLAlchemyError:
             crm_unavailable(dispatcher, tracker, "invoice copy")
             return []
-        dispatcher.utter_message(text=f"I've asked our team to email you a copy of the invoice for order {order.number} "
-                                      f"(request {ticket.number}); it usually arrives within one working day.")
+        dispatcher.utter_message(
+            text=f"I've asked our team to email you a copy of the invoice for order {order.number} "
+            f"(request {ticket.number}); it usually arrives within one working day."
+        )
         return [SlotSet("order_id", order.number), SlotSet("requested_info", None)]
 
 
@@ -76,10 +85,14 @@ class ActionOutOfScope(Action):
             return ActionInvoiceCopy().run(dispatcher, tracker, domain)
         if kind == shop_answers.INVOICE_FIX:
             # A wrong name or address on an invoice: only the team can reissue it; offered, not forced.
-            dispatcher.utter_message(text="Sorry about that. Correcting an invoice needs someone from our team. "
-                                          "Shall I put you through to a person?",
-                                     buttons=[{"title": "Yes, a person please", "payload": "/affirm"},
-                                              {"title": "No, thanks", "payload": "/deny"}])
+            dispatcher.utter_message(
+                text="Sorry about that. Correcting an invoice needs someone from our team. "
+                "Shall I put you through to a person?",
+                buttons=[
+                    {"title": "Yes, a person please", "payload": "/affirm"},
+                    {"title": "No, thanks", "payload": "/deny"},
+                ],
+            )
             return [SlotSet("requested_info", "handoff")]
         if kind == shop_answers.PRICE_MATCH:
             dispatcher.utter_message(text=shop_answers.price_match_answer(settings.price_match_policy))

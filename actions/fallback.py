@@ -4,6 +4,7 @@ Overrides Rasa's action_default_ask_affirmation (which offers one intent by its 
 name). Rasa's action_two_stage_fallback calls it, then asks to rephrase, then runs
 action_default_fallback (utter_default, which offers a person).
 """
+
 from __future__ import annotations
 
 from typing import Any

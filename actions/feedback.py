@@ -1,4 +1,5 @@
 """Feedback: a 1-5 rating and a comment, stored in the CRM."""
+
 from __future__ import annotations
 
 import re
@@ -34,7 +35,9 @@ class ValidateFeedbackForm(HandoffFormValidation, FormValidationAction):
             return reject(dispatcher, tracker, "rating", "utter_rating_invalid")
         return {"rating": float(rating)}
 
-    def validate_feedback_comment(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> dict:
+    def validate_feedback_comment(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict
+    ) -> dict:
         comment = " ".join(str(value or "").split())
         return {"feedback_comment": "" if comment.lower().strip(".! ") in _NOTHING else comment[:4000]}
 
@@ -48,7 +51,9 @@ class ActionSaveFeedback(Action):
         if rating is not None:
             try:
                 uow = crm()
-                feedback.save_feedback(uow, customer_id(uow, tracker), int(rating), comment, datetime.utcnow(), tracker.sender_id)
+                feedback.save_feedback(
+                    uow, customer_id(uow, tracker), int(rating), comment, datetime.utcnow(), tracker.sender_id
+                )
                 dispatcher.utter_message(response="utter_feedback_thanks" if rating >= 4 else "utter_feedback_sorry")
             except SQLAlchemyError:
                 crm_unavailable(dispatcher, tracker, "feedback")

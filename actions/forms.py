@@ -6,6 +6,7 @@ A message that is not an answer (another request, closing words, a stray "yes") 
 before any slot is validated (actions/interruptions.py): the form is left, steps aside for a
 question, or asks again, and no failure is counted.
 """
+
 from __future__ import annotations
 
 import re
@@ -38,11 +39,18 @@ FORM_SLOTS = {
 # until the customer names another; everything else a form collected is forgotten.
 FOCUS_SLOTS = ("order_id", "product")
 _HELPER_SLOTS = ("order_summary", "return_kind", "requested_info")
-ALL_FORM_SLOTS = tuple(sorted(({s for slots in FORM_SLOTS.values() for s in slots} | set(_HELPER_SLOTS)) - set(FOCUS_SLOTS)))
+ALL_FORM_SLOTS = tuple(
+    sorted(({s for slots in FORM_SLOTS.values() for s in slots} | set(_HELPER_SLOTS)) - set(FOCUS_SLOTS))
+)
 MAX_FAILURES = 2
 # What a form is in the customer's words, for "OK, I'll leave the return for now".
-FORM_TOPICS = {"cancel_order_form": "cancellation", "return_form": "return", "address_form": "address change",
-               "lead_form": "business inquiry", "feedback_form": "feedback"}
+FORM_TOPICS = {
+    "cancel_order_form": "cancellation",
+    "return_form": "return",
+    "address_form": "address change",
+    "lead_form": "business inquiry",
+    "feedback_form": "feedback",
+}
 # Something typed as an order number that is not one ("AB-12", "A-1042", "#123456").
 _ORDER_ATTEMPT = re.compile(r"(?<![\w@.])(?:[A-Za-z]{1,3}\s?-?\s?|#\s?)?\d{2,9}(?![\w@.])")
 _ORDER_WORDS = re.compile(r"\b(?:order|number|no\.?|nr\.?|#)\b", re.IGNORECASE)
@@ -53,7 +61,9 @@ def _intent(tracker: Tracker) -> tuple[str | None, float]:
     return intent.get("name"), float(intent.get("confidence") or 0.0)
 
 
-def reject(dispatcher: CollectingDispatcher, tracker: Tracker, slot: str, response: str, **kwargs: Any) -> dict[str, Any]:
+def reject(
+    dispatcher: CollectingDispatcher, tracker: Tracker, slot: str, response: str, **kwargs: Any
+) -> dict[str, Any]:
     """Say what was wrong and count it; the second failure hands over (HandoffFormValidation).
 
     A message that was another request ("thanks", a confident question) is not a failed answer.
@@ -168,13 +178,23 @@ class HandoffFormValidation:
         if tracker.get_slot("requested_slot") == "order_id" and normalize_email(text) and not _known_customer(tracker):
             # A visitor answers "which order?" with their email: a code goes there, and the request
             # goes on once it is typed (actions/verification.py).
-            from actions.account import ActionLinkAccount  # actions.account imports actions.orders, which imports this module
+            from actions.account import (
+                ActionLinkAccount,
+            )  # actions.account imports actions.orders, which imports this module
 
-            return [*ActionLinkAccount().run(dispatcher, tracker, domain), SlotSet("order_id", None), SlotSet("requested_slot", None)]
-        if _just_asked(tracker, form) and not ("order_id" in FORM_SLOTS.get(form, ()) and correction_number(tracker, form)):
+            return [
+                *ActionLinkAccount().run(dispatcher, tracker, domain),
+                SlotSet("order_id", None),
+                SlotSet("requested_slot", None),
+            ]
+        if _just_asked(tracker, form) and not (
+            "order_id" in FORM_SLOTS.get(form, ()) and correction_number(tracker, form)
+        ):
             slot = tracker.get_slot("requested_slot")
             fits = slot in _FITS and _FITS[slot](tracker)
-            kind = interruptions.interruption(form, slot, *_intent(tracker), tracker.latest_message.get("text") or "", fits)
+            kind = interruptions.interruption(
+                form, slot, *_intent(tracker), tracker.latest_message.get("text") or "", fits
+            )
             if kind:
                 return _interrupt(kind, form, dispatcher, tracker)
         events = await super().run(dispatcher, tracker, domain)  # type: ignore[misc]
@@ -187,8 +207,11 @@ class HandoffFormValidation:
             return events
         from actions.handoff import hand_over  # actions.handoff imports this module
 
-        return [*events, SlotSet("requested_slot", None),
-                *hand_over(dispatcher, tracker, "form", f"two failed answers in {form.replace('_', ' ')}")]
+        return [
+            *events,
+            SlotSet("requested_slot", None),
+            *hand_over(dispatcher, tracker, "form", f"two failed answers in {form.replace('_', ' ')}"),
+        ]
 
 
 def give_up(slot: str) -> dict[str, Any]:
@@ -212,7 +235,9 @@ def looks_like_bad_order_number(text: str) -> bool:
 
 # Inside a longer message: something written as an order number that is not one ("where is AB-12",
 # "check A-1042"). Ticket, return, deal and refund numbers (T-, R-, D-, F-) are not attempts.
-_ORDER_ATTEMPT_IN_TEXT = re.compile(r"(?<![\w@.-])(?![TRDFtrdf]-\d)(?:[A-Za-z]{1,2}-\d{1,9}|[Aa]\d{3,9}|#\s?\d{1,9})(?![\w@.-])")
+_ORDER_ATTEMPT_IN_TEXT = re.compile(
+    r"(?<![\w@.-])(?![TRDFtrdf]-\d)(?:[A-Za-z]{1,2}-\d{1,9}|[Aa]\d{3,9}|#\s?\d{1,9})(?![\w@.-])"
+)
 
 
 def bad_order_number_in(text: str) -> str | None:
@@ -230,8 +255,12 @@ class OrderIdExtraction:
     async def extract_order_id(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> dict:
         form = self.name().removeprefix("validate_")  # type: ignore[attr-defined]
         corrected = correction_number(tracker, form)
-        if corrected and tracker.get_slot("order_id") and corrected != slot_before_this_turn(tracker, "order_id") \
-                and tracker.get_slot("requested_slot") not in (None, "order_id"):
+        if (
+            corrected
+            and tracker.get_slot("order_id")
+            and corrected != slot_before_this_turn(tracker, "order_id")
+            and tracker.get_slot("requested_slot") not in (None, "order_id")
+        ):
             # "no, I meant 10424" while we ask about A-10423: the new order replaces it and what was
             # asked about the old one is asked again.
             return {"order_id": corrected}
@@ -273,8 +302,13 @@ class OrderIdExtraction:
 _ORDER_DEPENDENT = ("confirmed", "confirm_cancel")
 
 
-_YES = re.compile(r"^\W*(y|ya|yes+|yeah|yep|yup|sure|ok(ay)?|correct|right|do it|go ahead|please do|confirm(ed)?|👍|✅|👌)\b", re.IGNORECASE)
-_NO = re.compile(r"^\W*(n|no+|nope|nah|don'?t|do not|wrong|incorrect|not (that|right)|cancel that|👎|❌)\b", re.IGNORECASE)
+_YES = re.compile(
+    r"^\W*(y|ya|yes+|yeah|yep|yup|sure|ok(ay)?|correct|right|do it|go ahead|please do|confirm(ed)?|👍|✅|👌)\b",
+    re.IGNORECASE,
+)
+_NO = re.compile(
+    r"^\W*(n|no+|nope|nah|don'?t|do not|wrong|incorrect|not (that|right)|cancel that|👎|❌)\b", re.IGNORECASE
+)
 
 
 _YES_EMOJI, _NO_EMOJI = ("👍", "✅", "👌", "👍🏻", "👍🏼", "👍🏽", "👍🏾", "👍🏿"), ("👎", "❌")
@@ -295,7 +329,11 @@ def yes_or_no(intent: str | None, text: str) -> str | None:
     if emoji_only(text):
         emojis = (text or "").strip()
         return "yes" if emojis in _YES_EMOJI else "no" if emojis in _NO_EMOJI else None
-    if intent == "affirm" or (intent != "deny" and _YES.match(text or "")) or (text or "").strip() in ("👍", "✅", "👌"):
+    if (
+        intent == "affirm"
+        or (intent != "deny" and _YES.match(text or ""))
+        or (text or "").strip() in ("👍", "✅", "👌")
+    ):
         return "yes"
     if intent in ("deny", "stop") or _NO.match(text or "") or (text or "").strip() in ("👎", "❌"):
         return "no"
@@ -330,7 +368,10 @@ def slot_before_this_turn(tracker: Tracker, slot: str) -> Any:
     """The value `slot` had before the latest customer message (its extraction may have overwritten it)."""
     events = list(tracker.events)
     last_user = max((i for i, e in enumerate(events) if e.get("event") == "user"), default=len(events))
-    return next((e.get("value") for e in reversed(events[:last_user]) if e.get("event") == "slot" and e.get("name") == slot), None)
+    return next(
+        (e.get("value") for e in reversed(events[:last_user]) if e.get("event") == "slot" and e.get("name") == slot),
+        None,
+    )
 
 
 def order_not_found(dispatcher: CollectingDispatcher, tracker: Tracker, number: str) -> dict[str, Any]:

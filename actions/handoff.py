@@ -8,6 +8,7 @@ words (`actions/tickets.py`) and a payment problem asked about again after the h
 (nlu/rules/handoff.yml). Outside business hours the CRM opens a ticket instead and the
 assistant carries on; the customer is told so once.
 """
+
 from __future__ import annotations
 
 import logging
@@ -30,8 +31,12 @@ from crm_store.settings import get_settings
 log = logging.getLogger(__name__)
 
 _NOT_A_RATING = interruptions.TASKS | interruptions.QUESTIONS | {"greet", "request_human", "escalate"}
-TRIGGERS = {"request_human": "asked for a person", "payment_problem": "payment problem not solved",
-            "complaint": "complaint in strong words", "nlu_fallback": "the assistant did not understand twice"}
+TRIGGERS = {
+    "request_human": "asked for a person",
+    "payment_problem": "payment problem not solved",
+    "complaint": "complaint in strong words",
+    "nlu_fallback": "the assistant did not understand twice",
+}
 
 
 def hand_over(dispatcher: CollectingDispatcher, tracker: Tracker, trigger: str, reason: str) -> list[dict]:
@@ -40,9 +45,16 @@ def hand_over(dispatcher: CollectingDispatcher, tracker: Tracker, trigger: str, 
     # The agent reads why, which order, what was asked and what the assistant already tried.
     reason = tracker.get_slot("handoff_summary") or handoff_summary(tracker, reason)
     try:
-        handoff = handoffs.request_handoff(crm(), tracker.sender_id, reason, now, trigger=trigger,
-                                           calendar=settings.calendar, channel=tracker.get_latest_input_channel(),
-                                           session_started_at=session_start(tracker))
+        handoff = handoffs.request_handoff(
+            crm(),
+            tracker.sender_id,
+            reason,
+            now,
+            trigger=trigger,
+            calendar=settings.calendar,
+            channel=tracker.get_latest_input_channel(),
+            session_started_at=session_start(tracker),
+        )
         wait = handoff_queue.expected_wait(crm(), handoff.id, now) if handoff.status == "queued" else None
     except SQLAlchemyError:
         log.exception("handoff failed", extra={"sender_id": tracker.sender_id})
@@ -53,14 +65,17 @@ def hand_over(dispatcher: CollectingDispatcher, tracker: Tracker, trigger: str, 
         opening = settings.calendar.next_opening(now)
         dispatcher.utter_message(
             response="utter_handoff_ticket_exists" if handoff.repeated else "utter_handoff_out_of_hours",
-            ticket_id=handoff.ticket_number, hours=settings.calendar.describe(),
+            ticket_id=handoff.ticket_number,
+            hours=settings.calendar.describe(),
             opening=f"{opening:%A %H:%M}" if opening else "after the holidays",
         )
         return []
     if handoff.status == "claimed":
         dispatcher.utter_message(response="utter_handoff_claimed", agent=handoff.agent)
     else:
-        dispatcher.utter_message(response="utter_handoff", wait=handoff_queue.describe_wait(wait, settings.handoff_no_agent_minutes))
+        dispatcher.utter_message(
+            response="utter_handoff", wait=handoff_queue.describe_wait(wait, settings.handoff_no_agent_minutes)
+        )
     return [*reset_form_slots(), SlotSet("handoff_summary", None), ConversationPaused()]
 
 
@@ -92,8 +107,11 @@ class ActionHandoff(Action):
             if rule is None:
                 # Annoyed, or "I'll wait then": not a request for a person, and no rule says so.
                 waiting = ticket_rules.only_waiting(text)
-                dispatcher.utter_message(text="All right, thanks for your patience. If it still hasn't come by then, write to me and I'll get our team on it."
-                                         if waiting else "I'm sorry about that. Would you like me to get a person from our team?")
+                dispatcher.utter_message(
+                    text="All right, thanks for your patience. If it still hasn't come by then, write to me and I'll get our team on it."
+                    if waiting
+                    else "I'm sorry about that. Would you like me to get a person from our team?"
+                )
                 return [SlotSet("requested_info", "anything_else" if waiting else "handoff")]
             return hand_over(dispatcher, tracker, "request_human", rule)
         if intent == "affirm" and tracker.get_slot("requested_info") == "handoff":
@@ -129,11 +147,18 @@ class ValidateCsatForm(FormValidationAction):
         # The console starts this form after the hand-back, when the latest message is still the
         # customer's last one to the agent ("hello? where is my order?"): only a reply to the
         # rating question itself can end the question.
-        if (_just_asked(tracker, "csat_form") and parse_rating(tracker.latest_message.get("text") or "") is None
-                and intent.get("name") in _NOT_A_RATING
-                and float(intent.get("confidence") or 0.0) >= interruptions.SWITCH_CONFIDENCE):
-            return [ActionExecutionRejected("csat_form"), SlotSet("csat", None), SlotSet("requested_slot", None),
-                    ActiveLoop(None)]
+        if (
+            _just_asked(tracker, "csat_form")
+            and parse_rating(tracker.latest_message.get("text") or "") is None
+            and intent.get("name") in _NOT_A_RATING
+            and float(intent.get("confidence") or 0.0) >= interruptions.SWITCH_CONFIDENCE
+        ):
+            return [
+                ActionExecutionRejected("csat_form"),
+                SlotSet("csat", None),
+                SlotSet("requested_slot", None),
+                ActiveLoop(None),
+            ]
         return await super().run(dispatcher, tracker, domain)
 
     def validate_csat(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> dict:

@@ -16,6 +16,7 @@ read-back, a reason with a category) is an answer whatever the classifier guesse
 message whose intent is the form's own ("I want to return the earbuds" at "which item?") or an
 uncertain one: a task intent below SWITCH_CONFIDENCE is read as an attempt to answer.
 """
+
 from __future__ import annotations
 
 import re
@@ -27,13 +28,36 @@ LEAVE, ASIDE, REASK, STOP = "leave", "aside", "reask", "stop"
 # free-text answers against task requests.
 SWITCH_CONFIDENCE = 0.5
 
-TASKS = frozenset({
-    "order_status", "cancel_order", "return_item", "exchange_item", "change_address", "payment_problem",
-    "parcel_missing", "complaint", "account_help", "reset_not_received", "delete_my_data", "unlink_account",
-    "business_inquiry", "give_feedback",
-})
-QUESTIONS = frozenset({"faq", "product_info", "product_availability", "refund_status", "ticket_status",
-                       "bot_challenge", "chitchat", "capabilities"})
+TASKS = frozenset(
+    {
+        "order_status",
+        "cancel_order",
+        "return_item",
+        "exchange_item",
+        "change_address",
+        "payment_problem",
+        "parcel_missing",
+        "complaint",
+        "account_help",
+        "reset_not_received",
+        "delete_my_data",
+        "unlink_account",
+        "business_inquiry",
+        "give_feedback",
+    }
+)
+QUESTIONS = frozenset(
+    {
+        "faq",
+        "product_info",
+        "product_availability",
+        "refund_status",
+        "ticket_status",
+        "bot_challenge",
+        "chitchat",
+        "capabilities",
+    }
+)
 # Rules in nlu/rules/ say what these do inside a form (leave it, hand off, read the photo).
 RULED = frozenset({"stop", "request_human", "escalate", "send_photo"})
 ACKNOWLEDGEMENTS = frozenset({"affirm", "deny"})
@@ -54,25 +78,32 @@ YES_NO_SLOTS = frozenset({"confirmed", "confirm_cancel"})
 
 _CLOSING = re.compile(
     r"\b(that'?s (?:all|everything)|that will be all|nothing else|no more questions|(?:good)?bye|"
-    r"i'?m (?:good|done|all set)|all good|have a (?:nice|good) (?:day|one|evening))\b", re.IGNORECASE)
+    r"i'?m (?:good|done|all set)|all good|have a (?:nice|good) (?:day|one|evening))\b",
+    re.IGNORECASE,
+)
 
 
 # A question intent on a statement ("the material feels cheap" -> product_info) is a free-text answer.
-_ASKS = re.compile(r"\?|^\W*(?:how|what|when|where|which|who|why|is|are|do|does|did|can|could|will|would|has|have)\b",
-                   re.IGNORECASE)
+_ASKS = re.compile(
+    r"\?|^\W*(?:how|what|when|where|which|who|why|is|are|do|does|did|can|could|will|would|has|have)\b", re.IGNORECASE
+)
 
 
 _KEEP = re.compile(
     r"\b(?:i'?ll|i will|i'?d rather|let me|i'?m going to|gonna|i(?:'d| would)? like to|i want to) (?:just )?keep "
     r"(?:it|them|this|that|the \w+)|\bkeep (?:it|them) after all\b|\b(?:don'?t|do not) (?:want|need) to "
-    r"(?:return|send back|cancel|change) (?:it|them|anything)", re.IGNORECASE)
+    r"(?:return|send back|cancel|change) (?:it|them|anything)",
+    re.IGNORECASE,
+)
 
 
 # What stopping a form sounds like: the whole message is the wish to stop (a few words at most).
 _STOP = re.compile(
     r"^\W*(?:(?:ok|okay|no|please|actually|just|oh)\W+)*(?:stop|cancel|quit|exit|abort|end|enough|never\s*mind|nvm|forget (?:it|this|about it)"
     r"|leave it|drop it|skip (?:it|this)|i'?m done|i changed my mind|don'?t bother|(?:i )?(?:don'?t|do not) want to (?:continue|go on|do this))"
-    r"(?:\W+(?:it|this|that|the form|now|please|thanks?|then|asking|already))*\W*$", re.IGNORECASE)
+    r"(?:\W+(?:it|this|that|the form|now|please|thanks?|then|asking|already))*\W*$",
+    re.IGNORECASE,
+)
 
 
 def means_stop(text: str) -> bool:
@@ -84,7 +115,9 @@ def closing(text: str) -> bool:
     return bool(_CLOSING.search(text or ""))
 
 
-def interruption(form: str, slot: str | None, intent: str | None, confidence: float, text: str, fits: bool) -> str | None:
+def interruption(
+    form: str, slot: str | None, intent: str | None, confidence: float, text: str, fits: bool
+) -> str | None:
     """LEAVE, ASIDE, REASK or None (an answer) for a message sent while `form` asks for `slot`.
 
     `fits`: the message parses as a value for `slot` (the caller knows how each slot is read).

@@ -10,6 +10,7 @@ the conversation; a full German sentence switches to German. Asking to go back t
 Languages the assistant does not speak never change the slot: those messages get the polite
 reply of actions/languages.py.
 """
+
 from __future__ import annotations
 
 import logging

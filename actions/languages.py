@@ -8,6 +8,7 @@ nlu/components/language.py sets the intent unsupported_language and the message'
 otherwise), with two buttons: a person (request_human) or carrying on in English. When
 the team answers in that language (AGENT_LANGUAGES), the reply says so.
 """
+
 from __future__ import annotations
 
 from typing import Any, NamedTuple
@@ -26,20 +27,36 @@ class Wording(NamedTuple):
 
 
 WORDINGS = {
-    "en": Wording("I can help in English, German, French or Spanish. Shall I connect you with a colleague?",
-                  "", "Connect me", "Continue in English"),
-    "it": Wording("Posso aiutarla in inglese, tedesco, francese o spagnolo. Vuole che la metta in contatto con un collega?",
-                  "Il nostro team può risponderle anche in italiano.",
-                  "Sì, mettetemi in contatto", "Continua in inglese"),
-    "nl": Wording("Ik kan helpen in het Engels, Duits, Frans of Spaans. Zal ik u doorverbinden met een collega?",
-                  "Ons team kan u ook in het Nederlands antwoorden.",
-                  "Ja, verbind me door", "Verder in het Engels"),
-    "pt": Wording("Posso ajudar em inglês, alemão, francês ou espanhol. Quer que o ponha em contacto com um colega?",
-                  "A nossa equipa também pode responder em português.",
-                  "Sim, falar com um colega", "Continuar em inglês"),
-    "pl": Wording("Mogę pomóc po angielsku, niemiecku, francusku lub hiszpańsku. Czy połączyć Cię z konsultantem?",
-                  "Nasz zespół może też odpowiedzieć po polsku.",
-                  "Tak, połącz mnie", "Kontynuuj po angielsku"),
+    "en": Wording(
+        "I can help in English, German, French or Spanish. Shall I connect you with a colleague?",
+        "",
+        "Connect me",
+        "Continue in English",
+    ),
+    "it": Wording(
+        "Posso aiutarla in inglese, tedesco, francese o spagnolo. Vuole che la metta in contatto con un collega?",
+        "Il nostro team può risponderle anche in italiano.",
+        "Sì, mettetemi in contatto",
+        "Continua in inglese",
+    ),
+    "nl": Wording(
+        "Ik kan helpen in het Engels, Duits, Frans of Spaans. Zal ik u doorverbinden met een collega?",
+        "Ons team kan u ook in het Nederlands antwoorden.",
+        "Ja, verbind me door",
+        "Verder in het Engels",
+    ),
+    "pt": Wording(
+        "Posso ajudar em inglês, alemão, francês ou espanhol. Quer que o ponha em contacto com um colega?",
+        "A nossa equipa também pode responder em português.",
+        "Sim, falar com um colega",
+        "Continuar em inglês",
+    ),
+    "pl": Wording(
+        "Mogę pomóc po angielsku, niemiecku, francusku lub hiszpańsku. Czy połączyć Cię z konsultantem?",
+        "Nasz zespół może też odpowiedzieć po polsku.",
+        "Tak, połącz mnie",
+        "Kontynuuj po angielsku",
+    ),
 }
 
 
@@ -58,8 +75,11 @@ class ActionReplyInLanguage(Action):
         words = WORDINGS.get(code, WORDINGS["en"])
         served = code != "en" and code in get_settings().served_languages
         text = f"{words.only_english} {words.team_speaks_it}" if served else words.only_english
-        dispatcher.utter_message(text=text, buttons=[
-            {"title": words.connect, "payload": "/request_human"},
-            {"title": words.english, "payload": "/continue_in_english"},
-        ])
+        dispatcher.utter_message(
+            text=text,
+            buttons=[
+                {"title": words.connect, "payload": "/request_human"},
+                {"title": words.english, "payload": "/continue_in_english"},
+            ],
+        )
         return []

@@ -1,4 +1,5 @@
 """Business inquiries: the lead form collects a contact and becomes a deal in stage "new"."""
+
 from __future__ import annotations
 
 import logging
@@ -26,13 +27,18 @@ _PHONE_IN = re.compile(r"(?<![\w@])\+?\d[\d ()/.-]{5,20}\d(?![\w@])")
 _COMPANY_IN = re.compile(
     r"\b(?:company(?: name)? is|company:|we are|we're|i'm from|i am from|i work (?:at|for)|on behalf of)\s+"
     r"(?:a |an |the )?(?:[a-z]+ )?\(?([A-Z][\w&'.-]*(?:\s+(?:[A-Z][\w&'.-]*|GmbH|AG|Ltd|Inc|LLC|&))*)"
-    r"|\(([A-Z][\w&'.-]*(?:\s+[A-Z][\w&'.-]*)*)\)")
-_NAME_IN = re.compile(r"\b(?i:my name is|my name's|i'm|i am|this is)\s+([A-Z][\w'-]+(?:\s+[A-Z][\w'-]+){0,2})"
-                      r"(?:\s+(?i:from|at|with)\s+([A-Z][\w&'.-]*(?:\s+(?:[A-Z][\w&'.-]*|GmbH|AG|Ltd|Inc|LLC|&))*))?")
+    r"|\(([A-Z][\w&'.-]*(?:\s+[A-Z][\w&'.-]*)*)\)"
+)
+_NAME_IN = re.compile(
+    r"\b(?i:my name is|my name's|i'm|i am|this is)\s+([A-Z][\w'-]+(?:\s+[A-Z][\w'-]+){0,2})"
+    r"(?:\s+(?i:from|at|with)\s+([A-Z][\w&'.-]*(?:\s+(?:[A-Z][\w&'.-]*|GmbH|AG|Ltd|Inc|LLC|&))*))?"
+)
 _VOLUME_IN = re.compile(
     r"(?:\b(?:about|around|roughly|approx\.?|some|maybe)\s+)?\b\d[\d,.]*\s+(?!\d)[a-z][a-z -]{1,40}?"
     r"(?:\s+(?:a|per|every|each)\s+(?:month|week|year|quarter)|(?=[,.;!?]|$|\s+(?:and\s+\d|contact|email|phone|call)))"
-    r"(?:\s+and\s+\d[\d,.]*\s+[a-z][a-z -]{1,40}?(?=[,.;!?]|$|\s+(?:contact|email|phone|call)))?", re.I)
+    r"(?:\s+and\s+\d[\d,.]*\s+[a-z][a-z -]{1,40}?(?=[,.;!?]|$|\s+(?:contact|email|phone|call)))?",
+    re.I,
+)
 
 
 def details_in(text: str) -> dict[str, str]:
@@ -44,7 +50,9 @@ def details_in(text: str) -> dict[str, str]:
     rest = _EMAIL_IN.sub(" ", text or "")
     for match in _PHONE_IN.finditer(rest):
         digits = re.sub(r"\D", "", match.group(0))
-        if 7 <= len(digits) <= 15 and (normalize_phone(match.group(0).strip()) or _PHONE_LIKE.match(match.group(0).strip())):
+        if 7 <= len(digits) <= 15 and (
+            normalize_phone(match.group(0).strip()) or _PHONE_LIKE.match(match.group(0).strip())
+        ):
             found["phone"] = normalize_phone(match.group(0).strip()) or match.group(0).strip()
             rest = rest.replace(match.group(0), " ")
             break
@@ -60,6 +68,8 @@ def details_in(text: str) -> dict[str, str]:
     if volume:
         found["volume"] = " ".join(volume.group(0).split())
     return found
+
+
 _NUMBER_WORDS = re.compile(r"\b(dozens?|hundreds?|thousands?|million|k)\b", re.IGNORECASE)
 
 
@@ -76,8 +86,9 @@ class ValidateLeadForm(HandoffFormValidation, FormValidationAction):
     def name(self) -> str:
         return "validate_lead_form"
 
-    async def required_slots(self, domain_slots: list[str], dispatcher: CollectingDispatcher, tracker: Tracker,
-                             domain: dict) -> list[str]:
+    async def required_slots(
+        self, domain_slots: list[str], dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict
+    ) -> list[str]:
         # A customer who sent the business details at once is not held up for a name: the team
         # writes to the email given (and the read-back lets them add a name if they like).
         given = sum(1 for s in ("company", "email", "phone") if tracker.get_slot(s))
@@ -106,7 +117,9 @@ class ValidateLeadForm(HandoffFormValidation, FormValidationAction):
     async def extract_volume(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> dict:
         return await self._extract_detail("volume", tracker)
 
-    def validate_contact_name(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> dict:
+    def validate_contact_name(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict
+    ) -> dict:
         said = tracker.latest_message.get("text") or ""
         details = details_in(said)
         # Only the name is stored ("my name is Jana Novak, thanks" -> "Jana Novak"); details given with it fill their slots.
@@ -114,12 +127,22 @@ class ValidateLeadForm(HandoffFormValidation, FormValidationAction):
         if name and 2 <= len(name) <= 100:
             return {**_unfilled(tracker, details), "contact_name": name}
         if len(details) >= 2:
-            return {**_unfilled(tracker, details), "contact_name": None}  # the business details, no name: not asked again
-        return {**_unfilled(tracker, details), **reject(dispatcher, tracker, "contact_name", "utter_contact_name_invalid")}
+            return {
+                **_unfilled(tracker, details),
+                "contact_name": None,
+            }  # the business details, no name: not asked again
+        return {
+            **_unfilled(tracker, details),
+            **reject(dispatcher, tracker, "contact_name", "utter_contact_name_invalid"),
+        }
 
     def validate_company(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> dict:
         said = tracker.latest_message.get("text") or ""
-        company = parse_company(_text(value)) if tracker.get_slot("requested_slot") == "company" else parse_company(_text(value)) or _text(value)
+        company = (
+            parse_company(_text(value))
+            if tracker.get_slot("requested_slot") == "company"
+            else parse_company(_text(value)) or _text(value)
+        )
         details = details_in(said)
         if company and 2 <= len(company) <= 150:
             return {**_unfilled(tracker, details), "company": company}
@@ -139,12 +162,20 @@ class ValidateLeadForm(HandoffFormValidation, FormValidationAction):
 
     def validate_confirmed(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> dict:
         # "no" asks again from the name on; what the customer corrects replaces the old value.
-        return confirmation("confirmed", value, dispatcher, tracker,
-                            on_no={"contact_name": None, "company": None, "email": None, "phone": None, "volume": None})
+        return confirmation(
+            "confirmed",
+            value,
+            dispatcher,
+            tracker,
+            on_no={"contact_name": None, "company": None, "email": None, "phone": None, "volume": None},
+        )
 
     def validate_volume(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> dict:
         volume = _text(value)
-        if not (parse_quantity(volume) or re.search(r"\d", volume) or _NUMBER_WORDS.search(volume)) or len(volume) > 100:
+        if (
+            not (parse_quantity(volume) or re.search(r"\d", volume) or _NUMBER_WORDS.search(volume))
+            or len(volume) > 100
+        ):
             return reject(dispatcher, tracker, "volume", "utter_volume_invalid")
         return {"volume": volume}
 
@@ -161,8 +192,11 @@ class ActionCreateLead(Action):
                 uow = crm()
                 deal = deals.create_lead(uow, deals.Lead(**values), datetime.utcnow(), customer_id(uow, tracker))
                 log.info("lead captured", extra={"deal_id": deal.id})
-                dispatcher.utter_message(response="utter_lead_created", deal_id=deal.number,
-                                         **{**values, "contact_name": values["contact_name"] or values["company"]})
+                dispatcher.utter_message(
+                    response="utter_lead_created",
+                    deal_id=deal.number,
+                    **{**values, "contact_name": values["contact_name"] or values["company"]},
+                )
             except SQLAlchemyError:
                 crm_unavailable(dispatcher, tracker, "lead")
         return reset_form_slots()
@@ -175,10 +209,13 @@ class ActionAskLeadFormConfirmed(Action):
         return "action_ask_lead_form_confirmed"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict]:
-        name, company, email, phone, volume = (tracker.get_slot(s) for s in ("contact_name", "company", "email", "phone", "volume"))
+        name, company, email, phone, volume = (
+            tracker.get_slot(s) for s in ("contact_name", "company", "email", "phone", "volume")
+        )
         who = f"{name} from {company}" if name else company
         dispatcher.utter_message(
             text=f"Let me read that back: {who}, email {email}, phone {phone}, volume {volume}. "
-                 "Shall I pass this to our business team?",
-            buttons=[{"title": "Yes, send it", "payload": "/affirm"}, {"title": "No", "payload": "/deny"}])
+            "Shall I pass this to our business team?",
+            buttons=[{"title": "Yes, send it", "payload": "/affirm"}, {"title": "No", "payload": "/deny"}],
+        )
         return []

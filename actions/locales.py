@@ -5,6 +5,7 @@ the values those variations show come from here, formatted with Babel for the la
 locale: "29,90 €" and "3. Dezember 2026" for German, "29,90 €" and "3 décembre 2026" for
 French. English keeps the wording the rest of actions/ uses.
 """
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -20,12 +21,33 @@ _LOCALES = {"en": "en_GB", "de": "de_DE", "fr": "fr_FR", "es": "es_ES"}
 
 # Order stages (crm_store/stages.py) as a customer reads them.
 _STATUS = {
-    "de": {"pending": "eingegangen", "paid": "bezahlt", "packed": "verpackt", "shipped": "versandt",
-           "delivered": "zugestellt", "cancelled": "storniert", "returned": "zurückgeschickt"},
-    "fr": {"pending": "enregistrée", "paid": "payée", "packed": "emballée", "shipped": "expédiée",
-           "delivered": "livrée", "cancelled": "annulée", "returned": "retournée"},
-    "es": {"pending": "registrado", "paid": "pagado", "packed": "empaquetado", "shipped": "enviado",
-           "delivered": "entregado", "cancelled": "cancelado", "returned": "devuelto"},
+    "de": {
+        "pending": "eingegangen",
+        "paid": "bezahlt",
+        "packed": "verpackt",
+        "shipped": "versandt",
+        "delivered": "zugestellt",
+        "cancelled": "storniert",
+        "returned": "zurückgeschickt",
+    },
+    "fr": {
+        "pending": "enregistrée",
+        "paid": "payée",
+        "packed": "emballée",
+        "shipped": "expédiée",
+        "delivered": "livrée",
+        "cancelled": "annulée",
+        "returned": "retournée",
+    },
+    "es": {
+        "pending": "registrado",
+        "paid": "pagado",
+        "packed": "empaquetado",
+        "shipped": "enviado",
+        "delivered": "entregado",
+        "cancelled": "cancelado",
+        "returned": "devuelto",
+    },
 }
 
 

@@ -1,4 +1,5 @@
 """Login help: the standard answer first; when the reset email did not come, a person sends a new link."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -32,9 +33,15 @@ class ActionResendReset(Action):
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict]:
         try:
             uow = crm()
-            ticket = tickets.open_ticket(uow, customer_id(uow, tracker), "Password reset email not received", datetime.utcnow(),
-                                         description=tracker.latest_message.get("text") or "", priority="high",
-                                         sender_id=tracker.sender_id)
+            ticket = tickets.open_ticket(
+                uow,
+                customer_id(uow, tracker),
+                "Password reset email not received",
+                datetime.utcnow(),
+                description=tracker.latest_message.get("text") or "",
+                priority="high",
+                sender_id=tracker.sender_id,
+            )
         except SQLAlchemyError:
             crm_unavailable(dispatcher, tracker, "reset resend")
             return []

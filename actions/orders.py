@@ -1,4 +1,5 @@
 """Order status: the form asks for the number, the action answers from the CRM."""
+
 from __future__ import annotations
 
 import re
@@ -89,9 +90,10 @@ def answer_delivery(dispatcher: CollectingDispatcher, order: orders.OrderView) -
     """Carrier, ETA and tracking only: the status paragraph was already said in this chat."""
     parcel = parcel_details(order).strip()
     if not parcel:
-        parcel = {"pending": "It ships once the payment has cleared; orders usually ship within 1-2 working days after that.",
-                  "delivered": f"It was delivered on {day(order.status_since)}."}.get(
-            order.status, f"It is {order.status}, so there is no delivery on the way.")
+        parcel = {
+            "pending": "It ships once the payment has cleared; orders usually ship within 1-2 working days after that.",
+            "delivered": f"It was delivered on {day(order.status_since)}.",
+        }.get(order.status, f"It is {order.status}, so there is no delivery on the way.")
     dispatcher.utter_message(response="utter_order_delivery", order_id=order.number, details=parcel)
 
 
@@ -107,19 +109,29 @@ def parcel_details(order: orders.OrderView) -> str:
         return f" Tracking code: {order.tracking_code}." if order.tracking_code and order.status == "shipped" else ""
     text = ""
     if order.status == "shipped":
-        text += f" It left us on {day(parcel.dispatched_at)} with {parcel.carrier}" if parcel.dispatched_at else f" It's with {parcel.carrier}"
+        text += (
+            f" It left us on {day(parcel.dispatched_at)} with {parcel.carrier}"
+            if parcel.dispatched_at
+            else f" It's with {parcel.carrier}"
+        )
         if parcel.eta and parcel.eta.date() < datetime.utcnow().date():
             # Past its date: say so and say sorry, instead of a cheerful "should arrive by" in the past.
-            text += (f" and should have arrived by {day(parcel.eta)}. I'm sorry it's late; {parcel.carrier} still shows it in transit."
-                     " If it hasn't come within 2 working days, tell me and I'll open a ticket so our team chases the carrier.")
+            text += (
+                f" and should have arrived by {day(parcel.eta)}. I'm sorry it's late; {parcel.carrier} still shows it in transit."
+                " If it hasn't come within 2 working days, tell me and I'll open a ticket so our team chases the carrier."
+            )
         else:
             text += f" and should arrive by {parcel.eta:%A}, {day(parcel.eta)}." if parcel.eta else "."
         if parcel.delivery_attempts:
             # A failed delivery: what happens next and what the customer can choose, from the carrier's page.
-            text += (f" {parcel.carrier} tried to deliver it {parcel.delivery_attempts} time(s) and will try again, usually on "
-                     f"the next working day; on {parcel.carrier}'s tracking page you can pick another day or a pickup point instead.")
+            text += (
+                f" {parcel.carrier} tried to deliver it {parcel.delivery_attempts} time(s) and will try again, usually on "
+                f"the next working day; on {parcel.carrier}'s tracking page you can pick another day or a pickup point instead."
+            )
     elif order.status == "delivered" and parcel.delivered_at:
-        text += f" {parcel.carrier} delivered it on {day(parcel.delivered_at)}" + (f" ({parcel.proof_of_delivery})." if parcel.proof_of_delivery else ".")
+        text += f" {parcel.carrier} delivered it on {day(parcel.delivered_at)}" + (
+            f" ({parcel.proof_of_delivery})." if parcel.proof_of_delivery else "."
+        )
     if parcel.tracking_url and order.status == "shipped":
         text += f" Track it here: {parcel.tracking_url}"
     elif parcel.tracking_code and order.status == "shipped":
@@ -148,8 +160,14 @@ def answer_status(dispatcher: CollectingDispatcher, order: orders.OrderView) -> 
     )
 
 
-_PROBLEM_WORDS = {"wrong size": "is the wrong size", "damaged": "arrived damaged", "defective": "doesn't work properly",
-                  "missing part": "is missing a part", "wrong item": "isn't what you ordered", "not as described": "isn't as described"}
+_PROBLEM_WORDS = {
+    "wrong size": "is the wrong size",
+    "damaged": "arrived damaged",
+    "defective": "doesn't work properly",
+    "missing part": "is missing a part",
+    "wrong item": "isn't what you ordered",
+    "not as described": "isn't as described",
+}
 
 
 def offer_remedy(dispatcher: CollectingDispatcher, order: orders.OrderView, problem: str, text: str) -> None:
@@ -157,14 +175,25 @@ def offer_remedy(dispatcher: CollectingDispatcher, order: orders.OrderView, prob
     names = [i.split(" x ", 1)[-1] for i in order.items]
     what = names[0] if len(names) == 1 else next((n for n in names if n.lower() in text.lower()), "item")
     settings = get_settings()
-    warranty = shop_answers.warranty_route(order.status_since, datetime.utcnow(), settings.return_window_days,
-                                           settings.warranty_months) if problem in ("defective", "damaged", "missing part") else None
+    warranty = (
+        shop_answers.warranty_route(
+            order.status_since, datetime.utcnow(), settings.return_window_days, settings.warranty_months
+        )
+        if problem in ("defective", "damaged", "missing part")
+        else None
+    )
     if warranty:
         # Past the return window a fault is a warranty claim, not a return.
-        dispatcher.utter_message(text=f"I'm sorry the {what} from order {order.number} {_PROBLEM_WORDS.get(problem, 'has a problem')}. {warranty}")
+        dispatcher.utter_message(
+            text=f"I'm sorry the {what} from order {order.number} {_PROBLEM_WORDS.get(problem, 'has a problem')}. {warranty}"
+        )
         return
-    dispatcher.utter_message(response="utter_offer_remedy", order_id=order.number, item=what,
-                             problem=_PROBLEM_WORDS.get(problem, "has a problem"))
+    dispatcher.utter_message(
+        response="utter_offer_remedy",
+        order_id=order.number,
+        item=what,
+        problem=_PROBLEM_WORDS.get(problem, "has a problem"),
+    )
 
 
 class ValidateOrderStatusForm(HandoffFormValidation, OrderIdExtraction, FormValidationAction):

@@ -1,5 +1,6 @@
 """Payment problems: a duplicate charge is checked against the payments and refunded; a second
 payment problem in one conversation goes to a person."""
+
 from __future__ import annotations
 
 import re
@@ -28,8 +29,11 @@ def escalate(dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[st
     return [summary, *ActionHandoff().run(dispatcher, tracker, domain)]
 
 
-_ABOUT_MONEY = re.compile(r"\b(pay\w*|card|paypal|klarna|charged? (?:me|twice|double)|charged|bill\w*|invoice|refund\w*|money|bank|checkout|"
-                          r"declined|transaction|statement|eur|€)", re.I)
+_ABOUT_MONEY = re.compile(
+    r"\b(pay\w*|card|paypal|klarna|charged? (?:me|twice|double)|charged|bill\w*|invoice|refund\w*|money|bank|checkout|"
+    r"declined|transaction|statement|eur|€)",
+    re.I,
+)
 
 
 class ActionPaymentProblem(Action):
@@ -39,7 +43,9 @@ class ActionPaymentProblem(Action):
 
         if focused_order(tracker):
             return ActionOpenTicket().run(dispatcher, tracker, domain)
-        dispatcher.utter_message(response="utter_ask_order_of_product", product=next(tracker.get_latest_entity_values("product")))
+        dispatcher.utter_message(
+            response="utter_ask_order_of_product", product=next(tracker.get_latest_entity_values("product"))
+        )
         return [SlotSet("requested_info", DETAILS)]
 
     @staticmethod
@@ -75,7 +81,10 @@ class ActionPaymentProblem(Action):
             # "my power bank doesn't charge": a faulty product, not a payment.
             return self._faulty_product(dispatcher, tracker, domain)
         earlier = [e for e in session_events(tracker) if e.get("event") == "action" and e.get("name") == self.name()]
-        duplicate = any(kind == "double_charge" for kind, _ in problems_in(text)) or tracker.get_slot("requested_info") == "order:payment"
+        duplicate = (
+            any(kind == "double_charge" for kind, _ in problems_in(text))
+            or tracker.get_slot("requested_info") == "order:payment"
+        )
         if earlier and not duplicate and (tracker.latest_message.get("intent") or {}).get("name") == "payment_problem":
             # Already answered once and the customer is back with it: a person should look.
             # (A double charge asked about again is checked again: its refund is on record.)
@@ -106,8 +115,13 @@ class ActionPaymentProblem(Action):
             dispatcher.utter_message(response="utter_no_duplicate_charge", order_id=number, amount=amount)
             return [SlotSet("order_id", number), SlotSet("requested_info", "ticket:payment_problem")]
         refund = refunds[-1]
-        dispatcher.utter_message(response="utter_duplicate_refunded", order_id=number, amount=f"{refund.amount:.2f}",
-                                 refund_id=refund.number, expected=day(refund.expected_by) if refund.expected_by else "5 working days")
+        dispatcher.utter_message(
+            response="utter_duplicate_refunded",
+            order_id=number,
+            amount=f"{refund.amount:.2f}",
+            refund_id=refund.number,
+            expected=day(refund.expected_by) if refund.expected_by else "5 working days",
+        )
         cue = escalation_cue(text)
         if cue:  # the refund is done, and the customer also asked for a person or writes again
             return [SlotSet("order_id", number), *escalate(dispatcher, tracker, domain, cue)]

@@ -3,42 +3,101 @@
 Pure. A long message can hold several problems ("the mug is broken, the lid is missing and
 I've waited two weeks"); each kind found is handled in turn.
 """
+
 from __future__ import annotations
 
 import re
 
 # (kind, title for the customer and the ticket subject, pattern)
 PROBLEMS: tuple[tuple[str, str, re.Pattern[str]], ...] = (
-    ("damaged", "Item arrived damaged", re.compile(
-        r"\b(damaged|broken|broke|smashed|cracked|crushed|shattered|dented|torn|ripped|scratched|defective|faulty|doesn'?t work|does not work|not working|stopped working)\b", re.I)),
-    ("missing_item", "Item missing from the parcel", re.compile(
-        r"\b(missing|wasn'?t in|was not in|not in the (?:box|parcel|package)|only got \w+ of|didn'?t include|did not include|forgot to (?:send|include))\b", re.I)),
-    ("wrong_item", "Wrong item delivered", re.compile(
-        r"\b(wrong (?:item|size|colou?r|product|one|thing)|not what i ordered|sent me the wrong|different (?:item|product) than)\b", re.I)),
-    ("double_charge", "Charged twice", re.compile(
-        r"\b(charged (?:me )?twice|double[- ]?charged?|charged double|two charges|paid twice|duplicate (?:charge|payment))\b", re.I)),
-    ("late", "Late delivery", re.compile(
-        r"\b(late|still (?:not|hasn'?t|haven'?t|no)|(?:weeks?|days?) (?:and|now|already)|where is|never (?:came|arrived)|not (?:arrived|here yet)|hasn'?t (?:arrived|come))\b", re.I)),
+    (
+        "damaged",
+        "Item arrived damaged",
+        re.compile(
+            r"\b(damaged|broken|broke|smashed|cracked|crushed|shattered|dented|torn|ripped|scratched|defective|faulty|doesn'?t work|does not work|not working|stopped working)\b",
+            re.I,
+        ),
+    ),
+    (
+        "missing_item",
+        "Item missing from the parcel",
+        re.compile(
+            r"\b(missing|wasn'?t in|was not in|not in the (?:box|parcel|package)|only got \w+ of|didn'?t include|did not include|forgot to (?:send|include))\b",
+            re.I,
+        ),
+    ),
+    (
+        "wrong_item",
+        "Wrong item delivered",
+        re.compile(
+            r"\b(wrong (?:item|size|colou?r|product|one|thing)|not what i ordered|sent me the wrong|different (?:item|product) than)\b",
+            re.I,
+        ),
+    ),
+    (
+        "double_charge",
+        "Charged twice",
+        re.compile(
+            r"\b(charged (?:me )?twice|double[- ]?charged?|charged double|two charges|paid twice|duplicate (?:charge|payment))\b",
+            re.I,
+        ),
+    ),
+    (
+        "late",
+        "Late delivery",
+        re.compile(
+            r"\b(late|still (?:not|hasn'?t|haven'?t|no)|(?:weeks?|days?) (?:and|now|already)|where is|never (?:came|arrived)|not (?:arrived|here yet)|hasn'?t (?:arrived|come))\b",
+            re.I,
+        ),
+    ),
 )
 _FRUSTRATION = re.compile(
     r"\b(fed up|sick of|ridiculous|unacceptable|furious|angry|annoyed|frustrat\w*|disappointed|terrible|awful|worst|"
-    r"joke|wtf|f+u+c+k+\w*|sh[i1]t+\w*|bullsh[i1]t\w*|crap|bloody|damn)\b|!{2,}", re.I)
+    r"joke|wtf|f+u+c+k+\w*|sh[i1]t+\w*|bullsh[i1]t\w*|crap|bloody|damn)\b|!{2,}",
+    re.I,
+)
 # Cues that a person should take over even when the message also asks for something else.
 _WANTS_PERSON = re.compile(
     r"\b(?:(?:real|actual) (?:person|human)|(?:a |an? )?(?:human|manager|supervisor)\b(?! resources)|speak to (?:someone|somebody|a person)|"
-    r"customer service (?:rep|agent)|talk to (?:someone|somebody|a person))", re.I)
+    r"customer service (?:rep|agent)|talk to (?:someone|somebody|a person))",
+    re.I,
+)
 _REPEATED = re.compile(
     r"\b(?:(?:wrote|written|writing|contacted|contacting|emailed|called|told) (?:to )?(?:you|u)?\s*(?:about (?:this|it) )?(?:before|already|again|twice)|"
-    r"(?:second|third|fourth|3rd|2nd|4th) time (?:contacting|writing|asking|i)|already (?:wrote|told|contacted|emailed|asked))", re.I)
+    r"(?:second|third|fourth|3rd|2nd|4th) time (?:contacting|writing|asking|i)|already (?:wrote|told|contacted|emailed|asked))",
+    re.I,
+)
 
 REASON_CATEGORIES: tuple[tuple[str, re.Pattern[str]], ...] = (
-    ("wrong size", re.compile(r"\b(size|too (?:small|big|large|tight|loose|short|long)|doesn'?t fit|does not fit|didn'?t fit)\b", re.I)),
+    (
+        "wrong size",
+        re.compile(
+            r"\b(size|too (?:small|big|large|tight|loose|short|long)|doesn'?t fit|does not fit|didn'?t fit)\b", re.I
+        ),
+    ),
     ("damaged", re.compile(r"\b(damaged|broken|smashed|cracked|crushed|shattered|dented|torn|scratched)\b", re.I)),
-    ("defective", re.compile(r"\b(defective|faulty|doesn'?t work|does not work|not working|stopped working|won'?t (?:turn|switch) on)\b", re.I)),
+    (
+        "defective",
+        re.compile(
+            r"\b(defective|faulty|doesn'?t work|does not work|not working|stopped working|won'?t (?:turn|switch) on)\b",
+            re.I,
+        ),
+    ),
     ("missing part", re.compile(r"\b(missing|incomplete|no (?:lid|cable|charger|manual|strap))\b", re.I)),
     ("wrong item", re.compile(r"\b(wrong (?:item|colou?r|product|one)|not what i ordered)\b", re.I)),
-    ("not as described", re.compile(r"\b(not as (?:described|pictured|advertised)|looks different|different from the (?:photo|picture))\b", re.I)),
-    ("changed my mind", re.compile(r"\b(changed my mind|don'?t (?:want|need|like) (?:it|them|how)|no longer (?:want|need)|ordered by mistake)\b", re.I)),
+    (
+        "not as described",
+        re.compile(
+            r"\b(not as (?:described|pictured|advertised)|looks different|different from the (?:photo|picture))\b", re.I
+        ),
+    ),
+    (
+        "changed my mind",
+        re.compile(
+            r"\b(changed my mind|don'?t (?:want|need|like) (?:it|them|how)|no longer (?:want|need)|ordered by mistake)\b",
+            re.I,
+        ),
+    ),
 )
 
 
@@ -67,7 +126,11 @@ def reason_category(text: str) -> str:
 
 def exchange_kind(text: str) -> str:
     """An exchange (another size or colour) or a replacement (the same item again, intact)."""
-    return "exchange" if re.search(r"\b(size|colou?r|bigger|smaller|larger|different one)\b", text or "", re.I) else "replacement"
+    return (
+        "exchange"
+        if re.search(r"\b(size|colou?r|bigger|smaller|larger|different one)\b", text or "", re.I)
+        else "replacement"
+    )
 
 
 _ITEM_PROBLEMS = ("wrong size", "damaged", "defective", "missing part", "wrong item", "not as described")

@@ -1,4 +1,5 @@
 """Product info and availability, straight from the product table."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -13,6 +14,7 @@ from actions.common import crm, crm_unavailable, customer_id
 from crm_store.errors import CrmError
 from crm_store.services import baskets, orders, products
 from crm_store.services.products import ProductView
+
 
 def _find(dispatcher: CollectingDispatcher, tracker: Tracker) -> ProductView | None:
     """A product named in this message, else the one in focus ("is *it* in stock?"), else the message's words."""
@@ -33,7 +35,7 @@ def _find(dispatcher: CollectingDispatcher, tracker: Tracker) -> ProductView | N
 
 
 def _order_in_focus(dispatcher: CollectingDispatcher, tracker: Tracker) -> bool:
-    """"How much did *it* cost?" right after an order was discussed, with no product named or in
+    """ "How much did *it* cost?" right after an order was discussed, with no product named or in
     focus, asks what that order cost: answer with its items and total."""
     number = tracker.get_slot("order_id")
     if not number or tracker.get_slot("product") or next(tracker.get_latest_entity_values("product"), None):
@@ -68,8 +70,13 @@ class ActionProductInfo(Action):
         product = _find(dispatcher, tracker)
         if product:
             stock = f"in stock ({product.stock} available)" if product.stock else "currently out of stock"
-            dispatcher.utter_message(response="utter_product_info", product=product.name, price=f"{product.price:.2f}",
-                                     description=product.description or "", stock=stock)
+            dispatcher.utter_message(
+                response="utter_product_info",
+                product=product.name,
+                price=f"{product.price:.2f}",
+                description=product.description or "",
+                stock=stock,
+            )
             also = often_bought_with(product.id)
             if also:
                 dispatcher.utter_message(text=f"Customers often buy it with: {', '.join(also)}.")
@@ -83,8 +90,12 @@ class ActionProductAvailability(Action):
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict]:
         product = _find(dispatcher, tracker)
         if product and product.stock > 0:
-            dispatcher.utter_message(response="utter_product_in_stock", product=product.name, stock=product.stock,
-                                     price=f"{product.price:.2f}")
+            dispatcher.utter_message(
+                response="utter_product_in_stock",
+                product=product.name,
+                stock=product.stock,
+                price=f"{product.price:.2f}",
+            )
         elif product:
             dispatcher.utter_message(response="utter_product_out_of_stock", product=product.name)
         return [SlotSet("product", product.name)] if product else []

@@ -7,6 +7,7 @@ PayPal": shipping cost 0.97, payment methods 0.02, the rest 0.00), so a further 
 when it has MIN_SHARE, or when it stands out from the topics after it (STANDOUT times the next
 one, and at least FLOOR). Otherwise only the first is answered.
 """
+
 from __future__ import annotations
 
 from typing import Any

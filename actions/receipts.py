@@ -5,6 +5,7 @@ read with yes / no buttons. Yes attaches it to the return, payment ticket or ord
 the conversation is about; no asks which field is wrong and takes the right value
 (receipt_correction_form). A form the photo interrupted is put aside and resumed.
 """
+
 from __future__ import annotations
 
 import logging
@@ -30,10 +31,16 @@ from crm_store.values.currencies import SYMBOLS
 log = logging.getLogger(__name__)
 
 _LABELS = {"order_number": "order number", "date": "date", "total": "total"}
-_EXAMPLES = {"order_number": "It looks like A-10423.", "date": "For example 12 March 2026 or 12.03.2026.",
-             "total": "For example 89.90."}
-_FIELD_WORDS = {"order_number": ("order", "number"), "date": ("date", "day", "when"),
-                "total": ("total", "amount", "price", "sum", "paid")}
+_EXAMPLES = {
+    "order_number": "It looks like A-10423.",
+    "date": "For example 12 March 2026 or 12.03.2026.",
+    "total": "For example 89.90.",
+}
+_FIELD_WORDS = {
+    "order_number": ("order", "number"),
+    "date": ("date", "day", "when"),
+    "total": ("total", "amount", "price", "sum", "paid"),
+}
 _FIGURE = re.compile(r"\d[\d.,']*")
 _RECEIPT_SLOTS = ("receipt_id", "receipt_context", "receipt_resume", "receipt_field", "receipt_value")
 
@@ -130,16 +137,33 @@ class ActionReadReceipt(Action):
             return _resume(form)
         try:
             uow = crm()
-            view = receipts.record_reading(uow, customer_id(uow, tracker), tracker.sender_id, relative or "",
-                                           reading.text, reading.fields, datetime.utcnow())
+            view = receipts.record_reading(
+                uow,
+                customer_id(uow, tracker),
+                tracker.sender_id,
+                relative or "",
+                reading.text,
+                reading.fields,
+                datetime.utcnow(),
+            )
         except SQLAlchemyError:
             crm_unavailable(dispatcher, tracker, "receipt reading")
             return _resume(form)
-        log.info("receipt read", extra={"sender_id": tracker.sender_id, "reading_id": view.id,
-                                        "fields": list(reading.fields.found), "seconds": round(reading.seconds, 2)})
+        log.info(
+            "receipt read",
+            extra={
+                "sender_id": tracker.sender_id,
+                "reading_id": view.id,
+                "fields": list(reading.fields.found),
+                "seconds": round(reading.seconds, 2),
+            },
+        )
         dispatcher.utter_message(response="utter_receipt_read", summary=summary(view))
-        events = [SlotSet("receipt_id", str(view.id)), SlotSet("receipt_context", context_of(tracker)),
-                  SlotSet("receipt_resume", form)]
+        events = [
+            SlotSet("receipt_id", str(view.id)),
+            SlotSet("receipt_context", context_of(tracker)),
+            SlotSet("receipt_resume", form),
+        ]
         if form:  # put the form aside: its free-text slots would take the "yes" as an answer
             events += [ActiveLoop(None), SlotSet("requested_slot", None)]
         return events
@@ -157,17 +181,29 @@ class ActionConfirmReceipt(Action):
             return events + _resume(form)
         try:
             uow = crm()
-            view = receipts.confirm_reading(uow, int(reading_id), customer_id(uow, tracker),
-                                            tracker.get_slot("receipt_context"), session_start(tracker), datetime.utcnow())
+            view = receipts.confirm_reading(
+                uow,
+                int(reading_id),
+                customer_id(uow, tracker),
+                tracker.get_slot("receipt_context"),
+                session_start(tracker),
+                datetime.utcnow(),
+            )
         except CrmError:
             dispatcher.utter_message(response="utter_receipt_nothing_pending")
             return events + _resume(form)
         except SQLAlchemyError:
             crm_unavailable(dispatcher, tracker, "receipt confirmation")
             return events + _resume(form)
-        log.info("receipt confirmed", extra={"reading_id": view.id, "attached_to": view.process, "attached_id": view.process_id})
-        response = {"return": "utter_receipt_attached_return", "ticket": "utter_receipt_attached_ticket",
-                    "order": "utter_receipt_attached_order"}.get(view.process or "", "utter_receipt_kept")
+        log.info(
+            "receipt confirmed",
+            extra={"reading_id": view.id, "attached_to": view.process, "attached_id": view.process_id},
+        )
+        response = {
+            "return": "utter_receipt_attached_return",
+            "ticket": "utter_receipt_attached_ticket",
+            "order": "utter_receipt_attached_order",
+        }.get(view.process or "", "utter_receipt_kept")
         dispatcher.utter_message(response=response, summary=summary(view), number=view.process_number)
         if form and view.order_number and not tracker.get_slot("order_id"):
             events.append(SlotSet("order_id", view.order_number))  # the form need not ask for it
@@ -187,18 +223,25 @@ class ValidateReceiptCorrectionForm(FormValidationAction):
                 return {"receipt_field": field}
         return {}
 
-    def validate_receipt_field(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> dict:
+    def validate_receipt_field(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict
+    ) -> dict:
         if not tracker.get_slot("receipt_id"):
             dispatcher.utter_message(response="utter_receipt_nothing_pending")
             return {"receipt_field": None, "requested_slot": None}
         return {"receipt_field": value if value in _LABELS else None}
 
-    def validate_receipt_value(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> dict:
+    def validate_receipt_value(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict
+    ) -> dict:
         field = tracker.get_slot("receipt_field")
         parsed = parse_value(field, str(value or ""))
         if parsed is None:
-            dispatcher.utter_message(response="utter_receipt_value_invalid", label=_LABELS.get(field, "value"),
-                                     example=_EXAMPLES.get(field, ""))
+            dispatcher.utter_message(
+                response="utter_receipt_value_invalid",
+                label=_LABELS.get(field, "value"),
+                example=_EXAMPLES.get(field, ""),
+            )
         return {"receipt_value": parsed}
 
 
@@ -223,7 +266,9 @@ class ActionAskReceiptValue(Action):
         return "action_ask_receipt_value"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict]:
-        dispatcher.utter_message(response="utter_ask_receipt_value", label=_LABELS.get(tracker.get_slot("receipt_field"), "value"))
+        dispatcher.utter_message(
+            response="utter_ask_receipt_value", label=_LABELS.get(tracker.get_slot("receipt_field"), "value")
+        )
         return []
 
 

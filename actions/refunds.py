@@ -4,6 +4,7 @@
 refund on its way, a cancelled or returned order whose refund follows), else from every return
 and refund on record; with nothing on record and orders to ask about, the assistant asks which.
 """
+
 from __future__ import annotations
 
 import re
@@ -34,11 +35,20 @@ _REFUND_STATE = {"requested": "on its way", "processing": "being paid out", "pai
 
 def refund_line(refund: payments.RefundView) -> str:
     settings = get_settings()
-    paid_on = next((at.date() for stage, at in refund.timeline if stage == "paid"), None) if refund.status == "paid" else None
-    arrival = shop_answers.refund_arrival(None, paid_on, refund.expected_by.date() if refund.expected_by else None,
-                                          settings.refund_processing_days, settings.refund_bank_days)
-    return (f"- refund {refund.number} of {refund.amount:.2f} EUR for order {refund.order_number} ({refund.reason}): "
-            f"{_REFUND_STATE.get(refund.status, refund.status)}" + (f"; {arrival}" if arrival else ""))
+    paid_on = (
+        next((at.date() for stage, at in refund.timeline if stage == "paid"), None) if refund.status == "paid" else None
+    )
+    arrival = shop_answers.refund_arrival(
+        None,
+        paid_on,
+        refund.expected_by.date() if refund.expected_by else None,
+        settings.refund_processing_days,
+        settings.refund_bank_days,
+    )
+    return (
+        f"- refund {refund.number} of {refund.amount:.2f} EUR for order {refund.order_number} ({refund.reason}): "
+        f"{_REFUND_STATE.get(refund.status, refund.status)}" + (f"; {arrival}" if arrival else "")
+    )
 
 
 def return_line(ret: returns.ReturnView) -> str:
@@ -46,12 +56,15 @@ def return_line(ret: returns.ReturnView) -> str:
     settings = get_settings()
     state = _STATE.get(ret.status, ret.status)
     if ret.status == "received":
-        arrival = shop_answers.refund_arrival(ret.status_since.date(), None, None, settings.refund_processing_days,
-                                              settings.refund_bank_days)
+        arrival = shop_answers.refund_arrival(
+            ret.status_since.date(), None, None, settings.refund_processing_days, settings.refund_bank_days
+        )
         state = f"item received on {day(ret.status_since)}; {arrival}"
-    return (f"- {ret.number} ({ret.item}, order {ret.order_number}): {state}"
-            + (f", {ret.refund_amount} EUR" if ret.status == "refunded" and ret.refund_amount else "")
-            + ("" if ret.status == "received" else f" (since {day(ret.status_since)})"))
+    return (
+        f"- {ret.number} ({ret.item}, order {ret.order_number}): {state}"
+        + (f", {ret.refund_amount} EUR" if ret.status == "refunded" and ret.refund_amount else "")
+        + ("" if ret.status == "received" else f" (since {day(ret.status_since)})")
+    )
 
 
 def money_back(order: orders.OrderView) -> str:
@@ -66,8 +79,10 @@ def money_back(order: orders.OrderView) -> str:
     refunded = [p for p in paid if p.status == "refunded"]
     if refunded:
         amount = sum((p.amount for p in refunded), start=type(refunded[0].amount)(0))
-        return (f" The refund of {amount:.2f} EUR has been issued to your {refunded[0].method}; banks take up to "
-                f"{get_settings().refund_bank_days} working days to show it on your statement.")
+        return (
+            f" The refund of {amount:.2f} EUR has been issued to your {refunded[0].method}; banks take up to "
+            f"{get_settings().refund_bank_days} working days to show it on your statement."
+        )
     captured = [p for p in paid if p.status == "captured"]
     if order.status in ("cancelled", "returned") and captured:
         due = order.status_since + timedelta(days=payments.REFUND_DAYS)
@@ -89,11 +104,18 @@ class ActionRefundStatus(Action):
                     order = orders.lookup(crm(), number, owner)
                 except OrderNotFound:
                     return order_not_on_account(dispatcher, tracker, number)
-                about = money_back(order) or (f" No refund is due on it: it is {order.status}, and nothing was refunded or returned."
-                                              if order.status not in ("cancelled", "returned") else
-                                              " Its refund is being prepared; you'll get an email when it is paid.")
-                dispatcher.utter_message(response="utter_refund_for_order", order_id=order.number, status=order.status, refund=about.strip(),
-                                         contents=f"{', '.join(order.items)}; {order.total:.2f} EUR")
+                about = money_back(order) or (
+                    f" No refund is due on it: it is {order.status}, and nothing was refunded or returned."
+                    if order.status not in ("cancelled", "returned")
+                    else " Its refund is being prepared; you'll get an email when it is paid."
+                )
+                dispatcher.utter_message(
+                    response="utter_refund_for_order",
+                    order_id=order.number,
+                    status=order.status,
+                    refund=about.strip(),
+                    contents=f"{', '.join(order.items)}; {order.total:.2f} EUR",
+                )
                 return [SlotSet("order_id", order.number), SlotSet("requested_info", None)]
             rows = returns.returns_of(crm(), owner)
             refunds = payments.refunds_of(crm(), owner)
@@ -106,8 +128,11 @@ class ActionRefundStatus(Action):
             # "where's my refund for R-00012?": that one, not the whole list.
             rows, refunds = [r for r in rows if r.number in named], [r for r in refunds if r.number in named]
         lines = [return_line(r) for r in rows] + [refund_line(r) for r in refunds]
-        lines += [f"- order {o.number}: {money_back(o).strip()}" for o in mine
-                  if o.status in ("cancelled", "returned") and not any(o.number in line for line in lines) and money_back(o)]
+        lines += [
+            f"- order {o.number}: {money_back(o).strip()}"
+            for o in mine
+            if o.status in ("cancelled", "returned") and not any(o.number in line for line in lines) and money_back(o)
+        ]
         if lines:
             dispatcher.utter_message(response="utter_refund_status", returns="\n".join(lines))
             return [SlotSet("requested_info", None)]

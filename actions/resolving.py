@@ -4,6 +4,7 @@ crm_store/services/order_resolver.py.
 The list "just shown" is read back from the assistant's last message that named two or more
 orders (in its text or its buttons), so "the second one" needs no slot of its own.
 """
+
 from __future__ import annotations
 
 import logging
@@ -24,8 +25,12 @@ from crm_store.values.references import is_correction, order_numbers
 
 log = logging.getLogger(__name__)
 
-FORM_PURPOSES = {"order_status_form": "status", "cancel_order_form": "cancel", "return_form": "return",
-                 "address_form": "address"}
+FORM_PURPOSES = {
+    "order_status_form": "status",
+    "cancel_order_form": "cancel",
+    "return_form": "return",
+    "address_form": "address",
+}
 # Said when an order is taken without its number having been written, so the customer can object.
 _TAKEN = {
     "only": "I've taken order {number} ({what}), the only one of yours that fits.",
@@ -40,7 +45,9 @@ def shown_orders(tracker: Tracker) -> tuple[str, ...]:
         if event.get("event") != "bot":
             continue
         data = event.get("data") or {}
-        parts = [event.get("text") or ""] + [f"{b.get('title', '')} {b.get('payload', '')}" for b in data.get("buttons") or []]
+        parts = [event.get("text") or ""] + [
+            f"{b.get('title', '')} {b.get('payload', '')}" for b in data.get("buttons") or []
+        ]
         numbers = tuple(dict.fromkeys(v for part in parts for _, _, v in find_order_ids(part)))
         if len(numbers) >= 2:
             return numbers
@@ -57,8 +64,12 @@ def correction_number(tracker: Tracker, form: str | None = None) -> str | None:
     if not is_correction(text):
         return None
     intent = tracker.latest_message.get("intent") or {}
-    if form and intent.get("name") in interruptions.TASKS and intent.get("name") not in interruptions.OWN_INTENTS.get(form, ()) \
-            and float(intent.get("confidence") or 0.0) >= interruptions.SWITCH_CONFIDENCE:
+    if (
+        form
+        and intent.get("name") in interruptions.TASKS
+        and intent.get("name") not in interruptions.OWN_INTENTS.get(form, ())
+        and float(intent.get("confidence") or 0.0) >= interruptions.SWITCH_CONFIDENCE
+    ):
         return None
     numbers = order_numbers(text)
     return numbers[0] if numbers else None
@@ -72,8 +83,15 @@ def resolve(tracker: Tracker, purpose: str, text: str | None = None) -> Resoluti
         return None  # a button payload carries its own entities
     try:
         uow = crm()
-        return resolve_order(uow, customer_id(uow, tracker), said, datetime.utcnow().date(), purpose,
-                             shown_orders(tracker), tracker.get_slot("order_id"))
+        return resolve_order(
+            uow,
+            customer_id(uow, tracker),
+            said,
+            datetime.utcnow().date(),
+            purpose,
+            shown_orders(tracker),
+            tracker.get_slot("order_id"),
+        )
     except SQLAlchemyError:
         log.warning("order resolution skipped: CRM unavailable", extra={"sender_id": tracker.sender_id})
         return None
@@ -105,8 +123,10 @@ def order_buttons(tracker: Tracker, numbers: tuple[str, ...]) -> list[dict[str, 
         views = {v.number: v for v in orders.orders_of(crm(), owner, 20)}
     except SQLAlchemyError:
         views = {}
-    return [{"title": f"{n} ({summary(views[n])})" if n in views else n, "payload": f'/inform{{"order_id":"{n}"}}'}
-            for n in numbers]
+    return [
+        {"title": f"{n} ({summary(views[n])})" if n in views else n, "payload": f'/inform{{"order_id":"{n}"}}'}
+        for n in numbers
+    ]
 
 
 def ask_which(dispatcher: CollectingDispatcher, tracker: Tracker, purpose: str) -> bool:
@@ -117,8 +137,10 @@ def ask_which(dispatcher: CollectingDispatcher, tracker: Tracker, purpose: str) 
     numbers = found.candidates or ((found.chosen,) if found.chosen else ())
     if not numbers:
         return False
-    dispatcher.utter_message(text="Which order is it about? Pick one below, or write its number (like A-10423).",
-                             buttons=order_buttons(tracker, numbers))
+    dispatcher.utter_message(
+        text="Which order is it about? Pick one below, or write its number (like A-10423).",
+        buttons=order_buttons(tracker, numbers),
+    )
     return True
 
 

@@ -1,4 +1,5 @@
 """Returns: the form collects order, item and reason; the action opens the return."""
+
 from __future__ import annotations
 
 import re
@@ -13,8 +14,15 @@ from sqlalchemy.exc import SQLAlchemyError
 from actions.common import crm, crm_unavailable, customer_id
 from actions.address import confirmation
 from actions.forms import (
-    HandoffFormValidation, OrderIdExtraction, give_up, order_not_found, order_number, reject, reset_form_slots,
-    slot_before_this_turn, yes_or_no,
+    HandoffFormValidation,
+    OrderIdExtraction,
+    give_up,
+    order_not_found,
+    order_number,
+    reject,
+    reset_form_slots,
+    slot_before_this_turn,
+    yes_or_no,
 )
 from crm_store.errors import CrmError, InvalidTransition, OrderNotFound
 from crm_store.services import returns
@@ -23,13 +31,19 @@ from crm_store.values.sizes import parse_size
 from actions.problems import exchange_kind, reason_category
 
 
-_REQUEST = re.compile(r"\b(return|send (?:it |them )?back|refund|exchange|swap|replace|money back|order|a-\d{5})\b", re.I)
+_REQUEST = re.compile(
+    r"\b(return|send (?:it |them )?back|refund|exchange|swap|replace|money back|order|a-\d{5})\b", re.I
+)
 _GREETING = re.compile(r"^\s*(hi|hello|hey|hiya|good (?:morning|afternoon|evening))\b[\s,!.]*$", re.I)
 
 
 def reason_clause(text: str) -> str | None:
     """The part of an opening message that says why ("…, they hurt my ears after an hour"), if any."""
-    clauses = [c.strip(" .!?") for c in re.split(r"[,;.!?]|\b(?:because|as|since|but|coz|cause)\b", text or "") if c and c.strip(" .!?")]
+    clauses = [
+        c.strip(" .!?")
+        for c in re.split(r"[,;.!?]|\b(?:because|as|since|but|coz|cause)\b", text or "")
+        if c and c.strip(" .!?")
+    ]
     why = [c for c in clauses if not _REQUEST.search(c) and not _GREETING.match(c) and len(c.split()) >= 3]
     return why[-1] if why else None
 
@@ -42,12 +56,15 @@ def reason_with_category(text: str) -> str:
         return words
     return f"{category} ({words[:200]})"
 
+
 def _items(tracker: Tracker, number: str) -> tuple[str, ...]:
     uow = crm()
     return returns.returnable_items(uow, number, customer_id(uow, tracker))
 
 
-_HOW_TO_SEND = re.compile(r"^\W*(?:so |and |ok )?(?:how|where|what)\b.*\b(?:send|post|ship|return|drop|label|pack)", re.I)
+_HOW_TO_SEND = re.compile(
+    r"^\W*(?:so |and |ok )?(?:how|where|what)\b.*\b(?:send|post|ship|return|drop|label|pack)", re.I
+)
 
 
 class ValidateReturnForm(HandoffFormValidation, OrderIdExtraction, FormValidationAction):
@@ -57,8 +74,12 @@ class ValidateReturnForm(HandoffFormValidation, OrderIdExtraction, FormValidatio
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[dict]:
         opened = tracker.get_slot("return_id")
         text = tracker.latest_message.get("text") or ""
-        if opened and tracker.get_slot("requested_slot") is None and _HOW_TO_SEND.search(text) \
-                and not next(tracker.get_latest_entity_values("order_id"), None):
+        if (
+            opened
+            and tracker.get_slot("requested_slot") is None
+            and _HOW_TO_SEND.search(text)
+            and not next(tracker.get_latest_entity_values("order_id"), None)
+        ):
             # "How do I send them back?" right after we opened the return: how, not a second return.
             dispatcher.utter_message(response="utter_return_how", return_id=opened)
             return [SlotSet("requested_slot", None)]
@@ -75,7 +96,12 @@ class ValidateReturnForm(HandoffFormValidation, OrderIdExtraction, FormValidatio
     async def extract_reason(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> dict:
         # "I want to return the shoes, they're too small": the reason is in the opening message,
         # named by its category or said in a clause of its own ("…, they hurt my ears").
-        if tracker.get_slot("reason") or tracker.get_slot("requested_slot") in ("reason", "confirmed", "item", "order_id"):
+        if tracker.get_slot("reason") or tracker.get_slot("requested_slot") in (
+            "reason",
+            "confirmed",
+            "item",
+            "order_id",
+        ):
             return {}
         text = tracker.latest_message.get("text") or ""
         if reason_category(text) != "other":
@@ -122,7 +148,9 @@ class ValidateReturnForm(HandoffFormValidation, OrderIdExtraction, FormValidatio
             return give_up("item")
         matched = returns.match_item(items, str(value))
         if matched is None:
-            return reject(dispatcher, tracker, "item", "utter_item_not_in_order", order_id=number, items=", ".join(items))
+            return reject(
+                dispatcher, tracker, "item", "utter_item_not_in_order", order_id=number, items=", ".join(items)
+            )
         return {"item": matched}
 
     def validate_reason(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> dict:
@@ -137,7 +165,13 @@ class ValidateReturnForm(HandoffFormValidation, OrderIdExtraction, FormValidatio
                 # for yes or no. action_ask_reason asks it again in other words, with choices.
                 return {"reason": None}
             reason = said  # the customer's own words, not only the phrase the entity extractor saw
-        elif asked is None and said and not said.startswith("/") and reason.lower() in said.lower() and len(reason) < len(said):
+        elif (
+            asked is None
+            and said
+            and not said.startswith("/")
+            and reason.lower() in said.lower()
+            and len(reason) < len(said)
+        ):
             # Opening message: keep the customer's words around the reason phrase ("too small … swap for a 43").
             reason = said
         if len(reason) < 3:
@@ -154,7 +188,7 @@ def _bare_yes_or_no(tracker: Tracker) -> bool:
 
 
 class ActionAskReason(Action):
-    """"Why are you returning it?"; after a bare "yes" or "no" to it, the same question in other
+    """ "Why are you returning it?"; after a bare "yes" or "no" to it, the same question in other
     words with the usual reasons as buttons (the first wording evidently did not land)."""
 
     def name(self) -> str:
@@ -174,17 +208,25 @@ class ActionCreateReturn(Action):
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict]:
         number, item, reason = (tracker.get_slot(s) for s in ("order_id", "item", "reason"))
-        kind = {"swap": "exchange", None: "return"}.get(tracker.get_slot("return_kind"), tracker.get_slot("return_kind"))
+        kind = {"swap": "exchange", None: "return"}.get(
+            tracker.get_slot("return_kind"), tracker.get_slot("return_kind")
+        )
         if number and item and reason and tracker.get_slot("confirmed") == "yes":
             # An exchange stores the size wanted ("size 43"), not the sentence it was asked in.
-            wanted = None if kind == "return" else ("the same item, intact and complete" if kind == "replacement"
-                                                    else parse_size(reason) or reason)
+            wanted = (
+                None
+                if kind == "return"
+                else ("the same item, intact and complete" if kind == "replacement" else parse_size(reason) or reason)
+            )
             try:
                 uow = crm()
-                ret = returns.open_return(uow, customer_id(uow, tracker), number, item, reason, datetime.utcnow(),
-                                          kind=kind, wanted=wanted)
+                ret = returns.open_return(
+                    uow, customer_id(uow, tracker), number, item, reason, datetime.utcnow(), kind=kind, wanted=wanted
+                )
                 response = "utter_return_created" if kind == "return" else "utter_exchange_created"
-                dispatcher.utter_message(response=response, return_id=ret.number, item=ret.item, order_id=number, return_kind=kind)
+                dispatcher.utter_message(
+                    response=response, return_id=ret.number, item=ret.item, order_id=number, return_kind=kind
+                )
                 return [*reset_form_slots(), SlotSet("return_id", ret.number)]
             except CrmError as exc:
                 dispatcher.utter_message(text=str(exc))

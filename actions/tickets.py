@@ -1,4 +1,5 @@
 """Tickets: a complaint or a problem opens one; ticket status lists the open ones."""
+
 from __future__ import annotations
 
 import logging
@@ -25,13 +26,20 @@ _TOPICS = {"complaint": "Complaint", "payment_problem": "Payment problem", "acco
 
 # "Any update on my complaint?" and "please open a ticket" share their words with the other intent;
 # the question asked decides, so a misread intent still gets the right skill.
-_ASKS_UPDATE = re.compile(r"\b(?:any|an?)\s+(?:update|news|progress)\b|\banything (?:new|happened)\b|\bheard back\b|"
-                          r"\bstatus of (?:my|the) (?:ticket|complaint|case)\b", re.I)
-_ASKS_NEW_TICKET = re.compile(r"\b(?:open|create|raise|file|log|make|start|submit)\s+(?:a |an |me a )?(?:new )?(?:ticket|complaint|case)\b", re.I)
+_ASKS_UPDATE = re.compile(
+    r"\b(?:any|an?)\s+(?:update|news|progress)\b|\banything (?:new|happened)\b|\bheard back\b|"
+    r"\bstatus of (?:my|the) (?:ticket|complaint|case)\b",
+    re.I,
+)
+_ASKS_NEW_TICKET = re.compile(
+    r"\b(?:open|create|raise|file|log|make|start|submit)\s+(?:a |an |me a )?(?:new )?(?:ticket|complaint|case)\b", re.I
+)
 # What is left of "i want to make a complaint" once the request itself is taken out: nothing to act on.
 _REQUEST_WORDS = re.compile(
     r"\b(?:hi|hello|hey|i|i'?d|i'?m|want|wanna|would|like|to|make|file|log|open|raise|submit|lodge|a|an|the|new|formal|"
-    r"complaint|complain|ticket|case|please|pls|can|could|you|u|me|need|have|got|something|about|there|is|it|this|one|just|do)\b", re.I)
+    r"complaint|complain|ticket|case|please|pls|can|could|you|u|me|need|have|got|something|about|there|is|it|this|one|just|do)\b",
+    re.I,
+)
 _RETURN_WORDS = re.compile(r"\b(?:return|send (?:it|them|\w+) back|exchange|swap|refund|money back)\b", re.I)
 _NO_FAULT = ("wrong size", "changed my mind")
 DETAILS = "details:complaint"  # requested_info: "what happened?" after a complaint with no details
@@ -49,28 +57,48 @@ class ActionOpenTicket(Action):
         latest = (tracker.latest_message.get("intent") or {}).get("name")
         asked = tracker.get_slot("requested_info") or ""
         # The message itself, unless it is only the "yes" to a ticket offered after an earlier message.
-        text = tracker.latest_message.get("text") or "" if latest in (*_TOPICS, "nlu_fallback", "ticket_status") or asked == DETAILS \
+        text = (
+            tracker.latest_message.get("text") or ""
+            if latest in (*_TOPICS, "nlu_fallback", "ticket_status") or asked == DETAILS
             else last_user_text(tracker, tuple(_TOPICS))
+        )
         if asked == DETAILS:  # the answer to "what happened / which order?" goes with what was said before it
             said = [e.get("text") or "" for e in tracker.events if e.get("event") == "user"]
             text = " ".join(t for t in said[-2:] if t and not t.startswith("/"))
-        topic = next((e["parse_data"]["intent"]["name"] for e in reversed(tracker.events) if e.get("event") == "user"
-                      and e["parse_data"]["intent"].get("name") in _TOPICS), "complaint")
+        topic = next(
+            (
+                e["parse_data"]["intent"]["name"]
+                for e in reversed(tracker.events)
+                if e.get("event") == "user" and e["parse_data"]["intent"].get("name") in _TOPICS
+            ),
+            "complaint",
+        )
         number = focused_order(tracker)
         problems = problems_in(text)
         if latest == "complaint" and _ASKS_UPDATE.search(text) and not asks_for_new_ticket(text):
             return ActionTicketStatus().run(dispatcher, tracker, domain)
-        if latest == "complaint" and asked != DETAILS and not next(tracker.get_latest_entity_values("order_id"), None) \
-                and len(_REQUEST_WORDS.sub(" ", re.sub(r"[^\w' ]", " ", text)).split()) < 2:
+        if (
+            latest == "complaint"
+            and asked != DETAILS
+            and not next(tracker.get_latest_entity_values("order_id"), None)
+            and len(_REQUEST_WORDS.sub(" ", re.sub(r"[^\w' ]", " ", text)).split()) < 2
+        ):
             dispatcher.utter_message(response="utter_ask_complaint_details")
             return [SlotSet("requested_info", DETAILS)]
         if rules.only_waiting(text) and not asks_for_new_ticket(text):
             # "OK, I'll wait a few more days": nothing to open; the way back is said.
-            dispatcher.utter_message(text="All right. If it still hasn't come by then, just write to me and I'll have our team look into it straight away.")
+            dispatcher.utter_message(
+                text="All right. If it still hasn't come by then, just write to me and I'll have our team look into it straight away."
+            )
             return [SlotSet("requested_info", "anything_else")]
         earlier = tracker.get_slot("ticket_id")
-        if earlier and (latest == "complaint" or (latest == "affirm" and topic == "complaint")) and not asks_for_new_ticket(text) \
-                and not problems and not next(tracker.get_latest_entity_values("order_id"), None):
+        if (
+            earlier
+            and (latest == "complaint" or (latest == "affirm" and topic == "complaint"))
+            and not asks_for_new_ticket(text)
+            and not problems
+            and not next(tracker.get_latest_entity_values("order_id"), None)
+        ):
             # "Just log the complaint please" right after we did: the same complaint, not a second ticket.
             dispatcher.utter_message(response="utter_ticket_already_open", ticket_id=earlier)
             return [SlotSet("requested_info", None)]
@@ -79,12 +107,22 @@ class ActionOpenTicket(Action):
         if latest == "complaint" and not kinds and _RETURN_WORDS.search(text) and reason_category(text) in _NO_FAULT:
             # "These shoes are too small, I want to send them back": a return, not a complaint about us.
             return [SlotSet("requested_info", None), FollowupAction("return_form")]
-        if latest == "complaint" and asked != DETAILS and not cue and not rules.asks_for_a_ticket(text) \
-                and not rules.opened_by_rule(kinds) and rules.tone(text) != rules.ANGRY:
+        if (
+            latest == "complaint"
+            and asked != DETAILS
+            and not cue
+            and not rules.asks_for_a_ticket(text)
+            and not rules.opened_by_rule(kinds)
+            and rules.tone(text) != rules.ANGRY
+        ):
             # Annoyed, or a late parcel mentioned, but nothing asked for: offer, do not write.
-            dispatcher.utter_message(text="I'm sorry about that. Shall I open a ticket so our team looks into it?",
-                                     buttons=[{"title": "Yes, open a ticket", "payload": "/affirm"},
-                                              {"title": "No, thanks", "payload": "/deny"}])
+            dispatcher.utter_message(
+                text="I'm sorry about that. Shall I open a ticket so our team looks into it?",
+                buttons=[
+                    {"title": "Yes, open a ticket", "payload": "/affirm"},
+                    {"title": "No, thanks", "payload": "/deny"},
+                ],
+            )
             return [SlotSet("requested_info", "ticket:complaint")]
         if cue and latest == "complaint":
             # "I've written to you before" / "get me a human": a person takes it from here; the handoff
@@ -96,9 +134,16 @@ class ActionOpenTicket(Action):
             owner = customer_id(uow, tracker)
             if len(problems) > 1:
                 return self._each_problem(dispatcher, tracker, owner, text, problems, number)
-            ticket = tickets.open_ticket(crm(), owner, rules.subject_for(_TOPICS[topic], kinds, number),
-                                         datetime.utcnow(), description=text, priority=priority,
-                                         order_number=number, sender_id=tracker.sender_id)
+            ticket = tickets.open_ticket(
+                crm(),
+                owner,
+                rules.subject_for(_TOPICS[topic], kinds, number),
+                datetime.utcnow(),
+                description=text,
+                priority=priority,
+                order_number=number,
+                sender_id=tracker.sender_id,
+            )
         except SQLAlchemyError:
             crm_unavailable(dispatcher, tracker, "ticket")
             return []
@@ -114,17 +159,34 @@ class ActionOpenTicket(Action):
         return [SlotSet("requested_info", None), SlotSet("ticket_id", ticket.number)]
 
     @staticmethod
-    def _each_problem(dispatcher: CollectingDispatcher, tracker: Tracker, owner: int, text: str,
-                      problems: list[tuple[str, str]], number: str | None) -> list[dict]:
+    def _each_problem(
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        owner: int,
+        text: str,
+        problems: list[tuple[str, str]],
+        number: str | None,
+    ) -> list[dict]:
         """A message with several problems: acknowledge it whole, then one ticket per problem."""
         lines = []
         for kind, title in problems:
-            ticket = tickets.open_ticket(crm(), owner, title + (f" ({number})" if number else ""), datetime.utcnow(),
-                                         description=text, priority="high" if kind in ("damaged", "double_charge") else
-                                         tickets.priority_for(text), order_number=number, sender_id=tracker.sender_id)
+            ticket = tickets.open_ticket(
+                crm(),
+                owner,
+                title + (f" ({number})" if number else ""),
+                datetime.utcnow(),
+                description=text,
+                priority="high" if kind in ("damaged", "double_charge") else tickets.priority_for(text),
+                order_number=number,
+                sender_id=tracker.sender_id,
+            )
             lines.append(f"- {title.lower()}: ticket {ticket.number}")
-        sorry = "I'm really sorry, that's a lot going wrong at once. " if is_frustrated(text) else "I'm sorry about this. "
-        dispatcher.utter_message(response="utter_several_problems", sorry=sorry, count=len(problems), problems="\n".join(lines))
+        sorry = (
+            "I'm really sorry, that's a lot going wrong at once. " if is_frustrated(text) else "I'm sorry about this. "
+        )
+        dispatcher.utter_message(
+            response="utter_several_problems", sorry=sorry, count=len(problems), problems="\n".join(lines)
+        )
         return [SlotSet("requested_info", None)]
 
 
@@ -148,10 +210,16 @@ class ActionTicketStatus(Action):
             dispatcher.utter_message(response="utter_no_open_tickets")
             return []
         if rows:
-            lines = [f"- {t.number} \"{t.subject}\": {t.status.replace('_', ' ')} since {day(t.status_since)}"
-                     f"{' (high priority)' if t.priority == 'high' else ''}" for t in rows]
+            lines = [
+                f'- {t.number} "{t.subject}": {t.status.replace("_", " ")} since {day(t.status_since)}'
+                f"{' (high priority)' if t.priority == 'high' else ''}"
+                for t in rows
+            ]
             dispatcher.utter_message(response="utter_ticket_status", tickets="\n".join(lines))
         # "Any news?": the latest thing the team did or wrote, not only the status.
-        dispatcher.utter_message(text=f"Latest update on {news.ticket} ({day(news.at)}): {news.text}." if news else
-                                 "There's no update from our team yet; you'll hear from us as soon as there is.")
+        dispatcher.utter_message(
+            text=f"Latest update on {news.ticket} ({day(news.at)}): {news.text}."
+            if news
+            else "There's no update from our team yet; you'll hear from us as soon as there is."
+        )
         return []

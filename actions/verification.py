@@ -5,6 +5,7 @@ from the session's bot messages, so no slot is needed). After a link code, the r
 needed it (the last request in the session: a status, a cancellation, a return, erasure …)
 goes on where it stopped instead of always showing an order status.
 """
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -23,11 +24,30 @@ CODE_DONE = {"utter_account_linked", "utter_forget_requested", "utter_reauth_ok"
 # Said by the email-only flow (a text message, no response name).
 EMAIL_CODE_SENT = "I've just sent a 6-digit code to it"
 # Requests that may have to wait for a code, and the form that carries each on.
-REQUESTS = ("order_status", "cancel_order", "return_item", "exchange_item", "change_address", "refund_status",
-            "delete_my_data", "parcel_missing", "ticket_status", "payment_problem")
-_TOPICS = {"cancel_order": "cancellation", "return_item": "return", "exchange_item": "exchange", "change_address": "address change"}
-FORMS = {"cancel_order": "cancel_order_form", "return_item": "return_form", "exchange_item": "return_form",
-         "change_address": "address_form"}
+REQUESTS = (
+    "order_status",
+    "cancel_order",
+    "return_item",
+    "exchange_item",
+    "change_address",
+    "refund_status",
+    "delete_my_data",
+    "parcel_missing",
+    "ticket_status",
+    "payment_problem",
+)
+_TOPICS = {
+    "cancel_order": "cancellation",
+    "return_item": "return",
+    "exchange_item": "exchange",
+    "change_address": "address change",
+}
+FORMS = {
+    "cancel_order": "cancel_order_form",
+    "return_item": "return_form",
+    "exchange_item": "return_form",
+    "change_address": "address_form",
+}
 
 
 def _utter(event: dict) -> str:
@@ -58,20 +78,34 @@ def interrupted_request(tracker: Tracker) -> tuple[str | None, str]:
 
 
 def open_erasure_ticket(uow: UnitOfWork, owner: int, sender: str, now: datetime) -> str:
-    ticket = tickets.open_ticket(uow, owner, "Delete my personal data (GDPR request, verified by code)", now,
-                                 description="Run `crmbot customer forget` after checking open orders and returns.",
-                                 priority="high", sender_id=sender)
+    ticket = tickets.open_ticket(
+        uow,
+        owner,
+        "Delete my personal data (GDPR request, verified by code)",
+        now,
+        description="Run `crmbot customer forget` after checking open orders and returns.",
+        priority="high",
+        sender_id=sender,
+    )
     return ticket.number
 
 
-def continue_after_link(dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any], uow: UnitOfWork,
-                        owner: int, number: str | None) -> list[dict] | None:
+def continue_after_link(
+    dispatcher: CollectingDispatcher,
+    tracker: Tracker,
+    domain: dict[str, Any],
+    uow: UnitOfWork,
+    owner: int,
+    number: str | None,
+) -> list[dict] | None:
     """Carry on the request the code interrupted; None when it was an order status (the caller shows it)."""
     intent, text = interrupted_request(tracker)
     now = datetime.utcnow()
     if intent == "delete_my_data":
         # The code just proved who this is: no second code for the erasure itself.
-        dispatcher.utter_message(response="utter_forget_requested", ticket=open_erasure_ticket(uow, owner, tracker.sender_id, now))
+        dispatcher.utter_message(
+            response="utter_forget_requested", ticket=open_erasure_ticket(uow, owner, tracker.sender_id, now)
+        )
         return [SlotSet("unverified_order", None), SlotSet("requested_info", None)]
     if intent in FORMS:
         if number:
@@ -82,10 +116,17 @@ def continue_after_link(dispatcher: CollectingDispatcher, tracker: Tracker, doma
         from actions.refunds import ActionRefundStatus
         from actions.tickets import ActionTicketStatus
 
-        action: Action = {"refund_status": ActionRefundStatus, "parcel_missing": ActionParcelMissing,
-                  "ticket_status": ActionTicketStatus}[intent]()
+        action: Action = {
+            "refund_status": ActionRefundStatus,
+            "parcel_missing": ActionParcelMissing,
+            "ticket_status": ActionTicketStatus,
+        }[intent]()
         tracker.slots.update({"order_id": number})
-        return [SlotSet("unverified_order", None), SlotSet("order_id", number), *action.run(dispatcher, tracker, domain)]
+        return [
+            SlotSet("unverified_order", None),
+            SlotSet("order_id", number),
+            *action.run(dispatcher, tracker, domain),
+        ]
     if number is None:
         # A status asked with no number (the email-only flow): which order, over the now linked account.
         from actions.orders import answer_status

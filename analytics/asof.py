@@ -4,6 +4,7 @@ Recency, tenure, thresholds and periods are measured from it, and data after it 
 so a run over the same data with the same as-of gives the same answer (and history can be
 analysed as it stood). The scheduler passes its fire time; by hand it defaults to now.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -31,5 +32,10 @@ def parse_as_of(text: str | None) -> datetime:
 
 
 def add_as_of(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--as-of", dest="as_of", default=None, metavar="DATE",
-                        help="count recency, periods and thresholds from this UTC date/time, ignoring later data (default: now)")
+    parser.add_argument(
+        "--as-of",
+        dest="as_of",
+        default=None,
+        metavar="DATE",
+        help="count recency, periods and thresholds from this UTC date/time, ignoring later data (default: now)",
+    )

@@ -3,6 +3,7 @@
 Each run replaces the stored rules with those of the year before its as-of, so the console,
 the digest and the assistant read one current set.
 """
+
 from __future__ import annotations
 
 import logging
@@ -29,16 +30,31 @@ def mine_basket_rules(engine: Engine, as_of: datetime, run_id: int | None = None
     recent = orders.loc[orders["placed_at"] > as_of - WINDOW, "id"]
     lines = lines[lines["order_id"].isin(recent)]
     rules = association_rules(lines, BasketSettings())
-    rows = [{"antecedent_key": key(r.antecedent), "consequent_key": key(r.consequent), "antecedent": r.antecedent,
-             "consequent": r.consequent, "support": r.support, "confidence": r.confidence, "lift": r.lift,
-             "orders": int(r.orders), "as_of": as_of, "run_id": run_id} for r in rules.itertuples()]
+    rows = [
+        {
+            "antecedent_key": key(r.antecedent),
+            "consequent_key": key(r.consequent),
+            "antecedent": r.antecedent,
+            "consequent": r.consequent,
+            "support": r.support,
+            "confidence": r.confidence,
+            "lift": r.lift,
+            "orders": int(r.orders),
+            "as_of": as_of,
+            "run_id": run_id,
+        }
+        for r in rules.itertuples()
+    ]
     with engine.begin() as conn:
         conn.execute(delete(BasketRule))
         if rows:
             conn.execute(insert(BasketRule), rows)
         names = dict(conn.execute(select(Product.id, Product.name)).all())
-    top = [f"{' + '.join(names.get(i, str(i)) for i in r.antecedent)} -> {' + '.join(names.get(i, str(i)) for i in r.consequent)} "
-           f"(lift {r.lift:.1f}, confidence {r.confidence:.0%}, {r.orders} orders)" for r in rules.head(3).itertuples()]
+    top = [
+        f"{' + '.join(names.get(i, str(i)) for i in r.antecedent)} -> {' + '.join(names.get(i, str(i)) for i in r.consequent)} "
+        f"(lift {r.lift:.1f}, confidence {r.confidence:.0%}, {r.orders} orders)"
+        for r in rules.head(3).itertuples()
+    ]
     return {"orders": int(recent.size), "order_lines": len(lines), "rules": len(rows), "top_rules": top or "none"}
 
 
@@ -49,5 +65,11 @@ def mine_basket_rules_job(ctx: JobContext) -> int:
     return int(summary["rules"])
 
 
-register(JobSpec("mine_basket_rules", mine_basket_rules_job, "30 3 * * *",
-                 "association rules over last year's order lines (which products sell together)"))
+register(
+    JobSpec(
+        "mine_basket_rules",
+        mine_basket_rules_job,
+        "30 3 * * *",
+        "association rules over last year's order lines (which products sell together)",
+    )
+)

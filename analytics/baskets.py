@@ -3,6 +3,7 @@
 Pure: order lines in, a frame of rules out (antecedent, consequent, support, confidence, lift,
 orders). An order is a basket; quantities do not matter, only which products are in it.
 """
+
 from __future__ import annotations
 
 import logging
@@ -61,12 +62,16 @@ def association_rules(lines: pd.DataFrame, settings: BasketSettings = BasketSett
         return pd.DataFrame(columns=RULE_COLUMNS)
     rules = mine_rules(itemsets, metric="confidence", min_threshold=settings.min_confidence)
     rules = rules[rules["lift"] >= settings.min_lift]
-    out = pd.DataFrame({
-        "antecedent": rules["antecedents"].map(lambda s: sorted(int(x) for x in s)),
-        "consequent": rules["consequents"].map(lambda s: sorted(int(x) for x in s)),
-        "support": rules["support"].astype(float), "confidence": rules["confidence"].astype(float),
-        "lift": rules["lift"].astype(float), "orders": np.rint(rules["support"] * n).astype(int),
-    })
+    out = pd.DataFrame(
+        {
+            "antecedent": rules["antecedents"].map(lambda s: sorted(int(x) for x in s)),
+            "consequent": rules["consequents"].map(lambda s: sorted(int(x) for x in s)),
+            "support": rules["support"].astype(float),
+            "confidence": rules["confidence"].astype(float),
+            "lift": rules["lift"].astype(float),
+            "orders": np.rint(rules["support"] * n).astype(int),
+        }
+    )
     out = out.sort_values(["lift", "confidence", "orders"], ascending=False, kind="mergesort").reset_index(drop=True)
     log.info("basket rules mined", extra={"orders": n, "itemsets": len(itemsets), "rules": len(out)})
     return out

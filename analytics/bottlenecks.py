@@ -1,5 +1,6 @@
 """Bottleneck report per pipeline: time per stage (median, p90), conversion between stages,
 the stage holding most stalled items, and a funnel chart (PNG) the digest reuses."""
+
 from __future__ import annotations
 
 import io
@@ -40,8 +41,9 @@ class BottleneckReport:
         return sum(s.stalled for s in self.stages)
 
 
-def bottleneck_report(uow: UnitOfWork, pipeline: str, now: datetime,
-                      window: tuple[datetime, datetime] | None = None) -> BottleneckReport:
+def bottleneck_report(
+    uow: UnitOfWork, pipeline: str, now: datetime, window: tuple[datetime, datetime] | None = None
+) -> BottleneckReport:
     """All time up to now; with a window (a digest's period), only what entered or finished a
     stage inside it and the flags open at its end, so a finished period reads the same later."""
     if pipeline not in MAIN_PATHS:
@@ -50,11 +52,18 @@ def bottleneck_report(uow: UnitOfWork, pipeline: str, now: datetime,
         conn = uow.session.connection()
         entered, current = _counts(conn, pipeline, window)
         quantiles = stage_quantiles(conn, pipeline, window)
-        open_at = Flag.cleared_at.is_(None) if window is None else \
-            (Flag.raised_at < window[1]) & (Flag.cleared_at.is_(None) | (Flag.cleared_at >= window[1]))
-        stalled = dict(conn.execute(
-            select(Flag.stage, func.count()).where(Flag.process == pipeline, Flag.kind == KIND, open_at)
-            .group_by(Flag.stage)).all())
+        open_at = (
+            Flag.cleared_at.is_(None)
+            if window is None
+            else (Flag.raised_at < window[1]) & (Flag.cleared_at.is_(None) | (Flag.cleared_at >= window[1]))
+        )
+        stalled = dict(
+            conn.execute(
+                select(Flag.stage, func.count())
+                .where(Flag.process == pipeline, Flag.kind == KIND, open_at)
+                .group_by(Flag.stage)
+            ).all()
+        )
     stages = []
     previous: int | None = None
     for stage in MAIN_PATHS[pipeline]:
@@ -67,20 +76,28 @@ def bottleneck_report(uow: UnitOfWork, pipeline: str, now: datetime,
     return BottleneckReport(pipeline, now, tuple(stages), worst.stage if worst.stalled else None)
 
 
-def _counts(conn: Connection, pipeline: str,
-            window: tuple[datetime, datetime] | None = None) -> tuple[dict[str, int], dict[str, int]]:
+def _counts(
+    conn: Connection, pipeline: str, window: tuple[datetime, datetime] | None = None
+) -> tuple[dict[str, int], dict[str, int]]:
     if window is not None:
         return _window_counts(conn, pipeline, window), {}
     if pipeline == "handoff":
-        row = conn.execute(select(
-            func.count(), func.count(Handoff.claimed_at),
-            func.count().filter(Handoff.status == "resolved"),
-        )).one()
+        row = conn.execute(
+            select(
+                func.count(),
+                func.count(Handoff.claimed_at),
+                func.count().filter(Handoff.status == "resolved"),
+            )
+        ).one()
         entered = {"queued": row[0], "claimed": row[1], "resolved": row[2]}
         current = dict(conn.execute(select(Handoff.status, func.count()).group_by(Handoff.status)).all())
         return entered, current
-    entered = dict(conn.execute(text(
-        "SELECT stage, COUNT(DISTINCT process_id) FROM stage_history WHERE process = :p GROUP BY stage"), {"p": pipeline}).all())
+    entered = dict(
+        conn.execute(
+            text("SELECT stage, COUNT(DISTINCT process_id) FROM stage_history WHERE process = :p GROUP BY stage"),
+            {"p": pipeline},
+        ).all()
+    )
     model, stage_col, _ = TABLES[pipeline]
     current = dict(conn.execute(select(stage_col, func.count()).group_by(stage_col)).all())
     return entered, current
@@ -89,15 +106,26 @@ def _counts(conn: Connection, pipeline: str,
 def _window_counts(conn: Connection, pipeline: str, window: tuple[datetime, datetime]) -> dict[str, int]:
     start, end = window
     if pipeline == "handoff":
+
         def n(column) -> int:  # type: ignore[no-untyped-def]
             return int(conn.scalar(select(func.count()).select_from(Handoff).where(column >= start, column < end)) or 0)
-        resolved = int(conn.scalar(select(func.count()).select_from(Handoff).where(
-            Handoff.status == "resolved", Handoff.closed_at >= start, Handoff.closed_at < end)) or 0)
+
+        resolved = int(
+            conn.scalar(
+                select(func.count())
+                .select_from(Handoff)
+                .where(Handoff.status == "resolved", Handoff.closed_at >= start, Handoff.closed_at < end)
+            )
+            or 0
+        )
         return {"queued": n(Handoff.requested_at), "claimed": n(Handoff.claimed_at), "resolved": resolved}
-    rows = conn.execute(text(
-        "SELECT stage, COUNT(DISTINCT process_id) FROM stage_history WHERE process = :p AND entered_at >= :start "
-        "AND entered_at < :end GROUP BY stage").bindparams(bindparam("start", type_=DateTime()), bindparam("end", type_=DateTime())),
-        {"p": pipeline, "start": start, "end": end}).all()
+    rows = conn.execute(
+        text(
+            "SELECT stage, COUNT(DISTINCT process_id) FROM stage_history WHERE process = :p AND entered_at >= :start "
+            "AND entered_at < :end GROUP BY stage"
+        ).bindparams(bindparam("start", type_=DateTime()), bindparam("end", type_=DateTime())),
+        {"p": pipeline, "start": start, "end": end},
+    ).all()
     return {stage: int(n) for stage, n in rows}
 
 
@@ -133,8 +161,15 @@ def funnel_chart_png(report: BottleneckReport) -> bytes:
         ax.barh(y, s.entered, left=(widest - s.entered) / 2, color=colour, height=0.7)
         conv = f"  {s.conversion:.0%} of previous" if s.conversion is not None else ""
         stalled = f", {s.stalled} stalled" if s.stalled else ""
-        ax.text(widest / 2, y, f"{s.stage.replace('_', ' ')}: {s.entered}{conv}{stalled}", ha="center", va="center",
-                color="white" if s.entered > widest * 0.45 else "black", fontsize=9)
+        ax.text(
+            widest / 2,
+            y,
+            f"{s.stage.replace('_', ' ')}: {s.entered}{conv}{stalled}",
+            ha="center",
+            va="center",
+            color="white" if s.entered > widest * 0.45 else "black",
+            fontsize=9,
+        )
     ax.set_yticks([])
     ax.set_xticks([])
     ax.set_xlim(0, widest)

@@ -1,4 +1,5 @@
 """`crmbot job list|run NAME|history`, `crmbot scheduler` and `crmbot report segments|stalled`."""
+
 from __future__ import annotations
 
 import argparse
@@ -53,7 +54,9 @@ def cmd_job(settings: Settings, args: argparse.Namespace) -> int:
         print(f"{'job':<20} {'schedule':<16} {'next run (UTC)':<20} description")
         for spec in JOBS.values():
             nxt = nexts.get(spec.name)
-            print(f"{spec.name:<20} {cron_of(spec, settings):<16} {nxt.strftime('%Y-%m-%d %H:%M') if nxt else '-':<20} {spec.description}")
+            print(
+                f"{spec.name:<20} {cron_of(spec, settings):<16} {nxt.strftime('%Y-%m-%d %H:%M') if nxt else '-':<20} {spec.description}"
+            )
         print(f"(cron in {settings.scheduler_timezone}; SCHEDULE_<JOB> overrides a schedule)")
         return 0
     if args.job_command == "run":
@@ -72,7 +75,9 @@ def cmd_job(settings: Settings, args: argparse.Namespace) -> int:
     print(f"{'run':>5} {'job':<20} {'started (UTC)':<20} {'took':>8} {'status':<8} {'rows':>8}  error")
     for r in runs:
         took = f"{(r.finished_at - r.started_at).total_seconds():.1f}s" if r.finished_at else "-"
-        print(f"{r.id:>5} {r.job:<20} {r.started_at:%Y-%m-%d %H:%M:%S}  {took:>8} {r.status:<8} {r.rows if r.rows is not None else '-':>8}  {r.error or ''}")
+        print(
+            f"{r.id:>5} {r.job:<20} {r.started_at:%Y-%m-%d %H:%M:%S}  {took:>8} {r.status:<8} {r.rows if r.rows is not None else '-':>8}  {r.error or ''}"
+        )
     return 0
 
 
@@ -96,7 +101,10 @@ class _ProgressBar:
 
         if self.bar is None or what != self.what:
             self.close()
-            self.bar, self.what = tqdm(total=total, desc=what or "working", unit="row", leave=False, file=sys.stderr), what
+            self.bar, self.what = (
+                tqdm(total=total, desc=what or "working", unit="row", leave=False, file=sys.stderr),
+                what,
+            )
         self.bar.n = done
         self.bar.refresh()
 

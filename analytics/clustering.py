@@ -1,6 +1,7 @@
 """Pure clustering: k by silhouette (without collapsing into a few huge groups), a Gaussian
 mixture for comparison, and matching new centroids to the previous run's so names persist.
 Names come from the members (analytics/naming.py)."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -82,18 +83,25 @@ def choose_k(silhouettes: dict[int, float], largest: dict[int, float]) -> tuple[
         return max(near), f"little structure (best silhouette {best:.2f}): largest k within {SILHOUETTE_MARGIN} of it"
     balanced = [k for k in near if largest[k] <= MAX_SHARE]
     if balanced:
-        return max(balanced), f"largest k within {SILHOUETTE_MARGIN} of the best silhouette ({best:.2f} at k={top}) with no segment above {MAX_SHARE:.0%}"
+        return (
+            max(balanced),
+            f"largest k within {SILHOUETTE_MARGIN} of the best silhouette ({best:.2f} at k={top}) with no segment above {MAX_SHARE:.0%}",
+        )
     wider = [k for k in silhouettes if silhouettes[k] >= best - 3 * SILHOUETTE_MARGIN and largest[k] <= MAX_SHARE]
     if wider:
         pick = max(wider, key=lambda k: silhouettes[k])
-        return pick, (f"no k near the best silhouette ({best:.2f} at k={top}) keeps segments under {MAX_SHARE:.0%}: "
-                      f"the best balanced k, silhouette {silhouettes[pick]:.2f}")
+        return pick, (
+            f"no k near the best silhouette ({best:.2f} at k={top}) keeps segments under {MAX_SHARE:.0%}: "
+            f"the best balanced k, silhouette {silhouettes[pick]:.2f}"
+        )
     # Still one dominant group at every k near the best: of the k that keep real structure, the
     # one whose largest segment is smallest (a 60 %+ "everyone else" segment helps nobody).
     usable = [k for k in silhouettes if silhouettes[k] >= max(NO_STRUCTURE, best / 2)]
     pick = min(usable, key=lambda k: (round(largest[k], 2), -silhouettes[k]))
-    return pick, (f"every k near the best silhouette ({best:.2f} at k={top}) leaves a segment above {MAX_SHARE:.0%}: "
-                  f"the k with the smallest largest segment ({largest[pick]:.0%}), silhouette {silhouettes[pick]:.2f}")
+    return pick, (
+        f"every k near the best silhouette ({best:.2f} at k={top}) leaves a segment above {MAX_SHARE:.0%}: "
+        f"the k with the smallest largest segment ({largest[pick]:.0%}), silhouette {silhouettes[pick]:.2f}"
+    )
 
 
 def compare_gmm(sample: np.ndarray, kmeans: KMeans, k: int) -> dict[str, float]:
@@ -101,8 +109,10 @@ def compare_gmm(sample: np.ndarray, kmeans: KMeans, k: int) -> dict[str, float]:
     km = kmeans.predict(sample)
     gmm = GaussianMixture(n_components=k, covariance_type="full", random_state=SEED).fit(sample)
     gm = gmm.predict(sample)
-    out = {"kmeans_silhouette": float(silhouette_score(sample, km, random_state=SEED)),
-           "adjusted_rand_kmeans_vs_gmm": float(adjusted_rand_score(km, gm))}
+    out = {
+        "kmeans_silhouette": float(silhouette_score(sample, km, random_state=SEED)),
+        "adjusted_rand_kmeans_vs_gmm": float(adjusted_rand_score(km, gm)),
+    }
     out["gmm_silhouette"] = float(silhouette_score(sample, gm, random_state=SEED)) if len(set(gm)) > 1 else float("nan")
     return out
 

@@ -3,6 +3,7 @@
 One query per run: every aggregate is a GROUP BY subquery joined to customers, so the
 database does the counting and Python receives one row per customer.
 """
+
 from __future__ import annotations
 
 import logging
@@ -16,10 +17,30 @@ from sqlalchemy.engine import Connection
 
 log = logging.getLogger(__name__)
 
-FEATURES = ("recency_days", "frequency", "monetary", "return_rate", "ticket_rate", "conversations",
-            "handoffs", "fallbacks", "csat", "telegram_share", "tenure_days")
+FEATURES = (
+    "recency_days",
+    "frequency",
+    "monetary",
+    "return_rate",
+    "ticket_rate",
+    "conversations",
+    "handoffs",
+    "fallbacks",
+    "csat",
+    "telegram_share",
+    "tenure_days",
+)
 # Heavy-tailed features are compared on a log scale.
-LOG_SCALED = ("recency_days", "frequency", "monetary", "ticket_rate", "conversations", "handoffs", "fallbacks", "tenure_days")
+LOG_SCALED = (
+    "recency_days",
+    "frequency",
+    "monetary",
+    "ticket_rate",
+    "conversations",
+    "handoffs",
+    "fallbacks",
+    "tenure_days",
+)
 
 
 def _days(dialect: str, start: str) -> str:
@@ -34,7 +55,7 @@ def customer_features(conn: Connection, now: datetime) -> pd.DataFrame:
     d = conn.dialect.name
     sql = f"""
     SELECT c.id AS customer_id,
-           {_days(d, 'o.last_order')} AS recency_days,
+           {_days(d, "o.last_order")} AS recency_days,
            COALESCE(o.n, 0) AS frequency,
            COALESCE(o.spent, 0) AS monetary,
            COALESCE(r.n, 0) AS returns,
@@ -44,7 +65,7 @@ def customer_features(conn: Connection, now: datetime) -> pd.DataFrame:
            COALESCE(h.n, 0) AS handoffs,
            COALESCE(fb.n, 0) AS fallbacks,
            f.csat AS csat,
-           {_days(d, 'c.created_at')} AS tenure_days
+           {_days(d, "c.created_at")} AS tenure_days
     FROM customers c
     LEFT JOIN (SELECT customer_id, COUNT(*) AS n, SUM(total) AS spent, MAX(placed_at) AS last_order
                FROM orders WHERE placed_at <= :now AND status <> 'cancelled' GROUP BY customer_id) o ON o.customer_id = c.id
@@ -67,7 +88,9 @@ def customer_features(conn: Connection, now: datetime) -> pd.DataFrame:
     orders = frame["frequency"]
     frame["return_rate"] = np.where(orders > 0, frame["returns"] / orders.where(orders > 0, 1), np.nan)
     frame["ticket_rate"] = frame["tickets"] / orders.clip(lower=1)
-    frame["telegram_share"] = np.where(frame["conversations"] > 0, frame["telegram"] / frame["conversations"].clip(lower=1), np.nan)
+    frame["telegram_share"] = np.where(
+        frame["conversations"] > 0, frame["telegram"] / frame["conversations"].clip(lower=1), np.nan
+    )
     return frame[list(FEATURES)]
 
 
@@ -77,7 +100,9 @@ def features_from_frames(customers: pd.DataFrame, orders: pd.DataFrame, now: dat
     history has no tickets, chats or ratings: those columns are 0 or missing, as SQL gives them."""
     known = customers[customers["created_at"] <= now]
     placed = orders[orders["placed_at"] <= now]
-    per = placed.groupby("customer_id").agg(frequency=("total", "size"), monetary=("total", "sum"), last=("placed_at", "max"))
+    per = placed.groupby("customer_id").agg(
+        frequency=("total", "size"), monetary=("total", "sum"), last=("placed_at", "max")
+    )
     frame = pd.DataFrame(index=pd.Index(known["id"].to_numpy(), name="customer_id"))
     frame = frame.join(per)
     day = np.timedelta64(1, "D")
@@ -141,8 +166,10 @@ def clean(frame: pd.DataFrame) -> tuple[pd.DataFrame, Cleaning]:
         if column in data:
             data[column] = data[column].clip(lower=0)
     report = Cleaning(missing, clipped, bounds, dropped)
-    log.info("customer features cleaned", extra={"customers": len(data), "missing": missing, "clipped": clipped,
-                                                 "dropped": list(dropped)})
+    log.info(
+        "customer features cleaned",
+        extra={"customers": len(data), "missing": missing, "clipped": clipped, "dropped": list(dropped)},
+    )
     return data, report
 
 

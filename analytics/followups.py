@@ -7,6 +7,7 @@ by one UPDATE before it is sent, so two senders never both send it; a crash betw
 claim and the send leaves it "sending" and it is not retried (at most once, by design).
 A channel that is down is retried with back-off; a customer we cannot reach is final.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -39,13 +40,26 @@ class SendResult:
 def send_due_follow_ups(engine: Engine, now: datetime, delivery: CustomerDelivery) -> SendResult:
     sent = retrying = failed = 0
     with engine.connect() as conn:
-        due = conn.execute(select(FollowUp.id).where(FollowUp.status == "pending", FollowUp.due_at <= now)
-                           .order_by(FollowUp.due_at, FollowUp.id).limit(BATCH)).scalars().all()
+        due = (
+            conn.execute(
+                select(FollowUp.id)
+                .where(FollowUp.status == "pending", FollowUp.due_at <= now)
+                .order_by(FollowUp.due_at, FollowUp.id)
+                .limit(BATCH)
+            )
+            .scalars()
+            .all()
+        )
     for follow_up_id in due:
         with engine.begin() as conn:
-            claimed = conn.execute(update(FollowUp).where(FollowUp.id == follow_up_id, FollowUp.status == "pending")
-                                   .values(status="sending", attempts=FollowUp.attempts + 1)).rowcount
-            row = conn.execute(select(FollowUp.customer_id, FollowUp.text, FollowUp.attempts).where(FollowUp.id == follow_up_id)).one()
+            claimed = conn.execute(
+                update(FollowUp)
+                .where(FollowUp.id == follow_up_id, FollowUp.status == "pending")
+                .values(status="sending", attempts=FollowUp.attempts + 1)
+            ).rowcount
+            row = conn.execute(
+                select(FollowUp.customer_id, FollowUp.text, FollowUp.attempts).where(FollowUp.id == follow_up_id)
+            ).one()
         if not claimed:
             continue  # another sender has it
         values: dict[str, object]
@@ -61,7 +75,11 @@ def send_due_follow_ups(engine: Engine, now: datetime, delivery: CustomerDeliver
                 values = {"status": "failed", "last_error": str(exc)}
                 failed += 1
             else:
-                values = {"status": "pending", "last_error": str(exc), "due_at": now + RETRY_AFTER * 2 ** (row.attempts - 1)}
+                values = {
+                    "status": "pending",
+                    "last_error": str(exc),
+                    "due_at": now + RETRY_AFTER * 2 ** (row.attempts - 1),
+                }
                 retrying += 1
         with engine.begin() as conn:
             conn.execute(update(FollowUp).where(FollowUp.id == follow_up_id).values(**values))
@@ -75,5 +93,11 @@ def send_follow_ups_job(ctx: JobContext) -> int:
     return result.sent + result.retrying + result.failed
 
 
-register(JobSpec("send_follow_ups", send_follow_ups_job, "*/5 * * * *",
-                 "send due follow-up messages (e.g. after an abandoned form) once, via the customer's channel"))
+register(
+    JobSpec(
+        "send_follow_ups",
+        send_follow_ups_job,
+        "*/5 * * * *",
+        "send due follow-up messages (e.g. after an abandoned form) once, via the customer's channel",
+    )
+)

@@ -4,6 +4,7 @@ rolling backtest against the seasonal-naive and mean baselines (MASE).
 Pure pandas over the orders frame (analytics/frames.py). Weeks start on Monday; only weeks that
 have ended by the as-of count, so a run is the same whenever in the week it happens.
 """
+
 from __future__ import annotations
 
 import warnings
@@ -20,7 +21,7 @@ MIN_WEEKS = 8
 
 def weekly_sales(orders: pd.DataFrame, as_of: datetime) -> pd.Series:
     """Revenue per complete week (index: the Monday it starts), empty weeks as 0."""
-    monday = (pd.Timestamp(as_of).normalize() - pd.Timedelta(days=pd.Timestamp(as_of).weekday()))
+    monday = pd.Timestamp(as_of).normalize() - pd.Timedelta(days=pd.Timestamp(as_of).weekday())
     done = orders[orders["placed_at"] < monday]
     if done.empty:
         return pd.Series(dtype=float)
@@ -38,8 +39,13 @@ def _model(history: np.ndarray):  # type: ignore[no-untyped-def]
     seasonal = len(history) >= 2 * SEASON
     # Additive trend, undamped: on the one real year we have (bench/retail_forecast.py) the damped
     # trend lagged the autumn ramp and lost to the seasonal-naive baseline; undamped beat it.
-    model = ETSModel(pd.Series(history, dtype=float), error="add", trend="add",
-                     seasonal="add" if seasonal else None, seasonal_periods=SEASON if seasonal else None)
+    model = ETSModel(
+        pd.Series(history, dtype=float),
+        error="add",
+        trend="add",
+        seasonal="add" if seasonal else None,
+        seasonal_periods=SEASON if seasonal else None,
+    )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # convergence chatter on short series; the backtest judges the result
         return model.fit(disp=False)
@@ -82,7 +88,7 @@ def backtest(series: pd.Series, horizon: int = 4, origins: int = 20) -> Backtest
     starts = range(len(values) - horizon - origins + 1, len(values) - horizon + 1)
     used = 0
     for origin in starts:
-        history, actual = values[:origin], values[origin:origin + horizon]
+        history, actual = values[:origin], values[origin : origin + horizon]
         if len(history) < MIN_WEEKS:
             continue
         scale = np.mean(np.abs(np.diff(history))) or 1.0
@@ -91,25 +97,42 @@ def backtest(series: pd.Series, horizon: int = 4, origins: int = 20) -> Backtest
             predicted = method(history, horizon)
             scaled[name].append(float(np.mean(np.abs(actual - predicted)) / scale))
             denom = np.abs(actual) + np.abs(predicted)
-            smape[name].append(float(np.mean(np.where(denom > 0, 2 * np.abs(actual - predicted) / np.where(denom > 0, denom, 1), 0))))
-    return Backtest(used, horizon, {m: float(np.mean(v)) if v else float("nan") for m, v in scaled.items()},
-                    {m: float(np.mean(v)) if v else float("nan") for m, v in smape.items()})
+            smape[name].append(
+                float(np.mean(np.where(denom > 0, 2 * np.abs(actual - predicted) / np.where(denom > 0, denom, 1), 0)))
+            )
+    return Backtest(
+        used,
+        horizon,
+        {m: float(np.mean(v)) if v else float("nan") for m, v in scaled.items()},
+        {m: float(np.mean(v)) if v else float("nan") for m, v in smape.items()},
+    )
 
 
 def next_weeks(series: pd.Series, horizon: int = 8) -> pd.DataFrame:
     """period_start, revenue, lower, upper for the weeks after the series."""
     point, lower, upper = ets_forecast(series.to_numpy(dtype=float), horizon)
     start = series.index[-1] + timedelta(days=7)
-    return pd.DataFrame({"period_start": pd.date_range(start, periods=horizon, freq="7D"),
-                         "revenue": point, "lower": lower, "upper": upper})
+    return pd.DataFrame(
+        {
+            "period_start": pd.date_range(start, periods=horizon, freq="7D"),
+            "revenue": point,
+            "lower": lower,
+            "upper": upper,
+        }
+    )
 
 
 def next_four_weeks_total(series: pd.Series, repetitions: int = 1000, seed: int = 7) -> tuple[float, float, float]:
     """The next four weeks' revenue together, with an 80 % interval from simulated paths (the
     weekly intervals cannot simply be added)."""
     fitted = _model(series.to_numpy(dtype=float))
-    paths = np.clip(fitted.simulate(nsimulations=4, repetitions=repetitions, anchor="end",
-                                    random_state=np.random.RandomState(seed)), 0, None)
+    paths = np.clip(
+        fitted.simulate(
+            nsimulations=4, repetitions=repetitions, anchor="end", random_state=np.random.RandomState(seed)
+        ),
+        0,
+        None,
+    )
     totals = np.asarray(paths).reshape(4, -1).sum(axis=0)
     point = float(np.clip(fitted.forecast(4), 0, None).sum())
     lo, hi = np.quantile(totals, [(1 - INTERVAL) / 2, 1 - (1 - INTERVAL) / 2])

@@ -1,5 +1,6 @@
 """The forecast_sales job: weekly revenue for the next eight weeks and the next four weeks
 together, each with an 80 % interval, backtested against two baselines in the same run."""
+
 from __future__ import annotations
 
 import logging
@@ -32,18 +33,39 @@ def forecast_sales(engine: Engine, as_of: datetime, run_id: int | None = None) -
         return {"skipped": f"{len(series)} complete weeks of sales; a forecast needs {MIN_WEEKS}", "weeks": 0}
     weeks = next_weeks(series, HORIZON_WEEKS)
     total, lo, hi = next_four_weeks_total(series)
-    rows = [{"kind": "week", "period_start": r.period_start.to_pydatetime(), "revenue": round(float(r.revenue), 2),
-             "lower": round(float(r.lower), 2), "upper": round(float(r.upper), 2), "as_of": as_of, "run_id": run_id}
-            for r in weeks.itertuples()]
-    rows.append({"kind": "4 weeks", "period_start": weeks["period_start"].iloc[0].to_pydatetime(), "revenue": round(total, 2),
-                 "lower": round(lo, 2), "upper": round(hi, 2), "as_of": as_of, "run_id": run_id})
+    rows = [
+        {
+            "kind": "week",
+            "period_start": r.period_start.to_pydatetime(),
+            "revenue": round(float(r.revenue), 2),
+            "lower": round(float(r.lower), 2),
+            "upper": round(float(r.upper), 2),
+            "as_of": as_of,
+            "run_id": run_id,
+        }
+        for r in weeks.itertuples()
+    ]
+    rows.append(
+        {
+            "kind": "4 weeks",
+            "period_start": weeks["period_start"].iloc[0].to_pydatetime(),
+            "revenue": round(total, 2),
+            "lower": round(lo, 2),
+            "upper": round(hi, 2),
+            "as_of": as_of,
+            "run_id": run_id,
+        }
+    )
     with engine.begin() as conn:
         conn.execute(delete(SalesForecast))
         conn.execute(insert(SalesForecast), rows)
     check = backtest(series) if len(series) >= 2 * MIN_WEEKS else None
-    return {"weeks_of_history": len(series), "weeks": HORIZON_WEEKS,
-            "next_4_weeks": f"{total:,.0f} (80 % interval {lo:,.0f} – {hi:,.0f})",
-            "backtest_mase": {k: round(v, 3) for k, v in check.mase.items()} if check else "too little history"}
+    return {
+        "weeks_of_history": len(series),
+        "weeks": HORIZON_WEEKS,
+        "next_4_weeks": f"{total:,.0f} (80 % interval {lo:,.0f} – {hi:,.0f})",
+        "backtest_mase": {k: round(v, 3) for k, v in check.mase.items()} if check else "too little history",
+    }
 
 
 def forecast_sales_job(ctx: JobContext) -> int:
@@ -52,5 +74,11 @@ def forecast_sales_job(ctx: JobContext) -> int:
     return int(summary["weeks"])
 
 
-register(JobSpec("forecast_sales", forecast_sales_job, "0 4 * * 1",
-                 "weekly sales forecast for the next eight weeks with intervals (ETS), backtested against baselines"))
+register(
+    JobSpec(
+        "forecast_sales",
+        forecast_sales_job,
+        "0 4 * * 1",
+        "weekly sales forecast for the next eight weeks with intervals (ETS), backtested against baselines",
+    )
+)

@@ -8,6 +8,7 @@ over these frames, so the benchmarks can build the same frames from a CSV export
     lines:     order_id, product_id, quantity, unit_price
     products:  id, sku, name
 """
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -27,14 +28,17 @@ def _frame(conn: Connection, stmt, columns: list[str]) -> pd.DataFrame:  # type:
 
 
 def load_customers(conn: Connection, as_of: datetime) -> pd.DataFrame:
-    frame = _frame(conn, select(Customer.id, Customer.created_at).where(Customer.created_at <= as_of), ["id", "created_at"])
+    frame = _frame(
+        conn, select(Customer.id, Customer.created_at).where(Customer.created_at <= as_of), ["id", "created_at"]
+    )
     frame["created_at"] = pd.to_datetime(frame["created_at"])
     return frame
 
 
 def load_orders(conn: Connection, as_of: datetime) -> pd.DataFrame:
-    stmt = (select(Order.id, Order.number, Order.customer_id, Order.placed_at, cast(Order.total, Float))
-            .where(Order.placed_at <= as_of, Order.status.not_in(NOT_A_SALE)))
+    stmt = select(Order.id, Order.number, Order.customer_id, Order.placed_at, cast(Order.total, Float)).where(
+        Order.placed_at <= as_of, Order.status.not_in(NOT_A_SALE)
+    )
     frame = _frame(conn, stmt, ["id", "number", "customer_id", "placed_at", "total"])
     frame["placed_at"] = pd.to_datetime(frame["placed_at"])
     frame["total"] = frame["total"].astype(float)
@@ -42,9 +46,11 @@ def load_orders(conn: Connection, as_of: datetime) -> pd.DataFrame:
 
 
 def load_lines(conn: Connection, as_of: datetime) -> pd.DataFrame:
-    stmt = (select(OrderItem.order_id, OrderItem.product_id, OrderItem.quantity, cast(OrderItem.unit_price, Float))
-            .join(Order, Order.id == OrderItem.order_id)
-            .where(Order.placed_at <= as_of, Order.status.not_in(NOT_A_SALE)))
+    stmt = (
+        select(OrderItem.order_id, OrderItem.product_id, OrderItem.quantity, cast(OrderItem.unit_price, Float))
+        .join(Order, Order.id == OrderItem.order_id)
+        .where(Order.placed_at <= as_of, Order.status.not_in(NOT_A_SALE))
+    )
     frame = _frame(conn, stmt, ["order_id", "product_id", "quantity", "unit_price"])
     frame["unit_price"] = frame["unit_price"].astype(float)
     return frame

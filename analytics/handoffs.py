@@ -1,6 +1,7 @@
 """The handoff watchdog as a job of the shared scheduler: every minute, handed-off chats nobody
 took in time are escalated, ticketed or expired (crm_store/services/handoff_watchdog.py). The
 console's queue monitor then tells the customer and hands ended chats back to the assistant."""
+
 from __future__ import annotations
 
 from analytics.jobs import JobContext, JobSpec, register
@@ -13,5 +14,11 @@ def handoff_watchdog_job(ctx: JobContext) -> int:
     return acted
 
 
-register(JobSpec("handoff_watchdog", handoff_watchdog_job, "* * * * *",
-                 "escalate, ticket or expire handed-off chats that nobody took in time"))
+register(
+    JobSpec(
+        "handoff_watchdog",
+        handoff_watchdog_job,
+        "* * * * *",
+        "escalate, ticket or expire handed-off chats that nobody took in time",
+    )
+)

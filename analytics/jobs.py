@@ -5,6 +5,7 @@ A job is a function `func(ctx) -> rows touched`. Modules register their jobs wit
 JOB_MODULES. Schedules come from settings: `SCHEDULE_<JOB>` overrides a job's default
 cron, `SCHEDULER_TIMEZONE` is the zone the cron expressions are read in.
 """
+
 from __future__ import annotations
 
 import importlib
@@ -114,8 +115,14 @@ class RunResult:
     summary: dict[str, Any]
 
 
-def run_job(spec: JobSpec, settings: Settings, engine: Engine, now: datetime, scheduled_for: datetime | None = None,
-            progress: Progress = no_progress) -> RunResult:
+def run_job(
+    spec: JobSpec,
+    settings: Settings,
+    engine: Engine,
+    now: datetime,
+    scheduled_for: datetime | None = None,
+    progress: Progress = no_progress,
+) -> RunResult:
     """Run one job and record it; a failure is logged and recorded, never raised.
 
     With `scheduled_for`, the (job, scheduled_for) key lets only one process run that
@@ -123,18 +130,36 @@ def run_job(spec: JobSpec, settings: Settings, engine: Engine, now: datetime, sc
     """
     host = f"{socket.gethostname()}:{os.getpid()}"
     # `now` is the run's as-of (what it counts from); the record keeps the wall clock.
-    values = {"job": spec.name, "scheduled_for": scheduled_for, "started_at": datetime.utcnow().replace(microsecond=0),
-              "status": "running", "host": host}
+    values = {
+        "job": spec.name,
+        "scheduled_for": scheduled_for,
+        "started_at": datetime.utcnow().replace(microsecond=0),
+        "status": "running",
+        "host": host,
+    }
     with engine.begin() as conn:
         module = postgresql if conn.dialect.name == "postgresql" else sqlite
-        stmt = module.insert(JobRun.__table__).values(**values).on_conflict_do_nothing(index_elements=["job", "scheduled_for"])
+        stmt = (
+            module.insert(JobRun.__table__)
+            .values(**values)
+            .on_conflict_do_nothing(index_elements=["job", "scheduled_for"])
+        )
         result = conn.execute(stmt)
         if not result.rowcount:
-            log.info("job run already taken by another scheduler", extra={"job": spec.name, "scheduled_for": str(scheduled_for)})
+            log.info(
+                "job run already taken by another scheduler",
+                extra={"job": spec.name, "scheduled_for": str(scheduled_for)},
+            )
             return RunResult(0, spec.name, "skipped", None, None, {})
         run_id = result.inserted_primary_key[0]
-    ctx = JobContext(settings=settings, uow_factory=lambda: UnitOfWork(engine), now=now, progress=progress, run_id=run_id,
-                     summary={"as_of": now.isoformat()})
+    ctx = JobContext(
+        settings=settings,
+        uow_factory=lambda: UnitOfWork(engine),
+        now=now,
+        progress=progress,
+        run_id=run_id,
+        summary={"as_of": now.isoformat()},
+    )
     log.info("job started", extra={"job": spec.name, "run_id": run_id})
     try:
         rows = int(spec.func(ctx))
@@ -144,8 +169,11 @@ def run_job(spec: JobSpec, settings: Settings, engine: Engine, now: datetime, sc
         rows, status, error = None, "failed", f"{type(exc).__name__}: {exc}"[:2000]
     finished = datetime.utcnow()
     with engine.begin() as conn:
-        conn.execute(update(JobRun).where(JobRun.id == run_id).values(
-            status=status, rows=rows, error=error, summary=_jsonable(ctx.summary), finished_at=finished))
+        conn.execute(
+            update(JobRun)
+            .where(JobRun.id == run_id)
+            .values(status=status, rows=rows, error=error, summary=_jsonable(ctx.summary), finished_at=finished)
+        )
     log.info("job finished", extra={"job": spec.name, "run_id": run_id, "status": status, "rows": rows})
     return RunResult(run_id, spec.name, status, rows, error, ctx.summary)
 
@@ -182,5 +210,7 @@ def job_history(uow: UnitOfWork, job: str | None = None, limit: int = 20) -> lis
         stmt = select(JobRun).order_by(JobRun.started_at.desc(), JobRun.id.desc()).limit(limit)
         if job:
             stmt = stmt.where(JobRun.job == job)
-        return [JobRunView(r.id, r.job, r.scheduled_for, r.started_at, r.finished_at, r.status, r.rows, r.error, r.host)
-                for r in uow.session.scalars(stmt)]
+        return [
+            JobRunView(r.id, r.job, r.scheduled_for, r.started_at, r.finished_at, r.status, r.rows, r.error, r.host)
+            for r in uow.session.scalars(stmt)
+        ]

@@ -7,6 +7,7 @@ its members bear it out: a buying name needs members who ordered, a support name
 asked for help, a chat name members who chatted. A segment that fits no name gets a plain
 description of its recency and frequency instead.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -62,17 +63,27 @@ def profiles(raw: pd.DataFrame, labels: np.ndarray, k: int) -> list[Profile]:
 
         def mean(series: pd.Series) -> float:
             return float(series.mean()) if series.notna().any() else float("nan")
-        out.append(Profile(
-            size=int(mask.sum()), buyers=float(bought.mean()) if len(members) else 0.0,
-            r=mean(sc["r"]) if bought.any() else 0.0, f=mean(sc["f"]) if bought.any() else 0.0,
-            m=mean(sc["m"]) if bought.any() else 0.0,
-            new=float((members["tenure_days"] < NEW_DAYS).mean()), support=float((support[mask] > 0).mean()),
-            support_per_customer=float(support[mask].mean()), chatted=float((members["conversations"] > 0).mean()),
-            return_rate=mean(members.loc[bought, "return_rate"]), csat=mean(members["csat"]),
-            median_orders=float(members["frequency"].median()),
-            median_spent=float(members.loc[bought, "monetary"].median()) if bought.any() else 0.0,
-            median_recency_days=float(members.loc[bought, "recency_days"].median()) if bought.any() else float("nan"),
-        ))
+
+        out.append(
+            Profile(
+                size=int(mask.sum()),
+                buyers=float(bought.mean()) if len(members) else 0.0,
+                r=mean(sc["r"]) if bought.any() else 0.0,
+                f=mean(sc["f"]) if bought.any() else 0.0,
+                m=mean(sc["m"]) if bought.any() else 0.0,
+                new=float((members["tenure_days"] < NEW_DAYS).mean()),
+                support=float((support[mask] > 0).mean()),
+                support_per_customer=float(support[mask].mean()),
+                chatted=float((members["conversations"] > 0).mean()),
+                return_rate=mean(members.loc[bought, "return_rate"]),
+                csat=mean(members["csat"]),
+                median_orders=float(members["frequency"].median()),
+                median_spent=float(members.loc[bought, "monetary"].median()) if bought.any() else 0.0,
+                median_recency_days=float(members.loc[bought, "recency_days"].median())
+                if bought.any()
+                else float("nan"),
+            )
+        )
     return out
 
 
@@ -90,20 +101,35 @@ def _buying(p: Profile) -> bool:
 RULES: dict[str, Rule] = {
     "no orders yet": (lambda p, s: p.buyers <= 0.2 and p.chatted < 0.5, lambda p: 1 - p.buyers),
     "chatty browsers": (lambda p, s: p.buyers <= 0.3 and p.chatted >= 0.8, lambda p: p.chatted),
-    "support-heavy": (lambda p, s: p.support >= 0.6 and p.support_per_customer >= 2 * max(s, 0.5),
-                      lambda p: p.support_per_customer),
-    "champions": (lambda p, s: _buying(p) and p.r >= 3.7 and p.f >= 3.7 and p.m >= 3.5 and p.median_recency_days <= 60,
-                  lambda p: p.r + p.f + p.m),
+    "support-heavy": (
+        lambda p, s: p.support >= 0.6 and p.support_per_customer >= 2 * max(s, 0.5),
+        lambda p: p.support_per_customer,
+    ),
+    "champions": (
+        lambda p, s: _buying(p) and p.r >= 3.7 and p.f >= 3.7 and p.m >= 3.5 and p.median_recency_days <= 60,
+        lambda p: p.r + p.f + p.m,
+    ),
     "new customers": (lambda p, s: _buying(p) and p.new >= 0.5, lambda p: p.new),
     "unhappy customers": (lambda p, s: p.csat <= 2.5, lambda p: -p.csat),
     "frequent returners": (lambda p, s: _buying(p) and p.return_rate >= 0.25, lambda p: p.return_rate),
-    "at risk": (lambda p, s: _buying(p) and (p.r <= 2.5 or p.median_recency_days > 120) and p.f >= 3.0 and p.median_orders >= 2,
-                lambda p: p.f + p.m - p.r),
+    "at risk": (
+        lambda p, s: _buying(p) and (p.r <= 2.5 or p.median_recency_days > 120) and p.f >= 3.0 and p.median_orders >= 2,
+        lambda p: p.f + p.m - p.r,
+    ),
     "big spenders": (lambda p, s: _buying(p) and p.m >= 3.5 and p.m - p.f >= 0.5, lambda p: p.m - p.f),
-    "loyal": (lambda p, s: _buying(p) and p.f >= 3.3 and p.r >= 2.7 and p.median_orders >= 3 and p.median_recency_days <= 90, lambda p: p.f + p.r),
+    "loyal": (
+        lambda p, s: _buying(p) and p.f >= 3.3 and p.r >= 2.7 and p.median_orders >= 3 and p.median_recency_days <= 90,
+        lambda p: p.f + p.r,
+    ),
     "hibernating": (lambda p, s: _buying(p) and p.r <= 2.2 and p.f < 3.0, lambda p: -(p.r + p.f)),
-    "promising": (lambda p, s: _buying(p) and p.r >= 3.5 and p.f <= 2.5 and p.median_recency_days <= 60, lambda p: p.r - p.f),
-    "needs attention": (lambda p, s: _buying(p) and 2.2 < p.r < 3.7 and 2.0 <= p.f < 3.7, lambda p: -abs(p.r - 3) - abs(p.f - 3)),
+    "promising": (
+        lambda p, s: _buying(p) and p.r >= 3.5 and p.f <= 2.5 and p.median_recency_days <= 60,
+        lambda p: p.r - p.f,
+    ),
+    "needs attention": (
+        lambda p, s: _buying(p) and 2.2 < p.r < 3.7 and 2.0 <= p.f < 3.7,
+        lambda p: -abs(p.r - 3) - abs(p.f - 3),
+    ),
 }
 
 
@@ -112,8 +138,9 @@ def fits(name: str, p: Profile, base_support: float) -> bool:
     return bool(rule and rule[0](p, base_support))
 
 
-def name_segments(raw: pd.DataFrame, labels: np.ndarray, k: int,
-                  keep: dict[int, str] | None = None) -> tuple[list[str], list[Profile]]:
+def name_segments(
+    raw: pd.DataFrame, labels: np.ndarray, k: int, keep: dict[int, str] | None = None
+) -> tuple[list[str], list[Profile]]:
     """One distinct name per segment. `keep` proposes names (a previous run's) that are kept
     when the members still bear them out."""
     found = profiles(raw, labels, k)
@@ -154,8 +181,10 @@ def describe(p: Profile) -> str:
     if p.buyers < 0.05:
         buying = "no orders"
     else:
-        buying = (f"{p.buyers:.0%} ordered; median {p.median_orders:.0f} orders, {p.median_spent:,.0f} spent, "
-                  f"last order {p.median_recency_days:.0f} days ago; RFM {p.r:.1f}/{p.f:.1f}/{p.m:.1f}")
+        buying = (
+            f"{p.buyers:.0%} ordered; median {p.median_orders:.0f} orders, {p.median_spent:,.0f} spent, "
+            f"last order {p.median_recency_days:.0f} days ago; RFM {p.r:.1f}/{p.f:.1f}/{p.m:.1f}"
+        )
     extra = [f"{p.new:.0%} new"] if p.new >= 0.1 else []
     if p.chatted:
         extra.append(f"{p.chatted:.0%} chatted")

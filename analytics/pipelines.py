@@ -1,5 +1,6 @@
 """What the analytics know about each process kind: its main path, final stages, owner and
 how a person says "waiting in this stage"."""
+
 from __future__ import annotations
 
 # The path a process normally takes; the bottleneck funnel follows it.

@@ -6,6 +6,7 @@ horizon days", with every label inside the history that is allowed (up to the cu
 model is gradient boosting on RFM and behaviour features; `validate` scores a cut-off against
 what happened after it, beside recency alone and an RFM logistic regression.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -18,32 +19,56 @@ HORIZON_DAYS = 90
 SNAPSHOTS = 2  # training snapshots, one horizon apart, ending at the cut-off (a third, older one did not help)
 SEED = 7
 DAY = np.timedelta64(1, "D")
-MONOTONE = {"recency_days": -1, "orders": 1, "spent": 1, "orders_30d": 1, "orders_90d": 1, "orders_180d": 1,
-            "orders_365d": 1, "spent_90d": 1, "active_months": 1}
+MONOTONE = {
+    "recency_days": -1,
+    "orders": 1,
+    "spent": 1,
+    "orders_30d": 1,
+    "orders_90d": 1,
+    "orders_180d": 1,
+    "orders_365d": 1,
+    "spent_90d": 1,
+    "active_months": 1,
+}
 
 
 def behaviour_features(customers: pd.DataFrame, orders: pd.DataFrame, as_of: datetime) -> pd.DataFrame:
     """One row per customer with an order on or before `as_of` (index: customer id)."""
     past = orders[orders["placed_at"] <= as_of]
     g = past.groupby("customer_id")
-    out = pd.DataFrame({
-        "recency_days": (as_of - g["placed_at"].max()) / DAY,
-        "first_days": (as_of - g["placed_at"].min()) / DAY,
-        "orders": g.size().astype(float),
-        "spent": g["total"].sum().astype(float),
-    })
+    out = pd.DataFrame(
+        {
+            "recency_days": (as_of - g["placed_at"].max()) / DAY,
+            "first_days": (as_of - g["placed_at"].min()) / DAY,
+            "orders": g.size().astype(float),
+            "spent": g["total"].sum().astype(float),
+        }
+    )
     for days in (30, 90, 180, 365):
         recent = past[past["placed_at"] > as_of - timedelta(days=days)].groupby("customer_id")
         out[f"orders_{days}d"] = recent.size().reindex(out.index).fillna(0.0)
-    out["spent_90d"] = past[past["placed_at"] > as_of - timedelta(days=90)].groupby("customer_id")["total"].sum() \
-        .reindex(out.index).fillna(0.0)
+    out["spent_90d"] = (
+        past[past["placed_at"] > as_of - timedelta(days=90)]
+        .groupby("customer_id")["total"]
+        .sum()
+        .reindex(out.index)
+        .fillna(0.0)
+    )
     out["avg_order"] = out["spent"] / out["orders"]
     # Mean days between orders; a one-order customer's gap is unknown (their tenure stands in).
-    out["mean_gap"] = np.where(out["orders"] > 1, (out["first_days"] - out["recency_days"]) / (out["orders"] - 1).clip(lower=1),
-                               out["first_days"])
+    out["mean_gap"] = np.where(
+        out["orders"] > 1,
+        (out["first_days"] - out["recency_days"]) / (out["orders"] - 1).clip(lower=1),
+        out["first_days"],
+    )
     out["overdue"] = out["recency_days"] / out["mean_gap"].clip(lower=1)
-    out["active_months"] = past.assign(m=past["placed_at"].dt.to_period("M")).groupby("customer_id")["m"].nunique() \
-        .reindex(out.index).astype(float)
+    out["active_months"] = (
+        past.assign(m=past["placed_at"].dt.to_period("M"))
+        .groupby("customer_id")["m"]
+        .nunique()
+        .reindex(out.index)
+        .astype(float)
+    )
     known = customers.set_index("id")["created_at"].reindex(out.index)
     out["tenure_days"] = ((as_of - known) / DAY).fillna(out["first_days"])
     out.index.name = "customer_id"
@@ -55,8 +80,13 @@ def bought_within(orders: pd.DataFrame, start: datetime, days: int = HORIZON_DAY
     return set(later["customer_id"].astype(np.int64))
 
 
-def training_set(customers: pd.DataFrame, orders: pd.DataFrame, cutoff: datetime,
-                 horizon: int = HORIZON_DAYS, snapshots: int = SNAPSHOTS) -> tuple[pd.DataFrame, np.ndarray]:
+def training_set(
+    customers: pd.DataFrame,
+    orders: pd.DataFrame,
+    cutoff: datetime,
+    horizon: int = HORIZON_DAYS,
+    snapshots: int = SNAPSHOTS,
+) -> tuple[pd.DataFrame, np.ndarray]:
     """Stacked snapshots at cutoff - horizon, cutoff - 2 horizon, ...; only data up to `cutoff` is read."""
     history = orders[orders["placed_at"] <= cutoff]
     frames, labels = [], []
@@ -86,7 +116,9 @@ class PropensityModel:
         return pd.Series(self.model.predict_proba(features[self.columns].to_numpy())[:, 1], index=features.index)  # type: ignore[attr-defined]
 
 
-def fit(customers: pd.DataFrame, orders: pd.DataFrame, cutoff: datetime, horizon: int = HORIZON_DAYS) -> PropensityModel:
+def fit(
+    customers: pd.DataFrame, orders: pd.DataFrame, cutoff: datetime, horizon: int = HORIZON_DAYS
+) -> PropensityModel:
     from sklearn.ensemble import HistGradientBoostingClassifier
 
     x, y = training_set(customers, orders, cutoff, horizon)
@@ -96,8 +128,9 @@ def fit(customers: pd.DataFrame, orders: pd.DataFrame, cutoff: datetime, horizon
     # Shallow trees, and more recent or more frequent never lowers the score: the training windows
     # fall in other seasons than the one scored, and unconstrained trees learnt their quirks.
     cst = [MONOTONE.get(c, 0) for c in x.columns]
-    model = HistGradientBoostingClassifier(max_iter=100, learning_rate=0.05, max_depth=3, min_samples_leaf=50,
-                                           monotonic_cst=cst, random_state=SEED).fit(x.to_numpy(), y)
+    model = HistGradientBoostingClassifier(
+        max_iter=100, learning_rate=0.05, max_depth=3, min_samples_leaf=50, monotonic_cst=cst, random_state=SEED
+    ).fit(x.to_numpy(), y)
     return PropensityModel(model, list(x.columns), len(y), base)
 
 
@@ -126,7 +159,9 @@ class Validation:
     precision_top_decile: dict[str, float]
 
 
-def validate(customers: pd.DataFrame, orders: pd.DataFrame, cutoff: datetime, horizon: int = HORIZON_DAYS) -> Validation:
+def validate(
+    customers: pd.DataFrame, orders: pd.DataFrame, cutoff: datetime, horizon: int = HORIZON_DAYS
+) -> Validation:
     """Learn from history up to `cutoff`, score the customers known then, and compare with who
     ordered in the horizon after it: the model, recency alone, and the RFM logistic regression."""
     from sklearn.metrics import roc_auc_score
@@ -134,8 +169,12 @@ def validate(customers: pd.DataFrame, orders: pd.DataFrame, cutoff: datetime, ho
     history = orders[orders["placed_at"] <= cutoff]
     feats = behaviour_features(customers, history, cutoff)
     truth = feats.index.isin(list(bought_within(orders, cutoff, horizon)))
-    scores = {"gradient boosting": fit(customers, history, cutoff, horizon).score(feats).to_numpy(),
-              "recency alone": -feats["recency_days"].to_numpy(),
-              "RFM logistic regression": rfm_logistic(customers, history, cutoff, horizon)(feats)}
-    auc = {k: float(roc_auc_score(truth, v)) if 0 < truth.sum() < len(truth) else float("nan") for k, v in scores.items()}
+    scores = {
+        "gradient boosting": fit(customers, history, cutoff, horizon).score(feats).to_numpy(),
+        "recency alone": -feats["recency_days"].to_numpy(),
+        "RFM logistic regression": rfm_logistic(customers, history, cutoff, horizon)(feats),
+    }
+    auc = {
+        k: float(roc_auc_score(truth, v)) if 0 < truth.sum() < len(truth) else float("nan") for k, v in scores.items()
+    }
     return Validation(len(feats), int(truth.sum()), auc, {k: precision_at(v, truth) for k, v in scores.items()})

@@ -1,5 +1,6 @@
 """The score_propensity job: who is likely to order in the next 90 days, per customer, as of
 the run; validated first on the last 90 days before the as-of (held out from its training)."""
+
 from __future__ import annotations
 
 import logging
@@ -37,19 +38,36 @@ def _score(engine: Engine, as_of: datetime, run_id: int | None) -> dict:
     summary: dict = {}
     try:
         check = validate(customers, orders, as_of - timedelta(days=HORIZON_DAYS))
-        summary["validation"] = {"held_out_days": HORIZON_DAYS, "customers": check.customers, "buyers": check.buyers,
-                                 "auc": check.auc, "precision_top_decile": check.precision_top_decile}
+        summary["validation"] = {
+            "held_out_days": HORIZON_DAYS,
+            "customers": check.customers,
+            "buyers": check.buyers,
+            "auc": check.auc,
+            "precision_top_decile": check.precision_top_decile,
+        }
     except ValueError as exc:  # too little history before the held-out window to learn from
         summary["validation"] = f"not possible: {exc}"
     model = fit(customers, orders, as_of)
     scores = model.score(feats)
-    rows = [{"customer_id": int(c), "score": round(float(s), 4), "horizon_days": HORIZON_DAYS, "as_of": as_of, "run_id": run_id}
-            for c, s in scores.items()]
+    rows = [
+        {
+            "customer_id": int(c),
+            "score": round(float(s), 4),
+            "horizon_days": HORIZON_DAYS,
+            "as_of": as_of,
+            "run_id": run_id,
+        }
+        for c, s in scores.items()
+    ]
     with engine.begin() as conn:
         conn.execute(delete(PurchasePropensity))
         conn.execute(insert(PurchasePropensity), rows)
-    summary.update(scored=len(rows), expected_buyers=round(float(scores.sum()), 1), trained_rows=model.trained_rows,
-                   likely_to_buy=int((scores >= 0.7).sum()))
+    summary.update(
+        scored=len(rows),
+        expected_buyers=round(float(scores.sum()), 1),
+        trained_rows=model.trained_rows,
+        likely_to_buy=int((scores >= 0.7).sum()),
+    )
     return summary
 
 
@@ -60,5 +78,11 @@ def score_propensity_job(ctx: JobContext) -> int:
     return int(summary["scored"])
 
 
-register(JobSpec("score_propensity", score_propensity_job, "45 3 * * *",
-                 "chance each customer orders in the next 90 days (gradient boosting, validated on the last 90 days)"))
+register(
+    JobSpec(
+        "score_propensity",
+        score_propensity_job,
+        "45 3 * * *",
+        "chance each customer orders in the next 90 days (gradient boosting, validated on the last 90 days)",
+    )
+)

@@ -1,4 +1,5 @@
 """What `crmbot report` prints: open stalled flags with their age, bottlenecks, segments."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -35,9 +36,11 @@ def print_stalled(engine: Engine, now: datetime, chart_dir: str | None = None, l
         if pipeline == "order":
             undated = _undated_imported_orders(engine)
             if undated:
-                print(f"           {undated:,} of these orders were imported from a file with no date for their final "
-                      "stage or the ones before it: they are counted as pending and then in that stage, and say "
-                      "nothing about time per stage or stalls.")
+                print(
+                    f"           {undated:,} of these orders were imported from a file with no date for their final "
+                    "stage or the ones before it: they are counted as pending and then in that stage, and say "
+                    "nothing about time per stage or stalls."
+                )
         if chart_dir:
             path = Path(chart_dir) / f"funnel-{pipeline}.png"
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -51,19 +54,30 @@ def _undated_imported_orders(engine: Engine) -> int:
     from analytics.importing.lines import UNDATED_NOTE
 
     with Session(engine, future=True) as s:
-        return s.scalar(select(func.count(func.distinct(StageHistory.process_id))).join(
-            Order, Order.id == StageHistory.process_id).where(
-            StageHistory.process == "order", Order.kind == "order", StageHistory.note.like(f"%{UNDATED_NOTE}%"))) or 0
+        return (
+            s.scalar(
+                select(func.count(func.distinct(StageHistory.process_id)))
+                .join(Order, Order.id == StageHistory.process_id)
+                .where(
+                    StageHistory.process == "order", Order.kind == "order", StageHistory.note.like(f"%{UNDATED_NOTE}%")
+                )
+            )
+            or 0
+        )
 
 
 def print_segments(engine: Engine) -> int:
     with Session(engine, future=True) as s:
-        segments = s.scalars(select(Segment).where(Segment.active.is_(True)).order_by(Segment.size.desc(), Segment.id)).all()
+        segments = s.scalars(
+            select(Segment).where(Segment.active.is_(True)).order_by(Segment.size.desc(), Segment.id)
+        ).all()
         shifts = s.execute(
             select(SegmentChange.from_segment_id, SegmentChange.to_segment_id, func.count())
             .where(SegmentChange.from_segment_id.is_not(None), SegmentChange.to_segment_id.is_not(None))
             .group_by(SegmentChange.from_segment_id, SegmentChange.to_segment_id)
-            .order_by(func.count().desc()).limit(10)).all()
+            .order_by(func.count().desc())
+            .limit(10)
+        ).all()
         names = dict(s.execute(select(Segment.id, Segment.name)).all())
     if not segments:
         print("no segments yet: run `crmbot job run segment_customers`")

@@ -7,6 +7,7 @@ holder renews; a holder that dies stops renewing and another takes over after
 SCHEDULER_LEASE_SECONDS. Lease times come from each host's clock, so the hosts need NTP.
 On SQLite, run one process (the embedded profile does).
 """
+
 from __future__ import annotations
 
 import logging
@@ -83,7 +84,11 @@ def trigger_for(cron: str, timezone: str) -> CronTrigger:
 def build_scheduler(settings: Settings, engine: Engine) -> BackgroundScheduler:
     return BackgroundScheduler(
         jobstores={"default": CrmJobStore(engine)},
-        job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": settings.scheduler_misfire_grace_seconds},
+        job_defaults={
+            "coalesce": True,
+            "max_instances": 1,
+            "misfire_grace_time": settings.scheduler_misfire_grace_seconds,
+        },
         timezone=settings.scheduler_timezone,
     )
 
@@ -179,8 +184,11 @@ class AnalyticsScheduler:
         expires = now + timedelta(seconds=self.settings.scheduler_lease_seconds)
         with self.engine.begin() as conn:
             module = postgresql if conn.dialect.name == "postgresql" else sqlite
-            conn.execute(module.insert(SchedulerLease.__table__).values(name=LEASE, holder=None, expires_at=now)
-                         .on_conflict_do_nothing(index_elements=["name"]))
+            conn.execute(
+                module.insert(SchedulerLease.__table__)
+                .values(name=LEASE, holder=None, expires_at=now)
+                .on_conflict_do_nothing(index_elements=["name"])
+            )
             # One UPDATE decides: it succeeds for the holder, or for anyone once the lease expired.
             taken = conn.execute(
                 update(SchedulerLease)
@@ -193,8 +201,11 @@ class AnalyticsScheduler:
     def _release(self) -> None:
         try:
             with self.engine.begin() as conn:
-                conn.execute(update(SchedulerLease).where(SchedulerLease.name == LEASE, SchedulerLease.holder == self.holder)
-                             .values(holder=None, expires_at=datetime.utcnow()))
+                conn.execute(
+                    update(SchedulerLease)
+                    .where(SchedulerLease.name == LEASE, SchedulerLease.holder == self.holder)
+                    .values(holder=None, expires_at=datetime.utcnow())
+                )
         except SQLAlchemyError:
             log.warning("scheduler lease could not be released; it expires by itself")
 

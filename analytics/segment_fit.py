@@ -4,6 +4,7 @@ The scheduled job feeds it features aggregated by SQL; the benchmark feeds it th
 features built from a CSV. Previous segments (name and raw centroid) let names persist: a new
 cluster close to a previous one keeps its name while the members still bear it out.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -31,8 +32,9 @@ class SegmentFit:
         return {n: p.size for n, p in zip(self.names, self.profiles)}
 
 
-def fit_segments(raw: pd.DataFrame, k_range: range,
-                 previous: list[tuple[str, dict[str, float]]] | None = None) -> SegmentFit:
+def fit_segments(
+    raw: pd.DataFrame, k_range: range, previous: list[tuple[str, dict[str, float]]] | None = None
+) -> SegmentFit:
     data, cleaning = clean(raw)
     if data.shape[1] == 0:
         raise ValueError("every customer feature is flat: nothing to segment on")

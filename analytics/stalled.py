@@ -8,6 +8,7 @@ conversation and not finished within FORM_ABANDON_HOURS) are processes too.
 All the heavy lifting is set-based SQL in the database; Python only formats the reasons of
 the stalled rows it is handed.
 """
+
 from __future__ import annotations
 
 import io
@@ -90,8 +91,9 @@ def hours_between(dialect: str, start: str, end: str) -> str:
     return f"((julianday({end}) - julianday({start})) * 24.0)"
 
 
-def stage_quantiles(conn: Connection, process: str | None = None,
-                    window: tuple[datetime, datetime] | None = None) -> dict[tuple[str, str], tuple[int, float, float]]:
+def stage_quantiles(
+    conn: Connection, process: str | None = None, window: tuple[datetime, datetime] | None = None
+) -> dict[tuple[str, str], tuple[int, float, float]]:
     """(process, stage) -> (finished stays, median hours, p90 hours), from stage history and handoffs;
     with a window, only stays that ended inside it (so a finished period's figures never change).
 
@@ -99,11 +101,15 @@ def stage_quantiles(conn: Connection, process: str | None = None,
     """
     hours = hours_between(conn.dialect.name, "entered_at", "left_at")
     where = "WHERE process = :process" if process else ""
-    handoffs = "" if process not in (None, "handoff") else """
+    handoffs = (
+        ""
+        if process not in (None, "handoff")
+        else """
         UNION ALL
         SELECT 'handoff' AS process, 'queued' AS stage, requested_at AS entered_at,
                COALESCE(claimed_at, closed_at) AS left_at
         FROM handoffs WHERE status <> 'queued'"""
+    )
     sql = f"""
     WITH stays AS (
         SELECT process, stage, entered_at,
@@ -132,7 +138,9 @@ def stage_quantiles(conn: Connection, process: str | None = None,
     return {(p, s): (int(n), float(p50), float(p90)) for p, s, n, p50, p90 in rows}
 
 
-def recompute_thresholds(conn: Connection, now: datetime, slas: dict[tuple[str, str], float]) -> dict[tuple[str, str], Threshold]:
+def recompute_thresholds(
+    conn: Connection, now: datetime, slas: dict[tuple[str, str], float]
+) -> dict[tuple[str, str], Threshold]:
     quantiles = stage_quantiles(conn)
     keys = set(quantiles) | set(slas)
     thresholds = {}
@@ -141,11 +149,21 @@ def recompute_thresholds(conn: Connection, now: datetime, slas: dict[tuple[str, 
         thresholds[key] = Threshold(key[0], key[1], slas.get(key), p50, p90, n)
     conn.execute(delete(StageThreshold))
     if thresholds:
-        conn.execute(insert(StageThreshold), [
-            {"process": t.process, "stage": t.stage, "sla_hours": t.sla_hours, "p50_hours": t.p50_hours,
-             "p90_hours": t.p90_hours, "samples": t.samples, "computed_at": now}
-            for t in thresholds.values()
-        ])
+        conn.execute(
+            insert(StageThreshold),
+            [
+                {
+                    "process": t.process,
+                    "stage": t.stage,
+                    "sla_hours": t.sla_hours,
+                    "p50_hours": t.p50_hours,
+                    "p90_hours": t.p90_hours,
+                    "samples": t.samples,
+                    "computed_at": now,
+                }
+                for t in thresholds.values()
+            ],
+        )
     return thresholds
 
 
@@ -175,7 +193,9 @@ class Stalled:
         return self.entered_at.strftime("%Y-%m-%d %H:%M:%S.%f")
 
 
-def stalled_processes(conn: Connection, now: datetime, thresholds: dict[tuple[str, str], Threshold]) -> Iterable[Stalled]:
+def stalled_processes(
+    conn: Connection, now: datetime, thresholds: dict[tuple[str, str], Threshold]
+) -> Iterable[Stalled]:
     for process, (model, stage_col, number_col) in TABLES.items():
         conditions = []
         for (p, stage), t in thresholds.items():
@@ -199,12 +219,23 @@ def stalled_processes(conn: Connection, now: datetime, thresholds: dict[tuple[st
             yield _stalled("handoff", hid, "queued", entered, customer_id, agent or OWNERS["handoff"], t, now, None)
 
 
-def _stalled(process: str, pid: int, stage: str, entered: datetime, customer_id: int | None, owner: str,
-             t: Threshold, now: datetime, number: str | None) -> Stalled:
+def _stalled(
+    process: str,
+    pid: int,
+    stage: str,
+    entered: datetime,
+    customer_id: int | None,
+    owner: str,
+    t: Threshold,
+    now: datetime,
+    number: str | None,
+) -> Stalled:
     waited = (now - entered).total_seconds() / 3600
     limit = t.hours or 0.0
-    reason = (f"{label(process, pid, number)} {waiting_phrase(process, stage)} {human_duration(waited)}, "
-              f"{t.source} for this stage is {human_duration(limit)}")
+    reason = (
+        f"{label(process, pid, number)} {waiting_phrase(process, stage)} {human_duration(waited)}, "
+        f"{t.source} for this stage is {human_duration(limit)}"
+    )
     return Stalled(process, pid, stage, entered, customer_id, owner, limit, reason)
 
 
@@ -213,7 +244,10 @@ def _later_active_loop(event: Any) -> Any:
     return exists().where(
         later.c.conversation_id == event.conversation_id,
         later.c.kind == "active_loop",
-        or_(later.c.occurred_at > event.occurred_at, and_(later.c.occurred_at == event.occurred_at, later.c.id > event.id)),
+        or_(
+            later.c.occurred_at > event.occurred_at,
+            and_(later.c.occurred_at == event.occurred_at, later.c.id > event.id),
+        ),
     )
 
 
@@ -241,9 +275,13 @@ def abandoned_forms(conn: Connection, now: datetime, after_hours: float) -> list
 def _form_stalled(form: AbandonedForm, now: datetime, after_hours: float) -> Stalled:
     waited = (now - form.started_at).total_seconds() / 3600
     topic = FORM_TOPICS.get(form.form, form.form.replace("_", " "))
-    reason = (f"{topic} ({form.form}) started in conversation {form.conversation_id} and not finished for "
-              f"{human_duration(waited)}; forms count as abandoned after {human_duration(after_hours)}")
-    return Stalled("form", form.event_id, form.form[:30], form.started_at, form.customer_id, OWNERS["form"], after_hours, reason)
+    reason = (
+        f"{topic} ({form.form}) started in conversation {form.conversation_id} and not finished for "
+        f"{human_duration(waited)}; forms count as abandoned after {human_duration(after_hours)}"
+    )
+    return Stalled(
+        "form", form.event_id, form.form[:30], form.started_at, form.customer_id, OWNERS["form"], after_hours, reason
+    )
 
 
 def close_moved_on(conn: Connection, now: datetime) -> int:
@@ -251,21 +289,45 @@ def close_moved_on(conn: Connection, now: datetime) -> int:
     closed = 0
     open_flag = and_(Flag.kind == KIND, Flag.cleared_at.is_(None))
     for process, (model, stage_col, _) in TABLES.items():
-        still = exists().where(model.id == Flag.process_id, stage_col == Flag.stage, model.stage_entered_at == Flag.stage_entered_at)
-        closed += conn.execute(update(Flag).where(open_flag, Flag.process == process, ~still).values(cleared_at=now)
-                               .execution_options(synchronize_session=False)).rowcount
+        still = exists().where(
+            model.id == Flag.process_id, stage_col == Flag.stage, model.stage_entered_at == Flag.stage_entered_at
+        )
+        closed += conn.execute(
+            update(Flag)
+            .where(open_flag, Flag.process == process, ~still)
+            .values(cleared_at=now)
+            .execution_options(synchronize_session=False)
+        ).rowcount
     still = exists().where(Handoff.id == Flag.process_id, Handoff.status == "queued")
-    closed += conn.execute(update(Flag).where(open_flag, Flag.process == "handoff", ~still).values(cleared_at=now)
-                           .execution_options(synchronize_session=False)).rowcount
+    closed += conn.execute(
+        update(Flag)
+        .where(open_flag, Flag.process == "handoff", ~still)
+        .values(cleared_at=now)
+        .execution_options(synchronize_session=False)
+    ).rowcount
     e = ConversationEvent.__table__.alias("started")
     gone = exists().where(e.c.id == Flag.process_id).where(_later_active_loop(e.c))
-    closed += conn.execute(update(Flag).where(open_flag, Flag.process == "form", gone).values(cleared_at=now)
-                           .execution_options(synchronize_session=False)).rowcount
+    closed += conn.execute(
+        update(Flag)
+        .where(open_flag, Flag.process == "form", gone)
+        .values(cleared_at=now)
+        .execution_options(synchronize_session=False)
+    ).rowcount
     return closed
 
 
-_COLUMNS = ("process", "process_id", "kind", "stage", "reason", "raised_at", "owner", "customer_id", "stage_entered_at",
-            "threshold_hours")
+_COLUMNS = (
+    "process",
+    "process_id",
+    "kind",
+    "stage",
+    "reason",
+    "raised_at",
+    "owner",
+    "customer_id",
+    "stage_entered_at",
+    "threshold_hours",
+)
 
 
 def write_flags(conn: Connection, now: datetime, items: Iterable[Stalled]) -> int:
@@ -276,19 +338,37 @@ def write_flags(conn: Connection, now: datetime, items: Iterable[Stalled]) -> in
     """
     before = _open_count(conn)
     conn.execute(text("DROP TABLE IF EXISTS flag_candidates"))
-    conn.execute(text(
-        "CREATE TEMPORARY TABLE flag_candidates (process VARCHAR(20), process_id INTEGER, kind VARCHAR(40), stage VARCHAR(30), "
-        "reason TEXT, raised_at TIMESTAMP, owner VARCHAR(100), customer_id INTEGER, stage_entered_at TIMESTAMP, threshold_hours FLOAT)"))
+    conn.execute(
+        text(
+            "CREATE TEMPORARY TABLE flag_candidates (process VARCHAR(20), process_id INTEGER, kind VARCHAR(40), stage VARCHAR(30), "
+            "reason TEXT, raised_at TIMESTAMP, owner VARCHAR(100), customer_id INTEGER, stage_entered_at TIMESTAMP, threshold_hours FLOAT)"
+        )
+    )
     stamp = now.strftime("%Y-%m-%d %H:%M:%S.%f")
-    rows = ((s.process, s.process_id, KIND, s.stage, s.reason, stamp, s.owner, s.customer_id,
-             s.stage_entered_at_text, s.threshold_hours) for s in items)
+    rows = (
+        (
+            s.process,
+            s.process_id,
+            KIND,
+            s.stage,
+            s.reason,
+            stamp,
+            s.owner,
+            s.customer_id,
+            s.stage_entered_at_text,
+            s.threshold_hours,
+        )
+        for s in items
+    )
     _stage(conn, "flag_candidates", _COLUMNS, rows)
     cols = ", ".join(_COLUMNS)
     # SQLite needs a WHERE in INSERT ... SELECT ... ON CONFLICT to parse it; "WHERE 1 = 1" is that.
-    conn.execute(text(f"""
+    conn.execute(
+        text(f"""
         INSERT INTO flags ({cols}) SELECT {cols} FROM flag_candidates WHERE 1 = 1
         ON CONFLICT (process, process_id, kind, stage) WHERE cleared_at IS NULL
-        DO UPDATE SET reason = excluded.reason, threshold_hours = excluded.threshold_hours, owner = excluded.owner"""))
+        DO UPDATE SET reason = excluded.reason, threshold_hours = excluded.threshold_hours, owner = excluded.owner""")
+    )
     conn.execute(text("DROP TABLE flag_candidates"))
     return _open_count(conn) - before
 
@@ -306,21 +386,27 @@ def _copy(conn: Connection, table: str, columns: tuple[str, ...], batch: list[tu
     if not batch:
         return
     if conn.dialect.name == "postgresql":
+
         def cell(v: Any) -> str:
             if v is None:
                 return "\\N"
             return str(v).replace("\\", "\\\\").replace("\t", " ").replace("\n", " ")
+
         buf = io.StringIO("".join("\t".join(cell(v) for v in row) + "\n" for row in batch))
         cursor = conn.connection.cursor()
         cursor.copy_expert(f"COPY {table} ({', '.join(columns)}) FROM STDIN", buf)
         cursor.close()
     else:
-        conn.exec_driver_sql(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})", batch)
+        conn.exec_driver_sql(
+            f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})", batch
+        )
     batch.clear()
 
 
 def _open_count(conn: Connection) -> int:
-    return conn.execute(select(func.count()).select_from(Flag).where(Flag.kind == KIND, Flag.cleared_at.is_(None))).scalar_one()
+    return conn.execute(
+        select(func.count()).select_from(Flag).where(Flag.kind == KIND, Flag.cleared_at.is_(None))
+    ).scalar_one()
 
 
 def schedule_follow_ups(conn: Connection, now: datetime, forms: list[AbandonedForm]) -> int:
@@ -333,10 +419,21 @@ def schedule_follow_ups(conn: Connection, now: datetime, forms: list[AbandonedFo
         order = _slot_value(conn, form.conversation_id, "order_id", form.started_at)
         topic = FORM_TOPICS[form.form]
         message = f"You were starting {topic}{f' for {order}' if order else ''}: shall we finish it?"
-        stmt = module.insert(FollowUp.__table__).values(
-            source_key=f"form:{form.event_id}", kind="abandoned_form", customer_id=form.customer_id,
-            conversation_id=form.conversation_id, text=message, due_at=now, status="pending", attempts=0, created_at=now,
-        ).on_conflict_do_nothing(index_elements=["source_key"])
+        stmt = (
+            module.insert(FollowUp.__table__)
+            .values(
+                source_key=f"form:{form.event_id}",
+                kind="abandoned_form",
+                customer_id=form.customer_id,
+                conversation_id=form.conversation_id,
+                text=message,
+                due_at=now,
+                status="pending",
+                attempts=0,
+                created_at=now,
+            )
+            .on_conflict_do_nothing(index_elements=["source_key"])
+        )
         created += conn.execute(stmt).rowcount
     return created
 
@@ -344,8 +441,10 @@ def schedule_follow_ups(conn: Connection, now: datetime, forms: list[AbandonedFo
 def _slot_value(conn: Connection, conversation_id: int, slot: str, before: datetime) -> str | None:
     e = ConversationEvent.__table__
     stmt = (
-        select(e.c.payload).where(e.c.conversation_id == conversation_id, e.c.kind == "slot", e.c.name == slot)
-        .order_by(e.c.occurred_at.desc(), e.c.id.desc()).limit(1)
+        select(e.c.payload)
+        .where(e.c.conversation_id == conversation_id, e.c.kind == "slot", e.c.name == slot)
+        .order_by(e.c.occurred_at.desc(), e.c.id.desc())
+        .limit(1)
     )
     payload = conn.execute(stmt).scalar()
     value = payload.get("value") if isinstance(payload, dict) else None
@@ -361,8 +460,13 @@ class FlagRunResult:
     thresholds: int
 
 
-def flag_stalled_processes(conn: Connection, now: datetime, slas: dict[tuple[str, str], float],
-                           form_abandon_hours: float, progress: Progress = no_progress) -> FlagRunResult:
+def flag_stalled_processes(
+    conn: Connection,
+    now: datetime,
+    slas: dict[tuple[str, str], float],
+    form_abandon_hours: float,
+    progress: Progress = no_progress,
+) -> FlagRunResult:
     progress(0, 4, "thresholds")
     thresholds = recompute_thresholds(conn, now, slas)
     progress(1, 4, "closing flags of processes that moved on")
@@ -386,11 +490,22 @@ def flag_stalled_job(ctx: JobContext) -> int:
     slas = parse_stage_slas(ctx.settings.stage_slas)
     with ctx.engine.begin() as conn:
         result = flag_stalled_processes(conn, ctx.now, slas, ctx.settings.form_abandon_hours, ctx.progress)
-    ctx.summary.update(raised=result.raised, closed=result.closed, open=result.open, follow_ups=result.follow_ups,
-                       thresholds=result.thresholds)
+    ctx.summary.update(
+        raised=result.raised,
+        closed=result.closed,
+        open=result.open,
+        follow_ups=result.follow_ups,
+        thresholds=result.thresholds,
+    )
     log.info("stalled processes flagged", extra=ctx.summary)
     return result.raised + result.closed + result.follow_ups
 
 
-register(JobSpec("flag_stalled", flag_stalled_job, "0 * * * *",
-                 "flag processes stalled beyond their stage's SLA or p90; follow up abandoned forms"))
+register(
+    JobSpec(
+        "flag_stalled",
+        flag_stalled_job,
+        "0 * * * *",
+        "flag processes stalled beyond their stage's SLA or p90; follow up abandoned forms",
+    )
+)

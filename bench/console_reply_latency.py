@@ -8,6 +8,7 @@ NLU + dialogue turn).
 
     uv run python bench/console_reply_latency.py [--replies 20]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -35,8 +36,12 @@ TARGET_SECONDS = 1.0
 def handoff_of(stack, sender: str) -> dict | None:
     """The newest handoff of this web chat visitor's conversation, as the CRM holds it."""
     with stack.engine.connect() as conn:
-        row = conn.execute(select(Handoff.id).join(Conversation, Handoff.conversation_id == Conversation.id)
-                           .where(Conversation.sender_id == sender).order_by(Handoff.id.desc())).first()
+        row = conn.execute(
+            select(Handoff.id)
+            .join(Conversation, Handoff.conversation_id == Conversation.id)
+            .where(Conversation.sender_id == sender)
+            .order_by(Handoff.id.desc())
+        ).first()
     return dict(row._mapping) if row else None
 
 
@@ -75,8 +80,11 @@ def main() -> int:
                 for i in range(args.replies):
                     text = f"Agent reply number {i}"
                     started = time.monotonic()
-                    agent.post(f"/handoffs/{handoff_id}/reply", data={"csrf": csrf, "text": text},
-                               headers={"Accept": "application/json"})
+                    agent.post(
+                        f"/handoffs/{handoff_id}/reply",
+                        data={"csrf": csrf, "text": text},
+                        headers={"Accept": "application/json"},
+                    )
                     chat.wait_for_bot(text)
                     replies.append(time.monotonic() - started)
         finally:
@@ -84,7 +92,9 @@ def main() -> int:
     rows = [("assistant turn (baseline)", baseline), ("agent reply via console", replies)]
     print(f"{'':28} {'n':>3} {'p50':>8} {'p95':>8} {'max':>8}")
     for name, values in rows:
-        print(f"{name:28} {len(values):3d} {statistics.median(values):7.3f}s {percentile(values, 0.95):7.3f}s {max(values):7.3f}s")
+        print(
+            f"{name:28} {len(values):3d} {statistics.median(values):7.3f}s {percentile(values, 0.95):7.3f}s {max(values):7.3f}s"
+        )
     ratio = statistics.median(replies) / statistics.median(baseline)
     p95 = percentile(replies, 0.95)
     print(f"ratio agent reply / assistant turn (p50): x{ratio:.2f}")

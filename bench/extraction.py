@@ -9,6 +9,7 @@ clears that cache before every message, the worst case of phrases never seen bef
 Speed targets live
 here rather than in unit tests: the machines are shared and timings in tests are noise.
 """
+
 from __future__ import annotations
 
 import re
@@ -40,6 +41,7 @@ def per_message(fn, rounds: int = 400) -> float:
 def main() -> None:
     today = date(2026, 11, 27)
     ours = per_message(lambda text: extract_all(text, today))
+
     def cold(text: str) -> None:
         _read.cache_clear()
         extract_all(text, today)

@@ -23,6 +23,7 @@ duplicate detection against the planted pairs.
 Baselines from the same run: a plain bulk INSERT of the same file with no cleaning or
 matching (rows/s), and exact-email matching alone (recall).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -71,13 +72,24 @@ def generate(path: Path, n: int, seed: int = 13) -> tuple[set[tuple[int, int]], 
                     w.writerow([name, "", f"+49 {digits[:3]} {digits[3:]}", city])
                 else:
                     pos = rng.randrange(1, len(name) - 1)
-                    typo = name[:pos] + name[pos + 1:] if name[pos] != " " else name[:pos] + name[pos + 2:] + name[pos + 1]
+                    typo = (
+                        name[:pos] + name[pos + 1 :]
+                        if name[pos] != " "
+                        else name[:pos] + name[pos + 2 :] + name[pos + 1]
+                    )
                     w.writerow([typo, f"other{i}@mail.example", "", city])
                 pairs.add((orig_line, line))
             elif roll < DUP_SHARE + BAD_SHARE:
                 bad += 1
-                w.writerow(rng.choice([["Bad Row", f"nobody{i}@", "", "Berlin"], ["Bad Row", "", "12", "Berlin"],
-                                       ["Bad, Row", f"x{i}@mail.example", "", "Berlin", "extra"]]))
+                w.writerow(
+                    rng.choice(
+                        [
+                            ["Bad Row", f"nobody{i}@", "", "Berlin"],
+                            ["Bad Row", "", "12", "Berlin"],
+                            ["Bad, Row", f"x{i}@mail.example", "", "Berlin", "extra"],
+                        ]
+                    )
+                )
             else:
                 name = f"{rng.choice(first)} {rng.choice(last)}"
                 email = f"{re.sub(r'[^a-z]', '', name.lower())}{i}@mail.example"
@@ -101,7 +113,9 @@ def _import(url: str, schema: str | None, path: str, out) -> None:  # type: igno
     engine = _engine(url, schema)
     migrate(engine)
     started = time.perf_counter()
-    report = import_customers(lambda: UnitOfWork(engine), Path(path), datetime(2026, 12, 1), region="DE", batch_size=2000)
+    report = import_customers(
+        lambda: UnitOfWork(engine), Path(path), datetime(2026, 12, 1), region="DE", batch_size=2000
+    )
     took = time.perf_counter() - started
     predicted = set()
     for line, into, _why in report.merged:
@@ -109,8 +123,18 @@ def _import(url: str, schema: str | None, path: str, out) -> None:  # type: igno
         if m:
             predicted.add((int(m.group(1)), line))
     usage = resource.getrusage(resource.RUSAGE_SELF)
-    out.send((took, report.rows, report.created, len(report.merged), len(report.bad), predicted, usage.ru_maxrss,
-              usage.ru_utime + usage.ru_stime))
+    out.send(
+        (
+            took,
+            report.rows,
+            report.created,
+            len(report.merged),
+            len(report.bad),
+            predicted,
+            usage.ru_maxrss,
+            usage.ru_utime + usage.ru_stime,
+        )
+    )
 
 
 def _baseline(url: str, schema: str | None, path: str, out) -> None:  # type: ignore[no-untyped-def]
@@ -130,8 +154,15 @@ def _baseline(url: str, schema: str | None, path: str, out) -> None:  # type: ig
         batch = []
         for row in reader:
             n += 1
-            batch.append({"name": row[0], "email": None, "phone": row[2] or None, "address": row[3] if len(row) > 3 else None,
-                          "created_at": now})
+            batch.append(
+                {
+                    "name": row[0],
+                    "email": None,
+                    "phone": row[2] or None,
+                    "address": row[3] if len(row) > 3 else None,
+                    "created_at": now,
+                }
+            )
             if len(batch) == 2000:
                 conn.execute(insert(Customer), batch)
                 batch = []
@@ -174,7 +205,9 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--rows", type=int, default=1_000_000)
     ap.add_argument("--postgres", action="store_true", help="import into a fresh PostgreSQL schema instead of SQLite")
-    ap.add_argument("--online-retail", type=Path, help="the UCI Online Retail export (.csv.gz): run the order bench on it")
+    ap.add_argument(
+        "--online-retail", type=Path, help="the UCI Online Retail export (.csv.gz): run the order bench on it"
+    )
     ap.add_argument("--only", choices=("postgres", "sqlite"), help="order bench on one database only")
     args = ap.parse_args()
     if args.online_retail:
@@ -185,7 +218,9 @@ def main() -> int:
         path = Path(tmp) / "customers.csv"
         t = time.perf_counter()
         truth, bad = generate(path, args.rows)
-        print(f"generated {args.rows:,} rows ({len(truth):,} planted duplicates, {bad:,} bad rows) in {time.perf_counter() - t:.0f} s")
+        print(
+            f"generated {args.rows:,} rows ({len(truth):,} planted duplicates, {bad:,} bad rows) in {time.perf_counter() - t:.0f} s"
+        )
         email_pairs = exact_email_pairs(path)
         if args.postgres:
             from tests.support.db import POSTGRES_URL, postgres_schema
@@ -200,13 +235,19 @@ def main() -> int:
     base_took, base_rows = base
     precision, recall = pr(predicted, truth)
     email_precision, email_recall = pr(email_pairs, truth)
-    print(f"import:   {rows:,} rows in {took:.0f} s = {rows / took:,.0f} rows/s; created {created:,}, merged {merged:,}, "
-          f"bad {bad_found:,}; peak RSS {peak_kb / 1024:,.0f} MB; {cpu:.0f} CPU s = {rows / cpu:,.0f} rows per CPU second "
-          f"(wall time depends on what else the machine runs)")
-    print(f"baseline: plain bulk INSERT, no cleaning or matching: {base_rows / base_took:,.0f} rows/s "
-          f"(import runs at {rows / took / (base_rows / base_took):.2f}x of it)")
-    print(f"duplicates: precision {precision:.3f}, recall {recall:.3f} over {len(truth):,} planted pairs "
-          f"(baseline exact email only: precision {email_precision:.3f}, recall {email_recall:.3f})")
+    print(
+        f"import:   {rows:,} rows in {took:.0f} s = {rows / took:,.0f} rows/s; created {created:,}, merged {merged:,}, "
+        f"bad {bad_found:,}; peak RSS {peak_kb / 1024:,.0f} MB; {cpu:.0f} CPU s = {rows / cpu:,.0f} rows per CPU second "
+        f"(wall time depends on what else the machine runs)"
+    )
+    print(
+        f"baseline: plain bulk INSERT, no cleaning or matching: {base_rows / base_took:,.0f} rows/s "
+        f"(import runs at {rows / took / (base_rows / base_took):.2f}x of it)"
+    )
+    print(
+        f"duplicates: precision {precision:.3f}, recall {recall:.3f} over {len(truth):,} planted pairs "
+        f"(baseline exact email only: precision {email_precision:.3f}, recall {email_recall:.3f})"
+    )
     print(f"database: {'PostgreSQL' if args.postgres else 'SQLite'}, batches of 2000 rows")
     return 0
 

@@ -10,6 +10,7 @@ The check's cleaning rules, applied with pandas to the raw file, apart from the 
 The CRM side: SUM(orders.total) per customer, credit notes included, found by the customer's
 external id.
 """
+
 from __future__ import annotations
 
 import multiprocessing as mp
@@ -27,7 +28,11 @@ def pandas_net(path: Path) -> dict[str, Decimal]:
     df = pd.read_csv(path, dtype=str, keep_default_na=False).drop_duplicates()
     qty = df["Quantity"].astype("int64")
     price_e4 = (df["UnitPrice"].astype(float) * 10_000).round().astype("int64")
-    keep = ~((qty < 0) & (price_e4 == 0) & ~df["InvoiceNo"].str.startswith("C")) & (price_e4 >= 0) & (df["CustomerID"] != "")
+    keep = (
+        ~((qty < 0) & (price_e4 == 0) & ~df["InvoiceNo"].str.startswith("C"))
+        & (price_e4 >= 0)
+        & (df["CustomerID"] != "")
+    )
     df = df[keep].assign(amount=(qty * price_e4)[keep])
     invoices = df.groupby(["CustomerID", "InvoiceNo"])["amount"].sum()
     cents = ((invoices.abs() + 50) // 100) * invoices.map(lambda v: -1 if v < 0 else 1)
@@ -39,9 +44,12 @@ def crm_net(engine: Any) -> dict[str, Decimal]:
     from sqlalchemy import text
 
     with engine.connect() as conn:
-        rows = conn.execute(text(
-            "SELECT i.external_id, SUM(o.total) FROM orders o JOIN channel_identities i "
-            "ON i.customer_id = o.customer_id AND i.channel = 'external_id' GROUP BY i.external_id")).all()
+        rows = conn.execute(
+            text(
+                "SELECT i.external_id, SUM(o.total) FROM orders o JOIN channel_identities i "
+                "ON i.customer_id = o.customer_id AND i.channel = 'external_id' GROUP BY i.external_id"
+            )
+        ).all()
     return {ext: Decimal(str(total)).quantize(Decimal("0.01")) for ext, total in rows}
 
 
@@ -59,8 +67,21 @@ def _import(url: str, schema: str | None, path: str, out: Any) -> None:
     started = time.perf_counter()
     again = import_orders(lambda: UnitOfWork(engine), Path(path), datetime(2026, 12, 7))
     again_took = time.perf_counter() - started
-    out.send((took, cpu, peak, report.rows, report.created, report.lines(limit=3), report.seconds,
-              again.created, again.unchanged, again_took, crm_net(engine)))
+    out.send(
+        (
+            took,
+            cpu,
+            peak,
+            report.rows,
+            report.created,
+            report.lines(limit=3),
+            report.seconds,
+            again.created,
+            again.unchanged,
+            again_took,
+            crm_net(engine),
+        )
+    )
     engine.dispose()
 
 
@@ -72,7 +93,13 @@ def _baseline(url: str, schema: str | None, path: str, out: Any) -> None:
     engine = make_engine(url, connect_args={"options": f"-csearch_path={schema}"}) if schema else make_engine(url)
     started = time.perf_counter()
     df = pd.read_csv(path, dtype=str, keep_default_na=False)
-    df.to_sql("raw_lines", engine, index=False, chunksize=50_000, method="multi" if engine.dialect.name == "postgresql" else None)
+    df.to_sql(
+        "raw_lines",
+        engine,
+        index=False,
+        chunksize=50_000,
+        method="multi" if engine.dialect.name == "postgresql" else None,
+    )
     out.send((time.perf_counter() - started, len(df)))
     engine.dispose()
 
@@ -107,14 +134,20 @@ def run_orders_bench(path: Path, databases: tuple[str, ...]) -> int:
         name = "PostgreSQL" if db == "postgres" else "SQLite"
         print(f"== {name} ==")
         print("\n".join(lines))
-        print(f"import:   {rows:,} lines in {took:.1f} s = {rows / took:,.0f} lines/s; {cpu:.1f} CPU s; "
-              f"peak RSS {peak_kb / 1024:,.0f} MB; phases: " + ", ".join(f"{k} {v:.1f} s" for k, v in seconds.items()))
-        print(f"baseline: pandas read_csv + to_sql of the raw lines, no cleaning: {base_rows / base_took:,.0f} lines/s "
-              f"({base_took:.1f} s); the import runs at {rows / took / (base_rows / base_took):.2f}x of it")
+        print(
+            f"import:   {rows:,} lines in {took:.1f} s = {rows / took:,.0f} lines/s; {cpu:.1f} CPU s; "
+            f"peak RSS {peak_kb / 1024:,.0f} MB; phases: " + ", ".join(f"{k} {v:.1f} s" for k, v in seconds.items())
+        )
+        print(
+            f"baseline: pandas read_csv + to_sql of the raw lines, no cleaning: {base_rows / base_took:,.0f} lines/s "
+            f"({base_took:.1f} s); the import runs at {rows / took / (base_rows / base_took):.2f}x of it"
+        )
         print(f"re-import: {again_created} new orders, {again_unchanged:,} already in the CRM, in {again_took:.1f} s")
         wrong = {c for c in expected.keys() | net.keys() if expected.get(c) != net.get(c)}
-        print(f"net revenue per customer: {len(expected) - len(wrong & expected.keys()):,} of {len(expected):,} customers "
-              f"equal the pandas computation to the cent; {len(wrong)} differ"
-              + (f" (e.g. {sorted(wrong)[:5]})" if wrong else ""))
+        print(
+            f"net revenue per customer: {len(expected) - len(wrong & expected.keys()):,} of {len(expected):,} customers "
+            f"equal the pandas computation to the cent; {len(wrong)} differ"
+            + (f" (e.g. {sorted(wrong)[:5]})" if wrong else "")
+        )
         failed += bool(wrong) or again_created > 0
     return 1 if failed else 0

@@ -22,6 +22,7 @@ rows, bot messages received == outbound rows, no duplicates, every sender's
 messages in the order they were sent. A mismatch fails the bench (exit 1).
 `bench/scale_out.py` runs the same customers against two servers behind haproxy.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -59,8 +60,11 @@ TARGETS = ("plain rasa", "crmbot")
 TURN_TIMEOUT = 120.0
 # One machine sends every simulated customer's messages: the per-address limits meant for the
 # internet would turn the bench into a test of the rate limiter.
-UNLIMITED = {"MESSAGES_PER_MINUTE": "1000000", "MESSAGES_PER_MINUTE_PER_IP": "1000000",
-             "NEW_CUSTOMERS_PER_IP_PER_HOUR": "1000000"}
+UNLIMITED = {
+    "MESSAGES_PER_MINUTE": "1000000",
+    "MESSAGES_PER_MINUTE_PER_IP": "1000000",
+    "NEW_CUSTOMERS_PER_IP_PER_HOUR": "1000000",
+}
 
 
 @dataclass
@@ -84,8 +88,12 @@ class Level:
         def pct(p: float) -> float:
             return lat[min(len(lat) - 1, int(p * len(lat)))] * 1000
 
-        return {"msgs_s": len(self.latencies) / self.seconds if self.seconds else 0.0,
-                "p50_ms": pct(0.50), "p95_ms": pct(0.95), "p99_ms": pct(0.99)}
+        return {
+            "msgs_s": len(self.latencies) / self.seconds if self.seconds else 0.0,
+            "p50_ms": pct(0.50),
+            "p95_ms": pct(0.95),
+            "p99_ms": pct(0.99),
+        }
 
     def start_script(self, sender: str, first_time: bool) -> None:
         if first_time:
@@ -141,10 +149,20 @@ def seed_customers(engine, customers: list[tuple[str, list[str]]]) -> dict[str, 
         for n, (channel, senders) in enumerate(customers):
             customer = uow.customers.add(Customer(name=f"Load Customer {n}", created_at=placed))
             for sender in senders:
-                uow.identities.add(ChannelIdentity(customer_id=customer.id, channel=channel, external_id=sender, created_at=placed))
+                uow.identities.add(
+                    ChannelIdentity(customer_id=customer.id, channel=channel, external_id=sender, created_at=placed)
+                )
             number = f"B-{10000 + n}"
-            order = uow.orders.add(Order(number=number, customer_id=customer.id, status="pending", stage_entered_at=placed,
-                                         placed_at=placed, total=Decimal("19.90")))
+            order = uow.orders.add(
+                Order(
+                    number=number,
+                    customer_id=customer.id,
+                    status="pending",
+                    stage_entered_at=placed,
+                    placed_at=placed,
+                    total=Decimal("19.90"),
+                )
+            )
             for step, stage in enumerate(("paid", "packed", "shipped")):
                 stages.move(uow.session, "order", order, stage, placed + timedelta(days=step + 1))
             orders.update({sender: number for sender in senders})
@@ -157,8 +175,9 @@ def scripts_of(senders: list[str]):  # type: ignore[no-untyped-def]
     return enumerate(senders * 1000)
 
 
-async def rest_customer(client: httpx.AsyncClient, url: str, senders: list[str], orders: dict[str, str], level: Level,
-                        until: float) -> None:
+async def rest_customer(
+    client: httpx.AsyncClient, url: str, senders: list[str], orders: dict[str, str], level: Level, until: float
+) -> None:
     for script, sender in scripts_of(senders):
         if time.monotonic() >= until:
             return
@@ -176,8 +195,14 @@ async def rest_customer(client: httpx.AsyncClient, url: str, senders: list[str],
             level.record(sender, text, time.perf_counter() - started, replies)
 
 
-async def webchat_customer(base_url: str, sessions: list[str], orders: dict[str, str], level: Level, until: float,
-                           token_of: Callable[[str], str] | None) -> None:
+async def webchat_customer(
+    base_url: str,
+    sessions: list[str],
+    orders: dict[str, str],
+    level: Level,
+    until: float,
+    token_of: Callable[[str], str] | None,
+) -> None:
     """The widget's protocol: connect, session_request / session_confirm, user_uttered, bot_uttered.
 
     token_of: the signed token of a planned session (the assistant); None lets the server pick
@@ -226,8 +251,11 @@ async def webchat_customer(base_url: str, sessions: list[str], orders: dict[str,
                 acked: asyncio.Future = loop.create_future()
                 started = time.perf_counter()
                 # The server acknowledges after its handler returns, i.e. after the turn and its replies.
-                await sio.emit("user_uttered", {"message": text, "session_id": token or confirmed.result()},
-                               callback=lambda *_: acked.done() or acked.set_result(None))
+                await sio.emit(
+                    "user_uttered",
+                    {"message": text, "session_id": token or confirmed.result()},
+                    callback=lambda *_: acked.done() or acked.set_result(None),
+                )
                 try:
                     await asyncio.wait_for(acked, TURN_TIMEOUT)
                 except asyncio.TimeoutError:
@@ -238,12 +266,15 @@ async def webchat_customer(base_url: str, sessions: list[str], orders: dict[str,
             await sio.disconnect()
 
 
-async def run_level(base_url: str, level: Level, orders: dict[str, str], seconds: float,
-                    token_of: Callable[[str], str] | None = None) -> None:
+async def run_level(
+    base_url: str, level: Level, orders: dict[str, str], seconds: float, token_of: Callable[[str], str] | None = None
+) -> None:
     started = time.monotonic()
     until = started + seconds
     if level.transport == "webchat":
-        await asyncio.gather(*(webchat_customer(base_url, sessions, orders, level, until, token_of) for sessions in level.plan))
+        await asyncio.gather(
+            *(webchat_customer(base_url, sessions, orders, level, until, token_of) for sessions in level.plan)
+        )
     else:
         url = f"{base_url}/webhooks/rest/webhook"
         limits = httpx.Limits(max_connections=level.customers + 5, max_keepalive_connections=level.customers + 5)
@@ -261,7 +292,8 @@ def crm_counts(engine, level: Level) -> dict[str, int]:  # type: ignore[no-untyp
             select(Conversation.sender_id, Message.direction, Message.text, Message.event_key, Message.conversation_id)
             .join(Conversation, Message.conversation_id == Conversation.id)
             .where(Conversation.sender_id.in_(senders))
-            .order_by(Message.sent_at, Message.id)).all()
+            .order_by(Message.sent_at, Message.id)
+        ).all()
     inbound: dict[str, list[str]] = {}
     conversations: dict[str, set[int]] = {}
     for sender, direction, text, _key, conversation_id in rows:
@@ -269,11 +301,18 @@ def crm_counts(engine, level: Level) -> dict[str, int]:  # type: ignore[no-untyp
         if direction == "in":
             inbound.setdefault(sender, []).append(text)
     keys = [row.event_key for row in rows]
-    reordered = sum(1 for sender, texts in level.sent_texts.items() if inbound.get(sender, []) != texts
-                    and sorted(inbound.get(sender, [])) == sorted(texts))
-    return {"in": sum(1 for r in rows if r.direction == "in"), "out": sum(1 for r in rows if r.direction == "out"),
-            "duplicates": len(keys) - len(set(keys)), "reordered": reordered,
-            "split": sum(1 for ids in conversations.values() if len(ids) > 1)}
+    reordered = sum(
+        1
+        for sender, texts in level.sent_texts.items()
+        if inbound.get(sender, []) != texts and sorted(inbound.get(sender, [])) == sorted(texts)
+    )
+    return {
+        "in": sum(1 for r in rows if r.direction == "in"),
+        "out": sum(1 for r in rows if r.direction == "out"),
+        "duplicates": len(keys) - len(set(keys)),
+        "reordered": reordered,
+        "split": sum(1 for ids in conversations.values() if len(ids) > 1),
+    }
 
 
 def check_counts(engine, level: Level, settle: float = 180) -> tuple[bool, dict[str, int]]:  # type: ignore[no-untyped-def]
@@ -281,44 +320,90 @@ def check_counts(engine, level: Level, settle: float = 180) -> tuple[bool, dict[
     deadline = time.monotonic() + settle
     while True:
         counts = crm_counts(engine, level)
-        ok = (counts["in"] == level.sent and counts["out"] == level.bot_messages and counts["duplicates"] == 0
-              and counts["reordered"] == 0 and counts["split"] == 0)
+        ok = (
+            counts["in"] == level.sent
+            and counts["out"] == level.bot_messages
+            and counts["duplicates"] == 0
+            and counts["reordered"] == 0
+            and counts["split"] == 0
+        )
         if ok or time.monotonic() > deadline:
             return ok, counts
         time.sleep(1)
 
 
 def check_line(level: Level, ok: bool, counts: dict[str, int]) -> str:
-    return (f"sent {level.sent} = in {counts['in']}, replies {level.bot_messages} = out {counts['out']}, "
-            f"duplicates {counts['duplicates']}, reordered {counts['reordered']}, split {counts['split']}: "
-            f"{'ok' if ok else 'MISMATCH'}")
+    return (
+        f"sent {level.sent} = in {counts['in']}, replies {level.bot_messages} = out {counts['out']}, "
+        f"duplicates {counts['duplicates']}, reordered {counts['reordered']}, split {counts['split']}: "
+        f"{'ok' if ok else 'MISMATCH'}"
+    )
 
 
 def assistant_env(work: Path, name: str = "crmbot", **extra: str) -> dict[str, str]:
-    env = {**os.environ, "DATABASE_URL": f"sqlite:///{work / 'crm.db'}", "VAR_DIR": str(work / f"var-{name}"),
-           "RASA_PORT": str(free_port()), "ACTION_PORT": str(free_port()), "CONSOLE_PORT": str(free_port()),
-           "LOG_LEVEL": "WARNING", "TF_CPP_MIN_LOG_LEVEL": "2",
-           "WEBCHAT_SECRET": secrets.token_urlsafe(32), "ACTION_SERVER_TOKEN": secrets.token_urlsafe(32), **UNLIMITED, **extra}
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"sqlite:///{work / 'crm.db'}",
+        "VAR_DIR": str(work / f"var-{name}"),
+        "RASA_PORT": str(free_port()),
+        "ACTION_PORT": str(free_port()),
+        "CONSOLE_PORT": str(free_port()),
+        "LOG_LEVEL": "WARNING",
+        "TF_CPP_MIN_LOG_LEVEL": "2",
+        "WEBCHAT_SECRET": secrets.token_urlsafe(32),
+        "ACTION_SERVER_TOKEN": secrets.token_urlsafe(32),
+        **UNLIMITED,
+        **extra,
+    }
     return {k: v for k, v in env.items() if not k.startswith("TELEGRAM_")}
 
 
 def start_assistant(work: Path, env: dict[str, str], name: str = "crmbot") -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "bot.cli", "run"], cwd=ROOT, env=env, stdout=(work / f"{name}.log").open("w"),
-                            stderr=subprocess.STDOUT, start_new_session=True)
+    return subprocess.Popen(
+        [sys.executable, "-m", "bot.cli", "run"],
+        cwd=ROOT,
+        env=env,
+        stdout=(work / f"{name}.log").open("w"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
 
 
 def start_plain_rasa(work: Path, model: Path, env: dict[str, str]) -> tuple[subprocess.Popen, str]:
     """Plain `rasa run` on the assistant's action server (which answers only calls carrying its token)."""
     port = free_port()
-    (work / "plain-endpoints.yml").write_text(f"action_endpoint:\n  url: http://127.0.0.1:{env['ACTION_PORT']}/webhook\n"
-                                              f"  headers:\n    X-Action-Token: {env['ACTION_SERVER_TOKEN']}\n")
+    (work / "plain-endpoints.yml").write_text(
+        f"action_endpoint:\n  url: http://127.0.0.1:{env['ACTION_PORT']}/webhook\n"
+        f"  headers:\n    X-Action-Token: {env['ACTION_SERVER_TOKEN']}\n"
+    )
     # Rasa's own socket.io channel; without session persistence its sender is the socket id.
-    (work / "plain-credentials.yml").write_text("rest:\nsocketio:\n  user_message_evt: user_uttered\n"
-                                                "  bot_message_evt: bot_uttered\n  session_persistence: false\n")
-    proc = subprocess.Popen([sys.executable, "-m", "rasa", "run", "-i", "127.0.0.1", "-p", str(port), "--model", str(model),
-                             "--endpoints", str(work / "plain-endpoints.yml"), "--credentials", str(work / "plain-credentials.yml")],
-                            cwd=work, env={**os.environ, "PYTHONWARNINGS": "ignore", "TF_CPP_MIN_LOG_LEVEL": "2"},
-                            stdout=(work / "plain.log").open("w"), stderr=subprocess.STDOUT, start_new_session=True)
+    (work / "plain-credentials.yml").write_text(
+        "rest:\nsocketio:\n  user_message_evt: user_uttered\n"
+        "  bot_message_evt: bot_uttered\n  session_persistence: false\n"
+    )
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "rasa",
+            "run",
+            "-i",
+            "127.0.0.1",
+            "-p",
+            str(port),
+            "--model",
+            str(model),
+            "--endpoints",
+            str(work / "plain-endpoints.yml"),
+            "--credentials",
+            str(work / "plain-credentials.yml"),
+        ],
+        cwd=work,
+        env={**os.environ, "PYTHONWARNINGS": "ignore", "TF_CPP_MIN_LOG_LEVEL": "2"},
+        stdout=(work / "plain.log").open("w"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
     return proc, f"http://127.0.0.1:{port}"
 
 
@@ -371,7 +456,14 @@ def chart(results: list[dict], path: Path) -> None:
             cs = [r["customers"] for r in rows]
             left.plot(cs, [r["msgs_s"] for r in rows], styles[transport], color=colors[target], label=label)
             right.plot(cs, [r["p95_ms"] for r in rows], styles[transport], color=colors[target], label=f"{label} p95")
-            right.plot(cs, [r["p50_ms"] for r in rows], styles[transport], color=colors[target], alpha=0.35, label=f"{label} p50")
+            right.plot(
+                cs,
+                [r["p50_ms"] for r in rows],
+                styles[transport],
+                color=colors[target],
+                alpha=0.35,
+                label=f"{label} p50",
+            )
     left.set(xlabel="simulated customers", ylabel="messages / s", title="Throughput")
     right.set(xlabel="simulated customers", ylabel="latency (ms)", title="Latency", yscale="log")
     for ax in (left, right):
@@ -383,14 +475,18 @@ def chart(results: list[dict], path: Path) -> None:
     fig.savefig(path, dpi=110)
 
 
-HEADER = (f"{'target':<11} {'transport':<8} {'C':>4} {'msgs/s':>8} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} "
-          f"{'CPU ms/msg':>11} {'errors':>7} {'empty':>6}  CRM check")
+HEADER = (
+    f"{'target':<11} {'transport':<8} {'C':>4} {'msgs/s':>8} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} "
+    f"{'CPU ms/msg':>11} {'errors':>7} {'empty':>6}  CRM check"
+)
 
 
 def row_line(level: Level, figures: dict[str, float], check: str) -> str:
-    return (f"{level.target:<11} {level.transport:<8} {level.customers:>4} {figures['msgs_s']:>8.1f} {figures['p50_ms']:>8.0f} "
-            f"{figures['p95_ms']:>8.0f} {figures['p99_ms']:>8.0f} {figures['rasa_cpu_ms']:>5.0f}/{figures['stack_cpu_ms']:<5.0f} "
-            f"{level.errors:>7} {level.empty:>6}  {check}")
+    return (
+        f"{level.target:<11} {level.transport:<8} {level.customers:>4} {figures['msgs_s']:>8.1f} {figures['p50_ms']:>8.0f} "
+        f"{figures['p95_ms']:>8.0f} {figures['p99_ms']:>8.0f} {figures['rasa_cpu_ms']:>5.0f}/{figures['stack_cpu_ms']:<5.0f} "
+        f"{level.errors:>7} {level.empty:>6}  {check}"
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -400,10 +496,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--transport", choices=("rest", "webchat", "both"), default="rest")
     parser.add_argument("--chart", type=Path, default=None, help="write a PNG chart here")
     parser.add_argument("--json", type=Path, default=None, help="write the figures here")
-    parser.add_argument("--profile", type=Path, default=None,
-                        help="py-spy the assistant's Rasa server during its last level; collapsed stacks go here")
-    parser.add_argument("--env", action="append", default=[], metavar="NAME=VALUE",
-                        help="a setting for the assistant, e.g. INGEST_WORKER=process (repeatable)")
+    parser.add_argument(
+        "--profile",
+        type=Path,
+        default=None,
+        help="py-spy the assistant's Rasa server during its last level; collapsed stacks go here",
+    )
+    parser.add_argument(
+        "--env",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="a setting for the assistant, e.g. INGEST_WORKER=process (repeatable)",
+    )
     args = parser.parse_args(argv)
     levels = [int(x) for x in args.levels.split(",")]
     transports = ["rest", "webchat"] if args.transport == "both" else [args.transport]
@@ -419,10 +524,23 @@ def main(argv: list[str] | None = None) -> int:
     run_id = f"{random.randrange(16**6):06x}"
     # Enough sender ids for a script each at up to 60 msgs/s; a customer that runs out starts over.
     scripts = max(4, int(60 * args.seconds / len(SCRIPT) / min(levels)) + 1)
-    plan = {(target, transport, c): plan_senders(run_id, f"{target[0]}{transport[0]}{c}", transport, c, max(4, scripts // c))
-            for c in levels for target in TARGETS for transport in transports}
-    orders = seed_customers(engine, [(transport, ids) for (target, transport, _c), customers in plan.items()
-                                     if not (target == "plain rasa" and transport == "webchat") for ids in customers])
+    plan = {
+        (target, transport, c): plan_senders(
+            run_id, f"{target[0]}{transport[0]}{c}", transport, c, max(4, scripts // c)
+        )
+        for c in levels
+        for target in TARGETS
+        for transport in transports
+    }
+    orders = seed_customers(
+        engine,
+        [
+            (transport, ids)
+            for (target, transport, _c), customers in plan.items()
+            if not (target == "plain rasa" and transport == "webchat")
+            for ids in customers
+        ],
+    )
     env = assistant_env(work, **dict(item.split("=", 1) for item in args.env))
     assistant = start_assistant(work, env)
     signer = SessionSigner(env["WEBCHAT_SECRET"])
@@ -437,9 +555,13 @@ def main(argv: list[str] | None = None) -> int:
         action_pid = children(assistant.pid, "bot.action_server")[0]
         pids = {"plain rasa": ([plain.pid], [plain.pid, action_pid]), "crmbot": ([rasa_pid], children(assistant.pid))}
         for url in urls.values():  # the first turn loads TensorFlow graphs; keep it out of the figures
-            httpx.post(f"{url}/webhooks/rest/webhook", json={"sender": f"warmup-{run_id}", "message": "hello"}, timeout=300)
-        print(f"load average at the start: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs"
-              + (f"; assistant settings: {' '.join(args.env)}" if args.env else ""))
+            httpx.post(
+                f"{url}/webhooks/rest/webhook", json={"sender": f"warmup-{run_id}", "message": "hello"}, timeout=300
+            )
+        print(
+            f"load average at the start: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs"
+            + (f"; assistant settings: {' '.join(args.env)}" if args.env else "")
+        )
         print(HEADER)
         for c in levels:
             for transport in transports:
@@ -448,9 +570,25 @@ def main(argv: list[str] | None = None) -> int:
                     level = Level(target, c, transport, plan=plan[(target, transport, c)])
                     spy = None
                     if args.profile and target == "crmbot" and c == levels[-1] and transport == transports[-1]:
-                        spy = subprocess.Popen([str(Path(sys.executable).parent / "py-spy"), "record", "--format", "raw", "--rate",
-                                                "100", "--nonblocking", "-p", str(rasa_pid), "-d", str(int(args.seconds)),
-                                                "-o", str(args.profile)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                        spy = subprocess.Popen(
+                            [
+                                str(Path(sys.executable).parent / "py-spy"),
+                                "record",
+                                "--format",
+                                "raw",
+                                "--rate",
+                                "100",
+                                "--nonblocking",
+                                "-p",
+                                str(rasa_pid),
+                                "-d",
+                                str(int(args.seconds)),
+                                "-o",
+                                str(args.profile),
+                            ],
+                            stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL,
+                        )
                     rasa_pids, stack_pids = pids[target]
                     if target == "crmbot":
                         stack_pids = children(assistant.pid)  # a restarted child has a new pid
@@ -474,13 +612,25 @@ def main(argv: list[str] | None = None) -> int:
                             failed.append(f"C={c} {transport}: {check}")
                     print(row_line(level, figures, check), flush=True)
                     by_target[target] = figures
-                    results.append({"target": target, "transport": transport, "customers": c, **figures, "errors": level.errors,
-                                    "empty": level.empty, "sent": level.sent})
+                    results.append(
+                        {
+                            "target": target,
+                            "transport": transport,
+                            "customers": c,
+                            **figures,
+                            "errors": level.errors,
+                            "empty": level.empty,
+                            "sent": level.sent,
+                        }
+                    )
                 plain_f, crm_f = by_target["plain rasa"], by_target["crmbot"]
                 overhead = plain_f["msgs_s"] / crm_f["msgs_s"] - 1 if crm_f["msgs_s"] else float("inf")
                 cpu = crm_f["rasa_cpu_ms"] / plain_f["rasa_cpu_ms"] - 1 if plain_f["rasa_cpu_ms"] else float("inf")
-                print(f"{'':<20} {c:>4} {transport}: overhead vs plain Rasa {overhead:+.1%} msgs/s, {cpu:+.1%} Rasa CPU per "
-                      f"message (target <= {TARGET_OVERHEAD:.0%})", flush=True)
+                print(
+                    f"{'':<20} {c:>4} {transport}: overhead vs plain Rasa {overhead:+.1%} msgs/s, {cpu:+.1%} Rasa CPU per "
+                    f"message (target <= {TARGET_OVERHEAD:.0%})",
+                    flush=True,
+                )
         print(f"load average at the end: {os.getloadavg()[0]:.1f}")
     finally:
         if plain is not None:

@@ -8,6 +8,7 @@ reports accuracy, macro-F1, training minutes and parse latency p50/p95 beside a
 TF-IDF (word 1-2 + char 2-5) logistic-regression baseline from the same run.
 ``--stock`` adds the pipeline `rasa init` writes (DIET; slow).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -35,6 +36,7 @@ for _name, _value in THREAD_POOLS.items():
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 from sklearn.metrics import f1_score  # noqa: E402
+
 DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared/benchmarks/banking77"
 TARGETS = {"accuracy": 0.945, "train_minutes": 20.0, "p50_ms": 15.0, "p95_ms": 40.0}
 FALLBACK = "nlu_fallback"
@@ -75,18 +77,13 @@ def write_rasa_data(train: pd.DataFrame, folder: Path) -> Path:
     from rasa.shared.nlu.training_data.message import Message
     from rasa.shared.nlu.training_data.training_data import TrainingData
 
-    messages = [
-        Message(data={"text": t, "intent": label})
-        for t, label in zip(train.text, train.label)
-    ]
+    messages = [Message(data={"text": t, "intent": label}) for t, label in zip(train.text, train.label)]
     path = folder / "nlu.yml"
     path.write_text(RasaYAMLWriter().dumps(TrainingData(messages)), "utf-8")
     return path
 
 
-def run_rasa(
-    name: str, pipeline: list[dict[str, Any]], train: pd.DataFrame, test: pd.DataFrame
-) -> dict[str, Any]:
+def run_rasa(name: str, pipeline: list[dict[str, Any]], train: pd.DataFrame, test: pd.DataFrame) -> dict[str, Any]:
     import yaml
     from rasa.core.agent import Agent
     from nlu.training import train_nlu_model
@@ -232,7 +229,9 @@ def main(argv: list[str] | None = None) -> int:
         print(line)
     checks = verdicts(runs[0])
     for target, ok in checks.items():
-        print(f"{'PASS' if ok else 'FAIL'} {target}: {runs[0][target]:.4g} (target {'>=' if target == 'accuracy' else '<='} {TARGETS[target]})")
+        print(
+            f"{'PASS' if ok else 'FAIL'} {target}: {runs[0][target]:.4g} (target {'>=' if target == 'accuracy' else '<='} {TARGETS[target]})"
+        )
 
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(

@@ -8,6 +8,7 @@ English one (tests/nlu/unseen.yml, the baseline) through the Rasa Agent, as the 
 does, and prints p50/p95 per language and the ratio to English. Target: p95 <= 40 ms.
 Accuracy lives in `crmbot eval`, which trains on its own split.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -74,13 +75,19 @@ def main(argv: list[str] | None = None) -> int:
     for code, name in SETS.items():
         texts = [m.get("text") for m in load_data(str(ROOT / "tests" / "nlu" / f"{name}.yml")).intent_examples]
         ms = np.array(asyncio.run(timings(agent, texts))) * 1000
-        results[code] = {"messages": len(texts), "p50_ms": float(np.percentile(ms, 50)), "p95_ms": float(np.percentile(ms, 95))}
+        results[code] = {
+            "messages": len(texts),
+            "p50_ms": float(np.percentile(ms, 50)),
+            "p95_ms": float(np.percentile(ms, 95)),
+        }
     base = results["en"]
     print(f"{'language':9s} {'messages':>8s} {'p50 ms':>7s} {'p95 ms':>7s}  vs English (baseline)")
     for code, run in results.items():
-        print(f"{code:9s} {run['messages']:8d} {run['p50_ms']:7.2f} {run['p95_ms']:7.2f}  "
-              f"p50 x{run['p50_ms'] / base['p50_ms']:.2f}, p95 x{run['p95_ms'] / base['p95_ms']:.2f}"
-              f"  {'ok' if run['p95_ms'] <= TARGET_P95_MS else 'ABOVE TARGET'} (p95 <= {TARGET_P95_MS:.0f} ms)")
+        print(
+            f"{code:9s} {run['messages']:8d} {run['p50_ms']:7.2f} {run['p95_ms']:7.2f}  "
+            f"p50 x{run['p50_ms'] / base['p50_ms']:.2f}, p95 x{run['p95_ms'] / base['p95_ms']:.2f}"
+            f"  {'ok' if run['p95_ms'] <= TARGET_P95_MS else 'ABOVE TARGET'} (p95 <= {TARGET_P95_MS:.0f} ms)"
+        )
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(results, indent=2), "utf-8")
     return 0

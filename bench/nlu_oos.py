@@ -15,6 +15,7 @@ applied, in the same run, to the pipeline's own max-probability and to a TF-IDF
 Rows whose text is empty (2 train, 2 valid, 4 test, all but the train ones
 ID-OOS) are dropped: Rasa cannot train on or parse an empty message.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -143,7 +144,9 @@ def run_baseline(train: pd.DataFrame, splits: dict[str, pd.DataFrame]) -> dict[s
 
 
 def report(systems: list[dict[str, Any]]) -> list[str]:
-    lines = [f"{'system (test, threshold from valid)':44s} {'in-scope acc':>12s} {'ID-OOS rec':>10s} {'OOD-OOS rec':>11s} {'threshold':>9s}"]
+    lines = [
+        f"{'system (test, threshold from valid)':44s} {'in-scope acc':>12s} {'ID-OOS rec':>10s} {'OOD-OOS rec':>11s} {'threshold':>9s}"
+    ]
     for s in systems:
         t = s["test"]
         lines.append(
@@ -166,7 +169,9 @@ def main(argv: list[str] | None = None) -> int:
 
     train, valid, test = (read(args.data / f"{name}.csv") for name in ("train", "valid", "test"))
     if args.limit:
-        train, valid, test = (f.sample(n=min(args.limit, len(f)), random_state=42).reset_index(drop=True) for f in (train, valid, test))
+        train, valid, test = (
+            f.sample(n=min(args.limit, len(f)), random_state=42).reset_index(drop=True) for f in (train, valid, test)
+        )
     splits = {"valid": valid, "test": test}
     print(
         f"BANKING77-OOS: {len(train)} train ({train.label.nunique()} intents), "
@@ -188,8 +193,10 @@ def main(argv: list[str] | None = None) -> int:
     for target, ok in checks.items():
         print(f"{'PASS' if ok else 'FAIL'} {target}: {main_run[target]:.1%} (target >= {TARGETS[target]:.0%})")
     latencies = np.concatenate([pipeline[name]["latency_ms"] for name in splits])
-    print(f"parse latency p50 {np.percentile(latencies, 50):.1f} ms, p95 {np.percentile(latencies, 95):.1f} ms; "
-          f"training {pipeline['train_minutes']:.1f} min")
+    print(
+        f"parse latency p50 {np.percentile(latencies, 50):.1f} ms, p95 {np.percentile(latencies, 95):.1f} ms; "
+        f"training {pipeline['train_minutes']:.1f} min"
+    )
 
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(

@@ -22,6 +22,7 @@ is + naive regexes), and prints date, total and shop accuracy, seconds per image
 the ratio of correct fields. Targets: total >= 90 %, date >= 95 %, shop >= 80 %,
 >= 1.3 x the baseline's correct fields, <= 2 s per image.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -104,20 +105,27 @@ def run(count: int, seed: int, keep: Path | None) -> dict[str, Any]:
 
 def report(results: dict[str, Any]) -> str:
     p, b = results["pipeline"], results["baseline"]
-    rows = [f"{results['count']} synthetic receipts (seed {results['seed']}; hardest tenth: {results['hard']})", "",
-            "| field | pipeline | baseline (plain image_to_string) | pipeline, hardest tenth | baseline, hardest tenth |",
-            "|---|---|---|---|---|"]
+    rows = [
+        f"{results['count']} synthetic receipts (seed {results['seed']}; hardest tenth: {results['hard']})",
+        "",
+        "| field | pipeline | baseline (plain image_to_string) | pipeline, hardest tenth | baseline, hardest tenth |",
+        "|---|---|---|---|---|",
+    ]
     for name in (*FIELD_NAMES, "all_fields"):
-        rows.append(f"| {name} | {p['all'][name]:.1%} | {b['all'][name]:.1%} | {p['hard'][name]:.1%} | {b['hard'][name]:.1%} |")
+        rows.append(
+            f"| {name} | {p['all'][name]:.1%} | {b['all'][name]:.1%} | {p['hard'][name]:.1%} | {b['hard'][name]:.1%} |"
+        )
     rows.append(f"| seconds per image | {p['seconds_per_image']:.2f} | {b['seconds_per_image']:.2f} | | |")
     rows.append(f"| unreadable images | {p['unreadable']} | {b['unreadable']} | | |")
     exact, speed = p["all"]["all_fields"], p["seconds_per_image"]
-    rows += ["",
-             f"ratio pipeline/baseline: fields exact x{exact / max(b['all']['all_fields'], 1e-9):.2f}, "
-             f"time x{speed / max(b['seconds_per_image'], 1e-9):.2f}",
-             f"target fields exact >= {TARGETS['fields_exact']:.0%}: {exact:.1%} {'PASS' if exact >= TARGETS['fields_exact'] else 'FAIL'}",
-             f"target <= {TARGETS['seconds_per_image']:.0f} s per image: {speed:.2f} s "
-             f"{'PASS' if speed <= TARGETS['seconds_per_image'] else 'FAIL'}"]
+    rows += [
+        "",
+        f"ratio pipeline/baseline: fields exact x{exact / max(b['all']['all_fields'], 1e-9):.2f}, "
+        f"time x{speed / max(b['seconds_per_image'], 1e-9):.2f}",
+        f"target fields exact >= {TARGETS['fields_exact']:.0%}: {exact:.1%} {'PASS' if exact >= TARGETS['fields_exact'] else 'FAIL'}",
+        f"target <= {TARGETS['seconds_per_image']:.0f} s per image: {speed:.2f} s "
+        f"{'PASS' if speed <= TARGETS['seconds_per_image'] else 'FAIL'}",
+    ]
     return "\n".join(rows)
 
 
@@ -155,8 +163,13 @@ def run_real(root: Path, half: str, limit: int | None, jobs: int) -> dict[str, A
             rows.append(row)
             print(f"\r{len(rows)}/{len(chosen)} images", end="", file=sys.stderr, flush=True)
     print(file=sys.stderr)
-    results: dict[str, Any] = {"half": half, "count": len(rows), "jobs": jobs, "images": rows,
-                               "load_average": os.getloadavg()[0]}
+    results: dict[str, Any] = {
+        "half": half,
+        "count": len(rows),
+        "jobs": jobs,
+        "images": rows,
+        "load_average": os.getloadavg()[0],
+    }
     for name in ("pipeline", "baseline"):
         field_hits = {f: [] for f in sroie.REAL_FIELDS}
         for row in rows:
@@ -178,21 +191,30 @@ def run_real(root: Path, half: str, limit: int | None, jobs: int) -> dict[str, A
 def report_real(results: dict[str, Any]) -> str:
     p, b = results["pipeline"], results["baseline"]
     load = results.get("load_average")
-    rows = [f"{results['count']} SROIE receipts ({results['half']} half, {results['jobs']} worker(s), "
-            f"load average at the end {load:.1f} on {os.cpu_count()} cores)", "",
-            "| field | pipeline | baseline (plain image_to_string + naive regexes) | target |", "|---|---|---|---|"]
+    rows = [
+        f"{results['count']} SROIE receipts ({results['half']} half, {results['jobs']} worker(s), "
+        f"load average at the end {load:.1f} on {os.cpu_count()} cores)",
+        "",
+        "| field | pipeline | baseline (plain image_to_string + naive regexes) | target |",
+        "|---|---|---|---|",
+    ]
     for name in sroie.REAL_FIELDS:
         rows.append(f"| {name} (of {p['keyed'][name]}) | {p[name]:.1%} | {b[name]:.1%} | >= {REAL_TARGETS[name]:.0%} |")
     rows.append(f"| seconds per image (wall) | {p['seconds_per_image']:.2f} | {b['seconds_per_image']:.2f} | <= 2 |")
     rows.append(f"| CPU seconds per image | {p['cpu_seconds_per_image']:.2f} | {b['cpu_seconds_per_image']:.2f} | |")
     rows.append(f"| unreadable images | {p['unreadable']} | {b['unreadable']} | |")
     ratio = p["correct"] / max(b["correct"], 1)
-    rows += ["", f"correct fields: pipeline {p['correct']}, baseline {b['correct']}, ratio x{ratio:.2f} "
-             f"(target x{REAL_TARGETS['ratio']})"]
+    rows += [
+        "",
+        f"correct fields: pipeline {p['correct']}, baseline {b['correct']}, ratio x{ratio:.2f} "
+        f"(target x{REAL_TARGETS['ratio']})",
+    ]
     verdicts = [(name, p[name] >= REAL_TARGETS[name]) for name in sroie.REAL_FIELDS]
-    verdicts += [("ratio", ratio >= REAL_TARGETS["ratio"]),
-                 ("seconds (wall)", p["seconds_per_image"] <= REAL_TARGETS["seconds_per_image"]),
-                 ("seconds (CPU)", p["cpu_seconds_per_image"] <= REAL_TARGETS["seconds_per_image"])]
+    verdicts += [
+        ("ratio", ratio >= REAL_TARGETS["ratio"]),
+        ("seconds (wall)", p["seconds_per_image"] <= REAL_TARGETS["seconds_per_image"]),
+        ("seconds (CPU)", p["cpu_seconds_per_image"] <= REAL_TARGETS["seconds_per_image"]),
+    ]
     rows.append("targets: " + ", ".join(f"{n} {'PASS' if ok else 'FAIL'}" for n, ok in verdicts))
     return "\n".join(rows)
 
@@ -204,8 +226,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--keep", type=Path, help="write the generated images here (default: a temporary folder)")
     parser.add_argument("--out", type=Path, default=ROOT / "results" / "ocr_accuracy.json")
     parser.add_argument("--real", type=Path, help="folder of the SROIE set (data/img, data/key)")
-    parser.add_argument("--half", choices=("first", "second"), default="first",
-                        help="which half of the real set (the second is for acceptance only)")
+    parser.add_argument(
+        "--half",
+        choices=("first", "second"),
+        default="first",
+        help="which half of the real set (the second is for acceptance only)",
+    )
     parser.add_argument("--limit", type=int, help="only the first N receipts of the half")
     parser.add_argument("--jobs", type=int, default=1, help="receipts read at once (real set)")
     args = parser.parse_args(argv)

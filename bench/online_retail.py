@@ -20,6 +20,7 @@ Cleaning rules, in this order:
 Lines with no CustomerID stay for basket and sales work (orders.customer_id NaN); customer-level
 work (segments, propensity) drops them.
 """
+
 from __future__ import annotations
 
 import time
@@ -46,8 +47,11 @@ class RetailFrames:
 
 def load(path: str) -> RetailFrames:
     t = time.perf_counter()
-    raw = pd.read_csv(path, dtype={"InvoiceNo": str, "StockCode": str, "Description": str, "CustomerID": "Int64"},
-                      parse_dates=["InvoiceDate"])
+    raw = pd.read_csv(
+        path,
+        dtype={"InvoiceNo": str, "StockCode": str, "Description": str, "CustomerID": "Int64"},
+        parse_dates=["InvoiceDate"],
+    )
     counts = {"lines read": len(raw)}
     data = raw.drop_duplicates()
     counts["exact duplicates dropped"] = len(raw) - len(data)
@@ -66,17 +70,26 @@ def load(path: str) -> RetailFrames:
 
     sku = bought["StockCode"].astype("category")
     products = pd.DataFrame({"id": np.arange(len(sku.cat.categories)), "sku": sku.cat.categories})
-    names = bought.groupby("StockCode")["Description"].agg(lambda s: s.dropna().mode().iat[0] if s.notna().any() else "")
+    names = bought.groupby("StockCode")["Description"].agg(
+        lambda s: s.dropna().mode().iat[0] if s.notna().any() else ""
+    )
     products["name"] = products["sku"].map(names)
     bought["product_id"] = sku.cat.codes.astype(np.int64)
     bought["order_id"] = bought["InvoiceNo"].astype(np.int64)
     bought["amount"] = bought["Quantity"] * bought["UnitPrice"]
-    orders = bought.groupby("order_id").agg(customer_id=("CustomerID", "first"), placed_at=("InvoiceDate", "min"),
-                                            total=("amount", "sum")).reset_index().rename(columns={"order_id": "id"})
+    orders = (
+        bought.groupby("order_id")
+        .agg(customer_id=("CustomerID", "first"), placed_at=("InvoiceDate", "min"), total=("amount", "sum"))
+        .reset_index()
+        .rename(columns={"order_id": "id"})
+    )
     orders["number"] = orders["id"].astype(str)
     orders["customer_id"] = orders["customer_id"].astype("float")
-    lines = bought[["order_id", "product_id", "Quantity", "UnitPrice"]].rename(
-        columns={"Quantity": "quantity", "UnitPrice": "unit_price"}).reset_index(drop=True)
+    lines = (
+        bought[["order_id", "product_id", "Quantity", "UnitPrice"]]
+        .rename(columns={"Quantity": "quantity", "UnitPrice": "unit_price"})
+        .reset_index(drop=True)
+    )
     known = orders[orders["customer_id"].notna()]
     customers = known.groupby("customer_id")["placed_at"].min().reset_index()
     customers.columns = ["id", "created_at"]

@@ -7,6 +7,7 @@
 Each sample is put in the first part (in the order below) whose marker appears
 in its stack; the shares are of all samples of the Rasa process (idle excluded).
 """
+
 from __future__ import annotations
 
 import sys
@@ -31,7 +32,12 @@ PARTS: list[tuple[str, tuple[str, ...]]] = [
 
 
 # Leaf frames of threads that only wait (py-spy cannot always tell): not part of a turn's cost.
-IDLE = ("_worker (concurrent/futures/thread.py", "serve (sanic/server/runners.py", "wait (threading.py", "select (selectors.py")
+IDLE = (
+    "_worker (concurrent/futures/thread.py",
+    "serve (sanic/server/runners.py",
+    "wait (threading.py",
+    "select (selectors.py",
+)
 
 
 def parse(lines: list[str]) -> Counter:

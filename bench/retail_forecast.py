@@ -11,6 +11,7 @@ naive forecast in-sample). With one year of history, "seasonal naive" cannot rea
 and is the last week's value. The ETS trend (additive, undamped) was chosen on this backtest,
 so treat its margin as optimistic.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -44,20 +45,26 @@ def main() -> int:
     t = time.perf_counter()
     check = backtest(series, args.horizon, args.origins)
     took = time.perf_counter() - t
-    print(f"{len(series)} complete weeks, {series.index[0]:%Y-%m-%d} to {series.index[-1]:%Y-%m-%d}; "
-          f"backtest: {check.origins} origins, {check.horizon} weeks ahead, {took:.1f}s")
+    print(
+        f"{len(series)} complete weeks, {series.index[0]:%Y-%m-%d} to {series.index[-1]:%Y-%m-%d}; "
+        f"backtest: {check.origins} origins, {check.horizon} weeks ahead, {took:.1f}s"
+    )
     print(f"{'method':<16} {'MASE':>6} {'sMAPE':>7}")
     for name in check.mase:
         print(f"{name:<16} {check.mase[name]:>6.3f} {check.smape[name]:>7.1%}")
     ets = check.mase["ETS"]
-    print(f"\nMASE ratio: ETS / seasonal naive = {ets / check.mase['seasonal naive']:.2f}, ETS / mean = {ets / check.mase['mean']:.2f}")
+    print(
+        f"\nMASE ratio: ETS / seasonal naive = {ets / check.mase['seasonal naive']:.2f}, ETS / mean = {ets / check.mase['mean']:.2f}"
+    )
     ahead = next_weeks(series, 4)
     print("\nthe next four weeks as of 2011-12-10 (80 % interval):")
     for r in ahead.itertuples():
         print(f"  week of {r.period_start:%Y-%m-%d}: {r.revenue:>10,.0f}  ({r.lower:,.0f} – {r.upper:,.0f})")
     total, lo, hi = next_four_weeks_total(series)
-    print(f"  together: {total:,.0f} ({lo:,.0f} – {hi:,.0f}); a year before, the shop shut over Christmas, "
-          "which one year of weeks cannot teach a model")
+    print(
+        f"  together: {total:,.0f} ({lo:,.0f} – {hi:,.0f}); a year before, the shop shut over Christmas, "
+        "which one year of weeks cannot teach a model"
+    )
     return 0
 
 

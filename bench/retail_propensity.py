@@ -9,6 +9,7 @@ snapshots have their labels inside the history. Prints ROC AUC and precision in 
 for the gradient boosting the job runs, recency alone, and an RFM logistic regression, all in
 this run, and the ratio of the model's AUC to each baseline's. Target: AUC >= 0.80.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -38,15 +39,19 @@ def main() -> int:
     with threadpool_limits(1):
         v = validate(frames.customers, frames.known_orders(), CUTOFF, HORIZON)
     took = time.perf_counter() - t
-    print(f"{v.customers:,} customers with an order before {CUTOFF:%Y-%m-%d}; {v.buyers:,} ({v.buyers / v.customers:.0%}) "
-          f"ordered between 2011-09-10 and 2011-12-09")
+    print(
+        f"{v.customers:,} customers with an order before {CUTOFF:%Y-%m-%d}; {v.buyers:,} ({v.buyers / v.customers:.0%}) "
+        f"ordered between 2011-09-10 and 2011-12-09"
+    )
     print(f"{'model':<26} {'ROC AUC':>8} {'precision, top decile':>22}")
     for name in v.auc:
         print(f"{name:<26} {v.auc[name]:>8.3f} {v.precision_top_decile[name]:>22.1%}")
     gb = v.auc["gradient boosting"]
-    print(f"\nAUC ratio: {gb / v.auc['recency alone']:.3f} x recency alone, "
-          f"{gb / v.auc['RFM logistic regression']:.3f} x RFM logistic regression; "
-          f"target AUC >= 0.80: {'PASS' if gb >= 0.80 else 'MISSED'}; {took:.1f}s for all three")
+    print(
+        f"\nAUC ratio: {gb / v.auc['recency alone']:.3f} x recency alone, "
+        f"{gb / v.auc['RFM logistic regression']:.3f} x RFM logistic regression; "
+        f"target AUC >= 0.80: {'PASS' if gb >= 0.80 else 'MISSED'}; {took:.1f}s for all three"
+    )
     return 0
 
 

@@ -9,6 +9,7 @@ k-means (n_init=10) on standardised log recency, log order count and log spend, 
 Prints k and how it was chosen, segment sizes and names, the adjusted Rand index against the
 reference, the cross-tab, time and peak memory.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -47,7 +48,10 @@ def main() -> int:
     c = fit.clustering
     top = max(c.silhouettes, key=lambda k: c.silhouettes[k])
     print(f"\n{len(raw):,} customers as of {AS_OF:%Y-%m-%d}; features left out: {fit.cleaning.dropped}")
-    print("silhouette by k: " + ", ".join(f"{k}: {v:.3f} (largest {c.largest_share[k]:.0%})" for k, v in c.silhouettes.items()))
+    print(
+        "silhouette by k: "
+        + ", ".join(f"{k}: {v:.3f} (largest {c.largest_share[k]:.0%})" for k, v in c.silhouettes.items())
+    )
     print(f"k = {c.k}: {c.why}")
     print(f"(the best silhouette alone would pick k = {top}, largest segment {c.largest_share[top]:.0%})")
     from analytics.naming import describe
@@ -65,8 +69,10 @@ def main() -> int:
     names = np.array(fit.names)[c.labels]
     print(pd.crosstab(pd.Series(names, name="ours"), pd.Series(ref, name="reference cluster")).to_string())
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"\nsegmentation {took:.1f}s (reference k-means {ref_s:.1f}s, ratio {took / max(ref_s, 1e-9):.1f}x); "
-          f"peak memory {peak:.0f} MiB (load included)")
+    print(
+        f"\nsegmentation {took:.1f}s (reference k-means {ref_s:.1f}s, ratio {took / max(ref_s, 1e-9):.1f}x); "
+        f"peak memory {peak:.0f} MiB (load included)"
+    )
     return 0
 
 

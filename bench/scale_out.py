@@ -17,6 +17,7 @@ the CRM as bench/load.py does: sent == inbound rows, replies == outbound rows, n
 duplicates, every sender's messages in the order sent, one conversation per
 session. A mismatch fails the bench (exit 1).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -36,8 +37,24 @@ sys.path.insert(0, str(ROOT))
 import httpx  # noqa: E402
 from sqlalchemy import text  # noqa: E402
 
-from bench.load import (HEADER, SCRIPT, Level, assistant_env, check_counts, check_line, children, cpu_seconds,  # noqa: E402
-                        free_port, plan_senders, row_line, run_level, seed_customers, start_assistant, stop, wait_http)
+from bench.load import (  # noqa: E402
+    HEADER,
+    SCRIPT,
+    Level,
+    assistant_env,
+    check_counts,
+    check_line,
+    children,
+    cpu_seconds,
+    free_port,
+    plan_senders,
+    row_line,
+    run_level,
+    seed_customers,
+    start_assistant,
+    stop,
+    wait_http,
+)
 from crm_store.db import make_engine, migrate  # noqa: E402
 from crm_store.ingestion.rabbit import Topology  # noqa: E402
 
@@ -48,12 +65,26 @@ TARGET_RATIO = 1.8
 
 
 def haproxy_config(one: int, two: int, servers: list[int]) -> str:
-    lines = ["global", "  maxconn 4096", "defaults", "  mode http", "  timeout connect 5s", "  timeout client 300s",
-             "  timeout server 300s", "  timeout tunnel 300s",
-             "frontend one", f"  bind 127.0.0.1:{one}", "  default_backend one",
-             "frontend two", f"  bind 127.0.0.1:{two}", "  default_backend two",
-             "backend one", f"  server a 127.0.0.1:{servers[0]}",
-             "backend two", "  balance roundrobin"]
+    lines = [
+        "global",
+        "  maxconn 4096",
+        "defaults",
+        "  mode http",
+        "  timeout connect 5s",
+        "  timeout client 300s",
+        "  timeout server 300s",
+        "  timeout tunnel 300s",
+        "frontend one",
+        f"  bind 127.0.0.1:{one}",
+        "  default_backend one",
+        "frontend two",
+        f"  bind 127.0.0.1:{two}",
+        "  default_backend two",
+        "backend one",
+        f"  server a 127.0.0.1:{servers[0]}",
+        "backend two",
+        "  balance roundrobin",
+    ]
     lines += [f"  server {name} 127.0.0.1:{port}" for name, port in zip("ab", servers)]
     return "\n".join(lines) + "\n"
 
@@ -65,8 +96,12 @@ def start_haproxy(work: Path, servers: list[int]) -> tuple[subprocess.Popen, dic
     one, two = free_port(), free_port()
     config = work / "haproxy.cfg"
     config.write_text(haproxy_config(one, two, servers))
-    proc = subprocess.Popen([binary, "-db", "-f", str(config)], stdout=(work / "haproxy.log").open("w"),
-                            stderr=subprocess.STDOUT, start_new_session=True)
+    proc = subprocess.Popen(
+        [binary, "-db", "-f", str(config)],
+        stdout=(work / "haproxy.log").open("w"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
     urls = {"1 server": f"http://127.0.0.1:{one}", "2 servers": f"http://127.0.0.1:{two}"}
     return proc, urls
 
@@ -109,7 +144,11 @@ def main(argv: list[str] | None = None) -> int:
     c = args.customers
     scripts = max(4, int(60 * args.seconds / len(SCRIPT) / c) + 1)
     doors = ("1 server", "2 servers")
-    plan = {(door, r): plan_senders(run_id, f"{door[0]}{r}", args.transport, c, scripts) for door in doors for r in range(args.rounds)}
+    plan = {
+        (door, r): plan_senders(run_id, f"{door[0]}{r}", args.transport, c, scripts)
+        for door in doors
+        for r in range(args.rounds)
+    }
     orders = seed_customers(engine, [(args.transport, ids) for customers in plan.values() for ids in customers])
     shared = {"DATABASE_URL": database_url, "LOCK_STORE_URL": REDIS, "EVENT_BROKER_URL": RABBIT, "EVENT_QUEUE": queue}
     env_a = assistant_env(work, "a", **shared)
@@ -125,12 +164,17 @@ def main(argv: list[str] | None = None) -> int:
             # One after the other: two TensorFlow start-ups at once on two cores only slow both.
             wait_http(f"http://127.0.0.1:{env['RASA_PORT']}/", nodes[-1])
         for env in (env_a, env_b):
-            httpx.post(f"http://127.0.0.1:{env['RASA_PORT']}/webhooks/rest/webhook",
-                       json={"sender": f"warmup-{run_id}", "message": "hello"}, timeout=300)
+            httpx.post(
+                f"http://127.0.0.1:{env['RASA_PORT']}/webhooks/rest/webhook",
+                json={"sender": f"warmup-{run_id}", "message": "hello"},
+                timeout=300,
+            )
         balancer, urls = start_haproxy(work, [int(env_a["RASA_PORT"]), int(env_b["RASA_PORT"])])
         time.sleep(1)
-        print(f"scale-out: {c} customers over {args.transport}, {args.rounds} round(s) of {args.seconds:.0f} s per door; "
-              f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
+        print(
+            f"scale-out: {c} customers over {args.transport}, {args.rounds} round(s) of {args.seconds:.0f} s per door; "
+            f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs"
+        )
         print(HEADER)
         for r in range(args.rounds):
             for door in doors:
@@ -153,10 +197,14 @@ def main(argv: list[str] | None = None) -> int:
         one, two = totals["1 server"].figures(), totals["2 servers"].figures()
         ratio = two["msgs_s"] / one["msgs_s"] if one["msgs_s"] else float("nan")
         for door, figures in (("1 server", one), ("2 servers", two)):
-            print(f"{door:<10} {figures['msgs_s']:6.1f} msgs/s  p50 {figures['p50_ms']:.0f} ms  p95 {figures['p95_ms']:.0f} ms  "
-                  f"p99 {figures['p99_ms']:.0f} ms  errors {totals[door].errors}  empty {totals[door].empty}")
-        print(f"two servers / one server: x{ratio:.2f} msgs/s (target >= x{TARGET_RATIO}); "
-              f"load average at the end {os.getloadavg()[0]:.1f}")
+            print(
+                f"{door:<10} {figures['msgs_s']:6.1f} msgs/s  p50 {figures['p50_ms']:.0f} ms  p95 {figures['p95_ms']:.0f} ms  "
+                f"p99 {figures['p99_ms']:.0f} ms  errors {totals[door].errors}  empty {totals[door].empty}"
+            )
+        print(
+            f"two servers / one server: x{ratio:.2f} msgs/s (target >= x{TARGET_RATIO}); "
+            f"load average at the end {os.getloadavg()[0]:.1f}"
+        )
     finally:
         if balancer is not None:
             stop(balancer)

@@ -8,6 +8,7 @@ Each size gets a fresh schema in BENCH_POSTGRES_URL (default: the local test dat
 is generated in one process and measured in another, so the peak RSS is that size's own.
 Target: near-linear growth; 1 M customers in <= 10 min and <= 4 GiB on 2 cores.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -75,8 +76,13 @@ def generate(url: str, n: int) -> dict:
 
 
 def child(step: str, url: str, n: int) -> dict:
-    proc = subprocess.run([sys.executable, __file__, "--child", step, "--url", url, "--n", str(n)],
-                          capture_output=True, text=True, cwd=ROOT, env={**os.environ, "LOG_LEVEL": "WARNING"})
+    proc = subprocess.run(
+        [sys.executable, __file__, "--child", step, "--url", url, "--n", str(n)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env={**os.environ, "LOG_LEVEL": "WARNING"},
+    )
     if proc.returncode != 0:
         raise SystemExit(f"{step} at {n} failed:\n{proc.stderr[-3000:]}")
     return json.loads(proc.stdout.strip().splitlines()[-1])
@@ -114,24 +120,33 @@ def main() -> int:
                 conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
         m.update(n=n, generate_s=gen["generate_s"], rows=gen["rows"])
         results.append(m)
-        print(f"{n:>9,} customers ({gen['rows']['orders']:,} orders, {gen['rows']['conversations']:,} conversations): "
-              f"features {m['features_s']:.1f}s, clustering {m['clustering_s']:.1f}s, storing {m['storing_s']:.1f}s, "
-              f"peak {m['peak_mib']:.0f} MiB; k={m['k']} silhouette {m['silhouette']}", flush=True)
+        print(
+            f"{n:>9,} customers ({gen['rows']['orders']:,} orders, {gen['rows']['conversations']:,} conversations): "
+            f"features {m['features_s']:.1f}s, clustering {m['clustering_s']:.1f}s, storing {m['storing_s']:.1f}s, "
+            f"peak {m['peak_mib']:.0f} MiB; k={m['k']} silhouette {m['silhouette']}",
+            flush=True,
+        )
     print()
-    print("| customers | features (SQL) | clustering | storing memberships | job total | peak RSS | growth vs previous size (time / size) |")
+    print(
+        "| customers | features (SQL) | clustering | storing memberships | job total | peak RSS | growth vs previous size (time / size) |"
+    )
     print("|---|---|---|---|---|---|---|")
     prev = None
     for m in results:
         total = m["features_s"] + m["clustering_s"] + m["storing_s"]
         growth = f"×{total / prev[1]:.1f} time for ×{m['n'] / prev[0]:.0f} customers" if prev else "baseline"
-        print(f"| {m['n']:,} | {m['features_s']:.1f} s | {m['clustering_s']:.1f} s | {m['storing_s']:.1f} s | {total:.1f} s | "
-              f"{m['peak_mib']:.0f} MiB | {growth} |")
+        print(
+            f"| {m['n']:,} | {m['features_s']:.1f} s | {m['clustering_s']:.1f} s | {m['storing_s']:.1f} s | {total:.1f} s | "
+            f"{m['peak_mib']:.0f} MiB | {growth} |"
+        )
         prev = (m["n"], total)
     last = results[-1]
     if last["n"] >= 1_000_000:
         total = last["features_s"] + last["clustering_s"] + last["storing_s"]
-        print(f"\n1 M target: {total / 60:.1f} min (<= 10 min: {'PASS' if total <= 600 else 'FAIL'}), "
-              f"{last['peak_mib'] / 1024:.2f} GiB (<= 4 GiB: {'PASS' if last['peak_mib'] <= 4096 else 'FAIL'})")
+        print(
+            f"\n1 M target: {total / 60:.1f} min (<= 10 min: {'PASS' if total <= 600 else 'FAIL'}), "
+            f"{last['peak_mib'] / 1024:.2f} GiB (<= 4 GiB: {'PASS' if last['peak_mib'] <= 4096 else 'FAIL'})"
+        )
     return 0
 
 

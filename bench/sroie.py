@@ -11,6 +11,7 @@ Fields scored against each key:
   total  the same amount to the cent
   shop   the company's name, normalised, with a similarity of at least 0.8
 """
+
 from __future__ import annotations
 
 import difflib
@@ -56,8 +57,14 @@ def samples(root: Path, half: str = "first", limit: int | None = None) -> list[S
     for name in chosen:
         key_file = key / (Path(name).stem + ".json")
         truth = json.loads(key_file.read_text(encoding="utf-8")) if key_file.is_file() else {}
-        result.append(Sample(img / name, key_date(truth.get("date")), key_total(truth.get("total")),
-                             (truth.get("company") or "").strip() or None))
+        result.append(
+            Sample(
+                img / name,
+                key_date(truth.get("date")),
+                key_total(truth.get("total")),
+                (truth.get("company") or "").strip() or None,
+            )
+        )
     return result
 
 
@@ -65,8 +72,22 @@ def key_date(raw: str | None) -> str | None:
     raw = (raw or "").strip()
     if not raw:
         return None
-    for pattern in ("%d/%m/%Y", "%d/%m/%y", "%d-%m-%Y", "%d-%m-%y", "%d.%m.%y", "%d.%m.%Y", "%Y-%m-%d",
-                    "%Y/%m/%d", "%d %b %Y", "%d %b %y", "%d/%b/%Y", "%d-%b-%Y", "%Y%m%d", "%m/%d/%Y"):
+    for pattern in (
+        "%d/%m/%Y",
+        "%d/%m/%y",
+        "%d-%m-%Y",
+        "%d-%m-%y",
+        "%d.%m.%y",
+        "%d.%m.%Y",
+        "%Y-%m-%d",
+        "%Y/%m/%d",
+        "%d %b %Y",
+        "%d %b %y",
+        "%d/%b/%Y",
+        "%d-%b-%Y",
+        "%Y%m%d",
+        "%m/%d/%Y",
+    ):
         try:
             return datetime.strptime(raw.title(), pattern).date().isoformat()
         except ValueError:

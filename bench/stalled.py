@@ -8,6 +8,7 @@ Both find the stalled processes (time in the current stage beyond the stage's hi
 nearest rank); the script checks they find the same ones and prints seconds and the ratio.
 The job also writes the flags and the thresholds; the naive version only computes the set.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -35,7 +36,10 @@ def naive(engine, now) -> set[tuple[str, int]]:  # type: ignore[no-untyped-def]
         with engine.connect() as conn:
             return pd.DataFrame(conn.exec_driver_sql(sql).fetchall(), columns=columns)
 
-    h = frame("SELECT id, process, process_id, stage, entered_at FROM stage_history", ["id", "process", "process_id", "stage", "entered_at"])
+    h = frame(
+        "SELECT id, process, process_id, stage, entered_at FROM stage_history",
+        ["id", "process", "process_id", "stage", "entered_at"],
+    )
     h["entered_at"] = pd.to_datetime(h["entered_at"])
     h = h.sort_values(["process", "process_id", "entered_at", "id"])
     h["left_at"] = h.groupby(["process", "process_id"])["entered_at"].shift(-1)
@@ -44,7 +48,11 @@ def naive(engine, now) -> set[tuple[str, int]]:  # type: ignore[no-untyped-def]
     p90 = done.groupby(["process", "stage"])["hours"].quantile(0.9, interpolation="lower")
     n = done.groupby(["process", "stage"]).size()
     stalled: set[tuple[str, int]] = set()
-    for process, table, column in (("order", "orders", "status"), ("ticket", "tickets", "status"), ("deal", "deals", "stage")):
+    for process, table, column in (
+        ("order", "orders", "status"),
+        ("ticket", "tickets", "status"),
+        ("deal", "deals", "stage"),
+    ):
         cur = frame(f"SELECT id, {column}, stage_entered_at FROM {table}", ["id", "stage", "entered"])
         cur["entered"] = pd.to_datetime(cur["entered"])
         cur["age"] = (pd.Timestamp(now) - cur["entered"]).dt.total_seconds() / 3600
@@ -81,14 +89,29 @@ def run(url: str, n: int, label: str) -> dict:
     expected = naive(engine, NOW)
     pandas_s = time.perf_counter() - t
     with engine.connect() as conn:
-        found = {(p, i) for p, i in conn.execute(select(Flag.process, Flag.process_id).where(Flag.cleared_at.is_(None)))}
+        found = {
+            (p, i) for p, i in conn.execute(select(Flag.process, Flag.process_id).where(Flag.cleared_at.is_(None)))
+        }
     engine.dispose()
-    out = {"label": label, "n": n, "history": counts["stage_history"], "generate_s": gen, "job_s": job, "rerun_s": rerun,
-           "pandas_s": pandas_s, "stalled": first.raised, "raised_again": again.raised, "same": found == expected,
-           "differ": len(found ^ expected)}
-    print(f"{label:<10} {n:>9,} processes ({counts['stage_history']:,} stage rows, generated in {gen:.0f}s): "
-          f"job {job:.1f}s (re-run {rerun:.1f}s), naive pandas {pandas_s:.1f}s, ×{pandas_s / job:.1f}; "
-          f"{first.raised:,} stalled, same answer: {found == expected} ({len(found ^ expected)} differ)", flush=True)
+    out = {
+        "label": label,
+        "n": n,
+        "history": counts["stage_history"],
+        "generate_s": gen,
+        "job_s": job,
+        "rerun_s": rerun,
+        "pandas_s": pandas_s,
+        "stalled": first.raised,
+        "raised_again": again.raised,
+        "same": found == expected,
+        "differ": len(found ^ expected),
+    }
+    print(
+        f"{label:<10} {n:>9,} processes ({counts['stage_history']:,} stage rows, generated in {gen:.0f}s): "
+        f"job {job:.1f}s (re-run {rerun:.1f}s), naive pandas {pandas_s:.1f}s, ×{pandas_s / job:.1f}; "
+        f"{first.raised:,} stalled, same answer: {found == expected} ({len(found ^ expected)} differ)",
+        flush=True,
+    )
     return out
 
 
@@ -120,12 +143,16 @@ def main() -> int:
             with tempfile.TemporaryDirectory() as tmp:
                 results.append(run(f"sqlite:///{tmp}/bench.db", n, "SQLite"))
     print()
-    print("| database | processes | stage rows | flag job | job re-run (nothing new) | naive pandas (baseline) | naive / job | stalled found | same answer |")
+    print(
+        "| database | processes | stage rows | flag job | job re-run (nothing new) | naive pandas (baseline) | naive / job | stalled found | same answer |"
+    )
     print("|---|---|---|---|---|---|---|---|---|")
     for r in results:
         same = "yes" if r["same"] else f"no ({r['differ']} differ)"
-        print(f"| {r['label']} | {r['n']:,} | {r['history']:,} | {r['job_s']:.1f} s | {r['rerun_s']:.1f} s | {r['pandas_s']:.1f} s | "
-              f"×{r['pandas_s'] / r['job_s']:.1f} | {r['stalled']:,} | {same} |")
+        print(
+            f"| {r['label']} | {r['n']:,} | {r['history']:,} | {r['job_s']:.1f} s | {r['rerun_s']:.1f} s | {r['pandas_s']:.1f} s | "
+            f"×{r['pandas_s'] / r['job_s']:.1f} | {r['stalled']:,} | {same} |"
+        )
     return 0
 
 

@@ -21,6 +21,7 @@ One customer at a time, so nothing else runs in the process meanwhile. It also p
 CPU of the main (event loop) thread and of the others; with TURN_CPU_THREADS=1 each thread's
 own, so that `perf record -e cpu-clock -t TID` can name what a busy native thread does.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -141,8 +142,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--scripts", type=int, default=60, help="conversations of five messages")
     parser.add_argument("--json", type=Path, default=None)
-    parser.add_argument("--profile", type=Path, default=None,
-                        help="py-spy this process while it measures (Python frames only); raw stacks go here")
+    parser.add_argument(
+        "--profile",
+        type=Path,
+        default=None,
+        help="py-spy this process while it measures (Python frames only); raw stacks go here",
+    )
     parser.add_argument("--env", action="append", default=[], metavar="NAME=VALUE")
     args = parser.parse_args(argv)
 
@@ -152,12 +157,19 @@ def main(argv: list[str] | None = None) -> int:
     work = Path(tempfile.mkdtemp(prefix="crmbot-turn-cpu-"))
     token = secrets.token_urlsafe(32)
     action_port = free_port()
-    os.environ.update({
-        "DATABASE_URL": f"sqlite:///{work / 'crm.db'}", "VAR_DIR": str(work / "var"), "INGEST_WORKER": "process",
-        "ACTION_PORT": str(action_port), "ACTION_SERVER_TOKEN": token,
-        "ACTION_ENDPOINT_URL": f"http://127.0.0.1:{action_port}/webhook", "LOG_LEVEL": "WARNING",
-        "TF_CPP_MIN_LOG_LEVEL": "2",
-        **dict(item.split("=", 1) for item in args.env)})
+    os.environ.update(
+        {
+            "DATABASE_URL": f"sqlite:///{work / 'crm.db'}",
+            "VAR_DIR": str(work / "var"),
+            "INGEST_WORKER": "process",
+            "ACTION_PORT": str(action_port),
+            "ACTION_SERVER_TOKEN": token,
+            "ACTION_ENDPOINT_URL": f"http://127.0.0.1:{action_port}/webhook",
+            "LOG_LEVEL": "WARNING",
+            "TF_CPP_MIN_LOG_LEVEL": "2",
+            **dict(item.split("=", 1) for item in args.env),
+        }
+    )
     for name, value in THREAD_POOLS.items():  # as the Rasa server starts its numeric libraries
         os.environ.setdefault(name, value)
     if "numpy" in sys.modules:
@@ -178,8 +190,13 @@ def main(argv: list[str] | None = None) -> int:
     migrate(engine)
     senders = [f"cpu-{secrets.token_hex(4)}-{k}" for k in range(args.scripts + 1)]
     orders = seed_customers(engine, [("rest", senders)])
-    actions = subprocess.Popen([sys.executable, "-m", "bot.action_server"], cwd=ROOT, env=dict(os.environ),
-                               stdout=(work / "actions.log").open("w"), stderr=subprocess.STDOUT)
+    actions = subprocess.Popen(
+        [sys.executable, "-m", "bot.action_server"],
+        cwd=ROOT,
+        env=dict(os.environ),
+        stdout=(work / "actions.log").open("w"),
+        stderr=subprocess.STDOUT,
+    )
     try:
         wait_http(f"http://127.0.0.1:{action_port}/health", actions)
         return asyncio.run(run(args, senders, orders))
@@ -217,9 +234,23 @@ async def run(args: argparse.Namespace, senders: list[str], orders: dict[str, st
     if args.profile:
         import signal
 
-        spy = subprocess.Popen([str(Path(sys.executable).parent / "py-spy"), "record", "--format", "raw", "--rate", "250",
-                                "--nonblocking", "-p", str(os.getpid()), "-o", str(args.profile)],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        spy = subprocess.Popen(
+            [
+                str(Path(sys.executable).parent / "py-spy"),
+                "record",
+                "--format",
+                "raw",
+                "--rate",
+                "250",
+                "--nonblocking",
+                "-p",
+                str(os.getpid()),
+                "-o",
+                str(args.profile),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         await asyncio.sleep(1.0)
     messages = replies = 0
     started_cpu, started = time.process_time(), time.perf_counter()
@@ -243,13 +274,26 @@ async def run(args: argparse.Namespace, senders: list[str], orders: dict[str, st
         calls = meter.calls[name] / messages
         print(f"{name:<60} {ms:>10.1f} {calls:>9.2f}")
     print(f"{'total (process)':<60} {total_cpu * 1000 / messages:>10.1f}   wall {wall * 1000 / messages:.1f} ms/msg")
-    print("by thread (CPU ms/msg):", ", ".join(
-        f"{name} {(threads_after[name] - threads_before.get(name, 0.0)) * 1000 / messages:.1f}"
-        for name in sorted(threads_after, key=lambda n: threads_before.get(n, 0.0) - threads_after[n])
-        if threads_after[name] - threads_before.get(name, 0.0) > 0))
+    print(
+        "by thread (CPU ms/msg):",
+        ", ".join(
+            f"{name} {(threads_after[name] - threads_before.get(name, 0.0)) * 1000 / messages:.1f}"
+            for name in sorted(threads_after, key=lambda n: threads_before.get(n, 0.0) - threads_after[n])
+            if threads_after[name] - threads_before.get(name, 0.0) > 0
+        ),
+    )
     if args.json:
-        args.json.write_text(json.dumps({"messages": messages, "cpu_ms": rows, "total_cpu_ms": total_cpu * 1000 / messages,
-                                         "wall_ms": wall * 1000 / messages}, indent=2))
+        args.json.write_text(
+            json.dumps(
+                {
+                    "messages": messages,
+                    "cpu_ms": rows,
+                    "total_cpu_ms": total_cpu * 1000 / messages,
+                    "wall_ms": wall * 1000 / messages,
+                },
+                indent=2,
+            )
+        )
     from bot.rasa.speedups import close_action_sessions
 
     await close_action_sessions()

@@ -11,6 +11,7 @@ thread (an async one on a loop of its own there), at most ACTION_THREADS at once
   gets the OCR timeout on top) answers the customer honestly that it is taking long, and
   the thread finishes in the background.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -27,8 +28,9 @@ from crm_store.settings import Settings
 
 log = logging.getLogger(__name__)
 
-STILL_WORKING = ("This is taking longer than it should, sorry: I could not finish that just now. "
-                 "Please ask me again in a minute.")
+STILL_WORKING = (
+    "This is taking longer than it should, sorry: I could not finish that just now. Please ask me again in a minute."
+)
 
 
 class OffLoopExecutor(ActionExecutor):
@@ -57,8 +59,10 @@ class OffLoopExecutor(ActionExecutor):
         try:
             events = await asyncio.wait_for(asyncio.shield(work), timeout=budget)
         except asyncio.TimeoutError:
-            log.warning("action exceeded its reply budget", extra={"action": action_name, "sender_id": tracker.sender_id,
-                                                                    "seconds": budget})
+            log.warning(
+                "action exceeded its reply budget",
+                extra={"action": action_name, "sender_id": tracker.sender_id, "seconds": budget},
+            )
             work.add_done_callback(_log_late_failure)
             late = CollectingDispatcher()
             late.utter_message(text=STILL_WORKING)

@@ -7,6 +7,7 @@ event loop, with bounded database statements (bot/action_runner.py).
 
     python -m bot.action_server        (what `crmbot run` starts)
 """
+
 from __future__ import annotations
 
 import hmac

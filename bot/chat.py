@@ -4,6 +4,7 @@ Replies to what you type come back at once; what the shop's team sends in betwee
 reply, "Sam from our team has joined", the rating question after the hand-back) is fetched
 every second from the REST channel's outbox and printed with who is speaking.
 """
+
 from __future__ import annotations
 
 import json
@@ -90,8 +91,13 @@ def listen(rasa_url: str, sender: str, screen: Screen, stop: threading.Event, ev
             screen.show(messages)
 
 
-def repl(rasa_url: str, sender: str, read: Callable[[str], str] = input, say: Callable[[str], None] = print,
-         poll_every: float = POLL_SECONDS) -> int:
+def repl(
+    rasa_url: str,
+    sender: str,
+    read: Callable[[str], str] = input,
+    say: Callable[[str], None] = print,
+    poll_every: float = POLL_SECONDS,
+) -> int:
     say(f"Chatting as '{sender}' with {rasa_url} — type /quit to leave, a number to press a button.")
     screen, stop = Screen(say), threading.Event()
     listener = threading.Thread(target=listen, args=(rasa_url, sender, screen, stop, poll_every), daemon=True)

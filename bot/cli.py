@@ -1,4 +1,5 @@
 """`crmbot`: run, chat with, seed, train and evaluate the assistant."""
+
 from __future__ import annotations
 
 import argparse
@@ -30,8 +31,11 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("run", help="prepare, then run Rasa and the action server, supervised")
     chat_p = sub.add_parser("chat", help="chat with the running assistant in the terminal")
     chat_p.add_argument("--sender", default="demo", help="conversation id (the demo customer is 'demo')")
-    ingest_p = sub.add_parser("ingest", help="consume tracker events from RabbitMQ into the CRM (scale-out profile); "
-                                            "`ingest status`, `ingest replay-dead`, `ingest spool` (INGEST_WORKER=process)")
+    ingest_p = sub.add_parser(
+        "ingest",
+        help="consume tracker events from RabbitMQ into the CRM (scale-out profile); "
+        "`ingest status`, `ingest replay-dead`, `ingest spool` (INGEST_WORKER=process)",
+    )
     ingest_p.add_argument("action", nargs="?", default="consume", choices=("consume", "status", "replay-dead", "spool"))
     ingest_p.add_argument("--json", action="store_true", help="status as JSON")
     sub.add_parser("eval", help="NLU accuracy on the held-out split, then the conversation pass rate", add_help=False)
@@ -45,8 +49,12 @@ def main(argv: list[str] | None = None) -> int:
 
         # NLU accuracy, then the conversation pass rate; either can be left out.
         with_value = ("--conversations", "--conversations-out", "--set", "--jobs")
-        nlu_args = [a for i, a in enumerate(rest) if a not in ("--no-conversations", "--conversations-only", "--verbose", *with_value)
-                    and not (i and rest[i - 1] in with_value)]
+        nlu_args = [
+            a
+            for i, a in enumerate(rest)
+            if a not in ("--no-conversations", "--conversations-only", "--verbose", *with_value)
+            and not (i and rest[i - 1] in with_value)
+        ]
         code = 0 if "--conversations-only" in rest else eval_main(nlu_args)
         return code or (0 if "--no-conversations" in rest else conversations_main(rest))
     if rest:
@@ -99,9 +107,11 @@ def cmd_seed(settings: Settings, args: argparse.Namespace) -> int:
     from crm_store.demo_chats import seed_conversations
 
     chats = seed_conversations(unit_of_work(settings), datetime.utcnow().replace(microsecond=0), seed=args.seed)
-    print(f"seeded {result.customers} customers, {result.products} products, {result.orders} orders, "
-          f"{result.tickets} tickets, {result.returns} returns, {result.deals} deals, "
-          f"{result.shipments} shipments, {result.payments} payments, {chats} conversations")
+    print(
+        f"seeded {result.customers} customers, {result.products} products, {result.orders} orders, "
+        f"{result.tickets} tickets, {result.returns} returns, {result.deals} deals, "
+        f"{result.shipments} shipments, {result.payments} payments, {chats} conversations"
+    )
     return 0
 
 
@@ -111,8 +121,10 @@ def cmd_train(settings: Settings, args: argparse.Namespace) -> int:
     started = time.monotonic()
     model, trained = ensure_model(settings.model_path, force=getattr(args, "force", False))
     took = time.monotonic() - started
-    print(f"{'trained' if trained else 'model is up to date:'} {model.relative_to(PROJECT_ROOT) if model.is_relative_to(PROJECT_ROOT) else model}"
-          + (f" in {took / 60:.1f} min" if trained else ""))
+    print(
+        f"{'trained' if trained else 'model is up to date:'} {model.relative_to(PROJECT_ROOT) if model.is_relative_to(PROJECT_ROOT) else model}"
+        + (f" in {took / 60:.1f} min" if trained else "")
+    )
     return 0
 
 
@@ -135,8 +147,11 @@ def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
 
     if not settings.on_loopback and not settings.rasa_auth_token:
         raise CrmError(f"HOST={settings.host} exposes Rasa's HTTP API beyond this machine; set RASA_AUTH_TOKEN too")
-    for name, port in (("RASA_PORT", settings.rasa_port), ("ACTION_PORT", settings.action_port),
-                       ("CONSOLE_PORT", settings.console_port)):
+    for name, port in (
+        ("RASA_PORT", settings.rasa_port),
+        ("ACTION_PORT", settings.action_port),
+        ("CONSOLE_PORT", settings.console_port),
+    ):
         ensure_port_free(settings.host, port, name)
     cmd_prepare(settings, args)
     model = model_file(settings.model_path)
@@ -155,31 +170,58 @@ def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
     var = settings.var_path
     rasa = Child(
         "rasa server",
-        python_module("bot.rasa.server", "--model", str(model), "--endpoints", "endpoints.yml", "--credentials", "credentials.yml"),
+        python_module(
+            "bot.rasa.server", "--model", str(model), "--endpoints", "endpoints.yml", "--credentials", "credentials.yml"
+        ),
         # "/" needs no API token and answers only once the model is loaded (before_server_start).
         f"{settings.rasa_url}/",
         env,
         check=None if separate_worker else ingestion_check(settings, "rasa"),
-        heartbeat="rasa", var_path=var,
+        heartbeat="rasa",
+        var_path=var,
     )
     actions = Child(
         "action server",
         python_module("bot.action_server"),
         f"http://{settings.host}:{settings.action_port}/health",
         env,
-        heartbeat="actions", var_path=var,
+        heartbeat="actions",
+        var_path=var,
     )
-    console = Child("agent console", python_module("bot.cli", "console"),
-                    f"http://{settings.host}:{settings.console_port}/health", env, heartbeat="console", var_path=var)
+    console = Child(
+        "agent console",
+        python_module("bot.cli", "console"),
+        f"http://{settings.host}:{settings.console_port}/health",
+        env,
+        heartbeat="console",
+        var_path=var,
+    )
     children = [actions, rasa, console]
     if separate_worker:
         # Rasa only appends to the spool; this child delivers it (to the CRM, or to RabbitMQ in scale-out).
-        children.insert(0, Child("spool worker", python_module("bot.cli", "ingest", "spool"), None, env,
-                                 check=ingestion_check(settings, "spool"), degraded_check=ingestion_degraded(settings, "spool")))
+        children.insert(
+            0,
+            Child(
+                "spool worker",
+                python_module("bot.cli", "ingest", "spool"),
+                None,
+                env,
+                check=ingestion_check(settings, "spool"),
+                degraded_check=ingestion_degraded(settings, "spool"),
+            ),
+        )
     if settings.event_broker_url:
-        children.insert(0, Child("crm ingestion", python_module("bot.cli", "ingest"), None, env,
-                                 check=ingestion_check(settings, "consumer"),
-                                 degraded_check=ingestion_degraded(settings, "consumer")))
+        children.insert(
+            0,
+            Child(
+                "crm ingestion",
+                python_module("bot.cli", "ingest"),
+                None,
+                env,
+                check=ingestion_check(settings, "consumer"),
+                degraded_check=ingestion_degraded(settings, "consumer"),
+            ),
+        )
     if settings.scheduler_enabled:
         children.append(Child("analytics scheduler", python_module("bot.cli", "scheduler"), None, env))
     print(telegram_notice(settings))
@@ -237,12 +279,21 @@ def cmd_ingest(settings: Settings, args: argparse.Namespace) -> int:
         print(f"ingesting events from queue {settings.event_queue!r}")
         while not stop.is_set():
             # RabbitMQ or the CRM down is a wait, not a crash: what is queued stays queued, the spool keeps the rest.
-            if not await loop.run_in_executor(None, lambda: wait_for(settings, "consumer", needs_of(settings, "consumer"),
-                                                                     waiting_beat(settings.var_path), stop.is_set)):
+            if not await loop.run_in_executor(
+                None,
+                lambda: wait_for(
+                    settings, "consumer", needs_of(settings, "consumer"), waiting_beat(settings.var_path), stop.is_set
+                ),
+            ):
                 break
             try:
-                await consume(settings.event_broker_url or "", topology_from(settings), lambda: unit_of_work(settings), stop,
-                              settings.var_path)
+                await consume(
+                    settings.event_broker_url or "",
+                    topology_from(settings),
+                    lambda: unit_of_work(settings),
+                    stop,
+                    settings.var_path,
+                )
             except (OSError, AMQPError, ChannelInvalidStateError, asyncio.TimeoutError) as exc:
                 log.warning("lost RabbitMQ; waiting for it", extra={"error": type(exc).__name__})
         return 0
@@ -266,7 +317,9 @@ def ensure_port_free(host: str, port: int, var: str) -> None:
         try:
             sock.bind((host, port))
         except OSError:
-            raise CrmError(f"{var}={port} is already in use on {host}; stop what runs there or set {var} to a free port") from None
+            raise CrmError(
+                f"{var}={port} is already in use on {host}; stop what runs there or set {var} to a free port"
+            ) from None
 
 
 def telegram_notice(settings: Settings) -> str:
@@ -277,19 +330,24 @@ def telegram_notice(settings: Settings) -> str:
 
 def ready_banner(settings: Settings) -> str:
     rest = f"{settings.rasa_url}/webhooks/rest/webhook"
-    return "\n".join([
-        "",
-        "The assistant is ready.",
-        f"  web chat:  {settings.rasa_url}/chat",
-        f"  console:   http://{settings.host}:{settings.console_port}/" + (
-            "  (demo log-ins: agent / agent-demo-pass, manager / manager-demo-pass)"
-            if settings.console_demo_users and settings.host in ("127.0.0.1", "localhost", "::1") else ""),
-        "  terminal:  uv run crmbot chat        (you are the demo customer; try: where is my order A-10423?)",
-        f"  REST:      curl -s {rest} -H 'Content-Type: application/json' \\",
-        "               -d '{\"sender\": \"demo\", \"message\": \"where is my order A-10423?\"}'",
-        "Ctrl-C stops everything.",
-        "",
-    ])
+    return "\n".join(
+        [
+            "",
+            "The assistant is ready.",
+            f"  web chat:  {settings.rasa_url}/chat",
+            f"  console:   http://{settings.host}:{settings.console_port}/"
+            + (
+                "  (demo log-ins: agent / agent-demo-pass, manager / manager-demo-pass)"
+                if settings.console_demo_users and settings.host in ("127.0.0.1", "localhost", "::1")
+                else ""
+            ),
+            "  terminal:  uv run crmbot chat        (you are the demo customer; try: where is my order A-10423?)",
+            f"  REST:      curl -s {rest} -H 'Content-Type: application/json' \\",
+            '               -d \'{"sender": "demo", "message": "where is my order A-10423?"}\'',
+            "Ctrl-C stops everything.",
+            "",
+        ]
+    )
 
 
 COMMANDS: dict[str, Callable[[Settings, argparse.Namespace], int]] = {

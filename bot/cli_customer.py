@@ -1,4 +1,5 @@
 """`crmbot customer export ID` and `crmbot customer forget ID` (GDPR)."""
+
 from __future__ import annotations
 
 import argparse
@@ -42,9 +43,12 @@ def cmd_customer(settings: Settings, args: argparse.Namespace) -> int:
         if answer.strip().lower() not in ("y", "yes"):
             print("nothing changed", file=sys.stderr)
             return 1
-    report = privacy.forget_customer(uow, args.customer_id, "cli", now, settings.var_path,
-                                     engine_for(settings.resolved_tracker_url))
-    print(f"customer {report.customer_id} forgotten: {report.identities} identities, {report.conversations} conversations, "
-          f"{report.messages} messages erased, {report.attachments_deleted} files deleted, "
-          f"{report.tracker_events_deleted} tracker events deleted; recorded in the audit log")
+    report = privacy.forget_customer(
+        uow, args.customer_id, "cli", now, settings.var_path, engine_for(settings.resolved_tracker_url)
+    )
+    print(
+        f"customer {report.customer_id} forgotten: {report.identities} identities, {report.conversations} conversations, "
+        f"{report.messages} messages erased, {report.attachments_deleted} files deleted, "
+        f"{report.tracker_events_deleted} tracker events deleted; recorded in the audit log"
+    )
     return 0

@@ -3,6 +3,7 @@
 Prints one JSON line per image on stdout ({"file", "fields", "seconds"} or {"file",
 "error"}), a progress bar on stderr, and exits 1 when any image could not be read.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -19,7 +20,9 @@ IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".tif", ".tiff", ".gif", ".b
 
 def register(sub: argparse._SubParsersAction) -> dict[str, Callable[[Settings, argparse.Namespace], int]]:
     parser = sub.add_parser("ocr", help="read receipt photos and print their fields as JSON lines")
-    parser.add_argument("paths", nargs="+", metavar="FILE_OR_DIR", help="images, or folders of images (searched recursively)")
+    parser.add_argument(
+        "paths", nargs="+", metavar="FILE_OR_DIR", help="images, or folders of images (searched recursively)"
+    )
     parser.add_argument("--text", action="store_true", help="include the raw OCR text")
     parser.add_argument("--jobs", type=int, default=1, help="images read at once (each runs one tesseract)")
     return {"ocr": cmd_ocr}

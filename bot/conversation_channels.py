@@ -1,5 +1,6 @@
 """The two ways a test conversation reaches the assistant: Rasa's REST webhook, and the web chat
 widget's socket.io protocol (session_request / session_confirm, user_uttered, bot_uttered)."""
+
 from __future__ import annotations
 
 import json
@@ -20,7 +21,9 @@ class RestChat:
 
     def say(self, text: str) -> list[dict]:
         body = json.dumps({"sender": self.sender, "message": text}).encode()
-        req = urllib.request.Request(f"{self.rasa_url}/webhooks/rest/webhook", data=body, headers={"Content-Type": "application/json"})
+        req = urllib.request.Request(
+            f"{self.rasa_url}/webhooks/rest/webhook", data=body, headers={"Content-Type": "application/json"}
+        )
         with urllib.request.urlopen(req, timeout=120) as resp:
             return json.loads(resp.read())
 
@@ -42,7 +45,9 @@ class WebChat:
         self.received: list[dict] = []
         self.sender = ""
         confirmed: list[str] = []
-        self.client.on("session_confirm", lambda sid: confirmed.append(sid if isinstance(sid, str) else sid.get("session_id")))
+        self.client.on(
+            "session_confirm", lambda sid: confirmed.append(sid if isinstance(sid, str) else sid.get("session_id"))
+        )
         self.client.on("bot_uttered", lambda data: self.received.append(data))
         self._confirmed = confirmed
 
@@ -79,11 +84,15 @@ class WebChat:
             events = tracker.get("events") or []
             users = sum(1 for e in events if e.get("event") == "user")
             last = events[-1] if events else {}
-            if users > before and (last.get("event") == "action" and last.get("name") == "action_listen" or tracker.get("paused")):
+            if users > before and (
+                last.get("event") == "action" and last.get("name") == "action_listen" or tracker.get("paused")
+            ):
                 break
         time.sleep(0.3)  # the last emits may still be on the wire
-        return [{"text": m.get("text", ""), "buttons": m.get("quick_replies") or m.get("buttons") or []}
-                for m in self.received[start:]]
+        return [
+            {"text": m.get("text", ""), "buttons": m.get("quick_replies") or m.get("buttons") or []}
+            for m in self.received[start:]
+        ]
 
     def close(self) -> None:
         # socketio's disconnect() waits for engineio's pending long-poll to come back, which the

@@ -2,6 +2,7 @@
 checks of what a turn wrote, and the unasked-write check (no ticket, return, handoff, lead, refund
 or feedback row, and no order change, that the conversation did not state).
 """
+
 from __future__ import annotations
 
 import random
@@ -19,8 +20,21 @@ from bot.conversation_judge import matches
 from crm_store import stages
 from crm_store.db import UnitOfWork
 from crm_store.models import (
-    ChannelIdentity, Conversation, Customer, Deal, Feedback, Handoff, Message, Order, OrderItem, Payment, Product, Refund,
-    Return, Shipment, Ticket,
+    ChannelIdentity,
+    Conversation,
+    Customer,
+    Deal,
+    Feedback,
+    Handoff,
+    Message,
+    Order,
+    OrderItem,
+    Payment,
+    Product,
+    Refund,
+    Return,
+    Shipment,
+    Ticket,
 )
 from crm_store.services.shipments import tracking_url
 
@@ -49,8 +63,14 @@ def _number(session: Any, rng: random.Random) -> str:
             return number
 
 
-def arrange(engine: Engine, given: dict[str, Any], channel: str, sender: str, now: datetime | None = None,
-            seed: str | None = None) -> Given:
+def arrange(
+    engine: Engine,
+    given: dict[str, Any],
+    channel: str,
+    sender: str,
+    now: datetime | None = None,
+    seed: str | None = None,
+) -> Given:
     """Create the conversation's customer, orders and tickets; link the chat unless it is a visitor.
 
     With a seed (the suites pass the conversation's file and name) the order numbers, name and
@@ -64,10 +84,15 @@ def arrange(engine: Engine, given: dict[str, Any], channel: str, sender: str, no
     email = given.get("email") or f"{name.split()[0].lower()}.{tag}@example.com"
     with uow:
         s = uow.session
-        person = uow.customers.add(Customer(name=name, email=email, address="Torstrasse 1, 10119 Berlin",
-                                            created_at=now - timedelta(days=200)))
+        person = uow.customers.add(
+            Customer(name=name, email=email, address="Torstrasse 1, 10119 Berlin", created_at=now - timedelta(days=200))
+        )
         if (given.get("customer") or "known") == "known":
-            s.add(ChannelIdentity(customer_id=person.id, channel=channel, external_id=sender, display_name=name, created_at=now))
+            s.add(
+                ChannelIdentity(
+                    customer_id=person.id, channel=channel, external_id=sender, display_name=name, created_at=now
+                )
+            )
         values = {"email": email, "name": name, "first_name": name.split()[0]}
         orders: dict[str, dict[str, Any]] = {}
         made: list[Order] = []
@@ -79,9 +104,15 @@ def arrange(engine: Engine, given: dict[str, Any], channel: str, sender: str, no
             orders[f"order{i}"] = {"number": order.number, "status": order.status, "address": order.shipping_address}
         for i, spec in enumerate(given.get("tickets") or [], start=1):
             created = now - timedelta(days=int(spec.get("days_ago", 3)))
-            ticket = Ticket(customer_id=person.id, subject=spec.get("subject", "Problem with my order"), priority=spec.get("priority", "normal"),
-                            status="open", stage_entered_at=created, created_at=created,
-                            order_id=made[int(spec["order"]) - 1].id if spec.get("order") else None)
+            ticket = Ticket(
+                customer_id=person.id,
+                subject=spec.get("subject", "Problem with my order"),
+                priority=spec.get("priority", "normal"),
+                status="open",
+                stage_entered_at=created,
+                created_at=created,
+                order_id=made[int(spec["order"]) - 1].id if spec.get("order") else None,
+            )
             s.add(ticket)
             s.flush()
             stages.record_stage(s, "ticket", ticket.id, "open", created)
@@ -101,20 +132,34 @@ def _return(s: Any, customer_id: int, order: Order, spec: dict[str, Any], now: d
     """An earlier return of one of the given orders, moved along requested -> approved -> received -> refunded."""
     created = now - timedelta(days=int(spec.get("days_ago", 5)))
     item = spec.get("item") or s.scalar(select(Product.name).where(Product.id == order.items[0].product_id))
-    ret = Return(number=f"P-{uuid.uuid4().hex[:12]}", customer_id=customer_id, order_id=order.id, item=item,
-                 reason=spec.get("reason", "wrong size"), status="requested", stage_entered_at=created, created_at=created,
-                 kind=spec.get("kind", "return"))
+    ret = Return(
+        number=f"P-{uuid.uuid4().hex[:12]}",
+        customer_id=customer_id,
+        order_id=order.id,
+        item=item,
+        reason=spec.get("reason", "wrong size"),
+        status="requested",
+        stage_entered_at=created,
+        created_at=created,
+        kind=spec.get("kind", "return"),
+    )
     s.add(ret)
     s.flush()
     ret.number = f"R-{ret.id:05d}"
     stages.record_stage(s, "return", ret.id, "requested", created)
     target = spec.get("status", "requested")
-    path = RETURN_FLOW[1: RETURN_FLOW.index(target) + 1] if target in RETURN_FLOW else [target]
+    path = RETURN_FLOW[1 : RETURN_FLOW.index(target) + 1] if target in RETURN_FLOW else [target]
     for step, at in zip(path, (created + timedelta(days=d) for d in range(1, 10))):
         stages.move(s, "return", ret, step, min(at, now - timedelta(hours=1)))
     if ret.status == "refunded":
-        ret.refund_amount = sum((Decimal(i.unit_price) * i.quantity for i in order.items
-                                 if s.scalar(select(Product.name).where(Product.id == i.product_id)) == item), Decimal(0))
+        ret.refund_amount = sum(
+            (
+                Decimal(i.unit_price) * i.quantity
+                for i in order.items
+                if s.scalar(select(Product.name).where(Product.id == i.product_id)) == item
+            ),
+            Decimal(0),
+        )
     return str(ret.number)
 
 
@@ -130,12 +175,24 @@ def _order(s: Any, rng: random.Random, customer_id: int, spec: dict[str, Any], n
             raise ValueError(f"no product {name!r} in the catalogue")
         items.append(OrderItem(product_id=product.id, quantity=quantity, unit_price=product.price))
     total = sum((Decimal(i.unit_price) * i.quantity for i in items), Decimal("0"))
-    order = Order(number=_number(s, rng), customer_id=customer_id, status="pending", stage_entered_at=placed, placed_at=placed,
-                  total=total, shipping_address="Torstrasse 1, 10119 Berlin", items=items)
+    order = Order(
+        number=_number(s, rng),
+        customer_id=customer_id,
+        status="pending",
+        stage_entered_at=placed,
+        placed_at=placed,
+        total=total,
+        shipping_address="Torstrasse 1, 10119 Berlin",
+        items=items,
+    )
     s.add(order)
     s.flush()
     stages.record_stage(s, "order", order.id, "pending", placed)
-    path = FLOW[1: FLOW.index(status) + 1] if status in FLOW else (["paid", "cancelled"] if status == "cancelled" else FLOW[1:] + ["returned"])
+    path = (
+        FLOW[1 : FLOW.index(status) + 1]
+        if status in FLOW
+        else (["paid", "cancelled"] if status == "cancelled" else FLOW[1:] + ["returned"])
+    )
     at = placed
     for step in path:
         at = min(now - timedelta(hours=1), at + timedelta(days=1))
@@ -143,8 +200,14 @@ def _order(s: Any, rng: random.Random, customer_id: int, spec: dict[str, Any], n
     payments = spec.get("payments") or ([] if status == "pending" else ["captured"])
     first = None
     for kind in payments:
-        payment = Payment(order_id=order.id, method="card", amount=total, status="captured" if kind == "duplicate" else kind,
-                          duplicate_of=first.id if kind == "duplicate" and first else None, created_at=placed + timedelta(minutes=2))
+        payment = Payment(
+            order_id=order.id,
+            method="card",
+            amount=total,
+            status="captured" if kind == "duplicate" else kind,
+            duplicate_of=first.id if kind == "duplicate" and first else None,
+            created_at=placed + timedelta(minutes=2),
+        )
         s.add(payment)
         s.flush()
         first = first or payment
@@ -154,8 +217,15 @@ def _order(s: Any, rng: random.Random, customer_id: int, spec: dict[str, Any], n
         code = f"{carrier}{rng.randint(10**9, 10**10 - 1)}"
         order.tracking_code = code
         dispatched = placed + timedelta(days=3)
-        shipment = Shipment(order_id=order.id, carrier=carrier, tracking_code=code, tracking_url=tracking_url(carrier, code),
-                            status="in_transit", dispatched_at=dispatched, delivery_attempts=int(parcel.get("attempts", 0)))
+        shipment = Shipment(
+            order_id=order.id,
+            carrier=carrier,
+            tracking_code=code,
+            tracking_url=tracking_url(carrier, code),
+            status="in_transit",
+            dispatched_at=dispatched,
+            delivery_attempts=int(parcel.get("attempts", 0)),
+        )
         if order.status == "shipped":
             shipment.eta = (now + timedelta(days=int(parcel.get("eta_days", 2)))).replace(hour=18, minute=0, second=0)
         else:
@@ -166,14 +236,19 @@ def _order(s: Any, rng: random.Random, customer_id: int, spec: dict[str, Any], n
     return order
 
 
-
 # ------------------------------------------------------------------ checks
+
 
 def _customers(conn: Any, given: Given, channel: str, sender: str) -> list[int]:
     """The given customer, and the placeholder customer of an unlinked chat."""
     ids = {given.customer_id}
-    ids.update(conn.scalars(select(ChannelIdentity.customer_id).where(ChannelIdentity.channel == channel,
-                                                                      ChannelIdentity.external_id == sender)))
+    ids.update(
+        conn.scalars(
+            select(ChannelIdentity.customer_id).where(
+                ChannelIdentity.channel == channel, ChannelIdentity.external_id == sender
+            )
+        )
+    )
     return sorted(ids)
 
 
@@ -207,24 +282,58 @@ def _same_number(a: Any, b: Any) -> bool:
 
 def _rows(conn: Any, kind: str, customers: list[int], sender: str) -> list[dict[str, Any]]:
     if kind == "ticket":
-        stmt = (select(Ticket.status, Ticket.priority, Ticket.subject, Ticket.description, Order.number.label("order"),
-                       Ticket.customer_id.label("customer"))
-                .outerjoin(Order, Ticket.order_id == Order.id).where(Ticket.customer_id.in_(customers)).order_by(Ticket.id))
+        stmt = (
+            select(
+                Ticket.status,
+                Ticket.priority,
+                Ticket.subject,
+                Ticket.description,
+                Order.number.label("order"),
+                Ticket.customer_id.label("customer"),
+            )
+            .outerjoin(Order, Ticket.order_id == Order.id)
+            .where(Ticket.customer_id.in_(customers))
+            .order_by(Ticket.id)
+        )
     elif kind == "return":
-        stmt = (select(Return.item, Return.reason, Return.status, Return.kind, Return.wanted, Order.number.label("order"),
-                       Return.customer_id.label("customer"))
-                .join(Order, Return.order_id == Order.id).where(Return.customer_id.in_(customers)).order_by(Return.id))
+        stmt = (
+            select(
+                Return.item,
+                Return.reason,
+                Return.status,
+                Return.kind,
+                Return.wanted,
+                Order.number.label("order"),
+                Return.customer_id.label("customer"),
+            )
+            .join(Order, Return.order_id == Order.id)
+            .where(Return.customer_id.in_(customers))
+            .order_by(Return.id)
+        )
     elif kind == "handoff":
-        stmt = (select(Handoff.status, Handoff.reason, Handoff.trigger).join(Conversation, Handoff.conversation_id == Conversation.id)
-                .where(Conversation.sender_id == sender).order_by(Handoff.id))
+        stmt = (
+            select(Handoff.status, Handoff.reason, Handoff.trigger)
+            .join(Conversation, Handoff.conversation_id == Conversation.id)
+            .where(Conversation.sender_id == sender)
+            .order_by(Handoff.id)
+        )
     elif kind == "deal":
-        stmt = (select(Deal.company, Deal.email, Deal.phone, Deal.volume, Deal.stage, Deal.contact_name)
-                .where(Deal.customer_id.in_(customers)).order_by(Deal.id))
+        stmt = (
+            select(Deal.company, Deal.email, Deal.phone, Deal.volume, Deal.stage, Deal.contact_name)
+            .where(Deal.customer_id.in_(customers))
+            .order_by(Deal.id)
+        )
     elif kind == "feedback":
-        stmt = select(Feedback.rating, Feedback.comment).where(Feedback.customer_id.in_(customers)).order_by(Feedback.id)
+        stmt = (
+            select(Feedback.rating, Feedback.comment).where(Feedback.customer_id.in_(customers)).order_by(Feedback.id)
+        )
     elif kind == "refund":
-        stmt = (select(Refund.status, Refund.amount, Refund.reason, Order.number.label("order"))
-                .join(Order, Refund.order_id == Order.id).where(Order.customer_id.in_(customers)).order_by(Refund.id))
+        stmt = (
+            select(Refund.status, Refund.amount, Refund.reason, Order.number.label("order"))
+            .join(Order, Refund.order_id == Order.id)
+            .where(Order.customer_id.in_(customers))
+            .order_by(Refund.id)
+        )
     else:
         raise ValueError(f"unknown CRM check {kind!r}")
     return [dict(r._mapping) for r in conn.execute(stmt)]
@@ -240,20 +349,30 @@ def check_crm(engine: Engine, want: dict[str, Any], given: Given, channel: str, 
                 spec = {**spec, "customer": given.customer_id}
             if kind in given.orders:
                 order = given.orders[kind]
-                status, address = conn.execute(select(Order.status, Order.shipping_address).where(Order.number == order["number"])).one()
+                status, address = conn.execute(
+                    select(Order.status, Order.shipping_address).where(Order.number == order["number"])
+                ).one()
                 row = {"status": status, "address": address}
                 if spec.get("unchanged") and (status, address) != (order["status"], order["address"]):
                     problems.append(f"{kind} changed: {status}, {address}")
                 problems += [f"{kind}: {p}" for p in _compare(row, {k: v for k, v in spec.items() if k != "unchanged"})]
             elif kind == "linked":
-                owner = conn.scalar(select(ChannelIdentity.customer_id).where(ChannelIdentity.channel == channel,
-                                                                              ChannelIdentity.external_id == sender))
+                owner = conn.scalar(
+                    select(ChannelIdentity.customer_id).where(
+                        ChannelIdentity.channel == channel, ChannelIdentity.external_id == sender
+                    )
+                )
                 if bool(want[kind]) != (owner == given.customer_id):
                     problems.append(f"chat linked to {owner}, expected {given.customer_id}")
             elif kind == "messages":
                 conversations = list(conn.scalars(select(Conversation.id).where(Conversation.sender_id == sender)))
-                counts = dict(conn.execute(select(Message.direction, func.count()).where(Message.conversation_id.in_(conversations))
-                                           .group_by(Message.direction)).all())
+                counts = dict(
+                    conn.execute(
+                        select(Message.direction, func.count())
+                        .where(Message.conversation_id.in_(conversations))
+                        .group_by(Message.direction)
+                    ).all()
+                )
                 actual = {"in": counts.get("in", 0), "out": counts.get("out", 0), "conversations": len(conversations)}
                 problems += [f"messages {k}={actual[k]}, expected {v}" for k, v in spec.items() if actual.get(k) != v]
             else:
@@ -265,8 +384,6 @@ def check_crm(engine: Engine, want: dict[str, Any], given: Given, channel: str, 
                 elif rows:
                     problems += [f"{kind}: {p}" for p in _compare(rows[-1], spec)]
     return problems
-
-
 
 
 def counts_of(value: Any) -> list[int]:
@@ -290,8 +407,9 @@ def allowed_after(turn_crm: dict[str, Any] | None, allowed: dict[str, int], base
     return allowed
 
 
-def unasked_writes(engine: Engine, given: Given, channel: str, sender: str, allowed: dict[str, int],
-                   stated_orders: set[str]) -> list[tuple[str, tuple[str, int]]]:
+def unasked_writes(
+    engine: Engine, given: Given, channel: str, sender: str, allowed: dict[str, int], stated_orders: set[str]
+) -> list[tuple[str, tuple[str, int]]]:
     """Records beyond what the conversation stated so far, and order changes it never checked:
     each as (problem, (kind or order key, records now))."""
     problems: list[tuple[str, tuple[str, int]]] = []
@@ -302,13 +420,22 @@ def unasked_writes(engine: Engine, given: Given, channel: str, sender: str, allo
             if kind == "handoff":
                 rows = [r for r in rows if r.get("trigger") not in ASKED_HANDOFF_TRIGGERS]
             if len(rows) > allowed[kind]:
-                newest = {k: v for k, v in rows[-1].items() if k in ("subject", "item", "reason", "status", "order", "rating")}
-                problems.append((f"unasked write: {len(rows)} {kind} record(s), the conversation stated {allowed[kind]} "
-                                 f"(newest: {newest})", (kind, len(rows))))
+                newest = {
+                    k: v for k, v in rows[-1].items() if k in ("subject", "item", "reason", "status", "order", "rating")
+                }
+                problems.append(
+                    (
+                        f"unasked write: {len(rows)} {kind} record(s), the conversation stated {allowed[kind]} "
+                        f"(newest: {newest})",
+                        (kind, len(rows)),
+                    )
+                )
         for key, order in given.orders.items():
             if key in stated_orders:
                 continue
-            status, address = conn.execute(select(Order.status, Order.shipping_address).where(Order.number == order["number"])).one()
+            status, address = conn.execute(
+                select(Order.status, Order.shipping_address).where(Order.number == order["number"])
+            ).one()
             if (status, address) != (order["status"], order["address"]):
                 problems.append((f"unasked write: {key} changed to {status}, {address!r}", (key, 0)))
     return problems

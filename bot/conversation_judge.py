@@ -4,6 +4,7 @@
 Pure functions over the reply and the tracker's events of the turn; the CRM half is in
 bot/conversation_crm.py. The format is in tests/conversations/README.md.
 """
+
 from __future__ import annotations
 
 import re
@@ -32,8 +33,10 @@ DEFAULT_NOT_SAYS = {
     "out_of_scope": ["sorry, I can't help with that"],
 }
 _UTTER_KINDS = {
-    "utter_default": "fallback", "utter_fallback_handoff": "fallback",
-    "utter_ask_rephrase": "rephrase", "utter_ask_affirmation": "rephrase",
+    "utter_default": "fallback",
+    "utter_fallback_handoff": "fallback",
+    "utter_ask_rephrase": "rephrase",
+    "utter_ask_affirmation": "rephrase",
     "utter_out_of_scope": "out_of_scope",
 }
 
@@ -90,6 +93,7 @@ def matches(text: str, entry: Any) -> bool:
 
 # ------------------------------------------------------------------ file rules
 
+
 def _has_positive_crm(crm: Any) -> bool:
     if not isinstance(crm, dict):
         return False
@@ -128,8 +132,10 @@ def turn_errors(turn: Any, index: int, placeholders: set[str]) -> list[str]:
         for entry in value or []:
             for alt in alternatives(entry):
                 if _BARE_PREFIX.match(alt):
-                    errors.append(f"{where}: {key} {alt!r} is a bare number prefix; write the anchored token "
-                                  "({ticket_no}, {return_no}, ...) instead")
+                    errors.append(
+                        f"{where}: {key} {alt!r} is a bare number prefix; write the anchored token "
+                        "({ticket_no}, {return_no}, ...) instead"
+                    )
                 try:
                     _compiled(alt)
                 except re.error as exc:
@@ -148,8 +154,15 @@ def turn_errors(turn: Any, index: int, placeholders: set[str]) -> list[str]:
     for name in re.findall(r"\{(\w+)\}", str(turn)):
         if name not in placeholders and name not in ID_PATTERNS and name != "code":
             errors.append(f"{where}: unknown placeholder {{{name}}}")
-    positive = (expect.get("says") or expect.get("buttons") or expect.get("silent") or expect.get("intent")
-                or expect.get("action") or "form" in expect or _has_positive_crm(crm))
+    positive = (
+        expect.get("says")
+        or expect.get("buttons")
+        or expect.get("silent")
+        or expect.get("intent")
+        or expect.get("action")
+        or "form" in expect
+        or _has_positive_crm(crm)
+    )
     if not positive and not turn.get("new_session"):
         errors.append(f"{where}: no positive check (says, buttons, silent, intent, action, form or a CRM record)")
     return errors
@@ -187,8 +200,11 @@ def given_errors(given: Any) -> list[str]:
             name = re.sub(r"^\s*\d+\s*x\s*", "", str(raw)).strip()
             if name not in products:
                 errors.append(f"given order {i}: {name!r} is not in the catalogue (docs/shop.md)")
-        errors += [f"given order {i}: payment {k!r} is not one of {sorted(PAYMENTS)}"
-                   for k in order.get("payments") or [] if k not in PAYMENTS]
+        errors += [
+            f"given order {i}: payment {k!r} is not one of {sorted(PAYMENTS)}"
+            for k in order.get("payments") or []
+            if k not in PAYMENTS
+        ]
         carrier = (order.get("shipment") or {}).get("carrier", "DHL")
         if carrier not in CARRIERS:
             errors.append(f"given order {i}: carrier {carrier!r} is not one of {sorted(CARRIERS)}")
@@ -203,11 +219,16 @@ def given_errors(given: Any) -> list[str]:
             if number is not None and not (isinstance(number, int) and 1 <= number <= len(orders)):
                 errors.append(f"given {what} {i}: order {number!r} is not the number of a given order (1, 2, ...)")
             elif what == "return":
-                ordered = [re.sub(r"^\s*\d+\s*x\s*", "", str(x)).strip() for x in orders[(number or 1) - 1].get("items") or ["yoga mat"]]
+                ordered = [
+                    re.sub(r"^\s*\d+\s*x\s*", "", str(x)).strip()
+                    for x in orders[(number or 1) - 1].get("items") or ["yoga mat"]
+                ]
                 if spec.get("item") and spec["item"] not in ordered:
                     errors.append(f"given return {i}: {spec['item']!r} is not in order {number}")
                 if spec.get("status", "requested") not in RETURN_STATUSES:
-                    errors.append(f"given return {i}: status {spec['status']!r} is not one of {sorted(RETURN_STATUSES)}")
+                    errors.append(
+                        f"given return {i}: status {spec['status']!r} is not one of {sorted(RETURN_STATUSES)}"
+                    )
                 if spec.get("kind", "return") not in ("return", "exchange", "replacement"):
                     errors.append(f"given return {i}: kind {spec['kind']!r} is not return, exchange or replacement")
     return errors
@@ -241,6 +262,7 @@ def conversation_errors(conv: Any) -> list[str]:
 
 # ------------------------------------------------------------------ one turn
 
+
 def turn_facts(events: list[dict]) -> dict[str, Any]:
     """Intent, actions, form and response names of one turn, from the tracker's events after its user event."""
     intents: set[str] = set()
@@ -255,7 +277,7 @@ def turn_facts(events: list[dict]) -> dict[str, Any]:
             intents |= {name, *name.split("+")} - {""}
             for selector in (parse.get("response_selector") or {}).values():
                 if isinstance(selector, dict):
-                    key = ((selector.get("response") or {}).get("intent_response_key") or "")
+                    key = (selector.get("response") or {}).get("intent_response_key") or ""
                     if key and name.split("+")[0] == key.split("/")[0]:
                         intents.add(key)
         elif kind == "action" and event.get("name") != "action_listen":
@@ -275,8 +297,9 @@ def _names(value: Any) -> list[list[str]]:
     return [[n.strip() for n in str(item).split("|") if n.strip()] for item in items]
 
 
-def check_reply(expect: dict[str, Any], replies: list[dict], facts: dict[str, Any] | None = None,
-                form_before: str | None = None) -> list[str]:
+def check_reply(
+    expect: dict[str, Any], replies: list[dict], facts: dict[str, Any] | None = None, form_before: str | None = None
+) -> list[str]:
     """Problems with one turn's reply (empty: it passes). `facts` from `turn_facts`, None when
     the tracker could not be read."""
     text = " ".join(r.get("text") or "" for r in replies)

@@ -5,6 +5,7 @@ sends each turn over REST or the web chat (bot/conversation_channels.py), and ha
 by bot/conversation_judge.py (the reply, the tracker's intent / actions / form) and the CRM checks.
 `crmbot eval` and tests/conversations use it; both start the real stack first.
 """
+
 from __future__ import annotations
 
 import json
@@ -80,7 +81,9 @@ _Loader.yaml_implicit_resolvers = {
     key: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:bool"]
     for key, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
 }
-_Loader.add_implicit_resolver("tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF"))
+_Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
+)
 
 
 def load(paths: list[Path]) -> list[dict[str, Any]]:
@@ -96,8 +99,10 @@ def load(paths: list[Path]) -> list[dict[str, Any]]:
             errors.append(f"{path.name}: not valid YAML: {exc}")
             continue
         for conv in data.get("conversations") or []:
-            errors += [f"{path.name}: {conv.get('name', '?') if isinstance(conv, dict) else '?'}: {e}"
-                       for e in conversation_errors(conv)]
+            errors += [
+                f"{path.name}: {conv.get('name', '?') if isinstance(conv, dict) else '?'}: {e}"
+                for e in conversation_errors(conv)
+            ]
             if isinstance(conv, dict):
                 found.append({**conv, "source": path.name})
     if errors:
@@ -121,7 +126,9 @@ def tracker_events(rasa_url: str, sender: str, api_token: str | None) -> list[di
     # ALL: a restart inside the conversation must not hide the events the turns are counted by.
     query = "?include_events=ALL" + (f"&token={urllib.parse.quote(api_token)}" if api_token else "")
     try:
-        with urllib.request.urlopen(f"{rasa_url}/conversations/{urllib.parse.quote(sender)}/tracker{query}", timeout=30) as resp:
+        with urllib.request.urlopen(
+            f"{rasa_url}/conversations/{urllib.parse.quote(sender)}/tracker{query}", timeout=30
+        ) as resp:
             return json.loads(resp.read()).get("events") or []
     except (OSError, ValueError):
         log.warning("the tracker of a test conversation could not be read")
@@ -156,8 +163,14 @@ def demo_code_in(log_path: Path, email: str) -> str | None:
     return found[-1] if found else None
 
 
-def run_conversation(rasa_url: str, engine: Engine, conv: dict[str, Any], crm_wait: float = 8.0,
-                     api_token: str | None = None, log_path: Path | None = None) -> ConversationResult:
+def run_conversation(
+    rasa_url: str,
+    engine: Engine,
+    conv: dict[str, Any],
+    crm_wait: float = 8.0,
+    api_token: str | None = None,
+    log_path: Path | None = None,
+) -> ConversationResult:
     """Run one conversation; `{code}` in a user turn is the one-time code the stack printed to `log_path`."""
     chat: RestChat | WebChat = WebChat(rasa_url, api_token) if conv.get("channel") == "webchat" else RestChat(rasa_url)
     results: list[TurnResult] = []
@@ -175,8 +188,17 @@ def run_conversation(rasa_url: str, engine: Engine, conv: dict[str, Any], crm_wa
     return ConversationResult(name, source, results)
 
 
-def _turns(chat: RestChat | WebChat, rasa_url: str, engine: Engine, conv: dict[str, Any], given: Given,
-           results: list[TurnResult], crm_wait: float, api_token: str | None, log_path: Path | None) -> None:
+def _turns(
+    chat: RestChat | WebChat,
+    rasa_url: str,
+    engine: Engine,
+    conv: dict[str, Any],
+    given: Given,
+    results: list[TurnResult],
+    crm_wait: float,
+    api_token: str | None,
+    log_path: Path | None,
+) -> None:
     allowed = dict(given.counts)
     stated_orders: set[str] = set()
     users_before, form = 0, None
@@ -184,7 +206,9 @@ def _turns(chat: RestChat | WebChat, rasa_url: str, engine: Engine, conv: dict[s
         text = "/session_start" if turn.get("new_session") else fill(str(turn.get("user", "")), given.values)
         if "{code}" in text and log_path is not None:
             deadline = time.monotonic() + crm_wait
-            while (code := demo_code_in(log_path, str(given.values.get("email", "")))) is None and time.monotonic() < deadline:
+            while (
+                code := demo_code_in(log_path, str(given.values.get("email", "")))
+            ) is None and time.monotonic() < deadline:
                 time.sleep(0.3)
             text = text.replace("{code}", code or "000000")
         expect = fill(turn.get("expect") or {}, given.values)
@@ -212,8 +236,17 @@ def _turns(chat: RestChat | WebChat, rasa_url: str, engine: Engine, conv: dict[s
                 stated_orders.add(seen[0])
             else:
                 allowed[seen[0]] = max(allowed[seen[0]], seen[1])
-        results.append(TurnResult(index, text, [r.get("text") or "" for r in replies], not problems, problems,
-                                  sorted((facts or {}).get("intents", [])), list((facts or {}).get("actions", []))))
+        results.append(
+            TurnResult(
+                index,
+                text,
+                [r.get("text") or "" for r in replies],
+                not problems,
+                problems,
+                sorted((facts or {}).get("intents", [])),
+                list((facts or {}).get("actions", [])),
+            )
+        )
 
 
 @dataclass(frozen=True)
@@ -234,17 +267,24 @@ class Score:
         return self.conversations_passed / self.conversations if self.conversations else 0.0
 
     def line(self, label: str) -> str:
-        return (f"{label}: turns {self.turns_passed}/{self.turns} = {self.turn_rate:.1%}, "
-                f"whole conversations {self.conversations_passed}/{self.conversations} = {self.conversation_rate:.1%}, "
-                f"conversations with an unasked write {self.unasked_writes}, runner errors {self.errors}")
+        return (
+            f"{label}: turns {self.turns_passed}/{self.turns} = {self.turn_rate:.1%}, "
+            f"whole conversations {self.conversations_passed}/{self.conversations} = {self.conversation_rate:.1%}, "
+            f"conversations with an unasked write {self.unasked_writes}, runner errors {self.errors}"
+        )
 
 
 def score(results: list[ConversationResult], convs: list[dict[str, Any]] | None = None) -> Score:
     """Turns of a conversation the runner could not finish count as failed (from `convs` when given)."""
     planned = [len(c.get("turns") or []) for c in convs] if convs else [len(r.turns) for r in results]
-    return Score(len(results), sum(r.passed for r in results), sum(max(n, len(r.turns)) for n, r in zip(planned, results)),
-                 sum(t.passed for r in results for t in r.turns), sum(r.error is not None for r in results),
-                 sum(r.unasked_writes > 0 for r in results))
+    return Score(
+        len(results),
+        sum(r.passed for r in results),
+        sum(max(n, len(r.turns)) for n, r in zip(planned, results)),
+        sum(t.passed for r in results for t in r.turns),
+        sum(r.error is not None for r in results),
+        sum(r.unasked_writes > 0 for r in results),
+    )
 
 
 def api_token_of(stack: Any) -> str | None:
@@ -258,10 +298,17 @@ def api_token_of(stack: Any) -> str | None:
         return None
 
 
-def run_all(rasa_url: str, engine: Engine, convs: list[dict[str, Any]],
-            progress: Callable[[ConversationResult], None] | None = None, api_token: str | None = None,
-            log_path: Path | None = None, jobs: int = 1) -> list[ConversationResult]:
+def run_all(
+    rasa_url: str,
+    engine: Engine,
+    convs: list[dict[str, Any]],
+    progress: Callable[[ConversationResult], None] | None = None,
+    api_token: str | None = None,
+    log_path: Path | None = None,
+    jobs: int = 1,
+) -> list[ConversationResult]:
     """Every conversation, `jobs` at a time (each has its own chat and customer); results in file order."""
+
     def one(conv: dict[str, Any]) -> ConversationResult:
         result = run_conversation(rasa_url, engine, conv, api_token=api_token, log_path=log_path)
         if progress:
@@ -294,8 +341,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--conversations-out", type=Path, default=PROJECT_ROOT / "results" / "conversations.json")
     parser.add_argument("--verbose", action="store_true", help="print every failed conversation turn by turn")
     parser.add_argument("--jobs", type=int, default=1, help="conversations run at the same time (default 1)")
-    parser.add_argument("--set", action="append", dest="only", metavar="NAME",
-                        help="run only this set (own, blind, blind2, heldout, ...); repeatable")
+    parser.add_argument(
+        "--set",
+        action="append",
+        dest="only",
+        metavar="NAME",
+        help="run only this set (own, blind, blind2, heldout, ...); repeatable",
+    )
     args, _ = parser.parse_known_args(argv)
     sets = {name: files for name, files in sets_in(args.conversations).items() if not args.only or name in args.only}
     loaded: dict[str, list[dict[str, Any]]] = {}
@@ -310,19 +362,35 @@ def main(argv: list[str] | None = None) -> int:
         try:
             for name, convs in loaded.items():
                 label = f"{name} set"
-                results = run_all(stack.rasa_url, stack.engine, convs, api_token=api_token_of(stack), log_path=stack.log_path,
-                                  jobs=args.jobs)
+                results = run_all(
+                    stack.rasa_url,
+                    stack.engine,
+                    convs,
+                    api_token=api_token_of(stack),
+                    log_path=stack.log_path,
+                    jobs=args.jobs,
+                )
                 total = score(results, convs)
                 print(total.line(label), flush=True)
                 if args.verbose:
                     for result in results:
                         if not result.passed:
                             print(result.report())
-                report[label] = {**total.__dict__, "turn_rate": round(total.turn_rate, 4),
-                                 "conversation_rate": round(total.conversation_rate, 4),
-                                 "failed": [{"name": r.name, "source": r.source,
-                                             "error": r.error, "turns": [t.index for t in r.turns if not t.passed]}
-                                            for r in results if not r.passed]}
+                report[label] = {
+                    **total.__dict__,
+                    "turn_rate": round(total.turn_rate, 4),
+                    "conversation_rate": round(total.conversation_rate, 4),
+                    "failed": [
+                        {
+                            "name": r.name,
+                            "source": r.source,
+                            "error": r.error,
+                            "turns": [t.index for t in r.turns if not t.passed],
+                        }
+                        for r in results
+                        if not r.passed
+                    ],
+                }
         finally:
             stop_stack(stack)
     args.conversations_out.parent.mkdir(parents=True, exist_ok=True)

@@ -5,6 +5,7 @@ as "degraded: waiting for <what>", retries with exponential back-off (tenacity, 
 MAX_WAIT seconds), and goes on the moment everything answers. The supervisor never counts
 this towards stopping the stack.
 """
+
 from __future__ import annotations
 
 import logging
@@ -54,12 +55,18 @@ def _probe(settings: Settings, need: str) -> None:
     elif need == "redis" and (settings.redis_url or settings.lock_store_url):
         import redis
 
-        redis.Redis.from_url(settings.redis_url or settings.lock_store_url or "", socket_timeout=3,
-                             socket_connect_timeout=3).ping()
+        redis.Redis.from_url(
+            settings.redis_url or settings.lock_store_url or "", socket_timeout=3, socket_connect_timeout=3
+        ).ping()
 
 
-def wait_for(settings: Settings, name: str, needs: tuple[str, ...],
-             beat: Callable[[str | None], None] | None = None, should_stop: Callable[[], bool] = lambda: False) -> bool:
+def wait_for(
+    settings: Settings,
+    name: str,
+    needs: tuple[str, ...],
+    beat: Callable[[str | None], None] | None = None,
+    should_stop: Callable[[], bool] = lambda: False,
+) -> bool:
     """Return True once every dependency in `needs` answers (False: told to stop while waiting);
     until then beat "degraded" and back off."""
     beat = beat or (lambda degraded: write_beat(settings.var_path, name, degraded))
@@ -85,8 +92,12 @@ def wait_for(settings: Settings, name: str, needs: tuple[str, ...],
             time.sleep(min(1.0, left))
             beat("waiting for " + ", ".join(said))
 
-    for attempt in Retrying(wait=wait_exponential(multiplier=0.5, max=MAX_WAIT), sleep=sleep,
-                            retry=retry_if_exception_type(DependencyDown), reraise=True):
+    for attempt in Retrying(
+        wait=wait_exponential(multiplier=0.5, max=MAX_WAIT),
+        sleep=sleep,
+        retry=retry_if_exception_type(DependencyDown),
+        reraise=True,
+    ):
         with attempt:
             check()
     if should_stop():

@@ -7,6 +7,7 @@ comes late by the loop's lag (a few seconds at most) but keeps coming; a loop th
 stops beating. An HTTP health check, by contrast, waits in the same queue as the customers'
 requests and times out under load, which once got Rasa restarted mid-load.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -29,8 +30,17 @@ def write_beat(var_path: Path, name: str, degraded: str | None = None, lag: floa
     path = beat_path(var_path, name)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(f".{os.getpid()}.tmp")
-    tmp.write_text(json.dumps({"pid": os.getpid(), "at": time.time(), "lag": round(lag, 3), "max_lag": round(max_lag, 3),
-                               "degraded": degraded}))
+    tmp.write_text(
+        json.dumps(
+            {
+                "pid": os.getpid(),
+                "at": time.time(),
+                "lag": round(lag, 3),
+                "max_lag": round(max_lag, 3),
+                "degraded": degraded,
+            }
+        )
+    )
     os.replace(tmp, path)
 
 
@@ -77,7 +87,6 @@ class LoopHeartbeat:
             expected = time.monotonic() + EVERY
             await asyncio.sleep(EVERY)
 
-
     def _probe(self) -> None:
         if self.probe is None:
             return
@@ -103,8 +112,9 @@ def dependency_probe(settings: Any, needs: tuple[str, ...]) -> Callable[[], str 
     return probe
 
 
-def install_sanic_heartbeat(app: Any, var_path: Path, name: str,
-                            probe: Callable[[], str | None] | None = None) -> LoopHeartbeat:
+def install_sanic_heartbeat(
+    app: Any, var_path: Path, name: str, probe: Callable[[], str | None] | None = None
+) -> LoopHeartbeat:
     """Beat from a Sanic app's loop once it serves (Rasa, the action server)."""
     heartbeat = LoopHeartbeat(var_path, name, probe)
 
@@ -129,7 +139,11 @@ def stack_health(var_path: Path, stale: float = 30.0) -> dict[str, Any]:
             continue
         age = time.time() - float(beat.get("at") or 0)
         state = "silent" if age > stale else "degraded" if beat.get("degraded") else "ok"
-        parts[path.stem] = {"state": state, "degraded": beat.get("degraded"), "beat_age": round(age, 1),
-                            "loop_lag": beat.get("lag")}
+        parts[path.stem] = {
+            "state": state,
+            "degraded": beat.get("degraded"),
+            "beat_age": round(age, 1),
+            "loop_lag": beat.get("lag"),
+        }
     worst = "degraded" if any(p["state"] != "ok" for p in parts.values()) else "ok"
     return {"status": worst, "parts": parts}

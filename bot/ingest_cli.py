@@ -1,4 +1,5 @@
 """`crmbot ingest status` and `crmbot ingest replay-dead`: see and mend CRM ingestion."""
+
 from __future__ import annotations
 
 import argparse
@@ -37,8 +38,10 @@ def ingest_status(settings: Settings, args: argparse.Namespace) -> int:
     print(f"  dead letters: {spool['dead_letters_in_file']} in {spool['dead_letter_file']}")
     if "consumer" in report:
         rabbit = report["rabbitmq"]
-        print(f"rabbitmq: {rabbit.get('queued', '?')} queued, {rabbit.get('dead_letters', '?')} dead letters"
-              + (f" ({rabbit['error']})" if "error" in rabbit else ""))
+        print(
+            f"rabbitmq: {rabbit.get('queued', '?')} queued, {rabbit.get('dead_letters', '?')} dead letters"
+            + (f" ({rabbit['error']})" if "error" in rabbit else "")
+        )
         print(f"  consumer: {_worker_line(report['consumer'])}")
     for problem in problems:
         print(f"problem: {problem}")
@@ -57,7 +60,9 @@ def health_problems(report: dict[str, Any]) -> list[str]:
         elif part["heartbeat_age"] > STALE_SECONDS:
             problems.append(f"{name} worker has not reported for {part['heartbeat_age']:.0f} s")
         elif part.get("state") in ("retrying", "waiting"):
-            problems.append(f"{name} worker is {part['state']} since {_ago(part.get('retrying_since'))}: {part.get('last_error')}")
+            problems.append(
+                f"{name} worker is {part['state']} since {_ago(part.get('retrying_since'))}: {part.get('last_error')}"
+            )
     return problems
 
 
@@ -65,8 +70,10 @@ def _worker_line(part: dict[str, Any]) -> str:
     if not part.get("heartbeat"):
         return "no report yet (not started?)"
     last = _ago(part.get("last_stored_at")) if part.get("last_stored_at") else "never"
-    return (f"{part.get('state')} (pid {part.get('pid')}, heartbeat {part['heartbeat_age']:.1f} s ago), "
-            f"{part.get('stored', 0)} stored this run, last event stored {last}")
+    return (
+        f"{part.get('state')} (pid {part.get('pid')}, heartbeat {part['heartbeat_age']:.1f} s ago), "
+        f"{part.get('stored', 0)} stored this run, last event stored {last}"
+    )
 
 
 def _ago(ts: float | None) -> str:
@@ -197,9 +204,20 @@ def waiting_beat(var_path: Path) -> Callable[[str | None], None]:
         path = var_path / CONSUMER_STATUS
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(".waiting.tmp")
-        tmp.write_text(json.dumps({"pid": os.getpid(), "heartbeat": time.time(), "state": "waiting", "stored": 0,
-                                   "dead_letters": 0, "last_stored_at": None, "retrying_since": since[0],
-                                   "last_error": degraded}))
+        tmp.write_text(
+            json.dumps(
+                {
+                    "pid": os.getpid(),
+                    "heartbeat": time.time(),
+                    "state": "waiting",
+                    "stored": 0,
+                    "dead_letters": 0,
+                    "last_stored_at": None,
+                    "retrying_since": since[0],
+                    "last_error": degraded,
+                }
+            )
+        )
         os.replace(tmp, path)
 
     return beat

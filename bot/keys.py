@@ -1,4 +1,5 @@
 """Secrets kept in files under var/ (mode 0600), made on first use."""
+
 from __future__ import annotations
 
 import os

@@ -1,5 +1,6 @@
 """The whole system, started the way a user starts it (`crmbot run`), on free ports
 and a throw-away SQLite CRM; the trained project model is shared via models/."""
+
 from __future__ import annotations
 
 import json
@@ -39,8 +40,11 @@ class Stack:
         body: dict[str, Any] = {"sender": sender, "message": text}
         if metadata:
             body["metadata"] = metadata
-        req = urllib.request.Request(f"{self.rasa_url}/webhooks/rest/webhook", data=json.dumps(body).encode(),
-                                     headers={"Content-Type": "application/json"})
+        req = urllib.request.Request(
+            f"{self.rasa_url}/webhooks/rest/webhook",
+            data=json.dumps(body).encode(),
+            headers={"Content-Type": "application/json"},
+        )
         with urllib.request.urlopen(req, timeout=60) as resp:
             return json.loads(resp.read())
 
@@ -61,10 +65,22 @@ def start_stack(workdir: Path, extra_env: dict[str, str] | None = None, timeout:
         **(extra_env or {}),
     }
     log_path = workdir / "stack.log"
-    process = subprocess.Popen([sys.executable, "-m", "bot.cli", "run"], cwd=PROJECT_ROOT, env=env,
-                               stdout=log_path.open("w"), stderr=subprocess.STDOUT, start_new_session=True)
-    stack = Stack(f"http://127.0.0.1:{rasa_port}", env, make_engine(env["DATABASE_URL"]), process, log_path,
-                  f"http://127.0.0.1:{console_port}")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bot.cli", "run"],
+        cwd=PROJECT_ROOT,
+        env=env,
+        stdout=log_path.open("w"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    stack = Stack(
+        f"http://127.0.0.1:{rasa_port}",
+        env,
+        make_engine(env["DATABASE_URL"]),
+        process,
+        log_path,
+        f"http://127.0.0.1:{console_port}",
+    )
     deadline = time.monotonic() + timeout
     while "The assistant is ready." not in log_path.read_text(errors="replace"):
         if process.poll() is not None:

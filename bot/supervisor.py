@@ -14,6 +14,7 @@ does the supervisor exit non-zero. What is not a crash, and never counts:
 A hung child is asked to stop (SIGTERM: servers finish the turns in flight) and
 given DRAIN_SECONDS before it is killed.
 """
+
 from __future__ import annotations
 
 import os
@@ -125,8 +126,15 @@ class Child:
 
 
 class Supervisor:
-    def __init__(self, children: list[Child], cwd: str, say: Callable[[str], None] = print, max_restarts: int = 3,
-                 hang_seconds: float = 60.0, start_seconds: float = 300.0) -> None:
+    def __init__(
+        self,
+        children: list[Child],
+        cwd: str,
+        say: Callable[[str], None] = print,
+        max_restarts: int = 3,
+        hang_seconds: float = 60.0,
+        start_seconds: float = 300.0,
+    ) -> None:
         self.children = children
         self.cwd = cwd
         self.say = say
@@ -170,14 +178,18 @@ class Supervisor:
                     deadline = max(deadline, time.monotonic() + timeout)
                     continue
                 if child.process and child.process.poll() is not None:
-                    self.say(f"{child.name} exited with code {child.process.returncode} while starting; stopping everything")
+                    self.say(
+                        f"{child.name} exited with code {child.process.returncode} while starting; stopping everything"
+                    )
                     return False
                 degraded = child.degraded()
                 if degraded and child.problem() is None:
                     if degraded != child.said_degraded:
                         self.say(f"{child.name} is degraded: {degraded}")
                         child.said_degraded = degraded
-                    deadline = max(deadline, time.monotonic() + timeout)  # waiting for a dependency is not a failed start
+                    deadline = max(
+                        deadline, time.monotonic() + timeout
+                    )  # waiting for a dependency is not a failed start
                     continue
                 if child.healthy():
                     self.say(f"{child.name} is up" + (f" ({child.health_url})" if child.health_url else ""))
@@ -230,7 +242,7 @@ class Supervisor:
         """A child that exited because a dependency is down: start it again later, no crash counted."""
         now = time.monotonic()
         if child.not_before == 0.0:
-            delay = min(MAX_TEMPFAIL_WAIT, 2.0 ** child.tempfails)
+            delay = min(MAX_TEMPFAIL_WAIT, 2.0**child.tempfails)
             child.tempfails += 1
             child.not_before = now + delay
             self.say(f"{child.name} is waiting for a dependency; starting it again in {delay:.0f} s")
@@ -251,8 +263,10 @@ class Supervisor:
             others = [c for c in self.children if c is not child and not c.given_up]
             if others:
                 # The rest keep serving what they can: the console still shows the queue without Rasa.
-                self.say(f"{child.name} {what} {len(child.restarts)} times in 5 minutes; leaving it stopped, "
-                         f"{', '.join(c.name for c in others)} go on")
+                self.say(
+                    f"{child.name} {what} {len(child.restarts)} times in 5 minutes; leaving it stopped, "
+                    f"{', '.join(c.name for c in others)} go on"
+                )
             else:
                 self.say(f"{child.name} {what} {len(child.restarts)} times in 5 minutes; stopping everything")
             return False
@@ -272,7 +286,9 @@ class Supervisor:
             return None
         if not child.ready:
             waited = now - child._started
-            return f"hung (not healthy {waited:.0f} s after its start: {problem})" if waited > self.start_seconds else None
+            return (
+                f"hung (not healthy {waited:.0f} s after its start: {problem})" if waited > self.start_seconds else None
+            )
         if child.unhealthy_since is None:
             child.unhealthy_since = now
             self.say(f"{child.name} is not healthy: {problem}")

@@ -3,6 +3,7 @@
 `BUSINESS_HOURS="mon-fri 09:00-18:00; sat 10:00-14:00"`, `BUSINESS_TIMEZONE=Europe/Berlin`,
 `BUSINESS_HOLIDAYS=2026-12-25,2026-12-26`. Pure: it only answers "open at this instant?".
 """
+
 from __future__ import annotations
 
 import re

@@ -4,6 +4,7 @@ With LINK_CODE_DELIVERY=console (the default, for `make run`) the action server 
 the code on its standard output, which `crmbot run` shows: the README's demo flow works
 without a mail server. Never through logging: log lines must not carry codes.
 """
+
 from __future__ import annotations
 
 import sys
@@ -33,12 +34,18 @@ def masked(email: str) -> str:
 def deliver_code(settings: Settings, email: str, code: str, purpose: str) -> None:
     why = _WHY.get(purpose, "")
     if settings.link_code_delivery == "console":
-        print(f"[demo] one-time code {code} for {masked(email)} ({why}); valid for 10 minutes", file=sys.stdout, flush=True)
+        print(
+            f"[demo] one-time code {code} for {masked(email)} ({why}); valid for 10 minutes",
+            file=sys.stdout,
+            flush=True,
+        )
         return
     message = EmailMessage()
     message["From"], message["To"], message["Subject"] = settings.mail_from, email, f"Your code: {code}"
-    message.set_content(f"Your one-time code is {code}. It is valid for 10 minutes and was asked for {why}.\n\n"
-                        "If you did not ask for it, ignore this email; nothing changes without the code.")
+    message.set_content(
+        f"Your one-time code is {code}. It is valid for 10 minutes and was asked for {why}.\n\n"
+        "If you did not ask for it, ignore this email; nothing changes without the code."
+    )
     try:
         deliver(settings, message)
     except SMTP_ERRORS:

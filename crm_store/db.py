@@ -3,6 +3,7 @@
 Nothing connects at import time: `engine_for(url)` builds (and caches) an engine
 on first use; `unit_of_work()` hands out a fresh UnitOfWork over it.
 """
+
 from __future__ import annotations
 
 import logging
@@ -44,7 +45,9 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         # of work, a fifth of ingestion's CPU under load. A pool keeps them, as SQLAlchemy 2.0 does.
         if path and path != ":memory:":
             kwargs.setdefault("poolclass", QueuePool)
-        engine = create_engine(url, future=True, hide_parameters=True, connect_args={"timeout": 30, "check_same_thread": False}, **kwargs)
+        engine = create_engine(
+            url, future=True, hide_parameters=True, connect_args={"timeout": 30, "check_same_thread": False}, **kwargs
+        )
         event.listen(engine, "connect", sqlite_pragmas)
         return engine
     engine = create_engine(url, future=True, pool_pre_ping=True, hide_parameters=True, **kwargs)
@@ -70,8 +73,10 @@ def postgres_session(dbapi_conn: Any, _record: Any) -> None:
         dbapi_conn.rollback()
         if not _told_about_error_statements:
             _told_about_error_statements = True
-            log.warning("cannot keep failed statements out of PostgreSQL's log as this role; "
-                        "run ALTER ROLE <role> SET log_min_error_statement = panic; ALTER ROLE <role> SET log_error_verbosity = terse")
+            log.warning(
+                "cannot keep failed statements out of PostgreSQL's log as this role; "
+                "run ALTER ROLE <role> SET log_min_error_statement = panic; ALTER ROLE <role> SET log_error_verbosity = terse"
+            )
     finally:
         cursor.close()
 
@@ -159,7 +164,9 @@ def check_connection(engine: Engine, setting: str = "DATABASE_URL") -> None:
             conn.execute(text("SELECT 1"))
     except (OperationalError, DBAPIError, SQLAlchemyError) as exc:
         reason = str(getattr(exc, "orig", exc)).strip().splitlines()[0] if str(exc) else type(exc).__name__
-        raise DatabaseUnavailable(f"{setting}={engine.url.render_as_string(hide_password=True)!r} cannot be reached: {reason}") from None
+        raise DatabaseUnavailable(
+            f"{setting}={engine.url.render_as_string(hide_password=True)!r} cannot be reached: {reason}"
+        ) from None
 
 
 def alembic_config(url: str) -> Any:

@@ -5,6 +5,7 @@ channels implement it (bot.channels.push.RasaDelivery: a bot message on the cust
 conversation, through Rasa's API). The implementation is named, like Rasa's plug-ins in
 endpoints.yml, and loaded when a job first needs it, so nothing below the channels imports them.
 """
+
 from __future__ import annotations
 
 import importlib
@@ -22,7 +23,9 @@ class CustomerUnreachable(CrmError):
     """The customer has no conversation on a channel we can write to: trying again cannot help."""
 
     def __init__(self, customer_id: int) -> None:
-        super().__init__(f"Customer {customer_id} has no conversation on a channel we can write to (Telegram or web chat).")
+        super().__init__(
+            f"Customer {customer_id} has no conversation on a channel we can write to (Telegram or web chat)."
+        )
         self.customer_id = customer_id
 
 

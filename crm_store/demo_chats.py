@@ -7,6 +7,7 @@ intent, the assistant's reply), handed to `ingest_batch`; the customers write fr
 or web chat identity linked to their CRM record. Deterministic for a seed: timestamps and
 message ids are derived from it, so seeding twice would store nothing new.
 """
+
 from __future__ import annotations
 
 import logging
@@ -51,24 +52,42 @@ def seed_conversations(uow: UnitOfWork, now: datetime, weeks: int = 4, seed: int
         for c in rng.sample(list(customers), k=min(len(customers), 30)):
             channel = rng.choice(["telegram", "telegram", "webchat"])
             sender = f"demo-{channel}-{seed}-{c.id}"
-            uow.session.add(ChannelIdentity(customer_id=c.id, channel=channel, external_id=sender,
-                                            display_name=c.name, created_at=c.created_at))
+            uow.session.add(
+                ChannelIdentity(
+                    customer_id=c.id, channel=channel, external_id=sender, display_name=c.name, created_at=c.created_at
+                )
+            )
             chatters.append((sender, channel))
         uow.commit()
     stored = 0
     for day in range(weeks * 7, 0, -1):
         for n in range(rng.randint(*PER_DAY)):
             sender, channel = rng.choice(chatters)
-            at = (now - timedelta(days=day)).replace(hour=rng.randint(8, 20), minute=rng.randint(0, 59), second=0, microsecond=0)
+            at = (now - timedelta(days=day)).replace(
+                hour=rng.randint(8, 20), minute=rng.randint(0, 59), second=0, microsecond=0
+            )
             intent, confidence, text, reply = rng.choice(TURNS)
             # A visit is a new Rasa session of the same sender: its own conversation row.
             events: list[Mapping[str, Any]] = [
                 {"sender_id": sender, "event": "session_started", "timestamp": _ts(at)},
-                {"sender_id": sender, "event": "user", "timestamp": _ts(at + timedelta(seconds=5)), "text": text,
-                 "input_channel": channel, "message_id": f"{sender}-{day}-{n}", "metadata": {},
-                 "parse_data": {"text": text, "intent": {"name": intent, "confidence": confidence}, "entities": []}},
-                {"sender_id": sender, "event": "bot", "timestamp": _ts(at + timedelta(seconds=6)), "text": reply,
-                 "data": {}, "metadata": {}},
+                {
+                    "sender_id": sender,
+                    "event": "user",
+                    "timestamp": _ts(at + timedelta(seconds=5)),
+                    "text": text,
+                    "input_channel": channel,
+                    "message_id": f"{sender}-{day}-{n}",
+                    "metadata": {},
+                    "parse_data": {"text": text, "intent": {"name": intent, "confidence": confidence}, "entities": []},
+                },
+                {
+                    "sender_id": sender,
+                    "event": "bot",
+                    "timestamp": _ts(at + timedelta(seconds=6)),
+                    "text": reply,
+                    "data": {},
+                    "metadata": {},
+                },
             ]
             stored += int(ingest_batch(uow, events)[0])
     log.info("demo conversations stored", extra={"conversations": stored})

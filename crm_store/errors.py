@@ -1,4 +1,5 @@
 """Domain errors: each carries a sentence a person can read."""
+
 from __future__ import annotations
 
 

@@ -6,6 +6,7 @@ log record the process makes (as the record factory, so library loggers with the
 handlers, such as Sanic's, are covered too): emails, phone numbers and message texts
 are masked before any handler sees them, in the message, its extras and its traceback.
 """
+
 from __future__ import annotations
 
 import json
@@ -22,9 +23,24 @@ _EMAIL = re.compile(r"[\w.!#$%&'*+/=?^`{|}~-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+
 # A phone number: 7-15 digits with the usual separators, optionally after a "+".
 _PHONE = re.compile(r"(?<![\w.:/-])\+?\(?\d[\d ()./-]{5,18}\d(?![\w.:/-])")
 # Message texts quoted after the words Rasa and we use for them, and `text` fields in reprs.
-_QUOTED_TEXT = re.compile(r"((?:message|text|utterance|said)['\"]?\s*[=:]?\s*)(['\"])(.*?)\2", re.IGNORECASE | re.DOTALL)
-_TEXT_FIELD = re.compile(r"((?:\btext|\bmessage_text|\bbody)(?:\"|')?\s*[:=]\s*)(?!['\"<])([^,)}\n]{1,2000})", re.IGNORECASE)
-_TEXT_KEYS = {"text", "message_text", "body", "utterance", "ocr_text", "email", "phone", "name", "display_name", "address"}
+_QUOTED_TEXT = re.compile(
+    r"((?:message|text|utterance|said)['\"]?\s*[=:]?\s*)(['\"])(.*?)\2", re.IGNORECASE | re.DOTALL
+)
+_TEXT_FIELD = re.compile(
+    r"((?:\btext|\bmessage_text|\bbody)(?:\"|')?\s*[:=]\s*)(?!['\"<])([^,)}\n]{1,2000})", re.IGNORECASE
+)
+_TEXT_KEYS = {
+    "text",
+    "message_text",
+    "body",
+    "utterance",
+    "ocr_text",
+    "email",
+    "phone",
+    "name",
+    "display_name",
+    "address",
+}
 
 
 def _is_phone(candidate: str) -> bool:
@@ -110,10 +126,39 @@ class JsonFormatter(logging.Formatter):
 # Libraries whose own deprecation warnings (one library calling another, or old syntax in their
 # source) are theirs to fix, not ours: hidden by category and module. A deprecation warning raised
 # by our call into a library is attributed to our module, so it still shows (an upgrade notice).
-LIBRARY_DEPRECATIONS = ("sanic", "sanic_cors", "sanic_routing", "apscheduler", "pkg_resources", "tensorflow", "keras",
-                        "jax", "flatbuffers", "google", "absl", "h5py", "rasa", "rasa_sdk", "matplotlib", "pyparsing",
-                        "dateparser", "jsonschema", "spacy", "thinc", "transformers", "sklearn", "networkx", "aiohttp",
-                        "ruamel", "sqlalchemy", "setuptools", "_distutils_hack", "distutils", "websockets", "pytz")
+LIBRARY_DEPRECATIONS = (
+    "sanic",
+    "sanic_cors",
+    "sanic_routing",
+    "apscheduler",
+    "pkg_resources",
+    "tensorflow",
+    "keras",
+    "jax",
+    "flatbuffers",
+    "google",
+    "absl",
+    "h5py",
+    "rasa",
+    "rasa_sdk",
+    "matplotlib",
+    "pyparsing",
+    "dateparser",
+    "jsonschema",
+    "spacy",
+    "thinc",
+    "transformers",
+    "sklearn",
+    "networkx",
+    "aiohttp",
+    "ruamel",
+    "sqlalchemy",
+    "setuptools",
+    "_distutils_hack",
+    "distutils",
+    "websockets",
+    "pytz",
+)
 
 
 def filter_library_warnings() -> None:
@@ -128,8 +173,9 @@ def filter_library_warnings() -> None:
     # Compiling a library's source (its first import after install) warns about its string escapes.
     warnings.filterwarnings("ignore", "invalid escape sequence", DeprecationWarning, module=".*/site-packages/")
     # A library's old-style import loader, reported by Python's importer.
-    warnings.filterwarnings("ignore", r"the load_module\(\) method is deprecated", DeprecationWarning,
-                            module=r"importlib\._bootstrap")
+    warnings.filterwarnings(
+        "ignore", r"the load_module\(\) method is deprecated", DeprecationWarning, module=r"importlib\._bootstrap"
+    )
     # Rasa 3.6 says this on every domain it loads, whatever the domain holds.
     warnings.filterwarnings("ignore", "Slot auto-fill has been removed", UserWarning, module="rasa")
 

@@ -3,6 +3,7 @@ optional CA file, login), used by the one-time codes, the handoff watchdog and t
 Callers decide what a failure means: `permanent()` tells a refusal that will not get better
 by trying again from one that may.
 """
+
 from __future__ import annotations
 
 import smtplib

@@ -4,6 +4,7 @@ Processes (orders, tickets, returns, deals) keep their current stage on the row
 (with stage_entered_at, for stalled checks) and every stage they entered in
 stage_history, one table for all process kinds so analytics reads one place.
 """
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -185,6 +186,7 @@ class OrderItem(Base):
 class OrderAdjustment(Base):
     """A line of an order that is no product: postage, fees, discounts, manual corrections.
     Counted in the order's total, kept out of order_items so product and basket figures stay clean."""
+
     __tablename__ = "order_adjustments"
     id = Column(Integer, primary_key=True)
     order_id = Column(ForeignKey("orders.id"), nullable=False, index=True)
@@ -345,7 +347,6 @@ class Feedback(Base):
     created_at = Column(DateTime, nullable=False)
 
 
-
 # --- Digest recipients and the customer-import merge log ---
 class DigestRecipient(Base):
     """A manager who gets digests: how often (daily | weekly | both) and which sections (None = all)."""
@@ -375,6 +376,7 @@ class CustomerMerge(Base):
     undone_at = Column(DateTime)
     split_customer_id = Column(Integer)  # the customer undo made from the row
     kept = relationship("Customer")
+
 
 # --- Receipts read from customers' photos (OCR) ---
 class ReceiptReading(Base):
@@ -587,8 +589,16 @@ Segment.updated_at = Column(DateTime)
 SegmentMembership.previous_segment_id = Column(Integer)  # segments.id (no FK: written in bulk)
 SegmentMembership.run_id = Column(Integer)
 # One open flag per process, kind and stage, even with two writers racing.
-Index("uq_flags_open", Flag.process, Flag.process_id, Flag.kind, Flag.stage, unique=True,
-      sqlite_where=Flag.cleared_at.is_(None), postgresql_where=Flag.cleared_at.is_(None))
+Index(
+    "uq_flags_open",
+    Flag.process,
+    Flag.process_id,
+    Flag.kind,
+    Flag.stage,
+    unique=True,
+    sqlite_where=Flag.cleared_at.is_(None),
+    postgresql_where=Flag.cleared_at.is_(None),
+)
 
 
 # --- Agent console accounts, private notes, canned replies ---
@@ -651,8 +661,9 @@ class CannedReply(Base):
 
 # --- analytics results: basket rules, purchase propensity, sales forecasts ---
 
+
 class BasketRule(Base):
-    """"Bought with A, also bought B": one association rule over order lines, as of a date.
+    """ "Bought with A, also bought B": one association rule over order lines, as of a date.
 
     Items are product ids; the keys are the sorted ids joined by commas, so "often bought with
     product 12" is an indexed lookup on antecedent_key = '12'. Each run replaces the rules.

@@ -7,6 +7,7 @@ counting goes on in memory and the limiter reports itself degraded until Redis a
 A hit is counted before the caller does the work it guards, in one atomic step, so a burst
 of parallel requests cannot all pass a check that is only counted afterwards.
 """
+
 from __future__ import annotations
 
 import logging

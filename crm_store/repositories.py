@@ -1,4 +1,5 @@
 """Repositories: named, typed access to tables inside one unit of work's session."""
+
 from __future__ import annotations
 
 from typing import Any, Generic, TypeVar

@@ -11,6 +11,7 @@ temporary is raised at once.
 A `stop` event ends the retrying: it is checked before each wait (and a threading.Event wakes
 the wait), and then `RetryStopped` is raised instead of trying again.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -47,8 +48,13 @@ def doubling(first: float, most: float | None = None) -> Delay:
 DEFAULT_DELAY = doubling(0.5, 30.0)
 
 
-def _options(retry_on: RetryOn, attempts: int | None, delay: Delay, on_retry: OnRetry | None,
-             stop: threading.Event | asyncio.Event | None) -> dict[str, Any]:
+def _options(
+    retry_on: RetryOn,
+    attempts: int | None,
+    delay: Delay,
+    on_retry: OnRetry | None,
+    stop: threading.Event | asyncio.Event | None,
+) -> dict[str, Any]:
     def wait(state: RetryCallState) -> float:
         return delay(_error(state), state.attempt_number)
 
@@ -74,9 +80,16 @@ def _error(state: RetryCallState) -> BaseException:
     return error
 
 
-def retry_call(operation: Callable[[], T], retry_on: RetryOn, *, attempts: int | None = None,
-               delay: Delay = DEFAULT_DELAY, on_retry: OnRetry | None = None,
-               stop: threading.Event | None = None, sleep: Callable[[float], Any] = time.sleep) -> T:
+def retry_call(
+    operation: Callable[[], T],
+    retry_on: RetryOn,
+    *,
+    attempts: int | None = None,
+    delay: Delay = DEFAULT_DELAY,
+    on_retry: OnRetry | None = None,
+    stop: threading.Event | None = None,
+    sleep: Callable[[float], Any] = time.sleep,
+) -> T:
     """operation(), tried again as the module says; returns its result."""
 
     def wait(seconds: float) -> None:
@@ -90,11 +103,18 @@ def retry_call(operation: Callable[[], T], retry_on: RetryOn, *, attempts: int |
     return retrying(operation)
 
 
-async def retry_async(operation: Callable[[], Awaitable[T]], retry_on: RetryOn, *, attempts: int | None = None,
-                      delay: Delay = DEFAULT_DELAY, on_retry: OnRetry | None = None,
-                      stop: asyncio.Event | None = None,
-                      sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep) -> T:
+async def retry_async(
+    operation: Callable[[], Awaitable[T]],
+    retry_on: RetryOn,
+    *,
+    attempts: int | None = None,
+    delay: Delay = DEFAULT_DELAY,
+    on_retry: OnRetry | None = None,
+    stop: asyncio.Event | None = None,
+    sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
+) -> T:
     """await operation(), tried again as the module says; returns its result."""
+
     async def attempt() -> T:
         # tenacity awaits only what a coroutine function returns: a lambda returning an
         # awaitable would be "called" without ever being sent.
@@ -102,4 +122,3 @@ async def retry_async(operation: Callable[[], Awaitable[T]], retry_on: RetryOn, 
 
     retrying = AsyncRetrying(sleep=sleep, **_options(retry_on, attempts, delay, on_retry, stop))
     return await retrying(attempt)
-

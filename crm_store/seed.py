@@ -4,6 +4,7 @@ Deterministic for a given seed and size. The demo customer (identity `demo` on t
 REST and cmdline channels, the sender `crmbot chat` uses) always owns A-10423 (shipped),
 A-10424 (paid, still cancellable) and A-10425 (delivered).
 """
+
 from __future__ import annotations
 
 import random
@@ -17,29 +18,65 @@ from sqlalchemy import func, select
 
 from crm_store import stages
 from crm_store.db import UnitOfWork
-from crm_store.models import ChannelIdentity, Customer, Deal, Order, OrderItem, Payment, Product, Refund, Return, Shipment, StageHistory, Ticket
+from crm_store.models import (
+    ChannelIdentity,
+    Customer,
+    Deal,
+    Order,
+    OrderItem,
+    Payment,
+    Product,
+    Refund,
+    Return,
+    Shipment,
+    StageHistory,
+    Ticket,
+)
 from crm_store.services.shipments import tracking_url
 
 CATALOGUE = [
-    ("wireless earbuds", "audio", "49.90"), ("bluetooth speaker", "audio", "59.00"),
-    ("over-ear headphones", "audio", "89.00"), ("usb-c charger", "electronics", "19.90"),
-    ("usb-c cable", "electronics", "9.90"), ("power bank", "electronics", "34.90"),
-    ("phone case", "electronics", "14.90"), ("laptop sleeve", "electronics", "24.90"),
-    ("wireless mouse", "electronics", "22.00"), ("mechanical keyboard", "electronics", "79.00"),
-    ("smart watch", "electronics", "129.00"), ("desk lamp", "home", "39.90"),
-    ("coffee grinder", "home", "44.90"), ("french press", "home", "27.50"),
-    ("water bottle", "home", "16.90"), ("scented candle", "home", "12.90"),
-    ("bath towel set", "home", "34.00"), ("cotton bed sheets", "home", "59.90"),
-    ("throw blanket", "home", "42.00"), ("cast iron pan", "home", "36.90"),
-    ("yoga mat", "sport", "29.90"), ("running shoes", "sport", "94.90"),
-    ("resistance bands", "sport", "18.90"), ("backpack", "sport", "54.90"),
-    ("rain jacket", "clothing", "79.90"), ("wool sweater", "clothing", "64.90"),
-    ("cotton t-shirt", "clothing", "19.90"), ("denim jeans", "clothing", "69.90"),
-    ("winter gloves", "clothing", "24.90"), ("sunglasses", "clothing", "39.00"),
+    ("wireless earbuds", "audio", "49.90"),
+    ("bluetooth speaker", "audio", "59.00"),
+    ("over-ear headphones", "audio", "89.00"),
+    ("usb-c charger", "electronics", "19.90"),
+    ("usb-c cable", "electronics", "9.90"),
+    ("power bank", "electronics", "34.90"),
+    ("phone case", "electronics", "14.90"),
+    ("laptop sleeve", "electronics", "24.90"),
+    ("wireless mouse", "electronics", "22.00"),
+    ("mechanical keyboard", "electronics", "79.00"),
+    ("smart watch", "electronics", "129.00"),
+    ("desk lamp", "home", "39.90"),
+    ("coffee grinder", "home", "44.90"),
+    ("french press", "home", "27.50"),
+    ("water bottle", "home", "16.90"),
+    ("scented candle", "home", "12.90"),
+    ("bath towel set", "home", "34.00"),
+    ("cotton bed sheets", "home", "59.90"),
+    ("throw blanket", "home", "42.00"),
+    ("cast iron pan", "home", "36.90"),
+    ("yoga mat", "sport", "29.90"),
+    ("running shoes", "sport", "94.90"),
+    ("resistance bands", "sport", "18.90"),
+    ("backpack", "sport", "54.90"),
+    ("rain jacket", "clothing", "79.90"),
+    ("wool sweater", "clothing", "64.90"),
+    ("cotton t-shirt", "clothing", "19.90"),
+    ("denim jeans", "clothing", "69.90"),
+    ("winter gloves", "clothing", "24.90"),
+    ("sunglasses", "clothing", "39.00"),
 ]
 ORDER_FLOW = ["pending", "paid", "packed", "shipped", "delivered"]
-TICKET_SUBJECTS = ["Parcel arrived damaged", "Wrong item delivered", "Invoice needed", "Payment charged twice",
-                   "Cannot log in", "Late delivery", "Missing item in parcel", "Discount code not working"]
+TICKET_SUBJECTS = [
+    "Parcel arrived damaged",
+    "Wrong item delivered",
+    "Invoice needed",
+    "Payment charged twice",
+    "Cannot log in",
+    "Late delivery",
+    "Missing item in parcel",
+    "Discount code not working",
+]
 RETURN_REASONS = ["wrong size", "arrived damaged", "not as described", "changed my mind", "defective"]
 
 
@@ -69,17 +106,36 @@ def seed(uow: UnitOfWork, size: int = 50, seed: int = 42, now: datetime | None =
     with uow:
         s = uow.session
         products = [
-            Product(sku=f"SKU-{i:04d}", name=name, category=cat, price=Decimal(price), stock=rng.choice([0, 3, 12, 40, 150]),
-                    description=f"Our {name}: {fake.sentence(nb_words=10)}")
+            Product(
+                sku=f"SKU-{i:04d}",
+                name=name,
+                category=cat,
+                price=Decimal(price),
+                stock=rng.choice([0, 3, 12, 40, 150]),
+                description=f"Our {name}: {fake.sentence(nb_words=10)}",
+            )
             for i, (name, cat, price) in enumerate(CATALOGUE, start=1)
         ]
         s.add_all(products)
-        demo = Customer(name="Alex Demo", email="alex.demo@example.com", phone="+49 30 5550100",
-                        address="Torstrasse 1, 10119 Berlin", created_at=now - timedelta(days=400))
+        demo = Customer(
+            name="Alex Demo",
+            email="alex.demo@example.com",
+            phone="+49 30 5550100",
+            address="Torstrasse 1, 10119 Berlin",
+            created_at=now - timedelta(days=400),
+        )
         s.add(demo)
         s.flush()
         for channel in ("rest", "cmdline"):
-            s.add(ChannelIdentity(customer_id=demo.id, channel=channel, external_id="demo", display_name="Alex Demo", created_at=demo.created_at))
+            s.add(
+                ChannelIdentity(
+                    customer_id=demo.id,
+                    channel=channel,
+                    external_id="demo",
+                    display_name="Alex Demo",
+                    created_at=demo.created_at,
+                )
+            )
         counts = {"orders": 0, "tickets": 0, "returns": 0, "deals": 0}
         demo_orders = [("A-10423", "shipped", 6), ("A-10424", "paid", 1), ("A-10425", "delivered", 30)]
         for number, status, days_ago in demo_orders:
@@ -88,8 +144,13 @@ def seed(uow: UnitOfWork, size: int = 50, seed: int = 42, now: datetime | None =
         next_number = 10500
         for _ in range(size):
             created = now - timedelta(days=rng.randint(5, 720))
-            customer = Customer(name=fake.name(), email=f"{fake.unique.user_name()}@{fake.free_email_domain()}",
-                                phone=fake.phone_number(), address=fake.address().replace("\n", ", "), created_at=created)
+            customer = Customer(
+                name=fake.name(),
+                email=f"{fake.unique.user_name()}@{fake.free_email_domain()}",
+                phone=fake.phone_number(),
+                address=fake.address().replace("\n", ", "),
+                created_at=created,
+            )
             s.add(customer)
             s.flush()
             for _ in range(rng.choices([0, 1, 2, 3, 5], weights=[2, 4, 3, 2, 1])[0]):
@@ -110,8 +171,16 @@ def seed(uow: UnitOfWork, size: int = 50, seed: int = 42, now: datetime | None =
         # A separate random stream, so the rows above stay what they were before shipments existed.
         shipped, paid = _money_and_parcels(s, random.Random(seed + 1), now)
         uow.commit()
-        return SeedResult(size + 1, len(products), counts["orders"], counts["tickets"], counts["returns"], counts["deals"],
-                          shipped, paid)
+        return SeedResult(
+            size + 1,
+            len(products),
+            counts["orders"],
+            counts["tickets"],
+            counts["returns"],
+            counts["deals"],
+            shipped,
+            paid,
+        )
 
 
 # The demo orders: A-10423 on its way (arrives in two days), A-10424 paid and charged twice,
@@ -127,29 +196,61 @@ def _money_and_parcels(s, rng: random.Random, now: datetime) -> tuple[int, int]:
     for order in s.scalars(select(Order).order_by(Order.id)):
         if order.status == "pending":
             if rng.random() < 0.3:
-                s.add(Payment(order_id=order.id, method="card", amount=order.total, status="failed",
-                              reference=f"PAY-{rng.randint(10**7, 10**8 - 1)}", created_at=order.placed_at))
+                s.add(
+                    Payment(
+                        order_id=order.id,
+                        method="card",
+                        amount=order.total,
+                        status="failed",
+                        reference=f"PAY-{rng.randint(10**7, 10**8 - 1)}",
+                        created_at=order.placed_at,
+                    )
+                )
                 payments += 1
             continue
         method = rng.choice(["card", "card", "paypal"])
-        first = Payment(order_id=order.id, method=method, amount=order.total, status="captured",
-                        reference=f"PAY-{rng.randint(10**7, 10**8 - 1)}", created_at=order.placed_at + timedelta(minutes=2))
+        first = Payment(
+            order_id=order.id,
+            method=method,
+            amount=order.total,
+            status="captured",
+            reference=f"PAY-{rng.randint(10**7, 10**8 - 1)}",
+            created_at=order.placed_at + timedelta(minutes=2),
+        )
         s.add(first)
         s.flush()
         payments += 1
         if order.number in _DEMO_DUPLICATES or (order.number not in ("A-10423", "A-10425") and rng.random() < 0.03):
-            s.add(Payment(order_id=order.id, method=method, amount=order.total, status="captured", duplicate_of=first.id,
-                          reference=f"PAY-{rng.randint(10**7, 10**8 - 1)}", created_at=order.placed_at + timedelta(minutes=3)))
+            s.add(
+                Payment(
+                    order_id=order.id,
+                    method=method,
+                    amount=order.total,
+                    status="captured",
+                    duplicate_of=first.id,
+                    reference=f"PAY-{rng.randint(10**7, 10**8 - 1)}",
+                    created_at=order.placed_at + timedelta(minutes=3),
+                )
+            )
             payments += 1
         if order.status in ("cancelled", "returned"):
             first.status = "refunded"
-            refund = Refund(order_id=order.id, payment_id=first.id, amount=order.total, reason=f"order {order.status}",
-                            status="paid", stage_entered_at=order.stage_entered_at, created_at=order.stage_entered_at,
-                            expected_by=order.stage_entered_at + timedelta(days=7))
+            refund = Refund(
+                order_id=order.id,
+                payment_id=first.id,
+                amount=order.total,
+                reason=f"order {order.status}",
+                status="paid",
+                stage_entered_at=order.stage_entered_at,
+                created_at=order.stage_entered_at,
+                expected_by=order.stage_entered_at + timedelta(days=7),
+            )
             s.add(refund)
             s.flush()
             stages.record_stage(s, "refund", refund.id, "requested", order.stage_entered_at)
-            stages.record_stage(s, "refund", refund.id, "paid", order.stage_entered_at + timedelta(days=rng.randint(2, 5)))
+            stages.record_stage(
+                s, "refund", refund.id, "paid", order.stage_entered_at + timedelta(days=rng.randint(2, 5))
+            )
         if order.status in ("shipped", "delivered", "returned"):
             shipments += 1
             s.add(_shipment(rng, order, now, _stage_times(s, order)))
@@ -157,8 +258,11 @@ def _money_and_parcels(s, rng: random.Random, now: datetime) -> tuple[int, int]:
 
 
 def _stage_times(s, order: Order) -> dict[str, datetime]:  # type: ignore[no-untyped-def]
-    rows = s.execute(select(StageHistory.stage, StageHistory.entered_at)
-                     .where(StageHistory.process == "order", StageHistory.process_id == order.id))
+    rows = s.execute(
+        select(StageHistory.stage, StageHistory.entered_at).where(
+            StageHistory.process == "order", StageHistory.process_id == order.id
+        )
+    )
     return {stage: at for stage, at in rows}
 
 
@@ -170,13 +274,29 @@ def _shipment(rng: random.Random, order: Order, now: datetime, stage_times: dict
     dispatched = stage_times["shipped"]
     if order.status == "shipped":
         eta = now + timedelta(days=demo.get("eta_days", rng.randint(1, 3)))
-        return Shipment(order_id=order.id, carrier="DHL", tracking_code=code, tracking_url=tracking_url("DHL", code),
-                        status="in_transit", dispatched_at=dispatched, eta=eta.replace(hour=18, minute=0, second=0),
-                        delivery_attempts=0)
+        return Shipment(
+            order_id=order.id,
+            carrier="DHL",
+            tracking_code=code,
+            tracking_url=tracking_url("DHL", code),
+            status="in_transit",
+            dispatched_at=dispatched,
+            eta=eta.replace(hour=18, minute=0, second=0),
+            delivery_attempts=0,
+        )
     delivered = stage_times["delivered"]
-    return Shipment(order_id=order.id, carrier="DHL", tracking_code=code, tracking_url=tracking_url("DHL", code),
-                    status="delivered", dispatched_at=dispatched, eta=delivered, delivered_at=delivered,
-                    delivery_attempts=rng.choice([0, 0, 0, 1]), proof_of_delivery=demo.get("proof", rng.choice(_PROOFS)))
+    return Shipment(
+        order_id=order.id,
+        carrier="DHL",
+        tracking_code=code,
+        tracking_url=tracking_url("DHL", code),
+        status="delivered",
+        dispatched_at=dispatched,
+        eta=delivered,
+        delivered_at=delivered,
+        delivery_attempts=rng.choice([0, 0, 0, 1]),
+        proof_of_delivery=demo.get("proof", rng.choice(_PROOFS)),
+    )
 
 
 def _status_for_age(rng: random.Random, age_days: int) -> str:
@@ -188,9 +308,16 @@ def _status_for_age(rng: random.Random, age_days: int) -> str:
 def _order(s, rng, products, customer, number, status, placed, now) -> Order:  # type: ignore[no-untyped-def]
     picks = rng.sample(products, rng.randint(1, 3))
     items = [OrderItem(product=p, quantity=rng.randint(1, 2), unit_price=p.price) for p in picks]
-    order = Order(number=number, customer_id=customer.id, status="pending", stage_entered_at=placed, placed_at=placed,
-                  total=sum((i.unit_price * i.quantity for i in items), Decimal("0")), shipping_address=customer.address,
-                  items=items)
+    order = Order(
+        number=number,
+        customer_id=customer.id,
+        status="pending",
+        stage_entered_at=placed,
+        placed_at=placed,
+        total=sum((i.unit_price * i.quantity for i in items), Decimal("0")),
+        shipping_address=customer.address,
+        items=items,
+    )
     s.add(order)
     s.flush()
     stages.record_stage(s, "order", order.id, "pending", placed)
@@ -209,8 +336,14 @@ def _order(s, rng, products, customer, number, status, placed, now) -> Order:  #
 
 def _ticket(s, rng, customer, now) -> None:  # type: ignore[no-untyped-def]
     created = now - timedelta(days=rng.randint(0, 30), hours=rng.randint(0, 23))
-    ticket = Ticket(customer_id=customer.id, subject=rng.choice(TICKET_SUBJECTS), priority=rng.choice(["low", "normal", "normal", "high"]),
-                    status="open", stage_entered_at=created, created_at=created)
+    ticket = Ticket(
+        customer_id=customer.id,
+        subject=rng.choice(TICKET_SUBJECTS),
+        priority=rng.choice(["low", "normal", "normal", "high"]),
+        status="open",
+        stage_entered_at=created,
+        created_at=created,
+    )
     s.add(ticket)
     s.flush()
     stages.record_stage(s, "ticket", ticket.id, "open", created)
@@ -221,8 +354,16 @@ def _ticket(s, rng, customer, now) -> None:  # type: ignore[no-untyped-def]
 
 def _return(s, rng, customer, order, seq, now) -> None:  # type: ignore[no-untyped-def]
     created = min(now, order.stage_entered_at + timedelta(days=rng.randint(1, 10)))
-    ret = Return(number=f"R-{seq:05d}", customer_id=customer.id, order_id=order.id, item=order.items[0].product.name,
-                 reason=rng.choice(RETURN_REASONS), status="requested", stage_entered_at=created, created_at=created)
+    ret = Return(
+        number=f"R-{seq:05d}",
+        customer_id=customer.id,
+        order_id=order.id,
+        item=order.items[0].product.name,
+        reason=rng.choice(RETURN_REASONS),
+        status="requested",
+        stage_entered_at=created,
+        created_at=created,
+    )
     s.add(ret)
     s.flush()
     stages.record_stage(s, "return", ret.id, "requested", created)
@@ -236,9 +377,19 @@ def _return(s, rng, customer, order, seq, now) -> None:  # type: ignore[no-untyp
 def _deal(s, rng, fake, customer, now) -> None:  # type: ignore[no-untyped-def]
     created = now - timedelta(days=rng.randint(0, 60))
     company = fake.company()
-    deal = Deal(customer_id=customer.id, title=f"Bulk order for {company}", contact_name=customer.name, company=company,
-                email=customer.email, phone=customer.phone, volume=f"{rng.choice([50, 100, 250, 1000])} units",
-                value=Decimal(rng.randint(20, 400) * 50), stage="new", stage_entered_at=created, created_at=created)
+    deal = Deal(
+        customer_id=customer.id,
+        title=f"Bulk order for {company}",
+        contact_name=customer.name,
+        company=company,
+        email=customer.email,
+        phone=customer.phone,
+        volume=f"{rng.choice([50, 100, 250, 1000])} units",
+        value=Decimal(rng.randint(20, 400) * 50),
+        stage="new",
+        stage_entered_at=created,
+        created_at=created,
+    )
     s.add(deal)
     s.flush()
     stages.record_stage(s, "deal", deal.id, "new", created)

@@ -4,6 +4,7 @@ Defaults run the embedded profile: SQLite under var/, in-process event broker,
 in-memory lock store, no Telegram. A bad value stops startup with one line that
 names the variable.
 """
+
 from __future__ import annotations
 
 import os
@@ -322,20 +323,48 @@ _ENV = {
     "promo_policy": "PROMO_POLICY",
     "invoice_url": "INVOICE_URL",
 }
-_INTS = {"rasa_port", "action_port", "console_port", "smtp_port", "max_upload_bytes",
-         "scheduler_misfire_grace_seconds", "scheduler_lease_seconds", "form_abandon_hours", "segment_max_k"}
+_INTS = {
+    "rasa_port",
+    "action_port",
+    "console_port",
+    "smtp_port",
+    "max_upload_bytes",
+    "scheduler_misfire_grace_seconds",
+    "scheduler_lease_seconds",
+    "form_abandon_hours",
+    "segment_max_k",
+}
 _CRONS = {"schedule_segment_customers", "schedule_flag_stalled", "schedule_send_follow_ups", "schedule_send_digests"}
-_INTS |= {"smtp_timeout", "smtp_retries", "digest_top_n", "digest_history", "import_batch_size", "import_max_amount",
-          "import_order_lines_per_batch"}
+_INTS |= {
+    "smtp_timeout",
+    "smtp_retries",
+    "digest_top_n",
+    "digest_history",
+    "import_batch_size",
+    "import_max_amount",
+    "import_order_lines_per_batch",
+}
 _FLOATS = {"smtp_retry_delay"}
 _INTS |= {"ocr_timeout_seconds", "ocr_max_bytes", "ocr_max_pixels"}
 _PORTS = {"rasa_port", "action_port", "console_port", "smtp_port"}
 _BOOLS = {"smtp_starttls", "scheduler_enabled"}
 _INTS |= {"hang_seconds"}
 _BOOLS |= {"ingest_fsync"}
-_CHOICES = {"ingest_worker": ("thread", "process"), "telegram_mode": ("webhook", "polling"), "link_code_delivery": ("console", "email"), "log_level": ("DEBUG", "INFO", "WARNING", "ERROR")}
-_INTS |= {"max_request_bytes", "max_message_chars", "messages_per_minute", "messages_per_minute_per_ip",
-          "uploads_per_hour", "new_customers_per_ip_per_hour", "link_attempts_per_hour"}
+_CHOICES = {
+    "ingest_worker": ("thread", "process"),
+    "telegram_mode": ("webhook", "polling"),
+    "link_code_delivery": ("console", "email"),
+    "log_level": ("DEBUG", "INFO", "WARNING", "ERROR"),
+}
+_INTS |= {
+    "max_request_bytes",
+    "max_message_chars",
+    "messages_per_minute",
+    "messages_per_minute_per_ip",
+    "uploads_per_hour",
+    "new_customers_per_ip_per_hour",
+    "link_attempts_per_hour",
+}
 _INTS |= {"handoff_escalate_minutes", "handoff_expire_minutes", "handoff_no_agent_minutes", "handoff_notice_minutes"}
 _BOOLS |= {"console_secure_cookies", "console_demo_users"}
 _INTS |= {"webchat_session_hours", "action_db_seconds", "action_reply_seconds", "action_threads"}
@@ -438,7 +467,9 @@ def _check_cron(var: str, raw: str) -> None:
             raise ValueError
         CronTrigger.from_crontab(raw, timezone="UTC")
     except ValueError:
-        raise SettingsError(f"{var}={raw!r} is not a cron expression (minute hour day month weekday, e.g. '0 * * * *')") from None
+        raise SettingsError(
+            f"{var}={raw!r} is not a cron expression (minute hour day month weekday, e.g. '0 * * * *')"
+        ) from None
 
 
 def _check_timezone(var: str, raw: str) -> None:
@@ -451,7 +482,7 @@ def _check_timezone(var: str, raw: str) -> None:
 
 
 def parse_stage_slas(raw: str, var: str = "STAGE_SLAS") -> dict[tuple[str, str], float]:
-    """"ticket.open=24, return.received=72" -> {("ticket", "open"): 24.0, ...}."""
+    """ "ticket.open=24, return.received=72" -> {("ticket", "open"): 24.0, ...}."""
     slas: dict[tuple[str, str], float] = {}
     for part in filter(None, (p.strip() for p in raw.split(","))):
         key, _, hours = part.partition("=")

@@ -1,4 +1,5 @@
 """Dialect-aware helpers the services share."""
+
 from __future__ import annotations
 
 from typing import Any

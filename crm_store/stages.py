@@ -1,4 +1,5 @@
 """Process state machines: which stage may follow which, per process kind."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -57,7 +58,14 @@ TRANSITIONS: dict[str, dict[str, tuple[str, ...]]] = {
         "bot": (),
     },
 }
-INITIAL = {"order": "pending", "ticket": "open", "return": "requested", "deal": "new", "handoff": "queued", "refund": "requested"}
+INITIAL = {
+    "order": "pending",
+    "ticket": "open",
+    "return": "requested",
+    "deal": "new",
+    "handoff": "queued",
+    "refund": "requested",
+}
 CANCELLABLE_ORDER_STATUSES = ("pending", "paid", "packed")
 ADDRESS_CHANGEABLE_STATUSES = ("pending", "paid", "packed")
 
@@ -66,7 +74,9 @@ def can_move(process: str, current: str, target: str) -> bool:
     return target in TRANSITIONS[process].get(current, ())
 
 
-def record_stage(session: Session, process: str, process_id: int, stage: str, at: datetime, note: str | None = None) -> None:
+def record_stage(
+    session: Session, process: str, process_id: int, stage: str, at: datetime, note: str | None = None
+) -> None:
     session.add(StageHistory(process=process, process_id=process_id, stage=stage, entered_at=at, note=note))
 
 
@@ -75,7 +85,9 @@ def move(session: Session, process: str, row: object, target: str, at: datetime,
     column = "stage" if process == "deal" else "status"
     current = getattr(row, column)
     if not can_move(process, current, target):
-        raise InvalidTransition(f"A {process} that is {current.replace('_', ' ')} cannot become {target.replace('_', ' ')}.")
+        raise InvalidTransition(
+            f"A {process} that is {current.replace('_', ' ')} cannot become {target.replace('_', ' ')}."
+        )
     setattr(row, column, target)
     row.stage_entered_at = at  # type: ignore[attr-defined]
     record_stage(session, process, row.id, target, at, note)  # type: ignore[attr-defined]

@@ -12,6 +12,7 @@ tests/nlu/unseen.yml, tests/nlu/blind.yml, tests/nlu/near_misses.yml (a
 shop's words for another business) and tests/nlu/de.yml, fr.yml, es.yml (German, French
 and Spanish customers), those of them that exist.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -33,7 +34,9 @@ FALLBACK_INTENT = "nlu_fallback"
 OUT_OF_SCOPE = "out_of_scope"
 DEFAULT_THRESHOLD = 0.4
 # de, fr, es: the held-out sets of the German, French and Spanish customers (docs/languages.md).
-DEFAULT_SETS = tuple(ROOT / "tests" / "nlu" / f"{name}.yml" for name in ("unseen", "blind", "near_misses", "de", "fr", "es"))
+DEFAULT_SETS = tuple(
+    ROOT / "tests" / "nlu" / f"{name}.yml" for name in ("unseen", "blind", "near_misses", "de", "fr", "es")
+)
 
 
 class Prediction(TypedDict):
@@ -124,9 +127,7 @@ def score(predictions: list[Prediction], threshold: float) -> dict[str, Any]:
         "response_accuracy": _mean(p["gold_response"] == p["response"] for p in retrieval),
         "response_messages": len(retrieval),
         "entities": entity_scores(predictions),
-        "top_confusions": [
-            {"gold": g, "predicted": c, "count": n} for (g, c), n in confusions.most_common(10)
-        ],
+        "top_confusions": [{"gold": g, "predicted": c, "count": n} for (g, c), n in confusions.most_common(10)],
         "out_of_scope_messages": len(oos),
         "out_of_scope_false_acceptance": len(accepted) / len(oos) if oos else None,
         "fallback_threshold": threshold,
@@ -190,10 +191,14 @@ def _fmt(value: float | None) -> str:
 def print_report(title: str, result: dict[str, Any]) -> None:
     print(f"== {title}: {result['messages']} messages")
     print(f"intent accuracy (after fallback)  {_fmt(result['intent_accuracy'])}")
-    print(f"in-scope accuracy (after fallback) {_fmt(result['in_scope_accuracy'])} ({result['in_scope_messages']} messages)")
+    print(
+        f"in-scope accuracy (after fallback) {_fmt(result['in_scope_accuracy'])} ({result['in_scope_messages']} messages)"
+    )
     print(f"classifier accuracy / macro-F1    {_fmt(result['classifier_accuracy'])} / {result['intent_macro_f1']:.4f}")
     print(f"fallback rate                     {_fmt(result['fallback_rate'])}")
-    print(f"faq response accuracy             {_fmt(result['response_accuracy'])} ({result['response_messages']} messages)")
+    print(
+        f"faq response accuracy             {_fmt(result['response_accuracy'])} ({result['response_messages']} messages)"
+    )
     print(
         f"out-of-scope false acceptance     {_fmt(result['out_of_scope_false_acceptance'])} "
         f"({result['out_of_scope_messages']} messages; fallback threshold {result['fallback_threshold']})"

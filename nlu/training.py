@@ -4,6 +4,7 @@ The fingerprint is a sha256 over config, domain, training data and the custom
 NLU component sources; the model file carries it in its name, so an unchanged
 project finds its model and skips training entirely.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -47,12 +48,20 @@ def ensure_model(model_dir: Path, force: bool = False, root: Path = PROJECT_ROOT
         return target, False
     model_dir.mkdir(parents=True, exist_ok=True)
     cmd = [
-        sys.executable, "-m", "rasa", "train",
-        "--config", str(root / "config.yml"),
-        "--domain", str(root / "domain.yml"),
-        "--data", str(root / "nlu"),
-        "--out", str(model_dir),
-        "--fixed-model-name", target.name[: -len(".tar.gz")],
+        sys.executable,
+        "-m",
+        "rasa",
+        "train",
+        "--config",
+        str(root / "config.yml"),
+        "--domain",
+        str(root / "domain.yml"),
+        "--data",
+        str(root / "nlu"),
+        "--out",
+        str(model_dir),
+        "--fixed-model-name",
+        target.name[: -len(".tar.gz")],
     ]
     log.info("training the model", extra={"model": target.name})
     subprocess.run(cmd, cwd=root, check=True)

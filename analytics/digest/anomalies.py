@@ -1,4 +1,5 @@
 """A KPI outside its usual range: robust z-score (median and MAD) over the last N periods."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -30,8 +31,9 @@ def usual_range(history: list[float]) -> tuple[float, float, float] | None:
     return med, med - THRESHOLD * scale, med + THRESHOLD * scale
 
 
-def find_anomalies(current: dict[str, float | None], history: list[dict[str, float | None]],
-                   kpis: list[str]) -> tuple[list[Anomaly], list[str]]:
+def find_anomalies(
+    current: dict[str, float | None], history: list[dict[str, float | None]], kpis: list[str]
+) -> tuple[list[Anomaly], list[str]]:
     """(anomalies, KPIs with too little history to judge)."""
     found, unknown = [], []
     for kpi in kpis:

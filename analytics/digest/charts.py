@@ -2,6 +2,7 @@
 
 Each chart is built as a Figure first (`*_figure`) so its layout can be checked: no legend on a
 bar, no label half on a bar and half off it, nothing cut off at the edge."""
+
 from __future__ import annotations
 
 import io
@@ -14,8 +15,14 @@ from analytics.bottlenecks import BottleneckReport
 
 WIDTH_IN, DPI = 5.6, 200  # 560 px wide in the email, drawn at 2x for sharp text
 BLUE, GREY, ORANGE, GREEN, RED = "#2563eb", "#cbd5e1", "#ea580c", "#16a34a", "#dc2626"
-STYLE = {"font.size": 9, "axes.spines.top": False, "axes.spines.right": False,
-         "axes.titlesize": 10, "axes.titleweight": "bold", "axes.titlelocation": "left"}
+STYLE = {
+    "font.size": 9,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "axes.titlesize": 10,
+    "axes.titleweight": "bold",
+    "axes.titlelocation": "left",
+}
 
 
 @contextmanager
@@ -41,12 +48,16 @@ def _png(fig: Figure) -> bytes:
     return buf.getvalue()
 
 
-def channels_png(channels: list[str], current: list[int], previous: list[int], now_label: str, prev_label: str) -> bytes | None:
+def channels_png(
+    channels: list[str], current: list[int], previous: list[int], now_label: str, prev_label: str
+) -> bytes | None:
     fig = channels_figure(channels, current, previous, now_label, prev_label)
     return _png(fig) if fig is not None else None
 
 
-def channels_figure(channels: list[str], current: list[int], previous: list[int], now_label: str, prev_label: str) -> Figure | None:
+def channels_figure(
+    channels: list[str], current: list[int], previous: list[int], now_label: str, prev_label: str
+) -> Figure | None:
     """Conversations per channel, this period against the one before."""
     if not channels or not (sum(current) + sum(previous)):
         return None
@@ -62,8 +73,16 @@ def channels_figure(channels: list[str], current: list[int], previous: list[int]
         ax.set_yticks(list(ys), channels)
         ax.invert_yaxis()
         ax.set_title("Conversations by channel", pad=16)
-        ax.legend(frameon=False, fontsize=8, loc="lower left", bbox_to_anchor=(0, 1), ncol=2, borderaxespad=0.2,
-                  borderpad=0, handlelength=1.2)
+        ax.legend(
+            frameon=False,
+            fontsize=8,
+            loc="lower left",
+            bbox_to_anchor=(0, 1),
+            ncol=2,
+            borderaxespad=0.2,
+            borderpad=0,
+            handlelength=1.2,
+        )
         ax.xaxis.get_major_locator().set_params(integer=True)
         fig.tight_layout()
         _fit_labels(fig, ax)
@@ -82,13 +101,23 @@ def funnel_figure(report: BottleneckReport) -> Figure:
         # runs off it ("delivered: 1  50% of previous" on a bar one item wide).
         fig, ax = _figure(0.6 + 0.3 * len(stages))
         ys = range(len(stages))
-        ax.barh(list(ys), [s.entered for s in stages], height=0.62,
-                color=[RED if s.stage == report.bottleneck else BLUE for s in stages])
+        ax.barh(
+            list(ys),
+            [s.entered for s in stages],
+            height=0.62,
+            color=[RED if s.stage == report.bottleneck else BLUE for s in stages],
+        )
         for y, s in zip(ys, stages):
             conv = f" · {s.conversion:.0%} of previous" if s.conversion is not None else ""
             stalled = f" · {s.stalled} stalled" if s.stalled else ""
-            ax.text(s.entered, y, f" {s.entered}{conv}{stalled}", va="center", fontsize=8,
-                    color=RED if s.stalled else "#0f172a")
+            ax.text(
+                s.entered,
+                y,
+                f" {s.entered}{conv}{stalled}",
+                va="center",
+                fontsize=8,
+                color=RED if s.stalled else "#0f172a",
+            )
         ax.set_yticks(list(ys), [s.stage.replace("_", " ") for s in stages])
         ax.tick_params(axis="y", length=0)
         ax.invert_yaxis()
@@ -115,7 +144,9 @@ def _fit_labels(fig: Figure, ax) -> None:  # type: ignore[no-untyped-def]
     ax.set_xlim(0, right)
 
 
-def trend_png(labels: list[str], conversations: list[float | None], rates: dict[str, list[float | None]]) -> bytes | None:
+def trend_png(
+    labels: list[str], conversations: list[float | None], rates: dict[str, list[float | None]]
+) -> bytes | None:
     """Conversations per period and the assistant's rates, over the history and this period."""
     if not any(conversations):
         return None

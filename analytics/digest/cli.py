@@ -1,4 +1,5 @@
 """`crmbot digest preview|send|recipients ...` and `crmbot nlu candidates`."""
+
 from __future__ import annotations
 
 import argparse
@@ -32,7 +33,10 @@ def register(sub: argparse._SubParsersAction) -> dict[str, Handler]:
     add.add_argument("email")
     add.add_argument("--name")
     add.add_argument("--frequency", choices=("daily", "weekly", "both"), default="daily")
-    add.add_argument("--sections", help="comma-separated: volume,assistant,agents,processes,stalled,segments,unanswered,anomalies (default: all)")
+    add.add_argument(
+        "--sections",
+        help="comma-separated: volume,assistant,agents,processes,stalled,segments,unanswered,anomalies (default: all)",
+    )
     st = rsub.add_parser("set", help="change a manager's frequency, sections or pause them")
     st.add_argument("email")
     st.add_argument("--name")
@@ -77,8 +81,15 @@ def cmd_digest(settings: Settings, args: argparse.Namespace) -> int:
 
         sections = parse_sections(args.sections)
         as_of = parse_as_of(args.as_of)
-        digest = build_digest(uow_factory(), last_complete(args.period, as_of), as_of, settings.digest_top_n, settings.digest_history,
-                              settings.shop_currency, settings.shop_locale)
+        digest = build_digest(
+            uow_factory(),
+            last_complete(args.period, as_of),
+            as_of,
+            settings.digest_top_n,
+            settings.digest_history,
+            settings.shop_currency,
+            settings.shop_locale,
+        )
         out = Path(args.out)
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(render_html(digest, list(sections) if sections else None, inline=True), encoding="utf-8")
@@ -134,18 +145,30 @@ def _recipients(settings: Settings, args: argparse.Namespace) -> int:
         for r in rows:
             state = "" if r.active else "  (paused)"
             where = "" if r.source == "crm" else f"  (from {r.source})"
-            print(f"{r.email:32} {r.frequency:7} {','.join(r.sections) if r.sections else 'all sections'}{state}{where}")
+            print(
+                f"{r.email:32} {r.frequency:7} {','.join(r.sections) if r.sections else 'all sections'}{state}{where}"
+            )
         return 0
     if cmd == "add":
-        r = add_recipient(uow_factory(), args.email, _now(), name=args.name, frequency=args.frequency,
-                          sections=parse_sections(args.sections))
+        r = add_recipient(
+            uow_factory(),
+            args.email,
+            _now(),
+            name=args.name,
+            frequency=args.frequency,
+            sections=parse_sections(args.sections),
+        )
         print(f"added {r.email}: {r.frequency}, {','.join(r.sections) if r.sections else 'all sections'}")
         return 0
     if cmd == "set":
         active = False if args.pause else True if args.resume else None
         sections = parse_sections(args.sections) if args.sections is not None else "keep"
-        r = update_recipient(uow_factory(), args.email, frequency=args.frequency, sections=sections, active=active, name=args.name)
-        print(f"{r.email}: {r.frequency}, {','.join(r.sections) if r.sections else 'all sections'}{'' if r.active else ', paused'}")
+        r = update_recipient(
+            uow_factory(), args.email, frequency=args.frequency, sections=sections, active=active, name=args.name
+        )
+        print(
+            f"{r.email}: {r.frequency}, {','.join(r.sections) if r.sections else 'all sections'}{'' if r.active else ', paused'}"
+        )
         return 0
     remove_recipient(uow_factory(), args.email)
     print(f"removed {args.email}")

@@ -6,6 +6,7 @@ retried with backoff in `mail.send`; after the last try the row says "failed" wi
 and the next run tries that recipient again. Nothing here raises on an SMTP failure: the
 scheduler goes on.
 """
+
 from __future__ import annotations
 
 import logging
@@ -46,8 +47,14 @@ def send_due_digests(settings: Settings, uow_factory: Callable[[], UnitOfWork], 
     return total
 
 
-def send_period(settings: Settings, uow_factory: Callable[[], UnitOfWork], period: Period, now: datetime,
-                only: str | None = None, again: bool = False) -> SendReport:
+def send_period(
+    settings: Settings,
+    uow_factory: Callable[[], UnitOfWork],
+    period: Period,
+    now: datetime,
+    only: str | None = None,
+    again: bool = False,
+) -> SendReport:
     """Send `period`'s digest to its recipients (or to `only`), once each unless `again`."""
     report = SendReport()
     if only:
@@ -63,8 +70,15 @@ def send_period(settings: Settings, uow_factory: Callable[[], UnitOfWork], perio
             report.skipped.append(recipient.email)
             continue
         if digest is None:  # built only when someone is due
-            digest = build_digest(uow_factory(), period, now, settings.digest_top_n, settings.digest_history,
-                                  settings.shop_currency, settings.shop_locale)
+            digest = build_digest(
+                uow_factory(),
+                period,
+                now,
+                settings.digest_top_n,
+                settings.digest_history,
+                settings.shop_currency,
+                settings.shop_locale,
+            )
         sections = list(recipient.sections) if recipient.sections else None
         msg = build_message(settings, digest, recipient.email, sections)
         try:
@@ -79,8 +93,14 @@ def send_period(settings: Settings, uow_factory: Callable[[], UnitOfWork], perio
     return report
 
 
-def send_digest_now(settings: Settings, uow_factory: Callable[[], UnitOfWork], now: datetime, kind: str = "day",
-                    to: str | None = None, again: bool = False) -> SendReport:
+def send_digest_now(
+    settings: Settings,
+    uow_factory: Callable[[], UnitOfWork],
+    now: datetime,
+    kind: str = "day",
+    to: str | None = None,
+    again: bool = False,
+) -> SendReport:
     """`crmbot digest send`: the last complete period's digest, now."""
     return send_period(settings, uow_factory, last_complete(kind, now), now, only=to, again=again)
 
@@ -89,11 +109,24 @@ def _claim(uow: UnitOfWork, period: Period, email: str, now: datetime, again: bo
     """The id of our digests_sent row in status "sending", or None if this one is not ours to send."""
     with uow:
         s = uow.session
-        row = s.scalars(select(DigestSent).where(
-            DigestSent.kind == period.schedule, DigestSent.recipients == email, DigestSent.period_start == period.start)).first()
+        row = s.scalars(
+            select(DigestSent).where(
+                DigestSent.kind == period.schedule,
+                DigestSent.recipients == email,
+                DigestSent.period_start == period.start,
+            )
+        ).first()
         if row is None:
-            row = DigestSent(kind=period.schedule, recipients=email, subject="", period_start=period.start,
-                             period_end=period.end, sent_at=now, status="sending", attempts=0)
+            row = DigestSent(
+                kind=period.schedule,
+                recipients=email,
+                subject="",
+                period_start=period.start,
+                period_end=period.end,
+                sent_at=now,
+                status="sending",
+                attempts=0,
+            )
             s.add(row)
             try:
                 s.flush()
@@ -109,8 +142,15 @@ def _claim(uow: UnitOfWork, period: Period, email: str, now: datetime, again: bo
         return row.id
 
 
-def _finish(uow: UnitOfWork, row_id: int, status: str, attempts: int, error: str | None, now: datetime,
-            subject_line: str | None = None) -> None:
+def _finish(
+    uow: UnitOfWork,
+    row_id: int,
+    status: str,
+    attempts: int,
+    error: str | None,
+    now: datetime,
+    subject_line: str | None = None,
+) -> None:
     with uow:
         row = uow.session.get(DigestSent, row_id)
         row.status, row.error, row.sent_at = status, error, now

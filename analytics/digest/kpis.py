@@ -3,6 +3,7 @@
 Rates are None when their denominator is zero: an empty period says "no data", never divides by zero.
 Medians are taken in Python so both databases give the same answer.
 """
+
 from __future__ import annotations
 
 from collections import Counter
@@ -27,7 +28,9 @@ from crm_store.models import (
 from crm_store.services.handoff_reasons import describe
 
 FALLBACK_INTENT = "nlu_fallback"
-REASON_MESSAGES = 10  # the customer's last messages before a handoff that its plain reason is read from, as in the console
+REASON_MESSAGES = (
+    10  # the customer's last messages before a handoff that its plain reason is read from, as in the console
+)
 CLOSED_STAGES = {
     "order": ("delivered", "cancelled", "returned"),
     "return": ("refunded", "rejected"),
@@ -74,14 +77,22 @@ def _in(column, period: Period):  # type: ignore[no-untyped-def]
 
 def by_channel(session: Session, period: Period) -> list[ChannelRow]:
     """Conversations started and messages sent in the period, per channel (None -> "unknown")."""
-    conv = dict(session.execute(
-        select(Conversation.channel, func.count()).where(_in(Conversation.started_at, period)).group_by(Conversation.channel)
-    ).all())
-    msgs = dict(session.execute(
-        select(Conversation.channel, func.count())
-        .select_from(Message).join(Conversation, Message.conversation_id == Conversation.id)
-        .where(_in(Message.sent_at, period)).group_by(Conversation.channel)
-    ).all())
+    conv = dict(
+        session.execute(
+            select(Conversation.channel, func.count())
+            .where(_in(Conversation.started_at, period))
+            .group_by(Conversation.channel)
+        ).all()
+    )
+    msgs = dict(
+        session.execute(
+            select(Conversation.channel, func.count())
+            .select_from(Message)
+            .join(Conversation, Message.conversation_id == Conversation.id)
+            .where(_in(Message.sent_at, period))
+            .group_by(Conversation.channel)
+        ).all()
+    )
     channels = sorted(set(conv) | set(msgs), key=lambda c: (-(conv.get(c) or 0), str(c)))
     return [ChannelRow(c or "unknown", int(conv.get(c) or 0), int(msgs.get(c) or 0)) for c in channels]
 
@@ -105,12 +116,15 @@ def core_kpis(session: Session, period: Period) -> dict[str, float | None]:
     k["containment"] = _containment(session, conv_ids, handed, conversations)
 
     claimed = session.execute(
-        select(Handoff.requested_at, Handoff.claimed_at).where(Handoff.claimed_at.is_not(None), _in(Handoff.claimed_at, period))
+        select(Handoff.requested_at, Handoff.claimed_at).where(
+            Handoff.claimed_at.is_not(None), _in(Handoff.claimed_at, period)
+        )
     ).all()
     k["first_response_min"] = _median_minutes(claimed)
     closed = session.execute(
-        select(Handoff.requested_at, Handoff.closed_at)
-        .where(Handoff.closed_at.is_not(None), Handoff.status == "resolved", _in(Handoff.closed_at, period))
+        select(Handoff.requested_at, Handoff.closed_at).where(
+            Handoff.closed_at.is_not(None), Handoff.status == "resolved", _in(Handoff.closed_at, period)
+        )
     ).all()
     k["resolution_min"] = _median_minutes(closed)
     # Two places hold ratings: the feedback form, and the question after an agent hands back.
@@ -122,17 +136,31 @@ def core_kpis(session: Session, period: Period) -> dict[str, float | None]:
     k["orders_opened"] = _count(session, select(func.count()).select_from(Order).where(_in(Order.placed_at, period)))
     # An order cancelled before the period ended is no sale; one cancelled later stays in this
     # period's revenue, so a finished period's figure never changes.
-    cancelled = select(StageHistory.process_id).where(StageHistory.process == "order", StageHistory.stage == "cancelled",
-                                                      StageHistory.entered_at < period.end)
-    sold = session.execute(select(func.count(), func.sum(cast(Order.total, Float))).where(
-        _in(Order.placed_at, period), Order.id.not_in(cancelled))).one()
+    cancelled = select(StageHistory.process_id).where(
+        StageHistory.process == "order", StageHistory.stage == "cancelled", StageHistory.entered_at < period.end
+    )
+    sold = session.execute(
+        select(func.count(), func.sum(cast(Order.total, Float))).where(
+            _in(Order.placed_at, period), Order.id.not_in(cancelled)
+        )
+    ).one()
     k["revenue"] = float(sold[1] or 0.0)
     k["aov"] = float(sold[1]) / sold[0] if sold[0] else None
-    k["returns_opened"] = _count(session, select(func.count()).select_from(Return).where(_in(Return.created_at, period)))
-    k["tickets_opened"] = _count(session, select(func.count()).select_from(Ticket).where(_in(Ticket.created_at, period)))
+    k["returns_opened"] = _count(
+        session, select(func.count()).select_from(Return).where(_in(Return.created_at, period))
+    )
+    k["tickets_opened"] = _count(
+        session, select(func.count()).select_from(Ticket).where(_in(Ticket.created_at, period))
+    )
     for process, stages in CLOSED_STAGES.items():
-        k[f"{process}s_closed"] = _count(session, select(func.count()).select_from(StageHistory).where(
-            StageHistory.process == process, StageHistory.stage.in_(stages), _in(StageHistory.entered_at, period)))
+        k[f"{process}s_closed"] = _count(
+            session,
+            select(func.count())
+            .select_from(StageHistory)
+            .where(
+                StageHistory.process == process, StageHistory.stage.in_(stages), _in(StageHistory.entered_at, period)
+            ),
+        )
     return k
 
 
@@ -144,11 +172,16 @@ def _containment(session: Session, conv_ids, handed: set[int], conversations: in
     last_in = (
         select(Message.conversation_id, func.max(Message.id).label("last_id"))
         .where(Message.direction == "in", Message.conversation_id.in_(conv_ids))
-        .group_by(Message.conversation_id).subquery()
+        .group_by(Message.conversation_id)
+        .subquery()
     )
-    unresolved = set(session.scalars(
-        select(last_in.c.conversation_id).join(Message, Message.id == last_in.c.last_id).where(Message.intent == FALLBACK_INTENT)
-    ))
+    unresolved = set(
+        session.scalars(
+            select(last_in.c.conversation_id)
+            .join(Message, Message.id == last_in.c.last_id)
+            .where(Message.intent == FALLBACK_INTENT)
+        )
+    )
     return (conversations - len(handed | unresolved)) / conversations
 
 
@@ -171,12 +204,18 @@ def handoff_reasons(session: Session, period: Period, limit: int = 5) -> list[tu
     said: dict[int, list[tuple[datetime, str | None]]] = {}
     for conv, at, text in session.execute(
         select(Message.conversation_id, Message.sent_at, Message.text)
-        .where(Message.conversation_id.in_({h.conversation_id for h in handoffs}), Message.direction == "in",
-               Message.sent_at < period.end)
+        .where(
+            Message.conversation_id.in_({h.conversation_id for h in handoffs}),
+            Message.direction == "in",
+            Message.sent_at < period.end,
+        )
         .order_by(Message.sent_at.desc(), Message.id.desc())
     ):
         said.setdefault(conv, []).append((at, text))
     counts = Counter(
-        describe([text for at, text in said.get(h.conversation_id, []) if at <= h.requested_at][:REASON_MESSAGES], h.reason)
-        for h in handoffs)
+        describe(
+            [text for at, text in said.get(h.conversation_id, []) if at <= h.requested_at][:REASON_MESSAGES], h.reason
+        )
+        for h in handoffs
+    )
     return sorted(counts.items(), key=lambda item: (-item[1], item[0]))[:limit]

@@ -1,5 +1,6 @@
 """Links in the digest: into the console, and a signed link that lets a recipient change or
 stop their digest without a shell (the console's /digest/manage page checks the signature)."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass

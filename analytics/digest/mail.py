@@ -3,6 +3,7 @@
 Structure: multipart/alternative [text/plain, multipart/related [text/html, image/png ...]];
 each PNG carries the Content-ID the HTML's cid: reference names.
 """
+
 from __future__ import annotations
 
 import logging
@@ -58,8 +59,14 @@ def send(settings: Settings, msg: EmailMessage, sleep: Callable[[float], None] =
         log.info("SMTP failed, retrying", extra={"attempt": attempt, "delay": wait, "error": type(exc).__name__})
 
     try:
-        retry_call(once, lambda exc: isinstance(exc, SMTP_ERRORS) and not permanent(exc),
-                   attempts=settings.smtp_retries, delay=doubling(settings.smtp_retry_delay), on_retry=failed, sleep=sleep)
+        retry_call(
+            once,
+            lambda exc: isinstance(exc, SMTP_ERRORS) and not permanent(exc),
+            attempts=settings.smtp_retries,
+            delay=doubling(settings.smtp_retry_delay),
+            on_retry=failed,
+            sleep=sleep,
+        )
     except SMTP_ERRORS as exc:
         log.warning("digest email not delivered", extra={"attempts": attempts, "error": type(exc).__name__})
         raise SendFailed(f"{type(exc).__name__}: {exc}".strip()[:500], attempts) from None

@@ -1,4 +1,5 @@
 """Digest periods: the last complete day (00:00-24:00 UTC) or week (Monday to Monday)."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass

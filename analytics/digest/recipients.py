@@ -1,5 +1,6 @@
 """Who gets which digest: managers stored in the CRM (`crmbot digest recipients ...`), plus the
 addresses in DIGEST_RECIPIENTS (daily and weekly, every section) that the CRM does not list."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -42,7 +43,7 @@ def normalise_email(address: str) -> str:
 
 
 def parse_sections(text: str | None) -> tuple[str, ...] | None:
-    """"volume,stalled" -> ("volume", "stalled"); None or "all" -> None (every section)."""
+    """ "volume,stalled" -> ("volume", "stalled"); None or "all" -> None (every section)."""
     if text is None or text.strip().lower() in ("", "all"):
         return None
     names = tuple(dict.fromkeys(s.strip().lower() for s in text.split(",") if s.strip()))
@@ -52,22 +53,41 @@ def parse_sections(text: str | None) -> tuple[str, ...] | None:
     return names
 
 
-def add_recipient(uow: UnitOfWork, email: str, now: datetime, name: str | None = None,
-                  frequency: str = "daily", sections: tuple[str, ...] | None = None) -> Recipient:
+def add_recipient(
+    uow: UnitOfWork,
+    email: str,
+    now: datetime,
+    name: str | None = None,
+    frequency: str = "daily",
+    sections: tuple[str, ...] | None = None,
+) -> Recipient:
     email = normalise_email(email)
     _check_frequency(frequency)
     with uow:
         if _row(uow, email) is not None:
             raise RecipientError(f"{email} already gets digests; change it with `crmbot digest recipients set`")
-        row = DigestRecipient(email=email, name=name, frequency=frequency,
-                              sections=list(sections) if sections else None, active=True, created_at=now)
+        row = DigestRecipient(
+            email=email,
+            name=name,
+            frequency=frequency,
+            sections=list(sections) if sections else None,
+            active=True,
+            created_at=now,
+        )
         uow.session.add(row)
         uow.commit()
         return _view(row)
 
 
-def update_recipient(uow: UnitOfWork, email: str, *, frequency: str | None = None, sections: tuple[str, ...] | None | str = "keep",
-                     active: bool | None = None, name: str | None = None) -> Recipient:
+def update_recipient(
+    uow: UnitOfWork,
+    email: str,
+    *,
+    frequency: str | None = None,
+    sections: tuple[str, ...] | None | str = "keep",
+    active: bool | None = None,
+    name: str | None = None,
+) -> Recipient:
     email = normalise_email(email)
     with uow:
         row = _row(uow, email)
@@ -120,4 +140,6 @@ def _row(uow: UnitOfWork, email: str) -> DigestRecipient | None:
 
 
 def _view(row: DigestRecipient) -> Recipient:
-    return Recipient(row.email, row.name, row.frequency, tuple(row.sections) if row.sections else None, row.active, "crm")
+    return Recipient(
+        row.email, row.name, row.frequency, tuple(row.sections) if row.sections else None, row.active, "crm"
+    )

@@ -1,4 +1,5 @@
 """The digest as HTML (inline PNGs by Content-ID, or data: URIs for a browser preview) and plain text."""
+
 from __future__ import annotations
 
 import base64
@@ -15,9 +16,22 @@ from analytics.pipelines import human_duration
 
 TEMPLATES = Path(__file__).parent / "templates"
 # Whether a rise is good news (True), bad news (False) or neither (None): it picks the colour.
-UP_IS_GOOD = {"revenue": True, "aov": True, "containment": True, "csat": True, "orders_opened": True, "orders_closed": True, "tickets_closed": True,
-              "returns_closed": True, "fallback_rate": False, "handoff_rate": False, "first_response_min": False,
-              "resolution_min": False, "tickets_opened": False, "returns_opened": False}
+UP_IS_GOOD = {
+    "revenue": True,
+    "aov": True,
+    "containment": True,
+    "csat": True,
+    "orders_opened": True,
+    "orders_closed": True,
+    "tickets_closed": True,
+    "returns_closed": True,
+    "fallback_rate": False,
+    "handoff_rate": False,
+    "first_response_min": False,
+    "resolution_min": False,
+    "tickets_opened": False,
+    "returns_opened": False,
+}
 
 
 def fmt(value: float | None, unit: str, currency: str | None = None, locale: str = "en_GB") -> str:
@@ -80,13 +94,20 @@ def subject(digest: Digest) -> str:
 
 
 def _env() -> Environment:
-    env = Environment(loader=FileSystemLoader(str(TEMPLATES)), autoescape=select_autoescape(["html"]),
-                      undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+    env = Environment(
+        loader=FileSystemLoader(str(TEMPLATES)),
+        autoescape=select_autoescape(["html"]),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
     env.globals.update(KPIS=KPIS, SECTIONS=SECTIONS, fmt=fmt)
     return env
 
 
-def anomaly_note(a: Anomaly, kind: str, periods: int, currency: str | None = None, locale: str = "en_GB") -> tuple[str, str]:
+def anomaly_note(
+    a: Anomaly, kind: str, periods: int, currency: str | None = None, locale: str = "en_GB"
+) -> tuple[str, str]:
     """("good" | "bad" | "neither", why it counts as unusual and which way is good), for one anomaly."""
     label, unit = KPIS[a.kpi]
     up = a.value > a.high
@@ -94,13 +115,16 @@ def anomaly_note(a: Anomaly, kind: str, periods: int, currency: str | None = Non
     tone = "neither" if good is None else ("good" if up == good else "bad")
     side = "above" if up else "below"
     better = "" if good is None else f" Higher is {'better' if good else 'worse'} for {label.lower()}."
-    why = (f"{side} its usual range of {fmt(a.low, unit, currency, locale)} to {fmt(a.high, unit, currency, locale)} (the middle of the last {periods} "
-           f"{kind}s, give or take 3.5 typical deviations).{better}")
+    why = (
+        f"{side} its usual range of {fmt(a.low, unit, currency, locale)} to {fmt(a.high, unit, currency, locale)} (the middle of the last {periods} "
+        f"{kind}s, give or take 3.5 typical deviations).{better}"
+    )
     return tone, why
 
 
-def _context(digest: Digest, sections: list[str] | None, image_src: Callable[[str], str],
-             links: Links | None = None) -> dict:
+def _context(
+    digest: Digest, sections: list[str] | None, image_src: Callable[[str], str], links: Links | None = None
+) -> dict:
     periods = len([h for h in digest.history if h])
 
     def note(a: Anomaly) -> tuple[str, str]:
@@ -110,13 +134,22 @@ def _context(digest: Digest, sections: list[str] | None, image_src: Callable[[st
         return fmt(v, unit, digest.currency, digest.locale)
 
     return {
-        "d": digest, "sections": [s for s in SECTIONS if sections is None or s in sections],
-        "img": image_src, "change": lambda kpi: change(digest, kpi), "subject": subject(digest),
-        "kpi": lambda name: value(digest.kpis.get(name), KPIS[name][1]), "hours": human_duration,
-        "note": note, "fmt": value, "links": links,
+        "d": digest,
+        "sections": [s for s in SECTIONS if sections is None or s in sections],
+        "img": image_src,
+        "change": lambda kpi: change(digest, kpi),
+        "subject": subject(digest),
+        "kpi": lambda name: value(digest.kpis.get(name), KPIS[name][1]),
+        "hours": human_duration,
+        "note": note,
+        "fmt": value,
+        "links": links,
         "chats": bool(digest.kpis.get("conversations") or digest.kpis.get("messages")),
-        "anomalies_tone": "bad" if any(note(a)[0] == "bad" for a in digest.anomalies)
-        else "good" if any(note(a)[0] == "good" for a in digest.anomalies) else "neither",
+        "anomalies_tone": "bad"
+        if any(note(a)[0] == "bad" for a in digest.anomalies)
+        else "good"
+        if any(note(a)[0] == "good" for a in digest.anomalies)
+        else "neither",
     }
 
 
@@ -124,12 +157,16 @@ def cid(name: str) -> str:
     return f"{name}.digest@crmbot"
 
 
-def render_html(digest: Digest, sections: list[str] | None = None, inline: bool = False, links: Links | None = None) -> str:
+def render_html(
+    digest: Digest, sections: list[str] | None = None, inline: bool = False, links: Links | None = None
+) -> str:
     """inline=False: images as cid: references (email); inline=True: data: URIs (browser preview)."""
+
     def src(name: str) -> str:
         if inline:
             return "data:image/png;base64," + base64.b64encode(digest.charts[name]).decode()
         return f"cid:{cid(name)}"
+
     return _env().get_template("digest.html").render(**_context(digest, sections, src, links))
 
 

@@ -1,4 +1,5 @@
 """Everything one digest says, gathered for one period: `build_digest(uow, period, now, ...)`."""
+
 from __future__ import annotations
 
 import logging
@@ -23,8 +24,20 @@ from crm_store.settings import Settings
 
 log = logging.getLogger(__name__)
 
-ANOMALY_KPIS = ["revenue", "orders_opened", "aov", "conversations", "messages", "containment", "fallback_rate", "handoff_rate", "first_response_min",
-                "csat", "tickets_opened", "returns_opened"]
+ANOMALY_KPIS = [
+    "revenue",
+    "orders_opened",
+    "aov",
+    "conversations",
+    "messages",
+    "containment",
+    "fallback_rate",
+    "handoff_rate",
+    "first_response_min",
+    "csat",
+    "tickets_opened",
+    "returns_opened",
+]
 SECTIONS = {
     "volume": "Conversations and messages",
     "assistant": "The assistant",
@@ -54,8 +67,11 @@ class PipelineRow:
     @property
     def line(self) -> str:
         share = f" ({self.finished / self.entered:.0%})" if self.entered else ""
-        slow = (f"slowest stage {self.slowest_stage} (median {human_duration(self.slowest_median_hours)})"
-                if self.slowest_stage and self.slowest_median_hours is not None else "no stage timings yet")
+        slow = (
+            f"slowest stage {self.slowest_stage} (median {human_duration(self.slowest_median_hours)})"
+            if self.slowest_stage and self.slowest_median_hours is not None
+            else "no stage timings yet"
+        )
         stuck = f"most stalled: {self.stalled_stage} ({self.stalled})" if self.stalled_stage else "nothing stalled"
         return f"{self.pipeline}: {self.entered} entered, {self.finished} reached {self.last_stage}{share}; {slow}; {stuck}"
 
@@ -106,12 +122,32 @@ class Digest:
 
 
 def _active(kpis: dict[str, float | None]) -> bool:
-    return any(kpis.get(k) for k in ("conversations", "messages", "handoffs", "ratings", "orders_opened", "orders_closed",
-                                      "returns_opened", "returns_closed", "tickets_opened", "tickets_closed"))
+    return any(
+        kpis.get(k)
+        for k in (
+            "conversations",
+            "messages",
+            "handoffs",
+            "ratings",
+            "orders_opened",
+            "orders_closed",
+            "returns_opened",
+            "returns_closed",
+            "tickets_opened",
+            "tickets_closed",
+        )
+    )
 
 
-def build_digest(uow: UnitOfWork, period: Period, now: datetime, top_n: int = 5, history_periods: int = 8,
-                 currency: str | None = Settings.shop_currency, locale: str = Settings.shop_locale) -> Digest:
+def build_digest(
+    uow: UnitOfWork,
+    period: Period,
+    now: datetime,
+    top_n: int = 5,
+    history_periods: int = 8,
+    currency: str | None = Settings.shop_currency,
+    locale: str = Settings.shop_locale,
+) -> Digest:
     """`currency` and `locale` are the shop's (SHOP_CURRENCY, SHOP_LOCALE): revenue and order
     values are written with them."""
     with uow:
@@ -126,14 +162,25 @@ def build_digest(uow: UnitOfWork, period: Period, now: datetime, top_n: int = 5,
         # A period where nothing at all happened (the shop was not live yet) says nothing about what is usual.
         anomalies, little = find_anomalies(kpis, [h for h in history if _active(h)], ANOMALY_KPIS)
         digest = Digest(
-            period=period, now=now, kpis=kpis, previous=history[-1] if history else core_kpis(s, period.previous()),
-            history=history, channels=channels, previous_channels=previous_channels,
+            period=period,
+            now=now,
+            kpis=kpis,
+            previous=history[-1] if history else core_kpis(s, period.previous()),
+            history=history,
+            channels=channels,
+            previous_channels=previous_channels,
             handoff_reasons=handoff_reasons(s, period, top_n),
-            stalled=stalled_processes(s, period.end, top_n), open_flags=open_flag_count(s, period.end),
-            segments=segment_sizes(s, period), moves=moves(s, period, top_n),
-            unanswered=groups[:top_n], unanswered_total=len(texts),
-            anomalies=anomalies, little_history=little, bottlenecks=_bottlenecks(uow, period, now),
-            currency=currency, locale=locale,
+            stalled=stalled_processes(s, period.end, top_n),
+            open_flags=open_flag_count(s, period.end),
+            segments=segment_sizes(s, period),
+            moves=moves(s, period, top_n),
+            unanswered=groups[:top_n],
+            unanswered_total=len(texts),
+            anomalies=anomalies,
+            little_history=little,
+            bottlenecks=_bottlenecks(uow, period, now),
+            currency=currency,
+            locale=locale,
         )
     _draw(digest, past)
     return digest
@@ -142,16 +189,24 @@ def build_digest(uow: UnitOfWork, period: Period, now: datetime, top_n: int = 5,
 def _draw(digest: Digest, past: list[Period]) -> None:
     names = sorted({r.channel for r in digest.channels} | set(digest.previous_channels))
     png = charts.channels_png(
-        names, [next((r.conversations for r in digest.channels if r.channel == n), 0) for n in names],
+        names,
+        [next((r.conversations for r in digest.channels if r.channel == n), 0) for n in names],
         [digest.previous_channels[n].conversations if n in digest.previous_channels else 0 for n in names],
-        "this " + digest.period.kind, "the " + digest.period.kind + " before")
+        "this " + digest.period.kind,
+        "the " + digest.period.kind + " before",
+    )
     if png:
         digest.charts["channels"] = png
     series = [*digest.history, digest.kpis]
     png = charts.trend_png(
-        [p.short for p in past] + [digest.period.short], [k.get("conversations") for k in series],
-        {"resolved by the assistant": [k.get("containment") for k in series],
-         "fallback": [k.get("fallback_rate") for k in series], "handoff": [k.get("handoff_rate") for k in series]})
+        [p.short for p in past] + [digest.period.short],
+        [k.get("conversations") for k in series],
+        {
+            "resolved by the assistant": [k.get("containment") for k in series],
+            "fallback": [k.get("fallback_rate") for k in series],
+            "handoff": [k.get("handoff_rate") for k in series],
+        },
+    )
     if png:
         digest.charts["trend"] = png
     if digest.bottlenecks and digest.bottlenecks.png:
@@ -180,8 +235,12 @@ def _pipeline_row(report: BottleneckReport) -> PipelineRow:
     slowest = max(timed, key=lambda st: st.median_hours or 0.0, default=None)
     stuck = next((st for st in report.stages if st.stage == report.bottleneck), None)
     return PipelineRow(
-        pipeline=report.pipeline, entered=report.stages[0].entered, finished=report.stages[-1].entered,
-        last_stage=report.stages[-1].stage, slowest_stage=slowest.stage if slowest else None,
+        pipeline=report.pipeline,
+        entered=report.stages[0].entered,
+        finished=report.stages[-1].entered,
+        last_stage=report.stages[-1].stage,
+        slowest_stage=slowest.stage if slowest else None,
         slowest_median_hours=slowest.median_hours if slowest else None,
-        stalled_stage=stuck.stage if stuck else None, stalled=stuck.stalled if stuck else 0,
+        stalled_stage=stuck.stage if stuck else None,
+        stalled=stuck.stalled if stuck else 0,
     )

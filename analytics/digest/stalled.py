@@ -3,6 +3,7 @@
 None means the flags job has never run here ("not computed yet"); an empty list means
 it ran and nothing is stalled.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -69,14 +70,24 @@ def _row(session: Session, flag: Flag, now: datetime) -> StalledRow:
             search = (customer.email or "") if customer else ""
     age = max(0.0, (now - since).total_seconds() / 86400)
     overdue = age * 24 / flag.threshold_hours if flag.threshold_hours else None
-    return StalledRow(flag.process, what, stage.replace("_", " "), flag.reason or flag.kind, owner or "unassigned", age,
-                      overdue, search)
+    return StalledRow(
+        flag.process,
+        what,
+        stage.replace("_", " "),
+        flag.reason or flag.kind,
+        owner or "unassigned",
+        age,
+        overdue,
+        search,
+    )
 
 
 def _agent(session: Session, conversation_id: int | None) -> str | None:
     if conversation_id is None:
         return None
     return session.scalars(
-        select(Handoff.agent).where(Handoff.conversation_id == conversation_id, Handoff.agent.is_not(None))
-        .order_by(Handoff.requested_at.desc()).limit(1)
+        select(Handoff.agent)
+        .where(Handoff.conversation_id == conversation_id, Handoff.agent.is_not(None))
+        .order_by(Handoff.requested_at.desc())
+        .limit(1)
     ).first()

@@ -2,6 +2,7 @@
 each handoff, grouped by TF-IDF similarity (no model download), and exported as Rasa NLU YAML
 candidates for review.
 """
+
 from __future__ import annotations
 
 import re
@@ -21,8 +22,10 @@ MAX_TEXTS = 2000  # the pairwise distance matrix is MAX_TEXTS² floats
 DISTANCE = 0.75  # cosine distance (character n-grams) below which two messages share a group
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+\.[\w.-]+")
 _PHONE = re.compile(r"\+?\d[\d ()/-]{6,}\d")
-_STOP = set("a an and are as at be but by can do for from have how i if in is it me my no not of on or "
-            "please so that the this to was what when where which who why will with you your yet".split())
+_STOP = set(
+    "a an and are as at be but by can do for from have how i if in is it me my no not of on or "
+    "please so that the this to was what when where which who why will with you your yet".split()
+)
 
 
 @dataclass(frozen=True)
@@ -36,17 +39,30 @@ def unanswered_texts(session: Session, start: datetime, end: datetime) -> list[s
     """Fallback messages, plus the customer's last question before each handoff (not the request
     for a person), in [start, end)."""
     fallback = session.scalars(
-        select(Message.text).where(Message.direction == "in", Message.intent == FALLBACK_INTENT,
-                                   Message.sent_at >= start, Message.sent_at < end).order_by(Message.id).limit(MAX_TEXTS)
+        select(Message.text)
+        .where(
+            Message.direction == "in",
+            Message.intent == FALLBACK_INTENT,
+            Message.sent_at >= start,
+            Message.sent_at < end,
+        )
+        .order_by(Message.id)
+        .limit(MAX_TEXTS)
     ).all()
     before_handoff = []
     for conversation_id, requested_at in session.execute(
         select(Handoff.conversation_id, Handoff.requested_at)
-        .where(Handoff.requested_at >= start, Handoff.requested_at < end).limit(MAX_TEXTS)
+        .where(Handoff.requested_at >= start, Handoff.requested_at < end)
+        .limit(MAX_TEXTS)
     ):
-        last_id = session.scalar(select(func.max(Message.id)).where(
-            Message.conversation_id == conversation_id, Message.direction == "in", Message.sent_at <= requested_at,
-            Message.intent.is_(None) | Message.intent.not_in(ASKING_FOR_A_PERSON)))
+        last_id = session.scalar(
+            select(func.max(Message.id)).where(
+                Message.conversation_id == conversation_id,
+                Message.direction == "in",
+                Message.sent_at <= requested_at,
+                Message.intent.is_(None) | Message.intent.not_in(ASKING_FOR_A_PERSON),
+            )
+        )
         last = session.get(Message, last_id) if last_id is not None else None
         if last is not None and last.intent == FALLBACK_INTENT:
             continue  # counted once, above
@@ -108,8 +124,12 @@ def _label(texts: list[str], counts: Counter) -> str:
 
 def nlu_yaml(groups: list[Group]) -> str:
     """Rasa 3 NLU YAML: one candidate intent per group, for a person to rename, merge or drop."""
-    lines = ['version: "3.1"', "# Candidates from real traffic the assistant could not answer (crmbot nlu candidates).",
-             "# Review each: rename the intent to an existing or a new one, drop what does not belong.", "nlu:"]
+    lines = [
+        'version: "3.1"',
+        "# Candidates from real traffic the assistant could not answer (crmbot nlu candidates).",
+        "# Review each: rename the intent to an existing or a new one, drop what does not belong.",
+        "nlu:",
+    ]
     for i, group in enumerate(groups, start=1):
         slug = re.sub(r"[^a-z0-9]+", "_", group.label.lower()).strip("_")[:40] or "group"
         lines.append(f"- intent: candidate_{i:02d}_{slug}  # {group.count} message(s)")

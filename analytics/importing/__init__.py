@@ -1,4 +1,5 @@
 """Bringing a shop's existing customers and orders into the CRM, clean: `crmbot import ...`."""
+
 from __future__ import annotations
 
 from analytics.importing.customers import import_customers

@@ -1,4 +1,5 @@
 """Writing many rows at once: COPY on PostgreSQL, executemany on SQLite, inside the caller's transaction."""
+
 from __future__ import annotations
 
 import io
@@ -14,7 +15,8 @@ def allocate_ids(conn: Connection, table: str, n: int) -> list[int]:
         return []
     if conn.dialect.name == "postgresql":
         rows = conn.exec_driver_sql(
-            f"SELECT nextval(pg_get_serial_sequence('{table}', 'id')) FROM generate_series(1, {int(n)})").all()
+            f"SELECT nextval(pg_get_serial_sequence('{table}', 'id')) FROM generate_series(1, {int(n)})"
+        ).all()
         return [r[0] for r in rows]
     # Any write takes SQLite's write lock, so no other writer can take these ids before we commit.
     conn.exec_driver_sql(f"UPDATE {table} SET id = id WHERE 0")

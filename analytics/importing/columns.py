@@ -1,4 +1,5 @@
 """Which CSV column holds which field: detected from the header, overridable (`--map email=E-Mail`)."""
+
 from __future__ import annotations
 
 import re
@@ -17,19 +18,46 @@ SYNONYMS: dict[str, dict[str, tuple[str, ...]]] = {
         "created_at": ("created", "created at", "customer since", "signup date", "signed up", "registered", "date"),
     },
     "orders": {
-        "number": ("number", "order", "order number", "order no", "order id", "invoiceno", "invoice no", "invoice",
-                   "invoice number", "bestellnummer"),
+        "number": (
+            "number",
+            "order",
+            "order number",
+            "order no",
+            "order id",
+            "invoiceno",
+            "invoice no",
+            "invoice",
+            "invoice number",
+            "bestellnummer",
+        ),
         "customer_id": ("customerid", "customer id", "customer number", "customer no", "client id", "kundennummer"),
         "email": ("email", "e mail", "customer email", "mail", "email address"),
         "phone": ("phone", "customer phone", "telephone", "mobile"),
-        "placed_at": ("date", "order date", "invoicedate", "invoice date", "placed", "placed at", "created",
-                      "created at", "datum"),
+        "placed_at": (
+            "date",
+            "order date",
+            "invoicedate",
+            "invoice date",
+            "placed",
+            "placed at",
+            "created",
+            "created at",
+            "datum",
+        ),
         "paid_at": ("paid at", "paid", "payment date", "paid date"),
         "shipped_at": ("shipped at", "shipped", "fulfilled at", "shipping date", "ship date"),
         "delivered_at": ("delivered at", "delivered", "delivery date"),
         "cancelled_at": ("cancelled at", "canceled at", "cancelled", "cancellation date"),
-        "sku": ("stockcode", "stock code", "sku", "lineitem sku", "product code", "item code", "product sku",
-                "artikelnummer"),
+        "sku": (
+            "stockcode",
+            "stock code",
+            "sku",
+            "lineitem sku",
+            "product code",
+            "item code",
+            "product sku",
+            "artikelnummer",
+        ),
         "description": ("description", "lineitem name", "product name", "item name", "product", "title"),
         "quantity": ("quantity", "qty", "lineitem quantity", "menge"),
         "unit_price": ("unitprice", "unit price", "lineitem price", "item price", "price per unit", "einzelpreis"),
@@ -40,8 +68,10 @@ SYNONYMS: dict[str, dict[str, tuple[str, ...]]] = {
 }
 # Order lines that are charges, not products (the Online Retail set's postage, manual, bank charges, ...).
 ADJUSTMENT_SKUS = frozenset({"POST", "DOT", "C2", "M", "D", "S", "B", "BANK CHARGES", "AMAZONFEE", "CRUK", "ADJUST"})
-REQUIRED = {"customers": (("name", "first_name", "last_name", "email", "phone"),),
-            "orders": (("number",), ("total", "quantity"))}
+REQUIRED = {
+    "customers": (("name", "first_name", "last_name", "email", "phone"),),
+    "orders": (("number",), ("total", "quantity")),
+}
 
 
 def _key(header: str) -> str:
@@ -66,17 +96,21 @@ def detect(kind: str, header: list[str], overrides: dict[str, str] | None = None
         mapping[field] = column
     if kind == "orders" and ("quantity" in mapping) != ("unit_price" in mapping):
         has, lacks = ("quantity", "unit_price") if "quantity" in mapping else ("unit_price", "quantity")
-        raise ImportFileError(f"order lines need {lacks} as well as {has} (columns: {', '.join(header)}); "
-                              f"name it with --map {lacks}=COLUMN")
+        raise ImportFileError(
+            f"order lines need {lacks} as well as {has} (columns: {', '.join(header)}); "
+            f"name it with --map {lacks}=COLUMN"
+        )
     for needed in REQUIRED[kind]:
         if not any(f in mapping for f in needed):
-            raise ImportFileError(f"no column found for {' or '.join(needed)} (columns: {', '.join(header)}); "
-                                  f"name one with --map {needed[0]}=COLUMN")
+            raise ImportFileError(
+                f"no column found for {' or '.join(needed)} (columns: {', '.join(header)}); "
+                f"name one with --map {needed[0]}=COLUMN"
+            )
     return mapping
 
 
 def parse_overrides(text: str | None) -> dict[str, str]:
-    """"email=E-Mail Address,name=Kunde" -> {"email": "E-Mail Address", "name": "Kunde"}."""
+    """ "email=E-Mail Address,name=Kunde" -> {"email": "E-Mail Address", "name": "Kunde"}."""
     out: dict[str, str] = {}
     for part in (text or "").split(","):
         if part.strip():

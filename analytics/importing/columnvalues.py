@@ -2,6 +2,7 @@
 
 Each parser returns the values and, row by row, the reason a value could not be read (or None).
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -89,7 +90,9 @@ def customer_columns(frame: pd.DataFrame, mapping: dict[str, str], region: str) 
     """ext, email, phone, key ("x:…", "e:…", "p:…" or "") and bad (a reason or None), row by row."""
     out = pd.DataFrame(index=frame.index)
     ext = frame[mapping["customer_id"]] if "customer_id" in mapping else pd.Series("", index=frame.index)
-    out["ext"] = distinct(ext, lambda u: u.str.replace(r"\.0$", "", regex=True).str.slice(0, 200))  # a spreadsheet's 12346.0
+    out["ext"] = distinct(
+        ext, lambda u: u.str.replace(r"\.0$", "", regex=True).str.slice(0, 200)
+    )  # a spreadsheet's 12346.0
     out["bad"] = None
     for f, cleaner in (("email", clean_email), ("phone", lambda v: clean_phone(v, region))):
         raw = frame[mapping[f]] if f in mapping else pd.Series("", index=frame.index)
@@ -100,7 +103,10 @@ def customer_columns(frame: pd.DataFrame, mapping: dict[str, str], region: str) 
             except BadValue as exc:
                 out.loc[(raw == value) & out["bad"].isna(), "bad"] = str(exc)
         out[f] = raw.map(clean).fillna("")
-    key = np.where(out["ext"] != "", "x:" + out["ext"], np.where(out["email"] != "", "e:" + out["email"],
-                   np.where(out["phone"] != "", "p:" + out["phone"], "")))
+    key = np.where(
+        out["ext"] != "",
+        "x:" + out["ext"],
+        np.where(out["email"] != "", "e:" + out["email"], np.where(out["phone"] != "", "p:" + out["phone"], "")),
+    )
     out["key"] = key
     return out

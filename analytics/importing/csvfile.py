@@ -1,4 +1,5 @@
 """Reading a shop's CSV export: any common delimiter and encoding, each row with its line number."""
+
 from __future__ import annotations
 
 import csv
@@ -52,8 +53,11 @@ def rows(f: CsvFile) -> Iterator[tuple[int, dict[str, str]]]:
         for values in reader:
             if not any(v.strip() for v in values):
                 continue
-            yield reader.line_num, {h: (values[i].strip() if i < len(values) else "") for i, h in enumerate(f.header)} | (
-                {"__extra__": "1"} if len(values) > len(f.header) else {})
+            yield (
+                reader.line_num,
+                {h: (values[i].strip() if i < len(values) else "") for i, h in enumerate(f.header)}
+                | ({"__extra__": "1"} if len(values) > len(f.header) else {}),
+            )
 
 
 def count_rows(path: Path) -> int:

@@ -5,6 +5,7 @@ customer already in the CRM, or an earlier row of the file, is merged into that 
 fields are filled, a second email or phone becomes an identity, and the merge log keeps what undo
 needs. A dry run does the same work in one transaction and rolls it back.
 """
+
 from __future__ import annotations
 
 import uuid
@@ -43,13 +44,21 @@ class CustomerRow:
     created_at: datetime | None
 
     def as_json(self) -> dict:
-        return {"name": self.name, "email": self.email, "phone": self.phone, "city": self.city, "address": self.address,
-                "created_at": self.created_at.isoformat() if self.created_at else None}
+        return {
+            "name": self.name,
+            "email": self.email,
+            "phone": self.phone,
+            "city": self.city,
+            "address": self.address,
+            "created_at": self.created_at.isoformat() if self.created_at else None,
+        }
 
 
-def clean_customer(line: int, raw: dict[str, str], mapping: dict[str, str], region: str, now: datetime,
-                   report: ImportReport) -> CustomerRow | None:
+def clean_customer(
+    line: int, raw: dict[str, str], mapping: dict[str, str], region: str, now: datetime, report: ImportReport
+) -> CustomerRow | None:
     """A clean row, or None after noting it as bad or flagged."""
+
     def get(f: str) -> str:
         return raw.get(mapping[f], "").strip() if f in mapping else ""
 
@@ -72,15 +81,26 @@ def clean_customer(line: int, raw: dict[str, str], mapping: dict[str, str], regi
         report.bad.append((line, "no name, email or phone"))
         return None
     if created is not None and (created > now + timedelta(days=1) or created < EARLIEST):
-        report.flagged.append((line, f"customer since {created:%Y-%m-%d} is {'in the future' if created > now else 'before 1990'}"))
+        report.flagged.append(
+            (line, f"customer since {created:%Y-%m-%d} is {'in the future' if created > now else 'before 1990'}")
+        )
         return None
     city = " ".join(get("city").split()).title() if get("city") else None
-    return CustomerRow(line, name or (email or phone or "").split("@")[0], email, phone, city, get("address") or None, created)
+    return CustomerRow(
+        line, name or (email or phone or "").split("@")[0], email, phone, city, get("address") or None, created
+    )
 
 
-def import_customers(uow_factory: Callable[[], UnitOfWork], path: Path, now: datetime, region: str = "DE",
-                     batch_size: int = 500, overrides: dict[str, str] | None = None, dry_run: bool = False,
-                     progress: Callable[[int], None] | None = None) -> ImportReport:
+def import_customers(
+    uow_factory: Callable[[], UnitOfWork],
+    path: Path,
+    now: datetime,
+    region: str = "DE",
+    batch_size: int = 500,
+    overrides: dict[str, str] | None = None,
+    dry_run: bool = False,
+    progress: Callable[[int], None] | None = None,
+) -> ImportReport:
     f = open_csv(path)
     mapping = columns.detect("customers", f.header, overrides)
     report = ImportReport("customers", path.name, uuid.uuid4().hex[:12], dry_run, mapping)
@@ -143,17 +163,32 @@ def _index_crm(uow: UnitOfWork, matcher: Matcher) -> None:
     refs: dict[int, Ref] = {}
     with uow:
         s = uow.session
-        for cid, name, email, phone, address in s.execute(select(Customer.id, Customer.name, Customer.email, Customer.phone, Customer.address)):
+        for cid, name, email, phone, address in s.execute(
+            select(Customer.id, Customer.name, Customer.email, Customer.phone, Customer.address)
+        ):
             refs[cid] = Ref(cid)
-            matcher.add(refs[cid], (email or "").lower() or None, phone if phone and phone.startswith("+") else None,
-                        name, city_from_address(address))
-        for cid, channel, external in s.execute(select(ChannelIdentity.customer_id, ChannelIdentity.channel, ChannelIdentity.external_id)
-                                                .where(ChannelIdentity.channel.in_(("email", "phone")))):
-            matcher.add(refs.get(cid) or Ref(cid), external if channel == "email" else None, external if channel == "phone" else None)
+            matcher.add(
+                refs[cid],
+                (email or "").lower() or None,
+                phone if phone and phone.startswith("+") else None,
+                name,
+                city_from_address(address),
+            )
+        for cid, channel, external in s.execute(
+            select(ChannelIdentity.customer_id, ChannelIdentity.channel, ChannelIdentity.external_id).where(
+                ChannelIdentity.channel.in_(("email", "phone"))
+            )
+        ):
+            matcher.add(
+                refs.get(cid) or Ref(cid),
+                external if channel == "email" else None,
+                external if channel == "phone" else None,
+            )
 
 
-def _place(row: CustomerRow, matcher: Matcher, made: list[tuple[Ref, CustomerRow]],
-           found: list[tuple[Ref, CustomerRow, str]]) -> None:
+def _place(
+    row: CustomerRow, matcher: Matcher, made: list[tuple[Ref, CustomerRow]], found: list[tuple[Ref, CustomerRow, str]]
+) -> None:
     match = matcher.find(row.email, row.phone, row.name, row.city or city_from_address(row.address))
     if match is None:
         ref = Ref(None, row.line)
@@ -177,23 +212,40 @@ def _insert_new(uow: UnitOfWork, made: list[tuple[Ref, CustomerRow]], now: datet
     ids = allocate_ids(conn, "customers", len(made))
     for (ref, _row), cid in zip(made, ids):
         ref.id = cid
-    frame = pd.DataFrame({"id": ids, "name": [r.name[:200] for _, r in made], "email": [r.email for _, r in made],
-                          "phone": [r.phone for _, r in made], "address": [_address(r) for _, r in made],
-                          "created_at": [r.created_at or now for _, r in made]})
+    frame = pd.DataFrame(
+        {
+            "id": ids,
+            "name": [r.name[:200] for _, r in made],
+            "email": [r.email for _, r in made],
+            "phone": [r.phone for _, r in made],
+            "address": [_address(r) for _, r in made],
+            "created_at": [r.created_at or now for _, r in made],
+        }
+    )
     frame["created_at"] = when(frame["created_at"], conn)
     insert_frame(conn, "customers", frame)
 
 
-def _merge_found(uow: UnitOfWork, found: list[tuple[Ref, CustomerRow, str]], report: ImportReport, source: str,
-                 now: datetime) -> None:
+def _merge_found(
+    uow: UnitOfWork, found: list[tuple[Ref, CustomerRow, str]], report: ImportReport, source: str, now: datetime
+) -> None:
     logged = []
     taken: set[tuple[str, str]] = set()
     # No autoflush: one flush for the batch instead of one per merge; `taken` stands in for what is unflushed.
     with uow.session.no_autoflush:
         for ref, row, reason in found:
             customer = uow.session.get(Customer, ref.id)
-            merged = merge_row(uow, customer, row, reason, f"{source} line {row.line}", report.run_id, now,
-                               log_even_if_unchanged=ref.line is not None, taken=taken)
+            merged = merge_row(
+                uow,
+                customer,
+                row,
+                reason,
+                f"{source} line {row.line}",
+                report.run_id,
+                now,
+                log_even_if_unchanged=ref.line is not None,
+                taken=taken,
+            )
             if merged is not None:
                 logged.append(merged)
                 into = f"the customer from line {ref.line}" if ref.line is not None else f"customer #{ref.id}"
@@ -212,9 +264,17 @@ def _address(row: CustomerRow) -> str | None:
     return row.address or row.city
 
 
-def merge_row(uow: UnitOfWork, customer: Customer, row: CustomerRow, reason: str, source: str, run_id: str,
-              now: datetime, log_even_if_unchanged: bool = False,
-              taken: set[tuple[str, str]] | None = None) -> tuple[CustomerMerge, list[ChannelIdentity]] | None:
+def merge_row(
+    uow: UnitOfWork,
+    customer: Customer,
+    row: CustomerRow,
+    reason: str,
+    source: str,
+    run_id: str,
+    now: datetime,
+    log_even_if_unchanged: bool = False,
+    taken: set[tuple[str, str]] | None = None,
+) -> tuple[CustomerMerge, list[ChannelIdentity]] | None:
     """Merge an imported row into a customer: fill what the customer lacks, keep a second email or
     phone as an identity, and log it. None (nothing logged) when the row adds nothing to a customer
     that was already in the CRM: that is a re-import, not a duplicate. Identity ids are known after
@@ -226,8 +286,10 @@ def merge_row(uow: UnitOfWork, customer: Customer, row: CustomerRow, reason: str
     identities: list[ChannelIdentity] = []
     for field, value in (("email", row.email), ("phone", row.phone), ("address", _address(row))):
         if value and not getattr(customer, field):
-            if field == "email" and (("customer_email", value) in taken or
-                                     s.scalar(select(Customer.id).where(Customer.email == value)) is not None):
+            if field == "email" and (
+                ("customer_email", value) in taken
+                or s.scalar(select(Customer.id).where(Customer.email == value)) is not None
+            ):
                 continue
             if field == "email":
                 taken.add(("customer_email", value))
@@ -236,15 +298,27 @@ def merge_row(uow: UnitOfWork, customer: Customer, row: CustomerRow, reason: str
     for channel, value in (("email", row.email), ("phone", row.phone)):
         if value and value != (getattr(customer, channel) or "").lower() and channel not in old:
             exists = (channel, value) in taken or s.scalar(
-                select(ChannelIdentity.id).where(ChannelIdentity.channel == channel, ChannelIdentity.external_id == value))
+                select(ChannelIdentity.id).where(
+                    ChannelIdentity.channel == channel, ChannelIdentity.external_id == value
+                )
+            )
             if not exists:
                 taken.add((channel, value))
-                identity = ChannelIdentity(customer=customer, channel=channel, external_id=value, display_name=row.name, created_at=now)
+                identity = ChannelIdentity(
+                    customer=customer, channel=channel, external_id=value, display_name=row.name, created_at=now
+                )
                 s.add(identity)
                 identities.append(identity)
     if not old and not identities and not log_even_if_unchanged:
         return None
-    merge = CustomerMerge(import_run=run_id, kept=customer, source=source[:300], reason=reason, row=row.as_json(),
-                          changes={"fields": old, "identity_ids": []}, merged_at=now)
+    merge = CustomerMerge(
+        import_run=run_id,
+        kept=customer,
+        source=source[:300],
+        reason=reason,
+        row=row.as_json(),
+        changes={"fields": old, "identity_ids": []},
+        merged_at=now,
+    )
     s.add(merge)
     return merge, identities

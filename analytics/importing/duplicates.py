@@ -5,6 +5,7 @@ One pass in file order: each row is looked up in an index of the CRM's customers
 before it. A close-name comparison only runs inside a block of the same city and the same
 initials, so a million rows stay a million small comparisons, not a trillion.
 """
+
 from __future__ import annotations
 
 import re
@@ -25,7 +26,7 @@ def name_key(name: str | None) -> str:
 
 
 def city_key(city: str | None) -> str:
-    """"10119 Berlin" / "BERLIN " -> "berlin"."""
+    """ "10119 Berlin" / "BERLIN " -> "berlin"."""
     if not city:
         return ""
     ascii_city = unicodedata.normalize("NFKD", city).encode("ascii", "ignore").decode().lower()
@@ -53,8 +54,14 @@ class Matcher:
         self._phone: dict[str, Hashable] = {}
         self._names: dict[tuple[str, str], list[tuple[str, Hashable, str | None]]] = {}
 
-    def add(self, target: Hashable, email: str | None = None, phone: str | None = None, name: str | None = None,
-            city: str | None = None) -> None:
+    def add(
+        self,
+        target: Hashable,
+        email: str | None = None,
+        phone: str | None = None,
+        name: str | None = None,
+        city: str | None = None,
+    ) -> None:
         if email:
             self._email.setdefault(email, target)
         if phone:
@@ -63,8 +70,9 @@ class Matcher:
         if key and place:
             self._names.setdefault((place, _initials(key)), []).append((key, target, phone))
 
-    def find(self, email: str | None = None, phone: str | None = None, name: str | None = None,
-             city: str | None = None) -> Match | None:
+    def find(
+        self, email: str | None = None, phone: str | None = None, name: str | None = None, city: str | None = None
+    ) -> Match | None:
         if email and email in self._email:
             return Match(self._email[email], "same email")
         if phone and phone in self._phone:

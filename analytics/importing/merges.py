@@ -1,4 +1,5 @@
 """The merge log: list what an import merged, and undo one merge."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -69,4 +70,6 @@ def undo_merge(uow: UnitOfWork, merge_id: int, now: datetime) -> MergeView:
 
 
 def _view(m: CustomerMerge) -> MergeView:
-    return MergeView(m.id, m.import_run, m.kept_customer_id, m.source, m.reason, m.merged_at, m.undone_at, m.split_customer_id)
+    return MergeView(
+        m.id, m.import_run, m.kept_customer_id, m.source, m.reason, m.merged_at, m.undone_at, m.split_customer_id
+    )

@@ -6,6 +6,7 @@ their lines, adjustments and stage history in batches of whole orders, one trans
 order number already in the CRM is left alone, so a re-import adds nothing and a run that was
 stopped finishes with the same command.
 """
+
 from __future__ import annotations
 
 import logging
@@ -42,11 +43,20 @@ STATUSES = tuple(stages.TRANSITIONS["order"])
 EXTERNAL_ID = "external_id"  # the identity kind of a shop's own customer number
 
 
-def import_orders(uow_factory: Callable[[], UnitOfWork], path: Path, now: datetime, region: str = "DE",
-                  batch_size: int = 50_000, max_amount: int = 100_000, overrides: dict[str, str] | None = None,
-                  dry_run: bool = False, progress: Callable[[int], None] | None = None,
-                  skip_anonymous: bool = False, adjustment_skus: frozenset[str] | None = None,
-                  total: Callable[[int], None] | None = None) -> ImportReport:
+def import_orders(
+    uow_factory: Callable[[], UnitOfWork],
+    path: Path,
+    now: datetime,
+    region: str = "DE",
+    batch_size: int = 50_000,
+    max_amount: int = 100_000,
+    overrides: dict[str, str] | None = None,
+    dry_run: bool = False,
+    progress: Callable[[int], None] | None = None,
+    skip_anonymous: bool = False,
+    adjustment_skus: frozenset[str] | None = None,
+    total: Callable[[int], None] | None = None,
+) -> ImportReport:
     """batch_size: order lines per transaction (an order is never split)."""
     clock = time.perf_counter()
     sheet = read_sheet(path)
@@ -55,12 +65,22 @@ def import_orders(uow_factory: Callable[[], UnitOfWork], path: Path, now: dateti
     report.seconds["read"] = time.perf_counter() - clock
     if total:
         total(len(sheet.frame))
-    rules = Rules(pd.Timestamp(now), max_amount, adjustment_skus or ADJUSTMENT_SKUS, skip_anonymous=skip_anonymous,
-                  statuses=STATUSES)
+    rules = Rules(
+        pd.Timestamp(now),
+        max_amount,
+        adjustment_skus or ADJUSTMENT_SKUS,
+        skip_anonymous=skip_anonymous,
+        statuses=STATUSES,
+    )
     cleaned = clean_orders(sheet.frame, sheet.header, mapping, rules, customer_columns(sheet.frame, mapping, region))
     del sheet
     report.rows = cleaned.table[0][1]
-    report.table, report.bad, report.flagged, report.checks = cleaned.table, cleaned.bad, cleaned.flagged, cleaned.checks
+    report.table, report.bad, report.flagged, report.checks = (
+        cleaned.table,
+        cleaned.bad,
+        cleaned.flagged,
+        cleaned.checks,
+    )
     report.notes.append(stage_note(cleaned.dated_stages, mapping))
     report.missing.update(cleaned.missing)
     orders = cleaned.orders
@@ -100,7 +120,9 @@ def import_orders(uow_factory: Callable[[], UnitOfWork], path: Path, now: dateti
         report.seconds["orders"] = time.perf_counter() - clock
     except Exception as exc:
         raise ImportInterrupted(report, exc) from exc
-    log.info("orders imported", extra={"run_id": report.run_id, "orders": report.created, "unchanged": report.unchanged})
+    log.info(
+        "orders imported", extra={"run_id": report.run_id, "orders": report.created, "unchanged": report.unchanged}
+    )
     return report
 
 
@@ -109,40 +131,79 @@ def _batches(todo: pd.DataFrame, size: int) -> list[pd.DataFrame]:
     return [part for _, part in todo.groupby(cut, sort=True)]
 
 
-def _write(conn: Connection, batch: pd.DataFrame, items: pd.DataFrame, adjustments: pd.DataFrame, history: pd.DataFrame,
-           product_ids: dict[str, int], known: dict[str, int], file: str) -> None:
+def _write(
+    conn: Connection,
+    batch: pd.DataFrame,
+    items: pd.DataFrame,
+    adjustments: pd.DataFrame,
+    history: pd.DataFrame,
+    product_ids: dict[str, int],
+    known: dict[str, int],
+    file: str,
+) -> None:
     ids = allocate_ids(conn, "orders", len(batch))
     known.update(zip(batch["number"], ids))
     credit = batch["credit_for"].map(known)
-    rows = pd.DataFrame({
-        "id": ids, "number": batch["number"].to_numpy(),
-        "customer_id": batch["customer_id"].astype("Int64").to_numpy(),
-        "status": batch["status"].to_numpy(),
-        "stage_entered_at": when(batch["placed_at"], conn).to_numpy(),  # replaced below by the current stage's date
-        "placed_at": when(batch["placed_at"], conn).to_numpy(),
-        "total": decimal_text(cents(batch["total_e4"]) * 100, 2).to_numpy(),
-        "kind": batch["kind"].to_numpy(), "credit_for_order_id": credit.astype("Int64").to_numpy(),
-        "country": batch["country"].replace("", None).to_numpy(),
-    })
+    rows = pd.DataFrame(
+        {
+            "id": ids,
+            "number": batch["number"].to_numpy(),
+            "customer_id": batch["customer_id"].astype("Int64").to_numpy(),
+            "status": batch["status"].to_numpy(),
+            "stage_entered_at": when(batch["placed_at"], conn).to_numpy(),  # replaced below by the current stage's date
+            "placed_at": when(batch["placed_at"], conn).to_numpy(),
+            "total": decimal_text(cents(batch["total_e4"]) * 100, 2).to_numpy(),
+            "kind": batch["kind"].to_numpy(),
+            "credit_for_order_id": credit.astype("Int64").to_numpy(),
+            "country": batch["country"].replace("", None).to_numpy(),
+        }
+    )
     hist = history[history["number"].isin(batch["number"])]
     current = hist.merge(batch[["number", "status"]], left_on=["number", "stage"], right_on=["number", "status"])
     entered = current.groupby("number")["entered_at"].max()
     rows["stage_entered_at"] = when(batch["number"].map(entered).fillna(batch["placed_at"]), conn).to_numpy()
     insert_frame(conn, "orders", rows)
     lines = items[items["number"].isin(batch["number"])]
-    insert_frame(conn, "order_items", pd.DataFrame({
-        "order_id": lines["number"].map(known).to_numpy(), "product_id": lines["sku"].map(product_ids).to_numpy(),
-        "quantity": lines["quantity"].to_numpy(), "unit_price": decimal_text(lines["price_e4"], 4).to_numpy()}))
+    insert_frame(
+        conn,
+        "order_items",
+        pd.DataFrame(
+            {
+                "order_id": lines["number"].map(known).to_numpy(),
+                "product_id": lines["sku"].map(product_ids).to_numpy(),
+                "quantity": lines["quantity"].to_numpy(),
+                "unit_price": decimal_text(lines["price_e4"], 4).to_numpy(),
+            }
+        ),
+    )
     adj = adjustments[adjustments["number"].isin(batch["number"])]
-    insert_frame(conn, "order_adjustments", pd.DataFrame({
-        "order_id": adj["number"].map(known).to_numpy(), "code": adj["code"].to_numpy(),
-        "description": adj["description"].replace("", None).to_numpy(), "quantity": adj["quantity"].to_numpy(),
-        "amount": decimal_text(adj["amount_e4"], 2).to_numpy()}))
+    insert_frame(
+        conn,
+        "order_adjustments",
+        pd.DataFrame(
+            {
+                "order_id": adj["number"].map(known).to_numpy(),
+                "code": adj["code"].to_numpy(),
+                "description": adj["description"].replace("", None).to_numpy(),
+                "quantity": adj["quantity"].to_numpy(),
+                "amount": decimal_text(adj["amount_e4"], 2).to_numpy(),
+            }
+        ),
+    )
     note = f"imported from {file}"
-    insert_frame(conn, "stage_history", pd.DataFrame({
-        "process": "order", "process_id": hist["number"].map(known).to_numpy(), "stage": hist["stage"].to_numpy(),
-        "entered_at": when(hist["entered_at"], conn).to_numpy(),
-        "note": hist["note"].map(lambda n: f"{note}; {n}" if n else note).to_numpy()}))
+    insert_frame(
+        conn,
+        "stage_history",
+        pd.DataFrame(
+            {
+                "process": "order",
+                "process_id": hist["number"].map(known).to_numpy(),
+                "stage": hist["stage"].to_numpy(),
+                "entered_at": when(hist["entered_at"], conn).to_numpy(),
+                "note": hist["note"].map(lambda n: f"{note}; {n}" if n else note).to_numpy(),
+            }
+        ),
+    )
 
 
 def _customers(conn: Connection, todo: pd.DataFrame, now: datetime, write: bool) -> tuple[dict[str, int], int]:
@@ -156,18 +217,34 @@ def _customers(conn: Connection, todo: pd.DataFrame, now: datetime, write: bool)
             by["email"].setdefault(email.lower(), cid)
         if phone:
             by["phone"].setdefault(phone, cid)
-    for cid, channel, external in conn.execute(select(ChannelIdentity.customer_id, ChannelIdentity.channel, ChannelIdentity.external_id)
-                                               .where(ChannelIdentity.channel.in_(tuple(by)))):
+    for cid, channel, external in conn.execute(
+        select(ChannelIdentity.customer_id, ChannelIdentity.channel, ChannelIdentity.external_id).where(
+            ChannelIdentity.channel.in_(tuple(by))
+        )
+    ):
         by[channel].setdefault(external if channel != "email" else external.lower(), cid)
     found: dict[str, int] = {}
     new: list[dict] = []
     identities: list[dict] = []
-    for key, ext, email, phone, country, placed in wanted[["key", "ext", "email", "phone", "country", "placed_at"]].itertuples(index=False):
-        cid = (ext and by["external_id"].get(ext)) or (email and by["email"].get(email)) or (phone and by["phone"].get(phone))
+    for key, ext, email, phone, country, placed in wanted[
+        ["key", "ext", "email", "phone", "country", "placed_at"]
+    ].itertuples(index=False):
+        cid = (
+            (ext and by["external_id"].get(ext))
+            or (email and by["email"].get(email))
+            or (phone and by["phone"].get(phone))
+        )
         if not cid:
             cid = -len(new) - 1  # a placeholder until ids are allocated
-            new.append({"name": f"Customer {ext}" if ext else (email.split("@")[0] if email else phone), "email": email or None,
-                        "phone": phone or None, "created_at": placed, "country": country or None})
+            new.append(
+                {
+                    "name": f"Customer {ext}" if ext else (email.split("@")[0] if email else phone),
+                    "email": email or None,
+                    "phone": phone or None,
+                    "created_at": placed,
+                    "country": country or None,
+                }
+            )
             for kind, value in (("email", email), ("phone", phone)):
                 if value:
                     by[kind][value] = cid
@@ -197,8 +274,18 @@ def _products(conn: Connection, products: pd.DataFrame, write: bool) -> tuple[di
     new = products[~products["sku"].isin(known)]
     if write and not new.empty:
         ids = allocate_ids(conn, "products", len(new))
-        insert_frame(conn, "products", pd.DataFrame({
-            "id": ids, "sku": new["sku"].to_numpy(), "name": new["name"].str.slice(0, 200).to_numpy(),
-            "price": decimal_text(new["price_e4"], 2).to_numpy(), "stock": 0}))
+        insert_frame(
+            conn,
+            "products",
+            pd.DataFrame(
+                {
+                    "id": ids,
+                    "sku": new["sku"].to_numpy(),
+                    "name": new["name"].str.slice(0, 200).to_numpy(),
+                    "price": decimal_text(new["price_e4"], 2).to_numpy(),
+                    "stock": 0,
+                }
+            ),
+        )
         known.update(zip(new["sku"], ids))
     return known, len(new)

@@ -1,4 +1,5 @@
 """What an import did, line by line where it matters."""
+
 from __future__ import annotations
 
 from collections import Counter
@@ -29,9 +30,12 @@ class ImportReport:
 
     def lines(self, limit: int = 20) -> list[str]:
         verb = "would import" if self.dry_run else "imported"
-        out = [f"{self.file}: {self.rows} rows; {verb} {self.created} new {self.kind}, "
-               f"merged {len(self.merged)}, {self.unchanged} already in the CRM, "
-               f"{len(self.bad)} bad, {len(self.flagged)} flagged" + (" (dry run: nothing was written)" if self.dry_run else "")]
+        out = [
+            f"{self.file}: {self.rows} rows; {verb} {self.created} new {self.kind}, "
+            f"merged {len(self.merged)}, {self.unchanged} already in the CRM, "
+            f"{len(self.bad)} bad, {len(self.flagged)} flagged"
+            + (" (dry run: nothing was written)" if self.dry_run else "")
+        ]
         if self.mapping:
             out.append("columns: " + ", ".join(f"{f} <- {c!r}" for f, c in self.mapping.items()))
         if self.table:
@@ -39,9 +43,12 @@ class ImportReport:
             out.append("cleaning:")
             out += [f"  {what:<{width}}  {n:>9,}  {how}".rstrip() for what, n, how in self.table]
         out += self.notes
-        for title, items in (("merged", [(ln, f"into {into} ({why})") for ln, into, why in self.merged]),
-                             ("bad rows", self.bad), ("flagged (not imported)", self.flagged),
-                             ("imported, worth a look", self.checks)):
+        for title, items in (
+            ("merged", [(ln, f"into {into} ({why})") for ln, into, why in self.merged]),
+            ("bad rows", self.bad),
+            ("flagged (not imported)", self.flagged),
+            ("imported, worth a look", self.checks),
+        ):
             if items:
                 out.append(f"{title}:")
                 out += [f"  line {ln}: {why}" for ln, why in items[:limit]]
@@ -50,8 +57,10 @@ class ImportReport:
         if self.missing:
             out.append("missing values: " + ", ".join(f"{f} in {n} rows" for f, n in sorted(self.missing.items())))
         if not self.dry_run and self.merged:
-            out.append(f"merges are in the merge log (run {self.run_id}): crmbot import merges --run {self.run_id}; "
-                       "undo one with crmbot import undo MERGE_ID")
+            out.append(
+                f"merges are in the merge log (run {self.run_id}): crmbot import merges --run {self.run_id}; "
+                "undo one with crmbot import undo MERGE_ID"
+            )
         return out
 
 
@@ -62,7 +71,13 @@ class ImportInterrupted(CrmError):
         if report.kind == "orders":
             done = f"{report.created} orders are imported" if report.created else "no order was imported"
         else:
-            done = f"rows up to line {report.committed_through} are imported" if report.committed_through else "nothing was imported"
-        super().__init__(f"the import of {report.file} stopped ({type(cause).__name__}: {cause}); {done}, "
-                         "the batch in progress was rolled back; run the same import again to finish it")
+            done = (
+                f"rows up to line {report.committed_through} are imported"
+                if report.committed_through
+                else "nothing was imported"
+            )
+        super().__init__(
+            f"the import of {report.file} stopped ({type(cause).__name__}: {cause}); {done}, "
+            "the batch in progress was rolled back; run the same import again to finish it"
+        )
         self.report = report

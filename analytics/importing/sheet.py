@@ -4,6 +4,7 @@ A row that cannot be trusted keeps its place with a reason in the `__bad__` colu
 columns, a value too long to be a field, a spreadsheet formula instead of a value, or bytes that are
 not text in the file's encoding. The caller holds back whatever such a row belongs to, whole.
 """
+
 from __future__ import annotations
 
 import csv
@@ -64,7 +65,7 @@ def _is_gzip(path: Path) -> bool:
 
 
 def _sniff(path: Path) -> tuple[str, type[csv.Dialect] | csv.Dialect]:
-    with (gzip.open(path, "rb") if _is_gzip(path) else path.open("rb")) as fh:
+    with gzip.open(path, "rb") if _is_gzip(path) else path.open("rb") as fh:
         try:
             raw = fh.read(65536)
         except (OSError, EOFError) as exc:
@@ -90,7 +91,9 @@ def _sniff(path: Path) -> tuple[str, type[csv.Dialect] | csv.Dialect]:
     return encoding, dialect
 
 
-def _csv(fh: IO[str], dialect: type[csv.Dialect] | csv.Dialect) -> tuple[list[str], list[int], list[list[str]], list[str | None]]:
+def _csv(
+    fh: IO[str], dialect: type[csv.Dialect] | csv.Dialect
+) -> tuple[list[str], list[int], list[list[str]], list[str | None]]:
     csv.field_size_limit(max(csv.field_size_limit(), 10 * 1024 * 1024))
     reader = csv.reader(fh, dialect)
     header = next(reader, None) or []
@@ -155,8 +158,8 @@ def _xlsx(path: Path) -> tuple[list[str], list[int], list[list[str]], list[str |
                 continue
             if not any(c.strip() for c in cells):
                 continue
-            extra = [c for c in cells[len(header):] if c.strip()]
-            values.append((cells + [""] * len(header))[:len(header)])
+            extra = [c for c in cells[len(header) :] if c.strip()]
+            values.append((cells + [""] * len(header))[: len(header)])
             bad.append(f"{len(header) + len(extra)} values for {len(header)} columns" if extra else None)
             lines.append(number)
         return header, lines, values, bad

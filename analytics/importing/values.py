@@ -1,4 +1,5 @@
 """Cleaning one imported value. Each returns the clean value or raises BadValue with a reason."""
+
 from __future__ import annotations
 
 import re
@@ -9,7 +10,15 @@ from crm_store.values import normalize_email, normalize_phone
 from crm_store.values.emails import InvalidEmail, check_domain
 
 _PLAIN_NUMBER = re.compile(r"^-?\d+(?:\.\d+)?$")
-_DATE_FORMATS = ("%Y-%m-%d", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%d.%m.%Y", "%d/%m/%Y", "%Y/%m/%d")
+_DATE_FORMATS = (
+    "%Y-%m-%d",
+    "%Y-%m-%d %H:%M:%S",
+    "%Y-%m-%dT%H:%M:%S",
+    "%Y-%m-%d %H:%M",
+    "%d.%m.%Y",
+    "%d/%m/%Y",
+    "%Y/%m/%d",
+)
 
 
 class BadValue(ValueError):
@@ -61,15 +70,22 @@ def parse_when(raw: str) -> datetime:
             continue
     import dateparser
 
-    parsed = dateparser.parse(text, settings={"DATE_ORDER": "DMY", "PREFER_DAY_OF_MONTH": "first",
-                                             "TO_TIMEZONE": "UTC", "RETURN_AS_TIMEZONE_AWARE": False})
+    parsed = dateparser.parse(
+        text,
+        settings={
+            "DATE_ORDER": "DMY",
+            "PREFER_DAY_OF_MONTH": "first",
+            "TO_TIMEZONE": "UTC",
+            "RETURN_AS_TIMEZONE_AWARE": False,
+        },
+    )
     if parsed is None:
         raise BadValue(f"date {raw!r} cannot be read")
     return parsed
 
 
 def parse_total(raw: str) -> Decimal:
-    """"49.90", "€1.234,50", "-12,00 EUR" -> Decimal (sign kept)."""
+    """ "49.90", "€1.234,50", "-12,00 EUR" -> Decimal (sign kept)."""
     text = raw.strip()
     if _PLAIN_NUMBER.match(text):
         return Decimal(text).quantize(Decimal("0.01"))

@@ -3,6 +3,7 @@
 Public names are loaded lazily, so importing e.g. ``bot.channels.outbound`` from the
 console does not import Rasa.
 """
+
 from __future__ import annotations
 
 import importlib

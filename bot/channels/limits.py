@@ -4,6 +4,7 @@ Rates are counted by the one limiter (crm_store.rate_limits): in this process's 
 the embedded profile, in Redis when REDIS_URL or LOCK_STORE_URL is set, so several Rasa
 servers behind a load balancer share one count.
 """
+
 from __future__ import annotations
 
 import hashlib

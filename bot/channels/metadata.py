@@ -3,6 +3,7 @@
 Attachments are described by the channel that stored them (never by a client path),
 and the sender and channel name come from the connector, so neither is read here.
 """
+
 from __future__ import annotations
 
 import re

@@ -1,5 +1,6 @@
 """What can go wrong with a message that does not answer a customer turn (agent replies,
 follow-ups): bot/channels/push.py sends those through the customer's own conversation."""
+
 from __future__ import annotations
 
 import logging
@@ -26,4 +27,3 @@ class DeliveryFailed(NotDelivered):
         super().__init__(f"The message could not be delivered on {channel}: {reason}.")
         self.channel = channel
         self.external_id = external_id
-

@@ -4,6 +4,7 @@ They go through Rasa's own API as a bot utterance on the customer's latest
 conversation: Rasa delivers it through that conversation's channel and the event
 broker records it in the CRM transcript like any other bot message.
 """
+
 from __future__ import annotations
 
 import json
@@ -21,7 +22,14 @@ from crm_store.settings import Settings, get_settings
 log = logging.getLogger(__name__)
 
 
-__all__ = ["CustomerUnreachable", "RasaDelivery", "post_events", "run_action", "send_to_conversation", "send_to_customer"]
+__all__ = [
+    "CustomerUnreachable",
+    "RasaDelivery",
+    "post_events",
+    "run_action",
+    "send_to_conversation",
+    "send_to_customer",
+]
 
 
 class RasaDelivery:
@@ -34,8 +42,9 @@ class RasaDelivery:
         return await send_to_customer(uow, customer_id, text, source=source, rasa_url=self.rasa_url)
 
 
-async def send_to_customer(uow: UnitOfWork, customer_id: int, text: str, source: str = "agent",
-                           rasa_url: str | None = None) -> str:
+async def send_to_customer(
+    uow: UnitOfWork, customer_id: int, text: str, source: str = "agent", rasa_url: str | None = None
+) -> str:
     """Deliver `text` to the customer's latest reachable chat; returns the channel used."""
     target = reachable_conversation(uow, customer_id)
     if target is None:
@@ -44,8 +53,14 @@ async def send_to_customer(uow: UnitOfWork, customer_id: int, text: str, source:
     return target.channel
 
 
-async def send_to_conversation(sender_id: str, channel: str, text: str, source: str = "agent",
-                               agent: str | None = None, rasa_url: str | None = None) -> None:
+async def send_to_conversation(
+    sender_id: str,
+    channel: str,
+    text: str,
+    source: str = "agent",
+    agent: str | None = None,
+    rasa_url: str | None = None,
+) -> None:
     """Deliver `text` into one conversation (an agent's reply goes where the customer wrote).
 
     `source` ("agent", "handoff") travels in the event's metadata, so ingestion stores the
@@ -71,8 +86,11 @@ async def can_reach_live(sender_id: str, channel: str | None, rasa_url: str | No
     headers = {"Authorization": f"Bearer {settings.rest_token}"} if settings.rest_token else {}
     try:
         async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=5)) as session:
-            async with session.get(f"{rasa_url or settings.rasa_url}/webhooks/rest/listening",
-                                   params={"sender": sender_id}, headers=headers) as resp:
+            async with session.get(
+                f"{rasa_url or settings.rasa_url}/webhooks/rest/listening",
+                params={"sender": sender_id},
+                headers=headers,
+            ) as resp:
                 return resp.status == 200 and bool((await resp.json()).get("listening"))
     except (aiohttp.ClientError, ValueError, TimeoutError):
         return False
@@ -96,8 +114,9 @@ async def _call_rasa(sender_id: str, channel: str, path: str, body: object, rasa
         params["token"] = token
     try:
         async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30)) as session:
-            async with session.post(url, params=params, data=json.dumps(body),
-                                    headers={"Content-Type": "application/json"}) as resp:
+            async with session.post(
+                url, params=params, data=json.dumps(body), headers={"Content-Type": "application/json"}
+            ) as resp:
                 if resp.status >= 400:
                     log.warning("rasa refused an outbound call", extra={"status": resp.status, "path": path})
                     raise DeliveryFailed(channel, sender_id, f"the assistant answered HTTP {resp.status}")

@@ -9,6 +9,7 @@ What reaches a sender outside its own turn (an agent's reply, the team's notices
 question) waits in an outbox: `GET /webhooks/rest/messages?sender=...&after=<last id>` returns
 it, and every webhook answer names that address in a `Link` header (bot.channels.rest_outbox).
 """
+
 from __future__ import annotations
 
 import hmac
@@ -85,8 +86,13 @@ class RestInput(LimitedChannel, InputChannel):
             if problem is not None:
                 return response.json([{"recipient_id": sender, "text": problem}], status=status)
             collector = CollectingOutputChannel()
-            message = UserMessage(text.strip(), collector, sender, input_channel=self.name(),
-                                  metadata={**clean_metadata(body.get("metadata")), "network": self.limits.network_of(ip)})
+            message = UserMessage(
+                text.strip(),
+                collector,
+                sender,
+                input_channel=self.name(),
+                metadata={**clean_metadata(body.get("metadata")), "network": self.limits.network_of(ip)},
+            )
             try:
                 await on_new_message(message)
             except Exception:
@@ -104,7 +110,9 @@ class RestInput(LimitedChannel, InputChannel):
                 return response.json({"error": "'sender' is required: 1-64 letters, digits or _.:@-"}, status=400)
             after = request.args.get("after", "0")
             if not after.isdigit():
-                return response.json({"error": "'after' is the id of the last message you have (a whole number)"}, status=400)
+                return response.json(
+                    {"error": "'after' is the id of the last message you have (a whole number)"}, status=400
+                )
             return response.json({"messages": self.outbox.fetch(sender, int(after))})
 
         @bp.route("/listening", methods=["GET"])

@@ -9,6 +9,7 @@ the terminal client (`crmbot chat`) does so every second. A sender who fetched r
 The box lives in the Rasa process's memory: a restart or a second Rasa server behind a load
 balancer loses it (the CRM transcript still has every message). REST is a development channel.
 """
+
 from __future__ import annotations
 
 import time
@@ -67,8 +68,9 @@ class OutboxOutput(OutputChannel):
     async def send_text_message(self, recipient_id: str, text: str, **kwargs: Any) -> None:
         self.outbox.put(recipient_id, _message(text, kwargs))
 
-    async def send_text_with_buttons(self, recipient_id: str, text: str, buttons: list[dict[str, Any]],
-                                     **kwargs: Any) -> None:
+    async def send_text_with_buttons(
+        self, recipient_id: str, text: str, buttons: list[dict[str, Any]], **kwargs: Any
+    ) -> None:
         message = _message(text, kwargs)
         message["buttons"] = [{"title": str(b.get("title", "")), "payload": str(b.get("payload", ""))} for b in buttons]
         self.outbox.put(recipient_id, message)

@@ -4,6 +4,7 @@ Rasa merges a bot event's metadata into the message it hands an output channel, 
 reply arrives with `source="agent"` and `agent` (the console user name), and the team's own
 announcements with `source="handoff"`. The assistant's messages carry neither.
 """
+
 from __future__ import annotations
 
 from collections.abc import Mapping

@@ -8,6 +8,7 @@ A text or caption longer than MAX_MESSAGE_CHARS gets the same polite reply as on
 channels and never reaches Rasa. A reply Telegram will not take is logged and recorded in
 the CRM as a `delivery_failed` event (telegram_output.py).
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -74,9 +75,17 @@ def record_in_crm(settings: Settings) -> OnUndelivered:
         sink = running_sink(settings.var_path)
         if sink is None:  # no event broker in this process (a test, or the console): the log line stays
             return
-        sink.put({"event": "delivery_failed", "sender_id": chat_id, "timestamp": time.time(),
-                  "input_channel": "telegram", "error": error, "description": description,
-                  "permanent": permanent})
+        sink.put(
+            {
+                "event": "delivery_failed",
+                "sender_id": chat_id,
+                "timestamp": time.time(),
+                "input_channel": "telegram",
+                "error": error,
+                "description": description,
+                "permanent": permanent,
+            }
+        )
 
     return record
 
@@ -253,9 +262,7 @@ class TelegramInput(LimitedChannel, InputChannel):
             if incoming.kind == "media":
                 try:
                     attachments.append(
-                        await download(
-                            sender, incoming, self.settings.var_path, self.settings.max_upload_bytes
-                        )
+                        await download(sender, incoming, self.settings.var_path, self.settings.max_upload_bytes)
                     )
                 except FileTooLarge:
                     await sender.send_text(chat_id, self._too_large())

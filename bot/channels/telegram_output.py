@@ -1,4 +1,5 @@
 """The Rasa OutputChannel for Telegram: bot responses of a customer turn go out here."""
+
 from __future__ import annotations
 
 import logging
@@ -75,9 +76,7 @@ class TelegramOutput(OutputChannel):
     async def send_attachment(self, recipient_id: Text, attachment: Text, **kwargs: Any) -> None:
         await self.send_text_message(recipient_id, str(attachment))
 
-    async def send_custom_json(
-        self, recipient_id: Text, json_message: Dict[Text, Any], **kwargs: Any
-    ) -> None:
+    async def send_custom_json(self, recipient_id: Text, json_message: Dict[Text, Any], **kwargs: Any) -> None:
         """Custom payloads: {"text": ..., "buttons": [...]} or {"photo": url, "caption": ...}.
 
         Anything else is not sent (logged), rather than shown to the customer as raw JSON.
@@ -85,9 +84,7 @@ class TelegramOutput(OutputChannel):
         if not isinstance(json_message, dict):
             return
         if json_message.get("photo"):
-            coro = self.sender.send_photo(
-                recipient_id, str(json_message["photo"]), json_message.get("caption")
-            )
+            coro = self.sender.send_photo(recipient_id, str(json_message["photo"]), json_message.get("caption"))
         elif json_message.get("text"):
             markup = self.sender.keyboard(json_message.get("buttons") or [])
             coro = self.sender.send_text(recipient_id, str(json_message["text"]), markup)

@@ -1,4 +1,5 @@
 """Long polling (TELEGRAM_MODE=polling): a getUpdates loop for development machines."""
+
 from __future__ import annotations
 
 import asyncio

@@ -4,6 +4,7 @@ Used by the Rasa output channel (replies to a customer turn) and by
 ``bot.channels.outbound`` (agent replies and follow-ups), so both behave the same.
 No Rasa import here: the console can send without loading Rasa.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -114,6 +115,7 @@ async def call_with_retry(call: Callable[[], Awaitable[T]], policy: RetryPolicy,
     key, so if it had already delivered the message the customer sees it twice, which
     we prefer to losing it.
     """
+
     def temporary(exc: BaseException) -> bool:
         if isinstance(exc, RetryAfter):
             return retry_after_seconds(exc) <= policy.max_retry_after
@@ -127,18 +129,24 @@ async def call_with_retry(call: Callable[[], Awaitable[T]], policy: RetryPolicy,
         return min(policy.max_delay, policy.base_delay * 2 ** (attempt - 1)) * (1 + random.random() / 4)
 
     def failed(_exc: BaseException, attempt: int, wait: float) -> None:
-        log.warning("telegram call failed, retrying", extra={"method": what, "attempt": attempt, "delay_s": round(wait, 2)})
+        log.warning(
+            "telegram call failed, retrying", extra={"method": what, "attempt": attempt, "delay_s": round(wait, 2)}
+        )
 
-    return await retry_async(call, temporary, attempts=policy.attempts, delay=delay, on_retry=failed,
-                             sleep=lambda seconds: asyncio.sleep(seconds))
+    return await retry_async(
+        call,
+        temporary,
+        attempts=policy.attempts,
+        delay=delay,
+        on_retry=failed,
+        sleep=lambda seconds: asyncio.sleep(seconds),
+    )
 
 
 class TelegramSender:
     """Everything the channel sends, with the same retry policy."""
 
-    def __init__(
-        self, bot: Bot, store: TelegramStore | None = None, policy: RetryPolicy | None = None
-    ) -> None:
+    def __init__(self, bot: Bot, store: TelegramStore | None = None, policy: RetryPolicy | None = None) -> None:
         self.bot = bot
         self.store = store
         self.policy = policy or RetryPolicy()
@@ -146,9 +154,7 @@ class TelegramSender:
     async def call(self, what: str, call: Callable[[], Awaitable[T]]) -> T:
         return await call_with_retry(call, self.policy, what)
 
-    async def send_text(
-        self, chat_id: int | str, text: str, reply_markup: Any = None, **kwargs: Any
-    ) -> list[Message]:
+    async def send_text(self, chat_id: int | str, text: str, reply_markup: Any = None, **kwargs: Any) -> list[Message]:
         """Send text in as many messages as needed; a keyboard goes on the last one."""
         pieces = split_text(text) or ["…"]
         sent = []

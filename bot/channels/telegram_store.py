@@ -12,6 +12,7 @@
 The file is separate from the CRM database on purpose: it is channel plumbing, not a
 business fact, and must work before the CRM is reachable.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -60,9 +61,7 @@ class TelegramStore:
     def _connect(self) -> sqlite3.Connection:
         if self._conn is None:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            conn = sqlite3.connect(
-                str(self.path), timeout=5.0, isolation_level=None, check_same_thread=False
-            )
+            conn = sqlite3.connect(str(self.path), timeout=5.0, isolation_level=None, check_same_thread=False)
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=NORMAL")
             conn.executescript(_SCHEMA)
@@ -85,9 +84,7 @@ class TelegramStore:
 
     def _prune(self, conn: sqlite3.Connection, now: float) -> None:
         conn.execute("DELETE FROM seen_updates WHERE seen_at < ?", (now - self.keep_seconds,))
-        conn.execute(
-            "DELETE FROM button_payloads WHERE created_at < ?", (now - self.payload_keep_seconds,)
-        )
+        conn.execute("DELETE FROM button_payloads WHERE created_at < ?", (now - self.payload_keep_seconds,))
 
     def payload_key(self, payload: str) -> str:
         """Store a long payload and return the short callback_data that stands for it."""
@@ -105,9 +102,7 @@ class TelegramStore:
         if not data.startswith(PAYLOAD_KEY_PREFIX):
             return data
         with self._lock:
-            row = self._connect().execute(
-                "SELECT payload FROM button_payloads WHERE key = ?", (data,)
-            ).fetchone()
+            row = self._connect().execute("SELECT payload FROM button_payloads WHERE key = ?", (data,)).fetchone()
         return row[0] if row else None
 
     def close(self) -> None:

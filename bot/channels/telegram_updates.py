@@ -1,4 +1,5 @@
 """From a Telegram Update to what Rasa needs: text, sender, metadata, downloaded files."""
+
 from __future__ import annotations
 
 import logging
@@ -103,7 +104,7 @@ def parse_update(update: Update, max_bytes: int) -> Incoming | None:
 
 
 def normalize_command(text: str) -> str:
-    """"/help@shop_bot" -> "/help"; "/start <deep-link payload>" -> "/greet".
+    """ "/help@shop_bot" -> "/help"; "/start <deep-link payload>" -> "/greet".
 
     Telegram sends /start when a customer opens the bot: to the assistant that is a greeting.
     """
@@ -136,14 +137,10 @@ def _media(message: Message, max_bytes: int) -> MediaRef | None:
     if message.photo:  # sizes come smallest first: take the largest within the limit
         fitting = [p for p in message.photo if p.file_size is None or p.file_size <= max_bytes]
         best = (fitting or message.photo)[-1]
-        return MediaRef(
-            "photo", best.file_id, best.file_unique_id, None, "image/jpeg", best.file_size
-        )
+        return MediaRef("photo", best.file_id, best.file_unique_id, None, "image/jpeg", best.file_size)
     doc = message.document
     if doc is not None:
-        return MediaRef(
-            "document", doc.file_id, doc.file_unique_id, doc.file_name, doc.mime_type, doc.file_size
-        )
+        return MediaRef("document", doc.file_id, doc.file_unique_id, doc.file_name, doc.mime_type, doc.file_size)
     return None
 
 
@@ -157,9 +154,7 @@ def user_metadata(incoming: Incoming, attachments: list[dict[str, Any]]) -> dict
     }
 
 
-async def download(
-    sender: TelegramSender, incoming: Incoming, var_path: Path, max_bytes: int
-) -> dict[str, Any]:
+async def download(sender: TelegramSender, incoming: Incoming, var_path: Path, max_bytes: int) -> dict[str, Any]:
     """Fetch the file through getFile, store it under var/uploads/telegram/, describe it."""
     media = incoming.media
     assert media is not None

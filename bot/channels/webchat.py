@@ -15,6 +15,7 @@ inside the token is the Rasa sender_id. Browsers on other origins reach these ro
 when their origin is in ALLOWED_ORIGINS; the CORS header comes from the app (Rasa's CORS
 set up by bot.rasa.server), so there is exactly one.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -138,7 +139,9 @@ class WebChatInput(LimitedChannel, SocketIOInput):
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         # Origins are checked in `connect` (WebSockets ignore CORS); a frame larger than any request body is refused.
-        sio = AsyncServer(async_mode="sanic", cors_allowed_origins=[], max_http_buffer_size=self.settings.max_request_bytes)
+        sio = AsyncServer(
+            async_mode="sanic", cors_allowed_origins=[], max_http_buffer_size=self.settings.max_request_bytes
+        )
         self.sio = sio
         bp = SocketBlueprint(sio, self.socketio_path, "webchat", __name__)
         self._add_socket_handlers(sio, on_new_message)
@@ -201,8 +204,10 @@ class WebChatInput(LimitedChannel, SocketIOInput):
                 WebChatOutput(sio, self.bot_message_evt),
                 session_id,
                 input_channel=self.name(),
-                metadata={**clean_metadata(data.get(self.metadata_key)),
-                          "network": self.limits.network_of(state.get("ip", "unknown"))},
+                metadata={
+                    **clean_metadata(data.get(self.metadata_key)),
+                    "network": self.limits.network_of(state.get("ip", "unknown")),
+                },
             )
             try:
                 await on_new_message(message)

@@ -1,4 +1,5 @@
 """The transcript the widget shows after a reload, read from the CRM (never from the tracker)."""
+
 from __future__ import annotations
 
 from typing import Any, Callable, TypedDict

@@ -6,6 +6,7 @@ token the server issued for it can continue that conversation or read its histor
 lives WEBCHAT_SESSION_HOURS from its issue; each visit that shows a live one gets it renewed,
 so a token copied from a shared computer stops working, and an active visitor never notices.
 """
+
 from __future__ import annotations
 
 import uuid
@@ -26,8 +27,10 @@ class SessionSigner:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> SessionSigner:
-        return cls(settings.webchat_secret or ensure_key_file(settings.var_path / "webchat.key"),
-                   settings.webchat_session_hours * 3600)
+        return cls(
+            settings.webchat_secret or ensure_key_file(settings.var_path / "webchat.key"),
+            settings.webchat_session_hours * 3600,
+        )
 
     def issue(self) -> tuple[str, str]:
         """A fresh (session id, token)."""

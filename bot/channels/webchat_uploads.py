@@ -3,6 +3,7 @@
 The widget posts one image; we trust neither its file name nor its declared type:
 the type comes from the first bytes of the file, and the stored name is ours.
 """
+
 from __future__ import annotations
 
 import re

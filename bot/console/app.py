@@ -4,6 +4,7 @@ Handlers call services and render Jinja2 templates (autoescaped); live updates c
 server-sent events; the queue monitor runs in this process's lifespan (the watchdog is a
 scheduler job, analytics/handoffs.py).
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -102,7 +103,9 @@ async def _unknown_record(request: Request, exc: Exception) -> Response:
 class SecurityHeaders(BaseHTTPMiddleware):
     async def dispatch(self, request: Request, call_next):  # type: ignore[no-untyped-def]
         response = await call_next(request)
-        response.headers.setdefault("Content-Security-Policy", "default-src 'self'; frame-ancestors 'none'; form-action 'self'")
+        response.headers.setdefault(
+            "Content-Security-Policy", "default-src 'self'; frame-ancestors 'none'; form-action 'self'"
+        )
         response.headers.setdefault("X-Frame-Options", "DENY")
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "same-origin")
@@ -114,8 +117,11 @@ def prepare(settings: Settings, now: datetime) -> list[str]:
     canned.ensure_canned_replies(unit_of_work(settings), now)
     if not settings.console_demo_users or settings.host not in LOOPBACK:
         return []
-    return [name for name, role, password in DEMO_USERS
-            if console_users.ensure_user(unit_of_work(settings), name, role, password, now)]
+    return [
+        name
+        for name, role, password in DEMO_USERS
+        if console_users.ensure_user(unit_of_work(settings), name, role, password, now)
+    ]
 
 
 def create_app(settings: Settings, run_monitor: bool = True) -> Starlette:
@@ -142,8 +148,11 @@ def create_app(settings: Settings, run_monitor: bool = True) -> Starlette:
 
     async def favicon(_request: Request) -> Response:
         # Browsers ask for /favicon.ico whatever the page links; a 404 shows as a console error.
-        return FileResponse(HERE / "static" / "favicon.svg", media_type="image/svg+xml",
-                            headers={"Cache-Control": "public, max-age=86400"})
+        return FileResponse(
+            HERE / "static" / "favicon.svg",
+            media_type="image/svg+xml",
+            headers={"Cache-Control": "public, max-age=86400"},
+        )
 
     routes = [
         Route("/health", health),
@@ -180,9 +189,15 @@ def create_app(settings: Settings, run_monitor: bool = True) -> Starlette:
         Route("/admin/users/{uid:rowid}/active", manage.user_active, methods=["POST"]),
         Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
     ]
-    app = Starlette(routes=routes, lifespan=lifespan, middleware=[Middleware(SecurityHeaders)],
-                    exception_handlers={handoffs.UnknownHandoff: _unknown_record,
-                                        workspace_service.UnknownConversation: _unknown_record})
+    app = Starlette(
+        routes=routes,
+        lifespan=lifespan,
+        middleware=[Middleware(SecurityHeaders)],
+        exception_handlers={
+            handoffs.UnknownHandoff: _unknown_record,
+            workspace_service.UnknownConversation: _unknown_record,
+        },
+    )
     app.state.console = console
     return app
 

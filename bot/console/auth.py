@@ -6,6 +6,7 @@ The session cookie holds the session's id and its CSRF token, signed with CONSOL
 copied cookie stops working too. Every POST must carry the CSRF token (form field `csrf`
 or header X-CSRF-Token).
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -59,8 +60,15 @@ class Sessions:
         return data if isinstance(data, dict) else None
 
     def write(self, response: Response, data: dict, cookie: str = SESSION_COOKIE) -> None:
-        response.set_cookie(cookie, self.serializer.dumps(data), max_age=SESSION_SECONDS, httponly=True,
-                            samesite="strict", secure=self.secure, path="/")
+        response.set_cookie(
+            cookie,
+            self.serializer.dumps(data),
+            max_age=SESSION_SECONDS,
+            httponly=True,
+            samesite="strict",
+            secure=self.secure,
+            path="/",
+        )
 
     def clear(self, response: Response) -> None:
         response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="strict", secure=self.secure)
@@ -100,6 +108,7 @@ def requires(role: str) -> Callable[[Handler], Handler]:
 
     The handler finds the user in request.state.user and the parsed form in request.state.form.
     """
+
     def decorate(handler: Handler) -> Handler:
         @wraps(handler)
         async def wrapper(request: Request) -> Response:
@@ -125,10 +134,13 @@ def requires(role: str) -> Callable[[Handler], Handler]:
             if request.method == "POST":
                 form = dict(await request.form())
                 if not csrf_ok(request, data.get("csrf"), form):
-                    return PlainTextResponse("The form's security token is missing or wrong; reload the page and try again.",
-                                             status_code=403)
+                    return PlainTextResponse(
+                        "The form's security token is missing or wrong; reload the page and try again.", status_code=403
+                    )
                 request.state.form = form
             console.seen(user)
             return await handler(request)
+
         return wrapper
+
     return decorate

@@ -1,4 +1,5 @@
 """`crmbot user add NAME --role agent|manager|admin` and `crmbot console`."""
+
 from __future__ import annotations
 
 import argparse
@@ -53,10 +54,16 @@ def cmd_console(settings: Settings, args: argparse.Namespace) -> int:
     wait_for(settings, "console", needs_of(settings, "console"))  # the CRM down: wait, beating "degraded"
     engine = engine_for(settings.database_url)
     migrate(engine)
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.console_port, log_level="warning",
-                access_log=False, timeout_graceful_shutdown=3,
-                ws="none",  # Rasa pins an old `websockets` that uvicorn's auto-detection cannot import
-                **proxy_options(settings))
+    uvicorn.run(
+        create_app(settings),
+        host=settings.host,
+        port=settings.console_port,
+        log_level="warning",
+        access_log=False,
+        timeout_graceful_shutdown=3,
+        ws="none",  # Rasa pins an old `websockets` that uvicorn's auto-detection cannot import
+        **proxy_options(settings),
+    )
     return 0
 
 

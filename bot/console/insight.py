@@ -1,5 +1,6 @@
 """The manager's analytics page: segments and their customers, stalled processes by urgency,
 funnels, basket rules, who will buy, the sales forecast; and the digest's signed manage page."""
+
 from __future__ import annotations
 
 import asyncio
@@ -65,7 +66,9 @@ async def digest_manage(request: Request) -> Response:
     token = request.query_params.get("t", "")
     email = email_from_token(console.settings, token) if token else None
     if email is None:
-        return console.render(request, "error.html", 403, message="This link is not valid: use the one in your latest digest.")
+        return console.render(
+            request, "error.html", 403, message="This link is not valid: use the one in your latest digest."
+        )
     message = ""
     if request.method == "POST":
         form = await request.form()
@@ -81,7 +84,9 @@ async def digest_manage(request: Request) -> Response:
                 message = "Please choose one of the options."
         except CrmError as exc:
             message = str(exc)
-    found = next((r for r in await asyncio.to_thread(list_recipients, console.uow(), console.settings) if r.email == email), None)
+    found = next(
+        (r for r in await asyncio.to_thread(list_recipients, console.uow(), console.settings) if r.email == email), None
+    )
     return console.render(request, "digest_manage.html", email=email, recipient=found, token=token, message=message)
 
 
@@ -91,5 +96,8 @@ def customer_insight(uow_factory, customer_id: int) -> dict:  # type: ignore[no-
     from crm_store.services.segments import segment_of
 
     uow: UnitOfWork = uow_factory()
-    return {"segment": segment_of(uow, customer_id), "propensity": propensity.propensity_of(uow_factory(), customer_id),
-            "flags": insight.customer_flags(uow_factory(), customer_id)}
+    return {
+        "segment": segment_of(uow, customer_id),
+        "propensity": propensity.propensity_of(uow_factory(), customer_id),
+        "flags": insight.customer_flags(uow_factory(), customer_id),
+    }

@@ -1,4 +1,5 @@
 """Console pages beyond one conversation: search, the manager overview, export, user admin."""
+
 from __future__ import annotations
 
 import asyncio
@@ -35,8 +36,13 @@ async def overview_page(request: Request) -> Response:
     return console.render(request, "overview.html", o=data)
 
 
-LISTS = {"waiting": "Waiting in the queue", "active": "Being handled now", "today": "Resolved today",
-         "rated": "Rated by the customer (last 7 days)", "recent": "Claimed in the last 7 days"}
+LISTS = {
+    "waiting": "Waiting in the queue",
+    "active": "Being handled now",
+    "today": "Resolved today",
+    "rated": "Rated by the customer (last 7 days)",
+    "recent": "Claimed in the last 7 days",
+}
 
 
 @requires("manager")
@@ -64,14 +70,35 @@ async def export(request: Request) -> Response:
     messages = await asyncio.to_thread(console_views.messages_after, console.uow(), handoff.conversation_id, 0)
     profile = await asyncio.to_thread(console_views.profile_for_conversation, console.uow(), handoff.conversation_id)
     notes = await asyncio.to_thread(console_views.notes_of, console.uow(), handoff.conversation_id)
-    await asyncio.to_thread(console_views.record_viewed, console.uow(), request.state.user.username, "export",
-                            handoff_id, handoff.conversation_id, profile.customer_id, console.clock())
+    await asyncio.to_thread(
+        console_views.record_viewed,
+        console.uow(),
+        request.state.user.username,
+        "export",
+        handoff_id,
+        handoff.conversation_id,
+        profile.customer_id,
+        console.clock(),
+    )
     name = f"conversation-{handoff.conversation_id}.{fmt}"
     headers = {"Content-Disposition": f'attachment; filename="{name}"'}
-    turns = [{"at": m.created_at.isoformat(), "speaker": _speaker(m), "text": m.text, "intent": m.intent,
-              "confidence": m.confidence} for m in messages]
+    turns = [
+        {
+            "at": m.created_at.isoformat(),
+            "speaker": _speaker(m),
+            "text": m.text,
+            "intent": m.intent,
+            "confidence": m.confidence,
+        }
+        for m in messages
+    ]
     if fmt == "json":
-        body = {"handoff": asdict(handoff), "customer": asdict(profile), "notes": [asdict(n) for n in notes], "transcript": turns}
+        body = {
+            "handoff": asdict(handoff),
+            "customer": asdict(profile),
+            "notes": [asdict(n) for n in notes],
+            "transcript": turns,
+        }
         return JSONResponse(json.loads(json.dumps(body, default=str)), headers=headers)
     out = io.StringIO()
     writer = csv.writer(out)
@@ -110,8 +137,14 @@ async def users_page(request: Request) -> Response:
     if request.method == "POST":
         form = request.state.form
         try:
-            await asyncio.to_thread(console_users.add_user, console.uow(), str(form.get("username") or ""),
-                                    str(form.get("role") or ""), str(form.get("password") or ""), console.clock())
+            await asyncio.to_thread(
+                console_users.add_user,
+                console.uow(),
+                str(form.get("username") or ""),
+                str(form.get("role") or ""),
+                str(form.get("password") or ""),
+                console.clock(),
+            )
             return RedirectResponse("/admin/users", status_code=303)
         except BadUser as exc:
             error = str(exc)

@@ -14,6 +14,7 @@ assistant's policy, and it is stored with author "handoff" (not as an assistant 
 All of it is driven by rows (returned_at, seen_message_id, last_notice_at), so a restart
 neither repeats nor loses a step; a delivery that fails is retried on the next tick.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -38,9 +39,12 @@ _CANCEL = re.compile(
 _ABOUT_AN_ORDER = re.compile(r"\border\b|\b[A-Z]-?\d{5}\b", re.IGNORECASE)
 # Back with the assistant, nothing half-asked: no form, no question waiting for an answer. A
 # form or "which order?" left active would take the customer's next message as its answer.
-RESUME = [{"event": "resume"}, {"event": "active_loop", "name": None},
-          {"event": "slot", "name": "requested_slot", "value": None},
-          {"event": "slot", "name": "requested_info", "value": None}]
+RESUME = [
+    {"event": "resume"},
+    {"event": "active_loop", "name": None},
+    {"event": "slot", "name": "requested_slot", "value": None},
+    {"event": "slot", "name": "requested_info", "value": None},
+]
 # A paused conversation's last action is the one that paused it (action_handoff), not the
 # action_listen a turn ends with; the policies (rules, memoization) read the customer's next
 # message as coming after action_listen, and without it predicted nonsense (a fallback that
@@ -50,23 +54,28 @@ LISTEN = {"event": "action", "name": "action_listen"}
 GREET_BACK = "Thanks for your patience! You're back with me, the shop assistant."
 ENDINGS = {
     "cancelled": "OK, I've taken you out of the queue. You're back with me, the shop assistant: what can I do for you?",
-    "ticket": ("Nobody from our team can take the chat right now, so I've opened ticket {ticket} with this conversation; "
-               "the team will answer it by email. Meanwhile you're back with me, the shop assistant."),
-    "expired": ("Sorry, nobody from our team could take the chat in time. I've opened ticket {ticket} with this "
-                "conversation and the team will answer it by email. Meanwhile you're back with me, the shop assistant."),
+    "ticket": (
+        "Nobody from our team can take the chat right now, so I've opened ticket {ticket} with this conversation; "
+        "the team will answer it by email. Meanwhile you're back with me, the shop assistant."
+    ),
+    "expired": (
+        "Sorry, nobody from our team could take the chat in time. I've opened ticket {ticket} with this "
+        "conversation and the team will answer it by email. Meanwhile you're back with me, the shop assistant."
+    ),
 }
 
 
 def wants_to_cancel(text: str, intent: str | None) -> bool:
-    """"cancel, I don't need a person anymore" (but not "cancel my order A-10424")."""
+    """ "cancel, I don't need a person anymore" (but not "cancel my order A-10424")."""
     if _ABOUT_AN_ORDER.search(text or ""):
         return False
     return intent == "stop" or bool(_CANCEL.search(text or ""))
 
 
 class QueueMonitor:
-    def __init__(self, uow_factory: Callable[[], UnitOfWork], settings: Settings,
-                 clock: Callable[[], datetime] = datetime.utcnow) -> None:
+    def __init__(
+        self, uow_factory: Callable[[], UnitOfWork], settings: Settings, clock: Callable[[], datetime] = datetime.utcnow
+    ) -> None:
         self.uow_factory = uow_factory
         self.settings = settings
         self.clock = clock
@@ -100,7 +109,11 @@ class QueueMonitor:
         try:
             if h.status == "resolved":
                 # Said by the team, so the customer knows the person has gone and who speaks next.
-                back = f"{display_name(h.agent)} from our team has handed the chat back. {GREET_BACK}" if h.agent else GREET_BACK
+                back = (
+                    f"{display_name(h.agent)} from our team has handed the chat back. {GREET_BACK}"
+                    if h.agent
+                    else GREET_BACK
+                )
                 await push.post_events(pending.sender_id, channel, [*RESUME, _notice(back)])
                 await push.run_action(pending.sender_id, channel, "csat_form")
                 await push.post_events(pending.sender_id, channel, [LISTEN])
@@ -118,8 +131,9 @@ class QueueMonitor:
         new_messages = chat.new_messages
         if new_messages:
             await asyncio.to_thread(handoffs.note_monitor, self.uow_factory(), h.id, new_messages[-1][0])
-            fresh = await asyncio.to_thread(handoff_queue.written_while_queued, self.uow_factory(), h.id,
-                                            [m[0] for m in new_messages])
+            fresh = await asyncio.to_thread(
+                handoff_queue.written_while_queued, self.uow_factory(), h.id, [m[0] for m in new_messages]
+            )
             new_messages = tuple(m for m in new_messages if m[0] in fresh)
             if any(wants_to_cancel(text, intent) for _id, text, intent in new_messages):
                 try:
@@ -128,7 +142,9 @@ class QueueMonitor:
                     return  # an agent took it meanwhile: the agent answers
                 return  # the next tick hands it back with ENDINGS["cancelled"]
         escalated = chat.escalated_at is not None and chat.escalated_at > chat.last_notice_at
-        due = bool(new_messages) and now - chat.last_notice_at >= timedelta(minutes=self.settings.handoff_notice_minutes)
+        due = bool(new_messages) and now - chat.last_notice_at >= timedelta(
+            minutes=self.settings.handoff_notice_minutes
+        )
         if not (escalated or due or new_messages):
             return
         wait = await asyncio.to_thread(handoff_queue.expected_wait, self.uow_factory(), h.id, now)

@@ -1,4 +1,5 @@
 """Console pages for agents: log-in, the queue, one handed-off conversation, live updates."""
+
 from __future__ import annotations
 
 import asyncio
@@ -23,8 +24,10 @@ from crm_store.services import (
 from crm_store.services import canned as canned_replies
 from crm_store.services.agents import display_name
 
-CANNOT_REACH = ("This customer cannot receive live messages (their channel shows only replies to what they send): "
-                "open a ticket instead, and the team answers by email.")
+CANNOT_REACH = (
+    "This customer cannot receive live messages (their channel shows only replies to what they send): "
+    "open a ticket instead, and the team answers by email."
+)
 
 
 async def profile_insight(console, customer_id: int | None) -> dict | None:  # type: ignore[no-untyped-def]
@@ -40,6 +43,7 @@ def _console(request: Request):  # type: ignore[no-untyped-def]
 
 # -- log-in ---------------------------------------------------------------------------------
 
+
 async def login(request: Request) -> Response:
     console = _console(request)
     if request.method == "GET":
@@ -53,20 +57,41 @@ async def login(request: Request) -> Response:
     target = target if target.startswith("/") and not target.startswith("//") else "/"
     username = str(form.get("username") or "").strip()
     if not csrf_ok(request, pre.get("csrf"), form):
-        return console.render(request, "login.html", 403, login_csrf=pre.get("csrf", ""), next=target,
-                              error="The form's security token is missing or wrong; reload the page and try again.")
+        return console.render(
+            request,
+            "login.html",
+            403,
+            login_csrf=pre.get("csrf", ""),
+            next=target,
+            error="The form's security token is missing or wrong; reload the page and try again.",
+        )
     keys = (f"user:{username.lower()}", f"addr:{request.client.host if request.client else '?'}")
     locked = console.limiter.attempt(*keys)
     if locked:
-        return console.render(request, "login.html", 429, login_csrf=pre["csrf"], next=target, username=username,
-                              error=f"Too many failed log-ins. Try again in {(locked + 59) // 60} minutes.")
+        return console.render(
+            request,
+            "login.html",
+            429,
+            login_csrf=pre["csrf"],
+            next=target,
+            username=username,
+            error=f"Too many failed log-ins. Try again in {(locked + 59) // 60} minutes.",
+        )
     user = await asyncio.to_thread(console_users.authenticate, console.uow(), username, str(form.get("password") or ""))
     if user is None:
-        return console.render(request, "login.html", 401, login_csrf=pre["csrf"], next=target, username=username,
-                              error="Wrong user name or password.")
+        return console.render(
+            request,
+            "login.html",
+            401,
+            login_csrf=pre["csrf"],
+            next=target,
+            username=username,
+            error="Wrong user name or password.",
+        )
     console.limiter.succeeded(*keys)
-    session_id = await asyncio.to_thread(console_users.start_session, console.uow(), user.id, datetime.utcnow(),
-                                         timedelta(seconds=SESSION_SECONDS))
+    session_id = await asyncio.to_thread(
+        console_users.start_session, console.uow(), user.id, datetime.utcnow(), timedelta(seconds=SESSION_SECONDS)
+    )
     response = RedirectResponse(target, status_code=303)
     console.sessions.write(response, {"sid": session_id, "csrf": secrets.token_urlsafe(24)})
     response.delete_cookie(LOGIN_COOKIE, path="/")
@@ -90,6 +115,7 @@ async def home(request: Request) -> Response:
 
 # -- the queue ------------------------------------------------------------------------------
 
+
 @requires("agent")
 async def queue_page(request: Request, error: str | None = None, status_code: int = 200) -> Response:
     console = _console(request)
@@ -99,7 +125,9 @@ async def queue_page(request: Request, error: str | None = None, status_code: in
 @requires("agent")
 async def queue_rows(request: Request) -> Response:
     console = _console(request)
-    open_id = int(request.query_params.get("open", "0") or 0) if request.query_params.get("open", "").isdigit() else None
+    open_id = (
+        int(request.query_params.get("open", "0") or 0) if request.query_params.get("open", "").isdigit() else None
+    )
     return console.render(request, "_queue_rows.html", **await inbox(request, open_id))
 
 
@@ -107,20 +135,41 @@ async def inbox(request: Request, open_id: int | None = None) -> dict:
     """The left column of the workspace: the queue, the agent's own chats (with unread), others'."""
     console, user = _console(request), request.state.user
     items = await asyncio.to_thread(handoff_queue.queue, console.uow())
-    unread = await asyncio.to_thread(workspace.unread_by_handoff, console.uow(), user.username, console.read_marks(user.username))
-    labels = await asyncio.to_thread(workspace.labels_by_conversation, console.uow(), [i.conversation_id for i in items])
+    unread = await asyncio.to_thread(
+        workspace.unread_by_handoff, console.uow(), user.username, console.read_marks(user.username)
+    )
+    labels = await asyncio.to_thread(
+        workspace.labels_by_conversation, console.uow(), [i.conversation_id for i in items]
+    )
     away = await asyncio.to_thread(workspace.is_away, console.uow(), user.username)
     counted = await asyncio.to_thread(console_users.works_queue, console.uow(), user.username)
     reasons = await asyncio.to_thread(handoff_reasons.plain_reasons, console.uow, [i.handoff_id for i in items])
-    return {"items": items, "unread": unread, "labels": labels, "away": away, "counted": counted, "reasons": reasons, "open_id": open_id, "now": console.clock(),
-            "escalate_minutes": console.settings.handoff_escalate_minutes}
+    return {
+        "items": items,
+        "unread": unread,
+        "labels": labels,
+        "away": away,
+        "counted": counted,
+        "reasons": reasons,
+        "open_id": open_id,
+        "now": console.clock(),
+        "escalate_minutes": console.settings.handoff_escalate_minutes,
+    }
 
 
 async def audited(request: Request, action: str, handoff_id: int, **detail: object) -> None:
     """Claims, replies, transfers, notes, resolves and tickets, in the audit log by agent."""
     console, user = _console(request), request.state.user
-    await asyncio.to_thread(audit.record, console.uow(), f"agent:{user.username}", action, "handoff", handoff_id,
-                            console.clock(), detail or None)
+    await asyncio.to_thread(
+        audit.record,
+        console.uow(),
+        f"agent:{user.username}",
+        action,
+        "handoff",
+        handoff_id,
+        console.clock(),
+        detail or None,
+    )
 
 
 @requires("agent")
@@ -149,6 +198,7 @@ async def announce(console, handoff_id: int, text: str) -> None:  # type: ignore
 
 # -- one conversation -----------------------------------------------------------------------
 
+
 @requires("agent")
 async def handoff_page(request: Request) -> Response:
     console, user = _console(request), request.state.user
@@ -161,22 +211,55 @@ async def handoff_page(request: Request) -> Response:
     messages = await asyncio.to_thread(console_views.messages_after, console.uow(), handoff.conversation_id, 0)
     profile = await asyncio.to_thread(console_views.profile_for_conversation, console.uow(), handoff.conversation_id)
     notes = await asyncio.to_thread(console_views.notes_of, console.uow(), handoff.conversation_id)
-    await asyncio.to_thread(console_views.record_viewed, console.uow(), user.username, "view", handoff_id,
-                            handoff.conversation_id, profile.customer_id, console.clock())
+    await asyncio.to_thread(
+        console_views.record_viewed,
+        console.uow(),
+        user.username,
+        "view",
+        handoff_id,
+        handoff.conversation_id,
+        profile.customer_id,
+        console.clock(),
+    )
     # The open page shows every message so far, so none of them is unread any more.
     console.mark_read(user.username, handoff_id, max((m.id for m in messages if m.direction == "in"), default=0))
-    variables = await asyncio.to_thread(canned_replies.conversation_variables, console.uow(), handoff.conversation_id,
-                                        display_name(user.username))
-    canned = [(c.title, canned_replies.fill(c.body, variables)) for c in await asyncio.to_thread(console_views.canned_replies, console.uow())]
-    agents = [u for u in await asyncio.to_thread(console_users.list_users, console.uow())
-              if u.active and u.role in ("agent", "manager") and u.username != handoff.agent]
+    variables = await asyncio.to_thread(
+        canned_replies.conversation_variables, console.uow(), handoff.conversation_id, display_name(user.username)
+    )
+    canned = [
+        (c.title, canned_replies.fill(c.body, variables))
+        for c in await asyncio.to_thread(console_views.canned_replies, console.uow())
+    ]
+    agents = [
+        u
+        for u in await asyncio.to_thread(console_users.list_users, console.uow())
+        if u.active and u.role in ("agent", "manager") and u.username != handoff.agent
+    ]
     live = await push.can_reach_live(chat.sender_id, chat.channel)
-    labels = (await asyncio.to_thread(workspace.labels_by_conversation, console.uow(), [handoff.conversation_id])).get(handoff.conversation_id, [])
+    labels = (await asyncio.to_thread(workspace.labels_by_conversation, console.uow(), [handoff.conversation_id])).get(
+        handoff.conversation_id, []
+    )
     reason = await asyncio.to_thread(handoff_reasons.plain_reason, console.uow(), handoff_id)
     facts = await profile_insight(console, profile.customer_id)
-    return console.render(request, "handoff.html", **await inbox(request, handoff_id), conversation_labels=labels, reason=reason, handoff=handoff, chat=chat, messages=messages, profile=profile, insight=facts,
-                          notes=notes, canned=canned, agents=agents, mine=handoff.agent == user.username, live=live,
-                          manager=user.at_least("manager"), last_id=max((m.id for m in messages), default=0))
+    return console.render(
+        request,
+        "handoff.html",
+        **await inbox(request, handoff_id),
+        conversation_labels=labels,
+        reason=reason,
+        handoff=handoff,
+        chat=chat,
+        messages=messages,
+        profile=profile,
+        insight=facts,
+        notes=notes,
+        canned=canned,
+        agents=agents,
+        mine=handoff.agent == user.username,
+        live=live,
+        manager=user.at_least("manager"),
+        last_id=max((m.id for m in messages), default=0),
+    )
 
 
 @requires("agent")
@@ -206,7 +289,9 @@ async def reply(request: Request) -> Response:
     if not await push.can_reach_live(chat.sender_id, chat.channel):
         return JSONResponse({"error": CANNOT_REACH}, status_code=409)
     try:
-        await push.send_to_conversation(chat.sender_id, chat.channel or "latest", text[:4000], "agent", agent=user.username)
+        await push.send_to_conversation(
+            chat.sender_id, chat.channel or "latest", text[:4000], "agent", agent=user.username
+        )
     except CrmError as exc:
         return JSONResponse({"error": str(exc)}, status_code=502)
     await asyncio.to_thread(handoffs.note_first_response, console.uow(), handoff_id, console.clock())
@@ -216,8 +301,13 @@ async def reply(request: Request) -> Response:
     return RedirectResponse(f"/handoffs/{handoff_id}", status_code=303)
 
 
-async def _act(request: Request, action, announcement: str | None = None, audit_as: str = "",  # type: ignore[no-untyped-def]
-               **detail: object) -> Response:
+async def _act(
+    request: Request,
+    action,
+    announcement: str | None = None,
+    audit_as: str = "",  # type: ignore[no-untyped-def]
+    **detail: object,
+) -> Response:
     console, user = _console(request), request.state.user
     handoff_id = request.path_params["id"]
     try:
@@ -237,18 +327,26 @@ async def transfer(request: Request) -> Response:
     to = str(request.state.form.get("to") or "")
 
     def act(console, user, handoff_id):  # type: ignore[no-untyped-def]
-        names = {u.username for u in console_users.list_users(console.uow()) if u.active and u.role in ("agent", "manager")}
+        names = {
+            u.username for u in console_users.list_users(console.uow()) if u.active and u.role in ("agent", "manager")
+        }
         if to not in names:
             raise CrmError(f"{to!r} is not an active agent.")
-        handoffs.transfer_handoff(console.uow(), handoff_id, user.username, to, console.clock(), manager=user.at_least("manager"))
+        handoffs.transfer_handoff(
+            console.uow(), handoff_id, user.username, to, console.clock(), manager=user.at_least("manager")
+        )
 
     return await _act(request, act, f"{display_name(to)} from our team has taken over the chat.", "transfer", to=to)
 
 
 @requires("agent")
 async def release(request: Request) -> Response:
-    return await _act(request, lambda c, u, h: handoffs.release_handoff(c.uow(), h, u.username, c.clock(), manager=u.at_least("manager")),
-                      "You're back in the queue; the next person from our team will take over here.", "release")
+    return await _act(
+        request,
+        lambda c, u, h: handoffs.release_handoff(c.uow(), h, u.username, c.clock(), manager=u.at_least("manager")),
+        "You're back in the queue; the next person from our team will take over here.",
+        "release",
+    )
 
 
 @requires("agent")
@@ -258,16 +356,23 @@ async def ticket(request: Request) -> Response:
     def act(console, user, handoff_id):  # type: ignore[no-untyped-def]
         handoff = handoffs.get_handoff(console.uow(), handoff_id)
         if handoff.status == "claimed":
-            handoffs.release_handoff(console.uow(), handoff_id, user.username, console.clock(), manager=user.at_least("manager"))
-        handoffs.ticket_handoff(console.uow(), handoff_id, console.clock(), f"opened by {user.username}: no live channel")
+            handoffs.release_handoff(
+                console.uow(), handoff_id, user.username, console.clock(), manager=user.at_least("manager")
+            )
+        handoffs.ticket_handoff(
+            console.uow(), handoff_id, console.clock(), f"opened by {user.username}: no live channel"
+        )
 
     return await _act(request, act, audit_as="ticket")
 
 
 @requires("agent")
 async def resolve(request: Request) -> Response:
-    response = await _act(request, lambda c, u, h: handoffs.resolve_handoff(c.uow(), h, u.username, c.clock(), manager=u.at_least("manager")),
-                          audit_as="resolve")
+    response = await _act(
+        request,
+        lambda c, u, h: handoffs.resolve_handoff(c.uow(), h, u.username, c.clock(), manager=u.at_least("manager")),
+        audit_as="resolve",
+    )
     if response.status_code != 303:
         return response
     # Straight on to the next customer waiting; with nobody waiting the agent stays to see the rating come in.

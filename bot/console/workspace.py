@@ -4,6 +4,7 @@ chat, and conversations without a handoff (opened from search).
 One stream per page: it always carries the navigation counts and queue changes, and, when the
 page shows a handed-off conversation, that conversation's new messages and status too.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -49,7 +50,11 @@ async def live_events(request: Request) -> Response:
             console.mark_read(user.username, handoff_id, max(m.id for m in new))
         queue = handoff_queue.queue_signature(uow())
         unread = workspace.unread_by_handoff(uow(), user.username, console.read_marks(user.username))
-        counts = {"waiting": sum(1 for row in queue if row[1] == "queued"), "mine": len(unread), "unread": sum(unread.values())}
+        counts = {
+            "waiting": sum(1 for row in queue if row[1] == "queued"),
+            "mine": len(unread),
+            "unread": sum(unread.values()),
+        }
         h = handoffs.get_handoff(uow(), handoff_id) if chat else None
         return queue, tuple(sorted(unread.items())), counts, new, h
 
@@ -71,8 +76,10 @@ async def live_events(request: Request) -> Response:
                 yield _event("messages", {"html": messages_html.render(messages=new), "last": after})
             if h is not None and (h.status, h.agent, h.returned_at, h.csat) != last_status:
                 last_status = (h.status, h.agent, h.returned_at, h.csat)
-                yield _event("status", {"status": h.status, "agent": h.agent, "returned": h.returned_at is not None,
-                                        "csat": h.csat})
+                yield _event(
+                    "status",
+                    {"status": h.status, "agent": h.agent, "returned": h.returned_at is not None, "csat": h.csat},
+                )
             idle += POLL_SECONDS
             if idle >= PING_SECONDS:
                 idle = 0.0
@@ -80,8 +87,9 @@ async def live_events(request: Request) -> Response:
                 yield ": ping\n\n"
             await asyncio.sleep(POLL_SECONDS)
 
-    return StreamingResponse(stream(), media_type="text/event-stream",
-                             headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
+    return StreamingResponse(
+        stream(), media_type="text/event-stream", headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
+    )
 
 
 def _event(name: str, body: object) -> str:
@@ -93,7 +101,9 @@ async def next_chat(request: Request) -> Response:
     """N, and after a resolve: the next waiting customer, else the agent's chat with the most unread."""
     console, user = _console(request), request.state.user
     leaving = _int(request.query_params.get("after")) or None
-    target = await asyncio.to_thread(workspace.next_chat, console.uow(), user.username, leaving, console.read_marks(user.username))
+    target = await asyncio.to_thread(
+        workspace.next_chat, console.uow(), user.username, leaving, console.read_marks(user.username)
+    )
     return RedirectResponse(f"/handoffs/{target}" if target else "/queue", status_code=303)
 
 
@@ -111,12 +121,31 @@ async def conversation_page(request: Request) -> Response:
         return console.render(request, "error.html", 404, message=f"There is no conversation {conversation_id}.")
     profile = await asyncio.to_thread(console_views.profile_for_conversation, console.uow(), conversation_id)
     notes = await asyncio.to_thread(console_views.notes_of, console.uow(), conversation_id)
-    await asyncio.to_thread(console_views.record_viewed, console.uow(), user.username, "view", None, conversation_id,
-                            profile.customer_id, console.clock())
-    labels = (await asyncio.to_thread(workspace.labels_by_conversation, console.uow(), [conversation_id])).get(conversation_id, [])
+    await asyncio.to_thread(
+        console_views.record_viewed,
+        console.uow(),
+        user.username,
+        "view",
+        None,
+        conversation_id,
+        profile.customer_id,
+        console.clock(),
+    )
+    labels = (await asyncio.to_thread(workspace.labels_by_conversation, console.uow(), [conversation_id])).get(
+        conversation_id, []
+    )
     facts = await views.profile_insight(console, profile.customer_id)
-    return console.render(request, "conversation.html", **await views.inbox(request), conversation_id=conversation_id,
-                          messages=messages, profile=profile, notes=notes, conversation_labels=labels, insight=facts)
+    return console.render(
+        request,
+        "conversation.html",
+        **await views.inbox(request),
+        conversation_id=conversation_id,
+        messages=messages,
+        profile=profile,
+        notes=notes,
+        conversation_labels=labels,
+        insight=facts,
+    )
 
 
 @requires("agent")
@@ -131,7 +160,9 @@ async def customer_page(request: Request) -> Response:
     profile = await asyncio.to_thread(console_views.profile_of_customer, console.uow(), customer_id)
     if profile.customer_id is None:
         return console.render(request, "error.html", 404, message=f"There is no customer {customer_id}.")
-    await asyncio.to_thread(audit.record, console.uow(), f"agent:{user.username}", "view", "customer", customer_id, console.clock())
+    await asyncio.to_thread(
+        audit.record, console.uow(), f"agent:{user.username}", "view", "customer", customer_id, console.clock()
+    )
     facts = await views.profile_insight(console, customer_id)
     return console.render(request, "customer.html", **await views.inbox(request), profile=profile, insight=facts)
 
@@ -142,8 +173,15 @@ async def set_status(request: Request) -> Response:
     console, user = _console(request), request.state.user
     away = str(request.state.form.get("status") or "") == "away"
     await asyncio.to_thread(workspace.set_away, console.uow(), user.username, away, console.clock())
-    await asyncio.to_thread(audit.record, console.uow(), f"agent:{user.username}", "away" if away else "online",
-                            "console_user", user.id, console.clock())
+    await asyncio.to_thread(
+        audit.record,
+        console.uow(),
+        f"agent:{user.username}",
+        "away" if away else "online",
+        "console_user",
+        user.id,
+        console.clock(),
+    )
     return RedirectResponse(_back(request), status_code=303)
 
 
@@ -152,14 +190,28 @@ async def add_label(request: Request) -> Response:
     console, user = _console(request), request.state.user
     conversation_id = request.path_params["id"]
     try:
-        label = await asyncio.to_thread(workspace.add_label, console.uow(), conversation_id,
-                                        str(request.state.form.get("label") or ""), user.username, console.clock())
+        label = await asyncio.to_thread(
+            workspace.add_label,
+            console.uow(),
+            conversation_id,
+            str(request.state.form.get("label") or ""),
+            user.username,
+            console.clock(),
+        )
     except workspace.UnknownConversation:
         raise
     except CrmError as exc:
         return console.render(request, "error.html", 400, message=str(exc), back=_back(request))
-    await asyncio.to_thread(audit.record, console.uow(), f"agent:{user.username}", "label", "conversation", conversation_id,
-                            console.clock(), {"label": label})
+    await asyncio.to_thread(
+        audit.record,
+        console.uow(),
+        f"agent:{user.username}",
+        "label",
+        "conversation",
+        conversation_id,
+        console.clock(),
+        {"label": label},
+    )
     return RedirectResponse(_back(request), status_code=303)
 
 
@@ -168,8 +220,16 @@ async def remove_label(request: Request) -> Response:
     console, user = _console(request), request.state.user
     conversation_id, label = request.path_params["id"], str(request.state.form.get("label") or "")
     await asyncio.to_thread(workspace.remove_label, console.uow(), conversation_id, label)
-    await asyncio.to_thread(audit.record, console.uow(), f"agent:{user.username}", "unlabel", "conversation", conversation_id,
-                            console.clock(), {"label": label})
+    await asyncio.to_thread(
+        audit.record,
+        console.uow(),
+        f"agent:{user.username}",
+        "unlabel",
+        "conversation",
+        conversation_id,
+        console.clock(),
+        {"label": label},
+    )
     return RedirectResponse(_back(request), status_code=303)
 
 
@@ -177,4 +237,4 @@ def _back(request: Request) -> str:
     """The console page the form was on (same origin only), else the queue."""
     referer = request.headers.get("referer", "")
     origin = f"{request.url.scheme}://{request.url.netloc}"
-    return referer[len(origin):] if referer.startswith(origin + "/") else "/queue"
+    return referer[len(origin) :] if referer.startswith(origin + "/") else "/queue"

@@ -7,6 +7,7 @@ straight into the CRM database (embedded profile), or to RabbitMQ with
 publisher confirms for `crmbot ingest` (scale-out profile, EVENT_BROKER_URL).
 A model reload (`PUT /model`) gets the running sink, never a second writer.
 """
+
 from __future__ import annotations
 
 import asyncio

@@ -17,6 +17,7 @@ order, from the Rasa server's entry point (bot/rasa/server.py):
 
 `bot.rasa.speedups` makes other parts of a turn cheaper without changing what they do.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -29,6 +30,7 @@ TRY_AGAIN = "Sorry, I can't keep up right now. One moment, please, then try agai
 ACTION_FAILED = "Sorry, something went wrong on our side and I couldn't do that. Please try again in a moment."
 ACTION_ATTEMPTS = 2
 ACTION_RETRY_DELAY = 0.3
+
 
 class TrackerStoreUnavailable(Exception):
     """The conversation could not be loaded or saved; the turn was not processed."""
@@ -123,11 +125,16 @@ def retried_actions() -> None:
                 # Only a call that never got through is safe to repeat (actions may write to the CRM).
                 repeatable = isinstance(cause, aiohttp.ClientConnectionError)
                 if repeatable and attempt < ACTION_ATTEMPTS:
-                    log.warning("action call failed; trying once more", extra={"action": self.name(), "error": type(cause).__name__})
+                    log.warning(
+                        "action call failed; trying once more",
+                        extra={"action": self.name(), "error": type(cause).__name__},
+                    )
                     await asyncio.sleep(ACTION_RETRY_DELAY)
                     continue
-                log.error("action call failed; the customer gets an apology",
-                          extra={"action": self.name(), "error": type(cause).__name__ if cause else type(exc).__name__})
+                log.error(
+                    "action call failed; the customer gets an apology",
+                    extra={"action": self.name(), "error": type(cause).__name__ if cause else type(exc).__name__},
+                )
                 return [BotUttered(ACTION_FAILED, metadata={"utter_action": "action_failed_apology"})]
         return []
 

@@ -10,6 +10,7 @@ Nothing patches Rasa at import time or as a side effect of building a store.
 tests/unit/test_rasa_patches.py pins the source of every Rasa function listed in
 `Patch.replaces`: an upgrade that changes one of them fails there first.
 """
+
 from __future__ import annotations
 
 import importlib
@@ -41,17 +42,33 @@ class Patch:
 # Order matters: retried_actions wraps the RemoteAction.run that pooled_action_calls made,
 # so a retry borrows the pooled session too.
 PATCHES: tuple[Patch, ...] = (
-    Patch("compiled_action_schema", speedups.compiled_action_schema,
-          ("rasa.core.actions.action:RemoteAction._validate_action_result",
-           "rasa.core.actions.action:RemoteAction.action_response_format_spec")),
-    Patch("pooled_action_calls", speedups.pooled_action_calls,
-          ("rasa.core.actions.action:RemoteAction.run", "rasa.utils.endpoints:EndpointConfig.session",
-           "rasa.utils.endpoints:EndpointConfig.request")),
+    Patch(
+        "compiled_action_schema",
+        speedups.compiled_action_schema,
+        (
+            "rasa.core.actions.action:RemoteAction._validate_action_result",
+            "rasa.core.actions.action:RemoteAction.action_response_format_spec",
+        ),
+    ),
+    Patch(
+        "pooled_action_calls",
+        speedups.pooled_action_calls,
+        (
+            "rasa.core.actions.action:RemoteAction.run",
+            "rasa.utils.endpoints:EndpointConfig.session",
+            "rasa.utils.endpoints:EndpointConfig.request",
+        ),
+    ),
     Patch("event_kinds_table", speedups.event_kinds_table, ("rasa.shared.core.events:Event.resolve_by_type",)),
-    Patch("no_silent_fallback", guards.no_silent_fallback,
-          ("rasa.core.tracker_store:FailSafeTrackerStore.retrieve",
-           "rasa.core.tracker_store:FailSafeTrackerStore.retrieve_full_tracker",
-           "rasa.core.tracker_store:FailSafeTrackerStore.save")),
+    Patch(
+        "no_silent_fallback",
+        guards.no_silent_fallback,
+        (
+            "rasa.core.tracker_store:FailSafeTrackerStore.retrieve",
+            "rasa.core.tracker_store:FailSafeTrackerStore.retrieve_full_tracker",
+            "rasa.core.tracker_store:FailSafeTrackerStore.save",
+        ),
+    ),
     Patch("honest_turns", guards.honest_turns, ("rasa.core.agent:Agent.handle_message",)),
     Patch("retried_actions", guards.retried_actions, ("rasa.core.actions.action:RemoteAction.run",)),
 )
@@ -70,7 +87,8 @@ def check_rasa_version() -> None:
     if found != SUPPORTED_RASA:
         raise UnsupportedRasa(
             f"Rasa {found} is installed, but bot/rasa/patches.py was written for Rasa {SUPPORTED_RASA}: "
-            f"install Rasa {SUPPORTED_RASA} (make install), or check each patch against the new Rasa first")
+            f"install Rasa {SUPPORTED_RASA} (make install), or check each patch against the new Rasa first"
+        )
 
 
 def _resolve(target: str) -> tuple[Any, str]:

@@ -13,6 +13,7 @@ What differs from `rasa run --enable-api`:
 
     python -m bot.rasa.server --model models/crmbot-….tar.gz
 """
+
 from __future__ import annotations
 
 import argparse
@@ -115,8 +116,12 @@ def create_rasa_app(settings: Settings, model: Path, credentials: str, endpoints
 # - TensorFlow's default pools (a thread per core, spinning too): an encode cost 12 ms of CPU,
 #   on one thread 8 ms, and no slower.
 # (bench/turn_cpu.py and perf, docs/benchmarks.md, "Where a turn's CPU goes".) The environment may still set others.
-THREAD_POOLS = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1",
-                "TF_NUM_INTRAOP_THREADS": "1", "TF_NUM_INTEROP_THREADS": "1"}
+THREAD_POOLS = {
+    "OPENBLAS_NUM_THREADS": "1",
+    "OMP_NUM_THREADS": "1",
+    "TF_NUM_INTRAOP_THREADS": "1",
+    "TF_NUM_INTEROP_THREADS": "1",
+}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -15,6 +15,7 @@ order, from the Rasa server's entry point). Each was found with bench/turn_cpu.p
   of a walk over every subclass of Event, for each event read from the tracker
   store or from an action's answer.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -28,6 +29,7 @@ log = logging.getLogger(__name__)
 # Sanic's KEEP_ALIVE_TIMEOUT (5 s), so the client, not the server, closes an idle connection and
 # a call is never sent on one the server is closing.
 ACTION_KEEPALIVE_SECONDS = 2.0
+
 
 class _BorrowedSession:
     """`async with` gives the shared session and leaves it open (Rasa's request closes its own)."""
@@ -43,7 +45,9 @@ class _BorrowedSession:
 
 
 # Per event loop (a session belongs to the loop it was made on): endpoint id -> (endpoint, session).
-_sessions: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[int, tuple[Any, Any]]]" = weakref.WeakKeyDictionary()
+_sessions: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[int, tuple[Any, Any]]]" = (
+    weakref.WeakKeyDictionary()
+)
 
 
 class _PooledEndpoint:
@@ -142,10 +146,21 @@ class _EventsCheck:
         base = {k: v for k, v in event.items() if k != "oneOf"}
         kinds = [alternative.get("properties", {}).get("event", {}).get("const") for alternative in event["oneOf"]]
         # The reasoning above holds only while every alternative names its kind, each a different one.
-        ok = "event" in base.get("required", ()) and all(isinstance(k, str) for k in kinds) and len(set(kinds)) == len(kinds)
-        self.by_kind = {kind: cls({"allOf": [base, alternative]}) for kind, alternative in zip(kinds, event["oneOf"])} if ok else {}
+        ok = (
+            "event" in base.get("required", ())
+            and all(isinstance(k, str) for k in kinds)
+            and len(set(kinds)) == len(kinds)
+        )
+        self.by_kind = (
+            {kind: cls({"allOf": [base, alternative]}) for kind, alternative in zip(kinds, event["oneOf"])}
+            if ok
+            else {}
+        )
         # The answer's shape with the events left to the checks above.
-        outer = {**spec, "properties": {**spec["properties"], "events": {k: v for k, v in events.items() if k != "items"}}}
+        outer = {
+            **spec,
+            "properties": {**spec["properties"], "events": {k: v for k, v in events.items() if k != "items"}},
+        }
         self.outer = cls(outer)
 
     def passes(self, result: Any) -> bool:

@@ -1,5 +1,6 @@
 """Rasa tracker and lock stores built from our Settings, so endpoints.yml names
 no URLs and the one settings object decides the profile."""
+
 from __future__ import annotations
 
 import asyncio
@@ -41,8 +42,9 @@ class CrmTrackerStore(SQLTrackerStore):
             from crm_store.db import sqlite_pragmas
 
             self.engine.dispose()  # type: ignore[has-type]  # set by SQLTrackerStore, which has no annotations
-            self.engine = create_engine(url, poolclass=QueuePool, hide_parameters=True,
-                                        connect_args={"check_same_thread": False})
+            self.engine = create_engine(
+                url, poolclass=QueuePool, hide_parameters=True, connect_args={"check_same_thread": False}
+            )
             # WAL, like the CRM: a commit appends to the log instead of fsyncing a rollback journal.
             event.listen(self.engine, "connect", sqlite_pragmas)
             self.sessionmaker = sessionmaker(bind=self.engine)
@@ -83,17 +85,20 @@ class CrmTrackerStore(SQLTrackerStore):
             if new:
                 # One executemany instead of an ORM object and INSERT per event (the ORM
                 # fetches each new id, which nothing here reads).
-                session.execute(insert(self.SQLEvent.__table__), [
-                    {
-                        "sender_id": tracker.sender_id,
-                        "type_name": type_name,
-                        "timestamp": data.get("timestamp"),
-                        "intent_name": (data.get("parse_data") or {}).get("intent", {}).get("name"),
-                        "action_name": data.get("name"),
-                        "data": json.dumps(data),
-                    }
-                    for type_name, data in new
-                ])
+                session.execute(
+                    insert(self.SQLEvent.__table__),
+                    [
+                        {
+                            "sender_id": tracker.sender_id,
+                            "type_name": type_name,
+                            "timestamp": data.get("timestamp"),
+                            "intent_name": (data.get("parse_data") or {}).get("intent", {}).get("name"),
+                            "action_name": data.get("name"),
+                            "data": json.dumps(data),
+                        }
+                        for type_name, data in new
+                    ],
+                )
                 session.commit()
         setattr(tracker, _STORED, len(tracker.events))
         if self.event_broker is None:
@@ -119,8 +124,9 @@ class AtomicRedisLockStore(RedisLockStore):
     MUTEX_SECONDS = 10
 
     def _mutex(self, conversation_id: str) -> Any:
-        return self.red.lock(f"{self.key_prefix}mutex:{conversation_id}", timeout=self.MUTEX_SECONDS,
-                             blocking_timeout=self.MUTEX_SECONDS)
+        return self.red.lock(
+            f"{self.key_prefix}mutex:{conversation_id}", timeout=self.MUTEX_SECONDS, blocking_timeout=self.MUTEX_SECONDS
+        )
 
     def issue_ticket(self, conversation_id: str, lock_lifetime: float = LOCK_LIFETIME) -> int:
         with self._mutex(conversation_id):

@@ -5,6 +5,7 @@ columns have lengths. Such an event is not wrong, only awkward: its strings are
 repaired (U+FFFD for NUL and lone surrogates, overlong values cut) and what was
 changed is kept, escaped to plain ASCII, so nobody loses the original.
 """
+
 from __future__ import annotations
 
 import hashlib

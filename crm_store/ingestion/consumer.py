@@ -15,6 +15,7 @@ conversations. On PostgreSQL the active consumer holds a session advisory lock
 named after the queue; the others wait in "standby" and take over within seconds
 when its connection goes (a crash releases the lock with it).
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -129,8 +130,13 @@ class ActiveConsumerLock:
             self._conn = None
 
 
-async def _handle(loop: asyncio.AbstractEventLoop, message: Any, uow_factory: Callable[[], UnitOfWork],
-                  stop: asyncio.Event, state: _Status) -> None:
+async def _handle(
+    loop: asyncio.AbstractEventLoop,
+    message: Any,
+    uow_factory: Callable[[], UnitOfWork],
+    stop: asyncio.Event,
+    state: _Status,
+) -> None:
     try:
         event = json.loads(message.body)
     except ValueError as exc:
@@ -184,11 +190,20 @@ class _Status:
         self._last = now
         self.path.parent.mkdir(parents=True, exist_ok=True)
         tmp = self.path.with_suffix(".tmp")
-        tmp.write_text(json.dumps({
-            "pid": os.getpid(), "heartbeat": now, "state": self._state(running),
-            "stored": self.stored, "dead_letters": self.dead, "last_stored_at": self.last_stored_at,
-            "retrying_since": self.retrying_since, "last_error": self.last_error if self.retrying_since else None,
-        }))
+        tmp.write_text(
+            json.dumps(
+                {
+                    "pid": os.getpid(),
+                    "heartbeat": now,
+                    "state": self._state(running),
+                    "stored": self.stored,
+                    "dead_letters": self.dead,
+                    "last_stored_at": self.last_stored_at,
+                    "retrying_since": self.retrying_since,
+                    "last_error": self.last_error if self.retrying_since else None,
+                }
+            )
+        )
         os.replace(tmp, self.path)
 
     def _state(self, running: bool) -> str:

@@ -12,6 +12,7 @@ event cannot be stored and belongs in the dead letters, so the next one goes on.
 A lock held on the CRM (a long transaction, a migration, another SQLite writer) is
 waited for at most LOCK_WAIT_SECONDS, then it is a temporary failure like any other.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -145,10 +146,19 @@ def _ingest(uow: UnitOfWork, event: TrackerEvent, seen: _Seen | None = None) -> 
         return adopt_action_conversation(uow, sender, at, key) or insert_ignoring_conflict(
             session,
             Conversation,
-            {"sender_id": sender, "opened_by_event": key, "started_at": at, "last_event_at": at, "paused": False, "status": "open"},
+            {
+                "sender_id": sender,
+                "opened_by_event": key,
+                "started_at": at,
+                "last_event_at": at,
+                "paused": False,
+                "status": "open",
+            },
             key=["opened_by_event"],
         )
-    conversation = seen.conversation(uow, sender, at, key) if seen is not None else conversation_at(uow, sender, at, key)
+    conversation = (
+        seen.conversation(uow, sender, at, key) if seen is not None else conversation_at(uow, sender, at, key)
+    )
     if kind == "user":
         stored = _store_user(uow, conversation, event, key, at)
     elif kind == "bot":
@@ -230,8 +240,9 @@ def _clarified(uow: UnitOfWork, conversation_id: int, message_id: str, intent: s
     """The two-stage fallback re-sends a message the customer confirmed as a copy with the same
     message_id: keep the one row, with the intent it was confirmed as."""
     row = uow.session.scalars(
-        select(Message).where(Message.conversation_id == conversation_id, Message.direction == "in",
-                              Message.message_id == message_id).limit(1)
+        select(Message)
+        .where(Message.conversation_id == conversation_id, Message.direction == "in", Message.message_id == message_id)
+        .limit(1)
     ).first()
     if row is None:
         return False
@@ -266,21 +277,30 @@ def _store_attachments(uow: UnitOfWork, conversation: Conversation, key: str, me
             key=["message_id", "path"],
         )
         if stored:
-            attachment_id = uow.session.scalars(select(Attachment.id).where(
-                Attachment.message_id == message_id, Attachment.path == path)).one()
+            attachment_id = uow.session.scalars(
+                select(Attachment.id).where(Attachment.message_id == message_id, Attachment.path == path)
+            ).one()
             link_late_attachment(uow.session, attachment_id, path)
 
 
-def _store_bot(uow: UnitOfWork, conversation: Conversation, event: TrackerEvent, key: str, at: datetime,
-               seen: _Seen | None = None) -> bool:
+def _store_bot(
+    uow: UnitOfWork, conversation: Conversation, event: TrackerEvent, key: str, at: datetime, seen: _Seen | None = None
+) -> bool:
     data = event.get("data") or {}
     metadata = event.get("metadata") or {}
     # A message an agent (or the handoff queue) sent through bot/channels/push.py
     # arrives as a bot event marked in its metadata; it is the agent's turn, not the assistant's.
     author = metadata.get("source") if metadata.get("source") in ("agent", "handoff") else None
     # The action that ran (action_check_order) says more than the response it used.
-    action = None if author else ((seen.last_action.get(conversation.id) if seen is not None else None)
-                                  or _last_action(uow, conversation.id, at) or metadata.get("utter_action"))
+    action = (
+        None
+        if author
+        else (
+            (seen.last_action.get(conversation.id) if seen is not None else None)
+            or _last_action(uow, conversation.id, at)
+            or metadata.get("utter_action")
+        )
+    )
     return insert_ignoring_conflict(
         uow.session,
         Message,
@@ -299,7 +319,9 @@ def _store_bot(uow: UnitOfWork, conversation: Conversation, event: TrackerEvent,
     )
 
 
-def _store_event(uow: UnitOfWork, conversation: Conversation, event: TrackerEvent, kind: str, key: str, at: datetime) -> bool:
+def _store_event(
+    uow: UnitOfWork, conversation: Conversation, event: TrackerEvent, kind: str, key: str, at: datetime
+) -> bool:
     if kind == "pause":
         conversation.paused = True
     elif kind == "resume":
@@ -320,9 +342,13 @@ def _store_event(uow: UnitOfWork, conversation: Conversation, event: TrackerEven
     )
 
 
-def _keep_originals(uow: UnitOfWork, conversation: Conversation, kind: str, key: str, originals: dict, at: datetime) -> None:
+def _keep_originals(
+    uow: UnitOfWork, conversation: Conversation, kind: str, key: str, originals: dict, at: datetime
+) -> None:
     # The stored row holds the repaired strings; the originals stay here, escaped to ASCII.
-    log.warning("event strings cleaned before storing", extra={"conversation_id": conversation.id, "fields": sorted(originals)})
+    log.warning(
+        "event strings cleaned before storing", extra={"conversation_id": conversation.id, "fields": sorted(originals)}
+    )
     insert_ignoring_conflict(
         uow.session,
         ConversationEvent,

@@ -4,6 +4,7 @@ Names come from settings (EVENT_EXCHANGE, EVENT_QUEUE), so deployments sharing a
 vhost do not read each other's conversations; the vhost in EVENT_BROKER_URL is
 kept. The queue dead-letters what the consumer rejects into `<queue>.dead`.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -37,13 +38,19 @@ class Topology:
         exchange = await channel.declare_exchange(self.exchange, aio_pika.ExchangeType.FANOUT, durable=True)
         dead = await channel.declare_queue(self.dead_queue, durable=True)
         try:
-            queue = await channel.declare_queue(self.queue, durable=True, arguments={
-                "x-dead-letter-exchange": "",
-                "x-dead-letter-routing-key": self.dead_queue,
-            })
+            queue = await channel.declare_queue(
+                self.queue,
+                durable=True,
+                arguments={
+                    "x-dead-letter-exchange": "",
+                    "x-dead-letter-routing-key": self.dead_queue,
+                },
+            )
         except ChannelPreconditionFailed:
-            raise CrmError(f"RabbitMQ queue {self.queue!r} exists without a dead-letter queue (made by an older "
-                           "version); drain and delete it, or set EVENT_QUEUE to a new name") from None
+            raise CrmError(
+                f"RabbitMQ queue {self.queue!r} exists without a dead-letter queue (made by an older "
+                "version); drain and delete it, or set EVENT_QUEUE to a new name"
+            ) from None
         await queue.bind(exchange, "")
         return exchange, queue, dead
 
@@ -62,8 +69,11 @@ def topology_from(settings: Any) -> Topology:
 
 
 def event_message(event: dict) -> aio_pika.Message:
-    return aio_pika.Message(json.dumps(event, default=str).encode("ascii"), content_type="application/json",
-                            delivery_mode=aio_pika.DeliveryMode.PERSISTENT)
+    return aio_pika.Message(
+        json.dumps(event, default=str).encode("ascii"),
+        content_type="application/json",
+        delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
+    )
 
 
 class ConfirmedPublisher:
@@ -101,8 +111,9 @@ class ConfirmedPublisher:
                 if self._exchange is None:
                     await self._connect()
                 # A nack or a returned (unroutable) message raises; only Basic.Ack comes back.
-                confirmations = await asyncio.gather(*(self._exchange.publish(event_message(event), routing_key="", mandatory=True)
-                                                       for event in events))
+                confirmations = await asyncio.gather(
+                    *(self._exchange.publish(event_message(event), routing_key="", mandatory=True) for event in events)
+                )
                 for confirmation in confirmations:
                     if not isinstance(confirmation, spec.Basic.Ack):
                         raise ConnectionError(f"RabbitMQ did not confirm the event ({type(confirmation).__name__})")
@@ -117,7 +128,9 @@ class ConfirmedPublisher:
         self._connection = await aio_pika.connect(self.url, timeout=self.timeout)
         channel = await self._connection.channel(publisher_confirms=True, on_return_raises=True)
         self._exchange, _queue, _dead = await self.topology.declare(channel)
-        log.info("publishing events to RabbitMQ", extra={"exchange": self.topology.exchange, "queue": self.topology.queue})
+        log.info(
+            "publishing events to RabbitMQ", extra={"exchange": self.topology.exchange, "queue": self.topology.queue}
+        )
 
     async def _drop(self) -> None:
         connection, self._connection, self._exchange = self._connection, None, None
@@ -144,8 +157,12 @@ async def replay_dead(url: str, topology: Topology) -> int:
             message = await dead.get(no_ack=False, fail=False)
             if message is None:
                 return moved
-            await exchange.publish(aio_pika.Message(message.body, content_type=message.content_type,
-                                                    delivery_mode=aio_pika.DeliveryMode.PERSISTENT), routing_key="")
+            await exchange.publish(
+                aio_pika.Message(
+                    message.body, content_type=message.content_type, delivery_mode=aio_pika.DeliveryMode.PERSISTENT
+                ),
+                routing_key="",
+            )
             await message.ack()
             moved += 1
     finally:

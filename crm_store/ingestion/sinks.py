@@ -3,6 +3,7 @@
 Straight into the CRM database (embedded profile), or to RabbitMQ with publisher confirms for
 `crmbot ingest` (scale-out profile, EVENT_BROKER_URL).
 """
+
 from __future__ import annotations
 
 from crm_store.db import unit_of_work
@@ -21,8 +22,16 @@ def build_sink(settings: Settings, role: str = "both") -> EventSink:
 
         publisher = ConfirmedPublisher(settings.event_broker_url, topology_from(settings))
         # The event itself is valid JSON from the spool: every failure to publish is the broker's.
-        return EventSink(None, settings.var_path, deliver=publisher, deliver_batch=publisher.batch, temporary=lambda exc: True,
-                         destination="rabbitmq", fsync=settings.ingest_fsync, role=role)
+        return EventSink(
+            None,
+            settings.var_path,
+            deliver=publisher,
+            deliver_batch=publisher.batch,
+            temporary=lambda exc: True,
+            destination="rabbitmq",
+            fsync=settings.ingest_fsync,
+            role=role,
+        )
     return EventSink(lambda: unit_of_work(settings), settings.var_path, fsync=settings.ingest_fsync, role=role)
 
 

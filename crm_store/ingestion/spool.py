@@ -24,6 +24,7 @@ lock file, so there is still one appender and one deliverer per spool; the
 reader empties the spool only under an flock of the spool file that the writer
 also takes for each append (it appends with O_APPEND, so it writes at the new end).
 """
+
 from __future__ import annotations
 
 import fcntl
@@ -123,11 +124,15 @@ class EventSink:
     # -- the writer side (Rasa's event loop) ----------------------------------
     def start(self) -> None:
         if self.role != "reader":
-            self._lock_fh = _exclusive(self._lock_path, f"another process already writes {self.spool_path}; "
-                                                        "give each Rasa server its own VAR_DIR")
+            self._lock_fh = _exclusive(
+                self._lock_path,
+                f"another process already writes {self.spool_path}; give each Rasa server its own VAR_DIR",
+            )
         if self.role != "writer":
             try:
-                self._reader_lock_fh = _exclusive(self._reader_lock_path, f"another process already delivers {self.spool_path}")
+                self._reader_lock_fh = _exclusive(
+                    self._reader_lock_path, f"another process already delivers {self.spool_path}"
+                )
             except SpoolBusy:
                 if self._lock_fh is not None:
                     self._lock_fh.close()
@@ -282,7 +287,9 @@ class EventSink:
         try:
             event = json.loads(line)
         except ValueError as exc:
-            self._dead({"error": describe(exc), "failed_at": time.time(), "raw": line.decode("ascii", "replace").rstrip("\n")})
+            self._dead(
+                {"error": describe(exc), "failed_at": time.time(), "raw": line.decode("ascii", "replace").rstrip("\n")}
+            )
             return True
         outcome, result = self._attempt(lambda: self._deliver(event))
         if outcome == "done":
@@ -299,18 +306,26 @@ class EventSink:
 
         Temporary failures are retried here with backoff, for as long as they last.
         """
+
         def failed(exc: BaseException, _attempt: int, _wait: float) -> None:
             first_failure = self.retrying_since is None
             if first_failure:
                 self.retrying_since = time.time()
-                log.warning("event delivery failed; retrying with backoff",
-                            extra={"destination": self.destination, "error": type(exc).__name__})
+                log.warning(
+                    "event delivery failed; retrying with backoff",
+                    extra={"destination": self.destination, "error": type(exc).__name__},
+                )
             self.last_error = describe(exc)
             self._beat(force=first_failure, state="retrying")
 
         try:
-            result = retry_call(deliver, self._temporary, delay=doubling(self._retry_seconds, self._max_backoff),
-                                on_retry=failed, stop=self._stopping)
+            result = retry_call(
+                deliver,
+                self._temporary,
+                delay=doubling(self._retry_seconds, self._max_backoff),
+                on_retry=failed,
+                stop=self._stopping,
+            )
         except RetryStopped:
             return "stopping", None
         except Exception as exc:  # noqa: BLE001 - not temporary: this data cannot be stored

@@ -1,5 +1,6 @@
 """Alembic environment: runs on the connection handed in by crm_store.db.migrate,
 or on sqlalchemy.url when called from the alembic CLI."""
+
 from __future__ import annotations
 
 from alembic import context

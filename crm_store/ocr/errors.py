@@ -1,4 +1,5 @@
 """Why an image could not be read; each carries a sentence for the customer or the clerk."""
+
 from __future__ import annotations
 
 from crm_store.errors import CrmError

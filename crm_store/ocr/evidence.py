@@ -14,13 +14,23 @@ but two independent pieces of evidence agree with each other, or one piece diffe
 from the chosen amount by a single misread character ("48.00" for "18.00"), the
 evidence is the total.
 """
+
 from __future__ import annotations
 
 import re
 from decimal import ROUND_HALF_UP, Decimal
 
 from crm_store.ocr.totals import (
-    _BEST, _CASH, _CHANGE, _ROUNDING, _TOTAL, Candidate, amount_for, amounts_in, candidates, label_of,
+    _BEST,
+    _CASH,
+    _CHANGE,
+    _ROUNDING,
+    _TOTAL,
+    Candidate,
+    amount_for,
+    amounts_in,
+    candidates,
+    label_of,
 )
 
 _SUBTOTAL = re.compile(r"sub\s*-?\s*t[oa0]t|excl|before\s+(?:gst|tax)")
@@ -82,11 +92,17 @@ def _one_slip(read: Decimal, other: Decimal) -> bool:
     if len(a) == len(b):
         return sum(x != y for x, y in zip(a, b)) == 1
     short, long_ = sorted((a, b), key=len)
-    return len(long_) - len(short) == 1 and any(long_[:i] + long_[i + 1:] == short for i in range(len(long_)))
+    return len(long_) - len(short) == 1 and any(long_[:i] + long_[i + 1 :] == short for i in range(len(long_)))
 
 
-def _score(candidate: Candidate, found: list[Candidate], lines: list[str], paid: Decimal | None,
-           rounding: tuple[int, Decimal] | None, implied: set[Decimal]) -> float:
+def _score(
+    candidate: Candidate,
+    found: list[Candidate],
+    lines: list[str],
+    paid: Decimal | None,
+    rounding: tuple[int, Decimal] | None,
+    implied: set[Decimal],
+) -> float:
     """The label's rank plus the evidence that agrees with the amount (or disagrees)."""
     score = float(candidate.rank)
     if paid is not None and candidate.amount == paid:

@@ -7,6 +7,7 @@ decides *where* on a receipt each value sits: the total by the label beside it
 the top block (merchant.py), line items above the total. OCR's usual confusions
 (O for 0, l for 1) are repaired inside number-shaped tokens only.
 """
+
 from __future__ import annotations
 
 import re
@@ -185,8 +186,11 @@ def _date(lines: list[str], today: date | None, dayfirst: bool) -> str | None:
         # "12, 06.2026": OCR mixes up the separators of a numeric date.
         line = _MIXED_SEPARATORS.sub(r"\1.\2.\3", line)
         compact = number < len(labelled)  # "20180304" only beside a date label
-        found = sorted((position, day) for position, day in find_printed_dates(line, dayfirst, compact)
-                       if _EARLIEST_YEAR <= day.year and day <= latest)
+        found = sorted(
+            (position, day)
+            for position, day in find_printed_dates(line, dayfirst, compact)
+            if _EARLIEST_YEAR <= day.year and day <= latest
+        )
         if found:
             return found[0][1].isoformat()
     return None

@@ -7,6 +7,7 @@ what tesseract reads best: upright (EXIF orientation), grayscale, large enough,
 denoised, binarised with a local (adaptive) threshold so shadows and uneven light
 do not swallow the print, the surface around the paper blanked, then deskewed.
 """
+
 from __future__ import annotations
 
 import warnings

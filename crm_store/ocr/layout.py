@@ -6,6 +6,7 @@ the line before (a label on the left, its amount far to the right, read as two l
 is joined to it, so a label and its amount are read together. The mean confidence of
 a line's words lets the field parser pass over logo noise.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -55,8 +56,13 @@ def lines_from_data(data: Mapping[str, Sequence[Any]]) -> list[Line]:
             # Keep reading order left to right whichever part tesseract listed first.
             parts = [(left, words, confidences), (row[2], row[3], row[4])]
             parts.sort(key=lambda part: part[0])
-            merged[-1] = (min(top, row[0]), max(bottom, row[1]), parts[0][0],
-                          parts[0][1] + parts[1][1], parts[0][2] + parts[1][2])
+            merged[-1] = (
+                min(top, row[0]),
+                max(bottom, row[1]),
+                parts[0][0],
+                parts[0][1] + parts[1][1],
+                parts[0][2] + parts[1][2],
+            )
         else:
             merged.append(row)
     for top, bottom, _left, words, confidences in merged:
@@ -64,8 +70,9 @@ def lines_from_data(data: Mapping[str, Sequence[Any]]) -> list[Line]:
     return lines
 
 
-def _same_height(before: tuple[int, int, int, list[str], list[float]],
-                 row: tuple[int, int, int, list[str], list[float]]) -> bool:
+def _same_height(
+    before: tuple[int, int, int, list[str], list[float]], row: tuple[int, int, int, list[str], list[float]]
+) -> bool:
     """Two rows whose vertical extents overlap by most of the smaller one's height."""
     overlap = min(before[1], row[1]) - max(before[0], row[0])
     smaller = min(before[1] - before[0], row[1] - row[0])

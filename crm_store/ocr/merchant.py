@@ -8,6 +8,7 @@ that carries a company form (Sdn Bhd, Enterprise, GmbH, Ltd) is preferred, and a
 name broken over two lines ("AIK HUAT HARDWARE ENTERPRISE" / "(SETIA ALAM) SDN BHD")
 is joined again.
 """
+
 from __future__ import annotations
 
 import re
@@ -23,7 +24,9 @@ _TITLE = re.compile(
     r"|^(?:tax\s+)?invoice|^quotation|^delivery\s+order|^order\s*(?:no|#)|^table|^date|^cashier|^receipt",
     re.I,
 )
-_TITLE_WORDS = re.compile(r"\b(?:invoice|receipt|cash\s+bill|cash\s+sales?|tax\s+inv|kwitansi|rechnung|quittung)\b|^\W*cash\W*$", re.I)
+_TITLE_WORDS = re.compile(
+    r"\b(?:invoice|receipt|cash\s+bill|cash\s+sales?|tax\s+inv|kwitansi|rechnung|quittung)\b|^\W*cash\W*$", re.I
+)
 _CONTACT = re.compile(
     r"\b(?:tel|fax|phone|h/?p|mobile|email|e-mail|www|http|gst|sst|reg|roc|co\.?\s*no|company\s+no|tin)\b", re.I
 )
@@ -39,7 +42,9 @@ _COMPANY = re.compile(
     r"|pharmacy|bakery|bookstore|stationery|station|hotel|centre|center)\b",
     re.I,
 )
-_REGISTRATION = re.compile(r"\s*[\(\[]?\s*(?:co\.?\s*(?:reg\.?\s*)?no\.?\s*:?\s*)?\d[\d\s-]{3,}[-\s]?[a-z]?\s*[\)\]]?\s*$", re.I)
+_REGISTRATION = re.compile(
+    r"\s*[\(\[]?\s*(?:co\.?\s*(?:reg\.?\s*)?no\.?\s*:?\s*)?\d[\d\s-]{3,}[-\s]?[a-z]?\s*[\)\]]?\s*$", re.I
+)
 
 
 def _letters(text: str) -> int:
@@ -91,11 +96,21 @@ def merchant(lines: list[Line]) -> str | None:
     above = top[index - 1] if index > 0 else None
     # A name broken over two lines: "HOME MASTER HARDWARE &" / "ELECTRICAL",
     # "AIK HUAT HARDWARE ENTERPRISE" / "(SETIA ALAM) SDN BHD", or "MR. D.I.Y." / "SDN BHD".
-    if below is not None and _name_like(below) and (
+    if (
+        below is not None
+        and _name_like(below)
+        and (
             re.search(r"(?:&|\band)$", text, re.I)
-            or (not _FORM_END.search(text) and _FORM_END.search(below.text) and len(below.text.split()) <= 5)):
+            or (not _FORM_END.search(text) and _FORM_END.search(below.text) and len(below.text.split()) <= 5)
+        )
+    ):
         text = f"{text} {_tidy(below.text)}"
-    elif above is not None and _letters(_COMPANY.sub("", text)) < 3 and _name_like(above) \
-            and not _COMPANY.search(above.text) and not above.text.islower():
+    elif (
+        above is not None
+        and _letters(_COMPANY.sub("", text)) < 3
+        and _name_like(above)
+        and not _COMPANY.search(above.text)
+        and not above.text.islower()
+    ):
         text = f"{_tidy(above.text)} {text}"
     return text or None

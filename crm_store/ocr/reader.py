@@ -4,6 +4,7 @@ Tesseract is a subprocess (pytesseract), killed when it exceeds the timeout; the
 async entry point also runs the whole read in a worker thread under the same
 deadline, so a chat server's event loop never waits on OCR.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -45,8 +46,11 @@ class OcrOptions:
             timeout_seconds=float(settings.ocr_timeout_seconds),
             max_bytes=settings.ocr_max_bytes,
             max_pixels=settings.ocr_max_pixels,
-            locale=ReceiptLocale(dayfirst=dayfirst(settings.shop_locale), currency=settings.shop_currency,
-                                 phone_region=settings.default_phone_region),
+            locale=ReceiptLocale(
+                dayfirst=dayfirst(settings.shop_locale),
+                currency=settings.shop_currency,
+                phone_region=settings.default_phone_region,
+            ),
         )
 
 
@@ -70,10 +74,15 @@ def recognise(image: Image.Image, options: OcrOptions) -> list[Line]:
     # One thread per tesseract: on a shared 2-core machine OpenMP threads only fight.
     os.environ.setdefault("OMP_THREAD_LIMIT", "1")
     try:
-        return lines_from_data(pytesseract.image_to_data(
-            image, lang=options.languages, config=TESSERACT_CONFIG, timeout=options.timeout_seconds,
-            output_type=pytesseract.Output.DICT,
-        ))
+        return lines_from_data(
+            pytesseract.image_to_data(
+                image,
+                lang=options.languages,
+                config=TESSERACT_CONFIG,
+                timeout=options.timeout_seconds,
+                output_type=pytesseract.Output.DICT,
+            )
+        )
     except RuntimeError as exc:  # pytesseract's way of saying "timeout"
         raise UnreadableImage("Reading the image took too long.") from exc
     except pytesseract.TesseractError as exc:

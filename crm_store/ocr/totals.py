@@ -10,6 +10,7 @@ rounding, quantity) rules the line out, and so do the rows of a tax summary tabl
 Which candidate is the total is decided in evidence.py, by the amounts that must agree
 with it.
 """
+
 from __future__ import annotations
 
 import re

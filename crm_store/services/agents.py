@@ -3,6 +3,7 @@
 Console user names are log-in names, often lower case ("sam", "bea-1a2b"); customers see the
 name with a capital and separators as spaces ("Sam", "Bea 1a2b"), and an avatar with initials.
 """
+
 from __future__ import annotations
 
 import re

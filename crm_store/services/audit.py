@@ -4,6 +4,7 @@ The console records an agent opening a transcript or profile; the CLI records ex
 and erasures; the assistant records account links. Rows are never updated or deleted
 (an erasure keeps its own audit rows: they name ids, not people).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -27,12 +28,25 @@ class AuditView:
     detail: dict[str, Any] | None
 
 
-def record(uow: UnitOfWork, actor: str, action: str, subject_type: str, subject_id: int | None,
-           now: datetime, detail: dict[str, Any] | None = None) -> int:
+def record(
+    uow: UnitOfWork,
+    actor: str,
+    action: str,
+    subject_type: str,
+    subject_id: int | None,
+    now: datetime,
+    detail: dict[str, Any] | None = None,
+) -> int:
     """Write one audit row and commit (inside an outer `with uow:` this commits that work too)."""
     with uow:
-        entry = AuditEntry(at=now, actor=actor[:100], action=action[:40], subject_type=subject_type[:40],
-                           subject_id=subject_id, detail=detail)
+        entry = AuditEntry(
+            at=now,
+            actor=actor[:100],
+            action=action[:40],
+            subject_type=subject_type[:40],
+            subject_id=subject_id,
+            detail=detail,
+        )
         uow.session.add(entry)
         uow.session.flush()
         uow.commit()

@@ -6,6 +6,7 @@ sense with a value as optional: `[order {order_id}|your order]` reads "order A-1
 chat is about one and "your order" when not; `Thanks[ {first_name}],` drops the name for a
 visitor whose name we do not know.
 """
+
 from __future__ import annotations
 
 import re
@@ -69,13 +70,21 @@ def conversation_variables(uow: UnitOfWork, conversation_id: int, agent: str) ->
         conv = s.get(Conversation, conversation_id)
         customer = s.get(Customer, conv.customer_id) if conv and conv.customer_id else None
         identity = s.get(ChannelIdentity, conv.identity_id) if conv and conv.identity_id else None
-        texts = s.execute(select(Message.text, Message.entities).where(Message.conversation_id == conversation_id,
-                                                                        Message.direction == "in")
-                          .order_by(Message.sent_at.desc(), Message.id.desc())).all()
-        ticket = s.scalar(select(Ticket.id).where(Ticket.conversation_id == conversation_id).order_by(Ticket.id.desc()).limit(1))
-        return {"first_name": _first_name(customer, identity), "order_id": _order_in_focus(texts),
-                "ticket_id": ticket_number(ticket) if ticket else None, "agent": agent,
-                "email": customer.email if customer else None}
+        texts = s.execute(
+            select(Message.text, Message.entities)
+            .where(Message.conversation_id == conversation_id, Message.direction == "in")
+            .order_by(Message.sent_at.desc(), Message.id.desc())
+        ).all()
+        ticket = s.scalar(
+            select(Ticket.id).where(Ticket.conversation_id == conversation_id).order_by(Ticket.id.desc()).limit(1)
+        )
+        return {
+            "first_name": _first_name(customer, identity),
+            "order_id": _order_in_focus(texts),
+            "ticket_id": ticket_number(ticket) if ticket else None,
+            "agent": agent,
+            "email": customer.email if customer else None,
+        }
 
 
 def _first_name(customer: Customer | None, identity: ChannelIdentity | None) -> str | None:

@@ -1,4 +1,5 @@
 """Agent console accounts: argon2 password hashes, roles, and who is online."""
+
 from __future__ import annotations
 
 import hashlib
@@ -50,7 +51,9 @@ def add_user(uow: UnitOfWork, username: str, role: str, password: str, now: date
     with uow:
         if uow.session.scalars(select(ConsoleUser).where(ConsoleUser.username == username)).first():
             raise BadUser(f"There is already a user {username!r}.")
-        row = ConsoleUser(username=username, role=role, password_hash=_hasher.hash(password), active=True, created_at=now)
+        row = ConsoleUser(
+            username=username, role=role, password_hash=_hasher.hash(password), active=True, created_at=now
+        )
         uow.session.add(row)
         uow.commit()
         return _view(row)
@@ -91,7 +94,9 @@ def start_session(uow: UnitOfWork, user_id: int, now: datetime, lifetime: timede
     session_id = secrets.token_urlsafe(32)
     with uow:
         uow.session.execute(delete(ConsoleSession).where(ConsoleSession.expires_at <= now))
-        uow.session.add(ConsoleSession(id=_digest(session_id), user_id=user_id, created_at=now, expires_at=now + lifetime))
+        uow.session.add(
+            ConsoleSession(id=_digest(session_id), user_id=user_id, created_at=now, expires_at=now + lifetime)
+        )
         uow.commit()
     return session_id
 
@@ -141,10 +146,18 @@ def touch(uow: UnitOfWork, user_id: int, now: datetime) -> None:
 def _works_queue():  # type: ignore[no-untyped-def]
     """Who works the queue: every agent, and a manager or admin whose latest status in the
     workspace is "online" (they pressed "Take chats"); one who only browses is not counted."""
-    latest = (select(AuditEntry.action)
-              .where(AuditEntry.subject_type == "console_user", AuditEntry.subject_id == ConsoleUser.id,
-                     AuditEntry.action.in_(("online", "away")))
-              .order_by(AuditEntry.id.desc()).limit(1).correlate(ConsoleUser).scalar_subquery())
+    latest = (
+        select(AuditEntry.action)
+        .where(
+            AuditEntry.subject_type == "console_user",
+            AuditEntry.subject_id == ConsoleUser.id,
+            AuditEntry.action.in_(("online", "away")),
+        )
+        .order_by(AuditEntry.id.desc())
+        .limit(1)
+        .correlate(ConsoleUser)
+        .scalar_subquery()
+    )
     return or_(ConsoleUser.role == "agent", latest == "online")
 
 
@@ -152,19 +165,30 @@ def agents_online(uow: UnitOfWork, now: datetime) -> int:
     """People working the queue (see _works_queue), not away, whose console was open in the last
     ONLINE_WINDOW: the count the expected wait customers are told is divided by."""
     with uow:
-        return uow.session.scalar(
-            select(func.count()).select_from(ConsoleUser).where(
-                ConsoleUser.active.is_(True), _works_queue(),
-                ConsoleUser.last_seen_at >= now - ONLINE_WINDOW, ConsoleUser.away_since.is_(None),
+        return (
+            uow.session.scalar(
+                select(func.count())
+                .select_from(ConsoleUser)
+                .where(
+                    ConsoleUser.active.is_(True),
+                    _works_queue(),
+                    ConsoleUser.last_seen_at >= now - ONLINE_WINDOW,
+                    ConsoleUser.away_since.is_(None),
+                )
             )
-        ) or 0
+            or 0
+        )
 
 
 def works_queue(uow: UnitOfWork, username: str) -> bool:
     """True for an agent, and for a manager or admin who set themselves online in the workspace."""
     with uow:
-        return uow.session.scalar(select(func.count()).select_from(ConsoleUser)
-                                  .where(ConsoleUser.username == username, _works_queue())) == 1
+        return (
+            uow.session.scalar(
+                select(func.count()).select_from(ConsoleUser).where(ConsoleUser.username == username, _works_queue())
+            )
+            == 1
+        )
 
 
 def _view(row: ConsoleUser) -> UserView:

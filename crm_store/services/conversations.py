@@ -1,4 +1,5 @@
 """Conversations as the CRM sees them: transcripts for the widget and the console."""
+
 from __future__ import annotations
 
 import hashlib
@@ -106,7 +107,14 @@ def conversation_at(uow: UnitOfWork, sender: str, at: datetime, key: str) -> Con
         insert_ignoring_conflict(
             session,
             Conversation,
-            {"sender_id": sender, "opened_by_event": key, "started_at": at, "last_event_at": at, "paused": False, "status": "open"},
+            {
+                "sender_id": sender,
+                "opened_by_event": key,
+                "started_at": at,
+                "last_event_at": at,
+                "paused": False,
+                "status": "open",
+            },
             key=["opened_by_event"],
         )
         conversation = session.scalars(select(Conversation).where(Conversation.opened_by_event == key)).one()
@@ -116,7 +124,9 @@ def conversation_at(uow: UnitOfWork, sender: str, at: datetime, key: str) -> Con
 ACTION_KEY_PREFIX = "action:"
 
 
-def conversation_for_sender(uow: UnitOfWork, sender_id: str, now: datetime, session_started_at: datetime | None = None) -> int:
+def conversation_for_sender(
+    uow: UnitOfWork, sender_id: str, now: datetime, session_started_at: datetime | None = None
+) -> int:
     """The sender's current CRM conversation; opened here the way ingestion would if the broker lags.
 
     Rasa publishes a turn's events only when the turn ends, so an action in the first turn of a
@@ -127,8 +137,10 @@ def conversation_for_sender(uow: UnitOfWork, sender_id: str, now: datetime, sess
     key = ACTION_KEY_PREFIX + hashlib.sha256(f"action:{sender_id}:{now.isoformat()}".encode()).hexdigest()[:57]
     if session_started_at is not None:
         current = uow.session.scalars(
-            select(Conversation).where(Conversation.sender_id == sender_id, Conversation.started_at <= now)
-            .order_by(Conversation.started_at.desc(), Conversation.id.desc()).limit(1)
+            select(Conversation)
+            .where(Conversation.sender_id == sender_id, Conversation.started_at <= now)
+            .order_by(Conversation.started_at.desc(), Conversation.id.desc())
+            .limit(1)
         ).first()
         if current is None or current.started_at < session_started_at:
             return _open(uow, sender_id, session_started_at, key)
@@ -137,8 +149,16 @@ def conversation_for_sender(uow: UnitOfWork, sender_id: str, now: datetime, sess
 
 def _open(uow: UnitOfWork, sender: str, at: datetime, key: str) -> int:
     insert_ignoring_conflict(
-        uow.session, Conversation,
-        {"sender_id": sender, "opened_by_event": key, "started_at": at, "last_event_at": at, "paused": False, "status": "open"},
+        uow.session,
+        Conversation,
+        {
+            "sender_id": sender,
+            "opened_by_event": key,
+            "started_at": at,
+            "last_event_at": at,
+            "paused": False,
+            "status": "open",
+        },
         key=["opened_by_event"],
     )
     return uow.session.scalars(select(Conversation.id).where(Conversation.opened_by_event == key)).one()
@@ -151,9 +171,14 @@ def adopt_action_conversation(uow: UnitOfWork, sender: str, at: datetime, key: s
     this session; taking over its key keeps a replayed session_started from adopting anything.
     """
     row = uow.session.scalars(
-        select(Conversation).where(Conversation.sender_id == sender, Conversation.started_at >= at,
-                                   Conversation.opened_by_event.like(f"{ACTION_KEY_PREFIX}%"))
-        .order_by(Conversation.started_at, Conversation.id).limit(1)
+        select(Conversation)
+        .where(
+            Conversation.sender_id == sender,
+            Conversation.started_at >= at,
+            Conversation.opened_by_event.like(f"{ACTION_KEY_PREFIX}%"),
+        )
+        .order_by(Conversation.started_at, Conversation.id)
+        .limit(1)
     ).first()
     if row is None:
         return False

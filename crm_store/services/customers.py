@@ -1,4 +1,5 @@
 """Customers and their identities on each channel."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -96,9 +97,7 @@ def profile(uow: UnitOfWork, customer_id: int) -> CustomerProfile:
 
 
 def _identity(uow: UnitOfWork, channel: str, external_id: str) -> ChannelIdentity | None:
-    stmt = select(ChannelIdentity).where(
-        ChannelIdentity.channel == channel, ChannelIdentity.external_id == external_id
-    )
+    stmt = select(ChannelIdentity).where(ChannelIdentity.channel == channel, ChannelIdentity.external_id == external_id)
     return uow.session.scalars(stmt).first()
 
 

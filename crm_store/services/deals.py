@@ -1,4 +1,5 @@
 """Deals: business inquiries captured by the lead form start in stage "new"."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -33,12 +34,20 @@ def deal_number(deal_id: int) -> str:
 
 def create_lead(uow: UnitOfWork, lead: Lead, now: datetime, customer_id: int | None = None) -> DealView:
     with uow:
-        deal = uow.deals.add(Deal(
-            customer_id=customer_id, title=f"Business inquiry from {lead.company}"[:200],
-            contact_name=lead.contact_name[:200], company=lead.company[:200], email=lead.email[:320],
-            phone=lead.phone[:40], volume=lead.volume[:100], stage=stages.INITIAL["deal"],
-            stage_entered_at=now, created_at=now,
-        ))
+        deal = uow.deals.add(
+            Deal(
+                customer_id=customer_id,
+                title=f"Business inquiry from {lead.company}"[:200],
+                contact_name=lead.contact_name[:200],
+                company=lead.company[:200],
+                email=lead.email[:320],
+                phone=lead.phone[:40],
+                volume=lead.volume[:100],
+                stage=stages.INITIAL["deal"],
+                stage_entered_at=now,
+                created_at=now,
+            )
+        )
         stages.record_stage(uow.session, "deal", deal.id, deal.stage, now, note="lead form in chat")
         uow.commit()
         return DealView(deal.id, deal_number(deal.id), deal.title, deal.stage, deal.created_at)

@@ -1,4 +1,5 @@
 """Feedback: a 1-5 rating and an optional comment from the chat."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass

@@ -4,6 +4,7 @@ The expected wait is measured, not a constant: the median time recent handoffs w
 for their first agent response, times the customer's place in the queue, divided by the
 agents online. With no recent handoffs to go by, we say we cannot estimate it.
 """
+
 from __future__ import annotations
 
 import math
@@ -53,9 +54,13 @@ class QueueItem:
 def queued_order(uow: UnitOfWork) -> list[int]:
     """Ids of queued handoffs, next in line first: high priority, then longest waiting."""
     with uow:
-        return list(uow.session.scalars(
-            select(Handoff.id).where(Handoff.status == "queued").order_by(_PRIORITY, Handoff.requested_at, Handoff.id)
-        ))
+        return list(
+            uow.session.scalars(
+                select(Handoff.id)
+                .where(Handoff.status == "queued")
+                .order_by(_PRIORITY, Handoff.requested_at, Handoff.id)
+            )
+        )
 
 
 def position(uow: UnitOfWork, handoff_id: int) -> int:
@@ -90,14 +95,18 @@ def describe_wait(wait: WaitEstimate, no_agent_minutes: int) -> str:
     """The sentence the customer reads about their place and wait."""
     place = "You're next in the queue." if wait.position == 1 else f"You're number {wait.position} in the queue."
     if wait.agents_online == 0:
-        return (f"{place} Nobody from the team is at the console right now: if nobody takes your chat within "
-                f"{no_agent_minutes} minutes, I'll open a ticket with this conversation so the team answers by email, "
-                "and you can carry on with me.")
+        return (
+            f"{place} Nobody from the team is at the console right now: if nobody takes your chat within "
+            f"{no_agent_minutes} minutes, I'll open a ticket with this conversation so the team answers by email, "
+            "and you can carry on with me."
+        )
     if wait.minutes is None:
         return f"{place} I can't estimate the wait yet, as there are no recent chats to go by."
     recent = max(1, round(wait.recent_median_minutes or 0))
-    return (f"{place} Recent chats were answered after about {recent} minute{'s' if recent != 1 else ''}, "
-            f"so the expected wait is about {wait.minutes} minute{'s' if wait.minutes != 1 else ''}.")
+    return (
+        f"{place} Recent chats were answered after about {recent} minute{'s' if recent != 1 else ''}, "
+        f"so the expected wait is about {wait.minutes} minute{'s' if wait.minutes != 1 else ''}."
+    )
 
 
 def written_while_queued(uow: UnitOfWork, handoff_id: int, message_ids: list[int]) -> set[int]:
@@ -118,17 +127,35 @@ def queue(uow: UnitOfWork, statuses: tuple[str, ...] = ("queued", "claimed")) ->
     """Open handoffs for the console: queued ones in queue order, then claimed ones."""
     with uow:
         last = (
-            select(Message.text).where(Message.conversation_id == Handoff.conversation_id, Message.direction == "in")
-            .order_by(Message.sent_at.desc(), Message.id.desc()).limit(1).correlate(Handoff).scalar_subquery()
+            select(Message.text)
+            .where(Message.conversation_id == Handoff.conversation_id, Message.direction == "in")
+            .order_by(Message.sent_at.desc(), Message.id.desc())
+            .limit(1)
+            .correlate(Handoff)
+            .scalar_subquery()
         )
         language = (
-            select(Message.language).where(Message.conversation_id == Handoff.conversation_id, Message.direction == "in",
-                                           Message.language.is_not(None))
-            .order_by(Message.sent_at.desc(), Message.id.desc()).limit(1).correlate(Handoff).scalar_subquery()
+            select(Message.language)
+            .where(
+                Message.conversation_id == Handoff.conversation_id,
+                Message.direction == "in",
+                Message.language.is_not(None),
+            )
+            .order_by(Message.sent_at.desc(), Message.id.desc())
+            .limit(1)
+            .correlate(Handoff)
+            .scalar_subquery()
         )
         rows = uow.session.execute(
-            select(Handoff, Conversation.customer_id, Conversation.channel, Customer.name, ChannelIdentity.display_name, last,
-                   language)
+            select(
+                Handoff,
+                Conversation.customer_id,
+                Conversation.channel,
+                Customer.name,
+                ChannelIdentity.display_name,
+                last,
+                language,
+            )
             .join(Conversation, Handoff.conversation_id == Conversation.id)
             .outerjoin(Customer, Conversation.customer_id == Customer.id)
             .outerjoin(ChannelIdentity, Conversation.identity_id == ChannelIdentity.id)
@@ -136,9 +163,23 @@ def queue(uow: UnitOfWork, statuses: tuple[str, ...] = ("queued", "claimed")) ->
             .order_by(case((Handoff.status == "queued", 0), else_=1), _PRIORITY, Handoff.requested_at, Handoff.id)
         ).all()
         return [
-            QueueItem(h.id, h.conversation_id, h.status, h.priority or "normal", h.reason, h.trigger, h.agent,
-                      h.requested_at, h.claimed_at, customer_id, name or display or "unknown customer", channel,
-                      text, h.escalated_at is not None, lang)
+            QueueItem(
+                h.id,
+                h.conversation_id,
+                h.status,
+                h.priority or "normal",
+                h.reason,
+                h.trigger,
+                h.agent,
+                h.requested_at,
+                h.claimed_at,
+                customer_id,
+                name or display or "unknown customer",
+                channel,
+                text,
+                h.escalated_at is not None,
+                lang,
+            )
             for h, customer_id, channel, name, display, text, lang in rows
         ]
 
@@ -146,7 +187,10 @@ def queue(uow: UnitOfWork, statuses: tuple[str, ...] = ("queued", "claimed")) ->
 def queue_signature(uow: UnitOfWork) -> tuple:
     """Changes whenever the queue does (for the console's live updates)."""
     with uow:
-        return tuple(uow.session.execute(
-            select(Handoff.id, Handoff.status, Handoff.agent, Handoff.priority)
-            .where(Handoff.status.in_(("queued", "claimed"))).order_by(Handoff.id)
-        ).all())
+        return tuple(
+            uow.session.execute(
+                select(Handoff.id, Handoff.status, Handoff.agent, Handoff.priority)
+                .where(Handoff.status.in_(("queued", "claimed")))
+                .order_by(Handoff.id)
+            ).all()
+        )

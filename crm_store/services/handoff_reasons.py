@@ -5,6 +5,7 @@ The stored reason (actions/common.py) names intents and actions the assistant tr
 reads the customer's words better. What the customer wrote before the handoff is in the CRM
 transcript, so the console composes this line from there.
 """
+
 from __future__ import annotations
 
 import re
@@ -23,10 +24,31 @@ _ASK_FOR_PERSON = re.compile(
     rf"|(?:get|give|put)\s+me\s+(?:through\s+to\s+)?{_PERSON}|{_PERSON}\s+please)\b[^.!?,;]*",
     re.IGNORECASE,
 )
-_FILLER = re.compile(r"^(?:(?:hi|hello|hey|hallo|ok|okay|so|well|and|but|please|pls|thanks|thank you)\b[\s,!.]*)+", re.IGNORECASE)
-_ORDER = re.compile(r"\b(?:(?:my|the|your)\s+)?(?:order\s+(?:number\s+|no\.?\s+|#\s*)?)?([A-Za-z]-?\s?\d{5})\b", re.IGNORECASE)
+_FILLER = re.compile(
+    r"^(?:(?:hi|hello|hey|hallo|ok|okay|so|well|and|but|please|pls|thanks|thank you)\b[\s,!.]*)+", re.IGNORECASE
+)
+_ORDER = re.compile(
+    r"\b(?:(?:my|the|your)\s+)?(?:order\s+(?:number\s+|no\.?\s+|#\s*)?)?([A-Za-z]-?\s?\d{5})\b", re.IGNORECASE
+)
 _OWNER = re.compile(r"^(?:my|our)\s+", re.IGNORECASE)
-_DANGLING = {"is", "are", "was", "for", "of", "about", "with", "on", "to", "from", "where", "status", "check", "track", "my", "the"}
+_DANGLING = {
+    "is",
+    "are",
+    "was",
+    "for",
+    "of",
+    "about",
+    "with",
+    "on",
+    "to",
+    "from",
+    "where",
+    "status",
+    "check",
+    "track",
+    "my",
+    "the",
+}
 _SMALL_TALK = {"thanks", "thank you", "ok", "okay", "yes", "no", "hi", "hello", "hey", "anyone there", "are you there"}
 
 
@@ -35,10 +57,18 @@ def plain_reason(uow: UnitOfWork, handoff_id: int) -> str:
         handoff = uow.session.get(Handoff, handoff_id)
         if handoff is None:
             return ""
-        texts = list(uow.session.scalars(
-            select(Message.text).where(Message.conversation_id == handoff.conversation_id, Message.direction == "in",
-                                       Message.sent_at <= handoff.requested_at)
-            .order_by(Message.sent_at.desc(), Message.id.desc()).limit(10)))
+        texts = list(
+            uow.session.scalars(
+                select(Message.text)
+                .where(
+                    Message.conversation_id == handoff.conversation_id,
+                    Message.direction == "in",
+                    Message.sent_at <= handoff.requested_at,
+                )
+                .order_by(Message.sent_at.desc(), Message.id.desc())
+                .limit(10)
+            )
+        )
         return describe(texts, handoff.reason)
 
 

@@ -11,6 +11,7 @@ last_seen_at), so a restart neither loses nor repeats an escalation:
 Both end states are handed back to the assistant by the queue monitor (returned_at is empty).
 If the email cannot be sent, the handoff stays unescalated and the next run tries again.
 """
+
 from __future__ import annotations
 
 import logging
@@ -35,8 +36,10 @@ def escalate_stale_handoffs(uow_factory: Callable[[], UnitOfWork], settings: Set
     """Escalate, expire or ticket the handoffs nobody took in time; how many were acted on."""
     uow = uow_factory()
     with uow:
-        queued = [(h.id, h.requested_at, h.stage_entered_at or h.requested_at, h.escalated_at, h.reason)
-                  for h in uow.session.scalars(select(Handoff).where(Handoff.status == "queued").order_by(Handoff.id))]
+        queued = [
+            (h.id, h.requested_at, h.stage_entered_at or h.requested_at, h.escalated_at, h.reason)
+            for h in uow.session.scalars(select(Handoff).where(Handoff.status == "queued").order_by(Handoff.id))
+        ]
     if not queued:
         return 0
     nobody = agents_online(uow_factory(), now) == 0
@@ -44,8 +47,9 @@ def escalate_stale_handoffs(uow_factory: Callable[[], UnitOfWork], settings: Set
     for handoff_id, requested_at, in_queue_since, escalated_at, reason in queued:
         try:
             if now - requested_at >= timedelta(minutes=settings.handoff_expire_minutes):
-                handoffs.expire_handoff(uow_factory(), handoff_id, now,
-                                        f"nobody took it within {settings.handoff_expire_minutes} minutes")
+                handoffs.expire_handoff(
+                    uow_factory(), handoff_id, now, f"nobody took it within {settings.handoff_expire_minutes} minutes"
+                )
             elif nobody and now - in_queue_since >= timedelta(minutes=settings.handoff_no_agent_minutes):
                 handoffs.ticket_handoff(uow_factory(), handoff_id, now, "no agent online")
             elif escalated_at is None and now - requested_at >= timedelta(minutes=settings.handoff_escalate_minutes):
@@ -76,6 +80,8 @@ def _mail_team(settings: Settings, handoff_id: int, waited: timedelta, reason: s
     try:
         deliver(settings, msg)
     except SMTP_ERRORS as exc:
-        log.warning("escalation email not sent; will retry", extra={"handoff_id": handoff_id, "error": type(exc).__name__})
+        log.warning(
+            "escalation email not sent; will retry", extra={"handoff_id": handoff_id, "error": type(exc).__name__}
+        )
         return False
     return True

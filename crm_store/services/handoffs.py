@@ -8,6 +8,7 @@ Each end state (resolved, expired, ticket, cancelled) leaves `returned_at` empty
 conversation is really back with the assistant (ConversationResumed sent, see
 bot/console/monitor.py); `mark_returned` then writes stage "bot".
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -93,10 +94,17 @@ def request_handoff(
         closed = calendar is not None and not calendar.is_open(now)
         if closed and latest is not None and latest.status == "ticket":
             return _view(latest, repeated=True)
-        handoff = uow.handoffs.add(Handoff(
-            conversation_id=conversation_id, reason=reason[:200], status=stages.INITIAL["handoff"], trigger=trigger,
-            priority="normal", requested_at=now, stage_entered_at=now,
-        ))
+        handoff = uow.handoffs.add(
+            Handoff(
+                conversation_id=conversation_id,
+                reason=reason[:200],
+                status=stages.INITIAL["handoff"],
+                trigger=trigger,
+                priority="normal",
+                requested_at=now,
+                stage_entered_at=now,
+            )
+        )
         stages.record_stage(uow.session, "handoff", handoff.id, handoff.status, now, note=trigger)
         if closed:
             _to_ticket(uow, handoff, now, "outside business hours", channel)
@@ -138,12 +146,18 @@ def claim_handoff(uow: UnitOfWork, handoff_id: int, agent: str, now: datetime) -
     raise AssertionError("unreachable")
 
 
-def transfer_handoff(uow: UnitOfWork, handoff_id: int, by: str, to_agent: str, now: datetime, manager: bool = False) -> HandoffView:
-    return _move_claimed(uow, handoff_id, by, manager, now, "claimed", {"agent": to_agent}, f"transferred by {by} to {to_agent}")
+def transfer_handoff(
+    uow: UnitOfWork, handoff_id: int, by: str, to_agent: str, now: datetime, manager: bool = False
+) -> HandoffView:
+    return _move_claimed(
+        uow, handoff_id, by, manager, now, "claimed", {"agent": to_agent}, f"transferred by {by} to {to_agent}"
+    )
 
 
 def release_handoff(uow: UnitOfWork, handoff_id: int, by: str, now: datetime, manager: bool = False) -> HandoffView:
-    return _move_claimed(uow, handoff_id, by, manager, now, "queued", {"agent": None, "claimed_at": None}, f"released by {by}")
+    return _move_claimed(
+        uow, handoff_id, by, manager, now, "queued", {"agent": None, "claimed_at": None}, f"released by {by}"
+    )
 
 
 def resolve_handoff(uow: UnitOfWork, handoff_id: int, by: str, now: datetime, manager: bool = False) -> HandoffView:
@@ -160,7 +174,9 @@ def cancel_handoff(uow: UnitOfWork, handoff_id: int, now: datetime) -> HandoffVi
         return _view(row)
 
 
-def expire_handoff(uow: UnitOfWork, handoff_id: int, now: datetime, why: str, channel: str | None = None) -> HandoffView:
+def expire_handoff(
+    uow: UnitOfWork, handoff_id: int, now: datetime, why: str, channel: str | None = None
+) -> HandoffView:
     """Nobody took it in time: a ticket with the transcript, status expired."""
     with uow:
         row = _get(uow, handoff_id)
@@ -169,7 +185,9 @@ def expire_handoff(uow: UnitOfWork, handoff_id: int, now: datetime, why: str, ch
         return _view(row)
 
 
-def ticket_handoff(uow: UnitOfWork, handoff_id: int, now: datetime, why: str, channel: str | None = None) -> HandoffView:
+def ticket_handoff(
+    uow: UnitOfWork, handoff_id: int, now: datetime, why: str, channel: str | None = None
+) -> HandoffView:
     with uow:
         row = _get(uow, handoff_id)
         _to_ticket(uow, row, now, why, channel)
@@ -221,7 +239,8 @@ def pending_returns(uow: UnitOfWork) -> list[PendingReturn]:
         rows = uow.session.execute(
             select(Handoff, Conversation.sender_id, Conversation.channel)
             .join(Conversation, Handoff.conversation_id == Conversation.id)
-            .where(Handoff.status.in_(END_STATUSES), Handoff.returned_at.is_(None)).order_by(Handoff.id)
+            .where(Handoff.status.in_(END_STATUSES), Handoff.returned_at.is_(None))
+            .order_by(Handoff.id)
         ).all()
         return [PendingReturn(_view(h), sender, channel) for h, sender, channel in rows]
 
@@ -243,22 +262,37 @@ def queued_chats(uow: UnitOfWork) -> list[QueuedChat]:
         rows = uow.session.execute(
             select(Handoff, Conversation.sender_id, Conversation.channel)
             .join(Conversation, Handoff.conversation_id == Conversation.id)
-            .where(Handoff.status == "queued").order_by(Handoff.id)
+            .where(Handoff.status == "queued")
+            .order_by(Handoff.id)
         ).all()
         chats = []
         for h, sender, channel in rows:
             new = uow.session.execute(
-                select(Message.id, Message.text, Message.intent).where(
-                    Message.conversation_id == h.conversation_id, Message.direction == "in",
-                    Message.id > (h.seen_message_id or 0), Message.sent_at > h.requested_at,
-                ).order_by(Message.id)
+                select(Message.id, Message.text, Message.intent)
+                .where(
+                    Message.conversation_id == h.conversation_id,
+                    Message.direction == "in",
+                    Message.id > (h.seen_message_id or 0),
+                    Message.sent_at > h.requested_at,
+                )
+                .order_by(Message.id)
             ).all()
-            chats.append(QueuedChat(_view(h), sender, channel, tuple((i, t or "", n) for i, t, n in new),
-                                    h.last_notice_at or h.requested_at, h.escalated_at))
+            chats.append(
+                QueuedChat(
+                    _view(h),
+                    sender,
+                    channel,
+                    tuple((i, t or "", n) for i, t, n in new),
+                    h.last_notice_at or h.requested_at,
+                    h.escalated_at,
+                )
+            )
         return chats
 
 
-def note_monitor(uow: UnitOfWork, handoff_id: int, seen_message_id: int | None = None, notice_at: datetime | None = None) -> None:
+def note_monitor(
+    uow: UnitOfWork, handoff_id: int, seen_message_id: int | None = None, notice_at: datetime | None = None
+) -> None:
     """Remember what the queue monitor has read and when it last told the customer something."""
     with uow:
         row = _get(uow, handoff_id)
@@ -291,8 +325,10 @@ def record_csat(uow: UnitOfWork, sender_id: str, rating: int, now: datetime) -> 
 def open_handoff_of(uow: UnitOfWork, conversation_id: int) -> HandoffView | None:
     with uow:
         row = uow.session.scalars(
-            select(Handoff).where(Handoff.conversation_id == conversation_id, Handoff.status.in_(OPEN_STATUSES))
-            .order_by(Handoff.id.desc()).limit(1)
+            select(Handoff)
+            .where(Handoff.conversation_id == conversation_id, Handoff.status.in_(OPEN_STATUSES))
+            .order_by(Handoff.id.desc())
+            .limit(1)
         ).first()
         return _view(row) if row else None
 
@@ -322,6 +358,7 @@ def transcript_text(uow: UnitOfWork, conversation_id: int) -> str:
 
 # -- inside an open unit of work ------------------------------------------------------------
 
+
 def _get(uow: UnitOfWork, handoff_id: int) -> Handoff:
     row = uow.handoffs.get(handoff_id)
     if row is None:
@@ -333,8 +370,9 @@ def _refuse(current: str, target: str) -> None:
     raise InvalidTransition(f"A handoff that is {current} cannot become {target}.")
 
 
-def _move_claimed(uow: UnitOfWork, handoff_id: int, by: str, manager: bool, now: datetime, target: str,
-                  values: dict, note: str) -> HandoffView:
+def _move_claimed(
+    uow: UnitOfWork, handoff_id: int, by: str, manager: bool, now: datetime, target: str, values: dict, note: str
+) -> HandoffView:
     with uow:
         row = _get(uow, handoff_id)
         if not stages.can_move("handoff", row.status, target):
@@ -360,29 +398,44 @@ def _move_queued(uow: UnitOfWork, row: Handoff, target: str, now: datetime, note
     if not stages.can_move("handoff", row.status, target):
         _refuse(row.status, target)
     changed = uow.session.execute(
-        update(Handoff).where(Handoff.id == row.id, Handoff.status == "queued")
-        .values(status=target, stage_entered_at=now).execution_options(synchronize_session=False)
+        update(Handoff)
+        .where(Handoff.id == row.id, Handoff.status == "queued")
+        .values(status=target, stage_entered_at=now)
+        .execution_options(synchronize_session=False)
     ).rowcount
     if changed != 1:
         uow.session.refresh(row)
-        raise AlreadyClaimed(row.agent) if row.status == "claimed" else InvalidTransition(
-            f"A handoff that is {row.status} cannot become {target}.")
+        raise (
+            AlreadyClaimed(row.agent)
+            if row.status == "claimed"
+            else InvalidTransition(f"A handoff that is {row.status} cannot become {target}.")
+        )
     row.status, row.stage_entered_at = target, now
     stages.record_stage(uow.session, "handoff", row.id, target, now, note=note)
 
 
-def _to_ticket(uow: UnitOfWork, row: Handoff, now: datetime, why: str, channel: str | None, status: str = "ticket") -> None:
+def _to_ticket(
+    uow: UnitOfWork, row: Handoff, now: datetime, why: str, channel: str | None, status: str = "ticket"
+) -> None:
     _move_queued(uow, row, status, now, why)
     conversation = uow.conversations.get(row.conversation_id)
     customer_id = conversation.customer_id
     if customer_id is None:  # the broker has not stored the first message yet
-        customer_id = resolve_identity(uow, channel or conversation.channel or "rest", conversation.sender_id, now).customer_id
-    ticket = uow.tickets.add(Ticket(
-        customer_id=customer_id, conversation_id=row.conversation_id,
-        subject=f"Chat for the team ({why}): {row.reason or 'asked for a person'}"[:200],
-        description=transcript_text(uow, row.conversation_id),
-        priority=row.priority or "normal", status=stages.INITIAL["ticket"], stage_entered_at=now, created_at=now,
-    ))
+        customer_id = resolve_identity(
+            uow, channel or conversation.channel or "rest", conversation.sender_id, now
+        ).customer_id
+    ticket = uow.tickets.add(
+        Ticket(
+            customer_id=customer_id,
+            conversation_id=row.conversation_id,
+            subject=f"Chat for the team ({why}): {row.reason or 'asked for a person'}"[:200],
+            description=transcript_text(uow, row.conversation_id),
+            priority=row.priority or "normal",
+            status=stages.INITIAL["ticket"],
+            stage_entered_at=now,
+            created_at=now,
+        )
+    )
     stages.record_stage(uow.session, "ticket", ticket.id, ticket.status, now, note=f"from handoff {row.id}")
     row.ticket_id, row.closed_at = ticket.id, now
 
@@ -396,6 +449,18 @@ def _return(uow: UnitOfWork, row: Handoff, now: datetime) -> None:
 
 def _view(row: Handoff, repeated: bool = False) -> HandoffView:
     return HandoffView(
-        row.id, row.conversation_id, row.status, row.reason, row.requested_at, row.priority or "normal", row.agent,
-        row.trigger, row.claimed_at, row.closed_at, row.ticket_id, row.csat, row.returned_at, repeated,
+        row.id,
+        row.conversation_id,
+        row.status,
+        row.reason,
+        row.requested_at,
+        row.priority or "normal",
+        row.agent,
+        row.trigger,
+        row.claimed_at,
+        row.closed_at,
+        row.ticket_id,
+        row.csat,
+        row.returned_at,
+        repeated,
     )

@@ -7,6 +7,7 @@ Requests are limited per chat here (LINK_ATTEMPTS_PER_HOUR) and per network addr
 the caller; never per customer, since a count that only a matching email raises would tell
 a stranger the email is right, and would let anyone block the owner's linking.
 """
+
 from __future__ import annotations
 
 import secrets
@@ -43,9 +44,17 @@ class CodeToSend:
     customer_id: int
 
 
-def request_code(uow: UnitOfWork, channel: str, external_id: str, now: datetime, limit_per_hour: int,
-                 purpose: str = "link", order_number: str | None = None, email: str | None = None,
-                 customer_id: int | None = None) -> CodeToSend | None:
+def request_code(
+    uow: UnitOfWork,
+    channel: str,
+    external_id: str,
+    now: datetime,
+    limit_per_hour: int,
+    purpose: str = "link",
+    order_number: str | None = None,
+    email: str | None = None,
+    customer_id: int | None = None,
+) -> CodeToSend | None:
     """Record a code request; return the code to send, or None when nothing matched.
 
     purpose "link": the customer who placed `order_number`, if `email` is theirs; with no order
@@ -57,20 +66,34 @@ def request_code(uow: UnitOfWork, channel: str, external_id: str, now: datetime,
         session = uow.session
         owner = _owner(uow, purpose, order_number, email, customer_id)
         since = now - timedelta(hours=1)
-        by_chat = session.scalar(select(func.count(LinkCode.id)).where(
-            LinkCode.channel == channel, LinkCode.external_id == external_id, LinkCode.created_at > since))
+        by_chat = session.scalar(
+            select(func.count(LinkCode.id)).where(
+                LinkCode.channel == channel, LinkCode.external_id == external_id, LinkCode.created_at > since
+            )
+        )
         if by_chat >= limit_per_hour:
             raise TooManyRequests()
         # Older codes of this chat stop working: only the newest is valid.
-        for old in session.scalars(select(LinkCode).where(
-                LinkCode.channel == channel, LinkCode.external_id == external_id, LinkCode.used_at.is_(None))):
+        for old in session.scalars(
+            select(LinkCode).where(
+                LinkCode.channel == channel, LinkCode.external_id == external_id, LinkCode.used_at.is_(None)
+            )
+        ):
             old.expires_at = min(old.expires_at, now)
         code = f"{secrets.randbelow(10**6):06d}"
-        session.add(LinkCode(
-            channel=channel, external_id=external_id, customer_id=owner.id if owner else None, purpose=purpose,
-            order_number=order_number, code_hash=_hasher.hash(code) if owner else None, attempts=0,
-            created_at=now, expires_at=now + CODE_TTL,
-        ))
+        session.add(
+            LinkCode(
+                channel=channel,
+                external_id=external_id,
+                customer_id=owner.id if owner else None,
+                purpose=purpose,
+                order_number=order_number,
+                code_hash=_hasher.hash(code) if owner else None,
+                attempts=0,
+                created_at=now,
+                expires_at=now + CODE_TTL,
+            )
+        )
         uow.commit()
         return CodeToSend(code, owner.email, owner.id) if owner else None
 
@@ -84,8 +107,12 @@ def verify_code(uow: UnitOfWork, channel: str, external_id: str, code: str, now:
         session = uow.session
         pending = session.scalars(
             select(LinkCode)
-            .where(LinkCode.channel == channel, LinkCode.external_id == external_id,
-                   LinkCode.used_at.is_(None), LinkCode.expires_at > now)
+            .where(
+                LinkCode.channel == channel,
+                LinkCode.external_id == external_id,
+                LinkCode.used_at.is_(None),
+                LinkCode.expires_at > now,
+            )
             .order_by(LinkCode.created_at.desc(), LinkCode.id.desc())
             .limit(1)
         ).first()
@@ -101,8 +128,15 @@ def verify_code(uow: UnitOfWork, channel: str, external_id: str, code: str, now:
         if pending.purpose == "link":
             _link(uow, channel, external_id, pending.customer_id, now)
         uow.commit()
-        audit.record(uow, f"customer:{pending.customer_id}", f"code_{pending.purpose}", "customer",
-                     pending.customer_id, now, {"channel": channel})
+        audit.record(
+            uow,
+            f"customer:{pending.customer_id}",
+            f"code_{pending.purpose}",
+            "customer",
+            pending.customer_id,
+            now,
+            {"channel": channel},
+        )
         return pending.purpose, pending.customer_id
 
 
@@ -110,9 +144,16 @@ def needs_fresh_code(uow: UnitOfWork, channel: str, external_id: str, customer_i
     """True for a chat linked to this customer by a code (a new chat or channel of theirs)
     when no code was used on it within FRESH_FOR: cancelling or changing an address asks again."""
     with uow:
-        used = list(uow.session.scalars(select(LinkCode.used_at).where(
-            LinkCode.channel == channel, LinkCode.external_id == external_id,
-            LinkCode.customer_id == customer_id, LinkCode.used_at.is_not(None))))
+        used = list(
+            uow.session.scalars(
+                select(LinkCode.used_at).where(
+                    LinkCode.channel == channel,
+                    LinkCode.external_id == external_id,
+                    LinkCode.customer_id == customer_id,
+                    LinkCode.used_at.is_not(None),
+                )
+            )
+        )
         if not used:
             return False
         return max(used) < now - FRESH_FOR
@@ -121,8 +162,11 @@ def needs_fresh_code(uow: UnitOfWork, channel: str, external_id: str, customer_i
 def unlink(uow: UnitOfWork, channel: str, external_id: str, now: datetime) -> int | None:
     """Give this chat a fresh customer of its own; returns the customer it was linked to."""
     with uow:
-        identity = uow.session.scalars(select(ChannelIdentity).where(
-            ChannelIdentity.channel == channel, ChannelIdentity.external_id == external_id)).first()
+        identity = uow.session.scalars(
+            select(ChannelIdentity).where(
+                ChannelIdentity.channel == channel, ChannelIdentity.external_id == external_id
+            )
+        ).first()
         if identity is None:
             return None
         previous = identity.customer_id
@@ -135,12 +179,14 @@ def unlink(uow: UnitOfWork, channel: str, external_id: str, now: datetime) -> in
         return previous
 
 
-def _owner(uow: UnitOfWork, purpose: str, order_number: str | None, email: str | None,
-           customer_id: int | None) -> Customer | None:
+def _owner(
+    uow: UnitOfWork, purpose: str, order_number: str | None, email: str | None, customer_id: int | None
+) -> Customer | None:
     if purpose == "link" and not order_number and email:
         # An email alone (a visitor with no order number at hand): the customer it belongs to, if any.
-        return uow.session.scalars(select(Customer).where(func.lower(Customer.email) == email.strip().lower())
-                                   .order_by(Customer.id)).first()
+        return uow.session.scalars(
+            select(Customer).where(func.lower(Customer.email) == email.strip().lower()).order_by(Customer.id)
+        ).first()
     if purpose == "link":
         order = uow.orders.one_by(number=order_number) if order_number else None
         owner = uow.customers.get(order.customer_id) if order else None
@@ -160,8 +206,9 @@ def _matches(code_hash: str, code: str) -> bool:
 
 def _link(uow: UnitOfWork, channel: str, external_id: str, customer_id: int, now: datetime) -> None:
     session = uow.session
-    identity = session.scalars(select(ChannelIdentity).where(
-        ChannelIdentity.channel == channel, ChannelIdentity.external_id == external_id)).first()
+    identity = session.scalars(
+        select(ChannelIdentity).where(ChannelIdentity.channel == channel, ChannelIdentity.external_id == external_id)
+    ).first()
     if identity is None:
         session.add(ChannelIdentity(customer_id=customer_id, channel=channel, external_id=external_id, created_at=now))
     else:
@@ -172,6 +219,9 @@ def _link(uow: UnitOfWork, channel: str, external_id: str, customer_id: int, now
 
             session.flush()
             adopt_placeholder(uow, placeholder, customer_id)
-    for conversation in session.scalars(select(Conversation).where(
-            Conversation.sender_id == external_id, or_(Conversation.channel == channel, Conversation.channel.is_(None)))):
+    for conversation in session.scalars(
+        select(Conversation).where(
+            Conversation.sender_id == external_id, or_(Conversation.channel == channel, Conversation.channel.is_(None))
+        )
+    ):
         conversation.customer_id = customer_id

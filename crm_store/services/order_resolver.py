@@ -7,6 +7,7 @@ the orders down. What the request itself implies (a status question is about an 
 still on its way, a cancellation about one that can still be cancelled) narrows further
 only where that leaves at least one. Exactly one left is taken; several are offered.
 """
+
 from __future__ import annotations
 
 import re
@@ -36,11 +37,11 @@ _GENERIC = {"the", "a", "an", "and", "of", "for", "with", "set", "pack", "x", "o
 
 @dataclass(frozen=True)
 class Resolution:
-    chosen: str | None = None           # the order meant, when exactly one fits
-    how: str = ""                       # number | same | position | newest | only | date | status | item
-    candidates: tuple[str, ...] = ()    # several fit: offer these (newest first)
-    foreign: str | None = None          # a number written that is not on this account
-    correction: bool = False            # "no, I meant …": the chosen order replaces the one in focus
+    chosen: str | None = None  # the order meant, when exactly one fits
+    how: str = ""  # number | same | position | newest | only | date | status | item
+    candidates: tuple[str, ...] = ()  # several fit: offer these (newest first)
+    foreign: str | None = None  # a number written that is not on this account
+    correction: bool = False  # "no, I meant …": the chosen order replaces the one in focus
 
 
 def _stem(word: str) -> str:
@@ -61,8 +62,13 @@ def _on(order: OrderView, day: date) -> bool:
     return order.placed_at.date() == day or order.status_since.date() == day
 
 
-def pick_order(orders: Sequence[OrderView], ref: Reference, purpose: str = "status",
-               shown: Sequence[str] = (), focus: str | None = None) -> Resolution:
+def pick_order(
+    orders: Sequence[OrderView],
+    ref: Reference,
+    purpose: str = "status",
+    shown: Sequence[str] = (),
+    focus: str | None = None,
+) -> Resolution:
     """The order `ref` points at among `orders` (the customer's own, newest first). Pure."""
     own = {o.number: o for o in orders}
     if ref.numbers:
@@ -83,7 +89,9 @@ def pick_order(orders: Sequence[OrderView], ref: Reference, purpose: str = "stat
     pool, how = list(orders), "only"
     if ref.on_date:
         pool, how = [o for o in pool if _on(o, ref.on_date)], "date"
-    if ref.statuses and purpose != "parcel_missing":  # "it never arrived" is the claim itself, whatever the carrier says
+    if (
+        ref.statuses and purpose != "parcel_missing"
+    ):  # "it never arrived" is the claim itself, whatever the carrier says
         pool, how = [o for o in pool if o.status in ref.statuses], "status"
     items = _by_items(pool, ref.text)
     if items:
@@ -96,7 +104,15 @@ def pick_order(orders: Sequence[OrderView], ref: Reference, purpose: str = "stat
     return Resolution(candidates=tuple(o.number for o in pool[:MAX_OFFERED]))
 
 
-def resolve_order(uow: UnitOfWork, customer_id: int, text: str, today: date, purpose: str = "status",
-                  shown: Sequence[str] = (), focus: str | None = None, limit: int = 20) -> Resolution:
+def resolve_order(
+    uow: UnitOfWork,
+    customer_id: int,
+    text: str,
+    today: date,
+    purpose: str = "status",
+    shown: Sequence[str] = (),
+    focus: str | None = None,
+    limit: int = 20,
+) -> Resolution:
     """The customer's order a message means, over their `limit` newest orders."""
     return pick_order(orders_of(uow, customer_id, limit), parse_reference(text, today), purpose, shown, focus)

@@ -1,4 +1,5 @@
 """Orders: look-up for a customer, cancellation, address change."""
+
 from __future__ import annotations
 
 import re

@@ -7,6 +7,7 @@ stages, totals and ratings still add up in reports) but names, contact details,
 free text, chat ids and files are gone; Rasa's tracker rows of those chats are
 deleted. Both write an audit row.
 """
+
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
@@ -21,8 +22,26 @@ from sqlalchemy.engine import Engine
 from crm_store.db import UnitOfWork
 from crm_store.errors import UnknownCustomer
 from crm_store.models import (
-    Attachment, AuditEntry, ChannelIdentity, Conversation, ConversationEvent, ConversationLabel, ConversationNote, CustomerMerge,
-    Deal, Feedback, FollowUp, Handoff, LinkCode, Message, Order, OrderItem, ReceiptReading, Refund, Return, Shipment,
+    Attachment,
+    AuditEntry,
+    ChannelIdentity,
+    Conversation,
+    ConversationEvent,
+    ConversationLabel,
+    ConversationNote,
+    CustomerMerge,
+    Deal,
+    Feedback,
+    FollowUp,
+    Handoff,
+    LinkCode,
+    Message,
+    Order,
+    OrderItem,
+    ReceiptReading,
+    Refund,
+    Return,
+    Shipment,
     Ticket,
 )
 from crm_store.services import audit
@@ -59,36 +78,64 @@ def export_customer(uow: UnitOfWork, customer_id: int, actor: str, now: datetime
         customer = uow.customers.get(customer_id)
         if customer is None:
             raise UnknownCustomer(customer_id)
-        conversations = list(s.scalars(select(Conversation).where(Conversation.customer_id == customer_id).order_by(Conversation.id)))
+        conversations = list(
+            s.scalars(select(Conversation).where(Conversation.customer_id == customer_id).order_by(Conversation.id))
+        )
         conv_ids = [c.id for c in conversations]
         orders = list(s.scalars(select(Order).where(Order.customer_id == customer_id).order_by(Order.id)))
         document = {
             "exported_at": now.isoformat(),
             "customer": _row(customer),
-            "identities": [_row(i) for i in s.scalars(select(ChannelIdentity).where(ChannelIdentity.customer_id == customer_id))],
+            "identities": [
+                _row(i) for i in s.scalars(select(ChannelIdentity).where(ChannelIdentity.customer_id == customer_id))
+            ],
             "conversations": [
-                {**_row(c), "messages": [_row(m) for m in s.scalars(
-                    select(Message).where(Message.conversation_id == c.id).order_by(Message.sent_at, Message.id))]}
+                {
+                    **_row(c),
+                    "messages": [
+                        _row(m)
+                        for m in s.scalars(
+                            select(Message).where(Message.conversation_id == c.id).order_by(Message.sent_at, Message.id)
+                        )
+                    ],
+                }
                 for c in conversations
             ],
-            "attachments": [_row(a) for a in s.scalars(select(Attachment).where(Attachment.conversation_id.in_(conv_ids)))] if conv_ids else [],
-            "handoffs": [_row(h) for h in s.scalars(select(Handoff).where(Handoff.conversation_id.in_(conv_ids)))] if conv_ids else [],
-            "orders": [{**_row(o), "items": [_row(i) for i in s.scalars(select(OrderItem).where(OrderItem.order_id == o.id))]}
-                       for o in orders],
+            "attachments": [
+                _row(a) for a in s.scalars(select(Attachment).where(Attachment.conversation_id.in_(conv_ids)))
+            ]
+            if conv_ids
+            else [],
+            "handoffs": [_row(h) for h in s.scalars(select(Handoff).where(Handoff.conversation_id.in_(conv_ids)))]
+            if conv_ids
+            else [],
+            "orders": [
+                {**_row(o), "items": [_row(i) for i in s.scalars(select(OrderItem).where(OrderItem.order_id == o.id))]}
+                for o in orders
+            ],
             "tickets": [_row(t) for t in s.scalars(select(Ticket).where(Ticket.customer_id == customer_id))],
             "returns": [_row(r) for r in s.scalars(select(Return).where(Return.customer_id == customer_id))],
             "deals": [_row(d) for d in s.scalars(select(Deal).where(Deal.customer_id == customer_id))],
             "feedback": [_row(f) for f in s.scalars(select(Feedback).where(Feedback.customer_id == customer_id))],
-            "receipt_readings": [_row(r) for r in s.scalars(select(ReceiptReading).where(ReceiptReading.customer_id == customer_id))],
-            "audit": [_row(a) for a in s.scalars(select(AuditEntry).where(
-                AuditEntry.subject_type == "customer", AuditEntry.subject_id == customer_id))],
+            "receipt_readings": [
+                _row(r) for r in s.scalars(select(ReceiptReading).where(ReceiptReading.customer_id == customer_id))
+            ],
+            "audit": [
+                _row(a)
+                for a in s.scalars(
+                    select(AuditEntry).where(
+                        AuditEntry.subject_type == "customer", AuditEntry.subject_id == customer_id
+                    )
+                )
+            ],
         }
     audit.record(uow, actor, "export", "customer", customer_id, now)
     return document
 
 
-def forget_customer(uow: UnitOfWork, customer_id: int, actor: str, now: datetime, var_path: Path,
-                    tracker_engine: Engine | None = None) -> ForgetReport:
+def forget_customer(
+    uow: UnitOfWork, customer_id: int, actor: str, now: datetime, var_path: Path, tracker_engine: Engine | None = None
+) -> ForgetReport:
     """Erase the customer's personal data in the CRM, their files and Rasa's tracker rows."""
     with uow:
         s = uow.session
@@ -100,7 +147,12 @@ def forget_customer(uow: UnitOfWork, customer_id: int, actor: str, now: datetime
         identities = list(s.scalars(select(ChannelIdentity).where(ChannelIdentity.customer_id == customer_id)))
         sender_ids = sorted({c.sender_id for c in conversations} | {i.external_id for i in identities})
 
-        customer.name, customer.email, customer.phone, customer.address = f"forgotten customer {customer_id}", None, None, None
+        customer.name, customer.email, customer.phone, customer.address = (
+            f"forgotten customer {customer_id}",
+            None,
+            None,
+            None,
+        )
         for identity in identities:
             identity.external_id, identity.display_name = f"forgotten-{identity.id}", None
         for conversation in conversations:
@@ -134,7 +186,15 @@ def forget_customer(uow: UnitOfWork, customer_id: int, actor: str, now: datetime
         uow.commit()
     tracker_rows = _forget_trackers(tracker_engine, sender_ids) if tracker_engine is not None else 0
     report = ForgetReport(customer_id, len(identities), len(conv_ids), messages, deleted_files, tracker_rows)
-    audit.record(uow, actor, "forget", "customer", customer_id, now, {k: v for k, v in asdict(report).items() if k != "customer_id"})
+    audit.record(
+        uow,
+        actor,
+        "forget",
+        "customer",
+        customer_id,
+        now,
+        {k: v for k, v in asdict(report).items() if k != "customer_id"},
+    )
     return report
 
 
@@ -153,8 +213,11 @@ def _forget_around(s: Any, customer_id: int, conv_ids: list[int], var_path: Path
         s.execute(delete(ConversationLabel).where(ConversationLabel.conversation_id.in_(conv_ids)))
     for follow_up in s.scalars(select(FollowUp).where(FollowUp.customer_id == customer_id)):
         follow_up.text, follow_up.last_error = ERASED, None
-    for merge in s.scalars(select(CustomerMerge).where(
-            (CustomerMerge.kept_customer_id == customer_id) | (CustomerMerge.split_customer_id == customer_id))):
+    for merge in s.scalars(
+        select(CustomerMerge).where(
+            (CustomerMerge.kept_customer_id == customer_id) | (CustomerMerge.split_customer_id == customer_id)
+        )
+    ):
         merge.row, merge.changes = {}, {"fields": {}, "identity_ids": []}
     order_ids = list(s.scalars(select(Order.id).where(Order.customer_id == customer_id)))
     if order_ids:
@@ -184,5 +247,7 @@ def _forget_trackers(engine: Engine, sender_ids: list[str]) -> int:
             return 0
         deleted = 0
         for sender in sender_ids:
-            deleted += conn.execute(text("DELETE FROM events WHERE sender_id = :sender"), {"sender": sender}).rowcount or 0
+            deleted += (
+                conn.execute(text("DELETE FROM events WHERE sender_id = :sender"), {"sender": sender}).rowcount or 0
+            )
         return deleted

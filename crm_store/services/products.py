@@ -1,4 +1,5 @@
 """The product catalogue: fuzzy look-up by name ("earbuds" finds "wireless earbuds")."""
+
 from __future__ import annotations
 
 import difflib

@@ -1,5 +1,6 @@
 """Who will buy, as the scheduled propensity job left it: one customer's score, the customers
 most likely to order, and the valuable ones at risk of not coming back."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -40,17 +41,31 @@ def at_risk(uow: UnitOfWork, limit: int = 20) -> list[PropensityView]:
 
 def _rows(uow: UnitOfWork, where, order, limit: int, min_orders: int = 0) -> list[PropensityView]:  # type: ignore[no-untyped-def]
     p = PurchasePropensity
-    bought = (select(Order.customer_id, func.count().label("n"), func.sum(cast(Order.total, Float)).label("spent"),
-                     func.max(Order.placed_at).label("last"))
-              .where(Order.status != "cancelled")
-              .group_by(Order.customer_id).subquery())
-    stmt = (select(p.customer_id, Customer.name, p.score, p.as_of, bought.c.n, bought.c.spent, bought.c.last)
-            .join(Customer, Customer.id == p.customer_id).outerjoin(bought, bought.c.customer_id == p.customer_id))
+    bought = (
+        select(
+            Order.customer_id,
+            func.count().label("n"),
+            func.sum(cast(Order.total, Float)).label("spent"),
+            func.max(Order.placed_at).label("last"),
+        )
+        .where(Order.status != "cancelled")
+        .group_by(Order.customer_id)
+        .subquery()
+    )
+    stmt = (
+        select(p.customer_id, Customer.name, p.score, p.as_of, bought.c.n, bought.c.spent, bought.c.last)
+        .join(Customer, Customer.id == p.customer_id)
+        .outerjoin(bought, bought.c.customer_id == p.customer_id)
+    )
     if where is not None:
         stmt = stmt.where(where)
     if min_orders:
         stmt = stmt.where(bought.c.n >= min_orders)
-    stmt = stmt.order_by(bought.c.spent.desc() if order == "spent" else order if order is not None else p.id, p.customer_id)
+    stmt = stmt.order_by(
+        bought.c.spent.desc() if order == "spent" else order if order is not None else p.id, p.customer_id
+    )
     with uow:
-        return [PropensityView(r[0], r[1], float(r[2]), r[3], int(r[4] or 0), float(r[5] or 0.0), r[6])
-                for r in uow.session.execute(stmt.limit(limit)).all()]
+        return [
+            PropensityView(r[0], r[1], float(r[2]), r[3], int(r[4] or 0), float(r[5] or 0.0), r[6])
+            for r in uow.session.execute(stmt.limit(limit)).all()
+        ]

@@ -6,6 +6,7 @@ conversation is about: the return opened in this conversation, a payment ticket,
 else the customer's order with the number on the receipt. The raw OCR text goes on
 the conversation's attachment row too, once ingestion has stored that row.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -53,10 +54,18 @@ def record_reading(
     """Store what OCR read, waiting for the customer's confirmation."""
     with uow:
         row = ReceiptReading(
-            customer_id=customer_id, sender_id=sender_id, image_path=image_path[:500], ocr_text=text,
-            fields=fields.as_dict(), order_number=fields.order_number, receipt_date=fields.date,
-            total=Decimal(fields.total) if fields.total else None, currency=fields.currency,
-            merchant=(fields.merchant or "")[:200] or None, status="read", created_at=now,
+            customer_id=customer_id,
+            sender_id=sender_id,
+            image_path=image_path[:500],
+            ocr_text=text,
+            fields=fields.as_dict(),
+            order_number=fields.order_number,
+            receipt_date=fields.date,
+            total=Decimal(fields.total) if fields.total else None,
+            currency=fields.currency,
+            merchant=(fields.merchant or "")[:200] or None,
+            status="read",
+            created_at=now,
         )
         uow.session.add(row)
         uow.session.flush()
@@ -76,7 +85,11 @@ def correct_reading(uow: UnitOfWork, reading_id: int, customer_id: int, field: s
             row.receipt_date = value
         else:
             row.total = Decimal(value)
-        row.fields = {**(row.fields or {}), field: value, "corrected": sorted({*(row.fields or {}).get("corrected", []), field})}
+        row.fields = {
+            **(row.fields or {}),
+            field: value,
+            "corrected": sorted({*(row.fields or {}).get("corrected", []), field}),
+        }
         uow.commit()
         return _view(row, None)
 
@@ -103,8 +116,10 @@ def confirm_reading(
         process, process_id, number = None, None, None
         if context == "return":
             ret = uow.session.scalars(
-                select(Return).where(Return.customer_id == customer_id, Return.created_at >= since)
-                .order_by(Return.created_at.desc(), Return.id.desc()).limit(1)
+                select(Return)
+                .where(Return.customer_id == customer_id, Return.created_at >= since)
+                .order_by(Return.created_at.desc(), Return.id.desc())
+                .limit(1)
             ).first()
             if ret is not None:
                 process, process_id, number = "return", ret.id, return_number(ret.id)
@@ -141,9 +156,15 @@ def link_late_attachment(session: Session, attachment_id: int, path: str) -> Non
     own turn is in the CRM. confirm_reading then finds no attachment; this puts it where
     confirm_reading would have (the reading, its text, the return it went to).
     """
-    for row in session.scalars(select(ReceiptReading).where(
-            ReceiptReading.image_path == path, ReceiptReading.status == "confirmed",
-            ReceiptReading.attachment_id.is_(None)).with_for_update()):
+    for row in session.scalars(
+        select(ReceiptReading)
+        .where(
+            ReceiptReading.image_path == path,
+            ReceiptReading.status == "confirmed",
+            ReceiptReading.attachment_id.is_(None),
+        )
+        .with_for_update()
+    ):
         attachment = session.get(Attachment, attachment_id)
         row.attachment_id = attachment_id
         attachment.ocr_text = row.ocr_text
@@ -163,20 +184,26 @@ def _attachment(uow: UnitOfWork, row: ReceiptReading) -> Attachment | None:
 
 def _payment_ticket(uow: UnitOfWork, row: ReceiptReading, customer_id: int, since: datetime, now: datetime) -> Ticket:
     ticket = uow.session.scalars(
-        select(Ticket).where(Ticket.customer_id == customer_id, Ticket.created_at >= since,
-                             Ticket.status.in_(OPEN_STATUSES))
-        .order_by(Ticket.created_at.desc(), Ticket.id.desc()).limit(1)
+        select(Ticket)
+        .where(Ticket.customer_id == customer_id, Ticket.created_at >= since, Ticket.status.in_(OPEN_STATUSES))
+        .order_by(Ticket.created_at.desc(), Ticket.id.desc())
+        .limit(1)
     ).first()
     if ticket is not None:
         return ticket
-    order = uow.session.scalars(select(Order).where(Order.number == row.order_number)).first() if row.order_number else None
+    order = (
+        uow.session.scalars(select(Order).where(Order.number == row.order_number)).first() if row.order_number else None
+    )
     ticket = Ticket(
         customer_id=customer_id,
         conversation_id=conversation_for_sender(uow, row.sender_id, now),
         order_id=order.id if order is not None and order.customer_id == customer_id else None,
         subject="Payment problem (receipt sent)",
         description=f"Receipt: order {row.order_number or '?'}, {row.receipt_date or '?'}, total {row.total or '?'} {row.currency or ''}".strip(),
-        priority="normal", status=stages.INITIAL["ticket"], stage_entered_at=now, created_at=now,
+        priority="normal",
+        status=stages.INITIAL["ticket"],
+        stage_entered_at=now,
+        created_at=now,
     )
     uow.session.add(ticket)
     uow.session.flush()
@@ -186,6 +213,14 @@ def _payment_ticket(uow: UnitOfWork, row: ReceiptReading, customer_id: int, sinc
 
 def _view(row: ReceiptReading, number: str | None) -> ReadingView:
     return ReadingView(
-        row.id, row.status, row.order_number, row.receipt_date, row.total, row.currency, row.merchant,
-        row.process, row.process_id, number,
+        row.id,
+        row.status,
+        row.order_number,
+        row.receipt_date,
+        row.total,
+        row.currency,
+        row.merchant,
+        row.process,
+        row.process_id,
+        number,
     )

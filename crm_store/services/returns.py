@@ -1,4 +1,5 @@
 """Returns of delivered items and the state of their refunds."""
+
 from __future__ import annotations
 
 import uuid
@@ -60,8 +61,16 @@ def match_item(items: tuple[str, ...], text: str) -> str | None:
     return best_match(items, text)
 
 
-def open_return(uow: UnitOfWork, customer_id: int, order_number: str, item: str, reason: str, now: datetime,
-                kind: str = "return", wanted: str | None = None) -> ReturnView:
+def open_return(
+    uow: UnitOfWork,
+    customer_id: int,
+    order_number: str,
+    item: str,
+    reason: str,
+    now: datetime,
+    kind: str = "return",
+    wanted: str | None = None,
+) -> ReturnView:
     """A return (money back), exchange (another size or colour) or replacement (a damaged or incomplete item)."""
     if kind not in KINDS:
         raise CrmError(f"{kind!r} is not a kind of return.")
@@ -72,11 +81,20 @@ def open_return(uow: UnitOfWork, customer_id: int, order_number: str, item: str,
         if name is None:
             raise ItemNotInOrder(canonical, item)
         # The number derives from the id, so insert under a unique placeholder first.
-        ret = uow.returns.add(Return(
-            number=f"P-{uuid.uuid4().hex[:12]}", customer_id=customer_id, order_id=order.id, item=name,
-            reason=reason[:2000], status=stages.INITIAL["return"], stage_entered_at=now, created_at=now,
-            kind=kind, wanted=wanted[:2000] if wanted else None,
-        ))
+        ret = uow.returns.add(
+            Return(
+                number=f"P-{uuid.uuid4().hex[:12]}",
+                customer_id=customer_id,
+                order_id=order.id,
+                item=name,
+                reason=reason[:2000],
+                status=stages.INITIAL["return"],
+                stage_entered_at=now,
+                created_at=now,
+                kind=kind,
+                wanted=wanted[:2000] if wanted else None,
+            )
+        )
         ret.number = return_number(ret.id)
         stages.record_stage(uow.session, "return", ret.id, ret.status, now, note="requested in chat")
         uow.commit()
@@ -100,11 +118,23 @@ def _returnable_order(uow: UnitOfWork, canonical: str, customer_id: int) -> Orde
     if order is None or order.customer_id != customer_id:
         raise OrderNotFound(canonical)
     if order.status not in RETURNABLE_ORDER_STATUSES:
-        raise InvalidTransition(f"Order {canonical} is {order.status}; only shipped or delivered orders can be returned.")
+        raise InvalidTransition(
+            f"Order {canonical} is {order.status}; only shipped or delivered orders can be returned."
+        )
     return order
 
 
 def _view(row: Return, order_number: str) -> ReturnView:
     amount = Decimal(row.refund_amount) if row.refund_amount is not None else None
-    return ReturnView(row.id, row.number, order_number, row.item, row.reason, row.status, row.stage_entered_at, amount,
-                      row.kind or "return", row.wanted)
+    return ReturnView(
+        row.id,
+        row.number,
+        order_number,
+        row.item,
+        row.reason,
+        row.status,
+        row.stage_entered_at,
+        amount,
+        row.kind or "return",
+        row.wanted,
+    )

@@ -1,4 +1,5 @@
 """Shipments: where an order's parcel is, when it arrives, and what the carrier says happened."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -49,5 +50,15 @@ def shipment_of(uow: UnitOfWork, order_number: str, customer_id: int) -> Shipmen
 
 
 def _view(row: Shipment, number: str) -> ShipmentView:
-    return ShipmentView(number, row.carrier, row.tracking_code, row.tracking_url, row.status, row.dispatched_at, row.eta,
-                        row.delivered_at, row.delivery_attempts or 0, row.proof_of_delivery)
+    return ShipmentView(
+        number,
+        row.carrier,
+        row.tracking_code,
+        row.tracking_url,
+        row.status,
+        row.dispatched_at,
+        row.eta,
+        row.delivered_at,
+        row.delivery_attempts or 0,
+        row.proof_of_delivery,
+    )

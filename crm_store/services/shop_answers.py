@@ -4,6 +4,7 @@ Pure: each function takes settings values and dates and returns the sentence (or
 does not apply). Which question a message asks is read by `everyday_request`, a cheap cue list
 used where the classifier said "out of scope" (an invoice request is in scope).
 """
+
 from __future__ import annotations
 
 import re
@@ -11,12 +12,26 @@ from datetime import date, datetime, timedelta
 
 INVOICE, INVOICE_FIX, PRICE_MATCH, PROMO = "invoice", "invoice_fix", "price_match", "promo"
 # Something wrong on an invoice (a name, an address, a VAT number) is for the team, not a copy.
-_FIX = re.compile(r"\b(?:wrong|incorrect|mistake|error|typo|misspel\w*|change|correct\w*|fix|update|amend|instead of|says \w+ instead)\b", re.I)
+_FIX = re.compile(
+    r"\b(?:wrong|incorrect|mistake|error|typo|misspel\w*|change|correct\w*|fix|update|amend|instead of|says \w+ instead)\b",
+    re.I,
+)
 _CUES = (
     (INVOICE, re.compile(r"\b(?:invoice|receipt|bill|vat (?:invoice|receipt)|proof of purchase)s?\b", re.I)),
-    (PRICE_MATCH, re.compile(r"\b(?:price ?match\w*|match (?:the|a|their|that) price|cheaper (?:at|on|elsewhere|somewhere)|"
-                             r"lower price (?:at|on|elsewhere)|beat (?:the|their|that) price)\b", re.I)),
-    (PROMO, re.compile(r"\b(?:promo(?:tion(?:al)?)?|discount|voucher|coupon)(?:\s+codes?)?\b|\b(?:any|a) (?:deals?|sale)\b", re.I)),
+    (
+        PRICE_MATCH,
+        re.compile(
+            r"\b(?:price ?match\w*|match (?:the|a|their|that) price|cheaper (?:at|on|elsewhere|somewhere)|"
+            r"lower price (?:at|on|elsewhere)|beat (?:the|their|that) price)\b",
+            re.I,
+        ),
+    ),
+    (
+        PROMO,
+        re.compile(
+            r"\b(?:promo(?:tion(?:al)?)?|discount|voucher|coupon)(?:\s+codes?)?\b|\b(?:any|a) (?:deals?|sale)\b", re.I
+        ),
+    ),
 )
 
 
@@ -29,15 +44,19 @@ def everyday_request(text: str) -> str | None:
 def price_match_answer(policy: str) -> str:
     if policy.strip():
         return policy.strip()
-    return ("We don't match other shops' prices, sorry. The price on our site is the price you pay; "
-            "if it drops within a few days of your order, ask for a person and our team will look at it.")
+    return (
+        "We don't match other shops' prices, sorry. The price on our site is the price you pay; "
+        "if it drops within a few days of your order, ask for a person and our team will look at it."
+    )
 
 
 def promo_answer(policy: str) -> str:
     if policy.strip():
         return policy.strip()
-    return ("I can't give out discount codes here. Current offers are on our website, and newsletter "
-            "subscribers hear about them first.")
+    return (
+        "I can't give out discount codes here. Current offers are on our website, and newsletter "
+        "subscribers hear about them first."
+    )
 
 
 def invoice_link(template: str, order_number: str) -> str | None:
@@ -54,21 +73,26 @@ def working_days_after(start: date, days: int) -> date:
     return current
 
 
-def refund_arrival(received_on: date | None, paid_on: date | None, expected_paid_by: date | None,
-                   processing_days: int, bank_days: int) -> str | None:
+def refund_arrival(
+    received_on: date | None, paid_on: date | None, expected_paid_by: date | None, processing_days: int, bank_days: int
+) -> str | None:
     """When the money shows on the customer's account, from the refund row (or the return received).
 
     Paid out: that day plus the bank's working days. Not yet paid: the expected payout (or the
     return's arrival plus the processing days) plus the bank's days.
     """
     if paid_on:
-        return (f"it was paid out on {_day(paid_on)}, and banks take up to {bank_days} working days, "
-                f"so it should be on your account by {_day(working_days_after(paid_on, bank_days))}")
+        return (
+            f"it was paid out on {_day(paid_on)}, and banks take up to {bank_days} working days, "
+            f"so it should be on your account by {_day(working_days_after(paid_on, bank_days))}"
+        )
     payout = expected_paid_by or (working_days_after(received_on, processing_days) if received_on else None)
     if payout is None:
         return None
-    return (f"we pay it out by {_day(payout)}, and with up to {bank_days} working days at the bank "
-            f"it should be on your account by {_day(working_days_after(payout, bank_days))}")
+    return (
+        f"we pay it out by {_day(payout)}, and with up to {bank_days} working days at the bank "
+        f"it should be on your account by {_day(working_days_after(payout, bank_days))}"
+    )
 
 
 def warranty_route(delivered_at: datetime | None, now: datetime, window_days: int, warranty_months: int) -> str | None:
@@ -76,11 +100,15 @@ def warranty_route(delivered_at: datetime | None, now: datetime, window_days: in
     if delivered_at is None or (now - delivered_at).days <= window_days:
         return None
     if (now - delivered_at).days > warranty_months * 30.44:
-        return (f"It was delivered on {_day(delivered_at.date())}, more than {warranty_months} months ago, so it is outside "
-                "both the return window and the warranty. A person from our team can still look at it if you like.")
-    return (f"It was delivered on {_day(delivered_at.date())}, so the {window_days}-day return window has passed, but a fault "
-            f"is covered by our {warranty_months}-month warranty: send a photo of the fault here (or describe it) and I'll "
-            "open a warranty claim; we repair or replace the item, or refund you.")
+        return (
+            f"It was delivered on {_day(delivered_at.date())}, more than {warranty_months} months ago, so it is outside "
+            "both the return window and the warranty. A person from our team can still look at it if you like."
+        )
+    return (
+        f"It was delivered on {_day(delivered_at.date())}, so the {window_days}-day return window has passed, but a fault "
+        f"is covered by our {warranty_months}-month warranty: send a photo of the fault here (or describe it) and I'll "
+        "open a warranty claim; we repair or replace the item, or refund you."
+    )
 
 
 def _day(value: date) -> str:

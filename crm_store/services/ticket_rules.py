@@ -15,6 +15,7 @@ complaint gets an offer, not a ticket.
 The subject is written in plain words from what was recognised ("Complaint: late delivery
 (A-10423)"), never the customer's raw text (that goes in the description).
 """
+
 from __future__ import annotations
 
 import re
@@ -22,28 +23,46 @@ from typing import Iterable
 
 ANGRY, ANNOYED, CALM = "angry", "annoyed", "calm"
 
-_PROFANITY = re.compile(r"\b(?:the hell|f+u+c+k+\w*|f\*+k\w*|sh[i1]t+\w*|bullsh[i1]t\w*|crap\w*|bloody|damn\w*|wtf|piss\w*|arse\w*|ass(?:hole)?s?)\b", re.I)
+_PROFANITY = re.compile(
+    r"\b(?:the hell|f+u+c+k+\w*|f\*+k\w*|sh[i1]t+\w*|bullsh[i1]t\w*|crap\w*|bloody|damn\w*|wtf|piss\w*|arse\w*|ass(?:hole)?s?)\b",
+    re.I,
+)
 _ANGER = re.compile(
     r"\b(?:angry|furious|livid|outraged?|outrageous|unacceptable|disgust\w*|scam\w*|fraud\w*|lawyer|sue|"
-    r"fed up|sick (?:and tired )?of|never (?:again|order(?:ing)? (?:again|from you))|rip-?off|thie(?:f|ves))\b", re.I)
+    r"fed up|sick (?:and tired )?of|never (?:again|order(?:ing)? (?:again|from you))|rip-?off|thie(?:f|ves))\b",
+    re.I,
+)
 _SHOUTING = re.compile(r"\b[A-Z]{4,}\b.*\b[A-Z]{4,}\b|!{2,}")
 _MILD = re.compile(
     r"\b(?:annoy\w*|disappoint\w*|frustrat\w*|terrible|awful|horrible|worst|ridiculous|joke|upset|unhappy|not happy|"
-    r"not great|not ideal|bit (?:much|slow|late)|poor)\b", re.I)
+    r"not great|not ideal|bit (?:much|slow|late)|poor)\b",
+    re.I,
+)
 _URGENT_FACTS = re.compile(
     r"\b(?:damaged|broken|smashed|cracked|crushed|shattered|dented|charged (?:me )?twice|double[- ]charged|charged double|"
-    r"twice charged|paid twice|two charges)\b", re.I)
+    r"twice charged|paid twice|two charges)\b",
+    re.I,
+)
 # Asked, in so many words, for something to be written down or looked into.
 _ASKS = re.compile(
     r"\b(?:complain\w*|complaint|ticket|report|escalat\w*|case|formal\w*|log (?:it|this)|look into|investigat\w*|"
-    r"file|lodge|claim|refund|replace\w*|compensat\w*|do something|sort (?:it|this) out|fix (?:it|this))\b", re.I)
+    r"file|lodge|claim|refund|replace\w*|compensat\w*|do something|sort (?:it|this) out|fix (?:it|this))\b",
+    re.I,
+)
 _WILL_WAIT = re.compile(
     r"\b(?:i'?ll|i will|i can|i'?m happy to|let'?s|we'?ll|i'?ll just)\s+(?:just\s+)?(?:wait|give it)\b|\bno rush\b|\bno hurry\b"
-    r"|\bwait (?:a few|a couple|another|until|till|and see)\b", re.I)
+    r"|\bwait (?:a few|a couple|another|until|till|and see)\b",
+    re.I,
+)
 # Problems a ticket is opened for by rule, without being asked.
 RULE_PROBLEMS = ("damaged", "missing_item", "wrong_item", "double_charge")
-_TITLE = {"damaged": "item arrived damaged", "missing_item": "item missing from the parcel",
-          "wrong_item": "wrong item delivered", "double_charge": "charged twice", "late": "late delivery"}
+_TITLE = {
+    "damaged": "item arrived damaged",
+    "missing_item": "item missing from the parcel",
+    "wrong_item": "wrong item delivered",
+    "double_charge": "charged twice",
+    "late": "late delivery",
+}
 
 
 def tone(text: str) -> str:
@@ -63,15 +82,20 @@ def anger_reason(text: str) -> str | None:
     return None
 
 
-_LONG_WAIT = re.compile(r"\b(?:wait\w*|for|since|over|more than)\s+(?:\w+\s+)?(?:\d+|two|three|four|several|many)\s+(?:weeks?|months?)\b"
-                        r"|\b(?:weeks?|months?) (?:now|already|and (?:still )?nothing)\b", re.I)
+_LONG_WAIT = re.compile(
+    r"\b(?:wait\w*|for|since|over|more than)\s+(?:\w+\s+)?(?:\d+|two|three|four|several|many)\s+(?:weeks?|months?)\b"
+    r"|\b(?:weeks?|months?) (?:now|already|and (?:still )?nothing)\b",
+    re.I,
+)
 
 
 _STILL_WAITING = re.compile(r"\bstill waiting\b|\bfor ages\b|\bhello\?{2,}", re.I)
 _NOT_HELPED = re.compile(
     r"\b(?:useless|not listening|same (?:answer|message|reply)|repeating myself|had enough|kidding me|"
     r"nobody (?:ever )?(?:answers|responds|replies|respond|answer)|no (?:answer|reply|response)|nothing (?:happened|happens)|"
-    r"any(?:one|body) (?:there|home))\b", re.I)
+    r"any(?:one|body) (?:there|home))\b",
+    re.I,
+)
 
 
 def handoff_rule(text: str) -> str | None:

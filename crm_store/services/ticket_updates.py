@@ -4,6 +4,7 @@ An update is what the team did or told the customer after the ticket was opened:
 with a note (in progress, waiting, resolved) or a message an agent sent in the ticket's
 conversation. Internal conversation notes are never updates: the customer does not see them.
 """
+
 from __future__ import annotations
 
 import re
@@ -50,19 +51,32 @@ def latest_update(uow: UnitOfWork, customer_id: int, number: str | None = None) 
 def _newest(uow: UnitOfWork, ticket: Ticket) -> TicketUpdate | None:
     number = ticket_number(ticket.id)
     stage = uow.session.scalars(
-        select(StageHistory).where(StageHistory.process == "ticket", StageHistory.process_id == ticket.id,
-                                   StageHistory.entered_at > ticket.created_at)
-        .order_by(StageHistory.entered_at.desc(), StageHistory.id.desc()).limit(1)).first()
+        select(StageHistory)
+        .where(
+            StageHistory.process == "ticket",
+            StageHistory.process_id == ticket.id,
+            StageHistory.entered_at > ticket.created_at,
+        )
+        .order_by(StageHistory.entered_at.desc(), StageHistory.id.desc())
+        .limit(1)
+    ).first()
     said = None
     if ticket.conversation_id is not None:
         said = uow.session.scalars(
-            select(Message).where(Message.conversation_id == ticket.conversation_id, Message.direction == "out",
-                                  Message.author == "agent", Message.sent_at > ticket.created_at)
-            .order_by(Message.sent_at.desc(), Message.id.desc()).limit(1)).first()
+            select(Message)
+            .where(
+                Message.conversation_id == ticket.conversation_id,
+                Message.direction == "out",
+                Message.author == "agent",
+                Message.sent_at > ticket.created_at,
+            )
+            .order_by(Message.sent_at.desc(), Message.id.desc())
+            .limit(1)
+        ).first()
     options = []
     if stage is not None:
-        words = f"the ticket moved to \"{stage.stage.replace('_', ' ')}\"" + (f": {stage.note}" if stage.note else "")
+        words = f'the ticket moved to "{stage.stage.replace("_", " ")}"' + (f": {stage.note}" if stage.note else "")
         options.append(TicketUpdate(number, ticket.status, stage.entered_at, words))
     if said is not None and said.text:
-        options.append(TicketUpdate(number, ticket.status, said.sent_at, f"our team wrote: \"{said.text}\""))
+        options.append(TicketUpdate(number, ticket.status, said.sent_at, f'our team wrote: "{said.text}"'))
     return max(options, key=lambda u: u.at) if options else None

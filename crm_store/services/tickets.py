@@ -1,4 +1,5 @@
 """Support tickets: opened from complaints and problems in chat, listed for their customer."""
+
 from __future__ import annotations
 
 import re
@@ -99,4 +100,6 @@ def open_tickets(uow: UnitOfWork, customer_id: int, limit: int = 5) -> list[Tick
 
 
 def _view(row: Ticket) -> TicketView:
-    return TicketView(row.id, ticket_number(row.id), row.subject, row.priority, row.status, row.stage_entered_at, row.created_at)
+    return TicketView(
+        row.id, ticket_number(row.id), row.subject, row.priority, row.status, row.stage_entered_at, row.created_at
+    )

@@ -1,5 +1,6 @@
 """What the agent workspace needs beside the queue: counts for the navigation, an agent's own
 chats with what is unread, which chat comes next, the agent's away status, and labels."""
+
 from __future__ import annotations
 
 import re
@@ -26,15 +27,20 @@ def unread_by_handoff(uow: UnitOfWork, agent: str, read_upto: dict[int, int] | N
     less those the agent's open page already showed (`read_upto`: handoff id -> message id)."""
     with uow:
         mine = uow.session.execute(
-            select(Handoff.id, Handoff.conversation_id, Handoff.claimed_at)
-            .where(Handoff.status == "claimed", Handoff.agent == agent)
+            select(Handoff.id, Handoff.conversation_id, Handoff.claimed_at).where(
+                Handoff.status == "claimed", Handoff.agent == agent
+            )
         ).all()
         unread = {}
         for handoff_id, conversation_id, claimed_at in mine:
             last_out = uow.session.scalar(
-                select(func.max(Message.id)).where(Message.conversation_id == conversation_id, Message.direction == "out",
-                                                   Message.author == "agent"))
-            since = select(func.count(Message.id)).where(Message.conversation_id == conversation_id, Message.direction == "in")
+                select(func.max(Message.id)).where(
+                    Message.conversation_id == conversation_id, Message.direction == "out", Message.author == "agent"
+                )
+            )
+            since = select(func.count(Message.id)).where(
+                Message.conversation_id == conversation_id, Message.direction == "in"
+            )
             since = since.where(Message.id > last_out) if last_out else since.where(Message.sent_at >= claimed_at)
             if read_upto and read_upto.get(handoff_id):
                 since = since.where(Message.id > read_upto[handoff_id])
@@ -48,7 +54,9 @@ def counts(uow: UnitOfWork, agent: str, read_upto: dict[int, int] | None = None)
     return Counts(waiting, len(unread), sum(unread.values()))
 
 
-def next_chat(uow: UnitOfWork, agent: str, leaving: int | None = None, read_upto: dict[int, int] | None = None) -> int | None:
+def next_chat(
+    uow: UnitOfWork, agent: str, leaving: int | None = None, read_upto: dict[int, int] | None = None
+) -> int | None:
     """The chat to open after `leaving`: the next one waiting in the queue, else the agent's own
     chat with the most unread messages, else none."""
     waiting = [h for h in queued_order(uow) if h != leaving]
@@ -65,8 +73,12 @@ def latest_handoff(uow: UnitOfWork, conversation_id: int) -> int | None:
 
 def latest_conversation(uow: UnitOfWork, customer_id: int) -> int | None:
     with uow:
-        return uow.session.scalar(select(Conversation.id).where(Conversation.customer_id == customer_id)
-                                  .order_by(Conversation.last_event_at.desc(), Conversation.id.desc()).limit(1))
+        return uow.session.scalar(
+            select(Conversation.id)
+            .where(Conversation.customer_id == customer_id)
+            .order_by(Conversation.last_event_at.desc(), Conversation.id.desc())
+            .limit(1)
+        )
 
 
 def set_away(uow: UnitOfWork, username: str, away: bool, now: datetime) -> None:
@@ -104,10 +116,15 @@ def add_label(uow: UnitOfWork, conversation_id: int, label: str, by: str, now: d
         raise CrmError("A label is 1-40 letters, digits, spaces or dashes.")
     with uow:
         _require_conversation(uow, conversation_id)
-        exists = uow.session.scalar(select(ConversationLabel.id).where(ConversationLabel.conversation_id == conversation_id,
-                                                                       ConversationLabel.label == label))
+        exists = uow.session.scalar(
+            select(ConversationLabel.id).where(
+                ConversationLabel.conversation_id == conversation_id, ConversationLabel.label == label
+            )
+        )
         if exists is None:
-            uow.session.add(ConversationLabel(conversation_id=conversation_id, label=label, added_by=by, created_at=now))
+            uow.session.add(
+                ConversationLabel(conversation_id=conversation_id, label=label, added_by=by, created_at=now)
+            )
             uow.commit()
     return label
 
@@ -115,8 +132,11 @@ def add_label(uow: UnitOfWork, conversation_id: int, label: str, by: str, now: d
 def remove_label(uow: UnitOfWork, conversation_id: int, label: str) -> None:
     with uow:
         _require_conversation(uow, conversation_id)
-        for row in uow.session.scalars(select(ConversationLabel).where(ConversationLabel.conversation_id == conversation_id,
-                                                                       ConversationLabel.label == label)):
+        for row in uow.session.scalars(
+            select(ConversationLabel).where(
+                ConversationLabel.conversation_id == conversation_id, ConversationLabel.label == label
+            )
+        ):
             uow.session.delete(row)
         uow.commit()
 
@@ -125,9 +145,11 @@ def labels_by_conversation(uow: UnitOfWork, conversation_ids: list[int]) -> dict
     if not conversation_ids:
         return {}
     with uow:
-        rows = uow.session.execute(select(ConversationLabel.conversation_id, ConversationLabel.label)
-                                   .where(ConversationLabel.conversation_id.in_(conversation_ids))
-                                   .order_by(ConversationLabel.label)).all()
+        rows = uow.session.execute(
+            select(ConversationLabel.conversation_id, ConversationLabel.label)
+            .where(ConversationLabel.conversation_id.in_(conversation_ids))
+            .order_by(ConversationLabel.label)
+        ).all()
     found: dict[int, list[str]] = {}
     for conversation_id, label in rows:
         found.setdefault(conversation_id, []).append(label)

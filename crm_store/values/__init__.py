@@ -10,6 +10,7 @@ none of them.
 Why no spaCy here: with TensorFlow installed, `import spacy` pulls it in through thinc
 (7-10 s), which the OCR worker and the action server would otherwise never pay.
 """
+
 from __future__ import annotations
 
 from crm_store.values.amounts import parse_amount, parse_number
@@ -21,7 +22,17 @@ from crm_store.values.phones import DEFAULT_REGION, FALLBACK_REGIONS, normalize_
 from crm_store.values.spans import Entity
 
 __all__ = [
-    "DEFAULT_REGION", "ENTITY_TYPES", "FALLBACK_REGIONS", "Entity", "extract_all",
-    "normalize_email", "normalize_order_id", "normalize_phone", "parse_amount", "parse_date",
-    "parse_number", "parse_quantity", "shop_region",
+    "DEFAULT_REGION",
+    "ENTITY_TYPES",
+    "FALLBACK_REGIONS",
+    "Entity",
+    "extract_all",
+    "normalize_email",
+    "normalize_order_id",
+    "normalize_phone",
+    "parse_amount",
+    "parse_date",
+    "parse_number",
+    "parse_quantity",
+    "shop_region",
 ]

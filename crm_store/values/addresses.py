@@ -4,6 +4,7 @@ Pure; shared by the address form (read-back before writing) and anything else th
 Covers the shop's market (German-style "street number, postcode town", also "number street"
 as in the UK/US, with UK postcodes); anything else is handed back as None, not guessed.
 """
+
 from __future__ import annotations
 
 import re
@@ -25,7 +26,24 @@ _UK = re.compile(
 )
 
 
-_NOT_STREET = {"is", "to", "at", "the", "my", "new", "address", "of", "change", "deliver", "send", "ship", "it", "please", "now", "be"}
+_NOT_STREET = {
+    "is",
+    "to",
+    "at",
+    "the",
+    "my",
+    "new",
+    "address",
+    "of",
+    "change",
+    "deliver",
+    "send",
+    "ship",
+    "it",
+    "please",
+    "now",
+    "be",
+}
 
 
 @dataclass(frozen=True)
@@ -51,7 +69,9 @@ def parse_address(text: str) -> Address | None:
         found = pattern.search(body)
         if found:
             street, town = _clean(found["street"]), _clean(found["town"])
-            town = re.split(r"\s+(?:please|thanks|thank you|pls)\b|[.!?]", town, maxsplit=1, flags=re.IGNORECASE)[0].strip()
+            town = re.split(r"\s+(?:please|thanks|thank you|pls)\b|[.!?]", town, maxsplit=1, flags=re.IGNORECASE)[
+                0
+            ].strip()
             street = _LEAD_IN.sub("", street, count=1)
             while (words := street.split(" ", 1)) and len(words) == 2 and words[0].lower() in _NOT_STREET:
                 street = words[1]

@@ -3,6 +3,7 @@
 The span is found here (price-parser parses a price string, it does not find one in a
 sentence); the figure itself ("1.234,56", "1,000", "49,90") is read by price-parser.
 """
+
 from __future__ import annotations
 
 import re
@@ -15,9 +16,19 @@ from crm_store.values.spans import Match
 
 _NUM = r"(?:\d{1,3}(?:[.,']\d{3})+(?:[.,]\d{1,2})?|\d+(?:[.,]\d{1,2})?)"
 _CURRENCY_WORDS = {
-    "€": "EUR", "eur": "EUR", "euro": "EUR", "euros": "EUR",
-    "$": "USD", "usd": "USD", "dollar": "USD", "dollars": "USD", "bucks": "USD",
-    "£": "GBP", "gbp": "GBP", "chf": "CHF", "francs": "CHF",
+    "€": "EUR",
+    "eur": "EUR",
+    "euro": "EUR",
+    "euros": "EUR",
+    "$": "USD",
+    "usd": "USD",
+    "dollar": "USD",
+    "dollars": "USD",
+    "bucks": "USD",
+    "£": "GBP",
+    "gbp": "GBP",
+    "chf": "CHF",
+    "francs": "CHF",
 }
 _CUR = r"(?:[€$£]|(?:eur|euros?|usd|dollars?|bucks|gbp|chf|francs)\b)"
 _AMOUNT = re.compile(

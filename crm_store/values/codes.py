@@ -3,6 +3,7 @@
 Six digits, read only where the caller knows a code is expected: elsewhere six digits may be
 a postcode or part of a phone number. Pure.
 """
+
 from __future__ import annotations
 
 import re

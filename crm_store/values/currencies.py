@@ -4,6 +4,7 @@ A receipt rarely names its currency on every line: the marks found anywhere on i
 decide, and where it has none the shop's own currency (a setting) stands. "$" alone
 is the US dollar unless the receipt says S$ or SGD; "RM" is the Malaysian ringgit.
 """
+
 from __future__ import annotations
 
 import re
@@ -11,15 +12,32 @@ from collections import Counter
 
 CURRENCY_CODES = ("EUR", "GBP", "USD", "CHF", "PLN", "MYR", "SGD", "IDR", "INR")
 _MARKS = {
-    "€": "EUR", "eur": "EUR", "euro": "EUR",
-    "£": "GBP", "gbp": "GBP",
-    "$": "USD", "us$": "USD", "usd": "USD",
-    "chf": "CHF", "fr.": "CHF", "sfr": "CHF",
-    "zł": "PLN", "zl": "PLN", "pln": "PLN",
-    "rm": "MYR", "myr": "MYR", "ringgit": "MYR",
-    "s$": "SGD", "sgd": "SGD",
-    "rp": "IDR", "idr": "IDR", "rupiah": "IDR",
-    "₹": "INR", "rs.": "INR", "rs": "INR", "inr": "INR",
+    "€": "EUR",
+    "eur": "EUR",
+    "euro": "EUR",
+    "£": "GBP",
+    "gbp": "GBP",
+    "$": "USD",
+    "us$": "USD",
+    "usd": "USD",
+    "chf": "CHF",
+    "fr.": "CHF",
+    "sfr": "CHF",
+    "zł": "PLN",
+    "zl": "PLN",
+    "pln": "PLN",
+    "rm": "MYR",
+    "myr": "MYR",
+    "ringgit": "MYR",
+    "s$": "SGD",
+    "sgd": "SGD",
+    "rp": "IDR",
+    "idr": "IDR",
+    "rupiah": "IDR",
+    "₹": "INR",
+    "rs.": "INR",
+    "rs": "INR",
+    "inr": "INR",
 }
 SYMBOLS = {"EUR": "€", "GBP": "£", "USD": "$", "INR": "₹", "MYR": "RM ", "SGD": "S$", "IDR": "Rp ", "PLN": "zł "}
 # Longest first, so "S$" is not read as "$" and "US$" not as "S$"; words need their boundaries,

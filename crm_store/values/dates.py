@@ -11,6 +11,7 @@ dateparser 1.2 reads neither "next monday" nor "last friday" (it returns None), 
 weekday's modifier chooses dateparser's PREFER_DATES_FROM instead: "next" looks
 forward, "last" and a bare weekday look back (customers report what already happened).
 """
+
 from __future__ import annotations
 
 import re
@@ -37,26 +38,24 @@ _UNIT = r"(?P<unit>day|week|month|year)s?"
 
 _PATTERNS = (
     ("numeric", re.compile(r"(?<![\d.])\d{4}-\d{1,2}-\d{1,2}(?!\d)")),
-    ("numeric", re.compile(
-        r"(?<![\d.,/-])\d{1,2}(?P<sep>[./-])\d{1,2}(?P=sep)(?:\d{4}|\d{2})(?!\d|[.,/]\d)")),
+    ("numeric", re.compile(r"(?<![\d.,/-])\d{1,2}(?P<sep>[./-])\d{1,2}(?P=sep)(?:\d{4}|\d{2})(?!\d|[.,/]\d)")),
     ("calendar", re.compile(rf"\b{_DAY}\s+(?:of\s+)?{_MONTH}(?!\w){_YEAR}", re.I)),
     ("calendar", re.compile(rf"\b{_MONTH}\s+(?:the\s+)?{_DAY}\b{_YEAR}", re.I)),
     # "the 12th": only where it cannot be "the 2nd one" (after on/since/... or at a stop).
     # The span is the ordinal alone, as nlu/data annotates it ("on the [3rd](date)").
-    ("ordinal", re.compile(
-        r"\b(?:(?:on|since|until|by|from|before|after)\s+the\s+(?P<d1>(?:3[01]|[12]\d|0?[1-9])"
-        r"(?:st|nd|rd|th))\b"
-        r"|the\s+(?P<d2>(?:3[01]|[12]\d|0?[1-9])(?:st|nd|rd|th))(?=\s*(?:$|[.,!?;])))",
-        re.I)),
-    ("relative", re.compile(r"\b(?:the\s+)?day\s+(?:before\s+yesterday|after\s+tomorrow)\b",
-                            re.I)),
-    ("relative", re.compile(r"\b(?:today|tonight|yesterday|tomorrow|oggi|ieri|domani)\b",
-                            re.I)),
-    ("weekday", re.compile(
-        rf"\b(?:(?P<mod>last|past|this|next|coming)\s+)?(?P<wd>{_WEEKDAYS})\b", re.I)),
-    ("period", re.compile(
-        r"\b(?P<mod>last|past|previous|this|next|coming)\s+(?P<period>week|month|year)\b",
-        re.I)),
+    (
+        "ordinal",
+        re.compile(
+            r"\b(?:(?:on|since|until|by|from|before|after)\s+the\s+(?P<d1>(?:3[01]|[12]\d|0?[1-9])"
+            r"(?:st|nd|rd|th))\b"
+            r"|the\s+(?P<d2>(?:3[01]|[12]\d|0?[1-9])(?:st|nd|rd|th))(?=\s*(?:$|[.,!?;])))",
+            re.I,
+        ),
+    ),
+    ("relative", re.compile(r"\b(?:the\s+)?day\s+(?:before\s+yesterday|after\s+tomorrow)\b", re.I)),
+    ("relative", re.compile(r"\b(?:today|tonight|yesterday|tomorrow|oggi|ieri|domani)\b", re.I)),
+    ("weekday", re.compile(rf"\b(?:(?P<mod>last|past|this|next|coming)\s+)?(?P<wd>{_WEEKDAYS})\b", re.I)),
+    ("period", re.compile(r"\b(?P<mod>last|past|previous|this|next|coming)\s+(?P<period>week|month|year)\b", re.I)),
     ("count", re.compile(rf"\b{_COUNT}\s+{_UNIT}\s+ago\b", re.I)),
     ("count", re.compile(rf"\bin\s+{_COUNT}\s+{_UNIT}\b", re.I)),
 )
@@ -98,8 +97,7 @@ def _nearest_year(found: date, today: date) -> date:
     return min(options, key=lambda d: abs(d - today)) if options else found
 
 
-def _resolve(kind: str, phrase: str, groups: dict[str, str | None], today: date,
-             dayfirst: bool) -> date | None:
+def _resolve(kind: str, phrase: str, groups: dict[str, str | None], today: date, dayfirst: bool) -> date | None:
     if kind == "numeric":
         if phrase[:4].isdigit():  # ISO "2026-02-11": dateparser reads it day-first under DMY
             return _read(phrase, today, "YMD")

@@ -4,6 +4,7 @@ dates.py claims "3 days ago" and "in 3 days" first (they are dates); what is lef
 count and a unit is how long something took or should take, written as ISO 8601
 ("P3D", "P2W", "PT4H").
 """
+
 from __future__ import annotations
 
 import re
@@ -18,8 +19,7 @@ _DURATION = re.compile(
     r"(?P<unit>hour|hr|day|week|month|year)s?\b",
     re.I,
 )
-_ISO = {"hour": "PT{}H", "hr": "PT{}H", "day": "P{}D", "week": "P{}W", "month": "P{}M",
-        "year": "P{}Y"}
+_ISO = {"hour": "PT{}H", "hr": "PT{}H", "day": "P{}D", "week": "P{}W", "month": "P{}M", "year": "P{}Y"}
 
 
 def find_durations(text: str) -> Iterator[Match]:

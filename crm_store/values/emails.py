@@ -1,5 +1,6 @@
 """Email addresses, validated by email-validator (syntax only, no DNS): the one validator the
 chat, the form validators, the digest recipients and the CSV import all use."""
+
 from __future__ import annotations
 
 import re

@@ -5,6 +5,7 @@ stronger kind are blanked out, in the order of ENTITY_TYPES: dates and amounts b
 phones ("12.03.2025", "1234567.00 EUR"), durations take what dates left ("3 days"),
 and phones beat order ids and quantities, so "my order, call 07700 900123" is a phone.
 """
+
 from __future__ import annotations
 
 from datetime import date

@@ -1,5 +1,6 @@
 """Counts written as digits or English words ("three", "twenty-five"), shared by
 dates, durations and quantities."""
+
 from __future__ import annotations
 
 _SMALL = (

@@ -1,4 +1,5 @@
 """Order ids: 'A-10423', '#10423', or five digits after a word that names an order."""
+
 from __future__ import annotations
 
 import re

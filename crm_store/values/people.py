@@ -3,21 +3,44 @@
 that is no name (an email, a question, a whole sentence) gives None, so nothing else lands in the slot.
 Pure.
 """
+
 from __future__ import annotations
 
 import re
 
 _FILLER_HEAD = re.compile(r"^(?:(?:ok(?:ay)?|sure|yes|yeah|hi|hello|hey|well|so|and|oh|right)\W+)*", re.I)
-_FILLER_TAIL = re.compile(r"(?:\W+(?:thanks?|thank you|thx|cheers|please|pls|here|speaking|bye))+\W*$|[\s.!,;:]+$", re.I)
+_FILLER_TAIL = re.compile(
+    r"(?:\W+(?:thanks?|thank you|thx|cheers|please|pls|here|speaking|bye))+\W*$|[\s.!,;:]+$", re.I
+)
 _NAME_LEAD = re.compile(
     r"^(?:(?:my |the )?(?:full )?name(?:'s| is|:)|(?:i am|i'm|im|this is|it's|its|call me|you can call me|you're talking to)\b"
-    r"|(?:the )?contact(?: person)?(?: is|:))\s*", re.I)
+    r"|(?:the )?contact(?: person)?(?: is|:))\s*",
+    re.I,
+)
 _COMPANY_LEAD = re.compile(
     r"^(?:(?:the |our |my )?(?:company|business|shop|firm|store|organi[sz]ation)(?: name)?(?:'s| is called| is|:)"
-    r"|(?:we are|we're|i'm from|i am from|i work (?:at|for)|from|on behalf of|it's|its|it is|called)\b)\s*", re.I)
+    r"|(?:we are|we're|i'm from|i am from|i work (?:at|for)|from|on behalf of|it's|its|it is|called)\b)\s*",
+    re.I,
+)
 _COMPANY_TAIL = re.compile(r"\s*(?:,|\band\b|\bwe\b|\bmy\b|\bemail\b|\bphone\b|\bcontact\b).*$", re.I)
 _NAME_WORD = re.compile(r"^[^\W\d_](?:[^\W\d_]|['.\-])*$")
-_NOT_NAMES = {"yes", "no", "ok", "okay", "sure", "thanks", "hello", "hi", "hey", "nope", "skip", "none", "nothing", "what", "why"}
+_NOT_NAMES = {
+    "yes",
+    "no",
+    "ok",
+    "okay",
+    "sure",
+    "thanks",
+    "hello",
+    "hi",
+    "hey",
+    "nope",
+    "skip",
+    "none",
+    "nothing",
+    "what",
+    "why",
+}
 
 
 def _strip(text: str, lead: re.Pattern[str]) -> str:

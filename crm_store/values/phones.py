@@ -5,6 +5,7 @@ possible length for that country, even if phonenumbers' ranges call it unassigne
 the "+" says it is a phone. A national number ("030 1234567") must be valid in the
 region tried.
 """
+
 from __future__ import annotations
 
 import re
@@ -27,6 +28,7 @@ def shop_region() -> str:
         return get_settings().default_phone_region
     except SettingsError:  # a bad setting stops startup elsewhere, with its own message
         return DEFAULT_REGION
+
 
 _PHONE_CANDIDATE = re.compile(r"(?<![\w+.,/-])\+?\(?\d[\d \t().\-/]{4,22}\d(?!\w)")
 _PHONE_CONTEXT = re.compile(
@@ -82,8 +84,7 @@ def find_phones(text: str, regions: tuple[str, ...]) -> Iterator[Match]:
                 for found in phonenumbers.PhoneNumberMatcher(
                     candidate.group(), region, leniency=phonenumbers.Leniency.POSSIBLE
                 )
-                if _acceptable(found.number, found.raw_string)
-                and _prefix_ok(found.raw_string, region)
+                if _acceptable(found.number, found.raw_string) and _prefix_ok(found.raw_string, region)
             ]
             for found in matches:
                 start = candidate.start() + found.start
@@ -91,12 +92,10 @@ def find_phones(text: str, regions: tuple[str, ...]) -> Iterator[Match]:
                 # A bare run of digits is an id or a reference far more often than
                 # a phone number, unless the customer says it is one.
                 bare = raw.isdigit() and not raw.startswith("0")
-                context = text[max(0, start - 40):start]
+                context = text[max(0, start - 40) : start]
                 if bare and not _PHONE_CONTEXT.search(context):
                     continue
-                value = phonenumbers.format_number(
-                    found.number, phonenumbers.PhoneNumberFormat.E164
-                )
+                value = phonenumbers.format_number(found.number, phonenumbers.PhoneNumberFormat.E164)
                 yield start, start + len(raw), value
             if matches:
                 break

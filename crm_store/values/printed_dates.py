@@ -8,6 +8,7 @@ the shop's locale writes the month first), and the other order is tried only whe
 first one is impossible ("12/28/2017"). OCR's usual slips inside a number (O for 0,
 l or I for 1) are repaired in date-shaped tokens only.
 """
+
 from __future__ import annotations
 
 import re
@@ -15,13 +16,28 @@ from datetime import date
 from typing import Iterator
 
 _MONTHS = {
-    "jan": 1, "feb": 2, "mar": 3, "apr": 4, "may": 5, "jun": 6, "jul": 7, "aug": 8,
-    "sep": 9, "oct": 10, "nov": 11, "dec": 12,
+    "jan": 1,
+    "feb": 2,
+    "mar": 3,
+    "apr": 4,
+    "may": 5,
+    "jun": 6,
+    "jul": 7,
+    "aug": 8,
+    "sep": 9,
+    "oct": 10,
+    "nov": 11,
+    "dec": 12,
     # Malay abbreviations printed on receipts in Malaysia (Mei, Ogos, Okt, Dis).
-    "mei": 5, "ogo": 8, "okt": 10, "dis": 12,
+    "mei": 5,
+    "ogo": 8,
+    "okt": 10,
+    "dis": 12,
 }
-_MONTH_WORD = (r"(?P<mon>jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|mei|june?|july?"
-               r"|aug(?:ust)?|ogos|sep(?:t(?:ember)?)?|o[ck]t(?:ober)?|nov(?:ember)?|d[ei][cs](?:ember)?)\.?")
+_MONTH_WORD = (
+    r"(?P<mon>jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|mei|june?|july?"
+    r"|aug(?:ust)?|ogos|sep(?:t(?:ember)?)?|o[ck]t(?:ober)?|nov(?:ember)?|d[ei][cs](?:ember)?)\.?"
+)
 _D = r"[0-9OoIl]"  # a digit as OCR may print it
 _SEP = r"\s?[/.\-]\s?"
 _YEAR4 = r"(?P<y>(?:19|20)\d\d)(?!\d)"
@@ -29,14 +45,29 @@ _PATTERNS = (
     # 2018-03-23, 2018/03/23
     ("ymd", re.compile(r"(?<![\d/.-])(?P<y>(?:19|20)\d\d)(?P<s>[/.-])(?P<m>\d{1,2})(?P=s)(?P<d>\d{1,2})(?![\d/])")),
     # 25/12/2018, 12-01-19, 25.12.2018, 2S/l2/2018 (slips repaired below)
-    ("num", re.compile(rf"(?<![\w/.:-])(?P<a>{_D}{{1,2}})(?P<s>{_SEP})(?P<b>{_D}{{1,2}})(?P=s)"
-                       rf"(?P<y>{_D}{{4}}|{_D}{{2}})(?![\d/]|[.,]\d)")),
+    (
+        "num",
+        re.compile(
+            rf"(?<![\w/.:-])(?P<a>{_D}{{1,2}})(?P<s>{_SEP})(?P<b>{_D}{{1,2}})(?P=s)"
+            rf"(?P<y>{_D}{{4}}|{_D}{{2}})(?![\d/]|[.,]\d)"
+        ),
+    ),
     # 05-Jan-2017, 18Mar 2018, 05 MAR 2018, 5 March, 2018, 05/Mar/18
-    ("dmy", re.compile(rf"(?<![\d])(?P<d>\d{{1,2}})(?:st|nd|rd|th)?\s?[-/.\s]?\s?{_MONTH_WORD}"
-                       rf"\s?[-/.,\s]?\s?(?P<y>(?:19|20)?\d\d)(?!\d)", re.I)),
+    (
+        "dmy",
+        re.compile(
+            rf"(?<![\d])(?P<d>\d{{1,2}})(?:st|nd|rd|th)?\s?[-/.\s]?\s?{_MONTH_WORD}"
+            rf"\s?[-/.,\s]?\s?(?P<y>(?:19|20)?\d\d)(?!\d)",
+            re.I,
+        ),
+    ),
     # March 5, 2018, Mar-05-2018
-    ("mdy", re.compile(rf"(?<![a-z]){_MONTH_WORD}\s?[-/.\s]\s?(?P<d>\d{{1,2}})(?:st|nd|rd|th)?,?\s?[-/.\s]?\s?{_YEAR4}",
-                       re.I)),
+    (
+        "mdy",
+        re.compile(
+            rf"(?<![a-z]){_MONTH_WORD}\s?[-/.\s]\s?(?P<d>\d{{1,2}})(?:st|nd|rd|th)?,?\s?[-/.\s]?\s?{_YEAR4}", re.I
+        ),
+    ),
     # 20180304 next to a date label only (see find_printed_dates)
     ("compact", re.compile(r"(?<!\d)(?P<y>20\d\d)(?P<m>[01]\d)(?P<d>[0-3]\d)(?!\d)")),
 )
@@ -78,10 +109,13 @@ def find_printed_dates(text: str, dayfirst: bool = True, compact: bool = False) 
                 yield found.start(), resolved
 
 
-def parse_printed_date(text: str, dayfirst: bool = True, earliest: int = 1990, latest: date | None = None) -> str | None:
+def parse_printed_date(
+    text: str, dayfirst: bool = True, earliest: int = 1990, latest: date | None = None
+) -> str | None:
     """The leftmost full date in text as ISO, within [earliest year, latest], or None."""
     found = sorted(
-        (position, day) for position, day in find_printed_dates(text, dayfirst)
+        (position, day)
+        for position, day in find_printed_dates(text, dayfirst)
         if day.year >= earliest and (latest is None or day <= latest)
     )
     return found[0][1].isoformat() if found else None

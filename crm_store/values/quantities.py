@@ -5,6 +5,7 @@ A count is read only in a quantity context (a unit word, "x", "qty", a verb such
 Counts run from 1 to 999,999; a five-digit number that names an order is claimed by
 order_ids.py first.
 """
+
 from __future__ import annotations
 
 import re
@@ -29,8 +30,7 @@ _PATTERNS = (
         rf"|pezzi)\b",
         re.I,
     ),
-    re.compile(rf"{_N}\s+of\s+(?:them|these|those|it|each|the|my|your|our|this|that)\b",
-               re.I),
+    re.compile(rf"{_N}\s+of\s+(?:them|these|those|it|each|the|my|your|our|this|that)\b", re.I),
     re.compile(
         r"\b(?:ordered|order|bought|buy|purchased|purchase|want|need|received|receive"
         r"|got|get|return|returning|returned|send|sent|missing|only|just|add|take|took"
@@ -40,7 +40,8 @@ _PATTERNS = (
     re.compile(rf"^[^\w\x00]*{_N}[^\w\x00]*$", re.I),
 )
 _NOUN_AFTER = re.compile(rf"{_N_NOT_ONE}\s+(?P<noun>[^\W\d_][\w'-]*)", re.I)
-_NOT_NOUNS = frozenset("""
+_NOT_NOUNS = frozenset(
+    """
     second seconds sec secs minute minutes min mins hour hours hrs h day days week weeks
     month months year years yrs times time am pm o'clock oclock euro euros eur dollar
     dollars usd bucks cent cents pound pounds gbp chf francs percent pct kg g gr gram grams
@@ -51,13 +52,16 @@ _NOT_NOUNS = frozenset("""
     where why how st nd rd th star stars out x
     mah wh kwh watt watts w kw volt volts v mb gb tb mp megapixel megapixels hz khz rpm
     lumen lumens lm dpi kcal calories mg
-""".split())
-_NOT_BEFORE = frozenset("""
+""".split()
+)
+_NOT_BEFORE = frozenset(
+    """
     size number no nr n # room floor version page step option code id model street str
     apartment apt flat house level chapter article art sku ref plz zip postcode pin line
     gate track season episode ticket case at since until before after around top rated
     customer invoice account
-""".split())
+""".split()
+)
 _WORD_BEFORE = re.compile(r"([\w#]+)[^\w\x00]*$")
 
 

@@ -6,6 +6,7 @@ arrived"; "the headphones"; "the same parcel". This module only reads the cues; 
 they select is decided over the customer's real orders (crm_store/services/order_resolver.py).
 Pure: no database, no Rasa.
 """
+
 from __future__ import annotations
 
 import re
@@ -19,27 +20,53 @@ from crm_store.values.spans import masked, pick
 # A bare five-digit number counts as an order number only after words that correct or name one;
 # elsewhere five digits are as likely a postcode.
 _CORRECTION = re.compile(
-    r"\b(?:no|nope|sorry|oops|wrong|actually|instead|rather|not that|i meant|i mean|meant|typo|correction)\b", re.I)
+    r"\b(?:no|nope|sorry|oops|wrong|actually|instead|rather|not that|i meant|i mean|meant|typo|correction)\b", re.I
+)
 _BARE_NUMBER = re.compile(r"(?<![\w#.,-])(\d{5})(?![\w-]|[.,]\d)")
-_ORDINALS = {"first": 1, "1st": 1, "second": 2, "2nd": 2, "third": 3, "3rd": 3, "fourth": 4, "4th": 4,
-             "fifth": 5, "5th": 5, "last": -1, "bottom": -1, "top": 1}
+_ORDINALS = {
+    "first": 1,
+    "1st": 1,
+    "second": 2,
+    "2nd": 2,
+    "third": 3,
+    "3rd": 3,
+    "fourth": 4,
+    "4th": 4,
+    "fifth": 5,
+    "5th": 5,
+    "last": -1,
+    "bottom": -1,
+    "top": 1,
+}
 _ORDINAL = re.compile(
     r"\b(?:the\s+)?(?:(?P<word>first|1st|second|2nd|third|3rd|fourth|4th|fifth|5th)"
     r"|(?P<end>last|top|bottom)(?=\s+(?:one|order|of them|on the list|in the list|option)\b|\s*(?:$|[.,!?;])))\b"
     r"|\b(?:number|option|no\.?|#)\s*(?P<digit>[1-5])\b(?!\d)",
-    re.I)
+    re.I,
+)
 _ORDINAL_ONLY = re.compile(r"\d{1,2}(?:st|nd|rd|th)", re.I)
 _NEWEST = re.compile(r"\b(?:latest|most recent|newest|last)\s+(?:order|one|purchase)\b|\bmy latest\b", re.I)
-_SAME = re.compile(r"\bsame\s+(?:parcel|package|delivery|shipment|box|order|one)\b|\b(?:that|this)\s+(?:parcel|package|delivery|shipment)\b", re.I)
+_SAME = re.compile(
+    r"\bsame\s+(?:parcel|package|delivery|shipment|box|order|one)\b|\b(?:that|this)\s+(?:parcel|package|delivery|shipment)\b",
+    re.I,
+)
 
 # Which statuses a phrase selects; the first matching phrase wins, so the negated ones come first.
 NOT_ARRIVED = frozenset({"pending", "paid", "packed", "shipped"})
 _STATUS_CUES: tuple[tuple[re.Pattern[str], frozenset[str]], ...] = (
-    (re.compile(r"(?:\bnot|n't|\bnever|\byet to)\s+(?:been\s+)?(?:shipped|dispatched|sent|left)\b", re.I),
-     frozenset({"pending", "paid", "packed"})),
-    (re.compile(r"(?:\bnot|n't|\bnever|\byet to|\bstill)\s+(?:\w+\s+){0,2}(?:arrived?|come|came|delivered|received|got|here)\b"
-                r"|\bstill (?:waiting|missing|on its way|in transit)\b|\bmissing one\b|\bon (?:its|the) way\b"
-                r"|\bin transit\b|\boutstanding\b|\bopen one\b", re.I), NOT_ARRIVED),
+    (
+        re.compile(r"(?:\bnot|n't|\bnever|\byet to)\s+(?:been\s+)?(?:shipped|dispatched|sent|left)\b", re.I),
+        frozenset({"pending", "paid", "packed"}),
+    ),
+    (
+        re.compile(
+            r"(?:\bnot|n't|\bnever|\byet to|\bstill)\s+(?:\w+\s+){0,2}(?:arrived?|come|came|delivered|received|got|here)\b"
+            r"|\bstill (?:waiting|missing|on its way|in transit)\b|\bmissing one\b|\bon (?:its|the) way\b"
+            r"|\bin transit\b|\boutstanding\b|\bopen one\b",
+            re.I,
+        ),
+        NOT_ARRIVED,
+    ),
     (re.compile(r"\b(?:cancell?ed)\b", re.I), frozenset({"cancelled"})),
     (re.compile(r"\breturned\b", re.I), frozenset({"returned"})),
     (re.compile(r"\b(?:shipped|dispatched)\b", re.I), frozenset({"shipped", "delivered"})),
@@ -49,14 +76,14 @@ _STATUS_CUES: tuple[tuple[re.Pattern[str], frozenset[str]], ...] = (
 
 @dataclass(frozen=True)
 class Reference:
-    numbers: tuple[str, ...] = ()        # canonical order numbers, in the order written
-    ordinal: int | None = None           # 1-based position in the list just shown; -1 = the last
-    newest: bool = False                 # "my latest order"
-    on_date: date | None = None          # "the one from March 3"
+    numbers: tuple[str, ...] = ()  # canonical order numbers, in the order written
+    ordinal: int | None = None  # 1-based position in the list just shown; -1 = the last
+    newest: bool = False  # "my latest order"
+    on_date: date | None = None  # "the one from March 3"
     statuses: frozenset[str] | None = None  # "the one that hasn't arrived"
-    same: bool = False                   # "the same parcel": the order in focus
-    correction: bool = False             # "no, I meant ...": replaces the order in focus
-    text: str = ""                       # the words, for matching item names
+    same: bool = False  # "the same parcel": the order in focus
+    correction: bool = False  # "no, I meant ...": replaces the order in focus
+    text: str = ""  # the words, for matching item names
 
     @property
     def specific(self) -> bool:
@@ -101,7 +128,7 @@ def parse_reference(text: str, today: date) -> Reference:
     # "the last one" over a list is a position; "my last order" with no list is the newest (the caller decides).
     dates = [] if numbers else pick(find_dates(text, today))
     # "the 2nd" is a date only when nothing reads it as a position; "the 2nd one" never is.
-    dates = [d for d in dates if not _ORDINAL_ONLY.fullmatch(text[d[0]:d[1]])]
+    dates = [d for d in dates if not _ORDINAL_ONLY.fullmatch(text[d[0] : d[1]])]
     rest = text
     for start, end, _ in dates:
         rest = masked(rest, start, end)
@@ -109,6 +136,13 @@ def parse_reference(text: str, today: date) -> Reference:
     on_date = date.fromisoformat(dates[0][2]) if dates else None
     if on_date and on_date > today:
         on_date = on_date.replace(year=on_date.year - 1) if not (on_date.month == 2 and on_date.day == 29) else None
-    return Reference(numbers=numbers, ordinal=ordinal, newest=newest, on_date=on_date,
-                     statuses=None if numbers else _statuses(text), same=bool(_SAME.search(text)),
-                     correction=is_correction(text) and bool(numbers), text=text)
+    return Reference(
+        numbers=numbers,
+        ordinal=ordinal,
+        newest=newest,
+        on_date=on_date,
+        statuses=None if numbers else _statuses(text),
+        same=bool(_SAME.search(text)),
+        correction=is_correction(text) and bool(numbers),
+        text=text,
+    )

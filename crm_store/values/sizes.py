@@ -4,18 +4,45 @@ Shoe sizes (EU 30-50, halves too, and UK/US with their prefix), clothing sizes (
 small/medium/large), and "one size up/down". Only the size is returned, never the question
 around it; None when the message names no size. Pure.
 """
+
 from __future__ import annotations
 
 import re
 
-_LETTER = {"xxs": "XXS", "xs": "XS", "s": "S", "m": "M", "l": "L", "xl": "XL", "xxl": "XXL", "xxxl": "XXXL",
-           "2xl": "XXL", "3xl": "XXXL", "small": "S", "medium": "M", "large": "L", "extra small": "XS", "extra large": "XL"}
-_WITH_WORD = re.compile(r"\bsize\s+(?P<v>(?:uk|us|eu)\s?\d{1,2}(?:[.,]5)?|\d{1,2}(?:[.,]5)?|x{0,3}[sml]|[23]xl|small|medium|large|extra (?:small|large))\b", re.I)
+_LETTER = {
+    "xxs": "XXS",
+    "xs": "XS",
+    "s": "S",
+    "m": "M",
+    "l": "L",
+    "xl": "XL",
+    "xxl": "XXL",
+    "xxxl": "XXXL",
+    "2xl": "XXL",
+    "3xl": "XXXL",
+    "small": "S",
+    "medium": "M",
+    "large": "L",
+    "extra small": "XS",
+    "extra large": "XL",
+}
+_WITH_WORD = re.compile(
+    r"\bsize\s+(?P<v>(?:uk|us|eu)\s?\d{1,2}(?:[.,]5)?|\d{1,2}(?:[.,]5)?|x{0,3}[sml]|[23]xl|small|medium|large|extra (?:small|large))\b",
+    re.I,
+)
 _REGION = re.compile(r"\b(?P<v>(?:uk|us|eu)\s?\d{1,2}(?:[.,]5)?)\b", re.I)
-_NUMBER = re.compile(r"\b(?:a|an|the|in|for|to|into)\s+(?P<v>(?:3\d|4\d|50)(?:[.,]5)?)\b(?!\s*(?:%|eur|euro|€|\$|days?|min|items?|pieces?|x\b))", re.I)
-_LETTER_ALONE = re.compile(r"\b(?:an?|the|in|for|to|into)\s+(?P<v>x{1,3}[sl]|[23]xl|small|medium|large|extra (?:small|large))\b", re.I)
-_RELATIVE = re.compile(r"\b(?P<n>one|a|two|half a)\s+sizes?\s+(?P<dir>up|down|bigger|smaller|larger)\b|"
-                       r"\b(?:a\s+)?(?P<dir2>bigger|smaller|larger)\s+(?:one|size)\b", re.I)
+_NUMBER = re.compile(
+    r"\b(?:a|an|the|in|for|to|into)\s+(?P<v>(?:3\d|4\d|50)(?:[.,]5)?)\b(?!\s*(?:%|eur|euro|€|\$|days?|min|items?|pieces?|x\b))",
+    re.I,
+)
+_LETTER_ALONE = re.compile(
+    r"\b(?:an?|the|in|for|to|into)\s+(?P<v>x{1,3}[sl]|[23]xl|small|medium|large|extra (?:small|large))\b", re.I
+)
+_RELATIVE = re.compile(
+    r"\b(?P<n>one|a|two|half a)\s+sizes?\s+(?P<dir>up|down|bigger|smaller|larger)\b|"
+    r"\b(?:a\s+)?(?P<dir2>bigger|smaller|larger)\s+(?:one|size)\b",
+    re.I,
+)
 
 
 def _canonical(value: str) -> str:
@@ -39,6 +66,12 @@ def parse_size(text: str) -> str | None:
     if relative:
         direction = (relative.group("dir") or relative.group("dir2")).lower()
         larger = direction in ("up", "bigger", "larger")
-        step = "two sizes" if (relative.group("n") or "").lower() == "two" else "half a size" if (relative.group("n") or "").lower() == "half a" else "one size"
+        step = (
+            "two sizes"
+            if (relative.group("n") or "").lower() == "two"
+            else "half a size"
+            if (relative.group("n") or "").lower() == "half a"
+            else "one size"
+        )
         return f"{step} {'larger' if larger else 'smaller'}"
     return None

@@ -1,4 +1,5 @@
 """What every value finder returns, and how overlapping finds are settled."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass

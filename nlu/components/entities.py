@@ -4,6 +4,7 @@ Put it after any learned extractor (DIETClassifier) in config.yml: for the entit
 it handles, a learned entity overlapping one of its spans is dropped, because the rules
 also normalise the value (order ids, E.164 phones, ISO dates) and the forms rely on that.
 """
+
 from __future__ import annotations
 
 import logging
@@ -33,9 +34,7 @@ from crm_store.values import ENTITY_TYPES, FALLBACK_REGIONS, extract_all
 log = logging.getLogger(__name__)
 
 
-@DefaultV1Recipe.register(
-    [DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR], is_trainable=False
-)
+@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR], is_trainable=False)
 class RuleEntityExtractor(GraphComponent, EntityExtractorMixin):
     """Adds order ids, emails, phones, amounts, dates and quantities found by crm_store.values."""
 
@@ -70,10 +69,7 @@ class RuleEntityExtractor(GraphComponent, EntityExtractorMixin):
         self._types = frozenset(self._config["entities"])
         unknown = self._types - set(ENTITY_TYPES)
         if unknown:
-            raise ValueError(
-                f"RuleEntityExtractor cannot extract {sorted(unknown)}; "
-                f"it knows {list(ENTITY_TYPES)}"
-            )
+            raise ValueError(f"RuleEntityExtractor cannot extract {sorted(unknown)}; it knows {list(ENTITY_TYPES)}")
         self._fallback_regions = tuple(self._config["fallback_regions"])
         fixed = self._config["today"]
         self._today = date.fromisoformat(fixed) if fixed else None
@@ -132,8 +128,6 @@ def _overlaps_any(other: Dict[Text, Any], found: list) -> bool:
     if start is None or end is None:
         return False
     return any(
-        entity.entity == other.get(ENTITY_ATTRIBUTE_TYPE)
-        and start < entity.end
-        and entity.start < end
+        entity.entity == other.get(ENTITY_ATTRIBUTE_TYPE) and start < entity.end and entity.start < end
         for entity in found
     )

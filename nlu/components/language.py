@@ -24,6 +24,7 @@ candidates, so a short French or Italian question may score only 0.55 (the rest 
 Spanish or Portuguese) while English gets nothing; an English sentence that holds a
 German street name scores 0.72 German but still 0.17 English.
 """
+
 from __future__ import annotations
 
 import logging
@@ -58,16 +59,10 @@ def _build(codes: tuple[str, ...]) -> Any:
     from lingua import IsoCode639_1, Language, LanguageDetectorBuilder
 
     languages = [Language.from_iso_code_639_1(getattr(IsoCode639_1, c.upper())) for c in codes]
-    return (
-        LanguageDetectorBuilder.from_languages(*languages)
-        .with_preloaded_language_models()
-        .build()
-    )
+    return LanguageDetectorBuilder.from_languages(*languages).with_preloaded_language_models().build()
 
 
-@DefaultV1Recipe.register(
-    [DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False
-)
+@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)
 class LanguageDetector(GraphComponent, IntentClassifier):
     """Sets `language` on every message and `unsupported_language` on foreign ones."""
 

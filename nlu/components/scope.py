@@ -16,6 +16,7 @@ Emails and links are blanked before the lexicon is searched (an address at libra
 is not a library), and a lexicon word followed by a street word ("12 Library Road",
 "Council Street") is an address, not a business.
 """
+
 from __future__ import annotations
 
 import json
@@ -60,9 +61,7 @@ def phrase_pattern(phrases: List[Text]) -> re.Pattern | None:
     return re.compile(rf"(?<![\w-])(?:{body})(?:e?s|'s)?(?![\w-])", re.IGNORECASE)
 
 
-@DefaultV1Recipe.register(
-    [DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=True
-)
+@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=True)
 class BusinessContextCheck(GraphComponent, IntentClassifier):
     """Turns a business intent about another business into `rejection_intent`."""
 
@@ -79,19 +78,48 @@ class BusinessContextCheck(GraphComponent, IntentClassifier):
             # phrases that point at this shop, or say the customer is that other
             # business buying from us ("we're a gym, interested in 100 yoga mats")
             "shop_references": [
-                "your shop", "your store", "your website", "your site", "your app",
-                "your company", "your product", "your item", "your catalogue",
-                "from you", "you sent", "you delivered",
-                "we are a", "we're a", "we run a", "we own a", "i run a", "i own a",
+                "your shop",
+                "your store",
+                "your website",
+                "your site",
+                "your app",
+                "your company",
+                "your product",
+                "your item",
+                "your catalogue",
+                "from you",
+                "you sent",
+                "you delivered",
+                "we are a",
+                "we're a",
+                "we run a",
+                "we own a",
+                "i run a",
+                "i own a",
             ],
             # the intents that act on an order, an account or the shop itself; answers
             # inside a conversation (affirm, inform, a code...) and small talk are not judged
             "checked_intents": [
-                "order_status", "cancel_order", "change_address", "return_item",
-                "exchange_item", "refund_status", "parcel_missing", "payment_problem",
-                "account_help", "reset_not_received", "unlink_account", "delete_my_data",
-                "business_inquiry", "faq", "product_info", "product_availability",
-                "complaint", "escalate", "ticket_status", "request_human",
+                "order_status",
+                "cancel_order",
+                "change_address",
+                "return_item",
+                "exchange_item",
+                "refund_status",
+                "parcel_missing",
+                "payment_problem",
+                "account_help",
+                "reset_not_received",
+                "unlink_account",
+                "delete_my_data",
+                "business_inquiry",
+                "faq",
+                "product_info",
+                "product_availability",
+                "complaint",
+                "escalate",
+                "ticket_status",
+                "request_human",
             ],
             "rejection_intent": "out_of_scope",
         }
@@ -110,9 +138,7 @@ class BusinessContextCheck(GraphComponent, IntentClassifier):
         self._foreign_terms = list(foreign or [])
         self._anchor_terms = list(anchors or [])
         self._foreign = phrase_pattern(self._foreign_terms)
-        self._anchors = phrase_pattern(
-            [*self._anchor_terms, *self._config["shop_references"]]
-        )
+        self._anchors = phrase_pattern([*self._anchor_terms, *self._config["shop_references"]])
         self._checked = set(self._config["checked_intents"])
 
     @classmethod
@@ -137,9 +163,7 @@ class BusinessContextCheck(GraphComponent, IntentClassifier):
         if not foreign:
             log.warning("no foreign_business lookup in the training data; the check is off")
         with self._model_storage.write_to(self._resource) as model_dir:
-            (model_dir / "lexicon.json").write_text(
-                json.dumps({"foreign": foreign, "anchors": anchors}), "utf-8"
-            )
+            (model_dir / "lexicon.json").write_text(json.dumps({"foreign": foreign, "anchors": anchors}), "utf-8")
         self.__init__(self._config, self._model_storage, self._resource, foreign, anchors)
         return self._resource
 
@@ -172,7 +196,7 @@ class BusinessContextCheck(GraphComponent, IntentClassifier):
         if self._anchors is not None and self._anchors.search(blanked):
             return None
         for found in self._foreign.finditer(blanked):
-            if not re.match(rf"\s+(?:{_STREET})\b", blanked[found.end():], re.IGNORECASE):
+            if not re.match(rf"\s+(?:{_STREET})\b", blanked[found.end() :], re.IGNORECASE):
                 return found.group(0).lower()
         return None
 
@@ -196,12 +220,8 @@ class BusinessContextCheck(GraphComponent, IntentClassifier):
         rejected = str(intent[INTENT_NAME_KEY])
         name = str(self._config["rejection_intent"])
         rejection = {INTENT_NAME_KEY: name, PREDICTED_CONFIDENCE_KEY: intent.get(PREDICTED_CONFIDENCE_KEY)}
-        ranking = [
-            r for r in message.get(INTENT_RANKING_KEY) or []
-            if r.get(INTENT_NAME_KEY) not in (name, rejected)
-        ]
+        ranking = [r for r in message.get(INTENT_RANKING_KEY) or [] if r.get(INTENT_NAME_KEY) not in (name, rejected)]
         message.set(INTENT, rejection, add_to_output=True)
         message.set(INTENT_RANKING_KEY, [rejection, *ranking], add_to_output=True)
         message.set(BUSINESS_CONTEXT_KEY, {"rejected": rejected, "term": term}, add_to_output=True)
         log.debug("request about another business", extra={"intent": rejected})
-

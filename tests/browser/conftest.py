@@ -1,4 +1,5 @@
 """Fixtures for the browser tests: the web chat test server and Debian's headless Chromium."""
+
 from __future__ import annotations
 
 import sys

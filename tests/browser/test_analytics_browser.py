@@ -3,6 +3,7 @@ run on planted data; and the digest's signed manage link, used without logging i
 
 The full-page screenshot is copied to docs/analytics.png for docs/managers.md.
 """
+
 from __future__ import annotations
 
 import shutil
@@ -48,17 +49,45 @@ def _plant(engine) -> None:  # type: ignore[no-untyped-def]
 
     groups = plant_buyers(engine)  # weekly buyers, lapsed, one-timers: orders over 400 days
     with engine.begin() as conn:
-        pids = [conn.execute(insert(Product).values(sku=f"A{i}-{uuid.uuid4().hex[:5]}", name=name, price=5, stock=3)).inserted_primary_key[0]
-                for i, name in enumerate(["herb marker thyme", "herb marker rosemary"] + [f"gift item {i}" for i in range(3, 23)], 1)]
+        pids = [
+            conn.execute(
+                insert(Product).values(sku=f"A{i}-{uuid.uuid4().hex[:5]}", name=name, price=5, stock=3)
+            ).inserted_primary_key[0]
+            for i, name in enumerate(
+                ["herb marker thyme", "herb marker rosemary"] + [f"gift item {i}" for i in range(3, 23)], 1
+            )
+        ]
         cid = groups["weekly"][0]
         for n, items in planted_lines():
             at = AS_OF - timedelta(days=1 + n % 300, hours=1)
-            oid = conn.execute(insert(Order).values(number=f"K-{uuid.uuid4().hex[:10]}", customer_id=cid, status="delivered",
-                                                    stage_entered_at=at, placed_at=at, total=10)).inserted_primary_key[0]
-            conn.execute(insert(OrderItem), [{"order_id": oid, "product_id": pids[p - 1], "quantity": 1, "unit_price": 5} for p in items])
-        conn.execute(insert(Flag).values(process="order", process_id=1, kind=KIND, reason="packed for 5 days (usually under 2)",
-                                         raised_at=AS_OF - timedelta(days=1), stage="packed", owner="warehouse",
-                                         customer_id=groups["lapsed"][0], stage_entered_at=AS_OF - timedelta(days=5), threshold_hours=48))
+            oid = conn.execute(
+                insert(Order).values(
+                    number=f"K-{uuid.uuid4().hex[:10]}",
+                    customer_id=cid,
+                    status="delivered",
+                    stage_entered_at=at,
+                    placed_at=at,
+                    total=10,
+                )
+            ).inserted_primary_key[0]
+            conn.execute(
+                insert(OrderItem),
+                [{"order_id": oid, "product_id": pids[p - 1], "quantity": 1, "unit_price": 5} for p in items],
+            )
+        conn.execute(
+            insert(Flag).values(
+                process="order",
+                process_id=1,
+                kind=KIND,
+                reason="packed for 5 days (usually under 2)",
+                raised_at=AS_OF - timedelta(days=1),
+                stage="packed",
+                owner="warehouse",
+                customer_id=groups["lapsed"][0],
+                stage_entered_at=AS_OF - timedelta(days=5),
+                threshold_hours=48,
+            )
+        )
     for job in ("segment_customers", "mine_basket_rules", "score_propensity", "forecast_sales"):
         result = run_job(get_job(job), Settings(segment_max_k=6), engine, AS_OF)
         assert result.status == "ok", (job, result.error)
@@ -72,8 +101,13 @@ def console(tmp_path_factory):
 
     tmp = tmp_path_factory.mktemp("analytics")
     port = _free_port()
-    settings = Settings(database_url=f"sqlite:///{tmp / 'crm.db'}", var_dir=str(tmp / "var"), console_secret="test-only-secret",
-                        console_demo_users=False, console_url=f"http://127.0.0.1:{port}")
+    settings = Settings(
+        database_url=f"sqlite:///{tmp / 'crm.db'}",
+        var_dir=str(tmp / "var"),
+        console_secret="test-only-secret",
+        console_demo_users=False,
+        console_url=f"http://127.0.0.1:{port}",
+    )
     engine = make_engine(settings.database_url)
     migrate(engine)
     _plant(engine)
@@ -102,8 +136,14 @@ def test_a_manager_sees_segments_stalled_rules_buyers_and_the_forecast(browser, 
     page.goto(f"{base}/analytics")
 
     headings = page.locator("h2").all_inner_texts()
-    assert headings == ["Segments", "Stalled, most overdue first", "Funnels", "Sales forecast",
-                        "Who will buy in the next 90 days", "Bought together"]
+    assert headings == [
+        "Segments",
+        "Stalled, most overdue first",
+        "Funnels",
+        "Sales forecast",
+        "Who will buy in the next 90 days",
+        "Bought together",
+    ]
     segments = page.locator("#segments tbody tr td:first-child").all_inner_texts()
     assert {"hibernating"} <= set(segments) and len(segments) >= 2
     stalled = page.locator("#stalled tbody tr").first.inner_text()
@@ -133,7 +173,9 @@ def test_the_digest_manage_link_changes_only_its_recipient_without_a_login(brows
     page.click("button[type=submit]")
 
     assert "Done: you will get the weekly digest." in page.locator("main").inner_text()
-    assert [(r.email, r.frequency) for r in list_recipients(UnitOfWork(engine), settings)] == [("ops@shop.example", "weekly")]
+    assert [(r.email, r.frequency) for r in list_recipients(UnitOfWork(engine), settings)] == [
+        ("ops@shop.example", "weekly")
+    ]
     page.goto(link[:-3] + "abc")
     assert "This link is not valid" in page.locator("main").inner_text()
     page.close()

@@ -3,6 +3,7 @@
 The CRM is seeded (`crmbot seed`) and given eight weeks of planted chat activity, stalled flags
 and segments; the full-page screenshot is copied to docs/digest.png for the README.
 """
+
 from __future__ import annotations
 
 import shutil
@@ -32,7 +33,9 @@ def test_the_preview_reads_well_at_600_px(browser, tmp_path):
     plant_activity(uow(), NOW.replace(hour=0), days=56, busy_last_day=2.5)
     plant_flags_and_segments(uow(), NOW)
     page_file = tmp_path / "digest.html"
-    page_file.write_text(render_html(build_digest(uow(), last_complete("day", NOW), NOW), inline=True), encoding="utf-8")
+    page_file.write_text(
+        render_html(build_digest(uow(), last_complete("day", NOW), NOW), inline=True), encoding="utf-8"
+    )
     engine.dispose()
 
     page = browser.new_page(viewport=MAIL_WIDTH)
@@ -40,7 +43,9 @@ def test_the_preview_reads_well_at_600_px(browser, tmp_path):
 
     assert page.evaluate("document.documentElement.scrollWidth") <= MAIL_WIDTH["width"]  # no sideways scrolling
     sizes = page.evaluate("Array.from(document.images).map(i => [i.naturalWidth, i.getBoundingClientRect().width])")
-    assert len(sizes) == 3 and all(natural > 0 and 0 < shown <= 560 for natural, shown in sizes)  # channels, trend, funnel
+    assert len(sizes) == 3 and all(
+        natural > 0 and 0 < shown <= 560 for natural, shown in sizes
+    )  # channels, trend, funnel
     headings = page.locator("h2").all_inner_texts()
     assert headings[:3] == ["Out of the usual range", "Conversations and messages", "The assistant"]
     assert {"Stalled processes", "Segments", "What the assistant could not answer"} <= set(headings)

@@ -3,6 +3,7 @@
 Screenshots go to test-results/ (gitignored); the desktop one is also copied to
 docs/webchat.png for the README.
 """
+
 from __future__ import annotations
 
 import shutil
@@ -52,7 +53,10 @@ def test_order_status_through_quick_replies(chat, server, page):
         ("bot", ""),
     ]
     assert [m["text"] for m in user_messages(server, chat)] == [
-        "where is my order", "/order_status", "A-10423", "Can I see a picture of my parcel?",
+        "where is my order",
+        "/order_status",
+        "A-10423",
+        "Can I see a picture of my parcel?",
     ]
     used = page.locator(".crmbot-buttons").first.get_by_role("button")
     assert used.count() == 3 and all(used.nth(i).is_disabled() for i in range(3))
@@ -271,7 +275,9 @@ def test_an_agents_message_shows_the_agents_name_and_initials_and_team_notices_s
     session = chat.session_id()
 
     def push(message: dict) -> None:
-        httpx.post(f"{server.url}/test/push", json={"channel": "webchat", "sender": session, "message": message}, timeout=10)
+        httpx.post(
+            f"{server.url}/test/push", json={"channel": "webchat", "sender": session, "message": message}, timeout=10
+        )
 
     push({"text": "Anna Lee from our team has joined the chat.", "source": "handoff"})
     push({"text": "Hi, I'm checking your parcel now.", "source": "agent", "agent": "anna.lee"})

@@ -4,6 +4,7 @@ message arriving in the open chat is read (the header's Unread stays 0) while on
 counts, and no page asks for anything that is missing (the favicon).
 
 Screenshots: test-results/workspace-1280x800.png and test-results/workspace-1920x1080.png."""
+
 from __future__ import annotations
 
 import socket
@@ -45,8 +46,13 @@ def console(tmp_path_factory):
 
     tmp = tmp_path_factory.mktemp("workspace")
     port = _free_port()
-    settings = Settings(database_url=f"sqlite:///{tmp / 'crm.db'}", var_dir=str(tmp / "var"), console_secret="test-only-secret",
-                        console_demo_users=False, console_url=f"http://127.0.0.1:{port}")
+    settings = Settings(
+        database_url=f"sqlite:///{tmp / 'crm.db'}",
+        var_dir=str(tmp / "var"),
+        console_secret="test-only-secret",
+        console_demo_users=False,
+        console_url=f"http://127.0.0.1:{port}",
+    )
     engine = make_engine(settings.database_url)
     migrate(engine)
     for name in ("ana", "ben"):  # ben: someone to transfer to
@@ -69,14 +75,31 @@ def _claimed_chat(engine, lines: int) -> tuple[int, int]:  # type: ignore[no-unt
     uow = UnitOfWork(engine)
     with uow:
         customer = uow.customers.add(Customer(name="Robin Example", created_at=now))
-        conv = uow.conversations.add(Conversation(sender_id=uuid.uuid4().hex, channel="webchat", customer_id=customer.id,
-                                                  opened_by_event=uuid.uuid4().hex, started_at=now, last_event_at=now))
+        conv = uow.conversations.add(
+            Conversation(
+                sender_id=uuid.uuid4().hex,
+                channel="webchat",
+                customer_id=customer.id,
+                opened_by_event=uuid.uuid4().hex,
+                started_at=now,
+                last_event_at=now,
+            )
+        )
         uow.session.flush()
-        uow.identities.add(ChannelIdentity(customer_id=customer.id, channel="webchat", external_id=conv.sender_id, created_at=now))
+        uow.identities.add(
+            ChannelIdentity(customer_id=customer.id, channel="webchat", external_id=conv.sender_id, created_at=now)
+        )
         for i in range(lines):
-            uow.messages.add(Message(conversation_id=conv.id, event_key=uuid.uuid4().hex, direction="in" if i % 2 == 0 else "out",
-                                     author=None if i % 2 == 0 else "assistant", text=f"line {i}: my parcel is late and I need help",
-                                     sent_at=now - timedelta(seconds=60 - i)))
+            uow.messages.add(
+                Message(
+                    conversation_id=conv.id,
+                    event_key=uuid.uuid4().hex,
+                    direction="in" if i % 2 == 0 else "out",
+                    author=None if i % 2 == 0 else "assistant",
+                    text=f"line {i}: my parcel is late and I need help",
+                    sent_at=now - timedelta(seconds=60 - i),
+                )
+            )
         uow.commit()
         conv_id, sender = conv.id, conv.sender_id
     handoff = handoffs.request_handoff(UnitOfWork(engine), sender, "asked for a person", now - timedelta(seconds=30)).id
@@ -87,8 +110,15 @@ def _claimed_chat(engine, lines: int) -> tuple[int, int]:  # type: ignore[no-unt
 def _say(engine, conversation_id: int, text: str) -> None:  # type: ignore[no-untyped-def]
     uow = UnitOfWork(engine)
     with uow:
-        uow.messages.add(Message(conversation_id=conversation_id, event_key=uuid.uuid4().hex, direction="in", text=text,
-                                 sent_at=datetime.utcnow()))
+        uow.messages.add(
+            Message(
+                conversation_id=conversation_id,
+                event_key=uuid.uuid4().hex,
+                direction="in",
+                text=text,
+                sent_at=datetime.utcnow(),
+            )
+        )
         uow.commit()
 
 

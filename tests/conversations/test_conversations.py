@@ -9,6 +9,7 @@ fails here; a set without one (a new blind batch before its first run is recorde
 held-out set, which nobody may tune on) is reported and gated only against crashes: every
 conversation must run to its end.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -27,8 +28,7 @@ SETS = sets_in(HERE)
 # docs/conversation-judge.md. The order numbers are seeded per conversation, but replies under
 # load can still arrive late on the web chat and earlier rounds saw a turn or two move between
 # runs, so each gate sits MARGIN below the measured rate: about four turns of ~170, three of ~120.
-MEASURED_TURN_RATE = {"own": 165 / 166, "blind": 154 / 187, "batch1": 47 / 124, "batch2": 47 / 113,
-                      "batch3": 61 / 127}
+MEASURED_TURN_RATE = {"own": 165 / 166, "blind": 154 / 187, "batch1": 47 / 124, "batch2": 47 / 113, "batch3": 61 / 127}
 MARGIN = 0.025
 UNGATED = {"heldout"}
 # Conversations run two at a time: the stack waits on its action server and database as much as
@@ -55,8 +55,9 @@ def test_every_set_follows_the_strict_format():
 @pytest.mark.parametrize("name", list(SETS))
 def test_set(stack: Stack, name: str):
     convs = load(SETS[name])
-    results = run_all(stack.rasa_url, stack.engine, convs, api_token=api_token_of(stack), log_path=stack.log_path,
-                      jobs=JOBS)
+    results = run_all(
+        stack.rasa_url, stack.engine, convs, api_token=api_token_of(stack), log_path=stack.log_path, jobs=JOBS
+    )
     total = score(results, convs)
     print(total.line(f"{name} set"))
     failed = "\n".join(r.report() for r in results if not r.passed)

@@ -1,6 +1,7 @@
 """Released back to the queue, through the running system (REST -> Rasa -> CRM -> console): what the
 customer wrote while the agent had the chat is not acknowledged again by the queue, and what they
 write after the release is, in words that agree with the release notice."""
+
 from __future__ import annotations
 
 import re
@@ -59,5 +60,8 @@ def _incoming_id(stack: Stack, sender: str, text: str) -> int | None:
     from crm_store.models import Conversation, Message
 
     with stack.engine.connect() as conn:
-        return conn.execute(select(Message.id).join(Conversation, Message.conversation_id == Conversation.id)
-                            .where(Conversation.sender_id == sender, Message.direction == "in", Message.text == text)).scalar()
+        return conn.execute(
+            select(Message.id)
+            .join(Conversation, Message.conversation_id == Conversation.id)
+            .where(Conversation.sender_id == sender, Message.direction == "in", Message.text == text)
+        ).scalar()

@@ -1,6 +1,7 @@
 """A customer asks for a person and two agents race for the chat, in headless Chromium against
 the whole running system (`crmbot run`: Rasa, actions, console); then the same over Telegram
 through the fake Bot API. Screenshots of the queue and the conversation go to docs/."""
+
 from __future__ import annotations
 
 import random
@@ -57,17 +58,23 @@ def console_login(browser, stack: Stack, name: str, password: str):  # type: ign
 
 def handoff_of(stack: Stack, sender: str) -> dict | None:
     with stack.engine.connect() as conn:
-        row = conn.execute(select(Handoff.id, Handoff.status, Handoff.agent, Handoff.csat, Handoff.returned_at)
-                           .join(Conversation, Handoff.conversation_id == Conversation.id)
-                           .where(Conversation.sender_id == sender).order_by(Handoff.id.desc())).first()
+        row = conn.execute(
+            select(Handoff.id, Handoff.status, Handoff.agent, Handoff.csat, Handoff.returned_at)
+            .join(Conversation, Handoff.conversation_id == Conversation.id)
+            .where(Conversation.sender_id == sender)
+            .order_by(Handoff.id.desc())
+        ).first()
     return dict(row._mapping) if row else None
 
 
 def outgoing(stack: Stack, sender: str) -> list[dict]:
     with stack.engine.connect() as conn:
-        rows = conn.execute(select(Message.id, Message.text, Message.author, Message.author_name)
-                            .join(Conversation, Message.conversation_id == Conversation.id)
-                            .where(Conversation.sender_id == sender, Message.direction == "out").order_by(Message.id))
+        rows = conn.execute(
+            select(Message.id, Message.text, Message.author, Message.author_name)
+            .join(Conversation, Message.conversation_id == Conversation.id)
+            .where(Conversation.sender_id == sender, Message.direction == "out")
+            .order_by(Message.id)
+        )
         return [dict(r._mapping) for r in rows]
 
 
@@ -99,8 +106,9 @@ def test_two_agents_a_web_customer_live_both_ways_then_the_rating(stack: Stack, 
         with ana.expect_navigation(), bea.expect_navigation():
             ana.evaluate(submit)
             bea.evaluate(submit)
-        winner, loser, winner_name, loser_name = (ana, bea, "agent", second_agent) if "/handoffs/" in ana.url \
-            else (bea, ana, second_agent, "agent")
+        winner, loser, winner_name, loser_name = (
+            (ana, bea, "agent", second_agent) if "/handoffs/" in ana.url else (bea, ana, second_agent, "agent")
+        )
         loser.get_by_text(f"{winner_name} has already taken this conversation").wait_for()
         assert handoff_of(stack, sender)["agent"] == winner_name
         chat.wait_for_bot(f"{display_name(winner_name)} from our team has joined the chat")
@@ -158,8 +166,11 @@ def test_telegram_handoff_agent_reply_silence_and_rating(stack: Stack, telegram)
     before = len(replies_to(telegram, chat_id))
     for i in range(5):  # a flood while claimed: the assistant must not answer any of it
         assert post_update(stack, text_update(chat_id, f"hello? message {i}")) == 200
-    r = agent.post(f"/handoffs/{handoff['id']}/reply", data={"csrf": csrf, "text": "Hi, Max here. How can I help?"},
-                   headers={"Accept": "application/json"})
+    r = agent.post(
+        f"/handoffs/{handoff['id']}/reply",
+        data={"csrf": csrf, "text": "Hi, Max here. How can I help?"},
+        headers={"Accept": "application/json"},
+    )
     assert r.status_code == 200, r.text
     # Telegram shows every message as the bot's: the agent's name goes in front.
     eventually(lambda: "Manager (our team): Hi, Max here. How can I help?" in replies_to(telegram, chat_id))
@@ -182,20 +193,31 @@ def second_order(stack: Stack, number: str) -> str:
     other = f"A-{random.randint(20000, 99999)}"
     with UnitOfWork(stack.engine) as uow:
         mine = uow.orders.one_by(number=number)
-        uow.orders.add(Order(number=other, customer_id=mine.customer_id, status="paid", stage_entered_at=mine.placed_at,
-                             placed_at=mine.placed_at, total=Decimal("19.90")))
+        uow.orders.add(
+            Order(
+                number=other,
+                customer_id=mine.customer_id,
+                status="paid",
+                stage_entered_at=mine.placed_at,
+                placed_at=mine.placed_at,
+                total=Decimal("19.90"),
+            )
+        )
         uow.commit()
     return other
 
 
-@pytest.mark.parametrize("before, ending, first", [
-    ("nothing", "ticket", "hi"),                 # nobody could take the chat: a ticket, and back to the assistant
-    ("return_form", "ticket", "hi"),             # asked for a person in the middle of a form
-    ("order_question", "expired", "question"),   # "which order?" pending outside a form (requested_info)
-    ("nothing", "cancelled", "hi"),              # "cancel, I don't need a person anymore" while queued
-    ("nothing", "resolved", "question"),         # an agent resolved it; a question instead of the rating
-    ("return_form", "resolved", "hi"),           # ... and a greeting instead of the rating
-])
+@pytest.mark.parametrize(
+    "before, ending, first",
+    [
+        ("nothing", "ticket", "hi"),  # nobody could take the chat: a ticket, and back to the assistant
+        ("return_form", "ticket", "hi"),  # asked for a person in the middle of a form
+        ("order_question", "expired", "question"),  # "which order?" pending outside a form (requested_info)
+        ("nothing", "cancelled", "hi"),  # "cancel, I don't need a person anymore" while queued
+        ("nothing", "resolved", "question"),  # an agent resolved it; a question instead of the rating
+        ("return_form", "resolved", "hi"),  # ... and a greeting instead of the rating
+    ],
+)
 def test_after_a_hand_back_the_assistant_answers_the_next_message(stack: Stack, before: str, ending: str, first: str):  # type: ignore[no-untyped-def]
     sender, number = customer_with_order(stack)
     if before == "return_form":
@@ -207,7 +229,9 @@ def test_after_a_hand_back_the_assistant_answers_the_next_message(stack: Stack, 
     handoff_id = eventually(lambda: handoff_of(stack, sender))["id"]
     now = datetime.utcnow()
     if ending == "cancelled":
-        assert stack.say(sender, "cancel, I don't need a person anymore") == []  # the queue monitor answers, not the assistant
+        assert (
+            stack.say(sender, "cancel, I don't need a person anymore") == []
+        )  # the queue monitor answers, not the assistant
     else:
         assert stack.say(sender, "hello? anyone there?") == []  # queued: the assistant itself stays silent
     if ending == "resolved":

@@ -1,6 +1,7 @@
 """Context the assistant already has, end to end (REST -> Rasa -> actions -> CRM): the one order that
 fits is taken and named, a corrected number is an order (not a wrong code), a code typed with a space
 links the chat, and a queued customer hears back from the first second of the handoff."""
+
 from __future__ import annotations
 
 import pytest
@@ -21,7 +22,9 @@ def test_a_linked_customers_only_order_on_its_way_is_taken_and_named(stack: Stac
 
     reply = texts(stack.say(sender, "where is my order?"))
 
-    assert f"order {number} (1 x yoga mat" in reply and f"Order {number} (" in reply and "is shipped" in reply, stack.log()
+    assert f"order {number} (1 x yoga mat" in reply and f"Order {number} (" in reply and "is shipped" in reply, (
+        stack.log()
+    )
     assert "Which order" not in reply
 
 
@@ -44,9 +47,16 @@ def test_a_code_typed_with_a_space_links_the_chat(stack: Stack):
     owner_sender, _, number = customer(stack, "shipped")
     email = f"{owner_sender}@example.com"
     with stack.engine.begin() as conn:
-        conn.execute(Customer.__table__.update()
-                     .where(Customer.id == select(ChannelIdentity.customer_id).where(ChannelIdentity.external_id == owner_sender)
-                            .scalar_subquery()).values(email=email))
+        conn.execute(
+            Customer.__table__.update()
+            .where(
+                Customer.id
+                == select(ChannelIdentity.customer_id)
+                .where(ChannelIdentity.external_id == owner_sender)
+                .scalar_subquery()
+            )
+            .values(email=email)
+        )
     visitor = unique_sender("spaced")
 
     stack.say(visitor, f"where is my order {number}")
@@ -78,5 +88,7 @@ def test_an_invoice_request_is_answered_not_turned_away(stack: Stack):
     assert "Sorry, I can't help with that" not in reply, stack.log()
     assert number in reply and "invoice" in reply
     with stack.engine.connect() as conn:  # no INVOICE_URL configured: the team is asked, with the order on it
-        rows = conn.execute(select(Ticket.subject).join(Order, Order.id == Ticket.order_id).where(Ticket.customer_id == owner)).all()
+        rows = conn.execute(
+            select(Ticket.subject).join(Order, Order.id == Ticket.order_id).where(Ticket.customer_id == owner)
+        ).all()
     assert rows == [(f"Invoice copy ({number})",)]

@@ -2,6 +2,7 @@
 the agent: a question, a greeting, thanks, or nothing at all. Driven through the whole running
 system (`crmbot run`): the customer on the REST channel, the agent through the console's HTTP
 routes, the rating read back from the CRM."""
+
 from __future__ import annotations
 
 import re
@@ -37,8 +38,11 @@ class RestCustomer:
         self.stack, self.sender, self.after, self.seen = stack, sender, 0, []
 
     def fetch(self) -> list[dict]:
-        got = httpx.get(f"{self.stack.rasa_url}/webhooks/rest/messages",
-                        params={"sender": self.sender, "after": self.after}, timeout=10).json()["messages"]
+        got = httpx.get(
+            f"{self.stack.rasa_url}/webhooks/rest/messages",
+            params={"sender": self.sender, "after": self.after},
+            timeout=10,
+        ).json()["messages"]
         if got:
             self.after = got[-1]["id"]
             self.seen += got
@@ -68,12 +72,15 @@ def resolve_and_wait_for_the_question(stack: Stack, agent: Agent, customer: Rest
     assert handoff_of(stack, customer.sender)["returned_at"]
 
 
-@pytest.mark.parametrize("last", [
-    "hello? where is my order {number}?",   # a question: the form used to read it as a change of topic
-    "hello",                                # a greeting
-    "great, thank you",                     # thanks (the only kind that used to be kept)
-    None,                                   # nothing after the agent's reply
-])
+@pytest.mark.parametrize(
+    "last",
+    [
+        "hello? where is my order {number}?",  # a question: the form used to read it as a change of topic
+        "hello",  # a greeting
+        "great, thank you",  # thanks (the only kind that used to be kept)
+        None,  # nothing after the agent's reply
+    ],
+)
 def test_the_rating_is_the_answer_to_the_rating_question(stack: Stack, last: str | None):  # type: ignore[no-untyped-def]
     agent = Agent(stack)
     customer, number, handoff_id = handed_off_and_claimed(stack, agent)
@@ -88,12 +95,16 @@ def test_the_rating_is_the_answer_to_the_rating_question(stack: Stack, last: str
     assert eventually(lambda: (handoff_of(stack, sender) or {}).get("csat")) == 5
 
 
-@pytest.mark.parametrize("instead, answered", [
-    ("hi", "Hi! I'm the shop assistant"),
-    ("where is my order {number}?", "is shipped"),
-])
+@pytest.mark.parametrize(
+    "instead, answered",
+    [
+        ("hi", "Hi! I'm the shop assistant"),
+        ("where is my order {number}?", "is shipped"),
+    ],
+)
 def test_a_greeting_or_question_instead_of_a_rating_is_answered_and_nothing_is_stored(
-        stack: Stack, instead: str, answered: str):  # type: ignore[no-untyped-def]
+    stack: Stack, instead: str, answered: str
+):  # type: ignore[no-untyped-def]
     agent = Agent(stack)
     customer, number, handoff_id = handed_off_and_claimed(stack, agent)
     sender = customer.sender

@@ -1,6 +1,7 @@
 """Turns that lean on what was just said, through the running assistant (REST -> Rasa -> actions -> CRM):
 "what can you do?", "cancel it" and "when will it arrive?" after a status answer, and "yes" where
 the return form asks why."""
+
 from __future__ import annotations
 
 from datetime import datetime, timedelta
@@ -31,7 +32,9 @@ def test_cancel_it_after_a_status_answer_reads_that_order_back(stack: Stack):
     reply = texts(stack.say(sender, "cancel it"))
 
     assert f"Order {number} (1 x yoga mat, 29.90 EUR) can still be cancelled" in reply, stack.log()
-    assert rows(stack, select(Order.status).where(Order.number == number))[0][0] == "paid"  # nothing written before "yes"
+    assert (
+        rows(stack, select(Order.status).where(Order.number == number))[0][0] == "paid"
+    )  # nothing written before "yes"
 
 
 def test_when_will_it_arrive_after_a_status_answer_gives_the_delivery_only(stack: Stack):
@@ -39,10 +42,17 @@ def test_when_will_it_arrive_after_a_status_answer_gives_the_delivery_only(stack
     eta = datetime.utcnow() + timedelta(days=3)
     with stack.engine.begin() as conn:
         order_id = conn.execute(select(Order.id).where(Order.number == number)).scalar_one()
-        conn.execute(Shipment.__table__.insert().values(order_id=order_id, carrier="UPS", status="in_transit",
-                                                        tracking_url="https://track.example/e2e", eta=eta,
-                                                        dispatched_at=datetime.utcnow() - timedelta(days=1),
-                                                        delivery_attempts=0))
+        conn.execute(
+            Shipment.__table__.insert().values(
+                order_id=order_id,
+                carrier="UPS",
+                status="in_transit",
+                tracking_url="https://track.example/e2e",
+                eta=eta,
+                dispatched_at=datetime.utcnow() - timedelta(days=1),
+                delivery_attempts=0,
+            )
+        )
 
     status = texts(stack.say(sender, f"where is my order {number}?"))
     reply = texts(stack.say(sender, "when will it arrive?"))
@@ -64,11 +74,27 @@ def test_yes_as_the_return_reason_is_asked_in_other_words_and_not_logged_as_not_
     assert any(b.get("title") == "Wrong size" for r in again for b in r.get("buttons") or [])
     assert "reason: wrong size" in done  # the form went on to its read-back
     # The digest's "could not answer" list is fallback messages and the last one before a handoff.
-    intents = eventually(lambda: rows(stack, select(Message.intent).join(Conversation, Message.conversation_id == Conversation.id)
-                                      .where(Conversation.sender_id == sender, Message.direction == "in",
-                                             Message.text == "it is the wrong size")))
-    yes = rows(stack, select(Message.intent).join(Conversation, Message.conversation_id == Conversation.id)
-               .where(Conversation.sender_id == sender, Message.direction == "in", Message.text == "yes"))
+    intents = eventually(
+        lambda: rows(
+            stack,
+            select(Message.intent)
+            .join(Conversation, Message.conversation_id == Conversation.id)
+            .where(Conversation.sender_id == sender, Message.direction == "in", Message.text == "it is the wrong size"),
+        )
+    )
+    yes = rows(
+        stack,
+        select(Message.intent)
+        .join(Conversation, Message.conversation_id == Conversation.id)
+        .where(Conversation.sender_id == sender, Message.direction == "in", Message.text == "yes"),
+    )
     assert intents and yes and yes[0][0] != "nlu_fallback"
-    assert rows(stack, select(Handoff.id).join(Conversation, Handoff.conversation_id == Conversation.id)
-                .where(Conversation.sender_id == sender)) == []
+    assert (
+        rows(
+            stack,
+            select(Handoff.id)
+            .join(Conversation, Handoff.conversation_id == Conversation.id)
+            .where(Conversation.sender_id == sender),
+        )
+        == []
+    )

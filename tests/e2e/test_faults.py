@@ -1,4 +1,5 @@
 """Faults on the running system (`crmbot run`): each turn is answered honestly and the counts stay whole."""
+
 from __future__ import annotations
 
 import json
@@ -32,7 +33,9 @@ def tracker_texts(stack: Stack, sender: str) -> list[str]:
 
 def conversations_of(stack: Stack, sender: str) -> int:
     with stack.engine.connect() as conn:
-        return conn.execute(select(func.count()).select_from(Conversation).where(Conversation.sender_id == sender)).scalar_one()
+        return conn.execute(
+            select(func.count()).select_from(Conversation).where(Conversation.sender_id == sender)
+        ).scalar_one()
 
 
 def test_a_turn_the_tracker_store_cannot_load_or_save_gets_an_honest_reply_and_nothing_half_done(stack: Stack):
@@ -54,8 +57,9 @@ def test_a_turn_the_tracker_store_cannot_load_or_save_gets_an_honest_reply_and_n
     assert tracker_texts(stack, sender) == ["hello", "hello"]
     rows = crm_rows_once_settled(stack, sender, inbound=2, outbound=len(before) + len(after))
     assert [r["text"] for r in rows if r["direction"] == "in"] == ["hello", "hello"]
-    assert [r["text"] for r in rows if r["direction"] == "out"] == [r["text"] for r in before + after], \
+    assert [r["text"] for r in rows if r["direction"] == "out"] == [r["text"] for r in before + after], (
         "every reply the customer got is in the CRM once; the apology of the lost turn is not a turn"
+    )
     assert conversations_of(stack, sender) == 1, "the outage did not split the CRM conversation"
 
 
@@ -74,16 +78,20 @@ def test_a_failed_action_call_is_retried_then_apologised_for(stack: Stack):
 
     assert ACTION_FAILED in texts(replies), replies
     assert eventually(lambda: _answers(health), timeout=180), stack.log()  # back for the next tests
-    assert "action server crashed (exit code -9); restarting it" in stack.log_path.read_text(errors="replace"), stack.log()
+    assert "action server crashed (exit code -9); restarting it" in stack.log_path.read_text(errors="replace"), (
+        stack.log()
+    )
     again = stack.say(sender, f"where is my order {number}?")
     assert f"Order {number} (" in texts(again) and ") is shipped" in texts(again)
     rows = crm_rows_once_settled(stack, sender, inbound=2, outbound=len(replies) + len(again))
-    assert [r["text"] for r in rows if r["direction"] == "out"] == [r["text"] for r in replies + again], \
+    assert [r["text"] for r in rows if r["direction"] == "out"] == [r["text"] for r in replies + again], (
         "the apology and the later answer are in the CRM, each once"
+    )
 
 
 def crm_rows_once_settled(stack: Stack, sender: str, inbound: int, outbound: int) -> list[dict]:
     """The sender's CRM messages once ingestion has caught up, checked to be exactly these counts."""
+
     def counts() -> tuple[int, int]:
         rows = messages_of(stack.engine, sender)
         return sum(r["direction"] == "in" for r in rows), sum(r["direction"] == "out" for r in rows)
@@ -107,8 +115,14 @@ def test_ingest_status_reports_the_running_worker_as_healthy(stack: Stack):
     stack.say(sender, "hello")
     eventually(lambda: messages_of(stack.engine, sender))
 
-    result = subprocess.run([sys.executable, "-m", "bot.cli", "ingest", "status", "--json"], cwd=PROJECT_ROOT,
-                            env=stack.env, capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "ingest", "status", "--json"],
+        cwd=PROJECT_ROOT,
+        env=stack.env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
     report = json.loads(result.stdout)
     assert result.returncode == 0, report

@@ -1,5 +1,6 @@
 """An abandoned form's follow-up, with the whole system running: found by one process, sent by
 another through the customer's own channel (Telegram, the local fake), and only once."""
+
 from __future__ import annotations
 
 import random
@@ -25,15 +26,34 @@ def test_abandoned_form_gets_one_follow_up_across_process_restarts(stack: Stack,
     post_update(stack, text_update(chat_id, "hello"))
     eventually(lambda: replies_to(telegram, chat_id), timeout=60)
     with stack.engine.begin() as conn:
-        customer_id = eventually(lambda: conn.execute(select(ChannelIdentity.customer_id).where(
-            ChannelIdentity.channel == "telegram", ChannelIdentity.external_id == str(chat_id))).scalar())
-        conversation_id = conn.execute(select(Conversation.id).where(Conversation.sender_id == str(chat_id))
-                                       .order_by(Conversation.last_event_at.desc(), Conversation.id.desc()).limit(1)).scalar_one()
+        customer_id = eventually(
+            lambda: conn.execute(
+                select(ChannelIdentity.customer_id).where(
+                    ChannelIdentity.channel == "telegram", ChannelIdentity.external_id == str(chat_id)
+                )
+            ).scalar()
+        )
+        conversation_id = conn.execute(
+            select(Conversation.id)
+            .where(Conversation.sender_id == str(chat_id))
+            .order_by(Conversation.last_event_at.desc(), Conversation.id.desc())
+            .limit(1)
+        ).scalar_one()
         started = datetime.utcnow() - timedelta(hours=30)  # the customer left a return form a day ago
-        for kind, name, payload, at in (("slot", "order_id", {"value": "A-10423"}, started),
-                                        ("active_loop", "return_form", {}, started + timedelta(seconds=1))):
-            conn.execute(insert(ConversationEvent).values(conversation_id=conversation_id, event_key=uuid.uuid4().hex,
-                                                          kind=kind, name=name, payload=payload, occurred_at=at))
+        for kind, name, payload, at in (
+            ("slot", "order_id", {"value": "A-10423"}, started),
+            ("active_loop", "return_form", {}, started + timedelta(seconds=1)),
+        ):
+            conn.execute(
+                insert(ConversationEvent).values(
+                    conversation_id=conversation_id,
+                    event_key=uuid.uuid4().hex,
+                    kind=kind,
+                    name=name,
+                    payload=payload,
+                    occurred_at=at,
+                )
+            )
     env = {**stack.env, "LOG_LEVEL": "WARNING"}
 
     flagged = crmbot("job", "run", "flag_stalled", **env)
@@ -45,7 +65,10 @@ def test_abandoned_form_gets_one_follow_up_across_process_restarts(stack: Stack,
     assert eventually(lambda: TEXT in replies_to(telegram, chat_id))
     assert replies_to(telegram, chat_id).count(TEXT) == 1
     with stack.engine.connect() as conn:
-        row = conn.execute(select(FollowUp.status, FollowUp.channel, FollowUp.customer_id)
-                           .where(FollowUp.conversation_id == conversation_id)).one()
+        row = conn.execute(
+            select(FollowUp.status, FollowUp.channel, FollowUp.customer_id).where(
+                FollowUp.conversation_id == conversation_id
+            )
+        ).one()
     assert tuple(row) == ("sent", "telegram", customer_id)
     assert eventually(lambda: [m for m in messages_of(stack.engine, str(chat_id)) if m["text"] == TEXT])

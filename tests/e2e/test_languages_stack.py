@@ -1,6 +1,7 @@
 """German, French and Spanish customers served end to end over REST: order status, a cancellation
 with its read-back and yes, a return with a reason, thanks, goodbye and the rating, each in the
 customer's language; a customer switching language mid-conversation. Uses the session's stack."""
+
 from __future__ import annotations
 
 import random
@@ -15,7 +16,16 @@ from bot.local_stack import Stack, eventually
 from crm_store import stages
 from crm_store.db import UnitOfWork
 from crm_store.models import (
-    ChannelIdentity, Conversation, Customer, Feedback, Handoff, Message, Order, OrderItem, Product, Return,
+    ChannelIdentity,
+    Conversation,
+    Customer,
+    Feedback,
+    Handoff,
+    Message,
+    Order,
+    OrderItem,
+    Product,
+    Return,
 )
 from tests.support.events import unique_sender
 
@@ -36,12 +46,23 @@ def customer_with_orders(stack: Stack, *statuses: str) -> tuple[str, int, list[s
     uow = UnitOfWork(stack.engine)
     with uow:
         person = uow.customers.add(Customer(name="Test Person", created_at=placed))
-        uow.identities.add(ChannelIdentity(customer_id=person.id, channel="rest", external_id=sender, created_at=placed))
+        uow.identities.add(
+            ChannelIdentity(customer_id=person.id, channel="rest", external_id=sender, created_at=placed)
+        )
         mat = uow.session.scalars(select(Product).where(Product.name == "yoga mat")).one()
         for status in statuses:
             number = f"A-{random.randint(20000, 99999)}"
-            order = uow.orders.add(Order(number=number, customer_id=person.id, status="pending", stage_entered_at=placed,
-                                         placed_at=placed, total=Decimal("29.90"), shipping_address="Torstrasse 1, 10119 Berlin"))
+            order = uow.orders.add(
+                Order(
+                    number=number,
+                    customer_id=person.id,
+                    status="pending",
+                    stage_entered_at=placed,
+                    placed_at=placed,
+                    total=Decimal("29.90"),
+                    shipping_address="Torstrasse 1, 10119 Berlin",
+                )
+            )
             uow.session.add(OrderItem(order_id=order.id, product_id=mat.id, quantity=1, unit_price=Decimal("29.90")))
             for step, stage in enumerate(FLOW[: FLOW.index(status) + 1]):
                 stages.move(uow.session, "order", order, stage, placed + timedelta(days=step + 1))
@@ -58,6 +79,7 @@ def rows(stack: Stack, stmt):  # type: ignore[no-untyped-def]
 @dataclass(frozen=True)
 class Script:
     """What a customer writes in one language, and what the replies must say."""
+
     code: str
     hello: str
     greeting: str
@@ -80,27 +102,69 @@ class Script:
 
 
 SCRIPTS = [
-    Script("de", "Hallo, guten Tag zusammen", "Ich bin der Shop-Assistent",
-           "Wo bleibt meine Bestellung {number}?", "Bestellung {number} (1 x yoga mat, 29,90\xa0€) ist versandt",
-           "Ich möchte die Bestellung {number} stornieren", "kann noch storniert werden", "ja",
-           "ist storniert", "Ich möchte etwas aus Bestellung {number} zurückschicken", "Warum schicken Sie es zurück?",
-           "Die Matte ist mir leider viel zu klein", "Zur Kontrolle: Rücksendung", "Ich habe die Rücksendung",
-           "Vielen Dank für die Hilfe", "Gern geschehen", "Tschüss, bis bald", "Wie bewerten Sie dieses Gespräch",
-           "Danke für Ihr Feedback"),
-    Script("fr", "Bonjour, je voudrais de l'aide s'il vous plaît", "Je suis l'assistant de la boutique",
-           "Où en est ma commande {number} ?", "La commande {number} (1 x yoga mat, 29,90\xa0€) est expédiée",
-           "Je veux annuler ma commande {number}", "peut encore être annulée", "oui",
-           "est annulée", "Je voudrais retourner un article de la commande {number}", "Pourquoi le retournez-vous ?",
-           "Le tapis est beaucoup trop petit pour moi", "Pour vérifier : retour", "J'ai ouvert le retour",
-           "Merci beaucoup pour votre aide", "Avec plaisir", "Au revoir, bonne journée", "comment évaluez-vous cette conversation",
-           "Merci pour votre avis"),
-    Script("es", "Hola, buenos días", "Soy el asistente de la tienda",
-           "¿Dónde está mi pedido {number}?", "El pedido {number} (1 x yoga mat, 29,90\xa0€) está enviado",
-           "Quiero cancelar mi pedido {number}", "todavía se puede cancelar", "sí",
-           "está cancelado", "Quiero devolver un artículo del pedido {number}", "¿Por qué lo devuelve?",
-           "La esterilla es demasiado pequeña para mí", "Para confirmar: devolución", "He abierto la devolución",
-           "Muchas gracias por la ayuda", "De nada", "Adiós, hasta luego", "cómo valora esta conversación",
-           "Gracias por su opinión"),
+    Script(
+        "de",
+        "Hallo, guten Tag zusammen",
+        "Ich bin der Shop-Assistent",
+        "Wo bleibt meine Bestellung {number}?",
+        "Bestellung {number} (1 x yoga mat, 29,90\xa0€) ist versandt",
+        "Ich möchte die Bestellung {number} stornieren",
+        "kann noch storniert werden",
+        "ja",
+        "ist storniert",
+        "Ich möchte etwas aus Bestellung {number} zurückschicken",
+        "Warum schicken Sie es zurück?",
+        "Die Matte ist mir leider viel zu klein",
+        "Zur Kontrolle: Rücksendung",
+        "Ich habe die Rücksendung",
+        "Vielen Dank für die Hilfe",
+        "Gern geschehen",
+        "Tschüss, bis bald",
+        "Wie bewerten Sie dieses Gespräch",
+        "Danke für Ihr Feedback",
+    ),
+    Script(
+        "fr",
+        "Bonjour, je voudrais de l'aide s'il vous plaît",
+        "Je suis l'assistant de la boutique",
+        "Où en est ma commande {number} ?",
+        "La commande {number} (1 x yoga mat, 29,90\xa0€) est expédiée",
+        "Je veux annuler ma commande {number}",
+        "peut encore être annulée",
+        "oui",
+        "est annulée",
+        "Je voudrais retourner un article de la commande {number}",
+        "Pourquoi le retournez-vous ?",
+        "Le tapis est beaucoup trop petit pour moi",
+        "Pour vérifier : retour",
+        "J'ai ouvert le retour",
+        "Merci beaucoup pour votre aide",
+        "Avec plaisir",
+        "Au revoir, bonne journée",
+        "comment évaluez-vous cette conversation",
+        "Merci pour votre avis",
+    ),
+    Script(
+        "es",
+        "Hola, buenos días",
+        "Soy el asistente de la tienda",
+        "¿Dónde está mi pedido {number}?",
+        "El pedido {number} (1 x yoga mat, 29,90\xa0€) está enviado",
+        "Quiero cancelar mi pedido {number}",
+        "todavía se puede cancelar",
+        "sí",
+        "está cancelado",
+        "Quiero devolver un artículo del pedido {number}",
+        "¿Por qué lo devuelve?",
+        "La esterilla es demasiado pequeña para mí",
+        "Para confirmar: devolución",
+        "He abierto la devolución",
+        "Muchas gracias por la ayuda",
+        "De nada",
+        "Adiós, hasta luego",
+        "cómo valora esta conversación",
+        "Gracias por su opinión",
+    ),
 ]
 
 
@@ -138,8 +202,15 @@ def test_a_customer_is_served_in_their_language(stack: Stack, script: Script):
     assert rows(stack, select(Feedback.rating).where(Feedback.customer_id == customer_id)) == [(4,)]
 
     def languages() -> list[str | None]:
-        return [code for (code,) in rows(stack, select(Message.language).join(Conversation, Message.conversation_id == Conversation.id)
-                                          .where(Conversation.sender_id == sender, Message.direction == "in"))]
+        return [
+            code
+            for (code,) in rows(
+                stack,
+                select(Message.language)
+                .join(Conversation, Message.conversation_id == Conversation.id)
+                .where(Conversation.sender_id == sender, Message.direction == "in"),
+            )
+        ]
 
     # messages.language as before: the language of each message that says enough to tell
     assert script.code in eventually(languages)
@@ -161,17 +232,27 @@ def test_a_customer_switching_language_is_answered_in_the_new_one(stack: Stack):
     assert f"Order {shipped} (1 x yoga mat; 29.90 EUR) is shipped" in status, status
 
 
-@pytest.mark.parametrize("ask, answer", [
-    ("Ich möchte bitte mit einem Menschen sprechen", "Ich verbinde Sie mit einer Kollegin oder einem Kollegen"),
-    ("Je voudrais parler à un conseiller s'il vous plaît", "Je vous mets en relation avec une personne"),
-    ("Quiero hablar con una persona, por favor", "Le paso con una persona de nuestro equipo"),
-], ids=["de", "fr", "es"])
+@pytest.mark.parametrize(
+    "ask, answer",
+    [
+        ("Ich möchte bitte mit einem Menschen sprechen", "Ich verbinde Sie mit einer Kollegin oder einem Kollegen"),
+        ("Je voudrais parler à un conseiller s'il vous plaît", "Je vous mets en relation avec une personne"),
+        ("Quiero hablar con una persona, por favor", "Le paso con una persona de nuestro equipo"),
+    ],
+    ids=["de", "fr", "es"],
+)
 def test_asking_for_a_person_is_answered_in_the_language_and_queues_a_handoff(stack: Stack, ask: str, answer: str):
     sender, _, _ = customer_with_orders(stack)
 
     reply = texts(stack.say(sender, ask))
 
     assert answer in reply, reply
-    handoffs = eventually(lambda: rows(stack, select(Handoff.status).join(Conversation, Conversation.id == Handoff.conversation_id)
-                                       .where(Conversation.sender_id == sender)))
+    handoffs = eventually(
+        lambda: rows(
+            stack,
+            select(Handoff.status)
+            .join(Conversation, Conversation.id == Handoff.conversation_id)
+            .where(Conversation.sender_id == sender),
+        )
+    )
     assert handoffs == [("queued",)]

@@ -1,4 +1,5 @@
 """Channel -> Rasa -> action -> CRM store, through the REST channel of a running `crmbot run`."""
+
 from __future__ import annotations
 
 import re
@@ -20,7 +21,9 @@ from bot.local_stack import Stack, eventually
 pytestmark = pytest.mark.e2e
 
 
-def customer_with_order(stack: Stack, status: str = "shipped", channel: str = "rest", sender: str | None = None) -> tuple[str, str]:
+def customer_with_order(
+    stack: Stack, status: str = "shipped", channel: str = "rest", sender: str | None = None
+) -> tuple[str, str]:
     """A new customer known on `channel`, owning one order; returns (sender, order number)."""
     sender = sender or unique_sender("e2e")
     number = f"A-{random.randint(20000, 99999)}"
@@ -28,9 +31,19 @@ def customer_with_order(stack: Stack, status: str = "shipped", channel: str = "r
     uow = UnitOfWork(stack.engine)
     with uow:
         customer = uow.customers.add(Customer(name="Test Person", created_at=placed))
-        uow.identities.add(ChannelIdentity(customer_id=customer.id, channel=channel, external_id=sender, created_at=placed))
-        order = uow.orders.add(Order(number=number, customer_id=customer.id, status="pending", stage_entered_at=placed,
-                                     placed_at=placed, total=Decimal("49.90")))
+        uow.identities.add(
+            ChannelIdentity(customer_id=customer.id, channel=channel, external_id=sender, created_at=placed)
+        )
+        order = uow.orders.add(
+            Order(
+                number=number,
+                customer_id=customer.id,
+                status="pending",
+                stage_entered_at=placed,
+                placed_at=placed,
+                total=Decimal("49.90"),
+            )
+        )
         for step, stage in enumerate(["paid", "packed", "shipped"][: ["paid", "packed", "shipped"].index(status) + 1]):
             stages.move(uow.session, "order", order, stage, placed + timedelta(days=step + 1))
         uow.commit()
@@ -50,7 +63,12 @@ def test_where_is_my_order_answers_from_the_crm_and_logs_the_conversation(stack:
     shipped_on = datetime.utcnow() - timedelta(days=1)
     assert f"Order {number} (" in answer and ") is shipped" in answer, stack.log()  # "(items; total)" between
     assert f"{shipped_on.day} {shipped_on:%b %Y}" in answer
-    rows = eventually(lambda: [r for r in messages_of(stack.engine, sender) if r["direction"] == "out"] and messages_of(stack.engine, sender))
+    rows = eventually(
+        lambda: (
+            [r for r in messages_of(stack.engine, sender) if r["direction"] == "out"]
+            and messages_of(stack.engine, sender)
+        )
+    )
     user = [r for r in rows if r["direction"] == "in"]
     bot = [r for r in rows if r["direction"] == "out"]
     assert user[0]["text"] == f"where is my order {number}?"
@@ -64,8 +82,16 @@ def test_order_number_is_asked_for_when_missing(stack: Stack):
     other = f"A-{random.randint(20000, 99999)}"
     with UnitOfWork(stack.engine) as uow:  # a second order on its way: "my order" could be either
         mine = uow.orders.one_by(number=number)
-        uow.orders.add(Order(number=other, customer_id=mine.customer_id, status="paid", stage_entered_at=mine.placed_at,
-                             placed_at=mine.placed_at - timedelta(days=1), total=Decimal("19.90")))
+        uow.orders.add(
+            Order(
+                number=other,
+                customer_id=mine.customer_id,
+                status="paid",
+                stage_entered_at=mine.placed_at,
+                placed_at=mine.placed_at - timedelta(days=1),
+                total=Decimal("19.90"),
+            )
+        )
         uow.commit()
 
     first = stack.say(sender, "can you check the status of my order please")
@@ -105,9 +131,13 @@ def test_first_contact_creates_a_customer_identity(stack: Stack):
 
     assert texts(replies)
     with stack.engine.connect() as conn:
-        identity = eventually(lambda: conn.execute(
-            select(ChannelIdentity.customer_id).where(ChannelIdentity.channel == "rest", ChannelIdentity.external_id == sender)
-        ).first())
+        identity = eventually(
+            lambda: conn.execute(
+                select(ChannelIdentity.customer_id).where(
+                    ChannelIdentity.channel == "rest", ChannelIdentity.external_id == sender
+                )
+            ).first()
+        )
     assert identity is not None
     greeting = eventually(lambda: [r for r in messages_of(stack.engine, sender) if r["direction"] == "in"])
     assert greeting[0]["intent"] == "greet"
@@ -117,9 +147,16 @@ def test_a_new_chat_proves_an_order_with_a_code_sent_to_its_email_and_gets_linke
     owner_sender, number = customer_with_order(stack)
     email = f"{owner_sender}@example.com"
     with stack.engine.begin() as conn:
-        conn.execute(Customer.__table__.update()
-                     .where(Customer.id == select(ChannelIdentity.customer_id).where(ChannelIdentity.external_id == owner_sender).scalar_subquery())
-                     .values(email=email))
+        conn.execute(
+            Customer.__table__.update()
+            .where(
+                Customer.id
+                == select(ChannelIdentity.customer_id)
+                .where(ChannelIdentity.external_id == owner_sender)
+                .scalar_subquery()
+            )
+            .values(email=email)
+        )
     visitor = unique_sender("visitor")
 
     asked = texts(stack.say(visitor, f"where is my order {number}"))
@@ -133,9 +170,19 @@ def test_a_new_chat_proves_an_order_with_a_code_sent_to_its_email_and_gets_linke
     # The same answer for a wrong and a right email: the email is not a password any more.
     assert wrong_email == right_email and "6-digit code" in right_email and "shipped" not in right_email
     assert "isn't right" in wrong_code and "shipped" not in wrong_code
-    assert "now linked to your account" in right_code and f"Order {number} (" in right_code and ") is shipped" in right_code
+    assert (
+        "now linked to your account" in right_code
+        and f"Order {number} (" in right_code
+        and ") is shipped" in right_code
+    )
     with stack.engine.connect() as conn:
-        linked = conn.execute(select(ChannelIdentity.customer_id).where(ChannelIdentity.external_id.in_([owner_sender, visitor]))).scalars().all()
+        linked = (
+            conn.execute(
+                select(ChannelIdentity.customer_id).where(ChannelIdentity.external_id.in_([owner_sender, visitor]))
+            )
+            .scalars()
+            .all()
+        )
     assert len(linked) == 2 and len(set(linked)) == 1
 
 

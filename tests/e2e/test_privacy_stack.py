@@ -1,4 +1,5 @@
 """Codes over the whole system: "delete my data", and cancelling on a chat linked long ago."""
+
 from __future__ import annotations
 
 from datetime import datetime, timedelta
@@ -17,8 +18,14 @@ pytestmark = pytest.mark.e2e
 def with_email(stack: Stack, sender: str) -> str:
     email = f"{sender}@example.com"
     with stack.engine.begin() as conn:
-        conn.execute(update(Customer).where(Customer.id == select(ChannelIdentity.customer_id)
-                                            .where(ChannelIdentity.external_id == sender).scalar_subquery()).values(email=email))
+        conn.execute(
+            update(Customer)
+            .where(
+                Customer.id
+                == select(ChannelIdentity.customer_id).where(ChannelIdentity.external_id == sender).scalar_subquery()
+            )
+            .values(email=email)
+        )
     return email
 
 
@@ -33,8 +40,15 @@ def test_delete_my_data_is_confirmed_by_code_and_becomes_a_ticket(stack: Stack):
     assert "6-digit code" in asked
     assert "within 30 days" in confirmed and "T-" in confirmed
     with stack.engine.connect() as conn:
-        subjects = conn.execute(select(Ticket.subject).join(ChannelIdentity, ChannelIdentity.customer_id == Ticket.customer_id)
-                                .where(ChannelIdentity.external_id == sender)).scalars().all()
+        subjects = (
+            conn.execute(
+                select(Ticket.subject)
+                .join(ChannelIdentity, ChannelIdentity.customer_id == Ticket.customer_id)
+                .where(ChannelIdentity.external_id == sender)
+            )
+            .scalars()
+            .all()
+        )
     assert subjects == ["Delete my personal data (GDPR request, verified by code)"]
 
 
@@ -46,7 +60,11 @@ def test_cancel_on_a_chat_linked_long_ago_asks_for_a_fresh_code(stack: Stack):
     stack.say(visitor, email)
     linked = texts(stack.say(visitor, eventually(lambda: demo_code(stack, email))))
     with stack.engine.begin() as conn:  # the link was made an hour ago
-        conn.execute(update(LinkCode).where(LinkCode.external_id == visitor).values(used_at=datetime.utcnow() - timedelta(hours=1)))
+        conn.execute(
+            update(LinkCode)
+            .where(LinkCode.external_id == visitor)
+            .values(used_at=datetime.utcnow() - timedelta(hours=1))
+        )
 
     first = texts(stack.say(visitor, f"please cancel my order {number}"))
     asked = texts(stack.say(visitor, "yes"))

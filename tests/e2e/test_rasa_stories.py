@@ -4,6 +4,7 @@
 their slot events and no action server is needed. The stories use intents, not texts,
 so they test the dialogue, not the NLU (tests/nlu covers that).
 """
+
 from __future__ import annotations
 
 import subprocess
@@ -18,8 +19,9 @@ pytestmark = pytest.mark.e2e
 
 
 def rasa(*args: str, timeout: float = 900) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "rasa", *args], cwd=PROJECT_ROOT, capture_output=True, text=True,
-                          timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-m", "rasa", *args], cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=timeout
+    )
 
 
 def test_training_data_and_domain_are_valid():
@@ -31,8 +33,17 @@ def test_training_data_and_domain_are_valid():
 def test_every_test_story_is_predicted_exactly(tmp_path):
     model, _ = ensure_model(get_settings().model_path)
 
-    result = rasa("test", "core", "--model", str(model), "--stories", "tests/stories", "--fail-on-prediction-errors",
-                  "--out", str(tmp_path / "results"))
+    result = rasa(
+        "test",
+        "core",
+        "--model",
+        str(model),
+        "--stories",
+        "tests/stories",
+        "--fail-on-prediction-errors",
+        "--out",
+        str(tmp_path / "results"),
+    )
 
     failed = tmp_path / "results" / "failed_test_stories.yml"
     detail = failed.read_text() if failed.exists() else ""

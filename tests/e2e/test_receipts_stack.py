@@ -1,5 +1,6 @@
 """Receipt photos through the whole running system: Telegram (fake Bot API) and the
 web chat in Chromium, each ending in a confirmed receipt row in the CRM (real tesseract)."""
+
 from __future__ import annotations
 
 import random
@@ -35,10 +36,22 @@ def customer_with_delivered_order(stack: Stack, channel: str | None, sender: str
     with uow:
         customer = uow.customers.add(Customer(name="Receipt Person", email=email, created_at=placed))
         if channel:
-            uow.identities.add(ChannelIdentity(customer_id=customer.id, channel=channel, external_id=sender, created_at=placed))
-        product = uow.products.add(Product(sku=f"SKU-{uuid.uuid4().hex[:8]}", name="Desk Lamp", price=Decimal("34.90"), stock=3))
-        order = uow.orders.add(Order(number=number, customer_id=customer.id, status="pending", stage_entered_at=placed,
-                                     placed_at=placed, total=Decimal("34.90")))
+            uow.identities.add(
+                ChannelIdentity(customer_id=customer.id, channel=channel, external_id=sender, created_at=placed)
+            )
+        product = uow.products.add(
+            Product(sku=f"SKU-{uuid.uuid4().hex[:8]}", name="Desk Lamp", price=Decimal("34.90"), stock=3)
+        )
+        order = uow.orders.add(
+            Order(
+                number=number,
+                customer_id=customer.id,
+                status="pending",
+                stage_entered_at=placed,
+                placed_at=placed,
+                total=Decimal("34.90"),
+            )
+        )
         uow.session.add(OrderItem(order_id=order.id, product_id=product.id, quantity=1, unit_price=Decimal("34.90")))
         for step, stage in enumerate(["paid", "packed", "shipped", "delivered"]):
             stages.move(uow.session, "order", order, stage, placed + timedelta(days=step + 1))
@@ -59,8 +72,12 @@ def receipt_photo(folder: Path, number: str, total: str = "34.90") -> tuple[Path
 
 def open_return(say, number: str) -> str:  # type: ignore[no-untyped-def]
     """Walk the return form, answering whatever it asks; the reply that opened the return."""
-    answers = {"Which order": number, "Which item": "the desk lamp", "Why are you returning": "it arrived broken",
-               "Shall I go ahead": "yes"}
+    answers = {
+        "Which order": number,
+        "Which item": "the desk lamp",
+        "Why are you returning": "it arrived broken",
+        "Shall I go ahead": "yes",
+    }
     reply = say("I want to return an item")
     for _ in range(5):
         if "I've opened return" in reply:
@@ -74,8 +91,11 @@ def open_return(say, number: str) -> str:  # type: ignore[no-untyped-def]
 def reading_of(stack: Stack, sender: str) -> SimpleNamespace | None:
     """The sender's latest receipt reading, as plain values."""
     with stack.engine.connect() as conn:
-        row = conn.execute(select(ReceiptReading.__table__).where(ReceiptReading.sender_id == sender)
-                           .order_by(ReceiptReading.id.desc())).first()
+        row = conn.execute(
+            select(ReceiptReading.__table__)
+            .where(ReceiptReading.sender_id == sender)
+            .order_by(ReceiptReading.id.desc())
+        ).first()
     return SimpleNamespace(**row._mapping) if row else None
 
 
@@ -83,8 +103,12 @@ def tg_say(stack: Stack, telegram, chat_id: int, update: dict, until: str, timeo
     """Post one update from this chat; wait for a reply containing `until`; the new replies, joined."""
     before = len(replies_to(telegram, chat_id))
     assert post_update(stack, update) == 200
-    new = eventually(lambda: [t for t in replies_to(telegram, chat_id)[before:] if until in t] and replies_to(telegram, chat_id)[before:],
-                     timeout=timeout)
+    new = eventually(
+        lambda: (
+            [t for t in replies_to(telegram, chat_id)[before:] if until in t] and replies_to(telegram, chat_id)[before:]
+        ),
+        timeout=timeout,
+    )
     assert new, (replies_to(telegram, chat_id)[before:], stack.log())
     return " ".join(new)
 
@@ -131,7 +155,13 @@ def test_no_asks_which_field_and_the_corrected_total_is_kept(stack: Stack, teleg
     tg_say(stack, telegram, chat_id, tg_photo(telegram, chat_id, path.read_bytes()), until="is that right?")
 
     which = tg_say(stack, telegram, chat_id, text_update(chat_id, "no"), until="Which part did I get wrong?")
-    asked = tg_say(stack, telegram, chat_id, text_update(chat_id, '/inform{"receipt_field": "total"}'), until="What is the right total?")
+    asked = tg_say(
+        stack,
+        telegram,
+        chat_id,
+        text_update(chat_id, '/inform{"receipt_field": "total"}'),
+        until="What is the right total?",
+    )
     again = tg_say(stack, telegram, chat_id, text_update(chat_id, "it was 21.50"), until="total €21.50")
     done = tg_say(stack, telegram, chat_id, text_update(chat_id, "yes"), until=f"with order {number}")
 
@@ -145,7 +175,9 @@ def test_unreadable_photo_gets_an_honest_reply_and_the_conversation_goes_on(stac
     number, _ = customer_with_delivered_order(stack, "telegram", str(chat_id))
 
     reply = tg_say(stack, telegram, chat_id, tg_photo(telegram, chat_id, b"this is not an image"), until="order number")
-    after = tg_say(stack, telegram, chat_id, text_update(chat_id, f"where is my order {number}?"), until=f"Order {number} (")
+    after = tg_say(
+        stack, telegram, chat_id, text_update(chat_id, f"where is my order {number}?"), until=f"Order {number} ("
+    )
 
     assert "Sorry" in reply and "read" in reply and after
     assert reading_of(stack, str(chat_id)) is None
@@ -155,7 +187,9 @@ def photo_update(chat_id: int, file_id: str, size: int) -> dict:
     update = text_update(chat_id, "")
     message = update["message"]
     del message["text"]
-    message["photo"] = [{"file_id": file_id, "file_unique_id": file_id[-10:], "width": 800, "height": 1000, "file_size": size}]
+    message["photo"] = [
+        {"file_id": file_id, "file_unique_id": file_id[-10:], "width": 800, "height": 1000, "file_size": size}
+    ]
     return update
 
 
@@ -163,10 +197,17 @@ def callback_update(chat_id: int, data: str, message_id: int) -> dict:
     return {
         "update_id": random.randint(1, 2**31),
         "callback_query": {
-            "id": f"cbq-{uuid.uuid4().hex[:8]}", "chat_instance": "-1", "data": data,
+            "id": f"cbq-{uuid.uuid4().hex[:8]}",
+            "chat_instance": "-1",
+            "data": data,
             "from": {"id": chat_id, "is_bot": False, "first_name": "Grace"},
-            "message": {"message_id": message_id, "date": int(time.time()), "chat": {"id": chat_id, "type": "private"},
-                        "from": {"id": 1, "is_bot": True, "first_name": "Shop"}, "text": "I read ..."},
+            "message": {
+                "message_id": message_id,
+                "date": int(time.time()),
+                "chat": {"id": chat_id, "type": "private"},
+                "from": {"id": 1, "is_bot": True, "first_name": "Shop"},
+                "text": "I read ...",
+            },
         },
     }
 
@@ -180,8 +221,14 @@ def test_telegram_photo_is_fetched_read_confirmed_by_button_and_stored(stack: St
 
     assert post_update(stack, photo_update(chat_id, file_id, path.stat().st_size)) == 200
 
-    asked = eventually(lambda: [c for c in telegram.calls_to("sendMessage")
-                                if c.get("chat_id") == chat_id and "is that right?" in c.get("text", "")], timeout=90)
+    asked = eventually(
+        lambda: [
+            c
+            for c in telegram.calls_to("sendMessage")
+            if c.get("chat_id") == chat_id and "is that right?" in c.get("text", "")
+        ],
+        timeout=90,
+    )
     assert asked, (replies_to(telegram, chat_id), stack.log())
     assert any(c.get("file_id") == file_id for c in telegram.calls_to("getFile"))
     assert f"I read order {number}" in asked[0]["text"]

@@ -4,6 +4,7 @@ lock store and RabbitMQ, the way each server of a multi-server deployment runs.
 The other e2e files run the embedded profile (SQLite, in-process ingestion); this one checks that
 the same conversation, a poison message and a killed consumer come out whole on the real services.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -52,12 +53,15 @@ def pg_stack(tmp_path_factory) -> Stack:  # type: ignore[no-untyped-def]
         conn.execute(text(f'CREATE SCHEMA "{schema}"'))
     running = None
     try:
-        running = start_stack(tmp_path_factory.mktemp("pg-stack"), {
-            "DATABASE_URL": f"{POSTGRES_URL}?options=-csearch_path%3D{schema}",
-            "LOCK_STORE_URL": REDIS,
-            "EVENT_BROKER_URL": RABBIT,
-            "EVENT_QUEUE": queue,
-        })
+        running = start_stack(
+            tmp_path_factory.mktemp("pg-stack"),
+            {
+                "DATABASE_URL": f"{POSTGRES_URL}?options=-csearch_path%3D{schema}",
+                "LOCK_STORE_URL": REDIS,
+                "EVENT_BROKER_URL": RABBIT,
+                "EVENT_QUEUE": queue,
+            },
+        )
         yield running
     finally:
         if running is not None:
@@ -71,6 +75,7 @@ def pg_stack(tmp_path_factory) -> Stack:  # type: ignore[no-untyped-def]
 
 def _settled(stack: Stack, sender: str, inbound: int, outbound: int) -> list[dict]:
     """The sender's CRM messages once the consumer has caught up, checked to be exactly these counts."""
+
     def counts() -> tuple[int, int]:
         rows = messages_of(stack.engine, sender)
         return sum(r["direction"] == "in" for r in rows), sum(r["direction"] == "out" for r in rows)
@@ -92,8 +97,9 @@ def _out_count(stack: Stack, sender: str) -> int:
 
 def _conversations(stack: Stack, sender: str) -> int:
     with stack.engine.connect() as conn:
-        return conn.execute(select(func.count()).select_from(Conversation)
-                            .where(Conversation.sender_id == sender)).scalar_one()
+        return conn.execute(
+            select(func.count()).select_from(Conversation).where(Conversation.sender_id == sender)
+        ).scalar_one()
 
 
 def test_a_conversation_with_a_poison_message_reaches_the_crm_whole_on_postgresql(pg_stack: Stack):
@@ -108,12 +114,18 @@ def test_a_conversation_with_a_poison_message_reaches_the_crm_whole_on_postgresq
     # messages) waits in the channel's outbox; the customer got those too.
     eventually(lambda: _out_count(pg_stack, sender) >= len(replies) + len(_outbox(pg_stack, sender)), timeout=60)
     rows = _settled(pg_stack, sender, inbound=len(sent), outbound=len(replies) + len(_outbox(pg_stack, sender)))
-    assert [r["text"] for r in rows if r["direction"] == "in"] == [m.replace("\x00", REPLACEMENT) for m in sent], \
+    assert [r["text"] for r in rows if r["direction"] == "in"] == [m.replace("\x00", REPLACEMENT) for m in sent], (
         "the NUL that once crashed the PostgreSQL consumer is cleaned at the edge, in order with the rest"
+    )
     assert _conversations(pg_stack, sender) == 1
     with pg_stack.engine.connect() as conn:  # Rasa's tracker store lives in the same PostgreSQL schema
-        tracked = conn.execute(text("SELECT data FROM events WHERE sender_id = :s AND type_name = 'user' ORDER BY id"),
-                               {"s": sender}).scalars().all()
+        tracked = (
+            conn.execute(
+                text("SELECT data FROM events WHERE sender_id = :s AND type_name = 'user' ORDER BY id"), {"s": sender}
+            )
+            .scalars()
+            .all()
+        )
     texts = [json.loads(data)["text"] for data in tracked]
     # Rasa's tracker keeps a message its fallback re-read (rewound and read again) twice, in a row.
     assert [t for i, t in enumerate(texts) if i == 0 or t != texts[i - 1]] == sent
@@ -121,8 +133,9 @@ def test_a_conversation_with_a_poison_message_reaches_the_crm_whole_on_postgresq
 
 def _consumer_pid(stack: Stack) -> int:
     # `bot.cli ingest` (the RabbitMQ consumer), not `bot.cli ingest spool` (the spool's deliverer).
-    out = subprocess.run(["pgrep", "-P", str(stack.process.pid), "-f", r"bot\.cli ingest$"],
-                         capture_output=True, text=True).stdout.split()
+    out = subprocess.run(
+        ["pgrep", "-P", str(stack.process.pid), "-f", r"bot\.cli ingest$"], capture_output=True, text=True
+    ).stdout.split()
     assert len(out) == 1, f"one consumer expected, found {out}:\n{stack.log()}"
     return int(out[0])
 

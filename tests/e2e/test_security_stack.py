@@ -1,4 +1,5 @@
 """Who may reach what on a running `crmbot run`: Rasa's API, its CORS, the action server."""
+
 from __future__ import annotations
 
 import uuid
@@ -26,10 +27,14 @@ def children_of(pid: int) -> list[int]:
 
 
 def test_rasa_api_never_allows_a_foreign_origin(stack: Stack):
-    reply = httpx.get(f"{stack.rasa_url}/conversations/someone/tracker", params={"token": RASA_TOKEN},
-                      headers={"Origin": "http://evil.example"})
-    preflight = httpx.options(f"{stack.rasa_url}/model", headers={
-        "Origin": "http://evil.example", "Access-Control-Request-Method": "DELETE"})
+    reply = httpx.get(
+        f"{stack.rasa_url}/conversations/someone/tracker",
+        params={"token": RASA_TOKEN},
+        headers={"Origin": "http://evil.example"},
+    )
+    preflight = httpx.options(
+        f"{stack.rasa_url}/model", headers={"Origin": "http://evil.example", "Access-Control-Request-Method": "DELETE"}
+    )
 
     assert "access-control-allow-origin" not in reply.headers
     assert "access-control-allow-origin" not in preflight.headers
@@ -61,9 +66,13 @@ def test_no_secret_is_on_a_command_line(stack: Stack):
 
 def test_the_action_server_answers_only_rasa(stack: Stack):
     url = f"http://127.0.0.1:{stack.env['ACTION_PORT']}/webhook"
-    call = {"next_action": "action_check_order", "sender_id": "intruder", "version": "3.6.21",
-            "tracker": {"sender_id": "intruder", "slots": {"order_id": "A-10423"}, "events": [], "latest_message": {}},
-            "domain": {}}
+    call = {
+        "next_action": "action_check_order",
+        "sender_id": "intruder",
+        "version": "3.6.21",
+        "tracker": {"sender_id": "intruder", "slots": {"order_id": "A-10423"}, "events": [], "latest_message": {}},
+        "domain": {},
+    }
 
     reply = httpx.post(url, json=call)
 
@@ -76,7 +85,9 @@ def test_personal_data_in_messages_never_reaches_the_logs(stack: Stack):
     sender = "pii-" + uuid.uuid4().hex[:10]
 
     stack.say(sender, f"{text}, write to {email} or call {phone}")
-    httpx.post(f"{stack.rasa_url}/webhooks/rest/webhook", content=f"{{'sender': '{sender}', 'message': '{email}".encode())
+    httpx.post(
+        f"{stack.rasa_url}/webhooks/rest/webhook", content=f"{{'sender': '{sender}', 'message': '{email}".encode()
+    )
     stack.say(sender, f"where is my order A-99999? my email is {email}")
     logged = stack.log_path.read_text(errors="replace")
 

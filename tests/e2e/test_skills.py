@@ -1,4 +1,5 @@
 """The assistant's skills end to end: REST channel -> Rasa -> actions -> CRM rows."""
+
 from __future__ import annotations
 
 import random
@@ -11,7 +12,18 @@ from sqlalchemy import select
 from crm_store import stages
 from crm_store.db import UnitOfWork
 from crm_store.models import (
-    ChannelIdentity, Conversation, Customer, Deal, Feedback, Handoff, Order, OrderItem, Product, Return, StageHistory, Ticket,
+    ChannelIdentity,
+    Conversation,
+    Customer,
+    Deal,
+    Feedback,
+    Handoff,
+    Order,
+    OrderItem,
+    Product,
+    Return,
+    StageHistory,
+    Ticket,
 )
 from tests.support.events import unique_sender
 from bot.local_stack import Stack, eventually
@@ -30,13 +42,24 @@ def customer(stack: Stack, status: str | None = None) -> tuple[str, int, str | N
     uow = UnitOfWork(stack.engine)
     with uow:
         person = uow.customers.add(Customer(name="Test Person", created_at=placed))
-        uow.identities.add(ChannelIdentity(customer_id=person.id, channel="rest", external_id=sender, created_at=placed))
+        uow.identities.add(
+            ChannelIdentity(customer_id=person.id, channel="rest", external_id=sender, created_at=placed)
+        )
         number = None
         if status:
             number = f"A-{random.randint(20000, 99999)}"
             mat = uow.session.scalars(select(Product).where(Product.name == "yoga mat")).one()
-            order = uow.orders.add(Order(number=number, customer_id=person.id, status="pending", stage_entered_at=placed,
-                                         placed_at=placed, total=Decimal("29.90"), shipping_address="Torstrasse 1, 10119 Berlin"))
+            order = uow.orders.add(
+                Order(
+                    number=number,
+                    customer_id=person.id,
+                    status="pending",
+                    stage_entered_at=placed,
+                    placed_at=placed,
+                    total=Decimal("29.90"),
+                    shipping_address="Torstrasse 1, 10119 Berlin",
+                )
+            )
             uow.session.add(OrderItem(order_id=order.id, product_id=mat.id, quantity=1, unit_price=Decimal("29.90")))
             flow = ["paid", "packed", "shipped", "delivered"]
             for step, stage in enumerate(flow[: flow.index(status) + 1]):
@@ -59,9 +82,14 @@ def test_cancel_asks_first_then_cancels_and_writes_history(stack: Stack):
     # Read back with what a cancellation takes back: the items and the amount.
     assert f"Order {number} (1 x yoga mat, 29.90 EUR) can still be cancelled" in ask, stack.log()
     assert f"order {number} (1 x yoga mat, 29.90 EUR) is cancelled" in done
-    status, = rows(stack, select(Order.status).where(Order.number == number))[0]
-    history = rows(stack, select(StageHistory.stage).join(Order, Order.id == StageHistory.process_id)
-                   .where(StageHistory.process == "order", Order.number == number).order_by(StageHistory.id))
+    (status,) = rows(stack, select(Order.status).where(Order.number == number))[0]
+    history = rows(
+        stack,
+        select(StageHistory.stage)
+        .join(Order, Order.id == StageHistory.process_id)
+        .where(StageHistory.process == "order", Order.number == number)
+        .order_by(StageHistory.id),
+    )
     assert status == "cancelled" and history[-1][0] == "cancelled"
 
 
@@ -87,9 +115,14 @@ def test_complaint_opens_a_high_priority_ticket_with_its_number(stack: Stack):
     # Strong words: a person takes over at once, and the assistant stays silent.
     assert "handing you over to a person" in reply
     assert stack.say(sender, "what is the status of my ticket") == []
-    handoffs = eventually(lambda: rows(stack, select(Handoff.status, Handoff.trigger)
-                                       .join(Conversation, Conversation.id == Handoff.conversation_id)
-                                       .where(Conversation.sender_id == sender)))
+    handoffs = eventually(
+        lambda: rows(
+            stack,
+            select(Handoff.status, Handoff.trigger)
+            .join(Conversation, Conversation.id == Handoff.conversation_id)
+            .where(Conversation.sender_id == sender),
+        )
+    )
     assert handoffs == [("queued", "complaint")]
 
 
@@ -107,7 +140,9 @@ def test_return_form_creates_a_return_with_a_number(stack: Stack):
     assert "Why are you returning it?" in again and "reason:" not in again
     assert f"return of the yoga mat from order {number}, reason: wrong size (it is the wrong size)" in check
     assert before == []
-    returned = rows(stack, select(Return.number, Return.item, Return.reason, Return.status).where(Return.customer_id == customer_id))
+    returned = rows(
+        stack, select(Return.number, Return.item, Return.reason, Return.status).where(Return.customer_id == customer_id)
+    )
     assert len(returned) == 1, reply
     ret_number, item, reason, status = returned[0]
     assert (item, status) == ("yoga mat", "requested") and "wrong size" in reason
@@ -158,7 +193,10 @@ def test_address_change_before_shipping(stack: Stack):
     assert f"change the delivery address of order {number} to Invalidenstrasse 12, 10115 Berlin" in check
     assert before == "Torstrasse 1, 10119 Berlin"
     assert "Invalidenstrasse 12, 10115 Berlin" in reply
-    assert rows(stack, select(Order.shipping_address).where(Order.number == number))[0][0] == "Invalidenstrasse 12, 10115 Berlin"
+    assert (
+        rows(stack, select(Order.shipping_address).where(Order.number == number))[0][0]
+        == "Invalidenstrasse 12, 10115 Berlin"
+    )
 
 
 def test_feedback_is_stored(stack: Stack):
@@ -169,7 +207,9 @@ def test_feedback_is_stored(stack: Stack):
     reply = texts(stack.say(sender, "quick and friendly"))
 
     assert "Thank you" in reply
-    assert rows(stack, select(Feedback.rating, Feedback.comment).where(Feedback.customer_id == customer_id)) == [(4, "quick and friendly")]
+    assert rows(stack, select(Feedback.rating, Feedback.comment).where(Feedback.customer_id == customer_id)) == [
+        (4, "quick and friendly")
+    ]
 
 
 def test_product_info_comes_from_the_catalogue(stack: Stack):
@@ -177,7 +217,7 @@ def test_product_info_comes_from_the_catalogue(stack: Stack):
 
     reply = texts(stack.say(sender, "how much are the earbuds?"))
 
-    price, = rows(stack, select(Product.price).where(Product.name == "wireless earbuds"))[0]
+    (price,) = rows(stack, select(Product.price).where(Product.name == "wireless earbuds"))[0]
     assert "wireless earbuds" in reply and f"{Decimal(price):.2f} EUR" in reply
 
 
@@ -189,6 +229,12 @@ def test_asking_for_a_person_queues_a_handoff_and_pauses_the_assistant(stack: St
 
     assert "person" in reply
     assert later == []
-    handoffs = eventually(lambda: rows(stack, select(Handoff.status).join(Conversation, Conversation.id == Handoff.conversation_id)
-                                       .where(Conversation.sender_id == sender)))
+    handoffs = eventually(
+        lambda: rows(
+            stack,
+            select(Handoff.status)
+            .join(Conversation, Conversation.id == Handoff.conversation_id)
+            .where(Conversation.sender_id == sender),
+        )
+    )
     assert handoffs == [("queued",)]

@@ -1,5 +1,6 @@
 """Telegram -> Rasa -> action -> CRM, and an agent's message back by customer id,
 with the whole system running against the local fake Bot API."""
+
 from __future__ import annotations
 
 import json
@@ -27,7 +28,9 @@ def post_update(stack: Stack, update: dict, secret: str | None = TELEGRAM_SECRET
     headers = {"Content-Type": "application/json"}
     if secret:
         headers["X-Telegram-Bot-Api-Secret-Token"] = secret
-    req = urllib.request.Request(f"{stack.rasa_url}/webhooks/telegram/webhook", data=json.dumps(update).encode(), headers=headers)
+    req = urllib.request.Request(
+        f"{stack.rasa_url}/webhooks/telegram/webhook", data=json.dumps(update).encode(), headers=headers
+    )
     try:
         with urllib.request.urlopen(req, timeout=60) as resp:
             return resp.status
@@ -42,7 +45,13 @@ def text_update(chat_id: int, text: str) -> dict:
             "message_id": random.randint(1, 10**6),
             "date": int(time.time()),
             "chat": {"id": chat_id, "type": "private", "first_name": "Grace"},
-            "from": {"id": chat_id, "is_bot": False, "first_name": "Grace", "last_name": "Hopper", "language_code": "en"},
+            "from": {
+                "id": chat_id,
+                "is_bot": False,
+                "first_name": "Grace",
+                "last_name": "Hopper",
+                "language_code": "en",
+            },
             "text": text,
         },
     }
@@ -61,7 +70,12 @@ def test_order_status_over_telegram(stack: Stack, telegram):  # type: ignore[no-
     assert status == 200
     answers = eventually(lambda: replies_to(telegram, chat_id), timeout=60)
     assert any(f"Order {number} (" in a and ") is shipped" in a for a in answers), stack.log()
-    rows = eventually(lambda: [r for r in messages_of(stack.engine, sender) if r["direction"] == "out"] and messages_of(stack.engine, sender))
+    rows = eventually(
+        lambda: (
+            [r for r in messages_of(stack.engine, sender) if r["direction"] == "out"]
+            and messages_of(stack.engine, sender)
+        )
+    )
     assert rows[0]["channel"] == "telegram" and rows[0]["intent"] == "order_status"
 
 
@@ -88,23 +102,34 @@ def test_agent_message_reaches_the_customer_on_telegram_and_the_transcript(stack
     sender = str(chat_id)
     eventually(lambda: replies_to(telegram, chat_id), timeout=60)
     with stack.engine.connect() as conn:
-        customer_id = eventually(lambda: conn.execute(
-            select(ChannelIdentity.customer_id).where(ChannelIdentity.channel == "telegram", ChannelIdentity.external_id == sender)
-        ).scalar())
+        customer_id = eventually(
+            lambda: conn.execute(
+                select(ChannelIdentity.customer_id).where(
+                    ChannelIdentity.channel == "telegram", ChannelIdentity.external_id == sender
+                )
+            ).scalar()
+        )
 
-    channel = telegram.loop.run(send_to_customer(UnitOfWork(stack.engine), customer_id, "Your refund was approved today.",
-                                                 rasa_url=stack.rasa_url))
+    channel = telegram.loop.run(
+        send_to_customer(
+            UnitOfWork(stack.engine), customer_id, "Your refund was approved today.", rasa_url=stack.rasa_url
+        )
+    )
 
     assert channel == "telegram"
     assert eventually(lambda: "Your refund was approved today." in replies_to(telegram, chat_id))
-    transcript = eventually(lambda: [r for r in messages_of(stack.engine, sender) if r["text"] == "Your refund was approved today."])
+    transcript = eventually(
+        lambda: [r for r in messages_of(stack.engine, sender) if r["text"] == "Your refund was approved today."]
+    )
     assert transcript and transcript[0]["direction"] == "out"
 
 
 def test_customer_without_a_push_channel_is_reported(stack: Stack, telegram):  # type: ignore[no-untyped-def]
     sender, _ = customer_with_order(stack)  # known on REST only
     with stack.engine.connect() as conn:
-        customer_id = conn.execute(select(ChannelIdentity.customer_id).where(ChannelIdentity.external_id == sender)).scalar()
+        customer_id = conn.execute(
+            select(ChannelIdentity.customer_id).where(ChannelIdentity.external_id == sender)
+        ).scalar()
 
     with pytest.raises(CustomerUnreachable):
         telegram.loop.run(send_to_customer(UnitOfWork(stack.engine), customer_id, "hello", rasa_url=stack.rasa_url))
@@ -113,9 +138,14 @@ def test_customer_without_a_push_channel_is_reported(stack: Stack, telegram):  #
 def undelivered(stack: Stack, sender: str) -> list[dict]:
     """The payloads of the sender's `delivery_failed` events in the CRM."""
     with stack.engine.connect() as conn:
-        return [row.payload for row in conn.execute(
-            select(ConversationEvent.payload).join(Conversation)
-            .where(Conversation.sender_id == sender, ConversationEvent.kind == "delivery_failed"))]
+        return [
+            row.payload
+            for row in conn.execute(
+                select(ConversationEvent.payload)
+                .join(Conversation)
+                .where(Conversation.sender_id == sender, ConversationEvent.kind == "delivery_failed")
+            )
+        ]
 
 
 def outbound_rows(stack: Stack, sender: str) -> list[dict]:
@@ -130,16 +160,23 @@ def test_replies_to_a_chat_that_blocked_the_bot_are_recorded_as_undelivered(stac
     status = post_update(stack, text_update(chat_id, "hello"))
 
     assert status == 200
-    eventually(lambda: outbound_rows(stack, sender) and len(undelivered(stack, sender)) >= len(outbound_rows(stack, sender)),
-               timeout=60)
+    eventually(
+        lambda: outbound_rows(stack, sender) and len(undelivered(stack, sender)) >= len(outbound_rows(stack, sender)),
+        timeout=60,
+    )
     first_turn = len(outbound_rows(stack, sender))
     # The chat unblocks the bot and writes again. Rasa takes one chat's turns in order and the CRM
     # keeps their events in order, so once the second turn is delivered and in the transcript, a
     # duplicate mark or a retried send of the first turn would be there too.
     telegram.blocked.discard(chat_id)
     post_update(stack, text_update(chat_id, "hello again"))
-    eventually(lambda: telegram.delivered_to(chat_id)
-               and len(outbound_rows(stack, sender)) == first_turn + len(telegram.delivered_to(chat_id)), timeout=60)
+    eventually(
+        lambda: (
+            telegram.delivered_to(chat_id)
+            and len(outbound_rows(stack, sender)) == first_turn + len(telegram.delivered_to(chat_id))
+        ),
+        timeout=60,
+    )
     failed = undelivered(stack, sender)
     assert failed and all(f["permanent"] and f["error"] == "Forbidden" for f in failed), failed
     assert len(failed) == first_turn >= 1, "each reply of the blocked turn is marked as never delivered, once"

@@ -1,5 +1,6 @@
 """Understanding (languages, two questions in one message, another business) through the running stack: a message in another language and
 two questions in one message. Uses the session's stack (tests/e2e/conftest.py): no new processes."""
+
 from __future__ import annotations
 
 import pytest
@@ -32,10 +33,13 @@ def test_a_message_in_a_language_we_do_not_speak_gets_one_reply_in_it_with_butto
 
     def stored() -> list[str | None]:
         with stack.engine.connect() as conn:
-            return list(conn.execute(
-                select(Message.language).join(Conversation, Message.conversation_id == Conversation.id)
-                .where(Conversation.sender_id == sender, Message.direction == "in")
-            ).scalars())
+            return list(
+                conn.execute(
+                    select(Message.language)
+                    .join(Conversation, Message.conversation_id == Conversation.id)
+                    .where(Conversation.sender_id == sender, Message.direction == "in")
+                ).scalars()
+            )
 
     assert eventually(stored) == ["it"]
     assert "English" in texts(stack.say(sender, "/continue_in_english"))

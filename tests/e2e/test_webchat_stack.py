@@ -1,4 +1,5 @@
 """The web chat in headless Chromium against the whole running system (real model, actions, CRM)."""
+
 from __future__ import annotations
 
 import re
@@ -44,8 +45,11 @@ def test_web_chat_talks_to_the_assistant_and_keeps_history(stack: Stack, browser
     assert rows and {r["channel"] for r in rows} == {"webchat"}
     assert [r["intent"] for r in rows if r["direction"] == "in"] == ["greet", "order_status"]
     with stack.engine.connect() as conn:
-        assert conn.execute(select(ChannelIdentity.id).where(ChannelIdentity.channel == "webchat",
-                                                              ChannelIdentity.external_id == session)).first()
+        assert conn.execute(
+            select(ChannelIdentity.id).where(
+                ChannelIdentity.channel == "webchat", ChannelIdentity.external_id == session
+            )
+        ).first()
     shutil.copy(shot, shot.parent / "webchat-full-stack-last.png")
 
 
@@ -59,7 +63,11 @@ def test_a_web_visitor_proves_the_demo_order_and_sees_its_status(stack: Stack, b
         chat.wait_for_bot("I can't show order A-10423 in this chat")
         chat.send("alex.demo@example.com")
         chat.wait_for_bot("6-digit code")
-        code = eventually(lambda: re.findall(r"one-time code (\d{6}) for a\*\*\*@example.com", stack.log_path.read_text(errors="replace")))[-1]
+        code = eventually(
+            lambda: re.findall(
+                r"one-time code (\d{6}) for a\*\*\*@example.com", stack.log_path.read_text(errors="replace")
+            )
+        )[-1]
         chat.send(code)
         chat.wait_for_bot("Order A-10423 (")
         chat.screenshot("webchat-demo-order")
@@ -69,9 +77,18 @@ def test_a_web_visitor_proves_the_demo_order_and_sees_its_status(stack: Stack, b
         context.close()
 
     # What the visitor saw is what the CRM holds: every turn, in order, on the demo customer.
-    rows = eventually(lambda: (r := messages_of(stack.engine, session)) and any("Order A-10423 (" in (m["text"] or "") for m in r) and r)
+    rows = eventually(
+        lambda: (
+            (r := messages_of(stack.engine, session)) and any("Order A-10423 (" in (m["text"] or "") for m in r) and r
+        )
+    )
     assert rows, stack.log()
-    assert [r["text"] for r in rows if r["direction"] == "in"] == ["hi", "where is my order A-10423?", "alex.demo@example.com", code]
+    assert [r["text"] for r in rows if r["direction"] == "in"] == [
+        "hi",
+        "where is my order A-10423?",
+        "alex.demo@example.com",
+        code,
+    ]
     outbound = [r["text"] for r in rows if r["direction"] == "out"]
     assert len(outbound) == len([1 for who, _ in shown if who == "bot"]), (outbound, shown)
     assert "Order A-10423 (" in outbound[-1] and ") is shipped" in outbound[-1]

@@ -3,6 +3,7 @@ headless Chromium (1280 and 1920 px wide) and three customers — one in the web
 one on Telegram (the fake Bot API), one in the terminal client (`crmbot chat`). Queue, take by
 keyboard, a canned reply by "/", a transfer, both agents stepping away, the next chat after a
 resolve, and the rating after each hand-back stored as CSAT. Screenshots go to docs/img/."""
+
 from __future__ import annotations
 
 import queue
@@ -40,8 +41,9 @@ class Terminal:
 
     def __init__(self, stack: Stack, sender: str) -> None:
         self.sender, self.typed, self.lines = sender, queue.Queue(), []  # type: ignore[var-annotated]
-        self.thread = threading.Thread(target=repl, args=(stack.rasa_url, sender, self._read, self.lines.append, 0.3),
-                                       daemon=True)
+        self.thread = threading.Thread(
+            target=repl, args=(stack.rasa_url, sender, self._read, self.lines.append, 0.3), daemon=True
+        )
         self.thread.start()
 
     def _read(self, _prompt: str) -> str:
@@ -124,7 +126,9 @@ def test_a_shift_two_agents_three_customers_every_channel(stack: Stack, browser,
         eventually(lambda: any("handing you over" in t for t in replies_to(telegram, chat_id)))
         tg_handoff = eventually(lambda: handoff_of(stack, str(chat_id)))["id"]
         # Both agents step away; the third customer is told honestly that nobody is at the console.
-        others = [u.username for u in console_users.list_users(UnitOfWork(stack.engine)) if u.username not in ("agent", sam)]
+        others = [
+            u.username for u in console_users.list_users(UnitOfWork(stack.engine)) if u.username not in ("agent", sam)
+        ]
         for name in others:
             workspace.set_away(UnitOfWork(stack.engine), name, True, datetime.utcnow())
         for page in (ana, sam_page):

@@ -1,5 +1,6 @@
 """A locked CRM slows only the customers whose actions need it: the real action server, a real
 SQLite write lock held by another connection, a real PostgreSQL table lock."""
+
 from __future__ import annotations
 
 import asyncio
@@ -30,11 +31,24 @@ DB_SECONDS, REPLY_SECONDS = 3, 6
 def action_server(database_url: str, folder: Path, **extra: str) -> Iterator[str]:
     port = free_port()
     log = folder / "actions.log"
-    env = {**os.environ, "HOST": "127.0.0.1", "ACTION_PORT": str(port), "ACTION_SERVER_TOKEN": TOKEN,
-           "DATABASE_URL": database_url, "ACTION_DB_SECONDS": str(DB_SECONDS),
-           "ACTION_REPLY_SECONDS": str(REPLY_SECONDS), "PYTHONWARNINGS": "ignore", **extra}
-    proc = subprocess.Popen([sys.executable, "-m", "bot.action_server"], cwd=PROJECT_ROOT, env=env,
-                            stdout=log.open("w"), stderr=subprocess.STDOUT)
+    env = {
+        **os.environ,
+        "HOST": "127.0.0.1",
+        "ACTION_PORT": str(port),
+        "ACTION_SERVER_TOKEN": TOKEN,
+        "DATABASE_URL": database_url,
+        "ACTION_DB_SECONDS": str(DB_SECONDS),
+        "ACTION_REPLY_SECONDS": str(REPLY_SECONDS),
+        "PYTHONWARNINGS": "ignore",
+        **extra,
+    }
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bot.action_server"],
+        cwd=PROJECT_ROOT,
+        env=env,
+        stdout=log.open("w"),
+        stderr=subprocess.STDOUT,
+    )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
     try:
@@ -55,9 +69,23 @@ def action_server(database_url: str, folder: Path, **extra: str) -> Iterator[str
 
 def call(action: str, slots: dict | None = None) -> dict:
     sender = f"t-{uuid.uuid4().hex[:10]}"
-    tracker = {"sender_id": sender, "slots": slots or {}, "latest_message": {"text": "my parcel never came", "intent": {}},
-               "events": [], "paused": False, "followup_action": None, "active_loop": {}, "latest_action_name": "action_listen"}
-    return {"next_action": action, "sender_id": sender, "tracker": tracker, "domain": {"responses": {}}, "version": "3.6.21"}
+    tracker = {
+        "sender_id": sender,
+        "slots": slots or {},
+        "latest_message": {"text": "my parcel never came", "intent": {}},
+        "events": [],
+        "paused": False,
+        "followup_action": None,
+        "active_loop": {},
+        "latest_action_name": "action_listen",
+    }
+    return {
+        "next_action": action,
+        "sender_id": sender,
+        "tracker": tracker,
+        "domain": {"responses": {}},
+        "version": "3.6.21",
+    }
 
 
 async def locked_then_free(url: str) -> tuple[bool, float, dict, float]:
@@ -66,7 +94,9 @@ async def locked_then_free(url: str) -> tuple[bool, float, dict, float]:
     headers = {"X-Action-Token": TOKEN}
     async with httpx.AsyncClient(base_url=url, timeout=60, headers=headers) as client:
         started = time.monotonic()
-        needs_crm = asyncio.create_task(client.post("/webhook", json=call("action_parcel_missing", {"order_id": "A-12345"})))
+        needs_crm = asyncio.create_task(
+            client.post("/webhook", json=call("action_parcel_missing", {"order_id": "A-12345"}))
+        )
         await asyncio.sleep(0.5)  # let it reach the lock first
         t0 = time.monotonic()
         free = await client.post("/webhook", json=call("action_leave_form"))
@@ -126,8 +156,12 @@ def test_an_action_past_its_reply_budget_answers_that_it_is_taking_long(tmp_path
         holder.execute("BEGIN IMMEDIATE")
         try:
             started = time.monotonic()
-            reply = httpx.post(f"{server}/webhook", json=call("action_parcel_missing", {"order_id": "A-12345"}),
-                               headers={"X-Action-Token": TOKEN}, timeout=60)
+            reply = httpx.post(
+                f"{server}/webhook",
+                json=call("action_parcel_missing", {"order_id": "A-12345"}),
+                headers={"X-Action-Token": TOKEN},
+                timeout=60,
+            )
             seconds = time.monotonic() - started
         finally:
             holder.execute("ROLLBACK")

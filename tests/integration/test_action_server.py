@@ -1,4 +1,5 @@
 """The action server answers only Rasa (shared secret) and listens only on HOST."""
+
 from __future__ import annotations
 
 import os
@@ -31,10 +32,20 @@ def outward_address() -> str | None:
 def action_server(tmp_path_factory):
     port = free_port()
     log = tmp_path_factory.mktemp("actions") / "actions.log"
-    env = {**os.environ, "HOST": "127.0.0.1", "ACTION_PORT": str(port), "ACTION_SERVER_TOKEN": TOKEN,
-           "DATABASE_URL": f"sqlite:///{log.parent / 'crm.db'}"}
-    proc = subprocess.Popen([sys.executable, "-m", "bot.action_server"], cwd=PROJECT_ROOT, env=env,
-                            stdout=log.open("w"), stderr=subprocess.STDOUT)
+    env = {
+        **os.environ,
+        "HOST": "127.0.0.1",
+        "ACTION_PORT": str(port),
+        "ACTION_SERVER_TOKEN": TOKEN,
+        "DATABASE_URL": f"sqlite:///{log.parent / 'crm.db'}",
+    }
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bot.action_server"],
+        cwd=PROJECT_ROOT,
+        env=env,
+        stdout=log.open("w"),
+        stderr=subprocess.STDOUT,
+    )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
     while True:
@@ -53,10 +64,23 @@ def action_server(tmp_path_factory):
 
 
 def leave_form_call(sender: str) -> dict:
-    tracker = {"sender_id": sender, "slots": {}, "latest_message": {}, "events": [], "paused": False,
-               "followup_action": None, "active_loop": {}, "latest_action_name": "action_listen"}
-    return {"next_action": "action_leave_form", "sender_id": sender, "tracker": tracker,
-            "domain": {"responses": {}}, "version": "3.6.21"}
+    tracker = {
+        "sender_id": sender,
+        "slots": {},
+        "latest_message": {},
+        "events": [],
+        "paused": False,
+        "followup_action": None,
+        "active_loop": {},
+        "latest_action_name": "action_listen",
+    }
+    return {
+        "next_action": "action_leave_form",
+        "sender_id": sender,
+        "tracker": tracker,
+        "domain": {"responses": {}},
+        "version": "3.6.21",
+    }
 
 
 @pytest.mark.parametrize("headers", [{}, {"X-Action-Token": "guess"}])

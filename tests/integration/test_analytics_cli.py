@@ -1,4 +1,5 @@
 """The analytics commands as a person runs them on a seeded CRM."""
+
 from __future__ import annotations
 
 from tests.integration.test_cli import crmbot
@@ -16,7 +17,11 @@ def test_jobs_run_print_what_they_did_and_the_reports_show_it(tmp_path):
     history = crmbot("job", "history", **env)
     unknown = crmbot("job", "run", "nope", **env)
 
-    assert [line.split()[0] for line in listed.stdout.splitlines()[1:4]] == ["segment_customers", "flag_stalled", "send_follow_ups"]
+    assert [line.split()[0] for line in listed.stdout.splitlines()[1:4]] == [
+        "segment_customers",
+        "flag_stalled",
+        "send_follow_ups",
+    ]
     assert "flag_stalled: ok," in flagged.stdout and "raised:" in flagged.stdout, flagged.stderr
     assert "segment_customers: ok," in segmented.stdout and "silhouette_by_k:" in segmented.stdout, segmented.stderr
     assert "stalled (open flags), oldest first" in stalled.stdout and "most stalled:" in stalled.stdout

@@ -1,4 +1,5 @@
 """As-of runs: the same data and the same as-of give the same answer, whatever happened later."""
+
 from __future__ import annotations
 
 import uuid
@@ -28,8 +29,11 @@ def test_later_data_changes_nothing_as_of_the_same_date(engine):
     # What happens after the as-of: a lapsed customer buys a lot, a new customer signs up.
     buy_like_a_loyal_customer(engine, groups["hibernating"][0], NOW + timedelta(days=30))
     with engine.begin() as conn:
-        conn.execute(insert(Customer).values(name="x", email=f"{uuid.uuid4().hex[:12]}@example.com",
-                                             created_at=NOW + timedelta(days=2)))
+        conn.execute(
+            insert(Customer).values(
+                name="x", email=f"{uuid.uuid4().hex[:12]}@example.com", created_at=NOW + timedelta(days=2)
+            )
+        )
 
     with engine.connect() as conn:
         after = customer_features(conn, NOW)

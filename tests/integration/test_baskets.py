@@ -1,5 +1,6 @@
 """Basket rules: a planted pairing with a known lift, found by the pure miner and by the job,
 stored, and read back as "often bought with"."""
+
 from __future__ import annotations
 
 import random
@@ -52,18 +53,42 @@ def test_the_planted_pairing_has_its_known_lift():
 
 def test_the_job_stores_the_rules_and_a_product_knows_what_comes_with_it(engine):
     with engine.begin() as conn:
-        pids = [conn.execute(insert(Product).values(sku=f"S{i}-{uuid.uuid4().hex[:6]}", name=f"product {i}", price=5, stock=3))
-                .inserted_primary_key[0] for i in range(1, 23)]
-        cid = conn.execute(insert(Customer).values(name="x", created_at=AS_OF - timedelta(days=400))).inserted_primary_key[0]
+        pids = [
+            conn.execute(
+                insert(Product).values(sku=f"S{i}-{uuid.uuid4().hex[:6]}", name=f"product {i}", price=5, stock=3)
+            ).inserted_primary_key[0]
+            for i in range(1, 23)
+        ]
+        cid = conn.execute(
+            insert(Customer).values(name="x", created_at=AS_OF - timedelta(days=400))
+        ).inserted_primary_key[0]
         for n, items in planted_lines():
             at = AS_OF - timedelta(days=1 + n % 300)
-            oid = conn.execute(insert(Order).values(number=f"B-{uuid.uuid4().hex[:10]}", customer_id=cid, status="delivered",
-                                                    stage_entered_at=at, placed_at=at, total=10)).inserted_primary_key[0]
-            conn.execute(insert(OrderItem), [{"order_id": oid, "product_id": pids[p - 1], "quantity": 1, "unit_price": 5}
-                                             for p in items])
+            oid = conn.execute(
+                insert(Order).values(
+                    number=f"B-{uuid.uuid4().hex[:10]}",
+                    customer_id=cid,
+                    status="delivered",
+                    stage_entered_at=at,
+                    placed_at=at,
+                    total=10,
+                )
+            ).inserted_primary_key[0]
+            conn.execute(
+                insert(OrderItem),
+                [{"order_id": oid, "product_id": pids[p - 1], "quantity": 1, "unit_price": 5} for p in items],
+            )
         # An order after the as-of and a cancelled one must not count.
-        late = conn.execute(insert(Order).values(number="B-late", customer_id=cid, status="delivered", stage_entered_at=AS_OF,
-                                                 placed_at=AS_OF + timedelta(days=1), total=5)).inserted_primary_key[0]
+        late = conn.execute(
+            insert(Order).values(
+                number="B-late",
+                customer_id=cid,
+                status="delivered",
+                stage_entered_at=AS_OF,
+                placed_at=AS_OF + timedelta(days=1),
+                total=5,
+            )
+        ).inserted_primary_key[0]
         conn.execute(insert(OrderItem).values(order_id=late, product_id=pids[0], quantity=1, unit_price=5))
 
     result = run_job(get_job("mine_basket_rules"), Settings(), engine, AS_OF)
@@ -72,7 +97,9 @@ def test_the_job_stores_the_rules_and_a_product_knows_what_comes_with_it(engine)
     assert result.status == "ok", result.error
     assert result.summary["orders"] == 200
     with_a = often_bought_with(UnitOfWork(engine), pids[0])
-    assert [(r.consequent, round(r.lift, 6), round(r.confidence, 6)) for r in with_a][:1] == [(("product 2",), 3.0, 0.6)]
+    assert [(r.consequent, round(r.lift, 6), round(r.confidence, 6)) for r in with_a][:1] == [
+        (("product 2",), 3.0, 0.6)
+    ]
     assert top_rules(UnitOfWork(engine), 1)[0].lift == pytest.approx(3.0)
     with engine.connect() as conn:
         assert conn.scalar(select(func.count()).select_from(BasketRule)) == result.rows == again.rows
@@ -85,20 +112,57 @@ def test_the_product_answer_mentions_what_is_often_bought_with_it(engine, monkey
     from actions import products as product_actions
 
     with engine.begin() as conn:
-        lamp = conn.execute(insert(Product).values(sku="L-1", name="desk lamp", price=30, stock=4)).inserted_primary_key[0]
-        bulb = conn.execute(insert(Product).values(sku="B-1", name="led bulb", price=5, stock=40)).inserted_primary_key[0]
-        conn.execute(insert(BasketRule).values(antecedent_key=str(lamp), consequent_key=str(bulb), antecedent=[lamp],
-                                               consequent=[bulb], support=0.1, confidence=0.7, lift=4.0, orders=20, as_of=AS_OF))
+        lamp = conn.execute(
+            insert(Product).values(sku="L-1", name="desk lamp", price=30, stock=4)
+        ).inserted_primary_key[0]
+        bulb = conn.execute(insert(Product).values(sku="B-1", name="led bulb", price=5, stock=40)).inserted_primary_key[
+            0
+        ]
+        conn.execute(
+            insert(BasketRule).values(
+                antecedent_key=str(lamp),
+                consequent_key=str(bulb),
+                antecedent=[lamp],
+                consequent=[bulb],
+                support=0.1,
+                confidence=0.7,
+                lift=4.0,
+                orders=20,
+                as_of=AS_OF,
+            )
+        )
     monkeypatch.setattr(product_actions, "crm", lambda: UnitOfWork(engine))
     dispatcher = CollectingDispatcher()
-    tracker = Tracker("s1", {}, {"text": "tell me about the desk lamp", "entities": [{"entity": "product", "value": "desk lamp"}]},
-                      [], False, None, {}, "action_listen")
+    tracker = Tracker(
+        "s1",
+        {},
+        {"text": "tell me about the desk lamp", "entities": [{"entity": "product", "value": "desk lamp"}]},
+        [],
+        False,
+        None,
+        {},
+        "action_listen",
+    )
 
     product_actions.ActionProductInfo().run(dispatcher, tracker, {})
     plain = CollectingDispatcher()
-    product_actions.ActionProductInfo().run(plain, Tracker("s2", {}, {"text": "tell me about the led bulb", "entities": [
-        {"entity": "product", "value": "led bulb"}]}, [], False, None, {}, "action_listen"), {})
+    product_actions.ActionProductInfo().run(
+        plain,
+        Tracker(
+            "s2",
+            {},
+            {"text": "tell me about the led bulb", "entities": [{"entity": "product", "value": "led bulb"}]},
+            [],
+            False,
+            None,
+            {},
+            "action_listen",
+        ),
+        {},
+    )
 
     assert [m.get("response") or m.get("text") for m in dispatcher.messages] == [
-        "utter_product_info", "Customers often buy it with: led bulb."]
+        "utter_product_info",
+        "Customers often buy it with: led bulb.",
+    ]
     assert [m.get("response") for m in plain.messages] == ["utter_product_info"]  # no rule from the bulb: nothing extra

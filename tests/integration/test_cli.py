@@ -1,4 +1,5 @@
 """The crmbot command as a person meets it: one clear line for a bad setting."""
+
 from __future__ import annotations
 
 import os
@@ -10,8 +11,14 @@ from crm_store.settings import PROJECT_ROOT
 
 
 def crmbot(*args: str, **env: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "bot.cli", *args], cwd=PROJECT_ROOT, capture_output=True, text=True,
-                          env={**os.environ, **env}, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "bot.cli", *args],
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        env={**os.environ, **env},
+        timeout=120,
+    )
 
 
 def test_unreachable_database_gives_one_line_naming_the_setting():
@@ -37,7 +44,10 @@ def test_taken_port_is_reported_before_anything_starts(tmp_path):
         result = crmbot("run", RASA_PORT=str(port), DATABASE_URL=f"sqlite:///{tmp_path / 'crm.db'}")
 
     assert result.returncode == 2
-    assert result.stderr.strip() == f"crmbot: RASA_PORT={port} is already in use on 127.0.0.1; stop what runs there or set RASA_PORT to a free port"
+    assert (
+        result.stderr.strip()
+        == f"crmbot: RASA_PORT={port} is already in use on 127.0.0.1; stop what runs there or set RASA_PORT to a free port"
+    )
 
 
 def test_seed_fills_an_empty_database_once(tmp_path):
@@ -55,4 +65,7 @@ def test_an_exposed_host_without_an_api_token_is_refused(tmp_path):
     result = crmbot("run", HOST="0.0.0.0", DATABASE_URL=f"sqlite:///{tmp_path / 'crm.db'}")
 
     assert result.returncode == 2
-    assert result.stderr.strip() == "crmbot: HOST=0.0.0.0 exposes Rasa's HTTP API beyond this machine; set RASA_AUTH_TOKEN too"
+    assert (
+        result.stderr.strip()
+        == "crmbot: HOST=0.0.0.0 exposes Rasa's HTTP API beyond this machine; set RASA_AUTH_TOKEN too"
+    )

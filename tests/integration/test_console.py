@@ -1,6 +1,7 @@
 """The agent console over HTTP (Starlette's test client, a real SQLite CRM): log-in, cookies,
 CSRF, the log-in rate limit, role checks by URL, escaping, the exclusive claim, notes, search,
 overview and export. Delivery to customers is covered by tests/e2e/test_console_stack.py."""
+
 from __future__ import annotations
 
 import csv
@@ -28,8 +29,12 @@ PASSWORD = "correct horse battery"
 @pytest.fixture(scope="module")
 def settings(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("console")
-    return Settings(database_url=f"sqlite:///{tmp / 'crm.db'}", var_dir=str(tmp / "var"), console_secret="test-only-secret",
-                    console_demo_users=False)
+    return Settings(
+        database_url=f"sqlite:///{tmp / 'crm.db'}",
+        var_dir=str(tmp / "var"),
+        console_secret="test-only-secret",
+        console_demo_users=False,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -54,7 +59,9 @@ def login(app, name: str, password: str = PASSWORD) -> TestClient:
     c = client(app)
     page = c.get("/login")
     token = re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)
-    r = c.post("/login", data={"username": name, "password": password, "csrf": token, "next": "/queue"}, follow_redirects=False)
+    r = c.post(
+        "/login", data={"username": name, "password": password, "csrf": token, "next": "/queue"}, follow_redirects=False
+    )
     assert r.status_code == 303, r.text
     return c
 
@@ -67,13 +74,40 @@ def hostile_handoff(settings) -> int:
     uow = unit_of_work(settings)
     now = datetime.utcnow()
     with uow:
-        customer = uow.customers.add(Customer(name=HOSTILE_NAME, email=f"h-{uuid.uuid4().hex[:6]}@example.com", created_at=now))
-        uow.orders.add(Order(number=f"A-{uuid.uuid4().int % 90000 + 10000}", customer_id=customer.id, status="shipped",
-                             stage_entered_at=now, placed_at=now, total=10))
-        conv = uow.conversations.add(Conversation(sender_id=f"w-{uuid.uuid4().hex[:8]}", channel="webchat", customer_id=customer.id,
-                                                  opened_by_event=uuid.uuid4().hex, started_at=now, last_event_at=now))
-        uow.messages.add(Message(conversation_id=conv.id, event_key=uuid.uuid4().hex, direction="in", text=HOSTILE_TEXT,
-                                 intent="request_human", confidence=0.93, sent_at=now + timedelta(seconds=1)))
+        customer = uow.customers.add(
+            Customer(name=HOSTILE_NAME, email=f"h-{uuid.uuid4().hex[:6]}@example.com", created_at=now)
+        )
+        uow.orders.add(
+            Order(
+                number=f"A-{uuid.uuid4().int % 90000 + 10000}",
+                customer_id=customer.id,
+                status="shipped",
+                stage_entered_at=now,
+                placed_at=now,
+                total=10,
+            )
+        )
+        conv = uow.conversations.add(
+            Conversation(
+                sender_id=f"w-{uuid.uuid4().hex[:8]}",
+                channel="webchat",
+                customer_id=customer.id,
+                opened_by_event=uuid.uuid4().hex,
+                started_at=now,
+                last_event_at=now,
+            )
+        )
+        uow.messages.add(
+            Message(
+                conversation_id=conv.id,
+                event_key=uuid.uuid4().hex,
+                direction="in",
+                text=HOSTILE_TEXT,
+                intent="request_human",
+                confidence=0.93,
+                sent_at=now + timedelta(seconds=1),
+            )
+        )
         uow.commit()
         sender = conv.sender_id
     return handoffs.request_handoff(unit_of_work(settings), sender, "asked for a person", now + timedelta(seconds=2)).id
@@ -98,7 +132,10 @@ def test_wrong_passwords_lock_the_account_with_a_message(app):
     c = client(app)
     page = c.get("/login")
     token = re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)
-    codes = [c.post("/login", data={"username": "ben", "password": f"wrong-{i}", "csrf": token}).status_code for i in range(5)]
+    codes = [
+        c.post("/login", data={"username": "ben", "password": f"wrong-{i}", "csrf": token}).status_code
+        for i in range(5)
+    ]
     locked = c.post("/login", data={"username": "ben", "password": PASSWORD, "csrf": token})
 
     assert codes == [401] * 5
@@ -129,8 +166,12 @@ def test_each_route_checks_the_role(app):
     assert agent.get("/overview").status_code == 403
     assert agent.get("/overview/waiting").status_code == 403
     assert agent.get("/admin/users").status_code == 403
-    assert agent.post("/admin/users", data={"csrf": csrf_of(agent), "username": "eve", "role": "admin",
-                                            "password": "12345678"}).status_code == 403
+    assert (
+        agent.post(
+            "/admin/users", data={"csrf": csrf_of(agent), "username": "eve", "role": "admin", "password": "12345678"}
+        ).status_code
+        == 403
+    )
     assert manager.get("/overview").status_code == 200 and manager.get("/admin/users").status_code == 403
     assert admin.get("/admin/users").status_code == 200
     assert "<td>eve</td>" not in admin.get("/admin/users").text
@@ -150,8 +191,13 @@ def test_hostile_customer_text_is_escaped_everywhere(app, settings):
     handoff_id = hostile_handoff(settings)
     agent = login(app, "ana")
 
-    pages = [agent.get("/queue").text, agent.get("/queue/_rows").text, agent.get(f"/handoffs/{handoff_id}").text,
-             agent.get("/search", params={"q": "script"}).text, agent.get(f"/handoffs/{handoff_id}/_messages").text]
+    pages = [
+        agent.get("/queue").text,
+        agent.get("/queue/_rows").text,
+        agent.get(f"/handoffs/{handoff_id}").text,
+        agent.get("/search", params={"q": "script"}).text,
+        agent.get(f"/handoffs/{handoff_id}/_messages").text,
+    ]
 
     for html in pages:
         assert "<script>alert" not in html and "<img src=x" not in html
@@ -196,8 +242,11 @@ def test_notes_search_overview_and_export(app, settings):
     assert f"/handoffs/{handoff_id}" in found and f"/handoffs/{handoff_id}" in by_order
     assert "active" in overview and f"/handoffs/{handoff_id}" in active
     # who saw and who took away the customer's data: the audit log names the agent and the chat
-    seen = [(e.action, e.subject_type, e.detail["conversation_id"]) for e in audit.recent(unit_of_work(settings), actor="agent:ana")
-            if e.detail and e.detail.get("handoff_id") == handoff_id]
+    seen = [
+        (e.action, e.subject_type, e.detail["conversation_id"])
+        for e in audit.recent(unit_of_work(settings), actor="agent:ana")
+        if e.detail and e.detail.get("handoff_id") == handoff_id
+    ]
     conversation = exported["handoff"]["conversation_id"]
     # newest first: the export, then the page opens (after the claim, the note and by hand)
     assert seen == [("export", "customer", conversation)] + [("view", "customer", conversation)] * 3
@@ -206,7 +255,9 @@ def test_notes_search_overview_and_export(app, settings):
 def test_the_customer_is_told_by_name_who_joined_in_a_sentence_that_starts_with_a_capital(app, settings, monkeypatch):
     sent: list[tuple[str, str]] = []
 
-    async def to_customer(sender_id, channel, text, source="agent", agent=None, rasa_url=None):  # the Rasa call, not a person
+    async def to_customer(
+        sender_id, channel, text, source="agent", agent=None, rasa_url=None
+    ):  # the Rasa call, not a person
         sent.append((text, source))
 
     monkeypatch.setattr("bot.channels.push.send_to_conversation", to_customer)

@@ -1,6 +1,7 @@
 """The console's log-in under attack: a burst of parallel guesses, a forged X-Forwarded-For,
 a cookie kept after logging out, malformed ids. Real SQLite CRM; the proxy test runs the
 console under a real uvicorn server, because that is where the header is believed or not."""
+
 from __future__ import annotations
 
 import asyncio
@@ -25,8 +26,13 @@ PASSWORD = "correct horse battery"
 
 
 def make_settings(tmp_path, **extra) -> Settings:
-    settings = Settings(database_url=f"sqlite:///{tmp_path / 'crm.db'}", var_dir=str(tmp_path / "var"),
-                        console_secret="test-only-secret", console_demo_users=False, **extra)
+    settings = Settings(
+        database_url=f"sqlite:///{tmp_path / 'crm.db'}",
+        var_dir=str(tmp_path / "var"),
+        console_secret="test-only-secret",
+        console_demo_users=False,
+        **extra,
+    )
     migrate(engine_for(settings.database_url))
     console_users.ensure_user(unit_of_work(settings), "ana", "agent", PASSWORD, datetime.utcnow())
     return settings
@@ -49,8 +55,9 @@ def test_a_burst_of_parallel_guesses_cannot_reach_the_right_password(settings):
         async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as c:
             token = login_token((await c.get("/login")).text)
             guesses = [f"wrong-{i}" for i in range(39)] + [PASSWORD]
-            answers = await asyncio.gather(*(
-                c.post("/login", data={"username": "ana", "password": p, "csrf": token}) for p in guesses))
+            answers = await asyncio.gather(
+                *(c.post("/login", data={"username": "ana", "password": p, "csrf": token}) for p in guesses)
+            )
             return [a.status_code for a in answers]
 
     codes = asyncio.run(burst())
@@ -63,7 +70,12 @@ def test_logging_out_ends_the_session_on_the_server(settings):
     app = create_app(settings, run_monitor=False)
     c = TestClient(app, base_url="http://127.0.0.1")
     token = login_token(c.get("/login").text)
-    assert c.post("/login", data={"username": "ana", "password": PASSWORD, "csrf": token}, follow_redirects=False).status_code == 303
+    assert (
+        c.post(
+            "/login", data={"username": "ana", "password": PASSWORD, "csrf": token}, follow_redirects=False
+        ).status_code
+        == 303
+    )
     kept = c.cookies["crmbot_console"]
     csrf = re.search(r'data-csrf="([^"]+)"', c.get("/queue").text).group(1)
 
@@ -80,8 +92,14 @@ class Served:
 
     def __init__(self, settings: Settings) -> None:
         self.port = free_port()
-        config = uvicorn.Config(create_app(settings, run_monitor=False), host="127.0.0.1", port=self.port,
-                                log_level="warning", ws="none", **proxy_options(settings))
+        config = uvicorn.Config(
+            create_app(settings, run_monitor=False),
+            host="127.0.0.1",
+            port=self.port,
+            log_level="warning",
+            ws="none",
+            **proxy_options(settings),
+        )
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, daemon=True)
 
@@ -103,8 +121,11 @@ def wrong_logins_from_forged_addresses(url: str, count: int) -> list[int]:
     with httpx.Client(base_url=url) as c:
         token = login_token(c.get("/login").text)
         for i in range(count):
-            r = c.post("/login", data={"username": f"nobody-{i}", "password": "guess", "csrf": token},
-                       headers={"X-Forwarded-For": f"203.0.113.{i + 1}"})
+            r = c.post(
+                "/login",
+                data={"username": f"nobody-{i}", "password": "guess", "csrf": token},
+                headers={"X-Forwarded-For": f"203.0.113.{i + 1}"},
+            )
             codes.append(r.status_code)
     return codes
 
@@ -133,10 +154,27 @@ def a_handoff(settings: Settings, email: str) -> int:
     uow, now = unit_of_work(settings), datetime.utcnow()
     with uow:
         customer = uow.customers.add(Customer(name="Eve", email=email, phone="+4930123456", created_at=now))
-        conv = uow.conversations.add(Conversation(sender_id=f"w-{uuid.uuid4().hex[:8]}", channel="webchat", customer_id=customer.id,
-                                                  opened_by_event=uuid.uuid4().hex, started_at=now, last_event_at=now))
-        uow.messages.add(Message(conversation_id=conv.id, event_key=uuid.uuid4().hex, direction="in", text="a person please",
-                                 intent="request_human", confidence=0.9, sent_at=now))
+        conv = uow.conversations.add(
+            Conversation(
+                sender_id=f"w-{uuid.uuid4().hex[:8]}",
+                channel="webchat",
+                customer_id=customer.id,
+                opened_by_event=uuid.uuid4().hex,
+                started_at=now,
+                last_event_at=now,
+            )
+        )
+        uow.messages.add(
+            Message(
+                conversation_id=conv.id,
+                event_key=uuid.uuid4().hex,
+                direction="in",
+                text="a person please",
+                intent="request_human",
+                confidence=0.9,
+                sent_at=now,
+            )
+        )
         uow.commit()
         sender = conv.sender_id
     return handoffs.request_handoff(unit_of_work(settings), sender, "asked for a person", now).id
@@ -159,11 +197,18 @@ def test_malformed_or_unknown_ids_answer_4xx_on_every_route(settings):
         if not getattr(route, "param_convertors", None) or route.path.startswith("/static"):
             continue
         for value in ("9" * 25, "424242"):
-            path = re.sub(r"\{(\w+):\w+\}", lambda m, v=value: "csv" if m.group(1) == "fmt" else ("x" if m.group(1) == "what" else v),
-                          route.path)
+            path = re.sub(
+                r"\{(\w+):\w+\}",
+                lambda m, v=value: "csv" if m.group(1) == "fmt" else ("x" if m.group(1) == "what" else v),
+                route.path,
+            )
             for method in sorted(route.methods - {"HEAD"}):
-                r = c.request(method, path, data={"csrf": csrf, "text": "hi", "to": "root"} if method == "POST" else None,
-                              follow_redirects=False)
+                r = c.request(
+                    method,
+                    path,
+                    data={"csrf": csrf, "text": "hi", "to": "root"} if method == "POST" else None,
+                    follow_redirects=False,
+                )
                 answers[f"{method} {path}"] = r.status_code
     answers["GET _messages?after=abc"] = c.get(f"/handoffs/{real}/_messages?after=abc").status_code
 

@@ -3,6 +3,7 @@
 The server is a private one (tests/support/private_postgres.py) that the test really stops,
 with the worker's pooled connections open, not a wrong URL swapped in.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -51,8 +52,11 @@ def private_pg() -> Iterator[PrivatePostgres]:
 
 def texts_in_arrival_order(engine: Engine, sender: str) -> list[str]:
     with engine.connect() as conn:
-        return list(conn.execute(select(Message.text).join(Conversation).where(Conversation.sender_id == sender)
-                                 .order_by(Message.id)).scalars())
+        return list(
+            conn.execute(
+                select(Message.text).join(Conversation).where(Conversation.sender_id == sender).order_by(Message.id)
+            ).scalars()
+        )
 
 
 def status_of(var: str, url: str) -> dict:
@@ -119,11 +123,24 @@ def run_action(private_pg, monkeypatch) -> Callable[[dict], dict]:
 
 def check_order(run_action: Callable[[dict], dict], sender: str) -> list[str]:
     """What Rasa sends the action server for "where is my order A-10423?" once the form has the number."""
-    tracker = {"sender_id": sender, "slots": {"order_id": "A-10423"}, "latest_message": {"text": "where is my order"},
-               "events": [], "paused": False, "followup_action": None, "active_loop": {},
-               "latest_action_name": "order_form", "latest_input_channel": "rest"}
-    call = {"next_action": "action_check_order", "sender_id": sender, "tracker": tracker,
-            "domain": {"responses": {}}, "version": "3.6.21"}
+    tracker = {
+        "sender_id": sender,
+        "slots": {"order_id": "A-10423"},
+        "latest_message": {"text": "where is my order"},
+        "events": [],
+        "paused": False,
+        "followup_action": None,
+        "active_loop": {},
+        "latest_action_name": "order_form",
+        "latest_input_channel": "rest",
+    }
+    call = {
+        "next_action": "action_check_order",
+        "sender_id": sender,
+        "tracker": tracker,
+        "domain": {"responses": {}},
+        "version": "3.6.21",
+    }
     return [r.get("response") for r in run_action(call).get("responses", [])]
 
 

@@ -1,5 +1,6 @@
 """The demo's conversations go through the real ingestion path, belong to seeded customers,
 and give a first digest something to report."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -22,7 +23,9 @@ def test_a_seeded_crm_has_weeks_of_conversations_for_the_digest(engine):
 
     with engine.connect() as conn:
         conversations = conn.scalar(select(func.count()).select_from(Conversation))
-        linked = conn.scalar(select(func.count()).select_from(Conversation).where(Conversation.customer_id.is_not(None)))
+        linked = conn.scalar(
+            select(func.count()).select_from(Conversation).where(Conversation.customer_id.is_not(None))
+        )
         messages = conn.scalar(select(func.count()).select_from(Message))
         fallbacks = conn.scalar(select(func.count()).select_from(Message).where(Message.intent == "nlu_fallback"))
     assert stored == conversations >= 3 * 7 * 3 and messages == 2 * conversations

@@ -1,6 +1,7 @@
 """Follow-ups on what was just said, through the real actions on a test CRM (SQLite and PostgreSQL):
 "when will it arrive?" after a status answer, "cancel it" with an order in focus, and a bare "yes"
 where the return form asks for a reason."""
+
 from __future__ import annotations
 
 from datetime import datetime, timedelta
@@ -27,8 +28,16 @@ def shipped(uow_factory, owner: int) -> tuple[str, datetime]:  # type: ignore[no
     uow = uow_factory()
     with uow:
         order_id = uow.session.scalars(select(Order.id).where(Order.number == number)).one()
-        uow.session.add(Shipment(order_id=order_id, carrier="DHL", tracking_url="https://track.example/123", status="in_transit",
-                                 dispatched_at=datetime.utcnow() - timedelta(days=1), eta=eta))
+        uow.session.add(
+            Shipment(
+                order_id=order_id,
+                carrier="DHL",
+                tracking_url="https://track.example/123",
+                status="in_transit",
+                dispatched_at=datetime.utcnow() - timedelta(days=1),
+                eta=eta,
+            )
+        )
         uow.commit()
     return number, eta
 
@@ -46,8 +55,11 @@ def check(sender: str, text: str, number: str, events: list, entities: list | No
     from actions.orders import ActionCheckOrder
 
     dispatcher = CollectingDispatcher()
-    ActionCheckOrder().run(dispatcher, tracker(sender, text, {"order_id": number}, events=events, entities=entities,
-                                                       intent="order_status"), DOMAIN)
+    ActionCheckOrder().run(
+        dispatcher,
+        tracker(sender, text, {"order_id": number}, events=events, entities=entities, intent="order_status"),
+        DOMAIN,
+    )
     return rendered(dispatcher)
 
 
@@ -99,7 +111,9 @@ def test_cancel_it_with_an_order_in_focus_starts_its_cancellation(chat):
     assert events == [{"event": "followup", "name": "cancel_order_form", "timestamp": None}]
 
 
-@pytest.mark.parametrize("text, slots", [("cancel it", {}), ("stop", {"order_id": "A-10424"}), ("never mind", {"order_id": "A-10424"})])
+@pytest.mark.parametrize(
+    "text, slots", [("cancel it", {}), ("stop", {"order_id": "A-10424"}), ("never mind", {"order_id": "A-10424"})]
+)
 def test_a_stop_with_nothing_to_cancel_is_only_acknowledged(chat, text: str, slots: dict):
     sender, _ = chat
 
@@ -115,8 +129,14 @@ def test_yes_as_the_reason_is_asked_again_with_choices_and_not_counted_as_a_fail
     from actions.returns import ActionAskReason, ValidateReturnForm
 
     sender, _ = chat
-    said = tracker(sender, "yes", {"requested_slot": "reason", "failed_attempts": 0.0}, events=REASON_ASKED, form="return_form",
-                   intent="affirm")
+    said = tracker(
+        sender,
+        "yes",
+        {"requested_slot": "reason", "failed_attempts": 0.0},
+        events=REASON_ASKED,
+        form="return_form",
+        intent="affirm",
+    )
 
     validator = CollectingDispatcher()
     result = ValidateReturnForm().validate_reason("yes", validator, said, DOMAIN)
@@ -134,8 +154,14 @@ def test_the_reason_is_first_asked_in_the_usual_words(chat):
 
     sender, _ = chat
     # "yes" confirmed the order; the reason question comes for the first time.
-    first = tracker(sender, "yes", {"requested_slot": "reason"}, events=[{"event": "slot", "name": "requested_slot", "value": "order_id"}],
-                    form="return_form", intent="affirm")
+    first = tracker(
+        sender,
+        "yes",
+        {"requested_slot": "reason"},
+        events=[{"event": "slot", "name": "requested_slot", "value": "order_id"}],
+        form="return_form",
+        intent="affirm",
+    )
     asker = CollectingDispatcher()
     ActionAskReason().run(asker, first, DOMAIN)
 

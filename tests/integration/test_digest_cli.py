@@ -1,4 +1,5 @@
 """`crmbot digest ...` and `crmbot nlu candidates` as a manager meets them."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -42,10 +43,22 @@ def test_nlu_candidates_exports_grouped_fallbacks_as_yaml(tmp_path):
 def test_recipients_are_added_changed_listed_and_removed(tmp_path):
     url = f"sqlite:///{tmp_path / 'crm.db'}"
 
-    added = crmbot("digest", "recipients", "add", "Boss@Shop.example", "--frequency", "weekly", "--sections", "stalled,anomalies", DATABASE_URL=url)
+    added = crmbot(
+        "digest",
+        "recipients",
+        "add",
+        "Boss@Shop.example",
+        "--frequency",
+        "weekly",
+        "--sections",
+        "stalled,anomalies",
+        DATABASE_URL=url,
+    )
     bad = crmbot("digest", "recipients", "add", "not-an-address", DATABASE_URL=url)
     unknown = crmbot("digest", "recipients", "set", "boss@shop.example", "--sections", "gossip", DATABASE_URL=url)
-    changed = crmbot("digest", "recipients", "set", "boss@shop.example", "--frequency", "both", "--pause", DATABASE_URL=url)
+    changed = crmbot(
+        "digest", "recipients", "set", "boss@shop.example", "--frequency", "both", "--pause", DATABASE_URL=url
+    )
     listed = crmbot("digest", "recipients", "list", DATABASE_URL=url, DIGEST_RECIPIENTS="ops@shop.example")
     removed = crmbot("digest", "recipients", "remove", "boss@shop.example", DATABASE_URL=url)
     after = crmbot("digest", "recipients", "list", DATABASE_URL=url)
@@ -88,17 +101,29 @@ def test_send_without_period_names_the_day_and_points_to_the_weekly_recipients(t
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == (
         "nobody gets the daily digest (Tue 01 Dec 2026, the default without --period); "
-        "1 recipient gets the weekly one: send it with `crmbot digest send --period week`")
+        "1 recipient gets the weekly one: send it with `crmbot digest send --period week`"
+    )
     assert weekly_nobody.returncode == 0, weekly_nobody.stderr
-    assert nobody.stdout.strip() == ("nobody gets the weekly digest (week 48, 23 Nov – 29 Nov 2026): "
-                                     "add someone with `crmbot digest recipients add EMAIL` or use --to")
+    assert nobody.stdout.strip() == (
+        "nobody gets the weekly digest (week 48, 23 Nov – 29 Nov 2026): "
+        "add someone with `crmbot digest recipients add EMAIL` or use --to"
+    )
 
 
 def test_preview_writes_money_in_the_shops_currency(tmp_path):
     out = tmp_path / "digest.html"
 
-    result = crmbot("digest", "preview", "--period", "week", "--out", str(out), DATABASE_URL=f"sqlite:///{tmp_path / 'crm.db'}",
-                    SHOP_CURRENCY="GBP", SHOP_LOCALE="en_GB")
+    result = crmbot(
+        "digest",
+        "preview",
+        "--period",
+        "week",
+        "--out",
+        str(out),
+        DATABASE_URL=f"sqlite:///{tmp_path / 'crm.db'}",
+        SHOP_CURRENCY="GBP",
+        SHOP_LOCALE="en_GB",
+    )
 
     assert result.returncode == 0, result.stderr
     assert "£0.00" in out.read_text()

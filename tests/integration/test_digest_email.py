@@ -1,4 +1,5 @@
 """Digests by email against a real SMTP server (aiosmtpd): whole, once, and failures recorded."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -18,8 +19,14 @@ MIDNIGHT = NOW.replace(hour=0, minute=0)
 
 
 def settings_for(port: int, **kw) -> Settings:  # type: ignore[no-untyped-def]
-    values = {"smtp_port": port, "mail_from": "digest@shop.example", "smtp_retries": 3, "smtp_retry_delay": 0.05,
-              "smtp_timeout": 5, **kw}
+    values = {
+        "smtp_port": port,
+        "mail_from": "digest@shop.example",
+        "smtp_retries": 3,
+        "smtp_retry_delay": 0.05,
+        "smtp_timeout": 5,
+        **kw,
+    }
     return Settings(**values)
 
 
@@ -65,7 +72,10 @@ def test_each_manager_gets_a_whole_digest_once(uow_factory):
     # The numbers are the planted ones.
     assert f"Messages                     {truth['messages']:>12}" in text
     assert f"Handoffs                     {truth['handoffs']:>12}" in text
-    assert f"<td style=\"padding:5px 6px;border-bottom:1px solid #f1f5f9;font-size:14px;vertical-align:top;text-align:right;font-weight:600;white-space:nowrap;\">{truth['conversations']}</td>" in html
+    assert (
+        f'<td style="padding:5px 6px;border-bottom:1px solid #f1f5f9;font-size:14px;vertical-align:top;text-align:right;font-weight:600;white-space:nowrap;">{truth["conversations"]}</td>'
+        in html
+    )
     # Sections: the CEO's digest has processes, not the conversation tables or charts.
     ceo = next(m for m in received if m["To"] == "ceo@shop.example" and m["Subject"].startswith("Daily"))
     ceo_text = ceo.get_payload()[0].get_content()
@@ -75,8 +85,10 @@ def test_each_manager_gets_a_whole_digest_once(uow_factory):
     assert "week 46" in weekly["Subject"]
     recorded = rows(uow_factory)
     assert sorted((r.kind, r.recipients, r.status, r.attempts) for r in recorded) == [
-        ("daily", "ceo@shop.example", "sent", 1), ("daily", "ops.lead@shop.example", "sent", 1),
-        ("weekly", "ceo@shop.example", "sent", 1)]
+        ("daily", "ceo@shop.example", "sent", 1),
+        ("daily", "ops.lead@shop.example", "sent", 1),
+        ("weekly", "ceo@shop.example", "sent", 1),
+    ]
 
 
 def test_smtp_down_is_recorded_and_the_next_run_delivers(uow_factory):
@@ -100,8 +112,13 @@ def test_smtp_down_is_recorded_and_the_next_run_delivers(uow_factory):
 def test_starttls_and_login_from_settings(uow_factory, tmp_path):
     add_recipient(uow_factory(), "ops@shop.example", NOW)
     with SmtpServer(tls_dir=tmp_path, login=("digest-bot", "s3cret")) as smtp:
-        good = settings_for(smtp.port, smtp_starttls=True, smtp_user="digest-bot", smtp_password="s3cret",
-                            smtp_ca_file=str(smtp.ca_file))
+        good = settings_for(
+            smtp.port,
+            smtp_starttls=True,
+            smtp_user="digest-bot",
+            smtp_password="s3cret",
+            smtp_ca_file=str(smtp.ca_file),
+        )
         wrong = dataclasses.replace(good, smtp_password="wrong")
 
         refused = send_due_digests(wrong, uow_factory, NOW)
@@ -121,8 +138,13 @@ def test_the_scheduler_sends_digests_as_a_recorded_job(uow_factory):
 
     with SmtpServer() as smtp:
         first = run_job(get_job("send_digests"), settings_for(smtp.port), uow_factory().engine, NOW, scheduled_for=NOW)
-        second = run_job(get_job("send_digests"), settings_for(smtp.port), uow_factory().engine, NOW + timedelta(days=0, hours=1),
-                         scheduled_for=NOW + timedelta(hours=1))
+        second = run_job(
+            get_job("send_digests"),
+            settings_for(smtp.port),
+            uow_factory().engine,
+            NOW + timedelta(days=0, hours=1),
+            scheduled_for=NOW + timedelta(hours=1),
+        )
         received = [m["To"] for m in smtp.messages]
 
     assert (first.status, first.rows) == ("ok", 1)

@@ -1,5 +1,6 @@
 """The digest's numbers for a finished week: checked against SQL, the same on a second run
 after more happened, with the flag's owner, and no claims over empty data."""
+
 from __future__ import annotations
 
 import uuid
@@ -19,37 +20,66 @@ WEEK = last_complete("week", NOW)
 
 
 def _order(conn, cid: int, at: datetime, total: float, cancelled_at: datetime | None = None) -> int:  # type: ignore[no-untyped-def]
-    oid = conn.execute(insert(Order).values(number=f"D-{uuid.uuid4().hex[:8]}", customer_id=cid, status="cancelled" if cancelled_at else "paid",
-                                            stage_entered_at=cancelled_at or at, placed_at=at, total=total)).inserted_primary_key[0]
+    oid = conn.execute(
+        insert(Order).values(
+            number=f"D-{uuid.uuid4().hex[:8]}",
+            customer_id=cid,
+            status="cancelled" if cancelled_at else "paid",
+            stage_entered_at=cancelled_at or at,
+            placed_at=at,
+            total=total,
+        )
+    ).inserted_primary_key[0]
     conn.execute(insert(StageHistory).values(process="order", process_id=oid, stage="pending", entered_at=at))
     if cancelled_at:
-        conn.execute(insert(StageHistory).values(process="order", process_id=oid, stage="cancelled", entered_at=cancelled_at))
+        conn.execute(
+            insert(StageHistory).values(process="order", process_id=oid, stage="cancelled", entered_at=cancelled_at)
+        )
     return oid
 
 
 def plant(engine) -> int:  # type: ignore[no-untyped-def]
     start = WEEK.start
     with engine.begin() as conn:
-        cid = conn.execute(insert(Customer).values(name="Lydia Byrne", email=f"{uuid.uuid4().hex[:8]}@example.com",
-                                                   created_at=start - timedelta(days=90))).inserted_primary_key[0]
+        cid = conn.execute(
+            insert(Customer).values(
+                name="Lydia Byrne", email=f"{uuid.uuid4().hex[:8]}@example.com", created_at=start - timedelta(days=90)
+            )
+        ).inserted_primary_key[0]
         for day, total in ((0, 10.0), (1, 20.0), (2, 30.0)):
             _order(conn, cid, start + timedelta(days=day, hours=9), total)
         _order(conn, cid, start + timedelta(days=3), 100.0, cancelled_at=start + timedelta(days=4))  # no sale
-        _order(conn, cid, start + timedelta(days=5), 40.0, cancelled_at=start + timedelta(days=9))  # cancelled next week
+        _order(
+            conn, cid, start + timedelta(days=5), 40.0, cancelled_at=start + timedelta(days=9)
+        )  # cancelled next week
         _order(conn, cid, start - timedelta(days=3), 500.0)  # the week before
         stuck = _order(conn, cid, start - timedelta(days=6), 15.0)
-        conn.execute(insert(Flag).values(process="order", process_id=stuck, kind=KIND, reason="pending for 6 days",
-                                         raised_at=start + timedelta(days=1), stage="pending", owner="returns desk",
-                                         customer_id=cid, stage_entered_at=start - timedelta(days=6), threshold_hours=48))
+        conn.execute(
+            insert(Flag).values(
+                process="order",
+                process_id=stuck,
+                kind=KIND,
+                reason="pending for 6 days",
+                raised_at=start + timedelta(days=1),
+                stage="pending",
+                owner="returns desk",
+                customer_id=cid,
+                stage_entered_at=start - timedelta(days=6),
+                threshold_hours=48,
+            )
+        )
     return cid
 
 
 def sql_sales(engine) -> tuple[float, int]:  # type: ignore[no-untyped-def]
     with engine.connect() as conn:
-        row = conn.execute(text(
-            "SELECT SUM(total), COUNT(*) FROM orders WHERE placed_at >= :s AND placed_at < :e AND id NOT IN "
-            "(SELECT process_id FROM stage_history WHERE process = 'order' AND stage = 'cancelled' AND entered_at < :e)"),
-            {"s": WEEK.start.isoformat(sep=" "), "e": WEEK.end.isoformat(sep=" ")}).one()
+        row = conn.execute(
+            text(
+                "SELECT SUM(total), COUNT(*) FROM orders WHERE placed_at >= :s AND placed_at < :e AND id NOT IN "
+                "(SELECT process_id FROM stage_history WHERE process = 'order' AND stage = 'cancelled' AND entered_at < :e)"
+            ),
+            {"s": WEEK.start.isoformat(sep=" "), "e": WEEK.end.isoformat(sep=" ")},
+        ).one()
     return float(row[0]), int(row[1])
 
 
@@ -68,7 +98,9 @@ def test_a_finished_week_reads_the_same_twice_and_matches_sql(engine):
         assert digest.kpis["aov"] == revenue / sold == 25.0
         assert digest.kpis["orders_opened"] == 5
         assert digest.previous["revenue"] == 515.0  # the week before: 500 and the stuck 15
-        assert [(r.what.split()[0], r.owner, round(r.overdue or 0, 1)) for r in digest.stalled or []] == [("order", "returns desk", 6.5)]
+        assert [(r.what.split()[0], r.owner, round(r.overdue or 0, 1)) for r in digest.stalled or []] == [
+            ("order", "returns desk", 6.5)
+        ]
     assert first.kpis == second.kpis and first.stalled == second.stalled and first.open_flags == second.open_flags == 1
     text_ = render_text(first)
     assert "customer Lydia Byrne" not in text_ and "owner: returns desk" in text_
@@ -77,7 +109,9 @@ def test_a_finished_week_reads_the_same_twice_and_matches_sql(engine):
 
 
 def test_the_manage_link_is_signed_for_its_recipient(tmp_path):
-    settings = Settings(console_secret="test-only-secret", console_url="https://crm.shop.example/console/", var_dir=str(tmp_path))
+    settings = Settings(
+        console_secret="test-only-secret", console_url="https://crm.shop.example/console/", var_dir=str(tmp_path)
+    )
 
     token = manage_token(settings, "Ops.Lead@Shop.example")
     links = links_for(settings, "ops.lead@shop.example")
@@ -94,22 +128,55 @@ def test_csat_counts_the_rating_after_a_hand_back_as_well_as_the_feedback_form(e
 
     start = WEEK.start
     with engine.begin() as conn:
-        cid = conn.execute(insert(Customer).values(name="Rita Moss", email=f"{uuid.uuid4().hex[:8]}@example.com",
-                                                   created_at=start - timedelta(days=30))).inserted_primary_key[0]
-        conv = conn.execute(insert(Conversation).values(sender_id=uuid.uuid4().hex, customer_id=cid, channel="webchat",
-                                                        started_at=start + timedelta(days=1), last_event_at=start + timedelta(days=1),
-                                                        paused=False, status="open")).inserted_primary_key[0]
+        cid = conn.execute(
+            insert(Customer).values(
+                name="Rita Moss", email=f"{uuid.uuid4().hex[:8]}@example.com", created_at=start - timedelta(days=30)
+            )
+        ).inserted_primary_key[0]
+        conv = conn.execute(
+            insert(Conversation).values(
+                sender_id=uuid.uuid4().hex,
+                customer_id=cid,
+                channel="webchat",
+                started_at=start + timedelta(days=1),
+                last_event_at=start + timedelta(days=1),
+                paused=False,
+                status="open",
+            )
+        ).inserted_primary_key[0]
         at = start + timedelta(days=1, hours=1)
-        conn.execute(insert(Handoff).values(conversation_id=conv, reason="asked for a person", status="resolved", agent="agent",
-                                            requested_at=at, claimed_at=at + timedelta(minutes=2),
-                                            closed_at=at + timedelta(minutes=9), priority="normal",
-                                            csat=5, csat_at=at + timedelta(minutes=10)))
-        conn.execute(insert(Handoff).values(conversation_id=conv, reason="rated the week before", status="resolved",
-                                            agent="agent", requested_at=start - timedelta(days=2),
-                                            closed_at=start - timedelta(days=2), priority="normal",
-                                            csat=1, csat_at=start - timedelta(days=2)))
-        conn.execute(insert(Feedback).values(customer_id=cid, conversation_id=conv, rating=2,
-                                             created_at=start + timedelta(days=2)))
+        conn.execute(
+            insert(Handoff).values(
+                conversation_id=conv,
+                reason="asked for a person",
+                status="resolved",
+                agent="agent",
+                requested_at=at,
+                claimed_at=at + timedelta(minutes=2),
+                closed_at=at + timedelta(minutes=9),
+                priority="normal",
+                csat=5,
+                csat_at=at + timedelta(minutes=10),
+            )
+        )
+        conn.execute(
+            insert(Handoff).values(
+                conversation_id=conv,
+                reason="rated the week before",
+                status="resolved",
+                agent="agent",
+                requested_at=start - timedelta(days=2),
+                closed_at=start - timedelta(days=2),
+                priority="normal",
+                csat=1,
+                csat_at=start - timedelta(days=2),
+            )
+        )
+        conn.execute(
+            insert(Feedback).values(
+                customer_id=cid, conversation_id=conv, rating=2, created_at=start + timedelta(days=2)
+            )
+        )
 
     with UnitOfWork(engine) as uow:
         kpis = core_kpis(uow.session, WEEK)

@@ -1,4 +1,5 @@
 """The digest's numbers come from the CRM: planted activity in, the same numbers out."""
+
 from __future__ import annotations
 
 from datetime import datetime, timedelta
@@ -32,7 +33,8 @@ def test_numbers_match_the_planted_data(uow_factory):
     assert k["csat"] == truth["rating_sum"] / truth["ratings"]
     assert digest.previous["conversations"] == before["conversations"]
     assert {r.channel: r.conversations for r in digest.channels} == {
-        ch[5:]: n for ch, n in truth.items() if ch.startswith("conv:")}
+        ch[5:]: n for ch, n in truth.items() if ch.startswith("conv:")
+    }
     text = render_text(digest)
     assert f"{KPIS['conversations'][0]:<28} {truth['conversations']:>12}" in text
     assert f"+{truth['conversations'] - before['conversations']}" in text
@@ -101,7 +103,9 @@ def test_segments_computed_after_the_period_show_current_sizes_as_of_then(engine
     assert "as of Wed 18 Nov 2026 03:15" in text and "as of Wed 18 Nov 2026 03:15" in html
     lines = _segment_lines(text)
     assert any(line.startswith("champions") and " 60" in line for line in lines), lines
-    assert not any("no change" in line or "+60" in line for line in lines), lines  # no change against a start we cannot know
+    assert not any("no change" in line or "+60" in line for line in lines), (
+        lines
+    )  # no change against a start we cannot know
 
 
 def test_segment_sizes_are_those_at_the_period_end_not_the_current_ones(engine, uow_factory):
@@ -110,14 +114,17 @@ def test_segment_sizes_are_those_at_the_period_end_not_the_current_ones(engine, 
     run_job(get_job("segment_customers"), Settings(segment_max_k=6), engine, week.start - timedelta(days=2))
     mover = groups["hibernating"][0]
     buy_like_a_loyal_customer(engine, mover, week.end)
-    run_job(get_job("segment_customers"), Settings(segment_max_k=6), engine, week.end + timedelta(hours=3))  # after the period
+    run_job(
+        get_job("segment_customers"), Settings(segment_max_k=6), engine, week.end + timedelta(hours=3)
+    )  # after the period
 
     digest = build_digest(uow_factory(), week, NOW)
 
     assert digest.segments.as_of is None
     # At the week's end the mover was still a lapsed buyer; today's move belongs to next week's digest.
     assert {r.name: (r.size, r.previous) for r in digest.segments.rows} == {
-        name: (len(ids), len(ids)) for name, ids in groups.items()}
+        name: (len(ids), len(ids)) for name, ids in groups.items()
+    }
     assert digest.moves == []
     text = render_text(digest)
     assert "as of" not in text.split("SEGMENTS", 1)[1].split("\n\n", 1)[0]
@@ -131,7 +138,11 @@ def test_segment_sizes_are_those_at_the_period_end_not_the_current_ones(engine, 
 
 def test_memberships_older_than_the_change_log_count_where_they_were(uow_factory):
     week = last_complete("week", NOW)
-    before, during, after = week.start - timedelta(days=20), week.start + timedelta(days=2), week.end + timedelta(hours=3)
+    before, during, after = (
+        week.start - timedelta(days=20),
+        week.start + timedelta(days=2),
+        week.end + timedelta(hours=3),
+    )
     uow = uow_factory()
     with uow:
         s = uow.session
@@ -139,13 +150,15 @@ def test_memberships_older_than_the_change_log_count_where_they_were(uow_factory
         c1, c2, c3 = (Customer(name=n, created_at=before) for n in ("Stays In A", "Left A Today", "Joined B"))
         s.add_all([a, b, c1, c2, c3])
         s.flush()
-        s.add_all([  # c1 and c2 were in a before the log began; c2 moved to b this morning, c3 joined b in the week
-            SegmentMembership(segment_id=a.id, customer_id=c1.id, assigned_at=before),
-            SegmentMembership(segment_id=b.id, customer_id=c2.id, assigned_at=after, previous_segment_id=a.id),
-            SegmentChange(customer_id=c2.id, from_segment_id=a.id, to_segment_id=b.id, changed_at=after),
-            SegmentMembership(segment_id=b.id, customer_id=c3.id, assigned_at=during),
-            SegmentChange(customer_id=c3.id, from_segment_id=None, to_segment_id=b.id, changed_at=during),
-        ])
+        s.add_all(
+            [  # c1 and c2 were in a before the log began; c2 moved to b this morning, c3 joined b in the week
+                SegmentMembership(segment_id=a.id, customer_id=c1.id, assigned_at=before),
+                SegmentMembership(segment_id=b.id, customer_id=c2.id, assigned_at=after, previous_segment_id=a.id),
+                SegmentChange(customer_id=c2.id, from_segment_id=a.id, to_segment_id=b.id, changed_at=after),
+                SegmentMembership(segment_id=b.id, customer_id=c3.id, assigned_at=during),
+                SegmentChange(customer_id=c3.id, from_segment_id=None, to_segment_id=b.id, changed_at=during),
+            ]
+        )
         uow.commit()
 
     digest = build_digest(uow_factory(), week, NOW)

@@ -1,4 +1,5 @@
 """The spool between Rasa and the CRM: never blocks Rasa, loses nothing, one writer per spool."""
+
 from __future__ import annotations
 
 import asyncio
@@ -32,8 +33,9 @@ def _sink(factory, tmp_path, retry=0.2) -> EventSink:  # type: ignore[no-untyped
     return sink
 
 
-def test_publish_does_not_wait_for_a_locked_database_and_the_worker_says_it_is_retrying(engine, uow_factory, tmp_path,
-                                                                                         monkeypatch):
+def test_publish_does_not_wait_for_a_locked_database_and_the_worker_says_it_is_retrying(
+    engine, uow_factory, tmp_path, monkeypatch
+):
     monkeypatch.setattr("crm_store.ingestion.events.LOCK_WAIT_SECONDS", 1.0)  # 5 s in production, under STALE_SECONDS
     sender = unique_sender()
     sink = _sink(uow_factory, tmp_path)
@@ -51,7 +53,9 @@ def test_publish_does_not_wait_for_a_locked_database_and_the_worker_says_it_is_r
         took = time.perf_counter() - started
         # A lock held for long must not make the worker go silent (the supervisor would restart Rasa):
         # it gives up waiting after LOCK_WAIT_SECONDS and reports "retrying" while it backs off.
-        status = eventually(lambda: (st := read_status(sink.spool_path.parent)).get("state") == "retrying" and st, timeout=10)
+        status = eventually(
+            lambda: (st := read_status(sink.spool_path.parent)).get("state") == "retrying" and st, timeout=10
+        )
         time.sleep(2.5)
         assert healthy(SimpleNamespace(pid=os.getpid())) is None, "the worker kept reporting while it waited"
         assert status and "lock" in status["last_error"].lower(), status
@@ -130,8 +134,12 @@ def test_events_accepted_before_a_kill_reach_the_crm_after_restart(engine, uow_f
         schema = blocker.execute(text("SELECT current_schema()")).scalar_one()
         blocker.execute(text("LOCK TABLE conversations IN EXCLUSIVE MODE"))
     try:  # the CRM database is locked while Rasa accepts 30 events, then Rasa is killed
-        writer = subprocess.Popen([sys.executable, "-c", _WRITER, str(var), url, schema, sender, "30"],
-                                  cwd=PROJECT_ROOT, stdout=subprocess.PIPE, text=True)
+        writer = subprocess.Popen(
+            [sys.executable, "-c", _WRITER, str(var), url, schema, sender, "30"],
+            cwd=PROJECT_ROOT,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
         try:
             assert writer.stdout.readline().strip() == "accepted"
             time.sleep(0.5)
@@ -204,7 +212,9 @@ def test_with_the_default_separate_worker_a_reload_keeps_one_appender(tmp_path, 
         deliverer.start()
 
         assert get_settings().ingest_worker == "process" and first.sink is reloaded.sink and first.sink.role == "writer"
-        assert eventually(lambda: [m["text"] for m in messages_of(engine, sender)] == ["before the reload", "after the reload"], 20)
+        assert eventually(
+            lambda: [m["text"] for m in messages_of(engine, sender)] == ["before the reload", "after the reload"], 20
+        )
     finally:
         first.sink.stop()
         deliverer.stop()
@@ -228,8 +238,13 @@ def test_a_separate_spool_worker_delivers_in_order_what_rasa_only_appends(tmp_pa
     var = tmp_path / "var"
     rasa = EventSink(None, var, role="writer")
     rasa.start()
-    env = {**{k: v for k, v in os.environ.items() if k != "EVENT_BROKER_URL"}, "DATABASE_URL": url, "VAR_DIR": str(var),
-           "INGEST_WORKER": "process", "LOG_LEVEL": "WARNING"}
+    env = {
+        **{k: v for k, v in os.environ.items() if k != "EVENT_BROKER_URL"},
+        "DATABASE_URL": url,
+        "VAR_DIR": str(var),
+        "INGEST_WORKER": "process",
+        "LOG_LEVEL": "WARNING",
+    }
     worker = subprocess.Popen([sys.executable, "-m", "bot.cli", "ingest", "spool"], cwd=PROJECT_ROOT, env=env)
     try:
         for i in range(40):

@@ -1,5 +1,6 @@
 """Everyday requests on CRM data through the real actions (SQLite and PostgreSQL): an invoice copy,
 when a refund reaches the bank, the warranty route outside the return window."""
+
 from __future__ import annotations
 
 from datetime import datetime, timedelta
@@ -31,7 +32,11 @@ def out_of_scope(sender: str, text: str) -> tuple[CollectingDispatcher, list]:
 def test_an_invoice_copy_is_a_link_when_the_shop_configured_one(uow_factory, chat, monkeypatch):
     import actions.everyday
 
-    monkeypatch.setattr(actions.everyday, "get_settings", lambda: Settings(invoice_url="https://shop.example/orders/{order}/invoice.pdf"))
+    monkeypatch.setattr(
+        actions.everyday,
+        "get_settings",
+        lambda: Settings(invoice_url="https://shop.example/orders/{order}/invoice.pdf"),
+    )
     sender, owner = chat
     number = an_order(uow_factory, owner, "delivered", "desk lamp", 5)
 
@@ -48,8 +53,11 @@ def test_without_a_link_the_team_is_asked_to_email_it_with_the_order_on_the_requ
     dispatcher, _ = out_of_scope(sender, "I need the receipt for my lamp")
 
     with engine.connect() as conn:
-        rows = conn.execute(select(Ticket.subject, Order.number).join(Order, Order.id == Ticket.order_id)
-                            .where(Ticket.customer_id == owner)).all()
+        rows = conn.execute(
+            select(Ticket.subject, Order.number)
+            .join(Order, Order.id == Ticket.order_id)
+            .where(Ticket.customer_id == owner)
+        ).all()
     assert rows == [(f"Invoice copy ({number})", number)]
     assert "email you a copy" in replies(dispatcher)
 
@@ -69,7 +77,9 @@ def test_a_received_return_says_when_the_money_reaches_the_bank(uow_factory, cha
 
     sender, owner = chat
     number = an_order(uow_factory, owner, "delivered", "desk lamp", 12)
-    ret = returns.open_return(uow_factory(), owner, number, "desk lamp", "changed my mind", datetime.utcnow() - timedelta(days=3))
+    ret = returns.open_return(
+        uow_factory(), owner, number, "desk lamp", "changed my mind", datetime.utcnow() - timedelta(days=3)
+    )
     received = datetime(2026, 11, 30, 9)  # a Monday
     uow = uow_factory()
     with uow:
@@ -79,10 +89,16 @@ def test_a_received_return_says_when_the_money_reaches_the_bank(uow_factory, cha
         uow.commit()
     dispatcher = CollectingDispatcher()
 
-    ActionRefundStatus().run(dispatcher, tracker(sender, "when will I get my money back?", intent="refund_status"), DOMAIN)
+    ActionRefundStatus().run(
+        dispatcher, tracker(sender, "when will I get my money back?", intent="refund_status"), DOMAIN
+    )
 
     said = " ".join(str(m.get("returns") or "") for m in dispatcher.messages)
-    assert "item received on 30 Nov 2026" in said and "pay it out by 7 Dec 2026" in said and "on your account by 10 Dec 2026" in said
+    assert (
+        "item received on 30 Nov 2026" in said
+        and "pay it out by 7 Dec 2026" in said
+        and "on your account by 10 Dec 2026" in said
+    )
 
 
 def test_a_fault_after_the_return_window_goes_the_warranty_route(uow_factory, chat):
@@ -92,7 +108,9 @@ def test_a_fault_after_the_return_window_goes_the_warranty_route(uow_factory, ch
     number = an_order(uow_factory, owner, "delivered", "desk lamp", 90)
     dispatcher = CollectingDispatcher()
 
-    ActionCheckOrder().run(dispatcher, tracker(sender, f"the desk lamp from {number} stopped working", {"order_id": number}), DOMAIN)
+    ActionCheckOrder().run(
+        dispatcher, tracker(sender, f"the desk lamp from {number} stopped working", {"order_id": number}), DOMAIN
+    )
 
     assert "return window has passed" in replies(dispatcher) and "warranty" in replies(dispatcher)
     assert "utter_offer_remedy" not in replies(dispatcher)
@@ -108,7 +126,9 @@ def test_a_named_return_is_answered_alone(uow_factory, chat):
     second = returns.open_return(uow_factory(), owner, mat, "yoga mat", "changed my mind", datetime.utcnow())
     dispatcher = CollectingDispatcher()
 
-    ActionRefundStatus().run(dispatcher, tracker(sender, f"any news on {second.number.lower()}?", intent="refund_status"), DOMAIN)
+    ActionRefundStatus().run(
+        dispatcher, tracker(sender, f"any news on {second.number.lower()}?", intent="refund_status"), DOMAIN
+    )
 
     said = " ".join(str(m.get("returns") or "") for m in dispatcher.messages)
     assert second.number in said and first.number not in said

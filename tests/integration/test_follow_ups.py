@@ -1,5 +1,6 @@
 """Follow-up delivery when the channel is down or the customer cannot be reached.
 (Delivery through a running assistant is in tests/e2e/test_follow_ups.py.)"""
+
 from __future__ import annotations
 
 import socket
@@ -30,9 +31,18 @@ def follow_up(engine, channel: str | None) -> int:  # type: ignore[no-untyped-de
         s.commit()
         cid = customer.id
     with engine.begin() as conn:
-        return conn.execute(insert(FollowUp).values(source_key=f"test:{cid}", kind="abandoned_form", customer_id=cid,
-                                                    text="You were starting a return: shall we finish it?", due_at=NOW,
-                                                    status="pending", attempts=0, created_at=NOW)).inserted_primary_key[0]
+        return conn.execute(
+            insert(FollowUp).values(
+                source_key=f"test:{cid}",
+                kind="abandoned_form",
+                customer_id=cid,
+                text="You were starting a return: shall we finish it?",
+                due_at=NOW,
+                status="pending",
+                attempts=0,
+                created_at=NOW,
+            )
+        ).inserted_primary_key[0]
 
 
 def test_a_channel_that_is_down_is_retried_later_and_an_unreachable_customer_is_final(engine):
@@ -45,7 +55,11 @@ def test_a_channel_that_is_down_is_retried_later_and_an_unreachable_customer_is_
     assert result.status == "ok" and result.summary == {"sent": 0, "retrying": 1, "failed": 1, "as_of": NOW.isoformat()}
     with Session(engine, future=True) as s:
         rows = {f.id: f for f in s.scalars(select(FollowUp))}
-    assert (rows[waiting].status, rows[waiting].attempts, rows[waiting].due_at) == ("pending", 1, NOW + timedelta(minutes=15))
+    assert (rows[waiting].status, rows[waiting].attempts, rows[waiting].due_at) == (
+        "pending",
+        1,
+        NOW + timedelta(minutes=15),
+    )
     assert "cannot be reached" in rows[waiting].last_error
     assert rows[unreachable].status == "failed" and "no conversation" in rows[unreachable].last_error
     # Not due yet: the next run leaves it alone; once due, it is tried again.

@@ -1,5 +1,6 @@
 """The handoff lifecycle on SQLite and PostgreSQL: atomic claim, out-of-hours ticket, CSAT,
 the measured expected wait."""
+
 from __future__ import annotations
 
 import threading
@@ -23,12 +24,26 @@ def a_chat(uow_factory, texts=("my parcel never came", "I want a person")) -> st
     uow = uow_factory()
     with uow:
         customer = uow.customers.add(Customer(name="Grace Hopper", created_at=NOW))
-        conv = uow.conversations.add(Conversation(sender_id=sender, channel="webchat", customer_id=customer.id,
-                                                  opened_by_event=uuid.uuid4().hex, started_at=NOW - timedelta(minutes=5),
-                                                  last_event_at=NOW))
+        conv = uow.conversations.add(
+            Conversation(
+                sender_id=sender,
+                channel="webchat",
+                customer_id=customer.id,
+                opened_by_event=uuid.uuid4().hex,
+                started_at=NOW - timedelta(minutes=5),
+                last_event_at=NOW,
+            )
+        )
         for i, text in enumerate(texts):
-            uow.messages.add(Message(conversation_id=conv.id, event_key=uuid.uuid4().hex, direction="in", text=text,
-                                     sent_at=NOW - timedelta(minutes=4 - i)))
+            uow.messages.add(
+                Message(
+                    conversation_id=conv.id,
+                    event_key=uuid.uuid4().hex,
+                    direction="in",
+                    text=text,
+                    sent_at=NOW - timedelta(minutes=4 - i),
+                )
+            )
         uow.commit()
     return sender
 
@@ -59,8 +74,9 @@ def test_two_agents_claim_at_once_and_exactly_one_wins(uow_factory):
     assert (row.status, row.agent) == ("claimed", winners[0])
     uow = uow_factory()
     with uow:
-        stages = uow.session.scalars(select(StageHistory.stage).where(StageHistory.process == "handoff",
-                                                                      StageHistory.process_id == handoff.id)).all()
+        stages = uow.session.scalars(
+            select(StageHistory.stage).where(StageHistory.process == "handoff", StageHistory.process_id == handoff.id)
+        ).all()
     assert stages == ["queued", "claimed"]
 
 
@@ -81,18 +97,23 @@ def test_out_of_hours_request_becomes_one_ticket_with_the_transcript(uow_factory
     saturday = datetime(2026, 12, 5, 12, 0)
 
     first = handoffs.request_handoff(uow_factory(), sender, "asked for a person", saturday, calendar=WEEKDAYS)
-    again = handoffs.request_handoff(uow_factory(), sender, "asked for a person", saturday + timedelta(minutes=2),
-                                     calendar=WEEKDAYS)
+    again = handoffs.request_handoff(
+        uow_factory(), sender, "asked for a person", saturday + timedelta(minutes=2), calendar=WEEKDAYS
+    )
 
     assert (first.status, first.repeated, again.id, again.repeated) == ("ticket", False, first.id, True)
     assert first.returned_at == saturday  # never paused: the assistant carries on
     uow = uow_factory()
     with uow:
         ticket = uow.session.get(Ticket, first.ticket_id)
-        assert "customer: my parcel never came" in ticket.description and "customer: I want a person" in ticket.description
+        assert (
+            "customer: my parcel never came" in ticket.description and "customer: I want a person" in ticket.description
+        )
         assert ticket.conversation_id == first.conversation_id
         assert uow.session.scalar(select(Customer.name).where(Customer.id == ticket.customer_id)) == "Grace Hopper"
-        assert len(uow.session.scalars(select(Ticket).where(Ticket.conversation_id == first.conversation_id)).all()) == 1
+        assert (
+            len(uow.session.scalars(select(Ticket).where(Ticket.conversation_id == first.conversation_id)).all()) == 1
+        )
 
 
 def test_calendar_holidays_and_time_zone():
@@ -153,19 +174,30 @@ def test_a_handoff_in_a_sessions_first_turn_keeps_the_transcript_whole(uow_facto
         ingest(uow_factory(), event)  # an earlier session of the same customer
     t1 = t0 + 7200
 
-    handoff = handoffs.request_handoff(uow_factory(), sender, "asked for a person", utc_from_timestamp(t1 + 2),
-                                       session_started_at=utc_from_timestamp(t1))
+    handoff = handoffs.request_handoff(
+        uow_factory(),
+        sender,
+        "asked for a person",
+        utc_from_timestamp(t1 + 2),
+        session_started_at=utc_from_timestamp(t1),
+    )
     new_session = session_started(sender, t1)
-    for event in (new_session, user_uttered(sender, "I want a person", "request_human", channel="webchat", ts=t1 + 1),
-                  bot_uttered(sender, "I'm handing you over", ts=t1 + 2), new_session):  # the last one: a replay
+    for event in (
+        new_session,
+        user_uttered(sender, "I want a person", "request_human", channel="webchat", ts=t1 + 1),
+        bot_uttered(sender, "I'm handing you over", ts=t1 + 2),
+        new_session,
+    ):  # the last one: a replay
         ingest(uow_factory(), event)
 
     uow = uow_factory()
     with uow:
-        conversations = uow.session.scalars(select(Conversation.id).where(Conversation.sender_id == sender)
-                                            .order_by(Conversation.started_at)).all()
+        conversations = uow.session.scalars(
+            select(Conversation.id).where(Conversation.sender_id == sender).order_by(Conversation.started_at)
+        ).all()
         assert len(conversations) == 2
-        texts = uow.session.scalars(select(Message.text).where(Message.conversation_id == handoff.conversation_id)
-                                    .order_by(Message.id)).all()
+        texts = uow.session.scalars(
+            select(Message.text).where(Message.conversation_id == handoff.conversation_id).order_by(Message.id)
+        ).all()
     assert handoff.conversation_id == conversations[1]
     assert texts == ["I want a person", "I'm handing you over"]

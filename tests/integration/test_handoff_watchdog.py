@@ -1,4 +1,5 @@
 """The watchdog with a frozen clock, on SQLite and PostgreSQL, mailing a real SMTP server."""
+
 from __future__ import annotations
 
 import uuid
@@ -38,9 +39,15 @@ def smtp():
 
 
 def settings_for(port: int) -> Settings:
-    return Settings(smtp_host="127.0.0.1", smtp_port=port, support_team_email="team@shop.example",
-                    mail_from="crmbot@shop.example", handoff_escalate_minutes=10, handoff_no_agent_minutes=5,
-                    handoff_expire_minutes=60)
+    return Settings(
+        smtp_host="127.0.0.1",
+        smtp_port=port,
+        support_team_email="team@shop.example",
+        mail_from="crmbot@shop.example",
+        handoff_escalate_minutes=10,
+        handoff_no_agent_minutes=5,
+        handoff_expire_minutes=60,
+    )
 
 
 def agent_online(uow_factory, at: datetime) -> None:
@@ -72,7 +79,9 @@ def test_escalation_waits_for_the_mail_server(uow_factory, smtp):
     handoff = handoffs.request_handoff(uow_factory(), a_chat(uow_factory), "asked for a person", T)
     agent_online(uow_factory, T + timedelta(minutes=10))
 
-    refused = escalate_stale_handoffs(uow_factory, settings_for(free_port()), T + timedelta(minutes=10))  # nothing listens
+    refused = escalate_stale_handoffs(
+        uow_factory, settings_for(free_port()), T + timedelta(minutes=10)
+    )  # nothing listens
     assert refused == 0 and handoffs.get_handoff(uow_factory(), handoff.id).priority == "normal"
 
     retried = escalate_stale_handoffs(uow_factory, settings_for(controller.port), T + timedelta(minutes=10, seconds=30))
@@ -106,7 +115,9 @@ def test_a_handoff_nobody_takes_expires_into_a_ticket(uow_factory, smtp):
     assert row.status == "expired" and row.ticket_id
     uow = uow_factory()
     with uow:
-        assert uow.session.scalars(select(Ticket.id).where(Ticket.conversation_id == row.conversation_id)).all() == [row.ticket_id]
+        assert uow.session.scalars(select(Ticket.id).where(Ticket.conversation_id == row.conversation_id)).all() == [
+            row.ticket_id
+        ]
 
 
 def test_a_claimed_handoff_is_left_alone(uow_factory, smtp):

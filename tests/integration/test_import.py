@@ -1,4 +1,5 @@
 """Importing customers and orders from messy CSV files, on SQLite and PostgreSQL."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -33,8 +34,12 @@ def write(tmp_path, text: str, name: str = "customers.csv"):  # type: ignore[no-
 def customers(uow_factory) -> list[tuple]:  # type: ignore[no-untyped-def]
     uow = uow_factory()
     with uow:
-        return [tuple(r) for r in uow.session.execute(
-            select(Customer.name, Customer.email, Customer.phone, Customer.address).order_by(Customer.id))]
+        return [
+            tuple(r)
+            for r in uow.session.execute(
+                select(Customer.name, Customer.email, Customer.phone, Customer.address).order_by(Customer.id)
+            )
+        ]
 
 
 def count(uow_factory, model) -> int:  # type: ignore[no-untyped-def]
@@ -53,7 +58,10 @@ def test_a_messy_file_is_cleaned_merged_and_reported(uow_factory, tmp_path):
     ]
     assert (report.rows, report.created, report.unchanged) == (8, 3, 0)  # the blank line is no row
     assert [(line, why) for line, _into, why in report.merged] == [(4, "close name and same city"), (7, "same phone")]
-    assert report.bad == [(5, "email 'not-an-email' is not a valid address"), (9, "phone '12' is not a valid number for region DE")]
+    assert report.bad == [
+        (5, "email 'not-an-email' is not a valid address"),
+        (9, "phone '12' is not a valid number for region DE"),
+    ]
     assert report.flagged == [(6, "customer since 2030-01-01 is in the future")]
     assert report.missing == {"email": 1, "phone": 1}
     # Anna's second address is kept as an identity of the one Anna.
@@ -63,9 +71,15 @@ def test_a_messy_file_is_cleaned_merged_and_reported(uow_factory, tmp_path):
         created = uow.session.scalar(select(Customer.created_at).where(Customer.email == "emil@example.com"))
     assert [tuple(i) for i in ids] == [("email", "anna.s@work.example")]
     assert created == datetime(2022, 3, 3)
-    assert [m.source for m in list_merges(uow_factory(), report.run_id)] == ["customers.csv line 4", "customers.csv line 7"]
+    assert [m.source for m in list_merges(uow_factory(), report.run_id)] == [
+        "customers.csv line 4",
+        "customers.csv line 7",
+    ]
     text = "\n".join(report.lines())
-    assert "line 5: email 'not-an-email' is not a valid address" in text and "line 4: into the customer from line 2 (close name and same city)" in text
+    assert (
+        "line 5: email 'not-an-email' is not a valid address" in text
+        and "line 4: into the customer from line 2 (close name and same city)" in text
+    )
 
     again = import_customers(uow_factory, write(tmp_path, MESSY), NOW)
 
@@ -76,21 +90,32 @@ def test_a_messy_file_is_cleaned_merged_and_reported(uow_factory, tmp_path):
 def test_a_duplicate_of_a_crm_customer_is_merged_and_the_merge_can_be_undone(uow_factory, tmp_path):
     uow = uow_factory()
     with uow:
-        uow.session.add(Customer(name="Alex Demo", email="alex.demo@example.com", phone=None, address="Torstrasse 1, 10119 Berlin",
-                                 created_at=NOW))
+        uow.session.add(
+            Customer(
+                name="Alex Demo",
+                email="alex.demo@example.com",
+                phone=None,
+                address="Torstrasse 1, 10119 Berlin",
+                created_at=NOW,
+            )
+        )
         uow.commit()
     path = write(tmp_path, "name,email,phone\nAlex Demo,ALEX.DEMO@example.com,+49 30 5550100\n")
 
     report = import_customers(uow_factory, path, NOW)
 
     assert (report.created, [why for _l, _i, why in report.merged]) == (0, ["same email"])
-    assert customers(uow_factory) == [("Alex Demo", "alex.demo@example.com", "+49305550100", "Torstrasse 1, 10119 Berlin")]
+    assert customers(uow_factory) == [
+        ("Alex Demo", "alex.demo@example.com", "+49305550100", "Torstrasse 1, 10119 Berlin")
+    ]
     [merge] = list_merges(uow_factory())
 
     undone = undo_merge(uow_factory(), merge.id, NOW)
 
-    assert customers(uow_factory) == [("Alex Demo", "alex.demo@example.com", None, "Torstrasse 1, 10119 Berlin"),
-                                      ("Alex Demo", None, "+49305550100", None)]
+    assert customers(uow_factory) == [
+        ("Alex Demo", "alex.demo@example.com", None, "Torstrasse 1, 10119 Berlin"),
+        ("Alex Demo", None, "+49305550100", None),
+    ]
     assert undone.undone_at == NOW and undone.split_customer_id is not None
     with pytest.raises(Exception, match="already undone"):
         undo_merge(uow_factory(), merge.id, NOW)
@@ -149,39 +174,58 @@ def test_orders_are_imported_with_outliers_flagged(uow_factory, tmp_path):
     assert report.created == 6
     assert report.flagged == [(6, "order date 2027-05-01 is in the future")]
     assert report.checks == [(5, "line amount 250,000.00 is beyond 100,000: check it")]
-    assert report.bad == [(8, "order A-9001 is already on line 2"),
-                          (9, "status 'teleported' is not one of " + ", ".join(
-                              ("pending", "paid", "packed", "shipped", "delivered", "cancelled", "returned")))]
+    assert report.bad == [
+        (8, "order A-9001 is already on line 2"),
+        (
+            9,
+            "status 'teleported' is not one of "
+            + ", ".join(("pending", "paid", "packed", "shipped", "delivered", "cancelled", "returned")),
+        ),
+    ]
     assert report.missing == {"placed_at": 1, "status": 1}
     uow = uow_factory()
     with uow:
-        orders = uow.session.execute(select(Order.number, Order.total, Order.status, Order.kind).order_by(Order.number)).all()
-        history = uow.session.scalar(select(func.count()).select_from(StageHistory).where(StageHistory.process == "order"))
+        orders = uow.session.execute(
+            select(Order.number, Order.total, Order.status, Order.kind).order_by(Order.number)
+        ).all()
+        history = uow.session.scalar(
+            select(func.count()).select_from(StageHistory).where(StageHistory.process == "order")
+        )
         nobody = uow.session.scalar(select(Customer.id).where(Customer.email == "nobody@example.com"))
     # A negative total is a refund: a credit note, counted negative. An unknown email is a new customer, not a bad row.
-    assert [tuple(o) for o in orders] == [("A-9001", Decimal("49.90"), "delivered", "order"),
-                                         ("A-9002", Decimal("1234.50"), "shipped", "order"),
-                                         ("A-9003", Decimal("-12.00"), "cancelled", "credit_note"),
-                                         ("A-9004", Decimal("250000.00"), "delivered", "order"),
-                                         ("A-9006", Decimal("10.00"), "delivered", "order"),
-                                         ("A-9008", Decimal("12.00"), "delivered", "order")]
+    assert [tuple(o) for o in orders] == [
+        ("A-9001", Decimal("49.90"), "delivered", "order"),
+        ("A-9002", Decimal("1234.50"), "shipped", "order"),
+        ("A-9003", Decimal("-12.00"), "cancelled", "credit_note"),
+        ("A-9004", Decimal("250000.00"), "delivered", "order"),
+        ("A-9006", Decimal("10.00"), "delivered", "order"),
+        ("A-9008", Decimal("12.00"), "delivered", "order"),
+    ]
     assert nobody is not None
     assert history == 6 + 5  # every order was placed (pending) and reached its stage; the credit note was cancelled
     assert import_orders(uow_factory, write(tmp_path, ORDERS, "orders.csv"), NOW).unchanged == 6
 
 
 def test_a_cancelled_status_is_netted_by_a_credit_note(uow_factory, tmp_path):
-    path = write(tmp_path, "order,email,date,total,status\nW-1,eva@example.com,2026-10-01,80.00,completed\n"
-                           "W-2,eva@example.com,2026-10-03,30.00,cancelled\n".replace("completed", "delivered"), "woo.csv")
+    path = write(
+        tmp_path,
+        "order,email,date,total,status\nW-1,eva@example.com,2026-10-01,80.00,completed\n"
+        "W-2,eva@example.com,2026-10-03,30.00,cancelled\n".replace("completed", "delivered"),
+        "woo.csv",
+    )
 
     report = import_orders(uow_factory, path, NOW)
 
     uow = uow_factory()
     with uow:
-        rows = uow.session.execute(select(Order.number, Order.total, Order.status, Order.kind).order_by(Order.number)).all()
+        rows = uow.session.execute(
+            select(Order.number, Order.total, Order.status, Order.kind).order_by(Order.number)
+        ).all()
         net = uow.session.scalar(select(func.sum(Order.total)))
     assert report.created == 3
-    assert [tuple(r) for r in rows] == [("W-1", Decimal("80.00"), "delivered", "order"),
-                                       ("W-2", Decimal("30.00"), "cancelled", "order"),
-                                       ("W-2-C", Decimal("-30.00"), "cancelled", "credit_note")]
+    assert [tuple(r) for r in rows] == [
+        ("W-1", Decimal("80.00"), "delivered", "order"),
+        ("W-2", Decimal("30.00"), "cancelled", "order"),
+        ("W-2-C", Decimal("-30.00"), "cancelled", "credit_note"),
+    ]
     assert Decimal(str(net)) == Decimal("80.00")

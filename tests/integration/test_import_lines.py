@@ -1,4 +1,5 @@
 """A real shop's line-level export (a sample of the UCI Online Retail file) through `crmbot import orders`."""
+
 from __future__ import annotations
 
 import gzip
@@ -44,9 +45,12 @@ def pandas_net_by_customer(path: Path) -> dict[str, Decimal]:
 
 def net_by_customer(engine) -> dict[str, Decimal]:  # type: ignore[no-untyped-def]
     with engine.connect() as conn:
-        rows = conn.execute(text(
-            "SELECT i.external_id, SUM(o.total) FROM orders o JOIN channel_identities i "
-            "ON i.customer_id = o.customer_id AND i.channel = 'external_id' GROUP BY i.external_id")).all()
+        rows = conn.execute(
+            text(
+                "SELECT i.external_id, SUM(o.total) FROM orders o JOIN channel_identities i "
+                "ON i.customer_id = o.customer_id AND i.channel = 'external_id' GROUP BY i.external_id"
+            )
+        ).all()
     return {ext: Decimal(str(total)).quantize(Decimal("0.01")) for ext, total in rows}
 
 
@@ -82,30 +86,62 @@ def test_a_real_export_is_imported_net_with_its_defects_reported(database_url):
         # and cancelled all of it.
         assert net_by_customer(engine) == pandas_net_by_customer(SAMPLE)
         assert net_by_customer(engine)["12346"] == Decimal("0.00")
-        assert scalar(engine, "SELECT o.number FROM orders c JOIN orders o ON o.id = c.credit_for_order_id "
-                              "WHERE c.number = 'C541433'") == "541431"
+        assert (
+            scalar(
+                engine,
+                "SELECT o.number FROM orders c JOIN orders o ON o.id = c.credit_for_order_id "
+                "WHERE c.number = 'C541433'",
+            )
+            == "541431"
+        )
         assert scalar(engine, "SELECT kind FROM orders WHERE number = 'C541433'") == "credit_note"
         # The duplicated line of 536530 is stored once: 536530 has 23 lines in the file, one of them a repeat.
-        assert scalar(engine, "SELECT COUNT(*) FROM order_items i JOIN orders o ON o.id = i.order_id "
-                              "WHERE o.number = '536530'") == 22
+        assert (
+            scalar(
+                engine,
+                "SELECT COUNT(*) FROM order_items i JOIN orders o ON o.id = i.order_id WHERE o.number = '536530'",
+            )
+            == 22
+        )
         # Postage is an adjustment of 536370, not a product.
         assert scalar(engine, "SELECT COUNT(*) FROM products WHERE sku = 'POST'") == 0
-        assert scalar(engine, "SELECT a.amount FROM order_adjustments a JOIN orders o ON o.id = a.order_id "
-                              "WHERE o.number = '536370' AND a.code = 'POST'") == Decimal("54.00")
+        assert scalar(
+            engine,
+            "SELECT a.amount FROM order_adjustments a JOIN orders o ON o.id = a.order_id "
+            "WHERE o.number = '536370' AND a.code = 'POST'",
+        ) == Decimal("54.00")
         # The lines with no customer are an anonymous order whose items still count for products.
         assert scalar(engine, "SELECT customer_id FROM orders WHERE number = '536596'") is None
-        assert scalar(engine, "SELECT COUNT(*) FROM order_items i JOIN orders o ON o.id = i.order_id "
-                              "WHERE o.number = '536596'") == 6
+        assert (
+            scalar(
+                engine,
+                "SELECT COUNT(*) FROM order_items i JOIN orders o ON o.id = i.order_id WHERE o.number = '536596'",
+            )
+            == 6
+        )
         assert scalar(engine, "SELECT COUNT(*) FROM orders WHERE number IN ('536589', '536764')") == 0
-        assert scalar(engine, "SELECT country FROM customers c JOIN channel_identities i ON i.customer_id = c.id "
-                              "WHERE i.external_id = '12583'") == "France"
-        stages = scalar(engine, "SELECT COUNT(*) FROM stage_history h JOIN orders o ON o.id = h.process_id "
-                                "AND h.process = 'order' WHERE o.number = '536365' AND h.stage IN ('pending', 'delivered')")
+        assert (
+            scalar(
+                engine,
+                "SELECT country FROM customers c JOIN channel_identities i ON i.customer_id = c.id "
+                "WHERE i.external_id = '12583'",
+            )
+            == "France"
+        )
+        stages = scalar(
+            engine,
+            "SELECT COUNT(*) FROM stage_history h JOIN orders o ON o.id = h.process_id "
+            "AND h.process = 'order' WHERE o.number = '536365' AND h.stage IN ('pending', 'delivered')",
+        )
         assert stages == 2
         orders = scalar(engine, "SELECT COUNT(*) FROM orders")
     finally:
         engine.dispose()
-    assert again.returncode == 0 and "imported 0 new orders" in again.stdout and f"{orders} already in the CRM" in again.stdout
+    assert (
+        again.returncode == 0
+        and "imported 0 new orders" in again.stdout
+        and f"{orders} already in the CRM" in again.stdout
+    )
     flagged = crmbot("job", "run", "flag_stalled", DATABASE_URL=database_url)
     funnel = crmbot("report", "stalled", DATABASE_URL=database_url)
     assert flagged.returncode == 0 and "0 rows touched" in flagged.stdout  # every imported order is in a final stage
@@ -125,8 +161,9 @@ def test_an_import_killed_halfway_is_finished_by_the_same_command(tmp_path):
         "import_orders(lambda: UnitOfWork(engine), Path(sys.argv[1]), datetime(2026, 12, 7), batch_size=60,\n"
         "              progress=lambda n: os.kill(os.getpid(), signal.SIGKILL))\n"
     )
-    killed = subprocess.run([sys.executable, "-c", script, str(SAMPLE)], check=False, cwd=PROJECT_ROOT,
-                            capture_output=True, timeout=120)
+    killed = subprocess.run(
+        [sys.executable, "-c", script, str(SAMPLE)], check=False, cwd=PROJECT_ROOT, capture_output=True, timeout=120
+    )
     engine = make_engine(url)
     part = scalar(engine, "SELECT COUNT(*) FROM orders")
 
@@ -137,7 +174,9 @@ def test_an_import_killed_halfway_is_finished_by_the_same_command(tmp_path):
     assert finished.returncode == 0, finished.stderr
     assert f"imported {34 - part} new orders" in finished.stdout and f"{part} already in the CRM" in finished.stdout
     assert net_by_customer(engine) == pandas_net_by_customer(SAMPLE)
-    assert scalar(engine, "SELECT COUNT(*) FROM order_items") == 288 - 1 - 2 - 2  # less a duplicate, 2 corrections, 2 adjustments
+    assert (
+        scalar(engine, "SELECT COUNT(*) FROM order_items") == 288 - 1 - 2 - 2
+    )  # less a duplicate, 2 corrections, 2 adjustments
     engine.dispose()
 
 
@@ -156,9 +195,15 @@ def test_a_failure_mid_import_leaves_whole_orders_only(uow_factory):
     done = stopped.value.report.created
     assert done == scalar(engine, "SELECT COUNT(*) FROM orders") > 0
     # Each order that is in holds all its lines: its total equals the sum of its items and adjustments.
-    assert scalar(engine, """SELECT COUNT(*) FROM orders o WHERE ABS(o.total
+    assert (
+        scalar(
+            engine,
+            """SELECT COUNT(*) FROM orders o WHERE ABS(o.total
         - COALESCE((SELECT SUM(i.quantity * i.unit_price) FROM order_items i WHERE i.order_id = o.id), 0)
-        - COALESCE((SELECT SUM(a.amount) FROM order_adjustments a WHERE a.order_id = o.id), 0)) > 0.006""") == 0
+        - COALESCE((SELECT SUM(a.amount) FROM order_adjustments a WHERE a.order_id = o.id), 0)) > 0.006""",
+        )
+        == 0
+    )
     rest = import_orders(uow_factory, SAMPLE, NOW, batch_size=60)
     assert (rest.unchanged, rest.created) == (done, 34 - done)
 
@@ -171,9 +216,18 @@ def _xlsx(source: Path, target: Path, formula_at: tuple[int, str] | None = None)
     sheet = book.active
     sheet.append(list(df.columns))
     for i, row in enumerate(df.itertuples(index=False), start=2):
-        sheet.append([row.InvoiceNo, row.StockCode, row.Description, int(row.Quantity),
-                      datetime.strptime(row.InvoiceDate, "%Y-%m-%d %H:%M:%S"), float(row.UnitPrice),
-                      int(row.CustomerID) if row.CustomerID else None, row.Country])
+        sheet.append(
+            [
+                row.InvoiceNo,
+                row.StockCode,
+                row.Description,
+                int(row.Quantity),
+                datetime.strptime(row.InvoiceDate, "%Y-%m-%d %H:%M:%S"),
+                float(row.UnitPrice),
+                int(row.CustomerID) if row.CustomerID else None,
+                row.Country,
+            ]
+        )
         if formula_at and formula_at[0] == i:
             sheet.cell(row=i, column=4, value=formula_at[1])
     book.save(target)
@@ -193,7 +247,9 @@ def test_xlsx_and_csv_gz_import_the_same_as_the_csv(uow_factory, tmp_path):
 
     assert from_gz.created == 34 and net == pandas_net_by_customer(SAMPLE)
     assert (from_xlsx.created, from_xlsx.unchanged, from_xlsx.bad) == (0, 34, [])  # the same orders, found again
-    assert [row for row in from_xlsx.table if row[0] == "exact duplicate lines"] == [("exact duplicate lines", 1, "dropped")]
+    assert [row for row in from_xlsx.table if row[0] == "exact duplicate lines"] == [
+        ("exact duplicate lines", 1, "dropped")
+    ]
 
 
 def _lines() -> list[str]:
@@ -217,14 +273,22 @@ def test_malformed_rows_get_clear_errors_and_their_orders_stay_out_whole(uow_fac
 
     report = import_orders(uow_factory, path, NOW)
 
-    assert report.bad == [(2, "9 values for 8 columns (an unquoted delimiter?)"),
-                          (10, "'Description' holds 10,000 characters (at most 1,000)"),
-                          (12, "'Country' holds bytes that are not UTF-8 text")]
+    assert report.bad == [
+        (2, "9 values for 8 columns (an unquoted delimiter?)"),
+        (10, "'Description' holds 10,000 characters (at most 1,000)"),
+        (12, "'Country' holds bytes that are not UTF-8 text"),
+    ]
     engine = uow_factory().engine
     assert scalar(engine, "SELECT COUNT(*) FROM orders WHERE number IN ('536365', '536366', '536367')") == 0
     assert report.created == 34 - 3
-    assert scalar(engine, "SELECT COUNT(*) FROM customers c JOIN channel_identities i ON i.customer_id = c.id "
-                          "WHERE i.external_id = '12583' AND c.country = 'France'") == 1
+    assert (
+        scalar(
+            engine,
+            "SELECT COUNT(*) FROM customers c JOIN channel_identities i ON i.customer_id = c.id "
+            "WHERE i.external_id = '12583' AND c.country = 'France'",
+        )
+        == 1
+    )
 
 
 def test_a_formula_cell_is_a_row_error(uow_factory, tmp_path):

@@ -1,4 +1,5 @@
 """`crmbot ingest status` and `crmbot ingest replay-dead` as an operator uses them."""
+
 from __future__ import annotations
 
 import json
@@ -18,7 +19,9 @@ def test_status_reports_the_spool_and_replay_dead_stores_what_now_fits(tmp_path)
     sender = unique_sender()
     fixed = user_uttered(sender, "stored once the bug was fixed", intent="greet", ts=1_800_000_000)
     broken = {"event": "user", "text": "still no sender"}
-    (var / "ingest-dead.jsonl").write_text("".join(json.dumps({"error": "X", "event": e}) + "\n" for e in (fixed, broken)))
+    (var / "ingest-dead.jsonl").write_text(
+        "".join(json.dumps({"error": "X", "event": e}) + "\n" for e in (fixed, broken))
+    )
     (var / "ingest-spool.jsonl").write_text(json.dumps(user_uttered(sender, "waiting", ts=1_800_000_001)) + "\n")
     env = {"DATABASE_URL": url, "VAR_DIR": str(var)}
 

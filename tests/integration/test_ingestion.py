@@ -8,7 +8,16 @@ from sqlalchemy import select
 
 from crm_store.ingestion.events import MalformedEvent, ingest
 from crm_store.models import Attachment, ChannelIdentity, Conversation, ConversationEvent, Message
-from tests.support.events import action, bot_uttered, paused, recorded_stream, resumed, session_started, unique_sender, user_uttered
+from tests.support.events import (
+    action,
+    bot_uttered,
+    paused,
+    recorded_stream,
+    resumed,
+    session_started,
+    unique_sender,
+    user_uttered,
+)
 from tests.support.queries import messages_of, row_counts
 
 
@@ -38,9 +47,13 @@ def test_a_first_message_with_metadata_makes_one_conversation(uow_factory, engin
 
     sender, t, meta = unique_sender(), time.time(), {"display_name": "Ada"}
     # What Rasa publishes for a new chat's first message with metadata: the metadata slot first.
-    turn = [published(sender, SlotSet("session_started_metadata", meta, timestamp=t)), session_started(sender, ts=t + 0.001),
-            action(sender, "action_listen", ts=t + 0.002), user_uttered(sender, "hello", intent="greet", ts=t + 0.003, metadata=meta),
-            bot_uttered(sender, "Hi!", ts=t + 0.004)]
+    turn = [
+        published(sender, SlotSet("session_started_metadata", meta, timestamp=t)),
+        session_started(sender, ts=t + 0.001),
+        action(sender, "action_listen", ts=t + 0.002),
+        user_uttered(sender, "hello", intent="greet", ts=t + 0.003, metadata=meta),
+        bot_uttered(sender, "Hi!", ts=t + 0.004),
+    ]
     for event in turn:
         ingest(uow_factory(), event)
 
@@ -67,8 +80,14 @@ def test_user_and_bot_messages_keep_intent_confidence_and_action(uow_factory, en
     sender, t = unique_sender(), time.time()
     for event in [
         session_started(sender, ts=t),
-        user_uttered(sender, "where is my order A-10423?", intent="order_status", confidence=0.91, ts=t + 1,
-                     entities=[{"entity": "order_id", "value": "A-10423", "start": 18, "end": 25}]),
+        user_uttered(
+            sender,
+            "where is my order A-10423?",
+            intent="order_status",
+            confidence=0.91,
+            ts=t + 1,
+            entities=[{"entity": "order_id", "value": "A-10423", "start": 18, "end": 25}],
+        ),
         action(sender, "action_check_order", ts=t + 2),
         bot_uttered(sender, "Order A-10423 is shipped.", ts=t + 3),
         action(sender, "utter_goodbye", ts=t + 4),
@@ -79,7 +98,10 @@ def test_user_and_bot_messages_keep_intent_confidence_and_action(uow_factory, en
     rows = messages_of(engine, sender)
 
     assert [(r["direction"], r["text"]) for r in rows] == [
-        ("in", "where is my order A-10423?"), ("out", "Order A-10423 is shipped."), ("out", "Bye")]
+        ("in", "where is my order A-10423?"),
+        ("out", "Order A-10423 is shipped."),
+        ("out", "Bye"),
+    ]
     assert rows[0]["intent"] == "order_status" and rows[0]["confidence"] == pytest.approx(0.91)
     assert rows[0]["entities"][0]["value"] == "A-10423"
     assert rows[1]["action"] == "action_check_order" and rows[2]["action"] == "utter_goodbye"
@@ -89,8 +111,10 @@ def test_user_and_bot_messages_keep_intent_confidence_and_action(uow_factory, en
 def test_first_message_records_the_channel_identity(uow_factory, engine):
     sender = unique_sender()
 
-    ingest(uow_factory(), user_uttered(sender, "hi", intent="greet", channel="telegram",
-                                       metadata={"display_name": "Ada Lovelace"}))
+    ingest(
+        uow_factory(),
+        user_uttered(sender, "hi", intent="greet", channel="telegram", metadata={"display_name": "Ada Lovelace"}),
+    )
 
     with engine.connect() as conn:
         identity = conn.execute(select(ChannelIdentity).where(ChannelIdentity.external_id == sender)).one()
@@ -99,8 +123,12 @@ def test_first_message_records_the_channel_identity(uow_factory, engine):
 
 def test_new_session_opens_a_new_conversation(uow_factory, engine):
     sender, t = unique_sender(), time.time()
-    for event in [session_started(sender, t), user_uttered(sender, "hi", ts=t + 1),
-                  session_started(sender, t + 100), user_uttered(sender, "hello again", ts=t + 101)]:
+    for event in [
+        session_started(sender, t),
+        user_uttered(sender, "hi", ts=t + 1),
+        session_started(sender, t + 100),
+        user_uttered(sender, "hello again", ts=t + 101),
+    ]:
         ingest(uow_factory(), event)
 
     with engine.connect() as conn:
@@ -120,14 +148,27 @@ def test_pause_and_resume_are_tracked_on_the_conversation(uow_factory, engine):
 
     with engine.connect() as conn:
         assert conn.execute(select(Conversation.paused).where(Conversation.sender_id == sender)).scalar_one() is False
-        kinds = conn.execute(select(ConversationEvent.kind).join(Conversation).where(Conversation.sender_id == sender)).scalars().all()
+        kinds = (
+            conn.execute(select(ConversationEvent.kind).join(Conversation).where(Conversation.sender_id == sender))
+            .scalars()
+            .all()
+        )
     assert kinds == ["pause", "resume"]
 
 
 def test_attachments_in_metadata_are_stored_once(uow_factory, engine):
     sender = unique_sender()
-    meta = {"attachments": [{"kind": "photo", "file_name": "receipt.jpg", "mime_type": "image/jpeg", "size": 2048,
-                             "path": f"uploads/telegram/{sender}.jpg"}]}
+    meta = {
+        "attachments": [
+            {
+                "kind": "photo",
+                "file_name": "receipt.jpg",
+                "mime_type": "image/jpeg",
+                "size": 2048,
+                "path": f"uploads/telegram/{sender}.jpg",
+            }
+        ]
+    }
     event = user_uttered(sender, "/send_photo", intent="send_photo", channel="telegram", metadata=meta)
 
     ingest(uow_factory(), event)
@@ -140,19 +181,45 @@ def test_attachments_in_metadata_are_stored_once(uow_factory, engine):
 
 def test_a_photos_caption_is_the_message_text_in_the_crm(uow_factory, engine):
     sender = unique_sender()
-    meta = {"caption": "my receipt from Tuesday", "attachments": [
-        {"kind": "photo", "file_name": None, "mime_type": "image/jpeg", "size": 10, "path": f"uploads/telegram/{sender}.jpg"}]}
+    meta = {
+        "caption": "my receipt from Tuesday",
+        "attachments": [
+            {
+                "kind": "photo",
+                "file_name": None,
+                "mime_type": "image/jpeg",
+                "size": 10,
+                "path": f"uploads/telegram/{sender}.jpg",
+            }
+        ],
+    }
     ingest(uow_factory(), user_uttered(sender, "/send_photo", intent="send_photo", channel="telegram", metadata=meta))
-    ingest(uow_factory(), user_uttered(sender, "/send_photo", intent="send_photo", channel="telegram", ts=time.time() + 1,
-                                       metadata={"attachments": meta["attachments"]}))
+    ingest(
+        uow_factory(),
+        user_uttered(
+            sender,
+            "/send_photo",
+            intent="send_photo",
+            channel="telegram",
+            ts=time.time() + 1,
+            metadata={"attachments": meta["attachments"]},
+        ),
+    )
 
     with engine.connect() as conn:
-        texts = conn.execute(select(Message.text).join(Conversation).where(Conversation.sender_id == sender)
-                             .order_by(Message.id)).scalars().all()
+        texts = (
+            conn.execute(
+                select(Message.text).join(Conversation).where(Conversation.sender_id == sender).order_by(Message.id)
+            )
+            .scalars()
+            .all()
+        )
     assert texts == ["my receipt from Tuesday", "/send_photo"]
 
 
-@pytest.mark.parametrize("bad", [{}, {"event": "user"}, {"sender_id": "x", "event": "user", "timestamp": "soon"}, ["not", "a", "dict"]])
+@pytest.mark.parametrize(
+    "bad", [{}, {"event": "user"}, {"sender_id": "x", "event": "user", "timestamp": "soon"}, ["not", "a", "dict"]]
+)
 def test_malformed_events_are_rejected_with_a_reason(uow_factory, bad):
     with pytest.raises(MalformedEvent):
         ingest(uow_factory(), bad)

@@ -1,4 +1,5 @@
 """One-time codes for account linking, re-confirmation and erasure, on SQLite and PostgreSQL."""
+
 from __future__ import annotations
 
 import uuid
@@ -24,8 +25,16 @@ def owner(uow_factory):  # type: ignore[no-untyped-def]
     uow = uow_factory()
     with uow:
         customer = uow.customers.add(Customer(name="Owner", email=email, created_at=NOW - timedelta(days=30)))
-        uow.orders.add(Order(number=number, customer_id=customer.id, status="paid", stage_entered_at=NOW,
-                             placed_at=NOW, total=Decimal("10.00")))
+        uow.orders.add(
+            Order(
+                number=number,
+                customer_id=customer.id,
+                status="paid",
+                stage_entered_at=NOW,
+                placed_at=NOW,
+                total=Decimal("10.00"),
+            )
+        )
         uow.commit()
         return customer.id, number, email
 
@@ -36,8 +45,11 @@ def visitor(uow_factory) -> str:  # type: ignore[no-untyped-def]
     uow = uow_factory()
     with uow:
         identity = resolve_identity(uow, "webchat", sender, NOW)
-        uow.session.add(Conversation(sender_id=sender, channel="webchat", customer_id=identity.customer_id,
-                                     started_at=NOW, last_event_at=NOW))
+        uow.session.add(
+            Conversation(
+                sender_id=sender, channel="webchat", customer_id=identity.customer_id, started_at=NOW, last_event_at=NOW
+            )
+        )
         uow.commit()
     return sender
 
@@ -66,8 +78,12 @@ def test_a_wrong_order_or_email_gets_no_code_but_the_request_is_counted(uow_fact
     _, number, email = owner
     sender = visitor(uow_factory)
 
-    sent = ask(uow_factory, sender, number if number_kind == "right" else "A-00001",
-               email if email_kind == "right" else "someone@example.com")
+    sent = ask(
+        uow_factory,
+        sender,
+        number if number_kind == "right" else "A-00001",
+        email if email_kind == "right" else "someone@example.com",
+    )
 
     assert sent is None
     uow = uow_factory()
@@ -139,7 +155,12 @@ def test_requests_are_limited_per_chat_whatever_the_email(uow_factory, owner):
         ask(uow_factory, prober, number, email, NOW + timedelta(minutes=i), limit=3)
 
     # The fourth request says the same whether the email was right or wrong.
-    for sender, tried in ((guesser, email), (guesser, "wrong@example.com"), (prober, email), (prober, "wrong@example.com")):
+    for sender, tried in (
+        (guesser, email),
+        (guesser, "wrong@example.com"),
+        (prober, email),
+        (prober, "wrong@example.com"),
+    ):
         with pytest.raises(linking.TooManyRequests):
             ask(uow_factory, sender, number, tried, NOW + timedelta(minutes=5), limit=3)
     assert ask(uow_factory, guesser, number, email, NOW + timedelta(minutes=61), limit=3) is not None
@@ -197,9 +218,13 @@ def test_a_linked_chat_must_confirm_again_once_its_code_is_stale(uow_factory, ow
     assert linking.needs_fresh_code(uow_factory(), "webchat", sender, customer_id, NOW + timedelta(minutes=11)) is True
     assert linking.needs_fresh_code(uow_factory(), "webchat", uuid.uuid4().hex, customer_id, NOW) is False
 
-    again = linking.request_code(uow_factory(), "webchat", sender, NOW + timedelta(minutes=12), 5,
-                                 purpose="reauth", customer_id=customer_id)
-    assert linking.verify_code(uow_factory(), "webchat", sender, again.code, NOW + timedelta(minutes=13)) == ("reauth", customer_id)
+    again = linking.request_code(
+        uow_factory(), "webchat", sender, NOW + timedelta(minutes=12), 5, purpose="reauth", customer_id=customer_id
+    )
+    assert linking.verify_code(uow_factory(), "webchat", sender, again.code, NOW + timedelta(minutes=13)) == (
+        "reauth",
+        customer_id,
+    )
     assert linking.needs_fresh_code(uow_factory(), "webchat", sender, customer_id, NOW + timedelta(minutes=14)) is False
 
 

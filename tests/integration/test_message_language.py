@@ -1,5 +1,6 @@
 """The language of each customer message in the CRM: ingestion stores it from the
 parse data, and the handoff queue shows the customer's language to agents."""
+
 from __future__ import annotations
 
 import time
@@ -21,19 +22,25 @@ def said(sender: str, text: str, language: dict | None, ts: float) -> dict:
 
 
 def languages_of(engine, sender: str) -> list[str | None]:
-    stmt = (select(Message.language).join(Conversation, Message.conversation_id == Conversation.id)
-            .where(Conversation.sender_id == sender).order_by(Message.sent_at, Message.id))
+    stmt = (
+        select(Message.language)
+        .join(Conversation, Message.conversation_id == Conversation.id)
+        .where(Conversation.sender_id == sender)
+        .order_by(Message.sent_at, Message.id)
+    )
     with engine.connect() as conn:
         return list(conn.execute(stmt).scalars())
 
 
 def test_ingestion_stores_the_language_and_none_when_it_could_not_tell(uow_factory, engine):
     sender, t = unique_sender(), time.time()
-    for i, (text, language) in enumerate([
-        ("wo ist meine bestellung bitte", {"code": "de", "confidence": 0.97}),
-        ("A-10423", {"code": "en", "confidence": None}),  # too short to tell
-        ("hello", None),  # a model without the detector
-    ]):
+    for i, (text, language) in enumerate(
+        [
+            ("wo ist meine bestellung bitte", {"code": "de", "confidence": 0.97}),
+            ("A-10423", {"code": "en", "confidence": None}),  # too short to tell
+            ("hello", None),  # a model without the detector
+        ]
+    ):
         ingest(uow_factory(), said(sender, text, language, t + i))
 
     assert languages_of(engine, sender) == ["de", None, None]

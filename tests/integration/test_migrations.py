@@ -7,9 +7,24 @@ from crm_store.db import alembic_config, migrate
 from crm_store.models import Base
 
 EXPECTED = {
-    "customers", "channel_identities", "conversations", "messages", "conversation_events", "attachments",
-    "products", "orders", "order_items", "stage_history", "tickets", "returns", "deals", "handoffs",
-    "segments", "segment_memberships", "flags", "digests_sent",
+    "customers",
+    "channel_identities",
+    "conversations",
+    "messages",
+    "conversation_events",
+    "attachments",
+    "products",
+    "orders",
+    "order_items",
+    "stage_history",
+    "tickets",
+    "returns",
+    "deals",
+    "handoffs",
+    "segments",
+    "segment_memberships",
+    "flags",
+    "digests_sent",
 }
 
 

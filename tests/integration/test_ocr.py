@@ -1,4 +1,5 @@
 """The OCR pipeline with the real tesseract on generated receipt photos."""
+
 from __future__ import annotations
 
 import asyncio
@@ -45,7 +46,9 @@ def test_rotated_photo_with_exif_orientation_is_read_upright(tmp_path):
     fields = read_receipt(path).fields
 
     assert (fields.order_number, fields.total, fields.date) == (
-        receipt.fields["order_number"], receipt.fields["total"], receipt.fields["date"]
+        receipt.fields["order_number"],
+        receipt.fields["total"],
+        receipt.fields["date"],
     )
 
 
@@ -117,5 +120,3 @@ def png_header_only(width: int, height: int) -> bytes:
     ihdr = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
     idat = zlib.compress(b"\x00" * 1000)
     return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", idat) + chunk(b"IEND", b"")
-
-

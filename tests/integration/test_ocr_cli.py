@@ -1,4 +1,5 @@
 """`crmbot ocr` reads a folder of receipt photos into JSON lines (real tesseract)."""
+
 from __future__ import annotations
 
 import json
@@ -26,6 +27,10 @@ def test_ocr_reads_a_folder_into_json_lines_and_reports_the_bad_file(tmp_path):
     by_file = {line["file"]: line for line in lines}
     for path, fields in expected.items():
         got = by_file[path]["fields"]
-        assert (got["order_number"], got["total"], got["currency"]) == (fields["order_number"], fields["total"], fields["currency"])
+        assert (got["order_number"], got["total"], got["currency"]) == (
+            fields["order_number"],
+            fields["total"],
+            fields["currency"],
+        )
     assert "not an image" in by_file[str(folder / "notes.jpg")]["error"]
     assert result.returncode == 1 and "2 of 3 images read" in result.stderr

@@ -3,6 +3,7 @@
 The SROIE images themselves are not redistributed here (the repository that hosts them
 states no licence for the data), so each test renders a receipt with the same trap.
 """
+
 from __future__ import annotations
 
 from datetime import date
@@ -20,15 +21,27 @@ TODAY = date(2026, 12, 7)
 
 
 def test_gst_summary_row_and_registration_number(tmp_path):
-    receipt = scanned_receipt([
-        "SOON HUAT MACHINERY ENTERPRISE", "(JM0078109-W)", "NO.53, JALAN SAGU 18, TAMAN DAYA",
-        "TEL : 07-354 1303", "GST REG NO : 000306020352", "TAX INVOICE",
-        "Invoice No : CS00012", "Date : 11/01/2019", "1 x SPRAYER PUMP        414.15",
-        "Total Sales (Excluding GST)  414.15", "Total GST                 24.85",
-        "Total Sales (Inclusive of GST) 439.00", "CASH                     500.00",
-        "CHANGE                    61.00", "GST Summary  Amount(RM)  Tax(RM)",
-        "SR @ 6%        414.15    24.85", "Total :        439.00    26.34",
-    ])
+    receipt = scanned_receipt(
+        [
+            "SOON HUAT MACHINERY ENTERPRISE",
+            "(JM0078109-W)",
+            "NO.53, JALAN SAGU 18, TAMAN DAYA",
+            "TEL : 07-354 1303",
+            "GST REG NO : 000306020352",
+            "TAX INVOICE",
+            "Invoice No : CS00012",
+            "Date : 11/01/2019",
+            "1 x SPRAYER PUMP        414.15",
+            "Total Sales (Excluding GST)  414.15",
+            "Total GST                 24.85",
+            "Total Sales (Inclusive of GST) 439.00",
+            "CASH                     500.00",
+            "CHANGE                    61.00",
+            "GST Summary  Amount(RM)  Tax(RM)",
+            "SR @ 6%        414.15    24.85",
+            "Total :        439.00    26.34",
+        ]
+    )
     path = write_receipt(receipt, tmp_path, "gst-summary")
 
     fields = read_receipt(path, MALAYSIA, today=TODAY).fields
@@ -39,12 +52,19 @@ def test_gst_summary_row_and_registration_number(tmp_path):
 
 
 def test_savings_today_included_tax_and_month_name_date(tmp_path):
-    receipt = scanned_receipt([
-        "SIMPLIFIED TAX INVOICE", "FAMILY FRESH MART SDN BHD", "05-Jan-2017 13:02",
-        "BREAD                 RM 3.50", "MILK                  RM 8.20",
-        "TOTAL SAVING:         RM 5.30", "TOTAL                 RM 11.70",
-        "GST @6% included in total RM 0.66", "YOUR SAVINGS FOR TODAY RM 5.30",
-    ])
+    receipt = scanned_receipt(
+        [
+            "SIMPLIFIED TAX INVOICE",
+            "FAMILY FRESH MART SDN BHD",
+            "05-Jan-2017 13:02",
+            "BREAD                 RM 3.50",
+            "MILK                  RM 8.20",
+            "TOTAL SAVING:         RM 5.30",
+            "TOTAL                 RM 11.70",
+            "GST @6% included in total RM 0.66",
+            "YOUR SAVINGS FOR TODAY RM 5.30",
+        ]
+    )
     path = write_receipt(receipt, tmp_path, "savings")
 
     fields = read_receipt(path, MALAYSIA, today=TODAY).fields
@@ -54,11 +74,17 @@ def test_savings_today_included_tax_and_month_name_date(tmp_path):
 
 
 def test_total_after_rounding_and_no_date_from_today(tmp_path):
-    receipt = scanned_receipt([
-        "KEDAI RUNCIT AH KOW", "YOUR SAVINGS FOR TODAY RM 1.00", "Total            RM 9.02",
-        "Rounding Adj     -0.02", "Total            RM 9.00", "Cash             RM 10.00",
-        "Change           RM 1.00",
-    ])
+    receipt = scanned_receipt(
+        [
+            "KEDAI RUNCIT AH KOW",
+            "YOUR SAVINGS FOR TODAY RM 1.00",
+            "Total            RM 9.02",
+            "Rounding Adj     -0.02",
+            "Total            RM 9.00",
+            "Cash             RM 10.00",
+            "Change           RM 1.00",
+        ]
+    )
     path = write_receipt(receipt, tmp_path, "rounding")
 
     fields = read_receipt(path, MALAYSIA, today=TODAY).fields

@@ -1,4 +1,5 @@
 """Shipments, payments, refunds and exchanges: the data order questions are answered from."""
+
 from __future__ import annotations
 
 from datetime import datetime, timedelta
@@ -49,8 +50,14 @@ def test_a_duplicate_charge_gets_one_refund_with_a_timeline(uow_factory, engine)
     assert refund.timeline == (("requested", NOW),)
     with engine.connect() as conn:
         assert conn.scalar(select(func.count()).select_from(Refund).where(Refund.payment_id == charged[1].id)) == 1
-        assert conn.scalar(select(func.count()).select_from(StageHistory).where(StageHistory.process == "refund",
-                                                                                 StageHistory.process_id == refund.id)) == 1
+        assert (
+            conn.scalar(
+                select(func.count())
+                .select_from(StageHistory)
+                .where(StageHistory.process == "refund", StageHistory.process_id == refund.id)
+            )
+            == 1
+        )
 
 
 def test_an_order_without_duplicates_gets_no_refund(uow_factory):  # type: ignore[no-untyped-def]
@@ -65,7 +72,9 @@ def test_an_exchange_is_a_return_of_kind_exchange(uow_factory):  # type: ignore[
     demo = demo_id(uow_factory)
     item = returns.returnable_items(uow_factory(), "A-10425", demo)[0]
 
-    made = returns.open_return(uow_factory(), demo, "A-10425", item, "too small", NOW, kind="exchange", wanted="one size bigger")
+    made = returns.open_return(
+        uow_factory(), demo, "A-10425", item, "too small", NOW, kind="exchange", wanted="one size bigger"
+    )
 
     listed = returns.returns_of(uow_factory(), demo)
     assert (made.kind, made.wanted) == ("exchange", "one size bigger")
@@ -76,8 +85,14 @@ def test_seeded_parcels_leave_when_their_order_was_shipped_and_arrive_when_it_wa
     seed(uow_factory(), size=40, seed=7, now=NOW)
     uow = uow_factory()
     with uow:
-        entered = {(p, s): at for p, s, at in uow.session.execute(
-            select(StageHistory.process_id, StageHistory.stage, StageHistory.entered_at).where(StageHistory.process == "order"))}
+        entered = {
+            (p, s): at
+            for p, s, at in uow.session.execute(
+                select(StageHistory.process_id, StageHistory.stage, StageHistory.entered_at).where(
+                    StageHistory.process == "order"
+                )
+            )
+        }
         parcels = uow.session.scalars(select(Shipment)).all()
 
         assert len(parcels) >= 10
@@ -101,5 +116,7 @@ def test_a_delivered_order_says_once_when_and_how_it_was_delivered(uow_factory, 
 
     [reply] = dispatcher.messages
     assert reply["response"] == "utter_order_status" and reply["status"] == "delivered"
-    assert reply["details"].startswith("DHL delivered it on ") and reply["details"].endswith("(left at the front door).")
+    assert reply["details"].startswith("DHL delivered it on ") and reply["details"].endswith(
+        "(left at the front door)."
+    )
     assert "has been delivered" not in reply["details"]

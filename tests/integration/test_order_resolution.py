@@ -3,6 +3,7 @@
 The actions read the CRM through `crm()`; here it is pointed at the test database, nothing else
 is replaced.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -15,6 +16,7 @@ from crm_store.services.order_resolver import resolve_order
 from tests.support.action_calls import DOMAIN, an_order, linked_chat, point_actions_at, replies, slot, tracker
 
 NOW = datetime.utcnow()
+
 
 @pytest.fixture
 def chat(uow_factory, monkeypatch):  # type: ignore[no-untyped-def]
@@ -40,8 +42,11 @@ def test_a_status_question_takes_the_only_order_on_its_way_and_says_which(uow_fa
     an_order(uow_factory, owner, "delivered", "yoga mat", 20)
     dispatcher = CollectingDispatcher()
 
-    events = asyncio.run(ValidateOrderStatusForm().run(dispatcher, tracker(sender, "where is my order?", form="order_status_form",
-                                                                           intent="order_status"), DOMAIN))
+    events = asyncio.run(
+        ValidateOrderStatusForm().run(
+            dispatcher, tracker(sender, "where is my order?", form="order_status_form", intent="order_status"), DOMAIN
+        )
+    )
 
     assert slot(events, "order_id") == lamp
     assert f"order {lamp} (1 x desk lamp" in replies(dispatcher)
@@ -69,11 +74,16 @@ def test_the_second_one_is_counted_over_the_list_just_shown(uow_factory, chat):
     sender, owner = chat
     lamp = an_order(uow_factory, owner, "shipped", "desk lamp", 3)
     chair = an_order(uow_factory, owner, "paid", "office chair", 1)
-    shown = {"event": "bot", "text": "Which order is it about?",
-             "data": {"buttons": [{"title": chair, "payload": "x"}, {"title": lamp, "payload": "y"}]}}
+    shown = {
+        "event": "bot",
+        "text": "Which order is it about?",
+        "data": {"buttons": [{"title": chair, "payload": "x"}, {"title": lamp, "payload": "y"}]},
+    }
     dispatcher = CollectingDispatcher()
 
-    events = ActionAnswer().run(dispatcher, tracker(sender, "the second one", {"requested_info": "order:status"}, [shown]), DOMAIN)
+    events = ActionAnswer().run(
+        dispatcher, tracker(sender, "the second one", {"requested_info": "order:status"}, [shown]), DOMAIN
+    )
 
     assert slot(events, "order_id") == lamp
     assert f"Order {lamp}" in replies(dispatcher) or any(m.get("order_id") == lamp for m in dispatcher.messages)
@@ -88,8 +98,9 @@ def test_a_corrected_number_is_an_order_not_a_wrong_code(uow_factory, chat):
     dispatcher = CollectingDispatcher()
     digits = second.removeprefix("A-")
 
-    events = ActionVerifyCode().run(dispatcher, tracker(sender, f"no sorry, I meant {digits}", {"order_id": first},
-                                                        intent="give_code"), DOMAIN)
+    events = ActionVerifyCode().run(
+        dispatcher, tracker(sender, f"no sorry, I meant {digits}", {"order_id": first}, intent="give_code"), DOMAIN
+    )
 
     assert "utter_code_wrong" not in replies(dispatcher)
     assert slot(events, "order_id") == second
@@ -102,13 +113,26 @@ def test_a_correction_while_confirming_a_cancellation_replaces_the_order_and_ask
     sender, owner = chat
     first = an_order(uow_factory, owner, "paid", "desk lamp", 3)
     second = an_order(uow_factory, owner, "paid", "office chair", 1)
-    asked = [{"event": "slot", "name": "requested_slot", "value": "confirm_cancel"},
-             {"event": "action", "name": "cancel_order_form"}]
+    asked = [
+        {"event": "slot", "name": "requested_slot", "value": "confirm_cancel"},
+        {"event": "action", "name": "cancel_order_form"},
+    ]
     dispatcher = CollectingDispatcher()
 
-    events = asyncio.run(ValidateCancelOrderForm().run(
-        dispatcher, tracker(sender, f"no, I meant {second}", {"order_id": first, "requested_slot": "confirm_cancel"}, asked,
-                            form="cancel_order_form", intent="deny"), DOMAIN))
+    events = asyncio.run(
+        ValidateCancelOrderForm().run(
+            dispatcher,
+            tracker(
+                sender,
+                f"no, I meant {second}",
+                {"order_id": first, "requested_slot": "confirm_cancel"},
+                asked,
+                form="cancel_order_form",
+                intent="deny",
+            ),
+            DOMAIN,
+        )
+    )
 
     assert slot(events, "order_id") == second
     assert slot(events, "confirm_cancel") is None
@@ -123,12 +147,20 @@ def test_another_task_with_an_order_number_inside_a_form_is_that_task_not_a_corr
     other = an_order(uow_factory, owner, "paid", "office chair", 1)
     asked = [{"event": "slot", "name": "requested_slot", "value": "item"}, {"event": "action", "name": "return_form"}]
     text = f"hmm actually I'd rather cancel my other order {other}"
-    turn = tracker(sender, text, {"order_id": delivered, "requested_slot": "item"}, asked, form="return_form",
-                   intent="cancel_order", entities=[{"entity": "order_id", "value": other}])
+    turn = tracker(
+        sender,
+        text,
+        {"order_id": delivered, "requested_slot": "item"},
+        asked,
+        form="return_form",
+        intent="cancel_order",
+        entities=[{"entity": "order_id", "value": other}],
+    )
 
     events = asyncio.run(ValidateReturnForm().run(CollectingDispatcher(), turn, DOMAIN))
 
     # The return form steps out (rejected) so the cancellation is handled; the return's order is not replaced.
     assert {"event": "action_execution_rejected", "name": "return_form"} in [
-        {k: e.get(k) for k in ("event", "name")} for e in events]
+        {k: e.get(k) for k in ("event", "name")} for e in events
+    ]
     assert slot(events, "order_id") != other

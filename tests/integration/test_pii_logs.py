@@ -1,6 +1,7 @@
 """Personal data never reaches a log line: plant an email, a phone number and a message text,
 force failures on each path (SQL error, ingestion with the database down, a malformed
 event, Rasa's and Sanic's own loggers, extras), and grep everything the process logged."""
+
 from __future__ import annotations
 
 import subprocess
@@ -73,13 +74,22 @@ SCRIPT = textwrap.dedent(f'''
 
 
 def test_no_email_phone_or_message_text_in_any_log_line():
-    result = subprocess.run([sys.executable, "-c", SCRIPT], cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [sys.executable, "-c", SCRIPT], cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=120
+    )
     logged = result.stdout + result.stderr
 
     assert "DONE" in result.stdout, logged[-3000:]
     # Each path did log something (so the test would see a leak):
-    for line in ("customer insert failed", "event delivery failed", "kept in the dead letters", "Received user message",
-                 "bad request body", "action failed", "customer wrote"):
+    for line in (
+        "customer insert failed",
+        "event delivery failed",
+        "kept in the dead letters",
+        "Received user message",
+        "bad request body",
+        "action failed",
+        "customer wrote",
+    ):
         assert line in logged, f"{line!r} was not logged:\n{logged[-3000:]}"
     assert EMAIL not in logged
     assert PHONE not in logged and PHONE.replace(" ", "") not in logged and "2345 6789" not in logged

@@ -1,4 +1,5 @@
 """Events that are awkward or broken: cleaned and stored, or dead-lettered alone; the next one goes on."""
+
 from __future__ import annotations
 
 import json
@@ -22,7 +23,12 @@ def test_nul_and_lone_surrogate_are_replaced_and_the_originals_kept(engine, uow_
 
     assert [m["text"] for m in messages_of(engine, sender)] == ["hello\ufffd", "bad \ufffd byte"]
     with engine.connect() as conn:
-        kept = [row for row in conn.execute(select(ConversationEvent.payload).where(ConversationEvent.kind == "cleaned")).scalars()]
+        kept = [
+            row
+            for row in conn.execute(
+                select(ConversationEvent.payload).where(ConversationEvent.kind == "cleaned")
+            ).scalars()
+        ]
     originals = [json.loads(p["originals"]["text"]) for p in kept]
     assert sorted(originals) == sorted(["hello\u0000", "bad \udc80 byte"])
 
@@ -36,7 +42,11 @@ def test_an_overlong_sender_id_gets_a_unique_storable_id(engine, uow_factory):
     ingest(uow_factory(), user_uttered(first, "three", intent="greet"))
 
     with engine.connect() as conn:
-        senders = conn.execute(select(Conversation.sender_id).where(Conversation.sender_id.like(head[:20] + "%"))).scalars().all()
+        senders = (
+            conn.execute(select(Conversation.sender_id).where(Conversation.sender_id.like(head[:20] + "%")))
+            .scalars()
+            .all()
+        )
     assert len(senders) == 2 and all(len(s) <= 200 for s in senders)
 
 
@@ -63,8 +73,10 @@ def test_a_poison_event_is_dead_lettered_alone_and_the_next_goes_on(engine, uow_
 
 def test_errors_are_sorted_into_temporary_and_this_event_only(engine):
     # A value the database refuses (NUL on PostgreSQL, NULL in a NOT NULL column on SQLite).
-    refused_value = ("INSERT INTO conversations (sender_id, started_at, last_event_at, paused, status) "
-                     "VALUES (:s, '2026-01-01', '2026-01-01', false, 'open')")
+    refused_value = (
+        "INSERT INTO conversations (sender_id, started_at, last_event_at, paused, status) "
+        "VALUES (:s, '2026-01-01', '2026-01-01', false, 'open')"
+    )
     values = {"s": "nul\u0000"}
     if engine.dialect.name == "sqlite":
         refused_value, values = "INSERT INTO conversations (sender_id) VALUES (NULL)", {}
@@ -86,13 +98,20 @@ def test_a_batch_stores_exactly_what_one_at_a_time_stores(engine, uow_factory):
     for event in stream:
         ingest(uow_factory(), {**event, "sender_id": one})
     for start in range(0, len(stream), 16):
-        ingest_batch(uow_factory(), [{**e, "sender_id": batched} for e in stream[start:start + 16]])
+        ingest_batch(uow_factory(), [{**e, "sender_id": batched} for e in stream[start : start + 16]])
 
     def rows(sender: str) -> list[tuple]:
-        return [(m["direction"], m["text"], m["intent"], m["action"], m["channel"]) for m in messages_of(engine, sender)]
+        return [
+            (m["direction"], m["text"], m["intent"], m["action"], m["channel"]) for m in messages_of(engine, sender)
+        ]
 
     assert rows(batched) == rows(one) and len(rows(one)) > 4
     assert any(r[3] and r[3].startswith("action_") for r in rows(one))
     with engine.connect() as conn:
-        count = lambda s: conn.execute(select(func.count()).select_from(Conversation).where(Conversation.sender_id == s)).scalar_one()  # noqa: E731
+
+        def count(sender: str) -> int:
+            return conn.execute(
+                select(func.count()).select_from(Conversation).where(Conversation.sender_id == sender)
+            ).scalar_one()
+
         assert count(batched) == count(one)

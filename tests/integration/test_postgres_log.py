@@ -1,6 +1,7 @@
 """PostgreSQL's own log keeps no values of a failed statement from our sessions: a refused insert
 (here a duplicate email) leaves the error there, not the row it carried. Read from the real
 server's log file through the superuser test role."""
+
 from __future__ import annotations
 
 import uuid
@@ -21,8 +22,14 @@ def server_log() -> str:
     admin = make_engine(POSTGRES_URL)
     try:
         with admin.connect() as conn:
-            names = conn.execute(text("SELECT name FROM pg_ls_dir(:d) AS name WHERE name LIKE '%.log'"), {"d": LOG_DIR}).scalars().all()
-            return "".join(conn.execute(text("SELECT pg_read_file(:p)"), {"p": f"{LOG_DIR}/{n}"}).scalar() or "" for n in names)
+            names = (
+                conn.execute(text("SELECT name FROM pg_ls_dir(:d) AS name WHERE name LIKE '%.log'"), {"d": LOG_DIR})
+                .scalars()
+                .all()
+            )
+            return "".join(
+                conn.execute(text("SELECT pg_read_file(:p)"), {"p": f"{LOG_DIR}/{n}"}).scalar() or "" for n in names
+            )
     except Exception:  # noqa: BLE001 - no such folder or no right to read it: nothing to check here
         return ""
     finally:

@@ -1,5 +1,6 @@
 """Purchase propensity: a customer who surely buys scores high, a lapsed one-timer low, and the
 same data as of the same date gives the same scores whatever came later."""
+
 from __future__ import annotations
 
 import random
@@ -26,8 +27,11 @@ def plant(engine) -> dict[str, list[int]]:  # type: ignore[no-untyped-def]
     with engine.begin() as conn:
         for kind, n in (("weekly", 40), ("lapsed", 60), ("one-time", 100)):
             for _ in range(n):
-                cid = conn.execute(insert(Customer).values(name=f"{kind} {uuid.uuid4().hex[:4]}",
-                                                           created_at=AS_OF - timedelta(days=420))).inserted_primary_key[0]
+                cid = conn.execute(
+                    insert(Customer).values(
+                        name=f"{kind} {uuid.uuid4().hex[:4]}", created_at=AS_OF - timedelta(days=420)
+                    )
+                ).inserted_primary_key[0]
                 groups[kind].append(cid)
                 if kind == "weekly":
                     days = list(range(rng.randint(1, 6), 400, 7))
@@ -36,9 +40,17 @@ def plant(engine) -> dict[str, list[int]]:  # type: ignore[no-untyped-def]
                     days = [last + 20 * i for i in range(rng.randint(2, 4))]
                 else:
                     days = [rng.randint(200, 400)]
-                rows += [{"number": f"P-{uuid.uuid4().hex[:12]}", "customer_id": cid, "status": "delivered",
-                          "placed_at": AS_OF - timedelta(days=d), "stage_entered_at": AS_OF - timedelta(days=d),
-                          "total": 50 if kind != "lapsed" else 400} for d in days]
+                rows += [
+                    {
+                        "number": f"P-{uuid.uuid4().hex[:12]}",
+                        "customer_id": cid,
+                        "status": "delivered",
+                        "placed_at": AS_OF - timedelta(days=d),
+                        "stage_entered_at": AS_OF - timedelta(days=d),
+                        "total": 50 if kind != "lapsed" else 400,
+                    }
+                    for d in days
+                ]
         conn.execute(insert(Order), rows)
     return groups
 
@@ -70,8 +82,16 @@ def test_the_same_as_of_gives_the_same_scores_after_later_orders(engine):
     run_job(get_job("score_propensity"), Settings(), engine, AS_OF)
     first = scores(engine)
     with engine.begin() as conn:  # a one-timer comes back after the as-of
-        conn.execute(insert(Order).values(number="P-later", customer_id=groups["one-time"][0], status="delivered",
-                                          placed_at=AS_OF + timedelta(days=3), stage_entered_at=AS_OF + timedelta(days=3), total=9))
+        conn.execute(
+            insert(Order).values(
+                number="P-later",
+                customer_id=groups["one-time"][0],
+                status="delivered",
+                placed_at=AS_OF + timedelta(days=3),
+                stage_entered_at=AS_OF + timedelta(days=3),
+                total=9,
+            )
+        )
 
     run_job(get_job("score_propensity"), Settings(), engine, AS_OF)
 

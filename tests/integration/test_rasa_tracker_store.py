@@ -1,6 +1,7 @@
 """CrmTrackerStore keeps every event of a conversation once, in order, turn after turn (real SQLite and
 PostgreSQL),
 and Rasa's action calls share keep-alive connections to the action server."""
+
 from __future__ import annotations
 
 import asyncio
@@ -55,15 +56,24 @@ def store(request, tmp_path, monkeypatch):  # type: ignore[no-untyped-def]
 
 def stored_rows(engine, sender: str) -> list[tuple[str, str | None]]:  # type: ignore[no-untyped-def]
     with engine.connect() as conn:
-        return [tuple(r) for r in conn.execute(
-            text("SELECT type_name, coalesce(action_name, intent_name) FROM events WHERE sender_id = :s ORDER BY id"),
-            {"s": sender})]
+        return [
+            tuple(r)
+            for r in conn.execute(
+                text(
+                    "SELECT type_name, coalesce(action_name, intent_name) FROM events WHERE sender_id = :s ORDER BY id"
+                ),
+                {"s": sender},
+            )
+        ]
 
 
 def turn(tracker: DialogueStateTracker, text_: str, ts: float) -> None:
-    for event in (UserUttered(text_, {"name": "greet", "confidence": 1.0}, timestamp=ts),
-                  ActionExecuted("utter_greet", timestamp=ts + 0.1), BotUttered("Hello!", timestamp=ts + 0.2),
-                  ActionExecuted("action_listen", timestamp=ts + 0.3)):
+    for event in (
+        UserUttered(text_, {"name": "greet", "confidence": 1.0}, timestamp=ts),
+        ActionExecuted("utter_greet", timestamp=ts + 0.1),
+        BotUttered("Hello!", timestamp=ts + 0.2),
+        ActionExecuted("action_listen", timestamp=ts + 0.3),
+    ):
         tracker.update(event)
 
 
@@ -90,8 +100,13 @@ def test_each_turn_stores_its_new_events_once_in_order(store) -> None:  # type: 
 
     rows = stored_rows(engine, sender)
     assert len(rows) == 3 + 4 + 2 * 5
-    assert rows[:5] == [("action", "action_session_start"), ("session_started", None), ("action", "action_listen"),
-                        ("user", "greet"), ("action", "utter_greet")]
+    assert rows[:5] == [
+        ("action", "action_session_start"),
+        ("session_started", None),
+        ("action", "action_listen"),
+        ("user", "greet"),
+        ("action", "utter_greet"),
+    ]
     assert [e.as_dict()["event"] for e in final.events].count("user") == 3
     assert final.get_slot("order_id") == "B-4"
 
@@ -105,13 +120,18 @@ def test_a_new_session_and_a_tracker_built_elsewhere_store_only_what_is_new(stor
         turn(tracker, "hi", 2.0)
         await tracker_store.save(tracker)
         tracker = await tracker_store.retrieve(sender)  # a session expired: Rasa starts a new one
-        for event in (ActionExecuted("action_session_start", timestamp=10.0), SessionStarted(timestamp=10.1),
-                      ActionExecuted("action_listen", timestamp=10.2)):
+        for event in (
+            ActionExecuted("action_session_start", timestamp=10.0),
+            SessionStarted(timestamp=10.1),
+            ActionExecuted("action_listen", timestamp=10.2),
+        ):
             tracker.update(event)
         turn(tracker, "back again", 11.0)
         await tracker_store.save(tracker)
         # A tracker this store did not read (the HTTP API builds one from its events): Rasa's count decides.
-        rebuilt = DialogueStateTracker.from_events(sender, list((await tracker_store.retrieve(sender)).events), DOMAIN.slots)
+        rebuilt = DialogueStateTracker.from_events(
+            sender, list((await tracker_store.retrieve(sender)).events), DOMAIN.slots
+        )
         turn(rebuilt, "once more", 12.0)
         await tracker_store.save(rebuilt)
         return await tracker_store.retrieve(sender)
@@ -150,8 +170,14 @@ def test_action_calls_share_a_kept_alive_connection_and_survive_its_loss(store) 
 
         async def call() -> None:
             action = RemoteAction("action_check_order", endpoint)
-            results.append(await action.run(CollectingOutputChannel(), TemplatedNaturalLanguageGenerator(DOMAIN.responses),
-                                            DialogueStateTracker(unique_sender(), DOMAIN.slots), DOMAIN))
+            results.append(
+                await action.run(
+                    CollectingOutputChannel(),
+                    TemplatedNaturalLanguageGenerator(DOMAIN.responses),
+                    DialogueStateTracker(unique_sender(), DOMAIN.slots),
+                    DOMAIN,
+                )
+            )
 
         try:
             for _ in range(3):

@@ -1,5 +1,6 @@
 """The one rate limiter against a real Redis: two servers share one count, and a Redis that
 goes away leaves the limiter counting in memory (degraded) instead of failing requests."""
+
 from __future__ import annotations
 
 import uuid
@@ -29,8 +30,13 @@ def test_two_servers_share_one_count_in_redis(proxy):
     server_a, server_b = Limiter(url), Limiter(url)
     key = f"t:{uuid.uuid4().hex}"
 
-    hits = [server_a.hit(key, 4, 60), server_b.hit(key, 4, 60), server_a.hit(key, 4, 60),
-            server_b.hit(key, 4, 60), server_a.hit(key, 4, 60)]
+    hits = [
+        server_a.hit(key, 4, 60),
+        server_b.hit(key, 4, 60),
+        server_a.hit(key, 4, 60),
+        server_b.hit(key, 4, 60),
+        server_a.hit(key, 4, 60),
+    ]
 
     assert hits == [True, True, True, True, False]
     assert not server_a.degraded

@@ -1,4 +1,5 @@
 """Receipt readings: recorded, corrected, confirmed onto a return, ticket or order (SQLite and PostgreSQL)."""
+
 from __future__ import annotations
 
 import uuid
@@ -24,7 +25,9 @@ def an_attachment(uow_factory, sender: str, path: str) -> int:  # type: ignore[n
         conv = Conversation(sender_id=sender, started_at=NOW, last_event_at=NOW, status="open")
         uow.session.add(conv)
         uow.session.flush()
-        msg = Message(conversation_id=conv.id, event_key=uuid.uuid4().hex, direction="in", text="/send_photo", sent_at=NOW)
+        msg = Message(
+            conversation_id=conv.id, event_key=uuid.uuid4().hex, direction="in", text="/send_photo", sent_at=NOW
+        )
         uow.session.add(msg)
         uow.session.flush()
         att = Attachment(conversation_id=conv.id, message_id=msg.id, kind="photo", path=path, created_at=NOW)
@@ -39,7 +42,9 @@ def test_confirmed_receipt_is_attached_to_the_return_with_image_and_text(uow_fac
     ret = returns.open_return(uow_factory(), customer, number, "yoga mat", "too thin", NOW)
     sender, path = f"s-{uuid.uuid4().hex}", f"uploads/webchat/x/{uuid.uuid4().hex}.png"
     attachment_id = an_attachment(uow_factory, sender, path)
-    read = receipts.record_reading(uow_factory(), customer, sender, path, "ORDER ... TOTAL 49.90", fields_for(number), NOW)
+    read = receipts.record_reading(
+        uow_factory(), customer, sender, path, "ORDER ... TOTAL 49.90", fields_for(number), NOW
+    )
 
     done = receipts.confirm_reading(uow_factory(), read.id, customer, "return", NOW - timedelta(hours=1), NOW)
 
@@ -55,7 +60,9 @@ def test_confirmed_receipt_is_attached_to_the_return_with_image_and_text(uow_fac
 def test_corrected_field_is_kept_and_payment_receipt_opens_a_ticket(uow_factory):
     customer = a_customer(uow_factory)
     number = an_order(uow_factory, customer, "paid", ("Desk Lamp",))
-    read = receipts.record_reading(uow_factory(), customer, "s-pay", "uploads/p.png", "text", fields_for("A-99999"), NOW)
+    read = receipts.record_reading(
+        uow_factory(), customer, "s-pay", "uploads/p.png", "text", fields_for("A-99999"), NOW
+    )
 
     receipts.correct_reading(uow_factory(), read.id, customer, "order_number", number)
     done = receipts.confirm_reading(uow_factory(), read.id, customer, "payment", NOW - timedelta(hours=1), NOW)
@@ -91,11 +98,18 @@ def test_a_reading_confirmed_before_its_photo_is_ingested_gets_the_photo_when_it
     number = an_order(uow_factory, customer, "delivered", ("Yoga Mat",))
     ret = returns.open_return(uow_factory(), customer, number, "yoga mat", "too thin", NOW)
     sender, path = f"s-{uuid.uuid4().hex}", f"uploads/telegram/{uuid.uuid4().hex}.jpg"
-    read = receipts.record_reading(uow_factory(), customer, sender, path, "ORDER ... TOTAL 49.90", fields_for(number), NOW)
+    read = receipts.record_reading(
+        uow_factory(), customer, sender, path, "ORDER ... TOTAL 49.90", fields_for(number), NOW
+    )
     receipts.confirm_reading(uow_factory(), read.id, customer, "return", NOW - timedelta(hours=1), NOW)
 
-    photo = user_uttered(sender, "/send_photo", intent="send_photo", channel="telegram",
-                         metadata={"attachments": [{"kind": "photo", "mime_type": "image/jpeg", "size": 10, "path": path}]})
+    photo = user_uttered(
+        sender,
+        "/send_photo",
+        intent="send_photo",
+        channel="telegram",
+        metadata={"attachments": [{"kind": "photo", "mime_type": "image/jpeg", "size": 10, "path": path}]},
+    )
     ingest(uow_factory(), photo)
 
     uow = uow_factory()

@@ -1,4 +1,5 @@
 """The REST channel owns identity and limits: over real HTTP, on the channel test server."""
+
 from __future__ import annotations
 
 import uuid
@@ -13,8 +14,12 @@ WEBHOOK = "/webhooks/rest/webhook"
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    env = {"MAX_MESSAGE_CHARS": "200", "MESSAGES_PER_MINUTE": "5", "NEW_CUSTOMERS_PER_IP_PER_HOUR": "1000",
-           "MAX_REQUEST_BYTES": "4096"}
+    env = {
+        "MAX_MESSAGE_CHARS": "200",
+        "MESSAGES_PER_MINUTE": "5",
+        "NEW_CUSTOMERS_PER_IP_PER_HOUR": "1000",
+        "MAX_REQUEST_BYTES": "4096",
+    }
     with WebchatServer(tmp_path_factory.mktemp("rest"), env=env, delay=0, crm=False) as srv:
         yield srv
 
@@ -52,10 +57,17 @@ def test_only_json_bodies_are_accepted(server, http):
 
     assert plain.status_code == 415 and form.status_code == 415
     assert recorded(server, someone) == []
-    assert http.post(WEBHOOK, content=body.encode(), headers={"Content-Type": "application/json; charset=utf-8"}).status_code == 200
+    assert (
+        http.post(
+            WEBHOOK, content=body.encode(), headers={"Content-Type": "application/json; charset=utf-8"}
+        ).status_code
+        == 200
+    )
 
 
-@pytest.mark.parametrize("other", [uuid.uuid4().hex, "123456789", "-100200300"], ids=["webchat-session", "telegram-user", "telegram-group"])
+@pytest.mark.parametrize(
+    "other", [uuid.uuid4().hex, "123456789", "-100200300"], ids=["webchat-session", "telegram-user", "telegram-group"]
+)
 def test_a_sender_id_of_another_channel_is_refused(server, http, other):
     reply = http.post(WEBHOOK, json={"sender": other, "message": "show me my conversation"})
 
@@ -76,10 +88,17 @@ def test_no_sender_is_refused_instead_of_sharing_default(server, http):
 def test_metadata_keeps_only_a_plain_display_name(server, http):
     someone = sender()
 
-    http.post(WEBHOOK, json={"sender": someone, "message": "hi", "metadata": {
-        "display_name": "<b>Evil</b>\u0007 " + "x" * 200,
-        "attachments": [{"kind": "photo", "path": "../../../../etc/passwd"}],
-    }})
+    http.post(
+        WEBHOOK,
+        json={
+            "sender": someone,
+            "message": "hi",
+            "metadata": {
+                "display_name": "<b>Evil</b>\u0007 " + "x" * 200,
+                "attachments": [{"kind": "photo", "path": "../../../../etc/passwd"}],
+            },
+        },
+    )
 
     [message] = recorded(server, someone)
     assert set(message["metadata"]) == {"display_name", "network"}
@@ -98,8 +117,11 @@ def test_a_too_long_message_gets_a_polite_reply_and_goes_no_further(server, http
 
 
 def test_a_body_over_the_limit_is_refused_from_its_length(server, http):
-    reply = http.post(WEBHOOK, content=b'{"sender": "x", "message": "' + b"a" * 5000 + b'"}',
-                      headers={"Content-Type": "application/json"})
+    reply = http.post(
+        WEBHOOK,
+        content=b'{"sender": "x", "message": "' + b"a" * 5000 + b'"}',
+        headers={"Content-Type": "application/json"},
+    )
 
     assert reply.status_code == 413
 
@@ -115,12 +137,15 @@ def test_messages_per_minute_per_chat_are_limited(server, http):
     assert other.status_code == 200
 
 
-@pytest.mark.parametrize("env, header, status", [
-    ({"HOST": "0.0.0.0"}, None, 404),
-    ({"HOST": "0.0.0.0", "REST_TOKEN": "rest-secret"}, None, 401),
-    ({"HOST": "0.0.0.0", "REST_TOKEN": "rest-secret"}, "Bearer wrong", 401),
-    ({"HOST": "0.0.0.0", "REST_TOKEN": "rest-secret"}, "Bearer rest-secret", 200),
-])
+@pytest.mark.parametrize(
+    "env, header, status",
+    [
+        ({"HOST": "0.0.0.0"}, None, 404),
+        ({"HOST": "0.0.0.0", "REST_TOKEN": "rest-secret"}, None, 401),
+        ({"HOST": "0.0.0.0", "REST_TOKEN": "rest-secret"}, "Bearer wrong", 401),
+        ({"HOST": "0.0.0.0", "REST_TOKEN": "rest-secret"}, "Bearer rest-secret", 200),
+    ],
+)
 def test_off_loopback_rest_is_off_unless_its_token_is_set_and_sent(tmp_path, env, header, status):
     with WebchatServer(tmp_path, env=env, delay=0, crm=False) as srv, httpx.Client(base_url=srv.url) as http:
         headers = {"Authorization": header} if header else {}
@@ -138,8 +163,14 @@ def test_what_the_team_sends_between_turns_waits_for_the_caller_who_is_then_list
     assert f"/webhooks/rest/messages?sender={someone}" in link and 'rel="messages"' in link
     assert http.get("/webhooks/rest/listening", params={"sender": someone}).json()["listening"] is False
 
-    http.post("/test/push", json={"channel": "rest", "sender": someone,
-                                  "message": {"text": "Hi, Sam here.", "source": "agent", "agent": "sam"}})
+    http.post(
+        "/test/push",
+        json={
+            "channel": "rest",
+            "sender": someone,
+            "message": {"text": "Hi, Sam here.", "source": "agent", "agent": "sam"},
+        },
+    )
     first = http.get("/webhooks/rest/messages", params={"sender": someone}).json()["messages"]
     again = http.get("/webhooks/rest/messages", params={"sender": someone, "after": first[-1]["id"]}).json()["messages"]
 

@@ -1,4 +1,5 @@
 """The scale-out profile on the machine's real RabbitMQ and Redis: spool -> confirmed publish -> queue -> CRM."""
+
 from __future__ import annotations
 
 import asyncio
@@ -50,8 +51,16 @@ def topology() -> Topology:
 def publishing_sink(tmp_path, url: str, topology: Topology) -> EventSink:  # type: ignore[no-untyped-def]
     """What Rasa runs in the scale-out profile (crm_store.ingestion.sinks.sink_for)."""
     publisher = ConfirmedPublisher(url, topology)
-    sink = EventSink(None, tmp_path / "var", retry_seconds=0.2, max_backoff=0.5, deliver=publisher, deliver_batch=publisher.batch,
-                     temporary=lambda exc: True, destination="rabbitmq")
+    sink = EventSink(
+        None,
+        tmp_path / "var",
+        retry_seconds=0.2,
+        max_backoff=0.5,
+        deliver=publisher,
+        deliver_batch=publisher.batch,
+        temporary=lambda exc: True,
+        destination="rabbitmq",
+    )
     sink.start()
     return sink
 
@@ -86,8 +95,11 @@ async def dead_queue_bodies(topology: Topology) -> list[bytes]:
 async def test_events_published_by_rasa_reach_the_crm_once(uow_factory, engine, tmp_path, topology):
     stream = recorded_stream()
     expected_messages = sum(1 for e in stream if e["event"] in ("user", "bot"))
-    expected_events = sum(1 for e in stream if e["event"] not in ("user", "bot", "session_started")
-                          and e.get("name") != "action_session_start")
+    expected_events = sum(
+        1
+        for e in stream
+        if e["event"] not in ("user", "bot", "session_started") and e.get("name") != "action_session_start"
+    )
     sink = publishing_sink(tmp_path, RABBIT, topology)
 
     for event in stream + stream:  # delivered twice, as after a redelivery
@@ -105,7 +117,9 @@ async def test_events_published_by_rasa_reach_the_crm_once(uow_factory, engine, 
     assert row_counts(engine) == first
 
 
-async def test_undecodable_and_poison_messages_go_to_the_dead_letter_queue_and_the_next_goes_on(uow_factory, engine, topology):
+async def test_undecodable_and_poison_messages_go_to_the_dead_letter_queue_and_the_next_goes_on(
+    uow_factory, engine, topology
+):
     sender = unique_sender()
     poison = user_uttered(sender, "from the far future", ts=1e300)
     connection = await aio_pika.connect(RABBIT)
@@ -178,11 +192,14 @@ async def test_an_ingest_consumer_killed_while_it_holds_an_event_loses_nothing(t
     tx = blocker.begin()
     blocker.exec_driver_sql("INSERT INTO segments (name, created_at) VALUES ('lock', '2026-01-01')")
     try:  # the CRM is locked: the consumer takes the first event and retries it, unacknowledged
-        consumer = subprocess.Popen([sys.executable, "-c", _CONSUMER, RABBIT, db, topology.exchange, topology.queue,
-                                     str(tmp_path)], cwd=PROJECT_ROOT)
+        consumer = subprocess.Popen(
+            [sys.executable, "-c", _CONSUMER, RABBIT, db, topology.exchange, topology.queue, str(tmp_path)],
+            cwd=PROJECT_ROOT,
+        )
         try:
-            holding = eventually(lambda: status.exists() and json.loads(status.read_text() or "{}").get("retrying_since"),
-                                 timeout=60)
+            holding = eventually(
+                lambda: status.exists() and json.loads(status.read_text() or "{}").get("retrying_since"), timeout=60
+            )
         finally:
             os.kill(consumer.pid, signal.SIGKILL)
             consumer.wait()
@@ -247,15 +264,24 @@ def test_deployments_sharing_a_vhost_keep_apart_and_the_vhost_is_kept(tmp_path):
     vhost = f"crm-test-{uuid.uuid4().hex[:8]}"
     subprocess.run(["rabbitmqctl", "-q", "add_vhost", vhost], check=True, timeout=60)
     try:
-        subprocess.run(["rabbitmqctl", "-q", "set_permissions", "-p", vhost, "guest", ".*", ".*", ".*"], check=True, timeout=60)
+        subprocess.run(
+            ["rabbitmqctl", "-q", "set_permissions", "-p", vhost, "guest", ".*", ".*", ".*"], check=True, timeout=60
+        )
         url = f"amqp://guest:guest@127.0.0.1:5672/{vhost}"
         shop_a, shop_b = Topology("shop-a.events", "shop-a"), Topology("shop-b.events", "shop-b")
         ConfirmedPublisher(url, shop_a)({"sender_id": "a", "event": "user", "timestamp": 1.0})
         ConfirmedPublisher(url, shop_b)({"sender_id": "b", "event": "user", "timestamp": 1.0})
 
-        listing = subprocess.run(["rabbitmqctl", "-q", "list_queues", "-p", vhost, "name", "messages"],
-                                 check=True, capture_output=True, text=True, timeout=60).stdout
-        depths = dict(line.split() for line in listing.strip().splitlines() if line.strip() and not line.startswith("name"))
+        listing = subprocess.run(
+            ["rabbitmqctl", "-q", "list_queues", "-p", vhost, "name", "messages"],
+            check=True,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        ).stdout
+        depths = dict(
+            line.split() for line in listing.strip().splitlines() if line.strip() and not line.startswith("name")
+        )
         assert depths == {"shop-a": "1", "shop-a.dead": "0", "shop-b": "1", "shop-b.dead": "0"}
     finally:
         subprocess.run(["rabbitmqctl", "-q", "delete_vhost", vhost], timeout=60)

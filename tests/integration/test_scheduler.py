@@ -1,5 +1,6 @@
 """The scheduler as processes meet it: one active per database, missed runs run once,
 a failing job is recorded and does not stop anything."""
+
 from __future__ import annotations
 
 import os
@@ -52,8 +53,14 @@ def test_the_same_fire_time_runs_once(engine):
 
 
 def _scheduler(env: dict[str, str], log_path) -> subprocess.Popen:  # type: ignore[no-untyped-def]
-    return subprocess.Popen([sys.executable, "-m", "bot.cli", "scheduler"], cwd=PROJECT_ROOT, env=env,
-                            stdout=log_path.open("w"), stderr=subprocess.STDOUT, start_new_session=True)
+    return subprocess.Popen(
+        [sys.executable, "-m", "bot.cli", "scheduler"],
+        cwd=PROJECT_ROOT,
+        env=env,
+        stdout=log_path.open("w"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
 
 
 def test_two_schedulers_started_at_once_run_each_missed_job_once(tmp_path):
@@ -83,11 +90,17 @@ def test_two_schedulers_started_at_once_run_each_missed_job_once(tmp_path):
             def settled() -> bool:
                 logs = "".join((tmp_path / f"scheduler{i}.log").read_text() for i in range(2))
                 with engine.connect() as conn:
-                    done = conn.execute(select(func.count()).select_from(JobRun).where(JobRun.finished_at.is_not(None))).scalar_one()
+                    done = conn.execute(
+                        select(func.count()).select_from(JobRun).where(JobRun.finished_at.is_not(None))
+                    ).scalar_one()
                 upcoming = next_run_times(engine)
                 now = datetime.utcnow()  # the job store's times are naive UTC
-                return ('"scheduler standing by"' in logs and done >= len(names) and set(upcoming) >= names
-                        and all(at is not None and at > now for at in upcoming.values()))
+                return (
+                    '"scheduler standing by"' in logs
+                    and done >= len(names)
+                    and set(upcoming) >= names
+                    and all(at is not None and at > now for at in upcoming.values())
+                )
 
             deadline = time.monotonic() + 90
             while not settled() and time.monotonic() < deadline:
@@ -98,7 +111,9 @@ def test_two_schedulers_started_at_once_run_each_missed_job_once(tmp_path):
             codes = [p.wait(30) for p in procs]
         logs = "\n".join((tmp_path / f"scheduler{i}.log").read_text() for i in range(2))
         with engine.connect() as conn:
-            runs = conn.execute(select(JobRun.job, JobRun.status, JobRun.host, JobRun.scheduled_for, JobRun.summary)).all()
+            runs = conn.execute(
+                select(JobRun.job, JobRun.status, JobRun.host, JobRun.scheduled_for, JobRun.summary)
+            ).all()
             lease = conn.execute(select(SchedulerLease.holder)).scalar_one()
         assert codes == [0, 0], logs
         # A job due every minute or five may also come round regularly while the test runs: only the
@@ -107,6 +122,8 @@ def test_two_schedulers_started_at_once_run_each_missed_job_once(tmp_path):
         assert sorted(r.job for r in missed) == sorted(names), logs
         assert {r.status for r in runs} == {"ok"}, runs
         assert len({r.host for r in runs}) == 1  # one active scheduler ran them all
-        assert all(r.summary["as_of"] == r.scheduled_for.isoformat() for r in runs), runs  # each counts from its fire time
+        assert all(r.summary["as_of"] == r.scheduled_for.isoformat() for r in runs), (
+            runs
+        )  # each counts from its fire time
         assert logs.count('"scheduler active"') == 1, logs
         assert lease is None  # released on a clean stop

@@ -1,4 +1,5 @@
 """The services behind the assistant's skills, on SQLite and PostgreSQL (uow_factory)."""
+
 from __future__ import annotations
 
 import uuid
@@ -11,7 +12,14 @@ from sqlalchemy import select
 from crm_store import stages
 from crm_store.errors import InvalidTransition, OrderNotFound
 from crm_store.models import (
-    Conversation, Customer, Feedback, Handoff, Order, OrderItem, Product, StageHistory,
+    Conversation,
+    Customer,
+    Feedback,
+    Handoff,
+    Order,
+    OrderItem,
+    Product,
+    StageHistory,
 )
 from crm_store.services import deals, feedback, handoffs, products, returns, tickets
 
@@ -29,8 +37,15 @@ def a_customer(uow_factory) -> int:  # type: ignore[no-untyped-def]
 def a_product(uow_factory, name: str, stock: int = 5, price: str = "49.90") -> int:  # type: ignore[no-untyped-def]
     uow = uow_factory()
     with uow:
-        product = uow.products.add(Product(sku=f"SKU-{uuid.uuid4().hex[:8]}", name=name, price=Decimal(price), stock=stock,
-                                           description=f"Our {name}."))
+        product = uow.products.add(
+            Product(
+                sku=f"SKU-{uuid.uuid4().hex[:8]}",
+                name=name,
+                price=Decimal(price),
+                stock=stock,
+                description=f"Our {name}.",
+            )
+        )
         uow.commit()
         return product.id
 
@@ -40,8 +55,16 @@ def an_order(uow_factory, customer_id: int, status: str, product_names: tuple[st
     ids = [a_product(uow_factory, name) for name in product_names]
     uow = uow_factory()
     with uow:
-        order = uow.orders.add(Order(number=number, customer_id=customer_id, status="pending", stage_entered_at=NOW - timedelta(days=9),
-                                     placed_at=NOW - timedelta(days=9), total=Decimal("49.90")))
+        order = uow.orders.add(
+            Order(
+                number=number,
+                customer_id=customer_id,
+                status="pending",
+                stage_entered_at=NOW - timedelta(days=9),
+                placed_at=NOW - timedelta(days=9),
+                total=Decimal("49.90"),
+            )
+        )
         for pid in ids:
             uow.session.add(OrderItem(order_id=order.id, product_id=pid, quantity=1, unit_price=Decimal("49.90")))
         flow = ["paid", "packed", "shipped", "delivered"]
@@ -53,12 +76,16 @@ def an_order(uow_factory, customer_id: int, status: str, product_names: tuple[st
 
 # ------------------------------------------------------------------ tickets
 
-@pytest.mark.parametrize("text, expected", [
-    ("This is UNACCEPTABLE, I am furious!!", "high"),
-    ("the parcel arrived damaged", "high"),
-    ("you charged me twice for one order", "high"),
-    ("the delivery was a bit late", "normal"),
-])
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("This is UNACCEPTABLE, I am furious!!", "high"),
+        ("the parcel arrived damaged", "high"),
+        ("you charged me twice for one order", "high"),
+        ("the delivery was a bit late", "normal"),
+    ],
+)
 def test_priority_follows_anger_damage_and_double_charges(text, expected):
     assert tickets.priority_for(text) == expected
 
@@ -67,16 +94,24 @@ def test_complaint_ticket_is_opened_with_priority_history_and_conversation(uow_f
     customer_id = a_customer(uow_factory)
     sender = f"t-{uuid.uuid4().hex[:8]}"
 
-    ticket = tickets.open_ticket(uow_factory(), customer_id, "Parcel arrived damaged", NOW, description="it is broken",
-                                 priority="high", sender_id=sender)
+    ticket = tickets.open_ticket(
+        uow_factory(),
+        customer_id,
+        "Parcel arrived damaged",
+        NOW,
+        description="it is broken",
+        priority="high",
+        sender_id=sender,
+    )
 
     assert ticket.number == f"T-{ticket.id:05d}" and ticket.priority == "high" and ticket.status == "open"
     uow = uow_factory()
     with uow:
         row = uow.tickets.get(ticket.id)
         assert row.customer_id == customer_id and row.conversation_id is not None
-        history = uow.session.scalars(select(StageHistory.stage).where(StageHistory.process == "ticket",
-                                                                        StageHistory.process_id == ticket.id)).all()
+        history = uow.session.scalars(
+            select(StageHistory.stage).where(StageHistory.process == "ticket", StageHistory.process_id == ticket.id)
+        ).all()
     assert history == ["open"]
 
 
@@ -102,6 +137,7 @@ def test_subject_is_the_first_sentence_and_button_payloads_fall_back():
 
 # ------------------------------------------------------------------ returns
 
+
 def test_return_gets_a_number_and_matches_a_fuzzy_item(uow_factory):
     customer_id = a_customer(uow_factory)
     number = an_order(uow_factory, customer_id, "delivered", ("wireless earbuds", "yoga mat"))
@@ -112,8 +148,9 @@ def test_return_gets_a_number_and_matches_a_fuzzy_item(uow_factory):
     assert [r.number for r in returns.returns_of(uow_factory(), customer_id)] == [ret.number]
     uow = uow_factory()
     with uow:
-        stage = uow.session.scalars(select(StageHistory.stage).where(StageHistory.process == "return",
-                                                                      StageHistory.process_id == ret.id)).all()
+        stage = uow.session.scalars(
+            select(StageHistory.stage).where(StageHistory.process == "return", StageHistory.process_id == ret.id)
+        ).all()
     assert stage == ["requested"]
 
 
@@ -134,6 +171,7 @@ def test_return_refuses_unshipped_foreign_orders_and_unknown_items(uow_factory):
 
 # ------------------------------------------------------------------ products
 
+
 def test_product_lookup_is_fuzzy(uow_factory):
     a_product(uow_factory, "wireless earbuds", stock=0)
     a_product(uow_factory, "mechanical keyboard", stock=12, price="79.00")
@@ -148,8 +186,11 @@ def test_product_lookup_is_fuzzy(uow_factory):
 
 # ------------------------------------------------------------------ deals
 
+
 def test_lead_becomes_a_deal_in_stage_new(uow_factory):
-    lead = deals.Lead("Maria Rossi", "Rossi Office Supplies", "maria@rossi.example", "+49305550123", "500 units a month")
+    lead = deals.Lead(
+        "Maria Rossi", "Rossi Office Supplies", "maria@rossi.example", "+49305550123", "500 units a month"
+    )
 
     deal = deals.create_lead(uow_factory(), lead, NOW)
 
@@ -157,12 +198,18 @@ def test_lead_becomes_a_deal_in_stage_new(uow_factory):
     uow = uow_factory()
     with uow:
         row = uow.deals.get(deal.id)
-        assert (row.company, row.email, row.volume) == ("Rossi Office Supplies", "maria@rossi.example", "500 units a month")
-        assert uow.session.scalars(select(StageHistory.stage).where(StageHistory.process == "deal",
-                                                                     StageHistory.process_id == deal.id)).all() == ["new"]
+        assert (row.company, row.email, row.volume) == (
+            "Rossi Office Supplies",
+            "maria@rossi.example",
+            "500 units a month",
+        )
+        assert uow.session.scalars(
+            select(StageHistory.stage).where(StageHistory.process == "deal", StageHistory.process_id == deal.id)
+        ).all() == ["new"]
 
 
 # ------------------------------------------------------------------ feedback
+
 
 def test_feedback_is_stored_and_summarised(uow_factory):
     customer_id = a_customer(uow_factory)
@@ -181,12 +228,16 @@ def test_feedback_is_stored_and_summarised(uow_factory):
 
 # ------------------------------------------------------------------ handoffs
 
+
 def test_handoff_is_queued_once_on_the_senders_conversation(uow_factory):
     sender = f"t-{uuid.uuid4().hex[:8]}"
     uow = uow_factory()
     with uow:
-        conversation = uow.conversations.add(Conversation(sender_id=sender, channel="rest", opened_by_event=uuid.uuid4().hex,
-                                                          started_at=NOW, last_event_at=NOW))
+        conversation = uow.conversations.add(
+            Conversation(
+                sender_id=sender, channel="rest", opened_by_event=uuid.uuid4().hex, started_at=NOW, last_event_at=NOW
+            )
+        )
         uow.commit()
 
     first = handoffs.request_handoff(uow_factory(), sender, "asked for a person", NOW)

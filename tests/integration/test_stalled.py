@@ -1,5 +1,6 @@
 """The stalled-process job on planted histories: it flags exactly the planted stalled items,
 once, with readable reasons, and clears a flag when its process moves on."""
+
 from __future__ import annotations
 
 import uuid
@@ -22,11 +23,25 @@ def plant(engine):  # type: ignore[no-untyped-def]
     with Session(engine, future=True) as s:
         c = planted.customer(s, NOW)
         for days in range(1, 11):  # finished returns: "received" took 1..10 days, so its p90 is 9 days
-            planted.process(s, "return", c, [("requested", 10), ("approved", 20), ("received", 24 * days), ("refunded", 1)], NOW - timedelta(days=40))
-        stalled_return = planted.process(s, "return", c, [("requested", 10), ("approved", 20), ("received", 24 * 12)], NOW, number="R-01042")
+            planted.process(
+                s,
+                "return",
+                c,
+                [("requested", 10), ("approved", 20), ("received", 24 * days), ("refunded", 1)],
+                NOW - timedelta(days=40),
+            )
+        stalled_return = planted.process(
+            s, "return", c, [("requested", 10), ("approved", 20), ("received", 24 * 12)], NOW, number="R-01042"
+        )
         planted.process(s, "return", c, [("requested", 10), ("approved", 20), ("received", 24 * 5)], NOW)
         for _ in range(10):  # finished orders: packed took 24 h
-            planted.process(s, "order", c, [("pending", 2), ("paid", 2), ("packed", 24), ("shipped", 48), ("delivered", 1)], NOW - timedelta(days=30))
+            planted.process(
+                s,
+                "order",
+                c,
+                [("pending", 2), ("paid", 2), ("packed", 24), ("shipped", 48), ("delivered", 1)],
+                NOW - timedelta(days=30),
+            )
         stalled_order = planted.process(s, "order", c, [("pending", 2), ("paid", 2), ("packed", 50)], NOW)
         planted.process(s, "order", c, [("pending", 2), ("paid", 2), ("packed", 10)], NOW)
         stalled_ticket = planted.process(s, "ticket", c, [("open", 30)], NOW)  # SLA ticket.open=24
@@ -51,8 +66,14 @@ def plant(engine):  # type: ignore[no-untyped-def]
         anonymous = planted.conversation(s, None, NOW)
         anon_form = planted.event(s, anonymous, "active_loop", "cancel_order_form", NOW - timedelta(hours=30))
         s.commit()
-        expected = {("return", stalled_return.id), ("order", stalled_order.id), ("ticket", stalled_ticket.id),
-                    ("handoff", stalled_handoff.id), ("form", form.id), ("form", anon_form.id)}
+        expected = {
+            ("return", stalled_return.id),
+            ("order", stalled_order.id),
+            ("ticket", stalled_ticket.id),
+            ("handoff", stalled_handoff.id),
+            ("form", form.id),
+            ("form", anon_form.id),
+        }
         plant.abandoned = abandoned.id, form.id  # type: ignore[attr-defined]
         return expected, stalled_return.id
 
@@ -85,7 +106,11 @@ def test_job_flags_exactly_the_planted_stalled_processes(engine):
     ticket = next(f for (p, _), f in flags.items() if p == "ticket")
     assert ticket.reason.endswith("SLA for this stage is 24 hours")
     with Session(engine, future=True) as s:
-        p90 = s.scalars(select(StageThreshold.p90_hours).where(StageThreshold.process == "return", StageThreshold.stage == "received")).one()
+        p90 = s.scalars(
+            select(StageThreshold.p90_hours).where(
+                StageThreshold.process == "return", StageThreshold.stage == "received"
+            )
+        ).one()
     assert p90 == 24 * 9
 
 
@@ -102,8 +127,16 @@ def test_a_second_run_raises_nothing_and_a_process_that_moves_on_is_cleared(engi
         s.commit()
         conversation_id, form_id = plant.abandoned  # type: ignore[attr-defined]
         # The customer came back and finished the form.
-        s.add(ConversationEvent(conversation_id=conversation_id, event_key=uuid.uuid4().hex, kind="active_loop", name=None,
-                                payload={}, occurred_at=NOW + timedelta(minutes=12)))
+        s.add(
+            ConversationEvent(
+                conversation_id=conversation_id,
+                event_key=uuid.uuid4().hex,
+                kind="active_loop",
+                name=None,
+                payload={},
+                occurred_at=NOW + timedelta(minutes=12),
+            )
+        )
         s.commit()
     later = run(engine, NOW + timedelta(minutes=15))
     assert later.summary["closed"] == 2
@@ -164,6 +197,9 @@ def test_the_digest_shows_every_pipelines_bottleneck_and_the_worst_funnel(engine
     assert (rows["return"].stalled_stage, rows["return"].stalled) == ("received", 1)
     assert rows["order"].stalled_stage == "packed"
     assert digest.charts["funnel"].startswith(b"\x89PNG")
-    assert "return: 12 entered, 10 reached refunded (83%); slowest stage received (median 5 days); most stalled: received (1)" in render_text(digest)
+    assert (
+        "return: 12 entered, 10 reached refunded (83%); slowest stage received (median 5 days); most stalled: received (1)"
+        in render_text(digest)
+    )
     html = render_html(digest)
     assert "received: 1" in html and "cid:funnel" in html

@@ -1,5 +1,6 @@
 """Supervision that degrades: dependencies down are waited for, busy is not hung. The real
 supervisor, real child processes; RabbitMQ taken away with a TCP relay in front of the real one."""
+
 from __future__ import annotations
 
 import asyncio
@@ -101,12 +102,21 @@ def test_a_busy_child_whose_loop_beats_is_not_restarted(tmp_path):
     children = []
     for name, beat in (("beating server", "beat"), ("silent server", "none")):
         port = free_port()
-        children.append(Child(name, [sys.executable, "-c", BUSY_CHILD, str(port), str(var), beat],
-                              f"http://127.0.0.1:{port}/health", heartbeat="busy" if beat == "beat" else None, var_path=var))
+        children.append(
+            Child(
+                name,
+                [sys.executable, "-c", BUSY_CHILD, str(port), str(var), beat],
+                f"http://127.0.0.1:{port}/health",
+                heartbeat="busy" if beat == "beat" else None,
+                var_path=var,
+            )
+        )
     supervisor = Supervisor(children, cwd=str(PROJECT_ROOT), max_restarts=5, hang_seconds=2)
     with Watched(supervisor) as watched:
         # The HTTP-only twin, just as unanswering, is restarted as hung: the beat is what tells them apart.
-        watched.wait_for(lambda: any(s.startswith("silent server hung") for s in watched.said), 60, "the silent one's restart")
+        watched.wait_for(
+            lambda: any(s.startswith("silent server hung") for s in watched.said), 60, "the silent one's restart"
+        )
 
     assert not [s for s in watched.said if s.startswith("beating server") and ("hung" in s or "not healthy" in s)]
 
@@ -124,14 +134,25 @@ def test_rabbitmq_down_for_longer_than_the_hang_limit_degrades_and_nothing_is_lo
     database = f"sqlite:///{tmp_path / 'crm.db'}"
     migrate(make_engine(database))
     proxy = TcpProxy(5672).up()
-    env = {"DATABASE_URL": database, "VAR_DIR": str(tmp_path / "var"), "EVENT_QUEUE": name,
-           "EVENT_BROKER_URL": f"amqp://guest:guest@127.0.0.1:{proxy.port}/", "PYTHONWARNINGS": "ignore"}
+    env = {
+        "DATABASE_URL": database,
+        "VAR_DIR": str(tmp_path / "var"),
+        "EVENT_QUEUE": name,
+        "EVENT_BROKER_URL": f"amqp://guest:guest@127.0.0.1:{proxy.port}/",
+        "PYTHONWARNINGS": "ignore",
+    }
     from bot.cli import ingestion_check, ingestion_degraded
     from crm_store.settings import load_settings
 
     settings = load_settings(env)
-    consumer = Child("crm ingestion", python_module("bot.cli", "ingest"), None, env,
-                     check=ingestion_check(settings, "consumer"), degraded_check=ingestion_degraded(settings, "consumer"))
+    consumer = Child(
+        "crm ingestion",
+        python_module("bot.cli", "ingest"),
+        None,
+        env,
+        check=ingestion_check(settings, "consumer"),
+        degraded_check=ingestion_degraded(settings, "consumer"),
+    )
     sender = unique_sender("fault")
     try:
         with Watched(Supervisor([consumer], cwd=str(PROJECT_ROOT), max_restarts=1, hang_seconds=3)) as watched:
@@ -149,12 +170,17 @@ def test_rabbitmq_down_for_longer_than_the_hang_limit_degrades_and_nothing_is_lo
 
             def stored() -> bool:
                 with engine.connect() as conn:
-                    return conn.execute(select(Message.text).where(Message.text == "is my parcel lost?")).first() is not None
+                    return (
+                        conn.execute(select(Message.text).where(Message.text == "is my parcel lost?")).first()
+                        is not None
+                    )
 
             watched.wait_for(stored, 90, "the message queued during the outage reaching the CRM")
             watched.wait_for(lambda: any("no longer degraded" in s for s in watched.said), 30, "recovery")
         assert consumer.pid == first_pid or consumer.pid is None
-        assert not [s for s in watched.said if "hung" in s or "crashed" in s or "stopping everything" in s], watched.said
+        assert not [s for s in watched.said if "hung" in s or "crashed" in s or "stopping everything" in s], (
+            watched.said
+        )
     finally:
         proxy.close()
         asyncio.run(topology.remove(RABBIT))
@@ -171,20 +197,37 @@ def test_the_console_waits_for_a_postgresql_that_is_down_and_comes_up_when_it_is
         port = free_port()
         base = POSTGRES_URL.rsplit("@", 1)[0]
         database = f"{base}@127.0.0.1:{proxy.port}/test?options=-csearch_path%3D{schema}"
-        env = {"DATABASE_URL": database, "VAR_DIR": str(tmp_path / "var"), "CONSOLE_PORT": str(port),
-               "CONSOLE_DEMO_USERS": "false", "CONSOLE_SECRET": "test-only", "PYTHONWARNINGS": "ignore"}
-        console = Child("agent console", python_module("bot.cli", "console"), f"http://127.0.0.1:{port}/health", env,
-                        heartbeat="console", var_path=tmp_path / "var")
+        env = {
+            "DATABASE_URL": database,
+            "VAR_DIR": str(tmp_path / "var"),
+            "CONSOLE_PORT": str(port),
+            "CONSOLE_DEMO_USERS": "false",
+            "CONSOLE_SECRET": "test-only",
+            "PYTHONWARNINGS": "ignore",
+        }
+        console = Child(
+            "agent console",
+            python_module("bot.cli", "console"),
+            f"http://127.0.0.1:{port}/health",
+            env,
+            heartbeat="console",
+            var_path=tmp_path / "var",
+        )
         try:
             with Watched(Supervisor([console], cwd=str(PROJECT_ROOT), max_restarts=1, hang_seconds=3)) as watched:
-                watched.wait_for(lambda: any("agent console is degraded: waiting for the CRM database" in s for s in watched.said),
-                                 60, "degraded")
+                watched.wait_for(
+                    lambda: any("agent console is degraded: waiting for the CRM database" in s for s in watched.said),
+                    60,
+                    "degraded",
+                )
                 proxy.up()
                 watched.wait_for(lambda: "all up" in watched.said, 90, "the console coming up")
                 import httpx
 
                 health = httpx.get(f"http://127.0.0.1:{port}/health", timeout=5).json()
             assert health["parts"]["console"]["state"] == "ok"
-            assert not [s for s in watched.said if "hung" in s or "crashed" in s or "stopping everything" in s], watched.said
+            assert not [s for s in watched.said if "hung" in s or "crashed" in s or "stopping everything" in s], (
+                watched.said
+            )
         finally:
             proxy.close()

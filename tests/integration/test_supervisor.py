@@ -1,4 +1,5 @@
 """The supervisor behind `crmbot run`: crashed children are reported and restarted, then left stopped."""
+
 from __future__ import annotations
 
 import os
@@ -93,7 +94,10 @@ def test_a_hung_child_is_restarted_like_a_crashed_one(tmp_path):
     code = run_for(supervisor, 60)
 
     assert code == 1
-    assert any(s.startswith(f"hanging server hung (no answer from {url} for ") and s.endswith("restarting it (1/1)") for s in said), said
+    assert any(
+        s.startswith(f"hanging server hung (no answer from {url} for ") and s.endswith("restarting it (1/1)")
+        for s in said
+    ), said
     assert said[-1].startswith("hanging server hung") and said[-1].endswith("2 times in 5 minutes; stopping everything")
 
 
@@ -122,8 +126,12 @@ time.sleep(600)
 
 def test_a_dead_ingestion_worker_makes_its_process_unhealthy(tmp_path):
     said: list[str] = []
-    host = Child("rasa server", [sys.executable, "-c", WORKER_DIES_AFTER_TWO_SECONDS, str(tmp_path / STATUS)], None,
-                 check=heartbeat_check(tmp_path, STATUS, max_age=1.5))
+    host = Child(
+        "rasa server",
+        [sys.executable, "-c", WORKER_DIES_AFTER_TWO_SECONDS, str(tmp_path / STATUS)],
+        None,
+        check=heartbeat_check(tmp_path, STATUS, max_age=1.5),
+    )
     supervisor = Supervisor([host], cwd=str(tmp_path), say=said.append, max_restarts=1, hang_seconds=1)
 
     code = run_for(supervisor, 60)

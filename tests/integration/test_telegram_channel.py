@@ -4,6 +4,7 @@ Rasa's own ``register`` mounts the channel on a Sanic app, as ``rasa run`` does;
 agent is a stand-in whose ``handle_message`` records the UserMessage and answers through
 the output channel it was given (the channel's contract with Rasa, not an internet mock).
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -32,8 +33,14 @@ from tests.support.fake_telegram import FakeTelegram
 
 SECRET = "test-secret_42"
 FAST = RetryPolicy(attempts=4, base_delay=0.05, max_delay=0.2)
-USER = {"id": 777, "is_bot": False, "first_name": "Ada", "last_name": "Lovelace",
-        "username": "ada_l", "language_code": "en"}
+USER = {
+    "id": 777,
+    "is_bot": False,
+    "first_name": "Ada",
+    "last_name": "Lovelace",
+    "username": "ada_l",
+    "language_code": "en",
+}
 CHAT = {"id": 777, "type": "private", "first_name": "Ada", "last_name": "Lovelace", "username": "ada_l"}
 PNG = b"\x89PNG\r\n\x1a\n" + b"receipt" * 100
 pytestmark = pytest.mark.timeout(60)
@@ -66,9 +73,13 @@ def callback_update(update_id: int, data: str, message_id: int = 42) -> dict[str
             "from": USER,
             "chat_instance": "-555",
             "data": data,
-            "message": {"message_id": message_id, "date": 1_700_000_000, "chat": CHAT,
-                        "from": {"id": 123456789, "is_bot": True, "first_name": "Shop"},
-                        "text": "Pick one"},
+            "message": {
+                "message_id": message_id,
+                "date": 1_700_000_000,
+                "chat": CHAT,
+                "from": {"id": 123456789, "is_bot": True, "first_name": "Shop"},
+                "text": "Pick one",
+            },
         },
     }
 
@@ -138,8 +149,13 @@ async def test_text_message_reaches_rasa_with_identity_and_reply_goes_out(fake, 
     assert msg.text == "where is my order?"
     assert msg.sender_id == "777" and msg.input_channel == "telegram"
     assert msg.metadata == {
-        "telegram": {"user_id": 777, "username": "ada_l", "first_name": "Ada",
-                     "last_name": "Lovelace", "language_code": "en"},
+        "telegram": {
+            "user_id": 777,
+            "username": "ada_l",
+            "first_name": "Ada",
+            "last_name": "Lovelace",
+            "language_code": "en",
+        },
         "display_name": "Ada Lovelace",
         "attachments": [],
     }
@@ -160,11 +176,16 @@ async def test_start_and_commands_are_normalised(fake, webhook):
 async def test_buttons_become_an_inline_keyboard_and_a_press_is_answered(fake, webhook):
     url, agent = webhook
     long_payload = '/inform{"order_id":"A-10423","note":"' + "x" * 80 + '"}'
-    agent.replies["/greet"] = [{"text": "How can I help?", "buttons": [
-        {"title": "Order status", "payload": "/order_status"},
-        {"title": "Order A-10423", "payload": '/inform{"order_id":"A-10423"}'},
-        {"title": "Long one", "payload": long_payload},
-    ]}]
+    agent.replies["/greet"] = [
+        {
+            "text": "How can I help?",
+            "buttons": [
+                {"title": "Order status", "payload": "/order_status"},
+                {"title": "Order A-10423", "payload": '/inform{"order_id":"A-10423"}'},
+                {"title": "Long one", "payload": long_payload},
+            ],
+        }
+    ]
     await post(url, message_update(1, text="/start"))
     [sent] = fake.calls_to("sendMessage")
     [row] = sent["reply_markup"]["inline_keyboard"]
@@ -185,8 +206,7 @@ async def test_photo_is_downloaded_through_get_file_and_described(fake, webhook,
     fake.add_file("big-photo", PNG, "photos/file_7.jpg")
     photo = [
         {"file_id": "small-photo", "file_unique_id": "AQADs", "width": 90, "height": 90, "file_size": 100},
-        {"file_id": "big-photo", "file_unique_id": "AQADb", "width": 1280, "height": 960,
-         "file_size": len(PNG)},
+        {"file_id": "big-photo", "file_unique_id": "AQADb", "width": 1280, "height": 960, "file_size": len(PNG)},
     ]
     await post(url, message_update(1, photo=photo))
     await post(url, message_update(2, photo=photo, caption="my receipt"))
@@ -205,14 +225,23 @@ async def test_photo_is_downloaded_through_get_file_and_described(fake, webhook,
 async def test_pdf_document_is_stored_other_documents_are_declined(fake, webhook, tmp_path):
     url, agent = webhook
     fake.add_file("doc-1", b"%PDF-1.4 receipt", "documents/file_3.pdf")
-    document = {"file_id": "doc-1", "file_unique_id": "AgADd", "file_name": "../../etc/receipt.pdf",
-                "mime_type": "application/pdf", "file_size": 16}
+    document = {
+        "file_id": "doc-1",
+        "file_unique_id": "AgADd",
+        "file_name": "../../etc/receipt.pdf",
+        "mime_type": "application/pdf",
+        "file_size": 16,
+    }
     await post(url, message_update(1, document=document, caption="invoice"))
     [msg] = agent.messages
     [attachment] = msg.metadata["attachments"]
-    assert attachment == {"kind": "document", "file_name": "../../etc/receipt.pdf",
-                          "mime_type": "application/pdf", "size": 16,
-                          "path": "uploads/telegram/777/1-AgADd.pdf"}
+    assert attachment == {
+        "kind": "document",
+        "file_name": "../../etc/receipt.pdf",
+        "mime_type": "application/pdf",
+        "size": 16,
+        "path": "uploads/telegram/777/1-AgADd.pdf",
+    }
     assert (tmp_path / "var" / attachment["path"]).exists()
 
     zip_doc = {**document, "file_id": "doc-2", "mime_type": "application/zip", "file_name": "x.zip"}
@@ -223,12 +252,24 @@ async def test_pdf_document_is_stored_other_documents_are_declined(fake, webhook
     assert body["outcome"] == "too_large"
 
 
-@pytest.mark.parametrize("content", [
-    {"sticker": {"file_id": "st", "file_unique_id": "st1", "width": 512, "height": 512,
-                 "is_animated": False, "is_video": False, "type": "regular"}},
-    {"voice": {"file_id": "vo", "file_unique_id": "vo1", "duration": 3}},
-    {"location": {"latitude": 52.5, "longitude": 13.4}},
-])
+@pytest.mark.parametrize(
+    "content",
+    [
+        {
+            "sticker": {
+                "file_id": "st",
+                "file_unique_id": "st1",
+                "width": 512,
+                "height": 512,
+                "is_animated": False,
+                "is_video": False,
+                "type": "regular",
+            }
+        },
+        {"voice": {"file_id": "vo", "file_unique_id": "vo1", "duration": 3}},
+        {"location": {"latitude": 52.5, "longitude": 13.4}},
+    ],
+)
 async def test_stickers_voice_and_other_content_get_a_polite_answer(fake, webhook, content):
     url, agent = webhook
     _, body = await post(url, message_update(1, **content))
@@ -315,8 +356,9 @@ def crm_spool(tmp_path: Path) -> Iterator[tuple[Engine, EventSink]]:
 
 
 @pytest.mark.parametrize("kind, permanent, calls", [("400", True, 1), ("403", True, 1), ("502", False, FAST.attempts)])
-async def test_a_reply_that_cannot_be_sent_is_logged_and_recorded_in_the_crm(fake, tmp_path, crm_spool, caplog,
-                                                                            kind, permanent, calls):
+async def test_a_reply_that_cannot_be_sent_is_logged_and_recorded_in_the_crm(
+    fake, tmp_path, crm_spool, caplog, kind, permanent, calls
+):
     engine, sink = crm_spool
     agent_replies = [{"text": "lost"}, {"text": "after it"}]
     async with serve(TelegramInput(settings_for(fake, tmp_path), policy=FAST)) as (url, agent):
@@ -327,7 +369,9 @@ async def test_a_reply_that_cannot_be_sent_is_logged_and_recorded_in_the_crm(fak
 
     assert body["outcome"] == "handled", "the turn ends normally"
     assert fake.delivered_to(777) == ["after it"], "the turn's other replies still go out"
-    assert len(fake.calls_to("sendMessage")) == calls + 1, "a permanent error is not retried; others a bounded number of times"
+    assert len(fake.calls_to("sendMessage")) == calls + 1, (
+        "a permanent error is not retried; others a bounded number of times"
+    )
     assert "telegram reply not delivered" in caplog.text
     assert sink.wait_idle(10)
     with engine.connect() as conn:
@@ -386,5 +430,3 @@ async def test_polling_mode_reads_get_updates_and_confirms_offsets(fake, tmp_pat
     offsets = [c.get("offset") for c in fake.calls_to("getUpdates")]
     assert offsets[0] is None and 12 in offsets and 13 in offsets
     assert fake.calls_to("answerCallbackQuery")[0]["callback_query_id"] == "cbq-11"
-
-

@@ -1,5 +1,6 @@
-""""Any news on my ticket?": the latest update the team made or wrote, never an internal note
+""" "Any news on my ticket?": the latest update the team made or wrote, never an internal note
 (the real ticket-status action against a real CRM, SQLite and PostgreSQL)."""
+
 from __future__ import annotations
 
 import uuid
@@ -36,10 +37,24 @@ def test_any_news_reports_what_the_agent_wrote_last_and_not_the_private_note(uow
     with uow:
         row = uow.session.get(Ticket, ticket.id)
         stages.move(uow.session, "ticket", row, "in_progress", opened + timedelta(hours=3), note="we asked the carrier")
-        uow.session.add(Message(conversation_id=row.conversation_id, event_key=uuid.uuid4().hex, direction="out", author="agent",
-                                text="DHL found the parcel, it goes out again tomorrow", sent_at=opened + timedelta(days=1)))
-        uow.session.add(ConversationNote(conversation_id=row.conversation_id, author="agent", text="customer seems nice",
-                                         created_at=opened + timedelta(days=1, hours=1)))
+        uow.session.add(
+            Message(
+                conversation_id=row.conversation_id,
+                event_key=uuid.uuid4().hex,
+                direction="out",
+                author="agent",
+                text="DHL found the parcel, it goes out again tomorrow",
+                sent_at=opened + timedelta(days=1),
+            )
+        )
+        uow.session.add(
+            ConversationNote(
+                conversation_id=row.conversation_id,
+                author="agent",
+                text="customer seems nice",
+                created_at=opened + timedelta(days=1, hours=1),
+            )
+        )
         uow.commit()
 
     reply = ask(sender, "any news on my complaint?")
@@ -54,8 +69,14 @@ def test_a_stage_note_is_the_update_when_nobody_wrote(uow_factory, chat):
     ticket = tickets.open_ticket(uow_factory(), owner, "Payment problem", opened, sender_id=sender)
     uow = uow_factory()
     with uow:
-        stages.move(uow.session, "ticket", uow.session.get(Ticket, ticket.id), "waiting", opened + timedelta(hours=2),
-                    note="waiting for the bank's answer")
+        stages.move(
+            uow.session,
+            "ticket",
+            uow.session.get(Ticket, ticket.id),
+            "waiting",
+            opened + timedelta(hours=2),
+            note="waiting for the bank's answer",
+        )
         uow.commit()
 
     reply = ask(sender, f"what's happening with {ticket.number}")

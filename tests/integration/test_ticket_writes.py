@@ -1,5 +1,6 @@
 """A ticket, complaint or handoff is written only when asked or by a stated rule: the real ticket
 action against a real CRM (SQLite and PostgreSQL)."""
+
 from __future__ import annotations
 
 import pytest
@@ -18,8 +19,11 @@ def chat(uow_factory, monkeypatch):  # type: ignore[no-untyped-def]
 
 def tickets_of(engine, customer_id: int) -> list[tuple]:  # type: ignore[no-untyped-def]
     with engine.connect() as conn:
-        return conn.execute(select(Ticket.subject, Ticket.priority, Ticket.order_id, Ticket.description)
-                            .where(Ticket.customer_id == customer_id)).all()
+        return conn.execute(
+            select(Ticket.subject, Ticket.priority, Ticket.order_id, Ticket.description).where(
+                Ticket.customer_id == customer_id
+            )
+        ).all()
 
 
 def run_ticket(sender: str, text: str, intent: str = "complaint", **slots):  # type: ignore[no-untyped-def]
@@ -39,7 +43,9 @@ def test_saying_one_will_wait_opens_nothing(engine, uow_factory, chat):
     assert "look into it" in replies(dispatcher)
 
 
-def test_a_mild_complaint_gets_an_offer_and_the_yes_opens_one_ticket_with_the_order_and_a_plain_subject(engine, uow_factory, chat):
+def test_a_mild_complaint_gets_an_offer_and_the_yes_opens_one_ticket_with_the_order_and_a_plain_subject(
+    engine, uow_factory, chat
+):
     from actions.answers import ActionAnswer
 
     sender, owner = chat
@@ -51,8 +57,13 @@ def test_a_mild_complaint_gets_an_offer_and_the_yes_opens_one_ticket_with_the_or
 
     said = [{"event": "user", "text": complaint, "parse_data": {"intent": {"name": "complaint"}}}]
     dispatcher = CollectingDispatcher()
-    events = ActionAnswer().run(dispatcher, tracker(sender, "yes please", {"requested_info": "ticket:complaint",
-                                                                           "order_id": number}, said, intent="affirm"), DOMAIN)
+    events = ActionAnswer().run(
+        dispatcher,
+        tracker(
+            sender, "yes please", {"requested_info": "ticket:complaint", "order_id": number}, said, intent="affirm"
+        ),
+        DOMAIN,
+    )
     ticket_id = slot(events, "ticket_id")
     again, _ = run_ticket(sender, "yes", intent="affirm", ticket_id=ticket_id, order_id=number)
 
@@ -108,7 +119,9 @@ def test_a_stated_rule_hands_over_and_the_reason_names_it(engine, uow_factory, c
 
     sender, _ = chat
 
-    ActionHandoff().run(CollectingDispatcher(), tracker(sender, "i've been waiting 3 weeks for this", intent="escalate"), DOMAIN)
+    ActionHandoff().run(
+        CollectingDispatcher(), tracker(sender, "i've been waiting 3 weeks for this", intent="escalate"), DOMAIN
+    )
 
     assert [r.split(";")[0] for r in handoff_reasons(engine)] == ["rule: waited long"]
 
@@ -118,6 +131,8 @@ def test_the_yes_to_an_offered_person_is_recorded_as_the_customers_request(engin
 
     sender, _ = chat
 
-    ActionHandoff().run(CollectingDispatcher(), tracker(sender, "yes please", {"requested_info": "handoff"}, intent="affirm"), DOMAIN)
+    ActionHandoff().run(
+        CollectingDispatcher(), tracker(sender, "yes please", {"requested_info": "handoff"}, intent="affirm"), DOMAIN
+    )
 
     assert [r.split(";")[0] for r in handoff_reasons(engine)] == ["asked for a person (accepted the offer)"]

@@ -1,6 +1,7 @@
 """Verification that keeps the request, through the real actions and a real CRM: an email alone
 starts the code flow, codes are read with spaces or dashes only while one is expected, and the
 interrupted request (erasure, an order status) goes on after the code."""
+
 from __future__ import annotations
 
 import re
@@ -25,7 +26,9 @@ def visitor(uow_factory, monkeypatch):  # type: ignore[no-untyped-def]
     uow = uow_factory()
     with uow:
         guest = uow.customers.add(Customer(name="rest visitor", created_at=datetime.utcnow()))
-        uow.identities.add(ChannelIdentity(customer_id=guest.id, channel="rest", external_id=sender, created_at=datetime.utcnow()))
+        uow.identities.add(
+            ChannelIdentity(customer_id=guest.id, channel="rest", external_id=sender, created_at=datetime.utcnow())
+        )
         email = uow.customers.get(owner).email
         uow.commit()
     return sender, owner, email
@@ -56,8 +59,17 @@ def test_a_visitors_erasure_asks_for_the_email_and_goes_on_after_the_code(engine
 
     history = [user("please delete my data", "delete_my_data"), bot(replies(first))]
     second = CollectingDispatcher()
-    ActionAnswer().run(second, tracker(sender, f"it's {email}", {"requested_info": "email:delete_my_data"}, history,
-                                       entities=[{"entity": "email", "value": email}]), DOMAIN)
+    ActionAnswer().run(
+        second,
+        tracker(
+            sender,
+            f"it's {email}",
+            {"requested_info": "email:delete_my_data"},
+            history,
+            entities=[{"entity": "email", "value": email}],
+        ),
+        DOMAIN,
+    )
     code = printed_code(capsys)
 
     history += [user(f"it's {email}", "inform"), bot(replies(second))]
@@ -79,12 +91,16 @@ def test_an_email_alone_links_and_answers_the_status_that_was_asked(engine, uow_
     an_order(uow_factory, owner, "delivered", "yoga mat", 30)
     history = [user("where is my order?", "order_status"), bot("Which order is it about?", "utter_ask_order_id")]
     first = CollectingDispatcher()
-    ActionAnswer().run(first, tracker(sender, email, {}, history, entities=[{"entity": "email", "value": email}]), DOMAIN)
+    ActionAnswer().run(
+        first, tracker(sender, email, {}, history, entities=[{"entity": "email", "value": email}]), DOMAIN
+    )
     code = printed_code(capsys)
 
     history += [user(email, "inform"), bot(replies(first))]
     second = CollectingDispatcher()
-    events = ActionVerifyCode().run(second, tracker(sender, f"{code[:3]}-{code[3:]}", {}, history, intent="give_code"), DOMAIN)
+    events = ActionVerifyCode().run(
+        second, tracker(sender, f"{code[:3]}-{code[3:]}", {}, history, intent="give_code"), DOMAIN
+    )
 
     assert slot(events, "order_id") == number
     assert any(m.get("response") == "utter_order_status" and m.get("order_id") == number for m in second.messages)
@@ -97,8 +113,9 @@ def test_six_digits_when_no_code_was_sent_are_not_checked_as_a_code(uow_factory,
     sender, _, _ = visitor
     dispatcher = CollectingDispatcher()
 
-    ActionAnswer().run(dispatcher, tracker(sender, digits, {}, [bot("Hi! How can I help?", "utter_greet")], intent="give_code"),
-                       DOMAIN)
+    ActionAnswer().run(
+        dispatcher, tracker(sender, digits, {}, [bot("Hi! How can I help?", "utter_greet")], intent="give_code"), DOMAIN
+    )
 
     assert "utter_code_wrong" not in replies(dispatcher) and "utter_account_linked" not in replies(dispatcher)
 
@@ -111,13 +128,16 @@ def test_a_spaced_code_read_as_out_of_scope_still_links_while_a_code_is_expected
     number = an_order(uow_factory, owner, "shipped", "desk lamp", 3)
     history = [user("where is my order?", "order_status"), bot("Which order is it about?", "utter_ask_order_id")]
     first = CollectingDispatcher()
-    ActionAnswer().run(first, tracker(sender, email, {}, history, entities=[{"entity": "email", "value": email}]), DOMAIN)
+    ActionAnswer().run(
+        first, tracker(sender, email, {}, history, entities=[{"entity": "email", "value": email}]), DOMAIN
+    )
     code = printed_code(capsys)
 
     history += [user(email, "inform"), bot(replies(first))]
     second = CollectingDispatcher()
-    events = ActionOutOfScope().run(second, tracker(sender, f"{code[:3]} {code[3:]}", {}, history, intent="out_of_scope"),
-                                    DOMAIN)
+    events = ActionOutOfScope().run(
+        second, tracker(sender, f"{code[:3]} {code[3:]}", {}, history, intent="out_of_scope"), DOMAIN
+    )
 
     assert slot(events, "order_id") == number
     assert "utter_out_of_scope" not in [m.get("response") for m in second.messages]

@@ -4,6 +4,7 @@ The `on_new_message` coroutine Rasa passes to every channel is a small script he
 (tests/support/webchat_server.py): it records each UserMessage and answers through the
 channel's own output, and writes the transcript into a real SQLite CRM via ingestion.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -236,20 +237,24 @@ async def test_good_image_is_stored_and_delivered_to_rasa_as_send_photo(server, 
         )
 
     assert reply.status_code == 200
-    assert reply.json() == {"attachment": {"kind": "photo", "file_name": "receipt march.png", "mime_type": "image/png", "size": len(body)}}
+    assert reply.json() == {
+        "attachment": {"kind": "photo", "file_name": "receipt march.png", "mime_type": "image/png", "size": len(body)}
+    }
     [stored] = stored_files(server, session_id)
     assert stored.read_bytes() == body and stored.suffix == ".png"
     [message] = messages_for(server, session_id)
     assert message["text"] == "/send_photo"
     assert message["input_channel"] == "webchat"
     assert message["metadata"] == {
-        "attachments": [{
-            "kind": "photo",
-            "file_name": "receipt march.png",
-            "mime_type": "image/png",
-            "size": len(body),
-            "path": stored.relative_to(server.var_dir).as_posix(),
-        }],
+        "attachments": [
+            {
+                "kind": "photo",
+                "file_name": "receipt march.png",
+                "mime_type": "image/png",
+                "size": len(body),
+                "path": stored.relative_to(server.var_dir).as_posix(),
+            }
+        ],
         "display_name": "Ada",
     }
     _, answer = await user.next("bot_uttered")
@@ -289,8 +294,11 @@ async def test_session_id_is_the_sender_id_and_metadata_is_filtered(server, user
     assert re.fullmatch(r"[0-9a-f]{24}", network) and "127.0.0.1" not in network
 
 
-@pytest.mark.parametrize("asked", ["1234", "aaaaaaaaaaaaaaaa", uuid.uuid4().hex, f"{uuid.uuid4().hex}.forged"],
-                         ids=["short", "not-hex", "unknown-id", "forged-signature"])
+@pytest.mark.parametrize(
+    "asked",
+    ["1234", "aaaaaaaaaaaaaaaa", uuid.uuid4().hex, f"{uuid.uuid4().hex}.forged"],
+    ids=["short", "not-hex", "unknown-id", "forged-signature"],
+)
 async def test_a_session_the_server_did_not_sign_gets_a_fresh_one(server, user, asked):
     session_id = await user.connect(server.url, asked)
 
@@ -421,8 +429,13 @@ async def test_a_shop_origin_socket_is_served(server):
 
 @pytest.fixture(scope="module")
 def strict_server(tmp_path_factory):
-    env = {"WEBCHAT_SECRET": SECRET, "MAX_MESSAGE_CHARS": "100", "MESSAGES_PER_MINUTE": "3",
-           "UPLOADS_PER_HOUR": "2", "NEW_CUSTOMERS_PER_IP_PER_HOUR": "6"}
+    env = {
+        "WEBCHAT_SECRET": SECRET,
+        "MAX_MESSAGE_CHARS": "100",
+        "MESSAGES_PER_MINUTE": "3",
+        "UPLOADS_PER_HOUR": "2",
+        "NEW_CUSTOMERS_PER_IP_PER_HOUR": "6",
+    }
     with WebchatServer(tmp_path_factory.mktemp("strict"), env=env, delay=0, crm=False) as srv:
         yield srv
 

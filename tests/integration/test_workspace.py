@@ -1,6 +1,7 @@
 """The agent workspace over HTTP (Starlette's test client, a real SQLite CRM): counts and unread,
 the next chat after a resolve, conversations without a handoff, identities, and a customer who
 cannot receive live messages. Live delivery is covered by tests/e2e/test_workspace_shift.py."""
+
 from __future__ import annotations
 
 import uuid
@@ -16,32 +17,70 @@ from tests.integration.test_console import app, csrf_of, login, settings  # noqa
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
 
-def chat(settings, channel: str = "webchat", text: str = "I want a person", handoff: bool = True,  # noqa: F811
-         names: tuple[str, ...] = ()) -> tuple[int, int | None]:
+def chat(
+    settings,  # noqa: F811
+    channel: str = "webchat",
+    text: str = "I want a person",
+    handoff: bool = True,
+    names: tuple[str, ...] = (),
+) -> tuple[int, int | None]:
     """A customer's conversation with one message; (conversation id, handoff id or None)."""
     now = datetime.utcnow()
     uow = unit_of_work(settings)
     with uow:
         customer = uow.customers.add(Customer(name="Alex Demo", created_at=now))
         for name in names:
-            uow.identities.add(ChannelIdentity(customer_id=customer.id, channel="rest", external_id=f"r-{uuid.uuid4().hex[:6]}",
-                                               display_name=name, created_at=now))
-        conv = uow.conversations.add(Conversation(sender_id=f"s-{uuid.uuid4().hex[:8]}", channel=channel, customer_id=customer.id,
-                                                  opened_by_event=uuid.uuid4().hex, started_at=now, last_event_at=now))
-        uow.messages.add(Message(conversation_id=conv.id, event_key=uuid.uuid4().hex, direction="in", text=text,
-                                 sent_at=now - timedelta(seconds=5)))
+            uow.identities.add(
+                ChannelIdentity(
+                    customer_id=customer.id,
+                    channel="rest",
+                    external_id=f"r-{uuid.uuid4().hex[:6]}",
+                    display_name=name,
+                    created_at=now,
+                )
+            )
+        conv = uow.conversations.add(
+            Conversation(
+                sender_id=f"s-{uuid.uuid4().hex[:8]}",
+                channel=channel,
+                customer_id=customer.id,
+                opened_by_event=uuid.uuid4().hex,
+                started_at=now,
+                last_event_at=now,
+            )
+        )
+        uow.messages.add(
+            Message(
+                conversation_id=conv.id,
+                event_key=uuid.uuid4().hex,
+                direction="in",
+                text=text,
+                sent_at=now - timedelta(seconds=5),
+            )
+        )
         uow.commit()
         conv_id, sender = conv.id, conv.sender_id
     if not handoff:
         return conv_id, None
-    return conv_id, handoffs.request_handoff(unit_of_work(settings), sender, "asked for a person", now - timedelta(seconds=4)).id
+    return conv_id, handoffs.request_handoff(
+        unit_of_work(settings), sender, "asked for a person", now - timedelta(seconds=4)
+    ).id
 
 
 def say(settings, conversation_id: int, text: str, direction: str = "in", author: str | None = None) -> None:  # noqa: F811
     uow = unit_of_work(settings)
     with uow:
-        uow.messages.add(Message(conversation_id=conversation_id, event_key=uuid.uuid4().hex, direction=direction, text=text,
-                                 author=author, author_name="ana" if author else None, sent_at=datetime.utcnow()))
+        uow.messages.add(
+            Message(
+                conversation_id=conversation_id,
+                event_key=uuid.uuid4().hex,
+                direction=direction,
+                text=text,
+                author=author,
+                author_name="ana" if author else None,
+                sent_at=datetime.utcnow(),
+            )
+        )
         uow.commit()
 
 
@@ -61,7 +100,9 @@ def test_a_shift_in_one_page_counts_unread_and_goes_on_to_the_next_waiting_custo
     # The open page shows both messages: read, in this page and the next (the header's count too).
     assert 'class="unread"' not in page and 'class="unread"' not in ana.get("/queue").text
     say(settings, first_conv, "still waiting")
-    assert '<span class="unread" title="unread messages">1</span>' in ana.get("/queue").text  # arrived while away from the chat
+    assert (
+        '<span class="unread" title="unread messages">1</span>' in ana.get("/queue").text
+    )  # arrived while away from the chat
     ana.get(f"/handoffs/{first}")
     say(settings, first_conv, "Sorry to hear that, checking now.", "out", "agent")
     assert workspace.counts(unit_of_work(settings), "ana").unread == 0
@@ -107,7 +148,9 @@ def test_a_customer_who_cannot_receive_live_messages_is_shown_before_the_agent_t
     ana.post(f"/handoffs/{handoff_id}/claim", data={"csrf": token})
 
     page = ana.get(f"/handoffs/{handoff_id}").text
-    refused = ana.post(f"/handoffs/{handoff_id}/reply", data={"csrf": token, "text": "hello"}, headers={"Accept": "application/json"})
+    refused = ana.post(
+        f"/handoffs/{handoff_id}/reply", data={"csrf": token, "text": "hello"}, headers={"Accept": "application/json"}
+    )
     ticket = ana.post(f"/handoffs/{handoff_id}/ticket", data={"csrf": token}, follow_redirects=False)
 
     assert "This customer cannot receive live messages" in page and 'id="reply-text"' not in page
@@ -125,7 +168,9 @@ def test_labels_away_status_and_the_audit_log(app, settings):  # noqa: F811
     token = csrf_of(ben)
     page = f"http://127.0.0.1/handoffs/{handoff_id}"
     ben.post(f"/handoffs/{handoff_id}/claim", data={"csrf": token})
-    ben.post(f"/conversations/{conv}/labels", data={"csrf": token, "label": "  Damaged   Parcel "}, headers={"referer": page})
+    ben.post(
+        f"/conversations/{conv}/labels", data={"csrf": token, "label": "  Damaged   Parcel "}, headers={"referer": page}
+    )
     ben.post(f"/conversations/{conv}/labels", data={"csrf": token, "label": "vip"}, headers={"referer": page})
     ben.post(f"/conversations/{conv}/labels/remove", data={"csrf": token, "label": "vip"}, headers={"referer": page})
     bad = ben.post(f"/conversations/{conv}/labels", data={"csrf": token, "label": "<b>"})
@@ -144,8 +189,15 @@ def test_labels_away_status_and_the_audit_log(app, settings):  # noqa: F811
     ben.post(f"/handoffs/{handoff_id}/notes", data={"csrf": token, "text": "photo of the box requested"})
     ben.post(f"/handoffs/{handoff_id}/resolve", data={"csrf": token})
     logged = [(e.action, e.subject_type) for e in audit.recent(unit_of_work(settings), actor="agent:ben")]
-    for action, subject in (("claim", "handoff"), ("label", "conversation"), ("unlabel", "conversation"), ("away", "console_user"),
-                            ("online", "console_user"), ("note", "handoff"), ("resolve", "handoff")):
+    for action, subject in (
+        ("claim", "handoff"),
+        ("label", "conversation"),
+        ("unlabel", "conversation"),
+        ("away", "console_user"),
+        ("online", "console_user"),
+        ("note", "handoff"),
+        ("resolve", "handoff"),
+    ):
         assert (action, subject) in logged, (action, logged)
 
 
@@ -166,10 +218,25 @@ def test_canned_replies_fill_from_the_conversation_and_never_show_a_placeholder(
         conv = uow.session.get(Conversation, known_conv)
         customer = uow.session.get(Customer, conv.customer_id)
         customer.name = "Alex Demo"
-        uow.orders.add(Order(number="A-99999", customer_id=customer.id, status="pending", stage_entered_at=now,
-                             placed_at=now, total=5))  # newer, but not the one the chat is about
-        ticket = Ticket(customer_id=customer.id, conversation_id=known_conv, subject="damaged parcel", status="open",
-                        priority="normal", stage_entered_at=now, created_at=now)
+        uow.orders.add(
+            Order(
+                number="A-99999",
+                customer_id=customer.id,
+                status="pending",
+                stage_entered_at=now,
+                placed_at=now,
+                total=5,
+            )
+        )  # newer, but not the one the chat is about
+        ticket = Ticket(
+            customer_id=customer.id,
+            conversation_id=known_conv,
+            subject="damaged parcel",
+            status="open",
+            priority="normal",
+            stage_entered_at=now,
+            created_at=now,
+        )
         uow.session.add(ticket)
         uow.commit()
         ticket_id = ticket.id
@@ -180,7 +247,10 @@ def test_canned_replies_fill_from_the_conversation_and_never_show_a_placeholder(
 
     assert canned.fill(check, visitor) == "Thanks, I'm checking your order for you right now."
     assert canned.fill(check, known) == "Thanks Alex, I'm checking order A-10423 for you right now."
-    assert canned.fill(opened, known) == f"I've opened ticket {ticket_number(ticket_id)} for this; our team answers it by email."
+    assert (
+        canned.fill(opened, known)
+        == f"I've opened ticket {ticket_number(ticket_id)} for this; our team answers it by email."
+    )
     for body in canned.DEFAULT_CANNED.values():
         for filled in (canned.fill(body, visitor), canned.fill(body, {})):
             assert "{" not in filled and "[" not in filled and "  " not in filled and " ," not in filled, filled
@@ -210,8 +280,9 @@ def test_the_profile_shows_the_customers_segment_beside_the_conversation(app, se
     uow = unit_of_work(settings)
     with uow:
         customer_id = uow.session.get(Conversation, conv_id).customer_id
-        segment = Segment(name=f"champions {uuid.uuid4().hex[:6]}", description="bought often and lately", created_at=now,
-                          active=True)
+        segment = Segment(
+            name=f"champions {uuid.uuid4().hex[:6]}", description="bought often and lately", created_at=now, active=True
+        )
         uow.session.add(segment)
         uow.session.flush()
         uow.session.add(SegmentMembership(segment_id=segment.id, customer_id=customer_id, assigned_at=now))

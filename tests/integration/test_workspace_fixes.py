@@ -1,6 +1,7 @@
 """What an acceptance tester found in the agent workspace, over HTTP on a real SQLite CRM: who counts
 as online for the expected wait, short channel ids in the profile, the favicon, search by an
 imported order or customer number, and no queue acknowledgement for what an agent already read."""
+
 from __future__ import annotations
 
 import uuid
@@ -46,8 +47,11 @@ def test_the_profile_shows_a_web_chat_id_short_with_the_full_id_on_hover(app, se
     uow = unit_of_work(settings)
     with uow:
         customer_id = uow.conversations.get(conv).customer_id
-        uow.identities.add(ChannelIdentity(customer_id=customer_id, channel="webchat", external_id=web_id,
-                                           created_at=datetime.utcnow()))
+        uow.identities.add(
+            ChannelIdentity(
+                customer_id=customer_id, channel="webchat", external_id=web_id, created_at=datetime.utcnow()
+            )
+        )
         uow.commit()
 
     page = login(app, "ana").get(f"/handoffs/{handoff}").text
@@ -59,7 +63,9 @@ def test_the_profile_shows_a_web_chat_id_short_with_the_full_id_on_hover(app, se
 def test_the_console_has_a_favicon(app):  # noqa: F811
     anonymous = login(app, "ana")
     icon = anonymous.get("/favicon.ico")
-    assert icon.status_code == 200 and icon.headers["content-type"].startswith("image/svg+xml") and b"<svg" in icon.content
+    assert (
+        icon.status_code == 200 and icon.headers["content-type"].startswith("image/svg+xml") and b"<svg" in icon.content
+    )
     assert '<link rel="icon" href="/static/favicon.svg"' in anonymous.get("/queue").text
     assert anonymous.get("/static/favicon.svg").status_code == 200
 
@@ -69,16 +75,26 @@ def test_search_finds_imported_orders_and_customer_numbers(app, settings):  # no
     number, external = f"5{uuid.uuid4().int % 10**8:08d}", f"17{uuid.uuid4().int % 10**6:06d}"
     uow = unit_of_work(settings)
     with uow:  # as `crmbot import orders` leaves them: a customer with a shop number and no chat
-        quiet = uow.customers.add(Customer(name=f"Imported Buyer {tag}", email=f"buyer-{tag}@shop.example", created_at=now))
+        quiet = uow.customers.add(
+            Customer(name=f"Imported Buyer {tag}", email=f"buyer-{tag}@shop.example", created_at=now)
+        )
         uow.session.flush()
-        uow.identities.add(ChannelIdentity(customer_id=quiet.id, channel="external_id", external_id=external, created_at=now))
-        uow.session.add(Order(number=number, customer_id=quiet.id, status="delivered", placed_at=now, stage_entered_at=now, total=12))
+        uow.identities.add(
+            ChannelIdentity(customer_id=quiet.id, channel="external_id", external_id=external, created_at=now)
+        )
+        uow.session.add(
+            Order(
+                number=number, customer_id=quiet.id, status="delivered", placed_at=now, stage_entered_at=now, total=12
+            )
+        )
         uow.commit()
         quiet_id = quiet.id
     talker_conv, _ = chat(settings, handoff=False)
     with uow:
         talker = uow.conversations.get(talker_conv).customer_id
-        uow.session.add(Order(number=f"{number}9", customer_id=talker, status="paid", placed_at=now, stage_entered_at=now, total=5))
+        uow.session.add(
+            Order(number=f"{number}9", customer_id=talker, status="paid", placed_at=now, stage_entered_at=now, total=5)
+        )
         uow.commit()
     ana = login(app, "ana")
 
@@ -118,5 +134,6 @@ def _last_in(settings, conversation_id: int) -> int:  # noqa: F811
 
     uow = unit_of_work(settings)
     with uow:
-        return uow.session.scalar(select(func.max(Message.id)).where(Message.conversation_id == conversation_id,
-                                                                     Message.direction == "in"))
+        return uow.session.scalar(
+            select(func.max(Message.id)).where(Message.conversation_id == conversation_id, Message.direction == "in")
+        )

@@ -1,4 +1,5 @@
 """Calling the real actions against a test CRM: a linked REST chat, orders, and trackers."""
+
 from __future__ import annotations
 
 import importlib
@@ -18,9 +19,23 @@ from crm_store.models import ChannelIdentity, Customer, Order, OrderItem, Produc
 
 DOMAIN = yaml.safe_load((Path(__file__).resolve().parents[2] / "domain.yml").read_text("utf-8"))
 # The action modules that open a unit of work through their own `crm` name.
-ACTION_MODULES = ("actions.answers", "actions.forms", "actions.orders", "actions.resolving", "actions.tickets",
-                  "actions.handoff", "actions.account", "actions.delivery", "actions.payments", "actions.refunds",
-                  "actions.everyday", "actions.cancel", "actions.address", "actions.returns", "actions.products")
+ACTION_MODULES = (
+    "actions.answers",
+    "actions.forms",
+    "actions.orders",
+    "actions.resolving",
+    "actions.tickets",
+    "actions.handoff",
+    "actions.account",
+    "actions.delivery",
+    "actions.payments",
+    "actions.refunds",
+    "actions.everyday",
+    "actions.cancel",
+    "actions.address",
+    "actions.returns",
+    "actions.products",
+)
 
 
 def point_actions_at(monkeypatch: Any, uow_factory: Callable[[], UnitOfWork]) -> None:
@@ -36,8 +51,13 @@ def linked_chat(uow_factory: Callable[[], UnitOfWork], email: bool = True) -> tu
     now = datetime.utcnow()
     uow = uow_factory()
     with uow:
-        person = uow.customers.add(Customer(name="Test Person", email=f"{sender}@example.com" if email else None,
-                                            created_at=now - timedelta(days=90)))
+        person = uow.customers.add(
+            Customer(
+                name="Test Person",
+                email=f"{sender}@example.com" if email else None,
+                created_at=now - timedelta(days=90),
+            )
+        )
         uow.identities.add(ChannelIdentity(customer_id=person.id, channel="rest", external_id=sender, created_at=now))
         uow.commit()
         return sender, person.id
@@ -48,9 +68,20 @@ def an_order(uow_factory: Callable[[], UnitOfWork], customer_id: int, status: st
     placed = datetime.utcnow() - timedelta(days=days_ago)
     uow = uow_factory()
     with uow:
-        item = uow.products.add(Product(sku=f"SKU-{uuid.uuid4().hex[:8]}", name=product, price=Decimal("20.00"), stock=3))
-        order = uow.orders.add(Order(number=number, customer_id=customer_id, status="pending", stage_entered_at=placed,
-                                     placed_at=placed, total=Decimal("20.00"), shipping_address="Torstrasse 1, 10119 Berlin"))
+        item = uow.products.add(
+            Product(sku=f"SKU-{uuid.uuid4().hex[:8]}", name=product, price=Decimal("20.00"), stock=3)
+        )
+        order = uow.orders.add(
+            Order(
+                number=number,
+                customer_id=customer_id,
+                status="pending",
+                stage_entered_at=placed,
+                placed_at=placed,
+                total=Decimal("20.00"),
+                shipping_address="Torstrasse 1, 10119 Berlin",
+            )
+        )
         uow.session.add(OrderItem(order_id=order.id, product_id=item.id, quantity=1, unit_price=Decimal("20.00")))
         flow = ["paid", "packed", "shipped", "delivered"]
         for step, stage in enumerate(flow[: flow.index(status) + 1] if status in flow else []):
@@ -59,11 +90,26 @@ def an_order(uow_factory: Callable[[], UnitOfWork], customer_id: int, status: st
     return number
 
 
-def tracker(sender: str, text: str, slots: dict | None = None, events: list | None = None, form: str | None = None,
-            entities: list | None = None, intent: str = "inform") -> Tracker:
+def tracker(
+    sender: str,
+    text: str,
+    slots: dict | None = None,
+    events: list | None = None,
+    form: str | None = None,
+    entities: list | None = None,
+    intent: str = "inform",
+) -> Tracker:
     parse = {"text": text, "intent": {"name": intent, "confidence": 0.9}, "entities": entities or []}
-    return Tracker(sender, {**(slots or {})}, parse, [*(events or []), {"event": "user", "text": text, "parse_data": parse}],
-                   False, None, {"name": form} if form else {}, "action_listen")
+    return Tracker(
+        sender,
+        {**(slots or {})},
+        parse,
+        [*(events or []), {"event": "user", "text": text, "parse_data": parse}],
+        False,
+        None,
+        {"name": form} if form else {},
+        "action_listen",
+    )
 
 
 def replies(dispatcher: CollectingDispatcher) -> str:

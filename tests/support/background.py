@@ -1,5 +1,6 @@
 """Run an asyncio server (like the fake Bot API) on its own loop in a thread,
 so synchronous and session-scoped fixtures can use it."""
+
 from __future__ import annotations
 
 import asyncio

@@ -12,6 +12,7 @@ Playwright drives Debian's `chromium` (never a downloaded browser):
 ChatPage works for both the full page (/chat) and the floating widget on a shop page
 (`ChatPage(page, url, path="/shop").open(floating=True)`).
 """
+
 from __future__ import annotations
 
 import os

@@ -1,4 +1,5 @@
 """Real databases for tests: a fresh SQLite file, or a fresh PostgreSQL schema per run."""
+
 from __future__ import annotations
 
 import os

@@ -1,4 +1,5 @@
 """Tracker events as Rasa's broker publishes them: built with Rasa's own event classes."""
+
 from __future__ import annotations
 
 import json
@@ -7,7 +8,14 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from rasa.shared.core.events import ActionExecuted, BotUttered, ConversationPaused, ConversationResumed, SessionStarted, UserUttered
+from rasa.shared.core.events import (
+    ActionExecuted,
+    BotUttered,
+    ConversationPaused,
+    ConversationResumed,
+    SessionStarted,
+    UserUttered,
+)
 
 RECORDED_STREAM = Path(__file__).resolve().parent.parent / "fixtures" / "rasa_events.jsonl"
 
@@ -22,18 +30,33 @@ def published(sender: str, event: Any) -> dict:
     return body
 
 
-def user_uttered(sender: str, text: str, intent: str = "order_status", confidence: float = 0.93,
-                 channel: str = "rest", ts: float | None = None, metadata: dict | None = None,
-                 entities: list[dict] | None = None) -> dict:
+def user_uttered(
+    sender: str,
+    text: str,
+    intent: str = "order_status",
+    confidence: float = 0.93,
+    channel: str = "rest",
+    ts: float | None = None,
+    metadata: dict | None = None,
+    entities: list[dict] | None = None,
+) -> dict:
     parse = {"text": text, "intent": {"name": intent, "confidence": confidence}, "entities": entities or []}
-    event = UserUttered(text, intent=parse["intent"], entities=entities or [], parse_data=parse,
-                        timestamp=ts or time.time(), input_channel=channel, message_id=uuid.uuid4().hex,
-                        metadata=metadata or {})
+    event = UserUttered(
+        text,
+        intent=parse["intent"],
+        entities=entities or [],
+        parse_data=parse,
+        timestamp=ts or time.time(),
+        input_channel=channel,
+        message_id=uuid.uuid4().hex,
+        metadata=metadata or {},
+    )
     return published(sender, event)
 
 
-def bot_uttered(sender: str, text: str, ts: float | None = None, utter_action: str | None = None,
-                buttons: list[dict] | None = None) -> dict:
+def bot_uttered(
+    sender: str, text: str, ts: float | None = None, utter_action: str | None = None, buttons: list[dict] | None = None
+) -> dict:
     metadata = {"utter_action": utter_action} if utter_action else {}
     data = {"buttons": buttons} if buttons else {}
     return published(sender, BotUttered(text, data=data, metadata=metadata, timestamp=ts or time.time()))

@@ -9,6 +9,7 @@ retry_after, 500, 502, a dropped connection, or Telegram's permanent 400 "chat n
 and 403 "bot was blocked"). ``delivered`` lists what reached a chat: a call the fake
 failed delivered nothing.
 """
+
 from __future__ import annotations
 
 import asyncio

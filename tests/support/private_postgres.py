@@ -6,6 +6,7 @@ directory and `pg_ctl` on a free local port, with the binaries of the Debian pac
 (/usr/lib/postgresql/<version>/bin). initdb refuses to run as root; as root the server
 runs as the `postgres` system user.
 """
+
 from __future__ import annotations
 
 import glob
@@ -54,13 +55,26 @@ class PrivatePostgres:
             raise RuntimeError(f"{Path(args[0]).name} failed ({result.returncode}): {result.stderr[-2000:]}\n{log}")
 
     def init(self) -> "PrivatePostgres":
-        self._run(str(self.bin / "initdb"), "-D", str(self.data), "-U", "postgres", "-A", "trust",
-                  "-E", "UTF8", "--no-sync", "--no-instructions")
+        self._run(
+            str(self.bin / "initdb"),
+            "-D",
+            str(self.data),
+            "-U",
+            "postgres",
+            "-A",
+            "trust",
+            "-E",
+            "UTF8",
+            "--no-sync",
+            "--no-instructions",
+        )
         return self.start()
 
     def start(self) -> "PrivatePostgres":
-        options = (f"-p {self.port} -c listen_addresses=127.0.0.1 -k {self.root} "
-                   "-c fsync=off -c full_page_writes=off")  # safe when only the server dies
+        options = (
+            f"-p {self.port} -c listen_addresses=127.0.0.1 -k {self.root} "
+            "-c fsync=off -c full_page_writes=off"
+        )  # safe when only the server dies
         self._run(str(self.bin / "pg_ctl"), "-D", str(self.data), "-l", str(self.log), "-o", options, "-w", "start")
         return self
 

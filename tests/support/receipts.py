@@ -4,6 +4,7 @@ Drawn with Pillow in fonts from Debian packages (fonts-dejavu-core, fonts-libera
 then degraded like a phone photo: slight rotation, perspective, noise, blur, JPEG.
 Deterministic for a given seed.
 """
+
 from __future__ import annotations
 
 import io
@@ -19,16 +20,37 @@ from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
 FONT_DIRS = (Path("/usr/share/fonts/truetype/dejavu"), Path("/usr/share/fonts/truetype/liberation"))
 FONT_FILES = (
-    "DejaVuSans.ttf", "DejaVuSansMono.ttf", "DejaVuSerif.ttf", "DejaVuSansCondensed.ttf",
-    "LiberationSans-Regular.ttf", "LiberationMono-Regular.ttf", "LiberationSerif-Regular.ttf",
+    "DejaVuSans.ttf",
+    "DejaVuSansMono.ttf",
+    "DejaVuSerif.ttf",
+    "DejaVuSansCondensed.ttf",
+    "LiberationSans-Regular.ttf",
+    "LiberationMono-Regular.ttf",
+    "LiberationSerif-Regular.ttf",
 )
 MERCHANTS = (
-    "NORDWIND AUDIO GmbH", "Kaffee Haus Mitte", "City Sport Store", "Green Leaf Market",
-    "Techno Point Berlin", "Blue Harbor Books", "Maple Home & Garden", "Sunrise Electronics",
+    "NORDWIND AUDIO GmbH",
+    "Kaffee Haus Mitte",
+    "City Sport Store",
+    "Green Leaf Market",
+    "Techno Point Berlin",
+    "Blue Harbor Books",
+    "Maple Home & Garden",
+    "Sunrise Electronics",
 )
 PRODUCTS = (
-    "Wireless Earbuds", "USB-C Cable", "Phone Case", "Yoga Mat", "Coffee Beans", "Desk Lamp",
-    "Running Socks", "Water Bottle", "Notebook A5", "HDMI Adapter", "Tea Sampler", "Bike Light",
+    "Wireless Earbuds",
+    "USB-C Cable",
+    "Phone Case",
+    "Yoga Mat",
+    "Coffee Beans",
+    "Desk Lamp",
+    "Running Socks",
+    "Water Bottle",
+    "Notebook A5",
+    "HDMI Adapter",
+    "Tea Sampler",
+    "Bike Light",
 )
 STREETS = ("Torstrasse 12", "Hauptstrasse 5", "Market Street 44", "Lindenallee 9")
 TOWNS = ("10119 Berlin", "80331 Munich", "20095 Hamburg", "50667 Cologne")
@@ -83,11 +105,21 @@ def make_receipt(rng: random.Random, today: date = date(2026, 11, 30)) -> Receip
         "-" * 28,
     ]
     lines += [f"{i['quantity']} x {i['description']}  {i['price']}" for i in items]
-    lines += ["-" * 28, f"TOTAL {symbol}{total:.2f}".replace(f"{symbol}{total:.2f}", f"{symbol.strip()} {total:.2f}" if symbol.endswith(" ") else f"{symbol}{total:.2f}")]
+    lines += [
+        "-" * 28,
+        f"TOTAL {symbol}{total:.2f}".replace(
+            f"{symbol}{total:.2f}", f"{symbol.strip()} {total:.2f}" if symbol.endswith(" ") else f"{symbol}{total:.2f}"
+        ),
+    ]
     lines += ["", "Thank you for shopping!"]
     fields = {
-        "order_number": number, "date": day.isoformat(), "total": f"{total:.2f}", "currency": code,
-        "merchant": merchant, "email": email, "phone": phone.replace(" ", ""),
+        "order_number": number,
+        "date": day.isoformat(),
+        "total": f"{total:.2f}",
+        "currency": code,
+        "merchant": merchant,
+        "email": email,
+        "phone": phone.replace(" ", ""),
         "items": items,
     }
     return Receipt(fields=fields, lines=lines, font="", font_size=0)

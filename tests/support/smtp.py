@@ -1,9 +1,10 @@
 """A real SMTP server for tests (aiosmtpd), optionally with STARTTLS and a login.
 
-    with SmtpServer() as smtp:
-        ...send to 127.0.0.1:smtp.port...
-        msg = smtp.messages[0]          # email.message.EmailMessage
+with SmtpServer() as smtp:
+    ...send to 127.0.0.1:smtp.port...
+    msg = smtp.messages[0]          # email.message.EmailMessage
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -36,21 +37,32 @@ def self_signed_cert(folder: Path) -> tuple[Path, Path]:
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
     now = dt.datetime.utcnow()
     cert = (
-        x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-        .serial_number(x509.random_serial_number()).not_valid_before(now - dt.timedelta(minutes=5))
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(minutes=5))
         .not_valid_after(now + dt.timedelta(days=1))
-        .add_extension(x509.SubjectAlternativeName([x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False)
+        .add_extension(
+            x509.SubjectAlternativeName([x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+            False,
+        )
         .add_extension(x509.BasicConstraints(ca=True, path_length=None), True)
         .sign(key, hashes.SHA256())
     )
     cert_path, key_path = folder / "smtp-cert.pem", folder / "smtp-key.pem"
     cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
+    key_path.write_bytes(
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
     return cert_path, key_path
 
 
 class SmtpServer:
-    def __init__(self, port: int | None = None, tls_dir: Path | None = None, login: tuple[str, str] | None = None) -> None:
+    def __init__(
+        self, port: int | None = None, tls_dir: Path | None = None, login: tuple[str, str] | None = None
+    ) -> None:
         self.port = port or free_port()
         self.messages: list[EmailMessage] = []
         self.envelopes: list = []
@@ -69,7 +81,10 @@ class SmtpServer:
         self._controller = Controller(self, hostname="127.0.0.1", port=self.port, **kwargs)
 
     def _authenticate(self, server, session, envelope, mechanism, auth_data):  # type: ignore[no-untyped-def]
-        ok = isinstance(auth_data, LoginPassword) and (auth_data.login.decode(), auth_data.password.decode()) == self._login
+        ok = (
+            isinstance(auth_data, LoginPassword)
+            and (auth_data.login.decode(), auth_data.password.decode()) == self._login
+        )
         if ok:
             self.logins.append(auth_data.login.decode())
         return AuthResult(success=ok, handled=False)  # let aiosmtpd answer 235 or 535

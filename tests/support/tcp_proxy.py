@@ -3,6 +3,7 @@
 `down()` closes the listening port and cuts every open connection: to the client
 the service is gone, exactly as when it stops. `up()` listens again on the same port.
 """
+
 from __future__ import annotations
 
 import asyncio

@@ -10,6 +10,7 @@ Rasa's own `register()`, so the routes land where `rasa run` puts them.
 Settings (VAR_DIR, MAX_UPLOAD_BYTES, DATABASE_URL) come from the environment as usual.
 `WebchatServer` starts and stops it as a subprocess.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -54,11 +55,17 @@ class CrmTranscript:
         await asyncio.get_running_loop().run_in_executor(None, ingest, unit_of_work(), event)
 
     async def user(self, message: Any) -> None:
-        await self.publish({
-            "event": "user", "sender_id": message.sender_id, "text": message.text,
-            "input_channel": message.input_channel, "message_id": message.message_id,
-            "metadata": message.metadata or {}, "parse_data": {"intent": {"name": None, "confidence": None}},
-        })
+        await self.publish(
+            {
+                "event": "user",
+                "sender_id": message.sender_id,
+                "text": message.text,
+                "input_channel": message.input_channel,
+                "message_id": message.message_id,
+                "metadata": message.metadata or {},
+                "parse_data": {"intent": {"name": None, "confidence": None}},
+            }
+        )
 
     async def bot(self, sender_id: str, text: str, buttons: list[dict[str, str]] | None = None) -> None:
         await self.publish({"event": "bot", "sender_id": sender_id, "text": text, "data": {"buttons": buttons}})
@@ -67,12 +74,17 @@ class CrmTranscript:
 async def scripted_bot(message: Any, record: Path, delay: float, crm: CrmTranscript) -> None:
     """Record the message, then answer like a tiny order-status assistant."""
     with record.open("a", encoding="utf-8") as f:
-        f.write(json.dumps({
-            "text": message.text,
-            "sender_id": message.sender_id,
-            "input_channel": message.input_channel,
-            "metadata": message.metadata,
-        }) + "\n")
+        f.write(
+            json.dumps(
+                {
+                    "text": message.text,
+                    "sender_id": message.sender_id,
+                    "input_channel": message.input_channel,
+                    "metadata": message.metadata,
+                }
+            )
+            + "\n"
+        )
     await crm.user(message)
     await asyncio.sleep(delay)  # long enough to see the typing indicator
     out, to, text = message.output_channel, message.sender_id, message.text
@@ -90,7 +102,9 @@ async def scripted_bot(message: Any, record: Path, delay: float, crm: CrmTranscr
     elif text == "/order_status":
         await say("Sure. What is your order number? It looks like A-10423.")
     elif re.fullmatch(r"[Aa]-\d{4,6}", text.strip()):
-        await say(f"Order {text.strip().upper()} was shipped yesterday and should arrive on Friday.", AFTER_STATUS_BUTTONS)
+        await say(
+            f"Order {text.strip().upper()} was shipped yesterday and should arrive on Friday.", AFTER_STATUS_BUTTONS
+        )
     elif text == "/thank":
         await say("You're welcome! Anything else I can do?")
     elif "parcel" in text.lower() and "picture" in text.lower():
@@ -190,7 +204,12 @@ def png_bytes(width: int = 160, height: int = 110, rgb: tuple[int, int, int] = (
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
 
     header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"".join(rows))) + chunk(b"IEND", b"")
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(b"".join(rows)))
+        + chunk(b"IEND", b"")
+    )
 
 
 def free_port() -> int:
@@ -228,14 +247,28 @@ class WebchatServer:
         self.record.touch()
         log = self.log_path.open("ab")
         self.proc = subprocess.Popen(
-            [sys.executable, str(Path(__file__)), "--port", str(self.port), "--record", str(self.record),
-             "--delay", str(self.delay), *([] if self.crm else ["--no-crm"])],
-            cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
+            [
+                sys.executable,
+                str(Path(__file__)),
+                "--port",
+                str(self.port),
+                "--record",
+                str(self.record),
+                "--delay",
+                str(self.delay),
+                *([] if self.crm else ["--no-crm"]),
+            ],
+            cwd=ROOT,
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
         )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
-                raise RuntimeError(f"webchat test server exited; see {self.log_path}:\n{self.log_path.read_text()[-3000:]}")
+                raise RuntimeError(
+                    f"webchat test server exited; see {self.log_path}:\n{self.log_path.read_text()[-3000:]}"
+                )
             try:
                 with urllib.request.urlopen(self.url + "/chat/config", timeout=1):
                     return self

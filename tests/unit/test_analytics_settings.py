@@ -15,12 +15,15 @@ def test_a_schedule_setting_overrides_the_jobs_default():
     assert cron_of(JobSpec("segment_customers", lambda ctx: 0, "15 3 * * *", ""), settings) == "15 3 * * *"
 
 
-@pytest.mark.parametrize("env, message", [
-    ({"SCHEDULE_FLAG_STALLED": "99 * * * *"}, "SCHEDULE_FLAG_STALLED='99 * * * *' is not a cron expression"),
-    ({"SCHEDULE_SEND_FOLLOW_UPS": "hourly"}, "SCHEDULE_SEND_FOLLOW_UPS='hourly' is not a cron expression"),
-    ({"SCHEDULER_TIMEZONE": "Mars/Olympus"}, "SCHEDULER_TIMEZONE='Mars/Olympus' is not a time zone name"),
-    ({"STAGE_SLAS": "ticket.open=soon"}, "STAGE_SLAS: 'ticket.open=soon' is not process.stage=hours"),
-])
+@pytest.mark.parametrize(
+    "env, message",
+    [
+        ({"SCHEDULE_FLAG_STALLED": "99 * * * *"}, "SCHEDULE_FLAG_STALLED='99 * * * *' is not a cron expression"),
+        ({"SCHEDULE_SEND_FOLLOW_UPS": "hourly"}, "SCHEDULE_SEND_FOLLOW_UPS='hourly' is not a cron expression"),
+        ({"SCHEDULER_TIMEZONE": "Mars/Olympus"}, "SCHEDULER_TIMEZONE='Mars/Olympus' is not a time zone name"),
+        ({"STAGE_SLAS": "ticket.open=soon"}, "STAGE_SLAS: 'ticket.open=soon' is not process.stage=hours"),
+    ],
+)
 def test_bad_analytics_settings_stop_startup_with_one_line(env, message):
     with pytest.raises(SettingsError) as raised:
         load_settings(env)
@@ -29,7 +32,10 @@ def test_bad_analytics_settings_stop_startup_with_one_line(env, message):
 
 
 def test_stage_slas_parse_into_hours_per_stage():
-    assert parse_stage_slas("ticket.open=24, return.received=72.5") == {("ticket", "open"): 24.0, ("return", "received"): 72.5}
+    assert parse_stage_slas("ticket.open=24, return.received=72.5") == {
+        ("ticket", "open"): 24.0,
+        ("return", "received"): 72.5,
+    }
 
 
 def test_every_registered_job_has_a_schedule_setting_that_overrides_it():

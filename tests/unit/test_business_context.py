@@ -4,6 +4,7 @@ The component is trained on the project's own nlu/data (its foreign_business and
 lookups), so these tests hold the shipped lexicon to account, and loaded back from the
 model storage as Rasa loads it.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -30,25 +31,32 @@ def check(tmp_path_factory: pytest.TempPathFactory) -> BusinessContextCheck:
 
 
 def parsed(check: BusinessContextCheck, text: str, intent: str, entities: list[dict] | None = None) -> Message:
-    ranking = [{"name": intent, "confidence": 0.8}, {"name": "out_of_scope", "confidence": 0.1},
-               {"name": "greet", "confidence": 0.05}]
-    message = Message(data={"text": text, "intent": dict(ranking[0]), "intent_ranking": ranking,
-                            "entities": entities or []})
+    ranking = [
+        {"name": intent, "confidence": 0.8},
+        {"name": "out_of_scope", "confidence": 0.1},
+        {"name": "greet", "confidence": 0.05},
+    ]
+    message = Message(
+        data={"text": text, "intent": dict(ranking[0]), "intent_ranking": ranking, "entities": entities or []}
+    )
     check.process([message])
     return message
 
 
-@pytest.mark.parametrize("text, intent", [
-    ("I want to cancel my yoga class booking for Tuesday", "cancel_order"),
-    ("can I return my library books a week late", "return_item"),
-    ("how do I renew my car insurance", "account_help"),
-    ("what is today's exchange rate for dollars", "exchange_item"),
-    ("when do I get my refund from the airline", "refund_status"),
-    ("my amazon package says delivered but it never came", "parcel_missing"),
-    ("what time does the pharmacy open on sundays", "faq"),
-    ("put me through to my solicitor", "request_human"),
-    ("my landlord ignores me, I want to make a complaint", "complaint"),
-])
+@pytest.mark.parametrize(
+    "text, intent",
+    [
+        ("I want to cancel my yoga class booking for Tuesday", "cancel_order"),
+        ("can I return my library books a week late", "return_item"),
+        ("how do I renew my car insurance", "account_help"),
+        ("what is today's exchange rate for dollars", "exchange_item"),
+        ("when do I get my refund from the airline", "refund_status"),
+        ("my amazon package says delivered but it never came", "parcel_missing"),
+        ("what time does the pharmacy open on sundays", "faq"),
+        ("put me through to my solicitor", "request_human"),
+        ("my landlord ignores me, I want to make a complaint", "complaint"),
+    ],
+)
 def test_a_shop_request_about_another_business_is_out_of_scope(check, text, intent):
     message = parsed(check, text, intent)
 
@@ -59,17 +67,23 @@ def test_a_shop_request_about_another_business_is_out_of_scope(check, text, inte
     assert "business_context" in message.as_dict_nlu()
 
 
-@pytest.mark.parametrize("text, intent, entities", [
-    ("where is order A-10423? I need it before my flight", "order_status",
-     [{"entity": "order_id", "value": "A-10423", "start": 13, "end": 20}]),
-    ("can I return the travel mug I took on my flight, the lid leaks", "return_item", None),
-    ("we're a gym, can we get 50 yoga mats at a discount", "business_inquiry", None),
-    ("I'd like to sell your products in my other shop", "business_inquiry", None),
-    ("please deliver to 12 Library Road instead", "change_address", None),
-    ("my login email is anna@library.org and the reset never came", "reset_not_received", None),
-    ("do you accept bitcoin", "faq", None),
-    ("where is my parcel", "order_status", None),
-])
+@pytest.mark.parametrize(
+    "text, intent, entities",
+    [
+        (
+            "where is order A-10423? I need it before my flight",
+            "order_status",
+            [{"entity": "order_id", "value": "A-10423", "start": 13, "end": 20}],
+        ),
+        ("can I return the travel mug I took on my flight, the lid leaks", "return_item", None),
+        ("we're a gym, can we get 50 yoga mats at a discount", "business_inquiry", None),
+        ("I'd like to sell your products in my other shop", "business_inquiry", None),
+        ("please deliver to 12 Library Road instead", "change_address", None),
+        ("my login email is anna@library.org and the reset never came", "reset_not_received", None),
+        ("do you accept bitcoin", "faq", None),
+        ("where is my parcel", "order_status", None),
+    ],
+)
 def test_the_shops_own_requests_are_kept(check, text, intent, entities):
     message = parsed(check, text, intent, entities)
 
@@ -77,10 +91,13 @@ def test_the_shops_own_requests_are_kept(check, text, intent, entities):
     assert message.get("business_context") is None
 
 
-@pytest.mark.parametrize("text, intent", [
-    ("yes, and book the flight too", "affirm"),
-    ("I'm at the hotel reception", "inform"),
-])
+@pytest.mark.parametrize(
+    "text, intent",
+    [
+        ("yes, and book the flight too", "affirm"),
+        ("I'm at the hotel reception", "inform"),
+    ],
+)
 def test_answers_inside_a_conversation_are_left_to_the_dialogue(check, text, intent):
     message = parsed(check, text, intent)
 

@@ -1,4 +1,5 @@
 """The small pure parts of the channel guards: metadata, rate windows, session tokens, log masking."""
+
 from __future__ import annotations
 
 import time
@@ -13,21 +14,25 @@ from crm_store.rate_limits import Limiter
 from crm_store.settings import Settings
 
 
-@pytest.mark.parametrize("raw, clean", [
-    ("<b>Evil</b>", "Evil"),
-    ("Ada\u0000 Lovelace\n", "Ada Lovelace"),
-    ("<script>alert(1)</script>Bob", "alert(1)Bob"),
-    ("x" * 500, "x" * 60),
-    ("   ", None),
-    (42, None),
-])
+@pytest.mark.parametrize(
+    "raw, clean",
+    [
+        ("<b>Evil</b>", "Evil"),
+        ("Ada\u0000 Lovelace\n", "Ada Lovelace"),
+        ("<script>alert(1)</script>Bob", "alert(1)Bob"),
+        ("x" * 500, "x" * 60),
+        ("   ", None),
+        (42, None),
+    ],
+)
 def test_display_names_are_plain_bounded_text(raw, clean):
     assert clean_display_name(raw) == clean
 
 
 def test_metadata_keeps_only_the_display_name():
-    assert clean_metadata({"display_name": "Ada", "attachments": [{"path": "/etc/passwd"}], "input_channel": "telegram"}) == {
-        "display_name": "Ada"}
+    assert clean_metadata(
+        {"display_name": "Ada", "attachments": [{"path": "/etc/passwd"}], "input_channel": "telegram"}
+    ) == {"display_name": "Ada"}
     assert clean_metadata("nope") == {}
 
 
@@ -65,7 +70,7 @@ def test_session_tokens_verify_only_when_signed_with_our_secret():
     # The signature's first character: its last one carries base64 padding bits, and changing
     # only those (A -> B) still decodes to the same signature.
     at = token.index(".") + 1
-    assert ours.verify(token[:at] + ("A" if token[at] != "A" else "B") + token[at + 1:]) is None
+    assert ours.verify(token[:at] + ("A" if token[at] != "A" else "B") + token[at + 1 :]) is None
     assert ours.verify(None) is None
 
 
@@ -83,12 +88,15 @@ def test_session_tokens_expire_and_a_renewed_one_lives_on(monkeypatch):
     assert signer.verify(renewed) == session_id
 
 
-@pytest.mark.parametrize("line, gone, kept", [
-    ("Received user message 'my parcel is lost' with intent", "my parcel is lost", "Received user message"),
-    ("reach me at jo.doe@mail.example or +49 30 1234567", "jo.doe@mail.example", "reach me at"),
-    ("reach me at +49 30 1234567 please", "1234567", "please"),
-    ("order A-10423 placed 2026-11-30 port 5005", "", "A-10423 placed 2026-11-30 port 5005"),
-])
+@pytest.mark.parametrize(
+    "line, gone, kept",
+    [
+        ("Received user message 'my parcel is lost' with intent", "my parcel is lost", "Received user message"),
+        ("reach me at jo.doe@mail.example or +49 30 1234567", "jo.doe@mail.example", "reach me at"),
+        ("reach me at +49 30 1234567 please", "1234567", "please"),
+        ("order A-10423 placed 2026-11-30 port 5005", "", "A-10423 placed 2026-11-30 port 5005"),
+    ],
+)
 def test_mask_hides_emails_phones_and_message_texts_but_not_ids(line, gone, kept):
     masked = mask(line)
 

@@ -1,4 +1,5 @@
 """One-time codes as typed (crm_store/values/codes.py)."""
+
 from __future__ import annotations
 
 import pytest

@@ -1,4 +1,5 @@
 """The conversation judge: each way the old substring judge passed a wrong answer now fails."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -8,13 +9,17 @@ import pytest
 from bot.conversation_judge import check_reply, conversation_errors, matches, turn_facts
 from bot.conversation_suite import ConversationFileError, events_of_turn, load, sets_in
 
-OUT_OF_SCOPE = ("Sorry, I can't help with that. I can check or cancel orders, change a delivery address, open returns "
-                "and tell you about refunds, answer questions about products, shipping and payment, open a support "
-                "ticket, or put you through to a person.")
-PAYMENT_HELP = ("Sorry about the payment trouble. Most problems are solved by checking the card details and 3-D Secure "
-                "confirmation, or by trying PayPal instead. If you were charged but see no order, or were charged twice, "
-                "the money is returned automatically within 5 working days. Shall I open a ticket so our payments team "
-                "checks it?")
+OUT_OF_SCOPE = (
+    "Sorry, I can't help with that. I can check or cancel orders, change a delivery address, open returns "
+    "and tell you about refunds, answer questions about products, shipping and payment, open a support "
+    "ticket, or put you through to a person."
+)
+PAYMENT_HELP = (
+    "Sorry about the payment trouble. Most problems are solved by checking the card details and 3-D Secure "
+    "confirmation, or by trying PayPal instead. If you were charged but see no order, or were charged twice, "
+    "the money is returned automatically within 5 working days. Shall I open a ticket so our payments team "
+    "checks it?"
+)
 PRODUCTS = "The cotton t-shirt costs 19.90 EUR and is in stock. The over-ear headphones cost 89.00 EUR."
 
 
@@ -32,7 +37,8 @@ def test_a_greeting_check_no_longer_passes_on_shipping_inside_the_out_of_scope_r
 def test_a_delivery_check_no_longer_passes_on_the_payment_help_working_days():
     assert not matches(PAYMENT_HELP, "DHL|day|arriv|tomorrow|track")
     assert check_reply({"says": ["DHL|day|arriv|tomorrow|track"]}, reply(PAYMENT_HELP)) == [
-        "reply lacks 'DHL|day|arriv|tomorrow|track'"]
+        "reply lacks 'DHL|day|arriv|tomorrow|track'"
+    ]
 
 
 def test_record_numbers_are_anchored_and_never_found_in_t_shirt_or_over_ear():
@@ -60,30 +66,46 @@ def test_phrases_match_whole_words_only():
 
 
 def test_a_turn_without_a_positive_check_is_an_error_not_a_pass(tmp_path: Path):
-    for expect in ({}, {"not_says": ["make sense"]}, {"crm": {"ticket": {"count": 0}}}, {"crm": {"order1": {"unchanged": True}}}):
+    for expect in (
+        {},
+        {"not_says": ["make sense"]},
+        {"crm": {"ticket": {"count": 0}}},
+        {"crm": {"order1": {"unchanged": True}}},
+    ):
         conv = {"name": "x", "given": {"orders": [{"status": "paid"}]}, "turns": [{"user": "hi", "expect": expect}]}
         assert any("no positive check" in e for e in conversation_errors(conv)), expect
     path = tmp_path / "set.yml"
-    path.write_text("conversations:\n  - name: only a not_says\n    turns:\n      - user: hi\n"
-                    "        expect: {not_says: [make sense]}\n", "utf-8")
+    path.write_text(
+        "conversations:\n  - name: only a not_says\n    turns:\n      - user: hi\n"
+        "        expect: {not_says: [make sense]}\n",
+        "utf-8",
+    )
     with pytest.raises(ConversationFileError, match="no positive check"):
         load([path])
 
 
 def test_positive_checks_and_file_typos():
-    good = {"name": "x", "given": {"orders": [{"status": "paid"}]}, "turns": [
-        {"user": "hi", "expect": {"says": ["hello"]}},
-        {"user": "cancel {order1}", "expect": {"crm": {"order1": {"status": "cancelled"}}}},
-        {"user": "open a ticket", "expect": {"crm": {"ticket": {"count": 1, "order": "{order1}"}}}},
-        {"new_session": True},
-        {"user": "hi", "expect": {"intent": "greet"}},
-    ]}
+    good = {
+        "name": "x",
+        "given": {"orders": [{"status": "paid"}]},
+        "turns": [
+            {"user": "hi", "expect": {"says": ["hello"]}},
+            {"user": "cancel {order1}", "expect": {"crm": {"order1": {"status": "cancelled"}}}},
+            {"user": "open a ticket", "expect": {"crm": {"ticket": {"count": 1, "order": "{order1}"}}}},
+            {"new_session": True},
+            {"user": "hi", "expect": {"intent": "greet"}},
+        ],
+    }
     assert conversation_errors(good) == []
     typo = {"name": "x", "turns": [{"user": "hi", "expect": {"say": ["hello"], "crm": {"tickets": {"count": 1}}}}]}
     errors = conversation_errors(typo)
-    assert any("unknown expect key 'say'" in e for e in errors) and any("unknown crm check 'tickets'" in e for e in errors)
-    assert any("unknown placeholder {order2}" in e for e in conversation_errors(
-        {"name": "x", "turns": [{"user": "{order2}", "expect": {"says": ["x"]}}]}))
+    assert any("unknown expect key 'say'" in e for e in errors) and any(
+        "unknown crm check 'tickets'" in e for e in errors
+    )
+    assert any(
+        "unknown placeholder {order2}" in e
+        for e in conversation_errors({"name": "x", "turns": [{"user": "{order2}", "expect": {"says": ["x"]}}]})
+    )
 
 
 def test_the_fallback_rephrase_and_out_of_scope_replies_fail_unless_allowed():
@@ -105,12 +127,15 @@ def test_buttons_silence_and_empty_replies():
 
 
 EVENTS = [
-    {"event": "action", "name": "action_session_start"}, {"event": "action", "name": "action_listen"},
+    {"event": "action", "name": "action_session_start"},
+    {"event": "action", "name": "action_listen"},
     {"event": "user", "text": "hi", "parse_data": {"intent": {"name": "greet"}}},
-    {"event": "action", "name": "utter_greet"}, {"event": "bot", "text": "Hi!", "metadata": {"utter_action": "utter_greet"}},
+    {"event": "action", "name": "utter_greet"},
+    {"event": "bot", "text": "Hi!", "metadata": {"utter_action": "utter_greet"}},
     {"event": "action", "name": "action_listen"},
     {"event": "user", "text": "cancel it", "parse_data": {"intent": {"name": "cancel_order"}}},
-    {"event": "action", "name": "cancel_order_form"}, {"event": "active_loop", "name": "cancel_order_form"},
+    {"event": "action", "name": "cancel_order_form"},
+    {"event": "active_loop", "name": "cancel_order_form"},
     {"event": "action", "name": "action_listen"},
 ]
 
@@ -118,12 +143,18 @@ EVENTS = [
 def test_intent_action_and_form_come_from_the_turns_own_events():
     facts = turn_facts(events_of_turn(EVENTS, 1))
     assert facts["intents"] == {"cancel_order"} and facts["actions"] == ["cancel_order_form"]
-    ok = {"intent": "cancel_order|cancel", "action": "cancel_order_form", "form": "cancel_order_form", "says": ["cancel"]}
+    ok = {
+        "intent": "cancel_order|cancel",
+        "action": "cancel_order_form",
+        "form": "cancel_order_form",
+        "says": ["cancel"],
+    }
     assert check_reply(ok, reply("Cancel A-10423?"), facts) == []
     wrong = check_reply({"intent": ["greet"], "action": ["action_cancel_order"], "form": None}, reply("x"), facts)
     assert len(wrong) == 3
     assert check_reply({"intent": "greet"}, reply("x"), None) == [
-        "the tracker could not be read for the intent / action / form check"]
+        "the tracker could not be read for the intent / action / form check"
+    ]
 
 
 def test_every_directory_is_its_own_set(tmp_path: Path):
@@ -138,10 +169,17 @@ def test_every_directory_is_its_own_set(tmp_path: Path):
 
 
 def test_a_given_the_runner_could_not_set_up_is_an_error_at_load():
-    conv = {"name": "x", "chanel": "rest", "given": {"orders": [
-        {"status": "shipped", "items": ["2 x yoga mat", "frying pan"], "shipment": {"carrier": "Hermes"}},
-        {"status": "lost", "payments": ["chargeback"]}]},
-        "turns": [{"user": "hi", "expect": {"says": ["hello"]}}]}
+    conv = {
+        "name": "x",
+        "chanel": "rest",
+        "given": {
+            "orders": [
+                {"status": "shipped", "items": ["2 x yoga mat", "frying pan"], "shipment": {"carrier": "Hermes"}},
+                {"status": "lost", "payments": ["chargeback"]},
+            ]
+        },
+        "turns": [{"user": "hi", "expect": {"says": ["hello"]}}],
+    }
     errors = conversation_errors(conv)
     assert "unknown key 'chanel'" in errors
     assert "given order 1: 'frying pan' is not in the catalogue (docs/shop.md)" in errors
@@ -151,8 +189,12 @@ def test_a_given_the_runner_could_not_set_up_is_an_error_at_load():
 
 
 def test_a_count_that_allows_none_is_not_a_positive_check():
-    cases = [({"ticket": {"count": [0, 1]}}, False), ({"ticket": {"count": [1, 2]}}, True),
-             ({"return": {"item": "yoga mat"}}, True), ({"linked": False}, False)]
+    cases = [
+        ({"ticket": {"count": [0, 1]}}, False),
+        ({"ticket": {"count": [1, 2]}}, True),
+        ({"return": {"item": "yoga mat"}}, True),
+        ({"linked": False}, False),
+    ]
     for crm, positive in cases:
         conv = {"name": "x", "turns": [{"user": "hi", "expect": {"crm": crm}}]}
         assert (not any("no positive check" in e for e in conversation_errors(conv))) == positive, crm
@@ -166,10 +208,15 @@ def test_the_example_in_the_format_readme_is_a_valid_file(tmp_path: Path):
 
 
 def test_given_returns_and_tickets_name_a_given_order_and_its_item():
-    conv = {"name": "x", "given": {"orders": [{"status": "delivered", "items": ["yoga mat"]}],
-                                   "tickets": [{"subject": "late", "order": 2}],
-                                   "returns": [{"order": 1, "item": "backpack", "status": "lost", "kind": "swap"}]},
-            "turns": [{"user": "where is my refund for {return1}", "expect": {"says": ["{return1}"]}}]}
+    conv = {
+        "name": "x",
+        "given": {
+            "orders": [{"status": "delivered", "items": ["yoga mat"]}],
+            "tickets": [{"subject": "late", "order": 2}],
+            "returns": [{"order": 1, "item": "backpack", "status": "lost", "kind": "swap"}],
+        },
+        "turns": [{"user": "where is my refund for {return1}", "expect": {"says": ["{return1}"]}}],
+    }
     errors = conversation_errors(conv)
     assert "given ticket 1: order 2 is not the number of a given order (1, 2, ...)" in errors
     assert "given return 1: 'backpack' is not in order 1" in errors

@@ -1,5 +1,6 @@
 """The digest's charts read cleanly: no legend on a bar, no label half on a bar and half off it,
 nothing cut off at the figure's edge. Checked on the drawn figure's geometry (pixels)."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -45,8 +46,15 @@ def clashes(fig) -> list[str]:  # type: ignore[no-untyped-def]
 
 
 def _stage(stage: str, entered: int, conversion: float | None, stalled: int = 0) -> StageStats:
-    return StageStats(stage=stage, entered=entered, median_hours=None, p90_hours=None, conversion=conversion,
-                      current=0, stalled=stalled)
+    return StageStats(
+        stage=stage,
+        entered=entered,
+        median_hours=None,
+        p90_hours=None,
+        conversion=conversion,
+        current=0,
+        stalled=stalled,
+    )
 
 
 def test_channel_legend_stays_off_the_bars_whichever_bar_is_longest():
@@ -57,15 +65,28 @@ def test_channel_legend_stays_off_the_bars_whichever_bar_is_longest():
 
 
 def test_funnel_labels_stay_readable_on_narrow_and_empty_bars():
-    report = BottleneckReport(pipeline="order", generated_at=datetime(2026, 12, 1), stages=(
-        _stage("pending", 200, None), _stage("paid", 150, 0.75), _stage("packed", 150, 1.0, stalled=12),
-        _stage("shipped", 2, 0.013), _stage("delivered", 1, 0.5), _stage("returned", 0, 0.0)), bottleneck="packed")
+    report = BottleneckReport(
+        pipeline="order",
+        generated_at=datetime(2026, 12, 1),
+        stages=(
+            _stage("pending", 200, None),
+            _stage("paid", 150, 0.75),
+            _stage("packed", 150, 1.0, stalled=12),
+            _stage("shipped", 2, 0.013),
+            _stage("delivered", 1, 0.5),
+            _stage("returned", 0, 0.0),
+        ),
+        bottleneck="packed",
+    )
 
     fig = charts.funnel_figure(report)
 
     assert clashes(fig) == []
-    labels = " ".join(t.get_text() for t in fig.axes[0].texts) + " " + " ".join(
-        t.get_text() for t in fig.axes[0].get_yticklabels())
+    labels = (
+        " ".join(t.get_text() for t in fig.axes[0].texts)
+        + " "
+        + " ".join(t.get_text() for t in fig.axes[0].get_yticklabels())
+    )
     for words in ("delivered", "50% of previous", "12 stalled", "returned"):
         assert words in labels
 

@@ -37,14 +37,22 @@ def test_a_flat_history_still_has_a_range():
 
 
 def test_similar_questions_share_a_group():
-    texts = ["do you ship to switzerland", "do you deliver to Switzerland?", "shipping to switzerland possible?",
-             "can I pay with paypal", "do you take paypal", "can I pay with paypal"]
+    texts = [
+        "do you ship to switzerland",
+        "do you deliver to Switzerland?",
+        "shipping to switzerland possible?",
+        "can I pay with paypal",
+        "do you take paypal",
+        "can I pay with paypal",
+    ]
 
     groups = cluster(texts)
 
     assert [g.count for g in groups] == [3, 3]
     assert {frozenset(g.examples) for g in groups} == {
-        frozenset({"do you ship to switzerland", "do you deliver to Switzerland?", "shipping to switzerland possible?"}),
+        frozenset(
+            {"do you ship to switzerland", "do you deliver to Switzerland?", "shipping to switzerland possible?"}
+        ),
         frozenset({"can I pay with paypal", "do you take paypal"}),
     }
     yaml = nlu_yaml(groups)

@@ -37,7 +37,7 @@ def entities_of(extractor: RuleEntityExtractor, text: str, **data) -> list[dict]
 def test_component_adds_rule_entities_with_spans(make_extractor):
     entities = entities_of(make_extractor(), SENTENCE)
 
-    assert [(e["entity"], e["value"], SENTENCE[e["start"]:e["end"]]) for e in entities] == [
+    assert [(e["entity"], e["value"], SENTENCE[e["start"] : e["end"]]) for e in entities] == [
         ("quantity", "2", "2"),
         ("date", "2025-03-12", "12.03.2025"),
         ("amount", "49.90 EUR", "49.90 EUR"),
@@ -61,12 +61,30 @@ def test_learned_entity_of_the_same_type_overlapping_a_rule_span_is_replaced(
     make_extractor,
 ):
     learned = [
-        {"entity": "order_id", "value": "10423", "start": 9, "end": 14,
-         "extractor": "DIETClassifier", "confidence_entity": 0.71},
-        {"entity": "product", "value": "mat", "start": 19, "end": 22,
-         "extractor": "DIETClassifier", "confidence_entity": 0.9},
-        {"entity": "quantity", "value": "10423", "start": 9, "end": 14,
-         "extractor": "DIETClassifier", "confidence_entity": 0.4},
+        {
+            "entity": "order_id",
+            "value": "10423",
+            "start": 9,
+            "end": 14,
+            "extractor": "DIETClassifier",
+            "confidence_entity": 0.71,
+        },
+        {
+            "entity": "product",
+            "value": "mat",
+            "start": 19,
+            "end": 22,
+            "extractor": "DIETClassifier",
+            "confidence_entity": 0.9,
+        },
+        {
+            "entity": "quantity",
+            "value": "10423",
+            "start": 9,
+            "end": 14,
+            "extractor": "DIETClassifier",
+            "confidence_entity": 0.4,
+        },
     ]
 
     entities = entities_of(make_extractor(), "my order 10423 the mat", entities=learned)
@@ -79,8 +97,7 @@ def test_learned_entity_of_the_same_type_overlapping_a_rule_span_is_replaced(
 
 
 def test_learned_entity_elsewhere_in_the_text_is_kept(make_extractor):
-    learned = [{"entity": "order_id", "value": "A-55555", "start": 0, "end": 5,
-                "extractor": "DIETClassifier"}]
+    learned = [{"entity": "order_id", "value": "A-55555", "start": 0, "end": 5, "extractor": "DIETClassifier"}]
 
     entities = entities_of(make_extractor(), "hello order A-10423", entities=learned)
 

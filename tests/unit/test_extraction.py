@@ -30,6 +30,7 @@ def of_type(text: str, entity: str, today: date = FRIDAY) -> list[str]:
 
 # ------------------------------------------------------------ the mixed sentence
 
+
 def test_all_five_entities_in_one_message_keep_their_spans():
     text = "I ordered 2 on 12.03.2025 for 49.90 EUR, order A-10423, call me at +49 30 1234567"
 
@@ -42,7 +43,7 @@ def test_all_five_entities_in_one_message_keep_their_spans():
         ("order_id", "A-10423", "A-10423"),
         ("phone", "+49301234567", "+49 30 1234567"),
     ]
-    assert all(text[e.start:e.end] == e.text for e in entities)
+    assert all(text[e.start : e.end] == e.text for e in entities)
 
 
 def test_entity_is_a_frozen_dataclass():
@@ -63,12 +64,11 @@ def test_no_character_belongs_to_two_entities():
     covered = [i for e in entities for i in range(e.start, e.end)]
 
     assert len(covered) == len(set(covered))
-    assert {e.entity for e in entities} == {
-        "order_id", "quantity", "amount", "date", "phone", "email"
-    }
+    assert {e.entity for e in entities} == {"order_id", "quantity", "amount", "date", "phone", "email"}
 
 
 # ------------------------------------------------------------ order ids
+
 
 @pytest.mark.parametrize(
     "text, span",
@@ -135,10 +135,9 @@ def test_normalize_order_id(text, expected):
 
 # ------------------------------------------------------------ emails
 
+
 def test_email_keeps_local_part_and_lowercases_domain():
-    assert found("write to Foo.Bar@Example.COM.") == [
-        ("email", "Foo.Bar@example.com", "Foo.Bar@Example.COM")
-    ]
+    assert found("write to Foo.Bar@Example.COM.") == [("email", "Foo.Bar@example.com", "Foo.Bar@Example.COM")]
 
 
 @pytest.mark.parametrize("text", ["a@b", "bad@@shop.de", "@shop.de", "anna@", "anna@shop"])
@@ -153,12 +152,11 @@ def test_normalize_email():
 
 
 def test_digits_inside_an_email_are_not_other_entities():
-    assert found("anna.10423+2@shop.de") == [
-        ("email", "anna.10423+2@shop.de", "anna.10423+2@shop.de")
-    ]
+    assert found("anna.10423+2@shop.de") == [("email", "anna.10423+2@shop.de", "anna.10423+2@shop.de")]
 
 
 # ------------------------------------------------------------ phones
+
 
 @pytest.mark.parametrize(
     "text, value, span",
@@ -181,9 +179,7 @@ def test_national_numbers_fall_back_to_other_regions():
 
     assert of_type(london, "phone") == ["+442079460958"]
     assert extract_all(london, fallback_regions=()) == []
-    assert [e.value for e in extract_all(london, region="GB", fallback_regions=())] == [
-        "+442079460958"
-    ]
+    assert [e.value for e in extract_all(london, region="GB", fallback_regions=())] == ["+442079460958"]
 
 
 def test_default_region_wins_for_ambiguous_national_numbers():
@@ -210,9 +206,7 @@ def test_uk_mobile_in_the_gb_region():
 
 
 def test_two_phones_in_one_message():
-    assert of_type("+49 30 1234567 or +44 20 7946 0958", "phone") == [
-        "+49301234567", "+442079460958"
-    ]
+    assert of_type("+49 30 1234567 or +44 20 7946 0958", "phone") == ["+49301234567", "+442079460958"]
 
 
 @pytest.mark.parametrize(
@@ -249,6 +243,7 @@ def test_normalize_phone(text, expected):
 
 # ------------------------------------------------------------ amounts
 
+
 @pytest.mark.parametrize(
     "text, value, span",
     [
@@ -281,6 +276,7 @@ def test_parse_amount():
 
 
 # ------------------------------------------------------------ dates
+
 
 @pytest.mark.parametrize(
     "text, value, span",
@@ -325,9 +321,7 @@ def test_month_arithmetic_clamps_to_month_end():
 
 
 def test_dayfirst_can_be_switched_off():
-    assert [e.value for e in extract_all("04/03/2025", FRIDAY, dayfirst=False)] == [
-        "2025-04-03"
-    ]
+    assert [e.value for e in extract_all("04/03/2025", FRIDAY, dayfirst=False)] == ["2025-04-03"]
 
 
 @pytest.mark.parametrize("text", ["31.02.2025", "March 2025", "13/13/2025", "10:30"])
@@ -370,7 +364,8 @@ def test_durations_are_durations_not_dates(text, value, span):
 
 def test_a_date_and_a_duration_in_one_message():
     assert found("shipped 2 days ago and takes 5 days") == [
-        ("date", "2025-03-12", "2 days ago"), ("duration", "P5D", "5 days")
+        ("date", "2025-03-12", "2 days ago"),
+        ("duration", "P5D", "5 days"),
     ]
 
 
@@ -381,6 +376,7 @@ def test_parse_date_defaults_to_real_today():
 
 
 # ------------------------------------------------------------ quantities
+
 
 @pytest.mark.parametrize(
     "text, value, span",
@@ -457,6 +453,7 @@ def test_parse_quantity():
 
 # ------------------------------------------------------------ robustness
 
+
 @pytest.mark.parametrize("text", ["", "   ", "😀🙈", "\n\t", "\x00\x00"])
 def test_empty_and_odd_text(text):
     assert extract_all(text) == []
@@ -467,7 +464,7 @@ def test_offsets_count_characters_after_emoji():
 
     (entity,) = extract_all(text)
 
-    assert text[entity.start:entity.end] == "A-10423"
+    assert text[entity.start : entity.end] == "A-10423"
 
 
 @pytest.mark.parametrize(

@@ -1,5 +1,6 @@
 """The handoff state machine: every allowed transition works, every other one is refused
 by the service layer (on a real SQLite file)."""
+
 from __future__ import annotations
 
 import itertools
@@ -17,9 +18,17 @@ from crm_store.services import handoffs
 NOW = datetime(2026, 12, 1, 10, 0)
 STATES = tuple(stages.TRANSITIONS["handoff"])
 LEGAL = {
-    ("queued", "claimed"), ("queued", "expired"), ("queued", "ticket"), ("queued", "cancelled"),
-    ("claimed", "claimed"), ("claimed", "queued"), ("claimed", "resolved"),
-    ("resolved", "bot"), ("expired", "bot"), ("ticket", "bot"), ("cancelled", "bot"),
+    ("queued", "claimed"),
+    ("queued", "expired"),
+    ("queued", "ticket"),
+    ("queued", "cancelled"),
+    ("claimed", "claimed"),
+    ("claimed", "queued"),
+    ("claimed", "resolved"),
+    ("resolved", "bot"),
+    ("expired", "bot"),
+    ("ticket", "bot"),
+    ("cancelled", "bot"),
 }
 
 
@@ -60,9 +69,11 @@ def in_state(uow_factory, state: str) -> int:
 def move(uow_factory, handoff_id: int, target: str):
     at = NOW + timedelta(minutes=2)
     return {
-        "claimed": lambda: (handoffs.transfer_handoff(uow_factory(), handoff_id, "ana", "ben", at)
-                            if handoffs.get_handoff(uow_factory(), handoff_id).status == "claimed"
-                            else handoffs.claim_handoff(uow_factory(), handoff_id, "ana", at)),
+        "claimed": lambda: (
+            handoffs.transfer_handoff(uow_factory(), handoff_id, "ana", "ben", at)
+            if handoffs.get_handoff(uow_factory(), handoff_id).status == "claimed"
+            else handoffs.claim_handoff(uow_factory(), handoff_id, "ana", at)
+        ),
         "queued": lambda: handoffs.release_handoff(uow_factory(), handoff_id, "ana", at),
         "resolved": lambda: handoffs.resolve_handoff(uow_factory(), handoff_id, "ana", at),
         "expired": lambda: handoffs.expire_handoff(uow_factory(), handoff_id, at, "nobody took it"),
@@ -75,7 +86,11 @@ def move(uow_factory, handoff_id: int, target: str):
 def history(uow_factory, handoff_id: int) -> list[str]:
     uow = uow_factory()
     with uow:
-        rows = uow.session.query(StageHistory).filter_by(process="handoff", process_id=handoff_id).order_by(StageHistory.id)
+        rows = (
+            uow.session.query(StageHistory)
+            .filter_by(process="handoff", process_id=handoff_id)
+            .order_by(StageHistory.id)
+        )
         return [(r.stage, r.entered_at) for r in rows]
 
 
@@ -93,7 +108,9 @@ def test_every_legal_transition_is_made_and_timestamped(uow_factory, current, ta
     assert history(uow_factory, handoff_id)[-1] == (target, NOW + timedelta(minutes=2))
 
 
-ILLEGAL = sorted((a, b) for a, b in itertools.product(STATES, STATES) if (a, b) not in LEGAL and b != "bot" and a != "bot")
+ILLEGAL = sorted(
+    (a, b) for a, b in itertools.product(STATES, STATES) if (a, b) not in LEGAL and b != "bot" and a != "bot"
+)
 
 
 @pytest.mark.parametrize("current,target", ILLEGAL)

@@ -1,4 +1,5 @@
 """The one-line summary an agent reads when a conversation is handed to them."""
+
 from __future__ import annotations
 
 from rasa_sdk import Tracker
@@ -15,10 +16,11 @@ def _tracker(intents: list[str], actions: list[str]) -> Tracker:
 
 
 def test_the_summary_names_why_what_was_asked_and_tried():
-    summary = handoff_summary(_tracker(["payment_problem", "request_human"],
-                                       ["action_payment_problem", "action_handoff"]), "asked for a person")
-    assert summary == ("asked for a person; asked: payment problem, request human; "
-                       "tried: payment problem, handoff")
+    summary = handoff_summary(
+        _tracker(["payment_problem", "request_human"], ["action_payment_problem", "action_handoff"]),
+        "asked for a person",
+    )
+    assert summary == ("asked for a person; asked: payment problem, request human; tried: payment problem, handoff")
 
 
 def test_a_long_summary_ends_on_a_whole_word_within_the_column():

@@ -1,4 +1,5 @@
 """Heartbeats and the stack's health summary the console's /health serves."""
+
 from __future__ import annotations
 
 import asyncio
@@ -20,7 +21,10 @@ def test_the_summary_says_ok_degraded_or_silent_per_part(tmp_path):
 
     assert health["status"] == "degraded"
     assert {name: part["state"] for name, part in health["parts"].items()} == {
-        "rasa": "ok", "consumer": "degraded", "console": "silent"}
+        "rasa": "ok",
+        "consumer": "degraded",
+        "console": "silent",
+    }
     assert stack_health(tmp_path / "nothing-here") == {"status": "ok", "parts": {}}
 
 

@@ -1,4 +1,5 @@
 """MiniLMIntentClassifier: train on a tiny set, persist, load, classify."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -95,12 +96,8 @@ def _parse(component: MiniLMIntentClassifier, text: str) -> Message:
 
 
 def test_loaded_model_recognises_paraphrases(trained: MiniLMIntentClassifier) -> None:
-    assert _parse(trained, "where's my parcel right now?").get("intent")["name"] == (
-        "order_status"
-    )
-    assert _parse(trained, "please cancel the order I placed").get("intent")[
-        "name"
-    ] == "cancel_order"
+    assert _parse(trained, "where's my parcel right now?").get("intent")["name"] == ("order_status")
+    assert _parse(trained, "please cancel the order I placed").get("intent")["name"] == "cancel_order"
 
 
 def test_ranking_is_a_sorted_distribution_over_base_intents(
@@ -140,9 +137,7 @@ def test_unrelated_text_gets_lower_confidence_than_a_clear_request(
     trained: MiniLMIntentClassifier,
 ) -> None:
     clear = _parse(trained, "I want to cancel my order").get("intent")["confidence"]
-    unrelated = _parse(trained, "the quadratic formula solves polynomials").get(
-        "intent"
-    )["confidence"]
+    unrelated = _parse(trained, "the quadratic formula solves polynomials").get("intent")["confidence"]
 
     assert unrelated < clear
 
@@ -150,9 +145,7 @@ def test_unrelated_text_gets_lower_confidence_than_a_clear_request(
 def test_untrained_model_loads_and_predicts_nothing(tmp_path: Path) -> None:
     storage = LocalModelStorage(tmp_path)
     context = ExecutionContext(GraphSchema({}), "test")
-    component = MiniLMIntentClassifier.load(
-        {}, storage, Resource("missing"), context
-    )
+    component = MiniLMIntentClassifier.load({}, storage, Resource("missing"), context)
 
     message = _parse(component, "hello")
 
@@ -216,7 +209,10 @@ def test_probabilities_are_the_logistic_regression_over_the_stacked_features(
     emb_w = trained._weight_blocks()[2]
     n = emb_w.shape[0]
     u = np.finfo(np.float32).eps / 2
-    d = n * u / (1 - n * u) * (np.abs(embeddings) @ np.abs(emb_w)).max() + features.shape[1] * np.finfo(np.float64).eps * np.abs(logits).max()
+    d = (
+        n * u / (1 - n * u) * (np.abs(embeddings) @ np.abs(emb_w)).max()
+        + features.shape[1] * np.finfo(np.float64).eps * np.abs(logits).max()
+    )
     rtol = float(np.expm1(2 * d))
     assert rtol < 1e-3  # still a sharp check: a wrong block or a missing intercept moves logits by far more
     np.testing.assert_allclose(probs, expected, rtol=rtol, atol=0)

@@ -1,4 +1,5 @@
 """What a message in the middle of a form is: an answer, another request, closing words, a stray yes."""
+
 from __future__ import annotations
 
 import pytest
@@ -6,23 +7,29 @@ import pytest
 from actions.interruptions import ASIDE, LEAVE, REASK, STOP, interruption, meant_as_answer
 
 
-@pytest.mark.parametrize("form, slot, intent, text", [
-    ("return_form", "item", "payment_problem", "I was charged twice for A-10424"),
-    ("return_form", "reason", "cancel_order", "forget the return, just cancel my other order"),
-    ("address_form", "address", "order_status", "wait, where is my parcel actually?"),
-    ("lead_form", "company", "delete_my_data", "please delete all my personal data"),
-    ("cancel_order_form", "order_id", "parcel_missing", "it says delivered but nothing came"),
-])
+@pytest.mark.parametrize(
+    "form, slot, intent, text",
+    [
+        ("return_form", "item", "payment_problem", "I was charged twice for A-10424"),
+        ("return_form", "reason", "cancel_order", "forget the return, just cancel my other order"),
+        ("address_form", "address", "order_status", "wait, where is my parcel actually?"),
+        ("lead_form", "company", "delete_my_data", "please delete all my personal data"),
+        ("cancel_order_form", "order_id", "parcel_missing", "it says delivered but nothing came"),
+    ],
+)
 def test_a_confident_other_task_leaves_the_form(form, slot, intent, text):
     assert interruption(form, slot, intent, 0.9, text, fits=False) == LEAVE
 
 
-@pytest.mark.parametrize("slot, intent, text", [
-    ("confirmed", "thank", "thanks, that's all"),
-    ("item", "goodbye", "bye"),
-    ("address", "deny", "no, I'm good"),
-    ("confirmed", "goodbye", "see you"),
-])
+@pytest.mark.parametrize(
+    "slot, intent, text",
+    [
+        ("confirmed", "thank", "thanks, that's all"),
+        ("item", "goodbye", "bye"),
+        ("address", "deny", "no, I'm good"),
+        ("confirmed", "goodbye", "see you"),
+    ],
+)
 def test_closing_words_leave_the_form(slot, intent, text):
     assert interruption("return_form", slot, intent, 0.8, text, fits=False) == LEAVE
 
@@ -43,29 +50,35 @@ def test_thanks_leaves_a_question_but_not_a_read_back():
     assert interruption("return_form", "confirmed", "thank", 0.9, "thanks", fits=False) is None
 
 
-@pytest.mark.parametrize("form, slot, intent, confidence, text, fits", [
-    # the message parses as the value asked for, whatever the classifier guessed
-    ("return_form", "item", "product_info", 0.9, "the wireless earbuds", True),
-    ("return_form", "confirmed", "affirm", 0.9, "yes that's it", True),
-    ("feedback_form", "feedback_comment", "complaint", 0.9, "the parcel came late", True),
-    # the form's own request, reworded, and a complaint given as the reason for a return
-    ("return_form", "item", "return_item", 0.9, "I want to send back the lamp", False),
-    ("return_form", "reason", "complaint", 0.9, "the quality is awful", False),
-    # a question intent on a statement
-    ("return_form", "reason", "product_info", 0.64, "honestly the material feels cheap", False),
-    # the classifier is guessing: read as an attempt to answer
-    ("lead_form", "company", "complaint", 0.35, "Nordwind Handel", False),
-    ("return_form", "reason", "inform", 0.9, "I just don't like it much", False),
-])
+@pytest.mark.parametrize(
+    "form, slot, intent, confidence, text, fits",
+    [
+        # the message parses as the value asked for, whatever the classifier guessed
+        ("return_form", "item", "product_info", 0.9, "the wireless earbuds", True),
+        ("return_form", "confirmed", "affirm", 0.9, "yes that's it", True),
+        ("feedback_form", "feedback_comment", "complaint", 0.9, "the parcel came late", True),
+        # the form's own request, reworded, and a complaint given as the reason for a return
+        ("return_form", "item", "return_item", 0.9, "I want to send back the lamp", False),
+        ("return_form", "reason", "complaint", 0.9, "the quality is awful", False),
+        # a question intent on a statement
+        ("return_form", "reason", "product_info", 0.64, "honestly the material feels cheap", False),
+        # the classifier is guessing: read as an attempt to answer
+        ("lead_form", "company", "complaint", 0.35, "Nordwind Handel", False),
+        ("return_form", "reason", "inform", 0.9, "I just don't like it much", False),
+    ],
+)
 def test_answers_stay_answers(form, slot, intent, confidence, text, fits):
     assert interruption(form, slot, intent, confidence, text, fits) is None
 
 
-@pytest.mark.parametrize("slot, text", [
-    ("reason", "i'll keep them after all, thanks"),
-    ("confirmed", "actually I'd rather keep it"),
-    ("address", "I don't want to change anything anymore"),
-])
+@pytest.mark.parametrize(
+    "slot, text",
+    [
+        ("reason", "i'll keep them after all, thanks"),
+        ("confirmed", "actually I'd rather keep it"),
+        ("address", "I don't want to change anything anymore"),
+    ],
+)
 def test_a_change_of_mind_about_the_form_itself_stops_it(slot, text):
     assert interruption("return_form", slot, "goodbye", 0.42, text, fits=False) == STOP
 

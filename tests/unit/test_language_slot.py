@@ -1,4 +1,5 @@
 """The conversation's language: detection with hysteresis, the way back to English, locale formats."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -21,17 +22,25 @@ def detector() -> LanguageDetector:
 
 
 def parsed(detector: LanguageDetector, text: str) -> Message:
-    message = Message(data={"text": text, "intent": {"name": "order_status", "confidence": 0.9},
-                            "intent_ranking": [{"name": "order_status", "confidence": 0.9}]})
+    message = Message(
+        data={
+            "text": text,
+            "intent": {"name": "order_status", "confidence": 0.9},
+            "intent_ranking": [{"name": "order_status", "confidence": 0.9}],
+        }
+    )
     detector.process([message])
     return message
 
 
-@pytest.mark.parametrize("text, code", [
-    ("wo ist meine bestellung, ich warte seit einer woche", "de"),
-    ("je voudrais annuler ma commande", "fr"),
-    ("quiero devolver la esterilla", "es"),
-])
+@pytest.mark.parametrize(
+    "text, code",
+    [
+        ("wo ist meine bestellung, ich warte seit einer woche", "de"),
+        ("je voudrais annuler ma commande", "fr"),
+        ("quiero devolver la esterilla", "es"),
+    ],
+)
 def test_german_french_and_spanish_keep_the_classifiers_intent(detector, text, code):
     message = parsed(detector, text)
 
@@ -60,17 +69,22 @@ def test_a_short_or_unclear_message_does_not_switch_a_german_conversation(detect
     assert chosen_language("de", detected, "affirm") is None
 
 
-@pytest.mark.parametrize("text, current, code", [
-    ("wo ist meine bestellung, ich warte seit einer woche", None, "de"),
-    ("je voudrais annuler ma commande", "de", "fr"),
-    ("please cancel my order", "es", "en"),
-])
+@pytest.mark.parametrize(
+    "text, current, code",
+    [
+        ("wo ist meine bestellung, ich warte seit einer woche", None, "de"),
+        ("je voudrais annuler ma commande", "de", "fr"),
+        ("please cancel my order", "es", "en"),
+    ],
+)
 def test_a_clear_sentence_switches(detector, text, current, code):
     assert chosen_language(current, parsed(detector, text).get("language"), "cancel_order") == code
 
 
 def test_the_same_language_again_sets_nothing(detector):
-    assert chosen_language("de", parsed(detector, "wo ist meine bestellung bitte").get("language"), "order_status") is None
+    assert (
+        chosen_language("de", parsed(detector, "wo ist meine bestellung bitte").get("language"), "order_status") is None
+    )
 
 
 def test_asking_for_english_switches_back_even_when_asked_in_german(detector):
@@ -81,7 +95,10 @@ def test_asking_for_english_switches_back_even_when_asked_in_german(detector):
 
 
 def test_an_unsupported_language_leaves_the_slot(detector):
-    assert chosen_language("fr", parsed(detector, "vorrei restituire il prodotto").get("language"), "unsupported_language") is None
+    assert (
+        chosen_language("fr", parsed(detector, "vorrei restituire il prodotto").get("language"), "unsupported_language")
+        is None
+    )
 
 
 def test_the_action_sets_the_slot_only_on_a_switch():
@@ -90,7 +107,8 @@ def test_the_action_sets_the_slot_only_on_a_switch():
     staying = Tracker("s", {"language": "es"}, latest, [], False, None, {}, "action_listen")
 
     assert ActionDetectLanguage().run(CollectingDispatcher(), switching, {}) == [
-        {"event": "slot", "timestamp": None, "name": "language", "value": "es"}]
+        {"event": "slot", "timestamp": None, "name": "language", "value": "es"}
+    ]
     assert ActionDetectLanguage().run(CollectingDispatcher(), staying, {}) == []
 
 

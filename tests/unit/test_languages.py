@@ -1,4 +1,5 @@
 """Languages: the detector component, the reply in the customer's language, the setting."""
+
 from __future__ import annotations
 
 import pytest
@@ -18,20 +19,28 @@ def detector() -> LanguageDetector:
 
 
 def parsed(detector: LanguageDetector, text: str, intent: str = "order_status") -> Message:
-    message = Message(data={"text": text, "intent": {"name": intent, "confidence": 0.91},
-                            "intent_ranking": [{"name": intent, "confidence": 0.91}]})
+    message = Message(
+        data={
+            "text": text,
+            "intent": {"name": intent, "confidence": 0.91},
+            "intent_ranking": [{"name": intent, "confidence": 0.91}],
+        }
+    )
     detector.process([message])
     return message
 
 
-@pytest.mark.parametrize("text, code", [
-    ("wo ist meine bestellung, ich warte seit einer woche", "de"),
-    ("je voudrais retourner mon colis", "fr"),
-    ("hola, necesito ayuda con mi pedido", "es"),
-    ("vorrei restituire il prodotto", "it"),
-    ("waar blijft mijn pakket", "nl"),
-    ("gdzie jest moja paczka", "pl"),
-])
+@pytest.mark.parametrize(
+    "text, code",
+    [
+        ("wo ist meine bestellung, ich warte seit einer woche", "de"),
+        ("je voudrais retourner mon colis", "fr"),
+        ("hola, necesito ayuda con mi pedido", "es"),
+        ("vorrei restituire il prodotto", "it"),
+        ("waar blijft mijn pakket", "nl"),
+        ("gdzie jest moja paczka", "pl"),
+    ],
+)
 def test_a_message_in_another_language_gets_the_unsupported_language_intent(detector, text, code):
     message = parsed(detector, text)
 
@@ -42,11 +51,23 @@ def test_a_message_in_another_language_gets_the_unsupported_language_intent(dete
     assert "language" in message.as_dict_nlu()
 
 
-@pytest.mark.parametrize("text", [
-    "A-10423", "ok", "👍😀", "10423", "hallo", "danke!", "bist du ein bot",
-    "I moved, please send the parcel to Hauptstraße 12, 10115 Berlin instead",
-    "anna.schmidt@example.com", "where is my order", "got to go now", "Torstrasse 5, 10119 Berlin",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "A-10423",
+        "ok",
+        "👍😀",
+        "10423",
+        "hallo",
+        "danke!",
+        "bist du ein bot",
+        "I moved, please send the parcel to Hauptstraße 12, 10115 Berlin instead",
+        "anna.schmidt@example.com",
+        "where is my order",
+        "got to go now",
+        "Torstrasse 5, 10119 Berlin",
+    ],
+)
 def test_short_ambiguous_and_english_messages_stay_english(detector, text):
     message = parsed(detector, text)
 
@@ -74,7 +95,8 @@ def test_the_reply_is_in_the_customers_language_with_two_buttons(monkeypatch):
     assert message["text"] == WORDINGS["it"].only_english
     assert message["text"].startswith("Posso aiutarla in inglese, tedesco, francese o spagnolo")
     assert [(b["title"], b["payload"]) for b in message["buttons"]] == [
-        ("Sì, mettetemi in contatto", "/request_human"), ("Continua in inglese", "/continue_in_english"),
+        ("Sì, mettetemi in contatto", "/request_human"),
+        ("Continua in inglese", "/continue_in_english"),
     ]
 
 

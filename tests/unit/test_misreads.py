@@ -1,4 +1,5 @@
 """Misreads that context prevents: "off"/"stop" inside a phrase, emoji-only messages."""
+
 from __future__ import annotations
 
 import pytest
@@ -7,8 +8,14 @@ from actions.forms import yes_or_no
 from actions.interruptions import ASIDE, interruption
 
 
-@pytest.mark.parametrize("text", ["drop it off at the back door please", "the strap came off after a day",
-                                  "could the courier stop by my neighbour at no. 5"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "drop it off at the back door please",
+        "the strap came off after a day",
+        "could the courier stop by my neighbour at no. 5",
+    ],
+)
 def test_stop_or_off_inside_an_answer_does_not_stop_the_form(text):
     # The classifier said "stop" for the word; the message answers the question.
     assert interruption("return_form", "reason", "stop", 0.9, text, fits=False) is None

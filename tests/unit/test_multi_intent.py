@@ -1,4 +1,5 @@
 """Two questions in one message: which FAQ answers a multi-intent message gets."""
+
 from __future__ import annotations
 
 from rasa_sdk import Tracker
@@ -10,29 +11,31 @@ from actions.questions import ActionAnswerQuestions, faq_topics
 def latest(intent: str, ranking: list[tuple[str, float]]) -> dict:
     return {
         "intent": {"name": intent, "confidence": 0.8},
-        "response_selector": {"faq": {"ranking": [
-            {"intent_response_key": key, "confidence": share} for key, share in ranking
-        ]}},
+        "response_selector": {
+            "faq": {"ranking": [{"intent_response_key": key, "confidence": share} for key, share in ranking]}
+        },
     }
 
 
 def test_two_faq_questions_get_the_two_best_ranked_topics():
-    message = latest("faq+faq", [("faq/shipping_countries", 0.55), ("faq/delivery_time", 0.4),
-                                 ("faq/shipping_cost", 0.05)])
+    message = latest(
+        "faq+faq", [("faq/shipping_countries", 0.55), ("faq/delivery_time", 0.4), ("faq/shipping_cost", 0.05)]
+    )
 
     assert faq_topics(message) == ["faq/shipping_countries", "faq/delivery_time"]
 
 
 def test_a_second_topic_that_stands_out_from_the_rest_is_answered():
-    message = latest("faq+faq", [("faq/shipping_cost", 0.97), ("faq/payment_methods", 0.02),
-                                 ("faq/contact", 0.004)])
+    message = latest("faq+faq", [("faq/shipping_cost", 0.97), ("faq/payment_methods", 0.02), ("faq/contact", 0.004)])
 
     assert faq_topics(message) == ["faq/shipping_cost", "faq/payment_methods"]
 
 
 def test_a_second_topic_no_better_than_the_rest_is_not_answered():
-    message = latest("faq+faq", [("faq/delivery_time", 0.95), ("faq/shipping_cost", 0.02),
-                                 ("faq/contact", 0.015), ("faq/warranty", 0.015)])
+    message = latest(
+        "faq+faq",
+        [("faq/delivery_time", 0.95), ("faq/shipping_cost", 0.02), ("faq/contact", 0.015), ("faq/warranty", 0.015)],
+    )
 
     assert faq_topics(message) == ["faq/delivery_time"]
 
@@ -50,6 +53,4 @@ def test_the_action_utters_each_answer_in_turn():
 
     ActionAnswerQuestions().run(dispatcher, tracker, {})
 
-    assert [m["response"] for m in dispatcher.messages] == [
-        "utter_faq/shipping_countries", "utter_faq/delivery_time"
-    ]
+    assert [m["response"] for m in dispatcher.messages] == ["utter_faq/shipping_countries", "utter_faq/delivery_time"]

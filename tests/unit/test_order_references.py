@@ -1,5 +1,6 @@
 """Which order a message means: the cues (crm_store/values/references.py) and the choice over
 the customer's orders (crm_store/services/order_resolver.pick_order), without a database."""
+
 from __future__ import annotations
 
 from datetime import date, datetime
@@ -16,8 +17,18 @@ MONDAY = date(2026, 12, 7)
 
 def order(number: str, status: str, placed: date, *items: str) -> OrderView:
     at = datetime(placed.year, placed.month, placed.day, 10)
-    return OrderView(id=1, number=number, customer_id=1, status=status, status_since=at, placed_at=at, total=Decimal("10"),
-                     items=tuple(f"1 x {i}" for i in items), tracking_code=None, shipping_address=None)
+    return OrderView(
+        id=1,
+        number=number,
+        customer_id=1,
+        status=status,
+        status_since=at,
+        placed_at=at,
+        total=Decimal("10"),
+        items=tuple(f"1 x {i}" for i in items),
+        tracking_code=None,
+        shipping_address=None,
+    )
 
 
 # Newest first, as orders_of returns them.
@@ -27,7 +38,9 @@ KETTLE = order("A-10300", "cancelled", date(2026, 3, 3), "electric kettle")
 ORDERS = [HEADPHONES, MAT, KETTLE]
 
 
-@pytest.mark.parametrize("text", ["A-10423", "a10423", "#10423", "order 10423", "where is order number 10423?", "10423"])
+@pytest.mark.parametrize(
+    "text", ["A-10423", "a10423", "#10423", "order 10423", "where is order number 10423?", "10423"]
+)
 def test_an_order_number_in_any_usual_format(text):
     assert order_numbers(text) == ("A-10423",)
 
@@ -49,25 +62,31 @@ def test_a_number_not_on_the_account_is_reported_as_foreign_not_taken():
     assert found.chosen is None and found.foreign == "A-99999"
 
 
-@pytest.mark.parametrize("text, shown, expected", [
-    ("the second one", ("A-10424", "A-10423", "A-10300"), "A-10423"),
-    ("number 3", ("A-10424", "A-10423", "A-10300"), "A-10300"),
-    ("the last one", ("A-10424", "A-10423"), "A-10423"),
-    ("I mean the 2nd", ("A-10300", "A-10424"), "A-10424"),
-])
+@pytest.mark.parametrize(
+    "text, shown, expected",
+    [
+        ("the second one", ("A-10424", "A-10423", "A-10300"), "A-10423"),
+        ("number 3", ("A-10424", "A-10423", "A-10300"), "A-10300"),
+        ("the last one", ("A-10424", "A-10423"), "A-10423"),
+        ("I mean the 2nd", ("A-10300", "A-10424"), "A-10424"),
+    ],
+)
 def test_a_position_counts_over_the_list_just_shown(text, shown, expected):
     assert pick_order(ORDERS, parse_reference(text, MONDAY), shown=shown).chosen == expected
 
 
-@pytest.mark.parametrize("text, expected, how", [
-    ("the one from March 3", "A-10300", "date"),
-    ("the order I placed last Tuesday", "A-10424", "date"),
-    ("the one that hasn't arrived", "A-10424", "status"),
-    ("the one I cancelled", "A-10300", "status"),
-    ("the yoga mat order", "A-10423", "item"),
-    ("where are my headphones", "A-10424", "item"),
-    ("my latest order", "A-10424", "newest"),
-])
+@pytest.mark.parametrize(
+    "text, expected, how",
+    [
+        ("the one from March 3", "A-10300", "date"),
+        ("the order I placed last Tuesday", "A-10424", "date"),
+        ("the one that hasn't arrived", "A-10424", "status"),
+        ("the one I cancelled", "A-10300", "status"),
+        ("the yoga mat order", "A-10423", "item"),
+        ("where are my headphones", "A-10424", "item"),
+        ("my latest order", "A-10424", "newest"),
+    ],
+)
 def test_date_status_item_and_newest_each_pick_one(text, expected, how):
     found = pick_order(ORDERS, parse_reference(text, MONDAY))
 
@@ -75,7 +94,9 @@ def test_date_status_item_and_newest_each_pick_one(text, expected, how):
 
 
 def test_same_parcel_is_the_order_in_focus():
-    assert pick_order(ORDERS, parse_reference("it came in the same parcel", MONDAY), focus="A-10423").chosen == "A-10423"
+    assert (
+        pick_order(ORDERS, parse_reference("it came in the same parcel", MONDAY), focus="A-10423").chosen == "A-10423"
+    )
 
 
 def test_the_request_narrows_a_bare_question_to_the_one_order_it_can_be_about():
@@ -86,7 +107,10 @@ def test_the_request_narrows_a_bare_question_to_the_one_order_it_can_be_about():
 
 
 def test_several_fitting_orders_are_offered_newest_first_and_none_taken():
-    two_open = [order("A-20002", "shipped", date(2026, 12, 2), "lamp"), order("A-20001", "paid", date(2026, 12, 1), "desk")]
+    two_open = [
+        order("A-20002", "shipped", date(2026, 12, 2), "lamp"),
+        order("A-20001", "paid", date(2026, 12, 1), "desk"),
+    ]
 
     found = pick_order(two_open, parse_reference("where is my order?", MONDAY), purpose="status")
 

@@ -1,6 +1,7 @@
 """The patches to Rasa live in one list (bot.rasa.patches), are installed once, in order, on the
 Rasa they were written for, and every Rasa function they replace or copy is still the one they
 were written against: an upgrade that changes any of them fails here, not in production."""
+
 from __future__ import annotations
 
 import hashlib
@@ -53,7 +54,9 @@ def test_patches_install_once_in_their_order_and_the_action_call_wraps_the_poole
     retried = inspect.getclosurevars(RemoteAction.run).nonlocals["original"]
     assert RemoteAction.run.__module__ == "bot.rasa.guards"
     assert retried.__module__ == "bot.rasa.speedups"
-    assert inspect.getclosurevars(retried).nonlocals["original"] is original("rasa.core.actions.action:RemoteAction.run")
+    assert inspect.getclosurevars(retried).nonlocals["original"] is original(
+        "rasa.core.actions.action:RemoteAction.run"
+    )
 
 
 def test_another_rasa_version_is_refused_with_one_line(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -66,8 +69,9 @@ def test_another_rasa_version_is_refused_with_one_line(monkeypatch: pytest.Monke
     assert "Rasa 3.7.0 is installed" in message and SUPPORTED_RASA in message and "\n" not in message
 
 
-def test_the_rasa_server_does_not_start_on_another_rasa(monkeypatch: pytest.MonkeyPatch,
-                                                        capsys: pytest.CaptureFixture[str]) -> None:
+def test_the_rasa_server_does_not_start_on_another_rasa(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     from bot.rasa import server
 
     for name in server.THREAD_POOLS:  # main() sets them for its own process; not for this one's children

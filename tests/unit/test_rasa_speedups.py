@@ -1,5 +1,6 @@
 """bot.rasa.speedups gives Rasa's own answers: the check of an action server's answer accepts and
 refuses what Rasa's schema does, and an event kind resolves to the class Rasa's walk finds."""
+
 from __future__ import annotations
 
 import copy
@@ -17,17 +18,33 @@ from bot.rasa.speedups import _EventsCheck
 
 SPEC = RemoteAction.action_response_format_spec()
 
-USER = {"event": "user", "timestamp": 1.0, "text": "hi", "parse_data": {
-    "text": "hi", "intent": {"name": "greet", "confidence": 0.9}, "intent_ranking": [{"name": "greet", "confidence": 0.9}],
-    "entities": [{"entity": "order_id", "value": "B-1", "start": 0, "end": 3, "extractor": None}],
-    "response_selector": {"all_retrieval_intents": ["faq"]}}}
+USER = {
+    "event": "user",
+    "timestamp": 1.0,
+    "text": "hi",
+    "parse_data": {
+        "text": "hi",
+        "intent": {"name": "greet", "confidence": 0.9},
+        "intent_ranking": [{"name": "greet", "confidence": 0.9}],
+        "entities": [{"entity": "order_id", "value": "B-1", "start": 0, "end": 3, "extractor": None}],
+        "response_selector": {"all_retrieval_intents": ["faq"]},
+    },
+}
 VALID = [
     {"events": [], "responses": []},
     {},
-    {"events": [{"event": "slot", "name": "order_id", "value": "B-10012", "timestamp": None}],
-     "responses": [{"text": "Order B-10012 is shipped."}]},
-    {"events": [{"event": "active_loop", "name": "order_form"}, {"event": "bot", "text": "hi", "metadata": {}},
-                {"event": "followup", "name": "action_listen"}, USER]},
+    {
+        "events": [{"event": "slot", "name": "order_id", "value": "B-10012", "timestamp": None}],
+        "responses": [{"text": "Order B-10012 is shipped."}],
+    },
+    {
+        "events": [
+            {"event": "active_loop", "name": "order_form"},
+            {"event": "bot", "text": "hi", "metadata": {}},
+            {"event": "followup", "name": "action_listen"},
+            USER,
+        ]
+    },
     {"events": [{"event": "action", "name": "utter_greet", "policy": None, "confidence": 1, "hide_rule_turn": False}]},
 ]
 INVALID = [
@@ -42,8 +59,17 @@ INVALID = [
     {"events": [{"event": "action", "hide_rule_turn": "no"}]},
     {"events": [{"event": "bot", "timestamp": "yesterday"}]},
     {"events": [{**USER, "parse_data": {**USER["parse_data"], "entities": [{"entity": "x"}]}}]},
-    {"events": [{**USER, "parse_data": {**USER["parse_data"], "response_selector": {
-        "all_retrieval_intents": [], "faq": {"response": {"confidence": "high"}}}}}]},
+    {
+        "events": [
+            {
+                **USER,
+                "parse_data": {
+                    **USER["parse_data"],
+                    "response_selector": {"all_retrieval_intents": [], "faq": {"response": {"confidence": "high"}}},
+                },
+            }
+        ]
+    },
     {"responses": [3]},
 ]
 

@@ -1,4 +1,5 @@
 """The pure parts of the receipt conversation: which file, what to say, how to parse a correction."""
+
 from __future__ import annotations
 
 from datetime import date
@@ -11,20 +12,36 @@ from crm_store.services.receipts import ReadingView
 
 
 def view(**kw) -> ReadingView:  # type: ignore[no-untyped-def]
-    base = dict(id=1, status="read", order_number="A-10423", date="2026-03-12", total=Decimal("89.90"), currency="EUR",
-                merchant="Shop", process=None, process_id=None, process_number=None)
+    base = dict(
+        id=1,
+        status="read",
+        order_number="A-10423",
+        date="2026-03-12",
+        total=Decimal("89.90"),
+        currency="EUR",
+        merchant="Shop",
+        process=None,
+        process_id=None,
+        process_number=None,
+    )
     return ReadingView(**{**base, **kw})
 
 
 def test_summary_reads_like_the_confirmation_question():
     assert summary(view(), today=date(2026, 11, 30)) == "order A-10423 from 12 March, total €89.90"
-    assert summary(view(order_number=None, date="2025-12-01", currency="CHF"), today=date(2026, 1, 5)) == \
-        "a receipt from 1 December 2025, total 89.90 CHF"
+    assert (
+        summary(view(order_number=None, date="2025-12-01", currency="CHF"), today=date(2026, 1, 5))
+        == "a receipt from 1 December 2025, total 89.90 CHF"
+    )
 
 
 def test_summary_names_the_month_and_the_ringgit():
-    assert summary(view(order_number=None, date="2018-12-05", total=Decimal("9.00"), currency="MYR"),
-                   today=date(2026, 12, 7)) == "a receipt from 5 December 2018, total RM 9.00"
+    assert (
+        summary(
+            view(order_number=None, date="2018-12-05", total=Decimal("9.00"), currency="MYR"), today=date(2026, 12, 7)
+        )
+        == "a receipt from 5 December 2018, total RM 9.00"
+    )
 
 
 def test_only_the_senders_own_upload_can_be_read(tmp_path):
@@ -59,5 +76,6 @@ def test_context_is_the_return_opened_or_the_payment_problem_in_this_session():
     assert context_of(tracker([], loop="return_form")) == "return"
     assert context_of(tracker([{"event": "action", "name": "action_create_return"}])) == "return"
     assert context_of(tracker([{"event": "action", "name": "utter_payment_help"}])) == "payment"
-    assert context_of(tracker([{"event": "action", "name": "action_create_return"},
-                               {"event": "session_started"}])) is None
+    assert (
+        context_of(tracker([{"event": "action", "name": "action_create_return"}, {"event": "session_started"}])) is None
+    )

@@ -1,4 +1,5 @@
 """Receipt fields from OCR text (pure parsing, no tesseract)."""
+
 from __future__ import annotations
 
 from datetime import date

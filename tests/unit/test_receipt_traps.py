@@ -1,5 +1,6 @@
 """Real-receipt traps in OCR text: the total, the date, the currency and the shop, each
 where a plausible wrong answer sits beside the right one (as on scanned receipts)."""
+
 from __future__ import annotations
 
 from datetime import date
@@ -104,12 +105,22 @@ TOTAL RM 12.00"""
     assert fields.date is None and fields.total == "12.00"
 
 
-@pytest.mark.parametrize(("printed", "iso"), [
-    ("05-Jan-2017", "2017-01-05"), ("18Mar 2018", "2018-03-18"), ("05 MAR 2018", "2018-03-05"),
-    ("12-01-19", "2019-01-12"), ("25/12/2018", "2018-12-25"), ("12/28/2017", "2017-12-28"),
-    ("2018-03-23", "2018-03-23"), ("March 5, 2018", "2018-03-05"), ("2S/l2/2O18", None),
-    ("Date: 04/05/2018", "2018-05-04"), ("8 Okt 2018", "2018-10-08"),
-])
+@pytest.mark.parametrize(
+    ("printed", "iso"),
+    [
+        ("05-Jan-2017", "2017-01-05"),
+        ("18Mar 2018", "2018-03-18"),
+        ("05 MAR 2018", "2018-03-05"),
+        ("12-01-19", "2019-01-12"),
+        ("25/12/2018", "2018-12-25"),
+        ("12/28/2017", "2017-12-28"),
+        ("2018-03-23", "2018-03-23"),
+        ("March 5, 2018", "2018-03-05"),
+        ("2S/l2/2O18", None),
+        ("Date: 04/05/2018", "2018-05-04"),
+        ("8 Okt 2018", "2018-10-08"),
+    ],
+)
 def test_printed_date_forms(printed: str, iso: str | None):
     assert parse_printed_date(printed) == iso
 
@@ -125,11 +136,21 @@ def test_a_date_after_the_reading_is_not_the_receipts():
     assert parse_receipt("SHOP\nValid until 31/12/2030\nDate 01/12/2026\nTotal 5.00", TODAY, MY).date == "2026-12-01"
 
 
-@pytest.mark.parametrize(("text", "code"), [
-    ("TOTAL RM 9.00", "MYR"), ("Total MYR 9.00", "MYR"), ("Total S$ 9.00", "SGD"), ("Total Rp 15.000", "IDR"),
-    ("Total ₹ 250.00", "INR"), ("Razem 12,50 zł", "PLN"), ("Total CHF 9.00", "CHF"), ("Total £9.00", "GBP"),
-    ("Summe 9,00 €", "EUR"), ("Total $9.00", "USD"),
-])
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [
+        ("TOTAL RM 9.00", "MYR"),
+        ("Total MYR 9.00", "MYR"),
+        ("Total S$ 9.00", "SGD"),
+        ("Total Rp 15.000", "IDR"),
+        ("Total ₹ 250.00", "INR"),
+        ("Razem 12,50 zł", "PLN"),
+        ("Total CHF 9.00", "CHF"),
+        ("Total £9.00", "GBP"),
+        ("Summe 9,00 €", "EUR"),
+        ("Total $9.00", "USD"),
+    ],
+)
 def test_currency_marks(text: str, code: str):
     assert dominant_currency(text) == code
 
@@ -140,9 +161,14 @@ def test_no_mark_means_the_shops_currency():
 
 
 def test_shop_name_skips_titles_and_logo_noise():
-    lines = [Line("Y ae 7", 21.0), Line("SIMPLIFIED TAX INVOICE", 95.0), Line("tan woon yann", 92.0),
-             Line("AIK HUAT HARDWARE ENTERPRISE", 90.0), Line("(SETIA ALAM) SDN BHD", 88.0),
-             Line("NO. 17-6, JALAN SETIA INDAH", 90.0)]
+    lines = [
+        Line("Y ae 7", 21.0),
+        Line("SIMPLIFIED TAX INVOICE", 95.0),
+        Line("tan woon yann", 92.0),
+        Line("AIK HUAT HARDWARE ENTERPRISE", 90.0),
+        Line("(SETIA ALAM) SDN BHD", 88.0),
+        Line("NO. 17-6, JALAN SETIA INDAH", 90.0),
+    ]
 
     assert merchant(lines) == "AIK HUAT HARDWARE ENTERPRISE (SETIA ALAM) SDN BHD"
 

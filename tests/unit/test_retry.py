@@ -1,5 +1,6 @@
 """crm_store.retry: temporary errors are tried again with doubling waits, up to a number of tries or
 until a stop event; anything else, and the last temporary error, is raised as it was."""
+
 from __future__ import annotations
 
 import asyncio
@@ -39,8 +40,13 @@ def test_temporary_errors_are_tried_again_with_doubling_waits_capped() -> None:
     slept: list[float] = []
     heard: list[tuple[str, int, float]] = []
 
-    result = retry_call(operation, is_temporary, delay=doubling(1.0, 5.0), sleep=slept.append,
-                        on_retry=lambda error, attempt, wait: heard.append((type(error).__name__, attempt, wait)))
+    result = retry_call(
+        operation,
+        is_temporary,
+        delay=doubling(1.0, 5.0),
+        sleep=slept.append,
+        on_retry=lambda error, attempt, wait: heard.append((type(error).__name__, attempt, wait)),
+    )
 
     assert result == "done" and len(calls) == 5
     assert slept == [1.0, 2.0, 4.0, 5.0]
@@ -95,8 +101,13 @@ def test_async_retry_takes_its_own_delay_per_error_and_stops_on_the_event() -> N
         async def sleep(seconds: float) -> None:
             slept.append(seconds)
 
-        result = await retry_async(operation, is_temporary, attempts=3, sleep=sleep,
-                                   delay=lambda error, attempt: 7.0 if isinstance(error, Temporary) else 0.0)
+        result = await retry_async(
+            operation,
+            is_temporary,
+            attempts=3,
+            sleep=sleep,
+            delay=lambda error, attempt: 7.0 if isinstance(error, Temporary) else 0.0,
+        )
         stop = asyncio.Event()
         stop.set()
 

@@ -1,5 +1,6 @@
 """The pure segmentation step on planted customer bases: what it keeps missing, what it leaves
 out, how it picks k, and names its members bear out."""
+
 from __future__ import annotations
 
 from datetime import datetime, timedelta
@@ -36,7 +37,9 @@ def planted_shop(seed: int = 3) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, l
                 days, totals = rng.integers(90, 150, 2), rng.uniform(4000, 8000, 2)
             placed = [AS_OF - timedelta(days=int(d), hours=3) for d in days]
             orders += [{"customer_id": cid, "placed_at": p, "total": float(t)} for p, t in zip(placed, totals)]
-            customers.append({"id": cid, "created_at": min(placed) - timedelta(days=0 if name == "new customers" else 400)})
+            customers.append(
+                {"id": cid, "created_at": min(placed) - timedelta(days=0 if name == "new customers" else 400)}
+            )
     return pd.DataFrame(customers), pd.DataFrame(orders), groups
 
 
@@ -82,8 +85,11 @@ def test_flat_features_are_left_out_and_said_why():
 
     data, cleaning = clean(frame)
 
-    assert cleaning.dropped == {"handoffs": "the same for every customer", "fallbacks": "the same for 98% of customers",
-                                "csat": "missing for every customer"}
+    assert cleaning.dropped == {
+        "handoffs": "the same for every customer",
+        "fallbacks": "the same for 98% of customers",
+        "csat": "missing for every customer",
+    }
     assert "handoffs" not in data and "frequency" in data
 
 
@@ -95,15 +101,30 @@ def test_a_flat_silhouette_does_not_collapse_into_two_huge_groups():
     assert choose_k({2: 0.50, 3: 0.49, 4: 0.48, 5: 0.30}, {2: 0.5, 3: 0.34, 4: 0.3, 5: 0.2})[0] == 4
     assert choose_k({2: 0.8, 3: 0.78}, {2: 0.5, 3: 0.4})[0] == 2  # structure is clear: no balance bought with it
     # One dominant group near the best k (generated data): the k with the smallest largest segment.
-    assert choose_k({2: 0.414, 3: 0.276, 4: 0.274, 5: 0.30, 6: 0.277, 7: 0.268},
-                    {2: 0.83, 3: 0.65, 4: 0.56, 5: 0.51, 6: 0.37, 7: 0.37})[0] == 6
+    assert (
+        choose_k(
+            {2: 0.414, 3: 0.276, 4: 0.274, 5: 0.30, 6: 0.277, 7: 0.268},
+            {2: 0.83, 3: 0.65, 4: 0.56, 5: 0.51, 6: 0.37, 7: 0.37},
+        )[0]
+        == 6
+    )
     assert MAX_SHARE == 0.35
 
 
 def test_profiles_count_buyers_and_rfm_among_buyers_only():
-    raw = pd.DataFrame({"recency_days": [1.0, 400.0, np.nan], "frequency": [9.0, 1.0, 0.0], "monetary": [900.0, 10.0, 0.0],
-                        "ticket_rate": 0.0, "handoffs": 0.0, "conversations": [0.0, 0.0, 2.0], "return_rate": [0.0, 0.0, np.nan],
-                        "csat": np.nan, "tenure_days": 500.0})
+    raw = pd.DataFrame(
+        {
+            "recency_days": [1.0, 400.0, np.nan],
+            "frequency": [9.0, 1.0, 0.0],
+            "monetary": [900.0, 10.0, 0.0],
+            "ticket_rate": 0.0,
+            "handoffs": 0.0,
+            "conversations": [0.0, 0.0, 2.0],
+            "return_rate": [0.0, 0.0, np.nan],
+            "csat": np.nan,
+            "tenure_days": 500.0,
+        }
+    )
 
     p = profiles(raw, np.array([0, 0, 0]), 1)[0]
 

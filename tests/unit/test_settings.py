@@ -23,13 +23,16 @@ def test_values_come_from_the_environment():
     assert settings.rasa_port == 6005 and settings.telegram_mode == "polling"
 
 
-@pytest.mark.parametrize("env, message", [
-    ({"SMTP_PORT": "abc"}, "SMTP_PORT='abc' is not a whole number"),
-    ({"RASA_PORT": "70000"}, "RASA_PORT='70000' is not a port number (1-65535)"),
-    ({"TELEGRAM_MODE": "carrier-pigeon"}, "TELEGRAM_MODE='carrier-pigeon' is not one of webhook, polling"),
-    ({"DATABASE_URL": "mysql://x"}, "DATABASE_URL='mysql://x' must start with"),
-    ({"SMTP_STARTTLS": "perhaps"}, "SMTP_STARTTLS='perhaps' is not true or false"),
-])
+@pytest.mark.parametrize(
+    "env, message",
+    [
+        ({"SMTP_PORT": "abc"}, "SMTP_PORT='abc' is not a whole number"),
+        ({"RASA_PORT": "70000"}, "RASA_PORT='70000' is not a port number (1-65535)"),
+        ({"TELEGRAM_MODE": "carrier-pigeon"}, "TELEGRAM_MODE='carrier-pigeon' is not one of webhook, polling"),
+        ({"DATABASE_URL": "mysql://x"}, "DATABASE_URL='mysql://x' must start with"),
+        ({"SMTP_STARTTLS": "perhaps"}, "SMTP_STARTTLS='perhaps' is not true or false"),
+    ],
+)
 def test_a_bad_value_names_the_variable_in_one_line(env, message):
     with pytest.raises(SettingsError) as err:
         load_settings(env)

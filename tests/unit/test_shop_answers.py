@@ -1,4 +1,5 @@
 """Everyday answers from configuration and dates (crm_store/services/shop_answers.py)."""
+
 from __future__ import annotations
 
 from datetime import date, datetime
@@ -8,13 +9,16 @@ import pytest
 from crm_store.services import shop_answers as answers
 
 
-@pytest.mark.parametrize("text, kind", [
-    ("can I get a copy of my invoice?", answers.INVOICE),
-    ("I need a VAT receipt for order A-10423", answers.INVOICE),
-    ("do you price match? it's cheaper at MediaMarkt", answers.PRICE_MATCH),
-    ("got any discount codes?", answers.PROMO),
-    ("what's the weather like", None),
-])
+@pytest.mark.parametrize(
+    "text, kind",
+    [
+        ("can I get a copy of my invoice?", answers.INVOICE),
+        ("I need a VAT receipt for order A-10423", answers.INVOICE),
+        ("do you price match? it's cheaper at MediaMarkt", answers.PRICE_MATCH),
+        ("got any discount codes?", answers.PROMO),
+        ("what's the weather like", None),
+    ],
+)
 def test_everyday_requests_are_recognised_by_their_words(text, kind):
     assert answers.everyday_request(text) == kind
 
@@ -42,11 +46,15 @@ def test_the_warranty_route_starts_after_the_return_window():
 
 
 def test_an_invoice_link_only_from_a_configured_template():
-    assert answers.invoice_link("https://shop.example/orders/{order}/invoice.pdf", "A-10423") == \
-        "https://shop.example/orders/A-10423/invoice.pdf"
+    assert (
+        answers.invoice_link("https://shop.example/orders/{order}/invoice.pdf", "A-10423")
+        == "https://shop.example/orders/A-10423/invoice.pdf"
+    )
     assert answers.invoice_link("", "A-10423") is None
 
 
 def test_a_wrong_invoice_is_a_correction_for_the_team_not_a_copy():
-    assert answers.everyday_request("the invoice for my last order says Mueller instead of Miller") == answers.INVOICE_FIX
+    assert (
+        answers.everyday_request("the invoice for my last order says Mueller instead of Miller") == answers.INVOICE_FIX
+    )
     assert answers.everyday_request("there's a mistake on my invoice") == answers.INVOICE_FIX

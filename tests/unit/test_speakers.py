@@ -1,4 +1,5 @@
 """Who is speaking: agent display names, initials, the prefix on text-only channels, the REST outbox."""
+
 from __future__ import annotations
 
 import asyncio
@@ -51,9 +52,16 @@ def test_the_outbox_keeps_messages_until_fetched_and_knows_who_listens():
 def test_the_terminal_shows_who_speaks_and_a_number_presses_the_rating_button():
     lines: list[str] = []
     screen = Screen(lines.append)
-    screen.show([{"text": "Hi, Sam here.", "sender": {"role": "agent", "name": "Sam", "initials": "S"}},
-                 {"text": "Sam from our team has joined the chat.", "sender": {"role": "team", "name": "Shop team"}},
-                 {"text": "How would you rate us?", "buttons": [{"title": "1", "payload": "1"}, {"title": "5", "payload": "5"}]}])
+    screen.show(
+        [
+            {"text": "Hi, Sam here.", "sender": {"role": "agent", "name": "Sam", "initials": "S"}},
+            {"text": "Sam from our team has joined the chat.", "sender": {"role": "team", "name": "Shop team"}},
+            {
+                "text": "How would you rate us?",
+                "buttons": [{"title": "1", "payload": "1"}, {"title": "5", "payload": "5"}],
+            },
+        ]
+    )
     assert lines[0] == "Sam (our team)> Hi, Sam here."
     assert lines[1] == "team> Sam from our team has joined the chat."
     assert lines[2] == "bot> How would you rate us?"

@@ -1,4 +1,5 @@
 """Pure parts of the Telegram channel: splitting, command normalising, update parsing, the update log."""
+
 from __future__ import annotations
 
 import pytest
@@ -35,34 +36,55 @@ def test_split_without_breaks_cuts_hard_and_never_inside_an_emoji():
     assert "".join(pieces) == text
 
 
-@pytest.mark.parametrize("text, expected", [
-    ("/start", "/greet"),
-    ("/start deep-link-payload", "/greet"),
-    ("/help@shop_bot", "/help"),
-    ('/inform{"order_id":"A-1"}', '/inform{"order_id":"A-1"}'),
-    ("hello /start", "hello /start"),
-])
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("/start", "/greet"),
+        ("/start deep-link-payload", "/greet"),
+        ("/help@shop_bot", "/help"),
+        ('/inform{"order_id":"A-1"}', '/inform{"order_id":"A-1"}'),
+        ("hello /start", "hello /start"),
+    ],
+)
 def test_commands(text, expected):
     assert normalize_command(text) == expected
 
 
 def update(**message):
-    return Update.de_json({"update_id": 9, "message": {
-        "message_id": 1, "date": 0, "chat": PRIVATE, "from": USER, **message}}, None)
+    return Update.de_json(
+        {"update_id": 9, "message": {"message_id": 1, "date": 0, "chat": PRIVATE, "from": USER, **message}}, None
+    )
 
 
 def test_group_messages_and_edits_are_ignored():
-    group = Update.de_json({"update_id": 1, "message": {
-        "message_id": 1, "date": 0, "chat": {"id": -9, "type": "group", "title": "g"}, "from": USER,
-        "text": "hi"}}, None)
-    edited = Update.de_json({"update_id": 2, "edited_message": {
-        "message_id": 1, "date": 0, "edit_date": 1, "chat": PRIVATE, "from": USER, "text": "hi"}}, None)
+    group = Update.de_json(
+        {
+            "update_id": 1,
+            "message": {
+                "message_id": 1,
+                "date": 0,
+                "chat": {"id": -9, "type": "group", "title": "g"},
+                "from": USER,
+                "text": "hi",
+            },
+        },
+        None,
+    )
+    edited = Update.de_json(
+        {
+            "update_id": 2,
+            "edited_message": {"message_id": 1, "date": 0, "edit_date": 1, "chat": PRIVATE, "from": USER, "text": "hi"},
+        },
+        None,
+    )
     assert parse_update(group, 100) is None and parse_update(edited, 100) is None
 
 
 def test_largest_photo_within_the_limit_is_chosen():
-    sizes = [{"file_id": f"p{n}", "file_unique_id": f"u{n}", "width": n, "height": n, "file_size": n * 10}
-             for n in (1, 5, 50)]
+    sizes = [
+        {"file_id": f"p{n}", "file_unique_id": f"u{n}", "width": n, "height": n, "file_size": n * 10}
+        for n in (1, 5, 50)
+    ]
     incoming = parse_update(update(photo=sizes), max_bytes=100)
     assert incoming.kind == "media" and incoming.media.file_id == "p5"
     assert incoming.text == "/send_photo" and incoming.display_name == "Bo"

@@ -1,4 +1,5 @@
 """The one rule for ticket priority, immediate handoff and unasked writes (crm_store/services/ticket_rules.py)."""
+
 from __future__ import annotations
 
 import pytest
@@ -7,17 +8,20 @@ from crm_store.services import ticket_rules as rules
 from crm_store.services import tickets
 
 
-@pytest.mark.parametrize("text, expected", [
-    ("this is fucking ridiculous, where is my stuff", "high"),
-    ("what the shit, still nothing", "high"),
-    ("This is UNACCEPTABLE, I am furious!!", "high"),
-    ("the parcel arrived damaged", "high"),
-    ("you charged me twice for one order", "high"),
-    ("bit annoying that it's late", "normal"),
-    ("your service is terrible", "normal"),
-    ("I'm disappointed, to be honest", "normal"),
-    ("the delivery was a bit late", "normal"),
-])
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("this is fucking ridiculous, where is my stuff", "high"),
+        ("what the shit, still nothing", "high"),
+        ("This is UNACCEPTABLE, I am furious!!", "high"),
+        ("the parcel arrived damaged", "high"),
+        ("you charged me twice for one order", "high"),
+        ("bit annoying that it's late", "normal"),
+        ("your service is terrible", "normal"),
+        ("I'm disappointed, to be honest", "normal"),
+        ("the delivery was a bit late", "normal"),
+    ],
+)
 def test_priority_is_high_for_profanity_anger_damage_and_double_charges_not_for_milder_words(text, expected):
     assert tickets.priority_for(text) == expected
 
@@ -28,13 +32,16 @@ def test_only_an_angry_complaint_names_a_rule_for_going_to_a_person():
     assert rules.anger_reason("a bit disappointed") is None
 
 
-@pytest.mark.parametrize("text, waiting", [
-    ("ok, I'll wait a few more days", True),
-    ("fine, I'll just wait then", True),
-    ("no rush, thanks", True),
-    ("I'll wait, but please open a ticket", False),
-    ("I've waited two weeks, open a complaint", False),
-])
+@pytest.mark.parametrize(
+    "text, waiting",
+    [
+        ("ok, I'll wait a few more days", True),
+        ("fine, I'll just wait then", True),
+        ("no rush, thanks", True),
+        ("I'll wait, but please open a ticket", False),
+        ("I've waited two weeks, open a complaint", False),
+    ],
+)
 def test_saying_one_will_wait_is_not_a_request(text, waiting):
     assert rules.only_waiting(text) is waiting
 
@@ -44,12 +51,15 @@ def test_the_subject_is_plain_words_and_the_order_not_the_customers_text():
     assert rules.subject_for("Payment problem", [], None) == "Payment problem"
 
 
-@pytest.mark.parametrize("text, rule", [
-    ("this is fucking ridiculous", "rule: profanity"),
-    ("i've been waiting 3 weeks", "rule: waited long"),
-    ("this bot is useless", "rule: the assistant is not helping"),
-    ("this is a bit annoying", None),
-    ("ok I'll wait", None),
-])
+@pytest.mark.parametrize(
+    "text, rule",
+    [
+        ("this is fucking ridiculous", "rule: profanity"),
+        ("i've been waiting 3 weeks", "rule: waited long"),
+        ("this bot is useless", "rule: the assistant is not helping"),
+        ("this is a bit annoying", None),
+        ("ok I'll wait", None),
+    ],
+)
 def test_a_frustrated_message_goes_to_a_person_only_by_a_named_rule(text, rule):
     assert rules.handoff_rule(text) == rule

@@ -1,4 +1,5 @@
 """Slots from parsers, not sentences: person names, companies, sizes (crm_store/values/)."""
+
 from __future__ import annotations
 
 import asyncio
@@ -11,27 +12,41 @@ from crm_store.values.sizes import parse_size
 from tests.support.action_calls import DOMAIN, tracker
 
 
-@pytest.mark.parametrize("text, name", [
-    ("my name is jana novak", "Jana Novak"),
-    ("ok it's Peter Müller thanks", "Peter Müller"),
-    ("Hi, I'm Jana Novak from Bohnenhaus", "Jana Novak"),
-    ("This is Anne-Marie O'Neil", "Anne-Marie O'Neil"),
-])
+@pytest.mark.parametrize(
+    "text, name",
+    [
+        ("my name is jana novak", "Jana Novak"),
+        ("ok it's Peter Müller thanks", "Peter Müller"),
+        ("Hi, I'm Jana Novak from Bohnenhaus", "Jana Novak"),
+        ("This is Anne-Marie O'Neil", "Anne-Marie O'Neil"),
+    ],
+)
 def test_a_name_without_the_words_around_it(text, name):
     assert parse_person_name(text) == name
 
 
-@pytest.mark.parametrize("text", ["jana@bohnenhaus.de", "why do you need my name?", "yes", "I would like to order 40 coffee machines for our offices"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "jana@bohnenhaus.de",
+        "why do you need my name?",
+        "yes",
+        "I would like to order 40 coffee machines for our offices",
+    ],
+)
 def test_no_name_in_an_email_a_question_or_a_sentence(text):
     assert parse_person_name(text) is None
 
 
-@pytest.mark.parametrize("text, company", [
-    ("we're Bohnenhaus GmbH", "Bohnenhaus GmbH"),
-    ("company is Bohnenhaus, email jana@bohnenhaus.de", "Bohnenhaus"),
-    ("the company is called Blue Bean Roasters", "Blue Bean Roasters"),
-    ("Bohnenhaus", "Bohnenhaus"),
-])
+@pytest.mark.parametrize(
+    "text, company",
+    [
+        ("we're Bohnenhaus GmbH", "Bohnenhaus GmbH"),
+        ("company is Bohnenhaus, email jana@bohnenhaus.de", "Bohnenhaus"),
+        ("the company is called Blue Bean Roasters", "Blue Bean Roasters"),
+        ("Bohnenhaus", "Bohnenhaus"),
+    ],
+)
 def test_a_company_without_the_lead_in_or_what_follows(text, company):
     assert parse_company(text) == company
 
@@ -40,14 +55,17 @@ def test_an_email_is_never_a_company():
     assert parse_company("jana@bohnenhaus.de") is None
 
 
-@pytest.mark.parametrize("text, size", [
-    ("can I get a 43 instead?", "size 43"),
-    ("size M please", "size M"),
-    ("could I have it in a medium?", "size M"),
-    ("UK 9 would be great", "size UK 9"),
-    ("one size up please", "one size larger"),
-    ("I want it in 42.5", "size 42.5"),
-])
+@pytest.mark.parametrize(
+    "text, size",
+    [
+        ("can I get a 43 instead?", "size 43"),
+        ("size M please", "size M"),
+        ("could I have it in a medium?", "size M"),
+        ("UK 9 would be great", "size UK 9"),
+        ("one size up please", "one size larger"),
+        ("I want it in 42.5", "size 42.5"),
+    ],
+)
 def test_the_size_wanted_not_the_question_around_it(text, size):
     assert parse_size(text) == size
 
@@ -70,14 +88,22 @@ def lead_form_turn(text: str, slots: dict) -> dict:
 
 
 def test_several_details_in_one_answer_fill_several_slots_and_only_the_name_is_the_name():
-    filled = lead_form_turn("Hi, I'm Jana Novak from Bohnenhaus GmbH, jana@bohnenhaus.de, +49 30 1234567",
-                            {"requested_slot": "contact_name"})
+    filled = lead_form_turn(
+        "Hi, I'm Jana Novak from Bohnenhaus GmbH, jana@bohnenhaus.de, +49 30 1234567",
+        {"requested_slot": "contact_name"},
+    )
 
     assert filled["contact_name"] == "Jana Novak"
-    assert (filled["company"], filled["email"], filled["phone"]) == ("Bohnenhaus GmbH", "jana@bohnenhaus.de", "+49301234567")
+    assert (filled["company"], filled["email"], filled["phone"]) == (
+        "Bohnenhaus GmbH",
+        "jana@bohnenhaus.de",
+        "+49301234567",
+    )
 
 
 def test_an_email_given_for_the_company_fills_the_email_not_the_company():
-    filled = lead_form_turn("oh just use jana@bohnenhaus.de", {"requested_slot": "company", "contact_name": "Jana Novak"})
+    filled = lead_form_turn(
+        "oh just use jana@bohnenhaus.de", {"requested_slot": "company", "contact_name": "Jana Novak"}
+    )
 
     assert filled.get("company") is None and filled["email"] == "jana@bohnenhaus.de"
