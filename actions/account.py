@@ -12,9 +12,8 @@ from typing import Any
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
-from sqlalchemy.exc import SQLAlchemyError
 
-from actions.common import crm, crm_unavailable, customer_id
+from actions.common import crm, crm_or_apology, customer_id
 from actions.orders import answer_status
 from actions.verification import EMAIL_CODE_SENT, code_expected, continue_after_link, open_erasure_ticket
 from crm_store.code_delivery import DeliveryFailed, deliver_code
@@ -106,7 +105,7 @@ class ActionLinkAccount(Action):
         if not email:
             dispatcher.utter_message(response="utter_default")
             return []
-        try:
+        with crm_or_apology(dispatcher, tracker, "link code"):
             # The same reply whether or not the order or the email exists.
             if number:
                 send_code(dispatcher, tracker, "link", "utter_link_code_sent", order_number=number, email=email)
@@ -122,8 +121,6 @@ class ActionLinkAccount(Action):
                         "it's valid for 10 minutes."
                     ),
                 )
-        except SQLAlchemyError:
-            crm_unavailable(dispatcher, tracker, "link code")
         return []
 
 
@@ -145,32 +142,31 @@ class ActionVerifyCode(Action):
         channel, sender = _chat(tracker)
         now = datetime.utcnow()
         try:
-            uow = crm()
-            purpose, owner = linking.verify_code(uow, channel, sender, found, now)
-            if purpose == "link":
-                dispatcher.utter_message(response="utter_account_linked")
-                number = tracker.get_slot("unverified_order")
-                carried = continue_after_link(dispatcher, tracker, domain, uow, owner, number)
-                if carried is not None:
-                    return carried
-                if number:
-                    try:
-                        answer_status(dispatcher, orders.lookup(uow, number, owner))
-                        # Now it is theirs, it is the order in focus ("when will it arrive?", "return it").
-                        return [SlotSet("unverified_order", None), SlotSet("order_id", number)]
-                    except CrmError:
-                        pass
-                return [SlotSet("unverified_order", None)]
-            if purpose == "forget":
-                dispatcher.utter_message(
-                    response="utter_forget_requested", ticket=open_erasure_ticket(uow, owner, sender, now)
-                )
-                return []
-            dispatcher.utter_message(response="utter_reauth_ok")
+            with crm_or_apology(dispatcher, tracker, "code check"):
+                uow = crm()
+                purpose, owner = linking.verify_code(uow, channel, sender, found, now)
+                if purpose == "link":
+                    dispatcher.utter_message(response="utter_account_linked")
+                    number = tracker.get_slot("unverified_order")
+                    carried = continue_after_link(dispatcher, tracker, domain, uow, owner, number)
+                    if carried is not None:
+                        return carried
+                    if number:
+                        try:
+                            answer_status(dispatcher, orders.lookup(uow, number, owner))
+                            # Now it is theirs, it is the order in focus ("when will it arrive?", "return it").
+                            return [SlotSet("unverified_order", None), SlotSet("order_id", number)]
+                        except CrmError:
+                            pass
+                    return [SlotSet("unverified_order", None)]
+                if purpose == "forget":
+                    dispatcher.utter_message(
+                        response="utter_forget_requested", ticket=open_erasure_ticket(uow, owner, sender, now)
+                    )
+                    return []
+                dispatcher.utter_message(response="utter_reauth_ok")
         except VerificationFailed:
             dispatcher.utter_message(response="utter_code_wrong")
-        except SQLAlchemyError:
-            crm_unavailable(dispatcher, tracker, "code check")
         return []
 
 
@@ -181,7 +177,7 @@ class ActionRequestErasure(Action):
         return "action_request_erasure"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict]:
-        try:
+        with crm_or_apology(dispatcher, tracker, "erasure request"):
             uow = crm()
             owner = customer_id(uow, tracker)
             if not customers.profile(crm(), owner).email:
@@ -193,8 +189,6 @@ class ActionRequestErasure(Action):
                 )
                 return [SlotSet("requested_info", "email:delete_my_data")]
             send_code(dispatcher, tracker, "forget", "utter_forget_code_sent", customer_id=owner)
-        except SQLAlchemyError:
-            crm_unavailable(dispatcher, tracker, "erasure request")
         return []
 
 
@@ -204,9 +198,7 @@ class ActionUnlinkAccount(Action):
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict]:
         channel, sender = _chat(tracker)
-        try:
+        with crm_or_apology(dispatcher, tracker, "unlink"):
             linking.unlink(crm(), channel, sender, datetime.utcnow())
             dispatcher.utter_message(response="utter_unlinked")
-        except SQLAlchemyError:
-            crm_unavailable(dispatcher, tracker, "unlink")
         return [SlotSet("unverified_order", None)]

@@ -11,7 +11,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.exc import SQLAlchemyError
 
 from actions.account import fresh_code_needed
-from actions.common import crm, crm_unavailable, customer_id
+from actions.common import crm, crm_or_apology, customer_id
 from actions.forms import (
     HandoffFormValidation,
     OrderIdExtraction,
@@ -98,14 +98,13 @@ class ActionChangeAddress(Action):
         number, address = tracker.get_slot("order_id"), tracker.get_slot("address")
         if number and address and tracker.get_slot("confirmed") == "yes":
             try:
-                uow = crm()
-                owner = customer_id(uow, tracker)
-                if fresh_code_needed(dispatcher, tracker, owner):  # a chat linked by code confirms again
-                    return reset_form_slots()
-                order = orders.change_address(uow, number, owner, address, datetime.utcnow())
-                dispatcher.utter_message(response="utter_address_changed", order_id=order.number, address=address)
+                with crm_or_apology(dispatcher, tracker, "address change"):
+                    uow = crm()
+                    owner = customer_id(uow, tracker)
+                    if fresh_code_needed(dispatcher, tracker, owner):  # a chat linked by code confirms again
+                        return reset_form_slots()
+                    order = orders.change_address(uow, number, owner, address, datetime.utcnow())
+                    dispatcher.utter_message(response="utter_address_changed", order_id=order.number, address=address)
             except CrmError as exc:
                 dispatcher.utter_message(text=str(exc))
-            except SQLAlchemyError:
-                crm_unavailable(dispatcher, tracker, "address change")
         return reset_form_slots()

@@ -20,7 +20,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.exc import SQLAlchemyError
 
-from actions.common import crm, crm_unavailable, customer_id, session_events
+from actions.common import crm, crm_or_apology, customer_id, session_events
 from actions.delivery import ActionParcelMissing
 from actions.everyday import ActionInvoiceCopy
 from actions.feedback import parse_rating
@@ -172,11 +172,10 @@ class ActionAnswer(Action):
 
     @staticmethod
     def _rate(dispatcher: CollectingDispatcher, tracker: Tracker, rating: int) -> list[dict]:
-        try:
+        with crm_or_apology(dispatcher, tracker, "feedback") as crm_down:
             uow = crm()
             feedback.save_feedback(uow, customer_id(uow, tracker), rating, None, datetime.utcnow(), tracker.sender_id)
-        except SQLAlchemyError:
-            crm_unavailable(dispatcher, tracker, "feedback")
+        if crm_down:
             return []
         dispatcher.utter_message(response="utter_feedback_thanks" if rating >= 4 else "utter_feedback_sorry")
         return [SlotSet("requested_info", None)]

@@ -12,7 +12,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.exc import SQLAlchemyError
 
 from actions.account import fresh_code_needed
-from actions.common import crm, crm_unavailable, customer_id, focused_order
+from actions.common import crm, crm_or_apology, customer_id, focused_order
 from actions.forms import HandoffFormValidation, OrderIdExtraction, give_up, own_order, reject, reset_form_slots
 from actions.locales import language_of, order_summary
 from crm_store import stages
@@ -58,20 +58,19 @@ class ActionCancelOrder(Action):
             dispatcher.utter_message(response="utter_cancel_kept", order_id=number)
         elif answer == "yes" and number:
             try:
-                uow = crm()
-                owner = customer_id(uow, tracker)
-                if fresh_code_needed(dispatcher, tracker, owner):  # a chat linked by code confirms again
-                    return reset_form_slots()
-                order = orders.cancel(uow, number, owner, now=datetime.utcnow())
-                dispatcher.utter_message(
-                    response="utter_order_cancelled",
-                    order_id=order.number,
-                    order_summary=summary(order, language_of(tracker)),
-                )
+                with crm_or_apology(dispatcher, tracker, "order cancel"):
+                    uow = crm()
+                    owner = customer_id(uow, tracker)
+                    if fresh_code_needed(dispatcher, tracker, owner):  # a chat linked by code confirms again
+                        return reset_form_slots()
+                    order = orders.cancel(uow, number, owner, now=datetime.utcnow())
+                    dispatcher.utter_message(
+                        response="utter_order_cancelled",
+                        order_id=order.number,
+                        order_summary=summary(order, language_of(tracker)),
+                    )
             except CrmError as exc:  # e.g. it shipped while we were talking
                 dispatcher.utter_message(text=str(exc))
-            except SQLAlchemyError:
-                crm_unavailable(dispatcher, tracker, "order cancel")
         return reset_form_slots()
 
 

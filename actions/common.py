@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import logging
 import textwrap
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
+from sqlalchemy.exc import SQLAlchemyError
 
 from crm_store.db import UnitOfWork, unit_of_work
 from crm_store.services.customers import resolve_identity
@@ -28,10 +31,43 @@ def customer_id(uow: UnitOfWork, tracker: Tracker) -> int:
         return identity.customer_id
 
 
-def crm_unavailable(dispatcher: CollectingDispatcher, tracker: Tracker, what: str) -> None:
+def crm_unavailable(
+    dispatcher: CollectingDispatcher, tracker: Tracker, what: str, response: str = "utter_crm_unavailable"
+) -> None:
     """The CRM database failed under an action: log it with the sender id, tell the customer."""
     log.exception(f"{what} failed", extra={"sender_id": tracker.sender_id})
-    dispatcher.utter_message(response="utter_crm_unavailable")
+    dispatcher.utter_message(response=response)
+
+
+class CrmOutage:
+    """Whether the CRM failed inside a `crm_or_apology` block: true once the customer was told."""
+
+    def __init__(self) -> None:
+        self.happened = False
+
+    def __bool__(self) -> bool:
+        return self.happened
+
+
+@contextmanager
+def crm_or_apology(
+    dispatcher: CollectingDispatcher, tracker: Tracker, what: str, response: str = "utter_crm_unavailable"
+) -> Iterator[CrmOutage]:
+    """Run the block's CRM work; if the database fails, log it, apologise to the customer and go on
+    after the block, where `if crm_down: return ...` gives the events that suit the action:
+
+        with crm_or_apology(dispatcher, tracker, "ticket look-up") as crm_down:
+            rows = tickets.open_tickets(crm(), owner)
+        if crm_down:
+            return []
+
+    Only database errors are caught; the CRM's own refusals (`CrmError`) pass through to the caller."""
+    outage = CrmOutage()
+    try:
+        yield outage
+    except SQLAlchemyError:
+        crm_unavailable(dispatcher, tracker, what, response)
+        outage.happened = True
 
 
 def day(value: datetime) -> str:

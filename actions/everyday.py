@@ -10,9 +10,8 @@ from typing import Any
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
-from sqlalchemy.exc import SQLAlchemyError
 
-from actions.common import crm, crm_unavailable, customer_id
+from actions.common import crm, crm_or_apology, customer_id
 from actions.forms import order_not_on_account
 from actions.resolving import ask_for_order, order_in_focus
 from actions.verification import code_expected
@@ -35,30 +34,30 @@ class ActionInvoiceCopy(Action):
             return [SlotSet("requested_info", "order:invoice")]
         settings = get_settings()
         try:
-            uow = crm()
-            owner = customer_id(uow, tracker)
-            order = orders.lookup(crm(), number, owner)
-            link = shop_answers.invoice_link(settings.invoice_url, order.number)
-            if link:
-                dispatcher.utter_message(text=f"Here's the invoice for order {order.number} as a PDF: {link}")
-                return [SlotSet("order_id", order.number), SlotSet("requested_info", None)]
-            # No download link configured: the customer asked for a copy, so the team sends one.
-            ticket = tickets.open_ticket(
-                crm(),
-                owner,
-                f"Invoice copy ({order.number})",
-                datetime.utcnow(),
-                description="The customer asked in chat for a copy of the invoice.",
-                order_number=order.number,
-                sender_id=tracker.sender_id,
-            )
+            with crm_or_apology(dispatcher, tracker, "invoice copy") as crm_down:
+                uow = crm()
+                owner = customer_id(uow, tracker)
+                order = orders.lookup(crm(), number, owner)
+                link = shop_answers.invoice_link(settings.invoice_url, order.number)
+                if link:
+                    dispatcher.utter_message(text=f"Here's the invoice for order {order.number} as a PDF: {link}")
+                    return [SlotSet("order_id", order.number), SlotSet("requested_info", None)]
+                # No download link configured: the customer asked for a copy, so the team sends one.
+                ticket = tickets.open_ticket(
+                    crm(),
+                    owner,
+                    f"Invoice copy ({order.number})",
+                    datetime.utcnow(),
+                    description="The customer asked in chat for a copy of the invoice.",
+                    order_number=order.number,
+                    sender_id=tracker.sender_id,
+                )
         except OrderNotFound:
             return order_not_on_account(dispatcher, tracker, number)
         except CrmError:
             dispatcher.utter_message(response="utter_order_id_invalid")
             return []
-        except SQLAlchemyError:
-            crm_unavailable(dispatcher, tracker, "invoice copy")
+        if crm_down:
             return []
         dispatcher.utter_message(
             text=f"I've asked our team to email you a copy of the invoice for order {order.number} "

@@ -8,9 +8,8 @@ from typing import Any
 
 from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.executor import CollectingDispatcher
-from sqlalchemy.exc import SQLAlchemyError
 
-from actions.common import crm, crm_unavailable, customer_id
+from actions.common import crm, crm_or_apology, customer_id
 from actions.forms import HandoffFormValidation, reject, reset_form_slots
 from crm_store.services import feedback
 
@@ -49,12 +48,10 @@ class ActionSaveFeedback(Action):
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict]:
         rating, comment = tracker.get_slot("rating"), tracker.get_slot("feedback_comment")
         if rating is not None:
-            try:
+            with crm_or_apology(dispatcher, tracker, "feedback"):
                 uow = crm()
                 feedback.save_feedback(
                     uow, customer_id(uow, tracker), int(rating), comment, datetime.utcnow(), tracker.sender_id
                 )
                 dispatcher.utter_message(response="utter_feedback_thanks" if rating >= 4 else "utter_feedback_sorry")
-            except SQLAlchemyError:
-                crm_unavailable(dispatcher, tracker, "feedback")
         return reset_form_slots()

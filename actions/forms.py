@@ -19,7 +19,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.exc import SQLAlchemyError
 
 from actions import interruptions
-from actions.common import crm, crm_unavailable, customer_id
+from actions.common import crm, crm_or_apology, customer_id
 from crm_store.values.addresses import parse_address
 from actions.resolving import FORM_PURPOSES, correction_number, resolve, say_taken
 from actions.problems import reason_category
@@ -355,12 +355,12 @@ def own_order(value: Any, dispatcher: CollectingDispatcher, tracker: Tracker) ->
     if number is None:
         return reject(dispatcher, tracker, "order_id", "utter_order_id_invalid")
     try:
-        uow = crm()
-        return orders.lookup(uow, number, customer_id(uow, tracker))
+        with crm_or_apology(dispatcher, tracker, "order look-up") as crm_down:
+            uow = crm()
+            return orders.lookup(uow, number, customer_id(uow, tracker))
     except OrderNotFound:
         return order_not_found(dispatcher, tracker, number)
-    except SQLAlchemyError:
-        crm_unavailable(dispatcher, tracker, "order look-up")
+    if crm_down:
         return give_up("order_id")
 
 

@@ -21,7 +21,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.exc import SQLAlchemyError
 
 from actions import interruptions
-from actions.common import crm, handoff_summary
+from actions.common import crm, crm_or_apology, handoff_summary
 from actions.feedback import parse_rating
 from actions.forms import _just_asked, reset_form_slots
 from crm_store.models import utc_from_timestamp
@@ -44,7 +44,7 @@ def hand_over(dispatcher: CollectingDispatcher, tracker: Tracker, trigger: str, 
     settings, now = get_settings(), datetime.utcnow()
     # The agent reads why, which order, what was asked and what the assistant already tried.
     reason = tracker.get_slot("handoff_summary") or handoff_summary(tracker, reason)
-    try:
+    with crm_or_apology(dispatcher, tracker, "handoff", "utter_handoff_unavailable") as crm_down:
         handoff = handoffs.request_handoff(
             crm(),
             tracker.sender_id,
@@ -56,9 +56,7 @@ def hand_over(dispatcher: CollectingDispatcher, tracker: Tracker, trigger: str, 
             session_started_at=session_start(tracker),
         )
         wait = handoff_queue.expected_wait(crm(), handoff.id, now) if handoff.status == "queued" else None
-    except SQLAlchemyError:
-        log.exception("handoff failed", extra={"sender_id": tracker.sender_id})
-        dispatcher.utter_message(response="utter_handoff_unavailable")
+    if crm_down:
         return []
     log.info("handoff requested", extra={"handoff_id": handoff.id, "status": handoff.status, "trigger": trigger})
     if handoff.status == "ticket":

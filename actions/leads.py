@@ -9,9 +9,8 @@ from typing import Any
 
 from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.executor import CollectingDispatcher
-from sqlalchemy.exc import SQLAlchemyError
 
-from actions.common import crm, crm_unavailable, customer_id
+from actions.common import crm, crm_or_apology, customer_id
 from actions.address import confirmation
 from actions.forms import HandoffFormValidation, reject, reset_form_slots
 from crm_store.services import deals
@@ -188,7 +187,7 @@ class ActionCreateLead(Action):
         values = {s: tracker.get_slot(s) for s in ("contact_name", "company", "email", "phone", "volume")}
         values["contact_name"] = values["contact_name"] or ""
         if all(v for k, v in values.items() if k != "contact_name") and tracker.get_slot("confirmed") == "yes":
-            try:
+            with crm_or_apology(dispatcher, tracker, "lead"):
                 uow = crm()
                 deal = deals.create_lead(uow, deals.Lead(**values), datetime.utcnow(), customer_id(uow, tracker))
                 log.info("lead captured", extra={"deal_id": deal.id})
@@ -197,8 +196,6 @@ class ActionCreateLead(Action):
                     deal_id=deal.number,
                     **{**values, "contact_name": values["contact_name"] or values["company"]},
                 )
-            except SQLAlchemyError:
-                crm_unavailable(dispatcher, tracker, "lead")
         return reset_form_slots()
 
 

@@ -8,9 +8,8 @@ from typing import Any
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
-from sqlalchemy.exc import SQLAlchemyError
 
-from actions.common import crm, crm_unavailable, customer_id
+from actions.common import crm, crm_or_apology, customer_id
 from crm_store.services import tickets
 
 
@@ -31,7 +30,7 @@ class ActionResendReset(Action):
         return "action_resend_reset"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict]:
-        try:
+        with crm_or_apology(dispatcher, tracker, "reset resend") as crm_down:
             uow = crm()
             ticket = tickets.open_ticket(
                 uow,
@@ -42,8 +41,7 @@ class ActionResendReset(Action):
                 priority="high",
                 sender_id=tracker.sender_id,
             )
-        except SQLAlchemyError:
-            crm_unavailable(dispatcher, tracker, "reset resend")
+        if crm_down:
             return []
         dispatcher.utter_message(response="utter_reset_resent", ticket_id=ticket.number)
         return [SlotSet("requested_info", None)]

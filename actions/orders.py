@@ -12,7 +12,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.exc import SQLAlchemyError
 
-from actions.common import crm, crm_unavailable, customer_id, day, ran_before
+from actions.common import crm, crm_or_apology, customer_id, day, ran_before
 from actions.forms import HandoffFormValidation, OrderIdExtraction, order_number
 from actions.handoff import hand_over
 from actions.locales import order_fields
@@ -45,22 +45,25 @@ class ActionCheckOrder(Action):
 
             return ActionOpenTicket().run(dispatcher, tracker, domain)
         try:
-            uow = crm()
-            order = orders.lookup(uow, number or "", customer_id(uow, tracker))
-            text = tracker.latest_message.get("text") or ""
-            if order.status == "delivered" and item_problem(text) and not escalation_cue(text):
-                # "the pan in A-10423 arrived cracked": not a status question; say sorry and offer the remedies.
-                offer_remedy(dispatcher, order, item_problem(text) or "", text)
-                return [SlotSet("requested_info", None)]
-            if _follow_up_on_delivery(tracker, text):
-                answer_delivery(dispatcher, order)
-                return [SlotSet("requested_info", None)]
-            answer_status(dispatcher, order)
-            # "I wrote to you about this before … where is it": the answer, and a person as well.
-            cue = escalation_cue(tracker.latest_message.get("text") or "")
-            if cue:
-                return [SlotSet("requested_info", None), *hand_over(dispatcher, tracker, "request_human", cue)]
-            return [SlotSet("requested_info", None)]  # the order stays in focus for "when will it arrive?", "cancel it"
+            with crm_or_apology(dispatcher, tracker, "order look-up") as crm_down:
+                uow = crm()
+                order = orders.lookup(uow, number or "", customer_id(uow, tracker))
+                text = tracker.latest_message.get("text") or ""
+                if order.status == "delivered" and item_problem(text) and not escalation_cue(text):
+                    # "the pan in A-10423 arrived cracked": not a status question; say sorry and offer the remedies.
+                    offer_remedy(dispatcher, order, item_problem(text) or "", text)
+                    return [SlotSet("requested_info", None)]
+                if _follow_up_on_delivery(tracker, text):
+                    answer_delivery(dispatcher, order)
+                    return [SlotSet("requested_info", None)]
+                answer_status(dispatcher, order)
+                # "I wrote to you about this before … where is it": the answer, and a person as well.
+                cue = escalation_cue(tracker.latest_message.get("text") or "")
+                if cue:
+                    return [SlotSet("requested_info", None), *hand_over(dispatcher, tracker, "request_human", cue)]
+                return [
+                    SlotSet("requested_info", None)
+                ]  # the order stays in focus for "when will it arrive?", "cancel it"
         except (OrderNotFound, InvalidOrderNumber):
             if not number and (tracker.get_slot("unverified_order") or code_expected(tracker)):
                 return [SlotSet("requested_info", None)]  # the way to prove the order was just said
@@ -71,8 +74,7 @@ class ActionCheckOrder(Action):
                 return [SlotSet("order_id", None), SlotSet("unverified_order", number)]
             dispatcher.utter_message(response="utter_order_not_found", order_id=number)
             return [SlotSet("order_id", None)]
-        except SQLAlchemyError:
-            crm_unavailable(dispatcher, tracker, "order look-up")
+        if crm_down:
             return []
 
 

@@ -12,7 +12,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.exc import SQLAlchemyError
 
-from actions.common import crm, crm_unavailable, customer_id, day, focused_order, handoff_summary, session_events
+from actions.common import crm, crm_or_apology, customer_id, day, focused_order, handoff_summary, session_events
 from actions.forms import order_not_on_account, order_number
 from actions.handoff import ActionHandoff
 from actions.orders import answer_status
@@ -101,14 +101,14 @@ class ActionPaymentProblem(Action):
             ask_for_order(dispatcher, tracker, "payment", "utter_ask_order_id_charge")
             return [SlotSet("requested_info", "order:payment")]
         try:
-            uow = crm()
-            owner = customer_id(uow, tracker)
-            charges = [p for p in payments.payments_of(uow, number, owner) if p.status == "captured"]
-            refunds = payments.refund_duplicate_charges(crm(), number, owner, datetime.utcnow())
+            with crm_or_apology(dispatcher, tracker, "payment check") as crm_down:
+                uow = crm()
+                owner = customer_id(uow, tracker)
+                charges = [p for p in payments.payments_of(uow, number, owner) if p.status == "captured"]
+                refunds = payments.refund_duplicate_charges(crm(), number, owner, datetime.utcnow())
         except OrderNotFound:
             return [*order_not_on_account(dispatcher, tracker, number), SlotSet("requested_info", None)]
-        except SQLAlchemyError:
-            crm_unavailable(dispatcher, tracker, "payment check")
+        if crm_down:
             return []
         if not refunds:
             amount = f"{charges[0].amount:.2f} EUR" if charges else "no charge"

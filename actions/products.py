@@ -10,7 +10,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.exc import SQLAlchemyError
 
 from actions.cancel import summary as order_summary
-from actions.common import crm, crm_unavailable, customer_id
+from actions.common import crm, crm_or_apology, customer_id
 from crm_store.errors import CrmError
 from crm_store.services import baskets, orders, products
 from crm_store.services.products import ProductView
@@ -20,14 +20,13 @@ def _find(dispatcher: CollectingDispatcher, tracker: Tracker) -> ProductView | N
     """A product named in this message, else the one in focus ("is *it* in stock?"), else the message's words."""
     named = next(tracker.get_latest_entity_values("product"), None)
     text = tracker.latest_message.get("text") or ""
-    try:
+    with crm_or_apology(dispatcher, tracker, "product look-up") as crm_down:
         found = products.find_product(crm(), named) if named else None
         if found is None and tracker.get_slot("product"):
             found = products.find_product(crm(), tracker.get_slot("product"))
         if found is None:
             found = products.find_product(crm(), text)
-    except SQLAlchemyError:
-        crm_unavailable(dispatcher, tracker, "product look-up")
+    if crm_down:
         return None
     if found is None:
         dispatcher.utter_message(response="utter_product_not_found")
@@ -41,12 +40,12 @@ def _order_in_focus(dispatcher: CollectingDispatcher, tracker: Tracker) -> bool:
     if not number or tracker.get_slot("product") or next(tracker.get_latest_entity_values("product"), None):
         return False
     try:
-        uow = crm()
-        order = orders.lookup(uow, number, customer_id(uow, tracker))
+        with crm_or_apology(dispatcher, tracker, "order look-up") as crm_down:
+            uow = crm()
+            order = orders.lookup(uow, number, customer_id(uow, tracker))
     except CrmError:  # not this customer's order (or gone): no answer from it
         return False
-    except SQLAlchemyError:
-        crm_unavailable(dispatcher, tracker, "order look-up")
+    if crm_down:
         return True
     dispatcher.utter_message(response="utter_order_total", order_id=order.number, summary=order_summary(order))
     return True

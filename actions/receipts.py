@@ -17,9 +17,8 @@ from typing import Any
 from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.events import ActiveLoop, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
-from sqlalchemy.exc import SQLAlchemyError
 
-from actions.common import crm, crm_unavailable, customer_id
+from actions.common import crm, crm_or_apology, customer_id
 from actions.forms import order_number
 from crm_store.errors import CrmError
 from crm_store.ocr import ImageRejected, OcrOptions, UnreadableImage, read_receipt_async
@@ -135,7 +134,7 @@ class ActionReadReceipt(Action):
             log.info("receipt unreadable", extra={"sender_id": tracker.sender_id})
             dispatcher.utter_message(response="utter_receipt_unreadable")
             return _resume(form)
-        try:
+        with crm_or_apology(dispatcher, tracker, "receipt reading") as crm_down:
             uow = crm()
             view = receipts.record_reading(
                 uow,
@@ -146,8 +145,7 @@ class ActionReadReceipt(Action):
                 reading.fields,
                 datetime.utcnow(),
             )
-        except SQLAlchemyError:
-            crm_unavailable(dispatcher, tracker, "receipt reading")
+        if crm_down:
             return _resume(form)
         log.info(
             "receipt read",
@@ -180,20 +178,20 @@ class ActionConfirmReceipt(Action):
             dispatcher.utter_message(response="utter_receipt_nothing_pending")
             return events + _resume(form)
         try:
-            uow = crm()
-            view = receipts.confirm_reading(
-                uow,
-                int(reading_id),
-                customer_id(uow, tracker),
-                tracker.get_slot("receipt_context"),
-                session_start(tracker),
-                datetime.utcnow(),
-            )
+            with crm_or_apology(dispatcher, tracker, "receipt confirmation") as crm_down:
+                uow = crm()
+                view = receipts.confirm_reading(
+                    uow,
+                    int(reading_id),
+                    customer_id(uow, tracker),
+                    tracker.get_slot("receipt_context"),
+                    session_start(tracker),
+                    datetime.utcnow(),
+                )
         except CrmError:
             dispatcher.utter_message(response="utter_receipt_nothing_pending")
             return events + _resume(form)
-        except SQLAlchemyError:
-            crm_unavailable(dispatcher, tracker, "receipt confirmation")
+        if crm_down:
             return events + _resume(form)
         log.info(
             "receipt confirmed",
@@ -282,13 +280,13 @@ class ActionCorrectReceipt(Action):
         if not (reading_id and field and value):
             return events
         try:
-            uow = crm()
-            view = receipts.correct_reading(uow, int(reading_id), customer_id(uow, tracker), field, value)
+            with crm_or_apology(dispatcher, tracker, "receipt correction") as crm_down:
+                uow = crm()
+                view = receipts.correct_reading(uow, int(reading_id), customer_id(uow, tracker), field, value)
         except CrmError:
             dispatcher.utter_message(response="utter_receipt_nothing_pending")
             return events
-        except SQLAlchemyError:
-            crm_unavailable(dispatcher, tracker, "receipt correction")
+        if crm_down:
             return events
         dispatcher.utter_message(response="utter_receipt_read", summary=summary(view))
         return events

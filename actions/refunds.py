@@ -16,7 +16,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.exc import SQLAlchemyError
 
-from actions.common import crm, crm_unavailable, customer_id, day, focused_order
+from actions.common import crm, crm_or_apology, customer_id, day, focused_order
 from actions.forms import order_not_on_account
 from crm_store.errors import OrderNotFound
 from crm_store.services import orders, payments, returns, shop_answers
@@ -96,7 +96,7 @@ class ActionRefundStatus(Action):
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict]:
         number = focused_order(tracker)
-        try:
+        with crm_or_apology(dispatcher, tracker, "refund look-up") as crm_down:
             uow = crm()
             owner = customer_id(uow, tracker)
             if number:
@@ -120,8 +120,7 @@ class ActionRefundStatus(Action):
             rows = returns.returns_of(crm(), owner)
             refunds = payments.refunds_of(crm(), owner)
             mine = orders.orders_of(crm(), owner)
-        except SQLAlchemyError:
-            crm_unavailable(dispatcher, tracker, "refund look-up")
+        if crm_down:
             return []
         named = set(_RETURN_OR_REFUND.findall((tracker.latest_message.get("text") or "").upper()))
         if named & ({r.number for r in rows} | {r.number for r in refunds}):

@@ -9,9 +9,8 @@ from typing import Any
 from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
-from sqlalchemy.exc import SQLAlchemyError
 
-from actions.common import crm, crm_unavailable, customer_id
+from actions.common import crm, crm_or_apology, customer_id
 from actions.address import confirmation
 from actions.forms import (
     HandoffFormValidation,
@@ -117,14 +116,14 @@ class ValidateReturnForm(HandoffFormValidation, OrderIdExtraction, FormValidatio
         if number is None:
             return reject(dispatcher, tracker, "order_id", "utter_order_id_invalid")
         try:
-            items = _items(tracker, number)
+            with crm_or_apology(dispatcher, tracker, "return look-up") as crm_down:
+                items = _items(tracker, number)
         except OrderNotFound:
             return order_not_found(dispatcher, tracker, number)
         except InvalidTransition as exc:
             dispatcher.utter_message(response="utter_cannot_return", reason=str(exc))
             return {"order_id": number, "requested_slot": None}
-        except SQLAlchemyError:
-            crm_unavailable(dispatcher, tracker, "return look-up")
+        if crm_down:
             return give_up("order_id")
         item = tracker.get_slot("item")
         matched = returns.match_item(items, item) if item else None
@@ -137,14 +136,14 @@ class ValidateReturnForm(HandoffFormValidation, OrderIdExtraction, FormValidatio
         if not number:  # checked against the order once we know it
             return {"item": value}
         try:
-            items = _items(tracker, number)
+            with crm_or_apology(dispatcher, tracker, "return look-up") as crm_down:
+                items = _items(tracker, number)
         except InvalidTransition as exc:  # the order named meanwhile cannot be returned (not shipped yet)
             dispatcher.utter_message(response="utter_cannot_return", reason=str(exc))
             return {"item": None, "requested_slot": None}
         except OrderNotFound:
             return order_not_found(dispatcher, tracker, number)
-        except SQLAlchemyError:
-            crm_unavailable(dispatcher, tracker, "return look-up")
+        if crm_down:
             return give_up("item")
         matched = returns.match_item(items, str(value))
         if matched is None:
@@ -219,17 +218,23 @@ class ActionCreateReturn(Action):
                 else ("the same item, intact and complete" if kind == "replacement" else parse_size(reason) or reason)
             )
             try:
-                uow = crm()
-                ret = returns.open_return(
-                    uow, customer_id(uow, tracker), number, item, reason, datetime.utcnow(), kind=kind, wanted=wanted
-                )
-                response = "utter_return_created" if kind == "return" else "utter_exchange_created"
-                dispatcher.utter_message(
-                    response=response, return_id=ret.number, item=ret.item, order_id=number, return_kind=kind
-                )
-                return [*reset_form_slots(), SlotSet("return_id", ret.number)]
+                with crm_or_apology(dispatcher, tracker, "return"):
+                    uow = crm()
+                    ret = returns.open_return(
+                        uow,
+                        customer_id(uow, tracker),
+                        number,
+                        item,
+                        reason,
+                        datetime.utcnow(),
+                        kind=kind,
+                        wanted=wanted,
+                    )
+                    response = "utter_return_created" if kind == "return" else "utter_exchange_created"
+                    dispatcher.utter_message(
+                        response=response, return_id=ret.number, item=ret.item, order_id=number, return_kind=kind
+                    )
+                    return [*reset_form_slots(), SlotSet("return_id", ret.number)]
             except CrmError as exc:
                 dispatcher.utter_message(text=str(exc))
-            except SQLAlchemyError:
-                crm_unavailable(dispatcher, tracker, "return")
         return reset_form_slots()

@@ -12,7 +12,7 @@ from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.exc import SQLAlchemyError
 
-from actions.common import crm, crm_unavailable, customer_id, day, focused_order
+from actions.common import crm, crm_or_apology, customer_id, day, focused_order
 from actions.forms import last_user_text, order_number
 from actions.handoff import hand_over
 from crm_store.services import ticket_rules as rules
@@ -129,7 +129,7 @@ class ActionOpenTicket(Action):
             # carries the summary, and any ticket already open stays the one ticket.
             return hand_over(dispatcher, tracker, "complaint", cue)
         priority = tickets.priority_for(text)
-        try:
+        with crm_or_apology(dispatcher, tracker, "ticket") as crm_down:
             uow = crm()
             owner = customer_id(uow, tracker)
             if len(problems) > 1:
@@ -144,8 +144,7 @@ class ActionOpenTicket(Action):
                 order_number=number,
                 sender_id=tracker.sender_id,
             )
-        except SQLAlchemyError:
-            crm_unavailable(dispatcher, tracker, "ticket")
+        if crm_down:
             return []
         log.info("ticket opened", extra={"ticket_id": ticket.id, "priority": priority})
         cue = cue or (rules.anger_reason(text) if topic == "complaint" else None)
@@ -198,13 +197,12 @@ class ActionTicketStatus(Action):
         if asks_for_new_ticket(tracker.latest_message.get("text") or ""):
             return ActionOpenTicket().run(dispatcher, tracker, domain)
         named = ticket_updates.ticket_numbers(tracker.latest_message.get("text") or "")
-        try:
+        with crm_or_apology(dispatcher, tracker, "ticket look-up") as crm_down:
             uow = crm()
             owner = customer_id(uow, tracker)
             rows = tickets.open_tickets(crm(), owner)
             news = ticket_updates.latest_update(crm(), owner, named[0] if named else None)
-        except SQLAlchemyError:
-            crm_unavailable(dispatcher, tracker, "ticket look-up")
+        if crm_down:
             return []
         if not rows and news is None:
             dispatcher.utter_message(response="utter_no_open_tickets")
