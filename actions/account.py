@@ -13,9 +13,10 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import crm, crm_or_apology, customer_id
+from actions.common import crm, crm_or_apology, customer_id, run_action
 from actions.orders import answer_status
-from actions.verification import EMAIL_CODE_SENT, code_expected, continue_after_link, open_erasure_ticket
+from actions.pending_code import EMAIL_CODE_SENT, code_expected
+from actions.verification import continue_after_link, open_erasure_ticket
 from crm_store.code_delivery import DeliveryFailed, deliver_code
 from crm_store.errors import CrmError, VerificationFailed
 from crm_store.rate_limits import Limiter, limiter_for
@@ -133,9 +134,7 @@ class ActionVerifyCode(Action):
         found = find_code(text) if code_expected(tracker) else None
         if not found and (order_numbers(text) or not code_expected(tracker)):
             # The classifier sees digits: an order number (or digits when no code was sent) is a plain answer.
-            from actions.answers import ActionAnswer  # actions.answers imports this module
-
-            return ActionAnswer().run(dispatcher, tracker, domain)
+            return run_action("action_answer", dispatcher, tracker, domain)
         if not found:
             dispatcher.utter_message(response="utter_code_wrong")
             return []

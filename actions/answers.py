@@ -31,7 +31,7 @@ from actions.orders import ActionCheckOrder
 from actions.payments import ActionPaymentProblem
 from actions.products import ActionProductInfo
 from actions.resolving import ask_which, correction_number, resolve, say_taken
-from actions.verification import code_expected
+from actions.pending_code import code_expected
 from actions.refunds import ActionRefundStatus
 from actions.tickets import ActionOpenTicket
 from crm_store.services import customers, feedback

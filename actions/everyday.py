@@ -11,10 +11,11 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.account import ActionVerifyCode
 from actions.common import crm, crm_or_apology, customer_id
 from actions.forms import order_not_on_account
 from actions.resolving import ask_for_order, order_in_focus
-from actions.verification import code_expected
+from actions.pending_code import code_expected
 from crm_store.errors import CrmError, OrderNotFound
 from crm_store.services import orders, shop_answers, tickets
 from crm_store.settings import get_settings
@@ -75,8 +76,6 @@ class ActionOutOfScope(Action):
         if code_expected(tracker) and find_code(text):
             # Six digits typed with a space ("117 023") may read as nothing the classifier knows;
             # while a code is expected they are the code.
-            from actions.account import ActionVerifyCode  # actions.account imports the forms this module uses
-
             return ActionVerifyCode().run(dispatcher, tracker, domain)
         kind = shop_answers.everyday_request(text)
         settings = get_settings()

@@ -14,6 +14,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.answers import ActionAnswer
+from actions.everyday import ActionOutOfScope
 from actions.forms import bad_order_number_in, order_number
 from actions.orders import ActionCheckOrder
 from actions.problems import problems_in
@@ -60,8 +61,6 @@ class ActionDefaultAskAffirmation(Action):
         # digits) is a plain answer to what was asked: no menu of skills for it.
         if shop_answers.everyday_request(text):
             # "can I get a copy of my invoice?": an everyday request, answered, not a menu.
-            from actions.everyday import ActionOutOfScope
-
             return ActionOutOfScope().run(dispatcher, tracker, domain)
         bare = text.strip()
         if is_only_code(bare) or normalize_order_id(bare) or normalize_email(bare):

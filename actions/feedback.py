@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from datetime import datetime
 from typing import Any
 
@@ -11,17 +10,10 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import crm, crm_or_apology, customer_id
 from actions.forms import HandoffFormValidation, reject, reset_form_slots
+from actions.values import parse_rating
 from crm_store.services import feedback
 
-_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5}
-_RATING = re.compile(r"(?<![\d.])([1-5])(?:\s*(?:/|out of)\s*5)?(?![\d.])|\b(one|two|three|four|five)\b", re.IGNORECASE)
 _NOTHING = {"no", "nope", "nothing", "no comment", "none", "n/a", "-", "no thanks", "that's all", "nothing else"}
-
-
-def parse_rating(text: str) -> int | None:
-    """'5', 'five', '4 stars', '4/5', 'I give it a 3' -> int; two different numbers -> None."""
-    found = {int(m.group(1)) if m.group(1) else _WORDS[m.group(2).lower()] for m in _RATING.finditer(text or "")}
-    return found.pop() if len(found) == 1 else None
 
 
 class ValidateFeedbackForm(HandoffFormValidation, FormValidationAction):

@@ -19,29 +19,17 @@ from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.exc import SQLAlchemyError
 
 from actions import interruptions
-from actions.common import crm, crm_or_apology, customer_id
+from actions.common import crm, crm_or_apology, customer_id, run_action
+from actions.form_slots import FORM_SLOTS, reset_form_slots
+from actions.handover import hand_over
 from crm_store.values.addresses import parse_address
 from actions.resolving import FORM_PURPOSES, correction_number, resolve, say_taken
 from actions.problems import reason_category
+from actions.values import order_number, parse_rating
 from crm_store.errors import OrderNotFound
 from crm_store.services import customers, orders
 from crm_store.values import normalize_email, normalize_order_id, normalize_phone
 
-FORM_SLOTS = {
-    "order_status_form": ("order_id",),
-    "cancel_order_form": ("order_id", "confirm_cancel"),
-    "return_form": ("order_id", "item", "reason", "confirmed"),
-    "address_form": ("order_id", "address", "confirmed"),
-    "lead_form": ("contact_name", "company", "email", "phone", "volume", "confirmed"),
-    "feedback_form": ("rating", "feedback_comment"),
-}
-# The order and product being discussed stay in focus after a form ("when will *it* arrive?")
-# until the customer names another; everything else a form collected is forgotten.
-FOCUS_SLOTS = ("order_id", "product")
-_HELPER_SLOTS = ("order_summary", "return_kind", "requested_info")
-ALL_FORM_SLOTS = tuple(
-    sorted(({s for slots in FORM_SLOTS.values() for s in slots} | set(_HELPER_SLOTS)) - set(FOCUS_SLOTS))
-)
 MAX_FAILURES = 2
 # What a form is in the customer's words, for "OK, I'll leave the return for now".
 FORM_TOPICS = {
@@ -88,8 +76,6 @@ def _short(tracker: Tracker, most: int) -> bool:
 
 
 def _rating(tracker: Tracker) -> bool:
-    from actions.feedback import parse_rating  # actions.feedback imports this module
-
     return parse_rating(tracker.latest_message.get("text") or "") is not None
 
 
@@ -178,12 +164,8 @@ class HandoffFormValidation:
         if tracker.get_slot("requested_slot") == "order_id" and normalize_email(text) and not _known_customer(tracker):
             # A visitor answers "which order?" with their email: a code goes there, and the request
             # goes on once it is typed (actions/verification.py).
-            from actions.account import (
-                ActionLinkAccount,
-            )  # actions.account imports actions.orders, which imports this module
-
             return [
-                *ActionLinkAccount().run(dispatcher, tracker, domain),
+                *run_action("action_link_account", dispatcher, tracker, domain),
                 SlotSet("order_id", None),
                 SlotSet("requested_slot", None),
             ]
@@ -205,8 +187,6 @@ class HandoffFormValidation:
         failures = [e.get("value") for e in events if e.get("event") == "slot" and e.get("name") == "failed_attempts"]
         if not failures or (failures[-1] or 0) < MAX_FAILURES:
             return events
-        from actions.handoff import hand_over  # actions.handoff imports this module
-
         return [
             *events,
             SlotSet("requested_slot", None),
@@ -217,10 +197,6 @@ class HandoffFormValidation:
 def give_up(slot: str) -> dict[str, Any]:
     """End the form early (Rasa stops a form whose validator clears requested_slot)."""
     return {slot: None, "requested_slot": None}
-
-
-def reset_form_slots() -> list[dict[str, Any]]:
-    return [SlotSet(s, None) for s in ALL_FORM_SLOTS] + [SlotSet("failed_attempts", 0.0)]
 
 
 def looks_like_bad_order_number(text: str) -> bool:
@@ -337,15 +313,6 @@ def yes_or_no(intent: str | None, text: str) -> str | None:
         return "yes"
     if intent in ("deny", "stop") or _NO.match(text or "") or (text or "").strip() in ("👎", "❌"):
         return "no"
-    return None
-
-
-def order_number(value: Any) -> str | None:
-    """The first candidate that reads as an order number (entities may come as a list)."""
-    for candidate in value if isinstance(value, list) else [value]:
-        number = normalize_order_id(str(candidate or ""))
-        if number:
-            return number
     return None
 
 

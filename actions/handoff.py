@@ -6,7 +6,8 @@ Triggers: request_human (rules), the second failed fallback (`action_default_fal
 second failed answer in a form (`actions.forms.HandoffFormValidation`), a complaint in strong
 words (`actions/tickets.py`) and a payment problem asked about again after the help
 (nlu/rules/handoff.yml). Outside business hours the CRM opens a ticket instead and the
-assistant carries on; the customer is told so once.
+assistant carries on; the customer is told so once. The queueing itself is
+`actions.handover.hand_over`, which the skills and forms call too.
 """
 
 from __future__ import annotations
@@ -16,17 +17,18 @@ from datetime import datetime
 from typing import Any
 
 from rasa_sdk import Action, FormValidationAction, Tracker
-from rasa_sdk.events import ActionExecutionRejected, ActiveLoop, ConversationPaused, SlotSet
+from rasa_sdk.events import ActionExecutionRejected, ActiveLoop, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.exc import SQLAlchemyError
 
 from actions import interruptions
-from actions.common import crm, crm_or_apology, handoff_summary
+from actions.common import crm
 from actions.feedback import parse_rating
-from actions.forms import _just_asked, reset_form_slots
-from crm_store.models import utc_from_timestamp
-from crm_store.services import handoff_queue, handoffs, ticket_rules
-from crm_store.settings import get_settings
+from actions.forms import _just_asked
+from actions.handover import hand_over
+from actions.orders import ActionCheckOrder
+from actions.problems import escalation_cue
+from crm_store.services import handoffs, ticket_rules
 
 log = logging.getLogger(__name__)
 
@@ -39,50 +41,6 @@ TRIGGERS = {
 }
 
 
-def hand_over(dispatcher: CollectingDispatcher, tracker: Tracker, trigger: str, reason: str) -> list[dict]:
-    """Queue (or ticket) the conversation, tell the customer what happens next; the events to return."""
-    settings, now = get_settings(), datetime.utcnow()
-    # The agent reads why, which order, what was asked and what the assistant already tried.
-    reason = tracker.get_slot("handoff_summary") or handoff_summary(tracker, reason)
-    with crm_or_apology(dispatcher, tracker, "handoff", "utter_handoff_unavailable") as crm_down:
-        handoff = handoffs.request_handoff(
-            crm(),
-            tracker.sender_id,
-            reason,
-            now,
-            trigger=trigger,
-            calendar=settings.calendar,
-            channel=tracker.get_latest_input_channel(),
-            session_started_at=session_start(tracker),
-        )
-        wait = handoff_queue.expected_wait(crm(), handoff.id, now) if handoff.status == "queued" else None
-    if crm_down:
-        return []
-    log.info("handoff requested", extra={"handoff_id": handoff.id, "status": handoff.status, "trigger": trigger})
-    if handoff.status == "ticket":
-        opening = settings.calendar.next_opening(now)
-        dispatcher.utter_message(
-            response="utter_handoff_ticket_exists" if handoff.repeated else "utter_handoff_out_of_hours",
-            ticket_id=handoff.ticket_number,
-            hours=settings.calendar.describe(),
-            opening=f"{opening:%A %H:%M}" if opening else "after the holidays",
-        )
-        return []
-    if handoff.status == "claimed":
-        dispatcher.utter_message(response="utter_handoff_claimed", agent=handoff.agent)
-    else:
-        dispatcher.utter_message(
-            response="utter_handoff", wait=handoff_queue.describe_wait(wait, settings.handoff_no_agent_minutes)
-        )
-    return [*reset_form_slots(), SlotSet("handoff_summary", None), ConversationPaused()]
-
-
-def session_start(tracker: Tracker) -> datetime | None:
-    """When this Rasa session started: the CRM may not have heard of it yet (see conversation_for_sender)."""
-    ts = next((e.get("timestamp") for e in reversed(tracker.events) if e.get("event") == "session_started"), None)
-    return utc_from_timestamp(float(ts)) if isinstance(ts, (int, float)) else None
-
-
 class ActionHandoff(Action):
     def name(self) -> str:
         return "action_handoff"
@@ -91,16 +49,10 @@ class ActionHandoff(Action):
         intent = (tracker.latest_message.get("intent") or {}).get("name") or "unknown"
         text = tracker.latest_message.get("text") or ""
         if intent == "escalate" and next(tracker.get_latest_entity_values("order_id"), None):
-            from actions.problems import escalation_cue
-
             if not escalation_cue(text):
                 # "Where the hell is A-10423": annoyed, but a concrete question comes first.
-                from actions.orders import ActionCheckOrder  # actions.orders imports this module
-
                 return ActionCheckOrder().run(dispatcher, tracker, domain)
         if intent == "escalate":
-            from actions.problems import escalation_cue
-
             rule = escalation_cue(text) or ticket_rules.handoff_rule(text)
             if rule is None:
                 # Annoyed, or "I'll wait then": not a request for a person, and no rule says so.

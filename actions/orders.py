@@ -14,10 +14,12 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from actions.common import crm, crm_or_apology, customer_id, day, ran_before
 from actions.forms import HandoffFormValidation, OrderIdExtraction, order_number
-from actions.handoff import hand_over
+from actions.handover import hand_over
 from actions.locales import order_fields
 from actions.problems import escalation_cue, item_problem
-from actions.verification import code_expected
+from actions.refunds import money_back
+from actions.tickets import ActionOpenTicket
+from actions.pending_code import code_expected
 from crm_store.errors import InvalidOrderNumber, OrderNotFound
 from crm_store.services import orders, shipments, shop_answers
 from crm_store.settings import get_settings
@@ -41,8 +43,6 @@ class ActionCheckOrder(Action):
         number = tracker.get_slot("order_id")
         if tracker.get_slot("requested_info") == "details:complaint":
             # We asked "what happened, and which order?": this answer, order number and all, is the complaint.
-            from actions.tickets import ActionOpenTicket  # actions.tickets needs nothing from here
-
             return ActionOpenTicket().run(dispatcher, tracker, domain)
         try:
             with crm_or_apology(dispatcher, tracker, "order look-up") as crm_down:
@@ -142,8 +142,6 @@ def parcel_details(order: orders.OrderView) -> str:
 
 
 def answer_status(dispatcher: CollectingDispatcher, order: orders.OrderView) -> None:
-    from actions.refunds import money_back  # actions.refunds is independent of this module; keep import order simple
-
     parcel = parcel_details(order)
     # "DHL delivered it on 10 Nov" says it already; with the generic sentence too the reply read
     # "is delivered (since 10 Nov …). It has been delivered. DHL delivered it on 10 Nov".

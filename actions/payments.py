@@ -17,6 +17,7 @@ from actions.forms import order_not_on_account, order_number
 from actions.handoff import ActionHandoff
 from actions.orders import answer_status
 from actions.resolving import ask_for_order, order_in_focus
+from actions.tickets import DETAILS, ActionOpenTicket
 from crm_store.errors import OrderNotFound
 from crm_store.services import orders, payments
 from actions.problems import escalation_cue, problems_in
@@ -39,8 +40,6 @@ _ABOUT_MONEY = re.compile(
 class ActionPaymentProblem(Action):
     @staticmethod
     def _faulty_product(dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict]:
-        from actions.tickets import DETAILS, ActionOpenTicket  # actions.tickets needs nothing from here
-
         if focused_order(tracker):
             return ActionOpenTicket().run(dispatcher, tracker, domain)
         dispatcher.utter_message(

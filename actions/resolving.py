@@ -16,7 +16,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.exc import SQLAlchemyError
 
 from actions import interruptions
-from actions.common import crm, customer_id, day
+from actions.common import crm, customer_id, day, focused_order
 from crm_store.errors import CrmError
 from crm_store.services import orders
 from crm_store.services.order_resolver import Resolution, resolve_order
@@ -159,8 +159,6 @@ class ActionAskOrderId(Action):
 
 def order_in_focus(dispatcher: CollectingDispatcher, tracker: Tracker, purpose: str) -> str | None:
     """The order named or in focus; else the one order of the customer's the request fits (said aloud)."""
-    from actions.common import focused_order  # imports actions.forms, which imports this module
-
     number = focused_order(tracker)
     if number:
         return number

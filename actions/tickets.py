@@ -14,7 +14,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from actions.common import crm, crm_or_apology, customer_id, day, focused_order
 from actions.forms import last_user_text, order_number
-from actions.handoff import hand_over
+from actions.handover import hand_over
 from crm_store.services import ticket_rules as rules
 from crm_store.services import ticket_updates, tickets
 from actions.problems import escalation_cue, is_frustrated, problems_in, reason_category

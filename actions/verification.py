@@ -1,9 +1,8 @@
-"""Verification that keeps the request: when a code is expected, and what happens after it.
+"""Verification that keeps the request: what happens after a code.
 
-A code is expected from the moment the assistant said it sent one until it was used (read back
-from the session's bot messages, so no slot is needed). After a link code, the request that
-needed it (the last request in the session: a status, a cancellation, a return, erasure …)
-goes on where it stopped instead of always showing an order status.
+After a link code, the request that needed it (the last request in the session: a status, a
+cancellation, a return, erasure …) goes on where it stopped instead of always showing an order
+status. Whether a code is expected at all is actions/pending_code.py, which the skills use.
 """
 
 from __future__ import annotations
@@ -16,13 +15,14 @@ from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import session_events
+from actions.delivery import ActionParcelMissing
+from actions.orders import answer_status
+from actions.refunds import ActionRefundStatus
+from actions.resolving import ask_which, resolve, say_taken
+from actions.tickets import ActionTicketStatus
 from crm_store.db import UnitOfWork
-from crm_store.services import tickets
+from crm_store.services import orders, tickets
 
-CODE_SENT = {"utter_link_code_sent", "utter_forget_code_sent", "utter_reauth_needed"}
-CODE_DONE = {"utter_account_linked", "utter_forget_requested", "utter_reauth_ok", "utter_code_too_many"}
-# Said by the email-only flow (a text message, no response name).
-EMAIL_CODE_SENT = "I've just sent a 6-digit code to it"
 # Requests that may have to wait for a code, and the form that carries each on.
 REQUESTS = (
     "order_status",
@@ -48,22 +48,6 @@ FORMS = {
     "exchange_item": "return_form",
     "change_address": "address_form",
 }
-
-
-def _utter(event: dict) -> str:
-    return str((event.get("metadata") or {}).get("utter_action") or "")
-
-
-def code_expected(tracker: Tracker) -> bool:
-    """Whether the assistant sent a code in this session that has not been used yet."""
-    for event in reversed(session_events(tracker)):
-        if event.get("event") != "bot":
-            continue
-        if _utter(event) in CODE_DONE:
-            return False
-        if _utter(event) in CODE_SENT or EMAIL_CODE_SENT in (event.get("text") or ""):
-            return True
-    return False
 
 
 def interrupted_request(tracker: Tracker) -> tuple[str | None, str]:
@@ -112,10 +96,6 @@ def continue_after_link(
             dispatcher.utter_message(text=f"Now, the {_TOPICS[intent]} for order {number}:")
         return [SlotSet("unverified_order", None), SlotSet("order_id", number), FollowupAction(FORMS[intent])]
     if intent in ("refund_status", "parcel_missing", "ticket_status"):
-        from actions.delivery import ActionParcelMissing
-        from actions.refunds import ActionRefundStatus
-        from actions.tickets import ActionTicketStatus
-
         action: Action = {
             "refund_status": ActionRefundStatus,
             "parcel_missing": ActionParcelMissing,
@@ -129,10 +109,6 @@ def continue_after_link(
         ]
     if number is None:
         # A status asked with no number (the email-only flow): which order, over the now linked account.
-        from actions.orders import answer_status
-        from actions.resolving import ask_which, resolve, say_taken
-        from crm_store.services import orders
-
         found = resolve(tracker, "status", text=text)
         if found is not None and found.chosen:
             say_taken(dispatcher, tracker, found)

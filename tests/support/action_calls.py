@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import pkgutil
 import uuid
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -13,29 +14,14 @@ import yaml
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
+import actions
 from crm_store import stages
 from crm_store.db import UnitOfWork
 from crm_store.models import ChannelIdentity, Customer, Order, OrderItem, Product
 
 DOMAIN = yaml.safe_load((Path(__file__).resolve().parents[2] / "domain.yml").read_text("utf-8"))
-# The action modules that open a unit of work through their own `crm` name.
-ACTION_MODULES = (
-    "actions.answers",
-    "actions.forms",
-    "actions.orders",
-    "actions.resolving",
-    "actions.tickets",
-    "actions.handoff",
-    "actions.account",
-    "actions.delivery",
-    "actions.payments",
-    "actions.refunds",
-    "actions.everyday",
-    "actions.cancel",
-    "actions.address",
-    "actions.returns",
-    "actions.products",
-)
+# The action modules (each may open a unit of work through its own `crm` name).
+ACTION_MODULES = tuple(f"actions.{m.name}" for m in pkgutil.iter_modules(actions.__path__))
 
 
 def point_actions_at(monkeypatch: Any, uow_factory: Callable[[], UnitOfWork]) -> None:
