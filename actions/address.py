@@ -8,7 +8,6 @@ from typing import Any
 
 from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.executor import CollectingDispatcher
-from sqlalchemy.exc import SQLAlchemyError
 
 from actions.account import fresh_code_needed
 from actions.common import crm, crm_or_apology, customer_id
@@ -16,7 +15,6 @@ from actions.forms import (
     HandoffFormValidation,
     OrderIdExtraction,
     emoji_only,
-    give_up,
     own_order,
     reject,
     reset_form_slots,

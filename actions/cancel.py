@@ -9,11 +9,10 @@ from typing import Any
 from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.events import FollowupAction
 from rasa_sdk.executor import CollectingDispatcher
-from sqlalchemy.exc import SQLAlchemyError
 
 from actions.account import fresh_code_needed
 from actions.common import crm, crm_or_apology, customer_id, focused_order
-from actions.forms import HandoffFormValidation, OrderIdExtraction, give_up, own_order, reject, reset_form_slots
+from actions.forms import HandoffFormValidation, OrderIdExtraction, own_order, reset_form_slots
 from actions.locales import language_of, order_summary
 from crm_store import stages
 from crm_store.errors import CrmError

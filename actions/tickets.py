@@ -10,10 +10,9 @@ from typing import Any
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
-from sqlalchemy.exc import SQLAlchemyError
 
 from actions.common import crm, crm_or_apology, customer_id, day, focused_order
-from actions.forms import last_user_text, order_number
+from actions.forms import last_user_text
 from actions.handover import hand_over
 from crm_store.services import ticket_rules as rules
 from crm_store.services import ticket_updates, tickets

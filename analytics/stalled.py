@@ -208,15 +208,16 @@ def stalled_processes(
         for pid, stage, entered, customer_id, num in conn.execute(stmt):
             t = thresholds[(process, stage)]
             yield _stalled(process, pid, stage, entered, customer_id, OWNERS[process], t, now, num)
-    t = thresholds.get(("handoff", "queued"))
-    if t is not None and t.hours is not None:
+    queued = thresholds.get(("handoff", "queued"))
+    if queued is not None and queued.hours is not None:
         stmt = (
             select(Handoff.id, Handoff.requested_at, Conversation.customer_id, Handoff.agent)
             .join(Conversation, Conversation.id == Handoff.conversation_id)
-            .where(Handoff.status == "queued", Handoff.requested_at < now - timedelta(hours=t.hours))
+            .where(Handoff.status == "queued", Handoff.requested_at < now - timedelta(hours=queued.hours))
         )
         for hid, entered, customer_id, agent in conn.execute(stmt):
-            yield _stalled("handoff", hid, "queued", entered, customer_id, agent or OWNERS["handoff"], t, now, None)
+            owner = agent or OWNERS["handoff"]
+            yield _stalled("handoff", hid, "queued", entered, customer_id, owner, queued, now, None)
 
 
 def _stalled(

@@ -76,7 +76,7 @@ async def predict(agent: Any, messages: list[Any]) -> list[Prediction]:
     for message in messages:
         parsed = await agent.parse_message(message.get("text"))
         ranking = [r for r in parsed.get("intent_ranking", []) if r["name"] != FALLBACK_INTENT]
-        best = ranking[0] if ranking else {"name": FALLBACK_INTENT, "confidence": 0.0}
+        best: dict[str, Any] = ranking[0] if ranking else {"name": FALLBACK_INTENT, "confidence": 0.0}
         selector = parsed.get("response_selector") or {}
         base = message.get("intent")
         response = selector.get(base, {}).get("response", {}).get("intent_response_key")
@@ -139,20 +139,21 @@ def score(predictions: list[Prediction], threshold: float) -> dict[str, Any]:
     }
 
 
-def rejection_sweep(predictions: list[Prediction]) -> list[dict[str, float]]:
-    """What a rejection threshold on in_scope_score would do, alone (choosing it)."""
-    scored = [p for p in predictions if p["in_scope_score"] is not None]
-    oos = [p["in_scope_score"] for p in scored if p["gold_intent"] == OUT_OF_SCOPE]
-    ins = [p for p in scored if p["gold_intent"] != OUT_OF_SCOPE]
-    sweep = []
+def rejection_sweep(predictions: list[Prediction]) -> list[dict[str, float | None]]:
+    """What a rejection threshold on in_scope_score would do, alone (choosing it); None where no
+    message of that kind was scored."""
+    scored = [(p["in_scope_score"], p) for p in predictions if p["in_scope_score"] is not None]
+    oos = [s for s, p in scored if p["gold_intent"] == OUT_OF_SCOPE]
+    ins = [(s, p) for s, p in scored if p["gold_intent"] != OUT_OF_SCOPE]
+    sweep: list[dict[str, float | None]] = []
     for threshold in (0.3, 0.4, 0.5, 0.55, 0.6, 0.65, 0.7, 0.8):
         sweep.append(
             {
                 "threshold": threshold,
                 "out_of_scope_accepted": _mean(s >= threshold for s in oos),
-                "in_scope_rejected": _mean(p["in_scope_score"] < threshold for p in ins),
+                "in_scope_rejected": _mean(s < threshold for s, _ in ins),
                 "correct_in_scope_rejected": _mean(
-                    p["in_scope_score"] < threshold and p["classifier_intent"] == p["gold_intent"] for p in ins
+                    s < threshold and p["classifier_intent"] == p["gold_intent"] for s, p in ins
                 ),
             }
         )

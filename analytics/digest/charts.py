@@ -158,8 +158,9 @@ def trend_png(
         left.set_title("Conversations")
         left.tick_params(axis="x", labelrotation=45, labelsize=7)
         for (name, values), colour in zip(rates.items(), (GREEN, ORANGE, RED)):
-            xs = [i for i, v in enumerate(values) if v is not None]
-            right.plot(xs, [values[i] * 100 for i in xs], marker="o", markersize=3, color=colour, label=name)
+            points = [(i, v) for i, v in enumerate(values) if v is not None]
+            xs, ys = [i for i, _ in points], [v * 100 for _, v in points]
+            right.plot(xs, ys, marker="o", markersize=3, color=colour, label=name)
         right.set_xticks(range(len(labels)), labels)
         right.tick_params(axis="x", labelrotation=45, labelsize=7)
         right.set_ylim(0, 100)

@@ -39,7 +39,7 @@ def build_message(settings: Settings, digest: Digest, to: str, sections: list[st
     links = links_for(settings, to)
     msg.set_content(render_text(digest, sections, links))
     msg.add_alternative(render_html(digest, sections, links=links), subtype="html")
-    html_part = msg.get_payload()[1]
+    html_part = list(msg.iter_parts())[1]
     for name, png in charts_used(digest, sections).items():
         html_part.add_related(png, "image", "png", cid=f"<{cid(name)}>", filename=f"{name}.png", disposition="inline")
     return msg

@@ -82,7 +82,7 @@ def clean(text: str) -> str:
 def cluster(texts: list[str], max_examples: int = 3) -> list[Group]:
     """Groups of similar messages, largest first."""
     counts = Counter(t.lower() for t in texts)
-    first = {}
+    first: dict[str, str] = {}
     for t in texts:
         first.setdefault(t.lower(), t)
     unique = list(counts)

@@ -130,6 +130,13 @@ class TelegramInput(LimitedChannel, InputChannel):
             self._sender = TelegramSender(make_bot(self.settings), store, self.policy)
         return self._sender
 
+    @property
+    def store(self) -> TelegramStore:
+        """The updates already handled and the buttons' payloads (the sender's, built with it above)."""
+        store = self.sender.store
+        assert store is not None
+        return store
+
     def get_output_channel(self) -> Optional[TelegramOutput]:
         """Also used by Rasa for messages it starts itself (e.g. trigger_intent)."""
         if not self.enabled:
@@ -181,7 +188,7 @@ class TelegramInput(LimitedChannel, InputChannel):
         if self._sender is not None:
             await self._sender.bot.shutdown()
             await self._sender.bot.request.shutdown()
-            self._sender.store.close()
+            self.store.close()
 
     async def _run(self, on_new_message: OnNewMessage) -> None:
         """Check the token, then register the webhook or poll, in the background."""
@@ -223,7 +230,7 @@ class TelegramInput(LimitedChannel, InputChannel):
         incoming = parse_update(update, self.settings.max_upload_bytes)
         if incoming is None:
             return "ignored"
-        if not self.sender.store.claim(incoming.update_id):
+        if not self.store.claim(incoming.update_id):
             log.info("telegram update already handled", extra={"update_id": incoming.update_id})
             return "duplicate"
         try:
@@ -241,7 +248,7 @@ class TelegramInput(LimitedChannel, InputChannel):
                 await sender.answer_callback(incoming.callback_query_id or "")
             if incoming.message_id is not None:
                 await sender.clear_keyboard(chat_id, incoming.message_id)
-            payload = sender.store.payload_for(text)
+            payload = self.store.payload_for(text)
             if not payload:
                 await sender.send_text(chat_id, EXPIRED_BUTTON_REPLY)
                 return "expired"
@@ -277,7 +284,7 @@ class TelegramInput(LimitedChannel, InputChannel):
                     self.get_output_channel(),
                     str(chat_id),
                     input_channel=self.name(),
-                    message_id=f"telegram-{sender.store.bot_id}-{incoming.update_id}",
+                    message_id=f"telegram-{self.store.bot_id}-{incoming.update_id}",
                     metadata=user_metadata(incoming, attachments),
                 )
             )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from typing import Any, Callable, Dict, List, Optional, Text
+from typing import Any, Awaitable, Callable, Dict, List, Optional, Text
 
 from rasa.core.channels.channel import OutputChannel
 from telegram.error import TelegramError
@@ -83,6 +83,7 @@ class TelegramOutput(OutputChannel):
         """
         if not isinstance(json_message, dict):
             return
+        coro: Awaitable[Any]
         if json_message.get("photo"):
             coro = self.sender.send_photo(recipient_id, str(json_message["photo"]), json_message.get("caption"))
         elif json_message.get("text"):

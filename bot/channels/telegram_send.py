@@ -215,8 +215,8 @@ class TelegramSender:
 
         "inline" puts them in one row (as Rasa's own connector does), "vertical" one per row.
         """
-        keys = [self._button(b) for b in buttons if isinstance(b, dict) and b.get("title")]
-        keys = [k for k in keys if k is not None]
+        made = [self._button(b) for b in buttons if isinstance(b, dict) and b.get("title")]
+        keys = [k for k in made if k is not None]
         if not keys:
             return None
         rows = [[k] for k in keys] if button_type == "vertical" else [keys]

@@ -109,8 +109,8 @@ async def export(request: Request) -> Response:
     writer.writerow(["customer", _safe_cell(profile.name), _safe_cell(profile.email), _safe_cell(profile.phone)])
     for o in profile.orders:
         writer.writerow(["order", o.label, o.status, o.at.isoformat() if o.at else ""])
-    for t in profile.tickets:
-        writer.writerow(["ticket", _safe_cell(t.label), t.status, t.at.isoformat() if t.at else ""])
+    for ticket in profile.tickets:
+        writer.writerow(["ticket", _safe_cell(ticket.label), ticket.status, ticket.at.isoformat() if ticket.at else ""])
     for n in notes:
         writer.writerow(["note", n.author, _safe_cell(n.text), n.created_at.isoformat()])
     return Response(out.getvalue(), media_type="text/csv; charset=utf-8", headers=headers)

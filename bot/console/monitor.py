@@ -21,7 +21,7 @@ import asyncio
 import logging
 import re
 from datetime import datetime, timedelta
-from typing import Callable
+from typing import Any, Callable
 
 from bot.channels import push
 from crm_store.db import UnitOfWork
@@ -39,7 +39,7 @@ _CANCEL = re.compile(
 _ABOUT_AN_ORDER = re.compile(r"\border\b|\b[A-Z]-?\d{5}\b", re.IGNORECASE)
 # Back with the assistant, nothing half-asked: no form, no question waiting for an answer. A
 # form or "which order?" left active would take the customer's next message as its answer.
-RESUME = [
+RESUME: list[dict[str, Any]] = [
     {"event": "resume"},
     {"event": "active_loop", "name": None},
     {"event": "slot", "name": "requested_slot", "value": None},

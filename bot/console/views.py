@@ -187,9 +187,16 @@ async def claim(request: Request) -> Response:
     return RedirectResponse(f"/handoffs/{handoff_id}", status_code=303)
 
 
+async def _chat_of_known(console, handoff_id: int) -> console_views.Chat:  # type: ignore[no-untyped-def]
+    """The chat of a handoff already read (so it exists): who to write to and on which channel."""
+    chat = await asyncio.to_thread(console_views.chat_of, console.uow(), handoff_id)
+    assert chat is not None
+    return chat
+
+
 async def announce(console, handoff_id: int, text: str) -> None:  # type: ignore[no-untyped-def]
     """Tell the customer, in the team's voice, who is with them now; it is also in the transcript."""
-    chat = await asyncio.to_thread(console_views.chat_of, console.uow(), handoff_id)
+    chat = await _chat_of_known(console, handoff_id)
     try:
         await push.send_to_conversation(chat.sender_id, chat.channel or "latest", text, "handoff")
     except CrmError:
@@ -207,7 +214,7 @@ async def handoff_page(request: Request) -> Response:
         handoff = await asyncio.to_thread(handoffs.get_handoff, console.uow(), handoff_id)
     except handoffs.UnknownHandoff as exc:
         return console.render(request, "error.html", 404, message=str(exc))
-    chat = await asyncio.to_thread(console_views.chat_of, console.uow(), handoff_id)
+    chat = await _chat_of_known(console, handoff_id)
     messages = await asyncio.to_thread(console_views.messages_after, console.uow(), handoff.conversation_id, 0)
     profile = await asyncio.to_thread(console_views.profile_for_conversation, console.uow(), handoff.conversation_id)
     notes = await asyncio.to_thread(console_views.notes_of, console.uow(), handoff.conversation_id)
@@ -285,7 +292,7 @@ async def reply(request: Request) -> Response:
     handoff = await asyncio.to_thread(handoffs.get_handoff, console.uow(), handoff_id)
     if handoff.status != "claimed" or (handoff.agent != user.username and not user.at_least("manager")):
         return JSONResponse({"error": "Take the conversation first: only its agent can reply."}, status_code=409)
-    chat = await asyncio.to_thread(console_views.chat_of, console.uow(), handoff_id)
+    chat = await _chat_of_known(console, handoff_id)
     if not await push.can_reach_live(chat.sender_id, chat.channel):
         return JSONResponse({"error": CANNOT_REACH}, status_code=409)
     try:

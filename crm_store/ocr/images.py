@@ -72,7 +72,7 @@ def prepare(image: Image.Image) -> tuple[Image.Image, bool]:
     if _surface_share(gray) > PHOTO_SURFACE:
         return preprocess(gray), False
     if gray.width > SCAN_MAX_WIDTH:
-        gray = gray.resize((SCAN_MAX_WIDTH, round(gray.height * SCAN_MAX_WIDTH / gray.width)), Image.LANCZOS)
+        gray = gray.resize((SCAN_MAX_WIDTH, round(gray.height * SCAN_MAX_WIDTH / gray.width)), Image.Resampling.LANCZOS)
     return gray, True
 
 
@@ -107,7 +107,7 @@ def _upscale(gray: Image.Image) -> Image.Image:
     if width >= TARGET_WIDTH:
         return gray
     factor = min(TARGET_WIDTH / width, MAX_UPSCALE)
-    return gray.resize((round(width * factor), round(height * factor)), Image.LANCZOS)
+    return gray.resize((round(width * factor), round(height * factor)), Image.Resampling.LANCZOS)
 
 
 def _blank_background(gray: Image.Image, binary: Image.Image) -> Image.Image:
@@ -121,7 +121,7 @@ def _blank_background(gray: Image.Image, binary: Image.Image) -> Image.Image:
     pixels = np.asarray(small)
     dark = Image.fromarray(np.where(pixels < _otsu(pixels), 255, 0).astype(np.uint8))
     surfaces = dark.filter(ImageFilter.MinFilter(5)).filter(ImageFilter.MaxFilter(9))
-    mask = np.asarray(surfaces.resize(binary.size, Image.NEAREST)) > 0
+    mask = np.asarray(surfaces.resize(binary.size, Image.Resampling.NEAREST)) > 0
     if mask.mean() > 0.9:  # no paper found: leave the image alone
         return binary
     return Image.fromarray(np.where(mask, 255, np.asarray(binary)).astype(np.uint8))
@@ -138,7 +138,7 @@ def skew_angle(binary: Image.Image) -> float:
     ink = Image.fromarray(np.where(np.asarray(small) < 128, 255, 0).astype(np.uint8))
 
     def sharpness(angle: float) -> float:
-        rotated = np.asarray(ink.rotate(angle, resample=Image.NEAREST, expand=False))
+        rotated = np.asarray(ink.rotate(angle, resample=Image.Resampling.NEAREST, expand=False))
         rows = rotated.sum(axis=1, dtype=np.float64)
         return float(np.var(rows))
 
@@ -151,7 +151,7 @@ def deskew(binary: Image.Image) -> Image.Image:
     angle = skew_angle(binary)
     if abs(angle) < 0.3:
         return binary
-    return binary.rotate(angle, resample=Image.NEAREST, expand=True, fillcolor=255)
+    return binary.rotate(angle, resample=Image.Resampling.NEAREST, expand=True, fillcolor=255)
 
 
 def adaptive_threshold(gray: Image.Image) -> Image.Image:

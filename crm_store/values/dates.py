@@ -97,6 +97,14 @@ def _nearest_year(found: date, today: date) -> date:
     return min(options, key=lambda d: abs(d - today)) if options else found
 
 
+def _filled(groups: dict[str, str | None], name: str) -> str:
+    """A group the kind's pattern always fills (only the optional ones may be None)."""
+    value = groups[name]
+    if value is None:
+        raise ValueError(f"the pattern left the group {name!r} empty")
+    return value
+
+
 def _resolve(kind: str, phrase: str, groups: dict[str, str | None], today: date, dayfirst: bool) -> date | None:
     if kind == "numeric":
         if phrase[:4].isdigit():  # ISO "2026-02-11": dateparser reads it day-first under DMY
@@ -111,13 +119,13 @@ def _resolve(kind: str, phrase: str, groups: dict[str, str | None], today: date,
         return found if found is None or groups.get("year") else _nearest_year(found, today)
     if kind == "weekday":
         mod = _SYNONYMS.get((groups["mod"] or "").lower(), (groups["mod"] or "").lower())
-        return _read(groups["wd"].lower(), today, order, _PREFER[mod])
+        return _read(_filled(groups, "wd").lower(), today, order, _PREFER[mod])
     if kind == "period":
-        mod = _SYNONYMS.get(groups["mod"].lower(), groups["mod"].lower())
-        return _read(f"{mod} {groups['period'].lower()}", today, order)
+        mod = _SYNONYMS.get(_filled(groups, "mod").lower(), _filled(groups, "mod").lower())
+        return _read(f"{mod} {_filled(groups, 'period').lower()}", today, order)
     if kind == "count":
         ago = phrase.lower().endswith("ago")
-        n, unit = count(groups["n"]), groups["unit"].lower()
+        n, unit = count(_filled(groups, "n")), _filled(groups, "unit").lower()
         return _read(f"{n} {unit}s ago" if ago else f"in {n} {unit}s", today, order)
     if kind == "ordinal":
         return _read(f"the {groups['d1'] or groups['d2']}", today, order)

@@ -257,6 +257,8 @@ class MiniLMIntentClassifier(GraphComponent, IntentClassifier):
     # -------------------------------------------------------------- persisting
     def _persist(self, model_dir: Path) -> None:
         assert self._word is not None and self._char is not None
+        assert self._coef is not None and self._intercept is not None
+        assert self._support is not None and self._bounds is not None
         meta = {
             "labels": self._labels,
             "responses": self._responses,
@@ -325,6 +327,7 @@ class MiniLMIntentClassifier(GraphComponent, IntentClassifier):
     def _predict(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
         """Label probabilities and unit sentence embeddings of ``texts``."""
         assert self._coef is not None and self._intercept is not None
+        assert self._word is not None and self._char is not None
         word_w, char_w, emb_w = self._weight_blocks()
         unit = self.encoder.embed(texts)
         embeddings = unit * float(self.component_config["embedding_weight"])

@@ -135,11 +135,14 @@ class BusinessContextCheck(GraphComponent, IntentClassifier):
         self._config = {**self.get_default_config(), **config}
         self._model_storage = model_storage
         self._resource = resource
-        self._foreign_terms = list(foreign or [])
-        self._anchor_terms = list(anchors or [])
+        self._checked = set(self._config["checked_intents"])
+        self._use_lexicon(foreign or [], anchors or [])
+
+    def _use_lexicon(self, foreign: List[Text], anchors: List[Text]) -> None:
+        self._foreign_terms = list(foreign)
+        self._anchor_terms = list(anchors)
         self._foreign = phrase_pattern(self._foreign_terms)
         self._anchors = phrase_pattern([*self._anchor_terms, *self._config["shop_references"]])
-        self._checked = set(self._config["checked_intents"])
 
     @classmethod
     def create(
@@ -164,7 +167,7 @@ class BusinessContextCheck(GraphComponent, IntentClassifier):
             log.warning("no foreign_business lookup in the training data; the check is off")
         with self._model_storage.write_to(self._resource) as model_dir:
             (model_dir / "lexicon.json").write_text(json.dumps({"foreign": foreign, "anchors": anchors}), "utf-8")
-        self.__init__(self._config, self._model_storage, self._resource, foreign, anchors)
+        self._use_lexicon(foreign, anchors)
         return self._resource
 
     @classmethod
