@@ -4,8 +4,8 @@ The analytics functions (baskets, propensity, forecast, features_from_frames) ar
 over these frames, so the benchmarks can build the same frames from a CSV export.
 
     customers: id, created_at
-    orders:    id, number, customer_id, placed_at, total, kind   (cancelled orders left out;
-               kind "order" or "credit_note", a credit note's total negative)
+    orders:    id, number, customer_id, placed_at, total, kind   (cancelled sales left out;
+               kind "order" or "credit_note", a credit note's total negative: see crm_store.sql.counted_orders)
     lines:     order_id, product_id, quantity, unit_price   (sales only: no credit note's lines)
     products:  id, sku, name
 """
@@ -19,10 +19,7 @@ from sqlalchemy import Float, cast, select
 from sqlalchemy.engine import Connection
 
 from crm_store.models import Customer, Order, OrderItem, Product
-
-# Orders in these states never became a sale.
-NOT_A_SALE = ("cancelled", "canceled")
-SALE = "order"  # orders.kind of a sale; a credit note ("credit_note") takes money back
+from crm_store.sql import NOT_A_SALE, SALE, counted_orders
 
 
 def sales(orders: pd.DataFrame) -> pd.DataFrame:
@@ -45,7 +42,7 @@ def load_customers(conn: Connection, as_of: datetime) -> pd.DataFrame:
 def load_orders(conn: Connection, as_of: datetime) -> pd.DataFrame:
     stmt = select(
         Order.id, Order.number, Order.customer_id, Order.placed_at, cast(Order.total, Float), Order.kind
-    ).where(Order.placed_at <= as_of, Order.status.not_in(NOT_A_SALE))
+    ).where(Order.placed_at <= as_of, counted_orders())
     frame = _frame(conn, stmt, ["id", "number", "customer_id", "placed_at", "total", "kind"])
     frame["placed_at"] = pd.to_datetime(frame["placed_at"])
     frame["total"] = frame["total"].astype(float)
