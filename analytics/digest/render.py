@@ -12,6 +12,7 @@ from analytics.digest.anomalies import Anomaly
 from analytics.digest.kpis import KPIS
 from analytics.digest.links import Links
 from analytics.digest.report import SECTIONS, Digest
+from crm_store.services.propensity import AT_RISK_BELOW
 from analytics.pipelines import human_duration
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -101,7 +102,7 @@ def _env() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.globals.update(KPIS=KPIS, SECTIONS=SECTIONS, fmt=fmt)
+    env.globals.update(KPIS=KPIS, SECTIONS=SECTIONS, fmt=fmt, AT_RISK_BELOW=AT_RISK_BELOW)
     return env
 
 
