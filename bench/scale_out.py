@@ -44,7 +44,7 @@ from bench.load import (  # noqa: E402
     assistant_env,
     check_counts,
     check_line,
-    children,
+    descendants,
     cpu_seconds,
     free_port,
     plan_senders,
@@ -122,7 +122,7 @@ def drop_schema(name: str) -> None:
 
 
 def stack_cpu(nodes: list[subprocess.Popen]) -> float:
-    return cpu_seconds([pid for node in nodes for pid in children(node.pid)])
+    return cpu_seconds([pid for node in nodes for pid in descendants(node.pid)])
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -183,7 +183,10 @@ def main(argv: list[str] | None = None) -> int:
                 asyncio.run(run_level(urls[door], level, orders, args.seconds, signer.token_for))
                 figures = level.figures()
                 figures["rasa_cpu_ms"] = float("nan")
-                figures["stack_cpu_ms"] = (stack_cpu(nodes) - cpu_before) * 1000 / max(1, len(level.latencies))
+                stack_seconds = stack_cpu(nodes) - cpu_before
+                figures["stack_cpu_ms"] = stack_seconds * 1000 / max(1, len(level.latencies))
+                figures["stack_cores"] = stack_seconds / level.seconds
+                figures["client_cores"] = figures["machine_cores"] = float("nan")
                 ok, counts = check_counts(engine, level)
                 check = check_line(level, ok, counts)
                 if not ok:
