@@ -362,9 +362,12 @@ def assistant_env(work: Path, name: str = "crmbot", **extra: str) -> dict[str, s
     return {k: v for k, v in env.items() if not k.startswith("TELEGRAM_")}
 
 
-def start_assistant(work: Path, env: dict[str, str], name: str = "crmbot") -> subprocess.Popen:
+def start_assistant(
+    work: Path, env: dict[str, str], name: str = "crmbot", prefix: tuple[str, ...] = ()
+) -> subprocess.Popen:
+    """`crmbot run`; `prefix` e.g. ("taskset", "-c", "0") pins it and every process it starts to a core."""
     return subprocess.Popen(
-        [sys.executable, "-m", "bot.cli", "run"],
+        [*prefix, sys.executable, "-m", "bot.cli", "run"],
         cwd=ROOT,
         env=env,
         stdout=(work / f"{name}.log").open("w"),

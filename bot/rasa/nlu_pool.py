@@ -44,8 +44,9 @@ class WorkerGone(Exception):
 
 
 def default_processes() -> int:
-    """One per core on a machine with more than one; none (parse in the server) on one core."""
-    cores = os.cpu_count() or 1
+    """One per core this process may run on, when there are more than one; none (parse in the server) on
+    one core (a machine with one, or a server pinned to one with taskset), where a worker only adds its pipe."""
+    cores = len(os.sched_getaffinity(0))
     return cores if cores > 1 else 0
 
 
