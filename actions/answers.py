@@ -33,7 +33,7 @@ from actions.values import rating_and_comment
 from actions.resolving import ask_which, correction_number, resolve, say_taken
 from actions.pending_code import code_expected
 from actions.refunds import ActionRefundStatus
-from actions.tickets import ActionOpenTicket
+from actions.tickets import ActionOpenTicket, answer_warranty
 from crm_store.services import customers, feedback
 from crm_store.values.codes import is_only_code
 from crm_store.values import normalize_email
@@ -120,6 +120,9 @@ class ActionAnswer(Action):
             # "123456", "123 456", "123-456" right after we sent a code (linking, erasure, a fresh check),
             # whichever intent the classifier guessed for them; six digits at any other time are no code.
             return ActionVerifyCode().run(dispatcher, tracker, domain)
+        claimed = answer_warranty(dispatcher, tracker)
+        if claimed is not None:
+            return claimed
         if asked == "details:complaint" and text.strip() and not answer:
             return ActionOpenTicket().run(dispatcher, tracker, domain)
         rated = _rating(text)

@@ -149,3 +149,27 @@ def test_a_named_return_is_answered_alone(uow_factory, chat):
 
     said = " ".join(str(m.get("returns") or "") for m in dispatcher.messages)
     assert second.number in said and first.number not in said
+
+
+def test_after_the_warranty_route_a_yes_opens_one_claim_for_that_order(engine, uow_factory, chat):
+    from actions.tickets import answer_warranty
+
+    sender, owner = chat
+    number = an_order(uow_factory, owner, "delivered", "smart watch", 200)
+    offered = {"requested_info": f"warranty:{number}"}
+
+    asked = CollectingDispatcher()
+    assert answer_warranty(asked, tracker(sender, "what do you need?", slots=offered)) == []
+    assert "photo" in replies(asked)
+    opened = CollectingDispatcher()
+    events = answer_warranty(opened, tracker(sender, "ok open the claim, i'll send the photo", slots=offered))
+
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(Ticket.subject, Order.number)
+            .join(Order, Order.id == Ticket.order_id)
+            .where(Ticket.customer_id == owner)
+        ).all()
+    assert rows == [(f"Warranty claim ({number})", number)]
+    assert slot(events or [], "requested_info") is None
+    assert answer_warranty(CollectingDispatcher(), tracker(sender, "ok", slots={})) is None
