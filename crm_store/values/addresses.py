@@ -88,9 +88,12 @@ def parse_address(text: str) -> Address | None:
         found = pattern.search(body)
         if found:
             street, town = _clean(found["street"]), _clean(found["town"])
-            town = re.split(r"\s+(?:please|thanks|thank you|pls|instead|insted|asap|now)\b|[.!?]", town, maxsplit=1, flags=re.IGNORECASE)[
-                0
-            ].strip()
+            town = re.split(
+                r"\s+(?:please|thanks|thank you|pls|instead|insted|asap|now)\b|[.!?]",
+                town,
+                maxsplit=1,
+                flags=re.IGNORECASE,
+            )[0].strip()
             street = _LEAD_IN.sub("", street, count=1)
             while (words := street.split(" ", 1)) and len(words) == 2 and words[0].lower() in _NOT_STREET:
                 street = words[1]
