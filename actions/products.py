@@ -10,7 +10,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.exc import SQLAlchemyError
 
 from actions.cancel import summary as order_summary
-from actions.common import crm, crm_or_apology, customer_id
+from actions.common import crm, crm_or_apology, customer_id, everyday_instead
 from crm_store.errors import CrmError
 from crm_store.services import baskets, orders, products
 from crm_store.services.products import ProductView
@@ -64,6 +64,9 @@ class ActionProductInfo(Action):
         return "action_product_info"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict]:
+        answered = everyday_instead(dispatcher, tracker, domain)  # "can you match that price?"
+        if answered is not None:
+            return answered
         if _order_in_focus(dispatcher, tracker):
             return []
         product = _find(dispatcher, tracker)
@@ -87,6 +90,9 @@ class ActionProductAvailability(Action):
         return "action_product_availability"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict]:
+        answered = everyday_instead(dispatcher, tracker, domain)
+        if answered is not None:
+            return answered
         product = _find(dispatcher, tracker)
         if product and product.stock > 0:
             dispatcher.utter_message(

@@ -41,6 +41,61 @@ _REQUEST_WORDS = re.compile(
 )
 _RETURN_WORDS = re.compile(r"\b(?:return|send (?:it|them|\w+) back|exchange|swap|refund|money back)\b", re.I)
 _NO_FAULT = ("wrong size", "changed my mind")
+# requested_info after the warranty route was offered for an order ("warranty:A-10423"): a yes, or
+# "open the claim", opens the warranty ticket for that order; "what do you need?" is answered.
+WARRANTY = "warranty:"
+_CLAIM = re.compile(r"\b(?:yes|yeah|yep|ya|ok(?:ay)?|sure|please|pls|claim|warranty|go ahead|do it|open)\b", re.I)
+_NOT_NOW = re.compile(r"^\W*(?:no|nope|nah|not now|never ?mind|forget it)\b", re.I)
+_WHAT_NEEDED = re.compile(r"\b(?:what|which)\b.*\b(?:need|send|want)\b|\bhow does (?:it|that) work\b", re.I)
+
+
+def warranty_order(tracker: Tracker) -> str | None:
+    """The order the warranty route was just offered for, if any."""
+    asked = tracker.get_slot("requested_info") or ""
+    return asked[len(WARRANTY) :] or None if asked.startswith(WARRANTY) else None
+
+
+def answer_warranty(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[dict] | None:
+    """The customer's answer to the warranty route: the claim opened, what we need, or nothing; None
+    when no warranty route is pending or the message is about something else."""
+    number = warranty_order(tracker)
+    text = tracker.latest_message.get("text") or ""
+    if not number:
+        return None
+    if _NOT_NOW.search(text):
+        dispatcher.utter_message(response="utter_anything_else")
+        return [SlotSet("requested_info", "anything_else")]
+    if _WHAT_NEEDED.search(text) and not re.search(r"\b(?:open|go ahead|do it)\b", text, re.I):
+        dispatcher.utter_message(
+            text=f"For a warranty claim we need the order number (order {number}, I have it) and a photo of the "
+            "fault; a few words on what happened help too. Shall I open the claim? You can send the photo here "
+            "afterwards."
+        )
+        return []
+    if not _CLAIM.search(text):
+        return None
+    with crm_or_apology(dispatcher, tracker, "warranty claim") as crm_down:
+        uow = crm()
+        ticket = tickets.open_ticket(
+            crm(),
+            customer_id(uow, tracker),
+            f"Warranty claim ({number})",
+            datetime.utcnow(),
+            description=last_user_text(tracker, ("return_item", "exchange_item", "complaint")) or text,
+            priority="normal",
+            order_number=number,
+            sender_id=tracker.sender_id,
+        )
+    if crm_down:
+        return []
+    dispatcher.utter_message(
+        text=f"I've opened warranty claim {ticket.number} for order {number}. Please send a photo of the fault "
+        "here (or reply to our email with it); our support team gets back to you within one working day and "
+        "repairs or replaces the item, or refunds you."
+    )
+    return [SlotSet("requested_info", None), SlotSet("ticket_id", ticket.number), SlotSet("order_id", number)]
+
+
 DETAILS = "details:complaint"  # requested_info: "what happened?" after a complaint with no details
 
 
@@ -53,6 +108,9 @@ class ActionOpenTicket(Action):
         return "action_open_ticket"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict]:
+        claimed = answer_warranty(dispatcher, tracker)
+        if claimed is not None:
+            return claimed
         latest = (tracker.latest_message.get("intent") or {}).get("name")
         asked = tracker.get_slot("requested_info") or ""
         # The message itself, unless it is only the "yes" to a ticket offered after an earlier message.
