@@ -11,6 +11,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from actions.cancel import summary as order_summary
 from actions.common import crm, crm_or_apology, customer_id, everyday_instead
+from actions.locales import language_of, phrase
 from crm_store.errors import CrmError
 from crm_store.services import baskets, orders, products
 from crm_store.services.products import ProductView
@@ -71,7 +72,8 @@ class ActionProductInfo(Action):
             return []
         product = _find(dispatcher, tracker)
         if product:
-            stock = f"in stock ({product.stock} available)" if product.stock else "currently out of stock"
+            language = language_of(tracker)
+            stock = phrase("in_stock", language, n=product.stock) if product.stock else phrase("out_of_stock", language)
             dispatcher.utter_message(
                 response="utter_product_info",
                 product=product.name,
@@ -81,7 +83,7 @@ class ActionProductInfo(Action):
             )
             also = often_bought_with(product.id)
             if also:
-                dispatcher.utter_message(text=f"Customers often buy it with: {', '.join(also)}.")
+                dispatcher.utter_message(text=phrase("bought_with", language, items=", ".join(also)))
         return [SlotSet("product", product.name)] if product else []
 
 
