@@ -98,6 +98,33 @@ def by_channel(session: Session, period: Period) -> list[ChannelRow]:
     return [ChannelRow(c or "unknown", int(conv.get(c) or 0), int(msgs.get(c) or 0)) for c in channels]
 
 
+@dataclass(frozen=True)
+class LanguageRow:
+    language: str  # ISO 639-1 code, or "unknown"
+    conversations: int
+
+
+def by_language(session: Session, period: Period) -> list[LanguageRow]:
+    """Conversations started in the period, per language: the language most of the customer's
+    messages in it were written in (messages.language; ties go to the earlier message's), and
+    "unknown" when none was long enough to tell. Most conversations first."""
+    started = session.scalars(select(Conversation.id).where(_in(Conversation.started_at, period))).all()
+    votes: dict[int, Counter[str]] = {}
+    rows = session.execute(
+        select(Message.conversation_id, Message.language)
+        .join(Conversation, Message.conversation_id == Conversation.id)
+        .where(_in(Conversation.started_at, period), Message.direction == "in", Message.language.is_not(None))
+        .order_by(Message.sent_at, Message.id)
+    ).all()
+    for conversation_id, language in rows:
+        votes.setdefault(conversation_id, Counter())[str(language)] += 1
+    counts: Counter[str] = Counter()
+    for conversation_id in started:
+        languages = votes.get(conversation_id)
+        counts[languages.most_common(1)[0][0] if languages else "unknown"] += 1
+    return [LanguageRow(code, n) for code, n in sorted(counts.items(), key=lambda item: (-item[1], item[0]))]
+
+
 def core_kpis(session: Session, period: Period) -> dict[str, float | None]:
     """Every number in KPIS for one period."""
     k: dict[str, float | None] = {}

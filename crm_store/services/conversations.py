@@ -26,6 +26,8 @@ class MessageView:
     author: str | None = None  # None: the customer ("in") or the assistant ("out"); "agent" | "handoff"
     author_name: str | None = None
     id: int | None = None
+    # A customer message's language as detected (ISO 639-1); None when too short to tell.
+    language: str | None = None
 
 
 def recent_messages(uow: UnitOfWork, channel: str, external_id: str, limit: int = 50) -> list[MessageView]:
@@ -59,6 +61,7 @@ def _view(m: Message) -> MessageView:
         author=m.author,
         author_name=m.author_name,
         id=m.id,
+        language=m.language,
     )
 
 
