@@ -71,15 +71,13 @@ def _from_csv(path: str):  # type: ignore[no-untyped-def]
 
 
 def _from_db(url: str):  # type: ignore[no-untyped-def]
-    import numpy as np
     from sqlalchemy import create_engine
 
-    from analytics.frames import load_customers, load_orders
+    from analytics.frames import customer_orders, load_customers, load_orders
 
     end = CUTOFFS["test"] + timedelta(days=HORIZON)
     with create_engine(url).connect() as conn:
-        customers, orders = load_customers(conn, end), load_orders(conn, end)
-    return customers, orders[orders["customer_id"].notna()].astype({"customer_id": np.int64})
+        return load_customers(conn, end), customer_orders(load_orders(conn, end))
 
 
 def main() -> int:
