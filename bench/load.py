@@ -657,7 +657,11 @@ def main(argv: list[str] | None = None) -> int:
                         beat = read_beat(Path(env["VAR_DIR"]), "rasa") or {}
                         # How late the Rasa loop's heartbeat came: what the supervisor's BEAT_STALE must allow.
                         check += f"; rasa loop lag max {beat.get('max_lag', '?')} s"
-                        if not ok:
+                        # Served without a restart: the same Rasa server, and no child restarted by the supervisor.
+                        restarts = (work / "crmbot.log").read_text(errors="replace").count("restarting")
+                        restarts += rasa_child(assistant) != rasa_pids[0]
+                        check += f"; restarts {restarts}"
+                        if not ok or restarts:
                             failed.append(f"C={c} {transport}: {check}")
                     print(row_line(level, figures, check), flush=True)
                     by_target[target] = figures
