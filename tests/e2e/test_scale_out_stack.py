@@ -171,8 +171,8 @@ def test_a_queue_notice_stored_in_the_crm_is_in_the_rest_outbox_on_the_scale_out
                 stored.remove(said)
         return stored
 
-    # The queue answers each message written while queued (after the handoff's own turn).
-    assert eventually(lambda: len(notices()) >= len(sent) - 1, timeout=60), pg_stack.log()
+    # The queue answers what was written while queued (messages that arrive together get one answer).
+    assert eventually(lambda: len(notices()) >= 1, timeout=60), pg_stack.log()
     _settled(pg_stack, sender, inbound=len(sent), outbound=len(replies) + len(notices()))
     fetched = [m["text"] for m in _outbox(pg_stack, sender)]
 
