@@ -23,17 +23,17 @@ from sqlalchemy.exc import SQLAlchemyError
 from actions.common import crm, crm_or_apology, customer_id, session_events
 from actions.delivery import ActionParcelMissing
 from actions.everyday import ActionInvoiceCopy
-from actions.feedback import parse_rating
 from actions.forms import emoji_only, looks_like_bad_order_number, order_number, yes_or_no
 from actions.handoff import ActionHandoff
 from actions.account import ActionLinkAccount, ActionVerifyCode
 from actions.orders import ActionCheckOrder
 from actions.payments import ActionPaymentProblem
 from actions.products import ActionProductInfo
+from actions.values import rating_and_comment
 from actions.resolving import ask_which, correction_number, resolve, say_taken
 from actions.pending_code import code_expected
 from actions.refunds import ActionRefundStatus
-from actions.tickets import ActionOpenTicket
+from actions.tickets import ActionOpenTicket, answer_warranty
 from crm_store.services import customers, feedback
 from crm_store.values.codes import is_only_code
 from crm_store.values import normalize_email
@@ -45,19 +45,21 @@ _PURPOSES = {
     "refund": ActionRefundStatus,
     "invoice": ActionInvoiceCopy,
 }
-_STARS = re.compile(r"^\s*(⭐|★){1,5}\s*$")
 _CLOSING = re.compile(
     r"\b(that'?s (?:all|it|everything)|nothing(?: else)?|all good|no(?:pe)?,? thanks?|i'?m good|bye)\b", re.I
 )
 
 
-def _rating(text: str) -> int | None:
+def _rating(text: str) -> tuple[int, str | None] | None:
+    """The rating (and the comment after it) in an answer to "how would you rate us?"."""
     stripped = (text or "").strip()
-    if _STARS.match(stripped):
-        return stripped.count("⭐") + stripped.count("★")
     if stripped in ("👍", "😊", "🙂"):
         return None
-    return parse_rating(stripped) if len(stripped) <= 30 else None
+    return rating_and_comment(stripped)
+
+
+# "5" or "4 - quick, but the colour was wrong" right after "anything else?": a rating, unasked but plain.
+_UNASKED_RATING = re.compile(r"^\s*[1-5]\s*(?:/\s*5|stars?)?\s*(?:$|[-\u2013\u2014:,]\s*\D)", re.I)
 
 
 def _run(
@@ -118,10 +120,16 @@ class ActionAnswer(Action):
             # "123456", "123 456", "123-456" right after we sent a code (linking, erasure, a fresh check),
             # whichever intent the classifier guessed for them; six digits at any other time are no code.
             return ActionVerifyCode().run(dispatcher, tracker, domain)
+        claimed = answer_warranty(dispatcher, tracker)
+        if claimed is not None:
+            return claimed
         if asked == "details:complaint" and text.strip() and not answer:
             return ActionOpenTicket().run(dispatcher, tracker, domain)
-        if asked == "rating" and _rating(text) is not None:
-            return self._rate(dispatcher, tracker, _rating(text) or 0)
+        rated = _rating(text)
+        if rated is not None and (
+            asked == "rating" or (asked == "anything_else" and _UNASKED_RATING.match(text) and not number)
+        ):
+            return self._rate(dispatcher, tracker, *rated)
         if number:
             purpose = asked.split(":", 1)[1] if asked.startswith("order:") else "status"
             # requested_info stays as it is for the skill that asked; each skill clears it when done.
@@ -171,10 +179,12 @@ class ActionAnswer(Action):
         return []
 
     @staticmethod
-    def _rate(dispatcher: CollectingDispatcher, tracker: Tracker, rating: int) -> list[dict]:
+    def _rate(dispatcher: CollectingDispatcher, tracker: Tracker, rating: int, comment: str | None) -> list[dict]:
         with crm_or_apology(dispatcher, tracker, "feedback") as crm_down:
             uow = crm()
-            feedback.save_feedback(uow, customer_id(uow, tracker), rating, None, datetime.utcnow(), tracker.sender_id)
+            feedback.save_feedback(
+                uow, customer_id(uow, tracker), rating, comment, datetime.utcnow(), tracker.sender_id
+            )
         if crm_down:
             return []
         dispatcher.utter_message(response="utter_feedback_thanks" if rating >= 4 else "utter_feedback_sorry")

@@ -12,7 +12,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.account import ActionVerifyCode
-from actions.common import crm, crm_or_apology, customer_id
+from actions.common import crm, crm_or_apology, customer_id, session_events
 from actions.forms import order_not_on_account
 from actions.resolving import ask_for_order, order_in_focus
 from actions.pending_code import code_expected
@@ -20,6 +20,17 @@ from crm_store.errors import CrmError, OrderNotFound
 from crm_store.services import orders, shop_answers, tickets
 from crm_store.settings import get_settings
 from crm_store.values.codes import find_code
+
+
+_SELF_SERVICE = "under Account > Orders"
+
+
+def _self_service_given(tracker: Tracker, number: str) -> bool:
+    """Whether this session already told the customer where the invoice of `number` is."""
+    return any(
+        e.get("event") == "bot" and _SELF_SERVICE in (e.get("text") or "") and number in (e.get("text") or "")
+        for e in session_events(tracker)
+    )
 
 
 class ActionInvoiceCopy(Action):
@@ -41,9 +52,19 @@ class ActionInvoiceCopy(Action):
                 order = orders.lookup(crm(), number, owner)
                 link = shop_answers.invoice_link(settings.invoice_url, order.number)
                 if link:
-                    dispatcher.utter_message(text=f"Here's the invoice for order {order.number} as a PDF: {link}")
+                    dispatcher.utter_message(
+                        text=f"Here's the invoice for order {order.number} as a PDF (it shows the VAT): {link}"
+                    )
                     return [SlotSet("order_id", order.number), SlotSet("requested_info", None)]
-                # No download link configured: the customer asked for a copy, so the team sends one.
+                if not _self_service_given(tracker, order.number):
+                    # Every invoice is in the account and in the confirmation email: said first, nothing written.
+                    dispatcher.utter_message(
+                        text=f"The invoice for order {order.number} (with the VAT shown) was emailed with your order "
+                        "confirmation, and you can download it any time under Account > Orders. If you can't find "
+                        "it there, tell me and I'll ask our team to email you a copy."
+                    )
+                    return [SlotSet("order_id", order.number), SlotSet("requested_info", None)]
+                # Asked again after the self-service answer: the team emails a copy.
                 ticket = tickets.open_ticket(
                     crm(),
                     owner,

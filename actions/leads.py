@@ -8,9 +8,10 @@ from datetime import datetime
 from typing import Any
 
 from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import crm, crm_or_apology, customer_id
+from actions.common import crm, crm_or_apology, customer_id, everyday_instead
 from actions.address import confirmation
 from actions.forms import HandoffFormValidation, reject, reset_form_slots
 from crm_store.services import deals
@@ -84,6 +85,15 @@ def _unfilled(tracker: Tracker, details: dict[str, str]) -> dict[str, str]:
 class ValidateLeadForm(HandoffFormValidation, FormValidationAction):
     def name(self) -> str:
         return "validate_lead_form"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[dict[str, Any]]:
+        if not tracker.get_slot("requested_slot"):
+            # "I need the invoice for my employer", "any discount codes?": read as business talk, but
+            # an everyday request; answered, and no contact details asked for.
+            answered = everyday_instead(dispatcher, tracker, domain)
+            if answered is not None:
+                return [*answered, *reset_form_slots(), SlotSet("requested_slot", None)]
+        return await super().run(dispatcher, tracker, domain)
 
     async def required_slots(
         self, domain_slots: list[str], dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import re
 
+from crm_store.services import ticket_rules
+
 # (kind, title for the customer and the ticket subject, pattern)
 PROBLEMS: tuple[tuple[str, str, re.Pattern[str]], ...] = (
     (
@@ -50,11 +52,6 @@ PROBLEMS: tuple[tuple[str, str, re.Pattern[str]], ...] = (
             re.I,
         ),
     ),
-)
-_FRUSTRATION = re.compile(
-    r"\b(fed up|sick of|ridiculous|unacceptable|furious|angry|annoyed|frustrat\w*|disappointed|terrible|awful|worst|"
-    r"joke|wtf|f+u+c+k+\w*|sh[i1]t+\w*|bullsh[i1]t\w*|crap|bloody|damn)\b|!{2,}",
-    re.I,
 )
 # Cues that a person should take over even when the message also asks for something else.
 _WANTS_PERSON = re.compile(
@@ -107,7 +104,8 @@ def problems_in(text: str) -> list[tuple[str, str]]:
 
 
 def is_frustrated(text: str) -> bool:
-    return bool(_FRUSTRATION.search(text or ""))
+    """Annoyed or angry, by the one tone lexicon (crm_store/services/ticket_rules.py)."""
+    return ticket_rules.tone(text) != ticket_rules.CALM
 
 
 def escalation_cue(text: str) -> str | None:

@@ -10,7 +10,8 @@ from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.exc import SQLAlchemyError
 
 from actions.cancel import summary as order_summary
-from actions.common import crm, crm_or_apology, customer_id
+from actions.common import crm, crm_or_apology, customer_id, everyday_instead
+from actions.locales import language_of, phrase
 from crm_store.errors import CrmError
 from crm_store.services import baskets, orders, products
 from crm_store.services.products import ProductView
@@ -64,11 +65,15 @@ class ActionProductInfo(Action):
         return "action_product_info"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict]:
+        answered = everyday_instead(dispatcher, tracker, domain)  # "can you match that price?"
+        if answered is not None:
+            return answered
         if _order_in_focus(dispatcher, tracker):
             return []
         product = _find(dispatcher, tracker)
         if product:
-            stock = f"in stock ({product.stock} available)" if product.stock else "currently out of stock"
+            language = language_of(tracker)
+            stock = phrase("in_stock", language, n=product.stock) if product.stock else phrase("out_of_stock", language)
             dispatcher.utter_message(
                 response="utter_product_info",
                 product=product.name,
@@ -78,7 +83,7 @@ class ActionProductInfo(Action):
             )
             also = often_bought_with(product.id)
             if also:
-                dispatcher.utter_message(text=f"Customers often buy it with: {', '.join(also)}.")
+                dispatcher.utter_message(text=phrase("bought_with", language, items=", ".join(also)))
         return [SlotSet("product", product.name)] if product else []
 
 
@@ -87,6 +92,9 @@ class ActionProductAvailability(Action):
         return "action_product_availability"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict]:
+        answered = everyday_instead(dispatcher, tracker, domain)
+        if answered is not None:
+            return answered
         product = _find(dispatcher, tracker)
         if product and product.stock > 0:
             dispatcher.utter_message(

@@ -14,6 +14,8 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.common import crm, crm_or_apology, customer_id, day, focused_order
 from actions.forms import last_user_text
 from actions.handover import hand_over
+from actions.locales import day as locale_day
+from actions.locales import language_of, phrase, ticket_status_word
 from crm_store.services import ticket_rules as rules
 from crm_store.services import ticket_updates, tickets
 from actions.problems import escalation_cue, is_frustrated, problems_in, reason_category
@@ -41,6 +43,61 @@ _REQUEST_WORDS = re.compile(
 )
 _RETURN_WORDS = re.compile(r"\b(?:return|send (?:it|them|\w+) back|exchange|swap|refund|money back)\b", re.I)
 _NO_FAULT = ("wrong size", "changed my mind")
+# requested_info after the warranty route was offered for an order ("warranty:A-10423"): a yes, or
+# "open the claim", opens the warranty ticket for that order; "what do you need?" is answered.
+WARRANTY = "warranty:"
+_CLAIM = re.compile(r"\b(?:yes|yeah|yep|ya|ok(?:ay)?|sure|please|pls|claim|warranty|go ahead|do it|open)\b", re.I)
+_NOT_NOW = re.compile(r"^\W*(?:no|nope|nah|not now|never ?mind|forget it)\b", re.I)
+_WHAT_NEEDED = re.compile(r"\b(?:what|which)\b.*\b(?:need|send|want)\b|\bhow does (?:it|that) work\b", re.I)
+
+
+def warranty_order(tracker: Tracker) -> str | None:
+    """The order the warranty route was just offered for, if any."""
+    asked = tracker.get_slot("requested_info") or ""
+    return asked[len(WARRANTY) :] or None if asked.startswith(WARRANTY) else None
+
+
+def answer_warranty(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[dict] | None:
+    """The customer's answer to the warranty route: the claim opened, what we need, or nothing; None
+    when no warranty route is pending or the message is about something else."""
+    number = warranty_order(tracker)
+    text = tracker.latest_message.get("text") or ""
+    if not number:
+        return None
+    if _NOT_NOW.search(text):
+        dispatcher.utter_message(response="utter_anything_else")
+        return [SlotSet("requested_info", "anything_else")]
+    if _WHAT_NEEDED.search(text) and not re.search(r"\b(?:open|go ahead|do it)\b", text, re.I):
+        dispatcher.utter_message(
+            text=f"For a warranty claim we need the order number (order {number}, I have it) and a photo of the "
+            "fault; a few words on what happened help too. Shall I open the claim? You can send the photo here "
+            "afterwards."
+        )
+        return []
+    if not _CLAIM.search(text):
+        return None
+    with crm_or_apology(dispatcher, tracker, "warranty claim") as crm_down:
+        uow = crm()
+        ticket = tickets.open_ticket(
+            crm(),
+            customer_id(uow, tracker),
+            f"Warranty claim ({number})",
+            datetime.utcnow(),
+            description=last_user_text(tracker, ("return_item", "exchange_item", "complaint")) or text,
+            priority="normal",
+            order_number=number,
+            sender_id=tracker.sender_id,
+        )
+    if crm_down:
+        return []
+    dispatcher.utter_message(
+        text=f"I've opened warranty claim {ticket.number} for order {number}. Please send a photo of the fault "
+        "here (or reply to our email with it); our support team gets back to you within one working day and "
+        "repairs or replaces the item, or refunds you."
+    )
+    return [SlotSet("requested_info", None), SlotSet("ticket_id", ticket.number), SlotSet("order_id", number)]
+
+
 DETAILS = "details:complaint"  # requested_info: "what happened?" after a complaint with no details
 
 
@@ -53,6 +110,9 @@ class ActionOpenTicket(Action):
         return "action_open_ticket"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict]:
+        claimed = answer_warranty(dispatcher, tracker)
+        if claimed is not None:
+            return claimed
         latest = (tracker.latest_message.get("intent") or {}).get("name")
         asked = tracker.get_slot("requested_info") or ""
         # The message itself, unless it is only the "yes" to a ticket offered after an earlier message.
@@ -207,9 +267,17 @@ class ActionTicketStatus(Action):
             dispatcher.utter_message(response="utter_no_open_tickets")
             return []
         if rows:
+            language = language_of(tracker)
             lines = [
-                f'- {t.number} "{t.subject}": {t.status.replace("_", " ")} since {day(t.status_since)}'
-                f"{' (high priority)' if t.priority == 'high' else ''}"
+                phrase(
+                    "ticket_line",
+                    language,
+                    number=t.number,
+                    subject=t.subject,
+                    status=ticket_status_word(t.status, language),
+                    since=day(t.status_since) if language == "en" else locale_day(t.status_since, language),
+                )
+                + (" (high priority)" if t.priority == "high" and language == "en" else "")
                 for t in rows
             ]
             dispatcher.utter_message(response="utter_ticket_status", tickets="\n".join(lines))
@@ -217,6 +285,6 @@ class ActionTicketStatus(Action):
         dispatcher.utter_message(
             text=f"Latest update on {news.ticket} ({day(news.at)}): {news.text}."
             if news
-            else "There's no update from our team yet; you'll hear from us as soon as there is."
+            else phrase("no_ticket_update", language_of(tracker))
         )
         return []

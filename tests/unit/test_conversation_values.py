@@ -153,3 +153,17 @@ def test_business_details_sent_at_once_are_each_found():
 
 def test_a_plain_answer_holds_no_business_details():
     assert details_in("Maria Rossi") == {}
+
+
+def test_a_rating_keeps_the_comment_written_after_it():
+    from actions.values import rating_and_comment
+
+    assert rating_and_comment("2, shipping is too slow") == (2, "shipping is too slow")
+    assert rating_and_comment("4 - would be 5 if the colour had been right") == (
+        4,
+        "would be 5 if the colour had been right",
+    )
+    assert rating_and_comment("⭐⭐⭐⭐ nice") == (4, "nice")
+    assert rating_and_comment("5") == (5, None)
+    assert rating_and_comment("I'd give it a 3") == (3, None)
+    assert rating_and_comment("no thanks") is None

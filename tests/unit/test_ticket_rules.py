@@ -63,3 +63,20 @@ def test_the_subject_is_plain_words_and_the_order_not_the_customers_text():
 )
 def test_a_frustrated_message_goes_to_a_person_only_by_a_named_rule(text, rule):
     assert rules.handoff_rule(text) == rule
+
+
+def test_one_tone_lexicon_for_frustration_and_priority():
+    """The reply's "sorry, a lot going wrong" and the ticket priority read the same words."""
+    from actions.problems import is_frustrated
+
+    for text in (
+        "I'm sick and tired of this",
+        "this is a rip-off",
+        "bit annoying",
+        "WHERE IS MY ORDER",
+        "what the hell",
+    ):
+        assert is_frustrated(text), text
+        assert rules.tone(text) != rules.CALM
+    for text in ("where is my order", "the lid is missing"):
+        assert not is_frustrated(text), text
