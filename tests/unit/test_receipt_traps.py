@@ -135,6 +135,16 @@ CHANGE DUE 10.00"""
     assert parse_receipt(text, TODAY, MY).total == "10.00"
 
 
+def test_with_no_total_line_legible_the_total_is_what_was_paid():
+    text = """LIM SENG THO HARDWARE TRADING
+Date 29/12/2017 11:41
+3.00 x 200 6.00 SR
+Payment 6.00
+Change Due 0.00"""
+
+    assert parse_receipt(text, TODAY, MY).total == "6.00"
+
+
 def test_today_on_a_receipt_is_never_a_date():
     text = """GREEN LEAF MARKET
 YOUR SAVINGS FOR TODAY RM 2.00
@@ -159,6 +169,7 @@ TOTAL RM 12.00"""
         ("2S/l2/2O18", None),
         ("Date: 04/05/2018", "2018-05-04"),
         ("8 Okt 2018", "2018-10-08"),
+        ("27:03/2018", "2018-03-27"),  # OCR read one separator as a colon
     ],
 )
 def test_printed_date_forms(printed: str, iso: str | None):
