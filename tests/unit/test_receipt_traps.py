@@ -224,6 +224,21 @@ def test_shop_name_skips_titles_and_logo_noise():
     assert merchant(lines) == "AIK HUAT HARDWARE ENTERPRISE (SETIA ALAM) SDN BHD"
 
 
+@pytest.mark.parametrize(
+    ("top", "name"),
+    [
+        (["POPULAR BOOK", "CO. (M) SDN BHD", "(Co. No. 113825-W)"], "POPULAR BOOK CO. (M) SDN BHD"),
+        (
+            ["PERI-PERI CHICKEN", "Nando's Chickenland Malaysia", "Sdn Bhd", "Unit G-13"],
+            "Nando's Chickenland Malaysia Sdn Bhd",
+        ),
+        (["TSH POWER HARDWARE", "TRADING", "002458685-T"], "TSH POWER HARDWARE TRADING"),
+    ],
+)
+def test_a_name_printed_over_two_lines_is_joined_again(top: list[str], name: str):
+    assert merchant([Line(text, 90.0) for text in top]) == name
+
+
 def test_one_phone_region_setting_for_every_parser(monkeypatch):
     from crm_store.settings import reset_settings_cache
     from crm_store.values import extract_all, normalize_phone
