@@ -151,9 +151,7 @@ class CustomerBook:
                 )
         return book
 
-    def place(
-        self, rows: CleanRows, start: int, stop: int
-    ) -> tuple[list[tuple[Ref, int]], list[tuple[Ref, int, str]]]:
+    def place(self, rows: CleanRows, start: int, stop: int) -> tuple[list[tuple[Ref, int]], list[tuple[Ref, int, str]]]:
         """Rows start..stop in file order: the new customers (ref, row index) and the rows that are a customer
         already known (ref, row index, why); either way a row's email, phone and name now point at its customer."""
         made: list[tuple[Ref, int]] = []
@@ -276,4 +274,3 @@ def write_batch(
                 log, columns=["import_run", "kept_customer_id", "source", "reason", "row", "changes", "merged_at"]
             ),
         )
-

@@ -24,7 +24,7 @@ from analytics.importing.bulk import allocate_ids
 from analytics.importing.columnvalues import dates, distinct
 from analytics.importing.contacts import emails, phones
 from analytics.importing.customerbook import STAMP, CleanRows, CustomerBook, Merge, Ref, write_batch
-from analytics.importing.duplicates import block_key, city_from_address, city_key, name_key
+from analytics.importing.duplicates import city_from_address, city_key, name_keys
 from analytics.importing.report import ImportInterrupted, ImportReport
 from analytics.importing.sheet import BAD, read_sheet
 from analytics.importing.values import clean_name
@@ -127,7 +127,7 @@ def clean_customers(
     name = raw("name")
     if "first_name" in mapping or "last_name" in mapping:
         name = name.where(name != "", raw("first_name") + " " + raw("last_name"))
-    name = distinct(name, lambda u: u.map(clean_name))
+    name, keys, initials = _names(name)
     email, email_why = emails(raw("email"))
     phone, phone_why = phones(raw("phone"), region)
     created, date_why = dates(raw("created_at"), "date")
@@ -154,19 +154,20 @@ def clean_customers(
             for line, when in created[odd].items()
         )
     ok = ~bad & ~odd
-    name = name.where(name != "", email.where(email != "", phone).str.split("@").str[0])[ok]
+    name, keys, initials = name[ok], keys[ok], initials[ok]
+    unnamed = name == ""
+    if unnamed.any():  # named after the email's local part, or the phone
+        name[unnamed], keys[unnamed], initials[unnamed] = _names(
+            email[ok][unnamed].where(email[ok][unnamed] != "", phone[ok][unnamed]).str.split("@").str[0]
+        )
     city = distinct(city[ok], lambda u: u.str.split().str.join(" ").str.title())
     address = raw("address")[ok]
-    keys = distinct(name, lambda u: u.map(name_key))
     places = distinct(city, lambda u: u.map(city_key))
     no_city = places == ""
     places[no_city] = distinct(address[no_city], lambda u: u.map(city_from_address))
-    initials = distinct(keys, lambda u: u.map(lambda k: block_key(k, "")))
     blocks = (places + initials).where((keys != "") & (places != ""), None)
     created = created[ok]
-    full = [
-        f"{a}, {c}" if a and c and c.lower() not in a.lower() else (a or c or None) for a, c in zip(address, city)
-    ]
+    full = [f"{a}, {c}" if a and c and c.lower() not in a.lower() else (a or c or None) for a, c in zip(address, city)]
     rows = CleanRows(
         line=name.index.tolist(),
         name=name.tolist(),
@@ -183,3 +184,19 @@ def clean_customers(
         full_address=full,
     )
     return frame.index.to_numpy(), rows
+
+
+def _names(raw: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series]:
+    """Clean names, their matching keys and the initials part of their block, once per distinct name."""
+    codes, uniques = pd.factorize(raw.to_numpy())
+    clean, keys, initials = [], [], []
+    for value in uniques:
+        name = clean_name(value)
+        key, initial = name_keys(name)
+        clean.append(name)
+        keys.append(key)
+        initials.append(initial)
+    return tuple(  # type: ignore[return-value]
+        pd.Series(np.array(values, dtype=object)[codes], index=raw.index, dtype=object)
+        for values in (clean, keys, initials)
+    )

@@ -14,7 +14,10 @@ from dataclasses import dataclass
 from difflib import SequenceMatcher
 from typing import Hashable
 
+from rapidfuzz import fuzz, process
+
 NAME_SIMILARITY = 0.86  # SequenceMatcher ratio of the sorted, accent-free name tokens
+_CUTOFF = NAME_SIMILARITY * 100 - 1e-6  # rapidfuzz's ratio is in percent; the margin absorbs float rounding
 
 
 _TOKEN = re.compile(r"[a-z]+")
@@ -22,20 +25,27 @@ _TITLES = frozenset(("mr", "mrs", "ms", "miss", "dr", "prof"))
 
 
 def name_key(name: str | None) -> str:
+    return name_keys(name)[0]
+
+
+def name_keys(name: str | None) -> tuple[str, str]:
+    """(the key names are compared by: sorted accent-free tokens without titles, "|" and its initials)."""
     if not name:
-        return ""
+        return "", ""
     if not name.isascii():
         name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
-    return " ".join(sorted(t for t in _TOKEN.findall(name.lower()) if t not in _TITLES))
+    tokens = [t for t in _TOKEN.findall(name.lower()) if t not in _TITLES]
+    if not tokens:
+        return "", ""
+    tokens.sort()
+    return " ".join(tokens), "|" + "".join([t[0] for t in tokens])
 
 
 def block_key(key: str, place: str) -> str | None:
-    """The block a close-name comparison runs in: the same city and the same initials (None: no name or city).
-    block_key(key, "") is the initials part alone."""
-    if not key:
+    """The block a close-name comparison runs in: the same city and the same initials (None: no name or city)."""
+    if not key or not place:
         return None
-    initials = "|" + "".join(t[0] for t in key.split())
-    return place + initials if place else initials
+    return place + "|" + "".join(t[0] for t in key.split())
 
 
 def city_key(city: str | None) -> str:
@@ -66,6 +76,7 @@ class Matcher:
         self._email: dict[str, Hashable] = {}
         self._phone: dict[str, Hashable] = {}
         self._names: dict[str, list[tuple[str, Hashable, str | None]]] = {}
+        self._name_keys: dict[str, list[str]] = {}  # the keys of _names, for rapidfuzz
 
     def add(
         self,
@@ -84,9 +95,7 @@ class Matcher:
         key = name_key(name)
         return self.find_keyed(email, phone, key, block_key(key, city_key(city)))
 
-    def add_keyed(
-        self, target: Hashable, email: str | None, phone: str | None, key: str, block: str | None
-    ) -> None:
+    def add_keyed(self, target: Hashable, email: str | None, phone: str | None, key: str, block: str | None) -> None:
         """add() with the name key and its block already computed (a bulk import computes them column-wide)."""
         if email:
             self._email.setdefault(email, target)
@@ -94,6 +103,7 @@ class Matcher:
             self._phone.setdefault(phone, target)
         if block is not None:
             self._names.setdefault(block, []).append((key, target, phone))
+            self._name_keys.setdefault(block, []).append(key)
 
     def find_keyed(self, email: str | None, phone: str | None, key: str, block: str | None) -> Match | None:
         if email and email in self._email:
@@ -101,7 +111,18 @@ class Matcher:
         if phone and phone in self._phone:
             return Match(self._phone[phone], "same phone")
         if block is not None and block in self._names:
-            for other, target, other_phone in self._names[block]:
+            entries = self._names[block]
+            if len(entries) > 4:
+                # Only names whose LCS ratio (rapidfuzz, in C) reaches the threshold can have a SequenceMatcher
+                # ratio that does: its matching blocks are a common subsequence. So this keeps every match.
+                keep = {
+                    i
+                    for _name, _score, i in process.extract(
+                        key, self._name_keys[block], scorer=fuzz.ratio, score_cutoff=_CUTOFF, limit=None
+                    )
+                }
+                entries = [e for i, e in enumerate(entries) if i in keep]
+            for other, target, other_phone in entries:
                 if phone and other_phone and phone != other_phone:
                     continue  # namesakes in one city with different phones are two people
                 if other == key or _close(key, other):
