@@ -33,7 +33,7 @@ from actions.values import rating_and_comment
 from actions.resolving import ask_which, correction_number, resolve, say_taken
 from actions.pending_code import code_expected
 from actions.refunds import ActionRefundStatus
-from actions.tickets import ActionOpenTicket, answer_warranty
+from actions.tickets import ActionOpenTicket, acknowledge_waiting, answer_warranty
 from crm_store.services import customers, feedback
 from crm_store.values.codes import is_only_code
 from crm_store.values import normalize_email
@@ -123,6 +123,9 @@ class ActionAnswer(Action):
         claimed = answer_warranty(dispatcher, tracker)
         if claimed is not None:
             return claimed
+        waiting = acknowledge_waiting(dispatcher, tracker)  # "ok then I'll wait and see": not a yes to a ticket
+        if waiting is not None:
+            return waiting
         if asked == "details:complaint" and text.strip() and not answer:
             return ActionOpenTicket().run(dispatcher, tracker, domain)
         rated = _rating(text)
@@ -210,5 +213,8 @@ class ActionWelcome(Action):
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict]:
         if _CLOSING.search(tracker.latest_message.get("text") or ""):
             return close(dispatcher, tracker)
+        waiting = acknowledge_waiting(dispatcher, tracker)  # "meh, ok, I'll wait a couple more days then"
+        if waiting is not None:
+            return waiting
         dispatcher.utter_message(response="utter_you_are_welcome")
         return [SlotSet("requested_info", "anything_else")]

@@ -96,6 +96,18 @@ def answer_warranty(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[
     return [SlotSet("requested_info", None), SlotSet("ticket_id", ticket.number), SlotSet("order_id", number)]
 
 
+def acknowledge_waiting(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[dict] | None:
+    """ "OK, I'll wait a few more days" (whatever the classifier made of it): nothing to open, the way
+    back is said; None for any other message."""
+    if not rules.only_waiting(tracker.latest_message.get("text") or ""):
+        return None
+    dispatcher.utter_message(
+        text="Alright, sure. If it hasn't sorted itself out by then, just let me know and I'll have our team "
+        "look into it straight away."
+    )
+    return [SlotSet("requested_info", "anything_else")]
+
+
 DETAILS = "details:complaint"  # requested_info: "what happened?" after a complaint with no details
 
 
@@ -142,12 +154,10 @@ class ActionOpenTicket(Action):
         ):
             dispatcher.utter_message(response="utter_ask_complaint_details")
             return [SlotSet("requested_info", DETAILS)]
-        if rules.only_waiting(text) and not asks_for_new_ticket(text):
-            # "OK, I'll wait a few more days": nothing to open; the way back is said.
-            dispatcher.utter_message(
-                text="All right. If it still hasn't come by then, just write to me and I'll have our team look into it straight away."
-            )
-            return [SlotSet("requested_info", "anything_else")]
+        if not asks_for_new_ticket(text):
+            waiting = acknowledge_waiting(dispatcher, tracker)
+            if waiting is not None:
+                return waiting
         earlier = tracker.get_slot("ticket_id")
         if (
             earlier
