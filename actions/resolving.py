@@ -8,6 +8,7 @@ orders (in its text or its buttons), so "the second one" needs no slot of its ow
 from __future__ import annotations
 
 import logging
+import re
 from datetime import datetime
 from typing import Any
 
@@ -144,6 +145,40 @@ def ask_which(dispatcher: CollectingDispatcher, tracker: Tracker, purpose: str) 
     return True
 
 
+# "show me my orders", "list my orders", "what about my orders?": all of them, not "which one?".
+ASKS_FOR_LIST = re.compile(
+    r"\b(?:list|show|see|all)\b.{0,20}\borders\b|\b(?:my|the|both|two|three) orders\b|\borders (?:with you|i have)\b",
+    re.I,
+)
+_STATUS_WORDS = {
+    "pending": "not paid yet",
+    "paid": "paid, not shipped yet",
+    "packed": "packed, leaving our warehouse shortly",
+    "shipped": "shipped, on its way",
+    "delivered": "delivered",
+    "cancelled": "cancelled",
+    "returned": "returned",
+}
+
+
+def list_orders(dispatcher: CollectingDispatcher, tracker: Tracker, limit: int = 10) -> bool:
+    """The customer's orders, newest first, each with what is in it and where it stands; False when
+    there are fewer than two (the usual question or answer then)."""
+    try:
+        uow = crm()
+        views = orders.orders_of(crm(), customer_id(uow, tracker), limit)
+    except SQLAlchemyError:
+        return False
+    if len(views) < 2:
+        return False
+    lines = [f"- {v.number} ({summary(v)}): {_STATUS_WORDS.get(v.status, v.status)}" for v in views]
+    dispatcher.utter_message(
+        text="Here are your orders:\n" + "\n".join(lines) + "\nWhich one would you like to know more about?",
+        buttons=order_buttons(tracker, tuple(v.number for v in views)),
+    )
+    return True
+
+
 class ActionAskOrderId(Action):
     """The forms' "which order?": the customer's own orders that fit the request as buttons, else the plain question."""
 
@@ -152,6 +187,9 @@ class ActionAskOrderId(Action):
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict]:
         purpose = FORM_PURPOSES.get((tracker.active_loop or {}).get("name") or "", "status")
+        if purpose == "status" and ASKS_FOR_LIST.search(tracker.latest_message.get("text") or ""):
+            if list_orders(dispatcher, tracker):
+                return []
         if not ask_which(dispatcher, tracker, purpose):
             dispatcher.utter_message(response="utter_ask_order_id")
         return []
