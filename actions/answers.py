@@ -30,7 +30,7 @@ from actions.orders import ActionCheckOrder
 from actions.payments import ActionPaymentProblem
 from actions.products import ActionProductInfo
 from actions.values import rating_and_comment
-from actions.resolving import ask_which, correction_number, resolve, say_taken
+from actions.resolving import ask_which, correction_number, resolve, say_taken, status_of_another_order
 from actions.pending_code import code_expected
 from actions.refunds import ActionRefundStatus
 from actions.tickets import ActionOpenTicket, acknowledge_waiting, answer_warranty
@@ -137,6 +137,9 @@ class ActionAnswer(Action):
             purpose = asked.split(":", 1)[1] if asked.startswith("order:") else "status"
             # requested_info stays as it is for the skill that asked; each skill clears it when done.
             return _run(_PURPOSES.get(purpose, ActionCheckOrder)(), dispatcher, tracker, domain, order_id=number)
+        other = status_of_another_order(dispatcher, tracker, domain)  # "and the shoes?" after a status
+        if other is not None:
+            return other
         if next(tracker.get_latest_entity_values("product"), None):
             # "and the over-ear headphones?" after a product question: the same question about this one.
             return ActionProductInfo().run(dispatcher, tracker, domain)

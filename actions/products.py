@@ -11,6 +11,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from actions.cancel import summary as order_summary
 from actions.common import crm, crm_or_apology, customer_id, everyday_instead
+from actions.resolving import status_of_another_order
 from crm_store.errors import CrmError
 from crm_store.services import baskets, orders, products
 from crm_store.services.products import ProductView
@@ -67,6 +68,9 @@ class ActionProductInfo(Action):
         answered = everyday_instead(dispatcher, tracker, domain)  # "can you match that price?"
         if answered is not None:
             return answered
+        other = status_of_another_order(dispatcher, tracker, domain)  # "and the earbuds one?" after a status
+        if other is not None:
+            return other
         if _order_in_focus(dispatcher, tracker):
             return []
         product = _find(dispatcher, tracker)
@@ -93,6 +97,9 @@ class ActionProductAvailability(Action):
         answered = everyday_instead(dispatcher, tracker, domain)
         if answered is not None:
             return answered
+        other = status_of_another_order(dispatcher, tracker, domain)  # "and the earbuds one?" after a status
+        if other is not None:
+            return other
         product = _find(dispatcher, tracker)
         if product and product.stock > 0:
             dispatcher.utter_message(

@@ -13,11 +13,12 @@ from datetime import datetime
 from typing import Any
 
 from rasa_sdk import Action, Tracker
+from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.exc import SQLAlchemyError
 
 from actions import interruptions
-from actions.common import crm, customer_id, day, focused_order
+from actions.common import crm, customer_id, day, focused_order, run_action
 from crm_store.errors import CrmError
 from crm_store.services import orders
 from crm_store.services.order_resolver import Resolution, resolve_order
@@ -96,6 +97,33 @@ def resolve(tracker: Tracker, purpose: str, text: str | None = None) -> Resoluti
     except SQLAlchemyError:
         log.warning("order resolution skipped: CRM unavailable", extra={"sender_id": tracker.sender_id})
         return None
+
+
+def _after_status_answer(tracker: Tracker) -> bool:
+    """Whether the assistant's last turn answered an order's status."""
+    seen_user = False
+    for event in reversed(list(tracker.events)):
+        if event.get("event") == "user":
+            if seen_user:
+                return False
+            seen_user = True
+        elif seen_user and event.get("event") == "action" and event.get("name") == "action_check_order":
+            return True
+    return False
+
+
+def status_of_another_order(dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list | None:
+    """ "And the shoes?" right after an order's status: the status of the customer's order with that item;
+    None when the message names no other order of theirs."""
+    focus = tracker.get_slot("order_id")
+    if not focus or not _after_status_answer(tracker):
+        return None
+    found = resolve(tracker, "status")
+    if found is None or not found.chosen or found.how != "item" or found.chosen == focus:
+        return None
+    say_taken(dispatcher, tracker, found)
+    tracker.slots["order_id"] = found.chosen
+    return [SlotSet("order_id", found.chosen), *run_action("action_check_order", dispatcher, tracker, domain)]
 
 
 def summary(view: orders.OrderView) -> str:
