@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import Any
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import SlotSet
+from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -25,6 +25,7 @@ from actions.delivery import ActionParcelMissing
 from actions.everyday import ActionInvoiceCopy
 from actions.forms import emoji_only, looks_like_bad_order_number, order_number, yes_or_no
 from actions.handoff import ActionHandoff
+from actions.leads import details_in
 from actions.account import ActionLinkAccount, ActionVerifyCode
 from actions.orders import ActionCheckOrder
 from actions.payments import ActionPaymentProblem
@@ -113,6 +114,9 @@ class ActionAnswer(Action):
         email = next(tracker.get_latest_entity_values("email"), None) or normalize_email(text)
         answer = yes_or_no(intent, text)
 
+        if email and len(details_in(text)) >= 3 and not asked.startswith("email:"):
+            # "bulk order 500 cables. Tom Keller, Keller IT, t.keller@…, +41 …": a business enquiry, no code.
+            return [FollowupAction("lead_form")]
         if email and (tracker.get_slot("unverified_order") or asked.startswith("email:") or not _has_email(tracker)):
             # The email of an order we could not show, or a visitor's email alone: a code goes there.
             return ActionLinkAccount().run(dispatcher, tracker, domain)
