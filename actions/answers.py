@@ -34,7 +34,7 @@ from actions.values import rating_and_comment
 from actions.resolving import ask_which, correction_number, resolve, say_taken, status_of_another_order
 from actions.pending_code import code_expected
 from actions.refunds import ActionRefundStatus
-from actions.tickets import ActionOpenTicket, acknowledge_waiting, answer_warranty
+from actions.tickets import ActionOpenTicket, acknowledge_waiting, answer_warranty, answer_when_back
 from crm_store.services import customers, feedback
 from crm_store.values.codes import is_only_code
 from crm_store.values import normalize_email
@@ -127,6 +127,9 @@ class ActionAnswer(Action):
         claimed = answer_warranty(dispatcher, tracker)
         if claimed is not None:
             return claimed
+        when = answer_when_back(dispatcher, tracker)
+        if when is not None:
+            return when
         waiting = acknowledge_waiting(dispatcher, tracker)  # "ok then I'll wait and see": not a yes to a ticket
         if waiting is not None:
             return waiting

@@ -18,7 +18,13 @@ from actions.everyday import ActionOutOfScope
 from actions.forms import bad_order_number_in, order_number
 from actions.orders import ActionCheckOrder
 from actions.problems import problems_in
-from actions.tickets import ActionOpenTicket, acknowledge_waiting, answer_warranty, asks_for_new_ticket
+from actions.tickets import (
+    ActionOpenTicket,
+    acknowledge_waiting,
+    answer_warranty,
+    answer_when_back,
+    asks_for_new_ticket,
+)
 from actions.values import rating_and_comment
 from crm_store.services import shop_answers
 from crm_store.values.codes import is_only_code
@@ -55,7 +61,7 @@ class ActionDefaultAskAffirmation(Action):
         text = tracker.latest_message.get("text") or ""
         # Answers to what was just said, whatever the classifier made of them: the warranty claim's
         # yes, "I'll wait for them to come again", a rating with its comment.
-        for answer in (answer_warranty, acknowledge_waiting):
+        for answer in (answer_warranty, answer_when_back, acknowledge_waiting):
             answered = answer(dispatcher, tracker)
             if answered is not None:
                 return answered
