@@ -55,7 +55,10 @@ _SAME = re.compile(
 NOT_ARRIVED = frozenset({"pending", "paid", "packed", "shipped"})
 _STATUS_CUES: tuple[tuple[re.Pattern[str], frozenset[str]], ...] = (
     (
-        re.compile(r"(?:\bnot|n't|\b(?:hasnt|havent|hadnt|didnt|doesnt|isnt|wasnt)|\bnever|\byet to)\s+(?:been\s+)?(?:shipped|dispatched|sent|left)\b", re.I),
+        re.compile(
+            r"(?:\bnot|n't|\b(?:hasnt|havent|hadnt|didnt|doesnt|isnt|wasnt)|\bnever|\byet to)\s+(?:been\s+)?(?:shipped|dispatched|sent|left)\b",
+            re.I,
+        ),
         frozenset({"pending", "paid", "packed"}),
     ),
     (
