@@ -17,7 +17,7 @@ from actions.forms import order_not_on_account
 from actions.resolving import ask_for_order, order_in_focus
 from actions.pending_code import code_expected
 from crm_store.errors import CrmError, OrderNotFound
-from crm_store.services import orders, shop_answers, tickets
+from crm_store.services import orders, products, shop_answers, tickets
 from crm_store.settings import get_settings
 from crm_store.values.codes import find_code
 
@@ -116,6 +116,18 @@ class ActionOutOfScope(Action):
         if kind == shop_answers.PRICE_MATCH:
             dispatcher.utter_message(text=shop_answers.price_match_answer(settings.price_match_policy))
             return []
+        if kind == shop_answers.RESERVE:
+            product = None
+            with crm_or_apology(dispatcher, tracker, "product look-up") as crm_down:
+                product = products.find_product(crm(), text)
+            if crm_down:
+                return []
+            dispatcher.utter_message(
+                text=shop_answers.reservation_answer(
+                    product.name if product else None, product.stock if product else None
+                )
+            )
+            return [SlotSet("product", product.name)] if product else []
         if kind == shop_answers.PROMO:
             dispatcher.utter_message(text=shop_answers.promo_answer(settings.promo_policy))
             return []

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from datetime import date, datetime, timedelta
 
-INVOICE, INVOICE_FIX, PRICE_MATCH, PROMO = "invoice", "invoice_fix", "price_match", "promo"
+INVOICE, INVOICE_FIX, PRICE_MATCH, PROMO, RESERVE = "invoice", "invoice_fix", "price_match", "promo", "reserve"
 # Something wrong on an invoice (a name, an address, a VAT number) is for the team, not a copy.
 _FIX = re.compile(
     r"\b(?:wrong|incorrect|mistake|error|typo|misspel\w*|change|correct\w*|fix|update|amend|instead of|says \w+ instead)\b",
@@ -32,7 +32,28 @@ _CUES = (
             r"\b(?:promo(?:tion(?:al)?)?|discount|voucher|coupon)(?:\s+codes?)?\b|\b(?:any|a) (?:deals?|sale)\b", re.I
         ),
     ),
+    (
+        RESERVE,
+        re.compile(
+            r"\b(?:reserv\w*|pre-?orders?|put (?:one|it|them) aside|set (?:one|it|them) aside)\b"
+            r"|\b(?:hold|keep|save)\s+(?:a|an|one|it|them|the)\b.{0,30}\b(?:for me|until|till|for a (?:few )?days?)\b",
+            re.I,
+        ),
+    ),
 )
+
+
+def reservation_answer(product: str | None, stock: int | None) -> str:
+    """We take no reservations or pre-orders (docs/shop.md); what the stock is now, if a product was named."""
+    now = ""
+    if product and stock:
+        now = f" The {product} is in stock right now ({stock} available)."
+    elif product:
+        now = f" The {product} is out of stock right now."
+    return (
+        "Sorry, we don't take reservations or pre-orders: stock changes all the time." + now + " If an item sells "
+        "out, it's usually back in stock within two weeks."
+    )
 
 
 def everyday_request(text: str) -> str | None:

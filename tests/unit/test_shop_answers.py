@@ -58,3 +58,13 @@ def test_a_wrong_invoice_is_a_correction_for_the_team_not_a_copy():
         answers.everyday_request("the invoice for my last order says Mueller instead of Miller") == answers.INVOICE_FIX
     )
     assert answers.everyday_request("there's a mistake on my invoice") == answers.INVOICE_FIX
+
+
+def test_reservations_are_declined_with_the_stock_as_it_is():
+    from crm_store.services import shop_answers
+
+    assert shop_answers.everyday_request("can u hold a smart watch for me until friday?") == shop_answers.RESERVE
+    assert shop_answers.everyday_request("can I reserve a smart watch for next month") == shop_answers.RESERVE
+    assert shop_answers.everyday_request("hold on a sec") is None
+    answer = shop_answers.reservation_answer("smart watch", 40)
+    assert "don't take reservations" in answer and "40 available" in answer and "two weeks" in answer
