@@ -26,7 +26,8 @@ from actions.tickets import (
     asks_for_new_ticket,
 )
 from actions.values import rating_and_comment
-from crm_store.services import shop_answers
+from actions.handover import hand_over
+from crm_store.services import shop_answers, ticket_rules
 from crm_store.values.codes import is_only_code
 from crm_store.values import normalize_email, normalize_order_id
 
@@ -65,6 +66,11 @@ class ActionDefaultAskAffirmation(Action):
             answered = answer(dispatcher, tracker)
             if answered is not None:
                 return answered
+        rule = ticket_rules.anger_reason(text)
+        if rule:
+            # "where the hell is my stuff, this is f… ridiculous": whatever else it meant, the stated
+            # rule for swearing and strong anger puts a person on it.
+            return hand_over(dispatcher, tracker, "escalate", rule)
         if tracker.get_slot("requested_info") == "rating" and rating_and_comment(text):
             return ActionAnswer().run(dispatcher, tracker, domain)
         if len(problems_in(text)) > 1:

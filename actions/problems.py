@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 
 from crm_store.services import ticket_rules
+from crm_store.values.sizes import parse_size
 
 # (kind, title for the customer and the ticket subject, pattern)
 PROBLEMS: tuple[tuple[str, str, re.Pattern[str]], ...] = (
@@ -126,7 +127,8 @@ def exchange_kind(text: str) -> str:
     """An exchange (another size or colour) or a replacement (the same item again, intact)."""
     return (
         "exchange"
-        if re.search(r"\b(size|colou?r|bigger|smaller|larger|different one)\b", text or "", re.I)
+        if re.search(r"\b(size|colou?r|bigger|smaller|larger|different one|instead|swap)\b", text or "", re.I)
+        or parse_size(text or "")
         else "replacement"
     )
 

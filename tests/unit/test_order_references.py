@@ -134,3 +134,9 @@ def test_a_negation_typed_without_its_apostrophe_still_negates():
     from crm_store.values.references import NOT_ARRIVED, parse_reference
 
     assert parse_reference("whats up with the one that hasnt arrived", date(2026, 12, 7)).statuses == NOT_ARRIVED
+
+
+def test_the_day_a_parcel_was_due_is_no_order_date():
+    found = pick_order(ORDERS, parse_reference("my parcel was supposed to come yesterday??", MONDAY))
+
+    assert found.chosen or found.candidates
