@@ -77,7 +77,9 @@ REASON_CATEGORIES: tuple[tuple[str, re.Pattern[str]], ...] = (
     (
         "defective",
         re.compile(
-            r"\b(defective|faulty|doesn'?t work|does not work|not working|stopped working|won'?t (?:turn|switch) on)\b",
+            r"\b(defective|faulty|doesn'?t (?:work|charge|turn on)|does not (?:work|charge)|not (?:working|charging)|"
+            r"stopped (?:working|charging|turning on)|won'?t (?:turn on|switch on|charge|work)|went (?:black|dead)|"
+            r"(?:screen|display) (?:is )?(?:black|dead)|dead pixels?)\b",
             re.I,
         ),
     ),

@@ -75,8 +75,9 @@ def promo_answer(policy: str) -> str:
     if policy.strip():
         return policy.strip()
     return (
-        "I can't give out discount codes here. Current offers are on our website, and newsletter "
-        "subscribers hear about them first."
+        "Sorry, I can't create or hand out a discount code here. A code is entered at checkout, one code per "
+        "order, and can't be added to an order that was already placed. Current offers are on our website, "
+        "and newsletter subscribers hear about them first."
     )
 
 
