@@ -26,7 +26,7 @@ def test_everyday_requests_are_recognised_by_their_words(text, kind):
 def test_a_configured_policy_is_said_word_for_word_and_an_empty_one_never_promises():
     assert answers.price_match_answer("We match Amazon.de within 14 days.") == "We match Amazon.de within 14 days."
     assert "don't match" in answers.price_match_answer("")
-    assert "can't give out discount codes" in answers.promo_answer("")
+    assert "can't create or hand out a discount code" in answers.promo_answer("")
 
 
 def test_refund_arrival_counts_working_days_after_the_payout_or_the_received_return():
