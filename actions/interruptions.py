@@ -129,6 +129,16 @@ def interruption(
         intent, confidence = "inform", 0.0
     if intent in RULED:
         return ASIDE  # even with a value in it: "talk to a person, it's A-10423" reaches a person
+    if (
+        fits
+        and form == "order_status_form"
+        and intent in TASKS
+        and intent not in OWN_INTENTS.get(form, ())
+        and confidence >= SWITCH_CONFIDENCE
+    ):
+        # "the first one, can you send it to my office instead: …" after "which order?": the order
+        # named, and another task for it; a look-up is left for that task, which takes the order along.
+        return LEAVE
     if fits:
         return None
     if _KEEP.search(text):
