@@ -116,6 +116,9 @@ class ActionOutOfScope(Action):
         if kind == shop_answers.PRICE_MATCH:
             dispatcher.utter_message(text=shop_answers.price_match_answer(settings.price_match_policy))
             return []
+        if kind == shop_answers.VAT:
+            dispatcher.utter_message(text=shop_answers.VAT_ANSWER)
+            return []
         if kind == shop_answers.RESERVE:
             product = None
             with crm_or_apology(dispatcher, tracker, "product look-up") as crm_down:

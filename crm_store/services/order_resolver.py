@@ -58,7 +58,9 @@ def _by_items(pool: list[OrderView], text: str) -> list[OrderView]:
     return [o for o in pool if _item_words(o) & said]
 
 
-_DELIVERY_DAY = re.compile(r"\b(?:come|came|arriv\w*|deliver\w*|due|supposed|expected|meant to)\b", re.I)
+_DELIVERY_DAY = re.compile(
+    r"\b(?:come|came|arriv\w*|deliver\w*|due|supposed|expected|meant to|(?:been|be|get) here)\b", re.I
+)
 
 
 def _on(order: OrderView, day: date) -> bool:

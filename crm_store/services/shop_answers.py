@@ -11,11 +11,17 @@ import re
 from datetime import date, datetime, timedelta
 
 INVOICE, INVOICE_FIX, PRICE_MATCH, PROMO, RESERVE = "invoice", "invoice_fix", "price_match", "promo", "reserve"
+VAT = "vat"
+VAT_ANSWER = (
+    "Yes: every invoice shows the VAT, and all our prices include it. The invoice is emailed with the order "
+    "confirmation and is under Account > Orders."
+)
 # Something wrong on an invoice (a name, an address, a VAT number) is for the team, not a copy.
 _FIX = re.compile(
     r"\b(?:wrong|incorrect|mistake|error|typo|misspel\w*|change|correct\w*|fix|update|amend|instead of|says \w+ instead)\b",
     re.I,
 )
+_VAT = re.compile(r"\b(?:vat|tax)\b.{0,30}\?|\b(?:show|include|incl\.?|with|shown)\w*\b.{0,20}\b(?:vat|tax)\b", re.I)
 _CUES = (
     (INVOICE, re.compile(r"\b(?:invoice|receipt|bill|vat (?:invoice|receipt)|proof of purchase)s?\b", re.I)),
     (
@@ -57,7 +63,9 @@ def reservation_answer(product: str | None, stock: int | None) -> str:
 
 
 def everyday_request(text: str) -> str | None:
-    """INVOICE, INVOICE_FIX, PRICE_MATCH, PROMO or None for a message the classifier could not place."""
+    """INVOICE, INVOICE_FIX, PRICE_MATCH, PROMO, RESERVE, VAT or None for a message the classifier could not place."""
+    if _VAT.search(text or "") and not _FIX.search(text or ""):
+        return VAT  # "does it show the VAT?", "is VAT included?"
     kind = next((kind for kind, cue in _CUES if cue.search(text or "")), None)
     return INVOICE_FIX if kind == INVOICE and _FIX.search(text or "") else kind
 

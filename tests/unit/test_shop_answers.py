@@ -68,3 +68,8 @@ def test_reservations_are_declined_with_the_stock_as_it_is():
     assert shop_answers.everyday_request("hold on a sec") is None
     answer = shop_answers.reservation_answer("smart watch", 40)
     assert "don't take reservations" in answer and "40 available" in answer and "two weeks" in answer
+
+
+def test_a_vat_question_is_answered_and_a_wrong_vat_number_is_a_fix():
+    assert answers.everyday_request("great. does it show the VAT?") == answers.VAT
+    assert answers.everyday_request("the VAT number on my invoice is wrong") == answers.INVOICE_FIX
