@@ -12,9 +12,10 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from actions.cancel import summary as order_summary
 from actions.common import crm, crm_or_apology, customer_id, everyday_instead
+from actions.locales import language_of, phrase
 from actions.problems import reason_category
-from crm_store.values.sizes import parse_size
 from actions.resolving import status_of_another_order
+from crm_store.values.sizes import parse_size
 from crm_store.errors import CrmError
 from crm_store.services import baskets, orders, products
 from crm_store.services.products import ProductView
@@ -90,7 +91,8 @@ class ActionProductInfo(Action):
             return []
         product = _find(dispatcher, tracker)
         if product:
-            stock = f"in stock ({product.stock} available)" if product.stock else "currently out of stock"
+            language = language_of(tracker)
+            stock = phrase("in_stock", language, n=product.stock) if product.stock else phrase("out_of_stock", language)
             dispatcher.utter_message(
                 response="utter_product_info",
                 product=product.name,
@@ -100,7 +102,7 @@ class ActionProductInfo(Action):
             )
             also = often_bought_with(product.id)
             if also:
-                dispatcher.utter_message(text=f"Customers often buy it with: {', '.join(also)}.")
+                dispatcher.utter_message(text=phrase("bought_with", language, items=", ".join(also)))
         return [SlotSet("product", product.name)] if product else []
 
 

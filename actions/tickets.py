@@ -14,6 +14,8 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.common import crm, crm_or_apology, customer_id, day, focused_order, session_events
 from actions.forms import last_user_text
 from actions.handover import hand_over
+from actions.locales import day as locale_day
+from actions.locales import language_of, phrase, ticket_status_word
 from crm_store.services import ticket_rules as rules
 from crm_store.services import ticket_updates, tickets
 from actions.problems import escalation_cue, is_frustrated, problems_in, reason_category
@@ -310,9 +312,17 @@ class ActionTicketStatus(Action):
             dispatcher.utter_message(response="utter_no_open_tickets")
             return []
         if rows:
+            language = language_of(tracker)
             lines = [
-                f'- {t.number} "{t.subject}": {t.status.replace("_", " ")} since {day(t.status_since)}'
-                f"{' (high priority)' if t.priority == 'high' else ''}"
+                phrase(
+                    "ticket_line",
+                    language,
+                    number=t.number,
+                    subject=t.subject,
+                    status=ticket_status_word(t.status, language),
+                    since=day(t.status_since) if language == "en" else locale_day(t.status_since, language),
+                )
+                + (" (high priority)" if t.priority == "high" and language == "en" else "")
                 for t in rows
             ]
             dispatcher.utter_message(response="utter_ticket_status", tickets="\n".join(lines))
@@ -320,6 +330,6 @@ class ActionTicketStatus(Action):
         dispatcher.utter_message(
             text=f"Latest update on {news.ticket} ({day(news.at)}): {news.text}."
             if news
-            else "There's no update from our team yet; you'll hear from us as soon as there is."
+            else phrase("no_ticket_update", language_of(tracker))
         )
         return []

@@ -13,6 +13,7 @@ from analytics.digest.kpis import KPIS
 from analytics.digest.links import Links
 from analytics.digest.report import SECTIONS, Digest
 from analytics.pipelines import human_duration
+from crm_store.values.languages import language_name
 
 TEMPLATES = Path(__file__).parent / "templates"
 # Whether a rise is good news (True), bad news (False) or neither (None): it picks the colour.
@@ -102,6 +103,7 @@ def _env() -> Environment:
         lstrip_blocks=True,
     )
     env.globals.update(KPIS=KPIS, SECTIONS=SECTIONS, fmt=fmt)
+    env.filters["language_name"] = language_name
     return env
 
 

@@ -13,7 +13,7 @@ from analytics.bottlenecks import (
 )
 from analytics.digest import charts
 from analytics.digest.anomalies import Anomaly, find_anomalies
-from analytics.digest.kpis import ChannelRow, by_channel, core_kpis, handoff_reasons
+from analytics.digest.kpis import ChannelRow, LanguageRow, by_channel, by_language, core_kpis, handoff_reasons
 from analytics.digest.periods import Period
 from analytics.digest.segments import Move, SegmentSizes, moves, segment_sizes
 from analytics.digest.stalled import StalledRow, open_flag_count, stalled_processes
@@ -108,6 +108,9 @@ class Digest:
     charts: dict[str, bytes] = field(default_factory=dict)
     currency: str | None = None  # ISO 4217 code of revenue and order values; None: bare numbers
     locale: str = "en_GB"  # how amounts are written (Babel)
+    # Conversations per customer language, this period and the one before (by code).
+    languages: list[LanguageRow] = field(default_factory=list)
+    previous_languages: dict[str, LanguageRow] = field(default_factory=dict)
 
     @property
     def empty(self) -> bool:
@@ -157,6 +160,8 @@ def build_digest(
         kpis = core_kpis(s, period)
         channels = by_channel(s, period)
         previous_channels = {r.channel: r for r in by_channel(s, period.previous())}
+        languages = by_language(s, period)
+        previous_languages = {r.language: r for r in by_language(s, period.previous())}
         texts = unanswered_texts(s, period.start, period.end)
         groups = cluster(texts)
         # A period where nothing at all happened (the shop was not live yet) says nothing about what is usual.
@@ -169,6 +174,8 @@ def build_digest(
             history=history,
             channels=channels,
             previous_channels=previous_channels,
+            languages=languages,
+            previous_languages=previous_languages,
             handoff_reasons=handoff_reasons(s, period, top_n),
             stalled=stalled_processes(s, period.end, top_n),
             open_flags=open_flag_count(s, period.end),

@@ -62,22 +62,27 @@ class Matcher:
         name: str | None = None,
         city: str | None = None,
     ) -> None:
-        if email:
-            self._email.setdefault(email, target)
-        if phone:
-            self._phone.setdefault(phone, target)
-        key, place = name_key(name), city_key(city)
-        if key and place:
-            self._names.setdefault((place, _initials(key)), []).append((key, target, phone))
+        self.add_keyed(target, email, phone, name_key(name), city_key(city))
 
     def find(
         self, email: str | None = None, phone: str | None = None, name: str | None = None, city: str | None = None
     ) -> Match | None:
+        return self.find_keyed(email, phone, name_key(name), city_key(city))
+
+    def add_keyed(self, target: Hashable, email: str | None, phone: str | None, key: str, place: str) -> None:
+        """add() with the name and city keys already computed (a bulk import computes them column-wide)."""
+        if email:
+            self._email.setdefault(email, target)
+        if phone:
+            self._phone.setdefault(phone, target)
+        if key and place:
+            self._names.setdefault((place, _initials(key)), []).append((key, target, phone))
+
+    def find_keyed(self, email: str | None, phone: str | None, key: str, place: str) -> Match | None:
         if email and email in self._email:
             return Match(self._email[email], "same email")
         if phone and phone in self._phone:
             return Match(self._phone[phone], "same phone")
-        key, place = name_key(name), city_key(city)
         if key and place:
             for other, target, other_phone in self._names.get((place, _initials(key)), ()):
                 if phone and other_phone and phone != other_phone:

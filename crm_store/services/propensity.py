@@ -6,10 +6,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Float, cast, func, select
+from sqlalchemy import Float, case, cast, func, select
 
 from crm_store.db import UnitOfWork
 from crm_store.models import Customer, Order, PurchasePropensity
+from crm_store.sql import SALE, counted_orders
 
 AT_RISK_BELOW = 0.3
 
@@ -44,11 +45,12 @@ def _rows(uow: UnitOfWork, where, order, limit: int, min_orders: int = 0) -> lis
     bought = (
         select(
             Order.customer_id,
-            func.count().label("n"),
+            # a credit note is no order: it only comes off the spend
+            func.sum(case((Order.kind == SALE, 1), else_=0)).label("n"),
             func.sum(cast(Order.total, Float)).label("spent"),
-            func.max(Order.placed_at).label("last"),
+            func.max(case((Order.kind == SALE, Order.placed_at))).label("last"),
         )
-        .where(Order.status != "cancelled")
+        .where(counted_orders())
         .group_by(Order.customer_id)
         .subquery()
     )

@@ -151,3 +151,25 @@ def test_a_consumer_killed_while_customers_write_loses_and_repeats_nothing(pg_st
     assert [r["text"] for r in rows if r["direction"] == "in"] == sent
     assert _consumer_pid(pg_stack) != first
     assert "crm ingestion crashed (exit code -9); restarting it" in pg_stack.log_path.read_text(errors="replace")
+
+
+def test_a_queue_notice_stored_in_the_crm_is_in_the_rest_outbox_on_the_scale_out_profile(pg_stack: Stack):
+    """What the handoff service tells a queued REST customer (bot.console.monitor) goes through Rasa's API to
+    the REST channel's outbox; the CRM stores it as the queue's message. Each one stored must be fetchable."""
+    sender = unique_sender("pgqueue")
+    handed = pg_stack.say(sender, "I want to talk to a person")
+    assert "handing you over" in " ".join(r.get("text") or "" for r in handed), pg_stack.log()
+    pg_stack.say(sender, "my parcel never arrived")  # a queued customer's message gets the queue's answer
+
+    def queue_notices() -> list[str]:
+        return [
+            r["text"]
+            for r in messages_of(pg_stack.engine, sender)
+            if r["direction"] == "out" and "the next person from our team will see this message" in (r["text"] or "")
+        ]
+
+    stored = eventually(queue_notices, timeout=60)
+    fetched = [m["text"] for m in _outbox(pg_stack, sender)]
+
+    assert stored, f"no queue notice in the CRM:\n{pg_stack.log()}"
+    assert all(text in fetched for text in stored), (stored, fetched)
