@@ -86,6 +86,7 @@ def close(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[dict]:
     return [SlotSet("requested_info", "rating")]
 
 
+_KEEP_IT = re.compile(r"\b(?:keep (?:it|them|the order)|leave it|as it is|stays?)\b", re.I)
 _ABOUT_DELIVERY = re.compile(r"\b(when|arriv\w*|coming|get here|track\w*|deliver\w*|ship\w*|status)\b", re.I)
 
 
@@ -163,6 +164,10 @@ class ActionAnswer(Action):
             return [SlotSet("requested_info", None), *ActionOpenTicket().run(dispatcher, tracker, domain)]
         if asked == "handoff" and answer == "yes":
             return ActionHandoff().run(dispatcher, tracker, domain)
+        if answer == "no" and _KEEP_IT.search(text) and not _CLOSING.search(text):
+            # "nah leave it, I'll keep it": nothing changes, and that is what they want to hear.
+            dispatcher.utter_message(text="OK, nothing changes: it stays as it is. Anything else I can help with?")
+            return [SlotSet("requested_info", "anything_else")]
         if (
             intent == "goodbye"
             or _CLOSING.search(text)
