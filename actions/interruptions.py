@@ -92,7 +92,8 @@ _ASKS = re.compile(
 _KEEP = re.compile(
     r"\b(?:i'?ll|i will|i'?d rather|let me|i'?m going to|gonna|i(?:'d| would)? like to|i want to) (?:just )?keep "
     r"(?:it|them|this|that|the \w+)|\bkeep (?:it|them) after all\b|\b(?:don'?t|do not) (?:want|need) to "
-    r"(?:return|send back|cancel|change) (?:it|them|anything)",
+    r"(?:return|send back|cancel|change) (?:it|them|anything)"
+    r"|\bkeep the (?:old|current|same|existing) (?:address|one)\b|\b(?:it'?s|its) fine,? (?:leave|keep) it\b",
     re.IGNORECASE,
 )
 
