@@ -161,7 +161,16 @@ class HandoffFormValidation:
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[dict[str, Any]]:
         form = self.name().removeprefix("validate_")  # type: ignore[attr-defined]
         text = tracker.latest_message.get("text") or ""
-        if tracker.get_slot("requested_slot") == "order_id" and normalize_email(text) and not _known_customer(tracker):
+        opening_email = (
+            tracker.get_slot("requested_slot") is None
+            and "order_id" in FORM_SLOTS.get(form, ())
+            and next(tracker.get_latest_entity_values("email"), None)
+            and not next(tracker.get_latest_entity_values("order_id"), None)
+        )
+        if (
+            (tracker.get_slot("requested_slot") == "order_id" and normalize_email(text)) or opening_email
+        ) and not _known_customer(tracker):
+            # "hi, my email is …, where is my order?" opens with it: the code goes there at once.
             # A visitor answers "which order?" with their email: a code goes there, and the request
             # goes on once it is typed (actions/verification.py).
             return [
