@@ -34,7 +34,14 @@ from actions.values import rating_and_comment
 from actions.resolving import ask_which, correction_number, resolve, say_taken, status_of_another_order
 from actions.pending_code import code_expected
 from actions.refunds import ActionRefundStatus
-from actions.tickets import ActionOpenTicket, acknowledge_waiting, answer_warranty, answer_when_back
+from actions.tickets import (
+    ActionOpenTicket,
+    ActionTicketStatus,
+    acknowledge_waiting,
+    after_ticket_list,
+    answer_warranty,
+    answer_when_back,
+)
 from crm_store.services import customers, feedback
 from crm_store.values.codes import is_only_code
 from crm_store.values import normalize_email
@@ -145,6 +152,9 @@ class ActionAnswer(Action):
             purpose = asked.split(":", 1)[1] if asked.startswith("order:") else "status"
             # requested_info stays as it is for the skill that asked; each skill clears it when done.
             return _run(_PURPOSES.get(purpose, ActionCheckOrder)(), dispatcher, tracker, domain, order_id=number)
+        if after_ticket_list(tracker) and not number and not answer and not _CLOSING.search(text):
+            # "the lamp one, what is happening?" right after the list of tickets: that ticket's news.
+            return ActionTicketStatus().run(dispatcher, tracker, domain)
         other = status_of_another_order(dispatcher, tracker, domain)  # "and the shoes?" after a status
         if other is not None:
             return other

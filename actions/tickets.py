@@ -293,6 +293,43 @@ class ActionOpenTicket(Action):
         return [SlotSet("requested_info", None)]
 
 
+_WORD = re.compile(r"[^\W\d_]{4,}")
+_NOT_TOPIC = {
+    "ticket",
+    "tickets",
+    "what",
+    "happening",
+    "news",
+    "with",
+    "that",
+    "this",
+    "about",
+    "status",
+    "update",
+    "there",
+}
+
+
+def ticket_about(text: str, rows: list) -> Any:
+    """The one open ticket whose subject shares a word with the message ("the lamp one"), else None."""
+    words = {w.lower() for w in _WORD.findall(text or "")} - _NOT_TOPIC
+    hits = [t for t in rows if words & {w.lower() for w in _WORD.findall(t.subject or "")}]
+    return hits[0] if len(hits) == 1 else None
+
+
+def after_ticket_list(tracker: Tracker) -> bool:
+    """Whether the assistant's last turn listed the customer's tickets."""
+    seen_user = False
+    for event in reversed(list(tracker.events)):
+        if event.get("event") == "user":
+            if seen_user:
+                return False
+            seen_user = True
+        elif seen_user and event.get("event") == "action" and event.get("name") == "action_ticket_status":
+            return True
+    return False
+
+
 class ActionTicketStatus(Action):
     def name(self) -> str:
         return "action_ticket_status"
@@ -308,6 +345,15 @@ class ActionTicketStatus(Action):
             news = ticket_updates.latest_update(crm(), owner, named[0] if named else None)
         if crm_down:
             return []
+        if not named and len(rows) > 1:
+            about = ticket_about(tracker.latest_message.get("text") or "", rows)
+            if about is not None:
+                # "the lamp one, what is happening?": that ticket alone, with its latest update.
+                rows = [about]
+                with crm_or_apology(dispatcher, tracker, "ticket look-up") as crm_down:
+                    news = ticket_updates.latest_update(crm(), owner, about.number)
+                if crm_down:
+                    return []
         if not rows and news is None:
             dispatcher.utter_message(response="utter_no_open_tickets")
             return []

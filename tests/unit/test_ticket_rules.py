@@ -98,3 +98,13 @@ def test_when_someone_gets_back_is_answered_from_the_newest_record_of_the_conver
     assert "business team" in dispatcher.messages[0]["text"]
     assert answer_when_back(CollectingDispatcher(), tracker("s1", "when will someone call me?")) is None
     assert answer_when_back(CollectingDispatcher(), tracker("s1", "when will it arrive?", events=said)) is None
+
+
+def test_a_ticket_is_named_by_a_word_of_its_subject():
+    from types import SimpleNamespace
+
+    from actions.tickets import ticket_about
+
+    lamp, speaker = SimpleNamespace(subject="Desk lamp flickers"), SimpleNamespace(subject="Speaker does not charge")
+    assert ticket_about("the lamp one, what is happening", [lamp, speaker]) is lamp
+    assert ticket_about("what is happening", [lamp, speaker]) is None
