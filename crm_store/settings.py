@@ -71,7 +71,7 @@ class Settings:
     shop_locale: str = "en_GB"
     # Amounts with no currency mark on a receipt are in the shop's currency (ISO 4217).
     shop_currency: str = "EUR"
-    import_batch_size: int = 500  # rows per transaction
+    import_batch_size: int = 10_000  # customer rows per transaction
     import_max_amount: int = 100_000  # an order line beyond this is imported and listed for a person to check
     import_order_lines_per_batch: int = 50_000  # order lines per transaction (an order is never split)
     import_adjustment_skus: str | None = None  # comma-separated; None: the built-in list (POST, M, BANK CHARGES, ...)

@@ -117,9 +117,9 @@ def _csv(
     lines: list[int] = []
     values: list[list[str]] = []
     bad: list[str | None] = []
-    odd = {i for i, row in enumerate(rows) if len(row) != n}
-    if not odd:
+    if all(length == n for length in set(map(len, rows))):
         return header, numbers, rows, [None] * len(rows)
+    odd = {i for i, row in enumerate(rows) if len(row) != n}
     for i, row in enumerate(rows):
         if i not in odd:
             values.append(row)
@@ -188,24 +188,18 @@ def _check_values(frame: pd.DataFrame, header: list[str], encoding: str) -> None
         # One pass over the column's text in C first: most columns of most files need nothing more.
         values = frame[column].to_numpy()
         joined = "\x00" + "\x00".join(values) + "\x00"
-        if (
-            max(map(len, values), default=0) <= MAX_FIELD
-            and "\x00=" not in joined
-            and "\ufffd" not in joined
-            and not _EDGE_SPACE.search(joined)
-        ):
-            continue
-        distinct = pd.Series(pd.unique(values), dtype=object)
-        lengths = distinct.str.len()
-        reasons: dict[str, str] = {}
-        for value in distinct[lengths > MAX_FIELD]:
-            reasons.setdefault(value, f"{column!r} holds {len(value):,} characters (at most {MAX_FIELD:,})")
-        for value in distinct[distinct.str.startswith("=")]:
-            reasons.setdefault(value, f"{column!r} holds a formula ({value[:30]}), not a value: export values")
-        for value in distinct[distinct.str.contains("\ufffd", regex=False)]:
-            reasons.setdefault(value, f"{column!r} holds bytes that are not {encoding} text")
-        if reasons:
-            hit = frame[column].isin(list(reasons)) & frame[BAD].isna()
-            frame.loc[hit, BAD] = frame.loc[hit, column].map(reasons)
-        if (distinct.str.strip() != distinct).any():
+        if max(map(len, values), default=0) > MAX_FIELD or "\x00=" in joined or "\ufffd" in joined:
+            distinct = pd.Series(pd.unique(values), dtype=object)
+            lengths = distinct.str.len()
+            reasons: dict[str, str] = {}
+            for value in distinct[lengths > MAX_FIELD]:
+                reasons.setdefault(value, f"{column!r} holds {len(value):,} characters (at most {MAX_FIELD:,})")
+            for value in distinct[distinct.str.startswith("=")]:
+                reasons.setdefault(value, f"{column!r} holds a formula ({value[:30]}), not a value: export values")
+            for value in distinct[distinct.str.contains("\ufffd", regex=False)]:
+                reasons.setdefault(value, f"{column!r} holds bytes that are not {encoding} text")
+            if reasons:
+                hit = frame[column].isin(list(reasons)) & frame[BAD].isna()
+                frame.loc[hit, BAD] = frame.loc[hit, column].map(reasons)
+        if _EDGE_SPACE.search(joined):
             frame[column] = frame[column].str.strip()

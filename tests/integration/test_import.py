@@ -229,3 +229,28 @@ def test_a_cancelled_status_is_netted_by_a_credit_note(uow_factory, tmp_path):
         ("W-2-C", Decimal("-30.00"), "cancelled", "credit_note"),
     ]
     assert Decimal(str(net)) == Decimal("80.00")
+
+
+def test_a_gzipped_customer_export_with_broken_rows_imports_the_rest(uow_factory, tmp_path):
+    import gzip
+
+    text = (
+        "name,email,phone,city\n"
+        "Greta Lang,greta@example.com,030 5550 1234,Berlin\n"
+        "Hans, Broken,hans@example.com,,Bonn\n"  # an unquoted comma: one value too many
+        f"Ida Roth,ida@example.com,,{'X' * 10_000}\n"
+        "Jan Kurz,jan@example.com\n"  # trailing empty columns left out: a whole row
+    )
+    path = tmp_path / "customers.csv.gz"
+    path.write_bytes(gzip.compress(text.encode("utf-8")))
+
+    report = import_customers(uow_factory, path, NOW, region="DE")
+
+    assert report.bad == [
+        (3, "5 values for 4 columns (an unquoted delimiter?)"),
+        (4, "'city' holds 10,000 characters (at most 1,000)"),
+    ]
+    assert [c[:2] for c in customers(uow_factory)] == [
+        ("Greta Lang", "greta@example.com"),
+        ("Jan Kurz", "jan@example.com"),
+    ]
