@@ -92,3 +92,72 @@ def order_fields(order: Any) -> dict[str, str]:
         fields[f"status_date_{code}"] = day(order.status_since, code)
         fields[f"placed_date_{code}"] = day(order.placed_at, code)
     return fields
+
+
+# Sentences some actions compose around the CRM's values, per language ({name} filled by phrase()).
+_PHRASES: dict[str, dict[str, str]] = {
+    "in_stock": {
+        "en": "in stock ({n} available)",
+        "de": "auf Lager ({n} verfügbar)",
+        "fr": "en stock ({n} disponibles)",
+        "es": "en stock ({n} disponibles)",
+    },
+    "out_of_stock": {
+        "en": "currently out of stock",
+        "de": "gerade nicht auf Lager",
+        "fr": "en rupture de stock pour le moment",
+        "es": "agotado por ahora",
+    },
+    "bought_with": {
+        "en": "Customers often buy it with: {items}.",
+        "de": "Kunden kaufen es oft zusammen mit: {items}.",
+        "fr": "Les clients l'achètent souvent avec : {items}.",
+        "es": "Los clientes suelen comprarlo con: {items}.",
+    },
+    "no_refund_due": {
+        "en": "No refund is due on it: it is {status}, and nothing was refunded or returned.",
+        "de": "Darauf ist keine Erstattung fällig: Sie ist {status}, und es wurde nichts erstattet oder zurückgeschickt.",
+        "fr": "Aucun remboursement n'est dû : elle est {status}, et rien n'a été remboursé ni retourné.",
+        "es": "No corresponde ningún reembolso: está {status}, y no se ha reembolsado ni devuelto nada.",
+    },
+    "refund_on_its_way": {
+        "en": "Its refund is being prepared; you'll get an email when it is paid.",
+        "de": "Die Erstattung wird vorbereitet; Sie bekommen eine E-Mail, sobald sie ausgezahlt ist.",
+        "fr": "Le remboursement est en préparation ; vous recevrez un e-mail dès qu'il sera versé.",
+        "es": "El reembolso se está preparando; recibirá un correo cuando se haya pagado.",
+    },
+    "refund_back": {
+        "en": "The refund of {amount} goes back to your payment method within 5 working days.",
+        "de": "Die Erstattung von {amount} geht innerhalb von 5 Werktagen an Ihre Zahlungsart zurück.",
+        "fr": "Le remboursement de {amount} revient sur votre moyen de paiement sous 5 jours ouvrés.",
+        "es": "El reembolso de {amount} vuelve a su método de pago en 5 días hábiles.",
+    },
+    "ticket_line": {
+        "en": '- {number} "{subject}": {status} since {since}',
+        "de": "- {number} „{subject}“: {status} seit {since}",
+        "fr": "- {number} « {subject} » : {status} depuis le {since}",
+        "es": "- {number} «{subject}»: {status} desde el {since}",
+    },
+    "no_ticket_update": {
+        "en": "There's no update from our team yet; you'll hear from us as soon as there is.",
+        "de": "Von unserem Team gibt es noch kein Update; Sie hören von uns, sobald es eines gibt.",
+        "fr": "Pas encore de nouvelles de notre équipe ; vous aurez de nos nouvelles dès qu'il y en aura.",
+        "es": "Todavía no hay novedades de nuestro equipo; le avisaremos en cuanto las haya.",
+    },
+}
+# Ticket statuses as a customer reads them.
+_TICKET_STATUS = {
+    "de": {"open": "offen", "in_progress": "in Bearbeitung", "waiting": "wartet auf Sie", "resolved": "gelöst"},
+    "fr": {"open": "ouvert", "in_progress": "en cours", "waiting": "en attente de votre réponse", "resolved": "résolu"},
+    "es": {"open": "abierto", "in_progress": "en curso", "waiting": "esperando su respuesta", "resolved": "resuelto"},
+}
+
+
+def phrase(key: str, language: str, **values: Any) -> str:
+    """One of the sentences above in the language (English when it has no translation), filled."""
+    table = _PHRASES[key]
+    return table.get(language, table["en"]).format(**values)
+
+
+def ticket_status_word(status: str, language: str) -> str:
+    return _TICKET_STATUS.get(language, {}).get(status, status.replace("_", " "))

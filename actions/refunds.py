@@ -18,6 +18,8 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from actions.common import crm, crm_or_apology, customer_id, day, focused_order
 from actions.forms import order_not_on_account
+from actions.locales import language_of, money, phrase, status_word
+from actions.locales import order_summary as locale_summary
 from crm_store.errors import OrderNotFound
 from crm_store.services import orders, payments, returns, shop_answers
 from crm_store.settings import get_settings
@@ -80,13 +82,17 @@ def money_back(order: orders.OrderView) -> str:
     if refunded:
         amount = sum((p.amount for p in refunded), start=type(refunded[0].amount)(0))
         return (
-            f" The refund of {amount:.2f} EUR has been issued to your {refunded[0].method}; banks take up to "
+            f" The refund of {amount:.2f} EUR has been issued to your {refunded[0].method}, the original payment "
+            f"method; banks take up to "
             f"{get_settings().refund_bank_days} working days to show it on your statement."
         )
     captured = [p for p in paid if p.status == "captured"]
     if order.status in ("cancelled", "returned") and captured:
         due = order.status_since + timedelta(days=payments.REFUND_DAYS)
-        return f" The refund of {order.total:.2f} EUR goes back to your {captured[0].method} within 5 working days (by {day(due)})."
+        return (
+            f" The refund of {order.total:.2f} EUR goes back to your {captured[0].method}, the original payment method, "
+            f"within 5 working days (by {day(due)})."
+        )
     return ""
 
 
@@ -104,17 +110,28 @@ class ActionRefundStatus(Action):
                     order = orders.lookup(crm(), number, owner)
                 except OrderNotFound:
                     return order_not_on_account(dispatcher, tracker, number)
-                about = money_back(order) or (
-                    f" No refund is due on it: it is {order.status}, and nothing was refunded or returned."
-                    if order.status not in ("cancelled", "returned")
-                    else " Its refund is being prepared; you'll get an email when it is paid."
-                )
+                language = language_of(tracker)
+                due = order.status in ("cancelled", "returned")
+                if language == "en":
+                    about = money_back(order) or (
+                        " " + phrase("refund_on_its_way", language)
+                        if due
+                        else " " + phrase("no_refund_due", language, status=order.status)
+                    )
+                else:  # the details of money_back are English-only: the gist in the language
+                    about = (
+                        phrase("refund_back", language, amount=money(order.total, language))
+                        if due
+                        else phrase("no_refund_due", language, status=status_word(order.status, language))
+                    )
                 dispatcher.utter_message(
                     response="utter_refund_for_order",
                     order_id=order.number,
-                    status=order.status,
+                    status=order.status if language == "en" else status_word(order.status, language),
                     refund=about.strip(),
-                    contents=f"{', '.join(order.items)}; {order.total:.2f} EUR",
+                    contents=f"{', '.join(order.items)}; {order.total:.2f} EUR"
+                    if language == "en"
+                    else locale_summary(tuple(order.items), order.total, language),
                 )
                 return [SlotSet("order_id", order.number), SlotSet("requested_info", None)]
             rows = returns.returns_of(crm(), owner)

@@ -614,6 +614,9 @@ class ConsoleUser(Base):
     created_at = Column(DateTime, nullable=False)
     last_seen_at = Column(DateTime)
     away_since = Column(DateTime)  # set while the agent is away: not counted as online for the expected wait
+    # ISO 639-1 codes of the languages the person answers customers in, comma-separated
+    # ("en,de"); None = English only. The console compares it with the customer's language.
+    languages = Column(String(40))
 
 
 class ConversationLabel(Base):

@@ -1,6 +1,7 @@
 """`crmbot eval`: held-out NLU quality of the project's pipeline.
 
-Splits nlu/data with Rasa's stratified ``train_test_split`` (80/20, seed 42),
+Splits nlu/data with Rasa's stratified ``train_test_split`` (80/20, seed 42; English and
+each of German, French and Spanish split on its own, see split_per_language),
 trains the pipeline of config.yml on the 80 % (NLU only), parses the held-out
 messages through the loaded Agent and reports intent accuracy, macro-F1,
 faq/* response accuracy, entity F1 (exact span and type; per entity and
@@ -9,8 +10,15 @@ false-acceptance rate (an out_of_scope message that ends as an in-scope
 intent, after the classifier's rejection and the FallbackClassifier).
 The same model is also scored on separately written sets, never trained on:
 tests/nlu/unseen.yml, tests/nlu/blind.yml, tests/nlu/near_misses.yml (a
-shop's words for another business) and tests/nlu/de.yml, fr.yml, es.yml (German, French
-and Spanish customers), those of them that exist.
+shop's words for another business) and tests/nlu/de.yml, fr.yml, es.yml with
+de_more.yml, fr_more.yml, es_more.yml (German, French and Spanish customers), those of
+them that exist.
+
+Per language (the last table): English, German, French and Spanish side by side, each
+with its share of the held-out split (the validation split: messages of nlu/data/<code>/
+for de, fr, es; the rest for English) and its separately written sets (unseen.yml for
+English; <code>.yml and <code>_more.yml for the others): intent accuracy and
+out-of-scope false acceptance.
 """
 
 from __future__ import annotations
@@ -35,8 +43,12 @@ OUT_OF_SCOPE = "out_of_scope"
 DEFAULT_THRESHOLD = 0.4
 # de, fr, es: the held-out sets of the German, French and Spanish customers (docs/languages.md).
 DEFAULT_SETS = tuple(
-    ROOT / "tests" / "nlu" / f"{name}.yml" for name in ("unseen", "blind", "near_misses", "de", "fr", "es")
+    ROOT / "tests" / "nlu" / f"{name}.yml"
+    for name in ("unseen", "blind", "near_misses", "de", "fr", "es", "de_more", "fr_more", "es_more")
 )
+OTHER_LANGUAGES = ("de", "fr", "es")
+# The separately written sets of each language (file stems under tests/nlu/).
+LANGUAGE_SETS = {"en": ("unseen",), **{code: (code, f"{code}_more") for code in OTHER_LANGUAGES}}
 
 
 class Prediction(TypedDict):
@@ -219,6 +231,87 @@ def print_report(title: str, result: dict[str, Any]) -> None:
         print(f"  {c['gold']} -> {c['predicted']}: {c['count']}")
 
 
+def split_per_language(data_dir: Path, train_fraction: float, seed: int) -> tuple[Any, Any]:
+    """The stratified split, drawn for each language on its own data: English (the files
+    directly in data_dir) and each of data_dir/de, fr, es. English's held-out messages then
+    stay the same whatever the other languages add, so its figures compare across rounds."""
+    from rasa.shared.nlu.training_data.loading import load_data
+    from rasa.shared.nlu.training_data.training_data import TrainingData
+
+    parts = [
+        TrainingData().merge(*(load_data(str(f)) for f in sorted(data_dir.glob("*.yml")))),
+        *(load_data(str(data_dir / code)) for code in OTHER_LANGUAGES if (data_dir / code).is_dir()),
+    ]
+    splits = [part.train_test_split(train_frac=train_fraction, random_seed=seed) for part in parts]
+    train = TrainingData().merge(*(t for t, _ in splits))
+    held_out = TrainingData().merge(*(h for _, h in splits))
+    return train, held_out
+
+
+def split_by_language(messages: list[Any], data_dir: Path) -> dict[str, list[int]]:
+    """Indices of the held-out messages per language: those whose text is in nlu/data/<code>/
+    are German, French or Spanish, the rest English."""
+    from rasa.shared.nlu.training_data.loading import load_data
+
+    texts = {
+        code: {m.get("text") for m in load_data(str(data_dir / code)).intent_examples}
+        for code in OTHER_LANGUAGES
+        if (data_dir / code).is_dir()
+    }
+    groups: dict[str, list[int]] = {"en": [], **{code: [] for code in texts}}
+    for index, message in enumerate(messages):
+        code = next((c for c, known in texts.items() if message.get("text") in known), "en")
+        groups[code].append(index)
+    return groups
+
+
+def language_table(
+    held_out: list[Prediction], groups: dict[str, list[int]], written: dict[str, list[Prediction]], threshold: float
+) -> dict[str, dict[str, Any]]:
+    """Intent accuracy and out-of-scope false acceptance per language, on the validation
+    share and on the separately written sets."""
+    table: dict[str, dict[str, Any]] = {}
+    for code, indices in groups.items():
+        validation = score([held_out[i] for i in indices], threshold)
+        row: dict[str, Any] = {
+            "validation_messages": validation["messages"],
+            "validation_accuracy": validation["intent_accuracy"],
+            "validation_oos_false_acceptance": validation["out_of_scope_false_acceptance"],
+            "validation_oos_messages": validation["out_of_scope_messages"],
+        }
+        predictions = [p for stem in LANGUAGE_SETS.get(code, ()) for p in written.get(stem, [])]
+        if predictions:
+            test = score(predictions, threshold)
+            row.update(
+                {
+                    "test_sets": [s for s in LANGUAGE_SETS[code] if s in written],
+                    "test_messages": test["messages"],
+                    "test_accuracy": test["intent_accuracy"],
+                    "test_oos_false_acceptance": test["out_of_scope_false_acceptance"],
+                    "test_oos_messages": test["out_of_scope_messages"],
+                }
+            )
+        table[code] = row
+    return table
+
+
+def print_language_table(table: dict[str, dict[str, Any]]) -> None:
+    print("== per language: intent accuracy / out-of-scope false acceptance")
+    print("lang  validation (n)                      separately written sets (n)")
+    for code, row in table.items():
+        validation = (
+            f"{_fmt(row['validation_accuracy'])} / {_fmt(row['validation_oos_false_acceptance'])} "
+            f"({row['validation_messages']}, OOS {row['validation_oos_messages']})"
+        )
+        test = (
+            f"{_fmt(row['test_accuracy'])} / {_fmt(row['test_oos_false_acceptance'])} "
+            f"({row['test_messages']}, OOS {row['test_oos_messages']}; {'+'.join(row['test_sets'])})"
+            if "test_accuracy" in row
+            else "n/a"
+        )
+        print(f"{code:4s}  {validation:34s}  {test}")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="crmbot eval", description="Held-out NLU evaluation.")
     parser.add_argument("--data", type=Path, default=ROOT / "nlu" / "data")
@@ -249,8 +342,7 @@ def main(argv: list[str] | None = None) -> int:
     from rasa.core.agent import Agent
     from rasa.shared.nlu.training_data.loading import load_data
 
-    data = load_data(str(args.data))
-    train, held_out = data.train_test_split(train_frac=args.train_fraction, random_seed=args.seed)
+    train, held_out = split_per_language(args.data, args.train_fraction, args.seed)
     threshold = fallback_threshold(args.config)
     report: dict[str, Any] = {
         "data": str(args.data),
@@ -264,13 +356,19 @@ def main(argv: list[str] | None = None) -> int:
         model = train_model(args.config, train, Path(tmp))
         report["train_seconds"] = round(time.perf_counter() - started, 1)
         agent = Agent.load(model)
-        report["held_out"] = score(asyncio.run(predict(agent, held_out.intent_examples)), threshold)
+        held_out_predictions = asyncio.run(predict(agent, held_out.intent_examples))
+        report["held_out"] = score(held_out_predictions, threshold)
         print_report(f"held-out {1 - args.train_fraction:.0%} of {args.data}", report["held_out"])
+        written: dict[str, list[Prediction]] = {}
         for path in args.unseen or DEFAULT_SETS:
             if path.is_file():
                 examples = load_data(str(path)).intent_examples
-                report[path.stem] = score(asyncio.run(predict(agent, examples)), threshold)
+                written[path.stem] = asyncio.run(predict(agent, examples))
+                report[path.stem] = score(written[path.stem], threshold)
                 print_report(f"separately written set {path}", report[path.stem])
+        groups = split_by_language(held_out.intent_examples, args.data)
+        report["languages"] = language_table(held_out_predictions, groups, written, threshold)
+        print_language_table(report["languages"])
     print(f"training took {report['train_seconds']} s")
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(report, indent=2), "utf-8")

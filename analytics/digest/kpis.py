@@ -26,6 +26,7 @@ from crm_store.models import (
     Ticket,
 )
 from crm_store.services.handoff_reasons import describe
+from crm_store.sql import SALE, counted_orders
 
 FALLBACK_INTENT = "nlu_fallback"
 REASON_MESSAGES = (
@@ -97,6 +98,33 @@ def by_channel(session: Session, period: Period) -> list[ChannelRow]:
     return [ChannelRow(c or "unknown", int(conv.get(c) or 0), int(msgs.get(c) or 0)) for c in channels]
 
 
+@dataclass(frozen=True)
+class LanguageRow:
+    language: str  # ISO 639-1 code, or "unknown"
+    conversations: int
+
+
+def by_language(session: Session, period: Period) -> list[LanguageRow]:
+    """Conversations started in the period, per language: the language most of the customer's
+    messages in it were written in (messages.language; ties go to the earlier message's), and
+    "unknown" when none was long enough to tell. Most conversations first."""
+    started = session.scalars(select(Conversation.id).where(_in(Conversation.started_at, period))).all()
+    votes: dict[int, Counter[str]] = {}
+    rows = session.execute(
+        select(Message.conversation_id, Message.language)
+        .join(Conversation, Message.conversation_id == Conversation.id)
+        .where(_in(Conversation.started_at, period), Message.direction == "in", Message.language.is_not(None))
+        .order_by(Message.sent_at, Message.id)
+    ).all()
+    for conversation_id, language in rows:
+        votes.setdefault(conversation_id, Counter())[str(language)] += 1
+    counts: Counter[str] = Counter()
+    for conversation_id in started:
+        languages = votes.get(conversation_id)
+        counts[languages.most_common(1)[0][0] if languages else "unknown"] += 1
+    return [LanguageRow(code, n) for code, n in sorted(counts.items(), key=lambda item: (-item[1], item[0]))]
+
+
 def core_kpis(session: Session, period: Period) -> dict[str, float | None]:
     """Every number in KPIS for one period."""
     k: dict[str, float | None] = {}
@@ -133,7 +161,12 @@ def core_kpis(session: Session, period: Period) -> dict[str, float | None]:
     k["ratings"] = len(ratings)
     k["csat"] = sum(ratings) / len(ratings) if ratings else None
 
-    k["orders_opened"] = _count(session, select(func.count()).select_from(Order).where(_in(Order.placed_at, period)))
+    # A credit note (an imported cancellation, negative total) is no order placed: it takes money
+    # back, so revenue is net of the period's credit notes (not the mirror of an order cancelled by
+    # its status: that order is no sale already), and orders placed count sales only.
+    k["orders_opened"] = _count(
+        session, select(func.count()).select_from(Order).where(_in(Order.placed_at, period), Order.kind == SALE)
+    )
     # An order cancelled before the period ended is no sale; one cancelled later stays in this
     # period's revenue, so a finished period's figure never changes.
     cancelled = select(StageHistory.process_id).where(
@@ -141,11 +174,18 @@ def core_kpis(session: Session, period: Period) -> dict[str, float | None]:
     )
     sold = session.execute(
         select(func.count(), func.sum(cast(Order.total, Float))).where(
-            _in(Order.placed_at, period), Order.id.not_in(cancelled)
+            _in(Order.placed_at, period), Order.id.not_in(cancelled), Order.kind == SALE
         )
     ).one()
-    k["revenue"] = float(sold[1] or 0.0)
-    k["aov"] = float(sold[1]) / sold[0] if sold[0] else None
+    credited = session.scalar(
+        select(func.sum(cast(Order.total, Float))).where(
+            _in(Order.placed_at, period), Order.kind != SALE, counted_orders()
+        )
+    )
+    k["revenue"] = float(sold[1] or 0.0) + float(credited or 0.0)
+    # Net revenue over the sales: an order a credit note cancels later the same week (an export's
+    # "C" invoice leaves the order itself as it was) must not inflate the average.
+    k["aov"] = k["revenue"] / sold[0] if sold[0] else None
     k["returns_opened"] = _count(
         session, select(func.count()).select_from(Return).where(_in(Return.created_at, period))
     )

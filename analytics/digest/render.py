@@ -13,6 +13,8 @@ from analytics.digest.kpis import KPIS
 from analytics.digest.links import Links
 from analytics.digest.report import SECTIONS, Digest
 from analytics.pipelines import human_duration
+from crm_store.services.propensity import AT_RISK_BELOW
+from crm_store.values.languages import language_name
 
 TEMPLATES = Path(__file__).parent / "templates"
 # Whether a rise is good news (True), bad news (False) or neither (None): it picks the colour.
@@ -101,7 +103,8 @@ def _env() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.globals.update(KPIS=KPIS, SECTIONS=SECTIONS, fmt=fmt)
+    env.globals.update(KPIS=KPIS, SECTIONS=SECTIONS, fmt=fmt, AT_RISK_BELOW=AT_RISK_BELOW)
+    env.filters["language_name"] = language_name
     return env
 
 

@@ -13,7 +13,8 @@ from analytics.bottlenecks import (
 )
 from analytics.digest import charts
 from analytics.digest.anomalies import Anomaly, find_anomalies
-from analytics.digest.kpis import ChannelRow, by_channel, core_kpis, handoff_reasons
+from analytics.digest.kpis import ChannelRow, LanguageRow, by_channel, by_language, core_kpis, handoff_reasons
+from analytics.digest.outlook import Outlook, outlook
 from analytics.digest.periods import Period
 from analytics.digest.segments import Move, SegmentSizes, moves, segment_sizes
 from analytics.digest.stalled import StalledRow, open_flag_count, stalled_processes
@@ -45,6 +46,7 @@ SECTIONS = {
     "processes": "Orders, returns and tickets",
     "stalled": "Stalled processes",
     "segments": "Segments",
+    "outlook": "Next weeks' sales and customers",
     "unanswered": "What the assistant could not answer",
     "anomalies": "Out of the usual range",
 }
@@ -105,9 +107,13 @@ class Digest:
     anomalies: list[Anomaly]
     little_history: list[str]
     bottlenecks: Bottlenecks | None
+    outlook: Outlook | None = None  # the analytics jobs' latest runs made by `now` (not the period's record)
     charts: dict[str, bytes] = field(default_factory=dict)
     currency: str | None = None  # ISO 4217 code of revenue and order values; None: bare numbers
     locale: str = "en_GB"  # how amounts are written (Babel)
+    # Conversations per customer language, this period and the one before (by code).
+    languages: list[LanguageRow] = field(default_factory=list)
+    previous_languages: dict[str, LanguageRow] = field(default_factory=dict)
 
     @property
     def empty(self) -> bool:
@@ -157,6 +163,8 @@ def build_digest(
         kpis = core_kpis(s, period)
         channels = by_channel(s, period)
         previous_channels = {r.channel: r for r in by_channel(s, period.previous())}
+        languages = by_language(s, period)
+        previous_languages = {r.language: r for r in by_language(s, period.previous())}
         texts = unanswered_texts(s, period.start, period.end)
         groups = cluster(texts)
         # A period where nothing at all happened (the shop was not live yet) says nothing about what is usual.
@@ -169,6 +177,8 @@ def build_digest(
             history=history,
             channels=channels,
             previous_channels=previous_channels,
+            languages=languages,
+            previous_languages=previous_languages,
             handoff_reasons=handoff_reasons(s, period, top_n),
             stalled=stalled_processes(s, period.end, top_n),
             open_flags=open_flag_count(s, period.end),
@@ -179,6 +189,7 @@ def build_digest(
             anomalies=anomalies,
             little_history=little,
             bottlenecks=_bottlenecks(uow, period, now),
+            outlook=outlook(uow, now),
             currency=currency,
             locale=locale,
         )

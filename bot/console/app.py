@@ -33,6 +33,7 @@ from crm_store.services import canned, console_users, handoffs
 from crm_store.services import workspace as workspace_service
 from crm_store.services.agents import display_name, initials
 from crm_store.settings import Settings
+from crm_store.values.languages import language_name
 
 log = logging.getLogger(__name__)
 HERE = Path(__file__).parent
@@ -52,6 +53,7 @@ class Console:
         self.env.filters["ago"] = lambda at: _ago(self.clock(), at)
         self.env.filters["display_name"] = display_name
         self.env.filters["initials"] = initials
+        self.env.filters["language_name"] = language_name
         self.env.filters["iso"] = lambda at: at.isoformat(timespec="seconds") + "Z" if at else ""
         self.monitor = QueueMonitor(self.uow, settings, clock)
         self.read: dict[str, dict[int, int]] = {}
@@ -187,6 +189,7 @@ def create_app(settings: Settings, run_monitor: bool = True) -> Starlette:
         Route("/analytics/segments/{id:rowid}", insight.segment_page),
         Route("/digest/manage", insight.digest_manage, methods=["GET", "POST"]),
         Route("/admin/users/{uid:rowid}/active", manage.user_active, methods=["POST"]),
+        Route("/admin/users/{uid:rowid}/languages", manage.user_languages, methods=["POST"]),
         Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
     ]
     app = Starlette(

@@ -161,3 +161,17 @@ async def user_active(request: Request) -> Response:
     except BadUser as exc:
         return console.render(request, "error.html", 404, message=str(exc))
     return RedirectResponse("/admin/users", status_code=303)
+
+
+@requires("admin")
+async def user_languages(request: Request) -> Response:
+    """The languages a console user answers customers in ("en, fr"): the conversation page says
+    when a customer writes in another one and offers canned replies in the customer's language."""
+    console = _console(request)
+    try:
+        languages = console_users.parse_languages(str(request.state.form.get("languages") or ""))
+        await asyncio.to_thread(console_users.set_languages, console.uow(), request.path_params["uid"], languages)
+    except BadUser as exc:
+        users = await asyncio.to_thread(console_users.list_users, console.uow())
+        return console.render(request, "users.html", 400, users=users, roles=ROLES, error=str(exc))
+    return RedirectResponse("/admin/users", status_code=303)

@@ -237,6 +237,10 @@ async def handoff_page(request: Request) -> Response:
         (c.title, canned_replies.fill(c.body, variables))
         for c in await asyncio.to_thread(console_views.canned_replies, console.uow())
     ]
+    # The customer's language beside the agent's: the page says when they do not share it, and
+    # the replies in the customer's language come first.
+    customer_language = canned_replies.conversation_language(messages)
+    canned = canned_replies.in_language(customer_language, variables) + canned
     agents = [
         u
         for u in await asyncio.to_thread(console_users.list_users, console.uow())
@@ -261,6 +265,9 @@ async def handoff_page(request: Request) -> Response:
         insight=facts,
         notes=notes,
         canned=canned,
+        customer_language=customer_language,
+        shares_language=user.speaks(customer_language),
+        agent_languages=user.languages,
         agents=agents,
         mine=handoff.agent == user.username,
         live=live,

@@ -33,6 +33,33 @@ DEFAULT_CANNED = {
     "Anything else": "Is there anything else I can do for you[, {first_name}]?",
     "Goodbye": "Glad I could help[, {first_name}]. I'm handing you back to our assistant now. Have a good day!",
 }
+# The same replies in the languages the assistant serves beside English: offered on the
+# conversation page when the customer writes in one of them (titles say the language).
+CANNED_BY_LANGUAGE = {
+    "de": {
+        "Greeting": "Hallo[ {first_name}], hier ist {agent} vom Support-Team. Ich lese gerade Ihren Chat.",
+        "Order check": "Danke[ {first_name}], ich sehe mir [Bestellung {order_id}|Ihre Bestellung] gleich für Sie an.",
+        "Ticket opened": "Ich habe dafür [Ticket {ticket_id}|ein Ticket] eröffnet; unser Team antwortet per E-Mail.",
+        "Anything else": "Kann ich sonst noch etwas für Sie tun[, {first_name}]?",
+        "Goodbye": "Schön, dass ich helfen konnte[, {first_name}]. Ich übergebe Sie jetzt wieder an unseren "
+        "Assistenten. Einen schönen Tag noch!",
+    },
+    "fr": {
+        "Greeting": "Bonjour[ {first_name}], ici {agent} de l'équipe support. Je lis votre conversation.",
+        "Order check": "Merci[ {first_name}], je vérifie [la commande {order_id}|votre commande] tout de suite.",
+        "Ticket opened": "J'ai ouvert [le ticket {ticket_id}|un ticket] pour cela ; notre équipe vous répondra par e-mail.",
+        "Anything else": "Puis-je faire autre chose pour vous[, {first_name}] ?",
+        "Goodbye": "Ravi d'avoir pu vous aider[, {first_name}]. Je vous laisse à nouveau avec notre assistant. "
+        "Bonne journée !",
+    },
+    "es": {
+        "Greeting": "Hola[ {first_name}], soy {agent} del equipo de soporte. Estoy leyendo su conversación.",
+        "Order check": "Gracias[ {first_name}], reviso [el pedido {order_id}|su pedido] ahora mismo.",
+        "Ticket opened": "He abierto [el ticket {ticket_id}|un ticket] para esto; nuestro equipo le responderá por correo.",
+        "Anything else": "¿Puedo ayudarle en algo más[, {first_name}]?",
+        "Goodbye": "Me alegra haberle ayudado[, {first_name}]. Le paso de nuevo con nuestro asistente. ¡Que tenga un buen día!",
+    },
+}
 # Bodies this project shipped before, replaced by the ones above where nobody edited them.
 _OLD_DEFAULTS = {
     "Hi {first_name}, this is {agent} from the support team. I'm reading your chat now.",
@@ -61,6 +88,21 @@ def fill(template: str, variables: dict) -> str:
 
     text = _VARIABLE.sub(lambda m: known.get(m.group(1), ""), _OPTIONAL.sub(optional, template))
     return re.sub(r"\s+([,.!?])", r"\1", re.sub(r"[ \t]{2,}", " ", text)).strip()
+
+
+def in_language(language: str | None, variables: dict) -> list[tuple[str, str]]:
+    """The built-in replies in the customer's language, filled, titled "Greeting (FR)"; none
+    for English or a language without translations."""
+    replies = CANNED_BY_LANGUAGE.get(language or "en", {})
+    return [(f"{title} ({(language or '').upper()})", fill(body, variables)) for title, body in replies.items()]
+
+
+def conversation_language(messages: list) -> str | None:
+    """The language the customer writes in: that of their latest message long enough to tell."""
+    for message in reversed(messages):
+        if message.direction == "in" and message.language:
+            return str(message.language)
+    return None
 
 
 def conversation_variables(uow: UnitOfWork, conversation_id: int, agent: str) -> dict[str, str | None]:

@@ -16,6 +16,8 @@ from crm_store.errors import CrmError
 from crm_store.models import AuditEntry, ConsoleSession, ConsoleUser
 
 ROLES = ("agent", "manager", "admin")
+# The languages an agent can be marked as speaking: the ones the assistant serves.
+AGENT_LANGUAGES = ("en", "de", "fr", "es")
 RANK = {role: i for i, role in enumerate(ROLES)}
 # An agent whose console polled within this window counts as online (the console pings every 20 s).
 ONLINE_WINDOW = timedelta(seconds=90)
@@ -35,6 +37,11 @@ class UserView:
     role: str
     active: bool
     last_seen_at: datetime | None
+    languages: tuple[str, ...] = ("en",)
+
+    def speaks(self, language: str | None) -> bool:
+        """True when the person answers in this language (an unknown language counts as English)."""
+        return (language or "en") in self.languages
 
     def at_least(self, role: str) -> bool:
         return RANK[self.role] >= RANK[role]
@@ -135,6 +142,24 @@ def set_active(uow: UnitOfWork, user_id: int, active: bool) -> None:
         uow.commit()
 
 
+def parse_languages(text: str) -> tuple[str, ...]:
+    """ "en, de" -> ("en", "de"): the codes of AGENT_LANGUAGES, in that order; BadUser for others."""
+    codes = {c.strip().lower() for c in text.replace(";", ",").replace(" ", ",").split(",") if c.strip()}
+    unknown = codes - set(AGENT_LANGUAGES)
+    if unknown or not codes:
+        raise BadUser(f'Languages are codes among {", ".join(AGENT_LANGUAGES)}, e.g. "en, de".')
+    return tuple(c for c in AGENT_LANGUAGES if c in codes)
+
+
+def set_languages(uow: UnitOfWork, user_id: int, languages: tuple[str, ...]) -> None:
+    with uow:
+        row = uow.session.get(ConsoleUser, user_id)
+        if row is None:
+            raise BadUser(f"There is no user {user_id}.")
+        row.languages = ",".join(languages)
+        uow.commit()
+
+
 def touch(uow: UnitOfWork, user_id: int, now: datetime) -> None:
     with uow:
         row = uow.session.get(ConsoleUser, user_id)
@@ -192,4 +217,5 @@ def works_queue(uow: UnitOfWork, username: str) -> bool:
 
 
 def _view(row: ConsoleUser) -> UserView:
-    return UserView(row.id, row.username, row.role, bool(row.active), row.last_seen_at)
+    languages = tuple(c for c in (row.languages or "en").split(",") if c) or ("en",)
+    return UserView(row.id, row.username, row.role, bool(row.active), row.last_seen_at, languages)

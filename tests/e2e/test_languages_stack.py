@@ -4,6 +4,7 @@ customer's language; a customer switching language mid-conversation. Uses the se
 
 from __future__ import annotations
 
+import json
 import random
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -38,16 +39,19 @@ def texts(replies: list[dict]) -> str:
     return " ".join(r.get("text", "") for r in replies)
 
 
-def customer_with_orders(stack: Stack, *statuses: str) -> tuple[str, int, list[str]]:
-    """A new REST customer owning one order (one yoga mat, 29.90) per status given."""
-    sender = unique_sender("lang")
+def customer_with_orders(
+    stack: Stack, *statuses: str, channel: str = "rest", sender: str | None = None
+) -> tuple[str, int, list[str]]:
+    """A new customer known on `channel` (REST unless said), owning one order (one yoga mat,
+    29.90) per status given."""
+    sender = sender or unique_sender("lang")
     placed = datetime.utcnow() - timedelta(days=6)
     numbers = []
     uow = UnitOfWork(stack.engine)
     with uow:
         person = uow.customers.add(Customer(name="Test Person", created_at=placed))
         uow.identities.add(
-            ChannelIdentity(customer_id=person.id, channel="rest", external_id=sender, created_at=placed)
+            ChannelIdentity(customer_id=person.id, channel=channel, external_id=sender, created_at=placed)
         )
         mat = uow.session.scalars(select(Product).where(Product.name == "yoga mat")).one()
         for status in statuses:
@@ -256,3 +260,80 @@ def test_asking_for_a_person_is_answered_in_the_language_and_queues_a_handoff(st
         )
     )
     assert handoffs == [("queued",)]
+
+
+@pytest.mark.parametrize(
+    "where, status, cancel, read_back, yes, done, faq, answer",
+    [
+        (
+            "Wo bleibt meine Bestellung {number}?",
+            "ist versandt",
+            "Bitte stornieren Sie meine Bestellung {number}",
+            "kann noch storniert werden",
+            "ja",
+            "ist storniert",
+            "Welche Zahlungsarten bietet ihr an?",
+            "Sie können mit Kredit- oder Debitkarte",
+        ),
+        (
+            "Où en est ma commande {number} ?",
+            "est expédiée",
+            "Je veux annuler ma commande {number}",
+            "peut encore être annulée",
+            "oui",
+            "est annulée",
+            "Quels moyens de paiement acceptez-vous ?",
+            "Vous pouvez payer par carte",
+        ),
+        (
+            "¿Dónde está mi pedido {number}?",
+            "está enviado",
+            "Quiero cancelar mi pedido {number}",
+            "todavía se puede cancelar",
+            "sí",
+            "está cancelado",
+            "¿Qué formas de pago aceptan?",
+            "Puede pagar con tarjeta",
+        ),
+    ],
+    ids=["de", "fr", "es"],
+)
+def test_a_customer_on_telegram_is_served_in_their_language(
+    stack: Stack,
+    telegram,  # type: ignore[no-untyped-def]
+    where: str,
+    status: str,
+    cancel: str,
+    read_back: str,
+    yes: str,
+    done: str,
+    faq: str,
+    answer: str,
+):
+    from tests.e2e.test_telegram_stack import post_update, replies_to, text_update
+
+    chat_id = random.randint(10**8, 10**9)
+    sender, customer_id, (shipped, paid) = customer_with_orders(
+        stack, "shipped", "paid", channel="telegram", sender=str(chat_id)
+    )
+
+    def say(text: str) -> str:
+        before = len(replies_to(telegram, chat_id))
+        assert post_update(stack, text_update(chat_id, text)) == 200
+        eventually(lambda: len(replies_to(telegram, chat_id)) > before, timeout=90)
+        return " ".join(replies_to(telegram, chat_id)[before:])
+
+    assert status in (reply := say(where.format(number=shipped))) and shipped in reply, reply
+    assert read_back in (reply := say(cancel.format(number=paid))), reply
+    markups = [c.get("reply_markup") for c in telegram.calls_to("sendMessage") if c.get("chat_id") == chat_id]
+    buttons = [
+        b["text"]
+        for m in markups
+        if m
+        for row in (json.loads(m) if isinstance(m, str) else m).get("inline_keyboard", [])
+        for b in row
+    ]
+    assert buttons and not any("Yes" in b for b in buttons), buttons
+    assert done in (reply := say(yes)), reply
+    assert rows(stack, select(Order.status).where(Order.number == paid)) == [("cancelled",)]
+    assert answer in (reply := say(faq)), reply

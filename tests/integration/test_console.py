@@ -267,3 +267,71 @@ def test_the_customer_is_told_by_name_who_joined_in_a_sentence_that_starts_with_
     ana.post(f"/handoffs/{handoff_id}/claim", data={"csrf": csrf_of(ana)}, follow_redirects=False)
 
     assert sent == [("Ana from our team has joined the chat.", "handoff")]
+
+
+def french_handoff(settings) -> int:
+    """A customer who wrote in French ("ok" too short to tell), then asked for a person."""
+    uow = unit_of_work(settings)
+    now = datetime.utcnow()
+    with uow:
+        conv = uow.conversations.add(
+            Conversation(
+                sender_id=f"w-{uuid.uuid4().hex[:8]}",
+                channel="webchat",
+                opened_by_event=uuid.uuid4().hex,
+                started_at=now,
+                last_event_at=now,
+            )
+        )
+        for i, (text, language) in enumerate(
+            (("Où est ma commande A-10423 ?", "fr"), ("ok", None), ("Je veux parler à un conseiller", "fr"))
+        ):
+            uow.messages.add(
+                Message(
+                    conversation_id=conv.id,
+                    event_key=uuid.uuid4().hex,
+                    direction="in",
+                    text=text,
+                    intent="request_human",
+                    confidence=0.9,
+                    language=language,
+                    sent_at=now + timedelta(seconds=i + 1),
+                )
+            )
+        uow.commit()
+        sender = conv.sender_id
+    return handoffs.request_handoff(unit_of_work(settings), sender, "asked for a person", now + timedelta(seconds=9)).id
+
+
+def test_each_message_shows_its_language_and_a_french_chat_is_flagged_to_an_agent_without_french(app, settings):
+    handoff_id = french_handoff(settings)
+    ana, root = login(app, "ana"), login(app, "root")
+    ana.post(f"/handoffs/{handoff_id}/claim", data={"csrf": csrf_of(ana)})
+
+    page = ana.get(f"/handoffs/{handoff_id}").text
+
+    assert page.count('<span class="badge lang" title="written in French">FR</span>') == 2
+    assert '<span class="badge lang unknown" title="too short to tell the language">?</span>' in page
+    assert "The customer writes in <b>French</b>, which you do not answer in (you: English)." in page
+    # the French canned replies come first, filled like the English ones
+    options = re.findall(r'<option value="([^"]*)" data-title="([^"]+)">', page)
+    assert options[0][1] == "Greeting (FR)" and options[0][0].startswith("Bonjour, ici Ana de l&#39;équipe support.")
+    assert ("Order check (FR)") in [title for _, title in options]
+    assert "Greeting" in [title for _, title in options]
+
+    # an admin marks ana as speaking French: the page no longer warns, the French replies stay offered
+    users = root.get("/admin/users").text
+    ana_id = re.search(
+        r'action="/admin/users/(\d+)/languages"[^>]*>.*?aria-label="Languages ana answers in', users
+    ).group(1)
+    bad = root.post(f"/admin/users/{ana_id}/languages", data={"csrf": csrf_of(root), "languages": "en, klingon"})
+    assert bad.status_code == 400 and "Languages are codes among en, de, fr, es" in bad.text
+    saved = root.post(
+        f"/admin/users/{ana_id}/languages", data={"csrf": csrf_of(root), "languages": "fr en"}, follow_redirects=False
+    )
+    assert saved.status_code == 303
+    assert 'value="en, fr"' in root.get("/admin/users").text
+
+    page = ana.get(f"/handoffs/{handoff_id}").text
+    assert "The customer writes in <b>French</b>." in page and "which you do not answer in" not in page
+    assert "Greeting (FR)" in page

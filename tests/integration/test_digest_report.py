@@ -166,3 +166,62 @@ def test_memberships_older_than_the_change_log_count_where_they_were(uow_factory
     assert digest.segments.as_of is None
     assert {r.name: (r.size, r.previous) for r in digest.segments.rows} == {"a": (2, 2), "b": (1, 0)}
     assert [(m.customer, m.from_segment, m.to_segment) for m in digest.moves] == [("Joined B", None, "b")]
+
+
+def test_conversations_are_counted_per_customer_language(uow_factory):
+    """Each conversation counts once, in the language most of its customer messages were
+    written in; one with no message long enough to tell is "unknown"."""
+    import uuid
+
+    from crm_store.models import Conversation, Message
+
+    day = MIDNIGHT - timedelta(days=1)
+    # (languages of the customer's messages, in order) per conversation of the day
+    planted = [
+        ["fr", "fr"],
+        ["fr", None, "fr", "en"],  # mostly French, one English sentence
+        ["de"],
+        ["es", "en", "en"],  # switched to English
+        [None],  # "ok": too short to tell
+        ["it"],
+    ]
+    uow = uow_factory()
+    with uow:
+        for n, languages in enumerate(planted):
+            start = day + timedelta(hours=9, minutes=n)
+            conv = Conversation(
+                sender_id=f"lang-{uuid.uuid4().hex[:12]}",
+                channel="rest",
+                started_at=start,
+                last_event_at=start,
+                paused=False,
+                status="open",
+            )
+            uow.session.add(conv)
+            uow.session.flush()
+            for i, language in enumerate(languages):
+                uow.session.add(
+                    Message(
+                        conversation_id=conv.id,
+                        event_key=uuid.uuid4().hex,
+                        direction="in",
+                        text="…",
+                        language=language,
+                        sent_at=start + timedelta(seconds=i),
+                    )
+                )
+        uow.commit()
+
+    digest = build_digest(uow_factory(), last_complete("day", NOW), NOW, history_periods=2)
+
+    assert [(r.language, r.conversations) for r in digest.languages] == [
+        ("fr", 2),
+        ("de", 1),
+        ("en", 1),
+        ("it", 1),
+        ("unknown", 1),
+    ]
+    text, html = render_text(digest), render_html(digest, inline=True)
+    assert "  By the customer's language:\n  French               2 conversations (was 0)\n" in text
+    assert "  unknown              1 conversations (was 0)\n" in text
+    assert "<td style=" in html and ">French</td>" in html and ">Italian</td>" in html
