@@ -153,7 +153,7 @@ def _score(
 
 def grand_total(lines: list[str]) -> tuple[int | None, Decimal | None, bool]:
     """(line index, amount) of the total to pay, or (None, None); and whether other amounts confirm it."""
-    found = candidates(lines)
+    found = _not_taxes(lines, candidates(lines))
     index, amount, checked = _grand_total(lines, found)
     rounding = _rounding(lines)
     if index is not None and amount is not None and rounding is not None and rounding[1] != 0:
@@ -164,6 +164,35 @@ def grand_total(lines: list[str]) -> tuple[int | None, Decimal | None, bool]:
         if index < rounding[0] and not later and rounded % _NICKEL == 0 and amount % _NICKEL != 0:
             return index, rounded, checked
     return index, amount, checked
+
+
+def _not_taxes(lines: list[str], found: list[Candidate]) -> list[Candidate]:
+    """The candidates that are not the tax of a larger amount on the receipt.
+
+    "(Bill Inclusive of 6% GST : RM2.21)" and "(Total Included GST @ 6%: 1.42)" carry the
+    labels of a total, but their amount is the tax inside (or on top of) another amount the
+    receipt states: 2.21 is 6/106 of 39.00. Cash tendered and change are left out of the
+    comparison (a 5.00 total paid with 50.00 is not a tax of it); what was paid is kept in.
+    """
+    tendered = _tendered_and_change(lines)
+    larger = {value for value in ([tendered[0] - tendered[1]] if tendered else [])}
+    for line in lines:
+        label = label_of(line)
+        if not (_CASH.search(label) or _CHANGE.search(label)):
+            larger.update(amounts_in(line))
+
+    def tax_of_another(amount: Decimal) -> bool:
+        for other in larger:
+            if other <= amount * 5:
+                continue
+            for rate in _RATES:
+                inside = (other * rate / (1 + rate)).quantize(_CENT, rounding=ROUND_HALF_UP)
+                on_top = (other * rate).quantize(_CENT, rounding=ROUND_HALF_UP)
+                if amount in (inside, on_top):
+                    return True
+        return False
+
+    return [c for c in found if not tax_of_another(c.amount)]
 
 
 def _stated(line: str, values: set[Decimal], labelled: bool) -> Decimal | None:

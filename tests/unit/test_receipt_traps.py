@@ -145,6 +145,24 @@ Change Due 0.00"""
     assert parse_receipt(text, TODAY, MY).total == "6.00"
 
 
+@pytest.mark.parametrize(
+    "tax_line",
+    ["(Bill Inclusive of 6% GST : RM2.21)", "(Total Included GST @ 6%: 2.21)"],
+)
+def test_the_tax_inside_the_total_is_never_the_total_even_under_a_total_label(tax_line: str):
+    # The grand total's amount is illegible; the only labelled amount left is the tax in it.
+    text = f"""SECRET RECIPE CAKES & CAFE SDN BHD
+Date 11/03/2018
+Original Slice 2 RM26.00
+DoubleChoc Slice 1 RM13.00
+Grand Total obs, 00
+{tax_line}
+Cash RM50.00
+Change RM11.00"""
+
+    assert parse_receipt(text, TODAY, MY).total == "39.00"
+
+
 def test_today_on_a_receipt_is_never_a_date():
     text = """GREEN LEAF MARKET
 YOUR SAVINGS FOR TODAY RM 2.00
