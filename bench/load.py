@@ -632,6 +632,7 @@ def main(argv: list[str] | None = None) -> int:
                         rasa_pids = [rasa_pid, *children(rasa_pid)]
                         stack_pids = descendants(assistant.pid)
                     before = cpu_seconds(rasa_pids), cpu_seconds(stack_pids)
+                    loop_before = cpu_seconds(rasa_pids[:1])
                     machine_before = machine_busy()
                     client_before = time.process_time()
                     token_of = signer.token_for if target == "crmbot" else None
@@ -642,6 +643,8 @@ def main(argv: list[str] | None = None) -> int:
                     answered = max(1, len(level.latencies))
                     figures["rasa_cpu_ms"] = (cpu_seconds(rasa_pids) - before[0]) * 1000 / answered
                     figures["stack_cpu_ms"] = (cpu_seconds(stack_pids) - before[1]) * 1000 / answered
+                    # The Rasa server's own process (its event loop's work), without its NLU workers.
+                    figures["rasa_loop_cpu_ms"] = (cpu_seconds(rasa_pids[:1]) - loop_before) * 1000 / answered
                     # Cores busy: the served stack (and this bench's own client) per second of the level, and
                     # the whole machine (other people's work included on a shared one).
                     figures["stack_cores"] = (cpu_seconds(stack_pids) - before[1]) / level.seconds
@@ -657,7 +660,11 @@ def main(argv: list[str] | None = None) -> int:
                         beat = read_beat(Path(env["VAR_DIR"]), "rasa") or {}
                         # How late the Rasa loop's heartbeat came: what the supervisor's BEAT_STALE must allow.
                         check += f"; rasa loop lag max {beat.get('max_lag', '?')} s"
-                        if not ok:
+                        # Served without a restart: the same Rasa server, and no child restarted by the supervisor.
+                        restarts = (work / "crmbot.log").read_text(errors="replace").count("restarting")
+                        restarts += rasa_child(assistant) != rasa_pids[0]
+                        check += f"; restarts {restarts}"
+                        if not ok or restarts:
                             failed.append(f"C={c} {transport}: {check}")
                     print(row_line(level, figures, check), flush=True)
                     by_target[target] = figures
@@ -678,7 +685,8 @@ def main(argv: list[str] | None = None) -> int:
                 ratio = crm_f["msgs_s"] / plain_f["msgs_s"] if plain_f["msgs_s"] else float("inf")
                 print(
                     f"{'':<20} {c:>4} {transport}: {ratio:.2f} x plain Rasa's msgs/s (overhead {overhead:+.1%}), "
-                    f"{cpu:+.1%} Rasa CPU per message; the stack kept {crm_f['stack_cores']:.2f} cores busy, "
+                    f"{cpu:+.1%} Rasa CPU per message ({crm_f['rasa_loop_cpu_ms']:.0f} ms in the server's own process); "
+                    f"the stack kept {crm_f['stack_cores']:.2f} cores busy, "
                     f"p95 / p50 {crm_f['p95_ms'] / crm_f['p50_ms']:.1f}",
                     flush=True,
                 )

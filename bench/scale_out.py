@@ -187,7 +187,7 @@ class Meter:
         self.nodes, self.redis = nodes, redis
         found = subprocess.run(["pgrep", "-f", "beam.smp"], capture_output=True, text=True).stdout.split()
         self.rabbit = [int(p) for p in found]
-        self.rabbit_idle_rate = 0.0
+        self.idle: dict[int, dict[str, float]] = {}
         self.admin = make_engine(POSTGRES)
 
     def pg_backends(self, pids: list[int]) -> list[int]:
@@ -214,15 +214,28 @@ class Meter:
         parts["_at"] = time.monotonic()
         return parts
 
-    def measure_idle(self, seconds: float = 10.0) -> None:
-        before, at = cpu_seconds(self.rabbit), time.monotonic()
+    def measure_idle(self, seconds: float = 15.0) -> None:
+        """Each part's CPU per second with no customer, for the first server alone and for both: the
+        heartbeats, the console's queue monitor, the consumers' polls (and RabbitMQ's other clients)."""
+        sets = {1: self.nodes[:1], 2: self.nodes}
+        before = {n: self.sample(nodes) for n, nodes in sets.items()}
         time.sleep(seconds)
-        self.rabbit_idle_rate = (cpu_seconds(self.rabbit) - before) / (time.monotonic() - at)
+        after = {n: self.sample(nodes) for n, nodes in sets.items()}
+        self.idle = {
+            n: {k: (after[n][k] - before[n].get(k, 0.0)) / (after[n]["_at"] - before[n]["_at"]) for k in after[n]}
+            for n in sets
+        }
+        self.idle_seconds = seconds
 
-    def delta(self, before: dict[str, float], after: dict[str, float]) -> dict[str, float]:
-        out = {k: after.get(k, 0.0) - before.get(k, 0.0) for k in after if k != "_at"}
-        out["RabbitMQ"] = max(0.0, out["RabbitMQ"] - self.rabbit_idle_rate * (after["_at"] - before["_at"]))
-        return out
+    @property
+    def rabbit_idle_rate(self) -> float:
+        return self.idle.get(2, {}).get("RabbitMQ", 0.0)
+
+    def delta(self, before: dict[str, float], after: dict[str, float], servers: int) -> dict[str, float]:
+        """CPU seconds of each part beyond its idle rate: what the messages cost."""
+        elapsed = after["_at"] - before["_at"]
+        idle = self.idle.get(servers, {})
+        return {k: max(0.0, after[k] - before.get(k, 0.0) - idle.get(k, 0.0) * elapsed) for k in after if k != "_at"}
 
 
 def start_redis(work: Path) -> tuple[subprocess.Popen, str]:
@@ -251,20 +264,30 @@ def component_table(per_door: dict[str, dict[str, float]], answered: dict[str, i
     return "\n".join(lines)
 
 
-def prediction(parts: dict[str, float], answered: int, one: float, two: float, pinned: bool) -> str:
-    """What the capacity model (docs/capacity.md) predicts for two servers from the one-server door's CPU."""
+def prediction(
+    parts: dict[str, float], answered: int, idle: dict[int, dict[str, float]], one: float, two: float, pinned: bool
+) -> str:
+    """What the capacity model (docs/capacity.md) predicts for two servers from the one-server door's CPU:
+    each server's processes on its core(s), everything on the machine's cores, less the idle work."""
     per = {k: v / max(1, answered) for k, v in parts.items()}
-    node = sum(v for k, v in per.items() if k not in SERVICES and k not in ("bench client", "haproxy"))
-    rest = sum(v for k, v in per.items() if k in SERVICES or k in ("bench client", "haproxy"))
+    outside = (*SERVICES, "bench client", "haproxy")
+    node = sum(v for k, v in per.items() if k not in outside)
+    rest = sum(v for k, v in per.items() if k in outside)
     cores = os.cpu_count() or 1
-    # One server: its node on its core (pinned) or on all; two: each on its own, the machine shared by all.
-    node_cores_one = 1 if pinned else cores
-    x_one = min(node_cores_one / node, cores / (node + rest))
-    x_two = min(2 * (1 if pinned else cores / 2) / node, cores / (node + rest))
+
+    def idle_of(servers: int, node_only: bool) -> float:
+        return sum(v for k, v in idle[servers].items() if k != "_at" and (k not in SERVICES or not node_only))
+
+    node_cores = 1.0 if pinned else float(cores)
+    x_one = min((node_cores - idle_of(1, True)) / node, (cores - idle_of(1, False)) / (node + rest))
+    x_two = min(
+        2 * ((1.0 if pinned else cores / 2) - idle_of(2, True) / 2) / node, (cores - idle_of(2, False)) / (node + rest)
+    )
     return (
         f"capacity model: node {node * 1000:.1f} ms CPU per message, shared services + client + haproxy "
-        f"{rest * 1000:.1f} ms; predicted on this machine if it were idle: one server {x_one:.1f} msgs/s, two "
-        f"{x_two:.1f} (x{x_two / x_one:.2f}); measured {one:.1f} and {two:.1f} (x{two / one if one else float('nan'):.2f})"
+        f"{rest * 1000:.1f} ms, idle work {idle_of(1, False) * 1000:.0f} / {idle_of(2, False) * 1000:.0f} ms per s; "
+        f"predicted for this machine if it were ours alone: one server {x_one:.1f} msgs/s, two {x_two:.1f} "
+        f"(x{x_two / x_one:.2f}); measured {one:.1f} and {two:.1f} (x{two / one if one else float('nan'):.2f})"
     )
 
 
@@ -350,7 +373,7 @@ def main(argv: list[str] | None = None) -> int:
                 parts_before = meter.sample(serving)
                 client_before, balancer_before = time.process_time(), cpu_seconds([balancer.pid])
                 asyncio.run(run_level(urls[door], level, orders, args.seconds, signer.token_for))
-                parts = meter.delta(parts_before, meter.sample(serving))
+                parts = meter.delta(parts_before, meter.sample(serving), len(serving))
                 parts["bench client"] = time.process_time() - client_before
                 parts["haproxy"] = cpu_seconds([balancer.pid]) - balancer_before
                 for name, value in parts.items():
@@ -384,7 +407,20 @@ def main(argv: list[str] | None = None) -> int:
         )
         answered = {door: len(totals[door].latencies) for door in doors}
         print("\n" + component_table(door_parts, answered))
-        print("\n" + prediction(door_parts["1 server"], answered["1 server"], one["msgs_s"], two["msgs_s"], args.pin))
+        print(
+            "idle CPU ms per second (no customer), one server / both: "
+            + ", ".join(
+                f"{k} {meter.idle[1].get(k, 0.0) * 1000:.0f}/{meter.idle[2].get(k, 0.0) * 1000:.0f}"
+                for k in sorted(meter.idle[2])
+                if k != "_at"
+            )
+        )
+        print(
+            "\n"
+            + prediction(
+                door_parts["1 server"], answered["1 server"], meter.idle, one["msgs_s"], two["msgs_s"], args.pin
+            )
+        )
     finally:
         if redis is not None:
             stop(redis)
