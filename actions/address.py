@@ -85,9 +85,12 @@ class ValidateAddressForm(HandoffFormValidation, OrderIdExtraction, FormValidati
 
     async def extract_address(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> dict:
         # An address already in the message ("change A-10424 to Torstrasse 5, 10119 Berlin") is taken, not asked for.
-        if tracker.get_slot("address") or tracker.get_slot("requested_slot") == "address":
+        if tracker.get_slot("address"):
             return {}
         found = parse_address(tracker.latest_message.get("text") or "")
+        # Asked for the address, a message that parses as one is the answer whatever the classifier
+        # made of it ("Lindenallee 7, 50968 Köln" read as a contact question); other answers are
+        # taken as typed (the slot's from_text mapping) and checked by validate_address.
         return {"address": str(found)} if found else {}
 
     def validate_confirmed(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> dict:

@@ -34,13 +34,13 @@ from actions.values import rating_and_comment
 from actions.resolving import ask_which, correction_number, resolve, say_taken, status_of_another_order
 from actions.pending_code import code_expected
 from actions.refunds import ActionRefundStatus
+from actions.forms import answer_when_back
 from actions.tickets import (
     ActionOpenTicket,
     ActionTicketStatus,
     acknowledge_waiting,
     after_ticket_list,
     answer_warranty,
-    answer_when_back,
 )
 from crm_store.services import customers, feedback
 from crm_store.values.codes import is_only_code

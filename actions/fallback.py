@@ -18,11 +18,11 @@ from actions.everyday import ActionOutOfScope
 from actions.forms import bad_order_number_in, order_number
 from actions.orders import ActionCheckOrder
 from actions.problems import problems_in
+from actions.forms import answer_when_back
 from actions.tickets import (
     ActionOpenTicket,
     acknowledge_waiting,
     answer_warranty,
-    answer_when_back,
     asks_for_new_ticket,
 )
 from actions.values import rating_and_comment

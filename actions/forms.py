@@ -19,12 +19,13 @@ from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.exc import SQLAlchemyError
 
 from actions import interruptions
-from actions.common import crm, crm_or_apology, customer_id, run_action
+from actions.common import crm, crm_or_apology, customer_id, run_action, session_events
 from actions.form_slots import FORM_SLOTS, reset_form_slots
 from actions.handover import hand_over
 from crm_store.values.addresses import parse_address
 from actions.resolving import ASKS_FOR_LIST, FORM_PURPOSES, correction_number, resolve, say_taken
 from actions.problems import reason_category
+from crm_store.services import ticket_rules
 from actions.values import order_number, parse_rating
 from crm_store.errors import OrderNotFound
 from crm_store.services import customers, orders
@@ -150,6 +151,53 @@ def _interrupt(kind: str, form: str, dispatcher: CollectingDispatcher, tracker: 
     return left
 
 
+def acknowledge_waiting(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[dict] | None:
+    """ "OK, I'll wait a few more days" (whatever the classifier made of it): nothing to open, the way
+    back is said; None for any other message."""
+    if not ticket_rules.only_waiting(tracker.latest_message.get("text") or ""):
+        return None
+    dispatcher.utter_message(
+        text="Alright, sure. If it hasn't sorted itself out by then, just let me know and I'll have our team "
+        "look into it straight away."
+    )
+    return [SlotSet("requested_info", "anything_else")]
+
+
+_WHEN_BACK = re.compile(
+    r"\b(?:when|how (?:long|soon)|by when)\b.{0,40}\b(?:get(?:s|ting)? back|call|contact|reach (?:out|me)|hear (?:back|from)|"
+    r"reply|respond|answer|get in touch)\b|\bwait for (?:your|an|the) (?:email|call|reply|answer)\b",
+    re.I,
+)
+_RECORD = re.compile(r"\b([TDR])-\d{5}\b")
+
+
+def answer_when_back(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[dict] | None:
+    """ "When will someone get back to me?" after a ticket, a business enquiry or a return was opened in
+    this conversation: when, from the newest of them; None for any other message (or none opened)."""
+    if not _WHEN_BACK.search(tracker.latest_message.get("text") or ""):
+        return None
+    for event in reversed(session_events(tracker)):
+        if event.get("event") != "bot":
+            continue
+        found = _RECORD.findall(event.get("text") or "")
+        number = _RECORD.search(event.get("text") or "")
+        if not found or number is None:
+            continue
+        record = number.group(0)
+        if found[0] == "D":
+            text = f"Our business team contacts you within one working day about {record}, by email or phone."
+        elif found[0] == "T":
+            text = (
+                f"Our support team answers {record} within one working day (the same day if it's urgent), "
+                "by email and here in the chat."
+            )
+        else:
+            text = f"We email you the prepaid return label for {record} within one working day."
+        dispatcher.utter_message(text=text)
+        return [SlotSet("requested_info", "anything_else")]
+    return None
+
+
 class HandoffFormValidation:
     """Mixin before FormValidationAction: a message that is not an answer leaves the form, steps
     aside or asks again (actions/interruptions.py); the second failed answer ends the form and
@@ -176,6 +224,13 @@ class HandoffFormValidation:
             return [
                 *run_action("action_link_account", dispatcher, tracker, domain),
                 SlotSet("order_id", None),
+                SlotSet("requested_slot", None),
+            ]
+        if tracker.get_slot("requested_slot") and ticket_rules.only_waiting(text):
+            # "hmm ok, I'll wait then" to "which order?": no answer to the question, and nothing to do.
+            return [
+                *(acknowledge_waiting(dispatcher, tracker) or []),
+                *reset_form_slots(),
                 SlotSet("requested_slot", None),
             ]
         if _just_asked(tracker, form) and not (

@@ -24,11 +24,11 @@ from sqlalchemy.exc import SQLAlchemyError
 from actions import interruptions
 from actions.common import crm
 from actions.feedback import parse_rating
-from actions.forms import _just_asked
+from actions.forms import _just_asked, answer_when_back
 from actions.handover import hand_over
 from actions.orders import ActionCheckOrder
 from actions.problems import escalation_cue
-from actions.tickets import answer_when_back
+
 from crm_store.services import handoffs, ticket_rules
 
 log = logging.getLogger(__name__)

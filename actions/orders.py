@@ -18,7 +18,8 @@ from actions.handover import hand_over
 from actions.locales import order_fields
 from actions.problems import escalation_cue, item_problem
 from actions.refunds import money_back
-from actions.tickets import ActionOpenTicket, answer_when_back
+from actions.forms import answer_when_back
+from actions.tickets import ActionOpenTicket
 from actions.pending_code import code_expected
 from crm_store.errors import InvalidOrderNumber, OrderNotFound
 from crm_store.services import orders, shipments, shop_answers

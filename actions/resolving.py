@@ -13,14 +13,15 @@ from datetime import datetime
 from typing import Any
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import SlotSet
+from rasa_sdk.events import ActiveLoop, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.exc import SQLAlchemyError
 
 from actions import interruptions
 from actions.common import crm, customer_id, day, focused_order, run_action
 from crm_store.errors import CrmError
-from crm_store.services import orders
+from actions.handover import hand_over
+from crm_store.services import orders, ticket_rules
 from crm_store.services.order_resolver import Resolution, resolve_order
 from crm_store.values.order_ids import find_order_ids
 from crm_store.values.references import is_correction, order_numbers
@@ -207,6 +208,20 @@ def list_orders(dispatcher: CollectingDispatcher, tracker: Tracker, limit: int =
     return True
 
 
+def _asked_before_this_message(tracker: Tracker) -> Any:
+    """What the form asked before the latest customer message (None: the message opened the form)."""
+    events = list(tracker.events)
+    last_user = max((i for i, e in enumerate(events) if e.get("event") == "user"), default=len(events))
+    return next(
+        (
+            e.get("value")
+            for e in reversed(events[:last_user])
+            if e.get("event") == "slot" and e.get("name") == "requested_slot"
+        ),
+        None,
+    )
+
+
 class ActionAskOrderId(Action):
     """The forms' "which order?": the customer's own orders that fit the request as buttons, else the plain question."""
 
@@ -215,6 +230,11 @@ class ActionAskOrderId(Action):
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict]:
         purpose = FORM_PURPOSES.get((tracker.active_loop or {}).get("name") or "", "status")
+        rule = ticket_rules.anger_reason(tracker.latest_message.get("text") or "")
+        if rule and _asked_before_this_message(tracker) != "order_id":
+            # "Where the hell is my stuff, this is f… ridiculous" with no order to take: not "which
+            # order?" but the stated rule for swearing and strong anger, a person.
+            return [*hand_over(dispatcher, tracker, "escalate", rule), ActiveLoop(None)]
         if purpose == "status" and ASKS_FOR_LIST.search(tracker.latest_message.get("text") or ""):
             if list_orders(dispatcher, tracker):
                 return []

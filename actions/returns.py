@@ -30,7 +30,8 @@ from sqlalchemy.exc import SQLAlchemyError
 from crm_store.values import normalize_order_id
 from crm_store.values.sizes import parse_size
 from actions.problems import exchange_kind, item_problem, reason_category
-from actions.tickets import WARRANTY, answer_warranty, answer_when_back, warranty_order
+from actions.forms import answer_when_back
+from actions.tickets import WARRANTY, answer_warranty, warranty_order
 
 
 _REQUEST = re.compile(

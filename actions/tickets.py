@@ -11,8 +11,8 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import crm, crm_or_apology, customer_id, day, focused_order, session_events
-from actions.forms import last_user_text
+from actions.common import crm, crm_or_apology, customer_id, day, focused_order
+from actions.forms import acknowledge_waiting, last_user_text
 from actions.handover import hand_over
 from actions.locales import day as locale_day
 from actions.locales import language_of, phrase, ticket_status_word
@@ -96,53 +96,6 @@ def answer_warranty(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[
         "repairs or replaces the item, or refunds you."
     )
     return [SlotSet("requested_info", None), SlotSet("ticket_id", ticket.number), SlotSet("order_id", number)]
-
-
-def acknowledge_waiting(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[dict] | None:
-    """ "OK, I'll wait a few more days" (whatever the classifier made of it): nothing to open, the way
-    back is said; None for any other message."""
-    if not rules.only_waiting(tracker.latest_message.get("text") or ""):
-        return None
-    dispatcher.utter_message(
-        text="Alright, sure. If it hasn't sorted itself out by then, just let me know and I'll have our team "
-        "look into it straight away."
-    )
-    return [SlotSet("requested_info", "anything_else")]
-
-
-_WHEN_BACK = re.compile(
-    r"\b(?:when|how (?:long|soon)|by when)\b.{0,40}\b(?:get(?:s|ting)? back|call|contact|reach (?:out|me)|hear (?:back|from)|"
-    r"reply|respond|answer|get in touch)\b|\bwait for (?:your|an|the) (?:email|call|reply|answer)\b",
-    re.I,
-)
-_RECORD = re.compile(r"\b([TDR])-\d{5}\b")
-
-
-def answer_when_back(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[dict] | None:
-    """ "When will someone get back to me?" after a ticket, a business enquiry or a return was opened in
-    this conversation: when, from the newest of them; None for any other message (or none opened)."""
-    if not _WHEN_BACK.search(tracker.latest_message.get("text") or ""):
-        return None
-    for event in reversed(session_events(tracker)):
-        if event.get("event") != "bot":
-            continue
-        found = _RECORD.findall(event.get("text") or "")
-        number = _RECORD.search(event.get("text") or "")
-        if not found or number is None:
-            continue
-        record = number.group(0)
-        if found[0] == "D":
-            text = f"Our business team contacts you within one working day about {record}, by email or phone."
-        elif found[0] == "T":
-            text = (
-                f"Our support team answers {record} within one working day (the same day if it's urgent), "
-                "by email and here in the chat."
-            )
-        else:
-            text = f"We email you the prepaid return label for {record} within one working day."
-        dispatcher.utter_message(text=text)
-        return [SlotSet("requested_info", "anything_else")]
-    return None
 
 
 DETAILS = "details:complaint"  # requested_info: "what happened?" after a complaint with no details

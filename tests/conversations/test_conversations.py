@@ -28,7 +28,7 @@ SETS = sets_in(HERE)
 # docs/conversation-judge.md. The order numbers are seeded per conversation, but replies under
 # load can still arrive late on the web chat and earlier rounds saw a turn or two move between
 # runs, so each gate sits MARGIN below the measured rate: about four turns of ~170, three of ~120.
-MEASURED_TURN_RATE = {"own": 165 / 166, "blind": 154 / 187, "batch1": 47 / 124, "batch2": 47 / 113, "batch3": 61 / 127}
+MEASURED_TURN_RATE = {"own": 165 / 166, "blind": 159 / 187, "batch1": 82 / 124, "batch2": 69 / 113, "batch3": 86 / 127}
 MARGIN = 0.025
 UNGATED = {"heldout"}
 # Conversations run two at a time: the stack waits on its action server and database as much as

@@ -85,7 +85,7 @@ def test_one_tone_lexicon_for_frustration_and_priority():
 def test_when_someone_gets_back_is_answered_from_the_newest_record_of_the_conversation():
     from rasa_sdk.executor import CollectingDispatcher
 
-    from actions.tickets import answer_when_back
+    from actions.forms import answer_when_back
     from tests.support.action_calls import tracker
 
     said = [{"event": "bot", "text": "I've opened ticket T-00031 for order A-10423."}]
