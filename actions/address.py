@@ -11,6 +11,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.account import fresh_code_needed
 from actions.common import crm, crm_or_apology, customer_id
+from actions.resolving import resolve, say_taken
 from actions.forms import (
     HandoffFormValidation,
     OrderIdExtraction,
@@ -43,6 +44,16 @@ def confirmation(
     return {slot: "yes"}
 
 
+def _postcode_only(value: Any, text: str) -> bool:
+    """Whether the "order number" read from the message is only the postcode of the address in it."""
+    address = parse_address(text)
+    candidate = value[0] if isinstance(value, list) and value else value
+    digits = re.sub(r"\D", "", str(candidate or ""))
+    if not address or digits.lstrip("0") != address.postcode.lstrip("0"):
+        return False
+    return not re.search(rf"(?i)(?:\ba-?|#|\border\s*(?:no\.?|number)?\s*)0*{address.postcode}\b", text)
+
+
 class ValidateAddressForm(HandoffFormValidation, OrderIdExtraction, FormValidationAction):
     def name(self) -> str:
         return "validate_address_form"
@@ -52,6 +63,15 @@ class ValidateAddressForm(HandoffFormValidation, OrderIdExtraction, FormValidati
         if earlier and tracker.get_slot("requested_slot") in ("address", "confirmed"):
             # "Lindenweg 12, 50667 Koeln" answers "what's the new address?": its postcode is no order number.
             return {"order_id": earlier}
+        text = tracker.latest_message.get("text") or ""
+        if _postcode_only(value, text):
+            # "send it to Kastanienallee 14, 10435 Berlin": 10435 is the postcode, not an order number;
+            # the order is the one the rest of the message (or the request alone) fits.
+            found = resolve(tracker, "address", text.replace(str(parse_address(text).postcode), " "))  # type: ignore[union-attr]
+            if found is None or not found.chosen:
+                return {"order_id": None}
+            say_taken(dispatcher, tracker, found)
+            value = found.chosen
         order = own_order(value, dispatcher, tracker)
         if isinstance(order, dict):
             return order

@@ -16,24 +16,32 @@ from datetime import datetime
 from typing import Any
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import SlotSet
+from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.exc import SQLAlchemyError
 
 from actions.common import crm, crm_or_apology, customer_id, session_events
 from actions.delivery import ActionParcelMissing
 from actions.everyday import ActionInvoiceCopy
-from actions.feedback import parse_rating
 from actions.forms import emoji_only, looks_like_bad_order_number, order_number, yes_or_no
 from actions.handoff import ActionHandoff
+from actions.leads import details_in
 from actions.account import ActionLinkAccount, ActionVerifyCode
 from actions.orders import ActionCheckOrder
 from actions.payments import ActionPaymentProblem
 from actions.products import ActionProductInfo
-from actions.resolving import ask_which, correction_number, resolve, say_taken
+from actions.values import rating_and_comment
+from actions.resolving import ask_which, correction_number, resolve, say_taken, status_of_another_order
 from actions.pending_code import code_expected
 from actions.refunds import ActionRefundStatus
-from actions.tickets import ActionOpenTicket
+from actions.tickets import (
+    ActionOpenTicket,
+    ActionTicketStatus,
+    acknowledge_waiting,
+    after_ticket_list,
+    answer_warranty,
+    answer_when_back,
+)
 from crm_store.services import customers, feedback
 from crm_store.values.codes import is_only_code
 from crm_store.values import normalize_email
@@ -45,19 +53,21 @@ _PURPOSES = {
     "refund": ActionRefundStatus,
     "invoice": ActionInvoiceCopy,
 }
-_STARS = re.compile(r"^\s*(⭐|★){1,5}\s*$")
 _CLOSING = re.compile(
     r"\b(that'?s (?:all|it|everything)|nothing(?: else)?|all good|no(?:pe)?,? thanks?|i'?m good|bye)\b", re.I
 )
 
 
-def _rating(text: str) -> int | None:
+def _rating(text: str) -> tuple[int, str | None] | None:
+    """The rating (and the comment after it) in an answer to "how would you rate us?"."""
     stripped = (text or "").strip()
-    if _STARS.match(stripped):
-        return stripped.count("⭐") + stripped.count("★")
     if stripped in ("👍", "😊", "🙂"):
         return None
-    return parse_rating(stripped) if len(stripped) <= 30 else None
+    return rating_and_comment(stripped)
+
+
+# "5" or "4 - quick, but the colour was wrong" right after "anything else?": a rating, unasked but plain.
+_UNASKED_RATING = re.compile(r"^\s*[1-5]\s*(?:/\s*5|stars?)?\s*(?:$|[-\u2013\u2014:,]\s*\D)", re.I)
 
 
 def _run(
@@ -83,6 +93,7 @@ def close(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[dict]:
     return [SlotSet("requested_info", "rating")]
 
 
+_KEEP_IT = re.compile(r"\b(?:keep (?:it|them|the order)|leave it|as it is|stays?)\b", re.I)
 _ABOUT_DELIVERY = re.compile(r"\b(when|arriv\w*|coming|get here|track\w*|deliver\w*|ship\w*|status)\b", re.I)
 
 
@@ -111,6 +122,9 @@ class ActionAnswer(Action):
         email = next(tracker.get_latest_entity_values("email"), None) or normalize_email(text)
         answer = yes_or_no(intent, text)
 
+        if email and len(details_in(text)) >= 3 and not asked.startswith("email:"):
+            # "bulk order 500 cables. Tom Keller, Keller IT, t.keller@…, +41 …": a business enquiry, no code.
+            return [FollowupAction("lead_form")]
         if email and (tracker.get_slot("unverified_order") or asked.startswith("email:") or not _has_email(tracker)):
             # The email of an order we could not show, or a visitor's email alone: a code goes there.
             return ActionLinkAccount().run(dispatcher, tracker, domain)
@@ -118,14 +132,32 @@ class ActionAnswer(Action):
             # "123456", "123 456", "123-456" right after we sent a code (linking, erasure, a fresh check),
             # whichever intent the classifier guessed for them; six digits at any other time are no code.
             return ActionVerifyCode().run(dispatcher, tracker, domain)
+        claimed = answer_warranty(dispatcher, tracker)
+        if claimed is not None:
+            return claimed
+        when = answer_when_back(dispatcher, tracker)
+        if when is not None:
+            return when
+        waiting = acknowledge_waiting(dispatcher, tracker)  # "ok then I'll wait and see": not a yes to a ticket
+        if waiting is not None:
+            return waiting
         if asked == "details:complaint" and text.strip() and not answer:
             return ActionOpenTicket().run(dispatcher, tracker, domain)
-        if asked == "rating" and _rating(text) is not None:
-            return self._rate(dispatcher, tracker, _rating(text) or 0)
+        rated = _rating(text)
+        if rated is not None and (
+            asked == "rating" or (asked == "anything_else" and _UNASKED_RATING.match(text) and not number)
+        ):
+            return self._rate(dispatcher, tracker, *rated)
         if number:
             purpose = asked.split(":", 1)[1] if asked.startswith("order:") else "status"
             # requested_info stays as it is for the skill that asked; each skill clears it when done.
             return _run(_PURPOSES.get(purpose, ActionCheckOrder)(), dispatcher, tracker, domain, order_id=number)
+        if after_ticket_list(tracker) and not number and not answer and not _CLOSING.search(text):
+            # "the lamp one, what is happening?" right after the list of tickets: that ticket's news.
+            return ActionTicketStatus().run(dispatcher, tracker, domain)
+        other = status_of_another_order(dispatcher, tracker, domain)  # "and the shoes?" after a status
+        if other is not None:
+            return other
         if next(tracker.get_latest_entity_values("product"), None):
             # "and the over-ear headphones?" after a product question: the same question about this one.
             return ActionProductInfo().run(dispatcher, tracker, domain)
@@ -142,6 +174,10 @@ class ActionAnswer(Action):
             return [SlotSet("requested_info", None), *ActionOpenTicket().run(dispatcher, tracker, domain)]
         if asked == "handoff" and answer == "yes":
             return ActionHandoff().run(dispatcher, tracker, domain)
+        if answer == "no" and _KEEP_IT.search(text) and not _CLOSING.search(text):
+            # "nah leave it, I'll keep it": nothing changes, and that is what they want to hear.
+            dispatcher.utter_message(text="OK, nothing changes: it stays as it is. Anything else I can help with?")
+            return [SlotSet("requested_info", "anything_else")]
         if (
             intent == "goodbye"
             or _CLOSING.search(text)
@@ -171,10 +207,12 @@ class ActionAnswer(Action):
         return []
 
     @staticmethod
-    def _rate(dispatcher: CollectingDispatcher, tracker: Tracker, rating: int) -> list[dict]:
+    def _rate(dispatcher: CollectingDispatcher, tracker: Tracker, rating: int, comment: str | None) -> list[dict]:
         with crm_or_apology(dispatcher, tracker, "feedback") as crm_down:
             uow = crm()
-            feedback.save_feedback(uow, customer_id(uow, tracker), rating, None, datetime.utcnow(), tracker.sender_id)
+            feedback.save_feedback(
+                uow, customer_id(uow, tracker), rating, comment, datetime.utcnow(), tracker.sender_id
+            )
         if crm_down:
             return []
         dispatcher.utter_message(response="utter_feedback_thanks" if rating >= 4 else "utter_feedback_sorry")
@@ -200,5 +238,8 @@ class ActionWelcome(Action):
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict]:
         if _CLOSING.search(tracker.latest_message.get("text") or ""):
             return close(dispatcher, tracker)
+        waiting = acknowledge_waiting(dispatcher, tracker)  # "meh, ok, I'll wait a couple more days then"
+        if waiting is not None:
+            return waiting
         dispatcher.utter_message(response="utter_you_are_welcome")
         return [SlotSet("requested_info", "anything_else")]

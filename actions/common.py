@@ -16,6 +16,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from actions.values import order_number
 from crm_store.db import UnitOfWork, unit_of_work
+from crm_store.services import shop_answers
 from crm_store.services.customers import resolve_identity
 
 log = logging.getLogger(__name__)
@@ -83,6 +84,15 @@ def run_action(name: str, dispatcher: CollectingDispatcher, tracker: Tracker, do
         if cls.__module__.startswith("actions.") and cls.name is not Action.name and cls().name() == name:
             return cls().run(dispatcher, tracker, domain)
     raise LookupError(f"no action named {name}")
+
+
+def everyday_instead(dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict] | None:
+    """An invoice copy, a price match or discount codes that the classifier filed under another
+    skill (a business enquiry, a product question, a payment problem): answered as what it is
+    (`action_out_of_scope` answers the everyday requests); None for anything else."""
+    if not shop_answers.everyday_request(tracker.latest_message.get("text") or ""):
+        return None
+    return run_action("action_out_of_scope", dispatcher, tracker, domain)
 
 
 def day(value: datetime) -> str:

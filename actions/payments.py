@@ -12,7 +12,16 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.exc import SQLAlchemyError
 
-from actions.common import crm, crm_or_apology, customer_id, day, focused_order, handoff_summary, session_events
+from actions.common import (
+    crm,
+    crm_or_apology,
+    customer_id,
+    day,
+    everyday_instead,
+    focused_order,
+    handoff_summary,
+    session_events,
+)
 from actions.forms import order_not_on_account, order_number
 from actions.handoff import ActionHandoff
 from actions.orders import answer_status
@@ -76,6 +85,10 @@ class ActionPaymentProblem(Action):
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict]:
         text = tracker.latest_message.get("text") or ""
+        if not problems_in(text):
+            answered = everyday_instead(dispatcher, tracker, domain)  # "can I get the invoice for ..."
+            if answered is not None:
+                return answered
         if next(tracker.get_latest_entity_values("product"), None) and not _ABOUT_MONEY.search(text):
             # "my power bank doesn't charge": a faulty product, not a payment.
             return self._faulty_product(dispatcher, tracker, domain)
@@ -119,7 +132,10 @@ class ActionPaymentProblem(Action):
             order_id=number,
             amount=f"{refund.amount:.2f}",
             refund_id=refund.number,
-            expected=day(refund.expected_by) if refund.expected_by else "5 working days",
+            # The date, and the shop's promise it comes from (docs/shop.md: "within 5 working days").
+            expected=f"{day(refund.expected_by)}, within 5 working days"
+            if refund.expected_by
+            else "within 5 working days",
         )
         cue = escalation_cue(text)
         if cue:  # the refund is done, and the customer also asked for a person or writes again

@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import re
 
+from crm_store.services import ticket_rules
+from crm_store.values.sizes import parse_size
+
 # (kind, title for the customer and the ticket subject, pattern)
 PROBLEMS: tuple[tuple[str, str, re.Pattern[str]], ...] = (
     (
@@ -51,11 +54,6 @@ PROBLEMS: tuple[tuple[str, str, re.Pattern[str]], ...] = (
         ),
     ),
 )
-_FRUSTRATION = re.compile(
-    r"\b(fed up|sick of|ridiculous|unacceptable|furious|angry|annoyed|frustrat\w*|disappointed|terrible|awful|worst|"
-    r"joke|wtf|f+u+c+k+\w*|sh[i1]t+\w*|bullsh[i1]t\w*|crap|bloody|damn)\b|!{2,}",
-    re.I,
-)
 # Cues that a person should take over even when the message also asks for something else.
 _WANTS_PERSON = re.compile(
     r"\b(?:(?:real|actual) (?:person|human)|(?:a |an? )?(?:human|manager|supervisor)\b(?! resources)|speak to (?:someone|somebody|a person)|"
@@ -79,7 +77,9 @@ REASON_CATEGORIES: tuple[tuple[str, re.Pattern[str]], ...] = (
     (
         "defective",
         re.compile(
-            r"\b(defective|faulty|doesn'?t work|does not work|not working|stopped working|won'?t (?:turn|switch) on)\b",
+            r"\b(defective|faulty|doesn'?t (?:work|charge|turn on)|does not (?:work|charge)|not (?:working|charging)|"
+            r"stopped (?:working|charging|turning on)|won'?t (?:turn on|switch on|charge|work)|went (?:black|dead)|"
+            r"(?:screen|display) (?:is )?(?:black|dead)|dead pixels?)\b",
             re.I,
         ),
     ),
@@ -107,7 +107,8 @@ def problems_in(text: str) -> list[tuple[str, str]]:
 
 
 def is_frustrated(text: str) -> bool:
-    return bool(_FRUSTRATION.search(text or ""))
+    """Annoyed or angry, by the one tone lexicon (crm_store/services/ticket_rules.py)."""
+    return ticket_rules.tone(text) != ticket_rules.CALM
 
 
 def escalation_cue(text: str) -> str | None:
@@ -128,7 +129,8 @@ def exchange_kind(text: str) -> str:
     """An exchange (another size or colour) or a replacement (the same item again, intact)."""
     return (
         "exchange"
-        if re.search(r"\b(size|colou?r|bigger|smaller|larger|different one)\b", text or "", re.I)
+        if re.search(r"\b(size|colou?r|bigger|smaller|larger|different one|instead|swap)\b", text or "", re.I)
+        or parse_size(text or "")
         else "replacement"
     )
 

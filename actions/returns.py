@@ -24,10 +24,13 @@ from actions.forms import (
     yes_or_no,
 )
 from crm_store.errors import CrmError, InvalidTransition, OrderNotFound
-from crm_store.services import returns
+from crm_store.services import orders, returns, shop_answers
+from crm_store.settings import get_settings
+from sqlalchemy.exc import SQLAlchemyError
 from crm_store.values import normalize_order_id
 from crm_store.values.sizes import parse_size
-from actions.problems import exchange_kind, reason_category
+from actions.problems import exchange_kind, item_problem, reason_category
+from actions.tickets import WARRANTY, answer_warranty, answer_when_back, warranty_order
 
 
 _REQUEST = re.compile(
@@ -66,11 +69,38 @@ _HOW_TO_SEND = re.compile(
 )
 
 
+_FAULTS = ("defective", "damaged", "missing part")
+
+
+def _warranty_route(tracker: Tracker, number: str) -> str | None:
+    """The warranty route when the item has a fault and the order was delivered before the return window."""
+    said = " ".join(str(v) for v in (tracker.get_slot("reason"), tracker.latest_message.get("text")) if v)
+    if item_problem(said) not in _FAULTS:
+        return None
+    try:
+        uow = crm()
+        order = orders.lookup(uow, number, customer_id(uow, tracker))
+    except (CrmError, SQLAlchemyError):
+        return None
+    if order.status != "delivered":
+        return None
+    settings = get_settings()
+    return shop_answers.warranty_route(
+        order.status_since, datetime.utcnow(), settings.return_window_days, settings.warranty_months
+    )
+
+
 class ValidateReturnForm(HandoffFormValidation, OrderIdExtraction, FormValidationAction):
     def name(self) -> str:
         return "validate_return_form"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[dict]:
+        if tracker.get_slot("requested_slot") is None:
+            claimed = answer_warranty(dispatcher, tracker)  # "ok, open the warranty claim" read as a return
+            if claimed is None:
+                claimed = answer_when_back(dispatcher, tracker)  # "when do u get back to me" read as a return
+            if claimed is not None:
+                return [*claimed, SlotSet("requested_slot", None)]
         opened = tracker.get_slot("return_id")
         text = tracker.latest_message.get("text") or ""
         if (
@@ -125,6 +155,16 @@ class ValidateReturnForm(HandoffFormValidation, OrderIdExtraction, FormValidatio
             return {"order_id": number, "requested_slot": None}
         if crm_down:
             return give_up("order_id")
+        warranty = _warranty_route(tracker, number)
+        if warranty:
+            # A fault found after the return window: a warranty claim (a ticket), not a return.
+            dispatcher.utter_message(text=f"Sorry to hear that. {warranty} Shall I open the warranty claim?")
+            return {
+                **{slot: None for slot in ("item", "reason", "confirmed")},
+                "order_id": number,
+                "requested_slot": None,
+                "requested_info": f"{WARRANTY}{number}",
+            }
         item = tracker.get_slot("item")
         matched = returns.match_item(items, item) if item else None
         if matched is None and len(items) == 1:
@@ -237,4 +277,6 @@ class ActionCreateReturn(Action):
                     return [*reset_form_slots(), SlotSet("return_id", ret.number)]
             except CrmError as exc:
                 dispatcher.utter_message(text=str(exc))
+        if warranty_order(tracker):  # the form ended on the warranty route: its yes is still to come
+            return [*reset_form_slots(), SlotSet("requested_info", tracker.get_slot("requested_info"))]
         return reset_form_slots()

@@ -23,6 +23,31 @@ def order_number(value: Any) -> str | None:
     return None
 
 
+_LEADING_RATING = re.compile(
+    r"^\s*(?:(?:i'?d |i )?(?:give|rate)(?: (?:it|you|this|us))?(?: an?)?\s+)?([1-5]|one|two|three|four|five)"
+    r"(?:\s*(?:/\s*5|out of (?:5|five)|stars?))?(?:\s*[-\u2013\u2014:,.;!)]+\s*|\s+|$)(.*)$",
+    re.IGNORECASE | re.DOTALL,
+)
+_STAR_RUN = re.compile(r"^\s*([\u2b50\u2605]{1,5})\s*(.*)$", re.DOTALL)
+
+
+def rating_and_comment(text: str) -> tuple[int, str | None] | None:
+    """'5', '4 - would be 5 if the colour had been right', '2, shipping is too slow', '⭐⭐⭐ ok' ->
+    (rating, comment or None); None when the message does not start with a rating."""
+    stripped = (text or "").strip()
+    stars = _STAR_RUN.match(stripped)
+    if stars:
+        rest = stars.group(2).strip(" -,.:;")
+        return len(stars.group(1)), rest or None
+    lead = _LEADING_RATING.match(stripped)
+    if lead:
+        value = lead.group(1).lower()
+        rest = lead.group(2).strip(" -,.:;")
+        return (int(value) if value.isdigit() else _WORDS[value]), rest or None
+    rating = parse_rating(stripped) if len(stripped) <= 30 else None
+    return (rating, None) if rating is not None else None
+
+
 def parse_rating(text: str) -> int | None:
     """'5', 'five', '4 stars', '4/5', 'I give it a 3' -> int; two different numbers -> None."""
     found = {int(m.group(1)) if m.group(1) else _WORDS[m.group(2).lower()] for m in _RATING.finditer(text or "")}

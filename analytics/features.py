@@ -15,6 +15,8 @@ import pandas as pd
 from sqlalchemy import DateTime, bindparam, text
 from sqlalchemy.engine import Connection
 
+from analytics.frames import sales
+
 log = logging.getLogger(__name__)
 
 FEATURES = (
@@ -49,6 +51,15 @@ def _days(dialect: str, start: str) -> str:
     return f"(julianday(:now) - julianday({start}))"
 
 
+# The orders that count, as analytics/frames.py counted() says: sales not cancelled, and credit notes
+# except the mirror of an order cancelled by its status; spend is then net of credit notes.
+COUNTED = (
+    "((kind = 'order' AND status NOT IN ('cancelled', 'canceled')) OR (kind <> 'order' AND "
+    "(credit_for_order_id IS NULL OR credit_for_order_id NOT IN "
+    "(SELECT id FROM orders WHERE status IN ('cancelled', 'canceled')))))"
+)
+
+
 def customer_features(conn: Connection, now: datetime) -> pd.DataFrame:
     """One row per customer known at `now` (index customer_id) with the raw FEATURES, counting only what
     happened up to `now` (the run's as-of); NaN where there is nothing to measure."""
@@ -67,8 +78,9 @@ def customer_features(conn: Connection, now: datetime) -> pd.DataFrame:
            f.csat AS csat,
            {_days(d, "c.created_at")} AS tenure_days
     FROM customers c
-    LEFT JOIN (SELECT customer_id, COUNT(*) AS n, SUM(total) AS spent, MAX(placed_at) AS last_order
-               FROM orders WHERE placed_at <= :now AND status <> 'cancelled' GROUP BY customer_id) o ON o.customer_id = c.id
+    LEFT JOIN (SELECT customer_id, SUM(CASE WHEN kind = 'order' THEN 1 ELSE 0 END) AS n, SUM(total) AS spent,
+                      MAX(CASE WHEN kind = 'order' THEN placed_at END) AS last_order
+               FROM orders WHERE placed_at <= :now AND {COUNTED} GROUP BY customer_id) o ON o.customer_id = c.id
     LEFT JOIN (SELECT customer_id, COUNT(*) AS n FROM returns WHERE created_at <= :now GROUP BY customer_id) r ON r.customer_id = c.id
     LEFT JOIN (SELECT customer_id, COUNT(*) AS n FROM tickets WHERE created_at <= :now GROUP BY customer_id) t ON t.customer_id = c.id
     LEFT JOIN (SELECT customer_id, COUNT(*) AS n, SUM(CASE WHEN channel = 'telegram' THEN 1 ELSE 0 END) AS telegram
@@ -96,13 +108,14 @@ def customer_features(conn: Connection, now: datetime) -> pd.DataFrame:
 
 def features_from_frames(customers: pd.DataFrame, orders: pd.DataFrame, now: datetime) -> pd.DataFrame:
     """The same FEATURES as `customer_features`, from frames shaped like the CRM tables:
-    customers (id, created_at) and orders (customer_id, placed_at, total). A shop without chat
+    customers (id, created_at) and orders (customer_id, placed_at, total, kind). Frequency and recency
+    count sales; a credit note only comes off the spend (monetary is net). A shop without chat
     history has no tickets, chats or ratings: those columns are 0 or missing, as SQL gives them."""
     known = customers[customers["created_at"] <= now]
     placed = orders[orders["placed_at"] <= now]
-    per = placed.groupby("customer_id").agg(
-        frequency=("total", "size"), monetary=("total", "sum"), last=("placed_at", "max")
-    )
+    bought = sales(placed)
+    per = bought.groupby("customer_id").agg(frequency=("total", "size"), last=("placed_at", "max"))
+    per = per.join(placed.groupby("customer_id")["total"].sum().rename("monetary"), how="outer")
     frame = pd.DataFrame(index=pd.Index(known["id"].to_numpy(), name="customer_id"))
     frame = frame.join(per)
     day = np.timedelta64(1, "D")

@@ -15,8 +15,10 @@ a new visitor of the widget opens one; the assistant's sessions carry tokens
 signed with the deployment's WEBCHAT_SECRET, plain Rasa's are its socket ids).
 A web chat message counts as answered when the server acknowledges it, which it
 does after the turn's replies were emitted.
-It prints msgs/s and p50/p95/p99 latency per target and level, the overhead ratio
-against the baseline, the Rasa server's CPU per message (and the whole stack's),
+It prints msgs/s and p50/p95/p99 latency per target and level, the ratio to the
+baseline, the Rasa server's CPU per message (its NLU workers included) and the whole
+stack's, and the cores busy (the stack's processes + the bench's own client / the
+whole machine, other people's work included),
 and after each level of the assistant checks the CRM: messages sent == inbound
 rows, bot messages received == outbound rows, no duplicates, every sender's
 messages in the order they were sent. A mismatch fails the bench (exit 1).
@@ -50,6 +52,7 @@ sys.path.insert(0, str(ROOT))
 import httpx  # noqa: E402
 from sqlalchemy import select  # noqa: E402
 
+from bot.rasa.server import THREAD_POOLS  # noqa: E402
 from crm_store import stages  # noqa: E402
 from crm_store.db import UnitOfWork, make_engine, migrate  # noqa: E402
 from crm_store.models import ChannelIdentity, Conversation, Customer, Message, Order  # noqa: E402
@@ -139,16 +142,17 @@ def plan_senders(run_id: str, label: str, transport: str, customers: int, script
     return [[f"load-{run_id}-{label}-{i}-{k}" for k in range(scripts)] for i in range(customers)]
 
 
-def seed_customers(engine, customers: list[tuple[str, list[str]]]) -> dict[str, str]:  # type: ignore[no-untyped-def]
-    """Per simulated customer (channel, sender ids): one CRM customer, a shipped order and an identity
-    for each of its sender ids (a fresh conversation per script); returns sender -> order number."""
+def seed_customers(engine, customers: list[tuple[str, list[str]]], identities: bool = True) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    """Per simulated customer (channel, sender ids): one CRM customer, a shipped order and (identities)
+    an identity for each of its sender ids (a fresh conversation per script); returns sender -> order number.
+    Without identities each sender is a new visitor: its order question leads to the email check."""
     placed = datetime.utcnow() - timedelta(days=4)
     orders = {}
     uow = UnitOfWork(engine)
     with uow:
         for n, (channel, senders) in enumerate(customers):
             customer = uow.customers.add(Customer(name=f"Load Customer {n}", created_at=placed))
-            for sender in senders:
+            for sender in senders if identities else ():
                 uow.identities.add(
                     ChannelIdentity(customer_id=customer.id, channel=channel, external_id=sender, created_at=placed)
                 )
@@ -358,9 +362,12 @@ def assistant_env(work: Path, name: str = "crmbot", **extra: str) -> dict[str, s
     return {k: v for k, v in env.items() if not k.startswith("TELEGRAM_")}
 
 
-def start_assistant(work: Path, env: dict[str, str], name: str = "crmbot") -> subprocess.Popen:
+def start_assistant(
+    work: Path, env: dict[str, str], name: str = "crmbot", prefix: tuple[str, ...] = ()
+) -> subprocess.Popen:
+    """`crmbot run`; `prefix` e.g. ("taskset", "-c", "0") pins it and every process it starts to a core."""
     return subprocess.Popen(
-        [sys.executable, "-m", "bot.cli", "run"],
+        [*prefix, sys.executable, "-m", "bot.cli", "run"],
         cwd=ROOT,
         env=env,
         stdout=(work / f"{name}.log").open("w"),
@@ -399,7 +406,8 @@ def start_plain_rasa(work: Path, model: Path, env: dict[str, str]) -> tuple[subp
             str(work / "plain-credentials.yml"),
         ],
         cwd=work,
-        env={**os.environ, "PYTHONWARNINGS": "ignore", "TF_CPP_MIN_LOG_LEVEL": "2"},
+        # The same thread pools as the assistant's Rasa (one BLAS/OpenMP/TensorFlow thread): a fair baseline.
+        env={**os.environ, **THREAD_POOLS, "PYTHONWARNINGS": "ignore", "TF_CPP_MIN_LOG_LEVEL": "2"},
         stdout=(work / "plain.log").open("w"),
         stderr=subprocess.STDOUT,
         start_new_session=True,
@@ -422,6 +430,25 @@ def cpu_seconds(pids: list[int]) -> float:
 def children(pid: int, pattern: str | None = None) -> list[int]:
     cmd = ["pgrep", "-P", str(pid)] + (["-f", pattern] if pattern else [])
     return [int(p) for p in subprocess.run(cmd, capture_output=True, text=True).stdout.split()]
+
+
+def descendants(pid: int) -> list[int]:
+    """Every process below `pid` (the supervisor's children and theirs: Rasa's NLU workers)."""
+    found, todo = [], [pid]
+    while todo:
+        kids = children(todo.pop())
+        found += kids
+        todo += kids
+    return found
+
+
+def machine_busy() -> tuple[float, float]:
+    """(busy, total) CPU seconds of the whole machine so far, from /proc/stat."""
+    fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = fields[3] + fields[4]
+    total = sum(fields[:8])
+    tick = os.sysconf("SC_CLK_TCK")
+    return (total - idle) / tick, total / tick
 
 
 def rasa_child(supervisor: subprocess.Popen) -> int:
@@ -477,7 +504,7 @@ def chart(results: list[dict], path: Path) -> None:
 
 HEADER = (
     f"{'target':<11} {'transport':<8} {'C':>4} {'msgs/s':>8} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} "
-    f"{'CPU ms/msg':>11} {'errors':>7} {'empty':>6}  CRM check"
+    f"{'CPU ms/msg':>11} {'cores':>14} {'errors':>7} {'empty':>6}  CRM check"
 )
 
 
@@ -485,6 +512,7 @@ def row_line(level: Level, figures: dict[str, float], check: str) -> str:
     return (
         f"{level.target:<11} {level.transport:<8} {level.customers:>4} {figures['msgs_s']:>8.1f} {figures['p50_ms']:>8.0f} "
         f"{figures['p95_ms']:>8.0f} {figures['p99_ms']:>8.0f} {figures['rasa_cpu_ms']:>5.0f}/{figures['stack_cpu_ms']:<5.0f} "
+        f"{figures['stack_cores']:>4.2f}+{figures['client_cores']:.2f}/{figures['machine_cores']:<4.2f} "
         f"{level.errors:>7} {level.empty:>6}  {check}"
     )
 
@@ -494,6 +522,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--levels", default="1,10,50,100")
     parser.add_argument("--seconds", type=float, default=30.0, help="per level, transport and target")
     parser.add_argument("--transport", choices=("rest", "webchat", "both"), default="rest")
+    parser.add_argument(
+        "--mix",
+        choices=("new", "known"),
+        default="new",
+        help="new: every script is a new visitor, whose order question leads to the email check (the realistic "
+        "mix); known: every sender is already linked to its customer, whose order status is answered at once",
+    )
     parser.add_argument("--chart", type=Path, default=None, help="write a PNG chart here")
     parser.add_argument("--json", type=Path, default=None, help="write the figures here")
     parser.add_argument(
@@ -540,6 +575,7 @@ def main(argv: list[str] | None = None) -> int:
             if not (target == "plain rasa" and transport == "webchat")
             for ids in customers
         ],
+        identities=args.mix == "known",
     )
     env = assistant_env(work, **dict(item.split("=", 1) for item in args.env))
     assistant = start_assistant(work, env)
@@ -591,8 +627,14 @@ def main(argv: list[str] | None = None) -> int:
                         )
                     rasa_pids, stack_pids = pids[target]
                     if target == "crmbot":
-                        stack_pids = children(assistant.pid)  # a restarted child has a new pid
+                        # A restarted child has a new pid; the NLU workers are the Rasa server's children.
+                        rasa_pid = rasa_child(assistant)
+                        rasa_pids = [rasa_pid, *children(rasa_pid)]
+                        stack_pids = descendants(assistant.pid)
                     before = cpu_seconds(rasa_pids), cpu_seconds(stack_pids)
+                    loop_before = cpu_seconds(rasa_pids[:1])
+                    machine_before = machine_busy()
+                    client_before = time.process_time()
                     token_of = signer.token_for if target == "crmbot" else None
                     asyncio.run(run_level(urls[target], level, orders, args.seconds, token_of))
                     if spy is not None:
@@ -601,6 +643,16 @@ def main(argv: list[str] | None = None) -> int:
                     answered = max(1, len(level.latencies))
                     figures["rasa_cpu_ms"] = (cpu_seconds(rasa_pids) - before[0]) * 1000 / answered
                     figures["stack_cpu_ms"] = (cpu_seconds(stack_pids) - before[1]) * 1000 / answered
+                    # The Rasa server's own process (its event loop's work), without its NLU workers.
+                    figures["rasa_loop_cpu_ms"] = (cpu_seconds(rasa_pids[:1]) - loop_before) * 1000 / answered
+                    # Cores busy: the served stack (and this bench's own client) per second of the level, and
+                    # the whole machine (other people's work included on a shared one).
+                    figures["stack_cores"] = (cpu_seconds(stack_pids) - before[1]) / level.seconds
+                    figures["client_cores"] = (time.process_time() - client_before) / level.seconds
+                    busy, total = machine_busy()
+                    figures["machine_cores"] = (
+                        (busy - machine_before[0]) / (total - machine_before[1]) * (os.cpu_count() or 1)
+                    )
                     check = ""
                     if target == "crmbot":
                         ok, counts = check_counts(engine, level)
@@ -608,7 +660,11 @@ def main(argv: list[str] | None = None) -> int:
                         beat = read_beat(Path(env["VAR_DIR"]), "rasa") or {}
                         # How late the Rasa loop's heartbeat came: what the supervisor's BEAT_STALE must allow.
                         check += f"; rasa loop lag max {beat.get('max_lag', '?')} s"
-                        if not ok:
+                        # Served without a restart: the same Rasa server, and no child restarted by the supervisor.
+                        restarts = (work / "crmbot.log").read_text(errors="replace").count("restarting")
+                        restarts += rasa_child(assistant) != rasa_pids[0]
+                        check += f"; restarts {restarts}"
+                        if not ok or restarts:
                             failed.append(f"C={c} {transport}: {check}")
                     print(row_line(level, figures, check), flush=True)
                     by_target[target] = figures
@@ -626,9 +682,12 @@ def main(argv: list[str] | None = None) -> int:
                 plain_f, crm_f = by_target["plain rasa"], by_target["crmbot"]
                 overhead = plain_f["msgs_s"] / crm_f["msgs_s"] - 1 if crm_f["msgs_s"] else float("inf")
                 cpu = crm_f["rasa_cpu_ms"] / plain_f["rasa_cpu_ms"] - 1 if plain_f["rasa_cpu_ms"] else float("inf")
+                ratio = crm_f["msgs_s"] / plain_f["msgs_s"] if plain_f["msgs_s"] else float("inf")
                 print(
-                    f"{'':<20} {c:>4} {transport}: overhead vs plain Rasa {overhead:+.1%} msgs/s, {cpu:+.1%} Rasa CPU per "
-                    f"message (target <= {TARGET_OVERHEAD:.0%})",
+                    f"{'':<20} {c:>4} {transport}: {ratio:.2f} x plain Rasa's msgs/s (overhead {overhead:+.1%}), "
+                    f"{cpu:+.1%} Rasa CPU per message ({crm_f['rasa_loop_cpu_ms']:.0f} ms in the server's own process); "
+                    f"the stack kept {crm_f['stack_cores']:.2f} cores busy, "
+                    f"p95 / p50 {crm_f['p95_ms'] / crm_f['p50_ms']:.1f}",
                     flush=True,
                 )
         print(f"load average at the end: {os.getloadavg()[0]:.1f}")

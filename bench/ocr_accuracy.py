@@ -14,9 +14,9 @@ exact accuracy and seconds per image for both, the ratio, and the hardest tenth 
 
 Real scanned receipts (bench/sroie.py explains the set, the halves and the scoring):
 
-    nice .venv/bin/python bench/ocr_accuracy.py --real DIR [--half first] [--limit N] [--jobs 1]
+    nice .venv/bin/python bench/ocr_accuracy.py --real DIR [--half first|all] [--limit N] [--jobs 1]
 
-reads the first half of the SROIE receipts in DIR with the pipeline and with the
+(`--half all` for a folder that holds only the development half) reads the first half of the SROIE receipts in DIR with the pipeline and with the
 baseline a new user would write (plain pytesseract.image_to_string of the image as it
 is + naive regexes), and prints date, total and shop accuracy, seconds per image and
 the ratio of correct fields. Targets: total >= 90 %, date >= 95 %, shop >= 80 %,
@@ -228,9 +228,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--real", type=Path, help="folder of the SROIE set (data/img, data/key)")
     parser.add_argument(
         "--half",
-        choices=("first", "second"),
+        choices=("first", "second", "all"),
         default="first",
-        help="which half of the real set (the second is for acceptance only)",
+        help="which half of the real set (the second is for acceptance only; all: every receipt in a folder"
+        " that holds only the development half)",
     )
     parser.add_argument("--limit", type=int, help="only the first N receipts of the half")
     parser.add_argument("--jobs", type=int, default=1, help="receipts read at once (real set)")

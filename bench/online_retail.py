@@ -4,7 +4,8 @@ The frames have the columns the CRM tables hold (crm_store/models.py), so the be
 the same pure analytics functions the scheduled jobs run on the database:
 
     customers: id, created_at (their first purchase)
-    orders:    id, number, customer_id (NaN where the export has none), placed_at, total
+    orders:    id, number, customer_id (NaN where the export has none), placed_at, total, kind
+               (always "order": cancellations are netted into the lines, rule 4)
     lines:     order_id, product_id, quantity, unit_price
     products:  id, sku, name
 
@@ -84,6 +85,7 @@ def load(path: str) -> RetailFrames:
         .rename(columns={"order_id": "id"})
     )
     orders["number"] = orders["id"].astype(str)
+    orders["kind"] = "order"
     orders["customer_id"] = orders["customer_id"].astype("float")
     lines = (
         bought[["order_id", "product_id", "Quantity", "UnitPrice"]]

@@ -4,7 +4,8 @@ DIR holds `data/img/*.jpg` and `data/key/*.json` as in the public repository
 zzzDavid/ICDAR-2019-SROIE (or `img/` and `key/` directly). The image names are
 sorted and split in two halves: the first half is for development and is the
 default; the second half is kept for acceptance and is read only with
-`--half second`, which development never runs.
+`--half second`, which development never runs. `--half all` reads every receipt
+in the folder, for a copy that holds only the development half.
 
 Fields scored against each key:
   date   the same calendar day (the key's own format read day-first, as in Malaysia)
@@ -46,11 +47,14 @@ def folders(root: Path) -> tuple[Path, Path]:
 
 
 def samples(root: Path, half: str = "first", limit: int | None = None) -> list[Sample]:
-    """The receipts of one half of the set, in name order."""
+    """The receipts of one half of the set (or all of the folder), in name order."""
     img, key = folders(root)
     names = sorted(p.name for p in img.iterdir() if p.suffix.lower() in (".jpg", ".jpeg", ".png"))
     middle = (len(names) + 1) // 2
-    chosen = names[:middle] if half == "first" else names[middle:]
+    halves = {"first": names[:middle], "second": names[middle:], "all": names}
+    if half not in halves:
+        raise ValueError(f"half must be one of {', '.join(halves)}, not {half!r}")
+    chosen = halves[half]
     if limit:
         chosen = chosen[:limit]
     result = []

@@ -10,11 +10,18 @@ import urllib.request
 import uuid
 
 
+# While a person is to take over, the assistant is silent and the handoff service answers each
+# message on its own (bot/console/monitor.py, a tick every 0.4 s): a turn that got no reply waits
+# this long for that answer, as the customer would.
+QUEUED_ANSWER_SECONDS = 8.0
+
+
 class RestChat:
     def __init__(self, rasa_url: str) -> None:
         self.rasa_url = rasa_url
         self.sender = f"conv-{uuid.uuid4().hex[:16]}"
         self.channel = "rest"
+        self._outbox_after = 0
 
     def open(self) -> None:
         pass
@@ -25,7 +32,24 @@ class RestChat:
             f"{self.rasa_url}/webhooks/rest/webhook", data=body, headers={"Content-Type": "application/json"}
         )
         with urllib.request.urlopen(req, timeout=120) as resp:
-            return json.loads(resp.read())
+            replies = json.loads(resp.read())
+        if replies:
+            self._outbox()  # what arrived outside earlier turns is not this turn's answer
+            return replies
+        # No reply in the turn (a paused chat): what the team's side sends goes to the REST outbox.
+        deadline = time.monotonic() + QUEUED_ANSWER_SECONDS
+        while not replies and time.monotonic() < deadline:
+            time.sleep(0.3)
+            replies = self._outbox()
+        return replies
+
+    def _outbox(self) -> list[dict]:
+        query = urllib.parse.urlencode({"sender": self.sender, "after": self._outbox_after})
+        with urllib.request.urlopen(f"{self.rasa_url}/webhooks/rest/messages?{query}", timeout=30) as resp:
+            messages = json.loads(resp.read()).get("messages") or []
+        if messages:
+            self._outbox_after = max(int(m.get("id") or 0) for m in messages)
+        return [{"text": m.get("text", ""), "buttons": m.get("buttons") or []} for m in messages]
 
     def close(self) -> None:
         pass
@@ -89,6 +113,9 @@ class WebChat:
             ):
                 break
         time.sleep(0.3)  # the last emits may still be on the wire
+        deadline = time.monotonic() + QUEUED_ANSWER_SECONDS
+        while len(self.received) == start and time.monotonic() < deadline:
+            time.sleep(0.2)  # a paused chat: the handoff service's answer comes on its own
         return [
             {"text": m.get("text", ""), "buttons": m.get("quick_replies") or m.get("buttons") or []}
             for m in self.received[start:]

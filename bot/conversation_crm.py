@@ -46,6 +46,9 @@ RETURN_FLOW = ["requested", "approved", "received", "refunded"]
 # A handoff the customer asked for, or the documented one after two failed tries (whose turn
 # already fails on the fallback reply), is never an unasked write.
 ASKED_HANDOFF_TRIGGERS = ("request_human", "fallback")
+# A request to delete one's personal data is filed as a ticket for the team: the record the customer
+# asked for, like a handoff they asked for, so it is never counted as unasked.
+ASKED_TICKET_SUBJECTS = ("Delete my personal data",)
 
 
 @dataclass
@@ -419,6 +422,8 @@ def unasked_writes(
             rows = _rows(conn, kind, customers, sender)
             if kind == "handoff":
                 rows = [r for r in rows if r.get("trigger") not in ASKED_HANDOFF_TRIGGERS]
+            if kind == "ticket":
+                rows = [r for r in rows if not str(r.get("subject") or "").startswith(ASKED_TICKET_SUBJECTS)]
             if len(rows) > allowed[kind]:
                 newest = {
                     k: v for k, v in rows[-1].items() if k in ("subject", "item", "reason", "status", "order", "rating")

@@ -135,6 +135,8 @@ class Settings:
     action_db_seconds: int = 5  # a statement an action runs is cancelled after this long
     action_reply_seconds: int = 8  # an action still running after this long answers "one moment"
     action_threads: int = 8  # actions that may wait on the database at once
+    # NLU parser processes beside the Rasa server (bot/rasa/nlu_pool.py); None: one per core, 0: parse in Rasa.
+    nlu_processes: int | None = None
     # Everyday answers the assistant gives from configuration, never guessed (docs/conversations.md).
     refund_processing_days: int = 5  # a received return to the refund paid out
     refund_bank_days: int = 3  # a refund paid out to the money on the customer's account
@@ -315,6 +317,7 @@ _ENV = {
     "action_db_seconds": "ACTION_DB_SECONDS",
     "action_reply_seconds": "ACTION_REPLY_SECONDS",
     "action_threads": "ACTION_THREADS",
+    "nlu_processes": "NLU_PROCESSES",
     "refund_processing_days": "REFUND_PROCESSING_DAYS",
     "refund_bank_days": "REFUND_BANK_DAYS",
     "return_window_days": "RETURN_WINDOW_DAYS",
@@ -368,6 +371,8 @@ _INTS |= {
 _INTS |= {"handoff_escalate_minutes", "handoff_expire_minutes", "handoff_no_agent_minutes", "handoff_notice_minutes"}
 _BOOLS |= {"console_secure_cookies", "console_demo_users"}
 _INTS |= {"webchat_session_hours", "action_db_seconds", "action_reply_seconds", "action_threads"}
+_INTS |= {"nlu_processes"}
+_ZERO_OK = {"nlu_processes"}
 _INTS |= {"refund_processing_days", "refund_bank_days", "return_window_days", "warranty_months"}
 _URL_PREFIXES = {
     "database_url": ("sqlite:///", "postgresql://", "postgresql+psycopg2://"),
@@ -401,7 +406,7 @@ def _parse(name: str, var: str, raw: str) -> object:
             raise SettingsError(f"{var}={raw!r} is not a whole number") from None
         if name in _PORTS and not 0 < number < 65536:
             raise SettingsError(f"{var}={raw!r} is not a port number (1-65535)")
-        if number <= 0:
+        if number < 0 or (number == 0 and name not in _ZERO_OK):
             raise SettingsError(f"{var}={raw!r} must be positive")
         return number
     if name in _FLOATS:

@@ -26,6 +26,7 @@ from crm_store.models import (
     Ticket,
 )
 from crm_store.services.handoff_reasons import describe
+from crm_store.sql import SALE, counted_orders
 
 FALLBACK_INTENT = "nlu_fallback"
 REASON_MESSAGES = (
@@ -160,7 +161,12 @@ def core_kpis(session: Session, period: Period) -> dict[str, float | None]:
     k["ratings"] = len(ratings)
     k["csat"] = sum(ratings) / len(ratings) if ratings else None
 
-    k["orders_opened"] = _count(session, select(func.count()).select_from(Order).where(_in(Order.placed_at, period)))
+    # A credit note (an imported cancellation, negative total) is no order placed: it takes money
+    # back, so revenue is net of the period's credit notes (not the mirror of an order cancelled by
+    # its status: that order is no sale already), and orders placed count sales only.
+    k["orders_opened"] = _count(
+        session, select(func.count()).select_from(Order).where(_in(Order.placed_at, period), Order.kind == SALE)
+    )
     # An order cancelled before the period ended is no sale; one cancelled later stays in this
     # period's revenue, so a finished period's figure never changes.
     cancelled = select(StageHistory.process_id).where(
@@ -168,11 +174,18 @@ def core_kpis(session: Session, period: Period) -> dict[str, float | None]:
     )
     sold = session.execute(
         select(func.count(), func.sum(cast(Order.total, Float))).where(
-            _in(Order.placed_at, period), Order.id.not_in(cancelled)
+            _in(Order.placed_at, period), Order.id.not_in(cancelled), Order.kind == SALE
         )
     ).one()
-    k["revenue"] = float(sold[1] or 0.0)
-    k["aov"] = float(sold[1]) / sold[0] if sold[0] else None
+    credited = session.scalar(
+        select(func.sum(cast(Order.total, Float))).where(
+            _in(Order.placed_at, period), Order.kind != SALE, counted_orders()
+        )
+    )
+    k["revenue"] = float(sold[1] or 0.0) + float(credited or 0.0)
+    # Net revenue over the sales: an order a credit note cancels later the same week (an export's
+    # "C" invoice leaves the order itself as it was) must not inflate the average.
+    k["aov"] = k["revenue"] / sold[0] if sold[0] else None
     k["returns_opened"] = _count(
         session, select(func.count()).select_from(Return).where(_in(Return.created_at, period))
     )

@@ -43,6 +43,30 @@ def insert_frame(conn: Connection, table: str, frame: pd.DataFrame) -> None:
     conn.exec_driver_sql(f"INSERT INTO {table} ({columns}) VALUES ({marks})", list(_tuples(frame)))
 
 
+def update_frame(conn: Connection, table: str, frame: pd.DataFrame, key: str = "id") -> None:
+    """Set the other columns of frame on the rows whose key it names: one COPY into a temporary table and one
+    UPDATE on PostgreSQL (not a round trip per row), executemany on SQLite."""
+    if frame.empty:
+        return
+    others = [c for c in frame.columns if c != key]
+    if conn.dialect.name == "postgresql":
+        scratch = f"_update_{table}"
+        conn.exec_driver_sql(
+            f"CREATE TEMPORARY TABLE IF NOT EXISTS {scratch} ON COMMIT DROP AS "
+            f"SELECT {', '.join(frame.columns)} FROM {table} WHERE false"
+        )
+        conn.exec_driver_sql(f"TRUNCATE {scratch}")
+        insert_frame(conn, scratch, frame)
+        sets = ", ".join(f"{c} = u.{c}" for c in others)
+        conn.exec_driver_sql(f"UPDATE {table} SET {sets} FROM {scratch} u WHERE {table}.{key} = u.{key}")
+        return
+    sets = ", ".join(f"{c} = ?" for c in others)
+    conn.exec_driver_sql(
+        f"UPDATE {table} SET {sets} WHERE {key} = ?",
+        list(_tuples(frame[[*others, key]])),  # type: ignore[arg-type]
+    )
+
+
 def _tuples(frame: pd.DataFrame) -> Sequence[tuple]:
     cols = []
     for c in frame.columns:

@@ -1,94 +1,36 @@
-"""`crmbot import customers FILE.csv`: clean, de-duplicate, merge reversibly, in atomic batches.
+"""`crmbot import customers FILE`: clean, de-duplicate, merge reversibly, in atomic batches.
 
-Rows stream through in batches (IMPORT_BATCH_SIZE, one transaction each). A row that matches a
-customer already in the CRM, or an earlier row of the file, is merged into that customer: missing
-fields are filled, a second email or phone becomes an identity, and the merge log keeps what undo
-needs. A dry run does the same work in one transaction and rolls it back.
+The whole file is read and cleaned column by column (pandas). Then the rows go through in file order, in
+batches (IMPORT_BATCH_SIZE, one transaction each): a row that matches a customer already in the CRM, or an
+earlier row of the file, is merged into that customer (missing fields are filled, a second email or phone
+becomes an identity, and the merge log keeps what undo needs); any other row is a new customer. Matching and
+merging happen in memory (customerbook.py); each batch is written in bulk. A dry run does the same and writes
+nothing.
 """
 
 from __future__ import annotations
 
+import time
 import uuid
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import select
+import numpy as np
+import pandas as pd
 
 from analytics.importing import columns
-from analytics.importing.csvfile import open_csv, rows
-from analytics.importing.duplicates import Matcher, city_from_address
+from analytics.importing.bulk import allocate_ids
+from analytics.importing.columnvalues import dates, distinct
+from analytics.importing.contacts import emails, phones
+from analytics.importing.customerbook import STAMP, CleanRows, CustomerBook, Merge, Ref, write_batch
+from analytics.importing.duplicates import city_from_address, city_key, name_keys
 from analytics.importing.report import ImportInterrupted, ImportReport
-from analytics.importing.values import (
-    BadValue,
-    clean_email,
-    clean_name,
-    clean_phone,
-    parse_when,
-)
+from analytics.importing.sheet import BAD, read_sheet
+from analytics.importing.values import clean_name
 from crm_store.db import UnitOfWork
-from crm_store.models import ChannelIdentity, Customer, CustomerMerge
 
 EARLIEST = datetime(1990, 1, 1)
-
-
-@dataclass(slots=True)
-class CustomerRow:
-    line: int
-    name: str
-    email: str | None
-    phone: str | None
-    city: str | None
-    address: str | None
-    created_at: datetime | None
-
-    def as_json(self) -> dict:
-        return {
-            "name": self.name,
-            "email": self.email,
-            "phone": self.phone,
-            "city": self.city,
-            "address": self.address,
-            "created_at": self.created_at.isoformat() if self.created_at else None,
-        }
-
-
-def clean_customer(
-    line: int, raw: dict[str, str], mapping: dict[str, str], region: str, now: datetime, report: ImportReport
-) -> CustomerRow | None:
-    """A clean row, or None after noting it as bad or flagged."""
-
-    def get(f: str) -> str:
-        return raw.get(mapping[f], "").strip() if f in mapping else ""
-
-    if "__extra__" in raw:
-        report.bad.append((line, "more values than columns (an unquoted delimiter?)"))
-        return None
-    try:
-        name = clean_name(get("name") or f"{get('first_name')} {get('last_name')}")
-        email = clean_email(get("email")) if get("email") else None
-        phone = clean_phone(get("phone"), region) if get("phone") else None
-        created = parse_when(get("created_at")) if get("created_at") else None
-    except BadValue as exc:
-        report.bad.append((line, str(exc)))
-        return None
-    for f, value in (("name", name), ("email", email), ("phone", phone), ("city", get("city"))):
-        if f in mapping or f == "name":
-            if not value:
-                report.missing[f] += 1
-    if not (name or email or phone):
-        report.bad.append((line, "no name, email or phone"))
-        return None
-    if created is not None and (created > now + timedelta(days=1) or created < EARLIEST):
-        report.flagged.append(
-            (line, f"customer since {created:%Y-%m-%d} is {'in the future' if created > now else 'before 1990'}")
-        )
-        return None
-    city = " ".join(get("city").split()).title() if get("city") else None
-    return CustomerRow(
-        line, name or (email or phone or "").split("@")[0], email, phone, city, get("address") or None, created
-    )
 
 
 def import_customers(
@@ -101,224 +43,160 @@ def import_customers(
     dry_run: bool = False,
     progress: Callable[[int], None] | None = None,
 ) -> ImportReport:
-    f = open_csv(path)
-    mapping = columns.detect("customers", f.header, overrides)
+    """progress(n): n more rows placed, called once a batch before it is written."""
+    clock = time.perf_counter()
+    sheet = read_sheet(path)
+    mapping = columns.detect("customers", sheet.header, overrides)
     report = ImportReport("customers", path.name, uuid.uuid4().hex[:12], dry_run, mapping)
-    matcher = Matcher()
-    _index_crm(uow_factory(), matcher)
-    dry_uow = uow_factory() if dry_run else None
-    if dry_uow is not None:
-        dry_uow.__enter__()
+    report.seconds["read"] = time.perf_counter() - clock
+    lines, rows = clean_customers(sheet.frame, mapping, region, now, report)
+    del sheet
+    book = CustomerBook.from_crm(uow_factory())
+    report.seconds["clean"] = time.perf_counter() - clock - report.seconds["read"]
+    report.seconds["match"] = report.seconds["write"] = 0.0
+    # Where each batch's clean rows end: a batch is batch_size lines of the file, bad ones included.
+    ends = np.searchsorted(np.array(rows.line, dtype=np.int64), lines[batch_size - 1 :: batch_size], side="right")
     try:
-        for batch in _batches(rows(f), batch_size):
-            uow = dry_uow or uow_factory()
-            with uow:
-                last = 0
-                made: list[tuple[Ref, CustomerRow]] = []
-                found: list[tuple[Ref, CustomerRow, str]] = []
-                for line, raw in batch:
-                    report.rows += 1
-                    last = line
-                    row = clean_customer(line, raw, mapping, region, now, report)
-                    if row is not None:
-                        _place(row, matcher, made, found)
-                    if progress:
-                        progress(1)
-                _insert_new(uow, made, now)
-                report.created += len(made)
-                _merge_found(uow, found, report, path.name, now)
-                if dry_uow is None:
-                    uow.commit()
-                    report.committed_through = last
+        start = 0
+        for first in range(0, len(lines), batch_size):
+            k = first // batch_size
+            stop = int(ends[k]) if k < len(ends) else len(rows)
+            clock = time.perf_counter()
+            made, found = book.place(rows, start, stop)
+            start = stop
+            if progress:
+                progress(min(batch_size, len(lines) - first))
+            placed = time.perf_counter()
+            report.seconds["match"] += placed - clock
+            _write(uow_factory, book, rows, made, found, report, path.name, now)
+            report.seconds["write"] += time.perf_counter() - placed
+            report.committed_through = int(lines[min(first + batch_size, len(lines)) - 1])
     except Exception as exc:
         raise ImportInterrupted(report, exc) from exc
-    finally:
-        if dry_uow is not None:
-            dry_uow.__exit__(None, None, None)  # rolls everything back
     return report
 
 
-def _batches(it: Iterator, size: int) -> Iterator[list]:
-    batch = []
-    for item in it:
-        batch.append(item)
-        if len(batch) >= size:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
-
-
-class Ref:
-    """Whom the matcher points at: a CRM customer (line None) or one this import made from a line.
-    Its id is known once the batch's new customers are inserted, before any merge into them."""
-
-    __slots__ = ("id", "line")
-
-    def __init__(self, id: int | None = None, line: int | None = None) -> None:
-        self.id, self.line = id, line
-
-
-def _index_crm(uow: UnitOfWork, matcher: Matcher) -> None:
-    refs: dict[int, Ref] = {}
-    with uow:
-        s = uow.session
-        for cid, name, email, phone, address in s.execute(
-            select(Customer.id, Customer.name, Customer.email, Customer.phone, Customer.address)
-        ):
-            refs[cid] = Ref(cid)
-            matcher.add(
-                refs[cid],
-                (email or "").lower() or None,
-                phone if phone and phone.startswith("+") else None,
-                name,
-                city_from_address(address),
-            )
-        for cid, channel, external in s.execute(
-            select(ChannelIdentity.customer_id, ChannelIdentity.channel, ChannelIdentity.external_id).where(
-                ChannelIdentity.channel.in_(("email", "phone"))
-            )
-        ):
-            matcher.add(
-                refs.get(cid) or Ref(cid),
-                external if channel == "email" else None,
-                external if channel == "phone" else None,
-            )
-
-
-def _place(
-    row: CustomerRow, matcher: Matcher, made: list[tuple[Ref, CustomerRow]], found: list[tuple[Ref, CustomerRow, str]]
+def _write(
+    uow_factory: Callable[[], UnitOfWork],
+    book: CustomerBook,
+    rows: CleanRows,
+    made: list[tuple[Ref, int]],
+    found: list[tuple[Ref, int, str]],
+    report: ImportReport,
+    source: str,
+    now: datetime,
 ) -> None:
-    match = matcher.find(row.email, row.phone, row.name, row.city or city_from_address(row.address))
-    if match is None:
-        ref = Ref(None, row.line)
-        made.append((ref, row))
-    else:
-        ref = match.target  # type: ignore[assignment]
-        found.append((ref, row, match.reason))
-    matcher.add(ref, row.email, row.phone, row.name, row.city or city_from_address(row.address))
-
-
-def _insert_new(uow: UnitOfWork, made: list[tuple[Ref, CustomerRow]], now: datetime) -> None:
-    """The batch's new customers in one bulk insert (COPY on PostgreSQL), with ids taken up front
-    so the rows merged into them in this batch can point at them."""
-    if not made:
-        return
-    import pandas as pd
-
-    from analytics.importing.bulk import allocate_ids, insert_frame, when
-
-    conn = uow.session.connection()
-    ids = allocate_ids(conn, "customers", len(made))
-    for (ref, _row), cid in zip(made, ids):
-        ref.id = cid
-    frame = pd.DataFrame(
-        {
-            "id": ids,
-            "name": [r.name[:200] for _, r in made],
-            "email": [r.email for _, r in made],
-            "phone": [r.phone for _, r in made],
-            "address": [_address(r) for _, r in made],
-            "created_at": [r.created_at or now for _, r in made],
-        }
-    )
-    frame["created_at"] = when(frame["created_at"], conn)
-    insert_frame(conn, "customers", frame)
-
-
-def _merge_found(
-    uow: UnitOfWork, found: list[tuple[Ref, CustomerRow, str]], report: ImportReport, source: str, now: datetime
-) -> None:
-    logged = []
-    taken: set[tuple[str, str]] = set()
-    # No autoflush: one flush for the batch instead of one per merge; `taken` stands in for what is unflushed.
-    with uow.session.no_autoflush:
-        for ref, row, reason in found:
-            customer = uow.session.get(Customer, ref.id)
-            merged = merge_row(
-                uow,
-                customer,
-                row,
-                reason,
-                f"{source} line {row.line}",
-                report.run_id,
-                now,
-                log_even_if_unchanged=ref.line is not None,
-                taken=taken,
-            )
-            if merged is not None:
-                logged.append(merged)
+    uow = None if report.dry_run else uow_factory()
+    if uow is not None:
+        uow.__enter__()
+    try:
+        if uow is not None:
+            for (ref, _i), cid in zip(made, allocate_ids(uow.session.connection(), "customers", len(made))):
+                ref.id = cid
+        merges: list[Merge] = []
+        for ref, i, reason in found:
+            row = rows.row(i)
+            merge = book.merge(ref, row, reason)
+            if merge.fields or merge.identities or ref.line is not None:
+                merges.append(merge)
                 into = f"the customer from line {ref.line}" if ref.line is not None else f"customer #{ref.id}"
                 report.merged.append((row.line, into, reason))
             else:
-                report.unchanged += 1
-    # One flush gives every new identity its id; the merge log keeps them for undo.
-    uow.flush()
-    for merge, identities in logged:
-        merge.changes = {**merge.changes, "identity_ids": [i.id for i in identities]}
+                report.unchanged += 1  # a re-import: the row adds nothing to a customer the CRM had
+        report.created += len(made)
+        if uow is not None:
+            write_batch(uow, rows, made, merges, report.run_id, source, now)
+            uow.commit()
+    finally:
+        if uow is not None:
+            uow.__exit__(None, None, None)
 
 
-def _address(row: CustomerRow) -> str | None:
-    if row.address and row.city and row.city.lower() not in row.address.lower():
-        return f"{row.address}, {row.city}"
-    return row.address or row.city
+def clean_customers(
+    frame: pd.DataFrame, mapping: dict[str, str], region: str, now: datetime, report: ImportReport
+) -> tuple[np.ndarray, CleanRows]:
+    """The line numbers of the file's rows (blank rows left out), and its clean rows; bad and flagged rows
+    go to the report with their reason."""
+    data = [c for c in frame.columns if c != BAD]
+    frame = frame[(frame[data] != "").any(axis=1)] if data else frame
+    report.rows = len(frame)
 
+    def raw(f: str) -> pd.Series:
+        return frame[mapping[f]].fillna("") if f in mapping else pd.Series("", index=frame.index, dtype=object)
 
-def merge_row(
-    uow: UnitOfWork,
-    customer: Customer,
-    row: CustomerRow,
-    reason: str,
-    source: str,
-    run_id: str,
-    now: datetime,
-    log_even_if_unchanged: bool = False,
-    taken: set[tuple[str, str]] | None = None,
-) -> tuple[CustomerMerge, list[ChannelIdentity]] | None:
-    """Merge an imported row into a customer: fill what the customer lacks, keep a second email or
-    phone as an identity, and log it. None (nothing logged) when the row adds nothing to a customer
-    that was already in the CRM: that is a re-import, not a duplicate. Identity ids are known after
-    the caller's flush, which then writes them into the log entry. taken: the emails and identities
-    this batch gave out and has not flushed yet, for a caller that merges without autoflush."""
-    taken = taken if taken is not None else set()
-    s = uow.session
-    old: dict[str, str | None] = {}
-    identities: list[ChannelIdentity] = []
-    for field, value in (("email", row.email), ("phone", row.phone), ("address", _address(row))):
-        if value and not getattr(customer, field):
-            if field == "email" and (
-                ("customer_email", value) in taken
-                or s.scalar(select(Customer.id).where(Customer.email == value)) is not None
-            ):
-                continue
-            if field == "email":
-                taken.add(("customer_email", value))
-            old[field] = None
-            setattr(customer, field, value)
-    for channel, value in (("email", row.email), ("phone", row.phone)):
-        if value and value != (getattr(customer, channel) or "").lower() and channel not in old:
-            exists = (channel, value) in taken or s.scalar(
-                select(ChannelIdentity.id).where(
-                    ChannelIdentity.channel == channel, ChannelIdentity.external_id == value
-                )
-            )
-            if not exists:
-                taken.add((channel, value))
-                identity = ChannelIdentity(
-                    customer=customer, channel=channel, external_id=value, display_name=row.name, created_at=now
-                )
-                s.add(identity)
-                identities.append(identity)
-    if not old and not identities and not log_even_if_unchanged:
-        return None
-    merge = CustomerMerge(
-        import_run=run_id,
-        kept=customer,
-        source=source[:300],
-        reason=reason,
-        row=row.as_json(),
-        changes={"fields": old, "identity_ids": []},
-        merged_at=now,
+    name = raw("name")
+    if "first_name" in mapping or "last_name" in mapping:
+        name = name.where(name != "", raw("first_name") + " " + raw("last_name"))
+    name, keys, initials = _names(name)
+    email, email_why = emails(raw("email"))
+    phone, phone_why = phones(raw("phone"), region)
+    created, date_why = dates(raw("created_at"), "date")
+    # A short row is a customer export with its last empty columns left out, not a broken line.
+    why = frame[BAD].where(~frame[BAD].fillna("").str.endswith("(a cut-off line?)"), None)
+    for reason in (email_why, phone_why, date_why):
+        why = why.where(why.notna(), reason)
+    parsed = why.isna()
+    city = raw("city")
+    for f, value in (("name", name), ("email", email), ("phone", phone), ("city", city)):
+        if f in mapping or f == "name":
+            n = int((parsed & (value == "")).sum())
+            if n:
+                report.missing[f] += n
+    nothing = parsed & (name == "") & (email == "") & (phone == "")
+    why = why.where(~nothing, "no name, email or phone")
+    bad = why.notna()
+    report.bad.extend(zip(why.index[bad].tolist(), why[bad].tolist()))
+    future, past = created > now + timedelta(days=1), created < EARLIEST
+    odd = ~bad & (future | past)
+    if odd.any():
+        report.flagged.extend(
+            (int(line), f"customer since {when:%Y-%m-%d} is {'in the future' if when > now else 'before 1990'}")
+            for line, when in created[odd].items()
+        )
+    ok = ~bad & ~odd
+    name, keys, initials = name[ok], keys[ok], initials[ok]
+    unnamed = name == ""
+    if unnamed.any():  # named after the email's local part, or the phone
+        name[unnamed], keys[unnamed], initials[unnamed] = _names(
+            email[ok][unnamed].where(email[ok][unnamed] != "", phone[ok][unnamed]).str.split("@").str[0]
+        )
+    city = distinct(city[ok], lambda u: u.str.split().str.join(" ").str.title())
+    address = raw("address")[ok]
+    places = distinct(city, lambda u: u.map(city_key))
+    no_city = places == ""
+    places[no_city] = distinct(address[no_city], lambda u: u.map(city_from_address))
+    blocks = (places + initials).where((keys != "") & (places != ""), None)
+    created = created[ok]
+    full = [f"{a}, {c}" if a and c and c.lower() not in a.lower() else (a or c or None) for a, c in zip(address, city)]
+    rows = CleanRows(
+        line=name.index.tolist(),
+        name=name.tolist(),
+        email=email[ok].where(email[ok] != "", None).tolist(),
+        phone=phone[ok].where(phone[ok] != "", None).tolist(),
+        city=city.where(city != "", None).tolist(),
+        address=address.where(address != "", None).tolist(),
+        created=pd.Series(created.dt.to_pydatetime(), index=name.index, dtype=object)
+        .where(created.notna(), None)
+        .tolist(),
+        created_text=created.dt.strftime(STAMP).where(created.notna(), None).tolist(),
+        key=keys.tolist(),
+        block=blocks.where(blocks.notna(), None).tolist(),
+        full_address=full,
     )
-    s.add(merge)
-    return merge, identities
+    return frame.index.to_numpy(), rows
+
+
+def _names(raw: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series]:
+    """Clean names, their matching keys and the initials part of their block, once per distinct name."""
+    codes, uniques = pd.factorize(raw.to_numpy())
+    clean, keys, initials = [], [], []
+    for value in uniques:
+        name = clean_name(value)
+        key, initial = name_keys(name)
+        clean.append(name)
+        keys.append(key)
+        initials.append(initial)
+    return tuple(  # type: ignore[return-value]
+        pd.Series(np.array(values, dtype=object)[codes], index=raw.index, dtype=object)
+        for values in (clean, keys, initials)
+    )

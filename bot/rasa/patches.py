@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from importlib.metadata import version
 from typing import Any, Callable
 
-from bot.rasa import guards, speedups
+from bot.rasa import guards, nlu_pool, speedups
 from crm_store.errors import CrmError
 
 log = logging.getLogger(__name__)
@@ -71,6 +71,7 @@ PATCHES: tuple[Patch, ...] = (
     ),
     Patch("honest_turns", guards.honest_turns, ("rasa.core.agent:Agent.handle_message",)),
     Patch("retried_actions", guards.retried_actions, ("rasa.core.actions.action:RemoteAction.run",)),
+    Patch("pooled_parsing", nlu_pool.pooled_parsing, ("rasa.core.processor:MessageProcessor.parse_message",)),
 )
 
 _installed: list[str] = []

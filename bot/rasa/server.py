@@ -67,6 +67,28 @@ async def warm_up(app: Any, _loop: Any) -> None:
     await app.ctx.agent.parse_message("hello")
 
 
+def nlu_pool_starter(model: Path, processes: int):  # type: ignore[no-untyped-def]
+    """A listener that starts the NLU worker processes (bot.rasa.nlu_pool) once the server's loop runs."""
+
+    async def start_nlu_pool(_app: Any, _loop: Any) -> None:
+        from bot.rasa.nlu_pool import NluPool, set_pool
+
+        pool = NluPool(model, processes)
+        pool.start()
+        set_pool(pool)
+
+    return start_nlu_pool
+
+
+async def stop_nlu_pool(_app: Any, _loop: Any) -> None:
+    from bot.rasa.nlu_pool import current_pool, set_pool
+
+    pool = current_pool()
+    set_pool(None)
+    if pool is not None:
+        pool.close()
+
+
 async def close_action_calls(_app: Any, _loop: Any) -> None:
     """The keep-alive connections to the action server (bot.rasa.speedups)."""
     from bot.rasa.speedups import close_action_sessions
@@ -102,6 +124,13 @@ def create_rasa_app(settings: Settings, model: Path, credentials: str, endpoints
     install_model_guard(app, settings.model_path)
     app.register_listener(partial(load_agent_on_start, str(model), endpoints, None), "before_server_start")
     app.register_listener(warm_up, "before_server_start")
+    from bot.rasa.nlu_pool import default_processes
+
+    processes = settings.nlu_processes if settings.nlu_processes is not None else default_processes()
+    if processes:
+        # Started after the warm-up: until a worker has loaded the model, the server parses itself.
+        app.register_listener(nlu_pool_starter(model, processes), "after_server_start")
+        app.register_listener(stop_nlu_pool, "after_server_stop")
     app.register_listener(close_resources, "after_server_stop")
     app.register_listener(close_action_calls, "after_server_stop")
     app.ctx.crmbot_endpoints = endpoints

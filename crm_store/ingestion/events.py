@@ -27,7 +27,7 @@ from sqlalchemy import select, text
 from crm_store.ingestion.cleaning import clean_event, clean_str
 from crm_store.db import UnitOfWork
 from crm_store.models import Attachment, Conversation, ConversationEvent, Message, utc_from_timestamp
-from crm_store.services.conversations import adopt_action_conversation, conversation_at
+from crm_store.services.conversations import adopt_action_conversation, conversation_at, insert_open_conversation
 from crm_store.services.customers import resolve_identity
 from crm_store.services.receipts import link_late_attachment
 from crm_store.sql import insert_ignoring_conflict
@@ -143,19 +143,7 @@ def _ingest(uow: UnitOfWork, event: TrackerEvent, seen: _Seen | None = None) -> 
         if seen is not None:
             seen.session_started(sender)
         # An action in this session's first turn may have opened the row already.
-        return adopt_action_conversation(uow, sender, at, key) or insert_ignoring_conflict(
-            session,
-            Conversation,
-            {
-                "sender_id": sender,
-                "opened_by_event": key,
-                "started_at": at,
-                "last_event_at": at,
-                "paused": False,
-                "status": "open",
-            },
-            key=["opened_by_event"],
-        )
+        return adopt_action_conversation(uow, sender, at, key) or insert_open_conversation(session, sender, at, key)
     conversation = (
         seen.conversation(uow, sender, at, key) if seen is not None else conversation_at(uow, sender, at, key)
     )

@@ -5,6 +5,8 @@ the same amount in other ways, and each that is legible is evidence:
   - the cash tendered minus the change;
   - the subtotal before tax plus the tax (plus the rounding adjustment, or rounded to
     5 cents as cash totals are in Malaysia or Switzerland);
+  - a row of the tax summary table ("SR 6% 16.98 1.02": the amount before tax and the
+    tax at a usual rate) gives the same sum;
   - the same amount under another total label;
   - after a rounding line, the total before it plus the adjustment (a "rounded total"
     that is not is a misread).
@@ -34,12 +36,20 @@ from crm_store.ocr.totals import (
 )
 
 _SUBTOTAL = re.compile(r"sub\s*-?\s*t[oa0]t|excl|before\s+(?:gst|tax)")
-_TAX = re.compile(r"\b(?:total\s*)?(?:gst|tax|vat|sst)\b(?!.*incl)")
+_TAX = re.compile(r"\b(?:total\s*)?(?:gst|tax|vat|sst)\b(?!.*in[ce]l)")
 _NICKEL = Decimal("0.05")
+# Tax rates a tax summary row is checked against (GST / SST / VAT rates in use).
+_RATES = tuple(Decimal(r) for r in ("0.05", "0.06", "0.07", "0.08", "0.09", "0.10", "0.16", "0.19", "0.20", "0.21"))
+_CENT = Decimal("0.01")
 
 
 def tendered_minus_change(lines: list[str], start: int = 0) -> Decimal | None:
     """Cash tendered minus change, read from the lines after `start` (the first total)."""
+    paid = _tendered_and_change(lines, start)
+    return paid[0] - paid[1] if paid else None
+
+
+def _tendered_and_change(lines: list[str], start: int = 0) -> tuple[Decimal, Decimal] | None:
     cash = change = None
     for index, line in enumerate(lines[start:], start):
         label = label_of(line)
@@ -49,7 +59,7 @@ def tendered_minus_change(lines: list[str], start: int = 0) -> Decimal | None:
             cash = amount_for(lines, index)
     if cash is None or change is None or change < 0 or cash <= change:
         return None
-    return cash - change
+    return cash, change
 
 
 def _rounding(lines: list[str]) -> tuple[int, Decimal] | None:
@@ -78,6 +88,26 @@ def subtotal_plus_tax(lines: list[str], rounding: Decimal | None) -> set[Decimal
     if rounding is not None:
         implied.add(exact + rounding)
     return {amount.quantize(Decimal("0.01")) for amount in implied}
+
+
+def summary_rows(lines: list[str]) -> set[Decimal]:
+    """Amount plus tax of each row that pairs an amount with its tax at a usual rate ("SR 6% 16.98 1.02").
+
+    The pair must agree to the cent with one of the rates, so an amount beside a quantity or a
+    price does not pass for one; a summary table prints the amount before tax, so the sum is
+    what the customer paid before rounding.
+    """
+    found = set()
+    for line in lines:
+        amounts = amounts_in(line)
+        if len(amounts) < 2:
+            continue
+        amount, tax = amounts[-2], amounts[-1]
+        if amount <= 0 or tax <= 0 or tax >= amount:
+            continue
+        if any(abs((amount * rate).quantize(_CENT, rounding=ROUND_HALF_UP) - tax) <= _CENT for rate in _RATES):
+            found.add(amount + tax)
+    return found
 
 
 def _nickel(amount: Decimal) -> Decimal:
@@ -124,23 +154,64 @@ def _score(
 def grand_total(lines: list[str]) -> tuple[int | None, Decimal | None, bool]:
     """(line index, amount) of the total to pay, or (None, None); and whether other amounts confirm it."""
     found = candidates(lines)
+    index, amount, checked = _grand_total(lines, found)
+    rounding = _rounding(lines)
+    if index is not None and amount is not None and rounding is not None and rounding[1] != 0:
+        # "Total 64.13 / Rounding Adjustment 0.02" and no total after it: the amount to pay is
+        # the rounded one (cash totals are rounded to 5 cents), not the one before the rounding.
+        later = any(c.index > rounding[0] for c in found)
+        rounded = amount + rounding[1]
+        if index < rounding[0] and not later and rounded % _NICKEL == 0 and amount % _NICKEL != 0:
+            return index, rounded, checked
+    return index, amount, checked
+
+
+def _stated(line: str, values: set[Decimal], labelled: bool) -> Decimal | None:
+    """The one of values this line states: its last amount or, on a total's line, its digits
+    with the point lost ("GRAND TOTAL 1000" for 10.00)."""
+    amounts = amounts_in(line)
+    if amounts:
+        return amounts[-1] if amounts[-1] in values else None
+    digits = re.findall(r"\d+", line)
+    if labelled and len(digits) == 1 and len(digits[0]) >= 3:
+        return next((value for value in values if f"{value}".replace(".", "") == digits[0]), None)
+    return None
+
+
+def _grand_total(lines: list[str], found: list[Candidate]) -> tuple[int | None, Decimal | None, bool]:
     start = min((c.index for c in found), default=0)
-    paid = tendered_minus_change(lines, start)
+    tendered = _tendered_and_change(lines, start)
+    paid = tendered[0] - tendered[1] if tendered else None
+    # Paid exactly (no change): the cash line repeats the total's digits in the same print, so
+    # it repeats a misread too ("TOTAL 48,00" / "CASH 48,00" for 18.00) and settles nothing
+    # against the arithmetic of the subtotal and the tax.
+    exact_cash = tendered is not None and tendered[1] == 0
     rounding = _rounding(lines)
     implied = subtotal_plus_tax(lines, rounding[1] if rounding else None)
+    for exact in summary_rows(lines):
+        implied |= {exact, _nickel(exact)} | ({exact + rounding[1]} if rounding else set())
     evidence = {value for value in (paid, *implied) if value is not None}
     chosen = max(found, key=lambda c: (_score(c, found, lines, paid, rounding, implied), c.index), default=None)
     if chosen is not None and chosen.amount in evidence:
+        slips = {value for value in implied if _one_slip(chosen.amount, value)}
+        if exact_cash and chosen.amount not in implied and len(slips) == 1:
+            return chosen.index, slips.pop(), True
         return chosen.index, chosen.amount, True
-    # A line whose label OCR garbled ("TOze RM 73.00") that states the amount the rest implies.
+    # A line whose label OCR garbled ("TOze RM 73.00") that states the amount the rest implies,
+    # or a total line whose amount lost its point ("GRAND TOTAL 1000" paid with 20.00, change 10.00).
     for index, line in enumerate(lines):
-        amounts = amounts_in(line)
         label = label_of(line)
-        stated = amounts and amounts[-1] in implied
-        if stated and not any(p.search(label) for p in (_CASH, _CHANGE, _SUBTOTAL, _TAX)):
-            return index, amounts[-1], True
+        if any(p.search(label) for p in (_CASH, _CHANGE, _SUBTOTAL, _TAX)):
+            continue
+        labelled = bool(_TOTAL.search(label) or _BEST.search(label))
+        stated = _stated(line, implied, labelled)
+        if stated is None and paid is not None and labelled:
+            stated = _stated(line, {paid}, labelled)
+        if stated is not None:
+            return index, stated, True
     if chosen is None:
-        return None, None, False
+        # No total line legible at all: what was paid (tendered minus change) is the total.
+        return (None, paid, False) if paid is not None else (None, None, False)
     if sum(c.amount == chosen.amount for c in found) > 1:  # two labels agree: trust them over arithmetic
         return chosen.index, chosen.amount, True
     if paid is not None and paid in implied:

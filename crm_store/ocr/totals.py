@@ -23,8 +23,8 @@ _LABEL_SLIPS = str.maketrans("0151|", "oisll")
 _BEST = re.compile(
     r"round(?:ed|ing)?\s*total|total\s*(?:after\s+)?round|total\s*\(?rounded|grand\s*total|net+\s*total"
     r"|net+\s*amount|amount\s*due|total\s*due|balance\s*due|(?:total\s*)?amount\s*payable|total\s*payable"
-    r"|jumlah|to\s*pay|total\s*incl|total\s*inclusive|incl(?:usive)?\.?\s*(?:of\s*)?(?:gst|tax|vat|sst)"
-    r"|total\s*sales?\s*\(?incl|total\s*amount|net\s*amt|nett|(?<!ex)clu[s5]iv|total\s*with|total\s*after|after\s*round"
+    r"|jumlah|to\s*pay|total\s*in[ce]l|total\s*inclusive|in[ce]l(?:usive)?\.?\s*(?:of\s*)?(?:gst|tax|vat|sst)"
+    r"|total\s*sales?\s*\(?in[ce]l|total\s*amount|net\s*amt|nett|(?<!ex)clu[s5]iv|total\s*with|total\s*after|after\s*round"
     r"|nclud(?:es|ing)\s*(?:gst|tax|vat|sst)"
     r"|am(?:oun)?t\s*payable"
 )
@@ -34,7 +34,7 @@ _NOT_TOTAL = re.compile(
     r"|service|svc|srv|s\.?\s?charge|sav(?:e|ing)|discount|disc\b|change|chanqe|baki|kembali|cash|tender|paid"
     r"|payment|visa|master|card|credit|debit|included\s+in|round(?:ing)?\s*(?:adj|adjustment)?\s*[:\-]?\s*$"
     r"|\bround(?:ing)?\s*adj|adjust|[qo]ty|quantity|items?\b|pcs|price|desc|\brsp\b|u/p|no\.?\s*of|point|pts|deposit|voucher|tip\b"
-    r"|\bgst\b\s*@|@\s*\d+\s*%|\btax\b|\bvat\b|\bsst\b|\bgst\b(?!.*(?:incl|clusiv))|zwischensumme|mwst"
+    r"|\bgst\b\s*@|@\s*\d+\s*%|\btax\b|\bvat\b|\bsst\b|\bgst\b(?!.*(?:in[ce]l|clusiv))|zwischensumme|mwst"
 )
 _SUMMARY = re.compile(r"summary|tax\s*code|amount\s*\(?rm\)?\s*tax|gst\s*\(?rm\)|\btax\s*\(rm\)|code\s+amount")
 _CASH = re.compile(r"cash|tender|paid|payment|visa|master|card|credit|debit")

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from crm_store.ingestion.cleaning import clean_sender
 from crm_store.db import UnitOfWork
@@ -107,19 +108,7 @@ def conversation_at(uow: UnitOfWork, sender: str, at: datetime, key: str) -> Con
         stmt = select(Conversation).where(Conversation.sender_id == sender).order_by(Conversation.started_at).limit(1)
         conversation = session.scalars(stmt).first()
     if conversation is None:
-        insert_ignoring_conflict(
-            session,
-            Conversation,
-            {
-                "sender_id": sender,
-                "opened_by_event": key,
-                "started_at": at,
-                "last_event_at": at,
-                "paused": False,
-                "status": "open",
-            },
-            key=["opened_by_event"],
-        )
+        insert_open_conversation(session, sender, at, key)
         conversation = session.scalars(select(Conversation).where(Conversation.opened_by_event == key)).one()
     return conversation
 
@@ -150,9 +139,13 @@ def conversation_for_sender(
     return conversation_at(uow, sender_id, now, key).id
 
 
-def _open(uow: UnitOfWork, sender: str, at: datetime, key: str) -> int:
-    insert_ignoring_conflict(
-        uow.session,
+def insert_open_conversation(session: Session, sender: str, at: datetime, key: str) -> bool:
+    """Open the sender's conversation row keyed by `key` (the event or action that opened it).
+
+    True when this call inserted it; a second writer with the same key inserts nothing.
+    """
+    return insert_ignoring_conflict(
+        session,
         Conversation,
         {
             "sender_id": sender,
@@ -164,6 +157,10 @@ def _open(uow: UnitOfWork, sender: str, at: datetime, key: str) -> int:
         },
         key=["opened_by_event"],
     )
+
+
+def _open(uow: UnitOfWork, sender: str, at: datetime, key: str) -> int:
+    insert_open_conversation(uow.session, sender, at, key)
     return uow.session.scalars(select(Conversation.id).where(Conversation.opened_by_event == key)).one()
 
 

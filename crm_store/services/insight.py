@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Float, cast, func, select
+from sqlalchemy import Float, case, cast, func, select
 
 from crm_store.db import UnitOfWork
 from crm_store.models import (
@@ -19,6 +19,7 @@ from crm_store.models import (
     SegmentChange,
     SegmentMembership,
 )
+from crm_store.sql import SALE, counted_orders
 
 STALLED = "stalled"
 
@@ -110,11 +111,12 @@ def segment_members(uow: UnitOfWork, segment_id: int, limit: int = 100) -> tuple
     bought = (
         select(
             Order.customer_id,
-            func.count().label("n"),
+            # a credit note is no order: it only comes off the spend
+            func.sum(case((Order.kind == SALE, 1), else_=0)).label("n"),
             func.sum(cast(Order.total, Float)).label("spent"),
-            func.max(Order.placed_at).label("last"),
+            func.max(case((Order.kind == SALE, Order.placed_at))).label("last"),
         )
-        .where(Order.status != "cancelled")
+        .where(counted_orders())
         .group_by(Order.customer_id)
         .subquery()
     )
@@ -182,11 +184,12 @@ def forecast(uow: UnitOfWork) -> list[ForecastRow]:
 
 
 def weekly_revenue(uow: UnitOfWork, weeks_before: datetime, until: datetime) -> list[tuple[datetime, float]]:
-    """Revenue per Monday-to-Sunday week in [weeks_before, until), for the chart beside the forecast."""
+    """Revenue per Monday-to-Sunday week in [weeks_before, until), for the chart beside the forecast:
+    net of credit notes, as the forecast job counts it."""
     with uow:
         rows = uow.session.execute(
             select(Order.placed_at, cast(Order.total, Float)).where(
-                Order.placed_at >= weeks_before, Order.placed_at < until, Order.status != "cancelled"
+                Order.placed_at >= weeks_before, Order.placed_at < until, counted_orders()
             )
         ).all()
     sums: dict[datetime, float] = {}

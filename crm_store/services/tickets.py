@@ -12,16 +12,9 @@ from crm_store import stages
 from crm_store.db import UnitOfWork
 from crm_store.errors import UnknownCustomer
 from crm_store.models import Order, Ticket
+from crm_store.services import ticket_rules
 from crm_store.services.conversations import conversation_for_sender
 
-# Anger, physical damage and money taken twice go to the top of the queue.
-_URGENT = re.compile(
-    r"\b(angry|furious|livid|outraged?|outrageous|unacceptable|ridiculous|disgust\w*|worst|terrible|awful|"
-    r"horrible|scam|fraud|lawyer|sue|damaged|broken|smashed|crushed|shattered|cracked|dented|"
-    r"charged (?:me )?twice|double[- ]charged|charged double|twice charged|paid twice|two charges)\b",
-    re.IGNORECASE,
-)
-_SHOUTING = re.compile(r"\b[A-Z]{4,}\b.*\b[A-Z]{4,}\b|!{2,}")
 OPEN_STATUSES = ("open", "in_progress", "waiting")
 
 
@@ -42,9 +35,7 @@ def ticket_number(ticket_id: int) -> str:
 
 def priority_for(text: str) -> str:
     """The one priority rule (crm_store/services/ticket_rules.py): an angry tone, damage or a double charge is high."""
-    from crm_store.services.ticket_rules import priority_for as rule
-
-    return rule(text)
+    return ticket_rules.priority_for(text)
 
 
 def subject_from(text: str, fallback: str, limit: int = 120) -> str:

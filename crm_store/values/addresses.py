@@ -17,7 +17,11 @@ _LEAD_IN = re.compile(
     re.IGNORECASE,
 )
 _DE = re.compile(
-    r"(?P<street>(?:[^\W\d_](?:[^\W\d_]|[.'\-])*\s){0,3}[^\W\d_](?:[^\W\d_]|[.'\-])*\s\d{1,4}\s?[a-zA-Z]?)\s*,?\s+(?P<postcode>\d{5})\s+(?P<town>[^\W\d_][\w.'\- ]*)",
+    r"(?P<street>(?:[^\W\d_](?:[^\W\d_]|[.'\-])*\s){0,3}[^\W\d_](?:[^\W\d_]|[.'\-])*\s\d{1,4}\s?[a-zA-Z]?)\s*,?\s+(?P<postcode>\d{4,5})\s+(?P<town>[^\W\d_][\w.'\- ]*)",
+)
+# "12 Rue de Rivoli, 75001 Paris": the number before the street, then postcode and town (France, Belgium ...).
+_NUMBER_FIRST = re.compile(
+    r"(?<![\w-])(?P<street>\d{1,4}[a-zA-Z]?,?\s+[^\W\d_][\w.'\- ]*?)\s*,\s*(?P<postcode>\d{4,5})\s+(?P<town>[^\W\d_][\w.'\- ]*)",
 )
 _UK = re.compile(
     r"(?P<street>\d{1,4}[a-zA-Z]?\s+[^\W\d_][\w.'\- ]*?)\s*,\s*(?P<town>[^\W\d_][\w.'\- ]*?)\s*,?\s+"
@@ -43,6 +47,21 @@ _NOT_STREET = {
     "please",
     "now",
     "be",
+    "it's",
+    "its",
+    "order",
+    "place",
+    "office",
+    "home",
+    "instead",
+    "insted",
+    "moved",
+    "live",
+    "we",
+    "i",
+    "our",
+    "u",
+    "here",
 }
 
 
@@ -65,13 +84,16 @@ def _clean(part: str) -> str:
 def parse_address(text: str) -> Address | None:
     """The address in a message, without the words around it; None if there is no full address."""
     body = _LEAD_IN.sub("", " ".join((text or "").split()), count=1)
-    for pattern in (_DE, _UK):
+    for pattern in (_DE, _UK, _NUMBER_FIRST):
         found = pattern.search(body)
         if found:
             street, town = _clean(found["street"]), _clean(found["town"])
-            town = re.split(r"\s+(?:please|thanks|thank you|pls)\b|[.!?]", town, maxsplit=1, flags=re.IGNORECASE)[
-                0
-            ].strip()
+            town = re.split(
+                r"\s+(?:please|thanks|thank you|pls|instead|insted|asap|now)\b|[.!?]",
+                town,
+                maxsplit=1,
+                flags=re.IGNORECASE,
+            )[0].strip()
             street = _LEAD_IN.sub("", street, count=1)
             while (words := street.split(" ", 1)) and len(words) == 2 and words[0].lower() in _NOT_STREET:
                 street = words[1]

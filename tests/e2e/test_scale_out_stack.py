@@ -151,3 +151,29 @@ def test_a_consumer_killed_while_customers_write_loses_and_repeats_nothing(pg_st
     assert [r["text"] for r in rows if r["direction"] == "in"] == sent
     assert _consumer_pid(pg_stack) != first
     assert "crm ingestion crashed (exit code -9); restarting it" in pg_stack.log_path.read_text(errors="replace")
+
+
+def test_a_queue_notice_stored_in_the_crm_is_in_the_rest_outbox_on_the_scale_out_profile(pg_stack: Stack):
+    """What the handoff service tells a queued REST customer (bot.console.monitor) goes through Rasa's API to
+    the REST channel's outbox, and ingestion stores it in the CRM as the queue's message. Every message the
+    CRM holds as sent to this customer was either a reply to one of their turns or is in their outbox."""
+    sender = unique_sender("pgqueue")
+    sent = ["I want to talk to a person", "my parcel never arrived", "it was a blue kettle"]
+    replies = [reply for message in sent for reply in pg_stack.say(sender, message)]
+    assert "handing you over" in " ".join(r.get("text") or "" for r in replies), pg_stack.log()
+    answered = sorted(r["text"] for r in replies)
+
+    def notices() -> list[str]:
+        """What the CRM stored as sent to the customer beyond the replies to their turns."""
+        stored = [r["text"] for r in messages_of(pg_stack.engine, sender) if r["direction"] == "out"]
+        for said in answered:
+            if said in stored:
+                stored.remove(said)
+        return stored
+
+    # The queue answers what was written while queued (messages that arrive together get one answer).
+    assert eventually(lambda: len(notices()) >= 1, timeout=60), pg_stack.log()
+    _settled(pg_stack, sender, inbound=len(sent), outbound=len(replies) + len(notices()))
+    fetched = [m["text"] for m in _outbox(pg_stack, sender)]
+
+    assert sorted(notices()) == sorted(fetched), (notices(), fetched)

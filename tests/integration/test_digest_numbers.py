@@ -38,6 +38,21 @@ def _order(conn, cid: int, at: datetime, total: float, cancelled_at: datetime | 
     return oid
 
 
+def _credit(conn, cid: int, at: datetime, total: float, credit_for: int | None = None) -> None:  # type: ignore[no-untyped-def]
+    conn.execute(
+        insert(Order).values(
+            number=f"C-{uuid.uuid4().hex[:8]}",
+            customer_id=cid,
+            status="cancelled",
+            stage_entered_at=at,
+            placed_at=at,
+            total=total,
+            kind="credit_note",
+            credit_for_order_id=credit_for,
+        )
+    )
+
+
 def plant(engine) -> int:  # type: ignore[no-untyped-def]
     start = WEEK.start
     with engine.begin() as conn:
@@ -48,7 +63,12 @@ def plant(engine) -> int:  # type: ignore[no-untyped-def]
         ).inserted_primary_key[0]
         for day, total in ((0, 10.0), (1, 20.0), (2, 30.0)):
             _order(conn, cid, start + timedelta(days=day, hours=9), total)
-        _order(conn, cid, start + timedelta(days=3), 100.0, cancelled_at=start + timedelta(days=4))  # no sale
+        gone = _order(conn, cid, start + timedelta(days=3), 100.0, cancelled_at=start + timedelta(days=4))  # no sale
+        # Credit notes as an import makes them: the mirror of that cancelled order (already no sale,
+        # so it takes nothing more off), and a cancellation invoice of 5.00 (comes off the revenue,
+        # is no order placed).
+        _credit(conn, cid, start + timedelta(days=4), -100.0, credit_for=gone)
+        _credit(conn, cid, start + timedelta(days=4, hours=2), -5.0)
         _order(
             conn, cid, start + timedelta(days=5), 40.0, cancelled_at=start + timedelta(days=9)
         )  # cancelled next week
@@ -71,16 +91,20 @@ def plant(engine) -> int:  # type: ignore[no-untyped-def]
     return cid
 
 
-def sql_sales(engine) -> tuple[float, int]:  # type: ignore[no-untyped-def]
+def sql_sales(engine) -> tuple[float, int, float]:  # type: ignore[no-untyped-def]
     with engine.connect() as conn:
         row = conn.execute(
             text(
-                "SELECT SUM(total), COUNT(*) FROM orders WHERE placed_at >= :s AND placed_at < :e AND id NOT IN "
-                "(SELECT process_id FROM stage_history WHERE process = 'order' AND stage = 'cancelled' AND entered_at < :e)"
+                "SELECT SUM(total), SUM(CASE WHEN kind = 'order' THEN 1 ELSE 0 END), "
+                "SUM(CASE WHEN kind = 'order' THEN total ELSE 0 END) FROM orders "
+                "WHERE placed_at >= :s AND placed_at < :e AND ("
+                "(kind = 'order' AND id NOT IN (SELECT process_id FROM stage_history WHERE process = 'order' "
+                "AND stage = 'cancelled' AND entered_at < :e)) OR (kind = 'credit_note' AND "
+                "(credit_for_order_id IS NULL OR credit_for_order_id NOT IN (SELECT id FROM orders WHERE status = 'cancelled'))))"
             ),
             {"s": WEEK.start.isoformat(sep=" "), "e": WEEK.end.isoformat(sep=" ")},
         ).one()
-    return float(row[0]), int(row[1])
+    return float(row[0]), int(row[1]), float(row[2])
 
 
 def test_a_finished_week_reads_the_same_twice_and_matches_sql(engine):
@@ -92,10 +116,10 @@ def test_a_finished_week_reads_the_same_twice_and_matches_sql(engine):
         conn.execute(text("UPDATE flags SET cleared_at = :c"), {"c": (WEEK.end + timedelta(days=1)).isoformat(sep=" ")})
     second = build_digest(UnitOfWork(engine), WEEK, NOW + timedelta(days=2))
 
-    revenue, sold = sql_sales(engine)
+    revenue, sold, sales = sql_sales(engine)
     for digest in (first, second):
-        assert digest.kpis["revenue"] == revenue == 100.0
-        assert digest.kpis["aov"] == revenue / sold == 25.0
+        assert digest.kpis["revenue"] == revenue == 95.0  # net of the 5.00 credit note
+        assert digest.kpis["aov"] == revenue / sold == 23.75 and sales == 100.0
         assert digest.kpis["orders_opened"] == 5
         assert digest.previous["revenue"] == 515.0  # the week before: 500 and the stuck 15
         assert [(r.what.split()[0], r.owner, round(r.overdue or 0, 1)) for r in digest.stalled or []] == [
@@ -192,11 +216,11 @@ def test_revenue_and_order_value_are_written_in_the_shops_currency(engine):
     pound = build_digest(UnitOfWork(engine), WEEK, NOW, currency="GBP", locale="en_GB")
     text_, html = render_text(pound), render_html(pound)
 
-    assert _kpi_line(euro, "Revenue").split()[1:3] == ["100,00", "€"]
-    assert _kpi_line(euro, "Average order value").split()[3:5] == ["25,00", "€"]
-    assert _kpi_line(text_, "Revenue").split()[1] == "£100.00"
-    assert "−£415.00 (−81%)" in _kpi_line(text_, "Revenue")  # against the week before's £515.00
-    assert "£25.00" in html and "£100.00" in html
+    assert _kpi_line(euro, "Revenue").split()[1:3] == ["95,00", "€"]  # net of a 5.00 credit note
+    assert _kpi_line(euro, "Average order value").split()[3:5] == ["23,75", "€"]
+    assert _kpi_line(text_, "Revenue").split()[1] == "£95.00"
+    assert "−£420.00 (−82%)" in _kpi_line(text_, "Revenue")  # against the week before's £515.00
+    assert "£23.75" in html and "£95.00" in html
 
 
 def _kpi_line(text_: str, label: str) -> str:

@@ -22,11 +22,14 @@ def chat(uow_factory, monkeypatch):  # type: ignore[no-untyped-def]
     return linked_chat(uow_factory)
 
 
-def out_of_scope(sender: str, text: str) -> tuple[CollectingDispatcher, list]:
+def out_of_scope(sender: str, text: str, said_before: str | None = None) -> tuple[CollectingDispatcher, list]:
     from actions.everyday import ActionOutOfScope
 
     dispatcher = CollectingDispatcher()
-    return dispatcher, ActionOutOfScope().run(dispatcher, tracker(sender, text, intent="out_of_scope"), DOMAIN)
+    earlier = [{"event": "bot", "text": said_before}] if said_before else []
+    return dispatcher, ActionOutOfScope().run(
+        dispatcher, tracker(sender, text, intent="out_of_scope", events=earlier), DOMAIN
+    )
 
 
 def test_an_invoice_copy_is_a_link_when_the_shop_configured_one(uow_factory, chat, monkeypatch):
@@ -46,11 +49,25 @@ def test_an_invoice_copy_is_a_link_when_the_shop_configured_one(uow_factory, cha
     assert slot(events, "order_id") == number
 
 
-def test_without_a_link_the_team_is_asked_to_email_it_with_the_order_on_the_request(engine, uow_factory, chat):
+def test_without_a_link_the_account_page_is_named_and_nothing_written(engine, uow_factory, chat):
     sender, owner = chat
     number = an_order(uow_factory, owner, "delivered", "desk lamp", 5)
 
     dispatcher, _ = out_of_scope(sender, "I need the receipt for my lamp")
+
+    with engine.connect() as conn:
+        assert conn.execute(select(Ticket.id).where(Ticket.customer_id == owner)).all() == []
+    assert number in replies(dispatcher) and "Account > Orders" in replies(dispatcher)
+
+
+def test_asked_again_without_a_link_the_team_is_asked_to_email_it_with_the_order_on_the_request(
+    engine, uow_factory, chat
+):
+    sender, owner = chat
+    number = an_order(uow_factory, owner, "delivered", "desk lamp", 5)
+    told = f"The invoice for order {number} (with the VAT shown) ... under Account > Orders. ..."
+
+    dispatcher, _ = out_of_scope(sender, "I can't find it, please send me the receipt for my lamp", said_before=told)
 
     with engine.connect() as conn:
         rows = conn.execute(
@@ -132,3 +149,27 @@ def test_a_named_return_is_answered_alone(uow_factory, chat):
 
     said = " ".join(str(m.get("returns") or "") for m in dispatcher.messages)
     assert second.number in said and first.number not in said
+
+
+def test_after_the_warranty_route_a_yes_opens_one_claim_for_that_order(engine, uow_factory, chat):
+    from actions.tickets import answer_warranty
+
+    sender, owner = chat
+    number = an_order(uow_factory, owner, "delivered", "smart watch", 200)
+    offered = {"requested_info": f"warranty:{number}"}
+
+    asked = CollectingDispatcher()
+    assert answer_warranty(asked, tracker(sender, "what do you need?", slots=offered)) == []
+    assert "photo" in replies(asked)
+    opened = CollectingDispatcher()
+    events = answer_warranty(opened, tracker(sender, "ok open the claim, i'll send the photo", slots=offered))
+
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(Ticket.subject, Order.number)
+            .join(Order, Order.id == Ticket.order_id)
+            .where(Ticket.customer_id == owner)
+        ).all()
+    assert rows == [(f"Warranty claim ({number})", number)]
+    assert slot(events or [], "requested_info") is None
+    assert answer_warranty(CollectingDispatcher(), tracker(sender, "ok", slots={})) is None

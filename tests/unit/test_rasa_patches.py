@@ -26,6 +26,7 @@ PINNED = {
     "rasa.core.tracker_store:FailSafeTrackerStore.retrieve_full_tracker": "5272a6be0919b511",
     "rasa.core.tracker_store:FailSafeTrackerStore.save": "8426dc08f58d7110",
     "rasa.core.agent:Agent.handle_message": "ba53507e4d5532a3",
+    "rasa.core.processor:MessageProcessor.parse_message": "b98d8e49b9f2c433",
 }
 
 

@@ -95,6 +95,56 @@ CHANGE 1.00"""
     assert parse_receipt(text, TODAY, MY).total == "9.00"
 
 
+def test_a_total_misread_alike_on_the_cash_line_is_checked_by_the_tax_summary():
+    # OCR read the 1 of 18.00 as a 4 on the total and on the cash line alike (paid exactly, no
+    # change); the tax summary row (16.98 before tax, 1.02 GST at 6 %) says 18.00.
+    text = """TEO HENG STATIONERY & BOOKS
+Date: 23/01/2018
+Total Qty: 2 16.98
+SUB-TOTAL (RM) 16.98
+TOTAL 48.00
+CASH 48.00
+CHANGE 0.00
+GST SUMMARY AMOUNT TAX
+SR 6.00 16.98 1.02"""
+
+    assert parse_receipt(text, TODAY, MY).total == "18.00"
+
+
+def test_the_amount_to_pay_is_after_a_rounding_line_even_when_no_total_repeats_it():
+    # "Incl" read as "Inel", the amount's point read as a space, and the rounded amount never printed.
+    text = """GEOVENTURE SDN BHD
+Date 05/03/2018
+Total Sales(Inel GST 6%) RM 64 13
+Rounding Adjustment RM 0.02
+CASH RM 100.00
+GST Summary Amount (RM) Tax (RM)
+S 6% 60.50 3.63"""
+
+    assert parse_receipt(text, TODAY, MY).total == "64.15"
+
+
+def test_a_total_whose_point_was_lost_is_read_from_the_cash_and_the_change():
+    text = """MYNEWS RETAIL SB
+23/03/2018 9:34:40 AM
+SUB TOTAL 10.00
+GRAND TOTAL 1000
+CASH 20.00
+CHANGE DUE 10.00"""
+
+    assert parse_receipt(text, TODAY, MY).total == "10.00"
+
+
+def test_with_no_total_line_legible_the_total_is_what_was_paid():
+    text = """LIM SENG THO HARDWARE TRADING
+Date 29/12/2017 11:41
+3.00 x 200 6.00 SR
+Payment 6.00
+Change Due 0.00"""
+
+    assert parse_receipt(text, TODAY, MY).total == "6.00"
+
+
 def test_today_on_a_receipt_is_never_a_date():
     text = """GREEN LEAF MARKET
 YOUR SAVINGS FOR TODAY RM 2.00
@@ -119,6 +169,7 @@ TOTAL RM 12.00"""
         ("2S/l2/2O18", None),
         ("Date: 04/05/2018", "2018-05-04"),
         ("8 Okt 2018", "2018-10-08"),
+        ("27:03/2018", "2018-03-27"),  # OCR read one separator as a colon
     ],
 )
 def test_printed_date_forms(printed: str, iso: str | None):
@@ -171,6 +222,21 @@ def test_shop_name_skips_titles_and_logo_noise():
     ]
 
     assert merchant(lines) == "AIK HUAT HARDWARE ENTERPRISE (SETIA ALAM) SDN BHD"
+
+
+@pytest.mark.parametrize(
+    ("top", "name"),
+    [
+        (["POPULAR BOOK", "CO. (M) SDN BHD", "(Co. No. 113825-W)"], "POPULAR BOOK CO. (M) SDN BHD"),
+        (
+            ["PERI-PERI CHICKEN", "Nando's Chickenland Malaysia", "Sdn Bhd", "Unit G-13"],
+            "Nando's Chickenland Malaysia Sdn Bhd",
+        ),
+        (["TSH POWER HARDWARE", "TRADING", "002458685-T"], "TSH POWER HARDWARE TRADING"),
+    ],
+)
+def test_a_name_printed_over_two_lines_is_joined_again(top: list[str], name: str):
+    assert merchant([Line(text, 90.0) for text in top]) == name
 
 
 def test_one_phone_region_setting_for_every_parser(monkeypatch):

@@ -45,3 +45,13 @@ def test_token_is_not_shown_in_repr():
     settings = load_settings({"TELEGRAM_TOKEN": "123456:secret-token-value"})
 
     assert "secret-token-value" not in repr(settings)
+
+
+def test_nlu_processes_may_be_zero_but_not_negative():
+    assert load_settings({}).nlu_processes is None  # one per core the Rasa server may use
+    assert load_settings({"NLU_PROCESSES": "0"}).nlu_processes == 0  # parse in the Rasa server
+    assert load_settings({"NLU_PROCESSES": "3"}).nlu_processes == 3
+    with pytest.raises(SettingsError, match="NLU_PROCESSES='-1' must be positive"):
+        load_settings({"NLU_PROCESSES": "-1"})
+    with pytest.raises(SettingsError, match="ACTION_THREADS='0' must be positive"):
+        load_settings({"ACTION_THREADS": "0"})

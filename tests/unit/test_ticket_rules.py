@@ -63,3 +63,48 @@ def test_the_subject_is_plain_words_and_the_order_not_the_customers_text():
 )
 def test_a_frustrated_message_goes_to_a_person_only_by_a_named_rule(text, rule):
     assert rules.handoff_rule(text) == rule
+
+
+def test_one_tone_lexicon_for_frustration_and_priority():
+    """The reply's "sorry, a lot going wrong" and the ticket priority read the same words."""
+    from actions.problems import is_frustrated
+
+    for text in (
+        "I'm sick and tired of this",
+        "this is a rip-off",
+        "bit annoying",
+        "WHERE IS MY ORDER",
+        "what the hell",
+    ):
+        assert is_frustrated(text), text
+        assert rules.tone(text) != rules.CALM
+    for text in ("where is my order", "the lid is missing"):
+        assert not is_frustrated(text), text
+
+
+def test_when_someone_gets_back_is_answered_from_the_newest_record_of_the_conversation():
+    from rasa_sdk.executor import CollectingDispatcher
+
+    from actions.tickets import answer_when_back
+    from tests.support.action_calls import tracker
+
+    said = [{"event": "bot", "text": "I've opened ticket T-00031 for order A-10423."}]
+    dispatcher = CollectingDispatcher()
+    assert answer_when_back(dispatcher, tracker("s1", "how long till i hear back?", events=said)) is not None
+    assert "T-00031" in dispatcher.messages[0]["text"] and "working day" in dispatcher.messages[0]["text"]
+    lead = [*said, {"event": "bot", "text": "I've passed your inquiry (reference D-00004) to our business team"}]
+    dispatcher = CollectingDispatcher()
+    assert answer_when_back(dispatcher, tracker("s1", "when will someone call me?", events=lead)) is not None
+    assert "business team" in dispatcher.messages[0]["text"]
+    assert answer_when_back(CollectingDispatcher(), tracker("s1", "when will someone call me?")) is None
+    assert answer_when_back(CollectingDispatcher(), tracker("s1", "when will it arrive?", events=said)) is None
+
+
+def test_a_ticket_is_named_by_a_word_of_its_subject():
+    from types import SimpleNamespace
+
+    from actions.tickets import ticket_about
+
+    lamp, speaker = SimpleNamespace(subject="Desk lamp flickers"), SimpleNamespace(subject="Speaker does not charge")
+    assert ticket_about("the lamp one, what is happening", [lamp, speaker]) is lamp
+    assert ticket_about("what is happening", [lamp, speaker]) is None

@@ -107,3 +107,30 @@ def test_an_email_given_for_the_company_fills_the_email_not_the_company():
     )
 
     assert filled.get("company") is None and filled["email"] == "jana@bohnenhaus.de"
+
+
+@pytest.mark.parametrize(
+    "text, stored",
+    [
+        ("please send my order to my new place, it's 12 Rue de Rivoli, 75001 Paris", "12 Rue de Rivoli, 75001 Paris"),
+        (
+            "could you pls send it to Mariahilfer Strasse 88, 1070 Wien instead? oh and",
+            "Mariahilfer Strasse 88, 1070 Wien",
+        ),
+        ("I moved, it's Kastanienallee 14, 10435 Berlin", "Kastanienallee 14, 10435 Berlin"),
+        ("change the address on my order to Lindenstrasse 8, 10969 Berlin", "Lindenstrasse 8, 10969 Berlin"),
+    ],
+)
+def test_an_address_is_stored_without_the_words_around_it(text, stored):
+    from crm_store.values.addresses import parse_address
+
+    assert str(parse_address(text)) == stored
+
+
+def test_a_size_question_about_something_too_small_is_an_exchange_not_a_stock_question():
+    from actions.products import exchange_instead
+
+    assert parse_size("do you have them in W34 so i can swap?") == "size W34"
+    events = exchange_instead(tracker("s1", "the running shoes are too small, could i get them in 44 instead of 42?"))
+    assert events and events[-1] == {"event": "followup", "name": "return_form", "timestamp": None}
+    assert exchange_instead(tracker("s1", "do you have the running shoes in 44?")) is None
