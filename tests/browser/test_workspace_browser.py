@@ -178,3 +178,39 @@ def test_a_message_in_the_open_chat_is_read_and_one_in_another_chat_is_unread(br
     expect(unread).to_have_text("2")
     assert page.problems == []
     page.close()
+
+
+def test_a_french_conversation_shows_each_message_s_language_and_the_french_canned_replies(browser, console):
+    """Screenshot: test-results/workspace-french.png."""
+    engine, base = console
+    conv, handoff = _claimed_chat(engine, lines=0)
+    uow = UnitOfWork(engine)
+    with uow:
+        for i, (text, language) in enumerate(
+            (("Bonjour, où en est ma commande A-10423 ?", "fr"), ("ok", None), ("Je veux parler à un conseiller", "fr"))
+        ):
+            uow.messages.add(
+                Message(
+                    conversation_id=conv,
+                    event_key=uuid.uuid4().hex,
+                    direction="in",
+                    text=text,
+                    language=language,
+                    sent_at=datetime.utcnow() - timedelta(seconds=10 - i),
+                )
+            )
+        uow.commit()
+    page = _log_in(browser, base, SIZES[0])
+    page.goto(f"{base}/handoffs/{handoff}")
+
+    expect(page.locator("#transcript .badge.lang", has_text="FR")).to_have_count(2)
+    expect(page.locator("#transcript .badge.lang.unknown")).to_have_count(1)
+    expect(page.locator("#language")).to_contain_text("The customer writes in French, which you do not answer in")
+    first = page.locator("#canned option").nth(1)
+    expect(first).to_have_text("Greeting (FR)")
+    page.select_option("#canned", index=1)
+    expect(page.locator("#reply-text")).to_have_value(
+        "Bonjour Robin, ici Ana de l'équipe support. Je lis votre conversation."
+    )
+    page.screenshot(path=str(screenshot_path("workspace-french")))
+    page.close()

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import random
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -321,6 +322,11 @@ def test_a_customer_on_telegram_is_served_in_their_language(
         before = len(replies_to(telegram, chat_id))
         assert post_update(stack, text_update(chat_id, text)) == 200
         eventually(lambda: len(replies_to(telegram, chat_id)) > before, timeout=90)
+        # a turn may send more than one message: take them all, up to a second without a new one
+        seen = -1
+        while seen != len(replies_to(telegram, chat_id)):
+            seen = len(replies_to(telegram, chat_id))
+            time.sleep(1.0)
         return " ".join(replies_to(telegram, chat_id)[before:])
 
     assert status in (reply := say(where.format(number=shipped))) and shipped in reply, reply
