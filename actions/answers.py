@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import Any
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import SlotSet
+from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -25,15 +25,23 @@ from actions.delivery import ActionParcelMissing
 from actions.everyday import ActionInvoiceCopy
 from actions.forms import emoji_only, looks_like_bad_order_number, order_number, yes_or_no
 from actions.handoff import ActionHandoff
+from actions.leads import details_in
 from actions.account import ActionLinkAccount, ActionVerifyCode
 from actions.orders import ActionCheckOrder
 from actions.payments import ActionPaymentProblem
 from actions.products import ActionProductInfo
 from actions.values import rating_and_comment
-from actions.resolving import ask_which, correction_number, resolve, say_taken
+from actions.resolving import ask_which, correction_number, resolve, say_taken, status_of_another_order
 from actions.pending_code import code_expected
 from actions.refunds import ActionRefundStatus
-from actions.tickets import ActionOpenTicket, answer_warranty
+from actions.tickets import (
+    ActionOpenTicket,
+    ActionTicketStatus,
+    acknowledge_waiting,
+    after_ticket_list,
+    answer_warranty,
+    answer_when_back,
+)
 from crm_store.services import customers, feedback
 from crm_store.values.codes import is_only_code
 from crm_store.values import normalize_email
@@ -85,6 +93,7 @@ def close(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[dict]:
     return [SlotSet("requested_info", "rating")]
 
 
+_KEEP_IT = re.compile(r"\b(?:keep (?:it|them|the order)|leave it|as it is|stays?)\b", re.I)
 _ABOUT_DELIVERY = re.compile(r"\b(when|arriv\w*|coming|get here|track\w*|deliver\w*|ship\w*|status)\b", re.I)
 
 
@@ -113,6 +122,9 @@ class ActionAnswer(Action):
         email = next(tracker.get_latest_entity_values("email"), None) or normalize_email(text)
         answer = yes_or_no(intent, text)
 
+        if email and len(details_in(text)) >= 3 and not asked.startswith("email:"):
+            # "bulk order 500 cables. Tom Keller, Keller IT, t.keller@…, +41 …": a business enquiry, no code.
+            return [FollowupAction("lead_form")]
         if email and (tracker.get_slot("unverified_order") or asked.startswith("email:") or not _has_email(tracker)):
             # The email of an order we could not show, or a visitor's email alone: a code goes there.
             return ActionLinkAccount().run(dispatcher, tracker, domain)
@@ -123,6 +135,12 @@ class ActionAnswer(Action):
         claimed = answer_warranty(dispatcher, tracker)
         if claimed is not None:
             return claimed
+        when = answer_when_back(dispatcher, tracker)
+        if when is not None:
+            return when
+        waiting = acknowledge_waiting(dispatcher, tracker)  # "ok then I'll wait and see": not a yes to a ticket
+        if waiting is not None:
+            return waiting
         if asked == "details:complaint" and text.strip() and not answer:
             return ActionOpenTicket().run(dispatcher, tracker, domain)
         rated = _rating(text)
@@ -134,6 +152,12 @@ class ActionAnswer(Action):
             purpose = asked.split(":", 1)[1] if asked.startswith("order:") else "status"
             # requested_info stays as it is for the skill that asked; each skill clears it when done.
             return _run(_PURPOSES.get(purpose, ActionCheckOrder)(), dispatcher, tracker, domain, order_id=number)
+        if after_ticket_list(tracker) and not number and not answer and not _CLOSING.search(text):
+            # "the lamp one, what is happening?" right after the list of tickets: that ticket's news.
+            return ActionTicketStatus().run(dispatcher, tracker, domain)
+        other = status_of_another_order(dispatcher, tracker, domain)  # "and the shoes?" after a status
+        if other is not None:
+            return other
         if next(tracker.get_latest_entity_values("product"), None):
             # "and the over-ear headphones?" after a product question: the same question about this one.
             return ActionProductInfo().run(dispatcher, tracker, domain)
@@ -150,6 +174,10 @@ class ActionAnswer(Action):
             return [SlotSet("requested_info", None), *ActionOpenTicket().run(dispatcher, tracker, domain)]
         if asked == "handoff" and answer == "yes":
             return ActionHandoff().run(dispatcher, tracker, domain)
+        if answer == "no" and _KEEP_IT.search(text) and not _CLOSING.search(text):
+            # "nah leave it, I'll keep it": nothing changes, and that is what they want to hear.
+            dispatcher.utter_message(text="OK, nothing changes: it stays as it is. Anything else I can help with?")
+            return [SlotSet("requested_info", "anything_else")]
         if (
             intent == "goodbye"
             or _CLOSING.search(text)
@@ -210,5 +238,8 @@ class ActionWelcome(Action):
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict]:
         if _CLOSING.search(tracker.latest_message.get("text") or ""):
             return close(dispatcher, tracker)
+        waiting = acknowledge_waiting(dispatcher, tracker)  # "meh, ok, I'll wait a couple more days then"
+        if waiting is not None:
+            return waiting
         dispatcher.utter_message(response="utter_you_are_welcome")
         return [SlotSet("requested_info", "anything_else")]

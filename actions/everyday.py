@@ -4,20 +4,22 @@ CRM; anything else gets the out-of-scope answer as before."""
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Any
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
+from sqlalchemy.exc import SQLAlchemyError
 
 from actions.account import ActionVerifyCode
-from actions.common import crm, crm_or_apology, customer_id, session_events
+from actions.common import crm, crm_or_apology, customer_id, run_action, session_events
 from actions.forms import order_not_on_account
 from actions.resolving import ask_for_order, order_in_focus
 from actions.pending_code import code_expected
 from crm_store.errors import CrmError, OrderNotFound
-from crm_store.services import orders, shop_answers, tickets
+from crm_store.services import orders, products, shop_answers, tickets
 from crm_store.settings import get_settings
 from crm_store.values.codes import find_code
 
@@ -116,8 +118,52 @@ class ActionOutOfScope(Action):
         if kind == shop_answers.PRICE_MATCH:
             dispatcher.utter_message(text=shop_answers.price_match_answer(settings.price_match_policy))
             return []
+        if kind == shop_answers.VAT:
+            dispatcher.utter_message(text=shop_answers.VAT_ANSWER)
+            return []
+        if kind == shop_answers.RESERVE:
+            product = None
+            with crm_or_apology(dispatcher, tracker, "product look-up") as crm_down:
+                product = products.find_product(crm(), text)
+            if crm_down:
+                return []
+            dispatcher.utter_message(
+                text=shop_answers.reservation_answer(
+                    product.name if product else None, product.stock if product else None
+                )
+            )
+            return [SlotSet("product", product.name)] if product else []
         if kind == shop_answers.PROMO:
             dispatcher.utter_message(text=shop_answers.promo_answer(settings.promo_policy))
             return []
+        follow_up = _product_follow_up(tracker)
+        if follow_up:
+            # "and resistance bands?" right after a product answer: the same question about this one.
+            return run_action(follow_up, dispatcher, tracker, domain)
         dispatcher.utter_message(response="utter_out_of_scope")
         return []
+
+
+_PRODUCT_ACTIONS = ("action_product_availability", "action_product_info")
+
+
+def _product_follow_up(tracker: Tracker) -> str | None:
+    """The product action the last turn ran, when this short message names a catalogue product."""
+    text = tracker.latest_message.get("text") or ""
+    if len(text.split()) > 6:
+        return None
+    try:
+        found = products.find_product(crm(), text)
+    except SQLAlchemyError:  # no follow-up answer is worth failing the reply for
+        return None
+    if found is None or not re.search(rf"(?<![\w-]){re.escape(found.name.lower())}(?![\w-])", text.lower()):
+        return None  # the whole catalogue name, not a guess from one word
+    seen_user = False
+    for event in reversed(list(tracker.events)):
+        if event.get("event") == "user":
+            if seen_user:
+                return None
+            seen_user = True
+        elif seen_user and event.get("event") == "action" and event.get("name") in _PRODUCT_ACTIONS:
+            return str(event.get("name"))
+    return None

@@ -18,8 +18,16 @@ from actions.everyday import ActionOutOfScope
 from actions.forms import bad_order_number_in, order_number
 from actions.orders import ActionCheckOrder
 from actions.problems import problems_in
-from actions.tickets import ActionOpenTicket, asks_for_new_ticket
-from crm_store.services import shop_answers
+from actions.tickets import (
+    ActionOpenTicket,
+    acknowledge_waiting,
+    answer_warranty,
+    answer_when_back,
+    asks_for_new_ticket,
+)
+from actions.values import rating_and_comment
+from actions.handover import hand_over
+from crm_store.services import shop_answers, ticket_rules
 from crm_store.values.codes import is_only_code
 from crm_store.values import normalize_email, normalize_order_id
 
@@ -52,6 +60,19 @@ class ActionDefaultAskAffirmation(Action):
         # A long message naming several problems is often unsure between complaint, return and order
         # status: it is still clear what went wrong, so each problem gets its ticket instead of a menu.
         text = tracker.latest_message.get("text") or ""
+        # Answers to what was just said, whatever the classifier made of them: the warranty claim's
+        # yes, "I'll wait for them to come again", a rating with its comment.
+        for answer in (answer_warranty, answer_when_back, acknowledge_waiting):
+            answered = answer(dispatcher, tracker)
+            if answered is not None:
+                return answered
+        rule = ticket_rules.anger_reason(text)
+        if rule:
+            # "where the hell is my stuff, this is f… ridiculous": whatever else it meant, the stated
+            # rule for swearing and strong anger puts a person on it.
+            return hand_over(dispatcher, tracker, "escalate", rule)
+        if tracker.get_slot("requested_info") == "rating" and rating_and_comment(text):
+            return ActionAnswer().run(dispatcher, tracker, domain)
         if len(problems_in(text)) > 1:
             return ActionOpenTicket().run(dispatcher, tracker, domain)
         # What the message clearly asks for is done instead of offering a menu (a clear next message ends the loop).

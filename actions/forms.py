@@ -23,7 +23,7 @@ from actions.common import crm, crm_or_apology, customer_id, run_action
 from actions.form_slots import FORM_SLOTS, reset_form_slots
 from actions.handover import hand_over
 from crm_store.values.addresses import parse_address
-from actions.resolving import FORM_PURPOSES, correction_number, resolve, say_taken
+from actions.resolving import ASKS_FOR_LIST, FORM_PURPOSES, correction_number, resolve, say_taken
 from actions.problems import reason_category
 from actions.values import order_number, parse_rating
 from crm_store.errors import OrderNotFound
@@ -161,7 +161,16 @@ class HandoffFormValidation:
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[dict[str, Any]]:
         form = self.name().removeprefix("validate_")  # type: ignore[attr-defined]
         text = tracker.latest_message.get("text") or ""
-        if tracker.get_slot("requested_slot") == "order_id" and normalize_email(text) and not _known_customer(tracker):
+        opening_email = (
+            tracker.get_slot("requested_slot") is None
+            and "order_id" in FORM_SLOTS.get(form, ())
+            and next(tracker.get_latest_entity_values("email"), None)
+            and not next(tracker.get_latest_entity_values("order_id"), None)
+        )
+        if (
+            (tracker.get_slot("requested_slot") == "order_id" and normalize_email(text)) or opening_email
+        ) and not _known_customer(tracker):
+            # "hi, my email is …, where is my order?" opens with it: the code goes there at once.
             # A visitor answers "which order?" with their email: a code goes there, and the request
             # goes on once it is typed (actions/verification.py).
             return [
@@ -257,6 +266,8 @@ class OrderIdExtraction:
             return {"order_id": f"invalid:{bad_order_number_in(text)}"}
         if asked == "order_id" and looks_like_bad_order_number(text):
             return {"order_id": f"invalid:{text}"}
+        if form == "order_status_form" and asked is None and ASKS_FOR_LIST.search(text):
+            return {}  # "show me my orders": all of them are listed (action_ask_order_id), none taken
         if asked in (None, "order_id"):
             # No number: "the second one", "the lamp", or the request alone may fit exactly one order.
             found = self._resolved(dispatcher, tracker)

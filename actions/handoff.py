@@ -28,6 +28,7 @@ from actions.forms import _just_asked
 from actions.handover import hand_over
 from actions.orders import ActionCheckOrder
 from actions.problems import escalation_cue
+from actions.tickets import answer_when_back
 from crm_store.services import handoffs, ticket_rules
 
 log = logging.getLogger(__name__)
@@ -48,6 +49,9 @@ class ActionHandoff(Action):
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict]:
         intent = (tracker.latest_message.get("intent") or {}).get("name") or "unknown"
         text = tracker.latest_message.get("text") or ""
+        when = answer_when_back(dispatcher, tracker)  # "when will someone call me?" after a lead: no handoff
+        if when is not None:
+            return when
         if intent == "escalate" and next(tracker.get_latest_entity_values("order_id"), None):
             if not escalation_cue(text):
                 # "Where the hell is A-10423": annoyed, but a concrete question comes first.

@@ -92,7 +92,8 @@ _ASKS = re.compile(
 _KEEP = re.compile(
     r"\b(?:i'?ll|i will|i'?d rather|let me|i'?m going to|gonna|i(?:'d| would)? like to|i want to) (?:just )?keep "
     r"(?:it|them|this|that|the \w+)|\bkeep (?:it|them) after all\b|\b(?:don'?t|do not) (?:want|need) to "
-    r"(?:return|send back|cancel|change) (?:it|them|anything)",
+    r"(?:return|send back|cancel|change) (?:it|them|anything)"
+    r"|\bkeep the (?:old|current|same|existing) (?:address|one)\b|\b(?:it'?s|its) fine,? (?:leave|keep) it\b",
     re.IGNORECASE,
 )
 
@@ -129,6 +130,16 @@ def interruption(
         intent, confidence = "inform", 0.0
     if intent in RULED:
         return ASIDE  # even with a value in it: "talk to a person, it's A-10423" reaches a person
+    if (
+        fits
+        and form == "order_status_form"
+        and intent in TASKS
+        and intent not in OWN_INTENTS.get(form, ())
+        and confidence >= SWITCH_CONFIDENCE
+    ):
+        # "the first one, can you send it to my office instead: …" after "which order?": the order
+        # named, and another task for it; a look-up is left for that task, which takes the order along.
+        return LEAVE
     if fits:
         return None
     if _KEEP.search(text):

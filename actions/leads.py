@@ -24,15 +24,20 @@ _PHONE_LIKE = re.compile(r"^\+?[\d\s()./-]{7,22}$")
 # Details given all at once ("company is Bohnenhaus, email …, phone …, about 40 presses a quarter").
 _EMAIL_IN = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 _PHONE_IN = re.compile(r"(?<![\w@])\+?\d[\d ()/.-]{5,20}\d(?![\w@])")
+_COMPANY_SUFFIX = r"(?:GmbH|AG|KG|UG|Ltd|Inc|LLC|BV|B\.V\.|NV|SA|SAS|SARL|SL|Srl|S\.r\.l\.|s\.r\.o\.|Oy|AB|SpA|Solutions|Systems|Labs|Group)"
 _COMPANY_IN = re.compile(
-    r"\b(?:company(?: name)? is|company:|we are|we're|i'm from|i am from|i work (?:at|for)|on behalf of)\s+"
+    r"\b(?:(?:company|studio|shop|store|firm|business|cafe|gym|agency|practice|restaurant|hotel)(?: name)? is|company:|"
+    r"we are|we're|i'm from|i am from|i work (?:at|for)|(?:purchasing|procurement|buying|working) (?:at|for)|on behalf of)\s+"
     r"(?:a |an |the )?(?:[a-z]+ )?\(?([A-Z][\w&'.-]*(?:\s+(?:[A-Z][\w&'.-]*|GmbH|AG|Ltd|Inc|LLC|&))*)"
     r"|\(([A-Z][\w&'.-]*(?:\s+[A-Z][\w&'.-]*)*)\)"
+    # "Tom Keller, Keller IT Solutions, t.keller@…": a name that ends like a company's
+    r"|(?:^|[,.;]\s*)([A-Z][\w&'.-]*(?:\s+[A-Z][\w&'.-]*)*\s+" + _COMPANY_SUFFIX + r")(?=[\s,.;]|$)"
 )
 _NAME_IN = re.compile(
     r"\b(?i:my name is|my name's|i'm|i am|this is)\s+([A-Z][\w'-]+(?:\s+[A-Z][\w'-]+){0,2})"
     r"(?:\s+(?i:from|at|with)\s+([A-Z][\w&'.-]*(?:\s+(?:[A-Z][\w&'.-]*|GmbH|AG|Ltd|Inc|LLC|&))*))?"
 )
+_NAME_HERE = re.compile(r"\b([A-Z][\w'-]+(?:\s+[A-Z][\w'-]+){1,2})\s+(?i:here)\b()")
 _VOLUME_IN = re.compile(
     r"(?:\b(?:about|around|roughly|approx\.?|some|maybe)\s+)?\b\d[\d,.]*\s+(?!\d)[a-z][a-z -]{1,40}?"
     r"(?:\s+(?:a|per|every|each)\s+(?:month|week|year|quarter)|(?=[,.;!?]|$|\s+(?:and\s+\d|contact|email|phone|call)))"
@@ -58,8 +63,10 @@ def details_in(text: str) -> dict[str, str]:
             break
     company = _COMPANY_IN.search(rest)
     if company:
-        found["company"] = (company.group(1) or company.group(2)).strip(" .,")
-    name = _NAME_IN.search(rest)
+        # up to the end of its sentence ("Lumen Labs BV. We'd like ..." -> "Lumen Labs BV")
+        named = company.group(1) or company.group(2) or company.group(3)
+        found["company"] = re.split(r"(?<=\w\w)[.;]\s", named)[0].strip(" .,")
+    name = _NAME_IN.search(rest) or _NAME_HERE.search(rest)
     if name and parse_person_name(name.group(1)):
         found["contact_name"] = parse_person_name(name.group(1)) or ""
         if name.group(2) and "company" not in found:  # "I'm Jana Novak from Bohnenhaus GmbH"

@@ -18,7 +18,7 @@ from actions.handover import hand_over
 from actions.locales import order_fields
 from actions.problems import escalation_cue, item_problem
 from actions.refunds import money_back
-from actions.tickets import ActionOpenTicket
+from actions.tickets import ActionOpenTicket, answer_when_back
 from actions.pending_code import code_expected
 from crm_store.errors import InvalidOrderNumber, OrderNotFound
 from crm_store.services import orders, shipments, shop_answers
@@ -40,6 +40,9 @@ class ActionCheckOrder(Action):
         return "action_check_order"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict]:
+        when = answer_when_back(dispatcher, tracker)  # "how long till I hear back?" right after a ticket
+        if when is not None:
+            return when
         number = tracker.get_slot("order_id")
         if tracker.get_slot("requested_info") == "details:complaint":
             # We asked "what happened, and which order?": this answer, order number and all, is the complaint.

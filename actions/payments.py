@@ -132,7 +132,10 @@ class ActionPaymentProblem(Action):
             order_id=number,
             amount=f"{refund.amount:.2f}",
             refund_id=refund.number,
-            expected=day(refund.expected_by) if refund.expected_by else "5 working days",
+            # The date, and the shop's promise it comes from (docs/shop.md: "within 5 working days").
+            expected=f"{day(refund.expected_by)}, within 5 working days"
+            if refund.expected_by
+            else "within 5 working days",
         )
         cue = escalation_cue(text)
         if cue:  # the refund is done, and the customer also asked for a person or writes again

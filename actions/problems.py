@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 
 from crm_store.services import ticket_rules
+from crm_store.values.sizes import parse_size
 
 # (kind, title for the customer and the ticket subject, pattern)
 PROBLEMS: tuple[tuple[str, str, re.Pattern[str]], ...] = (
@@ -76,7 +77,9 @@ REASON_CATEGORIES: tuple[tuple[str, re.Pattern[str]], ...] = (
     (
         "defective",
         re.compile(
-            r"\b(defective|faulty|doesn'?t work|does not work|not working|stopped working|won'?t (?:turn|switch) on)\b",
+            r"\b(defective|faulty|doesn'?t (?:work|charge|turn on)|does not (?:work|charge)|not (?:working|charging)|"
+            r"stopped (?:working|charging|turning on)|won'?t (?:turn on|switch on|charge|work)|went (?:black|dead)|"
+            r"(?:screen|display) (?:is )?(?:black|dead)|dead pixels?)\b",
             re.I,
         ),
     ),
@@ -126,7 +129,8 @@ def exchange_kind(text: str) -> str:
     """An exchange (another size or colour) or a replacement (the same item again, intact)."""
     return (
         "exchange"
-        if re.search(r"\b(size|colou?r|bigger|smaller|larger|different one)\b", text or "", re.I)
+        if re.search(r"\b(size|colou?r|bigger|smaller|larger|different one|instead|swap)\b", text or "", re.I)
+        or parse_size(text or "")
         else "replacement"
     )
 

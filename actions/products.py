@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import SlotSet
+from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.exc import SQLAlchemyError
 
 from actions.cancel import summary as order_summary
 from actions.common import crm, crm_or_apology, customer_id, everyday_instead
 from actions.locales import language_of, phrase
+from actions.problems import reason_category
+from actions.resolving import status_of_another_order
+from crm_store.values.sizes import parse_size
 from crm_store.errors import CrmError
 from crm_store.services import baskets, orders, products
 from crm_store.services.products import ProductView
@@ -60,6 +64,18 @@ def often_bought_with(product_id: int) -> list[str]:
         return []
 
 
+_SWAP = re.compile(r"\b(?:swap|exchange|instead|change (?:them|it) for)\b", re.I)
+
+
+def exchange_instead(tracker: Tracker) -> list[dict] | None:
+    """ "The shoes are too small, could I get them in 44 instead?": read as a stock question, but an
+    exchange of something they have; the return form takes it (as an exchange). None otherwise."""
+    text = tracker.latest_message.get("text") or ""
+    if reason_category(text) != "wrong size" or not (parse_size(text) or _SWAP.search(text)):
+        return None
+    return [SlotSet("return_kind", "swap"), FollowupAction("return_form")]
+
+
 class ActionProductInfo(Action):
     def name(self) -> str:
         return "action_product_info"
@@ -68,6 +84,9 @@ class ActionProductInfo(Action):
         answered = everyday_instead(dispatcher, tracker, domain)  # "can you match that price?"
         if answered is not None:
             return answered
+        other = status_of_another_order(dispatcher, tracker, domain) or exchange_instead(tracker)
+        if other is not None:
+            return other
         if _order_in_focus(dispatcher, tracker):
             return []
         product = _find(dispatcher, tracker)
@@ -95,6 +114,9 @@ class ActionProductAvailability(Action):
         answered = everyday_instead(dispatcher, tracker, domain)
         if answered is not None:
             return answered
+        other = status_of_another_order(dispatcher, tracker, domain) or exchange_instead(tracker)
+        if other is not None:
+            return other
         product = _find(dispatcher, tracker)
         if product and product.stock > 0:
             dispatcher.utter_message(

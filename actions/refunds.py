@@ -82,13 +82,17 @@ def money_back(order: orders.OrderView) -> str:
     if refunded:
         amount = sum((p.amount for p in refunded), start=type(refunded[0].amount)(0))
         return (
-            f" The refund of {amount:.2f} EUR has been issued to your {refunded[0].method}; banks take up to "
+            f" The refund of {amount:.2f} EUR has been issued to your {refunded[0].method}, the original payment "
+            f"method; banks take up to "
             f"{get_settings().refund_bank_days} working days to show it on your statement."
         )
     captured = [p for p in paid if p.status == "captured"]
     if order.status in ("cancelled", "returned") and captured:
         due = order.status_since + timedelta(days=payments.REFUND_DAYS)
-        return f" The refund of {order.total:.2f} EUR goes back to your {captured[0].method} within 5 working days (by {day(due)})."
+        return (
+            f" The refund of {order.total:.2f} EUR goes back to your {captured[0].method}, the original payment method, "
+            f"within 5 working days (by {day(due)})."
+        )
     return ""
 
 

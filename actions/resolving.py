@@ -8,15 +8,17 @@ orders (in its text or its buttons), so "the second one" needs no slot of its ow
 from __future__ import annotations
 
 import logging
+import re
 from datetime import datetime
 from typing import Any
 
 from rasa_sdk import Action, Tracker
+from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.exc import SQLAlchemyError
 
 from actions import interruptions
-from actions.common import crm, customer_id, day, focused_order
+from actions.common import crm, customer_id, day, focused_order, run_action
 from crm_store.errors import CrmError
 from crm_store.services import orders
 from crm_store.services.order_resolver import Resolution, resolve_order
@@ -97,6 +99,33 @@ def resolve(tracker: Tracker, purpose: str, text: str | None = None) -> Resoluti
         return None
 
 
+def _after_status_answer(tracker: Tracker) -> bool:
+    """Whether the assistant's last turn answered an order's status."""
+    seen_user = False
+    for event in reversed(list(tracker.events)):
+        if event.get("event") == "user":
+            if seen_user:
+                return False
+            seen_user = True
+        elif seen_user and event.get("event") == "action" and event.get("name") == "action_check_order":
+            return True
+    return False
+
+
+def status_of_another_order(dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list | None:
+    """ "And the shoes?" right after an order's status: the status of the customer's order with that item;
+    None when the message names no other order of theirs."""
+    focus = tracker.get_slot("order_id")
+    if not focus or not _after_status_answer(tracker):
+        return None
+    found = resolve(tracker, "status")
+    if found is None or not found.chosen or found.how != "item" or found.chosen == focus:
+        return None
+    say_taken(dispatcher, tracker, found)
+    tracker.slots["order_id"] = found.chosen
+    return [SlotSet("order_id", found.chosen), *run_action("action_check_order", dispatcher, tracker, domain)]
+
+
 def summary(view: orders.OrderView) -> str:
     what = ", ".join(view.items) if view.items else f"{view.total:.2f} EUR"
     return f"{what}, placed {day(view.placed_at)}"
@@ -144,6 +173,40 @@ def ask_which(dispatcher: CollectingDispatcher, tracker: Tracker, purpose: str) 
     return True
 
 
+# "show me my orders", "list my orders", "what about my orders?": all of them, not "which one?".
+ASKS_FOR_LIST = re.compile(
+    r"\b(?:list|show|see|all)\b.{0,20}\borders\b|\b(?:my|the|both|two|three) orders\b|\borders (?:with you|i have)\b",
+    re.I,
+)
+_STATUS_WORDS = {
+    "pending": "not paid yet",
+    "paid": "paid, not shipped yet",
+    "packed": "packed, leaving our warehouse shortly",
+    "shipped": "shipped, on its way",
+    "delivered": "delivered",
+    "cancelled": "cancelled",
+    "returned": "returned",
+}
+
+
+def list_orders(dispatcher: CollectingDispatcher, tracker: Tracker, limit: int = 10) -> bool:
+    """The customer's orders, newest first, each with what is in it and where it stands; False when
+    there are fewer than two (the usual question or answer then)."""
+    try:
+        uow = crm()
+        views = orders.orders_of(crm(), customer_id(uow, tracker), limit)
+    except SQLAlchemyError:
+        return False
+    if len(views) < 2:
+        return False
+    lines = [f"- {v.number} ({summary(v)}): {_STATUS_WORDS.get(v.status, v.status)}" for v in views]
+    dispatcher.utter_message(
+        text="Here are your orders:\n" + "\n".join(lines) + "\nWhich one would you like to know more about?",
+        buttons=order_buttons(tracker, tuple(v.number for v in views)),
+    )
+    return True
+
+
 class ActionAskOrderId(Action):
     """The forms' "which order?": the customer's own orders that fit the request as buttons, else the plain question."""
 
@@ -152,6 +215,9 @@ class ActionAskOrderId(Action):
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict]:
         purpose = FORM_PURPOSES.get((tracker.active_loop or {}).get("name") or "", "status")
+        if purpose == "status" and ASKS_FOR_LIST.search(tracker.latest_message.get("text") or ""):
+            if list_orders(dispatcher, tracker):
+                return []
         if not ask_which(dispatcher, tracker, purpose):
             dispatcher.utter_message(response="utter_ask_order_id")
         return []

@@ -30,7 +30,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from crm_store.values import normalize_order_id
 from crm_store.values.sizes import parse_size
 from actions.problems import exchange_kind, item_problem, reason_category
-from actions.tickets import WARRANTY, answer_warranty, warranty_order
+from actions.tickets import WARRANTY, answer_warranty, answer_when_back, warranty_order
 
 
 _REQUEST = re.compile(
@@ -97,6 +97,8 @@ class ValidateReturnForm(HandoffFormValidation, OrderIdExtraction, FormValidatio
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[dict]:
         if tracker.get_slot("requested_slot") is None:
             claimed = answer_warranty(dispatcher, tracker)  # "ok, open the warranty claim" read as a return
+            if claimed is None:
+                claimed = answer_when_back(dispatcher, tracker)  # "when do u get back to me" read as a return
             if claimed is not None:
                 return [*claimed, SlotSet("requested_slot", None)]
         opened = tracker.get_slot("return_id")

@@ -11,7 +11,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import crm, crm_or_apology, customer_id, day, focused_order
+from actions.common import crm, crm_or_apology, customer_id, day, focused_order, session_events
 from actions.forms import last_user_text
 from actions.handover import hand_over
 from actions.locales import day as locale_day
@@ -98,6 +98,53 @@ def answer_warranty(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[
     return [SlotSet("requested_info", None), SlotSet("ticket_id", ticket.number), SlotSet("order_id", number)]
 
 
+def acknowledge_waiting(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[dict] | None:
+    """ "OK, I'll wait a few more days" (whatever the classifier made of it): nothing to open, the way
+    back is said; None for any other message."""
+    if not rules.only_waiting(tracker.latest_message.get("text") or ""):
+        return None
+    dispatcher.utter_message(
+        text="Alright, sure. If it hasn't sorted itself out by then, just let me know and I'll have our team "
+        "look into it straight away."
+    )
+    return [SlotSet("requested_info", "anything_else")]
+
+
+_WHEN_BACK = re.compile(
+    r"\b(?:when|how (?:long|soon)|by when)\b.{0,40}\b(?:get(?:s|ting)? back|call|contact|reach (?:out|me)|hear (?:back|from)|"
+    r"reply|respond|answer|get in touch)\b|\bwait for (?:your|an|the) (?:email|call|reply|answer)\b",
+    re.I,
+)
+_RECORD = re.compile(r"\b([TDR])-\d{5}\b")
+
+
+def answer_when_back(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[dict] | None:
+    """ "When will someone get back to me?" after a ticket, a business enquiry or a return was opened in
+    this conversation: when, from the newest of them; None for any other message (or none opened)."""
+    if not _WHEN_BACK.search(tracker.latest_message.get("text") or ""):
+        return None
+    for event in reversed(session_events(tracker)):
+        if event.get("event") != "bot":
+            continue
+        found = _RECORD.findall(event.get("text") or "")
+        number = _RECORD.search(event.get("text") or "")
+        if not found or number is None:
+            continue
+        record = number.group(0)
+        if found[0] == "D":
+            text = f"Our business team contacts you within one working day about {record}, by email or phone."
+        elif found[0] == "T":
+            text = (
+                f"Our support team answers {record} within one working day (the same day if it's urgent), "
+                "by email and here in the chat."
+            )
+        else:
+            text = f"We email you the prepaid return label for {record} within one working day."
+        dispatcher.utter_message(text=text)
+        return [SlotSet("requested_info", "anything_else")]
+    return None
+
+
 DETAILS = "details:complaint"  # requested_info: "what happened?" after a complaint with no details
 
 
@@ -144,12 +191,10 @@ class ActionOpenTicket(Action):
         ):
             dispatcher.utter_message(response="utter_ask_complaint_details")
             return [SlotSet("requested_info", DETAILS)]
-        if rules.only_waiting(text) and not asks_for_new_ticket(text):
-            # "OK, I'll wait a few more days": nothing to open; the way back is said.
-            dispatcher.utter_message(
-                text="All right. If it still hasn't come by then, just write to me and I'll have our team look into it straight away."
-            )
-            return [SlotSet("requested_info", "anything_else")]
+        if not asks_for_new_ticket(text):
+            waiting = acknowledge_waiting(dispatcher, tracker)
+            if waiting is not None:
+                return waiting
         earlier = tracker.get_slot("ticket_id")
         if (
             earlier
@@ -248,6 +293,43 @@ class ActionOpenTicket(Action):
         return [SlotSet("requested_info", None)]
 
 
+_WORD = re.compile(r"[^\W\d_]{4,}")
+_NOT_TOPIC = {
+    "ticket",
+    "tickets",
+    "what",
+    "happening",
+    "news",
+    "with",
+    "that",
+    "this",
+    "about",
+    "status",
+    "update",
+    "there",
+}
+
+
+def ticket_about(text: str, rows: list) -> Any:
+    """The one open ticket whose subject shares a word with the message ("the lamp one"), else None."""
+    words = {w.lower() for w in _WORD.findall(text or "")} - _NOT_TOPIC
+    hits = [t for t in rows if words & {w.lower() for w in _WORD.findall(t.subject or "")}]
+    return hits[0] if len(hits) == 1 else None
+
+
+def after_ticket_list(tracker: Tracker) -> bool:
+    """Whether the assistant's last turn listed the customer's tickets."""
+    seen_user = False
+    for event in reversed(list(tracker.events)):
+        if event.get("event") == "user":
+            if seen_user:
+                return False
+            seen_user = True
+        elif seen_user and event.get("event") == "action" and event.get("name") == "action_ticket_status":
+            return True
+    return False
+
+
 class ActionTicketStatus(Action):
     def name(self) -> str:
         return "action_ticket_status"
@@ -263,6 +345,15 @@ class ActionTicketStatus(Action):
             news = ticket_updates.latest_update(crm(), owner, named[0] if named else None)
         if crm_down:
             return []
+        if not named and len(rows) > 1:
+            about = ticket_about(tracker.latest_message.get("text") or "", rows)
+            if about is not None:
+                # "the lamp one, what is happening?": that ticket alone, with its latest update.
+                rows = [about]
+                with crm_or_apology(dispatcher, tracker, "ticket look-up") as crm_down:
+                    news = ticket_updates.latest_update(crm(), owner, about.number)
+                if crm_down:
+                    return []
         if not rows and news is None:
             dispatcher.utter_message(response="utter_no_open_tickets")
             return []

@@ -11,6 +11,7 @@ from sqlalchemy.engine import Engine
 
 from analytics.jobs import JobContext, JobSpec, register
 from crm_store.models import PurchasePropensity
+from crm_store.services.propensity import LIKELY_FROM
 
 log = logging.getLogger(__name__)
 
@@ -66,7 +67,7 @@ def _score(engine: Engine, as_of: datetime, run_id: int | None) -> dict:
         scored=len(rows),
         expected_buyers=round(float(scores.sum()), 1),
         trained_rows=model.trained_rows,
-        likely_to_buy=int((scores >= 0.7).sum()),
+        likely_to_buy=int((scores >= LIKELY_FROM).sum()),
     )
     return summary
 

@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import argparse
 import csv
-import multiprocessing as mp
+import os
 import random
 import re
 import resource
@@ -40,6 +40,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+from bench.import_databases import fresh_databases, migrated_engine, run_forked  # noqa: E402
 
 DUP_SHARE, BAD_SHARE = 0.05, 0.01
 
@@ -100,21 +102,14 @@ def generate(path: Path, n: int, seed: int = 13) -> tuple[set[tuple[int, int]], 
     return pairs, bad
 
 
-def _engine(url: str, schema: str | None):  # type: ignore[no-untyped-def]
-    from crm_store.db import make_engine
-
-    return make_engine(url, connect_args={"options": f"-csearch_path={schema}"}) if schema else make_engine(url)
-
-
-def _import(url: str, schema: str | None, path: str, out) -> None:  # type: ignore[no-untyped-def]
+def _import(url: str, schema: str | None, path: str, batch_size: int, out) -> None:  # type: ignore[no-untyped-def]
     from analytics.importing import import_customers
-    from crm_store.db import UnitOfWork, migrate
+    from crm_store.db import UnitOfWork
 
-    engine = _engine(url, schema)
-    migrate(engine)
+    engine = migrated_engine(url, schema)
     started = time.perf_counter()
     report = import_customers(
-        lambda: UnitOfWork(engine), Path(path), datetime(2026, 12, 1), region="DE", batch_size=2000
+        lambda: UnitOfWork(engine), Path(path), datetime(2026, 12, 1), region="DE", batch_size=batch_size
     )
     took = time.perf_counter() - started
     predicted = set()
@@ -133,6 +128,7 @@ def _import(url: str, schema: str | None, path: str, out) -> None:  # type: igno
             predicted,
             usage.ru_maxrss,
             usage.ru_utime + usage.ru_stime,
+            report.seconds,
         )
     )
 
@@ -140,11 +136,9 @@ def _import(url: str, schema: str | None, path: str, out) -> None:  # type: igno
 def _baseline(url: str, schema: str | None, path: str, out) -> None:  # type: ignore[no-untyped-def]
     from sqlalchemy import insert
 
-    from crm_store.db import migrate
     from crm_store.models import Customer
 
-    engine = _engine(url, schema)
-    migrate(engine)
+    engine = migrated_engine(url, schema)
     started = time.perf_counter()
     now = datetime(2026, 12, 1)
     n = 0
@@ -171,15 +165,6 @@ def _baseline(url: str, schema: str | None, path: str, out) -> None:  # type: ig
     out.send((time.perf_counter() - started, n))
 
 
-def _run(target, *args):  # type: ignore[no-untyped-def]
-    parent, child = mp.Pipe()
-    p = mp.get_context("fork").Process(target=target, args=(*args, child))
-    p.start()
-    result = parent.recv()
-    p.join()
-    return result
-
-
 def exact_email_pairs(path: Path) -> set[tuple[int, int]]:
     first: dict[str, int] = {}
     pairs = set()
@@ -204,6 +189,7 @@ def pr(predicted: set, truth: set) -> tuple[float, float]:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--rows", type=int, default=1_000_000)
+    ap.add_argument("--batch-size", type=int, default=10_000, help="rows per transaction (IMPORT_BATCH_SIZE)")
     ap.add_argument("--postgres", action="store_true", help="import into a fresh PostgreSQL schema instead of SQLite")
     ap.add_argument(
         "--online-retail", type=Path, help="the UCI Online Retail export (.csv.gz): run the order bench on it"
@@ -222,16 +208,11 @@ def main() -> int:
             f"generated {args.rows:,} rows ({len(truth):,} planted duplicates, {bad:,} bad rows) in {time.perf_counter() - t:.0f} s"
         )
         email_pairs = exact_email_pairs(path)
-        if args.postgres:
-            from tests.support.db import POSTGRES_URL, postgres_schema
-
-            with postgres_schema() as (_e1, one), postgres_schema() as (_e2, two):
-                result = _run(_import, POSTGRES_URL, one, str(path))
-                base = _run(_baseline, POSTGRES_URL, two, str(path))
-        else:
-            result = _run(_import, f"sqlite:///{tmp}/import.db", None, str(path))
-            base = _run(_baseline, f"sqlite:///{tmp}/baseline.db", None, str(path))
-    took, rows, created, merged, bad_found, predicted, peak_kb, cpu = result
+        load_before = os.getloadavg()[0]
+        with fresh_databases("postgres" if args.postgres else "sqlite") as (one, two):
+            result = run_forked(_import, *one, str(path), args.batch_size)
+            base = run_forked(_baseline, *two, str(path))
+    took, rows, created, merged, bad_found, predicted, peak_kb, cpu, seconds = result
     base_took, base_rows = base
     precision, recall = pr(predicted, truth)
     email_precision, email_recall = pr(email_pairs, truth)
@@ -248,7 +229,11 @@ def main() -> int:
         f"duplicates: precision {precision:.3f}, recall {recall:.3f} over {len(truth):,} planted pairs "
         f"(baseline exact email only: precision {email_precision:.3f}, recall {email_recall:.3f})"
     )
-    print(f"database: {'PostgreSQL' if args.postgres else 'SQLite'}, batches of 2000 rows")
+    print(f"load average (1 min) {load_before:.1f} before the import, {os.getloadavg()[0]:.1f} after the baseline")
+    print(
+        f"database: {'PostgreSQL' if args.postgres else 'SQLite'}, batches of {args.batch_size:,} rows; "
+        f"phases: " + ", ".join(f"{k} {v:.1f} s" for k, v in seconds.items())
+    )
     return 0
 
 

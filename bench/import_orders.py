@@ -13,13 +13,15 @@ external id.
 
 from __future__ import annotations
 
-import multiprocessing as mp
+import os
 import resource
 import time
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
+
+from bench.import_databases import engine_for, fresh_databases, migrated_engine, run_forked
 
 
 def pandas_net(path: Path) -> dict[str, Decimal]:
@@ -55,10 +57,9 @@ def crm_net(engine: Any) -> dict[str, Decimal]:
 
 def _import(url: str, schema: str | None, path: str, out: Any) -> None:
     from analytics.importing import import_orders
-    from crm_store.db import UnitOfWork, make_engine, migrate
+    from crm_store.db import UnitOfWork
 
-    engine = make_engine(url, connect_args={"options": f"-csearch_path={schema}"}) if schema else make_engine(url)
-    migrate(engine)
+    engine = migrated_engine(url, schema)
     cpu0 = time.process_time()
     started = time.perf_counter()
     report = import_orders(lambda: UnitOfWork(engine), Path(path), datetime(2026, 12, 7))
@@ -88,9 +89,7 @@ def _import(url: str, schema: str | None, path: str, out: Any) -> None:
 def _baseline(url: str, schema: str | None, path: str, out: Any) -> None:
     import pandas as pd
 
-    from crm_store.db import make_engine
-
-    engine = make_engine(url, connect_args={"options": f"-csearch_path={schema}"}) if schema else make_engine(url)
+    engine = engine_for(url, schema)
     started = time.perf_counter()
     df = pd.read_csv(path, dtype=str, keep_default_na=False)
     df.to_sql(
@@ -104,31 +103,14 @@ def _baseline(url: str, schema: str | None, path: str, out: Any) -> None:
     engine.dispose()
 
 
-def _run(target: Any, *args: Any) -> Any:
-    parent, child = mp.Pipe()
-    p = mp.get_context("fork").Process(target=target, args=(*args, child))
-    p.start()
-    result = parent.recv()
-    p.join()
-    return result
-
-
 def run_orders_bench(path: Path, databases: tuple[str, ...]) -> int:
-    import tempfile
-
     expected = pandas_net(path)
     failed = 0
     for db in databases:
-        with tempfile.TemporaryDirectory() as tmp:
-            if db == "postgres":
-                from tests.support.db import POSTGRES_URL, postgres_schema
-
-                with postgres_schema() as (_e1, one), postgres_schema() as (_e2, two):
-                    result = _run(_import, POSTGRES_URL, one, str(path))
-                    base = _run(_baseline, POSTGRES_URL, two, str(path))
-            else:
-                result = _run(_import, f"sqlite:///{tmp}/import.db", None, str(path))
-                base = _run(_baseline, f"sqlite:///{tmp}/baseline.db", None, str(path))
+        load_before = os.getloadavg()[0]
+        with fresh_databases(db) as (one, two):
+            result = run_forked(_import, *one, str(path))
+            base = run_forked(_baseline, *two, str(path))
         took, cpu, peak_kb, rows, _created, lines, seconds, again_created, again_unchanged, again_took, net = result
         base_took, base_rows = base
         name = "PostgreSQL" if db == "postgres" else "SQLite"
@@ -142,6 +124,7 @@ def run_orders_bench(path: Path, databases: tuple[str, ...]) -> int:
             f"baseline: pandas read_csv + to_sql of the raw lines, no cleaning: {base_rows / base_took:,.0f} lines/s "
             f"({base_took:.1f} s); the import runs at {rows / took / (base_rows / base_took):.2f}x of it"
         )
+        print(f"load average (1 min): {load_before:.1f} before the import, {os.getloadavg()[0]:.1f} after the baseline")
         print(f"re-import: {again_created} new orders, {again_unchanged:,} already in the CRM, in {again_took:.1f} s")
         wrong = {c for c in expected.keys() | net.keys() if expected.get(c) != net.get(c)}
         print(

@@ -1,6 +1,7 @@
 """`crmbot eval`: held-out NLU quality of the project's pipeline.
 
-Splits nlu/data with Rasa's stratified ``train_test_split`` (80/20, seed 42),
+Splits nlu/data with Rasa's stratified ``train_test_split`` (80/20, seed 42; English and
+each of German, French and Spanish split on its own, see split_per_language),
 trains the pipeline of config.yml on the 80 % (NLU only), parses the held-out
 messages through the loaded Agent and reports intent accuracy, macro-F1,
 faq/* response accuracy, entity F1 (exact span and type; per entity and
@@ -230,6 +231,23 @@ def print_report(title: str, result: dict[str, Any]) -> None:
         print(f"  {c['gold']} -> {c['predicted']}: {c['count']}")
 
 
+def split_per_language(data_dir: Path, train_fraction: float, seed: int) -> tuple[Any, Any]:
+    """The stratified split, drawn for each language on its own data: English (the files
+    directly in data_dir) and each of data_dir/de, fr, es. English's held-out messages then
+    stay the same whatever the other languages add, so its figures compare across rounds."""
+    from rasa.shared.nlu.training_data.loading import load_data
+    from rasa.shared.nlu.training_data.training_data import TrainingData
+
+    parts = [
+        TrainingData().merge(*(load_data(str(f)) for f in sorted(data_dir.glob("*.yml")))),
+        *(load_data(str(data_dir / code)) for code in OTHER_LANGUAGES if (data_dir / code).is_dir()),
+    ]
+    splits = [part.train_test_split(train_frac=train_fraction, random_seed=seed) for part in parts]
+    train = TrainingData().merge(*(t for t, _ in splits))
+    held_out = TrainingData().merge(*(h for _, h in splits))
+    return train, held_out
+
+
 def split_by_language(messages: list[Any], data_dir: Path) -> dict[str, list[int]]:
     """Indices of the held-out messages per language: those whose text is in nlu/data/<code>/
     are German, French or Spanish, the rest English."""
@@ -324,8 +342,7 @@ def main(argv: list[str] | None = None) -> int:
     from rasa.core.agent import Agent
     from rasa.shared.nlu.training_data.loading import load_data
 
-    data = load_data(str(args.data))
-    train, held_out = data.train_test_split(train_frac=args.train_fraction, random_seed=args.seed)
+    train, held_out = split_per_language(args.data, args.train_fraction, args.seed)
     threshold = fallback_threshold(args.config)
     report: dict[str, Any] = {
         "data": str(args.data),

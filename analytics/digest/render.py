@@ -13,6 +13,7 @@ from analytics.digest.kpis import KPIS
 from analytics.digest.links import Links
 from analytics.digest.report import SECTIONS, Digest
 from analytics.pipelines import human_duration
+from crm_store.services.propensity import AT_RISK_BELOW
 from crm_store.values.languages import language_name
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -102,7 +103,7 @@ def _env() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.globals.update(KPIS=KPIS, SECTIONS=SECTIONS, fmt=fmt)
+    env.globals.update(KPIS=KPIS, SECTIONS=SECTIONS, fmt=fmt, AT_RISK_BELOW=AT_RISK_BELOW)
     env.filters["language_name"] = language_name
     return env
 

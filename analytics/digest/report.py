@@ -14,6 +14,7 @@ from analytics.bottlenecks import (
 from analytics.digest import charts
 from analytics.digest.anomalies import Anomaly, find_anomalies
 from analytics.digest.kpis import ChannelRow, LanguageRow, by_channel, by_language, core_kpis, handoff_reasons
+from analytics.digest.outlook import Outlook, outlook
 from analytics.digest.periods import Period
 from analytics.digest.segments import Move, SegmentSizes, moves, segment_sizes
 from analytics.digest.stalled import StalledRow, open_flag_count, stalled_processes
@@ -45,6 +46,7 @@ SECTIONS = {
     "processes": "Orders, returns and tickets",
     "stalled": "Stalled processes",
     "segments": "Segments",
+    "outlook": "Next weeks' sales and customers",
     "unanswered": "What the assistant could not answer",
     "anomalies": "Out of the usual range",
 }
@@ -105,6 +107,7 @@ class Digest:
     anomalies: list[Anomaly]
     little_history: list[str]
     bottlenecks: Bottlenecks | None
+    outlook: Outlook | None = None  # the analytics jobs' latest runs made by `now` (not the period's record)
     charts: dict[str, bytes] = field(default_factory=dict)
     currency: str | None = None  # ISO 4217 code of revenue and order values; None: bare numbers
     locale: str = "en_GB"  # how amounts are written (Babel)
@@ -186,6 +189,7 @@ def build_digest(
             anomalies=anomalies,
             little_history=little,
             bottlenecks=_bottlenecks(uow, period, now),
+            outlook=outlook(uow, now),
             currency=currency,
             locale=locale,
         )

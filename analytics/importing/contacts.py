@@ -35,91 +35,87 @@ _NUMBER_TYPES = (
 )
 # Only digits and the punctuation people write in numbers; letters (extensions, "ext."), a second number
 # ("/ x") and other forms go to the full parser.
-_PLAIN_PHONE = r"\(?\+?[0-9][0-9 ()./-]*"
+_PLAIN_PHONE = re.compile(r"\(?\+?[0-9][0-9 ()./-]*")
+_NOT_DIGITS = str.maketrans("", "", " ()./-+")
+_PLAIN_EMAIL = re.compile(rf"({_DOT_ATOM.pattern[1:-1]})@([^@]*)")
 
 
 def emails(text: pd.Series) -> tuple[pd.Series, pd.Series]:
     """Clean addresses ('' where the value is empty or bad) and, row by row, the reason a value is bad (or None)."""
-    text = text.fillna("").astype(object)
-    parts = text.str.rpartition("@")
-    local, at, domain = parts[0], parts[1], parts[2]
-    fast = (
-        (at != "")
-        & text.map(str.isascii).astype(bool)
-        & (local.str.len() <= 64)
-        & (text.str.len() <= 254)
-        & local.str.match(_DOT_ATOM).fillna(False).astype(bool)
-    )
-    clean = pd.Series("", index=text.index, dtype=object)
-    why = pd.Series(None, index=text.index, dtype=object)
-    if fast.any():
-        checked = _each_distinct(domain[fast].str.lower(), _domain_or_empty)
-        good = checked != ""
-        ok = good[good].index
-        clean[ok] = (local[ok] + "@" + checked[ok]).str.lower()
-        bad = good[~good].index
-        why[bad] = "email " + text[bad].map(repr) + " is not a valid address"
-    _slow(text[~fast & (text != "")], clean_email, clean, why)
-    return clean, why.where(why.notna(), None)
+    values = text.fillna("").to_numpy(dtype=object)
+    out = np.empty(len(values), dtype=object)
+    why = np.full(len(values), None, dtype=object)
+    domains: dict[str, str] = {}
+    slow = []
+    for i, value in enumerate(values):
+        if not value:
+            out[i] = ""
+            continue
+        m = _PLAIN_EMAIL.fullmatch(value) if len(value) <= 254 and value.isascii() else None
+        if m is None or len(m.group(1)) > 64:
+            slow.append(i)
+            continue
+        domain = m.group(2).lower()
+        checked = domains.get(domain)
+        if checked is None:
+            checked = domains[domain] = _domain_or_empty(domain)
+        if checked:
+            out[i] = f"{m.group(1)}@{checked}".lower()
+        else:
+            out[i] = ""
+            why[i] = f"email {value!r} is not a valid address"
+    _slow(values, slow, clean_email, out, why)
+    return pd.Series(out, index=text.index, dtype=object), pd.Series(why, index=text.index, dtype=object)
 
 
 def phones(text: pd.Series, region: str) -> tuple[pd.Series, pd.Series]:
     """E.164 numbers ('' where the value is empty or bad) and, row by row, the reason a value is bad (or None)."""
-    text = text.fillna("").astype(object)
-    clean = pd.Series("", index=text.index, dtype=object)
-    why = pd.Series(None, index=text.index, dtype=object)
+    values = text.fillna("").to_numpy(dtype=object)
+    out = np.empty(len(values), dtype=object)
+    why = np.full(len(values), None, dtype=object)
     shape = _region_shape(region)
-    fast = pd.Series(False, index=text.index)
-    if shape is not None and (text != "").any():
-        code, prefix, validate = shape
-        plain = text.str.fullmatch(_PLAIN_PHONE).fillna(False).astype(bool)
-        digits = text.where(plain, "").str.replace(r"\D", "", regex=True)
-        start = text.str.lstrip("(")
-        written_plus = start.str.startswith("+")
-        international = plain & written_plus & digits.str.startswith(code)
-        by_idd = plain & start.str.startswith("00") & digits.str.startswith("00" + code)
-        national = plain & start.str.startswith(prefix) & ~digits.str.startswith("00") & digits.str.startswith(prefix)
-        nsn = pd.Series(
-            np.select(
-                [international.to_numpy(), by_idd.to_numpy(), national.to_numpy()],
-                [
-                    digits.str.slice(len(code)).to_numpy(),
-                    digits.str.slice(2 + len(code)).to_numpy(),
-                    digits.str.slice(len(prefix)).to_numpy(),
-                ],
-                default="",
-            ),
-            index=text.index,
-            dtype=object,
-        )
+    slow = []
+    code, prefix, pattern_for = shape if shape is not None else ("", "", None)
+    idd = "00" + code
+    for i, value in enumerate(values):
+        if not value:
+            out[i] = ""
+            continue
+        if pattern_for is None or _PLAIN_PHONE.fullmatch(value) is None:
+            slow.append(i)
+            continue
+        start = value.lstrip("(")
+        digits = value.translate(_NOT_DIGITS)
+        if start[0] == "+":
+            nsn = digits[len(code) :] if digits.startswith(code) else ""
+        elif start.startswith("00"):
+            nsn = digits[len(idd) :] if digits.startswith(idd) else ""
+        elif start.startswith(prefix) and digits.startswith(prefix) and not digits.startswith("00"):
+            nsn = digits[len(prefix) :]
+        else:
+            nsn = ""
         # A national number that starts with 0 after the country code or trunk prefix is parsed in ways
         # (another prefix, Italian zeros) the full parser should decide.
-        candidate = nsn.str.match(r"[1-9]").fillna(False).astype(bool)
-        fast = candidate & validate(nsn.where(candidate, ""))
-        clean[fast] = "+" + code + nsn[fast]
-    _slow(text[~fast & (text != "")], lambda v: clean_phone(v, region), clean, why)
-    return clean, why.where(why.notna(), None)
+        pattern = pattern_for(len(nsn)) if nsn and nsn[0] != "0" else None
+        if pattern is not None and pattern.match(nsn):
+            out[i] = f"+{code}{nsn}"
+        else:
+            slow.append(i)
+    _slow(values, slow, lambda v: clean_phone(v, region), out, why)
+    return pd.Series(out, index=text.index, dtype=object), pd.Series(why, index=text.index, dtype=object)
 
 
-def _slow(values: pd.Series, cleaner: Callable[[str], str], clean: pd.Series, why: pd.Series) -> None:
+def _slow(values: np.ndarray, todo: list[int], cleaner: Callable[[str], str], out: np.ndarray, why: np.ndarray) -> None:
     """The full parser on each distinct value the fast path left."""
-    if values.empty:
-        return
     results: dict[str, tuple[str, str | None]] = {}
-    for value in pd.unique(values.to_numpy()):
-        try:
-            results[value] = (cleaner(value), None)
-        except BadValue as exc:
-            results[value] = ("", str(exc))
-    found = values.map(results)
-    clean[values.index] = found.str[0]
-    why[values.index] = found.str[1]
-
-
-def _each_distinct(values: pd.Series, fn: Callable[[str], str]) -> pd.Series:
-    codes, uniques = pd.factorize(values.to_numpy())
-    mapped = np.array([fn(u) for u in uniques], dtype=object)
-    return pd.Series(mapped[codes], index=values.index, dtype=object)
+    for i in todo:
+        value = values[i]
+        if value not in results:
+            try:
+                results[value] = (cleaner(value), None)
+            except BadValue as exc:
+                results[value] = ("", str(exc))
+        out[i], why[i] = results[value]
 
 
 def _domain_or_empty(domain: str) -> str:
@@ -130,8 +126,8 @@ def _domain_or_empty(domain: str) -> str:
 
 
 @lru_cache(maxsize=32)
-def _region_shape(region: str) -> tuple[str, str, Callable[[pd.Series], pd.Series]] | None:
-    """(country code, trunk prefix, a column validator of national significant numbers) for a region whose
+def _region_shape(region: str) -> tuple[str, str, Callable[[int], re.Pattern[str] | None]] | None:
+    """(country code, trunk prefix, the pattern a valid national significant number of a length matches) for a region whose
     numbers the fast path can read exactly, or None: a country code shared by several regions (+1, +44), a
     trunk prefix that is not a plain digit string, or a rewrite rule all go to the full parser."""
     meta = phonenumbers.PhoneMetadata.metadata_for_region(region.upper())
@@ -165,15 +161,4 @@ def _region_shape(region: str) -> tuple[str, str, Callable[[pd.Series], pd.Serie
             return None
         return re.compile(f"(?=(?:{general.national_number_pattern})\\Z)(?:{'|'.join(f'(?:{t})' for t in types)})\\Z")
 
-    def validate(nsn: pd.Series) -> pd.Series:
-        ok = pd.Series(False, index=nsn.index)
-        lengths = nsn.str.len()
-        for length in pd.unique(lengths[nsn != ""]):
-            pattern = pattern_for(int(length))
-            if pattern is None:
-                continue
-            rows = lengths == length
-            ok[rows] = nsn[rows].str.match(pattern).fillna(False).astype(bool)
-        return ok
-
-    return str(meta.country_code), prefix, validate
+    return str(meta.country_code), prefix, pattern_for

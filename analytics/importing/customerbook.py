@@ -16,8 +16,8 @@ from datetime import datetime
 import pandas as pd
 from sqlalchemy import select
 
-from analytics.importing.bulk import allocate_ids, insert_frame, update_frame, when
-from analytics.importing.duplicates import Matcher, city_from_address, city_key
+from analytics.importing.bulk import allocate_ids, insert_frame, update_frame
+from analytics.importing.duplicates import Matcher, city_from_address
 from crm_store.db import UnitOfWork
 from crm_store.models import ChannelIdentity, Customer
 
@@ -32,7 +32,7 @@ class CustomerRow:
     address: str | None
     created_at: datetime | None
     key: str = ""  # name_key(name)
-    place: str = ""  # city_key of the city, else of the address's city
+    block: str | None = None  # block_key of the name and the city (else the address's city)
 
     def as_json(self) -> dict:
         return {
@@ -48,6 +48,43 @@ class CustomerRow:
         if self.address and self.city and self.city.lower() not in self.address.lower():
             return f"{self.address}, {self.city}"
         return self.address or self.city
+
+
+@dataclass
+class CleanRows:
+    """A file's clean rows column by column, in file order: a million rows are not a million objects."""
+
+    line: list[int]
+    name: list[str]
+    email: list[str | None]
+    phone: list[str | None]
+    city: list[str | None]
+    address: list[str | None]
+    created: list[datetime | None]
+    created_text: list[str | None]  # as the database stores it
+    key: list[str]
+    block: list[str | None]
+    full_address: list[str | None]
+
+    def __len__(self) -> int:
+        return len(self.line)
+
+    def row(self, i: int) -> CustomerRow:
+        return CustomerRow(
+            self.line[i],
+            self.name[i],
+            self.email[i],
+            self.phone[i],
+            self.city[i],
+            self.address[i],
+            self.created[i],
+            self.key[i],
+            self.block[i],
+        )
+
+
+# How the database keeps a datetime: SQLAlchemy's own text form on SQLite, which PostgreSQL reads too.
+STAMP = "%Y-%m-%d %H:%M:%S.%f"
 
 
 class Ref:
@@ -114,19 +151,32 @@ class CustomerBook:
                 )
         return book
 
-    def place(self, row: CustomerRow) -> tuple[Ref, str | None]:
-        """The customer this row is (reason: why), or a new one (reason None); either way the row's email, phone
-        and name now point at it."""
-        match = self.matcher.find_keyed(row.email, row.phone, row.key, row.place)
-        if match is None:
-            ref = Ref(None, row.line, row.email, row.phone, row.full_address())
-            if row.email:
-                self.emails.add(row.email)
-            reason = None
-        else:
-            ref, reason = match.target, match.reason  # type: ignore[assignment]
-        self.matcher.add_keyed(ref, row.email, row.phone, row.key, row.place)
-        return ref, reason
+    def place(self, rows: CleanRows, start: int, stop: int) -> tuple[list[tuple[Ref, int]], list[tuple[Ref, int, str]]]:
+        """Rows start..stop in file order: the new customers (ref, row index) and the rows that are a customer
+        already known (ref, row index, why); either way a row's email, phone and name now point at its customer."""
+        made: list[tuple[Ref, int]] = []
+        found: list[tuple[Ref, int, str]] = []
+        find, add, emails = self.matcher.find_keyed, self.matcher.add_keyed, self.emails
+        line, email, phone, key, block, full = (
+            rows.line,
+            rows.email,
+            rows.phone,
+            rows.key,
+            rows.block,
+            rows.full_address,
+        )
+        for i in range(start, stop):
+            match = find(email[i], phone[i], key[i], block[i])
+            if match is None:
+                ref = Ref(None, line[i], email[i], phone[i], full[i])
+                if email[i]:
+                    emails.add(email[i])  # type: ignore[arg-type]
+                made.append((ref, i))
+            else:
+                ref = match.target  # type: ignore[assignment]
+                found.append((ref, i, match.reason))
+            add(ref, email[i], phone[i], key[i], block[i])
+        return made, found
 
     def merge(self, ref: Ref, row: CustomerRow, reason: str) -> Merge:
         """Fill what the customer lacks; a second email or phone becomes an identity unless someone has it."""
@@ -150,7 +200,8 @@ class CustomerBook:
 
 def write_batch(
     uow: UnitOfWork,
-    made: list[tuple[Ref, CustomerRow]],
+    rows: CleanRows,
+    made: list[tuple[Ref, int]],
     merges: list[Merge],
     run_id: str,
     source: str,
@@ -159,20 +210,20 @@ def write_batch(
     """New customers (as they stand after this batch's merges), changed older customers, new identities and the
     merge log, in the caller's transaction."""
     conn = uow.session.connection()
-    new = {id(ref) for ref, _row in made}
+    new = {id(ref) for ref, _i in made}
     changed = {id(m.ref): m.ref for m in merges if m.fields and id(m.ref) not in new}
+    stamp = now.strftime(STAMP)
     if made:
         frame = pd.DataFrame(
             {
                 "id": [ref.id for ref, _ in made],
-                "name": [row.name[:200] for _, row in made],
+                "name": [rows.name[i][:200] for _, i in made],
                 "email": [ref.email for ref, _ in made],
                 "phone": [ref.phone for ref, _ in made],
                 "address": [ref.address for ref, _ in made],
-                "created_at": [row.created_at or now for _, row in made],
+                "created_at": [rows.created_text[i] or stamp for _, i in made],
             }
         )
-        frame["created_at"] = when(frame["created_at"], conn)
         insert_frame(conn, "customers", frame)
     if changed:
         refs = list(changed.values())
@@ -191,7 +242,6 @@ def write_batch(
     identity_ids = iter(allocate_ids(conn, "channel_identities", sum(len(m.identities) for m in merges)))
     identities: list[tuple] = []
     log: list[tuple] = []
-    stamp = when(pd.Series([now]), conn).iloc[0]
     for m in merges:
         ids = []
         for channel, value in m.identities:
@@ -224,7 +274,3 @@ def write_batch(
                 log, columns=["import_run", "kept_customer_id", "source", "reason", "row", "changes", "merged_at"]
             ),
         )
-
-
-def place_key(city: str | None, address: str | None) -> str:
-    return city_key(city or city_from_address(address))

@@ -10,6 +10,7 @@ nothing.
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Callable
 from datetime import datetime, timedelta
@@ -22,8 +23,8 @@ from analytics.importing import columns
 from analytics.importing.bulk import allocate_ids
 from analytics.importing.columnvalues import dates, distinct
 from analytics.importing.contacts import emails, phones
-from analytics.importing.customerbook import CustomerBook, CustomerRow, Merge, Ref, place_key, write_batch
-from analytics.importing.duplicates import name_key
+from analytics.importing.customerbook import STAMP, CleanRows, CustomerBook, Merge, Ref, write_batch
+from analytics.importing.duplicates import city_from_address, city_key, name_keys
 from analytics.importing.report import ImportInterrupted, ImportReport
 from analytics.importing.sheet import BAD, read_sheet
 from analytics.importing.values import clean_name
@@ -43,33 +44,33 @@ def import_customers(
     progress: Callable[[int], None] | None = None,
 ) -> ImportReport:
     """progress(n): n more rows placed, called once a batch before it is written."""
+    clock = time.perf_counter()
     sheet = read_sheet(path)
     mapping = columns.detect("customers", sheet.header, overrides)
     report = ImportReport("customers", path.name, uuid.uuid4().hex[:12], dry_run, mapping)
-    lines, good = clean_customers(sheet.frame, mapping, region, now, report)
+    report.seconds["read"] = time.perf_counter() - clock
+    lines, rows = clean_customers(sheet.frame, mapping, region, now, report)
+    del sheet
     book = CustomerBook.from_crm(uow_factory())
-    # Where each batch's good rows start: the rows are in file order, a batch is batch_size lines of the file.
-    ends = np.searchsorted(
-        np.array([row.line for row in good], dtype=np.int64), lines[batch_size - 1 :: batch_size], side="right"
-    )
+    report.seconds["clean"] = time.perf_counter() - clock - report.seconds["read"]
+    report.seconds["match"] = report.seconds["write"] = 0.0
+    # Where each batch's clean rows end: a batch is batch_size lines of the file, bad ones included.
+    ends = np.searchsorted(np.array(rows.line, dtype=np.int64), lines[batch_size - 1 :: batch_size], side="right")
     try:
         start = 0
         for first in range(0, len(lines), batch_size):
-            last_line = int(lines[min(first + batch_size, len(lines)) - 1])
-            stop = int(ends[first // batch_size]) if first // batch_size < len(ends) else len(good)
-            made: list[tuple[Ref, CustomerRow]] = []
-            found: list[tuple[Ref, CustomerRow, str]] = []
-            for row in good[start:stop]:
-                ref, reason = book.place(row)
-                if reason is None:
-                    made.append((ref, row))
-                else:
-                    found.append((ref, row, reason))
+            k = first // batch_size
+            stop = int(ends[k]) if k < len(ends) else len(rows)
+            clock = time.perf_counter()
+            made, found = book.place(rows, start, stop)
             start = stop
             if progress:
                 progress(min(batch_size, len(lines) - first))
-            _write(uow_factory, book, made, found, report, path.name, now)
-            report.committed_through = last_line
+            placed = time.perf_counter()
+            report.seconds["match"] += placed - clock
+            _write(uow_factory, book, rows, made, found, report, path.name, now)
+            report.seconds["write"] += time.perf_counter() - placed
+            report.committed_through = int(lines[min(first + batch_size, len(lines)) - 1])
     except Exception as exc:
         raise ImportInterrupted(report, exc) from exc
     return report
@@ -78,8 +79,9 @@ def import_customers(
 def _write(
     uow_factory: Callable[[], UnitOfWork],
     book: CustomerBook,
-    made: list[tuple[Ref, CustomerRow]],
-    found: list[tuple[Ref, CustomerRow, str]],
+    rows: CleanRows,
+    made: list[tuple[Ref, int]],
+    found: list[tuple[Ref, int, str]],
     report: ImportReport,
     source: str,
     now: datetime,
@@ -89,10 +91,11 @@ def _write(
         uow.__enter__()
     try:
         if uow is not None:
-            for (ref, _row), cid in zip(made, allocate_ids(uow.session.connection(), "customers", len(made))):
+            for (ref, _i), cid in zip(made, allocate_ids(uow.session.connection(), "customers", len(made))):
                 ref.id = cid
         merges: list[Merge] = []
-        for ref, row, reason in found:
+        for ref, i, reason in found:
+            row = rows.row(i)
             merge = book.merge(ref, row, reason)
             if merge.fields or merge.identities or ref.line is not None:
                 merges.append(merge)
@@ -102,7 +105,7 @@ def _write(
                 report.unchanged += 1  # a re-import: the row adds nothing to a customer the CRM had
         report.created += len(made)
         if uow is not None:
-            write_batch(uow, made, merges, report.run_id, source, now)
+            write_batch(uow, rows, made, merges, report.run_id, source, now)
             uow.commit()
     finally:
         if uow is not None:
@@ -111,7 +114,7 @@ def _write(
 
 def clean_customers(
     frame: pd.DataFrame, mapping: dict[str, str], region: str, now: datetime, report: ImportReport
-) -> tuple[np.ndarray, list[CustomerRow]]:
+) -> tuple[np.ndarray, CleanRows]:
     """The line numbers of the file's rows (blank rows left out), and its clean rows; bad and flagged rows
     go to the report with their reason."""
     data = [c for c in frame.columns if c != BAD]
@@ -124,7 +127,7 @@ def clean_customers(
     name = raw("name")
     if "first_name" in mapping or "last_name" in mapping:
         name = name.where(name != "", raw("first_name") + " " + raw("last_name"))
-    name = distinct(name, lambda u: u.map(clean_name))
+    name, keys, initials = _names(name)
     email, email_why = emails(raw("email"))
     phone, phone_why = phones(raw("phone"), region)
     created, date_why = dates(raw("created_at"), "date")
@@ -151,33 +154,49 @@ def clean_customers(
             for line, when in created[odd].items()
         )
     ok = ~bad & ~odd
-    titled_city = distinct(city, lambda u: u.str.split().str.join(" ").str.title())
-    name = name.where(name != "", (email.where(email != "", phone)).str.split("@").str[0])
-    address = raw("address")
-    keys = distinct(name[ok], lambda u: u.map(name_key))
-    places = [place_key(c or None, a or None) for c, a in zip(titled_city[ok], address[ok])]
-    good = [
-        CustomerRow(
-            int(line),
-            n,
-            e or None,
-            p or None,
-            c or None,
-            a or None,
-            None if pd.isna(t) else t.to_pydatetime(),
-            k,
-            place,
+    name, keys, initials = name[ok], keys[ok], initials[ok]
+    unnamed = name == ""
+    if unnamed.any():  # named after the email's local part, or the phone
+        name[unnamed], keys[unnamed], initials[unnamed] = _names(
+            email[ok][unnamed].where(email[ok][unnamed] != "", phone[ok][unnamed]).str.split("@").str[0]
         )
-        for line, n, e, p, c, a, t, k, place in zip(
-            frame.index[ok],
-            name[ok],
-            email[ok],
-            phone[ok],
-            titled_city[ok],
-            address[ok],
-            created[ok],
-            keys,
-            places,
-        )
-    ]
-    return frame.index.to_numpy(), good
+    city = distinct(city[ok], lambda u: u.str.split().str.join(" ").str.title())
+    address = raw("address")[ok]
+    places = distinct(city, lambda u: u.map(city_key))
+    no_city = places == ""
+    places[no_city] = distinct(address[no_city], lambda u: u.map(city_from_address))
+    blocks = (places + initials).where((keys != "") & (places != ""), None)
+    created = created[ok]
+    full = [f"{a}, {c}" if a and c and c.lower() not in a.lower() else (a or c or None) for a, c in zip(address, city)]
+    rows = CleanRows(
+        line=name.index.tolist(),
+        name=name.tolist(),
+        email=email[ok].where(email[ok] != "", None).tolist(),
+        phone=phone[ok].where(phone[ok] != "", None).tolist(),
+        city=city.where(city != "", None).tolist(),
+        address=address.where(address != "", None).tolist(),
+        created=pd.Series(created.dt.to_pydatetime(), index=name.index, dtype=object)
+        .where(created.notna(), None)
+        .tolist(),
+        created_text=created.dt.strftime(STAMP).where(created.notna(), None).tolist(),
+        key=keys.tolist(),
+        block=blocks.where(blocks.notna(), None).tolist(),
+        full_address=full,
+    )
+    return frame.index.to_numpy(), rows
+
+
+def _names(raw: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series]:
+    """Clean names, their matching keys and the initials part of their block, once per distinct name."""
+    codes, uniques = pd.factorize(raw.to_numpy())
+    clean, keys, initials = [], [], []
+    for value in uniques:
+        name = clean_name(value)
+        key, initial = name_keys(name)
+        clean.append(name)
+        keys.append(key)
+        initials.append(initial)
+    return tuple(  # type: ignore[return-value]
+        pd.Series(np.array(values, dtype=object)[codes], index=raw.index, dtype=object)
+        for values in (clean, keys, initials)
+    )

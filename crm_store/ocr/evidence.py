@@ -210,7 +210,8 @@ def _grand_total(lines: list[str], found: list[Candidate]) -> tuple[int | None, 
         if stated is not None:
             return index, stated, True
     if chosen is None:
-        return None, None, False
+        # No total line legible at all: what was paid (tendered minus change) is the total.
+        return (None, paid, False) if paid is not None else (None, None, False)
     if sum(c.amount == chosen.amount for c in found) > 1:  # two labels agree: trust them over arithmetic
         return chosen.index, chosen.amount, True
     if paid is not None and paid in implied:

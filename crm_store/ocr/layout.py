@@ -19,6 +19,7 @@ class Line:
     confidence: float  # mean word confidence, 0-100 (100 for text without boxes)
     top: int = 0
     bottom: int = 0
+    word_height: int = 0  # median height of the line's word boxes (0 without boxes)
 
     @property
     def height(self) -> int:
@@ -46,13 +47,14 @@ def lines_from_data(data: Mapping[str, Sequence[Any]]) -> list[Line]:
         tops = [int(data["top"][i]) for i in indexes]
         bottoms = [int(data["top"][i]) + int(data["height"][i]) for i in indexes]
         lefts = [int(data["left"][i]) for i in indexes]
-        rows.append((min(tops), max(bottoms), min(lefts), words, confidences))
+        heights = sorted(int(data["height"][i]) for i in indexes)
+        rows.append((min(tops), max(bottoms), min(lefts), words, confidences, heights))
     rows.sort(key=lambda row: (row[0], row[2]))
     lines: list[Line] = []
-    merged: list[tuple[int, int, int, list[str], list[float]]] = []
+    merged: list[_Row] = []
     for row in rows:
         if merged and _same_height(merged[-1], row):
-            top, bottom, left, words, confidences = merged[-1]
+            top, bottom, left, words, confidences, heights = merged[-1]
             # Keep reading order left to right whichever part tesseract listed first.
             parts = [(left, words, confidences), (row[2], row[3], row[4])]
             parts.sort(key=lambda part: part[0])
@@ -62,17 +64,20 @@ def lines_from_data(data: Mapping[str, Sequence[Any]]) -> list[Line]:
                 parts[0][0],
                 parts[0][1] + parts[1][1],
                 parts[0][2] + parts[1][2],
+                sorted(heights + row[5]),
             )
         else:
             merged.append(row)
-    for top, bottom, _left, words, confidences in merged:
-        lines.append(Line(" ".join(words), sum(confidences) / len(confidences), top, bottom))
+    for top, bottom, _left, words, confidences, heights in merged:
+        median = heights[len(heights) // 2]
+        lines.append(Line(" ".join(words), sum(confidences) / len(confidences), top, bottom, median))
     return lines
 
 
-def _same_height(
-    before: tuple[int, int, int, list[str], list[float]], row: tuple[int, int, int, list[str], list[float]]
-) -> bool:
+_Row = tuple[int, int, int, list[str], list[float], list[int]]
+
+
+def _same_height(before: "_Row", row: "_Row") -> bool:
     """Two rows whose vertical extents overlap by most of the smaller one's height."""
     overlap = min(before[1], row[1]) - max(before[0], row[0])
     smaller = min(before[1] - before[0], row[1] - row[0])

@@ -38,8 +38,8 @@ _ADDRESS = re.compile(
 )
 _COMPANY = re.compile(
     r"\b(?:s[dao]n\.?,?\s*bhd|s/b|bhd|berhad|enterprise|trading|restoran|restaurant|cafe|mart|market|supermarket"
-    r"|hardware|store|stores|shop|ltd|limited|plc|llp|plt|gmbh|ag|inc|co\.|company|kedai|perniagaan"
-    r"|pharmacy|bakery|bookstore|stationery|station|hotel|centre|center)\b",
+    r"|hardware|store|stores|shop|ltd|limited|plc|llp|plt|gmbh|ag|inc|company|kedai|perniagaan"
+    r"|pharmacy|bakery|bookstore|stationery|station|hotel|centre|center)\b|\bco\.",
     re.I,
 )
 _REGISTRATION = re.compile(
@@ -68,6 +68,28 @@ def _name_like(line: Line) -> bool:
         and not _CONTACT.search(line.text)
         # "BOOK TA .K (TAMAN DAYA) SDN BHD" is a name with a place in it; "Market Street 44" an address.
         and (not _ADDRESS.search(text) or (bool(_COMPANY.search(text)) and not re.search(r"\d", text)))
+    )
+
+
+def _only_form(text: str) -> bool:
+    """A line with nothing but a company form in it ("SDN BHD", "CO. (M) SDN BHD", "TRADING")."""
+    return _letters(_COMPANY.sub("", text)) < 3 and bool(_COMPANY.search(text))
+
+
+def _joinable(line: Line) -> bool:
+    """The first half of a name printed over two lines: legible, lettered, not a title or a contact line.
+
+    Unlike a name on its own line it may end in a country ("... Malaysia") but holds no number.
+    """
+    text = _tidy(line.text)
+    return (
+        line.confidence >= MIN_CONFIDENCE
+        and _letters(text) >= 4
+        and not re.search(r"\d", text)
+        and not text.islower()
+        and not _TITLE.search(text.strip(" .:*-"))
+        and not _TITLE_WORDS.search(text)
+        and not _CONTACT.search(line.text)
     )
 
 
@@ -102,15 +124,12 @@ def merchant(lines: list[Line]) -> str | None:
         and (
             re.search(r"(?:&|\band)$", text, re.I)
             or (not _FORM_END.search(text) and _FORM_END.search(below.text) and len(below.text.split()) <= 5)
+            # "TSH POWER HARDWARE" / "TRADING": a line that is nothing but a company form
+            or (not _FORM_END.search(text) and _only_form(below.text))
         )
     ):
         text = f"{text} {_tidy(below.text)}"
-    elif (
-        above is not None
-        and _letters(_COMPANY.sub("", text)) < 3
-        and _name_like(above)
-        and not _COMPANY.search(above.text)
-        and not above.text.islower()
-    ):
+    elif above is not None and _only_form(text) and _joinable(above) and not _COMPANY.search(above.text):
+        # "POPULAR BOOK" / "CO. (M) SDN BHD"; "Nando's Chickenland Malaysia" / "Sdn Bhd"
         text = f"{_tidy(above.text)} {text}"
     return text or None

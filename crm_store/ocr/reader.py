@@ -22,6 +22,7 @@ from crm_store.ocr.errors import ImageRejected, UnreadableImage
 from crm_store.ocr.fields import ReceiptFields, ReceiptLocale, merge, parse_lines
 from crm_store.ocr.images import darken, load_image, prepare
 from crm_store.ocr.layout import Line, lines_from_data
+from crm_store.ocr.reread import reread
 from crm_store.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -109,6 +110,15 @@ def read_receipt(path: Path, options: OcrOptions | None = None, today: date | No
     if sum(ch.isalnum() for ch in text) < MIN_TEXT_CHARS:
         raise UnreadableImage("I could not find any text in the image.")
     fields = parse_lines(lines, today, options.locale)
+    if scan and darker is None and not (fields.total_checked and fields.date):
+        # The lines tesseract was unsure of, read again from a cleaned, enlarged copy (one short
+        # run for all of them); a line's new reading is kept only where tesseract is surer of it.
+        try:
+            again = reread(prepared, lines, lambda strip: recognise(strip, options))
+        except UnreadableImage:  # a second look that takes too long is given up, not the receipt
+            again = lines
+        if again is not lines:
+            fields = merge(parse_lines(again, today, options.locale), fields)
     if scan and darker is None and not (fields.total_checked and fields.date):
         # Faint thermal print loses digits; a darker copy reads them (and costs a second pass,
         # only for receipts whose total nothing else confirmed or whose date was not found).

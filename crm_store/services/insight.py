@@ -184,11 +184,12 @@ def forecast(uow: UnitOfWork) -> list[ForecastRow]:
 
 
 def weekly_revenue(uow: UnitOfWork, weeks_before: datetime, until: datetime) -> list[tuple[datetime, float]]:
-    """Revenue per Monday-to-Sunday week in [weeks_before, until), for the chart beside the forecast."""
+    """Revenue per Monday-to-Sunday week in [weeks_before, until), for the chart beside the forecast:
+    net of credit notes, as the forecast job counts it."""
     with uow:
         rows = uow.session.execute(
             select(Order.placed_at, cast(Order.total, Float)).where(
-                Order.placed_at >= weeks_before, Order.placed_at < until, Order.status != "cancelled"
+                Order.placed_at >= weeks_before, Order.placed_at < until, counted_orders()
             )
         ).all()
     sums: dict[datetime, float] = {}

@@ -58,6 +58,11 @@ def _by_items(pool: list[OrderView], text: str) -> list[OrderView]:
     return [o for o in pool if _item_words(o) & said]
 
 
+_DELIVERY_DAY = re.compile(
+    r"\b(?:come|came|arriv\w*|deliver\w*|due|supposed|expected|meant to|(?:been|be|get) here)\b", re.I
+)
+
+
 def _on(order: OrderView, day: date) -> bool:
     return order.placed_at.date() == day or order.status_since.date() == day
 
@@ -87,7 +92,9 @@ def pick_order(
     if ref.newest or (ref.ordinal == -1 and not shown):
         return Resolution(chosen=orders[0].number, how="newest")
     pool, how = list(orders), "only"
-    if ref.on_date:
+    # "It was supposed to come yesterday" dates the delivery, not the order: when no order was placed
+    # (or changed) that day, that date is not the cue. "The one from 14 February" still is.
+    if ref.on_date and (any(_on(o, ref.on_date) for o in pool) or not _DELIVERY_DAY.search(ref.text)):
         pool, how = [o for o in pool if _on(o, ref.on_date)], "date"
     if (
         ref.statuses and purpose != "parcel_missing"

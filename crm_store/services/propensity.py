@@ -13,6 +13,7 @@ from crm_store.models import Customer, Order, PurchasePropensity
 from crm_store.sql import SALE, counted_orders
 
 AT_RISK_BELOW = 0.3
+LIKELY_FROM = 0.7  # a score from which a customer counts as likely to buy
 
 
 @dataclass(frozen=True)
@@ -35,14 +36,9 @@ def likely_to_buy(uow: UnitOfWork, limit: int = 20) -> list[PropensityView]:
     return _rows(uow, None, PurchasePropensity.score.desc(), limit)
 
 
-def at_risk(uow: UnitOfWork, limit: int = 20) -> list[PropensityView]:
-    """Customers who bought more than once and now score below AT_RISK_BELOW, most spent first."""
-    return _rows(uow, PurchasePropensity.score < AT_RISK_BELOW, "spent", limit, min_orders=2)
-
-
-def _rows(uow: UnitOfWork, where, order, limit: int, min_orders: int = 0) -> list[PropensityView]:  # type: ignore[no-untyped-def]
-    p = PurchasePropensity
-    bought = (
+def _bought():  # type: ignore[no-untyped-def]
+    """Per customer: sales (a credit note is no order), net spend, last purchase."""
+    return (
         select(
             Order.customer_id,
             # a credit note is no order: it only comes off the spend
@@ -54,6 +50,36 @@ def _rows(uow: UnitOfWork, where, order, limit: int, min_orders: int = 0) -> lis
         .group_by(Order.customer_id)
         .subquery()
     )
+
+
+def count_likely_and_at_risk(uow: UnitOfWork) -> tuple[int, int, int]:
+    """(scored, likely to buy, at risk) among the stored scores, as the two lists count them."""
+    p = PurchasePropensity
+    bought = _bought()
+    with uow:
+        s = uow.session
+        scored = s.scalar(select(func.count()).select_from(p)) or 0
+        likely = s.scalar(select(func.count()).select_from(p).where(p.score >= LIKELY_FROM)) or 0
+        risky = (
+            s.scalar(
+                select(func.count())
+                .select_from(p)
+                .join(bought, bought.c.customer_id == p.customer_id)
+                .where(p.score < AT_RISK_BELOW, bought.c.n >= 2)
+            )
+            or 0
+        )
+    return int(scored), int(likely), int(risky)
+
+
+def at_risk(uow: UnitOfWork, limit: int = 20) -> list[PropensityView]:
+    """Customers who bought more than once and now score below AT_RISK_BELOW, most spent first."""
+    return _rows(uow, PurchasePropensity.score < AT_RISK_BELOW, "spent", limit, min_orders=2)
+
+
+def _rows(uow: UnitOfWork, where, order, limit: int, min_orders: int = 0) -> list[PropensityView]:  # type: ignore[no-untyped-def]
+    p = PurchasePropensity
+    bought = _bought()
     stmt = (
         select(p.customer_id, Customer.name, p.score, p.as_of, bought.c.n, bought.c.spent, bought.c.last)
         .join(Customer, Customer.id == p.customer_id)

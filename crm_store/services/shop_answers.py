@@ -10,12 +10,18 @@ from __future__ import annotations
 import re
 from datetime import date, datetime, timedelta
 
-INVOICE, INVOICE_FIX, PRICE_MATCH, PROMO = "invoice", "invoice_fix", "price_match", "promo"
+INVOICE, INVOICE_FIX, PRICE_MATCH, PROMO, RESERVE = "invoice", "invoice_fix", "price_match", "promo", "reserve"
+VAT = "vat"
+VAT_ANSWER = (
+    "Yes: every invoice shows the VAT, and all our prices include it. The invoice is emailed with the order "
+    "confirmation and is under Account > Orders."
+)
 # Something wrong on an invoice (a name, an address, a VAT number) is for the team, not a copy.
 _FIX = re.compile(
     r"\b(?:wrong|incorrect|mistake|error|typo|misspel\w*|change|correct\w*|fix|update|amend|instead of|says \w+ instead)\b",
     re.I,
 )
+_VAT = re.compile(r"\b(?:vat|tax)\b.{0,30}\?|\b(?:show|include|incl\.?|with|shown)\w*\b.{0,20}\b(?:vat|tax)\b", re.I)
 _CUES = (
     (INVOICE, re.compile(r"\b(?:invoice|receipt|bill|vat (?:invoice|receipt)|proof of purchase)s?\b", re.I)),
     (
@@ -32,11 +38,34 @@ _CUES = (
             r"\b(?:promo(?:tion(?:al)?)?|discount|voucher|coupon)(?:\s+codes?)?\b|\b(?:any|a) (?:deals?|sale)\b", re.I
         ),
     ),
+    (
+        RESERVE,
+        re.compile(
+            r"\b(?:reserv\w*|pre-?orders?|put (?:one|it|them) aside|set (?:one|it|them) aside)\b"
+            r"|\b(?:hold|keep|save)\s+(?:a|an|one|it|them|the)\b.{0,30}\b(?:for me|until|till|for a (?:few )?days?)\b",
+            re.I,
+        ),
+    ),
 )
 
 
+def reservation_answer(product: str | None, stock: int | None) -> str:
+    """We take no reservations or pre-orders (docs/shop.md); what the stock is now, if a product was named."""
+    now = ""
+    if product and stock:
+        now = f" The {product} is in stock right now ({stock} available)."
+    elif product:
+        now = f" The {product} is out of stock right now."
+    return (
+        "Sorry, we don't take reservations or pre-orders: stock changes all the time." + now + " If an item sells "
+        "out, it's usually back in stock within two weeks."
+    )
+
+
 def everyday_request(text: str) -> str | None:
-    """INVOICE, INVOICE_FIX, PRICE_MATCH, PROMO or None for a message the classifier could not place."""
+    """INVOICE, INVOICE_FIX, PRICE_MATCH, PROMO, RESERVE, VAT or None for a message the classifier could not place."""
+    if _VAT.search(text or "") and not _FIX.search(text or ""):
+        return VAT  # "does it show the VAT?", "is VAT included?"
     kind = next((kind for kind, cue in _CUES if cue.search(text or "")), None)
     return INVOICE_FIX if kind == INVOICE and _FIX.search(text or "") else kind
 
@@ -54,8 +83,9 @@ def promo_answer(policy: str) -> str:
     if policy.strip():
         return policy.strip()
     return (
-        "I can't give out discount codes here. Current offers are on our website, and newsletter "
-        "subscribers hear about them first."
+        "Sorry, I can't create or hand out a discount code here. A code is entered at checkout, one code per "
+        "order, and can't be added to an order that was already placed. Current offers are on our website, "
+        "and newsletter subscribers hear about them first."
     )
 
 

@@ -46,7 +46,8 @@ _URGENT_FACTS = re.compile(
 # Asked, in so many words, for something to be written down or looked into.
 _ASKS = re.compile(
     r"\b(?:complain\w*|complaint|ticket|report|escalat\w*|case|formal\w*|log (?:it|this)|look into|investigat\w*|"
-    r"file|lodge|claim|refund|replace\w*|compensat\w*|do something|sort (?:it|this) out|fix (?:it|this))\b",
+    r"file|lodge|claim|refund|replace\w*|compensat\w*|do something|sort (?:it|this) out|fix (?:it|this)|chase\w*|"
+    r"follow (?:it )?up)\b",
     re.I,
 )
 _WILL_WAIT = re.compile(

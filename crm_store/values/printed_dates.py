@@ -52,6 +52,13 @@ _PATTERNS = (
             rf"(?P<y>{_D}{{4}}|{_D}{{2}})(?![\d/]|[.,]\d)"
         ),
     ),
+    # 27:03/2018, 27/03-2018: OCR read one separator as another (a four-digit year only)
+    (
+        "num",
+        re.compile(
+            rf"(?<![\w/.:-])(?P<a>{_D}{{1,2}})\s?[/.:\-]\s?(?P<b>{_D}{{1,2}})\s?[/.\-]\s?(?P<y>(?:19|20)\d\d)(?![\d/]|[.,]\d)"
+        ),
+    ),
     # 05-Jan-2017, 18Mar 2018, 05 MAR 2018, 5 March, 2018, 05/Mar/18
     (
         "dmy",

@@ -55,12 +55,15 @@ _SAME = re.compile(
 NOT_ARRIVED = frozenset({"pending", "paid", "packed", "shipped"})
 _STATUS_CUES: tuple[tuple[re.Pattern[str], frozenset[str]], ...] = (
     (
-        re.compile(r"(?:\bnot|n't|\bnever|\byet to)\s+(?:been\s+)?(?:shipped|dispatched|sent|left)\b", re.I),
+        re.compile(
+            r"(?:\bnot|n't|\b(?:hasnt|havent|hadnt|didnt|doesnt|isnt|wasnt)|\bnever|\byet to)\s+(?:been\s+)?(?:shipped|dispatched|sent|left)\b",
+            re.I,
+        ),
         frozenset({"pending", "paid", "packed"}),
     ),
     (
         re.compile(
-            r"(?:\bnot|n't|\bnever|\byet to|\bstill)\s+(?:\w+\s+){0,2}(?:arrived?|come|came|delivered|received|got|here)\b"
+            r"(?:\bnot|n't|\b(?:hasnt|havent|hadnt|didnt|doesnt|isnt|wasnt)|\bnever|\byet to|\bstill)\s+(?:\w+\s+){0,2}(?:arrived?|come|came|delivered|received|got|here)\b"
             r"|\bstill (?:waiting|missing|on its way|in transit)\b|\bmissing one\b|\bon (?:its|the) way\b"
             r"|\bin transit\b|\boutstanding\b|\bopen one\b",
             re.I,

@@ -1,7 +1,7 @@
 """Sizes a customer wants in an exchange: "can I get a 43 instead?" -> "size 43".
 
 Shoe sizes (EU 30-50, halves too, and UK/US with their prefix), clothing sizes (XXS-XXXL, and
-small/medium/large), and "one size up/down". Only the size is returned, never the question
+small/medium/large), jeans sizes (W34, W32/L34), and "one size up/down". Only the size is returned, never the question
 around it; None when the message names no size. Pure.
 """
 
@@ -38,6 +38,8 @@ _NUMBER = re.compile(
 _LETTER_ALONE = re.compile(
     r"\b(?:an?|the|in|for|to|into)\s+(?P<v>x{1,3}[sl]|[23]xl|small|medium|large|extra (?:small|large))\b", re.I
 )
+# Jeans: waist (and length) as W34 or W32/L34.
+_WAIST = re.compile(r"\b(?P<v>W\s?[2-4]\d(?:\s?/?\s?L\s?[2-3]\d)?)\b", re.I)
 _RELATIVE = re.compile(
     r"\b(?P<n>one|a|two|half a)\s+sizes?\s+(?P<dir>up|down|bigger|smaller|larger)\b|"
     r"\b(?:a\s+)?(?P<dir2>bigger|smaller|larger)\s+(?:one|size)\b",
@@ -58,6 +60,9 @@ def _canonical(value: str) -> str:
 def parse_size(text: str) -> str | None:
     """'size 43', 'size M', 'size UK 9', 'one size larger'; None when no size is named."""
     text = text or ""
+    waist = _WAIST.search(text)
+    if waist:
+        return "size " + re.sub(r"\s|/", "", waist.group("v").upper()).replace("L", "/L")
     for pattern in (_WITH_WORD, _REGION, _NUMBER, _LETTER_ALONE):
         found = pattern.search(text)
         if found:

@@ -77,7 +77,9 @@ def test_credit_notes_come_off_the_spend_but_are_no_orders(engine):
     cancellation invoice for part of the sale: one order, spend net, last purchase the sale's."""
     from analytics.features import features_from_frames
     from analytics.frames import load_customers, load_orders, load_lines
+    from crm_store.db import UnitOfWork
     from crm_store.models import Order, OrderItem, Product
+    from crm_store.services.insight import weekly_revenue
 
     def order(conn, cid, days, total, kind="order", status="delivered", credit_for=None):  # type: ignore[no-untyped-def]
         at = NOW - timedelta(days=days)
@@ -118,3 +120,5 @@ def test_credit_notes_come_off_the_spend_but_are_no_orders(engine):
         assert got["frequency"] == 1 and got["monetary"] == 60.0 and got["recency_days"] == 100
     assert sorted(orders.loc[orders["customer_id"] == cid, "kind"]) == ["credit_note", "order"]
     assert note not in set(lines["order_id"])  # a credit note is no basket
+    weeks = weekly_revenue(UnitOfWork(engine), NOW - timedelta(days=200), NOW)  # the forecast chart's actuals
+    assert sum(v for _, v in weeks) == 60.0

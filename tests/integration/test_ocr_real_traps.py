@@ -7,12 +7,17 @@ states no licence for the data), so each test renders a receipt with the same tr
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 
 import pytest
+from PIL import Image, ImageDraw, ImageFont
 
 from crm_store.ocr import OcrOptions, read_receipt
 from crm_store.ocr.fields import ReceiptLocale
-from tests.support.receipts import scanned_receipt, write_receipt
+from crm_store.ocr.images import load_image, prepare
+from crm_store.ocr.reader import recognise
+from crm_store.ocr.reread import reread
+from tests.support.receipts import font_paths, scanned_receipt, write_receipt
 
 pytestmark = pytest.mark.integration
 
@@ -91,3 +96,39 @@ def test_total_after_rounding_and_no_date_from_today(tmp_path):
 
     assert (fields.total, fields.currency) == ("9.00", "MYR")
     assert fields.date is None
+
+
+def _underlined_date_scan(path: Path) -> Path:
+    """A small faint scan whose date line has a dotted rule printed into the foot of its digits."""
+    font_file = next(p for p in font_paths() if p.name.startswith("DejaVuSans."))
+    font = ImageFont.truetype(str(font_file), 12)
+    image = Image.new("L", (460, 200), 250)
+    draw = ImageDraw.Draw(image)
+    rows = [
+        "UAN HING STATIONERY SDN BHD",
+        "GST ID : 002139201536",
+        "Tax Invoice",
+        "27/03/2018          No.: CS-20242",
+        "Qty  Tax  RM",
+        "Total Amt Payable    79.50",
+    ]
+    for number, row in enumerate(rows):
+        top = 10 + number * 26
+        draw.text((30, top), row, fill=110, font=font)
+        if row.startswith("27/"):
+            for left in range(20, 440, 3):
+                draw.line((left, top + 13, left + 1, top + 13), fill=120, width=1)
+    image.save(path)
+    return path
+
+
+def test_a_date_underlined_by_a_dotted_rule_is_read_again_from_a_cleaned_copy(tmp_path):
+    path = _underlined_date_scan(tmp_path / "underlined.png")
+    prepared, scan = prepare(load_image(path, 10_000_000, 10_000_000))
+    lines = recognise(prepared, MALAYSIA)
+    assert scan and not any("27/03/2018" in line.text for line in lines)  # the trap: the first pass garbles it
+
+    again = reread(prepared, lines, lambda strip: recognise(strip, MALAYSIA))
+
+    assert any("27/03/2018" in line.text for line in again)
+    assert read_receipt(path, MALAYSIA, today=TODAY).fields.date == "2018-03-27"

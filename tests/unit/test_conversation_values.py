@@ -167,3 +167,12 @@ def test_a_rating_keeps_the_comment_written_after_it():
     assert rating_and_comment("5") == (5, None)
     assert rating_and_comment("I'd give it a 3") == (3, None)
     assert rating_and_comment("no thanks") is None
+
+
+def test_a_company_is_read_from_the_ways_people_name_it():
+    from actions.leads import details_in
+
+    assert details_in("Tom Keller, Keller IT Solutions, t.keller@keller-it.ch")["company"] == "Keller IT Solutions"
+    assert details_in("i'm Carla Bianchi, studio is Respiro Yoga, carla@respiroyoga.it")["company"] == "Respiro Yoga"
+    found = details_in("Priya Nair here, purchasing at Lumen Labs BV. We'd like 150 usb-c chargers")
+    assert (found["company"], found["contact_name"]) == ("Lumen Labs BV", "Priya Nair")

@@ -94,3 +94,15 @@ def test_only_attempts_at_an_answer_count_as_failed_answers():
     assert meant_as_answer("payment_problem", 0.3)
     assert not meant_as_answer("thank", 0.9)
     assert not meant_as_answer("payment_problem", 0.8)
+
+
+def test_an_order_named_for_another_task_leaves_the_look_up_for_that_task():
+    text = "the first one, can u send it to my office instead: Friedrichstrasse 100, 10117 Berlin"
+    assert interruption("order_status_form", "order_id", "change_address", 0.9, text, True) == LEAVE
+    assert interruption("order_status_form", "order_id", "order_status", 0.9, "the first one", True) is None
+    assert interruption("return_form", "order_id", "change_address", 0.9, text, True) is None
+
+
+def test_keeping_the_old_address_stops_the_address_form():
+    text = "no actually its fine, keep the old address"
+    assert interruption("address_form", "address", "change_address", 0.9, text, False) == STOP

@@ -126,3 +126,17 @@ def test_a_date_no_order_has_selects_nothing_rather_than_a_guess():
 def test_status_cues_read_negation():
     assert parse_reference("the parcel that still hasn't come", MONDAY).statuses == NOT_ARRIVED
     assert parse_reference("the one that arrived", MONDAY).statuses == frozenset({"delivered"})
+
+
+def test_a_negation_typed_without_its_apostrophe_still_negates():
+    from datetime import date
+
+    from crm_store.values.references import NOT_ARRIVED, parse_reference
+
+    assert parse_reference("whats up with the one that hasnt arrived", date(2026, 12, 7)).statuses == NOT_ARRIVED
+
+
+def test_the_day_a_parcel_was_due_is_no_order_date():
+    found = pick_order(ORDERS, parse_reference("my parcel was supposed to come yesterday??", MONDAY))
+
+    assert found.chosen or found.candidates

@@ -135,6 +135,16 @@ CHANGE DUE 10.00"""
     assert parse_receipt(text, TODAY, MY).total == "10.00"
 
 
+def test_with_no_total_line_legible_the_total_is_what_was_paid():
+    text = """LIM SENG THO HARDWARE TRADING
+Date 29/12/2017 11:41
+3.00 x 200 6.00 SR
+Payment 6.00
+Change Due 0.00"""
+
+    assert parse_receipt(text, TODAY, MY).total == "6.00"
+
+
 def test_today_on_a_receipt_is_never_a_date():
     text = """GREEN LEAF MARKET
 YOUR SAVINGS FOR TODAY RM 2.00
@@ -159,6 +169,7 @@ TOTAL RM 12.00"""
         ("2S/l2/2O18", None),
         ("Date: 04/05/2018", "2018-05-04"),
         ("8 Okt 2018", "2018-10-08"),
+        ("27:03/2018", "2018-03-27"),  # OCR read one separator as a colon
     ],
 )
 def test_printed_date_forms(printed: str, iso: str | None):
@@ -211,6 +222,21 @@ def test_shop_name_skips_titles_and_logo_noise():
     ]
 
     assert merchant(lines) == "AIK HUAT HARDWARE ENTERPRISE (SETIA ALAM) SDN BHD"
+
+
+@pytest.mark.parametrize(
+    ("top", "name"),
+    [
+        (["POPULAR BOOK", "CO. (M) SDN BHD", "(Co. No. 113825-W)"], "POPULAR BOOK CO. (M) SDN BHD"),
+        (
+            ["PERI-PERI CHICKEN", "Nando's Chickenland Malaysia", "Sdn Bhd", "Unit G-13"],
+            "Nando's Chickenland Malaysia Sdn Bhd",
+        ),
+        (["TSH POWER HARDWARE", "TRADING", "002458685-T"], "TSH POWER HARDWARE TRADING"),
+    ],
+)
+def test_a_name_printed_over_two_lines_is_joined_again(top: list[str], name: str):
+    assert merchant([Line(text, 90.0) for text in top]) == name
 
 
 def test_one_phone_region_setting_for_every_parser(monkeypatch):

@@ -26,7 +26,7 @@ def test_everyday_requests_are_recognised_by_their_words(text, kind):
 def test_a_configured_policy_is_said_word_for_word_and_an_empty_one_never_promises():
     assert answers.price_match_answer("We match Amazon.de within 14 days.") == "We match Amazon.de within 14 days."
     assert "don't match" in answers.price_match_answer("")
-    assert "can't give out discount codes" in answers.promo_answer("")
+    assert "can't create or hand out a discount code" in answers.promo_answer("")
 
 
 def test_refund_arrival_counts_working_days_after_the_payout_or_the_received_return():
@@ -58,3 +58,18 @@ def test_a_wrong_invoice_is_a_correction_for_the_team_not_a_copy():
         answers.everyday_request("the invoice for my last order says Mueller instead of Miller") == answers.INVOICE_FIX
     )
     assert answers.everyday_request("there's a mistake on my invoice") == answers.INVOICE_FIX
+
+
+def test_reservations_are_declined_with_the_stock_as_it_is():
+    from crm_store.services import shop_answers
+
+    assert shop_answers.everyday_request("can u hold a smart watch for me until friday?") == shop_answers.RESERVE
+    assert shop_answers.everyday_request("can I reserve a smart watch for next month") == shop_answers.RESERVE
+    assert shop_answers.everyday_request("hold on a sec") is None
+    answer = shop_answers.reservation_answer("smart watch", 40)
+    assert "don't take reservations" in answer and "40 available" in answer and "two weeks" in answer
+
+
+def test_a_vat_question_is_answered_and_a_wrong_vat_number_is_a_fix():
+    assert answers.everyday_request("great. does it show the VAT?") == answers.VAT
+    assert answers.everyday_request("the VAT number on my invoice is wrong") == answers.INVOICE_FIX

@@ -80,3 +80,31 @@ def test_one_tone_lexicon_for_frustration_and_priority():
         assert rules.tone(text) != rules.CALM
     for text in ("where is my order", "the lid is missing"):
         assert not is_frustrated(text), text
+
+
+def test_when_someone_gets_back_is_answered_from_the_newest_record_of_the_conversation():
+    from rasa_sdk.executor import CollectingDispatcher
+
+    from actions.tickets import answer_when_back
+    from tests.support.action_calls import tracker
+
+    said = [{"event": "bot", "text": "I've opened ticket T-00031 for order A-10423."}]
+    dispatcher = CollectingDispatcher()
+    assert answer_when_back(dispatcher, tracker("s1", "how long till i hear back?", events=said)) is not None
+    assert "T-00031" in dispatcher.messages[0]["text"] and "working day" in dispatcher.messages[0]["text"]
+    lead = [*said, {"event": "bot", "text": "I've passed your inquiry (reference D-00004) to our business team"}]
+    dispatcher = CollectingDispatcher()
+    assert answer_when_back(dispatcher, tracker("s1", "when will someone call me?", events=lead)) is not None
+    assert "business team" in dispatcher.messages[0]["text"]
+    assert answer_when_back(CollectingDispatcher(), tracker("s1", "when will someone call me?")) is None
+    assert answer_when_back(CollectingDispatcher(), tracker("s1", "when will it arrive?", events=said)) is None
+
+
+def test_a_ticket_is_named_by_a_word_of_its_subject():
+    from types import SimpleNamespace
+
+    from actions.tickets import ticket_about
+
+    lamp, speaker = SimpleNamespace(subject="Desk lamp flickers"), SimpleNamespace(subject="Speaker does not charge")
+    assert ticket_about("the lamp one, what is happening", [lamp, speaker]) is lamp
+    assert ticket_about("what is happening", [lamp, speaker]) is None

@@ -125,3 +125,12 @@ def test_an_address_is_stored_without_the_words_around_it(text, stored):
     from crm_store.values.addresses import parse_address
 
     assert str(parse_address(text)) == stored
+
+
+def test_a_size_question_about_something_too_small_is_an_exchange_not_a_stock_question():
+    from actions.products import exchange_instead
+
+    assert parse_size("do you have them in W34 so i can swap?") == "size W34"
+    events = exchange_instead(tracker("s1", "the running shoes are too small, could i get them in 44 instead of 42?"))
+    assert events and events[-1] == {"event": "followup", "name": "return_form", "timestamp": None}
+    assert exchange_instead(tracker("s1", "do you have the running shoes in 44?")) is None
