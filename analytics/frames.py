@@ -27,6 +27,11 @@ def sales(orders: pd.DataFrame) -> pd.DataFrame:
     return orders if "kind" not in orders.columns else orders[orders["kind"] == SALE]
 
 
+def customer_orders(orders: pd.DataFrame) -> pd.DataFrame:
+    """The orders with a customer (an anonymous order has none), customer_id as an integer."""
+    return orders[orders["customer_id"].notna()].astype({"customer_id": "int64"})
+
+
 def _frame(conn: Connection, stmt, columns: list[str]) -> pd.DataFrame:  # type: ignore[no-untyped-def]
     return pd.DataFrame(conn.execute(stmt).all(), columns=columns)
 

@@ -28,11 +28,11 @@ def score_propensity(engine: Engine, as_of: datetime, run_id: int | None = None)
 
 
 def _score(engine: Engine, as_of: datetime, run_id: int | None) -> dict:
-    from analytics.frames import load_customers, load_orders
+    from analytics.frames import customer_orders, load_customers, load_orders
     from analytics.propensity import HORIZON_DAYS, behaviour_features, fit, validate
 
     with engine.connect() as conn:
-        customers, orders = load_customers(conn, as_of), load_orders(conn, as_of)
+        customers, orders = load_customers(conn, as_of), customer_orders(load_orders(conn, as_of))
     feats = behaviour_features(customers, orders, as_of)
     if len(feats) < MIN_BUYERS:
         return {"skipped": f"fewer than {MIN_BUYERS} customers with an order", "scored": 0}

@@ -2,9 +2,12 @@
 every customer known then, and compare with who ordered from 2011-09-10 to 2011-12-09.
 
     uv run --frozen --no-sync python bench/retail_propensity.py PATH/online_retail.csv.gz
+    uv run --frozen --no-sync python bench/retail_propensity.py --db DATABASE_URL
 
 Orders come from bench/online_retail.py (cleaning rules there; customer-level, so invoices with
-no CustomerID are left out); features, training snapshots and models are the product's
+no CustomerID are left out), or with --db from a CRM the file was imported into
+(`crmbot import orders`), read as the job reads it (analytics/frames.py: credit notes kept as
+such, spend net of them); features, training snapshots and models are the product's
 (analytics/propensity.py, what the score_propensity job runs). Nothing after a cut-off is read
 for training: the model's snapshots have their labels inside the history.
 
@@ -60,17 +63,35 @@ def in_window_ceiling(customers, orders, cutoff: datetime) -> float:  # type: ig
     return float(roc_auc_score(truth, scores))
 
 
+def _from_csv(path: str):  # type: ignore[no-untyped-def]
+    from bench.online_retail import load
+
+    frames = load(path)
+    return frames.customers, frames.known_orders()
+
+
+def _from_db(url: str):  # type: ignore[no-untyped-def]
+    from sqlalchemy import create_engine
+
+    from analytics.frames import customer_orders, load_customers, load_orders
+
+    end = CUTOFFS["test"] + timedelta(days=HORIZON)
+    with create_engine(url).connect() as conn:
+        return load_customers(conn, end), customer_orders(load_orders(conn, end))
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("csv")
+    parser.add_argument("csv", nargs="?", help="online_retail.csv.gz")
+    parser.add_argument("--db", help="read the orders from this CRM database instead (imported from the file)")
     args = parser.parse_args()
+    if not args.csv and not args.db:
+        parser.error("give the CSV file or --db")
     from threadpoolctl import threadpool_limits
 
     from analytics.propensity import validate
-    from bench.online_retail import load
 
-    frames = load(args.csv)
-    customers, orders = frames.customers, frames.known_orders()
+    customers, orders = _from_db(args.db) if args.db else _from_csv(args.csv)
     gb = float("nan")
     for name, cutoff in CUTOFFS.items():
         t = time.perf_counter()

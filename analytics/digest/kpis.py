@@ -163,7 +163,7 @@ def core_kpis(session: Session, period: Period) -> dict[str, float | None]:
 
     # A credit note (an imported cancellation, negative total) is no order placed: it takes money
     # back, so revenue is net of the period's credit notes (not the mirror of an order cancelled by
-    # its status: that order is no sale already), and the average order is over sales.
+    # its status: that order is no sale already), and orders placed count sales only.
     k["orders_opened"] = _count(
         session, select(func.count()).select_from(Order).where(_in(Order.placed_at, period), Order.kind == SALE)
     )
@@ -183,7 +183,9 @@ def core_kpis(session: Session, period: Period) -> dict[str, float | None]:
         )
     )
     k["revenue"] = float(sold[1] or 0.0) + float(credited or 0.0)
-    k["aov"] = float(sold[1]) / sold[0] if sold[0] else None
+    # Net revenue over the sales: an order a credit note cancels later the same week (an export's
+    # "C" invoice leaves the order itself as it was) must not inflate the average.
+    k["aov"] = k["revenue"] / sold[0] if sold[0] else None
     k["returns_opened"] = _count(
         session, select(func.count()).select_from(Return).where(_in(Return.created_at, period))
     )
