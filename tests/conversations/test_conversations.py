@@ -30,7 +30,7 @@ SETS = sets_in(HERE)
 # runs, so each gate sits MARGIN below the measured rate: about four turns of ~170, three of ~120.
 MEASURED_TURN_RATE = {"own": 165 / 166, "blind": 159 / 187, "batch1": 82 / 124, "batch2": 69 / 113, "batch3": 86 / 127}
 MARGIN = 0.025
-UNGATED = {"heldout"}
+UNGATED = {"heldout", "heldout2"}
 # Conversations run two at a time: the stack waits on its action server and database as much as
 # on the CPU, and CI has two cores.
 JOBS = 2
