@@ -25,6 +25,7 @@ from actions.tickets import (
     answer_warranty,
     asks_for_new_ticket,
 )
+from actions.locales import language_of
 from actions.values import rating_and_comment
 from actions.handover import hand_over
 from crm_store.services import shop_answers, ticket_rules
@@ -47,6 +48,60 @@ TITLES = {
     "request_human": "Talk to a person",
     "give_feedback": "Give feedback",
     "business_inquiry": "Business / bulk orders",
+}
+# The same buttons for a customer who writes German, French or Spanish ("Something else" under out_of_scope).
+TITLES_IN = {
+    "de": {
+        "order_status": "Wo ist meine Bestellung?",
+        "cancel_order": "Eine Bestellung stornieren",
+        "return_item": "Einen Artikel zurückschicken",
+        "refund_status": "Wo bleibt meine Erstattung?",
+        "ticket_status": "Stand meines Tickets",
+        "change_address": "Lieferadresse ändern",
+        "product_info": "Informationen zu einem Produkt",
+        "product_availability": "Ist ein Produkt auf Lager?",
+        "payment_problem": "Ein Problem mit einer Zahlung",
+        "account_help": "Hilfe zu meinem Konto",
+        "complaint": "Mich beschweren",
+        "request_human": "Mit einem Menschen sprechen",
+        "give_feedback": "Feedback geben",
+        "business_inquiry": "Geschäftskunden / große Mengen",
+        "out_of_scope": "Etwas anderes",
+    },
+    "fr": {
+        "order_status": "Où est ma commande ?",
+        "cancel_order": "Annuler une commande",
+        "return_item": "Retourner un article",
+        "refund_status": "Où en est mon remboursement ?",
+        "ticket_status": "Suivi de mon ticket",
+        "change_address": "Changer mon adresse de livraison",
+        "product_info": "Informations sur un produit",
+        "product_availability": "Un produit est-il en stock ?",
+        "payment_problem": "Un problème de paiement",
+        "account_help": "Aide pour mon compte",
+        "complaint": "Faire une réclamation",
+        "request_human": "Parler à une personne",
+        "give_feedback": "Donner mon avis",
+        "business_inquiry": "Professionnels / grandes quantités",
+        "out_of_scope": "Autre chose",
+    },
+    "es": {
+        "order_status": "¿Dónde está mi pedido?",
+        "cancel_order": "Cancelar un pedido",
+        "return_item": "Devolver un artículo",
+        "refund_status": "¿Dónde está mi reembolso?",
+        "ticket_status": "Estado de mi ticket",
+        "change_address": "Cambiar mi dirección de entrega",
+        "product_info": "Información de un producto",
+        "product_availability": "¿Hay stock de un producto?",
+        "payment_problem": "Un problema con un pago",
+        "account_help": "Ayuda con mi cuenta",
+        "complaint": "Poner una reclamación",
+        "request_human": "Hablar con una persona",
+        "give_feedback": "Dar mi opinión",
+        "business_inquiry": "Empresas / pedidos grandes",
+        "out_of_scope": "Otra cosa",
+    },
 }
 MAX_SUGGESTIONS = 3
 DEFAULT_SUGGESTIONS = ("order_status", "return_item", "request_human")
@@ -99,7 +154,7 @@ class ActionDefaultAskAffirmation(Action):
         ranking = tracker.latest_message.get("intent_ranking") or []
         top = [r["name"] for r in ranking if r.get("name") in TITLES][:MAX_SUGGESTIONS]
         top = top or list(DEFAULT_SUGGESTIONS)  # nothing plausible: offer the common skills
-        buttons = [{"title": TITLES[name], "payload": f"/{name}"} for name in top]
-        buttons.append({"title": "Something else", "payload": "/out_of_scope"})
+        titles = {**TITLES, "out_of_scope": "Something else", **TITLES_IN.get(language_of(tracker), {})}
+        buttons = [{"title": titles[name], "payload": f"/{name}"} for name in [*top, "out_of_scope"]]
         dispatcher.utter_message(response="utter_ask_affirmation", buttons=buttons)
         return []

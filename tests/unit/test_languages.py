@@ -118,3 +118,26 @@ def test_agent_languages_setting():
     assert load_settings({"AGENT_LANGUAGES": "en, DE,fr"}).served_languages == ("en", "de", "fr")
     with pytest.raises(SettingsError, match="AGENT_LANGUAGES='german' is not a list of two-letter language codes"):
         load_settings({"AGENT_LANGUAGES": "german"})
+
+
+@pytest.mark.parametrize(
+    ("language", "titles"),
+    [
+        ("de", ["Wo ist meine Bestellung?", "Mit einem Menschen sprechen", "Etwas anderes"]),
+        ("fr", ["Où est ma commande ?", "Parler à une personne", "Autre chose"]),
+        ("en", ["Where is my order?", "Talk to a person", "Something else"]),
+    ],
+)
+def test_the_rephrase_menu_offers_its_buttons_in_the_customers_language(language, titles):
+    from actions.fallback import ActionDefaultAskAffirmation
+
+    ranking = [{"name": "order_status", "confidence": 0.4}, {"name": "request_human", "confidence": 0.3}]
+    latest = {"text": "hmm", "intent": ranking[0], "intent_ranking": ranking}
+    tracker = Tracker("s", {"language": language}, latest, [], False, None, {}, "action_listen")
+    dispatcher = CollectingDispatcher()
+    ActionDefaultAskAffirmation().run(dispatcher, tracker, {})
+
+    (message,) = dispatcher.messages
+    assert message["response"] == "utter_ask_affirmation"
+    assert [b["title"] for b in message["buttons"]] == titles
+    assert message["buttons"][-1]["payload"] == "/out_of_scope"
