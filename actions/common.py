@@ -113,6 +113,19 @@ def ran_before(tracker: Tracker, action: str) -> int:
     return sum(1 for e in session_events(tracker) if e.get("event") == "action" and e.get("name") == action)
 
 
+def last_turn_action(tracker: Tracker, names: set[str] | frozenset[str] | tuple[str, ...]) -> str | None:
+    """Which of `names` the assistant ran in its last turn (before the message now answered), if any."""
+    seen_user = False
+    for event in reversed(list(tracker.events)):
+        if event.get("event") == "user":
+            if seen_user:
+                return None
+            seen_user = True
+        elif seen_user and event.get("event") == "action" and event.get("name") in names:
+            return str(event.get("name"))
+    return None
+
+
 def focused_order(tracker: Tracker) -> str | None:
     """The order being discussed: named in this message, else the one in focus."""
     return order_number(list(tracker.get_latest_entity_values("order_id"))) or order_number(

@@ -14,7 +14,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.exc import SQLAlchemyError
 
 from actions.account import ActionVerifyCode
-from actions.common import crm, crm_or_apology, customer_id, run_action, session_events
+from actions.common import crm, crm_or_apology, customer_id, last_turn_action, run_action, session_events
 from actions.forms import order_not_on_account
 from actions.resolving import ask_for_order, order_in_focus
 from actions.pending_code import code_expected
@@ -158,12 +158,4 @@ def _product_follow_up(tracker: Tracker) -> str | None:
         return None
     if found is None or not re.search(rf"(?<![\w-]){re.escape(found.name.lower())}(?![\w-])", text.lower()):
         return None  # the whole catalogue name, not a guess from one word
-    seen_user = False
-    for event in reversed(list(tracker.events)):
-        if event.get("event") == "user":
-            if seen_user:
-                return None
-            seen_user = True
-        elif seen_user and event.get("event") == "action" and event.get("name") in _PRODUCT_ACTIONS:
-            return str(event.get("name"))
-    return None
+    return last_turn_action(tracker, _PRODUCT_ACTIONS)

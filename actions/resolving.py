@@ -18,7 +18,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.exc import SQLAlchemyError
 
 from actions import interruptions
-from actions.common import crm, customer_id, day, focused_order, run_action
+from actions.common import crm, customer_id, day, focused_order, last_turn_action, run_action
 from crm_store.errors import CrmError
 from actions.handover import hand_over
 from crm_store.services import orders, ticket_rules
@@ -102,15 +102,7 @@ def resolve(tracker: Tracker, purpose: str, text: str | None = None) -> Resoluti
 
 def _after_status_answer(tracker: Tracker) -> bool:
     """Whether the assistant's last turn answered an order's status."""
-    seen_user = False
-    for event in reversed(list(tracker.events)):
-        if event.get("event") == "user":
-            if seen_user:
-                return False
-            seen_user = True
-        elif seen_user and event.get("event") == "action" and event.get("name") == "action_check_order":
-            return True
-    return False
+    return last_turn_action(tracker, ("action_check_order",)) is not None
 
 
 def status_of_another_order(dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list | None:

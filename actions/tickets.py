@@ -11,7 +11,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import crm, crm_or_apology, customer_id, day, focused_order
+from actions.common import crm, crm_or_apology, customer_id, day, focused_order, last_turn_action
 from actions.forms import acknowledge_waiting, last_user_text
 from actions.handover import hand_over
 from actions.locales import day as locale_day
@@ -272,15 +272,7 @@ def ticket_about(text: str, rows: list) -> Any:
 
 def after_ticket_list(tracker: Tracker) -> bool:
     """Whether the assistant's last turn listed the customer's tickets."""
-    seen_user = False
-    for event in reversed(list(tracker.events)):
-        if event.get("event") == "user":
-            if seen_user:
-                return False
-            seen_user = True
-        elif seen_user and event.get("event") == "action" and event.get("name") == "action_ticket_status":
-            return True
-    return False
+    return last_turn_action(tracker, ("action_ticket_status",)) is not None
 
 
 class ActionTicketStatus(Action):
