@@ -32,6 +32,16 @@ def out_of_scope(sender: str, text: str, said_before: str | None = None) -> tupl
     )
 
 
+def tickets_with_orders(engine, customer_id: int) -> list:  # type: ignore[no-untyped-def]
+    """(subject, order number) of each of the customer's tickets that names an order."""
+    with engine.connect() as conn:
+        return conn.execute(
+            select(Ticket.subject, Order.number)
+            .join(Order, Order.id == Ticket.order_id)
+            .where(Ticket.customer_id == customer_id)
+        ).all()
+
+
 def test_an_invoice_copy_is_a_link_when_the_shop_configured_one(uow_factory, chat, monkeypatch):
     import actions.everyday
 
@@ -69,12 +79,7 @@ def test_asked_again_without_a_link_the_team_is_asked_to_email_it_with_the_order
 
     dispatcher, _ = out_of_scope(sender, "I can't find it, please send me the receipt for my lamp", said_before=told)
 
-    with engine.connect() as conn:
-        rows = conn.execute(
-            select(Ticket.subject, Order.number)
-            .join(Order, Order.id == Ticket.order_id)
-            .where(Ticket.customer_id == owner)
-        ).all()
+    rows = tickets_with_orders(engine, owner)
     assert rows == [(f"Invoice copy ({number})", number)]
     assert "email you a copy" in replies(dispatcher)
 
@@ -164,12 +169,7 @@ def test_after_the_warranty_route_a_yes_opens_one_claim_for_that_order(engine, u
     opened = CollectingDispatcher()
     events = answer_warranty(opened, tracker(sender, "ok open the claim, i'll send the photo", slots=offered))
 
-    with engine.connect() as conn:
-        rows = conn.execute(
-            select(Ticket.subject, Order.number)
-            .join(Order, Order.id == Ticket.order_id)
-            .where(Ticket.customer_id == owner)
-        ).all()
+    rows = tickets_with_orders(engine, owner)
     assert rows == [(f"Warranty claim ({number})", number)]
     assert slot(events or [], "requested_info") is None
     assert answer_warranty(CollectingDispatcher(), tracker(sender, "ok", slots={})) is None
