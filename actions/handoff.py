@@ -132,7 +132,8 @@ class ActionSaveCsat(Action):
         if rating is None:
             return []
         try:
-            handoffs.record_csat(crm(), tracker.sender_id, int(rating), datetime.utcnow())
+            if handoffs.record_csat(crm(), tracker.sender_id, int(rating), datetime.utcnow()) is None:
+                log.warning("a rating with no resolved handoff to store it on", extra={"sender_id": tracker.sender_id})
         except SQLAlchemyError:
             log.exception("csat not stored", extra={"sender_id": tracker.sender_id})
         dispatcher.utter_message(response="utter_csat_thanks" if rating >= 4 else "utter_csat_sorry")

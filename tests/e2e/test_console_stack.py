@@ -67,6 +67,18 @@ def handoff_of(stack: Stack, sender: str) -> dict | None:
     return dict(row._mapping) if row else None
 
 
+def handoffs_of(stack: Stack, sender: str) -> list[dict]:
+    """Every handoff of the sender's conversations, oldest first (for a failure's message)."""
+    with stack.engine.connect() as conn:
+        rows = conn.execute(
+            select(Handoff.id, Handoff.status, Handoff.agent, Handoff.csat, Handoff.closed_at, Handoff.returned_at)
+            .join(Conversation, Handoff.conversation_id == Conversation.id)
+            .where(Conversation.sender_id == sender)
+            .order_by(Handoff.id)
+        ).all()
+    return [dict(row._mapping) for row in rows]
+
+
 def outgoing(stack: Stack, sender: str) -> list[dict]:
     with stack.engine.connect() as conn:
         rows = conn.execute(

@@ -20,7 +20,7 @@ from bot.chat import repl
 from bot.local_stack import Stack, eventually
 from crm_store.db import UnitOfWork
 from crm_store.services import console_users, handoffs, workspace
-from tests.e2e.test_console_stack import handoff_of
+from tests.e2e.test_console_stack import handoff_of, handoffs_of
 from tests.e2e.test_telegram_stack import post_update, replies_to, text_update
 from tests.support.browser import ROOT, ChatPage, launch_chromium, require_chromium
 
@@ -219,9 +219,15 @@ def test_a_shift_two_agents_three_customers_every_channel(stack: Stack, browser,
         terminal.wait_for("Thank you for rating us")
 
         # Every rated hand-back has its CSAT; the agents' pages show it live.
-        assert eventually(lambda: (handoff_of(stack, web_sender) or {}).get("csat")) == 5
-        assert eventually(lambda: (handoff_of(stack, str(chat_id)) or {}).get("csat")) == 4
-        assert eventually(lambda: (handoff_of(stack, terminal.sender) or {}).get("csat")) == 5
+        senders = {"web": web_sender, "telegram": str(chat_id), "terminal": terminal.sender}
+        ratings = {
+            name: eventually(lambda: (handoff_of(stack, sender) or {}).get("csat"), timeout=30)
+            for name, sender in senders.items()
+        }
+        # On a failure, every handoff of each customer says which rating went where.
+        assert ratings == {"web": 5, "telegram": 4, "terminal": 5}, {
+            name: handoffs_of(stack, sender) for name, sender in senders.items()
+        }
         sam_page.get_by_text("rated 5/5").wait_for()
         ana.goto(f"{stack.console_url}/handoffs/{web_handoff}")
         ana.get_by_text("rated 5/5").wait_for()
