@@ -30,6 +30,7 @@ from analytics.importing.bulk import (
 )
 from analytics.importing.columns import ADJUSTMENT_SKUS
 from analytics.importing.columnvalues import customer_columns
+from analytics.importing.heap import collect_young, young_collections_only
 from analytics.importing.history import stage_history, stage_note
 from analytics.importing.lines import Rules, clean_orders
 from analytics.importing.report import ImportInterrupted, ImportReport
@@ -58,6 +59,37 @@ def import_orders(
     total: Callable[[int], None] | None = None,
 ) -> ImportReport:
     """batch_size: order lines per transaction (an order is never split)."""
+    with young_collections_only():
+        return _import_orders(
+            uow_factory,
+            path,
+            now,
+            region,
+            batch_size,
+            max_amount,
+            overrides,
+            dry_run,
+            progress,
+            skip_anonymous,
+            adjustment_skus,
+            total,
+        )
+
+
+def _import_orders(
+    uow_factory: Callable[[], UnitOfWork],
+    path: Path,
+    now: datetime,
+    region: str,
+    batch_size: int,
+    max_amount: int,
+    overrides: dict[str, str] | None,
+    dry_run: bool,
+    progress: Callable[[int], None] | None,
+    skip_anonymous: bool,
+    adjustment_skus: frozenset[str] | None,
+    total: Callable[[int], None] | None,
+) -> ImportReport:
     clock = time.perf_counter()
     sheet = read_sheet(path)
     mapping = columns.detect("orders", sheet.header, overrides)
@@ -115,6 +147,7 @@ def import_orders(
                 _write(conn, batch, items, adjustments, history, product_ids, known, report.file)
                 uow.commit()
             report.created += len(batch)
+            collect_young()
             if progress:
                 progress(int(batch["lines"].sum()))
         report.seconds["orders"] = time.perf_counter() - clock
