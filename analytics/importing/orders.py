@@ -32,9 +32,9 @@ from analytics.importing.columns import ADJUSTMENT_SKUS
 from analytics.importing.columnvalues import customer_columns
 from analytics.importing.heap import collect_young, young_collections_only
 from analytics.importing.history import stage_history, stage_note
-from analytics.importing.lines import Rules, clean_orders
+from analytics.importing.lines import Cleaned, Rules, clean_orders
 from analytics.importing.report import ImportInterrupted, ImportReport
-from analytics.importing.sheet import read_sheet
+from analytics.importing.sheet import Sheet, read_sheet
 from crm_store import stages
 from crm_store.db import UnitOfWork
 from crm_store.models import ChannelIdentity, Customer, Order, Product
@@ -97,14 +97,7 @@ def _import_orders(
     report.seconds["read"] = time.perf_counter() - clock
     if total:
         total(len(sheet.frame))
-    rules = Rules(
-        pd.Timestamp(now),
-        max_amount,
-        adjustment_skus or ADJUSTMENT_SKUS,
-        skip_anonymous=skip_anonymous,
-        statuses=STATUSES,
-    )
-    cleaned = clean_orders(sheet.frame, sheet.header, mapping, rules, customer_columns(sheet.frame, mapping, region))
+    cleaned = clean_sheet(sheet, mapping, now, region, max_amount, skip_anonymous, adjustment_skus)
     del sheet
     report.rows = cleaned.table[0][1]
     report.table, report.bad, report.flagged, report.checks = (
@@ -157,6 +150,27 @@ def _import_orders(
         "orders imported", extra={"run_id": report.run_id, "orders": report.created, "unchanged": report.unchanged}
     )
     return report
+
+
+def clean_sheet(
+    sheet: Sheet,
+    mapping: dict[str, str],
+    now: datetime,
+    region: str = "DE",
+    max_amount: int = 100_000,
+    skip_anonymous: bool = False,
+    adjustment_skus: frozenset[str] | None = None,
+) -> Cleaned:
+    """The export cleaned as the import cleans it (lines.py), nothing written: also what the retail benches
+    build their frames from (tables.py)."""
+    rules = Rules(
+        pd.Timestamp(now),
+        max_amount,
+        adjustment_skus or ADJUSTMENT_SKUS,
+        skip_anonymous=skip_anonymous,
+        statuses=STATUSES,
+    )
+    return clean_orders(sheet.frame, sheet.header, mapping, rules, customer_columns(sheet.frame, mapping, region))
 
 
 def _batches(todo: pd.DataFrame, size: int) -> list[pd.DataFrame]:
