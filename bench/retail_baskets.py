@@ -3,7 +3,7 @@ against mlxtend's apriori on the same baskets in the same run.
 
     uv run --frozen --no-sync python bench/retail_baskets.py PATH/online_retail.csv.gz
 
-Order lines come from bench/online_retail.py (cleaning rules there), the year before
+Order lines come from bench/online_retail.py (the import's own cleaning), the year before
 2011-12-10 as the job takes it; every invoice counts, with or without a customer. Prints the
 number of rules, the top ten by lift with their support, confidence and order count, FP-growth's
 time and its ratio to apriori's (same itemsets expected).

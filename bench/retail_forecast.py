@@ -4,7 +4,7 @@ weekly revenue, backtested against the seasonal-naive and mean baselines in the 
     uv run --frozen --no-sync python bench/retail_forecast.py PATH/online_retail.csv.gz
 
 Revenue per complete week (Monday to Sunday) from bench/online_retail.py's orders (every
-invoice, with or without a customer; cleaning rules there), as of 2011-12-10. Rolling origin:
+invoice, with or without a customer; the import's cleaning, credit notes negative), as of 2011-12-10. Rolling origin:
 at each of the last ORIGINS weeks every method sees only the weeks before and forecasts the
 next HORIZON; MASE scales each error by that history's one-week naive error (below 1 beats the
 naive forecast in-sample). With one year of history, "seasonal naive" cannot reach a year back

@@ -4,7 +4,7 @@ every customer known then, and compare with who ordered from 2011-09-10 to 2011-
     uv run --frozen --no-sync python bench/retail_propensity.py PATH/online_retail.csv.gz
     uv run --frozen --no-sync python bench/retail_propensity.py --db DATABASE_URL
 
-Orders come from bench/online_retail.py (cleaning rules there; customer-level, so invoices with
+Orders come from bench/online_retail.py (the import's cleaning; customer-level, so invoices with
 no CustomerID are left out), or with --db from a CRM the file was imported into
 (`crmbot import orders`), read as the job reads it (analytics/frames.py: credit notes kept as
 such, spend net of them); features, training snapshots and models are the product's

@@ -3,7 +3,7 @@ RFM k-means in the same run.
 
     uv run --frozen --no-sync python bench/retail_segments.py PATH/online_retail.csv.gz
 
-Customers and orders are built from the CSV by bench/online_retail.py (its cleaning rules are
+Customers and orders are built from the CSV by bench/online_retail.py (the import's cleaning, its rules
 stated there); features count as of 2011-12-10, the day after the last invoice. Reference:
 k-means (n_init=10) on standardised log recency, log order count and log spend, with the same k.
 Prints k and how it was chosen, segment sizes and names, the adjusted Rand index against the

@@ -14,10 +14,13 @@ def allocate_ids(conn: Connection, table: str, n: int) -> list[int]:
     if n == 0:
         return []
     if conn.dialect.name == "postgresql":
-        rows = conn.exec_driver_sql(
-            f"SELECT nextval(pg_get_serial_sequence('{table}', 'id')) FROM generate_series(1, {int(n)})"
-        ).all()
-        return [r[0] for r in rows]
+        # One row back, not n: the ids are one run unless another writer took some of the sequence meanwhile,
+        # and only then do they come back as an array.
+        low, high, scattered = conn.exec_driver_sql(
+            "SELECT min(v), max(v), CASE WHEN max(v) - min(v) + 1 = count(*) THEN NULL ELSE array_agg(v ORDER BY v) END "
+            f"FROM (SELECT nextval(pg_get_serial_sequence('{table}', 'id')) AS v FROM generate_series(1, {int(n)})) s"
+        ).one()
+        return list(scattered) if scattered is not None else list(range(low, high + 1))
     # Any write takes SQLite's write lock, so no other writer can take these ids before we commit.
     conn.exec_driver_sql(f"UPDATE {table} SET id = id WHERE 0")
     start = conn.exec_driver_sql(f"SELECT COALESCE(MAX(id), 0) FROM {table}").scalar() or 0

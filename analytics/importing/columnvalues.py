@@ -10,13 +10,8 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 
-from analytics.importing.values import (
-    BadValue,
-    clean_email,
-    clean_phone,
-    parse_total,
-    parse_when,
-)
+from analytics.importing.contacts import emails, phones
+from analytics.importing.values import BadValue, parse_total, parse_when
 
 
 def distinct(values: pd.Series, fn: Callable[[pd.Series], pd.Series]) -> pd.Series:
@@ -44,12 +39,20 @@ def money_e4(text: pd.Series, what: str) -> tuple[pd.Series, pd.Series]:
     """Amounts in 1/10,000 as int64: exact for the file's own decimals, which floats are not."""
     number = pd.to_numeric(text, errors="coerce")
     why = pd.Series(None, index=text.index, dtype=object)
-    odd = number.isna() & (text != "")
-    for value in pd.unique(text[odd]):  # "€1.234,50", "12,00 EUR": few distinct values, parsed one by one
-        try:
-            number[text == value] = float(parse_total(value))
-        except BadValue:
-            why[text == value] = f"{what} {value!r} is not a number"
+    odd = (number.isna() & (text != "")).to_numpy()
+    if odd.any():
+        # "€1.234,50", "12,00 EUR": each distinct value parsed once, its result spread by code (not by a
+        # comparison over the whole column per value, which grew with the square of a German export).
+        codes, uniques = pd.factorize(text[odd].to_numpy(), use_na_sentinel=False)
+        parsed = np.full(len(uniques), np.nan)
+        reasons = np.full(len(uniques), None, dtype=object)
+        for i, value in enumerate(uniques):
+            try:
+                parsed[i] = float(parse_total(value))
+            except BadValue:
+                reasons[i] = f"{what} {value!r} is not a number"
+        number[odd] = parsed[codes]
+        why[odd] = reasons[codes]
     why[text == ""] = f"no {what}"
     number = number.fillna(0)
     huge = number.abs() >= 10**8
@@ -87,22 +90,26 @@ def money_text(e4: int) -> str:
 
 
 def customer_columns(frame: pd.DataFrame, mapping: dict[str, str], region: str) -> pd.DataFrame:
-    """ext, email, phone, key ("x:…", "e:…", "p:…" or "") and bad (a reason or None), row by row."""
+    """ext, email, phone, key ("x:…", "e:…", "p:…" or "") and bad (a reason or None), row by row.
+
+    Emails and phones go through the column-wide cleaners (contacts.py) once per distinct value, and each
+    reason reaches its rows by the value's code: no pass over the whole column per bad value."""
     out = pd.DataFrame(index=frame.index)
     ext = frame[mapping["customer_id"]] if "customer_id" in mapping else pd.Series("", index=frame.index)
     out["ext"] = distinct(
         ext, lambda u: u.str.replace(r"\.0$", "", regex=True).str.slice(0, 200)
     )  # a spreadsheet's 12346.0
-    out["bad"] = None
-    for f, cleaner in (("email", clean_email), ("phone", lambda v: clean_phone(v, region))):
-        raw = frame[mapping[f]] if f in mapping else pd.Series("", index=frame.index)
-        clean: dict[str, str] = {}
-        for value in pd.unique(raw[raw != ""]):
-            try:
-                clean[value] = cleaner(value)
-            except BadValue as exc:
-                out.loc[(raw == value) & out["bad"].isna(), "bad"] = str(exc)
-        out[f] = raw.map(clean).fillna("")
+    bad = np.full(len(frame), None, dtype=object)
+    for f, cleaner in (("email", emails), ("phone", lambda v: phones(v, region))):
+        if f not in mapping:
+            out[f] = ""
+            continue
+        codes, uniques = pd.factorize(frame[mapping[f]].fillna("").to_numpy(), use_na_sentinel=False)
+        clean, why = cleaner(pd.Series(uniques, dtype=object))
+        out[f] = clean.to_numpy()[codes]
+        reasons = why.to_numpy()[codes]
+        bad = np.where(pd.isna(bad), reasons, bad)  # the email's reason first, as the row reads
+    out["bad"] = pd.Series(bad, index=frame.index, dtype=object).where(lambda b: b.notna(), None)
     key = np.where(
         out["ext"] != "",
         "x:" + out["ext"],

@@ -25,6 +25,7 @@ from analytics.importing.columnvalues import dates, distinct
 from analytics.importing.contacts import emails, phones
 from analytics.importing.customerbook import STAMP, CleanRows, CustomerBook, Merge, Ref, write_batch
 from analytics.importing.duplicates import city_from_address, city_key, name_keys
+from analytics.importing.heap import collect_young, young_collections_only
 from analytics.importing.report import ImportInterrupted, ImportReport
 from analytics.importing.sheet import BAD, read_sheet
 from analytics.importing.values import clean_name
@@ -44,6 +45,20 @@ def import_customers(
     progress: Callable[[int], None] | None = None,
 ) -> ImportReport:
     """progress(n): n more rows placed, called once a batch before it is written."""
+    with young_collections_only():
+        return _import_customers(uow_factory, path, now, region, batch_size, overrides, dry_run, progress)
+
+
+def _import_customers(
+    uow_factory: Callable[[], UnitOfWork],
+    path: Path,
+    now: datetime,
+    region: str,
+    batch_size: int,
+    overrides: dict[str, str] | None,
+    dry_run: bool,
+    progress: Callable[[int], None] | None,
+) -> ImportReport:
     clock = time.perf_counter()
     sheet = read_sheet(path)
     mapping = columns.detect("customers", sheet.header, overrides)
@@ -71,6 +86,7 @@ def import_customers(
             _write(uow_factory, book, rows, made, found, report, path.name, now)
             report.seconds["write"] += time.perf_counter() - placed
             report.committed_through = int(lines[min(first + batch_size, len(lines)) - 1])
+            collect_young()
     except Exception as exc:
         raise ImportInterrupted(report, exc) from exc
     return report

@@ -30,10 +30,11 @@ from analytics.importing.bulk import (
 )
 from analytics.importing.columns import ADJUSTMENT_SKUS
 from analytics.importing.columnvalues import customer_columns
+from analytics.importing.heap import collect_young, young_collections_only
 from analytics.importing.history import stage_history, stage_note
-from analytics.importing.lines import Rules, clean_orders
+from analytics.importing.lines import Cleaned, Rules, clean_orders
 from analytics.importing.report import ImportInterrupted, ImportReport
-from analytics.importing.sheet import read_sheet
+from analytics.importing.sheet import Sheet, read_sheet
 from crm_store import stages
 from crm_store.db import UnitOfWork
 from crm_store.models import ChannelIdentity, Customer, Order, Product
@@ -58,6 +59,37 @@ def import_orders(
     total: Callable[[int], None] | None = None,
 ) -> ImportReport:
     """batch_size: order lines per transaction (an order is never split)."""
+    with young_collections_only():
+        return _import_orders(
+            uow_factory,
+            path,
+            now,
+            region,
+            batch_size,
+            max_amount,
+            overrides,
+            dry_run,
+            progress,
+            skip_anonymous,
+            adjustment_skus,
+            total,
+        )
+
+
+def _import_orders(
+    uow_factory: Callable[[], UnitOfWork],
+    path: Path,
+    now: datetime,
+    region: str,
+    batch_size: int,
+    max_amount: int,
+    overrides: dict[str, str] | None,
+    dry_run: bool,
+    progress: Callable[[int], None] | None,
+    skip_anonymous: bool,
+    adjustment_skus: frozenset[str] | None,
+    total: Callable[[int], None] | None,
+) -> ImportReport:
     clock = time.perf_counter()
     sheet = read_sheet(path)
     mapping = columns.detect("orders", sheet.header, overrides)
@@ -65,14 +97,7 @@ def import_orders(
     report.seconds["read"] = time.perf_counter() - clock
     if total:
         total(len(sheet.frame))
-    rules = Rules(
-        pd.Timestamp(now),
-        max_amount,
-        adjustment_skus or ADJUSTMENT_SKUS,
-        skip_anonymous=skip_anonymous,
-        statuses=STATUSES,
-    )
-    cleaned = clean_orders(sheet.frame, sheet.header, mapping, rules, customer_columns(sheet.frame, mapping, region))
+    cleaned = clean_sheet(sheet, mapping, now, region, max_amount, skip_anonymous, adjustment_skus)
     del sheet
     report.rows = cleaned.table[0][1]
     report.table, report.bad, report.flagged, report.checks = (
@@ -115,6 +140,7 @@ def import_orders(
                 _write(conn, batch, items, adjustments, history, product_ids, known, report.file)
                 uow.commit()
             report.created += len(batch)
+            collect_young()
             if progress:
                 progress(int(batch["lines"].sum()))
         report.seconds["orders"] = time.perf_counter() - clock
@@ -124,6 +150,27 @@ def import_orders(
         "orders imported", extra={"run_id": report.run_id, "orders": report.created, "unchanged": report.unchanged}
     )
     return report
+
+
+def clean_sheet(
+    sheet: Sheet,
+    mapping: dict[str, str],
+    now: datetime,
+    region: str = "DE",
+    max_amount: int = 100_000,
+    skip_anonymous: bool = False,
+    adjustment_skus: frozenset[str] | None = None,
+) -> Cleaned:
+    """The export cleaned as the import cleans it (lines.py), nothing written: also what the retail benches
+    build their frames from (tables.py)."""
+    rules = Rules(
+        pd.Timestamp(now),
+        max_amount,
+        adjustment_skus or ADJUSTMENT_SKUS,
+        skip_anonymous=skip_anonymous,
+        statuses=STATUSES,
+    )
+    return clean_orders(sheet.frame, sheet.header, mapping, rules, customer_columns(sheet.frame, mapping, region))
 
 
 def _batches(todo: pd.DataFrame, size: int) -> list[pd.DataFrame]:

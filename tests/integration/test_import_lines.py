@@ -317,3 +317,36 @@ def test_lines_with_no_customer_can_be_left_out(uow_factory):
     assert ("lines with no customer", 6, "skipped (--skip-anonymous)") in report.table
     assert report.created == 33
     assert scalar(uow_factory().engine, "SELECT COUNT(*) FROM orders WHERE customer_id IS NULL") == 0
+
+
+def test_the_benches_frames_are_what_the_loaders_read_after_the_import(tmp_path):
+    # The retail benches build their frames from the file with the import's own cleaning (tables.py):
+    # they must be the frames the analytics jobs read from a CRM the same file was imported into.
+    from analytics.frames import load_customers, load_lines, load_orders, load_products
+    from analytics.importing.tables import export_frames
+    from crm_store.db import UnitOfWork
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'crm.db'}")
+    migrate(engine)
+    import_orders(lambda: UnitOfWork(engine), SAMPLE, NOW)
+    with engine.connect() as conn:
+        stored = {
+            "customers": load_customers(conn, NOW),
+            "orders": load_orders(conn, NOW),
+            "lines": load_lines(conn, NOW),
+            "products": load_products(conn),
+        }
+
+    frames = export_frames(SAMPLE, NOW)
+
+    def rows(frame: pd.DataFrame) -> list[tuple]:
+        return sorted(
+            tuple(None if pd.isna(v) else round(v, 4) if isinstance(v, float) else v for v in row)
+            for row in frame.itertuples(index=False)
+        )
+
+    for name, frame in stored.items():
+        built = getattr(frames, name)[list(frame.columns)]
+        assert rows(built) == rows(frame), name
+    assert len(stored["orders"]) > 30 and (stored["orders"]["kind"] == "credit_note").any()
+    assert stored["orders"]["customer_id"].isna().any() and len(stored["lines"]) > 200
