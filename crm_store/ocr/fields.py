@@ -172,15 +172,30 @@ def _order_number(lines: list[str]) -> str | None:
 
 
 _MIXED_SEPARATORS = re.compile(r"\b(\d{1,2})[.,]\s?(\d{1,2})[.,]\s?(\d{4})\b")
+# "Dater11/03/18", "Mate:O9/02/17": the label's last letter or its colon misread and run into the date.
+_GLUED_LABEL = re.compile(r"\b(?:[dm]ate?r?|tarikh)\s?[:;.,'’]?\s?(?=[0-9O]{1,2}[/.-])", re.I)
+_YEAR = re.compile(r"(?<!\d)2\d{3}(?!\d)")
 
 
 def _date(lines: list[str], today: date | None, dayfirst: bool) -> str | None:
     """The receipt's own date: on a line labelled "date" first, else the first one printed.
 
     Only full printed dates count (never "today" in a promotion), and never one after
-    the day of reading: a receipt cannot come from the future.
+    the day of reading: a receipt cannot come from the future. Where no date is found, a
+    year that lies in the future is taken for a misread one ("14 Mar 2048", "12-02-2618")
+    and read as the latest past year one digit away from it.
     """
     latest = (today or date.today()) + timedelta(days=1)
+    lines = [_GLUED_LABEL.sub("Date: ", line) for line in lines]
+    found = _first_date(lines, latest, dayfirst)
+    if found is None:
+        found = _first_date(
+            [_YEAR.sub(lambda m: _past_year(m.group(), latest.year), line) for line in lines], latest, dayfirst
+        )
+    return found.isoformat() if found else None
+
+
+def _first_date(lines: list[str], latest: date, dayfirst: bool) -> date | None:
     labelled = [line for line in lines if _DATE_LABEL.search(line)]
     for number, line in enumerate(labelled + lines):
         # "12, 06.2026": OCR mixes up the separators of a numeric date.
@@ -192,8 +207,17 @@ def _date(lines: list[str], today: date | None, dayfirst: bool) -> str | None:
             if _EARLIEST_YEAR <= day.year and day <= latest
         )
         if found:
-            return found[0][1].isoformat()
+            return found[0][1]
     return None
+
+
+def _past_year(year: str, latest: int) -> str:
+    """A four-digit year after `latest` replaced by the latest year one digit away from it, if any."""
+    if int(year) <= latest:
+        return year
+    near = [int(year[:i] + digit + year[i + 1 :]) for i in range(1, 4) for digit in "0123456789" if digit != year[i]]
+    past = [value for value in near if _EARLIEST_YEAR <= value <= latest]
+    return f"{max(past)}" if past else year
 
 
 def _items(lines: list[str]) -> tuple[LineItem, ...]:

@@ -20,6 +20,7 @@ from crm_store.ocr.errors import ImageRejected
 
 TARGET_WIDTH = 1400  # px: narrower photos are upscaled to this width
 SCAN_MAX_WIDTH = 2000  # px: a wider scan (an A4 page at 600 dpi) is reduced to this first
+COLOUR_SATURATION = 60  # brightest minus darkest channel: above this a pixel is coloured ink, not print
 PHOTO_SURFACE = 0.05  # share of the image that is dark surface around the paper: a photo, not a scan
 MAX_UPSCALE = 4.0
 DESKEW_RANGE = 12.0  # degrees either way
@@ -71,9 +72,27 @@ def prepare(image: Image.Image) -> tuple[Image.Image, bool]:
     gray = image.convert("L")
     if _surface_share(gray) > PHOTO_SURFACE:
         return preprocess(gray), False
+    gray = without_colour_ink(image, gray)
     if gray.width > SCAN_MAX_WIDTH:
         gray = gray.resize((SCAN_MAX_WIDTH, round(gray.height * SCAN_MAX_WIDTH / gray.width)), Image.Resampling.LANCZOS)
     return gray, True
+
+
+def without_colour_ink(image: Image.Image, gray: Image.Image) -> Image.Image:
+    """gray with coloured ink (a red "PAID" stamp, a blue pen mark) turned to paper.
+
+    A receipt is printed in black or grey; a stamp across its top otherwise reads as
+    mid-grey strokes through the shop's name. A strongly coloured pixel takes the value
+    of its lightest channel, so the stamp fades while black print under it stays black.
+    """
+    if image.mode not in ("RGB", "RGBA", "P", "CMYK", "YCbCr"):
+        return gray
+    channels = np.asarray(image.convert("RGB"), dtype=np.int16)
+    lightest, darkest = channels.max(axis=2), channels.min(axis=2)
+    coloured = lightest - darkest > COLOUR_SATURATION
+    if not coloured.any():
+        return gray
+    return Image.fromarray(np.where(coloured, lightest, np.asarray(gray)).astype(np.uint8))
 
 
 def darken(gray: Image.Image) -> Image.Image:

@@ -110,11 +110,13 @@ def read_receipt(path: Path, options: OcrOptions | None = None, today: date | No
     if sum(ch.isalnum() for ch in text) < MIN_TEXT_CHARS:
         raise UnreadableImage("I could not find any text in the image.")
     fields = parse_lines(lines, today, options.locale)
-    if scan and darker is None and not (fields.total_checked and fields.date):
-        # The lines tesseract was unsure of, read again from a cleaned, enlarged copy (one short
+    if scan and darker is None:
+        # The lines tesseract was unsure of (only while the total is unconfirmed or the date
+        # missing) and the lines it dropped, read again from a cleaned, enlarged copy (one short
         # run for all of them); a line's new reading is kept only where tesseract is surer of it.
+        weak = not (fields.total_checked and fields.date)
         try:
-            again = reread(prepared, lines, lambda strip: recognise(strip, options))
+            again = reread(prepared, lines, lambda strip: recognise(strip, options), weak)
         except UnreadableImage:  # a second look that takes too long is given up, not the receipt
             again = lines
         if again is not lines:

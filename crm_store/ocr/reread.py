@@ -25,6 +25,8 @@ GAP = 24  # px of white between the stacked lines
 RULE_GAP = 6  # px: gaps of a dashed or dotted rule closed before measuring its runs
 RULE_SHARE = 0.4  # a pixel row with one ink run this long (share of the width) is a rule
 _USEFUL = re.compile(r"\d")
+INK_LEVEL = 140  # a gray level darker than this is ink when looking for lines tesseract dropped
+MAX_DROPPED = 6
 
 
 def weak_lines(lines: list[Line]) -> list[int]:
@@ -33,13 +35,57 @@ def weak_lines(lines: list[Line]) -> list[int]:
     return sorted(sorted(weak, key=lambda i: lines[i].confidence)[:MAX_LINES])
 
 
+def dropped_lines(gray: Image.Image, lines: list[Line]) -> list[Line]:
+    """Bands of print that no line of tesseract's covers, as empty Lines (confidence 0).
+
+    With one uniform block of text (psm 6) tesseract drops a line set much larger than
+    the rest: the shop's name in a tall condensed font over small body text. A band of
+    inked rows at least as tall as the body text, holding several separate marks (glyphs,
+    not one rule or a shaded edge), and not covered by any line it read, is such a line.
+    """
+    if not lines:
+        return []
+    pixels = np.asarray(gray.convert("L"))
+    ink = pixels < INK_LEVEL
+    inked_rows = np.append(ink.mean(axis=1) > 0.004, False)
+    heights = sorted(line.word_height or line.height for line in lines)
+    body = heights[len(heights) // 2]
+    covered = np.zeros(len(pixels), dtype=bool)
+    for line in lines:
+        covered[max(line.top, 0) : max(line.bottom, 0)] = True
+    found: list[Line] = []
+    start = None
+    for row, inked in enumerate(inked_rows):
+        if inked and start is None:
+            start = row
+        elif not inked and start is not None:
+            top, bottom, start = start, row, None
+            band = ink[top:bottom]
+            if (
+                bottom - top >= max(body, 6)
+                and covered[top:bottom].mean() < 0.3
+                and 0.02 <= band.mean() <= 0.5
+                and _marks(band) >= 3
+            ):
+                found.append(Line("", 0.0, top, bottom, bottom - top))
+    return found[:MAX_DROPPED]
+
+
+def _marks(band: np.ndarray) -> int:
+    """Separate inked column runs of a band: about one per glyph of a printed line."""
+    columns = np.concatenate(([False], band.any(axis=0), [False]))
+    return int(np.count_nonzero(columns[1:] & ~columns[:-1]))
+
+
 def _without_rules(crop: np.ndarray) -> np.ndarray:
     """The crop with its horizontal rules (solid, dashed or dotted) whitened.
 
     A rule is a pixel row whose ink, once gaps of a few pixels are closed, runs unbroken
     across much of the line; the gaps between words break every run of text long before.
     """
-    ink = crop < 230  # rules are often printed fainter than the text
+    # Rules are often printed fainter than the text; the paper of a grey scan is darker than 230.
+    paper = float(np.percentile(crop, 90))
+    ink = crop < min(230.0, paper - 25.0)
     closed = ink.copy()
     for shift in range(1, RULE_GAP + 1):
         closed[:, shift:] |= ink[:, :-shift]
@@ -81,7 +127,7 @@ def strip_of(
         if bottom - top < 4:
             continue
         cleaned = _without_rules(pixels[top:bottom])
-        factor = min(max(TEXT_HEIGHT / _text_height(cleaned, line.word_height or line.height), 1.0), 4.0)
+        factor = min(max(TEXT_HEIGHT / _text_height(cleaned, line.word_height or line.height), 0.5), 4.0)
         crop = Image.fromarray(cleaned)
         crop = crop.resize((round(crop.width * factor), round(crop.height * factor)), Image.Resampling.LANCZOS)
         pieces.append((y, np.asarray(crop)))
@@ -95,12 +141,20 @@ def strip_of(
     return Image.fromarray(strip), places
 
 
-def reread(gray: Image.Image, lines: list[Line], recognise: Callable[[Image.Image], list[Line]]) -> list[Line]:
-    """lines with each weak one replaced by its second reading where that is surer."""
-    indexes = weak_lines(lines)
+def reread(
+    gray: Image.Image,
+    lines: list[Line],
+    recognise: Callable[[Image.Image], list[Line]],
+    weak: bool = True,
+) -> list[Line]:
+    """lines with each weak one (if weak) replaced by its second reading where that is surer,
+    and the lines tesseract dropped added where they read as text."""
+    dropped = dropped_lines(gray, lines)
+    everything = lines + dropped
+    indexes = (weak_lines(lines) if weak else []) + list(range(len(lines), len(everything)))
     if not indexes:
         return lines
-    strip, places = strip_of(gray, lines, indexes)
+    strip, places = strip_of(gray, everything, indexes)
     if not places:
         return lines
     again: dict[int, list[Line]] = {}
@@ -109,11 +163,12 @@ def reread(gray: Image.Image, lines: list[Line], recognise: Callable[[Image.Imag
         for index, top, bottom in places:
             if top <= middle <= bottom:
                 again.setdefault(index, []).append(new)
-    result = list(lines)
+    result = list(everything)
     for index, news in again.items():
         text = " ".join(n.text for n in news)
         confidence = sum(n.confidence for n in news) / len(news)
-        if confidence > lines[index].confidence:
-            old = lines[index]
+        if confidence > everything[index].confidence:
+            old = everything[index]
             result[index] = Line(text, confidence, old.top, old.bottom, old.word_height)
+    result = sorted((line for line in result if line.text), key=lambda line: line.top)
     return result if result != lines else lines

@@ -48,7 +48,7 @@ _PATTERNS = (
     (
         "num",
         re.compile(
-            rf"(?<![\w/.:-])(?P<a>{_D}{{1,2}})(?P<s>{_SEP})(?P<b>{_D}{{1,2}})(?P=s)"
+            rf"(?<![\w/.-])(?<!\d:)(?P<a>{_D}{{1,2}})(?P<s>{_SEP})(?P<b>{_D}{{1,2}})(?P=s)"
             rf"(?P<y>{_D}{{4}}|{_D}{{2}})(?![\d/]|[.,]\d)"
         ),
     ),
@@ -56,7 +56,7 @@ _PATTERNS = (
     (
         "num",
         re.compile(
-            rf"(?<![\w/.:-])(?P<a>{_D}{{1,2}})\s?[/.:\-]\s?(?P<b>{_D}{{1,2}})\s?[/.\-]\s?(?P<y>(?:19|20)\d\d)(?![\d/]|[.,]\d)"
+            rf"(?<![\w/.-])(?<!\d:)(?P<a>{_D}{{1,2}})\s?[/.:\-]\s?(?P<b>{_D}{{1,2}})\s?[/.\-]\s?(?P<y>(?:19|20)\d\d)(?![\d/]|[.,]\d)"
         ),
     ),
     # 05-Jan-2017, 18Mar 2018, 05 MAR 2018, 5 March, 2018, 05/Mar/18
@@ -68,6 +68,8 @@ _PATTERNS = (
             re.I,
         ),
     ),
+    # 26/Fen/2017, 14-dun-2017: a three-letter month with one letter misread, between separators
+    ("dmy?", re.compile(r"(?<![\d])(?P<d>\d{1,2})(?P<s>[/-])(?P<mon>[A-Za-z]{3})(?P=s)(?P<y>(?:19|20)\d\d)(?!\d)")),
     # March 5, 2018, Mar-05-2018
     (
         "mdy",
@@ -93,10 +95,22 @@ def _make(year: int, month: int, day: int) -> date | None:
         return None
 
 
+_ABBREVIATIONS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
+
+
+def _month_misread(word: str) -> int | None:
+    """The month whose English abbreviation differs from word in one letter, if only one does."""
+    near = [n for n, name in enumerate(_ABBREVIATIONS, 1) if sum(a != b for a, b in zip(word, name)) == 1]
+    return near[0] if len(near) == 1 else None
+
+
 def _resolve(kind: str, found: re.Match[str], dayfirst: bool) -> date | None:
     groups = found.groupdict()
     if kind in ("ymd", "compact"):
         return _make(int(groups["y"]), int(groups["m"]), int(groups["d"]))
+    if kind == "dmy?":
+        month = _MONTHS.get(groups["mon"].lower()) or _month_misread(groups["mon"].lower())
+        return _make(_year(groups["y"]), month, int(groups["d"])) if month else None
     if kind in ("dmy", "mdy"):
         month = _MONTHS.get(groups["mon"].lower()[:3].replace("dic", "dec"))
         return _make(_year(groups["y"]), month, int(groups["d"])) if month else None

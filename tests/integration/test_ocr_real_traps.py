@@ -10,7 +10,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from PIL import Image, ImageDraw, ImageFont
+from PIL import Image, ImageChops, ImageDraw, ImageFont
 
 from crm_store.ocr import OcrOptions, read_receipt
 from crm_store.ocr.fields import ReceiptLocale
@@ -132,3 +132,71 @@ def test_a_date_underlined_by_a_dotted_rule_is_read_again_from_a_cleaned_copy(tm
 
     assert any("27/03/2018" in line.text for line in again)
     assert read_receipt(path, MALAYSIA, today=TODAY).fields.date == "2018-03-27"
+
+
+def _stamped_scan(path: Path) -> Path:
+    """A scan whose shop name is crossed by a red "PAID" stamp, as on many SROIE receipts."""
+    font_file = next(p for p in font_paths() if p.name.startswith("DejaVuSans."))
+    image = Image.new("RGB", (620, 300), (246, 246, 246))
+    draw = ImageDraw.Draw(image)
+    draw.text((40, 20), "FUYI MINI MARKET", fill=(25, 25, 25), font=ImageFont.truetype(str(font_file), 34))
+    body = ImageFont.truetype(str(font_file), 16)
+    for number, row in enumerate(["TAX INVOICE", "26/01/2018 1:22:56PM", "Total Includes GST 6% 9.00"]):
+        draw.text((40, 110 + number * 30), row, fill=(40, 40, 40), font=body)
+    # The stamp: thick red strokes through the name's letters, in ink that darkens what is under it.
+    stamp = Image.new("RGB", image.size, (255, 255, 255))
+    pen = ImageDraw.Draw(stamp)
+    pen.ellipse((60, 5, 420, 95), outline=(235, 70, 100), width=7)
+    pen.line((30, 90, 450, 15), fill=(235, 70, 100), width=7)
+    ImageChops.multiply(image, stamp).save(path)
+    return path
+
+
+def test_a_red_stamp_across_the_shop_name_is_read_through(tmp_path):
+    path = _stamped_scan(tmp_path / "stamped.png")
+
+    fields = read_receipt(path, MALAYSIA, today=TODAY).fields
+
+    assert fields.merchant == "FUYI MINI MARKET"
+    assert (fields.date, fields.total) == ("2018-01-26", "9.00")
+
+
+def _small_print_under_a_large_name(path: Path) -> Path:
+    """A scan with a large name over small grey body text: tesseract's one-block reading
+    (psm 6) keeps the name and some body lines and drops others altogether."""
+    condensed = next(p for p in font_paths() if p.name == "DejaVuSansCondensed.ttf")
+    regular = next(p for p in font_paths() if p.name == "DejaVuSans.ttf")
+    image = Image.new("L", (620, 420), 245)
+    draw = ImageDraw.Draw(image)
+    name = ImageFont.truetype(str(condensed), 34)
+    draw.text((40, 20), "RESTORAN HASSAN BISTRO", fill=20, font=name, stroke_width=2, stroke_fill=20)
+    body = ImageFont.truetype(str(regular), 13)
+    rows = [
+        "NO.2-1-1 JALAN SETIA PRIMA",
+        "40170 SHAH ALAM SELANGOR",
+        "TAX INVOICE",
+        "DATE: 28/12/2017 10:17 PM",
+        "1 NASI LEMAK 15.00",
+        "Total Incl. GST RM 15.00",
+        "CASH 20.00",
+        "CHANGE 5.00",
+    ]
+    for number, row in enumerate(rows):
+        draw.text((60, 74 + number * 26), row, fill=60, font=body)
+    image.save(path)
+    return path
+
+
+def test_lines_tesseract_dropped_are_found_and_read_again(tmp_path):
+    path = _small_print_under_a_large_name(tmp_path / "dropped.png")
+    prepared, scan = prepare(load_image(path, 10_000_000, 10_000_000))
+    lines = recognise(prepared, MALAYSIA)
+    assert scan and not any("CHANGE" in line.text for line in lines)  # the trap: the first pass drops it
+
+    again = reread(prepared, lines, lambda strip: recognise(strip, MALAYSIA), weak=False)
+
+    texts = [line.text for line in again]
+    assert "CASH 20.00" in texts and "CHANGE 5.00" in texts
+    assert texts.index("CASH 20.00") < texts.index("CHANGE 5.00")  # in their place on the receipt
+    fields = read_receipt(path, MALAYSIA, today=TODAY).fields
+    assert (fields.total, fields.total_checked) == ("15.00", True)

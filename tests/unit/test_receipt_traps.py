@@ -188,6 +188,11 @@ TOTAL RM 12.00"""
         ("Date: 04/05/2018", "2018-05-04"),
         ("8 Okt 2018", "2018-10-08"),
         ("27:03/2018", "2018-03-27"),  # OCR read one separator as a colon
+        ("Order Time :12:54:37 Date :26/03/18", "2018-03-26"),  # a colon right before the date
+        ("12:30-01-18", None),  # the minutes of a time are not a day
+        ("CBH: 45076840325 26/Fen/2017 07:43:54", "2017-02-26"),  # one letter of the month misread
+        ("CBE: 78293158323 14/dun/2017 08:34:22", "2017-06-14"),
+        ("12/Mav/2018", None),  # Mar or May: one letter away from both, so neither
     ],
 )
 def test_printed_date_forms(printed: str, iso: str | None):
@@ -199,6 +204,27 @@ def test_ambiguous_day_and_month_follow_the_shop_locale():
     assert parse_printed_date("04/05/2018", dayfirst=False) == "2018-04-05"
     us = ReceiptLocale(dayfirst=False, currency="USD", phone_region="US")
     assert parse_receipt("DINER\nDate 04/05/2018\nTotal $12.00", TODAY, us).date == "2018-04-05"
+
+
+@pytest.mark.parametrize(
+    ("line", "iso"),
+    [
+        ("Inv No KSB80051978 Dater11/03/18 21:30", "2018-03-11"),  # the label run into the date
+        ("Inv No KI130459712 Mate:O9/02/17 13:12", "2017-02-09"),
+        ("14 Mar 2048 18:40", "2018-03-14"),  # a year in the future is a misread digit
+        ("12-02-2618 11:34:45 AM", "2018-02-12"),
+    ],
+)
+def test_dates_as_ocr_garbles_them_on_scans(line: str, iso: str):
+    text = f"RESTORAN WAN SHENG\n{line}\nTotal RM 6.00"
+
+    assert parse_receipt(text, TODAY, MY).date == iso
+
+
+def test_a_future_year_is_repaired_only_when_no_other_date_is_printed():
+    text = "SHOP\nValid until 31/12/2048\nDate 01/12/2026\nTotal 5.00"
+
+    assert parse_receipt(text, TODAY, MY).date == "2026-12-01"
 
 
 def test_a_date_after_the_reading_is_not_the_receipts():
