@@ -138,6 +138,49 @@ _PHRASES: dict[str, dict[str, str]] = {
         "fr": "- {number} « {subject} » : {status} depuis le {since}",
         "es": "- {number} «{subject}»: {status} desde el {since}",
     },
+    # The lists actions/resolving.py builds from the customer's orders.
+    "order_choice": {
+        "en": "{what}, placed {date}",
+        "de": "{what}, bestellt am {date}",
+        "fr": "{what}, commandée le {date}",
+        "es": "{what}, realizado el {date}",
+    },
+    "which_order": {
+        "en": "Which order is it about? Pick one below, or write its number (like A-10423).",
+        "de": "Um welche Bestellung geht es? Wählen Sie unten eine aus oder schreiben Sie ihre Nummer (etwa A-10423).",
+        "fr": "De quelle commande s'agit-il ? Choisissez-la ci-dessous ou écrivez son numéro (par exemple A-10423).",
+        "es": "¿De qué pedido se trata? Elija uno abajo o escriba su número (por ejemplo A-10423).",
+    },
+    "orders_list": {
+        "en": "Here are your orders:\n{lines}\nWhich one would you like to know more about?",
+        "de": "Hier sind Ihre Bestellungen:\n{lines}\nZu welcher möchten Sie mehr wissen?",
+        "fr": "Voici vos commandes :\n{lines}\nSur laquelle voulez-vous en savoir plus ?",
+        "es": "Estos son sus pedidos:\n{lines}\n¿De cuál quiere saber más?",
+    },
+    "orders_list_line": {
+        "en": "- {number} ({summary}): {status}",
+        "de": "- {number} ({summary}): {status}",
+        "fr": "- {number} ({summary}) : {status}",
+        "es": "- {number} ({summary}): {status}",
+    },
+    "taken_only": {
+        "en": "I've taken order {number} ({what}), the only one of yours that fits.",
+        "de": "Ich nehme Bestellung {number} ({what}), die einzige von Ihnen, die passt.",
+        "fr": "Je prends la commande {number} ({what}), la seule des vôtres qui correspond.",
+        "es": "Tomo el pedido {number} ({what}), el único suyo que encaja.",
+    },
+    "taken_same": {
+        "en": "That's order {number} ({what}), the same one we were talking about.",
+        "de": "Das ist Bestellung {number} ({what}), dieselbe, über die wir gerade gesprochen haben.",
+        "fr": "C'est la commande {number} ({what}), celle dont nous parlions.",
+        "es": "Es el pedido {number} ({what}), el mismo del que hablábamos.",
+    },
+    "taken": {
+        "en": "I take it you mean order {number} ({what}).",
+        "de": "Sie meinen wohl Bestellung {number} ({what}).",
+        "fr": "Vous parlez sans doute de la commande {number} ({what}).",
+        "es": "Entiendo que se refiere al pedido {number} ({what}).",
+    },
     "no_ticket_update": {
         "en": "There's no update from our team yet; you'll hear from us as soon as there is.",
         "de": "Von unserem Team gibt es noch kein Update; Sie hören von uns, sobald es eines gibt.",
