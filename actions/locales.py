@@ -181,6 +181,33 @@ _PHRASES: dict[str, dict[str, str]] = {
         "fr": "Vous parlez sans doute de la commande {number} ({what}).",
         "es": "Entiendo que se refiere al pedido {number} ({what}).",
     },
+    # The list of returns and refunds (actions/refunds.py); the English lines actions/refunds.py
+    # writes itself say more (the bank days).
+    "return_line": {
+        "en": "- {number} ({item}, order {order}): {state}",
+        "de": "- {number} ({item}, Bestellung {order}): {state}",
+        "fr": "- {number} ({item}, commande {order}) : {state}",
+        "es": "- {number} ({item}, pedido {order}): {state}",
+    },
+    "since": {"en": " (since {date})", "de": " (seit {date})", "fr": " (depuis le {date})", "es": " (desde el {date})"},
+    "return_received": {
+        "en": "item received on {date}; the refund follows within 5 working days",
+        "de": "Artikel am {date} bei uns eingegangen; die Erstattung folgt innerhalb von 5 Werktagen",
+        "fr": "article reçu le {date} ; le remboursement suit sous 5 jours ouvrés",
+        "es": "artículo recibido el {date}; el reembolso llega en 5 días hábiles",
+    },
+    "refund_line": {
+        "en": "- refund {number} of {amount} for order {order} ({reason}): {state}",
+        "de": "- Erstattung {number} über {amount} für Bestellung {order} ({reason}): {state}",
+        "fr": "- remboursement {number} de {amount} pour la commande {order} ({reason}) : {state}",
+        "es": "- reembolso {number} de {amount} del pedido {order} ({reason}): {state}",
+    },
+    "order_refund_line": {
+        "en": "- order {order}: {text}",
+        "de": "- Bestellung {order}: {text}",
+        "fr": "- commande {order} : {text}",
+        "es": "- pedido {order}: {text}",
+    },
     "no_ticket_update": {
         "en": "There's no update from our team yet; you'll hear from us as soon as there is.",
         "de": "Von unserem Team gibt es noch kein Update; Sie hören von uns, sobald es eines gibt.",
@@ -194,6 +221,42 @@ _TICKET_STATUS = {
     "fr": {"open": "ouvert", "in_progress": "en cours", "waiting": "en attente de votre réponse", "resolved": "résolu"},
     "es": {"open": "abierto", "in_progress": "en curso", "waiting": "esperando su respuesta", "resolved": "resuelto"},
 }
+
+
+# Returns and refunds (crm_store: returns.status, refunds.status) as a customer reads them.
+_RETURN_STATE = {
+    "de": {
+        "requested": "wird geprüft",
+        "approved": "genehmigt, wir warten auf das Paket",
+        "refunded": "erstattet",
+        "rejected": "nicht genehmigt (wir haben Ihnen per E-Mail geschrieben, warum)",
+    },
+    "fr": {
+        "requested": "en cours d'examen",
+        "approved": "accepté, nous attendons le colis",
+        "refunded": "remboursé",
+        "rejected": "refusé (nous vous avons expliqué pourquoi par e-mail)",
+    },
+    "es": {
+        "requested": "en revisión",
+        "approved": "aprobada, esperamos el paquete",
+        "refunded": "reembolsada",
+        "rejected": "no aprobada (le hemos escrito por correo el motivo)",
+    },
+}
+_REFUND_STATE = {
+    "de": {"requested": "unterwegs", "processing": "wird ausgezahlt", "paid": "ausgezahlt"},
+    "fr": {"requested": "en route", "processing": "en cours de versement", "paid": "versé"},
+    "es": {"requested": "en camino", "processing": "en proceso de pago", "paid": "pagado"},
+}
+
+
+def return_state_word(status: str, language: str) -> str:
+    return _RETURN_STATE.get(language, {}).get(status, status)
+
+
+def refund_state_word(status: str, language: str) -> str:
+    return _REFUND_STATE.get(language, {}).get(status, status)
 
 
 def phrase(key: str, language: str, **values: Any) -> str:

@@ -1,13 +1,17 @@
-"""The lists of orders the actions build in code (which order?, all my orders, the order taken)
+"""The lists the actions build in code (which order?, all my orders, the order taken, the returns)
 in the customer's language, through the real actions and a real CRM."""
 
 from __future__ import annotations
 
 import asyncio
+from datetime import datetime, timedelta
 
 import pytest
 from rasa_sdk.executor import CollectingDispatcher
 
+from crm_store import stages
+from crm_store.models import Return
+from crm_store.services import returns
 from tests.support.action_calls import DOMAIN, an_order, linked_chat, point_actions_at, replies, tracker
 
 
@@ -91,3 +95,30 @@ def test_english_lists_keep_their_wording(uow_factory, chat):
     text = replies(dispatcher)
     assert text.startswith("Here are your orders:") and f"- {lamp} (1 x desk lamp, placed " in text
     assert "): shipped, on its way" in text
+
+
+def test_the_list_of_returns_is_in_german(uow_factory, chat):
+    from actions.refunds import ActionRefundStatus
+
+    sender, owner = chat
+    lamp = an_order(uow_factory, owner, "delivered", "desk lamp", 12)
+    mat = an_order(uow_factory, owner, "delivered", "yoga mat", 12)
+    received = datetime(2026, 11, 30, 9)
+    first = returns.open_return(uow_factory(), owner, lamp, "desk lamp", "zu klein", received - timedelta(days=3))
+    second = returns.open_return(uow_factory(), owner, mat, "yoga mat", "gefällt nicht", received - timedelta(days=2))
+    uow = uow_factory()
+    with uow:
+        row = uow.session.get(Return, first.id)
+        stages.move(uow.session, "return", row, "approved", received - timedelta(days=1))
+        stages.move(uow.session, "return", row, "received", received)
+        uow.commit()
+    dispatcher = CollectingDispatcher()
+
+    ActionRefundStatus().run(
+        dispatcher, tracker(sender, "wo bleibt mein geld?", {"language": "de"}, intent="refund_status"), DOMAIN
+    )
+
+    said = " ".join(str(m.get("returns") or "") for m in dispatcher.messages)
+    assert f"- {first.number} (desk lamp, Bestellung {lamp}): Artikel am 30. November 2026 bei uns eingegangen" in said
+    assert f"- {second.number} (yoga mat, Bestellung {mat}): wird geprüft (seit " in said
+    assert "order" not in said and "received" not in said
