@@ -208,6 +208,20 @@ _PHRASES: dict[str, dict[str, str]] = {
         "fr": "- commande {order} : {text}",
         "es": "- pedido {order}: {text}",
     },
+    # A complaint that asks for nothing: a ticket offered with two buttons (actions/tickets.py).
+    "offer_ticket": {
+        "en": "I'm sorry about that. Shall I open a ticket so our team looks into it?",
+        "de": "Das tut mir leid. Soll ich ein Ticket anlegen, damit sich unser Team darum kümmert?",
+        "fr": "Je suis désolé. Voulez-vous que j'ouvre un ticket pour que notre équipe s'en occupe ?",
+        "es": "Lo siento. ¿Abro un ticket para que nuestro equipo lo revise?",
+    },
+    "offer_ticket_yes": {
+        "en": "Yes, open a ticket",
+        "de": "Ja, Ticket anlegen",
+        "fr": "Oui, ouvrir un ticket",
+        "es": "Sí, abrir un ticket",
+    },
+    "no_thanks": {"en": "No, thanks", "de": "Nein, danke", "fr": "Non, merci", "es": "No, gracias"},
     "no_ticket_update": {
         "en": "There's no update from our team yet; you'll hear from us as soon as there is.",
         "de": "Von unserem Team gibt es noch kein Update; Sie hören von uns, sobald es eines gibt.",

@@ -122,3 +122,26 @@ def test_the_list_of_returns_is_in_german(uow_factory, chat):
     assert f"- {first.number} (desk lamp, Bestellung {lamp}): Artikel am 30. November 2026 bei uns eingegangen" in said
     assert f"- {second.number} (yoga mat, Bestellung {mat}): wird geprüft (seit " in said
     assert "order" not in said and "received" not in said
+
+
+def test_a_mild_french_complaint_is_offered_a_ticket_in_french(engine, uow_factory, chat):
+    from actions.tickets import ActionOpenTicket
+
+    sender, owner = chat
+    number = an_order(uow_factory, owner, "shipped", "desk lamp", 9)
+    dispatcher = CollectingDispatcher()
+
+    ActionOpenTicket().run(
+        dispatcher,
+        tracker(
+            sender,
+            "franchement c'est pénible, mon colis a encore du retard",
+            {"language": "fr", "order_id": number},
+            intent="complaint",
+        ),
+        DOMAIN,
+    )
+
+    assert "Voulez-vous que j'ouvre un ticket" in replies(dispatcher)
+    titles = [b["title"] for m in dispatcher.messages for b in m.get("buttons") or []]
+    assert titles == ["Oui, ouvrir un ticket", "Non, merci"]
