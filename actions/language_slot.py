@@ -5,7 +5,11 @@ The message's detected language (nlu/components/language.py puts it in the parse
 switches the conversation only when the evidence is strong: a message of at least three
 words of letters (the detector gives no confidence for less) with a confidence of at least
 SWITCH_CONFIDENCE. "ok", "ja", an order number or a product name keep the language of
-the conversation; a full German sentence switches to German. Asking to go back to English
+the conversation; a full German sentence switches to German. While the conversation has had
+no language but English (the slot still unset), the detector's word is enough: it names a
+language other than English only on a clear majority or on that language's own function
+words with no English ones, and lingua's share for a short first message ("Où est mon
+colis ?") can be as low as 0.3 with nothing else close. Asking to go back to English
 ("can we speak English?", "auf Englisch bitte": intent continue_in_english) always does.
 Languages the assistant does not speak never change the slot: those messages get the polite
 reply of actions/languages.py.
@@ -41,7 +45,7 @@ def chosen_language(current: str | None, detected: Any, intent: str | None) -> s
     code, confidence = detected.get("code"), detected.get("confidence")
     if code not in SERVED_LANGUAGES or not isinstance(confidence, (int, float)):
         return None
-    if confidence < SWITCH_CONFIDENCE or code == (current or "en"):
+    if code == (current or "en") or (current is not None and confidence < SWITCH_CONFIDENCE):
         return None
     return str(code)
 

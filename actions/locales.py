@@ -138,6 +138,90 @@ _PHRASES: dict[str, dict[str, str]] = {
         "fr": "- {number} « {subject} » : {status} depuis le {since}",
         "es": "- {number} «{subject}»: {status} desde el {since}",
     },
+    # The lists actions/resolving.py builds from the customer's orders.
+    "order_choice": {
+        "en": "{what}, placed {date}",
+        "de": "{what}, bestellt am {date}",
+        "fr": "{what}, commandée le {date}",
+        "es": "{what}, realizado el {date}",
+    },
+    "which_order": {
+        "en": "Which order is it about? Pick one below, or write its number (like A-10423).",
+        "de": "Um welche Bestellung geht es? Wählen Sie unten eine aus oder schreiben Sie ihre Nummer (etwa A-10423).",
+        "fr": "De quelle commande s'agit-il ? Choisissez-la ci-dessous ou écrivez son numéro (par exemple A-10423).",
+        "es": "¿De qué pedido se trata? Elija uno abajo o escriba su número (por ejemplo A-10423).",
+    },
+    "orders_list": {
+        "en": "Here are your orders:\n{lines}\nWhich one would you like to know more about?",
+        "de": "Hier sind Ihre Bestellungen:\n{lines}\nZu welcher möchten Sie mehr wissen?",
+        "fr": "Voici vos commandes :\n{lines}\nSur laquelle voulez-vous en savoir plus ?",
+        "es": "Estos son sus pedidos:\n{lines}\n¿De cuál quiere saber más?",
+    },
+    "orders_list_line": {
+        "en": "- {number} ({summary}): {status}",
+        "de": "- {number} ({summary}): {status}",
+        "fr": "- {number} ({summary}) : {status}",
+        "es": "- {number} ({summary}): {status}",
+    },
+    "taken_only": {
+        "en": "I've taken order {number} ({what}), the only one of yours that fits.",
+        "de": "Ich nehme Bestellung {number} ({what}), die einzige von Ihnen, die passt.",
+        "fr": "Je prends la commande {number} ({what}), la seule des vôtres qui correspond.",
+        "es": "Tomo el pedido {number} ({what}), el único suyo que encaja.",
+    },
+    "taken_same": {
+        "en": "That's order {number} ({what}), the same one we were talking about.",
+        "de": "Das ist Bestellung {number} ({what}), dieselbe, über die wir gerade gesprochen haben.",
+        "fr": "C'est la commande {number} ({what}), celle dont nous parlions.",
+        "es": "Es el pedido {number} ({what}), el mismo del que hablábamos.",
+    },
+    "taken": {
+        "en": "I take it you mean order {number} ({what}).",
+        "de": "Sie meinen wohl Bestellung {number} ({what}).",
+        "fr": "Vous parlez sans doute de la commande {number} ({what}).",
+        "es": "Entiendo que se refiere al pedido {number} ({what}).",
+    },
+    # The list of returns and refunds (actions/refunds.py); the English lines actions/refunds.py
+    # writes itself say more (the bank days).
+    "return_line": {
+        "en": "- {number} ({item}, order {order}): {state}",
+        "de": "- {number} ({item}, Bestellung {order}): {state}",
+        "fr": "- {number} ({item}, commande {order}) : {state}",
+        "es": "- {number} ({item}, pedido {order}): {state}",
+    },
+    "since": {"en": " (since {date})", "de": " (seit {date})", "fr": " (depuis le {date})", "es": " (desde el {date})"},
+    "return_received": {
+        "en": "item received on {date}; the refund follows within 5 working days",
+        "de": "Artikel am {date} bei uns eingegangen; die Erstattung folgt innerhalb von 5 Werktagen",
+        "fr": "article reçu le {date} ; le remboursement suit sous 5 jours ouvrés",
+        "es": "artículo recibido el {date}; el reembolso llega en 5 días hábiles",
+    },
+    "refund_line": {
+        "en": "- refund {number} of {amount} for order {order} ({reason}): {state}",
+        "de": "- Erstattung {number} über {amount} für Bestellung {order} ({reason}): {state}",
+        "fr": "- remboursement {number} de {amount} pour la commande {order} ({reason}) : {state}",
+        "es": "- reembolso {number} de {amount} del pedido {order} ({reason}): {state}",
+    },
+    "order_refund_line": {
+        "en": "- order {order}: {text}",
+        "de": "- Bestellung {order}: {text}",
+        "fr": "- commande {order} : {text}",
+        "es": "- pedido {order}: {text}",
+    },
+    # A complaint that asks for nothing: a ticket offered with two buttons (actions/tickets.py).
+    "offer_ticket": {
+        "en": "I'm sorry about that. Shall I open a ticket so our team looks into it?",
+        "de": "Das tut mir leid. Soll ich ein Ticket anlegen, damit sich unser Team darum kümmert?",
+        "fr": "Je suis désolé. Voulez-vous que j'ouvre un ticket pour que notre équipe s'en occupe ?",
+        "es": "Lo siento. ¿Abro un ticket para que nuestro equipo lo revise?",
+    },
+    "offer_ticket_yes": {
+        "en": "Yes, open a ticket",
+        "de": "Ja, Ticket anlegen",
+        "fr": "Oui, ouvrir un ticket",
+        "es": "Sí, abrir un ticket",
+    },
+    "no_thanks": {"en": "No, thanks", "de": "Nein, danke", "fr": "Non, merci", "es": "No, gracias"},
     "no_ticket_update": {
         "en": "There's no update from our team yet; you'll hear from us as soon as there is.",
         "de": "Von unserem Team gibt es noch kein Update; Sie hören von uns, sobald es eines gibt.",
@@ -151,6 +235,42 @@ _TICKET_STATUS = {
     "fr": {"open": "ouvert", "in_progress": "en cours", "waiting": "en attente de votre réponse", "resolved": "résolu"},
     "es": {"open": "abierto", "in_progress": "en curso", "waiting": "esperando su respuesta", "resolved": "resuelto"},
 }
+
+
+# Returns and refunds (crm_store: returns.status, refunds.status) as a customer reads them.
+_RETURN_STATE = {
+    "de": {
+        "requested": "wird geprüft",
+        "approved": "genehmigt, wir warten auf das Paket",
+        "refunded": "erstattet",
+        "rejected": "nicht genehmigt (wir haben Ihnen per E-Mail geschrieben, warum)",
+    },
+    "fr": {
+        "requested": "en cours d'examen",
+        "approved": "accepté, nous attendons le colis",
+        "refunded": "remboursé",
+        "rejected": "refusé (nous vous avons expliqué pourquoi par e-mail)",
+    },
+    "es": {
+        "requested": "en revisión",
+        "approved": "aprobada, esperamos el paquete",
+        "refunded": "reembolsada",
+        "rejected": "no aprobada (le hemos escrito por correo el motivo)",
+    },
+}
+_REFUND_STATE = {
+    "de": {"requested": "unterwegs", "processing": "wird ausgezahlt", "paid": "ausgezahlt"},
+    "fr": {"requested": "en route", "processing": "en cours de versement", "paid": "versé"},
+    "es": {"requested": "en camino", "processing": "en proceso de pago", "paid": "pagado"},
+}
+
+
+def return_state_word(status: str, language: str) -> str:
+    return _RETURN_STATE.get(language, {}).get(status, status)
+
+
+def refund_state_word(status: str, language: str) -> str:
+    return _REFUND_STATE.get(language, {}).get(status, status)
 
 
 def phrase(key: str, language: str, **values: Any) -> str:

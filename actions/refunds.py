@@ -18,7 +18,8 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from actions.common import crm, crm_or_apology, customer_id, day, focused_order
 from actions.forms import order_not_on_account
-from actions.locales import language_of, money, phrase, status_word
+from actions.locales import day as locale_day
+from actions.locales import language_of, money, phrase, refund_state_word, return_state_word, status_word
 from actions.locales import order_summary as locale_summary
 from crm_store.errors import OrderNotFound
 from crm_store.services import orders, payments, returns, shop_answers
@@ -35,7 +36,17 @@ _RETURN_OR_REFUND = re.compile(r"(?<![\w-])[RF]-\d{5}(?![\w-])")
 _REFUND_STATE = {"requested": "on its way", "processing": "being paid out", "paid": "paid out"}
 
 
-def refund_line(refund: payments.RefundView) -> str:
+def refund_line(refund: payments.RefundView, language: str = "en") -> str:
+    if language != "en":
+        return phrase(
+            "refund_line",
+            language,
+            number=refund.number,
+            amount=money(refund.amount, language),
+            order=refund.order_number,
+            reason=refund.reason,
+            state=refund_state_word(refund.status, language),
+        )
     settings = get_settings()
     paid_on = (
         next((at.date() for stage, at in refund.timeline if stage == "paid"), None) if refund.status == "paid" else None
@@ -53,8 +64,19 @@ def refund_line(refund: payments.RefundView) -> str:
     )
 
 
-def return_line(ret: returns.ReturnView) -> str:
+def return_line(ret: returns.ReturnView, language: str = "en") -> str:
     """A return and, once the item is back with us, when the money reaches the customer's account."""
+    if language != "en":  # the bank-day details are English-only: the gist in the language
+        state = (
+            phrase("return_received", language, date=locale_day(ret.status_since, language))
+            if ret.status == "received"
+            else return_state_word(ret.status, language)
+        )
+        if ret.status == "refunded" and ret.refund_amount:
+            state += f", {money(ret.refund_amount, language)}"
+        if ret.status != "received":
+            state += phrase("since", language, date=locale_day(ret.status_since, language))
+        return phrase("return_line", language, number=ret.number, item=ret.item, order=ret.order_number, state=state)
     settings = get_settings()
     state = _STATE.get(ret.status, ret.status)
     if ret.status == "received":
@@ -143,9 +165,17 @@ class ActionRefundStatus(Action):
         if named & ({r.number for r in rows} | {r.number for r in refunds}):
             # "where's my refund for R-00012?": that one, not the whole list.
             rows, refunds = [r for r in rows if r.number in named], [r for r in refunds if r.number in named]
-        lines = [return_line(r) for r in rows] + [refund_line(r) for r in refunds]
+        language = language_of(tracker)
+        lines = [return_line(r, language) for r in rows] + [refund_line(r, language) for r in refunds]
         lines += [
             f"- order {o.number}: {money_back(o).strip()}"
+            if language == "en"
+            else phrase(
+                "order_refund_line",
+                language,
+                order=o.number,
+                text=phrase("refund_back", language, amount=money(o.total, language)),
+            )
             for o in mine
             if o.status in ("cancelled", "returned") and not any(o.number in line for line in lines) and money_back(o)
         ]

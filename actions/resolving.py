@@ -18,9 +18,10 @@ from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.exc import SQLAlchemyError
 
 from actions import interruptions
-from actions.common import crm, customer_id, day, focused_order, last_turn_action, run_action
+from actions.common import crm, customer_id, focused_order, last_turn_action, run_action
 from crm_store.errors import CrmError
 from actions.handover import hand_over
+from actions.locales import day, language_of, money, phrase, status_word
 from crm_store.services import orders, ticket_rules
 from crm_store.services.order_resolver import Resolution, resolve_order
 from crm_store.values.order_ids import find_order_ids
@@ -34,12 +35,9 @@ FORM_PURPOSES = {
     "return_form": "return",
     "address_form": "address",
 }
-# Said when an order is taken without its number having been written, so the customer can object.
-_TAKEN = {
-    "only": "I've taken order {number} ({what}), the only one of yours that fits.",
-    "same": "That's order {number} ({what}), the same one we were talking about.",
-}
-_TAKEN_DEFAULT = "I take it you mean order {number} ({what})."
+# Said when an order is taken without its number having been written, so the customer can object
+# (actions/locales.py words it in the conversation's language).
+_TAKEN = {"only": "taken_only", "same": "taken_same"}
 
 
 def shown_orders(tracker: Tracker) -> tuple[str, ...]:
@@ -119,9 +117,9 @@ def status_of_another_order(dispatcher: CollectingDispatcher, tracker: Tracker, 
     return [SlotSet("order_id", found.chosen), *run_action("action_check_order", dispatcher, tracker, domain)]
 
 
-def summary(view: orders.OrderView) -> str:
-    what = ", ".join(view.items) if view.items else f"{view.total:.2f} EUR"
-    return f"{what}, placed {day(view.placed_at)}"
+def summary(view: orders.OrderView, language: str = "en") -> str:
+    what = ", ".join(view.items) if view.items else money(view.total, language)
+    return phrase("order_choice", language, what=what, date=day(view.placed_at, language))
 
 
 def say_taken(dispatcher: CollectingDispatcher, tracker: Tracker, found: Resolution) -> None:
@@ -134,7 +132,10 @@ def say_taken(dispatcher: CollectingDispatcher, tracker: Tracker, found: Resolut
     except (SQLAlchemyError, CrmError):  # a missing summary must not stop the skill
         log.warning("order summary unavailable", extra={"sender_id": tracker.sender_id})
         return
-    dispatcher.utter_message(text=_TAKEN.get(found.how, _TAKEN_DEFAULT).format(number=found.chosen, what=summary(view)))
+    language = language_of(tracker)
+    dispatcher.utter_message(
+        text=phrase(_TAKEN.get(found.how, "taken"), language, number=found.chosen, what=summary(view, language))
+    )
 
 
 def order_buttons(tracker: Tracker, numbers: tuple[str, ...]) -> list[dict[str, str]]:
@@ -145,8 +146,12 @@ def order_buttons(tracker: Tracker, numbers: tuple[str, ...]) -> list[dict[str, 
         views = {v.number: v for v in orders.orders_of(crm(), owner, 20)}
     except SQLAlchemyError:
         views = {}
+    language = language_of(tracker)
     return [
-        {"title": f"{n} ({summary(views[n])})" if n in views else n, "payload": f'/inform{{"order_id":"{n}"}}'}
+        {
+            "title": f"{n} ({summary(views[n], language)})" if n in views else n,
+            "payload": f'/inform{{"order_id":"{n}"}}',
+        }
         for n in numbers
     ]
 
@@ -160,15 +165,18 @@ def ask_which(dispatcher: CollectingDispatcher, tracker: Tracker, purpose: str) 
     if not numbers:
         return False
     dispatcher.utter_message(
-        text="Which order is it about? Pick one below, or write its number (like A-10423).",
+        text=phrase("which_order", language_of(tracker)),
         buttons=order_buttons(tracker, numbers),
     )
     return True
 
 
 # "show me my orders", "list my orders", "what about my orders?": all of them, not "which one?".
+# Also "alle meine Bestellungen", "toutes mes commandes", "todos mis pedidos".
 ASKS_FOR_LIST = re.compile(
-    r"\b(?:list|show|see|all)\b.{0,20}\borders\b|\b(?:my|the|both|two|three) orders\b|\borders (?:with you|i have)\b",
+    r"\b(?:list|show|see|all)\b.{0,20}\borders\b|\b(?:my|the|both|two|three) orders\b|\borders (?:with you|i have)\b"
+    r"|\b(?:meine|alle|beide[n]?) bestellungen\b|\b(?:mes|toutes les|les deux) commandes\b"
+    r"|\b(?:mis|todos los|los dos) pedidos\b",
     re.I,
 )
 _STATUS_WORDS = {
@@ -192,9 +200,19 @@ def list_orders(dispatcher: CollectingDispatcher, tracker: Tracker, limit: int =
         return False
     if len(views) < 2:
         return False
-    lines = [f"- {v.number} ({summary(v)}): {_STATUS_WORDS.get(v.status, v.status)}" for v in views]
+    language = language_of(tracker)
+    lines = [
+        phrase(
+            "orders_list_line",
+            language,
+            number=v.number,
+            summary=summary(v, language),
+            status=_STATUS_WORDS.get(v.status, v.status) if language == "en" else status_word(v.status, language),
+        )
+        for v in views
+    ]
     dispatcher.utter_message(
-        text="Here are your orders:\n" + "\n".join(lines) + "\nWhich one would you like to know more about?",
+        text=phrase("orders_list", language, lines="\n".join(lines)),
         buttons=order_buttons(tracker, tuple(v.number for v in views)),
     )
     return True

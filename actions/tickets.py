@@ -173,11 +173,12 @@ class ActionOpenTicket(Action):
             and rules.tone(text) != rules.ANGRY
         ):
             # Annoyed, or a late parcel mentioned, but nothing asked for: offer, do not write.
+            language = language_of(tracker)
             dispatcher.utter_message(
-                text="I'm sorry about that. Shall I open a ticket so our team looks into it?",
+                text=phrase("offer_ticket", language),
                 buttons=[
-                    {"title": "Yes, open a ticket", "payload": "/affirm"},
-                    {"title": "No, thanks", "payload": "/deny"},
+                    {"title": phrase("offer_ticket_yes", language), "payload": "/affirm"},
+                    {"title": phrase("no_thanks", language), "payload": "/deny"},
                 ],
             )
             return [SlotSet("requested_info", "ticket:complaint")]
