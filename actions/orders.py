@@ -120,7 +120,9 @@ def parcel_details(order: orders.OrderView) -> str:
             if parcel.dispatched_at
             else f" It's with {parcel.carrier}"
         )
-        if parcel.eta and parcel.eta.date() < datetime.utcnow().date():
+        if parcel.eta and parcel.eta.date() < datetime.utcnow().date() and parcel.delivery_attempts:
+            text += f" and was due on {day(parcel.eta)}."
+        elif parcel.eta and parcel.eta.date() < datetime.utcnow().date():
             # Past its date: say so and say sorry, instead of a cheerful "should arrive by" in the past.
             text += (
                 f" and should have arrived by {day(parcel.eta)}. I'm sorry it's late; {parcel.carrier} still shows it in transit."
@@ -130,9 +132,12 @@ def parcel_details(order: orders.OrderView) -> str:
             text += f" and should arrive by {parcel.eta:%A}, {day(parcel.eta)}." if parcel.eta else "."
         if parcel.delivery_attempts:
             # A failed delivery: what happens next and what the customer can choose, from the carrier's page.
+            attempts = parcel.delivery_attempts
             text += (
-                f" {parcel.carrier} tried to deliver it {parcel.delivery_attempts} time(s) and will try again, usually on "
-                f"the next working day; on {parcel.carrier}'s tracking page you can pick another day or a pickup point instead."
+                f" {parcel.carrier} made {attempts} delivery attempt{'s' if attempts > 1 else ''} and tries again, usually "
+                "on the next working day; after the last attempt the parcel waits at a pickup point (a post office or "
+                f"parcel locker). On {parcel.carrier}'s tracking page you can reschedule the delivery or choose a pickup "
+                "point instead."
             )
     elif order.status == "delivered" and parcel.delivered_at:
         text += f" {parcel.carrier} delivered it on {day(parcel.delivered_at)}" + (
