@@ -58,6 +58,12 @@ _CLOSING = re.compile(
 )
 
 
+def _answered_before(tracker: Tracker) -> bool:
+    """Whether the assistant already answered something in this session (more than a greeting)."""
+    replies = [e for e in session_events(tracker) if e.get("event") == "bot"]
+    return any(not (e.get("text") or "").rstrip().endswith("?") for e in replies)
+
+
 def _rating(text: str) -> tuple[int, str | None] | None:
     """The rating (and the comment after it) in an answer to "how would you rate us?"."""
     stripped = (text or "").strip()
@@ -185,6 +191,10 @@ class ActionAnswer(Action):
         ):
             return close(dispatcher, tracker)
         if (answer == "yes" or (intent == "affirm" and not emoji_only(text))) and not asked.startswith("order:"):
+            if asked in ("", "anything_else") and _answered_before(tracker):
+                # "annoying but ok", "ok good" after an answer: taken as said, not as a fresh start.
+                dispatcher.utter_message(text="Alright, understood. Anything else I can help with?")
+                return [SlotSet("requested_info", "anything_else")]
             # A yes that answers no question is a fresh start; after "which order?" it is not.
             dispatcher.utter_message(response="utter_how_can_i_help")
             return [SlotSet("requested_info", None)]

@@ -83,6 +83,8 @@ class ActionFollowUp(Action):
         key = follow_up(tracker.latest_message.get("text") or "", history(tracker)) or ""
         if key == "status:status":
             return run_action("action_check_order", dispatcher, tracker, domain)
+        if key == "rating:rating":
+            return run_action("action_answer", dispatcher, tracker, domain)
         if key == "record:when_back":
             when = answer_when_back(dispatcher, tracker)
             if when is not None:

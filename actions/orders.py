@@ -12,7 +12,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.exc import SQLAlchemyError
 
-from actions.common import crm, crm_or_apology, customer_id, day, ran_before
+from actions.common import crm, crm_or_apology, customer_id, day, ran_before, run_action
 from actions.forms import HandoffFormValidation, OrderIdExtraction, order_number
 from actions.handover import hand_over
 from actions.locales import order_fields
@@ -25,6 +25,7 @@ from crm_store.errors import InvalidOrderNumber, OrderNotFound
 from crm_store.services import orders, shipments, shop_answers
 from crm_store.settings import get_settings
 
+_CODE_KINDS = (shop_answers.PROMO, shop_answers.PROMO_FAILED)
 _DETAILS = {
     "pending": "We're waiting for the payment to clear.",
     "paid": "It's paid and will be packed soon.",
@@ -44,6 +45,9 @@ class ActionCheckOrder(Action):
         when = answer_when_back(dispatcher, tracker)  # "how long till I hear back?" right after a ticket
         if when is not None:
             return when
+        if shop_answers.everyday_request(tracker.latest_message.get("text") or "") in _CODE_KINDS:
+            # "can you add my code SPRING10 to yesterday's order?": about a discount code, not the status.
+            return run_action("action_out_of_scope", dispatcher, tracker, domain)
         number = tracker.get_slot("order_id")
         if tracker.get_slot("requested_info") == "details:complaint":
             # We asked "what happened, and which order?": this answer, order number and all, is the complaint.

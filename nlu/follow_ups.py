@@ -38,6 +38,7 @@ TOPICS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("invoice", re.compile(r"\binvoice for order A-\d{5}", _I)),
     ("payment_methods", re.compile(r"\bKlarna \(pay later", _I)),
     ("status", re.compile(r"^Order A-\d{5} \(.*\) is \w+ \(since", _I)),
+    ("rating", re.compile(r"\bhow would you rate (?:this conversation|your experience|us)\b", _I)),
     ("opening_hours", re.compile(r"\bOur support team is available Monday\b", _I)),
     # Last: a ticket, enquiry or return number anywhere, for "when will someone get back to me?"
     ("record", re.compile(r"\b[TDR]-\d{5}\b")),
@@ -56,6 +57,8 @@ WHEN_BACK = re.compile(
 # The questions each topic answers, best first: (topic, question, pattern).
 QUESTIONS: tuple[tuple[str, str, re.Pattern[str]], ...] = (
     ("record", "when_back", WHEN_BACK),
+    # "4 - would be 5 if the colour had been right": the rating asked for, with a comment that reads as anything.
+    ("rating", "rating", re.compile(r"^\W*[1-5]\s*(?:/\s*5|stars?|out of 5)?\s*(?:$|[-\u2013\u2014:,.!]\s*\D)", _I)),
     (
         "cancelled",
         "refund",

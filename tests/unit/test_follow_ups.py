@@ -35,6 +35,11 @@ def after(*bot: str) -> list[tuple[str, str]]:
         ("do you keep my old orders?", ERASURE, "erasure:orders_kept"),
         ("what if they miss me again", ATTEMPT, "delivery_attempt:again"),
         ("could they come on saturday instead", ATTEMPT, "delivery_attempt:reschedule"),
+        (
+            "4 - fast, but the box was dented",
+            "Before you go: how would you rate this conversation, from 1 to 5?",
+            "rating:rating",
+        ),
         ("and when does it get here?", ATTEMPT.replace(" DPD made 1 delivery attempt", ""), "status:status"),
     ],
 )
@@ -174,3 +179,45 @@ def test_the_lead_form_answers_when_back_at_the_read_back_and_asks_again():
 
     assert "within one working day" in dispatcher.messages[0]["text"]
     assert {"event": "slot", "timestamp": None, "name": "confirmed", "value": None} in events
+
+
+def test_the_follow_up_policy_code_is_no_training_input_but_the_classifier_code_is(tmp_path):
+    from nlu.training import fingerprint
+
+    for name in ("config.yml", "domain.yml", "nlu/follow_ups.py", "nlu/components/follow_up_policy.py"):
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text("a")
+    (tmp_path / "nlu/components/classifier.py").write_text("a")
+    before = fingerprint(tmp_path)
+
+    (tmp_path / "nlu/follow_ups.py").write_text("b")
+    (tmp_path / "nlu/components/follow_up_policy.py").write_text("b")
+    unchanged = fingerprint(tmp_path)
+    (tmp_path / "nlu/components/classifier.py").write_text("b")
+
+    assert unchanged == before != fingerprint(tmp_path)
+
+
+def test_a_grudging_ok_after_an_answer_is_taken_as_said_not_as_a_fresh_start():
+    text = "meh ok then"
+    answered = Tracker(
+        "s",
+        {},
+        {"text": text, "intent": {"name": "affirm", "confidence": 0.9}, "entities": []},
+        [
+            {"event": "user", "text": "can you match a cheaper price"},
+            {"event": "bot", "text": "We don't match other shops' prices, sorry."},
+            {"event": "user", "text": text},
+        ],
+        False,
+        None,
+        {},
+        "action_listen",
+    )
+    dispatcher = CollectingDispatcher()
+
+    from actions.answers import ActionAnswer
+
+    ActionAnswer().run(dispatcher, answered, {})
+
+    assert "Anything else I can help with?" in dispatcher.messages[0]["text"]

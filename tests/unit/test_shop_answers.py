@@ -17,6 +17,10 @@ from crm_store.services import shop_answers as answers
         ("do you price match? it's cheaper at MediaMarkt", answers.PRICE_MATCH),
         ("got any discount codes?", answers.PROMO),
         ("what's the weather like", None),
+        ("forgot to enter my code AUTUMN15 when I ordered, can you still apply it", answers.PROMO),
+        ("I have a 15% code for my order from monday", answers.PROMO),
+        ("the code BLACK20 was rejected at checkout", answers.PROMO_FAILED),
+        ("my code is 481516", None),  # a one-time code, not a discount code
     ],
 )
 def test_everyday_requests_are_recognised_by_their_words(text, kind):
