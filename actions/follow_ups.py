@@ -64,6 +64,7 @@ def _answers() -> dict[str, str]:
         "cancelled:refund": "If you had already paid, the money goes back to your original payment method within "
         "5 working days of the cancellation.",
         "reservation:sold_out": "If it sells out, it's usually back in stock within two weeks.",
+        "warranty:claim": "You can send the photo right here in the chat, or reply to our email with it.",
         "invoice:self_service": "You'll find every invoice in your account under Account > Orders, and it also "
         "comes with your order confirmation email.",
     }
