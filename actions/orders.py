@@ -138,8 +138,9 @@ def parcel_details(order: orders.OrderView) -> str:
             # A failed delivery: what happens next and what the customer can choose, from the carrier's page.
             attempts = parcel.delivery_attempts
             text += (
-                f" {parcel.carrier} made {attempts} delivery attempt{'s' if attempts > 1 else ''} and tries again, usually "
-                "on the next working day; after the last attempt the parcel waits at a pickup point (a post office or "
+                f" {parcel.carrier} tried to deliver it: {attempts} failed delivery attempt{'s' if attempts > 1 else ''} so "
+                "far. It tries again, usually on the next working day; after the last attempt the parcel waits at a "
+                "pickup point (a post office or "
                 f"parcel locker). On {parcel.carrier}'s tracking page you can reschedule the delivery or choose a pickup "
                 "point instead."
             )

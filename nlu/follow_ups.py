@@ -90,7 +90,7 @@ QUESTIONS: tuple[tuple[str, str, re.Pattern[str]], ...] = (
         "delivery_attempt",
         "again",
         re.compile(
-            r"\b(?:again|miss(?:es|ed)? me|not (?:at )?home|pick(?:ed)?[ -]?up|pickup|collect|post office|"
+            r"\b(?:again|next time|miss(?:es|ed)? me|not (?:at )?home|(?:nobody|no one|no-one)(?:'s| is)? (?:home|in|there)|pick(?:ed)?[ -]?up|pickup|collect|post office|"
             r"locker|packstation|where is it now|where does it go)\b",
             _I,
         ),
