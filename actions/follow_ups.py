@@ -63,6 +63,8 @@ def _answers() -> dict[str, str]:
         "working days; you don't need to do anything.",
         "cancelled:refund": "If you had already paid, the money goes back to your original payment method within "
         "5 working days of the cancellation.",
+        "promo:make_one": "Sorry, I really can't: discount codes can't be created or handed out in the chat, not even "
+        "small ones. Current offers are on our website.",
         "reservation:sold_out": "If it sells out, it's usually back in stock within two weeks.",
         "warranty:claim": "You can send the photo right here in the chat, or reply to our email with it.",
         "invoice:self_service": "You'll find every invoice in your account under Account > Orders, and it also "
@@ -84,6 +86,9 @@ class ActionFollowUp(Action):
         key = follow_up(tracker.latest_message.get("text") or "", history(tracker)) or ""
         if key == "status:status":
             return run_action("action_check_order", dispatcher, tracker, domain)
+        if key == "parcel_missing:claim":
+            # "checked with the neighbours, nothing": the claim already runs; its number again, no second ticket.
+            return run_action("action_parcel_missing", dispatcher, tracker, domain)
         if key == "rating:rating":
             return run_action("action_answer", dispatcher, tracker, domain)
         if key == "record:when_back":

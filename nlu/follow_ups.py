@@ -28,13 +28,14 @@ _I = re.IGNORECASE
 TOPICS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("erasure", re.compile(r"request to delete your personal data", _I)),
     ("cancelled", re.compile(r"\bis cancelled\. If you already paid\b", _I)),
-    ("parcel_missing", re.compile(r"missing-parcel claim", _I)),
+    ("parcel_missing", re.compile(r"missing-parcel claim|claim for order A-\d{5} is already open", _I)),
     ("delivery_attempt", re.compile(r"\bdelivery attempts?\b", _I)),
     ("warranty", re.compile(r"\bwarranty claim\b", _I)),
     ("return", re.compile(r"\bI've opened (?:return|exchange|replacement) R-\d{5}", _I)),
     ("refund", re.compile(r"\bopened refund F-\d{5}|\brefund of [\d.]+ EUR goes back", _I)),
     ("payment", re.compile(r"\bSorry about the payment trouble\b", _I)),
     ("reservation", re.compile(r"\bwe don't take reservations\b", _I)),
+    ("promo", re.compile(r"\bI can't create or hand out a discount code\b", _I)),
     ("invoice", re.compile(r"\binvoice for order A-\d{5}", _I)),
     ("payment_methods", re.compile(r"\bKlarna \(pay later", _I)),
     ("status", re.compile(r"^Order A-\d{5} \(.*\) is \w+ \(since", _I)),
@@ -84,6 +85,13 @@ QUESTIONS: tuple[tuple[str, str, re.Pattern[str]], ...] = (
         "parcel_missing",
         "not_found",
         re.compile(r"\bnot (?:be )?found\b|\bcan'?t find\b|\bnever (?:turns|shows) up\b|\blost\b", _I),
+    ),
+    (
+        "parcel_missing",
+        "claim",
+        re.compile(
+            r"\bneighbou?rs?\b|\bdo something\b|\bstill nothing\b|\bnot (?:there|here)\b|\bchecked\b|\bclaim\b", _I
+        ),
     ),
     ("parcel_missing", "when", re.compile(_WHEN + r".{0,30}\b(?:hear|know|news|answer|reply)\b", _I)),
     (
@@ -153,6 +161,14 @@ QUESTIONS: tuple[tuple[str, str, re.Pattern[str]], ...] = (
         "charged_no_order",
         re.compile(
             r"\b(?:money|charged|debited|taken|paid)\b.{0,40}\bno order\b|\bno order\b.{0,40}\b(?:money|charged|paid)\b",
+            _I,
+        ),
+    ),
+    (
+        "promo",
+        "make_one",
+        re.compile(
+            r"\b(?:make|create|generate|give|send|do)\s+(?:me\s+)?(?:one|a code|a discount|an exception)\b|\bjust (?:one|this once)\b",
             _I,
         ),
     ),

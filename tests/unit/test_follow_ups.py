@@ -40,6 +40,12 @@ def after(*bot: str) -> list[tuple[str, str]]:
             "Before you go: how would you rate this conversation, from 1 to 5?",
             "rating:rating",
         ),
+        (
+            "still nothing at the neighbours",
+            "I've opened ticket T-00012, our team starts a missing-parcel claim",
+            "parcel_missing:claim",
+        ),
+        ("can't you make me one?", "Sorry, I can't create or hand out a discount code here.", "promo:make_one"),
         ("and when does it get here?", ATTEMPT.replace(" DPD made 1 delivery attempt", ""), "status:status"),
     ],
 )
