@@ -13,6 +13,7 @@ from actions.payments import ActionPaymentProblem
 from actions.address import ActionChangeAddress, ValidateAddressForm
 from actions.cancel import ActionCancelOrder, ValidateCancelOrderForm
 from actions.fallback import ActionDefaultAskAffirmation
+from actions.follow_ups import ActionFollowUp
 from actions.feedback import ActionSaveFeedback, ValidateFeedbackForm
 from actions.forms import ActionLeaveForm
 from actions.handoff import ActionDefaultFallback, ActionHandoff, ActionSaveCsat, ValidateCsatForm
@@ -35,6 +36,7 @@ from actions.returns import ActionCreateReturn, ValidateReturnForm
 from actions.tickets import ActionOpenTicket, ActionTicketStatus
 
 __all__ = [
+    "ActionFollowUp",
     "ActionAnswerQuestions",
     "ActionReplyInLanguage",
     "ActionDetectLanguage",

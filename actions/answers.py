@@ -43,7 +43,7 @@ from actions.tickets import (
     answer_warranty,
 )
 from crm_store.services import customers, feedback
-from crm_store.values.codes import is_only_code
+from crm_store.values.codes import find_code, is_only_code
 from crm_store.values import normalize_email
 
 _PURPOSES = {
@@ -56,6 +56,17 @@ _PURPOSES = {
 _CLOSING = re.compile(
     r"\b(that'?s (?:all|it|everything)|nothing(?: else)?|all good|no(?:pe)?,? thanks?|i'?m good|bye)\b", re.I
 )
+
+
+def _short_enough_for_a_code(text: str) -> bool:
+    """A message short enough to be a code said in a sentence ("ok I got it, it's 197502 thanks")."""
+    return len(text.split()) <= 10
+
+
+def _answered_before(tracker: Tracker) -> bool:
+    """Whether the assistant already answered something in this session (more than a greeting)."""
+    replies = [e for e in session_events(tracker) if e.get("event") == "bot"]
+    return any(not (e.get("text") or "").rstrip().endswith("?") for e in replies)
 
 
 def _rating(text: str) -> tuple[int, str | None] | None:
@@ -128,9 +139,12 @@ class ActionAnswer(Action):
         if email and (tracker.get_slot("unverified_order") or asked.startswith("email:") or not _has_email(tracker)):
             # The email of an order we could not show, or a visitor's email alone: a code goes there.
             return ActionLinkAccount().run(dispatcher, tracker, domain)
-        if is_only_code(text) and code_expected(tracker):
-            # "123456", "123 456", "123-456" right after we sent a code (linking, erasure, a fresh check),
-            # whichever intent the classifier guessed for them; six digits at any other time are no code.
+        if code_expected(tracker) and (
+            is_only_code(text) or (find_code(text) and not number and _short_enough_for_a_code(text))
+        ):
+            # "123456", "123 456", "123-456", "ok got it: 439034" right after we sent a code (linking, erasure,
+            # a fresh check), whichever intent the classifier guessed for them; six digits at any other time
+            # are no code.
             return ActionVerifyCode().run(dispatcher, tracker, domain)
         claimed = answer_warranty(dispatcher, tracker)
         if claimed is not None:
@@ -185,6 +199,10 @@ class ActionAnswer(Action):
         ):
             return close(dispatcher, tracker)
         if (answer == "yes" or (intent == "affirm" and not emoji_only(text))) and not asked.startswith("order:"):
+            if asked in ("", "anything_else") and _answered_before(tracker):
+                # "annoying but ok", "ok good" after an answer: taken as said, not as a fresh start.
+                dispatcher.utter_message(text="Alright, understood. Anything else I can help with?")
+                return [SlotSet("requested_info", "anything_else")]
             # A yes that answers no question is a fresh start; after "which order?" it is not.
             dispatcher.utter_message(response="utter_how_can_i_help")
             return [SlotSet("requested_info", None)]

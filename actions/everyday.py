@@ -133,6 +133,9 @@ class ActionOutOfScope(Action):
                 )
             )
             return [SlotSet("product", product.name)] if product else []
+        if kind == shop_answers.PROMO_FAILED:
+            dispatcher.utter_message(text=shop_answers.promo_failed_answer())
+            return []
         if kind == shop_answers.PROMO:
             dispatcher.utter_message(text=shop_answers.promo_answer(settings.promo_policy))
             return []

@@ -28,6 +28,7 @@ from actions.problems import reason_category
 from crm_store.services import ticket_rules
 from actions.values import order_number, parse_rating
 from crm_store.errors import OrderNotFound
+from nlu.follow_ups import WHEN_BACK
 from crm_store.services import customers, orders
 from crm_store.values import normalize_email, normalize_order_id, normalize_phone
 
@@ -163,18 +164,13 @@ def acknowledge_waiting(dispatcher: CollectingDispatcher, tracker: Tracker) -> l
     return [SlotSet("requested_info", "anything_else")]
 
 
-_WHEN_BACK = re.compile(
-    r"\b(?:when|how (?:long|soon)|by when)\b.{0,40}\b(?:get(?:s|ting)? back|call|contact|reach (?:out|me)|hear (?:back|from)|"
-    r"reply|respond|answer|get in touch)\b|\bwait for (?:your|an|the) (?:email|call|reply|answer)\b",
-    re.I,
-)
 _RECORD = re.compile(r"\b([TDR])-\d{5}\b")
 
 
 def answer_when_back(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[dict] | None:
     """ "When will someone get back to me?" after a ticket, a business enquiry or a return was opened in
     this conversation: when, from the newest of them; None for any other message (or none opened)."""
-    if not _WHEN_BACK.search(tracker.latest_message.get("text") or ""):
+    if not WHEN_BACK.search(tracker.latest_message.get("text") or ""):
         return None
     for event in reversed(session_events(tracker)):
         if event.get("event") != "bot":

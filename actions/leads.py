@@ -17,6 +17,7 @@ from actions.forms import HandoffFormValidation, reject, reset_form_slots
 from crm_store.services import deals
 from crm_store.values import normalize_email, normalize_phone, parse_quantity
 from crm_store.values.people import parse_company, parse_person_name
+from nlu.follow_ups import WHEN_BACK
 
 log = logging.getLogger(__name__)
 
@@ -94,6 +95,14 @@ class ValidateLeadForm(HandoffFormValidation, FormValidationAction):
         return "validate_lead_form"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[dict[str, Any]]:
+        if tracker.get_slot("requested_slot") == "confirmed" and WHEN_BACK.search(
+            tracker.latest_message.get("text") or ""
+        ):
+            # "When will someone call me?" at the read-back: answered, and the read-back asked again.
+            dispatcher.utter_message(
+                text="Once I pass it on, our business team contacts you within one working day, by email or phone."
+            )
+            return [SlotSet("confirmed", None)]
         if not tracker.get_slot("requested_slot"):
             # "I need the invoice for my employer", "any discount codes?": read as business talk, but
             # an everyday request; answered, and no contact details asked for.

@@ -12,7 +12,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.exc import SQLAlchemyError
 
-from actions.common import crm, crm_or_apology, customer_id, day, ran_before
+from actions.common import crm, crm_or_apology, customer_id, day, ran_before, run_action
 from actions.forms import HandoffFormValidation, OrderIdExtraction, order_number
 from actions.handover import hand_over
 from actions.locales import order_fields
@@ -25,6 +25,7 @@ from crm_store.errors import InvalidOrderNumber, OrderNotFound
 from crm_store.services import orders, shipments, shop_answers
 from crm_store.settings import get_settings
 
+_CODE_KINDS = (shop_answers.PROMO, shop_answers.PROMO_FAILED)
 _DETAILS = {
     "pending": "We're waiting for the payment to clear.",
     "paid": "It's paid and will be packed soon.",
@@ -44,6 +45,9 @@ class ActionCheckOrder(Action):
         when = answer_when_back(dispatcher, tracker)  # "how long till I hear back?" right after a ticket
         if when is not None:
             return when
+        if shop_answers.everyday_request(tracker.latest_message.get("text") or "") in _CODE_KINDS:
+            # "can you add my code SPRING10 to yesterday's order?": about a discount code, not the status.
+            return run_action("action_out_of_scope", dispatcher, tracker, domain)
         number = tracker.get_slot("order_id")
         if tracker.get_slot("requested_info") == "details:complaint":
             # We asked "what happened, and which order?": this answer, order number and all, is the complaint.
@@ -120,7 +124,9 @@ def parcel_details(order: orders.OrderView) -> str:
             if parcel.dispatched_at
             else f" It's with {parcel.carrier}"
         )
-        if parcel.eta and parcel.eta.date() < datetime.utcnow().date():
+        if parcel.eta and parcel.eta.date() < datetime.utcnow().date() and parcel.delivery_attempts:
+            text += f" and was due on {day(parcel.eta)}."
+        elif parcel.eta and parcel.eta.date() < datetime.utcnow().date():
             # Past its date: say so and say sorry, instead of a cheerful "should arrive by" in the past.
             text += (
                 f" and should have arrived by {day(parcel.eta)}. I'm sorry it's late; {parcel.carrier} still shows it in transit."
@@ -130,9 +136,13 @@ def parcel_details(order: orders.OrderView) -> str:
             text += f" and should arrive by {parcel.eta:%A}, {day(parcel.eta)}." if parcel.eta else "."
         if parcel.delivery_attempts:
             # A failed delivery: what happens next and what the customer can choose, from the carrier's page.
+            attempts = parcel.delivery_attempts
             text += (
-                f" {parcel.carrier} tried to deliver it {parcel.delivery_attempts} time(s) and will try again, usually on "
-                f"the next working day; on {parcel.carrier}'s tracking page you can pick another day or a pickup point instead."
+                f" {parcel.carrier} tried to deliver it: {attempts} failed delivery attempt{'s' if attempts > 1 else ''} so "
+                "far. It tries again, usually on the next working day; after the last attempt the parcel waits at a "
+                "pickup point (a post office or "
+                f"parcel locker). On {parcel.carrier}'s tracking page you can reschedule the delivery or choose a pickup "
+                "point instead."
             )
     elif order.status == "delivered" and parcel.delivered_at:
         text += f" {parcel.carrier} delivered it on {day(parcel.delivered_at)}" + (

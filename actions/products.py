@@ -76,6 +76,14 @@ def exchange_instead(tracker: Tracker) -> list[dict] | None:
     return [SlotSet("return_kind", "swap"), FollowupAction("return_form")]
 
 
+def _several_named(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[ProductView]:
+    """Two or more catalogue products written out in the message; empty otherwise."""
+    found: list[ProductView] = []
+    with crm_or_apology(dispatcher, tracker, "product look-up") as crm_down:
+        found = products.find_products(crm(), tracker.latest_message.get("text") or "")
+    return [] if crm_down or len(found) < 2 else found
+
+
 class ActionProductInfo(Action):
     def name(self) -> str:
         return "action_product_info"
@@ -89,21 +97,31 @@ class ActionProductInfo(Action):
             return other
         if _order_in_focus(dispatcher, tracker):
             return []
+        several = _several_named(dispatcher, tracker)
+        if several:
+            # "how much are the power bank and the usb-c charger?": each one, the last stays in focus.
+            for each in several:
+                self._answer(dispatcher, tracker, each, with_pairs=False)
+            return [SlotSet("product", several[-1].name)]
         product = _find(dispatcher, tracker)
         if product:
-            language = language_of(tracker)
-            stock = phrase("in_stock", language, n=product.stock) if product.stock else phrase("out_of_stock", language)
-            dispatcher.utter_message(
-                response="utter_product_info",
-                product=product.name,
-                price=f"{product.price:.2f}",
-                description=product.description or "",
-                stock=stock,
-            )
-            also = often_bought_with(product.id)
-            if also:
-                dispatcher.utter_message(text=phrase("bought_with", language, items=", ".join(also)))
+            self._answer(dispatcher, tracker, product, with_pairs=True)
         return [SlotSet("product", product.name)] if product else []
+
+    @staticmethod
+    def _answer(dispatcher: CollectingDispatcher, tracker: Tracker, product: ProductView, with_pairs: bool) -> None:
+        language = language_of(tracker)
+        stock = phrase("in_stock", language, n=product.stock) if product.stock else phrase("out_of_stock", language)
+        dispatcher.utter_message(
+            response="utter_product_info",
+            product=product.name,
+            price=f"{product.price:.2f}",
+            description=product.description or "",
+            stock=stock,
+        )
+        also = often_bought_with(product.id) if with_pairs else []
+        if also:
+            dispatcher.utter_message(text=phrase("bought_with", language, items=", ".join(also)))
 
 
 class ActionProductAvailability(Action):

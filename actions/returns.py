@@ -191,6 +191,10 @@ class ValidateReturnForm(HandoffFormValidation, OrderIdExtraction, FormValidatio
             return reject(
                 dispatcher, tracker, "item", "utter_item_not_in_order", order_id=number, items=", ".join(items)
             )
+        said = tracker.latest_message.get("text") or ""
+        if not tracker.get_slot("reason") and reason_category(said) != "other":
+            # "the gloves, i just don't like them": the item asked for, and the reason with it.
+            return {"item": matched, "reason": reason_clause(said) or said}
         return {"item": matched}
 
     def validate_reason(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> dict:

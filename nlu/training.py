@@ -20,11 +20,20 @@ log = logging.getLogger(__name__)
 MODEL_PREFIX = "crmbot-"
 
 
+# Read at run time only and learning nothing, so a change needs no new model: the follow-up policy
+# (its code is imported when the model loads, none of it is stored in the model).
+RUN_TIME_ONLY = frozenset({"nlu/follow_ups.py", "nlu/components/follow_up_policy.py"})
+
+
 def training_inputs(root: Path = PROJECT_ROOT) -> list[Path]:
     files = [root / "config.yml", root / "domain.yml"]
     files += sorted((root / "nlu").rglob("*.yml"))
     files += sorted((root / "nlu").rglob("*.py"))
-    return [f for f in files if f.is_file() and "__pycache__" not in f.parts]
+    return [
+        f
+        for f in files
+        if f.is_file() and "__pycache__" not in f.parts and f.relative_to(root).as_posix() not in RUN_TIME_ONLY
+    ]
 
 
 def fingerprint(root: Path = PROJECT_ROOT) -> str:

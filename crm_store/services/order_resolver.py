@@ -96,10 +96,11 @@ def pick_order(
     # (or changed) that day, that date is not the cue. "The one from 14 February" still is.
     if ref.on_date and (any(_on(o, ref.on_date) for o in pool) or not _DELIVERY_DAY.search(ref.text)):
         pool, how = [o for o in pool if _on(o, ref.on_date)], "date"
-    if (
-        ref.statuses and purpose != "parcel_missing"
-    ):  # "it never arrived" is the claim itself, whatever the carrier says
-        pool, how = [o for o in pool if o.status in ref.statuses], "status"
+    # "It never arrived" is the claim itself, whatever the carrier says. A status word that fits none of
+    # the orders ("the DHL guy came while I was out": "came" of a parcel still on its way) is no cue.
+    by_status = [o for o in pool if ref.statuses and o.status in ref.statuses]
+    if ref.statuses and purpose != "parcel_missing" and by_status:
+        pool, how = by_status, "status"
     items = _by_items(pool, ref.text)
     if items:
         pool, how = items, "item"

@@ -66,6 +66,29 @@ def best_match(names: Iterable[str], query: str) -> str | None:
     return best
 
 
+def named_products(names: Iterable[str], text: str) -> list[str]:
+    """Every catalogue name written out in `text` ("the power bank and the usb c charger"), in the order
+    they appear; only whole names (spaces or dashes as typed), never a guess from one word. Pure."""
+    said = " ".join(_WORD.findall((text or "").lower()))
+    found: dict[str, int] = {}
+    for name in names:
+        pattern = r"[\s-]*".join(re.escape(part) for part in re.split(r"[\s-]+", name.lower()))
+        match = re.search(rf"(?<![\w-]){pattern}s?(?![\w-])", said)
+        if match:
+            found[name] = match.start()
+    # "usb-c cable" inside "usb-c cables" is one product; a name inside a longer one found too is dropped.
+    kept = [n for n in found if not any(n != m and n.lower() in m.lower() for m in found)]
+    return sorted(kept, key=lambda n: found[n])
+
+
+def find_products(uow: UnitOfWork, text: str) -> list[ProductView]:
+    """The catalogue products written out in `text`, in order (see `named_products`)."""
+    with uow:
+        rows = list(uow.session.scalars(select(Product).order_by(Product.id)))
+        by_name = {p.name: p for p in rows}
+        return [_view(by_name[n]) for n in named_products(by_name, text)]
+
+
 def find_product(uow: UnitOfWork, query: str) -> ProductView | None:
     with uow:
         rows = list(uow.session.scalars(select(Product).order_by(Product.id)))

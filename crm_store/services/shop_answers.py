@@ -11,6 +11,7 @@ import re
 from datetime import date, datetime, timedelta
 
 INVOICE, INVOICE_FIX, PRICE_MATCH, PROMO, RESERVE = "invoice", "invoice_fix", "price_match", "promo", "reserve"
+PROMO_FAILED = "promo_failed"
 VAT = "vat"
 VAT_ANSWER = (
     "Yes: every invoice shows the VAT, and all our prices include it. The invoice is emailed with the order "
@@ -49,6 +50,18 @@ _CUES = (
 )
 
 
+# A discount code named by its value or its percentage ("my code WELCOME10", "a 10% code"), never a one-time
+# code ("my code is 935006"): case matters here, codes are written in capitals.
+_CODE_NAMED = re.compile(
+    r"\b\d+\s?%\s*(?:off\s+)?code\b|\bcode\s+(?=[A-Z0-9]*[A-Z])[A-Z][A-Z0-9]{3,}\b|\b[A-Z]{3,}\d{1,3}\b.{0,20}\bcode\b"
+)
+_CODE_FAILED = re.compile(
+    r"\b(?:didn'?t|did not|doesn'?t|does not|won'?t|wouldn'?t|isn'?t|not)\s+(?:work\w*|accept\w*|apply|applied|valid|go through)\b"
+    r"|\b(?:invalid|rejected|declined)\b",
+    re.I,
+)
+
+
 def reservation_answer(product: str | None, stock: int | None) -> str:
     """We take no reservations or pre-orders (docs/shop.md); what the stock is now, if a product was named."""
     now = ""
@@ -67,6 +80,10 @@ def everyday_request(text: str) -> str | None:
     if _VAT.search(text or "") and not _FIX.search(text or ""):
         return VAT  # "does it show the VAT?", "is VAT included?"
     kind = next((kind for kind, cue in _CUES if cue.search(text or "")), None)
+    if kind is None and _CODE_NAMED.search(text or ""):
+        kind = PROMO
+    if kind == PROMO and _CODE_FAILED.search(text or ""):
+        return PROMO_FAILED
     return INVOICE_FIX if kind == INVOICE and _FIX.search(text or "") else kind
 
 
@@ -86,6 +103,15 @@ def promo_answer(policy: str) -> str:
         "Sorry, I can't create or hand out a discount code here. A code is entered at checkout, one code per "
         "order, and can't be added to an order that was already placed. Current offers are on our website, "
         "and newsletter subscribers hear about them first."
+    )
+
+
+def promo_failed_answer() -> str:
+    """A code that did not work at checkout: how codes work, and the team checks it if the customer wants."""
+    return (
+        "Sorry the code didn't work. A code is entered at checkout, one code per order, and can't be added to an "
+        "order afterwards. If you think it should have worked, our team can check the code: just say so and I'll "
+        "open a ticket for them."
     )
 
 

@@ -164,3 +164,17 @@ def test_another_task_with_an_order_number_inside_a_form_is_that_task_not_a_corr
         {k: e.get(k) for k in ("event", "name")} for e in events
     ]
     assert slot(events, "order_id") != other
+
+
+def test_the_item_named_with_its_reason_fills_both_and_the_reason_is_not_asked_again(uow_factory, chat):
+    from actions.returns import ValidateReturnForm
+
+    sender, owner = chat
+    number = an_order(uow_factory, owner, "delivered", "winter gloves", 5)
+    text = "the gloves, i just dont like them"
+    turn = tracker(sender, text, {"order_id": number, "requested_slot": "item"}, [], form="return_form")
+
+    filled = ValidateReturnForm().validate_item("gloves", CollectingDispatcher(), turn, DOMAIN)
+
+    assert filled["item"] == "winter gloves"
+    assert filled["reason"] == "i just dont like them"

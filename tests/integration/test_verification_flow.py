@@ -141,3 +141,23 @@ def test_a_spaced_code_read_as_out_of_scope_still_links_while_a_code_is_expected
 
     assert slot(events, "order_id") == number
     assert "utter_out_of_scope" not in [m.get("response") for m in second.messages]
+
+
+def test_a_code_inside_a_sentence_links_while_a_code_is_expected(engine, uow_factory, visitor, capsys):
+    from actions.answers import ActionAnswer
+
+    sender, owner, email = visitor
+    number = an_order(uow_factory, owner, "shipped", "desk lamp", 3)
+    history = [user("where is my order?", "order_status"), bot("Which order is it about?", "utter_ask_order_id")]
+    first = CollectingDispatcher()
+    ActionAnswer().run(
+        first, tracker(sender, email, {}, history, entities=[{"entity": "email", "value": email}]), DOMAIN
+    )
+    code = printed_code(capsys)
+
+    history += [user(email, "inform"), bot(replies(first))]
+    second = CollectingDispatcher()
+    events = ActionAnswer().run(second, tracker(sender, f"alright, got it: {code} thanks", {}, history), DOMAIN)
+
+    assert slot(events, "order_id") == number
+    assert "utter_order_id_invalid" not in [m.get("response") for m in second.messages]

@@ -140,3 +140,10 @@ def test_the_day_a_parcel_was_due_is_no_order_date():
     found = pick_order(ORDERS, parse_reference("my parcel was supposed to come yesterday??", MONDAY))
 
     assert found.chosen or found.candidates
+
+
+def test_a_status_word_that_fits_none_of_the_orders_is_no_cue():
+    # "came" reads as delivered, but the customer's only order is still on its way: the carrier came and missed them.
+    found = pick_order([HEADPHONES], parse_reference("the DHL guy came while i was out, what now", MONDAY))
+
+    assert (found.chosen, found.how) == ("A-10424", "only")

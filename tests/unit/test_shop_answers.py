@@ -17,6 +17,10 @@ from crm_store.services import shop_answers as answers
         ("do you price match? it's cheaper at MediaMarkt", answers.PRICE_MATCH),
         ("got any discount codes?", answers.PROMO),
         ("what's the weather like", None),
+        ("forgot to enter my code AUTUMN15 when I ordered, can you still apply it", answers.PROMO),
+        ("I have a 15% code for my order from monday", answers.PROMO),
+        ("the code BLACK20 was rejected at checkout", answers.PROMO_FAILED),
+        ("my code is 481516", None),  # a one-time code, not a discount code
     ],
 )
 def test_everyday_requests_are_recognised_by_their_words(text, kind):
@@ -73,3 +77,13 @@ def test_reservations_are_declined_with_the_stock_as_it_is():
 def test_a_vat_question_is_answered_and_a_wrong_vat_number_is_a_fix():
     assert answers.everyday_request("great. does it show the VAT?") == answers.VAT
     assert answers.everyday_request("the VAT number on my invoice is wrong") == answers.INVOICE_FIX
+
+
+def test_every_catalogue_name_written_out_is_found_in_order_and_no_guess_from_one_word():
+    from crm_store.services.products import named_products
+
+    names = ["power bank", "usb-c charger", "usb-c cable", "laptop sleeve"]
+
+    assert named_products(names, "price of the usb c charger and the power bank?") == ["usb-c charger", "power bank"]
+    assert named_products(names, "two usb-c cables") == ["usb-c cable"]
+    assert named_products(names, "do you sell laptops") == []
