@@ -60,7 +60,10 @@ def main() -> int:
         print(f"  {name:<28} {p.size:>5} ({p.size / len(raw):.0%})  {describe(p)}")
 
     t = time.perf_counter()
-    rfm = np.log1p(raw[["recency_days", "frequency", "monetary"]].clip(lower=0).to_numpy())
+    # A customer whose only rows are credit notes (the purchase is older than the file) has no recency:
+    # for the textbook reference, as long ago as the longest one.
+    rfm_raw = raw[["recency_days", "frequency", "monetary"]].fillna({"recency_days": raw["recency_days"].max()})
+    rfm = np.log1p(rfm_raw.clip(lower=0).fillna(0).to_numpy())
     rfm = (rfm - rfm.mean(axis=0)) / rfm.std(axis=0)
     ref = KMeans(n_clusters=c.k, n_init=10, random_state=0).fit_predict(rfm)
     ref_s = time.perf_counter() - t
