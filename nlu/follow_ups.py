@@ -39,6 +39,8 @@ TOPICS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("invoice", re.compile(r"\binvoice for order A-\d{5}", _I)),
     ("payment_methods", re.compile(r"\bKlarna \(pay later", _I)),
     ("status", re.compile(r"^Order A-\d{5} \(.*\) is \w+ \(since", _I)),
+    ("promo_failed", re.compile(r"\bSorry the code didn't work\b", _I)),
+    ("anything_else", re.compile(r"\bAnything else I can help with\?", _I)),
     ("rating", re.compile(r"\bhow would you rate (?:this conversation|your experience|us)\b", _I)),
     ("opening_hours", re.compile(r"\bOur support team is available Monday\b", _I)),
     # Last: a ticket, enquiry or return number anywhere, for "when will someone get back to me?"
@@ -58,7 +60,26 @@ WHEN_BACK = re.compile(
 # The questions each topic answers, best first: (topic, question, pattern).
 QUESTIONS: tuple[tuple[str, str, re.Pattern[str]], ...] = (
     ("record", "when_back", WHEN_BACK),
+    (
+        "promo_failed",
+        "check",
+        re.compile(r"^\W*(?:yes|yeah|yep|sure|please|pls)\b|\b(?:check|look into|ticket|someone)\b", _I),
+    ),
+    ("invoice", "vat", re.compile(r"\b(?:vat|tax)\b", _I)),
+    ("return", "keep_rest", re.compile(r"\bi(?:'ll| will)? keep\b|\bkeeping\b|\bstays? with me\b", _I)),
+    (
+        "payment",
+        "will_try",
+        re.compile(
+            r"\b(?:i'?ll|ill|i will|will|gonna|let me) (?:try|use|pay with)\b|\btry (?:paypal|again|another)\b", _I
+        ),
+    ),
     # "4 - would be 5 if the colour had been right": the rating asked for, with a comment that reads as anything.
+    (
+        "anything_else",
+        "rating",
+        re.compile(r"^\W*[1-5]\s*(?:/\s*5|stars?|out of 5)?\s*(?:$|[-\u2013\u2014:,.!]\s*\D)", _I),
+    ),
     ("rating", "rating", re.compile(r"^\W*[1-5]\s*(?:/\s*5|stars?|out of 5)?\s*(?:$|[-\u2013\u2014:,.!]\s*\D)", _I)),
     (
         "cancelled",

@@ -46,6 +46,18 @@ def after(*bot: str) -> list[tuple[str, str]]:
             "parcel_missing:claim",
         ),
         ("can't you make me one?", "Sorry, I can't create or hand out a discount code here.", "promo:make_one"),
+        (
+            "yes, have someone check it",
+            "Sorry the code didn't work. A code is entered at checkout",
+            "promo_failed:check",
+        ),
+        (
+            "does the invoice show the VAT?",
+            "The invoice for order A-12345 (with the VAT shown) was emailed",
+            "invoice:vat",
+        ),
+        ("ok ill try paypal then", "Sorry about the payment trouble. Most problems are solved", "payment:will_try"),
+        ("4 - quick, but a bit pricey", "You're welcome! Anything else I can help with?", "anything_else:rating"),
         ("and when does it get here?", ATTEMPT.replace(" DPD made 1 delivery attempt", ""), "status:status"),
     ],
 )
