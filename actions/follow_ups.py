@@ -90,6 +90,8 @@ class ActionFollowUp(Action):
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict]:
         key = follow_up(tracker.latest_message.get("text") or "", history(tracker)) or ""
+        if key == "code:code":
+            return run_action("action_verify_code", dispatcher, tracker, domain)
         if key == "status:status":
             return run_action("action_check_order", dispatcher, tracker, domain)
         if key == "parcel_missing:claim":

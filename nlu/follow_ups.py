@@ -228,6 +228,28 @@ QUESTIONS: tuple[tuple[str, str, re.Pattern[str]], ...] = (
     ),
 )
 
+# A one-time code the assistant sent and that was not used yet (the English replies), and six digits as typed.
+_CODE_SENT = re.compile(r"\bI've (?:just )?sent a 6-digit code\b|\bthat code isn't right\b", _I)
+_CODE_USED = re.compile(
+    r"\bthe code is right\b|\bthat's confirmed\b|\brequest to delete your personal data is ticket\b|\btoo many codes\b",
+    _I,
+)
+_CODE_IN = re.compile(r"(?<![\d+\-/.])\d{3}[ \-.]?\d{3}(?![\d\-/])")
+_ORDER_IN = re.compile(r"\b[A-Za-z]-?\d{5}\b")
+
+
+def code_pending(history: History) -> bool:
+    """Whether the assistant's latest word on a one-time code was that it sent one (or that one was wrong)."""
+    for side, text in reversed(history):
+        if side != "bot":
+            continue
+        if _CODE_USED.search(text):
+            return False
+        if _CODE_SENT.search(text):
+            return True
+    return False
+
+
 # A number, an email or a code in the message is a request of its own, never a follow-up.
 _OWN_REQUEST = re.compile(r"\b[A-Za-z]-?\d{5}\b|@|\b\d{5,6}\b")
 
@@ -256,6 +278,15 @@ def follow_up(text: str, history: History) -> str | None:
     """ "topic:question" when `text` asks about what the assistant just said (history ends before
     `text`), else None."""
     text = " ".join((text or "").split())
+    if (
+        len(text.split()) <= 10
+        and _CODE_IN.search(text)
+        and not _ORDER_IN.search(text)
+        and "@" not in text
+        and code_pending(history)
+    ):
+        # "ok I got it, it's 249439 thanks" right after the code was sent: the code, whatever it was read as.
+        return "code:code"
     if not text or text.startswith("/") or len(text.split()) > MAX_WORDS or _OWN_REQUEST.search(text):
         return None
     for topic in recent_topics(history):

@@ -58,6 +58,11 @@ def after(*bot: str) -> list[tuple[str, str]]:
         ),
         ("ok ill try paypal then", "Sorry about the payment trouble. Most problems are solved", "payment:will_try"),
         ("4 - quick, but a bit pricey", "You're welcome! Anything else I can help with?", "anything_else:rating"),
+        (
+            "ok I got it, it's 249 439 thanks",
+            "If that email address belongs to order A-12345, I've just sent a 6-digit code to it.",
+            "code:code",
+        ),
         ("and when does it get here?", ATTEMPT.replace(" DPD made 1 delivery attempt", ""), "status:status"),
     ],
 )
@@ -72,6 +77,7 @@ def test_a_short_question_about_the_last_answer_is_a_follow_up_on_its_topic(text
         ("is A-12346 free to return too?", RETURN_OPENED),  # names another order
         ("when will my order arrive", ERASURE),  # nothing about the erasure
         ("is sending it back free?", "Hi! I'm the shop assistant."),  # nothing was returned
+        ("it's 249439", "Thanks, the code is right. This chat is now linked to your account."),  # no code expected
     ],
 )
 def test_other_requests_are_no_follow_ups(text, bot):
