@@ -46,6 +46,9 @@ def _answers() -> dict[str, str]:
         "parcel_missing:when": "You'll hear from our team within one working day.",
         "delivery_attempt:again": "If they miss you again, after the last attempt the parcel waits at a pickup "
         "point (a post office or parcel locker); the tracking page shows which one and until when. " + tracking,
+        "delivery_attempt:was_home": "I'm sorry, that's really frustrating. The carrier tries again, usually on the "
+        "next working day. " + tracking + " If you'd like our team to raise the missed deliveries with the carrier, "
+        "I can open a ticket.",
         "delivery_attempt:reschedule": "Yes: you can reschedule the delivery yourself. " + tracking,
         "delivery_attempt:where": tracking + " After the last attempt it also shows the pickup point (post office "
         "or parcel locker) where the parcel waits.",

@@ -117,6 +117,15 @@ QUESTIONS: tuple[tuple[str, str, re.Pattern[str]], ...] = (
     ("parcel_missing", "when", re.compile(_WHEN + r".{0,30}\b(?:hear|know|news|answer|reply)\b", _I)),
     (
         "delivery_attempt",
+        "was_home",
+        re.compile(
+            r"\bi was (?:at )?home\b|\bi was (?:in|there)\b|\b(?:nobody|no one) (?:rang|knocked|came)\b"
+            r"|\bdidn'?t (?:even )?(?:ring|knock|try)\b",
+            _I,
+        ),
+    ),
+    (
+        "delivery_attempt",
         "again",
         re.compile(
             r"\b(?:again|next time|miss(?:es|ed)? me|not (?:at )?home|(?:nobody|no one|no-one)(?:'s| is)? (?:home|in|there)|pick(?:ed)?[ -]?up|pickup|collect|post office|"

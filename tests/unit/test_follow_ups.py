@@ -35,6 +35,7 @@ def after(*bot: str) -> list[tuple[str, str]]:
         ("do you keep my old orders?", ERASURE, "erasure:orders_kept"),
         ("what if they miss me again", ATTEMPT, "delivery_attempt:again"),
         ("could they come on saturday instead", ATTEMPT, "delivery_attempt:reschedule"),
+        ("they tried?? i was home all afternoon", ATTEMPT, "delivery_attempt:was_home"),
         (
             "4 - fast, but the box was dented",
             "Before you go: how would you rate this conversation, from 1 to 5?",
