@@ -5,15 +5,17 @@ skill that owns it."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import run_action, session_events
+from actions.common import crm, crm_or_apology, customer_id, focused_order, run_action, session_events
 from actions.forms import answer_when_back
 from actions.tickets import answer_warranty
+from crm_store.services import shop_answers, tickets
 from crm_store.settings import get_settings
 from nlu.follow_ups import History, follow_up
 
@@ -44,6 +46,9 @@ def _answers() -> dict[str, str]:
         "parcel_missing:when": "You'll hear from our team within one working day.",
         "delivery_attempt:again": "If they miss you again, after the last attempt the parcel waits at a pickup "
         "point (a post office or parcel locker); the tracking page shows which one and until when. " + tracking,
+        "delivery_attempt:was_home": "I'm sorry, that's really frustrating. The carrier tries again, usually on the "
+        "next working day. " + tracking + " If you'd like our team to raise the missed deliveries with the carrier, "
+        "I can open a ticket.",
         "delivery_attempt:reschedule": "Yes: you can reschedule the delivery yourself. " + tracking,
         "delivery_attempt:where": tracking + " After the last attempt it also shows the pickup point (post office "
         "or parcel locker) where the parcel waits.",
@@ -66,7 +71,11 @@ def _answers() -> dict[str, str]:
         "promo:make_one": "Sorry, I really can't: discount codes can't be created or handed out in the chat, not even "
         "small ones. Current offers are on our website.",
         "reservation:sold_out": "If it sells out, it's usually back in stock within two weeks.",
-        "warranty:claim": "You can send the photo right here in the chat, or reply to our email with it.",
+        "invoice:vat": shop_answers.VAT_ANSWER,
+        "return:keep_rest": "Alright: only the item in the return goes back, the rest stays with you.",
+        "payment:will_try": "Good luck! If it still doesn't work, let me know and I'll open a ticket for our "
+        "payments team.",
+        "warranty:claim": "Great: you can send the photo right here in the chat, or reply to our email with it.",
         "invoice:self_service": "You'll find every invoice in your account under Account > Orders, and it also "
         "comes with your order confirmation email.",
     }
@@ -84,12 +93,16 @@ class ActionFollowUp(Action):
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict]:
         key = follow_up(tracker.latest_message.get("text") or "", history(tracker)) or ""
+        if key == "code:code":
+            return run_action("action_verify_code", dispatcher, tracker, domain)
         if key == "status:status":
             return run_action("action_check_order", dispatcher, tracker, domain)
         if key == "parcel_missing:claim":
             # "checked with the neighbours, nothing": the claim already runs; its number again, no second ticket.
             return run_action("action_parcel_missing", dispatcher, tracker, domain)
-        if key == "rating:rating":
+        if key == "promo_failed:check":
+            return _check_code(dispatcher, tracker)
+        if key in ("rating:rating", "anything_else:rating"):
             return run_action("action_answer", dispatcher, tracker, domain)
         if key == "record:when_back":
             when = answer_when_back(dispatcher, tracker)
@@ -108,3 +121,27 @@ class ActionFollowUp(Action):
             return [SlotSet("requested_info", "anything_else")]
         dispatcher.utter_message(text=answer)
         return [SlotSet("requested_info", None)]
+
+
+def _check_code(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[dict]:
+    """Yes to "our team can check the code": one ticket, with the order in focus and the customer's words."""
+    said = [e.get("text") or "" for e in session_events(tracker) if e.get("event") == "user"]
+    with crm_or_apology(dispatcher, tracker, "discount code ticket") as crm_down:
+        uow = crm()
+        ticket = tickets.open_ticket(
+            crm(),
+            customer_id(uow, tracker),
+            "Discount code did not work",
+            datetime.utcnow(),
+            description=" / ".join(t for t in said[-2:] if t),
+            priority="normal",
+            order_number=focused_order(tracker),
+            sender_id=tracker.sender_id,
+        )
+    if crm_down:
+        return []
+    dispatcher.utter_message(
+        text=f"I've opened ticket {ticket.number} so our team checks the code; they get back to you within one "
+        "working day."
+    )
+    return [SlotSet("requested_info", None), SlotSet("ticket_id", ticket.number)]

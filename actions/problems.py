@@ -125,11 +125,20 @@ def reason_category(text: str) -> str:
     return next((name for name, pattern in REASON_CATEGORIES if pattern.search(text or "")), "other")
 
 
+# "for the blue one": another colour named is an exchange, not the same item again.
+_COLOUR_WANTED = re.compile(
+    r"\b(?:in|for|the|a|an)\s+(?:black|white|blue|red|green|grey|gray|pink|brown|beige|navy|yellow|orange|purple|silver|gold)"
+    r"(?:\s+(?:one|ones|version|colou?r))?\b",
+    re.I,
+)
+
+
 def exchange_kind(text: str) -> str:
     """An exchange (another size or colour) or a replacement (the same item again, intact)."""
     return (
         "exchange"
         if re.search(r"\b(size|colou?r|bigger|smaller|larger|different one|instead|swap)\b", text or "", re.I)
+        or _COLOUR_WANTED.search(text or "")
         or parse_size(text or "")
         else "replacement"
     )

@@ -39,6 +39,8 @@ TOPICS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("invoice", re.compile(r"\binvoice for order A-\d{5}", _I)),
     ("payment_methods", re.compile(r"\bKlarna \(pay later", _I)),
     ("status", re.compile(r"^Order A-\d{5} \(.*\) is \w+ \(since", _I)),
+    ("promo_failed", re.compile(r"\bSorry the code didn't work\b", _I)),
+    ("anything_else", re.compile(r"\bAnything else I can help with\?", _I)),
     ("rating", re.compile(r"\bhow would you rate (?:this conversation|your experience|us)\b", _I)),
     ("opening_hours", re.compile(r"\bOur support team is available Monday\b", _I)),
     # Last: a ticket, enquiry or return number anywhere, for "when will someone get back to me?"
@@ -58,7 +60,26 @@ WHEN_BACK = re.compile(
 # The questions each topic answers, best first: (topic, question, pattern).
 QUESTIONS: tuple[tuple[str, str, re.Pattern[str]], ...] = (
     ("record", "when_back", WHEN_BACK),
+    (
+        "promo_failed",
+        "check",
+        re.compile(r"^\W*(?:yes|yeah|yep|sure|please|pls)\b|\b(?:check|look into|ticket|someone)\b", _I),
+    ),
+    ("invoice", "vat", re.compile(r"\b(?:vat|tax)\b", _I)),
+    ("return", "keep_rest", re.compile(r"\bi(?:'ll| will)? keep\b|\bkeeping\b|\bstays? with me\b", _I)),
+    (
+        "payment",
+        "will_try",
+        re.compile(
+            r"\b(?:i'?ll|ill|i will|will|gonna|let me) (?:try|use|pay with)\b|\btry (?:paypal|again|another)\b", _I
+        ),
+    ),
     # "4 - would be 5 if the colour had been right": the rating asked for, with a comment that reads as anything.
+    (
+        "anything_else",
+        "rating",
+        re.compile(r"^\W*[1-5]\s*(?:/\s*5|stars?|out of 5)?\s*(?:$|[-\u2013\u2014:,.!]\s*\D)", _I),
+    ),
     ("rating", "rating", re.compile(r"^\W*[1-5]\s*(?:/\s*5|stars?|out of 5)?\s*(?:$|[-\u2013\u2014:,.!]\s*\D)", _I)),
     (
         "cancelled",
@@ -94,6 +115,15 @@ QUESTIONS: tuple[tuple[str, str, re.Pattern[str]], ...] = (
         ),
     ),
     ("parcel_missing", "when", re.compile(_WHEN + r".{0,30}\b(?:hear|know|news|answer|reply)\b", _I)),
+    (
+        "delivery_attempt",
+        "was_home",
+        re.compile(
+            r"\bi was (?:at )?home\b|\bi was (?:in|there)\b|\b(?:nobody|no one) (?:rang|knocked|came)\b"
+            r"|\bdidn'?t (?:even )?(?:ring|knock|try)\b",
+            _I,
+        ),
+    ),
     (
         "delivery_attempt",
         "again",
@@ -207,6 +237,28 @@ QUESTIONS: tuple[tuple[str, str, re.Pattern[str]], ...] = (
     ),
 )
 
+# A one-time code the assistant sent and that was not used yet (the English replies), and six digits as typed.
+_CODE_SENT = re.compile(r"\bI've (?:just )?sent a 6-digit code\b|\bthat code isn't right\b", _I)
+_CODE_USED = re.compile(
+    r"\bthe code is right\b|\bthat's confirmed\b|\brequest to delete your personal data is ticket\b|\btoo many codes\b",
+    _I,
+)
+_CODE_IN = re.compile(r"(?<![\d+\-/.])\d{3}[ \-.]?\d{3}(?![\d\-/])")
+_ORDER_IN = re.compile(r"\b[A-Za-z]-?\d{5}\b")
+
+
+def code_pending(history: History) -> bool:
+    """Whether the assistant's latest word on a one-time code was that it sent one (or that one was wrong)."""
+    for side, text in reversed(history):
+        if side != "bot":
+            continue
+        if _CODE_USED.search(text):
+            return False
+        if _CODE_SENT.search(text):
+            return True
+    return False
+
+
 # A number, an email or a code in the message is a request of its own, never a follow-up.
 _OWN_REQUEST = re.compile(r"\b[A-Za-z]-?\d{5}\b|@|\b\d{5,6}\b")
 
@@ -235,6 +287,15 @@ def follow_up(text: str, history: History) -> str | None:
     """ "topic:question" when `text` asks about what the assistant just said (history ends before
     `text`), else None."""
     text = " ".join((text or "").split())
+    if (
+        len(text.split()) <= 10
+        and _CODE_IN.search(text)
+        and not _ORDER_IN.search(text)
+        and "@" not in text
+        and code_pending(history)
+    ):
+        # "ok I got it, it's 249439 thanks" right after the code was sent: the code, whatever it was read as.
+        return "code:code"
     if not text or text.startswith("/") or len(text.split()) > MAX_WORDS or _OWN_REQUEST.search(text):
         return None
     for topic in recent_topics(history):

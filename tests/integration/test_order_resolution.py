@@ -178,3 +178,26 @@ def test_the_item_named_with_its_reason_fills_both_and_the_reason_is_not_asked_a
 
     assert filled["item"] == "winter gloves"
     assert filled["reason"] == "i just dont like them"
+
+
+def test_yes_to_checking_a_failed_discount_code_opens_one_ticket_with_the_order(uow_factory, chat):
+    from sqlalchemy import select
+
+    from actions.follow_ups import ActionFollowUp
+    from crm_store.models import Order, Ticket
+
+    sender, owner = chat
+    number = an_order(uow_factory, owner, "paid", "backpack", 1)
+    offered = {"event": "bot", "text": "Sorry the code didn't work. A code is entered at checkout, one code per order."}
+    turn = tracker(sender, "yes please have someone check it", {"order_id": number}, [offered])
+    dispatcher = CollectingDispatcher()
+
+    ActionFollowUp().run(dispatcher, turn, DOMAIN)
+
+    with uow_factory() as uow:
+        rows = [
+            (t.subject, f"T-{t.id:05d}", uow.session.get(Order, t.order_id).number if t.order_id else None)
+            for t in uow.session.scalars(select(Ticket).where(Ticket.customer_id == owner))
+        ]
+    assert [(subject, order) for subject, _, order in rows] == [("Discount code did not work", number)]
+    assert rows[0][1] in replies(dispatcher)

@@ -35,6 +35,7 @@ def after(*bot: str) -> list[tuple[str, str]]:
         ("do you keep my old orders?", ERASURE, "erasure:orders_kept"),
         ("what if they miss me again", ATTEMPT, "delivery_attempt:again"),
         ("could they come on saturday instead", ATTEMPT, "delivery_attempt:reschedule"),
+        ("they tried?? i was home all afternoon", ATTEMPT, "delivery_attempt:was_home"),
         (
             "4 - fast, but the box was dented",
             "Before you go: how would you rate this conversation, from 1 to 5?",
@@ -46,6 +47,23 @@ def after(*bot: str) -> list[tuple[str, str]]:
             "parcel_missing:claim",
         ),
         ("can't you make me one?", "Sorry, I can't create or hand out a discount code here.", "promo:make_one"),
+        (
+            "yes, have someone check it",
+            "Sorry the code didn't work. A code is entered at checkout",
+            "promo_failed:check",
+        ),
+        (
+            "does the invoice show the VAT?",
+            "The invoice for order A-12345 (with the VAT shown) was emailed",
+            "invoice:vat",
+        ),
+        ("ok ill try paypal then", "Sorry about the payment trouble. Most problems are solved", "payment:will_try"),
+        ("4 - quick, but a bit pricey", "You're welcome! Anything else I can help with?", "anything_else:rating"),
+        (
+            "ok I got it, it's 249 439 thanks",
+            "If that email address belongs to order A-12345, I've just sent a 6-digit code to it.",
+            "code:code",
+        ),
         ("and when does it get here?", ATTEMPT.replace(" DPD made 1 delivery attempt", ""), "status:status"),
     ],
 )
@@ -60,6 +78,7 @@ def test_a_short_question_about_the_last_answer_is_a_follow_up_on_its_topic(text
         ("is A-12346 free to return too?", RETURN_OPENED),  # names another order
         ("when will my order arrive", ERASURE),  # nothing about the erasure
         ("is sending it back free?", "Hi! I'm the shop assistant."),  # nothing was returned
+        ("it's 249439", "Thanks, the code is right. This chat is now linked to your account."),  # no code expected
     ],
 )
 def test_other_requests_are_no_follow_ups(text, bot):

@@ -34,3 +34,11 @@ def test_an_emoji_alone_is_no_yes_even_when_classified_affirm(text):
 
 def test_thumbs_up_and_tick_are_still_yes_and_thumbs_down_no():
     assert yes_or_no("affirm", "👍") == "yes" and yes_or_no(None, "✅") == "yes" and yes_or_no("affirm", "👎") == "no"
+
+
+def test_another_colour_named_is_an_exchange_and_a_broken_item_a_replacement():
+    from actions.problems import exchange_kind
+
+    assert exchange_kind("could I get the phone case for the blue one? the black is boring") == "exchange"
+    assert exchange_kind("can I have the jacket in black instead") == "exchange"
+    assert exchange_kind("the lamp arrived cracked, I'd like a new one") == "replacement"
