@@ -17,7 +17,7 @@ import re
 from dataclasses import dataclass
 from decimal import Decimal
 
-_MONEY = re.compile(r"(?<![\d.,])(-?)(\d{1,3}(?:,\d{3})+|\d+)\s?[.,]\s?(\d{2})(?![\d])(-?)")
+_MONEY = re.compile(r"(?<![\d.,])(-?)(\d{1,3}(?:,\d{3})+|\d+)\s?(?:[.,]|\.\.)\s?(\d{2})(?![\d])(-?)")
 _LABEL_SLIPS = str.maketrans("0151|", "oisll")
 
 _BEST = re.compile(
@@ -67,6 +67,8 @@ def label_of(text: str) -> str:
 
 # At the end of a labelled line only: "RM 28 60" (the point lost), "174.9" (a cent digit lost).
 _LOOSE_END = re.compile(r"(?<![\d.,])(\d{1,5})(?:\s|[.,]\s?)(\d{1,2})\W{0,3}$")
+# "Total Sales (Excluding GST) 5142" (the point lost), "TOTAL 42.004" (a speck read as a third decimal).
+_POINT_LOST = re.compile(r"(?<![\d.,])(\d{1,4})[.,]?(\d{2})\d?\W{0,3}$")
 
 
 def amount_for(lines: list[str], index: int) -> Decimal | None:
@@ -76,6 +78,9 @@ def amount_for(lines: list[str], index: int) -> Decimal | None:
     loose = _LOOSE_END.search(lines[index])
     if loose and sum(ch.isalpha() for ch in lines[index]) >= 2:
         return Decimal(f"{loose.group(1)}.{loose.group(2).ljust(2, '0')}")
+    point_lost = _POINT_LOST.search(lines[index])
+    if point_lost and sum(ch.isalpha() for ch in lines[index]) >= 2:
+        return Decimal(f"{point_lost.group(1)}.{point_lost.group(2)}")
     # A label alone on its line: the amount printed under it, on a line of its own.
     if index + 1 < len(lines):
         below = lines[index + 1]
