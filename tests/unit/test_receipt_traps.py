@@ -185,6 +185,22 @@ Change RM11.00"""
     assert parse_receipt(text, TODAY, MY).total == "39.00"
 
 
+@pytest.mark.parametrize(
+    "paid_lines",
+    [
+        "Cashier :F T8303 Ctr 302\nChange 0.08",  # the cashier is no cash payment
+        "RM CASH ~~ 106.006\nCHANGE 71.36",  # 100.06 or 106.00: a garbled cash line settles nothing
+    ],
+)
+def test_no_total_is_made_up_from_a_line_that_only_looks_like_a_payment(paid_lines: str):
+    text = f"""KING'S CONFECTIONERY S/B
+Date 11/03/18
+{paid_lines}
+GOODS SOLD ARE NOT RETURNABLE"""
+
+    assert parse_receipt(text, TODAY, MY).total is None
+
+
 def test_with_no_total_line_legible_the_total_is_what_was_paid():
     text = """LIM SENG THO HARDWARE TRADING
 Date 29/12/2017 11:41
