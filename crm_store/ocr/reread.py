@@ -27,6 +27,7 @@ RULE_SHARE = 0.4  # a pixel row with one ink run this long (share of the width) 
 _USEFUL = re.compile(r"\d")
 INK_LEVEL = 140  # a gray level darker than this is ink when looking for lines tesseract dropped
 MAX_DROPPED = 6
+DROPPED_CONFIDENCE = 60.0  # a dropped band's reading is kept only when tesseract is this sure of it
 
 
 def weak_lines(lines: list[Line]) -> list[int]:
@@ -166,7 +167,8 @@ def reread(
     for index, old in enumerate(everything):
         news = again.get(index, [])
         confidence = sum(n.confidence for n in news) / len(news) if news else 0.0
-        if news and confidence > old.confidence:
+        # A dropped band must read as text with some certainty: a logo reads as confident noise.
+        if news and confidence > (old.confidence if old.text else DROPPED_CONFIDENCE):
             result.extend(_in_place(old, news, *spans[index]))
         elif old.text:
             result.append(old)

@@ -62,3 +62,32 @@ def test_a_weak_line_that_read_again_as_two_lines_stays_two_lines():
 
     assert [line.text for line in again] == ["ADVANCO COMPANY", "Company Reg. No. : 725186-V", "Total 10.45"]
     assert again[0].bottom <= again[1].top
+
+
+def _page_with_a_dropped_band() -> Image.Image:
+    page = Image.new("L", (300, 200), 250)
+    draw = ImageDraw.Draw(page)
+    for left in range(20, 260, 24):  # a row of glyph-like marks that no line of tesseract's covers
+        draw.rectangle((left, 20, left + 14, 50), fill=30)
+    draw.rectangle((20, 120, 200, 138), fill=30)
+    return page
+
+
+def test_a_dropped_band_is_put_back_only_when_it_reads_as_text():
+    from crm_store.ocr.layout import Line
+    from crm_store.ocr.reread import reread
+
+    lines = [Line("Total 10.45", 95.0, 120, 140, 18)]
+
+    def reads_as(text: str, confidence: float):
+        def recognise(strip: Image.Image) -> list[Line]:
+            middle = strip.height // 2
+            return [Line(text, confidence, middle - 12, middle + 12, 24)]
+
+        return recognise
+
+    name = reread(_page_with_a_dropped_band(), lines, reads_as("TEO HENG STATIONERY & BOOKS", 83.0), weak=False)
+    logo = reread(_page_with_a_dropped_band(), lines, reads_as("7 ae ee ae I FE", 41.0), weak=False)
+
+    assert [line.text for line in name] == ["TEO HENG STATIONERY & BOOKS", "Total 10.45"]
+    assert [line.text for line in logo] == ["Total 10.45"]
