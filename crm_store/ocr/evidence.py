@@ -246,6 +246,10 @@ def _grand_total(lines: list[str], found: list[Candidate]) -> tuple[int | None, 
     if paid is not None and paid in implied:
         return chosen.index, paid, True
     repairs = {value for value in evidence if _one_slip(chosen.amount, value)}
+    if len(repairs) > 1 and rounding is not None and rounding[1] != 0:
+        # A receipt that prints a rounding adjustment is paid to 5 cents: of "112.47" (the
+        # tax summary's sum) and "112.45" (after the rounding) for a misread "112.46", the latter.
+        repairs = {value for value in repairs if value % _NICKEL == 0} or repairs
     if len(repairs) == 1:
         return chosen.index, repairs.pop(), True
     return chosen.index, chosen.amount, False

@@ -79,17 +79,19 @@ def prepare(image: Image.Image) -> tuple[Image.Image, bool]:
 
 
 def without_colour_ink(image: Image.Image, gray: Image.Image) -> Image.Image:
-    """gray with coloured ink (a red "PAID" stamp, a blue pen mark) turned to paper.
+    """gray with red ink (a "PAID" stamp, a red pen mark) turned to paper.
 
     A receipt is printed in black or grey; a stamp across its top otherwise reads as
-    mid-grey strokes through the shop's name. A strongly coloured pixel takes the value
-    of its lightest channel, so the stamp fades while black print under it stays black.
+    mid-grey strokes through the shop's name. A strongly red pixel takes the value of its
+    lightest channel, so the stamp fades while black print under it stays black. Only red:
+    some receipts are printed in blue or purple, and their print must stay.
     """
     if image.mode not in ("RGB", "RGBA", "P", "CMYK", "YCbCr"):
         return gray
     channels = np.asarray(image.convert("RGB"), dtype=np.int16)
     lightest, darkest = channels.max(axis=2), channels.min(axis=2)
-    coloured = lightest - darkest > COLOUR_SATURATION
+    red = channels[:, :, 0] == lightest
+    coloured = red & (lightest - darkest > COLOUR_SATURATION)
     if not coloured.any():
         return gray
     return Image.fromarray(np.where(coloured, lightest, np.asarray(gray)).astype(np.uint8))

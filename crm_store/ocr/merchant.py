@@ -93,10 +93,23 @@ def _joinable(line: Line) -> bool:
     )
 
 
-_FORM_END = re.compile(r"\b(?:s[dao]n\.?,?\s*bhd|berhad|s/b|ltd|limited|gmbh|plt|llp|inc)\b\.?\)?", re.I)
+_FORM_END = re.compile(
+    r"(?:\b(?:s[dao]n\.?,?\s*bhd|berhad|ltd|limited|gmbh|plt|llp|inc)\b|[s$§5]/b(?![a-z]))\.?\)?", re.I
+)
+# Symbols OCR reads for letters of a name: "MR. D.I.¥.", "KING'S CONFECTIONERY $/B".
+_GLYPH_SLIPS = str.maketrans({"¥": "Y", "§": "S", "€": "E", "£": "E"})
+_DOLLAR_S = re.compile(r"\$(?=/B\b|[A-Za-z])|(?<=[A-Za-z])\$")
+_ONE_INITIAL = re.compile(r"(?<=\b[A-Za-z]\.)[1l|](?=\.)")
+
+
+def _repaired(text: str) -> str:
+    """A name line with the symbols OCR reads for letters put back ("D.1.¥." -> "D.I.Y.")."""
+    text = _DOLLAR_S.sub("S", text.translate(_GLYPH_SLIPS))
+    return _ONE_INITIAL.sub("I", text)
 
 
 def _tidy(text: str) -> str:
+    text = _repaired(text)
     # Whatever follows "SDN BHD" on the name's line is a registration number or logo noise.
     ends = list(_FORM_END.finditer(text))
     if ends:

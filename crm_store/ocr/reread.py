@@ -27,6 +27,7 @@ RULE_SHARE = 0.4  # a pixel row with one ink run this long (share of the width) 
 _USEFUL = re.compile(r"\d")
 INK_LEVEL = 140  # a gray level darker than this is ink when looking for lines tesseract dropped
 MAX_DROPPED = 6
+DROPPED_CONFIDENCE = 60.0  # a dropped band's reading is kept only when tesseract is this sure of it
 
 
 def weak_lines(lines: list[Line]) -> list[int]:
@@ -83,9 +84,7 @@ def _without_rules(crop: np.ndarray) -> np.ndarray:
     A rule is a pixel row whose ink, once gaps of a few pixels are closed, runs unbroken
     across much of the line; the gaps between words break every run of text long before.
     """
-    # Rules are often printed fainter than the text; the paper of a grey scan is darker than 230.
-    paper = float(np.percentile(crop, 90))
-    ink = crop < min(230.0, paper - 25.0)
+    ink = crop < 230  # rules are often printed fainter than the text
     closed = ink.copy()
     for shift in range(1, RULE_GAP + 1):
         closed[:, shift:] |= ink[:, :-shift]
@@ -127,7 +126,7 @@ def strip_of(
         if bottom - top < 4:
             continue
         cleaned = _without_rules(pixels[top:bottom])
-        factor = min(max(TEXT_HEIGHT / _text_height(cleaned, line.word_height or line.height), 0.5), 4.0)
+        factor = min(max(TEXT_HEIGHT / _text_height(cleaned, line.word_height or line.height), 1.0), 4.0)
         crop = Image.fromarray(cleaned)
         crop = crop.resize((round(crop.width * factor), round(crop.height * factor)), Image.Resampling.LANCZOS)
         pieces.append((y, np.asarray(crop)))
@@ -163,12 +162,42 @@ def reread(
         for index, top, bottom in places:
             if top <= middle <= bottom:
                 again.setdefault(index, []).append(new)
-    result = list(everything)
-    for index, news in again.items():
-        text = " ".join(n.text for n in news)
-        confidence = sum(n.confidence for n in news) / len(news)
-        if confidence > everything[index].confidence:
-            old = everything[index]
-            result[index] = Line(text, confidence, old.top, old.bottom, old.word_height)
-    result = sorted((line for line in result if line.text), key=lambda line: line.top)
+    spans = {index: (top, bottom) for index, top, bottom in places}
+    result: list[Line] = []
+    for index, old in enumerate(everything):
+        news = again.get(index, [])
+        confidence = sum(n.confidence for n in news) / len(news) if news else 0.0
+        # A dropped band must read as text with some certainty: a logo reads as confident noise.
+        if news and confidence > (old.confidence if old.text else DROPPED_CONFIDENCE):
+            result.extend(_in_place(old, news, *spans[index]))
+        elif old.text:
+            result.append(old)
+    result.sort(key=lambda line: line.top)
     return result if result != lines else lines
+
+
+def _in_place(old: Line, news: list[Line], top: int, bottom: int) -> list[Line]:
+    """The new reading of one cut-out line, placed where it stands on the receipt.
+
+    A weak line's box may have spanned two printed lines (tesseract ran them together);
+    read again they come out as separate rows, and stay separate: a shop's name is not
+    joined to the registration number and the address under it.
+    """
+    rows: list[list[Line]] = []
+    for new in sorted(news, key=lambda n: n.top):
+        if rows and new.top < (rows[-1][-1].top + rows[-1][-1].bottom) / 2:
+            rows[-1].append(new)
+        else:
+            rows.append([new])
+    if len(rows) == 1:
+        text = " ".join(n.text for n in sorted(news, key=lambda n: n.top))
+        return [Line(text, sum(n.confidence for n in news) / len(news), old.top, old.bottom, old.word_height)]
+    scale = (old.bottom - old.top) / max(bottom - top, 1)
+    placed = []
+    for row in rows:
+        row_top = old.top + round((min(n.top for n in row) - top) * scale)
+        row_bottom = old.top + round((max(n.bottom for n in row) - top) * scale)
+        text = " ".join(n.text for n in row)
+        confidence = sum(n.confidence for n in row) / len(row)
+        placed.append(Line(text, confidence, row_top, max(row_bottom, row_top + 1), round(row[0].word_height * scale)))
+    return placed

@@ -17,7 +17,7 @@ import re
 from dataclasses import dataclass
 from decimal import Decimal
 
-_MONEY = re.compile(r"(?<![\d.,])(-?)(\d{1,3}(?:,\d{3})+|\d+)\s?[.,]\s?(\d{2})(?![\d])(-?)")
+_MONEY = re.compile(r"(?<![\d.,])(-?)(\d{1,3}(?:,\d{3})+|\d+)\s?(?:[.,]|\.\.)\s?(\d{2})(?![\d])(-?)")
 _LABEL_SLIPS = str.maketrans("0151|", "oisll")
 
 _BEST = re.compile(
@@ -37,7 +37,7 @@ _NOT_TOTAL = re.compile(
     r"|\bgst\b\s*@|@\s*\d+\s*%|\btax\b|\bvat\b|\bsst\b|\bgst\b(?!.*(?:in[ce]l|clusiv))|zwischensumme|mwst"
 )
 _SUMMARY = re.compile(r"summary|tax\s*code|amount\s*\(?rm\)?\s*tax|gst\s*\(?rm\)|\btax\s*\(rm\)|code\s+amount")
-_CASH = re.compile(r"cash|tender|paid|payment|visa|master|card|credit|debit")
+_CASH = re.compile(r"cash(?!ier)|tender|paid|payment|visa|master|card|credit|debit")
 _ROUNDING = re.compile(r"r[o0]u[nr]\s*d|adj")
 _CHANGE = re.compile(r"change|chanqe|baki|kembali")
 
@@ -67,6 +67,11 @@ def label_of(text: str) -> str:
 
 # At the end of a labelled line only: "RM 28 60" (the point lost), "174.9" (a cent digit lost).
 _LOOSE_END = re.compile(r"(?<![\d.,])(\d{1,5})(?:\s|[.,]\s?)(\d{1,2})\W{0,3}$")
+# "Total Sales (Excluding GST) 5142": the point lost.
+_POINT_LOST = re.compile(r"(?<![\d.,])(\d{1,4})(\d{2})\W{0,3}$")
+# "TOTAL 42.004": a speck after the cents read as a third decimal.
+_SPECK = re.compile(r"(?<![\d.,])(\d{1,4})[.,](\d{2})\d\W{0,3}$")
+_SPECKLED_TOTAL = re.compile(r"^\W*(?:grand\s*|net+\s*)?t[o0]ta[l1i]\b")
 
 
 def amount_for(lines: list[str], index: int) -> Decimal | None:
@@ -76,6 +81,12 @@ def amount_for(lines: list[str], index: int) -> Decimal | None:
     loose = _LOOSE_END.search(lines[index])
     if loose and sum(ch.isalpha() for ch in lines[index]) >= 2:
         return Decimal(f"{loose.group(1)}.{loose.group(2).ljust(2, '0')}")
+    point_lost = _POINT_LOST.search(lines[index])
+    if point_lost is None and _SPECKLED_TOTAL.search(label_of(lines[index])):
+        # Only on a total's own line: on a cash line "106.006" is as likely "100.06".
+        point_lost = _SPECK.search(lines[index])
+    if point_lost and sum(ch.isalpha() for ch in lines[index]) >= 2:
+        return Decimal(f"{point_lost.group(1)}.{point_lost.group(2)}")
     # A label alone on its line: the amount printed under it, on a line of its own.
     if index + 1 < len(lines):
         below = lines[index + 1]

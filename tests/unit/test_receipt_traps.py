@@ -135,6 +135,72 @@ CHANGE DUE 10.00"""
     assert parse_receipt(text, TODAY, MY).total == "10.00"
 
 
+def test_a_subtotal_whose_point_was_lost_still_checks_the_total():
+    # "51.42" read as "5142", and the 5 of the total read as a 6.
+    text = """AIK HUAT HARDWARE ENTERPRISE
+Date: 06/03/2018
+Total Qty: 7 51.42
+Total Sales (Excluding GST) 5142
+Total GST 3.08
+Rounding 0.00
+Total Sales (Inclusive of GST) 64.50"""
+
+    assert parse_receipt(text, TODAY, MY).total == "54.50"
+
+
+def test_a_speck_after_the_cents_is_not_a_third_decimal():
+    text = """SLF CASH & CARRY
+Date: 16/03/2018
+ROYAL BAKING POWDER 450G
+TOTAL 48.004
+GOODS SOLD ARE NOT RETURNABLE"""
+
+    assert parse_receipt(text, TODAY, MY).total == "48.00"
+
+
+def test_with_a_rounding_line_a_misread_total_is_repaired_to_the_rounded_amount():
+    # The tax summary gives 106.10 + 6.37 = 112.47; after the rounding line the bill is 112.45.
+    # The total read "112.46" is one digit away from both: the receipt rounds, so 112.45.
+    text = """SYARIKAT PERNIAGAAN GIN KEE
+Date: 04/01/2018
+Total GST (RM) 6.37
+Rounding (RM) : -0.02
+Total (RM) : 112.46
+Change (RM) : 0.00
+GST SUMMARY
+Tax Code Amount GST
+SR 6 106.10 6.37"""
+
+    assert parse_receipt(text, TODAY, MY).total == "112.45"
+
+
+def test_a_doubled_point_in_the_cash_line_still_checks_the_total():
+    text = """SECRET RECIPE CAKES & CAFE SDN BHD
+Date 22/02/2018
+Grand Total obs, 00
+(Bill Inclusive of 6% GST : RM2.21)
+| Cash RM50..00 |
+Change RM11.00"""
+
+    assert parse_receipt(text, TODAY, MY).total == "39.00"
+
+
+@pytest.mark.parametrize(
+    "paid_lines",
+    [
+        "Cashier :F T8303 Ctr 302\nChange 0.08",  # the cashier is no cash payment
+        "RM CASH ~~ 106.006\nCHANGE 71.36",  # 100.06 or 106.00: a garbled cash line settles nothing
+    ],
+)
+def test_no_total_is_made_up_from_a_line_that_only_looks_like_a_payment(paid_lines: str):
+    text = f"""KING'S CONFECTIONERY S/B
+Date 11/03/18
+{paid_lines}
+GOODS SOLD ARE NOT RETURNABLE"""
+
+    assert parse_receipt(text, TODAY, MY).total is None
+
+
 def test_with_no_total_line_legible_the_total_is_what_was_paid():
     text = """LIM SENG THO HARDWARE TRADING
 Date 29/12/2017 11:41
@@ -281,6 +347,20 @@ def test_shop_name_skips_titles_and_logo_noise():
 )
 def test_a_name_printed_over_two_lines_is_joined_again(top: list[str], name: str):
     assert merchant([Line(text, 90.0) for text in top]) == name
+
+
+@pytest.mark.parametrize(
+    ("read", "name"),
+    [
+        ("MR. D.1.¥. (M) SDN BHD", "MR. D.I.Y. (M) SDN BHD"),  # symbols OCR reads for letters
+        ("KING'S CONFECTIONERY $/B 273500-U (6KJ)", "KING'S CONFECTIONERY S/B"),  # number after S/B cut off
+        ("KING’S CONFECTIONERY §/B8 273500-U (KSB)", "KING’S CONFECTIONERY S/B"),
+    ],
+)
+def test_a_name_ocr_garbled_with_symbols_is_repaired(read: str, name: str):
+    lines = [Line("tan woon yann", 92.0), Line(read, 80.0), Line("(CO.REG :860671-D)", 75.0)]
+
+    assert merchant(lines) == name
 
 
 def test_one_phone_region_setting_for_every_parser(monkeypatch):
