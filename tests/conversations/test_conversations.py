@@ -24,11 +24,19 @@ pytestmark = pytest.mark.e2e
 HERE = Path(__file__).parent
 SETS = sets_in(HERE)
 # Turn rates measured with the strict judge on the merged code (`crmbot eval --conversations-only
-# --jobs 2 --set own --set batch1 --set batch2 --set batch3 --set blind`, 2026-12-07) -- see
-# docs/conversation-judge.md. The order numbers are seeded per conversation, but replies under
-# load can still arrive late on the web chat and earlier rounds saw a turn or two move between
-# runs, so each gate sits MARGIN below the measured rate: about four turns of ~170, three of ~120.
-MEASURED_TURN_RATE = {"own": 165 / 166, "blind": 159 / 187, "batch1": 82 / 124, "batch2": 69 / 113, "batch3": 86 / 127}
+# --jobs 2 --set own --set batch1 --set batch2 --set batch3 --set blind --set languages`, 2026-12-07,
+# second round) -- see docs/conversation-judge.md. The order numbers are seeded per conversation, but
+# replies under load can still arrive late on the web chat, and two trainings of the same data can
+# read a borderline message differently, so each gate sits MARGIN below the measured rate: about
+# four turns of ~170, three of ~120, one of 65.
+MEASURED_TURN_RATE = {
+    "own": 170 / 174,
+    "blind": 155 / 187,
+    "batch1": 108 / 124,
+    "batch2": 85 / 113,
+    "batch3": 94 / 127,
+    "languages": 58 / 65,
+}
 MARGIN = 0.025
 UNGATED = {"heldout", "heldout2"}
 # Conversations run two at a time: the stack waits on its action server and database as much as
