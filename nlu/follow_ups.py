@@ -206,7 +206,12 @@ QUESTIONS: tuple[tuple[str, str, re.Pattern[str]], ...] = (
     (
         "invoice",
         "self_service",
-        re.compile(r"\b(?:myself|next time|find it|download|where (?:do|can) i (?:find|get|see))\b", _I),
+        # "find it", but not "I can't find it there": that customer wants the copy sent.
+        re.compile(
+            r"\b(?:myself|next time|download|where (?:do|can) i (?:find|get|see))\b"
+            r"|(?<!n't )(?<!nt )(?<!not )(?<!never )\bfind it\b",
+            _I,
+        ),
     ),
     (
         "payment_methods",

@@ -10,6 +10,7 @@ from actions.follow_ups import ActionFollowUp
 from nlu.follow_ups import follow_up
 
 RETURN_OPENED = "I've opened return R-00031 for the yoga mat from order A-12345. We'll email you a free return label."
+INVOICE_SHOWN = "The invoice for order A-12345 is in your account under Account > Orders."
 ERASURE = (
     "Confirmed. Your request to delete your personal data is ticket T-00044. Our team completes it within 30 days."
 )
@@ -79,6 +80,9 @@ def test_a_short_question_about_the_last_answer_is_a_follow_up_on_its_topic(text
         ("when will my order arrive", ERASURE),  # nothing about the erasure
         ("is sending it back free?", "Hi! I'm the shop assistant."),  # nothing was returned
         ("it's 249439", "Thanks, the code is right. This chat is now linked to your account."),  # no code expected
+        # Could not find it where the assistant said: a request for a copy, not "where do I find it?".
+        ("I can't find it there, please send me the invoice", INVOICE_SHOWN),
+        ("i cant find it in my account", INVOICE_SHOWN),
     ],
 )
 def test_other_requests_are_no_follow_ups(text, bot):
