@@ -25,15 +25,15 @@ HERE = Path(__file__).parent
 SETS = sets_in(HERE)
 # Turn rates measured with the strict judge on the merged code (`crmbot eval --conversations-only
 # --jobs 2 --set own --set batch1 --set batch2 --set batch3 --set blind --set languages`, 2026-12-07,
-# second round) -- see docs/conversation-judge.md. The order numbers are seeded per conversation, but
+# second round, with the faulty-product complaints) -- see docs/conversation-judge.md. The order numbers are seeded per conversation, but
 # replies under load can still arrive late on the web chat, and two trainings of the same data can
 # read a borderline message differently, so each gate sits MARGIN below the measured rate: about
 # four turns of ~170, three of ~120, one of 65.
 MEASURED_TURN_RATE = {
-    "own": 170 / 174,
-    "blind": 155 / 187,
+    "own": 172 / 174,
+    "blind": 164 / 187,
     "batch1": 108 / 124,
-    "batch2": 85 / 113,
+    "batch2": 84 / 113,
     "batch3": 94 / 127,
     "languages": 58 / 65,
 }
