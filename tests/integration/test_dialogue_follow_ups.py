@@ -11,15 +11,9 @@ from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy import select
 
 from crm_store.models import Order, Shipment
-from tests.support.action_calls import DOMAIN, an_order, linked_chat, point_actions_at, replies, tracker
+from tests.support.action_calls import DOMAIN, an_order, replies, tracker
 
 ANSWERED = [{"event": "action", "name": "action_check_order"}]
-
-
-@pytest.fixture
-def chat(uow_factory, monkeypatch):  # type: ignore[no-untyped-def]
-    point_actions_at(monkeypatch, uow_factory)
-    return linked_chat(uow_factory)
 
 
 def shipped(uow_factory, owner: int) -> tuple[str, datetime]:  # type: ignore[no-untyped-def]

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-import pytest
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy import select
 
@@ -13,13 +12,7 @@ from crm_store import stages
 from crm_store.models import Order, Return, Ticket
 from crm_store.services import returns
 from crm_store.settings import Settings
-from tests.support.action_calls import DOMAIN, an_order, linked_chat, point_actions_at, replies, slot, tracker
-
-
-@pytest.fixture
-def chat(uow_factory, monkeypatch):  # type: ignore[no-untyped-def]
-    point_actions_at(monkeypatch, uow_factory)
-    return linked_chat(uow_factory)
+from tests.support.action_calls import DOMAIN, an_order, replies, slot, tracker
 
 
 def out_of_scope(sender: str, text: str, said_before: str | None = None) -> tuple[CollectingDispatcher, list]:

@@ -6,19 +6,12 @@ from __future__ import annotations
 import asyncio
 from datetime import datetime, timedelta
 
-import pytest
 from rasa_sdk.executor import CollectingDispatcher
 
 from crm_store import stages
 from crm_store.models import Return
 from crm_store.services import returns
-from tests.support.action_calls import DOMAIN, an_order, linked_chat, point_actions_at, replies, tracker
-
-
-@pytest.fixture
-def chat(uow_factory, monkeypatch):  # type: ignore[no-untyped-def]
-    point_actions_at(monkeypatch, uow_factory)
-    return linked_chat(uow_factory)
+from tests.support.action_calls import DOMAIN, an_order, replies, tracker
 
 
 def test_which_order_is_asked_in_french_with_french_buttons(uow_factory, chat):

@@ -9,19 +9,12 @@ from __future__ import annotations
 import asyncio
 from datetime import datetime
 
-import pytest
 from rasa_sdk.executor import CollectingDispatcher
 
 from crm_store.services.order_resolver import resolve_order
-from tests.support.action_calls import DOMAIN, an_order, linked_chat, point_actions_at, replies, slot, tracker
+from tests.support.action_calls import DOMAIN, an_order, replies, slot, tracker
 
 NOW = datetime.utcnow()
-
-
-@pytest.fixture
-def chat(uow_factory, monkeypatch):  # type: ignore[no-untyped-def]
-    point_actions_at(monkeypatch, uow_factory)
-    return linked_chat(uow_factory)
 
 
 def test_the_service_picks_by_item_words_over_the_customers_own_orders(uow_factory, chat):

@@ -6,19 +6,12 @@ from __future__ import annotations
 import uuid
 from datetime import datetime, timedelta
 
-import pytest
 from rasa_sdk.executor import CollectingDispatcher
 
 from crm_store import stages
 from crm_store.models import ConversationNote, Message, Ticket
 from crm_store.services import tickets
-from tests.support.action_calls import DOMAIN, linked_chat, point_actions_at, replies, tracker
-
-
-@pytest.fixture
-def chat(uow_factory, monkeypatch):  # type: ignore[no-untyped-def]
-    point_actions_at(monkeypatch, uow_factory)
-    return linked_chat(uow_factory)
+from tests.support.action_calls import DOMAIN, replies, tracker
 
 
 def ask(sender: str, text: str) -> str:

@@ -3,18 +3,11 @@ action against a real CRM (SQLite and PostgreSQL)."""
 
 from __future__ import annotations
 
-import pytest
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy import select
 
 from crm_store.models import Handoff, Order, Ticket
-from tests.support.action_calls import DOMAIN, an_order, linked_chat, point_actions_at, replies, slot, tracker
-
-
-@pytest.fixture
-def chat(uow_factory, monkeypatch):  # type: ignore[no-untyped-def]
-    point_actions_at(monkeypatch, uow_factory)
-    return linked_chat(uow_factory)
+from tests.support.action_calls import DOMAIN, an_order, replies, slot, tracker
 
 
 def tickets_of(engine, customer_id: int) -> list[tuple]:  # type: ignore[no-untyped-def]

@@ -120,9 +120,10 @@ def test_six_digits_when_no_code_was_sent_are_not_checked_as_a_code(uow_factory,
     assert "utter_code_wrong" not in replies(dispatcher) and "utter_account_linked" not in replies(dispatcher)
 
 
-def test_a_spaced_code_read_as_out_of_scope_still_links_while_a_code_is_expected(engine, uow_factory, visitor, capsys):
+def code_sent_after_where_is_my_order(uow_factory, visitor, capsys) -> tuple[str, str, list[dict], str]:  # type: ignore[no-untyped-def]
+    """A visitor with a shipped order asked where it is and gave their email: the code went out.
+    (sender, order number, the chat so far, the code)."""
     from actions.answers import ActionAnswer
-    from actions.everyday import ActionOutOfScope
 
     sender, owner, email = visitor
     number = an_order(uow_factory, owner, "shipped", "desk lamp", 3)
@@ -132,8 +133,13 @@ def test_a_spaced_code_read_as_out_of_scope_still_links_while_a_code_is_expected
         first, tracker(sender, email, {}, history, entities=[{"entity": "email", "value": email}]), DOMAIN
     )
     code = printed_code(capsys)
+    return sender, number, [*history, user(email, "inform"), bot(replies(first))], code
 
-    history += [user(email, "inform"), bot(replies(first))]
+
+def test_a_spaced_code_read_as_out_of_scope_still_links_while_a_code_is_expected(engine, uow_factory, visitor, capsys):
+    from actions.everyday import ActionOutOfScope
+
+    sender, number, history, code = code_sent_after_where_is_my_order(uow_factory, visitor, capsys)
     second = CollectingDispatcher()
     events = ActionOutOfScope().run(
         second, tracker(sender, f"{code[:3]} {code[3:]}", {}, history, intent="out_of_scope"), DOMAIN
@@ -146,16 +152,7 @@ def test_a_spaced_code_read_as_out_of_scope_still_links_while_a_code_is_expected
 def test_a_code_inside_a_sentence_links_while_a_code_is_expected(engine, uow_factory, visitor, capsys):
     from actions.answers import ActionAnswer
 
-    sender, owner, email = visitor
-    number = an_order(uow_factory, owner, "shipped", "desk lamp", 3)
-    history = [user("where is my order?", "order_status"), bot("Which order is it about?", "utter_ask_order_id")]
-    first = CollectingDispatcher()
-    ActionAnswer().run(
-        first, tracker(sender, email, {}, history, entities=[{"entity": "email", "value": email}]), DOMAIN
-    )
-    code = printed_code(capsys)
-
-    history += [user(email, "inform"), bot(replies(first))]
+    sender, number, history, code = code_sent_after_where_is_my_order(uow_factory, visitor, capsys)
     second = CollectingDispatcher()
     events = ActionAnswer().run(second, tracker(sender, f"alright, got it: {code} thanks", {}, history), DOMAIN)
 
