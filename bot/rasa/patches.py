@@ -61,6 +61,11 @@ PATCHES: tuple[Patch, ...] = (
     ),
     Patch("event_kinds_table", speedups.event_kinds_table, ("rasa.shared.core.events:Event.resolve_by_type",)),
     Patch(
+        "lean_action_payload",
+        speedups.lean_action_payload,
+        ("rasa.core.actions.action:RemoteAction._action_call_format",),
+    ),
+    Patch(
         "no_silent_fallback",
         guards.no_silent_fallback,
         (

@@ -103,3 +103,26 @@ def test_mask_hides_emails_phones_and_message_texts_but_not_ids(line, gone, kept
     assert kept in masked
     if gone:
         assert gone not in masked
+
+
+def test_memory_counting_starts_no_thread_per_hit_and_still_drops_expired_keys(monkeypatch):
+    import threading
+
+    from crm_store.rate_limits import InlineExpiryMemory
+
+    limiter = Limiter()  # the library starts one timer when its storage is made; none after
+    started = []
+    real_start = threading.Thread.start
+    monkeypatch.setattr(threading.Thread, "start", lambda self: (started.append(self), real_start(self))[1])
+    memory = limiter._memory.storage
+    assert isinstance(memory, InlineExpiryMemory)
+
+    for i in range(200):
+        assert limiter.hit(f"chat-{i}", 5, 1)
+        time.sleep(0.0005)  # longer than nothing: the library's timer (10 ms) would finish between some hits
+    assert started == []
+    assert len(memory.events) == 200
+
+    time.sleep(1.1)  # every window is over; the next hit sweeps them
+    assert limiter.hit("chat-new", 5, 1)
+    assert len(memory.events) == 1 and "chat-new" in next(iter(memory.events))

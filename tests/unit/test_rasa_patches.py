@@ -19,6 +19,7 @@ PINNED = {
     "rasa.core.actions.action:RemoteAction._validate_action_result": "f8cdb4be68123961",
     "rasa.core.actions.action:RemoteAction.action_response_format_spec": "091b74aa3738d126",
     "rasa.core.actions.action:RemoteAction.run": "ccabf6f1160d527a",
+    "rasa.core.actions.action:RemoteAction._action_call_format": "428795b944f22edb",
     "rasa.utils.endpoints:EndpointConfig.session": "e55aa13d9d4fb4bc",
     "rasa.utils.endpoints:EndpointConfig.request": "ccdb778aed8208e2",
     "rasa.shared.core.events:Event.resolve_by_type": "b5cf570fa7f286c7",

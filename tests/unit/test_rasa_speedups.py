@@ -13,7 +13,7 @@ from rasa.core.actions.action import RemoteAction
 from rasa.shared.core.events import Event, SlotSet, UserUttered
 from rasa.shared.utils.common import all_subclasses
 
-from bot.rasa.patches import install_patches
+from bot.rasa.patches import install_patches, original
 from bot.rasa.speedups import _EventsCheck
 
 SPEC = RemoteAction.action_response_format_spec()
@@ -106,3 +106,29 @@ def test_each_event_kind_resolves_to_the_class_rasas_walk_finds() -> None:
     with pytest.raises(ValueError):
         Event.resolve_by_type("no such kind")
     assert isinstance(Event.from_parameters({"event": "user", "text": "hi", "parse_data": {}}), UserUttered)
+
+
+def test_an_action_call_carries_rasas_payload_with_the_domain_minus_its_responses() -> None:
+    from pathlib import Path
+
+    from rasa.shared.core.domain import Domain
+    from rasa.shared.core.trackers import DialogueStateTracker
+    from rasa.utils.endpoints import EndpointConfig
+
+    install_patches()
+    domain = Domain.load(str(Path(__file__).resolve().parents[2] / "domain.yml"))
+    tracker = DialogueStateTracker.from_events("lean-1", [UserUttered("where is my order?")])
+    action = RemoteAction("validate_order_form", EndpointConfig("http://localhost:5055/webhook"))
+
+    rasas = original("rasa.core.actions.action:RemoteAction._action_call_format")(action, tracker, domain)
+    ours = action._action_call_format(tracker, domain)
+
+    assert rasas["domain"]["responses"]  # what is left out is there to leave out
+    assert {k: v for k, v in ours.items() if k != "domain"} == {k: v for k, v in rasas.items() if k != "domain"}
+    assert ours["domain"] == {k: v for k, v in rasas["domain"].items() if k != "responses"}
+    assert ours["domain"]["forms"] and ours["domain"]["slots"]  # what the forms' validation reads
+    # Built once per domain: the next call reuses it; another domain gets its own.
+    assert action._action_call_format(tracker, domain)["domain"] is ours["domain"]
+    other = Domain.from_dict({**domain.as_dict(), "slots": {}, "forms": {}})
+    sent = action._action_call_format(tracker, other)["domain"]
+    assert sent == {k: v for k, v in other.as_dict().items() if k != "responses"} and sent != ours["domain"]
