@@ -156,11 +156,17 @@ def fill(value: Any, values: dict[str, str]) -> Any:
     return value
 
 
-def demo_code_in(log_path: Path, email: str) -> str | None:
-    """The last one-time code `crmbot run` printed for `email` (LINK_CODE_DELIVERY=console)."""
+def demo_code_in(log_path: Path, email: str, since: int = 0, first: bool = False) -> str | None:
+    """The last (or `first`) one-time code `crmbot run` printed for `email` (LINK_CODE_DELIVERY=console)
+    after byte `since` of the log. The log shows the email masked (`a***@example.com`), which another
+    conversation running at the same time may share, so callers look for the first code after where
+    the log stood before the turn that asked for it."""
     masked = f"{email[0]}***@{email.split('@')[1]}"
-    found = re.findall(r"one-time code (\d{6}) for " + re.escape(masked), log_path.read_text(errors="replace"))
-    return found[-1] if found else None
+    with log_path.open("rb") as log:
+        log.seek(since)
+        text = log.read().decode(errors="replace")
+    found = re.findall(r"one-time code (\d{6}) for " + re.escape(masked), text)
+    return (found[0] if first else found[-1]) if found else None
 
 
 def run_conversation(
@@ -202,12 +208,19 @@ def _turns(
     allowed = dict(given.counts)
     stated_orders: set[str] = set()
     users_before, form = 0, None
+    # Where the stack's log stood before the previous turn and at the start: a code this conversation
+    # asked for is after one of them (usually the first: the turn before `{code}` asked for it).
+    log_at_start = log_before_previous = log_before = log_path.stat().st_size if log_path is not None else 0
     for index, turn in enumerate(conv.get("turns") or [], start=1):
         text = "/session_start" if turn.get("new_session") else fill(str(turn.get("user", "")), given.values)
+        if log_path is not None:
+            log_before_previous, log_before = log_before, log_path.stat().st_size
         if "{code}" in text and log_path is not None:
             deadline = time.monotonic() + crm_wait
+            email = str(given.values.get("email", ""))
             while (
-                code := demo_code_in(log_path, str(given.values.get("email", "")))
+                code := demo_code_in(log_path, email, since=log_before_previous, first=True)
+                or demo_code_in(log_path, email, since=log_at_start)
             ) is None and time.monotonic() < deadline:
                 time.sleep(0.3)
             text = text.replace("{code}", code or "000000")

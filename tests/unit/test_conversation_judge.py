@@ -222,3 +222,23 @@ def test_given_returns_and_tickets_name_a_given_order_and_its_item():
     assert "given return 1: 'backpack' is not in order 1" in errors
     assert any("status 'lost'" in e for e in errors) and any("kind 'swap'" in e for e in errors)
     assert not any("placeholder" in e for e in errors)
+
+
+def test_the_code_read_from_the_log_is_the_one_sent_after_this_conversations_request(tmp_path):
+    """Two conversations at once whose emails mask alike (a***@example.com): each reads its own code."""
+    from bot.conversation_suite import demo_code_in
+
+    log = tmp_path / "stack.log"
+    line = "[demo] one-time code {} for {}***@example.com (linking); valid for 10 minutes\n"
+    log.write_text(line.format(111111, "a"))  # an earlier conversation's
+    mine_from = log.stat().st_size  # before the turn that asked for mine
+    with log.open("a") as out:
+        out.write(line.format(222222, "a"))  # mine
+        out.write(line.format(333333, "b"))
+        out.write(line.format(444444, "a"))  # another conversation's, asked for a moment later
+
+    assert demo_code_in(log, "anna.1f2e@example.com", since=mine_from, first=True) == "222222"
+    assert demo_code_in(log, "alex.9c0d@example.com") == "444444"  # no offset: the last one for the mask
+    assert demo_code_in(log, "bo.77aa@example.com", since=mine_from, first=True) == "333333"
+    assert demo_code_in(log, "carl.0000@example.com") is None
+    assert demo_code_in(log, "anna.1f2e@example.com", since=log.stat().st_size, first=True) is None
