@@ -76,7 +76,9 @@ class WebChat:
         self._confirmed = confirmed
 
     def open(self) -> None:
-        self.client.connect(self.rasa_url, socketio_path="/socket.io", transports=["polling"])
+        # wait_timeout: the namespace handshake may take seconds on a busy machine (the default 1 s
+        # failed a test conversation with "Unexpected connection error" at load average 13).
+        self.client.connect(self.rasa_url, socketio_path="/socket.io", transports=["polling"], wait_timeout=20)
         self.client.emit("session_request", {"session_id": None})
         deadline = time.monotonic() + 20
         while not self._confirmed and time.monotonic() < deadline:

@@ -39,7 +39,7 @@ def server(tmp_path_factory):
 
 @pytest.fixture()
 def http(server):
-    with httpx.Client(base_url=server.url, timeout=10) as client:
+    with httpx.Client(base_url=server.url, timeout=30) as client:
         yield client
 
 
@@ -67,7 +67,9 @@ class SocketUser:
     async def connect(self, url: str, token: str | None, headers: dict | None = None) -> str:
         """Ask for the session of `token`; returns the session id the server confirms."""
         # Polling: the websocket transport of python-engineio needs a newer aiohttp than Rasa pins.
-        await self.client.connect(url, transports=["polling"], socketio_path="/socket.io", headers=headers or {})
+        await self.client.connect(
+            url, transports=["polling"], socketio_path="/socket.io", headers=headers or {}, wait_timeout=20
+        )
         await self.client.emit("session_request", {"session": token})
         kind, self.token = await self.next("session_confirm")
         self.session_id = plain_id(self.token)
@@ -229,7 +231,7 @@ async def test_good_image_is_stored_and_delivered_to_rasa_as_send_photo(server, 
     session_id = await user.connect(server.url, new_session_id())
     body = png_bytes(64, 48)
 
-    async with httpx.AsyncClient(base_url=server.url) as http:
+    async with httpx.AsyncClient(base_url=server.url, timeout=30) as http:  # a loaded machine is slow, not broken
         reply = await http.post(
             "/chat/upload",
             data={"session": user.token, "display_name": "Ada"},
@@ -336,7 +338,7 @@ async def test_history_is_the_crm_transcript_of_the_session(server, user):
     await user.say("/order_status")
     await user.next("bot_uttered")
 
-    async with httpx.AsyncClient(base_url=server.url) as http:
+    async with httpx.AsyncClient(base_url=server.url, timeout=30) as http:  # a loaded machine is slow, not broken
         for _ in range(50):  # ingestion of the last reply may trail the socket event by a moment
             history = (await http.post("/chat/history", data={"session": user.token})).json()
             if len(history["messages"]) == 4:
@@ -373,7 +375,7 @@ async def test_no_one_reads_a_session_history_with_its_id_alone(server, user):
     await user.say("my secret order question")
     await user.next("bot_uttered")
 
-    async with httpx.AsyncClient(base_url=server.url) as http:
+    async with httpx.AsyncClient(base_url=server.url, timeout=30) as http:  # a loaded machine is slow, not broken
         by_id = await http.post("/chat/history", data={"session": session_id})
         old_style = await http.get("/chat/history", params={"session_id": session_id})
         forged = await http.post("/chat/history", data={"session": f"{session_id}.AAAAAAAAAAAAAAAAAAAAAAAAAAA"})
@@ -386,7 +388,10 @@ async def test_no_one_reads_a_session_history_with_its_id_alone(server, user):
 def test_history_when_the_crm_database_is_down_is_a_503_and_chat_goes_on(tmp_path):
     # Nothing listens on port 1: every connection to this database fails at once.
     down = {"DATABASE_URL": "postgresql://crm@127.0.0.1:1/crm", "WEBCHAT_SECRET": SECRET}
-    with WebchatServer(tmp_path, env=down, crm=False, delay=0.05) as srv, httpx.Client(base_url=srv.url) as http:
+    with (
+        WebchatServer(tmp_path, env=down, crm=False, delay=0.05) as srv,
+        httpx.Client(base_url=srv.url, timeout=30) as http,
+    ):
         reply = http.post("/chat/history", data={"session": new_session_id()})
         page = http.get("/chat")
 
@@ -471,7 +476,7 @@ async def test_messages_per_minute_per_session_are_limited(strict_server):
 
 def test_uploads_per_session_and_hour_are_limited(strict_server):
     token = new_session_id()
-    with httpx.Client(base_url=strict_server.url) as http:
+    with httpx.Client(base_url=strict_server.url, timeout=30) as http:
         statuses = [upload(http, token, f"{i}.png", png_bytes(8, 8), "image/png").status_code for i in range(3)]
         last = upload(http, token, "x.png", png_bytes(8, 8), "image/png").json()
 
