@@ -8,10 +8,36 @@ often, or again after a failure, is safe. `crmbot digest preview` writes what a 
 
 from __future__ import annotations
 
-from analytics.digest.delivery import send_digest_now, send_due_digests
-from analytics.digest.periods import Period, last_complete
-from analytics.digest.render import render_html, render_text, subject
-from analytics.digest.report import SECTIONS, Digest, build_digest
+import importlib
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from analytics.digest.delivery import send_digest_now, send_due_digests
+    from analytics.digest.periods import Period, last_complete
+    from analytics.digest.render import render_html, render_text, subject
+    from analytics.digest.report import SECTIONS, Digest, build_digest
+
+# Loaded when first asked for: they need pandas and matplotlib, and every `crmbot` command (even
+# `crmbot --help`) imports this package to register `crmbot digest`.
+_HOME = {
+    "send_digest_now": "delivery",
+    "send_due_digests": "delivery",
+    "Period": "periods",
+    "last_complete": "periods",
+    "render_html": "render",
+    "render_text": "render",
+    "subject": "render",
+    "SECTIONS": "report",
+    "Digest": "report",
+    "build_digest": "report",
+}
+
+
+def __getattr__(name: str) -> object:
+    if name in _HOME:
+        return getattr(importlib.import_module(f"analytics.digest.{_HOME[name]}"), name)
+    raise AttributeError(name)
+
 
 __all__ = [
     "SECTIONS",
