@@ -21,8 +21,9 @@ from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.exc import SQLAlchemyError
 
 from actions.common import crm, crm_or_apology, customer_id, session_events
-from actions.delivery import ActionParcelMissing
+from actions.delivery import ActionParcelMissing, looked_already
 from actions.everyday import ActionInvoiceCopy
+from actions.faults import ActionOfferRemedy
 from actions.forms import emoji_only, looks_like_bad_order_number, order_number, yes_or_no
 from actions.handoff import ActionHandoff
 from actions.leads import details_in
@@ -36,6 +37,7 @@ from actions.pending_code import code_expected
 from actions.refunds import ActionRefundStatus
 from actions.forms import answer_when_back
 from actions.tickets import (
+    OFFERS,
     ActionOpenTicket,
     ActionTicketStatus,
     acknowledge_waiting,
@@ -52,6 +54,7 @@ _PURPOSES = {
     "payment": ActionPaymentProblem,
     "refund": ActionRefundStatus,
     "invoice": ActionInvoiceCopy,
+    "remedy": ActionOfferRemedy,
 }
 _CLOSING = re.compile(
     r"\b(that'?s (?:all|it|everything)|nothing(?: else)?|all good|no(?:pe)?,? thanks?|i'?m good|bye)\b", re.I
@@ -155,6 +158,9 @@ class ActionAnswer(Action):
         waiting = acknowledge_waiting(dispatcher, tracker)  # "ok then I'll wait and see": not a yes to a ticket
         if waiting is not None:
             return waiting
+        if asked in OFFERS and looked_already(text):
+            # "checked, nothing there" to the claim or the link offered: whatever yes / no it read as, a yes.
+            return ActionOpenTicket().run(dispatcher, tracker, domain)
         if asked == "details:complaint" and text.strip() and not answer:
             return ActionOpenTicket().run(dispatcher, tracker, domain)
         rated = _rating(text)

@@ -15,7 +15,8 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from actions.account import ActionVerifyCode
 from actions.common import crm, crm_or_apology, customer_id, last_turn_action, run_action, session_events
-from actions.forms import order_not_on_account
+from actions.forms import bad_order_number_in, order_not_on_account, order_number, visitor_email
+from actions.problems import fault_without_request
 from actions.resolving import ask_for_order, order_in_focus
 from actions.pending_code import code_expected
 from crm_store.errors import CrmError, OrderNotFound
@@ -100,6 +101,9 @@ class ActionOutOfScope(Action):
             # Six digits typed with a space ("117 023") may read as nothing the classifier knows;
             # while a code is expected they are the code.
             return ActionVerifyCode().run(dispatcher, tracker, domain)
+        answered = what_it_plainly_is(dispatcher, tracker, domain)
+        if answered is not None:
+            return answered
         kind = shop_answers.everyday_request(text)
         settings = get_settings()
         if kind == shop_answers.INVOICE:
@@ -145,6 +149,23 @@ class ActionOutOfScope(Action):
             return run_action(follow_up, dispatcher, tracker, domain)
         dispatcher.utter_message(response="utter_out_of_scope")
         return []
+
+
+def what_it_plainly_is(dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict] | None:
+    """A message the classifier could not place (out of scope, or unsure) that plainly is one of ours: an
+    order number too short to be one ("can you check A-1042"), a visitor's email with a request, a faulty
+    or incomplete item told calmly. None for anything else."""
+    text = tracker.latest_message.get("text") or ""
+    if bad_order_number_in(text) and not order_number(text):
+        # Whatever the rest meant, the number is the problem: say what an order number looks like.
+        dispatcher.utter_message(response="utter_order_id_invalid")
+        return [SlotSet("requested_info", "order:status")]
+    if visitor_email(tracker):
+        # "hi, my email is …, where's my order?": the code to that email first, the request after it.
+        return run_action("action_answer", dispatcher, tracker, domain)
+    if fault_without_request(text):
+        return run_action("action_offer_remedy", dispatcher, tracker, domain)
+    return None
 
 
 _PRODUCT_ACTIONS = ("action_product_availability", "action_product_info")

@@ -151,3 +151,18 @@ def item_problem(text: str) -> str | None:
     """The category of a problem with a delivered item ("arrived cracked", "no cable in the box"), if any."""
     category = reason_category(text)
     return category if category in _ITEM_PROBLEMS else None
+
+
+_FAULTS = ("damaged", "defective", "missing part")
+
+
+def fault_without_request(text: str) -> bool:
+    """A faulty, damaged or incomplete item told calmly with nothing asked for ("my speaker doesn't charge",
+    "no cable in the box"): answered with the remedies, not a ticket (actions/faults.py)."""
+    return (
+        item_problem(text) in _FAULTS
+        and len(problems_in(text)) <= 1
+        and not ticket_rules.asks_for_a_ticket(text)
+        and ticket_rules.tone(text) != ticket_rules.ANGRY
+        and escalation_cue(text) is None
+    )

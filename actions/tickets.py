@@ -11,14 +11,14 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import crm, crm_or_apology, customer_id, day, focused_order, last_turn_action
+from actions.common import crm, crm_or_apology, customer_id, day, focused_order, last_turn_action, run_action
 from actions.forms import acknowledge_waiting, last_user_text
 from actions.handover import hand_over
 from actions.locales import day as locale_day
 from actions.locales import language_of, phrase, ticket_status_word
 from crm_store.services import ticket_rules as rules
 from crm_store.services import ticket_updates, tickets
-from actions.problems import escalation_cue, is_frustrated, problems_in, reason_category
+from actions.problems import escalation_cue, fault_without_request, is_frustrated, problems_in, reason_category
 
 log = logging.getLogger(__name__)
 
@@ -99,6 +99,8 @@ def answer_warranty(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[
 
 
 DETAILS = "details:complaint"  # requested_info: "what happened?" after a complaint with no details
+# Claims other skills offered with "shall I …?" (requested_info): the yes goes back to the skill that offered it.
+OFFERS = {"ticket:parcel_missing": "action_parcel_missing", "ticket:reset_not_received": "action_resend_reset"}
 
 
 def asks_for_new_ticket(text: str) -> bool:
@@ -115,6 +117,9 @@ class ActionOpenTicket(Action):
             return claimed
         latest = (tracker.latest_message.get("intent") or {}).get("name")
         asked = tracker.get_slot("requested_info") or ""
+        if asked in OFFERS and not problems_in(tracker.latest_message.get("text") or ""):
+            # "yes" / "please do something" to the missing-parcel claim or the new reset link offered.
+            return run_action(OFFERS[asked], dispatcher, tracker, domain)
         # The message itself, unless it is only the "yes" to a ticket offered after an earlier message.
         text = (
             tracker.latest_message.get("text") or ""
@@ -161,6 +166,9 @@ class ActionOpenTicket(Action):
             return [SlotSet("requested_info", None)]
         cue = escalation_cue(text)
         kinds = [kind for kind, _ in problems]
+        if latest == "complaint" and asked != DETAILS and fault_without_request(text):
+            # "the speaker doesn't charge", "no cable in the box", told calmly: sorry and the remedies first.
+            return run_action("action_offer_remedy", dispatcher, tracker, domain)
         if latest == "complaint" and not kinds and _RETURN_WORDS.search(text) and reason_category(text) in _NO_FAULT:
             # "These shoes are too small, I want to send them back": a return, not a complaint about us.
             return [SlotSet("requested_info", None), FollowupAction("return_form")]

@@ -176,3 +176,10 @@ def test_a_company_is_read_from_the_ways_people_name_it():
     assert details_in("i'm Carla Bianchi, studio is Respiro Yoga, carla@respiroyoga.it")["company"] == "Respiro Yoga"
     found = details_in("Priya Nair here, purchasing at Lumen Labs BV. We'd like 150 usb-c chargers")
     assert (found["company"], found["contact_name"]) == ("Lumen Labs BV", "Priya Nair")
+
+
+def test_a_person_named_before_their_company_and_a_dotted_legal_form_are_read_whole():
+    found = details_in("need 40 phone cases. Lena Roth, Roth Media Solutions, lena@roth.example, +49 30 5551212")
+    assert (found["contact_name"], found["company"]) == ("Lena Roth", "Roth Media Solutions")
+    found = details_in("hello, this is Jan Novak from Modra Lampa s.r.o., jan@modralampa.example, +420 601 555 111")
+    assert (found["contact_name"], found["company"]) == ("Jan Novak", "Modra Lampa s.r.o.")

@@ -66,6 +66,21 @@ def after(*bot: str) -> list[tuple[str, str]]:
             "code:code",
         ),
         ("and when does it get here?", ATTEMPT.replace(" DPD made 1 delivery attempt", ""), "status:status"),
+        (
+            "had a look in the junk folder too, not there",
+            "If it still isn't there, our team can send you a new reset link by hand. Shall I open a ticket for that?",
+            "reset_offer:by_hand",
+        ),
+        (
+            "is there a discount at that volume?",
+            "Thank you, Ines! I've passed your enquiry to our business team as D-00031: Ines Vogt, Vogt GmbH.",
+            "lead:prices",
+        ),
+        (
+            "the people next door say nobody has it",
+            "Please check with your neighbours first. Shall I open the missing-parcel claim now?",
+            "parcel_missing:claim",
+        ),
     ],
 )
 def test_a_short_question_about_the_last_answer_is_a_follow_up_on_its_topic(text, bot, expected):

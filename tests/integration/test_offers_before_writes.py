@@ -1,0 +1,154 @@
+"""Answered first, written on the customer's word: a parcel recorded as delivered, a reset email that never
+came and a faulty item get the proof, what to check or the remedies, and a ticket only once the customer
+agrees or asks (docs/shop.md); a business enquiry typed in full is passed on at once. The real actions
+against a real CRM (SQLite and PostgreSQL)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from rasa_sdk import Action
+from rasa_sdk.executor import CollectingDispatcher
+from sqlalchemy import select
+
+from crm_store.models import Deal, Order, Shipment
+from tests.integration.test_ticket_writes import tickets_of
+from tests.support.action_calls import DOMAIN, an_order, replies, slot, tracker
+
+
+def a_delivered_parcel(uow_factory, owner: int, product: str, proof: str) -> str:  # type: ignore[no-untyped-def]
+    number = an_order(uow_factory, owner, "delivered", product, 6)
+    uow = uow_factory()
+    with uow:
+        order = uow.session.scalars(select(Order).where(Order.number == number)).one()
+        uow.session.add(
+            Shipment(
+                order_id=order.id,
+                carrier="DHL",
+                status="delivered",
+                dispatched_at=datetime.utcnow() - timedelta(days=5),
+                delivered_at=datetime.utcnow() - timedelta(days=2),
+                proof_of_delivery=proof,
+            )
+        )
+        uow.commit()
+    return number
+
+
+def run(action: Action, sender: str, text: str, intent: str, **slots):  # type: ignore[no-untyped-def]
+    dispatcher = CollectingDispatcher()
+    events = action.run(dispatcher, tracker(sender, text, slots, intent=intent), DOMAIN)
+    return dispatcher, events
+
+
+def test_a_missing_parcel_gets_the_proof_and_the_claim_offered_and_the_yes_opens_one_claim(engine, uow_factory, chat):
+    from actions.answers import ActionAnswer
+    from actions.delivery import ActionParcelMissing
+
+    sender, owner = chat
+    number = a_delivered_parcel(uow_factory, owner, "backpack", "left at the front door")
+
+    first, offered = run(
+        ActionParcelMissing(), sender, "the app says delivered but there is nothing here", "parcel_missing"
+    )
+    assert tickets_of(engine, owner) == []
+    assert "left at the front door" in replies(first) and "neighbours" in replies(first)
+    assert slot(offered, "requested_info") == "ticket:parcel_missing"
+
+    yes, _ = run(ActionAnswer(), sender, "yes", "affirm", requested_info="ticket:parcel_missing", order_id=number)
+
+    assert [(s, p) for s, p, *_ in tickets_of(engine, owner)] == [(f"Parcel not received: {number}", "high")]
+    assert number in replies(yes)
+
+
+def test_a_customer_who_already_asked_the_neighbours_gets_the_claim_at_once(engine, uow_factory, chat):
+    from actions.delivery import ActionParcelMissing
+
+    sender, owner = chat
+    number = a_delivered_parcel(uow_factory, owner, "backpack", "handed to a neighbour")
+
+    said, _ = run(
+        ActionParcelMissing(), sender, "marked as delivered but the neighbours haven't got it either", "parcel_missing"
+    )
+
+    rows = tickets_of(engine, owner)
+    assert len(rows) == 1 and "handed to a neighbour" in rows[0][3]
+    assert number in replies(said)
+
+
+def test_a_reset_email_that_never_came_gets_what_to_check_and_checking_again_sends_one_new_link(
+    engine, uow_factory, chat
+):
+    from actions.answers import ActionAnswer
+    from actions.login import ActionResendReset
+
+    sender, owner = chat
+
+    first, offered = run(ActionResendReset(), sender, "the password reset mail isn't arriving", "reset_not_received")
+    assert tickets_of(engine, owner) == [] and "spam" in replies(first)
+    asked = slot(offered, "requested_info")
+
+    run(ActionAnswer(), sender, "looked in spam as well, still nothing", "deny", requested_info=asked)
+    again, _ = run(ActionResendReset(), sender, "still no reset email", "reset_not_received", requested_info=asked)
+
+    assert [(s, p) for s, p, *_ in tickets_of(engine, owner)] == [("Password reset email not received", "high")]
+    assert "already open" in replies(again)
+
+
+def test_a_faulty_item_told_calmly_gets_the_remedies_for_its_order_and_no_ticket(engine, uow_factory, chat):
+    from actions.tickets import ActionOpenTicket
+
+    sender, owner = chat
+    number = an_order(uow_factory, owner, "delivered", "bluetooth speaker", 6)
+
+    dispatcher, _ = run(ActionOpenTicket(), sender, "my bluetooth speaker won't charge anymore", "complaint")
+
+    assert tickets_of(engine, owner) == []
+    offer = dispatcher.messages[-1]  # after "I've taken order …, the only one that fits"
+    assert offer["response"] == "utter_offer_remedy" and offer["order_id"] == number
+
+
+def test_an_order_number_too_short_read_as_out_of_scope_gets_the_format(uow_factory, chat):
+    from actions.everyday import ActionOutOfScope
+
+    sender, _ = chat
+
+    dispatcher, events = run(ActionOutOfScope(), sender, "could you look at A-204 for me", "out_of_scope")
+
+    assert [m.get("response") for m in dispatcher.messages] == ["utter_order_id_invalid"]
+    assert slot(events, "requested_info") == "order:status"
+
+
+def test_an_enquiry_typed_in_full_is_passed_on_at_once_and_says_what_was_stored(engine, uow_factory, chat):
+    from actions.leads import ActionCreateLead, _taken_as_typed
+
+    sender, _ = chat
+    details = {
+        "contact_name": "Ines Vogt",
+        "company": "Vogt Architektur GmbH",
+        "email": "ines@vogt.example",
+        "phone": "+49895553344",
+        "volume": "25 desk lamps",
+    }
+    form_started = [{"event": "active_loop", "name": "lead_form"}]
+    typed = tracker(sender, "…", {**details, "requested_slot": None}, form_started, form="lead_form")
+    asked = tracker(
+        sender,
+        "…",
+        details,
+        [*form_started, *({"event": "slot", "name": "requested_slot", "value": s} for s in ("company", "email"))],
+        form="lead_form",
+    )
+
+    passed_on = _taken_as_typed(typed, [])
+    assert slot(passed_on, "confirmed") == "yes" and slot(passed_on, "requested_slot") is None
+    assert _taken_as_typed(asked, []) == []  # put together by asking: read back first
+    assert _taken_as_typed(tracker(sender, "…", {**details, "contact_name": None}, form_started), []) == []
+
+    dispatcher = CollectingDispatcher()
+    ActionCreateLead().run(dispatcher, tracker(sender, "…", {**details, "confirmed": "yes"}, form_started), DOMAIN)
+
+    with engine.connect() as conn:
+        stored = conn.execute(select(Deal.company, Deal.contact_name).where(Deal.email == "ines@vogt.example")).all()
+    assert stored == [("Vogt Architektur GmbH", "Ines Vogt")]
+    assert "Vogt Architektur GmbH" in replies(dispatcher) and "D-" in replies(dispatcher)
