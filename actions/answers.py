@@ -107,6 +107,17 @@ def close(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[dict]:
     return [SlotSet("requested_info", "rating")]
 
 
+# "ok", "fine" to "shall I open a ticket?": heard, but no clear yes to a write (docs/shop.md: a ticket only
+# when the customer asks or agrees), so asked once more; "ok ty" with nothing asked is thanks.
+_ONLY_ACK = re.compile(r"^\W*(?:ok(?:ay)?|k+|fine|alright|all right|cool|i see|got it|understood|noted)\W*$", re.I)
+_THANKS = re.compile(r"\b(?:thanks?|thank you|thx|ty|tyvm|cheers|ta|danke|merci|gracias|grazie)\b", re.I)
+
+
+def only_thanks(text: str) -> bool:
+    """A short message that thanks and asks nothing ("fine thx", "grazie!", "ok ty")."""
+    return bool(_THANKS.search(text or "")) and len((text or "").split()) <= 4 and "?" not in (text or "")
+
+
 _KEEP_IT = re.compile(r"\b(?:keep (?:it|them|the order)|leave it|as it is|stays?)\b", re.I)
 _ABOUT_DELIVERY = re.compile(r"\b(when|arriv\w*|coming|get here|track\w*|deliver\w*|ship\w*|status)\b", re.I)
 
@@ -191,6 +202,15 @@ class ActionAnswer(Action):
             if answer == "no":
                 dispatcher.utter_message(response="utter_anything_else")
                 return [SlotSet("requested_info", "anything_else")]
+            if _ONLY_ACK.match(text):
+                dispatcher.utter_message(
+                    text="Just to be sure: shall I open the ticket, or is there anything else I can help with?",
+                    buttons=[
+                        {"title": "Yes, open it", "payload": "/affirm"},
+                        {"title": "No, thanks", "payload": "/deny"},
+                    ],
+                )
+                return []  # the offer stays open: a yes now opens it
             return [SlotSet("requested_info", None), *ActionOpenTicket().run(dispatcher, tracker, domain)]
         if asked == "handoff" and answer == "yes":
             return ActionHandoff().run(dispatcher, tracker, domain)
@@ -204,6 +224,10 @@ class ActionAnswer(Action):
             or (answer == "no" and asked in ("", "anything_else", "handoff", "rating"))
         ):
             return close(dispatcher, tracker)
+        if only_thanks(text) and asked in ("", "anything_else"):
+            # "ok ty", "cool thanks" read as a yes: thanks, answered as thanks.
+            dispatcher.utter_message(response="utter_you_are_welcome")
+            return [SlotSet("requested_info", "anything_else")]
         if (answer == "yes" or (intent == "affirm" and not emoji_only(text))) and not asked.startswith("order:"):
             if asked in ("", "anything_else") and _answered_before(tracker):
                 # "annoying but ok", "ok good" after an answer: taken as said, not as a fresh start.

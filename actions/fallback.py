@@ -13,7 +13,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.answers import ActionAnswer
+from actions.answers import ActionAnswer, only_thanks
 from actions.everyday import ActionOutOfScope, what_it_plainly_is
 from actions.forms import order_number
 from actions.orders import ActionCheckOrder
@@ -128,6 +128,10 @@ class ActionDefaultAskAffirmation(Action):
             return hand_over(dispatcher, tracker, "escalate", rule)
         if tracker.get_slot("requested_info") == "rating" and rating_and_comment(text):
             return ActionAnswer().run(dispatcher, tracker, domain)
+        if only_thanks(text):
+            # "grazie!", "fine thx": thanks in any words, answered as thanks.
+            dispatcher.utter_message(response="utter_you_are_welcome")
+            return [SlotSet("requested_info", "anything_else")]
         if len(problems_in(text)) > 1:
             return ActionOpenTicket().run(dispatcher, tracker, domain)
         # What the message clearly asks for is done instead of offering a menu (a clear next message ends the loop).

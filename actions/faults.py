@@ -17,6 +17,7 @@ from actions.locales import language_of, phrase
 from actions.orders import offer_remedy
 from actions.problems import item_problem
 from actions.resolving import order_in_focus
+from actions.tickets import WARRANTY
 from crm_store.errors import InvalidOrderNumber, OrderNotFound
 from crm_store.services import orders
 
@@ -46,8 +47,12 @@ class ActionOfferRemedy(Action):
             if crm_down:
                 return []
         if order is not None and order.status == "delivered":
-            offer_remedy(dispatcher, order, item_problem(text) or "", text)
-            return [SlotSet("order_id", order.number), SlotSet("requested_info", None)]
+            warranty = offer_remedy(dispatcher, order, item_problem(text) or "", text)
+            # Past the return window, the yes (or "open the claim") opens the warranty claim.
+            return [
+                SlotSet("order_id", order.number),
+                SlotSet("requested_info", f"{WARRANTY}{order.number}" if warranty else None),
+            ]
         if order is not None:
             # Not delivered yet, so no item to replace: the problem goes to our team if the customer wants.
             language = language_of(tracker)

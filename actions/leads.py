@@ -251,13 +251,16 @@ class ValidateLeadForm(HandoffFormValidation, FormValidationAction):
 
     def validate_confirmed(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> dict:
         # "no" asks again from the name on; what the customer corrects replaces the old value.
-        return confirmation(
+        answer = confirmation(
             "confirmed",
             value,
             dispatcher,
             tracker,
             on_no={"contact_name": None, "company": None, "email": None, "phone": None, "volume": None},
         )
+        if "company" in answer:  # the no: say that nothing went anywhere before the details are asked again
+            dispatcher.utter_message(text=phrase("lead_not_passed", language_of(tracker)))
+        return answer
 
     def validate_volume(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> dict:
         volume = _text(value)

@@ -306,6 +306,12 @@ _PHRASES: dict[str, dict[str, str]] = {
         "es": "¡Gracias, {name}! He pasado su consulta a nuestro equipo de empresas con la referencia {deal}: "
         "{who}, correo {email}, teléfono {phone}, volumen {volume}. Le contactarán en un día hábil.",
     },
+    "lead_not_passed": {
+        "en": "OK, I haven't passed anything on. Let's correct it, one detail at a time.",
+        "de": "In Ordnung, ich habe nichts weitergegeben. Korrigieren wir es, eine Angabe nach der anderen.",
+        "fr": "D'accord, je n'ai rien transmis. Corrigeons cela, une information après l'autre.",
+        "es": "De acuerdo, no he enviado nada. Corrijámoslo, dato por dato.",
+    },
     # A faulty or incomplete item with no order to take (actions/faults.py).
     "fault_which_order": {
         "en": "I'm sorry about that! Which order was it in? Please send me the order number (it looks like "

@@ -152,3 +152,70 @@ def test_an_enquiry_typed_in_full_is_passed_on_at_once_and_says_what_was_stored(
         stored = conn.execute(select(Deal.company, Deal.contact_name).where(Deal.email == "ines@vogt.example")).all()
     assert stored == [("Vogt Architektur GmbH", "Ines Vogt")]
     assert "Vogt Architektur GmbH" in replies(dispatcher) and "D-" in replies(dispatcher)
+
+
+def test_a_bare_ok_to_a_ticket_offer_is_asked_again_and_only_the_yes_writes(engine, uow_factory, chat):
+    from actions.answers import ActionAnswer
+
+    sender, owner = chat
+
+    heard, _ = run(ActionAnswer(), sender, "ok", "affirm", requested_info="ticket:payment_problem")
+    assert tickets_of(engine, owner) == [] and "anything else" in replies(heard)
+
+    run(ActionAnswer(), sender, "yes please", "affirm", requested_info="ticket:payment_problem")
+    assert len(tickets_of(engine, owner)) == 1
+
+
+def test_the_yes_to_a_late_parcels_offer_opens_a_late_delivery_ticket_for_it(engine, uow_factory, chat):
+    from actions.answers import ActionAnswer
+
+    sender, owner = chat
+    number = an_order(uow_factory, owner, "shipped", "smart watch", 12)
+    asked = [
+        {
+            "event": "user",
+            "text": "the watch should have come last week",
+            "parse_data": {"intent": {"name": "order_status"}},
+        }
+    ]
+
+    dispatcher = CollectingDispatcher()
+    ActionAnswer().run(
+        dispatcher,
+        tracker(
+            sender,
+            "yes please chase it",
+            {"requested_info": "ticket:late_delivery", "order_id": number},
+            asked,
+            intent="affirm",
+        ),
+        DOMAIN,
+    )
+
+    assert [s for s, *_ in tickets_of(engine, owner)] == [f"Complaint: late delivery ({number})"]
+
+
+def test_a_fault_past_the_return_window_offers_the_warranty_claim_and_the_yes_opens_it(engine, uow_factory, chat):
+    from actions.answers import ActionAnswer
+    from actions.tickets import ActionOpenTicket
+
+    sender, owner = chat
+    number = an_order(uow_factory, owner, "delivered", "coffee grinder", 200)
+
+    offered, events = run(ActionOpenTicket(), sender, "the coffee grinder motor died, what now", "complaint")
+    assert "warranty" in replies(offered) and tickets_of(engine, owner) == []
+
+    run(ActionAnswer(), sender, "yes please", "affirm", requested_info=slot(events, "requested_info"))
+    assert [s for s, *_ in tickets_of(engine, owner)] == [f"Warranty claim ({number})"]
+
+
+def test_thanks_read_as_a_yes_or_not_understood_is_answered_as_thanks(uow_factory, chat):
+    from actions.answers import ActionAnswer
+    from actions.fallback import ActionDefaultAskAffirmation
+
+    sender, _ = chat
+
+    yes, _ = run(ActionAnswer(), sender, "ok ty", "affirm")
+    unsure, _ = run(ActionDefaultAskAffirmation(), sender, "grazie mille!", "nlu_fallback")
+
+    assert [m.get("response") for m in (*yes.messages, *unsure.messages)] == ["utter_you_are_welcome"] * 2
