@@ -16,7 +16,7 @@ from actions.forms import last_user_text
 from actions.locales import language_of, phrase
 from actions.orders import offer_remedy
 from actions.problems import item_problem
-from actions.resolving import order_in_focus
+from actions.resolving import order_in_focus, resolve, say_taken
 from actions.tickets import WARRANTY
 from crm_store.errors import InvalidOrderNumber, OrderNotFound
 from crm_store.services import orders
@@ -24,6 +24,17 @@ from crm_store.services import orders
 # requested_info after "which order was it in?": the number answers it here (actions/answers.py).
 WHICH_ORDER = "order:remedy"
 _SAID_WITH = ("complaint", "out_of_scope", "nlu_fallback", "return_item", "exchange_item")
+
+
+def _order_with_product(dispatcher: CollectingDispatcher, tracker: Tracker) -> str | None:
+    """The one delivered order with the product named ("bought the grinder last year": the words around
+    the product, a date that is no order date among them, do not rule it out)."""
+    product = next(tracker.get_latest_entity_values("product"), None)
+    found = resolve(tracker, "return", text=str(product)) if product else None
+    if found is None or not found.chosen:
+        return None
+    say_taken(dispatcher, tracker, found)
+    return found.chosen
 
 
 class ActionOfferRemedy(Action):
@@ -34,7 +45,7 @@ class ActionOfferRemedy(Action):
         text = tracker.latest_message.get("text") or ""
         if not item_problem(text):  # the answer to "which order?": the problem was said before it
             text = last_user_text(tracker, _SAID_WITH) or text
-        number = order_in_focus(dispatcher, tracker, "return")
+        number = order_in_focus(dispatcher, tracker, "return") or _order_with_product(dispatcher, tracker)
         order = None
         if number:
             try:
