@@ -184,9 +184,9 @@ def what_it_plainly_is(dispatcher: CollectingDispatcher, tracker: Tracker, domai
 
 
 _WHERE_IS_MINE = re.compile(
-    r"where(?:'s|s| is| are|'re)\s+(?:my|the)|when (?:is|does|will) my \w+ (?:arrive|come)", re.I
+    r"\bwhere(?:'s|s| is| are|'re)?\s+(?:my|the)\b|\bwhen (?:is|does|will) my \w+ (?:arrive|come)", re.I
 )
-_NOT_AN_ORDER = re.compile(r"(?:refund|money|ticket|complaint|return|code|invoice|receipt|email)", re.I)
+_NOT_AN_ORDER = re.compile(r"\b(?:refund|money|ticket|complaint|return|code|invoice|receipt|email)\b", re.I)
 
 
 _PRODUCT_ACTIONS = ("action_product_availability", "action_product_info")

@@ -219,3 +219,39 @@ def test_thanks_read_as_a_yes_or_not_understood_is_answered_as_thanks(uow_factor
     unsure, _ = run(ActionDefaultAskAffirmation(), sender, "grazie mille!", "nlu_fallback")
 
     assert [m.get("response") for m in (*yes.messages, *unsure.messages)] == ["utter_you_are_welcome"] * 2
+
+
+def test_out_of_scope_messages_that_plainly_are_ours_go_where_they_belong(engine, uow_factory, chat):
+    from actions.everyday import ActionOutOfScope
+
+    sender, owner = chat
+    an_order(uow_factory, owner, "shipped", "rain jacket", 3)
+
+    def followup(text: str) -> list[str]:
+        _, events = run(ActionOutOfScope(), sender, text, "out_of_scope")
+        return [e["name"] for e in events if e.get("event") == "followup"]
+
+    assert followup("we're Nordwind Cafe, 30 french presses a month, ops@nordwind.example, +49 40 5550101") == [
+        "lead_form"
+    ]
+    assert followup("ugh this chat. just tell me where my rain jacket is") == ["order_status_form"]
+    assert followup("the shoes are too tight, could I have them in 44 instead") == ["return_form"]
+    angry, _ = run(ActionOutOfScope(), sender, "where the hell is my jacket, this is bullshit", "out_of_scope")
+    assert "utter_handoff" in replies(angry)
+
+
+def test_a_fault_with_the_product_named_finds_its_order_whatever_date_words_come_with_it(engine, uow_factory, chat):
+    from actions.tickets import ActionOpenTicket
+
+    sender, owner = chat
+    number = an_order(uow_factory, owner, "delivered", "coffee grinder", 200)
+
+    dispatcher, events = run(
+        ActionOpenTicket(),
+        sender,
+        "got the coffee grinder ages ago last winter and now it's dead",
+        "complaint",
+    )
+
+    assert "warranty" in replies(dispatcher) and slot(events, "requested_info") == f"warranty:{number}"
+    assert tickets_of(engine, owner) == []
