@@ -5,13 +5,14 @@ customer chooses (docs/shop.md: a ticket only when asked for or agreed to)."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import SlotSet
+from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import crm, crm_or_apology, customer_id
+from actions.common import crm, crm_or_apology, customer_id, session_events
 from actions.forms import last_user_text
 from actions.locales import language_of, phrase
 from actions.orders import offer_remedy
@@ -24,6 +25,18 @@ from crm_store.services import orders
 # requested_info after "which order was it in?": the number answers it here (actions/answers.py).
 WHICH_ORDER = "order:remedy"
 _SAID_WITH = ("complaint", "out_of_scope", "nlu_fallback", "return_item", "exchange_item")
+
+
+def _replaced_in_this_session(tracker: Tracker, number: str) -> bool:
+    """Whether this session already opened a replacement or exchange for an item of order `number`."""
+    return any(
+        e.get("event") == "bot"
+        and re.search(
+            rf"\bI've opened (?:replacement|exchange) R-\d{{5}} for .* from order {re.escape(number)}\b",
+            e.get("text") or "",
+        )
+        for e in session_events(tracker)
+    )
 
 
 def _order_with_product(dispatcher: CollectingDispatcher, tracker: Tracker) -> str | None:
@@ -57,6 +70,10 @@ class ActionOfferRemedy(Action):
                 return [SlotSet("order_id", None), SlotSet("unverified_order", number)]
             if crm_down:
                 return []
+        if order is not None and order.status == "delivered" and _replaced_in_this_session(tracker, order.number):
+            # "and the candle from the same parcel is broken too" right after a replacement from that order:
+            # the same remedy for this item, read back before it is opened.
+            return [SlotSet("order_id", order.number), SlotSet("return_kind", "swap"), FollowupAction("return_form")]
         if order is not None and order.status == "delivered":
             warranty = offer_remedy(dispatcher, order, item_problem(text) or "", text)
             # Past the return window, the yes (or "open the claim") opens the warranty claim.

@@ -191,6 +191,16 @@ def test_the_policy_sends_a_follow_up_to_action_follow_up_whatever_intent_it_was
     assert _policy_prediction(said, "I want to return the bottle too", "return_item") is None
 
 
+def test_the_policy_answers_a_follow_up_inside_the_two_stage_fallback_but_not_inside_a_form():
+    said = [("user", "any discount codes?"), ("bot", "Sorry, I can't create or hand out a discount code here.")]
+
+    assert (
+        _policy_prediction(said, "can't you just make me one", "out_of_scope", "action_two_stage_fallback")
+        == "action_follow_up"
+    )
+    assert _policy_prediction(said, "can't you just make me one", "out_of_scope", "lead_form") is None
+
+
 def test_the_policy_lets_the_lead_form_answer_when_back_at_its_read_back():
     said = [
         ("user", "bulk order"),
