@@ -15,7 +15,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.common import crm, crm_or_apology, customer_id, session_events
 from actions.forms import last_user_text
 from actions.locales import language_of, phrase
-from actions.orders import offer_remedy
+from actions.orders import item_named, offer_remedy
 from actions.problems import item_problem
 from actions.resolving import order_in_focus, resolve, say_taken
 from actions.tickets import WARRANTY
@@ -73,7 +73,14 @@ class ActionOfferRemedy(Action):
         if order is not None and order.status == "delivered" and _replaced_in_this_session(tracker, order.number):
             # "and the candle from the same parcel is broken too" right after a replacement from that order:
             # the same remedy for this item, read back before it is opened.
-            return [SlotSet("order_id", order.number), SlotSet("return_kind", "swap"), FollowupAction("return_form")]
+            return [
+                SlotSet("order_id", order.number),
+                SlotSet("item", item_named(order, text)),  # this item, never the one replaced before
+                SlotSet("reason", None),
+                SlotSet("confirmed", None),
+                SlotSet("return_kind", "swap"),
+                FollowupAction("return_form"),
+            ]
         if order is not None and order.status == "delivered":
             warranty = offer_remedy(dispatcher, order, item_problem(text) or "", text)
             # Past the return window, the yes (or "open the claim") opens the warranty claim.

@@ -195,17 +195,20 @@ _PROBLEM_WORDS = {
 }
 
 
+def item_named(order: orders.OrderView, text: str) -> str | None:
+    """The order's item the message means: the only one, or the one whose name it uses, whole or in part
+    ("the candle is broken too"); None when that is not clear."""
+    names = [i.split(" x ", 1)[-1] for i in order.items]
+    said = set(re.findall(r"[a-z]{4,}", text.lower()))
+    if len(names) == 1:
+        return names[0]
+    return next((n for n in names if n.lower() in text.lower() or said & set(n.lower().split())), None)
+
+
 def offer_remedy(dispatcher: CollectingDispatcher, order: orders.OrderView, problem: str, text: str) -> bool:
     """Sorry, and what we can do about an item from a delivered order: a replacement, an exchange or a refund;
     past the return window the warranty route (True then: its claim is what the customer's yes opens)."""
-    names = [i.split(" x ", 1)[-1] for i in order.items]
-    said = set(re.findall(r"[a-z]{4,}", text.lower()))
-    what = (
-        names[0]
-        if len(names) == 1
-        # "the candle is broken too": the item whose name the message uses, whole or in part
-        else next((n for n in names if n.lower() in text.lower() or said & set(n.lower().split())), "item")
-    )
+    what = item_named(order, text) or "item"
     settings = get_settings()
     warranty = (
         shop_answers.warranty_route(

@@ -255,3 +255,35 @@ def test_a_fault_with_the_product_named_finds_its_order_whatever_date_words_come
 
     assert "warranty" in replies(dispatcher) and slot(events, "requested_info") == f"warranty:{number}"
     assert tickets_of(engine, owner) == []
+
+
+def test_another_broken_item_right_after_a_replacement_from_that_order_starts_its_own_replacement(uow_factory, chat):
+    from actions.faults import ActionOfferRemedy
+
+    sender, owner = chat
+    number = an_order(uow_factory, owner, "delivered", "desk lamp", 4)
+    uow = uow_factory()
+    with uow:  # a second item in the same parcel
+        from crm_store.models import OrderItem, Product
+
+        order = uow.session.scalars(select(Order).where(Order.number == number)).one()
+        candle = uow.products.add(Product(sku=f"SKU-{number}", name="scented candle", price=12, stock=3))
+        uow.session.add(OrderItem(order_id=order.id, product_id=candle.id, quantity=1, unit_price=12))
+        uow.commit()
+    replaced = {"event": "bot", "text": f"I've opened replacement R-00015 for the desk lamp from order {number}."}
+
+    dispatcher = CollectingDispatcher()
+    events = ActionOfferRemedy().run(
+        dispatcher,
+        tracker(
+            sender,
+            "the candle is broken too",
+            {"order_id": number, "item": "desk lamp"},
+            [replaced],
+            intent="complaint",
+        ),
+        DOMAIN,
+    )
+
+    assert slot(events, "item") == "scented candle" and slot(events, "return_kind") == "swap"
+    assert [e["name"] for e in events if e.get("event") == "followup"] == ["return_form"]
