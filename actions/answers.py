@@ -21,8 +21,9 @@ from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.exc import SQLAlchemyError
 
 from actions.common import crm, crm_or_apology, customer_id, session_events
-from actions.delivery import ActionParcelMissing
+from actions.delivery import ActionParcelMissing, looked_already
 from actions.everyday import ActionInvoiceCopy
+from actions.faults import ActionOfferRemedy
 from actions.forms import emoji_only, looks_like_bad_order_number, order_number, yes_or_no
 from actions.handoff import ActionHandoff
 from actions.leads import details_in
@@ -36,6 +37,7 @@ from actions.pending_code import code_expected
 from actions.refunds import ActionRefundStatus
 from actions.forms import answer_when_back
 from actions.tickets import (
+    OFFERS,
     ActionOpenTicket,
     ActionTicketStatus,
     acknowledge_waiting,
@@ -52,6 +54,7 @@ _PURPOSES = {
     "payment": ActionPaymentProblem,
     "refund": ActionRefundStatus,
     "invoice": ActionInvoiceCopy,
+    "remedy": ActionOfferRemedy,
 }
 _CLOSING = re.compile(
     r"\b(that'?s (?:all|it|everything)|nothing(?: else)?|all good|no(?:pe)?,? thanks?|i'?m good|bye)\b", re.I
@@ -102,6 +105,17 @@ def close(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[dict]:
         return [SlotSet("requested_info", None)]
     dispatcher.utter_message(response="utter_goodbye_rate")
     return [SlotSet("requested_info", "rating")]
+
+
+# "ok", "fine" to "shall I open a ticket?": heard, but no clear yes to a write (docs/shop.md: a ticket only
+# when the customer asks or agrees), so asked once more; "ok ty" with nothing asked is thanks.
+_ONLY_ACK = re.compile(r"^\W*(?:ok(?:ay)?|k+|fine|alright|all right|cool|i see|got it|understood|noted)\W*$", re.I)
+_THANKS = re.compile(r"\b(?:thanks?|thank you|thx|ty|tyvm|cheers|ta|danke|merci|gracias|grazie)\b", re.I)
+
+
+def only_thanks(text: str) -> bool:
+    """A short message that thanks and asks nothing ("fine thx", "grazie!", "ok ty")."""
+    return bool(_THANKS.search(text or "")) and len((text or "").split()) <= 4 and "?" not in (text or "")
 
 
 _KEEP_IT = re.compile(r"\b(?:keep (?:it|them|the order)|leave it|as it is|stays?)\b", re.I)
@@ -155,6 +169,9 @@ class ActionAnswer(Action):
         waiting = acknowledge_waiting(dispatcher, tracker)  # "ok then I'll wait and see": not a yes to a ticket
         if waiting is not None:
             return waiting
+        if asked in OFFERS and looked_already(text):
+            # "checked, nothing there" to the claim or the link offered: whatever yes / no it read as, a yes.
+            return ActionOpenTicket().run(dispatcher, tracker, domain)
         if asked == "details:complaint" and text.strip() and not answer:
             return ActionOpenTicket().run(dispatcher, tracker, domain)
         rated = _rating(text)
@@ -185,6 +202,15 @@ class ActionAnswer(Action):
             if answer == "no":
                 dispatcher.utter_message(response="utter_anything_else")
                 return [SlotSet("requested_info", "anything_else")]
+            if _ONLY_ACK.match(text):
+                dispatcher.utter_message(
+                    text="Just to be sure: shall I open the ticket, or is there anything else I can help with?",
+                    buttons=[
+                        {"title": "Yes, open it", "payload": "/affirm"},
+                        {"title": "No, thanks", "payload": "/deny"},
+                    ],
+                )
+                return []  # the offer stays open: a yes now opens it
             return [SlotSet("requested_info", None), *ActionOpenTicket().run(dispatcher, tracker, domain)]
         if asked == "handoff" and answer == "yes":
             return ActionHandoff().run(dispatcher, tracker, domain)
@@ -198,6 +224,10 @@ class ActionAnswer(Action):
             or (answer == "no" and asked in ("", "anything_else", "handoff", "rating"))
         ):
             return close(dispatcher, tracker)
+        if only_thanks(text) and asked in ("", "anything_else"):
+            # "ok ty", "cool thanks" read as a yes: thanks, answered as thanks.
+            dispatcher.utter_message(response="utter_you_are_welcome")
+            return [SlotSet("requested_info", "anything_else")]
         if (answer == "yes" or (intent == "affirm" and not emoji_only(text))) and not asked.startswith("order:"):
             if asked in ("", "anything_else") and _answered_before(tracker):
                 # "annoying but ok", "ok good" after an answer: taken as said, not as a fresh start.

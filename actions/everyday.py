@@ -9,17 +9,21 @@ from datetime import datetime
 from typing import Any
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import SlotSet
+from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.exc import SQLAlchemyError
 
 from actions.account import ActionVerifyCode
 from actions.common import crm, crm_or_apology, customer_id, last_turn_action, run_action, session_events
-from actions.forms import order_not_on_account
+from actions.handover import hand_over
+from actions.leads import details_in
+from actions.forms import bad_order_number_in, order_not_on_account, order_number, visitor_email
+from actions.problems import fault_without_request
+from actions.products import exchange_instead
 from actions.resolving import ask_for_order, order_in_focus
 from actions.pending_code import code_expected
 from crm_store.errors import CrmError, OrderNotFound
-from crm_store.services import orders, products, shop_answers, tickets
+from crm_store.services import orders, products, shop_answers, ticket_rules, tickets
 from crm_store.settings import get_settings
 from crm_store.values.codes import find_code
 
@@ -100,6 +104,9 @@ class ActionOutOfScope(Action):
             # Six digits typed with a space ("117 023") may read as nothing the classifier knows;
             # while a code is expected they are the code.
             return ActionVerifyCode().run(dispatcher, tracker, domain)
+        answered = what_it_plainly_is(dispatcher, tracker, domain)
+        if answered is not None:
+            return answered
         kind = shop_answers.everyday_request(text)
         settings = get_settings()
         if kind == shop_answers.INVOICE:
@@ -145,6 +152,41 @@ class ActionOutOfScope(Action):
             return run_action(follow_up, dispatcher, tracker, domain)
         dispatcher.utter_message(response="utter_out_of_scope")
         return []
+
+
+def what_it_plainly_is(dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict] | None:
+    """A message the classifier could not place (out of scope, or unsure) that plainly is one of ours:
+    swearing or strong anger (a person), a business enquiry with its details, an order number too short
+    to be one ("can you check A-1042"), a visitor's email with a request, a faulty or incomplete item told
+    calmly, "where is my sweater", an exchange for another size. None for anything else."""
+    text = tracker.latest_message.get("text") or ""
+    rule = ticket_rules.anger_reason(text)
+    if rule:
+        # "where the hell is my stuff": whatever else it meant, swearing and strong anger reach a person.
+        return hand_over(dispatcher, tracker, "escalate", rule)
+    if len(details_in(text)) >= 3 and "email" in details_in(text):
+        # A company, an email and a phone the classifier could not place: a business enquiry.
+        return [FollowupAction("lead_form")]
+    if bad_order_number_in(text) and not order_number(text):
+        # Whatever the rest meant, the number is the problem: say what an order number looks like.
+        dispatcher.utter_message(response="utter_order_id_invalid")
+        return [SlotSet("requested_info", "order:status")]
+    if visitor_email(tracker):
+        # "hi, my email is …, where's my order?": the code to that email first, the request after it.
+        return run_action("action_answer", dispatcher, tracker, domain)
+    if fault_without_request(text):
+        return run_action("action_offer_remedy", dispatcher, tracker, domain)
+    if _WHERE_IS_MINE.search(text) and not _NOT_AN_ORDER.search(text):
+        # "this bot is so annoying. just tell me where my sweater is": the status of that order.
+        return [FollowupAction("order_status_form")]
+    # "the shoes are a bit small, could I get them in 43 instead?": an exchange of something they have.
+    return exchange_instead(tracker)
+
+
+_WHERE_IS_MINE = re.compile(
+    r"\bwhere(?:'s|s| is| are|'re)?\s+(?:my|the)\b|\bwhen (?:is|does|will) my \w+ (?:arrive|come)", re.I
+)
+_NOT_AN_ORDER = re.compile(r"\b(?:refund|money|ticket|complaint|return|code|invoice|receipt|email)\b", re.I)
 
 
 _PRODUCT_ACTIONS = ("action_product_availability", "action_product_info")

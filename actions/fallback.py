@@ -13,9 +13,9 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.answers import ActionAnswer
-from actions.everyday import ActionOutOfScope
-from actions.forms import bad_order_number_in, order_number
+from actions.answers import ActionAnswer, only_thanks
+from actions.everyday import ActionOutOfScope, what_it_plainly_is
+from actions.forms import order_number
 from actions.orders import ActionCheckOrder
 from actions.problems import problems_in
 from actions.forms import answer_when_back
@@ -128,6 +128,10 @@ class ActionDefaultAskAffirmation(Action):
             return hand_over(dispatcher, tracker, "escalate", rule)
         if tracker.get_slot("requested_info") == "rating" and rating_and_comment(text):
             return ActionAnswer().run(dispatcher, tracker, domain)
+        if only_thanks(text):
+            # "grazie!", "fine thx": thanks in any words, answered as thanks.
+            dispatcher.utter_message(response="utter_you_are_welcome")
+            return [SlotSet("requested_info", "anything_else")]
         if len(problems_in(text)) > 1:
             return ActionOpenTicket().run(dispatcher, tracker, domain)
         # What the message clearly asks for is done instead of offering a menu (a clear next message ends the loop).
@@ -141,10 +145,10 @@ class ActionDefaultAskAffirmation(Action):
         bare = text.strip()
         if is_only_code(bare) or normalize_order_id(bare) or normalize_email(bare):
             return ActionAnswer().run(dispatcher, tracker, domain)
-        if bad_order_number_in(text):
-            # "can u check A-1042": whatever the rest meant, the number is the problem; say its format.
-            dispatcher.utter_message(response="utter_order_id_invalid")
-            return [SlotSet("requested_info", "order:status")]
+        # "can u check A-1042", "hi, my email is …, where is my order?", "no cable in the box".
+        plain = what_it_plainly_is(dispatcher, tracker, domain)
+        if plain is not None:
+            return plain
         number = order_number(list(tracker.get_latest_entity_values("order_id")))
         if number:
             # "i have a problem with A-10423", "the pan in A-10423 arrived cracked": the order named is the

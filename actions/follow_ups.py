@@ -76,6 +76,8 @@ def _answers() -> dict[str, str]:
         "payment:will_try": "Good luck! If it still doesn't work, let me know and I'll open a ticket for our "
         "payments team.",
         "warranty:claim": "Great: you can send the photo right here in the chat, or reply to our email with it.",
+        "lead:prices": "Prices and discounts for bulk orders are agreed with our business team: they go through "
+        "them with you when they contact you, within one working day.",
         "invoice:self_service": "You'll find every invoice in your account under Account > Orders, and it also "
         "comes with your order confirmation email.",
     }
@@ -100,6 +102,9 @@ class ActionFollowUp(Action):
         if key == "parcel_missing:claim":
             # "checked with the neighbours, nothing": the claim already runs; its number again, no second ticket.
             return run_action("action_parcel_missing", dispatcher, tracker, domain)
+        if key == "reset_offer:by_hand":
+            # "checked spam too, nothing" / "send me one manually" to the new link offered: our team sends it.
+            return run_action("action_resend_reset", dispatcher, tracker, domain)
         if key == "promo_failed:check":
             return _check_code(dispatcher, tracker)
         if key in ("rating:rating", "anything_else:rating"):

@@ -213,7 +213,7 @@ class HandoffFormValidation:
         )
         if (
             (tracker.get_slot("requested_slot") == "order_id" and normalize_email(text)) or opening_email
-        ) and not _known_customer(tracker):
+        ) and not known_customer(tracker):
             # "hi, my email is …, where is my order?" opens with it: the code goes there at once.
             # A visitor answers "which order?" with their email: a code goes there, and the request
             # goes on once it is typed (actions/verification.py).
@@ -407,7 +407,7 @@ def order_not_found(dispatcher: CollectingDispatcher, tracker: Tracker, number: 
     """An order number the customer's account does not have. A chat nobody is linked to yet (a new
     web visitor: no email on record) and the order this chat still has to link (unverified_order) get
     the linking step, as "where is my order …" does, and end the form; a known customer is asked again."""
-    if number == tracker.get_slot("unverified_order") or not _known_customer(tracker):
+    if number == tracker.get_slot("unverified_order") or not known_customer(tracker):
         dispatcher.utter_message(response="utter_order_needs_verification", order_id=number)
         return {"order_id": None, "requested_slot": None, "unverified_order": number}
     return reject(dispatcher, tracker, "order_id", "utter_order_not_found", order_id=number)
@@ -415,20 +415,32 @@ def order_not_found(dispatcher: CollectingDispatcher, tracker: Tracker, number: 
 
 def order_not_on_account(dispatcher: CollectingDispatcher, tracker: Tracker, number: str) -> list[dict[str, Any]]:
     """The same answer outside a form (a double charge, a refund, a missing parcel), as events."""
-    if number == tracker.get_slot("unverified_order") or not _known_customer(tracker):
+    if number == tracker.get_slot("unverified_order") or not known_customer(tracker):
         dispatcher.utter_message(response="utter_order_needs_verification", order_id=number)
         return [SlotSet("order_id", None), SlotSet("unverified_order", number)]
     dispatcher.utter_message(response="utter_order_not_found", order_id=number)
     return [SlotSet("order_id", None)]
 
 
-def _known_customer(tracker: Tracker) -> bool:
+def known_customer(tracker: Tracker) -> bool:
     """Whether this chat belongs to a customer with an email on record (a visitor's has none)."""
     try:
         uow = crm()
         return bool(customers.profile(crm(), customer_id(uow, tracker)).email)
     except SQLAlchemyError:
         return True  # the usual "couldn't find it" then; the look-up itself just worked
+
+
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+
+
+def visitor_email(tracker: Tracker) -> str | None:
+    """The email in the latest message ("hi, my email is …, where is my order?") when this chat is a
+    visitor's: what proves who they are, whatever the rest of the message was read as."""
+    found = next(tracker.get_latest_entity_values("email"), None) or next(
+        (normalize_email(m.group(0)) for m in _EMAIL.finditer(tracker.latest_message.get("text") or "")), None
+    )
+    return found if found and not known_customer(tracker) else None
 
 
 def last_user_text(tracker: Tracker, intents: tuple[str, ...]) -> str:

@@ -22,14 +22,16 @@ from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.exc import SQLAlchemyError
 
 from actions import interruptions
-from actions.common import crm
+from actions.common import crm, run_action
 from actions.feedback import parse_rating
 from actions.forms import _just_asked, answer_when_back
 from actions.handover import hand_over
+from actions.pending_code import code_expected
 from actions.orders import ActionCheckOrder
 from actions.problems import escalation_cue
 
 from crm_store.services import handoffs, ticket_rules
+from crm_store.values.codes import find_code
 
 log = logging.getLogger(__name__)
 
@@ -81,6 +83,10 @@ class ActionDefaultFallback(Action):
         return "action_default_fallback"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict]:
+        text = tracker.latest_message.get("text") or ""
+        if code_expected(tracker) and find_code(text) and len(text.split()) <= 10:
+            # "ok I got it, it's 459 550 thanks" right after the code was sent: the code, not a third miss.
+            return run_action("action_verify_code", dispatcher, tracker, domain)
         dispatcher.utter_message(response="utter_fallback_handoff")
         return hand_over(dispatcher, tracker, "fallback", TRIGGERS["nlu_fallback"])
 

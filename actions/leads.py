@@ -8,12 +8,13 @@ from datetime import datetime
 from typing import Any
 
 from rasa_sdk import Action, FormValidationAction, Tracker
-from rasa_sdk.events import SlotSet
+from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import crm, crm_or_apology, customer_id, everyday_instead
 from actions.address import confirmation
 from actions.forms import HandoffFormValidation, reject, reset_form_slots
+from actions.locales import language_of, phrase
 from crm_store.services import deals
 from crm_store.values import normalize_email, normalize_phone, parse_quantity
 from crm_store.values.people import parse_company, parse_person_name
@@ -36,7 +37,7 @@ _COMPANY_IN = re.compile(
 )
 _NAME_IN = re.compile(
     r"\b(?i:my name is|my name's|i'm|i am|this is)\s+([A-Z][\w'-]+(?:\s+[A-Z][\w'-]+){0,2})"
-    r"(?:\s+(?i:from|at|with)\s+([A-Z][\w&'.-]*(?:\s+(?:[A-Z][\w&'.-]*|GmbH|AG|Ltd|Inc|LLC|&))*))?"
+    r"(?:\s+(?i:from|at|with|of)\s+([A-Z][\w&'.-]*(?:\s+(?:[A-Z][\w&'.-]*|" + _COMPANY_SUFFIX + r"|&))*))?"
 )
 _NAME_HERE = re.compile(r"\b([A-Z][\w'-]+(?:\s+[A-Z][\w'-]+){1,2})\s+(?i:here)\b()")
 _VOLUME_IN = re.compile(
@@ -66,16 +67,27 @@ def details_in(text: str) -> dict[str, str]:
     if company:
         # up to the end of its sentence ("Lumen Labs BV. We'd like ..." -> "Lumen Labs BV")
         named = company.group(1) or company.group(2) or company.group(3)
-        found["company"] = re.split(r"(?<=\w\w)[.;]\s", named)[0].strip(" .,")
+        found["company"] = _company(re.split(r"(?<=\w\w)[.;]\s", named)[0])
     name = _NAME_IN.search(rest) or _NAME_HERE.search(rest)
     if name and parse_person_name(name.group(1)):
         found["contact_name"] = parse_person_name(name.group(1)) or ""
         if name.group(2) and "company" not in found:  # "I'm Jana Novak from Bohnenhaus GmbH"
-            found["company"] = name.group(2).strip(" .,")
+            found["company"] = _company(re.split(r"(?<=\w\w)[.;]\s", name.group(2))[0])
+    elif "company" in found:
+        # "Tom Keller, Keller IT Solutions, ...": the person named right before their company
+        before = re.search(r"([A-Z][\w'-]+(?:\s+[A-Z][\w'-]+){1,2})\s*,\s*" + re.escape(found["company"]), rest)
+        if before and parse_person_name(before.group(1)):
+            found["contact_name"] = parse_person_name(before.group(1)) or ""
     volume = _VOLUME_IN.search(rest)
     if volume:
         found["volume"] = " ".join(volume.group(0).split())
     return found
+
+
+def _company(named: str) -> str:
+    """A company name without the punctuation around it; a dotted legal form keeps its dot ("s.r.o.")."""
+    named = named.strip(" ,;")
+    return named if re.search(r"\.\w\.$", named) else named.rstrip(" .")
 
 
 _NUMBER_WORDS = re.compile(r"\b(dozens?|hundreds?|thousands?|million|k)\b", re.IGNORECASE)
@@ -88,6 +100,57 @@ def _text(value: Any) -> str:
 def _unfilled(tracker: Tracker, details: dict[str, str]) -> dict[str, str]:
     """Details found in the message for slots still empty (several values in one message fill several slots)."""
     return {slot: value for slot, value in details.items() if value and not tracker.get_slot(slot)}
+
+
+_DETAILS = ("contact_name", "company", "email", "phone", "volume")
+# Events after which the form is not simply going on (left, stepped aside, handed over, restarted).
+_NOT_GOING_ON = ("action_execution_rejected", "active_loop", "followup", "pause")
+
+
+def _since_form_started(tracker: Tracker) -> list[dict[str, Any]]:
+    """The events since the lead form last started (the whole session if it has not)."""
+    events = list(tracker.events)
+    for index in range(len(events) - 1, -1, -1):
+        event = events[index]
+        if event.get("event") == "session_started" or (
+            event.get("event") == "active_loop" and event.get("name") == "lead_form"
+        ):
+            return events[index + 1 :]
+    return events
+
+
+def details_asked(tracker: Tracker) -> list[str]:
+    """The lead details the form has asked for one by one since it started (the read-back not counted)."""
+    asked = [
+        e.get("value")
+        for e in _since_form_started(tracker)
+        if e.get("event") == "slot" and e.get("name") == "requested_slot" and e.get("value") in _DETAILS
+    ]
+    return list(dict.fromkeys(str(a) for a in asked))
+
+
+def read_back(tracker: Tracker) -> bool:
+    """Whether this enquiry was read back to the customer before it was passed on."""
+    return any(
+        e.get("event") == "slot" and e.get("name") == "requested_slot" and e.get("value") == "confirmed"
+        for e in _since_form_started(tracker)
+    )
+
+
+def _taken_as_typed(tracker: Tracker, events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """A complete enquiry the customer typed themselves (their name included, at most one detail asked
+    for) goes to the business team at once, and the reply says what was stored. One put together by
+    asking, or without a name, is read back first (ActionAskLeadFormConfirmed)."""
+    if any(e.get("event") in _NOT_GOING_ON for e in events) or tracker.get_slot("confirmed"):
+        return []
+    values = {s: tracker.get_slot(s) for s in _DETAILS}
+    for event in events:
+        if event.get("event") == "slot" and event.get("name") in values:
+            values[event["name"]] = event.get("value")
+    if not all(values.values()) or len(details_asked(tracker)) > 1:
+        return []
+    # The form ends here (no requested slot) and the lead is created next, as after a yes to the read-back.
+    return [SlotSet("confirmed", "yes"), SlotSet("requested_slot", None), FollowupAction("action_create_lead")]
 
 
 class ValidateLeadForm(HandoffFormValidation, FormValidationAction):
@@ -109,7 +172,8 @@ class ValidateLeadForm(HandoffFormValidation, FormValidationAction):
             answered = everyday_instead(dispatcher, tracker, domain)
             if answered is not None:
                 return [*answered, *reset_form_slots(), SlotSet("requested_slot", None)]
-        return await super().run(dispatcher, tracker, domain)
+        events = await super().run(dispatcher, tracker, domain)
+        return [*events, *_taken_as_typed(tracker, events)]
 
     async def required_slots(
         self, domain_slots: list[str], dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict
@@ -187,13 +251,16 @@ class ValidateLeadForm(HandoffFormValidation, FormValidationAction):
 
     def validate_confirmed(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> dict:
         # "no" asks again from the name on; what the customer corrects replaces the old value.
-        return confirmation(
+        answer = confirmation(
             "confirmed",
             value,
             dispatcher,
             tracker,
             on_no={"contact_name": None, "company": None, "email": None, "phone": None, "volume": None},
         )
+        if "company" in answer:  # the no: say that nothing went anywhere before the details are asked again
+            dispatcher.utter_message(text=phrase("lead_not_passed", language_of(tracker)))
+        return answer
 
     def validate_volume(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> dict:
         volume = _text(value)
@@ -217,11 +284,26 @@ class ActionCreateLead(Action):
                 uow = crm()
                 deal = deals.create_lead(uow, deals.Lead(**values), datetime.utcnow(), customer_id(uow, tracker))
                 log.info("lead captured", extra={"deal_id": deal.id})
-                dispatcher.utter_message(
-                    response="utter_lead_created",
-                    deal_id=deal.number,
-                    **{**values, "contact_name": values["contact_name"] or values["company"]},
-                )
+                if not read_back(tracker) and values["contact_name"]:
+                    # Taken as typed: what was stored is said here, the customer saw no read-back.
+                    dispatcher.utter_message(
+                        text=phrase(
+                            "lead_taken",
+                            language_of(tracker),
+                            name=values["contact_name"],
+                            deal=deal.number,
+                            who=f"{values['contact_name']}, {values['company']}",
+                            email=values["email"],
+                            phone=values["phone"],
+                            volume=values["volume"],
+                        )
+                    )
+                else:
+                    dispatcher.utter_message(
+                        response="utter_lead_created",
+                        deal_id=deal.number,
+                        **{**values, "contact_name": values["contact_name"] or values["company"]},
+                    )
         return reset_form_slots()
 
 

@@ -222,6 +222,107 @@ _PHRASES: dict[str, dict[str, str]] = {
         "es": "Sí, abrir un ticket",
     },
     "no_thanks": {"en": "No, thanks", "de": "Nein, danke", "fr": "Non, merci", "es": "No, gracias"},
+    # A parcel recorded as delivered that is not there: the places to look first, and the claim offered
+    # (actions/delivery.py); the question alone tells that the claim was offered.
+    "parcel_check_first": {
+        "en": "I'm sorry your parcel isn't there. {proof}. Please check with your neighbours and any safe place "
+        "(a porch, a parcel box, the mailbox) first: parcels often turn up there. If it's still missing, I'll "
+        "open a missing-parcel claim with {carrier} for order {order}, and our team gets back to you within one "
+        "working day. {question}",
+        "de": "Es tut mir leid, dass Ihr Paket nicht da ist. {proof}. Bitte fragen Sie zuerst bei Ihren Nachbarn "
+        "nach und schauen Sie an möglichen Ablageorten (Terrasse, Paketbox, Briefkasten): Pakete tauchen oft "
+        "dort auf. Fehlt es dann immer noch, starte ich bei {carrier} einen Nachforschungsauftrag für Bestellung "
+        "{order}, und unser Team meldet sich innerhalb eines Werktags. {question}",
+        "fr": "Je suis désolé que votre colis ne soit pas là. {proof}. Vérifiez d'abord auprès de vos voisins et "
+        "à un éventuel lieu de dépôt (porche, boîte à colis, boîte aux lettres) : les colis s'y trouvent souvent. "
+        "S'il manque toujours, j'ouvre une enquête auprès de {carrier} pour la commande {order}, et notre équipe "
+        "vous répond sous un jour ouvré. {question}",
+        "es": "Siento que su paquete no esté. {proof}. Pregunte primero a sus vecinos y mire en algún lugar seguro "
+        "(el porche, un buzón de paquetes, el buzón): los paquetes suelen aparecer ahí. Si sigue sin aparecer, "
+        "abro una reclamación con {carrier} para el pedido {order} y nuestro equipo le responde en un día hábil. "
+        "{question}",
+    },
+    "parcel_claim_question": {
+        "en": "Shall I open the missing-parcel claim now?",
+        "de": "Soll ich den Nachforschungsauftrag jetzt starten?",
+        "fr": "Voulez-vous que j'ouvre l'enquête maintenant ?",
+        "es": "¿Abro la reclamación ahora?",
+    },
+    "parcel_claim_yes": {
+        "en": "Yes, open the claim",
+        "de": "Ja, bitte starten",
+        "fr": "Oui, ouvrir l'enquête",
+        "es": "Sí, abrir la reclamación",
+    },
+    "parcel_claim_opened": {
+        "en": "I'm sorry your parcel is missing. {proof}. I've opened ticket {ticket} for order {order}, and our "
+        "team starts a missing-parcel claim with {carrier}: you'll hear from us within one working day, with a "
+        "replacement or a refund if the parcel isn't found.",
+        "de": "Es tut mir leid, dass Ihr Paket fehlt. {proof}. Ich habe Ticket {ticket} für Bestellung {order} "
+        "eröffnet, und unser Team startet bei {carrier} einen Nachforschungsauftrag: Sie hören innerhalb eines "
+        "Werktags von uns, mit Ersatz oder Erstattung, falls das Paket nicht gefunden wird.",
+        "fr": "Je suis désolé que votre colis manque. {proof}. J'ai ouvert le ticket {ticket} pour la commande "
+        "{order}, et notre équipe lance une enquête auprès de {carrier} : vous aurez de nos nouvelles sous un jour "
+        "ouvré, avec un remplacement ou un remboursement si le colis n'est pas retrouvé.",
+        "es": "Siento que falte su paquete. {proof}. He abierto el ticket {ticket} para el pedido {order} y nuestro "
+        "equipo abre una reclamación con {carrier}: tendrá noticias nuestras en un día hábil, con una reposición "
+        "o un reembolso si el paquete no aparece.",
+    },
+    # The reset email did not come: what to check first, and the team's new link offered (actions/login.py).
+    "reset_check_first": {
+        "en": "Sorry the reset email hasn't arrived. Please check your spam or junk folder, and that you asked for "
+        "it with the email address of your account; the link is valid for 24 hours. If it still isn't there, our "
+        "team can send you a new reset link by hand. Shall I open a ticket for that?",
+        "de": "Schade, dass die E-Mail zum Zurücksetzen nicht angekommen ist. Schauen Sie bitte im Spam-Ordner "
+        "nach und ob Sie sie mit der E-Mail-Adresse Ihres Kontos angefordert haben; der Link gilt 24 Stunden. "
+        "Ist sie dann immer noch nicht da, schickt Ihnen unser Team von Hand einen neuen Link. Soll ich dafür ein "
+        "Ticket anlegen?",
+        "fr": "Désolé, l'e-mail de réinitialisation n'est pas arrivé. Vérifiez vos courriers indésirables (spam) et "
+        "que vous l'avez demandé avec l'adresse e-mail de votre compte ; le lien est valable 24 heures. S'il "
+        "n'arrive toujours pas, notre équipe peut vous envoyer un nouveau lien à la main. Voulez-vous que j'ouvre "
+        "un ticket pour cela ?",
+        "es": "Siento que no haya llegado el correo para restablecer la contraseña. Revise la carpeta de spam y "
+        "que lo pidió con el correo de su cuenta; el enlace vale 24 horas. Si sigue sin llegar, nuestro equipo "
+        "puede enviarle un enlace nuevo a mano. ¿Abro un ticket para ello?",
+    },
+    "reset_ticket_open": {
+        "en": "Ticket {ticket} for a new reset link is already open: our team sends it to the email address of "
+        "your account, usually within an hour. Please check your spam folder for it too.",
+        "de": "Ticket {ticket} für einen neuen Link ist bereits offen: Unser Team schickt ihn an die E-Mail-Adresse "
+        "Ihres Kontos, meist innerhalb einer Stunde. Schauen Sie bitte auch im Spam-Ordner nach.",
+        "fr": "Le ticket {ticket} pour un nouveau lien est déjà ouvert : notre équipe l'envoie à l'adresse e-mail "
+        "de votre compte, en général sous une heure. Pensez aussi à vérifier vos spams.",
+        "es": "El ticket {ticket} para un enlace nuevo ya está abierto: nuestro equipo lo envía al correo de su "
+        "cuenta, normalmente en una hora. Revise también la carpeta de spam.",
+    },
+    # A business enquiry the customer typed in full: passed on at once, what was stored said back (actions/leads.py).
+    "lead_taken": {
+        "en": "Thank you, {name}! I've passed your enquiry to our business team as {deal}: {who}, email {email}, "
+        "phone {phone}, volume {volume}. They'll contact you within one working day.",
+        "de": "Vielen Dank, {name}! Ich habe Ihre Anfrage als {deal} an unser Geschäftskundenteam weitergegeben: "
+        "{who}, E-Mail {email}, Telefon {phone}, Menge {volume}. Es meldet sich innerhalb eines Werktags.",
+        "fr": "Merci, {name} ! J'ai transmis votre demande à notre équipe professionnels sous la référence {deal} : "
+        "{who}, e-mail {email}, téléphone {phone}, volume {volume}. Elle vous contacte sous un jour ouvré.",
+        "es": "¡Gracias, {name}! He pasado su consulta a nuestro equipo de empresas con la referencia {deal}: "
+        "{who}, correo {email}, teléfono {phone}, volumen {volume}. Le contactarán en un día hábil.",
+    },
+    "lead_not_passed": {
+        "en": "OK, I haven't passed anything on. Let's correct it, one detail at a time.",
+        "de": "In Ordnung, ich habe nichts weitergegeben. Korrigieren wir es, eine Angabe nach der anderen.",
+        "fr": "D'accord, je n'ai rien transmis. Corrigeons cela, une information après l'autre.",
+        "es": "De acuerdo, no he enviado nada. Corrijámoslo, dato por dato.",
+    },
+    # A faulty or incomplete item with no order to take (actions/faults.py).
+    "fault_which_order": {
+        "en": "I'm sorry about that! Which order was it in? Please send me the order number (it looks like "
+        "A-10423) or, if you're not signed in here, the email address you ordered with.",
+        "de": "Das tut mir leid! In welcher Bestellung war der Artikel? Schicken Sie mir bitte die Bestellnummer "
+        "(sie sieht so aus: A-10423) oder, wenn Sie hier nicht angemeldet sind, die E-Mail-Adresse Ihrer Bestellung.",
+        "fr": "Je suis désolé ! Dans quelle commande était-il ? Envoyez-moi le numéro de commande (il ressemble à "
+        "A-10423) ou, si vous n'êtes pas connecté ici, l'adresse e-mail de votre commande.",
+        "es": "¡Lo siento! ¿En qué pedido venía? Envíeme el número de pedido (se parece a A-10423) o, si no ha "
+        "iniciado sesión aquí, el correo con el que hizo el pedido.",
+    },
     "no_ticket_update": {
         "en": "There's no update from our team yet; you'll hear from us as soon as there is.",
         "de": "Von unserem Team gibt es noch kein Update; Sie hören von uns, sobald es eines gibt.",

@@ -19,7 +19,7 @@ from actions.locales import order_fields
 from actions.problems import escalation_cue, item_problem
 from actions.refunds import money_back
 from actions.forms import answer_when_back
-from actions.tickets import ActionOpenTicket
+from actions.tickets import LATE_OFFER, WARRANTY, ActionOpenTicket
 from actions.pending_code import code_expected
 from crm_store.errors import InvalidOrderNumber, OrderNotFound
 from crm_store.services import orders, shipments, shop_answers
@@ -59,8 +59,8 @@ class ActionCheckOrder(Action):
                 text = tracker.latest_message.get("text") or ""
                 if order.status == "delivered" and item_problem(text) and not escalation_cue(text):
                     # "the pan in A-10423 arrived cracked": not a status question; say sorry and offer the remedies.
-                    offer_remedy(dispatcher, order, item_problem(text) or "", text)
-                    return [SlotSet("requested_info", None)]
+                    warranty = offer_remedy(dispatcher, order, item_problem(text) or "", text)
+                    return [SlotSet("requested_info", f"{WARRANTY}{order.number}" if warranty else None)]
                 if _follow_up_on_delivery(tracker, text):
                     answer_delivery(dispatcher, order)
                     return [SlotSet("requested_info", None)]
@@ -69,9 +69,9 @@ class ActionCheckOrder(Action):
                 cue = escalation_cue(tracker.latest_message.get("text") or "")
                 if cue:
                     return [SlotSet("requested_info", None), *hand_over(dispatcher, tracker, "request_human", cue)]
-                return [
-                    SlotSet("requested_info", None)
-                ]  # the order stays in focus for "when will it arrive?", "cancel it"
+                # Past its expected day, the answer offers a ticket to chase the carrier: the yes opens it.
+                # The order stays in focus for "when will it arrive?", "cancel it".
+                return [SlotSet("requested_info", LATE_OFFER if is_late(order) else None)]
         except (OrderNotFound, InvalidOrderNumber):
             if not number and (tracker.get_slot("unverified_order") or code_expected(tracker)):
                 return [SlotSet("requested_info", None)]  # the way to prove the order was just said
@@ -84,6 +84,17 @@ class ActionCheckOrder(Action):
             return [SlotSet("order_id", None)]
         if crm_down:
             return []
+
+
+def is_late(order: orders.OrderView) -> bool:
+    """Shipped, past its expected day, and no failed delivery attempt to explain it."""
+    if order.status != "shipped":
+        return False
+    try:
+        parcel = shipments.shipment_of(crm(), order.number, order.customer_id)
+    except SQLAlchemyError:
+        return False
+    return bool(parcel and parcel.eta and parcel.eta.date() < datetime.utcnow().date() and not parcel.delivery_attempts)
 
 
 # "when will it arrive?", "how long until I get it?", "where can I track it?": the delivery, not the status.
@@ -184,10 +195,20 @@ _PROBLEM_WORDS = {
 }
 
 
-def offer_remedy(dispatcher: CollectingDispatcher, order: orders.OrderView, problem: str, text: str) -> None:
-    """Sorry, and what we can do about an item from a delivered order: a replacement, an exchange or a refund."""
+def item_named(order: orders.OrderView, text: str) -> str | None:
+    """The order's item the message means: the only one, or the one whose name it uses, whole or in part
+    ("the candle is broken too"); None when that is not clear."""
     names = [i.split(" x ", 1)[-1] for i in order.items]
-    what = names[0] if len(names) == 1 else next((n for n in names if n.lower() in text.lower()), "item")
+    said = set(re.findall(r"[a-z]{4,}", text.lower()))
+    if len(names) == 1:
+        return names[0]
+    return next((n for n in names if n.lower() in text.lower() or said & set(n.lower().split())), None)
+
+
+def offer_remedy(dispatcher: CollectingDispatcher, order: orders.OrderView, problem: str, text: str) -> bool:
+    """Sorry, and what we can do about an item from a delivered order: a replacement, an exchange or a refund;
+    past the return window the warranty route (True then: its claim is what the customer's yes opens)."""
+    what = item_named(order, text) or "item"
     settings = get_settings()
     warranty = (
         shop_answers.warranty_route(
@@ -201,13 +222,14 @@ def offer_remedy(dispatcher: CollectingDispatcher, order: orders.OrderView, prob
         dispatcher.utter_message(
             text=f"I'm sorry the {what} from order {order.number} {_PROBLEM_WORDS.get(problem, 'has a problem')}. {warranty}"
         )
-        return
+        return True
     dispatcher.utter_message(
         response="utter_offer_remedy",
         order_id=order.number,
         item=what,
         problem=_PROBLEM_WORDS.get(problem, "has a problem"),
     )
+    return False
 
 
 class ValidateOrderStatusForm(HandoffFormValidation, OrderIdExtraction, FormValidationAction):

@@ -41,7 +41,10 @@ PROBLEMS: tuple[tuple[str, str, re.Pattern[str]], ...] = (
         "double_charge",
         "Charged twice",
         re.compile(
-            r"\b(charged (?:me )?twice|double[- ]?charged?|charged double|two charges|paid twice|duplicate (?:charge|payment))\b",
+            r"\b(charged (?:me )?(?:twice|two times|double)|double[- ]?(?:charged?|payments?|billed|debited)|"
+            r"(?:two|2) (?:charges|payments|debits)|(?:paid|billed|debited) twice|"
+            r"(?:took|taken|take|takes) (?:the |my )?(?:money|payment) twice|(?:took|taken) twice|"
+            r"duplicate (?:charge|payment))\b",
             re.I,
         ),
     ),
@@ -79,6 +82,7 @@ REASON_CATEGORIES: tuple[tuple[str, re.Pattern[str]], ...] = (
         re.compile(
             r"\b(defective|faulty|doesn'?t (?:work|charge|turn on)|does not (?:work|charge)|not (?:working|charging)|"
             r"stopped (?:working|charging|turning on)|won'?t (?:turn on|switch on|charge|work)|went (?:black|dead)|"
+            r"(?:is|was|'s|went|now) (?:completely )?dead(?! (?:slow|easy|simple|serious|right|on\b))|died|broke down|"
             r"(?:screen|display) (?:is )?(?:black|dead)|dead pixels?)\b",
             re.I,
         ),
@@ -151,3 +155,18 @@ def item_problem(text: str) -> str | None:
     """The category of a problem with a delivered item ("arrived cracked", "no cable in the box"), if any."""
     category = reason_category(text)
     return category if category in _ITEM_PROBLEMS else None
+
+
+_FAULTS = ("damaged", "defective", "missing part")
+
+
+def fault_without_request(text: str) -> bool:
+    """A faulty, damaged or incomplete item told calmly with nothing asked for ("my speaker doesn't charge",
+    "no cable in the box"): answered with the remedies, not a ticket (actions/faults.py)."""
+    return (
+        item_problem(text) in _FAULTS
+        and len(problems_in(text)) <= 1
+        and not ticket_rules.asks_for_a_ticket(text)
+        and ticket_rules.tone(text) != ticket_rules.ANGRY
+        and escalation_cue(text) is None
+    )

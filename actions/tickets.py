@@ -11,14 +11,14 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import crm, crm_or_apology, customer_id, day, focused_order, last_turn_action
+from actions.common import crm, crm_or_apology, customer_id, day, focused_order, last_turn_action, run_action
 from actions.forms import acknowledge_waiting, last_user_text
 from actions.handover import hand_over
 from actions.locales import day as locale_day
 from actions.locales import language_of, phrase, ticket_status_word
 from crm_store.services import ticket_rules as rules
 from crm_store.services import ticket_updates, tickets
-from actions.problems import escalation_cue, is_frustrated, problems_in, reason_category
+from actions.problems import escalation_cue, fault_without_request, is_frustrated, problems_in, reason_category
 
 log = logging.getLogger(__name__)
 
@@ -99,6 +99,9 @@ def answer_warranty(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[
 
 
 DETAILS = "details:complaint"  # requested_info: "what happened?" after a complaint with no details
+LATE_OFFER = "ticket:late_delivery"  # requested_info after a late parcel's status (actions/orders.py)
+# Claims other skills offered with "shall I …?" (requested_info): the yes goes back to the skill that offered it.
+OFFERS = {"ticket:parcel_missing": "action_parcel_missing", "ticket:reset_not_received": "action_resend_reset"}
 
 
 def asks_for_new_ticket(text: str) -> bool:
@@ -115,11 +118,15 @@ class ActionOpenTicket(Action):
             return claimed
         latest = (tracker.latest_message.get("intent") or {}).get("name")
         asked = tracker.get_slot("requested_info") or ""
-        # The message itself, unless it is only the "yes" to a ticket offered after an earlier message.
+        if asked in OFFERS and not problems_in(tracker.latest_message.get("text") or ""):
+            # "yes" / "please do something" to the missing-parcel claim or the new reset link offered.
+            return run_action(OFFERS[asked], dispatcher, tracker, domain)
+        # The message itself, unless it is only the "yes" to a ticket offered after an earlier message
+        # (after a late parcel's status: the question that got that answer).
         text = (
             tracker.latest_message.get("text") or ""
             if latest in (*_TOPICS, "nlu_fallback", "ticket_status") or asked == DETAILS
-            else last_user_text(tracker, tuple(_TOPICS))
+            else last_user_text(tracker, ("order_status", *_TOPICS) if asked == LATE_OFFER else tuple(_TOPICS))
         )
         if asked == DETAILS:  # the answer to "what happened / which order?" goes with what was said before it
             said = [e.get("text") or "" for e in tracker.events if e.get("event") == "user"]
@@ -133,8 +140,12 @@ class ActionOpenTicket(Action):
             "complaint",
         )
         number = focused_order(tracker)
-        problems = problems_in(text)
+        # The yes to a late parcel's offer is about the late parcel, however the question was worded.
+        problems = problems_in(text) or ([("late", "Late delivery")] if asked == LATE_OFFER else [])
         if latest == "complaint" and _ASKS_UPDATE.search(text) and not asks_for_new_ticket(text):
+            return ActionTicketStatus().run(dispatcher, tracker, domain)
+        if after_ticket_list(tracker) and not problems and not asks_for_new_ticket(text):
+            # "the lamp one, what is happening?" right after the list of tickets: that ticket's news.
             return ActionTicketStatus().run(dispatcher, tracker, domain)
         if (
             latest == "complaint"
@@ -161,6 +172,9 @@ class ActionOpenTicket(Action):
             return [SlotSet("requested_info", None)]
         cue = escalation_cue(text)
         kinds = [kind for kind, _ in problems]
+        if latest == "complaint" and asked != DETAILS and fault_without_request(text):
+            # "the speaker doesn't charge", "no cable in the box", told calmly: sorry and the remedies first.
+            return run_action("action_offer_remedy", dispatcher, tracker, domain)
         if latest == "complaint" and not kinds and _RETURN_WORDS.search(text) and reason_category(text) in _NO_FAULT:
             # "These shoes are too small, I want to send them back": a return, not a complaint about us.
             return [SlotSet("requested_info", None), FollowupAction("return_form")]
@@ -247,6 +261,9 @@ class ActionOpenTicket(Action):
         return [SlotSet("requested_info", None)]
 
 
+_TICKET_WORDS = re.compile(
+    r"\b(?:tickets?|complaints?|cases?|claims?|requests?|reported|issue|problem|support)\b", re.I
+)
 _WORD = re.compile(r"[^\W\d_]{4,}")
 _NOT_TOPIC = {
     "ticket",
@@ -301,6 +318,9 @@ class ActionTicketStatus(Action):
                 if crm_down:
                     return []
         if not rows and news is None:
+            if not named and not _TICKET_WORDS.search(tracker.latest_message.get("text") or ""):
+                # A bare "status?" with no ticket to report: the customer's order is what it is about.
+                return [FollowupAction("order_status_form")]
             dispatcher.utter_message(response="utter_no_open_tickets")
             return []
         if rows:

@@ -14,14 +14,15 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import session_events
+from actions.common import run_action, session_events
 from actions.delivery import ActionParcelMissing
 from actions.orders import answer_status
+from actions.problems import problems_in
 from actions.refunds import ActionRefundStatus
 from actions.resolving import ask_which, resolve, say_taken
 from actions.tickets import ActionTicketStatus
 from crm_store.db import UnitOfWork
-from crm_store.services import orders, tickets
+from crm_store.services import orders, shop_answers, tickets
 
 # Requests that may have to wait for a code, and the form that carries each on.
 REQUESTS = (
@@ -106,6 +107,22 @@ def continue_after_link(
             SlotSet("unverified_order", None),
             SlotSet("order_id", number),
             *action.run(dispatcher, tracker, domain),
+        ]
+    if intent == "payment_problem" and number and "double_charge" in {kind for kind, _ in problems_in(text)}:
+        # "you took money twice for A-…" before the code: the duplicate is checked (and refunded) now.
+        tracker.slots.update({"order_id": number, "requested_info": "order:payment"})
+        return [
+            SlotSet("unverified_order", None),
+            SlotSet("order_id", number),
+            *run_action("action_payment_problem", dispatcher, tracker, domain),
+        ]
+    if shop_answers.everyday_request(text) == shop_answers.INVOICE:
+        # "I need a receipt for my speaker", whatever it was read as: the invoice, now the orders are theirs.
+        tracker.slots.update({"order_id": number})
+        return [
+            SlotSet("unverified_order", None),
+            SlotSet("order_id", number),
+            *run_action("action_invoice_copy", dispatcher, tracker, domain),
         ]
     if number is None:
         # A status asked with no number (the email-only flow): which order, over the now linked account.

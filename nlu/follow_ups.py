@@ -30,6 +30,11 @@ TOPICS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("cancelled", re.compile(r"\bis cancelled\. If you already paid\b", _I)),
     ("parcel_missing", re.compile(r"missing-parcel claim|claim for order A-\d{5} is already open", _I)),
     ("delivery_attempt", re.compile(r"\bdelivery attempts?\b", _I)),
+    ("reset_offer", re.compile(r"\bour team can send you a new reset link by hand\b", _I)),
+    (
+        "lead",
+        re.compile(r"\b(?:passed|pass) (?:your|this) (?:inquiry|enquiry|on )?.{0,40}\bto our business team\b", _I),
+    ),
     ("warranty", re.compile(r"\bwarranty claim\b", _I)),
     ("return", re.compile(r"\bI've opened (?:return|exchange|replacement) R-\d{5}", _I)),
     ("refund", re.compile(r"\bopened refund F-\d{5}|\brefund of [\d.]+ EUR goes back", _I)),
@@ -111,8 +116,24 @@ QUESTIONS: tuple[tuple[str, str, re.Pattern[str]], ...] = (
         "parcel_missing",
         "claim",
         re.compile(
-            r"\bneighbou?rs?\b|\bdo something\b|\bstill nothing\b|\bnot (?:there|here)\b|\bchecked\b|\bclaim\b", _I
+            r"\bneighbou?rs?\b|\bdo something\b|\bstill nothing\b|\bnot (?:there|here)\b|\bchecked\b|\bclaim\b"
+            r"|\b(?:nobody|no one|noone) (?:has|took|got) it\b",
+            _I,
         ),
+    ),
+    (
+        "reset_offer",
+        "by_hand",
+        re.compile(
+            r"\b(?:checked|spam|junk|manually|by hand|new link|send (?:me )?(?:one|it|a new one|another)|"
+            r"still (?:no|not|nothing)|nothing (?:there|came|arrived)|not there|didn'?t (?:come|arrive|get))\b",
+            _I,
+        ),
+    ),
+    (
+        "lead",
+        "prices",
+        re.compile(r"\b(?:discount\w*|price\w*|pricing|cheaper|rebates?|quote|special offer)\b", _I),
     ),
     ("parcel_missing", "when", re.compile(_WHEN + r".{0,30}\b(?:hear|know|news|answer|reply)\b", _I)),
     (

@@ -40,7 +40,7 @@ _MILD = re.compile(
 )
 _URGENT_FACTS = re.compile(
     r"\b(?:damaged|broken|smashed|cracked|crushed|shattered|dented|charged (?:me )?twice|double[- ]charged|charged double|"
-    r"twice charged|paid twice|two charges)\b",
+    r"twice charged|paid twice|two charges|double payments?|(?:two|2) payments|(?:took|taken) (?:the |my )?money twice)\b",
     re.I,
 )
 # Asked, in so many words, for something to be written down or looked into.

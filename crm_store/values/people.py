@@ -10,7 +10,7 @@ import re
 
 _FILLER_HEAD = re.compile(r"^(?:(?:ok(?:ay)?|sure|yes|yeah|hi|hello|hey|well|so|and|oh|right)\W+)*", re.I)
 _FILLER_TAIL = re.compile(
-    r"(?:\W+(?:thanks?|thank you|thx|cheers|please|pls|here|speaking|bye))+\W*$|[\s.!,;:]+$", re.I
+    r"(?:\W+(?:thanks?|thank you|thx|cheers|please|pls|here|speaking|bye))+\W*$|(?<!\.\w)[\s.!,;:]+$", re.I
 )
 _NAME_LEAD = re.compile(
     r"^(?:(?:my |the )?(?:full )?name(?:'s| is|:)|(?:i am|i'm|im|this is|it's|its|call me|you can call me|you're talking to)\b"
@@ -69,7 +69,9 @@ def parse_company(text: str) -> str | None:
     if not text or "?" in text:
         return None
     body = _strip(text, _COMPANY_LEAD)
-    body = _COMPANY_TAIL.sub("", body).strip(" .,;:\"'")
+    body = _COMPANY_TAIL.sub("", body).strip(" ,;:\"'")
+    # The full stop after a name goes, the dot of a legal form stays ("Zelena Kavarna s.r.o.").
+    body = body if re.search(r"\.\w\.$", body) else body.strip(" .,;:\"'")
     if not body or "@" in body or re.search(r"\d{5,}", body) or len(body.split()) > 6 or len(body) > 150:
         return None
     if body.lower() in _NOT_NAMES:

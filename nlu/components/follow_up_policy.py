@@ -16,7 +16,7 @@ from typing import Any
 from rasa.core.policies.policy import Policy, PolicyPrediction
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
-from rasa.shared.core.constants import ACTION_LISTEN_NAME
+from rasa.shared.core.constants import ACTION_LISTEN_NAME, ACTION_TWO_STAGE_FALLBACK_NAME
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import ActionExecuted, BotUttered, SessionStarted, UserUttered
 from rasa.shared.core.generator import TrackerWithCachedStates
@@ -73,7 +73,9 @@ class FollowUpPolicy(Policy):
         if tracker.latest_action_name != ACTION_LISTEN_NAME:
             return self._prediction(probabilities)
         message = tracker.latest_message
-        if tracker.active_loop_name:
+        # Inside the two-stage fallback ("did you mean one of these?") a follow-up is still a follow-up
+        # ("can't you just make one?" after the discount answer); inside a form the form decides.
+        if tracker.active_loop_name and tracker.active_loop_name != ACTION_TWO_STAGE_FALLBACK_NAME:
             # "When will someone call me?" at a business enquiry's read-back reads as a request for a person;
             # the form answers it and asks again (actions/leads.py) instead of being left for a handoff.
             if (

@@ -30,11 +30,11 @@ SETS = sets_in(HERE)
 # read a borderline message differently, so each gate sits MARGIN below the measured rate: about
 # four turns of ~170, three of ~120, one of 65.
 MEASURED_TURN_RATE = {
-    "own": 172 / 174,
-    "blind": 164 / 187,
-    "batch1": 108 / 124,
-    "batch2": 84 / 113,
-    "batch3": 94 / 127,
+    "own": 177 / 179,
+    "blind": 172 / 187,
+    "batch1": 118 / 124,
+    "batch2": 96 / 113,
+    "batch3": 113 / 127,
     "languages": 58 / 65,
 }
 MARGIN = 0.025

@@ -106,7 +106,12 @@ def test_a_block_that_worked_says_nothing_and_the_crms_own_refusals_pass_through
 @pytest.mark.parametrize(
     ("action", "tracker", "replies", "events"),
     [
-        ("action_resend_reset", {}, ["utter_crm_unavailable"], []),
+        (
+            "action_resend_reset",
+            {"slots": {"requested_info": "ticket:reset_not_received"}, "text_": "yes please"},
+            ["utter_crm_unavailable"],
+            [],
+        ),
         ("action_ticket_status", {"text_": "any news on my ticket"}, ["utter_crm_unavailable"], []),
         ("action_unlink_account", {}, ["utter_crm_unavailable"], [("unverified_order", None)]),
         (

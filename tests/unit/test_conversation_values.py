@@ -176,3 +176,23 @@ def test_a_company_is_read_from_the_ways_people_name_it():
     assert details_in("i'm Carla Bianchi, studio is Respiro Yoga, carla@respiroyoga.it")["company"] == "Respiro Yoga"
     found = details_in("Priya Nair here, purchasing at Lumen Labs BV. We'd like 150 usb-c chargers")
     assert (found["company"], found["contact_name"]) == ("Lumen Labs BV", "Priya Nair")
+
+
+def test_a_person_named_before_their_company_and_a_dotted_legal_form_are_read_whole():
+    found = details_in("need 40 phone cases. Lena Roth, Roth Media Solutions, lena@roth.example, +49 30 5551212")
+    assert (found["contact_name"], found["company"]) == ("Lena Roth", "Roth Media Solutions")
+    found = details_in("hello, this is Jan Novak from Modra Lampa s.r.o., jan@modralampa.example, +420 601 555 111")
+    assert (found["contact_name"], found["company"]) == ("Jan Novak", "Modra Lampa s.r.o.")
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["my statement shows 2 payments for the lamp", "there's a double payment on my card", "you took my money twice"],
+)
+def test_a_double_charge_is_recognised_in_the_words_people_use(text):
+    assert [kind for kind, _ in problems_in(text)] == ["double_charge"]
+
+
+def test_a_dead_device_is_a_fault_and_dead_slow_is_not():
+    assert item_problem("the motor is dead after a year") == "defective"
+    assert item_problem("this chat is dead slow") is None

@@ -66,6 +66,21 @@ def after(*bot: str) -> list[tuple[str, str]]:
             "code:code",
         ),
         ("and when does it get here?", ATTEMPT.replace(" DPD made 1 delivery attempt", ""), "status:status"),
+        (
+            "had a look in the junk folder too, not there",
+            "If it still isn't there, our team can send you a new reset link by hand. Shall I open a ticket for that?",
+            "reset_offer:by_hand",
+        ),
+        (
+            "is there a discount at that volume?",
+            "Thank you, Ines! I've passed your enquiry to our business team as D-00031: Ines Vogt, Vogt GmbH.",
+            "lead:prices",
+        ),
+        (
+            "the people next door say nobody has it",
+            "Please check with your neighbours first. Shall I open the missing-parcel claim now?",
+            "parcel_missing:claim",
+        ),
     ],
 )
 def test_a_short_question_about_the_last_answer_is_a_follow_up_on_its_topic(text, bot, expected):
@@ -174,6 +189,16 @@ def test_the_policy_sends_a_follow_up_to_action_follow_up_whatever_intent_it_was
 
     assert _policy_prediction(said, "do i have to pay for sending them back", "return_item") == "action_follow_up"
     assert _policy_prediction(said, "I want to return the bottle too", "return_item") is None
+
+
+def test_the_policy_answers_a_follow_up_inside_the_two_stage_fallback_but_not_inside_a_form():
+    said = [("user", "any discount codes?"), ("bot", "Sorry, I can't create or hand out a discount code here.")]
+
+    assert (
+        _policy_prediction(said, "can't you just make me one", "out_of_scope", "action_two_stage_fallback")
+        == "action_follow_up"
+    )
+    assert _policy_prediction(said, "can't you just make me one", "out_of_scope", "lead_form") is None
 
 
 def test_the_policy_lets_the_lead_form_answer_when_back_at_its_read_back():
