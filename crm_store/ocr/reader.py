@@ -22,7 +22,8 @@ from crm_store.ocr.errors import ImageRejected, UnreadableImage
 from crm_store.ocr.fields import ReceiptFields, ReceiptLocale, merge, parse_lines
 from crm_store.ocr.images import darken, load_image, prepare
 from crm_store.ocr.layout import Line, lines_from_data
-from crm_store.ocr.reread import reread
+from crm_store.ocr.reread import read_cut_out, reread
+from crm_store.ocr.vote import lines_to_vote, voted_lines
 from crm_store.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -30,6 +31,7 @@ log = logging.getLogger(__name__)
 # psm 6: one uniform block of text. (psm 4 and 3 drop a line framed by two dashed rules.)
 TESSERACT_CONFIG = "--oem 1 --psm 6"
 MIN_TEXT_CHARS = 12
+VOTE_TEXT_HEIGHT = 40  # px: the voting copy's text height, unlike the second look's 30
 
 
 @dataclass(frozen=True)
@@ -110,6 +112,7 @@ def read_receipt(path: Path, options: OcrOptions | None = None, today: date | No
     if sum(ch.isalnum() for ch in text) < MIN_TEXT_CHARS:
         raise UnreadableImage("I could not find any text in the image.")
     fields = parse_lines(lines, today, options.locale)
+    again = lines
     if scan and darker is None:
         # The lines tesseract was unsure of (only while the total is unconfirmed or the date
         # missing) and the lines it dropped, read again from a cleaned, enlarged copy (one short
@@ -124,8 +127,32 @@ def read_receipt(path: Path, options: OcrOptions | None = None, today: date | No
     if scan and darker is None and not (fields.total_checked and fields.date):
         # Faint thermal print loses digits; a darker copy reads them (and costs a second pass,
         # only for receipts whose total nothing else confirmed or whose date was not found).
-        fields = merge(fields, parse_lines(recognise(darken(prepared), options), today, options.locale))
+        darker = recognise(darken(prepared), options)
+        fields = merge(fields, parse_lines(darker, today, options.locale))
+        if not (fields.total_checked and fields.date):
+            # Still doubtful: the lines with amounts and dates, cut out and read once more at
+            # another size, vote with the two whole-page readings on each digit.
+            fields = _voted(prepared, again, [lines, darker], options, today, fields)
     return Reading(text=text, fields=fields, seconds=time.perf_counter() - started)
+
+
+def _voted(
+    prepared: Image.Image,
+    lines: list[Line],
+    readings: list[list[Line]],
+    options: OcrOptions,
+    today: date | None,
+    fields: ReceiptFields,
+) -> ReceiptFields:
+    """fields after the readings' vote on the digits of the lines with amounts and dates."""
+    try:
+        cut_out, _ = read_cut_out(
+            prepared, lines, lines_to_vote(lines), lambda strip: recognise(strip, options), VOTE_TEXT_HEIGHT
+        )
+    except UnreadableImage:
+        return fields
+    voted = parse_lines(voted_lines(lines, readings, cut_out), today, options.locale)
+    return merge(fields, voted)
 
 
 async def read_receipt_async(path: Path, options: OcrOptions | None = None, today: date | None = None) -> Reading:
