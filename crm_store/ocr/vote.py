@@ -66,21 +66,21 @@ def matching_line(line: Line, reading: list[Line]) -> Line | None:
     return best if overlap >= 0.6 else None
 
 
-# A line worth a vote: it carries an amount ("9.00") or a numeric date ("25/12/2018").
-_VOTED = re.compile(r"\d\s?[.,]\s?\d{2}(?!\d)|\d{1,2}\s?[/.-]\s?\d{1,2}\s?[/.-]\s?\d{2,4}")
-MAX_VOTED = 30
+# A line worth a vote: it carries a numeric date ("25/12/2018", "12-01-19").
+_DATE = re.compile(r"\d{1,2}\s?[/.-]\s?\d{1,2}\s?[/.-]\s?\d{2,4}")
+MAX_VOTED = 4
 
 
 def lines_to_vote(lines: list[Line]) -> list[int]:
-    """Indexes of the lines whose numbers are worth a second reading: amounts and dates."""
-    return [index for index, line in enumerate(lines) if _VOTED.search(line.text)][:MAX_VOTED]
+    """Indexes of the lines whose numbers are worth more readings: those with a numeric date."""
+    return [index for index, line in enumerate(lines) if _DATE.search(line.text)][:MAX_VOTED]
 
 
-def voted_lines(lines: list[Line], readings: list[list[Line]], cut_out: dict[int, list[Line]]) -> list[Line]:
+def voted_lines(lines: list[Line], readings: list[list[Line]], cut_outs: list[dict[int, list[Line]]]) -> list[Line]:
     """lines with the numbers of each voted by the other readings of the same receipt.
 
-    `readings` are whole-page readings of the same image (the same geometry), `cut_out`
-    the rows read for each line from a copy of it cut out and enlarged. A reading that
+    `readings` are whole-page readings of the same image (the same geometry), `cut_outs`
+    the rows read for each line from copies of it cut out and enlarged. A reading that
     holds the very same line (not read again there) does not vote twice.
     """
     voted = []
@@ -90,8 +90,9 @@ def voted_lines(lines: list[Line], readings: list[list[Line]], cut_out: dict[int
             match = matching_line(line, reading)
             if match is not None and match is not line:
                 texts.append(match.text)
-        if index in cut_out:
-            texts.append(" ".join(row.text for row in sorted(cut_out[index], key=lambda row: row.top)))
+        for cut_out in cut_outs:
+            if index in cut_out:
+                texts.append(" ".join(row.text for row in sorted(cut_out[index], key=lambda row: row.top)))
         text = vote_text(texts) if len(texts) > 2 else line.text
         voted.append(
             line if text == line.text else Line(text, line.confidence, line.top, line.bottom, line.word_height)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from crm_store.ocr.layout import Line
-from crm_store.ocr.vote import matching_line, vote_text
+from crm_store.ocr.vote import lines_to_vote, matching_line, vote_text, voted_lines
 
 
 @pytest.mark.parametrize(
@@ -35,3 +35,21 @@ def test_a_line_is_matched_by_where_it_stands():
 
     assert matching_line(line, reading) == reading[1]
     assert matching_line(Line("x", 50.0, 300, 320), reading) is None
+
+
+def test_the_date_line_is_voted_by_its_cut_out_readings_and_the_same_line_votes_once():
+    date_line = Line("Date: 26/01/2018 1:22:56PM", 63.0, 500, 520)
+    total_line = Line("TOTAL 9.00", 90.0, 560, 580)
+    lines = [date_line, total_line]
+    cut_outs = [
+        {0: [Line("Date: 25/01/2018 1:22:56PM", 80.0, 10, 40)]},
+        {0: [Line("Date 25/01/2018 1:22:56PM", 85.0, 10, 50)]},
+    ]
+
+    voted = voted_lines(lines, [lines], cut_outs)
+    # The first reading (the same Line objects) is no second vote: alone it changes nothing.
+    unvoted = voted_lines(lines, [lines], cut_outs[:1])
+
+    assert lines_to_vote(lines) == [0]
+    assert [line.text for line in voted] == ["Date: 25/01/2018 1:22:56PM", "TOTAL 9.00"]
+    assert unvoted == lines
