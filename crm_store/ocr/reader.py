@@ -127,8 +127,11 @@ def read_receipt(path: Path, options: OcrOptions | None = None, today: date | No
     if scan and darker is None and not (fields.total_checked and fields.date):
         # Faint thermal print loses digits; a darker copy reads them (and costs a second pass,
         # only for receipts whose total nothing else confirmed or whose date was not found).
-        darker = recognise(darken(prepared), options)
-        fields = merge(fields, parse_lines(darker, today, options.locale))
+        try:
+            darker = recognise(darken(prepared), options)
+            fields = merge(fields, parse_lines(darker, today, options.locale))
+        except UnreadableImage:  # as with the second look: given up, not the receipt
+            darker = None
     if scan:
         # A date is confirmed by nothing else on the receipt, so its line is always read twice
         # more, cut out at two sizes, and the readings vote on its digits. (Voting on the amount
