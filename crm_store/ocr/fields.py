@@ -11,7 +11,7 @@ the top block (merchant.py), line items above the total. OCR's usual confusions
 from __future__ import annotations
 
 import re
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
@@ -137,12 +137,6 @@ def merge(first: ReceiptFields, second: ReceiptFields) -> ReceiptFields:
         items=total_from.items,
         total_checked=total_from.total_checked,
     )
-
-
-def merge_vote(fields: ReceiptFields, voted: ReceiptFields) -> ReceiptFields:
-    """fields with the date the readings voted for, and their total where the vote confirmed it."""
-    merged = merge(fields, voted)
-    return replace(merged, date=voted.date or fields.date)
 
 
 _EDGE_JUNK = " \t'\"‘’“”°:;*_.,=~|>«»-—–"

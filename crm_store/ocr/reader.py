@@ -19,11 +19,10 @@ import pytesseract
 from PIL import Image
 
 from crm_store.ocr.errors import ImageRejected, UnreadableImage
-from crm_store.ocr.fields import ReceiptFields, ReceiptLocale, merge, merge_vote, parse_lines
+from crm_store.ocr.fields import ReceiptFields, ReceiptLocale, merge, parse_lines
 from crm_store.ocr.images import darken, load_image, prepare
 from crm_store.ocr.layout import Line, lines_from_data
-from crm_store.ocr.reread import read_cut_out, reread
-from crm_store.ocr.vote import lines_to_vote, voted_lines
+from crm_store.ocr.reread import reread
 from crm_store.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -31,7 +30,6 @@ log = logging.getLogger(__name__)
 # psm 6: one uniform block of text. (psm 4 and 3 drop a line framed by two dashed rules.)
 TESSERACT_CONFIG = "--oem 1 --psm 6"
 MIN_TEXT_CHARS = 12
-VOTE_TEXT_HEIGHTS = (30, 40)  # px: the text heights of the two cut-out copies that vote
 
 
 @dataclass(frozen=True)
@@ -112,7 +110,6 @@ def read_receipt(path: Path, options: OcrOptions | None = None, today: date | No
     if sum(ch.isalnum() for ch in text) < MIN_TEXT_CHARS:
         raise UnreadableImage("I could not find any text in the image.")
     fields = parse_lines(lines, today, options.locale)
-    again = lines
     if scan and darker is None:
         # The lines tesseract was unsure of (only while the total is unconfirmed or the date
         # missing) and the lines it dropped, read again from a cleaned, enlarged copy (one short
@@ -132,36 +129,7 @@ def read_receipt(path: Path, options: OcrOptions | None = None, today: date | No
             fields = merge(fields, parse_lines(darker, today, options.locale))
         except UnreadableImage:  # as with the second look: given up, not the receipt
             darker = None
-    if scan:
-        # A date is confirmed by nothing else on the receipt, so its line is always read twice
-        # more, cut out at two sizes, and the readings vote on its digits. (Voting on the amount
-        # lines of a doubtful total as well repaired none of 24 wrong totals of the development
-        # half, at two more tesseract runs each: the arithmetic in evidence.py decides totals.)
-        fields = _voted(prepared, again, [lines] + ([darker] if darker else []), options, today, fields)
     return Reading(text=text, fields=fields, seconds=time.perf_counter() - started)
-
-
-def _voted(
-    prepared: Image.Image,
-    lines: list[Line],
-    readings: list[list[Line]],
-    options: OcrOptions,
-    today: date | None,
-    fields: ReceiptFields,
-) -> ReceiptFields:
-    """fields after the readings' vote on the digits of the lines with dates."""
-    indexes = lines_to_vote(lines)
-    if not indexes:
-        return fields
-    try:
-        cut_outs = [
-            read_cut_out(prepared, lines, indexes, lambda strip: recognise(strip, options), height)[0]
-            for height in VOTE_TEXT_HEIGHTS
-        ]
-    except UnreadableImage:
-        return fields
-    voted = parse_lines(voted_lines(lines, readings, cut_outs), today, options.locale)
-    return merge_vote(fields, voted)
 
 
 async def read_receipt_async(path: Path, options: OcrOptions | None = None, today: date | None = None) -> Reading:
