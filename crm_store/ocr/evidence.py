@@ -34,6 +34,7 @@ from crm_store.ocr.totals import (
     candidates,
     label_of,
 )
+from crm_store.ocr.lineitems import items_total
 
 _SUBTOTAL = re.compile(r"sub\s*-?\s*t[oa0]t|excl|before\s+(?:gst|tax)")
 _TAX = re.compile(r"\b(?:total\s*)?(?:gst|tax|vat|sst)\b(?!.*in[ce]l)")
@@ -132,9 +133,12 @@ def _score(
     paid: Decimal | None,
     rounding: tuple[int, Decimal] | None,
     implied: set[Decimal],
+    itemised: set[Decimal],
 ) -> float:
     """The label's rank plus the evidence that agrees with the amount (or disagrees)."""
     score = float(candidate.rank)
+    if candidate.amount in itemised:
+        score += 2.5
     if paid is not None and candidate.amount == paid:
         score += 2.5  # two legible amounts agreeing by chance is rare
     if candidate.amount in implied:
@@ -207,6 +211,24 @@ def _stated(line: str, values: set[Decimal], labelled: bool) -> Decimal | None:
     return None
 
 
+def _itemised(lines: list[str], found: list[Candidate], min_items: int = 2) -> set[Decimal]:
+    """The totals the line items' sum implies: the sum itself (prices with tax), rounded to 5 cents,
+    or plus the tax printed under it (prices without tax)."""
+    subtotals = [i for i, line in enumerate(lines) if _SUBTOTAL.search(label_of(line))]
+    end = min([c.index for c in found] + subtotals, default=None)
+    items = items_total(lines, end, min_items) if end is not None else None
+    if items is None or items <= 0:
+        return set()
+    implied = {items, _nickel(items)}
+    for index in range(end or 0, len(lines)):
+        if _TAX.search(label_of(lines[index])) and not _SUBTOTAL.search(label_of(lines[index])):
+            tax = amount_for(lines, index)
+            if tax is not None and 0 < tax < items * Decimal("0.25"):
+                implied |= {items + tax, _nickel(items + tax)}
+            break
+    return implied
+
+
 def _grand_total(lines: list[str], found: list[Candidate]) -> tuple[int | None, Decimal | None, bool]:
     start = min((c.index for c in found), default=0)
     tendered = _tendered_and_change(lines, start)
@@ -219,9 +241,12 @@ def _grand_total(lines: list[str], found: list[Candidate]) -> tuple[int | None, 
     implied = subtotal_plus_tax(lines, rounding[1] if rounding else None)
     for exact in summary_rows(lines):
         implied |= {exact, _nickel(exact)} | ({exact + rounding[1]} if rounding else set())
+    itemised = _itemised(lines, found)
     evidence = {value for value in (paid, *implied) if value is not None}
-    chosen = max(found, key=lambda c: (_score(c, found, lines, paid, rounding, implied), c.index), default=None)
-    if chosen is not None and chosen.amount in evidence:
+    chosen = max(
+        found, key=lambda c: (_score(c, found, lines, paid, rounding, implied, itemised), c.index), default=None
+    )
+    if chosen is not None and (chosen.amount in evidence or chosen.amount in itemised):
         slips = {value for value in implied if _one_slip(chosen.amount, value)}
         if exact_cash and chosen.amount not in implied and len(slips) == 1:
             return chosen.index, slips.pop(), True
@@ -238,12 +263,15 @@ def _grand_total(lines: list[str], found: list[Candidate]) -> tuple[int | None, 
             stated = _stated(line, {paid}, labelled)
         if stated is not None:
             return index, stated, True
+    # What was paid agrees with the arithmetic, or with the items (one item will do: the cash
+    # and change lines do not repeat its digits).
+    paid_checked = paid is not None and (paid in implied or paid in _itemised(lines, found, min_items=1))
     if chosen is None:
         # No total line legible at all: what was paid (tendered minus change) is the total.
-        return (None, paid, False) if paid is not None else (None, None, False)
+        return (None, paid, paid_checked) if paid is not None else (None, None, False)
     if sum(c.amount == chosen.amount for c in found) > 1:  # two labels agree: trust them over arithmetic
         return chosen.index, chosen.amount, True
-    if paid is not None and paid in implied:
+    if paid_checked:
         return chosen.index, paid, True
     repairs = {value for value in evidence if _one_slip(chosen.amount, value)}
     if len(repairs) > 1 and rounding is not None and rounding[1] != 0:

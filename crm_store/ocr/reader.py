@@ -124,7 +124,11 @@ def read_receipt(path: Path, options: OcrOptions | None = None, today: date | No
     if scan and darker is None and not (fields.total_checked and fields.date):
         # Faint thermal print loses digits; a darker copy reads them (and costs a second pass,
         # only for receipts whose total nothing else confirmed or whose date was not found).
-        fields = merge(fields, parse_lines(recognise(darken(prepared), options), today, options.locale))
+        try:
+            darker = recognise(darken(prepared), options)
+            fields = merge(fields, parse_lines(darker, today, options.locale))
+        except UnreadableImage:  # as with the second look: given up, not the receipt
+            darker = None
     return Reading(text=text, fields=fields, seconds=time.perf_counter() - started)
 
 

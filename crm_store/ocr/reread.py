@@ -112,7 +112,7 @@ def _text_height(crop: np.ndarray, fallback: int) -> int:
 
 
 def strip_of(
-    gray: Image.Image, lines: list[Line], indexes: list[int]
+    gray: Image.Image, lines: list[Line], indexes: list[int], text_height: int = TEXT_HEIGHT
 ) -> tuple[Image.Image, list[tuple[int, int, int]]]:
     """The weak lines cut out, cleaned, enlarged and stacked; with (index, top, bottom) of each in the strip."""
     pixels = np.asarray(gray.convert("L"))
@@ -126,7 +126,7 @@ def strip_of(
         if bottom - top < 4:
             continue
         cleaned = _without_rules(pixels[top:bottom])
-        factor = min(max(TEXT_HEIGHT / _text_height(cleaned, line.word_height or line.height), 1.0), 4.0)
+        factor = min(max(text_height / _text_height(cleaned, line.word_height or line.height), 1.0), 4.0)
         crop = Image.fromarray(cleaned)
         crop = crop.resize((round(crop.width * factor), round(crop.height * factor)), Image.Resampling.LANCZOS)
         pieces.append((y, np.asarray(crop)))
@@ -138,6 +138,27 @@ def strip_of(
     for start, piece in pieces:
         strip[start : start + piece.shape[0], : piece.shape[1]] = piece
     return Image.fromarray(strip), places
+
+
+def read_cut_out(
+    gray: Image.Image,
+    lines: list[Line],
+    indexes: list[int],
+    recognise: Callable[[Image.Image], list[Line]],
+    text_height: int = TEXT_HEIGHT,
+) -> tuple[dict[int, list[Line]], dict[int, tuple[int, int]]]:
+    """The lines at indexes cut out, stacked and read in one run: the rows read for each index,
+    and where each index stands in the strip (top, bottom)."""
+    strip, places = strip_of(gray, lines, indexes, text_height)
+    if not places:
+        return {}, {}
+    again: dict[int, list[Line]] = {}
+    for new in recognise(strip):
+        middle = (new.top + new.bottom) / 2
+        for index, top, bottom in places:
+            if top <= middle <= bottom:
+                again.setdefault(index, []).append(new)
+    return again, {index: (top, bottom) for index, top, bottom in places}
 
 
 def reread(
@@ -153,16 +174,9 @@ def reread(
     indexes = (weak_lines(lines) if weak else []) + list(range(len(lines), len(everything)))
     if not indexes:
         return lines
-    strip, places = strip_of(gray, everything, indexes)
-    if not places:
+    again, spans = read_cut_out(gray, everything, indexes, recognise)
+    if not spans:
         return lines
-    again: dict[int, list[Line]] = {}
-    for new in recognise(strip):
-        middle = (new.top + new.bottom) / 2
-        for index, top, bottom in places:
-            if top <= middle <= bottom:
-                again.setdefault(index, []).append(new)
-    spans = {index: (top, bottom) for index, top, bottom in places}
     result: list[Line] = []
     for index, old in enumerate(everything):
         news = again.get(index, [])
