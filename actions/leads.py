@@ -14,6 +14,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.common import crm, crm_or_apology, customer_id, everyday_instead
 from actions.address import confirmation
 from actions.forms import HandoffFormValidation, reject, reset_form_slots
+from actions.locales import language_of, phrase
 from crm_store.services import deals
 from crm_store.values import normalize_email, normalize_phone, parse_quantity
 from crm_store.values.people import parse_company, parse_person_name
@@ -99,9 +100,7 @@ class ValidateLeadForm(HandoffFormValidation, FormValidationAction):
             tracker.latest_message.get("text") or ""
         ):
             # "When will someone call me?" at the read-back: answered, and the read-back asked again.
-            dispatcher.utter_message(
-                text="Once I pass it on, our business team contacts you within one working day, by email or phone."
-            )
+            dispatcher.utter_message(text=phrase("lead_when_back", language_of(tracker)))
             return [SlotSet("confirmed", None)]
         if not tracker.get_slot("requested_slot"):
             # "I need the invoice for my employer", "any discount codes?": read as business talk, but
@@ -235,10 +234,13 @@ class ActionAskLeadFormConfirmed(Action):
         name, company, email, phone, volume = (
             tracker.get_slot(s) for s in ("contact_name", "company", "email", "phone", "volume")
         )
-        who = f"{name} from {company}" if name else company
+        language = language_of(tracker)
+        who = phrase("lead_who", language, name=name, company=company) if name else company
         dispatcher.utter_message(
-            text=f"Let me read that back: {who}, email {email}, phone {phone}, volume {volume}. "
-            "Shall I pass this to our business team?",
-            buttons=[{"title": "Yes, send it", "payload": "/affirm"}, {"title": "No", "payload": "/deny"}],
+            text=phrase("lead_readback", language, who=who, email=email, phone=phone, volume=volume),
+            buttons=[
+                {"title": phrase("yes_send_it", language), "payload": "/affirm"},
+                {"title": phrase("no", language), "payload": "/deny"},
+            ],
         )
         return []

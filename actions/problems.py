@@ -11,46 +11,71 @@ import re
 from crm_store.services import ticket_rules
 from crm_store.values.sizes import parse_size
 
-# (kind, title for the customer and the ticket subject, pattern)
+# The same problems in German, French and Spanish (the conversation's language picks the words of the
+# reply, actions/phrasebook.py; the ticket's subject stays the English title, for the team).
+_IN_OTHER_LANGUAGES = {
+    "damaged": r"kaputt\w*|beschädigt\w*|zerbrochen\w*|defekt\w*|funktioniert (?:nicht|nicht mehr)|geht nicht mehr|"
+    r"cassée?s?|abîmée?s?|abimée?s?|endommagée?s?|défectueu(?:x|se)|ne (?:marche|fonctionne) (?:pas|plus)|"
+    r"rot[oa]s?|dañad[oa]s?|estropead[oa]s?|defectuos[oa]s?|no funciona",
+    "missing_item": r"fehlt|fehlen|fehlte|war nicht (?:im|in dem) (?:Paket|Karton)|"
+    r"il manque|manquait|manquante?s?|pas dans le colis|"
+    r"(?<!hace )falta(?:ba|n)?|no (?:venía|venia|estaba) en (?:el|la) (?:paquete|caja)",
+    "wrong_item": r"falsche[nrms]? (?:Artikel|Größe|Farbe|Produkt|Ware|Teil)|nicht (?:das,? )?was ich bestellt|"
+    r"mauvaise? (?:article|produit|taille|couleur)|pas ce que j'ai commandé|pas le bon (?:article|produit)|"
+    r"(?:artículo|producto|talla|color) equivocad[oa]|no es lo que pedí|me (?:enviaron|mandaron) otro",
+    "double_charge": r"(?:zweimal|doppelt) (?:abgebucht|belastet|berechnet|bezahlt|abgezogen)|"
+    r"(?:débité|prélevé|facturé|payé)e? deux fois|double (?:prélèvement|débit|paiement)|"
+    r"(?:cobrado|cobraron|cobrar|pagado|cargado) dos veces|(?:cobro|cargo) (?:doble|duplicado)|doble cobro",
+    "late": r"verspätet|Verspätung|immer noch nicht (?:da|angekommen|geliefert)|noch nicht angekommen|"
+    r"en retard|du retard|toujours pas (?:reçu|arrivée?|livrée?)|pas encore (?:reçu|arrivée?)|jamais (?:reçu|arrivée?)|"
+    r"retraso|(?:todavía|aún|todavia|aun) no (?:ha llegado|me ha llegado|llega)|sigue sin llegar|nunca llegó",
+}
+
+
+def _pattern(kind: str, english: str) -> re.Pattern[str]:
+    return re.compile(rf"\b(?:{english}|{_IN_OTHER_LANGUAGES[kind]})\b", re.I)
+
+
+# (kind, title for the ticket subject, pattern)
 PROBLEMS: tuple[tuple[str, str, re.Pattern[str]], ...] = (
     (
         "damaged",
         "Item arrived damaged",
-        re.compile(
-            r"\b(damaged|broken|broke|smashed|cracked|crushed|shattered|dented|torn|ripped|scratched|defective|faulty|doesn'?t work|does not work|not working|stopped working)\b",
-            re.I,
+        _pattern(
+            "damaged",
+            r"damaged|broken|broke|smashed|cracked|crushed|shattered|dented|torn|ripped|scratched|defective|faulty|doesn'?t work|does not work|not working|stopped working",
         ),
     ),
     (
         "missing_item",
         "Item missing from the parcel",
-        re.compile(
-            r"\b(missing|wasn'?t in|was not in|not in the (?:box|parcel|package)|only got \w+ of|didn'?t include|did not include|forgot to (?:send|include))\b",
-            re.I,
+        _pattern(
+            "missing_item",
+            r"missing|wasn'?t in|was not in|not in the (?:box|parcel|package)|only got \w+ of|didn'?t include|did not include|forgot to (?:send|include)",
         ),
     ),
     (
         "wrong_item",
         "Wrong item delivered",
-        re.compile(
-            r"\b(wrong (?:item|size|colou?r|product|one|thing)|not what i ordered|sent me the wrong|different (?:item|product) than)\b",
-            re.I,
+        _pattern(
+            "wrong_item",
+            r"wrong (?:item|size|colou?r|product|one|thing)|not what i ordered|sent me the wrong|different (?:item|product) than",
         ),
     ),
     (
         "double_charge",
         "Charged twice",
-        re.compile(
-            r"\b(charged (?:me )?twice|double[- ]?charged?|charged double|two charges|paid twice|duplicate (?:charge|payment))\b",
-            re.I,
+        _pattern(
+            "double_charge",
+            r"charged (?:me )?twice|double[- ]?charged?|charged double|two charges|paid twice|duplicate (?:charge|payment)",
         ),
     ),
     (
         "late",
         "Late delivery",
-        re.compile(
-            r"\b(late|still (?:not|hasn'?t|haven'?t|no)|(?:weeks?|days?) (?:and|now|already)|where is|never (?:came|arrived)|not (?:arrived|here yet)|hasn'?t (?:arrived|come))\b",
-            re.I,
+        _pattern(
+            "late",
+            r"late|still (?:not|hasn'?t|haven'?t|no)|(?:weeks?|days?) (?:and|now|already)|where is|never (?:came|arrived)|not (?:arrived|here yet)|hasn'?t (?:arrived|come)",
         ),
     ),
 )

@@ -68,11 +68,7 @@ def answer_warranty(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[
         dispatcher.utter_message(response="utter_anything_else")
         return [SlotSet("requested_info", "anything_else")]
     if _WHAT_NEEDED.search(text) and not re.search(r"\b(?:open|go ahead|do it)\b", text, re.I):
-        dispatcher.utter_message(
-            text=f"For a warranty claim we need the order number (order {number}, I have it) and a photo of the "
-            "fault; a few words on what happened help too. Shall I open the claim? You can send the photo here "
-            "afterwards."
-        )
+        dispatcher.utter_message(text=phrase("warranty_what_needed", language_of(tracker), number=number))
         return []
     if not _CLAIM.search(text):
         return None
@@ -90,11 +86,7 @@ def answer_warranty(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[
         )
     if crm_down:
         return []
-    dispatcher.utter_message(
-        text=f"I've opened warranty claim {ticket.number} for order {number}. Please send a photo of the fault "
-        "here (or reply to our email with it); our support team gets back to you within one working day and "
-        "repairs or replaces the item, or refunds you."
-    )
+    dispatcher.utter_message(text=phrase("warranty_opened", language_of(tracker), ticket=ticket.number, number=number))
     return [SlotSet("requested_info", None), SlotSet("ticket_id", ticket.number), SlotSet("order_id", number)]
 
 
@@ -225,6 +217,7 @@ class ActionOpenTicket(Action):
         number: str | None,
     ) -> list[dict]:
         """A message with several problems: acknowledge it whole, then one ticket per problem."""
+        language = language_of(tracker)
         lines = []
         for kind, title in problems:
             ticket = tickets.open_ticket(
@@ -237,14 +230,25 @@ class ActionOpenTicket(Action):
                 order_number=number,
                 sender_id=tracker.sender_id,
             )
-            lines.append(f"- {title.lower()}: ticket {ticket.number}")
-        sorry = (
-            "I'm really sorry, that's a lot going wrong at once. " if is_frustrated(text) else "I'm sorry about this. "
-        )
+            # The subject stays English for the team; the customer reads the problem in their language.
+            lines.append(
+                phrase("problem_line", language, title=phrase(f"problem_{kind}", language), number=ticket.number)
+            )
+        sorry = phrase("sorry_a_lot" if is_frustrated(text) else "sorry", language)
         dispatcher.utter_message(
             response="utter_several_problems", sorry=sorry, count=len(problems), problems="\n".join(lines)
         )
         return [SlotSet("requested_info", None)]
+
+
+def update_words(news: ticket_updates.TicketUpdate, language: str) -> str:
+    """What changed on a ticket, in the customer's language (an agent's own words stay as written)."""
+    if language == "en" or not (news.stage or news.said):
+        return news.text
+    if news.said:
+        return phrase("update_wrote", language, said=news.said)
+    moved = phrase("update_moved", language, stage=ticket_status_word(str(news.stage), language))
+    return moved + (f": {news.note}" if news.note else "")
 
 
 _WORD = re.compile(r"[^\W\d_]{4,}")
@@ -314,14 +318,21 @@ class ActionTicketStatus(Action):
                     status=ticket_status_word(t.status, language),
                     since=day(t.status_since) if language == "en" else locale_day(t.status_since, language),
                 )
-                + (" (high priority)" if t.priority == "high" and language == "en" else "")
+                + (phrase("high_priority", language) if t.priority == "high" else "")
                 for t in rows
             ]
             dispatcher.utter_message(response="utter_ticket_status", tickets="\n".join(lines))
         # "Any news?": the latest thing the team did or wrote, not only the status.
+        language = language_of(tracker)
         dispatcher.utter_message(
-            text=f"Latest update on {news.ticket} ({day(news.at)}): {news.text}."
+            text=phrase(
+                "latest_update",
+                language,
+                ticket=news.ticket,
+                date=day(news.at) if language == "en" else locale_day(news.at, language),
+                text=update_words(news, language),
+            )
             if news
-            else phrase("no_ticket_update", language_of(tracker))
+            else phrase("no_ticket_update", language)
         )
         return []
