@@ -73,6 +73,16 @@ def day(value: date, language: str) -> str:
     return format_date(plain, format="long", locale=_LOCALES[language])
 
 
+def day_and_month(value: date, language: str, with_year: bool) -> str:
+    """ "12 March" ("12. März", "12 mars", "12 de marzo"), with the year when asked."""
+    if language == "en":
+        return f"{value.day} {value:%B}" + (f" {value.year}" if with_year else "")
+    if with_year:
+        return day(value, language)
+    pattern = {"de": "d. MMMM", "fr": "d MMMM", "es": "d 'de' MMMM"}[language]
+    return format_date(value, format=pattern, locale=_LOCALES[language])
+
+
 def full_day(value: date, language: str) -> str:
     """The day with its weekday: "Montag, 7. Dezember 2026", "lundi 7 décembre 2026"."""
     if language == "en":

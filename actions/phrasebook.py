@@ -616,4 +616,33 @@ SENTENCES: dict[str, dict[str, str]] = {
         "es": "No he podido hacerlo: el estado del pedido no lo permite (o ya no). Si quiere, una persona de "
         "nuestro equipo puede ayudarle.",
     },
+    # A duplicate charge (actions/payments.py).
+    "no_charge": {"en": "no charge", "de": "keine Abbuchung", "fr": "aucun débit", "es": "ningún cargo"},
+    "expected_within": {
+        "en": "{date}, within 5 working days",
+        "de": "{date} (innerhalb von 5 Werktagen)",
+        "fr": "{date} (sous 5 jours ouvrés)",
+        "es": "{date} (en 5 días hábiles)",
+    },
+    "within_5_days": {
+        "en": "within 5 working days",
+        "de": "spätestens in 5 Werktagen",
+        "fr": "5 jours ouvrés au plus tard",
+        "es": "5 días hábiles como máximo",
+    },
+    # A receipt's read-back (actions/receipts.py).
+    "receipt_order": {
+        "en": "order {number}",
+        "de": "Bestellung {number}",
+        "fr": "commande {number}",
+        "es": "pedido {number}",
+    },
+    "a_receipt": {"en": "a receipt", "de": "ein Beleg", "fr": "un ticket de caisse", "es": "un ticket"},
+    "receipt_from": {"en": "from {date}", "de": "vom {date}", "fr": "du {date}", "es": "del {date}"},
+    "receipt_total": {
+        "en": ", total {money}",
+        "de": ", Summe {money}",
+        "fr": ", total {money}",
+        "es": ", total {money}",
+    },
 }

@@ -91,36 +91,63 @@ _REPEATED = re.compile(
     re.I,
 )
 
+# Reasons in German, French and Spanish, after the English ones of each category.
+_REASONS_IN_OTHER_LANGUAGES = {
+    "wrong size": r"zu (?:klein|groß|gross|eng|weit|kurz|lang)|passt (?:mir )?nicht|falsche Größe|"
+    r"trop (?:petite?s?|grande?s?|serrée?s?|large|courte?s?|longue?s?)|ne me va pas|mauvaise taille|pas la bonne taille|"
+    r"demasiado (?:pequeñ[oa]|grande|estrech[oa]|cort[oa]|larg[oa])s?|no me (?:queda|vale|entra)|talla equivocada",
+    "damaged": r"kaputt\w*|beschädigt\w*|zerbrochen\w*|cassée?s?|abîmée?s?|abimée?s?|endommagée?s?|"
+    r"rot[oa]s?|dañad[oa]s?|roto al llegar",
+    "defective": r"defekt\w*|funktioniert (?:nicht|nicht mehr)|geht nicht (?:mehr )?an|lädt nicht|"
+    r"ne (?:marche|fonctionne|s'allume|charge) (?:pas|plus)|défectueu(?:x|se)|"
+    r"no (?:funciona|enciende|carga)|defectuos[oa]s?",
+    "missing part": r"fehlt|unvollständig|il manque|incomplète?s?|falta(?:ba|n)?|incomplet[oa]s?",
+    "wrong item": r"falsche[nrms]? (?:Artikel|Farbe|Produkt)|mauvaise? (?:article|couleur|produit)|"
+    r"(?:artículo|color|producto) equivocad[oa]",
+    "not as described": r"sieht anders aus|nicht wie beschrieben|pas conforme|ne ressemble pas|"
+    r"no es como (?:en la foto|se describe)|diferente a la foto",
+    "changed my mind": r"gefällt (?:mir )?nicht|brauche (?:es|ihn|sie) nicht mehr|anders überlegt|"
+    r"plus besoin|ne me pla[iî]t pas|changé d'avis|ya no (?:lo |la )?(?:quiero|necesito)|no me gusta|"
+    r"he cambiado de opinión",
+}
+
+
+def _reason(name: str, english: str) -> re.Pattern[str]:
+    return re.compile(rf"\b(?:{english}|{_REASONS_IN_OTHER_LANGUAGES[name]})\b", re.I)
+
+
 REASON_CATEGORIES: tuple[tuple[str, re.Pattern[str]], ...] = (
     (
         "wrong size",
-        re.compile(
-            r"\b(size|too (?:small|big|large|tight|loose|short|long)|doesn'?t fit|does not fit|didn'?t fit)\b", re.I
+        _reason(
+            "wrong size",
+            r"size|too (?:small|big|large|tight|loose|short|long)|doesn'?t fit|does not fit|didn'?t fit",
         ),
     ),
-    ("damaged", re.compile(r"\b(damaged|broken|smashed|cracked|crushed|shattered|dented|torn|scratched)\b", re.I)),
+    ("damaged", _reason("damaged", r"damaged|broken|smashed|cracked|crushed|shattered|dented|torn|scratched")),
     (
         "defective",
-        re.compile(
-            r"\b(defective|faulty|doesn'?t (?:work|charge|turn on)|does not (?:work|charge)|not (?:working|charging)|"
+        _reason(
+            "defective",
+            r"defective|faulty|doesn'?t (?:work|charge|turn on)|does not (?:work|charge)|not (?:working|charging)|"
             r"stopped (?:working|charging|turning on)|won'?t (?:turn on|switch on|charge|work)|went (?:black|dead)|"
-            r"(?:screen|display) (?:is )?(?:black|dead)|dead pixels?)\b",
-            re.I,
+            r"(?:screen|display) (?:is )?(?:black|dead)|dead pixels?",
         ),
     ),
-    ("missing part", re.compile(r"\b(missing|incomplete|no (?:lid|cable|charger|manual|strap))\b", re.I)),
-    ("wrong item", re.compile(r"\b(wrong (?:item|colou?r|product|one)|not what i ordered)\b", re.I)),
+    ("missing part", _reason("missing part", r"missing|incomplete|no (?:lid|cable|charger|manual|strap)")),
+    ("wrong item", _reason("wrong item", r"wrong (?:item|colou?r|product|one)|not what i ordered")),
     (
         "not as described",
-        re.compile(
-            r"\b(not as (?:described|pictured|advertised)|looks different|different from the (?:photo|picture))\b", re.I
+        _reason(
+            "not as described",
+            r"not as (?:described|pictured|advertised)|looks different|different from the (?:photo|picture)",
         ),
     ),
     (
         "changed my mind",
-        re.compile(
-            r"\b(changed my mind|don'?t (?:want|need|like) (?:it|them|how)|no longer (?:want|need)|ordered by mistake)\b",
-            re.I,
+        _reason(
+            "changed my mind",
+            r"changed my mind|don'?t (?:want|need|like) (?:it|them|how)|no longer (?:want|need)|ordered by mistake",
         ),
     ),
 )

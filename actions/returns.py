@@ -228,7 +228,9 @@ class ValidateReturnForm(HandoffFormValidation, OrderIdExtraction, FormValidatio
         kind = tracker.get_slot("return_kind") or "return"
         if kind == "swap":  # asked for an exchange_item: another size / colour, or the same item intact?
             kind = exchange_kind(f"{reason} {tracker.latest_message.get('text') or ''}")
-        return {"reason": reason_with_category(reason), "return_kind": kind}
+        # The category goes with the reason in English only: the read-back shows the reason as written.
+        english = language_of(tracker) == "en"
+        return {"reason": reason_with_category(reason) if english else reason, "return_kind": kind}
 
 
 def _bare_yes_or_no(tracker: Tracker) -> bool:

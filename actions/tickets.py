@@ -46,9 +46,21 @@ _NO_FAULT = ("wrong size", "changed my mind")
 # requested_info after the warranty route was offered for an order ("warranty:A-10423"): a yes, or
 # "open the claim", opens the warranty ticket for that order; "what do you need?" is answered.
 WARRANTY = "warranty:"
-_CLAIM = re.compile(r"\b(?:yes|yeah|yep|ya|ok(?:ay)?|sure|please|pls|claim|warranty|go ahead|do it|open)\b", re.I)
-_NOT_NOW = re.compile(r"^\W*(?:no|nope|nah|not now|never ?mind|forget it)\b", re.I)
-_WHAT_NEEDED = re.compile(r"\b(?:what|which)\b.*\b(?:need|send|want)\b|\bhow does (?:it|that) work\b", re.I)
+# (German, French and Spanish after the English: the route is offered in the customer's language.)
+_CLAIM = re.compile(
+    r"\b(?:yes|yeah|yep|ya|ok(?:ay)?|sure|please|pls|claim|warranty|go ahead|do it|open|"
+    r"ja|jep|gerne|bitte|garantie|anlegen|oui|ouais|volontiers|ouvrez|sí|si|vale|claro|garantía|ábrela|abrela)\b",
+    re.I,
+)
+_NOT_NOW = re.compile(
+    r"^\W*(?:no|nope|nah|not now|never ?mind|forget it|nein|nee|nicht jetzt|non|pas maintenant|ahora no)\b", re.I
+)
+_WHAT_NEEDED = re.compile(
+    r"\b(?:what|which)\b.*\b(?:need|send|want)\b|\bhow does (?:it|that) work\b|"
+    r"\bwas (?:braucht|brauchen)\b|\bqu'est-ce qu'il (?:vous )?faut\b|\bde quoi avez-vous besoin\b|"
+    r"\bqu[ée] (?:necesita|necesitan|necesitáis)\b",
+    re.I,
+)
 
 
 def warranty_order(tracker: Tracker) -> str | None:
@@ -67,7 +79,7 @@ def answer_warranty(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[
     if _NOT_NOW.search(text):
         dispatcher.utter_message(response="utter_anything_else")
         return [SlotSet("requested_info", "anything_else")]
-    if _WHAT_NEEDED.search(text) and not re.search(r"\b(?:open|go ahead|do it)\b", text, re.I):
+    if _WHAT_NEEDED.search(text) and not re.search(r"\b(?:open|go ahead|do it|anlegen|ouvrez|ábrela)\b", text, re.I):
         dispatcher.utter_message(text=phrase("warranty_what_needed", language_of(tracker), number=number))
         return []
     if not _CLAIM.search(text):
