@@ -111,6 +111,8 @@ class BusinessContextCheck(GraphComponent, IntentClassifier):
                 "votre site",
                 "nous sommes un",
                 "nous sommes une",
+                "on est un",
+                "on est une",
                 "je gère un",
                 "je gère une",
                 "vuestra tienda",
