@@ -259,14 +259,14 @@ SENTENCES: dict[str, dict[str, str]] = {
     "nothing_changes": {
         "en": "OK, nothing changes: it stays as it is. Anything else I can help with?",
         "de": "In Ordnung, dann bleibt alles, wie es ist. Kann ich sonst noch etwas für Sie tun?",
-        "fr": "D'accord, rien ne change : tout reste comme c'est. Puis-je vous aider pour autre chose ?",
-        "es": "De acuerdo, no cambia nada: todo se queda como está. ¿Le ayudo con algo más?",
+        "fr": "D'accord, rien ne change, tout reste tel quel. Puis-je faire autre chose pour vous ?",
+        "es": "De acuerdo, no cambia nada: todo se queda como está. ¿Puedo ayudarle en algo más?",
     },
     "understood": {
         "en": "Alright, understood. Anything else I can help with?",
         "de": "Alles klar, verstanden. Kann ich sonst noch etwas für Sie tun?",
-        "fr": "Très bien, c'est noté. Puis-je vous aider pour autre chose ?",
-        "es": "Vale, entendido. ¿Le ayudo con algo más?",
+        "fr": "Très bien, c'est noté. Puis-je faire autre chose pour vous ?",
+        "es": "De acuerdo, entendido. ¿Puedo ayudarle en algo más?",
     },
     "waiting_then": {
         "en": "Alright, sure. If it hasn't sorted itself out by then, just let me know and I'll have our team "
