@@ -15,7 +15,8 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import crm, crm_or_apology, customer_id, run_action
 from actions.orders import answer_status
-from actions.pending_code import EMAIL_CODE_SENT, code_expected
+from actions.locales import language_of, phrase
+from actions.pending_code import code_expected
 from actions.verification import continue_after_link, open_erasure_ticket
 from crm_store.code_delivery import DeliveryFailed, deliver_code
 from crm_store.errors import CrmError, VerificationFailed
@@ -117,10 +118,7 @@ class ActionLinkAccount(Action):
                     "link",
                     None,
                     email=email,
-                    text=(
-                        f"If {email} belongs to an account with us, {EMAIL_CODE_SENT}. Please type the code here; "
-                        "it's valid for 10 minutes."
-                    ),
+                    text=phrase("email_code_sent", language_of(tracker), email=email),
                 )
         return []
 
@@ -182,10 +180,7 @@ class ActionRequestErasure(Action):
             if not customers.profile(crm(), owner).email:
                 # A visitor's chat has no email on record: the account's email, then a code there,
                 # and the erasure goes on once the code proved it is theirs.
-                dispatcher.utter_message(
-                    text="I can do that. First I need to confirm it's your account: please send me "
-                    "the email address you use with us, and I'll send a one-time code there."
-                )
+                dispatcher.utter_message(text=phrase("erasure_needs_email", language_of(tracker)))
                 return [SlotSet("requested_info", "email:delete_my_data")]
             send_code(dispatcher, tracker, "forget", "utter_forget_code_sent", customer_id=owner)
         return []

@@ -11,6 +11,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.account import fresh_code_needed
 from actions.common import crm, crm_or_apology, customer_id
+from actions.locales import language_of, phrase
 from actions.resolving import resolve, say_taken
 from actions.forms import (
     HandoffFormValidation,
@@ -127,5 +128,5 @@ class ActionChangeAddress(Action):
                     order = orders.change_address(uow, number, owner, address, datetime.utcnow())
                     dispatcher.utter_message(response="utter_address_changed", order_id=order.number, address=address)
             except CrmError as exc:
-                dispatcher.utter_message(text=str(exc))
+                dispatcher.utter_message(text=phrase("crm_refused", language_of(tracker), reason=str(exc)))
         return reset_form_slots()

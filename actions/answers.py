@@ -27,6 +27,7 @@ from actions.faults import ActionOfferRemedy
 from actions.forms import emoji_only, looks_like_bad_order_number, order_number, yes_or_no
 from actions.handoff import ActionHandoff
 from actions.leads import details_in
+from actions.locales import language_of, phrase
 from actions.account import ActionLinkAccount, ActionVerifyCode
 from actions.orders import ActionCheckOrder
 from actions.payments import ActionPaymentProblem
@@ -203,11 +204,12 @@ class ActionAnswer(Action):
                 dispatcher.utter_message(response="utter_anything_else")
                 return [SlotSet("requested_info", "anything_else")]
             if _ONLY_ACK.match(text):
+                language = language_of(tracker)
                 dispatcher.utter_message(
-                    text="Just to be sure: shall I open the ticket, or is there anything else I can help with?",
+                    text=phrase("ticket_offer_again", language),
                     buttons=[
-                        {"title": "Yes, open it", "payload": "/affirm"},
-                        {"title": "No, thanks", "payload": "/deny"},
+                        {"title": phrase("yes_open_it", language), "payload": "/affirm"},
+                        {"title": phrase("no_thanks", language), "payload": "/deny"},
                     ],
                 )
                 return []  # the offer stays open: a yes now opens it
@@ -216,7 +218,7 @@ class ActionAnswer(Action):
             return ActionHandoff().run(dispatcher, tracker, domain)
         if answer == "no" and _KEEP_IT.search(text) and not _CLOSING.search(text):
             # "nah leave it, I'll keep it": nothing changes, and that is what they want to hear.
-            dispatcher.utter_message(text="OK, nothing changes: it stays as it is. Anything else I can help with?")
+            dispatcher.utter_message(text=phrase("nothing_changes", language_of(tracker)))
             return [SlotSet("requested_info", "anything_else")]
         if (
             intent == "goodbye"
@@ -231,7 +233,7 @@ class ActionAnswer(Action):
         if (answer == "yes" or (intent == "affirm" and not emoji_only(text))) and not asked.startswith("order:"):
             if asked in ("", "anything_else") and _answered_before(tracker):
                 # "annoying but ok", "ok good" after an answer: taken as said, not as a fresh start.
-                dispatcher.utter_message(text="Alright, understood. Anything else I can help with?")
+                dispatcher.utter_message(text=phrase("understood", language_of(tracker)))
                 return [SlotSet("requested_info", "anything_else")]
             # A yes that answers no question is a fresh start; after "which order?" it is not.
             dispatcher.utter_message(response="utter_how_can_i_help")

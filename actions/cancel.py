@@ -13,7 +13,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.account import fresh_code_needed
 from actions.common import crm, crm_or_apology, customer_id, focused_order
 from actions.forms import HandoffFormValidation, OrderIdExtraction, own_order, reset_form_slots
-from actions.locales import language_of, order_summary
+from actions.locales import language_of, order_summary, phrase
 from crm_store import stages
 from crm_store.errors import CrmError
 from crm_store.services import orders
@@ -69,7 +69,7 @@ class ActionCancelOrder(Action):
                         order_summary=summary(order, language_of(tracker)),
                     )
             except CrmError as exc:  # e.g. it shipped while we were talking
-                dispatcher.utter_message(text=str(exc))
+                dispatcher.utter_message(text=phrase("crm_refused", language_of(tracker), reason=str(exc)))
         return reset_form_slots()
 
 

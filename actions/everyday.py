@@ -22,21 +22,48 @@ from actions.problems import fault_without_request
 from actions.products import exchange_instead
 from actions.resolving import ask_for_order, order_in_focus
 from actions.pending_code import code_expected
+from actions.locales import SERVED_LANGUAGES, language_of, phrase
 from crm_store.errors import CrmError, OrderNotFound
 from crm_store.services import orders, products, shop_answers, ticket_rules, tickets
 from crm_store.settings import get_settings
 from crm_store.values.codes import find_code
 
 
-_SELF_SERVICE = "under Account > Orders"
-
-
 def _self_service_given(tracker: Tracker, number: str) -> bool:
     """Whether this session already told the customer where the invoice of `number` is."""
     return any(
-        e.get("event") == "bot" and _SELF_SERVICE in (e.get("text") or "") and number in (e.get("text") or "")
+        e.get("event") == "bot"
+        and any(phrase("self_service_marker", code) in (e.get("text") or "") for code in SERVED_LANGUAGES)
+        and number in (e.get("text") or "")
         for e in session_events(tracker)
     )
+
+
+_ENGLISH_ANSWERS = {
+    "price_match": shop_answers.price_match_answer,
+    "promo": shop_answers.promo_answer,
+    "promo_failed": lambda _policy: shop_answers.promo_failed_answer(),
+    "vat": lambda _policy: shop_answers.VAT_ANSWER,
+}
+
+
+def everyday_answer(kind: str, policy: str, language: str) -> str:
+    """The shop's own policy text when it configured one (written in its words), else our answer in the
+    customer's language."""
+    if language == "en" or policy.strip():
+        return _ENGLISH_ANSWERS[kind](policy)
+    return phrase(f"answer_{kind}", language)
+
+
+def reservation_answer(product: str | None, stock: int | None, language: str) -> str:
+    if language == "en":
+        return shop_answers.reservation_answer(product, stock)
+    now = ""
+    if product and stock:
+        now = " " + phrase("reserve_in_stock", language, product=product, n=stock)
+    elif product:
+        now = " " + phrase("reserve_out_of_stock", language, product=product)
+    return phrase("answer_reserve", language, now=now)
 
 
 class ActionInvoiceCopy(Action):
@@ -51,6 +78,7 @@ class ActionInvoiceCopy(Action):
             ask_for_order(dispatcher, tracker, "invoice", "utter_ask_order_id")
             return [SlotSet("requested_info", "order:invoice")]
         settings = get_settings()
+        language = language_of(tracker)
         try:
             with crm_or_apology(dispatcher, tracker, "invoice copy") as crm_down:
                 uow = crm()
@@ -58,17 +86,11 @@ class ActionInvoiceCopy(Action):
                 order = orders.lookup(crm(), number, owner)
                 link = shop_answers.invoice_link(settings.invoice_url, order.number)
                 if link:
-                    dispatcher.utter_message(
-                        text=f"Here's the invoice for order {order.number} as a PDF (it shows the VAT): {link}"
-                    )
+                    dispatcher.utter_message(text=phrase("invoice_link", language, number=order.number, link=link))
                     return [SlotSet("order_id", order.number), SlotSet("requested_info", None)]
                 if not _self_service_given(tracker, order.number):
                     # Every invoice is in the account and in the confirmation email: said first, nothing written.
-                    dispatcher.utter_message(
-                        text=f"The invoice for order {order.number} (with the VAT shown) was emailed with your order "
-                        "confirmation, and you can download it any time under Account > Orders. If you can't find "
-                        "it there, tell me and I'll ask our team to email you a copy."
-                    )
+                    dispatcher.utter_message(text=phrase("invoice_self_service", language, number=order.number))
                     return [SlotSet("order_id", order.number), SlotSet("requested_info", None)]
                 # Asked again after the self-service answer: the team emails a copy.
                 ticket = tickets.open_ticket(
@@ -88,8 +110,7 @@ class ActionInvoiceCopy(Action):
         if crm_down:
             return []
         dispatcher.utter_message(
-            text=f"I've asked our team to email you a copy of the invoice for order {order.number} "
-            f"(request {ticket.number}); it usually arrives within one working day."
+            text=phrase("invoice_copy_requested", language, number=order.number, ticket=ticket.number)
         )
         return [SlotSet("order_id", order.number), SlotSet("requested_info", None)]
 
@@ -109,24 +130,24 @@ class ActionOutOfScope(Action):
             return answered
         kind = shop_answers.everyday_request(text)
         settings = get_settings()
+        language = language_of(tracker)
         if kind == shop_answers.INVOICE:
             return ActionInvoiceCopy().run(dispatcher, tracker, domain)
         if kind == shop_answers.INVOICE_FIX:
             # A wrong name or address on an invoice: only the team can reissue it; offered, not forced.
             dispatcher.utter_message(
-                text="Sorry about that. Correcting an invoice needs someone from our team. "
-                "Shall I put you through to a person?",
+                text=phrase("invoice_fix", language),
                 buttons=[
-                    {"title": "Yes, a person please", "payload": "/affirm"},
-                    {"title": "No, thanks", "payload": "/deny"},
+                    {"title": phrase("yes_a_person", language), "payload": "/affirm"},
+                    {"title": phrase("no_thanks", language), "payload": "/deny"},
                 ],
             )
             return [SlotSet("requested_info", "handoff")]
         if kind == shop_answers.PRICE_MATCH:
-            dispatcher.utter_message(text=shop_answers.price_match_answer(settings.price_match_policy))
+            dispatcher.utter_message(text=everyday_answer("price_match", settings.price_match_policy, language))
             return []
         if kind == shop_answers.VAT:
-            dispatcher.utter_message(text=shop_answers.VAT_ANSWER)
+            dispatcher.utter_message(text=everyday_answer("vat", "", language))
             return []
         if kind == shop_answers.RESERVE:
             product = None
@@ -135,16 +156,14 @@ class ActionOutOfScope(Action):
             if crm_down:
                 return []
             dispatcher.utter_message(
-                text=shop_answers.reservation_answer(
-                    product.name if product else None, product.stock if product else None
-                )
+                text=reservation_answer(product.name if product else None, product.stock if product else None, language)
             )
             return [SlotSet("product", product.name)] if product else []
         if kind == shop_answers.PROMO_FAILED:
-            dispatcher.utter_message(text=shop_answers.promo_failed_answer())
+            dispatcher.utter_message(text=everyday_answer("promo_failed", "", language))
             return []
         if kind == shop_answers.PROMO:
-            dispatcher.utter_message(text=shop_answers.promo_answer(settings.promo_policy))
+            dispatcher.utter_message(text=everyday_answer("promo", settings.promo_policy, language))
             return []
         follow_up = _product_follow_up(tracker)
         if follow_up:

@@ -82,7 +82,7 @@ class ActionOfferRemedy(Action):
                 FollowupAction("return_form"),
             ]
         if order is not None and order.status == "delivered":
-            warranty = offer_remedy(dispatcher, order, item_problem(text) or "", text)
+            warranty = offer_remedy(dispatcher, order, item_problem(text) or "", text, language_of(tracker))
             # Past the return window, the yes (or "open the claim") opens the warranty claim.
             return [
                 SlotSet("order_id", order.number),

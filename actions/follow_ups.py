@@ -14,6 +14,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import crm, crm_or_apology, customer_id, focused_order, run_action, session_events
 from actions.forms import answer_when_back
+from actions.locales import language_of, phrase
 from actions.tickets import answer_warranty
 from crm_store.services import shop_answers, tickets
 from crm_store.settings import get_settings
@@ -145,8 +146,5 @@ def _check_code(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[dict
         )
     if crm_down:
         return []
-    dispatcher.utter_message(
-        text=f"I've opened ticket {ticket.number} so our team checks the code; they get back to you within one "
-        "working day."
-    )
+    dispatcher.utter_message(text=phrase("code_ticket_opened", language_of(tracker), ticket=ticket.number))
     return [SlotSet("requested_info", None), SlotSet("ticket_id", ticket.number)]

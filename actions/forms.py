@@ -22,6 +22,7 @@ from actions import interruptions
 from actions.common import crm, crm_or_apology, customer_id, run_action, session_events
 from actions.form_slots import FORM_SLOTS, reset_form_slots
 from actions.handover import hand_over
+from actions.locales import language_of, phrase
 from crm_store.values.addresses import parse_address
 from actions.resolving import ASKS_FOR_LIST, FORM_PURPOSES, correction_number, resolve, say_taken
 from actions.problems import reason_category
@@ -157,10 +158,7 @@ def acknowledge_waiting(dispatcher: CollectingDispatcher, tracker: Tracker) -> l
     back is said; None for any other message."""
     if not ticket_rules.only_waiting(tracker.latest_message.get("text") or ""):
         return None
-    dispatcher.utter_message(
-        text="Alright, sure. If it hasn't sorted itself out by then, just let me know and I'll have our team "
-        "look into it straight away."
-    )
+    dispatcher.utter_message(text=phrase("waiting_then", language_of(tracker)))
     return [SlotSet("requested_info", "anything_else")]
 
 
@@ -180,16 +178,8 @@ def answer_when_back(dispatcher: CollectingDispatcher, tracker: Tracker) -> list
         if not found or number is None:
             continue
         record = number.group(0)
-        if found[0] == "D":
-            text = f"Our business team contacts you within one working day about {record}, by email or phone."
-        elif found[0] == "T":
-            text = (
-                f"Our support team answers {record} within one working day (the same day if it's urgent), "
-                "by email and here in the chat."
-            )
-        else:
-            text = f"We email you the prepaid return label for {record} within one working day."
-        dispatcher.utter_message(text=text)
+        key = {"D": "when_back_deal", "T": "when_back_ticket"}.get(found[0], "when_back_return")
+        dispatcher.utter_message(text=phrase(key, language_of(tracker), record=record))
         return [SlotSet("requested_info", "anything_else")]
     return None
 

@@ -26,6 +26,7 @@ from actions.common import crm, run_action
 from actions.feedback import parse_rating
 from actions.forms import _just_asked, answer_when_back
 from actions.handover import hand_over
+from actions.locales import language_of, phrase
 from actions.pending_code import code_expected
 from actions.orders import ActionCheckOrder
 from actions.problems import escalation_cue
@@ -64,9 +65,7 @@ class ActionHandoff(Action):
                 # Annoyed, or "I'll wait then": not a request for a person, and no rule says so.
                 waiting = ticket_rules.only_waiting(text)
                 dispatcher.utter_message(
-                    text="All right, thanks for your patience. If it still hasn't come by then, write to me and I'll get our team on it."
-                    if waiting
-                    else "I'm sorry about that. Would you like me to get a person from our team?"
+                    text=phrase("patience_thanks" if waiting else "offer_person", language_of(tracker))
                 )
                 return [SlotSet("requested_info", "anything_else" if waiting else "handoff")]
             return hand_over(dispatcher, tracker, "request_human", rule)

@@ -162,9 +162,7 @@ class ValidateLeadForm(HandoffFormValidation, FormValidationAction):
             tracker.latest_message.get("text") or ""
         ):
             # "When will someone call me?" at the read-back: answered, and the read-back asked again.
-            dispatcher.utter_message(
-                text="Once I pass it on, our business team contacts you within one working day, by email or phone."
-            )
+            dispatcher.utter_message(text=phrase("lead_when_back", language_of(tracker)))
             return [SlotSet("confirmed", None)]
         if not tracker.get_slot("requested_slot"):
             # "I need the invoice for my employer", "any discount codes?": read as business talk, but
@@ -317,10 +315,13 @@ class ActionAskLeadFormConfirmed(Action):
         name, company, email, phone, volume = (
             tracker.get_slot(s) for s in ("contact_name", "company", "email", "phone", "volume")
         )
-        who = f"{name} from {company}" if name else company
+        language = language_of(tracker)
+        who = phrase("lead_who", language, name=name, company=company) if name else company
         dispatcher.utter_message(
-            text=f"Let me read that back: {who}, email {email}, phone {phone}, volume {volume}. "
-            "Shall I pass this to our business team?",
-            buttons=[{"title": "Yes, send it", "payload": "/affirm"}, {"title": "No", "payload": "/deny"}],
+            text=phrase("lead_readback", language, who=who, email=email, phone=phone, volume=volume),
+            buttons=[
+                {"title": phrase("yes_send_it", language), "payload": "/affirm"},
+                {"title": phrase("no", language), "payload": "/deny"},
+            ],
         )
         return []

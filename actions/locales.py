@@ -8,12 +8,15 @@ French. English keeps the wording the rest of actions/ uses.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
 from babel.dates import format_date
 from babel.numbers import format_currency
+
+from actions.phrasebook import SENTENCES
+from crm_store.services import shop_answers
 
 SERVED_LANGUAGES = ("en", "de", "fr", "es")
 OTHER_LANGUAGES = ("de", "fr", "es")
@@ -63,10 +66,29 @@ def money(amount: Decimal | float, language: str, currency: str = "EUR") -> str:
     return format_currency(Decimal(amount), currency, locale=_LOCALES[language])
 
 
-def day(value: datetime, language: str) -> str:
+def day(value: date, language: str) -> str:
     if language == "en":
         return f"{value.day} {value:%b %Y}"
-    return format_date(value.date(), format="long", locale=_LOCALES[language])
+    plain = value.date() if isinstance(value, datetime) else value
+    return format_date(plain, format="long", locale=_LOCALES[language])
+
+
+def day_and_month(value: date, language: str, with_year: bool) -> str:
+    """ "12 March" ("12. März", "12 mars", "12 de marzo"), with the year when asked."""
+    if language == "en":
+        return f"{value.day} {value:%B}" + (f" {value.year}" if with_year else "")
+    if with_year:
+        return day(value, language)
+    pattern = {"de": "d. MMMM", "fr": "d MMMM", "es": "d 'de' MMMM"}[language]
+    return format_date(value, format=pattern, locale=_LOCALES[language])
+
+
+def full_day(value: date, language: str) -> str:
+    """The day with its weekday: "Montag, 7. Dezember 2026", "lundi 7 décembre 2026"."""
+    if language == "en":
+        return f"{value:%A}, {day(value, language)}"
+    plain = value.date() if isinstance(value, datetime) else value
+    return format_date(plain, format="full", locale=_LOCALES[language])
 
 
 def status_word(status: str, language: str) -> str:
@@ -374,11 +396,54 @@ def refund_state_word(status: str, language: str) -> str:
     return _REFUND_STATE.get(language, {}).get(status, status)
 
 
+_PHRASES.update(SENTENCES)
+
+
 def phrase(key: str, language: str, **values: Any) -> str:
-    """One of the sentences above in the language (English when it has no translation), filled."""
+    """One of the sentences above (or of actions/phrasebook.py) in the language, filled."""
     table = _PHRASES[key]
     return table.get(language, table["en"]).format(**values)
 
 
 def ticket_status_word(status: str, language: str) -> str:
     return _TICKET_STATUS.get(language, {}).get(status, status.replace("_", " "))
+
+
+def payment_method(method: str, language: str) -> str:
+    """'card' or 'paypal' (payments.method) as the customer reads it."""
+    key = f"method_{method}"
+    return phrase(key, language) if key in _PHRASES else method
+
+
+def refund_arrival(
+    received_on: date | None,
+    paid_on: date | None,
+    expected_by: date | None,
+    processing_days: int,
+    bank_days: int,
+    language: str,
+) -> str | None:
+    """When the refund is on the customer's account (shop_answers.refund_arrival_dates), in the language."""
+    if language == "en":
+        return shop_answers.refund_arrival(received_on, paid_on, expected_by, processing_days, bank_days)
+    dates = shop_answers.refund_arrival_dates(received_on, paid_on, expected_by, processing_days, bank_days)
+    if dates is None:
+        return None
+    kind, first, by = dates
+    if kind == "paid":
+        return phrase("refund_paid_out", language, paid=day(first, language), bank_days=bank_days, by=day(by, language))
+    return phrase("refund_pays_out", language, payout=day(first, language), bank_days=bank_days, by=day(by, language))
+
+
+def warranty_route(
+    delivered_at: datetime | None, now: datetime, window_days: int, warranty_months: int, language: str
+) -> str | None:
+    """The warranty route after the return window (shop_answers.warranty_case), in the language."""
+    if language == "en":
+        return shop_answers.warranty_route(delivered_at, now, window_days, warranty_months)
+    case = shop_answers.warranty_case(delivered_at, now, window_days, warranty_months)
+    if case is None or delivered_at is None:
+        return None
+    return phrase(
+        f"warranty_{case}", language, delivered=day(delivered_at, language), window=window_days, months=warranty_months
+    )

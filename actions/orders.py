@@ -15,7 +15,9 @@ from sqlalchemy.exc import SQLAlchemyError
 from actions.common import crm, crm_or_apology, customer_id, day, ran_before, run_action
 from actions.forms import HandoffFormValidation, OrderIdExtraction, order_number
 from actions.handover import hand_over
-from actions.locales import order_fields
+from actions.locales import OTHER_LANGUAGES, language_of, order_fields, phrase, status_word, warranty_route
+from actions.locales import day as locale_day
+from actions.locales import full_day as locale_full_day
 from actions.problems import escalation_cue, item_problem
 from actions.refunds import money_back
 from actions.forms import answer_when_back
@@ -26,15 +28,6 @@ from crm_store.services import orders, shipments, shop_answers
 from crm_store.settings import get_settings
 
 _CODE_KINDS = (shop_answers.PROMO, shop_answers.PROMO_FAILED)
-_DETAILS = {
-    "pending": "We're waiting for the payment to clear.",
-    "paid": "It's paid and will be packed soon.",
-    "packed": "It's packed and will leave our warehouse shortly.",
-    "shipped": "It's on its way.",
-    "delivered": "It has been delivered.",
-    "cancelled": "It was cancelled.",
-    "returned": "It was returned.",
-}
 
 
 class ActionCheckOrder(Action):
@@ -59,10 +52,10 @@ class ActionCheckOrder(Action):
                 text = tracker.latest_message.get("text") or ""
                 if order.status == "delivered" and item_problem(text) and not escalation_cue(text):
                     # "the pan in A-10423 arrived cracked": not a status question; say sorry and offer the remedies.
-                    warranty = offer_remedy(dispatcher, order, item_problem(text) or "", text)
+                    warranty = offer_remedy(dispatcher, order, item_problem(text) or "", text, language_of(tracker))
                     return [SlotSet("requested_info", f"{WARRANTY}{order.number}" if warranty else None)]
                 if _follow_up_on_delivery(tracker, text):
-                    answer_delivery(dispatcher, order)
+                    answer_delivery(dispatcher, order, language_of(tracker))
                     return [SlotSet("requested_info", None)]
                 answer_status(dispatcher, order)
                 # "I wrote to you about this before … where is it": the answer, and a person as well.
@@ -107,72 +100,100 @@ def _follow_up_on_delivery(tracker: Tracker, text: str) -> bool:
     return bool(_WHEN.search(text)) and not named and ran_before(tracker, "action_check_order") > 0
 
 
-def answer_delivery(dispatcher: CollectingDispatcher, order: orders.OrderView) -> None:
+def answer_delivery(dispatcher: CollectingDispatcher, order: orders.OrderView, language: str = "en") -> None:
     """Carrier, ETA and tracking only: the status paragraph was already said in this chat."""
-    parcel = parcel_details(order).strip()
+    parcel = parcel_details(order, language).strip()
     if not parcel:
-        parcel = {
-            "pending": "It ships once the payment has cleared; orders usually ship within 1-2 working days after that.",
-            "delivered": f"It was delivered on {day(order.status_since)}.",
-        }.get(order.status, f"It is {order.status}, so there is no delivery on the way.")
+        if order.status == "pending":
+            parcel = phrase("ships_after_payment", language)
+        elif order.status == "delivered":
+            parcel = phrase("delivered_on", language, date=_day(order.status_since, language))
+        else:
+            parcel = phrase("no_delivery_on_the_way", language, status=status_word(order.status, language))
     dispatcher.utter_message(response="utter_order_delivery", order_id=order.number, details=parcel)
 
 
-def parcel_details(order: orders.OrderView) -> str:
-    """Carrier, ETA, tracking link, failed attempts and proof of delivery, from the order's shipment."""
+def _day(value: datetime, language: str) -> str:
+    return day(value) if language == "en" else locale_day(value, language)
+
+
+def _shipment(order: orders.OrderView) -> shipments.ShipmentView | None:
     try:
-        parcel = shipments.shipment_of(crm(), order.number, order.customer_id)
+        return shipments.shipment_of(crm(), order.number, order.customer_id)
     except SQLAlchemyError:
-        parcel = None
+        return None
+
+
+def parcel_details(
+    order: orders.OrderView, language: str = "en", parcel: shipments.ShipmentView | None | bool = False
+) -> str:
+    """Carrier, ETA, tracking link, failed attempts and proof of delivery, from the order's shipment
+    (looked up unless given), in the customer's language."""
+    if parcel is False:
+        parcel = _shipment(order)
+    assert not isinstance(parcel, bool)
     if parcel is None:
         if order.status in ("paid", "packed"):
-            return " It hasn't left our warehouse yet; orders usually ship within 1-2 working days."
-        return f" Tracking code: {order.tracking_code}." if order.tracking_code and order.status == "shipped" else ""
+            return " " + phrase("not_left_yet", language)
+        return (
+            " " + phrase("tracking_code", language, code=order.tracking_code)
+            if order.tracking_code and order.status == "shipped"
+            else ""
+        )
     text = ""
     if order.status == "shipped":
-        text += (
-            f" It left us on {day(parcel.dispatched_at)} with {parcel.carrier}"
+        text += " " + (
+            phrase("left_us_on", language, date=_day(parcel.dispatched_at, language), carrier=parcel.carrier)
             if parcel.dispatched_at
-            else f" It's with {parcel.carrier}"
+            else phrase("with_carrier", language, carrier=parcel.carrier)
         )
         if parcel.eta and parcel.eta.date() < datetime.utcnow().date() and parcel.delivery_attempts:
-            text += f" and was due on {day(parcel.eta)}."
+            text += " " + phrase("was_due_on", language, date=_day(parcel.eta, language))
         elif parcel.eta and parcel.eta.date() < datetime.utcnow().date():
             # Past its date: say so and say sorry, instead of a cheerful "should arrive by" in the past.
-            text += (
-                f" and should have arrived by {day(parcel.eta)}. I'm sorry it's late; {parcel.carrier} still shows it in transit."
-                " If it hasn't come within 2 working days, tell me and I'll open a ticket so our team chases the carrier."
-            )
+            text += " " + phrase("late_sorry", language, date=_day(parcel.eta, language), carrier=parcel.carrier)
+        elif parcel.eta:
+            when = f"{parcel.eta:%A}, {day(parcel.eta)}" if language == "en" else locale_full_day(parcel.eta, language)
+            text += " " + phrase("arrives_by", language, date=when)
         else:
-            text += f" and should arrive by {parcel.eta:%A}, {day(parcel.eta)}." if parcel.eta else "."
+            text += "."
         if parcel.delivery_attempts:
             # A failed delivery: what happens next and what the customer can choose, from the carrier's page.
             attempts = parcel.delivery_attempts
-            text += (
-                f" {parcel.carrier} tried to deliver it: {attempts} failed delivery attempt{'s' if attempts > 1 else ''} so "
-                "far. It tries again, usually on the next working day; after the last attempt the parcel waits at a "
-                "pickup point (a post office or "
-                f"parcel locker). On {parcel.carrier}'s tracking page you can reschedule the delivery or choose a pickup "
-                "point instead."
+            text += " " + phrase(
+                "failed_attempts",
+                language,
+                carrier=parcel.carrier,
+                attempts=attempts,
+                s="s" if attempts > 1 else "",
             )
     elif order.status == "delivered" and parcel.delivered_at:
-        text += f" {parcel.carrier} delivered it on {day(parcel.delivered_at)}" + (
-            f" ({parcel.proof_of_delivery})." if parcel.proof_of_delivery else "."
+        text += " " + phrase(
+            "carrier_delivered_on", language, carrier=parcel.carrier, date=_day(parcel.delivered_at, language)
         )
+        text += f" ({parcel.proof_of_delivery})." if parcel.proof_of_delivery else "."
     if parcel.tracking_url and order.status == "shipped":
-        text += f" Track it here: {parcel.tracking_url}"
+        text += " " + phrase("track_here", language, url=parcel.tracking_url)
     elif parcel.tracking_code and order.status == "shipped":
-        text += f" Tracking code: {parcel.tracking_code}."
+        text += " " + phrase("tracking_code", language, code=parcel.tracking_code)
     return text
 
 
-def answer_status(dispatcher: CollectingDispatcher, order: orders.OrderView) -> None:
-    parcel = parcel_details(order)
+def status_details(order: orders.OrderView, language: str, parcel: shipments.ShipmentView | None) -> str:
+    """What the status means for the customer, the parcel and any money due back."""
+    said = parcel_details(order, language, parcel)
     # "DHL delivered it on 10 Nov" says it already; with the generic sentence too the reply read
     # "is delivered (since 10 Nov …). It has been delivered. DHL delivered it on 10 Nov".
-    details = ("" if order.status == "delivered" and parcel else _DETAILS.get(order.status, "")) + parcel
+    meaning = "" if order.status == "delivered" and said else phrase(f"status_{order.status}", language)
+    details = meaning + said
     if order.status in ("cancelled", "returned"):
-        details += money_back(order)
+        details += money_back(order, language)
+    return details.strip()
+
+
+def answer_status(dispatcher: CollectingDispatcher, order: orders.OrderView) -> None:
+    """The status in every language's words: the conversation's language picks its variation."""
+    parcel = _shipment(order)
     dispatcher.utter_message(
         response="utter_order_status",
         order_id=order.number,
@@ -180,11 +201,14 @@ def answer_status(dispatcher: CollectingDispatcher, order: orders.OrderView) -> 
         status=order.status,
         status_date=day(order.status_since),
         placed_date=day(order.placed_at),
-        details=details.strip(),
+        details=status_details(order, "en", parcel),
         **order_fields(order),
+        **{f"details_{code}": status_details(order, code, parcel) for code in OTHER_LANGUAGES},
     )
 
 
+# The English reply names the problem; the German, French and Spanish ones say "something is wrong with".
+_SOME_PROBLEM = "has a problem"
 _PROBLEM_WORDS = {
     "wrong size": "is the wrong size",
     "damaged": "arrived damaged",
@@ -205,14 +229,16 @@ def item_named(order: orders.OrderView, text: str) -> str | None:
     return next((n for n in names if n.lower() in text.lower() or said & set(n.lower().split())), None)
 
 
-def offer_remedy(dispatcher: CollectingDispatcher, order: orders.OrderView, problem: str, text: str) -> bool:
+def offer_remedy(
+    dispatcher: CollectingDispatcher, order: orders.OrderView, problem: str, text: str, language: str = "en"
+) -> bool:
     """Sorry, and what we can do about an item from a delivered order: a replacement, an exchange or a refund;
     past the return window the warranty route (True then: its claim is what the customer's yes opens)."""
     what = item_named(order, text) or "item"
     settings = get_settings()
     warranty = (
-        shop_answers.warranty_route(
-            order.status_since, datetime.utcnow(), settings.return_window_days, settings.warranty_months
+        warranty_route(
+            order.status_since, datetime.utcnow(), settings.return_window_days, settings.warranty_months, language
         )
         if problem in ("defective", "damaged", "missing part")
         else None
@@ -220,14 +246,21 @@ def offer_remedy(dispatcher: CollectingDispatcher, order: orders.OrderView, prob
     if warranty:
         # Past the return window a fault is a warranty claim, not a return.
         dispatcher.utter_message(
-            text=f"I'm sorry the {what} from order {order.number} {_PROBLEM_WORDS.get(problem, 'has a problem')}. {warranty}"
+            text=phrase(
+                "warranty_sorry_item",
+                language,
+                item=what,
+                number=order.number,
+                problem=_PROBLEM_WORDS.get(problem, _SOME_PROBLEM),
+                warranty=warranty,
+            )
         )
         return True
     dispatcher.utter_message(
         response="utter_offer_remedy",
         order_id=order.number,
         item=what,
-        problem=_PROBLEM_WORDS.get(problem, "has a problem"),
+        problem=_PROBLEM_WORDS.get(problem, _SOME_PROBLEM),
     )
     return False
 

@@ -23,6 +23,8 @@ from actions.common import (
     session_events,
 )
 from actions.forms import order_not_on_account, order_number
+from actions.locales import day as locale_day
+from actions.locales import language_of, phrase
 from actions.handoff import ActionHandoff
 from actions.orders import answer_status
 from actions.resolving import ask_for_order, order_in_focus
@@ -123,7 +125,8 @@ class ActionPaymentProblem(Action):
         if crm_down:
             return []
         if not refunds:
-            amount = f"{charges[0].amount:.2f} EUR" if charges else "no charge"
+            language = language_of(tracker)
+            amount = f"{charges[0].amount:.2f} EUR" if charges else phrase("no_charge", language)
             dispatcher.utter_message(response="utter_no_duplicate_charge", order_id=number, amount=amount)
             return [SlotSet("order_id", number), SlotSet("requested_info", "ticket:payment_problem")]
         refund = refunds[-1]
@@ -133,9 +136,15 @@ class ActionPaymentProblem(Action):
             amount=f"{refund.amount:.2f}",
             refund_id=refund.number,
             # The date, and the shop's promise it comes from (docs/shop.md: "within 5 working days").
-            expected=f"{day(refund.expected_by)}, within 5 working days"
+            expected=phrase(
+                "expected_within",
+                language_of(tracker),
+                date=day(refund.expected_by)
+                if language_of(tracker) == "en"
+                else locale_day(refund.expected_by, language_of(tracker)),
+            )
             if refund.expected_by
-            else "within 5 working days",
+            else phrase("within_5_days", language_of(tracker)),
         )
         cue = escalation_cue(text)
         if cue:  # the refund is done, and the customer also asked for a person or writes again

@@ -9,11 +9,12 @@ from __future__ import annotations
 from rasa_sdk import Tracker
 
 from actions.common import session_events
+from actions.phrasebook import SENTENCES
 
 CODE_SENT = {"utter_link_code_sent", "utter_forget_code_sent", "utter_reauth_needed"}
 CODE_DONE = {"utter_account_linked", "utter_forget_requested", "utter_reauth_ok", "utter_code_too_many"}
-# Said by the email-only flow (a text message, no response name).
-EMAIL_CODE_SENT = "I've just sent a 6-digit code to it"
+# Said by the email-only flow (a text message, no response name), in the customer's language.
+EMAIL_CODE_SENT = tuple(SENTENCES["email_code_marker"].values())
 
 
 def _utter(event: dict) -> str:
@@ -27,6 +28,6 @@ def code_expected(tracker: Tracker) -> bool:
             continue
         if _utter(event) in CODE_DONE:
             return False
-        if _utter(event) in CODE_SENT or EMAIL_CODE_SENT in (event.get("text") or ""):
+        if _utter(event) in CODE_SENT or any(marker in (event.get("text") or "") for marker in EMAIL_CODE_SENT):
             return True
     return False

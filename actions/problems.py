@@ -11,49 +11,74 @@ import re
 from crm_store.services import ticket_rules
 from crm_store.values.sizes import parse_size
 
-# (kind, title for the customer and the ticket subject, pattern)
+# The same problems in German, French and Spanish (the conversation's language picks the words of the
+# reply, actions/phrasebook.py; the ticket's subject stays the English title, for the team).
+_IN_OTHER_LANGUAGES = {
+    "damaged": r"kaputt\w*|beschädigt\w*|zerbrochen\w*|defekt\w*|funktioniert (?:nicht|nicht mehr)|geht nicht mehr|"
+    r"cassée?s?|abîmée?s?|abimée?s?|endommagée?s?|défectueu(?:x|se)|ne (?:marche|fonctionne) (?:pas|plus)|"
+    r"rot[oa]s?|dañad[oa]s?|estropead[oa]s?|defectuos[oa]s?|no funciona",
+    "missing_item": r"fehlt|fehlen|fehlte|war nicht (?:im|in dem) (?:Paket|Karton)|"
+    r"il manque|manquait|manquante?s?|pas dans le colis|"
+    r"(?<!hace )falta(?:ba|n)?|no (?:venía|venia|estaba) en (?:el|la) (?:paquete|caja)",
+    "wrong_item": r"falsche[nrms]? (?:Artikel|Größe|Farbe|Produkt|Ware|Teil)|nicht (?:das,? )?was ich bestellt|"
+    r"mauvaise? (?:article|produit|taille|couleur)|pas ce que j'ai commandé|pas le bon (?:article|produit)|"
+    r"(?:artículo|producto|talla|color) equivocad[oa]|no es lo que pedí|me (?:enviaron|mandaron) otro",
+    "double_charge": r"(?:zweimal|doppelt) (?:abgebucht|belastet|berechnet|bezahlt|abgezogen)|"
+    r"(?:débité|prélevé|facturé|payé)e? deux fois|double (?:prélèvement|débit|paiement)|"
+    r"(?:cobrado|cobraron|cobrar|pagado|cargado) dos veces|(?:cobro|cargo) (?:doble|duplicado)|doble cobro",
+    "late": r"verspätet|Verspätung|immer noch nicht (?:da|angekommen|geliefert)|noch nicht angekommen|"
+    r"en retard|du retard|toujours pas (?:reçu|arrivée?|livrée?)|pas encore (?:reçu|arrivée?)|jamais (?:reçu|arrivée?)|"
+    r"retraso|(?:todavía|aún|todavia|aun) no (?:ha llegado|me ha llegado|llega)|sigue sin llegar|nunca llegó",
+}
+
+
+def _pattern(kind: str, english: str) -> re.Pattern[str]:
+    return re.compile(rf"\b(?:{english}|{_IN_OTHER_LANGUAGES[kind]})\b", re.I)
+
+
+# (kind, title for the ticket subject, pattern)
 PROBLEMS: tuple[tuple[str, str, re.Pattern[str]], ...] = (
     (
         "damaged",
         "Item arrived damaged",
-        re.compile(
-            r"\b(damaged|broken|broke|smashed|cracked|crushed|shattered|dented|torn|ripped|scratched|defective|faulty|doesn'?t work|does not work|not working|stopped working)\b",
-            re.I,
+        _pattern(
+            "damaged",
+            r"damaged|broken|broke|smashed|cracked|crushed|shattered|dented|torn|ripped|scratched|defective|faulty|doesn'?t work|does not work|not working|stopped working",
         ),
     ),
     (
         "missing_item",
         "Item missing from the parcel",
-        re.compile(
-            r"\b(missing|wasn'?t in|was not in|not in the (?:box|parcel|package)|only got \w+ of|didn'?t include|did not include|forgot to (?:send|include))\b",
-            re.I,
+        _pattern(
+            "missing_item",
+            r"missing|wasn'?t in|was not in|not in the (?:box|parcel|package)|only got \w+ of|didn'?t include|did not include|forgot to (?:send|include)",
         ),
     ),
     (
         "wrong_item",
         "Wrong item delivered",
-        re.compile(
-            r"\b(wrong (?:item|size|colou?r|product|one|thing)|not what i ordered|sent me the wrong|different (?:item|product) than)\b",
-            re.I,
+        _pattern(
+            "wrong_item",
+            r"wrong (?:item|size|colou?r|product|one|thing)|not what i ordered|sent me the wrong|different (?:item|product) than",
         ),
     ),
     (
         "double_charge",
         "Charged twice",
-        re.compile(
-            r"\b(charged (?:me )?(?:twice|two times|double)|double[- ]?(?:charged?|payments?|billed|debited)|"
+        _pattern(
+            "double_charge",
+            r"charged (?:me )?(?:twice|two times|double)|double[- ]?(?:charged?|payments?|billed|debited)|"
             r"(?:two|2) (?:charges|payments|debits)|(?:paid|billed|debited) twice|"
             r"(?:took|taken|take|takes) (?:the |my )?(?:money|payment) twice|(?:took|taken) twice|"
-            r"duplicate (?:charge|payment))\b",
-            re.I,
+            r"duplicate (?:charge|payment)",
         ),
     ),
     (
         "late",
         "Late delivery",
-        re.compile(
-            r"\b(late|still (?:not|hasn'?t|haven'?t|no)|(?:weeks?|days?) (?:and|now|already)|where is|never (?:came|arrived)|not (?:arrived|here yet)|hasn'?t (?:arrived|come))\b",
-            re.I,
+        _pattern(
+            "late",
+            r"late|still (?:not|hasn'?t|haven'?t|no)|(?:weeks?|days?) (?:and|now|already)|where is|never (?:came|arrived)|not (?:arrived|here yet)|hasn'?t (?:arrived|come)",
         ),
     ),
 )
@@ -69,37 +94,64 @@ _REPEATED = re.compile(
     re.I,
 )
 
+# Reasons in German, French and Spanish, after the English ones of each category.
+_REASONS_IN_OTHER_LANGUAGES = {
+    "wrong size": r"zu (?:klein|groß|gross|eng|weit|kurz|lang)|passt (?:mir )?nicht|falsche Größe|"
+    r"trop (?:petite?s?|grande?s?|serrée?s?|large|courte?s?|longue?s?)|ne me va pas|mauvaise taille|pas la bonne taille|"
+    r"demasiado (?:pequeñ[oa]|grande|estrech[oa]|cort[oa]|larg[oa])s?|no me (?:queda|vale|entra)|talla equivocada",
+    "damaged": r"kaputt\w*|beschädigt\w*|zerbrochen\w*|cassée?s?|abîmée?s?|abimée?s?|endommagée?s?|"
+    r"rot[oa]s?|dañad[oa]s?|roto al llegar",
+    "defective": r"defekt\w*|funktioniert (?:nicht|nicht mehr)|geht nicht (?:mehr )?an|lädt nicht|"
+    r"ne (?:marche|fonctionne|s'allume|charge) (?:pas|plus)|défectueu(?:x|se)|"
+    r"no (?:funciona|enciende|carga)|defectuos[oa]s?",
+    "missing part": r"fehlt|unvollständig|il manque|incomplète?s?|falta(?:ba|n)?|incomplet[oa]s?",
+    "wrong item": r"falsche[nrms]? (?:Artikel|Farbe|Produkt)|mauvaise? (?:article|couleur|produit)|"
+    r"(?:artículo|color|producto) equivocad[oa]",
+    "not as described": r"sieht anders aus|nicht wie beschrieben|pas conforme|ne ressemble pas|"
+    r"no es como (?:en la foto|se describe)|diferente a la foto",
+    "changed my mind": r"gefällt (?:mir )?nicht|brauche (?:es|ihn|sie) nicht mehr|anders überlegt|"
+    r"plus besoin|ne me pla[iî]t pas|changé d'avis|ya no (?:lo |la )?(?:quiero|necesito)|no me gusta|"
+    r"he cambiado de opinión",
+}
+
+
+def _reason(name: str, english: str) -> re.Pattern[str]:
+    return re.compile(rf"\b(?:{english}|{_REASONS_IN_OTHER_LANGUAGES[name]})\b", re.I)
+
+
 REASON_CATEGORIES: tuple[tuple[str, re.Pattern[str]], ...] = (
     (
         "wrong size",
-        re.compile(
-            r"\b(size|too (?:small|big|large|tight|loose|short|long)|doesn'?t fit|does not fit|didn'?t fit)\b", re.I
+        _reason(
+            "wrong size",
+            r"size|too (?:small|big|large|tight|loose|short|long)|doesn'?t fit|does not fit|didn'?t fit",
         ),
     ),
-    ("damaged", re.compile(r"\b(damaged|broken|smashed|cracked|crushed|shattered|dented|torn|scratched)\b", re.I)),
+    ("damaged", _reason("damaged", r"damaged|broken|smashed|cracked|crushed|shattered|dented|torn|scratched")),
     (
         "defective",
-        re.compile(
-            r"\b(defective|faulty|doesn'?t (?:work|charge|turn on)|does not (?:work|charge)|not (?:working|charging)|"
+        _reason(
+            "defective",
+            r"defective|faulty|doesn'?t (?:work|charge|turn on)|does not (?:work|charge)|not (?:working|charging)|"
             r"stopped (?:working|charging|turning on)|won'?t (?:turn on|switch on|charge|work)|went (?:black|dead)|"
             r"(?:is|was|'s|went|now) (?:completely )?dead(?! (?:slow|easy|simple|serious|right|on\b))|died|broke down|"
-            r"(?:screen|display) (?:is )?(?:black|dead)|dead pixels?)\b",
-            re.I,
+            r"(?:screen|display) (?:is )?(?:black|dead)|dead pixels?",
         ),
     ),
-    ("missing part", re.compile(r"\b(missing|incomplete|no (?:lid|cable|charger|manual|strap))\b", re.I)),
-    ("wrong item", re.compile(r"\b(wrong (?:item|colou?r|product|one)|not what i ordered)\b", re.I)),
+    ("missing part", _reason("missing part", r"missing|incomplete|no (?:lid|cable|charger|manual|strap)")),
+    ("wrong item", _reason("wrong item", r"wrong (?:item|colou?r|product|one)|not what i ordered")),
     (
         "not as described",
-        re.compile(
-            r"\b(not as (?:described|pictured|advertised)|looks different|different from the (?:photo|picture))\b", re.I
+        _reason(
+            "not as described",
+            r"not as (?:described|pictured|advertised)|looks different|different from the (?:photo|picture)",
         ),
     ),
     (
         "changed my mind",
-        re.compile(
-            r"\b(changed my mind|don'?t (?:want|need|like) (?:it|them|how)|no longer (?:want|need)|ordered by mistake)\b",
-            re.I,
+        _reason(
+            "changed my mind",
+            r"changed my mind|don'?t (?:want|need|like) (?:it|them|how)|no longer (?:want|need)|ordered by mistake",
         ),
     ),
 )

@@ -52,7 +52,9 @@ def _order_in_focus(dispatcher: CollectingDispatcher, tracker: Tracker) -> bool:
         return False
     if crm_down:
         return True
-    dispatcher.utter_message(response="utter_order_total", order_id=order.number, summary=order_summary(order))
+    dispatcher.utter_message(
+        response="utter_order_total", order_id=order.number, summary=order_summary(order, language_of(tracker))
+    )
     return True
 
 

@@ -20,6 +20,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import crm, crm_or_apology, customer_id
 from actions.forms import order_number
+from actions.locales import day_and_month, language_of, money, phrase
 from crm_store.errors import CrmError
 from crm_store.ocr import ImageRejected, OcrOptions, UnreadableImage, read_receipt_async
 from crm_store.services import receipts
@@ -92,18 +93,24 @@ def session_start(tracker: Tracker) -> datetime:
     return datetime.utcnow() - timedelta(days=1)
 
 
-def summary(view: receipts.ReadingView, today: date | None = None) -> str:
-    """'order A-10423 from 12 March, total €89.90'."""
+def summary(view: receipts.ReadingView, today: date | None = None, language: str = "en") -> str:
+    """'order A-10423 from 12 March, total €89.90' ('Bestellung A-10423 vom 12. März, Summe 89,90 €')."""
     today = today or date.today()
-    parts = [f"order {view.order_number}" if view.order_number else "a receipt"]
+    text = (
+        phrase("receipt_order", language, number=view.order_number)
+        if view.order_number
+        else phrase("a_receipt", language)
+    )
     if view.date:
         day = date.fromisoformat(view.date)
-        parts.append(f"from {day.day} {day:%B}" + (f" {day.year}" if day.year != today.year else ""))
-    text = " ".join(parts)
+        text += " " + phrase("receipt_from", language, date=day_and_month(day, language, day.year != today.year))
     if view.total is not None:
         symbol = SYMBOLS.get(view.currency or "")
-        money = f"{symbol}{view.total:.2f}" if symbol else f"{view.total:.2f} {view.currency or ''}".strip()
-        text += f", total {money}"
+        if language != "en" and view.currency:
+            amount = money(view.total, language, view.currency)
+        else:
+            amount = f"{symbol}{view.total:.2f}" if symbol else f"{view.total:.2f} {view.currency or ''}".strip()
+        text += phrase("receipt_total", language, money=amount)
     return text
 
 
@@ -156,7 +163,7 @@ class ActionReadReceipt(Action):
                 "seconds": round(reading.seconds, 2),
             },
         )
-        dispatcher.utter_message(response="utter_receipt_read", summary=summary(view))
+        dispatcher.utter_message(response="utter_receipt_read", summary=summary(view, language=language_of(tracker)))
         events = [
             SlotSet("receipt_id", str(view.id)),
             SlotSet("receipt_context", context_of(tracker)),
@@ -202,7 +209,9 @@ class ActionConfirmReceipt(Action):
             "ticket": "utter_receipt_attached_ticket",
             "order": "utter_receipt_attached_order",
         }.get(view.process or "", "utter_receipt_kept")
-        dispatcher.utter_message(response=response, summary=summary(view), number=view.process_number)
+        dispatcher.utter_message(
+            response=response, summary=summary(view, language=language_of(tracker)), number=view.process_number
+        )
         if form and view.order_number and not tracker.get_slot("order_id"):
             events.append(SlotSet("order_id", view.order_number))  # the form need not ask for it
         return events + _resume(form)
@@ -288,5 +297,5 @@ class ActionCorrectReceipt(Action):
             return events
         if crm_down:
             return events
-        dispatcher.utter_message(response="utter_receipt_read", summary=summary(view))
+        dispatcher.utter_message(response="utter_receipt_read", summary=summary(view, language=language_of(tracker)))
         return events

@@ -19,10 +19,19 @@ from sqlalchemy.exc import SQLAlchemyError
 from actions.common import crm, crm_or_apology, customer_id, day, focused_order
 from actions.forms import order_not_on_account
 from actions.locales import day as locale_day
-from actions.locales import language_of, money, phrase, refund_state_word, return_state_word, status_word
+from actions.locales import (
+    language_of,
+    money,
+    payment_method,
+    phrase,
+    refund_arrival,
+    refund_state_word,
+    return_state_word,
+    status_word,
+)
 from actions.locales import order_summary as locale_summary
 from crm_store.errors import OrderNotFound
-from crm_store.services import orders, payments, returns, shop_answers
+from crm_store.services import orders, payments, returns
 from crm_store.settings import get_settings
 
 _STATE = {
@@ -37,8 +46,26 @@ _REFUND_STATE = {"requested": "on its way", "processing": "being paid out", "pai
 
 
 def refund_line(refund: payments.RefundView, language: str = "en") -> str:
-    if language != "en":
-        return phrase(
+    """A refund, its state and when the money is on the customer's account."""
+    settings = get_settings()
+    paid_on = (
+        next((at.date() for stage, at in refund.timeline if stage == "paid"), None) if refund.status == "paid" else None
+    )
+    arrival = refund_arrival(
+        None,
+        paid_on,
+        refund.expected_by.date() if refund.expected_by else None,
+        settings.refund_processing_days,
+        settings.refund_bank_days,
+        language,
+    )
+    if language == "en":
+        line = (
+            f"- refund {refund.number} of {refund.amount:.2f} EUR for order {refund.order_number} ({refund.reason}): "
+            f"{_REFUND_STATE.get(refund.status, refund.status)}"
+        )
+    else:
+        line = phrase(
             "refund_line",
             language,
             number=refund.number,
@@ -47,42 +74,35 @@ def refund_line(refund: payments.RefundView, language: str = "en") -> str:
             reason=refund.reason,
             state=refund_state_word(refund.status, language),
         )
-    settings = get_settings()
-    paid_on = (
-        next((at.date() for stage, at in refund.timeline if stage == "paid"), None) if refund.status == "paid" else None
-    )
-    arrival = shop_answers.refund_arrival(
-        None,
-        paid_on,
-        refund.expected_by.date() if refund.expected_by else None,
-        settings.refund_processing_days,
-        settings.refund_bank_days,
-    )
-    return (
-        f"- refund {refund.number} of {refund.amount:.2f} EUR for order {refund.order_number} ({refund.reason}): "
-        f"{_REFUND_STATE.get(refund.status, refund.status)}" + (f"; {arrival}" if arrival else "")
-    )
+    return line + (f"; {arrival}" if arrival else "")
 
 
 def return_line(ret: returns.ReturnView, language: str = "en") -> str:
     """A return and, once the item is back with us, when the money reaches the customer's account."""
-    if language != "en":  # the bank-day details are English-only: the gist in the language
-        state = (
-            phrase("return_received", language, date=locale_day(ret.status_since, language))
-            if ret.status == "received"
-            else return_state_word(ret.status, language)
+    settings = get_settings()
+    arrival = (
+        refund_arrival(
+            ret.status_since.date(), None, None, settings.refund_processing_days, settings.refund_bank_days, language
         )
+        if ret.status == "received"
+        else None
+    )
+    if language != "en":
+        if ret.status == "received":
+            state = (
+                phrase("item_received_on", language, date=locale_day(ret.status_since, language), arrival=arrival)
+                if arrival
+                else phrase("return_received", language, date=locale_day(ret.status_since, language))
+            )
+        else:
+            state = return_state_word(ret.status, language)
         if ret.status == "refunded" and ret.refund_amount:
             state += f", {money(ret.refund_amount, language)}"
         if ret.status != "received":
             state += phrase("since", language, date=locale_day(ret.status_since, language))
         return phrase("return_line", language, number=ret.number, item=ret.item, order=ret.order_number, state=state)
-    settings = get_settings()
     state = _STATE.get(ret.status, ret.status)
     if ret.status == "received":
-        arrival = shop_answers.refund_arrival(
-            ret.status_since.date(), None, None, settings.refund_processing_days, settings.refund_bank_days
-        )
         state = f"item received on {day(ret.status_since)}; {arrival}"
     return (
         f"- {ret.number} ({ret.item}, order {ret.order_number}): {state}"
@@ -91,7 +111,7 @@ def return_line(ret: returns.ReturnView, language: str = "en") -> str:
     )
 
 
-def money_back(order: orders.OrderView) -> str:
+def money_back(order: orders.OrderView, language: str = "en") -> str:
     """One sentence on the refund of an order (empty when no money is due back)."""
     try:
         paid = payments.payments_of(crm(), order.number, order.customer_id)
@@ -99,21 +119,27 @@ def money_back(order: orders.OrderView) -> str:
     except (SQLAlchemyError, OrderNotFound):
         return ""
     if refunds:
-        return " " + " ".join(refund_line(r).removeprefix("- ").capitalize() + "." for r in refunds)
+        return " " + " ".join(refund_line(r, language).removeprefix("- ").capitalize() + "." for r in refunds)
     refunded = [p for p in paid if p.status == "refunded"]
     if refunded:
         amount = sum((p.amount for p in refunded), start=type(refunded[0].amount)(0))
-        return (
-            f" The refund of {amount:.2f} EUR has been issued to your {refunded[0].method}, the original payment "
-            f"method; banks take up to "
-            f"{get_settings().refund_bank_days} working days to show it on your statement."
+        return " " + phrase(
+            "refund_issued",
+            language,
+            amount=f"{amount:.2f} EUR" if language == "en" else money(amount, language),
+            method=payment_method(refunded[0].method, language) if language != "en" else refunded[0].method,
+            bank_days=get_settings().refund_bank_days,
         )
     captured = [p for p in paid if p.status == "captured"]
     if order.status in ("cancelled", "returned") and captured:
         due = order.status_since + timedelta(days=payments.REFUND_DAYS)
-        return (
-            f" The refund of {order.total:.2f} EUR goes back to your {captured[0].method}, the original payment method, "
-            f"within 5 working days (by {day(due)})."
+        return " " + phrase(
+            "refund_due_by",
+            language,
+            amount=f"{order.total:.2f} EUR" if language == "en" else money(order.total, language),
+            method=payment_method(captured[0].method, language) if language != "en" else captured[0].method,
+            days=5,
+            date=day(due) if language == "en" else locale_day(due, language),
         )
     return ""
 
@@ -134,18 +160,11 @@ class ActionRefundStatus(Action):
                     return order_not_on_account(dispatcher, tracker, number)
                 language = language_of(tracker)
                 due = order.status in ("cancelled", "returned")
-                if language == "en":
-                    about = money_back(order) or (
-                        " " + phrase("refund_on_its_way", language)
-                        if due
-                        else " " + phrase("no_refund_due", language, status=order.status)
-                    )
-                else:  # the details of money_back are English-only: the gist in the language
-                    about = (
-                        phrase("refund_back", language, amount=money(order.total, language))
-                        if due
-                        else phrase("no_refund_due", language, status=status_word(order.status, language))
-                    )
+                about = money_back(order, language) or (
+                    " " + phrase("refund_on_its_way", language)
+                    if due
+                    else " " + phrase("no_refund_due", language, status=status_word(order.status, language))
+                )
                 dispatcher.utter_message(
                     response="utter_refund_for_order",
                     order_id=order.number,
@@ -168,14 +187,7 @@ class ActionRefundStatus(Action):
         language = language_of(tracker)
         lines = [return_line(r, language) for r in rows] + [refund_line(r, language) for r in refunds]
         lines += [
-            f"- order {o.number}: {money_back(o).strip()}"
-            if language == "en"
-            else phrase(
-                "order_refund_line",
-                language,
-                order=o.number,
-                text=phrase("refund_back", language, amount=money(o.total, language)),
-            )
+            phrase("order_refund_line", language, order=o.number, text=money_back(o, language).strip())
             for o in mine
             if o.status in ("cancelled", "returned") and not any(o.number in line for line in lines) and money_back(o)
         ]

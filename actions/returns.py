@@ -11,6 +11,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import crm, crm_or_apology, customer_id
+from actions.locales import language_of, phrase, warranty_route
 from actions.address import confirmation
 from actions.forms import (
     HandoffFormValidation,
@@ -24,7 +25,7 @@ from actions.forms import (
     yes_or_no,
 )
 from crm_store.errors import CrmError, InvalidTransition, OrderNotFound
-from crm_store.services import orders, returns, shop_answers
+from crm_store.services import orders, returns
 from crm_store.settings import get_settings
 from sqlalchemy.exc import SQLAlchemyError
 from crm_store.values import normalize_order_id
@@ -86,8 +87,12 @@ def _warranty_route(tracker: Tracker, number: str) -> str | None:
     if order.status != "delivered":
         return None
     settings = get_settings()
-    return shop_answers.warranty_route(
-        order.status_since, datetime.utcnow(), settings.return_window_days, settings.warranty_months
+    return warranty_route(
+        order.status_since,
+        datetime.utcnow(),
+        settings.return_window_days,
+        settings.warranty_months,
+        language_of(tracker),
     )
 
 
@@ -159,7 +164,7 @@ class ValidateReturnForm(HandoffFormValidation, OrderIdExtraction, FormValidatio
         warranty = _warranty_route(tracker, number)
         if warranty:
             # A fault found after the return window: a warranty claim (a ticket), not a return.
-            dispatcher.utter_message(text=f"Sorry to hear that. {warranty} Shall I open the warranty claim?")
+            dispatcher.utter_message(text=phrase("warranty_offer", language_of(tracker), warranty=warranty))
             return {
                 **{slot: None for slot in ("item", "reason", "confirmed")},
                 "order_id": number,
@@ -223,7 +228,9 @@ class ValidateReturnForm(HandoffFormValidation, OrderIdExtraction, FormValidatio
         kind = tracker.get_slot("return_kind") or "return"
         if kind == "swap":  # asked for an exchange_item: another size / colour, or the same item intact?
             kind = exchange_kind(f"{reason} {tracker.latest_message.get('text') or ''}")
-        return {"reason": reason_with_category(reason), "return_kind": kind}
+        # The category goes with the reason in English only: the read-back shows the reason as written.
+        english = language_of(tracker) == "en"
+        return {"reason": reason_with_category(reason) if english else reason, "return_kind": kind}
 
 
 def _bare_yes_or_no(tracker: Tracker) -> bool:
@@ -281,7 +288,7 @@ class ActionCreateReturn(Action):
                     )
                     return [*reset_form_slots(), SlotSet("return_id", ret.number)]
             except CrmError as exc:
-                dispatcher.utter_message(text=str(exc))
+                dispatcher.utter_message(text=phrase("crm_refused", language_of(tracker), reason=str(exc)))
         if warranty_order(tracker):  # the form ended on the warranty route: its yes is still to come
             return [*reset_form_slots(), SlotSet("requested_info", tracker.get_slot("requested_info"))]
         return reset_form_slots()

@@ -46,9 +46,21 @@ _NO_FAULT = ("wrong size", "changed my mind")
 # requested_info after the warranty route was offered for an order ("warranty:A-10423"): a yes, or
 # "open the claim", opens the warranty ticket for that order; "what do you need?" is answered.
 WARRANTY = "warranty:"
-_CLAIM = re.compile(r"\b(?:yes|yeah|yep|ya|ok(?:ay)?|sure|please|pls|claim|warranty|go ahead|do it|open)\b", re.I)
-_NOT_NOW = re.compile(r"^\W*(?:no|nope|nah|not now|never ?mind|forget it)\b", re.I)
-_WHAT_NEEDED = re.compile(r"\b(?:what|which)\b.*\b(?:need|send|want)\b|\bhow does (?:it|that) work\b", re.I)
+# (German, French and Spanish after the English: the route is offered in the customer's language.)
+_CLAIM = re.compile(
+    r"\b(?:yes|yeah|yep|ya|ok(?:ay)?|sure|please|pls|claim|warranty|go ahead|do it|open|"
+    r"ja|jep|gerne|bitte|garantie|anlegen|oui|ouais|volontiers|ouvrez|sí|si|vale|claro|garantía|ábrela|abrela)\b",
+    re.I,
+)
+_NOT_NOW = re.compile(
+    r"^\W*(?:no|nope|nah|not now|never ?mind|forget it|nein|nee|nicht jetzt|non|pas maintenant|ahora no)\b", re.I
+)
+_WHAT_NEEDED = re.compile(
+    r"\b(?:what|which)\b.*\b(?:need|send|want)\b|\bhow does (?:it|that) work\b|"
+    r"\bwas (?:braucht|brauchen)\b|\bqu'est-ce qu'il (?:vous )?faut\b|\bde quoi avez-vous besoin\b|"
+    r"\bqu[ée] (?:necesita|necesitan|necesitáis)\b",
+    re.I,
+)
 
 
 def warranty_order(tracker: Tracker) -> str | None:
@@ -67,12 +79,8 @@ def answer_warranty(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[
     if _NOT_NOW.search(text):
         dispatcher.utter_message(response="utter_anything_else")
         return [SlotSet("requested_info", "anything_else")]
-    if _WHAT_NEEDED.search(text) and not re.search(r"\b(?:open|go ahead|do it)\b", text, re.I):
-        dispatcher.utter_message(
-            text=f"For a warranty claim we need the order number (order {number}, I have it) and a photo of the "
-            "fault; a few words on what happened help too. Shall I open the claim? You can send the photo here "
-            "afterwards."
-        )
+    if _WHAT_NEEDED.search(text) and not re.search(r"\b(?:open|go ahead|do it|anlegen|ouvrez|ábrela)\b", text, re.I):
+        dispatcher.utter_message(text=phrase("warranty_what_needed", language_of(tracker), number=number))
         return []
     if not _CLAIM.search(text):
         return None
@@ -90,11 +98,7 @@ def answer_warranty(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[
         )
     if crm_down:
         return []
-    dispatcher.utter_message(
-        text=f"I've opened warranty claim {ticket.number} for order {number}. Please send a photo of the fault "
-        "here (or reply to our email with it); our support team gets back to you within one working day and "
-        "repairs or replaces the item, or refunds you."
-    )
+    dispatcher.utter_message(text=phrase("warranty_opened", language_of(tracker), ticket=ticket.number, number=number))
     return [SlotSet("requested_info", None), SlotSet("ticket_id", ticket.number), SlotSet("order_id", number)]
 
 
@@ -239,6 +243,7 @@ class ActionOpenTicket(Action):
         number: str | None,
     ) -> list[dict]:
         """A message with several problems: acknowledge it whole, then one ticket per problem."""
+        language = language_of(tracker)
         lines = []
         for kind, title in problems:
             ticket = tickets.open_ticket(
@@ -251,10 +256,11 @@ class ActionOpenTicket(Action):
                 order_number=number,
                 sender_id=tracker.sender_id,
             )
-            lines.append(f"- {title.lower()}: ticket {ticket.number}")
-        sorry = (
-            "I'm really sorry, that's a lot going wrong at once. " if is_frustrated(text) else "I'm sorry about this. "
-        )
+            # The subject stays English for the team; the customer reads the problem in their language.
+            lines.append(
+                phrase("problem_line", language, title=phrase(f"problem_{kind}", language), number=ticket.number)
+            )
+        sorry = phrase("sorry_a_lot" if is_frustrated(text) else "sorry", language)
         dispatcher.utter_message(
             response="utter_several_problems", sorry=sorry, count=len(problems), problems="\n".join(lines)
         )
@@ -264,6 +270,18 @@ class ActionOpenTicket(Action):
 _TICKET_WORDS = re.compile(
     r"\b(?:tickets?|complaints?|cases?|claims?|requests?|reported|issue|problem|support)\b", re.I
 )
+
+
+def update_words(news: ticket_updates.TicketUpdate, language: str) -> str:
+    """What changed on a ticket, in the customer's language (an agent's own words stay as written)."""
+    if language == "en" or not (news.stage or news.said):
+        return news.text
+    if news.said:
+        return phrase("update_wrote", language, said=news.said)
+    moved = phrase("update_moved", language, stage=ticket_status_word(str(news.stage), language))
+    return moved + (f": {news.note}" if news.note else "")
+
+
 _WORD = re.compile(r"[^\W\d_]{4,}")
 _NOT_TOPIC = {
     "ticket",
@@ -334,14 +352,21 @@ class ActionTicketStatus(Action):
                     status=ticket_status_word(t.status, language),
                     since=day(t.status_since) if language == "en" else locale_day(t.status_since, language),
                 )
-                + (" (high priority)" if t.priority == "high" and language == "en" else "")
+                + (phrase("high_priority", language) if t.priority == "high" else "")
                 for t in rows
             ]
             dispatcher.utter_message(response="utter_ticket_status", tickets="\n".join(lines))
         # "Any news?": the latest thing the team did or wrote, not only the status.
+        language = language_of(tracker)
         dispatcher.utter_message(
-            text=f"Latest update on {news.ticket} ({day(news.at)}): {news.text}."
+            text=phrase(
+                "latest_update",
+                language,
+                ticket=news.ticket,
+                date=day(news.at) if language == "en" else locale_day(news.at, language),
+                text=update_words(news, language),
+            )
             if news
-            else phrase("no_ticket_update", language_of(tracker))
+            else phrase("no_ticket_update", language)
         )
         return []

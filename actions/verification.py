@@ -15,6 +15,7 @@ from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import run_action, session_events
+from actions.locales import language_of, phrase
 from actions.delivery import ActionParcelMissing
 from actions.orders import answer_status
 from actions.problems import problems_in
@@ -37,12 +38,6 @@ REQUESTS = (
     "ticket_status",
     "payment_problem",
 )
-_TOPICS = {
-    "cancel_order": "cancellation",
-    "return_item": "return",
-    "exchange_item": "exchange",
-    "change_address": "address change",
-}
 FORMS = {
     "cancel_order": "cancel_order_form",
     "return_item": "return_form",
@@ -94,7 +89,9 @@ def continue_after_link(
         return [SlotSet("unverified_order", None), SlotSet("requested_info", None)]
     if intent in FORMS:
         if number:
-            dispatcher.utter_message(text=f"Now, the {_TOPICS[intent]} for order {number}:")
+            language = language_of(tracker)
+            topic = phrase(f"topic_{intent}", language)
+            dispatcher.utter_message(text=phrase("now_the_form", language, topic=topic, number=number))
         return [SlotSet("unverified_order", None), SlotSet("order_id", number), FollowupAction(FORMS[intent])]
     if intent in ("refund_status", "parcel_missing", "ticket_status"):
         action: Action = {

@@ -245,7 +245,17 @@ def split_per_language(data_dir: Path, train_fraction: float, seed: int) -> tupl
     splits = [part.train_test_split(train_frac=train_fraction, random_seed=seed) for part in parts]
     train = TrainingData().merge(*(t for t, _ in splits))
     held_out = TrainingData().merge(*(h for _, h in splits))
-    return train, held_out
+    return merged_lookups(train), held_out
+
+
+def merged_lookups(data: Any) -> Any:
+    """One lookup table per name: the foreign-business lexicon comes in one file per language, and the
+    YAML the model is trained from (train_model) keeps only the last table of a name."""
+    tables: dict[str, list[str]] = {}
+    for table in data.lookup_tables:
+        tables.setdefault(table["name"], []).extend(table["elements"])
+    data.lookup_tables = [{"name": name, "elements": elements} for name, elements in tables.items()]
+    return data
 
 
 def split_by_language(messages: list[Any], data_dir: Path) -> dict[str, list[int]]:

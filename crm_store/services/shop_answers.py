@@ -129,33 +129,60 @@ def working_days_after(start: date, days: int) -> date:
     return current
 
 
-def refund_arrival(
+def refund_arrival_dates(
     received_on: date | None, paid_on: date | None, expected_paid_by: date | None, processing_days: int, bank_days: int
-) -> str | None:
-    """When the money shows on the customer's account, from the refund row (or the return received).
+) -> tuple[str, date, date] | None:
+    """When the money shows on the customer's account, from the refund row (or the return received):
+    ("paid", paid out on, on the account by) or ("due", paid out by, on the account by); None when unknown.
 
     Paid out: that day plus the bank's working days. Not yet paid: the expected payout (or the
     return's arrival plus the processing days) plus the bank's days.
     """
     if paid_on:
-        return (
-            f"it was paid out on {_day(paid_on)}, and banks take up to {bank_days} working days, "
-            f"so it should be on your account by {_day(working_days_after(paid_on, bank_days))}"
-        )
+        return "paid", paid_on, working_days_after(paid_on, bank_days)
     payout = expected_paid_by or (working_days_after(received_on, processing_days) if received_on else None)
     if payout is None:
         return None
+    return "due", payout, working_days_after(payout, bank_days)
+
+
+def refund_arrival(
+    received_on: date | None, paid_on: date | None, expected_paid_by: date | None, processing_days: int, bank_days: int
+) -> str | None:
+    """refund_arrival_dates in English words (actions/locales.py words it in the customer's language)."""
+    dates = refund_arrival_dates(received_on, paid_on, expected_paid_by, processing_days, bank_days)
+    if dates is None:
+        return None
+    kind, first, by = dates
+    if kind == "paid":
+        return (
+            f"it was paid out on {_day(first)}, and banks take up to {bank_days} working days, "
+            f"so it should be on your account by {_day(by)}"
+        )
     return (
-        f"we pay it out by {_day(payout)}, and with up to {bank_days} working days at the bank "
-        f"it should be on your account by {_day(working_days_after(payout, bank_days))}"
+        f"we pay it out by {_day(first)}, and with up to {bank_days} working days at the bank "
+        f"it should be on your account by {_day(by)}"
     )
 
 
-def warranty_route(delivered_at: datetime | None, now: datetime, window_days: int, warranty_months: int) -> str | None:
-    """The warranty route for a fault found after the return window; None while a return is still possible."""
+WARRANTY_COVERED, WARRANTY_EXPIRED = "covered", "expired"
+
+
+def warranty_case(delivered_at: datetime | None, now: datetime, window_days: int, warranty_months: int) -> str | None:
+    """WARRANTY_COVERED or WARRANTY_EXPIRED for a fault found after the return window; None while a
+    return is still possible."""
     if delivered_at is None or (now - delivered_at).days <= window_days:
         return None
-    if (now - delivered_at).days > warranty_months * 30.44:
+    return WARRANTY_EXPIRED if (now - delivered_at).days > warranty_months * 30.44 else WARRANTY_COVERED
+
+
+def warranty_route(delivered_at: datetime | None, now: datetime, window_days: int, warranty_months: int) -> str | None:
+    """The warranty route for a fault found after the return window, in English; None while a return
+    is still possible."""
+    case = warranty_case(delivered_at, now, window_days, warranty_months)
+    if case is None or delivered_at is None:
+        return None
+    if case == WARRANTY_EXPIRED:
         return (
             f"It was delivered on {_day(delivered_at.date())}, more than {warranty_months} months ago, so it is outside "
             "both the return window and the warranty. A person from our team can still look at it if you like."

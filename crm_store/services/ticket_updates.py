@@ -25,7 +25,12 @@ class TicketUpdate:
     ticket: str
     status: str
     at: datetime
-    text: str  # what changed, in words for the customer
+    text: str  # what changed, in words for the customer (English)
+    # What changed as values, for the customer's language: the stage moved to (and its note), or
+    # what an agent wrote.
+    stage: str | None = None
+    note: str | None = None
+    said: str | None = None
 
 
 def ticket_numbers(text: str) -> list[str]:
@@ -76,7 +81,11 @@ def _newest(uow: UnitOfWork, ticket: Ticket) -> TicketUpdate | None:
     options = []
     if stage is not None:
         words = f'the ticket moved to "{stage.stage.replace("_", " ")}"' + (f": {stage.note}" if stage.note else "")
-        options.append(TicketUpdate(number, ticket.status, stage.entered_at, words))
+        options.append(
+            TicketUpdate(number, ticket.status, stage.entered_at, words, stage=stage.stage, note=stage.note or None)
+        )
     if said is not None and said.text:
-        options.append(TicketUpdate(number, ticket.status, said.sent_at, f'our team wrote: "{said.text}"'))
+        options.append(
+            TicketUpdate(number, ticket.status, said.sent_at, f'our team wrote: "{said.text}"', said=said.text)
+        )
     return max(options, key=lambda u: u.at) if options else None

@@ -96,6 +96,33 @@ class BusinessContextCheck(GraphComponent, IntentClassifier):
                 "we own a",
                 "i run a",
                 "i own a",
+                # the same in German, French and Spanish
+                "euer shop",
+                "eurem shop",
+                "ihrem shop",
+                "bei euch",
+                "bei ihnen",
+                "von euch",
+                "wir sind ein",
+                "wir sind eine",
+                "ich betreibe",
+                "chez vous",
+                "votre boutique",
+                "votre site",
+                "nous sommes un",
+                "nous sommes une",
+                "on est un",
+                "on est une",
+                "je gère un",
+                "je gère une",
+                "vuestra tienda",
+                "su tienda",
+                "vuestra web",
+                "con vosotros",
+                "somos un",
+                "somos una",
+                "tengo una tienda",
+                "tengo un negocio",
             ],
             # the intents that act on an order, an account or the shop itself; answers
             # inside a conversation (affirm, inform, a code...) and small talk are not judged
@@ -155,7 +182,10 @@ class BusinessContextCheck(GraphComponent, IntentClassifier):
         return cls(config, model_storage, resource)
 
     def train(self, training_data: TrainingData) -> Resource:
-        tables = {t["name"]: t["elements"] for t in training_data.lookup_tables}
+        # A table may come in several files (nlu/data/foreign_business.yml and one per language): all count.
+        tables: Dict[Text, List[Text]] = {}
+        for table in training_data.lookup_tables:
+            tables.setdefault(table["name"], []).extend(table["elements"])
         foreign = list(tables.get(self._config["foreign_lookup"]) or [])
         anchors: List[Text] = []
         for name in self._config["anchor_lookups"]:

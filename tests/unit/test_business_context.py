@@ -55,6 +55,13 @@ def parsed(check: BusinessContextCheck, text: str, intent: str, entities: list[d
         ("what time does the pharmacy open on sundays", "faq"),
         ("put me through to my solicitor", "request_human"),
         ("my landlord ignores me, I want to make a complaint", "complaint"),
+        # German, French and Spanish (their lexicons sit in nlu/data/<code>/lookups.yml, merged with the English one)
+        ("ich will meinen Vertrag beim Fitnessstudio kündigen", "cancel_order"),
+        ("wann erstattet mir die Fluggesellschaft das Geld", "refund_status"),
+        ("je veux annuler ma réservation d'hôtel", "cancel_order"),
+        ("quand est-ce que ma mutuelle me rembourse", "refund_status"),
+        ("cómo devuelvo un libro a la biblioteca", "return_item"),
+        ("mi casero no me devuelve la fianza", "refund_status"),
     ],
 )
 def test_a_shop_request_about_another_business_is_out_of_scope(check, text, intent):
@@ -82,6 +89,11 @@ def test_a_shop_request_about_another_business_is_out_of_scope(check, text, inte
         ("my login email is anna@library.org and the reset never came", "reset_not_received", None),
         ("do you accept bitcoin", "faq", None),
         ("where is my parcel", "order_status", None),
+        ("nous sommes un hôtel et voulons 50 serviettes", "business_inquiry", None),
+        ("wir sind ein Hotel und brauchen 40 Handtücher", "business_inquiry", None),
+        ("¿aceptáis pagos con tarjeta?", "faq", None),
+        ("je veux payer avec ma carte Visa", "payment_problem", None),
+        ("¿estás seguro de que llega mañana?", "order_status", None),
     ],
 )
 def test_the_shops_own_requests_are_kept(check, text, intent, entities):
