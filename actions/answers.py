@@ -44,6 +44,7 @@ from actions.tickets import (
     acknowledge_waiting,
     after_ticket_list,
     answer_warranty,
+    offer_ticket,
 )
 from crm_store.services import customers, feedback
 from crm_store.values.codes import find_code, is_only_code
@@ -204,14 +205,7 @@ class ActionAnswer(Action):
                 dispatcher.utter_message(response="utter_anything_else")
                 return [SlotSet("requested_info", "anything_else")]
             if _ONLY_ACK.match(text):
-                language = language_of(tracker)
-                dispatcher.utter_message(
-                    text=phrase("ticket_offer_again", language),
-                    buttons=[
-                        {"title": phrase("yes_open_it", language), "payload": "/affirm"},
-                        {"title": phrase("no_thanks", language), "payload": "/deny"},
-                    ],
-                )
+                offer_ticket(dispatcher, tracker, "ticket_offer_again")
                 return []  # the offer stays open: a yes now opens it
             return [SlotSet("requested_info", None), *ActionOpenTicket().run(dispatcher, tracker, domain)]
         if asked == "handoff" and answer == "yes":

@@ -18,7 +18,7 @@ from actions.locales import language_of, phrase
 from actions.orders import item_named, offer_remedy
 from actions.problems import item_problem
 from actions.resolving import order_in_focus, resolve, say_taken
-from actions.tickets import WARRANTY
+from actions.tickets import WARRANTY, offer_ticket
 from crm_store.errors import InvalidOrderNumber, OrderNotFound
 from crm_store.services import orders
 
@@ -90,14 +90,7 @@ class ActionOfferRemedy(Action):
             ]
         if order is not None:
             # Not delivered yet, so no item to replace: the problem goes to our team if the customer wants.
-            language = language_of(tracker)
-            dispatcher.utter_message(
-                text=phrase("offer_ticket", language),
-                buttons=[
-                    {"title": phrase("offer_ticket_yes", language), "payload": "/affirm"},
-                    {"title": phrase("no_thanks", language), "payload": "/deny"},
-                ],
-            )
+            offer_ticket(dispatcher, tracker)
             return [SlotSet("order_id", order.number), SlotSet("requested_info", "ticket:complaint")]
         dispatcher.utter_message(text=phrase("fault_which_order", language_of(tracker)))
         return [SlotSet("requested_info", WHICH_ORDER)]

@@ -652,5 +652,4 @@ SENTENCES: dict[str, dict[str, str]] = {
         "fr": "Pour être sûr : j'ouvre le ticket, ou puis-je vous aider pour autre chose ?",
         "es": "Para estar seguros: ¿abro el ticket o puedo ayudarle en algo más?",
     },
-    "yes_open_it": {"en": "Yes, open it", "de": "Ja, eröffnen", "fr": "Oui, ouvrez-le", "es": "Sí, ábralo"},
 }

@@ -108,6 +108,18 @@ LATE_OFFER = "ticket:late_delivery"  # requested_info after a late parcel's stat
 OFFERS = {"ticket:parcel_missing": "action_parcel_missing", "ticket:reset_not_received": "action_resend_reset"}
 
 
+def offer_ticket(dispatcher: CollectingDispatcher, tracker: Tracker, sentence: str = "offer_ticket") -> None:
+    """Offer to pass the problem to the team as a ticket, with yes / no buttons; nothing is written yet."""
+    language = language_of(tracker)
+    dispatcher.utter_message(
+        text=phrase(sentence, language),
+        buttons=[
+            {"title": phrase("offer_ticket_yes", language), "payload": "/affirm"},
+            {"title": phrase("no_thanks", language), "payload": "/deny"},
+        ],
+    )
+
+
 def asks_for_new_ticket(text: str) -> bool:
     return bool(_ASKS_NEW_TICKET.search(text or ""))
 
@@ -191,14 +203,7 @@ class ActionOpenTicket(Action):
             and rules.tone(text) != rules.ANGRY
         ):
             # Annoyed, or a late parcel mentioned, but nothing asked for: offer, do not write.
-            language = language_of(tracker)
-            dispatcher.utter_message(
-                text=phrase("offer_ticket", language),
-                buttons=[
-                    {"title": phrase("offer_ticket_yes", language), "payload": "/affirm"},
-                    {"title": phrase("no_thanks", language), "payload": "/deny"},
-                ],
-            )
+            offer_ticket(dispatcher, tracker)
             return [SlotSet("requested_info", "ticket:complaint")]
         if cue and latest == "complaint":
             # "I've written to you before" / "get me a human": a person takes it from here; the handoff
