@@ -15,6 +15,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import crm, crm_or_apology, handoff_summary
 from actions.form_slots import reset_form_slots
+from actions.locales import language_of, opening_hours, opening_time
 from crm_store.models import utc_from_timestamp
 from crm_store.services import handoff_queue, handoffs
 from crm_store.settings import get_settings
@@ -43,12 +44,12 @@ def hand_over(dispatcher: CollectingDispatcher, tracker: Tracker, trigger: str, 
         return []
     log.info("handoff requested", extra={"handoff_id": handoff.id, "status": handoff.status, "trigger": trigger})
     if handoff.status == "ticket":
-        opening = settings.calendar.next_opening(now)
+        opening, language = settings.calendar.next_opening(now), language_of(tracker)
         dispatcher.utter_message(
             response="utter_handoff_ticket_exists" if handoff.repeated else "utter_handoff_out_of_hours",
             ticket_id=handoff.ticket_number,
-            hours=settings.calendar.describe(),
-            opening=f"{opening:%A %H:%M}" if opening else "after the holidays",
+            hours=opening_hours(settings.calendar, language),
+            opening=opening_time(opening, language),
         )
         return []
     if handoff.status == "claimed":
@@ -56,7 +57,8 @@ def hand_over(dispatcher: CollectingDispatcher, tracker: Tracker, trigger: str, 
     else:
         assert wait is not None  # an open handoff that is not claimed is queued, and its wait was estimated
         dispatcher.utter_message(
-            response="utter_handoff", wait=handoff_queue.describe_wait(wait, settings.handoff_no_agent_minutes)
+            response="utter_handoff",
+            wait=handoff_queue.describe_wait(wait, settings.handoff_no_agent_minutes, language_of(tracker)),
         )
     return [*reset_form_slots(), SlotSet("handoff_summary", None), ConversationPaused()]
 

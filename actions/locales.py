@@ -12,7 +12,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from babel.dates import format_date
+from babel.dates import format_date, format_datetime, get_day_names
 from babel.numbers import format_currency
 
 from actions.phrasebook import SENTENCES
@@ -89,6 +89,36 @@ def full_day(value: date, language: str) -> str:
         return f"{value:%A}, {day(value, language)}"
     plain = value.date() if isinstance(value, datetime) else value
     return format_date(plain, format="full", locale=_LOCALES[language])
+
+
+def opening_hours(calendar: Any, language: str) -> str:
+    """The team's hours as the customer reads them: "Mo.-Fr. 09:00-18:00; Sa. 10:00-14:00
+    (Europe/Berlin)" in German; English keeps the setting as written."""
+    if language == "en":
+        return str(calendar.describe())
+    names = get_day_names("abbreviated", locale=_LOCALES[language])
+    parts: list[str] = []
+    day = 0
+    while day < 7:
+        windows = calendar.windows.get(day)
+        last = day
+        while last + 1 < 7 and calendar.windows.get(last + 1) == windows:
+            last += 1
+        if windows:
+            days = names[day] if last == day else f"{names[day]}-{names[last]}"
+            times = ", ".join(f"{s // 60:02d}:{s % 60:02d}-{e // 60:02d}:{e % 60:02d}" for s, e in windows)
+            parts.append(f"{days} {times}")
+        day = last + 1
+    return f"{'; '.join(parts)} ({calendar.zone})"
+
+
+def opening_time(at: datetime | None, language: str) -> str:
+    """When the team is back: "Monday 09:00", "Montag 09:00", "lundi 09:00"."""
+    if at is None:
+        return phrase("after_holidays", language)
+    if language == "en":
+        return f"{at:%A %H:%M}"
+    return format_datetime(at, "EEEE HH:mm", locale=_LOCALES[language])
 
 
 def status_word(status: str, language: str) -> str:

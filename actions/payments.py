@@ -24,7 +24,7 @@ from actions.common import (
 )
 from actions.forms import order_not_on_account, order_number
 from actions.locales import day as locale_day
-from actions.locales import language_of, phrase
+from actions.locales import language_of, money, phrase
 from actions.handoff import ActionHandoff
 from actions.orders import answer_status
 from actions.resolving import ask_for_order, order_in_focus
@@ -126,7 +126,7 @@ class ActionPaymentProblem(Action):
             return []
         if not refunds:
             language = language_of(tracker)
-            amount = f"{charges[0].amount:.2f} EUR" if charges else phrase("no_charge", language)
+            amount = money(charges[0].amount, language) if charges else phrase("no_charge", language)
             dispatcher.utter_message(response="utter_no_duplicate_charge", order_id=number, amount=amount)
             return [SlotSet("order_id", number), SlotSet("requested_info", "ticket:payment_problem")]
         refund = refunds[-1]
@@ -134,6 +134,7 @@ class ActionPaymentProblem(Action):
             response="utter_duplicate_refunded",
             order_id=number,
             amount=f"{refund.amount:.2f}",
+            amount_local=money(refund.amount, language_of(tracker)),
             refund_id=refund.number,
             # The date, and the shop's promise it comes from (docs/shop.md: "within 5 working days").
             expected=phrase(

@@ -652,4 +652,11 @@ SENTENCES: dict[str, dict[str, str]] = {
         "fr": "Pour être sûr : j'ouvre le ticket, ou puis-je vous aider pour autre chose ?",
         "es": "Para estar seguros: ¿abro el ticket o puedo ayudarle en algo más?",
     },
+    # Out of hours with no opening in the next two weeks (actions/handover.py).
+    "after_holidays": {
+        "en": "after the holidays",
+        "de": "nach den Feiertagen",
+        "fr": "après les jours fériés",
+        "es": "después de los festivos",
+    },
 }

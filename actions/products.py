@@ -12,7 +12,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from actions.cancel import summary as order_summary
 from actions.common import crm, crm_or_apology, customer_id, everyday_instead
-from actions.locales import language_of, phrase
+from actions.locales import language_of, money, phrase
 from actions.problems import reason_category
 from actions.resolving import status_of_another_order
 from crm_store.values.sizes import parse_size
@@ -118,6 +118,7 @@ class ActionProductInfo(Action):
             response="utter_product_info",
             product=product.name,
             price=f"{product.price:.2f}",
+            price_local=money(product.price, language),
             description=product.description or "",
             stock=stock,
         )
@@ -144,6 +145,7 @@ class ActionProductAvailability(Action):
                 product=product.name,
                 stock=product.stock,
                 price=f"{product.price:.2f}",
+                price_local=money(product.price, language_of(tracker)),
             )
         elif product:
             dispatcher.utter_message(response="utter_product_out_of_stock", product=product.name)

@@ -53,6 +53,46 @@ FORM_TOPICS: dict[str, str] = {
 }
 # Forms worth a follow-up message when abandoned (a dropped feedback form is not).
 FOLLOW_UP_FORMS = frozenset({"return_form", "cancel_order_form", "address_form", "lead_form"})
+# The follow-up itself, in the language the customer last wrote in ({topic}, {order}: " for A-10423").
+_FOLLOW_UP: dict[str, tuple[str, str, dict[str, str]]] = {
+    "en": ("You were starting {topic}{order}: shall we finish it?", " for {order}", FORM_TOPICS),
+    "de": (
+        "Sie hatten {topic}{order} begonnen: Wollen wir sie jetzt abschließen?",
+        " für Bestellung {order}",
+        {
+            "return_form": "eine Rücksendung",
+            "cancel_order_form": "eine Stornierung",
+            "address_form": "eine Adressänderung",
+            "lead_form": "eine Angebotsanfrage",
+        },
+    ),
+    "fr": (
+        "Vous aviez commencé {topic}{order} : voulez-vous la terminer maintenant ?",
+        " pour la commande {order}",
+        {
+            "return_form": "une demande de retour",
+            "cancel_order_form": "une demande d'annulation",
+            "address_form": "une demande de changement d'adresse",
+            "lead_form": "une demande de devis",
+        },
+    ),
+    "es": (
+        "Había empezado {topic}{order}: ¿la terminamos ahora?",
+        " del pedido {order}",
+        {
+            "return_form": "una solicitud de devolución",
+            "cancel_order_form": "una solicitud de cancelación",
+            "address_form": "una solicitud de cambio de dirección",
+            "lead_form": "una solicitud de presupuesto",
+        },
+    ),
+}
+
+
+def follow_up_text(form: str, order: str | None, language: str | None) -> str:
+    """ "You were starting a return for A-10423: shall we finish it?" in the customer's language."""
+    sentence, for_order, topics = _FOLLOW_UP.get(language or "en", _FOLLOW_UP["en"])
+    return sentence.format(topic=topics[form], order=for_order.format(order=order) if order else "")
 
 
 def waiting_phrase(process: str, stage: str) -> str:

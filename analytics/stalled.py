@@ -40,6 +40,7 @@ from analytics.pipelines import (
     FOLLOW_UP_FORMS,
     FORM_TOPICS,
     OWNERS,
+    follow_up_text,
     human_duration,
     label,
     waiting_phrase,
@@ -51,6 +52,7 @@ from crm_store.models import (
     Flag,
     FollowUp,
     Handoff,
+    Message,
     Order,
     Return,
     StageThreshold,
@@ -418,8 +420,7 @@ def schedule_follow_ups(conn: Connection, now: datetime, forms: list[AbandonedFo
         if form.customer_id is None or form.form not in FOLLOW_UP_FORMS:
             continue
         order = _slot_value(conn, form.conversation_id, "order_id", form.started_at)
-        topic = FORM_TOPICS[form.form]
-        message = f"You were starting {topic}{f' for {order}' if order else ''}: shall we finish it?"
+        message = follow_up_text(form.form, order, _language(conn, form.conversation_id))
         stmt = (
             module.insert(FollowUp.__table__)
             .values(
@@ -437,6 +438,17 @@ def schedule_follow_ups(conn: Connection, now: datetime, forms: list[AbandonedFo
         )
         created += conn.execute(stmt).rowcount
     return created
+
+
+def _language(conn: Connection, conversation_id: int) -> str | None:
+    """The language of the customer's latest message that had one."""
+    m = Message.__table__
+    return conn.execute(
+        select(m.c.language)
+        .where(m.c.conversation_id == conversation_id, m.c.direction == "in", m.c.language.is_not(None))
+        .order_by(m.c.id.desc())
+        .limit(1)
+    ).scalar()
 
 
 def _slot_value(conn: Connection, conversation_id: int, slot: str, before: datetime) -> str | None:

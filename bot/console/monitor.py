@@ -33,10 +33,13 @@ from crm_store.settings import Settings
 log = logging.getLogger(__name__)
 
 _CANCEL = re.compile(
-    r"\b(cancel|never\s*mind|nevermind|forget it)\b|\b(don'?t|do not|no longer)\s+need\b|\bnot\s+needed\s+any\s*more\b",
+    r"\b(cancel|never\s*mind|nevermind|forget it)\b|\b(don'?t|do not|no longer)\s+need\b|\bnot\s+needed\s+any\s*more\b"
+    # "abbrechen, ich brauche niemanden mehr", "annuler, je n'ai plus besoin", "cancelar, ya no necesito a nadie"
+    r"|\babbrechen\b|\bbrauche\s+(doch\s+)?(keine[nm]?|niemand(en)?)\b|\bannuler\b|\bplus\s+besoin\b"
+    r"|\bcancelar\b|\bya\s+no\s+(lo\s+|la\s+)?necesito\b",
     re.IGNORECASE,
 )
-_ABOUT_AN_ORDER = re.compile(r"\border\b|\b[A-Z]-?\d{5}\b", re.IGNORECASE)
+_ABOUT_AN_ORDER = re.compile(r"\b(order|bestellung|commande|pedido)\b|\b[A-Z]-?\d{5}\b", re.IGNORECASE)
 # Back with the assistant, nothing half-asked: no form, no question waiting for an answer. A
 # form or "which order?" left active would take the customer's next message as its answer.
 RESUME: list[dict[str, Any]] = [
@@ -51,22 +54,85 @@ RESUME: list[dict[str, Any]] = [
 # handed off again, action_create_return). /execute (csat_form) also stops without one.
 LISTEN = {"event": "action", "name": "action_listen"}
 
-GREET_BACK = "Thanks for your patience! You're back with me, the shop assistant."
-ENDINGS = {
-    "cancelled": "OK, I've taken you out of the queue. You're back with me, the shop assistant: what can I do for you?",
-    "ticket": (
-        "Nobody from our team can take the chat right now, so I've opened ticket {ticket} with this conversation; "
-        "the team will answer it by email. Meanwhile you're back with me, the shop assistant."
-    ),
-    "expired": (
-        "Sorry, nobody from our team could take the chat in time. I've opened ticket {ticket} with this "
-        "conversation and the team will answer it by email. Meanwhile you're back with me, the shop assistant."
-    ),
+# What the handoff service says, in the customer's language (their latest message's; English for a
+# language the assistant does not serve). {agent}, {ticket} and {wait} are filled in.
+NOTICES: dict[str, dict[str, str]] = {
+    "en": {
+        "back": "Thanks for your patience! You're back with me, the shop assistant.",
+        "back_from": "{agent} from our team has handed the chat back. Thanks for your patience! You're back with "
+        "me, the shop assistant.",
+        "cancelled": "OK, I've taken you out of the queue. You're back with me, the shop assistant: what can I do "
+        "for you?",
+        "ticket": "Nobody from our team can take the chat right now, so I've opened ticket {ticket} with this "
+        "conversation; the team will answer it by email. Meanwhile you're back with me, the shop assistant.",
+        "expired": "Sorry, nobody from our team could take the chat in time. I've opened ticket {ticket} with this "
+        "conversation and the team will answer it by email. Meanwhile you're back with me, the shop assistant.",
+        "escalated": "Sorry for the wait. I've flagged your chat as urgent to our team. {wait}",
+        "still_queued": "You're still in the queue for a person. {wait}",
+        # Worded like the release notice ("the next person from our team will take over"): after a
+        # release there is no "your agent" any more.
+        "will_see": "Thanks, the next person from our team will see this message when they take your chat. {wait}",
+    },
+    "de": {
+        "back": "Danke für Ihre Geduld! Sie sind wieder bei mir, dem Shop-Assistenten.",
+        "back_from": "{agent} aus unserem Team hat den Chat zurückgegeben. Danke für Ihre Geduld! Sie sind wieder "
+        "bei mir, dem Shop-Assistenten.",
+        "cancelled": "In Ordnung, ich habe Sie aus der Warteschlange genommen. Sie sind wieder bei mir, dem "
+        "Shop-Assistenten: Was kann ich für Sie tun?",
+        "ticket": "Gerade kann niemand aus unserem Team den Chat übernehmen, deshalb habe ich Ticket {ticket} mit "
+        "diesem Gespräch eröffnet; das Team antwortet per E-Mail. Bis dahin sind Sie wieder bei mir, dem "
+        "Shop-Assistenten.",
+        "expired": "Leider konnte niemand aus unserem Team den Chat rechtzeitig übernehmen. Ich habe Ticket {ticket} "
+        "mit diesem Gespräch eröffnet, und das Team antwortet per E-Mail. Bis dahin sind Sie wieder bei mir, dem "
+        "Shop-Assistenten.",
+        "escalated": "Entschuldigen Sie die Wartezeit. Ich habe Ihren Chat bei unserem Team als dringend markiert. "
+        "{wait}",
+        "still_queued": "Sie warten weiterhin auf eine Person aus unserem Team. {wait}",
+        "will_see": "Danke, die nächste Person aus unserem Team sieht diese Nachricht, sobald sie Ihren Chat "
+        "übernimmt. {wait}",
+    },
+    "fr": {
+        "back": "Merci de votre patience ! Vous êtes de nouveau avec moi, l'assistant de la boutique.",
+        "back_from": "{agent} de notre équipe vous a rendu la conversation. Merci de votre patience ! Vous êtes de "
+        "nouveau avec moi, l'assistant de la boutique.",
+        "cancelled": "D'accord, je vous ai retiré de la file d'attente. Vous êtes de nouveau avec moi, l'assistant "
+        "de la boutique : que puis-je faire pour vous ?",
+        "ticket": "Personne de notre équipe ne peut prendre la conversation pour le moment ; j'ai donc ouvert le "
+        "ticket {ticket} avec cette conversation, et l'équipe vous répondra par e-mail. En attendant, vous êtes "
+        "de nouveau avec moi, l'assistant de la boutique.",
+        "expired": "Désolé, personne de notre équipe n'a pu prendre la conversation à temps. J'ai ouvert le ticket "
+        "{ticket} avec cette conversation et l'équipe vous répondra par e-mail. En attendant, vous êtes de "
+        "nouveau avec moi, l'assistant de la boutique.",
+        "escalated": "Désolé pour l'attente. J'ai signalé votre conversation comme urgente à notre équipe. {wait}",
+        "still_queued": "Vous êtes toujours en attente d'une personne de notre équipe. {wait}",
+        "will_see": "Merci, la prochaine personne de notre équipe verra ce message en prenant votre conversation. "
+        "{wait}",
+    },
+    "es": {
+        "back": "¡Gracias por su paciencia! Vuelve a estar conmigo, el asistente de la tienda.",
+        "back_from": "{agent} de nuestro equipo le ha devuelto el chat. ¡Gracias por su paciencia! Vuelve a estar "
+        "conmigo, el asistente de la tienda.",
+        "cancelled": "De acuerdo, le he sacado de la cola. Vuelve a estar conmigo, el asistente de la tienda: ¿en "
+        "qué puedo ayudarle?",
+        "ticket": "Ahora mismo nadie de nuestro equipo puede atender el chat, así que he abierto el ticket {ticket} "
+        "con esta conversación; el equipo le responderá por correo. Mientras tanto, vuelve a estar conmigo, el "
+        "asistente de la tienda.",
+        "expired": "Lo siento, nadie de nuestro equipo pudo atender el chat a tiempo. He abierto el ticket {ticket} "
+        "con esta conversación y el equipo le responderá por correo. Mientras tanto, vuelve a estar conmigo, el "
+        "asistente de la tienda.",
+        "escalated": "Disculpe la espera. He marcado su chat como urgente para nuestro equipo. {wait}",
+        "still_queued": "Sigue en la cola para hablar con una persona. {wait}",
+        "will_see": "Gracias, la próxima persona de nuestro equipo verá este mensaje cuando atienda su chat. {wait}",
+    },
 }
 
 
+def notice(key: str, language: str | None, **values: str) -> str:
+    return NOTICES.get(language or "en", NOTICES["en"])[key].format(**values)
+
+
 def wants_to_cancel(text: str, intent: str | None) -> bool:
-    """ "cancel, I don't need a person anymore" (but not "cancel my order A-10424")."""
+    """ "cancel, I don't need a person anymore", in the four languages (but not "cancel my order A-10424")."""
     if _ABOUT_AN_ORDER.search(text or ""):
         return False
     return intent == "stop" or bool(_CANCEL.search(text or ""))
@@ -110,15 +176,15 @@ class QueueMonitor:
             if h.status == "resolved":
                 # Said by the team, so the customer knows the person has gone and who speaks next.
                 back = (
-                    f"{display_name(h.agent)} from our team has handed the chat back. {GREET_BACK}"
+                    notice("back_from", pending.language, agent=display_name(h.agent))
                     if h.agent
-                    else GREET_BACK
+                    else notice("back", pending.language)
                 )
                 await push.post_events(pending.sender_id, channel, [*RESUME, _notice(back)])
                 await push.run_action(pending.sender_id, channel, "csat_form")
                 await push.post_events(pending.sender_id, channel, [LISTEN])
             else:
-                text = ENDINGS[h.status].format(ticket=h.ticket_number or "")
+                text = notice(h.status, pending.language, ticket=h.ticket_number or "")
                 await push.post_events(pending.sender_id, channel, [*RESUME, _notice(text), LISTEN])
         except CrmError as exc:
             log.warning("hand-back not delivered; will retry", extra={"handoff_id": h.id, "error": type(exc).__name__})
@@ -140,7 +206,7 @@ class QueueMonitor:
                     await asyncio.to_thread(handoffs.cancel_handoff, self.uow_factory(), h.id, now)
                 except CrmError:
                     return  # an agent took it meanwhile: the agent answers
-                return  # the next tick hands it back with ENDINGS["cancelled"]
+                return  # the next tick hands it back with the "cancelled" notice
         escalated = chat.escalated_at is not None and chat.escalated_at > chat.last_notice_at
         due = bool(new_messages) and now - chat.last_notice_at >= timedelta(
             minutes=self.settings.handoff_notice_minutes
@@ -148,17 +214,11 @@ class QueueMonitor:
         if not (escalated or due or new_messages):
             return
         wait = await asyncio.to_thread(handoff_queue.expected_wait, self.uow_factory(), h.id, now)
-        text = handoff_queue.describe_wait(wait, self.settings.handoff_no_agent_minutes)
-        if escalated:
-            text = f"Sorry for the wait. I've flagged your chat as urgent to our team. {text}"
-        elif due:
-            text = f"You're still in the queue for a person. {text}"
-        else:
-            # Between two queue notices a message still gets an answer, from the first second of the
-            # handoff: silence reads as being ignored.
-            # Worded like the release notice ("the next person from our team will take over"): after a
-            # release there is no "your agent" any more.
-            text = f"Thanks, the next person from our team will see this message when they take your chat. {text}"
+        wait_text = handoff_queue.describe_wait(wait, self.settings.handoff_no_agent_minutes, chat.language)
+        # Between two queue notices a message still gets an answer, from the first second of the
+        # handoff: silence reads as being ignored.
+        key = "escalated" if escalated else "still_queued" if due else "will_see"
+        text = notice(key, chat.language, wait=wait_text)
         try:
             await push.post_events(chat.sender_id, chat.channel or "latest", [_notice(text)])
         except CrmError as exc:

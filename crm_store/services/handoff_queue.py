@@ -91,22 +91,71 @@ def expected_wait(uow: UnitOfWork, handoff_id: int, now: datetime) -> WaitEstima
     return WaitEstimate(place, minutes, online, median)
 
 
-def describe_wait(wait: WaitEstimate, no_agent_minutes: int) -> str:
-    """The sentence the customer reads about their place and wait."""
-    place = "You're next in the queue." if wait.position == 1 else f"You're number {wait.position} in the queue."
+# What a queued customer reads about their place and wait, in the languages the assistant serves
+# ({n}: place, {m}: minutes without an agent before a ticket, {recent} / {wait}: minutes).
+_WAIT: dict[str, dict[str, str]] = {
+    "en": {
+        "next": "You're next in the queue.",
+        "place": "You're number {n} in the queue.",
+        "nobody": "Nobody from the team is at the console right now: if nobody takes your chat within {m} minutes, "
+        "I'll open a ticket with this conversation so the team answers by email, and you can carry on with me.",
+        "unknown": "I can't estimate the wait yet, as there are no recent chats to go by.",
+        "estimate": "Recent chats were answered after about {recent}, so the expected wait is about {wait}.",
+        "minute": "minute",
+        "minutes": "minutes",
+    },
+    "de": {
+        "next": "Sie sind als Nächstes an der Reihe.",
+        "place": "Sie sind auf Platz {n} der Warteschlange.",
+        "nobody": "Gerade ist niemand aus dem Team an der Konsole: Übernimmt innerhalb von {m} Minuten niemand "
+        "Ihren Chat, eröffne ich ein Ticket mit diesem Gespräch, damit das Team per E-Mail antwortet, und Sie "
+        "können so lange mit mir weitermachen.",
+        "unknown": "Die Wartezeit kann ich noch nicht schätzen, weil es keine aktuellen Chats als Anhaltspunkt gibt.",
+        "estimate": "Zuletzt kam die Antwort nach etwa {recent}, Sie warten also voraussichtlich etwa {wait}.",
+        "minute": "Minute",
+        "minutes": "Minuten",
+    },
+    "fr": {
+        "next": "C'est bientôt à vous : vous êtes en tête de la file d'attente.",
+        "place": "Vous êtes en position {n} dans la file d'attente.",
+        "nobody": "Personne de l'équipe n'est à la console pour le moment : si personne ne prend votre conversation "
+        "d'ici {m} minutes, j'ouvrirai un ticket avec cette conversation pour que l'équipe vous réponde par "
+        "e-mail, et vous pourrez continuer avec moi.",
+        "unknown": "Je ne peux pas encore estimer l'attente : il n'y a pas de conversations récentes pour me guider.",
+        "estimate": "Les dernières conversations ont eu une réponse après environ {recent} ; l'attente prévue est "
+        "donc d'environ {wait}.",
+        "minute": "minute",
+        "minutes": "minutes",
+    },
+    "es": {
+        "next": "Es el primero de la cola.",
+        "place": "Está en el puesto {n} de la cola.",
+        "nobody": "Ahora mismo no hay nadie del equipo en la consola: si nadie atiende su chat en {m} minutos, "
+        "abriré un ticket con esta conversación para que el equipo le responda por correo, y puede seguir conmigo.",
+        "unknown": "Todavía no puedo estimar la espera, porque no hay chats recientes en los que basarme.",
+        "estimate": "Los últimos chats se respondieron en alrededor de {recent}, así que la espera prevista es de "
+        "alrededor de {wait}.",
+        "minute": "minuto",
+        "minutes": "minutos",
+    },
+}
+
+
+def describe_wait(wait: WaitEstimate, no_agent_minutes: int, language: str | None = "en") -> str:
+    """The sentence the customer reads about their place and wait, in their language (English
+    for a language the assistant does not serve)."""
+    words = _WAIT.get(language or "en", _WAIT["en"])
+
+    def minutes(n: int) -> str:
+        return f"{n} {words['minute'] if n == 1 else words['minutes']}"
+
+    place = words["next"] if wait.position == 1 else words["place"].format(n=wait.position)
     if wait.agents_online == 0:
-        return (
-            f"{place} Nobody from the team is at the console right now: if nobody takes your chat within "
-            f"{no_agent_minutes} minutes, I'll open a ticket with this conversation so the team answers by email, "
-            "and you can carry on with me."
-        )
+        return f"{place} {words['nobody'].format(m=no_agent_minutes)}"
     if wait.minutes is None:
-        return f"{place} I can't estimate the wait yet, as there are no recent chats to go by."
+        return f"{place} {words['unknown']}"
     recent = max(1, round(wait.recent_median_minutes or 0))
-    return (
-        f"{place} Recent chats were answered after about {recent} minute{'s' if recent != 1 else ''}, "
-        f"so the expected wait is about {wait.minutes} minute{'s' if wait.minutes != 1 else ''}."
-    )
+    return f"{place} {words['estimate'].format(recent=minutes(recent), wait=minutes(wait.minutes))}"
 
 
 def written_while_queued(uow: UnitOfWork, handoff_id: int, message_ids: list[int]) -> set[int]:

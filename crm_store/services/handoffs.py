@@ -232,6 +232,17 @@ class PendingReturn:
     handoff: HandoffView
     sender_id: str
     channel: str | None
+    language: str | None = None  # the customer's, from their latest message long enough to tell
+
+
+def customer_language(uow: UnitOfWork, conversation_id: int) -> str | None:
+    """The language of the customer's latest message that had one (short ones like "ok" have none)."""
+    return uow.session.scalar(
+        select(Message.language)
+        .where(Message.conversation_id == conversation_id, Message.direction == "in", Message.language.is_not(None))
+        .order_by(Message.id.desc())
+        .limit(1)
+    )
 
 
 def pending_returns(uow: UnitOfWork) -> list[PendingReturn]:
@@ -242,7 +253,10 @@ def pending_returns(uow: UnitOfWork) -> list[PendingReturn]:
             .where(Handoff.status.in_(END_STATUSES), Handoff.returned_at.is_(None))
             .order_by(Handoff.id)
         ).all()
-        return [PendingReturn(_view(h), sender, channel) for h, sender, channel in rows]
+        return [
+            PendingReturn(_view(h), sender, channel, customer_language(uow, h.conversation_id))
+            for h, sender, channel in rows
+        ]
 
 
 @dataclass(frozen=True)
@@ -255,6 +269,7 @@ class QueuedChat:
     new_messages: tuple[tuple[int, str, str | None], ...]  # (message id, text, intent)
     last_notice_at: datetime
     escalated_at: datetime | None
+    language: str | None = None  # as PendingReturn.language
 
 
 def queued_chats(uow: UnitOfWork) -> list[QueuedChat]:
@@ -285,6 +300,7 @@ def queued_chats(uow: UnitOfWork) -> list[QueuedChat]:
                     tuple((i, t or "", n) for i, t, n in new),
                     h.last_notice_at or h.requested_at,
                     h.escalated_at,
+                    customer_language(uow, h.conversation_id),
                 )
             )
         return chats

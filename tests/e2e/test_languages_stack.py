@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import random
+import re
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -238,20 +239,52 @@ def test_a_customer_switching_language_is_answered_in_the_new_one(stack: Stack):
 
 
 @pytest.mark.parametrize(
-    "ask, answer",
+    "ask, answer, place, waiting, queued_note, cancel, back",
     [
-        ("Ich möchte bitte mit einem Menschen sprechen", "Ich verbinde Sie mit einer Kollegin oder einem Kollegen"),
-        ("Je voudrais parler à un conseiller s'il vous plaît", "Je vous mets en relation avec une personne"),
-        ("Quiero hablar con una persona, por favor", "Le paso con una persona de nuestro equipo"),
+        (
+            "Ich möchte bitte mit einem Menschen sprechen",
+            "Ich verbinde Sie mit einer Kollegin oder einem Kollegen",
+            r"Sie sind (als Nächstes an der Reihe|auf Platz \d+ der Warteschlange)",
+            "Hallo, ist da jemand? Ich warte noch",
+            "die nächste Person aus unserem Team sieht diese Nachricht",
+            "abbrechen, ich brauche niemanden mehr",
+            "ich habe Sie aus der Warteschlange genommen",
+        ),
+        (
+            "Je voudrais parler à un conseiller s'il vous plaît",
+            "Je vous mets en relation avec une personne",
+            r"(C'est bientôt à vous|Vous êtes en position \d+ dans la file d'attente)",
+            "Bonjour, il y a quelqu'un ? J'attends toujours",
+            "la prochaine personne de notre équipe verra ce message",
+            "annuler, je n'ai plus besoin de personne",
+            "je vous ai retiré de la file d'attente",
+        ),
+        (
+            "Quiero hablar con una persona, por favor",
+            "Le paso con una persona de nuestro equipo",
+            r"(Es el primero de la cola|Está en el puesto \d+ de la cola)",
+            "Hola, ¿hay alguien? Sigo esperando",
+            "la próxima persona de nuestro equipo verá este mensaje",
+            "cancelar, ya no necesito a nadie",
+            "le he sacado de la cola",
+        ),
     ],
     ids=["de", "fr", "es"],
 )
-def test_asking_for_a_person_is_answered_in_the_language_and_queues_a_handoff(stack: Stack, ask: str, answer: str):
+def test_asking_for_a_person_queues_a_handoff_and_the_queue_speaks_the_language(
+    stack: Stack, ask: str, answer: str, place: str, waiting: str, queued_note: str, cancel: str, back: str
+):
+    """The handoff reply with the place and the wait, the answer to a message written while
+    queued, and taking oneself out of the queue: all in the customer's language."""
+    from tests.e2e.test_console_stack import outgoing
+
     sender, _, _ = customer_with_orders(stack)
 
     reply = texts(stack.say(sender, ask))
 
     assert answer in reply, reply
+    assert re.search(place, reply), reply
+    assert "queue" not in reply and "You" not in reply, reply  # no English sentence inside
     handoffs = eventually(
         lambda: rows(
             stack,
@@ -261,6 +294,26 @@ def test_asking_for_a_person_is_answered_in_the_language_and_queues_a_handoff(st
         )
     )
     assert handoffs == [("queued",)]
+
+    def notices() -> list[str]:
+        return [m["text"] for m in outgoing(stack, sender) if m["author"] == "handoff"]
+
+    stack.say(sender, waiting)
+    first = eventually(notices, timeout=20)
+    assert queued_note in first[0] and re.search(place, first[0]), first
+
+    stack.say(sender, cancel)
+    later = eventually(lambda: notices()[1:], timeout=20)
+    assert back in later[0], later
+    assert eventually(
+        lambda: rows(
+            stack,
+            select(Handoff.status)
+            .join(Conversation, Conversation.id == Handoff.conversation_id)
+            .where(Conversation.sender_id == sender, Handoff.status == "cancelled"),
+        ),
+        timeout=20,
+    ) == [("cancelled",)]
 
 
 @pytest.mark.parametrize(

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from analytics.jobs import get_job, run_job
 from crm_store import stages
-from crm_store.models import ConversationEvent, Flag, FollowUp, Return, StageThreshold
+from crm_store.models import ConversationEvent, Flag, FollowUp, Message, Return, StageThreshold
 from crm_store.settings import Settings
 from tests.support import planted
 
@@ -156,6 +156,37 @@ def test_an_abandoned_form_of_a_known_customer_gets_one_follow_up(engine):
         follow_ups = s.scalars(select(FollowUp)).all()
     assert [f.text for f in follow_ups] == ["You were starting a return for A-10423: shall we finish it?"]
     assert follow_ups[0].status == "pending"
+
+
+def test_the_follow_up_is_in_the_language_the_customer_last_wrote_in(engine):
+    """A French customer's abandoned cancellation gets its follow-up in French; a short "ok"
+    (no language detected) after the French does not make it English."""
+    with Session(engine, future=True) as s:
+        c = planted.customer(s, NOW)
+        conv = planted.conversation(s, c, NOW)
+        for minutes, text, language in ((32 * 60, "Je veux annuler ma commande A-20417", "fr"), (31 * 60, "ok", None)):
+            s.add(
+                Message(
+                    conversation_id=conv.id,
+                    event_key=uuid.uuid4().hex,
+                    direction="in",
+                    text=text,
+                    language=language,
+                    sent_at=NOW - timedelta(minutes=minutes),
+                )
+            )
+        planted.event(s, conv, "slot", "order_id", NOW - timedelta(hours=31), {"value": "A-20417"})
+        planted.event(s, conv, "active_loop", "cancel_order_form", NOW - timedelta(hours=30))
+        s.commit()
+        conversation_id = conv.id
+
+    run(engine)
+
+    with Session(engine, future=True) as s:
+        texts = s.scalars(select(FollowUp.text).where(FollowUp.conversation_id == conversation_id)).all()
+    assert texts == [
+        "Vous aviez commencé une demande d'annulation pour la commande A-20417 : voulez-vous la terminer maintenant ?"
+    ]
 
 
 def test_bottleneck_report_times_conversion_and_the_most_stalled_stage(engine):
