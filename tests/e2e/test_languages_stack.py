@@ -239,6 +239,29 @@ def test_a_customer_switching_language_is_answered_in_the_new_one(stack: Stack):
 
 
 @pytest.mark.parametrize(
+    "ask, language",
+    [
+        ("Habt ihr die Yogamatte gerade auf Lager?", "de"),
+        ("Est-ce que le tapis de yoga est en stock ?", "fr"),
+        ("¿Tenéis la esterilla de yoga en stock?", "es"),
+    ],
+    ids=["de", "fr", "es"],
+)
+def test_a_price_is_written_the_way_the_customers_language_writes_it(stack: Stack, ask: str, language: str):
+    from actions.locales import money
+
+    uow = UnitOfWork(stack.engine)
+    with uow:
+        price = uow.session.scalars(select(Product.price).where(Product.name == "yoga mat")).one()
+    sender, _, _ = customer_with_orders(stack)
+
+    reply = texts(stack.say(sender, ask))
+
+    assert money(price, language) in reply, reply  # "29,90\xa0€"
+    assert "EUR" not in reply, reply
+
+
+@pytest.mark.parametrize(
     "ask, answer, place, waiting, queued_note, cancel, back",
     [
         (
