@@ -208,6 +208,10 @@ def test_a_shift_two_agents_three_customers_every_channel(stack: Stack, browser,
         press(sam_page, "r")
         eventually(lambda: any(RATING_QUESTION in t for t in replies_to(telegram, chat_id)), timeout=30)
         assert post_update(stack, text_update(chat_id, "4")) == 200
+        # The rating is answered before the next customer's turn (a busy machine takes its time).
+        assert eventually(
+            lambda: any("Thank you for rating" in t for t in replies_to(telegram, chat_id)), timeout=60
+        ), replies_to(telegram, chat_id)
 
         # Terminal: resolved after thanks; the rating is the fifth button, pressed by its number.
         sam_page.goto(f"{stack.console_url}/handoffs/{term_handoff}")
