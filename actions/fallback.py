@@ -14,7 +14,8 @@ from rasa_sdk.events import ActiveLoop, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.answers import ActionAnswer, only_thanks
-from actions.everyday import ActionOutOfScope, what_it_plainly_is
+from actions.common import run_action
+from actions.everyday import ActionOutOfScope, product_follow_up, what_it_plainly_is
 from actions.forms import order_number
 from actions.orders import ActionCheckOrder
 from actions.problems import problems_in
@@ -168,6 +169,10 @@ class ActionDefaultAskAffirmation(Action):
             # subject; its status (or, for a problem with a delivered item, the remedies) answers it.
             tracker.slots["order_id"] = number
             return [SlotSet("order_id", number), *ActionCheckOrder().run(dispatcher, tracker, domain)]
+        follow_up = product_follow_up(tracker)
+        if follow_up:
+            # "and resistance bands?" right after a price or stock answer: the same question about this one.
+            return run_action(follow_up, dispatcher, tracker, domain)
         return None
 
     def _suggest(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> list[dict]:

@@ -84,6 +84,14 @@ def _answers() -> dict[str, str]:
     }
 
 
+# Answers composed in the customer's language (actions/phrasebook.py).
+_PHRASED = {
+    "late:what_now": "follow_up_late_what_now",
+    "ticket:need_from_me": "follow_up_ticket_need",
+    "address_locked:insist": "follow_up_address_locked",
+    "cancel_locked:insist": "follow_up_cancel_locked",
+}
+
 _RESPONSES = {
     "payment_methods:payment_methods": "utter_faq/payment_methods",
     "opening_hours:contact": "utter_faq/contact",
@@ -118,6 +126,9 @@ class ActionFollowUp(Action):
             claimed = answer_warranty(dispatcher, tracker)
             if claimed is not None:
                 return claimed
+        if key in _PHRASED:
+            dispatcher.utter_message(text=phrase(_PHRASED[key], language_of(tracker)))
+            return [SlotSet("requested_info", None)]
         if key in _RESPONSES:
             dispatcher.utter_message(response=_RESPONSES[key])
             return []

@@ -30,6 +30,10 @@ def test_only_an_angry_complaint_names_a_rule_for_going_to_a_person():
     assert rules.anger_reason("this is bullshit") == "rule: profanity"
     assert rules.anger_reason("I'm fed up with you") == "rule: strong anger"
     assert rules.anger_reason("a bit disappointed") is None
+    # "Where the hell is it" colours a question, it swears at nobody: annoyance, not a person by rule.
+    assert rules.anger_reason("where the hell is A-89491") is None
+    assert rules.tone("where the hell is A-89491") == rules.ANNOYED
+    assert rules.anger_reason("where the hell is my stuff, this is fucking ridiculous") == "rule: profanity"
 
 
 @pytest.mark.parametrize(
