@@ -111,7 +111,7 @@ class ActionFollowUp(Action):
         if key == "parcel_missing:claim":
             # "checked with the neighbours, nothing": the claim already runs; its number again, no second ticket.
             return run_action("action_parcel_missing", dispatcher, tracker, domain)
-        if key == "reset_offer:by_hand":
+        if key in ("reset_offer:by_hand", "login_help:not_received"):
             # "checked spam too, nothing" / "send me one manually" to the new link offered: our team sends it.
             return run_action("action_resend_reset", dispatcher, tracker, domain)
         if key == "promo_failed:check":

@@ -31,6 +31,7 @@ TOPICS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("parcel_missing", re.compile(r"missing-parcel claim|claim for order A-\d{5} is already open", _I)),
     ("delivery_attempt", re.compile(r"\bdelivery attempts?\b", _I)),
     ("reset_offer", re.compile(r"\bour team can send you a new reset link by hand\b", _I)),
+    ("login_help", re.compile(r"\buse \"Forgot password\" on the sign-in page\b", _I)),
     (
         "lead",
         re.compile(r"\b(?:passed|pass) (?:your|this) (?:inquiry|enquiry|on )?.{0,40}\bto our business team\b", _I),
@@ -87,6 +88,13 @@ _INSIST = re.compile(
 # Questions that the classifier may read as a goodbye ("so what now" ends like "ok, bye" does) and that still
 # ask about the answer just given.
 NOT_A_GOODBYE = frozenset({"late:what_now", "ticket:need_from_me"})
+
+# The reset email is not there ("checked spam too, nothing", "send me one manually").
+_RESET_NOT_THERE = re.compile(
+    r"\b(?:checked|spam|junk|manually|by hand|new link|send (?:me )?(?:one|it|a new one|another)|"
+    r"still (?:no|not|nothing)|nothing (?:there|came|arrived)|not there|didn'?t (?:come|arrive|get))\b",
+    _I,
+)
 
 # The questions each topic answers, best first: (topic, question, pattern).
 QUESTIONS: tuple[tuple[str, str, re.Pattern[str]], ...] = (
@@ -154,12 +162,10 @@ QUESTIONS: tuple[tuple[str, str, re.Pattern[str]], ...] = (
     (
         "reset_offer",
         "by_hand",
-        re.compile(
-            r"\b(?:checked|spam|junk|manually|by hand|new link|send (?:me )?(?:one|it|a new one|another)|"
-            r"still (?:no|not|nothing)|nothing (?:there|came|arrived)|not there|didn'?t (?:come|arrive|get))\b",
-            _I,
-        ),
+        _RESET_NOT_THERE,
     ),
+    # "Tried that twice, nothing came, checked spam too" to the standard login answer: the reset email is missing.
+    ("login_help", "not_received", _RESET_NOT_THERE),
     (
         "lead",
         "prices",

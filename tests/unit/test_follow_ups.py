@@ -25,6 +25,7 @@ LATE = (
 )
 TICKETS = 'Your open tickets:\n- T-00015 "Bluetooth speaker does not charge": waiting since 5 Dec 2026'
 ADDRESS_LOCKED = "Order A-12345 is already shipped, so its delivery address can't be changed any more."
+LOGIN_HELP = 'For login problems, use "Forgot password" on the sign-in page; the reset link is valid for 24 hours.'
 CANCEL_LOCKED = "Order A-12345 is already shipped, so it can no longer be cancelled."
 
 
@@ -90,6 +91,7 @@ def after(*bot: str) -> list[tuple[str, str]]:
             "parcel_missing:claim",
         ),
         ("so what now", LATE, "late:what_now"),
+        ("tried that twice, nothing came, checked spam too", LOGIN_HELP, "login_help:not_received"),
         ("ok so what do you need from me", TICKETS, "ticket:need_from_me"),
         ("when will they get back to me?", TICKETS, "record:when_back"),
         ("yes please do it anyway", ADDRESS_LOCKED, "address_locked:insist"),
