@@ -50,7 +50,9 @@ def send_code(
     """
     channel, sender = _chat(tracker)
     settings = get_settings()
-    if not network_allows(limiter_for(settings), tracker, settings.link_attempts_per_hour):
+    if not network_allows(
+        limiter_for(settings), tracker, settings.link_attempts_per_hour, settings.codes_per_ip_per_hour
+    ):
         dispatcher.utter_message(response="utter_code_too_many")
         return False
     try:
@@ -75,13 +77,15 @@ def send_code(
     return True
 
 
-def network_allows(limiter: Limiter, tracker: Tracker, per_chat_per_hour: int) -> bool:
+def network_allows(limiter: Limiter, tracker: Tracker, per_chat_per_hour: int, per_address: int | None = None) -> bool:
     """Count this code request against the network address the channel saw (a keyed hash in the
-    message's metadata; Telegram has none); False when that address asked too often this hour."""
+    message's metadata; Telegram has none); False when that address asked too often this hour
+    (`per_address` times, by default a few chats' worth)."""
     network = (tracker.latest_message.get("metadata") or {}).get("network")
     if not isinstance(network, str) or not network:
         return True
-    return limiter.hit(f"code:{network}", per_chat_per_hour * CHATS_PER_ADDRESS, 3600)
+    limit = per_address if per_address is not None else per_chat_per_hour * CHATS_PER_ADDRESS
+    return limiter.hit(f"code:{network}", limit, 3600)
 
 
 def fresh_code_needed(dispatcher: CollectingDispatcher, tracker: Tracker, owner: int) -> bool:

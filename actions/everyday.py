@@ -18,7 +18,7 @@ from actions.common import crm, crm_or_apology, customer_id, last_turn_action, r
 from actions.handover import hand_over
 from actions.leads import details_in
 from actions.forms import bad_order_number_in, order_not_on_account, order_number, visitor_email
-from actions.problems import fault_without_request
+from actions.problems import asks_for_person, fault_without_request
 from actions.products import exchange_instead
 from actions.resolving import ask_for_order, order_in_focus
 from actions.pending_code import code_expected
@@ -165,7 +165,7 @@ class ActionOutOfScope(Action):
         if kind == shop_answers.PROMO:
             dispatcher.utter_message(text=everyday_answer("promo", settings.promo_policy, language))
             return []
-        follow_up = _product_follow_up(tracker)
+        follow_up = product_follow_up(tracker)
         if follow_up:
             # "and resistance bands?" right after a product answer: the same question about this one.
             return run_action(follow_up, dispatcher, tracker, domain)
@@ -183,6 +183,9 @@ def what_it_plainly_is(dispatcher: CollectingDispatcher, tracker: Tracker, domai
     if rule:
         # "where the hell is my stuff": whatever else it meant, swearing and strong anger reach a person.
         return hand_over(dispatcher, tracker, "escalate", rule)
+    if asks_for_person(text):
+        # "no that's not what I asked, put me through to customer service": asked for in so many words.
+        return hand_over(dispatcher, tracker, "request_human", "asked for a person")
     if len(details_in(text)) >= 3 and "email" in details_in(text):
         # A company, an email and a phone the classifier could not place: a business enquiry.
         return [FollowupAction("lead_form")]
@@ -211,7 +214,7 @@ _NOT_AN_ORDER = re.compile(r"\b(?:refund|money|ticket|complaint|return|code|invo
 _PRODUCT_ACTIONS = ("action_product_availability", "action_product_info")
 
 
-def _product_follow_up(tracker: Tracker) -> str | None:
+def product_follow_up(tracker: Tracker) -> str | None:
     """The product action the last turn ran, when this short message names a catalogue product."""
     text = tracker.latest_message.get("text") or ""
     if len(text.split()) > 6:

@@ -10,11 +10,12 @@ from __future__ import annotations
 from typing import Any
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import SlotSet
+from rasa_sdk.events import ActiveLoop, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.answers import ActionAnswer, only_thanks
-from actions.everyday import ActionOutOfScope, what_it_plainly_is
+from actions.common import run_action
+from actions.everyday import ActionOutOfScope, product_follow_up, what_it_plainly_is
 from actions.forms import order_number
 from actions.orders import ActionCheckOrder
 from actions.problems import problems_in
@@ -112,6 +113,19 @@ class ActionDefaultAskAffirmation(Action):
         return "action_default_ask_affirmation"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict]:
+        answered = self._answer(dispatcher, tracker, domain)
+        if answered is None:
+            return self._suggest(dispatcher, tracker)
+        # Answered without a menu: the two-stage fallback has nothing left to ask, so it ends here. Left
+        # running, it would read the next message against a suggestion nobody saw ("no" or "put me through
+        # to a person" then got "say it in other words", a second unsure message a handoff).
+        events = [*answered, ActiveLoop(None)]
+        if not any(e.get("event") == "followup" for e in events):
+            events.append(FollowupAction("action_listen"))
+        return events
+
+    def _answer(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[dict] | None:
+        """What the message plainly asks for, done; None when only a menu of skills can help."""
         # A long message naming several problems is often unsure between complaint, return and order
         # status: it is still clear what went wrong, so each problem gets its ticket instead of a menu.
         text = tracker.latest_message.get("text") or ""
@@ -155,6 +169,13 @@ class ActionDefaultAskAffirmation(Action):
             # subject; its status (or, for a problem with a delivered item, the remedies) answers it.
             tracker.slots["order_id"] = number
             return [SlotSet("order_id", number), *ActionCheckOrder().run(dispatcher, tracker, domain)]
+        follow_up = product_follow_up(tracker)
+        if follow_up:
+            # "and resistance bands?" right after a price or stock answer: the same question about this one.
+            return run_action(follow_up, dispatcher, tracker, domain)
+        return None
+
+    def _suggest(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> list[dict]:
         ranking = tracker.latest_message.get("intent_ranking") or []
         top = [r["name"] for r in ranking if r.get("name") in TITLES][:MAX_SUGGESTIONS]
         top = top or list(DEFAULT_SUGGESTIONS)  # nothing plausible: offer the common skills

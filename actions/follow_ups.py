@@ -84,6 +84,14 @@ def _answers() -> dict[str, str]:
     }
 
 
+# Answers composed in the customer's language (actions/phrasebook.py).
+_PHRASED = {
+    "late:what_now": "follow_up_late_what_now",
+    "ticket:need_from_me": "follow_up_ticket_need",
+    "address_locked:insist": "follow_up_address_locked",
+    "cancel_locked:insist": "follow_up_cancel_locked",
+}
+
 _RESPONSES = {
     "payment_methods:payment_methods": "utter_faq/payment_methods",
     "opening_hours:contact": "utter_faq/contact",
@@ -103,7 +111,7 @@ class ActionFollowUp(Action):
         if key == "parcel_missing:claim":
             # "checked with the neighbours, nothing": the claim already runs; its number again, no second ticket.
             return run_action("action_parcel_missing", dispatcher, tracker, domain)
-        if key == "reset_offer:by_hand":
+        if key in ("reset_offer:by_hand", "login_help:not_received"):
             # "checked spam too, nothing" / "send me one manually" to the new link offered: our team sends it.
             return run_action("action_resend_reset", dispatcher, tracker, domain)
         if key == "promo_failed:check":
@@ -118,6 +126,9 @@ class ActionFollowUp(Action):
             claimed = answer_warranty(dispatcher, tracker)
             if claimed is not None:
                 return claimed
+        if key in _PHRASED:
+            dispatcher.utter_message(text=phrase(_PHRASED[key], language_of(tracker)))
+            return [SlotSet("requested_info", None)]
         if key in _RESPONSES:
             dispatcher.utter_message(response=_RESPONSES[key])
             return []

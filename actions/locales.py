@@ -221,6 +221,16 @@ _PHRASES: dict[str, dict[str, str]] = {
         "fr": "Je prends la commande {number} ({what}), la seule des vôtres qui correspond.",
         "es": "Tomo el pedido {number} ({what}), el único suyo que encaja.",
     },
+    "taken_implied": {
+        "en": "I've taken order {number} ({what}), the only one of yours that fits. If you meant another one, just "
+        "tell me its order number.",
+        "de": "Ich nehme Bestellung {number} ({what}), die einzige von Ihnen, die passt. Falls Sie eine andere "
+        "meinen, nennen Sie mir einfach deren Bestellnummer.",
+        "fr": "Je prends la commande {number} ({what}), la seule des vôtres qui correspond. Si vous pensiez à une "
+        "autre, donnez-moi simplement son numéro de commande.",
+        "es": "Tomo el pedido {number} ({what}), el único suyo que encaja. Si se refería a otro, dígame su número "
+        "de pedido.",
+    },
     "taken_same": {
         "en": "That's order {number} ({what}), the same one we were talking about.",
         "de": "Das ist Bestellung {number} ({what}), dieselbe, über die wir gerade gesprochen haben.",

@@ -659,4 +659,56 @@ SENTENCES: dict[str, dict[str, str]] = {
         "fr": "après les jours fériés",
         "es": "después de los festivos",
     },
+    # Short questions about the answer just given (actions/follow_ups.py).
+    "follow_up_late_what_now": {
+        "en": "I'm sorry for the wait. Late parcels usually turn up within a couple of working days: if yours hasn't "
+        "come within 2 working days, tell me and I'll open a ticket so our team chases the carrier. If you'd rather "
+        'not wait, say "open a ticket" and I\'ll do it now.',
+        "de": "Entschuldigen Sie die Wartezeit. Verspätete Pakete kommen meist innerhalb weniger Werktage an: Ist "
+        "Ihres in 2 Werktagen nicht da, sagen Sie mir Bescheid, dann lege ich ein Ticket an und unser Team hakt beim "
+        'Versanddienst nach. Wenn Sie nicht warten möchten, schreiben Sie "Ticket eröffnen", dann mache ich das '
+        "sofort.",
+        "fr": "Désolé pour l'attente. Un colis en retard arrive en général en quelques jours ouvrés : si le vôtre "
+        "n'est pas là d'ici 2 jours ouvrés, dites-le-moi et j'ouvre un ticket pour que notre équipe relance le "
+        "transporteur. Si vous préférez ne pas attendre, écrivez « ouvrir un ticket » et je le fais tout de suite.",
+        "es": "Siento la espera. Un paquete con retraso suele llegar en un par de días hábiles: si el suyo no llega "
+        "en 2 días hábiles, dígamelo y abriré un ticket para que nuestro equipo reclame al transportista. Si prefiere "
+        "no esperar, escriba «abrir un ticket» y lo hago ahora mismo.",
+    },
+    "follow_up_ticket_need": {
+        "en": "Nothing more for now: our team has your ticket and answers by email within one working day. If they "
+        "asked you for something (details or a photo), you can send it right here or reply to their email.",
+        "de": "Im Moment nichts weiter: Unser Team hat Ihr Ticket und antwortet innerhalb eines Werktags per E-Mail. "
+        "Falls es Sie um etwas gebeten hat (Angaben oder ein Foto), können Sie es gleich hier schicken oder auf die "
+        "E-Mail antworten.",
+        "fr": "Rien de plus pour l'instant : notre équipe a votre ticket et répond par e-mail sous un jour ouvré. Si "
+        "elle vous a demandé quelque chose (des précisions ou une photo), vous pouvez l'envoyer ici ou répondre à "
+        "son e-mail.",
+        "es": "Nada más por ahora: nuestro equipo tiene su ticket y responde por email en un día hábil. Si le ha "
+        "pedido algo (detalles o una foto), puede enviarlo aquí mismo o responder a su email.",
+    },
+    "follow_up_address_locked": {
+        "en": "I'm sorry, I really can't: once an order has shipped, we can't change its delivery address any more. "
+        "While it's on its way, the carrier's tracking page may let you redirect the parcel.",
+        "de": "Das tut mir leid, das geht wirklich nicht: Sobald eine Bestellung verschickt ist, können wir die "
+        "Lieferadresse nicht mehr ändern. Solange sie unterwegs ist, können Sie das Paket eventuell über die "
+        "Sendungsverfolgung des Versanddienstes umleiten.",
+        "fr": "Désolé, ce n'est vraiment pas possible : une fois la commande expédiée, nous ne pouvons plus changer "
+        "son adresse de livraison. Tant qu'elle est en route, la page de suivi du transporteur permet parfois de "
+        "rediriger le colis.",
+        "es": "Lo siento, de verdad no es posible: una vez enviado el pedido, ya no podemos cambiar su dirección de "
+        "entrega. Mientras esté en camino, la página de seguimiento del transportista puede permitirle redirigir "
+        "el paquete.",
+    },
+    "follow_up_cancel_locked": {
+        "en": "I'm sorry, I really can't: once an order has shipped, it can no longer be cancelled. When it has "
+        'arrived, you can return it for free instead: just say "I want to return an item".',
+        "de": "Das tut mir leid, das geht wirklich nicht: Eine verschickte Bestellung lässt sich nicht mehr "
+        "stornieren. Sobald sie angekommen ist, können Sie sie kostenlos zurückschicken: Schreiben Sie einfach "
+        '"Ich möchte einen Artikel zurückschicken".',
+        "fr": "Désolé, ce n'est vraiment pas possible : une commande expédiée ne peut plus être annulée. Une fois "
+        "arrivée, vous pouvez la retourner gratuitement : dites simplement « je veux retourner un article ».",
+        "es": "Lo siento, de verdad no es posible: un pedido enviado ya no se puede cancelar. Cuando llegue, puede "
+        "devolverlo gratis: solo escriba «quiero devolver un artículo».",
+    },
 }

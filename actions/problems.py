@@ -85,7 +85,10 @@ PROBLEMS: tuple[tuple[str, str, re.Pattern[str]], ...] = (
 # Cues that a person should take over even when the message also asks for something else.
 _WANTS_PERSON = re.compile(
     r"\b(?:(?:real|actual) (?:person|human)|(?:a |an? )?(?:human|manager|supervisor)\b(?! resources)|speak to (?:someone|somebody|a person)|"
-    r"customer service (?:rep|agent)|talk to (?:someone|somebody|a person))",
+    r"customer service (?:rep|agent)|talk to (?:someone|somebody|a person)|"
+    # "put me through to customer service", "connect me with an agent", "transfer me to support"
+    r"(?:put|get) me (?:through|thru) to|(?:connect|transfer) me (?:to|with)|"
+    r"(?:speak|talk|chat) (?:to|with) (?:customer (?:service|support|care)|support|your team|an? (?:agent|employee|rep)))",
     re.I,
 )
 _REPEATED = re.compile(
@@ -165,6 +168,11 @@ def problems_in(text: str) -> list[tuple[str, str]]:
 def is_frustrated(text: str) -> bool:
     """Annoyed or angry, by the one tone lexicon (crm_store/services/ticket_rules.py)."""
     return ticket_rules.tone(text) != ticket_rules.CALM
+
+
+def asks_for_person(text: str) -> bool:
+    """ "Put me through to customer service", "I want to talk to a real person": a person, in so many words."""
+    return bool(_WANTS_PERSON.search(text or ""))
 
 
 def escalation_cue(text: str) -> str | None:

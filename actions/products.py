@@ -27,6 +27,10 @@ def _find(dispatcher: CollectingDispatcher, tracker: Tracker) -> ProductView | N
     text = tracker.latest_message.get("text") or ""
     with crm_or_apology(dispatcher, tracker, "product look-up") as crm_down:
         found = products.find_product(crm(), named) if named else None
+        if found is None:
+            # "and resistance bands?" after the yoga mat: a product written out here wins over the one in focus.
+            written = products.find_products(crm(), text)
+            found = written[0] if len(written) == 1 else None
         if found is None and tracker.get_slot("product"):
             found = products.find_product(crm(), tracker.get_slot("product"))
         if found is None:

@@ -37,7 +37,7 @@ FORM_PURPOSES = {
 }
 # Said when an order is taken without its number having been written, so the customer can object
 # (actions/locales.py words it in the conversation's language).
-_TAKEN = {"only": "taken_only", "same": "taken_same"}
+_TAKEN = {"only": "taken_only", "implied": "taken_implied", "same": "taken_same"}
 
 
 def shown_orders(tracker: Tracker) -> tuple[str, ...]:

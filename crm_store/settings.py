@@ -112,6 +112,7 @@ class Settings:
     new_customers_per_ip_per_hour: int = 100
     link_code_delivery: str = "console"  # console (demo: printed by crmbot run) | email
     link_attempts_per_hour: int = 5  # code requests per chat and per customer
+    codes_per_ip_per_hour: int = 20  # code requests per network address (a few chats' worth)
     # Handoffs and the agent console
     business_hours: str = "mon-sun 00:00-24:00"
     business_timezone: str = "UTC"
@@ -298,6 +299,7 @@ _ENV = {
     "new_customers_per_ip_per_hour": "NEW_CUSTOMERS_PER_IP_PER_HOUR",
     "link_code_delivery": "LINK_CODE_DELIVERY",
     "link_attempts_per_hour": "LINK_ATTEMPTS_PER_HOUR",
+    "codes_per_ip_per_hour": "CODES_PER_IP_PER_HOUR",
     "business_hours": "BUSINESS_HOURS",
     "business_timezone": "BUSINESS_TIMEZONE",
     "business_holidays": "BUSINESS_HOLIDAYS",
@@ -367,6 +369,7 @@ _INTS |= {
     "uploads_per_hour",
     "new_customers_per_ip_per_hour",
     "link_attempts_per_hour",
+    "codes_per_ip_per_hour",
 }
 _INTS |= {"handoff_escalate_minutes", "handoff_expire_minutes", "handoff_no_agent_minutes", "handoff_notice_minutes"}
 _BOOLS |= {"console_secure_cookies", "console_demo_users"}

@@ -31,6 +31,7 @@ TOPICS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("parcel_missing", re.compile(r"missing-parcel claim|claim for order A-\d{5} is already open", _I)),
     ("delivery_attempt", re.compile(r"\bdelivery attempts?\b", _I)),
     ("reset_offer", re.compile(r"\bour team can send you a new reset link by hand\b", _I)),
+    ("login_help", re.compile(r"\buse \"Forgot password\" on the sign-in page\b", _I)),
     (
         "lead",
         re.compile(r"\b(?:passed|pass) (?:your|this) (?:inquiry|enquiry|on )?.{0,40}\bto our business team\b", _I),
@@ -43,11 +44,15 @@ TOPICS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("promo", re.compile(r"\bI can't create or hand out a discount code\b", _I)),
     ("invoice", re.compile(r"\binvoice for order A-\d{5}", _I)),
     ("payment_methods", re.compile(r"\bKlarna \(pay later", _I)),
+    ("late", re.compile(r"\bI'm sorry it's late\b", _I)),
+    ("address_locked", re.compile(r"\bso its delivery address can't be changed any more\b", _I)),
+    ("cancel_locked", re.compile(r"\bso it can no longer be cancelled\b", _I)),
     ("status", re.compile(r"^Order A-\d{5} \(.*\) is \w+ \(since", _I)),
     ("promo_failed", re.compile(r"\bSorry the code didn't work\b", _I)),
     ("anything_else", re.compile(r"\bAnything else I can help with\?", _I)),
     ("rating", re.compile(r"\bhow would you rate (?:this conversation|your experience|us)\b", _I)),
     ("opening_hours", re.compile(r"\bOur support team is available Monday\b", _I)),
+    ("ticket", re.compile(r"\bT-\d{5}\b")),
     # Last: a ticket, enquiry or return number anywhere, for "when will someone get back to me?"
     ("record", re.compile(r"\b[TDR]-\d{5}\b")),
 )
@@ -62,9 +67,42 @@ WHEN_BACK = re.compile(
     _I,
 )
 
+# "So what now?", "what can I do?": what happens next, asked about the answer just given.
+_WHAT_NOW = re.compile(
+    r"^\W*(?:(?:ok(?:ay)?|so|and|well|hm+|right|alright)\W+)*(?:what now|now what|what next|what happens (?:now|next)|"
+    r"what (?:can|should|do|shall) (?:i|we) do(?: now| about (?:it|this|that))?|what are (?:my|the) options)\W*$",
+    _I,
+)
+# "What do you need from me?" about a ticket: whether the customer has to do anything.
+_NEED_FROM_ME = re.compile(
+    r"\bwhat (?:else )?(?:do|would|will) (?:you|u|they) need\b|\bdo (?:you|u|they) need (?:anything|something)\b"
+    r"|\b(?:anything|something) (?:i (?:need|have) to|for me to) do\b|\bdo i (?:need|have) to do (?:anything|something)\b",
+    _I,
+)
+# "Yes please do it anyway" to a change the assistant just said it cannot make: still no, and why.
+_INSIST = re.compile(
+    r"\b(?:anyway|anyways|regardless|all the same|just do it|do it|go ahead|try (?:it|anyway)|can'?t you (?:just|still)|"
+    r"are you sure|no exceptions?|make an exception)\b",
+    _I,
+)
+# Questions that the classifier may read as a goodbye ("so what now" ends like "ok, bye" does) and that still
+# ask about the answer just given.
+NOT_A_GOODBYE = frozenset({"late:what_now", "ticket:need_from_me"})
+
+# The reset email is not there ("checked spam too, nothing", "send me one manually").
+_RESET_NOT_THERE = re.compile(
+    r"\b(?:checked|spam|junk|manually|by hand|new link|send (?:me )?(?:one|it|a new one|another)|"
+    r"still (?:no|not|nothing)|nothing (?:there|came|arrived)|not there|didn'?t (?:come|arrive|get))\b",
+    _I,
+)
+
 # The questions each topic answers, best first: (topic, question, pattern).
 QUESTIONS: tuple[tuple[str, str, re.Pattern[str]], ...] = (
     ("record", "when_back", WHEN_BACK),
+    ("late", "what_now", _WHAT_NOW),
+    ("address_locked", "insist", _INSIST),
+    ("cancel_locked", "insist", _INSIST),
+    ("ticket", "need_from_me", _NEED_FROM_ME),
     (
         "promo_failed",
         "check",
@@ -124,12 +162,10 @@ QUESTIONS: tuple[tuple[str, str, re.Pattern[str]], ...] = (
     (
         "reset_offer",
         "by_hand",
-        re.compile(
-            r"\b(?:checked|spam|junk|manually|by hand|new link|send (?:me )?(?:one|it|a new one|another)|"
-            r"still (?:no|not|nothing)|nothing (?:there|came|arrived)|not there|didn'?t (?:come|arrive|get))\b",
-            _I,
-        ),
+        _RESET_NOT_THERE,
     ),
+    # "Tried that twice, nothing came, checked spam too" to the standard login answer: the reset email is missing.
+    ("login_help", "not_received", _RESET_NOT_THERE),
     (
         "lead",
         "prices",

@@ -38,7 +38,7 @@ _GENERIC = {"the", "a", "an", "and", "of", "for", "with", "set", "pack", "x", "o
 @dataclass(frozen=True)
 class Resolution:
     chosen: str | None = None  # the order meant, when exactly one fits
-    how: str = ""  # number | same | position | newest | only | date | status | item
+    how: str = ""  # number | same | position | newest | only | implied | date | status | item
     candidates: tuple[str, ...] = ()  # several fit: offer these (newest first)
     foreign: str | None = None  # a number written that is not on this account
     correction: bool = False  # "no, I meant …": the chosen order replaces the one in focus
@@ -106,7 +106,8 @@ def pick_order(
         pool, how = items, "item"
     implied = [o for o in pool if o.status in PURPOSE_STATUSES.get(purpose, frozenset())]
     if len(pool) > 1 and implied:
-        pool = implied
+        # Taken by what the request implies, among several orders: the reply says so and how to pick another.
+        pool, how = implied, "implied" if how == "only" else how
     if len(pool) == 1:
         return Resolution(chosen=pool[0].number, how=how)
     return Resolution(candidates=tuple(o.number for o in pool[:MAX_OFFERED]))

@@ -22,7 +22,7 @@ from rasa.shared.core.events import ActionExecuted, BotUttered, SessionStarted, 
 from rasa.shared.core.generator import TrackerWithCachedStates
 from rasa.shared.core.trackers import DialogueStateTracker
 
-from nlu.follow_ups import WHEN_BACK, History, follow_up
+from nlu.follow_ups import NOT_A_GOODBYE, WHEN_BACK, History, follow_up
 
 ACTION_NAME = "action_follow_up"
 # Forms that answer "when will someone get back to me?" themselves.
@@ -85,8 +85,11 @@ class FollowUpPolicy(Policy):
             ):
                 probabilities[domain.index_for_action(tracker.active_loop_name)] = 1.0
             return self._prediction(probabilities)
-        if message is None or (message.intent or {}).get("name") in _NEVER:
+        if message is None:
             return self._prediction(probabilities)
-        if follow_up(message.text or "", history_of(tracker)):
+        key = follow_up(message.text or "", history_of(tracker))
+        intent = (message.intent or {}).get("name")
+        # "So what now?" after a late parcel reads like "ok, bye" to the classifier; it still asks what happens.
+        if key and (intent not in _NEVER or (intent == "goodbye" and key in NOT_A_GOODBYE)):
             probabilities[domain.index_for_action(ACTION_NAME)] = 1.0
         return self._prediction(probabilities)

@@ -98,3 +98,16 @@ def test_yes_as_the_return_reason_is_asked_in_other_words_and_not_logged_as_not_
         )
         == []
     )
+
+
+def test_a_fallback_the_assistant_answered_itself_leaves_no_suggestion_waiting(stack: Stack):
+    # The classifier was unsure, but the message named an order, so the "did you mean ...?" step answered
+    # with its status instead of a menu. The next message is a new turn, not an answer to a menu nobody saw.
+    sender, _, number = customer(stack, "shipped")
+
+    status = texts(stack.say(sender, '/nlu_fallback{"order_id": "%s"}' % number))
+    reply = texts(stack.say(sender, "/out_of_scope"))
+
+    assert f"Order {number}" in status and "Did you mean" not in status, stack.log()
+    assert "Sorry, I can't help with that" in reply, stack.log()
+    assert "say it in other words" not in reply

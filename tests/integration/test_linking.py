@@ -194,6 +194,9 @@ def test_code_requests_are_counted_per_network_address():
     assert allowed == [True] * (2 * CHATS_PER_ADDRESS) + [False]
     assert network_allows(limiter, chat(uuid.uuid4().hex[:24]), 2)  # another address
     assert network_allows(limiter, chat(None), 2)  # Telegram: no address, the per-chat limit applies
+    # CODES_PER_IP_PER_HOUR sets the address's own limit (a test suite's hundred customers share one address).
+    lab = uuid.uuid4().hex[:24]
+    assert [network_allows(limiter, chat(lab), 2, per_address=3) for _ in range(4)] == [True, True, True, False]
 
 
 def test_only_the_newest_code_of_a_chat_works(uow_factory, owner):

@@ -19,6 +19,15 @@ ATTEMPT = (
     "attempt and tries again, usually on the next working day."
 )
 
+LATE = (
+    "Order A-12345 (1 x throw blanket; 42.00 EUR) is shipped (since 27 Nov 2026). It's on its way. It left us on "
+    "27 Nov 2026 with DHL and should have arrived by 4 Dec 2026. I'm sorry it's late; DHL still shows it in transit."
+)
+TICKETS = 'Your open tickets:\n- T-00015 "Bluetooth speaker does not charge": waiting since 5 Dec 2026'
+ADDRESS_LOCKED = "Order A-12345 is already shipped, so its delivery address can't be changed any more."
+LOGIN_HELP = 'For login problems, use "Forgot password" on the sign-in page; the reset link is valid for 24 hours.'
+CANCEL_LOCKED = "Order A-12345 is already shipped, so it can no longer be cancelled."
+
 
 def after(*bot: str) -> list[tuple[str, str]]:
     said: list[tuple[str, str]] = []
@@ -81,6 +90,12 @@ def after(*bot: str) -> list[tuple[str, str]]:
             "Please check with your neighbours first. Shall I open the missing-parcel claim now?",
             "parcel_missing:claim",
         ),
+        ("so what now", LATE, "late:what_now"),
+        ("tried that twice, nothing came, checked spam too", LOGIN_HELP, "login_help:not_received"),
+        ("ok so what do you need from me", TICKETS, "ticket:need_from_me"),
+        ("when will they get back to me?", TICKETS, "record:when_back"),
+        ("yes please do it anyway", ADDRESS_LOCKED, "address_locked:insist"),
+        ("can't you just cancel it anyway?", CANCEL_LOCKED, "cancel_locked:insist"),
     ],
 )
 def test_a_short_question_about_the_last_answer_is_a_follow_up_on_its_topic(text, bot, expected):
@@ -98,6 +113,9 @@ def test_a_short_question_about_the_last_answer_is_a_follow_up_on_its_topic(text
         # Could not find it where the assistant said: a request for a copy, not "where do I find it?".
         ("I can't find it there, please send me the invoice", INVOICE_SHOWN),
         ("i cant find it in my account", INVOICE_SHOWN),
+        ("ok i'll wait 2 more days, thanks", LATE),  # an answer, not a question about what happens
+        ("ok whatever. when does it arrive then", ADDRESS_LOCKED),  # a question of its own
+        ("please tell me when it ships", CANCEL_LOCKED),
     ],
 )
 def test_other_requests_are_no_follow_ups(text, bot):
@@ -275,3 +293,20 @@ def test_a_grudging_ok_after_an_answer_is_taken_as_said_not_as_a_fresh_start():
     ActionAnswer().run(dispatcher, answered, {})
 
     assert "Anything else I can help with?" in dispatcher.messages[0]["text"]
+
+
+def test_the_policy_answers_so_what_now_after_a_late_parcel_even_when_it_reads_as_a_goodbye():
+    said = [("user", "my order A-12345 should have been here days ago"), ("bot", LATE)]
+
+    assert _policy_prediction(said, "so what now", "goodbye") == "action_follow_up"
+    assert _policy_prediction(said, "ok thanks, bye", "goodbye") is None
+
+
+def test_the_action_says_no_again_to_an_address_change_after_shipping_and_writes_nothing():
+    dispatcher = CollectingDispatcher()
+
+    events = ActionFollowUp().run(dispatcher, tracker("yes please do it anyway", ADDRESS_LOCKED), {})
+
+    assert "can't change its delivery address" in dispatcher.messages[0]["text"]
+    assert "redirect" in dispatcher.messages[0]["text"]
+    assert all(e.get("event") == "slot" and e.get("name") == "requested_info" for e in events)

@@ -30,6 +30,10 @@ def test_only_an_angry_complaint_names_a_rule_for_going_to_a_person():
     assert rules.anger_reason("this is bullshit") == "rule: profanity"
     assert rules.anger_reason("I'm fed up with you") == "rule: strong anger"
     assert rules.anger_reason("a bit disappointed") is None
+    # "Where the hell is it" colours a question, it swears at nobody: annoyance, not a person by rule.
+    assert rules.anger_reason("where the hell is A-89491") is None
+    assert rules.tone("where the hell is A-89491") == rules.ANNOYED
+    assert rules.anger_reason("where the hell is my stuff, this is fucking ridiculous") == "rule: profanity"
 
 
 @pytest.mark.parametrize(
@@ -108,3 +112,19 @@ def test_a_ticket_is_named_by_a_word_of_its_subject():
     lamp, speaker = SimpleNamespace(subject="Desk lamp flickers"), SimpleNamespace(subject="Speaker does not charge")
     assert ticket_about("the lamp one, what is happening", [lamp, speaker]) is lamp
     assert ticket_about("what is happening", [lamp, speaker]) is None
+
+
+@pytest.mark.parametrize(
+    "text, person",
+    [
+        ("no thats not what i asked. nobody can help me here, put me through to customer service", True),
+        ("can you connect me with an agent", True),
+        ("I want to talk to a real person", True),
+        ("what are your customer service hours?", False),
+        ("cancel, I don't need a person anymore", False),
+    ],
+)
+def test_a_person_asked_for_in_so_many_words(text, person):
+    from actions.problems import asks_for_person
+
+    assert asks_for_person(text) is person
