@@ -42,6 +42,7 @@ _NICKEL = Decimal("0.05")
 # Tax rates a tax summary row is checked against (GST / SST / VAT rates in use).
 _RATES = tuple(Decimal(r) for r in ("0.05", "0.06", "0.07", "0.08", "0.09", "0.10", "0.16", "0.19", "0.20", "0.21"))
 _CENT = Decimal("0.01")
+_PERCENT = re.compile(r"\d+[.,]\d{2}\s?%")
 
 
 def tendered_minus_change(lines: list[str], start: int = 0) -> Decimal | None:
@@ -183,7 +184,8 @@ def _not_taxes(lines: list[str], found: list[Candidate]) -> list[Candidate]:
     for line in lines:
         label = label_of(line)
         if not (_CASH.search(label) or _CHANGE.search(label)):
-            larger.update(amounts_in(line))
+            # "GST(Included) 6.00 %": a rate, not an amount (1.00 is not the 20 % VAT of 6.00).
+            larger.update(amounts_in(_PERCENT.sub(" ", line)))
 
     def tax_of_another(amount: Decimal) -> bool:
         for other in larger:
@@ -268,7 +270,9 @@ def _grand_total(lines: list[str], found: list[Candidate]) -> tuple[int | None, 
     paid_checked = paid is not None and (paid in implied or paid in _itemised(lines, found, min_items=1))
     if chosen is None:
         # No total line legible at all: what was paid (tendered minus change) is the total.
-        return (None, paid, paid_checked) if paid is not None else (None, None, False)
+        if paid is not None:
+            return None, paid, paid_checked
+        return _paid_under_bare_total(lines)
     if sum(c.amount == chosen.amount for c in found) > 1:  # two labels agree: trust them over arithmetic
         return chosen.index, chosen.amount, True
     if paid_checked:
@@ -281,3 +285,27 @@ def _grand_total(lines: list[str], found: list[Candidate]) -> tuple[int | None, 
     if len(repairs) == 1:
         return chosen.index, repairs.pop(), True
     return chosen.index, chosen.amount, False
+
+
+def _paid_under_bare_total(lines: list[str]) -> tuple[int | None, Decimal | None, bool]:
+    """"TOTAL AMOUNT" with no amount, then "CASH RM 6.00" and no change: the cash paid is the total.
+
+    A till that prints the amount only beside the payment; with change given, tendered minus
+    change says it already.
+    """
+    for index, line in enumerate(lines[:-1]):
+        label = label_of(line)
+        if amounts_in(line) or not (_TOTAL.search(label) or _BEST.search(label)):
+            continue
+        if any(p.search(label) for p in (_CASH, _CHANGE, _SUBTOTAL, _TAX, _ROUNDING)):
+            continue
+        below = lines[index + 1]
+        if not _CASH.search(label_of(below)) or _CHANGE.search(label_of(below)):
+            continue
+        amounts = amounts_in(below)
+        later_change = any(
+            _CHANGE.search(label_of(other)) and any(a != 0 for a in amounts_in(other)) for other in lines[index + 2 :]
+        )
+        if amounts and amounts[-1] > 0 and not later_change:
+            return index + 1, amounts[-1], False
+    return None, None, False
