@@ -25,7 +25,7 @@ _BEST = re.compile(
     r"|net+\s*amount|amount\s*due|total\s*due|balance\s*due|(?:total\s*)?amount\s*payable|total\s*payable"
     r"|jumlah|to\s*pay|total\s*in[ce]l|total\s*inclusive|in[ce]l(?:usive)?\.?\s*(?:of\s*)?(?:gst|tax|vat|sst)"
     r"|total\s*sales?\s*\(?in[ce]l|total\s*amount|net\s*amt|nett|(?<!ex)clu[s5]iv|total\s*with|total\s*after|after\s*round"
-    r"|nclud(?:es|ing)\s*(?:gst|tax|vat|sst)"
+    r"|nclud(?:es|ing)\s*(?:gst|tax|vat|sst)|a[ft]t[e]r\s*adj"
     r"|am(?:oun)?t\s*payable"
 )
 _TOTAL = re.compile(r"t[oa0]t[a4][l1i]|tota|otal|amount|amt|summe|gesamt|totale|payable|jumlah")

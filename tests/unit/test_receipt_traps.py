@@ -7,7 +7,7 @@ from datetime import date
 
 import pytest
 
-from crm_store.ocr.fields import ReceiptLocale, parse_receipt
+from crm_store.ocr.fields import ReceiptLocale, parse_lines, parse_receipt
 from crm_store.ocr.layout import Line
 from crm_store.ocr.merchant import merchant
 from crm_store.values.currencies import dominant_currency
@@ -375,3 +375,30 @@ def test_one_phone_region_setting_for_every_parser(monkeypatch):
         assert parse_receipt("SHOP\nTEL 07-354 1303\nTOTAL 5.00", TODAY).phone == "+6073541303"
     finally:
         reset_settings_cache()
+
+
+def test_a_date_on_a_line_tesseract_took_for_noise_comes_after_the_printed_one():
+    lines = [
+        Line("MR. D.I.Y. (M) SDN BHD", 90.0, 10, 30),
+        Line("TOTAL INCL. GST@6% RM 38.80", 90.0, 40, 60),
+        Line("CASH RM 50.00", 94.0, 70, 90),
+        Line("CHANGE RM 11.20", 94.0, 100, 120),
+        Line("(Rene oo ee e222 2-22-25 ----------4", 5.7, 130, 134),  # a dotted rule
+        Line("~ 28-03-18 18:05 SHO1 ZJ42 12 R000246362", 65.0, 140, 160),
+    ]
+
+    assert parse_lines(lines, TODAY, MY).date == "2018-03-28"
+
+
+def test_a_total_after_the_adjustment_is_the_total_even_with_its_label_garbled():
+    # "Total After Adj Incl GST" read as "lotal Atter Adj [acl GST": the GST no longer says "incl".
+    text = """AEON CO. (M) BHD
+Date 28/02/2018
+Sub-total 88.97
+Rounding Adj -J.02
+lotal Atter Adj [acl GST 88.95
+CASH 100.00
+GST Summary Amount Tax
+Total 83,93 5.04"""
+
+    assert parse_receipt(text, TODAY, MY).total == "88.95"
