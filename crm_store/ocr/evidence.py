@@ -288,7 +288,7 @@ def _grand_total(lines: list[str], found: list[Candidate]) -> tuple[int | None, 
 
 
 def _paid_under_bare_total(lines: list[str]) -> tuple[int | None, Decimal | None, bool]:
-    """"TOTAL AMOUNT" with no amount, then "CASH RM 6.00" and no change: the cash paid is the total.
+    """A bare "TOTAL AMOUNT" with no amount, then "CASH RM 6.00" and no change: the cash paid is the total.
 
     A till that prints the amount only beside the payment; with change given, tendered minus
     change says it already.

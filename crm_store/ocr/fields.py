@@ -176,6 +176,7 @@ _MIXED_SEPARATORS = re.compile(r"\b(\d{1,2})[.,]\s?(\d{1,2})[.,]\s?(\d{4})\b")
 # "Dater11/03/18", "Mate:O9/02/17": the label's last letter or its colon misread and run into the date.
 _GLUED_LABEL = re.compile(r"\b(?:[dm]ate?r?|tarikh)\s?[:;.,'’]?\s?(?=[0-9O]{1,2}[/.-])", re.I)
 _YEAR = re.compile(r"(?<!\d)2\d{3}(?!\d)")
+_DATE_LOOKALIKES = str.maketrans("OSIl", "0511")
 
 
 def _date(lines: list[str], today: date | None, dayfirst: bool, confidences: list[float] | None = None) -> str | None:
@@ -197,7 +198,22 @@ def _date(lines: list[str], today: date | None, dayfirst: bool, confidences: lis
         found = _first_date(
             [_YEAR.sub(lambda m: _past_year(m.group(), latest.year), line) for line in lines], latest, dayfirst
         )
+    if found is None:
+        found = _first_date([_LOOKALIKE_DATE.sub(_digits_of_date, line) for line in lines], latest, dayfirst)
     return found.isoformat() if found else None
+
+
+# "OS~-05-17": a numeric date with a letter read for a digit (O, S, I, l) or a speck by a separator.
+_LOOKALIKE_DATE = re.compile(
+    r"(?<![\w])([0-9OSIl]{2})[~\s]?([/.-])[~\s]?([0-9OSIl]{2})[~\s]?\2[~\s]?([0-9OSIl]{4}|[0-9OSIl]{2})(?![\w])"
+)
+
+
+def _digits_of_date(found: re.Match[str]) -> str:
+    day, separator, month, year = found.groups()
+    if sum(ch.isdigit() for ch in day + month + year) < 4:
+        return found.group()
+    return separator.join(part.translate(_DATE_LOOKALIKES) for part in (day, month, year))
 
 
 def _first_date(lines: list[str], latest: date, dayfirst: bool) -> date | None:

@@ -402,3 +402,14 @@ GST Summary Amount Tax
 Total 83,93 5.04"""
 
     assert parse_receipt(text, TODAY, MY).total == "88.95"
+
+
+def test_a_date_with_letters_read_for_its_digits_is_repaired_when_no_other_date_is_printed():
+    text = """99 SPEED MART S/B
+INVOICE NO : 18023/103/70052
+02:49PM 565287 OS~-05-17
+Total Sales (Inclusive GST) RM 42.35"""
+
+    assert parse_receipt(text, TODAY, MY).date == "2017-05-05"
+    # A printed date elsewhere wins over the repair.
+    assert parse_receipt(text + "\nDate: 06/05/2017", TODAY, MY).date == "2017-05-06"
