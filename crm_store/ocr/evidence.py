@@ -168,7 +168,29 @@ def grand_total(lines: list[str]) -> tuple[int | None, Decimal | None, bool]:
         rounded = amount + rounding[1]
         if index < rounding[0] and not later and rounded % _NICKEL == 0 and amount % _NICKEL != 0:
             return index, rounded, checked
+    if index is not None and amount is not None and amount % _NICKEL != 0 and _has_rounding_line(lines):
+        # "Total Sales 181.98 / Rounding Adjustment RM 02 / Rounding RM 182.00": the receipt rounds
+        # to 5 cents and a later line states the rounded amount (its adjustment misread or its
+        # label not a total's); that is the amount to pay.
+        rounded = _rounded_below(lines, index, amount)
+        if rounded is not None:
+            return index, rounded, checked
     return index, amount, checked
+
+
+def _has_rounding_line(lines: list[str]) -> bool:
+    return any(_ROUNDING.search(label_of(line)) and not _BEST.search(label_of(line)) for line in lines)
+
+
+def _rounded_below(lines: list[str], index: int, amount: Decimal) -> Decimal | None:
+    """The one amount after line `index` that is `amount` rounded to 5 cents (0.01 or 0.02 away)."""
+    found = set()
+    for line in lines[index + 1 :]:
+        label = label_of(line)
+        if any(p.search(label) for p in (_CHANGE, _SUBTOTAL, _TAX)):
+            continue
+        found |= {a for a in amounts_in(line) if a % _NICKEL == 0 and 0 < abs(a - amount) <= Decimal("0.02")}
+    return found.pop() if len(found) == 1 else None
 
 
 def _not_taxes(lines: list[str], found: list[Candidate]) -> list[Candidate]:

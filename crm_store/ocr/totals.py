@@ -34,7 +34,7 @@ _NOT_TOTAL = re.compile(
     r"|service|svc|srv|s\.?\s?charge|sav(?:e|ing)|discount|disc\b|change|chanqe|baki|kembali|cash|tender|paid"
     r"|payment|visa|master|card|credit|debit|included\s+in|round(?:ing)?\s*(?:adj|adjustment)?\s*[:\-]?\s*$"
     r"|\bround(?:ing)?\s*adj|adjust|[qo]ty|quantity|items?\b|pcs|price|desc|\brsp\b|u/p|no\.?\s*of|point|pts|deposit|voucher|tip\b"
-    r"|\bgst\b\s*@|@\s*\d+\s*%|\btax\b|\bvat\b|\bsst\b|\bgst\b(?!.*(?:in[ce]l|clusiv))|zwischensumme|mwst"
+    r"|ta[xz]\s*-?able|\bgst\b\s*@|@\s*\d+\s*%|\btax\b|\bvat\b|\bsst\b|\bgst\b(?!.*(?:in[ce]l|clusiv))|zwischensumme|mwst"
 )
 _SUMMARY = re.compile(r"summary|tax\s*code|amount\s*\(?rm\)?\s*tax|gst\s*\(?rm\)|\btax\s*\(rm\)|code\s+amount")
 _CASH = re.compile(r"cash(?!ier)|tender|paid|payment|visa|master|card|credit|debit")

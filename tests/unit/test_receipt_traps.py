@@ -413,3 +413,29 @@ Total Sales (Inclusive GST) RM 42.35"""
     assert parse_receipt(text, TODAY, MY).date == "2017-05-05"
     # A printed date elsewhere wins over the repair.
     assert parse_receipt(text + "\nDate: 06/05/2017", TODAY, MY).date == "2017-05-06"
+
+
+def test_a_later_line_stating_the_total_rounded_to_5_cents_is_the_amount_to_pay():
+    # The adjustment lost its point ("RM 02") and the rounded total is labelled "Rounding".
+    text = """PASARAYA BORONG PINTAR SDN BHD
+Date 22/11/2017
+Total Sales (Inclusive GST) RM 181.98
+Rounding Adjustment RM 02
+Rounding RM 182.00
+CHANGE RM 00"""
+
+    assert parse_receipt(text, TODAY, MY).total == "182.00"
+    # Without a rounding line on the receipt, a nearby round amount is not a rounded total.
+    assert parse_receipt(text.replace("Rounding Adjustment RM 02\nRounding", "Voucher"), TODAY, MY).total == "181.98"
+
+
+def test_the_taxable_amount_is_not_the_total():
+    text = """KEDAI ALAT TULIS SDN BHD
+Date 11/01/2018
+SUBTOTAL RM53. 60
+CASH RM100. 00
+CHANGE RM46. 40
+TAXABLE AMOUNT RM50. 57
+6% GST RM3. 03"""
+
+    assert parse_receipt(text, TODAY, MY).total == "53.60"
