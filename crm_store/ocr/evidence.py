@@ -42,6 +42,8 @@ _NICKEL = Decimal("0.05")
 # Tax rates a tax summary row is checked against (GST / SST / VAT rates in use).
 _RATES = tuple(Decimal(r) for r in ("0.05", "0.06", "0.07", "0.08", "0.09", "0.10", "0.16", "0.19", "0.20", "0.21"))
 _CENT = Decimal("0.01")
+# "Total paid" is a total, "Paid Amount" a payment.
+_TOTAL_WORD = re.compile(r"t[oa0]t[a4][l1i]|tota|otal")
 _PERCENT = re.compile(r"\d+[.,]\d{2}\s?%")
 
 
@@ -57,7 +59,7 @@ def _tendered_and_change(lines: list[str], start: int = 0) -> tuple[Decimal, Dec
         label = label_of(line)
         if _CHANGE.search(label) and change is None:
             change = amount_for(lines, index)
-        elif _CASH.search(label) and cash is None and not _TOTAL.search(label):
+        elif _CASH.search(label) and cash is None and not _TOTAL_WORD.search(label):
             cash = amount_for(lines, index)
     if cash is None or change is None or change < 0 or cash <= change:
         return None

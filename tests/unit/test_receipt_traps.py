@@ -439,3 +439,15 @@ TAXABLE AMOUNT RM50. 57
 6% GST RM3. 03"""
 
     assert parse_receipt(text, TODAY, MY).total == "53.60"
+
+
+def test_paid_amount_is_a_payment_not_a_total():
+    # The total's line is illegible; "Paid Amount" less the change says what it was.
+    text = """TEA GARDEN SDN BHD
+Date 27/03/2018
+Rounding Adjustment : (0.07)
+Tote! Aut Peyshte: 8.50
+Paid Amount: 100.00
+Change - 91.50"""
+
+    assert parse_receipt(text, TODAY, MY).total == "8.50"
