@@ -296,7 +296,8 @@ def _grand_total(lines: list[str], found: list[Candidate]) -> tuple[int | None, 
         # No total line legible at all: what was paid (tendered minus change) is the total.
         if paid is not None:
             return None, paid, paid_checked
-        return _paid_under_bare_total(lines)
+        index, amount, checked = _paid_under_bare_total(lines)
+        return (index, amount, checked) if amount is not None else _subtotal_as_total(lines)
     if sum(c.amount == chosen.amount for c in found) > 1:  # two labels agree: trust them over arithmetic
         return chosen.index, chosen.amount, True
     if paid_checked:
@@ -333,3 +334,25 @@ def _paid_under_bare_total(lines: list[str]) -> tuple[int | None, Decimal | None
         if amounts and amounts[-1] > 0 and not later_change:
             return index + 1, amounts[-1], False
     return None, None, False
+
+
+def _subtotal_as_total(lines: list[str]) -> tuple[int | None, Decimal | None, bool]:
+    """No total, no payment legible: the last subtotal (plus the rounding after it), when no tax
+    is added under it. A till that prints "SubTotal: 635.00 / Rounding Adj: 0.00" and the
+    total only on a line OCR lost; better than no total at all, and never confirmed."""
+    found = None
+    for index, line in enumerate(lines):
+        label = label_of(line)
+        if _SUBTOTAL.search(label) and not _BEST.search(label) and "excl" not in label:
+            amount = amount_for(lines, index)
+            if amount is not None and amount > 0:
+                found = (index, amount)
+    if found is None:
+        return None, None, False
+    index, amount = found
+    for line in lines[index + 1 :]:
+        label = label_of(line)
+        if _TAX.search(label) and any(a > 0 for a in amounts_in(line)):
+            return None, None, False
+    rounding = _rounding(lines[index + 1 :])
+    return index, amount + (rounding[1] if rounding else 0), False

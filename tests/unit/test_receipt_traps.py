@@ -451,3 +451,19 @@ Paid Amount: 100.00
 Change - 91.50"""
 
     assert parse_receipt(text, TODAY, MY).total == "8.50"
+
+
+def test_with_no_total_and_no_payment_legible_the_subtotal_and_its_rounding_are_the_total():
+    text = """FARMASI SRI SENTOSA
+CASH RECEIPT
+Date 09/04/2018
+DERMAPRO OINT 15G 5 127.00 635.00
+SubTotal: 635.00
+Rounding Adj : 0.00
+GST Summary: Amount Tax"""
+
+    fields = parse_receipt(text, TODAY, MY)
+
+    assert (fields.total, fields.total_checked) == ("635.00", False)
+    # A tax added under the subtotal: the subtotal is not what was paid.
+    assert parse_receipt(text.replace("Rounding Adj : 0.00", "GST 6% 38.10"), TODAY, MY).total is None
