@@ -174,9 +174,9 @@ def grand_total(lines: list[str]) -> tuple[int | None, Decimal | None, bool]:
         # "Total Sales 181.98 / Rounding Adjustment RM 02 / Rounding RM 182.00": the receipt rounds
         # to 5 cents and a later line states the rounded amount (its adjustment misread or its
         # label not a total's); that is the amount to pay.
-        rounded = _rounded_below(lines, index, amount)
-        if rounded is not None:
-            return index, rounded, checked
+        repaired = _rounded_below(lines, index, amount)
+        if repaired is not None:
+            return index, repaired, checked
     return index, amount, checked
 
 
@@ -296,8 +296,8 @@ def _grand_total(lines: list[str], found: list[Candidate]) -> tuple[int | None, 
         # No total line legible at all: what was paid (tendered minus change) is the total.
         if paid is not None:
             return None, paid, paid_checked
-        index, amount, checked = _paid_under_bare_total(lines)
-        return (index, amount, checked) if amount is not None else _subtotal_as_total(lines)
+        bare = _paid_under_bare_total(lines)
+        return bare if bare[1] is not None else _subtotal_as_total(lines)
     if sum(c.amount == chosen.amount for c in found) > 1:  # two labels agree: trust them over arithmetic
         return chosen.index, chosen.amount, True
     if paid_checked:
