@@ -42,6 +42,9 @@ _NICKEL = Decimal("0.05")
 # Tax rates a tax summary row is checked against (GST / SST / VAT rates in use).
 _RATES = tuple(Decimal(r) for r in ("0.05", "0.06", "0.07", "0.08", "0.09", "0.10", "0.16", "0.19", "0.20", "0.21"))
 _CENT = Decimal("0.01")
+# "Total paid" is a total, "Paid Amount" a payment.
+_TOTAL_WORD = re.compile(r"t[oa0]t[a4][l1i]|tota|otal")
+_PERCENT = re.compile(r"\d+[.,]\d{2}\s?%")
 
 
 def tendered_minus_change(lines: list[str], start: int = 0) -> Decimal | None:
@@ -56,7 +59,7 @@ def _tendered_and_change(lines: list[str], start: int = 0) -> tuple[Decimal, Dec
         label = label_of(line)
         if _CHANGE.search(label) and change is None:
             change = amount_for(lines, index)
-        elif _CASH.search(label) and cash is None and not _TOTAL.search(label):
+        elif _CASH.search(label) and cash is None and not _TOTAL_WORD.search(label):
             cash = amount_for(lines, index)
     if cash is None or change is None or change < 0 or cash <= change:
         return None
@@ -167,7 +170,29 @@ def grand_total(lines: list[str]) -> tuple[int | None, Decimal | None, bool]:
         rounded = amount + rounding[1]
         if index < rounding[0] and not later and rounded % _NICKEL == 0 and amount % _NICKEL != 0:
             return index, rounded, checked
+    if index is not None and amount is not None and amount % _NICKEL != 0 and _has_rounding_line(lines):
+        # "Total Sales 181.98 / Rounding Adjustment RM 02 / Rounding RM 182.00": the receipt rounds
+        # to 5 cents and a later line states the rounded amount (its adjustment misread or its
+        # label not a total's); that is the amount to pay.
+        repaired = _rounded_below(lines, index, amount)
+        if repaired is not None:
+            return index, repaired, checked
     return index, amount, checked
+
+
+def _has_rounding_line(lines: list[str]) -> bool:
+    return any(_ROUNDING.search(label_of(line)) and not _BEST.search(label_of(line)) for line in lines)
+
+
+def _rounded_below(lines: list[str], index: int, amount: Decimal) -> Decimal | None:
+    """The one amount after line `index` that is `amount` rounded to 5 cents (0.01 or 0.02 away)."""
+    found = set()
+    for line in lines[index + 1 :]:
+        label = label_of(line)
+        if any(p.search(label) for p in (_CHANGE, _SUBTOTAL, _TAX)):
+            continue
+        found |= {a for a in amounts_in(line) if a % _NICKEL == 0 and 0 < abs(a - amount) <= Decimal("0.02")}
+    return found.pop() if len(found) == 1 else None
 
 
 def _not_taxes(lines: list[str], found: list[Candidate]) -> list[Candidate]:
@@ -183,7 +208,8 @@ def _not_taxes(lines: list[str], found: list[Candidate]) -> list[Candidate]:
     for line in lines:
         label = label_of(line)
         if not (_CASH.search(label) or _CHANGE.search(label)):
-            larger.update(amounts_in(line))
+            # "GST(Included) 6.00 %": a rate, not an amount (1.00 is not the 20 % VAT of 6.00).
+            larger.update(amounts_in(_PERCENT.sub(" ", line)))
 
     def tax_of_another(amount: Decimal) -> bool:
         for other in larger:
@@ -268,7 +294,10 @@ def _grand_total(lines: list[str], found: list[Candidate]) -> tuple[int | None, 
     paid_checked = paid is not None and (paid in implied or paid in _itemised(lines, found, min_items=1))
     if chosen is None:
         # No total line legible at all: what was paid (tendered minus change) is the total.
-        return (None, paid, paid_checked) if paid is not None else (None, None, False)
+        if paid is not None:
+            return None, paid, paid_checked
+        bare = _paid_under_bare_total(lines)
+        return bare if bare[1] is not None else _subtotal_as_total(lines)
     if sum(c.amount == chosen.amount for c in found) > 1:  # two labels agree: trust them over arithmetic
         return chosen.index, chosen.amount, True
     if paid_checked:
@@ -281,3 +310,49 @@ def _grand_total(lines: list[str], found: list[Candidate]) -> tuple[int | None, 
     if len(repairs) == 1:
         return chosen.index, repairs.pop(), True
     return chosen.index, chosen.amount, False
+
+
+def _paid_under_bare_total(lines: list[str]) -> tuple[int | None, Decimal | None, bool]:
+    """A bare "TOTAL AMOUNT" with no amount, then "CASH RM 6.00" and no change: the cash paid is the total.
+
+    A till that prints the amount only beside the payment; with change given, tendered minus
+    change says it already.
+    """
+    for index, line in enumerate(lines[:-1]):
+        label = label_of(line)
+        if amounts_in(line) or not (_TOTAL.search(label) or _BEST.search(label)):
+            continue
+        if any(p.search(label) for p in (_CASH, _CHANGE, _SUBTOTAL, _TAX, _ROUNDING)):
+            continue
+        below = lines[index + 1]
+        if not _CASH.search(label_of(below)) or _CHANGE.search(label_of(below)):
+            continue
+        amounts = amounts_in(below)
+        later_change = any(
+            _CHANGE.search(label_of(other)) and any(a != 0 for a in amounts_in(other)) for other in lines[index + 2 :]
+        )
+        if amounts and amounts[-1] > 0 and not later_change:
+            return index + 1, amounts[-1], False
+    return None, None, False
+
+
+def _subtotal_as_total(lines: list[str]) -> tuple[int | None, Decimal | None, bool]:
+    """No total, no payment legible: the last subtotal (plus the rounding after it), when no tax
+    is added under it. A till that prints "SubTotal: 635.00 / Rounding Adj: 0.00" and the
+    total only on a line OCR lost; better than no total at all, and never confirmed."""
+    found = None
+    for index, line in enumerate(lines):
+        label = label_of(line)
+        if _SUBTOTAL.search(label) and not _BEST.search(label) and "excl" not in label:
+            amount = amount_for(lines, index)
+            if amount is not None and amount > 0:
+                found = (index, amount)
+    if found is None:
+        return None, None, False
+    index, amount = found
+    for line in lines[index + 1 :]:
+        label = label_of(line)
+        if _TAX.search(label) and any(a > 0 for a in amounts_in(line)):
+            return None, None, False
+    rounding = _rounding(lines[index + 1 :])
+    return index, amount + (rounding[1] if rounding else 0), False

@@ -33,6 +33,7 @@ _NOT_ITEM = re.compile(
 _REGISTRATION = re.compile(r"\b(?:gst|sst|vat|tax|tin|reg|roc|brn|co\.?\s*no|company|ust|mwst|steuer)", re.I)
 _DATE_LABEL = re.compile(r"\b(?:date|dated|tarikh|datum|data|dt)\b", re.I)
 _EARLIEST_YEAR = 1990
+NOISE_CONFIDENCE = 20.0  # mean word confidence under which a line is most likely not text
 _MONEY = r"-?\d{1,3}(?:[.,']\d{3})*[.,]\d{2}"
 _ITEM = re.compile(
     rf"^(?:(?P<qty>\d{{1,3}})\s*[xX×*]\s+)?(?P<desc>.*?[A-Za-z]{{2}}.*?)\s+"
@@ -111,7 +112,7 @@ def parse_lines(raw_lines: list[Line], today: date | None = None, locale: Receip
     currency = dominant_currency("\n".join(lines), locale.currency)
     return ReceiptFields(
         order_number=_order_number(lines) or first.get("order_id"),
-        date=_date(lines, today, locale.dayfirst),
+        date=_date(lines, today, locale.dayfirst, [line.confidence for line in lines_info]),
         total=f"{total}" if total is not None else None,
         currency=currency if total is not None else None,
         merchant=merchant(lines_info),
@@ -175,9 +176,10 @@ _MIXED_SEPARATORS = re.compile(r"\b(\d{1,2})[.,]\s?(\d{1,2})[.,]\s?(\d{4})\b")
 # "Dater11/03/18", "Mate:O9/02/17": the label's last letter or its colon misread and run into the date.
 _GLUED_LABEL = re.compile(r"\b(?:[dm]ate?r?|tarikh)\s?[:;.,'’]?\s?(?=[0-9O]{1,2}[/.-])", re.I)
 _YEAR = re.compile(r"(?<!\d)2\d{3}(?!\d)")
+_DATE_LOOKALIKES = str.maketrans("OSIl", "0511")
 
 
-def _date(lines: list[str], today: date | None, dayfirst: bool) -> str | None:
+def _date(lines: list[str], today: date | None, dayfirst: bool, confidences: list[float] | None = None) -> str | None:
     """The receipt's own date: on a line labelled "date" first, else the first one printed.
 
     Only full printed dates count (never "today" in a promotion), and never one after
@@ -187,12 +189,31 @@ def _date(lines: list[str], today: date | None, dayfirst: bool) -> str | None:
     """
     latest = (today or date.today()) + timedelta(days=1)
     lines = [_GLUED_LABEL.sub("Date: ", line) for line in lines]
+    if confidences and len(confidences) == len(lines):
+        # A line tesseract was almost sure is not text (a rule, a logo: "2-22-25") is read last.
+        noise = [line for line, confidence in zip(lines, confidences) if confidence < NOISE_CONFIDENCE]
+        lines = [line for line, confidence in zip(lines, confidences) if confidence >= NOISE_CONFIDENCE] + noise
     found = _first_date(lines, latest, dayfirst)
     if found is None:
         found = _first_date(
             [_YEAR.sub(lambda m: _past_year(m.group(), latest.year), line) for line in lines], latest, dayfirst
         )
+    if found is None:
+        found = _first_date([_LOOKALIKE_DATE.sub(_digits_of_date, line) for line in lines], latest, dayfirst)
     return found.isoformat() if found else None
+
+
+# "OS~-05-17": a numeric date with a letter read for a digit (O, S, I, l) or a speck by a separator.
+_LOOKALIKE_DATE = re.compile(
+    r"(?<![\w])([0-9OSIl]{2})[~\s]?([/.-])[~\s]?([0-9OSIl]{2})[~\s]?\2[~\s]?([0-9OSIl]{4}|[0-9OSIl]{2})(?![\w])"
+)
+
+
+def _digits_of_date(found: re.Match[str]) -> str:
+    day, separator, month, year = found.groups()
+    if sum(ch.isdigit() for ch in day + month + year) < 4:
+        return found.group()
+    return separator.join(part.translate(_DATE_LOOKALIKES) for part in (day, month, year))
 
 
 def _first_date(lines: list[str], latest: date, dayfirst: bool) -> date | None:

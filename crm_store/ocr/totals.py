@@ -25,7 +25,7 @@ _BEST = re.compile(
     r"|net+\s*amount|amount\s*due|total\s*due|balance\s*due|(?:total\s*)?amount\s*payable|total\s*payable"
     r"|jumlah|to\s*pay|total\s*in[ce]l|total\s*inclusive|in[ce]l(?:usive)?\.?\s*(?:of\s*)?(?:gst|tax|vat|sst)"
     r"|total\s*sales?\s*\(?in[ce]l|total\s*amount|net\s*amt|nett|(?<!ex)clu[s5]iv|total\s*with|total\s*after|after\s*round"
-    r"|nclud(?:es|ing)\s*(?:gst|tax|vat|sst)"
+    r"|nclud(?:es|ing)\s*(?:gst|tax|vat|sst)|a[ft]t[e]r\s*adj"
     r"|am(?:oun)?t\s*payable"
 )
 _TOTAL = re.compile(r"t[oa0]t[a4][l1i]|tota|otal|amount|amt|summe|gesamt|totale|payable|jumlah")
@@ -34,7 +34,7 @@ _NOT_TOTAL = re.compile(
     r"|service|svc|srv|s\.?\s?charge|sav(?:e|ing)|discount|disc\b|change|chanqe|baki|kembali|cash|tender|paid"
     r"|payment|visa|master|card|credit|debit|included\s+in|round(?:ing)?\s*(?:adj|adjustment)?\s*[:\-]?\s*$"
     r"|\bround(?:ing)?\s*adj|adjust|[qo]ty|quantity|items?\b|pcs|price|desc|\brsp\b|u/p|no\.?\s*of|point|pts|deposit|voucher|tip\b"
-    r"|\bgst\b\s*@|@\s*\d+\s*%|\btax\b|\bvat\b|\bsst\b|\bgst\b(?!.*(?:in[ce]l|clusiv))|zwischensumme|mwst"
+    r"|ta[xz]\s*-?able|\bgst\b\s*@|@\s*\d+\s*%|\btax\b|\bvat\b|\bsst\b|\bgst\b(?!.*(?:in[ce]l|clusiv))|zwischensumme|mwst"
 )
 _SUMMARY = re.compile(r"summary|tax\s*code|amount\s*\(?rm\)?\s*tax|gst\s*\(?rm\)|\btax\s*\(rm\)|code\s+amount")
 _CASH = re.compile(r"cash(?!ier)|tender|paid|payment|visa|master|card|credit|debit")

@@ -200,3 +200,40 @@ def test_lines_tesseract_dropped_are_found_and_read_again(tmp_path):
     assert texts.index("CASH 20.00") < texts.index("CHANGE 5.00")  # in their place on the receipt
     fields = read_receipt(path, MALAYSIA, today=TODAY).fields
     assert (fields.total, fields.total_checked) == ("15.00", True)
+
+
+def test_a_bare_total_label_over_the_cash_line_gives_what_was_paid(tmp_path):
+    # The till prints the amount only beside the payment, and gives no change.
+    receipt = scanned_receipt(
+        [
+            "PETRON JALAN KLANG LAMA",
+            "24-03-2018 22:02:55 Cashier: 465",
+            "Item         U/Price  Qnty  Amount",
+            "TOTAL AMOUNT",
+            "CASH RM                      6.00",
+            "Thank you, please come again",
+        ]
+    )
+    path = write_receipt(receipt, tmp_path, "bare-total")
+
+    fields = read_receipt(path, MALAYSIA, today=TODAY).fields
+
+    assert (fields.total, fields.date) == ("6.00", "2018-03-24")
+
+
+def test_a_tax_rate_is_not_an_amount_the_total_could_be_the_tax_of(tmp_path):
+    # 1.00 would be the 20 % VAT inside 6.00, if the rate "6.00 %" were an amount.
+    receipt = scanned_receipt(
+        [
+            "SHAH ALAM CITY PARKING",
+            "Paid Time 30/04/2017 21:51",
+            "Parking Fee          RM0.94",
+            "GST(Included) 6.00 % RM0.06",
+            "Total                RM1.00",
+        ]
+    )
+    path = write_receipt(receipt, tmp_path, "rate")
+
+    fields = read_receipt(path, MALAYSIA, today=TODAY).fields
+
+    assert (fields.total, fields.date) == ("1.00", "2017-04-30")

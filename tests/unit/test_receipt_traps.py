@@ -7,7 +7,7 @@ from datetime import date
 
 import pytest
 
-from crm_store.ocr.fields import ReceiptLocale, parse_receipt
+from crm_store.ocr.fields import ReceiptLocale, parse_lines, parse_receipt
 from crm_store.ocr.layout import Line
 from crm_store.ocr.merchant import merchant
 from crm_store.values.currencies import dominant_currency
@@ -375,3 +375,95 @@ def test_one_phone_region_setting_for_every_parser(monkeypatch):
         assert parse_receipt("SHOP\nTEL 07-354 1303\nTOTAL 5.00", TODAY).phone == "+6073541303"
     finally:
         reset_settings_cache()
+
+
+def test_a_date_on_a_line_tesseract_took_for_noise_comes_after_the_printed_one():
+    lines = [
+        Line("MR. D.I.Y. (M) SDN BHD", 90.0, 10, 30),
+        Line("TOTAL INCL. GST@6% RM 38.80", 90.0, 40, 60),
+        Line("CASH RM 50.00", 94.0, 70, 90),
+        Line("CHANGE RM 11.20", 94.0, 100, 120),
+        Line("(Rene oo ee e222 2-22-25 ----------4", 5.7, 130, 134),  # a dotted rule
+        Line("~ 28-03-18 18:05 SHO1 ZJ42 12 R000246362", 65.0, 140, 160),
+    ]
+
+    assert parse_lines(lines, TODAY, MY).date == "2018-03-28"
+
+
+def test_a_total_after_the_adjustment_is_the_total_even_with_its_label_garbled():
+    # "Total After Adj Incl GST" read as "lotal Atter Adj [acl GST": the GST no longer says "incl".
+    text = """AEON CO. (M) BHD
+Date 28/02/2018
+Sub-total 88.97
+Rounding Adj -J.02
+lotal Atter Adj [acl GST 88.95
+CASH 100.00
+GST Summary Amount Tax
+Total 83,93 5.04"""
+
+    assert parse_receipt(text, TODAY, MY).total == "88.95"
+
+
+def test_a_date_with_letters_read_for_its_digits_is_repaired_when_no_other_date_is_printed():
+    text = """99 SPEED MART S/B
+INVOICE NO : 18023/103/70052
+02:49PM 565287 OS~-05-17
+Total Sales (Inclusive GST) RM 42.35"""
+
+    assert parse_receipt(text, TODAY, MY).date == "2017-05-05"
+    # A printed date elsewhere wins over the repair.
+    assert parse_receipt(text + "\nDate: 06/05/2017", TODAY, MY).date == "2017-05-06"
+
+
+def test_a_later_line_stating_the_total_rounded_to_5_cents_is_the_amount_to_pay():
+    # The adjustment lost its point ("RM 02") and the rounded total is labelled "Rounding".
+    text = """PASARAYA BORONG PINTAR SDN BHD
+Date 22/11/2017
+Total Sales (Inclusive GST) RM 181.98
+Rounding Adjustment RM 02
+Rounding RM 182.00
+CHANGE RM 00"""
+
+    assert parse_receipt(text, TODAY, MY).total == "182.00"
+    # Without a rounding line on the receipt, a nearby round amount is not a rounded total.
+    assert parse_receipt(text.replace("Rounding Adjustment RM 02\nRounding", "Voucher"), TODAY, MY).total == "181.98"
+
+
+def test_the_taxable_amount_is_not_the_total():
+    text = """KEDAI ALAT TULIS SDN BHD
+Date 11/01/2018
+SUBTOTAL RM53. 60
+CASH RM100. 00
+CHANGE RM46. 40
+TAXABLE AMOUNT RM50. 57
+6% GST RM3. 03"""
+
+    assert parse_receipt(text, TODAY, MY).total == "53.60"
+
+
+def test_paid_amount_is_a_payment_not_a_total():
+    # The total's line is illegible; "Paid Amount" less the change says what it was.
+    text = """TEA GARDEN SDN BHD
+Date 27/03/2018
+Rounding Adjustment : (0.07)
+Tote! Aut Peyshte: 8.50
+Paid Amount: 100.00
+Change - 91.50"""
+
+    assert parse_receipt(text, TODAY, MY).total == "8.50"
+
+
+def test_with_no_total_and_no_payment_legible_the_subtotal_and_its_rounding_are_the_total():
+    text = """FARMASI SRI SENTOSA
+CASH RECEIPT
+Date 09/04/2018
+DERMAPRO OINT 15G 5 127.00 635.00
+SubTotal: 635.00
+Rounding Adj : 0.00
+GST Summary: Amount Tax"""
+
+    fields = parse_receipt(text, TODAY, MY)
+
+    assert (fields.total, fields.total_checked) == ("635.00", False)
+    # A tax added under the subtotal: the subtotal is not what was paid.
+    assert parse_receipt(text.replace("Rounding Adj : 0.00", "GST 6% 38.10"), TODAY, MY).total is None
