@@ -61,6 +61,29 @@ def asked_token(data: Any) -> Any:
     return data.get("session") or data.get("session_id")
 
 
+def socket_options(settings: Settings) -> dict[str, Any]:
+    """With several Rasa worker processes (RASA_WORKERS) on one port:
+
+    - websocket only: a polling client sends each request anew, and the next one may reach
+      another process, which does not know its engine.io session; a websocket stays on one;
+    - emits go through Redis (python-socketio's AsyncRedisManager), so a message sent to a room
+      from any process (an agent's reply arrives at whichever process took the console's call)
+      reaches the customer's socket in the process that holds it.
+    """
+    if settings.rasa_workers == 1:
+        return {}
+    from socketio import AsyncRedisManager
+
+    url = settings.redis_url or settings.lock_store_url or ""
+    # Redis pub/sub channels are not per database: name the deployment's own (its database and port).
+    channel = f"crmbot.webchat.{urlsplit(url).path.strip('/') or '0'}.{settings.rasa_port}"
+    return {"transports": ["websocket"], "client_manager": AsyncRedisManager(url, channel=channel)}
+
+
+def widget_transports(settings: Settings) -> list[str]:
+    return ["websocket"] if settings.rasa_workers > 1 else ["websocket", "polling"]
+
+
 class WebChatOutput(SocketIOOutput):
     """Rasa's socket.io output; its own name lets domain responses vary by `channel: webchat`.
 
@@ -140,7 +163,10 @@ class WebChatInput(LimitedChannel, SocketIOInput):
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         # Origins are checked in `connect` (WebSockets ignore CORS); a frame larger than any request body is refused.
         sio = AsyncServer(
-            async_mode="sanic", cors_allowed_origins=[], max_http_buffer_size=self.settings.max_request_bytes
+            async_mode="sanic",
+            cors_allowed_origins=[],
+            max_http_buffer_size=self.settings.max_request_bytes,
+            **socket_options(self.settings),
         )
         self.sio = sio
         bp = SocketBlueprint(sio, self.socketio_path, "webchat", __name__)
@@ -244,6 +270,7 @@ class WebChatInput(LimitedChannel, SocketIOInput):
                     "accepted_types": sorted(ACCEPTED_TYPES),
                     "socketio_path": self.socketio_path,
                     "max_message_chars": self.settings.max_message_chars,
+                    "transports": widget_transports(self.settings),
                 },
             )
 
