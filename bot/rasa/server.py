@@ -139,6 +139,14 @@ def create_rasa_app(settings: Settings, model: Path, credentials: str, endpoints
     return app
 
 
+def create_tracker_tables() -> None:
+    """Before the workers start: each builds its tracker store, which creates the tables it misses, and
+    two doing that at once fail with "table events already exists" (logged by Rasa as an error)."""
+    from bot.rasa.stores import CrmTrackerStore
+
+    CrmTrackerStore().engine.dispose()  # no connection of this process goes on into the forked workers
+
+
 # Thread pools of the numeric libraries, read when each library starts (so before Rasa imports
 # them). The server works on one message at a time, and the sizes are small (MiniLM on one
 # sentence, one embedding against the classifier's 2567 examples), so extra threads only cost:
@@ -195,6 +203,7 @@ def main(argv: list[str] | None = None) -> int:
     if workers > 1:
         # From here on each worker beats as rasa.<pid>; the server's own beat (while it waited) would go silent.
         clear_worker_beats(settings.var_path, "rasa", including_own=True)
+        create_tracker_tables()
     install_sanic_heartbeat(app, settings.var_path, "rasa", dependency_probe(settings, needs), workers=workers)
     log.info("rasa server listening", extra={"host": settings.host, "port": settings.rasa_port, "workers": workers})
     app.run(host=settings.host, port=settings.rasa_port, workers=workers, backlog=100, access_log=False, motd=False)
