@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import uuid
 from pathlib import Path
 from typing import Any, Awaitable, Callable, Dict, Optional, Text
 from urllib.parse import urlsplit
@@ -78,6 +79,19 @@ def socket_options(settings: Settings) -> dict[str, Any]:
     # Redis pub/sub channels are not per database: name the deployment's own (its database and port).
     channel = f"crmbot.webchat.{urlsplit(url).path.strip('/') or '0'}.{settings.rasa_port}"
     return {"transports": ["websocket"], "client_manager": AsyncRedisManager(url, channel=channel)}
+
+
+def own_host_id(sio: AsyncServer) -> Callable[..., Awaitable[None]]:
+    """A listener giving each worker process its own id on the Redis channel.
+
+    The manager is built before Sanic forks its workers, so they would all inherit one id, and
+    each drops what comes from "its own" id: an emit from the other process would never arrive.
+    """
+
+    async def new_host_id(_app: Any, _loop: Any) -> None:
+        sio.manager.host_id = uuid.uuid4().hex
+
+    return new_host_id
 
 
 def widget_transports(settings: Settings) -> list[str]:
@@ -172,6 +186,8 @@ class WebChatInput(LimitedChannel, SocketIOInput):
         bp = SocketBlueprint(sio, self.socketio_path, "webchat", __name__)
         self._add_socket_handlers(sio, on_new_message)
         self._add_http_routes(bp, on_new_message)
+        if hasattr(sio.manager, "host_id"):
+            bp.listener("before_server_start")(own_host_id(sio))
         return bp
 
     # --- socket.io -----------------------------------------------------------------
