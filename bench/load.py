@@ -549,7 +549,7 @@ def main(argv: list[str] | None = None) -> int:
     transports = ["rest", "webchat"] if args.transport == "both" else [args.transport]
 
     from bot.channels.webchat_sessions import SessionSigner
-    from bot.heartbeat import read_beat
+    from bot.heartbeat import read_beat, worker_beats
     from nlu.training import model_file
 
     model = model_file(ROOT / "models")
@@ -629,7 +629,8 @@ def main(argv: list[str] | None = None) -> int:
                     if target == "crmbot":
                         # A restarted child has a new pid; the NLU workers are the Rasa server's children.
                         rasa_pid = rasa_child(assistant)
-                        rasa_pids = [rasa_pid, *children(rasa_pid)]
+                        # With RASA_WORKERS the server's workers are its children, their NLU workers theirs.
+                        rasa_pids = [rasa_pid, *descendants(rasa_pid)]
                         stack_pids = descendants(assistant.pid)
                     before = cpu_seconds(rasa_pids), cpu_seconds(stack_pids)
                     loop_before = cpu_seconds(rasa_pids[:1])
@@ -657,7 +658,11 @@ def main(argv: list[str] | None = None) -> int:
                     if target == "crmbot":
                         ok, counts = check_counts(engine, level)
                         check = check_line(level, ok, counts)
-                        beat = read_beat(Path(env["VAR_DIR"]), "rasa") or {}
+                        # With RASA_WORKERS each worker beats on its own (rasa.<pid>): the latest of them.
+                        beats = worker_beats(Path(env["VAR_DIR"]), "rasa", rasa_pids[0])
+                        beat = read_beat(Path(env["VAR_DIR"]), "rasa") or max(
+                            beats, key=lambda b: b.get("max_lag", 0), default={}
+                        )
                         # How late the Rasa loop's heartbeat came: what the supervisor's BEAT_STALE must allow.
                         check += f"; rasa loop lag max {beat.get('max_lag', '?')} s"
                         # Served without a restart: the same Rasa server, and no child restarted by the supervisor.

@@ -179,6 +179,7 @@ def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
         check=None if separate_worker else ingestion_check(settings, "rasa"),
         heartbeat="rasa",
         var_path=var,
+        workers=settings.rasa_workers,
     )
     actions = Child(
         "action server",

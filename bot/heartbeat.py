@@ -34,6 +34,7 @@ def write_beat(var_path: Path, name: str, degraded: str | None = None, lag: floa
         json.dumps(
             {
                 "pid": os.getpid(),
+                "ppid": os.getppid(),
                 "at": time.time(),
                 "lag": round(lag, 3),
                 "max_lag": round(max_lag, 3),
@@ -112,13 +113,40 @@ def dependency_probe(settings: Any, needs: tuple[str, ...]) -> Callable[[], str 
     return probe
 
 
+def worker_beat_name(name: str, pid: int) -> str:
+    """The beat of one of several worker processes of `name` (Sanic workers): `rasa.<pid>`."""
+    return f"{name}.{pid}"
+
+
+def worker_beats(var_path: Path, name: str, parent: int) -> list[dict[str, Any]]:
+    """The beats of the worker processes that `parent` started (see worker_beat_name)."""
+    folder = var_path / HEALTH_DIR
+    beats = (read_beat(var_path, path.stem) for path in folder.glob(f"{name}.*.json")) if folder.exists() else ()
+    return [beat for beat in beats if beat is not None and beat.get("ppid") == parent]
+
+
+def clear_worker_beats(var_path: Path, name: str, including_own: bool = False) -> None:
+    """Before a server starts its workers: the beats of an earlier run's workers are nobody's now."""
+    folder = var_path / HEALTH_DIR
+    if including_own:
+        beat_path(var_path, name).unlink(missing_ok=True)
+    for path in folder.glob(f"{name}.*.json") if folder.exists() else ():
+        path.unlink(missing_ok=True)
+
+
 def install_sanic_heartbeat(
-    app: Any, var_path: Path, name: str, probe: Callable[[], str | None] | None = None
+    app: Any, var_path: Path, name: str, probe: Callable[[], str | None] | None = None, workers: int = 1
 ) -> LoopHeartbeat:
-    """Beat from a Sanic app's loop once it serves (Rasa, the action server)."""
+    """Beat from a Sanic app's loop once it serves (Rasa, the action server).
+
+    With several workers each beats on its own (`rasa.<pid>`): one stuck or dead worker must show,
+    however well the others beat, and the supervisor counts them (bot/supervisor.py).
+    """
     heartbeat = LoopHeartbeat(var_path, name, probe)
 
     async def start(_app: Any, _loop: Any) -> None:
+        if workers > 1:
+            heartbeat.name = worker_beat_name(name, os.getpid())
         heartbeat.start()
 
     async def stop(_app: Any, _loop: Any) -> None:

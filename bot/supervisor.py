@@ -58,6 +58,9 @@ class Child:
     tempfails: int = 0
     not_before: float = 0.0
     given_up: bool = False  # failed for its own reasons too often: left stopped while the others serve
+    # Processes that beat under `heartbeat` as its workers (`rasa.<pid>`, bot.heartbeat.worker_beat_name):
+    # Rasa with RASA_WORKERS. Alive while every one of them beats; one silent is a hang of the whole child.
+    workers: int = 1
     said_degraded: str | None = None
 
     def start(self, cwd: str) -> None:
@@ -81,6 +84,8 @@ class Child:
         beat = self.beat()
         if beat is not None:
             # Alive while its loop beats; its HTTP answer is not asked, load must not look like a hang.
+            if beat.get("lost"):
+                return f"{beat['lost']} of its {self.workers} worker processes stopped beating"
             age = time.time() - float(beat.get("at") or 0)
             if age > BEAT_STALE:
                 return f"its event loop has not beaten for {age:.0f} s"
@@ -99,11 +104,19 @@ class Child:
         return self.check(self) if self.check is not None else None
 
     def beat(self) -> dict | None:
-        """This process's latest heartbeat, if it beats."""
+        """This process's latest heartbeat, if it beats; with workers, the stalest of theirs once all beat."""
         if self.heartbeat is None or self.var_path is None or self.process is None:
             return None
-        from bot.heartbeat import read_beat
+        from bot.heartbeat import read_beat, worker_beats
 
+        if self.workers > 1:
+            beats = worker_beats(self.var_path, self.heartbeat, self.process.pid)
+            if len(beats) < self.workers:
+                # Still starting (judged by health_url), or a worker died: its beat file ages, then goes.
+                return None if not self.ready else {"at": 0.0, "lost": self.workers - len(beats)}
+            stalest = min(beats, key=lambda b: float(b.get("at") or 0))
+            degraded = next((b["degraded"] for b in beats if b.get("degraded")), None)
+            return {**stalest, "degraded": degraded}
         beat = read_beat(self.var_path, self.heartbeat)
         return beat if beat is not None and beat.get("pid") == self.process.pid else None
 

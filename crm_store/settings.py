@@ -138,6 +138,9 @@ class Settings:
     action_threads: int = 8  # actions that may wait on the database at once
     # NLU parser processes beside the Rasa server (bot/rasa/nlu_pool.py); None: one per core, 0: parse in Rasa.
     nlu_processes: int | None = None
+    # Rasa server processes sharing its port (Sanic workers): more than one needs LOCK_STORE_URL (a lock
+    # every process sees) and INGEST_WORKER=process; each has its own event loop and model (docs/capacity.md).
+    rasa_workers: int = 1
     # Everyday answers the assistant gives from configuration, never guessed (docs/conversations.md).
     refund_processing_days: int = 5  # a received return to the refund paid out
     refund_bank_days: int = 3  # a refund paid out to the money on the customer's account
@@ -320,6 +323,7 @@ _ENV = {
     "action_reply_seconds": "ACTION_REPLY_SECONDS",
     "action_threads": "ACTION_THREADS",
     "nlu_processes": "NLU_PROCESSES",
+    "rasa_workers": "RASA_WORKERS",
     "refund_processing_days": "REFUND_PROCESSING_DAYS",
     "refund_bank_days": "REFUND_BANK_DAYS",
     "return_window_days": "RETURN_WINDOW_DAYS",
@@ -374,7 +378,7 @@ _INTS |= {
 _INTS |= {"handoff_escalate_minutes", "handoff_expire_minutes", "handoff_no_agent_minutes", "handoff_notice_minutes"}
 _BOOLS |= {"console_secure_cookies", "console_demo_users"}
 _INTS |= {"webchat_session_hours", "action_db_seconds", "action_reply_seconds", "action_threads"}
-_INTS |= {"nlu_processes"}
+_INTS |= {"nlu_processes", "rasa_workers"}
 _ZERO_OK = {"nlu_processes"}
 _INTS |= {"refund_processing_days", "refund_bank_days", "return_window_days", "warranty_months"}
 _URL_PREFIXES = {
@@ -398,7 +402,23 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         values[name] = _parse(name, var, raw)
     settings = Settings(**values)  # type: ignore[arg-type]
     settings.calendar  # noqa: B018 - a bad BUSINESS_HOURS / _TIMEZONE / _HOLIDAYS stops startup here, in one line
+    _check_rasa_workers(settings)
     return settings
+
+
+def _check_rasa_workers(settings: Settings) -> None:
+    """Several Rasa processes need what every one of them sees: the lock, the spool's one deliverer, one poller."""
+    n = settings.rasa_workers
+    if n == 1:
+        return
+    if not settings.lock_store_url:
+        raise SettingsError(
+            f"RASA_WORKERS={n} needs LOCK_STORE_URL (redis://...): the in-memory lock holds one process's turns only"
+        )
+    if settings.ingest_worker != "process":
+        raise SettingsError(f"RASA_WORKERS={n} needs INGEST_WORKER=process: one process delivers the spool")
+    if settings.telegram_token and settings.telegram_mode == "polling":
+        raise SettingsError(f"RASA_WORKERS={n} cannot poll Telegram (one poller per token): use TELEGRAM_MODE=webhook")
 
 
 def _parse(name: str, var: str, raw: str) -> object:

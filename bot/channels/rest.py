@@ -25,7 +25,7 @@ from sanic.response import HTTPResponse
 
 from bot.channels.limits import ChannelLimits, LimitedChannel, client_ip
 from bot.channels.metadata import clean_metadata
-from bot.channels.rest_outbox import Outbox, OutboxOutput
+from bot.channels.rest_outbox import Outbox, OutboxOutput, RedisOutbox, outbox_for
 from crm_store.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -48,7 +48,13 @@ class RestInput(LimitedChannel, InputChannel):
     def __init__(self, settings: Settings | None = None, limits: ChannelLimits | None = None) -> None:
         self._settings = settings
         self._limits = limits
-        self.outbox = Outbox()
+        self._outbox: Outbox | RedisOutbox | None = None
+
+    @property
+    def outbox(self) -> Outbox | RedisOutbox:
+        if self._outbox is None:
+            self._outbox = outbox_for(self.settings)
+        return self._outbox
 
     def get_output_channel(self) -> Optional[OutputChannel]:
         return OutboxOutput(self.outbox)

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import uuid
 from pathlib import Path
 from typing import Any, Awaitable, Callable, Dict, Optional, Text
 from urllib.parse import urlsplit
@@ -59,6 +60,42 @@ def asked_token(data: Any) -> Any:
     if not isinstance(data, dict):
         return None
     return data.get("session") or data.get("session_id")
+
+
+def socket_options(settings: Settings) -> dict[str, Any]:
+    """With several Rasa worker processes (RASA_WORKERS) on one port:
+
+    - websocket only: a polling client sends each request anew, and the next one may reach
+      another process, which does not know its engine.io session; a websocket stays on one;
+    - emits go through Redis (python-socketio's AsyncRedisManager), so a message sent to a room
+      from any process (an agent's reply arrives at whichever process took the console's call)
+      reaches the customer's socket in the process that holds it.
+    """
+    if settings.rasa_workers == 1:
+        return {}
+    from socketio import AsyncRedisManager
+
+    url = settings.redis_url or settings.lock_store_url or ""
+    # Redis pub/sub channels are not per database: name the deployment's own (its database and port).
+    channel = f"crmbot.webchat.{urlsplit(url).path.strip('/') or '0'}.{settings.rasa_port}"
+    return {"transports": ["websocket"], "client_manager": AsyncRedisManager(url, channel=channel)}
+
+
+def own_host_id(sio: AsyncServer) -> Callable[..., Awaitable[None]]:
+    """A listener giving each worker process its own id on the Redis channel.
+
+    The manager is built before Sanic forks its workers, so they would all inherit one id, and
+    each drops what comes from "its own" id: an emit from the other process would never arrive.
+    """
+
+    async def new_host_id(_app: Any, _loop: Any) -> None:
+        sio.manager.host_id = uuid.uuid4().hex
+
+    return new_host_id
+
+
+def widget_transports(settings: Settings) -> list[str]:
+    return ["websocket"] if settings.rasa_workers > 1 else ["websocket", "polling"]
 
 
 class WebChatOutput(SocketIOOutput):
@@ -140,12 +177,17 @@ class WebChatInput(LimitedChannel, SocketIOInput):
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         # Origins are checked in `connect` (WebSockets ignore CORS); a frame larger than any request body is refused.
         sio = AsyncServer(
-            async_mode="sanic", cors_allowed_origins=[], max_http_buffer_size=self.settings.max_request_bytes
+            async_mode="sanic",
+            cors_allowed_origins=[],
+            max_http_buffer_size=self.settings.max_request_bytes,
+            **socket_options(self.settings),
         )
         self.sio = sio
         bp = SocketBlueprint(sio, self.socketio_path, "webchat", __name__)
         self._add_socket_handlers(sio, on_new_message)
         self._add_http_routes(bp, on_new_message)
+        if hasattr(sio.manager, "host_id"):
+            bp.listener("before_server_start")(own_host_id(sio))
         return bp
 
     # --- socket.io -----------------------------------------------------------------
@@ -244,6 +286,7 @@ class WebChatInput(LimitedChannel, SocketIOInput):
                     "accepted_types": sorted(ACCEPTED_TYPES),
                     "socketio_path": self.socketio_path,
                     "max_message_chars": self.settings.max_message_chars,
+                    "transports": widget_transports(self.settings),
                 },
             )
 

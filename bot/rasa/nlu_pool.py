@@ -43,10 +43,12 @@ class WorkerGone(Exception):
     """The worker died, or did not answer in time."""
 
 
-def default_processes() -> int:
+def default_processes(server_workers: int = 1) -> int:
     """One per core this process may run on, when there are more than one; none (parse in the server) on
-    one core (a machine with one, or a server pinned to one with taskset), where a worker only adds its pipe."""
-    cores = len(os.sched_getaffinity(0))
+    one core (a machine with one, or a server pinned to one with taskset), where a worker only adds its pipe.
+    With several server processes (RASA_WORKERS) each gets its share of the cores: on two cores with two,
+    none, and each parses in its own loop (two pools would double the processes and the models in memory)."""
+    cores = len(os.sched_getaffinity(0)) // max(1, server_workers)
     return cores if cores > 1 else 0
 
 

@@ -126,7 +126,9 @@ def create_rasa_app(settings: Settings, model: Path, credentials: str, endpoints
     app.register_listener(warm_up, "before_server_start")
     from bot.rasa.nlu_pool import default_processes
 
-    processes = settings.nlu_processes if settings.nlu_processes is not None else default_processes()
+    processes = (
+        settings.nlu_processes if settings.nlu_processes is not None else default_processes(settings.rasa_workers)
+    )
     if processes:
         # Started after the warm-up: until a worker has loaded the model, the server parses itself.
         app.register_listener(nlu_pool_starter(model, processes), "after_server_start")
@@ -135,6 +137,14 @@ def create_rasa_app(settings: Settings, model: Path, credentials: str, endpoints
     app.register_listener(close_action_calls, "after_server_stop")
     app.ctx.crmbot_endpoints = endpoints
     return app
+
+
+def create_tracker_tables() -> None:
+    """Before the workers start: each builds its tracker store, which creates the tables it misses, and
+    two doing that at once fail with "table events already exists" (logged by Rasa as an error)."""
+    from bot.rasa.stores import CrmTrackerStore
+
+    CrmTrackerStore().engine.dispose()  # no connection of this process goes on into the forked workers
 
 
 # Thread pools of the numeric libraries, read when each library starts (so before Rasa imports
@@ -156,8 +166,6 @@ THREAD_POOLS = {
 def main(argv: list[str] | None = None) -> int:
     for name, value in THREAD_POOLS.items():
         os.environ.setdefault(name, value)
-    import rasa.core.utils
-
     from crm_store.logs import setup_logging
 
     parser = argparse.ArgumentParser(prog="python -m bot.rasa.server")
@@ -184,14 +192,20 @@ def main(argv: list[str] | None = None) -> int:
         print(f"rasa server: {exc}", file=sys.stderr)
         return 2
     from bot.dependencies import needs_of, wait_for
-    from bot.heartbeat import dependency_probe, install_sanic_heartbeat
+    from bot.heartbeat import clear_worker_beats, dependency_probe, install_sanic_heartbeat
 
     # The tracker database (and Redis in scale-out) down is a wait, beating "degraded", not a crash.
     needs = needs_of(settings, "rasa")
     wait_for(settings, "rasa", needs)
-    install_sanic_heartbeat(app, settings.var_path, "rasa", dependency_probe(settings, needs))
-    workers = rasa.core.utils.number_of_sanic_workers(app.ctx.crmbot_endpoints.lock_store)
-    log.info("rasa server listening", extra={"host": settings.host, "port": settings.rasa_port})
+    # RASA_WORKERS, checked against the stores by load_settings. Not Rasa's SANIC_WORKERS: Rasa takes any
+    # custom lock store (ours, CrmLockStore, even when it is the in-memory one) as shared between processes.
+    workers = settings.rasa_workers
+    if workers > 1:
+        # From here on each worker beats as rasa.<pid>; the server's own beat (while it waited) would go silent.
+        clear_worker_beats(settings.var_path, "rasa", including_own=True)
+        create_tracker_tables()
+    install_sanic_heartbeat(app, settings.var_path, "rasa", dependency_probe(settings, needs), workers=workers)
+    log.info("rasa server listening", extra={"host": settings.host, "port": settings.rasa_port, "workers": workers})
     app.run(host=settings.host, port=settings.rasa_port, workers=workers, backlog=100, access_log=False, motd=False)
     return 0
 

@@ -11,7 +11,10 @@ that cannot be stored goes to `ingest-dead.jsonl` with its error and the next
 one goes on.
 
 One writer per spool: the sink holds an exclusive lock on `ingest-spool.lock`
-(another process gets SpoolBusy), and `shared_sink` hands the running sink to a
+(another process gets SpoolBusy), except that several processes of one Rasa server
+(RASA_WORKERS) may append in role "writer", each holding that lock shared: each line goes
+in whole under the spool file's flock, and a sender's turns never run in two at once (the
+lock store), so its events stay in order; and `shared_sink` hands the running sink to a
 reloaded model instead of starting a second worker on the same file.
 The worker's heartbeat and figures are in `ingest-status.json`, read by
 `crmbot ingest status` and the supervisor's health check.
@@ -127,6 +130,7 @@ class EventSink:
             self._lock_fh = _exclusive(
                 self._lock_path,
                 f"another process already writes {self.spool_path}; give each Rasa server its own VAR_DIR",
+                shared=self.role == "writer",
             )
         if self.role != "writer":
             try:
@@ -144,13 +148,17 @@ class EventSink:
             self._thread.start()
             return
         self._fh = self.spool_path.open("ab")
-        size = self._fh.tell()
-        if size:
-            with self.spool_path.open("rb") as fh:
-                fh.seek(size - 1)
-                if fh.read(1) != b"\n":  # a line cut by a crash stays one (undecodable) line
-                    self._fh.write(b"\n")
-                    self._fh.flush()
+        fcntl.flock(self._fh, fcntl.LOCK_EX)  # another writer may be appending
+        try:
+            size = self._fh.seek(0, os.SEEK_END)
+            if size:
+                with self.spool_path.open("rb") as fh:
+                    fh.seek(size - 1)
+                    if fh.read(1) != b"\n":  # a line cut by a crash stays one (undecodable) line
+                        self._fh.write(b"\n")
+                        self._fh.flush()
+        finally:
+            fcntl.flock(self._fh, fcntl.LOCK_UN)
         if self.role == "writer":
             return
         self._backlog = self._count_pending(self._read_offset())
@@ -410,10 +418,10 @@ class EventSink:
         os.replace(tmp, self.status_path)
 
 
-def _exclusive(path: Path, busy: str) -> Any:
+def _exclusive(path: Path, busy: str, shared: bool = False) -> Any:
     fh = path.open("a")
     try:
-        fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        fcntl.flock(fh, (fcntl.LOCK_SH if shared else fcntl.LOCK_EX) | fcntl.LOCK_NB)
     except OSError:
         fh.close()
         raise SpoolBusy(busy) from None

@@ -192,8 +192,9 @@ def test_a_spool_has_one_writer_whatever_the_model_reloads(tmp_path, monkeypatch
 
 
 def test_with_the_default_separate_worker_a_reload_keeps_one_appender(tmp_path, monkeypatch):
-    """INGEST_WORKER=process (the default): a reloaded model appends through the same writer, a second
-    writer on the spool is refused, and the one deliverer stores both events in order."""
+    """INGEST_WORKER=process (the default): a reloaded model appends through the same writer, a sink that
+    would deliver beside it (INGEST_WORKER=thread) is refused, and the one deliverer stores both events in
+    order. (Other Rasa processes of the same server may append too: tests/integration/test_rasa_workers.py.)"""
     sender = unique_sender()
     monkeypatch.delenv("INGEST_WORKER", raising=False)
     monkeypatch.delenv("EVENT_BROKER_URL", raising=False)
@@ -208,7 +209,7 @@ def test_with_the_default_separate_worker_a_reload_keeps_one_appender(tmp_path, 
         first.publish(user_uttered(sender, "before the reload", intent="greet", ts=1_800_000_000))
         reloaded.publish(user_uttered(sender, "after the reload", intent="greet", ts=1_800_000_001))
         with pytest.raises(SpoolBusy):
-            EventSink(None, tmp_path / "var", role="writer").start()
+            EventSink(None, tmp_path / "var", deliver=lambda e: True).start()
         deliverer.start()
 
         assert get_settings().ingest_worker == "process" and first.sink is reloaded.sink and first.sink.role == "writer"

@@ -170,6 +170,8 @@ def test_config_tells_the_widget_the_upload_limits(http):
         "accepted_types": ["image/jpeg", "image/png", "image/webp"],
         "socketio_path": "/socket.io",
         "max_message_chars": 2000,
+        # One Rasa process: polling is a fallback (several processes: websocket only, test_rasa_workers_stack).
+        "transports": ["websocket", "polling"],
     }
 
 

@@ -27,6 +27,9 @@
     accepted_types: ["image/jpeg", "image/png", "image/webp"],
     socketio_path: "/socket.io",
     max_message_chars: 2000,
+    // websocket first: it needs no CORS headers when the widget sits on a shop's own domain.
+    // Websocket only when the server runs several processes (a polling client may reach the wrong one).
+    transports: ["websocket", "polling"],
   };
 
   // --- small helpers ----------------------------------------------------------------
@@ -422,8 +425,7 @@
   function connect() {
     socket = window.io(serverOrigin, {
       path: config.socketio_path,
-      // websocket first: it needs no CORS headers when the widget sits on a shop's own domain.
-      transports: ["websocket", "polling"],
+      transports: config.transports,
       reconnection: true,
       reconnectionDelay: 500,
       reconnectionDelayMax: 5000,
