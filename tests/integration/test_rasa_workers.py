@@ -7,6 +7,7 @@ others beat. The web chat across processes is in tests/e2e/test_rasa_workers_sta
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -162,4 +163,8 @@ def test_one_silent_worker_makes_the_rasa_server_unhealthy_while_the_other_beats
         assert rasa.problem() is not None and "has not beaten" in rasa.problem()
         assert json.loads((tmp_path / "health" / f"rasa.{stuck}.json").read_text())["ppid"] == rasa.pid
     finally:
+        pids = [beat["pid"] for beat in worker_beats(tmp_path, "rasa", rasa.pid)]
         rasa.stop(timeout=5)
+        for pid in pids:  # forked children outlive a killed parent, the stopped one above all
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
