@@ -172,19 +172,18 @@ class QueueMonitor:
 
     async def hand_back(self, pending: handoffs.PendingReturn) -> None:
         h, channel = pending.handoff, pending.channel or "latest"
+        language = await asyncio.to_thread(handoffs.customer_language, self.uow_factory(), h.conversation_id)
         try:
             if h.status == "resolved":
                 # Said by the team, so the customer knows the person has gone and who speaks next.
                 back = (
-                    notice("back_from", pending.language, agent=display_name(h.agent))
-                    if h.agent
-                    else notice("back", pending.language)
+                    notice("back_from", language, agent=display_name(h.agent)) if h.agent else notice("back", language)
                 )
                 await push.post_events(pending.sender_id, channel, [*RESUME, _notice(back)])
                 await push.run_action(pending.sender_id, channel, "csat_form")
                 await push.post_events(pending.sender_id, channel, [LISTEN])
             else:
-                text = notice(h.status, pending.language, ticket=h.ticket_number or "")
+                text = notice(h.status, language, ticket=h.ticket_number or "")
                 await push.post_events(pending.sender_id, channel, [*RESUME, _notice(text), LISTEN])
         except CrmError as exc:
             log.warning("hand-back not delivered; will retry", extra={"handoff_id": h.id, "error": type(exc).__name__})
@@ -214,11 +213,12 @@ class QueueMonitor:
         if not (escalated or due or new_messages):
             return
         wait = await asyncio.to_thread(handoff_queue.expected_wait, self.uow_factory(), h.id, now)
-        wait_text = handoff_queue.describe_wait(wait, self.settings.handoff_no_agent_minutes, chat.language)
+        language = await asyncio.to_thread(handoffs.customer_language, self.uow_factory(), h.conversation_id)
+        wait_text = handoff_queue.describe_wait(wait, self.settings.handoff_no_agent_minutes, language)
         # Between two queue notices a message still gets an answer, from the first second of the
         # handoff: silence reads as being ignored.
         key = "escalated" if escalated else "still_queued" if due else "will_see"
-        text = notice(key, chat.language, wait=wait_text)
+        text = notice(key, language, wait=wait_text)
         try:
             await push.post_events(chat.sender_id, chat.channel or "latest", [_notice(text)])
         except CrmError as exc:

@@ -232,17 +232,18 @@ class PendingReturn:
     handoff: HandoffView
     sender_id: str
     channel: str | None
-    language: str | None = None  # the customer's, from their latest message long enough to tell
 
 
 def customer_language(uow: UnitOfWork, conversation_id: int) -> str | None:
-    """The language of the customer's latest message that had one (short ones like "ok" have none)."""
-    return uow.session.scalar(
-        select(Message.language)
-        .where(Message.conversation_id == conversation_id, Message.direction == "in", Message.language.is_not(None))
-        .order_by(Message.id.desc())
-        .limit(1)
-    )
+    """The language of the customer's latest message that had one (short ones like "ok" have none):
+    the one the handoff service speaks to them in. Asked only when it has something to say."""
+    with uow:
+        return uow.session.scalar(
+            select(Message.language)
+            .where(Message.conversation_id == conversation_id, Message.direction == "in", Message.language.is_not(None))
+            .order_by(Message.id.desc())
+            .limit(1)
+        )
 
 
 def pending_returns(uow: UnitOfWork) -> list[PendingReturn]:
@@ -253,10 +254,7 @@ def pending_returns(uow: UnitOfWork) -> list[PendingReturn]:
             .where(Handoff.status.in_(END_STATUSES), Handoff.returned_at.is_(None))
             .order_by(Handoff.id)
         ).all()
-        return [
-            PendingReturn(_view(h), sender, channel, customer_language(uow, h.conversation_id))
-            for h, sender, channel in rows
-        ]
+        return [PendingReturn(_view(h), sender, channel) for h, sender, channel in rows]
 
 
 @dataclass(frozen=True)
@@ -269,7 +267,6 @@ class QueuedChat:
     new_messages: tuple[tuple[int, str, str | None], ...]  # (message id, text, intent)
     last_notice_at: datetime
     escalated_at: datetime | None
-    language: str | None = None  # as PendingReturn.language
 
 
 def queued_chats(uow: UnitOfWork) -> list[QueuedChat]:
@@ -300,7 +297,6 @@ def queued_chats(uow: UnitOfWork) -> list[QueuedChat]:
                     tuple((i, t or "", n) for i, t, n in new),
                     h.last_notice_at or h.requested_at,
                     h.escalated_at,
-                    customer_language(uow, h.conversation_id),
                 )
             )
         return chats
