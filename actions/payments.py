@@ -124,8 +124,8 @@ class ActionPaymentProblem(Action):
             return [*order_not_on_account(dispatcher, tracker, number), SlotSet("requested_info", None)]
         if crm_down:
             return []
+        language = language_of(tracker)
         if not refunds:
-            language = language_of(tracker)
             amount = money(charges[0].amount, language) if charges else phrase("no_charge", language)
             dispatcher.utter_message(response="utter_no_duplicate_charge", order_id=number, amount=amount)
             return [SlotSet("order_id", number), SlotSet("requested_info", "ticket:payment_problem")]
@@ -134,18 +134,16 @@ class ActionPaymentProblem(Action):
             response="utter_duplicate_refunded",
             order_id=number,
             amount=f"{refund.amount:.2f}",
-            amount_local=money(refund.amount, language_of(tracker)),
+            amount_local=money(refund.amount, language),
             refund_id=refund.number,
             # The date, and the shop's promise it comes from (docs/shop.md: "within 5 working days").
             expected=phrase(
                 "expected_within",
-                language_of(tracker),
-                date=day(refund.expected_by)
-                if language_of(tracker) == "en"
-                else locale_day(refund.expected_by, language_of(tracker)),
+                language,
+                date=day(refund.expected_by) if language == "en" else locale_day(refund.expected_by, language),
             )
             if refund.expected_by
-            else phrase("within_5_days", language_of(tracker)),
+            else phrase("within_5_days", language),
         )
         cue = escalation_cue(text)
         if cue:  # the refund is done, and the customer also asked for a person or writes again
